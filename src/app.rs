@@ -1,0 +1,133 @@
+//! Wiring: starts the demo and the engine on a runtime, routes commands, and runs either the
+//! dashboard or the headless printer until asked to stop.
+
+use crate::config::Config;
+use crate::demo::Demo;
+use crate::engine::{log::format_session, Engine};
+use crate::events::{self, Command, Event, EventReceiver, LogLine};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+/// Why lbtop stopped with an error; the exit code follows HAProxy's habits.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Start(#[from] crate::engine::StartError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    #[error("{0}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// How the engine's events are shown.
+pub enum Watcher {
+    Headless,
+    Dashboard { read_only: bool },
+}
+
+pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("lbtop-engine")
+        .build()
+        .map_err(anyhow::Error::from)?;
+    let config = Arc::new(config);
+    let (tx, rx) = events::channel();
+    // Demo servers first, so the first health checks find them listening.
+    let (demo, engine) = runtime.block_on(async {
+        let demo = Demo::start(&config, tx.clone()).await?;
+        let engine = Engine::start(config.clone(), tx).await?;
+        Ok::<_, RunError>((demo, engine))
+    })?;
+    match watcher {
+        Watcher::Headless => runtime.block_on(headless(&config, rx)),
+        Watcher::Dashboard { read_only } => {
+            let demo_servers = demo.as_ref().map(Demo::servers).unwrap_or_default();
+            let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
+            let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+            runtime.spawn(route(cmd_rx, engine.handle(), demo));
+            let opts = crate::ui::UiOptions {
+                refresh: config.ui.refresh,
+                read_only,
+                demo_servers,
+                traffic_running,
+            };
+            crate::ui::run(engine.handle(), cmd_tx, rx, opts)?;
+        }
+    }
+    runtime.block_on(engine.shutdown());
+    Ok(())
+}
+
+/// Sends each command to whoever carries it out: the demo or the engine.
+async fn route(
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    engine: crate::engine::Handle,
+    mut demo: Option<Demo>,
+) {
+    while let Some(command) = rx.recv().await {
+        match (&command, demo.as_mut()) {
+            (
+                Command::DemoServer { .. }
+                | Command::DemoHealthPage { .. }
+                | Command::DemoTraffic { .. },
+                Some(demo),
+            ) => {
+                if let Err(reason) = demo.apply(&command).await {
+                    engine.report_failure(command, reason);
+                }
+            }
+            _ => engine.command(command),
+        }
+    }
+}
+
+/// Prints one line per event until SIGINT or SIGTERM.
+async fn headless(config: &Config, mut rx: EventReceiver) {
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            Some(event) = rx.events.recv() => print_event(&event),
+            Some(record) = rx.sessions.recv() => {
+                if let Some(line) = format_session(config, &record) {
+                    print_line(&line);
+                }
+            }
+        }
+    }
+}
+
+fn print_event(event: &Event) {
+    match event {
+        Event::Log(LogLine { text, .. }) => print_line(text),
+        Event::CommandFailed { command, reason } => {
+            print_line(&format!("command {command:?} failed: {reason}"))
+        }
+        Event::ServerChanged { .. } => {}
+    }
+}
+
+fn print_line(text: &str) {
+    println!(
+        "{} {text}",
+        crate::engine::log::log_date(SystemTime::now())
+    );
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,308 @@
+//! `lbtop check`: what lbtop understood, in HAProxy's words.
+
+use super::{Backend, Config, ForwardFor, Frontend, HealthCheck, Mode, Options, Server, Timeouts};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// A duration as HAProxy would write it: the largest unit that divides it exactly
+/// (`3s`, `1m`, `250ms`, `100us`).
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let us = d.as_micros();
+    if us == 0 {
+        return "0ms".into();
+    }
+    const UNITS: [(u128, &str); 6] = [
+        (86_400_000_000, "d"),
+        (3_600_000_000, "h"),
+        (60_000_000, "m"),
+        (1_000_000, "s"),
+        (1_000, "ms"),
+        (1, "us"),
+    ];
+    let (n, unit) = UNITS
+        .iter()
+        .find(|(n, _)| us.is_multiple_of(*n))
+        .copied()
+        .unwrap_or((1, "us"));
+    format!("{}{unit}", us / n)
+}
+
+/// Width of the key column in `key  value` lines.
+const KEY: usize = 16;
+
+fn kv(out: &mut String, key: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "  {key:<KEY$} {value}");
+}
+
+fn timeouts_line(t: &Timeouts) -> String {
+    let all = [
+        ("connect", t.connect),
+        ("client", t.client),
+        ("server", t.server),
+        ("check", t.check),
+        ("http-request", t.http_request),
+        ("queue", t.queue),
+        ("http-keep-alive", t.http_keep_alive),
+    ];
+    let set: Vec<String> = all
+        .iter()
+        .filter_map(|(k, v)| v.map(|d| format!("{k} {}", fmt_duration(d))))
+        .collect();
+    if set.is_empty() {
+        "(none set)".into()
+    } else {
+        set.join(", ")
+    }
+}
+
+fn forwardfor(f: &ForwardFor) -> String {
+    let mut s = "forwardfor".to_string();
+    if let Some(net) = f.except {
+        let _ = write!(s, " except {net}");
+    }
+    if f.header != "x-forwarded-for" {
+        let _ = write!(s, " header {}", f.header);
+    }
+    s
+}
+
+fn options_line(o: &Options, mode: Mode) -> String {
+    let mut on: Vec<String> = [
+        ("log-health-checks", o.log_health_checks),
+        ("httplog", o.httplog),
+        ("tcplog", o.tcplog),
+        ("dontlognull", o.dontlognull),
+        ("http-server-close", o.http_server_close),
+        ("redispatch", o.redispatch),
+    ]
+    .iter()
+    .filter(|(_, v)| *v)
+    .map(|(k, _)| k.to_string())
+    .collect();
+    if let Some(f) = &o.forwardfor {
+        on.push(forwardfor(f));
+    }
+    let mut s = if on.is_empty() {
+        "(none)".to_string()
+    } else {
+        on.join(", ")
+    };
+    if mode == Mode::Tcp {
+        let http_only: Vec<&str> = [
+            ("httplog", o.httplog),
+            ("http-server-close", o.http_server_close),
+            ("forwardfor", o.forwardfor.is_some()),
+        ]
+        .iter()
+        .filter(|(_, v)| *v)
+        .map(|(k, _)| *k)
+        .collect();
+        if !http_only.is_empty() {
+            let _ = write!(s, "  [not used in tcp mode: {}]", http_only.join(", "));
+        }
+    }
+    s
+}
+
+/// `httpchk GET /health_check.html HTTP/1.0 (User-agent: Proxy-Check)` or `tcp connect`.
+fn check_line(c: &HealthCheck) -> String {
+    match c {
+        HealthCheck::Tcp => "tcp connect".into(),
+        HealthCheck::Http(h) => {
+            let mut s = format!("httpchk {} {} {}", h.method, h.path, h.version);
+            if !h.headers.is_empty() {
+                let hs: Vec<String> = h.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                let _ = write!(s, " ({})", hs.join(", "));
+            }
+            s
+        }
+    }
+}
+
+fn server_line(s: &Server) -> String {
+    let mut parts = vec![format!("weight {}", s.weight)];
+    if s.check {
+        parts.push(format!(
+            "check inter {} fall {} rise {}",
+            fmt_duration(s.inter),
+            s.fall,
+            s.rise
+        ));
+    } else {
+        parts.push("no check".into());
+    }
+    if s.backup {
+        parts.push("backup".into());
+    }
+    if let Some(m) = s.maxconn {
+        parts.push(format!("maxconn {m}"));
+    }
+    if s.disabled {
+        parts.push("disabled".into());
+    }
+    parts.join("  ")
+}
+
+impl Config {
+    /// A human-readable account of the loaded configuration, for `lbtop check`.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "configuration {}", self.source.display());
+        out.push('\n');
+
+        out.push_str("global\n");
+        match self.global.maxconn {
+            Some(m) => kv(&mut out, "maxconn", m),
+            None => kv(&mut out, "maxconn", "(from the file descriptor limit)"),
+        }
+
+        for f in &self.frontends {
+            out.push('\n');
+            self.describe_frontend(&mut out, f);
+        }
+        for b in &self.backends {
+            out.push('\n');
+            describe_backend(&mut out, b);
+        }
+
+        if let Some(demo) = &self.demo {
+            out.push_str("\ndemo\n");
+            let name_w = demo.servers.iter().map(|s| s.name.len()).max().unwrap_or(0);
+            let bind_w = demo
+                .servers
+                .iter()
+                .map(|s| s.bind.to_string().len())
+                .max()
+                .unwrap_or(0);
+            for s in &demo.servers {
+                let _ = writeln!(
+                    out,
+                    "  server {:<name_w$}  {:<bind_w$}  root {}",
+                    s.name,
+                    s.bind.to_string(),
+                    s.root.display()
+                );
+            }
+            let t = &demo.traffic;
+            let names: Vec<&str> = t
+                .frontends
+                .iter()
+                .filter_map(|&i| self.frontends.get(i).map(|f| f.name.as_str()))
+                .collect();
+            let to = if names.is_empty() {
+                "(no frontend)".to_string()
+            } else {
+                names.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "  traffic {}/s per frontend to {to}, {}",
+                t.rate,
+                if t.start {
+                    "running at start"
+                } else {
+                    "stopped at start"
+                }
+            );
+        }
+
+        out.push_str("\nui\n");
+        kv(&mut out, "refresh", fmt_duration(self.ui.refresh));
+
+        if !self.warnings.is_empty() {
+            out.push_str("\nwarnings\n");
+            for w in &self.warnings {
+                let _ = writeln!(out, "  line {}: {}", w.line, w.message);
+            }
+        }
+        out
+    }
+
+    fn describe_frontend(&self, out: &mut String, f: &Frontend) {
+        let _ = writeln!(out, "frontend {}  (line {})", f.name, f.line);
+        kv(out, "bind", f.bind);
+        kv(out, "mode", f.mode);
+        let backend = self
+            .backends
+            .get(f.default_backend)
+            .map_or("?", |b| b.name.as_str());
+        kv(out, "default_backend", backend);
+        match f.maxconn {
+            Some(m) => kv(out, "maxconn", m),
+            None => kv(out, "maxconn", "(global)"),
+        }
+        kv(out, "timeout", timeouts_line(&f.timeouts));
+        kv(out, "option", options_line(&f.options, f.mode));
+    }
+}
+
+fn describe_backend(out: &mut String, b: &Backend) {
+    let _ = writeln!(out, "backend {}  (line {})", b.name, b.line);
+    kv(out, "mode", b.mode);
+    kv(out, "balance", b.balance.as_str());
+    kv(out, "check", check_line(&b.check));
+    kv(out, "retries", b.options.retries);
+    kv(out, "timeout", timeouts_line(&b.timeouts));
+    kv(out, "option", options_line(&b.options, b.mode));
+    if b.servers.is_empty() {
+        kv(out, "servers", "(none)");
+        return;
+    }
+    let name_w = b.servers.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let addr_w = b
+        .servers
+        .iter()
+        .map(|s| s.addr.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for s in &b.servers {
+        let _ = writeln!(
+            out,
+            "  server {:<name_w$}  {:<addr_w$}  {}",
+            s.name,
+            s.addr.to_string(),
+            server_line(s)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_like_haproxy() {
+        assert_eq!(fmt_duration(Duration::from_secs(3)), "3s");
+        assert_eq!(fmt_duration(Duration::from_secs(60)), "1m");
+        assert_eq!(fmt_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(fmt_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(fmt_duration(Duration::from_micros(100)), "100us");
+        assert_eq!(fmt_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(fmt_duration(Duration::ZERO), "0ms");
+    }
+
+    #[test]
+    fn describes_the_default_config() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let config = Config::load(&path).expect("config.toml loads");
+        let text = config.describe();
+        for want in [
+            "frontend main  (line ",
+            "  bind             127.0.0.1:8080",
+            "  default_backend  hoge",
+            "  maxconn          3000",
+            "httpchk GET /health_check.html HTTP/1.0 (User-agent: Proxy-Check)",
+            "  check            tcp connect",
+            "  server web10  127.0.0.1:8010  weight 1  check inter 3s fall 2 rise 2",
+            "forwardfor except 127.0.0.0/8",
+            "http-request 10s",
+            "queue 1m",
+            "[not used in tcp mode: httplog, http-server-close, forwardfor]",
+            "traffic 5/s per frontend to main, main_l4, running at start",
+            "  refresh          250ms",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+    }
+}

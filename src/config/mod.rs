@@ -1,0 +1,335 @@
+//! The configuration model and its parsers.
+//!
+//! Everything is checked once, here, at load time: the rest of lbtop takes a
+//! [`Config`] as proof that names resolve, numbers are in range and addresses
+//! parse. Defaults are already folded into every frontend and backend.
+
+mod describe;
+mod duration;
+mod toml;
+
+pub use duration::parse_duration;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A fully resolved configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from; relative paths in it resolve against its folder.
+    pub source: PathBuf,
+    pub global: Global,
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Backend>,
+    pub demo: Option<Demo>,
+    pub ui: UiConfig,
+    /// Things that loaded but deserve a word (deprecated or ignored keywords), with their line.
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Global {
+    /// Process-wide connection limit; `None` means "from the file descriptor limit".
+    pub maxconn: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Http,
+    Tcp,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Http => "http",
+            Mode::Tcp => "tcp",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// HAProxy's timeouts. `None` means unset, with HAProxy's fallbacks applied by the engine
+/// (http-request falls back to client, queue to connect, http-keep-alive to http-request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+    pub check: Option<Duration>,
+    pub http_request: Option<Duration>,
+    pub queue: Option<Duration>,
+    pub http_keep_alive: Option<Duration>,
+}
+
+/// `option forwardfor [except <net>] [header <name>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardFor {
+    pub except: Option<IpNet>,
+    /// Header name, lower-case as HAProxy writes it: `x-forwarded-for` by default.
+    pub header: String,
+}
+
+/// An address and prefix length, for `except 127.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::*;
+        let ip = match ip {
+            V6(v6) => v6.to_ipv4_mapped().map(V4).unwrap_or(V6(v6)),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The `option` flags a proxy carries once defaults are folded in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub log_health_checks: bool,
+    pub httplog: bool,
+    pub tcplog: bool,
+    pub dontlognull: bool,
+    /// `option http-server-close`: a new server connection per request.
+    pub http_server_close: bool,
+    pub forwardfor: Option<ForwardFor>,
+    pub redispatch: bool,
+    /// Connection attempts after the first; HAProxy's default is 3.
+    pub retries: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            log_health_checks: false,
+            httplog: false,
+            tcplog: false,
+            dontlognull: false,
+            http_server_close: false,
+            forwardfor: None,
+            redispatch: false,
+            retries: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frontend {
+    pub name: String,
+    pub bind: SocketAddr,
+    pub mode: Mode,
+    /// Index into [`Config::backends`].
+    pub default_backend: usize,
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    pub options: Options,
+    /// Line of the frontend's definition, for messages.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    Source,
+    Uri,
+    Random,
+}
+
+impl Balance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Balance::RoundRobin => "roundrobin",
+            Balance::StaticRr => "static-rr",
+            Balance::LeastConn => "leastconn",
+            Balance::First => "first",
+            Balance::Source => "source",
+            Balance::Uri => "uri",
+            Balance::Random => "random",
+        }
+    }
+}
+
+/// What a health check sends and expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// A TCP connect (HAProxy's default when no `option httpchk`).
+    Tcp,
+    Http(HttpCheck),
+}
+
+/// `option httpchk <method> <uri> <version>` plus headers; 200-399 passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    pub method: String,
+    pub path: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for HttpCheck {
+    fn default() -> Self {
+        // Bare `option httpchk` sends `OPTIONS / HTTP/1.0`.
+        HttpCheck {
+            method: "OPTIONS".into(),
+            path: "/".into(),
+            version: "HTTP/1.0".into(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backend {
+    pub name: String,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub check: HealthCheck,
+    pub servers: Vec<Server>,
+    pub timeouts: Timeouts,
+    pub options: Options,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    pub name: String,
+    pub addr: SocketAddr,
+    /// 0..=256, default 1.
+    pub weight: u32,
+    /// Health checks enabled (`check`).
+    pub check: bool,
+    pub inter: Duration,
+    pub fall: u32,
+    pub rise: u32,
+    pub backup: bool,
+    pub maxconn: Option<u32>,
+    /// `disabled`: starts in MAINT.
+    pub disabled: bool,
+    pub line: usize,
+}
+
+impl Server {
+    pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
+    pub const DEFAULT_RISE: u32 = 2;
+    pub const DEFAULT_FALL: u32 = 3;
+}
+
+/// Embedded web servers that stand in for the seed's two Apaches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Demo {
+    pub servers: Vec<DemoServer>,
+    pub traffic: DemoTraffic,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoServer {
+    pub name: String,
+    pub bind: SocketAddr,
+    /// Folder of pages it serves (resolved against the config file's folder).
+    pub root: PathBuf,
+}
+
+/// The built-in traffic generator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoTraffic {
+    /// Frontends it sends to, by index into [`Config::frontends`].
+    pub frontends: Vec<usize>,
+    /// Requests (or connections, for TCP frontends) per second, per frontend.
+    pub rate: u32,
+    /// Whether it runs from start-up.
+    pub start: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiConfig {
+    /// How often the dashboard samples the engine.
+    pub refresh: Duration,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            refresh: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A warning about a line that loaded anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    pub message: String,
+}
+
+/// A configuration that failed to load: always names the file and the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Checks configuration text as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        toml::parse(path, text)
+    }
+
+    pub fn backend(&self, name: &str) -> Option<&Backend> {
+        self.backends.iter().find(|b| b.name == name)
+    }
+
+    /// The folder relative paths resolve against.
+    pub fn base_dir(&self) -> &Path {
+        self.source
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+}

@@ -1,0 +1,1951 @@
+//! The TOML front end: `config.toml` → [`Config`].
+//!
+//! Two passes. First serde reads the text into `Raw*` structs that mirror the file (every
+//! table `deny_unknown_fields`, every value that needs checking wrapped in [`Spanned`] so
+//! it keeps its byte offsets). Then [`Resolver`] checks ranges, resolves names to indices
+//! and folds `[defaults]` into every proxy. Any problem is a [`ConfigError`] naming the
+//! file, the 1-based line and the keyword; nothing is half-loaded.
+//!
+//! The `line` of a frontend, backend or server is the line of its `[[frontend]]`,
+//! `[[backend]]` or `[[backend.server]]` header (for an inline table, the line of its `{`).
+
+use super::{
+    parse_duration, Backend, Balance, Config, ConfigError, Demo, DemoServer, DemoTraffic,
+    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, IpNet, Mode, Options, Server, Timeouts,
+    UiConfig,
+};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+use toml::Spanned;
+
+pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let r = Resolver { path, text };
+    let raw: RawConfig = ::toml::from_str(text).map_err(|e| r.toml_error(&e))?;
+    r.resolve(raw)
+}
+
+// ---------------------------------------------------------------------------------------
+// The file as written.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    global: Option<RawGlobal>,
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    frontend: Vec<Spanned<RawFrontend>>,
+    #[serde(default)]
+    backend: Vec<Spanned<RawBackend>>,
+    demo: Option<RawDemo>,
+    ui: Option<RawUi>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGlobal {
+    maxconn: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    mode: Option<Spanned<String>>,
+    retries: Option<Spanned<i64>>,
+    maxconn: Option<Spanned<i64>>,
+    httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
+    option: Option<RawOptions>,
+    timeout: Option<RawTimeouts>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawOptions {
+    log_health_checks: Option<bool>,
+    httplog: Option<bool>,
+    tcplog: Option<bool>,
+    dontlognull: Option<bool>,
+    http_server_close: Option<bool>,
+    redispatch: Option<bool>,
+    forwardfor: Option<Spanned<BoolOr<RawForwardFor>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForwardFor {
+    except: Option<Spanned<String>>,
+    header: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawTimeouts {
+    connect: Option<Spanned<RawDuration>>,
+    client: Option<Spanned<RawDuration>>,
+    server: Option<Spanned<RawDuration>>,
+    check: Option<Spanned<RawDuration>>,
+    http_request: Option<Spanned<RawDuration>>,
+    queue: Option<Spanned<RawDuration>>,
+    http_keep_alive: Option<Spanned<RawDuration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrontend {
+    name: Spanned<String>,
+    bind: Spanned<String>,
+    mode: Option<Spanned<String>>,
+    default_backend: Spanned<String>,
+    maxconn: Option<Spanned<i64>>,
+    option: Option<RawOptions>,
+    timeout: Option<RawTimeouts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackend {
+    name: Spanned<String>,
+    mode: Option<Spanned<String>>,
+    balance: Option<Spanned<String>>,
+    retries: Option<Spanned<i64>>,
+    httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
+    option: Option<RawOptions>,
+    timeout: Option<RawTimeouts>,
+    #[serde(default)]
+    server: Vec<Spanned<RawServer>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpChk {
+    method: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    headers: Option<RawHeaders>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    weight: Option<Spanned<i64>>,
+    check: Option<bool>,
+    inter: Option<Spanned<RawDuration>>,
+    fall: Option<Spanned<i64>>,
+    rise: Option<Spanned<i64>>,
+    backup: Option<bool>,
+    maxconn: Option<Spanned<i64>>,
+    disabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDemo {
+    #[serde(default)]
+    server: Vec<Spanned<RawDemoServer>>,
+    traffic: Option<RawTraffic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDemoServer {
+    name: Spanned<String>,
+    bind: Spanned<String>,
+    root: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTraffic {
+    frontends: Option<Vec<Spanned<String>>>,
+    rate: Option<Spanned<i64>>,
+    start: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUi {
+    refresh: Option<Spanned<RawDuration>>,
+}
+
+/// `true`, `false`, or a table (`forwardfor`, `httpchk`).
+enum BoolOr<T> {
+    Bool(bool),
+    Table(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for BoolOr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = BoolOr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false or a table")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(BoolOr::Bool(b))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(BoolOr::Table)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A time value: `"3s"` or an integer number of milliseconds.
+enum RawDuration {
+    Text(String),
+    Millis(i64),
+}
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawDuration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a time value like \"3s\", \"250ms\", \"1m\" or an integer (milliseconds)",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawDuration, E> {
+                Ok(RawDuration::Text(s.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<RawDuration, E> {
+                Ok(RawDuration::Millis(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<RawDuration, E> {
+                Ok(RawDuration::Millis(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `headers = { "User-agent" = "Proxy-Check" }`, kept in file order (by key offset, since
+/// toml's own tables are sorted).
+struct RawHeaders(Vec<(Spanned<String>, Spanned<String>)>);
+
+impl<'de> Deserialize<'de> for RawHeaders {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawHeaders;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of header name = \"value\"")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHeaders, A::Error> {
+                let mut v = Vec::new();
+                while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<String>>()? {
+                    v.push(entry);
+                }
+                v.sort_by_key(|(k, _)| k.span().start);
+                Ok(RawHeaders(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking and folding.
+
+struct Resolver<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+type Res<T> = Result<T, ConfigError>;
+
+/// Options as written in one table: `None` inherits.
+#[derive(Default, Clone)]
+struct PartialOptions {
+    log_health_checks: Option<bool>,
+    httplog: Option<bool>,
+    tcplog: Option<bool>,
+    dontlognull: Option<bool>,
+    http_server_close: Option<bool>,
+    redispatch: Option<bool>,
+    forwardfor: Option<Option<ForwardFor>>,
+}
+
+impl PartialOptions {
+    fn over(&self, base: &PartialOptions, retries: u32) -> Options {
+        let flag = |own: Option<bool>, def: Option<bool>| own.or(def).unwrap_or(false);
+        Options {
+            log_health_checks: flag(self.log_health_checks, base.log_health_checks),
+            httplog: flag(self.httplog, base.httplog),
+            tcplog: flag(self.tcplog, base.tcplog),
+            dontlognull: flag(self.dontlognull, base.dontlognull),
+            http_server_close: flag(self.http_server_close, base.http_server_close),
+            redispatch: flag(self.redispatch, base.redispatch),
+            forwardfor: self
+                .forwardfor
+                .clone()
+                .or_else(|| base.forwardfor.clone())
+                .flatten(),
+            retries,
+        }
+    }
+}
+
+fn fold_timeouts(own: &Timeouts, base: &Timeouts) -> Timeouts {
+    Timeouts {
+        connect: own.connect.or(base.connect),
+        client: own.client.or(base.client),
+        server: own.server.or(base.server),
+        check: own.check.or(base.check),
+        http_request: own.http_request.or(base.http_request),
+        queue: own.queue.or(base.queue),
+        http_keep_alive: own.http_keep_alive.or(base.http_keep_alive),
+    }
+}
+
+/// What `[defaults]` contributes once checked.
+struct Defaults {
+    mode: Option<Mode>,
+    retries: u32,
+    maxconn: Option<u32>,
+    httpchk: Option<HealthCheck>,
+    options: PartialOptions,
+    timeouts: Timeouts,
+}
+
+impl Resolver<'_> {
+    fn line(&self, pos: usize) -> usize {
+        let end = pos.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.path.to_path_buf(),
+            line: self.line(span.start),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        self.err(v.span(), message)
+    }
+
+    fn resolve(&self, raw: RawConfig) -> Res<Config> {
+        let global = Global {
+            maxconn: match &raw.global {
+                Some(g) => self.opt_int(&g.maxconn, "global: 'maxconn'", 1, u32::MAX.into())?,
+                None => None,
+            },
+        };
+        let defaults = self.defaults(raw.defaults)?;
+
+        let mut backends = Vec::with_capacity(raw.backend.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for b in &raw.backend {
+            let backend = self.backend(b, &defaults)?;
+            self.unique(&mut seen, &b.get_ref().name, "backend")?;
+            backends.push(backend);
+        }
+
+        let mut frontends = Vec::with_capacity(raw.frontend.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for f in &raw.frontend {
+            let frontend = self.frontend(f, &defaults, &backends)?;
+            self.unique(&mut seen, &f.get_ref().name, "frontend")?;
+            frontends.push(frontend);
+        }
+
+        let demo = match raw.demo {
+            Some(d) => Some(self.demo(d, &frontends)?),
+            None => None,
+        };
+
+        let mut ui = UiConfig::default();
+        if let Some(refresh) = raw.ui.and_then(|u| u.refresh) {
+            let d = self.duration(&refresh, "ui: 'refresh'")?;
+            if d < Duration::from_millis(10) || d > Duration::from_secs(10) {
+                return Err(self.at(
+                    &refresh,
+                    format!(
+                        "ui: 'refresh' must be between 10ms and 10s, got {}",
+                        super::describe::fmt_duration(d)
+                    ),
+                ));
+            }
+            ui.refresh = d;
+        }
+
+        Ok(Config {
+            source: self.path.to_path_buf(),
+            global,
+            frontends,
+            backends,
+            demo,
+            ui,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn defaults(&self, raw: Option<RawDefaults>) -> Res<Defaults> {
+        let Some(raw) = raw else {
+            return Ok(Defaults {
+                mode: None,
+                retries: 3,
+                maxconn: None,
+                httpchk: None,
+                options: PartialOptions::default(),
+                timeouts: Timeouts::default(),
+            });
+        };
+        let who = "defaults";
+        Ok(Defaults {
+            mode: self.mode(&raw.mode, who)?,
+            retries: self
+                .opt_int(&raw.retries, "defaults: 'retries'", 0, u32::MAX.into())?
+                .unwrap_or(3),
+            maxconn: self.opt_int(&raw.maxconn, "defaults: 'maxconn'", 1, u32::MAX.into())?,
+            httpchk: match &raw.httpchk {
+                Some(h) => Some(self.httpchk(h, who)?),
+                None => None,
+            },
+            options: self.options(raw.option.as_ref(), who)?,
+            timeouts: self.timeouts(raw.timeout.as_ref(), who)?,
+        })
+    }
+
+    fn frontend(
+        &self,
+        raw: &Spanned<RawFrontend>,
+        defaults: &Defaults,
+        backends: &[Backend],
+    ) -> Res<Frontend> {
+        let f = raw.get_ref();
+        self.name(&f.name, "frontend")?;
+        let who = format!("frontend '{}'", f.name.get_ref());
+        let bind = self.addr(&f.bind, &format!("{who}: 'bind'"), true)?;
+        let mode = self
+            .mode(&f.mode, &who)?
+            .or(defaults.mode)
+            .unwrap_or(Mode::Tcp);
+
+        let target = f.default_backend.get_ref();
+        let Some(index) = backends.iter().position(|b| &b.name == target) else {
+            let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
+            return Err(self.at(
+                &f.default_backend,
+                format!(
+                    "{who}: 'default_backend' names unknown backend '{target}'{}",
+                    did_you_mean(target, &names)
+                ),
+            ));
+        };
+        let backend = &backends[index];
+        if backend.mode != mode {
+            return Err(self.at(
+                &f.default_backend,
+                format!(
+                    "{who} is in {mode} mode but its default_backend '{}' is in {} mode \
+                     (a frontend and its backend must use the same mode)",
+                    backend.name, backend.mode
+                ),
+            ));
+        }
+
+        let maxconn = self
+            .opt_int(&f.maxconn, &format!("{who}: 'maxconn'"), 1, u32::MAX.into())?
+            .or(defaults.maxconn);
+        let options = self
+            .options(f.option.as_ref(), &who)?
+            .over(&defaults.options, defaults.retries);
+        let timeouts = fold_timeouts(
+            &self.timeouts(f.timeout.as_ref(), &who)?,
+            &defaults.timeouts,
+        );
+
+        Ok(Frontend {
+            name: f.name.get_ref().clone(),
+            bind,
+            mode,
+            default_backend: index,
+            maxconn,
+            timeouts,
+            options,
+            line: self.line(raw.span().start),
+        })
+    }
+
+    fn backend(&self, raw: &Spanned<RawBackend>, defaults: &Defaults) -> Res<Backend> {
+        let b = raw.get_ref();
+        self.name(&b.name, "backend")?;
+        let who = format!("backend '{}'", b.name.get_ref());
+        let mode = self
+            .mode(&b.mode, &who)?
+            .or(defaults.mode)
+            .unwrap_or(Mode::Tcp);
+        let balance = match &b.balance {
+            None => Balance::RoundRobin,
+            Some(s) => self.balance(s, &who)?,
+        };
+        let retries = self
+            .opt_int(&b.retries, &format!("{who}: 'retries'"), 0, u32::MAX.into())?
+            .unwrap_or(defaults.retries);
+        let check = match &b.httpchk {
+            Some(h) => self.httpchk(h, &who)?,
+            None => defaults.httpchk.clone().unwrap_or(HealthCheck::Tcp),
+        };
+        let options = self
+            .options(b.option.as_ref(), &who)?
+            .over(&defaults.options, retries);
+        let timeouts = fold_timeouts(
+            &self.timeouts(b.timeout.as_ref(), &who)?,
+            &defaults.timeouts,
+        );
+
+        let mut servers = Vec::with_capacity(b.server.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for s in &b.server {
+            let server = self.server(s, &who)?;
+            self.unique(&mut seen, &s.get_ref().name, &format!("{who}: server"))?;
+            servers.push(server);
+        }
+
+        Ok(Backend {
+            name: b.name.get_ref().clone(),
+            mode,
+            balance,
+            check,
+            servers,
+            timeouts,
+            options,
+            line: self.line(raw.span().start),
+        })
+    }
+
+    fn server(&self, raw: &Spanned<RawServer>, backend: &str) -> Res<Server> {
+        let s = raw.get_ref();
+        self.name(&s.name, &format!("{backend}: server"))?;
+        let who = format!("{backend}: server '{}'", s.name.get_ref());
+        let addr = self.addr(&s.address, &format!("{who}: 'address'"), false)?;
+        let weight = self
+            .opt_int(&s.weight, &format!("{who}: 'weight'"), 0, 256)?
+            .unwrap_or(1);
+        let inter = match &s.inter {
+            None => Server::DEFAULT_INTER,
+            Some(d) => {
+                let key = format!("{who}: 'inter'");
+                let v = self.duration(d, &key)?;
+                if v.is_zero() {
+                    return Err(self.at(d, format!("{key} must be greater than 0")));
+                }
+                v
+            }
+        };
+        let max = u32::MAX.into();
+        let fall = self.opt_int(&s.fall, &format!("{who}: 'fall'"), 1, max)?;
+        let rise = self.opt_int(&s.rise, &format!("{who}: 'rise'"), 1, max)?;
+        // As in HAProxy, `maxconn 0` means no limit.
+        let maxconn = self
+            .opt_int(&s.maxconn, &format!("{who}: 'maxconn'"), 0, max)?
+            .filter(|&n| n > 0);
+        Ok(Server {
+            name: s.name.get_ref().clone(),
+            addr,
+            weight,
+            check: s.check.unwrap_or(false),
+            inter,
+            fall: fall.unwrap_or(Server::DEFAULT_FALL),
+            rise: rise.unwrap_or(Server::DEFAULT_RISE),
+            backup: s.backup.unwrap_or(false),
+            maxconn,
+            disabled: s.disabled.unwrap_or(false),
+            line: self.line(raw.span().start),
+        })
+    }
+
+    fn demo(&self, raw: RawDemo, frontends: &[Frontend]) -> Res<Demo> {
+        let base = self.path.parent().unwrap_or(Path::new(""));
+        let mut servers = Vec::with_capacity(raw.server.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for s in &raw.server {
+            let s = s.get_ref();
+            self.name(&s.name, "demo server")?;
+            let who = format!("demo server '{}'", s.name.get_ref());
+            let bind = self.addr(&s.bind, &format!("{who}: 'bind'"), true)?;
+            if s.root.get_ref().trim().is_empty() {
+                return Err(self.at(&s.root, format!("{who}: 'root' must not be empty")));
+            }
+            self.unique(&mut seen, &s.name, "demo server")?;
+            servers.push(DemoServer {
+                name: s.name.get_ref().clone(),
+                bind,
+                root: base.join(s.root.get_ref()),
+            });
+        }
+
+        let mut traffic = DemoTraffic {
+            frontends: (0..frontends.len()).collect(),
+            rate: 5,
+            start: false,
+        };
+        if let Some(t) = raw.traffic {
+            if let Some(list) = &t.frontends {
+                let names: Vec<&str> = frontends.iter().map(|f| f.name.as_str()).collect();
+                traffic.frontends.clear();
+                for name in list {
+                    let n = name.get_ref();
+                    let Some(i) = names.iter().position(|f| f == n) else {
+                        return Err(self.at(
+                            name,
+                            format!(
+                                "demo traffic: 'frontends' names unknown frontend '{n}'{}",
+                                did_you_mean(n, &names)
+                            ),
+                        ));
+                    };
+                    if traffic.frontends.contains(&i) {
+                        return Err(
+                            self.at(name, format!("demo traffic: 'frontends' lists '{n}' twice"))
+                        );
+                    }
+                    traffic.frontends.push(i);
+                }
+            }
+            let max = u32::MAX.into();
+            if let Some(rate) = self.opt_int(&t.rate, "demo traffic: 'rate'", 1, max)? {
+                traffic.rate = rate;
+            }
+            traffic.start = t.start.unwrap_or(false);
+        }
+        Ok(Demo { servers, traffic })
+    }
+
+    // -- single values ------------------------------------------------------------------
+
+    fn options(&self, raw: Option<&RawOptions>, who: &str) -> Res<PartialOptions> {
+        let Some(o) = raw else {
+            return Ok(PartialOptions::default());
+        };
+        let forwardfor = match &o.forwardfor {
+            None => None,
+            Some(ff) => Some(match ff.get_ref() {
+                BoolOr::Bool(false) => None,
+                BoolOr::Bool(true) => Some(ForwardFor {
+                    except: None,
+                    header: "x-forwarded-for".into(),
+                }),
+                BoolOr::Table(t) => Some(self.forwardfor(t, who)?),
+            }),
+        };
+        Ok(PartialOptions {
+            log_health_checks: o.log_health_checks,
+            httplog: o.httplog,
+            tcplog: o.tcplog,
+            dontlognull: o.dontlognull,
+            http_server_close: o.http_server_close,
+            redispatch: o.redispatch,
+            forwardfor,
+        })
+    }
+
+    fn forwardfor(&self, t: &RawForwardFor, who: &str) -> Res<ForwardFor> {
+        let except = match &t.except {
+            None => None,
+            Some(e) => Some(
+                parse_net(e.get_ref())
+                    .map_err(|m| self.at(e, format!("{who}: option 'forwardfor': 'except' {m}")))?,
+            ),
+        };
+        let header = match &t.header {
+            None => "x-forwarded-for".to_string(),
+            Some(h) => {
+                if !is_token(h.get_ref()) {
+                    return Err(self.at(
+                        h,
+                        format!(
+                            "{who}: option 'forwardfor': 'header' '{}' is not a valid header name",
+                            h.get_ref()
+                        ),
+                    ));
+                }
+                h.get_ref().to_ascii_lowercase()
+            }
+        };
+        Ok(ForwardFor { except, header })
+    }
+
+    fn timeouts(&self, raw: Option<&RawTimeouts>, who: &str) -> Res<Timeouts> {
+        let Some(t) = raw else {
+            return Ok(Timeouts::default());
+        };
+        let one = |v: &Option<Spanned<RawDuration>>, key: &str| -> Res<Option<Duration>> {
+            let Some(v) = v else { return Ok(None) };
+            let what = format!("{who}: timeout '{key}'");
+            let d = self.duration(v, &what)?;
+            if d.is_zero() {
+                return Err(self.at(
+                    v,
+                    format!("{what} must be greater than 0 (leave it out for no timeout)"),
+                ));
+            }
+            Ok(Some(d))
+        };
+        Ok(Timeouts {
+            connect: one(&t.connect, "connect")?,
+            client: one(&t.client, "client")?,
+            server: one(&t.server, "server")?,
+            check: one(&t.check, "check")?,
+            http_request: one(&t.http_request, "http-request")?,
+            queue: one(&t.queue, "queue")?,
+            http_keep_alive: one(&t.http_keep_alive, "http-keep-alive")?,
+        })
+    }
+
+    fn httpchk(&self, raw: &Spanned<BoolOr<RawHttpChk>>, who: &str) -> Res<HealthCheck> {
+        let t = match raw.get_ref() {
+            BoolOr::Bool(false) => return Ok(HealthCheck::Tcp),
+            BoolOr::Bool(true) => return Ok(HealthCheck::Http(HttpCheck::default())),
+            BoolOr::Table(t) => t,
+        };
+        let mut check = HttpCheck::default();
+        let word = |v: &Option<Spanned<String>>, key: &str, out: &mut String| -> Res<()> {
+            if let Some(v) = v {
+                let s = v.get_ref();
+                if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(self.at(
+                        v,
+                        format!(
+                            "{who}: httpchk '{key}' must be one word without spaces, got '{s}'"
+                        ),
+                    ));
+                }
+                *out = s.clone();
+            }
+            Ok(())
+        };
+        word(&t.method, "method", &mut check.method)?;
+        word(&t.path, "path", &mut check.path)?;
+        word(&t.version, "version", &mut check.version)?;
+        if let Some(RawHeaders(headers)) = &t.headers {
+            for (name, value) in headers {
+                if !is_token(name.get_ref()) {
+                    return Err(self.at(
+                        name,
+                        format!(
+                            "{who}: httpchk header name '{}' is not a valid header name",
+                            name.get_ref()
+                        ),
+                    ));
+                }
+                if value
+                    .get_ref()
+                    .chars()
+                    .any(|c| c == '\r' || c == '\n' || c == '\0')
+                {
+                    return Err(self.at(
+                        value,
+                        format!(
+                            "{who}: httpchk header '{}' value may not contain line breaks",
+                            name.get_ref()
+                        ),
+                    ));
+                }
+                check
+                    .headers
+                    .push((name.get_ref().clone(), value.get_ref().clone()));
+            }
+        }
+        Ok(HealthCheck::Http(check))
+    }
+
+    fn mode(&self, raw: &Option<Spanned<String>>, who: &str) -> Res<Option<Mode>> {
+        let Some(m) = raw else { return Ok(None) };
+        match m.get_ref().as_str() {
+            "http" => Ok(Some(Mode::Http)),
+            "tcp" => Ok(Some(Mode::Tcp)),
+            other => Err(self.at(
+                m,
+                format!(
+                    "{who}: 'mode' must be \"http\" or \"tcp\", got '{other}'{}",
+                    did_you_mean(other, &["http", "tcp"])
+                ),
+            )),
+        }
+    }
+
+    fn balance(&self, raw: &Spanned<String>, who: &str) -> Res<Balance> {
+        const ALL: [Balance; 7] = [
+            Balance::RoundRobin,
+            Balance::StaticRr,
+            Balance::LeastConn,
+            Balance::First,
+            Balance::Source,
+            Balance::Uri,
+            Balance::Random,
+        ];
+        let s = raw.get_ref();
+        if let Some(b) = ALL.iter().find(|b| b.as_str() == s) {
+            return Ok(*b);
+        }
+        let names: Vec<&str> = ALL.iter().map(|b| b.as_str()).collect();
+        Err(self.at(
+            raw,
+            format!(
+                "{who}: unknown 'balance' algorithm '{s}'{} (one of {})",
+                did_you_mean(s, &names),
+                names.join(", ")
+            ),
+        ))
+    }
+
+    fn name(&self, raw: &Spanned<String>, what: &str) -> Res<()> {
+        let s = raw.get_ref();
+        if s.is_empty() {
+            return Err(self.at(raw, format!("{what}: 'name' must not be empty")));
+        }
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+        {
+            return Err(self.at(
+                raw,
+                format!(
+                    "{what} '{s}': 'name' may only contain letters, digits, '-', '_', '.' and ':' \
+                     (found {c:?})"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn unique(
+        &self,
+        seen: &mut HashMap<String, usize>,
+        name: &Spanned<String>,
+        what: &str,
+    ) -> Res<()> {
+        if let Some(first) = seen.get(name.get_ref()) {
+            return Err(self.at(
+                name,
+                format!(
+                    "{what} '{}' is already defined at line {first}",
+                    name.get_ref()
+                ),
+            ));
+        }
+        seen.insert(name.get_ref().clone(), self.line(name.span().start));
+        Ok(())
+    }
+
+    fn addr(&self, raw: &Spanned<String>, what: &str, bind: bool) -> Res<SocketAddr> {
+        let s = raw.get_ref().trim();
+        if let Ok(a) = s.parse::<SocketAddr>() {
+            return Ok(a);
+        }
+        // HAProxy's `bind *:80` / `bind :80`: every IPv4 address.
+        if bind {
+            if let Some(port) = s.strip_prefix("*:").or_else(|| s.strip_prefix(':')) {
+                if let Ok(port) = port.parse::<u16>() {
+                    return Ok(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
+                }
+            }
+        }
+        Err(self.at(
+            raw,
+            format!(
+                "{what} '{}' is not an ip:port address (e.g. 127.0.0.1:8080 or [::1]:8080)",
+                raw.get_ref()
+            ),
+        ))
+    }
+
+    fn duration(&self, raw: &Spanned<RawDuration>, what: &str) -> Res<Duration> {
+        match raw.get_ref() {
+            RawDuration::Text(t) => {
+                parse_duration(t).map_err(|e| self.at(raw, format!("{what}: {e}")))
+            }
+            RawDuration::Millis(n) => u64::try_from(*n)
+                .map(Duration::from_millis)
+                .map_err(|_| self.at(raw, format!("{what} must not be negative, got {n}"))),
+        }
+    }
+
+    fn opt_int(
+        &self,
+        raw: &Option<Spanned<i64>>,
+        what: &str,
+        min: i64,
+        max: i64,
+    ) -> Res<Option<u32>> {
+        let Some(v) = raw else { return Ok(None) };
+        let n = *v.get_ref();
+        if n < min || n > max {
+            let range = if max == i64::from(u32::MAX) {
+                format!("at least {min}")
+            } else {
+                format!("between {min} and {max}")
+            };
+            return Err(self.at(v, format!("{what} must be {range}, got {n}")));
+        }
+        Ok(Some(n as u32))
+    }
+
+    // -- serde errors -------------------------------------------------------------------
+
+    fn toml_error(&self, e: &::toml::de::Error) -> ConfigError {
+        let span = e.span().unwrap_or(0..0);
+        let msg = e.message().trim();
+        let ticked = backticked(msg);
+        let message = if msg.starts_with("unknown field") && !ticked.is_empty() {
+            let key = ticked[0];
+            let expected = &ticked[1..];
+            format!(
+                "unknown key '{key}' in {}{}",
+                self.table_name(span.start, expected),
+                did_you_mean(key, expected)
+            )
+        } else if msg.starts_with("missing field") && !ticked.is_empty() {
+            format!(
+                "missing required key '{}' in {}",
+                ticked[0],
+                self.header_before(span.start).unwrap_or("the top level")
+            )
+        } else if msg == "duplicate key" {
+            let key = self.text.get(span.clone()).unwrap_or("").trim();
+            format!("duplicate key '{key}'")
+        } else if msg.starts_with("invalid type: map, expected a sequence") {
+            let header = self.text.get(span.clone()).unwrap_or("");
+            let name = header.trim().trim_start_matches('[').trim_end_matches(']');
+            format!("'{name}' is a list: write each one as [[{name}]]")
+        } else {
+            let msg = msg
+                .replace("expected i64", "expected an integer")
+                .replace("expected a sequence", "expected an array")
+                .replace('\n', "; ");
+            let msg = tidy_struct_names(&msg);
+            match key_before(self.text, span.start) {
+                Some(key) => format!("'{key}': {msg}"),
+                None => msg,
+            }
+        };
+        self.err(span, message)
+    }
+
+    /// The nearest `[table]` / `[[table]]` header at or above `pos`.
+    fn header_before(&self, pos: usize) -> Option<&str> {
+        let end = pos.min(self.text.len());
+        let upto_line_end = self.text[..]
+            .get(end..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(self.text.len(), |i| end + i);
+        self.text
+            .get(..upto_line_end)?
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('[') && !l.starts_with("[\"") && l.contains(']'))
+            .map(|l| &l[..=l.rfind(']').unwrap_or(0)])
+    }
+
+    /// Names the table an unknown key was found in, from the keys it would have accepted.
+    fn table_name(&self, pos: usize, expected: &[&str]) -> String {
+        let header = self.header_before(pos).unwrap_or("the top level");
+        match table_kind(expected) {
+            Some(kind @ ("option" | "timeout" | "httpchk")) => {
+                if header.trim_end_matches(']').ends_with(&format!(".{kind}")) {
+                    header.to_string()
+                } else {
+                    format!("'{kind}' of {header}")
+                }
+            }
+            Some("forwardfor") => format!("'forwardfor' of {header}"),
+            Some(kind) => kind.to_string(),
+            None => header.to_string(),
+        }
+    }
+}
+
+/// Which raw table accepts exactly these keys (found by asking serde for each struct's fields).
+fn table_kind(expected: &[&str]) -> Option<&'static str> {
+    let kinds: [(&'static str, &'static [&'static str]); 14] = [
+        ("the top level", fields_of::<RawConfig>()),
+        ("[global]", fields_of::<RawGlobal>()),
+        ("[defaults]", fields_of::<RawDefaults>()),
+        ("option", fields_of::<RawOptions>()),
+        ("forwardfor", fields_of::<RawForwardFor>()),
+        ("timeout", fields_of::<RawTimeouts>()),
+        ("[[frontend]]", fields_of::<RawFrontend>()),
+        ("[[backend]]", fields_of::<RawBackend>()),
+        ("httpchk", fields_of::<RawHttpChk>()),
+        ("[[backend.server]]", fields_of::<RawServer>()),
+        ("[demo]", fields_of::<RawDemo>()),
+        ("[[demo.server]]", fields_of::<RawDemoServer>()),
+        ("[demo.traffic]", fields_of::<RawTraffic>()),
+        ("[ui]", fields_of::<RawUi>()),
+    ];
+    let mut want: Vec<&str> = expected.to_vec();
+    want.sort_unstable();
+    kinds.into_iter().find_map(|(kind, fields)| {
+        let mut have: Vec<&str> = fields.to_vec();
+        have.sort_unstable();
+        (have == want).then_some(kind)
+    })
+}
+
+/// The field names a derived `Deserialize` struct accepts.
+fn fields_of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+    use std::cell::Cell;
+
+    #[derive(Debug)]
+    struct Stop;
+    impl fmt::Display for Stop {
+        fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+
+    struct Probe<'a>(&'a Cell<&'static [&'static str]>);
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0.set(fields);
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    let cell = Cell::new(&[][..]);
+    let _ = T::deserialize(Probe(&cell));
+    cell.get()
+}
+
+/// The words between backticks in a serde message: the key, then the expected keys.
+fn backticked(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+/// `expected struct RawFrontend` → `expected a table`.
+fn tidy_struct_names(msg: &str) -> String {
+    match msg.find("expected struct Raw") {
+        Some(i) => format!("{}expected a table", &msg[..i]),
+        None => msg.to_string(),
+    }
+}
+
+/// The key whose value starts at `pos` (`weight = "x"` → `weight`), if it is simply `key =`.
+fn key_before(text: &str, pos: usize) -> Option<String> {
+    let bytes = text.as_bytes().get(..pos)?;
+    let mut end = bytes.len();
+    while end > 0 && (bytes[end - 1] == b' ' || bytes[end - 1] == b'\t') {
+        end -= 1;
+    }
+    if end == 0 || bytes[end - 1] != b'=' {
+        return None;
+    }
+    end -= 1;
+    while end > 0 && (bytes[end - 1] == b' ' || bytes[end - 1] == b'\t') {
+        end -= 1;
+    }
+    let quote = *bytes.get(end.checked_sub(1)?)?;
+    let key = if quote == b'"' || quote == b'\'' {
+        let open = bytes[..end - 1]
+            .iter()
+            .rposition(|&b| b == quote || b == b'\n')?;
+        (bytes[open] == quote).then(|| &bytes[open + 1..end - 1])?
+    } else {
+        let start = bytes[..end]
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
+            .map_or(0, |i| i + 1);
+        &bytes[start..end]
+    };
+    (!key.is_empty()).then(|| String::from_utf8_lossy(key).into_owned())
+}
+
+/// `, did you mean 'inter'?` when one candidate is close, else nothing.
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let w = norm(word);
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(&w, &norm(c)), *c))
+        .min_by_key(|&(d, _)| d);
+    match best {
+        Some((d, c)) if d <= 2 && d * 2 <= c.len().max(w.len()) && c != word => {
+            format!(", did you mean '{c}'?")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// An HTTP header name: a non-empty RFC 9110 token.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// `127.0.0.0/8`, `::1/128`, `10.0.0.0/255.0.0.0`, or a plain address (a /32 or /128).
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("'{s}' is not a network (e.g. 127.0.0.0/8 or ::1/128)"))?;
+    let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => max,
+        Some(p) => {
+            if let Ok(n) = p.parse::<u8>() {
+                if n > max {
+                    return Err(format!("'{s}' has a prefix longer than {max} bits"));
+                }
+                n
+            } else if let (true, Ok(mask)) = (addr.is_ipv4(), p.parse::<Ipv4Addr>()) {
+                let m = u32::from(mask);
+                if m.leading_ones() + m.trailing_zeros() != 32 {
+                    return Err(format!("'{s}' has a non-contiguous netmask"));
+                }
+                m.leading_ones() as u8
+            } else {
+                return Err(format!("'{s}' has a bad prefix length '{p}'"));
+            }
+        }
+    };
+    Ok(IpNet { addr, prefix })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn default_config_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")
+    }
+
+    fn ok(text: &str) -> Config {
+        parse(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+    }
+
+    /// Parses `text`, expects an error at `line` whose message contains every `want`.
+    fn fails(text: &str, line: usize, want: &[&str]) -> ConfigError {
+        let e = match parse(Path::new("t.toml"), text) {
+            Ok(_) => panic!("expected an error in:\n{text}"),
+            Err(e) => e,
+        };
+        assert_eq!(e.line, line, "wrong line for: {e}");
+        for w in want {
+            assert!(e.message.contains(w), "{e:?} does not mention {w:?}");
+        }
+        e
+    }
+
+    const MINIMAL: &str = r#"
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+
+[[backend.server]]
+name = "s"
+address = "127.0.0.1:81"
+"#;
+
+    #[test]
+    fn the_default_config_parses() {
+        let path = default_config_path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let c = parse(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.source, path);
+        assert_eq!(c.global.maxconn, Some(4000));
+        assert!(c.warnings.is_empty());
+
+        assert_eq!(c.frontends.len(), 2);
+        let main = &c.frontends[0];
+        assert_eq!(main.name, "main");
+        assert_eq!(main.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(main.mode, Mode::Http);
+        assert_eq!(c.backends[main.default_backend].name, "hoge");
+        assert_eq!(main.maxconn, Some(3000));
+        assert_eq!(main.line, 35);
+        assert!(main.options.log_health_checks);
+        assert!(main.options.httplog && main.options.dontlognull);
+        assert!(main.options.http_server_close && main.options.redispatch);
+        assert!(!main.options.tcplog);
+        assert_eq!(main.options.retries, 3);
+        let ff = main.options.forwardfor.as_ref().expect("forwardfor");
+        assert_eq!(ff.header, "x-forwarded-for");
+        assert_eq!(
+            ff.except,
+            Some(IpNet {
+                addr: "127.0.0.0".parse().unwrap(),
+                prefix: 8
+            })
+        );
+        let s10 = Duration::from_secs(10);
+        let m1 = Duration::from_secs(60);
+        assert_eq!(
+            main.timeouts,
+            Timeouts {
+                connect: Some(s10),
+                client: Some(m1),
+                server: Some(m1),
+                check: Some(s10),
+                http_request: Some(s10),
+                queue: Some(m1),
+                http_keep_alive: Some(s10),
+            }
+        );
+
+        let l4 = &c.frontends[1];
+        assert_eq!(l4.name, "main_l4");
+        assert_eq!(l4.bind, "127.0.0.1:8081".parse().unwrap());
+        assert_eq!(l4.mode, Mode::Tcp);
+        assert_eq!(c.backends[l4.default_backend].name, "hoge_l4");
+
+        assert_eq!(c.backends.len(), 2);
+        let hoge = &c.backends[0];
+        assert_eq!(hoge.name, "hoge");
+        assert_eq!(hoge.line, 48);
+        assert_eq!(hoge.mode, Mode::Http);
+        assert_eq!(hoge.balance, Balance::RoundRobin);
+        assert_eq!(
+            hoge.check,
+            HealthCheck::Http(HttpCheck {
+                method: "GET".into(),
+                path: "/health_check.html".into(),
+                version: "HTTP/1.0".into(),
+                headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            })
+        );
+        assert!(hoge.options.log_health_checks);
+        assert_eq!(hoge.timeouts, main.timeouts);
+        let names: Vec<&str> = hoge.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["web10", "web11"]);
+        for (s, (addr, line)) in hoge
+            .servers
+            .iter()
+            .zip([("127.0.0.1:8010", 54), ("127.0.0.1:8011", 62)])
+        {
+            assert_eq!(s.addr, addr.parse().unwrap());
+            assert_eq!(s.line, line);
+            assert!(s.check);
+            assert_eq!(s.inter, Duration::from_secs(3));
+            assert_eq!((s.fall, s.rise, s.weight), (2, 2, 1));
+            assert!(!s.backup && !s.disabled);
+            assert_eq!(s.maxconn, None);
+        }
+
+        let l4b = &c.backends[1];
+        assert_eq!(l4b.name, "hoge_l4");
+        assert_eq!(l4b.mode, Mode::Tcp);
+        assert_eq!(l4b.check, HealthCheck::Tcp);
+        assert_eq!(l4b.servers.len(), 2);
+        assert_eq!(l4b.servers[1].line, 85);
+
+        let demo = c.demo.as_ref().expect("demo");
+        assert_eq!(demo.servers.len(), 2);
+        assert_eq!(demo.servers[0].name, "web10");
+        assert_eq!(demo.servers[0].bind, "127.0.0.1:8010".parse().unwrap());
+        assert_eq!(
+            demo.servers[0].root,
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/web10")
+        );
+        assert_eq!(demo.servers[1].name, "web11");
+        assert_eq!(demo.traffic.frontends, [0, 1]);
+        assert_eq!(demo.traffic.rate, 5);
+        assert!(demo.traffic.start);
+        assert_eq!(c.ui.refresh, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn defaults_when_unset() {
+        let c = ok(MINIMAL);
+        assert_eq!(c.global.maxconn, None);
+        let f = &c.frontends[0];
+        assert_eq!(f.mode, Mode::Tcp);
+        assert_eq!(f.maxconn, None);
+        assert_eq!(f.options, Options::default());
+        assert_eq!(f.timeouts, Timeouts::default());
+        assert_eq!(f.line, 2);
+        let b = &c.backends[0];
+        assert_eq!(b.mode, Mode::Tcp);
+        assert_eq!(b.balance, Balance::RoundRobin);
+        assert_eq!(b.check, HealthCheck::Tcp);
+        assert_eq!(b.options.retries, 3);
+        let s = &b.servers[0];
+        assert_eq!(s.inter, Duration::from_secs(2));
+        assert_eq!((s.rise, s.fall, s.weight), (2, 3, 1));
+        assert!(!s.check && !s.backup && !s.disabled);
+        assert_eq!(s.line, 10);
+        assert_eq!(c.demo, None);
+        assert_eq!(c.ui, UiConfig::default());
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_config() {
+        let c = ok("");
+        assert!(c.frontends.is_empty() && c.backends.is_empty());
+    }
+
+    #[test]
+    fn backend_without_servers_and_other_balances() {
+        let c = ok(r#"
+[[backend]]
+name = "a"
+balance = "leastconn"
+retries = 0
+[[backend]]
+name = "b"
+balance = "static-rr"
+"#);
+        assert!(c.backends[0].servers.is_empty());
+        assert_eq!(c.backends[0].balance, Balance::LeastConn);
+        assert_eq!(c.backends[0].options.retries, 0);
+        assert_eq!(c.backends[1].balance, Balance::StaticRr);
+    }
+
+    #[test]
+    fn options_and_timeouts_inherit_key_by_key() {
+        let c = ok(r#"
+[defaults]
+mode = "http"
+retries = 5
+maxconn = 100
+
+[defaults.option]
+httplog = true
+redispatch = true
+forwardfor = true
+
+[defaults.timeout]
+connect = "5s"
+client = 30000
+server = "1m"
+
+[[frontend]]
+name = "f"
+bind = "[::1]:8080"
+default_backend = "b"
+maxconn = 7
+option = { httplog = false, dontlognull = true }
+timeout = { client = "250ms" }
+
+[[frontend]]
+name = "g"
+bind = "*:8081"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+retries = 1
+[backend.option]
+forwardfor = { except = "10.0.0.0/255.0.0.0", header = "X-Client" }
+[backend.timeout]
+server = "2m"
+check = 1500
+
+[[backend]]
+name = "c"
+[backend.option]
+forwardfor = false
+"#);
+        let f = &c.frontends[0];
+        assert_eq!(f.bind, "[::1]:8080".parse().unwrap());
+        assert_eq!(f.mode, Mode::Http);
+        assert_eq!(f.maxconn, Some(7));
+        assert!(!f.options.httplog, "own false beats defaults' true");
+        assert!(f.options.dontlognull && f.options.redispatch);
+        assert_eq!(f.options.retries, 5);
+        assert_eq!(
+            f.options.forwardfor,
+            Some(ForwardFor {
+                except: None,
+                header: "x-forwarded-for".into()
+            })
+        );
+        assert_eq!(f.timeouts.client, Some(Duration::from_millis(250)));
+        assert_eq!(f.timeouts.connect, Some(Duration::from_secs(5)));
+        assert_eq!(f.timeouts.server, Some(Duration::from_secs(60)));
+        assert_eq!(f.timeouts.check, None);
+
+        let g = &c.frontends[1];
+        assert_eq!(g.bind, "0.0.0.0:8081".parse().unwrap());
+        assert_eq!(g.maxconn, Some(100));
+        assert!(g.options.httplog);
+        assert_eq!(g.timeouts.client, Some(Duration::from_secs(30)));
+
+        let b = &c.backends[0];
+        assert_eq!(b.options.retries, 1);
+        assert!(b.options.httplog && b.options.redispatch);
+        assert_eq!(
+            b.options.forwardfor,
+            Some(ForwardFor {
+                except: Some(IpNet {
+                    addr: "10.0.0.0".parse().unwrap(),
+                    prefix: 8
+                }),
+                header: "x-client".into()
+            })
+        );
+        assert_eq!(b.timeouts.server, Some(Duration::from_secs(120)));
+        assert_eq!(b.timeouts.check, Some(Duration::from_millis(1500)));
+        assert_eq!(b.timeouts.connect, Some(Duration::from_secs(5)));
+        assert_eq!(b.timeouts.client, Some(Duration::from_secs(30)));
+
+        let c2 = &c.backends[1];
+        assert_eq!(
+            c2.options.forwardfor, None,
+            "false switches off the default"
+        );
+        assert_eq!(c2.options.retries, 5);
+    }
+
+    #[test]
+    fn httpchk_forms_and_inheritance() {
+        let c = ok(r#"
+[defaults]
+httpchk = true
+
+[[backend]]
+name = "bare"
+
+[[backend]]
+name = "own"
+[backend.httpchk]
+path = "/up"
+headers = { Zeta = "1", Host = "example.com", Alpha = "2" }
+
+[[backend]]
+name = "off"
+httpchk = false
+"#);
+        assert_eq!(c.backends[0].check, HealthCheck::Http(HttpCheck::default()));
+        let HealthCheck::Http(own) = &c.backends[1].check else {
+            panic!("http check expected")
+        };
+        assert_eq!((own.method.as_str(), own.path.as_str()), ("OPTIONS", "/up"));
+        assert_eq!(own.version, "HTTP/1.0");
+        let names: Vec<&str> = own.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["Zeta", "Host", "Alpha"], "file order kept");
+        assert_eq!(c.backends[2].check, HealthCheck::Tcp);
+    }
+
+    #[test]
+    fn server_settings() {
+        let c = ok(r#"
+[[backend]]
+name = "b"
+[[backend.server]]
+name = "s1"
+address = "[::1]:81"
+weight = 0
+backup = true
+disabled = true
+maxconn = 10
+inter = 500
+[[backend.server]]
+name = "s2"
+address = "10.0.0.1:81"
+weight = 256
+maxconn = 0
+"#);
+        let s = &c.backends[0].servers;
+        assert_eq!(s[0].weight, 0);
+        assert!(s[0].backup && s[0].disabled);
+        assert_eq!(s[0].maxconn, Some(10));
+        assert_eq!(s[0].inter, Duration::from_millis(500));
+        assert_eq!(s[1].weight, 256);
+        assert_eq!(s[1].maxconn, None, "maxconn 0 means no limit");
+    }
+
+    #[test]
+    fn demo_defaults_and_relative_roots() {
+        let text = format!(
+            "{MINIMAL}\n[demo]\n[[demo.server]]\nname = \"d\"\nbind = \"127.0.0.1:9\"\nroot = \"www\"\n\
+             [[demo.server]]\nname = \"e\"\nbind = \"127.0.0.1:10\"\nroot = \"/srv/abs\"\n"
+        );
+        let c = parse(Path::new("/etc/lbtop/lb.toml"), &text).unwrap();
+        let demo = c.demo.unwrap();
+        assert_eq!(demo.servers[0].root, Path::new("/etc/lbtop/www"));
+        assert_eq!(demo.servers[1].root, Path::new("/srv/abs"));
+        assert_eq!(
+            demo.traffic,
+            DemoTraffic {
+                frontends: vec![0],
+                rate: 5,
+                start: false
+            }
+        );
+        let c = ok(&format!(
+            "{MINIMAL}\n[demo.traffic]\nfrontends = []\nrate = 50\n"
+        ));
+        let demo = c.demo.unwrap();
+        assert!(demo.servers.is_empty());
+        assert!(demo.traffic.frontends.is_empty());
+        assert_eq!(demo.traffic.rate, 50);
+    }
+
+    #[test]
+    fn ui_refresh() {
+        assert_eq!(
+            ok("[ui]\nrefresh = \"1s\"").ui.refresh,
+            Duration::from_secs(1)
+        );
+        fails(
+            "[ui]\nrefresh = \"5ms\"",
+            2,
+            &["'refresh'", "10ms and 10s", "5ms"],
+        );
+        fails("[ui]\nrefresh = 60000", 2, &["'refresh'", "1m"]);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_table() {
+        let text = MINIMAL.replace("address = ", "inetr = \"3s\"\naddress = ");
+        let e = fails(
+            &text,
+            12,
+            &["unknown key 'inetr' in [[backend.server]], did you mean 'inter'?"],
+        );
+        assert_eq!(e.to_string(), format!("t.toml:12: {}", e.message));
+        fails(
+            &MINIMAL.replace("bind", "bnd"),
+            4,
+            &["unknown key 'bnd' in [[frontend]]", "did you mean 'bind'?"],
+        );
+        fails(
+            "[defaults]\nmode = \"http\"\nretires = 3\n",
+            3,
+            &["'retires'", "[defaults]", "'retries'"],
+        );
+        fails(
+            "[defaults.option]\nlog_health_checks = true\n",
+            2,
+            &[
+                "unknown key 'log_health_checks' in [defaults.option]",
+                "'log-health-checks'",
+            ],
+        );
+        fails(
+            "[defaults.option]\nforwardfor = { except = \"127.0.0.1\", hedaer = \"x\" }\n",
+            2,
+            &[
+                "unknown key 'hedaer' in 'forwardfor' of [defaults.option]",
+                "'header'",
+            ],
+        );
+        fails(
+            &MINIMAL.replace("name = \"b\"\n", "name = \"b\"\ntimeout = { cnnect = 3 }\n"),
+            9,
+            &[
+                "unknown key 'cnnect' in 'timeout' of [[backend]]",
+                "'connect'",
+            ],
+        );
+        fails(
+            "[frontned]\n",
+            1,
+            &["unknown key 'frontned' in the top level", "'frontend'"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\n[backend.httpchk]\npth = \"/\"\n",
+            4,
+            &["'pth'", "[backend.httpchk]", "'path'"],
+        );
+        fails("[ui]\nzzz = 1\n", 2, &["unknown key 'zzz' in [ui]"]);
+    }
+
+    #[test]
+    fn type_and_syntax_errors() {
+        fails(
+            &MINIMAL.replace("\"s\"", "3"),
+            11,
+            &["'name'", "expected a string"],
+        );
+        fails(
+            "[global]\nmaxconn = \"many\"\n",
+            2,
+            &["'maxconn'", "expected an integer"],
+        );
+        fails(
+            "[global]\nmaxconn = 0\n",
+            2,
+            &["global: 'maxconn' must be at least 1, got 0"],
+        );
+        fails(
+            "[defaults.option]\nhttplog = \"yes\"\n",
+            2,
+            &["'httplog'", "boolean"],
+        );
+        fails("[frontend]\nname = \"x\"\n", 1, &["[[frontend]]"]);
+        fails(
+            "[global]\nmaxconn = 1\nmaxconn = 2\n",
+            3,
+            &["duplicate key 'maxconn'"],
+        );
+        fails("\n\n[[backend]]\nname = \"b\n", 4, &[]);
+        fails(
+            "[[backend]]\nbalance = \"first\"\n",
+            1,
+            &["missing required key 'name' in [[backend]]"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\nmode = \"htp\"\n",
+            3,
+            &["backend 'b': 'mode'", "'htp'", "did you mean 'http'?"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\nbalance = \"roundrobbin\"\n",
+            3,
+            &["'balance'", "did you mean 'roundrobin'?"],
+        );
+        fails(
+            "[[backend]]\nname = \"a b\"\n",
+            2,
+            &["'name' may only contain"],
+        );
+    }
+
+    #[test]
+    fn bad_durations() {
+        fails(
+            &MINIMAL.replace("address = ", "inter = \"3x\"\naddress = "),
+            12,
+            &["backend 'b': server 's': 'inter'", "unknown time unit 'x'"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "inter = 0\naddress = "),
+            12,
+            &["'inter' must be greater than 0"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "inter = -5\naddress = "),
+            12,
+            &["'inter' must not be negative"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "inter = 2.5\naddress = "),
+            12,
+            &["'inter'", "time value"],
+        );
+        fails(
+            "[defaults.timeout]\nconnect = \"5s\"\nhttp-request = \"soon\"\n",
+            3,
+            &[
+                "defaults: timeout 'http-request'",
+                "'soon' is not a time value",
+            ],
+        );
+        fails(
+            "[defaults.timeout]\nclient = 0\n",
+            2,
+            &["timeout 'client' must be greater than 0"],
+        );
+    }
+
+    #[test]
+    fn server_ranges() {
+        let text = std::fs::read_to_string(default_config_path()).unwrap();
+        // Give hoge's web11 (its `name` is on line 63) a weight of 300 on line 64.
+        let mut lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[63 - 1], "name = \"web11\"");
+        lines.insert(63, "weight = 300");
+        let e = fails(&lines.join("\n"), 64, &[]);
+        assert_eq!(
+            e.to_string(),
+            "t.toml:64: backend 'hoge': server 'web11': 'weight' must be between 0 and 256, got 300"
+        );
+
+        fails(
+            &MINIMAL.replace("address = ", "weight = -1\naddress = "),
+            12,
+            &["'weight' must be between 0 and 256, got -1"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "fall = 0\naddress = "),
+            12,
+            &["'fall' must be at least 1, got 0"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "rise = 0\naddress = "),
+            12,
+            &["'rise' must be at least 1"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "maxconn = 5000000000\naddress = "),
+            12,
+            &["'maxconn'"],
+        );
+    }
+
+    #[test]
+    fn duplicate_names() {
+        fails(
+            &format!("{MINIMAL}\n[[backend]]\nname = \"b\"\n"),
+            15,
+            &["backend 'b' is already defined at line 8"],
+        );
+        fails(
+            &format!("{MINIMAL}\n[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:82\"\ndefault_backend = \"b\"\n"),
+            15,
+            &["frontend 'f' is already defined at line 3"],
+        );
+        fails(
+            &format!("{MINIMAL}\n[[backend.server]]\nname = \"s\"\naddress = \"127.0.0.1:82\"\n"),
+            15,
+            &["backend 'b': server 's' is already defined at line 11"],
+        );
+        // The same server name in two backends is fine (config.toml does it).
+        ok(&format!("{MINIMAL}\n[[backend]]\nname = \"b2\"\n[[backend.server]]\nname = \"s\"\naddress = \"127.0.0.1:82\"\n"));
+    }
+
+    #[test]
+    fn unknown_default_backend() {
+        fails(
+            &MINIMAL.replace("default_backend = \"b\"", "default_backend = \"bb\""),
+            5,
+            &["frontend 'f': 'default_backend' names unknown backend 'bb', did you mean 'b'?"],
+        );
+        fails(
+            &format!("{MINIMAL}\n[demo.traffic]\nfrontends = [\"f\",\n  \"ff\"]\n"),
+            16,
+            &["unknown frontend 'ff'", "did you mean 'f'?"],
+        );
+        fails(
+            &format!("{MINIMAL}\n[demo.traffic]\nrate = 0\n"),
+            15,
+            &["'rate' must be at least 1"],
+        );
+    }
+
+    #[test]
+    fn mode_mismatch() {
+        let e = fails(
+            &MINIMAL.replace(
+                "bind = \"127.0.0.1:80\"",
+                "bind = \"127.0.0.1:80\"\nmode = \"http\"",
+            ),
+            6,
+            &[],
+        );
+        assert!(e.message.contains("frontend 'f' is in http mode"), "{e}");
+        assert!(e.message.contains("'b' is in tcp mode"), "{e}");
+        // And the other way round, with http coming from [defaults].
+        let text = format!(
+            "[defaults]\nmode = \"http\"\n{}",
+            MINIMAL.replace(
+                "bind = \"127.0.0.1:80\"",
+                "bind = \"127.0.0.1:80\"\nmode = \"tcp\""
+            )
+        );
+        fails(
+            &text,
+            8,
+            &["frontend 'f' is in tcp mode", "'b' is in http mode"],
+        );
+    }
+
+    #[test]
+    fn bad_addresses() {
+        fails(
+            &MINIMAL.replace("127.0.0.1:80\"", "localhost:80\""),
+            4,
+            &["frontend 'f': 'bind' 'localhost:80' is not an ip:port"],
+        );
+        fails(
+            &MINIMAL.replace("127.0.0.1:80\"", "127.0.0.1\""),
+            4,
+            &["'bind'"],
+        );
+        fails(
+            &MINIMAL.replace("127.0.0.1:80\"", "::1:80\""),
+            4,
+            &["'bind'"],
+        );
+        fails(
+            &MINIMAL.replace("127.0.0.1:81\"", "*:81\""),
+            12,
+            &["server 's': 'address' '*:81'"],
+        );
+        fails(
+            &format!("{MINIMAL}[[demo.server]]\nname = \"d\"\nbind = \"nope\"\nroot = \".\"\n"),
+            15,
+            &["demo server 'd': 'bind'"],
+        );
+    }
+
+    #[test]
+    fn bad_except_nets() {
+        for (net, want) in [
+            ("127.0.0.0/33", "longer than 32"),
+            ("::1/129", "longer than 128"),
+            ("127.0.0.0/x", "bad prefix"),
+            ("127.0.0/8", "not a network"),
+            ("10.0.0.0/255.0.255.0", "non-contiguous"),
+        ] {
+            let text = format!("[defaults]\nmode = \"http\"\n[defaults.option]\nforwardfor = {{ except = \"{net}\" }}\n");
+            fails(&text, 4, &["defaults: option 'forwardfor': 'except'", want]);
+        }
+        assert_eq!(parse_net("::1").unwrap().prefix, 128);
+        assert_eq!(parse_net("10.1.2.3").unwrap().prefix, 32);
+        assert_eq!(parse_net("fd00::/8").unwrap().to_string(), "fd00::/8");
+        fails(
+            "[defaults.option]\nforwardfor = { header = \"X Client\" }\n",
+            2,
+            &["'header' 'X Client' is not a valid header name"],
+        );
+    }
+
+    #[test]
+    fn did_you_mean_only_when_close() {
+        assert_eq!(
+            did_you_mean("inetr", &["inter", "rise"]),
+            ", did you mean 'inter'?"
+        );
+        assert_eq!(did_you_mean("xyz", &["inter", "rise"]), "");
+        assert_eq!(did_you_mean("a", &["b"]), "");
+        assert_eq!(
+            did_you_mean("HTTPLOG", &["httplog"]),
+            ", did you mean 'httplog'?"
+        );
+    }
+
+    #[test]
+    fn every_raw_table_is_known_for_messages() {
+        // A field-set collision would make unknown-key messages name the wrong table.
+        for f in [
+            fields_of::<RawServer>(),
+            fields_of::<RawOptions>(),
+            fields_of::<RawConfig>(),
+        ] {
+            assert!(!f.is_empty());
+            assert!(table_kind(f).is_some());
+        }
+        assert_eq!(table_kind(fields_of::<RawTimeouts>()), Some("timeout"));
+    }
+
+    /// A tiny deterministic PRNG (xorshift64*), so the fuzz test needs no crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    #[test]
+    fn mutated_configs_never_panic() {
+        let original = std::fs::read(default_config_path()).unwrap();
+        let alphabet = b" \n=[]{}\"',.#-_0123456789aksxz/:\\\t\x7f\xc3\xa9";
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut oks, mut errs) = (0, 0);
+        for round in 0..400 {
+            let mut bytes = original.clone();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(bytes.len());
+                match rng.below(6) {
+                    0 => bytes[at] = alphabet[rng.below(alphabet.len())],
+                    1 => bytes[at] ^= 1 << rng.below(8),
+                    2 => bytes.truncate(at),
+                    3 => {
+                        let end = (at + rng.below(40)).min(bytes.len());
+                        bytes.drain(at..end);
+                    }
+                    4 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
+                    _ => {
+                        // Repeat a slice: duplicate keys, tables and names.
+                        let end = (at + rng.below(120)).min(bytes.len());
+                        let piece = bytes[at..end].to_vec();
+                        let to = rng.below(bytes.len());
+                        bytes.splice(to..to, piece);
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let lines = text.lines().count() + 1;
+            match parse(Path::new("fuzz.toml"), &text) {
+                Ok(_) => oks += 1,
+                Err(e) => {
+                    errs += 1;
+                    assert!(
+                        (1..=lines).contains(&e.line),
+                        "round {round}: line {} outside 1..={lines}: {e}",
+                        e.line
+                    );
+                    assert!(!e.message.is_empty());
+                }
+            }
+        }
+        assert!(
+            oks > 0 && errs > 0,
+            "mutations should both pass and fail ({oks}/{errs})"
+        );
+    }
+}

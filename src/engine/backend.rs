@@ -1,0 +1,374 @@
+//! Backends and their servers at run time: counters, states, balancing and the transitions that
+//! health checks and admin commands cause.
+
+use super::balance::{Balancer, PickKey};
+use super::state::{CheckOutcome, ServerState, Tally, Transition, Who};
+use crate::config::{Backend, Config};
+use crate::events::{
+    AdminState, BackendSnap, Event, EventSender, Level, ServerId, ServerSnap, Topic,
+};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// Per-server counters, bumped by the data path and read by snapshots.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub cur_sessions: AtomicU64,
+    pub max_sessions: AtomicU64,
+    pub total_sessions: AtomicU64,
+    pub lbtot: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    pub http_responses: [AtomicU64; 6],
+    pub connect_errors: AtomicU64,
+    pub response_errors: AtomicU64,
+    pub retries: AtomicU64,
+    pub redispatches: AtomicU64,
+}
+
+impl Counters {
+    /// A session starts on this server.
+    pub fn open(&self) {
+        let cur = self.cur_sessions.fetch_add(1, Relaxed) + 1;
+        self.max_sessions.fetch_max(cur, Relaxed);
+        self.total_sessions.fetch_add(1, Relaxed);
+    }
+
+    pub fn close(&self) {
+        self.cur_sessions.fetch_sub(1, Relaxed);
+    }
+
+    pub fn response(&self, status: u16) {
+        let class = match status {
+            100..=599 => usize::from(status / 100 - 1),
+            _ => 5,
+        };
+        self.http_responses[class].fetch_add(1, Relaxed);
+    }
+}
+
+pub struct ServerRt {
+    pub id: ServerId,
+    pub name: String,
+    /// `backend/server`, as messages print it.
+    pub full_name: String,
+    pub addr: SocketAddr,
+    pub backup: bool,
+    pub maxconn: Option<u32>,
+    pub counters: Counters,
+    /// Wakes the check task, e.g. when a server leaves maintenance.
+    pub wake: Notify,
+}
+
+impl ServerRt {
+    fn busy(&self) -> bool {
+        self.maxconn
+            .is_some_and(|m| self.counters.cur_sessions.load(Relaxed) >= u64::from(m))
+    }
+}
+
+/// What changes rarely: states and the balancer, under one lock per backend.
+struct Core {
+    states: Vec<ServerState>,
+    balancer: Balancer,
+}
+
+pub struct BackendRt {
+    pub index: usize,
+    pub name: String,
+    pub servers: Vec<ServerRt>,
+    pub counters: Counters,
+    log_health_checks: bool,
+    core: Mutex<Core>,
+    events: EventSender,
+}
+
+impl BackendRt {
+    pub fn new(index: usize, cfg: &Backend, events: EventSender, now: Instant) -> BackendRt {
+        let servers = cfg
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ServerRt {
+                id: ServerId {
+                    backend: index,
+                    server: i,
+                },
+                name: s.name.clone(),
+                full_name: format!("{}/{}", cfg.name, s.name),
+                addr: s.addr,
+                backup: s.backup,
+                maxconn: s.maxconn,
+                counters: Counters::default(),
+                wake: Notify::new(),
+            })
+            .collect();
+        let states: Vec<ServerState> = cfg
+            .servers
+            .iter()
+            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.disabled, now))
+            .collect();
+        let lb_servers: Vec<(u32, bool)> = states
+            .iter()
+            .zip(&cfg.servers)
+            .map(|(st, s)| (st.effective_weight(), s.backup))
+            .collect();
+        BackendRt {
+            index,
+            name: cfg.name.clone(),
+            servers,
+            counters: Counters::default(),
+            log_health_checks: cfg.options.log_health_checks,
+            core: Mutex::new(Core {
+                states,
+                balancer: Balancer::new(cfg.balance, &lb_servers, false),
+            }),
+            events,
+        }
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        // A panic elsewhere must not wedge the balancer: the state is still consistent.
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Chooses a server for a new session, skipping `avoid` when another is usable.
+    pub fn pick(&self, key: PickKey<'_>, avoid: Option<usize>) -> Option<usize> {
+        let busy = |i: usize| self.servers[i].busy() || Some(i) == avoid;
+        let load = |i: usize| self.servers[i].counters.cur_sessions.load(Relaxed);
+        let mut core = self.core();
+        let chosen = core
+            .balancer
+            .pick(key, &busy, &load)
+            .or_else(|| avoid.filter(|&a| core.states[a].effective_weight() > 0));
+        drop(core);
+        if let Some(i) = chosen {
+            self.servers[i].counters.lbtot.fetch_add(1, Relaxed);
+        }
+        chosen
+    }
+
+    /// Whether checks should run for this server now, and its check interval inputs.
+    pub fn checks_running(&self, server: usize) -> bool {
+        self.core().states[server].checks_running()
+    }
+
+    /// Health value and its maximum, for check scheduling.
+    pub fn health(&self, server: usize) -> (u32, u32) {
+        let core = self.core();
+        let h = core.states[server].health;
+        (h.value, h.max())
+    }
+
+    pub fn record_check(&self, server: usize, outcome: CheckOutcome) {
+        let now = Instant::now();
+        let mut core = self.core();
+        if !core.states[server].checks_running() {
+            // A check that was in flight when maintenance began must not move the health.
+            return;
+        }
+        let had_usable = core.balancer.any_usable();
+        let t = core.states[server].apply_check(outcome, now);
+        let tally = self.settle(&mut core, server);
+        let who = self.who(server);
+        let lines = core.states[server].check_lines(&who, &t, &tally);
+        let no_server = self.lost_all(&core, had_usable);
+        let status = core.states[server].status();
+        drop(core);
+        for (level, text) in lines {
+            self.events.log(level, Topic::Health, text);
+        }
+        self.after_change(server, &t, status, no_server);
+    }
+
+    pub fn set_admin(&self, server: usize, to: AdminState) {
+        let now = Instant::now();
+        let mut core = self.core();
+        let had_usable = core.balancer.any_usable();
+        let from = core.states[server].admin;
+        let t = core.states[server].apply_admin(to, now);
+        let tally = self.settle(&mut core, server);
+        let line = core.states[server].admin_line(from, &self.who(server), &t, &tally);
+        let no_server = self.lost_all(&core, had_usable);
+        let status = core.states[server].status();
+        drop(core);
+        if let Some((level, text)) = line {
+            self.events.log(level, Topic::Admin, text);
+        }
+        if from == AdminState::Maint && to != AdminState::Maint {
+            self.servers[server].wake.notify_one();
+        }
+        self.after_change(server, &t, status, no_server);
+    }
+
+    pub fn set_weight(&self, server: usize, weight: u32) {
+        let mut core = self.core();
+        let had_usable = core.balancer.any_usable();
+        let was_up = core.states[server].effective_weight() > 0;
+        core.states[server].weight = weight;
+        self.settle(&mut core, server);
+        let t = Transition {
+            was_up,
+            is_up: core.states[server].effective_weight() > 0,
+            moved: true,
+        };
+        let no_server = self.lost_all(&core, had_usable);
+        let status = core.states[server].status();
+        drop(core);
+        self.events.log(
+            Level::Notice,
+            Topic::Admin,
+            format!(
+                "Weight of server {} set to {weight}.",
+                self.servers[server].full_name
+            ),
+        );
+        self.after_change(server, &t, status, no_server);
+    }
+
+    pub fn set_checks(&self, server: usize, enabled: bool) -> Result<(), String> {
+        let mut core = self.core();
+        let had_usable = core.balancer.any_usable();
+        let state = &mut core.states[server];
+        if !state.checks_configured {
+            return Err("Health check was not configured on this server, cannot enable.".into());
+        }
+        let was_up = state.effective_weight() > 0;
+        state.checks_enabled = enabled;
+        if enabled {
+            state.health.value = state.health.rise;
+            state.last_check = None;
+        }
+        self.settle(&mut core, server);
+        let t = Transition {
+            was_up,
+            is_up: core.states[server].effective_weight() > 0,
+            moved: true,
+        };
+        let no_server = self.lost_all(&core, had_usable);
+        let status = core.states[server].status();
+        drop(core);
+        let word = if enabled { "enabled" } else { "disabled" };
+        self.events.log(
+            Level::Notice,
+            Topic::Admin,
+            format!(
+                "Health checks {word} for server {}.",
+                self.servers[server].full_name
+            ),
+        );
+        if enabled {
+            self.servers[server].wake.notify_one();
+        }
+        self.after_change(server, &t, status, no_server);
+        Ok(())
+    }
+
+    /// Pushes the server's new effective weight to the balancer and counts what is left.
+    fn settle(&self, core: &mut Core, server: usize) -> Tally {
+        let weight = core.states[server].effective_weight();
+        core.balancer.set_weight(server, weight);
+        let usable = |backup: bool| {
+            core.states
+                .iter()
+                .zip(&self.servers)
+                .filter(|(st, s)| s.backup == backup && st.effective_weight() > 0)
+                .count()
+        };
+        let counters = &self.servers[server].counters;
+        Tally {
+            active: usable(false),
+            backup: usable(true),
+            sessions: counters.cur_sessions.load(Relaxed),
+            queued: 0,
+        }
+    }
+
+    /// Whether this change took the last usable server away.
+    fn lost_all(&self, core: &Core, had_usable: bool) -> bool {
+        had_usable && !core.balancer.any_usable()
+    }
+
+    fn after_change(
+        &self,
+        server: usize,
+        t: &Transition,
+        status: crate::events::ServerStatus,
+        no_server: bool,
+    ) {
+        if no_server {
+            self.events.log(
+                Level::Emerg,
+                Topic::Health,
+                format!("backend {} has no server available!", self.name),
+            );
+        }
+        if t.moved {
+            self.events.send(Event::ServerChanged {
+                server: self.servers[server].id,
+                status,
+            });
+        }
+    }
+
+    fn who(&self, server: usize) -> Who<'_> {
+        Who {
+            proxy_server: &self.servers[server].full_name,
+            backup: self.servers[server].backup,
+            log_health_checks: self.log_health_checks,
+        }
+    }
+
+    pub fn snapshot(&self, cfg: &Config, now: Instant) -> BackendSnap {
+        let core = self.core();
+        let servers = self
+            .servers
+            .iter()
+            .zip(&core.states)
+            .map(|(s, st)| server_snap(s, st, now))
+            .collect();
+        drop(core);
+        let b = &cfg.backends[self.index];
+        BackendSnap {
+            name: self.name.clone(),
+            mode: b.mode,
+            balance: b.balance,
+            servers,
+            total_sessions: self.counters.total_sessions.load(Relaxed),
+            cur_sessions: self.counters.cur_sessions.load(Relaxed),
+            queue: 0,
+        }
+    }
+}
+
+fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
+    let c = &s.counters;
+    ServerSnap {
+        name: s.name.clone(),
+        addr: s.addr,
+        status: st.status(),
+        last_check: st.last_check_snap(),
+        since_change: now - st.last_change,
+        weight: st.weight,
+        backup: s.backup,
+        cur_sessions: c.cur_sessions.load(Relaxed),
+        max_sessions: c.max_sessions.load(Relaxed),
+        limit_sessions: s.maxconn,
+        total_sessions: c.total_sessions.load(Relaxed),
+        lbtot: c.lbtot.load(Relaxed),
+        queue: 0,
+        bytes_in: c.bytes_in.load(Relaxed),
+        bytes_out: c.bytes_out.load(Relaxed),
+        http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
+        connect_errors: c.connect_errors.load(Relaxed),
+        response_errors: c.response_errors.load(Relaxed),
+        retries: c.retries.load(Relaxed),
+        redispatches: c.redispatches.load(Relaxed),
+        failed_checks: st.failed_checks,
+        down_transitions: st.down_transitions,
+        downtime: st.downtime(now),
+    }
+}

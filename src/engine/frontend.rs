@@ -1,0 +1,219 @@
+//! Frontends at run time: the listener's accept loop, connection limits, and the settings each
+//! request needs, worked out once from the configuration.
+
+use super::backend::BackendRt;
+use super::connect::RetryPolicy;
+use super::{http, tcp};
+use crate::config::{Balance, Config, IpNet, Mode};
+use crate::events::{EventSender, FrontendSnap, SessionRecord, Termination};
+use hyper::header::{HeaderName, HeaderValue};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+#[derive(Debug, Default)]
+pub struct FrontendCounters {
+    pub cur_conns: AtomicU64,
+    pub max_conns: AtomicU64,
+    pub total_conns: AtomicU64,
+    pub requests: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+}
+
+pub struct FrontendRt {
+    pub index: usize,
+    pub name: String,
+    pub mode: Mode,
+    pub bind: SocketAddr,
+    pub backend: Arc<BackendRt>,
+    pub counters: FrontendCounters,
+    pub maxconn: u32,
+    /// Connections across all frontends.
+    pub process_conns: Arc<AtomicU64>,
+    events: EventSender,
+    forwardfor: Option<(Option<IpNet>, HeaderName)>,
+    server_close: bool,
+    retry: RetryPolicy,
+    http_request_timeout: Option<Duration>,
+    server_timeout: Option<Duration>,
+    hashes_uri: bool,
+}
+
+impl FrontendRt {
+    pub fn new(
+        index: usize,
+        config: &Config,
+        backend: Arc<BackendRt>,
+        events: EventSender,
+        default_maxconn: u32,
+        process_conns: Arc<AtomicU64>,
+    ) -> FrontendRt {
+        let fe = &config.frontends[index];
+        let be = &config.backends[fe.default_backend];
+        // HAProxy honours these options when either side sets them.
+        let forwardfor = fe.options.forwardfor.as_ref().or(be.options.forwardfor.as_ref());
+        let forwardfor = forwardfor.map(|f| {
+            let name = HeaderName::from_bytes(f.header.as_bytes())
+                .unwrap_or(HeaderName::from_static("x-forwarded-for"));
+            (f.except, name)
+        });
+        FrontendRt {
+            index,
+            name: fe.name.clone(),
+            mode: fe.mode,
+            bind: fe.bind,
+            backend,
+            counters: FrontendCounters::default(),
+            maxconn: fe.maxconn.unwrap_or(default_maxconn),
+            process_conns,
+            events,
+            forwardfor,
+            server_close: fe.options.http_server_close || be.options.http_server_close,
+            retry: RetryPolicy {
+                retries: be.options.retries,
+                redispatch: be.options.redispatch,
+                connect_timeout: be.timeouts.connect.unwrap_or(Duration::from_secs(5)),
+                balance: be.balance,
+            },
+            http_request_timeout: fe.timeouts.http_request.or(fe.timeouts.client),
+            server_timeout: be.timeouts.server,
+            hashes_uri: be.balance == Balance::Uri,
+        }
+    }
+
+    /// The `X-Forwarded-For` value for a client, unless `except` covers it. Built once per
+    /// connection.
+    pub fn forwarded_for(&self, client: SocketAddr) -> Option<HeaderValue> {
+        let (except, _) = self.forwardfor.as_ref()?;
+        if except.is_some_and(|net| net.contains(client.ip())) {
+            return None;
+        }
+        HeaderValue::from_str(&client.ip().to_string()).ok()
+    }
+
+    pub fn forwardfor_header(&self) -> Option<&HeaderName> {
+        self.forwardfor.as_ref().map(|(_, name)| name)
+    }
+
+    pub fn server_close(&self) -> bool {
+        self.server_close
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    pub fn http_request_timeout(&self) -> Option<Duration> {
+        self.http_request_timeout
+    }
+
+    pub fn server_timeout(&self) -> Option<Duration> {
+        self.server_timeout
+    }
+
+    pub fn hashes_uri(&self) -> bool {
+        self.hashes_uri
+    }
+
+    pub fn new_record(
+        &self,
+        client: SocketAddr,
+        start: SystemTime,
+        request: Option<String>,
+    ) -> SessionRecord {
+        SessionRecord {
+            frontend: self.index,
+            backend: self.backend.index,
+            server: None,
+            client,
+            start,
+            timers: [-1; 5],
+            status: None,
+            bytes_out: 0,
+            bytes_in: 0,
+            termination: Termination::NORMAL,
+            retries: 0,
+            redispatched: false,
+            request,
+            reused: false,
+            forwarded_for: None,
+            process_conns: 0,
+            frontend_conns: 0,
+        }
+    }
+
+    /// Reports a finished session; never waits.
+    pub fn finish(&self, mut record: SessionRecord) {
+        record.frontend_conns = self.counters.cur_conns.load(Relaxed);
+        record.process_conns = self.process_conns.load(Relaxed);
+        self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
+        self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
+        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        self.events.session(record);
+    }
+
+    pub fn snapshot(&self) -> FrontendSnap {
+        let c = &self.counters;
+        FrontendSnap {
+            name: self.name.clone(),
+            mode: self.mode,
+            bind: self.bind,
+            backend: self.backend.index,
+            cur_conns: c.cur_conns.load(Relaxed),
+            max_conns: c.max_conns.load(Relaxed),
+            limit_conns: self.maxconn,
+            total_conns: c.total_conns.load(Relaxed),
+            total_requests: c.requests.load(Relaxed),
+            bytes_in: c.bytes_in.load(Relaxed),
+            bytes_out: c.bytes_out.load(Relaxed),
+        }
+    }
+}
+
+/// Accepts connections while under both the frontend's and the process's maxconn; excess
+/// clients wait in the kernel's backlog, as with HAProxy.
+pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc<Semaphore>) {
+    let local = Arc::new(Semaphore::new(fe.maxconn as usize));
+    // Connection tasks live in this set, so stopping the listener stops them too.
+    let mut conns = JoinSet::new();
+    loop {
+        let Ok(local_permit) = local.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok(global_permit) = global.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let c = &fe.counters;
+        let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
+        c.max_conns.fetch_max(cur, Relaxed);
+        c.total_conns.fetch_add(1, Relaxed);
+        fe.process_conns.fetch_add(1, Relaxed);
+        let fe = fe.clone();
+        conns.spawn(async move {
+            match fe.mode {
+                Mode::Http => http::serve(stream, client, fe.clone()).await,
+                Mode::Tcp => tcp::serve(stream, client, fe.clone()).await,
+            }
+            fe.counters.cur_conns.fetch_sub(1, Relaxed);
+            fe.process_conns.fetch_sub(1, Relaxed);
+            drop((local_permit, global_permit));
+        });
+        while conns.try_join_next().is_some() {}
+    }
+}

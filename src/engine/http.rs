@@ -1,0 +1,312 @@
+//! L7: an HTTP/1.1 reverse proxy. Each request is balanced on its own (§3.1).
+
+use super::balance::PickKey;
+use super::connect::{connect, Assigned, ConnectError};
+use super::frontend::FrontendRt;
+use crate::events::{SessionRecord, Termination};
+use bytes::Bytes;
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::net::TcpStream;
+
+type ProxyBody = UnsyncBoxBody<Bytes, hyper::Error>;
+
+/// Serves one client connection until it closes.
+pub async fn serve(stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
+    let _ = stream.set_nodelay(true);
+    let forwarded_for = fe.forwarded_for(client);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .max_buf_size(64 * 1024);
+    if let Some(t) = fe.http_request_timeout() {
+        builder.header_read_timeout(t);
+    }
+    let service = hyper::service::service_fn(move |req| {
+        let fe = fe.clone();
+        let xff = forwarded_for.clone();
+        async move { Ok::<_, Infallible>(proxy(req, client, xff, &fe).await) }
+    });
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// What a request carries through its life, for the log line.
+struct Exchange {
+    record: SessionRecord,
+    began: Instant,
+}
+
+async fn proxy(
+    mut req: Request<Incoming>,
+    client: SocketAddr,
+    xff: Option<HeaderValue>,
+    fe: &Arc<FrontendRt>,
+) -> Response<ProxyBody> {
+    fe.counters.requests.fetch_add(1, Relaxed);
+    let backend = fe.backend.clone();
+    let mut ex = Exchange {
+        record: fe.new_record(client, SystemTime::now(), Some(request_line(&req))),
+        began: Instant::now(),
+    };
+    ex.record.timers[0] = 0;
+    prepare_request(&mut req, xff.as_ref(), fe);
+    if xff.is_some() {
+        ex.record.forwarded_for = xff.as_ref().and_then(|v| v.to_str().ok()).map(str::to_string);
+    }
+    let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
+    let key = PickKey {
+        source: Some(client.ip()),
+        path: path.as_deref(),
+    };
+    let attempt = connect(&backend, key, fe.retry_policy()).await;
+    ex.record.retries = attempt.retries;
+    ex.record.redispatched = attempt.redispatched;
+    ex.record.timers[1] = millis(attempt.waited);
+    ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
+    let assigned = attempt.assigned;
+    let stream = match attempt.result {
+        Ok(stream) => stream,
+        Err(e) => {
+            let flags = match e {
+                ConnectError::Timeout => Termination::new(b's', b'C'),
+                _ => Termination::new(b'S', b'C'),
+            };
+            return error_reply(fe, ex, StatusCode::SERVICE_UNAVAILABLE, flags, assigned);
+        }
+    };
+    ex.record.timers[2] = millis(attempt.connect_time);
+    forward(req, stream, fe, ex, assigned.expect("connected means assigned")).await
+}
+
+async fn forward(
+    req: Request<Incoming>,
+    stream: TcpStream,
+    fe: &Arc<FrontendRt>,
+    mut ex: Exchange,
+    assigned: Assigned<'_>,
+) -> Response<ProxyBody> {
+    let handshake = hyper::client::conn::http1::Builder::new()
+        .handshake::<_, Incoming>(TokioIo::new(stream))
+        .await;
+    let (mut sender, conn) = match handshake {
+        Ok(pair) => pair,
+        Err(_) => {
+            return error_reply(fe, ex, StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'), Some(assigned))
+        }
+    };
+    tokio::spawn(conn);
+    let sent = Instant::now();
+    // `None` is `timeout server` expiring before the response headers.
+    let response = match fe.server_timeout() {
+        Some(t) => match tokio::time::timeout(t, sender.send_request(req)).await {
+            Ok(r) => r.map_err(Some),
+            Err(_) => Err(None),
+        },
+        None => sender.send_request(req).await.map_err(Some),
+    };
+    let response = match response {
+        Ok(r) => r,
+        Err(None) => {
+            let flags = Termination::new(b's', b'H');
+            return error_reply(fe, ex, StatusCode::GATEWAY_TIMEOUT, flags, Some(assigned));
+        }
+        Err(Some(_)) => {
+            let server = &fe.backend.servers[assigned.server];
+            server.counters.response_errors.fetch_add(1, Relaxed);
+            let flags = Termination::new(b'S', b'H');
+            return error_reply(fe, ex, StatusCode::BAD_GATEWAY, flags, Some(assigned));
+        }
+    };
+    ex.record.timers[3] = millis(sent.elapsed());
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let status = parts.status.as_u16();
+    ex.record.status = Some(status);
+    ex.record.bytes_out = status_and_header_bytes(parts.status, &parts.headers);
+    fe.backend.servers[assigned.server].counters.response(status);
+    // The session ends when the body has been sent, so the tracker takes it over.
+    let server = assigned.into_session();
+    let tracked = Tracked {
+        inner: body,
+        fe: fe.clone(),
+        server,
+        ex: Some(ex),
+    };
+    Response::from_parts(parts, tracked.boxed_unsync())
+}
+
+/// `GET /path HTTP/1.1`.
+fn request_line<B>(req: &Request<B>) -> String {
+    format!("{} {} {:?}", req.method(), req.uri(), req.version())
+}
+
+fn prepare_request(req: &mut Request<Incoming>, xff: Option<&HeaderValue>, fe: &FrontendRt) {
+    let headers = req.headers_mut();
+    strip_hop_by_hop(headers);
+    if let (Some(value), Some(name)) = (xff, fe.forwardfor_header()) {
+        headers.append(name.clone(), value.clone());
+    }
+    if fe.server_close() {
+        headers.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    *req.version_mut() = hyper::Version::HTTP_11;
+}
+
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 6] = [
+    hyper::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    hyper::header::TE,
+    hyper::header::TRAILER,
+    hyper::header::UPGRADE,
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(hyper::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(&listed) {
+        headers.remove(name);
+    }
+    headers.remove(hyper::header::TRANSFER_ENCODING);
+}
+
+/// Approximate bytes of a status line and headers, for `%B`.
+fn status_and_header_bytes(status: StatusCode, headers: &HeaderMap) -> u64 {
+    let status_line = 9 + 4 + status.canonical_reason().map_or(0, str::len) + 2;
+    let headers: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+        .sum();
+    (status_line + headers + 2) as u64
+}
+
+fn millis(d: Duration) -> i64 {
+    d.as_millis() as i64
+}
+
+/// HAProxy's built-in error pages (§3.8).
+pub fn error_page(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
+        408 => "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
+        502 => "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",
+        504 => "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
+        _ => "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
+    }
+}
+
+fn error_reply(
+    fe: &Arc<FrontendRt>,
+    mut ex: Exchange,
+    status: StatusCode,
+    flags: Termination,
+    assigned: Option<Assigned<'_>>,
+) -> Response<ProxyBody> {
+    let body = error_page(status);
+    let response = Response::builder()
+        .status(status)
+        .header("content-length", body.len())
+        .header("cache-control", "no-cache")
+        .header("content-type", "text/html")
+        .body(Full::new(Bytes::from_static(body.as_bytes())).map_err(|e| match e {}).boxed_unsync())
+        .expect("static response is valid");
+    if let Some(a) = &assigned {
+        fe.backend.servers[a.server].counters.response(status.as_u16());
+    }
+    ex.record.status = Some(status.as_u16());
+    ex.record.termination = flags;
+    ex.record.bytes_out = status_and_header_bytes(status, response.headers()) + body.len() as u64;
+    ex.record.timers[4] = millis(ex.began.elapsed());
+    drop(assigned);
+    fe.finish(ex.record);
+    response
+}
+
+/// Streams the server's response body to the client, counting bytes, and closes the session
+/// (counters and log record) when the body ends or the client goes away.
+struct Tracked {
+    inner: Incoming,
+    fe: Arc<FrontendRt>,
+    server: usize,
+    ex: Option<Exchange>,
+}
+
+impl Body for Tracked {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(data), Some(ex)) = (frame.data_ref(), self.ex.as_mut()) {
+                    ex.record.bytes_out += data.len() as u64;
+                }
+                // A sized body's last frame is the end: hyper will not poll again.
+                if self.inner.is_end_stream() {
+                    self.end(Termination::NORMAL);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => self.end(Termination::new(b'S', b'D')),
+            Poll::Ready(None) => self.end(Termination::NORMAL),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Tracked {
+    fn end(&mut self, flags: Termination) {
+        let Some(mut ex) = self.ex.take() else {
+            return;
+        };
+        ex.record.termination = flags;
+        ex.record.timers[4] = millis(ex.began.elapsed());
+        let server = &self.fe.backend.servers[self.server];
+        server.counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
+        server.counters.close();
+        self.fe.finish(ex.record);
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        // Unless the body was complete, the client left before it ended.
+        let flags = if self.inner.is_end_stream() {
+            Termination::NORMAL
+        } else {
+            Termination::new(b'C', b'D')
+        };
+        self.end(flags);
+    }
+}

@@ -1,0 +1,119 @@
+//! HAProxy's log lines for traffic (httplog / tcplog, §4.2-4.3), built from session records
+//! by whoever watches, never on the data path.
+
+use crate::config::{Config, Mode};
+use crate::events::SessionRecord;
+use std::fmt::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The httplog or tcplog line for a finished session, or `None` when its frontend
+/// logs no traffic (neither `option httplog` nor `option tcplog`).
+pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
+    let fe = config.frontends.get(r.frontend)?;
+    let be = config.backends.get(r.backend)?;
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    let server = r
+        .server
+        .and_then(|s| be.servers.get(s))
+        .map_or("<NOSRV>", |s| s.name.as_str());
+    let mut line = format!(
+        "{}:{} [{}] {} {}/{} ",
+        r.client.ip(),
+        r.client.port(),
+        log_date(r.start),
+        fe.name,
+        be.name,
+        server
+    );
+    let [tr, tw, tc, trs, ta] = r.timers;
+    let rc = if r.redispatched {
+        format!("+{}", r.retries)
+    } else {
+        r.retries.to_string()
+    };
+    let conns = format!("{}/{}/0/0/{rc} 0/0", r.process_conns, r.frontend_conns);
+    let _ = match fe.mode {
+        Mode::Http => {
+            let flags = r.termination.http();
+            write!(
+                line,
+                "{tr}/{tw}/{tc}/{trs}/{ta} {} {} - - {} {conns} \"{}\"",
+                r.status.map_or(-1, i32::from),
+                r.bytes_out,
+                String::from_utf8_lossy(&flags),
+                r.request.as_deref().unwrap_or("<BADREQ>"),
+            )
+        }
+        Mode::Tcp => {
+            let flags = r.termination.tcp();
+            write!(
+                line,
+                "{tw}/{tc}/{ta} {} {} {conns}",
+                r.bytes_out,
+                String::from_utf8_lossy(&flags)
+            )
+        }
+    };
+    Some(line)
+}
+
+/// `24/Nov/2026:23:28:07.077` (UTC).
+pub fn log_date(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, mo, day, h, mi, s) = civil(d.as_secs());
+    format!(
+        "{day:02}/{}/{y}:{h:02}:{mi:02}:{s:02}.{:03}",
+        MONTHS[mo as usize - 1],
+        d.subsec_millis()
+    )
+}
+
+/// `Nov 25 08:40:00`, the RFC3164 timestamp (day space-padded), UTC.
+pub fn syslog_date(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (_, mo, day, h, mi, s) = civil(d.as_secs());
+    format!("{} {day:>2} {h:02}:{mi:02}:{s:02}", MONTHS[mo as usize - 1])
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Seconds since the epoch to (year, month, day, hour, minute, second), UTC.
+fn civil(secs: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates() {
+        // 2026-11-24 23:28:07.077 UTC
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_562_887_077);
+        assert_eq!(log_date(t), "24/Nov/2026:23:28:07.077");
+        // 2026-11-04 08:00:00 UTC: the day is space-padded.
+        let t = UNIX_EPOCH + Duration::from_secs(1_793_779_200);
+        assert_eq!(syslog_date(t), "Nov  4 08:00:00");
+        assert_eq!(log_date(UNIX_EPOCH), "01/Jan/1970:00:00:00.000");
+        // 2024-02-29 12:00:00 UTC, a leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_208_000);
+        assert_eq!(log_date(t), "29/Feb/2024:12:00:00.000");
+    }
+}

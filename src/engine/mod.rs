@@ -1,0 +1,254 @@
+//! The balancer: listeners, backends, servers, balancing, health checks, and L4/L7 forwarding.
+//! It knows nothing of terminals; it talks through [`crate::events`].
+
+pub mod backend;
+pub mod balance;
+pub mod check;
+pub mod connect;
+pub mod frontend;
+pub mod http;
+pub mod log;
+pub mod state;
+pub mod tcp;
+
+use crate::config::{Config, Server};
+use crate::events::{Command, Event, EventSender, Snapshot};
+use backend::BackendRt;
+use frontend::FrontendRt;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+/// HAProxy derives its default from the file descriptor limit; lbtop picks a fixed, safe value.
+pub const DEFAULT_MAXCONN: u32 = 4096;
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("frontend '{frontend}': cannot bind {addr}: {source}")]
+    Bind {
+        frontend: String,
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// What the handle and the tasks share.
+struct Shared {
+    config: Arc<Config>,
+    started: Instant,
+    frontends: Vec<Arc<FrontendRt>>,
+    backends: Vec<Arc<BackendRt>>,
+    events: EventSender,
+    maxconn: u32,
+}
+
+/// A cheap, clonable view of a running engine: read snapshots, send commands.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Handle {
+    /// Reads every counter and state now. The data path never waits on it.
+    pub fn snapshot(&self) -> Snapshot {
+        let s = &self.shared;
+        let now = Instant::now();
+        let frontends: Vec<_> = s.frontends.iter().map(|f| f.snapshot()).collect();
+        Snapshot {
+            uptime: now - s.started,
+            cur_conns: frontends.iter().map(|f| f.cur_conns).sum(),
+            frontends,
+            backends: s
+                .backends
+                .iter()
+                .map(|b| b.snapshot(&s.config, now))
+                .collect(),
+            maxconn: s.maxconn,
+            sessions_dropped: s.events.dropped(),
+        }
+    }
+
+    /// Queues a command; its outcome arrives as an [`Event`].
+    pub fn command(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.shared.config
+    }
+
+    /// Tells the watcher that a command carried out elsewhere (by the demo) failed.
+    pub fn report_failure(&self, command: Command, reason: String) {
+        self.shared
+            .events
+            .send(Event::CommandFailed { command, reason });
+    }
+
+    /// Frontend listen addresses, in configuration order (useful when binding port 0).
+    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.shared.frontends.iter().map(|f| f.bind).collect()
+    }
+}
+
+/// A running engine. Dropping it stops every task.
+pub struct Engine {
+    handle: Handle,
+    tasks: JoinSet<()>,
+}
+
+impl Engine {
+    /// Binds every listener first (so a bad bind fails before anything runs), then starts
+    /// checks and forwarding on the current tokio runtime.
+    pub async fn start(config: Arc<Config>, events: EventSender) -> Result<Engine, StartError> {
+        let now = Instant::now();
+        let listeners = bind_all(&config)?;
+        let backends: Vec<Arc<BackendRt>> = config
+            .backends
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Arc::new(BackendRt::new(i, b, events.clone(), now)))
+            .collect();
+        let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
+        let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let frontends: Vec<Arc<FrontendRt>> = listeners
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let be = backends[config.frontends[i].default_backend].clone();
+                let mut fe = FrontendRt::new(i, &config, be, events.clone(), maxconn, process_conns.clone());
+                fe.bind = l.local_addr().unwrap_or(fe.bind);
+                Arc::new(fe)
+            })
+            .collect();
+        let mut tasks = JoinSet::new();
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        for (listener, fe) in listeners.into_iter().zip(&frontends) {
+            tasks.spawn(frontend::accept_loop(listener, fe.clone(), global.clone()));
+        }
+        for plan in check_plans(&config, &backends) {
+            tasks.spawn(check::run(plan));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            config,
+            started: now,
+            frontends,
+            backends,
+            events,
+            maxconn,
+        });
+        tasks.spawn(command_loop(shared.clone(), rx));
+        Ok(Engine {
+            handle: Handle {
+                shared,
+                commands: tx,
+            },
+            tasks,
+        })
+    }
+
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Closes the listeners and stops every task, connections included.
+    pub async fn shutdown(mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+fn bind_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
+    config
+        .frontends
+        .iter()
+        .map(|fe| {
+            bind(fe.bind).map_err(|source| StartError::Bind {
+                frontend: fe.name.clone(),
+                addr: fe.bind,
+                source,
+            })
+        })
+        .collect()
+}
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// One plan per checked server, staggered over the smallest interval as HAProxy does (§1.3).
+fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::CheckPlan> {
+    let checked: Vec<(usize, usize, &Server)> = config
+        .backends
+        .iter()
+        .enumerate()
+        .flat_map(|(b, be)| be.servers.iter().enumerate().map(move |(s, srv)| (b, s, srv)))
+        .filter(|(_, _, srv)| srv.check)
+        .collect();
+    let n = checked.len().max(1) as u32;
+    let min_inter = checked
+        .iter()
+        .map(|(_, _, s)| s.inter)
+        .min()
+        .unwrap_or(Server::DEFAULT_INTER);
+    checked
+        .iter()
+        .enumerate()
+        .map(|(k, &(b, s, srv))| {
+            let be = &config.backends[b];
+            check::CheckPlan {
+                backend: backends[b].clone(),
+                server: s,
+                check: be.check.clone(),
+                inter: srv.inter,
+                connect_timeout: be.timeouts.connect,
+                check_timeout: be.timeouts.check,
+                first_delay: min_inter.min(srv.inter) * k as u32 / n,
+            }
+        })
+        .collect()
+}
+
+async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Command>) {
+    while let Some(command) = rx.recv().await {
+        if let Err(reason) = apply(&shared, &command) {
+            shared.events.send(Event::CommandFailed { command, reason });
+        }
+    }
+}
+
+fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
+    let backend = |id: crate::events::ServerId| {
+        shared
+            .backends
+            .get(id.backend)
+            .filter(|b| id.server < b.servers.len())
+            .ok_or_else(|| "No such server.".to_string())
+    };
+    match *command {
+        Command::SetAdmin { server, state } => backend(server)?.set_admin(server.server, state),
+        Command::SetWeight { server, weight } => {
+            if weight > 256 {
+                return Err("Weight must be between 0 and 256.".into());
+            }
+            backend(server)?.set_weight(server.server, weight)
+        }
+        Command::SetChecks { server, enabled } => {
+            backend(server)?.set_checks(server.server, enabled)?
+        }
+        Command::DemoServer { .. } | Command::DemoHealthPage { .. } | Command::DemoTraffic { .. } => {
+            return Err("demo commands go to the demo, not the engine".into())
+        }
+    }
+    Ok(())
+}

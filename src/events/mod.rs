@@ -1,0 +1,197 @@
+//! The one seam between the engine and whoever watches it (the dashboard, the
+//! headless printer, tests).
+//!
+//! Three things cross it:
+//! - [`Event`]s, lossless: health transitions, admin changes and alerts. They are rare and an
+//!   operator must never miss one, so their channel is unbounded.
+//! - [`SessionRecord`]s, lossy: one per finished request or connection. Their channel is bounded;
+//!   when the watcher lags, records are dropped and counted, and the data path never waits.
+//! - [`Command`]s, from the watcher to the engine.
+//!
+//! Counters are not events: the watcher reads them as a [`Snapshot`] at its own pace.
+
+mod session;
+mod snapshot;
+
+pub use session::{SessionRecord, Termination};
+pub use snapshot::{
+    BackendSnap, CheckKind, CheckSnap, FrontendSnap, ServerSnap, ServerStatus, Snapshot,
+};
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// A server, by position in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServerId {
+    pub backend: usize,
+    pub server: usize,
+}
+
+/// Syslog severities, as HAProxy assigns them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Emerg = 0,
+    Alert = 1,
+    Crit = 2,
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Emerg => "emerg",
+            Level::Alert => "alert",
+            Level::Crit => "crit",
+            Level::Err => "err",
+            Level::Warning => "warning",
+            Level::Notice => "notice",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+}
+
+/// What a log line is about; the dashboard filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Health,
+    Admin,
+    Traffic,
+    System,
+}
+
+impl Topic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Health => "health",
+            Topic::Admin => "admin",
+            Topic::Traffic => "traffic",
+            Topic::System => "system",
+        }
+    }
+}
+
+/// One line in HAProxy's words, e.g.
+/// `Server hoge/web11 is DOWN. 1 active and 0 backup servers left. ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: Level,
+    pub topic: Topic,
+    pub text: String,
+}
+
+/// Lossless notifications from the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Log(LogLine),
+    /// A server's status changed (health or admin); the snapshot has the details.
+    ServerChanged { server: ServerId, status: ServerStatus },
+    /// A command was refused; says why in plain words.
+    CommandFailed { command: Command, reason: String },
+}
+
+/// Admin states, as `set server B/S state ready|drain|maint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminState {
+    Ready,
+    Drain,
+    Maint,
+}
+
+impl fmt::Display for AdminState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AdminState::Ready => "ready",
+            AdminState::Drain => "drain",
+            AdminState::Maint => "maint",
+        })
+    }
+}
+
+/// Requests from the watcher.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    SetAdmin { server: ServerId, state: AdminState },
+    SetWeight { server: ServerId, weight: u32 },
+    /// `enable health` / `disable health`.
+    SetChecks { server: ServerId, enabled: bool },
+    /// Stop or start an embedded demo web server (like `systemctl stop apache2`).
+    DemoServer { name: String, running: bool },
+    /// Delete or restore a demo server's `health_check.html`.
+    DemoHealthPage { name: String, present: bool },
+    /// Start or stop the built-in traffic generator.
+    DemoTraffic { running: bool },
+}
+
+/// How many session records a lagging watcher may have pending before they are dropped.
+pub const SESSION_QUEUE: usize = 4096;
+
+/// The engine's side of the event channels.
+#[derive(Debug, Clone)]
+pub struct EventSender {
+    events: mpsc::UnboundedSender<Event>,
+    sessions: mpsc::Sender<SessionRecord>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The watcher's side of the event channels.
+#[derive(Debug)]
+pub struct EventReceiver {
+    pub events: mpsc::UnboundedReceiver<Event>,
+    pub sessions: mpsc::Receiver<SessionRecord>,
+    dropped: Arc<AtomicU64>,
+}
+
+pub fn channel() -> (EventSender, EventReceiver) {
+    let (etx, erx) = mpsc::unbounded_channel();
+    let (stx, srx) = mpsc::channel(SESSION_QUEUE);
+    let dropped = Arc::new(AtomicU64::new(0));
+    (
+        EventSender {
+            events: etx,
+            sessions: stx,
+            dropped: dropped.clone(),
+        },
+        EventReceiver {
+            events: erx,
+            sessions: srx,
+            dropped,
+        },
+    )
+}
+
+impl EventSender {
+    /// Never drops; a closed receiver (nobody watching) is fine.
+    pub fn send(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    pub fn log(&self, level: Level, topic: Topic, text: String) {
+        self.send(Event::Log(LogLine { level, topic, text }));
+    }
+
+    /// Never waits: a full queue drops the record and counts it.
+    pub fn session(&self, record: SessionRecord) {
+        if self.sessions.try_send(record).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl EventReceiver {
+    /// Session records dropped so far because the watcher lagged.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}

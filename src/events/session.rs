@@ -1,0 +1,72 @@
+//! What the engine reports about each finished request (HTTP) or connection (TCP).
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// HAProxy's four-character termination state, e.g. `----`, `SC--`, `cR--`.
+/// TCP logs print the first two only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Termination {
+    /// Who ended it: `C` client, `S` server, `P` proxy, `c`/`s` client/server timeout, `-` normal.
+    pub cause: u8,
+    /// In which phase: `R` request, `Q` queue, `C` connect, `H` headers, `D` data, `L` last, `-` done.
+    pub phase: u8,
+}
+
+impl Termination {
+    pub const NORMAL: Termination = Termination {
+        cause: b'-',
+        phase: b'-',
+    };
+
+    pub const fn new(cause: u8, phase: u8) -> Termination {
+        Termination { cause, phase }
+    }
+
+    /// The HTTP form: four characters, cookie flags unused (`--`).
+    pub fn http(self) -> [u8; 4] {
+        [self.cause, self.phase, b'-', b'-']
+    }
+
+    /// The TCP form: two characters.
+    pub fn tcp(self) -> [u8; 2] {
+        [self.cause, self.phase]
+    }
+}
+
+/// One finished request or connection, with enough to write HAProxy's httplog/tcplog line
+/// and to show the L4/L7 decision on the dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub frontend: usize,
+    pub backend: usize,
+    /// `None` is `<NOSRV>`.
+    pub server: Option<usize>,
+    pub client: SocketAddr,
+    /// When the request (or connection) began.
+    pub start: SystemTime,
+    /// HAProxy timers in ms, -1 where the phase never completed:
+    /// TR (request headers), Tw (queue), Tc (connect), Tr (response headers), Ta/Tt (total).
+    pub timers: [i64; 5],
+    /// HTTP status sent to the client; `None` in TCP mode.
+    pub status: Option<u16>,
+    /// Bytes sent to the client (headers included for HTTP).
+    pub bytes_out: u64,
+    /// Bytes received from the client.
+    pub bytes_in: u64,
+    pub termination: Termination,
+    /// Connection attempts beyond the first.
+    pub retries: u32,
+    /// Whether the request was sent to a server other than the one first chosen.
+    pub redispatched: bool,
+    /// `GET /path HTTP/1.1`, or `<BADREQ>`; `None` in TCP mode.
+    pub request: Option<String>,
+    /// Whether an idle server connection was reused (HTTP only).
+    pub reused: bool,
+    /// The `X-Forwarded-For` value lbtop added, if any.
+    pub forwarded_for: Option<String>,
+    /// Connections open in the process and on the frontend when the session ended
+    /// (HAProxy's `%ac/%fc`).
+    pub process_conns: u64,
+    pub frontend_conns: u64,
+}

@@ -1,0 +1,210 @@
+//! A point-in-time copy of the engine's counters and states, read by the dashboard at its tick.
+
+use crate::config::{Balance, Mode};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A server's status exactly as HAProxy's stats page writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerStatus {
+    Up,
+    /// `UP x/y`: up, but failing checks.
+    GoingDown { x: u32, y: u32 },
+    Down,
+    /// `DOWN x/y`: down, but passing checks.
+    GoingUp { x: u32, y: u32 },
+    Drain,
+    /// `DRAIN x/y`.
+    DrainGoingDown { x: u32, y: u32 },
+    Maint,
+    NoCheck,
+}
+
+impl ServerStatus {
+    /// Whether the server is operationally up (it may still take no traffic, as when draining).
+    pub fn is_up(self) -> bool {
+        matches!(
+            self,
+            ServerStatus::Up
+                | ServerStatus::GoingDown { .. }
+                | ServerStatus::Drain
+                | ServerStatus::DrainGoingDown { .. }
+                | ServerStatus::NoCheck
+        )
+    }
+}
+
+impl fmt::Display for ServerStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerStatus::Up => f.write_str("UP"),
+            ServerStatus::GoingDown { x, y } => write!(f, "UP {x}/{y}"),
+            ServerStatus::Down => f.write_str("DOWN"),
+            ServerStatus::GoingUp { x, y } => write!(f, "DOWN {x}/{y}"),
+            ServerStatus::Drain => f.write_str("DRAIN"),
+            ServerStatus::DrainGoingDown { x, y } => write!(f, "DRAIN {x}/{y}"),
+            ServerStatus::Maint => f.write_str("MAINT"),
+            ServerStatus::NoCheck => f.write_str("no check"),
+        }
+    }
+}
+
+/// HAProxy's check status codes (the short names of `show stat`'s check_status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// Not checked yet.
+    Ini,
+    L4Ok,
+    L4Tout,
+    L4Con,
+    L7Ok,
+    L7Tout,
+    L7Rsp,
+    L7Sts,
+    SockErr,
+}
+
+impl CheckKind {
+    pub fn short(self) -> &'static str {
+        match self {
+            CheckKind::Ini => "INI",
+            CheckKind::L4Ok => "L4OK",
+            CheckKind::L4Tout => "L4TOUT",
+            CheckKind::L4Con => "L4CON",
+            CheckKind::L7Ok => "L7OK",
+            CheckKind::L7Tout => "L7TOUT",
+            CheckKind::L7Rsp => "L7RSP",
+            CheckKind::L7Sts => "L7STS",
+            CheckKind::SockErr => "SOCKERR",
+        }
+    }
+
+    /// The text HAProxy logs after `reason: `.
+    pub fn text(self) -> &'static str {
+        match self {
+            CheckKind::Ini => "Initializing",
+            CheckKind::L4Ok => "Layer4 check passed",
+            CheckKind::L4Tout => "Layer4 timeout",
+            CheckKind::L4Con => "Layer4 connection problem",
+            CheckKind::L7Ok => "Layer7 check passed",
+            CheckKind::L7Tout => "Layer7 timeout",
+            CheckKind::L7Rsp => "Layer7 invalid response",
+            CheckKind::L7Sts => "Layer7 wrong status",
+            CheckKind::SockErr => "Socket error",
+        }
+    }
+
+    pub fn passed(self) -> bool {
+        matches!(self, CheckKind::L4Ok | CheckKind::L7Ok)
+    }
+
+    /// Checks whose log line carries `code: N`.
+    pub fn has_code(self) -> bool {
+        matches!(self, CheckKind::L7Ok | CheckKind::L7Sts)
+    }
+}
+
+/// The last check's result, as the dashboard shows it (`L7OK 200 in 3ms`, `L4CON`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckSnap {
+    pub kind: CheckKind,
+    pub code: Option<u16>,
+    pub duration: Duration,
+}
+
+impl fmt::Display for CheckSnap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.short())?;
+        if let Some(code) = self.code {
+            write!(f, " {code}")?;
+        }
+        if self.kind.passed() {
+            write!(f, " in {}ms", self.duration.as_millis())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSnap {
+    pub name: String,
+    pub addr: SocketAddr,
+    pub status: ServerStatus,
+    /// `None` when the server has no checks (or they are paused by MAINT).
+    pub last_check: Option<CheckSnap>,
+    /// Time since the last status change.
+    pub since_change: Duration,
+    /// Effective user weight (0 when set so at runtime).
+    pub weight: u32,
+    pub backup: bool,
+    pub cur_sessions: u64,
+    pub max_sessions: u64,
+    pub limit_sessions: Option<u32>,
+    pub total_sessions: u64,
+    /// Times the balancer picked this server.
+    pub lbtot: u64,
+    pub queue: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Responses by class: 1xx, 2xx, 3xx, 4xx, 5xx, other.
+    pub http_responses: [u64; 6],
+    pub connect_errors: u64,
+    pub response_errors: u64,
+    pub retries: u64,
+    pub redispatches: u64,
+    pub failed_checks: u64,
+    /// UP->DOWN transitions.
+    pub down_transitions: u64,
+    pub downtime: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendSnap {
+    pub name: String,
+    pub mode: Mode,
+    pub balance: Balance,
+    pub servers: Vec<ServerSnap>,
+    pub total_sessions: u64,
+    pub cur_sessions: u64,
+    pub queue: u64,
+}
+
+impl BackendSnap {
+    /// Servers that are operationally up, as in `hoge 1/2 UP`.
+    pub fn up_count(&self) -> usize {
+        self.servers.iter().filter(|s| s.status.is_up()).count()
+    }
+
+    /// `1/2 UP`.
+    pub fn up_label(&self) -> String {
+        format!("{}/{} UP", self.up_count(), self.servers.len())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontendSnap {
+    pub name: String,
+    pub mode: Mode,
+    pub bind: SocketAddr,
+    pub backend: usize,
+    pub cur_conns: u64,
+    pub max_conns: u64,
+    pub limit_conns: u32,
+    pub total_conns: u64,
+    pub total_requests: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub uptime: Duration,
+    pub frontends: Vec<FrontendSnap>,
+    pub backends: Vec<BackendSnap>,
+    /// Current connections across the process, and the process limit.
+    pub cur_conns: u64,
+    pub maxconn: u32,
+    /// Session records dropped because the watcher lagged.
+    pub sessions_dropped: u64,
+}
