@@ -2,10 +2,11 @@
 
 use super::app::App;
 use super::keymap::BINDINGS;
+use super::status::PENDING;
 use crate::events::ServerStatus;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 /// Every status, in the order of HAProxy's stats legend.
@@ -28,9 +29,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .title_bottom(Line::from(" Esc or ? to close ").right_aligned())
         .border_style(app.theme.key());
     frame.render_widget(Clear, popup);
-    let text = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
+    // Not wrapped: on a narrow screen a cut-off sentence reads better than broken columns.
+    let text = Paragraph::new(lines).block(block);
     frame.render_widget(text, popup);
 }
 
@@ -40,7 +40,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         .iter()
         .map(|b| {
             Line::from(vec![
-                Span::styled(format!(" {:>9}  ", b.label), theme.key()),
+                Span::styled(format!(" {:>8}  ", b.label), theme.key()),
                 Span::raw(b.help),
             ])
         })
@@ -57,7 +57,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     lines.push(legend(app));
     lines.push(Line::styled(
-        " x/y: checks passed (or failed) so far of those needed to change state; … pending",
+        format!(" UP x/y: up, failing checks   DOWN x/y: down, passing checks   {PENDING} pending"),
         theme.dim(),
     ));
     lines
