@@ -111,10 +111,7 @@ fn print_event(event: &Event) {
 }
 
 fn print_line(text: &str) {
-    println!(
-        "{} {text}",
-        crate::engine::log::log_date(SystemTime::now())
-    );
+    println!("{} {text}", crate::engine::log::log_date(SystemTime::now()));
 }
 
 async fn shutdown_signal() {

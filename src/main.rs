@@ -39,7 +39,12 @@ fn main() -> ExitCode {
         }
     };
     for w in &config.warnings {
-        eprintln!("{}:{}: warning: {}", cli.config.display(), w.line, w.message);
+        eprintln!(
+            "{}:{}: warning: {}",
+            cli.config.display(),
+            w.line,
+            w.message
+        );
     }
     if let Some(Cmd::Check) = cli.command {
         print!("{}", config.describe());

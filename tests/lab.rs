@@ -35,9 +35,15 @@ async fn roundrobin_alternates_through_the_l7_frontend() {
     for _ in 0..6 {
         let reply = get(lab.http_addr(), "/").await;
         assert_eq!(reply.status, 200);
-        let page = if reply.body.contains("<h1 style=\"color:#0057b8\">web10</h1>") {
+        let page = if reply
+            .body
+            .contains("<h1 style=\"color:#0057b8\">web10</h1>")
+        {
             "web10"
-        } else if reply.body.contains("<h1 style=\"color:#b85c00\">web11</h1>") {
+        } else if reply
+            .body
+            .contains("<h1 style=\"color:#b85c00\">web11</h1>")
+        {
             "web11"
         } else {
             panic!("unexpected page: {}", reply.body)
@@ -72,12 +78,29 @@ async fn l4_frontend_relays_bytes_and_pins_the_connection() {
     assert_eq!(servers[0], servers[1], "one L4 connection, one server");
     let snap = lab
         .wait_snapshot("bytes counted", |s| {
-            s.backends[HOGE_L4].servers.iter().map(|v| v.bytes_out).sum::<u64>() > 0
+            s.backends[HOGE_L4]
+                .servers
+                .iter()
+                .map(|v| v.bytes_out)
+                .sum::<u64>()
+                > 0
         })
         .await;
-    let moved: u64 = snap.backends[HOGE_L4].servers.iter().map(|s| s.bytes_out).sum();
-    assert_eq!(moved, raw.len() as u64, "bytes out equal what the client read");
-    let sent: u64 = snap.backends[HOGE_L4].servers.iter().map(|s| s.bytes_in).sum();
+    let moved: u64 = snap.backends[HOGE_L4]
+        .servers
+        .iter()
+        .map(|s| s.bytes_out)
+        .sum();
+    assert_eq!(
+        moved,
+        raw.len() as u64,
+        "bytes out equal what the client read"
+    );
+    let sent: u64 = snap.backends[HOGE_L4]
+        .servers
+        .iter()
+        .map(|s| s.bytes_in)
+        .sum();
     assert_eq!(sent, two.len() as u64);
     // The next connection goes to the other server.
     let next = parse_reply(&exchange(lab.tcp_addr(), b"GET / HTTP/1.0\r\n\r\n").await);
@@ -107,7 +130,10 @@ async fn seed_experiment_health_page_deleted_then_restored() {
     assert_eq!(lab.handle.snapshot().backends[HOGE].up_label(), "1/2 UP");
     // The L4 backend only connects, so it still sees web11 as UP: L7 sees what L4 cannot.
     assert_eq!(lab.status(HOGE_L4, WEB11), "UP");
-    assert!(servers_answering(&lab, 6).await.iter().all(|s| s == "web10"));
+    assert!(servers_answering(&lab, 6)
+        .await
+        .iter()
+        .all(|s| s == "web10"));
 
     lab.demo(Command::DemoHealthPage {
         name: "web11".into(),
@@ -147,7 +173,10 @@ async fn stopped_server_fails_layer4_and_without_log_health_checks_says_why() {
     let snap = lab.handle.snapshot();
     let check = snap.backends[HOGE].servers[WEB11].last_check.unwrap();
     assert_eq!(check.to_string(), "L4CON");
-    assert!(servers_answering(&lab, 4).await.iter().all(|s| s == "web10"));
+    assert!(servers_answering(&lab, 4)
+        .await
+        .iter()
+        .all(|s| s == "web10"));
     lab.stop().await;
 }
 
@@ -161,7 +190,10 @@ async fn drain_and_maint_keep_new_requests_off_a_server() {
     });
     lab.wait_line("Server hoge/web11 enters drain state. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.", t).await;
     assert!(lab.status(HOGE, WEB11).starts_with("DRAIN"));
-    assert!(servers_answering(&lab, 6).await.iter().all(|s| s == "web10"));
+    assert!(servers_answering(&lab, 6)
+        .await
+        .iter()
+        .all(|s| s == "web10"));
 
     lab.handle.command(Command::SetAdmin {
         server: web11(),
@@ -181,7 +213,10 @@ async fn drain_and_maint_keep_new_requests_off_a_server() {
     assert!(lab.handle.snapshot().backends[HOGE].servers[WEB11]
         .last_check
         .is_none());
-    assert!(servers_answering(&lab, 6).await.iter().all(|s| s == "web10"));
+    assert!(servers_answering(&lab, 6)
+        .await
+        .iter()
+        .all(|s| s == "web10"));
 
     lab.handle.command(Command::SetAdmin {
         server: web11(),
@@ -206,7 +241,8 @@ async fn all_servers_down_gives_haproxys_503() {
         })
         .await;
     }
-    lab.wait_line("backend hoge has no server available!", t).await;
+    lab.wait_line("backend hoge has no server available!", t)
+        .await;
     let reply = get(lab.http_addr(), "/").await;
     assert_eq!(reply.status, 503);
     assert_eq!(
@@ -233,7 +269,8 @@ async fn forwarded_for_is_skipped_for_excepted_loopback_and_traffic_is_logged() 
     assert_eq!(record.forwarded_for, None, "127.0.0.0/8 is excepted");
     let line = lbtop::engine::log::format_session(lab.handle.config(), &record).unwrap();
     assert!(
-        line.contains(" main hoge/web10 ") && line.ends_with(" ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""),
+        line.contains(" main hoge/web10 ")
+            && line.ends_with(" ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""),
         "{line}"
     );
 }

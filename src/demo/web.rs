@@ -28,7 +28,11 @@ struct Site {
 }
 
 impl WebServer {
-    pub async fn start(name: &str, addr: SocketAddr, root: PathBuf) -> Result<WebServer, DemoError> {
+    pub async fn start(
+        name: &str,
+        addr: SocketAddr,
+        root: PathBuf,
+    ) -> Result<WebServer, DemoError> {
         let mut server = WebServer {
             name: name.to_string(),
             addr,
@@ -115,13 +119,25 @@ async fn serve(listener: TcpListener, site: Arc<Site>) {
 impl Site {
     async fn respond<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         let path = req.uri().path();
-        let name = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+        let name = if path == "/" {
+            "index.html"
+        } else {
+            path.trim_start_matches('/')
+        };
         if name == "health_check.html" && !self.health_page.load(Relaxed) {
-            return self.reply(StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"Not Found\n"));
+            return self.reply(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                Bytes::from_static(b"Not Found\n"),
+            );
         }
         match self.read(name).await {
             Some(body) => self.reply(StatusCode::OK, content_type(name), body),
-            None => self.reply(StatusCode::NOT_FOUND, "text/plain", Bytes::from_static(b"Not Found\n")),
+            None => self.reply(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                Bytes::from_static(b"Not Found\n"),
+            ),
         }
     }
 

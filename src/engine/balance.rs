@@ -136,7 +136,13 @@ impl Balancer {
     fn refresh_map(&mut self, backup: bool) {
         if self.map.dirty || self.map.backup != backup {
             let weights: Vec<u32> = (0..self.weights.len())
-                .map(|i| if self.backup[i] == backup { self.weights[i] } else { 0 })
+                .map(|i| {
+                    if self.backup[i] == backup {
+                        self.weights[i]
+                    } else {
+                        0
+                    }
+                })
                 .collect();
             self.map.rebuild(&weights);
             self.map.backup = backup;
@@ -432,8 +438,14 @@ mod tests {
     fn roundrobin_matches_haproxy_orders() {
         assert_eq!(order(Balance::RoundRobin, &[3, 1], 8), "aaabaaab");
         assert_eq!(order(Balance::RoundRobin, &[2, 3], 5), "bbaba");
-        assert_eq!(order(Balance::RoundRobin, &[5, 2, 1], 16), "aabaacab".repeat(2));
-        assert_eq!(order(Balance::RoundRobin, &[1, 2, 3], 12), "cbcacb".repeat(2));
+        assert_eq!(
+            order(Balance::RoundRobin, &[5, 2, 1], 16),
+            "aabaacab".repeat(2)
+        );
+        assert_eq!(
+            order(Balance::RoundRobin, &[1, 2, 3], 12),
+            "cbcacb".repeat(2)
+        );
         assert_eq!(
             order(Balance::RoundRobin, &[7, 3, 2], 24),
             "aabacabaaabc".repeat(2)
@@ -444,7 +456,10 @@ mod tests {
 
     #[test]
     fn static_rr_matches_haproxy_orders() {
-        assert_eq!(order(Balance::StaticRr, &[5, 2, 1], 16), "aabaabac".repeat(2));
+        assert_eq!(
+            order(Balance::StaticRr, &[5, 2, 1], 16),
+            "aabaabac".repeat(2)
+        );
         assert_eq!(order(Balance::StaticRr, &[1, 2, 3], 6), "acbcbc");
         assert_eq!(order(Balance::StaticRr, &[7, 3, 2], 12), "aababcaaabac");
     }

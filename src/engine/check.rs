@@ -64,7 +64,10 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
     // With `timeout check`, connect is bounded by min(connect, inter) and the reply by
     // `timeout check`; without it the whole check is bounded by inter.
     let (connect_limit, reply_limit) = match plan.check_timeout {
-        Some(check) => (plan.connect_timeout.unwrap_or(plan.inter).min(plan.inter), check),
+        Some(check) => (
+            plan.connect_timeout.unwrap_or(plan.inter).min(plan.inter),
+            check,
+        ),
         None => (plan.inter, plan.inter),
     };
     let stream = match timeout(connect_limit, TcpStream::connect(addr)).await {
@@ -75,7 +78,9 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
     let Some(request) = request else {
         return outcome(CheckKind::L4Ok, None, None, start);
     };
-    let remaining = reply_limit.saturating_sub(start.elapsed()).max(Duration::from_millis(1));
+    let remaining = reply_limit
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(1));
     match timeout(remaining, exchange(stream, request)).await {
         Err(_) => outcome(CheckKind::L7Tout, None, None, start),
         Ok(Err(_)) | Ok(Ok(None)) => outcome(CheckKind::L7Rsp, None, None, start),
@@ -87,7 +92,12 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
     }
 }
 
-fn outcome(kind: CheckKind, code: Option<u16>, info: Option<String>, start: Instant) -> CheckOutcome {
+fn outcome(
+    kind: CheckKind,
+    code: Option<u16>,
+    info: Option<String>,
+    start: Instant,
+) -> CheckOutcome {
     CheckOutcome {
         kind,
         code,
@@ -135,7 +145,9 @@ pub fn parse_status_line(line: &[u8]) -> Option<(u16, String)> {
         return None;
     }
     let code: u16 = code.parse().ok()?;
-    (100..=999).contains(&code).then(|| (code, reason.trim().to_string()))
+    (100..=999)
+        .contains(&code)
+        .then(|| (code, reason.trim().to_string()))
 }
 
 #[cfg(test)]
@@ -167,12 +179,18 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        assert_eq!(parse_status_line(b"HTTP/1.1 200 OK"), Some((200, "OK".into())));
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 200 OK"),
+            Some((200, "OK".into()))
+        );
         assert_eq!(
             parse_status_line(b"HTTP/1.0 404 Not Found"),
             Some((404, "Not Found".into()))
         );
-        assert_eq!(parse_status_line(b"HTTP/1.1 204"), Some((204, String::new())));
+        assert_eq!(
+            parse_status_line(b"HTTP/1.1 204"),
+            Some((204, String::new()))
+        );
         assert_eq!(parse_status_line(b"garbage"), None);
         assert_eq!(parse_status_line(b"HTTP/1.1 20 OK"), None);
         assert_eq!(parse_status_line(b"\xff\xfe"), None);

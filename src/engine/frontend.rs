@@ -56,7 +56,11 @@ impl FrontendRt {
         let fe = &config.frontends[index];
         let be = &config.backends[fe.default_backend];
         // HAProxy honours these options when either side sets them.
-        let forwardfor = fe.options.forwardfor.as_ref().or(be.options.forwardfor.as_ref());
+        let forwardfor = fe
+            .options
+            .forwardfor
+            .as_ref()
+            .or(be.options.forwardfor.as_ref());
         let forwardfor = forwardfor.map(|f| {
             let name = HeaderName::from_bytes(f.header.as_bytes())
                 .unwrap_or(HeaderName::from_static("x-forwarded-for"));

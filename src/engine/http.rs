@@ -64,7 +64,10 @@ async fn proxy(
     ex.record.timers[0] = 0;
     prepare_request(&mut req, xff.as_ref(), fe);
     if xff.is_some() {
-        ex.record.forwarded_for = xff.as_ref().and_then(|v| v.to_str().ok()).map(str::to_string);
+        ex.record.forwarded_for = xff
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
     }
     let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
     let key = PickKey {
@@ -88,7 +91,14 @@ async fn proxy(
         }
     };
     ex.record.timers[2] = millis(attempt.connect_time);
-    forward(req, stream, fe, ex, assigned.expect("connected means assigned")).await
+    forward(
+        req,
+        stream,
+        fe,
+        ex,
+        assigned.expect("connected means assigned"),
+    )
+    .await
 }
 
 async fn forward(
@@ -104,7 +114,13 @@ async fn forward(
     let (mut sender, conn) = match handshake {
         Ok(pair) => pair,
         Err(_) => {
-            return error_reply(fe, ex, StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'), Some(assigned))
+            return error_reply(
+                fe,
+                ex,
+                StatusCode::BAD_GATEWAY,
+                Termination::new(b'S', b'H'),
+                Some(assigned),
+            )
         }
     };
     tokio::spawn(conn);
@@ -136,7 +152,9 @@ async fn forward(
     let status = parts.status.as_u16();
     ex.record.status = Some(status);
     ex.record.bytes_out = status_and_header_bytes(parts.status, &parts.headers);
-    fe.backend.servers[assigned.server].counters.response(status);
+    fe.backend.servers[assigned.server]
+        .counters
+        .response(status);
     // The session ends when the body has been sent, so the tracker takes it over.
     let server = assigned.into_session();
     let tracked = Tracked {
@@ -227,10 +245,16 @@ fn error_reply(
         .header("content-length", body.len())
         .header("cache-control", "no-cache")
         .header("content-type", "text/html")
-        .body(Full::new(Bytes::from_static(body.as_bytes())).map_err(|e| match e {}).boxed_unsync())
+        .body(
+            Full::new(Bytes::from_static(body.as_bytes()))
+                .map_err(|e| match e {})
+                .boxed_unsync(),
+        )
         .expect("static response is valid");
     if let Some(a) = &assigned {
-        fe.backend.servers[a.server].counters.response(status.as_u16());
+        fe.backend.servers[a.server]
+            .counters
+            .response(status.as_u16());
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;
@@ -293,7 +317,10 @@ impl Tracked {
         ex.record.termination = flags;
         ex.record.timers[4] = millis(ex.began.elapsed());
         let server = &self.fe.backend.servers[self.server];
-        server.counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
+        server
+            .counters
+            .bytes_out
+            .fetch_add(ex.record.bytes_out, Relaxed);
         server.counters.close();
         self.fe.finish(ex.record);
     }

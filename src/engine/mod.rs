@@ -119,7 +119,14 @@ impl Engine {
             .enumerate()
             .map(|(i, l)| {
                 let be = backends[config.frontends[i].default_backend].clone();
-                let mut fe = FrontendRt::new(i, &config, be, events.clone(), maxconn, process_conns.clone());
+                let mut fe = FrontendRt::new(
+                    i,
+                    &config,
+                    be,
+                    events.clone(),
+                    maxconn,
+                    process_conns.clone(),
+                );
                 fe.bind = l.local_addr().unwrap_or(fe.bind);
                 Arc::new(fe)
             })
@@ -192,7 +199,12 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
         .backends
         .iter()
         .enumerate()
-        .flat_map(|(b, be)| be.servers.iter().enumerate().map(move |(s, srv)| (b, s, srv)))
+        .flat_map(|(b, be)| {
+            be.servers
+                .iter()
+                .enumerate()
+                .map(move |(s, srv)| (b, s, srv))
+        })
         .filter(|(_, _, srv)| srv.check)
         .collect();
     let n = checked.len().max(1) as u32;
@@ -246,7 +258,9 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
         Command::SetChecks { server, enabled } => {
             backend(server)?.set_checks(server.server, enabled)?
         }
-        Command::DemoServer { .. } | Command::DemoHealthPage { .. } | Command::DemoTraffic { .. } => {
+        Command::DemoServer { .. }
+        | Command::DemoHealthPage { .. }
+        | Command::DemoTraffic { .. } => {
             return Err("demo commands go to the demo, not the engine".into())
         }
     }

@@ -24,7 +24,10 @@ impl CheckOutcome {
         if let Some(info) = &self.info {
             s.push_str(&format!(", info: \"{info}\""));
         }
-        s.push_str(&format!(", check duration: {}ms", self.duration.as_millis()));
+        s.push_str(&format!(
+            ", check duration: {}ms",
+            self.duration.as_millis()
+        ));
         s
     }
 
@@ -177,7 +180,11 @@ impl ServerState {
             };
         }
         let (x, y) = self.health.fraction();
-        match (self.health.is_up(), self.health.value == self.health.max(), draining) {
+        match (
+            self.health.is_up(),
+            self.health.value == self.health.max(),
+            draining,
+        ) {
             (true, true, false) => ServerStatus::Up,
             (true, true, true) => ServerStatus::Drain,
             (true, false, false) => ServerStatus::GoingDown { x, y },
@@ -318,7 +325,11 @@ impl ServerState {
                     "Health check for {}server {} {}{}, status: {x}/{y} {word}.",
                     if who.backup { "backup " } else { "" },
                     who.proxy_server,
-                    if outcome.kind.passed() { "succeeded" } else { "failed" },
+                    if outcome.kind.passed() {
+                        "succeeded"
+                    } else {
+                        "failed"
+                    },
                     outcome.reason(),
                 ),
             ));
@@ -331,7 +342,11 @@ impl ServerState {
         } else {
             outcome.reason()
         };
-        let prefix = if who.backup { "Backup Server" } else { "Server" };
+        let prefix = if who.backup {
+            "Backup Server"
+        } else {
+            "Server"
+        };
         let draining = self.admin == AdminState::Drain;
         if t.is_up {
             lines.push((
@@ -343,7 +358,11 @@ impl ServerState {
                 ),
             ));
         } else {
-            let level = if draining { Level::Notice } else { Level::Alert };
+            let level = if draining {
+                Level::Notice
+            } else {
+                Level::Alert
+            };
             lines.push((
                 level,
                 format!(
@@ -494,7 +513,10 @@ mod tests {
             ["Health check for server hoge/web11 succeeded, reason: Layer7 check passed, code: 200, check duration: 12ms, status: 2/2 UP."]
         );
         assert_eq!(s.status(), ServerStatus::Up);
-        assert!(step(&mut s, ok(3), two_up).is_empty(), "steady UP is silent");
+        assert!(
+            step(&mut s, ok(3), two_up).is_empty(),
+            "steady UP is silent"
+        );
         assert_eq!(
             step(&mut s, not_found(13), two_up),
             ["Health check for server hoge/web11 failed, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: 13ms, status: 1/2 UP."]

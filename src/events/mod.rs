@@ -92,9 +92,15 @@ pub struct LogLine {
 pub enum Event {
     Log(LogLine),
     /// A server's status changed (health or admin); the snapshot has the details.
-    ServerChanged { server: ServerId, status: ServerStatus },
+    ServerChanged {
+        server: ServerId,
+        status: ServerStatus,
+    },
     /// A command was refused; says why in plain words.
-    CommandFailed { command: Command, reason: String },
+    CommandFailed {
+        command: Command,
+        reason: String,
+    },
 }
 
 /// Admin states, as `set server B/S state ready|drain|maint`.
@@ -118,16 +124,33 @@ impl fmt::Display for AdminState {
 /// Requests from the watcher.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    SetAdmin { server: ServerId, state: AdminState },
-    SetWeight { server: ServerId, weight: u32 },
+    SetAdmin {
+        server: ServerId,
+        state: AdminState,
+    },
+    SetWeight {
+        server: ServerId,
+        weight: u32,
+    },
     /// `enable health` / `disable health`.
-    SetChecks { server: ServerId, enabled: bool },
+    SetChecks {
+        server: ServerId,
+        enabled: bool,
+    },
     /// Stop or start an embedded demo web server (like `systemctl stop apache2`).
-    DemoServer { name: String, running: bool },
+    DemoServer {
+        name: String,
+        running: bool,
+    },
     /// Delete or restore a demo server's `health_check.html`.
-    DemoHealthPage { name: String, present: bool },
+    DemoHealthPage {
+        name: String,
+        present: bool,
+    },
     /// Start or stop the built-in traffic generator.
-    DemoTraffic { running: bool },
+    DemoTraffic {
+        running: bool,
+    },
 }
 
 /// How many session records a lagging watcher may have pending before they are dropped.

@@ -10,13 +10,22 @@ use std::time::Duration;
 pub enum ServerStatus {
     Up,
     /// `UP x/y`: up, but failing checks.
-    GoingDown { x: u32, y: u32 },
+    GoingDown {
+        x: u32,
+        y: u32,
+    },
     Down,
     /// `DOWN x/y`: down, but passing checks.
-    GoingUp { x: u32, y: u32 },
+    GoingUp {
+        x: u32,
+        y: u32,
+    },
     Drain,
     /// `DRAIN x/y`.
-    DrainGoingDown { x: u32, y: u32 },
+    DrainGoingDown {
+        x: u32,
+        y: u32,
+    },
     Maint,
     NoCheck,
 }

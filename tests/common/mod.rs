@@ -217,7 +217,10 @@ impl Lab {
             if probe(&snap) {
                 return snap;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}: {snap:#?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {snap:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -1,0 +1,147 @@
+//! Drives the real dashboard in tmux, as a person would: select web11, drain it, see the
+//! traffic move, make it ready again, quit, and find the terminal restored.
+
+mod common;
+
+use common::{get, lab_toml, write_config, Ports};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const LBTOP: &str = env!("CARGO_BIN_EXE_lbtop");
+
+/// One private tmux server (its own socket), killed when the test ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn start(command: &str) -> Tmux {
+        let socket = format!("lbtop-test-{}", std::process::id());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "lbtop",
+                "-x",
+                "150",
+                "-y",
+                "45",
+                command,
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn keys(&self, keys: &str) {
+        assert!(self
+            .cmd(&["send-keys", "-t", "lbtop", keys])
+            .status
+            .success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "lbtop", "-p"]).stdout)
+            .into_owned()
+    }
+
+    fn wait(&self, what: &str, probe: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if probe(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// The status cell of the first `web11` row (backend hoge comes first on screen).
+fn web11_row(screen: &str) -> &str {
+    screen.lines().find(|l| l.contains(" web11 ")).unwrap_or("")
+}
+
+fn answering(rt: &tokio::runtime::Runtime, addr: SocketAddr, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| rt.block_on(get(addr, "/")).server().to_string())
+        .collect()
+}
+
+#[test]
+fn drain_and_ready_web11_from_the_keyboard() {
+    if !Tmux::available() {
+        eprintln!("\n*** SKIPPED: tmux is not installed; .ci/run installs it so CI always runs this ***\n");
+        return;
+    }
+    let ports = Ports::new();
+    let (_dir, path) = write_config("lab.toml", &lab_toml(ports, "500ms", true));
+    let command = format!(
+        "{LBTOP} --config {}; echo LBTOP-EXITED $?; sleep 30",
+        path.display()
+    );
+    let tmux = Tmux::start(&command);
+    tmux.wait("both backends up", |s| {
+        s.contains("hoge 2/2 UP") && s.contains("hoge_l4 2/2 UP")
+    });
+
+    tmux.keys("j");
+    tmux.keys("d");
+    let screen = tmux.wait("web11 draining", |s| web11_row(s).contains("DRAIN"));
+    assert!(
+        screen.contains("hoge 1/2 UP") || screen.contains("hoge 2/2 UP"),
+        "{screen}"
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], ports.http));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let who = answering(&rt, addr, 6);
+    assert!(who.iter().all(|s| s == "web10"), "{who:?}");
+    tmux.wait("the drain line in the log", |s| {
+        s.contains("Server hoge/web11 enters drain state.")
+    });
+
+    tmux.keys("r");
+    tmux.wait("web11 ready", |s| {
+        let row = web11_row(s);
+        row.contains(" UP ") && !row.contains("DRAIN")
+    });
+    let who = answering(&rt, addr, 4);
+    assert!(who.iter().any(|s| s == "web11"), "{who:?}");
+
+    tmux.keys("q");
+    let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));
+    assert!(screen.contains("LBTOP-EXITED 0"), "{screen}");
+    assert!(
+        !screen.contains("hoge 2/2 UP"),
+        "the dashboard is gone:\n{screen}"
+    );
+}
