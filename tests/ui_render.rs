@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lbtop::config::{Balance, Mode};
 use lbtop::events::{
-    AdminState, BackendSnap, CheckKind, CheckSnap, Command, Event, FrontendSnap, ServerId,
+    AdminState, BackendSnap, CheckKind, CheckSnap, Command, Event, FrontendSnap, Latency, ServerId,
     ServerSnap, ServerStatus, Snapshot,
 };
 use lbtop::ui::{draw, App, Theme, UiOptions, BINDINGS, PENDING};
@@ -57,6 +57,7 @@ fn server(name: &str, at: &str, status: ServerStatus, last: Option<CheckSnap>) -
         failed_checks: 0,
         down_transitions: 0,
         downtime: Duration::ZERO,
+        latency: Latency::default(),
     }
 }
 
@@ -69,6 +70,7 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         total_sessions: 0,
         cur_sessions: 0,
         queue: 0,
+        latency: Latency::default(),
     }
 }
 

@@ -5,7 +5,8 @@ use super::balance::{Balancer, PickKey};
 use super::state::{CheckOutcome, ServerState, Tally, Transition, Who};
 use crate::config::{Backend, Config};
 use crate::events::{
-    AdminState, BackendSnap, Event, EventSender, Level, ServerId, ServerSnap, Topic,
+    AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
+    Topic,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -27,6 +28,7 @@ pub struct Counters {
     pub response_errors: AtomicU64,
     pub retries: AtomicU64,
     pub redispatches: AtomicU64,
+    pub latency: Histogram,
 }
 
 impl Counters {
@@ -324,7 +326,7 @@ impl BackendRt {
 
     pub fn snapshot(&self, cfg: &Config, now: Instant) -> BackendSnap {
         let core = self.core();
-        let servers = self
+        let servers: Vec<ServerSnap> = self
             .servers
             .iter()
             .zip(&core.states)
@@ -332,6 +334,10 @@ impl BackendRt {
             .collect();
         drop(core);
         let b = &cfg.backends[self.index];
+        let mut latency = Latency::default();
+        for s in &servers {
+            latency.merge(&s.latency);
+        }
         BackendSnap {
             name: self.name.clone(),
             mode: b.mode,
@@ -340,6 +346,7 @@ impl BackendRt {
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: 0,
+            latency,
         }
     }
 }
@@ -370,5 +377,6 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         failed_checks: st.failed_checks,
         down_transitions: st.down_transitions,
         downtime: st.downtime(now),
+        latency: c.latency.snapshot(),
     }
 }

@@ -53,6 +53,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
         let counters = &fe.backend.servers[a.server].counters;
         counters.bytes_in.fetch_add(up, Relaxed);
         counters.bytes_out.fetch_add(down, Relaxed);
+        counters.latency.record(began.elapsed());
     }
     drop(attempt.assigned);
     fe.finish(record);

@@ -10,9 +10,11 @@
 //!
 //! Counters are not events: the watcher reads them as a [`Snapshot`] at its own pace.
 
+mod latency;
 mod session;
 mod snapshot;
 
+pub use latency::{Histogram, Latency};
 pub use session::{SessionRecord, Termination};
 pub use snapshot::{
     BackendSnap, CheckKind, CheckSnap, FrontendSnap, ServerSnap, ServerStatus, Snapshot,

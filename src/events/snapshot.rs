@@ -1,5 +1,6 @@
 //! A point-in-time copy of the engine's counters and states, read by the dashboard at its tick.
 
+use super::Latency;
 use crate::config::{Balance, Mode};
 use std::fmt;
 use std::net::SocketAddr;
@@ -166,6 +167,8 @@ pub struct ServerSnap {
     /// UP->DOWN transitions.
     pub down_transitions: u64,
     pub downtime: Duration,
+    /// Total time of each HTTP request (HAProxy's Ta), or of each TCP connection.
+    pub latency: Latency,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +180,8 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// The servers' latencies merged.
+    pub latency: Latency,
 }
 
 impl BackendSnap {
