@@ -63,6 +63,8 @@ pub struct ServerRt {
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
+    /// Idle keep-alive connections to this server.
+    pub pool: super::pool::Pool,
 }
 
 impl ServerRt {
@@ -84,6 +86,9 @@ pub struct BackendRt {
     pub servers: Vec<ServerRt>,
     pub counters: Counters,
     log_health_checks: bool,
+    /// Sessions waiting for a server slot, and the signal that one freed.
+    queued: AtomicU64,
+    freed: Notify,
     core: Mutex<Core>,
     events: EventSender,
 }
@@ -106,6 +111,7 @@ impl BackendRt {
                 maxconn: s.maxconn,
                 counters: Counters::default(),
                 wake: Notify::new(),
+                pool: Default::default(),
             })
             .collect();
         let states: Vec<ServerState> = cfg
@@ -124,6 +130,8 @@ impl BackendRt {
             servers,
             counters: Counters::default(),
             log_health_checks: cfg.options.log_health_checks,
+            queued: AtomicU64::new(0),
+            freed: Notify::new(),
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, false),
@@ -151,6 +159,29 @@ impl BackendRt {
             self.servers[i].counters.lbtot.fetch_add(1, Relaxed);
         }
         chosen
+    }
+
+    /// Ends a session on a server, handing its slot to a queued session if any.
+    pub fn release(&self, server: usize) {
+        self.servers[server].counters.close();
+        if self.queued.load(Relaxed) > 0 {
+            self.freed.notify_one();
+        }
+    }
+
+    /// Resolves when a server slot frees up.
+    pub fn slot_freed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.freed.notified()
+    }
+
+    /// Counts a session in the backend queue while the guard lives.
+    pub fn enqueue(&self) -> QueueGuard<'_> {
+        self.queued.fetch_add(1, Relaxed);
+        QueueGuard(&self.queued)
+    }
+
+    pub fn any_usable(&self) -> bool {
+        self.core().balancer.any_usable()
     }
 
     /// Whether checks should run for this server now, and its check interval inputs.
@@ -345,7 +376,7 @@ impl BackendRt {
             servers,
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
-            queue: 0,
+            queue: self.queued.load(Relaxed),
             latency,
         }
     }
@@ -378,5 +409,13 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         down_transitions: st.down_transitions,
         downtime: st.downtime(now),
         latency: c.latency.snapshot(),
+    }
+}
+
+pub struct QueueGuard<'a>(&'a AtomicU64);
+
+impl Drop for QueueGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
     }
 }

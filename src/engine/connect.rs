@@ -1,9 +1,9 @@
-//! Connecting to a server: pick, connect, retry, redispatch (HAPROXY-NOTES §3.3).
+//! Getting a server for a session: pick (or wait in the backend queue), connect, retry and
+//! redispatch (HAPROXY-NOTES §3.3, §3.5).
 
 use super::backend::BackendRt;
 use super::balance::PickKey;
 use crate::config::Balance;
-use std::io;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -15,6 +15,7 @@ pub struct RetryPolicy {
     pub retries: u32,
     pub redispatch: bool,
     pub connect_timeout: Duration,
+    pub queue_timeout: Duration,
     pub balance: Balance,
 }
 
@@ -26,53 +27,105 @@ pub struct Assigned<'a> {
 
 impl Drop for Assigned<'_> {
     fn drop(&mut self) {
-        self.backend.servers[self.server].counters.close();
+        self.backend.release(self.server);
     }
 }
 
 impl<'a> Assigned<'a> {
+    fn new(backend: &'a BackendRt, server: usize) -> Self {
+        backend.servers[server].counters.open();
+        Assigned { backend, server }
+    }
+
     /// Hands the open session to whoever ends it later (a streaming body), which must then
-    /// call `counters.close()` itself.
+    /// call [`BackendRt::release`] itself.
     pub fn into_session(self) -> usize {
         let server = self.server;
         std::mem::forget(self);
         server
     }
-
-    fn new(backend: &'a BackendRt, server: usize) -> Self {
-        backend.servers[server].counters.open();
-        Assigned { backend, server }
-    }
 }
 
-/// The outcome of connection attempts, with what the log needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectError {
+    /// No usable server: `<NOSRV>`, `SC`.
+    NoServer,
+    /// Every usable server stayed full for `timeout queue`: `<NOSRV>`, `sQ`.
+    QueueTimeout,
+    /// Refused (or failed) on every try: `SC`.
+    Refused,
+    /// Timed out on the last try: `sC`.
+    Timeout,
+}
+
+/// The outcome of getting a server, with what the log needs.
 pub struct Attempt<'a> {
     pub assigned: Option<Assigned<'a>>,
     pub retries: u32,
     pub redispatched: bool,
-    /// Time spent waiting between retries (HAProxy's Tw).
+    /// Time spent queued and between retries (HAProxy's Tw).
     pub waited: Duration,
     /// Time of the successful connect (Tc).
     pub connect_time: Duration,
     pub result: Result<TcpStream, ConnectError>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectError {
-    /// No usable server: `<NOSRV>`.
-    NoServer,
-    /// Refused (or failed) on every try: `SC--`.
-    Refused,
-    /// Timed out on the last try: `sC--`.
-    Timeout,
+/// Picks a server, waiting in the backend queue while every usable server is at its maxconn.
+pub async fn assign<'a>(
+    backend: &'a BackendRt,
+    key: PickKey<'_>,
+    queue_timeout: Duration,
+) -> Result<Assigned<'a>, (ConnectError, Duration)> {
+    let started = Instant::now();
+    let deadline = started + queue_timeout;
+    loop {
+        // Register for a freed slot before looking, so a release in between is not missed.
+        let freed = backend.slot_freed();
+        tokio::pin!(freed);
+        freed.as_mut().enable();
+        match backend.pick(key, None) {
+            Some(server) => return Ok(Assigned::new(backend, server)),
+            None if !backend.any_usable() => {
+                return Err((ConnectError::NoServer, started.elapsed()))
+            }
+            None => {}
+        }
+        let _queued = backend.enqueue();
+        if tokio::time::timeout_at(deadline.into(), freed)
+            .await
+            .is_err()
+        {
+            return Err((ConnectError::QueueTimeout, started.elapsed()));
+        }
+    }
 }
 
-/// Picks a server and connects, with HAProxy's retry and redispatch rules.
+/// Picks (or queues for) a server and connects.
 pub async fn connect<'a>(
     backend: &'a BackendRt,
     key: PickKey<'_>,
     policy: RetryPolicy,
 ) -> Attempt<'a> {
+    match assign(backend, key, policy.queue_timeout).await {
+        Ok(assigned) => dial(assigned, key, policy).await,
+        Err((e, waited)) => Attempt {
+            assigned: None,
+            retries: 0,
+            redispatched: false,
+            waited,
+            connect_time: Duration::ZERO,
+            result: Err(e),
+        },
+    }
+}
+
+/// Connects to the assigned server, with HAProxy's retry and redispatch rules.
+pub async fn dial<'a>(
+    mut assigned: Assigned<'a>,
+    key: PickKey<'_>,
+    policy: RetryPolicy,
+) -> Attempt<'a> {
+    let backend = assigned.backend;
     let mut attempt = Attempt {
         assigned: None,
         retries: 0,
@@ -81,14 +134,10 @@ pub async fn connect<'a>(
         connect_time: Duration::ZERO,
         result: Err(ConnectError::NoServer),
     };
-    let Some(first) = backend.pick(key, None) else {
-        return attempt;
-    };
-    let mut assigned = Assigned::new(backend, first);
     loop {
         let server = &backend.servers[assigned.server];
         let started = Instant::now();
-        let failure = match timeout(policy.connect_timeout, TcpStream::connect(server.addr)).await {
+        let refused = match timeout(policy.connect_timeout, TcpStream::connect(server.addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 attempt.connect_time = started.elapsed();
@@ -96,14 +145,15 @@ pub async fn connect<'a>(
                 attempt.assigned = Some(assigned);
                 return attempt;
             }
-            Ok(Err(e)) => Failure::Io(e),
-            Err(_) => Failure::Timeout,
+            Ok(Err(_)) => true,
+            Err(_) => false,
         };
         server.counters.connect_errors.fetch_add(1, Relaxed);
         if attempt.retries >= policy.retries {
-            attempt.result = Err(match failure {
-                Failure::Timeout => ConnectError::Timeout,
-                Failure::Io(_) => ConnectError::Refused,
+            attempt.result = Err(if refused {
+                ConnectError::Refused
+            } else {
+                ConnectError::Timeout
             });
             attempt.assigned = Some(assigned);
             return attempt;
@@ -111,32 +161,29 @@ pub async fn connect<'a>(
         attempt.retries += 1;
         server.counters.retries.fetch_add(1, Relaxed);
         let last_try = attempt.retries == policy.retries;
+        // Round-robin kinds move on to another server at once; others only on the last try.
         let rr_kind = matches!(
             policy.balance,
             Balance::RoundRobin | Balance::StaticRr | Balance::Random
         );
         if policy.redispatch && (rr_kind || last_try) {
-            if let Some(other) = backend.pick(key, Some(assigned.server)) {
-                if other != assigned.server {
-                    server.counters.redispatches.fetch_add(1, Relaxed);
-                    assigned = Assigned::new(backend, other);
-                    attempt.redispatched = true;
-                    if rr_kind {
-                        continue;
-                    }
+            if let Some(other) = backend
+                .pick(key, Some(assigned.server))
+                .filter(|&o| o != assigned.server)
+            {
+                server.counters.redispatches.fetch_add(1, Relaxed);
+                assigned = Assigned::new(backend, other);
+                attempt.redispatched = true;
+                if rr_kind {
+                    continue;
                 }
             }
         }
         // Retrying the same server at once would likely fail the same way.
-        if matches!(failure, Failure::Io(_)) {
+        if refused {
             let pause = policy.connect_timeout.min(Duration::from_secs(1));
             sleep(pause).await;
             attempt.waited += pause;
         }
     }
-}
-
-enum Failure {
-    Io(#[allow(dead_code)] io::Error),
-    Timeout,
 }

@@ -40,7 +40,9 @@ pub struct FrontendRt {
     server_close: bool,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
+    keep_alive_timeout: Option<Duration>,
     server_timeout: Option<Duration>,
+    dontlognull: bool,
     hashes_uri: bool,
 }
 
@@ -82,10 +84,22 @@ impl FrontendRt {
                 retries: be.options.retries,
                 redispatch: be.options.redispatch,
                 connect_timeout: be.timeouts.connect.unwrap_or(Duration::from_secs(5)),
+                // `timeout queue` defaults to `timeout connect`.
+                queue_timeout: be
+                    .timeouts
+                    .queue
+                    .or(be.timeouts.connect)
+                    .unwrap_or(Duration::from_secs(5)),
                 balance: be.balance,
             },
             http_request_timeout: fe.timeouts.http_request.or(fe.timeouts.client),
+            keep_alive_timeout: fe
+                .timeouts
+                .http_keep_alive
+                .or(fe.timeouts.http_request)
+                .or(fe.timeouts.client),
             server_timeout: be.timeouts.server,
+            dontlognull: fe.options.dontlognull,
             hashes_uri: be.balance == Balance::Uri,
         }
     }
@@ -114,6 +128,14 @@ impl FrontendRt {
 
     pub fn http_request_timeout(&self) -> Option<Duration> {
         self.http_request_timeout
+    }
+
+    pub fn keep_alive_timeout(&self) -> Option<Duration> {
+        self.keep_alive_timeout
+    }
+
+    pub fn dontlognull(&self) -> bool {
+        self.dontlognull
     }
 
     pub fn server_timeout(&self) -> Option<Duration> {

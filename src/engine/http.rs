@@ -1,12 +1,14 @@
 //! L7: an HTTP/1.1 reverse proxy. Each request is balanced on its own (§3.1).
 
 use super::balance::PickKey;
-use super::connect::{connect, Assigned, ConnectError};
+use super::connect::{assign, dial, Assigned, ConnectError};
 use super::frontend::FrontendRt;
+use super::h1head::{read_head, HeadError, Rewind};
 use crate::events::{SessionRecord, Termination};
 use bytes::Bytes;
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,15 +24,21 @@ use tokio::net::TcpStream;
 type ProxyBody = UnsyncBoxBody<Bytes, hyper::Error>;
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
+pub async fn serve(mut stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
+    let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
+    let head = match read_head(&mut stream, fe.http_request_timeout()).await {
+        Ok(head) => head,
+        Err(e) => return reject(stream, client, &fe, e, accepted).await,
+    };
     let forwarded_for = fe.forwarded_for(client);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .keep_alive(true)
         .max_buf_size(64 * 1024);
-    if let Some(t) = fe.http_request_timeout() {
+    // Between requests, an idle client is closed silently after `timeout http-keep-alive`.
+    if let Some(t) = fe.keep_alive_timeout() {
         builder.header_read_timeout(t);
     }
     let service = hyper::service::service_fn(move |req| {
@@ -38,10 +46,40 @@ pub async fn serve(stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
         let xff = forwarded_for.clone();
         async move { Ok::<_, Infallible>(proxy(req, client, xff, &fe).await) }
     });
-    let _ = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+    let io = TokioIo::new(Rewind::new(head, stream));
+    let _ = builder.serve_connection(io, service).await;
 }
+
+/// A first request that never completed: HAProxy's 408 or 400 page, then close, and a log line
+/// unless `dontlognull` hides an empty connection.
+async fn reject(
+    mut stream: TcpStream,
+    client: SocketAddr,
+    fe: &FrontendRt,
+    error: HeadError,
+    (start, began): (SystemTime, Instant),
+) {
+    let (reply, flags, got) = match error {
+        HeadError::Timeout { got } => (Some(H1_408), Termination::new(b'c', b'R'), got),
+        HeadError::Invalid => (Some(H1_400), Termination::new(b'P', b'R'), 1),
+        HeadError::Closed { got } => (None, Termination::new(b'C', b'R'), got),
+    };
+    if let Some(reply) = reply {
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, reply.as_bytes()).await;
+    }
+    if got == 0 && fe.dontlognull() {
+        return;
+    }
+    let mut record = fe.new_record(client, start, None);
+    record.status = Some(if flags.cause == b'c' { 408 } else { 400 });
+    record.termination = flags;
+    record.timers[4] = millis(began.elapsed());
+    fe.finish(record);
+}
+
+/// HAProxy's H1-layer error messages: mixed-case headers, and the connection closes.
+const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// What a request carries through its life, for the log line.
 struct Exchange {
@@ -56,30 +94,52 @@ async fn proxy(
     fe: &Arc<FrontendRt>,
 ) -> Response<ProxyBody> {
     fe.counters.requests.fetch_add(1, Relaxed);
-    let backend = fe.backend.clone();
+    let backend = &fe.backend;
     let mut ex = Exchange {
         record: fe.new_record(client, SystemTime::now(), Some(request_line(&req))),
         began: Instant::now(),
     };
     ex.record.timers[0] = 0;
     prepare_request(&mut req, xff.as_ref(), fe);
-    if xff.is_some() {
-        ex.record.forwarded_for = xff
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-    }
+    ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
     let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
     let key = PickKey {
         source: Some(client.ip()),
         path: path.as_deref(),
     };
-    let attempt = connect(&backend, key, fe.retry_policy()).await;
+    let policy = fe.retry_policy();
+    let assigned = match assign(backend, key, policy.queue_timeout).await {
+        Ok(a) => a,
+        Err((e, waited)) => {
+            ex.record.timers[1] = millis(waited);
+            let flags = match e {
+                ConnectError::QueueTimeout => Termination::new(b's', b'Q'),
+                _ => Termination::new(b'S', b'C'),
+            };
+            return error_reply(fe, ex, StatusCode::SERVICE_UNAVAILABLE, flags, None);
+        }
+    };
+    ex.record.timers[1] = millis(ex.began.elapsed());
+    let pooled = if fe.server_close() {
+        None
+    } else {
+        backend.servers[assigned.server].pool.take()
+    };
+    let req = match pooled {
+        Some(sender) => match reuse(sender, req, fe, &mut ex, &assigned).await {
+            Ok((response, sender)) => return respond(response, fe, ex, assigned, Some(sender)),
+            Err(ReuseFailed::Failed(e)) => return exchange_failed(e, fe, ex, assigned),
+            // The idle connection died before taking the request: connect afresh.
+            Err(ReuseFailed::Unsent(req)) => req,
+        },
+        None => req,
+    };
+    let attempt = dial(assigned, key, policy).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
-    ex.record.timers[1] = millis(attempt.waited);
+    ex.record.timers[1] += millis(attempt.waited);
     ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
-    let assigned = attempt.assigned;
+    let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {
         Ok(stream) => stream,
         Err(e) => {
@@ -87,69 +147,125 @@ async fn proxy(
                 ConnectError::Timeout => Termination::new(b's', b'C'),
                 _ => Termination::new(b'S', b'C'),
             };
-            return error_reply(fe, ex, StatusCode::SERVICE_UNAVAILABLE, flags, assigned);
-        }
-    };
-    ex.record.timers[2] = millis(attempt.connect_time);
-    forward(
-        req,
-        stream,
-        fe,
-        ex,
-        assigned.expect("connected means assigned"),
-    )
-    .await
-}
-
-async fn forward(
-    req: Request<Incoming>,
-    stream: TcpStream,
-    fe: &Arc<FrontendRt>,
-    mut ex: Exchange,
-    assigned: Assigned<'_>,
-) -> Response<ProxyBody> {
-    let handshake = hyper::client::conn::http1::Builder::new()
-        .handshake::<_, Incoming>(TokioIo::new(stream))
-        .await;
-    let (mut sender, conn) = match handshake {
-        Ok(pair) => pair,
-        Err(_) => {
             return error_reply(
                 fe,
                 ex,
-                StatusCode::BAD_GATEWAY,
-                Termination::new(b'S', b'H'),
+                StatusCode::SERVICE_UNAVAILABLE,
+                flags,
                 Some(assigned),
-            )
+            );
         }
+    };
+    ex.record.timers[2] = millis(attempt.connect_time);
+    let handshake = hyper::client::conn::http1::Builder::new()
+        .handshake::<_, Incoming>(TokioIo::new(stream))
+        .await;
+    let Ok((mut sender, conn)) = handshake else {
+        let flags = Termination::new(b'S', b'H');
+        return error_reply(fe, ex, StatusCode::BAD_GATEWAY, flags, Some(assigned));
     };
     tokio::spawn(conn);
-    let sent = Instant::now();
-    // `None` is `timeout server` expiring before the response headers.
-    let response = match fe.server_timeout() {
-        Some(t) => match tokio::time::timeout(t, sender.send_request(req)).await {
-            Ok(r) => r.map_err(Some),
-            Err(_) => Err(None),
-        },
-        None => sender.send_request(req).await.map_err(Some),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(None) => {
-            let flags = Termination::new(b's', b'H');
-            return error_reply(fe, ex, StatusCode::GATEWAY_TIMEOUT, flags, Some(assigned));
+    match exchange(&mut sender, req, fe).await {
+        Ok(response) => {
+            ex.record.timers[3] =
+                millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
+            let keep = (!fe.server_close()).then_some(sender);
+            respond(response, fe, ex, assigned, keep)
         }
-        Err(Some(_)) => {
+        Err(e) => exchange_failed(e, fe, ex, assigned),
+    }
+}
+
+enum ReuseFailed {
+    Unsent(Request<Incoming>),
+    Failed(ExchangeError),
+}
+
+/// Sends on an idle pooled connection.
+async fn reuse(
+    mut sender: SendRequest<Incoming>,
+    req: Request<Incoming>,
+    fe: &Arc<FrontendRt>,
+    ex: &mut Exchange,
+    assigned: &Assigned<'_>,
+) -> Result<(Response<Incoming>, SendRequest<Incoming>), ReuseFailed> {
+    ex.record.server = Some(assigned.server);
+    ex.record.reused = true;
+    ex.record.timers[2] = 0;
+    let sent = Instant::now();
+    let attempt = sender.try_send_request(req);
+    let result = match fe.server_timeout() {
+        Some(t) => tokio::time::timeout(t, attempt).await.map_err(|_| ()),
+        None => Ok(attempt.await),
+    };
+    match result {
+        Ok(Ok(response)) => {
+            ex.record.timers[3] = millis(sent.elapsed());
+            Ok((response, sender))
+        }
+        Ok(Err(mut e)) => match e.take_message() {
+            Some(req) => Err(ReuseFailed::Unsent(req)),
+            None => Err(ReuseFailed::Failed(ExchangeError::Failed)),
+        },
+        Err(()) => Err(ReuseFailed::Failed(ExchangeError::Timeout)),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ExchangeError {
+    /// `timeout server` expired before the response headers.
+    Timeout,
+    /// The server closed or sent garbage.
+    Failed,
+}
+
+/// Sends the request and waits for the response headers, under `timeout server`.
+async fn exchange(
+    sender: &mut SendRequest<Incoming>,
+    req: Request<Incoming>,
+    fe: &FrontendRt,
+) -> Result<Response<Incoming>, ExchangeError> {
+    match fe.server_timeout() {
+        Some(t) => match tokio::time::timeout(t, sender.send_request(req)).await {
+            Ok(r) => r.map_err(|_| ExchangeError::Failed),
+            Err(_) => Err(ExchangeError::Timeout),
+        },
+        None => sender
+            .send_request(req)
+            .await
+            .map_err(|_| ExchangeError::Failed),
+    }
+}
+
+fn exchange_failed(
+    e: ExchangeError,
+    fe: &Arc<FrontendRt>,
+    ex: Exchange,
+    assigned: Assigned<'_>,
+) -> Response<ProxyBody> {
+    let (status, flags) = match e {
+        ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
+        ExchangeError::Failed => {
             let server = &fe.backend.servers[assigned.server];
             server.counters.response_errors.fetch_add(1, Relaxed);
-            let flags = Termination::new(b'S', b'H');
-            return error_reply(fe, ex, StatusCode::BAD_GATEWAY, flags, Some(assigned));
+            (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))
         }
     };
-    ex.record.timers[3] = millis(sent.elapsed());
+    error_reply(fe, ex, status, flags, Some(assigned))
+}
+
+/// Turns the server's response into the client's, streaming its body.
+fn respond(
+    response: Response<Incoming>,
+    fe: &Arc<FrontendRt>,
+    mut ex: Exchange,
+    assigned: Assigned<'_>,
+    idle: Option<SendRequest<Incoming>>,
+) -> Response<ProxyBody> {
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     let status = parts.status.as_u16();
+    ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = status_and_header_bytes(parts.status, &parts.headers);
     fe.backend.servers[assigned.server]
@@ -162,6 +278,7 @@ async fn forward(
         fe: fe.clone(),
         server,
         ex: Some(ex),
+        idle,
     };
     Response::from_parts(parts, tracked.boxed_unsync())
 }
@@ -272,6 +389,8 @@ struct Tracked {
     fe: Arc<FrontendRt>,
     server: usize,
     ex: Option<Exchange>,
+    /// The server connection, returned to the pool when the body ends cleanly.
+    idle: Option<SendRequest<Incoming>>,
 }
 
 impl Body for Tracked {
@@ -316,12 +435,17 @@ impl Tracked {
         };
         ex.record.termination = flags;
         ex.record.timers[4] = millis(ex.began.elapsed());
-        let server = &self.fe.backend.servers[self.server];
+        let backend = &self.fe.backend;
+        let server = &backend.servers[self.server];
+        server.counters.latency.record(ex.began.elapsed());
         server
             .counters
             .bytes_out
             .fetch_add(ex.record.bytes_out, Relaxed);
-        server.counters.close();
+        if let (Some(sender), true) = (self.idle.take(), flags == Termination::NORMAL) {
+            server.pool.put(sender);
+        }
+        backend.release(self.server);
         self.fe.finish(ex.record);
     }
 }

@@ -18,13 +18,18 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
         .server
         .and_then(|s| be.servers.get(s))
         .map_or("<NOSRV>", |s| s.name.as_str());
+    // A request refused before any backend was chosen is logged against the frontend.
+    let backend = match (fe.mode, &r.request) {
+        (Mode::Http, None) => fe.name.as_str(),
+        _ => be.name.as_str(),
+    };
     let mut line = format!(
         "{}:{} [{}] {} {}/{} ",
         r.client.ip(),
         r.client.port(),
         log_date(r.start),
         fe.name,
-        be.name,
+        backend,
         server
     );
     let [tr, tw, tc, trs, ta] = r.timers;

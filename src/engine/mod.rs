@@ -6,8 +6,10 @@ pub mod balance;
 pub mod check;
 pub mod connect;
 pub mod frontend;
+pub mod h1head;
 pub mod http;
 pub mod log;
+pub mod pool;
 pub mod state;
 pub mod tcp;
 

@@ -2,6 +2,8 @@
 //! servers), free ports, a tiny raw HTTP client, and waiting for exact log lines.
 #![allow(dead_code)]
 
+pub mod backend;
+
 use lbtop::config::Config;
 use lbtop::demo::Demo;
 use lbtop::engine::{Engine, Handle};

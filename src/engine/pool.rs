@@ -1,0 +1,46 @@
+//! Idle server connections kept for reuse (`option http-keep-alive`): a per-server LIFO stack,
+//! so the most recently used, warmest connection goes first.
+
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Shorter than common server keep-alive timeouts (Apache's 5 s), so a pooled connection is
+/// rarely closed by the server just as it is reused.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+const MAX_IDLE: usize = 256;
+
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<Vec<(SendRequest<Incoming>, Instant)>>,
+}
+
+impl Pool {
+    /// A live, ready connection, if one is idle.
+    pub fn take(&self) -> Option<SendRequest<Incoming>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        idle.retain(|(s, since)| !s.is_closed() && now - *since < IDLE_TIMEOUT);
+        let at = idle.iter().rposition(|(s, _)| s.is_ready())?;
+        Some(idle.remove(at).0)
+    }
+
+    pub fn put(&self, sender: SendRequest<Incoming>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push((sender, Instant::now()));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
