@@ -42,6 +42,7 @@ pub struct FrontendRt {
     http_request_timeout: Option<Duration>,
     keep_alive_timeout: Option<Duration>,
     server_timeout: Option<Duration>,
+    client_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
 }
@@ -99,6 +100,7 @@ impl FrontendRt {
                 .or(fe.timeouts.http_request)
                 .or(fe.timeouts.client),
             server_timeout: be.timeouts.server,
+            client_timeout: fe.timeouts.client,
             dontlognull: fe.options.dontlognull,
             hashes_uri: be.balance == Balance::Uri,
         }
@@ -136,6 +138,18 @@ impl FrontendRt {
 
     pub fn dontlognull(&self) -> bool {
         self.dontlognull
+    }
+
+    /// The idle limit of a TCP session, and the flags it ends with: the shorter of
+    /// `timeout client` (`cD`) and `timeout server` (`sD`).
+    pub fn tcp_idle_timeout(&self) -> (Option<Duration>, Termination) {
+        let client = (self.client_timeout, Termination::new(b'c', b'D'));
+        let server = (self.server_timeout, Termination::new(b's', b'D'));
+        match (client.0, server.0) {
+            (Some(c), Some(s)) if s < c => server,
+            (None, Some(_)) => server,
+            _ => client,
+        }
     }
 
     pub fn server_timeout(&self) -> Option<Duration> {

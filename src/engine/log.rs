@@ -14,6 +14,10 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     if !(fe.options.httplog || fe.options.tcplog) {
         return None;
     }
+    // `option dontlognull`: a TCP connection that moved no data is not logged.
+    if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
+        return None;
+    }
     let server = r
         .server
         .and_then(|s| be.servers.get(s))

@@ -4,10 +4,14 @@ use super::balance::PickKey;
 use super::connect::{connect, ConnectError};
 use super::frontend::FrontendRt;
 use crate::events::Termination;
+use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
@@ -22,11 +26,12 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
     record.timers[1] = attempt.waited.as_millis() as i64;
-    let mut server_stream = match attempt.result {
-        Ok(stream) => stream,
-        Err(e) => {
-            record.termination = match e {
-                ConnectError::Timeout => Termination::new(b's', b'C'),
+    let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
+        (Ok(stream), Some(assigned)) => (stream, assigned),
+        (result, _) => {
+            record.termination = match result {
+                Err(ConnectError::Timeout) => Termination::new(b's', b'C'),
+                Err(ConnectError::QueueTimeout) => Termination::new(b's', b'Q'),
                 _ => Termination::new(b'S', b'C'),
             };
             record.timers[4] = began.elapsed().as_millis() as i64;
@@ -36,25 +41,115 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     };
     record.timers[2] = attempt.connect_time.as_millis() as i64;
     let _ = client_stream.set_nodelay(true);
-    // copy_bidirectional forwards a FIN from either side as a write shutdown on the other,
-    // so half-closed connections finish their work.
-    let copied = tokio::io::copy_bidirectional(&mut client_stream, &mut server_stream).await;
-    let (up, down) = match copied {
-        Ok(pair) => pair,
-        Err(_) => {
-            record.termination = Termination::new(b'C', b'D');
-            (0, 0)
-        }
+    let counters = &fe.backend.servers[assigned.server].counters;
+    let (idle, idle_flags) = fe.tcp_idle_timeout();
+    let activity = Activity::new(began);
+    let mut client_side = Counted {
+        inner: &mut client_stream,
+        read: &counters.bytes_in,
+        activity: &activity,
     };
-    record.bytes_in = up;
-    record.bytes_out = down;
+    let mut server_side = Counted {
+        inner: &mut server_stream,
+        read: &counters.bytes_out,
+        activity: &activity,
+    };
+    let (before_in, before_out) = (
+        counters.bytes_in.load(Relaxed),
+        counters.bytes_out.load(Relaxed),
+    );
+    // copy_bidirectional forwards a FIN from either side as a write shutdown on the other, so
+    // half-closed connections finish their work; the watchdog enforces the idle timeouts.
+    let copy = tokio::io::copy_bidirectional(&mut client_side, &mut server_side);
+    record.termination = tokio::select! {
+        copied = copy => match copied {
+            Ok(_) => Termination::NORMAL,
+            Err(_) => Termination::new(b'C', b'D'),
+        },
+        _ = activity.expire(idle) => idle_flags,
+    };
+    record.bytes_in = counters.bytes_in.load(Relaxed) - before_in;
+    record.bytes_out = counters.bytes_out.load(Relaxed) - before_out;
     record.timers[4] = began.elapsed().as_millis() as i64;
-    if let Some(a) = &attempt.assigned {
-        let counters = &fe.backend.servers[a.server].counters;
-        counters.bytes_in.fetch_add(up, Relaxed);
-        counters.bytes_out.fetch_add(down, Relaxed);
-        counters.latency.record(began.elapsed());
-    }
-    drop(attempt.assigned);
+    counters.latency.record(began.elapsed());
+    drop(assigned);
     fe.finish(record);
+}
+
+/// When data last moved, in ms since the session began.
+struct Activity {
+    began: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new(began: Instant) -> Activity {
+        Activity {
+            began,
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        self.last_ms
+            .store(self.began.elapsed().as_millis() as u64, Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `idle` (never, without a timeout).
+    async fn expire(&self, idle: Option<Duration>) {
+        let Some(idle) = idle else {
+            return std::future::pending().await;
+        };
+        loop {
+            let last = self.began + Duration::from_millis(self.last_ms.load(Relaxed));
+            let deadline = last + idle;
+            if Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline.into()).await;
+        }
+    }
+}
+
+/// A stream that counts the bytes read from it into a live counter, so the dashboard sees a
+/// long transfer as it happens, and notes activity for the idle timeout.
+struct Counted<'a> {
+    inner: &'a mut TcpStream,
+    read: &'a AtomicU64,
+    activity: &'a Activity,
+}
+
+impl AsyncRead for Counted<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut *self.inner).poll_read(cx, buf);
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            self.read.fetch_add(n as u64, Relaxed);
+            self.activity.touch();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Counted<'_> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.inner).poll_shutdown(cx)
+    }
 }
