@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{log::format_session, Engine};
-use crate::events::{self, Command, Event, EventReceiver, LogLine};
+use crate::events::{self, Command, Event, EventReceiver, LogLine, SessionTap};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::mpsc;
@@ -41,7 +41,19 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
         Ok::<_, RunError>((demo, engine))
     })?;
     match watcher {
-        Watcher::Headless => runtime.block_on(headless(&config, rx)),
+        Watcher::Headless => {
+            // Only traffic logging needs per-request records; without it none are built.
+            let logs_traffic = config
+                .frontends
+                .iter()
+                .any(|f| f.options.httplog || f.options.tcplog);
+            rx.set_session_tap(if logs_traffic {
+                SessionTap::All
+            } else {
+                SessionTap::Off
+            });
+            runtime.block_on(headless(&config, rx))
+        }
         Watcher::Dashboard { read_only } => {
             let demo_servers = demo.as_ref().map(Demo::servers).unwrap_or_default();
             let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
@@ -87,15 +99,23 @@ async fn route(
 async fn headless(config: &Config, mut rx: EventReceiver) {
     let stop = shutdown_signal();
     tokio::pin!(stop);
+    // Session records are drained on a tick rather than awaited one by one: waking this task
+    // for every request would cost the data path a cross-thread wake-up each time.
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut stop => break,
             Some(event) = rx.events.recv() => print_event(&event),
-            Some(record) = rx.sessions.recv() => {
-                if let Some(line) = format_session(config, &record) {
-                    print_line(&line);
-                }
-            }
+            _ = tick.tick() => drain_sessions(config, &mut rx),
+        }
+    }
+    drain_sessions(config, &mut rx);
+}
+
+fn drain_sessions(config: &Config, rx: &mut EventReceiver) {
+    while let Ok(record) = rx.sessions.try_recv() {
+        if let Some(line) = format_session(config, &record) {
+            print_line(&line);
         }
     }
 }

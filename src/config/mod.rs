@@ -33,6 +33,8 @@ pub struct Config {
 pub struct Global {
     /// Process-wide connection limit; `None` means "from the file descriptor limit".
     pub maxconn: Option<u32>,
+    /// Worker threads (`nbthread`); `None` means one per core.
+    pub nbthread: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,6 +51,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawGlobal {
     maxconn: Option<Spanned<i64>>,
+    nbthread: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -345,6 +346,10 @@ impl Resolver<'_> {
         let global = Global {
             maxconn: match &raw.global {
                 Some(g) => self.opt_int(&g.maxconn, "global: 'maxconn'", 1, u32::MAX.into())?,
+                None => None,
+            },
+            nbthread: match &raw.global {
+                Some(g) => self.opt_int(&g.nbthread, "global: 'nbthread'", 1, 64)?,
                 None => None,
             },
         };

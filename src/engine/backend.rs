@@ -63,11 +63,17 @@ pub struct ServerRt {
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
-    /// Idle keep-alive connections to this server.
-    pub pool: super::pool::Pool,
+    /// Idle keep-alive connections to this server, one pool per worker thread so a reused
+    /// connection stays on the thread that uses it.
+    pools: Box<[super::pool::Pool]>,
 }
 
 impl ServerRt {
+    /// The idle-connection pool of the calling worker thread.
+    pub fn pool(&self) -> &super::pool::Pool {
+        &self.pools[super::workers::current() % self.pools.len()]
+    }
+
     fn busy(&self) -> bool {
         self.maxconn
             .is_some_and(|m| self.counters.cur_sessions.load(Relaxed) >= u64::from(m))
@@ -94,7 +100,13 @@ pub struct BackendRt {
 }
 
 impl BackendRt {
-    pub fn new(index: usize, cfg: &Backend, events: EventSender, now: Instant) -> BackendRt {
+    pub fn new(
+        index: usize,
+        cfg: &Backend,
+        events: EventSender,
+        now: Instant,
+        workers: usize,
+    ) -> BackendRt {
         let servers = cfg
             .servers
             .iter()
@@ -111,7 +123,7 @@ impl BackendRt {
                 maxconn: s.maxconn,
                 counters: Counters::default(),
                 wake: Notify::new(),
-                pool: Default::default(),
+                pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
             })
             .collect();
         let states: Vec<ServerState> = cfg

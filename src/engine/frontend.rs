@@ -187,14 +187,21 @@ impl FrontendRt {
         }
     }
 
-    /// Reports a finished session; never waits.
-    pub fn finish(&self, mut record: SessionRecord) {
+    /// Whether to build a record for a session starting now.
+    pub fn sample(&self) -> bool {
+        self.events.sample()
+    }
+
+    /// Reports a finished session; never waits. Only sampled sessions are sent on.
+    pub fn finish(&self, mut record: SessionRecord, sampled: bool) {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
         self.backend.counters.total_sessions.fetch_add(1, Relaxed);
-        self.events.session(record);
+        if sampled {
+            self.events.session(record);
+        }
     }
 
     pub fn snapshot(&self) -> FrontendSnap {

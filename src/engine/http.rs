@@ -74,7 +74,7 @@ async fn reject(
     record.status = Some(if flags.cause == b'c' { 408 } else { 400 });
     record.termination = flags;
     record.timers[4] = millis(began.elapsed());
-    fe.finish(record);
+    fe.finish(record, true);
 }
 
 /// HAProxy's H1-layer error messages: mixed-case headers, and the connection closes.
@@ -85,6 +85,7 @@ const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Co
 struct Exchange {
     record: SessionRecord,
     began: Instant,
+    sampled: bool,
 }
 
 async fn proxy(
@@ -95,13 +96,23 @@ async fn proxy(
 ) -> Response<ProxyBody> {
     fe.counters.requests.fetch_add(1, Relaxed);
     let backend = &fe.backend;
+    // Building the record's strings is skipped for requests the watcher does not sample.
+    let sampled = fe.sample();
+    let (start, line) = if sampled {
+        (SystemTime::now(), request_line(&req))
+    } else {
+        (SystemTime::UNIX_EPOCH, String::new())
+    };
     let mut ex = Exchange {
-        record: fe.new_record(client, SystemTime::now(), Some(request_line(&req))),
+        record: fe.new_record(client, start, Some(line)),
         began: Instant::now(),
+        sampled,
     };
     ex.record.timers[0] = 0;
     prepare_request(&mut req, xff.as_ref(), fe);
-    ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
+    if sampled {
+        ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
+    }
     let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
     let key = PickKey {
         source: Some(client.ip()),
@@ -123,14 +134,14 @@ async fn proxy(
     let pooled = if fe.server_close() {
         None
     } else {
-        backend.servers[assigned.server].pool.take()
+        backend.servers[assigned.server].pool().take()
     };
     let req = match pooled {
         Some(sender) => match reuse(sender, req, fe, &mut ex, &assigned).await {
             Ok((response, sender)) => return respond(response, fe, ex, assigned, Some(sender)),
             Err(ReuseFailed::Failed(e)) => return exchange_failed(e, fe, ex, assigned),
             // The idle connection died before taking the request: connect afresh.
-            Err(ReuseFailed::Unsent(req)) => req,
+            Err(ReuseFailed::Unsent(req)) => *req,
         },
         None => req,
     };
@@ -177,7 +188,7 @@ async fn proxy(
 }
 
 enum ReuseFailed {
-    Unsent(Request<Incoming>),
+    Unsent(Box<Request<Incoming>>),
     Failed(ExchangeError),
 }
 
@@ -204,7 +215,7 @@ async fn reuse(
             Ok((response, sender))
         }
         Ok(Err(mut e)) => match e.take_message() {
-            Some(req) => Err(ReuseFailed::Unsent(req)),
+            Some(req) => Err(ReuseFailed::Unsent(Box::new(req))),
             None => Err(ReuseFailed::Failed(ExchangeError::Failed)),
         },
         Err(()) => Err(ReuseFailed::Failed(ExchangeError::Timeout)),
@@ -378,7 +389,7 @@ fn error_reply(
     ex.record.bytes_out = status_and_header_bytes(status, response.headers()) + body.len() as u64;
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
-    fe.finish(ex.record);
+    fe.finish(ex.record, ex.sampled);
     response
 }
 
@@ -443,10 +454,10 @@ impl Tracked {
             .bytes_out
             .fetch_add(ex.record.bytes_out, Relaxed);
         if let (Some(sender), true) = (self.idle.take(), flags == Termination::NORMAL) {
-            server.pool.put(sender);
+            server.pool().put(sender);
         }
         backend.release(self.server);
-        self.fe.finish(ex.record);
+        self.fe.finish(ex.record, ex.sampled);
     }
 }
 

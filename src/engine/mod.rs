@@ -12,6 +12,7 @@ pub mod log;
 pub mod pool;
 pub mod state;
 pub mod tcp;
+pub mod workers;
 
 use crate::config::{Config, Server};
 use crate::events::{Command, Event, EventSender, Snapshot};
@@ -19,9 +20,9 @@ use backend::BackendRt;
 use frontend::FrontendRt;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
+use workers::Workers;
 
 /// HAProxy derives its default from the file descriptor limit; lbtop picks a fixed, safe value.
 pub const DEFAULT_MAXCONN: u32 = 4096;
@@ -100,26 +101,28 @@ impl Handle {
 pub struct Engine {
     handle: Handle,
     tasks: JoinSet<()>,
+    workers: Option<Workers>,
 }
 
 impl Engine {
-    /// Binds every listener first (so a bad bind fails before anything runs), then starts
-    /// checks and forwarding on the current tokio runtime.
+    /// Binds every listener first (so a bad bind fails before anything runs), then starts the
+    /// worker threads, and the checks and commands on the current tokio runtime.
     pub async fn start(config: Arc<Config>, events: EventSender) -> Result<Engine, StartError> {
         let now = Instant::now();
-        let listeners = bind_all(&config)?;
+        let workers = worker_count(&config);
+        let groups = bind_all(&config, workers)?;
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
             .enumerate()
-            .map(|(i, b)| Arc::new(BackendRt::new(i, b, events.clone(), now)))
+            .map(|(i, b)| Arc::new(BackendRt::new(i, b, events.clone(), now, workers)))
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let frontends: Vec<Arc<FrontendRt>> = listeners
+        let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
-            .map(|(i, l)| {
+            .map(|(i, group)| {
                 let be = backends[config.frontends[i].default_backend].clone();
                 let mut fe = FrontendRt::new(
                     i,
@@ -129,15 +132,28 @@ impl Engine {
                     maxconn,
                     process_conns.clone(),
                 );
-                fe.bind = l.local_addr().unwrap_or(fe.bind);
+                fe.bind = group[0].local_addr().unwrap_or(fe.bind);
                 Arc::new(fe)
             })
             .collect();
-        let mut tasks = JoinSet::new();
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        for (listener, fe) in listeners.into_iter().zip(&frontends) {
-            tasks.spawn(frontend::accept_loop(listener, fe.clone(), global.clone()));
+        // listeners[worker][frontend]
+        let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+            (0..workers).map(|_| Vec::new()).collect();
+        for group in groups {
+            for (w, l) in group.into_iter().enumerate() {
+                per_worker[w].push(l);
+            }
         }
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let workers =
+            Workers::start(per_worker, &frontends, global).map_err(|source| StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
+                source,
+            })?;
+        let mut tasks = JoinSet::new();
         for plan in check_plans(&config, &backends) {
             tasks.spawn(check::run(plan));
         }
@@ -157,6 +173,7 @@ impl Engine {
                 commands: tx,
             },
             tasks,
+            workers: Some(workers),
         })
     }
 
@@ -167,32 +184,43 @@ impl Engine {
     /// Closes the listeners and stops every task, connections included.
     pub async fn shutdown(mut self) {
         self.tasks.shutdown().await;
+        if let Some(workers) = self.workers.take() {
+            let _ = tokio::task::spawn_blocking(move || workers.stop()).await;
+        }
     }
 }
 
-fn bind_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(workers) = self.workers.take() {
+            workers.stop();
+        }
+    }
+}
+
+/// `nbthread`, else one worker per core.
+fn worker_count(config: &Config) -> usize {
+    config.global.nbthread.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n as usize,
+    )
+}
+
+fn bind_all(
+    config: &Config,
+    workers: usize,
+) -> Result<Vec<Vec<std::net::TcpListener>>, StartError> {
     config
         .frontends
         .iter()
         .map(|fe| {
-            bind(fe.bind).map_err(|source| StartError::Bind {
+            workers::bind_group(fe.bind, workers).map_err(|source| StartError::Bind {
                 frontend: fe.name.clone(),
                 addr: fe.bind,
                 source,
             })
         })
         .collect()
-}
-
-fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(1024)
 }
 
 /// One plan per checked server, staggered over the smallest interval as HAProxy does (§1.3).

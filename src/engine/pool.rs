@@ -21,9 +21,22 @@ impl Pool {
     pub fn take(&self) -> Option<SendRequest<Incoming>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        idle.retain(|(s, since)| !s.is_closed() && now - *since < IDLE_TIMEOUT);
-        let at = idle.iter().rposition(|(s, _)| s.is_ready())?;
-        Some(idle.remove(at).0)
+        // The top of the stack is nearly always usable; only dead or stale entries are skipped,
+        // and they are dropped on the way.
+        while let Some((sender, since)) = idle.pop() {
+            if sender.is_closed() || now - since >= IDLE_TIMEOUT {
+                continue;
+            }
+            if sender.is_ready() {
+                return Some(sender);
+            }
+            // Still finishing its last response: leave it for later.
+            idle.insert(0, (sender, since));
+            if idle.iter().all(|(s, _)| !s.is_ready()) {
+                return None;
+            }
+        }
+        None
     }
 
     pub fn put(&self, sender: SendRequest<Incoming>) {

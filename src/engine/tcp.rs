@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 
 pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
     let began = Instant::now();
+    let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     let key = PickKey {
         source: Some(client.ip()),
@@ -35,7 +36,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
                 _ => Termination::new(b'S', b'C'),
             };
             record.timers[4] = began.elapsed().as_millis() as i64;
-            fe.finish(record);
+            fe.finish(record, sampled);
             return;
         }
     };
@@ -73,7 +74,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     record.timers[4] = began.elapsed().as_millis() as i64;
     counters.latency.record(began.elapsed());
     drop(assigned);
-    fe.finish(record);
+    fe.finish(record, sampled);
 }
 
 /// When data last moved, in ms since the session began.

@@ -21,7 +21,7 @@ pub use snapshot::{
 };
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -158,12 +158,40 @@ pub enum Command {
 /// How many session records a lagging watcher may have pending before they are dropped.
 pub const SESSION_QUEUE: usize = 4096;
 
+/// How many session records the watcher wants. Records cost the data path an allocation and a
+/// channel send each, so a watcher that only shows a sample asks for a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionTap {
+    /// None: nothing is built per request.
+    Off,
+    /// At most this many per second on each worker thread.
+    PerSecond(u32),
+    /// Every one (traffic logging).
+    All,
+}
+
+impl SessionTap {
+    fn encode(self) -> u32 {
+        match self {
+            SessionTap::Off => 0,
+            SessionTap::PerSecond(n) => n.clamp(1, u32::MAX - 1),
+            SessionTap::All => u32::MAX,
+        }
+    }
+}
+
+thread_local! {
+    /// (window start, records sampled in it) for `SessionTap::PerSecond`.
+    static WINDOW: std::cell::Cell<(Option<std::time::Instant>, u32)> = const { std::cell::Cell::new((None, 0)) };
+}
+
 /// The engine's side of the event channels.
 #[derive(Debug, Clone)]
 pub struct EventSender {
     events: mpsc::UnboundedSender<Event>,
     sessions: mpsc::Sender<SessionRecord>,
     dropped: Arc<AtomicU64>,
+    tap: Arc<AtomicU32>,
 }
 
 /// The watcher's side of the event channels.
@@ -172,22 +200,26 @@ pub struct EventReceiver {
     pub events: mpsc::UnboundedReceiver<Event>,
     pub sessions: mpsc::Receiver<SessionRecord>,
     dropped: Arc<AtomicU64>,
+    tap: Arc<AtomicU32>,
 }
 
 pub fn channel() -> (EventSender, EventReceiver) {
     let (etx, erx) = mpsc::unbounded_channel();
     let (stx, srx) = mpsc::channel(SESSION_QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
+    let tap = Arc::new(AtomicU32::new(SessionTap::All.encode()));
     (
         EventSender {
             events: etx,
             sessions: stx,
             dropped: dropped.clone(),
+            tap: tap.clone(),
         },
         EventReceiver {
             events: erx,
             sessions: srx,
             dropped,
+            tap,
         },
     )
 }
@@ -200,6 +232,28 @@ impl EventSender {
 
     pub fn log(&self, level: Level, topic: Topic, text: String) {
         self.send(Event::Log(LogLine { level, topic, text }));
+    }
+
+    /// Whether the session starting now should be recorded (see [`SessionTap`]).
+    pub fn sample(&self) -> bool {
+        match self.tap.load(Ordering::Relaxed) {
+            0 => false,
+            u32::MAX => true,
+            limit => WINDOW.with(|w| {
+                let (start, count) = w.get();
+                let now = std::time::Instant::now();
+                match start {
+                    Some(s) if now.duration_since(s) < std::time::Duration::from_secs(1) => {
+                        w.set((start, count + 1));
+                        count < limit
+                    }
+                    _ => {
+                        w.set((Some(now), 1));
+                        true
+                    }
+                }
+            }),
+        }
     }
 
     /// Never waits: a full queue drops the record and counts it.
@@ -215,6 +269,11 @@ impl EventSender {
 }
 
 impl EventReceiver {
+    /// Chooses how many session records the engine builds and sends.
+    pub fn set_session_tap(&self, tap: SessionTap) {
+        self.tap.store(tap.encode(), Ordering::Relaxed);
+    }
+
     /// Session records dropped so far because the watcher lagged.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

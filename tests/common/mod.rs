@@ -15,12 +15,23 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A port nobody is listening on right now (the OS picks it).
+/// A port nobody is listening on right now. It is drawn below the kernel's ephemeral range
+/// (32768 and up), so no outgoing connection can take it between now and its use.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mix = (seed ^ n.wrapping_mul(0x9E37_79B9)).wrapping_mul(0x85EB_CA6B);
+        let port = 20_000 + (mix % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Ports for one lab: two demo servers, an HTTP and a TCP frontend.
