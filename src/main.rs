@@ -27,6 +27,8 @@ struct Cli {
 enum Cmd {
     /// Check the configuration and print what lbtop understood.
     Check,
+    /// Print the configuration as an equivalent haproxy.cfg (`haproxy -c -f` accepts it).
+    Export,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,10 @@ fn main() -> ExitCode {
             w.line,
             w.message
         );
+    }
+    if let Some(Cmd::Export) = cli.command {
+        print!("{}", config.to_haproxy_cfg());
+        return ExitCode::SUCCESS;
     }
     if let Some(Cmd::Check) = cli.command {
         print!("{}", config.describe());

@@ -1,5 +1,6 @@
 //! Drives the real dashboard in tmux, as a person would: select web11, drain it, see the
-//! traffic move, make it ready again, quit, and find the terminal restored.
+//! traffic move, make it ready again, quit, and find the terminal restored; then put web11 in
+//! maintenance through the confirmation, backing out once first.
 
 mod common;
 
@@ -24,7 +25,10 @@ impl Tmux {
     }
 
     fn start(command: &str) -> Tmux {
-        let socket = format!("lbtop-test-{}", std::process::id());
+        // One tmux server per test: tests in this file run in parallel.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("lbtop-test-{}-{n}", std::process::id());
         let t = Tmux { socket };
         let ok = t
             .cmd(&[
@@ -144,4 +148,62 @@ fn drain_and_ready_web11_from_the_keyboard() {
         !screen.contains("hoge 2/2 UP"),
         "the dashboard is gone:\n{screen}"
     );
+}
+
+#[test]
+fn maint_asks_for_confirmation_first() {
+    if !Tmux::available() {
+        eprintln!("\n*** SKIPPED: tmux is not installed; .ci/run installs it so CI always runs this ***\n");
+        return;
+    }
+    let ports = Ports::new();
+    let (_dir, path) = write_config("lab.toml", &lab_toml(ports, "500ms", true));
+    let command = format!(
+        "{LBTOP} --config {}; echo LBTOP-EXITED $?; sleep 30",
+        path.display()
+    );
+    let tmux = Tmux::start(&command);
+    tmux.wait("both backends up", |s| {
+        s.contains("hoge 2/2 UP") && s.contains("hoge_l4 2/2 UP")
+    });
+
+    // Asked, and backed out of: nothing changes.
+    tmux.keys("j");
+    tmux.keys("m");
+    tmux.wait("the question", |s| {
+        s.contains("Put hoge/web11 in maintenance (MAINT)?")
+    });
+    tmux.keys("n");
+    let screen = tmux.wait("the question gone", |s| {
+        !s.contains("Put hoge/web11 in maintenance") && s.contains("cancelled")
+    });
+    assert!(web11_row(&screen).contains(" UP "), "{screen}");
+    assert!(!screen.contains("MAINT "), "{screen}");
+
+    // Asked again, and confirmed.
+    tmux.keys("m");
+    tmux.wait("the question", |s| {
+        s.contains("Put hoge/web11 in maintenance (MAINT)?")
+    });
+    tmux.keys("y");
+    tmux.wait("web11 in maintenance", |s| web11_row(s).contains("MAINT"));
+    tmux.wait("the maintenance line in the log", |s| {
+        s.contains("Server hoge/web11 is going DOWN for maintenance.")
+    });
+    tmux.wait("the confirmation", |s| {
+        s.contains("hoge/web11 is now MAINT")
+    });
+    let addr = SocketAddr::from(([127, 0, 0, 1], ports.http));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let who = answering(&rt, addr, 4);
+    assert!(who.iter().all(|s| s == "web10"), "{who:?}");
+
+    tmux.keys("r");
+    tmux.wait("web11 back", |s| {
+        let row = web11_row(s);
+        row.contains(" UP") && !row.contains("MAINT")
+    });
+    tmux.keys("q");
+    let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));
+    assert!(screen.contains("LBTOP-EXITED 0"), "{screen}");
 }

@@ -1,6 +1,13 @@
 //! `lbtop check`: what lbtop understood, in HAProxy's words.
+//!
+//! Log settings print as HAProxy writes them whichever syntax they came from: a proxy's
+//! `log  global` is TOML's `log-global = true`, and each `log <addr> <facility> <level>` target
+//! is a `[[global.log]]` (or `[[defaults.log]]`, `[[frontend.log]]`, `[[backend.log]]`) table.
 
-use super::{Backend, Config, ForwardFor, Frontend, HealthCheck, Mode, Options, Server, Timeouts};
+use super::{
+    Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
+    Server, StatsSocket, Timeouts,
+};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -63,7 +70,55 @@ fn forwardfor(f: &ForwardFor) -> String {
     if f.header != "x-forwarded-for" {
         let _ = write!(s, " header {}", f.header);
     }
+    if f.if_none {
+        s.push_str(" if-none");
+    }
     s
+}
+
+/// `127.0.0.1:514 len 2048 format rfc5424 local6 info notice`, HAProxy's argument order,
+/// defaults left out (the max level is always shown).
+pub(crate) fn log_target_args(t: &LogTarget) -> String {
+    let mut s = t.addr.to_string();
+    if t.len != LogTarget::DEFAULT_LEN {
+        let _ = write!(s, " len {}", t.len);
+    }
+    if t.format != LogFormat::Local {
+        let _ = write!(s, " format {}", t.format.as_str());
+    }
+    let _ = write!(
+        s,
+        " {} {}",
+        t.facility_name(),
+        LogTarget::level_name(t.max_level)
+    );
+    if t.min_level != 0 {
+        let _ = write!(s, " {}", LogTarget::level_name(t.min_level));
+    }
+    s
+}
+
+/// A proxy's `log` lines on one line: `global`, `global, 10.0.0.1:514 local0 info`, `(none)`.
+fn proxy_log_line(global: bool, targets: &[LogTarget]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if global {
+        parts.push("global".into());
+    }
+    parts.extend(targets.iter().map(log_target_args));
+    if parts.is_empty() {
+        "(none)".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `/run/lbtop.sock level admin mode 600`.
+fn stats_socket_args(s: &StatsSocket) -> String {
+    let mut out = format!("{} level {}", s.path, s.level);
+    if let Some(m) = s.mode {
+        let _ = write!(out, " mode {m:o}");
+    }
+    out
 }
 
 fn options_line(o: &Options, mode: Mode) -> String {
@@ -74,6 +129,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("dontlognull", o.dontlognull),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
+        ("allbackups", o.allbackups),
     ]
     .iter()
     .filter(|(_, v)| *v)
@@ -140,6 +196,15 @@ fn server_line(s: &Server) -> String {
     if s.disabled {
         parts.push("disabled".into());
     }
+    if let Some(d) = s.fastinter {
+        parts.push(format!("fastinter {}", fmt_duration(d)));
+    }
+    if let Some(d) = s.downinter {
+        parts.push(format!("downinter {}", fmt_duration(d)));
+    }
+    if let Some(d) = s.slowstart {
+        parts.push(format!("slowstart {}", fmt_duration(d)));
+    }
     parts.join("  ")
 }
 
@@ -154,6 +219,15 @@ impl Config {
         match self.global.maxconn {
             Some(m) => kv(&mut out, "maxconn", m),
             None => kv(&mut out, "maxconn", "(from the file descriptor limit)"),
+        }
+        if let Some(n) = self.global.nbthread {
+            kv(&mut out, "nbthread", n);
+        }
+        for t in &self.global.log {
+            kv(&mut out, "log", log_target_args(t));
+        }
+        if let Some(s) = &self.global.stats_socket {
+            kv(&mut out, "stats socket", stats_socket_args(s));
         }
 
         for f in &self.frontends {
@@ -233,17 +307,22 @@ impl Config {
         }
         kv(out, "timeout", timeouts_line(&f.timeouts));
         kv(out, "option", options_line(&f.options, f.mode));
+        kv(out, "log", proxy_log_line(f.log_global, &f.log));
     }
 }
 
 fn describe_backend(out: &mut String, b: &Backend) {
     let _ = writeln!(out, "backend {}  (line {})", b.name, b.line);
     kv(out, "mode", b.mode);
-    kv(out, "balance", b.balance.as_str());
+    match &b.hash_header {
+        Some(h) => kv(out, "balance", format!("hdr({h})")),
+        None => kv(out, "balance", b.balance.as_str()),
+    }
     kv(out, "check", check_line(&b.check));
     kv(out, "retries", b.options.retries);
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
+    kv(out, "log", proxy_log_line(b.log_global, &b.log));
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");
         return;
@@ -280,6 +359,39 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_micros(100)), "100us");
         assert_eq!(fmt_duration(Duration::from_secs(7200)), "2h");
         assert_eq!(fmt_duration(Duration::ZERO), "0ms");
+    }
+
+    #[test]
+    fn describes_logs_sockets_and_server_extras() {
+        let text = "global
+    nbthread 2
+    log 127.0.0.1 local6 debug
+    log 10.0.0.1:5514 len 2048 format raw local0 info notice
+    stats socket /run/lbtop.sock level admin mode 600
+frontend f
+    bind 127.0.0.1:80
+    default_backend b
+backend b
+    log global
+    log 10.0.0.2 user
+    option allbackups
+    option forwardfor if-none
+    server s 127.0.0.1:81 check fastinter 500ms downinter 5s slowstart 1m
+";
+        let c = Config::parse(std::path::Path::new("d.cfg"), text).unwrap();
+        let out = c.describe();
+        for want in [
+            "  nbthread         2\n",
+            "  log              127.0.0.1:514 local6 debug\n",
+            "  log              10.0.0.1:5514 len 2048 format raw local0 info notice\n",
+            "  stats socket     /run/lbtop.sock level admin mode 600\n",
+            "  log              (none)\n",
+            "  log              global, 10.0.0.2:514 user debug\n",
+            "allbackups, forwardfor if-none",
+            "check inter 2s fall 3 rise 2  fastinter 500ms  downinter 5s  slowstart 1m",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
     }
 
     #[test]

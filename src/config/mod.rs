@@ -6,6 +6,8 @@
 
 mod describe;
 mod duration;
+mod export;
+mod haproxy;
 mod toml;
 
 pub use duration::parse_duration;
@@ -35,6 +37,142 @@ pub struct Global {
     pub maxconn: Option<u32>,
     /// Worker threads (`nbthread`); `None` means one per core.
     pub nbthread: Option<u32>,
+    /// Syslog targets (`log <addr> <facility> ...`); proxies use them through `log global`.
+    pub log: Vec<LogTarget>,
+    /// `stats socket <path> [level L] [mode M]`: parsed and kept for the runtime API.
+    pub stats_socket: Option<StatsSocket>,
+}
+
+/// One syslog destination:
+/// `log <addr[:port]> [len <N>] [format <F>] <facility> [<max level> [<min level>]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTarget {
+    /// UDP destination; the port defaults to 514.
+    pub addr: SocketAddr,
+    /// 0..=23, see [`LogTarget::FACILITIES`] (`local6` is 22).
+    pub facility: u8,
+    /// Messages less severe than this are dropped: 0 (emerg) ..= 7 (debug, the default).
+    pub max_level: u8,
+    /// Messages more severe than this are sent at this level; 0 (emerg) by default.
+    pub min_level: u8,
+    /// Longest datagram, 80..=65535; 1024 by default.
+    pub len: usize,
+    pub format: LogFormat,
+}
+
+impl LogTarget {
+    pub const DEFAULT_PORT: u16 = 514;
+    pub const DEFAULT_LEN: usize = 1024;
+    /// Syslog facility names, by number (HAPROXY-NOTES §4.1).
+    pub const FACILITIES: [&'static str; 24] = [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+        "local5", "local6", "local7",
+    ];
+    /// Syslog level names, by number.
+    pub const LEVELS: [&'static str; 8] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
+
+    /// A target with HAProxy's defaults: every level, 1024 bytes, `local` format.
+    pub fn new(addr: SocketAddr, facility: u8) -> LogTarget {
+        LogTarget {
+            addr,
+            facility,
+            max_level: 7,
+            min_level: 0,
+            len: LogTarget::DEFAULT_LEN,
+            format: LogFormat::Local,
+        }
+    }
+
+    pub fn facility_from_name(name: &str) -> Option<u8> {
+        LogTarget::FACILITIES
+            .iter()
+            .position(|f| *f == name)
+            .map(|i| i as u8)
+    }
+
+    pub fn level_from_name(name: &str) -> Option<u8> {
+        LogTarget::LEVELS
+            .iter()
+            .position(|l| *l == name)
+            .map(|i| i as u8)
+    }
+
+    pub fn facility_name(&self) -> &'static str {
+        LogTarget::FACILITIES
+            .get(usize::from(self.facility))
+            .copied()
+            .unwrap_or("?")
+    }
+
+    pub fn level_name(level: u8) -> &'static str {
+        LogTarget::LEVELS
+            .get(usize::from(level))
+            .copied()
+            .unwrap_or("?")
+    }
+}
+
+/// `log ... format <F>`: how each syslog datagram is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// RFC3164 without the hostname: `<PRI>Mmm dd HH:MM:SS haproxy[PID]: MESSAGE`.
+    #[default]
+    Local,
+    Rfc3164,
+    Rfc5424,
+    Priority,
+    Short,
+    Timed,
+    Iso,
+    Raw,
+}
+
+impl LogFormat {
+    pub const ALL: [LogFormat; 8] = [
+        LogFormat::Local,
+        LogFormat::Rfc3164,
+        LogFormat::Rfc5424,
+        LogFormat::Priority,
+        LogFormat::Short,
+        LogFormat::Timed,
+        LogFormat::Iso,
+        LogFormat::Raw,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Local => "local",
+            LogFormat::Rfc3164 => "rfc3164",
+            LogFormat::Rfc5424 => "rfc5424",
+            LogFormat::Priority => "priority",
+            LogFormat::Short => "short",
+            LogFormat::Timed => "timed",
+            LogFormat::Iso => "iso",
+            LogFormat::Raw => "raw",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LogFormat> {
+        LogFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// `stats socket <path> [level <L>] [mode <M>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsSocket {
+    /// A UNIX socket path, or an `ipv4@addr:port`-style address, as written.
+    pub path: String,
+    /// `user`, `operator` (the default) or `admin`.
+    pub level: String,
+    /// UNIX permissions of the socket file (`mode 600` is `Some(0o600)`).
+    pub mode: Option<u32>,
+}
+
+impl StatsSocket {
+    pub const LEVELS: [&'static str; 3] = ["user", "operator", "admin"];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,12 +209,14 @@ pub struct Timeouts {
     pub http_keep_alive: Option<Duration>,
 }
 
-/// `option forwardfor [except <net>] [header <name>]`.
+/// `option forwardfor [except <net>] [header <name>] [if-none]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardFor {
     pub except: Option<IpNet>,
     /// Header name, lower-case as HAProxy writes it: `x-forwarded-for` by default.
     pub header: String,
+    /// `if-none`: only add the header when the request has none.
+    pub if_none: bool,
 }
 
 /// An address and prefix length, for `except 127.0.0.0/8`.
@@ -130,6 +270,9 @@ pub struct Options {
     pub redispatch: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
+    /// `option allbackups`: with no active server left, balance over every usable backup
+    /// instead of only the first one.
+    pub allbackups: bool,
 }
 
 impl Default for Options {
@@ -143,6 +286,7 @@ impl Default for Options {
             forwardfor: None,
             redispatch: false,
             retries: 3,
+            allbackups: false,
         }
     }
 }
@@ -157,6 +301,10 @@ pub struct Frontend {
     pub maxconn: Option<u32>,
     pub timeouts: Timeouts,
     pub options: Options,
+    /// `log global`: send this proxy's logs to [`Global::log`] too.
+    pub log_global: bool,
+    /// The proxy's own `log <target>` lines (those of its `defaults` first).
+    pub log: Vec<LogTarget>,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -224,6 +372,12 @@ pub struct Backend {
     pub servers: Vec<Server>,
     pub timeouts: Timeouts,
     pub options: Options,
+    /// `log global`, as on [`Frontend::log_global`].
+    pub log_global: bool,
+    /// The proxy's own `log <target>` lines.
+    pub log: Vec<LogTarget>,
+    /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
+    pub hash_header: Option<String>,
     pub line: usize,
 }
 
@@ -242,6 +396,12 @@ pub struct Server {
     pub maxconn: Option<u32>,
     /// `disabled`: starts in MAINT.
     pub disabled: bool,
+    /// `fastinter`: check interval while the server is going up or down; `None` uses `inter`.
+    pub fastinter: Option<Duration>,
+    /// `downinter`: check interval while the server is fully down; `None` uses `inter`.
+    pub downinter: Option<Duration>,
+    /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
+    pub slowstart: Option<Duration>,
     pub line: usize,
 }
 
@@ -277,16 +437,43 @@ pub struct DemoTraffic {
     pub start: bool,
 }
 
+/// `[ui]`: how the dashboard looks and which keys it answers to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UiConfig {
     /// How often the dashboard samples the engine.
     pub refresh: Duration,
+    /// `theme = "default" | "mono"`; `NO_COLOR` in the environment overrules it.
+    pub theme: UiTheme,
+    /// `[ui.keys]`: action name → the keys that replace its defaults (e.g. `drain = "D"`,
+    /// `up = ["k", "Up"]`). Checked at load: known actions, readable keys, no duplicates.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
         UiConfig {
             refresh: Duration::from_millis(250),
+            theme: UiTheme::Default,
+            keys: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// The dashboard's colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UiTheme {
+    /// HAProxy's stats-page colours.
+    #[default]
+    Default,
+    /// No colour at all; states stay readable as words, bold and reverse video.
+    Mono,
+}
+
+impl UiTheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UiTheme::Default => "default",
+            UiTheme::Mono => "mono",
         }
     }
 }
@@ -319,8 +506,15 @@ impl Config {
     }
 
     /// Checks configuration text as if read from `path`.
+    /// HAProxy syntax when the file name ends in `.cfg` or the text clearly is HAProxy's
+    /// (its first statement opens a `global`, `defaults`, `frontend`, `backend` or `listen`
+    /// section); TOML otherwise.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        toml::parse(path, text)
+        if haproxy::is_haproxy(path, text) {
+            haproxy::parse(path, text)
+        } else {
+            toml::parse(path, text)
+        }
     }
 
     pub fn backend(&self, name: &str) -> Option<&Backend> {

@@ -11,8 +11,8 @@
 
 use super::{
     parse_duration, Backend, Balance, Config, ConfigError, Demo, DemoServer, DemoTraffic,
-    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, IpNet, Mode, Options, Server, Timeouts,
-    UiConfig,
+    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, IpNet, LogFormat, LogTarget, Mode,
+    Options, Server, StatsSocket, Timeouts, UiConfig,
 };
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -52,6 +52,34 @@ struct RawConfig {
 struct RawGlobal {
     maxconn: Option<Spanned<i64>>,
     nbthread: Option<Spanned<i64>>,
+    /// `[[global.log]]`: one table per `log <addr> ... <facility> [<level> [<minlevel>]]`.
+    #[serde(default)]
+    log: Vec<Spanned<RawLog>>,
+    /// `[global.stats-socket]`: `stats socket <path> [level L] [mode M]`.
+    #[serde(rename = "stats-socket")]
+    stats_socket: Option<Spanned<RawStatsSocket>>,
+}
+
+/// A syslog target: `{ address = "127.0.0.1:514", facility = "local6", level = "debug",
+/// minlevel = "emerg", len = 1024, format = "local" }` (only `address` and `facility` required).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    address: Spanned<String>,
+    facility: Spanned<String>,
+    level: Option<Spanned<String>>,
+    minlevel: Option<Spanned<String>>,
+    len: Option<Spanned<i64>>,
+    format: Option<Spanned<String>>,
+}
+
+/// `{ path = "/run/lbtop.sock", level = "admin", mode = "600" }` (mode in octal digits).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatsSocket {
+    path: Spanned<String>,
+    level: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +91,12 @@ struct RawDefaults {
     httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
     option: Option<RawOptions>,
     timeout: Option<RawTimeouts>,
+    /// `log-global = true` is HAProxy's `log global`.
+    #[serde(rename = "log-global")]
+    log_global: Option<bool>,
+    /// `[[defaults.log]]`: the proxies' own targets (HAProxy's `log <addr> ...` in a proxy).
+    #[serde(default)]
+    log: Vec<Spanned<RawLog>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +108,7 @@ struct RawOptions {
     dontlognull: Option<bool>,
     http_server_close: Option<bool>,
     redispatch: Option<bool>,
+    allbackups: Option<bool>,
     forwardfor: Option<Spanned<BoolOr<RawForwardFor>>>,
 }
 
@@ -82,6 +117,8 @@ struct RawOptions {
 struct RawForwardFor {
     except: Option<Spanned<String>>,
     header: Option<Spanned<String>>,
+    #[serde(rename = "if-none")]
+    if_none: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +143,10 @@ struct RawFrontend {
     maxconn: Option<Spanned<i64>>,
     option: Option<RawOptions>,
     timeout: Option<RawTimeouts>,
+    #[serde(rename = "log-global")]
+    log_global: Option<bool>,
+    #[serde(default)]
+    log: Vec<Spanned<RawLog>>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +159,10 @@ struct RawBackend {
     httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
     option: Option<RawOptions>,
     timeout: Option<RawTimeouts>,
+    #[serde(rename = "log-global")]
+    log_global: Option<bool>,
+    #[serde(default)]
+    log: Vec<Spanned<RawLog>>,
     #[serde(default)]
     server: Vec<Spanned<RawServer>>,
 }
@@ -144,6 +189,9 @@ struct RawServer {
     backup: Option<bool>,
     maxconn: Option<Spanned<i64>>,
     disabled: Option<bool>,
+    fastinter: Option<Spanned<RawDuration>>,
+    downinter: Option<Spanned<RawDuration>>,
+    slowstart: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +222,59 @@ struct RawTraffic {
 #[serde(deny_unknown_fields)]
 struct RawUi {
     refresh: Option<Spanned<RawDuration>>,
+    theme: Option<Spanned<String>>,
+    keys: Option<RawUiKeys>,
+}
+
+/// `[ui.keys]`: `action = "key"` or `action = ["key", ...]`, kept in file order with
+/// positions (toml's own tables are sorted), so errors can name the line.
+struct RawUiKeys(Vec<(Spanned<String>, Spanned<RawKeyList>)>);
+
+impl<'de> Deserialize<'de> for RawUiKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawUiKeys;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of action = \"key\" or [\"key\", ...]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawUiKeys, A::Error> {
+                let mut v = Vec::new();
+                while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<RawKeyList>>()? {
+                    v.push(entry);
+                }
+                v.sort_by_key(|(k, _)| k.span().start);
+                Ok(RawUiKeys(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One key (`"d"`) or several (`["k", "Up"]`).
+struct RawKeyList(Vec<String>);
+
+impl<'de> Deserialize<'de> for RawKeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawKeyList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key like \"d\", \"PgUp\", \"Ctrl-x\", or an array of them")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawKeyList, E> {
+                Ok(RawKeyList(vec![s.to_owned()]))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RawKeyList, A::Error> {
+                let mut v = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    v.push(k);
+                }
+                Ok(RawKeyList(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `true`, `false`, or a table (`forwardfor`, `httpchk`).
@@ -275,6 +376,7 @@ struct PartialOptions {
     dontlognull: Option<bool>,
     http_server_close: Option<bool>,
     redispatch: Option<bool>,
+    allbackups: Option<bool>,
     forwardfor: Option<Option<ForwardFor>>,
 }
 
@@ -288,6 +390,7 @@ impl PartialOptions {
             dontlognull: flag(self.dontlognull, base.dontlognull),
             http_server_close: flag(self.http_server_close, base.http_server_close),
             redispatch: flag(self.redispatch, base.redispatch),
+            allbackups: flag(self.allbackups, base.allbackups),
             forwardfor: self
                 .forwardfor
                 .clone()
@@ -318,6 +421,9 @@ struct Defaults {
     httpchk: Option<HealthCheck>,
     options: PartialOptions,
     timeouts: Timeouts,
+    log_global: Option<bool>,
+    /// Targets every proxy starts with; its own `log` tables are added after them.
+    log: Vec<LogTarget>,
 }
 
 impl Resolver<'_> {
@@ -352,6 +458,14 @@ impl Resolver<'_> {
                 Some(g) => self.opt_int(&g.nbthread, "global: 'nbthread'", 1, 64)?,
                 None => None,
             },
+            log: match &raw.global {
+                Some(g) => self.logs(&g.log, "global")?,
+                None => Vec::new(),
+            },
+            stats_socket: match raw.global.as_ref().and_then(|g| g.stats_socket.as_ref()) {
+                Some(s) => Some(self.stats_socket(s)?),
+                None => None,
+            },
         };
         let defaults = self.defaults(raw.defaults)?;
 
@@ -376,20 +490,7 @@ impl Resolver<'_> {
             None => None,
         };
 
-        let mut ui = UiConfig::default();
-        if let Some(refresh) = raw.ui.and_then(|u| u.refresh) {
-            let d = self.duration(&refresh, "ui: 'refresh'")?;
-            if d < Duration::from_millis(10) || d > Duration::from_secs(10) {
-                return Err(self.at(
-                    &refresh,
-                    format!(
-                        "ui: 'refresh' must be between 10ms and 10s, got {}",
-                        super::describe::fmt_duration(d)
-                    ),
-                ));
-            }
-            ui.refresh = d;
-        }
+        let ui = self.ui(raw.ui)?;
 
         Ok(Config {
             source: self.path.to_path_buf(),
@@ -402,6 +503,59 @@ impl Resolver<'_> {
         })
     }
 
+    /// `[ui]`: refresh, theme and key bindings.
+    fn ui(&self, raw: Option<RawUi>) -> Res<UiConfig> {
+        let mut ui = UiConfig::default();
+        let Some(raw) = raw else { return Ok(ui) };
+        if let Some(refresh) = &raw.refresh {
+            let d = self.duration(refresh, "ui: 'refresh'")?;
+            if d < Duration::from_millis(10) || d > Duration::from_secs(10) {
+                return Err(self.at(
+                    refresh,
+                    format!(
+                        "ui: 'refresh' must be between 10ms and 10s, got {}",
+                        super::describe::fmt_duration(d)
+                    ),
+                ));
+            }
+            ui.refresh = d;
+        }
+        if let Some(theme) = &raw.theme {
+            ui.theme = match theme.get_ref().as_str() {
+                "default" => super::UiTheme::Default,
+                "mono" => super::UiTheme::Mono,
+                other => {
+                    return Err(self.at(
+                        theme,
+                        format!("ui: 'theme' must be \"default\" or \"mono\", got \"{other}\""),
+                    ))
+                }
+            };
+        }
+        if let Some(RawUiKeys(entries)) = &raw.keys {
+            let checked = crate::ui::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
+                (
+                    name.get_ref().as_str(),
+                    keys.get_ref().0.iter().map(String::as_str),
+                )
+            }));
+            if let Err(e) = checked {
+                // Unknown actions point at the name, bad keys at the value.
+                let span = match entries.get(e.entry).or(entries.last()) {
+                    Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
+                    Some((_, keys)) => keys.span(),
+                    None => 0..0,
+                };
+                return Err(self.err(span, e.message));
+            }
+            ui.keys = entries
+                .iter()
+                .map(|(name, keys)| (name.get_ref().clone(), keys.get_ref().0.clone()))
+                .collect();
+        }
+        Ok(ui)
+    }
+
     fn defaults(&self, raw: Option<RawDefaults>) -> Res<Defaults> {
         let Some(raw) = raw else {
             return Ok(Defaults {
@@ -411,6 +565,8 @@ impl Resolver<'_> {
                 httpchk: None,
                 options: PartialOptions::default(),
                 timeouts: Timeouts::default(),
+                log_global: None,
+                log: Vec::new(),
             });
         };
         let who = "defaults";
@@ -426,6 +582,8 @@ impl Resolver<'_> {
             },
             options: self.options(raw.option.as_ref(), who)?,
             timeouts: self.timeouts(raw.timeout.as_ref(), who)?,
+            log_global: raw.log_global,
+            log: self.logs(&raw.log, who)?,
         })
     }
 
@@ -477,6 +635,8 @@ impl Resolver<'_> {
             &self.timeouts(f.timeout.as_ref(), &who)?,
             &defaults.timeouts,
         );
+        let mut log = defaults.log.clone();
+        log.extend(self.logs(&f.log, &who)?);
 
         Ok(Frontend {
             name: f.name.get_ref().clone(),
@@ -486,6 +646,8 @@ impl Resolver<'_> {
             maxconn,
             timeouts,
             options,
+            log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
+            log,
             line: self.line(raw.span().start),
         })
     }
@@ -498,8 +660,8 @@ impl Resolver<'_> {
             .mode(&b.mode, &who)?
             .or(defaults.mode)
             .unwrap_or(Mode::Tcp);
-        let balance = match &b.balance {
-            None => Balance::RoundRobin,
+        let (balance, hash_header) = match &b.balance {
+            None => (Balance::RoundRobin, None),
             Some(s) => self.balance(s, &who)?,
         };
         let retries = self
@@ -524,6 +686,9 @@ impl Resolver<'_> {
             self.unique(&mut seen, &s.get_ref().name, &format!("{who}: server"))?;
             servers.push(server);
         }
+        // As in HAProxy, a proxy's own `log` lines add to those of its defaults.
+        let mut log = defaults.log.clone();
+        log.extend(self.logs(&b.log, &who)?);
 
         Ok(Backend {
             name: b.name.get_ref().clone(),
@@ -533,6 +698,9 @@ impl Resolver<'_> {
             servers,
             timeouts,
             options,
+            log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
+            log,
+            hash_header,
             line: self.line(raw.span().start),
         })
     }
@@ -563,6 +731,23 @@ impl Resolver<'_> {
         let maxconn = self
             .opt_int(&s.maxconn, &format!("{who}: 'maxconn'"), 0, max)?
             .filter(|&n| n > 0);
+        let positive = |v: &Option<Spanned<RawDuration>>, key: &str| -> Res<Option<Duration>> {
+            let Some(d) = v else { return Ok(None) };
+            let key = format!("{who}: '{key}'");
+            let v = self.duration(d, &key)?;
+            if v.is_zero() {
+                return Err(self.at(d, format!("{key} must be greater than 0")));
+            }
+            Ok(Some(v))
+        };
+        let fastinter = positive(&s.fastinter, "fastinter")?;
+        let downinter = positive(&s.downinter, "downinter")?;
+        // `slowstart 0` is HAProxy's way of saying "off".
+        let slowstart = match &s.slowstart {
+            None => None,
+            Some(d) => Some(self.duration(d, &format!("{who}: 'slowstart'"))?),
+        }
+        .filter(|d| !d.is_zero());
         Ok(Server {
             name: s.name.get_ref().clone(),
             addr,
@@ -574,6 +759,9 @@ impl Resolver<'_> {
             backup: s.backup.unwrap_or(false),
             maxconn,
             disabled: s.disabled.unwrap_or(false),
+            fastinter,
+            downinter,
+            slowstart,
             line: self.line(raw.span().start),
         })
     }
@@ -637,6 +825,96 @@ impl Resolver<'_> {
 
     // -- single values ------------------------------------------------------------------
 
+    /// `[[global.log]]` / `[[defaults.log]]` / `[[frontend.log]]` / `[[backend.log]]`.
+    fn logs(&self, raw: &[Spanned<RawLog>], who: &str) -> Res<Vec<LogTarget>> {
+        raw.iter().map(|l| self.log(l.get_ref(), who)).collect()
+    }
+
+    fn log(&self, l: &RawLog, who: &str) -> Res<LogTarget> {
+        let addr = super::haproxy::log_addr(l.address.get_ref())
+            .map_err(|m| self.at(&l.address, format!("{who}: log 'address' {m}")))?;
+        let facility = l.facility.get_ref();
+        let Some(facility) = LogTarget::facility_from_name(facility) else {
+            return Err(self.at(
+                &l.facility,
+                format!(
+                    "{who}: log 'facility' '{facility}' is not a syslog facility{} (one of {})",
+                    did_you_mean(facility, &LogTarget::FACILITIES),
+                    LogTarget::FACILITIES.join(", ")
+                ),
+            ));
+        };
+        let level = |v: &Option<Spanned<String>>, key: &str, default: u8| -> Res<u8> {
+            let Some(v) = v else { return Ok(default) };
+            LogTarget::level_from_name(v.get_ref()).ok_or_else(|| {
+                self.at(
+                    v,
+                    format!(
+                        "{who}: log '{key}' '{}' is not a syslog level{} (one of {})",
+                        v.get_ref(),
+                        did_you_mean(v.get_ref(), &LogTarget::LEVELS),
+                        LogTarget::LEVELS.join(", ")
+                    ),
+                )
+            })
+        };
+        let mut target = LogTarget::new(addr, facility);
+        target.max_level = level(&l.level, "level", 7)?;
+        target.min_level = level(&l.minlevel, "minlevel", 0)?;
+        if let Some(len) = self.opt_int(&l.len, &format!("{who}: log 'len'"), 80, 65535)? {
+            target.len = len as usize;
+        }
+        if let Some(f) = &l.format {
+            let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
+            target.format = LogFormat::from_name(f.get_ref()).ok_or_else(|| {
+                self.at(
+                    f,
+                    format!(
+                        "{who}: log 'format' '{}' is unknown{} (one of {})",
+                        f.get_ref(),
+                        did_you_mean(f.get_ref(), &names),
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        }
+        Ok(target)
+    }
+
+    fn stats_socket(&self, raw: &Spanned<RawStatsSocket>) -> Res<StatsSocket> {
+        let s = raw.get_ref();
+        let path = s.path.get_ref();
+        if path.trim().is_empty() {
+            return Err(self.at(&s.path, "global: stats-socket 'path' must not be empty"));
+        }
+        let level = match &s.level {
+            None => "operator".to_string(),
+            Some(l) if StatsSocket::LEVELS.contains(&l.get_ref().as_str()) => l.get_ref().clone(),
+            Some(l) => {
+                return Err(self.at(
+                    l,
+                    format!(
+                        "global: stats-socket 'level' must be \"user\", \"operator\" or \"admin\", got '{}'{}",
+                        l.get_ref(),
+                        did_you_mean(l.get_ref(), &StatsSocket::LEVELS)
+                    ),
+                ))
+            }
+        };
+        let mode = match &s.mode {
+            None => None,
+            Some(m) => Some(
+                super::haproxy::octal_mode(m.get_ref())
+                    .map_err(|e| self.at(m, format!("global: stats-socket 'mode' {e}")))?,
+            ),
+        };
+        Ok(StatsSocket {
+            path: path.clone(),
+            level,
+            mode,
+        })
+    }
+
     fn options(&self, raw: Option<&RawOptions>, who: &str) -> Res<PartialOptions> {
         let Some(o) = raw else {
             return Ok(PartialOptions::default());
@@ -648,6 +926,7 @@ impl Resolver<'_> {
                 BoolOr::Bool(true) => Some(ForwardFor {
                     except: None,
                     header: "x-forwarded-for".into(),
+                    if_none: false,
                 }),
                 BoolOr::Table(t) => Some(self.forwardfor(t, who)?),
             }),
@@ -659,6 +938,7 @@ impl Resolver<'_> {
             dontlognull: o.dontlognull,
             http_server_close: o.http_server_close,
             redispatch: o.redispatch,
+            allbackups: o.allbackups,
             forwardfor,
         })
     }
@@ -686,7 +966,11 @@ impl Resolver<'_> {
                 h.get_ref().to_ascii_lowercase()
             }
         };
-        Ok(ForwardFor { except, header })
+        Ok(ForwardFor {
+            except,
+            header,
+            if_none: t.if_none.unwrap_or(false),
+        })
     }
 
     fn timeouts(&self, raw: Option<&RawTimeouts>, who: &str) -> Res<Timeouts> {
@@ -788,7 +1072,8 @@ impl Resolver<'_> {
         }
     }
 
-    fn balance(&self, raw: &Spanned<String>, who: &str) -> Res<Balance> {
+    /// An algorithm name, or `hdr(<name>)` (then with the header name).
+    fn balance(&self, raw: &Spanned<String>, who: &str) -> Res<(Balance, Option<String>)> {
         const ALL: [Balance; 7] = [
             Balance::RoundRobin,
             Balance::StaticRr,
@@ -800,9 +1085,14 @@ impl Resolver<'_> {
         ];
         let s = raw.get_ref();
         if let Some(b) = ALL.iter().find(|b| b.as_str() == s) {
-            return Ok(*b);
+            return Ok((*b, None));
         }
-        let names: Vec<&str> = ALL.iter().map(|b| b.as_str()).collect();
+        if let Some(arg) = s.strip_prefix("hdr(") {
+            return super::haproxy::balance_hdr(arg)
+                .map_err(|m| self.at(raw, format!("{who}: 'balance' {m}")));
+        }
+        let mut names: Vec<&str> = ALL.iter().map(|b| b.as_str()).collect();
+        names.push("hdr(<name>)");
         Err(self.at(
             raw,
             format!(
@@ -966,7 +1256,7 @@ impl Resolver<'_> {
     fn table_name(&self, pos: usize, expected: &[&str]) -> String {
         let header = self.header_before(pos).unwrap_or("the top level");
         match table_kind(expected) {
-            Some(kind @ ("option" | "timeout" | "httpchk")) => {
+            Some(kind @ ("option" | "timeout" | "httpchk" | "log")) => {
                 if header.trim_end_matches(']').ends_with(&format!(".{kind}")) {
                     header.to_string()
                 } else {
@@ -982,7 +1272,7 @@ impl Resolver<'_> {
 
 /// Which raw table accepts exactly these keys (found by asking serde for each struct's fields).
 fn table_kind(expected: &[&str]) -> Option<&'static str> {
-    let kinds: [(&'static str, &'static [&'static str]); 14] = [
+    let kinds: [(&'static str, &'static [&'static str]); 16] = [
         ("the top level", fields_of::<RawConfig>()),
         ("[global]", fields_of::<RawGlobal>()),
         ("[defaults]", fields_of::<RawDefaults>()),
@@ -997,6 +1287,8 @@ fn table_kind(expected: &[&str]) -> Option<&'static str> {
         ("[[demo.server]]", fields_of::<RawDemoServer>()),
         ("[demo.traffic]", fields_of::<RawTraffic>()),
         ("[ui]", fields_of::<RawUi>()),
+        ("log", fields_of::<RawLog>()),
+        ("[global.stats-socket]", fields_of::<RawStatsSocket>()),
     ];
     let mut want: Vec<&str> = expected.to_vec();
     want.sort_unstable();
@@ -1096,7 +1388,15 @@ fn key_before(text: &str, pos: usize) -> Option<String> {
 }
 
 /// `, did you mean 'inter'?` when one candidate is close, else nothing.
-fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    match closest(word, candidates) {
+        Some(c) => format!(", did you mean '{c}'?"),
+        None => String::new(),
+    }
+}
+
+/// The candidate a small edit away from `word` (ignoring case and `_` vs `-`), if any.
+pub(super) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
     let w = norm(word);
     let best = candidates
@@ -1104,10 +1404,8 @@ fn did_you_mean(word: &str, candidates: &[&str]) -> String {
         .map(|c| (edit_distance(&w, &norm(c)), *c))
         .min_by_key(|&(d, _)| d);
     match best {
-        Some((d, c)) if d <= 2 && d * 2 <= c.len().max(w.len()) && c != word => {
-            format!(", did you mean '{c}'?")
-        }
-        _ => String::new(),
+        Some((d, c)) if d <= 2 && d * 2 <= c.len().max(w.len()) && c != word => Some(c),
+        _ => None,
     }
 }
 
@@ -1138,14 +1436,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// An HTTP header name: a non-empty RFC 9110 token.
-fn is_token(s: &str) -> bool {
+pub(super) fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// `127.0.0.0/8`, `::1/128`, `10.0.0.0/255.0.0.0`, or a plain address (a /32 or /128).
-fn parse_net(s: &str) -> Result<IpNet, String> {
+pub(super) fn parse_net(s: &str) -> Result<IpNet, String> {
     let s = s.trim();
     let (addr, prefix) = match s.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -1427,7 +1725,8 @@ forwardfor = false
             f.options.forwardfor,
             Some(ForwardFor {
                 except: None,
-                header: "x-forwarded-for".into()
+                header: "x-forwarded-for".into(),
+                if_none: false,
             })
         );
         assert_eq!(f.timeouts.client, Some(Duration::from_millis(250)));
@@ -1451,7 +1750,8 @@ forwardfor = false
                     addr: "10.0.0.0".parse().unwrap(),
                     prefix: 8
                 }),
-                header: "x-client".into()
+                header: "x-client".into(),
+                if_none: false,
             })
         );
         assert_eq!(b.timeouts.server, Some(Duration::from_secs(120)));
@@ -1860,6 +2160,190 @@ maxconn = 0
             "[defaults.option]\nforwardfor = { header = \"X Client\" }\n",
             2,
             &["'header' 'X Client' is not a valid header name"],
+        );
+    }
+
+    #[test]
+    fn logs_stats_socket_allbackups_and_server_intervals() {
+        let c = ok(r#"
+[global]
+maxconn = 10
+[[global.log]]
+address = "127.0.0.1"
+facility = "local6"
+[[global.log]]
+address = "[::1]:5514"
+facility = "local0"
+level = "info"
+minlevel = "notice"
+len = 2048
+format = "rfc5424"
+[global.stats-socket]
+path = "/tmp/lbtop.sock"
+level = "admin"
+mode = "660"
+
+[defaults]
+log-global = true
+[[defaults.log]]
+address = "10.0.0.1"
+facility = "daemon"
+[defaults.option]
+allbackups = true
+forwardfor = { if-none = true }
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+log-global = false
+[[frontend.log]]
+address = "udp@10.0.0.2:1514"
+facility = "user"
+
+[[backend]]
+name = "b"
+[[backend.server]]
+name = "s"
+address = "127.0.0.1:81"
+fastinter = "500ms"
+downinter = 5000
+slowstart = "1m"
+[[backend.server]]
+name = "t"
+address = "127.0.0.1:82"
+slowstart = 0
+"#);
+        let g = &c.global;
+        assert_eq!(g.log.len(), 2);
+        assert_eq!(
+            g.log[0],
+            LogTarget::new("127.0.0.1:514".parse().unwrap(), 22)
+        );
+        let l = &g.log[1];
+        assert_eq!(l.addr, "[::1]:5514".parse().unwrap());
+        assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
+        assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+        assert_eq!(
+            g.stats_socket,
+            Some(StatsSocket {
+                path: "/tmp/lbtop.sock".into(),
+                level: "admin".into(),
+                mode: Some(0o660)
+            })
+        );
+        let f = &c.frontends[0];
+        assert!(!f.log_global, "own false beats defaults' true");
+        let addrs: Vec<String> = f.log.iter().map(|l| l.addr.to_string()).collect();
+        assert_eq!(
+            addrs,
+            ["10.0.0.1:514", "10.0.0.2:1514"],
+            "defaults' targets first"
+        );
+        assert!(f.options.allbackups);
+        assert!(f.options.forwardfor.as_ref().unwrap().if_none);
+        let b = &c.backends[0];
+        assert!(b.log_global);
+        assert_eq!(b.log.len(), 1);
+        assert!(b.options.allbackups);
+        assert_eq!(b.hash_header, None);
+        let s = &b.servers[0];
+        assert_eq!(s.fastinter, Some(Duration::from_millis(500)));
+        assert_eq!(s.downinter, Some(Duration::from_secs(5)));
+        assert_eq!(s.slowstart, Some(Duration::from_secs(60)));
+        assert_eq!(b.servers[1].slowstart, None, "slowstart 0 is off");
+        // The default stats level is HAProxy's.
+        let c = ok("[global.stats-socket]\npath = \"/s\"\n");
+        assert_eq!(c.global.stats_socket.unwrap().level, "operator");
+    }
+
+    #[test]
+    fn log_and_stats_socket_errors() {
+        let log = |body: &str| format!("[[global.log]]\naddress = \"127.0.0.1\"\n{body}");
+        fails(
+            &log("facility = \"locl6\"\n"),
+            3,
+            &["global: log 'facility' 'locl6' is not a syslog facility, did you mean 'local6'?"],
+        );
+        fails(
+            &log("facility = \"local6\"\nlevel = \"debgu\"\n"),
+            4,
+            &["log 'level' 'debgu' is not a syslog level, did you mean 'debug'?"],
+        );
+        fails(
+            &log("facility = \"local6\"\nminlevel = \"x\"\n"),
+            4,
+            &["log 'minlevel' 'x'"],
+        );
+        fails(
+            &log("facility = \"local6\"\nlen = 10\n"),
+            4,
+            &["log 'len' must be between 80 and 65535, got 10"],
+        );
+        fails(
+            &log("facility = \"local6\"\nformat = \"rfc5242\"\n"),
+            4,
+            &["log 'format' 'rfc5242' is unknown, did you mean 'rfc5424'?"],
+        );
+        fails(
+            &log("facilty = \"local6\"\n"),
+            3,
+            &["unknown key 'facilty' in [[global.log]], did you mean 'facility'?"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\n[[backend.log]]\naddress = \"1.2.3.4\"\nfacility = \"user\"\nlevle = \"x\"\n",
+            6,
+            &["unknown key 'levle' in [[backend.log]], did you mean 'level'?"],
+        );
+        fails(
+            "[[global.log]]\naddress = \"/dev/log\"\nfacility = \"user\"\n",
+            2,
+            &["global: log 'address' '/dev/log': lbtop only sends syslog over UDP"],
+        );
+        fails(
+            "[[global.log]]\naddress = \"127.0.0.1\"\n",
+            1,
+            &["missing required key 'facility'"],
+        );
+        fails(
+            "[global.stats-socket]\npath = \"/s\"\nmode = \"999\"\n",
+            3,
+            &["global: stats-socket 'mode' '999' is not an octal permission mode"],
+        );
+        fails(
+            "[global.stats-socket]\npath = \"/s\"\nlevel = \"admn\"\n",
+            3,
+            &["stats-socket 'level'", "did you mean 'admin'?"],
+        );
+        fails(
+            "[global.stats-socket]\npath = \"\"\n",
+            2,
+            &["stats-socket 'path' must not be empty"],
+        );
+        fails(
+            "[global.stats-socket]\npath = \"/s\"\nmod = \"600\"\n",
+            3,
+            &["unknown key 'mod' in [global.stats-socket], did you mean 'mode'?"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\nbalance = \"hdr(Host)\"\n",
+            3,
+            &["backend 'b': 'balance' 'hdr(Host)' is not supported by lbtop's engine yet"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\nbalance = \"hdr()\"\n",
+            3,
+            &["requires an http header field name"],
+        );
+        fails(
+            "[[backend]]\nname = \"b\"\nbalance = \"hdr(a b)\"\n",
+            3,
+            &["not a valid header name"],
+        );
+        fails(
+            &MINIMAL.replace("address = ", "fastinter = 0\naddress = "),
+            12,
+            &["server 's': 'fastinter' must be greater than 0"],
         );
     }
 

@@ -3,6 +3,7 @@
 
 use super::balance::{Balancer, PickKey};
 use super::state::{CheckOutcome, ServerState, Tally, Transition, Who};
+use super::syslog::Syslog;
 use crate::config::{Backend, Config};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
@@ -10,7 +11,7 @@ use crate::events::{
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::Notify;
 
@@ -95,6 +96,8 @@ pub struct BackendRt {
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
+    /// Where `log global` sends this backend's health and admin lines.
+    syslog: Option<Arc<Syslog>>,
     core: Mutex<Core>,
     events: EventSender,
 }
@@ -106,6 +109,7 @@ impl BackendRt {
         events: EventSender,
         now: Instant,
         workers: usize,
+        syslog: Option<Arc<Syslog>>,
     ) -> BackendRt {
         let servers = cfg
             .servers
@@ -144,6 +148,7 @@ impl BackendRt {
             log_health_checks: cfg.options.log_health_checks,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
+            syslog: syslog.filter(|_| cfg.log_global),
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, false),
@@ -173,6 +178,14 @@ impl BackendRt {
         chosen
     }
 
+    /// A line for the watcher and, with `log global`, for syslog.
+    fn log(&self, level: Level, topic: Topic, text: String) {
+        if let Some(syslog) = &self.syslog {
+            syslog.send(level, &text);
+        }
+        self.events.log(level, topic, text);
+    }
+
     /// Ends a session on a server, handing its slot to a queued session if any.
     pub fn release(&self, server: usize) {
         self.servers[server].counters.close();
@@ -188,8 +201,8 @@ impl BackendRt {
 
     /// Counts a session in the backend queue while the guard lives.
     pub fn enqueue(&self) -> QueueGuard<'_> {
-        self.queued.fetch_add(1, Relaxed);
-        QueueGuard(&self.queued)
+        let position = self.queued.fetch_add(1, Relaxed) + 1;
+        QueueGuard(&self.queued, position)
     }
 
     pub fn any_usable(&self) -> bool {
@@ -224,7 +237,7 @@ impl BackendRt {
         let status = core.states[server].status();
         drop(core);
         for (level, text) in lines {
-            self.events.log(level, Topic::Health, text);
+            self.log(level, Topic::Health, text);
         }
         self.after_change(server, &t, status, no_server);
     }
@@ -241,7 +254,7 @@ impl BackendRt {
         let status = core.states[server].status();
         drop(core);
         if let Some((level, text)) = line {
-            self.events.log(level, Topic::Admin, text);
+            self.log(level, Topic::Admin, text);
         }
         if from == AdminState::Maint && to != AdminState::Maint {
             self.servers[server].wake.notify_one();
@@ -263,7 +276,7 @@ impl BackendRt {
         let no_server = self.lost_all(&core, had_usable);
         let status = core.states[server].status();
         drop(core);
-        self.events.log(
+        self.log(
             Level::Notice,
             Topic::Admin,
             format!(
@@ -297,7 +310,7 @@ impl BackendRt {
         let status = core.states[server].status();
         drop(core);
         let word = if enabled { "enabled" } else { "disabled" };
-        self.events.log(
+        self.log(
             Level::Notice,
             Topic::Admin,
             format!(
@@ -345,7 +358,7 @@ impl BackendRt {
         no_server: bool,
     ) {
         if no_server {
-            self.events.log(
+            self.log(
                 Level::Emerg,
                 Topic::Health,
                 format!("backend {} has no server available!", self.name),
@@ -424,7 +437,14 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
     }
 }
 
-pub struct QueueGuard<'a>(&'a AtomicU64);
+/// A place in the backend queue: the counter to give back, and the position taken.
+pub struct QueueGuard<'a>(&'a AtomicU64, u64);
+
+impl QueueGuard<'_> {
+    pub fn position(&self) -> u64 {
+        self.1
+    }
+}
 
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {

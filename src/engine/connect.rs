@@ -76,6 +76,16 @@ pub async fn assign<'a>(
     key: PickKey<'_>,
     queue_timeout: Duration,
 ) -> Result<Assigned<'a>, (ConnectError, Duration)> {
+    assign_queued(backend, key, queue_timeout, &mut 0).await
+}
+
+/// [`assign`], noting the backend queue position the session waited at (0 if it never did).
+pub async fn assign_queued<'a>(
+    backend: &'a BackendRt,
+    key: PickKey<'_>,
+    queue_timeout: Duration,
+    position: &mut u64,
+) -> Result<Assigned<'a>, (ConnectError, Duration)> {
     let started = Instant::now();
     let deadline = started + queue_timeout;
     loop {
@@ -90,7 +100,10 @@ pub async fn assign<'a>(
             }
             None => {}
         }
-        let _queued = backend.enqueue();
+        let queued = backend.enqueue();
+        if *position == 0 {
+            *position = queued.position();
+        }
         if tokio::time::timeout_at(deadline.into(), freed)
             .await
             .is_err()

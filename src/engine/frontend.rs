@@ -3,9 +3,10 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
+use super::syslog::Syslog;
 use super::{http, tcp};
 use crate::config::{Balance, Config, IpNet, Mode};
-use crate::events::{EventSender, FrontendSnap, SessionRecord, Termination};
+use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -36,6 +37,8 @@ pub struct FrontendRt {
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     events: EventSender,
+    /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
+    traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
     retry: RetryPolicy,
@@ -50,13 +53,16 @@ pub struct FrontendRt {
 impl FrontendRt {
     pub fn new(
         index: usize,
-        config: &Config,
+        config: &Arc<Config>,
         backend: Arc<BackendRt>,
         events: EventSender,
         default_maxconn: u32,
         process_conns: Arc<AtomicU64>,
+        syslog: Option<Arc<Syslog>>,
     ) -> FrontendRt {
         let fe = &config.frontends[index];
+        let logs_traffic = fe.log_global && (fe.options.httplog || fe.options.tcplog);
+        let traffic_log = syslog.filter(|_| logs_traffic).map(|s| (s, config.clone()));
         let be = &config.backends[fe.default_backend];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
@@ -79,6 +85,7 @@ impl FrontendRt {
             maxconn: fe.maxconn.unwrap_or(default_maxconn),
             process_conns,
             events,
+            traffic_log,
             forwardfor,
             server_close: fe.options.http_server_close || be.options.http_server_close,
             retry: RetryPolicy {
@@ -184,21 +191,37 @@ impl FrontendRt {
             forwarded_for: None,
             process_conns: 0,
             frontend_conns: 0,
+            backend_queue: 0,
+            backend_conns: 0,
+            server_conns: 0,
         }
     }
 
     /// Whether to build a record for a session starting now.
     pub fn sample(&self) -> bool {
-        self.events.sample()
+        self.traffic_log.is_some() || self.events.sample()
     }
 
     /// Reports a finished session; never waits. Only sampled sessions are sent on.
     pub fn finish(&self, mut record: SessionRecord, sampled: bool) {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
+        if sampled || self.traffic_log.is_some() {
+            let sessions = |s: &super::backend::ServerRt| s.counters.cur_sessions.load(Relaxed);
+            record.backend_conns = self.backend.servers.iter().map(sessions).sum();
+            record.server_conns = record
+                .server
+                .and_then(|i| self.backend.servers.get(i))
+                .map_or(0, sessions);
+        }
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
         self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        if let Some((syslog, config)) = &self.traffic_log {
+            if let Some(line) = super::log::format_session(config, &record) {
+                syslog.send(Level::Info, &line);
+            }
+        }
         if sampled {
             self.events.session(record);
         }

@@ -42,7 +42,10 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     } else {
         r.retries.to_string()
     };
-    let conns = format!("{}/{}/0/0/{rc} 0/0", r.process_conns, r.frontend_conns);
+    let conns = format!(
+        "{}/{}/{}/{}/{rc} 0/{}",
+        r.process_conns, r.frontend_conns, r.backend_conns, r.server_conns, r.backend_queue
+    );
     let _ = match fe.mode {
         Mode::Http => {
             let flags = r.termination.http();
@@ -84,6 +87,16 @@ pub fn syslog_date(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let (_, mo, day, h, mi, s) = civil(d.as_secs());
     format!("{} {day:>2} {h:02}:{mi:02}:{s:02}", MONTHS[mo as usize - 1])
+}
+
+/// `2026-11-25T08:40:00.123Z`, for RFC5424.
+pub fn iso_date(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (y, mo, day, h, mi, s) = civil(d.as_secs());
+    format!(
+        "{y}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+        d.subsec_millis()
+    )
 }
 
 const MONTHS: [&str; 12] = [

@@ -11,6 +11,7 @@ pub mod http;
 pub mod log;
 pub mod pool;
 pub mod state;
+pub mod syslog;
 pub mod tcp;
 pub mod workers;
 
@@ -111,11 +112,21 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
+        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
             .enumerate()
-            .map(|(i, b)| Arc::new(BackendRt::new(i, b, events.clone(), now, workers)))
+            .map(|(i, b)| {
+                Arc::new(BackendRt::new(
+                    i,
+                    b,
+                    events.clone(),
+                    now,
+                    workers,
+                    syslog.clone(),
+                ))
+            })
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -131,6 +142,7 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
+                    syslog.clone(),
                 );
                 fe.bind = group[0].local_addr().unwrap_or(fe.bind);
                 Arc::new(fe)

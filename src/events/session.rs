@@ -69,4 +69,9 @@ pub struct SessionRecord {
     /// (HAProxy's `%ac/%fc`).
     pub process_conns: u64,
     pub frontend_conns: u64,
+    /// Sessions on the backend and on the chosen server when this one ended (`%bc/%sc`).
+    pub backend_conns: u64,
+    pub server_conns: u64,
+    /// Position in the backend queue when the request had to wait there, else 0 (`%bq`).
+    pub backend_queue: u64,
 }

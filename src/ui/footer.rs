@@ -1,8 +1,10 @@
-//! The bottom two lines: the keys that work now, and the result of the last action.
+//! The bottom two lines: the keys that work in this view (from the keymap in force), then the
+//! result of the last action, the filter being typed, and how the view is sorted.
 
-use super::app::{App, Tone};
-use super::keymap::BINDINGS;
+use super::app::{App, Tone, View};
+use super::keymap::{Action, Binding, Keymap, Scope};
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -12,6 +14,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// The footer's items for a view: `(keys, word)`, only keys that would do something. This
+/// view's own keys come first, then help and quit, then the rest (cut first when narrow).
+pub fn items(app: &App, view: View) -> Vec<(String, &'static str)> {
+    let map = app.keymap();
+    let mut bindings: Vec<&Binding> = map
+        .bindings()
+        .map(|(b, _)| b)
+        .filter(|b| b.scope.contains(view))
+        .filter(|b| !(app.read_only && b.action.mutates()))
+        .filter(|b| !b.action.is_demo() || app.has_demo())
+        .collect();
+    bindings.sort_by_key(|b| match b.action {
+        _ if b.scope != Scope::ALL => 0,
+        Action::Help | Action::Quit => 1,
+        _ => 2,
+    });
+    bindings
+        .into_iter()
+        .filter_map(|b| Some((footer_label(map, b)?, b.footer?)))
+        .collect()
+}
+
 fn keys_line(app: &App) -> Line<'static> {
     let theme = app.theme;
     let mut spans = Vec::new();
@@ -19,31 +43,101 @@ fn keys_line(app: &App) -> Line<'static> {
         spans.push(Span::styled(" read-only ", theme.badge()));
         spans.push(Span::raw(" "));
     }
-    for b in BINDINGS {
-        let Some((keys, word)) = b.footer else {
-            continue;
-        };
-        // Only keys that would do something: no actions in read-only, no demo keys without a lab.
-        if (app.read_only && b.action.mutates()) || (b.action.is_demo() && !app.has_demo()) {
-            continue;
-        }
+    for (keys, word) in items(app, app.view) {
         spans.push(Span::styled(keys, theme.key()));
         spans.push(Span::raw(format!(" {word}  ")));
     }
     Line::from(spans)
 }
 
+fn first(map: &Keymap, action: Action) -> Option<String> {
+    map.keys(action).first().map(ToString::to_string)
+}
+
+/// Pairs read as one item: `j/k select`, `+/- weight`, `1-6/Tab views`.
+fn footer_label(map: &Keymap, b: &Binding) -> Option<String> {
+    b.footer?;
+    let pair = |a: Action, z: Action| match (first(map, a), first(map, z)) {
+        (Some(a), Some(z)) => Some(format!("{a}/{z}")),
+        (a, z) => a.or(z),
+    };
+    match b.action {
+        Action::Down => pair(Action::Down, Action::Up),
+        Action::WeightDown => pair(Action::WeightUp, Action::WeightDown),
+        Action::LogDown => pair(Action::LogDown, Action::LogUp),
+        Action::LogMore => pair(Action::LogLess, Action::LogMore),
+        Action::LogCaptureMore => pair(Action::LogCaptureMore, Action::LogCaptureLess),
+        Action::LogPageDown => pair(Action::LogPageUp, Action::LogPageDown),
+        Action::NextView => {
+            let views: Vec<String> = [
+                Action::ViewStatus,
+                Action::ViewTraffic,
+                Action::ViewHttp,
+                Action::ViewErrors,
+                Action::ViewL4L7,
+                Action::ViewLog,
+            ]
+            .iter()
+            .filter_map(|&a| first(map, a))
+            .collect();
+            let numbered = views == ["1", "2", "3", "4", "5", "6"];
+            let views = if numbered {
+                "1-6".to_string()
+            } else {
+                views.join("")
+            };
+            match first(map, Action::NextView) {
+                Some(tab) if views.is_empty() => Some(tab),
+                Some(tab) => Some(format!("{views}/{tab}")),
+                None => Some(views).filter(|v| !v.is_empty()),
+            }
+        }
+        action => first(map, action),
+    }
+}
+
 fn status_line(app: &App) -> Line<'static> {
     let theme = app.theme;
+    let mut spans = Vec::new();
+    let (filter, editing) = app.filter();
+    if editing {
+        spans.push(Span::styled("/", theme.key()));
+        spans.push(Span::raw(filter.to_string()));
+        spans.push(Span::styled("▏", theme.key()));
+        spans.push(Span::styled(
+            "  Enter keeps the filter, Esc clears it",
+            theme.dim(),
+        ));
+        return Line::from(spans);
+    }
     match app.status_line() {
         Some(s) => {
             let style = match s.tone {
-                Tone::Info => ratatui::style::Style::new(),
+                Tone::Info => Style::new(),
                 Tone::Ok => theme.ok(),
                 Tone::Error => theme.error(),
             };
-            Line::from(Span::styled(s.text.clone(), style))
+            spans.push(Span::styled(s.text.clone(), style));
         }
-        None => Line::from(Span::styled("press ? for help", theme.dim())),
+        None => spans.push(Span::styled("press ? for help", theme.dim())),
     }
+    if app.view.has_servers() {
+        if !filter.is_empty() {
+            spans.push(Span::raw("   "));
+            spans.push(Span::styled(format!(" filter /{filter} "), theme.badge()));
+        }
+        if let Some(key) = app.sort(app.view).key {
+            let dir = if app.sort(app.view).reverse {
+                "reversed"
+            } else {
+                key.direction()
+            };
+            spans.push(Span::raw("   "));
+            spans.push(Span::styled(
+                format!("sorted by {} ({dir})", key.title()),
+                theme.dim(),
+            ));
+        }
+    }
+    Line::from(spans)
 }

@@ -1,16 +1,28 @@
-//! The top line: what is running, for how long, and how loaded.
+//! The two top lines, on every view: uptime, a badge per frontend with its mode, current
+//! connections against maxconn as a gauge; then the view tabs, each backend's `hoge 1/2 UP`,
+//! and a loud warning when the data stopped coming.
 
-use super::app::App;
+use super::app::{App, View};
 use super::fmt;
+use crate::config::Mode;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// Cells of the connections gauge.
+const GAUGE: usize = 10;
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    frame.render_widget(line(app), area);
+    // Frontend badges lose their address first when the line does not fit.
+    let mut first = top(app, true);
+    if first.width() > area.width as usize {
+        first = top(app, false);
+    }
+    frame.render_widget(Paragraph::new(vec![first, tabs(app)]), area);
 }
 
-fn line(app: &App) -> Line<'static> {
+fn top(app: &App, addresses: bool) -> Line<'static> {
     let theme = app.theme;
     let mut spans = vec![Span::styled("lbtop", theme.title())];
     let Some(snap) = app.snapshot() else {
@@ -19,22 +31,69 @@ fn line(app: &App) -> Line<'static> {
     };
     spans.push(Span::raw(format!("  up {}  ", fmt::uptime(snap.uptime))));
     for fe in &snap.frontends {
-        let badge = format!(" {} {} {} ", fe.name, fe.mode, fe.bind);
+        let layer = match fe.mode {
+            Mode::Http => "L7",
+            Mode::Tcp => "L4",
+        };
+        let badge = if addresses {
+            format!(" {} {} {} {layer} ", fe.name, fe.mode, fe.bind)
+        } else {
+            format!(" {} {} {layer} ", fe.name, fe.mode)
+        };
         spans.push(Span::styled(badge, theme.badge()));
         spans.push(Span::raw(" "));
     }
+    let ratio = if snap.maxconn == 0 {
+        0.0
+    } else {
+        snap.cur_conns as f64 / f64::from(snap.maxconn)
+    };
+    let (full, empty) = fmt::gauge(ratio, GAUGE);
     spans.push(Span::raw(format!(
-        " conns {}/{}",
+        " conns {}/{} ",
         snap.cur_conns, snap.maxconn
     )));
+    spans.push(Span::styled(full, theme.gauge(ratio)));
+    spans.push(Span::styled(empty, theme.dim()));
+    spans.push(Span::raw(format!(" {:.0}%", ratio * 100.0)));
     if app.has_demo() {
         let state = if app.traffic_running() { "on" } else { "off" };
         spans.push(Span::raw(format!("  traffic {state}")));
     }
-    // Dropped records mean the log pane is missing traffic lines; say so rather than hide it.
-    if snap.sessions_dropped > 0 {
-        let text = format!("  {} log records dropped", snap.sessions_dropped);
+    // Dropped records mean the log is missing traffic lines; say so rather than hide it.
+    if app.traffic_capture() && snap.sessions_dropped > 0 {
+        let text = format!("  {} records dropped", snap.sessions_dropped);
         spans.push(Span::styled(text, theme.warn()));
+    }
+    Line::from(spans)
+}
+
+fn tabs(app: &App) -> Line<'static> {
+    let theme = app.theme;
+    let mut spans = Vec::new();
+    for view in View::ALL {
+        let text = format!(" {} {} ", view.index() + 1, view.title());
+        let style = if view == app.view {
+            theme.tab_active()
+        } else {
+            theme.tab()
+        };
+        spans.push(Span::styled(text, style));
+    }
+    spans.push(Span::raw("  "));
+    if let Some(snap) = app.snapshot() {
+        for b in &snap.backends {
+            spans.push(Span::raw(format!(" {} ", b.name)));
+            spans.push(Span::styled(
+                b.up_label(),
+                theme.up_count(b.up_count(), b.servers.len()),
+            ));
+            spans.push(Span::raw(" "));
+        }
+    }
+    if let Some(why) = app.stale() {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" ⚠ STALE: {why} "), theme.stale()));
     }
     Line::from(spans)
 }

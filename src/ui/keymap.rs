@@ -1,25 +1,61 @@
 //! The one table of keys: it drives key handling, the footer and the help popup, so the three
-//! can never disagree.
+//! can never disagree. `[ui.keys]` in `config.toml` rebinds actions by name; a key bound to two
+//! actions that can fire in the same view is a configuration error.
 
+use super::app::View;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+use std::fmt;
 
 /// What a key asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    Up,
-    Down,
-    Drain,
-    Maint,
-    Ready,
-    DemoServer,
-    DemoHealthPage,
+    // Everywhere.
+    ViewStatus,
+    ViewTraffic,
+    ViewHttp,
+    ViewErrors,
+    ViewL4L7,
+    ViewLog,
+    NextView,
+    PrevView,
+    CaptureTraffic,
     DemoTraffic,
-    LogPageUp,
-    LogPageDown,
-    LogTargets,
     Help,
     Close,
     Quit,
+    // The server views (1-4).
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Drain,
+    Maint,
+    Ready,
+    WeightUp,
+    WeightDown,
+    ToggleChecks,
+    Filter,
+    SortNext,
+    SortReverse,
+    DemoServer,
+    DemoHealthPage,
+    // The live views (5, 6).
+    Pause,
+    // The log view (6).
+    LogUp,
+    LogDown,
+    LogLess,
+    LogMore,
+    LogCaptureLess,
+    LogCaptureMore,
+    LogPageUp,
+    LogPageDown,
+    LogTargets,
+    LogFocus,
+    LogHideOff,
 }
 
 impl Action {
@@ -28,8 +64,17 @@ impl Action {
         self.is_admin() || self.is_demo()
     }
 
+    /// Acts on the selected server through the engine.
     pub fn is_admin(self) -> bool {
-        matches!(self, Action::Drain | Action::Maint | Action::Ready)
+        matches!(
+            self,
+            Action::Drain
+                | Action::Maint
+                | Action::Ready
+                | Action::WeightUp
+                | Action::WeightDown
+                | Action::ToggleChecks
+        )
     }
 
     pub fn is_demo(self) -> bool {
@@ -38,19 +83,61 @@ impl Action {
             Action::DemoServer | Action::DemoHealthPage | Action::DemoTraffic
         )
     }
+
+    /// The name `[ui.keys]` uses.
+    pub fn name(self) -> &'static str {
+        binding(self).name
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        BINDINGS.iter().find(|b| b.name == name).map(|b| b.action)
+    }
+}
+
+/// Where a binding works: a set of views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope(u8);
+
+impl Scope {
+    pub const ALL: Scope = Scope(0b11_1111);
+    /// The four server tables: Status, Traffic, HTTP, Errors.
+    pub const SERVERS: Scope = Scope(0b00_1111);
+    pub const L4L7: Scope = Scope(0b01_0000);
+    pub const LOG: Scope = Scope(0b10_0000);
+    pub const LIVE: Scope = Scope(0b11_0000);
+
+    pub fn contains(self, view: View) -> bool {
+        self.0 & (1 << view.index()) != 0
+    }
+
+    pub fn overlaps(self, other: Scope) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Words for the help popup.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::ALL => "everywhere",
+            Scope::SERVERS => "server views (1-4)",
+            Scope::L4L7 => "L4/L7 view (5)",
+            Scope::LOG => "log view (6)",
+            Scope::LIVE => "L4/L7 and log views (5, 6)",
+            _ => "some views",
+        }
+    }
 }
 
 /// A key as the table spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// A printable key; Shift is allowed since `?` needs it on most layouts.
+    /// A printable key; Shift is allowed since `?` or `+` need it on most layouts.
     Char(char),
     Ctrl(char),
     Code(KeyCode),
 }
 
 impl Key {
-    fn matches(self, ev: &KeyEvent) -> bool {
+    pub fn matches(self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
         match self {
             Key::Char(c) => !ctrl && ev.code == KeyCode::Char(c),
@@ -58,126 +145,355 @@ impl Key {
             Key::Code(code) => !ctrl && ev.code == code,
         }
     }
+
+    /// Reads a key as `config.toml` writes it: `"d"`, `"+"`, `"PgUp"`, `"Tab"`, `"F5"`,
+    /// `"Ctrl-x"`, `"Space"`. Names are case-insensitive; single characters are not.
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return if c.is_control() {
+                Err(format!("cannot use control character {c:?} as a key"))
+            } else {
+                Ok(Key::Char(c))
+            };
+        }
+        let lower = text.to_ascii_lowercase();
+        for prefix in ["ctrl-", "ctrl+", "c-"] {
+            if let Some(rest) = lower.strip_prefix(prefix) {
+                let mut cs = rest.chars();
+                return match (cs.next(), cs.next()) {
+                    (Some(c), None) if c.is_ascii_alphanumeric() => Ok(Key::Ctrl(c)),
+                    _ => Err(format!(
+                        "cannot read key '{text}': Ctrl goes with one letter or digit, as \"Ctrl-x\""
+                    )),
+                };
+            }
+        }
+        let code = match lower.as_str() {
+            "space" => return Ok(Key::Char(' ')),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pgdown" | "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "tab" => KeyCode::Tab,
+            "backtab" | "shift-tab" | "s-tab" => KeyCode::BackTab,
+            "esc" | "escape" => KeyCode::Esc,
+            "enter" | "return" => KeyCode::Enter,
+            "backspace" => KeyCode::Backspace,
+            "del" | "delete" => KeyCode::Delete,
+            "ins" | "insert" => KeyCode::Insert,
+            f if f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                return Err(format!(
+                    "cannot read key '{text}': use one character (\"d\", \"+\"), a name \
+                     (\"Up\", \"PgDn\", \"Home\", \"Tab\", \"Esc\", \"Enter\", \"Space\", \"F5\") \
+                     or \"Ctrl-x\""
+                ))
+            }
+        };
+        Ok(Key::Code(code))
+    }
 }
 
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Char(' ') => f.write_str("Space"),
+            Key::Char(c) => write!(f, "{c}"),
+            Key::Ctrl(c) => write!(f, "Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Code(code) => f.write_str(match code {
+                KeyCode::Up => "↑",
+                KeyCode::Down => "↓",
+                KeyCode::Left => "←",
+                KeyCode::Right => "→",
+                KeyCode::PageUp => "PgUp",
+                KeyCode::PageDown => "PgDn",
+                KeyCode::Home => "Home",
+                KeyCode::End => "End",
+                KeyCode::Tab => "Tab",
+                KeyCode::BackTab => "S-Tab",
+                KeyCode::Esc => "Esc",
+                KeyCode::Enter => "Enter",
+                KeyCode::Backspace => "Backspace",
+                KeyCode::Delete => "Del",
+                KeyCode::Insert => "Ins",
+                KeyCode::F(n) => return write!(f, "F{n}"),
+                _ => "?",
+            }),
+        }
+    }
+}
+
+/// One action's default keys and its words.
 pub struct Binding {
-    pub keys: &'static [Key],
-    /// How the keys are written in the footer and help.
-    pub label: &'static str,
     pub action: Action,
-    /// Keys and a word or two for the footer; `None` keeps the footer short.
-    pub footer: Option<(&'static str, &'static str)>,
+    /// The name in `[ui.keys]`.
+    pub name: &'static str,
+    pub keys: &'static [Key],
+    pub scope: Scope,
+    /// A word or two for the footer; `None` keeps the footer short.
+    pub footer: Option<&'static str>,
     /// The sentence in the help popup.
     pub help: &'static str,
 }
 
+const fn b(
+    action: Action,
+    name: &'static str,
+    keys: &'static [Key],
+    scope: Scope,
+    footer: Option<&'static str>,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        action,
+        name,
+        keys,
+        scope,
+        footer,
+        help,
+    }
+}
+
+use Action as A;
+use Key::{Char as C, Code};
+
+/// The default keymap, in the order help lists it.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: &[Key::Code(KeyCode::Up), Key::Char('k')],
-        label: "↑/k",
-        action: Action::Up,
-        footer: None,
-        help: "select the previous server",
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Down), Key::Char('j')],
-        label: "↓/j",
-        action: Action::Down,
-        footer: Some(("↑↓/jk", "select")),
-        help: "select the next server",
-    },
-    Binding {
-        keys: &[Key::Char('d')],
-        label: "d",
-        action: Action::Drain,
-        footer: Some(("d", "drain")),
-        help: "drain the selected server (set state drain: no new traffic)",
-    },
-    Binding {
-        keys: &[Key::Char('m')],
-        label: "m",
-        action: Action::Maint,
-        footer: Some(("m", "maint")),
-        help: "put the selected server in maintenance (set state maint)",
-    },
-    Binding {
-        keys: &[Key::Char('r')],
-        label: "r",
-        action: Action::Ready,
-        footer: Some(("r", "ready")),
-        help: "make the selected server ready again (set state ready)",
-    },
-    Binding {
-        keys: &[Key::Char('s')],
-        label: "s",
-        action: Action::DemoServer,
-        footer: Some(("s", "web on/off")),
-        help: "stop/start the demo web server behind the selected server",
-    },
-    Binding {
-        keys: &[Key::Char('x')],
-        label: "x",
-        action: Action::DemoHealthPage,
-        footer: Some(("x", "health page")),
-        help: "delete/restore that demo server's health_check.html",
-    },
-    Binding {
-        keys: &[Key::Char('t')],
-        label: "t",
-        action: Action::DemoTraffic,
-        footer: Some(("t", "traffic")),
-        help: "start/stop the traffic generator",
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::PageUp)],
-        label: "PgUp",
-        action: Action::LogPageUp,
-        footer: None,
-        help: "scroll the log back",
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::PageDown)],
-        label: "PgDn",
-        action: Action::LogPageDown,
-        footer: Some(("PgUp/PgDn", "log")),
-        help: "scroll the log forward",
-    },
-    Binding {
-        keys: &[Key::Char('h')],
-        label: "h",
-        action: Action::LogTargets,
-        footer: None,
-        help: "show/hide the log's target list",
-    },
-    Binding {
-        keys: &[Key::Char('?')],
-        label: "?",
-        action: Action::Help,
-        footer: Some(("?", "help")),
-        help: "show/hide this help",
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Esc)],
-        label: "Esc",
-        action: Action::Close,
-        footer: None,
-        help: "close this help; follow the log live again",
-    },
-    Binding {
-        keys: &[Key::Char('q'), Key::Ctrl('c')],
-        label: "q/Ctrl-C",
-        action: Action::Quit,
-        footer: Some(("q", "quit")),
-        help: "quit",
-    },
+    b(A::ViewStatus, "view-status", &[C('1')], Scope::ALL, None, "status view: every server, grouped per proxy"),
+    b(A::ViewTraffic, "view-traffic", &[C('2')], Scope::ALL, None, "traffic view: rates over the last minutes, bytes"),
+    b(A::ViewHttp, "view-http", &[C('3')], Scope::ALL, None, "HTTP view: response codes, latency p50/p90/p99"),
+    b(A::ViewErrors, "view-errors", &[C('4')], Scope::ALL, None, "errors view: connect/response errors, retries, downtime"),
+    b(A::ViewL4L7, "view-l4l7", &[C('5')], Scope::ALL, None, "L4/L7 view: each layer's recent decisions, live"),
+    b(A::ViewLog, "view-log", &[C('6')], Scope::ALL, None, "log view: every line, per-topic levels, scroll-back"),
+    b(A::NextView, "next-view", &[Code(KeyCode::Tab)], Scope::ALL, Some("views"), "next view"),
+    b(A::PrevView, "prev-view", &[Code(KeyCode::BackTab)], Scope::ALL, None, "previous view"),
+    b(A::CaptureTraffic, "capture-traffic", &[C('c')], Scope::ALL, Some("capture"), "traffic lines into the log on/off (CPU at high rates)"),
+    b(A::DemoTraffic, "demo-traffic", &[C('t')], Scope::ALL, Some("traffic"), "start/stop the demo traffic generator"),
+    b(A::Help, "help", &[C('?')], Scope::ALL, Some("help"), "show/hide this help"),
+    b(A::Close, "close", &[Code(KeyCode::Esc)], Scope::ALL, None, "close a popup, clear the filter, follow the log again"),
+    b(A::Quit, "quit", &[C('q'), Key::Ctrl('c')], Scope::ALL, Some("quit"), "quit"),
+    b(A::Up, "up", &[C('k'), Code(KeyCode::Up)], Scope::SERVERS, None, "select the previous server"),
+    b(A::Down, "down", &[C('j'), Code(KeyCode::Down)], Scope::SERVERS, Some("select"), "select the next server"),
+    b(A::PageUp, "page-up", &[Code(KeyCode::PageUp)], Scope::SERVERS, None, "select a page up"),
+    b(A::PageDown, "page-down", &[Code(KeyCode::PageDown)], Scope::SERVERS, None, "select a page down"),
+    b(A::Home, "home", &[Code(KeyCode::Home), C('g')], Scope::SERVERS, None, "select the first server"),
+    b(A::End, "end", &[Code(KeyCode::End), C('G')], Scope::SERVERS, None, "select the last server"),
+    b(A::Drain, "drain", &[C('d')], Scope::SERVERS, Some("drain"), "drain the selected server (state drain: no new traffic)"),
+    b(A::Maint, "maint", &[C('m')], Scope::SERVERS, Some("maint"), "put the selected server in maintenance (asks first)"),
+    b(A::Ready, "ready", &[C('r')], Scope::SERVERS, Some("ready"), "make the selected server ready again (set state ready)"),
+    b(A::WeightUp, "weight-up", &[C('+')], Scope::SERVERS, None, "raise the selected server's weight by 1 (max 256)"),
+    b(A::WeightDown, "weight-down", &[C('-')], Scope::SERVERS, Some("weight"), "lower the selected server's weight by 1 (0: no traffic)"),
+    b(A::ToggleChecks, "toggle-checks", &[C('h')], Scope::SERVERS, Some("checks"), "disable/enable the selected server's health checks"),
+    b(A::Filter, "filter", &[C('/')], Scope::SERVERS, Some("filter"), "filter servers by name, address or status (Esc clears)"),
+    b(A::SortNext, "sort", &[C('o')], Scope::SERVERS, Some("sort"), "sort by the next column (again: back to config order)"),
+    b(A::SortReverse, "sort-reverse", &[C('O')], Scope::SERVERS, None, "reverse the sort order"),
+    b(A::DemoServer, "demo-server", &[C('s')], Scope::SERVERS, Some("web"), "stop/start the demo web server behind the selected server"),
+    b(A::DemoHealthPage, "demo-health-page", &[C('x')], Scope::SERVERS, Some("page"), "delete/restore that demo server's health_check.html"),
+    b(A::Pause, "pause", &[C('p')], Scope::LIVE, Some("pause"), "pause/resume the stream (the log: scroll-back mode)"),
+    b(A::LogUp, "log-up", &[C('k'), Code(KeyCode::Up)], Scope::LOG, None, "select the previous topic"),
+    b(A::LogDown, "log-down", &[C('j'), Code(KeyCode::Down)], Scope::LOG, Some("topic"), "select the next topic"),
+    b(A::LogLess, "log-show-less", &[Code(KeyCode::Left)], Scope::LOG, None, "show fewer levels of the selected topic"),
+    b(A::LogMore, "log-show-more", &[Code(KeyCode::Right)], Scope::LOG, Some("shown"), "show more levels of the selected topic"),
+    b(A::LogCaptureLess, "log-capture-less", &[C('-')], Scope::LOG, None, "capture fewer levels of the selected topic"),
+    b(A::LogCaptureMore, "log-capture-more", &[C('+')], Scope::LOG, Some("captured"), "capture more levels of the selected topic (traffic: Info)"),
+    b(A::LogPageUp, "log-page-up", &[Code(KeyCode::PageUp)], Scope::LOG, None, "scroll the log back"),
+    b(A::LogPageDown, "log-page-down", &[Code(KeyCode::PageDown)], Scope::LOG, Some("scroll"), "scroll the log forward"),
+    b(A::LogTargets, "log-topics", &[C('h')], Scope::LOG, None, "show/hide the topic list"),
+    b(A::LogFocus, "log-focus", &[C('f')], Scope::LOG, Some("focus"), "show the selected topic only, or all again"),
+    b(A::LogHideOff, "log-hide-off", &[C(' ')], Scope::LOG, None, "hide/show topics whose capture is off"),
 ];
 
-/// The action bound to a key, if any.
-pub fn action_for(ev: &KeyEvent) -> Option<Action> {
+fn binding(action: Action) -> &'static Binding {
     BINDINGS
         .iter()
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
-        .map(|b| b.action)
+        .find(|b| b.action == action)
+        .expect("every action has a binding")
+}
+
+/// Keys written the way help and the footer show them: `k/↑`.
+pub fn label(keys: &[Key]) -> String {
+    keys.iter()
+        .map(Key::to_string)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A bad `[ui.keys]` entry: which one (its index in the order given) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub entry: usize,
+    pub message: String,
+}
+
+/// The keys in force: the defaults with `[ui.keys]` laid over them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    keys: Vec<Vec<Key>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            keys: BINDINGS.iter().map(|b| b.keys.to_vec()).collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// Lays `(action name, keys)` entries over the defaults. An entry replaces all of its
+    /// action's keys. Errors name the entry: unknown action, unreadable key, a key that two
+    /// actions share in some view, or `quit` left without a key.
+    pub fn with_overrides<'a, I, K>(entries: I) -> Result<Keymap, KeyError>
+    where
+        I: IntoIterator<Item = (&'a str, K)>,
+        K: IntoIterator<Item = &'a str>,
+    {
+        let mut map = Keymap::default();
+        // Which entry set each action's keys, for the error's line.
+        let mut set_by: Vec<Option<usize>> = vec![None; BINDINGS.len()];
+        for (entry, (name, keys)) in entries.into_iter().enumerate() {
+            let Some(i) = BINDINGS.iter().position(|b| b.name == name) else {
+                let names: Vec<&str> = BINDINGS.iter().map(|b| b.name).collect();
+                return Err(KeyError {
+                    entry,
+                    message: format!(
+                        "unknown action '{name}' in [ui.keys]{}; actions are: {}",
+                        did_you_mean(name, &names),
+                        names.join(", ")
+                    ),
+                });
+            };
+            let mut parsed = Vec::new();
+            for k in keys {
+                let key = Key::parse(k).map_err(|message| KeyError {
+                    entry,
+                    message: format!("[ui.keys] '{name}': {message}"),
+                })?;
+                if parsed.contains(&key) {
+                    return Err(KeyError {
+                        entry,
+                        message: format!("[ui.keys] '{name}': key '{k}' is listed twice"),
+                    });
+                }
+                parsed.push(key);
+            }
+            map.keys[i] = parsed;
+            set_by[i] = Some(entry);
+        }
+        let quit = BINDINGS.iter().position(|b| b.action == Action::Quit);
+        if let Some(q) = quit.filter(|&q| map.keys[q].is_empty()) {
+            return Err(KeyError {
+                entry: set_by[q].unwrap_or(0),
+                message: "[ui.keys] 'quit' needs at least one key".into(),
+            });
+        }
+        map.check_conflicts(&set_by)?;
+        Ok(map)
+    }
+
+    /// From `[ui] keys`, already checked at load; a bad one falls back to the defaults.
+    pub fn from_config(keys: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeyError> {
+        Keymap::with_overrides(
+            keys.iter()
+                .map(|(name, ks)| (name.as_str(), ks.iter().map(String::as_str))),
+        )
+    }
+
+    fn check_conflicts(&self, set_by: &[Option<usize>]) -> Result<(), KeyError> {
+        for i in 0..BINDINGS.len() {
+            for j in i + 1..BINDINGS.len() {
+                if !BINDINGS[i].scope.overlaps(BINDINGS[j].scope) {
+                    continue;
+                }
+                let Some(key) = self.keys[i].iter().find(|k| self.keys[j].contains(k)) else {
+                    continue;
+                };
+                // Report at the entry that caused it (the later one when both were set).
+                let entry = match (set_by[i], set_by[j]) {
+                    (Some(a), Some(b)) => a.max(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => 0,
+                };
+                let who = |n: usize| {
+                    let how = if set_by[n].is_some() {
+                        "set in [ui.keys]"
+                    } else {
+                        "default"
+                    };
+                    format!("'{}' ({how})", BINDINGS[n].name)
+                };
+                return Err(KeyError {
+                    entry,
+                    message: format!(
+                        "duplicate key binding: '{key}' is bound to both {} and {}",
+                        who(i),
+                        who(j)
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn keys(&self, action: Action) -> &[Key] {
+        BINDINGS
+            .iter()
+            .position(|b| b.action == action)
+            .map_or(&[], |i| &self.keys[i])
+    }
+
+    pub fn label(&self, action: Action) -> String {
+        label(self.keys(action))
+    }
+
+    /// The action a key means in a view, if any.
+    pub fn action_for(&self, view: View, ev: &KeyEvent) -> Option<Action> {
+        BINDINGS
+            .iter()
+            .zip(&self.keys)
+            .find(|(b, keys)| b.scope.contains(view) && keys.iter().any(|k| k.matches(ev)))
+            .map(|(b, _)| b.action)
+    }
+
+    /// Bindings with the keys in force, for help and the footer.
+    pub fn bindings(&self) -> impl Iterator<Item = (&'static Binding, &[Key])> {
+        BINDINGS.iter().zip(self.keys.iter().map(Vec::as_slice))
+    }
+}
+
+/// ` (did you mean 'drain'?)` for a near miss.
+fn did_you_mean(name: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| (edit_distance(name, n), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map_or_else(String::new, |(_, n)| format!(" (did you mean '{n}'?)"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -190,36 +506,96 @@ mod tests {
 
     #[test]
     fn letters_arrows_and_ctrl_c_resolve() {
+        let m = Keymap::default();
         let none = KeyModifiers::NONE;
+        let v = View::Status;
         assert_eq!(
-            action_for(&key(KeyCode::Char('j'), none)),
+            m.action_for(v, &key(KeyCode::Char('j'), none)),
             Some(Action::Down)
         );
-        assert_eq!(action_for(&key(KeyCode::Up, none)), Some(Action::Up));
+        assert_eq!(m.action_for(v, &key(KeyCode::Up, none)), Some(Action::Up));
         assert_eq!(
-            action_for(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            m.action_for(View::Log, &key(KeyCode::Up, none)),
+            Some(Action::LogUp)
+        );
+        assert_eq!(
+            m.action_for(v, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
         );
         assert_eq!(
-            action_for(&key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            m.action_for(v, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
             Some(Action::Help)
+        );
+        assert_eq!(
+            m.action_for(v, &key(KeyCode::Char('+'), KeyModifiers::SHIFT)),
+            Some(Action::WeightUp)
+        );
+        assert_eq!(
+            m.action_for(View::Log, &key(KeyCode::Char('+'), none)),
+            Some(Action::LogCaptureMore)
         );
         // Ctrl-D is not `d`: a stray chord must not drain a server.
         assert_eq!(
-            action_for(&key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            m.action_for(v, &key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
             None
         );
-        assert_eq!(action_for(&key(KeyCode::Char('Z'), none)), None);
+        // Server actions do nothing on the log view.
+        assert_eq!(
+            m.action_for(View::Log, &key(KeyCode::Char('d'), none)),
+            None
+        );
+        assert_eq!(m.action_for(v, &key(KeyCode::Char('Z'), none)), None);
     }
 
     #[test]
-    fn no_key_is_bound_twice() {
-        let keys: Vec<Key> = BINDINGS
-            .iter()
-            .flat_map(|b| b.keys.iter().copied())
-            .collect();
-        for (i, k) in keys.iter().enumerate() {
-            assert!(!keys[i + 1..].contains(k), "{k:?} bound twice");
+    fn defaults_have_no_conflicts_and_unique_names() {
+        assert_eq!(
+            Keymap::with_overrides(Vec::<(&str, Vec<&str>)>::new()),
+            Ok(Keymap::default())
+        );
+        for (i, a) in BINDINGS.iter().enumerate() {
+            assert!(
+                !BINDINGS[i + 1..].iter().any(|b| b.name == a.name),
+                "{}",
+                a.name
+            );
+            assert!(!BINDINGS[i + 1..].iter().any(|b| b.action == a.action));
         }
+    }
+
+    #[test]
+    fn keys_parse_and_print() {
+        assert_eq!(Key::parse("d"), Ok(Key::Char('d')));
+        assert_eq!(Key::parse("D"), Ok(Key::Char('D')));
+        assert_eq!(Key::parse("PgUp"), Ok(Key::Code(KeyCode::PageUp)));
+        assert_eq!(Key::parse("pagedown"), Ok(Key::Code(KeyCode::PageDown)));
+        assert_eq!(Key::parse("Ctrl-X"), Ok(Key::Ctrl('x')));
+        assert_eq!(Key::parse("space"), Ok(Key::Char(' ')));
+        assert_eq!(Key::parse("F5"), Ok(Key::Code(KeyCode::F(5))));
+        assert_eq!(Key::parse("S-Tab"), Ok(Key::Code(KeyCode::BackTab)));
+        assert!(Key::parse("F13").is_err());
+        assert!(Key::parse("Hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        assert_eq!(Key::Ctrl('c').to_string(), "Ctrl-C");
+        assert_eq!(label(&[Key::Char('k'), Key::Code(KeyCode::Up)]), "k/↑");
+    }
+
+    #[test]
+    fn overrides_replace_keys_and_catch_mistakes() {
+        let m = Keymap::with_overrides([("drain", vec!["D"])]).unwrap();
+        assert_eq!(m.keys(Action::Drain), &[Key::Char('D')]);
+        let e = Keymap::with_overrides([("drian", vec!["D"])]).unwrap_err();
+        assert!(e.message.contains("unknown action 'drian'"), "{e:?}");
+        assert!(e.message.contains("did you mean 'drain'"), "{e:?}");
+        let e = Keymap::with_overrides([("ready", vec!["R"]), ("drain", vec!["x"])]).unwrap_err();
+        assert_eq!(e.entry, 1);
+        assert!(e.message.contains("'drain'"), "{e:?}");
+        assert!(e.message.contains("'demo-health-page'"), "{e:?}");
+        // The same key in views that never meet is fine.
+        assert!(Keymap::with_overrides([("log-focus", vec!["d"])]).is_ok());
+        let e = Keymap::with_overrides([("quit", Vec::<&str>::new())]).unwrap_err();
+        assert!(e.message.contains("'quit' needs"), "{e:?}");
+        let e = Keymap::with_overrides([("help", vec!["Hyper"])]).unwrap_err();
+        assert!(e.message.contains("cannot read key 'Hyper'"), "{e:?}");
     }
 }

@@ -1,20 +1,32 @@
-//! The log pane: tui-logger's widget over the `log` records the runner emits for engine events
-//! and traffic. Rendering reads tui-logger's global buffer, which exists (empty) even when no
-//! logger is installed, so tests can draw it too.
+//! The log: tui-logger's smart widget on the log view (per-topic levels, scroll-back, pause,
+//! topic focus), and a short strip of recent events under the other views so an action's
+//! result is always in sight. Rendering reads tui-logger's global buffer, which exists (empty)
+//! even when no logger is installed, so tests can draw it too.
+//!
+//! Traffic lines are the expensive ones; they are captured only when the `traffic` topic's
+//! capture level is raised (`c`, or `+` on the topic), and formatted only then.
 
 use super::theme::Theme;
 use crate::events::{Level, Topic};
 use log::LevelFilter;
 use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
-use tui_logger::{TuiLoggerLevelOutput, TuiLoggerSmartWidget, TuiWidgetEvent, TuiWidgetState};
+use tui_logger::{
+    TuiLoggerLevelOutput, TuiLoggerSmartWidget, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState,
+};
 
-/// The topics the engine logs under; listed in the pane's target selector from the start.
-const TOPICS: [Topic; 4] = [Topic::Health, Topic::Admin, Topic::Traffic, Topic::System];
+/// The topics the engine logs under; listed in the pane's topic selector from the start.
+pub const TOPICS: [Topic; 4] = [Topic::Health, Topic::Admin, Topic::Traffic, Topic::System];
 
-/// The pane's scroll position, target filter and selector visibility.
+/// The log view's state (scroll position, shown levels, selector), the strip's, and how
+/// timestamps are printed.
 pub struct LogPane {
     state: TuiWidgetState,
+    strip: TuiWidgetState,
+    /// A strftime format; a fixed text (no `%`) freezes the clock for screenshots.
+    clock: String,
 }
 
 impl std::fmt::Debug for LogPane {
@@ -35,16 +47,37 @@ impl LogPane {
         for topic in TOPICS {
             state = state.set_level_for_target(topic.as_str(), LevelFilter::Debug);
         }
-        LogPane { state }
+        // The strip is for events; traffic lines would drown them.
+        let strip = TuiWidgetState::new()
+            .set_default_display_level(LevelFilter::Info)
+            .set_level_for_target(Topic::Traffic.as_str(), LevelFilter::Off);
+        LogPane {
+            state,
+            strip,
+            clock: "%H:%M:%S".into(),
+        }
+    }
+
+    /// Prints this text instead of each line's time (fixtures and screenshots).
+    pub fn freeze_clock(&mut self, text: &str) {
+        self.clock = text.replace('%', "");
+    }
+
+    /// Shows the traffic topic again once it is captured: tui-logger lowers a topic's shown
+    /// level to its captured level (off at start) and never raises it by itself.
+    pub fn show_traffic(&mut self) {
+        self.state = std::mem::take(&mut self.state)
+            .set_level_for_target(Topic::Traffic.as_str(), LevelFilter::Debug);
     }
 
     pub fn transition(&self, event: TuiWidgetEvent) {
         self.state.transition(event);
     }
 
-    pub fn render(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+    /// The full log view.
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: Theme, title: Line<'static>) {
         let widget = TuiLoggerSmartWidget::default()
-            .title_log("log")
+            .title_log(title)
             .title_target("topics")
             .border_style(theme.border())
             .style_error(theme.error())
@@ -53,8 +86,11 @@ impl LogPane {
             .style_debug(theme.dim())
             .style_trace(theme.dim())
             .highlight_style(theme.selected())
+            .style_show(theme.selected())
+            .style_hide(ratatui::style::Style::new())
+            .style_off(theme.dim())
             .output_separator(' ')
-            .output_timestamp(Some("%H:%M:%S".to_string()))
+            .output_timestamp(Some(self.clock.clone()))
             .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
             .output_target(true)
             .output_file(false)
@@ -62,6 +98,50 @@ impl LogPane {
             .state(&self.state);
         frame.render_widget(widget, area);
     }
+
+    /// The last few events, under the other views.
+    pub fn render_strip(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+        let title = Line::from(vec![
+            Span::styled(" events ", theme.title()),
+            Span::styled("(6: full log) ", theme.dim()),
+        ]);
+        let widget = TuiLoggerWidget::default()
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .border_style(theme.border())
+                    .title(title),
+            )
+            .style_error(theme.error())
+            .style_warn(theme.warn())
+            .style_info(ratatui::style::Style::new())
+            .style_debug(theme.dim())
+            .style_trace(theme.dim())
+            .output_separator(' ')
+            .output_timestamp(Some(self.clock.clone()))
+            .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
+            .output_target(true)
+            .output_file(false)
+            .output_line(false)
+            .state(&self.strip);
+        frame.render_widget(widget, area);
+    }
+}
+
+/// Raises or lowers the capture level of the `traffic` topic in the logger itself, so the
+/// log view's selector shows the same thing.
+pub fn set_traffic_capture(on: bool) {
+    let level = if on {
+        LevelFilter::Info
+    } else {
+        LevelFilter::Off
+    };
+    tui_logger::set_level_for_target(Topic::Traffic.as_str(), level);
+}
+
+/// Whether the logger would keep a traffic line right now (one check per batch, not per line).
+pub fn traffic_captured() -> bool {
+    log::log_enabled!(target: "traffic", log::Level::Info)
 }
 
 /// Syslog severities folded onto `log`'s five levels.
@@ -77,6 +157,18 @@ pub fn log_level(level: Level) -> log::Level {
 /// Sends one line to the `log` facade, under its topic as target.
 pub fn emit(level: Level, topic: &str, text: &str) {
     log::log!(target: topic, log_level(level), "{text}");
+}
+
+/// Puts a line straight into tui-logger's buffer, logger installed or not (fixtures, tests).
+pub fn inject(level: Level, topic: &str, text: &str) {
+    tui_logger::Drain::new().log(
+        &log::Record::builder()
+            .level(log_level(level))
+            .target(topic)
+            .args(format_args!("{text}"))
+            .build(),
+    );
+    tui_logger::move_events();
 }
 
 #[cfg(test)]

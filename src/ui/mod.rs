@@ -2,27 +2,38 @@
 //!
 //! [`run`] owns the terminal and the loop; [`App`] holds the state and is pure, so tests drive
 //! it with fixture snapshots and render it with [`draw`] on a `TestBackend`.
+//!
+//! Cost: a sampler thread takes the engine's snapshot every `[ui] refresh` (so a stuck engine
+//! shows as STALE instead of freezing the screen); the loop draws at most about 20 times a
+//! second and only when something visible changed; session records are moved into a small
+//! ring per frontend and formatted into log lines only while traffic capture is on.
 
 mod app;
+mod decisions;
+pub mod fixture;
 mod fmt;
 mod footer;
 mod header;
 mod help;
+mod history;
 mod keymap;
 mod log_pane;
 mod screen;
 mod status;
+mod table;
 mod theme;
 
-pub use app::{App, StatusLine, Tone, View};
-pub use keymap::{action_for, Action, Binding, Key, BINDINGS};
-pub use log_pane::log_level;
+pub use app::{App, Confirm, Pending, Sort, StatusLine, Tone, View, DECISIONS_KEPT};
+pub use history::Series;
+pub use keymap::{label, Action, Binding, Key, KeyError, Keymap, Scope, BINDINGS};
+pub use log_pane::{inject as inject_log_line, log_level};
 pub use screen::{draw, MIN_HEIGHT, MIN_WIDTH};
 pub use status::PENDING;
+pub use table::SortKey;
 pub use theme::Theme;
 
 use crate::engine::Handle;
-use crate::events::{Command, Event, EventReceiver};
+use crate::events::{Command, Event, EventReceiver, Snapshot};
 use crossterm::event::{self as term_event, Event as TermEvent};
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
@@ -33,6 +44,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
@@ -56,38 +68,78 @@ const FRAME: Duration = Duration::from_millis(50);
 const MIN_REFRESH: Duration = Duration::from_millis(10);
 
 /// Runs the dashboard on this thread until the user quits. The terminal is restored on
-/// every way out: return, error and panic.
+/// every way out: return, error and panic. Keys and theme come from the engine's `[ui]`.
 pub fn run(
     handle: Handle,
     commands: UnboundedSender<Command>,
     mut events: EventReceiver,
     opts: UiOptions,
 ) -> anyhow::Result<()> {
-    install_logger();
-    let mut app = App::new(&opts, Theme::from_env());
+    let logger = install_logger();
+    let config = handle.config().clone();
+    let theme = Theme::resolve(config.ui.theme, std::env::var_os("NO_COLOR"));
+    let mut app = App::new(&opts, theme).with_config(config.clone());
+    match Keymap::from_config(&config.ui.keys) {
+        Ok(keymap) => app = app.with_keymap(keymap),
+        Err(e) => app.say(Tone::Error, format!("{}; default keys in use", e.message)),
+    }
     let refresh = opts.refresh.max(MIN_REFRESH);
+    let samples = start_sampler(handle.clone(), refresh);
     let _hook = PanicHook::install();
     let mut terminal = enter_terminal()?;
-    let result = event_loop(
-        &mut terminal,
-        &handle,
-        &commands,
-        &mut events,
-        refresh,
-        &mut app,
-    );
+    let mut io = Io {
+        handle: &handle,
+        commands: &commands,
+        events: &mut events,
+        samples,
+        logger,
+    };
+    let result = event_loop(&mut terminal, &mut io, refresh, &mut app);
     ratatui::restore();
     result
 }
 
-/// tui-logger becomes the `log` logger, once per process. If something else got there first
-/// (a test harness, an embedding program), the dashboard runs with an empty log pane.
-fn install_logger() {
+/// tui-logger becomes the `log` logger, once per process, with traffic capture off. If
+/// something else got there first (a test harness, an embedding program), the dashboard runs
+/// with an empty log. Returns whether tui-logger is the logger.
+fn install_logger() -> bool {
     static ONCE: Once = Once::new();
+    static OURS: AtomicBool = AtomicBool::new(false);
     ONCE.call_once(|| {
-        let _ = tui_logger::init_logger(LevelFilter::Trace);
+        if tui_logger::init_logger(LevelFilter::Trace).is_ok() {
+            OURS.store(true, Ordering::SeqCst);
+        }
         tui_logger::set_default_level(LevelFilter::Info);
+        for topic in log_pane::TOPICS {
+            tui_logger::set_level_for_target(topic.as_str(), LevelFilter::Debug);
+        }
+        log_pane::set_traffic_capture(false);
     });
+    OURS.load(Ordering::SeqCst)
+}
+
+/// A snapshot and how long the engine took to produce it.
+type Sample = (Snapshot, Duration);
+
+/// Takes snapshots on its own thread, one per `refresh`, handing each over through a
+/// one-slot channel; it stops when the dashboard drops the receiver.
+fn start_sampler(handle: Handle, refresh: Duration) -> Receiver<Sample> {
+    let (tx, rx) = sync_channel::<Sample>(1);
+    let spawned = std::thread::Builder::new()
+        .name("lbtop-sampler".into())
+        .spawn(move || loop {
+            let started = Instant::now();
+            let snap = handle.snapshot();
+            if tx.send((snap, started.elapsed())).is_err() {
+                return;
+            }
+            std::thread::sleep(refresh);
+        });
+    if spawned.is_err() {
+        // No thread: the receiver reports Disconnected and the header says the engine is gone.
+        log::error!(target: "system", "cannot start the snapshot thread");
+    }
+    rx
 }
 
 /// Raw mode and the alternate screen; undone again if any step fails.
@@ -138,11 +190,19 @@ impl Drop for PanicHook {
     }
 }
 
+/// Everything the loop reads from and writes to, besides the terminal.
+struct Io<'a> {
+    handle: &'a Handle,
+    commands: &'a UnboundedSender<Command>,
+    events: &'a mut EventReceiver,
+    samples: Receiver<Sample>,
+    /// Whether tui-logger is the logger (so its capture levels are the truth).
+    logger: bool,
+}
+
 fn event_loop(
     terminal: &mut DefaultTerminal,
-    handle: &Handle,
-    commands: &UnboundedSender<Command>,
-    events: &mut EventReceiver,
+    io: &mut Io,
     refresh: Duration,
     app: &mut App,
 ) -> anyhow::Result<()> {
@@ -155,11 +215,13 @@ fn event_loop(
         }
         let now = Instant::now();
         if now >= next_tick {
-            dirty |= tick(app, handle, events, now);
+            dirty |= tick(app, io, now);
             next_tick = now + refresh;
         }
         let draw_at = last_draw.map_or(now, |t| t + FRAME);
         if dirty && now >= draw_at {
+            // Lines logged this tick are in tui-logger's hot buffer until moved.
+            tui_logger::move_events();
             terminal.draw(|frame| draw(frame, app))?;
             last_draw = Some(now);
             dirty = false;
@@ -170,18 +232,38 @@ fn event_loop(
             next_tick
         };
         if term_event::poll(wake.saturating_duration_since(Instant::now()))? {
-            dirty |= on_input(term_event::read()?, app, commands);
+            dirty |= on_input(term_event::read()?, app, io.commands);
         }
     }
     Ok(())
 }
 
-/// One sample: the snapshot, then everything the engine said since. Returns whether to redraw.
-fn tick(app: &mut App, handle: &Handle, events: &mut EventReceiver, now: Instant) -> bool {
-    let changed = app.update(handle.snapshot(), now);
-    let had_events = drain_events(app, events);
-    let had_sessions = drain_sessions(handle, events);
-    changed || had_events || had_sessions
+/// One sample: the newest snapshot, then everything the engine said since. Returns whether
+/// to redraw.
+fn tick(app: &mut App, io: &mut Io, now: Instant) -> bool {
+    let mut changed = false;
+    let mut latest = None;
+    loop {
+        match io.samples.try_recv() {
+            Ok(sample) => latest = Some(sample),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => {
+                changed |= app.engine_stopped();
+                break;
+            }
+        }
+    }
+    if let Some((snap, took)) = latest {
+        changed |= app.note_snapshot_cost(took);
+        changed |= app.update(snap, now);
+    }
+    changed |= app.tick(now);
+    if io.logger {
+        changed |= app.sync_traffic_capture(log_pane::traffic_captured());
+    }
+    changed |= drain_events(app, io.events);
+    changed |= drain_sessions(app, io.handle, io.events);
+    changed
 }
 
 fn drain_events(app: &mut App, events: &mut EventReceiver) -> bool {
@@ -196,14 +278,20 @@ fn drain_events(app: &mut App, events: &mut EventReceiver) -> bool {
     any
 }
 
-/// Traffic lines go to the log pane in HAProxy's httplog/tcplog format.
-fn drain_sessions(handle: &Handle, events: &mut EventReceiver) -> bool {
+/// Every finished session goes to the L4/L7 view's ring; it becomes an httplog/tcplog line
+/// only while traffic capture is on (checked once per batch, never per record).
+fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) -> bool {
+    let capture = app.traffic_capture();
+    let config = handle.config();
     let mut any = false;
     while let Ok(record) = events.sessions.try_recv() {
-        if let Some(line) = crate::engine::log::format_session(handle.config(), &record) {
-            log::info!(target: "traffic", "{line}");
-            any = true;
+        if capture {
+            if let Some(line) = crate::engine::log::format_session(config, &record) {
+                log::info!(target: "traffic", "{line}");
+                any = true;
+            }
         }
+        any |= app.on_session(record);
     }
     any
 }
@@ -213,8 +301,8 @@ fn on_input(event: TermEvent, app: &mut App, commands: &UnboundedSender<Command>
     match event {
         TermEvent::Key(key) => {
             if let Some(command) = app.on_key(key) {
-                if commands.send(command).is_err() {
-                    app.say(Tone::Error, "the engine has stopped; nothing was sent");
+                if let Err(e) = commands.send(command) {
+                    app.command_lost(&e.0);
                 }
             }
             true

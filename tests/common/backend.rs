@@ -3,15 +3,16 @@
 //! (connections, peak concurrency, raw request heads).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-#[derive(Default)]
 pub struct Seen {
+    /// Whether `/health_check.html` answers 200 (else 404, as when the file is deleted).
+    pub healthy: AtomicBool,
     pub connections: AtomicUsize,
     pub active: AtomicUsize,
     pub peak: AtomicUsize,
@@ -46,6 +47,18 @@ impl Origin {
 
     pub fn heads(&self) -> Vec<String> {
         self.seen.heads.lock().unwrap().clone()
+    }
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            healthy: AtomicBool::new(true),
+            connections: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            heads: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -84,7 +97,18 @@ async fn connection(mut stream: TcpStream, name: String, delay: Duration, seen: 
             }
         }
         buf.drain(..length);
-        let close = header(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let close = header(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+            || head.contains(" HTTP/1.0\r\n");
+        if head.starts_with("GET /health_check.html ") || head.starts_with("OPTIONS / ") {
+            // Health checks are answered at once and kept out of the request record.
+            let reply: &[u8] = if seen.healthy.load(SeqCst) {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n"
+            } else {
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 10\r\nconnection: close\r\n\r\nNot Found\n"
+            };
+            let _ = stream.write_all(reply).await;
+            return;
+        }
         seen.heads.lock().unwrap().push(head);
         let now = seen.active.fetch_add(1, SeqCst) + 1;
         seen.peak.fetch_max(now, SeqCst);

@@ -1,0 +1,537 @@
+//! `lbtop export`: any configuration lbtop accepts, written back as an equivalent haproxy.cfg.
+//!
+//! The simplest form that is right: no `defaults` section, every proxy written out in full
+//! with only the keywords its side can use (a frontend gets `timeout client`, a backend gets
+//! `retries`, ...), so HAProxy warns about nothing it would ignore. Health checks use the
+//! modern form (`option httpchk` plus `http-check send`). Words are quoted and escaped so
+//! HAProxy's tokenizer reads them back unchanged. What HAProxy has no word for (lbtop's demo
+//! servers and traffic, the dashboard's `[ui]`, and the load-time warnings) becomes comments.
+
+use super::describe::{fmt_duration, log_target_args};
+use super::{Backend, Config, Frontend, HealthCheck, HttpCheck, LogTarget, Mode, Options, Server};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+/// Indentation of the keywords inside a section.
+const IN: &str = "    ";
+
+impl Config {
+    /// An haproxy.cfg that HAProxy 2.6 accepts and that means what this configuration means.
+    pub fn to_haproxy_cfg(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# haproxy.cfg written by `lbtop export` from {}",
+            one_line(&self.source.display().to_string())
+        );
+        out.push_str("# Every proxy is written out in full, so there is no defaults section.\n");
+        if !self.warnings.is_empty() {
+            out.push_str("#\n# lbtop loaded it with these warnings:\n");
+            for w in &self.warnings {
+                let _ = writeln!(out, "#   line {}: {}", w.line, one_line(&w.message));
+            }
+        }
+
+        out.push_str("\nglobal\n");
+        if let Some(m) = self.global.maxconn {
+            let _ = writeln!(out, "{IN}maxconn {m}");
+        }
+        if let Some(n) = self.global.nbthread {
+            let _ = writeln!(out, "{IN}nbthread {n}");
+        }
+        for t in &self.global.log {
+            let _ = writeln!(out, "{IN}log {}", log_words(t));
+        }
+        if let Some(s) = &self.global.stats_socket {
+            let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
+            if let Some(m) = s.mode {
+                let _ = write!(line, " mode {m:o}");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+
+        for f in &self.frontends {
+            out.push('\n');
+            self.export_frontend(&mut out, f);
+        }
+        for b in &self.backends {
+            out.push('\n');
+            export_backend(&mut out, b);
+        }
+
+        if let Some(demo) = &self.demo {
+            out.push_str("\n# lbtop's [demo] has no HAProxy equivalent. It was:\n");
+            for s in &demo.servers {
+                let _ = writeln!(
+                    out,
+                    "#   demo server {} {} root {}",
+                    s.name,
+                    s.bind,
+                    one_line(&s.root.display().to_string())
+                );
+            }
+            let names: Vec<&str> = demo
+                .traffic
+                .frontends
+                .iter()
+                .filter_map(|&i| self.frontends.get(i).map(|f| f.name.as_str()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "#   demo traffic {}/s per frontend to {} ({} at start)",
+                demo.traffic.rate,
+                if names.is_empty() {
+                    "(no frontend)".to_string()
+                } else {
+                    names.join(", ")
+                },
+                if demo.traffic.start {
+                    "running"
+                } else {
+                    "stopped"
+                }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n# lbtop's [ui] has no HAProxy equivalent: refresh {}",
+            fmt_duration(self.ui.refresh)
+        );
+        out
+    }
+
+    fn export_frontend(&self, out: &mut String, f: &Frontend) {
+        let _ = writeln!(out, "frontend {}", f.name);
+        let _ = writeln!(out, "{IN}mode {}", f.mode);
+        let _ = writeln!(out, "{IN}bind {}", bind_words(f.bind));
+        if let Some(m) = f.maxconn {
+            let _ = writeln!(out, "{IN}maxconn {m}");
+        }
+        logs(out, f.log_global, &f.log);
+        let o = &f.options;
+        // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
+        if o.httplog && f.mode == Mode::Http {
+            let _ = writeln!(out, "{IN}option httplog");
+        } else if o.tcplog || o.httplog {
+            let _ = writeln!(out, "{IN}option tcplog");
+        }
+        if o.dontlognull {
+            let _ = writeln!(out, "{IN}option dontlognull");
+        }
+        http_options(out, o, f.mode);
+        let t = &f.timeouts;
+        for (name, v) in [
+            ("client", t.client),
+            ("http-request", t.http_request),
+            ("http-keep-alive", t.http_keep_alive),
+        ] {
+            if let Some(d) = v {
+                let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
+            }
+        }
+        if let Some(b) = self.backends.get(f.default_backend) {
+            let _ = writeln!(out, "{IN}default_backend {}", b.name);
+        }
+    }
+}
+
+fn export_backend(out: &mut String, b: &Backend) {
+    let _ = writeln!(out, "backend {}", b.name);
+    let _ = writeln!(out, "{IN}mode {}", b.mode);
+    match &b.hash_header {
+        Some(h) => {
+            let _ = writeln!(out, "{IN}balance {}", quote_word(&format!("hdr({h})")));
+        }
+        None => {
+            let _ = writeln!(out, "{IN}balance {}", b.balance.as_str());
+        }
+    }
+    logs(out, b.log_global, &b.log);
+    let o = &b.options;
+    let _ = writeln!(out, "{IN}retries {}", o.retries);
+    for (name, on) in [
+        ("redispatch", o.redispatch),
+        ("allbackups", o.allbackups),
+        ("log-health-checks", o.log_health_checks),
+    ] {
+        if on {
+            let _ = writeln!(out, "{IN}option {name}");
+        }
+    }
+    http_options(out, o, b.mode);
+    if let HealthCheck::Http(c) = &b.check {
+        out.push_str(&httpchk_lines(c));
+    }
+    let t = &b.timeouts;
+    for (name, v) in [
+        ("connect", t.connect),
+        ("server", t.server),
+        ("queue", t.queue),
+        ("check", t.check),
+        ("http-request", t.http_request),
+        ("http-keep-alive", t.http_keep_alive),
+    ] {
+        if let Some(d) = v {
+            let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
+        }
+    }
+    for s in &b.servers {
+        let _ = writeln!(out, "{IN}server {}", server_words(s));
+    }
+}
+
+/// `log global` and the proxy's own targets.
+fn logs(out: &mut String, global: bool, targets: &[LogTarget]) {
+    if global {
+        let _ = writeln!(out, "{IN}log global");
+    }
+    for t in targets {
+        let _ = writeln!(out, "{IN}log {}", log_words(t));
+    }
+}
+
+/// The HTTP options both sides of a proxy use (none in tcp mode, where HAProxy ignores them).
+fn http_options(out: &mut String, o: &Options, mode: Mode) {
+    if mode == Mode::Tcp {
+        return;
+    }
+    if o.http_server_close {
+        let _ = writeln!(out, "{IN}option http-server-close");
+    }
+    if let Some(ff) = &o.forwardfor {
+        let mut line = format!("{IN}option forwardfor");
+        if let Some(net) = ff.except {
+            let _ = write!(line, " except {net}");
+        }
+        if ff.header != "x-forwarded-for" {
+            let _ = write!(line, " header {}", quote_word(&ff.header));
+        }
+        if ff.if_none {
+            line.push_str(" if-none");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// `option httpchk` and, unless the request is the default one, its `http-check send`.
+fn httpchk_lines(c: &HttpCheck) -> String {
+    let mut s = format!("{IN}option httpchk\n");
+    if *c != HttpCheck::default() {
+        let _ = write!(
+            s,
+            "{IN}http-check send meth {} uri {} ver {}",
+            quote_word(&c.method),
+            quote_word(&c.path),
+            quote_word(&c.version)
+        );
+        for (name, value) in &c.headers {
+            let _ = write!(s, " hdr {} {}", quote_word(name), quote_word(value));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// `web10 127.0.0.1:8010 check inter 3s fall 2 rise 2 ...`: health settings whenever the
+/// server is checked, other settings when they differ from HAProxy's defaults.
+fn server_words(s: &Server) -> String {
+    let mut w = vec![s.name.clone(), s.addr.to_string()];
+    if s.check {
+        w.push("check".into());
+    }
+    if s.check || s.inter != Server::DEFAULT_INTER {
+        w.push(format!("inter {}", fmt_duration(s.inter)));
+    }
+    if let Some(d) = s.fastinter {
+        w.push(format!("fastinter {}", fmt_duration(d)));
+    }
+    if let Some(d) = s.downinter {
+        w.push(format!("downinter {}", fmt_duration(d)));
+    }
+    if s.check || s.fall != Server::DEFAULT_FALL {
+        w.push(format!("fall {}", s.fall));
+    }
+    if s.check || s.rise != Server::DEFAULT_RISE {
+        w.push(format!("rise {}", s.rise));
+    }
+    if s.weight != 1 {
+        w.push(format!("weight {}", s.weight));
+    }
+    if s.backup {
+        w.push("backup".into());
+    }
+    if let Some(m) = s.maxconn {
+        w.push(format!("maxconn {m}"));
+    }
+    if s.disabled {
+        w.push("disabled".into());
+    }
+    if let Some(d) = s.slowstart {
+        w.push(format!("slowstart {}", fmt_duration(d)));
+    }
+    w.join(" ")
+}
+
+/// `*:80` for every IPv4 address, `[::1]:80`, `127.0.0.1:8080`.
+fn bind_words(a: SocketAddr) -> String {
+    if a.ip() == std::net::Ipv4Addr::UNSPECIFIED {
+        format!("*:{}", a.port())
+    } else {
+        a.to_string()
+    }
+}
+
+fn log_words(t: &LogTarget) -> String {
+    log_target_args(t)
+}
+
+/// A word HAProxy's tokenizer reads back as exactly `w`: as it is when it holds nothing
+/// special, else in double quotes with `"`, `\`, `$` and control characters escaped.
+pub(crate) fn quote_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.bytes()
+            .all(|b| b > b' ' && b != 0x7f && !b"\"'\\#$".contains(&b));
+    if plain {
+        return w.to_string();
+    }
+    let mut s = String::with_capacity(w.len() + 2);
+    s.push('"');
+    for c in w.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '$' => s.push_str("\\$"),
+            '\t' => s.push_str("\\t"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let _ = write!(s, "\\x{:02x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Comment text stays on its line.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::haproxy::tokenize_line;
+    use super::*;
+    use std::path::Path;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn quoted_words_read_back_unchanged() {
+        for w in [
+            "plain",
+            "",
+            "two words",
+            "a\"b",
+            "back\\slash",
+            "hash#tag",
+            "it's",
+            "$HOME",
+            "${X}",
+            "tab\there",
+            "cr\r\nlf",
+            "nul\0byte",
+            "del\x7f",
+            "ロードバランサ",
+            "\\x41",
+        ] {
+            let line = format!("kw {} end", quote_word(w));
+            let words = tokenize_line(&line, &no_env).unwrap();
+            assert_eq!(words, ["kw", w, "end"], "{line:?}");
+        }
+        assert_eq!(quote_word("GET"), "GET");
+        assert_eq!(quote_word("a b"), "\"a b\"");
+    }
+
+    #[test]
+    fn quoting_survives_random_words() {
+        // A tiny deterministic PRNG (xorshift64*).
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let alphabet: Vec<char> = " \t\r\n\"'\\#$x{}[]*-.:éロ\0\x0b\x0c\x7fab"
+            .chars()
+            .collect();
+        for _ in 0..2000 {
+            let len = (next() % 12) as usize;
+            let w: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let words = tokenize_line(&format!("k {}", quote_word(&w)), &no_env).unwrap();
+            let expected: Vec<&str> = if w.is_empty() {
+                vec!["k"]
+            } else {
+                vec!["k", &w]
+            };
+            assert_eq!(words, expected, "{w:?}");
+        }
+    }
+
+    fn seed(name: &str) -> Option<std::path::PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/seed")
+            .join(name);
+        if p.exists() {
+            Some(p)
+        } else {
+            eprintln!("SKIPPED: {} does not exist", p.display());
+            None
+        }
+    }
+
+    /// Keeps what a side of a proxy uses, so a config and its export compare equal.
+    fn normalized(c: &Config) -> Config {
+        let mut c = c.clone();
+        c.warnings.clear();
+        c.demo = None;
+        c.source = Default::default();
+        for f in &mut c.frontends {
+            let o = &mut f.options;
+            let http = f.mode == Mode::Http;
+            *o = Options {
+                httplog: o.httplog && http,
+                tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
+                dontlognull: o.dontlognull,
+                http_server_close: o.http_server_close && http,
+                forwardfor: o.forwardfor.clone().filter(|_| http),
+                ..Options::default()
+            };
+            let t = &mut f.timeouts;
+            *t = super::super::Timeouts {
+                client: t.client,
+                http_request: t.http_request,
+                http_keep_alive: t.http_keep_alive,
+                ..Default::default()
+            };
+            f.line = 0;
+        }
+        for b in &mut c.backends {
+            let o = &mut b.options;
+            if b.mode == Mode::Tcp {
+                o.http_server_close = false;
+                o.forwardfor = None;
+            }
+            o.httplog = false;
+            o.tcplog = false;
+            o.dontlognull = false;
+            b.timeouts.client = None;
+            b.line = 0;
+            for s in &mut b.servers {
+                s.line = 0;
+            }
+        }
+        c
+    }
+
+    fn round_trip(c: &Config) {
+        let text = c.to_haproxy_cfg();
+        let back = Config::parse(Path::new("export.cfg"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n---\n{text}"));
+        assert!(back.warnings.is_empty(), "{:?}\n---\n{text}", back.warnings);
+        let (a, b) = (normalized(c), normalized(&back));
+        assert_eq!(a.global, b.global);
+        assert_eq!(a.frontends, b.frontends, "\n---\n{text}");
+        assert_eq!(a.backends, b.backends, "\n---\n{text}");
+    }
+
+    #[test]
+    fn the_default_config_round_trips() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let c = Config::load(&path).unwrap();
+        let text = c.to_haproxy_cfg();
+        for want in [
+            "frontend main\n    mode http\n    bind 127.0.0.1:8080\n",
+            "    option httpchk\n    http-check send meth GET uri /health_check.html ver HTTP/1.0 hdr User-agent Proxy-Check\n",
+            "    server web10 127.0.0.1:8010 check inter 3s fall 2 rise 2\n",
+            "    option forwardfor except 127.0.0.0/8\n",
+            "#   demo server web10 127.0.0.1:8010 root ",
+            "# lbtop's [ui] has no HAProxy equivalent: refresh 250ms",
+            "    default_backend hoge_l4\n",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        round_trip(&c);
+    }
+
+    #[test]
+    fn the_seed_configs_round_trip() {
+        for name in ["haproxy.cfg", "haproxy-loopback.cfg"] {
+            let Some(path) = seed(name) else { continue };
+            let c = Config::load(&path).unwrap();
+            let text = c.to_haproxy_cfg();
+            assert!(text.contains("    bind "), "{text}");
+            assert!(!text.contains("\n    chroot"), "{text}");
+            round_trip(&c);
+        }
+        if let Some(path) = seed("haproxy.cfg") {
+            let text = Config::load(&path).unwrap().to_haproxy_cfg();
+            for want in [
+                "global\n    maxconn 4000\n    log 127.0.0.1:514 local6 debug\n    stats socket /var/lib/haproxy/stats level operator\n",
+                "frontend main\n    mode http\n    bind *:80\n    maxconn 3000\n    log global\n",
+                "#   line 16: 'chroot' ignored",
+                "    server web11 192.168.33.11:80 check inter 3s fall 2 rise 2\n",
+            ] {
+                assert!(text.contains(want), "missing {want:?} in:\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn everything_the_model_holds_round_trips() {
+        let text = r#"
+global
+    maxconn 100
+    nbthread 4
+    log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
+    log [::1]:514 local7 err
+    stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
+defaults
+    mode http
+    log global
+    log 10.0.0.1 daemon
+    option forwardfor except 10.0.0.0/8 header X-Client if-none
+    option allbackups
+    timeout client 5s
+    timeout connect 1500ms
+listen web
+    bind [::1]:8080
+    maxconn 50
+    balance static-rr
+    option tcplog
+    option httpchk POST "/a#frag" HTTP/1.1
+    http-check send hdr Host "example.com" hdr X-Dollar "\$1 #2"
+    server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
+    server b [::1]:2 inter 3s
+frontend tcp
+    mode tcp
+    bind *:9000
+    no log
+    default_backend t
+backend t
+    mode tcp
+    balance first
+    retries 0
+    option tcp-check
+    server c 127.0.0.1:3
+"#;
+        let c = Config::parse(Path::new("all.cfg"), text).unwrap();
+        round_trip(&c);
+    }
+}

@@ -1,0 +1,392 @@
+//! The L4/L7 view: what each layer decides, live. One panel per frontend, side by side, newest
+//! decision first: an HTTP frontend's requests (client → `GET /path` → server, new or reused
+//! server connection, the headers lbtop added) next to a TCP frontend's connections (client →
+//! server, pinned for the connection's life, bytes and duration, no HTTP at all). Underneath,
+//! a few plain sentences on what the difference means, written from the configuration.
+
+use super::app::{App, DECISIONS_KEPT};
+use super::fmt;
+use super::history::Series;
+use crate::config::{HealthCheck, Mode};
+use crate::events::{BackendSnap, FrontendSnap, SessionRecord, Snapshot, Termination};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::Frame;
+use std::collections::BTreeMap;
+
+/// At most this many panels side by side.
+const MAX_PANELS: usize = 3;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(snap) = app.snapshot() else {
+        let msg = Paragraph::new("waiting for the first snapshot…").style(app.theme.dim());
+        frame.render_widget(msg, area);
+        return;
+    };
+    if snap.frontends.is_empty() {
+        frame.render_widget(Paragraph::new("no frontends configured"), area);
+        return;
+    }
+    let explain = explanation(app, snap);
+    let inner = area.width.saturating_sub(2).max(1) as usize;
+    let needed: usize = explain
+        .iter()
+        .map(|l| wrapped_height(&l.to_string(), inner))
+        .sum::<usize>()
+        + 2;
+    let explain_height = (needed as u16).min(area.height / 2).max(3);
+    let [panels, bottom] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(explain_height)]).areas(area);
+    let shown: Vec<(usize, &FrontendSnap)> =
+        snap.frontends.iter().enumerate().take(MAX_PANELS).collect();
+    let cols = Layout::horizontal(vec![Constraint::Fill(1); shown.len()]).split(panels);
+    for (&(f, fe), &rect) in shown.iter().zip(cols.iter()) {
+        panel(frame, rect, app, snap, f, fe);
+    }
+    let block = Block::bordered()
+        .border_style(app.theme.border())
+        .title(Line::styled(" what each layer does ", app.theme.title()));
+    frame.render_widget(
+        Paragraph::new(explain)
+            .block(block)
+            .wrap(Wrap { trim: true }),
+        bottom,
+    );
+}
+
+fn layer(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Http => "L7",
+        Mode::Tcp => "L4",
+    }
+}
+
+fn panel(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot, f: usize, fe: &FrontendSnap) {
+    let theme = app.theme;
+    let l7 = fe.mode == Mode::Http;
+    let backend = snap.backends.get(fe.backend);
+    let be_name = backend.map_or("?", |b| b.name.as_str());
+    let balance = backend.map_or("?", |b| b.balance.as_str());
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7)),
+        Span::styled(format!("{} ", fe.name), theme.title()),
+        Span::raw(format!("{} {} → {be_name} ({balance}) ", fe.mode, fe.bind)),
+    ]);
+    let unit = if l7 { "req/s" } else { "conn/s" };
+    let rate = app.meter().rate(Series::Frontend(f)).map(|r| r[0]);
+    let mut right = vec![Span::raw(format!(" {} {unit} ", fmt::rate(rate)))];
+    if app.decisions_paused() {
+        right.push(Span::styled(" PAUSED ", theme.stale()));
+    }
+    let block = Block::bordered()
+        .border_style(theme.border())
+        .title_top(title)
+        .title_top(Line::from(right).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let records: Vec<&SessionRecord> = app.decisions(f).rev().collect();
+    let mut lines = vec![summary(app, backend, &records, l7)];
+    if records.is_empty() {
+        let hint = if l7 {
+            "no requests yet: try curl http://".to_string() + &fe.bind.to_string() + "/"
+        } else {
+            "no connections yet: try nc ".to_string()
+                + &fe.bind.ip().to_string()
+                + " "
+                + &fe.bind.port().to_string()
+        };
+        lines.push(Line::styled(hint, theme.dim()));
+    }
+    let room = (inner.height as usize).saturating_sub(1) / 2;
+    for r in records.iter().take(room) {
+        let server = server_name(backend, r);
+        if l7 {
+            lines.extend(http_lines(app, r, server));
+        } else {
+            lines.extend(tcp_lines(app, r, server));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn server_name<'a>(backend: Option<&'a BackendSnap>, r: &SessionRecord) -> Option<&'a str> {
+    let s = r.server?;
+    backend?.servers.get(s).map(|s| s.name.as_str())
+}
+
+/// `last 64: web10 ×40  web11 ×24 · …`: how the layer spread the recent ones.
+fn summary(
+    app: &App,
+    backend: Option<&BackendSnap>,
+    records: &[&SessionRecord],
+    l7: bool,
+) -> Line<'static> {
+    let theme = app.theme;
+    if records.is_empty() {
+        return Line::styled(format!("keeps the last {DECISIONS_KEPT}"), theme.dim());
+    }
+    let mut per: BTreeMap<usize, usize> = BTreeMap::new();
+    for r in records {
+        *per.entry(r.server.unwrap_or(usize::MAX)).or_default() += 1;
+    }
+    let mut spans = vec![Span::styled(
+        format!("last {}: ", records.len()),
+        theme.dim(),
+    )];
+    for (s, n) in per {
+        let name = backend
+            .and_then(|b| b.servers.get(s))
+            .map_or("<NOSRV>", |s| s.name.as_str());
+        spans.push(Span::styled(name.to_string(), theme.server_name()));
+        spans.push(Span::raw(format!(" ×{n} ")));
+    }
+    if l7 {
+        let reused = records.iter().filter(|r| r.reused).count();
+        let xff = records.iter().filter(|r| r.forwarded_for.is_some()).count();
+        spans.push(Span::styled(
+            format!(
+                "· conns {} new {reused} reused · XFF added {xff}",
+                records.len() - reused
+            ),
+            theme.dim(),
+        ));
+    } else {
+        let bytes: u64 = records.iter().map(|r| r.bytes_in + r.bytes_out).sum();
+        spans.push(Span::styled(
+            format!("· {} relayed · no HTTP seen", fmt::bytes(bytes)),
+            theme.dim(),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// The total time, in the whole milliseconds HAProxy's timers have.
+fn total_ms(r: &SessionRecord) -> String {
+    match r.timers[4] {
+        t if t < 0 => "-".to_string(),
+        0 => "<1ms".to_string(),
+        t => format!("{t}ms"),
+    }
+}
+
+fn flags(r: &SessionRecord, l7: bool) -> Option<String> {
+    if r.termination == Termination::NORMAL {
+        return None;
+    }
+    let f = if l7 {
+        r.termination.http().to_vec()
+    } else {
+        r.termination.tcp().to_vec()
+    };
+    Some(String::from_utf8_lossy(&f).into_owned())
+}
+
+/// Two lines: `client → GET /path → server`, then status, time, connection and headers.
+fn http_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let request = r.request.as_deref().unwrap_or("<BADREQ>");
+    // The version adds nothing here: `GET /index.html`.
+    let request = request
+        .rsplit_once(' ')
+        .filter(|(_, v)| v.starts_with("HTTP/"))
+        .map_or(request, |(r, _)| r);
+    let first = Line::from(vec![
+        Span::styled(r.client.to_string(), theme.dim()),
+        Span::styled(" → ", theme.dim()),
+        Span::styled(fmt::clip(request, 40), ratatui::style::Style::new().bold()),
+        Span::styled(" → ", theme.dim()),
+        server_span(app, server),
+    ]);
+    let mut second = vec![Span::raw("    ")];
+    match r.status {
+        Some(code) => {
+            let class = usize::from(code / 100).saturating_sub(1).min(5);
+            second.push(Span::styled(code.to_string(), theme.http_class(class)));
+        }
+        None => second.push(Span::raw("-")),
+    }
+    second.push(Span::raw(format!(" · {} · ", total_ms(r))));
+    if r.reused {
+        second.push(Span::raw("reused server conn"));
+    } else {
+        second.push(Span::styled("new server conn", theme.added()));
+    }
+    match &r.forwarded_for {
+        Some(xff) => {
+            second.push(Span::raw(" · "));
+            second.push(Span::styled(
+                format!("+X-Forwarded-For: {xff}"),
+                theme.added(),
+            ));
+        }
+        None => second.push(Span::styled(" · no header added", theme.dim())),
+    }
+    if r.retries > 0 || r.redispatched {
+        let redispatched = if r.redispatched { ", redispatched" } else { "" };
+        second.push(Span::styled(
+            format!(" · {} retries{redispatched}", r.retries),
+            theme.warn(),
+        ));
+    }
+    if let Some(f) = flags(r, true) {
+        second.push(Span::styled(format!(" · {f}"), theme.error()));
+    }
+    vec![first, Line::from(second)]
+}
+
+/// Two lines: `client ⇒ server (pinned)`, then bytes each way and how long it lasted.
+fn tcp_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let first = Line::from(vec![
+        Span::styled(r.client.to_string(), theme.dim()),
+        Span::styled(" ⇒ ", theme.dim()),
+        server_span(app, server),
+        Span::styled("  pinned for the whole connection", theme.dim()),
+    ]);
+    let mut second = vec![
+        Span::raw("    "),
+        Span::raw(format!(
+            "↑{} in ↓{} out · {}",
+            fmt::bytes(r.bytes_in),
+            fmt::bytes(r.bytes_out),
+            total_ms(r)
+        )),
+        Span::styled(" · bytes only, no HTTP", theme.dim()),
+    ];
+    if let Some(f) = flags(r, false) {
+        second.push(Span::styled(format!(" · {f}"), theme.error()));
+    }
+    vec![first, Line::from(second)]
+}
+
+fn server_span(app: &App, server: Option<&str>) -> Span<'static> {
+    match server {
+        Some(name) => Span::styled(name.to_string(), app.theme.server_name()),
+        None => Span::styled("<NOSRV>", app.theme.error()),
+    }
+}
+
+/// One short paragraph per shown frontend, from the configuration when there is one.
+fn explanation(app: &App, snap: &Snapshot) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    snap.frontends
+        .iter()
+        .enumerate()
+        .take(MAX_PANELS)
+        .map(|(f, fe)| {
+            let be = snap.backends.get(fe.backend);
+            let be_name = be.map_or("?", |b| b.name.as_str());
+            let cfg_fe = app.config().and_then(|c| c.frontends.get(f));
+            let cfg_be = app.config().and_then(|c| c.backends.get(fe.backend));
+            let text = match fe.mode {
+                Mode::Http => {
+                    let xff = match cfg_fe.and_then(|c| c.options.forwardfor.as_ref()) {
+                        Some(ff) => match ff.except {
+                            Some(net) => format!(
+                                "adds {} (except for clients in {net})",
+                                header_name(&ff.header)
+                            ),
+                            None => format!("adds {}", header_name(&ff.header)),
+                        },
+                        None if cfg_fe.is_some() => "adds no header (no option forwardfor)".into(),
+                        None => "can add headers such as X-Forwarded-For".into(),
+                    };
+                    let conns = match cfg_fe.map(|c| c.options.http_server_close) {
+                        Some(true) => "opens a new server connection per request (http-server-close)",
+                        Some(false) => "may reuse an idle server connection",
+                        None => "opens or reuses a server connection",
+                    };
+                    let check = match cfg_be.map(|b| &b.check) {
+                        Some(HealthCheck::Http(h)) => format!(
+                            " Its health check asks {} {}, so a missing page takes a server DOWN here.",
+                            h.method, h.path
+                        ),
+                        Some(HealthCheck::Tcp) => " Its health check is only a TCP connect.".into(),
+                        None => String::new(),
+                    };
+                    format!(
+                        "lbtop reads every request and picks a server for each one, so one \
+                         client's requests spread over {be_name}'s servers. It sees method, path \
+                         and status, {xff}, and {conns}.{check}"
+                    )
+                }
+                Mode::Tcp => {
+                    let check = match cfg_be.map(|b| &b.check) {
+                        Some(HealthCheck::Tcp) => {
+                            " Its health check is a TCP connect: a web server that answers 404 still passes."
+                        }
+                        Some(HealthCheck::Http(_)) => " Its health check is HTTP.",
+                        None => "",
+                    };
+                    format!(
+                        "lbtop picks a server once per connection and relays bytes; everything \
+                         sent on that connection goes to the same server of {be_name} (pinned). \
+                         No requests, paths, status codes or added headers: only addresses, \
+                         bytes and time.{check}"
+                    )
+                }
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{} {} ({}): ", layer(fe.mode), fe.name, fe.mode),
+                    theme.layer(fe.mode == Mode::Http),
+                ),
+                Span::raw(text),
+            ])
+        })
+        .collect()
+}
+
+/// Lines a paragraph takes when wrapped at word boundaries, as `Wrap { trim: true }` does.
+fn wrapped_height(text: &str, width: usize) -> usize {
+    let mut lines = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if used > 0 && used + 1 + w > width {
+            lines += 1;
+            used = 0;
+        }
+        used += if used == 0 { w } else { w + 1 };
+        // A word longer than the line breaks mid-word.
+        while used > width {
+            lines += 1;
+            used -= width;
+        }
+    }
+    lines
+}
+
+/// `x-forwarded-for` → `X-Forwarded-For`, as people write it.
+fn header_name(h: &str) -> String {
+    h.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<String>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_counts_lines() {
+        assert_eq!(wrapped_height("aaa bbb ccc", 7), 2);
+        assert_eq!(wrapped_height("aaa bbb", 7), 1);
+        assert_eq!(wrapped_height("", 7), 1);
+        assert_eq!(wrapped_height("aaaaaaaaaa", 4), 3);
+    }
+
+    #[test]
+    fn header_names_are_capitalised() {
+        assert_eq!(header_name("x-forwarded-for"), "X-Forwarded-For");
+        assert_eq!(header_name("via"), "Via");
+    }
+}
