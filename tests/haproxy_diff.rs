@@ -671,3 +671,86 @@ fn deliberate_difference_legacy_frontend_address_form() {
     assert!(warnings.contains("legacy.cfg:7: warning:"), "{warnings}");
     let _ = dir;
 }
+
+#[test]
+fn balance_hdr_hashes_the_header_and_falls_back_to_roundrobin() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\nbackend be\n    balance hdr(X-Key)\n    server a {{a}}\n    server b {{b}}\n    server c {{c}}\n"
+    );
+    let order = assert_same(
+        "balance hdr",
+        both(&["a", "b", "c"], &template, |rt, c, _| {
+            let mut who = Vec::new();
+            for key in ["k1", "k2", "k1", "", "", ""] {
+                let extra = if key.is_empty() {
+                    String::new()
+                } else {
+                    format!("x-key: {key}\r\n")
+                };
+                let raw = format!("GET / HTTP/1.1\r\nhost: h\r\n{extra}connection: close\r\n\r\n");
+                who.push(
+                    parse_reply(&rt.block_on(exchange(c.addr(), raw.as_bytes())))
+                        .server()
+                        .to_string(),
+                );
+            }
+            vec![who.join(" ")]
+        }),
+    );
+    assert_eq!(order, ["a b a a b c"]);
+}
+
+#[test]
+fn backup_servers_with_and_without_allbackups() {
+    if !haproxy_available() {
+        return;
+    }
+    let dead = refused_addr();
+    for (option, expected) in [("", "d d d d"), ("    option allbackups\n", "d e d e")] {
+        let template = format!(
+            "{GLOBAL}{option}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\nbackend be\n    server a {dead} check inter 200\n    server d {{d}} backup\n    server e {{e}} backup\n"
+        );
+        let got = assert_same(
+            "backups",
+            both(&["d", "e"], &template, |rt, c, _| {
+                c.sink.wait("Server be/a is DOWN", Duration::from_secs(10));
+                let mut seen: Vec<String> = c.settled_lines();
+                seen.push(servers_in_order(rt, c, 4));
+                seen
+            }),
+        );
+        assert_eq!(got.last().unwrap(), expected, "{option}");
+        assert!(got[0].ends_with("0 active and 2 backup servers left. Running on backup. 0 sessions active, 0 requeued, 0 remaining in queue."), "{got:#?}");
+    }
+}
+
+#[test]
+fn tcp_mode_with_tcplog() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = "global\n    maxconn 1000\n    log {LOG} local6 debug\n\ndefaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nbackend be\n    server a {a}\n";
+    let lines = assert_same(
+        "tcplog",
+        both(&["a"], template, |rt, c, _| {
+            let raw = rt.block_on(exchange(c.addr(), b"GET / HTTP/1.0\r\n\r\n"));
+            let mut seen = vec![format!("{} bytes back", raw.len())];
+            c.sink.wait(" fe be/a ", Duration::from_secs(5));
+            seen.extend(
+                c.settled_lines()
+                    .into_iter()
+                    .filter(|l| !l.contains(" 0 -- ")),
+            );
+            seen
+        }),
+    );
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(
+        lines[1].starts_with("<182> 127.0.0.1:PORT [DATE] fe be/a T/T/T "),
+        "{lines:#?}"
+    );
+    assert!(lines[1].ends_with(" -- 1/1/0/0/0 0/0"), "{lines:#?}");
+}

@@ -312,12 +312,7 @@ pub(super) fn balance_hdr(arg: &str) -> Result<(Balance, Option<String>), String
             "'hdr({name})': '{name}' is not a valid header name"
         ));
     }
-    // The model keeps the name in `Backend::hash_header`; the algorithm itself waits for the
-    // engine (a `Balance::Hdr` variant needs its arm in `engine::balance`).
-    Err(format!(
-        "'hdr({name})' is not supported by lbtop's engine yet (roundrobin, static-rr, \
-         leastconn, first, source, uri and random are)"
-    ))
+    Ok((Balance::Hdr, Some(name.to_ascii_lowercase())))
 }
 
 /// A syslog destination: `127.0.0.1`, `127.0.0.1:5514`, `[::1]:514`, `udp@…`, `ipv4@…`.
@@ -3308,7 +3303,6 @@ backend b
             ("defaults\n    balance uri whole\n", 2, &["options of the algorithm are not supported"]),
             ("defaults\n    balance url_param id\n", 2, &["'balance url_param' is not supported"]),
             ("defaults\n    balance hdr()\n", 2, &["requires an http header field name"]),
-            ("defaults\n    balance hdr(Host)\n", 2, &["'hdr(Host)' is not supported by lbtop's engine yet"]),
             ("defaults\n    mode htp\n", 2, &["unknown proxy mode 'htp'", "did you mean 'http'?"]),
             ("defaults\n    mode health\n", 2, &["unknown proxy mode 'health'"]),
             ("defaults\n    retries -1\n", 2, &["'retries' must be at least 0, got -1"]),

@@ -318,6 +318,8 @@ pub enum Balance {
     Source,
     Uri,
     Random,
+    /// `hdr(<name>)`: the header is in [`Backend::hash_header`].
+    Hdr,
 }
 
 impl Balance {
@@ -330,6 +332,7 @@ impl Balance {
             Balance::Source => "source",
             Balance::Uri => "uri",
             Balance::Random => "random",
+            Balance::Hdr => "hdr",
         }
     }
 }

@@ -2326,11 +2326,6 @@ slowstart = 0
             &["unknown key 'mod' in [global.stats-socket], did you mean 'mode'?"],
         );
         fails(
-            "[[backend]]\nname = \"b\"\nbalance = \"hdr(Host)\"\n",
-            3,
-            &["backend 'b': 'balance' 'hdr(Host)' is not supported by lbtop's engine yet"],
-        );
-        fails(
             "[[backend]]\nname = \"b\"\nbalance = \"hdr()\"\n",
             3,
             &["requires an http header field name"],

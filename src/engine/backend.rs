@@ -151,7 +151,7 @@ impl BackendRt {
             syslog: syslog.filter(|_| cfg.log_global),
             core: Mutex::new(Core {
                 states,
-                balancer: Balancer::new(cfg.balance, &lb_servers, false),
+                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
             }),
             events,
         }

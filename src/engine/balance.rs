@@ -16,6 +16,8 @@ const EWEIGHT_MAX: u32 = 256 * WEIGHT_SCALE;
 pub struct PickKey<'a> {
     pub source: Option<IpAddr>,
     pub path: Option<&'a str>,
+    /// The value of the `balance hdr(<name>)` header, when present.
+    pub header: Option<&'a [u8]>,
 }
 
 pub struct Balancer {
@@ -99,6 +101,11 @@ impl Balancer {
                 None => self.fwrr[usize::from(use_backup)].next(busy),
             },
             Balance::Random => self.random(use_backup, busy, load),
+            // An absent header falls back to round robin, as in HAProxy.
+            Balance::Hdr => match key.header {
+                Some(value) => self.hashed(use_backup, sdbm(value)),
+                None => self.fwrr[usize::from(use_backup)].next(busy),
+            },
         }
     }
 
@@ -224,7 +231,12 @@ pub fn source_hash(ip: IpAddr) -> u32 {
 /// `balance uri`: SDBM over the path up to `?`.
 pub fn uri_hash(uri: &str) -> u32 {
     let path = uri.split('?').next().unwrap_or(uri);
-    path.bytes().fold(0u32, |h, c| {
+    sdbm(path.as_bytes())
+}
+
+/// HAProxy's default hash function.
+pub fn sdbm(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0u32, |h, &c| {
         u32::from(c)
             .wrapping_add(h << 6)
             .wrapping_add(h << 16)
@@ -511,14 +523,14 @@ mod tests {
         let mut b = Balancer::new(Balance::Source, &[(1, false); 3], false);
         let key = PickKey {
             source: Some(ip),
-            path: None,
+            ..PickKey::default()
         };
         assert_eq!(b.pick(key, &|_| false, &|_| 0), Some(2));
         let mut u = Balancer::new(Balance::Uri, &[(1, false); 3], false);
         let by_uri = |b: &mut Balancer, p: &str| {
             let key = PickKey {
-                source: None,
                 path: Some(p),
+                ..PickKey::default()
             };
             (b'a' + b.pick(key, &|_| false, &|_| 0).unwrap() as u8) as char
         };
@@ -527,6 +539,23 @@ mod tests {
             .map(|p| by_uri(&mut u, p))
             .collect();
         assert_eq!(got, "cabccabc");
+    }
+
+    #[test]
+    fn hdr_hashes_the_value_and_falls_back_to_roundrobin() {
+        let mut b = Balancer::new(Balance::Hdr, &[(1, false); 3], false);
+        let by = |b: &mut Balancer, v: Option<&[u8]>| {
+            let key = PickKey {
+                header: v,
+                ..PickKey::default()
+            };
+            (b'a' + b.pick(key, &|_| false, &|_| 0).unwrap() as u8) as char
+        };
+        // HAPROXY-NOTES §2.4: `k1`->a, `k2`->b, none->a,b,c.
+        assert_eq!(by(&mut b, Some(b"k1")), 'a');
+        assert_eq!(by(&mut b, Some(b"k2")), 'b');
+        let none: String = (0..3).map(|_| by(&mut b, None)).collect();
+        assert_eq!(none, "abc");
     }
 
     #[test]

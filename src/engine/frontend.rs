@@ -48,6 +48,7 @@ pub struct FrontendRt {
     client_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
+    hash_header: Option<HeaderName>,
 }
 
 impl FrontendRt {
@@ -110,6 +111,11 @@ impl FrontendRt {
             client_timeout: fe.timeouts.client,
             dontlognull: fe.options.dontlognull,
             hashes_uri: be.balance == Balance::Uri,
+            hash_header: be
+                .hash_header
+                .as_deref()
+                .filter(|_| be.balance == Balance::Hdr)
+                .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
         }
     }
 
@@ -165,6 +171,11 @@ impl FrontendRt {
 
     pub fn hashes_uri(&self) -> bool {
         self.hashes_uri
+    }
+
+    /// The header `balance hdr(<name>)` hashes on.
+    pub fn hash_header(&self) -> Option<&HeaderName> {
+        self.hash_header.as_ref()
     }
 
     pub fn new_record(

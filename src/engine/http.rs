@@ -116,9 +116,14 @@ async fn proxy(
         ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
     }
     let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
+    let header = fe
+        .hash_header()
+        .and_then(|name| req.headers().get(name))
+        .map(|v| v.as_bytes().to_vec());
     let key = PickKey {
         source: Some(client.ip()),
         path: path.as_deref(),
+        header: header.as_deref(),
     };
     let policy = fe.retry_policy();
     let queued = assign_queued(

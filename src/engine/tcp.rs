@@ -20,7 +20,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     let mut record = fe.new_record(client, SystemTime::now(), None);
     let key = PickKey {
         source: Some(client.ip()),
-        path: None,
+        ..PickKey::default()
     };
     let attempt = connect(&fe.backend, key, fe.retry_policy()).await;
     record.retries = attempt.retries;
