@@ -117,7 +117,7 @@ def haproxy_cfg(d, name, port, backends, mode, threads):
     cfg = d / f"{name}.cfg"
     cfg.write_text(f"""global
   nbthread {threads}
-  maxconn 8000
+  maxconn 6000
 defaults
   mode {mode}
   timeout connect 5s
@@ -139,7 +139,7 @@ def lbtop_toml(d, name, port, backends, mode, threads):
     )
     cfg = d / f"{name}.toml"
     cfg.write_text(f"""[global]
-maxconn = 8000
+maxconn = 6000
 nbthread = {threads}
 [defaults]
 mode = "{mode}"
@@ -286,12 +286,20 @@ def run_layout(layout, args, d, procs, results):
                 sweep[c] = {k: wrk(url(k), args.duration, load_cpus, c, gen_threads)["rps"] for k in ("haproxy", "lbtop")}
                 print(f"  {layout} sweep c={c}: {sweep[c]}", flush=True)
             out["sweep"] = sweep
-        if "idle" in scenarios:
-            out["idle_bytes_per_conn"] = {k: median([idle_rss(pids[k], ports[k], args.idle_conns) for _ in range(2)])
-                                          for k in ("haproxy", "lbtop")}
-            print(f"  {layout} idle RSS per connection: {out['idle_bytes_per_conn']}", flush=True)
         if "dash" in scenarios and shutil.which("tmux"):
             out["dashboard"] = dashboard_cost(args, lbtop_cfg, pids["lbtop"], url("lbtop"), proxy_cpus, load_cpus, conns, gen_threads, procs, d)
+        if "idle" in scenarios:
+            # Fresh processes, warmed by one request each, so earlier load does not blur RSS.
+            for p in started.values():
+                procs.stop(p)
+            fresh, fresh_started, _ = contenders("http")
+            for k in ("haproxy", "lbtop"):
+                wrk(url(k).replace(str(ports[k]), str(fresh[k])), 1, load_cpus, 2, 1)
+            out["idle_bytes_per_conn"] = {
+                k: idle_rss(fresh_started[k].pid, fresh[k], args.idle_conns) for k in ("haproxy", "lbtop")}
+            print(f"  {layout} idle RSS per connection: {out['idle_bytes_per_conn']}", flush=True)
+            for p in fresh_started.values():
+                procs.stop(p)
         for p in started.values():
             procs.stop(p)
 

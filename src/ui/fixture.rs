@@ -477,16 +477,15 @@ pub fn lab_app(theme: Theme, view: View) -> App {
 /// What the lab logged during the run, put into tui-logger's buffer (it is global: call once).
 pub fn lab_log_lines() {
     #[rustfmt::skip]
-    let lines: [(Level, &str, &str); 9] = [
-        (Level::Notice, "system", "lbtop started: frontends main (http 127.0.0.1:8080), main_l4 (tcp 127.0.0.1:8081)"),
+    let lines: [(Level, &str, &str); 8] = [
         (Level::Notice, "health", "Health check for server hoge/web10 succeeded, reason: Layer7 check passed, code: 200, check duration: 1ms, status: 2/2 UP."),
         (Level::Notice, "health", "Health check for server hoge/web11 succeeded, reason: Layer7 check passed, code: 200, check duration: 1ms, status: 2/2 UP."),
-        (Level::Notice, "system", "demo: web11's health_check.html deleted"),
+        (Level::Notice, "system", "demo: web11: health_check.html deleted"),
         (Level::Notice, "health", "Health check for server hoge/web11 failed, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: 1ms, status: 1/2 UP."),
         (Level::Notice, "health", "Health check for server hoge/web11 failed, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: 1ms, status: 0/2 DOWN."),
         (Level::Alert, "health", "Server hoge/web11 is DOWN. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."),
-        (Level::Info, "traffic", "127.0.0.1:40273 [25/Nov/2025:08:42:16.412] main hoge/web10 0/0/0/1/2 200 486 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\""),
-        (Level::Info, "traffic", "127.0.0.1:46195 [25/Nov/2025:08:42:16.907] main_l4 hoge_l4/web11 0/0/12 1302 -- 1/1/0/0/0 0/0"),
+        (Level::Info, "traffic", "127.0.0.1:40273 [25/Nov/2026:08:42:16.412] main hoge/web10 0/0/0/1/2 200 486 - - ---- 1/1/0/0/0 0/0 \"GET /index.html HTTP/1.1\""),
+        (Level::Info, "traffic", "127.0.0.1:46195 [25/Nov/2026:08:42:16.907] main_l4 hoge_l4/web11 0/0/12 1302 -- 1/1/0/0/0 0/0"),
     ];
     for topic in log_pane::TOPICS {
         tui_logger::set_level_for_target(topic.as_str(), log::LevelFilter::Debug);
