@@ -92,6 +92,9 @@ def nginx_conf(d, ports, workers):
     big = d / "big.bin"
     with open(big, "wb") as f:
         f.write(os.urandom(1 << 20) * 64)  # 64 MiB for the L4 transfer
+    # nginx's workers run as nobody: they must be able to read the folder and the file.
+    os.chmod(d, 0o755)
+    os.chmod(big, 0o644)
     servers = "\n".join(
         f"  server {{ listen 127.0.0.1:{p}; root {d}; location = / {{ return 200 \"hello from {i}\\n\"; }} }}"
         for i, p in enumerate(ports)
@@ -249,12 +252,13 @@ def run_layout(layout, args, d, procs, results):
     scenarios = args.scenarios
     order = ["haproxy", "lbtop", "haproxy2"]
 
-    if {"l7", "cpu", "p99", "close"} & set(scenarios):
+    if {"l7", "cpu", "p99", "close", "sweep", "idle", "dash"} & set(scenarios):
         ports, started, lbtop_cfg = contenders("http")
         pids = {k: p.pid for k, p in started.items()}
         url = lambda k: f"http://127.0.0.1:{ports[k]}/"  # noqa: E731
         direct = f"http://127.0.0.1:{backends[0]}/"
-        kinds = [("keepalive", ())] + ([("close", ("-H", "Connection: close"))] if "close" in scenarios else [])
+        kinds = [("keepalive", ())] if {"l7", "cpu", "p99"} & set(scenarios) else []
+        kinds += [("close", ("-H", "Connection: close"))] if "close" in scenarios else []
         for kind, extra in kinds:
             runs = {k: [] for k in order + ["direct"]}
             for k in order:  # warm-up
@@ -427,6 +431,8 @@ def main():
     if os.cpu_count() < 2 and "pinned" in args.layouts:
         sys.exit("the pinned layout needs two cores")
     results, procs = {}, Procs()
+    # Stopped from outside (SIGTERM), still stop every process this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": f"{os.cpu_count()} cores, {subprocess.run(['uname', '-r'], capture_output=True, text=True).stdout.strip()}",
             "haproxy": subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.splitlines()[0],

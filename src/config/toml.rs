@@ -226,32 +226,9 @@ struct RawUi {
     keys: Option<RawUiKeys>,
 }
 
-/// `[ui.keys]`: `action = "key"` or `action = ["key", ...]`, kept in file order with
-/// positions (toml's own tables are sorted), so errors can name the line.
-struct RawUiKeys(Vec<(Spanned<String>, Spanned<RawKeyList>)>);
+/// `[ui.keys]`: `action = "key"` or `action = ["key", ...]`, in file order.
+type RawUiKeys = Ordered<RawKeyList>;
 
-impl<'de> Deserialize<'de> for RawUiKeys {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawUiKeys;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a table of action = \"key\" or [\"key\", ...]")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawUiKeys, A::Error> {
-                let mut v = Vec::new();
-                while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<RawKeyList>>()? {
-                    v.push(entry);
-                }
-                v.sort_by_key(|(k, _)| k.span().start);
-                Ok(RawUiKeys(v))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// One key (`"d"`) or several (`["k", "Up"]`).
 struct RawKeyList(Vec<String>);
 
 impl<'de> Deserialize<'de> for RawKeyList {
@@ -332,28 +309,31 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
-/// `headers = { "User-agent" = "Proxy-Check" }`, kept in file order (by key offset, since
-/// toml's own tables are sorted).
-struct RawHeaders(Vec<(Spanned<String>, Spanned<String>)>);
+/// `headers = { "User-agent" = "Proxy-Check" }`, in file order.
+type RawHeaders = Ordered<String>;
 
-impl<'de> Deserialize<'de> for RawHeaders {
+/// A table kept in file order with positions (toml's own tables are sorted), so values keep
+/// the order the user wrote and errors can name their line.
+struct Ordered<V>(Vec<(Spanned<String>, Spanned<V>)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawHeaders;
+        struct Entries<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Ordered<V>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a table of header name = \"value\"")
+                f.write_str("a table")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawHeaders, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
                 let mut v = Vec::new();
-                while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<String>>()? {
+                while let Some(entry) = map.next_entry::<Spanned<String>, Spanned<V>>()? {
                     v.push(entry);
                 }
                 v.sort_by_key(|(k, _)| k.span().start);
-                Ok(RawHeaders(v))
+                Ok(Ordered(v))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(Entries(std::marker::PhantomData))
     }
 }
 
@@ -532,7 +512,7 @@ impl Resolver<'_> {
                 }
             };
         }
-        if let Some(RawUiKeys(entries)) = &raw.keys {
+        if let Some(Ordered(entries)) = &raw.keys {
             let checked = crate::ui::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
                 (
                     name.get_ref().as_str(),
@@ -1025,7 +1005,7 @@ impl Resolver<'_> {
         word(&t.method, "method", &mut check.method)?;
         word(&t.path, "path", &mut check.path)?;
         word(&t.version, "version", &mut check.version)?;
-        if let Some(RawHeaders(headers)) = &t.headers {
+        if let Some(Ordered(headers)) = &t.headers {
             for (name, value) in headers {
                 if !is_token(name.get_ref()) {
                     return Err(self.at(

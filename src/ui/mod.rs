@@ -33,7 +33,7 @@ pub use table::SortKey;
 pub use theme::Theme;
 
 use crate::engine::Handle;
-use crate::events::{Command, Event, EventReceiver, Snapshot};
+use crate::events::{Command, Event, EventReceiver, SessionTap, Snapshot};
 use crossterm::event::{self as term_event, Event as TermEvent};
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
@@ -278,10 +278,20 @@ fn drain_events(app: &mut App, events: &mut EventReceiver) -> bool {
     any
 }
 
+/// Session records per second and worker thread the dashboard asks for when not capturing.
+const SAMPLED_SESSIONS_PER_SECOND: u32 = 50;
+
 /// Every finished session goes to the L4/L7 view's ring; it becomes an httplog/tcplog line
 /// only while traffic capture is on (checked once per batch, never per record).
 fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) -> bool {
     let capture = app.traffic_capture();
+    // The L4/L7 view needs only a sample; every record is asked for only while the user
+    // captures traffic lines, so watching costs the data path next to nothing.
+    events.set_session_tap(if capture {
+        SessionTap::All
+    } else {
+        SessionTap::PerSecond(SAMPLED_SESSIONS_PER_SECOND)
+    });
     let config = handle.config();
     let mut any = false;
     while let Ok(record) = events.sessions.try_recv() {
