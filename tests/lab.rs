@@ -59,6 +59,8 @@ async fn roundrobin_alternates_through_the_l7_frontend() {
     assert_eq!(hoge.servers[WEB10].total_sessions, 3);
     assert_eq!(hoge.servers[WEB11].total_sessions, 3);
     assert_eq!(hoge.servers[WEB10].http_responses[1], 3, "three 2xx");
+    // Each request head is 48 bytes: `GET / HTTP/1.1`, host and connection headers.
+    assert_eq!(hoge.servers[WEB10].bytes_in, 3 * 48);
     lab.stop().await;
 }
 

@@ -111,6 +111,7 @@ async fn proxy(
         sampled,
     };
     ex.record.timers[0] = 0;
+    ex.record.bytes_in = request_bytes(&req);
     prepare_request(&mut req, xff.as_ref(), fe);
     if sampled {
         ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
@@ -314,6 +315,28 @@ fn respond(
     Response::from_parts(parts, tracked.boxed_unsync())
 }
 
+/// What the client sent: the request head as on the wire, and the body its length announces
+/// (a chunked body is not counted).
+fn request_bytes<B>(req: &Request<B>) -> u64 {
+    let line = req.method().as_str().len()
+        + 1
+        + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
+        + 1
+        + 8
+        + 2;
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+        .sum();
+    let body = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    (line + headers + 2) as u64 + body
+}
+
 /// `GET /path HTTP/1.1`.
 fn request_line<B>(req: &Request<B>) -> String {
     format!("{} {} {:?}", req.method(), req.uri(), req.version())
@@ -485,10 +508,9 @@ impl Tracked {
         let backend = &self.fe.backend;
         let server = &backend.servers[self.server];
         server.counters.latency.record(ex.began.elapsed());
-        server
-            .counters
-            .bytes_out
-            .fetch_add(ex.record.bytes_out, Relaxed);
+        let counters = &server.counters;
+        counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
+        counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
         if let (Some(sender), true) = (self.idle.take(), flags == Termination::NORMAL) {
             server.pool().put(sender);
         }
