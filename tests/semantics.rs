@@ -29,8 +29,13 @@ impl Proxy {
     /// into `[defaults]`.
     async fn start(defaults: &str, backend: &str) -> Proxy {
         let port = free_port();
+        let mode = if defaults.contains("mode =") {
+            ""
+        } else {
+            "mode = \"http\"\n"
+        };
         let text = format!(
-            "[defaults]\nmode = \"http\"\n{defaults}\n\n[[frontend]]\nname = \"fe\"\nbind = \"127.0.0.1:{port}\"\ndefault_backend = \"be\"\n\n[[backend]]\nname = \"be\"\n{backend}\n"
+            "[defaults]\n{mode}{defaults}\n\n[[frontend]]\nname = \"fe\"\nbind = \"127.0.0.1:{port}\"\ndefault_backend = \"be\"\n\n[[backend]]\nname = \"be\"\n{backend}\n"
         );
         let (dir, path) = write_config("t.toml", &text);
         let config = Arc::new(Config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}")));
@@ -320,4 +325,25 @@ where
         out.push(h.await.unwrap());
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l4_forwards_a_half_close_both_ways() {
+    let a = Origin::start("a", Duration::ZERO).await;
+    let p = Proxy::start("mode = \"tcp\"", &server("a", a.addr, "")).await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    // A keep-alive request, then our FIN: the server can only see the end of the connection
+    // (and close its side, ending ours) if the proxy passes the half-close on.
+    s.write_all(b"GET / HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    s.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .expect("the connection ends once both sides closed")
+        .unwrap();
+    let reply = parse_reply(&out);
+    assert_eq!((reply.status, reply.server()), (200, "a"));
+    p.stop().await;
 }

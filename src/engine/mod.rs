@@ -10,6 +10,7 @@ pub mod h1head;
 pub mod http;
 pub mod log;
 pub mod pool;
+pub mod splice;
 pub mod state;
 pub mod syslog;
 pub mod tcp;

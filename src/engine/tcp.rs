@@ -3,6 +3,7 @@
 use super::balance::PickKey;
 use super::connect::{connect, ConnectError};
 use super::frontend::FrontendRt;
+use super::splice;
 use crate::events::Termination;
 use std::io;
 use std::net::SocketAddr;
@@ -45,42 +46,74 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     let counters = &fe.backend.servers[assigned.server].counters;
     let (idle, idle_flags) = fe.tcp_idle_timeout();
     let activity = Activity::new(began);
-    let mut client_side = Counted {
-        inner: &mut client_stream,
-        read: &counters.bytes_in,
-        activity: &activity,
-    };
-    let mut server_side = Counted {
-        inner: &mut server_stream,
-        read: &counters.bytes_out,
-        activity: &activity,
-    };
-    let (before_in, before_out) = (
-        counters.bytes_in.load(Relaxed),
-        counters.bytes_out.load(Relaxed),
-    );
-    // copy_bidirectional forwards a FIN from either side as a write shutdown on the other, so
-    // half-closed connections finish their work; the watchdog enforces the idle timeouts.
-    let copy = tokio::io::copy_bidirectional(&mut client_side, &mut server_side);
+    let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
     record.termination = tokio::select! {
-        copied = copy => match copied {
-            Ok(_) => Termination::NORMAL,
+        relayed = relay => match relayed {
+            Ok(()) => Termination::NORMAL,
             Err(_) => Termination::new(b'C', b'D'),
         },
         _ = activity.expire(idle) => idle_flags,
     };
-    record.bytes_in = counters.bytes_in.load(Relaxed) - before_in;
-    record.bytes_out = counters.bytes_out.load(Relaxed) - before_out;
+    record.bytes_in = activity.up.load(Relaxed);
+    record.bytes_out = activity.down.load(Relaxed);
     record.timers[4] = began.elapsed().as_millis() as i64;
     counters.latency.record(began.elapsed());
     drop(assigned);
     fe.finish(record, sampled);
 }
 
-/// When data last moved, in ms since the session began.
+/// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
+/// had, else copied through a buffer. Either way a FIN from one side becomes a write shutdown on
+/// the other, so half-closed connections finish their work.
+async fn relay(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    counters: &super::backend::Counters,
+    activity: &Activity,
+) -> io::Result<()> {
+    if let (Ok(up), Ok(down)) = (splice::Pipe::new(), splice::Pipe::new()) {
+        let touch = || activity.touch();
+        let to_server = splice::one_way(
+            client,
+            server,
+            &up,
+            &counters.bytes_in,
+            &activity.up,
+            &touch,
+        );
+        let to_client = splice::one_way(
+            server,
+            client,
+            &down,
+            &counters.bytes_out,
+            &activity.down,
+            &touch,
+        );
+        return tokio::try_join!(to_server, to_client).map(|_| ());
+    }
+    let mut client_side = Counted {
+        inner: client,
+        read: &counters.bytes_in,
+        session: &activity.up,
+        activity,
+    };
+    let mut server_side = Counted {
+        inner: server,
+        read: &counters.bytes_out,
+        session: &activity.down,
+        activity,
+    };
+    tokio::io::copy_bidirectional(&mut client_side, &mut server_side)
+        .await
+        .map(|_| ())
+}
+
+/// When data last moved (in ms since the session began), and how much moved each way.
 struct Activity {
     began: Instant,
     last_ms: AtomicU64,
+    up: AtomicU64,
+    down: AtomicU64,
 }
 
 impl Activity {
@@ -88,6 +121,8 @@ impl Activity {
         Activity {
             began,
             last_ms: AtomicU64::new(0),
+            up: AtomicU64::new(0),
+            down: AtomicU64::new(0),
         }
     }
 
@@ -117,6 +152,7 @@ impl Activity {
 struct Counted<'a> {
     inner: &'a mut TcpStream,
     read: &'a AtomicU64,
+    session: &'a AtomicU64,
     activity: &'a Activity,
 }
 
@@ -131,6 +167,7 @@ impl AsyncRead for Counted<'_> {
         let n = buf.filled().len() - before;
         if n > 0 {
             self.read.fetch_add(n as u64, Relaxed);
+            self.session.fetch_add(n as u64, Relaxed);
             self.activity.touch();
         }
         polled

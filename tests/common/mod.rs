@@ -16,10 +16,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A port nobody is listening on right now. It is drawn below the kernel's ephemeral range
-/// (32768 and up), so no outgoing connection can take it between now and its use.
+/// (32768 and up), so no outgoing connection can take it between now and its use, and never
+/// twice in one test process: lbtop binds with SO_REUSEPORT (as HAProxy does), so two tests
+/// given the same port would silently share it.
 pub fn free_port() -> u16 {
+    use std::collections::HashSet;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
     let seed = std::process::id()
         ^ std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -28,7 +33,10 @@ pub fn free_port() -> u16 {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let mix = (seed ^ n.wrapping_mul(0x9E37_79B9)).wrapping_mul(0x85EB_CA6B);
         let port = 20_000 + (mix % 12_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        let given = given.get_or_insert_with(HashSet::new);
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
             return port;
         }
     }
