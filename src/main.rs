@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Configuration file (TOML).
+    /// Configuration file: TOML, or HAProxy syntax (a `.cfg` file).
     #[arg(long, short = 'c', global = true, default_value = "config.toml")]
     config: PathBuf,
     /// Run the balancer without the dashboard, printing one log line per event.
