@@ -40,30 +40,10 @@ fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
 
 fn server(name: &str, at: &str, status: ServerStatus, last: Option<CheckSnap>) -> ServerSnap {
     ServerSnap {
-        name: name.into(),
-        addr: addr(at),
         status,
         last_check: last,
         since_change: Duration::from_secs(5),
-        weight: 1,
-        backup: false,
-        cur_sessions: 0,
-        max_sessions: 0,
-        limit_sessions: None,
-        total_sessions: 0,
-        lbtot: 0,
-        queue: 0,
-        bytes_in: 0,
-        bytes_out: 0,
-        http_responses: [0; 6],
-        connect_errors: 0,
-        response_errors: 0,
-        retries: 0,
-        redispatches: 0,
-        failed_checks: 0,
-        down_transitions: 0,
-        downtime: Duration::ZERO,
-        latency: Latency::default(),
+        ..ServerSnap::idle(name, addr(at))
     }
 }
 

@@ -171,6 +171,38 @@ pub struct ServerSnap {
     pub latency: Latency,
 }
 
+impl ServerSnap {
+    /// An `UP` server that has seen no traffic yet: the starting point for fixtures and tests.
+    pub fn idle(name: &str, addr: SocketAddr) -> ServerSnap {
+        ServerSnap {
+            name: name.into(),
+            addr,
+            status: ServerStatus::Up,
+            last_check: None,
+            since_change: Duration::ZERO,
+            weight: 1,
+            backup: false,
+            cur_sessions: 0,
+            max_sessions: 0,
+            limit_sessions: None,
+            total_sessions: 0,
+            lbtot: 0,
+            queue: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            http_responses: [0; 6],
+            connect_errors: 0,
+            response_errors: 0,
+            retries: 0,
+            redispatches: 0,
+            failed_checks: 0,
+            down_transitions: 0,
+            downtime: Duration::ZERO,
+            latency: Latency::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendSnap {
     pub name: String,

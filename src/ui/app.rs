@@ -1017,34 +1017,12 @@ fn same_endpoint(bind: SocketAddr, server: SocketAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Latency;
 
     fn srv(status: ServerStatus, weight: u32) -> ServerSnap {
         ServerSnap {
-            name: "web11".into(),
-            addr: "127.0.0.1:8011".parse().unwrap(),
             status,
-            last_check: None,
-            since_change: Duration::ZERO,
             weight,
-            backup: false,
-            cur_sessions: 0,
-            max_sessions: 0,
-            limit_sessions: None,
-            total_sessions: 0,
-            lbtot: 0,
-            queue: 0,
-            bytes_in: 0,
-            bytes_out: 0,
-            http_responses: [0; 6],
-            connect_errors: 0,
-            response_errors: 0,
-            retries: 0,
-            redispatches: 0,
-            failed_checks: 0,
-            down_transitions: 0,
-            downtime: Duration::ZERO,
-            latency: Latency::default(),
+            ..ServerSnap::idle("web11", "127.0.0.1:8011".parse().unwrap())
         }
     }
 
