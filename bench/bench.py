@@ -339,9 +339,12 @@ def dashboard_cost(args, cfg, headless_pid, url, proxy_cpus, load_cpus, conns, g
         pid = int(subprocess.run(["tmux", "-L", sock, "list-panes", "-F", "#{pane_pid}"],
                                  capture_output=True, text=True).stdout.split()[0])
         runs = {"headless": [], "dashboard": []}
+        targets = {"headless": (headless_pid, url), "dashboard": (pid, f"http://127.0.0.1:{port}/")}
         for r in range(args.rounds):
-            runs["headless"].append(measure(headless_pid, lambda: wrk(url, args.duration, load_cpus, conns, gen_threads)))
-            runs["dashboard"].append(measure(pid, lambda: wrk(f"http://127.0.0.1:{port}/", args.duration, load_cpus, conns, gen_threads)))
+            # Alternate which goes first, so drift within a round does not favour either.
+            for k in (("headless", "dashboard") if r % 2 == 0 else ("dashboard", "headless")):
+                p, u = targets[k]
+                runs[k].append(measure(p, lambda: wrk(u, args.duration, load_cpus, conns, gen_threads)))
         ratios = [b["rps"] / a["rps"] for a, b in zip(runs["headless"], runs["dashboard"])]
         return {"rps_ratio_dashboard_over_headless": median(ratios), "per_round": ratios,
                 "cpu_us_per_req_headless": median([m["cpu_us_per_req"] for m in runs["headless"]]),
