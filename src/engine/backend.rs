@@ -189,6 +189,9 @@ impl BackendRt {
     /// Ends a session on a server, handing its slot to a queued session if any.
     pub fn release(&self, server: usize) {
         self.servers[server].counters.close();
+        // Pairs with the fence in `connect::assign_queued`: either the queued session sees
+        // this slot free, or this sees it queued.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
         if self.queued.load(Relaxed) > 0 {
             self.freed.notify_one();
         }

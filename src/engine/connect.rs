@@ -88,21 +88,26 @@ pub async fn assign_queued<'a>(
 ) -> Result<Assigned<'a>, (ConnectError, Duration)> {
     let started = Instant::now();
     let deadline = started + queue_timeout;
+    // The usual case: a server is free, and nothing is registered anywhere.
+    if let Some(server) = backend.pick(key, None) {
+        return Ok(Assigned::new(backend, server));
+    }
     loop {
-        // Register for a freed slot before looking, so a release in between is not missed.
-        let freed = backend.slot_freed();
-        tokio::pin!(freed);
-        freed.as_mut().enable();
-        match backend.pick(key, None) {
-            Some(server) => return Ok(Assigned::new(backend, server)),
-            None if !backend.any_usable() => {
-                return Err((ConnectError::NoServer, started.elapsed()))
-            }
-            None => {}
+        if !backend.any_usable() {
+            return Err((ConnectError::NoServer, started.elapsed()));
         }
+        // Queue first, then listen, then look again: a slot released in between is either
+        // seen by this pick or announced to this listener (see `BackendRt::release`).
         let queued = backend.enqueue();
         if *position == 0 {
             *position = queued.position();
+        }
+        let freed = backend.slot_freed();
+        tokio::pin!(freed);
+        freed.as_mut().enable();
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        if let Some(server) = backend.pick(key, None) {
+            return Ok(Assigned::new(backend, server));
         }
         if tokio::time::timeout_at(deadline.into(), freed)
             .await

@@ -21,22 +21,19 @@ impl Pool {
     pub fn take(&self) -> Option<SendRequest<Incoming>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        // The top of the stack is nearly always usable; only dead or stale entries are skipped,
-        // and they are dropped on the way.
-        while let Some((sender, since)) = idle.pop() {
-            if sender.is_closed() || now - since >= IDLE_TIMEOUT {
-                continue;
+        // The top of the stack is nearly always usable. Dead or stale entries met on the way
+        // are dropped; one still finishing its last response is put back for later.
+        let mut finishing = Vec::new();
+        let found = loop {
+            match idle.pop() {
+                None => break None,
+                Some((s, since)) if s.is_closed() || now - since >= IDLE_TIMEOUT => {}
+                Some((s, _)) if s.is_ready() => break Some(s),
+                Some(entry) => finishing.push(entry),
             }
-            if sender.is_ready() {
-                return Some(sender);
-            }
-            // Still finishing its last response: leave it for later.
-            idle.insert(0, (sender, since));
-            if idle.iter().all(|(s, _)| !s.is_ready()) {
-                return None;
-            }
-        }
-        None
+        };
+        idle.extend(finishing.into_iter().rev());
+        found
     }
 
     pub fn put(&self, sender: SendRequest<Incoming>) {
