@@ -384,18 +384,6 @@ mod tests {
         }
     }
 
-    fn seed(name: &str) -> Option<std::path::PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/seed")
-            .join(name);
-        if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("SKIPPED: {} does not exist", p.display());
-            None
-        }
-    }
-
     /// Keeps what a side of a proxy uses, so a config and its export compare equal.
     fn normalized(c: &Config) -> Config {
         let mut c = c.clone();
@@ -473,14 +461,16 @@ mod tests {
     #[test]
     fn the_seed_configs_round_trip() {
         for name in ["haproxy.cfg", "haproxy-loopback.cfg"] {
-            let Some(path) = seed(name) else { continue };
+            let Some(path) = crate::config::testkit::seed_path(name) else {
+                continue;
+            };
             let c = Config::load(&path).unwrap();
             let text = c.to_haproxy_cfg();
             assert!(text.contains("    bind "), "{text}");
             assert!(!text.contains("\n    chroot"), "{text}");
             round_trip(&c);
         }
-        if let Some(path) = seed("haproxy.cfg") {
+        if let Some(path) = crate::config::testkit::seed_path("haproxy.cfg") {
             let text = Config::load(&path).unwrap().to_haproxy_cfg();
             for want in [
                 "global\n    maxconn 4000\n    log 127.0.0.1:514 local6 debug\n    stats socket /var/lib/haproxy/stats level operator\n",

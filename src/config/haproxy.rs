@@ -2335,7 +2335,6 @@ fn server_params(args: &[String], p: &mut ServerParams, who: &str) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn env(name: &str) -> Option<String> {
         match name {
@@ -2388,18 +2387,6 @@ mod tests {
     /// A frontend and a backend around `body` (which goes into the backend).
     fn with_backend(body: &str) -> String {
         format!("frontend f\n    bind 127.0.0.1:80\n    default_backend b\nbackend b\n{body}")
-    }
-
-    fn seed_path(name: &str) -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/seed")
-            .join(name);
-        if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("SKIPPED: {} does not exist", p.display());
-            None
-        }
     }
 
     // -- words ----------------------------------------------------------------------------
@@ -2521,7 +2508,7 @@ mod tests {
 
     #[test]
     fn the_seed_loads_byte_for_byte() {
-        let Some(path) = seed_path("haproxy.cfg") else {
+        let Some(path) = crate::config::testkit::seed_path("haproxy.cfg") else {
             return;
         };
         let bytes = std::fs::read(&path).unwrap();
@@ -2656,9 +2643,10 @@ mod tests {
 
     #[test]
     fn the_loopback_seed_is_the_seed_on_loopback() {
-        let (Some(seed), Some(loopback)) =
-            (seed_path("haproxy.cfg"), seed_path("haproxy-loopback.cfg"))
-        else {
+        let (Some(seed), Some(loopback)) = (
+            crate::config::testkit::seed_path("haproxy.cfg"),
+            crate::config::testkit::seed_path("haproxy-loopback.cfg"),
+        ) else {
             return;
         };
         let a = Config::load(&seed).unwrap();
@@ -3412,23 +3400,9 @@ backend b
         assert_eq!(c.global.maxconn, None);
     }
 
-    /// A tiny deterministic PRNG (xorshift64*), so the fuzz test needs no crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     #[test]
     fn mutated_seeds_never_panic() {
-        let original = match seed_path("haproxy.cfg") {
+        let original = match crate::config::testkit::seed_path("haproxy.cfg") {
             Some(p) => std::fs::read(p).unwrap(),
             // Without the seed, mutate the export of lbtop's own config instead.
             None => {
@@ -3437,30 +3411,11 @@ backend b
             }
         };
         let alphabet = b" \t\n\r\"'\\#$:{}[]*@-_/.0123456789abksx\x00\x7f\xc3\xa9";
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::config::testkit::Rng(0x9E37_79B9_7F4A_7C15);
         let (mut oks, mut errs) = (0, 0);
         for round in 0..600 {
             let mut bytes = original.clone();
-            for _ in 0..=rng.below(4) {
-                let at = rng.below(bytes.len());
-                match rng.below(6) {
-                    0 => bytes[at] = alphabet[rng.below(alphabet.len())],
-                    1 => bytes[at] ^= 1 << rng.below(8),
-                    2 => bytes.truncate(at),
-                    3 => {
-                        let end = (at + rng.below(40)).min(bytes.len());
-                        bytes.drain(at..end);
-                    }
-                    4 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                    _ => {
-                        // Repeat a slice: duplicate keywords, sections and names.
-                        let end = (at + rng.below(120)).min(bytes.len());
-                        let piece = bytes[at..end].to_vec();
-                        let to = rng.below(bytes.len());
-                        bytes.splice(to..to, piece);
-                    }
-                }
-            }
+            crate::config::testkit::mutate(&mut bytes, &mut rng, alphabet);
             let text = String::from_utf8_lossy(&bytes);
             let lines = text.split('\n').count();
             match parse_with_env(Path::new("fuzz.cfg"), &text, &env) {

@@ -8,6 +8,8 @@ mod describe;
 mod duration;
 mod export;
 mod haproxy;
+#[cfg(test)]
+mod testkit;
 mod toml;
 
 pub use duration::parse_duration;

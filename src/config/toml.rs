@@ -2350,48 +2350,15 @@ slowstart = 0
         assert_eq!(table_kind(fields_of::<RawTimeouts>()), Some("timeout"));
     }
 
-    /// A tiny deterministic PRNG (xorshift64*), so the fuzz test needs no crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
-
     #[test]
     fn mutated_configs_never_panic() {
         let original = std::fs::read(default_config_path()).unwrap();
         let alphabet = b" \n=[]{}\"',.#-_0123456789aksxz/:\\\t\x7f\xc3\xa9";
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::config::testkit::Rng(0x9E37_79B9_7F4A_7C15);
         let (mut oks, mut errs) = (0, 0);
         for round in 0..400 {
             let mut bytes = original.clone();
-            for _ in 0..=rng.below(4) {
-                let at = rng.below(bytes.len());
-                match rng.below(6) {
-                    0 => bytes[at] = alphabet[rng.below(alphabet.len())],
-                    1 => bytes[at] ^= 1 << rng.below(8),
-                    2 => bytes.truncate(at),
-                    3 => {
-                        let end = (at + rng.below(40)).min(bytes.len());
-                        bytes.drain(at..end);
-                    }
-                    4 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                    _ => {
-                        // Repeat a slice: duplicate keys, tables and names.
-                        let end = (at + rng.below(120)).min(bytes.len());
-                        let piece = bytes[at..end].to_vec();
-                        let to = rng.below(bytes.len());
-                        bytes.splice(to..to, piece);
-                    }
-                }
-            }
+            crate::config::testkit::mutate(&mut bytes, &mut rng, alphabet);
             let text = String::from_utf8_lossy(&bytes);
             let lines = text.lines().count() + 1;
             match parse(Path::new("fuzz.toml"), &text) {

@@ -64,6 +64,15 @@ impl Ports {
 
 /// The seed's set-up on free ports, with a fast check interval so tests run in seconds.
 pub fn lab_toml(p: Ports, inter: &str, log_health_checks: bool) -> String {
+    // Both backends balance over the same two servers, checked alike.
+    let servers: String = [("web10", p.web10), ("web11", p.web11)]
+        .iter()
+        .map(|(name, port)| {
+            format!(
+                "[[backend.server]]\nname = \"{name}\"\naddress = \"127.0.0.1:{port}\"\ncheck = true\ninter = \"{inter}\"\nfall = 2\nrise = 2\n"
+            )
+        })
+        .collect();
     format!(
         r#"
 [defaults]
@@ -95,39 +104,11 @@ default_backend = "hoge_l4"
 [[backend]]
 name = "hoge"
 httpchk = {{ method = "GET", path = "/health_check.html", version = "HTTP/1.0", headers = {{ "User-agent" = "Proxy-Check" }} }}
-[[backend.server]]
-name = "web10"
-address = "127.0.0.1:{web10}"
-check = true
-inter = "{inter}"
-fall = 2
-rise = 2
-[[backend.server]]
-name = "web11"
-address = "127.0.0.1:{web11}"
-check = true
-inter = "{inter}"
-fall = 2
-rise = 2
-
+{servers}
 [[backend]]
 name = "hoge_l4"
 mode = "tcp"
-[[backend.server]]
-name = "web10"
-address = "127.0.0.1:{web10}"
-check = true
-inter = "{inter}"
-fall = 2
-rise = 2
-[[backend.server]]
-name = "web11"
-address = "127.0.0.1:{web11}"
-check = true
-inter = "{inter}"
-fall = 2
-rise = 2
-
+{servers}
 [demo]
 [[demo.server]]
 name = "web10"
@@ -143,6 +124,7 @@ root = "{assets}/web11"
         web10 = p.web10,
         web11 = p.web11,
         assets = assets_dir().display(),
+        servers = servers,
     )
 }
 
