@@ -9,7 +9,7 @@ mod duration;
 mod export;
 mod haproxy;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 mod toml;
 
 pub use duration::parse_duration;

@@ -4,7 +4,7 @@
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
 use super::syslog::Syslog;
-use super::{http, tcp};
+use super::{h1, tcp};
 use crate::config::{Balance, Config, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
@@ -165,6 +165,11 @@ impl FrontendRt {
         }
     }
 
+    /// How long a client may stay silent in the middle of sending a request body.
+    pub fn client_timeout(&self) -> Option<Duration> {
+        self.client_timeout
+    }
+
     pub fn server_timeout(&self) -> Option<Duration> {
         self.server_timeout
     }
@@ -288,7 +293,7 @@ pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc
         let fe = fe.clone();
         conns.spawn(async move {
             match fe.mode {
-                Mode::Http => http::serve(stream, client, fe.clone()).await,
+                Mode::Http => h1::conn::serve(stream, client, fe.clone()).await,
                 Mode::Tcp => tcp::serve(stream, client, fe.clone()).await,
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);

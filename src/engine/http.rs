@@ -1,101 +1,55 @@
-//! L7: an HTTP/1.1 reverse proxy. Each request is balanced on its own (§3.1).
+//! L7: what happens to one HTTP request between the client connection (`h1::conn`) and a
+//! server. Each request is balanced on its own (§3.1).
 
 use super::balance::PickKey;
 use super::connect::{assign_queued, dial, Assigned, ConnectError};
 use super::frontend::FrontendRt;
-use super::h1head::{read_head, HeadError, Rewind};
+use super::h1::body::ReqBody;
 use crate::events::{SessionRecord, Termination};
-use bytes::Bytes;
-use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
+use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::net::TcpStream;
 
-type ProxyBody = UnsyncBoxBody<Bytes, hyper::Error>;
-
-/// Serves one client connection until it closes.
-pub async fn serve(mut stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
-    let accepted = (SystemTime::now(), Instant::now());
-    let _ = stream.set_nodelay(true);
-    let head = match read_head(&mut stream, fe.http_request_timeout()).await {
-        Ok(head) => head,
-        Err(e) => return reject(stream, client, &fe, e, accepted).await,
-    };
-    let forwarded_for = fe.forwarded_for(client);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .keep_alive(true)
-        // HAProxy relays the server's headers as they are; it adds no Date of its own.
-        .auto_date_header(false)
-        .max_buf_size(64 * 1024);
-    // Between requests, an idle client is closed silently after `timeout http-keep-alive`.
-    if let Some(t) = fe.keep_alive_timeout() {
-        builder.header_read_timeout(t);
-    }
-    let service = hyper::service::service_fn(move |req| {
-        let fe = fe.clone();
-        let xff = forwarded_for.clone();
-        async move { Ok::<_, Infallible>(proxy(req, client, xff, &fe).await) }
-    });
-    let io = TokioIo::new(Rewind::new(head, stream));
-    let _ = builder.serve_connection(io, service).await;
+/// What the client gets back.
+// Built and consumed once per request; boxing the big variant would cost an allocation each time.
+#[allow(clippy::large_enum_variant)]
+pub enum Reply {
+    /// One of HAProxy's own error pages; the session is already logged.
+    Error(StatusCode),
+    /// The server's response, whose body the session tracks until it has been relayed.
+    Relay {
+        head: hyper::http::response::Parts,
+        body: Incoming,
+        session: Session,
+    },
 }
 
-/// A first request that never completed: HAProxy's 408 or 400 page, then close, and a log line
-/// unless `dontlognull` hides an empty connection.
-async fn reject(
-    mut stream: TcpStream,
-    client: SocketAddr,
-    fe: &FrontendRt,
-    error: HeadError,
-    (start, began): (SystemTime, Instant),
-) {
-    let (reply, flags, got) = match error {
-        HeadError::Timeout { got } => (Some(H1_408), Termination::new(b'c', b'R'), got),
-        HeadError::Invalid => (Some(H1_400), Termination::new(b'P', b'R'), 1),
-        HeadError::Closed { got } => (None, Termination::new(b'C', b'R'), got),
-    };
-    if let Some(reply) = reply {
-        let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, reply.as_bytes()).await;
-    }
-    if got == 0 && fe.dontlognull() {
-        return;
-    }
-    let mut record = fe.new_record(client, start, None);
-    record.status = Some(if flags.cause == b'c' { 408 } else { 400 });
-    record.termination = flags;
-    record.timers[4] = millis(began.elapsed());
-    fe.finish(record, true);
-}
-
-/// HAProxy's H1-layer error messages: mixed-case headers, and the connection closes.
-const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
-const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+/// The H1 layer's own answers to a request head that never completed: mixed-case headers,
+/// and the connection closes.
+pub const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+pub const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// What a request carries through its life, for the log line.
-struct Exchange {
+pub struct Exchange {
     record: SessionRecord,
     began: Instant,
     sampled: bool,
 }
 
-async fn proxy(
-    mut req: Request<Incoming>,
+/// Balances, connects and sends one request; `head_len` is its head's size on the wire.
+pub async fn proxy(
+    mut req: Request<ReqBody>,
+    head_len: usize,
     client: SocketAddr,
     xff: Option<HeaderValue>,
     fe: &Arc<FrontendRt>,
-) -> Response<ProxyBody> {
+) -> Reply {
     fe.counters.requests.fetch_add(1, Relaxed);
     let backend = &fe.backend;
     // Building the record's strings is skipped for requests the watcher does not sample.
@@ -111,7 +65,7 @@ async fn proxy(
         sampled,
     };
     ex.record.timers[0] = 0;
-    ex.record.bytes_in = request_bytes(&req);
+    ex.record.bytes_in = head_len as u64 + announced_length(req.headers());
     prepare_request(&mut req, xff.as_ref(), fe);
     if sampled {
         ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
@@ -184,7 +138,7 @@ async fn proxy(
     };
     ex.record.timers[2] = millis(attempt.connect_time);
     let handshake = hyper::client::conn::http1::Builder::new()
-        .handshake::<_, Incoming>(TokioIo::new(stream))
+        .handshake::<_, ReqBody>(TokioIo::new(stream))
         .await;
     let Ok((mut sender, conn)) = handshake else {
         let flags = Termination::new(b'S', b'H');
@@ -203,18 +157,18 @@ async fn proxy(
 }
 
 enum ReuseFailed {
-    Unsent(Box<Request<Incoming>>),
+    Unsent(Box<Request<ReqBody>>),
     Failed(ExchangeError),
 }
 
 /// Sends on an idle pooled connection.
 async fn reuse(
-    mut sender: SendRequest<Incoming>,
-    req: Request<Incoming>,
+    mut sender: SendRequest<ReqBody>,
+    req: Request<ReqBody>,
     fe: &Arc<FrontendRt>,
     ex: &mut Exchange,
     assigned: &Assigned<'_>,
-) -> Result<(Response<Incoming>, SendRequest<Incoming>), ReuseFailed> {
+) -> Result<(Response<Incoming>, SendRequest<ReqBody>), ReuseFailed> {
     ex.record.server = Some(assigned.server);
     ex.record.reused = true;
     ex.record.timers[2] = 0;
@@ -247,8 +201,8 @@ enum ExchangeError {
 
 /// Sends the request and waits for the response headers, under `timeout server`.
 async fn exchange(
-    sender: &mut SendRequest<Incoming>,
-    req: Request<Incoming>,
+    sender: &mut SendRequest<ReqBody>,
+    req: Request<ReqBody>,
     fe: &FrontendRt,
 ) -> Result<Response<Incoming>, ExchangeError> {
     match fe.server_timeout() {
@@ -268,7 +222,7 @@ fn exchange_failed(
     fe: &Arc<FrontendRt>,
     ex: Exchange,
     assigned: Assigned<'_>,
-) -> Response<ProxyBody> {
+) -> Reply {
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
         ExchangeError::Failed => {
@@ -280,61 +234,57 @@ fn exchange_failed(
     error_reply(fe, ex, status, flags, Some(assigned))
 }
 
-/// Turns the server's response into the client's, streaming its body.
+/// Turns the server's response into the client's; its body is streamed by the connection.
 fn respond(
     response: Response<Incoming>,
     fe: &Arc<FrontendRt>,
     mut ex: Exchange,
     assigned: Assigned<'_>,
-    idle: Option<SendRequest<Incoming>>,
-) -> Response<ProxyBody> {
-    let (mut parts, body) = response.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    let status = parts.status.as_u16();
+    idle: Option<SendRequest<ReqBody>>,
+) -> Reply {
+    let (mut head, body) = response.into_parts();
+    // A server that sent both framings had its body decoded as chunked; its length is moot.
+    if head.headers.contains_key(hyper::header::TRANSFER_ENCODING) {
+        head.headers.remove(hyper::header::CONTENT_LENGTH);
+    }
+    strip_hop_by_hop(&mut head.headers);
+    let status = head.status.as_u16();
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
-    let reason = parts
-        .extensions
-        .get::<hyper::ext::ReasonPhrase>()
-        .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
-        .or(parts.status.canonical_reason())
-        .unwrap_or("");
-    ex.record.bytes_out = head_bytes(reason, &parts.headers);
+    ex.record.bytes_out = head_bytes(reason(&head), &head.headers);
     fe.backend.servers[assigned.server]
         .counters
         .response(status);
-    // The session ends when the body has been sent, so the tracker takes it over.
+    // The session ends when the body has been relayed, so the session takes it over.
     let server = assigned.into_session();
-    let tracked = Tracked {
-        inner: body,
+    let session = Session {
         fe: fe.clone(),
         server,
         ex: Some(ex),
         idle,
     };
-    Response::from_parts(parts, tracked.boxed_unsync())
+    Reply::Relay {
+        head,
+        body,
+        session,
+    }
 }
 
-/// What the client sent: the request head as on the wire, and the body its length announces
-/// (a chunked body is not counted).
-fn request_bytes<B>(req: &Request<B>) -> u64 {
-    let line = req.method().as_str().len()
-        + 1
-        + req.uri().path_and_query().map_or(1, |p| p.as_str().len())
-        + 1
-        + 8
-        + 2;
-    let headers: usize = req
-        .headers()
-        .iter()
-        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
-        .sum();
-    let body = req
-        .headers()
+/// The reason phrase the server sent, or the standard one.
+pub fn reason(head: &hyper::http::response::Parts) -> &str {
+    head.extensions
+        .get::<hyper::ext::ReasonPhrase>()
+        .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
+        .or(head.status.canonical_reason())
+        .unwrap_or("")
+}
+
+/// The body a request's Content-Length announces (a chunked body is not counted).
+fn announced_length(headers: &HeaderMap) -> u64 {
+    headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .unwrap_or(0);
-    (line + headers + 2) as u64 + body
+        .unwrap_or(0)
 }
 
 /// `GET /path HTTP/1.1`.
@@ -342,9 +292,11 @@ fn request_line<B>(req: &Request<B>) -> String {
     format!("{} {} {:?}", req.method(), req.uri(), req.version())
 }
 
-fn prepare_request(req: &mut Request<Incoming>, xff: Option<&HeaderValue>, fe: &FrontendRt) {
+fn prepare_request(req: &mut Request<ReqBody>, xff: Option<&HeaderValue>, fe: &FrontendRt) {
     let headers = req.headers_mut();
     strip_hop_by_hop(headers);
+    // The client connection has answered `100 Continue` itself.
+    headers.remove(hyper::header::EXPECT);
     if let (Some(value), Some(name)) = (xff, fe.forwardfor_header()) {
         headers.append(name.clone(), value.clone());
     }
@@ -397,7 +349,7 @@ fn millis(d: Duration) -> i64 {
 }
 
 /// The reason phrases HAProxy writes on its own errors (`504 Gateway Time-out`).
-fn haproxy_reason(status: StatusCode) -> &'static str {
+pub fn haproxy_reason(status: StatusCode) -> &'static str {
     match status.as_u16() {
         504 => "Gateway Time-out",
         408 => "Request Time-out",
@@ -423,21 +375,7 @@ fn error_reply(
     status: StatusCode,
     flags: Termination,
     assigned: Option<Assigned<'_>>,
-) -> Response<ProxyBody> {
-    let body = error_page(status);
-    let reason = haproxy_reason(status);
-    let response = Response::builder()
-        .status(status)
-        .extension(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()))
-        .header("content-length", body.len())
-        .header("cache-control", "no-cache")
-        .header("content-type", "text/html")
-        .body(
-            Full::new(Bytes::from_static(body.as_bytes()))
-                .map_err(|e| match e {})
-                .boxed_unsync(),
-        )
-        .expect("static response is valid");
+) -> Reply {
     if let Some(a) = &assigned {
         fe.backend.servers[a.server]
             .counters
@@ -445,61 +383,55 @@ fn error_reply(
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;
-    ex.record.bytes_out = head_bytes(reason, response.headers()) + body.len() as u64;
+    ex.record.bytes_out = error_bytes(status);
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
     fe.finish(ex.record, ex.sampled);
-    response
+    Reply::Error(status)
 }
 
-/// Streams the server's response body to the client, counting bytes, and closes the session
-/// (counters and log record) when the body ends or the client goes away.
-struct Tracked {
-    inner: Incoming,
+/// The headers of HAProxy's own error responses, lower-cased like everything it relays.
+pub fn error_headers(status: StatusCode) -> [(&'static str, String); 3] {
+    [
+        ("content-length", error_page(status).len().to_string()),
+        ("cache-control", "no-cache".to_string()),
+        ("content-type", "text/html".to_string()),
+    ]
+}
+
+/// `%B` of an error page, counted the way [`head_bytes`] counts a relayed head.
+fn error_bytes(status: StatusCode) -> u64 {
+    let start_line = 21 + "HTTP/1.1".len() + 3 + haproxy_reason(status).len();
+    let headers: usize = error_headers(status)
+        .iter()
+        .map(|(n, v)| n.len() + v.len())
+        .sum();
+    (start_line + headers + error_page(status).len()) as u64
+}
+
+/// A relayed response's session: counted on its server until the body has gone to the client,
+/// then logged. Dropped early, it ends as a client abort (`CD`).
+pub struct Session {
     fe: Arc<FrontendRt>,
     server: usize,
     ex: Option<Exchange>,
     /// The server connection, returned to the pool when the body ends cleanly.
-    idle: Option<SendRequest<Incoming>>,
+    idle: Option<SendRequest<ReqBody>>,
 }
 
-impl Body for Tracked {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(data), Some(ex)) = (frame.data_ref(), self.ex.as_mut()) {
-                    ex.record.bytes_out += data.len() as u64;
-                }
-                // A sized body's last frame is the end: hyper will not poll again.
-                if self.inner.is_end_stream() {
-                    self.end(Termination::NORMAL);
-                }
-            }
-            Poll::Ready(Some(Err(_))) => self.end(Termination::new(b'S', b'D')),
-            Poll::Ready(None) => self.end(Termination::NORMAL),
-            Poll::Pending => {}
+impl Session {
+    pub fn count_body(&mut self, n: usize) {
+        if let Some(ex) = self.ex.as_mut() {
+            ex.record.bytes_out += n as u64;
         }
-        polled
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+    /// Keeps the server connection out of the pool (it is still busy with the request body).
+    pub fn forget_connection(&mut self) {
+        self.idle = None;
     }
 
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Tracked {
-    fn end(&mut self, flags: Termination) {
+    pub fn end(&mut self, flags: Termination) {
         let Some(mut ex) = self.ex.take() else {
             return;
         };
@@ -519,14 +451,8 @@ impl Tracked {
     }
 }
 
-impl Drop for Tracked {
+impl Drop for Session {
     fn drop(&mut self) {
-        // Unless the body was complete, the client left before it ended.
-        let flags = if self.inner.is_end_stream() {
-            Termination::NORMAL
-        } else {
-            Termination::new(b'C', b'D')
-        };
-        self.end(flags);
+        self.end(Termination::new(b'C', b'D'));
     }
 }

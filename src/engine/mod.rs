@@ -6,7 +6,7 @@ pub mod balance;
 pub mod check;
 pub mod connect;
 pub mod frontend;
-pub mod h1head;
+pub mod h1;
 pub mod http;
 pub mod log;
 pub mod pool;

@@ -1,7 +1,7 @@
 //! Idle server connections kept for reuse (`option http-keep-alive`): a per-server LIFO stack,
 //! so the most recently used, warmest connection goes first.
 
-use hyper::body::Incoming;
+use super::h1::body::ReqBody;
 use hyper::client::conn::http1::SendRequest;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,12 +13,12 @@ const MAX_IDLE: usize = 256;
 
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<Vec<(SendRequest<Incoming>, Instant)>>,
+    idle: Mutex<Vec<(SendRequest<ReqBody>, Instant)>>,
 }
 
 impl Pool {
     /// A live, ready connection, if one is idle.
-    pub fn take(&self) -> Option<SendRequest<Incoming>> {
+    pub fn take(&self) -> Option<SendRequest<ReqBody>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         // The top of the stack is nearly always usable. Dead or stale entries met on the way
@@ -36,7 +36,7 @@ impl Pool {
         found
     }
 
-    pub fn put(&self, sender: SendRequest<Incoming>) {
+    pub fn put(&self, sender: SendRequest<ReqBody>) {
         if sender.is_closed() {
             return;
         }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod proxy;
 
 use lbtop::config::Config;
 use lbtop::demo::Demo;
