@@ -13,7 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// An origin that echoes request bodies. `/chunked` answers in chunks, `/unsized` with no
-/// length and a close, anything else with a Content-Length.
+/// length and a close, `/bye` closes silently after answering, anything else answers with a
+/// Content-Length.
 async fn echo_origin() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -59,6 +60,13 @@ async fn echo_connection(mut s: TcpStream) {
                 r.extend_from_slice(b"0\r\n\r\n");
                 r
             }
+            "/bye" => {
+                // Closes after a keep-alive answer, as a server whose idle timeout fires does.
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nbye")
+                    .await;
+                return;
+            }
             "/unsized" => {
                 let _ = s
                     .write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nto the end")
@@ -100,17 +108,24 @@ async fn read_chunked(s: &mut TcpStream, buf: &mut Vec<u8>) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
         let end = read_until(s, buf, b"\r\n").await.unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&buf[..end - 2]).unwrap(), 16).unwrap();
+        let line = String::from_utf8_lossy(&buf[..end - 2]).into_owned();
+        let size = usize::from_str_radix(line.split(';').next().unwrap(), 16).unwrap();
         buf.drain(..end);
+        if size == 0 {
+            // Trailers, up to the empty line.
+            loop {
+                let end = read_until(s, buf, b"\r\n").await.unwrap();
+                buf.drain(..end);
+                if end == 2 {
+                    return body;
+                }
+            }
+        }
         while buf.len() < size + 2 {
             read_some(s, buf).await;
         }
         body.extend(buf.drain(..size));
         buf.drain(..2);
-        if size == 0 {
-            return body;
-        }
     }
 }
 
@@ -321,5 +336,29 @@ async fn a_malformed_request_after_a_good_one_gets_400_and_a_log_line() {
     assert!(line.contains(" fe fe/<NOSRV> -1/-1/-1/-1/"), "{line}");
     assert!(line.contains(" 400 0 - - PR-- "), "{line}");
     assert!(line.ends_with("\"<BADREQ>\""), "{line}");
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_closing_its_idle_connection_costs_the_client_nothing() {
+    let p = proxy().await;
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(p.addr).await.unwrap();
+        let mut buf = Vec::new();
+        s.write_all(b"GET /bye HTTP/1.1\r\nhost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let (head, body) = read_response(&mut s, &mut buf).await;
+        assert!(
+            head.starts_with("HTTP/1.1 200 OK\r\n") && body == b"bye",
+            "{head}"
+        );
+        // Sent at once, when the pooled connection may be closing or already closed.
+        s.write_all(b"GET /next HTTP/1.1\r\nhost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let (head, _) = read_response(&mut s, &mut buf).await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    }
     p.stop().await;
 }

@@ -4,30 +4,25 @@
 use super::balance::PickKey;
 use super::connect::{assign_queued, dial, Assigned, ConnectError};
 use super::frontend::FrontendRt;
-use super::h1::body::ReqBody;
+use super::h1::bufs::{self, Input};
+use super::h1::head::{Framing, Head};
+use super::h1::relay::{self, forward_request_body, read_into, ReadError, ServerConn};
+use super::h1::response::{self, Asked, Parsed, Response};
 use crate::events::{SessionRecord, Termination};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::header::HeaderValue;
+use hyper::{StatusCode, Version};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
-/// What the client gets back.
-// Built and consumed once per request; boxing the big variant would cost an allocation each time.
-#[allow(clippy::large_enum_variant)]
-pub enum Reply {
-    /// One of HAProxy's own error pages; the session is already logged.
-    Error(StatusCode),
-    /// The server's response, whose body the session tracks until it has been relayed.
-    Relay {
-        head: hyper::http::response::Parts,
-        body: Incoming,
-        session: Session,
-    },
+/// The client side of a request: its connection and what has been read from it.
+pub struct Client<'a> {
+    pub addr: SocketAddr,
+    pub stream: &'a mut TcpStream,
+    pub input: &'a mut Input,
+    pub forwarded_for: Option<&'a HeaderValue>,
 }
 
 /// The H1 layer's own answers to a request head that never completed: mixed-case headers,
@@ -36,51 +31,44 @@ pub const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r
 pub const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// What a request carries through its life, for the log line.
-pub struct Exchange {
+struct Exchange {
     record: SessionRecord,
     began: Instant,
     sampled: bool,
 }
 
-/// Balances, connects and sends one request; `head_len` is its head's size on the wire.
-pub async fn proxy(
-    mut req: Request<ReqBody>,
-    head_len: usize,
-    client: SocketAddr,
-    xff: Option<HeaderValue>,
-    fe: &Arc<FrontendRt>,
-) -> Reply {
+/// Why no usable response came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExchangeError {
+    /// `timeout server` expired before the response head.
+    Timeout,
+    /// The server closed or sent garbage.
+    Failed,
+    /// A reused connection closed before a single response byte: the server had given up on
+    /// it. The request can go again on a fresh connection.
+    Stale,
+    /// The client stopped sending the request body.
+    ClientAborted,
+}
+
+/// A response head, and whether the request body went out whole before it came.
+struct Answer {
+    response: Response,
+    body_sent: bool,
+}
+
+/// Balances, connects and sends one request, and relays the answer. `upstream` is the head
+/// to send the server. Returns whether the client connection can take another request.
+pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstream: &[u8]) -> bool {
     fe.counters.requests.fetch_add(1, Relaxed);
-    let backend = &fe.backend;
-    // Building the record's strings is skipped for requests the watcher does not sample.
-    let sampled = fe.sample();
-    let (start, line) = if sampled {
-        (SystemTime::now(), request_line(&req))
-    } else {
-        (SystemTime::UNIX_EPOCH, String::new())
-    };
-    let mut ex = Exchange {
-        record: fe.new_record(client, start, Some(line)),
-        began: Instant::now(),
-        sampled,
-    };
-    ex.record.timers[0] = 0;
-    ex.record.bytes_in = head_len as u64 + announced_length(req.headers());
-    prepare_request(&mut req, xff.as_ref(), fe);
-    if sampled {
-        ex.record.forwarded_for = xff.and_then(|v| v.to_str().ok().map(str::to_string));
-    }
-    let path = fe.hashes_uri().then(|| req.uri().path().to_owned());
-    let header = fe
-        .hash_header()
-        .and_then(|name| req.headers().get(name))
-        .map(|v| v.as_bytes().to_vec());
+    let mut ex = start(fe, client, head);
     let key = PickKey {
-        source: Some(client.ip()),
-        path: path.as_deref(),
-        header: header.as_deref(),
+        source: Some(client.addr.ip()),
+        path: head.path.as_deref(),
+        header: head.hash_value.as_deref(),
     };
     let policy = fe.retry_policy();
+    let backend = &fe.backend;
     let queued = assign_queued(
         backend,
         key,
@@ -96,24 +84,35 @@ pub async fn proxy(
                 _ => (Termination::new(b'S', b'C'), -1),
             };
             ex.record.timers[1] = tw;
-            return error_reply(fe, ex, StatusCode::SERVICE_UNAVAILABLE, flags, None);
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            return error_reply(fe, client, head, ex, status, flags, None).await;
         }
     };
     ex.record.timers[1] = millis(ex.began.elapsed());
+    let mut out = bufs::take();
     let pooled = if fe.server_close() {
         None
     } else {
         backend.servers[assigned.server].pool().take()
     };
-    let req = match pooled {
-        Some(sender) => match reuse(sender, req, fe, &mut ex, &assigned).await {
-            Ok((response, sender)) => return respond(response, fe, ex, assigned, Some(sender)),
-            Err(ReuseFailed::Failed(e)) => return exchange_failed(e, fe, ex, assigned),
-            // The idle connection died before taking the request: connect afresh.
-            Err(ReuseFailed::Unsent(req)) => *req,
-        },
-        None => req,
-    };
+    if let Some(stream) = pooled {
+        ex.record.server = Some(assigned.server);
+        ex.record.reused = true;
+        ex.record.timers[2] = 0;
+        let mut server = ServerConn::new(stream);
+        let sent = Instant::now();
+        match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+            Ok(answer) => {
+                ex.record.timers[3] = millis(sent.elapsed());
+                return relay(fe, client, ex, assigned, server, answer, out).await;
+            }
+            // The request never left: connect afresh, as HAProxy does on a dead idle connection.
+            Err(ExchangeError::Stale) if head.framing == Framing::None => {
+                ex.record.reused = false;
+            }
+            Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
+        }
+    }
     let attempt = dial(assigned, key, policy).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
@@ -123,225 +122,290 @@ pub async fn proxy(
     let stream = match attempt.result {
         Ok(stream) => stream,
         Err(e) => {
+            bufs::give(out);
             let flags = match e {
                 ConnectError::Timeout => Termination::new(b's', b'C'),
                 _ => Termination::new(b'S', b'C'),
             };
-            return error_reply(
-                fe,
-                ex,
-                StatusCode::SERVICE_UNAVAILABLE,
-                flags,
-                Some(assigned),
-            );
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
         }
     };
     ex.record.timers[2] = millis(attempt.connect_time);
-    let handshake = hyper::client::conn::http1::Builder::new()
-        .handshake::<_, ReqBody>(TokioIo::new(stream))
-        .await;
-    let Ok((mut sender, conn)) = handshake else {
-        let flags = Termination::new(b'S', b'H');
-        return error_reply(fe, ex, StatusCode::BAD_GATEWAY, flags, Some(assigned));
-    };
-    tokio::spawn(conn);
-    match exchange(&mut sender, req, fe).await {
-        Ok(response) => {
+    let mut server = ServerConn::new(stream);
+    match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+        Ok(answer) => {
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
-            let keep = (!fe.server_close()).then_some(sender);
-            respond(response, fe, ex, assigned, keep)
+            relay(fe, client, ex, assigned, server, answer, out).await
         }
-        Err(e) => exchange_failed(e, fe, ex, assigned),
+        Err(e) => exchange_failed(fe, client, head, ex, assigned, e, out).await,
     }
 }
 
-enum ReuseFailed {
-    Unsent(Box<Request<ReqBody>>),
-    Failed(ExchangeError),
-}
-
-/// Sends on an idle pooled connection.
-async fn reuse(
-    mut sender: SendRequest<ReqBody>,
-    req: Request<ReqBody>,
-    fe: &Arc<FrontendRt>,
-    ex: &mut Exchange,
-    assigned: &Assigned<'_>,
-) -> Result<(Response<Incoming>, SendRequest<ReqBody>), ReuseFailed> {
-    ex.record.server = Some(assigned.server);
-    ex.record.reused = true;
-    ex.record.timers[2] = 0;
-    let sent = Instant::now();
-    let attempt = sender.try_send_request(req);
-    let result = match fe.server_timeout() {
-        Some(t) => tokio::time::timeout(t, attempt).await.map_err(|_| ()),
-        None => Ok(attempt.await),
+fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
+    // The record's strings were built only for requests the watcher samples.
+    let sampled = head.request_line.is_some();
+    let start = if sampled {
+        SystemTime::now()
+    } else {
+        SystemTime::UNIX_EPOCH
     };
-    match result {
-        Ok(Ok(response)) => {
-            ex.record.timers[3] = millis(sent.elapsed());
-            Ok((response, sender))
-        }
-        Ok(Err(mut e)) => match e.take_message() {
-            Some(req) => Err(ReuseFailed::Unsent(Box::new(req))),
-            None => Err(ReuseFailed::Failed(ExchangeError::Failed)),
-        },
-        Err(()) => Err(ReuseFailed::Failed(ExchangeError::Timeout)),
+    let mut record = fe.new_record(client.addr, start, head.request_line.clone());
+    record.timers[0] = 0;
+    record.bytes_in = (head.len as u64) + head.content_length;
+    if sampled {
+        record.forwarded_for = client
+            .forwarded_for
+            .and_then(|v| v.to_str().ok().map(str::to_string));
+    }
+    Exchange {
+        record,
+        began: Instant::now(),
+        sampled,
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum ExchangeError {
-    /// `timeout server` expired before the response headers.
-    Timeout,
-    /// The server closed or sent garbage.
-    Failed,
-}
-
-/// Sends the request and waits for the response headers, under `timeout server`.
+/// Sends the request head and body and reads the response head, under `timeout server`.
 async fn exchange(
-    sender: &mut SendRequest<ReqBody>,
-    req: Request<ReqBody>,
     fe: &FrontendRt,
-) -> Result<Response<Incoming>, ExchangeError> {
-    match fe.server_timeout() {
-        Some(t) => match tokio::time::timeout(t, sender.send_request(req)).await {
-            Ok(r) => r.map_err(|_| ExchangeError::Failed),
-            Err(_) => Err(ExchangeError::Timeout),
-        },
-        None => sender
-            .send_request(req)
-            .await
-            .map_err(|_| ExchangeError::Failed),
+    server: &mut ServerConn,
+    client: &mut Client<'_>,
+    head: &Head,
+    upstream: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<Answer, ExchangeError> {
+    let asked = Asked {
+        version: head.version,
+        keep_alive: head.keep_alive,
+        is_head: head.is_head,
+    };
+    let deadline = fe.server_timeout().map(|t| Instant::now() + t);
+    if server.stream.write_all(upstream).await.is_err() {
+        return Err(ExchangeError::Stale);
+    }
+    if head.framing == Framing::None {
+        let response = read_response(server, asked, out, deadline).await?;
+        return Ok(Answer {
+            response,
+            body_sent: true,
+        });
+    }
+    let ServerConn { stream, input } = server;
+    let (mut from_server, mut to_server) = stream.split();
+    let body = forward_request_body(
+        &mut *client.stream,
+        client.input,
+        head.framing,
+        &mut to_server,
+        fe.client_timeout(),
+    );
+    let response = read_head(&mut from_server, input, asked, out, deadline);
+    tokio::pin!(body, response);
+    let mut body_sent = false;
+    loop {
+        tokio::select! {
+            sent = &mut body, if !body_sent => match sent {
+                Ok(()) => body_sent = true,
+                Err(_) => return Err(ExchangeError::ClientAborted),
+            },
+            // A server may answer before the body is in; the body is then cut short.
+            response = &mut response => return response.map(|response| Answer { response, body_sent }),
+        }
     }
 }
 
-fn exchange_failed(
-    e: ExchangeError,
-    fe: &Arc<FrontendRt>,
+async fn read_response(
+    server: &mut ServerConn,
+    asked: Asked,
+    out: &mut Vec<u8>,
+    deadline: Option<Instant>,
+) -> Result<Response, ExchangeError> {
+    read_head(&mut server.stream, &mut server.input, asked, out, deadline).await
+}
+
+/// Reads until a final response head; 1xx interim responses are skipped.
+async fn read_head<R: tokio::io::AsyncRead + Unpin>(
+    from: &mut R,
+    input: &mut Input,
+    asked: Asked,
+    out: &mut Vec<u8>,
+    deadline: Option<Instant>,
+) -> Result<Response, ExchangeError> {
+    let mut heard = false;
+    loop {
+        match response::parse(input.pending(), asked, out) {
+            Parsed::Complete(r) => {
+                input.consume(r.len);
+                return Ok(r);
+            }
+            Parsed::Interim(n) => {
+                input.consume(n);
+                heard = true;
+                continue;
+            }
+            Parsed::Invalid => return Err(ExchangeError::Failed),
+            Parsed::Partial => {}
+        }
+        let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        match read_into(from, input, limit).await {
+            Ok(0) | Err(ReadError::Failed) if !heard && input.is_empty() => {
+                return Err(ExchangeError::Stale)
+            }
+            Ok(0) | Err(ReadError::Failed) => return Err(ExchangeError::Failed),
+            Err(ReadError::Timeout) => return Err(ExchangeError::Timeout),
+            Ok(_) => heard = true,
+        }
+    }
+}
+
+/// Sends the response head and relays the body, then ends the session and pools the server
+/// connection if it can take another request.
+async fn relay(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    mut ex: Exchange,
+    assigned: Assigned<'_>,
+    mut server: ServerConn,
+    answer: Answer,
+    mut out: Vec<u8>,
+) -> bool {
+    let response = &answer.response;
+    let status = response.status;
+    ex.record.server = Some(assigned.server);
+    ex.record.status = Some(status);
+    ex.record.bytes_out = response.log_bytes;
+    fe.backend.servers[assigned.server]
+        .counters
+        .response(status);
+    let mut session = Session {
+        fe,
+        server: assigned.into_session(),
+        ex: Some(ex),
+    };
+    let mut counted = 0;
+    let relayed = relay::relay_response_body(
+        &mut server,
+        response,
+        &mut *client.stream,
+        &mut out,
+        fe.server_timeout(),
+        &mut counted,
+    )
+    .await;
+    bufs::give(out);
+    session.count_body(counted);
+    match relayed {
+        Ok(()) => {
+            let reusable = response.server_keeps
+                && answer.body_sent
+                && server.input.is_empty()
+                && !fe.server_close();
+            session.end(Termination::NORMAL, reusable.then_some(server.stream));
+            response.client_keeps && answer.body_sent
+        }
+        Err(flags) => {
+            session.end(flags, None);
+            false
+        }
+    }
+}
+
+async fn exchange_failed(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    head: &Head,
     ex: Exchange,
     assigned: Assigned<'_>,
-) -> Reply {
+    e: ExchangeError,
+    out: Vec<u8>,
+) -> bool {
+    bufs::give(out);
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
-        ExchangeError::Failed => {
+        ExchangeError::ClientAborted => {
+            // Nothing to answer: the client is gone or broke its own request.
+            end_aborted(fe, ex, assigned);
+            return false;
+        }
+        ExchangeError::Failed | ExchangeError::Stale => {
             let server = &fe.backend.servers[assigned.server];
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))
         }
     };
-    error_reply(fe, ex, status, flags, Some(assigned))
+    error_reply(fe, client, head, ex, status, flags, Some(assigned)).await
 }
 
-/// Turns the server's response into the client's; its body is streamed by the connection.
-fn respond(
-    response: Response<Incoming>,
-    fe: &Arc<FrontendRt>,
+fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>) {
+    ex.record.termination = Termination::new(b'C', b'D');
+    ex.record.timers[4] = millis(ex.began.elapsed());
+    drop(assigned);
+    fe.finish(ex.record, ex.sampled);
+}
+
+/// One of HAProxy's own error pages (§3.8). Like HAProxy, a 503 or 504 keeps the client
+/// connection open, unless a request body was left unread.
+async fn error_reply(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    head: &Head,
     mut ex: Exchange,
-    assigned: Assigned<'_>,
-    idle: Option<SendRequest<ReqBody>>,
-) -> Reply {
-    let (mut head, body) = response.into_parts();
-    // A server that sent both framings had its body decoded as chunked; its length is moot.
-    if head.headers.contains_key(hyper::header::TRANSFER_ENCODING) {
-        head.headers.remove(hyper::header::CONTENT_LENGTH);
+    status: StatusCode,
+    flags: Termination,
+    assigned: Option<Assigned<'_>>,
+) -> bool {
+    if let Some(a) = &assigned {
+        fe.backend.servers[a.server]
+            .counters
+            .response(status.as_u16());
     }
-    strip_hop_by_hop(&mut head.headers);
-    let status = head.status.as_u16();
-    ex.record.server = Some(assigned.server);
-    ex.record.status = Some(status);
-    ex.record.bytes_out = head_bytes(reason(&head), &head.headers);
-    fe.backend.servers[assigned.server]
-        .counters
-        .response(status);
-    // The session ends when the body has been relayed, so the session takes it over.
-    let server = assigned.into_session();
-    let session = Session {
-        fe: fe.clone(),
-        server,
-        ex: Some(ex),
-        idle,
-    };
-    Reply::Relay {
-        head,
-        body,
-        session,
+    ex.record.status = Some(status.as_u16());
+    ex.record.termination = flags;
+    ex.record.bytes_out = error_bytes(status);
+    ex.record.timers[4] = millis(ex.began.elapsed());
+    drop(assigned);
+    fe.finish(ex.record, ex.sampled);
+    let keep = head.keep_alive && head.framing == Framing::None;
+    let mut out = bufs::take();
+    error_response(&mut out, status, keep, head.version);
+    let sent = client.stream.write_all(&out).await.is_ok();
+    bufs::give(out);
+    sent && keep
+}
+
+fn error_response(out: &mut Vec<u8>, status: StatusCode, keep: bool, version: Version) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(haproxy_reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in error_headers(status) {
+        super::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
     }
+    response::connection_header(out, keep, version);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(error_page(status).as_bytes());
 }
 
-/// The reason phrase the server sent, or the standard one.
-pub fn reason(head: &hyper::http::response::Parts) -> &str {
-    head.extensions
-        .get::<hyper::ext::ReasonPhrase>()
-        .and_then(|r| std::str::from_utf8(r.as_bytes()).ok())
-        .or(head.status.canonical_reason())
-        .unwrap_or("")
+/// The headers of HAProxy's own error responses, lower-cased like everything it relays.
+fn error_headers(status: StatusCode) -> [(&'static str, String); 3] {
+    [
+        ("content-length", error_page(status).len().to_string()),
+        ("cache-control", "no-cache".to_string()),
+        ("content-type", "text/html".to_string()),
+    ]
 }
 
-/// The body a request's Content-Length announces (a chunked body is not counted).
-fn announced_length(headers: &HeaderMap) -> u64 {
-    headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
-/// `GET /path HTTP/1.1`.
-fn request_line<B>(req: &Request<B>) -> String {
-    format!("{} {} {:?}", req.method(), req.uri(), req.version())
-}
-
-fn prepare_request(req: &mut Request<ReqBody>, xff: Option<&HeaderValue>, fe: &FrontendRt) {
-    let headers = req.headers_mut();
-    strip_hop_by_hop(headers);
-    // The client connection has answered `100 Continue` itself.
-    headers.remove(hyper::header::EXPECT);
-    if let (Some(value), Some(name)) = (xff, fe.forwardfor_header()) {
-        headers.append(name.clone(), value.clone());
-    }
-    if fe.server_close() {
-        headers.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    *req.version_mut() = hyper::Version::HTTP_11;
-}
-
-/// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [HeaderName; 6] = [
-    hyper::header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    hyper::header::TE,
-    hyper::header::TRAILER,
-    hyper::header::UPGRADE,
-];
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let listed: Vec<HeaderName> = headers
-        .get_all(hyper::header::CONNECTION)
+/// `%B` of an error page, counted the way HAProxy counts a head (see `Response::log_bytes`):
+/// its 503 logs 217.
+fn error_bytes(status: StatusCode) -> u64 {
+    let start_line = 21 + "HTTP/1.1".len() + 3 + haproxy_reason(status).len();
+    let headers: usize = error_headers(status)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for name in HOP_BY_HOP.iter().chain(&listed) {
-        headers.remove(name);
-    }
-    headers.remove(hyper::header::TRANSFER_ENCODING);
-}
-
-/// Approximate bytes of a status line and headers, for `%B`.
-/// The response-head size HAProxy 2.6 counts in `%B`: its internal (HTX) form, not the wire
-/// form. A start-line block of 21 bytes plus version, code and reason, then each header's name
-/// and value without separators. Checked against HAProxy: its 503 page logs 217, a relayed
-/// `200 OK` with two headers and a 2-byte body logs 60.
-fn head_bytes(reason: &str, headers: &HeaderMap) -> u64 {
-    let start_line = 21 + "HTTP/1.1".len() + 3 + reason.len();
-    let headers: usize = headers
-        .iter()
-        .map(|(n, v)| n.as_str().len() + v.len())
+        .map(|(n, v)| n.len() + v.len())
         .sum();
-    (start_line + headers) as u64
+    (start_line + headers + error_page(status).len()) as u64
 }
 
 fn millis(d: Duration) -> i64 {
@@ -369,69 +433,23 @@ pub fn error_page(status: StatusCode) -> &'static str {
     }
 }
 
-fn error_reply(
-    fe: &Arc<FrontendRt>,
-    mut ex: Exchange,
-    status: StatusCode,
-    flags: Termination,
-    assigned: Option<Assigned<'_>>,
-) -> Reply {
-    if let Some(a) = &assigned {
-        fe.backend.servers[a.server]
-            .counters
-            .response(status.as_u16());
-    }
-    ex.record.status = Some(status.as_u16());
-    ex.record.termination = flags;
-    ex.record.bytes_out = error_bytes(status);
-    ex.record.timers[4] = millis(ex.began.elapsed());
-    drop(assigned);
-    fe.finish(ex.record, ex.sampled);
-    Reply::Error(status)
-}
-
-/// The headers of HAProxy's own error responses, lower-cased like everything it relays.
-pub fn error_headers(status: StatusCode) -> [(&'static str, String); 3] {
-    [
-        ("content-length", error_page(status).len().to_string()),
-        ("cache-control", "no-cache".to_string()),
-        ("content-type", "text/html".to_string()),
-    ]
-}
-
-/// `%B` of an error page, counted the way [`head_bytes`] counts a relayed head.
-fn error_bytes(status: StatusCode) -> u64 {
-    let start_line = 21 + "HTTP/1.1".len() + 3 + haproxy_reason(status).len();
-    let headers: usize = error_headers(status)
-        .iter()
-        .map(|(n, v)| n.len() + v.len())
-        .sum();
-    (start_line + headers + error_page(status).len()) as u64
-}
-
 /// A relayed response's session: counted on its server until the body has gone to the client,
-/// then logged. Dropped early, it ends as a client abort (`CD`).
-pub struct Session {
-    fe: Arc<FrontendRt>,
+/// then logged. Dropped early (the connection's task stopped), it ends as a client abort.
+struct Session<'a> {
+    fe: &'a FrontendRt,
     server: usize,
     ex: Option<Exchange>,
-    /// The server connection, returned to the pool when the body ends cleanly.
-    idle: Option<SendRequest<ReqBody>>,
 }
 
-impl Session {
-    pub fn count_body(&mut self, n: usize) {
+impl Session<'_> {
+    fn count_body(&mut self, n: u64) {
         if let Some(ex) = self.ex.as_mut() {
-            ex.record.bytes_out += n as u64;
+            ex.record.bytes_out += n;
         }
     }
 
-    /// Keeps the server connection out of the pool (it is still busy with the request body).
-    pub fn forget_connection(&mut self) {
-        self.idle = None;
-    }
-
-    pub fn end(&mut self, flags: Termination) {
+    /// Logs the session and frees its server slot; `idle` goes back to the pool.
+    fn end(&mut self, flags: Termination, idle: Option<TcpStream>) {
         let Some(mut ex) = self.ex.take() else {
             return;
         };
@@ -443,16 +461,16 @@ impl Session {
         let counters = &server.counters;
         counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
         counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
-        if let (Some(sender), true) = (self.idle.take(), flags == Termination::NORMAL) {
-            server.pool().put(sender);
+        if let Some(stream) = idle {
+            server.pool().put(stream);
         }
         backend.release(self.server);
         self.fe.finish(ex.record, ex.sampled);
     }
 }
 
-impl Drop for Session {
+impl Drop for Session<'_> {
     fn drop(&mut self) {
-        self.end(Termination::new(b'C', b'D'));
+        self.end(Termination::new(b'C', b'D'), None);
     }
 }

@@ -1,48 +1,48 @@
-//! Idle server connections kept for reuse (`option http-keep-alive`): a per-server LIFO stack,
-//! so the most recently used, warmest connection goes first.
+//! Idle server connections kept for reuse (`option http-keep-alive`): a per-server,
+//! per-worker LIFO stack of plain sockets, so the most recently used, warmest connection goes
+//! first and an idle connection holds no buffers.
 
-use super::h1::body::ReqBody;
-use hyper::client::conn::http1::SendRequest;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
 
 /// Shorter than common server keep-alive timeouts (Apache's 5 s), so a pooled connection is
 /// rarely closed by the server just as it is reused.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
-const MAX_IDLE: usize = 256;
+const MAX_IDLE: usize = 1024;
 
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<Vec<(SendRequest<ReqBody>, Instant)>>,
+    idle: Mutex<VecDeque<(TcpStream, Instant)>>,
 }
 
 impl Pool {
-    /// A live, ready connection, if one is idle.
-    pub fn take(&self) -> Option<SendRequest<ReqBody>> {
+    /// A live connection, if one is idle. Stale ones, and ones the server has closed or sent
+    /// something unasked on, are dropped on the way.
+    pub fn take(&self) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        // The top of the stack is nearly always usable. Dead or stale entries met on the way
-        // are dropped; one still finishing its last response is put back for later.
-        let mut finishing = Vec::new();
-        let found = loop {
-            match idle.pop() {
-                None => break None,
-                Some((s, since)) if s.is_closed() || now - since >= IDLE_TIMEOUT => {}
-                Some((s, _)) if s.is_ready() => break Some(s),
-                Some(entry) => finishing.push(entry),
+        while let Some((stream, since)) = idle.pop_back() {
+            if now - since < IDLE_TIMEOUT && is_quiet(&stream) {
+                return Some(stream);
             }
-        };
-        idle.extend(finishing.into_iter().rev());
-        found
+        }
+        None
     }
 
-    pub fn put(&self, sender: SendRequest<ReqBody>) {
-        if sender.is_closed() {
-            return;
-        }
+    /// Keeps a connection for reuse, and closes the oldest ones once they are stale.
+    pub fn put(&self, stream: TcpStream) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        while idle
+            .front()
+            .is_some_and(|(_, since)| now - *since >= IDLE_TIMEOUT)
+        {
+            idle.pop_front();
+        }
         if idle.len() < MAX_IDLE {
-            idle.push((sender, Instant::now()));
+            idle.push_back((stream, now));
         }
     }
 
@@ -53,4 +53,11 @@ impl Pool {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Nothing to read: the connection is open and the server has said nothing. This asks the
+/// runtime's readiness first, so a quiet connection costs no system call.
+fn is_quiet(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }

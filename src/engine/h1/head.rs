@@ -1,15 +1,17 @@
-//! Request heads: parsed with httparse and checked once, the way HAProxy's H1 layer refuses
-//! them (400) before anything reaches a server.
+//! Request heads: parsed with httparse, checked once the way HAProxy's H1 layer refuses them
+//! (400) before anything reaches a server, and rewritten for the server in the same pass:
+//! hop-by-hop headers dropped, names lower-cased (as HAProxy forwards them), `X-Forwarded-For`
+//! appended. No header map is built.
 
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Method, Request, Uri, Version};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::Version;
 
 /// Larger heads are refused, like HAProxy's default `tune.bufsize`.
 pub const MAX_HEAD: usize = 16 * 1024;
 /// HAProxy's default `tune.http.maxhdr`.
-const MAX_HEADERS: usize = 101;
+pub const MAX_HEADERS: usize = 101;
 
-/// How the request body is delimited.
+/// How a message body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
     None,
@@ -17,30 +19,60 @@ pub enum Framing {
     Chunked,
 }
 
+/// What the rewrite for the server adds, and what the balancer needs to see.
+#[derive(Default)]
+pub struct Rewrite<'a> {
+    pub forwarded_for: Option<(&'a HeaderName, &'a HeaderValue)>,
+    pub server_close: bool,
+    pub hash_uri: bool,
+    pub hash_header: Option<&'a HeaderName>,
+    /// Keep `GET /path HTTP/1.1` for the log.
+    pub request_line: bool,
+}
+
 #[derive(Debug)]
 pub struct Head {
-    /// Method, target, version and headers as received.
-    pub request: Request<()>,
     /// Bytes of the head on the wire, up to and including the empty line.
     pub len: usize,
+    pub version: Version,
+    pub is_head: bool,
     pub framing: Framing,
     /// The client wants the connection kept open after this request.
     pub keep_alive: bool,
     /// `Expect: 100-continue` on a request with a body.
     pub expects_continue: bool,
+    pub content_length: u64,
+    pub request_line: Option<String>,
+    /// The path, for `balance uri`.
+    pub path: Option<String>,
+    /// The value of the `balance hdr(<name>)` header.
+    pub hash_value: Option<Vec<u8>>,
 }
 
-// Built and consumed once per request; boxing the big variant would cost an allocation each time.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Parsed {
+    /// A valid head; the server's version of it was written to `upstream`.
     Complete(Head),
     Partial,
     Invalid,
 }
 
-/// Parses a head from the start of `buf`.
-pub fn parse(buf: &[u8]) -> Parsed {
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus `Expect`, which
+/// lbtop answers itself.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "transfer-encoding",
+    "expect",
+];
+
+/// Parses a head from the start of `buf`; for a valid one, writes the request to send to the
+/// server into `upstream`.
+pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parsed {
     if buf.is_empty() {
         return Parsed::Partial;
     }
@@ -51,76 +83,153 @@ pub fn parse(buf: &[u8]) -> Parsed {
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
         _ => return Parsed::Invalid,
     };
-    match build(&req, len) {
+    match build(&req, len, rewrite, upstream) {
         Some(head) => Parsed::Complete(head),
         None => Parsed::Invalid,
     }
 }
 
-fn build(req: &httparse::Request<'_, '_>, len: usize) -> Option<Head> {
+/// What a first pass over the headers learns.
+#[derive(Default)]
+struct Seen<'b> {
+    length: Option<u64>,
+    chunked: bool,
+    close: bool,
+    keep_alive: bool,
+    expects_continue: bool,
+    /// Further headers the `Connection` header names as hop-by-hop.
+    listed: Vec<&'b str>,
+}
+
+fn build(
+    req: &httparse::Request<'_, '_>,
+    len: usize,
+    rewrite: &Rewrite<'_>,
+    upstream: &mut Vec<u8>,
+) -> Option<Head> {
     let version = match req.version? {
         0 => Version::HTTP_10,
         1 => Version::HTTP_11,
         _ => return None,
     };
-    let method = Method::from_bytes(req.method?.as_bytes()).ok()?;
-    let uri = Uri::try_from(req.path?).ok()?;
-    let mut map = HeaderMap::with_capacity(req.headers.len());
-    let mut length: Option<u64> = None;
-    let mut chunked = false;
-    for h in req.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).ok()?;
-        let value = HeaderValue::from_bytes(h.value).ok()?;
-        if name == header::CONTENT_LENGTH {
+    let (method, path) = (req.method?, req.path?);
+    let seen = scan(req.headers, version)?;
+    let framing = match (seen.chunked, seen.length) {
+        // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
+        (true, _) => Framing::Chunked,
+        (false, Some(n)) if n > 0 => Framing::Length(n),
+        _ => Framing::None,
+    };
+    write_upstream(req, &seen, rewrite, upstream);
+    let hash_value = rewrite.hash_header.and_then(|name| {
+        let h = req
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name.as_str()))?;
+        Some(h.value.to_vec())
+    });
+    Some(Head {
+        len,
+        version,
+        is_head: method == "HEAD",
+        framing,
+        keep_alive: match version {
+            Version::HTTP_11 => !seen.close,
+            _ => seen.keep_alive,
+        },
+        expects_continue: seen.expects_continue
+            && framing != Framing::None
+            && version == Version::HTTP_11,
+        content_length: if seen.chunked {
+            0
+        } else {
+            seen.length.unwrap_or(0)
+        },
+        request_line: rewrite
+            .request_line
+            .then(|| format!("{method} {path} {version:?}")),
+        path: rewrite
+            .hash_uri
+            .then(|| path.split('?').next().unwrap_or(path).to_string()),
+        hash_value,
+    })
+}
+
+fn scan<'b>(headers: &[httparse::Header<'b>], version: Version) -> Option<Seen<'b>> {
+    let mut seen = Seen::default();
+    for h in headers {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("content-length") {
             let n = parse_length(h.value)?;
             // Differing lengths are a smuggling attempt.
-            if length.is_some_and(|l| l != n) {
+            if seen.length.is_some_and(|l| l != n) {
                 return None;
             }
-            length = Some(n);
-        } else if name == header::TRANSFER_ENCODING {
+            seen.length = Some(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
             // Only chunked may end the list; HTTP/1.0 has no transfer codings at all.
             if version == Version::HTTP_10 || !ends_chunked(h.value) {
                 return None;
             }
-            chunked = true;
+            seen.chunked = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in std::str::from_utf8(h.value).ok()?.split(',') {
+                let token = token.trim();
+                if token.eq_ignore_ascii_case("close") {
+                    seen.close = true;
+                } else if token.eq_ignore_ascii_case("keep-alive") {
+                    seen.keep_alive = true;
+                } else if !token.is_empty() {
+                    seen.listed.push(token);
+                }
+            }
+        } else if name.eq_ignore_ascii_case("expect") {
+            seen.expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
         }
-        map.append(name, value);
     }
-    let framing = if chunked {
-        // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
-        map.remove(header::CONTENT_LENGTH);
-        Framing::Chunked
-    } else {
-        match length {
-            Some(n) if n > 0 => Framing::Length(n),
-            _ => Framing::None,
-        }
-    };
-    let keep_alive = match version {
-        Version::HTTP_11 => !has_token(&map, "close"),
-        _ => has_token(&map, "keep-alive"),
-    };
-    let expects_continue = framing != Framing::None
-        && version == Version::HTTP_11
-        && map
-            .get(header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let mut request = Request::new(());
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.version_mut() = version;
-    *request.headers_mut() = map;
-    Some(Head {
-        request,
-        len,
-        framing,
-        keep_alive,
-        expects_continue,
-    })
+    Some(seen)
 }
 
-fn parse_length(value: &[u8]) -> Option<u64> {
+fn write_upstream(
+    req: &httparse::Request<'_, '_>,
+    seen: &Seen<'_>,
+    rewrite: &Rewrite<'_>,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.extend_from_slice(req.method.unwrap_or("GET").as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(req.path.unwrap_or("/").as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for h in req.headers.iter() {
+        let dropped = HOP_BY_HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
+            || seen.listed.iter().any(|n| h.name.eq_ignore_ascii_case(n))
+            || (seen.chunked && h.name.eq_ignore_ascii_case("content-length"));
+        if !dropped {
+            header_line(out, h.name.as_bytes(), h.value);
+        }
+    }
+    if let Some((name, value)) = rewrite.forwarded_for {
+        header_line(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if rewrite.server_close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    if seen.chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `name: value\r\n`, the name lower-cased.
+pub fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+pub fn parse_length(value: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(value).ok()?.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -128,21 +237,11 @@ fn parse_length(value: &[u8]) -> Option<u64> {
     text.parse().ok()
 }
 
-fn ends_chunked(value: &[u8]) -> bool {
+pub fn ends_chunked(value: &[u8]) -> bool {
     let text = String::from_utf8_lossy(value);
     text.rsplit(',')
         .next()
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-}
-
-/// Whether a `Connection` header lists `token`.
-pub fn has_token(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
@@ -150,23 +249,30 @@ mod tests {
     use super::*;
     use crate::config::testkit::{mutate, Rng};
 
-    fn head(text: &[u8]) -> Head {
-        match parse(text) {
-            Parsed::Complete(h) => h,
+    fn head_with(text: &[u8], rewrite: &Rewrite<'_>) -> (Head, String) {
+        let mut up = Vec::new();
+        match parse(text, rewrite, &mut up) {
+            Parsed::Complete(h) => (h, String::from_utf8(up).unwrap()),
             other => panic!("{other:?} for {:?}", String::from_utf8_lossy(text)),
         }
+    }
+
+    fn head(text: &[u8]) -> Head {
+        head_with(text, &Rewrite::default()).0
+    }
+
+    fn parsed(text: &[u8]) -> Parsed {
+        parse(text, &Rewrite::default(), &mut Vec::new())
     }
 
     #[test]
     fn complete_partial_and_invalid_heads() {
         let h = head(b"GET /a?b HTTP/1.1\r\nHost: a\r\n\r\nbody");
         assert_eq!(h.len, 30);
-        assert_eq!(h.request.uri(), "/a?b");
-        assert_eq!(h.request.headers()["host"], "a");
         assert!(h.keep_alive);
         assert_eq!(h.framing, Framing::None);
         assert!(matches!(
-            parse(b"GET / HTTP/1.1\r\nhost: a\r\n"),
+            parsed(b"GET / HTTP/1.1\r\nhost: a\r\n"),
             Parsed::Partial
         ));
         for bad in [
@@ -179,35 +285,67 @@ mod tests {
             b"POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n",
         ] {
             assert!(
-                matches!(parse(bad), Parsed::Invalid),
+                matches!(parsed(bad), Parsed::Invalid),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
-        assert!(matches!(parse(&vec![b'a'; MAX_HEAD + 1]), Parsed::Invalid));
+        assert!(matches!(parsed(&vec![b'a'; MAX_HEAD + 1]), Parsed::Invalid));
     }
 
     #[test]
     fn framing_and_persistence() {
         let h = head(b"POST / HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(5));
+        assert_eq!(h.content_length, 5);
         assert!(h.expects_continue);
         let h = head(b"POST / HTTP/1.1\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n");
         assert_eq!(h.framing, Framing::Chunked);
-        assert!(h.request.headers().get("content-length").is_none());
         assert!(!head(b"GET / HTTP/1.1\r\nconnection: Close\r\n\r\n").keep_alive);
         assert!(!head(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
         assert!(head(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);
+        assert!(head(b"HEAD / HTTP/1.1\r\n\r\n").is_head);
+    }
+
+    #[test]
+    fn the_server_gets_a_clean_lower_cased_head() {
+        let name = HeaderName::from_static("x-forwarded-for");
+        let value = HeaderValue::from_static("10.0.0.1");
+        let hash = HeaderName::from_static("x-key");
+        let rewrite = Rewrite {
+            forwarded_for: Some((&name, &value)),
+            server_close: true,
+            hash_uri: true,
+            hash_header: Some(&hash),
+            request_line: true,
+        };
+        let (h, up) = head_with(
+            b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",
+            &rewrite,
+        );
+        assert_eq!(
+            up,
+            "POST /p?q=1 HTTP/1.1\r\nhost: a\r\nx-key: k1\r\ncontent-length: 2\r\nx-forwarded-for: 10.0.0.1\r\nconnection: close\r\n\r\n"
+        );
+        assert_eq!(h.request_line.as_deref(), Some("POST /p?q=1 HTTP/1.0"));
+        assert_eq!(h.path.as_deref(), Some("/p"));
+        assert_eq!(h.hash_value.as_deref(), Some(&b"k1"[..]));
+        let (_, up) = head_with(
+            b"PUT / HTTP/1.1\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n",
+            &Rewrite::default(),
+        );
+        assert_eq!(up, "PUT / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n");
     }
 
     #[test]
     fn never_panics_on_mutations() {
-        let base = b"POST /a?b=c HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\nabc".to_vec();
+        let base = b"POST /a?b=c HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nconnection: keep-alive, x\r\ntransfer-encoding: chunked\r\n\r\nabc".to_vec();
         let mut rng = Rng(0x1234_5678);
+        let mut up = Vec::new();
         for _ in 0..5000 {
             let mut m = base.clone();
             mutate(&mut m, &mut rng, b"GET /:\r\n 0123456789,chunked");
-            if let Parsed::Complete(h) = parse(&m) {
+            if let Parsed::Complete(h) = parse(&m, &Rewrite::default(), &mut up) {
                 assert!(h.len <= m.len());
             }
         }

@@ -1,0 +1,207 @@
+//! Bodies on the move: a request body from the client to the server, and a response body from
+//! the server to the client, each in the framing the other side reads.
+
+use super::bufs::{self, Input};
+use super::chunked::Decoder;
+use super::head::Framing;
+use super::response::{Body, Relay, Response};
+use crate::events::Termination;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Above this, buffered bytes are written straight from where they were read, not gathered.
+const GATHER_LIMIT: usize = 4096;
+
+/// A server connection and the bytes read from it that have not been used yet.
+pub struct ServerConn {
+    pub stream: TcpStream,
+    pub input: Input,
+}
+
+impl ServerConn {
+    pub fn new(stream: TcpStream) -> ServerConn {
+        ServerConn {
+            stream,
+            input: Input::default(),
+        }
+    }
+}
+
+/// The request body did not arrive whole: the client closed, went silent for
+/// `timeout client`, broke the chunked framing, or the server stopped taking it.
+#[derive(Debug)]
+pub struct Aborted;
+
+/// Forwards the request body `framing` announces, from `input` and then `client`, to
+/// `server`. A chunked body passes as it is; the decoder only finds its end.
+pub async fn forward_request_body<R, W>(
+    client: &mut R,
+    input: &mut Input,
+    framing: Framing,
+    server: &mut W,
+    idle: Option<Duration>,
+) -> Result<(), Aborted>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut left = match framing {
+        Framing::None => return Ok(()),
+        Framing::Length(n) => n,
+        Framing::Chunked => u64::MAX,
+    };
+    let mut decoder = (framing == Framing::Chunked).then(Decoder::default);
+    loop {
+        let pending = input.pending();
+        let used = match &mut decoder {
+            Some(d) => {
+                let used = d.decode(pending, |_| {}).map_err(|_| Aborted)?;
+                if d.is_done() {
+                    left = 0;
+                }
+                used
+            }
+            None => {
+                let n = (pending.len() as u64).min(left) as usize;
+                left -= n as u64;
+                n
+            }
+        };
+        if used > 0 {
+            server
+                .write_all(&pending[..used])
+                .await
+                .map_err(|_| Aborted)?;
+            input.consume(used);
+        }
+        if left == 0 {
+            input.release();
+            return Ok(());
+        }
+        read_into(client, input, idle).await.map_err(|_| Aborted)?;
+    }
+}
+
+/// Reads more into `input`, under `limit`. `Ok(0)` is a close.
+pub async fn read_into<R: AsyncRead + Unpin>(
+    from: &mut R,
+    input: &mut Input,
+    limit: Option<Duration>,
+) -> Result<usize, ReadError> {
+    let read = from.read_buf(input.reserve());
+    let n = match limit {
+        Some(t) => tokio::time::timeout(t, read)
+            .await
+            .map_err(|_| ReadError::Timeout)?,
+        None => read.await,
+    };
+    n.map_err(|_| ReadError::Failed)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    Timeout,
+    Failed,
+}
+
+/// Relays the response body after its head (already in `out`), gathering what is buffered
+/// into as few writes as it can. Adds the body bytes sent to `counted`.
+pub async fn relay_response_body<W: AsyncWrite + Unpin>(
+    server: &mut ServerConn,
+    response: &Response,
+    client: &mut W,
+    out: &mut Vec<u8>,
+    server_timeout: Option<Duration>,
+    counted: &mut u64,
+) -> Result<(), Termination> {
+    let client_gone = Termination::new(b'C', b'D');
+    let mut left = match response.body {
+        Body::Length(n) => n,
+        _ => u64::MAX,
+    };
+    let mut decoder = (response.body == Body::Chunked).then(Decoder::default);
+    let mut done = response.body == Body::None;
+    loop {
+        if !done && !server.input.is_empty() {
+            let pending = server.input.pending();
+            let used = match &mut decoder {
+                Some(d) => {
+                    let decode = response.relay == Relay::Decode;
+                    let before = out.len();
+                    let used = d
+                        .decode(pending, |data| {
+                            if decode {
+                                out.extend_from_slice(data)
+                            }
+                        })
+                        .map_err(|_| Termination::new(b'P', b'D'))?;
+                    *counted += (out.len() - before) as u64;
+                    done = d.is_done();
+                    used
+                }
+                None => {
+                    let n = (pending.len() as u64).min(left) as usize;
+                    left -= n as u64;
+                    done = left == 0;
+                    n
+                }
+            };
+            let data = &pending[..used];
+            match response.relay {
+                Relay::Raw => {
+                    *counted += used as u64;
+                    emit(client, out, data).await.map_err(|_| client_gone)?;
+                }
+                Relay::Encode if used > 0 => {
+                    *counted += used as u64;
+                    out.extend_from_slice(format!("{used:x}\r\n").as_bytes());
+                    emit(client, out, data).await.map_err(|_| client_gone)?;
+                    out.extend_from_slice(b"\r\n");
+                }
+                _ => {}
+            }
+            server.input.consume(used);
+        }
+        if done {
+            if response.relay == Relay::Encode {
+                out.extend_from_slice(b"0\r\n\r\n");
+            }
+            return flush(client, out).await.map_err(|_| client_gone);
+        }
+        // Everything buffered is used: send it before waiting for the server.
+        flush(client, out).await.map_err(|_| client_gone)?;
+        match read_into(&mut server.stream, &mut server.input, server_timeout).await {
+            Ok(0) if response.body == Body::Close => done = true,
+            Ok(0) | Err(ReadError::Failed) => return Err(Termination::new(b'S', b'D')),
+            Err(ReadError::Timeout) => return Err(Termination::new(b's', b'D')),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Adds `data` to the pending write, or, when it is large, sends both at once from where they are.
+async fn emit<W: AsyncWrite + Unpin>(
+    client: &mut W,
+    out: &mut Vec<u8>,
+    data: &[u8],
+) -> std::io::Result<()> {
+    if data.len() <= GATHER_LIMIT && out.len() + data.len() <= bufs::SIZE {
+        out.extend_from_slice(data);
+        return Ok(());
+    }
+    flush(client, out).await?;
+    client.write_all(data).await
+}
+
+pub async fn flush<W: AsyncWrite + Unpin>(
+    client: &mut W,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let written = client.write_all(out).await;
+    out.clear();
+    written
+}
