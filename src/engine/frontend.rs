@@ -291,15 +291,17 @@ pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc
         c.total_conns.fetch_add(1, Relaxed);
         fe.process_conns.fetch_add(1, Relaxed);
         let fe = fe.clone();
-        conns.spawn(async move {
+        let fut = async move {
             match fe.mode {
                 Mode::Http => h1::conn::serve(stream, client, fe.clone()).await,
-                Mode::Tcp => tcp::serve(stream, client, fe.clone()).await,
+                // Boxed: an HTTP connection's task should not be sized for a TCP session.
+                Mode::Tcp => Box::pin(tcp::serve(stream, client, fe.clone())).await,
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
             fe.process_conns.fetch_sub(1, Relaxed);
             drop((local_permit, global_permit));
-        });
+        };
+        conns.spawn(fut);
         while conns.try_join_next().is_some() {}
     }
 }

@@ -6,7 +6,7 @@ use super::connect::{assign_queued, dial, Assigned, ConnectError};
 use super::frontend::FrontendRt;
 use super::h1::bufs::{self, Input};
 use super::h1::head::{Framing, Head};
-use super::h1::relay::{self, forward_request_body, read_into, ReadError, ServerConn};
+use super::h1::relay::{self, forward_request_body, read_into, ReadError, ServerConn, Socket};
 use super::h1::response::{self, Asked, Parsed, Response};
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
@@ -89,7 +89,8 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         }
     };
     ex.record.timers[1] = millis(ex.began.elapsed());
-    let mut out = bufs::take();
+    // Taken when the response arrives, so a request waiting on its server holds no buffer.
+    let mut out = Vec::new();
     let pooled = if fe.server_close() {
         None
     } else {
@@ -192,15 +193,15 @@ async fn exchange(
         });
     }
     let ServerConn { stream, input } = server;
-    let (mut from_server, mut to_server) = stream.split();
+    let (from_server, mut to_server) = stream.split();
     let body = forward_request_body(
-        &mut *client.stream,
+        &*client.stream,
         client.input,
         head.framing,
         &mut to_server,
         fe.client_timeout(),
     );
-    let response = read_head(&mut from_server, input, asked, out, deadline);
+    let response = read_head(&from_server, input, asked, out, deadline);
     tokio::pin!(body, response);
     let mut body_sent = false;
     loop {
@@ -221,12 +222,12 @@ async fn read_response(
     out: &mut Vec<u8>,
     deadline: Option<Instant>,
 ) -> Result<Response, ExchangeError> {
-    read_head(&mut server.stream, &mut server.input, asked, out, deadline).await
+    read_head(&server.stream, &mut server.input, asked, out, deadline).await
 }
 
 /// Reads until a final response head; 1xx interim responses are skipped.
-async fn read_head<R: tokio::io::AsyncRead + Unpin>(
-    from: &mut R,
+async fn read_head<S: Socket>(
+    from: &S,
     input: &mut Input,
     asked: Asked,
     out: &mut Vec<u8>,
@@ -234,6 +235,11 @@ async fn read_head<R: tokio::io::AsyncRead + Unpin>(
 ) -> Result<Response, ExchangeError> {
     let mut heard = false;
     loop {
+        if input.is_empty() {
+            // Nothing to parse yet; the buffer for the client's head is taken once there is.
+        } else if out.capacity() == 0 {
+            *out = bufs::take();
+        }
         match response::parse(input.pending(), asked, out) {
             Parsed::Complete(r) => {
                 input.consume(r.len);

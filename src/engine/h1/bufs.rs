@@ -5,8 +5,9 @@ use std::cell::RefCell;
 
 /// One request head fits (HAProxy's default `tune.bufsize` is 16 KiB).
 pub const SIZE: usize = 16 * 1024;
-/// Buffers kept per worker; beyond this, returned buffers are freed.
-const KEEP: usize = 512;
+/// Buffers kept per worker; beyond this, returned buffers are freed. A request in flight
+/// holds up to four, and the allocator is quick enough that a burst need not be kept.
+const KEEP: usize = 64;
 
 thread_local! {
     static FREE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };

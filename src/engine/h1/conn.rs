@@ -2,8 +2,9 @@
 //! head, hand it to [`http::proxy`], and go round again for as long as both sides keep the
 //! connection open.
 
-use super::bufs::{self, Input};
+use super::bufs::Input;
 use super::head::{self, Head, Parsed, Rewrite};
+use super::relay::{read_into, ReadError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::http::{self, Client};
 use crate::events::Termination;
@@ -11,9 +12,8 @@ use hyper::header::HeaderValue;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::time::timeout_at;
 
 #[derive(Debug, PartialEq, Eq)]
 enum HeadError {
@@ -37,7 +37,7 @@ struct Conn {
 
 /// Serves one client connection until it closes.
 pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
-    let accepted = Instant::now();
+    let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
         forwarded_for: fe.forwarded_for(addr),
@@ -61,53 +61,54 @@ impl Conn {
     /// Waits, holding no buffer, until the client sends something. Between requests an idle
     /// client is closed silently after `timeout http-keep-alive`; before the first one,
     /// `timeout http-request` gives HAProxy's 408.
-    async fn wait_for_request(&mut self, accepted: Instant) -> bool {
+    async fn wait_for_request(&mut self, accepted: (SystemTime, Instant)) -> bool {
         if !self.input.is_empty() {
             return true;
         }
         let first = self.served == 0;
         let deadline = if first {
-            self.fe.http_request_timeout().map(|t| accepted + t)
+            self.fe.http_request_timeout().map(|t| accepted.1 + t)
         } else {
             self.fe.keep_alive_timeout().map(|t| Instant::now() + t)
         };
-        let readable = self.stream.readable();
-        let ready = match deadline {
-            Some(d) => timeout_at(d.into(), readable).await.ok(),
-            None => Some(readable.await),
+        // The first read happens here, so the request's state is boxed only once bytes came.
+        let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let error = match read_into(&self.stream, &mut self.input, limit).await {
+            Ok(n) if n > 0 => return true,
+            Err(ReadError::Timeout) => HeadError::Timeout { got: 0 },
+            _ => HeadError::Closed { got: 0 },
         };
-        match ready {
-            Some(Ok(())) => true,
-            Some(Err(_)) => false,
-            None if first => {
-                let now = (SystemTime::now(), Instant::now());
-                self.reject(HeadError::Timeout { got: 0 }, now).await;
-                false
-            }
-            None => false,
+        if first {
+            self.reject(error, accepted).await;
         }
+        false
     }
 
     /// Serves one request; returns whether the connection stays open for another.
-    async fn request(&mut self, accepted: Instant) -> bool {
-        let began = (SystemTime::now(), Instant::now());
-        let limit = self.fe.http_request_timeout();
-        let deadline = limit.map(|t| if self.served == 0 { accepted } else { began.1 } + t);
-        let mut upstream = bufs::take();
+    async fn request(&mut self, accepted: (SystemTime, Instant)) -> bool {
+        // A first request is timed from the accept, later ones from their first byte.
+        let began = if self.served == 0 {
+            accepted
+        } else {
+            (SystemTime::now(), Instant::now())
+        };
+        let deadline = self.fe.http_request_timeout().map(|t| began.1 + t);
+        // Sized for a typical head: it lives while the server thinks, so it is not a pool buffer.
+        let mut upstream = Vec::with_capacity(512);
         let head = match self.read_head(deadline, &mut upstream).await {
             Ok(head) => head,
             Err(e) => {
-                bufs::give(upstream);
                 self.reject(e, began).await;
                 return false;
             }
         };
         self.served += 1;
         self.input.consume(head.len);
+        // Back to the pool while the server works, unless a body or a pipelined request waits.
+        self.input.release();
         if head.expects_continue && self.input.is_empty() {
             let continued = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
             if continued.await.is_err() {
-                bufs::give(upstream);
                 return false;
             }
         }
@@ -117,9 +118,7 @@ impl Conn {
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
         };
-        let keep = http::proxy(&self.fe, &mut client, &head, &upstream).await;
-        bufs::give(upstream);
-        keep
+        http::proxy(&self.fe, &mut client, &head, &upstream).await
     }
 
     async fn read_head(
@@ -143,15 +142,11 @@ impl Conn {
                 Parsed::Partial => {}
             }
             let got = self.input.pending().len();
-            let read = self.stream.read_buf(self.input.reserve());
-            let n = match deadline {
-                Some(d) => timeout_at(d.into(), read)
-                    .await
-                    .map_err(|_| HeadError::Timeout { got })?,
-                None => read.await,
-            };
-            if matches!(n, Ok(0) | Err(_)) {
-                return Err(HeadError::Closed { got });
+            let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match read_into(&self.stream, &mut self.input, limit).await {
+                Err(ReadError::Timeout) => return Err(HeadError::Timeout { got }),
+                Ok(0) | Err(ReadError::Failed) => return Err(HeadError::Closed { got }),
+                Ok(_) => {}
             }
         }
     }

@@ -6,8 +6,10 @@ use super::chunked::Decoder;
 use super::head::Framing;
 use super::response::{Body, Relay, Response};
 use crate::events::Termination;
+use std::io;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::tcp::ReadHalf;
 use tokio::net::TcpStream;
 
 /// Above this, buffered bytes are written straight from where they were read, not gathered.
@@ -36,14 +38,14 @@ pub struct Aborted;
 /// Forwards the request body `framing` announces, from `input` and then `client`, to
 /// `server`. A chunked body passes as it is; the decoder only finds its end.
 pub async fn forward_request_body<R, W>(
-    client: &mut R,
+    client: &R,
     input: &mut Input,
     framing: Framing,
     server: &mut W,
     idle: Option<Duration>,
 ) -> Result<(), Aborted>
 where
-    R: AsyncRead + Unpin,
+    R: Socket,
     W: AsyncWrite + Unpin,
 {
     let mut left = match framing {
@@ -83,13 +85,48 @@ where
     }
 }
 
-/// Reads more into `input`, under `limit`. `Ok(0)` is a close.
-pub async fn read_into<R: AsyncRead + Unpin>(
-    from: &mut R,
+/// A socket that can be waited on before a buffer is committed to it, so a connection that
+/// waits (for a slow server, or a client between requests) holds no buffer while it does.
+pub trait Socket {
+    fn readable(&self) -> impl std::future::Future<Output = io::Result<()>>;
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize>;
+}
+
+impl Socket for TcpStream {
+    fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> {
+        TcpStream::readable(self)
+    }
+
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        TcpStream::try_read_buf(self, buf)
+    }
+}
+
+impl Socket for ReadHalf<'_> {
+    fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> {
+        ReadHalf::readable(self)
+    }
+
+    fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        ReadHalf::try_read_buf(self, buf)
+    }
+}
+
+/// Reads more into `input` once `from` has something, under `limit`. `Ok(0)` is a close.
+pub async fn read_into<S: Socket>(
+    from: &S,
     input: &mut Input,
     limit: Option<Duration>,
 ) -> Result<usize, ReadError> {
-    let read = from.read_buf(input.reserve());
+    let read = async {
+        loop {
+            from.readable().await?;
+            match from.try_read_buf(input.reserve()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => input.release(),
+                done => return done,
+            }
+        }
+    };
     let n = match limit {
         Some(t) => tokio::time::timeout(t, read)
             .await
@@ -171,7 +208,7 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
         }
         // Everything buffered is used: send it before waiting for the server.
         flush(client, out).await.map_err(|_| client_gone)?;
-        match read_into(&mut server.stream, &mut server.input, server_timeout).await {
+        match read_into(&server.stream, &mut server.input, server_timeout).await {
             Ok(0) if response.body == Body::Close => done = true,
             Ok(0) | Err(ReadError::Failed) => return Err(Termination::new(b'S', b'D')),
             Err(ReadError::Timeout) => return Err(Termination::new(b's', b'D')),
