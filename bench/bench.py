@@ -291,7 +291,7 @@ def run_layout(layout, args, d, procs, results):
                 print(f"  {layout} sweep c={c}: {sweep[c]}", flush=True)
             out["sweep"] = sweep
         if "dash" in scenarios and shutil.which("tmux"):
-            out["dashboard"] = dashboard_cost(args, lbtop_cfg, pids["lbtop"], url("lbtop"), proxy_cpus, load_cpus, conns, gen_threads, procs, d)
+            out["dashboard"] = dashboard_cost(args, lbtop_cfg, proxy_cpus, load_cpus, conns, gen_threads, d)
         if "idle" in scenarios:
             # Fresh processes, warmed by one request each, so earlier load does not blur RSS.
             for p in started.values():
@@ -325,21 +325,28 @@ def run_layout(layout, args, d, procs, results):
             procs.stop(p)
 
 
-def dashboard_cost(args, cfg, headless_pid, url, proxy_cpus, load_cpus, conns, gen_threads, procs, d):
-    """req/s of lbtop with its dashboard attached (in tmux) against lbtop headless."""
-    port = free_port()
+def dashboard_cost(args, cfg, proxy_cpus, load_cpus, conns, gen_threads, d):
+    """req/s of lbtop with its dashboard attached against lbtop headless, both started the same
+    way: each in its own tmux pane. A pane is a new session, and with the kernel's scheduler
+    autogroups a new session gets its own share of the CPU, so comparing a tmux-launched
+    dashboard with a headless lbtop launched beside the load generator would measure the
+    autogroup split, not the dashboard."""
     text = Path(cfg).read_text()
-    dash_cfg = d / "lbtop-dash.toml"
-    dash_cfg.write_text(re.sub(r'bind = "127.0.0.1:\d+"', f'bind = "127.0.0.1:{port}"', text))
     sock = f"lbtop-bench-{os.getpid()}"
-    cmd = " ".join(pinned(proxy_cpus, [str(LBTOP), "--config", str(dash_cfg)]))
-    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "150", "-y", "45", cmd], check=True)
+    targets = {}
     try:
-        wait_port(port)
-        pid = int(subprocess.run(["tmux", "-L", sock, "list-panes", "-F", "#{pane_pid}"],
-                                 capture_output=True, text=True).stdout.split()[0])
+        for k, flags in (("headless", ["--headless"]), ("dashboard", [])):
+            port = free_port()
+            kcfg = d / f"lbtop-{k}.toml"
+            kcfg.write_text(re.sub(r'bind = "127.0.0.1:\d+"', f'bind = "127.0.0.1:{port}"', text))
+            cmd = " ".join(pinned(proxy_cpus, [str(LBTOP), *flags, "--config", str(kcfg)]))
+            new = ["new-session", "-d", "-s", k, "-x", "150", "-y", "45", cmd]
+            subprocess.run(["tmux", "-L", sock, *new], check=True)
+            wait_port(port)
+            pid = int(subprocess.run(["tmux", "-L", sock, "list-panes", "-t", k, "-F", "#{pane_pid}"],
+                                     capture_output=True, text=True).stdout.split()[0])
+            targets[k] = (pid, f"http://127.0.0.1:{port}/")
         runs = {"headless": [], "dashboard": []}
-        targets = {"headless": (headless_pid, url), "dashboard": (pid, f"http://127.0.0.1:{port}/")}
         for r in range(args.rounds):
             # Alternate which goes first, so drift within a round does not favour either.
             for k in (("headless", "dashboard") if r % 2 == 0 else ("dashboard", "headless")):
