@@ -56,3 +56,19 @@ pub fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng, alphabet: &[u8]) {
         }
     }
 }
+
+/// Hands `check` each of `rounds` mutations of `base`: the body of a "never panics" test.
+pub fn for_mutations(
+    base: &[u8],
+    seed: u64,
+    alphabet: &[u8],
+    rounds: usize,
+    mut check: impl FnMut(&[u8]),
+) {
+    let mut rng = Rng(seed);
+    for _ in 0..rounds {
+        let mut m = base.to_vec();
+        mutate(&mut m, &mut rng, alphabet);
+        check(&m);
+    }
+}
