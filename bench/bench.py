@@ -275,8 +275,10 @@ def run_layout(layout, args, d, procs, results):
         if "p99" in scenarios:
             rate = out["keepalive"]["median"]["haproxy_rps"] / 2
             p99 = {k: [] for k in order}
-            for r in range(max(3, args.rounds // 2)):
-                for k in order:
+            # As many rounds as the other scenarios, rotated the same way: a fixed-rate p99 is the
+            # noisiest figure here (the generator shares its core with the backends).
+            for r in range(args.rounds):
+                for k in order[r % 3:] + order[:r % 3]:
                     p99[k].append(oha_fixed_rate(url(k), args.duration, load_cpus, rate))
             if all(v is not None for vs in p99.values() for v in vs):
                 out["p99_fixed_rate"] = {"rate": rate, "tool": "oha --latency-correction", **ratio_block(p99, "p99_us")}
