@@ -7,6 +7,7 @@ mod common;
 
 use common::parse_reply;
 use common::proxy::{server, Proxy};
+use lbtop::engine::log::format_session;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -193,18 +194,20 @@ async fn request_bodies_arrive_whole_and_the_connection_stays_usable() {
     assert!(echoed == body, "sized body came back changed");
 
     // Chunked, written in pieces with pauses, so it crosses many reads.
-    s.write_all(b"POST /c HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n")
-        .await
-        .unwrap();
+    let chunked_head = "POST /c HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n";
+    s.write_all(chunked_head.as_bytes()).await.unwrap();
+    let mut wire = 0;
     for piece in body.chunks(70_000) {
-        s.write_all(format!("{:x};ext=1\r\n", piece.len()).as_bytes())
-            .await
-            .unwrap();
+        let size_line = format!("{:x};ext=1\r\n", piece.len());
+        s.write_all(size_line.as_bytes()).await.unwrap();
         s.write_all(piece).await.unwrap();
         s.write_all(b"\r\n").await.unwrap();
+        wire += size_line.len() + piece.len() + 2;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    s.write_all(b"0\r\nx-trailer: 1\r\n\r\n").await.unwrap();
+    let last = b"0\r\nx-trailer: 1\r\n\r\n";
+    s.write_all(last).await.unwrap();
+    wire += last.len();
     let (_, echoed) = read_response(&mut s, &mut buf).await;
     assert!(echoed == body, "chunked body came back changed");
 
@@ -213,12 +216,21 @@ async fn request_bodies_arrive_whole_and_the_connection_stays_usable() {
         .unwrap();
     let (reply, echoed) = read_response(&mut s, &mut buf).await;
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n") && echoed.is_empty());
-    for expected in [
+    // Bytes in: the head and the body as they came on the wire, chunked ones included.
+    let bytes_in = [
+        head.len() + body.len(),
+        chunked_head.len() + wire,
+        "GET /after HTTP/1.1\r\nhost: t\r\n\r\n".len(),
+    ];
+    let lines = [
         "POST /sized HTTP/1.1",
         "POST /c HTTP/1.1",
         "GET /after HTTP/1.1",
-    ] {
-        let line = p.log_line().await;
+    ];
+    for (expected, bytes) in lines.into_iter().zip(bytes_in) {
+        let record = p.record().await;
+        assert_eq!(record.bytes_in, bytes as u64, "{expected}");
+        let line = format_session(p.handle.config(), &record).unwrap();
         assert!(
             line.contains(" 200 ") && line.ends_with(&format!("\"{expected}\"")),
             "{line}"

@@ -55,6 +55,8 @@ enum ExchangeError {
 struct Answer {
     response: Response,
     body_sent: bool,
+    /// The size of a chunked request body, which its head could not announce.
+    chunked_bytes: u64,
 }
 
 /// Balances, connects and sends one request, and relays the answer. `upstream` is the head
@@ -190,6 +192,7 @@ async fn exchange(
         return Ok(Answer {
             response,
             body_sent: true,
+            chunked_bytes: 0,
         });
     }
     let ServerConn { stream, input } = server;
@@ -204,14 +207,16 @@ async fn exchange(
     let response = read_head(&from_server, input, asked, out, deadline);
     tokio::pin!(body, response);
     let mut body_sent = false;
+    let mut chunked_bytes = 0;
+    let chunked = head.framing == Framing::Chunked;
     loop {
         tokio::select! {
             sent = &mut body, if !body_sent => match sent {
-                Ok(()) => body_sent = true,
+                Ok(n) => (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 }),
                 Err(_) => return Err(ExchangeError::ClientAborted),
             },
             // A server may answer before the body is in; the body is then cut short.
-            response = &mut response => return response.map(|response| Answer { response, body_sent }),
+            response = &mut response => return response.map(|response| Answer { response, body_sent, chunked_bytes }),
         }
     }
 }
@@ -281,6 +286,7 @@ async fn relay(
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes;
+    ex.record.bytes_in += answer.chunked_bytes;
     fe.backend.servers[assigned.server]
         .counters
         .response(status);

@@ -36,24 +36,26 @@ impl ServerConn {
 pub struct Aborted;
 
 /// Forwards the request body `framing` announces, from `input` and then `client`, to
-/// `server`. A chunked body passes as it is; the decoder only finds its end.
+/// `server`. A chunked body passes as it is; the decoder only finds its end. Returns the
+/// bytes forwarded.
 pub async fn forward_request_body<R, W>(
     client: &R,
     input: &mut Input,
     framing: Framing,
     server: &mut W,
     idle: Option<Duration>,
-) -> Result<(), Aborted>
+) -> Result<u64, Aborted>
 where
     R: Socket,
     W: AsyncWrite + Unpin,
 {
     let mut left = match framing {
-        Framing::None => return Ok(()),
+        Framing::None => return Ok(0),
         Framing::Length(n) => n,
         Framing::Chunked => u64::MAX,
     };
     let mut decoder = (framing == Framing::Chunked).then(Decoder::default);
+    let mut forwarded = 0;
     loop {
         let pending = input.pending();
         let used = match &mut decoder {
@@ -76,10 +78,11 @@ where
                 .await
                 .map_err(|_| Aborted)?;
             input.consume(used);
+            forwarded += used as u64;
         }
         if left == 0 {
             input.release();
-            return Ok(());
+            return Ok(forwarded);
         }
         read_into(client, input, idle).await.map_err(|_| Aborted)?;
     }
