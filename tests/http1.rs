@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// An origin that echoes request bodies. `/chunked` answers in chunks, `/unsized` with no
-/// length and a close, `/bye` closes silently after answering, anything else answers with a
-/// Content-Length.
+/// length and a close, `/bye` closes silently after answering, `/big` sends 32 MiB, anything
+/// else answers with a Content-Length.
 async fn echo_origin() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -60,6 +60,15 @@ async fn echo_connection(mut s: TcpStream) {
                 }
                 r.extend_from_slice(b"0\r\n\r\n");
                 r
+            }
+            "/big" => {
+                // 32 MiB: more than every socket buffer between here and a client that
+                // does not read.
+                let big = vec![b'x'; 32 << 20];
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", big.len());
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&big).await;
+                continue;
             }
             "/bye" => {
                 // Closes after a keep-alive answer, as a server whose idle timeout fires does.
@@ -372,5 +381,28 @@ async fn a_server_closing_its_idle_connection_costs_the_client_nothing() {
         let (head, _) = read_response(&mut s, &mut buf).await;
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     }
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_after_timeout_client() {
+    let origin = echo_origin().await;
+    let mut p = Proxy::start(
+        "[defaults.timeout]\nclient = \"300ms\"\n[defaults.option]\nhttplog = true",
+        &server("echo", origin, ""),
+    )
+    .await;
+    let mut s = TcpStream::connect(p.addr).await.unwrap();
+    s.write_all(b"GET /big HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
+    // Never read: once the socket buffers fill, lbtop waits 300 ms, then gives up.
+    let line = p.log_line().await;
+    assert!(line.contains(" 200 ") && line.contains(" cD-- "), "{line}");
+    assert!(line.ends_with("\"GET /big HTTP/1.1\""), "{line}");
+    // The server slot was freed: the next client is served.
+    let reply = common::get(p.addr, "/after").await;
+    assert_eq!(reply.status, 200);
+    drop(s);
     p.stop().await;
 }

@@ -165,7 +165,8 @@ impl FrontendRt {
         }
     }
 
-    /// How long a client may stay silent in the middle of sending a request body.
+    /// How long a client may stall in the middle of a request: silent while sending its body,
+    /// or not reading the response.
     pub fn client_timeout(&self) -> Option<Duration> {
         self.client_timeout
     }

@@ -301,7 +301,10 @@ async fn relay(
         response,
         &mut *client.stream,
         &mut out,
-        fe.server_timeout(),
+        relay::Limits {
+            server: fe.server_timeout(),
+            client: fe.client_timeout(),
+        },
         &mut counted,
     )
     .await;

@@ -145,6 +145,14 @@ pub enum ReadError {
     Failed,
 }
 
+/// How long each side may keep a response body waiting: `timeout server` for the next bytes
+/// from the server (`sD`), `timeout client` for a client that stops reading (`cD`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub server: Option<Duration>,
+    pub client: Option<Duration>,
+}
+
 /// Relays the response body after its head (already in `out`), gathering what is buffered
 /// into as few writes as it can. Adds the body bytes sent to `counted`.
 pub async fn relay_response_body<W: AsyncWrite + Unpin>(
@@ -152,10 +160,13 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
     response: &Response,
     client: &mut W,
     out: &mut Vec<u8>,
-    server_timeout: Option<Duration>,
+    limits: Limits,
     counted: &mut u64,
 ) -> Result<(), Termination> {
-    let client_gone = Termination::new(b'C', b'D');
+    let client_gone = |e: io::Error| match e.kind() {
+        io::ErrorKind::TimedOut => Termination::new(b'c', b'D'),
+        _ => Termination::new(b'C', b'D'),
+    };
     let mut left = match response.body {
         Body::Length(n) => n,
         _ => u64::MAX,
@@ -191,12 +202,16 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
             match response.relay {
                 Relay::Raw => {
                     *counted += used as u64;
-                    emit(client, out, data).await.map_err(|_| client_gone)?;
+                    emit(client, out, data, limits.client)
+                        .await
+                        .map_err(client_gone)?;
                 }
                 Relay::Encode if used > 0 => {
                     *counted += used as u64;
                     out.extend_from_slice(format!("{used:x}\r\n").as_bytes());
-                    emit(client, out, data).await.map_err(|_| client_gone)?;
+                    emit(client, out, data, limits.client)
+                        .await
+                        .map_err(client_gone)?;
                     out.extend_from_slice(b"\r\n");
                 }
                 _ => {}
@@ -207,11 +222,13 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
             if response.relay == Relay::Encode {
                 out.extend_from_slice(b"0\r\n\r\n");
             }
-            return flush(client, out).await.map_err(|_| client_gone);
+            return flush(client, out, limits.client).await.map_err(client_gone);
         }
         // Everything buffered is used: send it before waiting for the server.
-        flush(client, out).await.map_err(|_| client_gone)?;
-        match read_into(&server.stream, &mut server.input, server_timeout).await {
+        flush(client, out, limits.client)
+            .await
+            .map_err(client_gone)?;
+        match read_into(&server.stream, &mut server.input, limits.server).await {
             Ok(0) if response.body == Body::Close => done = true,
             Ok(0) | Err(ReadError::Failed) => return Err(Termination::new(b'S', b'D')),
             Err(ReadError::Timeout) => return Err(Termination::new(b's', b'D')),
@@ -225,23 +242,39 @@ async fn emit<W: AsyncWrite + Unpin>(
     client: &mut W,
     out: &mut Vec<u8>,
     data: &[u8],
-) -> std::io::Result<()> {
+    limit: Option<Duration>,
+) -> io::Result<()> {
     if data.len() <= GATHER_LIMIT && out.len() + data.len() <= bufs::SIZE {
         out.extend_from_slice(data);
         return Ok(());
     }
-    flush(client, out).await?;
-    client.write_all(data).await
+    flush(client, out, limit).await?;
+    write_within(client, data, limit).await
 }
 
-pub async fn flush<W: AsyncWrite + Unpin>(
+async fn flush<W: AsyncWrite + Unpin>(
     client: &mut W,
     out: &mut Vec<u8>,
-) -> std::io::Result<()> {
+    limit: Option<Duration>,
+) -> io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    let written = client.write_all(out).await;
+    let written = write_within(client, out, limit).await;
     out.clear();
     written
+}
+
+/// Writes all of `buf`, unless the reader takes longer than `limit` to make room for it.
+async fn write_within<W: AsyncWrite + Unpin>(
+    to: &mut W,
+    buf: &[u8],
+    limit: Option<Duration>,
+) -> io::Result<()> {
+    match limit {
+        Some(t) => tokio::time::timeout(t, to.write_all(buf))
+            .await
+            .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+        None => to.write_all(buf).await,
+    }
 }
