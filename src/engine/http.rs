@@ -188,7 +188,7 @@ async fn exchange(
         return Err(ExchangeError::Stale);
     }
     if head.framing == Framing::None {
-        let response = read_response(server, asked, out, deadline).await?;
+        let response = read_head(&server.stream, &mut server.input, asked, out, deadline).await?;
         return Ok(Answer {
             response,
             body_sent: true,
@@ -219,15 +219,6 @@ async fn exchange(
             response = &mut response => return response.map(|response| Answer { response, body_sent, chunked_bytes }),
         }
     }
-}
-
-async fn read_response(
-    server: &mut ServerConn,
-    asked: Asked,
-    out: &mut Vec<u8>,
-    deadline: Option<Instant>,
-) -> Result<Response, ExchangeError> {
-    read_head(&server.stream, &mut server.input, asked, out, deadline).await
 }
 
 /// Reads until a final response head; 1xx interim responses are skipped.

@@ -45,18 +45,11 @@ impl Pool {
             idle.push_back((stream, now));
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
-/// Nothing to read: the connection is open and the server has said nothing. This asks the
-/// runtime's readiness first, so a quiet connection costs no system call.
+/// Nothing to read: the connection is open and the server has said nothing. The runtime's
+/// cached readiness answers first; only a socket it last saw readable (usually the one just
+/// read to the end of a response) costs a `recv`, which then comes back empty.
 fn is_quiet(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
     matches!(stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)

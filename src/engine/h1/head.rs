@@ -89,16 +89,65 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
     }
 }
 
-/// What a first pass over the headers learns.
+/// The headers that frame a message and govern its connection, read alike in requests and
+/// responses.
 #[derive(Default)]
-struct Seen<'b> {
-    length: Option<u64>,
-    chunked: bool,
-    close: bool,
-    keep_alive: bool,
-    expects_continue: bool,
+pub struct Framed<'b> {
+    pub length: Option<u64>,
+    /// The last `Transfer-Encoding` header ends in chunked (`None`: there was none).
+    pub encoded: Option<bool>,
+    /// Some `Transfer-Encoding` header does not end in chunked.
+    pub odd_coding: bool,
+    pub close: bool,
+    pub keep_alive: bool,
     /// Further headers the `Connection` header names as hop-by-hop.
-    listed: Vec<&'b str>,
+    pub listed: Vec<&'b str>,
+}
+
+impl<'b> Framed<'b> {
+    /// Takes one header into account. `None` when its value is malformed: a length that is
+    /// not a number or differs from an earlier one (a smuggling attempt), or a `Connection`
+    /// header that is not text.
+    pub fn note(&mut self, h: &httparse::Header<'b>) -> Option<()> {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let n = parse_length(h.value)?;
+            if self.length.is_some_and(|l| l != n) {
+                return None;
+            }
+            self.length = Some(n);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            let chunked = ends_chunked(h.value);
+            self.encoded = Some(chunked);
+            self.odd_coding |= !chunked;
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            for token in std::str::from_utf8(h.value).ok()?.split(',') {
+                let token = token.trim();
+                if token.eq_ignore_ascii_case("close") {
+                    self.close = true;
+                } else if token.eq_ignore_ascii_case("keep-alive") {
+                    self.keep_alive = true;
+                } else if !token.is_empty() {
+                    self.listed.push(token);
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Whether a header stops at this hop: one of `fixed`, one the `Connection` header names,
+    /// or a length that a transfer coding overrides.
+    pub fn drops(&self, name: &str, fixed: &[&str]) -> bool {
+        fixed.iter().any(|n| name.eq_ignore_ascii_case(n))
+            || self.listed.iter().any(|n| name.eq_ignore_ascii_case(n))
+            || (self.encoded.is_some() && name.eq_ignore_ascii_case("content-length"))
+    }
+}
+
+/// What a first pass over a request's headers learns.
+struct Seen<'b> {
+    framed: Framed<'b>,
+    chunked: bool,
+    expects_continue: bool,
 }
 
 fn build(
@@ -114,7 +163,7 @@ fn build(
     };
     let (method, path) = (req.method?, req.path?);
     let seen = scan(req.headers, version)?;
-    let framing = match (seen.chunked, seen.length) {
+    let framing = match (seen.chunked, seen.framed.length) {
         // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
         (true, _) => Framing::Chunked,
         (false, Some(n)) if n > 0 => Framing::Length(n),
@@ -134,8 +183,8 @@ fn build(
         is_head: method == "HEAD",
         framing,
         keep_alive: match version {
-            Version::HTTP_11 => !seen.close,
-            _ => seen.keep_alive,
+            Version::HTTP_11 => !seen.framed.close,
+            _ => seen.framed.keep_alive,
         },
         expects_continue: seen.expects_continue
             && framing != Framing::None
@@ -143,7 +192,7 @@ fn build(
         content_length: if seen.chunked {
             0
         } else {
-            seen.length.unwrap_or(0)
+            seen.framed.length.unwrap_or(0)
         },
         request_line: rewrite
             .request_line
@@ -156,38 +205,24 @@ fn build(
 }
 
 fn scan<'b>(headers: &[httparse::Header<'b>], version: Version) -> Option<Seen<'b>> {
-    let mut seen = Seen::default();
+    let mut framed = Framed::default();
+    let mut expects_continue = false;
     for h in headers {
-        let name = h.name;
-        if name.eq_ignore_ascii_case("content-length") {
-            let n = parse_length(h.value)?;
-            // Differing lengths are a smuggling attempt.
-            if seen.length.is_some_and(|l| l != n) {
-                return None;
-            }
-            seen.length = Some(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            // Only chunked may end the list; HTTP/1.0 has no transfer codings at all.
-            if version == Version::HTTP_10 || !ends_chunked(h.value) {
-                return None;
-            }
-            seen.chunked = true;
-        } else if name.eq_ignore_ascii_case("connection") {
-            for token in std::str::from_utf8(h.value).ok()?.split(',') {
-                let token = token.trim();
-                if token.eq_ignore_ascii_case("close") {
-                    seen.close = true;
-                } else if token.eq_ignore_ascii_case("keep-alive") {
-                    seen.keep_alive = true;
-                } else if !token.is_empty() {
-                    seen.listed.push(token);
-                }
-            }
-        } else if name.eq_ignore_ascii_case("expect") {
-            seen.expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
+        framed.note(h)?;
+        if h.name.eq_ignore_ascii_case("expect") {
+            expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
         }
     }
-    Some(seen)
+    // Only chunked may end a request's transfer codings; HTTP/1.0 has none at all.
+    let chunked = framed.encoded.is_some();
+    if framed.odd_coding || (chunked && version == Version::HTTP_10) {
+        return None;
+    }
+    Some(Seen {
+        framed,
+        chunked,
+        expects_continue,
+    })
 }
 
 fn write_upstream(
@@ -202,10 +237,7 @@ fn write_upstream(
     out.extend_from_slice(req.path.unwrap_or("/").as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     for h in req.headers.iter() {
-        let dropped = HOP_BY_HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
-            || seen.listed.iter().any(|n| h.name.eq_ignore_ascii_case(n))
-            || (seen.chunked && h.name.eq_ignore_ascii_case("content-length"));
-        if !dropped {
+        if !seen.framed.drops(h.name, &HOP_BY_HOP) {
             header_line(out, h.name.as_bytes(), h.value);
         }
     }
@@ -229,7 +261,7 @@ pub fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-pub fn parse_length(value: &[u8]) -> Option<u64> {
+fn parse_length(value: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(value).ok()?.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -237,7 +269,7 @@ pub fn parse_length(value: &[u8]) -> Option<u64> {
     text.parse().ok()
 }
 
-pub fn ends_chunked(value: &[u8]) -> bool {
+fn ends_chunked(value: &[u8]) -> bool {
     let text = String::from_utf8_lossy(value);
     text.rsplit(',')
         .next()

@@ -6,7 +6,7 @@ use super::chunked::Decoder;
 use super::head::Framing;
 use super::response::{Body, Relay, Response};
 use crate::events::Termination;
-use std::io;
+use std::io::{self, Write};
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::ReadHalf;
@@ -208,7 +208,8 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
                 }
                 Relay::Encode if used > 0 => {
                     *counted += used as u64;
-                    out.extend_from_slice(format!("{used:x}\r\n").as_bytes());
+                    // Written straight into the buffer: no allocation per chunk.
+                    let _ = write!(out, "{used:x}\r\n");
                     emit(client, out, data, limits.client)
                         .await
                         .map_err(client_gone)?;

@@ -1,7 +1,7 @@
 //! Response heads from a server: parsed with httparse and rewritten for the client in the same
 //! pass (names lower-cased, hop-by-hop headers dropped, the framing the client can read).
 
-use super::head::{ends_chunked, header_line, parse_length, MAX_HEAD, MAX_HEADERS};
+use super::head::{header_line, Framed, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -100,34 +100,16 @@ fn build(
     asked: Asked,
     out: &mut Vec<u8>,
 ) -> Option<Response> {
-    let mut length = None;
-    let mut encoded = None;
-    let (mut close, mut keep_alive) = (false, false);
-    let mut listed: Vec<&str> = Vec::new();
+    let mut framed = Framed::default();
     for h in res.headers.iter() {
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_length(h.value)?;
-            if length.is_some_and(|l| l != n) {
-                return None;
-            }
-            length = Some(n);
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            encoded = Some(ends_chunked(h.value));
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            for token in std::str::from_utf8(h.value).ok()?.split(',') {
-                let token = token.trim();
-                close |= token.eq_ignore_ascii_case("close");
-                keep_alive |= token.eq_ignore_ascii_case("keep-alive");
-                listed.push(token);
-            }
-        }
+        framed.note(h)?;
     }
     // RFC 9112 §6.3: no body for HEAD, 204 and 304; chunked wins over a length; a transfer
     // coding that does not end in chunked runs to the close.
     let body = if asked.is_head || status == 204 || status == 304 {
         Body::None
     } else {
-        match (encoded, length) {
+        match (framed.encoded, framed.length) {
             (Some(true), _) => Body::Chunked,
             (Some(false), _) => Body::Close,
             (None, Some(0)) => Body::None,
@@ -142,7 +124,12 @@ fn build(
         _ => Relay::Raw,
     };
     let client_keeps = asked.keep_alive && (http11 || matches!(body, Body::None | Body::Length(_)));
-    let server_keeps = body != Body::Close && if minor == 1 { !close } else { keep_alive };
+    let server_keeps = body != Body::Close
+        && if minor == 1 {
+            !framed.close
+        } else {
+            framed.keep_alive
+        };
 
     let reason = res.reason.unwrap_or("");
     out.extend_from_slice(b"HTTP/1.1 ");
@@ -152,10 +139,7 @@ fn build(
     out.extend_from_slice(b"\r\n");
     let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len();
     for h in res.headers.iter() {
-        let dropped = HOP_BY_HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
-            || listed.iter().any(|n| h.name.eq_ignore_ascii_case(n))
-            || (encoded.is_some() && h.name.eq_ignore_ascii_case("content-length"));
-        if !dropped {
+        if !framed.drops(h.name, &HOP_BY_HOP) {
             header_line(out, h.name.as_bytes(), h.value);
             log_bytes += h.name.len() + h.value.len();
         }
