@@ -101,14 +101,15 @@ fn answering(rt: &tokio::runtime::Runtime, addr: SocketAddr, n: usize) -> Vec<St
         .collect()
 }
 
-#[test]
-fn drain_and_ready_web11_from_the_keyboard() {
+/// The seed's lab on free ports, its dashboard open in tmux with both backends up; `None`
+/// (said loudly) where tmux is missing.
+fn lab_dashboard() -> Option<(Tmux, Ports, tempfile::TempDir)> {
     if !Tmux::available() {
         eprintln!("\n*** SKIPPED: tmux is not installed; .ci/run installs it so CI always runs this ***\n");
-        return;
+        return None;
     }
     let ports = Ports::new();
-    let (_dir, path) = write_config("lab.toml", &lab_toml(ports, "500ms", true));
+    let (dir, path) = write_config("lab.toml", &lab_toml(ports, "500ms", true));
     let command = format!(
         "{LBTOP} --config {}; echo LBTOP-EXITED $?; sleep 30",
         path.display()
@@ -117,6 +118,14 @@ fn drain_and_ready_web11_from_the_keyboard() {
     tmux.wait("both backends up", |s| {
         s.contains("hoge 2/2 UP") && s.contains("hoge_l4 2/2 UP")
     });
+    Some((tmux, ports, dir))
+}
+
+#[test]
+fn drain_and_ready_web11_from_the_keyboard() {
+    let Some((tmux, ports, _dir)) = lab_dashboard() else {
+        return;
+    };
 
     tmux.keys("j");
     tmux.keys("d");
@@ -152,20 +161,9 @@ fn drain_and_ready_web11_from_the_keyboard() {
 
 #[test]
 fn maint_asks_for_confirmation_first() {
-    if !Tmux::available() {
-        eprintln!("\n*** SKIPPED: tmux is not installed; .ci/run installs it so CI always runs this ***\n");
+    let Some((tmux, ports, _dir)) = lab_dashboard() else {
         return;
-    }
-    let ports = Ports::new();
-    let (_dir, path) = write_config("lab.toml", &lab_toml(ports, "500ms", true));
-    let command = format!(
-        "{LBTOP} --config {}; echo LBTOP-EXITED $?; sleep 30",
-        path.display()
-    );
-    let tmux = Tmux::start(&command);
-    tmux.wait("both backends up", |s| {
-        s.contains("hoge 2/2 UP") && s.contains("hoge_l4 2/2 UP")
-    });
+    };
 
     // Asked, and backed out of: nothing changes.
     tmux.keys("j");

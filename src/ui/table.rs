@@ -510,24 +510,13 @@ impl Ctx<'_> {
         let check = || s.last_check.as_ref().map(fmt::check).unwrap_or_default();
         match self.view {
             View::Traffic => {
-                let series = Series::Server(id);
-                let rate = app.meter().rate(series);
-                let hist = app.meter().history(series, self.fill);
-                let peak = hist.iter().copied().fold(0.0, f32::max);
-                vec![
-                    name,
-                    status,
-                    Cell::from(fmt::rate(rate.map(|r| r[0]))),
-                    Cell::from(fmt::sparkline(&hist, self.scale, self.fill))
-                        .style(theme.sparkline()),
-                    Cell::from(fmt::compact_rate(peak)),
-                    num(s.cur_sessions),
-                    num(s.total_sessions),
-                    Cell::from(fmt::bytes(s.bytes_in)),
-                    Cell::from(fmt::bytes(s.bytes_out)),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
-                ]
+                let mut cells = vec![name, status];
+                cells.extend(self.traffic_cells(
+                    Series::Server(id),
+                    Some(self.scale),
+                    [s.cur_sessions, s.total_sessions, s.bytes_in, s.bytes_out],
+                ));
+                cells
             }
             View::Http => {
                 let mut cells = vec![name, status];
@@ -659,6 +648,32 @@ impl Ctx<'_> {
         cells
     }
 
+    /// The Traffic view's cells after name and status: rate, sparkline (on `scale`, or its
+    /// own peak), peak, current and total sessions, bytes in and out, and byte rates.
+    fn traffic_cells(
+        &self,
+        series: Series,
+        scale: Option<f32>,
+        [cur, total, bytes_in, bytes_out]: [u64; 4],
+    ) -> Vec<Cell<'static>> {
+        let meter = self.app.meter();
+        let rate = meter.rate(series);
+        let hist = meter.history(series, self.fill);
+        let peak = hist.iter().copied().fold(0.0, f32::max);
+        let scale = scale.unwrap_or(peak);
+        vec![
+            Cell::from(fmt::rate(rate.map(|r| r[0]))),
+            Cell::from(fmt::sparkline(&hist, scale, self.fill)).style(self.app.theme.sparkline()),
+            Cell::from(fmt::compact_rate(peak)),
+            num(cur),
+            num(total),
+            Cell::from(fmt::bytes(bytes_in)),
+            Cell::from(fmt::bytes(bytes_out)),
+            Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
+            Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
+        ]
+    }
+
     fn backend_cells(&self, b: usize, be: &BackendSnap) -> Vec<Cell<'static>> {
         let app = self.app;
         let theme = app.theme;
@@ -668,23 +683,18 @@ impl Ctx<'_> {
         let sum = |f: fn(&ServerSnap) -> u64| be.servers.iter().map(f).sum::<u64>();
         match self.view {
             View::Traffic => {
-                let series = Series::Backend(b);
-                let rate = app.meter().rate(series);
-                let hist = app.meter().history(series, self.fill);
-                let peak = hist.iter().copied().fold(0.0, f32::max);
-                vec![
-                    name,
-                    status,
-                    Cell::from(fmt::rate(rate.map(|r| r[0]))),
-                    Cell::from(fmt::sparkline(&hist, peak, self.fill)).style(theme.sparkline()),
-                    Cell::from(fmt::compact_rate(peak)),
-                    num(be.cur_sessions),
-                    num(be.total_sessions),
-                    Cell::from(fmt::bytes(sum(|s| s.bytes_in))),
-                    Cell::from(fmt::bytes(sum(|s| s.bytes_out))),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
-                ]
+                let mut cells = vec![name, status];
+                cells.extend(self.traffic_cells(
+                    Series::Backend(b),
+                    None,
+                    [
+                        be.cur_sessions,
+                        be.total_sessions,
+                        sum(|s| s.bytes_in),
+                        sum(|s| s.bytes_out),
+                    ],
+                ));
+                cells
             }
             View::Http => {
                 let mut responses = [0u64; 6];
