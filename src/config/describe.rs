@@ -320,6 +320,7 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
     kv(out, "check", check_line(&b.check));
     kv(out, "retries", b.options.retries);
+    kv(out, "http-reuse", b.options.http_reuse.as_str());
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));

@@ -8,7 +8,9 @@
 //! servers and traffic, the dashboard's `[ui]`, and the load-time warnings) becomes comments.
 
 use super::describe::{fmt_duration, log_target_args};
-use super::{Backend, Config, Frontend, HealthCheck, HttpCheck, LogTarget, Mode, Options, Server};
+use super::{
+    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -149,6 +151,9 @@ fn export_backend(out: &mut String, b: &Backend) {
     logs(out, b.log_global, &b.log);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
+    if o.http_reuse != HttpReuse::default() {
+        let _ = writeln!(out, "{IN}http-reuse {}", o.http_reuse.as_str());
+    }
     for (name, on) in [
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),

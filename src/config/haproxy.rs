@@ -22,8 +22,8 @@
 use super::toml::{closest, is_token, parse_net};
 use super::{
     parse_duration, Backend, Balance, Config, ConfigError, ForwardFor, Frontend, Global,
-    HealthCheck, HttpCheck, LogFormat, LogTarget, Mode, Options, Server, StatsSocket, Timeouts,
-    UiConfig, Warning,
+    HealthCheck, HttpCheck, HttpReuse, LogFormat, LogTarget, Mode, Options, Server, StatsSocket,
+    Timeouts, UiConfig, Warning,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -615,8 +615,9 @@ impl Ctx {
 }
 
 /// Keywords of `defaults`, `frontend`, `backend` and `listen` sections that lbtop reads.
-const PROXY_KEYWORDS: [&str; 18] = [
+const PROXY_KEYWORDS: [&str; 19] = [
     "mode",
+    "http-reuse",
     "log",
     "option",
     "no",
@@ -637,7 +638,7 @@ const PROXY_KEYWORDS: [&str; 18] = [
 ];
 
 /// HAProxy proxy keywords lbtop knows of but does not implement.
-const PROXY_UNSUPPORTED: [&str; 52] = [
+const PROXY_UNSUPPORTED: [&str; 51] = [
     "acl",
     "use_backend",
     "use-server",
@@ -675,7 +676,6 @@ const PROXY_UNSUPPORTED: [&str; 52] = [
     "log-format-sd",
     "error-log-format",
     "log-tag",
-    "http-reuse",
     "http-send-name-header",
     "source",
     "dispatch",
@@ -1468,6 +1468,20 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
                 s.options.retries = one_int(args, "'retries'", 0, u32::MAX.into()).map_err(e)?;
+                Ok(())
+            }
+            "http-reuse" => {
+                if let Some(m) = ctx.incapable(false, true, "http-reuse") {
+                    self.warn(no, m);
+                    return Ok(());
+                }
+                let word = one_arg(args, "'http-reuse'", "never, safe, aggressive or always")
+                    .map_err(e)?;
+                s.options.http_reuse = HttpReuse::from_name(word).ok_or_else(|| {
+                    e(format!(
+                        "'http-reuse' expects never, safe, aggressive or always, got '{word}'"
+                    ))
+                })?;
                 Ok(())
             }
             "timeout" => self.timeout(no, args, s, ctx),

@@ -275,6 +275,35 @@ pub struct Options {
     /// `option allbackups`: with no active server left, balance over every usable backup
     /// instead of only the first one.
     pub allbackups: bool,
+    /// `http-reuse`: which idle server connections a request may use.
+    pub http_reuse: HttpReuse,
+}
+
+/// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    /// A server connection serves one client connection only.
+    Never,
+    /// A client connection's first request never gets a connection another client used.
+    #[default]
+    Safe,
+    /// As `safe`, but a first request may take a connection that has carried two requests.
+    Aggressive,
+    /// Any idle connection serves any request.
+    Always,
+}
+
+impl HttpReuse {
+    pub const NAMES: [&'static str; 4] = ["never", "safe", "aggressive", "always"];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn from_name(name: &str) -> Option<HttpReuse> {
+        let all = [Self::Never, Self::Safe, Self::Aggressive, Self::Always];
+        all.into_iter().find(|r| r.as_str() == name)
+    }
 }
 
 impl Default for Options {
@@ -289,6 +318,7 @@ impl Default for Options {
             redispatch: false,
             retries: 3,
             allbackups: false,
+            http_reuse: HttpReuse::Safe,
         }
     }
 }

@@ -11,8 +11,8 @@
 
 use super::{
     parse_duration, Backend, Balance, Config, ConfigError, Demo, DemoServer, DemoTraffic,
-    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, IpNet, LogFormat, LogTarget, Mode,
-    Options, Server, StatsSocket, Timeouts, UiConfig,
+    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, HttpReuse, IpNet, LogFormat, LogTarget,
+    Mode, Options, Server, StatsSocket, Timeouts, UiConfig,
 };
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -87,6 +87,8 @@ struct RawStatsSocket {
 struct RawDefaults {
     mode: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
+    #[serde(rename = "http-reuse")]
+    http_reuse: Option<Spanned<String>>,
     maxconn: Option<Spanned<i64>>,
     httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
     option: Option<RawOptions>,
@@ -156,6 +158,8 @@ struct RawBackend {
     mode: Option<Spanned<String>>,
     balance: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
+    #[serde(rename = "http-reuse")]
+    http_reuse: Option<Spanned<String>>,
     httpchk: Option<Spanned<BoolOr<RawHttpChk>>>,
     option: Option<RawOptions>,
     timeout: Option<RawTimeouts>,
@@ -361,7 +365,7 @@ struct PartialOptions {
 }
 
 impl PartialOptions {
-    fn over(&self, base: &PartialOptions, retries: u32) -> Options {
+    fn over(&self, base: &PartialOptions, retries: u32, http_reuse: HttpReuse) -> Options {
         let flag = |own: Option<bool>, def: Option<bool>| own.or(def).unwrap_or(false);
         Options {
             log_health_checks: flag(self.log_health_checks, base.log_health_checks),
@@ -377,6 +381,7 @@ impl PartialOptions {
                 .or_else(|| base.forwardfor.clone())
                 .flatten(),
             retries,
+            http_reuse,
         }
     }
 }
@@ -397,6 +402,7 @@ fn fold_timeouts(own: &Timeouts, base: &Timeouts) -> Timeouts {
 struct Defaults {
     mode: Option<Mode>,
     retries: u32,
+    http_reuse: HttpReuse,
     maxconn: Option<u32>,
     httpchk: Option<HealthCheck>,
     options: PartialOptions,
@@ -541,6 +547,7 @@ impl Resolver<'_> {
             return Ok(Defaults {
                 mode: None,
                 retries: 3,
+                http_reuse: HttpReuse::Safe,
                 maxconn: None,
                 httpchk: None,
                 options: PartialOptions::default(),
@@ -555,6 +562,7 @@ impl Resolver<'_> {
             retries: self
                 .opt_int(&raw.retries, "defaults: 'retries'", 0, u32::MAX.into())?
                 .unwrap_or(3),
+            http_reuse: self.http_reuse(&raw.http_reuse, who)?.unwrap_or_default(),
             maxconn: self.opt_int(&raw.maxconn, "defaults: 'maxconn'", 1, u32::MAX.into())?,
             httpchk: match &raw.httpchk {
                 Some(h) => Some(self.httpchk(h, who)?),
@@ -608,9 +616,11 @@ impl Resolver<'_> {
         let maxconn = self
             .opt_int(&f.maxconn, &format!("{who}: 'maxconn'"), 1, u32::MAX.into())?
             .or(defaults.maxconn);
-        let options = self
-            .options(f.option.as_ref(), &who)?
-            .over(&defaults.options, defaults.retries);
+        let options = self.options(f.option.as_ref(), &who)?.over(
+            &defaults.options,
+            defaults.retries,
+            defaults.http_reuse,
+        );
         let timeouts = fold_timeouts(
             &self.timeouts(f.timeout.as_ref(), &who)?,
             &defaults.timeouts,
@@ -647,13 +657,16 @@ impl Resolver<'_> {
         let retries = self
             .opt_int(&b.retries, &format!("{who}: 'retries'"), 0, u32::MAX.into())?
             .unwrap_or(defaults.retries);
+        let http_reuse = self
+            .http_reuse(&b.http_reuse, &who)?
+            .unwrap_or(defaults.http_reuse);
         let check = match &b.httpchk {
             Some(h) => self.httpchk(h, &who)?,
             None => defaults.httpchk.clone().unwrap_or(HealthCheck::Tcp),
         };
-        let options = self
-            .options(b.option.as_ref(), &who)?
-            .over(&defaults.options, retries);
+        let options =
+            self.options(b.option.as_ref(), &who)?
+                .over(&defaults.options, retries, http_reuse);
         let timeouts = fold_timeouts(
             &self.timeouts(b.timeout.as_ref(), &who)?,
             &defaults.timeouts,
@@ -1035,6 +1048,21 @@ impl Resolver<'_> {
             }
         }
         Ok(HealthCheck::Http(check))
+    }
+
+    fn http_reuse(&self, raw: &Option<Spanned<String>>, who: &str) -> Res<Option<HttpReuse>> {
+        let Some(m) = raw else { return Ok(None) };
+        match HttpReuse::from_name(m.get_ref()) {
+            Some(r) => Ok(Some(r)),
+            None => Err(self.at(
+                m,
+                format!(
+                    "{who}: 'http-reuse' must be never, safe, aggressive or always, got '{}'{}",
+                    m.get_ref(),
+                    did_you_mean(m.get_ref(), &HttpReuse::NAMES)
+                ),
+            )),
+        }
     }
 
     fn mode(&self, raw: &Option<Spanned<String>>, who: &str) -> Res<Option<Mode>> {

@@ -5,7 +5,7 @@ use super::backend::BackendRt;
 use super::connect::RetryPolicy;
 use super::syslog::Syslog;
 use super::{h1, tcp};
-use crate::config::{Balance, Config, IpNet, Mode};
+use crate::config::{Balance, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
@@ -41,6 +41,7 @@ pub struct FrontendRt {
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
+    http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
     keep_alive_timeout: Option<Duration>,
@@ -89,6 +90,7 @@ impl FrontendRt {
             traffic_log,
             forwardfor,
             server_close: fe.options.http_server_close || be.options.http_server_close,
+            http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
                 retries: be.options.retries,
                 redispatch: be.options.redispatch,
@@ -135,6 +137,10 @@ impl FrontendRt {
 
     pub fn server_close(&self) -> bool {
         self.server_close
+    }
+
+    pub fn http_reuse(&self) -> HttpReuse {
+        self.http_reuse
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {

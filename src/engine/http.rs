@@ -5,16 +5,22 @@ use super::balance::PickKey;
 use super::connect::{assign_queued, dial, Assigned, ConnectError};
 use super::frontend::FrontendRt;
 use super::h1::bufs::{self, Input};
+use super::h1::chunked::Decoder;
 use super::h1::head::{Framing, Head};
-use super::h1::relay::{self, forward_request_body, read_into, ReadError, ServerConn, Socket};
-use super::h1::response::{self, Asked, Parsed, Response};
+use super::h1::relay::{
+    self, forward_request_body, read_into, Aborted, Activity, BodyLimits, ReadError, ServerConn,
+    Socket,
+};
+use super::h1::response::{self, Asked, Body, Parsed, Response};
+use super::pool;
+use crate::config::HttpReuse;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::{StatusCode, Version};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The client side of a request: its connection and what has been read from it.
@@ -23,11 +29,17 @@ pub struct Client<'a> {
     pub stream: &'a mut TcpStream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
+    /// This is the connection's first request (`http-reuse safe` gives it no shared
+    /// connection).
+    pub first: bool,
+    /// The server connection this client used last, kept for it alone (`http-reuse never`).
+    pub own: &'a mut Option<(usize, TcpStream)>,
 }
 
 /// The H1 layer's own answers to a request head that never completed: mixed-case headers,
 /// and the connection closes.
 pub const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+pub const H1_422: &str = "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
 pub const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// What a request carries through its life, for the log line.
@@ -40,15 +52,17 @@ struct Exchange {
 /// Why no usable response came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ExchangeError {
-    /// `timeout server` expired before the response head.
+    /// `timeout server` passed with nothing moving before the response head.
     Timeout,
-    /// The server closed or sent garbage.
+    /// The server closed or reset the connection.
     Failed,
+    /// The server sent something that is not a response HAProxy would relay (`PH`).
+    Invalid,
     /// A reused connection closed before a single response byte: the server had given up on
-    /// it. The request can go again on a fresh connection.
+    /// it. An idempotent request can go again on a fresh connection.
     Stale,
-    /// The client stopped sending the request body.
-    ClientAborted,
+    /// The request body did not arrive whole.
+    Body(Aborted),
 }
 
 /// A response head, and whether the request body went out whole before it came.
@@ -57,6 +71,8 @@ struct Answer {
     body_sent: bool,
     /// The size of a chunked request body, which its head could not announce.
     chunked_bytes: u64,
+    /// `%B` of the 1xx interim responses relayed before it.
+    interim_bytes: u64,
 }
 
 /// Balances, connects and sends one request, and relays the answer. `upstream` is the head
@@ -93,12 +109,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     ex.record.timers[1] = millis(ex.began.elapsed());
     // Taken when the response arrives, so a request waiting on its server holds no buffer.
     let mut out = Vec::new();
-    let pooled = if fe.server_close() {
-        None
-    } else {
-        backend.servers[assigned.server].pool().take()
-    };
-    if let Some(stream) = pooled {
+    if let Some(stream) = reusable(fe, client, assigned.server) {
         ex.record.server = Some(assigned.server);
         ex.record.reused = true;
         ex.record.timers[2] = 0;
@@ -109,8 +120,9 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
             }
-            // The request never left: connect afresh, as HAProxy does on a dead idle connection.
-            Err(ExchangeError::Stale) if head.framing == Framing::None => {
+            // The request never left, and sending it twice does no harm: connect afresh, as
+            // HAProxy does on a dead idle connection. A POST is never sent twice.
+            Err(ExchangeError::Stale) if head.idempotent && head.framing == Framing::None => {
                 ex.record.reused = false;
             }
             Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
@@ -146,6 +158,31 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     }
 }
 
+/// An idle connection to `server` this request may use, by `http-reuse`: the client
+/// connection's own one first; then, except with `never`, one from the server's shared pool.
+/// `safe` (the default) never gives a client's first request a connection another client
+/// used, so that a server's late or unasked-for bytes can only ever reach the client that
+/// caused them; `aggressive` allows it for connections already proven by a reuse.
+fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<TcpStream> {
+    if fe.server_close() {
+        return None;
+    }
+    if let Some((own, _)) = &client.own {
+        if *own == server {
+            let (_, stream) = client.own.take()?;
+            if pool::is_quiet(&stream) {
+                return Some(stream);
+            }
+        }
+    }
+    let pool = fe.backend.servers[server].pool();
+    match (fe.http_reuse(), client.first) {
+        (HttpReuse::Never, _) | (HttpReuse::Safe, true) => None,
+        (HttpReuse::Aggressive, true) => pool.take(true),
+        _ => pool.take(false),
+    }
+}
+
 fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     // The record's strings were built only for requests the watcher samples.
     let sampled = head.request_line.is_some();
@@ -169,7 +206,8 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     }
 }
 
-/// Sends the request head and body and reads the response head, under `timeout server`.
+/// Sends the request head and body and reads the response head. `timeout server` counts from
+/// the last byte that moved either way, so an upload that keeps flowing is not cut.
 async fn exchange(
     fe: &FrontendRt,
     server: &mut ServerConn,
@@ -183,28 +221,54 @@ async fn exchange(
         keep_alive: head.keep_alive,
         is_head: head.is_head,
     };
-    let deadline = fe.server_timeout().map(|t| Instant::now() + t);
+    let activity = Activity::new();
+    let idle = fe.server_timeout();
     if server.stream.write_all(upstream).await.is_err() {
         return Err(ExchangeError::Stale);
     }
+    activity.touch();
+    let ServerConn { stream, input } = server;
+    let (from_server, mut to_server) = stream.split();
+    let (from_client, mut to_client) = client.stream.split();
     if head.framing == Framing::None {
-        let response = read_head(&server.stream, &mut server.input, asked, out, deadline).await?;
+        let response = read_head(
+            &from_server,
+            input,
+            &mut to_client,
+            asked,
+            out,
+            idle,
+            &activity,
+        );
+        let (response, interim_bytes) = response.await?;
         return Ok(Answer {
             response,
             body_sent: true,
             chunked_bytes: 0,
+            interim_bytes,
         });
     }
-    let ServerConn { stream, input } = server;
-    let (from_server, mut to_server) = stream.split();
+    let limits = BodyLimits {
+        client: fe.client_timeout(),
+        server: idle,
+    };
     let body = forward_request_body(
-        &*client.stream,
+        &from_client,
         client.input,
         head.framing,
         &mut to_server,
-        fe.client_timeout(),
+        limits,
+        &activity,
     );
-    let response = read_head(&from_server, input, asked, out, deadline);
+    let response = read_head(
+        &from_server,
+        input,
+        &mut to_client,
+        asked,
+        out,
+        idle,
+        &activity,
+    );
     tokio::pin!(body, response);
     let mut body_sent = false;
     let mut chunked_bytes = 0;
@@ -213,23 +277,30 @@ async fn exchange(
         tokio::select! {
             sent = &mut body, if !body_sent => match sent {
                 Ok(n) => (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 }),
-                Err(_) => return Err(ExchangeError::ClientAborted),
+                Err(e) => return Err(ExchangeError::Body(e)),
             },
             // A server may answer before the body is in; the body is then cut short.
-            response = &mut response => return response.map(|response| Answer { response, body_sent, chunked_bytes }),
+            response = &mut response => {
+                let (response, interim_bytes) = response?;
+                return Ok(Answer { response, body_sent, chunked_bytes, interim_bytes });
+            }
         }
     }
 }
 
-/// Reads until a final response head; 1xx interim responses are skipped.
-async fn read_head<S: Socket>(
+/// Reads until a final response head, relaying 1xx interim responses to the client as they
+/// come. Returns the head and the `%B` of the interim ones.
+async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     from: &S,
     input: &mut Input,
+    client: &mut W,
     asked: Asked,
     out: &mut Vec<u8>,
-    deadline: Option<Instant>,
-) -> Result<Response, ExchangeError> {
+    idle: Option<Duration>,
+    activity: &Activity,
+) -> Result<(Response, u64), ExchangeError> {
     let mut heard = false;
+    let mut interim_bytes = 0;
     loop {
         if input.is_empty() {
             // Nothing to parse yet; the buffer for the client's head is taken once there is.
@@ -239,18 +310,26 @@ async fn read_head<S: Socket>(
         match response::parse(input.pending(), asked, out) {
             Parsed::Complete(r) => {
                 input.consume(r.len);
-                return Ok(r);
+                // A chunked body whose framing error is already here is refused whole.
+                if r.body == Body::Chunked && Decoder::default().finds_error(input.pending()) {
+                    return Err(ExchangeError::Invalid);
+                }
+                return Ok((r, interim_bytes));
             }
-            Parsed::Interim(n) => {
-                input.consume(n);
+            Parsed::Interim { len, log_bytes } => {
+                input.consume(len);
+                interim_bytes += log_bytes;
                 heard = true;
+                if client.write_all(out).await.is_err() {
+                    return Err(ExchangeError::Body(Aborted::Closed));
+                }
+                out.clear();
                 continue;
             }
-            Parsed::Invalid => return Err(ExchangeError::Failed),
+            Parsed::Invalid => return Err(ExchangeError::Invalid),
             Parsed::Partial => {}
         }
-        let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        match read_into(from, input, limit).await {
+        match read_inactive(from, input, idle, activity).await {
             Ok(0) | Err(ReadError::Failed) if !heard && input.is_empty() => {
                 return Err(ExchangeError::Stale)
             }
@@ -261,7 +340,28 @@ async fn read_head<S: Socket>(
     }
 }
 
-/// Sends the response head and relays the body, then ends the session and pools the server
+/// Reads from the server once something comes, unless nothing has moved either way for
+/// `idle`.
+async fn read_inactive<S: Socket>(
+    from: &S,
+    input: &mut Input,
+    idle: Option<Duration>,
+    activity: &Activity,
+) -> Result<usize, ReadError> {
+    loop {
+        let limit = idle.map(|t| t.saturating_sub(activity.idle()));
+        match read_into(from, input, limit).await {
+            Err(ReadError::Timeout) if idle.is_some_and(|t| activity.idle() < t) => continue,
+            Ok(n) => {
+                activity.touch();
+                return Ok(n);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Sends the response head and relays the body, then ends the session and keeps the server
 /// connection if it can take another request.
 async fn relay(
     fe: &FrontendRt,
@@ -276,11 +376,12 @@ async fn relay(
     let status = response.status;
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
-    ex.record.bytes_out = response.log_bytes;
+    ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
     fe.backend.servers[assigned.server]
         .counters
         .response(status);
+    let server_index = assigned.server;
     let mut session = Session {
         fe,
         server: assigned.into_session(),
@@ -307,8 +408,17 @@ async fn relay(
                 && answer.body_sent
                 && server.input.is_empty()
                 && !fe.server_close();
-            session.end(Termination::NORMAL, reusable.then_some(server.stream));
-            response.client_keeps && answer.body_sent
+            let keep = response.client_keeps && answer.body_sent;
+            let idle = reusable.then_some(server.stream);
+            match idle {
+                // `never` keeps the connection for this client alone.
+                Some(stream) if keep && fe.http_reuse() == HttpReuse::Never => {
+                    session.end(Termination::NORMAL, None);
+                    *client.own = Some((server_index, stream));
+                }
+                idle => session.end(Termination::NORMAL, idle),
+            }
+            keep
         }
         Err(flags) => {
             session.end(flags, None);
@@ -327,15 +437,27 @@ async fn exchange_failed(
     out: Vec<u8>,
 ) -> bool {
     bufs::give(out);
+    let server = &fe.backend.servers[assigned.server];
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
-        ExchangeError::ClientAborted => {
-            // Nothing to answer: the client is gone or broke its own request.
-            end_aborted(fe, ex, assigned);
+        ExchangeError::Body(why) => {
+            // Nothing to answer: the client is gone, broke its own request, or the server
+            // stopped taking it.
+            let flags = match why {
+                Aborted::Closed => Termination::new(b'C', b'D'),
+                Aborted::Timeout => Termination::new(b'c', b'D'),
+                Aborted::Framing => Termination::new(b'P', b'D'),
+                Aborted::Server(ReadError::Timeout) => Termination::new(b's', b'D'),
+                Aborted::Server(ReadError::Failed) => Termination::new(b'S', b'D'),
+            };
+            end_aborted(fe, ex, assigned, flags);
             return false;
         }
+        ExchangeError::Invalid => {
+            server.counters.response_errors.fetch_add(1, Relaxed);
+            (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
+        }
         ExchangeError::Failed | ExchangeError::Stale => {
-            let server = &fe.backend.servers[assigned.server];
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))
         }
@@ -343,8 +465,8 @@ async fn exchange_failed(
     error_reply(fe, client, head, ex, status, flags, Some(assigned)).await
 }
 
-fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>) {
-    ex.record.termination = Termination::new(b'C', b'D');
+fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags: Termination) {
+    ex.record.termination = flags;
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
     fe.finish(ex.record, ex.sampled);
@@ -389,7 +511,7 @@ fn error_response(out: &mut Vec<u8>, status: StatusCode, keep: bool, version: Ve
     for (name, value) in error_headers(status) {
         super::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
     }
-    response::connection_header(out, keep, version);
+    response::connection_header(out, keep, version, Version::HTTP_11);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(error_page(status).as_bytes());
 }
@@ -468,7 +590,8 @@ impl Session<'_> {
         counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
         counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
         if let Some(stream) = idle {
-            server.pool().put(stream);
+            // Served twice now if it was reused for this request: proven for `aggressive`.
+            server.pool().put(stream, ex.record.reused);
         }
         backend.release(self.server);
         self.fe.finish(ex.record, ex.sampled);

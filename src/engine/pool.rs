@@ -3,6 +3,7 @@
 //! first and an idle connection holds no buffers.
 
 use std::collections::VecDeque;
+use std::os::fd::AsRawFd;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -12,45 +13,67 @@ use tokio::net::TcpStream;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 const MAX_IDLE: usize = 1024;
 
+struct Idle {
+    stream: TcpStream,
+    since: Instant,
+    /// It has already carried more than one request (`http-reuse aggressive` wants that).
+    proven: bool,
+}
+
 #[derive(Default)]
 pub struct Pool {
-    idle: Mutex<VecDeque<(TcpStream, Instant)>>,
+    idle: Mutex<VecDeque<Idle>>,
 }
 
 impl Pool {
-    /// A live connection, if one is idle. Stale ones, and ones the server has closed or sent
-    /// something unasked on, are dropped on the way.
-    pub fn take(&self) -> Option<TcpStream> {
+    /// A live connection, if one is idle (only a proven one if `proven_only`). Stale ones,
+    /// and ones the server has closed or sent anything on while idle, are closed on the way:
+    /// bytes nobody asked for must never reach the next client.
+    pub fn take(&self, proven_only: bool) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        while let Some((stream, since)) = idle.pop_back() {
-            if now - since < IDLE_TIMEOUT && is_quiet(&stream) {
-                return Some(stream);
+        let mut at = idle.len();
+        while at > 0 {
+            at -= 1;
+            if now - idle[at].since >= IDLE_TIMEOUT || !is_quiet(&idle[at].stream) {
+                idle.remove(at);
+            } else if idle[at].proven || !proven_only {
+                return idle.remove(at).map(|i| i.stream);
             }
         }
         None
     }
 
     /// Keeps a connection for reuse, and closes the oldest ones once they are stale.
-    pub fn put(&self, stream: TcpStream) {
+    pub fn put(&self, stream: TcpStream, proven: bool) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        while idle
-            .front()
-            .is_some_and(|(_, since)| now - *since >= IDLE_TIMEOUT)
-        {
+        while idle.front().is_some_and(|i| now - i.since >= IDLE_TIMEOUT) {
             idle.pop_front();
         }
         if idle.len() < MAX_IDLE {
-            idle.push_back((stream, now));
+            idle.push_back(Idle {
+                stream,
+                since: now,
+                proven,
+            });
         }
     }
 }
 
-/// Nothing to read: the connection is open and the server has said nothing. The runtime's
-/// cached readiness answers first; only a socket it last saw readable (usually the one just
-/// read to the end of a response) costs a `recv`, which then comes back empty.
-fn is_quiet(stream: &TcpStream) -> bool {
+/// Nothing to read: the connection is open and the server has said nothing since its last
+/// response. Asked of the kernel (`MSG_PEEK`), not of the runtime's cached readiness, which
+/// may not have seen bytes that arrived a moment ago. One `recv` per reuse.
+pub fn is_quiet(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
-    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    // SAFETY: a valid, open descriptor and a one-byte buffer that outlives the call.
+    let n = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            probe.as_mut_ptr().cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
 }

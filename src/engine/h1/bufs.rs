@@ -53,20 +53,34 @@ impl Input {
         self.pos = (self.pos + n).min(self.data.len());
     }
 
-    /// Makes room for a read: borrows a pool buffer if none is held, and moves unread bytes
-    /// to the front.
+    /// Makes room for a read: borrows a pool buffer if none is held (or only a small one, see
+    /// [`Input::shrink`]), and moves unread bytes to the front.
     pub fn reserve(&mut self) -> &mut Vec<u8> {
-        if self.data.capacity() == 0 {
-            self.data = take();
-        }
         if self.pos > 0 {
             self.data.drain(..self.pos);
             self.pos = 0;
         }
-        if self.data.len() == self.data.capacity() {
+        if self.data.capacity() < SIZE {
+            let mut full = take();
+            full.extend_from_slice(&self.data);
+            self.data = full;
+        } else if self.data.len() == self.data.capacity() {
             self.data.reserve(SIZE);
         }
         &mut self.data
+    }
+
+    /// Keeps a few unread bytes in an allocation of their own size and gives the pool buffer
+    /// back: a client that sends a head a byte at a time (slowloris) then costs what it sent,
+    /// not a whole buffer, while it waits.
+    pub fn shrink(&mut self) {
+        let pending = self.pending();
+        if self.data.capacity() >= SIZE && pending.len() <= SIZE / 4 {
+            let mut small = Vec::with_capacity(pending.len() + 64);
+            small.extend_from_slice(pending);
+            give(std::mem::replace(&mut self.data, small));
+            self.pos = 0;
+        }
     }
 
     /// Gives the buffer back to the pool once everything in it has been used.
@@ -104,6 +118,14 @@ mod tests {
         input.consume(6);
         input.release();
         assert_eq!(input.data.capacity(), 0, "buffer went back to the pool");
+        input.reserve().extend_from_slice(b"GET / HT");
+        input.shrink();
+        assert!(
+            input.data.capacity() < 100,
+            "a partial head keeps only its bytes"
+        );
+        input.reserve().extend_from_slice(b"TP/1.1");
+        assert_eq!(input.pending(), b"GET / HTTP/1.1");
         assert!(take().capacity() >= SIZE);
     }
 }

@@ -1,9 +1,19 @@
-//! A streaming decoder for chunked request bodies (RFC 9112 §7.1). It never buffers: chunk data
-//! is handed out as slices of the input, and extensions and trailers are skipped byte by byte.
+//! A streaming decoder for chunked bodies (RFC 9112 §7.1), as strict as HAProxy's: a size is hex
+//! digits, then optional blanks, then an optional extension, then the line end. Bare LF line
+//! ends are accepted, as HAProxy accepts them. It never buffers data: chunk data is handed out
+//! as slices of the input. Extensions are dropped; trailer lines are checked and kept, so
+//! [`Decoder::encode_end`] can hand them on in a body that lbtop chunks afresh, the way
+//! HAProxy re-encodes every chunked body it forwards.
+
+use std::io::Write;
+
+/// A trailer section larger than this is refused (as a head larger than HAProxy's buffer is).
+const MAX_TRAILERS: usize = 15 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Size,
+    SizeBlank,
     Extension,
     SizeLf,
     Data,
@@ -24,6 +34,10 @@ pub struct Decoder {
     state: State,
     size: u64,
     digits: u8,
+    /// The trailer line being read.
+    line: Vec<u8>,
+    /// Checked trailer lines, `name: value\r\n` with the name lower-cased.
+    trailers: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -32,6 +46,8 @@ impl Default for Decoder {
             state: State::Size,
             size: 0,
             digits: 0,
+            line: Vec::new(),
+            trailers: Vec::new(),
         }
     }
 }
@@ -63,6 +79,34 @@ impl Decoder {
         Ok(at)
     }
 
+    /// Whether `input` holds a framing error, without moving this decoder: lets a proxy refuse
+    /// a body whose error has already arrived before it forwards anything, as HAProxy does.
+    pub fn finds_error(&self, input: &[u8]) -> bool {
+        let mut probe = Decoder {
+            line: Vec::new(),
+            trailers: Vec::new(),
+            ..*self
+        };
+        probe.decode(input, |_| {}).is_err()
+    }
+
+    /// Writes one chunk of `data` in canonical form (no extension).
+    pub fn encode_chunk(out: &mut Vec<u8>, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let _ = write!(out, "{:x}\r\n", data.len());
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Writes the last chunk and the trailers read.
+    pub fn encode_end(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"0\r\n");
+        out.extend_from_slice(&self.trailers);
+        out.extend_from_slice(b"\r\n");
+    }
+
     fn step(&mut self, byte: u8) -> Result<(), Invalid> {
         use State::*;
         self.state = match (self.state, byte) {
@@ -75,28 +119,64 @@ impl Decoder {
                 self.size = self.size * 16 + (b as char).to_digit(16).unwrap_or(0) as u64;
                 Size
             }
-            (Size, b';' | b' ' | b'\t') if self.digits > 0 => Extension,
-            (Size, b'\r') if self.digits > 0 => SizeLf,
-            (Extension, b'\r') => SizeLf,
-            (Extension, b'\n') => return Err(Invalid),
+            (Size, _) if self.digits == 0 => return Err(Invalid),
+            (Size | SizeBlank, b' ' | b'\t') => SizeBlank,
+            (Size | SizeBlank, b';') => Extension,
+            (Size | SizeBlank | Extension, b'\r') => SizeLf,
+            (Size | SizeBlank | Extension | SizeLf, b'\n') => self.size_line_end(),
             (Extension, _) => Extension,
-            (SizeLf, b'\n') if self.size == 0 => TrailerStart,
-            (SizeLf, b'\n') => Data,
             (DataCr, b'\r') => DataLf,
-            (DataLf, b'\n') => {
+            (DataCr | DataLf, b'\n') => {
                 self.digits = 0;
                 Size
             }
             (TrailerStart, b'\r') => FinalLf,
-            (TrailerStart | Trailer, b'\n') => return Err(Invalid),
+            (TrailerStart | FinalLf, b'\n') => Done,
             (Trailer, b'\r') => TrailerLf,
-            (TrailerStart | Trailer, _) => Trailer,
-            (TrailerLf, b'\n') => TrailerStart,
-            (FinalLf, b'\n') => Done,
+            (Trailer | TrailerLf, b'\n') => {
+                self.keep_trailer()?;
+                TrailerStart
+            }
+            (TrailerStart | Trailer, b) => {
+                if self.line.len() + self.trailers.len() >= MAX_TRAILERS {
+                    return Err(Invalid);
+                }
+                self.line.push(b);
+                Trailer
+            }
             _ => return Err(Invalid),
         };
         Ok(())
     }
+
+    fn size_line_end(&mut self) -> State {
+        if self.size == 0 {
+            State::TrailerStart
+        } else {
+            State::Data
+        }
+    }
+
+    /// Checks a trailer line as a header field (`token ":" value`) and keeps it.
+    fn keep_trailer(&mut self) -> Result<(), Invalid> {
+        let line = std::mem::take(&mut self.line);
+        let colon = line.iter().position(|&b| b == b':').ok_or(Invalid)?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
+            return Err(Invalid);
+        }
+        let value = value.trim_ascii();
+        if value.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
+            return Err(Invalid);
+        }
+        super::head::header_line(&mut self.trailers, name, value);
+        Ok(())
+    }
+}
+
+/// RFC 9110 §5.6.2 token characters.
+pub fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]
@@ -118,6 +198,27 @@ mod tests {
         assert_eq!(out, b"hello world");
         assert!(done);
         assert_eq!(&body[used..], b"NEXT", "stops at the end of the body");
+    }
+
+    #[test]
+    fn blanks_bare_lf_and_canonical_re_encoding() {
+        let body = b"5 \t;a=b\nhello\n6;x\r\n world\r\n0\r\nX-T:  1 \r\nY: 2\n\n";
+        let (out, used, done) = decode_all(body).unwrap();
+        assert_eq!(
+            (out.as_slice(), used, done),
+            (&b"hello world"[..], body.len(), true)
+        );
+        let mut d = Decoder::default();
+        let mut again = Vec::new();
+        d.decode(body, |s| Decoder::encode_chunk(&mut again, s))
+            .unwrap();
+        d.encode_end(&mut again);
+        assert_eq!(
+            again,
+            b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-t: 1\r\ny: 2\r\n\r\n"
+        );
+        assert!(Decoder::default().finds_error(b"5 junk\r\n"));
+        assert!(!Decoder::default().finds_error(b"5\r\nhel"));
     }
 
     #[test]
@@ -143,9 +244,15 @@ mod tests {
             &b"g\r\n"[..],
             b"\r\n",
             b"5\r\nhelloX",
-            b"5\nhello",
+            b"0x5\r\n",
+            b" 5\r\n",
+            b"5 junk\r\n",
+            b"5\rX",
             b"ffffffffffffffff\r\n",
+            b"10000000000000005\r\n",
             b"0\r\nbad\n",
+            b"0\r\nbad name: v\r\n",
+            b"0\r\n: v\r\n",
         ] {
             assert_eq!(decode_all(bad), Err(Invalid), "{bad:?}");
         }

@@ -3,7 +3,8 @@
 //! connection open.
 
 use super::bufs::Input;
-use super::head::{self, Head, Parsed, Rewrite};
+use super::chunked::Decoder;
+use super::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use super::relay::{read_into, ReadError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::http::{self, Client};
@@ -15,14 +16,14 @@ use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeadError {
     /// `timeout http-request` expired; `got` bytes had arrived.
     Timeout { got: usize },
     /// The client closed first; `got` bytes had arrived.
     Closed { got: usize },
-    /// Not an HTTP/1 request head, or too large.
-    Invalid,
+    /// Not an HTTP/1 request head HAProxy would forward.
+    Invalid(Refusal),
 }
 
 struct Conn {
@@ -33,6 +34,8 @@ struct Conn {
     forwarded_for: Option<HeaderValue>,
     input: Input,
     served: u64,
+    /// The server connection kept for this client alone (`http-reuse never`).
+    own: Option<(usize, TcpStream)>,
 }
 
 /// Serves one client connection until it closes.
@@ -46,6 +49,7 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
         fe,
         input: Input::default(),
         served: 0,
+        own: None,
     };
     while conn.wait_for_request(accepted).await {
         // Boxed so an idle connection's task holds only the small waiting state above.
@@ -104,19 +108,23 @@ impl Conn {
         };
         self.served += 1;
         self.input.consume(head.len);
+        // A chunked body whose framing error has already arrived is refused before anything
+        // reaches a server, as HAProxy refuses it.
+        if head.framing == Framing::Chunked && Decoder::default().finds_error(self.input.pending())
+        {
+            self.reject(HeadError::Invalid(Refusal::Malformed), began)
+                .await;
+            return false;
+        }
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
-        if head.expects_continue && self.input.is_empty() {
-            let continued = self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-            if continued.await.is_err() {
-                return false;
-            }
-        }
         let mut client = Client {
             addr: self.addr,
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
+            first: self.served == 1,
+            own: &mut self.own,
         };
         http::proxy(&self.fe, &mut client, &head, &upstream).await
     }
@@ -138,8 +146,8 @@ impl Conn {
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
                 Parsed::Complete(head) => return Ok(head),
-                Parsed::Invalid => return Err(HeadError::Invalid),
-                Parsed::Partial => {}
+                Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),
+                Parsed::Partial => self.input.shrink(),
             }
             let got = self.input.pending().len();
             let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -157,7 +165,12 @@ impl Conn {
     async fn reject(&mut self, error: HeadError, (start, began): (SystemTime, Instant)) {
         let (reply, flags, got) = match error {
             HeadError::Timeout { got } => (Some(http::H1_408), Termination::new(b'c', b'R'), got),
-            HeadError::Invalid => (Some(http::H1_400), Termination::new(b'P', b'R'), 1),
+            HeadError::Invalid(Refusal::Malformed) => {
+                (Some(http::H1_400), Termination::new(b'P', b'R'), 1)
+            }
+            HeadError::Invalid(Refusal::Coding) => {
+                (Some(http::H1_422), Termination::new(b'P', b'R'), 1)
+            }
             HeadError::Closed { got } => (None, Termination::new(b'C', b'R'), got),
         };
         if got == 0 && self.served > 0 {
@@ -170,7 +183,11 @@ impl Conn {
             return;
         }
         let mut record = self.fe.new_record(self.addr, start, None);
-        record.status = Some(if flags.cause == b'c' { 408 } else { 400 });
+        record.status = Some(match error {
+            HeadError::Timeout { .. } => 408,
+            HeadError::Invalid(Refusal::Coding) => 422,
+            _ => 400,
+        });
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
         self.fe.finish(record, true);

@@ -1,15 +1,26 @@
 //! Request heads: parsed with httparse, checked once the way HAProxy's H1 layer refuses them
-//! (400) before anything reaches a server, and rewritten for the server in the same pass:
-//! hop-by-hop headers dropped, names lower-cased (as HAProxy forwards them), `X-Forwarded-For`
-//! appended. No header map is built.
+//! (400, or 422 for a transfer coding it will not forward) before anything reaches a server,
+//! and written for the server in the same pass. Like HAProxy, lbtop forwards a head as it came
+//! but for the framing and persistence it owns: header names lower-cased, `Content-Length`
+//! and `Transfer-Encoding` reduced to one framing, the `close`/`keep-alive` tokens of
+//! `Connection` replaced by its own, duplicate `Host` lines folded. Every other header passes,
+//! including ones `Connection` names: dropping those would let `Connection: content-length`
+//! strip the very header that frames the body. No header map is built.
 
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
+use std::io::Write;
 
-/// Larger heads are refused, like HAProxy's default `tune.bufsize`.
+/// A head that has not ended within this many bytes is refused: HAProxy's input buffer
+/// (`tune.bufsize`).
 pub const MAX_HEAD: usize = 16 * 1024;
-/// HAProxy's default `tune.http.maxhdr`.
-pub const MAX_HEADERS: usize = 101;
+/// More header lines than this are refused (HAProxy's `tune.http.maxhdr` of 101 counts the
+/// end of the head too).
+pub const MAX_HEADERS: usize = 100;
+/// The largest head HAProxy takes in its internal form: `tune.bufsize` less `tune.maxrewrite`,
+/// less its own bookkeeping. Measured against HAProxy 2.6 (docs/haproxy-semantics.md):
+/// the method, target and version plus, per header, its name and value and 8 bytes.
+const MAX_HTX: usize = 15_275;
 
 /// How a message body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +47,13 @@ pub struct Head {
     pub len: usize,
     pub version: Version,
     pub is_head: bool,
+    /// Safe to send again on a fresh connection (RFC 9110 §9.2.2).
+    pub idempotent: bool,
     pub framing: Framing,
-    /// The client wants the connection kept open after this request.
+    /// The client wants the connection kept open after this request (and may have it: a
+    /// request that carried both `Content-Length` and `Transfer-Encoding` closes it, RFC 9112
+    /// §6.1).
     pub keep_alive: bool,
-    /// `Expect: 100-continue` on a request with a body.
-    pub expects_continue: bool,
     pub content_length: u64,
     pub request_line: Option<String>,
     /// The path, for `balance uri`.
@@ -49,26 +62,22 @@ pub struct Head {
     pub hash_value: Option<Vec<u8>>,
 }
 
+/// Why a head is refused, which decides HAProxy's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 400 Bad request.
+    Malformed,
+    /// 422: a transfer coding other than chunked, which HAProxy does not forward.
+    Coding,
+}
+
 #[derive(Debug)]
 pub enum Parsed {
     /// A valid head; the server's version of it was written to `upstream`.
     Complete(Head),
     Partial,
-    Invalid,
+    Invalid(Refusal),
 }
-
-/// Headers that describe one hop, not the message (RFC 9110 §7.6.1), plus `Expect`, which
-/// lbtop answers itself.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-    "transfer-encoding",
-    "expect",
-];
 
 /// Parses a head from the start of `buf`; for a valid one, writes the request to send to the
 /// server into `upstream`.
@@ -81,73 +90,151 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
-        _ => return Parsed::Invalid,
+        _ => return Parsed::Invalid(Refusal::Malformed),
     };
     match build(&req, len, rewrite, upstream) {
-        Some(head) => Parsed::Complete(head),
-        None => Parsed::Invalid,
+        Ok(head) => Parsed::Complete(head),
+        Err(why) => Parsed::Invalid(why),
+    }
+}
+
+/// How the `Transfer-Encoding` headers of a message read, all taken together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Absent,
+    /// `chunked`, alone.
+    Chunked,
+    /// Other codings, then `chunked` last (`gzip, chunked`).
+    Layered,
+    /// No `chunked` last, or `chunked` twice: the message cannot be framed.
+    Broken,
+}
+
+impl Coding {
+    pub fn is_chunked(self) -> bool {
+        matches!(self, Coding::Chunked | Coding::Layered)
+    }
+}
+
+/// The tokens of every `Transfer-Encoding` header, counted as they come.
+#[derive(Debug, Default, Clone, Copy)]
+struct Codings {
+    seen: bool,
+    tokens: u32,
+    chunked: u32,
+    last_chunked: bool,
+}
+
+impl Codings {
+    fn note(&mut self, value: &[u8]) {
+        self.seen = true;
+        for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            if token.is_empty() {
+                continue;
+            }
+            self.tokens += 1;
+            self.last_chunked = token.eq_ignore_ascii_case(b"chunked");
+            self.chunked += u32::from(self.last_chunked);
+        }
+    }
+
+    fn coding(self) -> Coding {
+        match (self.seen, self.chunked, self.last_chunked, self.tokens) {
+            (false, ..) => Coding::Absent,
+            (true, 1, true, 1) => Coding::Chunked,
+            (true, 1, true, _) => Coding::Layered,
+            _ => Coding::Broken,
+        }
     }
 }
 
 /// The headers that frame a message and govern its connection, read alike in requests and
 /// responses.
-#[derive(Default)]
-pub struct Framed<'b> {
+#[derive(Debug, Default)]
+pub struct Framed {
     pub length: Option<u64>,
-    /// The last `Transfer-Encoding` header ends in chunked (`None`: there was none).
-    pub encoded: Option<bool>,
-    /// Some `Transfer-Encoding` header does not end in chunked.
-    pub odd_coding: bool,
+    codings: Codings,
     pub close: bool,
     pub keep_alive: bool,
-    /// Further headers the `Connection` header names as hop-by-hop.
-    pub listed: Vec<&'b str>,
 }
 
-impl<'b> Framed<'b> {
+impl Framed {
     /// Takes one header into account. `None` when its value is malformed: a length that is
-    /// not a number or differs from an earlier one (a smuggling attempt), or a `Connection`
-    /// header that is not text.
-    pub fn note(&mut self, h: &httparse::Header<'b>) -> Option<()> {
+    /// not a number, or differs from an earlier one (a smuggling attempt).
+    pub fn note(&mut self, h: &httparse::Header<'_>) -> Option<()> {
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_length(h.value)?;
-            if self.length.is_some_and(|l| l != n) {
-                return None;
+            // `5, 5` is one length said twice, as HAProxy reads it; `5, 6` is two.
+            for item in h.value.split(|&b| b == b',') {
+                let n = parse_length(item)?;
+                if self.length.is_some_and(|l| l != n) {
+                    return None;
+                }
+                self.length = Some(n);
             }
-            self.length = Some(n);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            let chunked = ends_chunked(h.value);
-            self.encoded = Some(chunked);
-            self.odd_coding |= !chunked;
+            self.codings.note(h.value);
         } else if h.name.eq_ignore_ascii_case("connection") {
-            for token in std::str::from_utf8(h.value).ok()?.split(',') {
-                let token = token.trim();
-                if token.eq_ignore_ascii_case("close") {
+            for token in connection_tokens(h.value) {
+                if token.eq_ignore_ascii_case(b"close") {
                     self.close = true;
-                } else if token.eq_ignore_ascii_case("keep-alive") {
+                } else if token.eq_ignore_ascii_case(b"keep-alive") {
                     self.keep_alive = true;
-                } else if !token.is_empty() {
-                    self.listed.push(token);
                 }
             }
         }
         Some(())
     }
 
-    /// Whether a header stops at this hop: one of `fixed`, one the `Connection` header names,
-    /// or a length that a transfer coding overrides.
-    pub fn drops(&self, name: &str, fixed: &[&str]) -> bool {
-        fixed.iter().any(|n| name.eq_ignore_ascii_case(n))
-            || self.listed.iter().any(|n| name.eq_ignore_ascii_case(n))
-            || (self.encoded.is_some() && name.eq_ignore_ascii_case("content-length"))
+    pub fn coding(&self) -> Coding {
+        self.codings.coding()
+    }
+
+    /// Both a length and a transfer coding: RFC 9112 §6.1 lets the coding win but has the
+    /// connection closed after the message, since another hop may have read it the other way.
+    pub fn both(&self) -> bool {
+        self.length.is_some() && self.codings.seen
+    }
+
+    /// Writes one header for the other side. The framing headers are written once, from what
+    /// was read, at the place of the first; `Connection` keeps its tokens but `close` and
+    /// `keep-alive`, which are this hop's to decide.
+    pub fn forward(&self, h: &httparse::Header<'_>, out: &mut Vec<u8>, wrote_length: &mut bool) {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            match self.length {
+                Some(n) if !self.coding().is_chunked() && !*wrote_length => {
+                    *wrote_length = true;
+                    let _ = write!(out, "content-length: {n}\r\n");
+                }
+                _ => {}
+            }
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            let mut kept = connection_tokens(h.value)
+                .filter(|t| {
+                    !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive")
+                })
+                .peekable();
+            if kept.peek().is_some() {
+                out.extend_from_slice(b"connection: ");
+                for (i, token) in kept.enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(token);
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        } else {
+            header_line(out, name, h.value);
+        }
     }
 }
 
-/// What a first pass over a request's headers learns.
-struct Seen<'b> {
-    framed: Framed<'b>,
-    chunked: bool,
-    expects_continue: bool,
+fn connection_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty())
 }
 
 fn build(
@@ -155,21 +242,47 @@ fn build(
     len: usize,
     rewrite: &Rewrite<'_>,
     upstream: &mut Vec<u8>,
-) -> Option<Head> {
-    let version = match req.version? {
-        0 => Version::HTTP_10,
-        1 => Version::HTTP_11,
-        _ => return None,
+) -> Result<Head, Refusal> {
+    use Refusal::Malformed;
+    let version = match req.version {
+        Some(0) => Version::HTTP_10,
+        Some(1) => Version::HTTP_11,
+        _ => return Err(Malformed),
     };
-    let (method, path) = (req.method?, req.path?);
-    let seen = scan(req.headers, version)?;
-    let framing = match (seen.chunked, seen.framed.length) {
-        // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3).
-        (true, _) => Framing::Chunked,
-        (false, Some(n)) if n > 0 => Framing::Length(n),
+    let (method, target) = (req.method.ok_or(Malformed)?, req.path.ok_or(Malformed)?);
+    let mut framed = Framed::default();
+    let mut host: Option<&[u8]> = None;
+    let mut htx = method.len() + target.len() + "HTTP/1.1".len();
+    for h in req.headers.iter() {
+        framed.note(h).ok_or(Malformed)?;
+        htx += 8 + h.name.len() + h.value.len();
+        if h.name.eq_ignore_ascii_case("host") {
+            // Repeated, the same name is folded; two different ones are refused.
+            match host {
+                Some(first) if !first.eq_ignore_ascii_case(h.value) => return Err(Malformed),
+                _ => host = host.or(Some(h.value)),
+            }
+        }
+    }
+    if htx > MAX_HTX {
+        return Err(Malformed);
+    }
+    let target = absolute_target(target, host)?;
+    let framing = match (framed.coding(), framed.length) {
+        (Coding::Broken, _) => return Err(Malformed),
+        // Only chunked is forwarded, and HTTP/1.0 has no transfer codings at all.
+        (Coding::Layered, _) if version == Version::HTTP_11 => return Err(Refusal::Coding),
+        (coding, _) if coding.is_chunked() && version == Version::HTTP_10 => return Err(Malformed),
+        (Coding::Chunked, _) => Framing::Chunked,
+        (_, Some(n)) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
-    write_upstream(req, &seen, rewrite, upstream);
+    let keep_alive = !framed.both()
+        && match version {
+            Version::HTTP_11 => !framed.close,
+            _ => framed.keep_alive,
+        };
+    write_upstream(req, &target, version, &framed, rewrite, upstream);
     let hash_value = rewrite.hash_header.and_then(|name| {
         let h = req
             .headers
@@ -177,78 +290,109 @@ fn build(
             .find(|h| h.name.eq_ignore_ascii_case(name.as_str()))?;
         Some(h.value.to_vec())
     });
-    Some(Head {
+    Ok(Head {
         len,
         version,
         is_head: method == "HEAD",
+        idempotent: matches!(
+            method,
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        ),
         framing,
-        keep_alive: match version {
-            Version::HTTP_11 => !seen.framed.close,
-            _ => seen.framed.keep_alive,
-        },
-        expects_continue: seen.expects_continue
-            && framing != Framing::None
-            && version == Version::HTTP_11,
-        content_length: if seen.chunked {
-            0
-        } else {
-            seen.framed.length.unwrap_or(0)
+        keep_alive,
+        content_length: match framing {
+            Framing::Length(n) => n,
+            _ => 0,
         },
         request_line: rewrite
             .request_line
-            .then(|| format!("{method} {path} {version:?}")),
-        path: rewrite
-            .hash_uri
-            .then(|| path.split('?').next().unwrap_or(path).to_string()),
+            .then(|| format!("{method} {target} {version:?}")),
+        path: rewrite.hash_uri.then(|| {
+            let path = origin_form(&target);
+            path.split('?').next().unwrap_or(path).to_string()
+        }),
         hash_value,
     })
 }
 
-fn scan<'b>(headers: &[httparse::Header<'b>], version: Version) -> Option<Seen<'b>> {
-    let mut framed = Framed::default();
-    let mut expects_continue = false;
-    for h in headers {
-        framed.note(h)?;
-        if h.name.eq_ignore_ascii_case("expect") {
-            expects_continue = h.value.eq_ignore_ascii_case(b"100-continue");
+/// An absolute target (`http://host:port/path`) must name the same authority as `Host`; the
+/// scheme's default port is dropped from it, as HAProxy normalises it.
+fn absolute_target<'t>(
+    target: &'t str,
+    host: Option<&[u8]>,
+) -> Result<std::borrow::Cow<'t, str>, Refusal> {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return Ok(target.into());
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let short = match authority.strip_suffix(default_port) {
+        Some(short) if !default_port.is_empty() => short,
+        _ => authority,
+    };
+    if let Some(host) = host {
+        let host = std::str::from_utf8(host).map_err(|_| Refusal::Malformed)?;
+        let host = host
+            .strip_suffix(default_port)
+            .filter(|_| !default_port.is_empty())
+            .unwrap_or(host);
+        if !host.eq_ignore_ascii_case(short) {
+            return Err(Refusal::Malformed);
         }
     }
-    // Only chunked may end a request's transfer codings; HTTP/1.0 has none at all.
-    let chunked = framed.encoded.is_some();
-    if framed.odd_coding || (chunked && version == Version::HTTP_10) {
-        return None;
+    if short.len() == authority.len() {
+        return Ok(target.into());
     }
-    Some(Seen {
-        framed,
-        chunked,
-        expects_continue,
-    })
+    Ok(format!("{scheme}://{short}{}", &rest[end..]).into())
+}
+
+/// The path and query of a target, absolute or not.
+fn origin_form(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((_, rest)) => rest.find(['/', '?']).map_or("/", |i| &rest[i..]),
+        None => target,
+    }
 }
 
 fn write_upstream(
     req: &httparse::Request<'_, '_>,
-    seen: &Seen<'_>,
+    target: &str,
+    version: Version,
+    framed: &Framed,
     rewrite: &Rewrite<'_>,
     out: &mut Vec<u8>,
 ) {
     out.clear();
     out.extend_from_slice(req.method.unwrap_or("GET").as_bytes());
     out.push(b' ');
-    out.extend_from_slice(req.path.unwrap_or("/").as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(match version {
+        Version::HTTP_10 => b" HTTP/1.0\r\n",
+        _ => b" HTTP/1.1\r\n",
+    });
+    let mut wrote_length = false;
+    let mut wrote_host = false;
     for h in req.headers.iter() {
-        if !seen.framed.drops(h.name, &HOP_BY_HOP) {
-            header_line(out, h.name.as_bytes(), h.value);
+        if h.name.eq_ignore_ascii_case("host") {
+            if std::mem::replace(&mut wrote_host, true) {
+                continue;
+            }
         }
+        framed.forward(h, out, &mut wrote_length);
     }
     if let Some((name, value)) = rewrite.forwarded_for {
         header_line(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    if rewrite.server_close {
-        out.extend_from_slice(b"connection: close\r\n");
-    }
-    if seen.chunked {
-        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    // Whether the server connection stays open is lbtop's to say.
+    match (rewrite.server_close, version) {
+        (true, Version::HTTP_11) => out.extend_from_slice(b"connection: close\r\n"),
+        (false, Version::HTTP_10) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        _ => {}
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -262,18 +406,11 @@ pub fn header_line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 fn parse_length(value: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(value).ok()?.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let text = value.trim_ascii();
+    if text.is_empty() || text.len() > 19 || !text.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    text.parse().ok()
-}
-
-fn ends_chunked(value: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(value);
-    text.rsplit(',')
-        .next()
-        .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -293,15 +430,26 @@ mod tests {
         head_with(text, &Rewrite::default()).0
     }
 
+    fn upstream(text: &[u8]) -> String {
+        head_with(text, &Rewrite::default()).1
+    }
+
     fn parsed(text: &[u8]) -> Parsed {
         parse(text, &Rewrite::default(), &mut Vec::new())
+    }
+
+    fn refused(text: &[u8]) -> Option<Refusal> {
+        match parsed(text) {
+            Parsed::Invalid(why) => Some(why),
+            _ => None,
+        }
     }
 
     #[test]
     fn complete_partial_and_invalid_heads() {
         let h = head(b"GET /a?b HTTP/1.1\r\nHost: a\r\n\r\nbody");
         assert_eq!(h.len, 30);
-        assert!(h.keep_alive);
+        assert!(h.keep_alive && h.idempotent);
         assert_eq!(h.framing, Framing::None);
         assert!(matches!(
             parsed(b"GET / HTTP/1.1\r\nhost: a\r\n"),
@@ -311,18 +459,57 @@ mod tests {
             &b"\x16\x03\x01\x02\x00"[..],
             b"GET / HTTP/1.1\r\nbad header\r\n\r\n",
             b"PRI * HTTP/2.0\r\n\r\n",
+            b"GET / HTTP/1.2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nx: a\r\n b\r\n\r\n",
             b"GET / HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\ncontent-length: 1, 2\r\n\r\n",
             b"GET / HTTP/1.1\r\ncontent-length: -1\r\n\r\n",
+            b"GET / HTTP/1.1\r\ncontent-length: +5\r\n\r\n",
+            b"GET / HTTP/1.1\r\ncontent-length: 99999999999999999999\r\n\r\n",
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, identity\r\n\r\n",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: identity\r\n\r\n",
             b"POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
         ] {
-            assert!(
-                matches!(parsed(bad), Parsed::Invalid),
+            assert_eq!(
+                refused(bad),
+                Some(Refusal::Malformed),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
         }
-        assert!(matches!(parsed(&vec![b'a'; MAX_HEAD + 1]), Parsed::Invalid));
+        assert_eq!(
+            refused(b"POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n"),
+            Some(Refusal::Coding)
+        );
+        assert!(refused(&vec![b'a'; MAX_HEAD + 1]).is_some());
+    }
+
+    #[test]
+    fn size_and_count_limits_match_haproxy() {
+        // HAProxy 2.6 takes 100 header lines and refuses 101.
+        let lines = |n: usize| {
+            let mut h = b"GET / HTTP/1.1\r\n".to_vec();
+            for i in 0..n {
+                h.extend_from_slice(format!("x-{i}: a\r\n").as_bytes());
+            }
+            h.extend_from_slice(b"\r\n");
+            h
+        };
+        assert!(matches!(parsed(&lines(100)), Parsed::Complete(_)));
+        assert!(refused(&lines(101)).is_some());
+        // One header padded to the largest head HAProxy took (15,277 bytes on the wire).
+        let padded = |pad: usize| {
+            let mut h = b"GET / HTTP/1.1\r\nX-Pad: ".to_vec();
+            h.extend(std::iter::repeat_n(b'a', pad));
+            h.extend_from_slice(b"\r\n\r\n");
+            h
+        };
+        assert!(matches!(parsed(&padded(15_250)), Parsed::Complete(_)));
+        assert!(refused(&padded(15_251)).is_some());
     }
 
     #[test]
@@ -330,9 +517,15 @@ mod tests {
         let h = head(b"POST / HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n");
         assert_eq!(h.framing, Framing::Length(5));
         assert_eq!(h.content_length, 5);
-        assert!(h.expects_continue);
+        assert!(!h.idempotent);
+        assert_eq!(
+            head(b"POST / HTTP/1.1\r\ncontent-length: 5, 5\r\n\r\n").framing,
+            Framing::Length(5)
+        );
+        // Both framings: chunked wins and the connection closes after the response.
         let h = head(b"POST / HTTP/1.1\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n");
         assert_eq!(h.framing, Framing::Chunked);
+        assert!(!h.keep_alive);
         assert!(!head(b"GET / HTTP/1.1\r\nconnection: Close\r\n\r\n").keep_alive);
         assert!(!head(b"GET / HTTP/1.0\r\n\r\n").keep_alive);
         assert!(head(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive);
@@ -340,7 +533,7 @@ mod tests {
     }
 
     #[test]
-    fn the_server_gets_a_clean_lower_cased_head() {
+    fn the_server_gets_the_head_as_haproxy_forwards_it() {
         let name = HeaderName::from_static("x-forwarded-for");
         let value = HeaderValue::from_static("10.0.0.1");
         let hash = HeaderName::from_static("x-key");
@@ -357,21 +550,37 @@ mod tests {
         );
         assert_eq!(
             up,
-            "POST /p?q=1 HTTP/1.1\r\nhost: a\r\nx-key: k1\r\ncontent-length: 2\r\nx-forwarded-for: 10.0.0.1\r\nconnection: close\r\n\r\n"
+            "POST /p?q=1 HTTP/1.0\r\nhost: a\r\nconnection: X-Hop\r\nx-hop: 1\r\nx-key: k1\r\nkeep-alive: 5\r\ncontent-length: 2\r\nexpect: 100-continue\r\nx-forwarded-for: 10.0.0.1\r\n\r\n"
         );
         assert_eq!(h.request_line.as_deref(), Some("POST /p?q=1 HTTP/1.0"));
         assert_eq!(h.path.as_deref(), Some("/p"));
         assert_eq!(h.hash_value.as_deref(), Some(&b"k1"[..]));
-        let (_, up) = head_with(
-            b"PUT / HTTP/1.1\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n",
-            &Rewrite::default(),
+        // `Connection` may name a framing header; the framing header stays.
+        assert_eq!(
+            upstream(b"POST / HTTP/1.1\r\nConnection: content-length, host\r\nHost: a\r\nContent-Length: 1\r\n\r\nA"),
+            "POST / HTTP/1.1\r\nconnection: content-length,host\r\nhost: a\r\ncontent-length: 1\r\n\r\n"
         );
-        assert_eq!(up, "PUT / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n");
+        assert_eq!(
+            upstream(b"PUT / HTTP/1.1\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "PUT / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        assert_eq!(
+            upstream(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\ncontent-length: 0\r\nHOST: A\r\n\r\n"),
+            "GET / HTTP/1.1\r\nhost: a\r\ncontent-length: 0\r\n\r\n"
+        );
+        assert_eq!(
+            upstream(b"GET / HTTP/1.0\r\n\r\n"),
+            "GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n"
+        );
+        assert_eq!(
+            upstream(b"GET http://a:80/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "GET http://a/x HTTP/1.1\r\nhost: a\r\n\r\n"
+        );
     }
 
     #[test]
     fn never_panics_on_mutations() {
-        let base = b"POST /a?b=c HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nconnection: keep-alive, x\r\ntransfer-encoding: chunked\r\n\r\nabc";
+        let base = b"POST http://x:80/a?b=c HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nconnection: keep-alive, x\r\ntransfer-encoding: chunked\r\n\r\nabc";
         let mut up = Vec::new();
         for_mutations(
             base,
@@ -381,6 +590,9 @@ mod tests {
             |m| {
                 if let Parsed::Complete(h) = parse(m, &Rewrite::default(), &mut up) {
                     assert!(h.len <= m.len());
+                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS + 2];
+                    let again = httparse::Request::new(&mut headers).parse(&up);
+                    assert!(matches!(again, Ok(httparse::Status::Complete(_))), "{up:?}");
                 }
             },
         );

@@ -4,10 +4,11 @@
 use super::bufs::{self, Input};
 use super::chunked::Decoder;
 use super::head::Framing;
-use super::response::{Body, Relay, Response};
+use super::response::{Body, Response};
 use crate::events::Termination;
-use std::io::{self, Write};
-use std::time::Duration;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::ReadHalf;
 use tokio::net::TcpStream;
@@ -30,20 +31,71 @@ impl ServerConn {
     }
 }
 
-/// The request body did not arrive whole: the client closed, went silent for
-/// `timeout client`, broke the chunked framing, or the server stopped taking it.
-#[derive(Debug)]
-pub struct Aborted;
+/// Why the request body did not arrive whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aborted {
+    /// The client closed or reset its connection (`CD`).
+    Closed,
+    /// The client went silent for `timeout client` (`cD`).
+    Timeout,
+    /// The client broke the chunked framing (`PD`).
+    Framing,
+    /// The server stopped taking the body (`SD`), or took longer than `timeout server` to
+    /// make room for it (`sD`).
+    Server(ReadError),
+}
+
+/// When either side of an exchange last moved a byte: `timeout server` counts from here, so an
+/// upload that keeps flowing is never cut by it, as HAProxy's inactivity timeouts are not.
+pub struct Activity {
+    start: Instant,
+    last: AtomicU64,
+}
+
+impl Activity {
+    pub fn new() -> Activity {
+        Activity {
+            start: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    pub fn touch(&self) {
+        let now = self.start.elapsed().as_micros() as u64;
+        self.last.store(now, Ordering::Relaxed);
+    }
+
+    /// How long nothing has moved.
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_micros(self.last.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last)
+    }
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity::new()
+    }
+}
+
+/// Time limits for forwarding a request body: `timeout client` for the next bytes from the
+/// client, `timeout server` for the server to take them.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub client: Option<Duration>,
+    pub server: Option<Duration>,
+}
 
 /// Forwards the request body `framing` announces, from `input` and then `client`, to
-/// `server`. A chunked body passes as it is; the decoder only finds its end. Returns the
-/// bytes forwarded.
+/// `server`. A chunked body is decoded and chunked afresh (extensions dropped, trailers
+/// checked), as HAProxy forwards it. Returns the bytes read from the client.
 pub async fn forward_request_body<R, W>(
     client: &R,
     input: &mut Input,
     framing: Framing,
     server: &mut W,
-    idle: Option<Duration>,
+    limits: BodyLimits,
+    activity: &Activity,
 ) -> Result<u64, Aborted>
 where
     R: Socket,
@@ -55,36 +107,49 @@ where
         Framing::Chunked => u64::MAX,
     };
     let mut decoder = (framing == Framing::Chunked).then(Decoder::default);
+    let mut encoded = Vec::new();
     let mut forwarded = 0;
     loop {
         let pending = input.pending();
-        let used = match &mut decoder {
+        let (used, out) = match &mut decoder {
             Some(d) => {
-                let used = d.decode(pending, |_| {}).map_err(|_| Aborted)?;
+                encoded.clear();
+                let used = d
+                    .decode(pending, |data| Decoder::encode_chunk(&mut encoded, data))
+                    .map_err(|_| Aborted::Framing)?;
                 if d.is_done() {
+                    d.encode_end(&mut encoded);
                     left = 0;
                 }
-                used
+                (used, &encoded[..])
             }
             None => {
                 let n = (pending.len() as u64).min(left) as usize;
                 left -= n as u64;
-                n
+                (n, &pending[..n])
             }
         };
-        if used > 0 {
-            server
-                .write_all(&pending[..used])
+        if !out.is_empty() {
+            write_within(server, out, limits.server)
                 .await
-                .map_err(|_| Aborted)?;
-            input.consume(used);
-            forwarded += used as u64;
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::TimedOut => Aborted::Server(ReadError::Timeout),
+                    _ => Aborted::Server(ReadError::Failed),
+                })?;
+            activity.touch();
         }
+        input.consume(used);
+        forwarded += used as u64;
         if left == 0 {
             input.release();
             return Ok(forwarded);
         }
-        read_into(client, input, idle).await.map_err(|_| Aborted)?;
+        // `Ok(0)` is the client closing mid-body: the body can never complete.
+        match read_into(client, input, limits.client).await {
+            Ok(0) | Err(ReadError::Failed) => return Err(Aborted::Closed),
+            Err(ReadError::Timeout) => return Err(Aborted::Timeout),
+            Ok(_) => activity.touch(),
+        }
     }
 }
 
@@ -178,51 +243,38 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
             let pending = server.input.pending();
             let used = match &mut decoder {
                 Some(d) => {
-                    let decode = response.relay == Relay::Decode;
                     let before = out.len();
                     let used = d
                         .decode(pending, |data| {
-                            if decode {
-                                out.extend_from_slice(data)
-                            }
+                            *counted += data.len() as u64;
+                            Decoder::encode_chunk(out, data)
                         })
                         .map_err(|_| Termination::new(b'P', b'D'))?;
-                    *counted += (out.len() - before) as u64;
                     done = d.is_done();
+                    if done {
+                        d.encode_end(out);
+                    }
+                    if out.len() - before > 0 && out.len() >= bufs::SIZE {
+                        flush(client, out, limits.client)
+                            .await
+                            .map_err(client_gone)?;
+                    }
                     used
                 }
                 None => {
                     let n = (pending.len() as u64).min(left) as usize;
                     left -= n as u64;
                     done = left == 0;
+                    *counted += n as u64;
+                    emit(client, out, &pending[..n], limits.client)
+                        .await
+                        .map_err(client_gone)?;
                     n
                 }
             };
-            let data = &pending[..used];
-            match response.relay {
-                Relay::Raw => {
-                    *counted += used as u64;
-                    emit(client, out, data, limits.client)
-                        .await
-                        .map_err(client_gone)?;
-                }
-                Relay::Encode if used > 0 => {
-                    *counted += used as u64;
-                    // Written straight into the buffer: no allocation per chunk.
-                    let _ = write!(out, "{used:x}\r\n");
-                    emit(client, out, data, limits.client)
-                        .await
-                        .map_err(client_gone)?;
-                    out.extend_from_slice(b"\r\n");
-                }
-                _ => {}
-            }
             server.input.consume(used);
         }
         if done {
-            if response.relay == Relay::Encode {
-                out.extend_from_slice(b"0\r\n\r\n");
-            }
             return flush(client, out, limits.client).await.map_err(client_gone);
         }
         // Everything buffered is used: send it before waiting for the server.

@@ -1,7 +1,8 @@
-//! Response heads from a server: parsed with httparse and rewritten for the client in the same
-//! pass (names lower-cased, hop-by-hop headers dropped, the framing the client can read).
+//! Response heads from a server: parsed with httparse and written for the client in the same
+//! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
+//! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
-use super::head::{header_line, Framed, MAX_HEAD, MAX_HEADERS};
+use super::head::{Coding, Framed, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -22,24 +23,14 @@ pub enum Body {
     Close,
 }
 
-/// How the body is passed to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Relay {
-    /// As it comes (a sized body, chunks to an HTTP/1.1 client, or read-to-close for 1.0).
-    Raw,
-    /// Chunk-encoded: a read-to-close body for an HTTP/1.1 client.
-    Encode,
-    /// Chunks decoded: a chunked body for an HTTP/1.0 client, which reads to the close.
-    Decode,
-}
-
 #[derive(Debug)]
 pub struct Response {
     /// Bytes of the head in the server's input.
     pub len: usize,
     pub status: u16,
+    /// How the body is delimited; a chunked one is decoded and chunked afresh for the client
+    /// (extensions dropped, trailers checked), as HAProxy forwards it.
     pub body: Body,
-    pub relay: Relay,
     /// The server connection can take another request after this body.
     pub server_keeps: bool,
     /// The client connection can take another request after this body.
@@ -54,41 +45,40 @@ pub struct Response {
 pub enum Parsed {
     /// A final response; the client's head was written to `out`.
     Complete(Response),
-    /// A `1xx` interim response of this many bytes, to skip.
-    Interim(usize),
+    /// A `1xx` interim response of `len` bytes, written to `out` for the client as HAProxy
+    /// forwards it; `log_bytes` as for a final head.
+    Interim {
+        len: usize,
+        log_bytes: u64,
+    },
     Partial,
     Invalid,
 }
-
-const HOP_BY_HOP: [&str; 7] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-    "transfer-encoding",
-];
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
 pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut headers);
     let len = match res.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
         _ => return Parsed::Invalid,
     };
     let (Some(status), Some(minor)) = (res.code, res.version) else {
         return Parsed::Invalid;
     };
-    // 101 would switch protocols, which lbtop does not relay (Upgrade is never forwarded).
-    if (100..200).contains(&status) && status != 101 {
-        return Parsed::Interim(len);
+    // 101 would switch protocols, which lbtop does not relay yet: HAProxy's 502 for an
+    // upgrade nobody asked for.
+    if status == 101 {
+        return Parsed::Invalid;
     }
     match build(&res, len, status, minor, asked, out) {
-        Some(r) if status != 101 => Parsed::Complete(r),
-        _ => Parsed::Invalid,
+        Some(r) if status < 200 => Parsed::Interim {
+            len,
+            log_bytes: r.log_bytes,
+        },
+        Some(r) => Parsed::Complete(r),
+        None => Parsed::Invalid,
     }
 }
 
@@ -104,56 +94,62 @@ fn build(
     for h in res.headers.iter() {
         framed.note(h)?;
     }
-    // RFC 9112 §6.3: no body for HEAD, 204 and 304; chunked wins over a length; a transfer
-    // coding that does not end in chunked runs to the close.
-    let body = if asked.is_head || status == 204 || status == 304 {
+    // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; chunked wins over a length; a
+    // transfer coding that does not end in chunked is refused, as HAProxy refuses it (502).
+    let coding = framed.coding();
+    if coding == Coding::Broken {
+        return None;
+    }
+    let body = if asked.is_head || status < 200 || status == 204 || status == 304 {
         Body::None
+    } else if coding.is_chunked() {
+        Body::Chunked
     } else {
-        match (framed.encoded, framed.length) {
-            (Some(true), _) => Body::Chunked,
-            (Some(false), _) => Body::Close,
-            (None, Some(0)) => Body::None,
-            (None, Some(n)) => Body::Length(n),
-            (None, None) => Body::Close,
+        match framed.length {
+            Some(0) => Body::None,
+            Some(n) => Body::Length(n),
+            None => Body::Close,
         }
     };
-    let http11 = asked.version == Version::HTTP_11;
-    let relay = match body {
-        Body::Close if http11 => Relay::Encode,
-        Body::Chunked if !http11 => Relay::Decode,
-        _ => Relay::Raw,
-    };
-    let client_keeps = asked.keep_alive && (http11 || matches!(body, Body::None | Body::Length(_)));
+    let client_keeps = asked.keep_alive && body != Body::Close;
     let server_keeps = body != Body::Close
+        && !framed.both()
         && if minor == 1 {
             !framed.close
         } else {
             framed.keep_alive
         };
-
+    let version = if minor == 0 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
     let reason = res.reason.unwrap_or("");
-    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(if minor == 0 {
+        b"HTTP/1.0 "
+    } else {
+        b"HTTP/1.1 "
+    });
     out.extend_from_slice(itoa3(status).as_slice());
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
     let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len();
+    let mut wrote_length = false;
     for h in res.headers.iter() {
-        if !framed.drops(h.name, &HOP_BY_HOP) {
-            header_line(out, h.name.as_bytes(), h.value);
-            log_bytes += h.name.len() + h.value.len();
-        }
+        let before = out.len();
+        framed.forward(h, out, &mut wrote_length);
+        // Each line written is `name: value\r\n`; HAProxy counts the name and the value.
+        log_bytes += (out.len() - before).saturating_sub(4);
     }
-    if matches!(body, Body::Chunked | Body::Close) && http11 {
-        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    if status >= 200 {
+        connection_header(out, client_keeps, asked.version, version);
     }
-    connection_header(out, client_keeps, asked.version);
     out.extend_from_slice(b"\r\n");
     Some(Response {
         len,
         status,
         body,
-        relay,
         server_keeps,
         client_keeps,
         log_bytes: log_bytes as u64,
@@ -168,11 +164,15 @@ fn itoa3(n: u16) -> [u8; 3] {
     ]
 }
 
-/// HTTP/1.1 persists by default and says so only when closing; HTTP/1.0 is the reverse.
-pub fn connection_header(out: &mut Vec<u8>, keep: bool, version: Version) {
+/// Persistence as HAProxy words it: HTTP/1.1 persists by default, so a closing HTTP/1.1
+/// response says `close`; a kept connection says `keep-alive` when either the request or the
+/// response is HTTP/1.0, whose default is to close.
+pub fn connection_header(out: &mut Vec<u8>, keep: bool, asked: Version, version: Version) {
+    let old = asked == Version::HTTP_10 || version == Version::HTTP_10;
     match (keep, version) {
+        (false, Version::HTTP_10) => {}
         (false, _) => out.extend_from_slice(b"connection: close\r\n"),
-        (true, Version::HTTP_10) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        (true, _) if old => out.extend_from_slice(b"connection: keep-alive\r\n"),
         (true, _) => {}
     }
 }
@@ -211,7 +211,7 @@ mod tests {
             out,
             "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-server: a\r\n\r\n"
         );
-        assert_eq!((r.len, r.body, r.relay), (75, Body::Length(2), Relay::Raw));
+        assert_eq!((r.len, r.body), (75, Body::Length(2)));
         assert!(r.server_keeps && r.client_keeps);
         // HAProxy logs 60 for this response: 21 + 8 + 3 + 2, then 14 + 1 and 8 + 1, then the
         // 2-byte body.
@@ -219,22 +219,44 @@ mod tests {
     }
 
     #[test]
-    fn framing_follows_the_client() {
+    fn headers_pass_as_haproxy_passes_them() {
+        let (_, out) = complete(
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nok",
+            V10,
+        );
+        assert_eq!(
+            out,
+            "HTTP/1.0 200 OK\r\nconnection: X-Hop\r\nx-hop: 1\r\nkeep-alive: timeout=5\r\ncontent-length: 2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn framing_follows_haproxy() {
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n";
         let (r, out) = complete(chunked, V11);
-        assert_eq!((r.body, r.relay), (Body::Chunked, Relay::Raw));
-        assert_eq!(out, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
-        let (r, out) = complete(chunked, V10);
-        assert_eq!((r.relay, r.client_keeps), (Relay::Decode, false));
-        assert_eq!(out, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
-        let unsized_ = b"HTTP/1.0 200 OK\r\n\r\n";
-        let (r, out) = complete(unsized_, V11);
-        assert_eq!(
-            (r.body, r.relay, r.server_keeps),
-            (Body::Close, Relay::Encode, false)
+        assert_eq!(r.body, Body::Chunked);
+        assert!(
+            !r.server_keeps,
+            "both framings: the server connection closes"
         );
-        assert!(r.client_keeps);
         assert_eq!(out, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        // An HTTP/1.0 client gets the chunks too, and the connection closes.
+        let (r, out) = complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            V10,
+        );
+        assert_eq!((r.body, r.client_keeps), (Body::Chunked, false));
+        assert_eq!(
+            out,
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+        );
+        // A body that runs to the close is relayed as it is, and the client connection closes.
+        let (r, out) = complete(b"HTTP/1.1 200 OK\r\n\r\n", V11);
+        assert_eq!(
+            (r.body, r.server_keeps, r.client_keeps),
+            (Body::Close, false, false)
+        );
+        assert_eq!(out, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n");
         let head = Asked {
             is_head: true,
             ..V11
@@ -255,8 +277,12 @@ mod tests {
         let mut out = Vec::new();
         assert!(matches!(
             parse(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", V11, &mut out),
-            Parsed::Interim(25)
+            Parsed::Interim {
+                len: 25,
+                log_bytes: 40
+            }
         ));
+        assert_eq!(out, b"HTTP/1.1 100 Continue\r\n\r\n");
         assert!(matches!(
             parse(b"HTTP/1.1 200 OK\r\n", V11, &mut out),
             Parsed::Partial
@@ -264,6 +290,7 @@ mod tests {
         for bad in [
             &b"garbage\r\n\r\n"[..],
             b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
             b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
         ] {
             assert!(
@@ -272,7 +299,6 @@ mod tests {
             );
         }
     }
-
     #[test]
     fn never_panics_on_mutations() {
         let base = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close, x\r\ntransfer-encoding: chunked\r\nx: y\r\n\r\nabc";
