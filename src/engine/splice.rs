@@ -52,6 +52,13 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
     }
 }
 
+/// Which end of a one-way relay failed: the log blames the side that broke (`CD` or `SD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    Reading,
+    Writing,
+}
+
 /// Moves everything `src` sends to `dst` until `src` closes, then half-closes `dst`.
 /// Each chunk is added to `moved` and `total` as it goes, and `touch` is called on progress.
 pub async fn one_way(
@@ -61,17 +68,17 @@ pub async fn one_way(
     moved: &AtomicU64,
     total: &AtomicU64,
     touch: &(dyn Fn() + Sync),
-) -> io::Result<()> {
+) -> Result<(), Failed> {
     let (src_fd, dst_fd) = (src.as_raw_fd(), dst.as_raw_fd());
     loop {
         let mut in_pipe = loop {
-            src.readable().await?;
+            src.readable().await.map_err(|_| Failed::Reading)?;
             match src.try_io(Interest::READABLE, || {
                 splice(src_fd, pipe.write.as_raw_fd(), CHUNK)
             }) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
+                Err(_) => return Err(Failed::Reading),
             }
         };
         if in_pipe == 0 {
@@ -83,13 +90,13 @@ pub async fn one_way(
         total.fetch_add(in_pipe as u64, Relaxed);
         touch();
         while in_pipe > 0 {
-            dst.writable().await?;
+            dst.writable().await.map_err(|_| Failed::Writing)?;
             match dst.try_io(Interest::WRITABLE, || {
                 splice(pipe.read.as_raw_fd(), dst_fd, in_pipe)
             }) {
                 Ok(n) => in_pipe -= n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
+                Err(_) => return Err(Failed::Writing),
             }
         }
     }

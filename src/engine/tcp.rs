@@ -50,7 +50,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
     record.termination = tokio::select! {
         relayed = relay => match relayed {
             Ok(()) => Termination::NORMAL,
-            Err(_) => Termination::new(b'C', b'D'),
+            Err(side) => Termination::new(side, b'D'),
         },
         _ = activity.expire(idle) => idle_flags,
     };
@@ -64,13 +64,14 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
 
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
 /// had, else copied through a buffer. Either way a FIN from one side becomes a write shutdown on
-/// the other, so half-closed connections finish their work.
+/// the other, so half-closed connections finish their work. An error names the side that
+/// broke (`C` or `S`), as HAProxy's log does.
 async fn relay(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &super::backend::Counters,
     activity: &Activity,
-) -> io::Result<()> {
+) -> Result<(), u8> {
     if let (Ok(up), Ok(down)) = (splice::Pipe::new(), splice::Pipe::new()) {
         let touch = || activity.touch();
         let to_server = splice::one_way(
@@ -89,6 +90,18 @@ async fn relay(
             &activity.down,
             &touch,
         );
+        let to_server = async {
+            to_server.await.map_err(|f| match f {
+                splice::Failed::Reading => b'C',
+                splice::Failed::Writing => b'S',
+            })
+        };
+        let to_client = async {
+            to_client.await.map_err(|f| match f {
+                splice::Failed::Reading => b'S',
+                splice::Failed::Writing => b'C',
+            })
+        };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
     let mut client_side = Counted {
@@ -103,9 +116,11 @@ async fn relay(
         session: &activity.down,
         activity,
     };
+    // Without splice the copy cannot tell which side broke; the client is blamed.
     tokio::io::copy_bidirectional(&mut client_side, &mut server_side)
         .await
         .map(|_| ())
+        .map_err(|_| b'C')
 }
 
 /// When data last moved (in ms since the session began), and how much moved each way.
