@@ -87,7 +87,11 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
     }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    let len = match req.parse(buf) {
+    // HAProxy takes several spaces between method, target and version, and forwards one.
+    let parsed = httparse::ParserConfig::default()
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .parse_request(&mut req, buf);
+    let len = match parsed {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
         _ => return Parsed::Invalid(Refusal::Malformed),
@@ -128,10 +132,9 @@ struct Codings {
 impl Codings {
     fn note(&mut self, value: &[u8]) {
         self.seen = true;
+        // An empty item counts as a coding that is not chunked: HAProxy refuses `,chunked`
+        // as it refuses `gzip, chunked`.
         for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-            if token.is_empty() {
-                continue;
-            }
             self.tokens += 1;
             self.last_chunked = token.eq_ignore_ascii_case(b"chunked");
             self.chunked += u32::from(self.last_chunked);
@@ -156,6 +159,9 @@ pub struct Framed {
     codings: Codings,
     pub close: bool,
     pub keep_alive: bool,
+    /// The message can have no body (a 1xx or 204 response): its framing headers are not
+    /// forwarded, as HAProxy drops them.
+    pub no_body: bool,
 }
 
 impl Framed {
@@ -202,12 +208,19 @@ impl Framed {
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
             match self.length {
-                Some(n) if !self.coding().is_chunked() && !*wrote_length => {
+                Some(n) if !self.coding().is_chunked() && !self.no_body && !*wrote_length => {
                     *wrote_length = true;
-                    let _ = write!(out, "content-length: {n}\r\n");
+                    // A list (`5, 5`) is written as the one length it says; a single value
+                    // passes as it came (`005` stays `005`), as HAProxy passes it.
+                    if h.value.contains(&b',') {
+                        let _ = write!(out, "content-length: {n}\r\n");
+                    } else {
+                        header_line(out, name, h.value);
+                    }
                 }
                 _ => {}
             }
+        } else if self.no_body && name.eq_ignore_ascii_case(b"transfer-encoding") {
         } else if name.eq_ignore_ascii_case(b"connection") {
             let mut kept = connection_tokens(h.value)
                 .filter(|t| {
@@ -271,13 +284,14 @@ fn build(
     let framing = match (framed.coding(), framed.length) {
         (Coding::Broken, _) => return Err(Malformed),
         // Only chunked is forwarded, and HTTP/1.0 has no transfer codings at all.
-        (Coding::Layered, _) if version == Version::HTTP_11 => return Err(Refusal::Coding),
-        (coding, _) if coding.is_chunked() && version == Version::HTTP_10 => return Err(Malformed),
+        (Coding::Layered, _) => return Err(Refusal::Coding),
+        // Even in HTTP/1.0, as HAProxy takes it; the connection then closes (below).
         (Coding::Chunked, _) => Framing::Chunked,
         (_, Some(n)) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
     let keep_alive = !framed.both()
+        && !(version == Version::HTTP_10 && framing == Framing::Chunked)
         && match version {
             Version::HTTP_11 => !framed.close,
             _ => framed.keep_alive,
@@ -470,7 +484,7 @@ mod tests {
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, identity\r\n\r\n",
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
             b"POST / HTTP/1.1\r\ntransfer-encoding: identity\r\n\r\n",
-            b"POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: chunked,\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             b"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
         ] {
@@ -572,6 +586,14 @@ mod tests {
             upstream(b"GET / HTTP/1.0\r\n\r\n"),
             "GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n"
         );
+        assert_eq!(
+            upstream(b"POST  /l  HTTP/1.1\r\ncontent-length: 005\r\n\r\n"),
+            "POST /l HTTP/1.1\r\ncontent-length: 005\r\n\r\n"
+        );
+        let h = head(
+            b"POST / HTTP/1.0\r\nConnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        assert_eq!((h.framing, h.keep_alive), (Framing::Chunked, false));
         assert_eq!(
             upstream(b"GET http://a:80/x HTTP/1.1\r\nHost: a\r\n\r\n"),
             "GET http://a/x HTTP/1.1\r\nhost: a\r\n\r\n"

@@ -91,6 +91,7 @@ fn build(
     out: &mut Vec<u8>,
 ) -> Option<Response> {
     let mut framed = Framed::default();
+    framed.no_body = status < 200 || status == 204;
     for h in res.headers.iter() {
         framed.note(h)?;
     }
@@ -263,8 +264,16 @@ mod tests {
         };
         let (r, _) = complete(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", head);
         assert_eq!(r.body, Body::None);
-        let (r, _) = complete(b"HTTP/1.1 304 Not Modified\r\n\r\n", V11);
+        let (r, _) = complete(
+            b"HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\n",
+            V11,
+        );
         assert_eq!(r.body, Body::None);
+        let (r, out) = complete(b"HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n", V11);
+        assert_eq!(
+            (r.body, out.as_str()),
+            (Body::None, "HTTP/1.1 204 No Content\r\n\r\n")
+        );
         let (r, _) = complete(
             b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 1\r\n\r\n",
             V11,
