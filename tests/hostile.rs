@@ -5,7 +5,6 @@
 
 mod common;
 
-use common::parse_reply;
 use common::proxy::{server, Proxy};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -384,6 +383,8 @@ async fn requests_haproxy_refuses_are_refused_with_its_page_and_log() {
         b"GET http://b/ HTTP/1.1\r\nhost: a\r\n\r\n".to_vec(),
         b"GET / HTTP/1.1\r\nx: a\r\n folded\r\n\r\n".to_vec(),
         b"GET / HTTP/1.2\r\n\r\n".to_vec(),
+        b"GET / HTTP/1.1\r\nx: a\x01b\r\n\r\n".to_vec(),
+        b"GET / HTTP/1.1\r\nx: a\x00b\r\n\r\n".to_vec(),
         b"POST / HTTP/1.1\r\ncontent-length: 5, 6\r\n\r\nhello".to_vec(),
         pad,
         many,
@@ -500,7 +501,7 @@ async fn a_server_reset_in_tcp_mode_is_logged_sd() {
         let mut one = [0u8; 1];
         let _ = s.read(&mut one).await;
         // A reset, not a close: linger 0.
-        s.set_linger(Some(Duration::ZERO)).unwrap();
+        s.set_zero_linger().unwrap();
         drop(s);
     });
     let mut p = Proxy::start(

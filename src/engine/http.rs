@@ -8,8 +8,7 @@ use super::h1::bufs::{self, Input};
 use super::h1::chunked::Decoder;
 use super::h1::head::{Framing, Head};
 use super::h1::relay::{
-    self, forward_request_body, read_into, Aborted, Activity, BodyLimits, ReadError, ServerConn,
-    Socket,
+    self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::h1::response::{self, Asked, Body, Parsed, Response};
 use super::pool;
@@ -222,7 +221,10 @@ async fn exchange(
         is_head: head.is_head,
     };
     let activity = Activity::new();
-    let idle = fe.server_timeout();
+    let limits = relay::Limits {
+        server: fe.server_timeout(),
+        client: fe.client_timeout(),
+    };
     if server.stream.write_all(upstream).await.is_err() {
         return Err(ExchangeError::Stale);
     }
@@ -237,7 +239,7 @@ async fn exchange(
             &mut to_client,
             asked,
             out,
-            idle,
+            limits,
             &activity,
         );
         let (response, interim_bytes) = response.await?;
@@ -248,10 +250,6 @@ async fn exchange(
             interim_bytes,
         });
     }
-    let limits = BodyLimits {
-        client: fe.client_timeout(),
-        server: idle,
-    };
     let body = forward_request_body(
         &from_client,
         client.input,
@@ -266,7 +264,7 @@ async fn exchange(
         &mut to_client,
         asked,
         out,
-        idle,
+        limits,
         &activity,
     );
     tokio::pin!(body, response);
@@ -296,7 +294,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     client: &mut W,
     asked: Asked,
     out: &mut Vec<u8>,
-    idle: Option<Duration>,
+    limits: relay::Limits,
     activity: &Activity,
 ) -> Result<(Response, u64), ExchangeError> {
     let mut heard = false;
@@ -320,7 +318,10 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
                 input.consume(len);
                 interim_bytes += log_bytes;
                 heard = true;
-                if client.write_all(out).await.is_err() {
+                if relay::write_within(client, out, limits.client)
+                    .await
+                    .is_err()
+                {
                     return Err(ExchangeError::Body(Aborted::Closed));
                 }
                 out.clear();
@@ -329,7 +330,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
             Parsed::Invalid => return Err(ExchangeError::Invalid),
             Parsed::Partial => {}
         }
-        match read_inactive(from, input, idle, activity).await {
+        match read_inactive(from, input, limits.server, activity).await {
             Ok(0) | Err(ReadError::Failed) if !heard && input.is_empty() => {
                 return Err(ExchangeError::Stale)
             }
@@ -410,13 +411,12 @@ async fn relay(
                 && !fe.server_close();
             let keep = response.client_keeps && answer.body_sent;
             let idle = reusable.then_some(server.stream);
-            match idle {
-                // `never` keeps the connection for this client alone.
-                Some(stream) if keep && fe.http_reuse() == HttpReuse::Never => {
-                    session.end(Termination::NORMAL, None);
-                    *client.own = Some((server_index, stream));
-                }
-                idle => session.end(Termination::NORMAL, idle),
+            if fe.http_reuse() == HttpReuse::Never {
+                // The connection serves this client alone, for as long as it stays.
+                session.end(Termination::NORMAL, None);
+                *client.own = idle.filter(|_| keep).map(|stream| (server_index, stream));
+            } else {
+                session.end(Termination::NORMAL, idle);
             }
             keep
         }

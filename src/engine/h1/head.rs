@@ -290,8 +290,10 @@ fn build(
         (_, Some(n)) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
-    let keep_alive = !framed.both()
-        && !(version == Version::HTTP_10 && framing == Framing::Chunked)
+    // Both framings, or a chunked HTTP/1.0 request: another hop may read it otherwise, so the
+    // connection closes after the response.
+    let ambiguous = framed.both() || (version == Version::HTTP_10 && framing == Framing::Chunked);
+    let keep_alive = !ambiguous
         && match version {
             Version::HTTP_11 => !framed.close,
             _ => framed.keep_alive,
@@ -392,10 +394,8 @@ fn write_upstream(
     let mut wrote_length = false;
     let mut wrote_host = false;
     for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("host") {
-            if std::mem::replace(&mut wrote_host, true) {
-                continue;
-            }
+        if h.name.eq_ignore_ascii_case("host") && std::mem::replace(&mut wrote_host, true) {
+            continue;
         }
         framed.forward(h, out, &mut wrote_length);
     }

@@ -78,14 +78,6 @@ impl Default for Activity {
     }
 }
 
-/// Time limits for forwarding a request body: `timeout client` for the next bytes from the
-/// client, `timeout server` for the server to take them.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    pub client: Option<Duration>,
-    pub server: Option<Duration>,
-}
-
 /// Forwards the request body `framing` announces, from `input` and then `client`, to
 /// `server`. A chunked body is decoded and chunked afresh (extensions dropped, trailers
 /// checked), as HAProxy forwards it. Returns the bytes read from the client.
@@ -94,7 +86,7 @@ pub async fn forward_request_body<R, W>(
     input: &mut Input,
     framing: Framing,
     server: &mut W,
-    limits: BodyLimits,
+    limits: Limits,
     activity: &Activity,
 ) -> Result<u64, Aborted>
 where
@@ -210,8 +202,9 @@ pub enum ReadError {
     Failed,
 }
 
-/// How long each side may keep a response body waiting: `timeout server` for the next bytes
-/// from the server (`sD`), `timeout client` for a client that stops reading (`cD`).
+/// How long each side may keep an exchange waiting: `timeout server` for the next bytes from
+/// the server or for room to send it more, `timeout client` likewise for the client. Both
+/// count inactivity.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub server: Option<Duration>,
@@ -319,7 +312,7 @@ async fn flush<W: AsyncWrite + Unpin>(
 }
 
 /// Writes all of `buf`, unless the reader takes longer than `limit` to make room for it.
-async fn write_within<W: AsyncWrite + Unpin>(
+pub async fn write_within<W: AsyncWrite + Unpin>(
     to: &mut W,
     buf: &[u8],
     limit: Option<Duration>,
