@@ -159,9 +159,9 @@ async fn start(defaults: &str, script: Script) -> (Proxy, Arc<Seen>) {
     (p, seen)
 }
 
-/// CPU time this process has used (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+/// CPU time a process has used (user + system), from /proc.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
@@ -172,6 +172,50 @@ fn cpu_time() -> Duration {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// The lbtop binary, headless with two workers, in front of `origin`: a process of its own, so
+/// its CPU time is its own. Killed (by its PID) when dropped.
+struct Binary {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Binary {
+    fn start(origin: SocketAddr) -> Binary {
+        let port = common::free_port();
+        let text = format!(
+            "[global]\nnbthread = 2\n[defaults]\nmode = \"http\"\n[defaults.timeout]\nclient = \"5s\"\n\n[[frontend]]\nname = \"fe\"\nbind = \"127.0.0.1:{port}\"\ndefault_backend = \"be\"\n\n[[backend]]\nname = \"be\"\n{}",
+            server("s", origin, "")
+        );
+        let (dir, path) = common::write_config("t.toml", &text);
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_lbtop"))
+            .args(["--headless", "--config"])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "lbtop did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Binary {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Sends `bytes`, half-closes, and reads what comes back (the connection must end in 10 s).
@@ -190,33 +234,46 @@ async fn send(addr: SocketAddr, bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_closing_inside_a_body_frees_its_worker() {
-    let (mut p, _) = start("", echo).await;
-    for _ in 0..4 {
+    let (origin, _) = origin(echo).await;
+    let lbtop = Binary::start(origin);
+    // Enough that, before the fix, both workers were all but certain to be spinning.
+    for _ in 0..8 {
         let reply = send(
-            p.addr,
+            lbtop.addr,
             b"POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\n",
         )
         .await;
         assert_eq!(reply, "", "nothing to answer a request that never arrived");
-        assert!(p.log_line().await.contains(" CD-- "));
     }
-    // Before the fix each such request left a worker spinning: both workers froze, and the
-    // next requests were never answered.
-    let idle_from = cpu_time();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let used = cpu_time() - idle_from;
+    let pid = lbtop.child.id();
+    let idle_from = cpu_time(pid);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let used = cpu_time(pid) - idle_from;
     assert!(
-        used < Duration::from_millis(200),
-        "idle engine used {used:?} of CPU in 500 ms"
+        used < Duration::from_millis(150),
+        "idle lbtop used {used:?} of CPU in 1 s"
     );
     for i in 0..20 {
-        let reply = send(
-            p.addr,
-            format!("GET /{i} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n").as_bytes(),
-        )
-        .await;
+        let req = format!("GET /{i} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n");
+        let reply = send(lbtop.addr, req.as_bytes()).await;
         assert!(reply.ends_with(&format!("GET /{i} HTTP/1.1 0")), "{reply}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_closing_inside_a_body_is_logged_cd() {
+    let (mut p, _) = start("", echo).await;
+    let reply = send(
+        p.addr,
+        b"POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc",
+    )
+    .await;
+    assert_eq!(reply, "");
+    let line = p.log_line().await;
+    assert!(
+        line.contains(" fe be/s ") && line.contains(" CD-- "),
+        "{line}"
+    );
     p.stop().await;
 }
 
@@ -248,29 +305,57 @@ async fn connection_tokens_cannot_strip_the_framing() {
     }
 }
 
-/// Answers, then 100 ms later writes a second response nobody asked for.
+/// Answers, and right behind the answer writes a second response nobody asked for.
 fn late(_: usize, head: &str, _: &[u8]) -> Option<Vec<u8>> {
     let mut reply = ok(head.lines().next().unwrap_or_default());
     reply.extend_from_slice(&ok("LATE, FOR SOMEONE ELSE"));
     Some(reply)
 }
 
+/// Answers the first request on a connection; every later answer on it belongs to someone
+/// else, as after a request smuggled in by another client desynchronised the connection.
+fn desynced(n: usize, head: &str, body: &[u8]) -> Option<Vec<u8>> {
+    match n {
+        0 => echo(n, head, body),
+        _ => Some(ok("LATE, FOR SOMEONE ELSE")),
+    }
+}
+
+async fn one_request_each(p: &Proxy, what: &str) {
+    for i in 0..10 {
+        let req =
+            format!("GET /{i} HTTP/1.1\r\nhost: a\r\n\r\nGET /{i}b HTTP/1.1\r\nhost: a\r\n\r\n");
+        let text = send(p.addr, req.as_bytes()).await;
+        assert!(
+            text.contains(&format!("GET /{i} HTTP/1.1 0")),
+            "{what}: {text}"
+        );
+        let first = text.split("HTTP/1.1 200").nth(1).unwrap_or_default();
+        assert!(
+            !first.contains("LATE"),
+            "{what}: a client's first answer was another's: {text}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_client_ever_reads_a_response_meant_for_another() {
+    // A client's first request never rides a connection another client used (HAProxy's
+    // default, `safe`), so a desynchronised server connection can only answer the client
+    // that desynchronised it.
+    for defaults in ["", "http-reuse = \"safe\"", "http-reuse = \"never\""] {
+        let (p, _) = start(defaults, desynced).await;
+        one_request_each(&p, defaults).await;
+        p.stop().await;
+    }
+    // Bytes after a response, or on an idle connection, never reach anyone.
     for reuse in ["never", "safe", "aggressive", "always"] {
         let (p, _) = start(&format!("http-reuse = \"{reuse}\""), late).await;
         for i in 0..10 {
-            let mut s = TcpStream::connect(p.addr).await.unwrap();
             let req = format!(
                 "GET /{i} HTTP/1.1\r\nhost: a\r\n\r\nGET /{i}b HTTP/1.1\r\nhost: a\r\n\r\n"
             );
-            s.write_all(req.as_bytes()).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            s.shutdown().await.unwrap();
-            let mut out = Vec::new();
-            let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out));
-            read.await.unwrap().unwrap();
-            let text = String::from_utf8_lossy(&out);
+            let text = send(p.addr, req.as_bytes()).await;
             assert!(!text.contains("LATE"), "http-reuse {reuse}: {text}");
             assert!(
                 text.contains(&format!("GET /{i} HTTP/1.1")),
@@ -294,7 +379,7 @@ async fn a_post_is_never_sent_twice() {
     // GET left idle, which the server then closes without answering.
     let reply = send(
         p.addr,
-        b"GET /warm HTTP/1.1\r\nhost: a\r\n\r\nPOST /pay HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\n\r\nabc",
+        b"GET /warm HTTP/1.1\r\nhost: a\r\n\r\nPOST /pay HTTP/1.1\r\nhost: a\r\ncontent-length: 0\r\n\r\n",
     )
     .await;
     assert!(reply.contains("GET /warm HTTP/1.1 0"), "{reply}");
