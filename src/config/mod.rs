@@ -65,7 +65,7 @@ pub struct LogTarget {
 impl LogTarget {
     pub const DEFAULT_PORT: u16 = 514;
     pub const DEFAULT_LEN: usize = 1024;
-    /// Syslog facility names, by number (HAPROXY-NOTES §4.1).
+    /// Syslog facility names, by number (docs/haproxy-semantics.md §4.1).
     pub const FACILITIES: [&'static str; 24] = [
         "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
         "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",

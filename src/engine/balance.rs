@@ -1,4 +1,4 @@
-//! Server selection, reproducing HAProxy's orders (see HAPROXY-NOTES §2).
+//! Server selection, reproducing HAProxy's orders (docs/haproxy-semantics.md §2).
 //!
 //! The balancer only sees server positions and effective weights; weight 0 means "not usable"
 //! (down, maintenance, drain or weight set to 0). Active and backup servers form two groups: backups
@@ -551,7 +551,7 @@ mod tests {
             };
             (b'a' + b.pick(key, &|_| false, &|_| 0).unwrap() as u8) as char
         };
-        // HAPROXY-NOTES §2.4: `k1`->a, `k2`->b, none->a,b,c.
+        // docs/haproxy-semantics.md §2.4: `k1`->a, `k2`->b, none->a,b,c.
         assert_eq!(by(&mut b, Some(b"k1")), 'a');
         assert_eq!(by(&mut b, Some(b"k2")), 'b');
         let none: String = (0..3).map(|_| by(&mut b, None)).collect();

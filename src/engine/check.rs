@@ -1,4 +1,4 @@
-//! Health checks: a TCP connect, or an HTTP request whose status 200-399 passes (§1.1-1.4).
+//! Health checks: a TCP connect, or an HTTP request whose status 200-399 passes (docs/haproxy-semantics.md §1.1-1.4).
 
 use super::backend::BackendRt;
 use super::state::CheckOutcome;

@@ -1,5 +1,5 @@
 //! Getting a server for a session: pick (or wait in the backend queue), connect, retry and
-//! redispatch (HAPROXY-NOTES §3.3, §3.5).
+//! redispatch (docs/haproxy-semantics.md §3.3, §3.5).
 
 use super::backend::BackendRt;
 use super::balance::PickKey;

@@ -1,5 +1,5 @@
 //! L7: what happens to one HTTP request between the client connection (`h1::conn`) and a
-//! server. Each request is balanced on its own (§3.1).
+//! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
 use super::balance::PickKey;
 use super::connect::{assign_queued, dial, Assigned, ConnectError};
@@ -472,7 +472,7 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
     fe.finish(ex.record, ex.sampled);
 }
 
-/// One of HAProxy's own error pages (§3.8). Like HAProxy, a 503 or 504 keeps the client
+/// One of HAProxy's own error pages (docs/haproxy-semantics.md §3.8). Like HAProxy, a 503 or 504 keeps the client
 /// connection open, unless a request body was left unread.
 async fn error_reply(
     fe: &FrontendRt,
@@ -550,7 +550,7 @@ pub fn haproxy_reason(status: StatusCode) -> &'static str {
     }
 }
 
-/// HAProxy's built-in error pages (§3.8).
+/// HAProxy's built-in error pages (docs/haproxy-semantics.md §3.8).
 pub fn error_page(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",

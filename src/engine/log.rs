@@ -1,4 +1,4 @@
-//! HAProxy's log lines for traffic (httplog / tcplog, §4.2-4.3), built from session records
+//! HAProxy's log lines for traffic (httplog / tcplog, docs/haproxy-semantics.md §4.2-4.3), built from session records
 //! by whoever watches, never on the data path.
 
 use crate::config::{Config, Mode};

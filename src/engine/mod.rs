@@ -236,7 +236,7 @@ fn bind_all(
         .collect()
 }
 
-/// One plan per checked server, staggered over the smallest interval as HAProxy does (§1.3).
+/// One plan per checked server, staggered over the smallest interval as HAProxy does (docs/haproxy-semantics.md §1.3).
 fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::CheckPlan> {
     let checked: Vec<(usize, usize, &Server)> = config
         .backends

@@ -1,5 +1,5 @@
 //! A server's health and admin state, the transitions between them, and the exact lines
-//! HAProxy logs for each (HAPROXY-NOTES §1.2, §1.6, §6).
+//! HAProxy logs for each (docs/haproxy-semantics.md §1.2, §1.6, §6).
 
 use crate::events::{AdminState, CheckKind, CheckSnap, Level, ServerStatus};
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ impl CheckOutcome {
     }
 }
 
-/// The health counter of §1.2: 0..=rise+fall-1, up when >= rise.
+/// The health counter of docs/haproxy-semantics.md §1.2: 0..=rise+fall-1, up when >= rise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Health {
     pub value: u32,

@@ -1,4 +1,4 @@
-//! The `log` directive: one UDP datagram per message, framed as HAProxy frames it (§4.1).
+//! The `log` directive: one UDP datagram per message, framed as HAProxy frames it (docs/haproxy-semantics.md §4.1).
 //! Sending never blocks: a full socket buffer drops the message, as UDP syslog would anyway.
 
 use super::log::syslog_date;

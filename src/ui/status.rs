@@ -1,5 +1,5 @@
 //! What the status words mean for a backend as a whole, the way HAProxy's BACKEND row
-//! counts them (§1.8: a backend is UP iff some server is usable, or it has none).
+//! counts them (docs/haproxy-semantics.md §1.8: a backend is UP iff some server is usable, or it has none).
 
 use crate::events::{BackendSnap, ServerSnap, ServerStatus};
 

@@ -18,7 +18,7 @@ pub const MAX_HEAD: usize = 16 * 1024;
 /// end of the head too).
 pub const MAX_HEADERS: usize = 100;
 /// The largest head HAProxy takes in its internal form: `tune.bufsize` less `tune.maxrewrite`,
-/// less its own bookkeeping. Measured against HAProxy 2.6 (docs/haproxy-semantics.md):
+/// less its own bookkeeping. Measured against HAProxy 2.6 (docs/haproxy-semantics.md §9):
 /// the method, target and version plus, per header, its name and value and 8 bytes.
 const MAX_HTX: usize = 15_275;
 
