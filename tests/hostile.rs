@@ -6,6 +6,7 @@
 mod common;
 
 use common::proxy::{server, Proxy};
+use common::wire::{read_chunked, read_some, read_until};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -79,52 +80,6 @@ async fn connection(mut s: TcpStream, script: Script, seen: Arc<Seen>) {
         if s.write_all(&reply).await.is_err() {
             return;
         }
-    }
-}
-
-async fn read_some(s: &mut TcpStream, buf: &mut Vec<u8>) -> usize {
-    let mut chunk = [0u8; 16384];
-    let read = tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk));
-    let n = read.await.map_or(0, |r| r.unwrap_or(0));
-    buf.extend_from_slice(&chunk[..n]);
-    n
-}
-
-async fn read_until(s: &mut TcpStream, buf: &mut Vec<u8>, end: &[u8]) -> Option<usize> {
-    loop {
-        if let Some(at) = buf.windows(end.len()).position(|w| w == end) {
-            return Some(at + end.len());
-        }
-        if read_some(s, buf).await == 0 {
-            return None;
-        }
-    }
-}
-
-async fn read_chunked(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let end = read_until(s, buf, b"\r\n").await?;
-        let line = String::from_utf8_lossy(&buf[..end - 2]).into_owned();
-        let size = usize::from_str_radix(&line, 16).ok()?;
-        buf.drain(..end);
-        if size == 0 {
-            // Trailer lines, up to the empty one.
-            loop {
-                let end = read_until(s, buf, b"\r\n").await?;
-                buf.drain(..end);
-                if end == 2 {
-                    return Some(body);
-                }
-            }
-        }
-        while buf.len() < size + 2 {
-            if read_some(s, buf).await == 0 {
-                return None;
-            }
-        }
-        body.extend(buf.drain(..size));
-        buf.drain(..2);
     }
 }
 

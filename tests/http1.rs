@@ -7,6 +7,7 @@ mod common;
 
 use common::parse_reply;
 use common::proxy::{server, Proxy};
+use common::wire::{read_chunked, read_some, read_to_close, read_until};
 use lbtop::engine::log::format_session;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,7 +43,10 @@ async fn echo_connection(mut s: TcpStream) {
             return;
         }
         let body = if head.contains("transfer-encoding: chunked") {
-            read_chunked(&mut s, &mut buf).await
+            let Some(body) = read_chunked(&mut s, &mut buf).await else {
+                return;
+            };
+            body
         } else {
             let n = head
                 .lines()
@@ -102,59 +106,6 @@ async fn echo_connection(mut s: TcpStream) {
     }
 }
 
-/// Reads what comes within 10 s; 0 is a close, or nothing in time (no test waits forever).
-async fn read_some(s: &mut TcpStream, buf: &mut Vec<u8>) -> usize {
-    let mut chunk = [0u8; 8192];
-    let read = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk));
-    let n = read.await.map_or(0, |r| r.unwrap_or(0));
-    buf.extend_from_slice(&chunk[..n]);
-    n
-}
-
-async fn read_until(s: &mut TcpStream, buf: &mut Vec<u8>, end: &[u8]) -> Option<usize> {
-    loop {
-        if let Some(at) = buf.windows(end.len()).position(|w| w == end) {
-            return Some(at + end.len());
-        }
-        if read_some(s, buf).await == 0 {
-            return None;
-        }
-    }
-}
-
-async fn read_chunked(s: &mut TcpStream, buf: &mut Vec<u8>) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let end = read_until(s, buf, b"\r\n").await.unwrap();
-        let line = String::from_utf8_lossy(&buf[..end - 2]).into_owned();
-        let size = usize::from_str_radix(line.split(';').next().unwrap(), 16).unwrap();
-        buf.drain(..end);
-        if size == 0 {
-            // Trailers, up to the empty line.
-            loop {
-                let end = read_until(s, buf, b"\r\n").await.unwrap();
-                buf.drain(..end);
-                if end == 2 {
-                    return body;
-                }
-            }
-        }
-        while buf.len() < size + 2 {
-            read_some(s, buf).await;
-        }
-        body.extend(buf.drain(..size));
-        buf.drain(..2);
-    }
-}
-
-/// Everything until the other side closes, within 10 s.
-async fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
-    let mut out = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out));
-    read.await.expect("closed within 10 s").unwrap();
-    out
-}
-
 /// Reads one response from a keep-alive connection: head and (sized or chunked) body.
 async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> (String, Vec<u8>) {
     let end = read_until(s, buf, b"\r\n\r\n")
@@ -164,7 +115,7 @@ async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> (String, Vec<u8>
     buf.drain(..end);
     let lower = head.to_lowercase();
     if lower.contains("transfer-encoding: chunked") {
-        let body = read_chunked(s, buf).await;
+        let body = read_chunked(s, buf).await.expect("a chunked body");
         return (head, body);
     }
     let n = lower

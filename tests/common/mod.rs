@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod proxy;
+pub mod wire;
 
 use lbtop::config::Config;
 use lbtop::demo::Demo;
