@@ -1,0 +1,85 @@
+//! `http-reuse` side by side with real HAProxy 2.6: the same haproxy.cfg, the same requests,
+//! and the number of connections the origin sees must match for each mode. One thread on both
+//! sides, so that "an idle connection" means the same pool.
+//!
+//! Skips, loudly, only when `haproxy` is not installed; `.ci/run` installs it.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::Origin;
+use common::wire::{read_some, read_until};
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+const CFG: &str = "global\n    nbthread 1\n    log {LOG} local6 debug\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nbackend be\n    http-reuse {MODE}\n    server a {a}\n";
+
+/// Sends `n` requests one after another on one connection and reads each answer.
+async fn requests(addr: SocketAddr, n: usize) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = Vec::new();
+    for i in 0..n {
+        let req = format!("GET /{i} HTTP/1.1\r\nhost: t\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let end = read_until(&mut s, &mut buf, b"\r\n\r\n")
+            .await
+            .expect("an answer");
+        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a sized answer");
+        while buf.len() < end + len {
+            assert!(
+                read_some(&mut s, &mut buf).await > 0,
+                "closed inside a body"
+            );
+        }
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        buf.drain(..end + len);
+    }
+    s
+}
+
+/// Client A sends two requests on one connection and stays; then clients B and C send one
+/// each. Returns how many connections the origin accepted.
+fn server_connections(kind: Kind, mode: &str, rt: &tokio::runtime::Runtime) -> usize {
+    let origin = rt.block_on(Origin::start("a", Duration::ZERO));
+    let servers = BTreeMap::from([("a", origin.addr)]);
+    let c = Contender::start(kind, &CFG.replace("{MODE}", mode), &servers);
+    rt.block_on(async {
+        let _a = requests(c.addr(), 2).await;
+        let _b = requests(c.addr(), 1).await;
+        let _c = requests(c.addr(), 1).await;
+        // Let a connection the proxy gave up on be counted either way.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    });
+    origin.connections()
+}
+
+#[test]
+fn http_reuse_modes_open_the_same_server_connections_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for mode in ["never", "safe", "aggressive", "always"] {
+        let haproxy = server_connections(Kind::Haproxy, mode, &rt);
+        let lbtop = server_connections(Kind::Lbtop, mode, &rt);
+        eprintln!("http-reuse {mode}: {haproxy} server connections (HAProxy), {lbtop} (lbtop)");
+        assert_eq!(
+            haproxy, lbtop,
+            "http-reuse {mode}: HAProxy opened {haproxy} server connections, lbtop {lbtop}"
+        );
+    }
+}
