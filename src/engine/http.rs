@@ -32,7 +32,7 @@ pub struct Client<'a> {
     /// connection).
     pub first: bool,
     /// The server connection this client used last, kept for it alone (`http-reuse never`).
-    pub own: &'a mut Option<(usize, TcpStream)>,
+    pub own: &'a mut Option<Box<(usize, TcpStream)>>,
 }
 
 /// The H1 layer's own answers to a request head that never completed: mixed-case headers,
@@ -166,12 +166,10 @@ fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<T
     if fe.server_close() {
         return None;
     }
-    if let Some((own, _)) = &client.own {
-        if *own == server {
-            let (_, stream) = client.own.take()?;
-            if pool::is_quiet(&stream) {
-                return Some(stream);
-            }
+    if client.own.as_ref().is_some_and(|own| own.0 == server) {
+        let (_, stream) = *client.own.take()?;
+        if pool::is_quiet(&stream) {
+            return Some(stream);
         }
     }
     let pool = fe.backend.servers[server].pool();
@@ -414,7 +412,9 @@ async fn relay(
             if fe.http_reuse() == HttpReuse::Never {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
-                *client.own = idle.filter(|_| keep).map(|stream| (server_index, stream));
+                *client.own = idle
+                    .filter(|_| keep)
+                    .map(|stream| Box::new((server_index, stream)));
             } else {
                 session.end(Termination::NORMAL, idle);
             }

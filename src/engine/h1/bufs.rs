@@ -83,11 +83,14 @@ impl Input {
         }
     }
 
-    /// Gives the buffer back to the pool once everything in it has been used.
+    /// Gives the buffer back to the pool once everything in it has been used, or keeps only
+    /// the few bytes still unread (see [`Input::shrink`]).
     pub fn release(&mut self) {
         if self.is_empty() {
             give(std::mem::take(&mut self.data));
             self.pos = 0;
+        } else {
+            self.shrink();
         }
     }
 }

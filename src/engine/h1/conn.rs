@@ -34,8 +34,9 @@ struct Conn {
     forwarded_for: Option<HeaderValue>,
     input: Input,
     served: u64,
-    /// The server connection kept for this client alone (`http-reuse never`).
-    own: Option<(usize, TcpStream)>,
+    /// The server connection kept for this client alone (`http-reuse never`); boxed, so that
+    /// an idle connection's task stays small in every other mode.
+    own: Option<Box<(usize, TcpStream)>>,
 }
 
 /// Serves one client connection until it closes.
@@ -52,8 +53,13 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
         own: None,
     };
     while conn.wait_for_request(accepted).await {
-        // Boxed so an idle connection's task holds only the small waiting state above.
-        if !Box::pin(conn.request(accepted)).await {
+        // Each phase is boxed on its own: an idle connection's task holds only the small
+        // waiting state above, and a client that sends a head a byte at a time (slowloris)
+        // only the reading state, never the much larger proxying one.
+        let Some((head, upstream)) = Box::pin(conn.next_head(accepted)).await else {
+            break;
+        };
+        if !Box::pin(conn.forward(head, upstream)).await {
             break;
         }
         conn.input.release();
@@ -88,8 +94,9 @@ impl Conn {
         false
     }
 
-    /// Serves one request; returns whether the connection stays open for another.
-    async fn request(&mut self, accepted: (SystemTime, Instant)) -> bool {
+    /// Reads and checks one request head, and the server's version of it; `None` when the
+    /// connection ends here (HAProxy's 400/408 already sent).
+    async fn next_head(&mut self, accepted: (SystemTime, Instant)) -> Option<(Head, Vec<u8>)> {
         // A first request is timed from the accept, later ones from their first byte.
         let began = if self.served == 0 {
             accepted
@@ -97,13 +104,14 @@ impl Conn {
             (SystemTime::now(), Instant::now())
         };
         let deadline = self.fe.http_request_timeout().map(|t| began.1 + t);
-        // Sized for a typical head: it lives while the server thinks, so it is not a pool buffer.
-        let mut upstream = Vec::with_capacity(512);
+        // Sized once the head is complete: it lives while the server thinks, so it is not a
+        // pool buffer.
+        let mut upstream = Vec::new();
         let head = match self.read_head(deadline, &mut upstream).await {
             Ok(head) => head,
             Err(e) => {
                 self.reject(e, began).await;
-                return false;
+                return None;
             }
         };
         self.served += 1;
@@ -114,8 +122,14 @@ impl Conn {
         {
             self.reject(HeadError::Invalid(Refusal::Malformed), began)
                 .await;
-            return false;
+            return None;
         }
+        Some((head, upstream))
+    }
+
+    /// Hands one request to the balancer; returns whether the connection stays open for
+    /// another.
+    async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
         let mut client = Client {

@@ -384,6 +384,7 @@ fn write_upstream(
     out: &mut Vec<u8>,
 ) {
     out.clear();
+    out.reserve(512);
     out.extend_from_slice(req.method.unwrap_or("GET").as_bytes());
     out.push(b' ');
     out.extend_from_slice(target.as_bytes());

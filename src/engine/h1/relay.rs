@@ -182,6 +182,8 @@ pub async fn read_into<S: Socket>(
         loop {
             from.readable().await?;
             match from.try_read_buf(input.reserve()) {
+                // The runtime thought the socket readable and it was not: give the buffer
+                // back (or keep only the unread bytes) before waiting again.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => input.release(),
                 done => return done,
             }
