@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -28,6 +29,16 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fd_room():
+    """How many client sockets this process can hold open at once: its descriptor limit (the
+    soft one raised to the hard one), less a margin for everything else it has open."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return max(soft - 200, 1)
 
 
 def cpu_ticks(pid):
@@ -114,9 +125,10 @@ http {{
     return conf
 
 
-def haproxy_cfg(d, name, port, backends, mode, threads):
+def haproxy_cfg(d, name, port, backends, mode, threads, http_request=None):
     servers = "\n".join(f"  server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
     extra = "  option splice-auto\n" if mode == "tcp" else ""
+    extra += f"  timeout http-request {http_request}\n" if http_request else ""
     cfg = d / f"{name}.cfg"
     cfg.write_text(f"""global
   nbthread {threads}
@@ -136,10 +148,11 @@ backend be
     return cfg
 
 
-def lbtop_toml(d, name, port, backends, mode, threads):
+def lbtop_toml(d, name, port, backends, mode, threads, http_request=None):
     servers = "".join(
         f'[[backend.server]]\nname = "s{i}"\naddress = "127.0.0.1:{p}"\n' for i, p in enumerate(backends)
     )
+    extra = f'http-request = "{http_request}"\n' if http_request else ""
     cfg = d / f"{name}.toml"
     cfg.write_text(f"""[global]
 maxconn = 6000
@@ -150,7 +163,7 @@ mode = "{mode}"
 connect = "5s"
 client = "30s"
 server = "30s"
-[[frontend]]
+{extra}[[frontend]]
 name = "fe"
 bind = "127.0.0.1:{port}"
 default_backend = "be"
@@ -217,6 +230,35 @@ def idle_rss(pid, port, n):
     return (after - before) * 1024 / n
 
 
+def slowloris_rss(pid, port, n):
+    """RSS growth per connection that sent a partial request head (`GET / HTTP/1.1`, a Host and
+    the name of a header whose value never comes) and nothing more, as a slowloris client does.
+    Also returns how many of them were still open when RSS was read (all should be: the proxy's
+    `timeout http-request` is far longer than the measurement)."""
+    before = rss_kib(pid)
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-a: ")
+            socks.append(s)
+        time.sleep(1.0)
+        after = rss_kib(pid)
+        still_open = 0
+        for s in socks:
+            s.setblocking(False)
+            try:
+                s.recv(1, socket.MSG_PEEK)  # anything (a 408) or b"" (a close): cut short
+            except BlockingIOError:
+                still_open += 1
+            except OSError:
+                pass
+    finally:
+        for s in socks:
+            s.close()
+    return (after - before) * 1024 / n, still_open
+
+
 def median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -236,13 +278,13 @@ def run_layout(layout, args, d, procs, results):
     for p in backends:
         wait_port(p)
 
-    def contenders(mode):
+    def contenders(mode, http_request=None):
         ports = {"haproxy": free_port(), "haproxy2": free_port(), "lbtop": free_port()}
         started = {}
         for name in ("haproxy", "haproxy2"):
-            cfg = haproxy_cfg(d, f"{name}-{mode}", ports[name], backends, mode, threads)
+            cfg = haproxy_cfg(d, f"{name}-{mode}", ports[name], backends, mode, threads, http_request)
             started[name] = procs.start(pinned(proxy_cpus, ["haproxy", "-f", str(cfg)]))
-        cfg = lbtop_toml(d, f"lbtop-{mode}", ports["lbtop"], backends, mode, threads)
+        cfg = lbtop_toml(d, f"lbtop-{mode}", ports["lbtop"], backends, mode, threads, http_request)
         started["lbtop"] = procs.start(pinned(proxy_cpus, [str(LBTOP), "--headless", "--config", str(cfg)]))
         for p in ports.values():
             wait_port(p)
@@ -252,7 +294,7 @@ def run_layout(layout, args, d, procs, results):
     scenarios = args.scenarios
     order = ["haproxy", "lbtop", "haproxy2"]
 
-    if {"l7", "cpu", "p99", "close", "sweep", "idle", "dash"} & set(scenarios):
+    if {"l7", "cpu", "p99", "close", "sweep", "idle", "slowloris", "dash"} & set(scenarios):
         ports, started, lbtop_cfg = contenders("http")
         pids = {k: p.pid for k, p in started.items()}
         url = lambda k: f"http://127.0.0.1:{ports[k]}/"  # noqa: E731
@@ -304,6 +346,24 @@ def run_layout(layout, args, d, procs, results):
             out["idle_bytes_per_conn"] = {
                 k: idle_rss(fresh_started[k].pid, fresh[k], args.idle_conns) for k in ("haproxy", "lbtop")}
             print(f"  {layout} idle RSS per connection: {out['idle_bytes_per_conn']}", flush=True)
+            for p in fresh_started.values():
+                procs.stop(p)
+        if "slowloris" in scenarios:
+            # As for idle: fresh processes warmed by one request each, with `timeout http-request`
+            # long enough (60 s) that every partial head stays open while RSS is read.
+            for p in started.values():
+                procs.stop(p)
+            fresh, fresh_started, _ = contenders("http", http_request="60s")
+            for k in ("haproxy", "lbtop"):
+                wrk(url(k).replace(str(ports[k]), str(fresh[k])), 1, load_cpus, 2, 1)
+            n = min(args.slowloris_conns, fd_room())
+            out["slowloris_bytes_per_conn"], out["slowloris_open"] = {}, {}
+            for k in ("haproxy", "lbtop"):
+                per_conn, still_open = slowloris_rss(fresh_started[k].pid, fresh[k], n)
+                out["slowloris_bytes_per_conn"][k] = per_conn
+                out["slowloris_open"][k] = f"{still_open}/{n}"
+            print(f"  {layout} slowloris RSS per partial-head connection: {out['slowloris_bytes_per_conn']}"
+                  f" (still open when measured: {out['slowloris_open']})", flush=True)
             for p in fresh_started.values():
                 procs.stop(p)
         for p in started.values():
@@ -417,6 +477,10 @@ def table(results, meta):
         if idle:
             lines.append(f"| {layout} | RSS per idle keep-alive connection | {idle['haproxy'] / 1024:.1f} KiB | "
                          f"{idle['lbtop'] / 1024:.1f} KiB | {idle['lbtop'] / max(idle['haproxy'], 1):.2f} | |")
+        slow = r.get("slowloris_bytes_per_conn")
+        if slow:
+            lines.append(f"| {layout} | RSS per partial-head (slowloris) connection | {slow['haproxy'] / 1024:.1f} KiB | "
+                         f"{slow['lbtop'] / 1024:.1f} KiB | {slow['lbtop'] / max(slow['haproxy'], 1):.2f} | |")
         dash = r.get("dashboard")
         if dash:
             lines.append(f"| {layout} | req/s with the dashboard attached / headless | | "
@@ -434,9 +498,10 @@ def main():
     ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--layouts", default="pinned,unpinned")
-    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,dash,sweep",
-                    help="comma list of l7,cpu,p99,close,l4,idle,dash,sweep")
+    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,slowloris,dash,sweep",
+                    help="comma list of l7,cpu,p99,close,l4,idle,slowloris,dash,sweep")
     ap.add_argument("--idle-conns", type=int, default=2000)
+    ap.add_argument("--slowloris-conns", type=int, default=2000)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
     args.scenarios = args.scenarios.split(",")
