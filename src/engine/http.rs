@@ -31,6 +31,9 @@ pub struct Client<'a> {
     /// This is the connection's first request (`http-reuse safe` gives it no shared
     /// connection).
     pub first: bool,
+    /// The request's body has been read whole (or it had none): after an error page the
+    /// connection can then take another request.
+    pub body_read: bool,
     /// The server connection this client used last, kept for it alone (`http-reuse never`).
     pub own: &'a mut Option<Box<(usize, TcpStream)>>,
 }
@@ -230,6 +233,7 @@ async fn exchange(
     let ServerConn { stream, input } = server;
     let (from_server, mut to_server) = stream.split();
     let (from_client, mut to_client) = client.stream.split();
+    let body_read = &mut client.body_read;
     if head.framing == Framing::None {
         let response = read_head(
             &from_server,
@@ -272,7 +276,10 @@ async fn exchange(
     loop {
         tokio::select! {
             sent = &mut body, if !body_sent => match sent {
-                Ok(n) => (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 }),
+                Ok(n) => {
+                    (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 });
+                    *body_read = true;
+                }
                 Err(e) => return Err(ExchangeError::Body(e)),
             },
             // A server may answer before the body is in; the body is then cut short.
@@ -440,6 +447,10 @@ async fn exchange_failed(
     let server = &fe.backend.servers[assigned.server];
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
+        // The body broke its own chunked framing after its head went on: HAProxy's 400.
+        ExchangeError::Body(Aborted::Framing) => {
+            (StatusCode::BAD_REQUEST, Termination::new(b'P', b'H'))
+        }
         ExchangeError::Body(why) => {
             // Nothing to answer: the client is gone, broke its own request, or the server
             // stopped taking it.
@@ -494,9 +505,13 @@ async fn error_reply(
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
     fe.finish(ex.record, ex.sampled);
-    let keep = head.keep_alive && head.framing == Framing::None;
+    let keep = head.keep_alive && client.body_read;
     let mut out = bufs::take();
     error_response(&mut out, status, keep, head.version);
+    if head.is_head {
+        // The page's length is announced, but a HEAD answer has no body.
+        out.truncate(out.len() - error_page(status).len());
+    }
     let sent = client.stream.write_all(&out).await.is_ok();
     bufs::give(out);
     sent && keep

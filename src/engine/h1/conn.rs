@@ -138,6 +138,7 @@ impl Conn {
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
             first: self.served == 1,
+            body_read: head.framing == Framing::None,
             own: &mut self.own,
         };
         http::proxy(&self.fe, &mut client, &head, &upstream).await
@@ -184,6 +185,10 @@ impl Conn {
             }
             HeadError::Invalid(Refusal::Coding) => {
                 (Some(http::H1_422), Termination::new(b'P', b'R'), 1)
+            }
+            // A client that half-closed inside a head can still read HAProxy's 400.
+            HeadError::Closed { got } if got > 0 => {
+                (Some(http::H1_400), Termination::new(b'C', b'R'), got)
             }
             HeadError::Closed { got } => (None, Termination::new(b'C', b'R'), got),
         };

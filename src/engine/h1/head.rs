@@ -250,6 +250,21 @@ fn connection_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|t| !t.is_empty())
 }
 
+/// A head's size in HAProxy's internal form: its start line's words (`start`), plus, per
+/// header, its name, its value and 8 bytes (see [`MAX_HTX`]).
+pub fn htx_size(start: usize, headers: &[httparse::Header<'_>]) -> usize {
+    let lines: usize = headers
+        .iter()
+        .map(|h| 8 + h.name.len() + h.value.len())
+        .sum();
+    start + "HTTP/1.1".len() + lines
+}
+
+/// Whether a head in HAProxy's internal form fits its buffer.
+pub fn htx_fits(size: usize) -> bool {
+    size <= MAX_HTX
+}
+
 fn build(
     req: &httparse::Request<'_, '_>,
     len: usize,
@@ -265,10 +280,8 @@ fn build(
     let (method, target) = (req.method.ok_or(Malformed)?, req.path.ok_or(Malformed)?);
     let mut framed = Framed::default();
     let mut host: Option<&[u8]> = None;
-    let mut htx = method.len() + target.len() + "HTTP/1.1".len();
     for h in req.headers.iter() {
         framed.note(h).ok_or(Malformed)?;
-        htx += 8 + h.name.len() + h.value.len();
         if h.name.eq_ignore_ascii_case("host") {
             // Repeated, the same name is folded; two different ones are refused.
             match host {
@@ -277,7 +290,10 @@ fn build(
             }
         }
     }
-    if htx > MAX_HTX {
+    if !htx_fits(htx_size(method.len() + target.len(), req.headers)) {
+        return Err(Malformed);
+    }
+    if !target_form_ok(method, target) {
         return Err(Malformed);
     }
     let target = absolute_target(target, host)?;
@@ -296,7 +312,8 @@ fn build(
     let keep_alive = !ambiguous
         && match version {
             Version::HTTP_11 => !framed.close,
-            _ => framed.keep_alive,
+            // `close` wins over `keep-alive` when a client says both.
+            _ => framed.keep_alive && !framed.close,
         };
     write_upstream(req, &target, version, &framed, rewrite, upstream);
     let hash_value = rewrite.hash_header.and_then(|name| {
@@ -322,7 +339,7 @@ fn build(
         },
         request_line: rewrite
             .request_line
-            .then(|| format!("{method} {target} {version:?}")),
+            .then(|| log_escaped(&format!("{method} {target} {version:?}"))),
         path: rewrite.hash_uri.then(|| {
             let path = origin_form(&target);
             path.split('?').next().unwrap_or(path).to_string()
@@ -347,6 +364,11 @@ fn absolute_target<'t>(
     };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = &rest[..end];
+    // User information (`user@`) is not part of the host that `Host` must name.
+    let (userinfo, authority) = match authority.rsplit_once('@') {
+        Some((user, host)) => (&rest[..user.len() + 1], host),
+        None => ("", authority),
+    };
     let short = match authority.strip_suffix(default_port) {
         Some(short) if !default_port.is_empty() => short,
         _ => authority,
@@ -364,7 +386,19 @@ fn absolute_target<'t>(
     if short.len() == authority.len() {
         return Ok(target.into());
     }
-    Ok(format!("{scheme}://{short}{}", &rest[end..]).into())
+    Ok(format!("{scheme}://{userinfo}{short}{}", &rest[end..]).into())
+}
+
+/// The request-target forms HAProxy forwards: a path (`/a`), an absolute URI, `*` for
+/// OPTIONS, an authority (`host:port`) for CONNECT only; and never a fragment (`#`).
+fn target_form_ok(method: &str, target: &str) -> bool {
+    if target.contains('#') {
+        return false;
+    }
+    target.starts_with('/')
+        || target.contains("://")
+        || (target == "*" && method == "OPTIONS")
+        || method == "CONNECT"
 }
 
 /// The path and query of a target, absolute or not.
@@ -410,6 +444,20 @@ fn write_upstream(
         _ => {}
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// The request line as HAProxy writes it in a log: `"`, `#` and bytes outside printable ASCII
+/// as `#XX`.
+fn log_escaped(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for b in line.bytes() {
+        if b == b'"' || b == b'#' || !(0x20..0x7f).contains(&b) {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("#{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
 }
 
 /// `name: value\r\n`, the name lower-cased.

@@ -2,7 +2,7 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
-use super::head::{Coding, Framed, MAX_HEAD, MAX_HEADERS};
+use super::head::{htx_fits, htx_size, Coding, Framed, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -97,8 +97,13 @@ fn build(
     }
     // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; chunked wins over a length; a
     // transfer coding that does not end in chunked is refused, as HAProxy refuses it (502).
+    // HAProxy relays only plain chunked, refuses a head larger than its buffer, and an
+    // interim response that announces a body.
     let coding = framed.coding();
-    if coding == Coding::Broken {
+    let reason = res.reason.unwrap_or("");
+    let interim_body = status < 200 && (framed.length.is_some() || coding != Coding::Absent);
+    let size = htx_size(3 + reason.len(), res.headers);
+    if matches!(coding, Coding::Broken | Coding::Layered) || interim_body || !htx_fits(size) {
         return None;
     }
     let body = if asked.is_head || status < 200 || status == 204 || status == 304 {
@@ -125,7 +130,6 @@ fn build(
     } else {
         Version::HTTP_11
     };
-    let reason = res.reason.unwrap_or("");
     out.extend_from_slice(if minor == 0 {
         b"HTTP/1.0 "
     } else {

@@ -1,0 +1,680 @@
+//! Differential HTTP/1 fuzzing: the same bytes sent through real HAProxy 2.6 and through lbtop,
+//! both started once per config variant from the same haproxy.cfg, each in front of its own
+//! recording origin (tests/h1diff/origin.rs: raw TCP, its own strict parser). A case diverges
+//! when lbtop forwards something HAProxy does not, frames or splits it differently, or the
+//! client gets different statuses, response boundaries, bodies or connection ends, or the
+//! access log (status, termination flags) differs. Divergences are counted per class (a short
+//! key such as `origin:seq:-/R` = "lbtop forwarded a request HAProxy did not") and each class
+//! gets one example, minimised when time allows.
+//!
+//! Variants: `ka` (`option http-keep-alive`), `sc` (`option http-server-close`): generated
+//! requests (CL/TE games, chunk sizes, obs-fold, Host games, bare LF, control bytes,
+//! Connection tokens, Expect, Upgrade, versions, methods, pipelining, split writes, head size
+//! and header count near the limits); `hostile`: plain requests, generated bad responses from
+//! the origin (CL+TE, TE gzip, 1xx, 101, extra bytes, late data, closes, stalls, ...).
+//!
+//! Short mode (CI): `cargo test --release --test h1_differential` — a seeded run of about a
+//! minute that FAILS on any divergence and prints every class with an example.
+//!
+//! Long mode: `scripts/h1-fuzz.sh [cases] [seed]`, or the environment directly:
+//! * `H1DIFF_CASES=100000` number of cases (default 700)
+//! * `H1DIFF_SEED=7` seed (default 1); the same seed and case count give the same cases
+//! * `H1DIFF_LANES=2` proxy pairs per variant running cases side by side (default 1; the
+//!   slower hostile variant always gets three times as many)
+//! * `H1DIFF_VARIANTS=ka,sc,hostile` which variants
+//! * `H1DIFF_MAX_SECS=3600` stop starting cases after this long (default 240)
+//! * `H1DIFF_MIN_SECS=60` time for minimising the examples (default 8)
+//! * `H1DIFF_IGNORE=client:end,log:` class prefixes that do not fail the run
+//! * `H1DIFF_ONLY=17` run only case 17 and print both sides in full
+//! * `H1DIFF_REPORT=path` where the full report goes (default: cargo's target tmp dir)
+//! * `H1DIFF_SELF_CHECK=1` HAProxy on both sides: every divergence is then noise of the harness
+//!   (timing), which is how the harness itself is checked
+//!
+//! Classes prefixed `deliberate:` come from cases that use one of the README's deliberate
+//! differences (see `DELIBERATE` below); they are reported but do not fail the run.
+//!
+//! Classes prefixed `stricter:` (HAProxy forwarded what the strict origin calls garbage, and
+//! lbtop refused the request with a 4xx) are reported but do not fail the run.
+//!
+//! Skips, loudly, when `haproxy` is not installed.
+
+#[path = "h1diff/client.rs"]
+mod client;
+mod common;
+#[path = "h1diff/compare.rs"]
+mod compare;
+#[path = "common/contender.rs"]
+mod contender;
+#[path = "h1diff/generate.rs"]
+mod generate;
+#[path = "h1diff/hostile.rs"]
+mod hostile;
+#[path = "h1diff/origin.rs"]
+mod origin;
+
+use compare::{escape, log_entry, render, Side};
+use contender::{haproxy_available, Contender, Kind};
+use generate::{request_case, Case, Ending};
+use origin::{Mode, Origin};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+struct Variant {
+    name: &'static str,
+    option: &'static str,
+    hostile: bool,
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "ka",
+        option: "option http-keep-alive",
+        hostile: false,
+    },
+    Variant {
+        name: "sc",
+        option: "option http-server-close",
+        hostile: false,
+    },
+    Variant {
+        name: "hostile",
+        option: "option http-keep-alive",
+        hostile: true,
+    },
+];
+
+fn template(option: &str) -> String {
+    format!(
+        "global\n    maxconn 1000\n    log {{LOG}} local6 debug\n\ndefaults\n    mode http\n    log global\n    option httplog\n    {option}\n    timeout connect 1s\n    timeout client 600ms\n    timeout server 600ms\n    timeout http-request 600ms\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\nbackend be\n    server a {{a}}\n"
+    )
+}
+
+struct Settings {
+    cases: u64,
+    seed: u64,
+    lanes: usize,
+    variants: Vec<usize>,
+    max: Duration,
+    minimise: Duration,
+    ignore: Vec<String>,
+    only: Option<u64>,
+    report: std::path::PathBuf,
+}
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let variants = std::env::var("H1DIFF_VARIANTS")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|n| VARIANTS.iter().position(|x| x.name == n.trim()))
+                    .collect()
+            })
+            .unwrap_or_else(|_| (0..VARIANTS.len()).collect::<Vec<_>>());
+        Settings {
+            cases: env("H1DIFF_CASES", 700),
+            seed: env("H1DIFF_SEED", 1),
+            lanes: env("H1DIFF_LANES", 1usize).max(1),
+            variants,
+            max: Duration::from_secs(env("H1DIFF_MAX_SECS", 240)),
+            minimise: Duration::from_secs(env("H1DIFF_MIN_SECS", 8)),
+            ignore: std::env::var("H1DIFF_IGNORE")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            only: std::env::var("H1DIFF_ONLY")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            report: std::env::var("H1DIFF_REPORT")
+                .map(Into::into)
+                .unwrap_or_else(|_| {
+                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("h1diff-report.txt")
+                }),
+        }
+    }
+}
+
+/// One proxy with its origin.
+struct Pair {
+    kind: Kind,
+    proxy: Contender,
+    origin: Origin,
+    template: String,
+}
+
+impl Pair {
+    fn start(kind: Kind, template: &str) -> Pair {
+        let origin = Origin::start();
+        let proxy = Contender::start(kind, template, &BTreeMap::from([("a", origin.addr)]));
+        Pair {
+            kind,
+            proxy,
+            origin,
+            template: template.to_string(),
+        }
+    }
+
+    /// Runs one side of a case.
+    fn run(&mut self, case: &Case) -> Side {
+        let mode = case.hostile.clone().map_or(Mode::Normal, Mode::Hostile);
+        self.origin.begin_case(mode);
+        let from = self.proxy.sink.count();
+        let observation = client::drive(self.proxy.addr(), case);
+        // Wait for the log lines (one per final response) and stragglers at the origin.
+        let expected = observation
+            .responses
+            .iter()
+            .filter(|r| !(r.status.len() == 3 && r.status.starts_with('1')))
+            .count();
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while self.proxy.sink.count() - from < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut last = self.proxy.sink.count();
+        loop {
+            std::thread::sleep(Duration::from_millis(20));
+            let now = self.proxy.sink.count();
+            if now == last || Instant::now() > deadline + Duration::from_millis(300) {
+                break;
+            }
+            last = now;
+        }
+        let log = self
+            .proxy
+            .sink
+            .lines_from(from)
+            .iter()
+            .filter_map(|l| log_entry(l))
+            .collect();
+        let events = self.origin.end_case();
+        let crashed = !self.proxy.alive();
+        if crashed {
+            eprintln!(
+                "h1diff: {:?} died during case {}; restarting it",
+                self.kind, case.id
+            );
+            self.proxy = Contender::start(
+                self.kind,
+                &self.template,
+                &BTreeMap::from([("a", self.origin.addr)]),
+            );
+        }
+        Side {
+            client: observation,
+            origin: events,
+            log,
+            crashed,
+        }
+    }
+}
+
+struct Lane {
+    variant: usize,
+    haproxy: Pair,
+    lbtop: Pair,
+}
+
+impl Lane {
+    fn start(variant: usize) -> Lane {
+        let t = template(VARIANTS[variant].option);
+        let (haproxy, lbtop) = std::thread::scope(|s| {
+            let h = s.spawn(|| Pair::start(Kind::Haproxy, &t));
+            let other = if std::env::var_os("H1DIFF_SELF_CHECK").is_some() {
+                Kind::Haproxy
+            } else {
+                Kind::Lbtop
+            };
+            let t = &t;
+            let l = s.spawn(move || Pair::start(other, t));
+            (h.join().unwrap(), l.join().unwrap())
+        });
+        Lane {
+            variant,
+            haproxy,
+            lbtop,
+        }
+    }
+
+    /// Both sides of a case, at the same time.
+    fn run(&mut self, case: &Case) -> (Side, Side) {
+        let (h, l) = (&mut self.haproxy, &mut self.lbtop);
+        std::thread::scope(|s| {
+            let a = s.spawn(|| h.run(case));
+            let b = s.spawn(|| l.run(case));
+            (a.join().unwrap(), b.join().unwrap())
+        })
+    }
+}
+
+fn make_case(seed: u64, id: u64, variant: usize) -> Case {
+    if VARIANTS[variant].hostile {
+        let mut tricks = Vec::new();
+        let plan = hostile::plan(seed, id, &mut tricks);
+        Case {
+            id,
+            variant,
+            writes: Vec::new(),
+            ending: Ending::Wait,
+            tricks,
+            hostile: Some(plan),
+        }
+    } else {
+        request_case(seed, id, variant)
+    }
+}
+
+fn fin_race(case: &Case) -> bool {
+    case.hostile.is_none() && case.ending == Ending::FinNow
+}
+
+struct Example {
+    case: Case,
+    haproxy: String,
+    lbtop: String,
+    minimised: Option<(Case, String, String)>,
+    reproduced: Option<bool>,
+}
+
+#[derive(Default)]
+struct Report {
+    run: u64,
+    per_variant: BTreeMap<usize, u64>,
+    diverged: u64,
+    classes: BTreeMap<String, (u64, Example)>,
+    /// Classes seen once but not on the re-run: count, first case.
+    flaky: BTreeMap<String, (u64, u64)>,
+    tricks: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl Report {
+    fn add(&mut self, case: &Case, classes: Vec<String>, h: &Side, l: &Side) {
+        self.run += 1;
+        *self.per_variant.entry(case.variant).or_default() += 1;
+        if classes.is_empty() {
+            return;
+        }
+        self.diverged += 1;
+        for class in classes {
+            let per = self.tricks.entry(class.clone()).or_default();
+            for t in &case.tricks {
+                *per.entry(t.clone()).or_default() += 1;
+            }
+            let size = |c: &Case| c.bytes().len() + c.tricks.len() * 8;
+            let entry = self.classes.entry(class).or_insert_with(|| {
+                (
+                    0,
+                    Example {
+                        case: case.clone(),
+                        haproxy: render(h),
+                        lbtop: render(l),
+                        minimised: None,
+                        reproduced: None,
+                    },
+                )
+            });
+            entry.0 += 1;
+            if size(case) < size(&entry.1.case) {
+                entry.1 = Example {
+                    case: case.clone(),
+                    haproxy: render(h),
+                    lbtop: render(l),
+                    minimised: None,
+                    reproduced: None,
+                };
+            }
+        }
+    }
+}
+
+fn describe_case(case: &Case) -> String {
+    let mut s = format!(
+        "case {} ({}, {:?}), tricks: {}",
+        case.id,
+        VARIANTS[case.variant].name,
+        case.ending,
+        case.tricks.join(" ")
+    );
+    if let Some(plan) = &case.hostile {
+        s.push_str(&format!(
+            "\n    client flow: {:?}{}; origin answers the first request with:",
+            plan.flow,
+            if plan.early {
+                " (answered before its body)"
+            } else {
+                ""
+            }
+        ));
+        for act in &plan.first {
+            match act {
+                hostile::Act::Send(b) => s.push_str(&format!(" send \"{}\"", escape(b))),
+                hostile::Act::SleepMs(ms) => s.push_str(&format!(" sleep {ms}ms")),
+                hostile::Act::Close => s.push_str(" close"),
+            }
+        }
+    } else if case.writes.len() == 1 {
+        s.push_str(&format!("\n    bytes: \"{}\"", escape(&case.writes[0])));
+    } else {
+        for (i, w) in case.writes.iter().enumerate() {
+            s.push_str(&format!("\n    write {}: \"{}\"", i + 1, escape(w)));
+        }
+    }
+    s
+}
+
+/// Shrinks a request case line by line while it still shows `class`.
+fn minimise(
+    lane: &mut Lane,
+    case: &Case,
+    class: &str,
+    deadline: Instant,
+) -> (bool, Option<(Case, String, String)>) {
+    let check = |lane: &mut Lane, c: &Case| -> Option<(String, String)> {
+        let (h, l) = lane.run(c);
+        compare::diff(&h, &l, fin_race(c))
+            .iter()
+            .any(|k| k == class)
+            .then(|| (render(&h), render(&l)))
+    };
+    let Some(mut best_render) = check(lane, case) else {
+        return (false, None);
+    };
+    if case.hostile.is_some() || Instant::now() > deadline {
+        return (true, None);
+    }
+    let mut cur = Case {
+        writes: vec![case.bytes()],
+        ..case.clone()
+    };
+    if cur.writes != case.writes {
+        match check(lane, &cur) {
+            Some(r) => best_render = r,
+            None => return (true, None),
+        }
+    }
+    let lines = |b: &[u8]| -> Vec<Vec<u8>> {
+        b.split_inclusive(|&c| c == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    let mut changed = true;
+    while changed && Instant::now() < deadline {
+        changed = false;
+        let ls = lines(&cur.writes[0]);
+        for i in (0..ls.len()).rev() {
+            if Instant::now() > deadline {
+                break;
+            }
+            let mut shorter = ls.clone();
+            shorter.remove(i);
+            let candidate = Case {
+                writes: vec![shorter.concat()],
+                ..cur.clone()
+            };
+            if candidate.writes[0].is_empty() {
+                continue;
+            }
+            if let Some(r) = check(lane, &candidate) {
+                cur = candidate;
+                best_render = r;
+                changed = true;
+                break;
+            }
+        }
+    }
+    if cur.writes == case.writes {
+        return (true, None);
+    }
+    (true, Some((cur, best_render.0, best_render.1)))
+}
+
+#[test]
+fn h1_differential() {
+    if !haproxy_available() {
+        return;
+    }
+    let settings = Settings::from_env();
+    let started = Instant::now();
+    if let Some(id) = settings.only {
+        let variant = settings.variants[(id % settings.variants.len() as u64) as usize];
+        let case = make_case(settings.seed, id, variant);
+        let mut lane = Lane::start(variant);
+        let (h, l) = lane.run(&case);
+        println!("{}", describe_case(&case));
+        println!("  HAProxy: {}", render(&h));
+        println!("  lbtop:   {}", render(&l));
+        println!("  HAProxy raw: \"{}\"", escape(&h.client.raw));
+        println!("  lbtop raw:   \"{}\"", escape(&l.client.raw));
+        println!("  classes: {:?}", compare::diff(&h, &l, fin_race(&case)));
+        return;
+    }
+    // Cases are numbered 0.., and case i belongs to variant i mod the number of variants.
+    let nv = settings.variants.len() as u64;
+    let queues: Vec<Vec<u64>> = (0..settings.variants.len())
+        .map(|k| (0..settings.cases).filter(|i| i % nv == k as u64).collect())
+        .collect();
+    let mut lanes: Vec<Lane> = std::thread::scope(|s| {
+        let handles: Vec<_> = settings
+            .variants
+            .iter()
+            .flat_map(|&v| {
+                let n = if VARIANTS[v].hostile { 3 } else { 1 } * settings.lanes;
+                (0..n).map(move |_| v)
+            })
+            .map(|v| s.spawn(move || Lane::start(v)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let next: Vec<AtomicUsize> = queues.iter().map(|_| AtomicUsize::new(0)).collect();
+    let report = Mutex::new(Report::default());
+    let stop_at = started + settings.max;
+    std::thread::scope(|s| {
+        for lane in lanes.iter_mut() {
+            let k = settings
+                .variants
+                .iter()
+                .position(|&v| v == lane.variant)
+                .unwrap();
+            let (queue, next, report, seed) = (&queues[k], &next[k], &report, settings.seed);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= queue.len() || Instant::now() > stop_at {
+                    return;
+                }
+                let case = make_case(seed, queue[i], lane.variant);
+                let (h, l) = lane.run(&case);
+                let mut classes = deliberate(&case, compare::diff(&h, &l, fin_race(&case)));
+                // A divergence counts when it shows again on a second run of the case; what
+                // does not is timing, reported apart.
+                let mut flaky = Vec::new();
+                if !classes.is_empty() {
+                    let (h2, l2) = lane.run(&case);
+                    let again = deliberate(&case, compare::diff(&h2, &l2, fin_race(&case)));
+                    (classes, flaky) = classes.into_iter().partition(|c| again.contains(c));
+                }
+                let mut report = report.lock().unwrap();
+                for class in flaky {
+                    let entry = report.flaky.entry(class).or_insert((0, case.id));
+                    entry.0 += 1;
+                }
+                report.add(&case, classes, &h, &l);
+                if report.run % 1000 == 0 {
+                    eprintln!(
+                        "h1diff: {} cases, {} diverged, {} classes, {:.0}s",
+                        report.run,
+                        report.diverged,
+                        report.classes.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            });
+        }
+    });
+    let mut report = report.into_inner().unwrap();
+    let ran_for = started.elapsed();
+    // Minimise (and re-check) one example per class, within the time budget.
+    let min_deadline = Instant::now() + settings.minimise;
+    let classes: Vec<String> = report.classes.keys().cloned().collect();
+    let mut done = BTreeSet::new();
+    for class in classes {
+        if Instant::now() > min_deadline {
+            break;
+        }
+        let (_, example) = report.classes.get_mut(&class).unwrap();
+        let key = (example.case.id, example.case.variant);
+        let lane = lanes
+            .iter_mut()
+            .find(|l| l.variant == example.case.variant)
+            .unwrap();
+        let per_class = Instant::now() + Duration::from_secs(3);
+        let (reproduced, minimised) =
+            minimise(lane, &example.case, &class, per_class.min(min_deadline));
+        example.reproduced = Some(reproduced);
+        example.minimised = minimised;
+        done.insert(key);
+    }
+    drop(lanes);
+    // The report.
+    let ignored = |c: &str| {
+        c.starts_with("stricter:")
+            || c.starts_with("deliberate:")
+            || settings.ignore.iter().any(|p| c.starts_with(p.as_str()))
+    };
+    let mut text = String::new();
+    let per_variant: Vec<String> = report
+        .per_variant
+        .iter()
+        .map(|(v, n)| format!("{}: {n}", VARIANTS[*v].name))
+        .collect();
+    text.push_str(&format!(
+        "h1diff: seed {} — {} cases ({}) in {:.1}s (+{:.1}s minimising); {} diverged; {} classes\n",
+        settings.seed,
+        report.run,
+        per_variant.join(", "),
+        ran_for.as_secs_f64(),
+        started.elapsed().saturating_sub(ran_for).as_secs_f64(),
+        report.diverged,
+        report.classes.len()
+    ));
+    text.push_str(concat!(
+        "\nClasses read `where:what:HAProxy/lbtop`. where: origin (what reached the server), client\n",
+        "(what the client got), log (the access log line). origin:seq:X/Y = the n-th thing the\n",
+        "origin saw: R request, G(why) garbage its strict parser refused, I incomplete request, T\n",
+        "tunnelled bytes, - nothing. client:end: prompt = closed within 300 ms of the last write,\n",
+        "timeout = closed later, hang = still open at the deadline. tag proxy = a response the\n",
+        "proxy made up; G = the origin's answer to garbage.\n",
+        "\nclass                                                 cases  top tricks\n"
+    ));
+    for (class, (count, _)) in &report.classes {
+        let mut tricks: Vec<(&String, &u64)> = report.tricks[class].iter().collect();
+        tricks.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = tricks
+            .iter()
+            .take(4)
+            .map(|(t, n)| format!("{t}({n})"))
+            .collect();
+        text.push_str(&format!(
+            "{}{class:<52} {count:>5}  {}\n",
+            if ignored(class) { "(ignored) " } else { "" },
+            top.join(" ")
+        ));
+    }
+    if !report.flaky.is_empty() {
+        text.push_str("\ntiming-dependent (diverged once, not on the re-run; not failing):\n");
+        for (class, (count, id)) in &report.flaky {
+            text.push_str(&format!(
+                "  {class:<52} {count:>5}  e.g. H1DIFF_ONLY={id}\n"
+            ));
+        }
+    }
+    for (class, (count, ex)) in &report.classes {
+        text.push_str(&format!("\n=== {class} — {count} cases"));
+        match ex.reproduced {
+            Some(false) => {
+                text.push_str(" (example did NOT reproduce on a re-run: timing-dependent)")
+            }
+            Some(true) => text.push_str(" (reproduced)"),
+            None => {}
+        }
+        text.push_str(&format!("\n  {}\n", describe_case(&ex.case)));
+        let variants: Vec<&str> = settings
+            .variants
+            .iter()
+            .map(|&v| VARIANTS[v].name)
+            .collect();
+        text.push_str(&format!(
+            "    again: H1DIFF_SEED={} H1DIFF_VARIANTS={} H1DIFF_ONLY={} cargo test --release --test h1_differential -- --nocapture\n",
+            settings.seed,
+            variants.join(","),
+            ex.case.id
+        ));
+        text.push_str(&format!(
+            "    HAProxy: {}\n    lbtop:   {}\n",
+            ex.haproxy, ex.lbtop
+        ));
+        if let Some((m, h, l)) = &ex.minimised {
+            text.push_str(&format!(
+                "  minimised: \"{}\"\n    HAProxy: {h}\n    lbtop:   {l}\n",
+                escape(&m.bytes())
+            ));
+        }
+    }
+    let _ = std::fs::write(&settings.report, &text);
+    println!("{text}");
+    println!("(report written to {})", settings.report.display());
+    let failing: Vec<&String> = report.classes.keys().filter(|c| !ignored(c)).collect();
+    assert!(
+        failing.is_empty(),
+        "{} divergence classes between HAProxy and lbtop (see above; report in {}): {:?}",
+        failing.len(),
+        settings.report.display(),
+        failing
+    );
+}
+
+/// Tricks whose handling differs from HAProxy's on purpose, each listed in the README's
+/// "Deliberate differences": obs-fold, versions other than HTTP/1.0 and 1.1 and control bytes
+/// in header values are refused (400, or 502 in a response); CONNECT and Upgrade tunnels are
+/// not relayed; an early response cuts the request body off; status codes outside 100-999 are
+/// a 502.
+const DELIBERATE: [&str; 15] = [
+    "obs-fold",
+    "trailer-obs-fold",
+    "resp-obs-fold",
+    "http/1.2",
+    "http/2.0",
+    "http/3.0",
+    "ctl-in-value",
+    "resp-nul-in-value",
+    "method-CONNECT",
+    "upgrade-h2c",
+    "upgrade-websocket",
+    "flow-upgrade",
+    "flow-earlypost",
+    "resp-status-2000",
+    "resp-status-099",
+];
+
+/// Classes of a case that uses a deliberate difference are reported as `deliberate:` and do
+/// not fail the run.
+fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
+    if case.tricks.iter().any(|t| DELIBERATE.contains(&t.as_str())) {
+        classes
+            .into_iter()
+            .map(|c| format!("deliberate:{c}"))
+            .collect()
+    } else {
+        classes
+    }
+}
