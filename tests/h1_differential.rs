@@ -648,7 +648,9 @@ fn h1_differential() {
 /// in header values are refused (400, or 502 in a response); CONNECT and Upgrade tunnels are
 /// not relayed; an early response cuts the request body off; status codes outside 100-999 are
 /// a 502.
-const DELIBERATE: [&str; 15] = [
+const DELIBERATE: [&str; 17] = [
+    "tab-separators",
+    "leading-space-name",
     "obs-fold",
     "trailer-obs-fold",
     "resp-obs-fold",
@@ -669,7 +671,14 @@ const DELIBERATE: [&str; 15] = [
 /// Classes of a case that uses a deliberate difference are reported as `deliberate:` and do
 /// not fail the run.
 fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
-    if case.tricks.iter().any(|t| DELIBERATE.contains(&t.as_str())) {
+    // A server that answers before the body is in: lbtop stops reading the body, HAProxy
+    // reads on and logs the client's close (`CD--`) instead of a normal end.
+    let early_response = !classes.is_empty() && classes.iter().all(|c| c == "log:flags:CD--/----");
+    let deliberate_trick = case
+        .tricks
+        .iter()
+        .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"));
+    if deliberate_trick || early_response {
         classes
             .into_iter()
             .map(|c| format!("deliberate:{c}"))

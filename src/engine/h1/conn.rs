@@ -186,6 +186,9 @@ impl Conn {
             HeadError::Invalid(Refusal::Coding) => {
                 (Some(http::H1_422), Termination::new(b'P', b'R'), 1)
             }
+            HeadError::Invalid(Refusal::Payload) => {
+                (Some(http::H1_413), Termination::new(b'P', b'R'), 1)
+            }
             // A client that half-closed inside a head can still read HAProxy's 400.
             HeadError::Closed { got } if got > 0 => {
                 (Some(http::H1_400), Termination::new(b'C', b'R'), got)
@@ -205,6 +208,7 @@ impl Conn {
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,
+            HeadError::Invalid(Refusal::Payload) => 413,
             _ => 400,
         });
         record.termination = flags;

@@ -69,6 +69,9 @@ pub enum Refusal {
     Malformed,
     /// 422: a transfer coding other than chunked, which HAProxy does not forward.
     Coding,
+    /// 413: an HTTP/1.0 GET, HEAD or DELETE with a body, which HAProxy refuses since an
+    /// HTTP/1.0 server may not expect one.
+    Payload,
 }
 
 #[derive(Debug)]
@@ -306,6 +309,12 @@ fn build(
         (_, Some(n)) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
+    if version == Version::HTTP_10
+        && framing != Framing::None
+        && matches!(method, "GET" | "HEAD" | "DELETE")
+    {
+        return Err(Refusal::Payload);
+    }
     // Both framings, or a chunked HTTP/1.0 request: another hop may read it otherwise, so the
     // connection closes after the response.
     let ambiguous = framed.both() || (version == Version::HTTP_10 && framing == Framing::Chunked);
@@ -536,6 +545,8 @@ mod tests {
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked,\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             b"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET a:80 HTTP/1.1\r\n\r\n",
+            b"GET /#f HTTP/1.1\r\n\r\n",
         ] {
             assert_eq!(
                 refused(bad),
@@ -549,6 +560,14 @@ mod tests {
             Some(Refusal::Coding)
         );
         assert!(refused(&vec![b'a'; MAX_HEAD + 1]).is_some());
+        assert_eq!(
+            refused(b"GET / HTTP/1.0\r\ncontent-length: 1\r\n\r\nx"),
+            Some(Refusal::Payload)
+        );
+        assert!(matches!(
+            parsed(b"POST / HTTP/1.0\r\ncontent-length: 1\r\n\r\nx"),
+            Parsed::Complete(_)
+        ));
     }
 
     #[test]
