@@ -674,11 +674,26 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     // A server that answers before the body is in: lbtop stops reading the body, HAProxy
     // reads on and logs the client's close (`CD--`) instead of a normal end.
     let early_response = !classes.is_empty() && classes.iter().all(|c| c == "log:flags:CD--/----");
+    // A chunk error both refuse with 400: HAProxy finds it before or after it sent the head
+    // on depending on how much of the body its reads had gathered; lbtop looks at what came
+    // with the head. Only the log (PR or PH, server or none) and an incomplete request at
+    // the origin can differ.
+    let chunk_error_timing = !classes.is_empty()
+        && classes.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "log:flags:PH--/PR--"
+                    | "log:flags:PR--/PH--"
+                    | "origin:seq:-/I"
+                    | "origin:seq:I/-"
+                    | "log:request"
+            ) || c.starts_with("log:server:")
+        });
     let deliberate_trick = case
         .tricks
         .iter()
         .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"));
-    if deliberate_trick || early_response {
+    if deliberate_trick || early_response || chunk_error_timing {
         classes
             .into_iter()
             .map(|c| format!("deliberate:{c}"))

@@ -136,7 +136,12 @@ impl Codings {
     fn note(&mut self, value: &[u8]) {
         self.seen = true;
         // An empty item counts as a coding that is not chunked: HAProxy refuses `,chunked`
-        // as it refuses `gzip, chunked`.
+        // as it refuses `gzip, chunked`; but it takes `chunked,`, so empty items at the end
+        // are dropped first.
+        let mut value = value.trim_ascii();
+        while let Some(rest) = value.strip_suffix(b",") {
+            value = rest.trim_ascii();
+        }
         for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
             self.tokens += 1;
             self.last_chunked = token.eq_ignore_ascii_case(b"chunked");
@@ -542,7 +547,7 @@ mod tests {
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked, identity\r\n\r\n",
             b"POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
             b"POST / HTTP/1.1\r\ntransfer-encoding: identity\r\n\r\n",
-            b"POST / HTTP/1.1\r\ntransfer-encoding: chunked,\r\n\r\n",
+            b"POST / HTTP/1.1\r\ntransfer-encoding: ,\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             b"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
             b"GET a:80 HTTP/1.1\r\n\r\n",
