@@ -83,7 +83,7 @@ impl Decoder {
     /// a body whose error has already arrived before it forwards anything, as HAProxy does.
     pub fn finds_error(&self, input: &[u8]) -> bool {
         let mut probe = Decoder {
-            line: Vec::new(),
+            line: self.line.clone(),
             trailers: Vec::new(),
             ..*self
         };

@@ -368,7 +368,7 @@ fn absolute_target<'t>(
     target: &'t str,
     host: Option<&[u8]>,
 ) -> Result<std::borrow::Cow<'t, str>, Refusal> {
-    let Some((scheme, rest)) = target.split_once("://") else {
+    let Some((scheme, rest)) = absolute(target) else {
         return Ok(target.into());
     };
     let default_port = match scheme.to_ascii_lowercase().as_str() {
@@ -410,14 +410,25 @@ fn target_form_ok(method: &str, target: &str) -> bool {
         return false;
     }
     target.starts_with('/')
-        || target.contains("://")
+        || absolute(target).is_some()
         || (target == "*" && method == "OPTIONS")
         || method == "CONNECT"
 }
 
+/// An absolute-form target's scheme and the rest (`http`, `a/x` for `http://a/x`). A path
+/// whose query holds a URL (`/login?next=http://b/`) is not one.
+fn absolute(target: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = target.split_once("://")?;
+    let starts = scheme.starts_with(|c: char| c.is_ascii_alphabetic());
+    let word = scheme
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (starts && word).then_some((scheme, rest))
+}
+
 /// The path and query of a target, absolute or not.
 fn origin_form(target: &str) -> &str {
-    match target.split_once("://") {
+    match absolute(target) {
         Some((_, rest)) => rest.find(['/', '?']).map_or("/", |i| &rest[i..]),
         None => target,
     }

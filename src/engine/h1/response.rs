@@ -68,8 +68,9 @@ pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
         return Parsed::Invalid;
     };
     // 101 would switch protocols, which lbtop does not relay yet: HAProxy's 502 for an
-    // upgrade nobody asked for.
-    if status == 101 {
+    // upgrade nobody asked for. A status below 100 is a 502 too (HAProxy relays `099`; a
+    // deliberate difference).
+    if status == 101 || status < 100 {
         return Parsed::Invalid;
     }
     match build(&res, len, status, minor, asked, out) {
