@@ -235,16 +235,16 @@ async fn exchange(
     let (from_server, mut to_server) = stream.split();
     let (from_client, mut to_client) = client.stream.split();
     let body_read = &mut client.body_read;
+    let response = read_head(
+        &from_server,
+        input,
+        &mut to_client,
+        asked,
+        out,
+        limits,
+        &activity,
+    );
     if head.framing == Framing::None {
-        let response = read_head(
-            &from_server,
-            input,
-            &mut to_client,
-            asked,
-            out,
-            limits,
-            &activity,
-        );
         let (response, interim_bytes) = response.await?;
         return Ok(Answer {
             response,
@@ -258,15 +258,6 @@ async fn exchange(
         client.input,
         head.framing,
         &mut to_server,
-        limits,
-        &activity,
-    );
-    let response = read_head(
-        &from_server,
-        input,
-        &mut to_client,
-        asked,
-        out,
         limits,
         &activity,
     );
