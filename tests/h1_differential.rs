@@ -692,7 +692,8 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     let deliberate_trick = case
         .tricks
         .iter()
-        .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"));
+        .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"))
+        || control_byte_in_head(&case.bytes());
     if deliberate_trick || early_response || chunk_error_timing {
         classes
             .into_iter()
@@ -701,4 +702,16 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     } else {
         classes
     }
+}
+
+/// A control byte (other than tab, CR and LF) in a request head: lbtop refuses it wherever it
+/// stands, HAProxy forwards it inside a header value (a deliberate difference).
+fn control_byte_in_head(bytes: &[u8]) -> bool {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
+    bytes[..end]
+        .iter()
+        .any(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f)
 }
