@@ -105,12 +105,19 @@ impl Framing1 {
                 digits.then(|| std::str::from_utf8(item).ok()?.parse().ok())?
             })
             .collect();
-        // Every item counts, an empty one too (`,chunked` is a coding before chunked).
+        // Every item counts, an empty one too (`,chunked` is a coding before chunked), but
+        // empty items at the end of a header are dropped (HAProxy takes `chunked,`).
         let codings = headers.iter().any(|h| is(h, "transfer-encoding")).then(|| {
             headers
                 .iter()
                 .filter(|h| is(h, "transfer-encoding"))
-                .flat_map(|h| h.value.split(|&b| b == b','))
+                .flat_map(|h| {
+                    let mut value = h.value.trim_ascii();
+                    while let Some(rest) = value.strip_suffix(b",") {
+                        value = rest.trim_ascii();
+                    }
+                    value.split(|&b| b == b',')
+                })
                 .map(|t| t.trim_ascii().to_vec())
                 .collect()
         });
@@ -256,12 +263,15 @@ fn request_config() -> httparse::ParserConfig {
     config
 }
 
-/// The scheme and the rest of an absolute-form target (RFC 9112 §3.2.2: `scheme://...`); an
-/// origin-form one starts with `/`, whatever its query holds (`/a?next=http://b`).
+/// The scheme and the rest of an absolute-form target (RFC 9112 §3.2.2: `scheme://...`, the
+/// scheme a letter then letters, digits, `+`, `-` or `.`, RFC 3986 §3.1); an origin-form one
+/// starts with `/`, whatever its query holds (`/a?next=http://b`).
 fn absolute(target: &str) -> Option<(&str, &str)> {
-    target
-        .split_once("://")
-        .filter(|_| !target.starts_with('/'))
+    let (scheme, rest) = target.split_once("://")?;
+    let mut chars = scheme.chars();
+    let letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    let word = chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    (letter && word).then_some((scheme, rest))
 }
 
 /// The path of a target as the server gets it: an absolute target loses the default port of
@@ -293,7 +303,8 @@ fn normalised_target(target: &str) -> String {
 ///   `close`/`keep-alive` token but lbtop's own last line, `Host` once, every other header
 ///   as it came; lbtop reads it back as the same request and writes the same bytes;
 /// - the full rewrite adds exactly its lines and keeps the outcome;
-/// - an origin-form target (`/path?query`) is accepted or refused as `/` would be.
+/// - an origin-form target (`/path?query`) is accepted or refused as `/` would be, and a
+///   target with a fragment is refused.
 pub fn h1_request_head(data: &[u8]) {
     let mut upstream = Vec::new();
     let parsed = head::parse(data, &Rewrite::default(), &mut upstream);
@@ -381,7 +392,8 @@ pub fn h1_request_head(data: &[u8]) {
     let keep_alive = !closes
         && match version {
             Version::HTTP_11 => !framing.close,
-            _ => framing.keep_alive,
+            // `close` wins over `keep-alive` (RFC 9112 §9.3).
+            _ => framing.keep_alive && !framing.close,
         };
     assert_eq!(h.keep_alive, keep_alive, "{ctx}");
     let hosts: Vec<&[u8]> = client
@@ -441,9 +453,33 @@ pub fn h1_request_head(data: &[u8]) {
     check_full_rewrite(data, &head::Parsed::Complete(h), Some(&upstream));
 }
 
-/// lbtop reads a target only to match an absolute one (`http://host/...`) with `Host`, so a
-/// complete head whose target is origin-form (`/path?query`, whatever the query holds) has
-/// the outcome it would have with `/` instead (far from the size limits).
+/// Undoes HAProxy's log escaping: `#XX` is the byte XX; every `#` starts one.
+fn log_unescaped(line: &str) -> Vec<u8> {
+    let b = line.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'#', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// lbtop reads a target only to match an absolute one (`http://host/...`) with `Host` and to
+/// refuse a fragment (`#`), so a complete head whose target is origin-form (`/path?query`,
+/// whatever the query holds) has the outcome it would have with `/` instead (far from the
+/// size limits), and one with a fragment is refused.
 fn check_origin_form(data: &[u8], outcome: &str) {
     if data.len() > 8 * 1024 {
         return;
@@ -456,6 +492,11 @@ fn check_origin_form(data: &[u8], outcome: &str) {
     let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
         return;
     };
+    // A fragment is never part of a request-target (RFC 9112 §3.2); HAProxy refuses it.
+    if target.contains('#') {
+        assert_eq!(outcome, "Invalid(Malformed)", "{}: a fragment", show(data));
+        return;
+    }
     if !target.starts_with('/') || target == "/" {
         return;
     }
@@ -533,10 +574,19 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
     let _ = request_config().parse_request(&mut client, data);
     let (method, target) = (client.method.unwrap_or(""), client.path.unwrap_or(""));
     let target = normalised_target(target);
+    // The request line is kept for the log, escaped as HAProxy escapes it (`#XX` for `"`, `#`
+    // and bytes outside printable ASCII): printable, and losslessly the line as it came.
+    let logged = h.request_line.as_deref().unwrap_or_default();
+    assert!(
+        logged
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"'),
+        "{ctx}: request line {logged:?}"
+    );
     assert_eq!(
-        h.request_line,
-        Some(format!("{method} {target} {:?}", plain.version)),
-        "{ctx}"
+        show(&log_unescaped(logged)),
+        show(format!("{method} {target} {:?}", plain.version).as_bytes()),
+        "{ctx}: request line {logged:?}"
     );
     let origin = match absolute(&target) {
         Some((_, rest)) => rest.find(['/', '?']).map_or("/", |i| &rest[i..]),
@@ -862,7 +912,8 @@ fn check_response(data: &[u8], asked: Asked, r: &response::Response, out: &[u8],
         && if server.version == Some(1) {
             !framing.close
         } else {
-            framing.keep_alive
+            // `close` wins over `keep-alive` (RFC 9112 §9.3), as for a request.
+            framing.keep_alive && !framing.close
         };
     assert_eq!(r.server_keeps, server_keeps, "{ctx}");
 }

@@ -59,8 +59,17 @@ for t in "${targets[@]}"; do
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     corpus=$(ls "fuzz/corpus/$t" | wc -l)
     crashes=0
+    known=0
     for a in $(comm -13 <(echo "$before") <(ls "fuzz/artifacts/$t" | sort)); do
         case "$a" in crash-* | timeout-* | oom-*) ;; *) continue ;; esac
+        # A kept reproducer that still fails stops the run as it starts: not a new crash.
+        sum=$(sha1sum <"fuzz/artifacts/$t/$a" | cut -d' ' -f1)
+        if sha1sum "fuzz/seeds/$t"/* | grep -q "^$sum "; then
+            known=$((known + 1))
+            echo "fuzz.sh: $t: a kept seed still fails: $(sha1sum "fuzz/seeds/$t"/* |
+                grep "^$sum " | head -1 | cut -d' ' -f3-)" >&2
+            continue
+        fi
         crashes=$((crashes + 1))
         kept="fuzz/seeds/$t/crash-${a#*-}"
         rm -f fuzz/artifacts/"$t"/minimized-from-*
@@ -70,13 +79,14 @@ for t in "${targets[@]}"; do
         cp "${small:-fuzz/artifacts/$t/$a}" "$kept"
         echo "fuzz.sh: $t: $a kept as $kept (log: $log)" >&2
     done
-    if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
+    if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && [ "$known" -eq 0 ]; then
         echo "fuzz.sh: $t: libFuzzer exited $rc without an artifact; see $log" >&2
         failed=1
     fi
-    [ "$crashes" -eq 0 ] || failed=1
-    summary+=("$(printf '%-17s execs=%-10s time=%4ss exec/s=%-7s corpus=%-6s crashes=%s' \
-        "$t" "${execs:-?}" "$took" "${rate:-?}" "$corpus" "$crashes")")
+    [ "$crashes" -eq 0 ] && [ "$known" -eq 0 ] || failed=1
+    summary+=("$(printf '%-17s execs=%-10s time=%4ss exec/s=%-7s corpus=%-6s crashes=%s%s' \
+        "$t" "${execs:-?}" "$took" "${rate:-?}" "$corpus" "$crashes" \
+        "$([ "$known" -eq 0 ] || echo " (+$known kept reproducer still failing: fix it first)")")")
 done
 printf '%s\n' "${summary[@]}"
 exit "$failed"

@@ -124,7 +124,8 @@ fn build(
         && if minor == 1 {
             !framed.close
         } else {
-            framed.keep_alive
+            // `close` wins over `keep-alive` when a server says both.
+            framed.keep_alive && !framed.close
         };
     let version = if minor == 0 {
         Version::HTTP_10
