@@ -82,11 +82,7 @@ impl Decoder {
     /// Whether `input` holds a framing error, without moving this decoder: lets a proxy refuse
     /// a body whose error has already arrived before it forwards anything, as HAProxy does.
     pub fn finds_error(&self, input: &[u8]) -> bool {
-        let mut probe = Decoder {
-            line: self.line.clone(),
-            trailers: Vec::new(),
-            ..*self
-        };
+        let mut probe = self.clone();
         probe.decode(input, |_| {}).is_err()
     }
 
