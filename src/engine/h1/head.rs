@@ -170,6 +170,11 @@ pub struct Framed {
     /// The message can have no body (a 1xx or 204 response): its framing headers are not
     /// forwarded, as HAProxy drops them.
     pub no_body: bool,
+    /// `Connection` names `upgrade`.
+    pub upgrade: bool,
+    /// Drop the `Upgrade` header: HAProxy does not forward an upgrade asked for (`Connection:
+    /// upgrade`) on a request with a body.
+    pub drop_upgrade: bool,
 }
 
 impl Framed {
@@ -193,6 +198,8 @@ impl Framed {
                     self.close = true;
                 } else if token.eq_ignore_ascii_case(b"keep-alive") {
                     self.keep_alive = true;
+                } else if token.eq_ignore_ascii_case(b"upgrade") {
+                    self.upgrade = true;
                 }
             }
         }
@@ -228,7 +235,10 @@ impl Framed {
                 }
                 _ => {}
             }
-        } else if self.no_body && name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if (self.drop_upgrade && name.eq_ignore_ascii_case(b"upgrade"))
+            || (self.no_body && name.eq_ignore_ascii_case(b"transfer-encoding"))
+        {
+            // Not forwarded.
         } else if name.eq_ignore_ascii_case(b"connection") {
             let mut kept = connection_tokens(h.value)
                 .filter(|t| {
@@ -329,6 +339,7 @@ fn build(
             // `close` wins over `keep-alive` when a client says both.
             _ => framed.keep_alive && !framed.close,
         };
+    framed.drop_upgrade = framed.upgrade && framing != Framing::None;
     write_upstream(req, &target, version, &framed, rewrite, upstream);
     let hash_value = rewrite.hash_header.and_then(|name| {
         let h = req
@@ -665,6 +676,14 @@ mod tests {
         assert_eq!(
             upstream(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\ncontent-length: 0\r\nHOST: A\r\n\r\n"),
             "GET / HTTP/1.1\r\nhost: a\r\ncontent-length: 0\r\n\r\n"
+        );
+        assert_eq!(
+            upstream(b"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\ncontent-length: 1\r\n\r\nx"),
+            "POST / HTTP/1.1\r\nconnection: upgrade\r\ncontent-length: 1\r\n\r\n"
+        );
+        assert_eq!(
+            upstream(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"),
+            "GET / HTTP/1.1\r\nconnection: upgrade\r\nupgrade: h2c\r\n\r\n"
         );
         assert_eq!(
             upstream(b"GET / HTTP/1.0\r\n\r\n"),
