@@ -974,10 +974,16 @@ fn config(path: &Path, text: &str) {
     let t1 = c.to_haproxy_cfg();
     let c2 = Config::parse(export, &t1)
         .unwrap_or_else(|e| panic!("{text:?}\nexports to an haproxy.cfg lbtop refuses: {e}\n{t1}"));
+    // The one warning an export may carry: a check request `http-check send` cannot say
+    // (an empty header value, or more words than a line holds) keeps HAProxy's legacy form.
+    let unexpected: Vec<_> = c2
+        .warnings
+        .iter()
+        .filter(|w| !w.message.contains("hiding headers or body"))
+        .collect();
     assert!(
-        c2.warnings.is_empty(),
-        "{text:?}\nexports with warnings {:?}\n{t1}",
-        c2.warnings
+        unexpected.is_empty(),
+        "{text:?}\nexports with warnings {unexpected:?}\n{t1}"
     );
     let (a, b) = (normalized(&c), normalized(&c2));
     assert_eq!(a.global, b.global, "{text:?}\nexported as\n{t1}");
@@ -985,7 +991,19 @@ fn config(path: &Path, text: &str) {
     assert_eq!(a.backends, b.backends, "{text:?}\nexported as\n{t1}");
     let t2 = c2.to_haproxy_cfg();
     let c3 = Config::parse(export, &t2).unwrap_or_else(|e| panic!("{t2}\n{e}"));
-    assert_eq!(c3.to_haproxy_cfg(), t2, "export is not a fixed point");
+    // Compared without the comments that list load warnings: their line numbers move
+    // with the comment block itself.
+    let uncommented = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !l.starts_with("#   line "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        uncommented(&c3.to_haproxy_cfg()),
+        uncommented(&t2),
+        "export is not a fixed point"
+    );
 }
 
 /// Keeps what each side of a proxy uses, so a configuration and its export compare equal:
