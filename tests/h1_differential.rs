@@ -705,13 +705,17 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
 }
 
 /// A control byte (other than tab, CR and LF) in a request head: lbtop refuses it wherever it
-/// stands, HAProxy forwards it inside a header value (a deliberate difference).
+/// stands, HAProxy forwards it inside a header value (a deliberate difference). Any line of
+/// the case that reads as a start line or a header counts, so pipelined heads count too.
 fn control_byte_in_head(bytes: &[u8]) -> bool {
+    let control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f;
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(bytes.len());
-    bytes[..end]
-        .iter()
-        .any(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f)
+    bytes[..end].iter().any(|&b| control(b))
+        || bytes.split(|&b| b == b'\n').any(|line| {
+            let head_like = line.contains(&b':') || line.windows(5).any(|w| w == b"HTTP/");
+            head_like && line.iter().any(|&b| control(b))
+        })
 }

@@ -396,8 +396,8 @@ pub fn diff(h: &Side, l: &Side, fin_race: bool) -> Vec<String> {
     let l_refused = l
         .client
         .responses
-        .first()
-        .is_some_and(|r| r.tag.is_none() && r.status.starts_with('4'));
+        .iter()
+        .any(|r| r.tag.is_none() && r.status.starts_with('4'));
     if h_garbage && !l_garbage && l_refused && !out.is_empty() {
         return out.into_iter().map(|c| format!("stricter:{c}")).collect();
     }

@@ -835,6 +835,17 @@ fn extra_tricks(rng: &mut Rng, req: &mut Req, tricks: &mut Vec<String>) {
                 for i in have..total {
                     req.lines.push(format!("X-H{i}: v").into_bytes());
                 }
+                // Lines HAProxy does not count against its limit (or, the last, does).
+                let extra: &[&str] = *rng.weighted(&[
+                    (3, &[][..]),
+                    (1, &["Connection: keep-alive"][..]),
+                    (1, &["Connection: close, x-a"][..]),
+                    (1, &["Host: h", "host: H"][..]),
+                    (1, &["Connection:", "Connection: close"][..]),
+                ]);
+                for line in extra {
+                    req.lines.push(s(line));
+                }
                 tricks.push(format!("header-count-{}", req.lines.len()));
             }
             10 => {

@@ -89,20 +89,47 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
         return Parsed::Partial;
     }
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
+    match parse_in(buf, &mut headers, rewrite, upstream) {
+        Some(parsed) => parsed,
+        // More lines than HAProxy counts, some of which it may not count (a repeated
+        // `Host`, an empty `Connection`): parsed again with room for every line.
+        None => parse_many(buf, rewrite, upstream),
+    }
+}
+
+/// `None` when the head has more header lines than `headers` holds.
+fn parse_in<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    rewrite: &Rewrite<'_>,
+    upstream: &mut Vec<u8>,
+) -> Option<Parsed> {
+    let mut req = httparse::Request::new(headers);
     // HAProxy takes several spaces between method, target and version, and forwards one.
     let parsed = httparse::ParserConfig::default()
         .allow_multiple_spaces_in_request_line_delimiters(true)
         .parse_request(&mut req, buf);
     let len = match parsed {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
-        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
-        _ => return Parsed::Invalid(Refusal::Malformed),
+        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Some(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => return None,
+        _ => return Some(Parsed::Invalid(Refusal::Malformed)),
     };
-    match build(&req, len, rewrite, upstream) {
+    Some(match build(&req, len, rewrite, upstream) {
         Ok(head) => Parsed::Complete(head),
         Err(why) => Parsed::Invalid(why),
-    }
+    })
+}
+
+/// Room for every line a head within [`MAX_HEAD`] can have (`a:` and a bare LF).
+pub fn many_headers() -> Vec<httparse::Header<'static>> {
+    vec![httparse::EMPTY_HEADER; MAX_HEAD / 3]
+}
+
+/// A head ends before HAProxy counts its lines: an unfinished one waits, whatever its count.
+fn parse_many(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parsed {
+    parse_in(buf, &mut many_headers(), rewrite, upstream)
+        .unwrap_or(Parsed::Invalid(Refusal::Malformed))
 }
 
 /// How the `Transfer-Encoding` headers of a message read, all taken together.
@@ -268,19 +295,81 @@ fn connection_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|t| !t.is_empty())
 }
 
-/// A head's size in HAProxy's internal form: its start line's words (`start`), plus, per
-/// header, its name, its value and 8 bytes (see [`MAX_HTX`]).
-pub fn htx_size(start: usize, headers: &[httparse::Header<'_>]) -> usize {
-    let lines: usize = headers
-        .iter()
-        .map(|h| 8 + h.name.len() + h.value.len())
-        .sum();
-    start + "HTTP/1.1".len() + lines
+/// A head as HAProxy keeps it in its internal form, which its limits apply to: the header
+/// lines it counts and the bytes they take (see [`MAX_HTX`]). HAProxy does not keep what it
+/// folds or owns (docs/haproxy-semantics.md §9): a repeated equal `Content-Length` or `Host`,
+/// a `Connection` left empty once its `close`/`keep-alive` tokens are taken out, and, next to
+/// a `Transfer-Encoding`, the `Content-Length` (still counted, but not stored).
+pub struct Kept {
+    pub lines: usize,
+    pub size: usize,
 }
 
-/// Whether a head in HAProxy's internal form fits its buffer.
-pub fn htx_fits(size: usize) -> bool {
-    size <= MAX_HTX
+impl Kept {
+    /// `start`: the bytes of the start line's words but the version.
+    pub fn measure(start: usize, headers: &[httparse::Header<'_>]) -> Kept {
+        let coded = headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
+        let mut kept = Kept {
+            lines: 0,
+            size: start + "HTTP/1.1".len(),
+        };
+        let (mut length_seen, mut host_seen) = (false, None::<&[u8]>);
+        for h in headers {
+            let value = if h.name.eq_ignore_ascii_case("connection") {
+                match kept_connection_len(h.value) {
+                    0 => continue,
+                    n => n,
+                }
+            } else if h.name.eq_ignore_ascii_case("content-length") {
+                if std::mem::replace(&mut length_seen, true) {
+                    continue;
+                }
+                if coded {
+                    kept.lines += 1;
+                    continue;
+                }
+                kept_length_len(h.value)
+            } else if h.name.eq_ignore_ascii_case("host") {
+                if host_seen.is_some_and(|first| first.eq_ignore_ascii_case(h.value)) {
+                    continue;
+                }
+                host_seen = host_seen.or(Some(h.value));
+                h.value.len()
+            } else {
+                h.value.len()
+            };
+            kept.lines += 1;
+            kept.size += 8 + h.name.len() + value;
+        }
+        kept
+    }
+
+    /// Within HAProxy's limits on header lines and internal size.
+    pub fn fits(&self) -> bool {
+        self.lines <= MAX_HEADERS && self.size <= MAX_HTX
+    }
+}
+
+/// The length of a `Connection` value without its `close` and `keep-alive` tokens.
+fn kept_connection_len(value: &[u8]) -> usize {
+    let kept = connection_tokens(value)
+        .filter(|t| !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"));
+    kept.enumerate()
+        .map(|(i, t)| t.len() + usize::from(i > 0))
+        .sum()
+}
+
+/// A list (`5, 5`) is kept as the one number it says, a single value as it came.
+fn kept_length_len(value: &[u8]) -> usize {
+    match value.contains(&b',') {
+        true => value
+            .split(|&b| b == b',')
+            .find_map(parse_length)
+            .map_or(value.len(), |n| n.to_string().len()),
+        false => value.len(),
+    }
 }
 
 fn build(
@@ -308,7 +397,7 @@ fn build(
             }
         }
     }
-    if !htx_fits(htx_size(method.len() + target.len(), req.headers)) {
+    if !Kept::measure(method.len() + target.len(), req.headers).fits() {
         return Err(Malformed);
     }
     if !target_form_ok(method, target) {
@@ -317,18 +406,22 @@ fn build(
     let target = absolute_target(target, host)?;
     let framing = match (framed.coding(), framed.length) {
         (Coding::Broken, _) => return Err(Malformed),
-        // Only chunked is forwarded, and HTTP/1.0 has no transfer codings at all.
-        (Coding::Layered, _) => return Err(Refusal::Coding),
         // Even in HTTP/1.0, as HAProxy takes it; the connection then closes (below).
-        (Coding::Chunked, _) => Framing::Chunked,
+        (Coding::Chunked | Coding::Layered, _) => Framing::Chunked,
         (_, Some(n)) if n > 0 => Framing::Length(n),
         _ => Framing::None,
     };
+    // HAProxy refuses a body on an HTTP/1.0 GET, HEAD or DELETE before it looks at the
+    // codings.
     if version == Version::HTTP_10
         && framing != Framing::None
         && matches!(method, "GET" | "HEAD" | "DELETE")
     {
         return Err(Refusal::Payload);
+    }
+    // Only chunked is forwarded.
+    if framed.coding() == Coding::Layered {
+        return Err(Refusal::Coding);
     }
     // Both framings, or a chunked HTTP/1.0 request: another hop may read it otherwise, so the
     // connection closes after the response.
@@ -610,6 +703,33 @@ mod tests {
         };
         assert!(matches!(parsed(&lines(100)), Parsed::Complete(_)));
         assert!(refused(&lines(101)).is_some());
+        // Lines HAProxy folds or owns are not counted; an unfinished head waits.
+        let with = |n: usize, extra: &str| {
+            let mut h = lines(n);
+            h.truncate(h.len() - 2);
+            h.extend_from_slice(extra.as_bytes());
+            h.extend_from_slice(b"\r\n");
+            h
+        };
+        for (n, extra) in [
+            (100, "Connection: keep-alive\r\n"),
+            (100, "Connection:\r\nConnection: close\r\n"),
+            (99, "Host: a\r\nhost: A\r\n"),
+            (99, "Content-Length: 0\r\nContent-Length: 0\r\n"),
+        ] {
+            assert!(
+                matches!(parsed(&with(n, extra)), Parsed::Complete(_)),
+                "{extra}"
+            );
+        }
+        assert!(refused(&with(100, "Connection: close, x\r\n")).is_some());
+        let unfinished = &lines(101)[..lines(101).len() - 2];
+        assert!(matches!(parsed(unfinished), Parsed::Partial));
+        // 413 for an HTTP/1.0 DELETE with a body comes before 422 for its coding.
+        assert_eq!(
+            refused(b"DELETE / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            Some(Refusal::Payload)
+        );
         // One header padded to the largest head HAProxy took (15,277 bytes on the wire).
         let padded = |pad: usize| {
             let mut h = b"GET / HTTP/1.1\r\nX-Pad: ".to_vec();

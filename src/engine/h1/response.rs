@@ -2,7 +2,7 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
-use super::head::{htx_fits, htx_size, Coding, Framed, MAX_HEAD, MAX_HEADERS};
+use super::head::{many_headers, Coding, Framed, Kept, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -58,29 +58,45 @@ pub enum Parsed {
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
 pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut res = httparse::Response::new(&mut headers);
+    match parse_in(buf, &mut headers, asked, out) {
+        Some(parsed) => parsed,
+        // More lines than HAProxy counts, some of which it may not count: parsed again
+        // with room for every line.
+        None => parse_in(buf, &mut many_headers(), asked, out).unwrap_or(Parsed::Invalid),
+    }
+}
+
+/// `None` when the head has more header lines than `headers` holds.
+fn parse_in<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    asked: Asked,
+    out: &mut Vec<u8>,
+) -> Option<Parsed> {
+    let mut res = httparse::Response::new(headers);
     let len = match res.parse(buf) {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
-        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Parsed::Partial,
-        _ => return Parsed::Invalid,
+        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Some(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => return None,
+        _ => return Some(Parsed::Invalid),
     };
     let (Some(status), Some(minor)) = (res.code, res.version) else {
-        return Parsed::Invalid;
+        return Some(Parsed::Invalid);
     };
     // 101 would switch protocols, which lbtop does not relay yet: HAProxy's 502 for an
     // upgrade nobody asked for. A status below 100 is a 502 too (HAProxy relays `099`; a
     // deliberate difference).
     if status == 101 || status < 100 {
-        return Parsed::Invalid;
+        return Some(Parsed::Invalid);
     }
-    match build(&res, len, status, minor, asked, out) {
+    Some(match build(&res, len, status, minor, asked, out) {
         Some(r) if status < 200 => Parsed::Interim {
             len,
             log_bytes: r.log_bytes,
         },
         Some(r) => Parsed::Complete(r),
         None => Parsed::Invalid,
-    }
+    })
 }
 
 fn build(
@@ -103,8 +119,8 @@ fn build(
     let coding = framed.coding();
     let reason = res.reason.unwrap_or("");
     let interim_body = status < 200 && (framed.length.is_some() || coding != Coding::Absent);
-    let size = htx_size(3 + reason.len(), res.headers);
-    if matches!(coding, Coding::Broken | Coding::Layered) || interim_body || !htx_fits(size) {
+    let kept = Kept::measure(3 + reason.len(), res.headers);
+    if matches!(coding, Coding::Broken | Coding::Layered) || interim_body || !kept.fits() {
         return None;
     }
     let body = if asked.is_head || status < 200 || status == 204 || status == 304 {
