@@ -836,13 +836,13 @@ fn extra_tricks(rng: &mut Rng, req: &mut Req, tricks: &mut Vec<String>) {
                     req.lines.push(format!("X-H{i}: v").into_bytes());
                 }
                 // Lines HAProxy does not count against its limit (or, the last, does).
-                let extra: &[&str] = *rng.weighted(&[
-                    (3, &[][..]),
-                    (1, &["Connection: keep-alive"][..]),
-                    (1, &["Connection: close, x-a"][..]),
-                    (1, &["Host: h", "host: H"][..]),
-                    (1, &["Connection:", "Connection: close"][..]),
-                ]);
+                let extra: &[&str] = match rng.below(7) {
+                    0 => &["Connection: keep-alive"],
+                    1 => &["Connection: close, x-a"],
+                    2 => &["Host: h", "host: H"],
+                    3 => &["Connection:", "Connection: close"],
+                    _ => &[],
+                };
                 for line in extra {
                     req.lines.push(s(line));
                 }
