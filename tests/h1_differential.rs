@@ -673,7 +673,39 @@ const DELIBERATE: [&str; 17] = [
 fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     // A server that answers before the body is in: lbtop stops reading the body, HAProxy
     // reads on and logs the client's close (`CD--`) instead of a normal end.
-    let early_response = !classes.is_empty() && classes.iter().all(|c| c == "log:flags:CD--/----");
+    // The same with a body too long to wait for: HAProxy waits for it until `timeout client`
+    // (`cD--`), lbtop closes once the answer is sent.
+    let early_response = !classes.is_empty()
+        && classes.iter().any(|c| c.starts_with("log:flags:"))
+        && classes.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "log:flags:CD--/----" | "log:flags:cD--/----" | "client:end:timeout/prompt"
+            )
+        });
+    // A head within a few bytes of HAProxy's buffer limit: HAProxy may send it to the server
+    // incomplete (then answers 504 at `timeout server`), or drop a request pipelined behind
+    // it; lbtop forwards the whole head and serves what follows.
+    let near_limit = case.tricks.iter().any(|t| {
+        t.strip_prefix("head-size-limit")
+            .and_then(|d| d.parse::<i64>().ok())
+            .is_some_and(|d| d.abs() <= 4)
+    }) && !classes.is_empty()
+        && classes.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "client:status:-/200"
+                    | "origin:seq:-/R"
+                    | "client:status:504/200"
+                    | "client:status:504/400"
+                    | "origin:seq:I/R"
+                    | "origin:seq:I/-"
+                    | "log:flags:sH--/----"
+                    | "log:flags:sH--/PR--"
+                    | "log:request"
+                    | "client:end:timeout/prompt"
+            ) || c.starts_with("log:server:")
+        });
     // A chunk error both refuse with 400: HAProxy finds it before or after it sent the head
     // on depending on how much of the body its reads had gathered; lbtop looks at what came
     // with the head. Only the log (PR or PH, server or none) and an incomplete request at
@@ -694,7 +726,7 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         .iter()
         .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"))
         || control_byte_in_head(&case.bytes());
-    if deliberate_trick || early_response || chunk_error_timing {
+    if deliberate_trick || early_response || chunk_error_timing || near_limit {
         classes
             .into_iter()
             .map(|c| format!("deliberate:{c}"))

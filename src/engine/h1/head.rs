@@ -113,12 +113,45 @@ fn parse_in<'b>(
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Some(Parsed::Partial),
         Err(httparse::Error::TooManyHeaders) => return None,
+        // HAProxy checks the version once the head has ended: until then it waits (and
+        // answers 408 at `timeout http-request`).
+        Err(httparse::Error::Version | httparse::Error::NewLine)
+            if !head_ended(buf) && buf.len() < MAX_HEAD && only_the_version_is_wrong(buf) =>
+        {
+            return Some(Parsed::Partial)
+        }
         _ => return Some(Parsed::Invalid(Refusal::Malformed)),
     };
     Some(match build(&req, len, rewrite, upstream) {
         Ok(head) => Parsed::Complete(head),
         Err(why) => Parsed::Invalid(why),
     })
+}
+
+/// The empty line that ends a head (after CRLF or a bare LF) has arrived.
+fn head_ended(buf: &[u8]) -> bool {
+    buf.windows(2).any(|w| w == b"\n\n") || buf.windows(3).any(|w| w == b"\n\r\n")
+}
+
+/// The request line parses with `HTTP/1.1` in place of its last word, and so does what
+/// follows it so far.
+fn only_the_version_is_wrong(buf: &[u8]) -> bool {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = buf[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..line_end]);
+    let Some(space) = line.iter().rposition(|&b| b == b' ') else {
+        return false;
+    };
+    let mut fixed = line[..=space].to_vec();
+    fixed.extend_from_slice(b"HTTP/1.1");
+    fixed.extend_from_slice(&buf[line.len()..]);
+    let mut headers = many_headers();
+    let mut req = httparse::Request::new(&mut headers);
+    httparse::ParserConfig::default()
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .parse_request(&mut req, &fixed)
+        .is_ok()
 }
 
 /// Room for every line a head within [`MAX_HEAD`] can have (`a:` and a bare LF).
@@ -725,6 +758,12 @@ mod tests {
         assert!(refused(&with(100, "Connection: close, x\r\n")).is_some());
         let unfinished = &lines(101)[..lines(101).len() - 2];
         assert!(matches!(parsed(unfinished), Parsed::Partial));
+        // A bad version is refused once the head has ended.
+        assert!(matches!(
+            parsed(b"GET / HTTP/1.10\r\nHost: a\r\n"),
+            Parsed::Partial
+        ));
+        assert!(refused(b"GET / HTTP/1.10\r\nHost: a\r\n\r\n").is_some());
         // 413 for an HTTP/1.0 DELETE with a body comes before 422 for its coding.
         assert_eq!(
             refused(b"DELETE / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
