@@ -15,7 +15,9 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
 use lbtop::config::{Config, Mode, Options, Timeouts};
 use lbtop::engine::h1::chunked::Decoder;
-use lbtop::engine::h1::head::{self, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS};
+use lbtop::engine::h1::head::{
+    self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
+};
 use lbtop::engine::h1::response::{self, Asked, Body};
 use std::path::Path;
 
@@ -320,7 +322,7 @@ pub fn h1_request_head(data: &[u8]) {
         }
         head::Parsed::Invalid(why) => {
             if why == Refusal::Coding {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut headers = many_headers();
                 let mut req = httparse::Request::new(&mut headers);
                 let parsed = request_config().parse_request(&mut req, data);
                 assert!(matches!(parsed, Ok(httparse::Status::Complete(_))));
@@ -349,7 +351,7 @@ pub fn h1_request_head(data: &[u8]) {
     }
 
     // The client's head, read by httparse alone.
-    let mut client_headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut client_headers = many_headers();
     let mut client = httparse::Request::new(&mut client_headers);
     assert_eq!(
         request_config().parse_request(&mut client, data).ok(),
@@ -412,7 +414,7 @@ pub fn h1_request_head(data: &[u8]) {
     // The server's head, read by httparse alone.
     let up = show(&upstream);
     let ctx = format!("{ctx} -> {up}");
-    let mut server_headers = [httparse::EMPTY_HEADER; 2 * MAX_HEADERS];
+    let mut server_headers = many_headers();
     let mut server = httparse::Request::new(&mut server_headers);
     match server.parse(&upstream) {
         Ok(httparse::Status::Complete(n)) => assert_eq!(n, upstream.len(), "{ctx}"),
@@ -486,7 +488,7 @@ fn check_origin_form(data: &[u8], outcome: &str) {
     if data.len() > 8 * 1024 {
         return;
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = many_headers();
     let mut req = httparse::Request::new(&mut headers);
     let Ok(httparse::Status::Complete(_)) = request_config().parse_request(&mut req, data) else {
         return;
@@ -571,7 +573,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
     expected.extend_from_slice(b"\r\n");
     assert_eq!(show(&upstream), show(&expected), "{ctx}");
 
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = many_headers();
     let mut client = httparse::Request::new(&mut headers);
     let _ = request_config().parse_request(&mut client, data);
     let (method, target) = (client.method.unwrap_or(""), client.path.unwrap_or(""));
@@ -815,7 +817,7 @@ fn check_response_head(
         let p = response::parse(&data[..cut], every_asked().next().unwrap(), &mut none);
         assert_eq!(outcome(&p).0, "Partial", "{ctx}: its first {cut} bytes");
     }
-    let mut server_headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut server_headers = many_headers();
     let mut server = httparse::Response::new(&mut server_headers);
     assert_eq!(
         server.parse(data).ok(),
@@ -837,7 +839,7 @@ fn check_response_head(
     );
 
     let ctx = format!("{ctx} -> {}", show(out));
-    let mut client_headers = [httparse::EMPTY_HEADER; 2 * MAX_HEADERS];
+    let mut client_headers = many_headers();
     let mut client = httparse::Response::new(&mut client_headers);
     match client.parse(out) {
         Ok(httparse::Status::Complete(n)) => assert_eq!(n, out.len(), "{ctx}"),
@@ -887,7 +889,7 @@ fn check_response_head(
 
 /// RFC 9112 §6.1–6.3 for a final response, read straight from the server's headers.
 fn check_response(data: &[u8], asked: Asked, r: &response::Response, out: &[u8], ctx: &str) {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = many_headers();
     let mut server = httparse::Response::new(&mut headers);
     let _ = server.parse(data);
     let framing = Framing1::read(server.headers);
