@@ -519,25 +519,22 @@ impl Resolver<'_> {
             };
         }
         if let Some(Ordered(entries)) = &raw.keys {
-            let checked = crate::ui::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
-                (
-                    name.get_ref().as_str(),
-                    keys.get_ref().0.iter().map(String::as_str),
-                )
-            }));
-            if let Err(e) = checked {
+            let checked =
+                crate::keys::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
+                    (
+                        name.get_ref().as_str(),
+                        keys.get_ref().0.iter().map(String::as_str),
+                    )
+                }));
+            ui.keys = checked.map_err(|e| {
                 // Unknown actions point at the name, bad keys at the value.
                 let span = match entries.get(e.entry).or(entries.last()) {
                     Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
                     Some((_, keys)) => keys.span(),
                     None => 0..0,
                 };
-                return Err(self.err(span, e.message));
-            }
-            ui.keys = entries
-                .iter()
-                .map(|(name, keys)| (name.get_ref().clone(), keys.get_ref().0.clone()))
-                .collect();
+                self.err(span, e.message)
+            })?;
         }
         Ok(ui)
     }
