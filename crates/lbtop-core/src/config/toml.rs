@@ -1486,7 +1486,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn default_config_path() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")
+        crate::config::testkit::repo_root().join("config.toml")
     }
 
     fn ok(text: &str) -> Config {
@@ -1618,7 +1618,7 @@ address = "127.0.0.1:81"
         assert_eq!(demo.servers[0].bind, "127.0.0.1:8010".parse().unwrap());
         assert_eq!(
             demo.servers[0].root,
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/web10")
+            crate::config::testkit::repo_root().join("assets/web10")
         );
         assert_eq!(demo.servers[1].name, "web11");
         assert_eq!(demo.traffic.frontends, [0, 1]);
