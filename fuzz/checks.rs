@@ -1009,8 +1009,8 @@ fn config(path: &Path, text: &str) {
 }
 
 /// Keeps what each side of a proxy uses, so a configuration and its export compare equal:
-/// the same as `normalized` in src/config/export.rs's tests (which the export is written to
-/// satisfy).
+/// the same as `normalized` in crates/lbtop-core/src/config/export.rs's tests (which the
+/// export is written to satisfy).
 fn normalized(c: &Config) -> Config {
     let mut c = c.clone();
     c.warnings.clear();

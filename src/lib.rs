@@ -1,14 +1,21 @@
 //! lbtop: an HAProxy-style L4/L7 load balancer you can watch.
 //!
+//! The balancer itself is the `lbtop-core` crate (`crates/lbtop-core`), which has no terminal
+//! code; this crate adds the watcher and re-exports the core's modules under the same names:
+//!
 //! - [`config`]: the model and its parsers; everything is checked once, at load.
 //! - [`engine`]: listeners, balancing, health checks, forwarding. No terminal code.
 //! - [`events`]: the typed vocabulary that crosses between engine and watcher.
 //! - [`demo`]: embedded web servers and a traffic generator, for a live lab with nothing installed.
+//! - [`keys`]: the views, actions and key bindings (`[ui.keys]`), without the terminal.
+//!
+//! And its own:
+//!
+//! - [`app`]: wiring: the runtime, the engine, the demo lab and the watcher (dashboard or
+//!   headless log lines).
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
 
+pub use lbtop_core::{config, demo, engine, events, keys};
+
 pub mod app;
-pub mod config;
-pub mod demo;
-pub mod engine;
-pub mod events;
 pub mod ui;

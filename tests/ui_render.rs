@@ -11,7 +11,8 @@ use lbtop::events::{
     ServerSnap, ServerStatus, Snapshot,
 };
 use lbtop::ui::{
-    draw, fixture, label, Action, App, Keymap, Pending, Theme, UiOptions, View, BINDINGS, PENDING,
+    draw, fixture, label, Action, App, Key, Keymap, Pending, Theme, UiOptions, View, BINDINGS,
+    PENDING,
 };
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -1192,14 +1193,13 @@ fn ui_keys_and_theme_come_from_config() {
     let c =
         ui_config("theme = \"mono\"\n[ui.keys]\ndrain = \"D\"\nup = [\"i\", \"Up\"]\n").unwrap();
     assert_eq!(c.ui.theme, UiTheme::Mono);
-    assert_eq!(c.ui.keys["drain"], vec!["D".to_string()]);
+    assert_eq!(c.ui.keys.keys(Action::Drain), &[Key::Char('D')]);
     assert_eq!(
         Theme::resolve(c.ui.theme, None),
         Theme::PLAIN,
         "mono is the plain theme"
     );
-    let keymap = Keymap::from_config(&c.ui.keys).unwrap();
-    let mut app = App::new(&opts(), Theme::COLORED).with_keymap(keymap);
+    let mut app = App::new(&opts(), Theme::COLORED).with_keymap(c.ui.keys.clone());
     app.update(snapshot(ServerStatus::Up), Instant::now());
     press(&mut app, 'j');
     assert_eq!(press(&mut app, 'd'), None, "d is no longer drain");
@@ -1269,10 +1269,7 @@ fn every_default_binding_has_a_unique_name_and_help() {
         assert_eq!(Action::from_name(b.name), Some(b.action));
         assert!(!b.help.is_empty());
     }
-    assert_eq!(
-        Keymap::from_config(&Default::default()),
-        Ok(Keymap::default())
-    );
+    assert_eq!(ui_config("").unwrap().ui.keys, Keymap::default());
 }
 
 // ---------------------------------------------------------------------------------------

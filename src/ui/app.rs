@@ -3,7 +3,7 @@
 //! so tests drive it with keys, events, session records and fixture snapshots.
 
 use super::history::{Meter, Series};
-use super::keymap::{Action, Keymap};
+use super::input;
 use super::log_pane::{self, LogPane};
 use super::table::{self, SortKey};
 use super::theme::Theme;
@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::events::{
     AdminState, Command, Event, Level, ServerId, ServerSnap, ServerStatus, SessionRecord, Snapshot,
 };
+use crate::keys::{Action, Keymap, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -19,53 +20,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tui_logger::TuiWidgetEvent;
-
-/// The screens, in key order (`1`..`6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Status,
-    Traffic,
-    Http,
-    Errors,
-    L4L7,
-    Log,
-}
-
-impl View {
-    pub const ALL: [View; 6] = [
-        View::Status,
-        View::Traffic,
-        View::Http,
-        View::Errors,
-        View::L4L7,
-        View::Log,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Status => "Status",
-            View::Traffic => "Traffic",
-            View::Http => "HTTP",
-            View::Errors => "Errors",
-            View::L4L7 => "L4/L7",
-            View::Log => "Log",
-        }
-    }
-
-    /// The four views that list servers (and so have a selection, a filter and a sort).
-    pub fn has_servers(self) -> bool {
-        self.index() < 4
-    }
-
-    fn step(self, by: isize) -> View {
-        let n = View::ALL.len() as isize;
-        View::ALL[(self.index() as isize + by).rem_euclid(n) as usize]
-    }
-}
 
 /// How the status line reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -563,7 +517,7 @@ impl App {
         if self.show_help && self.scroll_help(&key) {
             return None;
         }
-        let action = self.keymap.action_for(self.view, &key)?;
+        let action = input::action_for(&self.keymap, self.view, &key)?;
         // While help is up only the keys that close it, or quit, do anything.
         if self.show_help && !matches!(action, Action::Help | Action::Close | Action::Quit) {
             return None;
@@ -1057,12 +1011,5 @@ mod tests {
         assert!(!same_endpoint(bind, "127.0.0.1:8002".parse().unwrap()));
         let exact: SocketAddr = "127.0.0.1:8001".parse().unwrap();
         assert!(!same_endpoint(exact, "127.0.0.2:8001".parse().unwrap()));
-    }
-
-    #[test]
-    fn views_cycle_both_ways() {
-        assert_eq!(View::Log.step(1), View::Status);
-        assert_eq!(View::Status.step(-1), View::Log);
-        assert_eq!(View::Http.step(1), View::Errors);
     }
 }

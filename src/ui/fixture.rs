@@ -6,7 +6,7 @@
 //!
 //! Everything comes from a fixed seed and a fixed clock: the same call draws the same screen.
 
-use super::app::{App, View};
+use super::app::App;
 use super::log_pane;
 use super::theme::Theme;
 use super::UiOptions;
@@ -15,6 +15,7 @@ use crate::events::{
     BackendSnap, CheckKind, CheckSnap, FrontendSnap, Latency, Level, ServerId, ServerSnap,
     ServerStatus, SessionRecord, Snapshot, Termination,
 };
+use crate::keys::View;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;

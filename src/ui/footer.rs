@@ -1,8 +1,8 @@
 //! The bottom two lines: the keys that work in this view (from the keymap in force), then the
 //! result of the last action, the filter being typed, and how the view is sorted.
 
-use super::app::{App, Tone, View};
-use super::keymap::{Action, Binding, Keymap, Scope};
+use super::app::{App, Tone};
+use crate::keys::{Action, Binding, Keymap, Scope, View};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -2,9 +2,10 @@
 //! connections against maxconn as a gauge; then the view tabs, each backend's `hoge 1/2 UP`,
 //! and a loud warning when the data stopped coming.
 
-use super::app::{App, View};
+use super::app::App;
 use super::fmt;
 use crate::config::Mode;
+use crate::keys::View;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

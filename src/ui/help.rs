@@ -1,10 +1,10 @@
 //! The help popup, written from the keymap in force, so it lists exactly the keys that exist:
 //! the keys that work everywhere, then this view's own, then the status legend.
 
-use super::app::{App, View};
-use super::keymap::{label, Scope};
+use super::app::App;
 use super::status::PENDING;
 use crate::events::ServerStatus;
+use crate::keys::{label, Scope, View};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};

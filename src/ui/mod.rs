@@ -16,16 +16,18 @@ mod footer;
 mod header;
 mod help;
 mod history;
-mod keymap;
+mod input;
 mod log_pane;
 mod screen;
 mod status;
 mod table;
 mod theme;
 
-pub use app::{App, Confirm, Pending, Sort, StatusLine, Tone, View, DECISIONS_KEPT};
+pub use app::{App, Confirm, Pending, Sort, StatusLine, Tone, DECISIONS_KEPT};
 pub use history::Series;
-pub use keymap::{label, Action, Binding, Key, KeyError, Keymap, Scope, BINDINGS};
+// The key vocabulary lives below the configuration; the dashboard uses it under these names too.
+pub use crate::keys::{label, Action, Binding, Key, KeyError, Keymap, Scope, View, BINDINGS};
+pub use input::key_of;
 pub use log_pane::{inject as inject_log_line, log_level};
 pub use screen::{draw, MIN_HEIGHT, MIN_WIDTH};
 pub use status::PENDING;
@@ -78,11 +80,9 @@ pub fn run(
     let logger = install_logger();
     let config = handle.config().clone();
     let theme = Theme::resolve(config.ui.theme, std::env::var_os("NO_COLOR"));
-    let mut app = App::new(&opts, theme).with_config(config.clone());
-    match Keymap::from_config(&config.ui.keys) {
-        Ok(keymap) => app = app.with_keymap(keymap),
-        Err(e) => app.say(Tone::Error, format!("{}; default keys in use", e.message)),
-    }
+    let mut app = App::new(&opts, theme)
+        .with_config(config.clone())
+        .with_keymap(config.ui.keys.clone());
     let refresh = opts.refresh.max(MIN_REFRESH);
     let samples = start_sampler(handle.clone(), refresh);
     let _hook = PanicHook::install();

@@ -1,8 +1,9 @@
 //! The whole frame: header, the current view, a strip of recent events, the footer, and
 //! popups (help, a confirmation) on top.
 
-use super::app::{App, View};
+use super::app::App;
 use super::{decisions, footer, header, help, table};
+use crate::keys::View;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -75,7 +76,7 @@ fn log_title(app: &App) -> Line<'static> {
     if app.traffic_capture() {
         spans.push(Span::styled(" traffic capture ON ", theme.badge()));
     } else {
-        let key = app.keymap().label(super::keymap::Action::CaptureTraffic);
+        let key = app.keymap().label(crate::keys::Action::CaptureTraffic);
         spans.push(Span::styled(
             format!(" traffic capture off ({key} turns it on) "),
             theme.dim(),

@@ -3,12 +3,13 @@
 //! BACKEND row with the totals. Each view has its own columns; all share selection, the
 //! filter, sorting and scrolling.
 
-use super::app::{App, Pending, View};
+use super::app::{App, Pending};
 use super::fmt;
 use super::history::Series;
 use super::status::{self, PENDING};
 use crate::config::Mode;
 use crate::events::{BackendSnap, FrontendSnap, ServerId, ServerSnap, ServerStatus, Snapshot};
+use crate::keys::View;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -3420,7 +3420,7 @@ backend b
             Some(p) => std::fs::read(p).unwrap(),
             // Without the seed, mutate the export of lbtop's own config instead.
             None => {
-                let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+                let p = crate::config::testkit::repo_root().join("config.toml");
                 Config::load(&p).unwrap().to_haproxy_cfg().into_bytes()
             }
         };

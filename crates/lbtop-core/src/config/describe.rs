@@ -397,7 +397,7 @@ backend b
 
     #[test]
     fn describes_the_default_config() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let path = crate::config::testkit::repo_root().join("config.toml");
         let config = Config::load(&path).expect("config.toml loads");
         let text = config.describe();
         for want in [

@@ -1,11 +1,60 @@
-//! The one table of keys: it drives key handling, the footer and the help popup, so the three
-//! can never disagree. `[ui.keys]` in `config.toml` rebinds actions by name; a key bound to two
-//! actions that can fire in the same view is a configuration error.
+//! The key vocabulary: the views, the actions keys ask for, the keys themselves and the one
+//! table of bindings. It drives key handling, the footer and the help popup, so the three can
+//! never disagree. `[ui.keys]` in `config.toml` rebinds actions by name; a key bound to two
+//! actions that can fire in the same view is a configuration error, found at load.
+//!
+//! No terminal here: a [`Key`] is what the table spells, and the dashboard turns the
+//! terminal's key events into one before asking [`Keymap::action_for`].
 
-use super::app::View;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::collections::BTreeMap;
 use std::fmt;
+
+/// The screens, in key order (`1`..`6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Status,
+    Traffic,
+    Http,
+    Errors,
+    L4L7,
+    Log,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Status,
+        View::Traffic,
+        View::Http,
+        View::Errors,
+        View::L4L7,
+        View::Log,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Status => "Status",
+            View::Traffic => "Traffic",
+            View::Http => "HTTP",
+            View::Errors => "Errors",
+            View::L4L7 => "L4/L7",
+            View::Log => "Log",
+        }
+    }
+
+    /// The four views that list servers (and so have a selection, a filter and a sort).
+    pub fn has_servers(self) -> bool {
+        self.index() < 4
+    }
+
+    /// The view `by` steps along, wrapping around (Tab, Shift-Tab).
+    pub fn step(self, by: isize) -> View {
+        let n = View::ALL.len() as isize;
+        View::ALL[(self.index() as isize + by).rem_euclid(n) as usize]
+    }
+}
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,7 +176,32 @@ impl Scope {
     }
 }
 
-/// A key as the table spells it.
+/// A key that is not a character: the names the table and `[ui.keys]` know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyCode {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Tab,
+    /// Shift-Tab.
+    BackTab,
+    Esc,
+    Enter,
+    Backspace,
+    Delete,
+    Insert,
+    /// A function key; `[ui.keys]` accepts F1 to F12.
+    F(u8),
+}
+
+/// A key as the table spells it. A terminal key press is one of these when it is a character
+/// without Ctrl (Shift allowed, since `?` or `+` need it on most layouts: [`Key::Char`]), a
+/// character with Ctrl ([`Key::Ctrl`]), or a named key without Ctrl ([`Key::Code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Key {
     /// A printable key; Shift is allowed since `?` or `+` need it on most layouts.
@@ -137,15 +211,6 @@ pub enum Key {
 }
 
 impl Key {
-    pub fn matches(self, ev: &KeyEvent) -> bool {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        match self {
-            Key::Char(c) => !ctrl && ev.code == KeyCode::Char(c),
-            Key::Ctrl(c) => ctrl && ev.code == KeyCode::Char(c),
-            Key::Code(code) => !ctrl && ev.code == code,
-        }
-    }
-
     /// Reads a key as `config.toml` writes it: `"d"`, `"+"`, `"PgUp"`, `"Tab"`, `"F5"`,
     /// `"Ctrl-x"`, `"Space"`. Names are case-insensitive; single characters are not.
     pub fn parse(text: &str) -> Result<Key, String> {
@@ -226,7 +291,6 @@ impl fmt::Display for Key {
                 KeyCode::Delete => "Del",
                 KeyCode::Insert => "Ins",
                 KeyCode::F(n) => return write!(f, "F{n}"),
-                _ => "?",
             }),
         }
     }
@@ -401,14 +465,6 @@ impl Keymap {
         Ok(map)
     }
 
-    /// From `[ui] keys`, already checked at load; a bad one falls back to the defaults.
-    pub fn from_config(keys: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeyError> {
-        Keymap::with_overrides(
-            keys.iter()
-                .map(|(name, ks)| (name.as_str(), ks.iter().map(String::as_str))),
-        )
-    }
-
     fn check_conflicts(&self, set_by: &[Option<usize>]) -> Result<(), KeyError> {
         for i in 0..BINDINGS.len() {
             for j in i + 1..BINDINGS.len() {
@@ -457,11 +513,11 @@ impl Keymap {
     }
 
     /// The action a key means in a view, if any.
-    pub fn action_for(&self, view: View, ev: &KeyEvent) -> Option<Action> {
+    pub fn action_for(&self, view: View, key: Key) -> Option<Action> {
         BINDINGS
             .iter()
             .zip(&self.keys)
-            .find(|(b, keys)| b.scope.contains(view) && keys.iter().any(|k| k.matches(ev)))
+            .find(|(b, keys)| b.scope.contains(view) && keys.contains(&key))
             .map(|(b, _)| b.action)
     }
 
@@ -500,51 +556,35 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, mods)
+    #[test]
+    fn views_cycle_both_ways() {
+        assert_eq!(View::Log.step(1), View::Status);
+        assert_eq!(View::Status.step(-1), View::Log);
+        assert_eq!(View::Http.step(1), View::Errors);
     }
 
     #[test]
     fn letters_arrows_and_ctrl_c_resolve() {
         let m = Keymap::default();
-        let none = KeyModifiers::NONE;
         let v = View::Status;
+        assert_eq!(m.action_for(v, Key::Char('j')), Some(Action::Down));
+        assert_eq!(m.action_for(v, Key::Code(KeyCode::Up)), Some(Action::Up));
         assert_eq!(
-            m.action_for(v, &key(KeyCode::Char('j'), none)),
-            Some(Action::Down)
-        );
-        assert_eq!(m.action_for(v, &key(KeyCode::Up, none)), Some(Action::Up));
-        assert_eq!(
-            m.action_for(View::Log, &key(KeyCode::Up, none)),
+            m.action_for(View::Log, Key::Code(KeyCode::Up)),
             Some(Action::LogUp)
         );
+        assert_eq!(m.action_for(v, Key::Ctrl('c')), Some(Action::Quit));
+        assert_eq!(m.action_for(v, Key::Char('?')), Some(Action::Help));
+        assert_eq!(m.action_for(v, Key::Char('+')), Some(Action::WeightUp));
         assert_eq!(
-            m.action_for(v, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
-        );
-        assert_eq!(
-            m.action_for(v, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
-            Some(Action::Help)
-        );
-        assert_eq!(
-            m.action_for(v, &key(KeyCode::Char('+'), KeyModifiers::SHIFT)),
-            Some(Action::WeightUp)
-        );
-        assert_eq!(
-            m.action_for(View::Log, &key(KeyCode::Char('+'), none)),
+            m.action_for(View::Log, Key::Char('+')),
             Some(Action::LogCaptureMore)
         );
         // Ctrl-D is not `d`: a stray chord must not drain a server.
-        assert_eq!(
-            m.action_for(v, &key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
-            None
-        );
+        assert_eq!(m.action_for(v, Key::Ctrl('d')), None);
         // Server actions do nothing on the log view.
-        assert_eq!(
-            m.action_for(View::Log, &key(KeyCode::Char('d'), none)),
-            None
-        );
-        assert_eq!(m.action_for(v, &key(KeyCode::Char('Z'), none)), None);
+        assert_eq!(m.action_for(View::Log, Key::Char('d')), None);
+        assert_eq!(m.action_for(v, Key::Char('Z')), None);
     }
 
     #[test]

@@ -3,11 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-/// A seed file from `../shared/seed`, or `None` (said loudly) where the checkout has none.
+/// The repository's root (this crate is `crates/lbtop-core` in it), where `config.toml` and
+/// `assets/` are.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/lbtop-core sits two levels below the repository root")
+}
+
+/// A seed file from `../shared/seed` (next to the repository), or `None` (said loudly) where
+/// the checkout has none.
 pub fn seed_path(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/seed")
-        .join(name);
+    let p = repo_root().join("../shared/seed").join(name);
     if p.exists() {
         Some(p)
     } else {

@@ -479,9 +479,10 @@ pub struct UiConfig {
     pub refresh: Duration,
     /// `theme = "default" | "mono"`; `NO_COLOR` in the environment overrules it.
     pub theme: UiTheme,
-    /// `[ui.keys]`: action name → the keys that replace its defaults (e.g. `drain = "D"`,
-    /// `up = ["k", "Up"]`). Checked at load: known actions, readable keys, no duplicates.
-    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// The keys in force: the defaults with `[ui.keys]` laid over them (action name → the
+    /// keys that replace its defaults, e.g. `drain = "D"`, `up = ["k", "Up"]`). Checked at
+    /// load: known actions, readable keys, no duplicates.
+    pub keys: crate::keys::Keymap,
 }
 
 impl Default for UiConfig {
@@ -489,7 +490,7 @@ impl Default for UiConfig {
         UiConfig {
             refresh: Duration::from_millis(250),
             theme: UiTheme::Default,
-            keys: std::collections::BTreeMap::new(),
+            keys: crate::keys::Keymap::default(),
         }
     }
 }

@@ -470,7 +470,7 @@ mod tests {
 
     #[test]
     fn the_default_config_round_trips() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let path = crate::config::testkit::repo_root().join("config.toml");
         let c = Config::load(&path).unwrap();
         let text = c.to_haproxy_cfg();
         for want in [

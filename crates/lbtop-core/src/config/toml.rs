@@ -519,25 +519,22 @@ impl Resolver<'_> {
             };
         }
         if let Some(Ordered(entries)) = &raw.keys {
-            let checked = crate::ui::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
-                (
-                    name.get_ref().as_str(),
-                    keys.get_ref().0.iter().map(String::as_str),
-                )
-            }));
-            if let Err(e) = checked {
+            let checked =
+                crate::keys::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
+                    (
+                        name.get_ref().as_str(),
+                        keys.get_ref().0.iter().map(String::as_str),
+                    )
+                }));
+            ui.keys = checked.map_err(|e| {
                 // Unknown actions point at the name, bad keys at the value.
                 let span = match entries.get(e.entry).or(entries.last()) {
                     Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
                     Some((_, keys)) => keys.span(),
                     None => 0..0,
                 };
-                return Err(self.err(span, e.message));
-            }
-            ui.keys = entries
-                .iter()
-                .map(|(name, keys)| (name.get_ref().clone(), keys.get_ref().0.clone()))
-                .collect();
+                self.err(span, e.message)
+            })?;
         }
         Ok(ui)
     }
@@ -1489,7 +1486,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn default_config_path() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml")
+        crate::config::testkit::repo_root().join("config.toml")
     }
 
     fn ok(text: &str) -> Config {
@@ -1621,7 +1618,7 @@ address = "127.0.0.1:81"
         assert_eq!(demo.servers[0].bind, "127.0.0.1:8010".parse().unwrap());
         assert_eq!(
             demo.servers[0].root,
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/web10")
+            crate::config::testkit::repo_root().join("assets/web10")
         );
         assert_eq!(demo.servers[1].name, "web11");
         assert_eq!(demo.traffic.frontends, [0, 1]);
