@@ -4,7 +4,7 @@
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
 use super::syslog::Syslog;
-use super::{h1, tcp};
+use super::{l4::tcp, l7};
 use crate::config::{Balance, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
@@ -300,7 +300,7 @@ pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc
         let fe = fe.clone();
         let fut = async move {
             match fe.mode {
-                Mode::Http => h1::conn::serve(stream, client, fe.clone()).await,
+                Mode::Http => l7::conn::serve(stream, client, fe.clone()).await,
                 // Boxed: an HTTP connection's task should not be sized for a TCP session.
                 Mode::Tcp => Box::pin(tcp::serve(stream, client, fe.clone())).await,
             }

@@ -7,13 +7,12 @@ pub mod check;
 pub mod connect;
 pub mod frontend;
 pub mod h1;
-pub mod http;
+pub mod l4;
+pub mod l7;
 pub mod log;
 pub mod pool;
-pub mod splice;
 pub mod state;
 pub mod syslog;
-pub mod tcp;
 pub mod workers;
 
 use crate::config::{Config, Server};

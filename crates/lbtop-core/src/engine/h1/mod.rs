@@ -1,13 +1,11 @@
-//! HTTP/1 on both sides, lbtop's own rather than hyper's: an idle keep-alive
-//! connection holds no buffers at all (hyper keeps 16 KiB per connection for its whole life),
-//! buffers come from a per-worker pool only while a request is in flight, and every request head,
-//! not just the first, gets HAProxy's 400/408 treatment. Idle server connections are plain
-//! sockets in a pool, likewise without buffers. Heads are parsed with httparse and rewritten
-//! for the other side in the same pass, with no header maps in between.
+//! The HTTP/1 codec, lbtop's own rather than hyper's: it parses, checks and frames, and knows
+//! nothing of frontends, servers or sockets (the sessions that use it are in [`super::l7`]).
+//! Heads are parsed with httparse, checked the way HAProxy refuses them, and rewritten for the
+//! other side in the same pass, with no header maps in between (`head`, `response`); chunked
+//! bodies are decoded and re-framed strictly (`chunked`); buffers come from a per-worker pool
+//! only while bytes are in flight, so an idle keep-alive connection holds none (`bufs`).
 
 pub mod bufs;
 pub mod chunked;
-pub mod conn;
 pub mod head;
-pub mod relay;
 pub mod response;

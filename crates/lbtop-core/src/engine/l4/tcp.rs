@@ -1,9 +1,9 @@
 //! L4: relay bytes between the client and one server for the life of the connection.
 
-use super::balance::PickKey;
-use super::connect::{connect, ConnectError};
-use super::frontend::FrontendRt;
 use super::splice;
+use crate::engine::balance::PickKey;
+use crate::engine::connect::{connect, ConnectError};
+use crate::engine::frontend::FrontendRt;
 use crate::events::Termination;
 use std::io;
 use std::net::SocketAddr;
@@ -69,7 +69,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
 async fn relay(
     client: &mut TcpStream,
     server: &mut TcpStream,
-    counters: &super::backend::Counters,
+    counters: &crate::engine::backend::Counters,
     activity: &Activity,
 ) -> Result<(), u8> {
     if let (Ok(up), Ok(down)) = (splice::Pipe::new(), splice::Pipe::new()) {

@@ -1,10 +1,10 @@
 //! Bodies on the move: a request body from the client to the server, and a response body from
 //! the server to the client, each in the framing the other side reads.
 
-use super::bufs::{self, Input};
-use super::chunked::Decoder;
-use super::head::Framing;
-use super::response::{Body, Response};
+use crate::engine::h1::bufs::{self, Input};
+use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::head::Framing;
+use crate::engine::h1::response::{Body, Response};
 use crate::events::Termination;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};

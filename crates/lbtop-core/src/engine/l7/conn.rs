@@ -2,12 +2,12 @@
 //! head, hand it to [`http::proxy`], and go round again for as long as both sides keep the
 //! connection open.
 
-use super::bufs::Input;
-use super::chunked::Decoder;
-use super::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
+use super::proxy::{self as http, Client};
 use super::relay::{read_into, ReadError};
 use crate::engine::frontend::FrontendRt;
-use crate::engine::http::{self, Client};
+use crate::engine::h1::bufs::Input;
+use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;

@@ -1,18 +1,18 @@
-//! L7: what happens to one HTTP request between the client connection (`h1::conn`) and a
+//! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
-use super::balance::PickKey;
-use super::connect::{assign_queued, dial, Assigned, ConnectError};
-use super::frontend::FrontendRt;
-use super::h1::bufs::{self, Input};
-use super::h1::chunked::Decoder;
-use super::h1::head::{Framing, Head};
-use super::h1::relay::{
+use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
-use super::h1::response::{self, Asked, Body, Parsed, Response};
-use super::pool;
 use crate::config::HttpReuse;
+use crate::engine::balance::PickKey;
+use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
+use crate::engine::frontend::FrontendRt;
+use crate::engine::h1::bufs::{self, Input};
+use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::head::{Framing, Head};
+use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
+use crate::engine::pool;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::{StatusCode, Version};
@@ -516,7 +516,7 @@ fn error_response(out: &mut Vec<u8>, status: StatusCode, keep: bool, version: Ve
     out.extend_from_slice(haproxy_reason(status).as_bytes());
     out.extend_from_slice(b"\r\n");
     for (name, value) in error_headers(status) {
-        super::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
+        crate::engine::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
     }
     response::connection_header(out, keep, version, Version::HTTP_11);
     out.extend_from_slice(b"\r\n");
