@@ -2,7 +2,7 @@
 //! health checks and admin commands cause.
 
 use super::balance::{Balancer, PickKey};
-use super::state::{CheckOutcome, ServerState, Tally, Transition, Who};
+use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
 use super::syslog::Syslog;
 use crate::config::{Backend, Config};
 use crate::events::{
@@ -225,107 +225,108 @@ impl BackendRt {
     }
 
     pub fn record_check(&self, server: usize, outcome: CheckOutcome) {
+        self.change(
+            server,
+            Topic::Health,
+            |state, now| {
+                // A check that was in flight when maintenance began must not move the health.
+                if !state.checks_running() {
+                    return None;
+                }
+                Some((state.apply_check(outcome, now), ()))
+            },
+            |state, who, t, tally, _| state.check_lines(who, t, tally),
+        );
+    }
+
+    pub fn set_admin(&self, server: usize, to: AdminState) {
+        let from = self.change(
+            server,
+            Topic::Admin,
+            |state, now| {
+                let from = state.admin;
+                Some((state.apply_admin(to, now), from))
+            },
+            |state, who, t, tally, &from| {
+                state.admin_line(from, who, t, tally).into_iter().collect()
+            },
+        );
+        if from.is_some_and(|from| from == AdminState::Maint && to != AdminState::Maint) {
+            self.servers[server].wake.notify_one();
+        }
+    }
+
+    pub fn set_weight(&self, server: usize, weight: u32) {
+        let name = &self.servers[server].full_name;
+        self.change(
+            server,
+            Topic::Admin,
+            |state, _| Some((reweigh(state, |s| s.weight = weight), ())),
+            |_, _, _, _, _| {
+                let text = format!("Weight of server {name} set to {weight}.");
+                vec![(Level::Notice, text)]
+            },
+        );
+    }
+
+    pub fn set_checks(&self, server: usize, enabled: bool) -> Result<(), String> {
+        if !self.core().states[server].checks_configured {
+            return Err("Health check was not configured on this server, cannot enable.".into());
+        }
+        let name = &self.servers[server].full_name;
+        self.change(
+            server,
+            Topic::Admin,
+            |state, _| {
+                let t = reweigh(state, |s| {
+                    s.checks_enabled = enabled;
+                    if enabled {
+                        s.health.value = s.health.rise;
+                        s.last_check = None;
+                    }
+                });
+                Some((t, ()))
+            },
+            |_, _, _, _, _| {
+                let word = if enabled { "enabled" } else { "disabled" };
+                vec![(
+                    Level::Notice,
+                    format!("Health checks {word} for server {name}."),
+                )]
+            },
+        );
+        if enabled {
+            self.servers[server].wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Every change of a server's state, whatever caused it, takes the same steps: under the
+    /// lock, `apply` changes the state (or declines, `None`), the balancer gets the new
+    /// weight and `lines` words the change with what is left; then, with the lock released,
+    /// the lines are logged, "no server available" when it was the last one, and the watcher
+    /// told.
+    fn change<X>(
+        &self,
+        server: usize,
+        topic: Topic,
+        apply: impl FnOnce(&mut ServerState, Instant) -> Option<(Transition, X)>,
+        lines: impl FnOnce(&ServerState, &Who<'_>, &Transition, &Tally, &X) -> Vec<Line>,
+    ) -> Option<X> {
         let now = Instant::now();
         let mut core = self.core();
-        if !core.states[server].checks_running() {
-            // A check that was in flight when maintenance began must not move the health.
-            return;
-        }
         let had_usable = core.balancer.any_usable();
-        let t = core.states[server].apply_check(outcome, now);
+        let (t, extra) = apply(&mut core.states[server], now)?;
         let tally = self.settle(&mut core, server);
-        let who = self.who(server);
-        let lines = core.states[server].check_lines(&who, &t, &tally);
+        let lines = lines(&core.states[server], &self.who(server), &t, &tally, &extra);
         let no_server = self.lost_all(&core, had_usable);
         let status = core.states[server].status();
         drop(core);
         for (level, text) in lines {
-            self.log(level, Topic::Health, text);
+            self.log(level, topic, text);
         }
         self.after_change(server, &t, status, no_server);
-    }
-
-    pub fn set_admin(&self, server: usize, to: AdminState) {
-        let now = Instant::now();
-        let mut core = self.core();
-        let had_usable = core.balancer.any_usable();
-        let from = core.states[server].admin;
-        let t = core.states[server].apply_admin(to, now);
-        let tally = self.settle(&mut core, server);
-        let line = core.states[server].admin_line(from, &self.who(server), &t, &tally);
-        let no_server = self.lost_all(&core, had_usable);
-        let status = core.states[server].status();
-        drop(core);
-        if let Some((level, text)) = line {
-            self.log(level, Topic::Admin, text);
-        }
-        if from == AdminState::Maint && to != AdminState::Maint {
-            self.servers[server].wake.notify_one();
-        }
-        self.after_change(server, &t, status, no_server);
-    }
-
-    pub fn set_weight(&self, server: usize, weight: u32) {
-        let mut core = self.core();
-        let had_usable = core.balancer.any_usable();
-        let was_up = core.states[server].effective_weight() > 0;
-        core.states[server].weight = weight;
-        self.settle(&mut core, server);
-        let t = Transition {
-            was_up,
-            is_up: core.states[server].effective_weight() > 0,
-            moved: true,
-        };
-        let no_server = self.lost_all(&core, had_usable);
-        let status = core.states[server].status();
-        drop(core);
-        self.log(
-            Level::Notice,
-            Topic::Admin,
-            format!(
-                "Weight of server {} set to {weight}.",
-                self.servers[server].full_name
-            ),
-        );
-        self.after_change(server, &t, status, no_server);
-    }
-
-    pub fn set_checks(&self, server: usize, enabled: bool) -> Result<(), String> {
-        let mut core = self.core();
-        let had_usable = core.balancer.any_usable();
-        let state = &mut core.states[server];
-        if !state.checks_configured {
-            return Err("Health check was not configured on this server, cannot enable.".into());
-        }
-        let was_up = state.effective_weight() > 0;
-        state.checks_enabled = enabled;
-        if enabled {
-            state.health.value = state.health.rise;
-            state.last_check = None;
-        }
-        self.settle(&mut core, server);
-        let t = Transition {
-            was_up,
-            is_up: core.states[server].effective_weight() > 0,
-            moved: true,
-        };
-        let no_server = self.lost_all(&core, had_usable);
-        let status = core.states[server].status();
-        drop(core);
-        let word = if enabled { "enabled" } else { "disabled" };
-        self.log(
-            Level::Notice,
-            Topic::Admin,
-            format!(
-                "Health checks {word} for server {}.",
-                self.servers[server].full_name
-            ),
-        );
-        if enabled {
-            self.servers[server].wake.notify_one();
-        }
-        self.after_change(server, &t, status, no_server);
-        Ok(())
+        Some(extra)
     }
 
     /// Pushes the server's new effective weight to the balancer and counts what is left.
@@ -407,6 +408,17 @@ impl BackendRt {
             queue: self.queued.load(Relaxed),
             latency,
         }
+    }
+}
+
+/// A change that only moves the server's effective weight, always reported.
+fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Transition {
+    let was_up = state.effective_weight() > 0;
+    change(state);
+    Transition {
+        was_up,
+        is_up: state.effective_weight() > 0,
+        moved: true,
     }
 }
 
