@@ -7,5 +7,6 @@
 
 pub mod bufs;
 pub mod chunked;
+pub mod framing;
 pub mod head;
 pub mod response;

@@ -2,7 +2,8 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
-use super::head::{many_headers, Coding, Framed, Kept, MAX_HEAD, MAX_HEADERS};
+use super::framing::{Coding, Framed, Kept};
+use super::head::{many_headers, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
