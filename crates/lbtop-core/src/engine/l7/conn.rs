@@ -2,7 +2,8 @@
 //! head, hand it to [`http::proxy`], and go round again for as long as both sides keep the
 //! connection open.
 
-use super::proxy::{self as http, Client};
+use super::pages;
+use super::proxy::{self, Client};
 use super::relay::{read_into, ReadError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
@@ -141,7 +142,7 @@ impl Conn {
             body_read: head.framing == Framing::None,
             own: &mut self.own,
         };
-        http::proxy(&self.fe, &mut client, &head, &upstream).await
+        proxy::proxy(&self.fe, &mut client, &head, &upstream).await
     }
 
     async fn read_head(
@@ -179,19 +180,19 @@ impl Conn {
     /// empty one.
     async fn reject(&mut self, error: HeadError, (start, began): (SystemTime, Instant)) {
         let (reply, flags, got) = match error {
-            HeadError::Timeout { got } => (Some(http::H1_408), Termination::new(b'c', b'R'), got),
+            HeadError::Timeout { got } => (Some(pages::H1_408), Termination::new(b'c', b'R'), got),
             HeadError::Invalid(Refusal::Malformed) => {
-                (Some(http::H1_400), Termination::new(b'P', b'R'), 1)
+                (Some(pages::H1_400), Termination::new(b'P', b'R'), 1)
             }
             HeadError::Invalid(Refusal::Coding) => {
-                (Some(http::H1_422), Termination::new(b'P', b'R'), 1)
+                (Some(pages::H1_422), Termination::new(b'P', b'R'), 1)
             }
             HeadError::Invalid(Refusal::Payload) => {
-                (Some(http::H1_413), Termination::new(b'P', b'R'), 1)
+                (Some(pages::H1_413), Termination::new(b'P', b'R'), 1)
             }
             // A client that half-closed inside a head can still read HAProxy's 400.
             HeadError::Closed { got } if got > 0 => {
-                (Some(http::H1_400), Termination::new(b'C', b'R'), got)
+                (Some(pages::H1_400), Termination::new(b'C', b'R'), got)
             }
             HeadError::Closed { got } => (None, Termination::new(b'C', b'R'), got),
         };

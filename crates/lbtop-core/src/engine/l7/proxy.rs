@@ -1,6 +1,7 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
+use super::pages::{error_bytes, error_page, error_response};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
@@ -15,7 +16,7 @@ use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
-use hyper::{StatusCode, Version};
+use hyper::StatusCode;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime};
@@ -37,13 +38,6 @@ pub struct Client<'a> {
     /// The server connection this client used last, kept for it alone (`http-reuse never`).
     pub own: &'a mut Option<Box<(usize, TcpStream)>>,
 }
-
-/// The H1 layer's own answers to a request head that never completed: mixed-case headers,
-/// and the connection closes.
-pub const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
-pub const H1_413: &str = "HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n";
-pub const H1_422: &str = "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
-pub const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
 
 /// What a request carries through its life, for the log line.
 struct Exchange {
@@ -509,63 +503,8 @@ async fn error_reply(
     sent && keep
 }
 
-fn error_response(out: &mut Vec<u8>, status: StatusCode, keep: bool, version: Version) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(haproxy_reason(status).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for (name, value) in error_headers(status) {
-        crate::engine::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
-    }
-    response::connection_header(out, keep, version, Version::HTTP_11);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(error_page(status).as_bytes());
-}
-
-/// The headers of HAProxy's own error responses, lower-cased like everything it relays.
-fn error_headers(status: StatusCode) -> [(&'static str, String); 3] {
-    [
-        ("content-length", error_page(status).len().to_string()),
-        ("cache-control", "no-cache".to_string()),
-        ("content-type", "text/html".to_string()),
-    ]
-}
-
-/// `%B` of an error page, counted the way HAProxy counts a head (see `Response::log_bytes`):
-/// its 503 logs 217.
-fn error_bytes(status: StatusCode) -> u64 {
-    let start_line = 21 + "HTTP/1.1".len() + 3 + haproxy_reason(status).len();
-    let headers: usize = error_headers(status)
-        .iter()
-        .map(|(n, v)| n.len() + v.len())
-        .sum();
-    (start_line + headers + error_page(status).len()) as u64
-}
-
 fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
-}
-
-/// The reason phrases HAProxy writes on its own errors (`504 Gateway Time-out`).
-pub fn haproxy_reason(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        504 => "Gateway Time-out",
-        408 => "Request Time-out",
-        400 => "Bad request",
-        _ => status.canonical_reason().unwrap_or(""),
-    }
-}
-
-/// HAProxy's built-in error pages (docs/haproxy-semantics.md §3.8).
-pub fn error_page(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
-        408 => "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
-        502 => "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",
-        504 => "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
-        _ => "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
-    }
 }
 
 /// A relayed response's session: counted on its server until the body has gone to the client,

@@ -1,0 +1,68 @@
+//! HAProxy's own answers, byte for byte: the error pages it sends when it refuses a request or
+//! cannot get an answer from a server (docs/haproxy-semantics.md §3.8), and how its log counts
+//! them.
+
+use crate::engine::h1::response;
+use hyper::{StatusCode, Version};
+
+/// The H1 layer's own answers to a request head that never completed: mixed-case headers,
+/// and the connection closes.
+pub const H1_408: &str = "HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+pub const H1_413: &str = "HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n";
+pub const H1_422: &str = "HTTP/1.1 422 Unprocessable Content\r\nContent-length: 116\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>422 Unprocessable Content</h1>\nThe server cannot process the contained instructions.\n</body></html>\n";
+pub const H1_400: &str = "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+
+pub fn error_response(out: &mut Vec<u8>, status: StatusCode, keep: bool, version: Version) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(haproxy_reason(status).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in error_headers(status) {
+        crate::engine::h1::head::header_line(out, name.as_bytes(), value.as_bytes());
+    }
+    response::connection_header(out, keep, version, Version::HTTP_11);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(error_page(status).as_bytes());
+}
+
+/// The headers of HAProxy's own error responses, lower-cased like everything it relays.
+fn error_headers(status: StatusCode) -> [(&'static str, String); 3] {
+    [
+        ("content-length", error_page(status).len().to_string()),
+        ("cache-control", "no-cache".to_string()),
+        ("content-type", "text/html".to_string()),
+    ]
+}
+
+/// `%B` of an error page, counted the way HAProxy counts a head (see `Response::log_bytes`):
+/// its 503 logs 217.
+pub fn error_bytes(status: StatusCode) -> u64 {
+    let start_line = 21 + "HTTP/1.1".len() + 3 + haproxy_reason(status).len();
+    let headers: usize = error_headers(status)
+        .iter()
+        .map(|(n, v)| n.len() + v.len())
+        .sum();
+    (start_line + headers + error_page(status).len()) as u64
+}
+
+/// The reason phrases HAProxy writes on its own errors (`504 Gateway Time-out`).
+pub fn haproxy_reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        504 => "Gateway Time-out",
+        408 => "Request Time-out",
+        400 => "Bad request",
+        _ => status.canonical_reason().unwrap_or(""),
+    }
+}
+
+/// HAProxy's built-in error pages (docs/haproxy-semantics.md §3.8).
+pub fn error_page(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
+        408 => "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
+        502 => "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",
+        504 => "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
+        _ => "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
+    }
+}
