@@ -142,7 +142,7 @@ fn only_the_version_is_wrong(buf: &[u8]) -> bool {
     let mut fixed = line[..=space].to_vec();
     fixed.extend_from_slice(b"HTTP/1.1");
     fixed.extend_from_slice(&buf[line.len()..]);
-    let mut headers = many_headers();
+    let mut headers = headers_for(&fixed);
     let mut req = httparse::Request::new(&mut headers);
     httparse::ParserConfig::default()
         .allow_multiple_spaces_in_request_line_delimiters(true)
@@ -155,9 +155,16 @@ pub fn many_headers() -> Vec<httparse::Header<'static>> {
     vec![httparse::EMPTY_HEADER; MAX_HEAD / 3]
 }
 
+/// Room for every line of `buf`: sized by its line ends, so a slow client sending a long head
+/// piece by piece costs no more than the lines it sent.
+pub fn headers_for(buf: &[u8]) -> Vec<httparse::Header<'static>> {
+    let lines = buf.iter().filter(|&&b| b == b'\n').count();
+    vec![httparse::EMPTY_HEADER; lines + 1]
+}
+
 /// A head ends before HAProxy counts its lines: an unfinished one waits, whatever its count.
 fn parse_many(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parsed {
-    parse_in(buf, &mut many_headers(), rewrite, upstream)
+    parse_in(buf, &mut headers_for(buf), rewrite, upstream)
         .unwrap_or(Parsed::Invalid(Refusal::Malformed))
 }
 

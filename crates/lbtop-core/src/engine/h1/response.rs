@@ -3,7 +3,7 @@
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
 use super::framing::{Coding, Framed, Kept};
-use super::head::{many_headers, MAX_HEAD, MAX_HEADERS};
+use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -63,7 +63,7 @@ pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
-        None => parse_in(buf, &mut many_headers(), asked, out).unwrap_or(Parsed::Invalid),
+        None => parse_in(buf, &mut headers_for(buf), asked, out).unwrap_or(Parsed::Invalid),
     }
 }
 
