@@ -1,37 +1,56 @@
 //! The dashboard: a ratatui screen over the engine's snapshots, events and session records.
 //!
-//! [`run`] owns the terminal and the loop; [`App`] holds the state and is pure, so tests drive
-//! it with fixture snapshots and render it with [`draw`] on a `TestBackend`.
+//! [`run`] owns the terminal and the loop. [`App`] holds the state in pieces and is pure;
+//! [`draw`] hands each view only the pieces it shows and changes nothing, so tests drive an
+//! `App` with fixture snapshots and render it on a `TestBackend`.
 //!
 //! Cost: a sampler thread takes the engine's snapshot every `[ui] refresh` (so a stuck engine
 //! shows as STALE instead of freezing the screen); the loop draws at most about 20 times a
 //! second and only when something visible changed; session records are moved into a small
 //! ring per frontend and formatted into log lines only while traffic capture is on.
 
+// State: the app and its pieces.
+mod admin;
 mod app;
+mod history;
+mod lab;
+mod recent;
+mod servers;
+mod stats;
+// Drawing: the frame's layout, then one file per view or popup.
+mod confirm;
 mod decisions;
-pub mod fixture;
-mod fmt;
 mod footer;
 mod header;
 mod help;
-mod history;
-mod input;
+mod layout;
 mod log_pane;
 mod screen;
-mod status;
 mod table;
+// Shared by the views.
+mod fmt;
+mod status;
 mod theme;
+// Input.
+mod input;
 
-pub use app::{App, Confirm, Pending, Sort, StatusLine, Tone, DECISIONS_KEPT};
-pub use history::Series;
+pub mod fixture;
+
+pub use admin::{Admin, Confirm, Pending};
+pub use app::{App, StatusLine, Tone};
+pub use history::{Meter, Series};
+pub use lab::DemoLab;
+pub use log_pane::LogPane;
+pub use recent::{Recent, DECISIONS_KEPT};
+pub use servers::{ServerList, Sort, SortKey};
+pub use stats::Stats;
 // The key vocabulary lives below the configuration; the dashboard uses it under these names too.
 pub use crate::keys::{label, Action, Binding, Key, KeyError, Keymap, Scope, View, BINDINGS};
 pub use input::key_of;
+pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 pub use log_pane::{inject as inject_log_line, log_level};
-pub use screen::{draw, MIN_HEIGHT, MIN_WIDTH};
+pub use screen::draw;
 pub use status::PENDING;
-pub use table::SortKey;
 pub use theme::Theme;
 
 use crate::engine::Handle;
@@ -41,6 +60,7 @@ use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
 use log::LevelFilter;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
 use ratatui::{DefaultTerminal, Terminal};
 use std::io;
 use std::net::SocketAddr;
@@ -222,6 +242,9 @@ fn event_loop(
         if dirty && now >= draw_at {
             // Lines logged this tick are in tui-logger's hot buffer until moved.
             tui_logger::move_events();
+            // The size is known before drawing: PgUp/PgDn move by what this frame shows.
+            let size = terminal.size()?;
+            app.resize(Rect::new(0, 0, size.width, size.height));
             terminal.draw(|frame| draw(frame, app))?;
             last_draw = Some(now);
             dirty = false;
@@ -284,7 +307,7 @@ const SAMPLED_SESSIONS_PER_SECOND: u32 = 50;
 /// Every finished session goes to the L4/L7 view's ring; it becomes an httplog/tcplog line
 /// only while traffic capture is on (checked once per batch, never per record).
 fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) -> bool {
-    let capture = app.traffic_capture();
+    let capture = app.log().capturing();
     // The L4/L7 view needs only a sample; every record is asked for only while the user
     // captures traffic lines, so watching costs the data path next to nothing.
     events.set_session_tap(if capture {
@@ -317,7 +340,10 @@ fn on_input(event: TermEvent, app: &mut App, commands: &UnboundedSender<Command>
             }
             true
         }
-        TermEvent::Resize(..) => true,
+        TermEvent::Resize(width, height) => {
+            app.resize(Rect::new(0, 0, width, height));
+            true
+        }
         _ => false,
     }
 }
