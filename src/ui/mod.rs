@@ -25,6 +25,7 @@ mod header;
 mod help;
 mod layout;
 mod log_pane;
+mod rows;
 mod screen;
 mod table;
 // Shared by the views.
