@@ -120,6 +120,7 @@ impl App {
     }
 
     /// The log pane, for fixtures that freeze its clock.
+    #[cfg(feature = "fixture")]
     pub(super) fn log_mut(&mut self) -> &mut LogPane {
         &mut self.log
     }

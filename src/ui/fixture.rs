@@ -5,6 +5,8 @@
 //! check) takes web11 DOWN while `hoge_l4` (TCP check) keeps it UP.
 //!
 //! Everything comes from a fixed seed and a fixed clock: the same call draws the same screen.
+//!
+//! Test data, compiled only with the `fixture` feature (the tests, the screenshots example).
 
 use super::app::App;
 use super::log_pane;

@@ -38,7 +38,10 @@ mod event_loop;
 mod input;
 mod terminal;
 
+#[cfg(feature = "fixture")]
 pub mod fixture;
+#[cfg(feature = "fixture")]
+pub mod script;
 
 pub use admin::{Admin, Confirm, Pending};
 pub use app::{App, StatusLine, Tone};
