@@ -72,8 +72,9 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Sends each command to whoever carries it out: the demo or the engine.
-async fn route(
+/// Sends each command to whoever carries it out: the demo or the engine. A demo command that
+/// fails comes back to the watcher as the engine's `CommandFailed`.
+pub async fn route(
     mut rx: mpsc::UnboundedReceiver<Command>,
     engine: crate::engine::Handle,
     mut demo: Option<Demo>,

@@ -425,10 +425,10 @@ fn drain_on_web11_sends_set_admin_and_shows_pending_until_confirmed() {
         },
         status: ServerStatus::Down,
     });
-    assert!(app.is_pending(WEB11));
+    assert!(app.admin().is_pending(WEB11));
     // A snapshot from before the engine acted keeps the marker too.
     app.update(snapshot(ServerStatus::Up), Instant::now());
-    assert!(app.is_pending(WEB11));
+    assert!(app.admin().is_pending(WEB11));
 
     app.on_event(&Event::ServerChanged {
         server: WEB11,
@@ -456,13 +456,13 @@ fn maint_asks_first_and_only_y_goes_ahead() {
     assert!(text.contains("confirm maintenance"), "{text}");
     // Any other key backs out, and does nothing else (n, Esc, even d).
     for no in [KeyCode::Char('n'), KeyCode::Esc, KeyCode::Char('d')] {
-        if app.confirm().is_none() {
+        if app.admin().confirm().is_none() {
             assert_eq!(press(&mut app, 'm'), None);
         }
-        assert!(app.confirm().is_some());
+        assert!(app.admin().confirm().is_some());
         assert_eq!(key(&mut app, no), None);
-        assert!(app.confirm().is_none());
-        assert!(!app.is_pending(WEB11));
+        assert!(app.admin().confirm().is_none());
+        assert!(!app.admin().is_pending(WEB11));
     }
     assert!(screen(&render(&app, 120, 40)).contains("cancelled: hoge/web11 stays as it is"));
 
@@ -474,7 +474,10 @@ fn maint_asks_first_and_only_y_goes_ahead() {
             state: AdminState::Maint
         })
     );
-    assert_eq!(app.pending(WEB11), Some(Pending::Admin(AdminState::Maint)));
+    assert_eq!(
+        app.admin().pending(WEB11),
+        Some(Pending::Admin(AdminState::Maint))
+    );
     assert!(!screen(&render(&app, 120, 40)).contains("Put hoge/web11"));
 }
 
@@ -497,7 +500,7 @@ fn maint_and_ready_target_the_selected_server() {
     let mut snap = snapshot(ServerStatus::Up);
     snap.backends[0].servers[0].status = ServerStatus::Maint;
     app.update(snap, Instant::now());
-    assert!(!app.is_pending(web10));
+    assert!(!app.admin().is_pending(web10));
     assert_eq!(
         press(&mut app, 'r'),
         Some(Command::SetAdmin {
@@ -557,7 +560,7 @@ fn weight_keys_step_by_one_within_0_to_256() {
     let mut snap = snapshot(ServerStatus::Up);
     snap.backends[0].servers[1].weight = 255;
     app.update(snap, Instant::now());
-    assert!(!app.is_pending(WEB11));
+    assert!(!app.admin().is_pending(WEB11));
 }
 
 #[test]
@@ -578,7 +581,7 @@ fn h_toggles_health_checks_from_what_the_row_shows() {
         backend: 1,
         server: 1,
     };
-    assert_eq!(app.selected(), Some(db9));
+    assert_eq!(app.servers().selected(), Some(db9));
     assert_eq!(
         press(&mut app, 'h'),
         Some(Command::SetChecks {
@@ -597,7 +600,7 @@ fn refused_command_shows_the_reason_and_drops_the_marker() {
         command,
         reason: "server is in a backup farm".into(),
     });
-    assert!(!app.is_pending(WEB11));
+    assert!(!app.admin().is_pending(WEB11));
     let buf = render(&app, 120, 40);
     let text = screen(&buf);
     assert!(
@@ -610,7 +613,7 @@ fn refused_command_shows_the_reason_and_drops_the_marker() {
         command,
         reason: "Health check was not configured on this server, cannot enable.".into(),
     });
-    assert!(!app.is_pending(WEB11));
+    assert!(!app.admin().is_pending(WEB11));
     assert!(screen(&render(&app, 120, 40)).contains("disable health hoge/web11 failed"));
 }
 
@@ -623,10 +626,10 @@ fn read_only_refuses_every_action() {
     press(&mut app, 'j');
     for c in ['d', 'm', 'r', 's', 'x', 't', '+', '-', 'h'] {
         assert_eq!(press(&mut app, c), None, "{c} acted in read-only");
-        assert!(app.confirm().is_none(), "{c} asked in read-only");
+        assert!(app.admin().confirm().is_none(), "{c} asked in read-only");
     }
-    assert!(!app.is_pending(WEB11));
-    assert_eq!(app.selected(), Some(WEB11), "moving still works");
+    assert!(!app.admin().is_pending(WEB11));
+    assert_eq!(app.servers().selected(), Some(WEB11), "moving still works");
     let buf = render(&app, 120, 40);
     let text = screen(&buf);
     assert!(text.contains("read-only: actions are disabled"));
@@ -695,7 +698,7 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
     let mut app = app_with(ServerStatus::Up, Theme::COLORED);
     press(&mut app, 'k');
     assert_eq!(
-        app.selected(),
+        app.servers().selected(),
         Some(ServerId {
             backend: 0,
             server: 0
@@ -705,7 +708,7 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
         press(&mut app, 'j');
     }
     assert_eq!(
-        app.selected(),
+        app.servers().selected(),
         Some(ServerId {
             backend: 1,
             server: 0
@@ -714,7 +717,7 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Down);
     assert_eq!(
-        app.selected(),
+        app.servers().selected(),
         Some(ServerId {
             backend: 1,
             server: 1
@@ -722,24 +725,24 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
     );
     key(&mut app, KeyCode::Up);
     assert_eq!(
-        app.selected(),
+        app.servers().selected(),
         Some(ServerId {
             backend: 1,
             server: 0
         })
     );
     key(&mut app, KeyCode::Home);
-    assert_eq!(app.selected(), app.server_ids().first().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     key(&mut app, KeyCode::End);
-    assert_eq!(app.selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
     press(&mut app, 'g');
-    assert_eq!(app.selected(), app.server_ids().first().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     press(&mut app, 'G');
-    assert_eq!(app.selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
     key(&mut app, KeyCode::PageUp);
-    assert_eq!(app.selected(), app.server_ids().first().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     key(&mut app, KeyCode::PageDown);
-    assert_eq!(app.selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
 }
 
 #[test]
@@ -748,20 +751,20 @@ fn slash_filters_servers_and_esc_clears() {
     press(&mut app, '/');
     type_text(&mut app, "web11");
     // While typing, letters are the filter, not keys: `d` did not drain anything.
-    assert!(!app.is_pending(WEB11));
+    assert!(!app.admin().is_pending(WEB11));
     let buf = render(&app, 120, 40);
     let text = screen(&buf);
     assert!(text.contains("/web11▏"), "{text}");
     assert!(!text.contains(" web10 "), "{text}");
     assert!(!text.contains("db1"), "hoge_l4 has no match: {text}");
     assert_eq!(app.server_ids(), vec![WEB11]);
-    assert_eq!(app.selected(), Some(WEB11));
+    assert_eq!(app.servers().selected(), Some(WEB11));
     key(&mut app, KeyCode::Enter);
     // Now keys act again, on the filtered list.
     assert!(press(&mut app, 'd').is_some());
     assert!(screen(&render(&app, 120, 40)).contains("filter /web11"));
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.filter(), ("", false));
+    assert_eq!(app.servers().filter(), ("", false));
     assert_eq!(app.server_ids().len(), 4);
 
     // By status, and nothing matching says so.
@@ -777,7 +780,7 @@ fn slash_filters_servers_and_esc_clears() {
     let text = screen(&render(&app, 120, 40));
     assert!(text.contains("no server matches /dowzzz"), "{text}");
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.filter(), ("", false));
+    assert_eq!(app.servers().filter(), ("", false));
 }
 
 #[test]
@@ -796,7 +799,10 @@ fn columns_sort_and_reverse() {
     };
     assert_eq!(order(&app), vec![0, 1]);
     press(&mut app, 'o'); // name
-    assert_eq!(app.sort(View::Status).key.map(|k| k.title()), Some("name"));
+    assert_eq!(
+        app.servers().sort(View::Status).key.map(|k| k.title()),
+        Some("name")
+    );
     press(&mut app, 'O');
     assert_eq!(order(&app), vec![1, 0], "name, reversed");
     press(&mut app, 'o'); // status, worst first
@@ -805,7 +811,7 @@ fn columns_sort_and_reverse() {
     assert!(screen(&buf).contains("status▼"), "{}", screen(&buf));
     assert!(screen(&buf).contains("sorted by status (worst first)"));
     // Cycle on to `total`.
-    while app.sort(View::Status).key.map(|k| k.title()) != Some("total") {
+    while app.servers().sort(View::Status).key.map(|k| k.title()) != Some("total") {
         press(&mut app, 'o');
     }
     assert_eq!(order(&app), vec![1, 0], "99 before 10");
@@ -813,18 +819,18 @@ fn columns_sort_and_reverse() {
     assert_eq!(order(&app), vec![0, 1]);
     // Past the last column: back to configuration order.
     for _ in 0..20 {
-        if app.sort(View::Status).key.is_none() {
+        if app.servers().sort(View::Status).key.is_none() {
             break;
         }
         press(&mut app, 'o');
     }
-    assert_eq!(app.sort(View::Status).key, None);
+    assert_eq!(app.servers().sort(View::Status).key, None);
     assert_eq!(order(&app), vec![0, 1]);
     // Each view keeps its own sort.
     press(&mut app, '2');
     press(&mut app, 'o');
-    assert!(app.sort(View::Traffic).key.is_some());
-    assert_eq!(app.sort(View::Status).key, None);
+    assert!(app.servers().sort(View::Traffic).key.is_some());
+    assert_eq!(app.servers().sort(View::Status).key, None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -882,7 +888,7 @@ fn stale_data_is_flagged_in_the_header() {
     let start = Instant::now();
     let mut app = App::new(&opts(), Theme::COLORED);
     app.update(snapshot(ServerStatus::Up), start);
-    assert!(app.stale().is_none());
+    assert!(app.stats().stale().is_none());
     assert!(!app.tick(start + Duration::from_millis(500)));
     // No snapshot for five seconds.
     assert!(app.tick(start + Duration::from_secs(5)));
@@ -890,11 +896,11 @@ fn stale_data_is_flagged_in_the_header() {
     assert!(text.contains("STALE: no new data for 5s"), "{text}");
     // A snapshot whose uptime did not move is no news either.
     app.update(snapshot(ServerStatus::Up), start + Duration::from_secs(6));
-    assert!(app.stale().is_some());
+    assert!(app.stats().stale().is_some());
     let mut later = snapshot(ServerStatus::Up);
     later.uptime += Duration::from_secs(6);
     app.update(later, start + Duration::from_secs(6));
-    assert!(app.stale().is_none());
+    assert!(app.stats().stale().is_none());
     // A slow snapshot is flagged even when it arrives.
     assert!(app.note_snapshot_cost(Duration::from_millis(1500)));
     assert!(screen(&render(&app, 150, 40)).contains("engine slow: a snapshot took 1500ms"));
@@ -1027,7 +1033,7 @@ fn traffic_view_draws_rate_sparklines_and_bytes() {
 #[test]
 fn http_view_shows_response_classes_and_percentiles() {
     let app = lab(View::Http);
-    let snap = app.snapshot().unwrap().clone();
+    let snap = app.stats().snapshot().unwrap().clone();
     let buf = render(&app, 150, 45);
     let text = screen(&buf);
     for h in ["1xx", "2xx", "3xx", "4xx", "5xx", "p50", "p90", "p99"] {
@@ -1127,16 +1133,16 @@ fn l4l7_ring_is_bounded_and_pause_freezes_it() {
     for _ in 0..500 {
         app.on_session(one.clone());
     }
-    assert_eq!(app.decisions(0).count(), lbtop::ui::DECISIONS_KEPT);
+    assert_eq!(app.recent().decisions(0).count(), lbtop::ui::DECISIONS_KEPT);
     press(&mut app, 'p');
-    assert!(app.decisions_paused());
+    assert!(app.recent().paused());
     assert!(screen(&render(&app, 150, 45)).contains("PAUSED"));
     let mut other = one.clone();
     other.request = Some("GET /while-paused HTTP/1.1".into());
     assert!(!app.on_session(other.clone()));
     assert!(!screen(&render(&app, 150, 45)).contains("/while-paused"));
     key(&mut app, KeyCode::Esc);
-    assert!(!app.decisions_paused());
+    assert!(!app.recent().paused());
     assert!(app.on_session(other));
     assert!(screen(&render(&app, 150, 45)).contains("GET /while-paused → web10"));
 }
@@ -1144,7 +1150,7 @@ fn l4l7_ring_is_bounded_and_pause_freezes_it() {
 #[test]
 fn log_view_uses_the_smart_widget_and_traffic_capture_is_off_by_default() {
     let mut app = lab(View::Log);
-    assert!(!app.traffic_capture());
+    assert!(!app.log().capturing());
     lbtop::ui::inject_log_line(
         lbtop::events::Level::Alert,
         "health",
@@ -1161,16 +1167,16 @@ fn log_view_uses_the_smart_widget_and_traffic_capture_is_off_by_default() {
     // No events strip on the log view itself.
     assert!(!text.contains("events (6: full log)"));
     press(&mut app, 'c');
-    assert!(app.traffic_capture());
+    assert!(app.log().capturing());
     assert!(screen(&render(&app, 150, 45)).contains("traffic capture ON"));
     press(&mut app, 'c');
-    assert!(!app.traffic_capture());
+    assert!(!app.log().capturing());
     // Pause is tui-logger's page mode; Esc follows again.
     press(&mut app, 'p');
-    assert!(app.log_paused());
+    assert!(app.log().paused());
     assert!(screen(&render(&app, 150, 45)).contains("PAUSED"));
     key(&mut app, KeyCode::Esc);
-    assert!(!app.log_paused());
+    assert!(!app.log().paused());
     // Server keys mean something else here: `h` hides the topic list, `d` does nothing.
     assert_eq!(press(&mut app, 'd'), None);
     press(&mut app, 'h');
@@ -1208,7 +1214,11 @@ fn ui_keys_and_theme_come_from_config() {
         Some(Command::SetAdmin { .. })
     ));
     press(&mut app, 'i');
-    assert_eq!(app.selected().map(|id| id.server), Some(0), "i moves up");
+    assert_eq!(
+        app.servers().selected().map(|id| id.server),
+        Some(0),
+        "i moves up"
+    );
     assert_eq!(app.keymap().label(Action::Up), "i/↑");
     let buf = render(&app, 150, 40);
     assert!(rows(&buf)[38].contains("D drain"), "{}", rows(&buf)[38]);
@@ -1333,13 +1343,13 @@ fn req_per_second_comes_from_two_snapshots() {
         backend: 0,
         server: 0,
     };
-    assert_eq!(app.rate(web10), None);
+    assert_eq!(app.stats().rate(web10), None);
     assert!(row_of(&render(&app, 150, 40), "web10").contains(" - "));
 
     snap.backends[0].servers[0].total_sessions = 130;
     app.update(snap, start + Duration::from_secs(2));
-    assert_eq!(app.rate(web10), Some(15.0));
-    assert_eq!(app.rate(WEB11), Some(0.0));
+    assert_eq!(app.stats().rate(web10), Some(15.0));
+    assert_eq!(app.stats().rate(WEB11), Some(0.0));
     let buf = render(&app, 150, 40);
     assert!(row_of(&buf, "web10").contains("15.0"));
     assert!(row_of(&buf, "web10").contains(" 130 "));
@@ -1436,7 +1446,11 @@ fn help_scrolls_when_the_terminal_is_small() {
     assert!(app.show_help, "j scrolls, it does not close");
     let text = screen(&render(&app, 90, 24));
     assert!(text.contains("delete/restore that demo server"), "{text}");
-    assert_eq!(app.selected(), Some(WEB11), "the selection did not move");
+    assert_eq!(
+        app.servers().selected(),
+        Some(WEB11),
+        "the selection did not move"
+    );
 }
 
 #[test]

@@ -4,10 +4,12 @@
 //! server, pinned for the connection's life, bytes and duration, no HTTP at all). Underneath,
 //! a few plain sentences on what the difference means, written from the configuration.
 
-use super::app::{App, DECISIONS_KEPT};
 use super::fmt;
 use super::history::Series;
-use crate::config::{HealthCheck, Mode};
+use super::recent::{Recent, DECISIONS_KEPT};
+use super::stats::Stats;
+use super::theme::Theme;
+use crate::config::{Config, HealthCheck, Mode};
 use crate::events::{BackendSnap, FrontendSnap, SessionRecord, Snapshot, Termination};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -18,9 +20,19 @@ use std::collections::BTreeMap;
 /// At most this many panels side by side.
 const MAX_PANELS: usize = 3;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(snap) = app.snapshot() else {
-        let msg = Paragraph::new("waiting for the first snapshot…").style(app.theme.dim());
+/// What the L4/L7 view draws: the sample, the recent decisions and the configuration (for
+/// the explanations).
+#[derive(Clone, Copy)]
+pub struct Decisions<'a> {
+    pub theme: Theme,
+    pub stats: &'a Stats,
+    pub recent: &'a Recent,
+    pub config: Option<&'a Config>,
+}
+
+pub fn render(frame: &mut Frame, area: Rect, d: &Decisions) {
+    let Some(snap) = d.stats.snapshot() else {
+        let msg = Paragraph::new("waiting for the first snapshot…").style(d.theme.dim());
         frame.render_widget(msg, area);
         return;
     };
@@ -28,7 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new("no frontends configured"), area);
         return;
     }
-    let explain = explanation(app, snap);
+    let explain = explanation(d, snap);
     let inner = area.width.saturating_sub(2).max(1) as usize;
     let needed: usize = explain
         .iter()
@@ -42,11 +54,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         snap.frontends.iter().enumerate().take(MAX_PANELS).collect();
     let cols = Layout::horizontal(vec![Constraint::Fill(1); shown.len()]).split(panels);
     for (&(f, fe), &rect) in shown.iter().zip(cols.iter()) {
-        panel(frame, rect, app, snap, f, fe);
+        panel(frame, rect, d, snap, f, fe);
     }
     let block = Block::bordered()
-        .border_style(app.theme.border())
-        .title(Line::styled(" what each layer does ", app.theme.title()));
+        .border_style(d.theme.border())
+        .title(Line::styled(" what each layer does ", d.theme.title()));
     frame.render_widget(
         Paragraph::new(explain)
             .block(block)
@@ -62,8 +74,15 @@ fn layer(mode: Mode) -> &'static str {
     }
 }
 
-fn panel(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot, f: usize, fe: &FrontendSnap) {
-    let theme = app.theme;
+fn panel(
+    frame: &mut Frame,
+    area: Rect,
+    d: &Decisions,
+    snap: &Snapshot,
+    f: usize,
+    fe: &FrontendSnap,
+) {
+    let theme = d.theme;
     let l7 = fe.mode == Mode::Http;
     let backend = snap.backends.get(fe.backend);
     let be_name = backend.map_or("?", |b| b.name.as_str());
@@ -74,9 +93,9 @@ fn panel(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot, f: usize, fe
         Span::raw(format!("{} {} → {be_name} ({balance}) ", fe.mode, fe.bind)),
     ]);
     let unit = if l7 { "req/s" } else { "conn/s" };
-    let rate = app.meter().rate(Series::Frontend(f)).map(|r| r[0]);
+    let rate = d.stats.meter().rate(Series::Frontend(f)).map(|r| r[0]);
     let mut right = vec![Span::raw(format!(" {} {unit} ", fmt::rate(rate)))];
-    if app.decisions_paused() {
+    if d.recent.paused() {
         right.push(Span::styled(" PAUSED ", theme.stale()));
     }
     let block = Block::bordered()
@@ -86,8 +105,8 @@ fn panel(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot, f: usize, fe
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let records: Vec<&SessionRecord> = app.decisions(f).rev().collect();
-    let mut lines = vec![summary(app, backend, &records, l7)];
+    let records: Vec<&SessionRecord> = d.recent.decisions(f).rev().collect();
+    let mut lines = vec![summary(theme, backend, &records, l7)];
     if records.is_empty() {
         let hint = if l7 {
             "no requests yet: try curl http://".to_string() + &fe.bind.to_string() + "/"
@@ -103,9 +122,9 @@ fn panel(frame: &mut Frame, area: Rect, app: &App, snap: &Snapshot, f: usize, fe
     for r in records.iter().take(room) {
         let server = server_name(backend, r);
         if l7 {
-            lines.extend(http_lines(app, r, server));
+            lines.extend(http_lines(theme, r, server));
         } else {
-            lines.extend(tcp_lines(app, r, server));
+            lines.extend(tcp_lines(theme, r, server));
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -118,12 +137,11 @@ fn server_name<'a>(backend: Option<&'a BackendSnap>, r: &SessionRecord) -> Optio
 
 /// `last 64: web10 ×40  web11 ×24 · …`: how the layer spread the recent ones.
 fn summary(
-    app: &App,
+    theme: Theme,
     backend: Option<&BackendSnap>,
     records: &[&SessionRecord],
     l7: bool,
 ) -> Line<'static> {
-    let theme = app.theme;
     if records.is_empty() {
         return Line::styled(format!("keeps the last {DECISIONS_KEPT}"), theme.dim());
     }
@@ -184,8 +202,7 @@ fn flags(r: &SessionRecord, l7: bool) -> Option<String> {
 }
 
 /// Two lines: `client → GET /path → server`, then status, time, connection and headers.
-fn http_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
-    let theme = app.theme;
+fn http_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
     let request = r.request.as_deref().unwrap_or("<BADREQ>");
     // The version adds nothing here: `GET /index.html`.
     let request = request
@@ -197,7 +214,7 @@ fn http_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'s
         Span::styled(" → ", theme.dim()),
         Span::styled(fmt::clip(request, 40), ratatui::style::Style::new().bold()),
         Span::styled(" → ", theme.dim()),
-        server_span(app, server),
+        server_span(theme, server),
     ]);
     let mut second = vec![Span::raw("    ")];
     match r.status {
@@ -237,12 +254,11 @@ fn http_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'s
 }
 
 /// Two lines: `client ⇒ server (pinned)`, then bytes each way and how long it lasted.
-fn tcp_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
-    let theme = app.theme;
+fn tcp_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
     let first = Line::from(vec![
         Span::styled(r.client.to_string(), theme.dim()),
         Span::styled(" ⇒ ", theme.dim()),
-        server_span(app, server),
+        server_span(theme, server),
         Span::styled("  pinned for the whole connection", theme.dim()),
     ]);
     let mut second = vec![
@@ -261,16 +277,16 @@ fn tcp_lines(app: &App, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'st
     vec![first, Line::from(second)]
 }
 
-fn server_span(app: &App, server: Option<&str>) -> Span<'static> {
+fn server_span(theme: Theme, server: Option<&str>) -> Span<'static> {
     match server {
-        Some(name) => Span::styled(name.to_string(), app.theme.server_name()),
-        None => Span::styled("<NOSRV>", app.theme.error()),
+        Some(name) => Span::styled(name.to_string(), theme.server_name()),
+        None => Span::styled("<NOSRV>", theme.error()),
     }
 }
 
 /// One short paragraph per shown frontend, from the configuration when there is one.
-fn explanation(app: &App, snap: &Snapshot) -> Vec<Line<'static>> {
-    let theme = app.theme;
+fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
+    let theme = d.theme;
     snap.frontends
         .iter()
         .enumerate()
@@ -278,8 +294,8 @@ fn explanation(app: &App, snap: &Snapshot) -> Vec<Line<'static>> {
         .map(|(f, fe)| {
             let be = snap.backends.get(fe.backend);
             let be_name = be.map_or("?", |b| b.name.as_str());
-            let cfg_fe = app.config().and_then(|c| c.frontends.get(f));
-            let cfg_be = app.config().and_then(|c| c.backends.get(fe.backend));
+            let cfg_fe = d.config.and_then(|c| c.frontends.get(f));
+            let cfg_be = d.config.and_then(|c| c.backends.get(fe.backend));
             let text = match fe.mode {
                 Mode::Http => {
                     let xff = match cfg_fe.and_then(|c| c.options.forwardfor.as_ref()) {

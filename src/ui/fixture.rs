@@ -5,6 +5,8 @@
 //! check) takes web11 DOWN while `hoge_l4` (TCP check) keeps it UP.
 //!
 //! Everything comes from a fixed seed and a fixed clock: the same call draws the same screen.
+//!
+//! Test data, compiled only with the `fixture` feature (the tests, the screenshots example).
 
 use super::app::App;
 use super::log_pane;
@@ -423,7 +425,7 @@ pub fn decisions() -> Vec<SessionRecord> {
 /// The lab at the end of the run, on `view`, with hoge/web11 selected.
 pub fn lab_app(theme: Theme, view: View) -> App {
     let mut app = App::new(&options(), theme).with_config(lab_config());
-    app.log.freeze_clock(CLOCK);
+    app.log_mut().freeze_clock(CLOCK);
     let base = Instant::now();
     for t in 0..=RUN_SECS {
         let snap = snapshot_at(t, t == RUN_SECS);
@@ -437,12 +439,12 @@ pub fn lab_app(theme: Theme, view: View) -> App {
         backend: 0,
         server: 1,
     };
-    while app.selected().is_some_and(|id| id != web11) {
-        let before = app.selected();
+    while app.servers().selected().is_some_and(|id| id != web11) {
+        let before = app.servers().selected();
         app.on_key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::Down,
         ));
-        if app.selected() == before {
+        if app.servers().selected() == before {
             break;
         }
     }

@@ -1,7 +1,10 @@
 //! The bottom two lines: the keys that work in this view (from the keymap in force), then the
 //! result of the last action, the filter being typed, and how the view is sorted.
 
-use super::app::{App, Tone};
+use super::app::{StatusLine, Tone};
+use super::input::KeysInForce;
+use super::servers::ServerList;
+use super::theme::Theme;
 use crate::keys::{Action, Binding, Keymap, Scope, View};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -9,21 +12,32 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let lines = vec![keys_line(app), status_line(app)];
+/// What the footer shows: the keys of the view, the last action's result, the filter and
+/// the sort.
+#[derive(Clone, Copy)]
+pub struct Footer<'a> {
+    pub theme: Theme,
+    pub view: View,
+    pub keys: KeysInForce<'a>,
+    pub status: Option<&'a StatusLine>,
+    pub servers: &'a ServerList,
+}
+
+pub fn render(frame: &mut Frame, area: Rect, f: &Footer) {
+    let lines = vec![keys_line(f), status_line(f)];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// The footer's items for a view: `(keys, word)`, only keys that would do something. This
 /// view's own keys come first, then help and quit, then the rest (cut first when narrow).
-pub fn items(app: &App, view: View) -> Vec<(String, &'static str)> {
-    let map = app.keymap();
+pub fn items(keys: KeysInForce, view: View) -> Vec<(String, &'static str)> {
+    let map = keys.map;
     let mut bindings: Vec<&Binding> = map
         .bindings()
         .map(|(b, _)| b)
         .filter(|b| b.scope.contains(view))
-        .filter(|b| !(app.read_only && b.action.mutates()))
-        .filter(|b| !b.action.is_demo() || app.has_demo())
+        .filter(|b| !(keys.read_only && b.action.mutates()))
+        .filter(|b| !b.action.is_demo() || keys.demo)
         .collect();
     bindings.sort_by_key(|b| match b.action {
         _ if b.scope != Scope::ALL => 0,
@@ -36,14 +50,14 @@ pub fn items(app: &App, view: View) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-fn keys_line(app: &App) -> Line<'static> {
-    let theme = app.theme;
+fn keys_line(f: &Footer) -> Line<'static> {
+    let theme = f.theme;
     let mut spans = Vec::new();
-    if app.read_only {
+    if f.keys.read_only {
         spans.push(Span::styled(" read-only ", theme.badge()));
         spans.push(Span::raw(" "));
     }
-    for (keys, word) in items(app, app.view) {
+    for (keys, word) in items(f.keys, f.view) {
         spans.push(Span::styled(keys, theme.key()));
         spans.push(Span::raw(format!(" {word}  ")));
     }
@@ -96,10 +110,10 @@ fn footer_label(map: &Keymap, b: &Binding) -> Option<String> {
     }
 }
 
-fn status_line(app: &App) -> Line<'static> {
-    let theme = app.theme;
+fn status_line(f: &Footer) -> Line<'static> {
+    let theme = f.theme;
     let mut spans = Vec::new();
-    let (filter, editing) = app.filter();
+    let (filter, editing) = f.servers.filter();
     if editing {
         spans.push(Span::styled("/", theme.key()));
         spans.push(Span::raw(filter.to_string()));
@@ -110,7 +124,7 @@ fn status_line(app: &App) -> Line<'static> {
         ));
         return Line::from(spans);
     }
-    match app.status_line() {
+    match f.status {
         Some(s) => {
             let style = match s.tone {
                 Tone::Info => Style::new(),
@@ -121,13 +135,14 @@ fn status_line(app: &App) -> Line<'static> {
         }
         None => spans.push(Span::styled("press ? for help", theme.dim())),
     }
-    if app.view.has_servers() {
+    if f.view.has_servers() {
         if !filter.is_empty() {
             spans.push(Span::raw("   "));
             spans.push(Span::styled(format!(" filter /{filter} "), theme.badge()));
         }
-        if let Some(key) = app.sort(app.view).key {
-            let dir = if app.sort(app.view).reverse {
+        let sort = f.servers.sort(f.view);
+        if let Some(key) = sort.key {
+            let dir = if sort.reverse {
                 "reversed"
             } else {
                 key.direction()

@@ -2,8 +2,10 @@
 //! connections against maxconn as a gauge; then the view tabs, each backend's `hoge 1/2 UP`,
 //! and a loud warning when the data stopped coming.
 
-use super::app::App;
 use super::fmt;
+use super::lab::DemoLab;
+use super::stats::Stats;
+use super::theme::Theme;
 use crate::config::Mode;
 use crate::keys::View;
 use ratatui::layout::Rect;
@@ -14,19 +16,30 @@ use ratatui::Frame;
 /// Cells of the connections gauge.
 const GAUGE: usize = 10;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    // Frontend badges lose their address first when the line does not fit.
-    let mut first = top(app, true);
-    if first.width() > area.width as usize {
-        first = top(app, false);
-    }
-    frame.render_widget(Paragraph::new(vec![first, tabs(app)]), area);
+/// What the header shows: the sample, the current view, the demo and traffic capture.
+#[derive(Clone, Copy)]
+pub struct Header<'a> {
+    pub theme: Theme,
+    pub view: View,
+    pub stats: &'a Stats,
+    pub lab: &'a DemoLab,
+    /// Whether traffic is captured (dropped records matter only then).
+    pub capturing: bool,
 }
 
-fn top(app: &App, addresses: bool) -> Line<'static> {
-    let theme = app.theme;
+pub fn render(frame: &mut Frame, area: Rect, h: &Header) {
+    // Frontend badges lose their address first when the line does not fit.
+    let mut first = top(h, true);
+    if first.width() > area.width as usize {
+        first = top(h, false);
+    }
+    frame.render_widget(Paragraph::new(vec![first, tabs(h)]), area);
+}
+
+fn top(h: &Header, addresses: bool) -> Line<'static> {
+    let theme = h.theme;
     let mut spans = vec![Span::styled("lbtop", theme.title())];
-    let Some(snap) = app.snapshot() else {
+    let Some(snap) = h.stats.snapshot() else {
         spans.push(Span::styled("  waiting for the engine…", theme.dim()));
         return Line::from(spans);
     };
@@ -57,24 +70,24 @@ fn top(app: &App, addresses: bool) -> Line<'static> {
     spans.push(Span::styled(full, theme.gauge(ratio)));
     spans.push(Span::styled(empty, theme.dim()));
     spans.push(Span::raw(format!(" {:.0}%", ratio * 100.0)));
-    if app.has_demo() {
-        let state = if app.traffic_running() { "on" } else { "off" };
+    if h.lab.has_demo() {
+        let state = if h.lab.traffic_running() { "on" } else { "off" };
         spans.push(Span::raw(format!("  traffic {state}")));
     }
     // Dropped records mean the log is missing traffic lines; say so rather than hide it.
-    if app.traffic_capture() && snap.sessions_dropped > 0 {
+    if h.capturing && snap.sessions_dropped > 0 {
         let text = format!("  {} records dropped", snap.sessions_dropped);
         spans.push(Span::styled(text, theme.warn()));
     }
     Line::from(spans)
 }
 
-fn tabs(app: &App) -> Line<'static> {
-    let theme = app.theme;
+fn tabs(h: &Header) -> Line<'static> {
+    let theme = h.theme;
     let mut spans = Vec::new();
     for view in View::ALL {
         let text = format!(" {} {} ", view.index() + 1, view.title());
-        let style = if view == app.view {
+        let style = if view == h.view {
             theme.tab_active()
         } else {
             theme.tab()
@@ -82,7 +95,7 @@ fn tabs(app: &App) -> Line<'static> {
         spans.push(Span::styled(text, style));
     }
     spans.push(Span::raw("  "));
-    if let Some(snap) = app.snapshot() {
+    if let Some(snap) = h.stats.snapshot() {
         for b in &snap.backends {
             spans.push(Span::raw(format!(" {} ", b.name)));
             spans.push(Span::styled(
@@ -92,7 +105,7 @@ fn tabs(app: &App) -> Line<'static> {
             spans.push(Span::raw(" "));
         }
     }
-    if let Some(why) = app.stale() {
+    if let Some(why) = h.stats.stale() {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(format!(" ⚠ STALE: {why} "), theme.stale()));
     }

@@ -1,8 +1,9 @@
 //! The help popup, written from the keymap in force, so it lists exactly the keys that exist:
 //! the keys that work everywhere, then this view's own, then the status legend.
 
-use super::app::App;
+use super::input::KeysInForce;
 use super::status::PENDING;
+use super::theme::Theme;
 use crate::events::ServerStatus;
 use crate::keys::{label, Scope, View};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -24,17 +25,27 @@ const LEGEND: [ServerStatus; 7] = [
 /// Wide enough for two columns side by side.
 const TWO_COLUMNS: u16 = 110;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let global = section(app, Scope::ALL, app.view);
-    let mut local = section(app, view_scope(app.view), app.view);
-    local.extend(notes(app));
+/// What the help popup lists: the keys in force on a view, scrolled by some lines.
+#[derive(Clone, Copy)]
+pub struct Help<'a> {
+    pub theme: Theme,
+    pub view: View,
+    pub keys: KeysInForce<'a>,
+    /// Lines asked to scroll by; drawing stops at the last line.
+    pub scroll: u16,
+}
+
+pub fn render(frame: &mut Frame, area: Rect, h: &Help) {
+    let global = section(h, Scope::ALL);
+    let mut local = section(h, view_scope(h.view));
+    local.extend(notes(h));
     let wide = area.width >= TWO_COLUMNS;
     let body_height = if wide {
         global.len().max(local.len())
     } else {
         global.len() + local.len()
     } as u16;
-    let legend = legend_lines(app);
+    let legend = legend_lines(h.theme);
     let height = (body_height + legend.len() as u16 + 2).min(area.height);
     let width = if wide {
         area.width.saturating_sub(4).min(160)
@@ -44,16 +55,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let popup = area.centered(Constraint::Max(width), Constraint::Length(height));
     let inner_height = height.saturating_sub(2 + legend.len() as u16);
     let overflow = body_height.saturating_sub(inner_height);
-    let scroll = app.help_scroll().min(overflow);
+    let scroll = h.scroll.min(overflow);
     let hint = if overflow > 0 {
         " ↑↓ scroll · Esc or ? to close "
     } else {
         " Esc or ? to close "
     };
     let block = Block::bordered()
-        .title(format!(" help: {} view ", app.view.title()))
+        .title(format!(" help: {} view ", h.view.title()))
         .title_bottom(Line::from(hint).right_aligned())
-        .border_style(app.theme.key());
+        .border_style(h.theme.key());
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
@@ -86,20 +97,20 @@ fn view_scope(view: View) -> Scope {
 
 /// A heading, then one line per binding that works in `view` with exactly this scope (or,
 /// for the view's section, any narrower scope that includes the view).
-fn section(app: &App, scope: Scope, view: View) -> Vec<Line<'static>> {
-    let theme = app.theme;
+fn section(h: &Help, scope: Scope) -> Vec<Line<'static>> {
+    let (theme, view) = (h.theme, h.view);
     let heading = if scope == Scope::ALL {
         "everywhere".to_string()
     } else {
         format!("{} view", view.title())
     };
     let mut lines = vec![Line::styled(format!(" {heading}"), theme.title())];
-    for (b, keys) in app.keymap().bindings() {
+    for (b, keys) in h.keys.map.bindings() {
         let global = b.scope == Scope::ALL;
         if global != (scope == Scope::ALL) || !b.scope.contains(view) {
             continue;
         }
-        if b.action.is_demo() && !app.has_demo() {
+        if b.action.is_demo() && !h.keys.demo {
             continue;
         }
         let keys = if keys.is_empty() {
@@ -108,7 +119,7 @@ fn section(app: &App, scope: Scope, view: View) -> Vec<Line<'static>> {
             label(keys)
         };
         let mut style = ratatui::style::Style::new();
-        if app.read_only && b.action.mutates() {
+        if h.keys.read_only && b.action.mutates() {
             style = theme.dim();
         }
         lines.push(Line::from(vec![
@@ -119,10 +130,10 @@ fn section(app: &App, scope: Scope, view: View) -> Vec<Line<'static>> {
     lines
 }
 
-fn notes(app: &App) -> Vec<Line<'static>> {
-    let theme = app.theme;
+fn notes(h: &Help) -> Vec<Line<'static>> {
+    let theme = h.theme;
     let mut lines = Vec::new();
-    if app.view.has_servers() {
+    if h.view.has_servers() {
         lines.push(Line::styled(
             "  maint asks first: y confirms, any other key cancels",
             theme.dim(),
@@ -132,7 +143,7 @@ fn notes(app: &App) -> Vec<Line<'static>> {
             theme.dim(),
         ));
     }
-    if app.read_only {
+    if h.keys.read_only {
         lines.push(Line::styled(
             " read-only: actions are disabled (dimmed above)",
             theme.error(),
@@ -142,10 +153,10 @@ fn notes(app: &App) -> Vec<Line<'static>> {
 }
 
 /// The status colours, each spelled out, as on HAProxy's stats page.
-fn legend_lines(app: &App) -> Vec<Line<'static>> {
+fn legend_lines(theme: Theme) -> Vec<Line<'static>> {
     let mut spans = vec![Span::raw(" status: ")];
     for status in LEGEND {
-        spans.push(Span::styled(status.to_string(), app.theme.status(status)));
+        spans.push(Span::styled(status.to_string(), theme.status(status)));
         spans.push(Span::raw("  "));
     }
     vec![
@@ -155,7 +166,7 @@ fn legend_lines(app: &App) -> Vec<Line<'static>> {
             format!(
                 " UP x/y: up, failing checks   DOWN x/y: down, passing checks   {PENDING} pending"
             ),
-            app.theme.dim(),
+            theme.dim(),
         ),
     ]
 }

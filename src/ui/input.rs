@@ -37,6 +37,15 @@ pub fn key_of(ev: &KeyEvent) -> Option<Key> {
     Some(Key::Code(code))
 }
 
+/// The keys in force, as the footer and help list them: the keymap, whether actions are
+/// disabled (read-only), and whether the demo keys have anything to act on.
+#[derive(Debug, Clone, Copy)]
+pub struct KeysInForce<'a> {
+    pub map: &'a Keymap,
+    pub read_only: bool,
+    pub demo: bool,
+}
+
 /// The action a terminal key event means in a view, if any.
 pub fn action_for(keymap: &Keymap, view: View, ev: &KeyEvent) -> Option<Action> {
     keymap.action_for(view, key_of(ev)?)

@@ -5,6 +5,10 @@
 //!
 //! Traffic lines are the expensive ones; they are captured only when the `traffic` topic's
 //! capture level is raised (`c`, or `+` on the topic), and formatted only then.
+//!
+//! tui-logger keeps the widgets' scroll state behind a lock of its own, so moving through the
+//! log and drawing it both go through [`TuiWidgetState`]; lbtop's own state here (paused,
+//! capturing) changes only on keys.
 
 use super::theme::Theme;
 use crate::events::{Level, Topic};
@@ -20,13 +24,16 @@ use tui_logger::{
 /// The topics the engine logs under; listed in the pane's topic selector from the start.
 pub const TOPICS: [Topic; 4] = [Topic::Health, Topic::Admin, Topic::Traffic, Topic::System];
 
-/// The log view's state (scroll position, shown levels, selector), the strip's, and how
-/// timestamps are printed.
+/// The log view's state (scroll position, shown levels, selector), the strip's, how
+/// timestamps are printed, whether the view is paused and whether traffic is captured.
 pub struct LogPane {
     state: TuiWidgetState,
     strip: TuiWidgetState,
     /// A strftime format; a fixed text (no `%`) freezes the clock for screenshots.
     clock: String,
+    paused: bool,
+    /// Whether finished sessions are formatted into traffic log lines.
+    capture: bool,
 }
 
 impl std::fmt::Debug for LogPane {
@@ -55,7 +62,19 @@ impl LogPane {
             state,
             strip,
             clock: "%H:%M:%S".into(),
+            paused: false,
+            capture: false,
         }
+    }
+
+    /// Whether the log view stopped following new lines.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether finished sessions are formatted into traffic log lines.
+    pub fn capturing(&self) -> bool {
+        self.capture
     }
 
     /// Prints this text instead of each line's time (fixtures and screenshots).
@@ -70,14 +89,74 @@ impl LogPane {
             .set_level_for_target(Topic::Traffic.as_str(), LevelFilter::Debug);
     }
 
-    pub fn transition(&self, event: TuiWidgetEvent) {
+    /// A key for tui-logger's smart widget (scroll, levels, topic selector).
+    pub(super) fn transition(&mut self, event: TuiWidgetEvent) {
         self.state.transition(event);
     }
 
-    /// The full log view.
-    pub fn render(&self, frame: &mut Frame, area: Rect, theme: Theme, title: Line<'static>) {
+    /// Page mode: the view stops following new lines.
+    pub(super) fn page_up(&mut self) {
+        self.paused = true;
+        self.transition(TuiWidgetEvent::PrevPageKey);
+    }
+
+    /// Follows new lines again.
+    pub(super) fn follow(&mut self) {
+        self.paused = false;
+        self.transition(TuiWidgetEvent::EscapeKey);
+    }
+
+    pub(super) fn toggle_pause(&mut self) {
+        if self.paused {
+            self.follow();
+        } else {
+            self.page_up();
+        }
+    }
+
+    /// `c`: traffic capture on or off, in the logger too. Returns whether it is now on.
+    pub(super) fn toggle_capture(&mut self) -> bool {
+        self.capture = !self.capture;
+        set_traffic_capture(self.capture);
+        if self.capture {
+            self.show_traffic();
+        }
+        self.capture
+    }
+
+    /// The traffic topic's capture level changed elsewhere (the log view's `+`/`-`). Returns
+    /// whether that is news.
+    pub(super) fn sync_capture(&mut self, on: bool) -> bool {
+        let changed = self.capture != on;
+        self.capture = on;
+        if changed && on {
+            self.show_traffic();
+        }
+        changed
+    }
+
+    /// The log view's title: whether traffic is captured (and the key that turns it on), and
+    /// whether the view is paused.
+    fn title(&self, theme: Theme, capture_key: &str) -> Line<'static> {
+        let mut spans = vec![Span::styled(" log ", theme.title())];
+        if self.capture {
+            spans.push(Span::styled(" traffic capture ON ", theme.badge()));
+        } else {
+            spans.push(Span::styled(
+                format!(" traffic capture off ({capture_key} turns it on) "),
+                theme.dim(),
+            ));
+        }
+        if self.paused {
+            spans.push(Span::styled(" PAUSED (Esc follows) ", theme.stale()));
+        }
+        Line::from(spans)
+    }
+
+    /// The full log view; `capture_key` is the key that turns traffic capture on.
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: Theme, capture_key: &str) {
         let widget = TuiLoggerSmartWidget::default()
-            .title_log(title)
+            .title_log(self.title(theme, capture_key))
             .title_target("topics")
             .border_style(theme.border())
             .style_error(theme.error())

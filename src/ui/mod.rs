@@ -1,53 +1,76 @@
 //! The dashboard: a ratatui screen over the engine's snapshots, events and session records.
 //!
-//! [`run`] owns the terminal and the loop; [`App`] holds the state and is pure, so tests drive
-//! it with fixture snapshots and render it with [`draw`] on a `TestBackend`.
+//! [`run`] owns the real terminal; [`run_with`] is the loop itself, over any ratatui backend,
+//! any [`Input`] and any [`Clock`], so tests run it whole on a `TestBackend`. [`App`] holds
+//! the state in pieces and is pure; [`draw`] hands each view only the pieces it shows and
+//! changes nothing, so tests also render an `App` built from fixture snapshots.
 //!
 //! Cost: a sampler thread takes the engine's snapshot every `[ui] refresh` (so a stuck engine
 //! shows as STALE instead of freezing the screen); the loop draws at most about 20 times a
 //! second and only when something visible changed; session records are moved into a small
 //! ring per frontend and formatted into log lines only while traffic capture is on.
 
+// State: the app and its pieces.
+mod admin;
 mod app;
+mod history;
+mod lab;
+mod recent;
+mod servers;
+mod stats;
+// Drawing: the frame's layout, then one file per view or popup.
+mod confirm;
 mod decisions;
-pub mod fixture;
-mod fmt;
 mod footer;
 mod header;
 mod help;
-mod history;
-mod input;
+mod layout;
 mod log_pane;
+mod rows;
 mod screen;
-mod status;
 mod table;
+// Shared by the views.
+mod fmt;
+mod status;
 mod theme;
+// Input and the loop.
+mod event_loop;
+mod input;
+mod terminal;
 
-pub use app::{App, Confirm, Pending, Sort, StatusLine, Tone, DECISIONS_KEPT};
-pub use history::Series;
+#[cfg(feature = "fixture")]
+pub mod fixture;
+#[cfg(feature = "fixture")]
+pub mod script;
+
+pub use admin::{Admin, Confirm, Pending};
+pub use app::{App, StatusLine, Tone};
+pub use event_loop::{Clock, Input, SystemClock, TerminalInput};
+pub use history::{Meter, Series};
+pub use lab::DemoLab;
+pub use log_pane::LogPane;
+pub use recent::{Recent, DECISIONS_KEPT};
+pub use servers::{ServerList, Sort, SortKey};
+pub use stats::Stats;
 // The key vocabulary lives below the configuration; the dashboard uses it under these names too.
 pub use crate::keys::{label, Action, Binding, Key, KeyError, Keymap, Scope, View, BINDINGS};
 pub use input::key_of;
+pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 pub use log_pane::{inject as inject_log_line, log_level};
-pub use screen::{draw, MIN_HEIGHT, MIN_WIDTH};
+pub use screen::draw;
 pub use status::PENDING;
-pub use table::SortKey;
 pub use theme::Theme;
 
 use crate::engine::Handle;
-use crate::events::{Command, Event, EventReceiver, SessionTap, Snapshot};
-use crossterm::event::{self as term_event, Event as TermEvent};
-use crossterm::execute;
-use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
+use crate::events::{Command, EventReceiver};
+use event_loop::{Io, Sample};
 use log::LevelFilter;
-use ratatui::backend::CrosstermBackend;
-use ratatui::{DefaultTerminal, Terminal};
-use std::io;
+use ratatui::backend::Backend;
+use ratatui::Terminal;
 use std::net::SocketAddr;
-use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
-use std::sync::{Arc, Once};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -63,20 +86,52 @@ pub struct UiOptions {
     pub traffic_running: bool,
 }
 
-/// However fast keys and events arrive, redraw at most this often (about 20 fps).
-const FRAME: Duration = Duration::from_millis(50);
-
 /// A zero refresh would spin; nobody reads faster than this anyway.
 const MIN_REFRESH: Duration = Duration::from_millis(10);
 
-/// Runs the dashboard on this thread until the user quits. The terminal is restored on
-/// every way out: return, error and panic. Keys and theme come from the engine's `[ui]`.
+/// Runs the dashboard on this thread, in this terminal, until the user quits. The terminal
+/// is restored on every way out: return, error and panic. Keys and theme come from the
+/// engine's `[ui]`.
 pub fn run(
+    handle: Handle,
+    commands: UnboundedSender<Command>,
+    events: EventReceiver,
+    opts: UiOptions,
+) -> anyhow::Result<()> {
+    let _hook = terminal::PanicHook::install();
+    let result = terminal::enter()
+        .map_err(anyhow::Error::from)
+        .and_then(|backend| {
+            let mut input = TerminalInput;
+            run_with(
+                backend,
+                &mut input,
+                &SystemClock,
+                handle,
+                commands,
+                events,
+                opts,
+            )
+        });
+    ratatui::restore();
+    result
+}
+
+/// The dashboard's loop on any backend, input and clock, until the user quits: what [`run`]
+/// does once the terminal is set up. It samples the engine on its own thread, sends the
+/// commands keys make, and draws into `backend`.
+pub fn run_with<B: Backend>(
+    backend: B,
+    input: &mut impl Input,
+    clock: &impl Clock,
     handle: Handle,
     commands: UnboundedSender<Command>,
     mut events: EventReceiver,
     opts: UiOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
     let logger = install_logger();
     let config = handle.config().clone();
     let theme = Theme::resolve(config.ui.theme, std::env::var_os("NO_COLOR"));
@@ -85,8 +140,7 @@ pub fn run(
         .with_keymap(config.ui.keys.clone());
     let refresh = opts.refresh.max(MIN_REFRESH);
     let samples = start_sampler(handle.clone(), refresh);
-    let _hook = PanicHook::install();
-    let mut terminal = enter_terminal()?;
+    let mut terminal = Terminal::new(backend)?;
     let mut io = Io {
         handle: &handle,
         commands: &commands,
@@ -94,9 +148,7 @@ pub fn run(
         samples,
         logger,
     };
-    let result = event_loop(&mut terminal, &mut io, refresh, &mut app);
-    ratatui::restore();
-    result
+    event_loop::event_loop(&mut terminal, input, clock, &mut io, refresh, &mut app)
 }
 
 /// tui-logger becomes the `log` logger, once per process, with traffic capture off. If
@@ -118,9 +170,6 @@ fn install_logger() -> bool {
     OURS.load(Ordering::SeqCst)
 }
 
-/// A snapshot and how long the engine took to produce it.
-type Sample = (Snapshot, Duration);
-
 /// Takes snapshots on its own thread, one per `refresh`, handing each over through a
 /// one-slot channel; it stops when the dashboard drops the receiver.
 fn start_sampler(handle: Handle, refresh: Duration) -> Receiver<Sample> {
@@ -140,184 +189,4 @@ fn start_sampler(handle: Handle, refresh: Duration) -> Receiver<Sample> {
         log::error!(target: "system", "cannot start the snapshot thread");
     }
     rx
-}
-
-/// Raw mode and the alternate screen; undone again if any step fails.
-fn enter_terminal() -> io::Result<DefaultTerminal> {
-    enable_raw_mode()?;
-    let terminal = execute!(io::stdout(), EnterAlternateScreen)
-        .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())));
-    if terminal.is_err() {
-        ratatui::restore();
-    }
-    terminal
-}
-
-/// Set by the panic hook: a panic anywhere (an engine thread too) has already restored the
-/// terminal, so the loop must stop drawing into it.
-static PANICKED: AtomicBool = AtomicBool::new(false);
-
-type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// While alive, panics restore the terminal before the previous hook prints, so the message
-/// lands on a sane screen. Dropping it puts the previous hook back alone.
-struct PanicHook {
-    previous: Arc<Hook>,
-}
-
-impl PanicHook {
-    fn install() -> PanicHook {
-        let previous: Arc<Hook> = Arc::new(panic::take_hook());
-        let chained = previous.clone();
-        panic::set_hook(Box::new(move |info| {
-            PANICKED.store(true, Ordering::SeqCst);
-            ratatui::restore();
-            chained(info);
-        }));
-        PanicHook { previous }
-    }
-}
-
-impl Drop for PanicHook {
-    fn drop(&mut self) {
-        // The hook cannot be swapped while unwinding; ours stays, and the process is ending.
-        if std::thread::panicking() {
-            return;
-        }
-        let _ = panic::take_hook();
-        let previous = self.previous.clone();
-        panic::set_hook(Box::new(move |info| previous(info)));
-    }
-}
-
-/// Everything the loop reads from and writes to, besides the terminal.
-struct Io<'a> {
-    handle: &'a Handle,
-    commands: &'a UnboundedSender<Command>,
-    events: &'a mut EventReceiver,
-    samples: Receiver<Sample>,
-    /// Whether tui-logger is the logger (so its capture levels are the truth).
-    logger: bool,
-}
-
-fn event_loop(
-    terminal: &mut DefaultTerminal,
-    io: &mut Io,
-    refresh: Duration,
-    app: &mut App,
-) -> anyhow::Result<()> {
-    let mut next_tick = Instant::now();
-    let mut last_draw: Option<Instant> = None;
-    let mut dirty = true;
-    while !app.should_quit() {
-        if PANICKED.load(Ordering::SeqCst) {
-            anyhow::bail!("a thread panicked (see the message above); the dashboard stopped");
-        }
-        let now = Instant::now();
-        if now >= next_tick {
-            dirty |= tick(app, io, now);
-            next_tick = now + refresh;
-        }
-        let draw_at = last_draw.map_or(now, |t| t + FRAME);
-        if dirty && now >= draw_at {
-            // Lines logged this tick are in tui-logger's hot buffer until moved.
-            tui_logger::move_events();
-            terminal.draw(|frame| draw(frame, app))?;
-            last_draw = Some(now);
-            dirty = false;
-        }
-        let wake = if dirty {
-            next_tick.min(draw_at)
-        } else {
-            next_tick
-        };
-        if term_event::poll(wake.saturating_duration_since(Instant::now()))? {
-            dirty |= on_input(term_event::read()?, app, io.commands);
-        }
-    }
-    Ok(())
-}
-
-/// One sample: the newest snapshot, then everything the engine said since. Returns whether
-/// to redraw.
-fn tick(app: &mut App, io: &mut Io, now: Instant) -> bool {
-    let mut changed = false;
-    let mut latest = None;
-    loop {
-        match io.samples.try_recv() {
-            Ok(sample) => latest = Some(sample),
-            Err(TryRecvError::Empty) => break,
-            Err(TryRecvError::Disconnected) => {
-                changed |= app.engine_stopped();
-                break;
-            }
-        }
-    }
-    if let Some((snap, took)) = latest {
-        changed |= app.note_snapshot_cost(took);
-        changed |= app.update(snap, now);
-    }
-    changed |= app.tick(now);
-    if io.logger {
-        changed |= app.sync_traffic_capture(log_pane::traffic_captured());
-    }
-    changed |= drain_events(app, io.events);
-    changed |= drain_sessions(app, io.handle, io.events);
-    changed
-}
-
-fn drain_events(app: &mut App, events: &mut EventReceiver) -> bool {
-    let mut any = false;
-    while let Ok(event) = events.events.try_recv() {
-        if let Event::Log(line) = &event {
-            log_pane::emit(line.level, line.topic.as_str(), &line.text);
-        }
-        app.on_event(&event);
-        any = true;
-    }
-    any
-}
-
-/// Session records per second and worker thread the dashboard asks for when not capturing.
-const SAMPLED_SESSIONS_PER_SECOND: u32 = 50;
-
-/// Every finished session goes to the L4/L7 view's ring; it becomes an httplog/tcplog line
-/// only while traffic capture is on (checked once per batch, never per record).
-fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) -> bool {
-    let capture = app.traffic_capture();
-    // The L4/L7 view needs only a sample; every record is asked for only while the user
-    // captures traffic lines, so watching costs the data path next to nothing.
-    events.set_session_tap(if capture {
-        SessionTap::All
-    } else {
-        SessionTap::PerSecond(SAMPLED_SESSIONS_PER_SECOND)
-    });
-    let config = handle.config();
-    let mut any = false;
-    while let Ok(record) = events.sessions.try_recv() {
-        if capture {
-            if let Some(line) = crate::engine::log::format_session(config, &record) {
-                log::info!(target: "traffic", "{line}");
-                any = true;
-            }
-        }
-        any |= app.on_session(record);
-    }
-    any
-}
-
-/// Returns whether to redraw.
-fn on_input(event: TermEvent, app: &mut App, commands: &UnboundedSender<Command>) -> bool {
-    match event {
-        TermEvent::Key(key) => {
-            if let Some(command) = app.on_key(key) {
-                if let Err(e) = commands.send(command) {
-                    app.command_lost(&e.0);
-                }
-            }
-            true
-        }
-        TermEvent::Resize(..) => true,
-        _ => false,
-    }
 }

@@ -3,149 +3,21 @@
 //! BACKEND row with the totals. Each view has its own columns; all share selection, the
 //! filter, sorting and scrolling.
 
-use super::app::{App, Pending};
+use super::admin::Admin;
 use super::fmt;
 use super::history::Series;
-use super::status::{self, PENDING};
+use super::rows::Cells;
+use super::servers::{ServerList, SortKey};
+use super::stats::Stats;
+use super::theme::Theme;
 use crate::config::Mode;
-use crate::events::{BackendSnap, FrontendSnap, ServerId, ServerSnap, ServerStatus, Snapshot};
+use crate::events::{BackendSnap, FrontendSnap, ServerId, Snapshot};
 use crate::keys::View;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, HighlightSpacing, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
-use std::cmp::Ordering;
-
-/// A column a server view can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Status,
-    LastChange,
-    Weight,
-    Cur,
-    Max,
-    Total,
-    Lbtot,
-    Rate,
-    BytesIn,
-    BytesOut,
-    Http2xx,
-    Http4xx,
-    Http5xx,
-    P50,
-    P90,
-    P99,
-    ConnErrors,
-    RespErrors,
-    Retries,
-    Redispatches,
-    FailedChecks,
-    DownTransitions,
-    Downtime,
-}
-
-impl SortKey {
-    pub fn title(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Status => "status",
-            SortKey::LastChange => "lastchg",
-            SortKey::Weight => "weight",
-            SortKey::Cur => "cur",
-            SortKey::Max => "max",
-            SortKey::Total => "total",
-            SortKey::Lbtot => "lbtot",
-            SortKey::Rate => "rate",
-            SortKey::BytesIn => "bytes in",
-            SortKey::BytesOut => "bytes out",
-            SortKey::Http2xx => "2xx",
-            SortKey::Http4xx => "4xx",
-            SortKey::Http5xx => "5xx",
-            SortKey::P50 => "p50",
-            SortKey::P90 => "p90",
-            SortKey::P99 => "p99",
-            SortKey::ConnErrors => "econ",
-            SortKey::RespErrors => "eresp",
-            SortKey::Retries => "retries",
-            SortKey::Redispatches => "redisp",
-            SortKey::FailedChecks => "chkfail",
-            SortKey::DownTransitions => "chkdown",
-            SortKey::Downtime => "downtime",
-        }
-    }
-
-    /// Names A to Z and statuses worst first; numbers biggest first.
-    pub fn direction(self) -> &'static str {
-        match self {
-            SortKey::Name => "A→Z",
-            SortKey::Status => "worst first",
-            _ => "highest first",
-        }
-    }
-
-    fn number(self, app: &App, id: ServerId, s: &ServerSnap) -> f64 {
-        let q = |q: f64| s.latency.quantile(q).map_or(-1.0, |d| d.as_secs_f64());
-        let rate = || app.rate(id).unwrap_or(0.0);
-        match self {
-            SortKey::Name => 0.0,
-            SortKey::Status => -status_rank(s.status),
-            SortKey::LastChange => s.since_change.as_secs_f64(),
-            SortKey::Weight => s.weight.into(),
-            SortKey::Cur => s.cur_sessions as f64,
-            SortKey::Max => s.max_sessions as f64,
-            SortKey::Total => s.total_sessions as f64,
-            SortKey::Lbtot => s.lbtot as f64,
-            SortKey::Rate => rate(),
-            SortKey::BytesIn => s.bytes_in as f64,
-            SortKey::BytesOut => s.bytes_out as f64,
-            SortKey::Http2xx => s.http_responses[1] as f64,
-            SortKey::Http4xx => s.http_responses[3] as f64,
-            SortKey::Http5xx => s.http_responses[4] as f64,
-            SortKey::P50 => q(0.5),
-            SortKey::P90 => q(0.9),
-            SortKey::P99 => q(0.99),
-            SortKey::ConnErrors => s.connect_errors as f64,
-            SortKey::RespErrors => s.response_errors as f64,
-            SortKey::Retries => s.retries as f64,
-            SortKey::Redispatches => s.redispatches as f64,
-            SortKey::FailedChecks => s.failed_checks as f64,
-            SortKey::DownTransitions => s.down_transitions as f64,
-            SortKey::Downtime => s.downtime.as_secs_f64(),
-        }
-    }
-
-    /// In this key's natural direction; ties keep configuration order (the sort is stable).
-    pub fn compare(
-        self,
-        app: &App,
-        a_id: ServerId,
-        a: &ServerSnap,
-        b_id: ServerId,
-        b: &ServerSnap,
-    ) -> Ordering {
-        if self == SortKey::Name {
-            return a.name.cmp(&b.name);
-        }
-        let (x, y) = (self.number(app, a_id, a), self.number(app, b_id, b));
-        y.partial_cmp(&x).unwrap_or(Ordering::Equal)
-    }
-}
-
-/// Lower is worse.
-fn status_rank(s: ServerStatus) -> f64 {
-    match s {
-        ServerStatus::Down => 0.0,
-        ServerStatus::GoingUp { .. } => 1.0,
-        ServerStatus::Maint => 2.0,
-        ServerStatus::GoingDown { .. } => 3.0,
-        ServerStatus::DrainGoingDown { .. } => 4.0,
-        ServerStatus::Drain => 5.0,
-        ServerStatus::NoCheck => 6.0,
-        ServerStatus::Up => 7.0,
-    }
-}
 
 struct Col {
     title: &'static str,
@@ -232,14 +104,6 @@ fn columns(view: View) -> &'static [Col] {
     }
 }
 
-/// The columns a view can be sorted by, in `o`'s order.
-pub fn sort_keys(view: View) -> Vec<SortKey> {
-    if !view.has_servers() {
-        return Vec::new();
-    }
-    columns(view).iter().filter_map(|c| c.sort).collect()
-}
-
 /// Borders and the header row around a backend's rows.
 const TABLE_CHROME: u16 = 3;
 /// The highlight symbol's width.
@@ -264,37 +128,58 @@ fn note(view: View) -> Option<&'static str> {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, view: View) {
-    let Some(snap) = app.snapshot() else {
-        let msg = Paragraph::new("waiting for the first snapshot…").style(app.theme.dim());
+/// What the server tables draw: the sampled data, the server list and the pending actions.
+#[derive(Clone, Copy)]
+pub struct Tables<'a> {
+    pub theme: Theme,
+    /// One of the four server views.
+    pub view: View,
+    pub stats: &'a Stats,
+    pub servers: &'a ServerList,
+    pub admin: &'a Admin,
+}
+
+/// Server rows that fit in `area` (the view's body) for PgUp/PgDn: what the tables show when
+/// one backend's table fills the area.
+pub fn page_size(area: Rect, view: View) -> usize {
+    let height = match note(view) {
+        Some(_) if area.height > 8 => area.height - 1,
+        _ => area.height,
+    };
+    (height.saturating_sub(TABLE_CHROME + 2) as usize).max(1)
+}
+
+pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
+    let Some(snap) = t.stats.snapshot() else {
+        let msg = Paragraph::new("waiting for the first snapshot…").style(t.theme.dim());
         frame.render_widget(msg, area);
         return;
     };
     let mut area = area;
-    if let Some(text) = note(view).filter(|_| area.height > 8) {
+    if let Some(text) = note(t.view).filter(|_| area.height > 8) {
         let line = Rect {
             y: area.bottom() - 1,
             height: 1,
             ..area
         };
         frame.render_widget(
-            Paragraph::new(fmt::clip(text, area.width as usize)).style(app.theme.dim()),
+            Paragraph::new(fmt::clip(text, area.width as usize)).style(t.theme.dim()),
             line,
         );
         area.height -= 1;
     }
-    let groups = groups(app, snap, view);
+    let groups = groups(t.view, t.stats, t.servers, snap);
     if groups.is_empty() {
         let text = format!(
             "no server matches /{} (Esc clears the filter)",
-            app.filter().0
+            t.servers.filter().0
         );
-        frame.render_widget(Paragraph::new(text).style(app.theme.warn()), area);
+        frame.render_widget(Paragraph::new(text).style(t.theme.warn()), area);
         return;
     }
-    app.set_page_size(area.height.saturating_sub(TABLE_CHROME + 2) as usize);
     let heights: Vec<u16> = groups.iter().map(Group::height).collect();
-    let selected = app
+    let selected = t
+        .servers
         .selected()
         .and_then(|id| groups.iter().position(|g| g.b == id.backend))
         .unwrap_or(0);
@@ -311,15 +196,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: View) {
             height: h,
             ..area
         };
-        render_group(frame, rect, app, view, group);
+        render_group(frame, rect, t, group);
         y += h;
     }
 }
 
 /// The backends to show, each with the frontends that feed it and its listed servers.
-fn groups<'a>(app: &App, snap: &'a Snapshot, view: View) -> Vec<Group<'a>> {
-    let listed = app.listed(view);
-    let filtering = !app.filter().0.is_empty();
+fn groups<'a>(
+    view: View,
+    stats: &Stats,
+    servers: &ServerList,
+    snap: &'a Snapshot,
+) -> Vec<Group<'a>> {
+    let listed = servers.listed(view, stats);
+    let filtering = !servers.filter().0.is_empty();
     snap.backends
         .iter()
         .enumerate()
@@ -339,11 +229,14 @@ fn groups<'a>(app: &App, snap: &'a Snapshot, view: View) -> Vec<Group<'a>> {
 }
 
 /// The lines a view needs to show every listed row, its note included.
-pub fn height_needed(app: &App, view: View) -> u16 {
-    let Some(snap) = app.snapshot() else {
+pub fn height_needed(view: View, stats: &Stats, servers: &ServerList) -> u16 {
+    let Some(snap) = stats.snapshot() else {
         return 1;
     };
-    let tables: u16 = groups(app, snap, view).iter().map(Group::height).sum();
+    let tables: u16 = groups(view, stats, servers, snap)
+        .iter()
+        .map(Group::height)
+        .sum();
     tables.max(1) + u16::from(note(view).is_some())
 }
 
@@ -371,8 +264,8 @@ fn first_visible(heights: &[u16], avail: u16, selected: usize) -> usize {
     first
 }
 
-fn render_group(frame: &mut Frame, area: Rect, app: &App, view: View, g: &Group) {
-    let theme = app.theme;
+fn render_group(frame: &mut Frame, area: Rect, t: &Tables, g: &Group) {
+    let (theme, view) = (t.theme, t.view);
     let cols = columns(view);
     let fixed: u16 = cols.iter().map(|c| c.width).sum();
     let spacing = cols.len() as u16 - 1;
@@ -384,12 +277,15 @@ fn render_group(frame: &mut Frame, area: Rect, app: &App, view: View, g: &Group)
             w => Constraint::Length(w),
         })
         .collect();
-    let ctx = Ctx {
-        app,
+    let ctx = Cells {
+        theme,
         view,
+        stats: t.stats,
+        admin: t.admin,
+        selected: t.servers.selected(),
         mode: g.backend.mode,
         fill: fill as usize,
-        scale: group_scale(app, g, fill as usize),
+        scale: group_scale(t.stats, g, fill as usize),
     };
     let mut rows: Vec<Row> = Vec::new();
     for &(f, fe) in &g.frontends {
@@ -404,7 +300,7 @@ fn render_group(frame: &mut Frame, area: Rect, app: &App, view: View, g: &Group)
     }
     rows.push(Row::new(ctx.backend_cells(g.b, g.backend)).style(theme.aggregate()));
 
-    let sort = app.sort(view);
+    let sort = t.servers.sort(view);
     let header: Vec<String> = cols
         .iter()
         .map(|c| {
@@ -423,12 +319,12 @@ fn render_group(frame: &mut Frame, area: Rect, app: &App, view: View, g: &Group)
         .collect();
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.table_header()))
-        .block(group_block(app, view, g.backend))
+        .block(group_block(theme, view, g.backend))
         .row_highlight_style(Style::new().add_modifier(ratatui::style::Modifier::BOLD))
         .highlight_symbol("▶ ")
         .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::default();
-    if let Some(id) = app.selected().filter(|id| id.backend == g.b) {
+    if let Some(id) = t.servers.selected().filter(|id| id.backend == g.b) {
         if let Some(pos) = g.servers.iter().position(|&s| s == id.server) {
             state.select(Some(g.frontends.len() + pos));
         }
@@ -437,11 +333,11 @@ fn render_group(frame: &mut Frame, area: Rect, app: &App, view: View, g: &Group)
 }
 
 /// The largest history value among a group's servers, so their bars compare.
-fn group_scale(app: &App, g: &Group, width: usize) -> f32 {
+fn group_scale(stats: &Stats, g: &Group, width: usize) -> f32 {
     g.servers
         .iter()
         .flat_map(|&s| {
-            app.meter().history(
+            stats.meter().history(
                 Series::Server(ServerId {
                     backend: g.b,
                     server: s,
@@ -453,8 +349,7 @@ fn group_scale(app: &App, g: &Group, width: usize) -> f32 {
 }
 
 /// ` hoge 1/2 UP  http roundrobin ` on the left, session counts on the right.
-fn group_block(app: &App, view: View, backend: &BackendSnap) -> Block<'static> {
-    let theme = app.theme;
+fn group_block(theme: Theme, view: View, backend: &BackendSnap) -> Block<'static> {
     let up = theme.up_count(backend.up_count(), backend.servers.len());
     let title = Line::from(vec![
         Span::styled(format!(" {} ", backend.name), theme.title()),
@@ -474,296 +369,6 @@ fn group_block(app: &App, view: View, backend: &BackendSnap) -> Block<'static> {
         .title_top(Line::from(right).right_aligned())
 }
 
-struct Ctx<'a> {
-    app: &'a App,
-    view: View,
-    mode: Mode,
-    /// Width of the fill column.
-    fill: usize,
-    /// The sparkline scale for server rows.
-    scale: f32,
-}
-
-fn num(n: u64) -> Cell<'static> {
-    Cell::from(fmt::count(n))
-}
-
-fn blank() -> Cell<'static> {
-    Cell::from("")
-}
-
-impl Ctx<'_> {
-    fn server_cells(&self, id: ServerId, s: &ServerSnap) -> Vec<Cell<'static>> {
-        let app = self.app;
-        let theme = app.theme;
-        let pending = app.pending(id);
-        let mut status = s.status.to_string();
-        if pending.is_some() {
-            status = format!("{status} {PENDING}");
-        }
-        let status = Cell::from(status).style(theme.status(s.status));
-        // The selected row is bold with a reversed name; reversing the whole row would hide
-        // the status colour and invert the sparkline.
-        let mut name = Cell::from(s.name.clone());
-        if app.selected() == Some(id) {
-            name = name.style(theme.selected());
-        }
-        let check = || s.last_check.as_ref().map(fmt::check).unwrap_or_default();
-        match self.view {
-            View::Traffic => {
-                let mut cells = vec![name, status];
-                cells.extend(self.traffic_cells(
-                    Series::Server(id),
-                    Some(self.scale),
-                    [s.cur_sessions, s.total_sessions, s.bytes_in, s.bytes_out],
-                ));
-                cells
-            }
-            View::Http => {
-                let mut cells = vec![name, status];
-                cells.extend(self.responses(&s.http_responses));
-                cells.extend(latency_cells(&s.latency));
-                cells.push(num(s.total_sessions));
-                cells
-            }
-            View::Errors => vec![
-                name,
-                status,
-                Cell::from(s.connect_errors.to_string()).style(theme.trouble(s.connect_errors)),
-                Cell::from(s.response_errors.to_string()).style(theme.trouble(s.response_errors)),
-                Cell::from(s.retries.to_string()).style(theme.trouble(s.retries)),
-                Cell::from(s.redispatches.to_string()).style(theme.trouble(s.redispatches)),
-                Cell::from(s.failed_checks.to_string()).style(theme.trouble(s.failed_checks)),
-                Cell::from(s.down_transitions.to_string()).style(theme.trouble(s.down_transitions)),
-                Cell::from(fmt::age(s.downtime)).style(theme.trouble(s.downtime.as_secs())),
-                Cell::from(fmt::age(s.since_change)),
-                Cell::from(check()),
-            ],
-            _ => {
-                let weight = match pending {
-                    Some(Pending::Weight(w)) => format!("{}→{w}", s.weight),
-                    _ => s.weight.to_string(),
-                };
-                let (act, bck) = if s.backup { ("-", "Y") } else { ("Y", "-") };
-                vec![
-                    name,
-                    status,
-                    Cell::from(fmt::age(s.since_change)),
-                    Cell::from(check()),
-                    Cell::from(weight),
-                    Cell::from(act),
-                    Cell::from(bck),
-                    num(s.cur_sessions),
-                    num(s.max_sessions),
-                    Cell::from(s.limit_sessions.map_or("-".into(), |l| l.to_string())),
-                    num(s.total_sessions),
-                    num(s.lbtot),
-                    num(s.queue),
-                    Cell::from(s.addr.to_string()),
-                ]
-            }
-        }
-    }
-
-    /// 1xx..5xx and other; dashes for TCP, which has no HTTP.
-    fn responses(&self, r: &[u64; 6]) -> Vec<Cell<'static>> {
-        let theme = self.app.theme;
-        (0..6)
-            .map(|class| match self.mode {
-                Mode::Tcp => Cell::from("-").style(theme.dim()),
-                Mode::Http => {
-                    let style = if r[class] == 0 {
-                        theme.dim()
-                    } else {
-                        theme.http_class(class)
-                    };
-                    Cell::from(fmt::count(r[class])).style(style)
-                }
-            })
-            .collect()
-    }
-
-    fn frontend_cells(&self, f: usize, fe: &FrontendSnap) -> Vec<Cell<'static>> {
-        let app = self.app;
-        let theme = app.theme;
-        let name = Cell::from("FRONTEND");
-        let open = Cell::from("OPEN").style(theme.proxy_status(true));
-        let cells = match self.view {
-            View::Traffic => {
-                let series = Series::Frontend(f);
-                let rate = app.meter().rate(series);
-                let hist = app.meter().history(series, self.fill);
-                let peak = hist.iter().copied().fold(0.0, f32::max);
-                let total = match fe.mode {
-                    Mode::Http => fe.total_requests,
-                    Mode::Tcp => fe.total_conns,
-                };
-                vec![
-                    name,
-                    open,
-                    Cell::from(fmt::rate(rate.map(|r| r[0]))),
-                    Cell::from(fmt::sparkline(&hist, peak, self.fill)).style(theme.sparkline()),
-                    Cell::from(fmt::compact_rate(peak)),
-                    num(fe.cur_conns),
-                    num(total),
-                    Cell::from(fmt::bytes(fe.bytes_in)),
-                    Cell::from(fmt::bytes(fe.bytes_out)),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
-                ]
-            }
-            View::Http => {
-                let total = match fe.mode {
-                    Mode::Http => fe.total_requests,
-                    Mode::Tcp => fe.total_conns,
-                };
-                let mut cells = vec![name, open];
-                cells.extend((0..6).map(|_| blank()));
-                cells.extend((0..4).map(|_| blank()));
-                cells.push(num(total));
-                cells
-            }
-            View::Errors => {
-                let mut cells = vec![name, open];
-                cells.extend((0..8).map(|_| blank()));
-                cells.push(Cell::from(format!("{} {}", fe.name, fe.bind)));
-                cells
-            }
-            _ => vec![
-                name,
-                open,
-                blank(),
-                blank(),
-                blank(),
-                blank(),
-                blank(),
-                num(fe.cur_conns),
-                num(fe.max_conns),
-                Cell::from(fe.limit_conns.to_string()),
-                num(fe.total_conns),
-                blank(),
-                blank(),
-                Cell::from(format!("{} {} {}", fe.name, fe.mode, fe.bind)),
-            ],
-        };
-        cells
-    }
-
-    /// The Traffic view's cells after name and status: rate, sparkline (on `scale`, or its
-    /// own peak), peak, current and total sessions, bytes in and out, and byte rates.
-    fn traffic_cells(
-        &self,
-        series: Series,
-        scale: Option<f32>,
-        [cur, total, bytes_in, bytes_out]: [u64; 4],
-    ) -> Vec<Cell<'static>> {
-        let meter = self.app.meter();
-        let rate = meter.rate(series);
-        let hist = meter.history(series, self.fill);
-        let peak = hist.iter().copied().fold(0.0, f32::max);
-        let scale = scale.unwrap_or(peak);
-        vec![
-            Cell::from(fmt::rate(rate.map(|r| r[0]))),
-            Cell::from(fmt::sparkline(&hist, scale, self.fill)).style(self.app.theme.sparkline()),
-            Cell::from(fmt::compact_rate(peak)),
-            num(cur),
-            num(total),
-            Cell::from(fmt::bytes(bytes_in)),
-            Cell::from(fmt::bytes(bytes_out)),
-            Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-            Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
-        ]
-    }
-
-    fn backend_cells(&self, b: usize, be: &BackendSnap) -> Vec<Cell<'static>> {
-        let app = self.app;
-        let theme = app.theme;
-        let up = status::backend_up(be);
-        let name = Cell::from("BACKEND");
-        let status = Cell::from(if up { "UP" } else { "DOWN" }).style(theme.proxy_status(up));
-        let sum = |f: fn(&ServerSnap) -> u64| be.servers.iter().map(f).sum::<u64>();
-        match self.view {
-            View::Traffic => {
-                let mut cells = vec![name, status];
-                cells.extend(self.traffic_cells(
-                    Series::Backend(b),
-                    None,
-                    [
-                        be.cur_sessions,
-                        be.total_sessions,
-                        sum(|s| s.bytes_in),
-                        sum(|s| s.bytes_out),
-                    ],
-                ));
-                cells
-            }
-            View::Http => {
-                let mut responses = [0u64; 6];
-                for s in &be.servers {
-                    for (t, n) in responses.iter_mut().zip(s.http_responses) {
-                        *t += n;
-                    }
-                }
-                let mut cells = vec![name, status];
-                cells.extend(self.responses(&responses));
-                cells.extend(latency_cells(&be.latency));
-                cells.push(num(be.total_sessions));
-                cells
-            }
-            View::Errors => {
-                let n = |v: u64| Cell::from(v.to_string()).style(theme.trouble(v));
-                vec![
-                    name,
-                    status,
-                    n(sum(|s| s.connect_errors)),
-                    n(sum(|s| s.response_errors)),
-                    n(sum(|s| s.retries)),
-                    n(sum(|s| s.redispatches)),
-                    blank(),
-                    blank(),
-                    blank(),
-                    blank(),
-                    blank(),
-                ]
-            }
-            _ => {
-                let (act, bck) = status::usable_counts(be);
-                vec![
-                    name,
-                    status,
-                    blank(),
-                    blank(),
-                    Cell::from(status::usable_weight(be).to_string()),
-                    Cell::from(act.to_string()),
-                    Cell::from(bck.to_string()),
-                    num(be.cur_sessions),
-                    blank(),
-                    blank(),
-                    num(be.total_sessions),
-                    num(sum(|s| s.lbtot)),
-                    num(be.queue),
-                    Cell::from(format!("{} {}", be.name, be.balance.as_str())),
-                ]
-            }
-        }
-    }
-}
-
-/// p50, p90, p99 and the sample count.
-fn latency_cells(l: &crate::events::Latency) -> Vec<Cell<'static>> {
-    let n = l.count();
-    let mut cells: Vec<Cell> = [0.5, 0.9, 0.99]
-        .iter()
-        .map(|&q| Cell::from(fmt::latency(l.quantile(q))))
-        .collect();
-    cells.push(if n == 0 {
-        Cell::from("-").style(Style::new())
-    } else {
-        num(n)
-    });
-    cells
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -779,13 +384,21 @@ mod tests {
     }
 
     #[test]
-    fn every_view_has_columns_that_sort() {
+    fn sortable_columns_are_the_server_lists_sort_keys_in_order() {
         for view in [View::Status, View::Traffic, View::Http, View::Errors] {
-            let keys = sort_keys(view);
-            assert!(keys.contains(&SortKey::Name), "{view:?}");
-            assert!(keys.len() >= 4, "{view:?}");
+            let drawn: Vec<SortKey> = columns(view).iter().filter_map(|c| c.sort).collect();
+            assert_eq!(drawn, crate::ui::servers::sort_keys(view), "{view:?}");
         }
-        assert!(sort_keys(View::Log).is_empty());
+    }
+
+    #[test]
+    fn page_size_is_what_one_table_shows() {
+        let area = |height| Rect::new(0, 0, 150, height);
+        // The note line, then borders, the header row, a frontend and the backend row.
+        assert_eq!(page_size(area(30), View::Traffic), 24);
+        assert_eq!(page_size(area(30), View::Status), 25);
+        assert_eq!(page_size(area(8), View::Traffic), 3);
+        assert_eq!(page_size(area(2), View::Status), 1);
     }
 
     #[test]

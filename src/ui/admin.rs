@@ -1,0 +1,239 @@
+//! Admin actions on servers: what was sent to the engine and not yet seen applied (shown as
+//! `…` beside the status), and the question waiting for `y` before maintenance.
+//!
+//! Each action returns the command to send and what the status line says; the caller picks
+//! the server (the selection) and names it.
+
+use crate::events::{AdminState, Command, ServerId, ServerSnap, ServerStatus, Snapshot};
+use std::collections::HashMap;
+
+/// An action sent to the engine and not yet seen applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    Admin(AdminState),
+    Weight(u32),
+    Checks(bool),
+}
+
+/// A question to answer with `y` before anything is sent (k9s-style).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub server: ServerId,
+    pub title: String,
+    pub question: String,
+    pub detail: String,
+}
+
+/// The highest weight HAProxy accepts.
+const MAX_WEIGHT: u32 = 256;
+
+#[derive(Debug, Default)]
+pub struct Admin {
+    pending: HashMap<ServerId, Pending>,
+    confirm: Option<Confirm>,
+}
+
+impl Admin {
+    pub fn is_pending(&self, id: ServerId) -> bool {
+        self.pending.contains_key(&id)
+    }
+
+    pub fn pending(&self, id: ServerId) -> Option<Pending> {
+        self.pending.get(&id).copied()
+    }
+
+    /// The question on screen, if one is.
+    pub fn confirm(&self) -> Option<&Confirm> {
+        self.confirm.as_ref()
+    }
+
+    /// The question being answered: any key answers it, so it goes away.
+    pub(super) fn take_confirm(&mut self) -> Option<Confirm> {
+        self.confirm.take()
+    }
+
+    pub(super) fn set_admin(
+        &mut self,
+        id: ServerId,
+        label: &str,
+        state: AdminState,
+    ) -> (Command, String) {
+        self.pending.insert(id, Pending::Admin(state));
+        (
+            Command::SetAdmin { server: id, state },
+            format!("set server {label} state {state} …"),
+        )
+    }
+
+    /// Asks before maintenance. Returns what the status line says meanwhile.
+    pub(super) fn ask_maint(&mut self, id: ServerId, label: &str, server: &ServerSnap) -> String {
+        self.confirm = Some(Confirm {
+            server: id,
+            title: "maintenance".into(),
+            question: format!("Put {label} in maintenance (MAINT)?"),
+            detail: format!(
+                "It takes no new traffic and its health checks pause; {} session(s) in progress \
+                 finish. r makes it ready again.",
+                server.cur_sessions
+            ),
+        });
+        format!("maintenance for {label}? y confirms, any other key cancels")
+    }
+
+    /// One weight step from what is shown (or already asked for); the error says why not.
+    pub(super) fn step_weight(
+        &mut self,
+        id: ServerId,
+        label: &str,
+        server: &ServerSnap,
+        by: i64,
+    ) -> Result<(Command, String), String> {
+        let current = match self.pending.get(&id) {
+            Some(Pending::Weight(w)) => *w,
+            _ => server.weight,
+        };
+        let weight = (i64::from(current) + by).clamp(0, i64::from(MAX_WEIGHT)) as u32;
+        if weight == current {
+            return Err(format!(
+                "{label}: weight is already {current} (range 0..={MAX_WEIGHT})"
+            ));
+        }
+        self.pending.insert(id, Pending::Weight(weight));
+        Ok((
+            Command::SetWeight { server: id, weight },
+            format!("set server {label} weight {weight} …"),
+        ))
+    }
+
+    /// Health checks off if the row shows them on, and the other way round.
+    pub(super) fn toggle_checks(
+        &mut self,
+        id: ServerId,
+        label: &str,
+        server: &ServerSnap,
+    ) -> (Command, String) {
+        let enabled = server.status != ServerStatus::NoCheck;
+        self.pending.insert(id, Pending::Checks(!enabled));
+        let verb = if enabled { "disable" } else { "enable" };
+        (
+            Command::SetChecks {
+                server: id,
+                enabled: !enabled,
+            },
+            format!("{verb} health {label} …"),
+        )
+    }
+
+    /// The engine says a server changed: whatever was pending on it is done.
+    pub(super) fn done(&mut self, id: ServerId) -> Option<Pending> {
+        self.pending.remove(&id)
+    }
+
+    /// A pending action is done once the snapshot shows it, even if the engine sends no
+    /// ServerChanged (asking to drain a draining server changes nothing). Returns those done,
+    /// with the status they ended in; pending actions on servers gone are dropped.
+    pub(super) fn settle(&mut self, snap: &Snapshot) -> Vec<(ServerId, Pending, ServerStatus)> {
+        let mut done = Vec::new();
+        self.pending.retain(|id, pending| {
+            let server = snap
+                .backends
+                .get(id.backend)
+                .and_then(|b| b.servers.get(id.server));
+            match server {
+                Some(s) if reached(*pending, s) => {
+                    done.push((*id, *pending, s.status));
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            }
+        });
+        done
+    }
+
+    /// Forgets what a refused (or lost) admin command would have changed.
+    pub(super) fn undo(&mut self, command: &Command) {
+        if let Command::SetAdmin { server, .. }
+        | Command::SetWeight { server, .. }
+        | Command::SetChecks { server, .. } = command
+        {
+            self.pending.remove(server);
+        }
+    }
+}
+
+/// What the status line says once the engine did what was asked.
+pub(super) fn confirmed(label: &str, pending: Pending, status: ServerStatus) -> String {
+    match pending {
+        Pending::Admin(_) => format!("{label} is now {status}"),
+        Pending::Weight(w) => format!("{label} weight is now {w} ({status})"),
+        Pending::Checks(on) => {
+            let word = if on { "enabled" } else { "disabled" };
+            format!("{label}: health checks {word}, now {status}")
+        }
+    }
+}
+
+/// Whether a server already shows what was asked of it.
+fn reached(pending: Pending, server: &ServerSnap) -> bool {
+    let status = server.status;
+    let draining = matches!(
+        status,
+        ServerStatus::Drain | ServerStatus::DrainGoingDown { .. }
+    );
+    match pending {
+        Pending::Admin(AdminState::Drain) => draining,
+        Pending::Admin(AdminState::Maint) => status == ServerStatus::Maint,
+        Pending::Admin(AdminState::Ready) => !draining && status != ServerStatus::Maint,
+        Pending::Weight(w) => server.weight == w,
+        Pending::Checks(on) => (status != ServerStatus::NoCheck) == on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn srv(status: ServerStatus, weight: u32) -> ServerSnap {
+        ServerSnap {
+            status,
+            weight,
+            ..ServerSnap::idle("web11", "127.0.0.1:8011".parse().unwrap())
+        }
+    }
+
+    #[test]
+    fn reached_states() {
+        let r = |p, st| reached(p, &srv(st, 1));
+        assert!(r(Pending::Admin(AdminState::Drain), ServerStatus::Drain));
+        assert!(!r(Pending::Admin(AdminState::Drain), ServerStatus::Up));
+        assert!(r(Pending::Admin(AdminState::Maint), ServerStatus::Maint));
+        assert!(r(Pending::Admin(AdminState::Ready), ServerStatus::Down));
+        assert!(!r(Pending::Admin(AdminState::Ready), ServerStatus::Maint));
+        assert!(r(Pending::Weight(1), ServerStatus::Up));
+        assert!(!r(Pending::Weight(2), ServerStatus::Up));
+        assert!(r(Pending::Checks(false), ServerStatus::NoCheck));
+        assert!(!r(Pending::Checks(false), ServerStatus::Up));
+    }
+
+    #[test]
+    fn weight_counts_from_the_pending_value_and_stays_in_range() {
+        let mut admin = Admin::default();
+        let id = ServerId {
+            backend: 0,
+            server: 1,
+        };
+        let s = srv(ServerStatus::Up, 255);
+        let (command, _) = admin.step_weight(id, "hoge/web11", &s, 1).unwrap();
+        assert_eq!(
+            command,
+            Command::SetWeight {
+                server: id,
+                weight: 256
+            }
+        );
+        let refused = admin.step_weight(id, "hoge/web11", &s, 1).unwrap_err();
+        assert_eq!(refused, "hoge/web11: weight is already 256 (range 0..=256)");
+        assert_eq!(admin.pending(id), Some(Pending::Weight(256)));
+    }
+}

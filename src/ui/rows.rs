@@ -1,0 +1,308 @@
+//! The cells of a server table's rows, per view: a FRONTEND row for each frontend that feeds
+//! the backend, a row per listed server, and the BACKEND row with the totals.
+
+use super::admin::{Admin, Pending};
+use super::fmt;
+use super::history::Series;
+use super::stats::Stats;
+use super::status::{self, PENDING};
+use super::theme::Theme;
+use crate::config::Mode;
+use crate::events::{BackendSnap, FrontendSnap, ServerId, ServerSnap};
+use crate::keys::View;
+use ratatui::style::Style;
+use ratatui::widgets::Cell;
+
+/// What the cells of one backend's table are made from.
+pub(super) struct Cells<'a> {
+    pub theme: Theme,
+    /// One of the four server views.
+    pub view: View,
+    pub stats: &'a Stats,
+    pub admin: &'a Admin,
+    pub selected: Option<ServerId>,
+    /// The backend's mode: TCP rows have no HTTP.
+    pub mode: Mode,
+    /// Width of the fill column.
+    pub fill: usize,
+    /// The sparkline scale for server rows.
+    pub scale: f32,
+}
+
+fn num(n: u64) -> Cell<'static> {
+    Cell::from(fmt::count(n))
+}
+
+fn blank() -> Cell<'static> {
+    Cell::from("")
+}
+
+impl Cells<'_> {
+    pub(super) fn server_cells(&self, id: ServerId, s: &ServerSnap) -> Vec<Cell<'static>> {
+        let theme = self.theme;
+        let pending = self.admin.pending(id);
+        let mut status = s.status.to_string();
+        if pending.is_some() {
+            status = format!("{status} {PENDING}");
+        }
+        let status = Cell::from(status).style(theme.status(s.status));
+        // The selected row is bold with a reversed name; reversing the whole row would hide
+        // the status colour and invert the sparkline.
+        let mut name = Cell::from(s.name.clone());
+        if self.selected == Some(id) {
+            name = name.style(theme.selected());
+        }
+        let check = || s.last_check.as_ref().map(fmt::check).unwrap_or_default();
+        match self.view {
+            View::Traffic => {
+                let mut cells = vec![name, status];
+                cells.extend(self.traffic_cells(
+                    Series::Server(id),
+                    Some(self.scale),
+                    [s.cur_sessions, s.total_sessions, s.bytes_in, s.bytes_out],
+                ));
+                cells
+            }
+            View::Http => {
+                let mut cells = vec![name, status];
+                cells.extend(self.responses(&s.http_responses));
+                cells.extend(latency_cells(&s.latency));
+                cells.push(num(s.total_sessions));
+                cells
+            }
+            View::Errors => vec![
+                name,
+                status,
+                Cell::from(s.connect_errors.to_string()).style(theme.trouble(s.connect_errors)),
+                Cell::from(s.response_errors.to_string()).style(theme.trouble(s.response_errors)),
+                Cell::from(s.retries.to_string()).style(theme.trouble(s.retries)),
+                Cell::from(s.redispatches.to_string()).style(theme.trouble(s.redispatches)),
+                Cell::from(s.failed_checks.to_string()).style(theme.trouble(s.failed_checks)),
+                Cell::from(s.down_transitions.to_string()).style(theme.trouble(s.down_transitions)),
+                Cell::from(fmt::age(s.downtime)).style(theme.trouble(s.downtime.as_secs())),
+                Cell::from(fmt::age(s.since_change)),
+                Cell::from(check()),
+            ],
+            _ => {
+                let weight = match pending {
+                    Some(Pending::Weight(w)) => format!("{}→{w}", s.weight),
+                    _ => s.weight.to_string(),
+                };
+                let (act, bck) = if s.backup { ("-", "Y") } else { ("Y", "-") };
+                vec![
+                    name,
+                    status,
+                    Cell::from(fmt::age(s.since_change)),
+                    Cell::from(check()),
+                    Cell::from(weight),
+                    Cell::from(act),
+                    Cell::from(bck),
+                    num(s.cur_sessions),
+                    num(s.max_sessions),
+                    Cell::from(s.limit_sessions.map_or("-".into(), |l| l.to_string())),
+                    num(s.total_sessions),
+                    num(s.lbtot),
+                    num(s.queue),
+                    Cell::from(s.addr.to_string()),
+                ]
+            }
+        }
+    }
+
+    /// 1xx..5xx and other; dashes for TCP, which has no HTTP.
+    fn responses(&self, r: &[u64; 6]) -> Vec<Cell<'static>> {
+        let theme = self.theme;
+        (0..6)
+            .map(|class| match self.mode {
+                Mode::Tcp => Cell::from("-").style(theme.dim()),
+                Mode::Http => {
+                    let style = if r[class] == 0 {
+                        theme.dim()
+                    } else {
+                        theme.http_class(class)
+                    };
+                    Cell::from(fmt::count(r[class])).style(style)
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn frontend_cells(&self, f: usize, fe: &FrontendSnap) -> Vec<Cell<'static>> {
+        let theme = self.theme;
+        let meter = self.stats.meter();
+        let name = Cell::from("FRONTEND");
+        let open = Cell::from("OPEN").style(theme.proxy_status(true));
+        let cells = match self.view {
+            View::Traffic => {
+                let series = Series::Frontend(f);
+                let rate = meter.rate(series);
+                let hist = meter.history(series, self.fill);
+                let peak = hist.iter().copied().fold(0.0, f32::max);
+                let total = match fe.mode {
+                    Mode::Http => fe.total_requests,
+                    Mode::Tcp => fe.total_conns,
+                };
+                vec![
+                    name,
+                    open,
+                    Cell::from(fmt::rate(rate.map(|r| r[0]))),
+                    Cell::from(fmt::sparkline(&hist, peak, self.fill)).style(theme.sparkline()),
+                    Cell::from(fmt::compact_rate(peak)),
+                    num(fe.cur_conns),
+                    num(total),
+                    Cell::from(fmt::bytes(fe.bytes_in)),
+                    Cell::from(fmt::bytes(fe.bytes_out)),
+                    Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
+                    Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
+                ]
+            }
+            View::Http => {
+                let total = match fe.mode {
+                    Mode::Http => fe.total_requests,
+                    Mode::Tcp => fe.total_conns,
+                };
+                let mut cells = vec![name, open];
+                cells.extend((0..6).map(|_| blank()));
+                cells.extend((0..4).map(|_| blank()));
+                cells.push(num(total));
+                cells
+            }
+            View::Errors => {
+                let mut cells = vec![name, open];
+                cells.extend((0..8).map(|_| blank()));
+                cells.push(Cell::from(format!("{} {}", fe.name, fe.bind)));
+                cells
+            }
+            _ => vec![
+                name,
+                open,
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                num(fe.cur_conns),
+                num(fe.max_conns),
+                Cell::from(fe.limit_conns.to_string()),
+                num(fe.total_conns),
+                blank(),
+                blank(),
+                Cell::from(format!("{} {} {}", fe.name, fe.mode, fe.bind)),
+            ],
+        };
+        cells
+    }
+
+    /// The Traffic view's cells after name and status: rate, sparkline (on `scale`, or its
+    /// own peak), peak, current and total sessions, bytes in and out, and byte rates.
+    fn traffic_cells(
+        &self,
+        series: Series,
+        scale: Option<f32>,
+        [cur, total, bytes_in, bytes_out]: [u64; 4],
+    ) -> Vec<Cell<'static>> {
+        let meter = self.stats.meter();
+        let rate = meter.rate(series);
+        let hist = meter.history(series, self.fill);
+        let peak = hist.iter().copied().fold(0.0, f32::max);
+        let scale = scale.unwrap_or(peak);
+        vec![
+            Cell::from(fmt::rate(rate.map(|r| r[0]))),
+            Cell::from(fmt::sparkline(&hist, scale, self.fill)).style(self.theme.sparkline()),
+            Cell::from(fmt::compact_rate(peak)),
+            num(cur),
+            num(total),
+            Cell::from(fmt::bytes(bytes_in)),
+            Cell::from(fmt::bytes(bytes_out)),
+            Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
+            Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
+        ]
+    }
+
+    pub(super) fn backend_cells(&self, b: usize, be: &BackendSnap) -> Vec<Cell<'static>> {
+        let theme = self.theme;
+        let up = status::backend_up(be);
+        let name = Cell::from("BACKEND");
+        let status = Cell::from(if up { "UP" } else { "DOWN" }).style(theme.proxy_status(up));
+        let sum = |f: fn(&ServerSnap) -> u64| be.servers.iter().map(f).sum::<u64>();
+        match self.view {
+            View::Traffic => {
+                let mut cells = vec![name, status];
+                cells.extend(self.traffic_cells(
+                    Series::Backend(b),
+                    None,
+                    [
+                        be.cur_sessions,
+                        be.total_sessions,
+                        sum(|s| s.bytes_in),
+                        sum(|s| s.bytes_out),
+                    ],
+                ));
+                cells
+            }
+            View::Http => {
+                let mut responses = [0u64; 6];
+                for s in &be.servers {
+                    for (t, n) in responses.iter_mut().zip(s.http_responses) {
+                        *t += n;
+                    }
+                }
+                let mut cells = vec![name, status];
+                cells.extend(self.responses(&responses));
+                cells.extend(latency_cells(&be.latency));
+                cells.push(num(be.total_sessions));
+                cells
+            }
+            View::Errors => {
+                let n = |v: u64| Cell::from(v.to_string()).style(theme.trouble(v));
+                vec![
+                    name,
+                    status,
+                    n(sum(|s| s.connect_errors)),
+                    n(sum(|s| s.response_errors)),
+                    n(sum(|s| s.retries)),
+                    n(sum(|s| s.redispatches)),
+                    blank(),
+                    blank(),
+                    blank(),
+                    blank(),
+                    blank(),
+                ]
+            }
+            _ => {
+                let (act, bck) = status::usable_counts(be);
+                vec![
+                    name,
+                    status,
+                    blank(),
+                    blank(),
+                    Cell::from(status::usable_weight(be).to_string()),
+                    Cell::from(act.to_string()),
+                    Cell::from(bck.to_string()),
+                    num(be.cur_sessions),
+                    blank(),
+                    blank(),
+                    num(be.total_sessions),
+                    num(sum(|s| s.lbtot)),
+                    num(be.queue),
+                    Cell::from(format!("{} {}", be.name, be.balance.as_str())),
+                ]
+            }
+        }
+    }
+}
+
+/// p50, p90, p99 and the sample count.
+fn latency_cells(l: &crate::events::Latency) -> Vec<Cell<'static>> {
+    let n = l.count();
+    let mut cells: Vec<Cell> = [0.5, 0.9, 0.99]
+        .iter()
+        .map(|&q| Cell::from(fmt::latency(l.quantile(q))))
+        .collect();
+    cells.push(if n == 0 {
+        Cell::from("-").style(Style::new())
+    } else {
+        num(n)
+    });
+    cells
+}
