@@ -438,8 +438,20 @@ pub fn h1_request_head(data: &[u8]) {
     assert_forwarded(client.headers, &theirs, &framing, true, false, &ctx);
 
     // What lbtop wrote, read by lbtop again, is the same request and the same bytes (where
-    // lbtop's own line does not take it past its header count limit).
-    if upstream.len() <= 8 * 1024 && client.headers.len() < MAX_HEADERS {
+    // lbtop's own line does not take it past its header count limit). Not when the target
+    // still ends in its scheme's default port (`http://:80:80` forwarded as `http://:80`):
+    // each hop drops one, as HAProxy does (measured: HAProxy forwards the same).
+    let default_port_left = {
+        let target = up.split(' ').nth(1).unwrap_or("");
+        let authority = |s: &str| s.split('/').next().unwrap_or("").to_string();
+        target
+            .strip_prefix("http://")
+            .is_some_and(|r| authority(r).ends_with(":80"))
+            || target
+                .strip_prefix("https://")
+                .is_some_and(|r| authority(r).ends_with(":443"))
+    };
+    if upstream.len() <= 8 * 1024 && client.headers.len() < MAX_HEADERS && !default_port_left {
         let mut again = Vec::new();
         match head::parse(&upstream, &Rewrite::default(), &mut again) {
             head::Parsed::Complete(h2) => {
