@@ -19,13 +19,17 @@
 //! Things HAProxy accepts but lbtop has no use for (`chroot`, `user`, `daemon`, ...) load with
 //! a [`Warning`] naming their line.
 
-use super::toml::{closest, is_token, parse_net};
+use super::suggest::closest;
+use super::values::{
+    balance_hdr, check_family, host_port, int, is_token, log_addr, octal_mode, parse_net,
+    strip_family,
+};
 use super::{
     parse_duration, Backend, Balance, Config, ConfigError, ForwardFor, Frontend, Global,
     HealthCheck, HttpCheck, HttpReuse, LogFormat, LogTarget, Mode, Options, Server, StatsSocket,
     Timeouts, UiConfig, Warning,
 };
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -296,63 +300,6 @@ fn expand_var(
     Ok(i)
 }
 
-// ---------------------------------------------------------------------------------------
-// Values shared with the TOML parser.
-
-/// `balance hdr(<name>)`, given what follows `hdr(`.
-pub(super) fn balance_hdr(arg: &str) -> Result<(Balance, Option<String>), String> {
-    let Some(name) = arg.strip_suffix(')') else {
-        return Err(format!("'hdr({arg}' is missing its closing ')'"));
-    };
-    if name.is_empty() {
-        return Err("'hdr()' requires an http header field name, e.g. hdr(Host)".into());
-    }
-    if !is_token(name) {
-        return Err(format!(
-            "'hdr({name})': '{name}' is not a valid header name"
-        ));
-    }
-    Ok((Balance::Hdr, Some(name.to_ascii_lowercase())))
-}
-
-/// A syslog destination: `127.0.0.1`, `127.0.0.1:5514`, `[::1]:514`, `udp@…`, `ipv4@…`.
-pub(super) fn log_addr(s: &str) -> Result<SocketAddr, String> {
-    let unsupported = s.starts_with('/')
-        || [
-            "unix@",
-            "abns@",
-            "fd@",
-            "ring@",
-            "tcp@",
-            "tcp4@",
-            "tcp6@",
-            "sockpair@",
-        ]
-        .iter()
-        .any(|p| s.starts_with(p))
-        || s == "stdout"
-        || s == "stderr";
-    if unsupported {
-        return Err(format!(
-            "'{s}': lbtop only sends syslog over UDP to an IP address (ip[:port])"
-        ));
-    }
-    let (rest, family) = strip_family(s, &["udp@", "udp4@", "ipv4@", "udp6@", "ipv6@"]);
-    let addr =
-        host_port(rest, Some(LogTarget::DEFAULT_PORT), false).map_err(|e| format!("'{s}' {e}"))?;
-    check_family(s, addr, family)
-}
-
-/// `stats socket ... mode 600`: an octal permission mode.
-pub(super) fn octal_mode(s: &str) -> Result<u32, String> {
-    match u32::from_str_radix(s, 8) {
-        Ok(m) if !s.is_empty() && s.len() <= 5 && m <= 0o7777 && !s.starts_with('+') => Ok(m),
-        _ => Err(format!(
-            "'{s}' is not an octal permission mode (e.g. 600 or 0660)"
-        )),
-    }
-}
-
 /// A listening address: `127.0.0.1:80`, `*:80`, `:80`, `[::1]:80`, `:::80`, `ipv4@…`.
 fn bind_addr(s: &str) -> Result<SocketAddr, String> {
     if s.contains(',') {
@@ -380,91 +327,6 @@ fn server_addr(s: &str) -> Result<SocketAddr, String> {
     }
     let addr = host_port(rest, None, false).map_err(|e| format!("'{s}' {e}"))?;
     check_family(s, addr, family)
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Family {
-    Any,
-    V4,
-    V6,
-}
-
-fn strip_family<'a>(s: &'a str, prefixes: &[&str]) -> (&'a str, Family) {
-    for p in prefixes {
-        if let Some(rest) = s.strip_prefix(p) {
-            let family = if p.contains('4') {
-                Family::V4
-            } else if p.contains('6') {
-                Family::V6
-            } else {
-                Family::Any
-            };
-            return (rest, family);
-        }
-    }
-    (s, Family::Any)
-}
-
-fn check_family(s: &str, addr: SocketAddr, family: Family) -> Result<SocketAddr, String> {
-    match (family, addr.ip()) {
-        (Family::V4, IpAddr::V6(_)) => Err(format!("'{s}': an IPv4 prefix on an IPv6 address")),
-        (Family::V6, IpAddr::V4(v4)) if addr.ip().is_unspecified() && v4.is_unspecified() => Ok(
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), addr.port()),
-        ),
-        (Family::V6, IpAddr::V4(_)) => Err(format!("'{s}': an IPv6 prefix on an IPv4 address")),
-        _ => Ok(addr),
-    }
-}
-
-/// `host:port` the HAProxy way: the port follows the last colon (`::1:80` is `[::1]:80`);
-/// brackets are allowed; `*` or nothing is "any IPv4" when `any` is allowed; without a port,
-/// `default_port` if there is one. Names are not resolved.
-fn host_port(s: &str, default_port: Option<u16>, any: bool) -> Result<SocketAddr, String> {
-    if let Ok(a) = s.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let (Some(port), Ok(ip)) = (default_port, s.trim_matches(['[', ']']).parse::<IpAddr>()) {
-        if !s.contains("]:") {
-            return Ok(SocketAddr::new(ip, port));
-        }
-    }
-    let Some((host, port)) = s.rsplit_once(':') else {
-        return match default_port {
-            Some(_) => Err(bad_host(s)),
-            None => Err("has no port (write ip:port)".into()),
-        };
-    };
-    let host = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    let ip = match host {
-        "" | "*" if any => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        _ => host.parse::<IpAddr>().map_err(|_| bad_host(host))?,
-    };
-    if port.is_empty() {
-        return match default_port {
-            Some(p) => Ok(SocketAddr::new(ip, p)),
-            None => Err("has no port (write ip:port)".into()),
-        };
-    }
-    if port.contains('-') || port.starts_with('+') {
-        return Err(format!(
-            "has a port range or offset '{port}', which lbtop does not support"
-        ));
-    }
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("has an invalid port '{port}' (0..=65535)"))?;
-    Ok(SocketAddr::new(ip, port))
-}
-
-fn bad_host(host: &str) -> String {
-    if host.is_empty() {
-        "has no address (write ip:port)".into()
-    } else {
-        format!("is not an IP address: '{host}' (lbtop does not resolve host names)")
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2021,25 +1883,6 @@ fn one_arg<'w>(args: &'w [String], what: &str, expects: &str) -> Result<&'w str,
 
 fn one_int(args: &[String], what: &str, min: i64, max: i64) -> Result<u32, String> {
     int(one_arg(args, what, "an integer")?, what, min, max)
-}
-
-/// A decimal integer in `min..=max`, in the TOML parser's words.
-fn int(s: &str, what: &str, min: i64, max: i64) -> Result<u32, String> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{what} expects an integer, got '{s}'"));
-    }
-    let range = || {
-        if max == i64::from(u32::MAX) {
-            format!("at least {min}")
-        } else {
-            format!("between {min} and {max}")
-        }
-    };
-    match s.parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n as u32),
-        _ => Err(format!("{what} must be {}, got {s}", range())),
-    }
 }
 
 /// `log <addr> [len <N>] [format <F>] <facility> [<max level> [<min level>]]`; `args` starts
