@@ -140,7 +140,7 @@ static SERVER: &[Row<ServerKw>] = &[
         none, // in `check`'s words
     ),
     Row {
-        status: Status::Implemented,
+        status: Status::NotApplied("checks run every 'inter' while a server goes up or down"),
         ..value(
             "fastinter",
             |p, v, what| time(v, what, false).map(|x| p.fastinter = Some(x)),
@@ -155,7 +155,7 @@ static SERVER: &[Row<ServerKw>] = &[
         )
     },
     Row {
-        status: Status::Implemented,
+        status: Status::NotApplied("checks run every 'inter' while a server is down"),
         ..value(
             "downinter",
             |p, v, what| time(v, what, false).map(|x| p.downinter = Some(x)),
@@ -209,7 +209,7 @@ static SERVER: &[Row<ServerKw>] = &[
     ),
     flag("enabled", |p| p.disabled = false, none, none),
     Row {
-        status: Status::Implemented,
+        status: Status::NotApplied("a server takes its full weight as soon as it is up"),
         ..value(
             "slowstart",
             // `slowstart 0` is off.

@@ -466,7 +466,19 @@ backend t1
         12,
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
-    assert_eq!(c.warnings.len(), 3, "{:#?}", c.warnings);
+    for (line, what) in [
+        (
+            5,
+            "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
+        ),
+        (31, "server 's2': 'slowstart' is accepted"),
+        (32, "server 's3': 'fastinter' is accepted"),
+        (32, "server 's3': 'downinter' is accepted"),
+        (32, "server 's3': 'slowstart' is accepted"),
+    ] {
+        warned(&c, line, what);
+    }
+    assert_eq!(c.warnings.len(), 8, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
@@ -533,6 +545,76 @@ backend t1
     assert_eq!(t1.balance, Balance::Random);
     assert!(!t1.options.allbackups && !t1.options.log_health_checks);
     assert!(t1.options.redispatch);
+}
+
+/// What lbtop reads but does not apply yet loads with a warning naming the line, the keyword
+/// and what lbtop does instead, wherever it is written; the value stays for `lbtop export`.
+#[test]
+fn keywords_lbtop_does_not_apply_yet_warn_with_their_line() {
+    let c = ok("defaults
+    option forwardfor if-none
+    default-server slowstart 10s
+frontend f
+    bind :80
+    option forwardfor except 127.0.0.0/8 if-none header X-Client
+    default_backend b
+backend b
+    server a 127.0.0.1:1 check slowstart 1m
+    server b 127.0.0.1:2 check fastinter 500ms
+    server c 127.0.0.1:3 check downinter 5s
+    server d 127.0.0.1:4 check inter 1s
+");
+    let messages: Vec<(usize, &str)> = c
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                2,
+                "defaults: 'option forwardfor if-none' is accepted but lbtop does not apply it \
+                 yet: the header is added even when the request has one"
+            ),
+            (
+                3,
+                "defaults: default-server: 'slowstart' is accepted but lbtop does not apply it \
+                 yet: a server takes its full weight as soon as it is up"
+            ),
+            (
+                6,
+                "frontend 'f': 'option forwardfor if-none' is accepted but lbtop does not apply \
+                 it yet: the header is added even when the request has one"
+            ),
+            (
+                9,
+                "backend 'b': server 'a': 'slowstart' is accepted but lbtop does not apply it \
+                 yet: a server takes its full weight as soon as it is up"
+            ),
+            (
+                10,
+                "backend 'b': server 'b': 'fastinter' is accepted but lbtop does not apply it \
+                 yet: checks run every 'inter' while a server goes up or down"
+            ),
+            (
+                11,
+                "backend 'b': server 'c': 'downinter' is accepted but lbtop does not apply it \
+                 yet: checks run every 'inter' while a server is down"
+            ),
+        ]
+    );
+    // Kept in the model, so the export still says them to HAProxy.
+    assert!(c.frontends[0].options.forwardfor.as_ref().unwrap().if_none);
+    let s = &c.backends[0].servers;
+    assert_eq!(s[0].slowstart, Some(Duration::from_secs(60)));
+    assert_eq!(s[1].fastinter, Some(Duration::from_millis(500)));
+    assert_eq!(s[2].downinter, Some(Duration::from_secs(5)));
+    assert_eq!(
+        s[3].slowstart,
+        Some(Duration::from_secs(10)),
+        "from default-server"
+    );
 }
 
 #[test]
