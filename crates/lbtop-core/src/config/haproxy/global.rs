@@ -50,7 +50,7 @@ const ONE: Args = Args::Count(1, 1);
 const SOME: Args = Args::Count(1, usize::MAX);
 
 /// The `global` keywords: those lbtop reads, those it ignores, those it refuses.
-static GLOBAL: &[Row<GlobalFn>] = &[
+pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     kw("log", Args::Any, log),
     kw("maxconn", Args::One("an integer"), maxconn),
     kw("nbthread", Args::One("an integer"), nbthread),
@@ -102,7 +102,7 @@ static GLOBAL: &[Row<GlobalFn>] = &[
 ];
 
 /// `stats <what>` in `global`.
-static STATS: &[Row<GlobalFn>] = &[
+pub(super) static STATS: &[Row<GlobalFn>] = &[
     kw("socket", Args::Any, stats_socket),
     ignored("timeout", Args::One("a time value"), NO_API, stats_timeout),
     ignored("maxconn", Args::One("an integer"), NO_API, stats_maxconn),
@@ -114,7 +114,7 @@ const NO_API: &str = "lbtop has no runtime API yet";
 type SocketFn = fn(&mut StatsSocket, &str) -> Result<(), String>;
 
 /// The options after `stats socket <path>`, each with one value.
-static SOCKET_OPTIONS: &[Row<SocketFn>] = &[
+pub(super) static SOCKET_OPTIONS: &[Row<SocketFn>] = &[
     socket_option(
         "level",
         "user, operator or admin",

@@ -24,7 +24,7 @@ const fn unsupported(name: &'static str) -> Row<RuleFn> {
     rule(name, Status::Unsupported, |_, _, _, _, _| Ok(()))
 }
 
-static RULES: &[Row<RuleFn>] = &[
+pub(super) static RULES: &[Row<RuleFn>] = &[
     rule("send", Status::Implemented, send),
     unsupported("expect"),
     unsupported("connect"),

@@ -10,7 +10,7 @@ use crate::config::{ForwardFor, Options};
 
 /// How an option is read, which also says whether `no option <name>` exists.
 #[derive(Clone, Copy)]
-enum Apply {
+pub(super) enum Apply {
     /// `option <name>` sets this flag, `no option <name>` clears it.
     Flag(fn(&mut Options) -> &mut bool),
     /// Negatable, with an effect of its own (`on` is false for `no option <name>`).
@@ -52,7 +52,7 @@ const fn unsupported(name: &'static str) -> Row<Apply> {
 use Sections as S;
 
 /// The options: those lbtop reads, then those it refuses.
-static OPTIONS: &[Row<Apply>] = &[
+pub(super) static OPTIONS: &[Row<Apply>] = &[
     flag("log-health-checks", S::BE, |o| &mut o.log_health_checks),
     option("httplog", Args::None, HTTPLOG_SIDES, Apply::Set(log_format)),
     option("tcplog", Args::None, TCPLOG_SIDES, Apply::Set(log_format)),
@@ -129,7 +129,7 @@ const TCPLOG_SIDES: Sections =
 type ForwardForFn = fn(&mut ForwardFor, &str) -> Result<(), String>;
 
 /// The arguments of `option forwardfor`.
-static FORWARDFOR: &[Row<ForwardForFn>] = &[
+pub(super) static FORWARDFOR: &[Row<ForwardForFn>] = &[
     Row {
         name: "except",
         args: Args::One("<address>[/mask] as argument"),

@@ -36,7 +36,7 @@ const fn unsupported(name: &'static str) -> Row<ProxyFn> {
 use Sections as S;
 
 /// The keywords of proxy sections: those lbtop reads, then those it refuses.
-static PROXY: &[Row<ProxyFn>] = &[
+pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("mode", Args::One("http or tcp"), S::PROXIES, mode),
     kw(
         "http-reuse",
@@ -304,14 +304,9 @@ fn default_backend(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<
 }
 
 fn default_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let mut params = s.default_server.clone();
-    p.server_params(
-        st.no,
-        st.args,
-        &mut params,
-        &format!("{}: default-server", ctx.who),
-    )?;
-    s.default_server = params;
+    let mut template = s.default_server.clone();
+    p.default_server(st.no, st.args, ctx, &mut template)?;
+    s.default_server = template;
     Ok(())
 }
 

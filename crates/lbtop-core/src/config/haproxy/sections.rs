@@ -4,7 +4,7 @@
 //! starts as a copy of its defaults.
 
 use super::addr::bind_addr;
-use super::server::ServerParams;
+use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
 use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
@@ -46,7 +46,7 @@ pub(super) struct Settings {
     pub(super) request: Option<HttpCheck>,
     /// With its line.
     pub(super) default_backend: Option<(String, usize)>,
-    pub(super) default_server: ServerParams,
+    pub(super) default_server: DefaultServer,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

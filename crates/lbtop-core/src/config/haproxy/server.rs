@@ -8,39 +8,32 @@ use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
 use crate::config::{parse_duration, Server};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-/// What a server line (or `default-server`) sets.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct ServerParams {
-    weight: u32,
-    check: bool,
-    inter: Duration,
-    fastinter: Option<Duration>,
-    downinter: Option<Duration>,
-    fall: u32,
-    rise: u32,
-    backup: bool,
-    maxconn: Option<u32>,
-    disabled: bool,
-    slowstart: Option<Duration>,
-}
+/// What `default-server` sets: a server without a name or an address yet, with HAProxy's
+/// defaults for the rest. A `server` line starts as a copy.
+#[derive(Debug, Clone)]
+pub(super) struct DefaultServer(Server);
 
-impl Default for ServerParams {
+impl Default for DefaultServer {
     fn default() -> Self {
-        ServerParams {
+        DefaultServer(Server {
+            name: String::new(),
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             weight: 1,
             check: false,
             inter: Server::DEFAULT_INTER,
-            fastinter: None,
-            downinter: None,
             fall: Server::DEFAULT_FALL,
             rise: Server::DEFAULT_RISE,
             backup: false,
             maxconn: None,
             disabled: false,
+            fastinter: None,
+            downinter: None,
             slowstart: None,
-        }
+            line: 0,
+        })
     }
 }
 
@@ -49,23 +42,23 @@ impl Default for ServerParams {
 #[derive(Clone, Copy)]
 pub(super) struct ServerKw {
     read: Read,
-    export: fn(&Server) -> Option<String>,
-    describe: fn(&Server) -> Option<String>,
+    export: Words,
+    describe: Words,
 }
 
 #[derive(Clone, Copy)]
 enum Read {
     /// A flag: no value.
-    Flag(fn(&mut ServerParams)),
+    Flag(fn(&mut Server)),
     /// One value, and how messages name the parameter (`backend 'b': server 's': 'inter'`).
-    Value(fn(&mut ServerParams, &str, &str) -> Result<(), String>),
+    Value(fn(&mut Server, &str, &str) -> Result<(), String>),
 }
 
 type Words = fn(&Server) -> Option<String>;
 
 const fn flag(
     name: &'static str,
-    read: fn(&mut ServerParams),
+    read: fn(&mut Server),
     export: Words,
     describe: Words,
 ) -> Row<ServerKw> {
@@ -84,7 +77,7 @@ const fn flag(
 
 const fn value(
     name: &'static str,
-    read: fn(&mut ServerParams, &str, &str) -> Result<(), String>,
+    read: fn(&mut Server, &str, &str) -> Result<(), String>,
     export: Words,
     describe: Words,
 ) -> Row<ServerKw> {
@@ -112,7 +105,7 @@ fn none(_: &Server) -> Option<String> {
 }
 
 /// The server parameters, in the order `lbtop export` writes them; then those lbtop refuses.
-static SERVER: &[Row<ServerKw>] = &[
+pub(super) static SERVER: &[Row<ServerKw>] = &[
     flag(
         "check",
         |p| p.check = true,
@@ -307,7 +300,7 @@ impl Parser<'_> {
         no: usize,
         args: &[String],
         ctx: &Ctx,
-        template: &ServerParams,
+        template: &DefaultServer,
     ) -> Res<Server> {
         let who = ctx.who.as_str();
         let (Some(name), Some(addr)) = (args.first(), args.get(1)) else {
@@ -320,35 +313,19 @@ impl Parser<'_> {
             .map_err(|e| self.err(no, format!("{who}: {}", e.message)))?;
         let swho = format!("{who}: server '{name}'");
         let addr = server_addr(addr).map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
-        let mut p = template.clone();
-        self.server_params(no, &args[2..], &mut p, &swho)?;
-        Ok(Server {
+        let mut server = Server {
             name: name.clone(),
             addr,
-            weight: p.weight,
-            check: p.check,
-            inter: p.inter,
-            fall: p.fall,
-            rise: p.rise,
-            backup: p.backup,
-            maxconn: p.maxconn,
-            disabled: p.disabled,
-            fastinter: p.fastinter,
-            downinter: p.downinter,
-            slowstart: p.slowstart,
             line: no,
-        })
+            ..template.0.clone()
+        };
+        self.server_params(no, &args[2..], &mut server, &swho)?;
+        Ok(server)
     }
 
     /// The parameters after `server <name> <addr>` (or after `default-server`), read into
     /// `p`; `who` names the server in messages.
-    pub(super) fn server_params(
-        &mut self,
-        no: usize,
-        args: &[String],
-        p: &mut ServerParams,
-        who: &str,
-    ) -> Res<()> {
+    fn server_params(&mut self, no: usize, args: &[String], p: &mut Server, who: &str) -> Res<()> {
         let mut words = args.iter();
         while let Some(key) = words.next() {
             let Some(row) = find(SERVER, key) else {
@@ -378,5 +355,17 @@ impl Parser<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `default-server [<parameter>]...`.
+    pub(super) fn default_server(
+        &mut self,
+        no: usize,
+        args: &[String],
+        ctx: &Ctx,
+        template: &mut DefaultServer,
+    ) -> Res<()> {
+        let who = format!("{}: default-server", ctx.who);
+        self.server_params(no, args, &mut template.0, &who)
     }
 }

@@ -3,7 +3,7 @@
 use super::super::values::{log_addr, octal_mode, parse_net};
 use super::addr::{bind_addr, server_addr};
 use super::*;
-use crate::config::{ForwardFor, HttpCheck, LogFormat, LogTarget, StatsSocket, Timeouts};
+use crate::config::{ForwardFor, HttpCheck, LogFormat, LogTarget, Server, StatsSocket, Timeouts};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -545,6 +545,91 @@ backend t1
     assert_eq!(t1.balance, Balance::Random);
     assert!(!t1.options.allbackups && !t1.options.log_health_checks);
     assert!(t1.options.redispatch);
+}
+
+/// Every keyword is one row, once: a name twice in a table would make the second row dead.
+#[test]
+fn every_keyword_is_one_row() {
+    fn unique<F>(table: &str, rows: &[table::Row<F>]) {
+        let names = table::names(rows);
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{table}: '{n}' has two rows");
+        }
+    }
+    unique("global", global::GLOBAL);
+    unique("stats", global::STATS);
+    unique("stats socket", global::SOCKET_OPTIONS);
+    unique("proxy", proxy::PROXY);
+    unique("option", option::OPTIONS);
+    unique("option forwardfor", option::FORWARDFOR);
+    unique("timeout", timeout::TIMEOUTS);
+    unique("server", server::SERVER);
+    unique("http-check", http_check::RULES);
+}
+
+/// A server keyword's row says how it is read, how `lbtop export` writes it and how
+/// `lbtop check` shows it: whatever a keyword changes in a server shows in both, and the
+/// export reads back the same.
+#[test]
+fn every_server_keyword_is_written_back_by_export_and_check() {
+    let server = |params: &str| {
+        let text = format!(
+            "frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
+        );
+        ok(&text).backends[0].servers[0].clone()
+    };
+    let base = server("");
+    let mut tried = 0;
+    for row in server::SERVER {
+        if row.status == table::Status::Unsupported {
+            continue;
+        }
+        // A value that differs from the defaults: a time, else an integer.
+        let params = match row.args {
+            table::Args::One(_) => ["7s", "7"]
+                .iter()
+                .map(|v| format!("{} {v}", row.name))
+                .find(|p| {
+                    let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
+                    parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
+                })
+                .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
+            _ => row.name.to_string(),
+        };
+        let s = server(&params);
+        if s == base {
+            continue; // `check`, `no-backup`, ... : what the server already was
+        }
+        tried += 1;
+        assert_ne!(
+            export_server(&s),
+            export_server(&base),
+            "export of '{params}'"
+        );
+        assert_ne!(
+            describe_server(&s),
+            describe_server(&base),
+            "check of '{params}'"
+        );
+        let exported = format!(
+            "backend b\n    server {}\n",
+            [s.name.clone(), s.addr.to_string()]
+                .into_iter()
+                .chain(export_server(&s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let back = ok(&exported).backends[0].servers[0].clone();
+        assert_eq!(
+            Server {
+                line: s.line,
+                ..back
+            },
+            s,
+            "'{params}' exported as {exported:?}"
+        );
+    }
+    assert!(tried >= 10, "only {tried} server keywords changed a server");
 }
 
 /// What lbtop reads but does not apply yet loads with a warning naming the line, the keyword

@@ -27,7 +27,7 @@ const fn unused(name: &'static str) -> Row<TimeoutFn> {
     }
 }
 
-static TIMEOUTS: &[Row<TimeoutFn>] = &[
+pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
     timeout("client", Sections::FE, |t, d| t.client = d),
     timeout("server", Sections::BE, |t, d| t.server = d),
     timeout("connect", Sections::BE, |t, d| t.connect = d),
