@@ -529,27 +529,8 @@ impl Keymap {
 
 /// ` (did you mean 'drain'?)` for a near miss.
 fn did_you_mean(name: &str, names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| (edit_distance(name, n), *n))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map_or_else(String::new, |(_, n)| format!(" (did you mean '{n}'?)"))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    crate::config::suggest::closest(name, names)
+        .map_or_else(String::new, |n| format!(" (did you mean '{n}'?)"))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! `log  global` is TOML's `log-global = true`, and each `log <addr> <facility> <level>` target
 //! is a `[[global.log]]` (or `[[defaults.log]]`, `[[frontend.log]]`, `[[backend.log]]`) table.
 
+use super::haproxy::describe_server;
 use super::{
     Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
     Server, StatsSocket, Timeouts,
@@ -175,37 +176,10 @@ fn check_line(c: &HealthCheck) -> String {
     }
 }
 
+/// `weight 1  check inter 2s fall 3 rise 2  backup`: the words come from the server keyword
+/// table.
 fn server_line(s: &Server) -> String {
-    let mut parts = vec![format!("weight {}", s.weight)];
-    if s.check {
-        parts.push(format!(
-            "check inter {} fall {} rise {}",
-            fmt_duration(s.inter),
-            s.fall,
-            s.rise
-        ));
-    } else {
-        parts.push("no check".into());
-    }
-    if s.backup {
-        parts.push("backup".into());
-    }
-    if let Some(m) = s.maxconn {
-        parts.push(format!("maxconn {m}"));
-    }
-    if s.disabled {
-        parts.push("disabled".into());
-    }
-    if let Some(d) = s.fastinter {
-        parts.push(format!("fastinter {}", fmt_duration(d)));
-    }
-    if let Some(d) = s.downinter {
-        parts.push(format!("downinter {}", fmt_duration(d)));
-    }
-    if let Some(d) = s.slowstart {
-        parts.push(format!("slowstart {}", fmt_duration(d)));
-    }
-    parts.join("  ")
+    describe_server(s).join("  ")
 }
 
 impl Config {

@@ -5,14 +5,15 @@
 //! parse. Defaults are already folded into every frontend and backend.
 
 mod describe;
-mod duration;
 mod export;
 mod haproxy;
+pub(crate) mod suggest;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
+mod values;
 
-pub use duration::parse_duration;
+pub use values::parse_duration;
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -9,17 +9,19 @@
 //! The `line` of a frontend, backend or server is the line of its `[[frontend]]`,
 //! `[[backend]]` or `[[backend.server]]` header (for an inline table, the line of its `{`).
 
+use super::suggest::closest;
+use super::values::{balance_hdr, in_range, is_token, log_addr, octal_mode, parse_net};
 use super::{
     parse_duration, Backend, Balance, Config, ConfigError, Demo, DemoServer, DemoTraffic,
-    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, HttpReuse, IpNet, LogFormat, LogTarget,
-    Mode, Options, Server, StatsSocket, Timeouts, UiConfig,
+    ForwardFor, Frontend, Global, HealthCheck, HttpCheck, HttpReuse, LogFormat, LogTarget, Mode,
+    Options, Server, StatsSocket, Timeouts, UiConfig,
 };
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
@@ -821,7 +823,7 @@ impl Resolver<'_> {
     }
 
     fn log(&self, l: &RawLog, who: &str) -> Res<LogTarget> {
-        let addr = super::haproxy::log_addr(l.address.get_ref())
+        let addr = log_addr(l.address.get_ref())
             .map_err(|m| self.at(&l.address, format!("{who}: log 'address' {m}")))?;
         let facility = l.facility.get_ref();
         let Some(facility) = LogTarget::facility_from_name(facility) else {
@@ -894,7 +896,7 @@ impl Resolver<'_> {
         let mode = match &s.mode {
             None => None,
             Some(m) => Some(
-                super::haproxy::octal_mode(m.get_ref())
+                octal_mode(m.get_ref())
                     .map_err(|e| self.at(m, format!("global: stats-socket 'mode' {e}")))?,
             ),
         };
@@ -1093,8 +1095,7 @@ impl Resolver<'_> {
             return Ok((*b, None));
         }
         if let Some(arg) = s.strip_prefix("hdr(") {
-            return super::haproxy::balance_hdr(arg)
-                .map_err(|m| self.at(raw, format!("{who}: 'balance' {m}")));
+            return balance_hdr(arg).map_err(|m| self.at(raw, format!("{who}: 'balance' {m}")));
         }
         let mut names: Vec<&str> = ALL.iter().map(|b| b.as_str()).collect();
         names.push("hdr(<name>)");
@@ -1188,16 +1189,9 @@ impl Resolver<'_> {
         max: i64,
     ) -> Res<Option<u32>> {
         let Some(v) = raw else { return Ok(None) };
-        let n = *v.get_ref();
-        if n < min || n > max {
-            let range = if max == i64::from(u32::MAX) {
-                format!("at least {min}")
-            } else {
-                format!("between {min} and {max}")
-            };
-            return Err(self.at(v, format!("{what} must be {range}, got {n}")));
-        }
-        Ok(Some(n as u32))
+        in_range(*v.get_ref(), what, min, max)
+            .map(Some)
+            .map_err(|m| self.at(v, m))
     }
 
     // -- serde errors -------------------------------------------------------------------
@@ -1400,89 +1394,10 @@ pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     }
 }
 
-/// The candidate a small edit away from `word` (ignoring case and `_` vs `-`), if any.
-pub(super) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
-    let w = norm(word);
-    let best = candidates
-        .iter()
-        .map(|c| (edit_distance(&w, &norm(c)), *c))
-        .min_by_key(|&(d, _)| d);
-    match best {
-        Some((d, c)) if d <= 2 && d * 2 <= c.len().max(w.len()) && c != word => Some(c),
-        _ => None,
-    }
-}
-
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-/// An HTTP header name: a non-empty RFC 9110 token.
-pub(super) fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// `127.0.0.0/8`, `::1/128`, `10.0.0.0/255.0.0.0`, or a plain address (a /32 or /128).
-pub(super) fn parse_net(s: &str) -> Result<IpNet, String> {
-    let s = s.trim();
-    let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let addr: IpAddr = addr
-        .parse()
-        .map_err(|_| format!("'{s}' is not a network (e.g. 127.0.0.0/8 or ::1/128)"))?;
-    let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix {
-        None => max,
-        Some(p) => {
-            if let Ok(n) = p.parse::<u8>() {
-                if n > max {
-                    return Err(format!("'{s}' has a prefix longer than {max} bits"));
-                }
-                n
-            } else if let (true, Ok(mask)) = (addr.is_ipv4(), p.parse::<Ipv4Addr>()) {
-                let m = u32::from(mask);
-                if m.leading_ones() + m.trailing_zeros() != 32 {
-                    return Err(format!("'{s}' has a non-contiguous netmask"));
-                }
-                m.leading_ones() as u8
-            } else {
-                return Err(format!("'{s}' has a bad prefix length '{p}'"));
-            }
-        }
-    };
-    Ok(IpNet { addr, prefix })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::IpNet;
     use std::path::PathBuf;
 
     fn default_config_path() -> PathBuf {

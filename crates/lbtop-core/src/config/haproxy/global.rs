@@ -1,0 +1,397 @@
+//! The `global` section's keywords, `stats` and its `socket` options, and the `log` line that
+//! proxies share.
+
+use super::super::values::{int, log_addr, octal_mode};
+use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::{Parser, Res};
+use crate::config::{parse_duration, LogFormat, LogTarget, StatsSocket};
+
+/// How a global keyword is read.
+type GlobalFn = fn(&mut Parser, &Stmt) -> Res<()>;
+
+const MAX: i64 = u32::MAX as i64;
+
+const fn kw(name: &'static str, args: Args, how: GlobalFn) -> Row<GlobalFn> {
+    Row {
+        name,
+        args,
+        sections: Sections::GLOBAL,
+        status: Status::Implemented,
+        how,
+    }
+}
+
+/// Checked (`args`, then `how`), then ignored with a warning saying `why`.
+const fn ignored(
+    name: &'static str,
+    args: Args,
+    why: &'static str,
+    how: GlobalFn,
+) -> Row<GlobalFn> {
+    Row {
+        status: Status::Ignored(why),
+        ..kw(name, args, how)
+    }
+}
+
+const fn unsupported(name: &'static str) -> Row<GlobalFn> {
+    Row {
+        status: Status::Unsupported,
+        ..kw(name, Args::Any, accept)
+    }
+}
+
+const NO_CHROOT: &str = "lbtop does not chroot";
+const NO_USER: &str = "lbtop does not change user";
+const NO_GROUP: &str = "lbtop does not change group";
+const NO_PAGE: &str = "lbtop has no stats page to show it on";
+const NO_TLS: &str = "lbtop does not speak TLS";
+const ONE: Args = Args::Count(1, 1);
+const SOME: Args = Args::Count(1, usize::MAX);
+
+/// The `global` keywords: those lbtop reads, those it ignores, those it refuses.
+pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
+    kw("log", Args::Any, log),
+    kw("maxconn", Args::One("an integer"), maxconn),
+    kw("nbthread", Args::One("an integer"), nbthread),
+    kw("stats", Args::Any, stats),
+    ignored("chroot", ONE, NO_CHROOT, accept),
+    ignored("pidfile", ONE, "lbtop does not write a pid file", accept),
+    ignored("user", ONE, NO_USER, accept),
+    ignored("group", ONE, NO_GROUP, accept),
+    ignored("uid", ONE, NO_USER, unsigned),
+    ignored("gid", ONE, NO_GROUP, unsigned),
+    ignored(
+        "daemon",
+        Args::Count(0, 0),
+        "lbtop stays in the foreground",
+        accept,
+    ),
+    ignored("node", Args::Count(0, 1), NO_PAGE, accept),
+    ignored("description", SOME, NO_PAGE, accept),
+    ignored(
+        "ulimit-n",
+        ONE,
+        "lbtop does not change its file-descriptor limit",
+        unsigned,
+    ),
+    ignored("ca-base", ONE, NO_TLS, accept),
+    ignored("crt-base", ONE, NO_TLS, accept),
+    ignored("ssl-default-bind-ciphers", SOME, NO_TLS, accept),
+    ignored("ssl-default-bind-ciphersuites", SOME, NO_TLS, accept),
+    ignored("ssl-default-bind-options", SOME, NO_TLS, accept),
+    ignored("ssl-default-server-ciphers", SOME, NO_TLS, accept),
+    ignored("ssl-default-server-options", SOME, NO_TLS, accept),
+    ignored("ssl-dh-param-file", SOME, NO_TLS, accept),
+    unsupported("master-worker"),
+    unsupported("nbproc"),
+    unsupported("cpu-map"),
+    unsupported("spread-checks"),
+    unsupported("hard-stop-after"),
+    unsupported("log-send-hostname"),
+    unsupported("log-tag"),
+    unsupported("setenv"),
+    unsupported("presetenv"),
+    unsupported("resetenv"),
+    unsupported("unsetenv"),
+    unsupported("lua-load"),
+    unsupported("server-state-file"),
+    unsupported("server-state-base"),
+    unsupported("maxsslconn"),
+    unsupported("maxconnrate"),
+];
+
+/// `stats <what>` in `global`.
+pub(super) static STATS: &[Row<GlobalFn>] = &[
+    kw("socket", Args::Any, stats_socket),
+    ignored("timeout", Args::One("a time value"), NO_API, stats_timeout),
+    ignored("maxconn", Args::One("an integer"), NO_API, stats_maxconn),
+];
+
+const NO_API: &str = "lbtop has no runtime API yet";
+
+/// How a `stats socket` option is read: the socket so far and the option's value.
+type SocketFn = fn(&mut StatsSocket, &str) -> Result<(), String>;
+
+/// The options after `stats socket <path>`, each with one value.
+pub(super) static SOCKET_OPTIONS: &[Row<SocketFn>] = &[
+    socket_option(
+        "level",
+        "user, operator or admin",
+        Status::Implemented,
+        level,
+    ),
+    socket_option("mode", "an octal mode", Status::Implemented, mode),
+    socket_option("expose-fd", "an argument", UNUSED, keep),
+    socket_option("user", "an argument", UNUSED, keep),
+    socket_option("group", "an argument", UNUSED, keep),
+    socket_option("uid", "an argument", UNUSED, keep),
+    socket_option("gid", "an argument", UNUSED, keep),
+];
+
+const UNUSED: Status = Status::Ignored("lbtop does not use it");
+
+const fn socket_option(
+    name: &'static str,
+    expects: &'static str,
+    status: Status,
+    how: SocketFn,
+) -> Row<SocketFn> {
+    Row {
+        name,
+        args: Args::One(expects),
+        sections: Sections::GLOBAL,
+        status,
+        how,
+    }
+}
+
+impl Parser<'_> {
+    /// A statement of the `global` section.
+    pub(super) fn global_statement(&mut self, no: usize, w: &[String]) -> Res<()> {
+        let kw = w[0].as_str();
+        let st = Stmt {
+            no,
+            kw,
+            args: &w[1..],
+        };
+        let Some(row) = find(GLOBAL, kw) else {
+            if kw.starts_with("tune.") {
+                return Err(self.err(no, format!("global: '{kw}' is not supported by lbtop")));
+            }
+            return Err(self.err(
+                no,
+                format!(
+                    "unknown keyword '{kw}' in 'global' section{}",
+                    suggest(kw, &names(GLOBAL))
+                ),
+            ));
+        };
+        self.global_row(row, &st, &format!("'{kw}'"))
+    }
+
+    /// Reads `st` with `row`; messages name the keyword as `display` (`'maxconn'`,
+    /// `'stats timeout'`).
+    fn global_row(&mut self, row: &Row<GlobalFn>, st: &Stmt, display: &str) -> Res<()> {
+        if row.status == Status::Unsupported {
+            return Err(self.err(
+                st.no,
+                format!("global: {display} is not supported by lbtop"),
+            ));
+        }
+        row.args
+            .check(st.args, &format!("global: {display}"))
+            .map_err(|m| self.err(st.no, m))?;
+        (row.how)(self, st)?;
+        if let Some(w) = row.status.warning(display) {
+            self.warn(st.no, w);
+        }
+        Ok(())
+    }
+}
+
+/// Accepts what the row's arguments check let through.
+fn accept(_: &mut Parser, _: &Stmt) -> Res<()> {
+    Ok(())
+}
+
+/// A number HAProxy would take (`uid 99`), though lbtop ignores it.
+fn unsigned(p: &mut Parser, st: &Stmt) -> Res<()> {
+    int(st.arg(), &format!("global: '{}'", st.kw), 0, MAX).map_err(|m| p.err(st.no, m))?;
+    Ok(())
+}
+
+fn log(p: &mut Parser, st: &Stmt) -> Res<()> {
+    if st.arg() == "global" {
+        return Err(p.err(
+            st.no,
+            "global: 'log global' is meaningless in the global section \
+             (it is how proxies use these targets)",
+        ));
+    }
+    let target = log_target(st.args).map_err(|m| p.err(st.no, format!("global: {m}")))?;
+    p.global.log.push(target);
+    Ok(())
+}
+
+fn maxconn(p: &mut Parser, st: &Stmt) -> Res<()> {
+    if let Some(first) = p.global_maxconn {
+        return Err(p.err(
+            st.no,
+            format!("global: 'maxconn' already specified at line {first}"),
+        ));
+    }
+    let n = int(st.arg(), "global: 'maxconn'", 1, MAX).map_err(|m| p.err(st.no, m))?;
+    p.global.maxconn = Some(n);
+    p.global_maxconn = Some(st.no);
+    Ok(())
+}
+
+fn nbthread(p: &mut Parser, st: &Stmt) -> Res<()> {
+    let n = int(st.arg(), "global: 'nbthread'", 1, 64).map_err(|m| p.err(st.no, m))?;
+    p.global.nbthread = Some(n);
+    Ok(())
+}
+
+/// `stats <what> ...`: the sub-keyword is a row of [`STATS`].
+fn stats(p: &mut Parser, st: &Stmt) -> Res<()> {
+    let sub = st.arg();
+    let Some(row) = find(STATS, sub) else {
+        return Err(p.err(
+            st.no,
+            format!(
+                "global: unknown keyword 'stats {sub}'{}",
+                suggest(sub, &names(STATS))
+            ),
+        ));
+    };
+    let inner = Stmt {
+        no: st.no,
+        kw: sub,
+        args: &st.args[1..],
+    };
+    p.global_row(row, &inner, &format!("'stats {sub}'"))
+}
+
+fn stats_timeout(p: &mut Parser, st: &Stmt) -> Res<()> {
+    parse_duration(st.arg()).map_err(|e| p.err(st.no, format!("global: 'stats timeout': {e}")))?;
+    Ok(())
+}
+
+fn stats_maxconn(p: &mut Parser, st: &Stmt) -> Res<()> {
+    int(st.arg(), "global: 'stats maxconn'", 1, MAX).map_err(|m| p.err(st.no, m))?;
+    Ok(())
+}
+
+/// `stats socket <path> [<option> <value>]...`.
+fn stats_socket(p: &mut Parser, st: &Stmt) -> Res<()> {
+    let no = st.no;
+    if let Some(first) = p.global_stats {
+        return Err(p.err(
+            no,
+            format!("global: lbtop supports one 'stats socket' (the first is at line {first})"),
+        ));
+    }
+    let Some(path) = st.args.first().filter(|p| !p.is_empty()) else {
+        return Err(p.err(
+            no,
+            "global: 'stats socket' expects an address or a path to a UNIX socket",
+        ));
+    };
+    let mut socket = StatsSocket {
+        path: path.clone(),
+        level: "operator".into(),
+        mode: None,
+    };
+    let mut words = st.args[1..].iter();
+    while let Some(key) = words.next() {
+        let Some(row) = find(SOCKET_OPTIONS, key) else {
+            return Err(p.err(
+                no,
+                format!(
+                    "global: 'stats socket': unknown keyword '{key}'{}",
+                    suggest(key, &names(SOCKET_OPTIONS))
+                ),
+            ));
+        };
+        let what = format!("global: 'stats socket': '{key}'");
+        let value: Vec<String> = words.by_ref().take(row.args.taken()).cloned().collect();
+        row.args.check(&value, &what).map_err(|m| p.err(no, m))?;
+        let v = value.first().map_or("", String::as_str);
+        (row.how)(&mut socket, v).map_err(|m| p.err(no, m))?;
+        if let Some(w) = row.status.warning(&format!("'stats socket ... {key}'")) {
+            p.warn(no, w);
+        }
+    }
+    p.global.stats_socket = Some(socket);
+    p.global_stats = Some(no);
+    Ok(())
+}
+
+fn level(s: &mut StatsSocket, v: &str) -> Result<(), String> {
+    if !StatsSocket::LEVELS.contains(&v) {
+        return Err(format!(
+            "global: 'stats socket': 'level' only supports 'user', 'operator' and 'admin' \
+             (got '{v}'){}",
+            suggest(v, &StatsSocket::LEVELS)
+        ));
+    }
+    s.level = v.to_string();
+    Ok(())
+}
+
+fn mode(s: &mut StatsSocket, v: &str) -> Result<(), String> {
+    s.mode = Some(octal_mode(v).map_err(|m| format!("global: 'stats socket': 'mode' {m}"))?);
+    Ok(())
+}
+
+/// Takes the value, which lbtop has no use for.
+fn keep(_: &mut StatsSocket, _: &str) -> Result<(), String> {
+    Ok(())
+}
+
+/// `log <addr> [len <N>] [format <F>] <facility> [<max level> [<min level>]]`; `args` starts
+/// at the address.
+pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
+    let usage = "'log' expects <address> and <facility> as arguments (e.g. log 127.0.0.1 local0)";
+    let Some(addr) = args.first() else {
+        return Err(usage.into());
+    };
+    let addr = log_addr(addr).map_err(|m| format!("log: address {m}"))?;
+    let mut i = 1;
+    let mut len = LogTarget::DEFAULT_LEN;
+    let mut format = LogFormat::Local;
+    if args.get(i).map(String::as_str) == Some("len") {
+        let v = args.get(i + 1).ok_or("log: 'len' expects a length")?;
+        len = int(v, "log: 'len'", 80, 65535)? as usize;
+        i += 2;
+    }
+    if args.get(i).map(String::as_str) == Some("format") {
+        let v = args
+            .get(i + 1)
+            .ok_or("log: 'format' expects a format name")?;
+        let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
+        format = LogFormat::from_name(v).ok_or_else(|| {
+            format!(
+                "log: unknown log format '{v}' (one of {}){}",
+                names.join(", "),
+                suggest(v, &names)
+            )
+        })?;
+        i += 2;
+    }
+    if args.get(i).map(String::as_str) == Some("sample") {
+        return Err("log: 'sample' is not supported by lbtop".into());
+    }
+    let Some(facility) = args.get(i) else {
+        return Err(usage.into());
+    };
+    let facility = LogTarget::facility_from_name(facility).ok_or_else(|| {
+        format!(
+            "log: unknown log facility '{facility}'{}",
+            suggest(facility, &LogTarget::FACILITIES)
+        )
+    })?;
+    let level = |name: &str| {
+        LogTarget::level_from_name(name).ok_or_else(|| {
+            format!(
+                "log: unknown optional log level '{name}' (one of {}){}",
+                LogTarget::LEVELS.join(", "),
+                suggest(name, &LogTarget::LEVELS)
+            )
+        })
+    };
+    let mut target = LogTarget::new(addr, facility);
+    target.len = len;
+    target.format = format;
+    if let Some(max) = args.get(i + 1) {
+        target.max_level = level(max)?;
+    }
+    if let Some(min) = args.get(i + 2) {
+        target.min_level = level(min)?;
+    }
+    if let Some(extra) = args.get(i + 3) {
+        return Err(format!("log: cannot handle unexpected argument '{extra}'"));
+    }
+    Ok(target)
+}

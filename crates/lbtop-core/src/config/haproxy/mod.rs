@@ -1,0 +1,325 @@
+//! The HAProxy front end: `haproxy.cfg` → [`Config`].
+//!
+//! [`tokenize`] splits each line into words exactly as HAProxy 2.6 does. [`Parser`] reads the
+//! statements into sections ([`sections`]) with HAProxy's semantics: every `defaults` section
+//! starts from scratch and applies to the proxies after it (or to those naming it with
+//! `from`); a proxy starts as a copy of its defaults; a keyword a proxy cannot use (`retries`
+//! in a frontend, `maxconn` in a backend, ...) is ignored with HAProxy's warning.
+//!
+//! Keywords are rows of tables ([`table`]), one module per family as HAProxy's `cfgparse-*.c`
+//! files: [`global`], [`proxy`], [`option`], [`timeout`], [`server`] and [`http_check`]. A row
+//! says what the keyword takes, where it may be written, how it is read and whether lbtop
+//! implements it, ignores it with a warning, or refuses it. `acl`, `http-request`, `bind`
+//! options or `stats` pages would each be one more family module and one more row in
+//! [`proxy`].
+//!
+//! Every error names the file, the 1-based line and the keyword; nothing is half-loaded.
+//! Things HAProxy accepts but lbtop has no use for (`chroot`, `user`, `daemon`, ...), or
+//! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
+
+mod addr;
+mod global;
+mod http_check;
+mod option;
+mod proxy;
+mod sections;
+mod server;
+mod table;
+#[cfg(test)]
+mod tests;
+mod timeout;
+mod tokenize;
+
+pub(super) use server::{describe_words as describe_server, export_words as export_server};
+pub(super) use tokenize::tokenize_line;
+
+use super::{
+    Backend, Balance, Config, ConfigError, Frontend, Global, HealthCheck, Mode, UiConfig, Warning,
+};
+use sections::{Ctx, Kind, Proxy, Section, Settings, OTHER_SECTIONS, SECTIONS};
+use std::path::Path;
+use table::suggest;
+
+type Res<T> = Result<T, ConfigError>;
+
+/// Whether `Config::parse` should read this file as HAProxy syntax: a `.cfg` file, or text
+/// whose first statement opens a section.
+pub(super) fn is_haproxy(path: &Path, text: &str) -> bool {
+    if path.extension().is_some_and(|e| e == "cfg") {
+        return true;
+    }
+    // A section line, not a TOML `global = ...` key (HAProxy names cannot hold '=').
+    text.lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| {
+            let mut words = l.split_ascii_whitespace();
+            words.next().is_some_and(|w| SECTIONS.contains(&w))
+                && !words.next().is_some_and(|w| w.starts_with('='))
+        })
+}
+
+pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    parse_with_env(path, text, &|name| std::env::var(name).ok())
+}
+
+/// [`parse`] with environment variables looked up in `env` (tests pass a fixed map).
+fn parse_with_env(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let mut p = Parser::new(path);
+    let file = path.display().to_string();
+    for (i, raw) in text.split('\n').enumerate() {
+        let no = i + 1;
+        let lookup = |name: &str| match name {
+            ".LINE" => Some(no.to_string()),
+            ".FILE" => Some(file.clone()),
+            _ if name.starts_with('.') => None,
+            _ => env(name),
+        };
+        let words = tokenize_line(raw, &lookup).map_err(|m| p.err(no, m))?;
+        if !words.is_empty() {
+            p.statement(no, &words)?;
+        }
+    }
+    p.finish()
+}
+
+/// Reads statements one at a time into sections, then resolves them into a [`Config`].
+struct Parser<'a> {
+    path: &'a Path,
+    warnings: Vec<Warning>,
+    section: Section,
+    global: Global,
+    /// Lines of global keywords HAProxy accepts only once.
+    global_maxconn: Option<usize>,
+    global_stats: Option<usize>,
+    /// The `defaults` in force (the last one read).
+    defaults: Settings,
+    /// The `defaults` section being read: its name and line.
+    defaults_name: Option<(String, usize)>,
+    named: Vec<(String, usize, Settings)>,
+    proxies: Vec<Proxy>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(path: &'a Path) -> Parser<'a> {
+        Parser {
+            path,
+            warnings: Vec::new(),
+            section: Section::None,
+            global: Global {
+                maxconn: None,
+                nbthread: None,
+                log: Vec::new(),
+                stats_socket: None,
+            },
+            global_maxconn: None,
+            global_stats: None,
+            defaults: Settings::default(),
+            defaults_name: None,
+            named: Vec::new(),
+            proxies: Vec::new(),
+        }
+    }
+
+    fn err(&self, line: usize, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// An error about a statement of the section `ctx` is about, named first.
+    fn err_in(&self, line: usize, ctx: &Ctx, message: impl std::fmt::Display) -> ConfigError {
+        self.err(line, format!("{}: {message}", ctx.who))
+    }
+
+    fn warn(&mut self, line: usize, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            line,
+            message: message.into(),
+        });
+    }
+
+    fn statement(&mut self, no: usize, w: &[String]) -> Res<()> {
+        let kw = w[0].as_str();
+        if SECTIONS.contains(&kw) {
+            return self.open_section(no, w);
+        }
+        if OTHER_SECTIONS.contains(&kw) {
+            return Err(self.err(no, format!("'{kw}' sections are not supported by lbtop")));
+        }
+        if kw.starts_with('.') {
+            return Err(self.err(
+                no,
+                format!("'{kw}': conditional blocks and directives are not supported by lbtop"),
+            ));
+        }
+        match self.section {
+            Section::None => Err(self.err(
+                no,
+                format!(
+                    "unknown keyword '{kw}' out of section{}",
+                    suggest(kw, &SECTIONS)
+                ),
+            )),
+            Section::Global => self.global_statement(no, w),
+            Section::Defaults => {
+                let ctx = Ctx {
+                    kind: Kind::Defaults,
+                    who: match &self.defaults_name {
+                        Some((n, _)) => format!("defaults '{n}'"),
+                        None => "defaults".into(),
+                    },
+                    proxy: None,
+                };
+                let mut s = std::mem::take(&mut self.defaults);
+                let r = self.proxy_statement(no, w, &ctx, &mut s);
+                self.defaults = s;
+                r
+            }
+            Section::Proxy(i) => {
+                let kind = self.proxies[i].kind;
+                let ctx = Ctx {
+                    kind,
+                    who: format!("{} '{}'", kind.as_str(), self.proxies[i].name),
+                    proxy: Some(i),
+                };
+                let mut s = std::mem::take(&mut self.proxies[i].settings);
+                let r = self.proxy_statement(no, w, &ctx, &mut s);
+                self.proxies[i].settings = s;
+                r
+            }
+        }
+    }
+
+    // -- the end ------------------------------------------------------------------------
+
+    fn finish(mut self) -> Res<Config> {
+        self.close_section();
+        let proxies = std::mem::take(&mut self.proxies);
+
+        let mut backends: Vec<Backend> = Vec::new();
+        for p in proxies.iter().filter(|p| p.kind.be()) {
+            let s = &p.settings;
+            let check = if s.httpchk {
+                HealthCheck::Http(s.request.clone().unwrap_or_default())
+            } else {
+                if s.request.is_some() {
+                    self.warn(
+                        s.rules_line.unwrap_or(p.line),
+                        format!(
+                            "{} '{}' uses http-check rules without 'option httpchk', so the \
+                             rules are ignored",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    );
+                }
+                HealthCheck::Tcp
+            };
+            let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
+            backends.push(Backend {
+                name: p.name.clone(),
+                mode: s.mode.unwrap_or(Mode::Tcp),
+                balance,
+                check,
+                servers: p.servers.clone(),
+                timeouts: s.timeouts,
+                options: s.options.clone(),
+                log_global: s.log_global,
+                log: s.log.clone(),
+                hash_header,
+                line: p.line,
+            });
+        }
+
+        let mut frontends = Vec::new();
+        for p in proxies.iter().filter(|p| p.kind.fe()) {
+            let s = &p.settings;
+            let who = format!("{} '{}'", p.kind.as_str(), p.name);
+            let Some((bind, _)) = p.bind else {
+                return Err(self.err(
+                    p.line,
+                    format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
+                ));
+            };
+            let (target, line) = match (&s.default_backend, p.kind) {
+                (Some((name, line)), _) => (name.as_str(), *line),
+                (None, Kind::Listen) => (p.name.as_str(), p.line),
+                (None, _) => {
+                    return Err(self.err(
+                        p.line,
+                        format!(
+                            "{who} has no 'default_backend' (lbtop sends all of a frontend's \
+                             traffic to it; 'use_backend' rules are not supported)"
+                        ),
+                    ))
+                }
+            };
+            let Some(index) = backends.iter().position(|b| b.name == target) else {
+                let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
+                return Err(self.err(
+                    line,
+                    format!(
+                        "{who}: unable to find required default_backend: '{target}'{}",
+                        suggest(target, &names)
+                    ),
+                ));
+            };
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let backend = &backends[index];
+            if backend.mode != mode {
+                let line_of = |name: &str| {
+                    proxies
+                        .iter()
+                        .find(|q| q.kind.be() && q.name == name)
+                        .map_or(0, |q| q.line)
+                };
+                return Err(self.err(
+                    line,
+                    format!(
+                        "{mode} {who} tries to use incompatible {} backend '{}' (line {}) as its \
+                         default backend (see 'mode'){}",
+                        backend.mode,
+                        backend.name,
+                        line_of(&backend.name),
+                        if mode == Mode::Tcp {
+                            "; HAProxy would upgrade the connection, lbtop does not"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+            frontends.push(Frontend {
+                name: p.name.clone(),
+                bind,
+                mode,
+                default_backend: index,
+                maxconn: s.maxconn,
+                timeouts: s.timeouts,
+                options: s.options.clone(),
+                log_global: s.log_global,
+                log: s.log.clone(),
+                line: p.line,
+            });
+        }
+
+        // In file order (post-parse warnings come last otherwise).
+        self.warnings.sort_by_key(|w| w.line);
+        Ok(Config {
+            source: self.path.to_path_buf(),
+            global: self.global,
+            frontends,
+            backends,
+            demo: None,
+            ui: UiConfig::default(),
+            warnings: self.warnings,
+        })
+    }
+}

@@ -1,0 +1,327 @@
+//! `[no] option <name> [<arguments>]`: one row per option, and one per `option forwardfor`
+//! argument.
+
+use super::super::values::{is_token, parse_net};
+use super::http_check::httpchk;
+use super::sections::{Ctx, Settings};
+use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::{Parser, Res};
+use crate::config::{ForwardFor, Options};
+
+/// How an option is read, which also says whether `no option <name>` exists.
+#[derive(Clone, Copy)]
+pub(super) enum Apply {
+    /// `option <name>` sets this flag, `no option <name>` clears it.
+    Flag(fn(&mut Options) -> &mut bool),
+    /// Negatable, with an effect of its own (`on` is false for `no option <name>`).
+    Toggle(fn(&mut Parser, &Stmt, &Ctx, &mut Settings, bool) -> Res<()>),
+    /// Not negatable: `no option <name>` is refused.
+    Set(fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>),
+}
+
+const fn option(name: &'static str, args: Args, sections: Sections, how: Apply) -> Row<Apply> {
+    Row {
+        name,
+        args,
+        sections,
+        status: Status::Implemented,
+        how,
+    }
+}
+
+const fn flag(
+    name: &'static str,
+    sections: Sections,
+    how: fn(&mut Options) -> &mut bool,
+) -> Row<Apply> {
+    option(name, Args::None, sections, Apply::Flag(how))
+}
+
+const fn unsupported(name: &'static str) -> Row<Apply> {
+    Row {
+        status: Status::Unsupported,
+        ..option(
+            name,
+            Args::Any,
+            Sections::PROXIES,
+            Apply::Set(|_, _, _, _| Ok(())),
+        )
+    }
+}
+
+use Sections as S;
+
+/// The options: those lbtop reads, then those it refuses.
+pub(super) static OPTIONS: &[Row<Apply>] = &[
+    flag("log-health-checks", S::BE, |o| &mut o.log_health_checks),
+    option("httplog", Args::None, HTTPLOG_SIDES, Apply::Set(log_format)),
+    option("tcplog", Args::None, TCPLOG_SIDES, Apply::Set(log_format)),
+    flag("dontlognull", S::FE, |o| &mut o.dontlognull),
+    flag("http-server-close", S::PROXIES, |o| {
+        &mut o.http_server_close
+    }),
+    option(
+        "http-keep-alive",
+        Args::None,
+        S::PROXIES,
+        Apply::Toggle(keep_alive),
+    ),
+    option(
+        "httpclose",
+        Args::None,
+        S::PROXIES,
+        Apply::Toggle(httpclose),
+    ),
+    option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
+    flag("redispatch", S::BE, |o| &mut o.redispatch),
+    flag("allbackups", S::BE, |o| &mut o.allbackups),
+    option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
+    option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
+    unsupported("abortonclose"),
+    unsupported("accept-invalid-http-request"),
+    unsupported("accept-invalid-http-response"),
+    unsupported("checkcache"),
+    unsupported("clitcpka"),
+    unsupported("contstats"),
+    unsupported("disable-on-404"),
+    unsupported("external-check"),
+    unsupported("h1-case-adjust-bogus-client"),
+    unsupported("h1-case-adjust-bogus-server"),
+    unsupported("http-buffer-request"),
+    unsupported("http-ignore-probes"),
+    unsupported("http-no-delay"),
+    unsupported("http-pretend-keepalive"),
+    unsupported("http-restrict-req-hdr-names"),
+    unsupported("http-use-htx"),
+    unsupported("http-use-proxy-header"),
+    unsupported("http_proxy"),
+    unsupported("idle-close-on-response"),
+    unsupported("independent-streams"),
+    unsupported("ldap-check"),
+    unsupported("log-separate-errors"),
+    unsupported("logasap"),
+    unsupported("mysql-check"),
+    unsupported("nolinger"),
+    unsupported("originalto"),
+    unsupported("persist"),
+    unsupported("pgsql-check"),
+    unsupported("prefer-last-server"),
+    unsupported("redis-check"),
+    unsupported("smtpchk"),
+    unsupported("socket-stats"),
+    unsupported("splice-auto"),
+    unsupported("splice-request"),
+    unsupported("splice-response"),
+    unsupported("spop-check"),
+    unsupported("srvtcpka"),
+    unsupported("ssl-hello-chk"),
+    unsupported("tcpka"),
+    unsupported("transparent"),
+];
+
+// HAProxy's own words for a log format option in a backend.
+const HTTPLOG_SIDES: Sections =
+    S::FE.says_elsewhere("'option httplog' directive is ignored in backends");
+const TCPLOG_SIDES: Sections =
+    S::FE.says_elsewhere("'option tcplog' directive is ignored in backends");
+
+/// How an `option forwardfor` argument is read, given its value (`""` for a flag).
+type ForwardForFn = fn(&mut ForwardFor, &str) -> Result<(), String>;
+
+/// The arguments of `option forwardfor`.
+pub(super) static FORWARDFOR: &[Row<ForwardForFn>] = &[
+    Row {
+        name: "except",
+        args: Args::One("<address>[/mask] as argument"),
+        sections: S::PROXIES,
+        status: Status::Implemented,
+        how: |f, v| {
+            f.except =
+                Some(parse_net(v).map_err(|m| format!("option 'forwardfor': 'except' {m}"))?);
+            Ok(())
+        },
+    },
+    Row {
+        name: "header",
+        args: Args::One("<header_name> as argument"),
+        sections: S::PROXIES,
+        status: Status::Implemented,
+        how: |f, v| {
+            if !is_token(v) {
+                return Err(format!(
+                    "option 'forwardfor': 'header' '{v}' is not a valid header name"
+                ));
+            }
+            f.header = v.to_ascii_lowercase();
+            Ok(())
+        },
+    },
+    Row {
+        name: "if-none",
+        args: Args::None,
+        sections: S::PROXIES,
+        status: Status::NotApplied("the header is added even when the request has one"),
+        how: |f, _| {
+            f.if_none = true;
+            Ok(())
+        },
+    },
+];
+
+impl Parser<'_> {
+    /// `option <name> ...`, or `no option <name>` when `negated`.
+    pub(super) fn option(
+        &mut self,
+        no: usize,
+        args: &[String],
+        s: &mut Settings,
+        ctx: &Ctx,
+        negated: bool,
+    ) -> Res<()> {
+        let Some(name) = args.first().map(String::as_str) else {
+            return Err(self.err_in(no, ctx, "'option' expects an option name"));
+        };
+        let Some(row) = find(OPTIONS, name) else {
+            return Err(self.err_in(
+                no,
+                ctx,
+                format!("unknown option '{name}'{}", suggest(name, &names(OPTIONS))),
+            ));
+        };
+        if row.status == Status::Unsupported {
+            return Err(self.err_in(
+                no,
+                ctx,
+                format!("'option {name}' is not supported by lbtop"),
+            ));
+        }
+        if negated && matches!(row.how, Apply::Set(_)) {
+            return Err(self.err_in(
+                no,
+                ctx,
+                format!(
+                    "negation/default is not supported for option '{name}' ('no option {name}')"
+                ),
+            ));
+        }
+        if !self.applies(no, ctx, row.sections, name)? {
+            return Ok(());
+        }
+        let what = format!("'option {name}'");
+        let st = Stmt {
+            no,
+            kw: name,
+            args: &args[1..],
+        };
+        row.args
+            .check(st.args, &what)
+            .map_err(|m| self.err_in(no, ctx, m))?;
+        match row.how {
+            Apply::Flag(field) => *field(&mut s.options) = !negated,
+            Apply::Toggle(how) => how(self, &st, ctx, s, !negated)?,
+            Apply::Set(how) => how(self, &st, ctx, s)?,
+        }
+        if let Some(w) = row.status.warning(&what) {
+            self.warn(no, w);
+        }
+        Ok(())
+    }
+}
+
+/// `option httplog` or `option tcplog`: the last one a section writes wins.
+fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let (name, other) = match st.kw {
+        "httplog" => ("httplog", "tcplog"),
+        _ => ("tcplog", "httplog"),
+    };
+    if s.own_log_format == Some(other) {
+        p.warn(
+            st.no,
+            format!(
+                "'option {name}' overrides previous 'option {other}' in '{}' section",
+                ctx.kind.as_str()
+            ),
+        );
+    }
+    s.own_log_format = Some(name);
+    s.options.httplog = name == "httplog";
+    s.options.tcplog = name == "tcplog";
+    Ok(())
+}
+
+fn keep_alive(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
+    let o = &mut s.options;
+    o.http_server_close = !on && o.http_server_close;
+    Ok(())
+}
+
+fn httpclose(p: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
+    s.options.http_server_close = on;
+    if on {
+        p.warn(
+            st.no,
+            "'option httpclose' is read as 'option http-server-close': lbtop keeps client \
+             connections alive and closes server ones",
+        );
+    }
+    Ok(())
+}
+
+/// `option forwardfor [except <net>] [header <name>] [if-none]`.
+fn forwardfor(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let mut f = ForwardFor {
+        except: None,
+        header: "x-forwarded-for".into(),
+        if_none: false,
+    };
+    let mut words = st.args.iter();
+    while let Some(key) = words.next() {
+        let Some(row) = find(FORWARDFOR, key) else {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!(
+                    "'option forwardfor' only supports optional values: 'except', 'header' and \
+                     'if-none' (got '{key}'){}",
+                    suggest(key, &names(FORWARDFOR))
+                ),
+            ));
+        };
+        let what = format!("'option forwardfor {key}'");
+        let value: Vec<String> = words.by_ref().take(row.args.taken()).cloned().collect();
+        row.args
+            .check(&value, &what)
+            .map_err(|m| p.err_in(st.no, ctx, m))?;
+        let v = value.first().map_or("", String::as_str);
+        (row.how)(&mut f, v).map_err(|m| p.err_in(st.no, ctx, m))?;
+        if let Some(w) = row.status.warning(&format!("{}: {what}", ctx.who)) {
+            p.warn(st.no, w);
+        }
+    }
+    s.options.forwardfor = Some(f);
+    Ok(())
+}
+
+fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let (check, legacy) = httpchk(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
+    if legacy {
+        p.warn(
+            st.no,
+            "'option httpchk' : hiding headers or body at the end of the version string is \
+             deprecated. Please, consider to use 'http-check send' directive instead.",
+        );
+    }
+    s.httpchk = true;
+    s.request = Some(check);
+    s.own_rules = true;
+    s.own_send = None;
+    Ok(())
+}
+
+fn tcp_check(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.httpchk = false;
+    s.request = None;
+    s.own_rules = true;
+    s.own_send = None;
+    Ok(())
+}

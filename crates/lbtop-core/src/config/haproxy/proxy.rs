@@ -1,0 +1,403 @@
+//! The keywords of `defaults`, `frontend`, `backend` and `listen` sections. `option`,
+//! `timeout`, `http-check`, `server` and `default-server` hand their words to their own
+//! families; `acl`, `http-request` or `bind` options would slot in the same way, as rows here
+//! reading with their own tables.
+
+use super::super::values::{balance_hdr, int};
+use super::addr::bind_addr;
+use super::global::log_target;
+use super::sections::{Ctx, Settings};
+use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::{Parser, Res};
+use crate::config::{Balance, HttpReuse, Mode};
+
+/// How a proxy keyword is read: into the settings of the section being read (`ctx`).
+type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
+
+const MAX: i64 = u32::MAX as i64;
+
+const fn kw(name: &'static str, args: Args, sections: Sections, how: ProxyFn) -> Row<ProxyFn> {
+    Row {
+        name,
+        args,
+        sections,
+        status: Status::Implemented,
+        how,
+    }
+}
+
+const fn unsupported(name: &'static str) -> Row<ProxyFn> {
+    Row {
+        status: Status::Unsupported,
+        ..kw(name, Args::Any, Sections::PROXIES, nothing)
+    }
+}
+
+use Sections as S;
+
+/// The keywords of proxy sections: those lbtop reads, then those it refuses.
+pub(super) static PROXY: &[Row<ProxyFn>] = &[
+    kw("mode", Args::One("http or tcp"), S::PROXIES, mode),
+    kw(
+        "http-reuse",
+        Args::One("never, safe, aggressive or always"),
+        S::BE,
+        http_reuse,
+    ),
+    kw("log", Args::Any, S::PROXIES, log),
+    kw("option", Args::Any, S::PROXIES, option),
+    kw("no", Args::Any, S::PROXIES, no),
+    // HAProxy's `default option x` puts back the built-in value.
+    unsupported("default"),
+    kw("http-check", Args::Any, S::BE, http_check),
+    kw("retries", Args::One("an integer"), S::BE, retries),
+    kw("timeout", Args::Any, S::PROXIES, timeout),
+    kw("maxconn", Args::One("an integer"), FE_MAXCONN, maxconn),
+    kw("balance", Args::Any, S::BE, balance),
+    kw(
+        "default_backend",
+        Args::One("a backend name"),
+        S::FE,
+        default_backend,
+    ),
+    kw(
+        "default-server",
+        Args::Any,
+        S::BE.refused_elsewhere(),
+        default_server,
+    ),
+    kw("bind", Args::Any, S::FRONTENDS, bind),
+    kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
+    Row {
+        status: Status::Ignored("lbtop has no stats page to show it on"),
+        ..kw("description", Args::Any, S::PROXIES, nothing)
+    },
+    kw("contimeout", Args::Any, S::PROXIES, old_timeout),
+    kw("clitimeout", Args::Any, S::PROXIES, old_timeout),
+    kw("srvtimeout", Args::Any, S::PROXIES, old_timeout),
+    unsupported("acl"),
+    unsupported("use_backend"),
+    unsupported("use-server"),
+    unsupported("http-request"),
+    unsupported("http-response"),
+    unsupported("http-after-response"),
+    unsupported("http-error"),
+    unsupported("tcp-request"),
+    unsupported("tcp-response"),
+    unsupported("tcp-check"),
+    unsupported("stick-table"),
+    unsupported("stick"),
+    unsupported("cookie"),
+    unsupported("hash-type"),
+    unsupported("hash-balance-factor"),
+    unsupported("fullconn"),
+    unsupported("errorfile"),
+    unsupported("errorfiles"),
+    unsupported("errorloc"),
+    unsupported("errorloc302"),
+    unsupported("errorloc303"),
+    unsupported("monitor-uri"),
+    unsupported("monitor"),
+    unsupported("stats"),
+    unsupported("capture"),
+    unsupported("compression"),
+    unsupported("redirect"),
+    unsupported("id"),
+    unsupported("disabled"),
+    unsupported("enabled"),
+    unsupported("grace"),
+    unsupported("unique-id-format"),
+    unsupported("unique-id-header"),
+    unsupported("log-format"),
+    unsupported("log-format-sd"),
+    unsupported("error-log-format"),
+    unsupported("log-tag"),
+    unsupported("http-send-name-header"),
+    unsupported("source"),
+    unsupported("dispatch"),
+    unsupported("persist"),
+    unsupported("ignore-persist"),
+    unsupported("force-persist"),
+    unsupported("server-template"),
+    unsupported("email-alert"),
+    unsupported("external-check"),
+    unsupported("filter"),
+    unsupported("rate-limit"),
+    unsupported("declare"),
+    unsupported("backlog"),
+    unsupported("max-keep-alive-queue"),
+];
+
+/// A backend's `maxconn` is HAProxy's `fullconn` business; lbtop points at servers instead.
+const FE_MAXCONN: Sections =
+    S::FE.hint_elsewhere(" (lbtop limits servers with 'server ... maxconn')");
+
+impl Parser<'_> {
+    /// A statement of a `defaults`, `frontend`, `backend` or `listen` section, applied to the
+    /// section's settings `s`.
+    pub(super) fn proxy_statement(
+        &mut self,
+        no: usize,
+        w: &[String],
+        ctx: &Ctx,
+        s: &mut Settings,
+    ) -> Res<()> {
+        let kw = w[0].as_str();
+        let st = Stmt {
+            no,
+            kw,
+            args: &w[1..],
+        };
+        let Some(row) = find(PROXY, kw) else {
+            return Err(self.err(
+                no,
+                format!(
+                    "unknown keyword '{kw}' in '{}' section{}",
+                    ctx.kind.as_str(),
+                    suggest(kw, &names(PROXY))
+                ),
+            ));
+        };
+        if row.status == Status::Unsupported {
+            let m = match kw {
+                "default" => "'default option ...' is not supported by lbtop (leave the line \
+                              out to keep the defaults' value, or use 'option' / 'no option')"
+                    .to_string(),
+                _ => format!("'{kw}' is not supported by lbtop"),
+            };
+            return Err(self.err_in(no, ctx, m));
+        }
+        if !self.applies(no, ctx, row.sections, kw)? {
+            return Ok(());
+        }
+        let what = format!("'{kw}'");
+        row.args
+            .check(st.args, &what)
+            .map_err(|m| self.err_in(no, ctx, m))?;
+        (row.how)(self, &st, ctx, s)?;
+        if let Some(w) = row.status.warning(&what) {
+            self.warn(no, w);
+        }
+        Ok(())
+    }
+}
+
+/// Reads nothing: the row's status says what happens.
+fn nothing(_: &mut Parser, _: &Stmt, _: &Ctx, _: &mut Settings) -> Res<()> {
+    Ok(())
+}
+
+fn mode(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.mode = Some(match st.arg() {
+        "http" => Mode::Http,
+        "tcp" => Mode::Tcp,
+        m => {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!(
+                    "unknown proxy mode '{m}' (lbtop supports 'http' and 'tcp'){}",
+                    suggest(m, &["http", "tcp"])
+                ),
+            ))
+        }
+    });
+    Ok(())
+}
+
+fn http_reuse(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let word = st.arg();
+    s.options.http_reuse = HttpReuse::from_name(word).ok_or_else(|| {
+        p.err_in(
+            st.no,
+            ctx,
+            format!("'http-reuse' expects never, safe, aggressive or always, got '{word}'"),
+        )
+    })?;
+    Ok(())
+}
+
+/// `log global`, or a target of the proxy's own.
+fn log(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    if st.arg() == "global" {
+        if let Some(extra) = st.args.get(1) {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!("'log global' takes no argument, got '{extra}'"),
+            ));
+        }
+        s.log_global = true;
+    } else {
+        s.log
+            .push(log_target(st.args).map_err(|m| p.err_in(st.no, ctx, m))?);
+    }
+    Ok(())
+}
+
+fn option(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.option(st.no, st.args, s, ctx, false)
+}
+
+/// HAProxy's `no` modifier: lbtop has `no option ...` and `no log`.
+fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    match st.arg() {
+        "option" => p.option(st.no, &st.args[1..], s, ctx, true),
+        "log" if st.args.len() == 1 => {
+            s.log_global = false;
+            s.log.clear();
+            Ok(())
+        }
+        target => Err(p.err_in(
+            st.no,
+            ctx,
+            format!("'no {target}': lbtop supports 'no' only as 'no option ...' and 'no log'"),
+        )),
+    }
+}
+
+fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.http_check(st.no, st.args, s, ctx)
+}
+
+fn retries(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.options.retries = int(st.arg(), "'retries'", 0, MAX).map_err(|m| p.err_in(st.no, ctx, m))?;
+    Ok(())
+}
+
+fn timeout(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.timeout(st.no, st.args, s, ctx)
+}
+
+/// `contimeout`, `clitimeout`, `srvtimeout`: read as the `timeout` they became.
+fn old_timeout(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let (kw, name) = match st.kw {
+        "contimeout" => ("contimeout", "connect"),
+        "clitimeout" => ("clitimeout", "client"),
+        _ => ("srvtimeout", "server"),
+    };
+    p.warn(
+        st.no,
+        format!(
+            "'{kw}' is the pre-1.5 form of 'timeout {name}' (HAProxy 2.1 and later refuse it); \
+             lbtop reads it as 'timeout {name}'"
+        ),
+    );
+    let mut t = vec![name.to_string()];
+    t.extend(st.args.iter().cloned());
+    p.timeout(st.no, &t, s, ctx)
+}
+
+fn maxconn(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.maxconn = Some(int(st.arg(), "'maxconn'", 1, MAX).map_err(|m| p.err_in(st.no, ctx, m))?);
+    Ok(())
+}
+
+fn balance(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.balance = Some(balance_words(st.args).map_err(|m| p.err_in(st.no, ctx, m))?);
+    Ok(())
+}
+
+fn default_backend(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.default_backend = Some((st.arg().to_string(), st.no));
+    Ok(())
+}
+
+fn default_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let mut template = s.default_server.clone();
+    p.default_server(st.no, st.args, ctx, &mut template)?;
+    s.default_server = template;
+    Ok(())
+}
+
+/// `bind <ip:port>`: one address, no options (yet).
+fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
+    let Some(addr) = st.args.first() else {
+        return Err(p.err_in(st.no, ctx, "'bind' expects an address"));
+    };
+    if let Some(opt) = st.args.get(1) {
+        return Err(p.err_in(
+            st.no,
+            ctx,
+            format!("bind option '{opt}' is not supported by lbtop (only 'bind <ip:port>')"),
+        ));
+    }
+    let addr = bind_addr(addr).map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    let Some(i) = ctx.proxy else {
+        return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
+    };
+    if let Some((old, line)) = p.proxies[i].bind {
+        return Err(p.err_in(
+            st.no,
+            ctx,
+            format!(
+                "already listening on {old} (line {line}); lbtop binds one address per frontend"
+            ),
+        ));
+    }
+    p.proxies[i].bind = Some((addr, st.no));
+    Ok(())
+}
+
+/// `server <name> <ip:port> [<parameter>]...`.
+fn server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let server = p.server(st.no, st.args, ctx, &s.default_server)?;
+    let Some(i) = ctx.proxy else {
+        return Ok(()); // `Sections::BACKENDS` keeps `server` out of `defaults`.
+    };
+    if let Some(first) = p.proxies[i].servers.iter().find(|x| x.name == server.name) {
+        return Err(p.err_in(
+            st.no,
+            ctx,
+            format!(
+                "another server named '{}' was already defined at line {}, please use \
+                 distinct names",
+                server.name, first.line
+            ),
+        ));
+    }
+    p.proxies[i].servers.push(server);
+    Ok(())
+}
+
+/// `balance <algorithm> [<arguments>]`.
+fn balance_words(args: &[String]) -> Result<(Balance, Option<String>), String> {
+    let supported = "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'first', \
+                     'source', 'uri', 'random' and 'hdr(<name>)'";
+    let Some(algo) = args.first().map(String::as_str) else {
+        return Err(format!("{supported}; it needs one"));
+    };
+    let plain = [
+        Balance::RoundRobin,
+        Balance::StaticRr,
+        Balance::LeastConn,
+        Balance::First,
+        Balance::Source,
+        Balance::Uri,
+        Balance::Random,
+    ];
+    let result = if let Some(b) = plain.iter().find(|b| b.as_str() == algo) {
+        (*b, None)
+    } else if algo == "random(2)" {
+        (Balance::Random, None)
+    } else if let Some(arg) = algo.strip_prefix("hdr(") {
+        balance_hdr(arg).map_err(|m| format!("'balance {algo}': {m}"))?
+    } else if ["url_param", "hash"].contains(&algo)
+        || algo.starts_with("rdp-cookie")
+        || algo.starts_with("random(")
+    {
+        return Err(format!("'balance {algo}' is not supported by lbtop"));
+    } else {
+        let names: Vec<&str> = plain.iter().map(|b| b.as_str()).chain(["hdr"]).collect();
+        return Err(format!(
+            "{supported} (got '{algo}'){}",
+            suggest(algo, &names)
+        ));
+    };
+    if let Some(extra) = args.get(1) {
+        return Err(format!(
+            "'balance {algo} {extra}': options of the algorithm are not supported by lbtop"
+        ));
+    }
+    Ok(result)
+}

@@ -1,0 +1,371 @@
+//! `server <name> <ip:port> [<parameter>]...` and `default-server [<parameter>]...`: one row
+//! per parameter, which also says how `lbtop export` and `lbtop check` write it back.
+
+use super::super::describe::fmt_duration;
+use super::super::values::int;
+use super::addr::server_addr;
+use super::sections::Ctx;
+use super::table::{find, names, suggest, Args, Row, Sections, Status};
+use super::{Parser, Res};
+use crate::config::{parse_duration, Server};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What `default-server` sets: a server without a name or an address yet, with HAProxy's
+/// defaults for the rest. A `server` line starts as a copy.
+#[derive(Debug, Clone)]
+pub(super) struct DefaultServer(Server);
+
+impl Default for DefaultServer {
+    fn default() -> Self {
+        DefaultServer(Server {
+            name: String::new(),
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            weight: 1,
+            check: false,
+            inter: Server::DEFAULT_INTER,
+            fall: Server::DEFAULT_FALL,
+            rise: Server::DEFAULT_RISE,
+            backup: false,
+            maxconn: None,
+            disabled: false,
+            fastinter: None,
+            downinter: None,
+            slowstart: None,
+            line: 0,
+        })
+    }
+}
+
+/// A server parameter: how it is read, and its words in an exported `server` line and in
+/// `lbtop check`'s description (`None`: nothing to say for this server).
+#[derive(Clone, Copy)]
+pub(super) struct ServerKw {
+    read: Read,
+    export: Words,
+    describe: Words,
+}
+
+#[derive(Clone, Copy)]
+enum Read {
+    /// A flag: no value.
+    Flag(fn(&mut Server)),
+    /// One value, and how messages name the parameter (`backend 'b': server 's': 'inter'`).
+    Value(fn(&mut Server, &str, &str) -> Result<(), String>),
+}
+
+type Words = fn(&Server) -> Option<String>;
+
+const fn flag(
+    name: &'static str,
+    read: fn(&mut Server),
+    export: Words,
+    describe: Words,
+) -> Row<ServerKw> {
+    Row {
+        name,
+        args: Args::None,
+        sections: Sections::BE,
+        status: Status::Implemented,
+        how: ServerKw {
+            read: Read::Flag(read),
+            export,
+            describe,
+        },
+    }
+}
+
+const fn value(
+    name: &'static str,
+    read: fn(&mut Server, &str, &str) -> Result<(), String>,
+    export: Words,
+    describe: Words,
+) -> Row<ServerKw> {
+    Row {
+        args: Args::One("an argument"),
+        how: ServerKw {
+            read: Read::Value(read),
+            export,
+            describe,
+        },
+        ..flag(name, |_| {}, none, none)
+    }
+}
+
+const fn unsupported(name: &'static str) -> Row<ServerKw> {
+    Row {
+        status: Status::Unsupported,
+        ..flag(name, |_| {}, none, none)
+    }
+}
+
+/// Nothing to write.
+fn none(_: &Server) -> Option<String> {
+    None
+}
+
+/// The server parameters, in the order `lbtop export` writes them; then those lbtop refuses.
+pub(super) static SERVER: &[Row<ServerKw>] = &[
+    flag(
+        "check",
+        |p| p.check = true,
+        |s| s.check.then(|| "check".into()),
+        |s| {
+            Some(match s.check {
+                true => format!(
+                    "check inter {} fall {} rise {}",
+                    fmt_duration(s.inter),
+                    s.fall,
+                    s.rise
+                ),
+                false => "no check".into(),
+            })
+        },
+    ),
+    flag("no-check", |p| p.check = false, none, none),
+    value(
+        "inter",
+        |p, v, what| time(v, what, false).map(|x| p.inter = x),
+        |s| {
+            (s.check || s.inter != Server::DEFAULT_INTER)
+                .then(|| format!("inter {}", fmt_duration(s.inter)))
+        },
+        none, // in `check`'s words
+    ),
+    Row {
+        status: Status::NotApplied("checks run every 'inter' while a server goes up or down"),
+        ..value(
+            "fastinter",
+            |p, v, what| time(v, what, false).map(|x| p.fastinter = Some(x)),
+            |s| {
+                s.fastinter
+                    .map(|d| format!("fastinter {}", fmt_duration(d)))
+            },
+            |s| {
+                s.fastinter
+                    .map(|d| format!("fastinter {}", fmt_duration(d)))
+            },
+        )
+    },
+    Row {
+        status: Status::NotApplied("checks run every 'inter' while a server is down"),
+        ..value(
+            "downinter",
+            |p, v, what| time(v, what, false).map(|x| p.downinter = Some(x)),
+            |s| {
+                s.downinter
+                    .map(|d| format!("downinter {}", fmt_duration(d)))
+            },
+            |s| {
+                s.downinter
+                    .map(|d| format!("downinter {}", fmt_duration(d)))
+            },
+        )
+    },
+    value(
+        "fall",
+        |p, v, what| int(v, what, 1, MAX).map(|x| p.fall = x),
+        |s| (s.check || s.fall != Server::DEFAULT_FALL).then(|| format!("fall {}", s.fall)),
+        none, // in `check`'s words
+    ),
+    value(
+        "rise",
+        |p, v, what| int(v, what, 1, MAX).map(|x| p.rise = x),
+        |s| (s.check || s.rise != Server::DEFAULT_RISE).then(|| format!("rise {}", s.rise)),
+        none, // in `check`'s words
+    ),
+    value(
+        "weight",
+        |p, v, what| int(v, what, 0, 256).map(|x| p.weight = x),
+        |s| (s.weight != 1).then(|| format!("weight {}", s.weight)),
+        none, // always first in `lbtop check`, see `describe_words`
+    ),
+    flag(
+        "backup",
+        |p| p.backup = true,
+        |s| s.backup.then(|| "backup".into()),
+        |s| s.backup.then(|| "backup".into()),
+    ),
+    flag("no-backup", |p| p.backup = false, none, none),
+    value(
+        "maxconn",
+        // As in HAProxy, `maxconn 0` means no limit.
+        |p, v, what| int(v, what, 0, MAX).map(|x| p.maxconn = Some(x).filter(|&n| n > 0)),
+        |s| s.maxconn.map(|m| format!("maxconn {m}")),
+        |s| s.maxconn.map(|m| format!("maxconn {m}")),
+    ),
+    flag(
+        "disabled",
+        |p| p.disabled = true,
+        |s| s.disabled.then(|| "disabled".into()),
+        |s| s.disabled.then(|| "disabled".into()),
+    ),
+    flag("enabled", |p| p.disabled = false, none, none),
+    Row {
+        status: Status::NotApplied("a server takes its full weight as soon as it is up"),
+        ..value(
+            "slowstart",
+            // `slowstart 0` is off.
+            |p, v, what| {
+                time(v, what, true).map(|x| p.slowstart = Some(x).filter(|d| !d.is_zero()))
+            },
+            |s| {
+                s.slowstart
+                    .map(|d| format!("slowstart {}", fmt_duration(d)))
+            },
+            |s| {
+                s.slowstart
+                    .map(|d| format!("slowstart {}", fmt_duration(d)))
+            },
+        )
+    },
+    flag("no-slowstart", |p| p.slowstart = None, none, none),
+    unsupported("addr"),
+    unsupported("agent-check"),
+    unsupported("agent-inter"),
+    unsupported("agent-port"),
+    unsupported("agent-send"),
+    unsupported("agent-addr"),
+    unsupported("alpn"),
+    unsupported("ca-file"),
+    unsupported("check-send-proxy"),
+    unsupported("check-ssl"),
+    unsupported("check-sni"),
+    unsupported("check-alpn"),
+    unsupported("check-proto"),
+    unsupported("cookie"),
+    unsupported("crt"),
+    unsupported("error-limit"),
+    unsupported("id"),
+    unsupported("init-addr"),
+    unsupported("maxqueue"),
+    unsupported("minconn"),
+    unsupported("namespace"),
+    unsupported("no-ssl"),
+    unsupported("observe"),
+    unsupported("on-error"),
+    unsupported("on-marked-down"),
+    unsupported("on-marked-up"),
+    unsupported("pool-max-conn"),
+    unsupported("port"),
+    unsupported("proto"),
+    unsupported("redir"),
+    unsupported("resolvers"),
+    unsupported("resolve-prefer"),
+    unsupported("send-proxy"),
+    unsupported("send-proxy-v2"),
+    unsupported("sni"),
+    unsupported("source"),
+    unsupported("ssl"),
+    unsupported("track"),
+    unsupported("verify"),
+    unsupported("tfo"),
+    unsupported("ws"),
+];
+
+const MAX: i64 = u32::MAX as i64;
+
+/// A time value; 0 only if `zero` may be.
+fn time(v: &str, what: &str, zero: bool) -> Result<Duration, String> {
+    let d = parse_duration(v).map_err(|m| format!("{what}: {m}"))?;
+    if d.is_zero() && !zero {
+        return Err(format!("{what} must be greater than 0"));
+    }
+    Ok(d)
+}
+
+/// The parameters of an exported `server` line: health settings whenever the server is
+/// checked, other settings when they differ from HAProxy's defaults.
+pub(in crate::config) fn export_words(s: &Server) -> Vec<String> {
+    SERVER.iter().filter_map(|r| (r.how.export)(s)).collect()
+}
+
+/// `lbtop check`'s words for a server: its weight first, then what lbtop applies, then what
+/// it keeps without applying yet.
+pub(in crate::config) fn describe_words(s: &Server) -> Vec<String> {
+    let applied = SERVER.iter().filter(|r| r.status == Status::Implemented);
+    let kept = SERVER
+        .iter()
+        .filter(|r| matches!(r.status, Status::NotApplied(_)));
+    std::iter::once(format!("weight {}", s.weight))
+        .chain(applied.chain(kept).filter_map(|r| (r.how.describe)(s)))
+        .collect()
+}
+
+impl Parser<'_> {
+    /// `server <name> <ip:port> [<parameter>]...`, `args` starting at the name; `template`
+    /// is the section's `default-server`.
+    pub(super) fn server(
+        &mut self,
+        no: usize,
+        args: &[String],
+        ctx: &Ctx,
+        template: &DefaultServer,
+    ) -> Res<Server> {
+        let who = ctx.who.as_str();
+        let (Some(name), Some(addr)) = (args.first(), args.get(1)) else {
+            return Err(self.err(
+                no,
+                format!("{who}: 'server' expects <name> and <addr>:<port> as arguments"),
+            ));
+        };
+        self.check_name(no, "server", name)
+            .map_err(|e| self.err(no, format!("{who}: {}", e.message)))?;
+        let swho = format!("{who}: server '{name}'");
+        let addr = server_addr(addr).map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
+        let mut server = Server {
+            name: name.clone(),
+            addr,
+            line: no,
+            ..template.0.clone()
+        };
+        self.server_params(no, &args[2..], &mut server, &swho)?;
+        Ok(server)
+    }
+
+    /// The parameters after `server <name> <addr>` (or after `default-server`), read into
+    /// `p`; `who` names the server in messages.
+    fn server_params(&mut self, no: usize, args: &[String], p: &mut Server, who: &str) -> Res<()> {
+        let mut words = args.iter();
+        while let Some(key) = words.next() {
+            let Some(row) = find(SERVER, key) else {
+                return Err(self.err(
+                    no,
+                    format!(
+                        "{who}: unknown keyword '{key}'{}",
+                        suggest(key, &names(SERVER))
+                    ),
+                ));
+            };
+            if row.status == Status::Unsupported {
+                return Err(self.err(no, format!("{who}: '{key}' is not supported by lbtop")));
+            }
+            let what = format!("{who}: '{key}'");
+            let value: Vec<String> = words.by_ref().take(row.args.taken()).cloned().collect();
+            row.args.check(&value, &what).map_err(|m| self.err(no, m))?;
+            match row.how.read {
+                Read::Flag(set) => set(p),
+                Read::Value(read) => {
+                    let v = value.first().map_or("", String::as_str);
+                    read(p, v, &what).map_err(|m| self.err(no, m))?;
+                }
+            }
+            if let Some(w) = row.status.warning(&what) {
+                self.warn(no, w);
+            }
+        }
+        Ok(())
+    }
+
+    /// `default-server [<parameter>]...`.
+    pub(super) fn default_server(
+        &mut self,
+        no: usize,
+        args: &[String],
+        ctx: &Ctx,
+        template: &mut DefaultServer,
+    ) -> Res<()> {
+        let who = format!("{}: default-server", ctx.who);
+        self.server_params(no, args, &mut template.0, &who)
+    }
+}

@@ -1,0 +1,1284 @@
+//! The HAProxy parser's tests: words, sections, every keyword family, and its messages.
+
+use super::super::values::{log_addr, octal_mode, parse_net};
+use super::addr::{bind_addr, server_addr};
+use super::*;
+use crate::config::{ForwardFor, HttpCheck, LogFormat, LogTarget, Server, StatsSocket, Timeouts};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "PORT" => Some("8080".into()),
+        "ADDRS" => Some("a  b\tc".into()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn words(line: &str) -> Vec<String> {
+    tokenize_line(line, &env).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+}
+
+fn word_err(line: &str) -> String {
+    match tokenize_line(line, &env) {
+        Ok(w) => panic!("{line:?} should fail, gave {w:?}"),
+        Err(e) => e,
+    }
+}
+
+fn ok(text: &str) -> Config {
+    parse_with_env(Path::new("t.cfg"), text, &env).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+}
+
+/// Parses `text`, expects an error at `line` whose message contains every `want`.
+fn fails(text: &str, line: usize, want: &[&str]) -> ConfigError {
+    let e = match parse_with_env(Path::new("t.cfg"), text, &env) {
+        Ok(_) => panic!("expected an error in:\n{text}"),
+        Err(e) => e,
+    };
+    assert_eq!(e.line, line, "wrong line for: {e}");
+    for w in want {
+        assert!(e.message.contains(w), "{e} does not mention {w:?}");
+    }
+    e
+}
+
+fn warned(c: &Config, line: usize, want: &str) {
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.line == line && w.message.contains(want)),
+        "no warning {want:?} at line {line} in {:#?}",
+        c.warnings
+    );
+}
+
+/// A frontend and a backend around `body` (which goes into the backend).
+fn with_backend(body: &str) -> String {
+    format!("frontend f\n    bind 127.0.0.1:80\n    default_backend b\nbackend b\n{body}")
+}
+
+// -- words ----------------------------------------------------------------------------
+
+#[test]
+fn blanks_separate_words() {
+    assert_eq!(words("  mode \t http  "), ["mode", "http"]);
+    assert_eq!(words("a\x0bb\x0cc"), ["a", "b", "c"]);
+    assert!(words("").is_empty());
+    assert!(words("   \t").is_empty());
+}
+
+#[test]
+fn comments_start_at_a_hash_outside_quotes() {
+    assert!(words("# comment").is_empty());
+    assert!(words("   ## ロードバランサの動作モード。").is_empty());
+    assert_eq!(words("mode http # trailing"), ["mode", "http"]);
+    assert_eq!(words("abc#def"), ["abc"]);
+    assert_eq!(words("\"a#b\" 'c#d' e\\#f"), ["a#b", "c#d", "e#f"]);
+}
+
+#[test]
+fn quotes_group_and_may_sit_inside_a_word() {
+    assert_eq!(words("a \"b c\" d"), ["a", "b c", "d"]);
+    assert_eq!(words("a 'b c' d"), ["a", "b c", "d"]);
+    assert_eq!(words("x\"y z\"w"), ["xy zw"]);
+    assert_eq!(words("\"it's\" 'say \"hi\"'"), ["it's", "say \"hi\""]);
+    // An empty word counts, except at the end of the line.
+    assert_eq!(words("a \"\" b"), ["a", "", "b"]);
+    assert_eq!(words("a ''"), ["a"]);
+    assert_eq!(words("a \"\"   "), ["a", ""]);
+}
+
+#[test]
+fn backslash_escapes() {
+    assert_eq!(
+        words(r"User-agent:\ Proxy-Check"),
+        ["User-agent: Proxy-Check"]
+    );
+    assert_eq!(
+        words(r"HTTP/1.0\r\nUser-agent:\ Proxy-Check"),
+        ["HTTP/1.0\r\nUser-agent: Proxy-Check"]
+    );
+    assert_eq!(words(r"a\tb"), ["a\tb"]);
+    assert_eq!(words(r"a\\b"), [r"a\b"]);
+    assert_eq!(words(r#"a\"b \'c"#), ["a\"b", "'c"]);
+    assert_eq!(words(r"\x41\x6a"), ["Aj"]);
+    // Not escapes: the backslash stays.
+    assert_eq!(words(r"\1 \q a\"), [r"\1", r"\q", r"a\"]);
+    // `\$` is an escape only inside double quotes.
+    assert_eq!(words(r#"\$ "\$""#), [r"\$", "$"]);
+    // Single quotes protect everything.
+    assert_eq!(words(r"'a\ b\n$X'"), [r"a\ b\n$X"]);
+    // Inside double quotes escapes still apply.
+    assert_eq!(words(r#""a\"b\n""#), ["a\"b\n"]);
+}
+
+#[test]
+fn a_carriage_return_ends_the_line() {
+    assert_eq!(words("mode http\r"), ["mode", "http"]);
+    assert_eq!(words("mode http\rjunk"), ["mode", "http"]);
+}
+
+#[test]
+fn environment_variables_expand_inside_double_quotes_only() {
+    assert_eq!(words("bind \":$PORT\""), ["bind", ":8080"]);
+    assert_eq!(words("bind \":${PORT}\""), ["bind", ":8080"]);
+    assert_eq!(words("x $PORT '$PORT'"), ["x", "$PORT", "$PORT"]);
+    assert_eq!(words("x \"$NOPE\" y"), ["x", "", "y"]);
+    assert_eq!(
+        words("x \"${NOPE-dflt}\" \"${PORT-9}\""),
+        ["x", "dflt", "8080"]
+    );
+    assert_eq!(words("x \"${ADDRS[*]}\" y"), ["x", "a", "b", "c", "y"]);
+    assert_eq!(words("x \"${ADDRS}\""), ["x", "a  b\tc"]);
+    assert_eq!(words("x \"[$EMPTY]\""), ["x", "[]"]);
+    let lookup = |n: &str| (n == ".LINE").then(|| "7".to_string());
+    assert_eq!(
+        tokenize_line("x \"${.LINE}\"", &lookup).unwrap(),
+        ["x", "7"]
+    );
+}
+
+#[test]
+fn word_errors() {
+    assert!(word_err("a \"b").contains("unmatched double quote at column 3"));
+    assert!(word_err("a 'b").contains("unmatched single quote at column 3"));
+    assert!(word_err(r"a \x4").contains("'\\x' escape at column 3"));
+    assert!(word_err(r"a \xzz").contains("two hex digits"));
+    assert!(word_err(r"a \xff").contains("not valid UTF-8"));
+    assert!(word_err("a \"$1\"").contains("does not start a variable name"));
+    assert!(word_err("a \"${X\"").contains("unmatched '{'"));
+    assert!(word_err("a \"${X-y\"").contains("unmatched '{'"));
+    assert!(word_err("a \"${X[1]}\"").contains("[*]"));
+    assert!(word_err("a \"${.NOPE}\"").contains("unknown internal variable '.NOPE'"));
+    assert!(word_err("a\0b").contains("NUL byte at column 2"));
+    let many = vec!["w"; 65].join(" ");
+    assert!(word_err(&many).contains("too many words"));
+    assert_eq!(words(&vec!["w"; 64].join(" ")).len(), 64);
+}
+
+#[test]
+fn haproxy_syntax_is_recognised() {
+    let p = |s: &str| Path::new(s).to_path_buf();
+    assert!(is_haproxy(&p("x.cfg"), "[global]\n"));
+    assert!(is_haproxy(&p("x"), "# hi\n\n  global\n"));
+    assert!(is_haproxy(&p("x.conf"), "frontend main\n"));
+    assert!(is_haproxy(&p("x.toml"), "#c\nbackend b\n"));
+    assert!(!is_haproxy(&p("x.toml"), "[global]\nmaxconn = 1\n"));
+    assert!(!is_haproxy(&p("x.toml"), "global = 1\n"));
+    assert!(!is_haproxy(&p("x"), ""));
+    // And Config::parse dispatches on it.
+    let c = Config::parse(Path::new("lb.conf"), "backend b\n").unwrap();
+    assert_eq!(c.backends[0].name, "b");
+    assert!(Config::parse(Path::new("lb.cfg"), "[global]\n").is_err());
+}
+
+// -- the seed ---------------------------------------------------------------------------
+
+#[test]
+fn the_seed_loads_byte_for_byte() {
+    let Some(path) = crate::config::testkit::seed_path("haproxy.cfg") else {
+        return;
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    let text = std::str::from_utf8(&bytes).expect("the seed is UTF-8");
+    assert!(text.contains("##ロードバランサの動作モード。"));
+    let c = parse_with_env(&path, text, &|_| None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c, Config::load(&path).unwrap());
+
+    assert_eq!(c.global.maxconn, Some(4000));
+    assert_eq!(c.global.nbthread, None);
+    assert_eq!(
+        c.global.log,
+        [LogTarget {
+            addr: "127.0.0.1:514".parse().unwrap(),
+            facility: 22,
+            max_level: 7,
+            min_level: 0,
+            len: 1024,
+            format: LogFormat::Local,
+        }]
+    );
+    assert_eq!(c.global.log[0].facility_name(), "local6");
+    assert_eq!(
+        c.global.stats_socket,
+        Some(StatsSocket {
+            path: "/var/lib/haproxy/stats".into(),
+            level: "operator".into(),
+            mode: None,
+        })
+    );
+
+    assert_eq!(c.frontends.len(), 1);
+    let main = &c.frontends[0];
+    assert_eq!(main.name, "main");
+    assert_eq!(main.line, 58);
+    assert_eq!(main.bind, "0.0.0.0:80".parse().unwrap());
+    assert_eq!(main.mode, Mode::Http);
+    assert_eq!(c.backends[main.default_backend].name, "hoge");
+    assert_eq!(main.maxconn, Some(3000));
+    assert!(main.log_global && main.log.is_empty());
+    assert!(main.options.httplog && main.options.dontlognull);
+    assert!(!main.options.tcplog);
+    assert!(main.options.http_server_close);
+
+    let s10 = Some(Duration::from_secs(10));
+    let m1 = Some(Duration::from_secs(60));
+    let timeouts = Timeouts {
+        connect: s10,
+        client: m1,
+        server: m1,
+        check: s10,
+        http_request: s10,
+        queue: m1,
+        http_keep_alive: s10,
+    };
+    assert_eq!(main.timeouts, timeouts);
+
+    assert_eq!(c.backends.len(), 1);
+    let hoge = &c.backends[0];
+    assert_eq!((hoge.name.as_str(), hoge.line), ("hoge", 64));
+    assert_eq!(hoge.mode, Mode::Http);
+    assert_eq!(hoge.balance, Balance::RoundRobin);
+    assert_eq!(hoge.hash_header, None);
+    assert_eq!(
+        hoge.check,
+        HealthCheck::Http(HttpCheck {
+            method: "GET".into(),
+            path: "/health_check.html".into(),
+            version: "HTTP/1.0".into(),
+            headers: vec![("User-agent".into(), "Proxy-Check".into())],
+        })
+    );
+    let o = &hoge.options;
+    assert!(o.log_health_checks && o.http_server_close && o.redispatch);
+    assert!(!o.allbackups);
+    assert_eq!(o.retries, 3);
+    assert_eq!(
+        o.forwardfor,
+        Some(ForwardFor {
+            except: Some(parse_net("127.0.0.0/8").unwrap()),
+            header: "x-forwarded-for".into(),
+            if_none: false,
+        })
+    );
+    assert_eq!(hoge.timeouts, timeouts);
+    assert!(hoge.log_global);
+    for (s, (name, addr, line)) in hoge.servers.iter().zip([
+        ("web10", "192.168.33.10:80", 66),
+        ("web11", "192.168.33.11:80", 67),
+    ]) {
+        assert_eq!(s.name, name);
+        assert_eq!(s.addr, addr.parse().unwrap());
+        assert_eq!(s.line, line);
+        assert!(s.check);
+        assert_eq!(s.inter, Duration::from_millis(3000));
+        assert_eq!((s.fall, s.rise, s.weight), (2, 2, 1));
+        assert!(!s.backup && !s.disabled);
+        assert_eq!(
+            (s.maxconn, s.fastinter, s.downinter, s.slowstart),
+            (None, None, None, None)
+        );
+    }
+    assert_eq!(hoge.servers.len(), 2);
+    assert_eq!(c.demo, None);
+    assert_eq!(c.ui, UiConfig::default());
+
+    let lines: Vec<(usize, &str)> = c
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.split(':').next().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (16, "'chroot' ignored"),
+            (17, "'pidfile' ignored"),
+            (19, "'user' ignored"),
+            (20, "'group' ignored"),
+            (21, "'daemon' ignored"),
+            (40, "'option httpchk' "),
+            (58, "frontend 'main'"),
+        ]
+    );
+    warned(
+        &c,
+        40,
+        "hiding headers or body at the end of the version string is deprecated",
+    );
+    warned(&c, 58, "('*:80') is deprecated HAProxy 1.x syntax");
+    warned(&c, 58, "lbtop reads it as 'bind *:80'");
+}
+
+#[test]
+fn the_loopback_seed_is_the_seed_on_loopback() {
+    let (Some(seed), Some(loopback)) = (
+        crate::config::testkit::seed_path("haproxy.cfg"),
+        crate::config::testkit::seed_path("haproxy-loopback.cfg"),
+    ) else {
+        return;
+    };
+    let a = Config::load(&seed).unwrap();
+    let b = Config::load(&loopback).unwrap();
+    assert_eq!(b.frontends[0].bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(b.global.log[0].addr, "127.0.0.1:5514".parse().unwrap());
+    assert_eq!(
+        b.global.stats_socket.as_ref().unwrap().path,
+        "/tmp/lbtop-seed.sock"
+    );
+    let ports = [8010, 8011];
+    for (s, port) in b.backends[0].servers.iter().zip(ports) {
+        assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    // Only pidfile and the httpchk form are left to warn about.
+    let msgs: Vec<usize> = b.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(msgs, [17, 40]);
+
+    // Everything else is the same.
+    let mut a2 = a.clone();
+    a2.source = b.source.clone();
+    a2.warnings = b.warnings.clone();
+    a2.global.log = b.global.log.clone();
+    a2.global.stats_socket = b.global.stats_socket.clone();
+    a2.frontends[0].bind = b.frontends[0].bind;
+    a2.frontends[0].line = b.frontends[0].line;
+    a2.backends[0].line = b.backends[0].line;
+    for (x, y) in a2.backends[0]
+        .servers
+        .iter_mut()
+        .zip(&b.backends[0].servers)
+    {
+        x.addr = y.addr;
+        x.line = y.line;
+    }
+    assert_eq!(a2, b);
+}
+
+// -- keywords -----------------------------------------------------------------------------
+
+#[test]
+fn global_keywords() {
+    let c = ok("global
+    log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
+    log udp@10.0.0.1 user
+    log ipv6@::1 local7 emerg
+    maxconn 100
+    nbthread 4
+    stats socket ipv4@127.0.0.1:9999 level admin mode 0600 expose-fd listeners
+    stats timeout 30s
+    stats maxconn 5
+    uid 99
+    node n1
+    description two words
+    ulimit-n 1000
+    ca-base /etc/ssl/certs
+");
+    let g = &c.global;
+    assert_eq!(g.maxconn, Some(100));
+    assert_eq!(g.nbthread, Some(4));
+    assert_eq!(g.log.len(), 3);
+    let l = &g.log[0];
+    assert_eq!(l.addr, "127.0.0.1:5514".parse().unwrap());
+    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
+    let l = &g.log[1];
+    assert_eq!(l.addr, "10.0.0.1:514".parse().unwrap());
+    assert_eq!(
+        (l.facility, l.max_level, l.min_level, l.len),
+        (1, 7, 0, 1024)
+    );
+    assert_eq!(g.log[2].addr, "[::1]:514".parse().unwrap());
+    assert_eq!(g.log[2].max_level, 0);
+    assert_eq!(
+        g.stats_socket,
+        Some(StatsSocket {
+            path: "ipv4@127.0.0.1:9999".into(),
+            level: "admin".into(),
+            mode: Some(0o600),
+        })
+    );
+    for (line, what) in [
+        (7, "'stats socket ... expose-fd' ignored"),
+        (8, "'stats timeout' ignored"),
+        (9, "'stats maxconn' ignored"),
+        (10, "'uid' ignored"),
+        (11, "'node' ignored"),
+        (12, "'description' ignored"),
+        (13, "'ulimit-n' ignored"),
+        (14, "'ca-base' ignored"),
+    ] {
+        warned(&c, line, what);
+    }
+    assert_eq!(c.warnings.len(), 8);
+}
+
+#[test]
+fn proxy_keywords_and_defaults_folding() {
+    let c = ok("defaults
+    mode http
+    log global
+    option httplog
+    option forwardfor header X-Real-IP if-none
+    option httpclose
+    option allbackups
+    retries 5
+    timeout client 5s
+    timeout connect 0
+    timeout tunnel 1h
+    contimeout 4s
+    maxconn 10
+    balance leastconn
+    default-server inter 1s fall 5
+    option log-health-checks
+frontend f1
+    bind :8080
+    log 10.0.0.1 local0
+    default_backend b1
+frontend f2
+    bind ipv6@:::8081
+    mode tcp
+    option tcplog
+    option http-keep-alive
+    no log
+    maxconn 20
+    default_backend t1
+backend b1
+    server s1 127.0.0.1:1
+    server s2 127.0.0.1:2 check weight 5 inter 2s backup maxconn 0 disabled slowstart 0
+    server s3 127.0.0.1:3 fastinter 100ms downinter 9s slowstart 30s maxconn 8 no-check enabled
+backend t1
+    mode tcp
+    balance random
+    no option allbackups
+    no option log-health-checks
+    option redispatch
+    server s 127.0.0.1:3 check
+");
+    warned(
+        &c,
+        6,
+        "'option httpclose' is read as 'option http-server-close'",
+    );
+    warned(&c, 11, "'timeout tunnel' ignored");
+    warned(
+        &c,
+        12,
+        "'contimeout' is the pre-1.5 form of 'timeout connect'",
+    );
+    for (line, what) in [
+        (
+            5,
+            "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
+        ),
+        (31, "server 's2': 'slowstart' is accepted"),
+        (32, "server 's3': 'fastinter' is accepted"),
+        (32, "server 's3': 'downinter' is accepted"),
+        (32, "server 's3': 'slowstart' is accepted"),
+    ] {
+        warned(&c, line, what);
+    }
+    assert_eq!(c.warnings.len(), 8, "{:#?}", c.warnings);
+
+    let f1 = &c.frontends[0];
+    assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
+    assert_eq!((f1.mode, f1.maxconn), (Mode::Http, Some(10)));
+    assert!(f1.options.httplog && f1.options.http_server_close);
+    assert_eq!(
+        f1.options.forwardfor,
+        Some(ForwardFor {
+            except: None,
+            header: "x-real-ip".into(),
+            if_none: true
+        })
+    );
+    assert_eq!(f1.timeouts.client, Some(Duration::from_secs(5)));
+    assert_eq!(
+        f1.timeouts.connect,
+        Some(Duration::from_secs(4)),
+        "contimeout"
+    );
+    assert!(f1.log_global);
+    assert_eq!(f1.log.len(), 1);
+    assert_eq!(f1.log[0].facility_name(), "local0");
+
+    let f2 = &c.frontends[1];
+    assert_eq!(f2.bind, "[::]:8081".parse().unwrap());
+    assert_eq!((f2.mode, f2.maxconn), (Mode::Tcp, Some(20)));
+    assert!(f2.options.tcplog && !f2.options.httplog);
+    assert!(
+        !f2.options.http_server_close,
+        "http-keep-alive undoes httpclose"
+    );
+    assert!(!f2.log_global && f2.log.is_empty(), "no log");
+    assert_eq!(c.backends[f2.default_backend].name, "t1");
+
+    let b1 = &c.backends[0];
+    assert_eq!(b1.mode, Mode::Http);
+    assert_eq!(b1.balance, Balance::LeastConn);
+    assert_eq!(b1.options.retries, 5);
+    assert!(b1.options.allbackups && b1.options.log_health_checks);
+    assert_eq!(b1.check, HealthCheck::Tcp);
+    let s = &b1.servers;
+    assert_eq!(
+        (s[0].inter, s[0].fall, s[0].check),
+        (Duration::from_secs(1), 5, false)
+    );
+    assert_eq!(
+        (s[1].inter, s[1].weight, s[1].maxconn),
+        (Duration::from_secs(2), 5, None)
+    );
+    assert!(s[1].check && s[1].backup && s[1].disabled);
+    assert_eq!(s[1].slowstart, None, "slowstart 0 is off");
+    assert_eq!(s[2].fastinter, Some(Duration::from_millis(100)));
+    assert_eq!(s[2].downinter, Some(Duration::from_secs(9)));
+    assert_eq!(s[2].slowstart, Some(Duration::from_secs(30)));
+    assert_eq!(s[2].maxconn, Some(8));
+    assert!(!s[2].check && !s[2].disabled);
+    assert_eq!(
+        (s[2].inter, s[2].fall),
+        (Duration::from_secs(1), 5),
+        "default-server"
+    );
+
+    let t1 = &c.backends[1];
+    assert_eq!(t1.balance, Balance::Random);
+    assert!(!t1.options.allbackups && !t1.options.log_health_checks);
+    assert!(t1.options.redispatch);
+}
+
+/// Every keyword is one row, once: a name twice in a table would make the second row dead.
+#[test]
+fn every_keyword_is_one_row() {
+    fn unique<F>(table: &str, rows: &[table::Row<F>]) {
+        let names = table::names(rows);
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{table}: '{n}' has two rows");
+        }
+    }
+    unique("global", global::GLOBAL);
+    unique("stats", global::STATS);
+    unique("stats socket", global::SOCKET_OPTIONS);
+    unique("proxy", proxy::PROXY);
+    unique("option", option::OPTIONS);
+    unique("option forwardfor", option::FORWARDFOR);
+    unique("timeout", timeout::TIMEOUTS);
+    unique("server", server::SERVER);
+    unique("http-check", http_check::RULES);
+}
+
+/// A server keyword's row says how it is read, how `lbtop export` writes it and how
+/// `lbtop check` shows it: whatever a keyword changes in a server shows in both, and the
+/// export reads back the same.
+#[test]
+fn every_server_keyword_is_written_back_by_export_and_check() {
+    let server = |params: &str| {
+        let text = format!(
+            "frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
+        );
+        ok(&text).backends[0].servers[0].clone()
+    };
+    let base = server("");
+    let mut tried = 0;
+    for row in server::SERVER {
+        if row.status == table::Status::Unsupported {
+            continue;
+        }
+        // A value that differs from the defaults: a time, else an integer.
+        let params = match row.args {
+            table::Args::One(_) => ["7s", "7"]
+                .iter()
+                .map(|v| format!("{} {v}", row.name))
+                .find(|p| {
+                    let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
+                    parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
+                })
+                .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
+            _ => row.name.to_string(),
+        };
+        let s = server(&params);
+        if s == base {
+            continue; // `check`, `no-backup`, ... : what the server already was
+        }
+        tried += 1;
+        assert_ne!(
+            export_server(&s),
+            export_server(&base),
+            "export of '{params}'"
+        );
+        assert_ne!(
+            describe_server(&s),
+            describe_server(&base),
+            "check of '{params}'"
+        );
+        let exported = format!(
+            "backend b\n    server {}\n",
+            [s.name.clone(), s.addr.to_string()]
+                .into_iter()
+                .chain(export_server(&s))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let back = ok(&exported).backends[0].servers[0].clone();
+        assert_eq!(
+            Server {
+                line: s.line,
+                ..back
+            },
+            s,
+            "'{params}' exported as {exported:?}"
+        );
+    }
+    assert!(tried >= 10, "only {tried} server keywords changed a server");
+}
+
+/// What lbtop reads but does not apply yet loads with a warning naming the line, the keyword
+/// and what lbtop does instead, wherever it is written; the value stays for `lbtop export`.
+#[test]
+fn keywords_lbtop_does_not_apply_yet_warn_with_their_line() {
+    let c = ok("defaults
+    option forwardfor if-none
+    default-server slowstart 10s
+frontend f
+    bind :80
+    option forwardfor except 127.0.0.0/8 if-none header X-Client
+    default_backend b
+backend b
+    server a 127.0.0.1:1 check slowstart 1m
+    server b 127.0.0.1:2 check fastinter 500ms
+    server c 127.0.0.1:3 check downinter 5s
+    server d 127.0.0.1:4 check inter 1s
+");
+    let messages: Vec<(usize, &str)> = c
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                2,
+                "defaults: 'option forwardfor if-none' is accepted but lbtop does not apply it \
+                 yet: the header is added even when the request has one"
+            ),
+            (
+                3,
+                "defaults: default-server: 'slowstart' is accepted but lbtop does not apply it \
+                 yet: a server takes its full weight as soon as it is up"
+            ),
+            (
+                6,
+                "frontend 'f': 'option forwardfor if-none' is accepted but lbtop does not apply \
+                 it yet: the header is added even when the request has one"
+            ),
+            (
+                9,
+                "backend 'b': server 'a': 'slowstart' is accepted but lbtop does not apply it \
+                 yet: a server takes its full weight as soon as it is up"
+            ),
+            (
+                10,
+                "backend 'b': server 'b': 'fastinter' is accepted but lbtop does not apply it \
+                 yet: checks run every 'inter' while a server goes up or down"
+            ),
+            (
+                11,
+                "backend 'b': server 'c': 'downinter' is accepted but lbtop does not apply it \
+                 yet: checks run every 'inter' while a server is down"
+            ),
+        ]
+    );
+    // Kept in the model, so the export still says them to HAProxy.
+    assert!(c.frontends[0].options.forwardfor.as_ref().unwrap().if_none);
+    let s = &c.backends[0].servers;
+    assert_eq!(s[0].slowstart, Some(Duration::from_secs(60)));
+    assert_eq!(s[1].fastinter, Some(Duration::from_millis(500)));
+    assert_eq!(s[2].downinter, Some(Duration::from_secs(5)));
+    assert_eq!(
+        s[3].slowstart,
+        Some(Duration::from_secs(10)),
+        "from default-server"
+    );
+}
+
+#[test]
+fn every_defaults_section_starts_afresh() {
+    let c = ok("defaults
+    mode http
+    retries 7
+frontend a
+    bind :1
+    default_backend a
+backend a
+defaults named
+    timeout connect 3s
+backend b
+defaults
+    mode http
+backend c from named
+backend d
+defaults other from named
+    retries 1
+backend e from other
+defaults named2 from other
+backend f from named2
+");
+    let b = |n: &str| c.backend(n).unwrap();
+    assert_eq!((b("a").mode, b("a").options.retries), (Mode::Http, 7));
+    assert_eq!(c.frontends[0].mode, Mode::Http);
+    assert_eq!((b("b").mode, b("b").options.retries), (Mode::Tcp, 3));
+    assert_eq!(b("b").timeouts.connect, Some(Duration::from_secs(3)));
+    assert_eq!(
+        b("c").mode,
+        Mode::Tcp,
+        "from named, not from the last defaults"
+    );
+    assert_eq!(b("c").timeouts.connect, Some(Duration::from_secs(3)));
+    assert_eq!((b("d").mode, b("d").timeouts.connect), (Mode::Http, None));
+    assert_eq!(b("e").options.retries, 1);
+    assert_eq!(b("e").timeouts.connect, Some(Duration::from_secs(3)));
+    assert_eq!(b("f").options.retries, 1);
+
+    fails(
+        "defaults named\nbackend b from namd\n",
+        2,
+        &["defaults section 'namd' not found", "did you mean 'named'?"],
+    );
+    fails("backend b from\n", 1, &["needs a defaults name"]);
+    fails(
+        "defaults x\ndefaults x\n",
+        2,
+        &["'x' is already defined at line 1"],
+    );
+    fails(
+        "backend b\ndefaults later\nbackend c from later extra\n",
+        3,
+        &["unexpected 'extra' after 'from later'"],
+    );
+}
+
+#[test]
+fn listen_is_a_frontend_and_a_backend() {
+    let c = ok("listen web
+    bind 127.0.0.1:80
+    mode http
+    balance source
+    server a 127.0.0.1:81
+listen other 127.0.0.1:90
+    mode http
+    default_backend web
+frontend web2
+    bind 127.0.0.1:82
+    mode http
+    default_backend other
+");
+    assert_eq!(c.frontends.len(), 3);
+    assert_eq!(c.backends.len(), 2);
+    let web = &c.frontends[0];
+    assert_eq!((web.name.as_str(), web.mode), ("web", Mode::Http));
+    assert_eq!(c.backends[web.default_backend].name, "web");
+    assert_eq!(c.backends[0].balance, Balance::Source);
+    assert_eq!(c.backends[0].servers[0].name, "a");
+    // In tcp mode, `listen other` could not send to `web`.
+    fails(
+        "listen web\n    bind :1\n    mode http\nlisten other :2\n    default_backend web\n",
+        5,
+        &["tcp listen 'other' tries to use incompatible http backend 'web' (line 1)"],
+    );
+    warned(&c, 6, "an address on the 'listen' line");
+    let other = &c.frontends[1];
+    assert_eq!(c.backends[other.default_backend].name, "web");
+    // A frontend and a backend may share a name, a listen and either may not.
+    fails(
+        "listen x\n    bind :1\nfrontend x\n",
+        3,
+        &["frontend 'x' has the same name as listen 'x' declared at line 1"],
+    );
+    fails(
+        "backend x\nlisten x\n",
+        2,
+        &["listen 'x' has the same name as backend 'x' declared at line 1"],
+    );
+}
+
+#[test]
+fn http_checks_follow_haproxy_rule_sets() {
+    // Observed on HAProxy 2.6 (bytes received by the server):
+    let c = ok("defaults
+    mode http
+    option httpchk GET /d HTTP/1.0\\r\\nX:\\ y
+backend b0
+    option httpchk GET /a HTTP/1.1
+    http-check send hdr Host x
+backend b1
+    http-check send meth POST uri /b
+    option httpchk GET /a
+backend b2
+    http-check send uri /c
+backend b3
+    http-check send hdr Z w
+backend b4
+    option httpchk
+    http-check send meth GET
+backend b5
+    option httpchk /only
+backend b6
+backend b7
+    option tcp-check
+");
+    let req = |n: &str| match &c.backend(n).unwrap().check {
+        HealthCheck::Http(h) => {
+            let mut s = format!("{} {} {}", h.method, h.path, h.version);
+            for (k, v) in &h.headers {
+                s.push_str(&format!(" [{k}: {v}]"));
+            }
+            s
+        }
+        HealthCheck::Tcp => "tcp".into(),
+    };
+    // `GET /a HTTP/1.1\r\nhost: x`
+    assert_eq!(req("b0"), "GET /a HTTP/1.1 [Host: x]");
+    // `option httpchk` after `http-check send` replaces it: `GET /a HTTP/1.0`
+    assert_eq!(req("b1"), "GET /a HTTP/1.0");
+    // A proxy's own rules do not start from its defaults' request: `OPTIONS /c HTTP/1.0`
+    assert_eq!(req("b2"), "OPTIONS /c HTTP/1.0");
+    assert_eq!(req("b3"), "OPTIONS / HTTP/1.0 [Z: w]");
+    assert_eq!(req("b4"), "GET / HTTP/1.0");
+    assert_eq!(req("b5"), "OPTIONS /only HTTP/1.0");
+    // Nothing of its own: the defaults' whole request, legacy headers included.
+    assert_eq!(req("b6"), "GET /d HTTP/1.0 [X: y]");
+    assert_eq!(req("b7"), "tcp");
+    // The defaults' legacy form warned once, on its line.
+    warned(&c, 3, "hiding headers or body");
+
+    let c = ok(&with_backend(
+        "    option httpchk HEAD /hc HTTP/1.1\\r\\nHost:\\ example.com\\r\\nX-A:b\\r\\n\n",
+    ));
+    let HealthCheck::Http(h) = &c.backends[0].check else {
+        panic!()
+    };
+    assert_eq!(
+        h.headers,
+        [
+            ("Host".to_string(), "example.com".to_string()),
+            ("X-A".to_string(), "b".to_string())
+        ]
+    );
+    warned(&c, 5, "'option httpchk' : hiding headers");
+
+    // Rules without `option httpchk` are ignored, as HAProxy warns.
+    let c = ok(&with_backend("    http-check send meth GET\n"));
+    assert_eq!(c.backends[0].check, HealthCheck::Tcp);
+    warned(
+        &c,
+        5,
+        "backend 'b' uses http-check rules without 'option httpchk'",
+    );
+
+    fails(
+        &with_backend(
+            "    option httpchk\n    http-check send meth GET\n    http-check send uri /x\n",
+        ),
+        7,
+        &["already has one at line 6"],
+    );
+    fails(
+        &with_backend("    option httpchk a b c d\n"),
+        5,
+        &["unexpected argument 'd'"],
+    );
+    fails(
+        &with_backend("    option httpchk GET / HTTP/1.0\\r\\nbad\n"),
+        5,
+        &["hidden header 'bad' has no ':'"],
+    );
+    fails(
+        &with_backend("    option httpchk GET / HTTP/1.0\\r\\n\\r\\nbody\n"),
+        5,
+        &["body is not supported"],
+    );
+    fails(
+        &with_backend("    http-check send hdr Host\n"),
+        5,
+        &["'hdr' expects <name> and <value>"],
+    );
+    fails(
+        &with_backend("    http-check send mthe GET\n"),
+        5,
+        &["got 'mthe'", "did you mean 'meth'?"],
+    );
+    fails(
+        &with_backend("    http-check expect status 200\n"),
+        5,
+        &["'http-check expect' is not supported by lbtop"],
+    );
+    fails(
+        &with_backend("    http-check send hdr \"Bad Name\" x\n"),
+        5,
+        &["not a valid header name"],
+    );
+}
+
+#[test]
+fn keywords_a_side_cannot_use_are_ignored_with_haproxys_warning() {
+    let c = ok("defaults
+    mode http
+    retries 4
+frontend f
+    bind :80
+    retries 9
+    balance first
+    option redispatch
+    option httpchk
+    http-check send meth GET
+    timeout server 3s
+    option log-health-checks
+    option allbackups
+    default_backend b
+backend b
+    maxconn 5
+    timeout client 3s
+    default_backend b
+    option dontlognull
+    option httplog
+    option tcplog
+    bind :81
+");
+    for (line, what) in [
+        (
+            6,
+            "'retries' ignored because frontend 'f' has no backend capability",
+        ),
+        (7, "'balance' ignored"),
+        (8, "'redispatch' ignored"),
+        (9, "'httpchk' ignored"),
+        (10, "'http-check' ignored"),
+        (11, "'timeout server' ignored because frontend 'f'"),
+        (12, "'log-health-checks' ignored"),
+        (13, "'allbackups' ignored"),
+        (
+            16,
+            "'maxconn' ignored because backend 'b' has no frontend capability",
+        ),
+        (17, "'timeout client' ignored because backend 'b'"),
+        (18, "'default_backend' ignored"),
+        (19, "'dontlognull' ignored"),
+        (
+            20,
+            "backend 'b' : 'option httplog' directive is ignored in backends",
+        ),
+        (21, "'option tcplog' directive is ignored in backends"),
+        (22, "'bind' ignored because backend 'b'"),
+    ] {
+        warned(&c, line, what);
+    }
+    assert_eq!(c.warnings.len(), 15);
+    let f = &c.frontends[0];
+    assert_eq!(
+        f.options.retries, 4,
+        "the frontend's own retries is ignored"
+    );
+    assert!(!f.options.redispatch && f.timeouts.server.is_none());
+    let b = &c.backends[0];
+    assert!(b.timeouts.client.is_none() && !b.options.httplog && !b.options.dontlognull);
+    fails(
+        "frontend f\n    bind :1\n    server s 127.0.0.1:1\n",
+        3,
+        &["'server' not allowed because frontend 'f' has no backend capability"],
+    );
+    // Refused in the same words as 'server', naming the frontend once.
+    let e = fails("frontend f\n    default-server check\n", 2, &[]);
+    assert_eq!(
+        e.message,
+        "'default-server' not allowed because frontend 'f' has no backend capability"
+    );
+    fails(
+        "defaults\n    bind :80\n",
+        2,
+        &["'bind' not allowed in 'defaults' section"],
+    );
+    fails(
+        "defaults\n    server s 127.0.0.1:1\n",
+        2,
+        &["'server' not allowed in 'defaults' section"],
+    );
+}
+
+#[test]
+fn httplog_and_tcplog_override_each_other() {
+    let c = ok("defaults\n    option httplog\n    option tcplog\n");
+    warned(
+        &c,
+        3,
+        "'option tcplog' overrides previous 'option httplog' in 'defaults' section",
+    );
+    let c = ok("defaults\n    option httplog\nfrontend f\n    bind :1\n    option tcplog\n    default_backend b\nbackend b\n");
+    assert!(c.warnings.is_empty(), "inherited: no warning");
+    assert!(c.frontends[0].options.tcplog && !c.frontends[0].options.httplog);
+}
+
+#[test]
+fn addresses() {
+    let bind = |s: &str| {
+        bind_addr(s)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .to_string()
+    };
+    assert_eq!(bind("127.0.0.1:80"), "127.0.0.1:80");
+    assert_eq!(bind("*:80"), "0.0.0.0:80");
+    assert_eq!(bind(":80"), "0.0.0.0:80");
+    assert_eq!(bind("ipv4@:80"), "0.0.0.0:80");
+    assert_eq!(bind("[::1]:80"), "[::1]:80");
+    assert_eq!(bind("::1:80"), "[::1]:80");
+    assert_eq!(bind(":::80"), "[::]:80");
+    assert_eq!(bind("ipv6@:80"), "[::]:80");
+    assert_eq!(bind("tcp@10.1.2.3:0"), "10.1.2.3:0");
+    for (bad, why) in [
+        ("127.0.0.1", "has no port"),
+        ("127.0.0.1:", "has no port"),
+        ("localhost:80", "does not resolve host names"),
+        ("1.2.3.4:80-81", "port range"),
+        ("1.2.3.4:+1", "port range or offset"),
+        ("1.2.3.4:70000", "invalid port '70000'"),
+        (":80,:81", "one address per frontend"),
+        ("/run/x.sock", "TCP addresses only"),
+        ("unix@/run/x.sock", "TCP addresses only"),
+        ("ipv4@[::1]:80", "IPv4 prefix on an IPv6 address"),
+        ("ipv6@127.0.0.1:80", "IPv6 prefix on an IPv4 address"),
+    ] {
+        let e = bind_addr(bad).expect_err(bad);
+        assert!(e.contains(why), "{bad}: {e}");
+    }
+    assert_eq!(
+        server_addr("192.168.33.10:80").unwrap().to_string(),
+        "192.168.33.10:80"
+    );
+    assert_eq!(
+        server_addr("ipv6@::1:8080").unwrap().to_string(),
+        "[::1]:8080"
+    );
+    assert!(server_addr("*:80")
+        .unwrap_err()
+        .contains("not an IP address: '*'"));
+    assert!(server_addr(":80").unwrap_err().contains("has no address"));
+    assert!(server_addr("10.0.0.1").unwrap_err().contains("has no port"));
+    assert_eq!(log_addr("127.0.0.1").unwrap().to_string(), "127.0.0.1:514");
+    assert_eq!(
+        log_addr("udp@127.0.0.1:5514").unwrap().to_string(),
+        "127.0.0.1:5514"
+    );
+    assert_eq!(log_addr("[::1]").unwrap().to_string(), "[::1]:514");
+    assert_eq!(log_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
+    for bad in ["/dev/log", "stdout", "fd@2", "ring@buf", "tcp@1.2.3.4:514"] {
+        assert!(
+            log_addr(bad)
+                .unwrap_err()
+                .contains("only sends syslog over UDP"),
+            "{bad}"
+        );
+    }
+    assert_eq!(octal_mode("600"), Ok(0o600));
+    assert_eq!(octal_mode("0660"), Ok(0o660));
+    for bad in ["999", "", "-1", "+7", "77777", "6x"] {
+        assert!(octal_mode(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
+    let e = fails(
+        "global\n    maxconn 10\n\ndefaults\n    optoin httplog\n",
+        5,
+        &[],
+    );
+    assert_eq!(
+        e.to_string(),
+        "t.cfg:5: unknown keyword 'optoin' in 'defaults' section; did you mean 'option'?"
+    );
+    let e = fails(
+        &with_backend("    server web10 127.0.0.1:80 check inetr 3s\n"),
+        5,
+        &[],
+    );
+    assert_eq!(
+        e.message,
+        "backend 'b': server 'web10': unknown keyword 'inetr'; did you mean 'inter'?"
+    );
+    let cases: &[(&str, usize, &[&str])] = &[
+            ("global\n  chrot /x\n", 2, &["unknown keyword 'chrot' in 'global' section; did you mean 'chroot'?"]),
+            ("\n# c\nmode http\n", 3, &["unknown keyword 'mode' out of section"]),
+            ("frontnd x\n", 1, &["out of section; did you mean 'frontend'?"]),
+            ("frontend f\n    bnid :80\n", 2, &["in 'frontend' section; did you mean 'bind'?"]),
+            ("backend b\n    xyzzy 1\n", 2, &["unknown keyword 'xyzzy' in 'backend' section"]),
+            ("defaults\n    option httplgo\n", 2, &["unknown option 'httplgo'; did you mean 'httplog'?"]),
+            ("defaults\n    option abortonclose\n", 2, &["'option abortonclose' is not supported by lbtop"]),
+            ("defaults\n    no option httplog\n", 2, &["negation/default is not supported for option 'httplog'"]),
+            ("defaults\n    no mode\n", 2, &["'no mode'"]),
+            ("defaults\n    default option redispatch\n", 2, &["'default option ...' is not supported"]),
+            ("defaults\n    no option forwardfor\n", 2, &["negation/default is not supported for option 'forwardfor'"]),
+            ("defaults\n    option\n", 2, &["'option' expects an option name"]),
+            ("defaults\n    option dontlognull x\n", 2, &["cannot handle unexpected argument 'x'"]),
+            ("defaults\n    timeout conect 5s\n", 2, &["'timeout' supports", "(got 'conect'); did you mean 'connect'?"]),
+            ("defaults\n    timeout client\n", 2, &["'timeout client' expects a time value"]),
+            ("defaults\n    timeout client 5s 6s\n", 2, &["unexpected argument '6s'"]),
+            ("defaults\n    timeout check 10S\n", 2, &["'timeout check'", "unknown time unit 'S'"]),
+            ("defaults\n    clitimeout soon\n", 2, &["'timeout client'", "not a time value"]),
+            ("defaults\n    balance roundrobbin\n", 2, &["'balance' only supports", "did you mean 'roundrobin'?"]),
+            ("defaults\n    balance\n", 2, &["'balance' only supports"]),
+            ("defaults\n    balance uri whole\n", 2, &["options of the algorithm are not supported"]),
+            ("defaults\n    balance url_param id\n", 2, &["'balance url_param' is not supported"]),
+            ("defaults\n    balance hdr()\n", 2, &["requires an http header field name"]),
+            ("defaults\n    mode htp\n", 2, &["unknown proxy mode 'htp'", "did you mean 'http'?"]),
+            ("defaults\n    mode health\n", 2, &["unknown proxy mode 'health'"]),
+            ("defaults\n    retries -1\n", 2, &["'retries' must be at least 0, got -1"]),
+            ("defaults\n    retries x\n", 2, &["'retries' expects an integer, got 'x'"]),
+            ("defaults\n    maxconn 0\n", 2, &["'maxconn' must be at least 1, got 0"]),
+            ("defaults\n    maxconn 99999999999\n", 2, &["'maxconn' must be at least 1"]),
+            ("defaults\n    log 127.0.0.1 local9\n", 2, &["unknown log facility 'local9'", "did you mean 'local0'?"]),
+            ("defaults\n    log 127.0.0.1 local0 bogus\n", 2, &["unknown optional log level 'bogus'"]),
+            ("defaults\n    log 127.0.0.1 local0 info notice extra\n", 2, &["unexpected argument 'extra'"]),
+            ("defaults\n    log 127.0.0.1 format raw len 100 local0\n", 2, &["unknown log facility 'len'"]),
+            ("defaults\n    log 127.0.0.1 len 10 local0\n", 2, &["'len' must be between 80 and 65535, got 10"]),
+            ("defaults\n    log 127.0.0.1 format json local0\n", 2, &["unknown log format 'json'"]),
+            ("defaults\n    log 127.0.0.1 sample 1:2 local0\n", 2, &["'sample' is not supported"]),
+            ("defaults\n    log 127.0.0.1\n", 2, &["expects <address> and <facility>"]),
+            ("defaults\n    log /dev/log local0\n", 2, &["only sends syslog over UDP"]),
+            ("defaults\n    log localhost local0\n", 2, &["does not resolve host names"]),
+            ("defaults\n    log global x\n", 2, &["'log global' takes no argument"]),
+            ("defaults\n    option forwardfor except\n", 2, &["expects <address>[/mask]"]),
+            ("defaults\n    option forwardfor except 10.0.0.0/33\n", 2, &["prefix longer than 32"]),
+            ("defaults\n    option forwardfor bogus\n", 2, &["only supports optional values"]),
+            ("defaults\n    option forwardfor header\n", 2, &["expects <header_name>"]),
+            ("defaults\n    use_backend b if x\n", 2, &["'use_backend' is not supported by lbtop"]),
+            ("defaults\n    acl a src 1.2.3.4\n", 2, &["'acl' is not supported by lbtop"]),
+            ("defaults\n    default_backend\n", 2, &["'default_backend' expects a backend name"]),
+            ("defaults\n    default-server chekc\n", 2, &["default-server: unknown keyword 'chekc'; did you mean 'check'?"]),
+            ("global\n    maxconn 1\n    maxconn 2\n", 3, &["'maxconn' already specified at line 2"]),
+            ("global\n    nbthread 0\n", 2, &["'nbthread' must be between 1 and 64, got 0"]),
+            ("global\n    chroot\n", 2, &["'chroot' expects one argument"]),
+            ("global\n    daemon now\n", 2, &["'daemon' expects no argument"]),
+            ("global\n    uid x\n", 2, &["'uid' expects an integer"]),
+            ("global\n    log global\n", 2, &["'log global' is meaningless in the global section"]),
+            ("global\n    stats socket\n", 2, &["expects an address or a path"]),
+            ("global\n    stats socket /s level god\n", 2, &["'level' only supports"]),
+            ("global\n    stats socket /s mode 999\n", 2, &["'999' is not an octal permission mode"]),
+            ("global\n    stats socket /s level\n", 2, &["'level' expects"]),
+            ("global\n    stats socket /s bogus 1\n", 2, &["unknown keyword 'bogus'"]),
+            ("global\n    stats socket /a\n    stats socket /b\n", 3, &["one 'stats socket' (the first is at line 2)"]),
+            ("global\n    stats sockt /a\n", 2, &["'stats sockt'", "did you mean 'socket'?"]),
+            ("global\n    tune.bufsize 1\n", 2, &["'tune.bufsize' is not supported"]),
+            ("global\n    nbproc 2\n", 2, &["'nbproc' is not supported"]),
+            ("global x\n", 1, &["'global' takes no argument"]),
+            ("peers p\n", 1, &["'peers' sections are not supported"]),
+            (".if defined(X)\n", 1, &["conditional blocks"]),
+            ("frontend\n", 1, &["'frontend' needs a name"]),
+            ("frontend a!b\n", 1, &["character '!' is not permitted in frontend name 'a!b'"]),
+            ("defaults a b\n", 1, &["'defaults' takes at most a name"]),
+            ("backend b extra\n", 1, &["takes only a name"]),
+            ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
+            ("frontend f localhost:80\n", 1, &["frontend 'f': address 'localhost:80' is not an IP address"]),
+            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported"]),
+            ("frontend f\n    bind\n", 2, &["'bind' expects an address"]),
+            ("frontend f\n    bind :80\n    bind :81\n", 3, &["already listening on 0.0.0.0:80 (line 2)"]),
+            ("frontend f *:80\n    bind :81\n", 2, &["already listening on 0.0.0.0:80 (line 1)"]),
+            ("frontend f\n    bind 127.0.0.1\n", 2, &["'bind' '127.0.0.1' has no port"]),
+            ("\n\nfrontend f\n    default_backend b\nbackend b\n", 3, &["frontend 'f' has no 'bind' line"]),
+            ("frontend f\n    bind :1\n", 1, &["frontend 'f' has no 'default_backend'"]),
+            ("frontend f\n    bind :1\n    default_backend hog\nbackend hoge\n", 3, &["unable to find required default_backend: 'hog'; did you mean 'hoge'?"]),
+            ("frontend f\n    bind :1\n    default_backend f\n", 3, &["unable to find required default_backend: 'f'"]),
+            ("frontend f\n    bind :1\n    mode http\n    default_backend b\nbackend b\n", 4, &["http frontend 'f' tries to use incompatible tcp backend 'b' (line 5) as its default backend (see 'mode')"]),
+            ("frontend f\n    bind :1\n    default_backend b\nbackend b\n    mode http\n", 3, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does not"]),
+            ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
+            ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
+            ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
+            ("backend b\n    server s localhost:80\n", 2, &["does not resolve host names"]),
+            ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
+            ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
+            ("backend b\n    server s 1.2.3.4:80 weight\n", 2, &["'weight' expects an argument"]),
+            ("backend b\n    server s 1.2.3.4:80 inter 0\n", 2, &["'inter' must be greater than 0"]),
+            ("backend b\n    server s 1.2.3.4:80 inter 3x\n", 2, &["'inter'", "unknown time unit 'x'"]),
+            ("backend b\n    server s 1.2.3.4:80 fastinter 0\n", 2, &["'fastinter' must be greater than 0"]),
+            ("backend b\n    server s 1.2.3.4:80 fall 0\n", 2, &["'fall' must be at least 1, got 0"]),
+            ("backend b\n    server s 1.2.3.4:80 rise 0\n", 2, &["'rise' must be at least 1"]),
+            ("backend b\n    server s 1.2.3.4:80 maxconn -1\n", 2, &["'maxconn' must be at least 0, got -1"]),
+            ("backend b\n    server s 1.2.3.4:80 cookie s1\n", 2, &["'cookie' is not supported by lbtop"]),
+            ("backend b\n    server s 1.2.3.4:80 chekc\n", 2, &["unknown keyword 'chekc'; did you mean 'check'?"]),
+            ("backend b\n    server s 1.2.3.4:80 zzz\n", 2, &["unknown keyword 'zzz'"]),
+            ("defaults\n    mode \"http\n", 2, &["unmatched double quote at column 10"]),
+            ("defaults\n    mode h\\x7\n", 2, &["'\\x' escape"]),
+        ];
+    for (text, line, want) in cases {
+        fails(text, *line, want);
+    }
+    // The closest keyword is offered only when it is close.
+    let e = fails("backend b\n    server s 1.2.3.4:80 zzz\n", 2, &[]);
+    assert!(!e.message.contains("did you mean"), "{e}");
+}
+
+#[test]
+fn environment_variables_reach_the_config() {
+    let c = ok("frontend f\n    bind \":${PORT}\"\n    default_backend b\nbackend b\n    server s \"127.0.0.1:${NOPE-81}\"\n");
+    assert_eq!(c.frontends[0].bind.port(), 8080);
+    assert_eq!(c.backends[0].servers[0].addr.port(), 81);
+    // `${.LINE}` is `5`, which is no server keyword: the error proves it expanded.
+    let e = fails(
+        "backend b\n\n    server s 1.2.3.4:80 \"x${.LINE}\"\n",
+        3,
+        &[],
+    );
+    assert!(e.message.contains("unknown keyword 'x3'"), "{e}");
+}
+
+#[test]
+fn an_empty_file_is_an_empty_config() {
+    let c = ok("");
+    assert!(c.frontends.is_empty() && c.backends.is_empty() && c.warnings.is_empty());
+    let c = ok("global\ndefaults\n");
+    assert_eq!(c.global.maxconn, None);
+}
+
+#[test]
+fn mutated_seeds_never_panic() {
+    let original = match crate::config::testkit::seed_path("haproxy.cfg") {
+        Some(p) => std::fs::read(p).unwrap(),
+        // Without the seed, mutate the export of lbtop's own config instead.
+        None => {
+            let p = crate::config::testkit::repo_root().join("config.toml");
+            Config::load(&p).unwrap().to_haproxy_cfg().into_bytes()
+        }
+    };
+    let alphabet = b" \t\n\r\"'\\#$:{}[]*@-_/.0123456789abksx\x00\x7f\xc3\xa9";
+    let mut rng = crate::config::testkit::Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut oks, mut errs) = (0, 0);
+    for round in 0..600 {
+        let mut bytes = original.clone();
+        crate::config::testkit::mutate(&mut bytes, &mut rng, alphabet);
+        let text = String::from_utf8_lossy(&bytes);
+        let lines = text.split('\n').count();
+        match parse_with_env(Path::new("fuzz.cfg"), &text, &env) {
+            Ok(c) => {
+                oks += 1;
+                for w in &c.warnings {
+                    assert!((1..=lines).contains(&w.line), "round {round}: {w:?}");
+                }
+                // Whatever loads exports to something that loads the same way.
+                let again = parse_with_env(Path::new("again.cfg"), &c.to_haproxy_cfg(), &env);
+                assert!(again.is_ok(), "round {round}: {:?}", again.err());
+            }
+            Err(e) => {
+                errs += 1;
+                assert!(
+                    (1..=lines).contains(&e.line),
+                    "round {round}: line {} outside 1..={lines}: {e}",
+                    e.line
+                );
+                assert!(!e.message.is_empty());
+            }
+        }
+    }
+    assert!(
+        oks > 0 && errs > 0,
+        "mutations should both pass and fail ({oks}/{errs})"
+    );
+}
