@@ -704,7 +704,44 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "log:flags:sH--/PR--"
                     | "log:request"
                     | "client:end:timeout/prompt"
+                    | "client:error-page-body:400"
+                    | "client:framing:none/cl"
+                    | "log:flags:PH--/PR--"
+                    | "log:status:-1/400"
+                    | "origin:incomplete-head"
             ) || c.starts_with("log:server:")
+        });
+    // A client that half-closes inside a request body: both proxies answer it the same (or
+    // not at all); which end each logs (`CR`/`CL`/`CD`, status 0 or -1) and whether the head
+    // had already gone to the server depend on when the FIN was read.
+    let abort_timing = matches!(case.ending, Ending::FinNow | Ending::QuietClose)
+        && !classes.is_empty()
+        && classes.iter().all(|c| {
+            c.starts_with("log:")
+                || matches!(
+                    c.as_str(),
+                    "origin:seq:-/I" | "origin:seq:-/G(content-length-huge)"
+                )
+        });
+    // HAProxy 2.6 edits a `Connection` header in its buffer as it parses it (taking `close`
+    // out); when the head comes in several writes it parses the edited bytes again, forwards
+    // a mangled header (`close, content-length` as `content-length-length`) and forgets the
+    // `close`. lbtop reads the bytes as sent and closes.
+    let reparsed_connection = case.tricks.iter().any(|t| t == "split-writes")
+        && case
+            .tricks
+            .iter()
+            .any(|t| t.starts_with("conn-close-") || t.starts_with("conn-ka-"))
+        && !classes.is_empty()
+        && classes.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "origin:connection-tokens"
+                    | "client:connection-header:-/close"
+                    | "client:end:timeout/prompt"
+                    | "client:status:200/-"
+                    | "origin:seq:R/-"
+            ) || c.starts_with("log:")
         });
     // A chunk error both refuse with 400: HAProxy finds it before or after it sent the head
     // on depending on how much of the body its reads had gathered; lbtop looks at what came
@@ -726,7 +763,14 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         .iter()
         .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"))
         || control_byte_in_head(&case.bytes());
-    if deliberate_trick || early_response || chunk_error_timing || near_limit {
+    let deliberate_trick = deliberate_trick || obs_fold_in_head(&case.bytes());
+    if deliberate_trick
+        || early_response
+        || chunk_error_timing
+        || near_limit
+        || abort_timing
+        || reparsed_connection
+    {
         classes
             .into_iter()
             .map(|c| format!("deliberate:{c}"))
@@ -734,6 +778,18 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     } else {
         classes
     }
+}
+
+/// A header line continued on the next (obs-fold: a line that starts with a blank) in the
+/// first head: lbtop refuses it, HAProxy joins the lines (a deliberate difference).
+fn obs_fold_in_head(bytes: &[u8]) -> bool {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(bytes.len());
+    bytes[..end]
+        .windows(2)
+        .any(|w| w[0] == b'\n' && matches!(w[1], b' ' | b'\t'))
 }
 
 /// A control byte (other than tab, CR and LF) in a request head: lbtop refuses it wherever it

@@ -112,7 +112,9 @@ fn parse_in<'b>(
         // HAProxy checks the version once the head has ended: until then it waits (and
         // answers 408 at `timeout http-request`).
         Err(httparse::Error::Version | httparse::Error::NewLine)
-            if !head_ended(buf) && buf.len() < MAX_HEAD && only_the_version_is_wrong(buf) =>
+            if !head_ended(after_empty_lines(buf))
+                && buf.len() < MAX_HEAD
+                && only_the_version_is_wrong(after_empty_lines(buf)) =>
         {
             return Some(Parsed::Partial)
         }
@@ -122,6 +124,12 @@ fn parse_in<'b>(
         Ok(head) => Parsed::Complete(head),
         Err(why) => Parsed::Invalid(why),
     })
+}
+
+/// A head without the empty lines a client may send before it (both parsers skip them).
+fn after_empty_lines(buf: &[u8]) -> &[u8] {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n');
+    &buf[start.unwrap_or(buf.len())..]
 }
 
 /// The empty line that ends a head (after CRLF or a bare LF) has arrived.
@@ -219,6 +227,9 @@ fn build(
     if framed.coding() == Coding::Layered {
         return Err(Refusal::Coding);
     }
+    if framed.upgrade && framing == Framing::None && !websocket_handshake_ok(req.headers) {
+        return Err(Malformed);
+    }
     // Both framings, or a chunked HTTP/1.0 request: another hop may read it otherwise, so the
     // connection closes after the response.
     let ambiguous = framed.both() || (version == Version::HTTP_10 && framing == Framing::Chunked);
@@ -303,15 +314,33 @@ fn absolute_target<'t>(
     Ok(format!("{scheme}://{userinfo}{short}{}", &rest[end..]).into())
 }
 
-/// The request-target forms HAProxy forwards: a path (`/a`), an absolute URI, `*` for
-/// OPTIONS, an authority (`host:port`) for CONNECT only; and never a fragment (`#`).
+/// An upgrade to WebSocket (`Upgrade: websocket` with `Connection: upgrade`) must carry a
+/// `Sec-WebSocket-Key` of 24 characters (16 bytes in base64), as HAProxy checks it; it
+/// answers 400 otherwise (docs/haproxy-semantics.md §7).
+fn websocket_handshake_ok(headers: &[httparse::Header<'_>]) -> bool {
+    let named = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+    };
+    let websocket = named("upgrade").any(|h| {
+        h.value
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+    });
+    let mut keys = named("sec-websocket-key").peekable();
+    !websocket || (keys.peek().is_some() && keys.all(|h| h.value.trim_ascii().len() == 24))
+}
+
+/// The request-target forms HAProxy forwards: a path (`/a`), an absolute URI, anything that
+/// starts with `*`, an authority (`host:port`) for CONNECT only; and never a fragment (`#`).
 fn target_form_ok(method: &str, target: &str) -> bool {
     if target.contains('#') {
         return false;
     }
     target.starts_with('/')
+        || target.starts_with('*')
         || absolute(target).is_some()
-        || (target == "*" && method == "OPTIONS")
         || method == "CONNECT"
 }
 
@@ -362,10 +391,14 @@ fn write_upstream(
     if let Some((name, value)) = rewrite.forwarded_for {
         header_line(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    // Whether the server connection stays open is lbtop's to say.
+    // Whether the server connection stays open is lbtop's to say. A chunked HTTP/1.0 request
+    // closes its connection after the response, so it is not asked to stay open.
+    let chunked = framed.coding() != Coding::Absent;
     match (rewrite.server_close, version) {
         (true, Version::HTTP_11) => out.extend_from_slice(b"connection: close\r\n"),
-        (false, Version::HTTP_10) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        (false, Version::HTTP_10) if !chunked => {
+            out.extend_from_slice(b"connection: keep-alive\r\n")
+        }
         _ => {}
     }
     out.extend_from_slice(b"\r\n");
@@ -513,12 +546,24 @@ mod tests {
         assert!(refused(&with(100, "Connection: close, x\r\n")).is_some());
         let unfinished = &lines(101)[..lines(101).len() - 2];
         assert!(matches!(parsed(unfinished), Parsed::Partial));
+        // A WebSocket upgrade needs its key, as HAProxy checks it.
+        let ws = |key: &str| {
+            format!("GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n{key}\r\n")
+        };
+        assert!(refused(ws("").as_bytes()).is_some());
+        assert!(refused(ws("Sec-WebSocket-Key: x\r\n").as_bytes()).is_some());
+        let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        assert!(matches!(parsed(ws(key).as_bytes()), Parsed::Complete(_)));
         // A bad version is refused once the head has ended.
         assert!(matches!(
             parsed(b"GET / HTTP/1.10\r\nHost: a\r\n"),
             Parsed::Partial
         ));
         assert!(refused(b"GET / HTTP/1.10\r\nHost: a\r\n\r\n").is_some());
+        assert!(matches!(
+            parsed(b"\r\n\r\nGET / HTTP/01.1\r\n"),
+            Parsed::Partial
+        ));
         // 413 for an HTTP/1.0 DELETE with a body comes before 422 for its coding.
         assert_eq!(
             refused(b"DELETE / HTTP/1.0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
