@@ -1,5 +1,6 @@
 //! The TOML front end's tests: whole files in, a `Config` or a `file:line: message` out.
 
+use super::messages::{fields_of, table_kind};
 use super::*;
 use crate::config::IpNet;
 use std::path::PathBuf;
