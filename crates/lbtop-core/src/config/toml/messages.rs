@@ -7,7 +7,7 @@ use super::raw::{
     RawGlobal, RawHttpChk, RawLog, RawOptions, RawServer, RawStatsSocket, RawTimeouts, RawTraffic,
     RawUi,
 };
-use super::Resolver;
+use super::resolve::Resolver;
 use crate::config::suggest::closest;
 use crate::config::ConfigError;
 use serde::de::{self, Deserializer, Visitor};

@@ -1,9 +1,15 @@
 //! The TOML front end's tests: whole files in, a `Config` or a `file:line: message` out.
 
-use super::messages::{fields_of, table_kind};
-use super::*;
-use crate::config::IpNet;
-use std::path::PathBuf;
+use super::messages::{did_you_mean, fields_of, table_kind};
+use super::parse;
+use super::raw::{RawConfig, RawOptions, RawServer, RawTimeouts};
+use crate::config::values::parse_net;
+use crate::config::{
+    Balance, Config, ConfigError, DemoTraffic, ForwardFor, HealthCheck, HttpCheck, IpNet,
+    LogFormat, LogTarget, Mode, Options, StatsSocket, Timeouts, UiConfig,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn default_config_path() -> PathBuf {
     crate::config::testkit::repo_root().join("config.toml")

@@ -1,0 +1,106 @@
+//! `[defaults]`: what every proxy inherits, and how a proxy's own tables fold over it.
+
+use super::super::raw::RawDefaults;
+use super::{Res, Resolver};
+use crate::config::{ForwardFor, HealthCheck, HttpReuse, LogTarget, Mode, Options, Timeouts};
+
+/// Options as written in one table: `None` inherits.
+#[derive(Default, Clone)]
+pub(super) struct PartialOptions {
+    pub(super) log_health_checks: Option<bool>,
+    pub(super) httplog: Option<bool>,
+    pub(super) tcplog: Option<bool>,
+    pub(super) dontlognull: Option<bool>,
+    pub(super) http_server_close: Option<bool>,
+    pub(super) redispatch: Option<bool>,
+    pub(super) allbackups: Option<bool>,
+    pub(super) forwardfor: Option<Option<ForwardFor>>,
+}
+
+impl PartialOptions {
+    pub(super) fn over(
+        &self,
+        base: &PartialOptions,
+        retries: u32,
+        http_reuse: HttpReuse,
+    ) -> Options {
+        let flag = |own: Option<bool>, def: Option<bool>| own.or(def).unwrap_or(false);
+        Options {
+            log_health_checks: flag(self.log_health_checks, base.log_health_checks),
+            httplog: flag(self.httplog, base.httplog),
+            tcplog: flag(self.tcplog, base.tcplog),
+            dontlognull: flag(self.dontlognull, base.dontlognull),
+            http_server_close: flag(self.http_server_close, base.http_server_close),
+            redispatch: flag(self.redispatch, base.redispatch),
+            allbackups: flag(self.allbackups, base.allbackups),
+            forwardfor: self
+                .forwardfor
+                .clone()
+                .or_else(|| base.forwardfor.clone())
+                .flatten(),
+            retries,
+            http_reuse,
+        }
+    }
+}
+
+pub(super) fn fold_timeouts(own: &Timeouts, base: &Timeouts) -> Timeouts {
+    Timeouts {
+        connect: own.connect.or(base.connect),
+        client: own.client.or(base.client),
+        server: own.server.or(base.server),
+        check: own.check.or(base.check),
+        http_request: own.http_request.or(base.http_request),
+        queue: own.queue.or(base.queue),
+        http_keep_alive: own.http_keep_alive.or(base.http_keep_alive),
+    }
+}
+
+/// What `[defaults]` contributes once checked.
+pub(super) struct Defaults {
+    pub(super) mode: Option<Mode>,
+    pub(super) retries: u32,
+    pub(super) http_reuse: HttpReuse,
+    pub(super) maxconn: Option<u32>,
+    pub(super) httpchk: Option<HealthCheck>,
+    pub(super) options: PartialOptions,
+    pub(super) timeouts: Timeouts,
+    pub(super) log_global: Option<bool>,
+    /// Targets every proxy starts with; its own `log` tables are added after them.
+    pub(super) log: Vec<LogTarget>,
+}
+
+impl Resolver<'_> {
+    pub(super) fn defaults(&self, raw: Option<RawDefaults>) -> Res<Defaults> {
+        let Some(raw) = raw else {
+            return Ok(Defaults {
+                mode: None,
+                retries: 3,
+                http_reuse: HttpReuse::Safe,
+                maxconn: None,
+                httpchk: None,
+                options: PartialOptions::default(),
+                timeouts: Timeouts::default(),
+                log_global: None,
+                log: Vec::new(),
+            });
+        };
+        let who = "defaults";
+        Ok(Defaults {
+            mode: self.mode(&raw.mode, who)?,
+            retries: self
+                .opt_int(&raw.retries, "defaults: 'retries'", 0, u32::MAX.into())?
+                .unwrap_or(3),
+            http_reuse: self.http_reuse(&raw.http_reuse, who)?.unwrap_or_default(),
+            maxconn: self.opt_int(&raw.maxconn, "defaults: 'maxconn'", 1, u32::MAX.into())?,
+            httpchk: match &raw.httpchk {
+                Some(h) => Some(self.httpchk(h, who)?),
+                None => None,
+            },
+            options: self.options(raw.option.as_ref(), who)?,
+            timeouts: self.timeouts(raw.timeout.as_ref(), who)?,
+            log_global: raw.log_global,
+            log: self.logs(&raw.log, who)?,
+        })
+    }
+}

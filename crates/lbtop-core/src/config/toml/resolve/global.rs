@@ -1,0 +1,44 @@
+//! `[global]`: the process-wide settings.
+
+use super::super::messages::did_you_mean;
+use super::super::raw::RawStatsSocket;
+use super::{Res, Resolver};
+use crate::config::values::octal_mode;
+use crate::config::StatsSocket;
+use toml::Spanned;
+
+impl Resolver<'_> {
+    pub(super) fn stats_socket(&self, raw: &Spanned<RawStatsSocket>) -> Res<StatsSocket> {
+        let s = raw.get_ref();
+        let path = s.path.get_ref();
+        if path.trim().is_empty() {
+            return Err(self.at(&s.path, "global: stats-socket 'path' must not be empty"));
+        }
+        let level = match &s.level {
+            None => "operator".to_string(),
+            Some(l) if StatsSocket::LEVELS.contains(&l.get_ref().as_str()) => l.get_ref().clone(),
+            Some(l) => {
+                return Err(self.at(
+                    l,
+                    format!(
+                        "global: stats-socket 'level' must be \"user\", \"operator\" or \"admin\", got '{}'{}",
+                        l.get_ref(),
+                        did_you_mean(l.get_ref(), &StatsSocket::LEVELS)
+                    ),
+                ))
+            }
+        };
+        let mode = match &s.mode {
+            None => None,
+            Some(m) => Some(
+                octal_mode(m.get_ref())
+                    .map_err(|e| self.at(m, format!("global: stats-socket 'mode' {e}")))?,
+            ),
+        };
+        Ok(StatsSocket {
+            path: path.clone(),
+            level,
+            mode,
+        })
+    }
+}

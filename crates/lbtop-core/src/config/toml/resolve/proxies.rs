@@ -1,0 +1,200 @@
+//! `[[frontend]]` and `[[backend]]`: each checked, its default_backend found, `[defaults]`
+//! folded in.
+
+use super::super::messages::did_you_mean;
+use super::super::raw::{RawBackend, RawFrontend};
+use super::defaults::{fold_timeouts, Defaults};
+use super::{Res, Resolver};
+use crate::config::values::balance_hdr;
+use crate::config::{Backend, Balance, Frontend, HealthCheck, HttpReuse, Mode};
+use std::collections::HashMap;
+use toml::Spanned;
+
+impl Resolver<'_> {
+    pub(super) fn frontend(
+        &self,
+        raw: &Spanned<RawFrontend>,
+        defaults: &Defaults,
+        backends: &[Backend],
+    ) -> Res<Frontend> {
+        let f = raw.get_ref();
+        self.name(&f.name, "frontend")?;
+        let who = format!("frontend '{}'", f.name.get_ref());
+        let bind = self.addr(&f.bind, &format!("{who}: 'bind'"), true)?;
+        let mode = self
+            .mode(&f.mode, &who)?
+            .or(defaults.mode)
+            .unwrap_or(Mode::Tcp);
+
+        let target = f.default_backend.get_ref();
+        let Some(index) = backends.iter().position(|b| &b.name == target) else {
+            let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
+            return Err(self.at(
+                &f.default_backend,
+                format!(
+                    "{who}: 'default_backend' names unknown backend '{target}'{}",
+                    did_you_mean(target, &names)
+                ),
+            ));
+        };
+        let backend = &backends[index];
+        if backend.mode != mode {
+            return Err(self.at(
+                &f.default_backend,
+                format!(
+                    "{who} is in {mode} mode but its default_backend '{}' is in {} mode \
+                     (a frontend and its backend must use the same mode)",
+                    backend.name, backend.mode
+                ),
+            ));
+        }
+
+        let maxconn = self
+            .opt_int(&f.maxconn, &format!("{who}: 'maxconn'"), 1, u32::MAX.into())?
+            .or(defaults.maxconn);
+        let options = self.options(f.option.as_ref(), &who)?.over(
+            &defaults.options,
+            defaults.retries,
+            defaults.http_reuse,
+        );
+        let timeouts = fold_timeouts(
+            &self.timeouts(f.timeout.as_ref(), &who)?,
+            &defaults.timeouts,
+        );
+        let mut log = defaults.log.clone();
+        log.extend(self.logs(&f.log, &who)?);
+
+        Ok(Frontend {
+            name: f.name.get_ref().clone(),
+            bind,
+            mode,
+            default_backend: index,
+            maxconn,
+            timeouts,
+            options,
+            log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
+            log,
+            line: self.line(raw.span().start),
+        })
+    }
+
+    pub(super) fn backend(&self, raw: &Spanned<RawBackend>, defaults: &Defaults) -> Res<Backend> {
+        let b = raw.get_ref();
+        self.name(&b.name, "backend")?;
+        let who = format!("backend '{}'", b.name.get_ref());
+        let mode = self
+            .mode(&b.mode, &who)?
+            .or(defaults.mode)
+            .unwrap_or(Mode::Tcp);
+        let (balance, hash_header) = match &b.balance {
+            None => (Balance::RoundRobin, None),
+            Some(s) => self.balance(s, &who)?,
+        };
+        let retries = self
+            .opt_int(&b.retries, &format!("{who}: 'retries'"), 0, u32::MAX.into())?
+            .unwrap_or(defaults.retries);
+        let http_reuse = self
+            .http_reuse(&b.http_reuse, &who)?
+            .unwrap_or(defaults.http_reuse);
+        let check = match &b.httpchk {
+            Some(h) => self.httpchk(h, &who)?,
+            None => defaults.httpchk.clone().unwrap_or(HealthCheck::Tcp),
+        };
+        let options =
+            self.options(b.option.as_ref(), &who)?
+                .over(&defaults.options, retries, http_reuse);
+        let timeouts = fold_timeouts(
+            &self.timeouts(b.timeout.as_ref(), &who)?,
+            &defaults.timeouts,
+        );
+
+        let mut servers = Vec::with_capacity(b.server.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for s in &b.server {
+            let server = self.server(s, &who)?;
+            self.unique(&mut seen, &s.get_ref().name, &format!("{who}: server"))?;
+            servers.push(server);
+        }
+        // As in HAProxy, a proxy's own `log` lines add to those of its defaults.
+        let mut log = defaults.log.clone();
+        log.extend(self.logs(&b.log, &who)?);
+
+        Ok(Backend {
+            name: b.name.get_ref().clone(),
+            mode,
+            balance,
+            check,
+            servers,
+            timeouts,
+            options,
+            log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
+            log,
+            hash_header,
+            line: self.line(raw.span().start),
+        })
+    }
+
+    pub(super) fn http_reuse(
+        &self,
+        raw: &Option<Spanned<String>>,
+        who: &str,
+    ) -> Res<Option<HttpReuse>> {
+        let Some(m) = raw else { return Ok(None) };
+        match HttpReuse::from_name(m.get_ref()) {
+            Some(r) => Ok(Some(r)),
+            None => Err(self.at(
+                m,
+                format!(
+                    "{who}: 'http-reuse' must be never, safe, aggressive or always, got '{}'{}",
+                    m.get_ref(),
+                    did_you_mean(m.get_ref(), &HttpReuse::NAMES)
+                ),
+            )),
+        }
+    }
+
+    pub(super) fn mode(&self, raw: &Option<Spanned<String>>, who: &str) -> Res<Option<Mode>> {
+        let Some(m) = raw else { return Ok(None) };
+        match m.get_ref().as_str() {
+            "http" => Ok(Some(Mode::Http)),
+            "tcp" => Ok(Some(Mode::Tcp)),
+            other => Err(self.at(
+                m,
+                format!(
+                    "{who}: 'mode' must be \"http\" or \"tcp\", got '{other}'{}",
+                    did_you_mean(other, &["http", "tcp"])
+                ),
+            )),
+        }
+    }
+
+    /// An algorithm name, or `hdr(<name>)` (then with the header name).
+    fn balance(&self, raw: &Spanned<String>, who: &str) -> Res<(Balance, Option<String>)> {
+        const ALL: [Balance; 7] = [
+            Balance::RoundRobin,
+            Balance::StaticRr,
+            Balance::LeastConn,
+            Balance::First,
+            Balance::Source,
+            Balance::Uri,
+            Balance::Random,
+        ];
+        let s = raw.get_ref();
+        if let Some(b) = ALL.iter().find(|b| b.as_str() == s) {
+            return Ok((*b, None));
+        }
+        if let Some(arg) = s.strip_prefix("hdr(") {
+            return balance_hdr(arg).map_err(|m| self.at(raw, format!("{who}: 'balance' {m}")));
+        }
+        let mut names: Vec<&str> = ALL.iter().map(|b| b.as_str()).collect();
+        names.push("hdr(<name>)");
+        Err(self.at(
+            raw,
+            format!(
+                "{who}: unknown 'balance' algorithm '{s}'{} (one of {})",
+                did_you_mean(s, &names),
+                names.join(", ")
+            ),
+        ))
+    }
+}
