@@ -114,7 +114,7 @@ impl Resolver<'_> {
 }
 
 /// Which raw table accepts exactly these keys (found by asking serde for each struct's fields).
-pub(in crate::config) fn table_kind(expected: &[&str]) -> Option<&'static str> {
+pub(super) fn table_kind(expected: &[&str]) -> Option<&'static str> {
     let kinds: [(&'static str, &'static [&'static str]); 16] = [
         ("the top level", fields_of::<RawConfig>()),
         ("[global]", fields_of::<RawGlobal>()),
@@ -143,7 +143,7 @@ pub(in crate::config) fn table_kind(expected: &[&str]) -> Option<&'static str> {
 }
 
 /// The field names a derived `Deserialize` struct accepts.
-pub(in crate::config) fn fields_of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
+pub(super) fn fields_of<T: for<'de> Deserialize<'de>>() -> &'static [&'static str] {
     use std::cell::Cell;
 
     #[derive(Debug)]
@@ -231,7 +231,7 @@ fn key_before(text: &str, pos: usize) -> Option<String> {
 }
 
 /// `, did you mean 'inter'?` when one candidate is close, else nothing.
-pub(in crate::config) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     match closest(word, candidates) {
         Some(c) => format!(", did you mean '{c}'?"),
         None => String::new(),
