@@ -1,14 +1,35 @@
 //! `[global]`: the process-wide settings.
 
 use super::super::messages::did_you_mean;
-use super::super::raw::RawStatsSocket;
+use super::super::raw::{RawGlobal, RawStatsSocket};
 use super::{Res, Resolver};
 use crate::config::values::octal_mode;
-use crate::config::StatsSocket;
+use crate::config::{Global, StatsSocket};
 use toml::Spanned;
 
 impl Resolver<'_> {
-    pub(super) fn stats_socket(&self, raw: &Spanned<RawStatsSocket>) -> Res<StatsSocket> {
+    /// `[global]`; without one, no limits, no log targets and no stats socket.
+    pub(super) fn global(&self, raw: Option<&RawGlobal>) -> Res<Global> {
+        let Some(g) = raw else {
+            return Ok(Global {
+                maxconn: None,
+                nbthread: None,
+                log: Vec::new(),
+                stats_socket: None,
+            });
+        };
+        Ok(Global {
+            maxconn: self.opt_int(&g.maxconn, "global: 'maxconn'", 1, u32::MAX.into())?,
+            nbthread: self.opt_int(&g.nbthread, "global: 'nbthread'", 1, 64)?,
+            log: self.logs(&g.log, "global")?,
+            stats_socket: match &g.stats_socket {
+                Some(s) => Some(self.stats_socket(s)?),
+                None => None,
+            },
+        })
+    }
+
+    fn stats_socket(&self, raw: &Spanned<RawStatsSocket>) -> Res<StatsSocket> {
         let s = raw.get_ref();
         let path = s.path.get_ref();
         if path.trim().is_empty() {

@@ -27,40 +27,46 @@ impl Resolver<'_> {
                 ),
             ));
         };
-        let level = |v: &Option<Spanned<String>>, key: &str, default: u8| -> Res<u8> {
-            let Some(v) = v else { return Ok(default) };
-            LogTarget::level_from_name(v.get_ref()).ok_or_else(|| {
-                self.at(
-                    v,
-                    format!(
-                        "{who}: log '{key}' '{}' is not a syslog level{} (one of {})",
-                        v.get_ref(),
-                        did_you_mean(v.get_ref(), &LogTarget::LEVELS),
-                        LogTarget::LEVELS.join(", ")
-                    ),
-                )
-            })
-        };
         let mut target = LogTarget::new(addr, facility);
-        target.max_level = level(&l.level, "level", 7)?;
-        target.min_level = level(&l.minlevel, "minlevel", 0)?;
+        target.max_level = self.log_level(&l.level, who, "level", 7)?;
+        target.min_level = self.log_level(&l.minlevel, who, "minlevel", 0)?;
         if let Some(len) = self.opt_int(&l.len, &format!("{who}: log 'len'"), 80, 65535)? {
             target.len = len as usize;
         }
         if let Some(f) = &l.format {
-            let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
-            target.format = LogFormat::from_name(f.get_ref()).ok_or_else(|| {
-                self.at(
-                    f,
-                    format!(
-                        "{who}: log 'format' '{}' is unknown{} (one of {})",
-                        f.get_ref(),
-                        did_you_mean(f.get_ref(), &names),
-                        names.join(", ")
-                    ),
-                )
-            })?;
+            target.format = self.log_format(f, who)?;
         }
         Ok(target)
+    }
+
+    /// `level` / `minlevel`: a syslog level name, `default` when left out.
+    fn log_level(&self, v: &Option<Spanned<String>>, who: &str, key: &str, default: u8) -> Res<u8> {
+        let Some(v) = v else { return Ok(default) };
+        LogTarget::level_from_name(v.get_ref()).ok_or_else(|| {
+            self.at(
+                v,
+                format!(
+                    "{who}: log '{key}' '{}' is not a syslog level{} (one of {})",
+                    v.get_ref(),
+                    did_you_mean(v.get_ref(), &LogTarget::LEVELS),
+                    LogTarget::LEVELS.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn log_format(&self, f: &Spanned<String>, who: &str) -> Res<LogFormat> {
+        let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
+        LogFormat::from_name(f.get_ref()).ok_or_else(|| {
+            self.at(
+                f,
+                format!(
+                    "{who}: log 'format' '{}' is unknown{} (one of {})",
+                    f.get_ref(),
+                    did_you_mean(f.get_ref(), &names),
+                    names.join(", ")
+                ),
+            )
+        })
     }
 }

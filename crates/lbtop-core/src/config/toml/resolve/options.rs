@@ -103,53 +103,70 @@ impl Resolver<'_> {
             BoolOr::Table(t) => t,
         };
         let mut check = HttpCheck::default();
-        let word = |v: &Option<Spanned<String>>, key: &str, out: &mut String| -> Res<()> {
-            if let Some(v) = v {
-                let s = v.get_ref();
-                if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(self.at(
-                        v,
-                        format!(
-                            "{who}: httpchk '{key}' must be one word without spaces, got '{s}'"
-                        ),
-                    ));
-                }
-                *out = s.clone();
-            }
-            Ok(())
-        };
-        word(&t.method, "method", &mut check.method)?;
-        word(&t.path, "path", &mut check.path)?;
-        word(&t.version, "version", &mut check.version)?;
+        self.httpchk_word(&t.method, who, "method", &mut check.method)?;
+        self.httpchk_word(&t.path, who, "path", &mut check.path)?;
+        self.httpchk_word(&t.version, who, "version", &mut check.version)?;
         if let Some(Ordered(headers)) = &t.headers {
             for (name, value) in headers {
-                if !is_token(name.get_ref()) {
-                    return Err(self.at(
-                        name,
-                        format!(
-                            "{who}: httpchk header name '{}' is not a valid header name",
-                            name.get_ref()
-                        ),
-                    ));
-                }
-                if value
-                    .get_ref()
-                    .chars()
-                    .any(|c| c == '\r' || c == '\n' || c == '\0')
-                {
-                    return Err(self.at(
-                        value,
-                        format!(
-                            "{who}: httpchk header '{}' value may not contain line breaks",
-                            name.get_ref()
-                        ),
-                    ));
-                }
+                self.httpchk_header(name, value, who)?;
                 check
                     .headers
                     .push((name.get_ref().clone(), value.get_ref().clone()));
             }
         }
         Ok(HealthCheck::Http(check))
+    }
+
+    /// `method`, `path` or `version` of `httpchk`: one word, written over `out` if given.
+    fn httpchk_word(
+        &self,
+        v: &Option<Spanned<String>>,
+        who: &str,
+        key: &str,
+        out: &mut String,
+    ) -> Res<()> {
+        if let Some(v) = v {
+            let s = v.get_ref();
+            if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(self.at(
+                    v,
+                    format!("{who}: httpchk '{key}' must be one word without spaces, got '{s}'"),
+                ));
+            }
+            *out = s.clone();
+        }
+        Ok(())
+    }
+
+    /// One entry of `httpchk`'s `headers`: a header name, and a value on one line.
+    fn httpchk_header(
+        &self,
+        name: &Spanned<String>,
+        value: &Spanned<String>,
+        who: &str,
+    ) -> Res<()> {
+        if !is_token(name.get_ref()) {
+            return Err(self.at(
+                name,
+                format!(
+                    "{who}: httpchk header name '{}' is not a valid header name",
+                    name.get_ref()
+                ),
+            ));
+        }
+        if value
+            .get_ref()
+            .chars()
+            .any(|c| c == '\r' || c == '\n' || c == '\0')
+        {
+            return Err(self.at(
+                value,
+                format!(
+                    "{who}: httpchk header '{}' value may not contain line breaks",
+                    name.get_ref()
+                ),
+            ));
+        }
+        Ok(())
     }
 }

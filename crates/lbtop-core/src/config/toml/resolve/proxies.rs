@@ -11,7 +11,40 @@ use std::collections::HashMap;
 use toml::Spanned;
 
 impl Resolver<'_> {
-    pub(super) fn frontend(
+    /// Every `[[backend]]`, in file order, each name used once.
+    pub(super) fn backends(
+        &self,
+        raw: &[Spanned<RawBackend>],
+        defaults: &Defaults,
+    ) -> Res<Vec<Backend>> {
+        let mut backends = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for b in raw {
+            let backend = self.backend(b, defaults)?;
+            self.unique(&mut seen, &b.get_ref().name, "backend")?;
+            backends.push(backend);
+        }
+        Ok(backends)
+    }
+
+    /// Every `[[frontend]]`, in file order, each name used once.
+    pub(super) fn frontends(
+        &self,
+        raw: &[Spanned<RawFrontend>],
+        defaults: &Defaults,
+        backends: &[Backend],
+    ) -> Res<Vec<Frontend>> {
+        let mut frontends = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for f in raw {
+            let frontend = self.frontend(f, defaults, backends)?;
+            self.unique(&mut seen, &f.get_ref().name, "frontend")?;
+            frontends.push(frontend);
+        }
+        Ok(frontends)
+    }
+
+    fn frontend(
         &self,
         raw: &Spanned<RawFrontend>,
         defaults: &Defaults,
@@ -25,29 +58,7 @@ impl Resolver<'_> {
             .mode(&f.mode, &who)?
             .or(defaults.mode)
             .unwrap_or(Mode::Tcp);
-
-        let target = f.default_backend.get_ref();
-        let Some(index) = backends.iter().position(|b| &b.name == target) else {
-            let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
-            return Err(self.at(
-                &f.default_backend,
-                format!(
-                    "{who}: 'default_backend' names unknown backend '{target}'{}",
-                    did_you_mean(target, &names)
-                ),
-            ));
-        };
-        let backend = &backends[index];
-        if backend.mode != mode {
-            return Err(self.at(
-                &f.default_backend,
-                format!(
-                    "{who} is in {mode} mode but its default_backend '{}' is in {} mode \
-                     (a frontend and its backend must use the same mode)",
-                    backend.name, backend.mode
-                ),
-            ));
-        }
+        let index = self.default_backend(&f.default_backend, &who, mode, backends)?;
 
         let maxconn = self
             .opt_int(&f.maxconn, &format!("{who}: 'maxconn'"), 1, u32::MAX.into())?
@@ -78,7 +89,40 @@ impl Resolver<'_> {
         })
     }
 
-    pub(super) fn backend(&self, raw: &Spanned<RawBackend>, defaults: &Defaults) -> Res<Backend> {
+    /// The index of the backend a frontend names, which must be in the frontend's mode.
+    fn default_backend(
+        &self,
+        target: &Spanned<String>,
+        who: &str,
+        mode: Mode,
+        backends: &[Backend],
+    ) -> Res<usize> {
+        let name = target.get_ref();
+        let Some(index) = backends.iter().position(|b| &b.name == name) else {
+            let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
+            return Err(self.at(
+                target,
+                format!(
+                    "{who}: 'default_backend' names unknown backend '{name}'{}",
+                    did_you_mean(name, &names)
+                ),
+            ));
+        };
+        let backend = &backends[index];
+        if backend.mode != mode {
+            return Err(self.at(
+                target,
+                format!(
+                    "{who} is in {mode} mode but its default_backend '{}' is in {} mode \
+                     (a frontend and its backend must use the same mode)",
+                    backend.name, backend.mode
+                ),
+            ));
+        }
+        Ok(index)
+    }
+
+    fn backend(&self, raw: &Spanned<RawBackend>, defaults: &Defaults) -> Res<Backend> {
         let b = raw.get_ref();
         self.name(&b.name, "backend")?;
         let who = format!("backend '{}'", b.name.get_ref());
@@ -107,14 +151,7 @@ impl Resolver<'_> {
             &self.timeouts(b.timeout.as_ref(), &who)?,
             &defaults.timeouts,
         );
-
-        let mut servers = Vec::with_capacity(b.server.len());
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for s in &b.server {
-            let server = self.server(s, &who)?;
-            self.unique(&mut seen, &s.get_ref().name, &format!("{who}: server"))?;
-            servers.push(server);
-        }
+        let servers = self.servers(&b.server, &who)?;
         // As in HAProxy, a proxy's own `log` lines add to those of its defaults.
         let mut log = defaults.log.clone();
         log.extend(self.logs(&b.log, &who)?);

@@ -3,11 +3,24 @@
 use super::super::raw::{RawDuration, RawServer};
 use super::{Res, Resolver};
 use crate::config::Server;
+use std::collections::HashMap;
 use std::time::Duration;
 use toml::Spanned;
 
 impl Resolver<'_> {
-    pub(super) fn server(&self, raw: &Spanned<RawServer>, backend: &str) -> Res<Server> {
+    /// A backend's servers, in file order, each name used once in the backend.
+    pub(super) fn servers(&self, raw: &[Spanned<RawServer>], backend: &str) -> Res<Vec<Server>> {
+        let mut servers = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for s in raw {
+            let server = self.server(s, backend)?;
+            self.unique(&mut seen, &s.get_ref().name, &format!("{backend}: server"))?;
+            servers.push(server);
+        }
+        Ok(servers)
+    }
+
+    fn server(&self, raw: &Spanned<RawServer>, backend: &str) -> Res<Server> {
         let s = raw.get_ref();
         self.name(&s.name, &format!("{backend}: server"))?;
         let who = format!("{backend}: server '{}'", s.name.get_ref());
@@ -15,17 +28,9 @@ impl Resolver<'_> {
         let weight = self
             .opt_int(&s.weight, &format!("{who}: 'weight'"), 0, 256)?
             .unwrap_or(1);
-        let inter = match &s.inter {
-            None => Server::DEFAULT_INTER,
-            Some(d) => {
-                let key = format!("{who}: 'inter'");
-                let v = self.duration(d, &key)?;
-                if v.is_zero() {
-                    return Err(self.at(d, format!("{key} must be greater than 0")));
-                }
-                v
-            }
-        };
+        let inter = self
+            .positive(&s.inter, &who, "inter")?
+            .unwrap_or(Server::DEFAULT_INTER);
         let max = u32::MAX.into();
         let fall = self.opt_int(&s.fall, &format!("{who}: 'fall'"), 1, max)?;
         let rise = self.opt_int(&s.rise, &format!("{who}: 'rise'"), 1, max)?;
@@ -33,17 +38,8 @@ impl Resolver<'_> {
         let maxconn = self
             .opt_int(&s.maxconn, &format!("{who}: 'maxconn'"), 0, max)?
             .filter(|&n| n > 0);
-        let positive = |v: &Option<Spanned<RawDuration>>, key: &str| -> Res<Option<Duration>> {
-            let Some(d) = v else { return Ok(None) };
-            let key = format!("{who}: '{key}'");
-            let v = self.duration(d, &key)?;
-            if v.is_zero() {
-                return Err(self.at(d, format!("{key} must be greater than 0")));
-            }
-            Ok(Some(v))
-        };
-        let fastinter = positive(&s.fastinter, "fastinter")?;
-        let downinter = positive(&s.downinter, "downinter")?;
+        let fastinter = self.positive(&s.fastinter, &who, "fastinter")?;
+        let downinter = self.positive(&s.downinter, &who, "downinter")?;
         // `slowstart 0` is HAProxy's way of saying "off".
         let slowstart = match &s.slowstart {
             None => None,
@@ -66,5 +62,21 @@ impl Resolver<'_> {
             slowstart,
             line: self.line(raw.span().start),
         })
+    }
+
+    /// A server timer that may be left out but not set to 0.
+    fn positive(
+        &self,
+        v: &Option<Spanned<RawDuration>>,
+        who: &str,
+        key: &str,
+    ) -> Res<Option<Duration>> {
+        let Some(d) = v else { return Ok(None) };
+        let key = format!("{who}: '{key}'");
+        let v = self.duration(d, &key)?;
+        if v.is_zero() {
+            return Err(self.at(d, format!("{key} must be greater than 0")));
+        }
+        Ok(Some(v))
     }
 }

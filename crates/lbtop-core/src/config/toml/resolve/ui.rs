@@ -1,9 +1,11 @@
 //! `[ui]`: refresh, theme and key bindings.
 
-use super::super::raw::{Ordered, RawUi};
+use super::super::raw::{Ordered, RawDuration, RawKeyList, RawUi};
 use super::{Res, Resolver};
-use crate::config::UiConfig;
+use crate::config::{UiConfig, UiTheme};
+use crate::keys::Keymap;
 use std::time::Duration;
+use toml::Spanned;
 
 impl Resolver<'_> {
     /// `[ui]`: refresh, theme and key bindings.
@@ -11,48 +13,58 @@ impl Resolver<'_> {
         let mut ui = UiConfig::default();
         let Some(raw) = raw else { return Ok(ui) };
         if let Some(refresh) = &raw.refresh {
-            let d = self.duration(refresh, "ui: 'refresh'")?;
-            if d < Duration::from_millis(10) || d > Duration::from_secs(10) {
-                return Err(self.at(
-                    refresh,
-                    format!(
-                        "ui: 'refresh' must be between 10ms and 10s, got {}",
-                        crate::config::describe::fmt_duration(d)
-                    ),
-                ));
-            }
-            ui.refresh = d;
+            ui.refresh = self.ui_refresh(refresh)?;
         }
         if let Some(theme) = &raw.theme {
-            ui.theme = match theme.get_ref().as_str() {
-                "default" => crate::config::UiTheme::Default,
-                "mono" => crate::config::UiTheme::Mono,
-                other => {
-                    return Err(self.at(
-                        theme,
-                        format!("ui: 'theme' must be \"default\" or \"mono\", got \"{other}\""),
-                    ))
-                }
-            };
+            ui.theme = self.ui_theme(theme)?;
         }
         if let Some(Ordered(entries)) = &raw.keys {
-            let checked =
-                crate::keys::Keymap::with_overrides(entries.iter().map(|(name, keys)| {
-                    (
-                        name.get_ref().as_str(),
-                        keys.get_ref().0.iter().map(String::as_str),
-                    )
-                }));
-            ui.keys = checked.map_err(|e| {
-                // Unknown actions point at the name, bad keys at the value.
-                let span = match entries.get(e.entry).or(entries.last()) {
-                    Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
-                    Some((_, keys)) => keys.span(),
-                    None => 0..0,
-                };
-                self.err(span, e.message)
-            })?;
+            ui.keys = self.ui_keys(entries)?;
         }
         Ok(ui)
+    }
+
+    fn ui_refresh(&self, refresh: &Spanned<RawDuration>) -> Res<Duration> {
+        let d = self.duration(refresh, "ui: 'refresh'")?;
+        if d < Duration::from_millis(10) || d > Duration::from_secs(10) {
+            return Err(self.at(
+                refresh,
+                format!(
+                    "ui: 'refresh' must be between 10ms and 10s, got {}",
+                    crate::config::describe::fmt_duration(d)
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
+    fn ui_theme(&self, theme: &Spanned<String>) -> Res<UiTheme> {
+        match theme.get_ref().as_str() {
+            "default" => Ok(UiTheme::Default),
+            "mono" => Ok(UiTheme::Mono),
+            other => Err(self.at(
+                theme,
+                format!("ui: 'theme' must be \"default\" or \"mono\", got \"{other}\""),
+            )),
+        }
+    }
+
+    /// `[ui.keys]` laid over the default key map.
+    fn ui_keys(&self, entries: &[(Spanned<String>, Spanned<RawKeyList>)]) -> Res<Keymap> {
+        let checked = Keymap::with_overrides(entries.iter().map(|(name, keys)| {
+            (
+                name.get_ref().as_str(),
+                keys.get_ref().0.iter().map(String::as_str),
+            )
+        }));
+        checked.map_err(|e| {
+            // Unknown actions point at the name, bad keys at the value.
+            let span = match entries.get(e.entry).or(entries.last()) {
+                Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
+                Some((_, keys)) => keys.span(),
+                None => 0..0,
+            };
+            self.err(span, e.message)
+        })
     }
 }
