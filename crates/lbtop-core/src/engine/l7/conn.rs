@@ -4,7 +4,7 @@
 
 use super::pages;
 use super::proxy::{self, Client};
-use super::relay::{read_into, ReadError};
+use super::relay::{read_arrived, read_into, ReadError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
@@ -83,8 +83,18 @@ impl Conn {
             self.fe.keep_alive_timeout().map(|t| Instant::now() + t)
         };
         // The first read happens here, so the request's state is boxed only once bytes came.
+        let arrived = if first {
+            read_arrived(&self.stream, &mut self.input)
+        } else {
+            None
+        };
         let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let error = match read_into(&self.stream, &mut self.input, limit).await {
+        let read = match arrived {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(_)) => Err(ReadError::Failed),
+            None => read_into(&self.stream, &mut self.input, limit).await,
+        };
+        let error = match read {
             Ok(n) if n > 0 => return true,
             Err(ReadError::Timeout) => HeadError::Timeout { got: 0 },
             _ => HeadError::Closed { got: 0 },

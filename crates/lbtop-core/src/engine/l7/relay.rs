@@ -172,6 +172,38 @@ impl Socket for ReadHalf<'_> {
     }
 }
 
+/// Reads what has already arrived on a new connection, without waiting for the runtime to
+/// report it readable: a client's first request is usually there by the time it is accepted,
+/// and asking the kernel at once saves a trip through the event loop per connection (HAProxy
+/// reads the same way). `None` when nothing has arrived yet; `Some(Ok(0))` is a close.
+pub fn read_arrived(from: &TcpStream, input: &mut Input) -> Option<io::Result<usize>> {
+    use std::os::fd::AsRawFd;
+    let buf = input.reserve();
+    let spare = buf.spare_capacity_mut();
+    // SAFETY: a valid, open descriptor; the kernel writes at most `spare.len()` bytes into
+    // memory `buf` owns and has not initialised, which `set_len` then counts.
+    let n = unsafe {
+        libc::recv(
+            from.as_raw_fd(),
+            spare.as_mut_ptr().cast(),
+            spare.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::WouldBlock {
+            input.release();
+            return None;
+        }
+        return Some(Err(e));
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised `n` bytes past the old length.
+    unsafe { buf.set_len(buf.len() + n) };
+    Some(Ok(n))
+}
+
 /// Reads more into `input` once `from` has something, under `limit`. `Ok(0)` is a close.
 pub async fn read_into<S: Socket>(
     from: &S,
