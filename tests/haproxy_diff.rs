@@ -526,3 +526,59 @@ fn tcp_mode_with_tcplog() {
     );
     assert!(lines[1].ends_with(" -- 1/1/0/0/0 0/0"), "{lines:#?}");
 }
+
+/// `fastinter` and `downinter`: a server going down is checked every `fastinter`, one that is
+/// down every `downinter`, one fully up every `inter`. Told apart by how soon a failing server
+/// is marked DOWN and by how many checks reach it in a second, in buckets wide enough for
+/// scheduling noise.
+#[test]
+fn fastinter_and_downinter_pace_the_checks() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}    option httpchk GET /health_check.html\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\nbackend be\n    server a {{a}} check inter 1s fastinter 100ms downinter 150ms fall 5 rise 2\n"
+    );
+    // No client traffic here: every connection the server sees is a check.
+    let checks = |o: &Origin| o.connections();
+    let lines = assert_same(
+        "check pacing",
+        both(&["a"], &template, |_, c, origins| {
+            let a = &origins["a"];
+            // Fully up: `inter`, about one check a second.
+            std::thread::sleep(Duration::from_millis(2500));
+            let before = checks(a);
+            std::thread::sleep(Duration::from_millis(1000));
+            let up = checks(a) - before;
+            // Failing: four more failures at `fastinter` after the first, so DOWN well
+            // before the four seconds `inter` would take.
+            a.seen.healthy.store(false, SeqCst);
+            // (`wait` fails the test if the line does not come in time.)
+            c.sink
+                .wait("Server be/a is DOWN", Duration::from_millis(2600));
+            // Down: `downinter`, several checks a second.
+            let before = checks(a);
+            std::thread::sleep(Duration::from_millis(1000));
+            let down = checks(a) - before;
+            vec![
+                format!(
+                    "checks a second when up: {}",
+                    if up <= 2 { "at most 2" } else { "more" }
+                ),
+                "down within 2.6 s of failing".to_string(),
+                format!(
+                    "checks a second when down: {}",
+                    if down >= 4 { "4 or more" } else { "fewer" }
+                ),
+            ]
+        }),
+    );
+    assert_eq!(
+        lines,
+        [
+            "checks a second when up: at most 2",
+            "down within 2.6 s of failing",
+            "checks a second when down: 4 or more",
+        ]
+    );
+}

@@ -392,11 +392,22 @@ pub fn label(keys: &[Key]) -> String {
         .join("/")
 }
 
-/// A bad `[ui.keys]` entry: which one (its index in the order given) and why.
+/// A bad `[ui.keys]` entry: which one (its index in the order given), which part of it is
+/// wrong, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyError {
     pub entry: usize,
+    pub part: EntryPart,
     pub message: String,
+}
+
+/// The part of a `[ui.keys]` entry an error is about, so a message can point at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryPart {
+    /// The action name (`dran = "d"`).
+    Action,
+    /// Its keys (`drain = "Ctrl-"`, a key listed twice, one bound twice, none for quit).
+    Keys,
 }
 
 /// The keys in force: the defaults with `[ui.keys]` laid over them.
@@ -430,6 +441,7 @@ impl Keymap {
                 let names: Vec<&str> = BINDINGS.iter().map(|b| b.name).collect();
                 return Err(KeyError {
                     entry,
+                    part: EntryPart::Action,
                     message: format!(
                         "unknown action '{name}' in [ui.keys]{}; actions are: {}",
                         did_you_mean(name, &names),
@@ -441,11 +453,13 @@ impl Keymap {
             for k in keys {
                 let key = Key::parse(k).map_err(|message| KeyError {
                     entry,
+                    part: EntryPart::Keys,
                     message: format!("[ui.keys] '{name}': {message}"),
                 })?;
                 if parsed.contains(&key) {
                     return Err(KeyError {
                         entry,
+                        part: EntryPart::Keys,
                         message: format!("[ui.keys] '{name}': key '{k}' is listed twice"),
                     });
                 }
@@ -458,6 +472,7 @@ impl Keymap {
         if let Some(q) = quit.filter(|&q| map.keys[q].is_empty()) {
             return Err(KeyError {
                 entry: set_by[q].unwrap_or(0),
+                part: EntryPart::Keys,
                 message: "[ui.keys] 'quit' needs at least one key".into(),
             });
         }
@@ -490,6 +505,7 @@ impl Keymap {
                 };
                 return Err(KeyError {
                     entry,
+                    part: EntryPart::Keys,
                     message: format!(
                         "duplicate key binding: '{key}' is bound to both {} and {}",
                         who(i),
@@ -529,7 +545,7 @@ impl Keymap {
 
 /// ` (did you mean 'drain'?)` for a near miss.
 fn did_you_mean(name: &str, names: &[&str]) -> String {
-    crate::config::suggest::closest(name, names)
+    crate::suggest::closest(name, names)
         .map_or_else(String::new, |n| format!(" (did you mean '{n}'?)"))
 }
 

@@ -10,6 +10,8 @@
 //! - [`demo`]: embedded web servers and a traffic generator, for a live lab with nothing installed.
 //! - [`keys`]: the views, actions and key bindings a watcher answers to, as `[ui.keys]` names
 //!   them; the dashboard turns terminal key presses into [`keys::Key`]s.
+//! - `suggest`: the one "did you mean" rule that config and keys share (a leaf: it imports
+//!   nothing of lbtop's).
 //!
 //! Nothing here knows about a watcher: no module refers to the dashboard.
 
@@ -18,3 +20,4 @@ pub mod demo;
 pub mod engine;
 pub mod events;
 pub mod keys;
+pub(crate) mod suggest;

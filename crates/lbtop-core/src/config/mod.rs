@@ -7,7 +7,6 @@
 mod describe;
 mod export;
 mod haproxy;
-pub(crate) mod suggest;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;

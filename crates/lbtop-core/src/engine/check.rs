@@ -18,6 +18,11 @@ pub struct CheckPlan {
     pub server: usize,
     pub check: HealthCheck,
     pub inter: Duration,
+    /// `fastinter`: the interval while the server's health is between its extremes (going up
+    /// or down).
+    pub fastinter: Option<Duration>,
+    /// `downinter`: the interval while the server is down with no check passing.
+    pub downinter: Option<Duration>,
     pub connect_timeout: Option<Duration>,
     pub check_timeout: Option<Duration>,
     /// Start-up stagger, so checks do not all fire at once.
@@ -39,9 +44,26 @@ pub async fn run(plan: CheckPlan) {
         }
         let outcome = probe(server.addr, request.as_deref(), &plan).await;
         plan.backend.record_check(plan.server, outcome);
+        let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
-            _ = sleep(plan.inter) => {}
+            _ = sleep(plan.next_interval(health, max)) => {}
             _ = server.wake.notified() => {}
+        }
+    }
+}
+
+impl CheckPlan {
+    /// How long until the next check, from the server's health after the last one, as
+    /// HAProxy chooses it (docs/haproxy-semantics.md §1.2): `inter` at full health, `downinter`
+    /// (else `inter`) when down with none of its checks passing, `fastinter` (else `inter`)
+    /// in between.
+    pub fn next_interval(&self, health: u32, max: u32) -> Duration {
+        if health == max {
+            self.inter
+        } else if health == 0 {
+            self.downinter.unwrap_or(self.inter)
+        } else {
+            self.fastinter.unwrap_or(self.inter)
         }
     }
 }

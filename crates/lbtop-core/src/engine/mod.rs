@@ -265,6 +265,8 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 server: s,
                 check: be.check.clone(),
                 inter: srv.inter,
+                fastinter: srv.fastinter,
+                downinter: srv.downinter,
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,

@@ -132,36 +132,30 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         },
         none, // in `check`'s words
     ),
-    Row {
-        status: Status::NotApplied("checks run every 'inter' while a server goes up or down"),
-        ..value(
-            "fastinter",
-            |p, v, what| time(v, what, false).map(|x| p.fastinter = Some(x)),
-            |s| {
-                s.fastinter
-                    .map(|d| format!("fastinter {}", fmt_duration(d)))
-            },
-            |s| {
-                s.fastinter
-                    .map(|d| format!("fastinter {}", fmt_duration(d)))
-            },
-        )
-    },
-    Row {
-        status: Status::NotApplied("checks run every 'inter' while a server is down"),
-        ..value(
-            "downinter",
-            |p, v, what| time(v, what, false).map(|x| p.downinter = Some(x)),
-            |s| {
-                s.downinter
-                    .map(|d| format!("downinter {}", fmt_duration(d)))
-            },
-            |s| {
-                s.downinter
-                    .map(|d| format!("downinter {}", fmt_duration(d)))
-            },
-        )
-    },
+    value(
+        "fastinter",
+        |p, v, what| time(v, what, false).map(|x| p.fastinter = Some(x)),
+        |s| {
+            s.fastinter
+                .map(|d| format!("fastinter {}", fmt_duration(d)))
+        },
+        |s| {
+            s.fastinter
+                .map(|d| format!("fastinter {}", fmt_duration(d)))
+        },
+    ),
+    value(
+        "downinter",
+        |p, v, what| time(v, what, false).map(|x| p.downinter = Some(x)),
+        |s| {
+            s.downinter
+                .map(|d| format!("downinter {}", fmt_duration(d)))
+        },
+        |s| {
+            s.downinter
+                .map(|d| format!("downinter {}", fmt_duration(d)))
+        },
+    ),
     value(
         "fall",
         |p, v, what| int(v, what, 1, MAX).map(|x| p.fall = x),

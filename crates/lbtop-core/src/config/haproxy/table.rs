@@ -5,9 +5,9 @@
 //! unsupported keyword, warning about one lbtop does not apply, and suggesting a near miss
 //! all follow from the row.
 
-use super::super::suggest::closest;
 use super::sections::{Ctx, Kind};
 use super::{Parser, Res};
+use crate::suggest::closest;
 
 /// One keyword. `F` is how its family reads it (a function filling the settings, or a few
 /// such functions).

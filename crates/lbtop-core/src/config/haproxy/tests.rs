@@ -472,13 +472,11 @@ backend t1
             "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
         ),
         (31, "server 's2': 'slowstart' is accepted"),
-        (32, "server 's3': 'fastinter' is accepted"),
-        (32, "server 's3': 'downinter' is accepted"),
         (32, "server 's3': 'slowstart' is accepted"),
     ] {
         warned(&c, line, what);
     }
-    assert_eq!(c.warnings.len(), 8, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 6, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
@@ -676,16 +674,6 @@ backend b
                 9,
                 "backend 'b': server 'a': 'slowstart' is accepted but lbtop does not apply it \
                  yet: a server takes its full weight as soon as it is up"
-            ),
-            (
-                10,
-                "backend 'b': server 'b': 'fastinter' is accepted but lbtop does not apply it \
-                 yet: checks run every 'inter' while a server goes up or down"
-            ),
-            (
-                11,
-                "backend 'b': server 'c': 'downinter' is accepted but lbtop does not apply it \
-                 yet: checks run every 'inter' while a server is down"
             ),
         ]
     );

@@ -8,8 +8,8 @@ use super::raw::{
     RawUi,
 };
 use super::resolve::Resolver;
-use crate::config::suggest::closest;
 use crate::config::ConfigError;
+use crate::suggest::closest;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;

@@ -23,7 +23,11 @@ use raw::RawConfig;
 use resolve::Resolver;
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let r = Resolver { path, text };
+    let r = Resolver {
+        path,
+        text,
+        warnings: Default::default(),
+    };
     let raw: RawConfig = ::toml::from_str(text).map_err(|e| r.toml_error(&e))?;
     r.resolve(raw)
 }

@@ -930,3 +930,45 @@ fn mutated_configs_never_panic() {
         "mutations should both pass and fail ({oks}/{errs})"
     );
 }
+
+#[test]
+fn settings_lbtop_does_not_apply_warn_with_their_line() {
+    let c = ok(r#"
+[defaults.option]
+forwardfor = { if-none = true }
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+[[backend.server]]
+name = "s"
+address = "127.0.0.1:81"
+slowstart = "10s"
+fastinter = "1s"
+downinter = "5s"
+"#);
+    let messages: Vec<(usize, &str)> = c
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                3,
+                "defaults: option 'forwardfor' 'if-none' is accepted but lbtop does not apply \
+                 it yet: the header is added even when the request has one"
+            ),
+            (
+                12,
+                "backend 'b': server 's': 'slowstart' is accepted but lbtop does not apply it \
+                 yet: a server takes its full weight as soon as it is up"
+            ),
+        ]
+    );
+}

@@ -3,7 +3,8 @@
 //! to indices and `[defaults]` folded into every proxy.
 
 use super::raw::RawConfig;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Warning};
+use std::cell::RefCell;
 use std::path::Path;
 
 mod defaults;
@@ -19,11 +20,21 @@ mod ui;
 pub(super) struct Resolver<'a> {
     pub(super) path: &'a Path,
     pub(super) text: &'a str,
+    /// What loads but is not applied, said at load as the HAProxy side says it.
+    pub(super) warnings: RefCell<Vec<Warning>>,
 }
 
 pub(super) type Res<T> = Result<T, ConfigError>;
 
 impl Resolver<'_> {
+    /// A setting lbtop reads (and exports) but does not apply yet, and what happens instead.
+    pub(super) fn not_applied(&self, pos: usize, what: &str, instead: &str) {
+        self.warnings.borrow_mut().push(Warning {
+            line: self.line(pos),
+            message: format!("{what} is accepted but lbtop does not apply it yet: {instead}"),
+        });
+    }
+
     pub(super) fn resolve(&self, raw: RawConfig) -> Res<Config> {
         let global = self.global(raw.global.as_ref())?;
         let defaults = self.defaults(raw.defaults)?;
@@ -44,7 +55,7 @@ impl Resolver<'_> {
             backends,
             demo,
             ui,
-            warnings: Vec::new(),
+            warnings: self.warnings.take(),
         })
     }
 }

@@ -3,7 +3,7 @@
 use super::super::raw::{Ordered, RawDuration, RawKeyList, RawUi};
 use super::{Res, Resolver};
 use crate::config::{UiConfig, UiTheme};
-use crate::keys::Keymap;
+use crate::keys::{EntryPart, Keymap};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -60,7 +60,7 @@ impl Resolver<'_> {
         checked.map_err(|e| {
             // Unknown actions point at the name, bad keys at the value.
             let span = match entries.get(e.entry).or(entries.last()) {
-                Some((name, _)) if e.message.starts_with("unknown action") => name.span(),
+                Some((name, _)) if e.part == EntryPart::Action => name.span(),
                 Some((_, keys)) => keys.span(),
                 None => 0..0,
             };
