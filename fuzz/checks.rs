@@ -444,7 +444,7 @@ pub fn h1_request_head(data: &[u8]) {
     // each hop drops one, as HAProxy does (measured: HAProxy forwards the same).
     let default_port_left = {
         let target = up.split(' ').nth(1).unwrap_or("");
-        let authority = |s: &str| s.split('/').next().unwrap_or("").to_string();
+        let authority = |s: &str| s.split(['/', '?']).next().unwrap_or("").to_string();
         target
             .strip_prefix("http://")
             .is_some_and(|r| authority(r).ends_with(":80"))
