@@ -444,13 +444,13 @@ pub fn h1_request_head(data: &[u8]) {
     // each hop drops one, as HAProxy does (measured: HAProxy forwards the same).
     let default_port_left = {
         let target = up.split(' ').nth(1).unwrap_or("");
-        let authority = |s: &str| s.split(['/', '?']).next().unwrap_or("").to_string();
-        target
-            .strip_prefix("http://")
-            .is_some_and(|r| authority(r).ends_with(":80"))
-            || target
-                .strip_prefix("https://")
-                .is_some_and(|r| authority(r).ends_with(":443"))
+        let (scheme, rest) = target.split_once("://").unwrap_or(("", ""));
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" => authority.ends_with(":80"),
+            "https" => authority.ends_with(":443"),
+            _ => false,
+        }
     };
     if upstream.len() <= 8 * 1024 && client.headers.len() < MAX_HEADERS && !default_port_left {
         let mut again = Vec::new();
