@@ -204,7 +204,7 @@ fn build(
     if !Kept::measure(method.len() + target.len(), req.headers).fits() {
         return Err(Malformed);
     }
-    if !target_form_ok(method, target) {
+    if !target_form_ok(method, target, host) {
         return Err(Malformed);
     }
     let target = absolute_target(target, host)?;
@@ -332,16 +332,24 @@ fn websocket_handshake_ok(headers: &[httparse::Header<'_>]) -> bool {
     !websocket || (keys.peek().is_some() && keys.all(|h| h.value.trim_ascii().len() == 24))
 }
 
-/// The request-target forms HAProxy forwards: a path (`/a`), an absolute URI, anything that
-/// starts with `*`, an authority (`host:port`) for CONNECT only; and never a fragment (`#`).
-fn target_form_ok(method: &str, target: &str) -> bool {
+/// The request-target forms HAProxy forwards: a path (`/a`), anything that starts with `*`,
+/// an absolute URI, anything for CONNECT; never a fragment (`#`). Any other target is read
+/// as starting with an authority (`h/x` names `h`): with a `Host`, the two must name the same
+/// (`GET a` with `Host: h` is refused), without one it passes as it came (measured against
+/// HAProxy 2.6; docs/haproxy-semantics.md §8).
+fn target_form_ok(method: &str, target: &str, host: Option<&[u8]>) -> bool {
     if target.contains('#') {
         return false;
     }
-    target.starts_with('/')
+    if target.starts_with('/')
         || target.starts_with('*')
         || absolute(target).is_some()
         || method == "CONNECT"
+    {
+        return true;
+    }
+    let authority = target.split('/').next().unwrap_or(target);
+    host.is_none_or(|h| h.eq_ignore_ascii_case(authority.as_bytes()))
 }
 
 /// An absolute-form target's scheme and the rest (`http`, `a/x` for `http://a/x`). A path
@@ -486,7 +494,7 @@ mod tests {
             b"POST / HTTP/1.1\r\ntransfer-encoding: ,\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             b"GET http://b/x HTTP/1.1\r\nHost: a\r\n\r\n",
-            b"GET a:80 HTTP/1.1\r\n\r\n",
+            b"GET a:80 HTTP/1.1\r\nHost: b\r\n\r\n",
             b"GET /#f HTTP/1.1\r\n\r\n",
         ] {
             assert_eq!(
@@ -554,6 +562,16 @@ mod tests {
         assert!(refused(ws("Sec-WebSocket-Key: x\r\n").as_bytes()).is_some());
         let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
         assert!(matches!(parsed(ws(key).as_bytes()), Parsed::Complete(_)));
+        // A target that is not a path names an authority, which must match a Host.
+        assert!(matches!(
+            parsed(b"GET 0/x HTTP/1.1\r\n\r\n"),
+            Parsed::Complete(_)
+        ));
+        assert!(refused(b"GET a HTTP/1.1\r\nHost: h\r\n\r\n").is_some());
+        assert!(matches!(
+            parsed(b"GET h/x HTTP/1.1\r\nHost: H\r\n\r\n"),
+            Parsed::Complete(_)
+        ));
         // A bad version is refused once the head has ended.
         assert!(matches!(
             parsed(b"GET / HTTP/1.10\r\nHost: a\r\n"),
