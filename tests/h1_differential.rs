@@ -763,7 +763,9 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         .iter()
         .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"))
         || control_byte_in_head(&case.bytes());
-    let deliberate_trick = deliberate_trick || obs_fold_in_head(&case.bytes());
+    let bytes = case.bytes();
+    let deliberate_trick =
+        deliberate_trick || obs_fold_in_head(&bytes) || tab_in_request_line(&bytes);
     if deliberate_trick
         || early_response
         || chunk_error_timing
@@ -778,6 +780,15 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     } else {
         classes
     }
+}
+
+/// A tab between the method, the target and the version (also one a mutation put there):
+/// lbtop refuses it, HAProxy takes it (a README deliberate difference).
+fn tab_in_request_line(bytes: &[u8]) -> bool {
+    let start = bytes.iter().position(|&b| b != b'\r' && b != b'\n');
+    let line = &bytes[start.unwrap_or(bytes.len())..];
+    let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+    line[..end].contains(&b'\t')
 }
 
 /// A header line continued on the next (obs-fold: a line that starts with a blank) in the
