@@ -709,6 +709,8 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "log:flags:PH--/PR--"
                     | "log:status:-1/400"
                     | "origin:incomplete-head"
+                    | "client:status:-/100"
+                    | "client:status:-/400"
             ) || c.starts_with("log:server:")
         });
     // A client that half-closes inside a request body: both proxies answer it the same (or
@@ -738,9 +740,13 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                 c.as_str(),
                 "origin:connection-tokens"
                     | "client:connection-header:-/close"
+                    | "client:connection-header:close/keep-alive"
                     | "client:end:timeout/prompt"
                     | "client:status:200/-"
+                    | "client:status:408/-"
+                    | "client:status:400/200"
                     | "origin:seq:R/-"
+                    | "origin:seq:-/R"
             ) || c.starts_with("log:")
         });
     // A chunk error both refuse with 400: HAProxy finds it before or after it sent the head
@@ -758,6 +764,15 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "log:request"
             ) || c.starts_with("log:server:")
         });
+    // A byte lbtop refuses in the target (0x80 and up) in a request HAProxy refuses later
+    // for another reason (422 for `gzip, chunked`, 413): both refuse; lbtop's 400 comes first.
+    let stricter_refusal = case.tricks.iter().any(|t| t.starts_with("ctl-in-target-"))
+        && !classes.is_empty()
+        && classes.iter().all(|c| {
+            c.starts_with("log:")
+                || c.strip_prefix("client:status:4")
+                    .is_some_and(|rest| rest.ends_with("/400"))
+        });
     let deliberate_trick = case
         .tricks
         .iter()
@@ -772,6 +787,7 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         || near_limit
         || abort_timing
         || reparsed_connection
+        || stricter_refusal
     {
         classes
             .into_iter()

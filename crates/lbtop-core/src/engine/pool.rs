@@ -36,7 +36,9 @@ impl Pool {
         while at > 0 {
             at -= 1;
             if now - idle[at].since >= IDLE_TIMEOUT || !is_quiet(&idle[at].stream) {
-                idle.remove(at);
+                if let Some(stale) = idle.remove(at) {
+                    close_hard(stale.stream);
+                }
             } else if idle[at].proven || !proven_only {
                 return idle.remove(at).map(|i| i.stream);
             }
@@ -49,7 +51,9 @@ impl Pool {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         while idle.front().is_some_and(|i| now - i.since >= IDLE_TIMEOUT) {
-            idle.pop_front();
+            if let Some(stale) = idle.pop_front() {
+                close_hard(stale.stream);
+            }
         }
         if idle.len() < MAX_IDLE {
             idle.push_back(Idle {
@@ -57,8 +61,17 @@ impl Pool {
                 since: now,
                 proven,
             });
+        } else {
+            close_hard(stream);
         }
     }
+}
+
+/// Closes a server connection lbtop has no more use for with a reset, as HAProxy closes its
+/// server connections (`SO_LINGER` 0): only for one whose last response has fully arrived,
+/// so nothing is lost, and neither side keeps a `TIME_WAIT` or runs a closing handshake.
+pub fn close_hard(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
 }
 
 /// Nothing to read: the connection is open and the server has said nothing since its last

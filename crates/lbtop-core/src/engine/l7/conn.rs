@@ -65,6 +65,9 @@ pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
         }
         conn.input.release();
     }
+    if let Some(own) = conn.own.take() {
+        crate::engine::pool::close_hard(own.1);
+    }
     let _ = conn.stream.shutdown().await;
 }
 

@@ -401,7 +401,12 @@ async fn relay(
                 && server.input.is_empty()
                 && !fe.server_close();
             let keep = response.client_keeps && answer.body_sent;
-            let idle = reusable.then_some(server.stream);
+            let idle = if reusable {
+                Some(server.stream)
+            } else {
+                pool::close_hard(server.stream);
+                None
+            };
             if fe.http_reuse() == HttpReuse::Never {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
