@@ -45,6 +45,16 @@ impl Config {
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }
+        match self.global.log_send_hostname.as_deref() {
+            Some("") => {
+                let _ = writeln!(out, "{IN}log-send-hostname");
+            }
+            Some(h) => {
+                let _ = writeln!(out, "{IN}log-send-hostname {}", quote_word(h));
+            }
+            None => {}
+        }
+        log_tag(&mut out, &self.global.log_tag);
         if let Some(s) = &self.global.stats_socket {
             let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
             if let Some(m) = s.mode {
@@ -111,6 +121,7 @@ impl Config {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
         logs(out, f.log_global, &f.log);
+        log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
         if o.httplog && f.mode == Mode::Http {
@@ -118,8 +129,14 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
-        if o.dontlognull {
-            let _ = writeln!(out, "{IN}option dontlognull");
+        for (name, on) in [
+            ("dontlognull", o.dontlognull),
+            ("dontlog-normal", o.dontlog_normal),
+            ("log-separate-errors", o.log_separate_errors),
+        ] {
+            if on {
+                let _ = writeln!(out, "{IN}option {name}");
+            }
         }
         http_options(out, o, f.mode);
         let t = &f.timeouts;
@@ -150,6 +167,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     logs(out, b.log_global, &b.log);
+    log_tag(out, &b.log_tag);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
     if o.http_reuse != HttpReuse::default() {
@@ -193,6 +211,12 @@ fn logs(out: &mut String, global: bool, targets: &[LogTarget]) {
     }
     for t in targets {
         let _ = writeln!(out, "{IN}log {}", log_words(t));
+    }
+}
+
+fn log_tag(out: &mut String, tag: &Option<String>) {
+    if let Some(t) = tag {
+        let _ = writeln!(out, "{IN}log-tag {}", quote_word(t));
     }
 }
 
@@ -395,6 +419,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                dontlog_normal: o.dontlog_normal,
+                log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -417,6 +443,8 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.dontlog_normal = false;
+            o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
             for s in &mut b.servers {

@@ -10,6 +10,7 @@ pub mod h1;
 pub mod l4;
 pub mod l7;
 pub mod log;
+pub mod log_out;
 pub mod pool;
 pub mod state;
 pub mod syslog;
@@ -47,6 +48,7 @@ struct Shared {
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
     maxconn: u32,
+    logs: Arc<log_out::LogOutputs>,
 }
 
 /// A cheap, clonable view of a running engine: read snapshots, send commands.
@@ -76,6 +78,11 @@ impl Handle {
         }
     }
 
+    /// Log messages dropped so far because their way out was full (a pipe nobody reads).
+    pub fn logs_dropped(&self) -> u64 {
+        self.shared.logs.dropped()
+    }
+
     /// Queues a command; its outcome arrives as an [`Event`].
     pub fn command(&self, command: Command) {
         let _ = self.commands.send(command);
@@ -98,6 +105,30 @@ impl Handle {
     }
 }
 
+/// A proxy's log, from its `log` lines and `log-tag`.
+fn proxy_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    log_global: bool,
+    own: &[crate::config::LogTarget],
+    tag: &Option<String>,
+) -> Option<log_out::ProxyLog> {
+    log_out::ProxyLog::new(out, &config.global, log_global, own, tag.as_deref())
+}
+
+/// A frontend's traffic log: only with `option httplog` or `tcplog`.
+fn traffic_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    index: usize,
+) -> Option<log_out::ProxyLog> {
+    let fe = &config.frontends[index];
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
+}
+
 /// A running engine. Dropping it stops every task.
 pub struct Engine {
     handle: Handle,
@@ -112,7 +143,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
-        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
+        let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
@@ -124,7 +155,7 @@ impl Engine {
                     events.clone(),
                     now,
                     workers,
-                    syslog.clone(),
+                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
                 ))
             })
             .collect();
@@ -142,7 +173,7 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
-                    syslog.clone(),
+                    traffic_log(&logs, &config, i),
                 );
                 fe.bind = group[0].local_addr().unwrap_or(fe.bind);
                 Arc::new(fe)
@@ -177,6 +208,7 @@ impl Engine {
             backends,
             events,
             maxconn,
+            logs,
         });
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {

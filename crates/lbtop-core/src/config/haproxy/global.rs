@@ -52,6 +52,8 @@ const SOME: Args = Args::Count(1, usize::MAX);
 /// The `global` keywords: those lbtop reads, those it ignores, those it refuses.
 pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     kw("log", Args::Any, log),
+    kw("log-send-hostname", Args::Any, log_send_hostname),
+    kw("log-tag", Args::One("a tag for use in syslog"), log_tag),
     kw("maxconn", Args::One("an integer"), maxconn),
     kw("nbthread", Args::One("an integer"), nbthread),
     kw("stats", Args::Any, stats),
@@ -88,8 +90,6 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     unsupported("cpu-map"),
     unsupported("spread-checks"),
     unsupported("hard-stop-after"),
-    unsupported("log-send-hostname"),
-    unsupported("log-tag"),
     unsupported("setenv"),
     unsupported("presetenv"),
     unsupported("resetenv"),
@@ -211,6 +211,18 @@ fn log(p: &mut Parser, st: &Stmt) -> Res<()> {
     }
     let target = log_target(st.args).map_err(|m| p.err(st.no, format!("global: {m}")))?;
     p.global.log.push(target);
+    Ok(())
+}
+
+/// `log-send-hostname [<name>]`: without a name, the machine's. HAProxy reads only the first
+/// word and lets any others pass, so lbtop does too.
+fn log_send_hostname(p: &mut Parser, st: &Stmt) -> Res<()> {
+    p.global.log_send_hostname = Some(st.arg().to_string());
+    Ok(())
+}
+
+fn log_tag(p: &mut Parser, st: &Stmt) -> Res<()> {
+    p.global.log_tag = Some(st.arg().to_string());
     Ok(())
 }
 

@@ -114,6 +114,8 @@ impl<'a> Parser<'a> {
                 maxconn: None,
                 nbthread: None,
                 log: Vec::new(),
+                log_send_hostname: None,
+                log_tag: None,
                 stats_socket: None,
             },
             global_maxconn: None,
@@ -233,6 +235,7 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                log_tag: s.log_tag.clone(),
                 hash_header,
                 line: p.line,
             });
@@ -306,6 +309,7 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                log_tag: s.log_tag.clone(),
                 line: p.line,
             });
         }

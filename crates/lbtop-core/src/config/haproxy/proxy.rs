@@ -45,6 +45,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         http_reuse,
     ),
     kw("log", Args::Any, S::PROXIES, log),
+    kw(
+        "log-tag",
+        Args::One("a tag for use in syslog"),
+        S::PROXIES,
+        log_tag,
+    ),
     kw("option", Args::Any, S::PROXIES, option),
     kw("no", Args::Any, S::PROXIES, no),
     // HAProxy's `default option x` puts back the built-in value.
@@ -111,7 +117,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("log-format"),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
-    unsupported("log-tag"),
     unsupported("http-send-name-header"),
     unsupported("source"),
     unsupported("dispatch"),
@@ -232,6 +237,12 @@ fn log(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
         s.log
             .push(log_target(st.args).map_err(|m| p.err_in(st.no, ctx, m))?);
     }
+    Ok(())
+}
+
+/// `log-tag <tag>`: the program name this proxy's syslog headers carry.
+fn log_tag(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.log_tag = Some(st.arg().to_string());
     Ok(())
 }
 

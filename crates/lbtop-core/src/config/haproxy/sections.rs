@@ -36,6 +36,7 @@ pub(super) struct Settings {
     pub(super) mode: Option<Mode>,
     pub(super) log_global: bool,
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
     pub(super) options: Options,
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,

@@ -827,9 +827,9 @@ fn log_and_stats_socket_errors() {
         &["unknown key 'levle' in [[backend.log]], did you mean 'level'?"],
     );
     fails(
-        "[[global.log]]\naddress = \"/dev/log\"\nfacility = \"user\"\n",
+        "[[global.log]]\naddress = \"tcp@1.2.3.4:514\"\nfacility = \"user\"\n",
         2,
-        &["global: log 'address' '/dev/log': lbtop only sends syslog over UDP"],
+        &["global: log 'address' 'tcp@1.2.3.4:514': lbtop sends logs to stdout"],
     );
     fails(
         "[[global.log]]\naddress = \"127.0.0.1\"\n",

@@ -55,6 +55,18 @@ impl Resolver<'_> {
         })
     }
 
+    /// `log-tag = "name"`: HAProxy takes any word but an empty one.
+    pub(super) fn log_tag(&self, v: &Option<Spanned<String>>, who: &str) -> Res<Option<String>> {
+        match v {
+            Some(t) if t.get_ref().is_empty() => Err(self.at(
+                t,
+                format!("{who}: 'log-tag' expects a tag for use in syslog"),
+            )),
+            Some(t) => Ok(Some(t.get_ref().clone())),
+            None => Ok(None),
+        }
+    }
+
     fn log_format(&self, f: &Spanned<String>, who: &str) -> Res<LogFormat> {
         let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
         LogFormat::from_name(f.get_ref()).ok_or_else(|| {
