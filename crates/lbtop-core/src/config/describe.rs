@@ -6,7 +6,7 @@
 
 use super::haproxy::describe_server;
 use super::{
-    Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
+    Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options,
     Server, StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
@@ -84,8 +84,8 @@ pub(crate) fn log_target_args(t: &LogTarget) -> String {
     if t.len != LogTarget::DEFAULT_LEN {
         let _ = write!(s, " len {}", t.len);
     }
-    if t.format != LogFormat::Local {
-        let _ = write!(s, " format {}", t.format.as_str());
+    if let Some(f) = t.format {
+        let _ = write!(s, " format {}", f.as_str());
     }
     let _ = write!(
         s,

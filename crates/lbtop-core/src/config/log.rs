@@ -42,7 +42,9 @@ pub struct LogTarget {
     pub min_level: u8,
     /// Longest message, its newline included, 80..=65535; 1024 by default.
     pub len: usize,
-    pub format: LogFormat,
+    /// `None`: no `format` word, HAProxy's default (RFC3164, which names the host only
+    /// under `log-send-hostname`); docs/haproxy-semantics.md §4.1.
+    pub format: Option<LogFormat>,
 }
 
 impl LogTarget {
@@ -59,7 +61,7 @@ impl LogTarget {
         "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
     ];
 
-    /// A target with HAProxy's defaults: every level, 1024 bytes, `local` format.
+    /// A target with HAProxy's defaults: every level, 1024 bytes, the default format.
     pub fn new(addr: LogAddr, facility: u8) -> LogTarget {
         LogTarget {
             addr,
@@ -67,7 +69,7 @@ impl LogTarget {
             max_level: 7,
             min_level: 0,
             len: LogTarget::DEFAULT_LEN,
-            format: LogFormat::Local,
+            format: None,
         }
     }
 
@@ -101,10 +103,9 @@ impl LogTarget {
 }
 
 /// `log ... format <F>`: how each message is framed (docs/haproxy-semantics.md §4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// RFC3164 without the hostname: `<PRI>Mmm dd HH:MM:SS haproxy[PID]: MESSAGE`.
-    #[default]
     Local,
     Rfc3164,
     Rfc5424,

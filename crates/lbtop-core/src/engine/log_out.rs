@@ -284,7 +284,7 @@ mod tests {
         let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
         sink.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut t = LogTarget::new(LogAddr::Udp(sink.local_addr().unwrap()), 22);
-        t.format = LogFormat::Priority;
+        t.format = Some(LogFormat::Priority);
         t.max_level = 5; // notice
         t.min_level = 3; // err
         let log = ProxyLog::new(&LogOutputs::new(), &global(), false, &[t], None).unwrap();
@@ -302,7 +302,7 @@ mod tests {
         let sink = UnixDatagram::bind(&path).unwrap();
         sink.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut t = LogTarget::new(LogAddr::Unix(path), 16);
-        t.format = LogFormat::Raw;
+        t.format = Some(LogFormat::Raw);
         let gone = LogTarget::new(LogAddr::Unix(dir.join("nobody")), 16);
         let out = LogOutputs::new();
         let log = ProxyLog::new(&out, &global(), false, &[gone, t], None).unwrap();

@@ -352,7 +352,7 @@ pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
     let addr = log_addr(addr).map_err(|m| format!("log: address {m}"))?;
     let mut i = 1;
     let mut len = LogTarget::DEFAULT_LEN;
-    let mut format = LogFormat::Local;
+    let mut format = None;
     if args.get(i).map(String::as_str) == Some("len") {
         let v = args.get(i + 1).ok_or("log: 'len' expects a length")?;
         len = int(v, "log: 'len'", 80, 65535)? as usize;
@@ -363,13 +363,14 @@ pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
             .get(i + 1)
             .ok_or("log: 'format' expects a format name")?;
         let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
-        format = LogFormat::from_name(v).ok_or_else(|| {
+        let f = LogFormat::from_name(v).ok_or_else(|| {
             format!(
                 "log: unknown log format '{v}' (one of {}){}",
                 names.join(", "),
                 suggest(v, &names)
             )
         })?;
+        format = Some(f);
         i += 2;
     }
     if args.get(i).map(String::as_str) == Some("sample") {

@@ -199,7 +199,7 @@ fn the_seed_loads_byte_for_byte() {
             max_level: 7,
             min_level: 0,
             len: 1024,
-            format: LogFormat::Local,
+            format: None,
         }]
     );
     assert_eq!(c.global.log[0].facility_name(), "local6");
@@ -385,7 +385,7 @@ fn global_keywords() {
     assert_eq!(g.log.len(), 3);
     let l = &g.log[0];
     assert_eq!(l.addr, LogAddr::Udp("127.0.0.1:5514".parse().unwrap()));
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
     let l = &g.log[1];
     assert_eq!(l.addr, LogAddr::Udp("10.0.0.1:514".parse().unwrap()));

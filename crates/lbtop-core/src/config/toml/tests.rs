@@ -754,7 +754,7 @@ slowstart = 0
     let l = &g.log[1];
     assert_eq!(l.addr, "[::1]:5514".parse().unwrap());
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!(
         g.stats_socket,
         Some(StatsSocket {

@@ -34,7 +34,7 @@ impl Resolver<'_> {
             target.len = len as usize;
         }
         if let Some(f) = &l.format {
-            target.format = self.log_format(f, who)?;
+            target.format = Some(self.log_format(f, who)?);
         }
         Ok(target)
     }
