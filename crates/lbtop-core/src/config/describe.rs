@@ -6,8 +6,8 @@
 
 use super::haproxy::describe_server;
 use super::{
-    Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options,
-    Server, StatsSocket, Timeouts,
+    Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
+    StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;

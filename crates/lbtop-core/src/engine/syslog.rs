@@ -152,7 +152,11 @@ mod tests {
                 None,
                 "<6>2026-11-04T08:00:00.123456+00:00 m\n",
             ),
-            (Some(LogFormat::Iso), None, "2026-11-04T08:00:00.123456+00:00 m\n"),
+            (
+                Some(LogFormat::Iso),
+                None,
+                "2026-11-04T08:00:00.123456+00:00 m\n",
+            ),
             (Some(LogFormat::Raw), None, "m\n"),
         ];
         for (format, host, expected) in rows {
@@ -168,6 +172,9 @@ mod tests {
         assert_eq!(text, b"012345678\n", "a descriptor: len bytes in all");
         t.addr = LogAddr::Unix("/dev/log".into());
         let text = frame(&t, &header(None), 6, "0123456789abcdef", when());
-        assert_eq!(text, b"0123456789\n", "a socket: len bytes, then the newline");
+        assert_eq!(
+            text, b"0123456789\n",
+            "a socket: len bytes, then the newline"
+        );
     }
 }
