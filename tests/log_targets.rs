@@ -33,8 +33,29 @@ struct Run {
 }
 
 impl Run {
-    /// Renders `template` (`{PORT}`, `{PORT2}`, `{DIR}`, `{a}`, `{dead}`) and starts `kind`.
+    /// Renders `template` (`{PORT}`, `{PORT2}`, `{DIR}`, `{a}`, `{dead}`) and starts `kind`;
+    /// a piped stdout is read as it comes.
     fn start(kind: Kind, template: &str, a: SocketAddr, stdout: Stdio) -> Run {
+        Run::spawn(kind, template, a, stdout, true)
+    }
+
+    /// As `start`, with stdout a pipe nobody reads until [`Run::kill_and_read_held`].
+    fn start_unread(kind: Kind, template: &str, a: SocketAddr) -> Run {
+        Run::spawn(kind, template, a, Stdio::piped(), false)
+    }
+
+    /// Stops the proxy and returns what waited in its unread stdout pipe.
+    fn kill_and_read_held(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        if let Some(mut pipe) = self.child.stdout.take() {
+            let _ = pipe.read_to_string(&mut out);
+        }
+        out
+    }
+
+    fn spawn(kind: Kind, template: &str, a: SocketAddr, stdout: Stdio, read: bool) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let (port, port2) = (free_port(), free_port());
         let cfg = template
@@ -70,7 +91,7 @@ impl Run {
             dir,
             piped: Arc::default(),
         };
-        if let Some(mut out) = run.child.stdout.take() {
+        if let Some(mut out) = run.child.stdout.take_if(|_| read) {
             let keep = run.piped.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
@@ -482,4 +503,116 @@ fn cut(addr: SocketAddr, path: &str) {
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest);
+}
+
+/// Nobody reads stdout: HAProxy and lbtop both keep serving every request at full speed and
+/// drop the lines that do not fit; what did fit is whole lines.
+#[test]
+fn a_full_stdout_pipe_never_stops_the_traffic() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = format!(
+        "global\n    log stdout format raw local0\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\nbackend be\n    server a {{a}}\n"
+    );
+    // Lines of about 1 KiB: a 64 KiB pipe holds some 60 of them, lbtop's queue 1024 more.
+    let path = format!("/{}", "p".repeat(1000));
+    let requests = 1500;
+    let rt = rt();
+    for kind in [Kind::Haproxy, Kind::Lbtop] {
+        let origin = rt.block_on(Origin::start("a", Duration::ZERO));
+        let run = Run::start_unread(kind, &cfg, origin.addr);
+        let started = Instant::now();
+        let addr = run.addr();
+        let statuses = rt.block_on(async {
+            let clients = (0..4).map(|_| {
+                let path = path.clone();
+                tokio::spawn(async move {
+                    let mut ok = 0;
+                    for _ in 0..requests / 4 {
+                        ok += usize::from(get(addr, &path).await.status == 200);
+                    }
+                    ok
+                })
+            });
+            let mut ok = 0;
+            for c in clients {
+                ok += c.await.unwrap();
+            }
+            ok
+        });
+        assert_eq!(statuses, requests, "{kind:?}: every request answered");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{kind:?} took {:?}",
+            started.elapsed()
+        );
+        let held = run.kill_and_read_held();
+        let lines: Vec<&str> = held
+            .lines()
+            .filter(|l| !l.contains("GET /probe "))
+            .collect();
+        assert!(
+            !lines.is_empty() && lines.len() < requests,
+            "{kind:?}: {} lines",
+            lines.len()
+        );
+        for l in &lines {
+            assert!(
+                l.starts_with("127.0.0.1:") && l.len() == 1023,
+                "{kind:?}: {l:?}"
+            );
+        }
+        assert!(held.ends_with('\n'), "{kind:?}: a cut line");
+    }
+}
+
+/// `lbtop --headless` with `log stdout`: stdout carries only the framed log lines, whole, and
+/// the headless printer's lines go to stderr, whole too, under concurrent traffic.
+#[test]
+fn headless_lines_move_to_stderr_when_a_log_target_is_stdout() {
+    let rt = rt();
+    let origin = rt.block_on(Origin::start("a", Duration::ZERO));
+    let cfg = format!(
+        "global\n    log stdout local0\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\nbackend be\n    server a {{a}}\n"
+    );
+    let run = Run::start(Kind::Lbtop, &cfg, origin.addr, Stdio::piped());
+    let addr = run.addr();
+    rt.block_on(async {
+        let clients: Vec<_> = (0..8)
+            .map(|c| {
+                tokio::spawn(async move {
+                    for i in 0..25 {
+                        assert_eq!(get(addr, &format!("/c{c}/{i}")).await.status, 200);
+                    }
+                })
+            })
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
+    });
+    let out = wait_lines("stdout", 200, || run.stdout());
+    for l in &out {
+        let m = mask(l);
+        assert!(
+            m.starts_with("<134>DATE haproxy[PID]: 127.0.0.1:PORT [ACCEPT] fe be/a ")
+                && m.ends_with(" HTTP/1.1\""),
+            "{l:?}"
+        );
+    }
+    let err = wait_lines("stderr", 200, || {
+        run.stderr()
+            .lines()
+            .filter(|l| l.contains(" fe be/a "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    for l in &err {
+        let m = mask_shapes(l, "dd/Mmm/dddd:dd:dd:dd.ddd", "DATE");
+        assert!(
+            m.starts_with("DATE 127.0.0.1:") && m.ends_with(" HTTP/1.1\""),
+            "{l:?}"
+        );
+    }
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Messages waiting for the descriptor writer; past this they are dropped.
-const FD_QUEUE: usize = 4096;
+const FD_QUEUE: usize = 1024;
 
 /// Set while the dashboard draws on the terminal: descriptors that are terminals get no log
 /// lines then (the dashboard's own log view shows them).
