@@ -526,17 +526,27 @@ global
     nbthread 4
     log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
     log [::1]:514 local7 err
+    log stdout format raw local0
+    log "/run/a dir/log" local1 notice
+    log unix@rel/sock format local local2
+    log fd@5 format iso local3
+    log-send-hostname
+    log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
 defaults
     mode http
     log global
     log 10.0.0.1 daemon
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
     option forwardfor except 10.0.0.0/8 header X-Client if-none
     option allbackups
     timeout client 5s
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    log-tag web
     maxconn 50
     balance static-rr
     option tcplog

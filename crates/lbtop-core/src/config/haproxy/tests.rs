@@ -1300,3 +1300,58 @@ fn mutated_seeds_never_panic() {
         "mutations should both pass and fail ({oks}/{errs})"
     );
 }
+
+#[test]
+fn log_plumbing_keywords() {
+    let c = ok("global
+    log stdout format raw local0
+    log /dev/log local1 notice
+    log fd@3 len 200 format short local2 info err
+    log-send-hostname
+    log-tag gtag
+defaults
+    log global
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
+frontend f
+    bind 127.0.0.1:80
+    default_backend b
+backend b
+    log-tag own
+    option dontlog-normal
+backend b2
+    no log
+");
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, LogAddr::Fd(1));
+    assert_eq!(g.log[0].format, Some(LogFormat::Raw));
+    assert_eq!(g.log[1].addr, LogAddr::Unix("/dev/log".into()));
+    assert_eq!((g.log[1].format, g.log[1].max_level), (None, 5));
+    let l = &g.log[2];
+    assert_eq!(
+        (l.addr.clone(), l.len, l.format),
+        (LogAddr::Fd(3), 200, Some(LogFormat::Short))
+    );
+    assert_eq!((l.max_level, l.min_level), (6, 3));
+    assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+    assert_eq!(g.log_tag.as_deref(), Some("gtag"));
+    let f = &c.frontends[0];
+    assert_eq!(
+        f.log_tag.as_deref(),
+        Some("dtag"),
+        "inherited from defaults"
+    );
+    assert!(f.log_global && f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    assert!(!c.backends[1].log_global, "no log");
+    // HAProxy's own capability warning, as for dontlognull.
+    warned(
+        &c,
+        17,
+        "'dontlog-normal' ignored because backend 'b' has no frontend capability",
+    );
+    // HAProxy reads only the first word of log-send-hostname.
+    let c = ok("global\n    log-send-hostname a b\n");
+    assert_eq!(c.global.log_send_hostname.as_deref(), Some("a"));
+}
