@@ -374,7 +374,11 @@ pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
         i += 2;
     }
     if args.get(i).map(String::as_str) == Some("sample") {
-        return Err("log: 'sample' is not supported by lbtop".into());
+        return Err(
+            "log: 'sample' (sending only some of the messages) is not supported by lbtop; \
+             without it every message is sent"
+                .into(),
+        );
     }
     let Some(facility) = args.get(i) else {
         return Err(usage.into());

@@ -789,6 +789,51 @@ slowstart = 0
 }
 
 #[test]
+fn log_targets_tags_and_log_options() {
+    let c = ok(r#"
+[global]
+log-send-hostname = "edge1"
+log-tag = "lb"
+[[global.log]]
+address = "stdout"
+facility = "local0"
+format = "raw"
+[[global.log]]
+address = "/dev/log"
+facility = "local1"
+
+[defaults]
+log-tag = "d"
+[defaults.option]
+dontlog-normal = true
+log-separate-errors = true
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+log-tag = "own"
+"#);
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, crate::config::LogAddr::Fd(1));
+    assert_eq!(g.log[1].addr.to_string(), "/dev/log");
+    assert_eq!(g.log_send_hostname.as_deref(), Some("edge1"));
+    assert_eq!(g.log_tag.as_deref(), Some("lb"));
+    let f = &c.frontends[0];
+    assert_eq!(f.log_tag.as_deref(), Some("d"));
+    assert!(f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    fails(
+        "[global]\nlog-tag = \"\"\n",
+        2,
+        &["global: 'log-tag' expects a tag for use in syslog"],
+    );
+}
+
+#[test]
 fn log_and_stats_socket_errors() {
     let log = |body: &str| format!("[[global.log]]\naddress = \"127.0.0.1\"\n{body}");
     fails(
