@@ -32,6 +32,8 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // First, before lbtop opens any descriptor of its own.
+    lbtop::engine::log_out::note_inherited_fds();
     let cli = Cli::parse();
     let config = match Config::load(&cli.config) {
         Ok(c) => c,

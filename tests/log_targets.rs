@@ -36,12 +36,12 @@ impl Run {
     /// Renders `template` (`{PORT}`, `{PORT2}`, `{DIR}`, `{a}`, `{dead}`) and starts `kind`;
     /// a piped stdout is read as it comes.
     fn start(kind: Kind, template: &str, a: SocketAddr, stdout: Stdio) -> Run {
-        Run::spawn(kind, template, a, stdout, true)
+        Run::spawn(kind, template, a, stdout, true, None)
     }
 
     /// As `start`, with stdout a pipe nobody reads until [`Run::kill_and_read_held`].
     fn start_unread(kind: Kind, template: &str, a: SocketAddr) -> Run {
-        Run::spawn(kind, template, a, Stdio::piped(), false)
+        Run::spawn(kind, template, a, Stdio::piped(), false, None)
     }
 
     /// Stops the proxy and returns what waited in its unread stdout pipe.
@@ -55,7 +55,15 @@ impl Run {
         out
     }
 
-    fn spawn(kind: Kind, template: &str, a: SocketAddr, stdout: Stdio, read: bool) -> Run {
+    /// `fd3`: a descriptor the child gets as its descriptor 3.
+    fn spawn(
+        kind: Kind,
+        template: &str,
+        a: SocketAddr,
+        stdout: Stdio,
+        read: bool,
+        fd3: Option<i32>,
+    ) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let (port, port2) = (free_port(), free_port());
         let cfg = template
@@ -79,6 +87,24 @@ impl Run {
             }
         };
         let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
+        if let Some(fd) = fd3 {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: dup2 and fcntl are async-signal-safe, as pre_exec requires. When `fd`
+            // is already 3, dup2 does nothing, so its close-on-exec flag is cleared directly.
+            unsafe {
+                command.pre_exec(move || {
+                    let rc = if fd == 3 {
+                        libc::fcntl(3, libc::F_SETFD, 0)
+                    } else {
+                        libc::dup2(fd, 3)
+                    };
+                    match rc {
+                        -1 => Err(std::io::Error::last_os_error()),
+                        _ => Ok(()),
+                    }
+                });
+            }
+        }
         let child = command
             .stdout(stdout)
             .stderr(stderr)
@@ -615,4 +641,69 @@ fn headless_lines_move_to_stderr_when_a_log_target_is_stdout() {
             "{l:?}"
         );
     }
+}
+
+/// `fd@3` (a pipe the test hands the proxy as its descriptor 3) gets the lines; `fd@999`, not
+/// open, is reported once as a bad descriptor and stops nothing. (A low number would race:
+/// HAProxy writes to whatever its own descriptor of that number is at the time.)
+#[test]
+fn an_inherited_descriptor_gets_the_lines() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = format!(
+        "global\n    log fd@3 format rfc5424 local0\n    log fd@999 local0\n{DEFAULTS}frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\nbackend be\n    server a {{a}}\n"
+    );
+    let rt = rt();
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe2 fills the two-element array it is given.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let [read_end, write_end] = fds;
+        let origin = rt.block_on(Origin::start("a", Duration::ZERO));
+        let run = Run::spawn(
+            kind,
+            &cfg,
+            origin.addr,
+            Stdio::null(),
+            true,
+            Some(write_end),
+        );
+        // SAFETY: the child has its copy; the parent's write end must close for EOF.
+        unsafe { libc::close(write_end) };
+        // SAFETY: read_end is this test's own, open descriptor.
+        let mut pipe = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(read_end) };
+        assert_eq!(rt.block_on(get(run.addr(), "/fd")).status, 200);
+        let lines = Arc::new(Mutex::new(String::new()));
+        let keep = lines.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    return;
+                }
+                keep.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let got = wait_lines("fd@3", 1, || lines.lock().unwrap().clone());
+        let mut out: Vec<String> = run
+            .stderr()
+            .lines()
+            .filter(|l| l.starts_with("[ALERT]"))
+            .map(mask_alert_pid)
+            .collect();
+        out.extend(got.iter().map(|l| mask_5424_pid(&mask(l))));
+        out
+    });
+    assert_same("log fd@3 and fd@999", &haproxy, &lbtop);
+    assert_eq!(
+        haproxy[0],
+        "[ALERT]    (PID) : sendmsg()/writev() failed in logger #2: Bad file descriptor (errno=9)"
+    );
+    assert!(
+        haproxy[1].starts_with("<134>1 ISO - haproxy PID - - "),
+        "{haproxy:#?}"
+    );
 }

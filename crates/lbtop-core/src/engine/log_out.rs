@@ -19,7 +19,7 @@ use std::net::UdpSocket;
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// Messages waiting for the descriptor writer; past this they are dropped.
@@ -28,6 +28,27 @@ const FD_QUEUE: usize = 1024;
 /// Set while the dashboard draws on the terminal: descriptors that are terminals get no log
 /// lines then (the dashboard's own log view shows them).
 static TERMINAL_OWNED: AtomicBool = AtomicBool::new(false);
+
+/// The descriptors above stderr that the process was started with (`fd@N` targets), noted by
+/// [`note_inherited_fds`] before lbtop opens any of its own.
+static INHERITED: OnceLock<Vec<i32>> = OnceLock::new();
+
+/// Notes which descriptors above 2 are open now, at the start of `main`: only those are ever
+/// written as `fd@N`, so a log line can never land on one of lbtop's own sockets. Another
+/// `fd@N` fails as a closed descriptor does in HAProxy (reported once, then dropped).
+pub fn note_inherited_fds() {
+    let listed: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&fd| fd > 2)
+                .collect()
+        })
+        .unwrap_or_default();
+    // The listing's own descriptor is in the list; it is closed by now.
+    // SAFETY: F_GETFD only asks whether the descriptor is open.
+    let open = |&fd: &i32| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+    let _ = INHERITED.set(listed.into_iter().filter(open).collect());
+}
 
 /// Says whether the dashboard owns the terminal.
 pub fn set_terminal_owned(owned: bool) {
@@ -179,7 +200,8 @@ fn write_fd(fd: i32, bytes: &[u8]) -> io::Result<()> {
             out.flush()
         }
         2 => io::stderr().lock().write_all(bytes),
-        _ => write_raw(fd, bytes),
+        _ if INHERITED.get().is_some_and(|fds| fds.contains(&fd)) => write_raw(fd, bytes),
+        _ => Err(io::Error::from_raw_os_error(libc::EBADF)),
     }
 }
 
