@@ -75,12 +75,8 @@ impl Handle {
                 .collect(),
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
+            logs_dropped: s.logs.dropped(),
         }
-    }
-
-    /// Log messages dropped so far because their way out was full (a pipe nobody reads).
-    pub fn logs_dropped(&self) -> u64 {
-        self.shared.logs.dropped()
     }
 
     /// Queues a command; its outcome arrives as an [`Event`].
