@@ -178,7 +178,8 @@ fn write_fds(rx: Receiver<FdWrite>, c: &Counters) {
             continue;
         }
         if let (Err(e), Some(logger)) = (write_fd(w.fd, &w.bytes), w.logger) {
-            if let Some(alert) = alert_once(c, logger, &e) {
+            let quiet = TERMINAL_OWNED.load(Relaxed) && is_terminal(2);
+            if let Some(alert) = alert_once(c, logger, &e).filter(|_| !quiet) {
                 let _ = io::stderr().lock().write_all(&alert);
             }
         }

@@ -259,6 +259,7 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             s.log.clear();
             Ok(())
         }
+        "log" => Err(p.err_in(st.no, ctx, "'no log' does not expect arguments")),
         target => Err(p.err_in(
             st.no,
             ctx,
