@@ -1351,6 +1351,26 @@ backend b2
         17,
         "'dontlog-normal' ignored because backend 'b' has no frontend capability",
     );
+    // Errors name the file, the line and the keyword.
+    for (text, line, full) in [
+        (
+            "defaults\n    log stdout local8\n",
+            2,
+            "t.cfg:2: defaults: log: unknown log facility 'local8'; did you mean 'local0'?",
+        ),
+        (
+            "global\n    log\n",
+            2,
+            "t.cfg:2: global: 'log' expects <address> and <facility> as arguments (e.g. log 127.0.0.1 local0)",
+        ),
+        (
+            "frontend f\n    bind :80\n    log stdout format jsn local0\n",
+            3,
+            "t.cfg:3: frontend 'f': log: unknown log format 'jsn' (one of local, rfc3164, rfc5424, priority, short, timed, iso, raw)",
+        ),
+    ] {
+        assert_eq!(fails(text, line, &[]).to_string(), full);
+    }
     // HAProxy reads only the first word of log-send-hostname.
     let c = ok("global\n    log-send-hostname a b\n");
     assert_eq!(c.global.log_send_hostname.as_deref(), Some("a"));
