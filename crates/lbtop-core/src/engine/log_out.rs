@@ -65,7 +65,8 @@ pub fn writes_to_fd(config: &crate::config::Config, fd: i32) -> bool {
 
 /// The process's ways out, shared by every proxy.
 pub struct LogOutputs {
-    udp: Option<UdpSocket>,
+    udp4: Option<UdpSocket>,
+    udp6: Option<UdpSocket>,
     unix: Option<UnixDatagram>,
     fds: SyncSender<FdWrite>,
     counters: Arc<Counters>,
@@ -87,10 +88,11 @@ struct FdWrite {
 
 impl LogOutputs {
     pub fn new() -> Arc<LogOutputs> {
-        let udp = UdpSocket::bind("0.0.0.0:0")
-            .or_else(|_| UdpSocket::bind("[::]:0"))
-            .ok()
-            .filter(|s| s.set_nonblocking(true).is_ok());
+        let udp = |any: &str| {
+            UdpSocket::bind(any)
+                .ok()
+                .filter(|s| s.set_nonblocking(true).is_ok())
+        };
         let unix = UnixDatagram::unbound()
             .ok()
             .filter(|s| s.set_nonblocking(true).is_ok());
@@ -102,7 +104,8 @@ impl LogOutputs {
             .name("lbtop-log".into())
             .spawn(move || write_fds(rx, &shared));
         Arc::new(LogOutputs {
-            udp,
+            udp4: udp("0.0.0.0:0"),
+            udp6: udp("[::]:0"),
             unix,
             fds: tx,
             counters,
@@ -116,7 +119,10 @@ impl LogOutputs {
 
     fn send(&self, addr: &LogAddr, logger: usize, bytes: Vec<u8>) {
         let sent = match addr {
-            LogAddr::Udp(a) => self.udp.as_ref().map(|s| s.send_to(&bytes, a)),
+            LogAddr::Udp(a) => {
+                let socket = if a.is_ipv4() { &self.udp4 } else { &self.udp6 };
+                socket.as_ref().map(|s| s.send_to(&bytes, a))
+            }
             LogAddr::Unix(p) => self.unix.as_ref().map(|s| s.send_to(&bytes, p)),
             LogAddr::Fd(fd) => {
                 let logger = Some(logger);
@@ -316,6 +322,21 @@ mod tests {
         let mut buf = [0u8; 256];
         let n = sink.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"<179>raised\n");
+    }
+
+    #[test]
+    fn ipv6_targets_get_their_own_socket() {
+        let Ok(sink) = UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 loopback here
+        };
+        sink.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut t = LogTarget::new(LogAddr::Udp(sink.local_addr().unwrap()), 16);
+        t.format = Some(LogFormat::Raw);
+        let log = ProxyLog::new(&LogOutputs::new(), &global(), false, &[t], None).unwrap();
+        log.send(Level::Info, "v6");
+        let mut buf = [0u8; 64];
+        let n = sink.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"v6\n");
     }
 
     #[test]
