@@ -530,26 +530,73 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Every error found in a configuration file, in file order, with the warnings read along
+/// the way: what `lbtop check` lists, as `haproxy -c` lists every alert of a file at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors {
+    /// Never empty.
+    pub errors: Vec<ConfigError>,
+    pub warnings: Vec<Warning>,
+}
+
+impl ConfigErrors {
+    /// The first error of the file.
+    pub fn first(self) -> ConfigError {
+        self.errors
+            .into_iter()
+            .next()
+            .expect("a ConfigErrors holds at least one error")
+    }
+}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(e: ConfigError) -> ConfigErrors {
+        ConfigErrors {
+            errors: vec![e],
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
 impl Config {
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file; the first error if it has any.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_all(path).map_err(ConfigErrors::first)
+    }
+
+    /// Reads and checks a configuration file; every error if it has any.
+    pub fn load_all(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(path, &text)
+        Config::parse_all(path, &text)
     }
 
-    /// Checks configuration text as if read from `path`.
+    /// Checks configuration text as if read from `path`; the first error if it has any.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_all(path, text).map_err(ConfigErrors::first)
+    }
+
+    /// Checks configuration text as if read from `path`, reporting every error.
     /// HAProxy syntax when the file name ends in `.cfg` or the text clearly is HAProxy's
     /// (its first statement opens a `global`, `defaults`, `frontend`, `backend` or `listen`
     /// section); TOML otherwise.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse_all(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         if haproxy::is_haproxy(path, text) {
             haproxy::parse(path, text)
         } else {
-            toml::parse(path, text)
+            toml::parse(path, text).map_err(ConfigErrors::from)
         }
     }
 
