@@ -596,7 +596,7 @@ impl Config {
         if haproxy::is_haproxy(path, text) {
             haproxy::parse(path, text)
         } else {
-            toml::parse(path, text).map_err(ConfigErrors::from)
+            toml::parse_all(path, text)
         }
     }
 
