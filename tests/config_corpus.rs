@@ -87,7 +87,9 @@ fn cfg_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn name(path: &Path) -> &str {
-    path.file_name().and_then(|n| n.to_str()).expect("file name")
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .expect("file name")
 }
 
 /// `program args... <file name>` run in the file's folder with [`ENV`].
@@ -178,7 +180,11 @@ fn verdict(file: &str, result: Result<(), Vec<String>>) -> Option<String> {
 #[test]
 fn every_corpus_file_passes_haproxy_and_lbtop_check_or_is_not_yet() {
     let files = cfg_files(&corpus_dir());
-    assert!(files.len() >= 45, "only {} configs in the corpus", files.len());
+    assert!(
+        files.len() >= 45,
+        "only {} configs in the corpus",
+        files.len()
+    );
     for (listed, _) in NOT_YET {
         assert!(
             files.iter().any(|f| name(f) == *listed),
@@ -196,7 +202,10 @@ fn every_corpus_file_passes_haproxy_and_lbtop_check_or_is_not_yet() {
         problems.extend(verdict(name(path), lbtop_check(path)));
     }
     let loaded = files.len() - NOT_YET.len();
-    eprintln!("lbtop check accepts {loaded} of {} corpus files", files.len());
+    eprintln!(
+        "lbtop check accepts {loaded} of {} corpus files",
+        files.len()
+    );
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
 
@@ -220,4 +229,93 @@ fn whole_words_only() {
     assert!(!mentions("'maxqueue' is not supported", "port"));
     assert!(mentions("global: log: address 'stdout': ...", "log"));
     assert!(mentions("bind '127.0.0.1:$PORT' has", "$PORT"));
+}
+
+/// A file with a typo in every section, a misspelt section keyword, a proxy with a bad name
+/// and a duplicate one, each followed by lines read where HAProxy reads them.
+const MANY_ERRORS: &str = "\
+global
+    maxconn 100
+    maxcon 200
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+    tiemout check 2s
+
+frontend main
+    bind 127.0.0.1:18080
+    default_backend app
+    opton httplog
+
+backend app
+    balance roundrobn
+    server s1 127.0.0.1:18081 check inetr 2s
+    server s2 127.0.0.1:18082 check
+
+fronted other
+    bind 127.0.0.1:18090
+    default_backend app
+    chroot /tmp
+
+frontend we!rd
+    bind 127.0.0.1:18091
+    default_backend app
+    balance roundrobin
+    mode htttp
+
+backend app
+    server s3 127.0.0.1:18083 chekc
+";
+
+/// `(line, is_warning)` of each `[ALERT]`/`[WARNING]` of `haproxy -c` that names a line.
+fn haproxy_lines(stderr: &str, file: &str) -> Vec<(usize, bool)> {
+    let at = format!("[{file}:");
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let warning = l.starts_with("[WARNING]");
+            let rest = &l[l.find(&at)? + at.len()..];
+            let line = rest[..rest.find(']')?].parse().ok()?;
+            Some((line, warning))
+        })
+        .collect()
+}
+
+/// `(line, is_warning)` of each error and warning `lbtop check` lists.
+fn lbtop_lines(stderr: &str, file: &str) -> Vec<(usize, bool)> {
+    let at = format!("{file}:");
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(&at)?;
+            let (line, message) = rest.split_once(": ")?;
+            Some((line.parse().ok()?, message.starts_with("warning: ")))
+        })
+        .collect()
+}
+
+#[test]
+fn every_error_and_warning_falls_on_a_line_haproxy_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.cfg");
+    std::fs::write(&path, MANY_ERRORS).unwrap();
+    let ours = run_in_folder(LBTOP, &["check", "--config"], &path);
+    assert_eq!(ours.status.code(), Some(2));
+    let ours = lbtop_lines(&String::from_utf8_lossy(&ours.stderr), "many.cfg");
+    // Measured with HAProxy 2.6.12: every parse error of the file at once, in file order.
+    let expected = [3, 10, 15, 18, 19, 22, 25, 27, 31, 33, 34].map(|l| (l, false));
+    let warnings = [23, 24, 30].map(|l| (l, true));
+    let mut all: Vec<(usize, bool)> = expected.into_iter().chain(warnings).collect();
+    all.sort();
+    assert_eq!(ours, all);
+    if !haproxy() {
+        return;
+    }
+    let theirs = run_in_folder("haproxy", &["-c", "-f"], &path);
+    assert_eq!(theirs.status.code(), Some(1));
+    let theirs = haproxy_lines(&String::from_utf8_lossy(&theirs.stderr), "many.cfg");
+    assert_eq!(ours, theirs);
 }

@@ -15,7 +15,7 @@
 //!
 //! Every error names the file, the 1-based line and the keyword; nothing is half-loaded. As
 //! `haproxy -c` does, reading goes on after an error so that one run reports every error of
-//! the file (docs/haproxy-semantics.md §12): the cross-checks after reading (binds, backends
+//! the file (docs/haproxy-semantics.md §14): the cross-checks after reading (binds, backends
 //! found, modes) run only on a file that read without error, so they never report what an
 //! earlier error caused.
 //! Things HAProxy accepts but lbtop has no use for (`chroot`, `user`, `daemon`, ...), or

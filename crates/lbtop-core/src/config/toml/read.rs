@@ -20,7 +20,6 @@ const MAX_ERRORS: usize = 100;
 struct Blanked {
     line: usize,
     col: usize,
-    key: String,
     original: String,
     close_to: Option<String>,
 }
@@ -42,7 +41,13 @@ pub(super) fn read(path: &Path, text: &str) -> Result<RawConfig, Vec<ConfigError
         if msg.starts_with("missing field") && !blanked.is_empty() {
             // Only a key the user misspelt can be missing here: write it back, or stop.
             let wanted = backticked(msg).first().map(|k| k.to_string());
-            if !restore(&mut lines, &mut blanked, wanted.as_deref(), span.start, &work) {
+            if !restore(
+                &mut lines,
+                &mut blanked,
+                wanted.as_deref(),
+                span.start,
+                &work,
+            ) {
                 return Err(errors);
             }
             continue;
@@ -75,7 +80,7 @@ fn blank(lines: &mut [String], work: &str, pos: usize, msg: &str) -> Option<Blan
     let ticked = backticked(msg);
     let key = ticked.first()?.to_string();
     let close_to = closest(&key, ticked.get(1..).unwrap_or(&[])).map(String::from);
-    let mut next = text[..col].to_string();
+    let mut next = text.get(..col)?.to_string();
     next.push_str(&" ".repeat(original.len()));
     let saved = std::mem::replace(&mut lines[line], next);
     if ::toml::from_str::<::toml::Table>(&lines.join("\n")).is_err() {
@@ -85,7 +90,6 @@ fn blank(lines: &mut [String], work: &str, pos: usize, msg: &str) -> Option<Blan
     Some(Blanked {
         line,
         col,
-        key,
         original,
         close_to,
     })
@@ -109,10 +113,18 @@ fn restore(
         return false;
     };
     let b = blanked.remove(i);
-    let rest = &b.original[b.key.len().min(b.original.len())..];
-    let mut line = lines[b.line][..b.col].to_string();
+    // The key may have been quoted: keep what follows its '='.
+    let Some(eq) = b.original.find('=') else {
+        return false;
+    };
+    let mut line = lines[b.line].get(..b.col).unwrap_or_default().to_string();
     line.push_str(wanted);
-    line.push_str(rest);
-    lines[b.line] = line;
+    line.push(' ');
+    line.push_str(&b.original[eq..]);
+    let saved = std::mem::replace(&mut lines[b.line], line);
+    if ::toml::from_str::<::toml::Table>(&lines.join("\n")).is_err() {
+        lines[b.line] = saved;
+        return false;
+    }
     true
 }
