@@ -39,7 +39,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ("galera.cfg", "port"),
     ("http-check-send.cfg", "http-check expect"),
     ("http-check-string.cfg", "http-check expect"),
-    ("k8s-api-listen.cfg", "check-ssl"),
+    ("k8s-api-listen.cfg", "log stdout"),
     ("k8s-api-stats.cfg", "hard-stop-after"),
     ("k8s-api.cfg", "maxqueue"),
     ("ldap.cfg", "ldap-check"),
