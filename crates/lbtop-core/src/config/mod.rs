@@ -340,13 +340,58 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// The host name the address was written with, resolved once at start; `None` for an
+    /// IP address.
+    pub host: Option<ServerHost>,
+    /// `init-addr`: how a host name gets its first address; `None` is HAProxy's default,
+    /// `last,libc`.
+    pub init_addr: Option<Vec<InitAddr>>,
     pub line: usize,
+}
+
+/// A server address given as a host name (docs/haproxy-semantics.md, "Host names").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerHost {
+    /// As written, environment variables expanded: `localhost`, `db.internal`.
+    pub name: String,
+    /// `false`: no `init-addr` method found an address and the list ended with `none`, so
+    /// the server starts in MAINT (HAProxy's "MAINT (resolution)").
+    pub resolved: bool,
+}
+
+/// One method of `init-addr`, tried in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitAddr {
+    /// The address saved in a server-state file (lbtop has none, so it never finds one).
+    Last,
+    /// The system resolver (`getaddrinfo`): its first answer.
+    Libc,
+    /// No address: the server starts in MAINT.
+    None,
+    /// This address.
+    Ip(std::net::IpAddr),
+}
+
+impl fmt::Display for InitAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitAddr::Last => f.write_str("last"),
+            InitAddr::Libc => f.write_str("libc"),
+            InitAddr::None => f.write_str("none"),
+            InitAddr::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
 }
 
 impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
+    pub fn starts_in_maint(&self) -> bool {
+        self.disabled || self.host.as_ref().is_some_and(|h| !h.resolved)
+    }
 }
 
 /// Embedded web servers that stand in for the seed's two Apaches.

@@ -22,8 +22,10 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod env;
 mod global;
 mod http_check;
+mod names;
 mod option;
 mod proxy;
 mod sections;
@@ -84,7 +86,7 @@ fn parse_all_with_env(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigErrors> {
-    let mut p = Parser::new(path);
+    let mut p = Parser::new(path, env);
     let file = path.display().to_string();
     for (i, raw) in text.split('\n').enumerate() {
         let no = i + 1;
@@ -92,7 +94,7 @@ fn parse_all_with_env(
             ".LINE" => Some(no.to_string()),
             ".FILE" => Some(file.clone()),
             _ if name.starts_with('.') => None,
-            _ => env(name),
+            _ => p.env.get(name),
         };
         let read = match tokenize_line(raw, &lookup) {
             Ok(words) if words.is_empty() => Ok(()),
@@ -123,11 +125,14 @@ struct Parser<'a> {
     defaults_name: Option<(String, usize)>,
     named: Vec<(String, usize, Settings)>,
     proxies: Vec<Proxy>,
+    /// The environment as `setenv` and friends left it so far.
+    env: env::Env<'a>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(path: &'a Path) -> Parser<'a> {
+    fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
+            env: env::Env::new(env),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),

@@ -261,7 +261,7 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_addr(first)
+                    let addr = bind_addr(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
                     proxy.bind = Some((addr, no));
                     self.warn(

@@ -67,6 +67,8 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            host: None,
+            init_addr: None,
             line: self.line(raw.span().start),
         })
     }
