@@ -13,6 +13,9 @@
 //! options or `stats` pages would each be one more family module and one more row in
 //! [`proxy`].
 //!
+//! Server host names (`init-addr`, `server-template`) are resolved at start in [`names`];
+//! `setenv` and `$VAR` in addresses live in [`env`].
+//!
 //! Every error names the file, the 1-based line and the keyword; nothing is half-loaded. As
 //! `haproxy -c` does, reading goes on after an error so that one run reports every error of
 //! the file (docs/haproxy-semantics.md §14): the cross-checks after reading (binds, backends
