@@ -195,7 +195,8 @@ fn an_unresolvable_name_is_refused_as_in_haproxy() {
 }
 
 /// A server that starts in MAINT because its name did not resolve (`init-addr none`) takes
-/// no request; when it is the only one, both answer 503 and log it the same way. (One
+/// no request; when it is the only one, both answer 503 and log it the same way. Both listen
+/// on `bind localhost:<port>`, the name resolved at start. (One
 /// request: the connection counts of a second 503 differ, as they do without host names.)
 #[test]
 fn an_init_addr_none_server_starts_in_maint_as_in_haproxy() {
@@ -203,7 +204,7 @@ fn an_init_addr_none_server_starts_in_maint_as_in_haproxy() {
         return;
     }
     let template = format!(
-        "{GLOBAL}{DEFAULTS}\nfrontend fe\n    bind 127.0.0.1:$FE_PORT\n    default_backend be\n\nbackend be\n    server gone nosuchhost.invalid:80 init-addr last,libc,none\n"
+        "{GLOBAL}{DEFAULTS}\nfrontend fe\n    bind localhost:$FE_PORT\n    default_backend be\n\nbackend be\n    server gone nosuchhost.invalid:80 init-addr last,libc,none\n"
     );
     let lines = assert_same(
         "init-addr none",

@@ -3,7 +3,7 @@
 //! "Host names").
 
 use super::super::values::{strip_family, Family};
-use super::addr::server_addr;
+use super::addr::{bind_addr, server_addr};
 use super::sections::Ctx;
 use super::server::DefaultServer;
 use super::{Parser, Res};
@@ -27,22 +27,33 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
         Ok(a) => return Ok(Target::Ip(a)),
         Err(e) => e,
     };
-    let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
-    let Some((host, port)) = rest.rsplit_once(':') else {
-        return Err(ip_err);
+    let (host, port, family) = name_port(s).ok_or(ip_err)?;
+    Ok(Target::Name { host, port, family })
+}
+
+/// A listening address: as [`bind_addr`] reads it, or a host name and port resolved now by
+/// the system resolver, as HAProxy does (`bind localhost:8080` listens on 127.0.0.1).
+pub(super) fn bind_target(s: &str) -> Result<SocketAddr, String> {
+    let ip_err = match bind_addr(s) {
+        Ok(a) => return Ok(a),
+        Err(e) => e,
     };
+    let (host, port, family) = name_port(s).ok_or(ip_err)?;
+    libc_resolve(&host, port, family)
+        .ok_or_else(|| format!("invalid address: '{host}' in '{s}' (it does not resolve)"))
+}
+
+/// `name:port` with an optional `ipv4@`-style prefix, when the name is made of the letters,
+/// digits, `-`, `.` and `_` a host name has.
+fn name_port(s: &str) -> Option<(String, u16, Family)> {
+    let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
+    let (host, port) = rest.rsplit_once(':')?;
     let host_like = !host.is_empty()
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
-    match port.parse::<u16>() {
-        Ok(port) if host_like => Ok(Target::Name {
-            host: host.to_string(),
-            port,
-            family,
-        }),
-        _ => Err(ip_err),
-    }
+    let port = port.parse::<u16>().ok()?;
+    host_like.then(|| (host.to_string(), port, family))
 }
 
 /// `init-addr <method>[,<method>...]`: `last`, `libc`, `none` or an IP address.

@@ -4,8 +4,8 @@
 //! reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
-use super::addr::bind_addr;
 use super::global::log_target;
+use super::names::bind_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
@@ -340,8 +340,8 @@ fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
         ));
     }
     // HAProxy expands `$VAR` in addresses, quoted or not.
-    let addr =
-        bind_addr(&p.env.expand(addr)).map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    let addr = bind_target(&p.env.expand(addr))
+        .map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
     let Some(i) = ctx.proxy else {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };

@@ -1195,7 +1195,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults a b\n", 1, &["'defaults' takes at most a name"]),
             ("backend b extra\n", 1, &["takes only a name"]),
             ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
-            ("frontend f localhost:80\n", 1, &["frontend 'f': address 'localhost:80' is not an IP address"]),
+            ("frontend f nosuch.invalid:80\n", 1, &["frontend 'f': address invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
+            ("frontend f\n    bind nosuch.invalid:80\n", 2, &["frontend 'f': 'bind' invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
             ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported"]),
             ("frontend f\n    bind\n", 2, &["'bind' expects an address"]),
             ("frontend f\n    bind :80\n    bind :81\n", 3, &["already listening on 0.0.0.0:80 (line 2)"]),
@@ -1531,6 +1532,16 @@ backend b
         ]
     );
     assert_eq!(s[0].host.as_ref().unwrap().name, "localhost");
+}
+
+/// HAProxy resolves a `bind` name at start too (`bind localhost:8080` listens on 127.0.0.1).
+#[test]
+fn a_bind_host_name_resolves_at_start() {
+    let c = ok("frontend f\n    bind localhost:$PORT\n    default_backend b\nbackend b\n");
+    assert_eq!(
+        c.frontends[0].bind,
+        "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+    );
 }
 
 #[test]
