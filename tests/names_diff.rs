@@ -196,8 +196,8 @@ fn an_unresolvable_name_is_refused_as_in_haproxy() {
 
 /// A server that starts in MAINT because its name did not resolve (`init-addr none`) takes
 /// no request; when it is the only one, both answer 503 and log it the same way. Both listen
-/// on `bind localhost:<port>`, the name resolved at start. (One
-/// request: the connection counts of a second 503 differ, as they do without host names.)
+/// on `bind localhost:<port>`, the name resolved at start. (One request: the connection
+/// counts of a second 503 differ, as they do without host names.)
 #[test]
 fn an_init_addr_none_server_starts_in_maint_as_in_haproxy() {
     if !haproxy_available() {

@@ -2,13 +2,13 @@
 //! a `resolvers` section; `init-addr`; and `server-template` (docs/haproxy-semantics.md,
 //! "Host names").
 
-use super::super::values::{strip_family, Family};
+use super::super::values::{host_name_port, resolve_first, strip_family, Family};
 use super::addr::{bind_addr, server_addr};
 use super::sections::Ctx;
 use super::server::DefaultServer;
 use super::{Parser, Res};
 use crate::config::{InitAddr, Server, ServerHost};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Where a `server` line says to connect.
 pub(super) enum Target {
@@ -39,21 +39,15 @@ pub(super) fn bind_target(s: &str) -> Result<SocketAddr, String> {
         Err(e) => e,
     };
     let (host, port, family) = name_port(s).ok_or(ip_err)?;
-    libc_resolve(&host, port, family)
+    resolve_first(&host, port, family)
         .ok_or_else(|| format!("invalid address: '{host}' in '{s}' (it does not resolve)"))
 }
 
-/// `name:port` with an optional `ipv4@`-style prefix, when the name is made of the letters,
-/// digits, `-`, `.` and `_` a host name has.
+/// `name:port` with an optional `ipv4@`-style prefix, when the name looks like a host name.
 fn name_port(s: &str) -> Option<(String, u16, Family)> {
     let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
-    let (host, port) = rest.rsplit_once(':')?;
-    let host_like = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
-    let port = port.parse::<u16>().ok()?;
-    host_like.then(|| (host.to_string(), port, family))
+    let (host, port) = host_name_port(rest)?;
+    Some((host.to_string(), port, family))
 }
 
 /// `init-addr <method>[,<method>...]`: `last`, `libc`, `none` or an IP address.
@@ -71,18 +65,6 @@ pub(super) fn init_addr(v: &str, what: &str) -> Result<Vec<InitAddr>, String> {
             }),
         })
         .collect()
-}
-
-/// The system resolver's first answer for `host` of the `family` asked for, as HAProxy's
-/// `libc` method takes it (measured: a name with two addresses gets the first, a name with
-/// only an IPv6 address gets that one).
-fn libc_resolve(host: &str, port: u16, family: Family) -> Option<SocketAddr> {
-    let answers = (host, port).to_socket_addrs().ok()?;
-    answers.into_iter().find(|a| match family {
-        Family::Any => true,
-        Family::V4 => a.is_ipv4(),
-        Family::V6 => a.is_ipv6(),
-    })
 }
 
 /// What `init-addr` found for a host name: an address, or none (MAINT), with a warning
@@ -104,7 +86,7 @@ fn first_address(
         match m {
             // No server-state file: nothing to remember an address from.
             InitAddr::Last => {}
-            InitAddr::Libc => match libc_resolve(host, port, family) {
+            InitAddr::Libc => match resolve_first(host, port, family) {
                 Some(a) => {
                     return Ok(Found {
                         addr: Some(a),
