@@ -273,7 +273,7 @@ pub(super) fn host_name_port(s: &str) -> Option<(&str, u16)> {
 }
 
 /// The system resolver's first answer for `host` of `family`, as HAProxy's `libc` method
-/// takes it (docs/haproxy-semantics.md §14).
+/// takes it (docs/haproxy-semantics.md §15).
 pub(super) fn resolve_first(host: &str, port: u16, family: Family) -> Option<SocketAddr> {
     use std::net::ToSocketAddrs;
     let answers = (host, port).to_socket_addrs().ok()?;
