@@ -213,3 +213,48 @@ fn an_init_addr_none_server_starts_in_maint_as_in_haproxy() {
     assert_eq!(lines[0], "503 from ?");
     assert!(lines[1].contains(" fe be/<NOSRV> "), "{lines:#?}");
 }
+
+/// A server whose name did not resolve has no address and stays in MAINT whatever it is told:
+/// HAProxy (measured) takes `set server be/gone state ready` and `enable server be/gone`
+/// silently and goes on answering 503. lbtop takes the dashboard's "ready" the same way.
+#[test]
+fn an_unresolved_server_stays_in_maint_when_told_ready() {
+    use lbtop::config::Config;
+    use lbtop::engine::Engine;
+    use lbtop::events::{self, AdminState, Command, ServerId};
+    use std::sync::Arc;
+    let rt = rt();
+    rt.block_on(async {
+        let port = common::free_port();
+        let text = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server gone nosuchhost.invalid:80 init-addr none\n"
+        );
+        let config = Config::parse(std::path::Path::new("t.cfg"), &text).unwrap();
+        let (tx, _rx) = events::channel();
+        let engine = Engine::start(Arc::new(config), tx).await.unwrap();
+        let handle = engine.handle();
+        let gone = ServerId {
+            backend: 0,
+            server: 0,
+        };
+        handle.command(Command::SetAdmin {
+            server: gone,
+            state: AdminState::Ready,
+        });
+        // Commands apply in order: once the weight shows, the "ready" before it was applied.
+        handle.command(Command::SetWeight {
+            server: gone,
+            weight: 7,
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while handle.snapshot().backends[0].servers[0].weight != 7 {
+            assert!(std::time::Instant::now() < deadline, "the commands were not applied");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let status = handle.snapshot().backends[0].servers[0].status.to_string();
+        assert_eq!(status, "MAINT");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        assert_eq!(get(addr, "/").await.status, 503);
+        engine.shutdown().await;
+    });
+}

@@ -390,7 +390,13 @@ impl Server {
 
     /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
     pub fn starts_in_maint(&self) -> bool {
-        self.disabled || self.host.as_ref().is_some_and(|h| !h.resolved)
+        self.disabled || self.unresolved()
+    }
+
+    /// Its host name did not resolve at start (`init-addr ... none`): it has no address and
+    /// stays in MAINT whatever it is told.
+    pub fn unresolved(&self) -> bool {
+        self.host.as_ref().is_some_and(|h| !h.resolved)
     }
 }
 
