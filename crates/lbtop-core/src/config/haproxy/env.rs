@@ -72,20 +72,51 @@ impl<'a> Env<'a> {
 
 /// `setenv <name> <value>`: sets the variable for the lines after it.
 pub(super) fn setenv(p: &mut Parser, st: &Stmt) -> Res<()> {
-    p.env.set(&st.args[0], Some(st.args[1].clone()));
+    let (name, value) = name_value(p, st)?;
+    p.env.set(&name, Some(value));
     Ok(())
 }
 
 /// `presetenv <name> <value>`: as `setenv`, unless the variable is already set.
 pub(super) fn presetenv(p: &mut Parser, st: &Stmt) -> Res<()> {
-    if p.env.get(&st.args[0]).is_none() {
-        p.env.set(&st.args[0], Some(st.args[1].clone()));
+    let (name, value) = name_value(p, st)?;
+    if p.env.get(&name).is_none() {
+        p.env.set(&name, Some(value));
     }
     Ok(())
 }
 
-/// `unsetenv [<name>...]`.
+/// The name and value of `setenv` or `presetenv`. HAProxy takes words after the value
+/// without a word (measured: `setenv A b c` sets A to `b`); lbtop says it passes over them.
+fn name_value(p: &mut Parser, st: &Stmt) -> Res<(String, String)> {
+    let [name, value, extra @ ..] = st.args else {
+        return Err(p.err(
+            st.no,
+            format!("global: '{}' expects a name and a value", st.kw),
+        ));
+    };
+    if !extra.is_empty() {
+        p.warn(
+            st.no,
+            format!(
+                "global: '{}' takes a name and a value; '{}' after them is ignored, as HAProxy \
+                 ignores it",
+                st.kw,
+                extra.join(" ")
+            ),
+        );
+    }
+    Ok((name.clone(), value.clone()))
+}
+
+/// `unsetenv <name>...`.
 pub(super) fn unsetenv(p: &mut Parser, st: &Stmt) -> Res<()> {
+    if st.args.is_empty() {
+        return Err(p.err(
+            st.no,
+            "global: 'unsetenv' expects at least one variable name",
+        ));
+    }
     for name in st.args {
         p.env.set(name, None);
     }

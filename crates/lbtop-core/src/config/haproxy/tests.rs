@@ -1564,5 +1564,26 @@ fn setenv_and_friends_apply_in_file_order() {
     // Before the setenv line, the variable is not set yet.
     let c = ok("frontend f\n    bind 127.0.0.1:1$A\n    default_backend b\nbackend b\nglobal\n    setenv A 2\n");
     assert_eq!(c.frontends[0].bind.port(), 1);
-    fails("global\n    setenv A\n", 2, &["global: 'setenv' expects"]);
+    fails(
+        "global\n    setenv A\n",
+        2,
+        &["global: 'setenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    presetenv\n",
+        2,
+        &["global: 'presetenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    unsetenv\n",
+        2,
+        &["global: 'unsetenv' expects at least one variable name"],
+    );
+    let c = ok(&cfg("    setenv A 3 4\n"));
+    assert_eq!(c.frontends[0].bind.port(), 38080);
+    warned(
+        &c,
+        2,
+        "global: 'setenv' takes a name and a value; '4' after them is ignored",
+    );
 }
