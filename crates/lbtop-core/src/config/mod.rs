@@ -8,6 +8,7 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod host;
 mod log;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -15,6 +16,7 @@ mod toml;
 mod values;
 
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use values::parse_duration;
 
@@ -347,40 +349,6 @@ pub struct Server {
     /// `last,libc`.
     pub init_addr: Option<Vec<InitAddr>>,
     pub line: usize,
-}
-
-/// A server address given as a host name (docs/haproxy-semantics.md, "Host names").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerHost {
-    /// As written, environment variables expanded: `localhost`, `db.internal`.
-    pub name: String,
-    /// `false`: no `init-addr` method found an address and the list ended with `none`, so
-    /// the server starts in MAINT (HAProxy's "MAINT (resolution)").
-    pub resolved: bool,
-}
-
-/// One method of `init-addr`, tried in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitAddr {
-    /// The address saved in a server-state file (lbtop has none, so it never finds one).
-    Last,
-    /// The system resolver (`getaddrinfo`): its first answer.
-    Libc,
-    /// No address: the server starts in MAINT.
-    None,
-    /// This address.
-    Ip(std::net::IpAddr),
-}
-
-impl fmt::Display for InitAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InitAddr::Last => f.write_str("last"),
-            InitAddr::Libc => f.write_str("libc"),
-            InitAddr::None => f.write_str("none"),
-            InitAddr::Ip(ip) => write!(f, "{ip}"),
-        }
-    }
 }
 
 impl Server {

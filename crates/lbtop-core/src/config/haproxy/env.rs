@@ -1,7 +1,7 @@
 //! Environment variables as a configuration file sees them: the process environment, changed
 //! line by line by the global `setenv`, `presetenv`, `unsetenv` and `resetenv` keywords, and
 //! expanded in addresses (`bind 127.0.0.1:$PORT`, `server s1 ${HOST}:80`) as HAProxy 2.6
-//! does (docs/haproxy-semantics.md, "Environment variables").
+//! does (docs/haproxy-semantics.md §16).
 //!
 //! lbtop never changes its own process environment: the changes live here, so that two
 //! configurations read side by side (tests) cannot see each other's.

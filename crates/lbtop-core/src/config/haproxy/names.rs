@@ -1,6 +1,6 @@
 //! Server addresses given as host names, resolved once at start as HAProxy 2.6 does without
-//! a `resolvers` section; `init-addr`; and `server-template` (docs/haproxy-semantics.md,
-//! "Host names").
+//! a `resolvers` section; `init-addr`; and `server-template` (docs/haproxy-semantics.md
+//! §15).
 
 use super::super::values::{host_name_port, resolve_first, strip_family, Family};
 use super::addr::{bind_addr, server_addr};
