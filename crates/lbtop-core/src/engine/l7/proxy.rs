@@ -266,6 +266,11 @@ async fn exchange(
                     (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 });
                     *body_read = true;
                 }
+                // The client went quiet as long as the server did: HAProxy reports the
+                // server's timeout when both run out together (504 `sH`, measured).
+                Err(Aborted::Timeout) if server_also_idle(limits, &activity) => {
+                    return Err(ExchangeError::Timeout)
+                }
                 Err(e) => return Err(ExchangeError::Body(e)),
             },
             // A server may answer before the body is in; the body is then cut short.
@@ -275,6 +280,11 @@ async fn exchange(
             }
         }
     }
+}
+
+/// Whether `timeout server` has run out too, with nothing moving either way.
+fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
+    limits.server.is_some_and(|t| activity.idle() >= t)
 }
 
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
