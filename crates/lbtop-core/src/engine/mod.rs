@@ -11,6 +11,7 @@ pub mod l4;
 pub mod l7;
 pub mod log;
 pub mod pool;
+pub mod proxy_proto;
 pub mod state;
 pub mod syslog;
 pub mod workers;
