@@ -65,7 +65,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
     FrontendSnap {
         name: name.into(),
         mode,
-        bind: addr(bind),
+        binds: vec![addr(bind)],
         backend,
         cur_conns: 0,
         max_conns: 0,

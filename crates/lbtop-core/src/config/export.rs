@@ -10,7 +10,7 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    Backend, Bind, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -106,7 +106,9 @@ impl Config {
     fn export_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}", f.name);
         let _ = writeln!(out, "{IN}mode {}", f.mode);
-        let _ = writeln!(out, "{IN}bind {}", bind_words(f.bind));
+        for b in &f.binds {
+            let _ = writeln!(out, "{IN}bind {}", bind_line(b));
+        }
         if let Some(m) = f.maxconn {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
@@ -267,6 +269,32 @@ fn legacy_httpchk_line(c: &HttpCheck) -> String {
 fn server_words(s: &Server) -> String {
     let mut w = vec![s.name.clone(), s.addr.to_string()];
     w.extend(export_server(s));
+    w.join(" ")
+}
+
+/// One socket and its options.
+fn bind_line(b: &Bind) -> String {
+    let mut w = vec![bind_words(b.addr)];
+    match b.v6only {
+        Some(true) => w.push("v6only".into()),
+        Some(false) => w.push("v4v6".into()),
+        None => {}
+    }
+    let flags = [
+        (b.accept_proxy, "accept-proxy"),
+        (b.defer_accept, "defer-accept"),
+        (b.tfo, "tfo"),
+    ];
+    w.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_string()));
+    if let Some(n) = &b.name {
+        w.push(format!("name {}", quote_word(n)));
+    }
+    let values = [("id", b.id), ("backlog", b.backlog), ("maxconn", b.maxconn)];
+    for (kw, v) in values {
+        if let Some(v) = v {
+            w.push(format!("{kw} {v}"));
+        }
+    }
     w.join(" ")
 }
 

@@ -4,6 +4,7 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+mod bind;
 mod describe;
 mod export;
 mod haproxy;
@@ -12,6 +13,7 @@ pub(crate) mod testkit;
 mod toml;
 mod values;
 
+pub use bind::{Bind, ProxyVersion};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -326,7 +328,8 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontend {
     pub name: String,
-    pub bind: SocketAddr,
+    /// Its listening sockets, at least one, in the file's order.
+    pub binds: Vec<Bind>,
     pub mode: Mode,
     /// Index into [`Config::backends`].
     pub default_backend: usize,
@@ -437,6 +440,10 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// `send-proxy` / `send-proxy-v2`: a PROXY protocol header starts every connection.
+    pub send_proxy: Option<ProxyVersion>,
+    /// `check-send-proxy`: checks start with one too (implied by `send-proxy`).
+    pub check_send_proxy: bool,
     pub line: usize,
 }
 

@@ -232,7 +232,8 @@ impl BackendSnap {
 pub struct FrontendSnap {
     pub name: String,
     pub mode: Mode,
-    pub bind: SocketAddr,
+    /// Where it listens, one address per bind (at least one).
+    pub binds: Vec<SocketAddr>,
     pub backend: usize,
     pub cur_conns: u64,
     pub max_conns: u64,
@@ -241,6 +242,24 @@ pub struct FrontendSnap {
     pub total_requests: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+}
+
+impl FrontendSnap {
+    /// Its first listening address.
+    pub fn bind(&self) -> SocketAddr {
+        self.binds
+            .first()
+            .copied()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// `127.0.0.1:80`, or `127.0.0.1:80 +2` for a frontend with three binds.
+    pub fn bind_label(&self) -> String {
+        match self.binds.len() {
+            0 | 1 => self.bind().to_string(),
+            n => format!("{} +{}", self.bind(), n - 1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ use super::addr::server_addr;
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, Server};
+use crate::config::{parse_duration, ProxyVersion, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -32,6 +32,8 @@ impl Default for DefaultServer {
             fastinter: None,
             downinter: None,
             slowstart: None,
+            send_proxy: None,
+            check_send_proxy: false,
             line: 0,
         })
     }
@@ -214,6 +216,27 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         )
     },
     flag("no-slowstart", |p| p.slowstart = None, none, none),
+    flag(
+        "send-proxy",
+        |p| p.send_proxy = Some(ProxyVersion::V1),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+    ),
+    flag(
+        "send-proxy-v2",
+        |p| p.send_proxy = Some(ProxyVersion::V2),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+    ),
+    flag("no-send-proxy", |p| p.send_proxy = None, none, none),
+    flag("no-send-proxy-v2", |p| p.send_proxy = None, none, none),
+    flag(
+        "check-send-proxy",
+        |p| p.check_send_proxy = true,
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+    ),
+    flag("no-check-send-proxy", |p| p.check_send_proxy = false, none, none),
     unsupported("addr"),
     unsupported("agent-check"),
     unsupported("agent-inter"),
@@ -222,7 +245,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("agent-addr"),
     unsupported("alpn"),
     unsupported("ca-file"),
-    unsupported("check-send-proxy"),
     unsupported("check-ssl"),
     unsupported("check-sni"),
     unsupported("check-alpn"),
@@ -246,8 +268,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("redir"),
     unsupported("resolvers"),
     unsupported("resolve-prefer"),
-    unsupported("send-proxy"),
-    unsupported("send-proxy-v2"),
     unsupported("sni"),
     unsupported("source"),
     unsupported("ssl"),

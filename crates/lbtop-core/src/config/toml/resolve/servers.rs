@@ -67,6 +67,8 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            send_proxy: None,
+            check_send_proxy: false,
             line: self.line(raw.span().start),
         })
     }
