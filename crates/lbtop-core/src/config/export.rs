@@ -435,6 +435,9 @@ mod tests {
                 ..Default::default()
             };
             f.line = 0;
+            for b in &mut f.binds {
+                b.line = 0;
+            }
         }
         for b in &mut c.backends {
             let o = &mut b.options;
@@ -537,13 +540,17 @@ defaults
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9
+    bind :::8082 v4v6 defer-accept tfo id 12
+    bind ipv6@:8083 v6only
     maxconn 50
     balance static-rr
     option tcplog
     option httpchk POST "/a#frag" HTTP/1.1
     http-check send hdr Host "example.com" hdr X-Dollar "\$1 #2"
     server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
-    server b [::1]:2 inter 3s
+    server b [::1]:2 inter 3s send-proxy check-send-proxy
+    server v2 127.0.0.1:4 send-proxy-v2
 frontend tcp
     mode tcp
     bind *:9000

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 pub(super) fn bind_addrs(s: &str) -> Result<Vec<SocketAddr>, String> {
     let mut all = Vec::new();
     for one in s.split(',') {
-        all.extend(bind_one(one).map_err(|m| format!("'{s}': {m}"))?);
+        all.extend(bind_one(one)?);
     }
     Ok(all)
 }
