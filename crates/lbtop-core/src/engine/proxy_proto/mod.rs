@@ -156,7 +156,7 @@ fn tcp6(b: &[u8]) -> Result<(Addrs, usize), Error> {
     Ok((addrs, cr + 2))
 }
 
-/// Decimal digits for 1..=65535.
+/// Decimal digits for 0..=65535 (HAProxy 2.6 takes port 0, measured).
 fn port(s: &[u8]) -> Result<u16, Error> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return Err(Error::Invalid);
@@ -164,7 +164,7 @@ fn port(s: &[u8]) -> Result<u16, Error> {
     let n = s
         .iter()
         .fold(0u32, |n, &d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')));
-    u16::try_from(n).ok().filter(|&p| p > 0).ok_or(Error::Invalid)
+    u16::try_from(n).map_err(|_| Error::Invalid)
 }
 
 const V2_HEAD: usize = 16;

@@ -21,6 +21,9 @@ fn v1_tcp4_and_tcp6() {
     let h = b"PROXY TCP6 ::1 ::2 1 2 extra\r\n";
     assert_eq!(parse(h), Ok((proxied("[::1]:1", "[::2]:2"), h.len())));
     assert_eq!(parse(b"PROXY UNKNOWN\r\nGET"), Ok((Header::Local, 15)));
+    // Port 0 passes, as in HAProxy 2.6.
+    let h = b"PROXY TCP4 1.2.3.4 1.2.3.4 0 2\r\n";
+    assert_eq!(parse(h), Ok((proxied("1.2.3.4:0", "1.2.3.4:2"), h.len())));
 }
 
 #[test]
@@ -34,7 +37,6 @@ fn v1_refusals() {
         (b"PROXY UNKNOWN\r", Truncated),
         (b"PROXY TCP4 1.2.3.4  1.2.3.4 1 2\r\n", Invalid),
         (b"PROXY TCP4 1.2.3.999 1.2.3.4 1 2\r\n", Invalid),
-        (b"PROXY TCP4 1.2.3.4 1.2.3.4 0 2\r\n", Invalid),
         (b"PROXY TCP4 1.2.3.4 1.2.3.4 1 65536\r\n", Invalid),
         (b"PROXY TCP4 1.2.3.4 1.2.3.4 1 2\n\n", Invalid),
         (b"PROXY TCP4 1.2.3.4 1.2.3.4 1x 2\r\n", Invalid),
