@@ -334,7 +334,7 @@ fn a_connection_without_a_valid_header_is_refused_and_logged() {
     );
     let lines = same("refusals", &template, 1, &["P2", "P3"], |c, addrs, _| {
         let mut seen = Vec::new();
-        let cases: [(&str, &str, &[u8]); 9] = [
+        let cases: [(&str, &str, &[u8]); 11] = [
             ("garbage", "PORT", b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"),
             ("named", "P2", b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"),
             ("short", "PORT", b"hello"),
@@ -343,6 +343,8 @@ fn a_connection_without_a_valid_header_is_refused_and_logged() {
             ("port", "PORT", b"PROXY TCP4 1.2.3.4 1.2.3.4 0 2\r\nGET / HTTP/1.0\r\n\r\n"),
             ("proto", "PORT", b"PROXY UDP4 1.2.3.4 1.2.3.4 1 2\r\nGET / HTTP/1.0\r\n\r\n"),
             ("v2 cmd", "PORT", b"\r\n\r\n\0\r\nQUIT\n\x22\x11\x00\x00GET / HTTP/1.0\r\n\r\n"),
+            ("v2 udp", "PORT", b"\r\n\r\n\0\r\nQUIT\n\x21\x12\x00\x0c\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x01\x00\x02GET / HTTP/1.0\r\n\r\n"),
+            ("unknown with addresses", "PORT", b"PROXY UNKNOWN 1.2.3.4 1.2.3.4 1 2\r\nGET / HTTP/1.0\r\n\r\n"),
             ("dontlognull", "P3", b"garbage that is long enough"),
         ];
         for (name, port, bytes) in cases {

@@ -31,8 +31,7 @@ pub struct Addrs {
 pub enum Header {
     /// The client's addresses, to use instead of the connection's own.
     Proxied(Addrs),
-    /// v1 `UNKNOWN`, v2 `LOCAL`, or a v2 family other than TCP over IP: the connection's own
-    /// addresses stay.
+    /// v1 `UNKNOWN` or v2 `LOCAL`: the connection's own addresses stay.
     Local,
 }
 
@@ -192,8 +191,10 @@ fn parse_v2(b: &[u8]) -> Result<(Header, usize), Error> {
                 0x11 if len >= 12 => (Header::Proxied(v2_inet4(&h[16..28])), 28),
                 0x21 if len >= 36 => (Header::Proxied(v2_inet6(&h[16..52])), 52),
                 0x11 | 0x21 => return Err(Error::Invalid),
-                // Another family: the connection's own addresses stay.
-                _ => return Ok((Header::Local, total)),
+                // Another family: HAProxy 2.6 reads TLVs from the header's very first byte
+                // (measured: UDP and unspecified families are refused as invalid), and would
+                // keep the connection's own addresses.
+                _ => (Header::Local, 0),
             };
             check_tlvs(h, tlvs)?;
             Ok((header, total))

@@ -114,9 +114,12 @@ fn v2_refusals_and_families() {
     let h = v2_raw(0x21, 0x11, &inet4);
     assert_eq!(parse(&h[..h.len() - 1]), Err(Truncated));
     assert_eq!(parse(&h[..15]), Err(Truncated));
-    // UDP and UNIX families keep the connection's own addresses.
-    assert_eq!(parse(&v2_raw(0x21, 0x12, &inet4)), Ok((Header::Local, 28)));
-    assert_eq!(parse(&v2_raw(0x21, 0x31, &[0; 216])), Ok((Header::Local, 232)));
+    // Other families are refused, as HAProxy 2.6 refuses them (measured: UDP, unspecified).
+    assert_eq!(parse(&v2_raw(0x21, 0x12, &inet4)), Err(Invalid));
+    assert_eq!(parse(&v2_raw(0x21, 0x00, &[])), Err(Invalid));
+    assert_eq!(parse(&v2_raw(0x21, 0x31, &[0; 216])), Err(Invalid));
+    // LOCAL ignores whatever the header holds.
+    assert_eq!(parse(&v2_raw(0x20, 0x11, &inet4)), Ok((Header::Local, 28)));
     // TLVs: they must tile the header exactly.
     let with = |tlvs: &[u8]| v2_raw(0x21, 0x11, &[&inet4[..], tlvs].concat());
     assert!(parse(&with(&[0xe0, 0, 2, b'h', b'i'])).is_ok());
