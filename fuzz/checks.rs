@@ -1089,7 +1089,11 @@ pub fn proxy_proto(data: &[u8]) {
     let Ok((header, len)) = proxy_proto::parse(data) else {
         return;
     };
-    assert!(len > 0 && len <= data.len(), "length {len} of {}", show(data));
+    assert!(
+        len > 0 && len <= data.len(),
+        "length {len} of {}",
+        show(data)
+    );
     assert_eq!(
         proxy_proto::parse(&data[..len]),
         Ok((header, len)),

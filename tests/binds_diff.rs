@@ -75,7 +75,8 @@ fn record(mut stream: TcpStream, seen: &Mutex<Vec<Vec<u8>>>) {
         }
     }
     seen.lock().unwrap().push(got);
-    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n");
+    let _ =
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n");
 }
 
 /// Bytes as text, with what is not printable escaped.
@@ -96,7 +97,13 @@ fn ports(names: &[&'static str]) -> BTreeMap<&'static str, SocketAddr> {
 
 /// Runs `scenario` against HAProxy, then lbtop, each with fresh recorders (`o1`, `o2`, ...)
 /// and extra frontend ports (`P2`, `P3`, ...), and checks that both transcripts match.
-fn same<F>(what: &str, template: &str, recorders: usize, extra: &[&'static str], scenario: F) -> Vec<String>
+fn same<F>(
+    what: &str,
+    template: &str,
+    recorders: usize,
+    extra: &[&'static str],
+    scenario: F,
+) -> Vec<String>
 where
     F: Fn(&Contender, &BTreeMap<&str, SocketAddr>, &[Recorder]) -> Vec<String>,
 {
@@ -126,12 +133,18 @@ where
 fn settled(c: &Contender) -> Vec<String> {
     let counts = |w: &str| {
         let parts: Vec<&str> = w.split('/').collect();
-        parts.len() == 5 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        parts.len() == 5
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     };
     c.settled_lines()
         .into_iter()
         .map(|l| {
-            let words: Vec<&str> = l.split(' ').map(|w| if counts(w) { "CONNS" } else { w }).collect();
+            let words: Vec<&str> = l
+                .split(' ')
+                .map(|w| if counts(w) { "CONNS" } else { w })
+                .collect();
             words.join(" ")
         })
         .collect()
@@ -169,19 +182,29 @@ fn two_bind_lines_and_a_list_are_served_and_logged_by_their_frontend() {
         let mut seen = Vec::new();
         for (port, path) in [("PORT", "/a"), ("P2", "/b"), ("P3", "/c"), ("P4", "/d")] {
             let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-            seen.push(format!("{port} {path}: {}", send(addrs[port], request.as_bytes())));
+            seen.push(format!(
+                "{port} {path}: {}",
+                send(addrs[port], request.as_bytes())
+            ));
         }
         c.sink.wait("GET /d", Duration::from_secs(5));
         seen.extend(settled(c));
         seen
     });
-    assert!(lines.contains(&"P3 /c: HTTP/1.1 200 OK".to_string()), "{lines:#?}");
     assert!(
-        lines.iter().any(|l| l.contains("] fe be/s1 ") && l.ends_with("\"GET /c HTTP/1.1\"")),
+        lines.contains(&"P3 /c: HTTP/1.1 200 OK".to_string()),
         "{lines:#?}"
     );
     assert!(
-        lines.iter().any(|l| l.contains("] other be/s1 ") && l.ends_with("\"GET /d HTTP/1.1\"")),
+        lines
+            .iter()
+            .any(|l| l.contains("] fe be/s1 ") && l.ends_with("\"GET /c HTTP/1.1\"")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("] other be/s1 ") && l.ends_with("\"GET /d HTTP/1.1\"")),
         "{lines:#?}"
     );
 }
@@ -191,7 +214,10 @@ fn two_bind_lines_and_a_list_are_served_and_logged_by_their_frontend() {
 fn masked_header(raw: &[u8], frontend: u16) -> String {
     let text = escaped(raw);
     if raw.starts_with(b"PROXY ") {
-        let line_end = raw.windows(2).position(|w| w == b"\r\n").unwrap_or(raw.len());
+        let line_end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .unwrap_or(raw.len());
         let line = String::from_utf8_lossy(&raw[..line_end]);
         let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
         if words.len() == 6 {
@@ -221,19 +247,27 @@ fn send_proxy_and_send_proxy_v2_write_the_same_bytes_in_http_and_tcp_mode() {
     let template = format!(
         "{GLOBAL}\nfrontend h1\n    bind 127.0.0.1:{{PORT}}\n    default_backend bh1\nfrontend h2\n    bind {{P2}}\n    default_backend bh2\nfrontend t1\n    mode tcp\n    bind {{P3}}\n    default_backend bt1\nfrontend t2\n    mode tcp\n    bind {{P4}}\n    default_backend bt2\n\nbackend bh1\n    server s {{o1}} send-proxy\nbackend bh2\n    server s {{o2}} send-proxy-v2\nbackend bt1\n    mode tcp\n    server s {{o3}} send-proxy\nbackend bt2\n    mode tcp\n    server s {{o4}} send-proxy-v2\n"
     );
-    let seen = same("send-proxy", &template, 4, &["P2", "P3", "P4"], |_, addrs, origins| {
-        let mut seen = Vec::new();
-        for (port, origin) in ["PORT", "P2", "P3", "P4"].iter().zip(origins) {
-            let request = format!("GET /{port} HTTP/1.1\r\nhost: x\r\n\r\n");
-            seen.push(format!("{port}: {}", send(addrs[port], request.as_bytes())));
-            for raw in origin.wait_for(&format!("GET /{port} ")) {
-                seen.push(masked_header(&raw, addrs[port].port()));
+    let seen = same(
+        "send-proxy",
+        &template,
+        4,
+        &["P2", "P3", "P4"],
+        |_, addrs, origins| {
+            let mut seen = Vec::new();
+            for (port, origin) in ["PORT", "P2", "P3", "P4"].iter().zip(origins) {
+                let request = format!("GET /{port} HTTP/1.1\r\nhost: x\r\n\r\n");
+                seen.push(format!("{port}: {}", send(addrs[port], request.as_bytes())));
+                for raw in origin.wait_for(&format!("GET /{port} ")) {
+                    seen.push(masked_header(&raw, addrs[port].port()));
+                }
             }
-        }
-        seen
-    });
+            seen
+        },
+    );
     assert!(
-        seen.iter().any(|l| l.starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 SPORT FPORT\\r\\nGET /PORT HTTP/1.1")),
+        seen.iter()
+            .any(|l| l
+                .starts_with("PROXY TCP4 127.0.0.1 127.0.0.1 SPORT FPORT\\r\\nGET /PORT HTTP/1.1")),
         "{seen:#?}"
     );
     assert!(
@@ -254,7 +288,11 @@ fn checks_carry_the_proxy_header_too() {
         origins
             .iter()
             .map(|o| {
-                let first = o.wait_for("GET /chk ").into_iter().next().unwrap_or_default();
+                let first = o
+                    .wait_for("GET /chk ")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 // The check's own addresses: its source port and the origin's port vary.
                 masked_header(&first, 0).replace(&o.addr.port().to_string(), "OPORT")
             })
@@ -286,30 +324,59 @@ fn accept_proxy_takes_the_client_address_from_the_header() {
     let template = format!(
         "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} accept-proxy\n    option forwardfor\n    default_backend be\nfrontend ft\n    mode tcp\n    option tcplog\n    bind {{P2}} accept-proxy\n    default_backend bt\n\nbackend be\n    server s {{o1}}\nbackend bt\n    mode tcp\n    server s {{o2}} send-proxy\n"
     );
-    let lines = same("accept-proxy", &template, 2, &["P2"], |c, addrs, origins| {
-        let get = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-        let v1 = [&b"PROXY TCP4 10.1.2.3 10.9.9.9 5555 80\r\n"[..], get("/v1").as_bytes()].concat();
-        let v2 = [v2_header([10, 4, 5, 6], [10, 7, 7, 7], 4444, 8080), get("/v2").into_bytes()].concat();
-        let local = [&b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00"[..], get("/local").as_bytes()].concat();
-        let unknown = [&b"PROXY UNKNOWN\r\n"[..], get("/unknown").as_bytes()].concat();
-        let v6 = [&b"PROXY TCP6 2001:db8::1 2001:db8::2 6666 443\r\n"[..], get("/v6").as_bytes()].concat();
-        let mut seen = Vec::new();
-        for (name, bytes) in [("v1", v1.clone()), ("v2", v2), ("local", local), ("unknown", unknown), ("v6", v6)] {
-            seen.push(format!("{name}: {}", send(addrs["PORT"], &bytes)));
-            for raw in origins[0].wait_for(&format!("GET /{name} ")) {
-                let text = String::from_utf8_lossy(&raw).into_owned();
-                let xff = text.lines().find(|l| l.starts_with("x-forwarded-for"));
-                seen.push(format!("  origin got {xff:?}"));
+    let lines = same(
+        "accept-proxy",
+        &template,
+        2,
+        &["P2"],
+        |c, addrs, origins| {
+            let get =
+                |path: &str| format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+            let v1 = [
+                &b"PROXY TCP4 10.1.2.3 10.9.9.9 5555 80\r\n"[..],
+                get("/v1").as_bytes(),
+            ]
+            .concat();
+            let v2 = [
+                v2_header([10, 4, 5, 6], [10, 7, 7, 7], 4444, 8080),
+                get("/v2").into_bytes(),
+            ]
+            .concat();
+            let local = [
+                &b"\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00"[..],
+                get("/local").as_bytes(),
+            ]
+            .concat();
+            let unknown = [&b"PROXY UNKNOWN\r\n"[..], get("/unknown").as_bytes()].concat();
+            let v6 = [
+                &b"PROXY TCP6 2001:db8::1 2001:db8::2 6666 443\r\n"[..],
+                get("/v6").as_bytes(),
+            ]
+            .concat();
+            let mut seen = Vec::new();
+            for (name, bytes) in [
+                ("v1", v1.clone()),
+                ("v2", v2),
+                ("local", local),
+                ("unknown", unknown),
+                ("v6", v6),
+            ] {
+                seen.push(format!("{name}: {}", send(addrs["PORT"], &bytes)));
+                for raw in origins[0].wait_for(&format!("GET /{name} ")) {
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    let xff = text.lines().find(|l| l.starts_with("x-forwarded-for"));
+                    seen.push(format!("  origin got {xff:?}"));
+                }
             }
-        }
-        seen.push(format!("tcp v1: {}", send(addrs["P2"], &v1)));
-        for raw in origins[1].wait_for("GET /v1 ") {
-            seen.push(masked_header(&raw, 0));
-        }
-        c.sink.wait("10.1.2.3:5555 [", Duration::from_secs(5));
-        seen.extend(settled(c));
-        seen
-    });
+            seen.push(format!("tcp v1: {}", send(addrs["P2"], &v1)));
+            for raw in origins[1].wait_for("GET /v1 ") {
+                seen.push(masked_header(&raw, 0));
+            }
+            c.sink.wait("10.1.2.3:5555 [", Duration::from_secs(5));
+            seen.extend(settled(c));
+            seen
+        },
+    );
     for want in [
         "  origin got Some(\"x-forwarded-for: 10.1.2.3\")",
         "  origin got Some(\"x-forwarded-for: 10.4.5.6\")",
@@ -319,7 +386,9 @@ fn accept_proxy_takes_the_client_address_from_the_header() {
         assert!(lines.contains(&want.to_string()), "missing {want:?} in {lines:#?}");
     }
     assert!(
-        lines.iter().any(|l| l.starts_with("<182> 10.4.5.6:4444 [DATE] fe be/s ")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("<182> 10.4.5.6:4444 [DATE] fe be/s ")),
         "{lines:#?}"
     );
 }

@@ -90,7 +90,11 @@ fn panel(
     let title = Line::from(vec![
         Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7)),
         Span::styled(format!("{} ", fe.name), theme.title()),
-        Span::raw(format!("{} {} → {be_name} ({balance}) ", fe.mode, fe.bind_label())),
+        Span::raw(format!(
+            "{} {} → {be_name} ({balance}) ",
+            fe.mode,
+            fe.bind_label()
+        )),
     ]);
     let unit = if l7 { "req/s" } else { "conn/s" };
     let rate = d.stats.meter().rate(Series::Frontend(f)).map(|r| r[0]);

@@ -96,7 +96,13 @@ mod tests {
     #[test]
     fn ids_as_haproxy_numbers_listeners() {
         // Both measured with HAProxy 2.6.12's error log lines (`fe/<id>: ...`).
-        assert_eq!(Bind::ids(&binds(&[None, Some(5), None, None])), [1, 5, 3, 4]);
-        assert_eq!(Bind::ids(&binds(&[Some(2), None, None, None])), [2, 3, 4, 5]);
+        assert_eq!(
+            Bind::ids(&binds(&[None, Some(5), None, None])),
+            [1, 5, 3, 4]
+        );
+        assert_eq!(
+            Bind::ids(&binds(&[Some(2), None, None, None])),
+            [2, 3, 4, 5]
+        );
     }
 }

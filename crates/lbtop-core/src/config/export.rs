@@ -10,7 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Bind, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    Backend, Bind, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
+    Server,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;

@@ -1,8 +1,8 @@
 //! Health checks: a TCP connect, or an HTTP request whose status 200-399 passes (docs/haproxy-semantics.md §1.1-1.4).
 
 use super::backend::BackendRt;
-use super::state::CheckOutcome;
 use super::proxy_proto::{self, Addrs};
+use super::state::CheckOutcome;
 use crate::config::{HealthCheck, HttpCheck, ProxyVersion};
 use crate::events::CheckKind;
 use std::io;
@@ -126,9 +126,12 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
 fn check_header(stream: &TcpStream, version: ProxyVersion) -> Vec<u8> {
     match version {
         ProxyVersion::V1 => {
-            let addrs = stream
-                .local_addr()
-                .and_then(|src| Ok(Addrs { src, dst: stream.peer_addr()? }));
+            let addrs = stream.local_addr().and_then(|src| {
+                Ok(Addrs {
+                    src,
+                    dst: stream.peer_addr()?,
+                })
+            });
             proxy_proto::v1(addrs.ok())
         }
         ProxyVersion::V2 => proxy_proto::v2(None),

@@ -5,9 +5,9 @@ use super::backend::{BackendRt, ServerRt};
 use super::balance::PickKey;
 use super::proxy_proto::{self, Addrs};
 use crate::config::{Balance, ProxyVersion};
-use tokio::io::AsyncWriteExt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 

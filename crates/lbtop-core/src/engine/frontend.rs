@@ -3,8 +3,8 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
-use super::syslog::Syslog;
 use super::listen::BindRt;
+use super::syslog::Syslog;
 use crate::config::{Balance, Bind, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};

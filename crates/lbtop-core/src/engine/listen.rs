@@ -176,7 +176,11 @@ async fn handshake(
     let local = || stream.local_addr().unwrap_or(b.addr);
     if !b.accept_proxy {
         // The local address is looked up only for servers that are told it.
-        let dst = if fe.backend.sends_proxy() { local() } else { b.addr };
+        let dst = if fe.backend.sends_proxy() {
+            local()
+        } else {
+            b.addr
+        };
         return Some(Addrs { src: client, dst });
     }
     let accepted = SystemTime::now();

@@ -97,7 +97,11 @@ impl Handle {
     /// Each frontend's first listen address, in configuration order (useful when binding
     /// port 0).
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared.frontends.iter().map(|f| f.binds[0].addr).collect()
+        self.shared
+            .frontends
+            .iter()
+            .map(|f| f.binds[0].addr)
+            .collect()
     }
 
     /// Every listen address of each frontend, in configuration order.

@@ -23,7 +23,9 @@ fn bind_one(s: &str) -> Result<Vec<SocketAddr>, String> {
         ));
     }
     if rest.contains('@') {
-        return Err(format!("'{s}': lbtop listens on TCP addresses only (ip:port)"));
+        return Err(format!(
+            "'{s}': lbtop listens on TCP addresses only (ip:port)"
+        ));
     }
     let (host, ports) = rest.rsplit_once(':').unwrap_or((rest, ""));
     let (low, high) = match ports.split_once('-') {
@@ -36,8 +38,8 @@ fn bind_one(s: &str) -> Result<Vec<SocketAddr>, String> {
     if low > high || low == 0 {
         return Err(format!("'{s}': invalid port range {low}-{high}"));
     }
-    let first = host_port(&format!("{host}:{low}"), None, true)
-        .map_err(|e| format!("'{s}' {e}"))?;
+    let first =
+        host_port(&format!("{host}:{low}"), None, true).map_err(|e| format!("'{s}' {e}"))?;
     let first = check_family(s, first, family)?;
     Ok((low..=high)
         .map(|p| SocketAddr::new(first.ip(), p))

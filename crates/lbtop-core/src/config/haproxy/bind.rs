@@ -25,7 +25,10 @@ const fn flag(name: &'static str, set: fn(&mut Bind)) -> Row<BindKw> {
     }
 }
 
-const fn value(name: &'static str, read: fn(&mut Bind, &str, &str) -> Result<(), String>) -> Row<BindKw> {
+const fn value(
+    name: &'static str,
+    read: fn(&mut Bind, &str, &str) -> Result<(), String>,
+) -> Row<BindKw> {
     Row {
         args: Args::One("an argument"),
         how: BindKw::Value(read),
@@ -127,10 +130,33 @@ pub(super) static BIND: &[Row<BindKw>] = &[
 
 /// TLS options, for a clearer refusal.
 const TLS: &[&str] = &[
-    "ssl", "crt", "crt-list", "ca-file", "crl-file", "alpn", "npn", "verify", "ciphers",
-    "ciphersuites", "curves", "ecdhe", "ssl-min-ver", "ssl-max-ver", "strict-sni", "no-sslv3",
-    "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-tlsv12", "prefer-client-ciphers",
-    "allow-0rtt", "tls-ticket-keys", "no-tls-tickets", "generate-certificates", "ca-sign-file",
+    "ssl",
+    "crt",
+    "crt-list",
+    "ca-file",
+    "crl-file",
+    "alpn",
+    "npn",
+    "verify",
+    "ciphers",
+    "ciphersuites",
+    "curves",
+    "ecdhe",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "strict-sni",
+    "no-sslv3",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "force-tlsv12",
+    "prefer-client-ciphers",
+    "allow-0rtt",
+    "tls-ticket-keys",
+    "no-tls-tickets",
+    "generate-certificates",
+    "ca-sign-file",
 ];
 
 /// Why lbtop refuses a bind option.
@@ -143,8 +169,10 @@ fn refusal(kw: &str) -> String {
             "transparent" => "lbtop binds only addresses of this machine (no IP_TRANSPARENT)",
             "interface" => "lbtop does not bind to a network interface; bind its address",
             "user" | "uid" | "group" | "gid" | "mode" | "level" | "severity-output"
-            | "expose-fd" => "it applies to unix sockets and the stats socket, which lbtop does \
-                              not listen on",
+            | "expose-fd" => {
+                "it applies to unix sockets and the stats socket, which lbtop does \
+                              not listen on"
+            }
             _ => "lbtop does not support it",
         }
     };

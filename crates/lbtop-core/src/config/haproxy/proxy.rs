@@ -316,12 +316,18 @@ fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };
     for b in &binds {
-        let used = p.proxies[i].binds.iter().find(|o| b.id.is_some() && o.id == b.id);
+        let used = p.proxies[i]
+            .binds
+            .iter()
+            .find(|o| b.id.is_some() && o.id == b.id);
         if let (Some(id), Some(other)) = (b.id, used) {
             return Err(p.err_in(
                 st.no,
                 ctx,
-                format!("'bind': id {id} is already used by the bind at line {}", other.line),
+                format!(
+                    "'bind': id {id} is already used by the bind at line {}",
+                    other.line
+                ),
             ));
         }
     }

@@ -236,7 +236,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
         |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
     ),
-    flag("no-check-send-proxy", |p| p.check_send_proxy = false, none, none),
+    flag(
+        "no-check-send-proxy",
+        |p| p.check_send_proxy = false,
+        none,
+        none,
+    ),
     unsupported("addr"),
     unsupported("agent-check"),
     unsupported("agent-inter"),

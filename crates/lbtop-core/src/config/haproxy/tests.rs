@@ -321,7 +321,10 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     };
     let a = Config::load(&seed).unwrap();
     let b = Config::load(&loopback).unwrap();
-    assert_eq!(b.frontends[0].binds[0].addr, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(
+        b.frontends[0].binds[0].addr,
+        "127.0.0.1:8080".parse().unwrap()
+    );
     assert_eq!(b.global.log[0].addr, "127.0.0.1:5514".parse().unwrap());
     assert_eq!(
         b.global.stats_socket.as_ref().unwrap().path,
@@ -1010,7 +1013,10 @@ fn httplog_and_tcplog_override_each_other() {
 fn addresses() {
     let bind = |s: &str| {
         let all = bind_addrs(s).unwrap_or_else(|e| panic!("{s}: {e}"));
-        all.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+        all.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     };
     assert_eq!(bind("127.0.0.1:80"), "127.0.0.1:80");
     assert_eq!(bind("*:80"), "0.0.0.0:80");
@@ -1034,7 +1040,10 @@ fn addresses() {
         ("1.2.3.4:+1", "port range or offset"),
         ("1.2.3.4:70000", "invalid port '70000'"),
         (":80,localhost:81", "does not resolve host names"),
-        ("/run/x.sock", "is a unix socket; lbtop listens on TCP addresses only"),
+        (
+            "/run/x.sock",
+            "is a unix socket; lbtop listens on TCP addresses only",
+        ),
         ("unix@/run/x.sock", "is a unix socket"),
         ("fd@3", "TCP addresses only"),
         ("ipv4@[::1]:80", "IPv4 prefix on an IPv6 address"),
@@ -1288,16 +1297,36 @@ fn several_binds_with_their_options() {
     let addrs: Vec<String> = binds.iter().map(|b| b.addr.to_string()).collect();
     assert_eq!(
         addrs,
-        ["127.0.0.1:80", "127.0.0.1:90", "127.0.0.1:91", "[::]:81", "0.0.0.0:82"]
+        [
+            "127.0.0.1:80",
+            "127.0.0.1:90",
+            "127.0.0.1:91",
+            "[::]:81",
+            "0.0.0.0:82"
+        ]
     );
-    assert!(binds[..3].iter().all(|b| b.accept_proxy && b.name.as_deref() == Some("edge") && b.line == 2));
+    assert!(binds[..3]
+        .iter()
+        .all(|b| b.accept_proxy && b.name.as_deref() == Some("edge") && b.line == 2));
     let b = &binds[3];
-    assert_eq!((b.v6only, b.id, b.backlog, b.maxconn), (Some(true), Some(7), Some(10), Some(5)));
+    assert_eq!(
+        (b.v6only, b.id, b.backlog, b.maxconn),
+        (Some(true), Some(7), Some(10), Some(5))
+    );
     assert!(!b.accept_proxy);
-    assert_eq!(crate::config::Bind::labels(binds), ["edge", "edge", "edge", "7", "5"]);
+    assert_eq!(
+        crate::config::Bind::labels(binds),
+        ["edge", "edge", "edge", "7", "5"]
+    );
     let s = &c.backends[0].servers[0];
-    assert_eq!((s.send_proxy, s.check_send_proxy), (Some(crate::config::ProxyVersion::V2), true));
+    assert_eq!(
+        (s.send_proxy, s.check_send_proxy),
+        (Some(crate::config::ProxyVersion::V2), true)
+    );
     let warned: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
     assert_eq!(warned.len(), 2, "{warned:?}");
-    assert!(warned[0].contains("'bind :82': 'process' ignored: lbtop is one process"), "{warned:?}");
+    assert!(
+        warned[0].contains("'bind :82': 'process' ignored: lbtop is one process"),
+        "{warned:?}"
+    );
 }

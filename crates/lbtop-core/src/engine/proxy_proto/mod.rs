@@ -5,9 +5,9 @@
 //! [`parse`] sees only the bytes that arrived with the first read, as HAProxy does: a header
 //! cut short there is refused as truncated, never waited for. Every byte is hostile input.
 
-mod write;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use write::{v1, v2};
 
@@ -52,7 +52,9 @@ impl Error {
     pub fn message(self) -> &'static str {
         match self {
             Error::Truncated => "Truncated PROXY protocol header received",
-            Error::NotHeader => "Received something which does not look like a PROXY protocol header",
+            Error::NotHeader => {
+                "Received something which does not look like a PROXY protocol header"
+            }
             Error::Invalid => "Received an invalid PROXY protocol header",
             Error::BadProto => "Received an unhandled protocol in the PROXY protocol header",
         }
@@ -160,9 +162,9 @@ fn port(s: &[u8]) -> Result<u16, Error> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return Err(Error::Invalid);
     }
-    let n = s
-        .iter()
-        .fold(0u32, |n, &d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')));
+    let n = s.iter().fold(0u32, |n, &d| {
+        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    });
     u16::try_from(n).map_err(|_| Error::Invalid)
 }
 

@@ -16,7 +16,10 @@ fn v1_tcp4_and_tcp6() {
     let h = b"PROXY TCP4 10.1.2.3 10.9.9.9 5555 80\r\nGET / HTTP/1.0\r\n\r\n";
     assert_eq!(parse(h), Ok((proxied("10.1.2.3:5555", "10.9.9.9:80"), 38)));
     let h = b"PROXY TCP6 ::1 2001:db8::2 1 65535\r\nrest";
-    assert_eq!(parse(h), Ok((proxied("[::1]:1", "[2001:db8::2]:65535"), 36)));
+    assert_eq!(
+        parse(h),
+        Ok((proxied("[::1]:1", "[2001:db8::2]:65535"), 36))
+    );
     // HAProxy ignores what follows a fifth space in a TCP6 line.
     let h = b"PROXY TCP6 ::1 ::2 1 2 extra\r\n";
     assert_eq!(parse(h), Ok((proxied("[::1]:1", "[::2]:2"), h.len())));
@@ -50,7 +53,12 @@ fn v1_refusals() {
         (b"GET / HTTP/1.1\r\n", NotHeader),
         (b"hello", Truncated),
     ] {
-        assert_eq!(parse(input), Err(want), "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            parse(input),
+            Err(want),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
     }
     let long = [&b"PROXY TCP4 "[..], &[b'1'; 120]].concat();
     assert_eq!(parse(&long), Err(Truncated));
@@ -131,7 +139,11 @@ fn v2_refusals_and_families() {
 #[test]
 fn v2_crc32c_is_checked() {
     let inet4 = [10, 0, 0, 1, 10, 0, 0, 2, 0, 1, 0, 2];
-    let mut h = v2_raw(0x21, 0x11, &[&inet4[..], &[0x03, 0, 4, 0, 0, 0, 0]].concat());
+    let mut h = v2_raw(
+        0x21,
+        0x11,
+        &[&inet4[..], &[0x03, 0, 4, 0, 0, 0, 0]].concat(),
+    );
     // CRC32C of the header with a zero checksum field (RFC 3720 polynomial, reflected).
     let mut crc = !0u32;
     for &b in &h {
