@@ -273,3 +273,29 @@ pub struct Snapshot {
     /// Session records dropped because the watcher lagged.
     pub sessions_dropped: u64,
 }
+
+#[cfg(test)]
+mod bind_label_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_bind_and_how_many_more() {
+        let mut fe = FrontendSnap {
+            name: "fe".into(),
+            mode: Mode::Http,
+            binds: vec!["127.0.0.1:80".parse().unwrap()],
+            backend: 0,
+            cur_conns: 0,
+            max_conns: 0,
+            limit_conns: 1,
+            total_conns: 0,
+            total_requests: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+        };
+        assert_eq!(fe.bind_label(), "127.0.0.1:80");
+        fe.binds.push("[::1]:80".parse().unwrap());
+        fe.binds.push("127.0.0.1:81".parse().unwrap());
+        assert_eq!(fe.bind_label(), "127.0.0.1:80 +2");
+    }
+}

@@ -972,3 +972,19 @@ downinter = "5s"
         ]
     );
 }
+
+#[test]
+fn a_bind_may_list_several_addresses() {
+    let c = ok("[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,[::1]:8080, *:9000\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n");
+    let addrs: Vec<String> = c.frontends[0]
+        .binds
+        .iter()
+        .map(|b| b.addr.to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.0.1:8080", "[::1]:8080", "0.0.0.0:9000"]);
+    fails(
+        "[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,nowhere\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n",
+        3,
+        &["'nowhere' is not an ip:port address"],
+    );
+}
