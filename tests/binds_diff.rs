@@ -450,3 +450,49 @@ fn a_connection_without_a_valid_header_is_refused_and_logged() {
         assert!(lines.contains(&want.to_string()), "missing {want:?} in {lines:#?}");
     }
 }
+
+/// Whether `s` gets an answer within `wait`: its first line, or `None`.
+fn answer_within(s: &mut TcpStream, wait: Duration) -> Option<String> {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut got = [0u8; 512];
+    match s.read(&mut got) {
+        Ok(n) if n > 0 => Some(
+            String::from_utf8_lossy(&got[..n])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+#[test]
+fn maxconn_on_a_bind_holds_further_clients_in_the_backlog() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    bind {{P2}} maxconn 1\n    default_backend be\n\nbackend be\n    server s {{o1}}\n"
+    );
+    let request = b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    same("bind maxconn", &template, 1, &["P2"], |_, addrs, _| {
+        let mut seen = Vec::new();
+        for port in ["PORT", "P2"] {
+            // A silent client holds the bind's only slot...
+            let holder = TcpStream::connect(addrs[port]).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            // ...so the next one is accepted only once it leaves.
+            let mut next = TcpStream::connect(addrs[port]).unwrap();
+            next.write_all(request).unwrap();
+            let early = answer_within(&mut next, Duration::from_millis(500));
+            seen.push(format!("{port} while the first is open: {early:?}"));
+            drop(holder);
+            if early.is_none() {
+                let late = answer_within(&mut next, Duration::from_secs(5));
+                seen.push(format!("{port} once it left: {late:?}"));
+            }
+        }
+        seen
+    });
+}

@@ -100,7 +100,11 @@ fn set_int(fd: i32, level: i32, name: i32, value: i32) -> std::io::Result<()> {
 }
 
 /// Accepts connections on one bind while under the bind's, the frontend's and the process's
-/// maxconn; excess clients wait in the kernel's backlog, as with HAProxy.
+/// maxconn; excess clients wait in the kernel's backlog, as with HAProxy. Each worker has its
+/// own listener (SO_REUSEPORT), so a loop never holds a slot while it waits for a client: a
+/// slot held by an idle worker would leave a client queued at another unserved. The loop
+/// waits until a slot is free, accepts, and takes one; if another worker took it meanwhile,
+/// the client waits for the next one before anything starts, as it would in the backlog.
 pub async fn accept_loop(
     listener: TcpListener,
     fe: Arc<FrontendRt>,
@@ -110,9 +114,9 @@ pub async fn accept_loop(
     // Connection tasks live in this set, so stopping the listener stops them too.
     let mut conns = JoinSet::new();
     loop {
-        let Some(permits) = permits(&fe, bind, &global).await else {
+        if until_free(&fe, bind, &global).await.is_none() {
             return;
-        };
+        }
         let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -124,13 +128,22 @@ pub async fn accept_loop(
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
-        let c = &fe.counters;
-        let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-        c.max_conns.fetch_max(cur, Relaxed);
-        c.total_conns.fetch_add(1, Relaxed);
-        fe.process_conns.fetch_add(1, Relaxed);
+        let ready = try_permits(&fe, bind, &global);
         let fe = fe.clone();
+        let global = global.clone();
         conns.spawn(async move {
+            let permits = match ready {
+                Some(p) => p,
+                None => match permits(&fe, bind, &global).await {
+                    Some(p) => p,
+                    None => return,
+                },
+            };
+            let c = &fe.counters;
+            let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
+            c.max_conns.fetch_max(cur, Relaxed);
+            c.total_conns.fetch_add(1, Relaxed);
+            fe.process_conns.fetch_add(1, Relaxed);
             if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
                 serve(stream, addrs, &fe).await;
             }
@@ -144,15 +157,44 @@ pub async fn accept_loop(
 
 type Permits = [Option<OwnedSemaphorePermit>; 3];
 
-/// A slot under the bind's `maxconn` (if any), the frontend's and the process's.
+/// The semaphores a connection on `bind` takes a slot of: the bind's own (if any), the
+/// frontend's and the process's.
+fn limits<'a>(
+    fe: &'a FrontendRt,
+    bind: usize,
+    global: &'a Arc<Semaphore>,
+) -> [Option<&'a Arc<Semaphore>>; 3] {
+    [fe.binds[bind].limit.as_ref(), Some(&fe.limit), Some(global)]
+}
+
+/// Waits until each limit has a free slot, without keeping it.
+async fn until_free(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<()> {
+    for limit in limits(fe, bind, global).into_iter().flatten() {
+        drop(limit.acquire().await.ok()?);
+    }
+    Some(())
+}
+
+/// A slot under every limit now, or none at all.
+fn try_permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<Permits> {
+    let mut out: Permits = [None, None, None];
+    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
+        if let Some(limit) = limit {
+            *slot = Some(limit.clone().try_acquire_owned().ok()?);
+        }
+    }
+    Some(out)
+}
+
+/// A slot under every limit, waiting for each in turn.
 async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<Permits> {
-    let own = match &fe.binds[bind].limit {
-        Some(limit) => Some(limit.clone().acquire_owned().await.ok()?),
-        None => None,
-    };
-    let frontend = fe.limit.clone().acquire_owned().await.ok()?;
-    let process = global.clone().acquire_owned().await.ok()?;
-    Some([own, Some(frontend), Some(process)])
+    let mut out: Permits = [None, None, None];
+    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
+        if let Some(limit) = limit {
+            *slot = Some(limit.clone().acquire_owned().await.ok()?);
+        }
+    }
+    Some(out)
 }
 
 async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) {
