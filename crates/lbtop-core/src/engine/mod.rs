@@ -103,12 +103,6 @@ impl Handle {
             .map(|f| f.binds[0].addr)
             .collect()
     }
-
-    /// Every listen address of each frontend, in configuration order.
-    pub fn bind_addrs(&self) -> Vec<Vec<std::net::SocketAddr>> {
-        let binds = |f: &Arc<FrontendRt>| f.binds.iter().map(|b| b.addr).collect();
-        self.shared.frontends.iter().map(binds).collect()
-    }
 }
 
 /// A running engine. Dropping it stops every task.
