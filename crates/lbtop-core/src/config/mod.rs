@@ -6,6 +6,7 @@
 
 mod bind;
 mod describe;
+mod errors;
 mod export;
 mod haproxy;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod toml;
 mod values;
 
 pub use bind::{Bind, ProxyVersion};
+pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -521,42 +523,36 @@ impl UiTheme {
     }
 }
 
-/// A warning about a line that loaded anyway.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub line: usize,
-    pub message: String,
-}
-
-/// A configuration that failed to load: always names the file and the line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", file.display())]
-pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
-}
-
 impl Config {
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file; the first error if it has any.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_all(path).map_err(ConfigErrors::first)
+    }
+
+    /// Reads and checks a configuration file; every error if it has any.
+    pub fn load_all(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(path, &text)
+        Config::parse_all(path, &text)
     }
 
-    /// Checks configuration text as if read from `path`.
+    /// Checks configuration text as if read from `path`; the first error if it has any.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_all(path, text).map_err(ConfigErrors::first)
+    }
+
+    /// Checks configuration text as if read from `path`, reporting every error.
     /// HAProxy syntax when the file name ends in `.cfg` or the text clearly is HAProxy's
     /// (its first statement opens a `global`, `defaults`, `frontend`, `backend` or `listen`
     /// section); TOML otherwise.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse_all(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         if haproxy::is_haproxy(path, text) {
             haproxy::parse(path, text)
         } else {
-            toml::parse(path, text)
+            toml::parse_all(path, text)
         }
     }
 

@@ -2,7 +2,7 @@
 //! proxies share.
 
 use super::super::values::{int, log_addr, octal_mode};
-use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
 use crate::config::{parse_duration, LogFormat, LogTarget, StatsSocket};
 
@@ -163,7 +163,7 @@ impl Parser<'_> {
                 no,
                 format!(
                     "unknown keyword '{kw}' in 'global' section{}",
-                    suggest(kw, &names(GLOBAL))
+                    suggest(kw, &with_sections(names(GLOBAL)))
                 ),
             ));
         };

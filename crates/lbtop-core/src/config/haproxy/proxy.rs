@@ -6,7 +6,7 @@
 use super::super::values::{balance_hdr, int};
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
-use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
 use crate::config::{Balance, HttpReuse, Mode};
 
@@ -153,7 +153,7 @@ impl Parser<'_> {
                 format!(
                     "unknown keyword '{kw}' in '{}' section{}",
                     ctx.kind.as_str(),
-                    suggest(kw, &names(PROXY))
+                    suggest(kw, &with_sections(names(PROXY)))
                 ),
             ));
         };
