@@ -26,8 +26,6 @@ const ENV: &[(&str, &str)] = &[
 /// loads and the test asks for its removal from this list.
 const NOT_YET: &[(&str, &str)] = &[
     ("abortonclose.cfg", "dontlog-normal"),
-    ("bind-port-range.cfg", "21000-21010"),
-    ("bind-v4v6.cfg", "v4v6"),
     ("compose-hostnames.cfg", "localhost"),
     ("compose-resolvers.cfg", "resolvers"),
     ("debian-stock-listen.cfg", "/dev/log"),
@@ -47,7 +45,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("log-stdout-raw.cfg", "log stdout"),
     ("minio.cfg", "http-check expect"),
     ("monitoring.cfg", "log stdout"),
-    ("multi-bind.cfg", "bind"),
     ("nbthread-stats-socket.cfg", "/dev/log"),
     ("patroni-replicas.cfg", "on-marked-down"),
     ("patroni.cfg", "port"),
@@ -57,8 +54,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("redis-ping.cfg", "tcp-check"),
     ("redis-simple.cfg", "log stdout"),
     ("resolvers-init-addr.cfg", "resolvers"),
-    ("send-proxy-v2.cfg", "accept-proxy"),
-    ("send-proxy.cfg", "send-proxy"),
     ("server-template-static.cfg", "server-template"),
     ("server-template.cfg", "server-template"),
     ("smtp.cfg", "smtpchk"),
