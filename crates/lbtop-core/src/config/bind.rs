@@ -44,7 +44,7 @@ impl Bind {
     }
 
     /// The ids of a frontend's binds, as HAProxy 2.6 numbers its listeners
-    /// (docs/haproxy-semantics.md §15.1): one with an `id` keeps it; the n-th otherwise gets
+    /// (docs/haproxy-semantics.md §17.1): one with an `id` keeps it; the n-th otherwise gets
     /// n, or the next number above it that no `id` and no earlier bind took.
     pub fn ids(binds: &[Bind]) -> Vec<u32> {
         let mut taken: Vec<u32> = binds.iter().filter_map(|b| b.id).collect();

@@ -46,6 +46,16 @@ impl Config {
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }
+        match self.global.log_send_hostname.as_deref() {
+            Some("") => {
+                let _ = writeln!(out, "{IN}log-send-hostname");
+            }
+            Some(h) => {
+                let _ = writeln!(out, "{IN}log-send-hostname {}", quote_word(h));
+            }
+            None => {}
+        }
+        log_tag(&mut out, &self.global.log_tag);
         if let Some(s) = &self.global.stats_socket {
             let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
             if let Some(m) = s.mode {
@@ -114,6 +124,7 @@ impl Config {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
         logs(out, f.log_global, &f.log);
+        log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
         if o.httplog && f.mode == Mode::Http {
@@ -121,8 +132,14 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
-        if o.dontlognull {
-            let _ = writeln!(out, "{IN}option dontlognull");
+        for (name, on) in [
+            ("dontlognull", o.dontlognull),
+            ("dontlog-normal", o.dontlog_normal),
+            ("log-separate-errors", o.log_separate_errors),
+        ] {
+            if on {
+                let _ = writeln!(out, "{IN}option {name}");
+            }
         }
         http_options(out, o, f.mode);
         let t = &f.timeouts;
@@ -153,6 +170,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     logs(out, b.log_global, &b.log);
+    log_tag(out, &b.log_tag);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
     if o.http_reuse != HttpReuse::default() {
@@ -196,6 +214,12 @@ fn logs(out: &mut String, global: bool, targets: &[LogTarget]) {
     }
     for t in targets {
         let _ = writeln!(out, "{IN}log {}", log_words(t));
+    }
+}
+
+fn log_tag(out: &mut String, tag: &Option<String>) {
+    if let Some(t) = tag {
+        let _ = writeln!(out, "{IN}log-tag {}", quote_word(t));
     }
 }
 
@@ -266,9 +290,14 @@ fn legacy_httpchk_line(c: &HttpCheck) -> String {
 }
 
 /// `web10 127.0.0.1:8010 check inter 3s fall 2 rise 2 ...`: the parameters come from the
-/// server keyword table, in its order.
+/// server keyword table, in its order. A server written with a host name keeps it (HAProxy
+/// resolves it again at start), not the address it resolved to.
 fn server_words(s: &Server) -> String {
-    let mut w = vec![s.name.clone(), s.addr.to_string()];
+    let addr = match &s.host {
+        Some(h) => format!("{}:{}", h.name, s.addr.port()),
+        None => s.addr.to_string(),
+    };
+    let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
     w.join(" ")
 }
@@ -424,6 +453,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                dontlog_normal: o.dontlog_normal,
+                log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -449,6 +480,8 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.dontlog_normal = false;
+            o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
             for s in &mut b.servers {
@@ -530,11 +563,20 @@ global
     nbthread 4
     log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
     log [::1]:514 local7 err
+    log stdout format raw local0
+    log "/run/a dir/log" local1 notice
+    log unix@rel/sock format local local2
+    log fd@5 format iso local3
+    log-send-hostname
+    log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
 defaults
     mode http
     log global
     log 10.0.0.1 daemon
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
     option forwardfor except 10.0.0.0/8 header X-Client if-none
     option allbackups
     timeout client 5s
@@ -544,6 +586,7 @@ listen web
     bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9
     bind :::8082 v4v6 defer-accept tfo id 12
     bind ipv6@:8083 v6only
+    log-tag web
     maxconn 50
     balance static-rr
     option tcplog
@@ -565,6 +608,33 @@ backend t
     server c 127.0.0.1:3
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
+        round_trip(&c);
+    }
+
+    /// A server written with a host name exports with the name (HAProxy resolves it again),
+    /// its `init-addr` with it; `server-template` exports as the servers it made.
+    #[test]
+    fn host_names_export_as_names() {
+        let text = "
+frontend f
+    bind 127.0.0.1:8080
+    default_backend b
+backend b
+    server a localhost:81 check
+    server b nosuchhost.invalid:82 init-addr none
+    server c nosuchhost.invalid:83 init-addr 127.0.0.9
+    server-template t 2 localhost:84
+";
+        let c = Config::parse(Path::new("names.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    server a localhost:81 check",
+            "    server b nosuchhost.invalid:82 init-addr none\n",
+            "    server c nosuchhost.invalid:83 init-addr 127.0.0.9\n",
+            "    server t1 localhost:84\n    server t2 localhost:84\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
         round_trip(&c);
     }
 }

@@ -4,7 +4,7 @@
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
 use super::listen::BindRt;
-use super::syslog::Syslog;
+use super::log_out::ProxyLog;
 use crate::config::{Balance, Bind, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
@@ -38,8 +38,8 @@ pub struct FrontendRt {
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     events: EventSender,
-    /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
-    traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
+    /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
+    traffic_log: Option<(ProxyLog, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
     http_reuse: HttpReuse,
@@ -61,11 +61,10 @@ impl FrontendRt {
         events: EventSender,
         default_maxconn: u32,
         process_conns: Arc<AtomicU64>,
-        syslog: Option<Arc<Syslog>>,
+        traffic_log: Option<ProxyLog>,
     ) -> FrontendRt {
         let fe = &config.frontends[index];
-        let logs_traffic = fe.log_global && (fe.options.httplog || fe.options.tcplog);
-        let traffic_log = syslog.filter(|_| logs_traffic).map(|s| (s, config.clone()));
+        let traffic_log = traffic_log.map(|l| (l, config.clone()));
         let be = &config.backends[fe.default_backend];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
@@ -230,9 +229,13 @@ impl FrontendRt {
     }
 
     /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
+    /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
     pub fn log_error(&self, level: Level, line: &str) {
-        if let Some((syslog, _)) = &self.traffic_log {
-            syslog.send(level, line);
+        if let Some((log, config)) = &self.traffic_log {
+            let o = &config.frontends[self.index].options;
+            if o.httplog || o.tcplog {
+                log.send(level, line);
+            }
         }
     }
 
@@ -256,9 +259,9 @@ impl FrontendRt {
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
         self.backend.counters.total_sessions.fetch_add(1, Relaxed);
-        if let Some((syslog, config)) = &self.traffic_log {
-            if let Some(line) = super::log::format_session(config, &record) {
-                syslog.send(Level::Info, &line);
+        if let Some((log, config)) = &self.traffic_log {
+            if let Some((level, line)) = super::log::session_log(config, &record) {
+                log.send(level, &line);
             }
         }
         if sampled {

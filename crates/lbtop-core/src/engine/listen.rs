@@ -1,7 +1,7 @@
 //! Listening: the sockets of each `bind` (one per worker, sharing the port through
 //! SO_REUSEPORT), their accept loops under the frontend's and the process's `maxconn`, and the
 //! PROXY protocol header an `accept-proxy` bind reads before anything else
-//! (docs/haproxy-semantics.md §15).
+//! (docs/haproxy-semantics.md §17).
 
 use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};

@@ -11,6 +11,7 @@ pub mod l4;
 pub mod l7;
 pub mod listen;
 pub mod log;
+pub mod log_out;
 pub mod pool;
 pub mod proxy_proto;
 pub mod state;
@@ -49,6 +50,7 @@ struct Shared {
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
     maxconn: u32,
+    logs: Arc<log_out::LogOutputs>,
 }
 
 /// A cheap, clonable view of a running engine: read snapshots, send commands.
@@ -75,6 +77,7 @@ impl Handle {
                 .collect(),
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
+            logs_dropped: s.logs.dropped(),
         }
     }
 
@@ -105,6 +108,30 @@ impl Handle {
     }
 }
 
+/// A proxy's log, from its `log` lines and `log-tag`.
+fn proxy_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    log_global: bool,
+    own: &[crate::config::LogTarget],
+    tag: &Option<String>,
+) -> Option<log_out::ProxyLog> {
+    log_out::ProxyLog::new(out, &config.global, log_global, own, tag.as_deref())
+}
+
+/// A frontend's traffic log: only with `option httplog` or `tcplog`.
+fn traffic_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    index: usize,
+) -> Option<log_out::ProxyLog> {
+    let fe = &config.frontends[index];
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
+}
+
 /// A running engine. Dropping it stops every task.
 pub struct Engine {
     handle: Handle,
@@ -119,7 +146,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
-        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
+        let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
@@ -131,7 +158,7 @@ impl Engine {
                     events.clone(),
                     now,
                     workers,
-                    syslog.clone(),
+                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
                 ))
             })
             .collect();
@@ -149,7 +176,7 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
-                    syslog.clone(),
+                    traffic_log(&logs, &config, i),
                 );
                 for (b, listeners) in fe.binds.iter_mut().zip(group) {
                     b.addr = listeners[0].local_addr().unwrap_or(b.addr);
@@ -188,6 +215,7 @@ impl Engine {
             backends,
             events,
             maxconn,
+            logs,
         });
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
@@ -310,7 +338,14 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             .ok_or_else(|| "No such server.".to_string())
     };
     match *command {
-        Command::SetAdmin { server, state } => backend(server)?.set_admin(server.server, state),
+        Command::SetAdmin { server, state } => {
+            let backend = backend(server)?;
+            // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
+            // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
+            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
+                backend.set_admin(server.server, state);
+            }
+        }
         Command::SetWeight { server, weight } => {
             if weight > 256 {
                 return Err("Weight must be between 0 and 256.".into());

@@ -2,7 +2,7 @@
 //! [`Bind`] each) and one row per bind option, as HAProxy's `bind_kws`.
 
 use super::super::values::int;
-use super::addr::bind_addrs;
+use super::names::bind_targets;
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
@@ -185,7 +185,9 @@ impl Parser<'_> {
         let Some(addr) = args.first() else {
             return Err(self.err_in(no, ctx, "'bind' expects an address"));
         };
-        let addrs = bind_addrs(addr).map_err(|m| self.err_in(no, ctx, format!("'bind' {m}")))?;
+        // HAProxy expands `$VAR` in addresses, quoted or not.
+        let addrs = bind_targets(&self.env.expand(addr))
+            .map_err(|m| self.err_in(no, ctx, format!("'bind' {m}")))?;
         let mut template = Bind {
             line: no,
             ..Bind::new(addrs[0])

@@ -8,7 +8,7 @@ use super::global::log_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode};
+use crate::config::{Balance, HttpReuse, Mode, Server};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -44,6 +44,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         http_reuse,
     ),
     kw("log", Args::Any, S::PROXIES, log),
+    kw(
+        "log-tag",
+        Args::One("a tag for use in syslog"),
+        S::PROXIES,
+        log_tag,
+    ),
     kw("option", Args::Any, S::PROXIES, option),
     kw("no", Args::Any, S::PROXIES, no),
     // HAProxy's `default option x` puts back the built-in value.
@@ -67,6 +73,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     ),
     kw("bind", Args::Any, S::FRONTENDS, bind),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
+    kw(
+        "server-template",
+        Args::Any,
+        S::BACKENDS.refused_elsewhere(),
+        server_template,
+    ),
     Row {
         status: Status::Ignored("lbtop has no stats page to show it on"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
@@ -110,14 +122,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("log-format"),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
-    unsupported("log-tag"),
     unsupported("http-send-name-header"),
     unsupported("source"),
     unsupported("dispatch"),
     unsupported("persist"),
     unsupported("ignore-persist"),
     unsupported("force-persist"),
-    unsupported("server-template"),
     unsupported("email-alert"),
     unsupported("external-check"),
     unsupported("filter"),
@@ -234,6 +244,12 @@ fn log(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     Ok(())
 }
 
+/// `log-tag <tag>`: the program name this proxy's syslog headers carry.
+fn log_tag(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.log_tag = Some(st.arg().to_string());
+    Ok(())
+}
+
 fn option(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     p.option(st.no, st.args, s, ctx, false)
 }
@@ -247,6 +263,7 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             s.log.clear();
             Ok(())
         }
+        "log" => Err(p.err_in(st.no, ctx, "'no log' does not expect arguments")),
         target => Err(p.err_in(
             st.no,
             ctx,
@@ -338,8 +355,19 @@ fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
 /// `server <name> <ip:port> [<parameter>]...`.
 fn server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let server = p.server(st.no, st.args, ctx, &s.default_server)?;
+    add_server(p, st, ctx, server)
+}
+
+fn server_template(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    for server in p.server_template(st.no, st.args, ctx, &s.default_server)? {
+        add_server(p, st, ctx, server)?;
+    }
+    Ok(())
+}
+
+fn add_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, server: Server) -> Res<()> {
     let Some(i) = ctx.proxy else {
-        return Ok(()); // `Sections::BACKENDS` keeps `server` out of `defaults`.
+        return Ok(()); // `Sections::BACKENDS` keeps servers out of `defaults`.
     };
     if let Some(first) = p.proxies[i].servers.iter().find(|x| x.name == server.name) {
         return Err(p.err_in(

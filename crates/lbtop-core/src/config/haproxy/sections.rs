@@ -3,7 +3,7 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::addr::bind_addrs;
+use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
@@ -35,6 +35,7 @@ pub(super) struct Settings {
     pub(super) mode: Option<Mode>,
     pub(super) log_global: bool,
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
     pub(super) options: Options,
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
@@ -259,7 +260,7 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addrs = bind_addrs(first)
+                    let addrs = bind_targets(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
                     proxy.binds = addrs
                         .into_iter()

@@ -1,6 +1,6 @@
 //! The PROXY protocol, v1 (text) and v2 (binary): the header a client sends first on an
 //! `accept-proxy` bind, read as HAProxy 2.6 reads it, and the one written to `send-proxy` and
-//! `send-proxy-v2` servers (docs/haproxy-semantics.md §15).
+//! `send-proxy-v2` servers (docs/haproxy-semantics.md §17).
 //!
 //! [`parse`] sees only the bytes that arrived with the first read, as HAProxy does: a header
 //! cut short there is refused as truncated, never waited for. Every byte is hostile input.

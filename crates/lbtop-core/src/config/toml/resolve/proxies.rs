@@ -100,6 +100,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             line: self.line(raw.span().start),
         })
     }
@@ -181,6 +182,7 @@ impl Resolver<'_> {
             options,
             log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
             line: self.line(raw.span().start),
         })
