@@ -26,8 +26,6 @@ const ENV: &[(&str, &str)] = &[
 /// loads and the test asks for its removal from this list.
 const NOT_YET: &[(&str, &str)] = &[
     ("abortonclose.cfg", "abortonclose"),
-    ("bind-port-range.cfg", "21000-21010"),
-    ("bind-v4v6.cfg", "v4v6"),
     ("compose-resolvers.cfg", "resolvers"),
     ("debian-stock-listen.cfg", "errorfile"),
     ("debian-stock.cfg", "errorfile"),
@@ -42,7 +40,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("ldap.cfg", "ldap-check"),
     ("minio.cfg", "http-check expect"),
     ("monitoring.cfg", "http-check expect"),
-    ("multi-bind.cfg", "bind"),
     ("patroni-replicas.cfg", "on-marked-down"),
     ("patroni.cfg", "port"),
     ("process-tuning.cfg", "master-worker"),
@@ -50,8 +47,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("rabbitmq.cfg", "clitcpka"),
     ("redis-ping.cfg", "tcp-check"),
     ("resolvers-init-addr.cfg", "resolvers"),
-    ("send-proxy-v2.cfg", "accept-proxy"),
-    ("send-proxy.cfg", "send-proxy"),
     ("server-template.cfg", "resolvers"),
     ("smtp.cfg", "smtpchk"),
     ("ssl-defaults-no-tls.cfg", "tune.ssl.default-dh-param"),

@@ -284,7 +284,8 @@ impl Config {
 
     fn describe_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}  (line {})", f.name, f.line);
-        kv(out, "bind", f.bind);
+        let binds: Vec<String> = f.binds.iter().map(describe_bind).collect();
+        kv(out, "bind", binds.join(", "));
         kv(out, "mode", f.mode);
         let backend = self
             .backends
@@ -302,6 +303,22 @@ impl Config {
             kv(out, "log-tag", t);
         }
     }
+}
+
+/// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).
+fn describe_bind(b: &super::Bind) -> String {
+    let mut s = b.addr.to_string();
+    for (on, word) in [
+        (b.accept_proxy, "accept-proxy"),
+        (b.v6only == Some(true), "v6only"),
+        (b.v6only == Some(false), "v4v6"),
+    ] {
+        if on {
+            s.push(' ');
+            s.push_str(word);
+        }
+    }
+    s
 }
 
 fn describe_backend(out: &mut String, b: &Backend) {

@@ -10,7 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    Backend, Bind, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
+    Server,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -116,7 +117,9 @@ impl Config {
     fn export_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}", f.name);
         let _ = writeln!(out, "{IN}mode {}", f.mode);
-        let _ = writeln!(out, "{IN}bind {}", bind_words(f.bind));
+        for b in &f.binds {
+            let _ = writeln!(out, "{IN}bind {}", bind_line(b));
+        }
         if let Some(m) = f.maxconn {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
@@ -299,6 +302,32 @@ fn server_words(s: &Server) -> String {
     w.join(" ")
 }
 
+/// One socket and its options.
+fn bind_line(b: &Bind) -> String {
+    let mut w = vec![bind_words(b.addr)];
+    match b.v6only {
+        Some(true) => w.push("v6only".into()),
+        Some(false) => w.push("v4v6".into()),
+        None => {}
+    }
+    let flags = [
+        (b.accept_proxy, "accept-proxy"),
+        (b.defer_accept, "defer-accept"),
+        (b.tfo, "tfo"),
+    ];
+    w.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_string()));
+    if let Some(n) = &b.name {
+        w.push(format!("name {}", quote_word(n)));
+    }
+    let values = [("id", b.id), ("backlog", b.backlog), ("maxconn", b.maxconn)];
+    for (kw, v) in values {
+        if let Some(v) = v {
+            w.push(format!("{kw} {v}"));
+        }
+    }
+    w.join(" ")
+}
+
 /// `*:80` for every IPv4 address, `[::1]:80`, `127.0.0.1:8080`.
 fn bind_words(a: SocketAddr) -> String {
     if a.ip() == std::net::Ipv4Addr::UNSPECIFIED {
@@ -438,6 +467,9 @@ mod tests {
                 ..Default::default()
             };
             f.line = 0;
+            for b in &mut f.binds {
+                b.line = 0;
+            }
         }
         for b in &mut c.backends {
             let o = &mut b.options;
@@ -551,6 +583,9 @@ defaults
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9
+    bind :::8082 v4v6 defer-accept tfo id 12
+    bind ipv6@:8083 v6only
     log-tag web
     maxconn 50
     balance static-rr
@@ -558,7 +593,8 @@ listen web
     option httpchk POST "/a#frag" HTTP/1.1
     http-check send hdr Host "example.com" hdr X-Dollar "\$1 #2"
     server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
-    server b [::1]:2 inter 3s
+    server b [::1]:2 inter 3s send-proxy check-send-proxy
+    server v2 127.0.0.1:4 send-proxy-v2
 frontend tcp
     mode tcp
     bind *:9000

@@ -4,6 +4,7 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+mod bind;
 mod describe;
 mod errors;
 mod export;
@@ -15,6 +16,7 @@ pub(crate) mod testkit;
 mod toml;
 mod values;
 
+pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
@@ -227,7 +229,8 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontend {
     pub name: String,
-    pub bind: SocketAddr,
+    /// Its listening sockets, at least one, in the file's order.
+    pub binds: Vec<Bind>,
     pub mode: Mode,
     /// Index into [`Config::backends`].
     pub default_backend: usize,
@@ -342,6 +345,10 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// `send-proxy` / `send-proxy-v2`: a PROXY protocol header starts every connection.
+    pub send_proxy: Option<ProxyVersion>,
+    /// `check-send-proxy`: checks start with one too (implied by `send-proxy`).
+    pub check_send_proxy: bool,
     /// The host name the address was written with, resolved once at start; `None` for an
     /// IP address.
     pub host: Option<ServerHost>,

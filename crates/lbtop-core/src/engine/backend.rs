@@ -4,7 +4,7 @@
 use super::balance::{Balancer, PickKey};
 use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use crate::config::{Backend, Config};
+use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
     Topic,
@@ -61,6 +61,8 @@ pub struct ServerRt {
     pub addr: SocketAddr,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
+    pub send_proxy: Option<ProxyVersion>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -125,6 +127,7 @@ impl BackendRt {
                 addr: s.addr,
                 backup: s.backup,
                 maxconn: s.maxconn,
+                send_proxy: s.send_proxy,
                 counters: Counters::default(),
                 wake: Notify::new(),
                 pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
@@ -206,6 +209,11 @@ impl BackendRt {
     pub fn enqueue(&self) -> QueueGuard<'_> {
         let position = self.queued.fetch_add(1, Relaxed) + 1;
         QueueGuard(&self.queued, position)
+    }
+
+    /// Whether some server is sent a PROXY header (and so needs the client's addresses).
+    pub fn sends_proxy(&self) -> bool {
+        self.servers.iter().any(|s| s.send_proxy.is_some())
     }
 
     pub fn any_usable(&self) -> bool {

@@ -9,9 +9,11 @@ pub mod frontend;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod listen;
 pub mod log;
 pub mod log_out;
 pub mod pool;
+pub mod proxy_proto;
 pub mod state;
 pub mod syslog;
 pub mod workers;
@@ -95,9 +97,14 @@ impl Handle {
             .send(Event::CommandFailed { command, reason });
     }
 
-    /// Frontend listen addresses, in configuration order (useful when binding port 0).
+    /// Each frontend's first listen address, in configuration order (useful when binding
+    /// port 0).
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared.frontends.iter().map(|f| f.bind).collect()
+        self.shared
+            .frontends
+            .iter()
+            .map(|f| f.binds[0].addr)
+            .collect()
     }
 }
 
@@ -171,16 +178,20 @@ impl Engine {
                     process_conns.clone(),
                     traffic_log(&logs, &config, i),
                 );
-                fe.bind = group[0].local_addr().unwrap_or(fe.bind);
+                for (b, listeners) in fe.binds.iter_mut().zip(group) {
+                    b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                }
                 Arc::new(fe)
             })
             .collect();
-        // listeners[worker][frontend]
-        let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        // listeners[worker]: (frontend, bind, socket)
+        let mut per_worker: Vec<Vec<workers::Listener>> =
             (0..workers).map(|_| Vec::new()).collect();
-        for group in groups {
-            for (w, l) in group.into_iter().enumerate() {
-                per_worker[w].push(l);
+        for (f, binds) in groups.into_iter().enumerate() {
+            for (b, group) in binds.into_iter().enumerate() {
+                for (w, l) in group.into_iter().enumerate() {
+                    per_worker[w].push((f, b, l));
+                }
             }
         }
         let global = Arc::new(Semaphore::new(maxconn as usize));
@@ -189,7 +200,7 @@ impl Engine {
                 frontend: "(workers)".into(),
                 addr: frontends
                     .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
                 source,
             })?;
         let mut tasks = JoinSet::new();
@@ -246,20 +257,21 @@ fn worker_count(config: &Config) -> usize {
     )
 }
 
-fn bind_all(
-    config: &Config,
-    workers: usize,
-) -> Result<Vec<Vec<std::net::TcpListener>>, StartError> {
+/// `[frontend][bind][worker]`.
+type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
+    let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {
+        listen::bind_group(b, workers).map_err(|source| StartError::Bind {
+            frontend: fe.name.clone(),
+            addr: b.addr,
+            source,
+        })
+    };
     config
         .frontends
         .iter()
-        .map(|fe| {
-            workers::bind_group(fe.bind, workers).map_err(|source| StartError::Bind {
-                frontend: fe.name.clone(),
-                addr: fe.bind,
-                source,
-            })
-        })
+        .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
         .collect()
 }
 
@@ -298,6 +310,12 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
+                // `send-proxy` implies it for checks; a v1 server gets v1 there too.
+                send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
+                    (Some(v), _) => Some(v),
+                    (None, true) => Some(crate::config::ProxyVersion::V1),
+                    (None, false) => None,
+                },
             }
         })
         .collect()

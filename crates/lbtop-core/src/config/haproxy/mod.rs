@@ -25,6 +25,7 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod bind;
 mod env;
 mod global;
 mod http_check;
@@ -287,13 +288,13 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.fe()) {
             let s = &p.settings;
             let who = format!("{} '{}'", p.kind.as_str(), p.name);
-            let Some((bind, _)) = p.bind else {
+            if p.binds.is_empty() {
                 self.errors.push(self.err(
                     p.line,
                     format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
                 ));
                 continue;
-            };
+            }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
@@ -347,7 +348,7 @@ impl<'a> Parser<'a> {
             }
             frontends.push(Frontend {
                 name: p.name.clone(),
-                bind,
+                binds: p.binds.clone(),
                 mode,
                 default_backend: index,
                 maxconn: s.maxconn,

@@ -1,11 +1,10 @@
 //! The keywords of `defaults`, `frontend`, `backend` and `listen` sections. `option`,
 //! `timeout`, `http-check`, `server` and `default-server` hand their words to their own
-//! families; `acl`, `http-request` or `bind` options would slot in the same way, as rows here
-//! reading with their own tables.
+//! families, and `bind` its options to [`super::bind`]; `acl` or `http-request` would slot in
+//! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
 use super::global::log_target;
-use super::names::bind_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
@@ -327,34 +326,29 @@ fn default_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res
     Ok(())
 }
 
-/// `bind <ip:port>`: one address, no options (yet).
+/// `bind <addr>[,<addr>...] [<option>]...`: any number per frontend, as in HAProxy.
 fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
-    let Some(addr) = st.args.first() else {
-        return Err(p.err_in(st.no, ctx, "'bind' expects an address"));
-    };
-    if let Some(opt) = st.args.get(1) {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!("bind option '{opt}' is not supported by lbtop (only 'bind <ip:port>')"),
-        ));
-    }
-    // HAProxy expands `$VAR` in addresses, quoted or not.
-    let addr = bind_target(&p.env.expand(addr))
-        .map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    let binds = p.bind(st.no, st.args, ctx)?;
     let Some(i) = ctx.proxy else {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };
-    if let Some((old, line)) = p.proxies[i].bind {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!(
-                "already listening on {old} (line {line}); lbtop binds one address per frontend"
-            ),
-        ));
+    for b in &binds {
+        let used = p.proxies[i]
+            .binds
+            .iter()
+            .find(|o| b.id.is_some() && o.id == b.id);
+        if let (Some(id), Some(other)) = (b.id, used) {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!(
+                    "'bind': id {id} is already used by the bind at line {}",
+                    other.line
+                ),
+            ));
+        }
     }
-    p.proxies[i].bind = Some((addr, st.no));
+    p.proxies[i].binds.extend(binds);
     Ok(())
 }
 

@@ -3,12 +3,11 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::names::bind_target;
+use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
-use std::net::SocketAddr;
+use crate::config::{Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
 
 /// The sections lbtop reads.
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
@@ -104,8 +103,8 @@ pub(super) struct Proxy {
     pub(super) name: String,
     pub(super) line: usize,
     pub(super) settings: Settings,
-    /// The address and the line it came from.
-    pub(super) bind: Option<(SocketAddr, usize)>,
+    /// Its listening sockets, in the file's order.
+    pub(super) binds: Vec<Bind>,
     pub(super) servers: Vec<Server>,
 }
 
@@ -241,7 +240,7 @@ impl Parser<'_> {
                     name: name.clone(),
                     line: no,
                     settings: base,
-                    bind: None,
+                    binds: Vec::new(),
                     servers: Vec::new(),
                 };
                 let addrs = &args[1..];
@@ -261,9 +260,15 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_target(&self.env.expand(first))
+                    let addrs = bind_targets(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
-                    proxy.bind = Some((addr, no));
+                    proxy.binds = addrs
+                        .into_iter()
+                        .map(|a| Bind {
+                            line: no,
+                            ..Bind::new(a)
+                        })
+                        .collect();
                     self.warn(
                         no,
                         format!(

@@ -14,6 +14,7 @@ use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
+use crate::engine::proxy_proto::Addrs;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -26,6 +27,8 @@ use tokio::net::TcpStream;
 /// The client side of a request: its connection and what has been read from it.
 pub struct Client<'a> {
     pub addr: SocketAddr,
+    /// Its addresses, as a `send-proxy` server is told them.
+    pub peer: &'a Addrs,
     pub stream: &'a mut TcpStream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
@@ -125,7 +128,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
             Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
         }
     }
-    let attempt = dial(assigned, key, policy).await;
+    let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
     ex.record.timers[1] += millis(attempt.waited);
@@ -171,11 +174,21 @@ fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<T
         }
     }
     let pool = fe.backend.servers[server].pool();
+    if private(fe, server) {
+        return None;
+    }
     match (fe.http_reuse(), client.first) {
         (HttpReuse::Never, _) | (HttpReuse::Safe, true) => None,
         (HttpReuse::Aggressive, true) => pool.take(true),
         _ => pool.take(false),
     }
+}
+
+/// Whether connections to `server` serve one client connection alone: with `http-reuse
+/// never`, and to a `send-proxy` server, whose connections carry their client's addresses
+/// (HAProxy reuses those only for a client with the same addresses and ports).
+fn private(fe: &FrontendRt, server: usize) -> bool {
+    fe.http_reuse() == HttpReuse::Never || fe.backend.servers[server].send_proxy.is_some()
 }
 
 fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
@@ -417,7 +430,7 @@ async fn relay(
                 pool::close_hard(server.stream);
                 None
             };
-            if fe.http_reuse() == HttpReuse::Never {
+            if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
                 *client.own = idle

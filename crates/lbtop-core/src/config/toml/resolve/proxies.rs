@@ -68,7 +68,7 @@ impl Resolver<'_> {
         let f = raw.get_ref();
         self.name(&f.name, "frontend")?;
         let who = format!("frontend '{}'", f.name.get_ref());
-        let bind = self.addr(&f.bind, &format!("{who}: 'bind'"), true)?;
+        let binds = self.binds(&f.bind, &who)?;
         let mode = self
             .mode(&f.mode, &who)?
             .or(defaults.mode)
@@ -92,7 +92,7 @@ impl Resolver<'_> {
 
         Ok(Frontend {
             name: f.name.get_ref().clone(),
-            bind,
+            binds,
             mode,
             default_backend: index,
             maxconn,

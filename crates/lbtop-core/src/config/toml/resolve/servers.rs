@@ -69,6 +69,8 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            send_proxy: None,
+            check_send_proxy: false,
             host,
             init_addr: None,
             line: self.line(raw.span().start),
