@@ -177,6 +177,56 @@ impl StatsSocket {
     pub const LEVELS: [&'static str; 3] = ["user", "operator", "admin"];
 }
 
+/// A proxy's stats page: `stats enable`, `uri`, `realm`, `auth`, `refresh`, `hide-version`,
+/// `show-legends`, `show-node`, `show-desc` and `scope` (any of them turns the page on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsPage {
+    /// Requests whose path starts with it get the page.
+    pub uri: String,
+    /// `None`: HAProxy's default realm, [`StatsPage::DEFAULT_REALM`].
+    pub realm: Option<String>,
+    /// `stats auth user:password` lines; none means no authentication.
+    pub auth: Vec<(String, String)>,
+    /// `stats refresh`; `None` (or 0) sends no refresh header.
+    pub refresh: Option<Duration>,
+    pub hide_version: bool,
+    pub show_legends: bool,
+    /// `show-node [name]`: `Some("")` shows the host name.
+    pub show_node: Option<String>,
+    /// `show-desc [text]`.
+    pub show_desc: Option<String>,
+    /// `scope <proxy>` lines: only these proxies are listed (`.` is the serving proxy).
+    pub scope: Vec<String>,
+    /// Line of the first `stats` keyword that turned it on.
+    pub line: usize,
+}
+
+impl StatsPage {
+    pub const DEFAULT_URI: &'static str = "/haproxy?stats";
+    pub const DEFAULT_REALM: &'static str = "HAProxy Statistics";
+
+    /// The page HAProxy's `stats enable` gives, turned on at `line`.
+    pub fn new(line: usize) -> StatsPage {
+        StatsPage {
+            uri: StatsPage::DEFAULT_URI.into(),
+            realm: None,
+            auth: Vec::new(),
+            refresh: None,
+            hide_version: false,
+            show_legends: false,
+            show_node: None,
+            show_desc: None,
+            scope: Vec::new(),
+            line,
+        }
+    }
+
+    /// The realm the 401 names.
+    pub fn realm(&self) -> &str {
+        self.realm.as_deref().unwrap_or(StatsPage::DEFAULT_REALM)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Http,
@@ -337,6 +387,8 @@ pub struct Frontend {
     pub log_global: bool,
     /// The proxy's own `log <target>` lines (those of its `defaults` first).
     pub log: Vec<LogTarget>,
+    /// The stats page this proxy serves (`stats enable`, `stats uri`, ...); `None` when off.
+    pub stats: Option<StatsPage>,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -413,6 +465,9 @@ pub struct Backend {
     pub log: Vec<LogTarget>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
+    /// reach this backend.
+    pub stats: Option<StatsPage>,
     pub line: usize,
 }
 

@@ -24,6 +24,7 @@ mod option;
 mod proxy;
 mod sections;
 mod server;
+mod stats;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -197,6 +198,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A proxy's stats page, unless it is in TCP mode, where HAProxy ignores it with this
+    /// warning.
+    fn stats_of(&mut self, p: &Proxy) -> Option<crate::config::StatsPage> {
+        let page = p.settings.stats.clone()?;
+        if p.settings.mode.unwrap_or(Mode::Tcp) == Mode::Tcp {
+            let w = format!(
+                "'stats' statement ignored for proxy '{}' as it requires HTTP mode",
+                p.name
+            );
+            if !self.warnings.iter().any(|x| x.message == w) {
+                self.warn(page.line, w);
+            }
+            return None;
+        }
+        Some(page)
+    }
+
     // -- the end ------------------------------------------------------------------------
 
     fn finish(mut self) -> Res<Config> {
@@ -234,6 +252,7 @@ impl<'a> Parser<'a> {
                 log_global: s.log_global,
                 log: s.log.clone(),
                 hash_header,
+                stats: self.stats_of(p),
                 line: p.line,
             });
         }
@@ -306,6 +325,7 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                stats: self.stats_of(p),
                 line: p.line,
             });
         }

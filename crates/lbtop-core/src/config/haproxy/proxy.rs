@@ -67,6 +67,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         default_server,
     ),
     kw("bind", Args::Any, S::FRONTENDS, bind),
+    kw("stats", Args::Any, S::PROXIES, stats),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
     Row {
         status: Status::Ignored("lbtop has no stats page to show it on"),
@@ -98,7 +99,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("errorloc303"),
     unsupported("monitor-uri"),
     unsupported("monitor"),
-    unsupported("stats"),
     unsupported("capture"),
     unsupported("compression"),
     unsupported("redirect"),
@@ -254,6 +254,10 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             format!("'no {target}': lbtop supports 'no' only as 'no option ...' and 'no log'"),
         )),
     }
+}
+
+fn stats(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.proxy_stats(st.no, st.args, ctx, s)
 }
 
 fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {

@@ -7,7 +7,7 @@ use super::addr::bind_addr;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
+use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, StatsPage, Timeouts};
 use std::net::SocketAddr;
 
 /// The sections lbtop reads.
@@ -47,6 +47,8 @@ pub(super) struct Settings {
     /// With its line.
     pub(super) default_backend: Option<(String, usize)>,
     pub(super) default_server: DefaultServer,
+    /// The stats page (`stats enable`, `stats uri`, ...).
+    pub(super) stats: Option<StatsPage>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

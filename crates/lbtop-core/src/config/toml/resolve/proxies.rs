@@ -85,6 +85,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            stats: None,
             line: self.line(raw.span().start),
         })
     }
@@ -167,6 +168,7 @@ impl Resolver<'_> {
             log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
             log,
             hash_header,
+            stats: None,
             line: self.line(raw.span().start),
         })
     }
