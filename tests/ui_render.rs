@@ -57,6 +57,7 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         total_sessions: 0,
         cur_sessions: 0,
         queue: 0,
+        http_responses: [0; 6],
         latency: Latency::default(),
     }
 }
@@ -74,6 +75,8 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         total_requests: 0,
         bytes_in: 0,
         bytes_out: 0,
+        http_responses: [0; 6],
+        intercepted: 0,
     }
 }
 

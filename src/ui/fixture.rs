@@ -292,6 +292,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_sessions: servers.iter().map(|s| s.total_sessions).sum(),
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
+            http_responses: [0; 6],
             latency,
             servers,
         }
@@ -312,6 +313,8 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_requests: if mode == Mode::Http { total } else { 0 },
             bytes_in: total * bin,
             bytes_out: total * bout,
+            http_responses: [0; 6],
+            intercepted: 0,
         }
     };
     let frontends = vec![

@@ -45,11 +45,15 @@ impl Counters {
     }
 
     pub fn response(&self, status: u16) {
-        let class = match status {
-            100..=599 => usize::from(status / 100 - 1),
-            _ => 5,
-        };
-        self.http_responses[class].fetch_add(1, Relaxed);
+        self.http_responses[status_class(status)].fetch_add(1, Relaxed);
+    }
+}
+
+/// The index of a status's class among the six response counters (1xx..5xx, other).
+pub fn status_class(status: u16) -> usize {
+    match status {
+        100..=599 => usize::from(status / 100 - 1),
+        _ => 5,
     }
 }
 
@@ -395,8 +399,13 @@ impl BackendRt {
         drop(core);
         let b = &cfg.backends[self.index];
         let mut latency = Latency::default();
+        let mut http_responses: [u64; 6] =
+            std::array::from_fn(|i| self.counters.http_responses[i].load(Relaxed));
         for s in &servers {
             latency.merge(&s.latency);
+            for (sum, n) in http_responses.iter_mut().zip(s.http_responses) {
+                *sum += n;
+            }
         }
         BackendSnap {
             name: self.name.clone(),
@@ -406,6 +415,7 @@ impl BackendRt {
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
+            http_responses,
             latency,
         }
     }

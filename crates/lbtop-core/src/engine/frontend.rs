@@ -24,6 +24,16 @@ pub struct FrontendCounters {
     pub requests: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Responses by class (1xx..5xx, other), all of them: relayed, error pages, stats pages.
+    pub http_responses: [AtomicU64; 6],
+    /// Stats pages answered (HAProxy's `intercepted`).
+    pub intercepted: AtomicU64,
+}
+
+impl FrontendCounters {
+    pub fn response(&self, status: u16) {
+        self.http_responses[super::backend::status_class(status)].fetch_add(1, Relaxed);
+    }
 }
 
 pub struct FrontendRt {
@@ -36,6 +46,8 @@ pub struct FrontendRt {
     pub maxconn: u32,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
+    /// The stats page this frontend answers itself, if it has one.
+    pub stats: Option<Arc<super::stats::StatsRt>>,
     events: EventSender,
     /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
@@ -86,6 +98,7 @@ impl FrontendRt {
             counters: FrontendCounters::default(),
             maxconn: fe.maxconn.unwrap_or(default_maxconn),
             process_conns,
+            stats: None,
             events,
             traffic_log,
             forwardfor,
@@ -239,6 +252,9 @@ impl FrontendRt {
         }
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
+        if let (Mode::Http, Some(status)) = (self.mode, record.status) {
+            self.counters.response(status);
+        }
         self.backend.counters.total_sessions.fetch_add(1, Relaxed);
         if let Some((syslog, config)) = &self.traffic_log {
             if let Some(line) = super::log::format_session(config, &record) {
@@ -264,6 +280,8 @@ impl FrontendRt {
             total_requests: c.requests.load(Relaxed),
             bytes_in: c.bytes_in.load(Relaxed),
             bytes_out: c.bytes_out.load(Relaxed),
+            http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
+            intercepted: c.intercepted.load(Relaxed),
         }
     }
 }

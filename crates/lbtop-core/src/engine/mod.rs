@@ -12,6 +12,7 @@ pub mod l7;
 pub mod log;
 pub mod pool;
 pub mod state;
+pub mod stats;
 pub mod syslog;
 pub mod workers;
 
@@ -49,17 +50,10 @@ struct Shared {
     maxconn: u32,
 }
 
-/// A cheap, clonable view of a running engine: read snapshots, send commands.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Handle {
-    /// Reads every counter and state now. The data path never waits on it.
-    pub fn snapshot(&self) -> Snapshot {
-        let s = &self.shared;
+impl Shared {
+    /// Every counter and state now, for the dashboard and the stats page alike.
+    fn snapshot(&self) -> Snapshot {
+        let s = self;
         let now = Instant::now();
         let frontends: Vec<_> = s.frontends.iter().map(|f| f.snapshot()).collect();
         Snapshot {
@@ -74,6 +68,20 @@ impl Handle {
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
         }
+    }
+}
+
+/// A cheap, clonable view of a running engine: read snapshots, send commands.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Handle {
+    /// Reads every counter and state now. The data path never waits on it.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
     }
 
     /// Queues a command; its outcome arrives as an [`Event`].
@@ -130,6 +138,7 @@ impl Engine {
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let view = stats::View::default();
         let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
@@ -145,6 +154,7 @@ impl Engine {
                     syslog.clone(),
                 );
                 fe.bind = group[0].local_addr().unwrap_or(fe.bind);
+                fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 Arc::new(fe)
             })
             .collect();
@@ -156,20 +166,7 @@ impl Engine {
                 per_worker[w].push(l);
             }
         }
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        let workers =
-            Workers::start(per_worker, &frontends, global).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
-                source,
-            })?;
-        let mut tasks = JoinSet::new();
-        for plan in check_plans(&config, &backends) {
-            tasks.spawn(check::run(plan));
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
+        // Shared before the workers start, so a stats page asked for at once can be served.
         let shared = Arc::new(Shared {
             config,
             started: now,
@@ -178,6 +175,22 @@ impl Engine {
             events,
             maxconn,
         });
+        let _ = view.set(Arc::downgrade(&shared));
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let frontends = &shared.frontends;
+        let workers =
+            Workers::start(per_worker, frontends, global).map_err(|source| StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
+                source,
+            })?;
+        let mut tasks = JoinSet::new();
+        for plan in check_plans(&shared.config, &shared.backends) {
+            tasks.spawn(check::run(plan));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
             handle: Handle {

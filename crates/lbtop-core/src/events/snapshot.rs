@@ -212,6 +212,9 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// Responses by class as the backend counts them: its servers' and its own error pages
+    /// when no server could be had.
+    pub http_responses: [u64; 6],
     /// The servers' latencies merged.
     pub latency: Latency,
 }
@@ -241,6 +244,10 @@ pub struct FrontendSnap {
     pub total_requests: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Responses by class, its own answers (error and stats pages) included.
+    pub http_responses: [u64; 6],
+    /// Requests the proxy answered itself with its stats page (HAProxy's `intercepted`).
+    pub intercepted: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

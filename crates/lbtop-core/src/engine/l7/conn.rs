@@ -144,6 +144,13 @@ impl Conn {
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
+        if let Some(stats) = &self.fe.stats {
+            let answered =
+                crate::engine::stats::answer(&self.fe, stats, &mut self.stream, &head, &upstream);
+            if let Some(keep) = answered.await {
+                return keep;
+            }
+        }
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
         let mut client = Client {

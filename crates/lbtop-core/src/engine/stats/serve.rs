@@ -1,0 +1,206 @@
+//! Answering a request for the stats page: HAProxy's 401 with its realm, its 303 for a POST
+//! (there are no admin actions to take), or the page, with the bytes HAProxy sends
+//! (docs/haproxy-semantics.md §9).
+
+use super::{csv, html, in_scope, proxies, StatsRt};
+use crate::engine::frontend::FrontendRt;
+use crate::engine::h1::head::{header_line, Framing, Head};
+use crate::engine::h1::response::connection_header;
+use crate::engine::l7::relay::write_within;
+use base64::Engine as _;
+use hyper::Version;
+use std::sync::atomic::Ordering::Relaxed;
+use tokio::net::TcpStream;
+
+/// HAProxy's 401 page.
+const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
+
+/// What the part of the target after the stats uri asks for.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    pub csv: bool,
+    pub norefresh: bool,
+    /// `;up`: hide servers that are down.
+    pub up: bool,
+}
+
+impl Flags {
+    fn parse(rest: &str) -> Flags {
+        Flags {
+            csv: rest.contains(";csv"),
+            norefresh: rest.contains(";norefresh"),
+            up: rest.contains(";up"),
+        }
+    }
+}
+
+/// If `upstream` (the request head) asks for `fe`'s stats page, answers it and returns
+/// whether the connection can take another request; `None` sends the request on as usual.
+pub async fn answer(
+    fe: &FrontendRt,
+    stats: &StatsRt,
+    stream: &mut TcpStream,
+    head: &Head,
+    upstream: &[u8],
+) -> Option<bool> {
+    let (method, target, authorization) = request(upstream)?;
+    let rest = target.strip_prefix(stats.page.uri.as_str())?;
+    fe.counters.intercepted.fetch_add(1, Relaxed);
+    // A body is left unread: the connection closes after the answer.
+    let keep = head.keep_alive && head.framing == Framing::None;
+    let mut out = Vec::new();
+    let status = if !authorized(stats, authorization.as_deref()) {
+        unauthorized(&mut out, stats, keep, head.version);
+        401
+    } else if method == "POST" {
+        see_other(&mut out, &stats.page.uri, keep, head.version);
+        303
+    } else {
+        page(&mut out, stats, Flags::parse(rest), head, keep);
+        200
+    };
+    fe.counters.response(status);
+    let sent = write_within(stream, &out, fe.client_timeout()).await.is_ok();
+    Some(sent && keep && (status != 200 || head.version != Version::HTTP_10))
+}
+
+/// The method, the target (its path and query), and the `Authorization` value.
+fn request(upstream: &[u8]) -> Option<(String, String, Option<String>)> {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut req = httparse::Request::new(&mut headers);
+    req.parse(upstream).ok()?;
+    let target = req.path?;
+    // An absolute-form target: its path.
+    let target = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
+    let auth = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("authorization"))
+        .map(|h| String::from_utf8_lossy(h.value).into_owned());
+    Some((req.method?.to_string(), target.to_string(), auth))
+}
+
+/// No `stats auth` lines, or `Basic` credentials matching one of them.
+fn authorized(stats: &StatsRt, authorization: Option<&str>) -> bool {
+    if stats.page.auth.is_empty() {
+        return true;
+    }
+    let Some(value) = authorization else {
+        return false;
+    };
+    let Some((scheme, token)) = value.trim().split_once(' ') else {
+        return false;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return false;
+    }
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
+        return false;
+    };
+    let Some((user, pass)) = std::str::from_utf8(&decoded)
+        .ok()
+        .and_then(|s| s.split_once(':'))
+    else {
+        return false;
+    };
+    stats.page.auth.iter().any(|(u, p)| u == user && p == pass)
+}
+
+fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, keep: bool, version: Version) {
+    out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
+    header_line(out, b"content-length", PAGE_401.len().to_string().as_bytes());
+    header_line(out, b"cache-control", b"no-cache");
+    header_line(out, b"content-type", b"text/html");
+    let realm = format!("Basic realm=\"{}\"", stats.page.realm());
+    header_line(out, b"www-authenticate", realm.as_bytes());
+    connection_header(out, keep, version, Version::HTTP_11);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(PAGE_401.as_bytes());
+}
+
+/// HAProxy's answer to a POST without `stats admin`: back to the page, saying it was denied.
+fn see_other(out: &mut Vec<u8>, uri: &str, keep: bool, version: Version) {
+    out.extend_from_slice(b"HTTP/1.1 303 See Other\r\n");
+    header_line(out, b"cache-control", b"no-cache");
+    header_line(out, b"content-type", b"text/plain");
+    header_line(out, b"content-length", b"0");
+    header_line(out, b"location", format!("{uri};st=DENY").as_bytes());
+    connection_header(out, keep, version, Version::HTTP_11);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The page itself: chunked to an HTTP/1.1 client, up to the close to an HTTP/1.0 one.
+fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: bool) {
+    let body = render(stats, flags);
+    let chunked = head.version != Version::HTTP_10;
+    out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    header_line(out, b"cache-control", b"no-cache");
+    let kind: &[u8] = if flags.csv { b"text/plain" } else { b"text/html" };
+    header_line(out, b"content-type", kind);
+    if let (Some(d), false) = (stats.page.refresh, flags.norefresh) {
+        header_line(out, b"refresh", d.as_secs().to_string().as_bytes());
+    }
+    if chunked && !head.is_head {
+        header_line(out, b"transfer-encoding", b"chunked");
+    }
+    connection_header(out, keep && chunked, head.version, Version::HTTP_11);
+    out.extend_from_slice(b"\r\n");
+    if head.is_head {
+        return;
+    }
+    if chunked {
+        out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+        out.extend_from_slice(body.as_bytes());
+        out.extend_from_slice(b"\r\n0\r\n\r\n");
+    } else {
+        out.extend_from_slice(body.as_bytes());
+    }
+}
+
+/// The CSV or the HTML page, from a snapshot taken now.
+fn render(stats: &StatsRt, flags: Flags) -> String {
+    let Some(shared) = stats.view.get().and_then(std::sync::Weak::upgrade) else {
+        return String::new();
+    };
+    let cfg = &shared.config;
+    let snap = shared.snapshot();
+    let listed = in_scope(proxies(cfg), &stats.page, &stats.serving);
+    if flags.csv {
+        let mut out = csv::header();
+        for p in &listed {
+            for row in csv::rows(cfg, &snap, p) {
+                if !(flags.up && html::hidden(&row)) {
+                    out.push_str(&row.line());
+                }
+            }
+        }
+        out
+    } else {
+        html::render(cfg, &snap, &listed, &stats.page, flags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_after_the_uri() {
+        let f = Flags::parse(";csv;norefresh");
+        assert!(f.csv && f.norefresh && !f.up);
+        assert_eq!(Flags::parse("?x=1"), Flags::default());
+        assert!(Flags::parse(";up").up);
+    }
+
+    #[test]
+    fn request_reads_the_target_and_credentials() {
+        let (m, t, a) =
+            request(b"GET http://h:1/stats;csv HTTP/1.1\r\nAuthorization: Basic YTpi\r\n\r\n")
+                .unwrap();
+        assert_eq!((m.as_str(), t.as_str()), ("GET", "/stats;csv"));
+        assert_eq!(a.as_deref(), Some("Basic YTpi"));
+    }
+}
