@@ -58,6 +58,9 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         cur_sessions: 0,
         queue: 0,
         http_responses: [0; 6],
+        since_change: Duration::ZERO,
+        down_transitions: 0,
+        downtime: Duration::ZERO,
         latency: Latency::default(),
     }
 }
@@ -77,6 +80,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         bytes_out: 0,
         http_responses: [0; 6],
         intercepted: 0,
+        req_errors: 0,
     }
 }
 

@@ -293,6 +293,9 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
             http_responses: [0; 6],
+            since_change: Duration::ZERO,
+            down_transitions: 0,
+            downtime: Duration::ZERO,
             latency,
             servers,
         }
@@ -315,6 +318,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             bytes_out: total * bout,
             http_responses: [0; 6],
             intercepted: 0,
+            req_errors: 0,
         }
     };
     let frontends = vec![

@@ -12,7 +12,7 @@ use crate::events::{
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// Per-server counters, bumped by the data path and read by snapshots.
@@ -89,6 +89,35 @@ impl ServerRt {
 struct Core {
     states: Vec<ServerState>,
     balancer: Balancer,
+    /// The backend's own state: when it last gained or lost its last usable server, how
+    /// often it lost it, and for how long.
+    own: BackendState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BackendState {
+    last_change: Instant,
+    down_transitions: u64,
+    down_since: Option<Instant>,
+    downtime: Duration,
+}
+
+impl BackendState {
+    fn moved(&mut self, usable: bool, now: Instant) {
+        self.last_change = now;
+        match (usable, self.down_since.take()) {
+            (false, _) => {
+                self.down_transitions += 1;
+                self.down_since = Some(now);
+            }
+            (true, Some(since)) => self.downtime += now - since,
+            (true, None) => {}
+        }
+    }
+
+    fn downtime(&self, now: Instant) -> Duration {
+        self.downtime + self.down_since.map_or(Duration::ZERO, |s| now - s)
+    }
 }
 
 pub struct BackendRt {
@@ -156,6 +185,12 @@ impl BackendRt {
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
+                own: BackendState {
+                    last_change: now,
+                    down_transitions: 0,
+                    down_since: None,
+                    downtime: Duration::ZERO,
+                },
             }),
             events,
         }
@@ -324,6 +359,10 @@ impl BackendRt {
         let tally = self.settle(&mut core, server);
         let lines = lines(&core.states[server], &self.who(server), &t, &tally, &extra);
         let no_server = self.lost_all(&core, had_usable);
+        let usable = core.balancer.any_usable();
+        if usable != had_usable {
+            core.own.moved(usable, now);
+        }
         let status = core.states[server].status();
         drop(core);
         for (level, text) in lines {
@@ -396,6 +435,7 @@ impl BackendRt {
             .zip(&core.states)
             .map(|(s, st)| server_snap(s, st, now))
             .collect();
+        let own = core.own;
         drop(core);
         let b = &cfg.backends[self.index];
         let mut latency = Latency::default();
@@ -416,6 +456,9 @@ impl BackendRt {
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
             http_responses,
+            since_change: now - own.last_change,
+            down_transitions: own.down_transitions,
+            downtime: own.downtime(now),
             latency,
         }
     }

@@ -28,6 +28,8 @@ pub struct FrontendCounters {
     pub http_responses: [AtomicU64; 6],
     /// Stats pages answered (HAProxy's `intercepted`).
     pub intercepted: AtomicU64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: AtomicU64,
 }
 
 impl FrontendCounters {
@@ -238,8 +240,16 @@ impl FrontendRt {
         self.traffic_log.is_some() || self.events.sample()
     }
 
-    /// Reports a finished session; never waits. Only sampled sessions are sent on.
-    pub fn finish(&self, mut record: SessionRecord, sampled: bool) {
+    /// Reports a finished session that reached the backend; never waits. Only sampled
+    /// sessions are sent on.
+    pub fn finish(&self, record: SessionRecord, sampled: bool) {
+        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        self.report(record, sampled);
+    }
+
+    /// Reports a session the frontend ended itself, before any backend (a refused or
+    /// unfinished request head): HAProxy counts it on the frontend only.
+    pub fn report(&self, mut record: SessionRecord, sampled: bool) {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         if sampled || self.traffic_log.is_some() {
@@ -255,7 +265,6 @@ impl FrontendRt {
         if let (Mode::Http, Some(status)) = (self.mode, record.status) {
             self.counters.response(status);
         }
-        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
         if let Some((syslog, config)) = &self.traffic_log {
             if let Some(line) = super::log::format_session(config, &record) {
                 syslog.send(Level::Info, &line);
@@ -282,6 +291,7 @@ impl FrontendRt {
             bytes_out: c.bytes_out.load(Relaxed),
             http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
             intercepted: c.intercepted.load(Relaxed),
+            req_errors: c.req_errors.load(Relaxed),
         }
     }
 }

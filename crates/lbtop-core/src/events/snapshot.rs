@@ -215,6 +215,11 @@ pub struct BackendSnap {
     /// Responses by class as the backend counts them: its servers' and its own error pages
     /// when no server could be had.
     pub http_responses: [u64; 6],
+    /// Time since the backend last lost or regained its last usable server (or started).
+    pub since_change: Duration,
+    /// Times it lost its last usable server, and how long it had none in all.
+    pub down_transitions: u64,
+    pub downtime: Duration,
     /// The servers' latencies merged.
     pub latency: Latency,
 }
@@ -248,6 +253,8 @@ pub struct FrontendSnap {
     pub http_responses: [u64; 6],
     /// Requests the proxy answered itself with its stats page (HAProxy's `intercepted`).
     pub intercepted: u64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

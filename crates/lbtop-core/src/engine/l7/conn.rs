@@ -12,6 +12,7 @@ use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
@@ -219,6 +220,7 @@ impl Conn {
         if got == 0 && self.served > 0 {
             return;
         }
+        self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
             let _ = self.stream.write_all(reply.as_bytes()).await;
         }
@@ -234,6 +236,6 @@ impl Conn {
         });
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
-        self.fe.finish(record, true);
+        self.fe.report(record, true);
     }
 }

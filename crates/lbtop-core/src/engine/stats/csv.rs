@@ -12,50 +12,191 @@ use crate::events::{BackendSnap, FrontendSnap, ServerSnap, ServerStatus, Snapsho
 
 /// HAProxy 2.6's columns, in order; `-` separates its own fields from its modules' ones.
 pub const COLUMNS: [&str; 128] = [
-    "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "dreq",
-    "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act", "bck",
-    "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
-    "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code",
-    "check_duration", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-    "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "comp_in",
-    "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
-    "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc",
-    "check_rise", "check_fall", "check_health", "agent_rise", "agent_fall", "agent_health",
-    "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot", "intercepted",
-    "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits", "srv_icur",
-    "src_ilim", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint", "idle_conn_cur",
-    "safe_conn_cur", "used_conn_cur", "need_conn_est", "uweight", "agg_server_status",
-    "agg_server_check_status", "agg_check_status", "-", "ssl_sess", "ssl_reused_sess",
-    "ssl_failed_handshake", "h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd",
-    "h2_rst_stream_rcvd", "h2_goaway_rcvd", "h2_detected_conn_protocol_errors",
-    "h2_detected_strm_protocol_errors", "h2_rst_stream_resp", "h2_goaway_resp",
-    "h2_open_connections", "h2_backend_open_streams", "h2_total_connections",
-    "h2_backend_total_streams", "h1_open_connections", "h1_open_streams", "h1_total_connections",
-    "h1_total_streams", "h1_bytes_in", "h1_bytes_out", "h1_spliced_bytes_in",
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
     "h1_spliced_bytes_out",
 ];
 
 /// Counters a proxy row (FRONTEND, BACKEND) has for things lbtop never does: always 0. The
 /// last three are a frontend's only.
 const PROXY_ZEROS: [&str; 31] = [
-    "dreq", "dresp", "comp_in", "comp_out", "comp_byp", "comp_rsp", "wrew", "cache_lookups",
-    "cache_hits", "eint", "ssl_sess", "ssl_reused_sess", "ssl_failed_handshake",
-    "h2_headers_rcvd", "h2_data_rcvd", "h2_settings_rcvd", "h2_rst_stream_rcvd",
-    "h2_goaway_rcvd", "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors",
-    "h2_rst_stream_resp", "h2_goaway_resp", "h2_open_connections", "h2_backend_open_streams",
-    "h2_total_connections", "h2_backend_total_streams", "h1_spliced_bytes_in",
-    "h1_spliced_bytes_out", "dcon", "dses", "ereq",
+    "dreq",
+    "dresp",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "wrew",
+    "cache_lookups",
+    "cache_hits",
+    "eint",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
+    "dcon",
+    "dses",
+    "ereq",
 ];
 
 const FRONTEND_ONLY: usize = 3;
 
 /// The same for a server row.
 const SERVER_ZEROS: [&str; 6] = [
-    "dresp", "wrew", "eint", "ssl_sess", "ssl_reused_sess", "ssl_failed_handshake",
+    "dresp",
+    "wrew",
+    "eint",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
 ];
 
 const HRSP: [&str; 6] = [
-    "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
 ];
 
 /// The header line: `# pxname,svname,...,` and a newline.
@@ -91,7 +232,10 @@ pub fn rows(cfg: &Config, snap: &Snapshot, p: &Proxy) -> Vec<Row> {
         for (sid, (s, conf)) in b.servers.iter().zip(servers).enumerate() {
             rows.push(server_row(p, b, s, conf, sid + 1));
         }
-        rows.push(backend_row(p, b));
+        // HAProxy's default `fullconn`: a tenth of the frontends' limits that reach it.
+        let limits = snap.frontends.iter().filter(|f| f.backend == i);
+        let fullconn = limits.map(|f| u64::from(f.limit_conns)).sum::<u64>() / 10;
+        rows.push(backend_row(p, b, fullconn));
     }
     rows
 }
@@ -151,6 +295,7 @@ impl Row {
 fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
     let mut r = Row::new(p, "FRONTEND", ProxyKind::Frontend, f.mode.as_str());
     r.zeros(&PROXY_ZEROS);
+    r.set("ereq", f.req_errors);
     r.set("scur", f.cur_conns);
     r.set("smax", f.max_conns);
     r.set("slim", f.limit_conns);
@@ -247,12 +392,13 @@ fn health(status: ServerStatus, rise: u32, fall: u32) -> Option<u32> {
     })
 }
 
-fn backend_row(p: &Proxy, b: &BackendSnap) -> Row {
+fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
     let mut r = Row::new(p, "BACKEND", ProxyKind::Backend, b.mode.as_str());
     r.zeros(&PROXY_ZEROS[..PROXY_ZEROS.len() - FRONTEND_ONLY]);
     let sum = |f: fn(&ServerSnap) -> u64| b.servers.iter().map(f).sum::<u64>();
     r.set("qcur", b.queue);
     r.set("scur", b.cur_sessions);
+    r.set("slim", fullconn);
     r.set("stot", b.total_sessions);
     r.set("bin", sum(|s| s.bytes_in));
     r.set("bout", sum(|s| s.bytes_out));
@@ -262,6 +408,11 @@ fn backend_row(p: &Proxy, b: &BackendSnap) -> Row {
     r.set("wredis", sum(|s| s.redispatches));
     r.set("lbtot", sum(|s| s.lbtot));
     r.set("sid", 0);
+    r.set("lastchg", b.since_change.as_secs());
+    r.set("chkdown", b.down_transitions);
+    if !b.servers.is_empty() {
+        r.set("downtime", b.downtime.as_secs());
+    }
     let usable = |backup: bool| {
         b.servers
             .iter()

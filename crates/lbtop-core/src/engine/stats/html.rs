@@ -11,8 +11,14 @@ use std::fmt::Write as _;
 
 /// HAProxy's column groups: a title and the CSV fields under it, with their headings.
 const GROUPS: [(&str, &[(&str, &str)]); 8] = [
-    ("Queue", &[("qcur", "Cur"), ("qmax", "Max"), ("qlimit", "Limit")]),
-    ("Session rate", &[("rate", "Cur"), ("rate_max", "Max"), ("rate_lim", "Limit")]),
+    (
+        "Queue",
+        &[("qcur", "Cur"), ("qmax", "Max"), ("qlimit", "Limit")],
+    ),
+    (
+        "Session rate",
+        &[("rate", "Cur"), ("rate_max", "Max"), ("rate_lim", "Limit")],
+    ),
     (
         "Sessions",
         &[
@@ -26,7 +32,10 @@ const GROUPS: [(&str, &[(&str, &str)]); 8] = [
     ),
     ("Bytes", &[("bin", "In"), ("bout", "Out")]),
     ("Denied", &[("dreq", "Req"), ("dresp", "Resp")]),
-    ("Errors", &[("ereq", "Req"), ("econ", "Conn"), ("eresp", "Resp")]),
+    (
+        "Errors",
+        &[("ereq", "Req"), ("econ", "Conn"), ("eresp", "Resp")],
+    ),
     ("Warnings", &[("wretr", "Retr"), ("wredis", "Redis")]),
     (
         "Server",
@@ -84,7 +93,10 @@ const LEGEND: [(&str, &str); 10] = [
     ("active_down", "active or backup DOWN"),
     ("active_no_check", "not checked"),
     ("maintain", "active or backup DOWN for maintenance (MAINT)"),
-    ("active_draining", "active or backup SOFT STOPPED for maintenance"),
+    (
+        "active_draining",
+        "active or backup SOFT STOPPED for maintenance",
+    ),
 ];
 
 /// Whether `;up` hides this row: a server that is down or in maintenance.
@@ -104,9 +116,16 @@ pub fn render(
     o.push_str("<!DOCTYPE html>\n<html><head><title>Statistics Report for lbtop</title>\n");
     o.push_str("<meta http-equiv=\"content-type\" content=\"text/html; charset=utf-8\">\n");
     if let (Some(d), false) = (page.refresh, flags.norefresh) {
-        let _ = writeln!(o, "<meta http-equiv=\"refresh\" content=\"{}\">", d.as_secs());
+        let _ = writeln!(
+            o,
+            "<meta http-equiv=\"refresh\" content=\"{}\">",
+            d.as_secs()
+        );
     }
-    let _ = writeln!(o, "<style type=\"text/css\">\n{STYLE}</style></head>\n<body>");
+    let _ = writeln!(
+        o,
+        "<style type=\"text/css\">\n{STYLE}</style></head>\n<body>"
+    );
     process_info(&mut o, snap, page);
     options(&mut o, page);
     for p in proxies {

@@ -60,7 +60,9 @@ pub async fn answer(
         200
     };
     fe.counters.response(status);
-    let sent = write_within(stream, &out, fe.client_timeout()).await.is_ok();
+    let sent = write_within(stream, &out, fe.client_timeout())
+        .await
+        .is_ok();
     Some(sent && keep && (status != 200 || head.version != Version::HTTP_10))
 }
 
@@ -111,7 +113,11 @@ fn authorized(stats: &StatsRt, authorization: Option<&str>) -> bool {
 
 fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, keep: bool, version: Version) {
     out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
-    header_line(out, b"content-length", PAGE_401.len().to_string().as_bytes());
+    header_line(
+        out,
+        b"content-length",
+        PAGE_401.len().to_string().as_bytes(),
+    );
     header_line(out, b"cache-control", b"no-cache");
     header_line(out, b"content-type", b"text/html");
     let realm = format!("Basic realm=\"{}\"", stats.page.realm());
@@ -138,7 +144,11 @@ fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: boo
     let chunked = head.version != Version::HTTP_10;
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
     header_line(out, b"cache-control", b"no-cache");
-    let kind: &[u8] = if flags.csv { b"text/plain" } else { b"text/html" };
+    let kind: &[u8] = if flags.csv {
+        b"text/plain"
+    } else {
+        b"text/html"
+    };
     header_line(out, b"content-type", kind);
     if let (Some(d), false) = (stats.page.refresh, flags.norefresh) {
         header_line(out, b"refresh", d.as_secs().to_string().as_bytes());

@@ -1,0 +1,289 @@
+//! The stats page against real HAProxy 2.6: the same haproxy.cfg (a `listen stats` with no
+//! servers and basic auth, and a frontend with `stats enable` in front of a backend), the
+//! same backends, the same requests. Compared: the CSV header byte for byte, each row's
+//! stable fields, the 401 and its realm, the answers' status and headers, the HTML page's
+//! listing, and that requests outside the uri are forwarded.
+//!
+//! Skips, loudly, only when `haproxy` is not installed.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::{refused_addr, Origin};
+use common::{exchange, free_port, parse_reply, Reply};
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const CFG: &str = "global\n    maxconn 1000\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten stats\n    bind 127.0.0.1:{PORT2}\n    stats enable\n    stats uri /stats\n    stats refresh 10s\n    stats realm Our\\ Stats\n    stats auth admin:pass\n    stats auth other:secret\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    stats enable\n    default_backend be\n\nbackend be\n    balance roundrobin\n    server web1 {web1} check inter 200\n    server web2 {web2} check inter 200 weight 3\n    server web3 {web3} backup\n    server dead {dead} check inter 200\n";
+
+const ADMIN: &str = "YWRtaW46cGFzcw==";
+const OTHER: &str = "b3RoZXI6c2VjcmV0";
+const WRONG: &str = "YWRtaW46d3Jvbmc=";
+
+/// Fields that do not depend on timing, per row: what both must agree on.
+const STABLE: [&str; 31] = [
+    "pxname",
+    "svname",
+    "qcur",
+    "slim",
+    "stot",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "pid",
+    "iid",
+    "sid",
+    "lbtot",
+    "type",
+    "check_status",
+    "check_code",
+    "hrsp_2xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "mode",
+    "intercepted",
+];
+
+/// Times: only whether they are there.
+const MASKED: [&str; 4] = ["lastchg", "downtime", "check_duration", "chkfail"];
+
+/// What the polls for the checks to settle move on the stats proxy.
+const POLLED: [&str; 3] = ["stot", "intercepted", "hrsp_2xx"];
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn request(method: &str, path: &str, auth: Option<&str>) -> String {
+    let auth = auth.map_or(String::new(), |a| format!("authorization: Basic {a}\r\n"));
+    let body = if method == "POST" {
+        "content-length: 3\r\n\r\na=b"
+    } else {
+        "\r\n"
+    };
+    format!("{method} {path} HTTP/1.1\r\nhost: lab\r\n{auth}connection: close\r\n{body}")
+}
+
+fn ask(rt: &tokio::runtime::Runtime, to: SocketAddr, req: &str) -> (Vec<u8>, Reply) {
+    let raw = rt.block_on(exchange(to, req.as_bytes()));
+    let reply = parse_reply(&raw);
+    (raw, reply)
+}
+
+/// Status and the headers a user sees, for the transcript.
+fn summary(what: &str, r: &Reply) -> String {
+    let h = |n: &str| r.header(n).unwrap_or("-").to_string();
+    format!(
+        "{what}: {} type={} refresh={} te={} auth={} location={} server={}",
+        r.status,
+        h("content-type"),
+        h("refresh"),
+        h("transfer-encoding"),
+        h("www-authenticate"),
+        h("location"),
+        h("x-server")
+    )
+}
+
+/// The body of a chunked reply, unchunked.
+fn unchunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn csv(rt: &tokio::runtime::Runtime, stats: SocketAddr, path: &str) -> String {
+    let (_, r) = ask(rt, stats, &request("GET", path, Some(ADMIN)));
+    assert_eq!(r.status, 200, "{}", r.head);
+    unchunk(&r.body)
+}
+
+/// Each row's stable fields, `name=value`.
+fn stable_rows(csv: &str) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    lines
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            let stats_proxy = fields.first() == Some(&"stats");
+            STABLE
+                .iter()
+                .chain(&MASKED)
+                // The stats proxy's own counters move with the polls below.
+                .filter(|c| !(stats_proxy && POLLED.contains(c)))
+                .map(|c| {
+                    let i = header.iter().position(|h| h == c).expect(c);
+                    let v = fields.get(i).unwrap_or(&"?");
+                    match (MASKED.contains(c), v.is_empty()) {
+                        (true, false) => format!("{c}=N"),
+                        _ => format!("{c}={v}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Polls the CSV until both checked servers have passed their checks fully.
+fn settled(rt: &tokio::runtime::Runtime, stats: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = csv(rt, stats, "/stats;csv");
+        let rows = stable_rows(&text);
+        let ready = |s: &str| {
+            rows.iter().any(|r| {
+                r.contains(&format!("svname={s} "))
+                    && r.contains("check_status=L4OK")
+                    && r.contains("check_health=4")
+            })
+        };
+        let dead = rows
+            .iter()
+            .any(|r| r.contains("svname=dead ") && r.contains("status=DOWN "));
+        if ready("web1") && ready("web2") && dead {
+            return;
+        }
+        assert!(Instant::now() < deadline, "checks never settled:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn scenario(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let origins: BTreeMap<&str, Origin> = ["web1", "web2", "web3"]
+        .into_iter()
+        .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let port2 = free_port();
+    let cfg = CFG
+        .replace("{PORT2}", &port2.to_string())
+        .replace("{dead}", &refused_addr().to_string());
+    let c = Contender::start(kind, &cfg, &addrs);
+    let stats = SocketAddr::from(([127, 0, 0, 1], port2));
+    let fe = c.addr();
+    let mut t = Vec::new();
+    settled(&rt, stats);
+
+    for _ in 0..8 {
+        let (_, r) = ask(&rt, fe, &request("GET", "/", None));
+        assert_eq!(r.status, 200);
+    }
+    let text = csv(&rt, stats, "/stats;csv");
+    t.push(text.lines().next().unwrap_or("").to_string());
+    t.extend(stable_rows(&text));
+    t.push(format!(
+        "csv ends with a comma: {}",
+        text.lines().all(|l| l.ends_with(','))
+    ));
+    let up = csv(&rt, stats, "/stats;csv;up");
+    t.push(format!("';up' lists dead: {}", up.contains("\nbe,dead,")));
+    t.push(format!("';up' lists web1: {}", up.contains("\nbe,web1,")));
+
+    // Authentication.
+    let (raw, r) = ask(&rt, stats, &request("GET", "/stats", None));
+    t.push(summary("no credentials", &r));
+    t.push(String::from_utf8_lossy(&raw).into_owned());
+    let (_, r) = ask(&rt, stats, &request("GET", "/stats", Some(WRONG)));
+    t.push(summary("wrong credentials", &r));
+    let (_, r) = ask(&rt, stats, &request("GET", "/stats;csv", Some(OTHER)));
+    t.push(summary("second account", &r));
+
+    // The HTML page lists every proxy and server.
+    let (_, r) = ask(&rt, stats, &request("GET", "/stats", Some(ADMIN)));
+    t.push(summary("html", &r));
+    let page = unchunk(&r.body);
+    for name in ["stats", "fe", "be", "web1", "web2", "web3"] {
+        t.push(format!(
+            "page names {name}: {}",
+            page.contains(&format!(">{name}<"))
+        ));
+    }
+
+    // What else the uri answers, and what it does not.
+    for (what, method, path, auth, to) in [
+        ("query string", "GET", "/stats?x=1", Some(ADMIN), stats),
+        ("longer path", "GET", "/statsfoo", Some(ADMIN), stats),
+        (
+            "csv norefresh",
+            "GET",
+            "/stats;csv;norefresh",
+            Some(ADMIN),
+            stats,
+        ),
+        ("hide down", "GET", "/stats;up", Some(ADMIN), stats),
+        ("head", "HEAD", "/stats", Some(ADMIN), stats),
+        ("post", "POST", "/stats", Some(ADMIN), stats),
+        ("outside the uri, no server", "GET", "/stat", None, stats),
+        ("default uri", "GET", "/haproxy?stats", None, fe),
+        ("default uri csv", "GET", "/haproxy?stats;csv", None, fe),
+        ("outside the default uri", "GET", "/haproxy", None, fe),
+    ] {
+        let (_, r) = ask(&rt, to, &request(method, path, auth));
+        t.push(summary(what, &r));
+        if method == "HEAD" {
+            t.push(format!("head body: {:?}", r.body));
+        }
+    }
+    drop(c);
+    t
+}
+
+#[test]
+fn stats_page_matches_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(scenario);
+    for (h, l) in haproxy.iter().zip(&lbtop) {
+        assert_eq!(h, l, "HAProxy (left) and lbtop (right) differ");
+    }
+    assert_eq!(haproxy.len(), lbtop.len());
+    // What HAProxy did, pinned so the scenario keeps testing something.
+    let all = haproxy.join("\n");
+    for want in [
+        "pxname=be svname=web1 qcur=0 slim= stot=2 ",
+        "svname=web2 qcur=0 slim= stot=6 ",
+        "status=no check weight=1 act=0 bck=1",
+        "svname=dead qcur=0 slim= stot=0 dreq= dresp=0 ereq= econ=0 eresp=0 wretr=0 wredis=0 status=DOWN weight=1 act=1",
+        "check_status=L4CON",
+        "';up' lists dead: false",
+        "';up' lists web1: true",
+        "no credentials: 401 type=text/html refresh=- te=- auth=Basic realm=\"Our Stats\"",
+        "html: 200 type=text/html refresh=10 te=chunked",
+        "outside the default uri: 200 type=- refresh=- te=- auth=- location=- server=web",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}
