@@ -7,7 +7,7 @@
 use super::haproxy::describe_server;
 use super::{
     Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
-    Server, StatsSocket, Timeouts,
+    Server, StatsPage, StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -282,7 +282,25 @@ impl Config {
         kv(out, "timeout", timeouts_line(&f.timeouts));
         kv(out, "option", options_line(&f.options, f.mode));
         kv(out, "log", proxy_log_line(f.log_global, &f.log));
+        if let Some(p) = &f.stats {
+            kv(out, "stats", stats_line(p));
+        }
     }
+}
+
+/// `/stats, 2 accounts (realm "HAProxy Statistics"), refresh 10s`.
+fn stats_line(p: &StatsPage) -> String {
+    let mut s = p.uri.clone();
+    match p.auth.len() {
+        0 => s.push_str(", no authentication"),
+        n => {
+            let _ = write!(s, ", {n} account(s) (realm \"{}\")", p.realm());
+        }
+    }
+    if let Some(d) = p.refresh {
+        let _ = write!(s, ", refresh {}", fmt_duration(d));
+    }
+    s
 }
 
 fn describe_backend(out: &mut String, b: &Backend) {
@@ -298,6 +316,9 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
+    if let Some(p) = &b.stats {
+        kv(out, "stats", stats_line(p));
+    }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");
         return;

@@ -110,3 +110,6 @@ impl StatsRt {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests;

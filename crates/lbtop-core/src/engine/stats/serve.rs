@@ -206,6 +206,31 @@ mod tests {
     }
 
     #[test]
+    fn basic_auth_takes_any_listed_account() {
+        let mut page = crate::config::StatsPage::new(1);
+        let rt = |page: &crate::config::StatsPage| StatsRt {
+            page: page.clone(),
+            serving: "s".into(),
+            view: super::super::View::default(),
+        };
+        assert!(authorized(&rt(&page), None), "no accounts: open");
+        page.auth = vec![("admin".into(), "pa:ss".into()), ("u".into(), "".into())];
+        let open = rt(&page);
+        // admin:pa:ss, u:, admin:wrong
+        assert!(authorized(&open, Some("Basic YWRtaW46cGE6c3M=")));
+        assert!(authorized(&open, Some("basic dTo=")));
+        for no in [
+            None,
+            Some("Basic YWRtaW46d3Jvbmc="),
+            Some("Bearer YWRtaW46cGE6c3M="),
+            Some("Basic !!!"),
+            Some("Basic"),
+        ] {
+            assert!(!authorized(&open, no), "{no:?}");
+        }
+    }
+
+    #[test]
     fn request_reads_the_target_and_credentials() {
         let (m, t, a) =
             request(b"GET http://h:1/stats;csv HTTP/1.1\r\nAuthorization: Basic YTpi\r\n\r\n")
