@@ -70,7 +70,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("stats", Args::Any, S::PROXIES, stats),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
     Row {
-        status: Status::Ignored("lbtop has no stats page to show it on"),
+        status: Status::Ignored("lbtop's stats page does not show proxy descriptions"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
     },
     kw("contimeout", Args::Any, S::PROXIES, old_timeout),

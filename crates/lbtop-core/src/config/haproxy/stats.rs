@@ -1,4 +1,4 @@
-//! A proxy's `stats <what>` keywords: its stats page (docs/haproxy-semantics.md §9). Each row
+//! A proxy's `stats <what>` keywords: its stats page (docs/haproxy-semantics.md §14). Each row
 //! turns the page on, as HAProxy does for every one of them, and sets one part of it.
 
 use super::sections::{Ctx, Settings};
@@ -94,9 +94,13 @@ impl Parser<'_> {
         }
         let rest = &args[1..];
         if let (true, Some(extra)) = (NO_ARGS.contains(&sub), rest.first()) {
+            let who = &ctx.who;
             self.warn(
                 no,
-                format!("{}: 'stats {sub}' takes no argument, '{extra}' ignored (as HAProxy ignores it)", ctx.who),
+                format!(
+                    "{who}: 'stats {sub}' takes no argument, '{extra}' ignored (as HAProxy \
+                     ignores it)"
+                ),
             );
         }
         let page = s.stats.get_or_insert_with(|| StatsPage::new(no));

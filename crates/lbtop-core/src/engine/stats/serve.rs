@@ -1,6 +1,6 @@
 //! Answering a request for the stats page: HAProxy's 401 with its realm, its 303 for a POST
 //! (there are no admin actions to take), or the page, with the bytes HAProxy sends
-//! (docs/haproxy-semantics.md §9).
+//! (docs/haproxy-semantics.md §14).
 
 use super::{csv, html, in_scope, proxies, StatsRt};
 use crate::engine::frontend::FrontendRt;
