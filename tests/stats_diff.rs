@@ -256,8 +256,49 @@ fn scenario(kind: Kind) -> Vec<String> {
             t.push(format!("head body: {:?}", r.body));
         }
     }
+    wire(&rt, stats, &mut t);
     drop(c);
     t
+}
+
+/// Raw exchanges: the status and header lines of every answer, in order, as sent.
+fn wire(rt: &tokio::runtime::Runtime, stats: SocketAddr, t: &mut Vec<String>) {
+    let auth = format!("authorization: Basic {ADMIN}\r\n");
+    let csv11 = format!("GET /stats;csv HTTP/1.1\r\nhost: a\r\n{auth}\r\n");
+    let no_auth = "GET /stats HTTP/1.1\r\nhost: a\r\n\r\n";
+    for (what, req) in [
+        ("1.0", format!("GET /stats;csv HTTP/1.0\r\n{auth}\r\n")),
+        (
+            "1.0 keep-alive",
+            // Then one that closes, so that neither waits for its keep-alive timeout.
+            format!(
+                "GET /stats;csv HTTP/1.0\r\nconnection: keep-alive\r\n{auth}\r\n\
+                 GET /stats;csv HTTP/1.0\r\n{auth}\r\n"
+            ),
+        ),
+        ("1.0 head", format!("HEAD /stats HTTP/1.0\r\n{auth}\r\n")),
+        ("1.0 401", "GET /stats HTTP/1.0\r\n\r\n".to_string()),
+        ("401 then csv", format!("{no_auth}{csv11}")),
+        ("csv then 401", format!("{csv11}{no_auth}")),
+        (
+            "1.1 close",
+            format!("GET /stats;csv HTTP/1.1\r\nhost: a\r\nconnection: close\r\n{auth}\r\n"),
+        ),
+    ] {
+        let raw = rt.block_on(exchange(stats, req.as_bytes()));
+        let text = String::from_utf8_lossy(&raw);
+        let heads: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| l.starts_with("HTTP/") || is_header(l))
+            .collect();
+        t.push(format!("{what}: {}", heads.join(" | ")));
+    }
+}
+
+fn is_header(line: &str) -> bool {
+    line.split_once(": ").is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    })
 }
 
 #[test]
@@ -283,6 +324,8 @@ fn stats_page_matches_haproxy() {
         "no credentials: 401 type=text/html refresh=- te=- auth=Basic realm=\"Our Stats\"",
         "html: 200 type=text/html refresh=10 te=chunked",
         "outside the default uri: 200 type=- refresh=- te=- auth=- location=- server=web",
+        "1.0: HTTP/1.1 200 OK | cache-control: no-cache | content-type: text/plain | refresh: 10 | connection: close | transfer-encoding: chunked",
+        "401 then csv: HTTP/1.1 401 Unauthorized | content-length: 112 | cache-control: no-cache | content-type: text/html | www-authenticate: Basic realm=\"Our Stats\"",
     ] {
         assert!(all.contains(want), "{want:?} not in:\n{all}");
     }

@@ -50,7 +50,7 @@ pub async fn answer(
     let keep = head.keep_alive && head.framing == Framing::None;
     let mut out = Vec::new();
     let status = if !authorized(stats, authorization.as_deref()) {
-        unauthorized(&mut out, stats, keep, head.version);
+        unauthorized(&mut out, stats, head);
         401
     } else if method == "POST" {
         see_other(&mut out, &stats.page.uri, keep, head.version);
@@ -60,10 +60,13 @@ pub async fn answer(
         200
     };
     fe.counters.response(status);
+    fe.counters.bytes_in.fetch_add(head.len as u64, Relaxed);
+    fe.counters.bytes_out.fetch_add(out.len() as u64, Relaxed);
     let sent = write_within(stream, &out, fe.client_timeout())
         .await
         .is_ok();
-    Some(sent && keep && (status != 200 || head.version != Version::HTTP_10))
+    // HAProxy closes after its 401.
+    Some(sent && keep && status != 401)
 }
 
 /// The method, the target (its path and query), and the `Authorization` value.
@@ -111,7 +114,9 @@ fn authorized(stats: &StatsRt, authorization: Option<&str>) -> bool {
     stats.page.auth.iter().any(|(u, p)| u == user && p == pass)
 }
 
-fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, keep: bool, version: Version) {
+/// HAProxy's 401. It closes after it, but its connection header answers what the client
+/// asked for.
+fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, head: &Head) {
     out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
     header_line(
         out,
@@ -122,7 +127,7 @@ fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, keep: bool, version: Version
     header_line(out, b"content-type", b"text/html");
     let realm = format!("Basic realm=\"{}\"", stats.page.realm());
     header_line(out, b"www-authenticate", realm.as_bytes());
-    connection_header(out, keep, version, Version::HTTP_11);
+    connection_header(out, head.keep_alive, head.version, Version::HTTP_11);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(PAGE_401.as_bytes());
 }
@@ -138,10 +143,11 @@ fn see_other(out: &mut Vec<u8>, uri: &str, keep: bool, version: Version) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// The page itself: chunked to an HTTP/1.1 client, up to the close to an HTTP/1.0 one.
+/// The page itself, chunked (to an HTTP/1.0 client too, as HAProxy sends it); HAProxy puts
+/// the connection header before the transfer coding for HTTP/1.0, after it for HTTP/1.1.
 fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: bool) {
     let body = render(stats, flags);
-    let chunked = head.version != Version::HTTP_10;
+    let old = head.version == Version::HTTP_10;
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
     header_line(out, b"cache-control", b"no-cache");
     let kind: &[u8] = if flags.csv {
@@ -153,21 +159,22 @@ fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: boo
     if let (Some(d), false) = (stats.page.refresh, flags.norefresh) {
         header_line(out, b"refresh", d.as_secs().to_string().as_bytes());
     }
-    if chunked && !head.is_head {
+    if old {
+        connection_header(out, keep, head.version, Version::HTTP_11);
+    }
+    if !head.is_head {
         header_line(out, b"transfer-encoding", b"chunked");
     }
-    connection_header(out, keep && chunked, head.version, Version::HTTP_11);
+    if !old {
+        connection_header(out, keep, head.version, Version::HTTP_11);
+    }
     out.extend_from_slice(b"\r\n");
     if head.is_head {
         return;
     }
-    if chunked {
-        out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
-        out.extend_from_slice(body.as_bytes());
-        out.extend_from_slice(b"\r\n0\r\n\r\n");
-    } else {
-        out.extend_from_slice(body.as_bytes());
-    }
+    out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+    out.extend_from_slice(body.as_bytes());
+    out.extend_from_slice(b"\r\n0\r\n\r\n");
 }
 
 /// The CSV or the HTML page, from a snapshot taken now.
