@@ -85,7 +85,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
-            stats: None,
+            stats: self.stats(f.stats.as_ref(), mode, &who)?,
             line: self.line(raw.span().start),
         })
     }
