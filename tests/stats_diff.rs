@@ -330,3 +330,62 @@ fn stats_page_matches_haproxy() {
         assert!(all.contains(want), "{want:?} not in:\n{all}");
     }
 }
+
+/// A page written in `defaults` reaches every proxy; one in a backend is served to the
+/// requests its frontends send it; `scope` limits what is listed; TCP-mode proxies drop it.
+const INHERITED: &str = "global\n    maxconn 1000\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    stats uri /d\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nfrontend plain\n    bind 127.0.0.1:{PORT2}\n    default_backend other\n\nbackend be\n    stats uri /b\n    stats scope be\n    stats scope .\n    stats hide-version\n    server web1 {web1}\n\nbackend other\n    server web2 {web2}\n";
+
+fn inherited(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let origins: BTreeMap<&str, Origin> = ["web1", "web2"]
+        .into_iter()
+        .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let port2 = free_port();
+    let c = Contender::start(
+        kind,
+        &INHERITED.replace("{PORT2}", &port2.to_string()),
+        &addrs,
+    );
+    let plain = SocketAddr::from(([127, 0, 0, 1], port2));
+    let mut t = Vec::new();
+    for (what, path, to) in [
+        ("frontend's own, from defaults", "/d;csv", c.addr()),
+        ("the backend's", "/b;csv", c.addr()),
+        ("other frontend, from defaults", "/d;csv", plain),
+        ("other frontend, not its backend's", "/b", plain),
+        ("forwarded", "/x", c.addr()),
+    ] {
+        let (_, r) = ask(&rt, to, &request("GET", path, None));
+        t.push(summary(what, &r));
+        let body = unchunk(&r.body);
+        let listed: Vec<String> = body
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(2).collect::<Vec<_>>().join("/"))
+            .collect();
+        if r.header("content-type") == Some("text/plain") {
+            t.push(format!("  lists {}", listed.join(" ")));
+        }
+    }
+    drop(c);
+    t
+}
+
+#[test]
+fn inherited_and_backend_pages_match_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(inherited);
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    let all = haproxy.join("\n");
+    for want in [
+        "the backend's: 200 type=text/plain",
+        "  lists be/web1 be/BACKEND\n",
+        "other frontend, not its backend's: 200 type=- refresh=- te=- auth=- location=- server=web2",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}

@@ -48,8 +48,8 @@ pub struct FrontendRt {
     pub maxconn: u32,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
-    /// The stats page this frontend answers itself, if it has one.
-    pub stats: Option<Arc<super::stats::StatsRt>>,
+    /// The stats pages this frontend answers itself, in the order they are tried.
+    pub stats: Vec<Arc<super::stats::StatsRt>>,
     events: EventSender,
     /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
@@ -100,7 +100,7 @@ impl FrontendRt {
             counters: FrontendCounters::default(),
             maxconn: fe.maxconn.unwrap_or(default_maxconn),
             process_conns,
-            stats: None,
+            stats: Vec::new(),
             events,
             traffic_log,
             forwardfor,

@@ -145,7 +145,7 @@ impl Conn {
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
-        if let Some(stats) = &self.fe.stats {
+        for stats in &self.fe.stats {
             let answered =
                 crate::engine::stats::answer(&self.fe, stats, &mut self.stream, &head, &upstream);
             if let Some(keep) = answered.await {

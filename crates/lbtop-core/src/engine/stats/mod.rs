@@ -93,21 +93,24 @@ pub struct StatsRt {
 }
 
 impl StatsRt {
-    /// The page a frontend serves: its own, else its backend's (HAProxy looks at the
-    /// frontend, then at the backend the request goes to).
-    pub(super) fn for_frontend(cfg: &Config, index: usize, view: &View) -> Option<Arc<StatsRt>> {
+    /// The pages a frontend's requests may ask for, in the order HAProxy tries them: the
+    /// frontend's own, then its backend's (one page for a `listen`).
+    pub(super) fn for_frontend(cfg: &Config, index: usize, view: &View) -> Vec<Arc<StatsRt>> {
         let fe = &cfg.frontends[index];
         let be = &cfg.backends[fe.default_backend];
-        let (page, serving) = match (&fe.stats, &be.stats) {
-            (Some(p), _) => (p, &fe.name),
-            (None, Some(p)) => (p, &be.name),
-            (None, None) => return None,
-        };
-        Some(Arc::new(StatsRt {
-            page: page.clone(),
-            serving: serving.clone(),
-            view: view.clone(),
-        }))
+        let listen = fe.name == be.name && fe.line == be.line;
+        let own = fe.stats.as_ref().map(|p| (p, &fe.name));
+        let backend = be.stats.as_ref().filter(|_| !listen).map(|p| (p, &be.name));
+        own.into_iter()
+            .chain(backend)
+            .map(|(page, serving)| {
+                Arc::new(StatsRt {
+                    page: page.clone(),
+                    serving: serving.clone(),
+                    view: view.clone(),
+                })
+            })
+            .collect()
     }
 }
 
