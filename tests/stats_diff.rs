@@ -389,3 +389,62 @@ fn inherited_and_backend_pages_match_haproxy() {
         assert!(all.contains(want), "{want:?} not in:\n{all}");
     }
 }
+
+const LOGGED: &str = "global\n    log {LOG} local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten stats\n    bind 127.0.0.1:{PORT}\n    stats uri /stats\n    stats realm Our\\ Stats\n    stats auth admin:pass\n";
+
+/// The httplog lines of stats requests, sorted (several workers may send them in any order),
+/// with the byte count of a 200 (a body whose fields differ) masked.
+fn logged(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let c = Contender::start(kind, LOGGED, &BTreeMap::new());
+    let at = c.addr();
+    for (method, path, auth) in [
+        ("GET", "/stats", None),
+        ("GET", "/stats", Some(WRONG)),
+        ("GET", "/stats;csv", Some(ADMIN)),
+        ("HEAD", "/stats", Some(ADMIN)),
+        ("POST", "/stats", Some(ADMIN)),
+        ("GET", "/stat", None),
+    ] {
+        ask(&rt, at, &request(method, path, auth));
+    }
+    rt.block_on(exchange(at, b"GET /stats HTTP/1.0\r\n\r\n"));
+    let want = 7;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.settled_lines().len() < want && Instant::now() < deadline {}
+    let mut lines: Vec<String> = c
+        .settled_lines()
+        .into_iter()
+        .map(|l| {
+            let mut w: Vec<String> = l.split(' ').map(str::to_string).collect();
+            if w.get(6).is_some_and(|s| s == "200") && w.len() > 13 && w[13].starts_with("\"GET") {
+                w[7] = "B".into();
+            }
+            // %ac/%fc: a connection the client saw close may still be counted a moment.
+            if let Some(conns) = w.get_mut(11) {
+                let rest: Vec<&str> = conns.split('/').skip(2).collect();
+                *conns = format!("N/N/{}", rest.join("/"));
+            }
+            w.join(" ")
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn stats_requests_are_logged_as_haproxy_logs_them() {
+    if !haproxy_available() {
+        return;
+    }
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(logged);
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    let all = haproxy.join("\n");
+    for want in [
+        "stats stats/<STATS> T/T/T/-1/T 400 460 - - LR-- N/N/0/0/0 0/0 \"GET /stats HTTP/1.1\"",
+        "stats stats/<STATS> T/T/T/T/T 303 121 - - LR-- N/N/0/0/0 0/0 \"POST /stats HTTP/1.1\"",
+        "stats stats/<STATS> T/T/T/T/T 200 76 - - LR--",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}

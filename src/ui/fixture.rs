@@ -401,6 +401,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             backend_conns: 0,
             server_conns: 0,
             frontend_conns: 1,
+            stats_page: None,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -424,6 +425,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             backend_conns: 0,
             server_conns: 0,
             frontend_conns: 1,
+            stats_page: None,
         });
     }
     out

@@ -232,6 +232,7 @@ impl FrontendRt {
             backend_queue: 0,
             backend_conns: 0,
             server_conns: 0,
+            stats_page: None,
         }
     }
 
@@ -259,6 +260,10 @@ impl FrontendRt {
                 .server
                 .and_then(|i| self.backend.servers.get(i))
                 .map_or(0, sessions);
+            if record.stats_page.is_some() {
+                // Answered by the proxy itself: no backend connection in it.
+                record.backend_conns = 0;
+            }
         }
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);

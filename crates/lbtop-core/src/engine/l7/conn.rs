@@ -146,8 +146,8 @@ impl Conn {
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
         for stats in &self.fe.stats {
-            let answered =
-                crate::engine::stats::answer(&self.fe, stats, &mut self.stream, &head, &upstream);
+            let to = (&mut self.stream, self.addr);
+            let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
             if let Some(keep) = answered.await {
                 return keep;
             }

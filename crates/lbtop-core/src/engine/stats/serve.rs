@@ -7,9 +7,12 @@ use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::head::{header_line, Framing, Head};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
+use crate::events::Termination;
 use base64::Engine as _;
 use hyper::Version;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Instant, SystemTime};
 use tokio::net::TcpStream;
 
 /// HAProxy's 401 page.
@@ -39,34 +42,85 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    stream: &mut TcpStream,
+    (stream, client): (&mut TcpStream, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
     let (method, target, authorization) = request(upstream)?;
     let rest = target.strip_prefix(stats.page.uri.as_str())?;
+    let began = (SystemTime::now(), Instant::now());
     fe.counters.intercepted.fetch_add(1, Relaxed);
     // A body is left unread: the connection closes after the answer.
     let keep = head.keep_alive && head.framing == Framing::None;
     let mut out = Vec::new();
-    let status = if !authorized(stats, authorization.as_deref()) {
+    let (status, body) = if !authorized(stats, authorization.as_deref()) {
         unauthorized(&mut out, stats, head);
-        401
+        (401, PAGE_401.len())
     } else if method == "POST" {
         see_other(&mut out, &stats.page.uri, keep, head.version);
-        303
+        (303, 0)
     } else {
-        page(&mut out, stats, Flags::parse(rest), head, keep);
-        200
+        (200, page(&mut out, stats, Flags::parse(rest), head, keep))
     };
-    fe.counters.response(status);
-    fe.counters.bytes_in.fetch_add(head.len as u64, Relaxed);
-    fe.counters.bytes_out.fetch_add(out.len() as u64, Relaxed);
     let sent = write_within(stream, &out, fe.client_timeout())
         .await
         .is_ok();
+    let bytes = log_bytes(&out, body);
+    log(fe, stats, (client, head), began, (status, bytes));
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
+}
+
+/// The session's log line and counters, as HAProxy words a stats request: `<STATS>` as the
+/// server, `LR--`, and its 401 logged as a 400 that also counts the bytes of its 400 page
+/// (measured, docs/haproxy-semantics.md §14).
+fn log(
+    fe: &FrontendRt,
+    stats: &StatsRt,
+    (client, head): (SocketAddr, &Head),
+    (start, began): (SystemTime, Instant),
+    (status, bytes): (u16, u64),
+) {
+    let sampled = head.request_line.is_some();
+    let start = if sampled {
+        start
+    } else {
+        SystemTime::UNIX_EPOCH
+    };
+    let mut record = fe.new_record(client, start, head.request_line.clone());
+    let ta = began.elapsed().as_millis() as i64;
+    let (status, bytes, tr) = match status {
+        401 => (400, bytes + H1_400_BYTES, -1),
+        _ => (status, bytes, 0),
+    };
+    record.timers = [0, 0, 0, tr, ta];
+    record.status = Some(status);
+    record.bytes_in = head.len as u64;
+    record.bytes_out = bytes;
+    record.termination = Termination::new(b'L', b'R');
+    record.stats_page = Some(stats.serving.clone());
+    fe.report(record, sampled);
+}
+
+/// `%B` of HAProxy's own 400 page (with its `connection: close`).
+const H1_400_BYTES: u64 = 206;
+
+/// `%B` of an answer as HAProxy counts it: its status line as 21 bytes plus the version, the
+/// code and the reason, each header's name and value, and the body; the transfer coding
+/// and connection headers the HTTP/1 layer adds are not counted.
+fn log_bytes(out: &[u8], body: usize) -> u64 {
+    let text = String::from_utf8_lossy(out);
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("");
+    let mut n = 21 + status.len().saturating_sub(2);
+    for line in lines {
+        let (name, value) = line.split_once(": ").unwrap_or((line, ""));
+        if !matches!(name, "transfer-encoding" | "connection") {
+            n += name.len() + value.len();
+        }
+    }
+    (n + body) as u64
 }
 
 /// The method, the target (its path and query), and the `Authorization` value.
@@ -145,7 +199,8 @@ fn see_other(out: &mut Vec<u8>, uri: &str, keep: bool, version: Version) {
 
 /// The page itself, chunked (to an HTTP/1.0 client too, as HAProxy sends it); HAProxy puts
 /// the connection header before the transfer coding for HTTP/1.0, after it for HTTP/1.1.
-fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: bool) {
+/// Returns the body's length (0 for a HEAD).
+fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: bool) -> usize {
     let body = render(stats, flags);
     let old = head.version == Version::HTTP_10;
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
@@ -170,11 +225,12 @@ fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: boo
     }
     out.extend_from_slice(b"\r\n");
     if head.is_head {
-        return;
+        return 0;
     }
     out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
     out.extend_from_slice(body.as_bytes());
     out.extend_from_slice(b"\r\n0\r\n\r\n");
+    body.len()
 }
 
 /// The CSV or the HTML page, from a snapshot taken now.
