@@ -4,7 +4,7 @@
 
 use super::{csv, html, in_scope, proxies, StatsRt};
 use crate::engine::frontend::FrontendRt;
-use crate::engine::h1::head::{header_line, Framing, Head};
+use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
 use crate::events::Termination;
@@ -125,7 +125,8 @@ fn log_bytes(out: &[u8], body: usize) -> u64 {
 
 /// The method, the target (its path and query), and the `Authorization` value.
 fn request(upstream: &[u8]) -> Option<(String, String, Option<String>)> {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
+    // The head was already checked against the limit; lbtop may have added a header or two.
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS + 8];
     let mut req = httparse::Request::new(&mut headers);
     req.parse(upstream).ok()?;
     let target = req.path?;
