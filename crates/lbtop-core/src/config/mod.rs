@@ -7,11 +7,13 @@
 mod describe;
 mod export;
 mod haproxy;
+mod stats;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
 mod values;
 
+pub use stats::StatsPage;
 pub use values::parse_duration;
 
 use std::fmt;
@@ -175,56 +177,6 @@ pub struct StatsSocket {
 
 impl StatsSocket {
     pub const LEVELS: [&'static str; 3] = ["user", "operator", "admin"];
-}
-
-/// A proxy's stats page: `stats enable`, `uri`, `realm`, `auth`, `refresh`, `hide-version`,
-/// `show-legends`, `show-node`, `show-desc` and `scope` (any of them turns the page on).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatsPage {
-    /// Requests whose path starts with it get the page.
-    pub uri: String,
-    /// `None`: HAProxy's default realm, [`StatsPage::DEFAULT_REALM`].
-    pub realm: Option<String>,
-    /// `stats auth user:password` lines; none means no authentication.
-    pub auth: Vec<(String, String)>,
-    /// `stats refresh`; `None` (or 0) sends no refresh header.
-    pub refresh: Option<Duration>,
-    pub hide_version: bool,
-    pub show_legends: bool,
-    /// `show-node [name]`: `Some("")` shows the host name.
-    pub show_node: Option<String>,
-    /// `show-desc [text]`.
-    pub show_desc: Option<String>,
-    /// `scope <proxy>` lines: only these proxies are listed (`.` is the serving proxy).
-    pub scope: Vec<String>,
-    /// Line of the first `stats` keyword that turned it on.
-    pub line: usize,
-}
-
-impl StatsPage {
-    pub const DEFAULT_URI: &'static str = "/haproxy?stats";
-    pub const DEFAULT_REALM: &'static str = "HAProxy Statistics";
-
-    /// The page HAProxy's `stats enable` gives, turned on at `line`.
-    pub fn new(line: usize) -> StatsPage {
-        StatsPage {
-            uri: StatsPage::DEFAULT_URI.into(),
-            realm: None,
-            auth: Vec::new(),
-            refresh: None,
-            hide_version: false,
-            show_legends: false,
-            show_node: None,
-            show_desc: None,
-            scope: Vec::new(),
-            line,
-        }
-    }
-
-    /// The realm the 401 names.
-    pub fn realm(&self) -> &str {
-        self.realm.as_deref().unwrap_or(StatsPage::DEFAULT_REALM)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
