@@ -448,3 +448,82 @@ fn stats_requests_are_logged_as_haproxy_logs_them() {
         assert!(all.contains(want), "{want:?} not in:\n{all}");
     }
 }
+
+const ADMIN_CFG: &str = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten stats\n    bind 127.0.0.1:{PORT}\n    stats uri /stats\n    stats admin if TRUE\n\nbackend be\n    server s1 {web1} check inter 200\n    server s2 {web2}\n";
+
+fn post(form: &str) -> String {
+    format!(
+        "POST /stats HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-type: \
+         application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+        form.len()
+    )
+}
+
+/// The servers' `status` fields, from the CSV.
+fn statuses(rt: &tokio::runtime::Runtime, at: SocketAddr) -> String {
+    let (_, r) = ask(rt, at, &request("GET", "/stats;csv", None));
+    unchunk(&r.body)
+        .lines()
+        .filter(|l| l.starts_with("be,s"))
+        .map(|l| l.split(',').take(18).skip(17).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn admin(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let origins: BTreeMap<&str, Origin> = ["web1", "web2"]
+        .into_iter()
+        .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let c = Contender::start(kind, ADMIN_CFG, &addrs);
+    let at = c.addr();
+    let mut t = Vec::new();
+    for form in [
+        "s=s2&action=maint&b=%232",
+        "s=s1&s=s2&action=drain&b=%232",
+        "s=s2&action=ready&b=%232",
+        "s=s2&action=dhlth&b=%232",
+        "s=zz&action=maint&b=%232",
+        "s=s2&s=zz&action=maint&b=%232",
+        "action=maint&b=%232",
+        "s=s2&action=maint",
+        "s=s2&action=maint&b=%239",
+        "s=s2&action=foo&b=%232",
+        "s=s2&action=ready&b=be",
+    ] {
+        let (_, r) = ask(&rt, at, &post(form));
+        t.push(format!("{form}: {}", summary("post", &r)));
+        t.push(format!("  {}", statuses(&rt, at)));
+    }
+    let (_, r) = ask(&rt, at, &request("GET", "/stats;st=DONE", None));
+    t.push(summary("after", &r));
+    let page = unchunk(&r.body);
+    t.push(format!(
+        "form: {}",
+        page.contains("name=\"s\" value=\"s1\"")
+    ));
+    drop(c);
+    t
+}
+
+#[test]
+fn admin_actions_match_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(admin);
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    let all = haproxy.join("\n");
+    for want in [
+        "s=s2&action=maint&b=%232: post: 303 type=text/plain refresh=- te=- auth=- location=/stats;st=DONE server=-\n  UP | MAINT",
+        "s=s1&s=s2&action=drain&b=%232: post: 303 type=text/plain refresh=- te=- auth=- location=/stats;st=DONE server=-\n  DRAIN | DRAIN",
+        "location=/stats;st=PART",
+        "location=/stats;st=ERRP",
+        "location=/stats;st=NONE",
+        "form: true",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}

@@ -222,6 +222,9 @@ fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
     for s in &p.scope {
         lines.push(format!("scope {}", quote_word(s)));
     }
+    if let Some(a) = p.admin {
+        lines.push(format!("admin {}", a.words()));
+    }
     for l in lines {
         let _ = writeln!(out, "{IN}stats {l}");
     }
@@ -577,6 +580,7 @@ listen stats
     stats show-desc "a b"
     stats scope web
     stats scope .
+    stats admin if LOCALHOST
 frontend tcp
     mode tcp
     bind *:9000

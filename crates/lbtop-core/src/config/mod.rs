@@ -13,7 +13,7 @@ pub(crate) mod testkit;
 mod toml;
 mod values;
 
-pub use stats::StatsPage;
+pub use stats::{StatsAdmin, StatsPage};
 pub use values::parse_duration;
 
 use std::fmt;

@@ -1,5 +1,6 @@
 //! A proxy's stats page settings, as its `stats` keywords give them.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// A proxy's stats page: `stats enable`, `uri`, `realm`, `auth`, `refresh`, `hide-version`,
@@ -22,6 +23,8 @@ pub struct StatsPage {
     pub show_desc: Option<String>,
     /// `scope <proxy>` lines: only these proxies are listed (`.` is the serving proxy).
     pub scope: Vec<String>,
+    /// `stats admin if <cond>`: who may change servers' states from the page.
+    pub admin: Option<StatsAdmin>,
     /// Line of the first `stats` keyword that turned it on.
     pub line: usize,
 }
@@ -42,6 +45,7 @@ impl StatsPage {
             show_node: None,
             show_desc: None,
             scope: Vec::new(),
+            admin: None,
             line,
         }
     }
@@ -49,5 +53,35 @@ impl StatsPage {
     /// The realm the 401 names.
     pub fn realm(&self) -> &str {
         self.realm.as_deref().unwrap_or(StatsPage::DEFAULT_REALM)
+    }
+}
+
+/// The conditions `stats admin` can take before ACLs exist: HAProxy's `TRUE` and its
+/// predefined `LOCALHOST` (`src 127.0.0.1/8 ::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsAdmin {
+    Always,
+    Localhost,
+}
+
+impl StatsAdmin {
+    /// The condition as written after `stats admin`.
+    pub fn words(self) -> &'static str {
+        match self {
+            StatsAdmin::Always => "if TRUE",
+            StatsAdmin::Localhost => "if LOCALHOST",
+        }
+    }
+
+    pub fn allows(self, client: IpAddr) -> bool {
+        match self {
+            StatsAdmin::Always => true,
+            StatsAdmin::Localhost => match client {
+                IpAddr::V4(v4) => v4.is_loopback(),
+                IpAddr::V6(v6) => {
+                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+            },
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, StatsPage};
+use crate::config::{parse_duration, StatsAdmin, StatsPage};
 
 /// How a `stats` keyword is read: the page so far and the words after the keyword.
 type StatsFn = fn(&mut StatsPage, &[String]) -> Result<(), String>;
@@ -28,7 +28,7 @@ const fn unsupported(name: &'static str) -> Row<StatsFn> {
 
 /// HAProxy 2.6's `stats` keywords in a proxy, in the order its messages list them.
 pub(super) static STATS: &[Row<StatsFn>] = &[
-    unsupported("admin"),
+    kw("admin", Args::Any, admin),
     kw("uri", Args::Any, uri),
     kw("realm", Args::Any, realm),
     kw("auth", Args::Any, auth),
@@ -82,14 +82,10 @@ impl Parser<'_> {
             ));
         };
         if row.status == Status::Unsupported {
-            let why = match sub {
-                "admin" => "it needs ACL conditions and the page's admin actions",
-                _ => "it needs 'http-request' rules",
-            };
             return Err(self.err_in(
                 no,
                 ctx,
-                format!("'stats {sub}' is not supported by lbtop ({why})"),
+                format!("'stats {sub}' is not supported by lbtop (it needs 'http-request' rules)"),
             ));
         }
         let rest = &args[1..];
@@ -106,6 +102,26 @@ impl Parser<'_> {
         let page = s.stats.get_or_insert_with(|| StatsPage::new(no));
         (row.how)(page, rest).map_err(|m| self.err_in(no, ctx, format!("'stats {sub}' {m}")))
     }
+}
+
+/// `stats admin if TRUE` or `if LOCALHOST`: the conditions that need no ACL of the user's.
+fn admin(p: &mut StatsPage, a: &[String]) -> Result<(), String> {
+    let words: Vec<&str> = a.iter().map(String::as_str).collect();
+    p.admin = Some(match words[..] {
+        ["if", "TRUE"] => StatsAdmin::Always,
+        ["if", "LOCALHOST"] => StatsAdmin::Localhost,
+        [] | ["if"] | ["unless"] => {
+            return Err("requires either 'if' or 'unless' followed by a condition".into())
+        }
+        _ => {
+            return Err(format!(
+                "'{}' is not supported by lbtop: it takes 'if TRUE' and 'if LOCALHOST' \
+                 (other conditions need ACLs)",
+                words.join(" ")
+            ))
+        }
+    });
+    Ok(())
 }
 
 fn uri(p: &mut StatsPage, a: &[String]) -> Result<(), String> {
@@ -218,6 +234,12 @@ mod tests {
         );
         assert_eq!(page("    stats refresh 0\n").refresh, None);
         assert_eq!(page("    stats show-node\n").show_node.as_deref(), Some(""));
+        let admin = |cond: &str| page(&format!("    stats admin {cond}\n")).admin;
+        assert_eq!(admin("if TRUE"), Some(crate::config::StatsAdmin::Always));
+        assert_eq!(
+            admin("if LOCALHOST"),
+            Some(crate::config::StatsAdmin::Localhost)
+        );
     }
 
     #[test]
@@ -269,8 +291,16 @@ mod tests {
         refused("    stats refresh\n", "'stats refresh' needs a delay");
         refused("    stats refresh 10x\n", "'stats refresh' interval: '10x'");
         refused(
-            "    stats admin if TRUE\n",
-            "'stats admin' is not supported by lbtop",
+            "    stats admin\n",
+            "'stats admin' requires either 'if' or 'unless'",
+        );
+        refused(
+            "    stats admin if src 10.0.0.1\n",
+            "'if src 10.0.0.1' is not supported",
+        );
+        refused(
+            "    stats admin unless LOCALHOST\n",
+            "takes 'if TRUE' and 'if LOCALHOST'",
         );
         refused(
             "    stats http-request deny\n",
@@ -284,6 +314,23 @@ mod tests {
         assert!(c.warnings.iter().any(|w| w.line == 5
             && w.message
                 .contains("'stats enable' takes no argument, 'now' ignored")));
+    }
+
+    #[test]
+    fn localhost_is_haproxys_loopback_acl() {
+        use crate::config::StatsAdmin;
+        for (ip, allowed) in [
+            ("127.0.0.1", true),
+            ("127.1.2.3", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("10.0.0.1", false),
+            ("::2", false),
+        ] {
+            let ip = ip.parse().unwrap();
+            assert_eq!(StatsAdmin::Localhost.allows(ip), allowed, "{ip}");
+            assert!(StatsAdmin::Always.allows(ip));
+        }
     }
 
     #[test]

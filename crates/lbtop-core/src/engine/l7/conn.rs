@@ -146,7 +146,7 @@ impl Conn {
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
         for stats in &self.fe.stats {
-            let to = (&mut self.stream, self.addr);
+            let to = (&mut self.stream, &mut self.input, self.addr);
             let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
             if let Some(keep) = answered.await {
                 return keep;

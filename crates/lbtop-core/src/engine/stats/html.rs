@@ -2,6 +2,7 @@
 //! legend, the display options, then a table per proxy with HAProxy's columns, whose cells
 //! are the CSV's fields ([`super::csv`]), so both always agree.
 
+use super::admin::{ACTIONS, RESULTS};
 use super::csv::{self, Row};
 use super::serve::Flags;
 use super::Proxy;
@@ -128,6 +129,16 @@ pub fn render(
     );
     process_info(&mut o, snap, page);
     options(&mut o, page);
+    if let Some((_, text)) = flags
+        .st
+        .and_then(|st| RESULTS.iter().find(|(w, _)| *w == st))
+    {
+        let _ = writeln!(
+            o,
+            "<p><div class=active_up><a href=\"{}\">[X]</a> {text}</div>",
+            esc(&page.uri)
+        );
+    }
     for p in proxies {
         proxy_table(&mut o, cfg, snap, p, page, flags);
     }
@@ -199,6 +210,10 @@ fn proxy_table(
     flags: Flags,
 ) {
     let name = esc(&p.name);
+    let form = flags.admin && p.backend.is_some();
+    if form {
+        o.push_str("<form method=\"post\">\n");
+    }
     let _ = writeln!(
         o,
         "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" \
@@ -219,10 +234,13 @@ fn proxy_table(
     o.push_str("</tr>\n");
     for row in csv::rows(cfg, snap, p) {
         if !(flags.up && hidden(&row)) {
-            table_row(o, &row);
+            table_row(o, &row, form);
         }
     }
     o.push_str("</table><p>\n");
+    if form {
+        admin_controls(o, p);
+    }
 }
 
 /// With `show-legends`: the proxy's mode and, for a backend, its balance algorithm.
@@ -239,7 +257,22 @@ fn legend_of(cfg: &Config, p: &Proxy, page: &StatsPage) -> String {
     s
 }
 
-fn table_row(o: &mut String, row: &Row) {
+/// The admin form's menu under a backend's table.
+fn admin_controls(o: &mut String, p: &Proxy) {
+    o.push_str("Choose the action to perform on the checked servers : <select name=action>\n");
+    o.push_str("<option value=\"\"></option>\n");
+    for (value, text) in ACTIONS {
+        let _ = writeln!(o, "<option value=\"{value}\">{text}</option>");
+    }
+    let _ = writeln!(
+        o,
+        "</select><input type=\"hidden\" name=\"b\" value=\"#{}\">\n\
+         &nbsp;<input type=\"submit\" value=\"Apply\"></form>",
+        p.iid
+    );
+}
+
+fn table_row(o: &mut String, row: &Row, form: bool) {
     let sv = row.get("svname");
     let (class, label) = match row.get("type") {
         "0" => ("frontend".to_string(), "Frontend"),
@@ -247,7 +280,12 @@ fn table_row(o: &mut String, row: &Row) {
         _ => (server_class(row), sv),
     };
     let label = esc(label);
-    let _ = write!(o, "<tr class=\"{class}\"><td class=ac>{label}</td>");
+    let check = if form && row.get("type") == "2" {
+        format!("<input type=\"checkbox\" name=\"s\" value=\"{label}\">")
+    } else {
+        String::new()
+    };
+    let _ = write!(o, "<tr class=\"{class}\"><td class=ac>{check}{label}</td>");
     for (_, cols) in GROUPS {
         for (field, _) in cols {
             let _ = write!(o, "<td>{}</td>", esc(row.get(field)));

@@ -4,6 +4,7 @@
 //! [`Snapshot`](crate::events::Snapshot) the dashboard reads, taken when the page is asked
 //! for, so the data path never waits on it.
 
+pub mod admin;
 pub mod csv;
 pub mod html;
 mod serve;

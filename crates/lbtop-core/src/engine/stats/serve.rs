@@ -2,8 +2,9 @@
 //! (there are no admin actions to take), or the page, with the bytes HAProxy sends
 //! (docs/haproxy-semantics.md §14).
 
-use super::{csv, html, in_scope, proxies, StatsRt};
+use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::engine::frontend::FrontendRt;
+use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
@@ -25,6 +26,10 @@ pub struct Flags {
     pub norefresh: bool,
     /// `;up`: hide servers that are down.
     pub up: bool,
+    /// `;st=<result>`: the outcome of the last admin action, to show.
+    pub st: Option<&'static str>,
+    /// The client may use the admin form.
+    pub admin: bool,
 }
 
 impl Flags {
@@ -33,6 +38,11 @@ impl Flags {
             csv: rest.contains(";csv"),
             norefresh: rest.contains(";norefresh"),
             up: rest.contains(";up"),
+            st: admin::RESULTS
+                .iter()
+                .map(|(word, _)| *word)
+                .find(|w| rest.contains(&format!(";st={w}"))),
+            admin: false,
         }
     }
 }
@@ -42,7 +52,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, client): (&mut TcpStream, SocketAddr),
+    (stream, input, client): (&mut TcpStream, &mut Input, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
@@ -50,17 +60,30 @@ pub async fn answer(
     let rest = target.strip_prefix(stats.page.uri.as_str())?;
     let began = (SystemTime::now(), Instant::now());
     fe.counters.intercepted.fetch_add(1, Relaxed);
-    // A body is left unread: the connection closes after the answer.
-    let keep = head.keep_alive && head.framing == Framing::None;
+    // A body is left unread (unless an admin's form reads it): the connection then closes.
+    let mut keep = head.keep_alive && head.framing == Framing::None;
     let mut out = Vec::new();
     let (status, body) = if !authorized(stats, authorization.as_deref()) {
         unauthorized(&mut out, stats, head);
         (401, PAGE_401.len())
     } else if method == "POST" {
-        see_other(&mut out, &stats.page.uri, keep, head.version);
+        let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
+            Some(_) => {
+                let (result, read) =
+                    admin::post(stats, (stream, input), head, fe.client_timeout()).await;
+                keep = head.keep_alive && read;
+                result
+            }
+            None => "DENY",
+        };
+        see_other(&mut out, &stats.page.uri, result, keep, head.version);
         (303, 0)
     } else {
-        (200, page(&mut out, stats, Flags::parse(rest), head, keep))
+        let flags = Flags {
+            admin: stats.page.admin.is_some_and(|a| a.allows(client.ip())),
+            ..Flags::parse(rest)
+        };
+        (200, page(&mut out, stats, flags, head, keep))
     };
     let sent = write_within(stream, &out, fe.client_timeout())
         .await
@@ -188,12 +211,12 @@ fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, head: &Head) {
 }
 
 /// HAProxy's answer to a POST without `stats admin`: back to the page, saying it was denied.
-fn see_other(out: &mut Vec<u8>, uri: &str, keep: bool, version: Version) {
+fn see_other(out: &mut Vec<u8>, uri: &str, result: &str, keep: bool, version: Version) {
     out.extend_from_slice(b"HTTP/1.1 303 See Other\r\n");
     header_line(out, b"cache-control", b"no-cache");
     header_line(out, b"content-type", b"text/plain");
     header_line(out, b"content-length", b"0");
-    header_line(out, b"location", format!("{uri};st=DENY").as_bytes());
+    header_line(out, b"location", format!("{uri};st={result}").as_bytes());
     connection_header(out, keep, version, Version::HTTP_11);
     out.extend_from_slice(b"\r\n");
 }
