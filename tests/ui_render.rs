@@ -128,6 +128,7 @@ fn snapshot(web11: ServerStatus) -> Snapshot {
         cur_conns: 3,
         maxconn: 4096,
         sessions_dropped: 0,
+        logs_dropped: 0,
     }
 }
 

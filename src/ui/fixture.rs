@@ -348,6 +348,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
         backends: vec![hoge, l4],
         maxconn: 4000,
         sessions_dropped: 0,
+        logs_dropped: 0,
     }
 }
 

@@ -79,6 +79,10 @@ fn top(h: &Header, addresses: bool) -> Line<'static> {
         let text = format!("  {} records dropped", snap.sessions_dropped);
         spans.push(Span::styled(text, theme.warn()));
     }
+    if snap.logs_dropped > 0 {
+        let text = format!("  {} log lines dropped", snap.logs_dropped);
+        spans.push(Span::styled(text, theme.warn()));
+    }
     Line::from(spans)
 }
 

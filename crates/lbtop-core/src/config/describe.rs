@@ -6,8 +6,8 @@
 
 use super::haproxy::describe_server;
 use super::{
-    Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
-    Server, StatsPage, StatsSocket, Timeouts,
+    Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
+    StatsPage, StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -80,12 +80,12 @@ fn forwardfor(f: &ForwardFor) -> String {
 /// `127.0.0.1:514 len 2048 format rfc5424 local6 info notice`, HAProxy's argument order,
 /// defaults left out (the max level is always shown).
 pub(crate) fn log_target_args(t: &LogTarget) -> String {
-    let mut s = t.addr.to_string();
+    let mut s = super::export::quote_word(&t.addr.to_string());
     if t.len != LogTarget::DEFAULT_LEN {
         let _ = write!(s, " len {}", t.len);
     }
-    if t.format != LogFormat::Local {
-        let _ = write!(s, " format {}", t.format.as_str());
+    if let Some(f) = t.format {
+        let _ = write!(s, " format {}", f.as_str());
     }
     let _ = write!(
         s,
@@ -128,6 +128,8 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("httplog", o.httplog),
         ("tcplog", o.tcplog),
         ("dontlognull", o.dontlognull),
+        ("dontlog-normal", o.dontlog_normal),
+        ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
@@ -199,6 +201,20 @@ impl Config {
         }
         for t in &self.global.log {
             kv(&mut out, "log", log_target_args(t));
+        }
+        if let Some(h) = &self.global.log_send_hostname {
+            kv(
+                &mut out,
+                "log-send-hostname",
+                if h.is_empty() {
+                    "(this machine's name)"
+                } else {
+                    h
+                },
+            );
+        }
+        if let Some(t) = &self.global.log_tag {
+            kv(&mut out, "log-tag", t);
         }
         if let Some(s) = &self.global.stats_socket {
             kv(&mut out, "stats socket", stats_socket_args(s));
@@ -285,6 +301,9 @@ impl Config {
         if let Some(p) = &f.stats {
             kv(out, "stats", stats_line(p));
         }
+        if let Some(t) = &f.log_tag {
+            kv(out, "log-tag", t);
+        }
     }
 }
 
@@ -318,6 +337,9 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
     if let Some(p) = &b.stats {
         kv(out, "stats", stats_line(p));
+    }
+    if let Some(t) = &b.log_tag {
+        kv(out, "log-tag", t);
     }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");

@@ -46,6 +46,16 @@ impl Config {
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }
+        match self.global.log_send_hostname.as_deref() {
+            Some("") => {
+                let _ = writeln!(out, "{IN}log-send-hostname");
+            }
+            Some(h) => {
+                let _ = writeln!(out, "{IN}log-send-hostname {}", quote_word(h));
+            }
+            None => {}
+        }
+        log_tag(&mut out, &self.global.log_tag);
         if let Some(s) = &self.global.stats_socket {
             let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
             if let Some(m) = s.mode {
@@ -112,6 +122,7 @@ impl Config {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
         logs(out, f.log_global, &f.log);
+        log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
         if o.httplog && f.mode == Mode::Http {
@@ -119,8 +130,14 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
-        if o.dontlognull {
-            let _ = writeln!(out, "{IN}option dontlognull");
+        for (name, on) in [
+            ("dontlognull", o.dontlognull),
+            ("dontlog-normal", o.dontlog_normal),
+            ("log-separate-errors", o.log_separate_errors),
+        ] {
+            if on {
+                let _ = writeln!(out, "{IN}option {name}");
+            }
         }
         http_options(out, o, f.mode);
         let t = &f.timeouts;
@@ -152,6 +169,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     logs(out, b.log_global, &b.log);
+    log_tag(out, &b.log_tag);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
     if o.http_reuse != HttpReuse::default() {
@@ -237,6 +255,12 @@ fn logs(out: &mut String, global: bool, targets: &[LogTarget]) {
     }
     for t in targets {
         let _ = writeln!(out, "{IN}log {}", log_words(t));
+    }
+}
+
+fn log_tag(out: &mut String, tag: &Option<String>) {
+    if let Some(t) = tag {
+        let _ = writeln!(out, "{IN}log-tag {}", quote_word(t));
     }
 }
 
@@ -439,6 +463,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                dontlog_normal: o.dontlog_normal,
+                log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -464,6 +490,8 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.dontlog_normal = false;
+            o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
             if let Some(p) = &mut b.stats {
@@ -548,17 +576,27 @@ global
     nbthread 4
     log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
     log [::1]:514 local7 err
+    log stdout format raw local0
+    log "/run/a dir/log" local1 notice
+    log unix@rel/sock format local local2
+    log fd@5 format iso local3
+    log-send-hostname
+    log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
 defaults
     mode http
     log global
     log 10.0.0.1 daemon
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
     option forwardfor except 10.0.0.0/8 header X-Client if-none
     option allbackups
     timeout client 5s
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    log-tag web
     maxconn 50
     balance static-rr
     option tcplog

@@ -2,8 +2,8 @@
 //! health checks and admin commands cause.
 
 use super::balance::{Balancer, PickKey};
+use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use super::syslog::Syslog;
 use crate::config::{Backend, Config};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
@@ -11,7 +11,7 @@ use crate::events::{
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -129,8 +129,8 @@ pub struct BackendRt {
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
-    /// Where `log global` sends this backend's health and admin lines.
-    syslog: Option<Arc<Syslog>>,
+    /// Where this backend's `log` lines send its health and admin lines.
+    log: Option<ProxyLog>,
     core: Mutex<Core>,
     events: EventSender,
 }
@@ -142,7 +142,7 @@ impl BackendRt {
         events: EventSender,
         now: Instant,
         workers: usize,
-        syslog: Option<Arc<Syslog>>,
+        log: Option<ProxyLog>,
     ) -> BackendRt {
         let servers = cfg
             .servers
@@ -181,7 +181,7 @@ impl BackendRt {
             log_health_checks: cfg.options.log_health_checks,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
-            syslog: syslog.filter(|_| cfg.log_global),
+            log,
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
@@ -217,10 +217,10 @@ impl BackendRt {
         chosen
     }
 
-    /// A line for the watcher and, with `log global`, for syslog.
+    /// A line for the watcher and for the backend's `log` targets.
     fn log(&self, level: Level, topic: Topic, text: String) {
-        if let Some(syslog) = &self.syslog {
-            syslog.send(level, &text);
+        if let Some(log) = &self.log {
+            log.send(level, &text);
         }
         self.events.log(level, topic, text);
     }

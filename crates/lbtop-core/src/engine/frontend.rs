@@ -3,10 +3,10 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
-use super::syslog::Syslog;
+use super::log_out::ProxyLog;
 use super::{l4::tcp, l7};
 use crate::config::{Balance, Config, HttpReuse, IpNet, Mode};
-use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
+use crate::events::{EventSender, FrontendSnap, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -51,8 +51,8 @@ pub struct FrontendRt {
     /// The stats pages this frontend answers itself, in the order they are tried.
     pub stats: Vec<Arc<super::stats::StatsRt>>,
     events: EventSender,
-    /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
-    traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
+    /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
+    traffic_log: Option<(ProxyLog, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
     http_reuse: HttpReuse,
@@ -74,11 +74,10 @@ impl FrontendRt {
         events: EventSender,
         default_maxconn: u32,
         process_conns: Arc<AtomicU64>,
-        syslog: Option<Arc<Syslog>>,
+        traffic_log: Option<ProxyLog>,
     ) -> FrontendRt {
         let fe = &config.frontends[index];
-        let logs_traffic = fe.log_global && (fe.options.httplog || fe.options.tcplog);
-        let traffic_log = syslog.filter(|_| logs_traffic).map(|s| (s, config.clone()));
+        let traffic_log = traffic_log.map(|l| (l, config.clone()));
         let be = &config.backends[fe.default_backend];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
@@ -270,9 +269,9 @@ impl FrontendRt {
         if let (Mode::Http, Some(status)) = (self.mode, record.status) {
             self.counters.response(status);
         }
-        if let Some((syslog, config)) = &self.traffic_log {
-            if let Some(line) = super::log::format_session(config, &record) {
-                syslog.send(Level::Info, &line);
+        if let Some((log, config)) = &self.traffic_log {
+            if let Some((level, line)) = super::log::session_log(config, &record) {
+                log.send(level, &line);
             }
         }
         if sampled {

@@ -10,6 +10,7 @@ pub mod h1;
 pub mod l4;
 pub mod l7;
 pub mod log;
+pub mod log_out;
 pub mod pool;
 pub mod state;
 pub mod stats;
@@ -48,6 +49,7 @@ struct Shared {
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
     maxconn: u32,
+    logs: Arc<log_out::LogOutputs>,
 }
 
 impl Shared {
@@ -67,6 +69,7 @@ impl Shared {
                 .collect(),
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
+            logs_dropped: s.logs.dropped(),
         }
     }
 }
@@ -106,6 +109,30 @@ impl Handle {
     }
 }
 
+/// A proxy's log, from its `log` lines and `log-tag`.
+fn proxy_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    log_global: bool,
+    own: &[crate::config::LogTarget],
+    tag: &Option<String>,
+) -> Option<log_out::ProxyLog> {
+    log_out::ProxyLog::new(out, &config.global, log_global, own, tag.as_deref())
+}
+
+/// A frontend's traffic log: only with `option httplog` or `tcplog`.
+fn traffic_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    index: usize,
+) -> Option<log_out::ProxyLog> {
+    let fe = &config.frontends[index];
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
+}
+
 /// A running engine. Dropping it stops every task.
 pub struct Engine {
     handle: Handle,
@@ -120,7 +147,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
-        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
+        let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
@@ -132,7 +159,7 @@ impl Engine {
                     events.clone(),
                     now,
                     workers,
-                    syslog.clone(),
+                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
                 ))
             })
             .collect();
@@ -151,7 +178,7 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
-                    syslog.clone(),
+                    traffic_log(&logs, &config, i),
                 );
                 fe.bind = group[0].local_addr().unwrap_or(fe.bind);
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
@@ -174,6 +201,7 @@ impl Engine {
             backends,
             events,
             maxconn,
+            logs,
         });
         let _ = view.set(Arc::downgrade(&shared));
         let global = Arc::new(Semaphore::new(maxconn as usize));

@@ -267,4 +267,7 @@ pub struct Snapshot {
     pub maxconn: u32,
     /// Session records dropped because the watcher lagged.
     pub sessions_dropped: u64,
+    /// Log messages dropped because their way out was full (`log stdout` into a pipe nobody
+    /// reads, a syslog socket that lags).
+    pub logs_dropped: u64,
 }

@@ -7,7 +7,7 @@ use super::super::values::{balance_hdr, int};
 use super::addr::bind_addr;
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
-use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
 use crate::config::{Balance, HttpReuse, Mode};
 
@@ -45,6 +45,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         http_reuse,
     ),
     kw("log", Args::Any, S::PROXIES, log),
+    kw(
+        "log-tag",
+        Args::One("a tag for use in syslog"),
+        S::PROXIES,
+        log_tag,
+    ),
     kw("option", Args::Any, S::PROXIES, option),
     kw("no", Args::Any, S::PROXIES, no),
     // HAProxy's `default option x` puts back the built-in value.
@@ -111,7 +117,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("log-format"),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
-    unsupported("log-tag"),
     unsupported("http-send-name-header"),
     unsupported("source"),
     unsupported("dispatch"),
@@ -154,7 +159,7 @@ impl Parser<'_> {
                 format!(
                     "unknown keyword '{kw}' in '{}' section{}",
                     ctx.kind.as_str(),
-                    suggest(kw, &names(PROXY))
+                    suggest(kw, &with_sections(names(PROXY)))
                 ),
             ));
         };
@@ -235,6 +240,12 @@ fn log(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     Ok(())
 }
 
+/// `log-tag <tag>`: the program name this proxy's syslog headers carry.
+fn log_tag(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.log_tag = Some(st.arg().to_string());
+    Ok(())
+}
+
 fn option(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     p.option(st.no, st.args, s, ctx, false)
 }
@@ -248,6 +259,7 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             s.log.clear();
             Ok(())
         }
+        "log" => Err(p.err_in(st.no, ctx, "'no log' does not expect arguments")),
         target => Err(p.err_in(
             st.no,
             ctx,

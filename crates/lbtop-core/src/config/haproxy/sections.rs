@@ -36,6 +36,7 @@ pub(super) struct Settings {
     pub(super) mode: Option<Mode>,
     pub(super) log_global: bool,
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
     pub(super) options: Options,
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
@@ -113,6 +114,9 @@ pub(super) struct Proxy {
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Section {
     None,
+    /// After a section lbtop cannot open (refused, or its header line was wrong): its lines
+    /// are passed over until the next section, rather than each read as an error.
+    Skipped,
     Global,
     Defaults,
     Proxy(usize),
@@ -189,12 +193,15 @@ impl Parser<'_> {
                     ));
                 }
                 if let Some(name) = args.first() {
-                    self.check_name(no, "defaults", name)?;
+                    // A wrong name is an error, but the section still opens, as in HAProxy.
+                    self.check_name(no, "defaults", name)
+                        .unwrap_or_else(|e| self.errors.push(e));
                     if let Some((_, line, _)) = self.named.iter().find(|(n, _, _)| n == name) {
-                        return Err(self.err(
+                        let e = self.err(
                             no,
                             format!("defaults section '{name}' is already defined at line {line}"),
-                        ));
+                        );
+                        self.errors.push(e);
                     }
                     self.defaults_name = Some((name.clone(), no));
                 }
@@ -214,18 +221,22 @@ impl Parser<'_> {
                 let Some(name) = args.first() else {
                     return Err(self.err(no, format!("'{kw}' needs a name")));
                 };
-                self.check_name(no, kw, name)?;
+                // A wrong or taken name is an error, but the section still opens, so its
+                // lines are read (and checked) in it, as in HAProxy.
+                self.check_name(no, kw, name)
+                    .unwrap_or_else(|e| self.errors.push(e));
                 if let Some(p) = self.proxies.iter().find(|p| {
                     p.name == *name && ((p.kind.fe() && kind.fe()) || (p.kind.be() && kind.be()))
                 }) {
-                    return Err(self.err(
+                    let e = self.err(
                         no,
                         format!(
                             "{kw} '{name}' has the same name as {} '{name}' declared at line {}",
                             p.kind.as_str(),
                             p.line
                         ),
-                    ));
+                    );
+                    self.errors.push(e);
                 }
                 let mut proxy = Proxy {
                     kind,

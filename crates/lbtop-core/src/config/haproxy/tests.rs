@@ -3,7 +3,9 @@
 use super::super::values::{log_addr, octal_mode, parse_net};
 use super::addr::{bind_addr, server_addr};
 use super::*;
-use crate::config::{ForwardFor, HttpCheck, LogFormat, LogTarget, Server, StatsSocket, Timeouts};
+use crate::config::{
+    ForwardFor, HttpCheck, LogAddr, LogFormat, LogTarget, Server, StatsSocket, Timeouts,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -197,7 +199,7 @@ fn the_seed_loads_byte_for_byte() {
             max_level: 7,
             min_level: 0,
             len: 1024,
-            format: LogFormat::Local,
+            format: None,
         }]
     );
     assert_eq!(c.global.log[0].facility_name(), "local6");
@@ -322,7 +324,10 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     let a = Config::load(&seed).unwrap();
     let b = Config::load(&loopback).unwrap();
     assert_eq!(b.frontends[0].bind, "127.0.0.1:8080".parse().unwrap());
-    assert_eq!(b.global.log[0].addr, "127.0.0.1:5514".parse().unwrap());
+    assert_eq!(
+        b.global.log[0].addr,
+        LogAddr::Udp("127.0.0.1:5514".parse().unwrap())
+    );
     assert_eq!(
         b.global.stats_socket.as_ref().unwrap().path,
         "/tmp/lbtop-seed.sock"
@@ -379,16 +384,16 @@ fn global_keywords() {
     assert_eq!(g.nbthread, Some(4));
     assert_eq!(g.log.len(), 3);
     let l = &g.log[0];
-    assert_eq!(l.addr, "127.0.0.1:5514".parse().unwrap());
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!(l.addr, LogAddr::Udp("127.0.0.1:5514".parse().unwrap()));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
     let l = &g.log[1];
-    assert_eq!(l.addr, "10.0.0.1:514".parse().unwrap());
+    assert_eq!(l.addr, LogAddr::Udp("10.0.0.1:514".parse().unwrap()));
     assert_eq!(
         (l.facility, l.max_level, l.min_level, l.len),
         (1, 7, 0, 1024)
     );
-    assert_eq!(g.log[2].addr, "[::1]:514".parse().unwrap());
+    assert_eq!(g.log[2].addr, LogAddr::Udp("[::1]:514".parse().unwrap()));
     assert_eq!(g.log[2].max_level, 0);
     assert_eq!(
         g.stats_socket,
@@ -1052,17 +1057,31 @@ fn addresses() {
     assert!(server_addr(":80").unwrap_err().contains("has no address"));
     assert!(server_addr("10.0.0.1").unwrap_err().contains("has no port"));
     assert_eq!(log_addr("127.0.0.1").unwrap().to_string(), "127.0.0.1:514");
+    assert_eq!(log_addr("stdout"), Ok(LogAddr::Fd(1)));
+    assert_eq!(log_addr("fd@2"), Ok(LogAddr::Fd(2)));
+    assert_eq!(log_addr("fd@7").unwrap().to_string(), "fd@7");
+    assert_eq!(log_addr("/dev/log"), Ok(LogAddr::Unix("/dev/log".into())));
+    assert_eq!(log_addr("unix@/a b").unwrap().to_string(), "/a b");
+    assert_eq!(log_addr("unix@rel").unwrap().to_string(), "unix@rel");
     assert_eq!(
         log_addr("udp@127.0.0.1:5514").unwrap().to_string(),
         "127.0.0.1:5514"
     );
     assert_eq!(log_addr("[::1]").unwrap().to_string(), "[::1]:514");
     assert_eq!(log_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
-    for bad in ["/dev/log", "stdout", "fd@2", "ring@buf", "tcp@1.2.3.4:514"] {
+    for bad in ["abns@x", "ring@buf", "tcp@1.2.3.4:514"] {
         assert!(
             log_addr(bad)
                 .unwrap_err()
-                .contains("only sends syslog over UDP"),
+                .contains("not to a stream socket"),
+            "{bad}"
+        );
+    }
+    for bad in ["fd@", "fd@x", "fd@-1", "fd@+1"] {
+        assert!(
+            log_addr(bad)
+                .unwrap_err()
+                .contains("is not a valid integer in 'fd@"),
             "{bad}"
         );
     }
@@ -1129,9 +1148,20 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults\n    log 127.0.0.1 format raw len 100 local0\n", 2, &["unknown log facility 'len'"]),
             ("defaults\n    log 127.0.0.1 len 10 local0\n", 2, &["'len' must be between 80 and 65535, got 10"]),
             ("defaults\n    log 127.0.0.1 format json local0\n", 2, &["unknown log format 'json'"]),
-            ("defaults\n    log 127.0.0.1 sample 1:2 local0\n", 2, &["'sample' is not supported"]),
+            ("defaults\n    log 127.0.0.1 sample 1:2 local0\n", 2, &["'sample' (sending only some of the messages) is not supported by lbtop"]),
             ("defaults\n    log 127.0.0.1\n", 2, &["expects <address> and <facility>"]),
-            ("defaults\n    log /dev/log local0\n", 2, &["only sends syslog over UDP"]),
+            ("defaults\n    log fd@x local0\n", 2, &["log: address file descriptor 'x' is not a valid integer in 'fd@x'"]),
+            ("defaults\n    log ring@r local0\n", 2, &["not to a stream socket, a ring"]),
+            ("defaults\n    log stdout\n", 2, &["expects <address> and <facility>"]),
+            ("defaults\n    log\n", 2, &["expects <address> and <facility>"]),
+            ("defaults\n    log stdout local8\n", 2, &["unknown log facility 'local8'", "did you mean 'local0'?"]),
+            ("defaults\n    log stdout format rfc3146 local0\n", 2, &["unknown log format 'rfc3146'", "did you mean 'rfc3164'?"]),
+            ("defaults\n    log stdout format\n", 2, &["'format' expects a format name"]),
+            ("defaults\n    log-tag\n", 2, &["'log-tag' expects a tag for use in syslog"]),
+            ("defaults\n    log-tag a b\n", 2, &["'log-tag' cannot handle unexpected argument 'b'"]),
+            ("global\n    log-tag\n", 2, &["'log-tag' expects a tag for use in syslog"]),
+            ("defaults\n    no log x\n", 2, &["'no log' does not expect arguments"]),
+            ("defaults\n    option dontlog-normal x\n", 2, &["cannot handle unexpected argument 'x'"]),
             ("defaults\n    log localhost local0\n", 2, &["does not resolve host names"]),
             ("defaults\n    log global x\n", 2, &["'log global' takes no argument"]),
             ("defaults\n    option forwardfor except\n", 2, &["expects <address>[/mask]"]),
@@ -1269,4 +1299,79 @@ fn mutated_seeds_never_panic() {
         oks > 0 && errs > 0,
         "mutations should both pass and fail ({oks}/{errs})"
     );
+}
+
+#[test]
+fn log_plumbing_keywords() {
+    let c = ok("global
+    log stdout format raw local0
+    log /dev/log local1 notice
+    log fd@3 len 200 format short local2 info err
+    log-send-hostname
+    log-tag gtag
+defaults
+    log global
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
+frontend f
+    bind 127.0.0.1:80
+    default_backend b
+backend b
+    log-tag own
+    option dontlog-normal
+backend b2
+    no log
+");
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, LogAddr::Fd(1));
+    assert_eq!(g.log[0].format, Some(LogFormat::Raw));
+    assert_eq!(g.log[1].addr, LogAddr::Unix("/dev/log".into()));
+    assert_eq!((g.log[1].format, g.log[1].max_level), (None, 5));
+    let l = &g.log[2];
+    assert_eq!(
+        (l.addr.clone(), l.len, l.format),
+        (LogAddr::Fd(3), 200, Some(LogFormat::Short))
+    );
+    assert_eq!((l.max_level, l.min_level), (6, 3));
+    assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+    assert_eq!(g.log_tag.as_deref(), Some("gtag"));
+    let f = &c.frontends[0];
+    assert_eq!(
+        f.log_tag.as_deref(),
+        Some("dtag"),
+        "inherited from defaults"
+    );
+    assert!(f.log_global && f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    assert!(!c.backends[1].log_global, "no log");
+    // HAProxy's own capability warning, as for dontlognull.
+    warned(
+        &c,
+        17,
+        "'dontlog-normal' ignored because backend 'b' has no frontend capability",
+    );
+    // Errors name the file, the line and the keyword.
+    for (text, line, full) in [
+        (
+            "defaults\n    log stdout local8\n",
+            2,
+            "t.cfg:2: defaults: log: unknown log facility 'local8'; did you mean 'local0'?",
+        ),
+        (
+            "global\n    log\n",
+            2,
+            "t.cfg:2: global: 'log' expects <address> and <facility> as arguments (e.g. log 127.0.0.1 local0)",
+        ),
+        (
+            "frontend f\n    bind :80\n    log stdout format jsn local0\n",
+            3,
+            "t.cfg:3: frontend 'f': log: unknown log format 'jsn' (one of local, rfc3164, rfc5424, priority, short, timed, iso, raw)",
+        ),
+    ] {
+        assert_eq!(fails(text, line, &[]).to_string(), full);
+    }
+    // HAProxy reads only the first word of log-send-hostname.
+    let c = ok("global\n    log-send-hostname a b\n");
+    assert_eq!(c.global.log_send_hostname.as_deref(), Some("a"));
 }

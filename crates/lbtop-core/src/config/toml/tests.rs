@@ -754,7 +754,7 @@ slowstart = 0
     let l = &g.log[1];
     assert_eq!(l.addr, "[::1]:5514".parse().unwrap());
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!(
         g.stats_socket,
         Some(StatsSocket {
@@ -786,6 +786,51 @@ slowstart = 0
     // The default stats level is HAProxy's.
     let c = ok("[global.stats-socket]\npath = \"/s\"\n");
     assert_eq!(c.global.stats_socket.unwrap().level, "operator");
+}
+
+#[test]
+fn log_targets_tags_and_log_options() {
+    let c = ok(r#"
+[global]
+log-send-hostname = "edge1"
+log-tag = "lb"
+[[global.log]]
+address = "stdout"
+facility = "local0"
+format = "raw"
+[[global.log]]
+address = "/dev/log"
+facility = "local1"
+
+[defaults]
+log-tag = "d"
+[defaults.option]
+dontlog-normal = true
+log-separate-errors = true
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+log-tag = "own"
+"#);
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, crate::config::LogAddr::Fd(1));
+    assert_eq!(g.log[1].addr.to_string(), "/dev/log");
+    assert_eq!(g.log_send_hostname.as_deref(), Some("edge1"));
+    assert_eq!(g.log_tag.as_deref(), Some("lb"));
+    let f = &c.frontends[0];
+    assert_eq!(f.log_tag.as_deref(), Some("d"));
+    assert!(f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    fails(
+        "[global]\nlog-tag = \"\"\n",
+        2,
+        &["global: 'log-tag' expects a tag for use in syslog"],
+    );
 }
 
 #[test]
@@ -827,9 +872,9 @@ fn log_and_stats_socket_errors() {
         &["unknown key 'levle' in [[backend.log]], did you mean 'level'?"],
     );
     fails(
-        "[[global.log]]\naddress = \"/dev/log\"\nfacility = \"user\"\n",
+        "[[global.log]]\naddress = \"tcp@1.2.3.4:514\"\nfacility = \"user\"\n",
         2,
-        &["global: log 'address' '/dev/log': lbtop only sends syslog over UDP"],
+        &["global: log 'address' 'tcp@1.2.3.4:514': lbtop sends logs to stdout"],
     );
     fails(
         "[[global.log]]\naddress = \"127.0.0.1\"\n",

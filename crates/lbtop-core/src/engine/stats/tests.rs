@@ -77,6 +77,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
         cur_conns: 2,
         maxconn: 100,
         sessions_dropped: 0,
+        logs_dropped: 0,
     }
 }
 
