@@ -58,8 +58,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("server-template.cfg", "server-template"),
     ("smtp.cfg", "smtpchk"),
     ("ssl-defaults-no-tls.cfg", "tune.ssl.default-dh-param"),
-    // A frontend with only a stats page and no backend: lbtop needs a `default_backend`.
-    ("stats-frontend.cfg", "default_backend"),
     ("uri-hash.cfg", "hash-type"),
     ("vault.cfg", "http-check expect"),
 ];

@@ -527,3 +527,47 @@ fn admin_actions_match_haproxy() {
         assert!(all.contains(want), "{want:?} not in:\n{all}");
     }
 }
+
+const PAGE_ONLY: &str = "global\n    log {LOG} local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend st\n    bind 127.0.0.1:{PORT}\n    stats enable\n    stats uri /s\n\nbackend be\n    server web1 {web1}\n";
+
+/// A frontend with a stats page and no backend: the page, and HAProxy's 503 for the rest.
+fn page_only(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let web1 = rt.block_on(Origin::start("web1", Duration::ZERO));
+    let c = Contender::start(kind, PAGE_ONLY, &BTreeMap::from([("web1", web1.addr)]));
+    let mut t = Vec::new();
+    let (_, r) = ask(&rt, c.addr(), &request("GET", "/s;csv", None));
+    t.push(summary("csv", &r));
+    for l in unchunk(&r.body).lines().skip(1) {
+        t.push(l.split(',').take(2).collect::<Vec<_>>().join("/"));
+    }
+    let (raw, r) = ask(&rt, c.addr(), &request("GET", "/other", None));
+    t.push(summary("other", &r));
+    t.push(String::from_utf8_lossy(&raw).into_owned());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.settled_lines().len() < 2 && Instant::now() < deadline {}
+    t.extend(
+        c.settled_lines()
+            .into_iter()
+            .filter(|l| l.contains("/other")),
+    );
+    drop(c);
+    t
+}
+
+#[test]
+fn a_stats_only_frontend_matches_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(page_only);
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    let all = haproxy.join("\n");
+    for want in [
+        "st/FRONTEND\nbe/web1\nbe/BACKEND",
+        "other: 503",
+        "st st/<NOSRV> -1/-1/-1/-1/T 503 217 - - SC--",
+    ] {
+        assert!(all.contains(want), "{want:?} not in:\n{all}");
+    }
+}

@@ -224,7 +224,7 @@ impl Config {
             out.push('\n');
             self.describe_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             describe_backend(&mut out, b);
         }
@@ -286,10 +286,11 @@ impl Config {
         let _ = writeln!(out, "frontend {}  (line {})", f.name, f.line);
         kv(out, "bind", f.bind);
         kv(out, "mode", f.mode);
-        let backend = self
-            .backends
-            .get(f.default_backend)
-            .map_or("?", |b| b.name.as_str());
+        let backend = match self.backends.get(f.default_backend) {
+            Some(b) if b.implicit => "(none: other requests get 503)",
+            Some(b) => b.name.as_str(),
+            None => "?",
+        };
         kv(out, "default_backend", backend);
         match f.maxconn {
             Some(m) => kv(out, "maxconn", m),

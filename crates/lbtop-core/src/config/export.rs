@@ -68,7 +68,7 @@ impl Config {
             out.push('\n');
             self.export_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             export_backend(&mut out, b);
         }
@@ -151,7 +151,8 @@ impl Config {
             }
         }
         stats_lines(out, f.stats.as_ref());
-        if let Some(b) = self.backends.get(f.default_backend) {
+        // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
+        if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
         }
     }
@@ -619,6 +620,10 @@ listen stats
     stats scope web
     stats scope .
     stats admin if LOCALHOST
+frontend page
+    mode http
+    bind 127.0.0.1:8405
+    stats enable
 frontend tcp
     mode tcp
     bind *:9000

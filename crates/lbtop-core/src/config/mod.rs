@@ -323,6 +323,9 @@ pub struct Backend {
     /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
     /// reach this backend.
     pub stats: Option<StatsPage>,
+    /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
+    /// its other requests 503): no servers, not exported, not listed on the page.
+    pub implicit: bool,
     pub line: usize,
 }
 

@@ -48,6 +48,9 @@ pub struct FrontendRt {
     pub maxconn: u32,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
+    /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
+    /// other requests with `TR` at -1.
+    pub no_backend: bool,
     /// The stats pages this frontend answers itself, in the order they are tried.
     pub stats: Vec<Arc<super::stats::StatsRt>>,
     events: EventSender,
@@ -100,6 +103,7 @@ impl FrontendRt {
             maxconn: fe.maxconn.unwrap_or(default_maxconn),
             process_conns,
             stats: Vec::new(),
+            no_backend: be.implicit,
             events,
             traffic_log,
             forwardfor,

@@ -290,6 +290,7 @@ impl<'a> Parser<'a> {
                 log_tag: s.log_tag.clone(),
                 hash_header,
                 stats: self.stats_of(p),
+                implicit: false,
                 line: p.line,
             });
         }
@@ -305,6 +306,16 @@ impl<'a> Parser<'a> {
                 ));
                 continue;
             };
+            if let (None, Kind::Frontend, Some(page)) = (&s.default_backend, p.kind, &s.stats) {
+                if s.mode == Some(Mode::Http) {
+                    // A stats-only frontend: its other requests get HAProxy's 503.
+                    backends.push(implicit_backend(p));
+                    let mut f = frontend_of(p, bind, Mode::Http, backends.len() - 1);
+                    f.stats = Some(page.clone());
+                    frontends.push(f);
+                    continue;
+                }
+            }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
@@ -356,20 +367,9 @@ impl<'a> Parser<'a> {
                 ));
                 continue;
             }
-            frontends.push(Frontend {
-                name: p.name.clone(),
-                bind,
-                mode,
-                default_backend: index,
-                maxconn: s.maxconn,
-                timeouts: s.timeouts,
-                options: s.options.clone(),
-                log_global: s.log_global,
-                log: s.log.clone(),
-                stats: self.stats_of(p),
-                log_tag: s.log_tag.clone(),
-                line: p.line,
-            });
+            let mut f = frontend_of(p, bind, mode, index);
+            f.stats = self.stats_of(p);
+            frontends.push(f);
         }
 
         if !self.errors.is_empty() {
@@ -396,5 +396,45 @@ impl<'a> Parser<'a> {
             errors: self.errors,
             warnings: self.warnings,
         }
+    }
+}
+
+/// A frontend from its section, sending its traffic to backend `index`.
+fn frontend_of(p: &Proxy, bind: std::net::SocketAddr, mode: Mode, index: usize) -> Frontend {
+    let s = &p.settings;
+    Frontend {
+        name: p.name.clone(),
+        bind,
+        mode,
+        default_backend: index,
+        maxconn: s.maxconn,
+        timeouts: s.timeouts,
+        options: s.options.clone(),
+        log_global: s.log_global,
+        log: s.log.clone(),
+        stats: None,
+        log_tag: s.log_tag.clone(),
+        line: p.line,
+    }
+}
+
+/// The empty backend a stats-only frontend sends its other requests to (HAProxy's 503).
+/// Nothing of it shows: with no servers it has nothing to time, check or log.
+fn implicit_backend(p: &Proxy) -> Backend {
+    Backend {
+        name: p.name.clone(),
+        mode: Mode::Http,
+        balance: Balance::RoundRobin,
+        check: HealthCheck::Tcp,
+        servers: Vec::new(),
+        timeouts: Default::default(),
+        options: Default::default(),
+        log_global: false,
+        log: Vec::new(),
+        log_tag: None,
+        hash_header: None,
+        stats: None,
+        implicit: true,
+        line: p.line,
     }
 }

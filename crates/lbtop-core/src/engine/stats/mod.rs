@@ -42,7 +42,7 @@ pub fn proxies(cfg: &Config) -> Vec<Proxy> {
     for (i, f) in cfg.frontends.iter().enumerate() {
         all.push((f.line, proxy(&f.name, Some(i), None)));
     }
-    for (i, b) in cfg.backends.iter().enumerate() {
+    for (i, b) in cfg.backends.iter().enumerate().filter(|(_, b)| !b.implicit) {
         let listen = all
             .iter_mut()
             .find(|(line, p)| *line == b.line && p.name == b.name && p.backend.is_none());

@@ -186,6 +186,7 @@ impl Resolver<'_> {
             log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
             stats: None,
+            implicit: false,
             line: self.line(raw.span().start),
         })
     }
