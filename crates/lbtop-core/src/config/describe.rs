@@ -350,7 +350,7 @@ fn describe_backend(out: &mut String, b: &Backend) {
     let addr_w = b
         .servers
         .iter()
-        .map(|s| s.addr.to_string().len())
+        .map(|s| address_words(s).len())
         .max()
         .unwrap_or(0);
     for s in &b.servers {
@@ -358,9 +358,19 @@ fn describe_backend(out: &mut String, b: &Backend) {
             out,
             "  server {:<name_w$}  {:<addr_w$}  {}",
             s.name,
-            s.addr.to_string(),
+            address_words(s),
             server_line(s)
         );
+    }
+}
+
+/// `127.0.0.1:80`; a host name with what it resolved to at start: `localhost:80
+/// (127.0.0.1)`, or `db:80 (unresolved: MAINT)`.
+fn address_words(s: &Server) -> String {
+    match &s.host {
+        None => s.addr.to_string(),
+        Some(h) if h.resolved => format!("{}:{} ({})", h.name, s.addr.port(), s.addr.ip()),
+        Some(h) => format!("{}:{} (unresolved: MAINT)", h.name, s.addr.port()),
     }
 }
 

@@ -332,9 +332,14 @@ fn legacy_httpchk_line(c: &HttpCheck) -> String {
 }
 
 /// `web10 127.0.0.1:8010 check inter 3s fall 2 rise 2 ...`: the parameters come from the
-/// server keyword table, in its order.
+/// server keyword table, in its order. A server written with a host name keeps it (HAProxy
+/// resolves it again at start), not the address it resolved to.
 fn server_words(s: &Server) -> String {
-    let mut w = vec![s.name.clone(), s.addr.to_string()];
+    let addr = match &s.host {
+        Some(h) => format!("{}:{}", h.name, s.addr.port()),
+        None => s.addr.to_string(),
+    };
+    let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
     w.join(" ")
 }
@@ -637,6 +642,33 @@ backend t
     server c 127.0.0.1:3
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
+        round_trip(&c);
+    }
+
+    /// A server written with a host name exports with the name (HAProxy resolves it again),
+    /// its `init-addr` with it; `server-template` exports as the servers it made.
+    #[test]
+    fn host_names_export_as_names() {
+        let text = "
+frontend f
+    bind 127.0.0.1:8080
+    default_backend b
+backend b
+    server a localhost:81 check
+    server b nosuchhost.invalid:82 init-addr none
+    server c nosuchhost.invalid:83 init-addr 127.0.0.9
+    server-template t 2 localhost:84
+";
+        let c = Config::parse(Path::new("names.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    server a localhost:81 check",
+            "    server b nosuchhost.invalid:82 init-addr none\n",
+            "    server c nosuchhost.invalid:83 init-addr 127.0.0.9\n",
+            "    server t1 localhost:84\n    server t2 localhost:84\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
         round_trip(&c);
     }
 }

@@ -8,6 +8,7 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod host;
 mod log;
 mod stats;
 #[cfg(test)]
@@ -16,6 +17,7 @@ mod toml;
 mod values;
 
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
 pub use values::parse_duration;
@@ -350,6 +352,12 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// The host name the address was written with, resolved once at start; `None` for an
+    /// IP address.
+    pub host: Option<ServerHost>,
+    /// `init-addr`: how a host name gets its first address; `None` is HAProxy's default,
+    /// `last,libc`.
+    pub init_addr: Option<Vec<InitAddr>>,
     pub line: usize,
 }
 
@@ -357,6 +365,17 @@ impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
+    pub fn starts_in_maint(&self) -> bool {
+        self.disabled || self.unresolved()
+    }
+
+    /// Its host name did not resolve at start (`init-addr ... none`): it has no address and
+    /// stays in MAINT whatever it is told.
+    pub fn unresolved(&self) -> bool {
+        self.host.as_ref().is_some_and(|h| !h.resolved)
+    }
 }
 
 /// Embedded web servers that stand in for the seed's two Apaches.

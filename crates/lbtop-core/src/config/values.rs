@@ -260,6 +260,30 @@ pub(super) fn host_port(
     Ok(SocketAddr::new(ip, port))
 }
 
+/// `name:port` when the name is made of the letters, digits, `-`, `.` and `_` a host name
+/// has, and the port is a number.
+pub(super) fn host_name_port(s: &str) -> Option<(&str, u16)> {
+    let (host, port) = s.rsplit_once(':')?;
+    let host_like = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    let port = port.parse::<u16>().ok()?;
+    host_like.then_some((host, port))
+}
+
+/// The system resolver's first answer for `host` of `family`, as HAProxy's `libc` method
+/// takes it (docs/haproxy-semantics.md §15).
+pub(super) fn resolve_first(host: &str, port: u16, family: Family) -> Option<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let answers = (host, port).to_socket_addrs().ok()?;
+    answers.into_iter().find(|a| match family {
+        Family::Any => true,
+        Family::V4 => a.is_ipv4(),
+        Family::V6 => a.is_ipv6(),
+    })
+}
+
 fn bad_host(host: &str) -> String {
     if host.is_empty() {
         "has no address (write ip:port)".into()

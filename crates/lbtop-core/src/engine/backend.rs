@@ -166,7 +166,7 @@ impl BackendRt {
         let states: Vec<ServerState> = cfg
             .servers
             .iter()
-            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.disabled, now))
+            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.starts_in_maint(), now))
             .collect();
         let lb_servers: Vec<(u32, bool)> = states
             .iter()

@@ -333,7 +333,14 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             .ok_or_else(|| "No such server.".to_string())
     };
     match *command {
-        Command::SetAdmin { server, state } => backend(server)?.set_admin(server.server, state),
+        Command::SetAdmin { server, state } => {
+            let backend = backend(server)?;
+            // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
+            // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
+            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
+                backend.set_admin(server.server, state);
+            }
+        }
         Command::SetWeight { server, weight } => {
             if weight > 256 {
                 return Err("Weight must be between 0 and 256.".into());

@@ -1,5 +1,6 @@
 //! Addresses of `bind` (and of a `frontend`/`listen` line) and of `server`: TCP only, one
-//! IP address and port each; host names are not resolved.
+//! IP address and port each. A server's host name is read by [`super::names`]; `$VAR`s are
+//! expanded before either is read ([`super::env`]).
 
 use super::super::values::{check_family, host_port, strip_family};
 use std::net::SocketAddr;

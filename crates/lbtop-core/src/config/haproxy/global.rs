@@ -2,6 +2,7 @@
 //! proxies share.
 
 use super::super::values::{int, log_addr, octal_mode};
+use super::env;
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
 use crate::config::{parse_duration, LogFormat, LogTarget, StatsSocket};
@@ -60,6 +61,10 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     kw("maxconn", Args::One("an integer"), maxconn),
     kw("nbthread", Args::One("an integer"), nbthread),
     kw("stats", Args::Any, stats),
+    kw("setenv", Args::Any, env::setenv),
+    kw("presetenv", Args::Any, env::presetenv),
+    kw("unsetenv", Args::Any, env::unsetenv),
+    kw("resetenv", Args::Any, env::resetenv),
     ignored("chroot", ONE, NO_CHROOT, accept),
     ignored("pidfile", ONE, "lbtop does not write a pid file", accept),
     ignored("user", ONE, NO_USER, accept),
@@ -93,10 +98,6 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     unsupported("cpu-map"),
     unsupported("spread-checks"),
     unsupported("hard-stop-after"),
-    unsupported("setenv"),
-    unsupported("presetenv"),
-    unsupported("resetenv"),
-    unsupported("unsetenv"),
     unsupported("lua-load"),
     unsupported("server-state-file"),
     unsupported("server-state-base"),

@@ -13,6 +13,9 @@
 //! options or `stats` pages would each be one more family module and one more row in
 //! [`proxy`].
 //!
+//! Server host names (`init-addr`, `server-template`) are resolved at start in [`names`];
+//! `setenv` and `$VAR` in addresses live in [`env`].
+//!
 //! Every error names the file, the 1-based line and the keyword; nothing is half-loaded. As
 //! `haproxy -c` does, reading goes on after an error so that one run reports every error of
 //! the file (docs/haproxy-semantics.md §14): the cross-checks after reading (binds, backends
@@ -22,8 +25,10 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod env;
 mod global;
 mod http_check;
+mod names;
 mod option;
 mod proxy;
 mod sections;
@@ -85,7 +90,7 @@ fn parse_all_with_env(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigErrors> {
-    let mut p = Parser::new(path);
+    let mut p = Parser::new(path, env);
     let file = path.display().to_string();
     for (i, raw) in text.split('\n').enumerate() {
         let no = i + 1;
@@ -93,7 +98,7 @@ fn parse_all_with_env(
             ".LINE" => Some(no.to_string()),
             ".FILE" => Some(file.clone()),
             _ if name.starts_with('.') => None,
-            _ => env(name),
+            _ => p.env.get(name),
         };
         let read = match tokenize_line(raw, &lookup) {
             Ok(words) if words.is_empty() => Ok(()),
@@ -124,11 +129,14 @@ struct Parser<'a> {
     defaults_name: Option<(String, usize)>,
     named: Vec<(String, usize, Settings)>,
     proxies: Vec<Proxy>,
+    /// The environment as `setenv` and friends left it so far.
+    env: env::Env<'a>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(path: &'a Path) -> Parser<'a> {
+    fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
+            env: env::Env::new(env),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),

@@ -4,12 +4,12 @@
 //! reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
-use super::addr::bind_addr;
 use super::global::log_target;
+use super::names::bind_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode};
+use crate::config::{Balance, HttpReuse, Mode, Server};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -75,6 +75,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("bind", Args::Any, S::FRONTENDS, bind),
     kw("stats", Args::Any, S::PROXIES, stats),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
+    kw(
+        "server-template",
+        Args::Any,
+        S::BACKENDS.refused_elsewhere(),
+        server_template,
+    ),
     Row {
         status: Status::Ignored("lbtop's stats page does not show proxy descriptions"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
@@ -123,7 +129,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("persist"),
     unsupported("ignore-persist"),
     unsupported("force-persist"),
-    unsupported("server-template"),
     unsupported("email-alert"),
     unsupported("external-check"),
     unsupported("filter"),
@@ -338,7 +343,9 @@ fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
             format!("bind option '{opt}' is not supported by lbtop (only 'bind <ip:port>')"),
         ));
     }
-    let addr = bind_addr(addr).map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    // HAProxy expands `$VAR` in addresses, quoted or not.
+    let addr = bind_target(&p.env.expand(addr))
+        .map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
     let Some(i) = ctx.proxy else {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };
@@ -358,8 +365,19 @@ fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
 /// `server <name> <ip:port> [<parameter>]...`.
 fn server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let server = p.server(st.no, st.args, ctx, &s.default_server)?;
+    add_server(p, st, ctx, server)
+}
+
+fn server_template(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    for server in p.server_template(st.no, st.args, ctx, &s.default_server)? {
+        add_server(p, st, ctx, server)?;
+    }
+    Ok(())
+}
+
+fn add_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, server: Server) -> Res<()> {
     let Some(i) = ctx.proxy else {
-        return Ok(()); // `Sections::BACKENDS` keeps `server` out of `defaults`.
+        return Ok(()); // `Sections::BACKENDS` keeps servers out of `defaults`.
     };
     if let Some(first) = p.proxies[i].servers.iter().find(|x| x.name == server.name) {
         return Err(p.err_in(

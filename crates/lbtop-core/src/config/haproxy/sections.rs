@@ -3,7 +3,7 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::addr::bind_addr;
+use super::names::bind_target;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
@@ -263,7 +263,7 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_addr(first)
+                    let addr = bind_target(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
                     proxy.bind = Some((addr, no));
                     self.warn(

@@ -3,11 +3,11 @@
 
 use super::super::describe::fmt_duration;
 use super::super::values::int;
-use super::addr::server_addr;
+use super::names::{init_addr, server_target};
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, Server};
+use crate::config::{parse_duration, InitAddr, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -32,6 +32,8 @@ impl Default for DefaultServer {
             fastinter: None,
             downinter: None,
             slowstart: None,
+            host: None,
+            init_addr: None,
             line: 0,
         })
     }
@@ -214,6 +216,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         )
     },
     flag("no-slowstart", |p| p.slowstart = None, none, none),
+    value(
+        "init-addr",
+        |p, v, what| init_addr(v, what).map(|m| p.init_addr = Some(m)),
+        |s| s.init_addr.as_deref().map(init_addr_words),
+        |s| s.init_addr.as_deref().map(init_addr_words),
+    ),
     unsupported("addr"),
     unsupported("agent-check"),
     unsupported("agent-inter"),
@@ -231,7 +239,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("crt"),
     unsupported("error-limit"),
     unsupported("id"),
-    unsupported("init-addr"),
     unsupported("maxqueue"),
     unsupported("minconn"),
     unsupported("namespace"),
@@ -246,6 +253,8 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("redir"),
     unsupported("resolvers"),
     unsupported("resolve-prefer"),
+    unsupported("resolve-opts"),
+    unsupported("resolve-net"),
     unsupported("send-proxy"),
     unsupported("send-proxy-v2"),
     unsupported("sni"),
@@ -258,6 +267,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
 ];
 
 const MAX: i64 = u32::MAX as i64;
+
+/// `init-addr last,libc`.
+fn init_addr_words(methods: &[InitAddr]) -> String {
+    let words: Vec<String> = methods.iter().map(ToString::to_string).collect();
+    format!("init-addr {}", words.join(","))
+}
 
 /// A time value; 0 only if `zero` may be.
 fn time(v: &str, what: &str, zero: bool) -> Result<Duration, String> {
@@ -306,14 +321,16 @@ impl Parser<'_> {
         self.check_name(no, "server", name)
             .map_err(|e| self.err(no, format!("{who}: {}", e.message)))?;
         let swho = format!("{who}: server '{name}'");
-        let addr = server_addr(addr).map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
+        // HAProxy expands `$VAR` in addresses, quoted or not.
+        let target = server_target(&self.env.expand(addr))
+            .map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
         let mut server = Server {
             name: name.clone(),
-            addr,
             line: no,
             ..template.0.clone()
         };
         self.server_params(no, &args[2..], &mut server, &swho)?;
+        self.place(no, &mut server, &target, &swho)?;
         Ok(server)
     }
 

@@ -1,4 +1,4 @@
-//! A proxy's `stats <what>` keywords: its stats page (docs/haproxy-semantics.md §15). Each row
+//! A proxy's `stats <what>` keywords: its stats page (docs/haproxy-semantics.md §17). Each row
 //! turns the page on, as HAProxy does for every one of them, and sets one part of it.
 
 use super::sections::{Ctx, Settings};

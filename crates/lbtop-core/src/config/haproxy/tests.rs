@@ -587,16 +587,16 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
         if row.status == table::Status::Unsupported {
             continue;
         }
-        // A value that differs from the defaults: a time, else an integer.
+        // A value that differs from the defaults: a time, else an integer, else a word.
         let params = match row.args {
-            table::Args::One(_) => ["7s", "7"]
+            table::Args::One(_) => ["7s", "7", "none"]
                 .iter()
                 .map(|v| format!("{} {v}", row.name))
                 .find(|p| {
                     let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
                     parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
                 })
-                .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
+                .unwrap_or_else(|| panic!("'{}' takes neither 7s, 7 nor none", row.name)),
             _ => row.name.to_string(),
         };
         let s = server(&params);
@@ -1195,7 +1195,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults a b\n", 1, &["'defaults' takes at most a name"]),
             ("backend b extra\n", 1, &["takes only a name"]),
             ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
-            ("frontend f localhost:80\n", 1, &["frontend 'f': address 'localhost:80' is not an IP address"]),
+            ("frontend f nosuch.invalid:80\n", 1, &["frontend 'f': address invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
+            ("frontend f\n    bind nosuch.invalid:80\n", 2, &["frontend 'f': 'bind' invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
             ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported"]),
             ("frontend f\n    bind\n", 2, &["'bind' expects an address"]),
             ("frontend f\n    bind :80\n    bind :81\n", 3, &["already listening on 0.0.0.0:80 (line 2)"]),
@@ -1210,7 +1211,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
             ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
-            ("backend b\n    server s localhost:80\n", 2, &["does not resolve host names"]),
+            ("backend b\n    server s nosuchhost.invalid:80\n", 2, &["backend 'b': server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
             ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
             ("backend b\n    server s 1.2.3.4:80 weight\n", 2, &["'weight' expects an argument"]),
@@ -1374,4 +1375,215 @@ backend b2
     // HAProxy reads only the first word of log-send-hostname.
     let c = ok("global\n    log-send-hostname a b\n");
     assert_eq!(c.global.log_send_hostname.as_deref(), Some("a"));
+}
+
+// -- host names, init-addr, server-template, environment ---------------------------------
+
+fn servers_of(body: &str) -> Vec<Server> {
+    ok(&with_backend(body)).backends[0].servers.clone()
+}
+
+#[test]
+fn a_host_name_resolves_at_start_and_is_kept() {
+    let s = &servers_of("    server s1 localhost:8081\n")[0];
+    assert_eq!(s.addr, "127.0.0.1:8081".parse::<SocketAddr>().unwrap());
+    let host = s.host.as_ref().unwrap();
+    assert_eq!((host.name.as_str(), host.resolved), ("localhost", true));
+    assert!(!s.starts_in_maint());
+    // An IP address has no host name.
+    assert!(servers_of("    server s1 127.0.0.1:1\n")[0].host.is_none());
+}
+
+#[test]
+fn init_addr_methods_are_tried_in_order() {
+    let c = ok(&with_backend(
+        "    server a nosuchhost.invalid:80 init-addr none
+    server b nosuchhost.invalid:80 init-addr last,libc,none
+    server c nosuchhost.invalid:80 init-addr libc,127.0.0.9
+    server d nosuchhost.invalid:80 init-addr last,none
+    server e localhost:80 init-addr none,libc
+    server f localhost:80 init-addr libc,none
+",
+    ));
+    let s = &c.backends[0].servers;
+    for i in [0, 1, 3, 4] {
+        assert!(s[i].starts_in_maint(), "{}", s[i].name);
+        assert_eq!(s[i].addr.port(), 80);
+    }
+    assert_eq!(s[2].addr, "127.0.0.9:80".parse::<SocketAddr>().unwrap());
+    assert!(!s[2].starts_in_maint() && !s[5].starts_in_maint());
+    // HAProxy's warnings: only where the system resolver failed first.
+    warned(
+        &c,
+        6,
+        "server 'b': could not resolve address 'nosuchhost.invalid', disabling server",
+    );
+    warned(&c, 7, "server 'c': could not resolve address 'nosuchhost.invalid', falling back to configured address");
+    assert_eq!(c.warnings.len(), 2, "{:#?}", c.warnings);
+}
+
+#[test]
+fn init_addr_and_name_errors_name_the_line_and_the_server() {
+    let b = |body: &str| format!("backend b\n{body}");
+    fails(
+        &b("    server s nosuchhost.invalid:80 init-addr libc\n"),
+        2,
+        &["server 's': could not resolve address 'nosuchhost.invalid'"],
+    );
+    fails(
+        &b("    server s nosuchhost.invalid:80 init-addr last\n"),
+        2,
+        &["server 's': no method found to resolve address 'nosuchhost.invalid'"],
+    );
+    fails(
+        &b("    server s 127.0.0.1:80 init-addr bogus\n"),
+        2,
+        &["server 's': 'init-addr': unknown init-addr method 'bogus'"],
+    );
+    fails(
+        &b("    server s localhost\n"),
+        2,
+        &["server 's': address 'localhost'"],
+    );
+    fails(&b("    default-server init-addr none\n    server s 1.2.3.4:1\n    server t nosuchhost.invalid:1 init-addr libc\n"), 4, &["server 't': could not resolve"]);
+    // `default-server init-addr` applies to the servers after it.
+    let s = servers_of("    default-server init-addr none\n    server s nosuchhost.invalid:1\n");
+    assert!(s[0].starts_in_maint());
+}
+
+#[test]
+fn server_template_makes_numbered_servers() {
+    let s = servers_of(
+        "    server-template web 3 localhost:81 check weight 5
+    server-template api 2-3 127.0.0.1:82
+    server-template x 2 nosuchhost.invalid:83 init-addr none
+",
+    );
+    let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web1", "web2", "web3", "api2", "api3", "x1", "x2"]);
+    assert!(s[..3]
+        .iter()
+        .all(|s| s.check && s.weight == 5 && s.addr.port() == 81));
+    assert!(s[..3]
+        .iter()
+        .all(|s| s.host.as_ref().unwrap().name == "localhost"));
+    assert!(s[5].starts_in_maint() && s[6].starts_in_maint());
+    let b = |body: &str| format!("backend b\n{body}");
+    for (bad, want) in [
+        (
+            "    server-template t 0 localhost:80\n",
+            "wrong server-template number or range arg '0'",
+        ),
+        (
+            "    server-template t 3-1 localhost:80\n",
+            "wrong server-template number or range arg '3-1'",
+        ),
+        (
+            "    server-template t x localhost:80\n",
+            "wrong server-template number or range arg 'x'",
+        ),
+        (
+            "    server-template t 2\n",
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>]",
+        ),
+        (
+            "    server-template t 2 nosuchhost.invalid:80\n",
+            "server 't1': could not resolve address",
+        ),
+    ] {
+        fails(&b(bad), 2, &[want]);
+    }
+    fails(
+        &b("    server t2 127.0.0.1:1\n    server-template t 2 localhost:80\n"),
+        3,
+        &["another server named 't2' was already defined at line 2"],
+    );
+    // HAProxy reads the count with strtol(): trailing words are ignored.
+    assert_eq!(
+        servers_of("    server-template t 1-2-3 localhost:80\n").len(),
+        2
+    );
+}
+
+#[test]
+fn variables_expand_in_addresses_quoted_or_not() {
+    let c = ok("global
+    setenv HOST localhost
+    setenv P 81
+frontend f
+    bind 127.0.0.1:$PORT
+    default_backend b
+backend b
+    server s1 ${HOST}:$P
+    server s2 '127.0.0.$P':80
+    server s3 \"127.0.0.1:${P}\"
+    server s4 127.0.0.1:1$NOPE${NOPE}2
+");
+    assert_eq!(c.frontends[0].bind.port(), 8080);
+    let s = &c.backends[0].servers;
+    let addrs: Vec<String> = s.iter().map(|s| s.addr.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "127.0.0.1:81",
+            "127.0.0.81:80",
+            "127.0.0.1:81",
+            "127.0.0.1:12"
+        ]
+    );
+    assert_eq!(s[0].host.as_ref().unwrap().name, "localhost");
+}
+
+/// HAProxy resolves a `bind` name at start too (`bind localhost:8080` listens on 127.0.0.1).
+#[test]
+fn a_bind_host_name_resolves_at_start() {
+    let c = ok("frontend f\n    bind localhost:$PORT\n    default_backend b\nbackend b\n");
+    assert_eq!(
+        c.frontends[0].bind,
+        "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+    );
+}
+
+#[test]
+fn setenv_and_friends_apply_in_file_order() {
+    let port = |text: &str| ok(text).frontends[0].bind.port();
+    let cfg = |global: &str| {
+        format!("global\n{global}frontend f\n    bind \"127.0.0.1:${{A}}${{PORT}}\"\n    default_backend b\nbackend b\n")
+    };
+    // PORT is 8080 in the test environment.
+    assert_eq!(port(&cfg("    setenv A 1\n")), 18080);
+    assert_eq!(port(&cfg("    presetenv A 1\n    presetenv A 2\n")), 18080);
+    assert_eq!(port(&cfg("    presetenv PORT 9\n")), 8080);
+    assert_eq!(port(&cfg("    setenv PORT 9\n    setenv A 1\n")), 19);
+    assert_eq!(port(&cfg("    setenv A 1\n    unsetenv A\n")), 8080);
+    assert_eq!(port(&cfg("    setenv A 1\n    resetenv PORT\n")), 8080);
+    assert_eq!(
+        port(&cfg("    setenv A 1\n    resetenv A\n    setenv PORT 2\n")),
+        12
+    );
+    // Before the setenv line, the variable is not set yet.
+    let c = ok("frontend f\n    bind 127.0.0.1:1$A\n    default_backend b\nbackend b\nglobal\n    setenv A 2\n");
+    assert_eq!(c.frontends[0].bind.port(), 1);
+    fails(
+        "global\n    setenv A\n",
+        2,
+        &["global: 'setenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    presetenv\n",
+        2,
+        &["global: 'presetenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    unsetenv\n",
+        2,
+        &["global: 'unsetenv' expects at least one variable name"],
+    );
+    let c = ok(&cfg("    setenv A 3 4\n"));
+    assert_eq!(c.frontends[0].bind.port(), 38080);
+    warned(
+        &c,
+        2,
+        "global: 'setenv' takes a name and a value; '4' after them is ignored",
+    );
 }

@@ -1017,3 +1017,19 @@ downinter = "5s"
         ]
     );
 }
+
+/// A server `address` may be a host name, resolved once at load by the system resolver (as
+/// HAProxy's default `init-addr last,libc`); one that does not resolve names its line.
+#[test]
+fn a_server_address_may_be_a_host_name() {
+    let c = ok(&MINIMAL.replace("127.0.0.1:81", "localhost:81"));
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.addr, "127.0.0.1:81".parse().unwrap());
+    assert_eq!(s.host.as_ref().map(|h| h.name.as_str()), Some("localhost"));
+    assert!(c.to_haproxy_cfg().contains("    server s localhost:81\n"));
+    fails(
+        &MINIMAL.replace("127.0.0.1:81", "nosuchhost.invalid:81"),
+        12,
+        &["backend 'b': server 's': 'address': could not resolve address 'nosuchhost.invalid'"],
+    );
+}

@@ -1,6 +1,6 @@
 //! `stats admin`: the page's form, posted back, changes servers' states as the runtime
 //! commands do. The answer is HAProxy's 303 to `<uri>;st=<result>` (docs/haproxy-semantics.md
-//! §15): DONE (all applied), PART (some), NONE (nothing to do), ERRP (a bad parameter),
+//! §17): DONE (all applied), PART (some), NONE (nothing to do), ERRP (a bad parameter),
 //! EXCD (the form is too large).
 
 use super::{proxies, StatsRt};

@@ -1,6 +1,6 @@
 //! The stats CSV (`<stats uri>;csv`, and later the runtime API's `show stat`): HAProxy 2.6's
 //! header line and columns in its order, one FRONTEND row, a row per server and a BACKEND
-//! row per proxy in configuration order (docs/haproxy-semantics.md §15).
+//! row per proxy in configuration order (docs/haproxy-semantics.md §17).
 //!
 //! A field is filled when lbtop knows it. What lbtop never does (compression, denies, caching,
 //! TLS, HTTP/2) is a true 0, written as HAProxy writes it; what lbtop does not measure (rates,

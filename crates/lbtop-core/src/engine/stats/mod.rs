@@ -1,4 +1,4 @@
-//! HAProxy's stats page (docs/haproxy-semantics.md §15): a request whose target starts with a
+//! HAProxy's stats page (docs/haproxy-semantics.md §17): a request whose target starts with a
 //! proxy's `stats uri` is answered by the proxy itself, never forwarded: the HTML page, or
 //! the CSV with `;csv`, behind `stats auth` basic authentication. Both read the same
 //! [`Snapshot`](crate::events::Snapshot) the dashboard reads, taken when the page is asked

@@ -1,6 +1,6 @@
 //! Answering a request for the stats page: HAProxy's 401 with its realm, its 303 for a POST
 //! (there are no admin actions to take), or the page, with the bytes HAProxy sends
-//! (docs/haproxy-semantics.md §15).
+//! (docs/haproxy-semantics.md §17).
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::engine::frontend::FrontendRt;
@@ -96,7 +96,7 @@ pub async fn answer(
 
 /// The session's log line and counters, as HAProxy words a stats request: `<STATS>` as the
 /// server, `LR--`, and its 401 logged as a 400 that also counts the bytes of its 400 page
-/// (measured, docs/haproxy-semantics.md §15).
+/// (measured, docs/haproxy-semantics.md §17).
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
