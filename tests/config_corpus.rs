@@ -50,9 +50,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("server-template.cfg", "resolvers"),
     ("smtp.cfg", "smtpchk"),
     ("ssl-defaults-no-tls.cfg", "tune.ssl.default-dh-param"),
-    ("stats-frontend.cfg", "stats"),
-    ("stats-in-backend.cfg", "stats"),
-    ("stats-listen.cfg", "stats"),
     ("uri-hash.cfg", "hash-type"),
     ("vault.cfg", "http-check expect"),
 ];

@@ -200,7 +200,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
-    record.timers[0] = 0;
+    record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
     if sampled {
         record.forwarded_for = client
@@ -508,10 +508,12 @@ async fn error_reply(
     flags: Termination,
     assigned: Option<Assigned<'_>>,
 ) -> bool {
-    if let Some(a) = &assigned {
-        fe.backend.servers[a.server]
+    match &assigned {
+        Some(a) => fe.backend.servers[a.server]
             .counters
-            .response(status.as_u16());
+            .response(status.as_u16()),
+        // No server: the backend's own answer, counted on it alone.
+        None => fe.backend.counters.response(status.as_u16()),
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;
