@@ -173,6 +173,9 @@ fn check_line(c: &HealthCheck) -> String {
             }
             s
         }
+        HealthCheck::Rules(rules) if rules.is_empty() => "tcp-check (connect)".into(),
+        HealthCheck::Rules(rules) => format!("tcp-check ({} rules)", rules.len()),
+        HealthCheck::Proto(p) => p.option_words(),
     }
 }
 

@@ -10,7 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    to_hex, Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
+    Server, TcpRule,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -165,8 +166,13 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
-    if let HealthCheck::Http(c) = &b.check {
-        out.push_str(&httpchk_lines(c));
+    match &b.check {
+        HealthCheck::Http(c) => out.push_str(&httpchk_lines(c)),
+        HealthCheck::Rules(rules) => out.push_str(&tcp_check_lines(rules)),
+        HealthCheck::Proto(p) => {
+            let _ = writeln!(out, "{IN}option {}", p.option_words());
+        }
+        HealthCheck::Tcp => {}
     }
     let t = &b.timeouts;
     for (name, v) in [
@@ -184,6 +190,28 @@ fn export_backend(out: &mut String, b: &Backend) {
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }
+}
+
+/// `option tcp-check` and its rules.
+fn tcp_check_lines(rules: &[TcpRule]) -> String {
+    let mut out = format!("{IN}option tcp-check\n");
+    for rule in rules {
+        let words = match rule {
+            TcpRule::Connect { port: None } => "connect".to_string(),
+            TcpRule::Connect { port: Some(p) } => format!("connect port {p}"),
+            TcpRule::Send(text) => format!("send {}", quote_word(text)),
+            TcpRule::SendBinary(bytes) => format!("send-binary {}", to_hex(bytes)),
+            TcpRule::Comment(text) => format!("comment {}", quote_word(text)),
+            TcpRule::Expect(e) => format!(
+                "expect {}{} {}",
+                if e.inverse { "! " } else { "" },
+                e.kind.as_str(),
+                quote_word(&e.pattern)
+            ),
+        };
+        let _ = writeln!(out, "{IN}tcp-check {words}");
+    }
+    out
 }
 
 /// `log global` and the proxy's own targets.

@@ -8,12 +8,14 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
 mod values;
 
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -377,6 +379,10 @@ pub enum HealthCheck {
     /// A TCP connect (HAProxy's default when no `option httpchk`).
     Tcp,
     Http(HttpCheck),
+    /// `option tcp-check` with its `tcp-check` rules (none: a plain connect).
+    Rules(Vec<TcpRule>),
+    /// `option redis-check`, `option smtpchk`.
+    Proto(ProtoCheck),
 }
 
 /// `option httpchk <method> <uri> <version>` plus headers; 200-399 passes.

@@ -29,6 +29,7 @@ mod proxy;
 mod sections;
 mod server;
 mod table;
+mod tcp_check;
 #[cfg(test)]
 mod tests;
 mod timeout;
@@ -242,7 +243,22 @@ impl<'a> Parser<'a> {
             let s = &p.settings;
             let check = if s.httpchk {
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
+            } else if let Some(proto) = &s.tcp_checks.proto {
+                HealthCheck::Proto(proto.clone())
+            } else if s.tcp_checks.on {
+                HealthCheck::Rules(s.tcp_checks.rules.clone())
             } else {
+                if let Some(line) = s.tcp_checks.line.filter(|_| !s.tcp_checks.rules.is_empty()) {
+                    self.warn(
+                        line,
+                        format!(
+                            "{} '{}' uses tcp-check rules without 'option tcp-check', so the \
+                             rules are ignored",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    );
+                }
                 if s.request.is_some() {
                     self.warn(
                         s.rules_line.unwrap_or(p.line),

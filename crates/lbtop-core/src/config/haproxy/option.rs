@@ -5,6 +5,7 @@ use super::super::values::{is_token, parse_net};
 use super::http_check::httpchk;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::tcp_check::proto_option;
 use super::{Parser, Res};
 use crate::config::{ForwardFor, Options};
 
@@ -77,6 +78,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
+    option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
+    option("smtpchk", Args::Count(0, 2), S::BE, Apply::Set(proto_check)),
     unsupported("abortonclose"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
@@ -106,8 +109,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("persist"),
     unsupported("pgsql-check"),
     unsupported("prefer-last-server"),
-    unsupported("redis-check"),
-    unsupported("smtpchk"),
     unsupported("socket-stats"),
     unsupported("splice-auto"),
     unsupported("splice-request"),
@@ -312,6 +313,8 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
         );
     }
     s.httpchk = true;
+    s.tcp_checks.on = false;
+    s.tcp_checks.proto = None;
     s.request = Some(check);
     s.own_rules = true;
     s.own_send = None;
@@ -320,8 +323,18 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
 
 fn tcp_check(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
     s.httpchk = false;
+    s.tcp_checks.on = true;
+    s.tcp_checks.proto = None;
     s.request = None;
     s.own_rules = true;
     s.own_send = None;
     Ok(())
+}
+
+/// `option redis-check`, `option smtpchk`.
+fn proto_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.request = None;
+    s.own_rules = true;
+    s.own_send = None;
+    proto_option(st, s).map_err(|m| p.err_in(st.no, ctx, m))
 }

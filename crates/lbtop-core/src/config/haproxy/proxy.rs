@@ -50,6 +50,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     // HAProxy's `default option x` puts back the built-in value.
     unsupported("default"),
     kw("http-check", Args::Any, S::BE, http_check),
+    kw("tcp-check", Args::Any, S::BE, tcp_check),
     kw("retries", Args::One("an integer"), S::BE, retries),
     kw("timeout", Args::Any, S::PROXIES, timeout),
     kw("maxconn", Args::One("an integer"), FE_MAXCONN, maxconn),
@@ -84,7 +85,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("http-error"),
     unsupported("tcp-request"),
     unsupported("tcp-response"),
-    unsupported("tcp-check"),
     unsupported("stick-table"),
     unsupported("stick"),
     unsupported("cookie"),
@@ -258,6 +258,10 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 
 fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     p.http_check(st.no, st.args, s, ctx)
+}
+
+fn tcp_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.tcp_check(st, s, ctx)
 }
 
 fn retries(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {

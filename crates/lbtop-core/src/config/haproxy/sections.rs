@@ -56,6 +56,8 @@ pub(super) struct Settings {
     pub(super) own_log_format: Option<&'static str>,
     /// Line of this section's first `http-check` rule, for "ignored" warnings.
     pub(super) rules_line: Option<usize>,
+    /// `option tcp-check` or a protocol check, and the `tcp-check` rules.
+    pub(super) tcp_checks: super::tcp_check::TcpChecks,
 }
 
 impl Settings {
@@ -66,6 +68,10 @@ impl Settings {
             own_send: None,
             own_log_format: None,
             rules_line: self.rules_line,
+            tcp_checks: super::tcp_check::TcpChecks {
+                own: false,
+                ..self.tcp_checks.clone()
+            },
             ..self.clone()
         }
     }
