@@ -1,0 +1,262 @@
+//! Differential tests of the protocol health checks (`option tcp-check` rules, `option
+//! redis-check`, `option smtpchk`): the same haproxy.cfg to real HAProxy 2.6 and to lbtop,
+//! each checking its own fresh fake servers over real sockets. What must match: the bytes each
+//! fake server received on its first check connection, and the `option log-health-checks`
+//! line each server's first check logged (durations masked).
+//!
+//! Skips, loudly, only when `haproxy` is not installed.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::refused_addr;
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How a fake server answers.
+#[derive(Clone, Copy)]
+enum Script {
+    /// `+PONG` to a PING, `role:master` to `info`, `+OK` and a close to `QUIT`.
+    Redis,
+    /// A `220` banner, `250` to each line, `221 bye` to `QUIT`.
+    Smtp,
+    /// `-ERR nope` to the first bytes, then a close.
+    ErrClose,
+    /// `hello world` at once, then a close.
+    Closer,
+    /// Sends back what it reads.
+    Echo,
+    /// Reads and never answers.
+    Silent,
+}
+
+/// A fake server on a free port; keeps the bytes of each connection it served.
+struct Fake {
+    addr: SocketAddr,
+    conns: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Fake {
+    fn start(script: Script) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let keep = conns.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let keep = keep.clone();
+                std::thread::spawn(move || {
+                    let got = serve(stream, script);
+                    keep.lock().unwrap().push(got);
+                });
+            }
+        });
+        Fake { addr, conns }
+    }
+
+    /// The bytes of the first connection that ended, if one has.
+    fn first(&self) -> Option<Vec<u8>> {
+        self.conns.lock().unwrap().first().cloned()
+    }
+}
+
+/// One connection: answers per `script`, returns what it read. Every read is bounded.
+fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+    let mut got = Vec::new();
+    let greeting: &[u8] = match script {
+        Script::Smtp => b"220 banner here\r\n",
+        Script::Closer => b"hello world\r\n",
+        _ => b"",
+    };
+    if s.write_all(greeting).is_err() || matches!(script, Script::Closer) {
+        return got;
+    }
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match s.read(&mut buf) {
+            Ok(0) | Err(_) => return got,
+            Ok(n) => n,
+        };
+        got.extend_from_slice(&buf[..n]);
+        let chunk = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let (reply, close): (Vec<u8>, bool) = match script {
+            Script::Redis if chunk.contains("QUIT") => (b"+OK\r\n".to_vec(), true),
+            Script::Redis if chunk.contains("info") => {
+                (b"# Replication\r\nrole:master\r\n".to_vec(), false)
+            }
+            Script::Redis => (b"+PONG\r\n".to_vec(), false),
+            Script::Smtp if chunk.starts_with("QUIT") => (b"221 bye\r\n".to_vec(), true),
+            Script::Smtp => (b"250 hello-reply\r\n".to_vec(), false),
+            Script::ErrClose => (b"-ERR nope\r\n".to_vec(), true),
+            Script::Echo => (buf[..n].to_vec(), false),
+            Script::Silent | Script::Closer => (Vec::new(), false),
+        };
+        if s.write_all(&reply).is_err() || close {
+            return got;
+        }
+    }
+}
+
+const HEAD: &str = "global\n    log {LOG} local6 debug\n\ndefaults\n    mode tcp\n    log global\n    option log-health-checks\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 600ms\n\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b0\n";
+
+/// One backend per entry: its name, its check lines, the fake its server is.
+type Case = (&'static str, &'static str, Option<Script>);
+
+/// What one proxy shows: each backend's first health line, and the first bytes each fake got.
+fn observe(kind: Kind, cases: &[Case]) -> (Vec<String>, BTreeMap<String, String>) {
+    let fakes: Vec<Option<Fake>> = cases.iter().map(|c| c.2.map(Fake::start)).collect();
+    let refused = refused_addr();
+    let mut cfg = HEAD.to_string();
+    let mut addrs = BTreeMap::new();
+    for ((name, lines, _), fake) in cases.iter().zip(&fakes) {
+        let addr = fake.as_ref().map_or(refused, |f| f.addr);
+        // `{ECHO}` in a case's lines is the first echo fake's port (for `connect port`).
+        let lines = lines.replace("{ECHO}", &echo_port(cases, &fakes).to_string());
+        cfg.push_str(&format!(
+            "\nbackend {name}\n{lines}    server s {{{name}}} check inter 300 rise 1 fall 1\n"
+        ));
+        addrs.insert(*name, addr);
+    }
+    let c = Contender::start(kind, &cfg, &addrs);
+    for (name, ..) in cases {
+        c.sink
+            .wait(&format!("server {name}/s "), Duration::from_secs(10));
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for (name, ..) in cases {
+        let needle = format!("Health check for server {name}/s ");
+        let first = c.sink.lines().into_iter().find(|l| l.contains(&needle));
+        lines.push(first.unwrap_or_else(|| format!("no line for {name}")));
+    }
+    let bytes = cases
+        .iter()
+        .zip(&fakes)
+        .filter_map(|((name, ..), f)| {
+            let f = f.as_ref()?;
+            wait_for(|| f.first().is_some());
+            Some((
+                name.to_string(),
+                format!("{:?}", f.first().unwrap_or_default()),
+            ))
+        })
+        .collect();
+    (lines, bytes)
+}
+
+fn echo_port(cases: &[Case], fakes: &[Option<Fake>]) -> u16 {
+    cases
+        .iter()
+        .zip(fakes)
+        .find(|(c, _)| matches!(c.2, Some(Script::Echo)))
+        .and_then(|(_, f)| f.as_ref())
+        .map_or(1, |f| f.addr.port())
+}
+
+/// Waits (bounded) for a fake's first connection to end.
+fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn differential(cases: &[Case]) -> Vec<String> {
+    let (h_lines, h_bytes) = observe(Kind::Haproxy, cases);
+    let (l_lines, l_bytes) = observe(Kind::Lbtop, cases);
+    assert_eq!(
+        h_lines,
+        l_lines,
+        "health lines: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        h_lines.join("\n"),
+        l_lines.join("\n")
+    );
+    assert_eq!(h_bytes, l_bytes, "bytes the servers received differ");
+    assert!(
+        h_lines.iter().all(|l| l.starts_with("<181> Health check")),
+        "{h_lines:#?}"
+    );
+    h_lines
+}
+
+#[test]
+fn tcp_check_rules_send_expect_and_report_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let redis = "    option tcp-check\n    tcp-check connect\n    tcp-check send PING\\r\\n\n    tcp-check expect string +PONG\n    tcp-check send info\\ replication\\r\\n\n    tcp-check expect string role:master\n    tcp-check send QUIT\\r\\n\n    tcp-check expect string +OK\n";
+    let cases: &[Case] = &[
+        ("b0", "    option tcp-check\n", Some(Script::Echo)),
+        ("redis", redis, Some(Script::Redis)),
+        ("refused", "    option tcp-check\n    tcp-check send foo\\r\\n\n    tcp-check expect string foo\n", None),
+        ("refused_connect", "    option tcp-check\n    tcp-check connect\n    tcp-check send foo\n", None),
+        ("nomatch", "    option tcp-check\n    tcp-check comment banner\n    tcp-check expect string nope\n", Some(Script::Closer)),
+        ("unwanted", "    option tcp-check\n    tcp-check expect ! string hello\n", Some(Script::Closer)),
+        ("regex", "    option tcp-check\n    tcp-check expect rstring ^xyz\n", Some(Script::Closer)),
+        ("regex_ok", "    option tcp-check\n    tcp-check expect rstring ^hel+o\n", Some(Script::Closer)),
+        ("binary", "    option tcp-check\n    tcp-check send-binary 666f6f0d0a\n    tcp-check expect binary 666f6f\n", Some(Script::Echo)),
+        ("unwanted_bin", "    option tcp-check\n    tcp-check expect !binary 6865\n", Some(Script::Closer)),
+        ("timeout", "    option tcp-check\n    tcp-check send foo\\r\\n\n    tcp-check comment \"wait for nope\"\n    tcp-check expect string nope\n", Some(Script::Echo)),
+        ("reset", "    option tcp-check\n    tcp-check send foo\\r\\n\n    tcp-check expect string foo\n    tcp-check send bar\\r\\n\n    tcp-check expect string foo\n", Some(Script::Echo)),
+        ("connect_only", "    option tcp-check\n    tcp-check connect\n", Some(Script::Echo)),
+        ("other_port", "    option tcp-check\n    tcp-check connect port {ECHO}\n    tcp-check send foo\n    tcp-check expect string foo\n", None),
+    ];
+    let lines = differential(cases);
+    for want in [
+        "<181> Health check for server b0/s succeeded, reason: Layer4 check passed, check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server redis/s succeeded, reason: Layer7 check passed, code: 0, info: \"(tcp-check)\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server refused/s failed, reason: Layer4 connection problem, info: \"Connection refused at initial connection step of tcp-check\", check duration: Nms, status: 0/1 DOWN.",
+        "<181> Health check for server nomatch/s failed, reason: Layer7 invalid response, info: \"TCPCHK did not match content 'nope' at step 2 comment: banner\", check duration: Nms, status: 0/1 DOWN.",
+        "<181> Health check for server timeout/s failed, reason: Layer7 timeout, info: \" at step 3 of tcp-check (expect string 'nope') comment: 'wait for nope'\", check duration: Nms, status: 0/1 DOWN.",
+    ] {
+        assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
+    }
+}
+
+#[test]
+fn redis_and_smtp_checks_send_and_report_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let cases: &[Case] = &[
+        ("b0", "    option redis-check\n", Some(Script::Redis)),
+        (
+            "redis_err",
+            "    option redis-check\n",
+            Some(Script::ErrClose),
+        ),
+        ("redis_refused", "    option redis-check\n", None),
+        (
+            "redis_silent",
+            "    option redis-check\n",
+            Some(Script::Silent),
+        ),
+        (
+            "smtp",
+            "    option smtpchk EHLO lb.example.com\n",
+            Some(Script::Smtp),
+        ),
+        ("smtp_default", "    option smtpchk\n", Some(Script::Smtp)),
+        (
+            "smtp_nobanner",
+            "    option smtpchk\n",
+            Some(Script::Closer),
+        ),
+        ("smtp_err", "    option smtpchk\n", Some(Script::ErrClose)),
+    ];
+    let lines = differential(cases);
+    for want in [
+        "<181> Health check for server b0/s succeeded, reason: Layer7 check passed, code: 0, info: \"Redis server is ok\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server redis_err/s failed, reason: Layer7 wrong status, code: 0, info: \"-ERR nope\", check duration: Nms, status: 0/1 DOWN.",
+        "<181> Health check for server smtp/s succeeded, reason: Layer7 check passed, code: 221, info: \"bye\", check duration: Nms, status: 1/1 UP.",
+    ] {
+        assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
+    }
+}
