@@ -260,3 +260,52 @@ fn redis_and_smtp_checks_send_and_report_as_haproxy() {
         assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
     }
 }
+
+/// Whether `ss` lists an established socket matching `filter` with a keep-alive timer: the
+/// kernel shows `timer:(keepalive,...)` exactly for sockets with SO_KEEPALIVE set.
+fn keepalive_on(filter: &str) -> bool {
+    let out = std::process::Command::new("ss")
+        .args(["-tnoH", "state", "established", filter])
+        .output()
+        .expect("run ss");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.trim().is_empty(), "no socket for {filter}");
+    text.contains("timer:(keepalive")
+}
+
+/// (client side, server side) keep-alive of one proxied TCP session under `option`.
+fn keepalive_sides(kind: Kind, option: &str) -> (bool, bool) {
+    let echo = Fake::start(Script::Echo);
+    let cfg = format!(
+        "global\n    log {{LOG}} local6 debug\n\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten l\n    bind 127.0.0.1:{{PORT}}\n{option}    server s {{echo}}\n"
+    );
+    let c = Contender::start(kind, &cfg, &BTreeMap::from([("echo", echo.addr)]));
+    let mut client = TcpStream::connect(c.addr()).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    client.write_all(b"x").unwrap();
+    let mut one = [0u8; 1];
+    client.read_exact(&mut one).unwrap();
+    let client_side = keepalive_on(&format!("( sport = :{} )", c.port));
+    let server_side = keepalive_on(&format!("( dport = :{} )", echo.addr.port()));
+    (client_side, server_side)
+}
+
+#[test]
+fn tcpka_options_set_keepalive_on_the_sides_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    for (option, want) in [
+        ("", (false, false)),
+        ("    option clitcpka\n", (true, false)),
+        ("    option srvtcpka\n", (false, true)),
+        ("    option tcpka\n", (true, true)),
+    ] {
+        let haproxy = keepalive_sides(Kind::Haproxy, option);
+        let lbtop = keepalive_sides(Kind::Lbtop, option);
+        assert_eq!(haproxy, want, "HAProxy with {option:?}");
+        assert_eq!(lbtop, haproxy, "lbtop with {option:?}");
+    }
+}

@@ -119,6 +119,9 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
+        if o.clitcpka {
+            let _ = writeln!(out, "{IN}option clitcpka");
+        }
         if o.dontlognull {
             let _ = writeln!(out, "{IN}option dontlognull");
         }
@@ -159,6 +162,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     for (name, on) in [
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
     ] {
         if on {
@@ -423,6 +427,7 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                clitcpka: o.clitcpka,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -445,6 +450,7 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.clitcpka = false;
             b.timeouts.client = None;
             b.line = 0;
             for s in &mut b.servers {
@@ -548,13 +554,29 @@ frontend tcp
     mode tcp
     bind *:9000
     no log
+    option clitcpka
     default_backend t
 backend t
     mode tcp
     balance first
     retries 0
     option tcp-check
+    option srvtcpka
+    tcp-check comment "say hi"
+    tcp-check connect port 6379
+    tcp-check send "PING\r\n"
+    tcp-check send-binary 0d0A
+    tcp-check expect ! rstring "^-ERR x"
+    tcp-check expect binary 2b504f4e47
     server c 127.0.0.1:3
+backend m
+    mode tcp
+    option smtpchk EHLO lb.example.com
+    server m 127.0.0.1:4
+backend r
+    mode tcp
+    option redis-check
+    server r 127.0.0.1:5
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);

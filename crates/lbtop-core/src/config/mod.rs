@@ -281,6 +281,10 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `option clitcpka` (or `tcpka` in a frontend): SO_KEEPALIVE on client connections.
+    pub clitcpka: bool,
+    /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
 }
 
 /// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
@@ -323,6 +327,8 @@ impl Default for Options {
             retries: 3,
             allbackups: false,
             http_reuse: HttpReuse::Safe,
+            clitcpka: false,
+            srvtcpka: false,
         }
     }
 }

@@ -93,6 +93,8 @@ pub struct BackendRt {
     pub servers: Vec<ServerRt>,
     pub counters: Counters,
     log_health_checks: bool,
+    /// `option srvtcpka`: SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
@@ -146,6 +148,7 @@ impl BackendRt {
             servers,
             counters: Counters::default(),
             log_health_checks: cfg.options.log_health_checks,
+            srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
             syslog: syslog.filter(|_| cfg.log_global),

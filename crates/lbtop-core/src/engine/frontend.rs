@@ -50,6 +50,8 @@ pub struct FrontendRt {
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
+    /// `option clitcpka`: SO_KEEPALIVE on accepted connections.
+    clitcpka: bool,
 }
 
 impl FrontendRt {
@@ -112,6 +114,7 @@ impl FrontendRt {
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
             dontlognull: fe.options.dontlognull,
+            clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
             hash_header: be
                 .hash_header
@@ -292,6 +295,9 @@ pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
+        if fe.clitcpka {
+            keepalive(&stream);
+        }
         let c = &fe.counters;
         let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
         c.max_conns.fetch_max(cur, Relaxed);
@@ -311,4 +317,10 @@ pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc
         conns.spawn(fut);
         while conns.try_join_next().is_some() {}
     }
+}
+
+/// SO_KEEPALIVE with the system's idle time, interval and count, as HAProxy sets it for
+/// `option clitcpka` and `option srvtcpka`. A failure only loses the probes.
+pub fn keepalive(stream: &tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_keepalive(true);
 }

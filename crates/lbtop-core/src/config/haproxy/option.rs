@@ -76,6 +76,9 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
+    flag("clitcpka", S::FE, |o| &mut o.clitcpka),
+    flag("srvtcpka", S::BE, |o| &mut o.srvtcpka),
+    option("tcpka", Args::None, S::PROXIES, Apply::Toggle(tcpka)),
     option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
     option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
@@ -84,7 +87,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
-    unsupported("clitcpka"),
     unsupported("contstats"),
     unsupported("disable-on-404"),
     unsupported("external-check"),
@@ -114,9 +116,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("splice-request"),
     unsupported("splice-response"),
     unsupported("spop-check"),
-    unsupported("srvtcpka"),
     unsupported("ssl-hello-chk"),
-    unsupported("tcpka"),
     unsupported("transparent"),
 ];
 
@@ -337,4 +337,11 @@ fn proto_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()
     s.own_rules = true;
     s.own_send = None;
     proto_option(st, s).map_err(|m| p.err_in(st.no, ctx, m))
+}
+
+/// `option tcpka`: keep-alive on both sides a section has.
+fn tcpka(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
+    s.options.clitcpka = on;
+    s.options.srvtcpka = on;
+    Ok(())
 }

@@ -40,6 +40,9 @@ impl PartialOptions {
                 .flatten(),
             retries,
             http_reuse,
+            // No TOML keys for keep-alive yet: haproxy.cfg only.
+            clitcpka: false,
+            srvtcpka: false,
         }
     }
 }
