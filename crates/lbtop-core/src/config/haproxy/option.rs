@@ -50,6 +50,22 @@ const fn unsupported(name: &'static str) -> Row<Apply> {
     }
 }
 
+/// Tunes HAProxy's internals only: loads (and `no option` too) with a warning saying why.
+const fn ignored(name: &'static str, sections: Sections, why: &'static str) -> Row<Apply> {
+    Row {
+        status: Status::Ignored(why),
+        ..option(
+            name,
+            Args::None,
+            sections,
+            Apply::Toggle(|_, _, _, _, _| Ok(())),
+        )
+    }
+}
+
+const SPLICE: &str = "it only chooses how HAProxy moves bytes in the kernel; lbtop splices on \
+                      its own and relays the same bytes";
+
 use Sections as S;
 
 /// The options: those lbtop reads, then those it refuses.
@@ -83,21 +99,37 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
     option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
     option("smtpchk", Args::Count(0, 2), S::BE, Apply::Set(proto_check)),
+    ignored("splice-auto", S::PROXIES, SPLICE),
+    ignored("splice-request", S::PROXIES, SPLICE),
+    ignored("splice-response", S::PROXIES, SPLICE),
+    ignored(
+        "socket-stats",
+        S::FE,
+        "lbtop keeps no per-bind counters: its stats are per frontend",
+    ),
+    ignored(
+        "contstats",
+        S::FE,
+        "it only changes when HAProxy's byte counters are updated, not what is relayed",
+    ),
+    ignored(
+        "http-no-delay",
+        S::PROXIES,
+        "it only tunes when HAProxy flushes buffered data; lbtop's sockets already send \
+         without delay (TCP_NODELAY)",
+    ),
     unsupported("abortonclose"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
-    unsupported("contstats"),
     unsupported("disable-on-404"),
     unsupported("external-check"),
     unsupported("h1-case-adjust-bogus-client"),
     unsupported("h1-case-adjust-bogus-server"),
     unsupported("http-buffer-request"),
     unsupported("http-ignore-probes"),
-    unsupported("http-no-delay"),
     unsupported("http-pretend-keepalive"),
     unsupported("http-restrict-req-hdr-names"),
-    unsupported("http-use-htx"),
     unsupported("http-use-proxy-header"),
     unsupported("http_proxy"),
     unsupported("idle-close-on-response"),
@@ -111,10 +143,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("persist"),
     unsupported("pgsql-check"),
     unsupported("prefer-last-server"),
-    unsupported("socket-stats"),
-    unsupported("splice-auto"),
-    unsupported("splice-request"),
-    unsupported("splice-response"),
     unsupported("spop-check"),
     unsupported("ssl-hello-chk"),
     unsupported("transparent"),
