@@ -10,8 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    to_hex, Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
-    Server, TcpRule,
+    to_hex, Backend, Config, Frontend, HashType, HealthCheck, HttpCheck, HttpReuse, LogTarget,
+    Mode, Options, Server, TcpRule,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -152,6 +152,9 @@ fn export_backend(out: &mut String, b: &Backend) {
         None => {
             let _ = writeln!(out, "{IN}balance {}", b.balance.as_str());
         }
+    }
+    if b.hash_type != HashType::default() {
+        let _ = writeln!(out, "{IN}hash-type {}", b.hash_type.words());
     }
     logs(out, b.log_global, &b.log);
     let o = &b.options;
@@ -559,6 +562,7 @@ frontend tcp
 backend t
     mode tcp
     balance first
+    hash-type consistent wt6 avalanche
     retries 0
     option tcp-check
     option srvtcpka

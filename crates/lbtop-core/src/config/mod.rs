@@ -8,6 +8,7 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod hash_type;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -15,6 +16,7 @@ mod toml;
 mod values;
 
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use hash_type::{HashFn, HashType};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
@@ -427,6 +429,8 @@ pub struct Backend {
     pub log: Vec<LogTarget>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// `hash-type`: how `source`, `uri` and `hdr` map their hash to a server.
+    pub hash_type: HashType,
     pub line: usize,
 }
 

@@ -154,7 +154,8 @@ impl BackendRt {
             syslog: syslog.filter(|_| cfg.log_global),
             core: Mutex::new(Core {
                 states,
-                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
+                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups)
+                    .with_hash(cfg.hash_type),
             }),
             events,
         }

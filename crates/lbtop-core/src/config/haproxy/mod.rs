@@ -284,6 +284,7 @@ impl<'a> Parser<'a> {
                 log_global: s.log_global,
                 log: s.log.clone(),
                 hash_header,
+                hash_type: s.hash_type,
                 line: p.line,
             });
         }

@@ -9,7 +9,7 @@ use super::global::log_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode};
+use crate::config::{Balance, HashType, HttpReuse, Mode};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -55,6 +55,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("timeout", Args::Any, S::PROXIES, timeout),
     kw("maxconn", Args::One("an integer"), FE_MAXCONN, maxconn),
     kw("balance", Args::Any, S::BE, balance),
+    kw("hash-type", Args::Any, S::BE, hash_type),
     kw(
         "default_backend",
         Args::One("a backend name"),
@@ -88,7 +89,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("stick-table"),
     unsupported("stick"),
     unsupported("cookie"),
-    unsupported("hash-type"),
     unsupported("hash-balance-factor"),
     unsupported("fullconn"),
     unsupported("errorfile"),
@@ -299,6 +299,11 @@ fn maxconn(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 
 fn balance(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     s.balance = Some(balance_words(st.args).map_err(|m| p.err_in(st.no, ctx, m))?);
+    Ok(())
+}
+
+fn hash_type(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.hash_type = HashType::parse(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
     Ok(())
 }
 

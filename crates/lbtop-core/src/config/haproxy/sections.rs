@@ -40,6 +40,7 @@ pub(super) struct Settings {
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
     pub(super) balance: Option<(Balance, Option<String>)>,
+    pub(super) hash_type: crate::config::HashType,
     /// `option httpchk` is on.
     pub(super) httpchk: bool,
     /// The check request, from `option httpchk` and `http-check send`.

@@ -182,6 +182,8 @@ impl Resolver<'_> {
             log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
             log,
             hash_header,
+            // No TOML key for it yet: haproxy.cfg only.
+            hash_type: Default::default(),
             line: self.line(raw.span().start),
         })
     }
