@@ -33,6 +33,33 @@ enum Script {
     Echo,
     /// Reads and never answers.
     Silent,
+    /// A MySQL 8.0.19 handshake at once; to a login, OK when `true`, else an error packet.
+    Mysql(bool),
+    /// An LDAP bind response with this result code.
+    Ldap(u8),
+}
+
+/// MySQL 8.0.19's initial handshake packet (as HAProxy's own regression test sends it).
+const MYSQL_HANDSHAKE: &str = "4A0000000A382E302E3139000A0000006F3C025E6249410D00FFFFFF0200FFC715000000000000000000007C182159106E2761144322200063616368696E675F736861325F70617373776F726400";
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// What a MySQL fake answers to a login.
+fn mysql_reply(ok: bool) -> Vec<u8> {
+    if ok {
+        unhex("0700000200000002000000")
+    } else {
+        let mut body = vec![0xff, 0x15, 0x04];
+        body.extend_from_slice(b"#28000Access denied for user 'haproxy_check'");
+        let mut p = vec![body.len() as u8, 0, 0, 2];
+        p.extend_from_slice(&body);
+        p
+    }
 }
 
 /// A fake server on a free port; keeps the bytes of each connection it served.
@@ -69,12 +96,13 @@ impl Fake {
 fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
     let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
     let mut got = Vec::new();
-    let greeting: &[u8] = match script {
-        Script::Smtp => b"220 banner here\r\n",
-        Script::Closer => b"hello world\r\n",
-        _ => b"",
+    let greeting: Vec<u8> = match script {
+        Script::Smtp => b"220 banner here\r\n".to_vec(),
+        Script::Closer => b"hello world\r\n".to_vec(),
+        Script::Mysql(_) => unhex(MYSQL_HANDSHAKE),
+        _ => Vec::new(),
     };
-    if s.write_all(greeting).is_err() || matches!(script, Script::Closer) {
+    if s.write_all(&greeting).is_err() || matches!(script, Script::Closer) {
         return got;
     }
     let mut buf = [0u8; 4096];
@@ -95,6 +123,14 @@ fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
             Script::Smtp => (b"250 hello-reply\r\n".to_vec(), false),
             Script::ErrClose => (b"-ERR nope\r\n".to_vec(), true),
             Script::Echo => (buf[..n].to_vec(), false),
+            Script::Mysql(ok) => (mysql_reply(ok), false),
+            Script::Ldap(code) => (
+                vec![
+                    0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a, 0x01, code, 0x04, 0x00, 0x04,
+                    0x00,
+                ],
+                false,
+            ),
             Script::Silent | Script::Closer => (Vec::new(), false),
         };
         if s.write_all(&reply).is_err() || close {
@@ -307,5 +343,57 @@ fn tcpka_options_set_keepalive_on_the_sides_haproxy_does() {
         let lbtop = keepalive_sides(Kind::Lbtop, option);
         assert_eq!(haproxy, want, "HAProxy with {option:?}");
         assert_eq!(lbtop, haproxy, "lbtop with {option:?}");
+    }
+}
+
+#[test]
+fn mysql_and_ldap_checks_send_and_report_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let cases: &[Case] = &[
+        ("b0", "    option mysql-check\n", Some(Script::Mysql(true))),
+        (
+            "mysql_user",
+            "    option mysql-check user haproxy_check\n",
+            Some(Script::Mysql(true)),
+        ),
+        (
+            "mysql_denied",
+            "    option mysql-check user haproxy_check post-41\n",
+            Some(Script::Mysql(false)),
+        ),
+        (
+            "mysql_pre41",
+            "    option mysql-check user haproxy_check pre-41\n",
+            Some(Script::Mysql(true)),
+        ),
+        (
+            "mysql_not",
+            "    option mysql-check\n",
+            Some(Script::Closer),
+        ),
+        ("mysql_refused", "    option mysql-check user x\n", None),
+        ("ldap", "    option ldap-check\n", Some(Script::Ldap(0))),
+        (
+            "ldap_denied",
+            "    option ldap-check\n",
+            Some(Script::Ldap(49)),
+        ),
+        ("ldap_not", "    option ldap-check\n", Some(Script::Closer)),
+        (
+            "ldap_silent",
+            "    option ldap-check\n",
+            Some(Script::Silent),
+        ),
+    ];
+    let lines = differential(cases);
+    for want in [
+        "<181> Health check for server b0/s succeeded, reason: Layer7 check passed, code: 0, info: \"8.0.19\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server ldap/s succeeded, reason: Layer7 check passed, code: 0, info: \"Success\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server mysql_denied/s failed, reason: Layer7 wrong status, code: 1045, info: \"#28000Access denied for user 'haproxy_check'\", check duration: Nms, status: 0/1 DOWN.",
+        "<181> Health check for server ldap_denied/s failed, reason: Layer7 wrong status, code: 49, info: \"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9\", check duration: Nms, status: 0/1 DOWN.",
+    ] {
+        assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
     }
 }

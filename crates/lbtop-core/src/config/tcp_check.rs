@@ -52,6 +52,11 @@ pub enum ProtoCheck {
     Redis,
     /// `option smtpchk [HELO|EHLO <domain>]`: the greeting (`HELO localhost` by default).
     Smtp { hello: String },
+    /// `option mysql-check [user <name> [post-41|pre-41]]`: the handshake, and with a user a
+    /// login then `QUIT`.
+    Mysql { user: Option<String>, pre41: bool },
+    /// `option ldap-check`: an anonymous LDAPv3 bind.
+    Ldap,
 }
 
 impl ProtoCheck {
@@ -61,6 +66,16 @@ impl ProtoCheck {
             ProtoCheck::Redis => "redis-check".into(),
             ProtoCheck::Smtp { hello } if hello == "HELO localhost" => "smtpchk".into(),
             ProtoCheck::Smtp { hello } => format!("smtpchk {hello}"),
+            ProtoCheck::Mysql { user: None, .. } => "mysql-check".into(),
+            ProtoCheck::Mysql {
+                user: Some(u),
+                pre41,
+            } => format!(
+                "mysql-check user {}{}",
+                crate::config::export::quote_word(u),
+                if *pre41 { " pre-41" } else { "" }
+            ),
+            ProtoCheck::Ldap => "ldap-check".into(),
         }
     }
 }

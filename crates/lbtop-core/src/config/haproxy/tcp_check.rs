@@ -193,6 +193,8 @@ fn expect(args: &[String]) -> Result<TcpRule, String> {
 pub(super) fn proto_option(st: &Stmt, s: &mut Settings) -> Result<(), String> {
     let proto = match st.kw {
         "redis-check" => ProtoCheck::Redis,
+        "ldap-check" => ProtoCheck::Ldap,
+        "mysql-check" => mysql(st.args)?,
         _ => ProtoCheck::Smtp {
             hello: match st.args {
                 [verb, domain, ..] if verb == "HELO" || verb == "EHLO" => {
@@ -206,4 +208,36 @@ pub(super) fn proto_option(st: &Stmt, s: &mut Settings) -> Result<(), String> {
     s.tcp_checks.on = false;
     s.tcp_checks.proto = Some(proto);
     Ok(())
+}
+
+/// `option mysql-check [user <name> [post-41|pre-41]]`, in HAProxy's words when wrong.
+fn mysql(args: &[String]) -> Result<ProtoCheck, String> {
+    let user = match args {
+        [] => {
+            return Ok(ProtoCheck::Mysql {
+                user: None,
+                pre41: false,
+            })
+        }
+        [kw, ..] if kw != "user" => {
+            return Err(format!(
+                "'option mysql-check' only supports optional values: 'user' (got '{kw}')"
+            ))
+        }
+        [_] => return Err("'option mysql-check user' expects <username> as argument".into()),
+        [_, user, ..] => user.clone(),
+    };
+    let pre41 = match args.get(2).map(String::as_str) {
+        None | Some("post-41") => false,
+        Some("pre-41") => true,
+        Some(other) => {
+            return Err(format!(
+                "keyword 'user' only supports 'post-41' and 'pre-41' (got '{other}')"
+            ))
+        }
+    };
+    Ok(ProtoCheck::Mysql {
+        user: Some(user),
+        pre41,
+    })
 }

@@ -3,6 +3,7 @@
 //! [`Program`] of steps run on one connection; its result reads as HAProxy logs it.
 
 mod program;
+mod proto;
 
 use super::check::CheckPlan;
 use super::state::CheckOutcome;
@@ -133,6 +134,10 @@ impl Run {
                         self.code = code;
                     }
                     return Ok(());
+                }
+                program::Verdict::FailWith(kind, code, info) => {
+                    self.code = code;
+                    return Err((kind, Some(info).filter(|i| !i.is_empty())));
                 }
                 program::Verdict::Fail(info) => {
                     self.code = e.code(&self.buf).unwrap_or(0);

@@ -28,30 +28,38 @@ pub enum Action {
 }
 
 pub struct Expect {
-    inverse: bool,
-    matcher: Matcher,
+    pub(super) inverse: bool,
+    pub(super) matcher: Matcher,
     /// Bytes to wait for before judging; `None`: a mismatch waits for more data.
-    min_recv: Option<usize>,
+    pub(super) min_recv: Option<usize>,
     pub error_kind: CheckKind,
-    on_error: Msg,
-    on_success: Option<Msg>,
+    pub(super) on_error: Msg,
+    pub(super) on_success: Option<Msg>,
     /// The reply's first three digits are the status code (SMTP).
-    status_code: bool,
+    pub(super) status_code: bool,
 }
 
-enum Matcher {
+pub(super) enum Matcher {
     Bytes(Vec<u8>, ExpectKind),
     Regex(Regex),
+    /// The reply starts with these bytes (`rbinary ^30` in HAProxy's LDAP rule set).
+    Starts(Vec<u8>),
+    /// A protocol reply HAProxy judges with code of its own (proto.rs).
+    Custom(super::proto::Custom),
 }
 
 /// What a failing or passing expect says in `info:`.
-enum Msg {
+pub(super) enum Msg {
     /// HAProxy's generic "TCPCHK did not match content ..." text.
     Default {
         step: usize,
         comment: Option<String>,
     },
     Text(&'static str),
+    /// The NUL-terminated text `skip` bytes in (MySQL's server version).
+    CString {
+        skip: usize,
+    },
     /// The reply from `skip` bytes in, leading spaces trimmed when `trim`, cut at the first
     /// CR or LF.
     Reply {
@@ -64,6 +72,8 @@ pub enum Verdict {
     Wait,
     Pass,
     Fail(String),
+    /// A protocol's own failure: its status, code and `info:` (none when empty).
+    FailWith(CheckKind, u16, String),
 }
 
 impl Program {
@@ -134,6 +144,8 @@ impl Program {
                     ..smtp_reply("^2[0-9]{2}[- \r]")
                 })),
             ],
+            ProtoCheck::Mysql { user, pre41 } => super::proto::mysql(user.as_deref(), *pre41),
+            ProtoCheck::Ldap => super::proto::ldap(),
         };
         Program {
             steps: steps
@@ -199,7 +211,8 @@ impl Action {
             Action::Send(_) => "send".into(),
             Action::Comment => "comment".into(),
             Action::Expect(e) => match &e.matcher {
-                Matcher::Regex(_) => "expect regex".into(),
+                Matcher::Regex(_) | Matcher::Starts(_) => "expect regex".into(),
+                Matcher::Custom(_) => "expect custom function".into(),
                 Matcher::Bytes(p, kind) => {
                     format!("expect {} '{}'", kind.as_str(), String::from_utf8_lossy(p))
                 }
@@ -223,7 +236,7 @@ fn smtp_reply(pattern: &str) -> Expect {
 }
 
 impl Expect {
-    fn proto(matcher: Matcher) -> Expect {
+    pub(super) fn proto(matcher: Matcher) -> Expect {
         Expect {
             inverse: false,
             matcher,
@@ -266,10 +279,13 @@ impl Expect {
 
     /// HAProxy's judgement of the reply so far (`last_read`: no more will come).
     pub fn eval(&self, buf: &[u8], last_read: bool) -> Verdict {
+        if let Matcher::Custom(c) = &self.matcher {
+            return c.eval(buf, last_read);
+        }
         if !last_read {
             let short = match &self.matcher {
                 Matcher::Bytes(p, _) => buf.len() < p.len(),
-                Matcher::Regex(_) => false,
+                _ => false,
             };
             if short || self.min_recv.is_some_and(|min| buf.len() < min) {
                 return Verdict::Wait;
@@ -278,6 +294,8 @@ impl Expect {
         let found = match &self.matcher {
             Matcher::Bytes(p, _) => p.is_empty() || buf.windows(p.len()).any(|w| w == p.as_slice()),
             Matcher::Regex(r) => r.is_match(buf),
+            Matcher::Starts(p) => buf.starts_with(p),
+            Matcher::Custom(_) => false,
         };
         if !found && !last_read && self.min_recv.is_none() {
             return Verdict::Wait;
@@ -293,7 +311,8 @@ impl Expect {
             return self.on_error.render(buf, false);
         };
         let what = match &self.matcher {
-            Matcher::Regex(_) => "(regex)".to_string(),
+            Matcher::Regex(_) | Matcher::Starts(_) => "(regex)".to_string(),
+            Matcher::Custom(_) => "(custom function)".to_string(),
             Matcher::Bytes(_, ExpectKind::Binary) => "(binary)".to_string(),
             Matcher::Bytes(p, _) => format!("'{}'", String::from_utf8_lossy(p)),
         };
@@ -311,6 +330,9 @@ impl Expect {
 
     /// The status code this expect reads from the reply, when it reads one.
     pub fn code(&self, buf: &[u8]) -> Option<u16> {
+        if let Matcher::Custom(c) = &self.matcher {
+            return c.code(buf);
+        }
         if !self.status_code {
             return None;
         }
@@ -324,6 +346,11 @@ impl Msg {
         match self {
             Msg::Default { .. } => "(tcp-check)".into(),
             Msg::Text(t) => (*t).into(),
+            Msg::CString { skip } => {
+                let rest = buf.get(*skip..).unwrap_or_default();
+                let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+                String::from_utf8_lossy(&rest[..end]).into_owned()
+            }
             Msg::Reply { skip, trim } => {
                 let mut rest = buf.get(*skip..).unwrap_or_default();
                 if *trim {
