@@ -32,6 +32,8 @@ mod table;
 mod tcp_check;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_checks;
 mod timeout;
 mod tokenize;
 
