@@ -94,7 +94,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     flag("clitcpka", S::FE, |o| &mut o.clitcpka),
     flag("srvtcpka", S::BE, |o| &mut o.srvtcpka),
-    option("tcpka", Args::None, S::PROXIES, Apply::Toggle(tcpka)),
+    // Not negatable in HAProxy 2.6 ("negation/default is not supported").
+    option("tcpka", Args::None, S::PROXIES, Apply::Set(tcpka)),
     option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
     option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
@@ -373,8 +374,8 @@ fn proto_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()
 }
 
 /// `option tcpka`: keep-alive on both sides a section has.
-fn tcpka(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
-    s.options.clitcpka = on;
-    s.options.srvtcpka = on;
+fn tcpka(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.options.clitcpka = true;
+    s.options.srvtcpka = true;
     Ok(())
 }

@@ -151,11 +151,11 @@ fn protocol_check_options() {
 
 #[test]
 fn keep_alive_options_apply_to_the_sides_a_section_has() {
-    let text = "defaults\n    mode tcp\n    option tcpka\nfrontend f\n    bind 127.0.0.1:80\n    default_backend b\n    option srvtcpka\nbackend b\n    no option tcpka\n    option clitcpka\n    server s 127.0.0.1:1\n";
+    let text = "defaults\n    mode tcp\n    option tcpka\nfrontend f\n    bind 127.0.0.1:80\n    default_backend b\n    option srvtcpka\nbackend b\n    no option srvtcpka\n    option clitcpka\n    server s 127.0.0.1:1\n";
     let c = parse(text).unwrap();
     let (fe, be) = (&c.frontends[0].options, &c.backends[0].options);
     assert!(fe.clitcpka);
-    assert!(!be.srvtcpka && !be.clitcpka);
+    assert!(!be.srvtcpka);
     assert!(c
         .warnings
         .iter()
@@ -164,6 +164,9 @@ fn keep_alive_options_apply_to_the_sides_a_section_has() {
         .warnings
         .iter()
         .any(|w| w.line == 10 && w.message.contains("clitcpka")));
+    assert!(parse(&backend("    no option tcpka\n"))
+        .unwrap_err()
+        .contains("negation/default is not supported for option 'tcpka'"));
 }
 
 #[test]
