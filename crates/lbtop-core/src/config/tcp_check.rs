@@ -82,7 +82,7 @@ impl ProtoCheck {
 
 /// Hex digits to bytes; `None` for an odd count or a non-hex digit.
 pub fn parse_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..hex.len())
