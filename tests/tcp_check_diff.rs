@@ -37,6 +37,8 @@ enum Script {
     Mysql(bool),
     /// An LDAP bind response with this result code.
     Ldap(u8),
+    /// These bytes to the first bytes read.
+    Reply(&'static [u8]),
 }
 
 /// MySQL 8.0.19's initial handshake packet (as HAProxy's own regression test sends it).
@@ -131,6 +133,7 @@ fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
                 ],
                 false,
             ),
+            Script::Reply(bytes) => (bytes.to_vec(), false),
             Script::Silent | Script::Closer => (Vec::new(), false),
         };
         if s.write_all(&reply).is_err() || close {
@@ -398,6 +401,40 @@ fn mysql_and_ldap_checks_send_and_report_as_haproxy() {
         "<181> Health check for server ldap/s succeeded, reason: Layer7 check passed, code: 0, info: \"Success\", check duration: Nms, status: 1/1 UP.",
         "<181> Health check for server mysql_denied/s failed, reason: Layer7 wrong status, code: 1045, info: \"#28000Access denied for user 'haproxy_check'\", check duration: Nms, status: 0/1 DOWN.",
         "<181> Health check for server ldap_denied/s failed, reason: Layer7 wrong status, code: 49, info: \"See RFC: http://tools.ietf.org/html/rfc4511#section-4.1.9\", check duration: Nms, status: 0/1 DOWN.",
+    ] {
+        assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
+    }
+}
+
+#[test]
+fn pgsql_check_sends_and_reports_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    const FATAL: &[u8] = b"E\x00\x00\x00\x2cSFATAL\x00C28000\x00Mno pg_hba.conf entry\x00\x00";
+    let check = "    option pgsql-check user postgres\n";
+    let cases: &[Case] = &[
+        ("b0", check, Some(Script::Reply(b"R\0\0\0\x08\0\0\0\0"))),
+        (
+            "md5",
+            check,
+            Some(Script::Reply(b"R\0\0\0\x0c\0\0\0\x05salt")),
+        ),
+        ("sasl", check, Some(Script::Reply(b"R\0\0\0\x17\0\0\0\x0a"))),
+        (
+            "kerberos",
+            check,
+            Some(Script::Reply(b"R\0\0\0\x08\0\0\0\x01")),
+        ),
+        ("fatal", check, Some(Script::Reply(FATAL))),
+        ("closer", check, Some(Script::Closer)),
+        ("silent", check, Some(Script::Silent)),
+    ];
+    let lines = differential(cases);
+    for want in [
+        "<181> Health check for server b0/s succeeded, reason: Layer7 check passed, code: 0, info: \"PostgreSQL server is ok\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server kerberos/s failed, reason: Layer7 wrong status, code: 0, info: \"PostgreSQL unknown error\", check duration: Nms, status: 0/1 DOWN.",
+        "<181> Health check for server fatal/s failed, reason: Layer7 invalid response, info: \"FATAL\", check duration: Nms, status: 0/1 DOWN.",
     ] {
         assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
     }

@@ -581,6 +581,18 @@ backend r
     mode tcp
     option redis-check
     server r 127.0.0.1:5
+backend p
+    mode tcp
+    option pgsql-check user "pg user"
+    server p 127.0.0.1:6
+backend y
+    mode tcp
+    option mysql-check user hc pre-41
+    server y 127.0.0.1:7
+backend l
+    mode tcp
+    option ldap-check
+    server l 127.0.0.1:8
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);

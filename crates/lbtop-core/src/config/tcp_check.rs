@@ -57,6 +57,8 @@ pub enum ProtoCheck {
     Mysql { user: Option<String>, pre41: bool },
     /// `option ldap-check`: an anonymous LDAPv3 bind.
     Ldap,
+    /// `option pgsql-check user <name>`: a startup message, then an authentication request.
+    Pgsql { user: String },
 }
 
 impl ProtoCheck {
@@ -76,6 +78,10 @@ impl ProtoCheck {
                 if *pre41 { " pre-41" } else { "" }
             ),
             ProtoCheck::Ldap => "ldap-check".into(),
+            ProtoCheck::Pgsql { user } => format!(
+                "pgsql-check user {}",
+                crate::config::export::quote_word(user)
+            ),
         }
     }
 }

@@ -195,6 +195,7 @@ pub(super) fn proto_option(st: &Stmt, s: &mut Settings) -> Result<(), String> {
         "redis-check" => ProtoCheck::Redis,
         "ldap-check" => ProtoCheck::Ldap,
         "mysql-check" => mysql(st.args)?,
+        "pgsql-check" => pgsql(st.args)?,
         _ => ProtoCheck::Smtp {
             hello: match st.args {
                 [verb, domain, ..] if verb == "HELO" || verb == "EHLO" => {
@@ -240,4 +241,18 @@ fn mysql(args: &[String]) -> Result<ProtoCheck, String> {
         user: Some(user),
         pre41,
     })
+}
+
+/// `option pgsql-check user <name>`, in HAProxy's words when wrong.
+fn pgsql(args: &[String]) -> Result<ProtoCheck, String> {
+    match args {
+        [] | [_] => Err("'option pgsql-check' expects 'user <username>' as argument".into()),
+        [kw, ..] if kw != "user" => {
+            Err("'option pgsql-check' only supports optional values: 'user'".into())
+        }
+        [_, user] => Ok(ProtoCheck::Pgsql { user: user.clone() }),
+        [_, _, extra, ..] => Err(format!(
+            "'option pgsql-check' cannot handle unexpected argument '{extra}'"
+        )),
+    }
 }

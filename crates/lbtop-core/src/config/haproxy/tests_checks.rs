@@ -133,6 +133,26 @@ fn protocol_check_options() {
         check("    option ldap-check\n"),
         HealthCheck::Proto(ProtoCheck::Ldap)
     );
+    assert_eq!(
+        check("    option pgsql-check user pg\n"),
+        HealthCheck::Proto(ProtoCheck::Pgsql { user: "pg".into() })
+    );
+    for (body, want) in [
+        (
+            "    option pgsql-check\n",
+            "'option pgsql-check' expects 'user <username>' as argument",
+        ),
+        (
+            "    option pgsql-check usr x\n",
+            "'option pgsql-check' only supports optional values: 'user'",
+        ),
+        (
+            "    option pgsql-check user x y\n",
+            "cannot handle unexpected argument 'y'",
+        ),
+    ] {
+        assert!(error(body).contains(want), "{}", error(body));
+    }
     assert!(
         error("    option mysql-check usr hc\n").contains("only supports optional values: 'user'")
     );

@@ -146,6 +146,7 @@ impl Program {
             ],
             ProtoCheck::Mysql { user, pre41 } => super::proto::mysql(user.as_deref(), *pre41),
             ProtoCheck::Ldap => super::proto::ldap(),
+            ProtoCheck::Pgsql { user } => super::proto::pgsql(user),
         };
         Program {
             steps: steps
