@@ -239,6 +239,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
     if o.http_server_close {
         let _ = writeln!(out, "{IN}option http-server-close");
     }
+    if o.http_pretend_keepalive {
+        let _ = writeln!(out, "{IN}option http-pretend-keepalive");
+    }
     if let Some(ff) = &o.forwardfor {
         let mut line = format!("{IN}option forwardfor");
         if let Some(net) = ff.except {
@@ -431,6 +434,7 @@ mod tests {
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
                 clitcpka: o.clitcpka,
+                http_pretend_keepalive: o.http_pretend_keepalive && http,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -448,6 +452,7 @@ mod tests {
             let o = &mut b.options;
             if b.mode == Mode::Tcp {
                 o.http_server_close = false;
+                o.http_pretend_keepalive = false;
                 o.forwardfor = None;
             }
             o.httplog = false;
@@ -546,6 +551,8 @@ defaults
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    option http-server-close
+    option http-pretend-keepalive
     maxconn 50
     balance static-rr
     option tcplog

@@ -283,6 +283,9 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `option http-pretend-keepalive`: with `http-server-close`, requests still go to the
+    /// server worded for keep-alive (no `connection: close`).
+    pub http_pretend_keepalive: bool,
     /// `option clitcpka` (or `tcpka` in a frontend): SO_KEEPALIVE on client connections.
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
@@ -329,6 +332,7 @@ impl Default for Options {
             retries: 3,
             allbackups: false,
             http_reuse: HttpReuse::Safe,
+            http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
         }

@@ -41,6 +41,8 @@ pub struct FrontendRt {
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
+    /// `option http-pretend-keepalive` on either side.
+    pretend_keepalive: bool,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
@@ -92,6 +94,8 @@ impl FrontendRt {
             traffic_log,
             forwardfor,
             server_close: fe.options.http_server_close || be.options.http_server_close,
+            pretend_keepalive: fe.options.http_pretend_keepalive
+                || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
                 retries: be.options.retries,
@@ -140,6 +144,12 @@ impl FrontendRt {
 
     pub fn server_close(&self) -> bool {
         self.server_close
+    }
+
+    /// Whether requests to the server say `connection: close` under `server_close`: not with
+    /// `option http-pretend-keepalive` (docs/haproxy-semantics.md §3.2c).
+    pub fn asks_server_to_close(&self) -> bool {
+        self.server_close && !self.pretend_keepalive
     }
 
     pub fn http_reuse(&self) -> HttpReuse {

@@ -92,6 +92,9 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
+    flag("http-pretend-keepalive", S::PROXIES, |o| {
+        &mut o.http_pretend_keepalive
+    }),
     flag("clitcpka", S::FE, |o| &mut o.clitcpka),
     flag("srvtcpka", S::BE, |o| &mut o.srvtcpka),
     // Not negatable in HAProxy 2.6 ("negation/default is not supported").
@@ -137,7 +140,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("h1-case-adjust-bogus-server"),
     unsupported("http-buffer-request"),
     unsupported("http-ignore-probes"),
-    unsupported("http-pretend-keepalive"),
     unsupported("http-restrict-req-hdr-names"),
     unsupported("http-use-proxy-header"),
     unsupported("http_proxy"),

@@ -41,6 +41,7 @@ impl PartialOptions {
             retries,
             http_reuse,
             // No TOML keys for keep-alive yet: haproxy.cfg only.
+            http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
         }
