@@ -39,6 +39,10 @@ enum Script {
     Ldap(u8),
     /// These bytes to the first bytes read.
     Reply(&'static [u8]),
+    /// Closes at once.
+    Shut,
+    /// Closes after the first bytes read, answering nothing.
+    HangUp,
 }
 
 /// MySQL 8.0.19's initial handshake packet (as HAProxy's own regression test sends it).
@@ -104,7 +108,7 @@ fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
         Script::Mysql(_) => unhex(MYSQL_HANDSHAKE),
         _ => Vec::new(),
     };
-    if s.write_all(&greeting).is_err() || matches!(script, Script::Closer) {
+    if s.write_all(&greeting).is_err() || matches!(script, Script::Closer | Script::Shut) {
         return got;
     }
     let mut buf = [0u8; 4096];
@@ -134,6 +138,8 @@ fn serve(mut s: TcpStream, script: Script) -> Vec<u8> {
                 false,
             ),
             Script::Reply(bytes) => (bytes.to_vec(), false),
+            Script::HangUp => (Vec::new(), true),
+            Script::Shut => (Vec::new(), true),
             Script::Silent | Script::Closer => (Vec::new(), false),
         };
         if s.write_all(&reply).is_err() || close {
@@ -249,6 +255,8 @@ fn tcp_check_rules_send_expect_and_report_as_haproxy() {
         ("timeout", "    option tcp-check\n    tcp-check send foo\\r\\n\n    tcp-check comment \"wait for nope\"\n    tcp-check expect string nope\n", Some(Script::Echo)),
         ("reset", "    option tcp-check\n    tcp-check send foo\\r\\n\n    tcp-check expect string foo\n    tcp-check send bar\\r\\n\n    tcp-check expect string foo\n", Some(Script::Echo)),
         ("connect_only", "    option tcp-check\n    tcp-check connect\n", Some(Script::Echo)),
+        ("empty", "    option tcp-check\n    tcp-check expect string x\n", Some(Script::Shut)),
+        ("empty_after_send", "    option tcp-check\n    tcp-check send foo\n    tcp-check comment \"the reply\"\n    tcp-check expect string x\n", Some(Script::HangUp)),
         ("port_target", "", Some(Script::Echo)),
         ("other_port", "    option tcp-check\n    tcp-check connect port {ECHO}\n    tcp-check send foo\n    tcp-check expect string foo\n", None),
     ];
@@ -294,12 +302,19 @@ fn redis_and_smtp_checks_send_and_report_as_haproxy() {
             Some(Script::Closer),
         ),
         ("smtp_err", "    option smtpchk\n", Some(Script::ErrClose)),
+        ("smtp_shut", "    option smtpchk\n", Some(Script::Shut)),
+        (
+            "redis_hangup",
+            "    option redis-check\n",
+            Some(Script::HangUp),
+        ),
     ];
     let lines = differential(cases);
     for want in [
         "<181> Health check for server b0/s succeeded, reason: Layer7 check passed, code: 0, info: \"Redis server is ok\", check duration: Nms, status: 1/1 UP.",
         "<181> Health check for server redis_err/s failed, reason: Layer7 wrong status, code: 0, info: \"-ERR nope\", check duration: Nms, status: 0/1 DOWN.",
         "<181> Health check for server smtp/s succeeded, reason: Layer7 check passed, code: 221, info: \"bye\", check duration: Nms, status: 1/1 UP.",
+        "<181> Health check for server smtp_shut/s failed, reason: Layer7 invalid response, info: \"TCPCHK got an empty response at step 2\", check duration: Nms, status: 0/1 DOWN.",
     ] {
         assert!(lines.contains(&want.to_string()), "{want}\nnot in\n{lines:#?}");
     }

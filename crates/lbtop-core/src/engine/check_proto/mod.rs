@@ -38,6 +38,8 @@ struct Run {
     must_read: bool,
     /// The step that set the status code (HAProxy's `check->code`).
     code: u16,
+    /// An expect found the connection closed with nothing read.
+    empty_reply: bool,
 }
 
 /// Runs `program` once against `addr`.
@@ -59,6 +61,7 @@ pub async fn probe(addr: SocketAddr, program: &Program, plan: &CheckPlan) -> Che
         last_read: false,
         must_read: true,
         code: 0,
+        empty_reply: false,
     };
     let mut last: Option<&Step> = None;
     for step in &program.steps {
@@ -72,8 +75,10 @@ pub async fn probe(addr: SocketAddr, program: &Program, plan: &CheckPlan) -> Che
         };
         if let Err((kind, info)) = result {
             let info = match (&step.action, kind) {
+                // Closed before a byte of the reply came: HAProxy's own words, step included.
+                (Action::Expect(_), _) if run.empty_reply => Some(program.empty_response(step)),
                 (Action::Expect(_), CheckKind::L7Rsp | CheckKind::L7Sts) => info,
-                _ => program.failure_info(kind, step, info),
+                _ => program.failure_info(step, info),
             };
             return outcome(kind, Some(run.code), info, start);
         }
@@ -116,7 +121,7 @@ impl Run {
         };
         match timeout_at(deadline, stream.write_all(bytes)).await {
             Err(_) => Err((CheckKind::L7Tout, None)),
-            Ok(Err(_)) => Err((CheckKind::SockErr, None)),
+            Ok(Err(e)) => Err((CheckKind::SockErr, Some(strerror(&e)))),
             Ok(Ok(())) => Ok(()),
         }
     }
@@ -125,6 +130,11 @@ impl Run {
         if self.must_read {
             self.read(deadline).await?;
             self.must_read = false;
+            // Closed with nothing read: judged before any pattern, as HAProxy does.
+            if self.buf.is_empty() && self.last_read {
+                self.empty_reply = true;
+                return Err((e.error_kind, None));
+            }
         }
         loop {
             match e.eval(&self.buf, self.last_read) {
@@ -141,7 +151,7 @@ impl Run {
                 }
                 program::Verdict::Fail(info) => {
                     self.code = e.code(&self.buf).unwrap_or(0);
-                    return Err((e.error_kind, Some(info)));
+                    return Err((e.error_kind, Some(info).filter(|i| !i.is_empty())));
                 }
             }
         }
@@ -160,6 +170,8 @@ impl Run {
         let room = (BUF_SIZE - self.buf.len()).min(chunk.len());
         match timeout_at(deadline, stream.read(&mut chunk[..room])).await {
             Err(_) => Err((CheckKind::L7Tout, None)),
+            // A reset after some reply: HAProxy judges what it has; before any, it is the error.
+            Ok(Err(e)) if self.buf.is_empty() => Err((CheckKind::SockErr, Some(strerror(&e)))),
             Ok(Err(_)) | Ok(Ok(0)) => {
                 self.last_read = true;
                 Ok(())
@@ -184,5 +196,14 @@ fn outcome(
         code,
         info,
         duration: start.elapsed(),
+    }
+}
+
+/// The system's text for a socket error, as HAProxy logs it (`Connection reset by peer`).
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }

@@ -112,6 +112,12 @@ impl Program {
     }
 
     pub fn proto(proto: &ProtoCheck) -> Program {
+        // HAProxy numbers its rules from 1; the redis and LDAP sets start with a send, so the
+        // connect before them is its own (step 0), the others write theirs (step 1).
+        let first = match proto {
+            ProtoCheck::Redis | ProtoCheck::Ldap => 0,
+            _ => 1,
+        };
         let steps = match proto {
             ProtoCheck::Redis => vec![
                 Action::Connect { port: None },
@@ -152,19 +158,14 @@ impl Program {
             steps: steps
                 .into_iter()
                 .enumerate()
-                .map(|(i, a)| Step::new(a, i, None))
+                .map(|(i, a)| Step::new(a, i + first, None))
                 .collect(),
             proto: true,
         }
     }
 
     /// `info:` of a failure that is not an expect's verdict: a refused connect or a timeout.
-    pub fn failure_info(
-        &self,
-        kind: CheckKind,
-        step: &Step,
-        base: Option<String>,
-    ) -> Option<String> {
+    pub fn failure_info(&self, step: &Step, base: Option<String>) -> Option<String> {
         if self.proto {
             return base;
         }
@@ -175,8 +176,16 @@ impl Program {
         if let Some(c) = &step.comment {
             at.push_str(&format!(" comment: '{c}'"));
         }
-        let _ = kind;
         Some(format!("{}{at}", base.unwrap_or_default()))
+    }
+
+    /// `info:` when the server closed before sending a byte of the reply an expect waits for.
+    pub fn empty_response(&self, step: &Step) -> String {
+        let mut s = format!("TCPCHK got an empty response at step {}", step.index);
+        if let Some(c) = &step.comment {
+            s.push_str(&format!(" comment: '{c}'"));
+        }
+        s
     }
 
     /// The result of a run whose every step passed, `last` being the last step run.
@@ -186,7 +195,7 @@ impl Program {
             Some((Action::Connect { .. }, 0)) => (CheckKind::L4Ok, None),
             Some((Action::Connect { .. }, _)) => (CheckKind::L4Ok, tcp_check),
             Some((Action::Expect(e), _)) => match &e.on_success {
-                Some(msg) => (CheckKind::L7Ok, Some(msg.render(buf, true))),
+                Some(msg) => (CheckKind::L7Ok, Some(msg.render(buf))),
                 None => (CheckKind::L7Ok, tcp_check),
             },
             _ => (CheckKind::L7Ok, tcp_check),
@@ -255,9 +264,11 @@ impl Expect {
     /// A written `tcp-check expect`; the parser has checked its pattern.
     fn written(e: &TcpExpect, step: usize, comment: &Option<String>) -> Expect {
         let matcher = match e.kind {
-            ExpectKind::Rstring => {
-                Matcher::Regex(Regex::new(&e.pattern).unwrap_or_else(|_| never_matches()))
-            }
+            // The parser refuses an invalid pattern, so the fallback is never taken.
+            ExpectKind::Rstring => Regex::new(&e.pattern).map_or_else(
+                |_| Matcher::Bytes(e.pattern.as_bytes().to_vec(), ExpectKind::String),
+                Matcher::Regex,
+            ),
             ExpectKind::Binary => Matcher::Bytes(
                 parse_hex(&e.pattern).unwrap_or_default(),
                 ExpectKind::Binary,
@@ -309,7 +320,7 @@ impl Expect {
 
     fn error_text(&self, buf: &[u8], found: bool) -> String {
         let Msg::Default { step, comment } = &self.on_error else {
-            return self.on_error.render(buf, false);
+            return self.on_error.render(buf);
         };
         let what = match &self.matcher {
             Matcher::Regex(_) | Matcher::Starts(_) => "(regex)".to_string(),
@@ -343,7 +354,7 @@ impl Expect {
 }
 
 impl Msg {
-    fn render(&self, buf: &[u8], _success: bool) -> String {
+    fn render(&self, buf: &[u8]) -> String {
         match self {
             Msg::Default { .. } => "(tcp-check)".into(),
             Msg::Text(t) => (*t).into(),
@@ -367,9 +378,4 @@ impl Msg {
             }
         }
     }
-}
-
-/// A pattern that matches nothing, for a regex the parser would have refused.
-fn never_matches() -> Regex {
-    Regex::new(r"[^\x00-\xff]").unwrap_or_else(|_| Regex::new("$^").expect("valid"))
 }
