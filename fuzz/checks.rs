@@ -1042,7 +1042,9 @@ fn normalized(c: &Config) -> Config {
             httplog: o.httplog && http,
             tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
             dontlognull: o.dontlognull,
+            clitcpka: o.clitcpka,
             http_server_close: o.http_server_close && http,
+            http_pretend_keepalive: o.http_pretend_keepalive && http,
             forwardfor: o.forwardfor.clone().filter(|_| http),
             ..Options::default()
         };
@@ -1059,11 +1061,13 @@ fn normalized(c: &Config) -> Config {
         let o = &mut b.options;
         if b.mode == Mode::Tcp {
             o.http_server_close = false;
+            o.http_pretend_keepalive = false;
             o.forwardfor = None;
         }
         o.httplog = false;
         o.tcplog = false;
         o.dontlognull = false;
+        o.clitcpka = false;
         b.timeouts.client = None;
         b.line = 0;
         for s in &mut b.servers {
