@@ -131,6 +131,9 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("http-pretend-keepalive", o.http_pretend_keepalive),
+        ("clitcpka", o.clitcpka),
+        ("srvtcpka", o.srvtcpka),
     ]
     .iter()
     .filter(|(_, v)| *v)
