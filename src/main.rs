@@ -32,6 +32,8 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // First, before lbtop opens any descriptor of its own.
+    lbtop::engine::log_out::note_inherited_fds();
     let cli = Cli::parse();
     // `check` and a run alike list every error of the file, not only the first.
     let config = match Config::load_all(&cli.config) {

@@ -2,17 +2,17 @@
 //! health checks and admin commands cause.
 
 use super::balance::{Balancer, PickKey};
+use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use super::syslog::Syslog;
-use crate::config::{Backend, Config};
+use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
     Topic,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// Per-server counters, bumped by the data path and read by snapshots.
@@ -45,11 +45,15 @@ impl Counters {
     }
 
     pub fn response(&self, status: u16) {
-        let class = match status {
-            100..=599 => usize::from(status / 100 - 1),
-            _ => 5,
-        };
-        self.http_responses[class].fetch_add(1, Relaxed);
+        self.http_responses[status_class(status)].fetch_add(1, Relaxed);
+    }
+}
+
+/// The index of a status's class among the six response counters (1xx..5xx, other).
+pub fn status_class(status: u16) -> usize {
+    match status {
+        100..=599 => usize::from(status / 100 - 1),
+        _ => 5,
     }
 }
 
@@ -61,6 +65,8 @@ pub struct ServerRt {
     pub addr: SocketAddr,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
+    pub send_proxy: Option<ProxyVersion>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -85,6 +91,35 @@ impl ServerRt {
 struct Core {
     states: Vec<ServerState>,
     balancer: Balancer,
+    /// The backend's own state: when it last gained or lost its last usable server, how
+    /// often it lost it, and for how long.
+    own: BackendState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BackendState {
+    last_change: Instant,
+    down_transitions: u64,
+    down_since: Option<Instant>,
+    downtime: Duration,
+}
+
+impl BackendState {
+    fn moved(&mut self, usable: bool, now: Instant) {
+        self.last_change = now;
+        match (usable, self.down_since.take()) {
+            (false, _) => {
+                self.down_transitions += 1;
+                self.down_since = Some(now);
+            }
+            (true, Some(since)) => self.downtime += now - since,
+            (true, None) => {}
+        }
+    }
+
+    fn downtime(&self, now: Instant) -> Duration {
+        self.downtime + self.down_since.map_or(Duration::ZERO, |s| now - s)
+    }
 }
 
 pub struct BackendRt {
@@ -98,8 +133,8 @@ pub struct BackendRt {
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
-    /// Where `log global` sends this backend's health and admin lines.
-    syslog: Option<Arc<Syslog>>,
+    /// Where this backend's `log` lines send its health and admin lines.
+    log: Option<ProxyLog>,
     core: Mutex<Core>,
     events: EventSender,
 }
@@ -111,7 +146,7 @@ impl BackendRt {
         events: EventSender,
         now: Instant,
         workers: usize,
-        syslog: Option<Arc<Syslog>>,
+        log: Option<ProxyLog>,
     ) -> BackendRt {
         let servers = cfg
             .servers
@@ -127,6 +162,7 @@ impl BackendRt {
                 addr: s.addr,
                 backup: s.backup,
                 maxconn: s.maxconn,
+                send_proxy: s.send_proxy,
                 counters: Counters::default(),
                 wake: Notify::new(),
                 pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
@@ -135,7 +171,7 @@ impl BackendRt {
         let states: Vec<ServerState> = cfg
             .servers
             .iter()
-            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.disabled, now))
+            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.starts_in_maint(), now))
             .collect();
         let lb_servers: Vec<(u32, bool)> = states
             .iter()
@@ -151,11 +187,17 @@ impl BackendRt {
             srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
-            syslog: syslog.filter(|_| cfg.log_global),
+            log,
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups)
                     .with_hash(cfg.hash_type),
+                own: BackendState {
+                    last_change: now,
+                    down_transitions: 0,
+                    down_since: None,
+                    downtime: Duration::ZERO,
+                },
             }),
             events,
         }
@@ -182,10 +224,10 @@ impl BackendRt {
         chosen
     }
 
-    /// A line for the watcher and, with `log global`, for syslog.
+    /// A line for the watcher and for the backend's `log` targets.
     fn log(&self, level: Level, topic: Topic, text: String) {
-        if let Some(syslog) = &self.syslog {
-            syslog.send(level, &text);
+        if let Some(log) = &self.log {
+            log.send(level, &text);
         }
         self.events.log(level, topic, text);
     }
@@ -210,6 +252,11 @@ impl BackendRt {
     pub fn enqueue(&self) -> QueueGuard<'_> {
         let position = self.queued.fetch_add(1, Relaxed) + 1;
         QueueGuard(&self.queued, position)
+    }
+
+    /// Whether some server is sent a PROXY header (and so needs the client's addresses).
+    pub fn sends_proxy(&self) -> bool {
+        self.servers.iter().any(|s| s.send_proxy.is_some())
     }
 
     pub fn any_usable(&self) -> bool {
@@ -324,6 +371,10 @@ impl BackendRt {
         let tally = self.settle(&mut core, server);
         let lines = lines(&core.states[server], &self.who(server), &t, &tally, &extra);
         let no_server = self.lost_all(&core, had_usable);
+        let usable = core.balancer.any_usable();
+        if usable != had_usable {
+            core.own.moved(usable, now);
+        }
         let status = core.states[server].status();
         drop(core);
         for (level, text) in lines {
@@ -396,11 +447,17 @@ impl BackendRt {
             .zip(&core.states)
             .map(|(s, st)| server_snap(s, st, now))
             .collect();
+        let own = core.own;
         drop(core);
         let b = &cfg.backends[self.index];
         let mut latency = Latency::default();
+        let mut http_responses: [u64; 6] =
+            std::array::from_fn(|i| self.counters.http_responses[i].load(Relaxed));
         for s in &servers {
             latency.merge(&s.latency);
+            for (sum, n) in http_responses.iter_mut().zip(s.http_responses) {
+                *sum += n;
+            }
         }
         BackendSnap {
             name: self.name.clone(),
@@ -410,6 +467,10 @@ impl BackendRt {
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
+            http_responses,
+            since_change: now - own.last_change,
+            down_transitions: own.down_transitions,
+            downtime: own.downtime(now),
             latency,
         }
     }

@@ -10,9 +10,13 @@ pub mod frontend;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod listen;
 pub mod log;
+pub mod log_out;
 pub mod pool;
+pub mod proxy_proto;
 pub mod state;
+pub mod stats;
 pub mod syslog;
 pub mod workers;
 
@@ -48,19 +52,13 @@ struct Shared {
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
     maxconn: u32,
+    logs: Arc<log_out::LogOutputs>,
 }
 
-/// A cheap, clonable view of a running engine: read snapshots, send commands.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Handle {
-    /// Reads every counter and state now. The data path never waits on it.
-    pub fn snapshot(&self) -> Snapshot {
-        let s = &self.shared;
+impl Shared {
+    /// Every counter and state now, for the dashboard and the stats page alike.
+    fn snapshot(&self) -> Snapshot {
+        let s = self;
         let now = Instant::now();
         let frontends: Vec<_> = s.frontends.iter().map(|f| f.snapshot()).collect();
         Snapshot {
@@ -74,7 +72,22 @@ impl Handle {
                 .collect(),
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
+            logs_dropped: s.logs.dropped(),
         }
+    }
+}
+
+/// A cheap, clonable view of a running engine: read snapshots, send commands.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Handle {
+    /// Reads every counter and state now. The data path never waits on it.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
     }
 
     /// Queues a command; its outcome arrives as an [`Event`].
@@ -93,10 +106,39 @@ impl Handle {
             .send(Event::CommandFailed { command, reason });
     }
 
-    /// Frontend listen addresses, in configuration order (useful when binding port 0).
+    /// Each frontend's first listen address, in configuration order (useful when binding
+    /// port 0).
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared.frontends.iter().map(|f| f.bind).collect()
+        self.shared
+            .frontends
+            .iter()
+            .map(|f| f.binds[0].addr)
+            .collect()
     }
+}
+
+/// A proxy's log, from its `log` lines and `log-tag`.
+fn proxy_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    log_global: bool,
+    own: &[crate::config::LogTarget],
+    tag: &Option<String>,
+) -> Option<log_out::ProxyLog> {
+    log_out::ProxyLog::new(out, &config.global, log_global, own, tag.as_deref())
+}
+
+/// A frontend's traffic log: only with `option httplog` or `tcplog`.
+fn traffic_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    index: usize,
+) -> Option<log_out::ProxyLog> {
+    let fe = &config.frontends[index];
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
 }
 
 /// A running engine. Dropping it stops every task.
@@ -113,7 +155,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
-        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
+        let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
@@ -125,12 +167,13 @@ impl Engine {
                     events.clone(),
                     now,
                     workers,
-                    syslog.clone(),
+                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
                 ))
             })
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let view = stats::View::default();
         let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
@@ -143,34 +186,26 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
-                    syslog.clone(),
+                    traffic_log(&logs, &config, i),
                 );
-                fe.bind = group[0].local_addr().unwrap_or(fe.bind);
+                for (b, listeners) in fe.binds.iter_mut().zip(group) {
+                    b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                }
+                fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 Arc::new(fe)
             })
             .collect();
-        // listeners[worker][frontend]
-        let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        // listeners[worker]: (frontend, bind, socket)
+        let mut per_worker: Vec<Vec<workers::Listener>> =
             (0..workers).map(|_| Vec::new()).collect();
-        for group in groups {
-            for (w, l) in group.into_iter().enumerate() {
-                per_worker[w].push(l);
+        for (f, binds) in groups.into_iter().enumerate() {
+            for (b, group) in binds.into_iter().enumerate() {
+                for (w, l) in group.into_iter().enumerate() {
+                    per_worker[w].push((f, b, l));
+                }
             }
         }
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        let workers =
-            Workers::start(per_worker, &frontends, global).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
-                source,
-            })?;
-        let mut tasks = JoinSet::new();
-        for plan in check_plans(&config, &backends) {
-            tasks.spawn(check::run(plan));
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
+        // Shared before the workers start, so a stats page asked for at once can be served.
         let shared = Arc::new(Shared {
             config,
             started: now,
@@ -178,7 +213,24 @@ impl Engine {
             backends,
             events,
             maxconn,
+            logs,
         });
+        let _ = view.set(Arc::downgrade(&shared));
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let frontends = &shared.frontends;
+        let workers =
+            Workers::start(per_worker, frontends, global).map_err(|source| StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                source,
+            })?;
+        let mut tasks = JoinSet::new();
+        for plan in check_plans(&shared.config, &shared.backends) {
+            tasks.spawn(check::run(plan));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
             handle: Handle {
@@ -219,20 +271,21 @@ fn worker_count(config: &Config) -> usize {
     )
 }
 
-fn bind_all(
-    config: &Config,
-    workers: usize,
-) -> Result<Vec<Vec<std::net::TcpListener>>, StartError> {
+/// `[frontend][bind][worker]`.
+type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
+    let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {
+        listen::bind_group(b, workers).map_err(|source| StartError::Bind {
+            frontend: fe.name.clone(),
+            addr: b.addr,
+            source,
+        })
+    };
     config
         .frontends
         .iter()
-        .map(|fe| {
-            workers::bind_group(fe.bind, workers).map_err(|source| StartError::Bind {
-                frontend: fe.name.clone(),
-                addr: fe.bind,
-                source,
-            })
-        })
+        .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
         .collect()
 }
 
@@ -271,6 +324,12 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
+                // `send-proxy` implies it for checks; a v1 server gets v1 there too.
+                send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
+                    (Some(v), _) => Some(v),
+                    (None, true) => Some(crate::config::ProxyVersion::V1),
+                    (None, false) => None,
+                },
             }
         })
         .collect()
@@ -293,7 +352,14 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             .ok_or_else(|| "No such server.".to_string())
     };
     match *command {
-        Command::SetAdmin { server, state } => backend(server)?.set_admin(server.server, state),
+        Command::SetAdmin { server, state } => {
+            let backend = backend(server)?;
+            // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
+            // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
+            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
+                backend.set_admin(server.server, state);
+            }
+        }
         Command::SetWeight { server, weight } => {
             if weight > 256 {
                 return Err("Weight must be between 0 and 256.".into());

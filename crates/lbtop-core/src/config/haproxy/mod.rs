@@ -13,6 +13,9 @@
 //! options or `stats` pages would each be one more family module and one more row in
 //! [`proxy`].
 //!
+//! Server host names (`init-addr`, `server-template`) are resolved at start in [`names`];
+//! `setenv` and `$VAR` in addresses live in [`env`].
+//!
 //! Every error names the file, the 1-based line and the keyword; nothing is half-loaded. As
 //! `haproxy -c` does, reading goes on after an error so that one run reports every error of
 //! the file (docs/haproxy-semantics.md §14): the cross-checks after reading (binds, backends
@@ -22,12 +25,16 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod bind;
+mod env;
 mod global;
 mod http_check;
+mod names;
 mod option;
 mod proxy;
 mod sections;
 mod server;
+mod stats;
 mod table;
 mod tcp_check;
 #[cfg(test)]
@@ -87,7 +94,7 @@ fn parse_all_with_env(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigErrors> {
-    let mut p = Parser::new(path);
+    let mut p = Parser::new(path, env);
     let file = path.display().to_string();
     for (i, raw) in text.split('\n').enumerate() {
         let no = i + 1;
@@ -95,7 +102,7 @@ fn parse_all_with_env(
             ".LINE" => Some(no.to_string()),
             ".FILE" => Some(file.clone()),
             _ if name.starts_with('.') => None,
-            _ => env(name),
+            _ => p.env.get(name),
         };
         let read = match tokenize_line(raw, &lookup) {
             Ok(words) if words.is_empty() => Ok(()),
@@ -126,11 +133,14 @@ struct Parser<'a> {
     defaults_name: Option<(String, usize)>,
     named: Vec<(String, usize, Settings)>,
     proxies: Vec<Proxy>,
+    /// The environment as `setenv` and friends left it so far.
+    env: env::Env<'a>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(path: &'a Path) -> Parser<'a> {
+    fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
+            env: env::Env::new(env),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -139,6 +149,8 @@ impl<'a> Parser<'a> {
                 maxconn: None,
                 nbthread: None,
                 log: Vec::new(),
+                log_send_hostname: None,
+                log_tag: None,
                 stats_socket: None,
             },
             global_maxconn: None,
@@ -230,6 +242,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A proxy's stats page, unless it is in TCP mode, where HAProxy ignores it with this
+    /// warning.
+    fn stats_of(&mut self, p: &Proxy) -> Option<crate::config::StatsPage> {
+        let page = p.settings.stats.clone()?;
+        if p.settings.mode.unwrap_or(Mode::Tcp) == Mode::Tcp {
+            let w = format!(
+                "'stats' statement ignored for proxy '{}' as it requires HTTP mode",
+                p.name
+            );
+            if !self.warnings.iter().any(|x| x.message == w) {
+                self.warn(page.line, w);
+            }
+            return None;
+        }
+        Some(page)
+    }
+
     // -- the end ------------------------------------------------------------------------
 
     fn finish(mut self) -> Result<Config, ConfigErrors> {
@@ -285,8 +314,11 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                log_tag: s.log_tag.clone(),
                 hash_header,
                 hash_type: s.hash_type,
+                stats: self.stats_of(p),
+                implicit: false,
                 line: p.line,
             });
         }
@@ -295,13 +327,23 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.fe()) {
             let s = &p.settings;
             let who = format!("{} '{}'", p.kind.as_str(), p.name);
-            let Some((bind, _)) = p.bind else {
+            if p.binds.is_empty() {
                 self.errors.push(self.err(
                     p.line,
                     format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
                 ));
                 continue;
-            };
+            }
+            if let (None, Kind::Frontend, Some(page)) = (&s.default_backend, p.kind, &s.stats) {
+                if s.mode == Some(Mode::Http) {
+                    // A stats-only frontend: its other requests get HAProxy's 503.
+                    backends.push(implicit_backend(p));
+                    let mut f = frontend_of(p, Mode::Http, backends.len() - 1);
+                    f.stats = Some(page.clone());
+                    frontends.push(f);
+                    continue;
+                }
+            }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
@@ -353,18 +395,9 @@ impl<'a> Parser<'a> {
                 ));
                 continue;
             }
-            frontends.push(Frontend {
-                name: p.name.clone(),
-                bind,
-                mode,
-                default_backend: index,
-                maxconn: s.maxconn,
-                timeouts: s.timeouts,
-                options: s.options.clone(),
-                log_global: s.log_global,
-                log: s.log.clone(),
-                line: p.line,
-            });
+            let mut f = frontend_of(p, mode, index);
+            f.stats = self.stats_of(p);
+            frontends.push(f);
         }
 
         if !self.errors.is_empty() {
@@ -391,5 +424,46 @@ impl<'a> Parser<'a> {
             errors: self.errors,
             warnings: self.warnings,
         }
+    }
+}
+
+/// A frontend from its section, sending its traffic to backend `index`.
+fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
+    let s = &p.settings;
+    Frontend {
+        name: p.name.clone(),
+        binds: p.binds.clone(),
+        mode,
+        default_backend: index,
+        maxconn: s.maxconn,
+        timeouts: s.timeouts,
+        options: s.options.clone(),
+        log_global: s.log_global,
+        log: s.log.clone(),
+        stats: None,
+        log_tag: s.log_tag.clone(),
+        line: p.line,
+    }
+}
+
+/// The empty backend a stats-only frontend sends its other requests to (HAProxy's 503).
+/// Nothing of it shows: with no servers it has nothing to time, check or log.
+fn implicit_backend(p: &Proxy) -> Backend {
+    Backend {
+        name: p.name.clone(),
+        mode: Mode::Http,
+        balance: Balance::RoundRobin,
+        check: HealthCheck::Tcp,
+        servers: Vec::new(),
+        timeouts: Default::default(),
+        options: Default::default(),
+        log_global: false,
+        log: Vec::new(),
+        log_tag: None,
+        hash_header: None,
+        hash_type: Default::default(),
+        stats: None,
+        implicit: true,
+        line: p.line,
     }
 }

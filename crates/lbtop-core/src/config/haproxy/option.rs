@@ -74,6 +74,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("httplog", Args::None, HTTPLOG_SIDES, Apply::Set(log_format)),
     option("tcplog", Args::None, TCPLOG_SIDES, Apply::Set(log_format)),
     flag("dontlognull", S::FE, |o| &mut o.dontlognull),
+    flag("dontlog-normal", S::FE, |o| &mut o.dontlog_normal),
+    flag("log-separate-errors", S::FE, |o| &mut o.log_separate_errors),
     flag("http-server-close", S::PROXIES, |o| {
         &mut o.http_server_close
     }),
@@ -145,7 +147,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("http_proxy"),
     unsupported("idle-close-on-response"),
     unsupported("independent-streams"),
-    unsupported("log-separate-errors"),
     unsupported("logasap"),
     unsupported("nolinger"),
     unsupported("originalto"),

@@ -3,12 +3,13 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::addr::bind_addr;
+use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
-use std::net::SocketAddr;
+use crate::config::{
+    Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, StatsPage, Timeouts,
+};
 
 /// The sections lbtop reads.
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
@@ -36,6 +37,7 @@ pub(super) struct Settings {
     pub(super) mode: Option<Mode>,
     pub(super) log_global: bool,
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
     pub(super) options: Options,
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
@@ -48,6 +50,8 @@ pub(super) struct Settings {
     /// With its line.
     pub(super) default_backend: Option<(String, usize)>,
     pub(super) default_server: DefaultServer,
+    /// The stats page (`stats enable`, `stats uri`, ...).
+    pub(super) stats: Option<StatsPage>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,
@@ -110,8 +114,8 @@ pub(super) struct Proxy {
     pub(super) name: String,
     pub(super) line: usize,
     pub(super) settings: Settings,
-    /// The address and the line it came from.
-    pub(super) bind: Option<(SocketAddr, usize)>,
+    /// Its listening sockets, in the file's order.
+    pub(super) binds: Vec<Bind>,
     pub(super) servers: Vec<Server>,
 }
 
@@ -247,7 +251,7 @@ impl Parser<'_> {
                     name: name.clone(),
                     line: no,
                     settings: base,
-                    bind: None,
+                    binds: Vec::new(),
                     servers: Vec::new(),
                 };
                 let addrs = &args[1..];
@@ -267,9 +271,15 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_addr(first)
+                    let addrs = bind_targets(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
-                    proxy.bind = Some((addr, no));
+                    proxy.binds = addrs
+                        .into_iter()
+                        .map(|a| Bind {
+                            line: no,
+                            ..Bind::new(a)
+                        })
+                        .collect();
                     self.warn(
                         no,
                         format!(
