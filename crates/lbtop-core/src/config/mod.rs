@@ -9,9 +9,11 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod hash_type;
 mod host;
 mod log;
 mod stats;
+mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
@@ -19,9 +21,11 @@ mod values;
 
 pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use hash_type::{HashFn, HashType};
 pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
+pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -180,6 +184,13 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `option http-pretend-keepalive`: with `http-server-close`, requests still go to the
+    /// server worded for keep-alive (no `connection: close`).
+    pub http_pretend_keepalive: bool,
+    /// `option clitcpka` (or `tcpka` in a frontend): SO_KEEPALIVE on client connections.
+    pub clitcpka: bool,
+    /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
 }
 
 /// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
@@ -224,6 +235,9 @@ impl Default for Options {
             retries: 3,
             allbackups: false,
             http_reuse: HttpReuse::Safe,
+            http_pretend_keepalive: false,
+            clitcpka: false,
+            srvtcpka: false,
         }
     }
 }
@@ -285,6 +299,10 @@ pub enum HealthCheck {
     /// A TCP connect (HAProxy's default when no `option httpchk`).
     Tcp,
     Http(HttpCheck),
+    /// `option tcp-check` with its `tcp-check` rules (none: a plain connect).
+    Rules(Vec<TcpRule>),
+    /// `option redis-check`, `option smtpchk`.
+    Proto(ProtoCheck),
 }
 
 /// `option httpchk <method> <uri> <version>` plus headers; 200-399 passes.
@@ -325,6 +343,8 @@ pub struct Backend {
     pub log_tag: Option<String>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// `hash-type`: how `source`, `uri` and `hdr` map their hash to a server.
+    pub hash_type: HashType,
     /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
     /// reach this backend.
     pub stats: Option<StatsPage>,

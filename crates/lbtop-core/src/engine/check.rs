@@ -38,14 +38,18 @@ pub async fn run(plan: CheckPlan) {
     sleep(plan.first_delay).await;
     let request = match &plan.check {
         HealthCheck::Http(http) => Some(http_request(http)),
-        HealthCheck::Tcp => None,
+        _ => None,
     };
+    let program = super::check_proto::compile(&plan.check);
     loop {
         if !plan.backend.checks_running(plan.server) {
             server.wake.notified().await;
             continue;
         }
-        let outcome = probe(server.addr, request.as_deref(), &plan).await;
+        let outcome = match &program {
+            Some(program) => super::check_proto::probe(server.addr, program, &plan).await,
+            None => probe(server.addr, request.as_deref(), &plan).await,
+        };
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
@@ -153,7 +157,7 @@ fn outcome(
 }
 
 /// HAProxy 2.6's wording for connect failures.
-fn connect_error(e: &io::Error) -> String {
+pub(super) fn connect_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "Connection refused".into(),
         _ => format!("General socket error ({e})"),

@@ -831,7 +831,8 @@ backend b7
             }
             s
         }
-        HealthCheck::Tcp => "tcp".into(),
+        HealthCheck::Tcp | HealthCheck::Rules(_) => "tcp".into(),
+        HealthCheck::Proto(p) => p.option_words(),
     };
     // `GET /a HTTP/1.1\r\nhost: x`
     assert_eq!(req("b0"), "GET /a HTTP/1.1 [Host: x]");
