@@ -3,6 +3,7 @@
 
 use super::balance::{Balancer, PickKey};
 use super::log_out::ProxyLog;
+use super::slowstart::{Warmup, SCALE};
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
 use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
@@ -90,6 +91,9 @@ impl ServerRt {
 /// What changes rarely: states and the balancer, under one lock per backend.
 struct Core {
     states: Vec<ServerState>,
+    /// Each server's `slowstart` ramp, and when the next ramping weight moves.
+    warmups: Vec<Warmup>,
+    next_warm: Option<Instant>,
     balancer: Balancer,
     /// The backend's own state: when it last gained or lost its last usable server, how
     /// often it lost it, and for how long.
@@ -190,6 +194,12 @@ impl BackendRt {
             log,
             core: Mutex::new(Core {
                 states,
+                warmups: cfg
+                    .servers
+                    .iter()
+                    .map(|s| Warmup::new(s.slowstart))
+                    .collect(),
+                next_warm: None,
                 balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups)
                     .with_hash(cfg.hash_type),
                 own: BackendState {
@@ -213,6 +223,9 @@ impl BackendRt {
         let busy = |i: usize| self.servers[i].busy() || Some(i) == avoid;
         let load = |i: usize| self.servers[i].counters.cur_sessions.load(Relaxed);
         let mut core = self.core();
+        if core.next_warm.is_some_and(|t| Instant::now() >= t) {
+            warm(&mut core, Instant::now());
+        }
         let chosen = core
             .balancer
             .pick(key, &busy, &load)
@@ -367,8 +380,14 @@ impl BackendRt {
         let now = Instant::now();
         let mut core = self.core();
         let had_usable = core.balancer.any_usable();
+        let was_up = core.states[server].is_up();
         let (t, extra) = apply(&mut core.states[server], now)?;
-        let tally = self.settle(&mut core, server);
+        match (was_up, core.states[server].is_up()) {
+            (false, true) => core.warmups[server].start(now),
+            (_, false) => core.warmups[server].stop(),
+            (true, true) => {}
+        }
+        let tally = self.settle(&mut core, server, now);
         let lines = lines(&core.states[server], &self.who(server), &t, &tally, &extra);
         let no_server = self.lost_all(&core, had_usable);
         let usable = core.balancer.any_usable();
@@ -385,9 +404,9 @@ impl BackendRt {
     }
 
     /// Pushes the server's new effective weight to the balancer and counts what is left.
-    fn settle(&self, core: &mut Core, server: usize) -> Tally {
-        let weight = core.states[server].effective_weight();
-        core.balancer.set_weight(server, weight);
+    fn settle(&self, core: &mut Core, server: usize, now: Instant) -> Tally {
+        push_weight(core, server, now);
+        core.next_warm = next_warm(core, now);
         let usable = |backup: bool| {
             core.states
                 .iter()
@@ -474,6 +493,35 @@ impl BackendRt {
             latency,
         }
     }
+}
+
+/// The server's effective weight, scaled, to the balancer: its user weight times its
+/// slow-start share when the algorithm follows weight changes (HAProxy's dynamic ones).
+fn push_weight(core: &mut Core, server: usize, now: Instant) {
+    let share = if core.balancer.ramps() {
+        core.warmups[server].share(now)
+    } else {
+        SCALE
+    };
+    let eweight = core.states[server].effective_weight() * share;
+    core.balancer.set_eweight(server, eweight);
+}
+
+/// The earliest next move of a ramping weight; ramps that are over are forgotten.
+fn next_warm(core: &mut Core, now: Instant) -> Option<Instant> {
+    core.warmups
+        .iter_mut()
+        .filter_map(|w| w.next_step(now))
+        .min()
+}
+
+/// Moves ramping weights to where they stand now. Runs on a pick once a ramp step is due, so
+/// the weight is current whenever a server is chosen, with no task of its own.
+fn warm(core: &mut Core, now: Instant) {
+    for server in 0..core.states.len() {
+        push_weight(core, server, now);
+    }
+    core.next_warm = next_warm(core, now);
 }
 
 /// A change that only moves the server's effective weight, always reported.

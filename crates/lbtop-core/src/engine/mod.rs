@@ -15,6 +15,7 @@ pub mod log;
 pub mod log_out;
 pub mod pool;
 pub mod proxy_proto;
+pub mod slowstart;
 pub mod state;
 pub mod stats;
 pub mod syslog;

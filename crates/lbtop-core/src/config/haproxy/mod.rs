@@ -22,7 +22,7 @@
 //! found, modes) run only on a file that read without error, so they never report what an
 //! earlier error caused.
 //! Things HAProxy accepts but lbtop has no use for (`chroot`, `user`, `daemon`, ...), or
-//! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
+//! does not apply yet, load with a [`Warning`] naming their line.
 
 mod addr;
 mod bind;

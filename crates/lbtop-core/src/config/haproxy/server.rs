@@ -199,24 +199,19 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.disabled.then(|| "disabled".into()),
     ),
     flag("enabled", |p| p.disabled = false, none, none),
-    Row {
-        status: Status::NotApplied("a server takes its full weight as soon as it is up"),
-        ..value(
-            "slowstart",
-            // `slowstart 0` is off.
-            |p, v, what| {
-                time(v, what, true).map(|x| p.slowstart = Some(x).filter(|d| !d.is_zero()))
-            },
-            |s| {
-                s.slowstart
-                    .map(|d| format!("slowstart {}", fmt_duration(d)))
-            },
-            |s| {
-                s.slowstart
-                    .map(|d| format!("slowstart {}", fmt_duration(d)))
-            },
-        )
-    },
+    value(
+        "slowstart",
+        // `slowstart 0` is off.
+        |p, v, what| time(v, what, true).map(|x| p.slowstart = Some(x).filter(|d| !d.is_zero())),
+        |s| {
+            s.slowstart
+                .map(|d| format!("slowstart {}", fmt_duration(d)))
+        },
+        |s| {
+            s.slowstart
+                .map(|d| format!("slowstart {}", fmt_duration(d)))
+        },
+    ),
     flag("no-slowstart", |p| p.slowstart = None, none, none),
     flag(
         "send-proxy",

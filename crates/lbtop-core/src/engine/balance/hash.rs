@@ -4,7 +4,7 @@
 use crate::config::HashFn;
 use std::net::IpAddr;
 
-/// User weights are scaled by this; a consistent ring has this many points per weight unit.
+/// User weights are scaled by this (HAProxy's `eweight`); a ring has a point per scaled unit.
 const WEIGHT_SCALE: u32 = 16;
 /// The span of point numbers one server's points are drawn from (256 weights x 16).
 const POINTS_RANGE: u32 = 256 * WEIGHT_SCALE;
@@ -99,13 +99,14 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// `weights[i]` is server i's user weight, 0 when it is out of the group or unusable.
+    /// `weights[i]` is server i's scaled effective weight, 0 when it is out of the group or
+    /// unusable.
     /// Server i's id is i + 1, as HAProxy numbers servers in file order.
     pub fn build(weights: &[u32]) -> Ring {
         let mut points = Vec::new();
         for (i, &w) in weights.iter().enumerate() {
             let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            for node in 0..w.saturating_mul(WEIGHT_SCALE) {
+            for node in 0..w {
                 let key = full_hash(id.wrapping_mul(POINTS_RANGE).wrapping_add(node));
                 points.push((key, i));
             }

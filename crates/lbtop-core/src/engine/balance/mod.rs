@@ -26,6 +26,7 @@ pub struct PickKey<'a> {
 
 pub struct Balancer {
     algo: Balance,
+    /// Effective weights, scaled by [`WEIGHT_SCALE`] as HAProxy's `eweight`.
     weights: Vec<u32>,
     backup: Vec<bool>,
     all_backups: bool,
@@ -70,19 +71,36 @@ impl Balancer {
 
     /// Changes a server's effective weight; 0 takes it out of rotation.
     pub fn set_weight(&mut self, server: usize, weight: u32) {
+        self.set_eweight(server, weight * WEIGHT_SCALE);
+    }
+
+    /// Changes a server's effective weight in HAProxy's scaled units (a user weight times
+    /// [`WEIGHT_SCALE`], less while it warms up after `slowstart`); 0 takes it out of rotation.
+    pub fn set_eweight(&mut self, server: usize, eweight: u32) {
         let old = self.weights[server];
-        if old == weight {
+        if old == eweight {
             return;
         }
-        self.weights[server] = weight;
+        self.weights[server] = eweight;
         let group = &mut self.fwrr[usize::from(self.backup[server])];
         if old > 0 {
-            group.remove(server, old * WEIGHT_SCALE);
+            group.remove(server, old);
         }
-        if weight > 0 {
-            group.add(server, weight * WEIGHT_SCALE, old == 0 && !group.started());
+        if eweight > 0 {
+            group.add(server, eweight, old == 0 && !group.started());
         }
         self.map.dirty = true;
+    }
+
+    /// Whether this algorithm follows weight changes as they happen (HAProxy's dynamic
+    /// algorithms), and so ramps a server up during `slowstart`. `static-rr` and the map-based
+    /// hashes build a fixed map and take a server at its full weight.
+    pub fn ramps(&self) -> bool {
+        match self.algo {
+            Balance::StaticRr => false,
+            Balance::Source | Balance::Uri | Balance::Hdr => self.hash_type.consistent,
+            Balance::RoundRobin | Balance::LeastConn | Balance::First | Balance::Random => true,
+        }
     }
 
     /// Whether any server is usable.
@@ -194,7 +212,7 @@ impl Balancer {
         // HAProxy's key: 0 when idle, else (sessions+1)*4096/eweight; equal keys rotate.
         let key = |i: usize| match load(i) {
             0 => 0,
-            n => (n + 1) * u64::from(EWEIGHT_MAX) / u64::from(self.weights[i] * WEIGHT_SCALE),
+            n => (n + 1) * u64::from(EWEIGHT_MAX) / u64::from(self.weights[i]),
         };
         let (pos, _) = self
             .least
@@ -233,7 +251,7 @@ impl Balancer {
             candidates[candidates.len() - 1]
         };
         let (a, b) = (draw(), draw());
-        let score = |i: usize| load(i) * 256 / u64::from(self.weights[i]);
+        let score = |i: usize| load(i) * 256 * u64::from(WEIGHT_SCALE) / u64::from(self.weights[i]);
         Some(if score(b) < score(a) { b } else { a })
     }
 

@@ -48,13 +48,6 @@ impl Resolver<'_> {
             Some(d) => Some(self.duration(d, &format!("{who}: 'slowstart'"))?),
         }
         .filter(|d| !d.is_zero());
-        if slowstart.is_some() {
-            self.not_applied(
-                raw.span().start,
-                &format!("{who}: 'slowstart'"),
-                "a server takes its full weight as soon as it is up",
-            );
-        }
         Ok(Server {
             name: s.name.get_ref().clone(),
             addr,
