@@ -1,0 +1,142 @@
+//! Differential test of `slowstart`: the same haproxy.cfg to real HAProxy 2.6 and to lbtop, two
+//! servers of equal weight checked every 200 ms. Server `b` fails its health page until it is
+//! DOWN, then passes again; from the moment the proxy logs it UP, a steady stream of requests
+//! (50 per 250 ms window) shows how its share ramps back up over `slowstart 4s`. The counts `b`
+//! got per window must follow the same shape on both proxies.
+//!
+//! Skips, loudly, only when `haproxy` is not installed.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::Origin;
+use common::get;
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const WINDOW: Duration = Duration::from_millis(250);
+const PER_WINDOW: usize = 50;
+/// The 4 s ramp and 1 s at full weight after it.
+const WINDOWS: usize = 20;
+/// How long each answer takes, so that requests overlap and `leastconn` sees load.
+const ORIGIN_DELAY: Duration = Duration::from_millis(100);
+
+fn template(balance: &str) -> String {
+    format!(
+        "global\n    log {{LOG}} local6 debug\n\ndefaults\n    mode http\n    log global\n    \
+         timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n\
+         frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\n\
+         backend be\n    balance {balance}\n    option httpchk GET /health_check.html\n    \
+         server a {{a}} check inter 200 fall 2 rise 2 slowstart 4s\n    \
+         server b {{b}} check inter 200 fall 2 rise 2 slowstart 4s\n"
+    )
+}
+
+/// Takes `b` down and back up, then counts per window how many requests `b` answered.
+fn ramp(kind: Kind, balance: &str) -> Vec<usize> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let origins: BTreeMap<&str, Origin> = ["a", "b"]
+        .map(|n| (n, rt.block_on(Origin::start(n, ORIGIN_DELAY))))
+        .into_iter()
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let c = Contender::start(kind, &template(balance), &addrs);
+    let t = Duration::from_secs(10);
+    origins["b"].seen.healthy.store(false, SeqCst);
+    c.sink.wait("Server be/b is DOWN", t);
+    origins["b"].seen.healthy.store(true, SeqCst);
+    c.sink.wait("Server be/b is UP", t);
+    rt.block_on(stream(c.addr()))
+}
+
+/// Sends `PER_WINDOW` requests spread over each window, each on its own connection, and
+/// returns how many of each window's requests `b` answered.
+async fn stream(to: std::net::SocketAddr) -> Vec<usize> {
+    let start = Instant::now();
+    let gap = WINDOW / PER_WINDOW as u32;
+    let mut sent = Vec::new();
+    for w in 0..WINDOWS {
+        for i in 0..PER_WINDOW {
+            tokio::time::sleep_until(start + WINDOW * w as u32 + gap * i as u32).await;
+            sent.push((w, tokio::spawn(async move { get(to, "/").await })));
+        }
+    }
+    let mut counts = vec![0; WINDOWS];
+    for (w, reply) in sent {
+        let reply = reply.await.expect("request task");
+        assert_eq!(reply.status, 200, "{}", reply.head);
+        if reply.server() == "b" {
+            counts[w] += 1;
+        }
+    }
+    counts
+}
+
+/// The counts of one second (four windows), which the ramp holds steady.
+fn per_second(counts: &[usize]) -> Vec<usize> {
+    counts.chunks(4).map(|c| c.iter().sum()).collect()
+}
+
+fn compare(balance: &str, tolerance: usize) {
+    if !haproxy_available() {
+        return;
+    }
+    let haproxy = ramp(Kind::Haproxy, balance);
+    let lbtop = ramp(Kind::Lbtop, balance);
+    eprintln!("{balance}: b per window\nHAProxy {haproxy:?}\nlbtop   {lbtop:?}");
+    let (hs, ls) = (per_second(&haproxy), per_second(&lbtop));
+    eprintln!("per second: HAProxy {hs:?} lbtop {ls:?}");
+    // The ramp itself, so two flat lines cannot pass: b starts near 1/17 of the traffic and
+    // ends at half of it.
+    assert!(
+        hs[0] < 20 && hs[4] > 90,
+        "HAProxy did not ramp: {haproxy:?}"
+    );
+    for (i, (h, l)) in haproxy.iter().zip(&lbtop).enumerate() {
+        assert!(
+            h.abs_diff(*l) <= tolerance,
+            "{balance}: window {i}: HAProxy sent b {h}, lbtop {l} (tolerance {tolerance})\n\
+             HAProxy {haproxy:?}\nlbtop   {lbtop:?}"
+        );
+    }
+}
+
+/// How far apart HAProxy lands from itself, window by window: the measure behind the
+/// tolerances below. Run with `--ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn haproxy_against_itself() {
+    if !haproxy_available() {
+        return;
+    }
+    for balance in ["roundrobin", "leastconn"] {
+        for _ in 0..3 {
+            let h = ramp(Kind::Haproxy, balance);
+            eprintln!("{balance}: {h:?} per second {:?}", per_second(&h));
+        }
+    }
+}
+
+/// Six HAProxy runs put `b` at 2, 2, 3, 3-4 requests per window in the first second, then
+/// 11-13, 17-18, 22-23 and 25: per window they spread by at most 2 (a request near a window
+/// edge lands on either side).
+#[test]
+fn roundrobin_ramps_like_haproxy() {
+    compare("roundrobin", 2);
+}
+
+/// Under `leastconn` the share also follows how many requests are in flight, which moves
+/// with scheduling: six HAProxy runs spread by up to 4 per window (22 to 26 in the first
+/// window at full weight).
+#[test]
+fn leastconn_ramps_like_haproxy() {
+    compare("leastconn", 4);
+}
