@@ -85,7 +85,7 @@ fn per_second(counts: &[usize]) -> Vec<usize> {
     counts.chunks(4).map(|c| c.iter().sum()).collect()
 }
 
-fn compare(balance: &str, tolerance: usize) {
+fn compare(balance: &str, ramps: bool, tolerance: usize) {
     if !haproxy_available() {
         return;
     }
@@ -94,11 +94,13 @@ fn compare(balance: &str, tolerance: usize) {
     eprintln!("{balance}: b per window\nHAProxy {haproxy:?}\nlbtop   {lbtop:?}");
     let (hs, ls) = (per_second(&haproxy), per_second(&lbtop));
     eprintln!("per second: HAProxy {hs:?} lbtop {ls:?}");
-    // The ramp itself, so two flat lines cannot pass: b starts near 1/17 of the traffic and
-    // ends at half of it.
+    // The shape itself, so that two equal wrong lines cannot pass: under a ramp b starts near
+    // 1/17 of the traffic and ends at half of it; without one it has half all along.
+    let ramped = hs[0] < 20 && hs[4] > 90;
+    let flat = hs.iter().all(|&n| n >= 95);
     assert!(
-        hs[0] < 20 && hs[4] > 90,
-        "HAProxy did not ramp: {haproxy:?}"
+        if ramps { ramped } else { flat },
+        "HAProxy's shape is not the expected one: {haproxy:?}"
     );
     for (i, (h, l)) in haproxy.iter().zip(&lbtop).enumerate() {
         assert!(
@@ -130,7 +132,7 @@ fn haproxy_against_itself() {
 /// edge lands on either side).
 #[test]
 fn roundrobin_ramps_like_haproxy() {
-    compare("roundrobin", 2);
+    compare("roundrobin", true, 2);
 }
 
 /// Under `leastconn` the share also follows how many requests are in flight, which moves
@@ -138,5 +140,12 @@ fn roundrobin_ramps_like_haproxy() {
 /// window at full weight).
 #[test]
 fn leastconn_ramps_like_haproxy() {
-    compare("leastconn", 4);
+    compare("leastconn", true, 4);
+}
+
+/// `static-rr` builds a fixed map and ignores `slowstart`: HAProxy sends `b` its full half
+/// (25 a window) from the first window on.
+#[test]
+fn static_rr_takes_full_weight_at_once_like_haproxy() {
+    compare("static-rr", false, 1);
 }

@@ -464,7 +464,12 @@ impl BackendRt {
             .servers
             .iter()
             .zip(&core.states)
-            .map(|(s, st)| server_snap(s, st, now))
+            .enumerate()
+            .map(|(i, (s, st))| {
+                let mut snap = server_snap(s, st, now);
+                snap.ramp = ramp_snap(&core, i, now);
+                snap
+            })
             .collect();
         let own = core.own;
         drop(core);
@@ -524,6 +529,22 @@ fn warm(core: &mut Core, now: Instant) {
     core.next_warm = next_warm(core, now);
 }
 
+/// The stats columns of a server part-way through its ramp; static algorithms keep it at
+/// full weight, shown as 100%.
+fn ramp_snap(core: &Core, server: usize, now: Instant) -> Option<crate::events::Ramp> {
+    let warmup = &core.warmups[server];
+    let state = &core.states[server];
+    if !warmup.ramping(now) || state.admin == AdminState::Drain || state.weight == 0 {
+        return None;
+    }
+    let share = if core.balancer.ramps() {
+        warmup.share(now)
+    } else {
+        SCALE
+    };
+    Some(super::slowstart::ramp(core.states[server].weight, share))
+}
+
 /// A change that only moves the server's effective weight, always reported.
 fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Transition {
     let was_up = state.effective_weight() > 0;
@@ -562,6 +583,7 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         down_transitions: st.down_transitions,
         downtime: st.downtime(now),
         latency: c.latency.snapshot(),
+        ramp: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! the user weight in sixteenths, and it moves once a second: `1 + 16 * elapsed / period`
 //! sixteenths after `elapsed` whole seconds, full once `elapsed` reaches the period.
 
+use crate::events::Ramp;
 use std::time::{Duration, Instant};
 
 /// The scale of effective weights: a server at full weight has `weight * SCALE`.
@@ -78,11 +79,24 @@ impl Warmup {
         Some(since + STEP * steps)
     }
 
-    /// The share as a percentage rounded up, for the stats `throttle` column; `None` when
-    /// not ramping.
-    pub fn throttle(&self, now: Instant) -> Option<u32> {
-        let share = sixteenths(self.period, self.elapsed(now)?)?;
-        Some((100 * share).div_ceil(SCALE))
+    /// Whether the server is part-way through its ramp.
+    pub fn ramping(&self, now: Instant) -> bool {
+        self.elapsed(now)
+            .is_some_and(|e| sixteenths(self.period, e).is_some())
+    }
+}
+
+/// What HAProxy's stats show for a server of user weight `weight` at `share` sixteenths: the
+/// `weight` column rounded up, and the `throttle` percentage (100 at user weight 0).
+pub fn ramp(weight: u32, share: u32) -> Ramp {
+    let eweight = weight * share;
+    let throttle = match weight {
+        0 => 100,
+        w => (100 * eweight + SCALE - 1) / (SCALE * w),
+    };
+    Ramp {
+        weight: eweight.div_ceil(SCALE),
+        throttle,
     }
 }
 
@@ -129,9 +143,28 @@ mod tests {
         assert_eq!(w.share(at(4000)), SCALE);
         assert_eq!(w.next_step(at(10)), Some(at(1000)));
         assert_eq!(w.next_step(at(2500)), Some(at(3000)));
-        assert_eq!(w.throttle(at(2500)), Some(57), "9/16, rounded up");
+        assert!(w.ramping(at(3999)));
         assert_eq!(w.next_step(at(4000)), None);
-        assert_eq!(w.throttle(at(100)), None, "the ramp is forgotten once over");
+        assert!(!w.ramping(at(100)), "the ramp is forgotten once over");
+    }
+
+    /// As HAProxy 2.6 showed them for `weight 10`, `slowstart 4s`, once a second.
+    #[test]
+    fn stats_columns_match_haproxy() {
+        let cols: Vec<(u32, u32)> = [1, 5, 9, 13]
+            .map(|share| ramp(10, share))
+            .iter()
+            .map(|r| (r.weight, r.throttle))
+            .collect();
+        assert_eq!(cols, [(1, 6), (4, 31), (6, 56), (9, 81)]);
+        assert_eq!(
+            ramp(10, SCALE),
+            Ramp {
+                weight: 10,
+                throttle: 100
+            }
+        );
+        assert_eq!(ramp(0, 5).throttle, 100);
     }
 
     #[test]

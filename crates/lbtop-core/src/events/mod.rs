@@ -17,7 +17,7 @@ mod snapshot;
 pub use latency::{Histogram, Latency};
 pub use session::{SessionRecord, Termination};
 pub use snapshot::{
-    BackendSnap, CheckKind, CheckSnap, FrontendSnap, ServerSnap, ServerStatus, Snapshot,
+    BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus, Snapshot,
 };
 
 use std::fmt;

@@ -169,6 +169,17 @@ pub struct ServerSnap {
     pub downtime: Duration,
     /// Total time of each HTTP request (HAProxy's Ta), or of each TCP connection.
     pub latency: Latency,
+    /// While the server warms up after `slowstart`: its weight now and its share in percent.
+    pub ramp: Option<Ramp>,
+}
+
+/// A server's weight part-way through its `slowstart` ramp, as HAProxy's stats show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ramp {
+    /// The `weight` column: the effective weight now, in user units, rounded up.
+    pub weight: u32,
+    /// The `throttle` column: the percentage of its weight the server gets.
+    pub throttle: u32,
 }
 
 impl ServerSnap {
@@ -198,6 +209,7 @@ impl ServerSnap {
             failed_checks: 0,
             down_transitions: 0,
             downtime: Duration::ZERO,
+            ramp: None,
             latency: Latency::default(),
         }
     }

@@ -342,8 +342,11 @@ fn server_row(
     r.set("wretr", s.retries);
     r.set("wredis", s.redispatches);
     r.set("status", s.status);
-    r.set("weight", s.weight);
+    r.set("weight", s.ramp.map_or(s.weight, |ramp| ramp.weight));
     r.set("uweight", s.weight);
+    if let Some(ramp) = s.ramp {
+        r.set("throttle", ramp.throttle);
+    }
     r.set("act", u8::from(!s.backup));
     r.set("bck", u8::from(s.backup));
     r.set("lastchg", s.since_change.as_secs());
