@@ -11,7 +11,7 @@ mod common;
 mod contender;
 
 use common::backend::Origin;
-use common::get;
+use common::{exchange, get, parse_reply};
 use contender::{haproxy_available, Contender, Kind};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::SeqCst;
@@ -148,4 +148,84 @@ fn leastconn_ramps_like_haproxy() {
 #[test]
 fn static_rr_takes_full_weight_at_once_like_haproxy() {
     compare("static-rr", false, 1);
+}
+
+const STATS_CFG: &str =
+    "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+    timeout server 5s\n\nlisten stats\n    bind 127.0.0.1:{PORT}\n    stats uri /stats\n    \
+    stats admin if TRUE\n\nbackend be\n    balance roundrobin\n    \
+    server a {a} weight 10 slowstart 4s\n    \
+    server b {b} weight 10 slowstart 4s check inter 200\n    \
+    server c {c} weight 10 slowstart 4s\n";
+
+/// `status`, `weight` and `throttle` of servers `b` and `c`, from the stats CSV.
+fn columns(rt: &tokio::runtime::Runtime, at: std::net::SocketAddr) -> String {
+    let raw = rt.block_on(exchange(at, b"GET /stats;csv HTTP/1.0\r\n\r\n"));
+    let reply = parse_reply(&raw);
+    assert_eq!(reply.status, 200, "{}", reply.head);
+    reply
+        .body
+        .lines()
+        .filter(|l| l.starts_with("be,b,") || l.starts_with("be,c,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{} {} weight={} throttle={}", f[1], f[17], f[18], f[29])
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Leaving maintenance starts the ramp too, checked or not; the stats page shows the weight
+/// now (rounded up) and the `throttle` percentage, once a second, then clears it.
+fn stats_while_ramping(kind: Kind) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let origins: BTreeMap<&str, Origin> = ["a", "b", "c"]
+        .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        .into_iter()
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let c = Contender::start(kind, STATS_CFG, &addrs);
+    let post = |action: &str| {
+        let form = format!("s=b&s=c&action={action}&b=%232");
+        let request = format!(
+            "POST /stats HTTP/1.0\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+             content-length: {}\r\n\r\n{form}",
+            form.len()
+        );
+        let reply = parse_reply(&rt.block_on(exchange(c.addr(), request.as_bytes())));
+        assert_eq!(reply.status, 303, "{action}: {}", reply.head);
+    };
+    post("maint");
+    std::thread::sleep(Duration::from_millis(300));
+    post("ready");
+    let ready = std::time::Instant::now();
+    // Half-way through each second, well clear of the moment the weight moves.
+    (0..5)
+        .map(|k| {
+            let at = ready + Duration::from_millis(500 + 1000 * k);
+            std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+            columns(&rt, c.addr())
+        })
+        .collect()
+}
+
+#[test]
+fn stats_show_the_ramp_after_maintenance_like_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let haproxy = stats_while_ramping(Kind::Haproxy);
+    let lbtop = stats_while_ramping(Kind::Lbtop);
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "HAProxy (left) and lbtop (right) differ:\n{}\n--\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+    eprintln!("{}", haproxy.join("\n"));
+    assert!(haproxy[0].contains("weight=1 throttle=6"), "{haproxy:#?}");
 }
