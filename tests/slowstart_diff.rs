@@ -158,7 +158,8 @@ const STATS_CFG: &str =
     server b {b} weight 10 slowstart 4s check inter 200\n    \
     server c {c} weight 10 slowstart 4s\n";
 
-/// `status`, `weight` and `throttle` of servers `b` and `c`, from the stats CSV.
+/// `status`, `weight` and `throttle` of servers `b` and `c` and of the backend, from the
+/// stats CSV.
 fn columns(rt: &tokio::runtime::Runtime, at: std::net::SocketAddr) -> String {
     let raw = rt.block_on(exchange(at, b"GET /stats;csv HTTP/1.0\r\n\r\n"));
     let reply = parse_reply(&raw);
@@ -166,7 +167,11 @@ fn columns(rt: &tokio::runtime::Runtime, at: std::net::SocketAddr) -> String {
     reply
         .body
         .lines()
-        .filter(|l| l.starts_with("be,b,") || l.starts_with("be,c,"))
+        .filter(|l| {
+            ["be,b,", "be,c,", "be,BACKEND,"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
             format!("{} {} weight={} throttle={}", f[1], f[17], f[18], f[29])

@@ -97,6 +97,7 @@ pub fn ramp(weight: u32, share: u32) -> Ramp {
     Ramp {
         weight: eweight.div_ceil(SCALE),
         throttle,
+        eweight,
     }
 }
 
@@ -157,13 +158,8 @@ mod tests {
             .map(|r| (r.weight, r.throttle))
             .collect();
         assert_eq!(cols, [(1, 6), (4, 31), (6, 56), (9, 81)]);
-        assert_eq!(
-            ramp(10, SCALE),
-            Ramp {
-                weight: 10,
-                throttle: 100
-            }
-        );
+        let full = ramp(10, SCALE);
+        assert_eq!((full.weight, full.throttle, full.eweight), (10, 100, 160));
         assert_eq!(ramp(0, 5).throttle, 100);
     }
 

@@ -180,6 +180,8 @@ pub struct Ramp {
     pub weight: u32,
     /// The `throttle` column: the percentage of its weight the server gets.
     pub throttle: u32,
+    /// The effective weight in sixteenths of a user weight, which the backend's row sums.
+    pub eweight: u32,
 }
 
 impl ServerSnap {

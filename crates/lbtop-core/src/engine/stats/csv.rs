@@ -422,11 +422,14 @@ fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
             .filter(move |s| s.backup == backup && s.status.is_up() && s.weight > 0)
     };
     let (act, bck) = (usable(false).count(), usable(true).count());
-    // Backups carry the weight only when no active server is left.
+    // Backups carry the weight only when no active server is left. A server warming up after
+    // `slowstart` counts at its effective weight; the sum is rounded up, as HAProxy does.
+    let eweight = |s: &ServerSnap| s.ramp.map_or(s.weight * 16, |r| r.eweight);
     let weight: u32 = match act {
-        0 => usable(true).map(|s| s.weight).sum(),
-        _ => usable(false).map(|s| s.weight).sum(),
-    };
+        0 => usable(true).map(eweight).sum::<u32>(),
+        _ => usable(false).map(eweight).sum::<u32>(),
+    }
+    .div_ceil(16);
     // HAProxy calls a backend with no server at all UP.
     let up = b.servers.is_empty() || act + bck > 0;
     r.set("status", if up { "UP" } else { "DOWN" });
