@@ -466,6 +466,31 @@ mod tests {
             .collect()
     }
 
+    /// A server back from DOWN at 1/16 of its weight (`slowstart`) gets one pick in 17 under
+    /// roundrobin, then its share as the weight grows; static maps ignore the ramp.
+    #[test]
+    fn scaled_weights_set_the_share() {
+        let mut b = Balancer::new(Balance::RoundRobin, &[(1, false), (1, false)], false);
+        b.set_eweight(1, 0);
+        b.pick(PickKey::default(), &|_| false, &|_| 0);
+        b.set_eweight(1, 1);
+        let picks = |b: &mut Balancer, n| {
+            (0..n)
+                .filter(|_| b.pick(PickKey::default(), &|_| false, &|_| 0) == Some(1))
+                .count()
+        };
+        // It joins at the end of the current window, then takes its place in each one.
+        picks(&mut b, 17);
+        assert_eq!(picks(&mut b, 17 * 4), 4);
+        b.set_eweight(1, 16);
+        assert_eq!(picks(&mut b, 32), 16);
+        assert!(b.ramps());
+        let static_rr = Balancer::new(Balance::StaticRr, &[(1, false)], false);
+        assert!(!static_rr.ramps());
+        let map = Balancer::new(Balance::Source, &[(1, false)], false);
+        assert!(!map.ramps());
+    }
+
     #[test]
     fn roundrobin_matches_haproxy_orders() {
         assert_eq!(order(Balance::RoundRobin, &[3, 1], 8), "aaabaaab");
