@@ -38,13 +38,26 @@ fn template(balance: &str) -> String {
 
 /// Takes `b` down and back up, then counts per window how many requests `b` answered.
 fn ramp(kind: Kind, balance: &str) -> Vec<usize> {
+    after_return(kind, balance, ORIGIN_DELAY, |rt, to| {
+        rt.block_on(stream(to))
+    })
+}
+
+/// Starts the proxy on two fresh origins answering after `delay`, takes `b` down and back
+/// up, and runs `drive` from the moment the proxy logs it UP.
+fn after_return<T>(
+    kind: Kind,
+    balance: &str,
+    delay: Duration,
+    drive: impl FnOnce(&tokio::runtime::Runtime, std::net::SocketAddr) -> T,
+) -> T {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let origins: BTreeMap<&str, Origin> = ["a", "b"]
-        .map(|n| (n, rt.block_on(Origin::start(n, ORIGIN_DELAY))))
+        .map(|n| (n, rt.block_on(Origin::start(n, delay))))
         .into_iter()
         .collect();
     let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
@@ -54,7 +67,32 @@ fn ramp(kind: Kind, balance: &str) -> Vec<usize> {
     c.sink.wait("Server be/b is DOWN", t);
     origins["b"].seen.healthy.store(true, SeqCst);
     c.sink.wait("Server be/b is UP", t);
-    rt.block_on(stream(c.addr()))
+    drive(&rt, c.addr())
+}
+
+/// One burst of `n` requests, one after the other, as the servers that answered them.
+async fn burst(to: std::net::SocketAddr, n: usize) -> String {
+    let mut order = String::new();
+    for _ in 0..n {
+        order += get(to, "/").await.server();
+    }
+    order
+}
+
+/// Roundrobin's exact order around each weight step: a burst of requests one after the
+/// other in each second of the ramp, well clear of the moment the weight moves (a third of a
+/// second in), so both proxies see the same weights for the same requests.
+fn order_per_second(kind: Kind) -> Vec<String> {
+    after_return(kind, "roundrobin", Duration::ZERO, |rt, to| {
+        let start = std::time::Instant::now();
+        (0..5u32)
+            .map(|k| {
+                let at = start + Duration::from_millis(300) + Duration::from_secs(k.into());
+                std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+                rt.block_on(burst(to, 20))
+            })
+            .collect()
+    })
 }
 
 /// Sends `PER_WINDOW` requests spread over each window, each on its own connection, and
@@ -233,4 +271,20 @@ fn stats_show_the_ramp_after_maintenance_like_haproxy() {
     );
     eprintln!("{}", haproxy.join("\n"));
     assert!(haproxy[0].contains("weight=1 throttle=6"), "{haproxy:#?}");
+}
+
+/// Where a server whose weight moves takes its next turn decides the exact order, not just
+/// the shares: HAProxy and lbtop must give the same servers in the same order.
+#[test]
+fn roundrobin_order_through_the_ramp_matches_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let haproxy = order_per_second(Kind::Haproxy);
+    let lbtop = order_per_second(Kind::Lbtop);
+    eprintln!("HAProxy {haproxy:?}\nlbtop   {lbtop:?}");
+    assert_eq!(
+        haproxy, lbtop,
+        "HAProxy (left) and lbtop (right), second by second"
+    );
 }

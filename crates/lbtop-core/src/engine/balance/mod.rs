@@ -59,6 +59,12 @@ impl Balancer {
         for (i, &(w, _)) in servers.iter().enumerate() {
             b.set_weight(i, w);
         }
+        // The first window opens now, as HAProxy opens it when it loads: a server that comes
+        // back before the first pick is placed against it.
+        for group in &mut b.fwrr {
+            group.cw = group.nw;
+            group.pos = group.nw;
+        }
         b
     }
 
@@ -83,11 +89,10 @@ impl Balancer {
         }
         self.weights[server] = eweight;
         let group = &mut self.fwrr[usize::from(self.backup[server])];
-        if old > 0 {
-            group.remove(server, old);
-        }
-        if eweight > 0 {
-            group.add(server, eweight, old == 0 && !group.started());
+        match (old, eweight) {
+            (0, _) => group.add(server, eweight, !group.started()),
+            (_, 0) => group.remove(server, old),
+            _ => group.reweigh(server, eweight),
         }
         self.map.dirty = true;
     }
@@ -273,6 +278,8 @@ struct Fwrr {
     /// Total weight of usable servers, for the next window.
     nw: u32,
     npos: Vec<u32>,
+    /// Where the server last took its turn, to move its next one when its weight changes.
+    lpos: Vec<u32>,
     rem: Vec<u32>,
     ew: Vec<u32>,
     /// Servers not picked yet in this cycle, heaviest first.
@@ -290,6 +297,7 @@ impl Fwrr {
             cw: 0,
             nw: 0,
             npos: vec![0; n],
+            lpos: vec![0; n],
             rem: vec![0; n],
             ew: vec![0; n],
             init: Vec::new(),
@@ -320,6 +328,32 @@ impl Fwrr {
         self.cur.retain(|&(_, i)| i != s);
         self.nw -= ew;
         self.ew[s] = 0;
+    }
+
+    /// A usable server's weight changes. Still waiting for its first turn, it only moves in
+    /// the initial order; otherwise its next turn is recomputed from its last one at the new
+    /// step, never later than it was, and not before the next two positions.
+    fn reweigh(&mut self, s: usize, ew: u32) {
+        self.nw = self.nw - self.ew[s] + ew;
+        self.ew[s] = ew;
+        if let Some(at) = self.init.iter().position(|&i| i == s) {
+            self.init.remove(at);
+            insert_by_weight(&mut self.init, s, &self.ew);
+            return;
+        }
+        if let Some(at) = self.next.iter().position(|&i| i == s) {
+            self.next.remove(at);
+            self.npos[s] += self.cw;
+        }
+        self.cur.retain(|&(_, i)| i != s);
+        let prev = self.npos[s];
+        let step = self.nw / ew;
+        self.npos[s] = (self.lpos[s] + step).min(prev);
+        self.rem[s] = 0;
+        if self.npos[s] < self.pos + 2 {
+            self.npos[s] = self.pos + step;
+        }
+        self.queue(s);
     }
 
     fn next(&mut self, busy: &dyn Fn(usize) -> bool) -> Option<usize> {
@@ -379,6 +413,7 @@ impl Fwrr {
         if self.npos[s] == 0 {
             self.npos[s] = self.pos;
         }
+        self.lpos[s] = self.npos[s];
         self.npos[s] += self.nw / ew;
         self.rem[s] += self.nw % ew;
         if self.rem[s] >= ew {
