@@ -269,6 +269,28 @@ fn status_column_uses_haproxys_exact_words() {
     }
 }
 
+/// A server ramping back up after `slowstart` shows its weight now, marked as rising.
+#[test]
+fn a_ramping_server_shows_its_weight_now() {
+    let mut snap = snapshot(ServerStatus::Up);
+    let web11 = &mut snap.backends[0].servers[1];
+    web11.weight = 10;
+    web11.ramp = Some(lbtop::events::Ramp {
+        weight: 4,
+        throttle: 31,
+        eweight: 50,
+    });
+    let mut app = App::new(&opts(), Theme::COLORED);
+    app.update(snap, Instant::now());
+    let buf = render(&app, 150, 40);
+    assert!(
+        row_of(&buf, "web11").contains(" 4↗ "),
+        "{}",
+        row_of(&buf, "web11")
+    );
+    assert!(!row_of(&buf, "web10").contains('↗'));
+}
+
 #[test]
 fn shows_checks_backends_frontends_and_load() {
     let buf = render(&app_with(ServerStatus::Down, Theme::COLORED), 150, 40);

@@ -84,8 +84,10 @@ impl Cells<'_> {
                 Cell::from(check()),
             ],
             _ => {
-                let weight = match pending {
-                    Some(Pending::Weight(w)) => format!("{}→{w}", s.weight),
+                // A server warming up after `slowstart` shows its weight now, rising.
+                let weight = match (pending, s.ramp) {
+                    (Some(Pending::Weight(w)), _) => format!("{}→{w}", s.weight),
+                    (_, Some(ramp)) => format!("{}↗", ramp.weight),
                     _ => s.weight.to_string(),
                 };
                 let (act, bck) = if s.backup { ("-", "Y") } else { ("Y", "-") };
