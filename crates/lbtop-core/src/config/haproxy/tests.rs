@@ -474,12 +474,11 @@ backend t1
         12,
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
-    for (line, what) in [(
+    warned(
+        &c,
         5,
         "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
-    )] {
-        warned(&c, line, what);
-    }
+    );
     assert_eq!(c.warnings.len(), 4, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
