@@ -3,60 +3,23 @@
 
 use super::balance::{Balancer, PickKey};
 use super::log_out::ProxyLog;
-use super::slowstart::{Warmup, SCALE};
+use super::slowstart::Warmup;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
 use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
-    AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
-    Topic,
+    AdminState, BackendSnap, Event, EventSender, Latency, Level, ServerId, ServerSnap, Topic,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+use warm::{next_warm, push_weight, ramp_snap, warm};
 
-/// Per-server counters, bumped by the data path and read by snapshots.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub cur_sessions: AtomicU64,
-    pub max_sessions: AtomicU64,
-    pub total_sessions: AtomicU64,
-    pub lbtot: AtomicU64,
-    pub bytes_in: AtomicU64,
-    pub bytes_out: AtomicU64,
-    pub http_responses: [AtomicU64; 6],
-    pub connect_errors: AtomicU64,
-    pub response_errors: AtomicU64,
-    pub retries: AtomicU64,
-    pub redispatches: AtomicU64,
-    pub latency: Histogram,
-}
+mod counters;
+mod warm;
 
-impl Counters {
-    /// A session starts on this server.
-    pub fn open(&self) {
-        let cur = self.cur_sessions.fetch_add(1, Relaxed) + 1;
-        self.max_sessions.fetch_max(cur, Relaxed);
-        self.total_sessions.fetch_add(1, Relaxed);
-    }
-
-    pub fn close(&self) {
-        self.cur_sessions.fetch_sub(1, Relaxed);
-    }
-
-    pub fn response(&self, status: u16) {
-        self.http_responses[status_class(status)].fetch_add(1, Relaxed);
-    }
-}
-
-/// The index of a status's class among the six response counters (1xx..5xx, other).
-pub fn status_class(status: u16) -> usize {
-    match status {
-        100..=599 => usize::from(status / 100 - 1),
-        _ => 5,
-    }
-}
+pub use counters::{status_class, Counters, QueueGuard};
 
 pub struct ServerRt {
     pub id: ServerId,
@@ -500,51 +463,6 @@ impl BackendRt {
     }
 }
 
-/// The server's effective weight, scaled, to the balancer: its user weight times its
-/// slow-start share when the algorithm follows weight changes (HAProxy's dynamic ones).
-fn push_weight(core: &mut Core, server: usize, now: Instant) {
-    let share = if core.balancer.ramps() {
-        core.warmups[server].share(now)
-    } else {
-        SCALE
-    };
-    let eweight = core.states[server].effective_weight() * share;
-    core.balancer.set_eweight(server, eweight);
-}
-
-/// The earliest next move of a ramping weight; ramps that are over are forgotten.
-fn next_warm(core: &mut Core, now: Instant) -> Option<Instant> {
-    core.warmups
-        .iter_mut()
-        .filter_map(|w| w.next_step(now))
-        .min()
-}
-
-/// Moves ramping weights to where they stand now. Runs on a pick once a ramp step is due, so
-/// the weight is current whenever a server is chosen, with no task of its own.
-fn warm(core: &mut Core, now: Instant) {
-    for server in 0..core.states.len() {
-        push_weight(core, server, now);
-    }
-    core.next_warm = next_warm(core, now);
-}
-
-/// The stats columns of a server part-way through its ramp; static algorithms keep it at
-/// full weight, shown as 100%.
-fn ramp_snap(core: &Core, server: usize, now: Instant) -> Option<crate::events::Ramp> {
-    let warmup = &core.warmups[server];
-    let state = &core.states[server];
-    if !warmup.ramping(now) || state.admin == AdminState::Drain || state.weight == 0 {
-        return None;
-    }
-    let share = if core.balancer.ramps() {
-        warmup.share(now)
-    } else {
-        SCALE
-    };
-    Some(super::slowstart::ramp(core.states[server].weight, share))
-}
-
 /// A change that only moves the server's effective weight, always reported.
 fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Transition {
     let was_up = state.effective_weight() > 0;
@@ -584,20 +502,5 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         downtime: st.downtime(now),
         latency: c.latency.snapshot(),
         ramp: None,
-    }
-}
-
-/// A place in the backend queue: the counter to give back, and the position taken.
-pub struct QueueGuard<'a>(&'a AtomicU64, u64);
-
-impl QueueGuard<'_> {
-    pub fn position(&self) -> u64 {
-        self.1
-    }
-}
-
-impl Drop for QueueGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
     }
 }
