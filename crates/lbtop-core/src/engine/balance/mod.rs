@@ -94,6 +94,11 @@ impl Balancer {
             (_, 0) => group.remove(server, old),
             _ => group.reweigh(server, eweight),
         }
+        // Leastconn requeues a server whose weight changed behind the others of equal load.
+        if eweight > 0 {
+            self.least.retain(|&i| i != server);
+            self.least.push(server);
+        }
         self.map.dirty = true;
     }
 
