@@ -274,7 +274,9 @@ fn stats_show_the_ramp_after_maintenance_like_haproxy() {
 }
 
 /// Where a server whose weight moves takes its next turn decides the exact order, not just
-/// the shares: HAProxy and lbtop must give the same servers in the same order.
+/// the shares: HAProxy and lbtop must give the same servers in the same order. (HAProxy
+/// counts the ramp in wall-clock seconds when its timer fires; a timer late by a few ms across
+/// a second boundary moves a step early there, a chance of a few in a thousand per run.)
 #[test]
 fn roundrobin_order_through_the_ramp_matches_haproxy() {
     if !haproxy_available() {
