@@ -70,29 +70,45 @@ fn after_return<T>(
     drive(&rt, c.addr())
 }
 
-/// One burst of `n` requests, one after the other, as the servers that answered them.
-async fn burst(to: std::net::SocketAddr, n: usize) -> String {
+/// One burst of `n` requests, one after the other, as the servers that answered them; the
+/// i-th asks for `/<i>` when `paths`, else for `/`.
+async fn burst(to: std::net::SocketAddr, n: usize, paths: bool) -> String {
     let mut order = String::new();
-    for _ in 0..n {
-        order += get(to, "/").await.server();
+    for i in 0..n {
+        let path = if paths { format!("/{i}") } else { "/".into() };
+        order += get(to, &path).await.server();
     }
     order
 }
 
-/// Roundrobin's exact order around each weight step: a burst of requests one after the
-/// other in each second of the ramp, well clear of the moment the weight moves (a third of a
-/// second in), so both proxies see the same weights for the same requests.
-fn order_per_second(kind: Kind) -> Vec<String> {
-    after_return(kind, "roundrobin", Duration::ZERO, |rt, to| {
+/// The exact servers of a burst of requests one after the other in each second of the ramp,
+/// well clear of the moment the weight moves (a third of a second in), so both proxies see
+/// the same weights for the same requests.
+fn order_per_second(kind: Kind, balance: &str, paths: bool) -> Vec<String> {
+    after_return(kind, balance, Duration::ZERO, |rt, to| {
         let start = std::time::Instant::now();
         (0..5u32)
             .map(|k| {
                 let at = start + Duration::from_millis(300) + Duration::from_secs(k.into());
                 std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
-                rt.block_on(burst(to, 20))
+                rt.block_on(burst(to, 20, paths))
             })
             .collect()
     })
+}
+
+fn same_order(balance: &str, paths: bool) {
+    if !haproxy_available() {
+        return;
+    }
+    let haproxy = order_per_second(Kind::Haproxy, balance, paths);
+    let lbtop = order_per_second(Kind::Lbtop, balance, paths);
+    eprintln!("{balance}: HAProxy {haproxy:?}\nlbtop   {lbtop:?}");
+    assert_eq!(
+        haproxy, lbtop,
+        "HAProxy (left) and lbtop (right), second by second"
+    );
+    assert_ne!(haproxy[0], haproxy[4], "the share moved");
 }
 
 /// Sends `PER_WINDOW` requests spread over each window, each on its own connection, and
@@ -279,14 +295,12 @@ fn stats_show_the_ramp_after_maintenance_like_haproxy() {
 /// a second boundary moves a step early there, a chance of a few in a thousand per run.)
 #[test]
 fn roundrobin_order_through_the_ramp_matches_haproxy() {
-    if !haproxy_available() {
-        return;
-    }
-    let haproxy = order_per_second(Kind::Haproxy);
-    let lbtop = order_per_second(Kind::Lbtop);
-    eprintln!("HAProxy {haproxy:?}\nlbtop   {lbtop:?}");
-    assert_eq!(
-        haproxy, lbtop,
-        "HAProxy (left) and lbtop (right), second by second"
-    );
+    same_order("roundrobin", false);
+}
+
+/// A consistent-hash ring holds a point per sixteenth of weight: a ramping server owns more
+/// of the ring each second, so the same 20 paths move to it step by step.
+#[test]
+fn consistent_hash_ring_grows_with_the_ramp_like_haproxy() {
+    same_order("uri\n    hash-type consistent", true);
 }
