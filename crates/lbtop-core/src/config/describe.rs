@@ -171,6 +171,11 @@ fn check_line(c: &HealthCheck) -> String {
                 let hs: Vec<String> = h.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                 let _ = write!(s, " ({})", hs.join(", "));
             }
+            for e in &h.expect {
+                let (key, pattern) = e.what.words();
+                let bang = if e.negate { "! " } else { "" };
+                let _ = write!(s, ", expect {bang}{key} {pattern}");
+            }
             s
         }
     }

@@ -224,7 +224,30 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
 /// and HAProxy reads at most 64 words a line. Those requests keep the legacy one-line form,
 /// headers inside the version word, which HAProxy loads with a deprecation warning.
 fn httpchk_lines(c: &HttpCheck) -> String {
-    if *c == HttpCheck::default() {
+    let mut s = request_lines(c);
+    for e in &c.expect {
+        let (key, pattern) = e.what.words();
+        let bang = if e.negate { "! " } else { "" };
+        let _ = write!(
+            s,
+            "{IN}http-check expect {bang}{key} {}",
+            quote_word(pattern)
+        );
+        if let Some(text) = &e.comment {
+            let _ = write!(s, " comment {}", quote_word(text));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// `option httpchk` and the request's own line.
+fn request_lines(c: &HttpCheck) -> String {
+    let request = HttpCheck {
+        expect: Vec::new(),
+        ..c.clone()
+    };
+    if request == HttpCheck::default() {
         return format!("{IN}option httpchk\n");
     }
     // `http-check send meth M uri U ver V`, then `hdr name value` per header.

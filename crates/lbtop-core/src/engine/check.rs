@@ -1,8 +1,9 @@
-//! Health checks: a TCP connect, or an HTTP request whose status 200-399 passes (docs/haproxy-semantics.md §1.1-1.4).
+//! Health checks: a TCP connect, or an HTTP request whose response passes the `expect`
+//! rules, or with none has status 200-399 (docs/haproxy-semantics.md §1.1-1.5).
 
 use super::backend::BackendRt;
 use super::state::CheckOutcome;
-use crate::config::{HealthCheck, HttpCheck};
+use crate::config::{status_ranges, ExpectMatch, HealthCheck, HttpCheck};
 use crate::events::CheckKind;
 use std::io;
 use std::net::SocketAddr;
@@ -16,6 +17,8 @@ use tokio::time::{sleep, timeout};
 pub struct CheckPlan {
     pub backend: Arc<BackendRt>,
     pub server: usize,
+    /// Where checks go: the server's address, or its `addr` and `port`.
+    pub addr: SocketAddr,
     pub check: HealthCheck,
     pub inter: Duration,
     /// `fastinter`: the interval while the server's health is between its extremes (going up
@@ -33,8 +36,8 @@ pub struct CheckPlan {
 pub async fn run(plan: CheckPlan) {
     let server = &plan.backend.servers[plan.server];
     sleep(plan.first_delay).await;
-    let request = match &plan.check {
-        HealthCheck::Http(http) => Some(http_request(http)),
+    let http = match &plan.check {
+        HealthCheck::Http(http) => Some((http_request(http), Rules::new(http))),
         HealthCheck::Tcp => None,
     };
     loop {
@@ -42,7 +45,7 @@ pub async fn run(plan: CheckPlan) {
             server.wake.notified().await;
             continue;
         }
-        let outcome = probe(server.addr, request.as_deref(), &plan).await;
+        let outcome = probe(http.as_ref(), &plan).await;
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
@@ -81,7 +84,8 @@ pub fn http_request(check: &HttpCheck) -> Vec<u8> {
     req.into_bytes()
 }
 
-async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> CheckOutcome {
+async fn probe(http: Option<&(Vec<u8>, Rules)>, plan: &CheckPlan) -> CheckOutcome {
+    let addr = plan.addr;
     let start = Instant::now();
     // With `timeout check`, connect is bounded by min(connect, inter) and the reply by
     // `timeout check`; without it the whole check is bounded by inter.
@@ -97,20 +101,125 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
         Ok(Err(e)) => return outcome(CheckKind::L4Con, None, Some(connect_error(&e)), start),
         Ok(Ok(s)) => s,
     };
-    let Some(request) = request else {
+    let Some((request, rules)) = http else {
         return outcome(CheckKind::L4Ok, None, None, start);
     };
     let remaining = reply_limit
         .saturating_sub(start.elapsed())
         .max(Duration::from_millis(1));
-    match timeout(remaining, exchange(stream, request)).await {
+    match timeout(remaining, exchange(stream, request, rules.need_body)).await {
         Err(_) => outcome(CheckKind::L7Tout, None, None, start),
         Ok(Err(_)) | Ok(Ok(None)) => outcome(CheckKind::L7Rsp, None, None, start),
-        Ok(Ok(Some((code, reason)))) if (200..400).contains(&code) => {
-            let _ = reason;
-            outcome(CheckKind::L7Ok, Some(code), None, start)
+        Ok(Ok(Some(reply))) => {
+            let (kind, code, info) = rules.judge(&reply);
+            outcome(kind, code, info, start)
         }
-        Ok(Ok(Some((code, reason)))) => outcome(CheckKind::L7Sts, Some(code), Some(reason), start),
+    }
+}
+
+/// A check's response: its status line and as much of its body as the rules need.
+pub struct Reply {
+    pub code: u16,
+    pub reason: String,
+    pub body: Vec<u8>,
+}
+
+/// The `expect` rules, compiled once per server.
+pub struct Rules {
+    rules: Vec<Rule>,
+    need_body: bool,
+}
+
+struct Rule {
+    negate: bool,
+    matcher: Matcher,
+    comment: Option<String>,
+}
+
+enum Matcher {
+    Status(Vec<(u16, u16)>),
+    /// `None`: a pattern the engine refused (load checks it, so never in practice).
+    Rstatus(Option<regex::Regex>),
+    String(Vec<u8>),
+    Rstring(Option<regex::bytes::Regex>),
+}
+
+impl Rules {
+    pub fn new(check: &HttpCheck) -> Rules {
+        let rules = check
+            .expect
+            .iter()
+            .map(|e| Rule {
+                negate: e.negate,
+                comment: e.comment.clone(),
+                matcher: match &e.what {
+                    ExpectMatch::Status(p) => Matcher::Status(status_ranges(p).unwrap_or_default()),
+                    ExpectMatch::Rstatus(p) => Matcher::Rstatus(regex::Regex::new(p).ok()),
+                    ExpectMatch::String(p) => Matcher::String(p.as_bytes().to_vec()),
+                    ExpectMatch::Rstring(p) => Matcher::Rstring(regex::bytes::Regex::new(p).ok()),
+                },
+            })
+            .collect();
+        Rules {
+            rules,
+            need_body: check.expect.iter().any(|e| e.what.needs_body()),
+        }
+    }
+
+    /// The outcome HAProxy gives `reply` (docs/haproxy-semantics.md §1.5): the first rule
+    /// that fails decides; a status rule fails as "wrong status" with the reason phrase, a
+    /// content rule as "invalid response"; either adds its comment.
+    pub fn judge(&self, reply: &Reply) -> (CheckKind, Option<u16>, Option<String>) {
+        let code = reply.code;
+        if self.rules.is_empty() {
+            return match (200..400).contains(&code) {
+                true => (CheckKind::L7Ok, Some(code), None),
+                false => (CheckKind::L7Sts, Some(code), Some(reply.reason.clone())),
+            };
+        }
+        for r in &self.rules {
+            let found = r.matcher.found(reply);
+            if found != r.negate {
+                continue;
+            }
+            let with_comment = |text: &str| match &r.comment {
+                Some(c) => format!("{text} comment: {c}"),
+                None => text.to_string(),
+            };
+            return match (&r.matcher, r.negate) {
+                (Matcher::Status(_) | Matcher::Rstatus(_), _) => (
+                    CheckKind::L7Sts,
+                    Some(code),
+                    Some(with_comment(&reply.reason)),
+                ),
+                (_, false) => (
+                    CheckKind::L7Rsp,
+                    None,
+                    Some(with_comment("HTTP content check did not match")),
+                ),
+                (_, true) => (
+                    CheckKind::L7Rsp,
+                    None,
+                    Some(with_comment("HTTP check matched unwanted content")),
+                ),
+            };
+        }
+        (CheckKind::L7Ok, Some(code), None)
+    }
+}
+
+impl Matcher {
+    fn found(&self, reply: &Reply) -> bool {
+        match self {
+            Matcher::Status(ranges) => ranges
+                .iter()
+                .any(|&(lo, hi)| (lo..=hi).contains(&reply.code)),
+            Matcher::Rstatus(re) => re
+                .as_ref()
+                .is_some_and(|re| re.is_match(&reply.code.to_string())),
+            Matcher::String(s) => s.is_empty() || reply.body.windows(s.len()).any(|w| w == s),
+            Matcher::Rstring(re) => re.as_ref().is_some_and(|re| re.is_match(&reply.body)),
+        }
     }
 }
 
@@ -136,25 +245,74 @@ fn connect_error(e: &io::Error) -> String {
     }
 }
 
-/// Sends the request and reads the status line.
-async fn exchange(mut stream: TcpStream, request: &[u8]) -> io::Result<Option<(u16, String)>> {
+/// HAProxy's check buffer (its default `tune.bufsize`): a body is matched on what fits.
+const CHECK_BUF: usize = 16 * 1024;
+
+/// Sends the request and reads the status line, and with `body` the whole response (to its
+/// end, its Content-Length, or a full buffer).
+async fn exchange(mut stream: TcpStream, request: &[u8], body: bool) -> io::Result<Option<Reply>> {
     stream.write_all(request).await?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
+    let mut head: Option<(Reply, usize, Option<usize>)> = None;
     loop {
-        if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
-            return Ok(parse_status_line(&buf[..end]));
+        if head.is_none() {
+            head = read_head(&buf, body)?;
+        }
+        if let Some((reply, start, len)) = &mut head {
+            let got = buf.len() - *start;
+            if !body || len.is_some_and(|l| got >= l) || buf.len() >= CHECK_BUF {
+                reply.body = buf[*start..].to_vec();
+                return Ok(head.map(|h| h.0));
+            }
         }
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            // A response cut before its first line ends is as invalid as no response.
-            return Ok(None);
+            // A response cut before its first line ends is as invalid as no response; a
+            // body ends with the connection.
+            return Ok(head.map(|(mut r, start, _)| {
+                r.body = buf[start.min(buf.len())..].to_vec();
+                r
+            }));
         }
         buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > 16 * 1024 {
+        if head.is_none() && buf.len() > CHECK_BUF {
             return Ok(None);
         }
     }
+}
+
+/// The status line (and, when the body is wanted, the headers) once `buf` holds them: the
+/// reply so far, where its body starts and its Content-Length. An invalid status line is
+/// an error.
+fn read_head(buf: &[u8], body: bool) -> io::Result<Option<(Reply, usize, Option<usize>)>> {
+    let invalid = || io::Error::new(io::ErrorKind::InvalidData, "invalid status line");
+    let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    let (code, reason) = parse_status_line(&buf[..eol]).ok_or_else(invalid)?;
+    let reply = Reply {
+        code,
+        reason,
+        body: Vec::new(),
+    };
+    if !body {
+        return Ok(Some((reply, buf.len(), Some(0))));
+    }
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    Ok(Some((reply, end + 4, content_length(&buf[eol + 2..end]))))
+}
+
+fn content_length(headers: &[u8]) -> Option<usize> {
+    headers.split(|&b| b == b'\n').find_map(|line| {
+        let line = std::str::from_utf8(line).ok()?;
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    })
 }
 
 /// `HTTP/1.1 404 Not Found` → (404, "Not Found").
@@ -183,6 +341,7 @@ mod tests {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            expect: Vec::new(),
         };
         assert_eq!(
             http_request(&seed),

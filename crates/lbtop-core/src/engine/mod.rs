@@ -263,6 +263,10 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
             check::CheckPlan {
                 backend: backends[b].clone(),
                 server: s,
+                addr: std::net::SocketAddr::new(
+                    srv.check_addr.unwrap_or(srv.addr.ip()),
+                    srv.check_port.unwrap_or(srv.addr.port()),
+                ),
                 check: be.check.clone(),
                 inter: srv.inter,
                 fastinter: srv.fastinter,

@@ -207,6 +207,18 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.be()) {
             let s = &p.settings;
             let check = if s.httpchk {
+                if !s.rules_send {
+                    return Err(self.err(
+                        s.rules_line.unwrap_or(p.line),
+                        format!(
+                            "{} '{}': its own http-check rules start here and send no request \
+                             (HAProxy would send nothing and every check would time out): \
+                             write 'option httpchk' or 'http-check send' in this section too",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    ));
+                }
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
             } else {
                 if s.request.is_some() {

@@ -32,6 +32,8 @@ impl Default for DefaultServer {
             fastinter: None,
             downinter: None,
             slowstart: None,
+            check_addr: None,
+            check_port: None,
             line: 0,
         })
     }
@@ -214,7 +216,22 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         )
     },
     flag("no-slowstart", |p| p.slowstart = None, none, none),
-    unsupported("addr"),
+    value(
+        "addr",
+        |p, v, what| {
+            v.parse()
+                .map(|a| p.check_addr = Some(a))
+                .map_err(|_| format!("{what}: invalid IP address '{v}'"))
+        },
+        |s| s.check_addr.map(|a| format!("addr {a}")),
+        |s| s.check_addr.map(|a| format!("addr {a}")),
+    ),
+    value(
+        "port",
+        |p, v, what| int(v, what, 1, 65535).map(|x| p.check_port = Some(x as u16)),
+        |s| s.check_port.map(|n| format!("port {n}")),
+        |s| s.check_port.map(|n| format!("port {n}")),
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -241,7 +258,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("on-marked-down"),
     unsupported("on-marked-up"),
     unsupported("pool-max-conn"),
-    unsupported("port"),
     unsupported("proto"),
     unsupported("redir"),
     unsupported("resolvers"),

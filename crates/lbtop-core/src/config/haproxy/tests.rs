@@ -249,6 +249,7 @@ fn the_seed_loads_byte_for_byte() {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            expect: Vec::new(),
         })
     );
     let o = &hoge.options;
@@ -584,7 +585,7 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
         }
         // A value that differs from the defaults: a time, else an integer.
         let params = match row.args {
-            table::Args::One(_) => ["7s", "7"]
+            table::Args::One(_) => ["7s", "7", "127.0.0.7"]
                 .iter()
                 .map(|v| format!("{} {v}", row.name))
                 .find(|p| {
@@ -897,15 +898,101 @@ backend b7
         &["got 'mthe'", "did you mean 'meth'?"],
     );
     fails(
-        &with_backend("    http-check expect status 200\n"),
+        &with_backend("    http-check connect port 80\n"),
         5,
-        &["'http-check expect' is not supported by lbtop"],
+        &["'http-check connect' is not supported by lbtop"],
     );
     fails(
         &with_backend("    http-check send hdr \"Bad Name\" x\n"),
         5,
         &["not a valid header name"],
     );
+}
+
+#[test]
+fn http_check_expect_rules_and_comments() {
+    use crate::config::{Expect, ExpectMatch};
+    let c = ok("defaults
+    mode http
+    option httpchk GET /d
+    http-check expect status 200
+backend b0
+backend b1
+    option httpchk GET /x
+    http-check comment c1
+    http-check expect ! rstatus ^5
+    http-check expect string ok comment own
+backend b2
+    http-check expect rstring \"^up\"
+    option httpchk HEAD /y
+backend b3
+    option httpchk
+    http-check comment c2
+    http-check send meth GET
+    http-check expect status 200-299,302
+");
+    let expects = |n: &str| match &c.backend(n).unwrap().check {
+        HealthCheck::Http(h) => h.expect.clone(),
+        HealthCheck::Tcp => panic!("{n} is tcp"),
+    };
+    let e = |negate, what, comment: Option<&str>| Expect {
+        negate,
+        what,
+        comment: comment.map(String::from),
+    };
+    // Nothing of its own: the defaults' rules, expect included.
+    assert_eq!(
+        expects("b0"),
+        [e(false, ExpectMatch::Status("200".into()), None)]
+    );
+    // A comment rule covers the rules after it; a rule's own comment wins.
+    assert_eq!(
+        expects("b1"),
+        [
+            e(true, ExpectMatch::Rstatus("^5".into()), Some("c1")),
+            e(false, ExpectMatch::String("ok".into()), Some("own")),
+        ]
+    );
+    // `option httpchk` after an expect gives the request and keeps the expect.
+    assert_eq!(
+        expects("b2"),
+        [e(false, ExpectMatch::Rstring("^up".into()), None)]
+    );
+    let HealthCheck::Http(h) = &c.backend("b2").unwrap().check else {
+        panic!()
+    };
+    assert_eq!((h.method.as_str(), h.path.as_str()), ("HEAD", "/y"));
+    // A request between them ends the comment's reach (measured on HAProxy 2.6).
+    assert_eq!(
+        expects("b3"),
+        [e(false, ExpectMatch::Status("200-299,302".into()), None)]
+    );
+
+    // Its own rules without a request: HAProxy would send nothing and time out.
+    fails(
+        "defaults\n    mode http\n    option httpchk GET /d\nbackend b\n    server s 127.0.0.1:81 check\n    http-check expect status 200\n",
+        6,
+        &["send no request", "option httpchk"],
+    );
+    for (rule, want) in [
+        ("http-check expect status 2xx", "not a list of status codes"),
+        ("http-check expect rstring (", "invalid regex '('"),
+        (
+            "http-check expect min-recv 10 string x",
+            "'http-check expect ... min-recv' is not supported",
+        ),
+        ("http-check expect statu 200", "did you mean 'status'?"),
+        ("http-check expect status", "'status' expects an argument"),
+        ("http-check expect", "expects a pattern"),
+        ("http-check expect status 200 string x", "only one pattern"),
+        ("http-check comment", "expects a string"),
+    ] {
+        fails(
+            &with_backend(&format!("    option httpchk\n    {rule}\n")),
+            6,
+            &[want],
+        );
+    }
 }
 
 #[test]

@@ -67,6 +67,8 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            check_addr: None,
+            check_port: None,
             line: self.line(raw.span().start),
         })
     }
