@@ -1,0 +1,127 @@
+//! Differential tests of health-check rules and server check options: the same haproxy.cfg
+//! given to real HAProxy 2.6 and to lbtop, the same real backends; the syslog lines of the
+//! checks (durations masked) and what clients see must match.
+//!
+//! Skips, loudly, only when `haproxy` is not installed; `.ci/run` installs it.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::{refused_addr, Origin};
+use common::get;
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::Duration;
+
+const GLOBAL: &str = "global\n    maxconn 1000\n    log {LOG} local6 debug\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n";
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `scenario` against HAProxy and then lbtop, each with fresh origins `names`; the
+/// template may also use `{APORT}`, the port of origin `a`, and `{DEADPORT}`, a port with
+/// nothing listening.
+fn both<F>(names: &[&str], template: &str, scenario: F) -> [Vec<String>; 2]
+where
+    F: Fn(&tokio::runtime::Runtime, &Contender, &BTreeMap<&str, Origin>) -> Vec<String>,
+{
+    let rt = rt();
+    [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let origins: BTreeMap<&str, Origin> = names
+            .iter()
+            .map(|&n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+            .collect();
+        let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+        let mut text = template.replace("{DEADPORT}", &refused_addr().port().to_string());
+        if let Some(a) = origins.get("a") {
+            text = text.replace("{APORT}", &a.addr.port().to_string());
+        }
+        let c = Contender::start(kind, &text, &addrs);
+        scenario(&rt, &c, &origins)
+    })
+}
+
+fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "{what}: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+    haproxy
+}
+
+/// `http-check expect` in each of its forms, failing and passing, and checks sent to
+/// another `addr`/`port` than the server's: the DOWN and UP lines HAProxy logs, in the
+/// order of the backends (each backend's own lines keep their order).
+#[test]
+fn expect_rules_and_check_ports_log_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let check = "check inter 200 fall 1 rise 1";
+    let httpchk = "    option httpchk GET /health_check.html\n";
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend elsewhere\n\n\
+         backend status\n{httpchk}    http-check expect status 404\n    server a {{a}} {check}\n\n\
+         backend nomatch\n{httpchk}    http-check expect string nope\n    server a {{a}} {check}\n\n\
+         backend unwanted\n{httpchk}    http-check comment \"says ok\"\n    http-check expect ! rstring ^ok\n    server a {{a}} {check}\n\n\
+         backend negated\n{httpchk}    http-check expect ! status 200-299,302 comment \"not 2xx\"\n    server a {{a}} {check}\n\n\
+         backend flips\n{httpchk}    http-check expect rstatus ^2\n    http-check expect string ok\n    server b {{b}} {check}\n\n\
+         backend elsewhere\n    server c 127.0.0.1:{{DEADPORT}} {check} port {{APORT}}\n    server d {{a}} {check} addr 127.0.0.1 port {{DEADPORT}}\n"
+    );
+    let lines = assert_same(
+        "expect rules",
+        both(&["a", "b"], &template, |rt, c, origins| {
+            for down in ["status/a", "nomatch/a", "unwanted/a", "negated/a", "elsewhere/d"] {
+                c.sink.wait(&format!("Server {down} is DOWN"), WAIT);
+            }
+            origins["b"].seen.healthy.store(false, SeqCst);
+            c.sink.wait("Server flips/b is DOWN", WAIT);
+            origins["b"].seen.healthy.store(true, SeqCst);
+            c.sink.wait("Server flips/b is UP", WAIT);
+            // `c`'s checks reach `a` and pass, but its own address refuses.
+            let reply = rt.block_on(get(c.addr(), "/"));
+            let mut seen = by_backend(c.settled_lines());
+            seen.push(format!("client got {}", reply.status));
+            seen
+        }),
+    );
+    let want = [
+        "<177> Server elsewhere/d is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "<177> Server flips/b is DOWN, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "<181> Server flips/b is UP, reason: Layer7 check passed, code: 200, check duration: Nms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
+        "<177> Server negated/a is DOWN, reason: Layer7 wrong status, code: 200, info: \"OK comment: not 2xx\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "<177> Server nomatch/a is DOWN, reason: Layer7 invalid response, info: \"HTTP content check did not match\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "<177> Server status/a is DOWN, reason: Layer7 wrong status, code: 200, info: \"OK\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+        "<177> Server unwanted/a is DOWN, reason: Layer7 invalid response, info: \"HTTP check matched unwanted content comment: says ok\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
+    ];
+    for line in want {
+        assert!(lines.iter().any(|l| l == line), "missing {line}\n{lines:#?}");
+    }
+    assert_eq!(lines.last().unwrap(), "client got 503");
+}
+
+/// The check lines sorted by backend (the name after `Server `), keeping each backend's
+/// order; other lines (the client's request) after them.
+fn by_backend(lines: Vec<String>) -> Vec<String> {
+    let key = |l: &String| {
+        l.split_once("Server ")
+            .and_then(|(_, r)| r.split_once('/'))
+            .map(|(b, _)| b.to_string())
+            .unwrap_or_else(|| "~".into())
+    };
+    let mut lines = lines;
+    lines.sort_by_key(key);
+    lines
+}
