@@ -83,7 +83,13 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
     let lines = assert_same(
         "expect rules",
         both(&["a", "b"], &template, |rt, c, origins| {
-            for down in ["status/a", "nomatch/a", "unwanted/a", "negated/a", "elsewhere/d"] {
+            for down in [
+                "status/a",
+                "nomatch/a",
+                "unwanted/a",
+                "negated/a",
+                "elsewhere/d",
+            ] {
                 c.sink.wait(&format!("Server {down} is DOWN"), WAIT);
             }
             origins["b"].seen.healthy.store(false, SeqCst);
@@ -107,7 +113,10 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
         "<177> Server unwanted/a is DOWN, reason: Layer7 invalid response, info: \"HTTP check matched unwanted content comment: says ok\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.",
     ];
     for line in want {
-        assert!(lines.iter().any(|l| l == line), "missing {line}\n{lines:#?}");
+        assert!(
+            lines.iter().any(|l| l == line),
+            "missing {line}\n{lines:#?}"
+        );
     }
     assert_eq!(lines.last().unwrap(), "client got 503");
 }

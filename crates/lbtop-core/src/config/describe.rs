@@ -202,6 +202,13 @@ impl Config {
         if let Some(n) = self.global.nbthread {
             kv(&mut out, "nbthread", n);
         }
+        if self.global.spread_checks > 0 {
+            kv(
+                &mut out,
+                "spread-checks",
+                format!("{}%", self.global.spread_checks),
+            );
+        }
         for t in &self.global.log {
             kv(&mut out, "log", log_target_args(t));
         }

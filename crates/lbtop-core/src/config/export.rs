@@ -42,6 +42,9 @@ impl Config {
         if let Some(n) = self.global.nbthread {
             let _ = writeln!(out, "{IN}nbthread {n}");
         }
+        if self.global.spread_checks > 0 {
+            let _ = writeln!(out, "{IN}spread-checks {}", self.global.spread_checks);
+        }
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }

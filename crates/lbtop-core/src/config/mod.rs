@@ -43,6 +43,9 @@ pub struct Global {
     pub log: Vec<LogTarget>,
     /// `stats socket <path> [level L] [mode M]`: parsed and kept for the runtime API.
     pub stats_socket: Option<StatsSocket>,
+    /// `spread-checks`: each interval between checks varies by up to this percentage
+    /// (0..=50, 0 = none).
+    pub spread_checks: u32,
 }
 
 /// One syslog destination:

@@ -30,6 +30,8 @@ pub struct CheckPlan {
     pub check_timeout: Option<Duration>,
     /// Start-up stagger, so checks do not all fire at once.
     pub first_delay: Duration,
+    /// `spread-checks`: each interval varies by up to this percentage either way.
+    pub spread: u32,
 }
 
 /// Runs checks forever, pausing while the server is in maintenance.
@@ -40,6 +42,7 @@ pub async fn run(plan: CheckPlan) {
         HealthCheck::Http(http) => Some((http_request(http), Rules::new(http))),
         HealthCheck::Tcp => None,
     };
+    let mut rng = seed(plan.server);
     loop {
         if !plan.backend.checks_running(plan.server) {
             server.wake.notified().await;
@@ -49,7 +52,7 @@ pub async fn run(plan: CheckPlan) {
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
-            _ = sleep(plan.next_interval(health, max)) => {}
+            _ = sleep(spread(plan.next_interval(health, max), plan.spread, &mut rng)) => {}
             _ = server.wake.notified() => {}
         }
     }
@@ -69,6 +72,29 @@ impl CheckPlan {
             self.fastinter.unwrap_or(self.inter)
         }
     }
+}
+
+/// `interval` moved by a random amount up to `percent` of it either way, as `spread-checks`
+/// asks (docs/haproxy-semantics.md §1.5).
+pub fn spread(interval: Duration, percent: u32, rng: &mut u64) -> Duration {
+    let ms = interval.as_millis() as u64;
+    let reach = ms * u64::from(percent) / 100;
+    if reach == 0 {
+        return interval;
+    }
+    // xorshift64*: only the spread needs to be random, not unpredictable.
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    let draw = rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % (2 * reach + 1);
+    Duration::from_millis(ms - reach + draw)
+}
+
+fn seed(server: usize) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (now ^ (server as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
 }
 
 /// The bytes HAProxy sends: header names lower-cased, `connection: close` added for HTTP/1.1.
@@ -356,6 +382,73 @@ mod tests {
             ..HttpCheck::default()
         };
         assert!(http_request(&v11).ends_with(b"connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn spread_stays_within_its_percentage() {
+        let mut rng = 7;
+        let inter = Duration::from_millis(1000);
+        assert_eq!(spread(inter, 0, &mut rng), inter);
+        let draws: Vec<Duration> = (0..500).map(|_| spread(inter, 10, &mut rng)).collect();
+        assert!(draws.iter().all(|d| (900..=1100).contains(&d.as_millis())));
+        assert!(draws.iter().any(|d| d.as_millis() < 950));
+        assert!(draws.iter().any(|d| d.as_millis() > 1050));
+    }
+
+    #[test]
+    fn expect_rules_judge_as_haproxy() {
+        use crate::config::{Expect, ExpectMatch};
+        let reply = |code, reason: &str, body: &str| Reply {
+            code,
+            reason: reason.into(),
+            body: body.as_bytes().to_vec(),
+        };
+        let rules = |expect: Vec<Expect>| {
+            Rules::new(&HttpCheck {
+                expect,
+                ..HttpCheck::default()
+            })
+        };
+        let e = |negate, what, comment: Option<&str>| Expect {
+            negate,
+            what,
+            comment: comment.map(String::from),
+        };
+        let none = rules(vec![]);
+        assert_eq!(none.judge(&reply(302, "Found", "")).0, CheckKind::L7Ok);
+        assert_eq!(
+            none.judge(&reply(500, "Oops", "")),
+            (CheckKind::L7Sts, Some(500), Some("Oops".into()))
+        );
+        let status = rules(vec![e(
+            false,
+            ExpectMatch::Status("200,204-206".into()),
+            None,
+        )]);
+        assert_eq!(status.judge(&reply(205, "", "")).0, CheckKind::L7Ok);
+        assert_eq!(status.judge(&reply(302, "Found", "")).0, CheckKind::L7Sts);
+        let not_5xx = rules(vec![e(true, ExpectMatch::Rstatus("^5".into()), Some("c"))]);
+        assert_eq!(not_5xx.judge(&reply(404, "", "")).0, CheckKind::L7Ok);
+        assert_eq!(
+            not_5xx.judge(&reply(503, "Busy", "")),
+            (CheckKind::L7Sts, Some(503), Some("Busy comment: c".into()))
+        );
+        // Content rules ignore the status and fail as an invalid response, with no code.
+        let body = rules(vec![e(false, ExpectMatch::String("up".into()), None)]);
+        assert_eq!(body.judge(&reply(500, "", "is up")).0, CheckKind::L7Ok);
+        assert_eq!(
+            body.judge(&reply(200, "OK", "down")),
+            (
+                CheckKind::L7Rsp,
+                None,
+                Some("HTTP content check did not match".into())
+            )
+        );
+        let unwanted = rules(vec![e(true, ExpectMatch::Rstring("err(or)?".into()), None)]);
+        assert_eq!(
+            unwanted.judge(&reply(200, "OK", "an error")).2,
+            Some("HTTP check matched unwanted content".into())
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod table;
 mod tests;
 mod timeout;
 mod tokenize;
+mod tune;
 
 pub(super) use server::{describe_words as describe_server, export_words as export_server};
 pub(super) use tokenize::tokenize_line;
@@ -115,6 +116,7 @@ impl<'a> Parser<'a> {
                 nbthread: None,
                 log: Vec::new(),
                 stats_socket: None,
+                spread_checks: 0,
             },
             global_maxconn: None,
             global_stats: None,

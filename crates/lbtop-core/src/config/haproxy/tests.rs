@@ -910,6 +910,43 @@ backend b7
 }
 
 #[test]
+fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
+    let c = ok(&format!(
+        "global\n    tune.ssl.default-dh-param 2048\n    tune.ssl.force-private-cache\n    \
+         master-worker\n    quiet\n    maxpipes 100\n    cpu-map auto:1/1-4 0-3\n    \
+         hard-stop-after 30s\n    spread-checks 5\n{}",
+        with_backend("")
+    ));
+    warned(
+        &c,
+        2,
+        "'tune.ssl.default-dh-param' ignored: it tunes HAProxy's internals",
+    );
+    warned(&c, 3, "'tune.ssl.force-private-cache' ignored");
+    warned(&c, 4, "'master-worker' ignored: lbtop runs as one process");
+    warned(&c, 5, "'quiet' ignored");
+    warned(&c, 6, "'maxpipes' ignored");
+    warned(&c, 7, "'cpu-map' ignored: lbtop does not pin");
+    warned(&c, 8, "'hard-stop-after' ignored: lbtop has no soft stop");
+    assert!(c.warnings.iter().all(|w| w.line != 9), "{:#?}", c.warnings);
+    assert_eq!(c.global.spread_checks, 5);
+    assert!(c.to_haproxy_cfg().contains("    spread-checks 5\n"));
+    // Every name HAProxy 2.6 knows loads.
+    for row in super::tune::TUNE {
+        let value = if row.name == "tune.ssl.force-private-cache" {
+            ""
+        } else {
+            " 1"
+        };
+        ok(&format!(
+            "global\n    {}{value}\n{}",
+            row.name,
+            with_backend("")
+        ));
+    }
+}
+
+#[test]
 fn http_check_expect_rules_and_comments() {
     use crate::config::{Expect, ExpectMatch};
     let c = ok("defaults
@@ -1242,8 +1279,15 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("global\n    stats socket /s bogus 1\n", 2, &["unknown keyword 'bogus'"]),
             ("global\n    stats socket /a\n    stats socket /b\n", 3, &["one 'stats socket' (the first is at line 2)"]),
             ("global\n    stats sockt /a\n", 2, &["'stats sockt'", "did you mean 'socket'?"]),
-            ("global\n    tune.bufsize 1\n", 2, &["'tune.bufsize' is not supported"]),
-            ("global\n    nbproc 2\n", 2, &["'nbproc' is not supported"]),
+            ("global\n    tune.bufsiz 1\n", 2, &["unknown keyword 'tune.bufsiz'", "did you mean 'tune.bufsize'?"]),
+            ("global\n    tune.bufsize\n", 2, &["'tune.bufsize' expects one argument"]),
+            ("global\n    nbproc 1\n", 2, &["'nbproc' is not supported any more since HAProxy 2.5"]),
+            ("global\n    spread-checks 60\n", 2, &["'spread-checks' must be between 0 and 50, got 60"]),
+            ("global\n    spread-checks\n", 2, &["'spread-checks' expects an integer argument (0..50)"]),
+            ("global\n    hard-stop-after x\n", 2, &["'hard-stop-after'"]),
+            ("global\n    quiet 1\n", 2, &["'quiet' expects no argument"]),
+            ("global\n    maxpipes lots\n", 2, &["'maxpipes' expects an integer"]),
+            ("global\n    cpu-map 1\n", 2, &["'cpu-map' expects"]),
             ("global x\n", 1, &["'global' takes no argument"]),
             ("peers p\n", 1, &["'peers' sections are not supported"]),
             (".if defined(X)\n", 1, &["conditional blocks"]),

@@ -16,6 +16,7 @@ impl Resolver<'_> {
                 nbthread: None,
                 log: Vec::new(),
                 stats_socket: None,
+                spread_checks: 0,
             });
         };
         Ok(Global {
@@ -26,6 +27,7 @@ impl Resolver<'_> {
                 Some(s) => Some(self.stats_socket(s)?),
                 None => None,
             },
+            spread_checks: 0,
         })
     }
 
