@@ -28,11 +28,11 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 /// Runs `scenario` against HAProxy and then lbtop, each with fresh origins `names`; the
-/// template may also use `{APORT}`, the port of origin `a`, and `{DEADPORT}`, a port with
-/// nothing listening.
+/// template may also use `{APORT}`, the port of origin `a`, `{DEADPORT}`, a port with
+/// nothing listening, and `{PORT2}`, a second free port the scenario is given.
 fn both<F>(names: &[&str], template: &str, scenario: F) -> [Vec<String>; 2]
 where
-    F: Fn(&tokio::runtime::Runtime, &Contender, &BTreeMap<&str, Origin>) -> Vec<String>,
+    F: Fn(&tokio::runtime::Runtime, &Contender, &BTreeMap<&str, Origin>, u16) -> Vec<String>,
 {
     let rt = rt();
     [Kind::Haproxy, Kind::Lbtop].map(|kind| {
@@ -41,12 +41,15 @@ where
             .map(|&n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
             .collect();
         let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
-        let mut text = template.replace("{DEADPORT}", &refused_addr().port().to_string());
+        let port2 = common::free_port();
+        let mut text = template
+            .replace("{DEADPORT}", &refused_addr().port().to_string())
+            .replace("{PORT2}", &port2.to_string());
         if let Some(a) = origins.get("a") {
             text = text.replace("{APORT}", &a.addr.port().to_string());
         }
         let c = Contender::start(kind, &text, &addrs);
-        scenario(&rt, &c, &origins)
+        scenario(&rt, &c, &origins, port2)
     })
 }
 
@@ -82,7 +85,7 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
     );
     let lines = assert_same(
         "expect rules",
-        both(&["a", "b"], &template, |rt, c, origins| {
+        both(&["a", "b"], &template, |rt, c, origins, _| {
             for down in [
                 "status/a",
                 "nomatch/a",
@@ -133,4 +136,62 @@ fn by_backend(lines: Vec<String>) -> Vec<String> {
     let mut lines = lines;
     lines.sort_by_key(key);
     lines
+}
+
+/// `option forwardfor if-none`: the header is added only to requests that lack it (names
+/// compared without case), on the header `header` names; the origin sees the same header
+/// lines from both.
+#[test]
+fn forwardfor_if_none_keeps_a_clients_own_header() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    option forwardfor if-none\n    default_backend be\n\nfrontend real\n    bind 127.0.0.1:{{PORT2}}\n    option forwardfor header X-Real-IP if-none\n    default_backend be\n\nbackend be\n    server a {{a}}\n"
+    );
+    let requests = [
+        "",
+        "X-Forwarded-For: 10.1.2.3\r\n",
+        "x-forwarded-for: 10.1.2.4\r\nX-Forwarded-For: 10.1.2.5\r\n",
+        "X-Real-IP: 10.9.9.9\r\n",
+    ];
+    let lines = assert_same(
+        "forwardfor if-none",
+        both(&["a"], &template, |rt, c, origins, real| {
+            let mut seen = Vec::new();
+            for (port, name) in [(c.port, "fe"), (real, "real")] {
+                for extra in requests {
+                    let raw = format!(
+                        "GET /{name} HTTP/1.1\r\nhost: lab\r\n{extra}connection: close\r\n\r\n"
+                    );
+                    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                    let reply = rt.block_on(common::exchange(addr, raw.as_bytes()));
+                    seen.push(format!("{name}: {}", String::from_utf8_lossy(&reply[..12])));
+                }
+            }
+            for head in origins["a"].heads() {
+                let lines: Vec<&str> = head
+                    .lines()
+                    .filter(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.starts_with("x-forwarded-for") || l.starts_with("x-real-ip")
+                    })
+                    .collect();
+                seen.push(format!(
+                    "{} -> {lines:?}",
+                    head.lines().next().unwrap_or("")
+                ));
+            }
+            seen
+        }),
+    );
+    let has = |l: &str| lines.iter().any(|x| x == l);
+    assert!(
+        has(r#"GET /fe HTTP/1.1 -> ["x-forwarded-for: 10.1.2.3"]"#),
+        "{lines:#?}"
+    );
+    assert!(
+        has(r#"GET /real HTTP/1.1 -> ["x-real-ip: 10.9.9.9"]"#),
+        "{lines:#?}"
+    );
 }

@@ -40,6 +40,7 @@ pub struct FrontendRt {
     /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
+    forwardfor_if_none: bool,
     server_close: bool,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
@@ -72,6 +73,7 @@ impl FrontendRt {
             .forwardfor
             .as_ref()
             .or(be.options.forwardfor.as_ref());
+        let forwardfor_if_none = forwardfor.is_some_and(|f| f.if_none);
         let forwardfor = forwardfor.map(|f| {
             let name = HeaderName::from_bytes(f.header.as_bytes())
                 .unwrap_or(HeaderName::from_static("x-forwarded-for"));
@@ -89,6 +91,7 @@ impl FrontendRt {
             events,
             traffic_log,
             forwardfor,
+            forwardfor_if_none,
             server_close: fe.options.http_server_close || be.options.http_server_close,
             http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
@@ -129,6 +132,10 @@ impl FrontendRt {
             return None;
         }
         HeaderValue::from_str(&client.ip().to_string()).ok()
+    }
+
+    pub fn forwardfor_if_none(&self) -> bool {
+        self.forwardfor_if_none
     }
 
     pub fn forwardfor_header(&self) -> Option<&HeaderName> {

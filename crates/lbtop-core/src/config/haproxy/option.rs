@@ -160,7 +160,7 @@ pub(super) static FORWARDFOR: &[Row<ForwardForFn>] = &[
         name: "if-none",
         args: Args::None,
         sections: S::PROXIES,
-        status: Status::NotApplied("the header is added even when the request has one"),
+        status: Status::Implemented,
         how: |f, _| {
             f.if_none = true;
             Ok(())

@@ -468,16 +468,12 @@ backend t1
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
     for (line, what) in [
-        (
-            5,
-            "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
-        ),
         (31, "server 's2': 'slowstart' is accepted"),
         (32, "server 's3': 'slowstart' is accepted"),
     ] {
         warned(&c, line, what);
     }
-    assert_eq!(c.warnings.len(), 6, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 5, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
@@ -657,19 +653,9 @@ backend b
         messages,
         [
             (
-                2,
-                "defaults: 'option forwardfor if-none' is accepted but lbtop does not apply it \
-                 yet: the header is added even when the request has one"
-            ),
-            (
                 3,
                 "defaults: default-server: 'slowstart' is accepted but lbtop does not apply it \
                  yet: a server takes its full weight as soon as it is up"
-            ),
-            (
-                6,
-                "frontend 'f': 'option forwardfor if-none' is accepted but lbtop does not apply \
-                 it yet: the header is added even when the request has one"
             ),
             (
                 9,

@@ -959,17 +959,10 @@ downinter = "5s"
         .collect();
     assert_eq!(
         messages,
-        [
-            (
-                3,
-                "defaults: option 'forwardfor' 'if-none' is accepted but lbtop does not apply \
-                 it yet: the header is added even when the request has one"
-            ),
-            (
-                12,
-                "backend 'b': server 's': 'slowstart' is accepted but lbtop does not apply it \
+        [(
+            12,
+            "backend 'b': server 's': 'slowstart' is accepted but lbtop does not apply it \
                  yet: a server takes its full weight as soon as it is up"
-            ),
-        ]
+        ),]
     );
 }
