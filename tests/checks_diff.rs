@@ -38,7 +38,7 @@ where
     [Kind::Haproxy, Kind::Lbtop].map(|kind| {
         let origins: BTreeMap<&str, Origin> = names
             .iter()
-            .map(|&n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+            .map(|&n| (n, rt.block_on(Origin::start(n, delay(n)))))
             .collect();
         let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
         let port2 = common::free_port();
@@ -51,6 +51,14 @@ where
         let c = Contender::start(kind, &text, &addrs);
         scenario(&rt, &c, &origins, port2)
     })
+}
+
+/// Origins named `slow...` take two seconds to answer (their health checks none).
+fn delay(name: &str) -> Duration {
+    match name.starts_with("slow") {
+        true => Duration::from_secs(2),
+        false => Duration::ZERO,
+    }
 }
 
 fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
@@ -192,6 +200,103 @@ fn forwardfor_if_none_keeps_a_clients_own_header() {
     );
     assert!(
         has(r#"GET /real HTTP/1.1 -> ["x-real-ip: 10.9.9.9"]"#),
+        "{lines:#?}"
+    );
+}
+
+/// `on-marked-down shutdown-sessions`: a request waiting on a server that checks mark DOWN
+/// gets HAProxy's 502 (`DH--`); `on-marked-up shutdown-backup-sessions`: one waiting on a
+/// backup server gets it (`UH--`) when the active server comes back UP. HAProxy's count of
+/// sessions in its DOWN line races with the kill (0 or 1), so it is masked.
+#[test]
+fn marked_down_and_up_end_sessions_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let check = "check inter 200 fall 1 rise 1";
+    let template = format!(
+        "{GLOBAL}    option httpchk GET /health_check.html\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend down\n\nfrontend fe2\n    bind 127.0.0.1:{{PORT2}}\n    default_backend up\n\n\
+         backend down\n    server slow {{slow}} {check} on-marked-down shutdown-sessions\n\n\
+         backend up\n    server a {{a}} {check} on-marked-up shutdown-backup-sessions\n    server slow2 {{slow2}} {check} backup\n"
+    );
+    let lines = assert_same(
+        "shutdown sessions",
+        both(
+            &["a", "slow", "slow2"],
+            &template,
+            |rt, c, origins, port2| {
+                std::thread::sleep(Duration::from_millis(500));
+                let addr = c.addr();
+                let waiting = rt.spawn(async move { common::get(addr, "/").await.status });
+                std::thread::sleep(Duration::from_millis(500));
+                origins["slow"].seen.healthy.store(false, SeqCst);
+                let first = rt.block_on(waiting).unwrap();
+                origins["a"].seen.healthy.store(false, SeqCst);
+                c.sink.wait("Server up/a is DOWN", WAIT);
+                let fe2 = std::net::SocketAddr::from(([127, 0, 0, 1], port2));
+                let waiting = rt.spawn(async move { common::get(fe2, "/").await.status });
+                std::thread::sleep(Duration::from_millis(500));
+                origins["a"].seen.healthy.store(true, SeqCst);
+                let second = rt.block_on(waiting).unwrap();
+                c.sink.wait("Server up/a is UP", WAIT);
+                let mut seen: Vec<String> =
+                    c.settled_lines().iter().map(|l| mask_active(l)).collect();
+                seen.push(format!("clients got {first} and {second}"));
+                seen
+            },
+        ),
+    );
+    let has = |want: &str| lines.iter().any(|l| l.contains(want));
+    assert!(
+        has(" fe down/slow T/T/T/-1/T 502 209 - - DH-- "),
+        "{lines:#?}"
+    );
+    assert!(
+        has(" fe2 up/slow2 T/T/T/-1/T 502 209 - - UH-- "),
+        "{lines:#?}"
+    );
+    assert_eq!(lines.last().unwrap(), "clients got 502 and 502");
+}
+
+fn mask_active(line: &str) -> String {
+    match line.split_once(" sessions active,") {
+        Some((head, tail)) => {
+            let head = head.rsplit_once(' ').map_or(head, |(h, _)| h);
+            format!("{head} N sessions active,{tail}")
+        }
+        None => line.to_string(),
+    }
+}
+
+/// The same in TCP mode: the connection to a server checks mark DOWN is closed, logged `D-`.
+#[test]
+fn marked_down_ends_tcp_sessions_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{{PORT}}\n    default_backend down\n\n\
+         backend down\n    mode tcp\n    option httpchk GET /health_check.html\n    server slow {{slow}} check inter 200 fall 1 rise 1 on-marked-down shutdown-sessions\n"
+    );
+    let lines = assert_same(
+        "shutdown tcp sessions",
+        both(&["slow"], &template, |rt, c, origins, _| {
+            std::thread::sleep(Duration::from_millis(500));
+            let addr = c.addr();
+            let request = b"GET / HTTP/1.1\r\nhost: lab\r\nconnection: close\r\n\r\n";
+            let waiting = rt.spawn(async move { common::exchange(addr, request).await.len() });
+            std::thread::sleep(Duration::from_millis(500));
+            origins["slow"].seen.healthy.store(false, SeqCst);
+            let got = rt.block_on(waiting).unwrap();
+            let mut seen: Vec<String> = c.settled_lines().iter().map(|l| mask_active(l)).collect();
+            seen.push(format!("client got {got} bytes"));
+            seen
+        }),
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" fe down/slow T/T/T 0 D- ")),
         "{lines:#?}"
     );
 }

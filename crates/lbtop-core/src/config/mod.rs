@@ -502,6 +502,11 @@ pub struct Server {
     pub check_addr: Option<std::net::IpAddr>,
     /// `port`: checks go to this port instead of the server's.
     pub check_port: Option<u16>,
+    /// `on-marked-down shutdown-sessions`: its sessions end when checks mark it DOWN.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`: the backup servers' sessions end when
+    /// checks mark this (non-backup) server UP.
+    pub shutdown_backups_on_up: bool,
     pub line: usize,
 }
 

@@ -34,6 +34,8 @@ impl Default for DefaultServer {
             slowstart: None,
             check_addr: None,
             check_port: None,
+            shutdown_on_down: false,
+            shutdown_backups_on_up: false,
             line: 0,
         })
     }
@@ -232,6 +234,44 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_port.map(|n| format!("port {n}")),
         |s| s.check_port.map(|n| format!("port {n}")),
     ),
+    value(
+        "on-marked-down",
+        |p, v, what| match v {
+            "shutdown-sessions" => {
+                p.shutdown_on_down = true;
+                Ok(())
+            }
+            _ => Err(format!("{what} expects 'shutdown-sessions', got '{v}'")),
+        },
+        |s| {
+            s.shutdown_on_down
+                .then(|| "on-marked-down shutdown-sessions".into())
+        },
+        |s| {
+            s.shutdown_on_down
+                .then(|| "on-marked-down shutdown-sessions".into())
+        },
+    ),
+    value(
+        "on-marked-up",
+        |p, v, what| match v {
+            "shutdown-backup-sessions" => {
+                p.shutdown_backups_on_up = true;
+                Ok(())
+            }
+            _ => Err(format!(
+                "{what} expects 'shutdown-backup-sessions', got '{v}'"
+            )),
+        },
+        |s| {
+            s.shutdown_backups_on_up
+                .then(|| "on-marked-up shutdown-backup-sessions".into())
+        },
+        |s| {
+            s.shutdown_backups_on_up
+                .then(|| "on-marked-up shutdown-backup-sessions".into())
+        },
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -255,8 +295,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("no-ssl"),
     unsupported("observe"),
     unsupported("on-error"),
-    unsupported("on-marked-down"),
-    unsupported("on-marked-up"),
     unsupported("pool-max-conn"),
     unsupported("proto"),
     unsupported("redir"),

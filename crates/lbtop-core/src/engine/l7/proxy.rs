@@ -6,6 +6,7 @@ use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use crate::config::HttpReuse;
+use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -60,6 +61,9 @@ enum ExchangeError {
     Stale,
     /// The request body did not arrive whole.
     Body(Aborted),
+    /// The server's sessions were ended, for this cause (`D`: it went DOWN, `U`: an active
+    /// server came UP).
+    Killed(u8),
 }
 
 /// A response head, and whether the request body went out whole before it came.
@@ -112,7 +116,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         ex.record.timers[2] = 0;
         let mut server = ServerConn::new(stream);
         let sent = Instant::now();
-        match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+        let kill = fe.backend.kill_watch(assigned.server);
+        let exchanged = or_killed(
+            kill,
+            exchange(fe, &mut server, client, head, upstream, &mut out),
+        );
+        match exchanged
+            .await
+            .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+        {
             Ok(answer) => {
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
@@ -145,7 +157,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     };
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
-    match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+    let kill = fe.backend.kill_watch(assigned.server);
+    let exchanged = or_killed(
+        kill,
+        exchange(fe, &mut server, client, head, upstream, &mut out),
+    );
+    match exchanged
+        .await
+        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+    {
         Ok(answer) => {
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
@@ -380,6 +400,7 @@ async fn relay(
         ex: Some(ex),
     };
     let mut counted = 0;
+    let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
         &mut server,
         response,
@@ -390,8 +411,11 @@ async fn relay(
             client: fe.client_timeout(),
         },
         &mut counted,
-    )
-    .await;
+    );
+    // Ended by the server going DOWN: `DD` (measured).
+    let relayed = or_killed(kill, relayed)
+        .await
+        .unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
     bufs::give(out);
     session.count_body(counted);
     match relayed {
@@ -459,6 +483,7 @@ async fn exchange_failed(
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
         }
+        ExchangeError::Killed(cause) => (StatusCode::BAD_GATEWAY, Termination::new(cause, b'H')),
         ExchangeError::Failed | ExchangeError::Stale => {
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))

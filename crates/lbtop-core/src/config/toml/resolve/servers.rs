@@ -69,6 +69,8 @@ impl Resolver<'_> {
             slowstart,
             check_addr: None,
             check_port: None,
+            shutdown_on_down: false,
+            shutdown_backups_on_up: false,
             line: self.line(raw.span().start),
         })
     }
