@@ -581,14 +581,20 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
         }
         // A value that differs from the defaults: a time, else an integer.
         let params = match row.args {
-            table::Args::One(_) => ["7s", "7", "127.0.0.7"]
-                .iter()
-                .map(|v| format!("{} {v}", row.name))
-                .find(|p| {
-                    let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
-                    parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
-                })
-                .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
+            table::Args::One(_) => [
+                "7s",
+                "7",
+                "127.0.0.7",
+                "shutdown-sessions",
+                "shutdown-backup-sessions",
+            ]
+            .iter()
+            .map(|v| format!("{} {v}", row.name))
+            .find(|p| {
+                let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
+                parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
+            })
+            .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
             _ => row.name.to_string(),
         };
         let s = server(&params);
