@@ -300,3 +300,68 @@ fn marked_down_ends_tcp_sessions_as_haproxy() {
         "{lines:#?}"
     );
 }
+
+/// `1/1/0/0/0` (the connection counts of an httplog line) → `C/C/C/C/C`.
+fn mask_conns(line: &str) -> String {
+    let words: Vec<String> = line
+        .split(' ')
+        .map(|w| {
+            let parts: Vec<&str> = w.split('/').collect();
+            let counts = parts.len() == 5
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            match counts {
+                true => "C/C/C/C/C".to_string(),
+                false => w.to_string(),
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// `errorfile`: HAProxy's 503 is replaced by the file, re-written as HAProxy writes it (header
+/// names lower-cased, an HTTP/1.0 file's `Connection` dropped), the body left out for HEAD,
+/// and the log counting the file's bytes; the frontend's file serves when the backend has
+/// none. The bytes on the wire must be the same.
+#[test]
+fn errorfile_replaces_the_503_byte_for_byte() {
+    if !haproxy_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("503-old.http");
+    std::fs::write(
+        &old,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\nX-Custom: Yes\r\n\r\n<html>maint</html>\n",
+    )
+    .unwrap();
+    let new = dir.path().join("503-new.http");
+    std::fs::write(
+        &new,
+        "HTTP/1.1 503 Down For Maintenance\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nmaint\n",
+    )
+    .unwrap();
+    let (old, new) = (old.display(), new.display());
+    let template = format!(
+        "{GLOBAL}    retries 0\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    errorfile 503 {new}\n    default_backend be\n\nfrontend fe2\n    bind 127.0.0.1:{{PORT2}}\n    errorfile 503 {new}\n    default_backend plain\n\n\
+         backend be\n    errorfile 503 {old}\n    server dead 127.0.0.1:{{DEADPORT}}\n\nbackend plain\n    server dead 127.0.0.1:{{DEADPORT}}\n"
+    );
+    let lines = assert_same(
+        "errorfile",
+        both(&[], &template, |rt, c, _, port2| {
+            let fe2 = std::net::SocketAddr::from(([127, 0, 0, 1], port2));
+            let mut seen = Vec::new();
+            for (addr, method) in [(c.addr(), "GET"), (c.addr(), "HEAD"), (fe2, "GET")] {
+                let raw = format!("{method} / HTTP/1.1\r\nhost: lab\r\n\r\n");
+                let reply = rt.block_on(common::exchange(addr, raw.as_bytes()));
+                seen.push(String::from_utf8_lossy(&reply).into_owned());
+            }
+            // The connection counts race with the harness's own probe connection.
+            seen.extend(c.settled_lines().iter().map(|l| mask_conns(l)));
+            seen
+        }),
+    );
+    assert_eq!(lines[0], "HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nx-custom: Yes\r\n\r\n<html>maint</html>\n");
+    assert!(lines[2].ends_with("\r\n\r\nmaint\n"), "{lines:#?}");
+}

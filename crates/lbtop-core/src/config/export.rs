@@ -220,6 +220,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
         }
         let _ = writeln!(out, "{line}");
     }
+    for f in &o.errorfiles {
+        let _ = writeln!(out, "{IN}errorfile {} {}", f.status, quote_word(&f.path));
+    }
 }
 
 /// `option httpchk` and, unless the request is the default one, its `http-check send`.

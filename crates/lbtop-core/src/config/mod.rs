@@ -280,6 +280,18 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `errorfile <code> <file>`: what lbtop answers instead of its own page for a status,
+    /// one per status, read when the config loads.
+    pub errorfiles: Vec<ErrorFile>,
+}
+
+/// One `errorfile`: the file's bytes, an HTTP response (checked at load).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFile {
+    pub status: u16,
+    /// As written, for `lbtop export`.
+    pub path: String,
+    pub bytes: Vec<u8>,
 }
 
 /// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
@@ -321,6 +333,7 @@ impl Default for Options {
             redispatch: false,
             retries: 3,
             allbackups: false,
+            errorfiles: Vec::new(),
             http_reuse: HttpReuse::Safe,
         }
     }

@@ -41,6 +41,8 @@ pub struct FrontendRt {
     traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     forwardfor_if_none: bool,
+    /// `errorfile` pages by status: the backend's, else the frontend's.
+    errorfiles: std::collections::HashMap<u16, super::l7::pages::CustomPage>,
     server_close: bool,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
@@ -92,6 +94,13 @@ impl FrontendRt {
             traffic_log,
             forwardfor,
             forwardfor_if_none,
+            errorfiles: fe
+                .options
+                .errorfiles
+                .iter()
+                .chain(&be.options.errorfiles)
+                .filter_map(|f| Some((f.status, super::l7::pages::CustomPage::new(&f.bytes)?)))
+                .collect(),
             server_close: fe.options.http_server_close || be.options.http_server_close,
             http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
@@ -132,6 +141,11 @@ impl FrontendRt {
             return None;
         }
         HeaderValue::from_str(&client.ip().to_string()).ok()
+    }
+
+    /// The `errorfile` page for `status`, if one is configured.
+    pub fn errorfile(&self, status: u16) -> Option<&super::l7::pages::CustomPage> {
+        self.errorfiles.get(&status)
     }
 
     pub fn forwardfor_if_none(&self) -> bool {

@@ -18,6 +18,7 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod errorfile;
 mod global;
 mod http_check;
 mod option;

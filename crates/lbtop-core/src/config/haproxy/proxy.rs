@@ -5,6 +5,7 @@
 
 use super::super::values::{balance_hdr, int};
 use super::addr::bind_addr;
+use super::errorfile::read_errorfile;
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
@@ -91,7 +92,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("hash-type"),
     unsupported("hash-balance-factor"),
     unsupported("fullconn"),
-    unsupported("errorfile"),
+    kw("errorfile", Args::Count(2, 2), S::PROXIES, errorfile),
     unsupported("errorfiles"),
     unsupported("errorloc"),
     unsupported("errorloc302"),
@@ -400,4 +401,13 @@ fn balance_words(args: &[String]) -> Result<(Balance, Option<String>), String> {
         ));
     }
     Ok(result)
+}
+
+/// `errorfile <code> <file>`: the file is read now, as HAProxy reads it at start.
+fn errorfile(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let file = read_errorfile(&st.args[0], &st.args[1]).map_err(|m| p.err_in(st.no, ctx, m))?;
+    let files = &mut s.options.errorfiles;
+    files.retain(|f| f.status != file.status);
+    files.push(file);
+    Ok(())
 }

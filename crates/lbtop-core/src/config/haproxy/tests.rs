@@ -939,6 +939,56 @@ fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
 }
 
 #[test]
+fn errorfile_is_read_at_load_and_named_on_errors() {
+    let dir = std::env::temp_dir().join(format!("lbtop-errorfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("503.http");
+    std::fs::write(
+        &good,
+        "HTTP/1.0 503 Service Unavailable\r\nX: y\r\n\r\nsorry\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.http");
+    std::fs::write(&bad, "not http at all\n").unwrap();
+    let (good, bad) = (good.display().to_string(), bad.display().to_string());
+    std::fs::write(format!("{good}.old"), "HTTP/1.0 503 Old\r\n\r\n").unwrap();
+    let c = ok(&format!(
+        "defaults\n    mode http\n    errorfile 503 {good}.old\n    errorfile 503 {good}\n{}",
+        with_backend("")
+    ));
+    let files = &c.backends[0].options.errorfiles;
+    assert_eq!(
+        files.len(),
+        1,
+        "a later errorfile for a status replaces the earlier"
+    );
+    assert_eq!(
+        files[0].bytes,
+        b"HTTP/1.0 503 Service Unavailable\r\nX: y\r\n\r\nsorry\n"
+    );
+    assert!(c
+        .to_haproxy_cfg()
+        .contains(&format!("    errorfile 503 {good}\n")));
+    fails(
+        &format!("defaults\n    errorfile 503 {bad}\n"),
+        2,
+        &["unable to parse", "as an HTTP response"],
+    );
+    fails(
+        "defaults\n    errorfile 503 /nonexistent/503.http\n",
+        2,
+        &["errorfile : error opening file '/nonexistent/503.http'"],
+    );
+    fails(
+        &format!("defaults\n    errorfile 599 {good}\n"),
+        2,
+        &["errorfile : status code '599' not handled"],
+    );
+    fails("defaults\n    errorfile 503\n", 2, &["'errorfile'"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn http_check_expect_rules_and_comments() {
     use crate::config::{Expect, ExpectMatch};
     let c = ok("defaults

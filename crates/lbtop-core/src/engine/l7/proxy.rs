@@ -517,16 +517,32 @@ async fn error_reply(
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;
-    ex.record.bytes_out = error_bytes(status);
+    let custom = fe.errorfile(status.as_u16());
+    ex.record.bytes_out = match custom {
+        // A HEAD answer's log counts no body (measured).
+        Some(p) if head.is_head => p.log_bytes - p.body.len() as u64,
+        Some(p) => p.log_bytes,
+        None => error_bytes(status),
+    };
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
     fe.finish(ex.record, ex.sampled);
-    let keep = head.keep_alive && client.body_read;
+    let keep = head.keep_alive && client.body_read && custom.is_none();
     let mut out = bufs::take();
-    error_response(&mut out, status, keep, head.version);
-    if head.is_head {
-        // The page's length is announced, but a HEAD answer has no body.
-        out.truncate(out.len() - error_page(status).len());
+    match custom {
+        Some(page) => {
+            out.extend_from_slice(&page.head);
+            if !head.is_head {
+                out.extend_from_slice(&page.body);
+            }
+        }
+        None => {
+            error_response(&mut out, status, keep, head.version);
+            if head.is_head {
+                // The page's length is announced, but a HEAD answer has no body.
+                out.truncate(out.len() - error_page(status).len());
+            }
+        }
     }
     let sent = client.stream.write_all(&out).await.is_ok();
     bufs::give(out);

@@ -40,6 +40,7 @@ impl PartialOptions {
                 .flatten(),
             retries,
             http_reuse,
+            errorfiles: Vec::new(),
         }
     }
 }
