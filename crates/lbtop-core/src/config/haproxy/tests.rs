@@ -1047,6 +1047,12 @@ backend b3
         [e(false, ExpectMatch::Status("200-299,302".into()), None)]
     );
 
+    // `lbtop export` writes the rules back: the same checks load again.
+    let again = ok(&c.to_haproxy_cfg());
+    for b in &c.backends {
+        assert_eq!(again.backend(&b.name).unwrap().check, b.check, "{}", b.name);
+    }
+
     // Its own rules without a request: HAProxy would send nothing and time out.
     fails(
         "defaults\n    mode http\n    option httpchk GET /d\nbackend b\n    server s 127.0.0.1:81 check\n    http-check expect status 200\n",

@@ -1,10 +1,10 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
-use super::pages::{error_bytes, error_page, error_response};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
+use super::reply::error_reply;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
@@ -41,10 +41,10 @@ pub struct Client<'a> {
 }
 
 /// What a request carries through its life, for the log line.
-struct Exchange {
-    record: SessionRecord,
-    began: Instant,
-    sampled: bool,
+pub(super) struct Exchange {
+    pub(super) record: SessionRecord,
+    pub(super) began: Instant,
+    pub(super) sampled: bool,
 }
 
 /// Why no usable response came back.
@@ -499,57 +499,7 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
     fe.finish(ex.record, ex.sampled);
 }
 
-/// One of HAProxy's own error pages (docs/haproxy-semantics.md §3.8). Like HAProxy, a 503 or 504 keeps the client
-/// connection open, unless a request body was left unread.
-async fn error_reply(
-    fe: &FrontendRt,
-    client: &mut Client<'_>,
-    head: &Head,
-    mut ex: Exchange,
-    status: StatusCode,
-    flags: Termination,
-    assigned: Option<Assigned<'_>>,
-) -> bool {
-    if let Some(a) = &assigned {
-        fe.backend.servers[a.server]
-            .counters
-            .response(status.as_u16());
-    }
-    ex.record.status = Some(status.as_u16());
-    ex.record.termination = flags;
-    let custom = fe.errorfile(status.as_u16());
-    ex.record.bytes_out = match custom {
-        // A HEAD answer's log counts no body (measured).
-        Some(p) if head.is_head => p.log_bytes - p.body.len() as u64,
-        Some(p) => p.log_bytes,
-        None => error_bytes(status),
-    };
-    ex.record.timers[4] = millis(ex.began.elapsed());
-    drop(assigned);
-    fe.finish(ex.record, ex.sampled);
-    let keep = head.keep_alive && client.body_read && custom.is_none();
-    let mut out = bufs::take();
-    match custom {
-        Some(page) => {
-            out.extend_from_slice(&page.head);
-            if !head.is_head {
-                out.extend_from_slice(&page.body);
-            }
-        }
-        None => {
-            error_response(&mut out, status, keep, head.version);
-            if head.is_head {
-                // The page's length is announced, but a HEAD answer has no body.
-                out.truncate(out.len() - error_page(status).len());
-            }
-        }
-    }
-    let sent = client.stream.write_all(&out).await.is_ok();
-    bufs::give(out);
-    sent && keep
-}
-
-fn millis(d: Duration) -> i64 {
+pub(super) fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 
