@@ -91,7 +91,18 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("cookie"),
     unsupported("hash-type"),
     unsupported("hash-balance-factor"),
-    unsupported("fullconn"),
+    Row {
+        status: Status::Ignored(
+            "it sets the load at which 'minconn' grows to 'maxconn', and lbtop has no \
+             'minconn' (it is refused): without one, HAProxy does nothing with it either",
+        ),
+        ..kw(
+            "fullconn",
+            Args::One("an integer"),
+            S::BE.hint_elsewhere(". Maybe you want 'maxconn' instead ?"),
+            nothing,
+        )
+    },
     kw("errorfile", Args::Count(2, 2), S::PROXIES, errorfile),
     unsupported("errorfiles"),
     unsupported("errorloc"),

@@ -923,6 +923,13 @@ fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
     assert!(c.warnings.iter().all(|w| w.line != 9), "{:#?}", c.warnings);
     assert_eq!(c.global.spread_checks, 5);
     assert!(c.to_haproxy_cfg().contains("    spread-checks 5\n"));
+    let c = ok("frontend f\n    bind :80\n    fullconn 10\n    default_backend b\nbackend b\n    fullconn 100\n");
+    warned(&c, 3, "'fullconn' ignored because frontend 'f' has no backend capability. Maybe you want 'maxconn' instead ?");
+    warned(
+        &c,
+        6,
+        "'fullconn' ignored: it sets the load at which 'minconn' grows",
+    );
     // Every name HAProxy 2.6 knows loads.
     for row in super::tune::TUNE {
         let value = if row.name == "tune.ssl.force-private-cache" {
