@@ -171,6 +171,9 @@ fn check_line(c: &HealthCheck) -> String {
                 let hs: Vec<String> = h.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                 let _ = write!(s, " ({})", hs.join(", "));
             }
+            if !h.body.is_empty() {
+                let _ = write!(s, ", body of {} bytes", h.body.len());
+            }
             for e in &h.expect {
                 let (key, pattern) = e.what.words();
                 let bang = if e.negate { "! " } else { "" };

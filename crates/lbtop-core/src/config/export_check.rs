@@ -37,8 +37,10 @@ fn request_lines(c: &HttpCheck) -> String {
         return format!("{IN}option httpchk\n");
     }
     // `http-check send meth M uri U ver V`, then `hdr name value` per header.
+    // The legacy form cannot carry a body (lbtop refuses one there), so a body keeps this one.
     let words = 8 + 3 * c.headers.len();
-    if words > MAX_WORDS || c.headers.iter().any(|(_, v)| v.is_empty()) {
+    let legacy = words > MAX_WORDS || c.headers.iter().any(|(_, v)| v.is_empty());
+    if legacy && c.body.is_empty() {
         return legacy_httpchk_line(c);
     }
     let mut s = format!(
@@ -49,6 +51,9 @@ fn request_lines(c: &HttpCheck) -> String {
     );
     for (name, value) in &c.headers {
         let _ = write!(s, " hdr {} {}", quote_word(name), quote_word(value));
+    }
+    if !c.body.is_empty() {
+        let _ = write!(s, " body {}", quote_word(&c.body));
     }
     s.push('\n');
     s

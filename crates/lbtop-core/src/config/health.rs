@@ -17,6 +17,8 @@ pub struct HttpCheck {
     pub path: String,
     pub version: String,
     pub headers: Vec<(String, String)>,
+    /// `http-check send ... body <text>`: sent after the head, with its `content-length`.
+    pub body: String,
     /// `http-check expect` rules, tried in order on the one response; all must pass.
     pub expect: Vec<Expect>,
 }
@@ -83,6 +85,7 @@ impl Default for HttpCheck {
             path: "/".into(),
             version: "HTTP/1.0".into(),
             headers: Vec::new(),
+            body: String::new(),
             expect: Vec::new(),
         }
     }

@@ -103,10 +103,14 @@ pub fn http_request(check: &HttpCheck) -> Vec<u8> {
     for (name, value) in &check.headers {
         req.push_str(&format!("{}: {value}\r\n", name.to_ascii_lowercase()));
     }
+    if !check.body.is_empty() {
+        req.push_str(&format!("content-length: {}\r\n", check.body.len()));
+    }
     if check.version.eq_ignore_ascii_case("HTTP/1.1") {
         req.push_str("connection: close\r\n");
     }
     req.push_str("\r\n");
+    req.push_str(&check.body);
     req.into_bytes()
 }
 
@@ -367,6 +371,7 @@ mod tests {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            body: String::new(),
             expect: Vec::new(),
         };
         assert_eq!(
@@ -382,6 +387,20 @@ mod tests {
             ..HttpCheck::default()
         };
         assert!(http_request(&v11).ends_with(b"connection: close\r\n\r\n"));
+        // Measured on HAProxy 2.6: `http-check send meth POST uri /x ver HTTP/1.1 hdr Host
+        // example body "hello world"`.
+        let post = HttpCheck {
+            method: "POST".into(),
+            path: "/x".into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("Host".into(), "example".into())],
+            body: "hello world".into(),
+            ..HttpCheck::default()
+        };
+        assert_eq!(
+            http_request(&post),
+            b"POST /x HTTP/1.1\r\nhost: example\r\ncontent-length: 11\r\nconnection: close\r\n\r\nhello world"
+        );
     }
 
     #[test]

@@ -107,7 +107,8 @@ fn send(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx)
             "comment" => {
                 value(1)?;
             }
-            "body" | "body-lf" | "uri-lf" => {
+            "body" => req.body = value(1)?.clone(),
+            "body-lf" | "uri-lf" => {
                 return Err(e(format!(
                     "'http-check send ... {key}' is not supported by lbtop"
                 )))

@@ -249,6 +249,7 @@ fn the_seed_loads_byte_for_byte() {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            body: String::new(),
             expect: Vec::new(),
         })
     );
@@ -1014,7 +1015,7 @@ backend b2
 backend b3
     option httpchk
     http-check comment c2
-    http-check send meth GET
+    http-check send meth GET body \"a b\"
     http-check expect status 200-299,302
 ");
     let expects = |n: &str| match &c.backend(n).unwrap().check {
@@ -1048,6 +1049,10 @@ backend b3
         panic!()
     };
     assert_eq!((h.method.as_str(), h.path.as_str()), ("HEAD", "/y"));
+    let HealthCheck::Http(h) = &c.backend("b3").unwrap().check else {
+        panic!()
+    };
+    assert_eq!(h.body, "a b");
     // A request between them ends the comment's reach (measured on HAProxy 2.6).
     assert_eq!(
         expects("b3"),

@@ -111,6 +111,7 @@ fn the_default_config_parses() {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            body: String::new(),
             expect: Vec::new(),
         })
     );
