@@ -967,3 +967,40 @@ downinter = "5s"
         ),]
     );
 }
+
+#[test]
+fn server_check_address_and_session_shutdown_keys() {
+    let text = r#"
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+[[backend.server]]
+name = "s"
+address = "127.0.0.1:3306"
+check = true
+addr = "127.0.0.2"
+port = 9200
+on-marked-down = "shutdown-sessions"
+on-marked-up = "shutdown-backup-sessions"
+"#;
+    let c = ok(text);
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.check_addr, Some("127.0.0.2".parse().unwrap()));
+    assert_eq!(s.check_port, Some(9200));
+    assert!(s.shutdown_on_down && s.shutdown_backups_on_up);
+    fails(
+        &text.replace("\"shutdown-sessions\"", "\"kill\""),
+        15,
+        &["'on-marked-down' expects 'shutdown-sessions', got 'kill'"],
+    );
+    fails(&text.replace("9200", "0"), 14, &["'port'"]);
+    fails(
+        &text.replace("\"127.0.0.2\"", "\"db\""),
+        13,
+        &["invalid IP address 'db'"],
+    );
+}
