@@ -365,3 +365,36 @@ fn errorfile_replaces_the_503_byte_for_byte() {
     assert_eq!(lines[0], "HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nx-custom: Yes\r\n\r\n<html>maint</html>\n");
     assert!(lines[2].ends_with("\r\n\r\nmaint\n"), "{lines:#?}");
 }
+
+/// `maxqueue` with round robin (the kubeadm API balancer's `default-server ... maxconn 250
+/// maxqueue 256` shape, scaled down): requests past `maxconn` wait in the backend's queue,
+/// where `maxqueue` does not apply, so with `maxconn 1 maxqueue 1` three requests at once are
+/// all served, one after the other, in HAProxy as in lbtop.
+#[test]
+fn maxqueue_leaves_round_robin_requests_in_the_backend_queue() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}    timeout queue 10s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\n\
+         backend be\n    default-server maxconn 1 maxqueue 1\n    server slow {{slow}}\n"
+    );
+    let lines = assert_same(
+        "maxqueue",
+        both(&["slow"], &template, |rt, c, origins, _| {
+            let addr = c.addr();
+            let asks: Vec<_> = (0..3)
+                .map(|_| rt.spawn(async move { common::get(addr, "/").await.status }))
+                .collect();
+            let statuses: Vec<String> = asks
+                .into_iter()
+                .map(|a| rt.block_on(a).unwrap().to_string())
+                .collect();
+            vec![
+                format!("statuses {}", statuses.join(" ")),
+                format!("origin peak {}", origins["slow"].seen.peak.load(SeqCst)),
+            ]
+        }),
+    );
+    assert_eq!(lines, ["statuses 200 200 200", "origin peak 1"]);
+}

@@ -430,6 +430,10 @@ pub struct Server {
     pub check_addr: Option<std::net::IpAddr>,
     /// `port`: checks go to this port instead of the server's.
     pub check_port: Option<u16>,
+    /// `maxqueue`: how many requests may wait in this server's own queue (`None`: no limit).
+    /// Requests balanced by round robin, leastconn, first or random wait in the backend's
+    /// queue instead, in HAProxy too, where it does not apply.
+    pub maxqueue: Option<u32>,
     /// `on-marked-down shutdown-sessions`: its sessions end when checks mark it DOWN.
     pub shutdown_on_down: bool,
     /// `on-marked-up shutdown-backup-sessions`: the backup servers' sessions end when

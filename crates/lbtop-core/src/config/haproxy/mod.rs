@@ -202,6 +202,28 @@ impl<'a> Parser<'a> {
 
     // -- the end ------------------------------------------------------------------------
 
+    /// `maxqueue` bounds a server's own queue, which HAProxy uses only for requests a hash
+    /// sends to a full server; lbtop sends those to it anyway, so there it warns.
+    fn warn_maxqueue(&mut self, p: &sections::Proxy, balance: Balance) {
+        if !matches!(balance, Balance::Source | Balance::Uri | Balance::Hdr) {
+            return;
+        }
+        for s in p.servers.iter().filter(|s| s.maxqueue.is_some()) {
+            self.warn(
+                s.line,
+                format!(
+                    "{} '{}': server '{}': 'maxqueue' is accepted but lbtop does not apply it \
+                     yet: with 'balance {}', lbtop sends a request to its hashed server even \
+                     when that server is full, where HAProxy queues it there",
+                    p.kind.as_str(),
+                    p.name,
+                    s.name,
+                    balance.as_str()
+                ),
+            );
+        }
+    }
+
     fn finish(mut self) -> Res<Config> {
         self.close_section();
         let proxies = std::mem::take(&mut self.proxies);
@@ -238,6 +260,7 @@ impl<'a> Parser<'a> {
                 HealthCheck::Tcp
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
+            self.warn_maxqueue(p, balance);
             backends.push(Backend {
                 name: p.name.clone(),
                 mode: s.mode.unwrap_or(Mode::Tcp),

@@ -34,6 +34,7 @@ impl Default for DefaultServer {
             slowstart: None,
             check_addr: None,
             check_port: None,
+            maxqueue: None,
             shutdown_on_down: false,
             shutdown_backups_on_up: false,
             line: 0,
@@ -235,6 +236,13 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_port.map(|n| format!("port {n}")),
     ),
     value(
+        "maxqueue",
+        // As in HAProxy, `maxqueue 0` means no limit.
+        |p, v, what| int(v, what, 0, MAX).map(|x| p.maxqueue = Some(x).filter(|&n| n > 0)),
+        |s| s.maxqueue.map(|m| format!("maxqueue {m}")),
+        |s| s.maxqueue.map(|m| format!("maxqueue {m}")),
+    ),
+    value(
         "on-marked-down",
         |p, v, what| match v {
             "shutdown-sessions" => {
@@ -289,7 +297,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("error-limit"),
     unsupported("id"),
     unsupported("init-addr"),
-    unsupported("maxqueue"),
     unsupported("minconn"),
     unsupported("namespace"),
     unsupported("no-ssl"),

@@ -947,6 +947,25 @@ fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
 }
 
 #[test]
+fn maxqueue_warns_only_where_haproxy_would_use_a_server_queue() {
+    let c = ok(&with_backend(
+        "    server a 127.0.0.1:81 maxconn 250 maxqueue 256\n    server b 127.0.0.1:82 maxqueue 0\n",
+    ));
+    let s = &c.backends[0].servers;
+    assert_eq!((s[0].maxqueue, s[1].maxqueue), (Some(256), None));
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    assert!(c.to_haproxy_cfg().contains("maxqueue 256"));
+    let c = ok(&with_backend(
+        "    balance source\n    server a 127.0.0.1:81 maxqueue 5\n",
+    ));
+    warned(
+        &c,
+        6,
+        "'maxqueue' is accepted but lbtop does not apply it yet: with 'balance source'",
+    );
+}
+
+#[test]
 fn errorfile_is_read_at_load_and_named_on_errors() {
     let dir = std::env::temp_dir().join(format!("lbtop-errorfile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

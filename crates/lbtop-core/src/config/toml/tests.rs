@@ -984,6 +984,7 @@ address = "127.0.0.1:3306"
 check = true
 addr = "127.0.0.2"
 port = 9200
+maxqueue = 256
 on-marked-down = "shutdown-sessions"
 on-marked-up = "shutdown-backup-sessions"
 "#;
@@ -992,9 +993,10 @@ on-marked-up = "shutdown-backup-sessions"
     assert_eq!(s.check_addr, Some("127.0.0.2".parse().unwrap()));
     assert_eq!(s.check_port, Some(9200));
     assert!(s.shutdown_on_down && s.shutdown_backups_on_up);
+    assert_eq!(s.maxqueue, Some(256));
     fails(
         &text.replace("\"shutdown-sessions\"", "\"kill\""),
-        15,
+        16,
         &["'on-marked-down' expects 'shutdown-sessions', got 'kill'"],
     );
     fails(&text.replace("9200", "0"), 14, &["'port'"]);

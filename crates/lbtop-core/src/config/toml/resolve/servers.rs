@@ -79,6 +79,9 @@ impl Resolver<'_> {
             check_port: self
                 .opt_int(&s.port, &format!("{who}: 'port'"), 1, 65535)?
                 .map(|p| p as u16),
+            maxqueue: self
+                .opt_int(&s.maxqueue, &format!("{who}: 'maxqueue'"), 0, max)?
+                .filter(|&n| n > 0),
             shutdown_on_down: self.one_word(
                 &s.on_marked_down,
                 &who,
