@@ -280,6 +280,30 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
                 .then(|| "on-marked-up shutdown-backup-sessions".into())
         },
     ),
+    Row {
+        status: NO_OBSERVE,
+        ..value(
+            "on-error",
+            |_, v, what| match v {
+                "fastinter" | "fail-check" | "sudden-death" | "mark-down" => Ok(()),
+                _ => Err(format!(
+                    "{what} expects one of 'fastinter', 'fail-check', 'sudden-death' or \
+                     'mark-down' but got '{v}'"
+                )),
+            },
+            none,
+            none,
+        )
+    },
+    Row {
+        status: NO_OBSERVE,
+        ..value(
+            "error-limit",
+            |_, v, what| int(v, what, 1, MAX).map(|_| ()),
+            none,
+            none,
+        )
+    },
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -294,14 +318,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("check-proto"),
     unsupported("cookie"),
     unsupported("crt"),
-    unsupported("error-limit"),
     unsupported("id"),
     unsupported("init-addr"),
     unsupported("minconn"),
     unsupported("namespace"),
     unsupported("no-ssl"),
     unsupported("observe"),
-    unsupported("on-error"),
     unsupported("pool-max-conn"),
     unsupported("proto"),
     unsupported("redir"),
@@ -319,6 +341,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
 ];
 
 const MAX: i64 = u32::MAX as i64;
+
+/// `on-error` and `error-limit` act on the errors `observe` counts in traffic.
+const NO_OBSERVE: Status = Status::Ignored(
+    "it acts on the errors that 'observe' counts, and lbtop has no 'observe' (it is refused): \
+     without it HAProxy does nothing with it either",
+);
 
 /// A time value; 0 only if `zero` may be.
 fn time(v: &str, what: &str, zero: bool) -> Result<Duration, String> {

@@ -577,7 +577,11 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
     let base = server("");
     let mut tried = 0;
     for row in server::SERVER {
-        if row.status == table::Status::Unsupported {
+        // Refused, or checked and dropped with a warning: nothing to write back.
+        if matches!(
+            row.status,
+            table::Status::Unsupported | table::Status::Ignored(_)
+        ) {
             continue;
         }
         // A value that differs from the defaults: a time, else an integer.
@@ -962,6 +966,24 @@ fn maxqueue_warns_only_where_haproxy_would_use_a_server_queue() {
         &c,
         6,
         "'maxqueue' is accepted but lbtop does not apply it yet: with 'balance source'",
+    );
+}
+
+#[test]
+fn on_error_and_error_limit_load_with_a_warning() {
+    let c = ok(&with_backend(
+        "    server a 127.0.0.1:81 check on-error mark-down error-limit 5\n",
+    ));
+    warned(
+        &c,
+        5,
+        "server 'a': 'on-error' ignored: it acts on the errors that 'observe' counts",
+    );
+    warned(&c, 5, "server 'a': 'error-limit' ignored");
+    fails(
+        &with_backend("    server a 127.0.0.1:81 on-error explode\n"),
+        5,
+        &["'on-error' expects one of 'fastinter'"],
     );
 }
 
