@@ -19,15 +19,17 @@ use lbtop::engine::h1::head::{
     self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
 };
 use lbtop::engine::h1::response::{self, Asked, Body};
+use lbtop::engine::proxy_proto;
 use std::path::Path;
 
 /// Every fuzz target, by the name of its folder under `fuzz/seeds/`.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "h1_request_head",
     "h1_chunked",
     "h1_response_head",
     "config_toml",
     "config_haproxy",
+    "proxy_proto",
 ];
 
 /// Runs the checks of `target` on `data`.
@@ -38,6 +40,7 @@ pub fn run(target: &str, data: &[u8]) {
         "h1_response_head" => h1_response_head(data),
         "config_toml" => config_toml(data),
         "config_haproxy" => config_haproxy(data),
+        "proxy_proto" => proxy_proto(data),
         _ => panic!("no fuzz target {target:?}"),
     }
 }
@@ -1055,6 +1058,9 @@ fn normalized(c: &Config) -> Config {
             ..Default::default()
         };
         f.line = 0;
+        for b in &mut f.binds {
+            b.line = 0;
+        }
     }
     for b in &mut c.backends {
         let o = &mut b.options;
@@ -1072,4 +1078,52 @@ fn normalized(c: &Config) -> Config {
         }
     }
     c
+}
+
+// ---------------------------------------------------------------------------------------
+// The PROXY protocol header an `accept-proxy` bind reads.
+
+/// A header read from any bytes: never longer than they are, read the same from its own bytes
+/// alone and from them with anything after; the addresses it carries, written again as v1 and
+/// v2, read back the same; and bytes cut short of a header are never taken for another one.
+pub fn proxy_proto(data: &[u8]) {
+    let Ok((header, len)) = proxy_proto::parse(data) else {
+        return;
+    };
+    assert!(
+        len > 0 && len <= data.len(),
+        "length {len} of {}",
+        show(data)
+    );
+    assert_eq!(
+        proxy_proto::parse(&data[..len]),
+        Ok((header, len)),
+        "{}",
+        show(data)
+    );
+    let cut = cut_of(data, len - 1);
+    assert!(
+        proxy_proto::parse(&data[..cut]).is_err(),
+        "a prefix of {cut} bytes of {} passed",
+        show(data)
+    );
+    if let proxy_proto::Header::Proxied(addrs) = header {
+        for written in [proxy_proto::v1(Some(addrs)), proxy_proto::v2(Some(addrs))] {
+            let back = proxy_proto::parse(&written);
+            let same = |a: std::net::SocketAddr, b: std::net::SocketAddr| {
+                a.port() == b.port() && mapped(a.ip()) == mapped(b.ip())
+            };
+            let ok = matches!(back, Ok((proxy_proto::Header::Proxied(b), n))
+                if n == written.len() && same(b.src, addrs.src) && same(b.dst, addrs.dst));
+            assert!(ok, "{addrs:?} written as {} reads {back:?}", show(&written));
+        }
+    }
+}
+
+/// IPv4 as IPv6-mapped, as a mixed pair is written.
+fn mapped(ip: std::net::IpAddr) -> std::net::Ipv6Addr {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        std::net::IpAddr::V6(v6) => v6,
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::engine::{log::format_session, Engine};
+use crate::engine::{log::session_log, log_out, Engine};
 use crate::events::{self, Command, Event, EventReceiver, LogLine, SessionTap};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -52,9 +52,17 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
             } else {
                 SessionTap::Off
             });
-            runtime.block_on(headless(&config, rx))
+            // With a `log stdout` target, stdout carries exactly what HAProxy would write
+            // there, and the headless lines move to stderr.
+            let out = if log_out::writes_to_fd(&config, 1) {
+                Out::Stderr
+            } else {
+                Out::Stdout
+            };
+            runtime.block_on(headless(&config, rx, out))
         }
         Watcher::Dashboard { read_only } => {
+            log_out::set_terminal_owned(true);
             let demo_servers = demo.as_ref().map(Demo::servers).unwrap_or_default();
             let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -96,8 +104,15 @@ pub async fn route(
     }
 }
 
+/// Where the headless printer writes.
+#[derive(Clone, Copy)]
+enum Out {
+    Stdout,
+    Stderr,
+}
+
 /// Prints one line per event until SIGINT or SIGTERM.
-async fn headless(config: &Config, mut rx: EventReceiver) {
+async fn headless(config: &Config, mut rx: EventReceiver, out: Out) {
     let stop = shutdown_signal();
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
@@ -106,33 +121,39 @@ async fn headless(config: &Config, mut rx: EventReceiver) {
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            Some(event) = rx.events.recv() => print_event(&event),
-            _ = tick.tick() => drain_sessions(config, &mut rx),
+            Some(event) = rx.events.recv() => print_event(&event, out),
+            _ = tick.tick() => drain_sessions(config, &mut rx, out),
         }
     }
-    drain_sessions(config, &mut rx);
+    drain_sessions(config, &mut rx, out);
 }
 
-fn drain_sessions(config: &Config, rx: &mut EventReceiver) {
+fn drain_sessions(config: &Config, rx: &mut EventReceiver, out: Out) {
     while let Ok(record) = rx.sessions.try_recv() {
-        if let Some(line) = format_session(config, &record) {
-            print_line(&line);
+        if let Some((_, line)) = session_log(config, &record) {
+            print_line(&line, out);
         }
     }
 }
 
-fn print_event(event: &Event) {
+fn print_event(event: &Event, out: Out) {
     match event {
-        Event::Log(LogLine { text, .. }) => print_line(text),
+        Event::Log(LogLine { text, .. }) => print_line(text, out),
         Event::CommandFailed { command, reason } => {
-            print_line(&format!("command {command:?} failed: {reason}"))
+            print_line(&format!("command {command:?} failed: {reason}"), out)
         }
         Event::ServerChanged { .. } => {}
     }
 }
 
-fn print_line(text: &str) {
-    println!("{} {text}", crate::engine::log::log_date(SystemTime::now()));
+/// One whole line under the stream's lock (`println!` takes it), which the `log` writer
+/// takes too: the two never share a line.
+fn print_line(text: &str, out: Out) {
+    let date = crate::engine::log::log_date(SystemTime::now());
+    match out {
+        Out::Stdout => println!("{date} {text}"),
+        Out::Stderr => eprintln!("{date} {text}"),
+    }
 }
 
 async fn shutdown_signal() {

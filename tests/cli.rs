@@ -49,6 +49,134 @@ fn config_errors_name_file_line_and_keyword_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `lbtop check` (exit 2, nothing on stdout) on `text` written as `name`: its stderr with the
+/// file's path written as `F`.
+fn check_errors(name: &str, text: &str) -> String {
+    let (_dir, path) = write_config(name, text);
+    let p = path.to_str().unwrap();
+    let out = lbtop(&["check", "--config", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).replace(p, "F")
+}
+
+#[test]
+fn check_lists_every_haproxy_error_and_warning_in_file_order_then_a_count() {
+    let cfg = "global\n    maxcon 100\n\ndefaults\n    mode http\n    timeout client 5s\n    \
+               tiemout server 5s\n\nfrontend main\n    bind 127.0.0.1:1\n    retries 3\n    \
+               default_backend app\n\nbackend app\n    server s1 127.0.0.1:2 check inetr 2s\n";
+    assert_eq!(
+        check_errors("three.cfg", cfg),
+        "F:2: unknown keyword 'maxcon' in 'global' section; did you mean 'maxconn'?\n\
+         F:7: unknown keyword 'tiemout' in 'defaults' section; did you mean 'timeout'?\n\
+         F:11: warning: 'retries' ignored because frontend 'main' has no backend capability\n\
+         F:15: backend 'app': server 's1': unknown keyword 'inetr'; did you mean 'inter'?\n\
+         lbtop: 3 errors and 1 warning in F\n"
+    );
+    // Running it is refused the same way, every error listed, before anything listens.
+    let (_dir, path) = write_config("three.cfg", cfg);
+    let out = lbtop(&["--headless", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.ends_with(
+            "lbtop: 3 errors and 1 warning in {}\n"
+                .replace("{}", path.to_str().unwrap())
+                .as_str()
+        ),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 5, "{err}");
+}
+
+#[test]
+fn one_bad_line_does_not_echo_into_bogus_errors() {
+    // A section lbtop refuses: its lines are not errors of their own; the next section's are.
+    let cfg = "resolvers dns\n    nameserver ns1 127.0.0.1:53\n    hold valid 10s\n\n\
+               backend app\n    server s1 127.0.0.1:2 chekc\n";
+    assert_eq!(
+        check_errors("sections.cfg", cfg),
+        "F:1: 'resolvers' sections are not supported by lbtop\n\
+         F:6: backend 'app': server 's1': unknown keyword 'chekc'; did you mean 'check'?\n\
+         lbtop: 2 errors and 0 warnings in F\n"
+    );
+    // A proxy with a wrong name still opens, as in HAProxy: its lines are read in it.
+    let cfg = "backend b@d\n    balance roundrobin\n    server s1 127.0.0.1:2 chekc\n";
+    let err = check_errors("name.cfg", cfg);
+    assert!(
+        err.starts_with("F:1: character '@' is not permitted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nF:3: backend 'b@d': server 's1': unknown keyword 'chekc'"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("lbtop: 2 errors and 0 warnings in F\n"),
+        "{err}"
+    );
+    // The checks after reading (a backend found, a bind) run only on a file that read cleanly
+    // (HAProxy: "Fatal errors found" before its own), so a typo does not bring theirs along.
+    let cfg =
+        "frontend main\n    bind 127.0.0.1:1\n    default_backend nope\n    opton httplog\n\n\
+               frontend other\n    default_backend nope2\n";
+    assert_eq!(
+        check_errors("post.cfg", cfg),
+        "F:4: unknown keyword 'opton' in 'frontend' section; did you mean 'option'?\n\
+         lbtop: 1 error and 0 warnings in F\n"
+    );
+    let err = check_errors("post.cfg", &cfg.replace("    opton httplog\n", ""));
+    assert!(
+        err.starts_with("F:3: frontend 'main': unable to find required default_backend: 'nope'\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nF:5: frontend 'other' has no 'bind' line"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("lbtop: 2 errors and 0 warnings in F\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_lists_every_toml_error() {
+    // Every misspelt key, a misspelt required one (`nmae`) included, without its echo
+    // ("missing required key 'name'").
+    let toml = "[defaults]\nmode = \"http\"\nretires = 3\n\n[[frontend]]\nname = \"main\"\n\
+                bind = \"127.0.0.1:1\"\ndefault_backend = \"hoge\"\nmaxcon = 10\n\n[[backend]]\n\
+                name = \"hoge\"\n[[backend.server]]\nname = \"web10\"\naddress = \"127.0.0.1:2\"\n\
+                inetr = \"3s\"\n[[backend.server]]\nnmae = \"web11\"\naddress = \"127.0.0.1:3\"\n";
+    assert_eq!(
+        check_errors("typos.toml", toml),
+        "F:3: unknown key 'retires' in [defaults], did you mean 'retries'?\n\
+         F:9: unknown key 'maxcon' in [[frontend]], did you mean 'maxconn'?\n\
+         F:16: unknown key 'inetr' in [[backend.server]], did you mean 'inter'?\n\
+         F:18: unknown key 'nmae' in [[backend.server]], did you mean 'name'?\n\
+         lbtop: 4 errors and 0 warnings in F\n"
+    );
+    // Values wrong in several parts; the frontend of a backend in error is not blamed for it.
+    let toml =
+        "[[frontend]]\nname = \"main\"\nbind = \"127.0.0.1:1\"\ndefault_backend = \"bad\"\n\n\
+                [[backend]]\nname = \"bad\"\nmode = \"tpc\"\n\n[[backend]]\nname = \"ok\"\n\
+                balance = \"roundrobn\"\n\n[ui]\nrefresh = \"fast\"\n";
+    let err = check_errors("values.toml", toml);
+    let lines: Vec<&str> = err
+        .lines()
+        .map(|l| l.split(':').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        lines,
+        ["8", "12", "15", " 3 errors and 0 warnings in F"],
+        "{err}"
+    );
+}
+
 #[test]
 fn missing_config_file_is_a_clear_error() {
     let out = lbtop(&["check", "--config", "/nonexistent/lbtop.toml"]);

@@ -72,3 +72,8 @@ fn config_toml_seeds() {
 fn config_haproxy_seeds() {
     replay("config_haproxy");
 }
+
+#[test]
+fn proxy_proto_seeds() {
+    replay("proxy_proto");
+}

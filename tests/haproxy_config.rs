@@ -146,7 +146,10 @@ fn config_errors_speak_haproxy_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        format!("{p}:6: unknown keyword 'optoin' in 'defaults' section; did you mean 'option'?\n")
+        format!(
+            "{p}:6: unknown keyword 'optoin' in 'defaults' section; did you mean 'option'?\n\
+             lbtop: 1 error and 0 warnings in {p}\n"
+        )
     );
     // Running (not just checking) fails the same way, before anything listens.
     let out = lbtop(&["--headless", "--config", p]);
@@ -160,6 +163,9 @@ fn config_errors_speak_haproxy_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        format!("{p}:3: backend 'b': server 's': unknown keyword 'chekc'; did you mean 'check'?\n")
+        format!(
+            "{p}:3: backend 'b': server 's': unknown keyword 'chekc'; did you mean 'check'?\n\
+             lbtop: 1 error and 0 warnings in {p}\n"
+        )
     );
 }

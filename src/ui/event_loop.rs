@@ -180,7 +180,7 @@ fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) ->
     let mut any = false;
     while let Ok(record) = events.sessions.try_recv() {
         if capture {
-            if let Some(line) = crate::engine::log::format_session(config, &record) {
+            if let Some((_, line)) = crate::engine::log::session_log(config, &record) {
                 log::info!(target: "traffic", "{line}");
                 any = true;
             }

@@ -303,7 +303,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
         FrontendSnap {
             name: name.into(),
             mode,
-            bind: addr(bind),
+            binds: vec![addr(bind)],
             backend: b,
             cur_conns: be.cur_sessions,
             max_conns: be.servers.iter().map(|s| s.max_sessions).sum(),
@@ -341,6 +341,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
         backends: vec![hoge, l4],
         maxconn: 4000,
         sessions_dropped: 0,
+        logs_dropped: 0,
     }
 }
 

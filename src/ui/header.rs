@@ -50,7 +50,7 @@ fn top(h: &Header, addresses: bool) -> Line<'static> {
             Mode::Tcp => "L4",
         };
         let badge = if addresses {
-            format!(" {} {} {} {layer} ", fe.name, fe.mode, fe.bind)
+            format!(" {} {} {} {layer} ", fe.name, fe.mode, fe.bind_label())
         } else {
             format!(" {} {} {layer} ", fe.name, fe.mode)
         };
@@ -77,6 +77,10 @@ fn top(h: &Header, addresses: bool) -> Line<'static> {
     // Dropped records mean the log is missing traffic lines; say so rather than hide it.
     if h.capturing && snap.sessions_dropped > 0 {
         let text = format!("  {} records dropped", snap.sessions_dropped);
+        spans.push(Span::styled(text, theme.warn()));
+    }
+    if snap.logs_dropped > 0 {
+        let text = format!("  {} log lines dropped", snap.logs_dropped);
         spans.push(Span::styled(text, theme.warn()));
     }
     Line::from(spans)

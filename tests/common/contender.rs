@@ -271,3 +271,55 @@ impl Contender {
         self.child.id()
     }
 }
+
+impl Contender {
+    /// As [`Contender::start`], with environment variables set for the proxy (`{PORT}` in a
+    /// value is the listening port) and `{name:port}` in the template replaced by the port
+    /// of the server `name` alone.
+    pub fn start_env(
+        kind: Kind,
+        template: &str,
+        servers: &BTreeMap<&str, SocketAddr>,
+        env: &[(&str, &str)],
+    ) -> Contender {
+        let port = free_port();
+        let sink = Sink::start();
+        let mut cfg = template.replace("{LOG}", &format!("127.0.0.1:{}", sink.port));
+        for (name, addr) in servers {
+            cfg = cfg.replace(&format!("{{{name}:port}}"), &addr.port().to_string());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path: PathBuf = dir.path().join("test.cfg");
+        std::fs::write(&path, &cfg).unwrap();
+        let mut command = match kind {
+            Kind::Haproxy => {
+                let mut c = Command::new("haproxy");
+                c.args(["-db", "-f"]).arg(&path);
+                c
+            }
+            Kind::Lbtop => {
+                let mut c = Command::new(LBTOP);
+                c.args(["--headless", "--config"]).arg(&path);
+                c
+            }
+        };
+        for (name, value) in env {
+            command.env(name, value.replace("{PORT}", &port.to_string()));
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the proxy");
+        let contender = Contender {
+            kind,
+            child,
+            port,
+            sink,
+            _dir: dir,
+        };
+        contender.wait_listening(&cfg);
+        std::thread::sleep(Duration::from_millis(200));
+        contender
+    }
+}

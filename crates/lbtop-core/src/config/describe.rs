@@ -6,8 +6,8 @@
 
 use super::haproxy::describe_server;
 use super::{
-    Backend, Config, ForwardFor, Frontend, HealthCheck, LogFormat, LogTarget, Mode, Options,
-    Server, StatsSocket, Timeouts,
+    Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
+    StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -80,12 +80,12 @@ fn forwardfor(f: &ForwardFor) -> String {
 /// `127.0.0.1:514 len 2048 format rfc5424 local6 info notice`, HAProxy's argument order,
 /// defaults left out (the max level is always shown).
 pub(crate) fn log_target_args(t: &LogTarget) -> String {
-    let mut s = t.addr.to_string();
+    let mut s = super::export::quote_word(&t.addr.to_string());
     if t.len != LogTarget::DEFAULT_LEN {
         let _ = write!(s, " len {}", t.len);
     }
-    if t.format != LogFormat::Local {
-        let _ = write!(s, " format {}", t.format.as_str());
+    if let Some(f) = t.format {
+        let _ = write!(s, " format {}", f.as_str());
     }
     let _ = write!(
         s,
@@ -128,6 +128,8 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("httplog", o.httplog),
         ("tcplog", o.tcplog),
         ("dontlognull", o.dontlognull),
+        ("dontlog-normal", o.dontlog_normal),
+        ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
@@ -215,6 +217,20 @@ impl Config {
         for t in &self.global.log {
             kv(&mut out, "log", log_target_args(t));
         }
+        if let Some(h) = &self.global.log_send_hostname {
+            kv(
+                &mut out,
+                "log-send-hostname",
+                if h.is_empty() {
+                    "(this machine's name)"
+                } else {
+                    h
+                },
+            );
+        }
+        if let Some(t) = &self.global.log_tag {
+            kv(&mut out, "log-tag", t);
+        }
         if let Some(s) = &self.global.stats_socket {
             kv(&mut out, "stats socket", stats_socket_args(s));
         }
@@ -283,7 +299,8 @@ impl Config {
 
     fn describe_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}  (line {})", f.name, f.line);
-        kv(out, "bind", f.bind);
+        let binds: Vec<String> = f.binds.iter().map(describe_bind).collect();
+        kv(out, "bind", binds.join(", "));
         kv(out, "mode", f.mode);
         let backend = self
             .backends
@@ -297,7 +314,26 @@ impl Config {
         kv(out, "timeout", timeouts_line(&f.timeouts));
         kv(out, "option", options_line(&f.options, f.mode));
         kv(out, "log", proxy_log_line(f.log_global, &f.log));
+        if let Some(t) = &f.log_tag {
+            kv(out, "log-tag", t);
+        }
     }
+}
+
+/// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).
+fn describe_bind(b: &super::Bind) -> String {
+    let mut s = b.addr.to_string();
+    for (on, word) in [
+        (b.accept_proxy, "accept-proxy"),
+        (b.v6only == Some(true), "v6only"),
+        (b.v6only == Some(false), "v4v6"),
+    ] {
+        if on {
+            s.push(' ');
+            s.push_str(word);
+        }
+    }
+    s
 }
 
 fn describe_backend(out: &mut String, b: &Backend) {
@@ -313,6 +349,9 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
+    if let Some(t) = &b.log_tag {
+        kv(out, "log-tag", t);
+    }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");
         return;
@@ -321,7 +360,7 @@ fn describe_backend(out: &mut String, b: &Backend) {
     let addr_w = b
         .servers
         .iter()
-        .map(|s| s.addr.to_string().len())
+        .map(|s| address_words(s).len())
         .max()
         .unwrap_or(0);
     for s in &b.servers {
@@ -329,9 +368,19 @@ fn describe_backend(out: &mut String, b: &Backend) {
             out,
             "  server {:<name_w$}  {:<addr_w$}  {}",
             s.name,
-            s.addr.to_string(),
+            address_words(s),
             server_line(s)
         );
+    }
+}
+
+/// `127.0.0.1:80`; a host name with what it resolved to at start: `localhost:80
+/// (127.0.0.1)`, or `db:80 (unresolved: MAINT)`.
+fn address_words(s: &Server) -> String {
+    match &s.host {
+        None => s.addr.to_string(),
+        Some(h) if h.resolved => format!("{}:{} ({})", h.name, s.addr.port(), s.addr.ip()),
+        Some(h) => format!("{}:{} (unresolved: MAINT)", h.name, s.addr.port()),
     }
 }
 

@@ -9,7 +9,9 @@
 
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
-use super::{Backend, Config, Frontend, HealthCheck, HttpReuse, LogTarget, Mode, Options, Server};
+use super::{
+    Backend, Bind, Config, Frontend, HealthCheck, HttpReuse, LogTarget, Mode, Options, Server,
+};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
@@ -49,6 +51,16 @@ impl Config {
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }
+        match self.global.log_send_hostname.as_deref() {
+            Some("") => {
+                let _ = writeln!(out, "{IN}log-send-hostname");
+            }
+            Some(h) => {
+                let _ = writeln!(out, "{IN}log-send-hostname {}", quote_word(h));
+            }
+            None => {}
+        }
+        log_tag(&mut out, &self.global.log_tag);
         if let Some(s) = &self.global.stats_socket {
             let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
             if let Some(m) = s.mode {
@@ -110,11 +122,14 @@ impl Config {
     fn export_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}", f.name);
         let _ = writeln!(out, "{IN}mode {}", f.mode);
-        let _ = writeln!(out, "{IN}bind {}", bind_words(f.bind));
+        for b in &f.binds {
+            let _ = writeln!(out, "{IN}bind {}", bind_line(b));
+        }
         if let Some(m) = f.maxconn {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
         logs(out, f.log_global, &f.log);
+        log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
         if o.httplog && f.mode == Mode::Http {
@@ -122,8 +137,14 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
-        if o.dontlognull {
-            let _ = writeln!(out, "{IN}option dontlognull");
+        for (name, on) in [
+            ("dontlognull", o.dontlognull),
+            ("dontlog-normal", o.dontlog_normal),
+            ("log-separate-errors", o.log_separate_errors),
+        ] {
+            if on {
+                let _ = writeln!(out, "{IN}option {name}");
+            }
         }
         http_options(out, o, f.mode);
         let t = &f.timeouts;
@@ -154,6 +175,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     logs(out, b.log_global, &b.log);
+    log_tag(out, &b.log_tag);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
     if o.http_reuse != HttpReuse::default() {
@@ -200,6 +222,12 @@ fn logs(out: &mut String, global: bool, targets: &[LogTarget]) {
     }
 }
 
+fn log_tag(out: &mut String, tag: &Option<String>) {
+    if let Some(t) = tag {
+        let _ = writeln!(out, "{IN}log-tag {}", quote_word(t));
+    }
+}
+
 /// The HTTP options both sides of a proxy use (none in tcp mode, where HAProxy ignores them).
 fn http_options(out: &mut String, o: &Options, mode: Mode) {
     if mode == Mode::Tcp {
@@ -227,10 +255,41 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
 }
 
 /// `web10 127.0.0.1:8010 check inter 3s fall 2 rise 2 ...`: the parameters come from the
-/// server keyword table, in its order.
+/// server keyword table, in its order. A server written with a host name keeps it (HAProxy
+/// resolves it again at start), not the address it resolved to.
 fn server_words(s: &Server) -> String {
-    let mut w = vec![s.name.clone(), s.addr.to_string()];
+    let addr = match &s.host {
+        Some(h) => format!("{}:{}", h.name, s.addr.port()),
+        None => s.addr.to_string(),
+    };
+    let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
+    w.join(" ")
+}
+
+/// One socket and its options.
+fn bind_line(b: &Bind) -> String {
+    let mut w = vec![bind_words(b.addr)];
+    match b.v6only {
+        Some(true) => w.push("v6only".into()),
+        Some(false) => w.push("v4v6".into()),
+        None => {}
+    }
+    let flags = [
+        (b.accept_proxy, "accept-proxy"),
+        (b.defer_accept, "defer-accept"),
+        (b.tfo, "tfo"),
+    ];
+    w.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_string()));
+    if let Some(n) = &b.name {
+        w.push(format!("name {}", quote_word(n)));
+    }
+    let values = [("id", b.id), ("backlog", b.backlog), ("maxconn", b.maxconn)];
+    for (kw, v) in values {
+        if let Some(v) = v {
+            w.push(format!("{kw} {v}"));
+        }
+    }
     w.join(" ")
 }
 
@@ -359,6 +418,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                dontlog_normal: o.dontlog_normal,
+                log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 ..Options::default()
@@ -371,6 +432,9 @@ mod tests {
                 ..Default::default()
             };
             f.line = 0;
+            for b in &mut f.binds {
+                b.line = 0;
+            }
         }
         for b in &mut c.backends {
             let o = &mut b.options;
@@ -381,6 +445,8 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.dontlog_normal = false;
+            o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
             for s in &mut b.servers {
@@ -462,24 +528,38 @@ global
     nbthread 4
     log 127.0.0.1:5514 len 2048 format rfc5424 local0 info notice
     log [::1]:514 local7 err
+    log stdout format raw local0
+    log "/run/a dir/log" local1 notice
+    log unix@rel/sock format local local2
+    log fd@5 format iso local3
+    log-send-hostname
+    log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
 defaults
     mode http
     log global
     log 10.0.0.1 daemon
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
     option forwardfor except 10.0.0.0/8 header X-Client if-none
     option allbackups
     timeout client 5s
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9
+    bind :::8082 v4v6 defer-accept tfo id 12
+    bind ipv6@:8083 v6only
+    log-tag web
     maxconn 50
     balance static-rr
     option tcplog
     option httpchk POST "/a#frag" HTTP/1.1
     http-check send hdr Host "example.com" hdr X-Dollar "\$1 #2"
     server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
-    server b [::1]:2 inter 3s
+    server b [::1]:2 inter 3s send-proxy check-send-proxy
+    server v2 127.0.0.1:4 send-proxy-v2
 frontend tcp
     mode tcp
     bind *:9000
@@ -493,6 +573,33 @@ backend t
     server c 127.0.0.1:3
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
+        round_trip(&c);
+    }
+
+    /// A server written with a host name exports with the name (HAProxy resolves it again),
+    /// its `init-addr` with it; `server-template` exports as the servers it made.
+    #[test]
+    fn host_names_export_as_names() {
+        let text = "
+frontend f
+    bind 127.0.0.1:8080
+    default_backend b
+backend b
+    server a localhost:81 check
+    server b nosuchhost.invalid:82 init-addr none
+    server c nosuchhost.invalid:83 init-addr 127.0.0.9
+    server-template t 2 localhost:84
+";
+        let c = Config::parse(Path::new("names.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    server a localhost:81 check",
+            "    server b nosuchhost.invalid:82 init-addr none\n",
+            "    server c nosuchhost.invalid:83 init-addr 127.0.0.9\n",
+            "    server t1 localhost:84\n    server t2 localhost:84\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
         round_trip(&c);
     }
 }

@@ -4,16 +4,24 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+mod bind;
 mod describe;
+mod errors;
 mod export;
 mod haproxy;
 mod health;
+mod host;
+mod log;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
 mod values;
 
+pub use bind::{Bind, ProxyVersion};
+pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
+pub use host::{InitAddr, ServerHost};
+pub use log::{LogAddr, LogFormat, LogTarget};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -41,130 +49,19 @@ pub struct Global {
     pub maxconn: Option<u32>,
     /// Worker threads (`nbthread`); `None` means one per core.
     pub nbthread: Option<u32>,
-    /// Syslog targets (`log <addr> <facility> ...`); proxies use them through `log global`.
+    /// Log targets (`log <target> <facility> ...`); proxies use them through `log global`.
     pub log: Vec<LogTarget>,
+    /// `log-send-hostname [<name>]`: the host name the `rfc3164` and `rfc5424` formats
+    /// carry; `Some("")` is the machine's own name. Without it HAProxy writes `localhost`
+    /// (rfc3164) or `-` (rfc5424).
+    pub log_send_hostname: Option<String>,
+    /// `log-tag <tag>`: the program name in syslog headers; `haproxy` when unset.
+    pub log_tag: Option<String>,
     /// `stats socket <path> [level L] [mode M]`: parsed and kept for the runtime API.
     pub stats_socket: Option<StatsSocket>,
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,
-}
-
-/// One syslog destination:
-/// `log <addr[:port]> [len <N>] [format <F>] <facility> [<max level> [<min level>]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogTarget {
-    /// UDP destination; the port defaults to 514.
-    pub addr: SocketAddr,
-    /// 0..=23, see [`LogTarget::FACILITIES`] (`local6` is 22).
-    pub facility: u8,
-    /// Messages less severe than this are dropped: 0 (emerg) ..= 7 (debug, the default).
-    pub max_level: u8,
-    /// Messages more severe than this are sent at this level; 0 (emerg) by default.
-    pub min_level: u8,
-    /// Longest datagram, 80..=65535; 1024 by default.
-    pub len: usize,
-    pub format: LogFormat,
-}
-
-impl LogTarget {
-    pub const DEFAULT_PORT: u16 = 514;
-    pub const DEFAULT_LEN: usize = 1024;
-    /// Syslog facility names, by number (docs/haproxy-semantics.md §4.1).
-    pub const FACILITIES: [&'static str; 24] = [
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
-        "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
-        "local5", "local6", "local7",
-    ];
-    /// Syslog level names, by number.
-    pub const LEVELS: [&'static str; 8] = [
-        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-    ];
-
-    /// A target with HAProxy's defaults: every level, 1024 bytes, `local` format.
-    pub fn new(addr: SocketAddr, facility: u8) -> LogTarget {
-        LogTarget {
-            addr,
-            facility,
-            max_level: 7,
-            min_level: 0,
-            len: LogTarget::DEFAULT_LEN,
-            format: LogFormat::Local,
-        }
-    }
-
-    pub fn facility_from_name(name: &str) -> Option<u8> {
-        LogTarget::FACILITIES
-            .iter()
-            .position(|f| *f == name)
-            .map(|i| i as u8)
-    }
-
-    pub fn level_from_name(name: &str) -> Option<u8> {
-        LogTarget::LEVELS
-            .iter()
-            .position(|l| *l == name)
-            .map(|i| i as u8)
-    }
-
-    pub fn facility_name(&self) -> &'static str {
-        LogTarget::FACILITIES
-            .get(usize::from(self.facility))
-            .copied()
-            .unwrap_or("?")
-    }
-
-    pub fn level_name(level: u8) -> &'static str {
-        LogTarget::LEVELS
-            .get(usize::from(level))
-            .copied()
-            .unwrap_or("?")
-    }
-}
-
-/// `log ... format <F>`: how each syslog datagram is framed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogFormat {
-    /// RFC3164 without the hostname: `<PRI>Mmm dd HH:MM:SS haproxy[PID]: MESSAGE`.
-    #[default]
-    Local,
-    Rfc3164,
-    Rfc5424,
-    Priority,
-    Short,
-    Timed,
-    Iso,
-    Raw,
-}
-
-impl LogFormat {
-    pub const ALL: [LogFormat; 8] = [
-        LogFormat::Local,
-        LogFormat::Rfc3164,
-        LogFormat::Rfc5424,
-        LogFormat::Priority,
-        LogFormat::Short,
-        LogFormat::Timed,
-        LogFormat::Iso,
-        LogFormat::Raw,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogFormat::Local => "local",
-            LogFormat::Rfc3164 => "rfc3164",
-            LogFormat::Rfc5424 => "rfc5424",
-            LogFormat::Priority => "priority",
-            LogFormat::Short => "short",
-            LogFormat::Timed => "timed",
-            LogFormat::Iso => "iso",
-            LogFormat::Raw => "raw",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<LogFormat> {
-        LogFormat::ALL.into_iter().find(|f| f.as_str() == name)
-    }
 }
 
 /// `stats socket <path> [level <L>] [mode <M>]`.
@@ -271,6 +168,10 @@ pub struct Options {
     pub httplog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
+    /// `option dontlog-normal`: only sessions with an error are logged.
+    pub dontlog_normal: bool,
+    /// `option log-separate-errors`: sessions with an error are logged at `err`, not `info`.
+    pub log_separate_errors: bool,
     /// `option http-server-close`: a new server connection per request.
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
@@ -330,6 +231,8 @@ impl Default for Options {
             httplog: false,
             tcplog: false,
             dontlognull: false,
+            dontlog_normal: false,
+            log_separate_errors: false,
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
@@ -344,7 +247,8 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontend {
     pub name: String,
-    pub bind: SocketAddr,
+    /// Its listening sockets, at least one, in the file's order.
+    pub binds: Vec<Bind>,
     pub mode: Mode,
     /// Index into [`Config::backends`].
     pub default_backend: usize,
@@ -355,6 +259,8 @@ pub struct Frontend {
     pub log_global: bool,
     /// The proxy's own `log <target>` lines (those of its `defaults` first).
     pub log: Vec<LogTarget>,
+    /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
+    pub log_tag: Option<String>,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -400,6 +306,8 @@ pub struct Backend {
     pub log_global: bool,
     /// The proxy's own `log <target>` lines.
     pub log: Vec<LogTarget>,
+    /// `log-tag <tag>`, as on [`Frontend::log_tag`].
+    pub log_tag: Option<String>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
     pub line: usize,
@@ -439,6 +347,16 @@ pub struct Server {
     /// `on-marked-up shutdown-backup-sessions`: the backup servers' sessions end when
     /// checks mark this (non-backup) server UP.
     pub shutdown_backups_on_up: bool,
+    /// `send-proxy` / `send-proxy-v2`: a PROXY protocol header starts every connection.
+    pub send_proxy: Option<ProxyVersion>,
+    /// `check-send-proxy`: checks start with one too (implied by `send-proxy`).
+    pub check_send_proxy: bool,
+    /// The host name the address was written with, resolved once at start; `None` for an
+    /// IP address.
+    pub host: Option<ServerHost>,
+    /// `init-addr`: how a host name gets its first address; `None` is HAProxy's default,
+    /// `last,libc`.
+    pub init_addr: Option<Vec<InitAddr>>,
     pub line: usize,
 }
 
@@ -446,6 +364,17 @@ impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
+    pub fn starts_in_maint(&self) -> bool {
+        self.disabled || self.unresolved()
+    }
+
+    /// Its host name did not resolve at start (`init-addr ... none`): it has no address and
+    /// stays in MAINT whatever it is told.
+    pub fn unresolved(&self) -> bool {
+        self.host.as_ref().is_some_and(|h| !h.resolved)
+    }
 }
 
 /// Embedded web servers that stand in for the seed's two Apaches.
@@ -516,42 +445,36 @@ impl UiTheme {
     }
 }
 
-/// A warning about a line that loaded anyway.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub line: usize,
-    pub message: String,
-}
-
-/// A configuration that failed to load: always names the file and the line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", file.display())]
-pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
-}
-
 impl Config {
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file; the first error if it has any.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_all(path).map_err(ConfigErrors::first)
+    }
+
+    /// Reads and checks a configuration file; every error if it has any.
+    pub fn load_all(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(path, &text)
+        Config::parse_all(path, &text)
     }
 
-    /// Checks configuration text as if read from `path`.
+    /// Checks configuration text as if read from `path`; the first error if it has any.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_all(path, text).map_err(ConfigErrors::first)
+    }
+
+    /// Checks configuration text as if read from `path`, reporting every error.
     /// HAProxy syntax when the file name ends in `.cfg` or the text clearly is HAProxy's
     /// (its first statement opens a `global`, `defaults`, `frontend`, `backend` or `listen`
     /// section); TOML otherwise.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse_all(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         if haproxy::is_haproxy(path, text) {
             haproxy::parse(path, text)
         } else {
-            toml::parse(path, text)
+            toml::parse_all(path, text)
         }
     }
 

@@ -1,10 +1,10 @@
 //! Values both configuration syntaxes read, with the same words for the same mistakes:
 //! HAProxy time values (`3000` milliseconds, `3s`, `1m`, `250ms`, `2h`, `1d`, `100us`),
-//! integers in a range, header names, networks (`127.0.0.0/8`), syslog addresses (and the
+//! integers in a range, header names, networks (`127.0.0.0/8`), `log` targets (and the
 //! `host:port` rules listening and server addresses share), `stats socket` modes and
 //! `balance hdr(<name>)`.
 
-use super::{Balance, IpNet, LogTarget};
+use super::{Balance, IpNet, LogAddr, LogTarget};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -126,32 +126,40 @@ pub(super) fn balance_hdr(arg: &str) -> Result<(Balance, Option<String>), String
     Ok((Balance::Hdr, Some(name.to_ascii_lowercase())))
 }
 
-/// A syslog destination: `127.0.0.1`, `127.0.0.1:5514`, `[::1]:514`, `udp@…`, `ipv4@…`.
-pub(super) fn log_addr(s: &str) -> Result<SocketAddr, String> {
-    let unsupported = s.starts_with('/')
-        || [
-            "unix@",
-            "abns@",
-            "fd@",
-            "ring@",
-            "tcp@",
-            "tcp4@",
-            "tcp6@",
-            "sockpair@",
-        ]
-        .iter()
-        .any(|p| s.starts_with(p))
-        || s == "stdout"
-        || s == "stderr";
-    if unsupported {
+/// A `log` target: `stdout`, `stderr`, `fd@N`, a UNIX datagram socket (`/dev/log`,
+/// `unix@path`), or a UDP address (`127.0.0.1`, `127.0.0.1:5514`, `[::1]:514`, `udp@…`,
+/// `ipv4@…`). HAProxy's other kinds (stream sockets, rings, abstract sockets) are refused.
+pub(super) fn log_addr(s: &str) -> Result<LogAddr, String> {
+    match s {
+        "stdout" => return Ok(LogAddr::Fd(1)),
+        "stderr" => return Ok(LogAddr::Fd(2)),
+        _ => {}
+    }
+    if let Some(n) = s.strip_prefix("fd@") {
+        return match n.parse::<i32>() {
+            Ok(fd) if fd >= 0 && !n.starts_with('+') => Ok(LogAddr::Fd(fd)),
+            _ => Err(format!(
+                "file descriptor '{n}' is not a valid integer in '{s}'"
+            )),
+        };
+    }
+    if s.starts_with('/') {
+        return Ok(LogAddr::Unix(s.into()));
+    }
+    if let Some(path) = s.strip_prefix("unix@") {
+        return Ok(LogAddr::Unix(path.into()));
+    }
+    let unsupported = ["abns@", "ring@", "tcp@", "tcp4@", "tcp6@", "sockpair@"];
+    if unsupported.iter().any(|p| s.starts_with(p)) {
         return Err(format!(
-            "'{s}': lbtop only sends syslog over UDP to an IP address (ip[:port])"
+            "'{s}': lbtop sends logs to stdout, stderr, fd@N, a UNIX datagram socket or a \
+             UDP address, not to a stream socket, a ring or an abstract socket"
         ));
     }
     let (rest, family) = strip_family(s, &["udp@", "udp4@", "ipv4@", "udp6@", "ipv6@"]);
     let addr =
         host_port(rest, Some(LogTarget::DEFAULT_PORT), false).map_err(|e| format!("'{s}' {e}"))?;
-    check_family(s, addr, family)
+    check_family(s, addr, family).map(LogAddr::Udp)
 }
 
 /// `stats socket ... mode 600`: an octal permission mode.
@@ -250,6 +258,30 @@ pub(super) fn host_port(
         .parse()
         .map_err(|_| format!("has an invalid port '{port}' (0..=65535)"))?;
     Ok(SocketAddr::new(ip, port))
+}
+
+/// `name:port` when the name is made of the letters, digits, `-`, `.` and `_` a host name
+/// has, and the port is a number.
+pub(super) fn host_name_port(s: &str) -> Option<(&str, u16)> {
+    let (host, port) = s.rsplit_once(':')?;
+    let host_like = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    let port = port.parse::<u16>().ok()?;
+    host_like.then_some((host, port))
+}
+
+/// The system resolver's first answer for `host` of `family`, as HAProxy's `libc` method
+/// takes it (docs/haproxy-semantics.md §15).
+pub(super) fn resolve_first(host: &str, port: u16, family: Family) -> Option<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let answers = (host, port).to_socket_addrs().ok()?;
+    answers.into_iter().find(|a| match family {
+        Family::Any => true,
+        Family::V4 => a.is_ipv4(),
+        Family::V6 => a.is_ipv6(),
+    })
 }
 
 fn bad_host(host: &str) -> String {

@@ -2,16 +2,16 @@
 //! health checks and admin commands cause.
 
 use super::balance::{Balancer, PickKey};
+use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use super::syslog::Syslog;
-use crate::config::{Backend, Config};
+use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
     Topic,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::Notify;
 
@@ -61,6 +61,8 @@ pub struct ServerRt {
     pub addr: SocketAddr,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
+    pub send_proxy: Option<ProxyVersion>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -102,8 +104,8 @@ pub struct BackendRt {
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
-    /// Where `log global` sends this backend's health and admin lines.
-    syslog: Option<Arc<Syslog>>,
+    /// Where this backend's `log` lines send its health and admin lines.
+    log: Option<ProxyLog>,
     core: Mutex<Core>,
     events: EventSender,
 }
@@ -115,7 +117,7 @@ impl BackendRt {
         events: EventSender,
         now: Instant,
         workers: usize,
-        syslog: Option<Arc<Syslog>>,
+        log: Option<ProxyLog>,
     ) -> BackendRt {
         let servers = cfg
             .servers
@@ -131,6 +133,7 @@ impl BackendRt {
                 addr: s.addr,
                 backup: s.backup,
                 maxconn: s.maxconn,
+                send_proxy: s.send_proxy,
                 counters: Counters::default(),
                 wake: Notify::new(),
                 kill: tokio::sync::watch::Sender::new((0, b'-')),
@@ -142,7 +145,7 @@ impl BackendRt {
         let states: Vec<ServerState> = cfg
             .servers
             .iter()
-            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.disabled, now))
+            .map(|s| ServerState::new(s.weight, s.check, s.rise, s.fall, s.starts_in_maint(), now))
             .collect();
         let lb_servers: Vec<(u32, bool)> = states
             .iter()
@@ -157,7 +160,7 @@ impl BackendRt {
             log_health_checks: cfg.options.log_health_checks,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
-            syslog: syslog.filter(|_| cfg.log_global),
+            log,
             core: Mutex::new(Core {
                 states,
                 balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
@@ -187,10 +190,10 @@ impl BackendRt {
         chosen
     }
 
-    /// A line for the watcher and, with `log global`, for syslog.
+    /// A line for the watcher and for the backend's `log` targets.
     fn log(&self, level: Level, topic: Topic, text: String) {
-        if let Some(syslog) = &self.syslog {
-            syslog.send(level, &text);
+        if let Some(log) = &self.log {
+            log.send(level, &text);
         }
         self.events.log(level, topic, text);
     }
@@ -215,6 +218,11 @@ impl BackendRt {
     pub fn enqueue(&self) -> QueueGuard<'_> {
         let position = self.queued.fetch_add(1, Relaxed) + 1;
         QueueGuard(&self.queued, position)
+    }
+
+    /// Whether some server is sent a PROXY header (and so needs the client's addresses).
+    pub fn sends_proxy(&self) -> bool {
+        self.servers.iter().any(|s| s.send_proxy.is_some())
     }
 
     pub fn any_usable(&self) -> bool {

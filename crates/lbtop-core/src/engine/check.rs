@@ -2,8 +2,9 @@
 //! rules, or with none has status 200-399 (docs/haproxy-semantics.md §1.1-1.5).
 
 use super::backend::BackendRt;
+use super::proxy_proto::{self, Addrs};
 use super::state::CheckOutcome;
-use crate::config::{status_ranges, ExpectMatch, HealthCheck, HttpCheck};
+use crate::config::{status_ranges, ExpectMatch, HealthCheck, HttpCheck, ProxyVersion};
 use crate::events::CheckKind;
 use std::io;
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ pub struct CheckPlan {
     pub first_delay: Duration,
     /// `spread-checks`: each interval varies by up to this percentage either way.
     pub spread: u32,
+    /// `check-send-proxy` (or `send-proxy`): the PROXY header each check starts with.
+    pub send_proxy: Option<ProxyVersion>,
 }
 
 /// Runs checks forever, pausing while the server is in maintenance.
@@ -126,11 +129,15 @@ async fn probe(http: Option<&(Vec<u8>, Rules)>, plan: &CheckPlan) -> CheckOutcom
         ),
         None => (plan.inter, plan.inter),
     };
-    let stream = match timeout(connect_limit, TcpStream::connect(addr)).await {
+    let mut stream = match timeout(connect_limit, TcpStream::connect(addr)).await {
         Err(_) => return outcome(CheckKind::L4Tout, None, None, start),
         Ok(Err(e)) => return outcome(CheckKind::L4Con, None, Some(connect_error(&e)), start),
         Ok(Ok(s)) => s,
     };
+    if let Some(version) = plan.send_proxy {
+        let header = check_header(&stream, version);
+        let _ = timeout(connect_limit, stream.write_all(&header)).await;
+    }
     let Some((request, rules)) = http else {
         return outcome(CheckKind::L4Ok, None, None, start);
     };
@@ -250,6 +257,23 @@ impl Matcher {
             Matcher::String(s) => s.is_empty() || reply.body.windows(s.len()).any(|w| w == s),
             Matcher::Rstring(re) => re.as_ref().is_some_and(|re| re.is_match(&reply.body)),
         }
+    }
+}
+
+/// What HAProxy 2.6 sends before a check (measured): v1 with the check connection's own
+/// addresses, v2 as `LOCAL`.
+fn check_header(stream: &TcpStream, version: ProxyVersion) -> Vec<u8> {
+    match version {
+        ProxyVersion::V1 => {
+            let addrs = stream.local_addr().and_then(|src| {
+                Ok(Addrs {
+                    src,
+                    dst: stream.peer_addr()?,
+                })
+            });
+            proxy_proto::v1(addrs.ok())
+        }
+        ProxyVersion::V2 => proxy_proto::v2(None),
     }
 }
 

@@ -3,18 +3,16 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
-use super::syslog::Syslog;
-use super::{l4::tcp, l7};
-use crate::config::{Balance, Config, HttpReuse, IpNet, Mode};
+use super::listen::BindRt;
+use super::log_out::ProxyLog;
+use crate::config::{Balance, Bind, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 #[derive(Debug, Default)]
 pub struct FrontendCounters {
@@ -30,15 +28,18 @@ pub struct FrontendRt {
     pub index: usize,
     pub name: String,
     pub mode: Mode,
-    pub bind: SocketAddr,
+    /// Its binds, in the file's order.
+    pub binds: Vec<BindRt>,
     pub backend: Arc<BackendRt>,
     pub counters: FrontendCounters,
     pub maxconn: u32,
+    /// `maxconn` slots, shared by every bind in every worker.
+    pub(super) limit: Arc<Semaphore>,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     events: EventSender,
-    /// With `log global` and httplog/tcplog: where traffic lines go, and the config to word them.
-    traffic_log: Option<(Arc<Syslog>, Arc<Config>)>,
+    /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
+    traffic_log: Option<(ProxyLog, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     forwardfor_if_none: bool,
     /// `errorfile` pages by status: the backend's, else the frontend's.
@@ -63,11 +64,10 @@ impl FrontendRt {
         events: EventSender,
         default_maxconn: u32,
         process_conns: Arc<AtomicU64>,
-        syslog: Option<Arc<Syslog>>,
+        traffic_log: Option<ProxyLog>,
     ) -> FrontendRt {
         let fe = &config.frontends[index];
-        let logs_traffic = fe.log_global && (fe.options.httplog || fe.options.tcplog);
-        let traffic_log = syslog.filter(|_| logs_traffic).map(|s| (s, config.clone()));
+        let traffic_log = traffic_log.map(|l| (l, config.clone()));
         let be = &config.backends[fe.default_backend];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
@@ -81,14 +81,22 @@ impl FrontendRt {
                 .unwrap_or(HeaderName::from_static("x-forwarded-for"));
             (f.except, name)
         });
+        let maxconn = fe.maxconn.unwrap_or(default_maxconn);
+        let labels = Bind::labels(&fe.binds);
         FrontendRt {
             index,
             name: fe.name.clone(),
             mode: fe.mode,
-            bind: fe.bind,
+            binds: fe
+                .binds
+                .iter()
+                .zip(labels)
+                .map(|(b, label)| BindRt::new(b, label))
+                .collect(),
             backend,
             counters: FrontendCounters::default(),
-            maxconn: fe.maxconn.unwrap_or(default_maxconn),
+            maxconn,
+            limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
             events,
             traffic_log,
@@ -241,6 +249,17 @@ impl FrontendRt {
         }
     }
 
+    /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
+    /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
+    pub fn log_error(&self, level: Level, line: &str) {
+        if let Some((log, config)) = &self.traffic_log {
+            let o = &config.frontends[self.index].options;
+            if o.httplog || o.tcplog {
+                log.send(level, line);
+            }
+        }
+    }
+
     /// Whether to build a record for a session starting now.
     pub fn sample(&self) -> bool {
         self.traffic_log.is_some() || self.events.sample()
@@ -261,9 +280,9 @@ impl FrontendRt {
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
         self.backend.counters.total_sessions.fetch_add(1, Relaxed);
-        if let Some((syslog, config)) = &self.traffic_log {
-            if let Some(line) = super::log::format_session(config, &record) {
-                syslog.send(Level::Info, &line);
+        if let Some((log, config)) = &self.traffic_log {
+            if let Some((level, line)) = super::log::session_log(config, &record) {
+                log.send(level, &line);
             }
         }
         if sampled {
@@ -276,7 +295,7 @@ impl FrontendRt {
         FrontendSnap {
             name: self.name.clone(),
             mode: self.mode,
-            bind: self.bind,
+            binds: self.binds.iter().map(|b| b.addr).collect(),
             backend: self.backend.index,
             cur_conns: c.cur_conns.load(Relaxed),
             max_conns: c.max_conns.load(Relaxed),
@@ -286,50 +305,5 @@ impl FrontendRt {
             bytes_in: c.bytes_in.load(Relaxed),
             bytes_out: c.bytes_out.load(Relaxed),
         }
-    }
-}
-
-/// Accepts connections while under both the frontend's and the process's maxconn; excess
-/// clients wait in the kernel's backlog, as with HAProxy.
-pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc<Semaphore>) {
-    let local = Arc::new(Semaphore::new(fe.maxconn as usize));
-    // Connection tasks live in this set, so stopping the listener stops them too.
-    let mut conns = JoinSet::new();
-    loop {
-        let Ok(local_permit) = local.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(global_permit) = global.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
-        };
-        let c = &fe.counters;
-        let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-        c.max_conns.fetch_max(cur, Relaxed);
-        c.total_conns.fetch_add(1, Relaxed);
-        fe.process_conns.fetch_add(1, Relaxed);
-        let fe = fe.clone();
-        let fut = async move {
-            match fe.mode {
-                Mode::Http => l7::conn::serve(stream, client, fe.clone()).await,
-                // Boxed: an HTTP connection's task should not be sized for a TCP session.
-                Mode::Tcp => Box::pin(tcp::serve(stream, client, fe.clone())).await,
-            }
-            fe.counters.cur_conns.fetch_sub(1, Relaxed);
-            fe.process_conns.fetch_sub(1, Relaxed);
-            drop((local_permit, global_permit));
-        };
-        conns.spawn(fut);
-        while conns.try_join_next().is_some() {}
     }
 }

@@ -2,9 +2,38 @@
 //! by whoever watches, never on the data path.
 
 use crate::config::{Config, Mode};
-use crate::events::SessionRecord;
+use crate::events::{Level, SessionRecord};
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The traffic line for a finished session and the level it is logged at, or `None` when it
+/// is not logged: `option dontlog-normal` keeps only sessions with an error, and `option
+/// log-separate-errors` logs those at `err` instead of `info` (docs/haproxy-semantics.md §4.5).
+pub fn session_log(config: &Config, r: &SessionRecord) -> Option<(Level, String)> {
+    let fe = config.frontends.get(r.frontend)?;
+    let error = is_error(fe.mode, r);
+    if fe.options.dontlog_normal && !error {
+        return None;
+    }
+    let line = format_session(config, r)?;
+    let level = if error && fe.options.log_separate_errors {
+        Level::Err
+    } else {
+        Level::Info
+    };
+    Some((level, line))
+}
+
+/// HAProxy's "error" for these two options: a redispatch, a termination cause other than
+/// none or a local answer, retries on a session that otherwise ended well, or an HTTP
+/// status of 500 and above.
+fn is_error(mode: Mode, r: &SessionRecord) -> bool {
+    let cause = r.termination.cause;
+    r.redispatched
+        || !matches!(cause, b'-' | b'L')
+        || (cause == b'-' && r.retries > 0)
+        || (mode == Mode::Http && r.status.is_some_and(|s| s >= 500))
+}
 
 /// The httplog or tcplog line for a finished session, or `None` when its frontend
 /// logs no traffic (neither `option httplog` nor `option tcplog`).
@@ -89,13 +118,13 @@ pub fn syslog_date(t: SystemTime) -> String {
     format!("{} {day:>2} {h:02}:{mi:02}:{s:02}", MONTHS[mo as usize - 1])
 }
 
-/// `2026-11-25T08:40:00.123Z`, for RFC5424.
-pub fn iso_date(t: SystemTime) -> String {
+/// `2026-11-25T08:40:00.123456+00:00`: the `rfc5424`, `timed` and `iso` timestamp (UTC).
+pub fn iso_micros(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let (y, mo, day, h, mi, s) = civil(d.as_secs());
     format!(
-        "{y}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-        d.subsec_millis()
+        "{y}-{mo:02}-{day:02}T{h:02}:{mi:02}:{s:02}.{:06}+00:00",
+        d.subsec_micros()
     )
 }
 

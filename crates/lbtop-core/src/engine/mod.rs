@@ -9,8 +9,11 @@ pub mod frontend;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod listen;
 pub mod log;
+pub mod log_out;
 pub mod pool;
+pub mod proxy_proto;
 pub mod state;
 pub mod syslog;
 pub mod workers;
@@ -47,6 +50,7 @@ struct Shared {
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
     maxconn: u32,
+    logs: Arc<log_out::LogOutputs>,
 }
 
 /// A cheap, clonable view of a running engine: read snapshots, send commands.
@@ -73,6 +77,7 @@ impl Handle {
                 .collect(),
             maxconn: s.maxconn,
             sessions_dropped: s.events.dropped(),
+            logs_dropped: s.logs.dropped(),
         }
     }
 
@@ -92,10 +97,39 @@ impl Handle {
             .send(Event::CommandFailed { command, reason });
     }
 
-    /// Frontend listen addresses, in configuration order (useful when binding port 0).
+    /// Each frontend's first listen address, in configuration order (useful when binding
+    /// port 0).
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared.frontends.iter().map(|f| f.bind).collect()
+        self.shared
+            .frontends
+            .iter()
+            .map(|f| f.binds[0].addr)
+            .collect()
     }
+}
+
+/// A proxy's log, from its `log` lines and `log-tag`.
+fn proxy_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    log_global: bool,
+    own: &[crate::config::LogTarget],
+    tag: &Option<String>,
+) -> Option<log_out::ProxyLog> {
+    log_out::ProxyLog::new(out, &config.global, log_global, own, tag.as_deref())
+}
+
+/// A frontend's traffic log: only with `option httplog` or `tcplog`.
+fn traffic_log(
+    out: &Arc<log_out::LogOutputs>,
+    config: &Config,
+    index: usize,
+) -> Option<log_out::ProxyLog> {
+    let fe = &config.frontends[index];
+    if !(fe.options.httplog || fe.options.tcplog) {
+        return None;
+    }
+    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
 }
 
 /// A running engine. Dropping it stops every task.
@@ -112,7 +146,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
-        let syslog = syslog::Syslog::new(&config.global.log).map(Arc::new);
+        let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
             .iter()
@@ -124,7 +158,7 @@ impl Engine {
                     events.clone(),
                     now,
                     workers,
-                    syslog.clone(),
+                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
                 ))
             })
             .collect();
@@ -142,18 +176,22 @@ impl Engine {
                     events.clone(),
                     maxconn,
                     process_conns.clone(),
-                    syslog.clone(),
+                    traffic_log(&logs, &config, i),
                 );
-                fe.bind = group[0].local_addr().unwrap_or(fe.bind);
+                for (b, listeners) in fe.binds.iter_mut().zip(group) {
+                    b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                }
                 Arc::new(fe)
             })
             .collect();
-        // listeners[worker][frontend]
-        let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        // listeners[worker]: (frontend, bind, socket)
+        let mut per_worker: Vec<Vec<workers::Listener>> =
             (0..workers).map(|_| Vec::new()).collect();
-        for group in groups {
-            for (w, l) in group.into_iter().enumerate() {
-                per_worker[w].push(l);
+        for (f, binds) in groups.into_iter().enumerate() {
+            for (b, group) in binds.into_iter().enumerate() {
+                for (w, l) in group.into_iter().enumerate() {
+                    per_worker[w].push((f, b, l));
+                }
             }
         }
         let global = Arc::new(Semaphore::new(maxconn as usize));
@@ -162,7 +200,7 @@ impl Engine {
                 frontend: "(workers)".into(),
                 addr: frontends
                     .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
                 source,
             })?;
         let mut tasks = JoinSet::new();
@@ -177,6 +215,7 @@ impl Engine {
             backends,
             events,
             maxconn,
+            logs,
         });
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
@@ -218,20 +257,21 @@ fn worker_count(config: &Config) -> usize {
     )
 }
 
-fn bind_all(
-    config: &Config,
-    workers: usize,
-) -> Result<Vec<Vec<std::net::TcpListener>>, StartError> {
+/// `[frontend][bind][worker]`.
+type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
+    let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {
+        listen::bind_group(b, workers).map_err(|source| StartError::Bind {
+            frontend: fe.name.clone(),
+            addr: b.addr,
+            source,
+        })
+    };
     config
         .frontends
         .iter()
-        .map(|fe| {
-            workers::bind_group(fe.bind, workers).map_err(|source| StartError::Bind {
-                frontend: fe.name.clone(),
-                addr: fe.bind,
-                source,
-            })
-        })
+        .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
         .collect()
 }
 
@@ -275,6 +315,12 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
                 spread: config.global.spread_checks,
+                // `send-proxy` implies it for checks; a v1 server gets v1 there too.
+                send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
+                    (Some(v), _) => Some(v),
+                    (None, true) => Some(crate::config::ProxyVersion::V1),
+                    (None, false) => None,
+                },
             }
         })
         .collect()
@@ -297,7 +343,14 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             .ok_or_else(|| "No such server.".to_string())
     };
     match *command {
-        Command::SetAdmin { server, state } => backend(server)?.set_admin(server.server, state),
+        Command::SetAdmin { server, state } => {
+            let backend = backend(server)?;
+            // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
+            // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
+            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
+                backend.set_admin(server.server, state);
+            }
+        }
         Command::SetWeight { server, weight } => {
             if weight > 256 {
                 return Err("Weight must be between 0 and 256.".into());

@@ -232,7 +232,8 @@ impl BackendSnap {
 pub struct FrontendSnap {
     pub name: String,
     pub mode: Mode,
-    pub bind: SocketAddr,
+    /// Where it listens, one address per bind (at least one).
+    pub binds: Vec<SocketAddr>,
     pub backend: usize,
     pub cur_conns: u64,
     pub max_conns: u64,
@@ -241,6 +242,24 @@ pub struct FrontendSnap {
     pub total_requests: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+}
+
+impl FrontendSnap {
+    /// Its first listening address.
+    pub fn bind(&self) -> SocketAddr {
+        self.binds
+            .first()
+            .copied()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// `127.0.0.1:80`, or `127.0.0.1:80 +2` for a frontend with three binds.
+    pub fn bind_label(&self) -> String {
+        match self.binds.len() {
+            0 | 1 => self.bind().to_string(),
+            n => format!("{} +{}", self.bind(), n - 1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -253,4 +272,33 @@ pub struct Snapshot {
     pub maxconn: u32,
     /// Session records dropped because the watcher lagged.
     pub sessions_dropped: u64,
+    /// Log messages dropped because their way out was full (`log stdout` into a pipe nobody
+    /// reads, a syslog socket that lags).
+    pub logs_dropped: u64,
+}
+
+#[cfg(test)]
+mod bind_label_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_bind_and_how_many_more() {
+        let mut fe = FrontendSnap {
+            name: "fe".into(),
+            mode: Mode::Http,
+            binds: vec!["127.0.0.1:80".parse().unwrap()],
+            backend: 0,
+            cur_conns: 0,
+            max_conns: 0,
+            limit_conns: 1,
+            total_conns: 0,
+            total_requests: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+        };
+        assert_eq!(fe.bind_label(), "127.0.0.1:80");
+        fe.binds.push("[::1]:80".parse().unwrap());
+        fe.binds.push("127.0.0.1:81".parse().unwrap());
+        assert_eq!(fe.bind_label(), "127.0.0.1:80 +2");
+    }
 }

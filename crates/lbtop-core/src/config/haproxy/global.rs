@@ -2,7 +2,8 @@
 //! proxies share.
 
 use super::super::values::{int, log_addr, octal_mode};
-use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::env;
+use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::tune::TUNE;
 use super::{Parser, Res};
 use crate::config::{parse_duration, LogFormat, LogTarget, StatsSocket};
@@ -53,9 +54,15 @@ const SOME: Args = Args::Count(1, usize::MAX);
 /// The `global` keywords: those lbtop reads, those it ignores, those it refuses.
 pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     kw("log", Args::Any, log),
+    kw("log-send-hostname", Args::Any, log_send_hostname),
+    kw("log-tag", Args::One("a tag for use in syslog"), log_tag),
     kw("maxconn", Args::One("an integer"), maxconn),
     kw("nbthread", Args::One("an integer"), nbthread),
     kw("stats", Args::Any, stats),
+    kw("setenv", Args::Any, env::setenv),
+    kw("presetenv", Args::Any, env::presetenv),
+    kw("unsetenv", Args::Any, env::unsetenv),
+    kw("resetenv", Args::Any, env::resetenv),
     ignored("chroot", ONE, NO_CHROOT, accept),
     ignored("pidfile", ONE, "lbtop does not write a pid file", accept),
     ignored("user", ONE, NO_USER, accept),
@@ -117,12 +124,6 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         "lbtop does not splice data through pipes",
         unsigned,
     ),
-    unsupported("log-send-hostname"),
-    unsupported("log-tag"),
-    unsupported("setenv"),
-    unsupported("presetenv"),
-    unsupported("resetenv"),
-    unsupported("unsetenv"),
     unsupported("lua-load"),
     unsupported("server-state-file"),
     unsupported("server-state-base"),
@@ -191,7 +192,7 @@ impl Parser<'_> {
                 no,
                 format!(
                     "unknown keyword '{kw}' in 'global' section{}",
-                    suggest(kw, &known)
+                    suggest(kw, &with_sections(known))
                 ),
             ));
         };
@@ -239,6 +240,18 @@ fn log(p: &mut Parser, st: &Stmt) -> Res<()> {
     }
     let target = log_target(st.args).map_err(|m| p.err(st.no, format!("global: {m}")))?;
     p.global.log.push(target);
+    Ok(())
+}
+
+/// `log-send-hostname [<name>]`: without a name, the machine's. HAProxy reads only the first
+/// word and lets any others pass, so lbtop does too.
+fn log_send_hostname(p: &mut Parser, st: &Stmt) -> Res<()> {
+    p.global.log_send_hostname = Some(st.arg().to_string());
+    Ok(())
+}
+
+fn log_tag(p: &mut Parser, st: &Stmt) -> Res<()> {
+    p.global.log_tag = Some(st.arg().to_string());
     Ok(())
 }
 
@@ -396,7 +409,7 @@ pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
     let addr = log_addr(addr).map_err(|m| format!("log: address {m}"))?;
     let mut i = 1;
     let mut len = LogTarget::DEFAULT_LEN;
-    let mut format = LogFormat::Local;
+    let mut format = None;
     if args.get(i).map(String::as_str) == Some("len") {
         let v = args.get(i + 1).ok_or("log: 'len' expects a length")?;
         len = int(v, "log: 'len'", 80, 65535)? as usize;
@@ -407,17 +420,22 @@ pub(super) fn log_target(args: &[String]) -> Result<LogTarget, String> {
             .get(i + 1)
             .ok_or("log: 'format' expects a format name")?;
         let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.as_str()).collect();
-        format = LogFormat::from_name(v).ok_or_else(|| {
+        let f = LogFormat::from_name(v).ok_or_else(|| {
             format!(
                 "log: unknown log format '{v}' (one of {}){}",
                 names.join(", "),
                 suggest(v, &names)
             )
         })?;
+        format = Some(f);
         i += 2;
     }
     if args.get(i).map(String::as_str) == Some("sample") {
-        return Err("log: 'sample' is not supported by lbtop".into());
+        return Err(
+            "log: 'sample' (sending only some of the messages) is not supported by lbtop; \
+             without it every message is sent"
+                .into(),
+        );
     }
     let Some(facility) = args.get(i) else {
         return Err(usage.into());

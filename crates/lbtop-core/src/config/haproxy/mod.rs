@@ -13,14 +13,24 @@
 //! options or `stats` pages would each be one more family module and one more row in
 //! [`proxy`].
 //!
-//! Every error names the file, the 1-based line and the keyword; nothing is half-loaded.
+//! Server host names (`init-addr`, `server-template`) are resolved at start in [`names`];
+//! `setenv` and `$VAR` in addresses live in [`env`].
+//!
+//! Every error names the file, the 1-based line and the keyword; nothing is half-loaded. As
+//! `haproxy -c` does, reading goes on after an error so that one run reports every error of
+//! the file (docs/haproxy-semantics.md §14): the cross-checks after reading (binds, backends
+//! found, modes) run only on a file that read without error, so they never report what an
+//! earlier error caused.
 //! Things HAProxy accepts but lbtop has no use for (`chroot`, `user`, `daemon`, ...), or
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod bind;
+mod env;
 mod errorfile;
 mod global;
 mod http_check;
+mod names;
 mod option;
 mod proxy;
 mod sections;
@@ -36,7 +46,8 @@ pub(super) use server::{describe_words as describe_server, export_words as expor
 pub(super) use tokenize::tokenize_line;
 
 use super::{
-    Backend, Balance, Config, ConfigError, Frontend, Global, HealthCheck, Mode, UiConfig, Warning,
+    Backend, Balance, Config, ConfigError, ConfigErrors, Frontend, Global, HealthCheck, Mode,
+    UiConfig, Warning,
 };
 use sections::{Ctx, Kind, Proxy, Section, Settings, OTHER_SECTIONS, SECTIONS};
 use std::path::Path;
@@ -61,17 +72,27 @@ pub(super) fn is_haproxy(path: &Path, text: &str) -> bool {
         })
 }
 
-pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    parse_with_env(path, text, &|name| std::env::var(name).ok())
+pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+    parse_all_with_env(path, text, &|name| std::env::var(name).ok())
 }
 
-/// [`parse`] with environment variables looked up in `env` (tests pass a fixed map).
+/// [`parse_all_with_env`], the first error only.
+#[cfg(test)]
 fn parse_with_env(
     path: &Path,
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
-    let mut p = Parser::new(path);
+    parse_all_with_env(path, text, env).map_err(ConfigErrors::first)
+}
+
+/// [`parse`] with environment variables looked up in `env` (tests pass a fixed map).
+fn parse_all_with_env(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    let mut p = Parser::new(path, env);
     let file = path.display().to_string();
     for (i, raw) in text.split('\n').enumerate() {
         let no = i + 1;
@@ -79,11 +100,15 @@ fn parse_with_env(
             ".LINE" => Some(no.to_string()),
             ".FILE" => Some(file.clone()),
             _ if name.starts_with('.') => None,
-            _ => env(name),
+            _ => p.env.get(name),
         };
-        let words = tokenize_line(raw, &lookup).map_err(|m| p.err(no, m))?;
-        if !words.is_empty() {
-            p.statement(no, &words)?;
+        let read = match tokenize_line(raw, &lookup) {
+            Ok(words) if words.is_empty() => Ok(()),
+            Ok(words) => p.statement(no, &words),
+            Err(m) => Err(p.err(no, m)),
+        };
+        if let Err(e) = read {
+            p.errors.push(e);
         }
     }
     p.finish()
@@ -93,6 +118,8 @@ fn parse_with_env(
 struct Parser<'a> {
     path: &'a Path,
     warnings: Vec<Warning>,
+    /// Every error so far; reading goes on after one.
+    errors: Vec<ConfigError>,
     section: Section,
     global: Global,
     /// Lines of global keywords HAProxy accepts only once.
@@ -104,18 +131,24 @@ struct Parser<'a> {
     defaults_name: Option<(String, usize)>,
     named: Vec<(String, usize, Settings)>,
     proxies: Vec<Proxy>,
+    /// The environment as `setenv` and friends left it so far.
+    env: env::Env<'a>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(path: &'a Path) -> Parser<'a> {
+    fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
+            env: env::Env::new(env),
             path,
             warnings: Vec::new(),
+            errors: Vec::new(),
             section: Section::None,
             global: Global {
                 maxconn: None,
                 nbthread: None,
                 log: Vec::new(),
+                log_send_hostname: None,
+                log_tag: None,
                 stats_socket: None,
                 spread_checks: 0,
             },
@@ -151,9 +184,16 @@ impl<'a> Parser<'a> {
     fn statement(&mut self, no: usize, w: &[String]) -> Res<()> {
         let kw = w[0].as_str();
         if SECTIONS.contains(&kw) {
-            return self.open_section(no, w);
+            let opened = self.open_section(no, w);
+            if opened.is_err() && self.section == Section::None {
+                // Its lines belong to no section lbtop could open: not errors of their own.
+                self.section = Section::Skipped;
+            }
+            return opened;
         }
         if OTHER_SECTIONS.contains(&kw) {
+            self.close_section();
+            self.section = Section::Skipped;
             return Err(self.err(no, format!("'{kw}' sections are not supported by lbtop")));
         }
         if kw.starts_with('.') {
@@ -170,6 +210,7 @@ impl<'a> Parser<'a> {
                     suggest(kw, &SECTIONS)
                 ),
             )),
+            Section::Skipped => Ok(()),
             Section::Global => self.global_statement(no, w),
             Section::Defaults => {
                 let ctx = Ctx {
@@ -224,8 +265,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn finish(mut self) -> Res<Config> {
+    fn finish(mut self) -> Result<Config, ConfigErrors> {
         self.close_section();
+        if !self.errors.is_empty() {
+            // As HAProxy: the cross-checks below run only on a file that read cleanly.
+            return Err(self.into_errors());
+        }
         let proxies = std::mem::take(&mut self.proxies);
 
         let mut backends: Vec<Backend> = Vec::new();
@@ -233,7 +278,7 @@ impl<'a> Parser<'a> {
             let s = &p.settings;
             let check = if s.httpchk {
                 if !s.rules_send {
-                    return Err(self.err(
+                    let e = self.err(
                         s.rules_line.unwrap_or(p.line),
                         format!(
                             "{} '{}': its own http-check rules start here and send no request \
@@ -242,7 +287,8 @@ impl<'a> Parser<'a> {
                             p.kind.as_str(),
                             p.name
                         ),
-                    ));
+                    );
+                    self.errors.push(e);
                 }
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
             } else {
@@ -271,6 +317,7 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                log_tag: s.log_tag.clone(),
                 hash_header,
                 line: p.line,
             });
@@ -280,34 +327,37 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.fe()) {
             let s = &p.settings;
             let who = format!("{} '{}'", p.kind.as_str(), p.name);
-            let Some((bind, _)) = p.bind else {
-                return Err(self.err(
+            if p.binds.is_empty() {
+                self.errors.push(self.err(
                     p.line,
                     format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
                 ));
-            };
+                continue;
+            }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
                 (None, _) => {
-                    return Err(self.err(
+                    self.errors.push(self.err(
                         p.line,
                         format!(
                             "{who} has no 'default_backend' (lbtop sends all of a frontend's \
                              traffic to it; 'use_backend' rules are not supported)"
                         ),
-                    ))
+                    ));
+                    continue;
                 }
             };
             let Some(index) = backends.iter().position(|b| b.name == target) else {
                 let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
-                return Err(self.err(
+                self.errors.push(self.err(
                     line,
                     format!(
                         "{who}: unable to find required default_backend: '{target}'{}",
                         suggest(target, &names)
                     ),
                 ));
+                continue;
             };
             let mode = s.mode.unwrap_or(Mode::Tcp);
             let backend = &backends[index];
@@ -318,7 +368,7 @@ impl<'a> Parser<'a> {
                         .find(|q| q.kind.be() && q.name == name)
                         .map_or(0, |q| q.line)
                 };
-                return Err(self.err(
+                self.errors.push(self.err(
                     line,
                     format!(
                         "{mode} {who} tries to use incompatible {} backend '{}' (line {}) as its \
@@ -333,10 +383,11 @@ impl<'a> Parser<'a> {
                         }
                     ),
                 ));
+                continue;
             }
             frontends.push(Frontend {
                 name: p.name.clone(),
-                bind,
+                binds: p.binds.clone(),
                 mode,
                 default_backend: index,
                 maxconn: s.maxconn,
@@ -344,10 +395,14 @@ impl<'a> Parser<'a> {
                 options: s.options.clone(),
                 log_global: s.log_global,
                 log: s.log.clone(),
+                log_tag: s.log_tag.clone(),
                 line: p.line,
             });
         }
 
+        if !self.errors.is_empty() {
+            return Err(self.into_errors());
+        }
         // In file order (post-parse warnings come last otherwise).
         self.warnings.sort_by_key(|w| w.line);
         Ok(Config {
@@ -359,5 +414,15 @@ impl<'a> Parser<'a> {
             ui: UiConfig::default(),
             warnings: self.warnings,
         })
+    }
+
+    /// Every error and warning, each in file order.
+    fn into_errors(mut self) -> ConfigErrors {
+        self.errors.sort_by_key(|e| e.line);
+        self.warnings.sort_by_key(|w| w.line);
+        ConfigErrors {
+            errors: self.errors,
+            warnings: self.warnings,
+        }
     }
 }

@@ -57,6 +57,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("httplog", Args::None, HTTPLOG_SIDES, Apply::Set(log_format)),
     option("tcplog", Args::None, TCPLOG_SIDES, Apply::Set(log_format)),
     flag("dontlognull", S::FE, |o| &mut o.dontlognull),
+    flag("dontlog-normal", S::FE, |o| &mut o.dontlog_normal),
+    flag("log-separate-errors", S::FE, |o| &mut o.log_separate_errors),
     flag("http-server-close", S::PROXIES, |o| {
         &mut o.http_server_close
     }),
@@ -98,7 +100,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("idle-close-on-response"),
     unsupported("independent-streams"),
     unsupported("ldap-check"),
-    unsupported("log-separate-errors"),
     unsupported("logasap"),
     unsupported("mysql-check"),
     unsupported("nolinger"),

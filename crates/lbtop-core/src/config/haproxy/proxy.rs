@@ -1,16 +1,15 @@
 //! The keywords of `defaults`, `frontend`, `backend` and `listen` sections. `option`,
 //! `timeout`, `http-check`, `server` and `default-server` hand their words to their own
-//! families; `acl`, `http-request` or `bind` options would slot in the same way, as rows here
-//! reading with their own tables.
+//! families, and `bind` its options to [`super::bind`]; `acl` or `http-request` would slot in
+//! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
-use super::addr::bind_addr;
 use super::errorfile::read_errorfile;
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
-use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode};
+use crate::config::{Balance, HttpReuse, Mode, Server};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -46,6 +45,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         http_reuse,
     ),
     kw("log", Args::Any, S::PROXIES, log),
+    kw(
+        "log-tag",
+        Args::One("a tag for use in syslog"),
+        S::PROXIES,
+        log_tag,
+    ),
     kw("option", Args::Any, S::PROXIES, option),
     kw("no", Args::Any, S::PROXIES, no),
     // HAProxy's `default option x` puts back the built-in value.
@@ -69,6 +74,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     ),
     kw("bind", Args::Any, S::FRONTENDS, bind),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
+    kw(
+        "server-template",
+        Args::Any,
+        S::BACKENDS.refused_elsewhere(),
+        server_template,
+    ),
     Row {
         status: Status::Ignored("lbtop has no stats page to show it on"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
@@ -123,14 +134,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("log-format"),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
-    unsupported("log-tag"),
     unsupported("http-send-name-header"),
     unsupported("source"),
     unsupported("dispatch"),
     unsupported("persist"),
     unsupported("ignore-persist"),
     unsupported("force-persist"),
-    unsupported("server-template"),
     unsupported("email-alert"),
     unsupported("external-check"),
     unsupported("filter"),
@@ -166,7 +175,7 @@ impl Parser<'_> {
                 format!(
                     "unknown keyword '{kw}' in '{}' section{}",
                     ctx.kind.as_str(),
-                    suggest(kw, &names(PROXY))
+                    suggest(kw, &with_sections(names(PROXY)))
                 ),
             ));
         };
@@ -247,6 +256,12 @@ fn log(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     Ok(())
 }
 
+/// `log-tag <tag>`: the program name this proxy's syslog headers carry.
+fn log_tag(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.log_tag = Some(st.arg().to_string());
+    Ok(())
+}
+
 fn option(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     p.option(st.no, st.args, s, ctx, false)
 }
@@ -260,6 +275,7 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             s.log.clear();
             Ok(())
         }
+        "log" => Err(p.err_in(st.no, ctx, "'no log' does not expect arguments")),
         target => Err(p.err_in(
             st.no,
             ctx,
@@ -322,40 +338,48 @@ fn default_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res
     Ok(())
 }
 
-/// `bind <ip:port>`: one address, no options (yet).
+/// `bind <addr>[,<addr>...] [<option>]...`: any number per frontend, as in HAProxy.
 fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
-    let Some(addr) = st.args.first() else {
-        return Err(p.err_in(st.no, ctx, "'bind' expects an address"));
-    };
-    if let Some(opt) = st.args.get(1) {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!("bind option '{opt}' is not supported by lbtop (only 'bind <ip:port>')"),
-        ));
-    }
-    let addr = bind_addr(addr).map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    let binds = p.bind(st.no, st.args, ctx)?;
     let Some(i) = ctx.proxy else {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };
-    if let Some((old, line)) = p.proxies[i].bind {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!(
-                "already listening on {old} (line {line}); lbtop binds one address per frontend"
-            ),
-        ));
+    for b in &binds {
+        let used = p.proxies[i]
+            .binds
+            .iter()
+            .find(|o| b.id.is_some() && o.id == b.id);
+        if let (Some(id), Some(other)) = (b.id, used) {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!(
+                    "'bind': id {id} is already used by the bind at line {}",
+                    other.line
+                ),
+            ));
+        }
     }
-    p.proxies[i].bind = Some((addr, st.no));
+    p.proxies[i].binds.extend(binds);
     Ok(())
 }
 
 /// `server <name> <ip:port> [<parameter>]...`.
 fn server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let server = p.server(st.no, st.args, ctx, &s.default_server)?;
+    add_server(p, st, ctx, server)
+}
+
+fn server_template(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    for server in p.server_template(st.no, st.args, ctx, &s.default_server)? {
+        add_server(p, st, ctx, server)?;
+    }
+    Ok(())
+}
+
+fn add_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, server: Server) -> Res<()> {
     let Some(i) = ctx.proxy else {
-        return Ok(()); // `Sections::BACKENDS` keeps `server` out of `defaults`.
+        return Ok(()); // `Sections::BACKENDS` keeps servers out of `defaults`.
     };
     if let Some(first) = p.proxies[i].servers.iter().find(|x| x.name == server.name) {
         return Err(p.err_in(

@@ -3,12 +3,11 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::addr::bind_addr;
+use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
-use std::net::SocketAddr;
+use crate::config::{Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
 
 /// The sections lbtop reads.
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
@@ -36,6 +35,7 @@ pub(super) struct Settings {
     pub(super) mode: Option<Mode>,
     pub(super) log_global: bool,
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
     pub(super) options: Options,
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
@@ -108,14 +108,17 @@ pub(super) struct Proxy {
     pub(super) name: String,
     pub(super) line: usize,
     pub(super) settings: Settings,
-    /// The address and the line it came from.
-    pub(super) bind: Option<(SocketAddr, usize)>,
+    /// Its listening sockets, in the file's order.
+    pub(super) binds: Vec<Bind>,
     pub(super) servers: Vec<Server>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Section {
     None,
+    /// After a section lbtop cannot open (refused, or its header line was wrong): its lines
+    /// are passed over until the next section, rather than each read as an error.
+    Skipped,
     Global,
     Defaults,
     Proxy(usize),
@@ -192,12 +195,15 @@ impl Parser<'_> {
                     ));
                 }
                 if let Some(name) = args.first() {
-                    self.check_name(no, "defaults", name)?;
+                    // A wrong name is an error, but the section still opens, as in HAProxy.
+                    self.check_name(no, "defaults", name)
+                        .unwrap_or_else(|e| self.errors.push(e));
                     if let Some((_, line, _)) = self.named.iter().find(|(n, _, _)| n == name) {
-                        return Err(self.err(
+                        let e = self.err(
                             no,
                             format!("defaults section '{name}' is already defined at line {line}"),
-                        ));
+                        );
+                        self.errors.push(e);
                     }
                     self.defaults_name = Some((name.clone(), no));
                 }
@@ -217,25 +223,29 @@ impl Parser<'_> {
                 let Some(name) = args.first() else {
                     return Err(self.err(no, format!("'{kw}' needs a name")));
                 };
-                self.check_name(no, kw, name)?;
+                // A wrong or taken name is an error, but the section still opens, so its
+                // lines are read (and checked) in it, as in HAProxy.
+                self.check_name(no, kw, name)
+                    .unwrap_or_else(|e| self.errors.push(e));
                 if let Some(p) = self.proxies.iter().find(|p| {
                     p.name == *name && ((p.kind.fe() && kind.fe()) || (p.kind.be() && kind.be()))
                 }) {
-                    return Err(self.err(
+                    let e = self.err(
                         no,
                         format!(
                             "{kw} '{name}' has the same name as {} '{name}' declared at line {}",
                             p.kind.as_str(),
                             p.line
                         ),
-                    ));
+                    );
+                    self.errors.push(e);
                 }
                 let mut proxy = Proxy {
                     kind,
                     name: name.clone(),
                     line: no,
                     settings: base,
-                    bind: None,
+                    binds: Vec::new(),
                     servers: Vec::new(),
                 };
                 let addrs = &args[1..];
@@ -255,9 +265,15 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_addr(first)
+                    let addrs = bind_targets(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
-                    proxy.bind = Some((addr, no));
+                    proxy.binds = addrs
+                        .into_iter()
+                        .map(|a| Bind {
+                            line: no,
+                            ..Bind::new(a)
+                        })
+                        .collect();
                     self.warn(
                         no,
                         format!(

@@ -3,11 +3,11 @@
 
 use super::super::describe::fmt_duration;
 use super::super::values::int;
-use super::addr::server_addr;
+use super::names::{init_addr, server_target};
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, Server};
+use crate::config::{parse_duration, InitAddr, ProxyVersion, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -37,6 +37,10 @@ impl Default for DefaultServer {
             maxqueue: None,
             shutdown_on_down: false,
             shutdown_backups_on_up: false,
+            send_proxy: None,
+            check_send_proxy: false,
+            host: None,
+            init_addr: None,
             line: 0,
         })
     }
@@ -304,6 +308,38 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
             none,
         )
     },
+    flag(
+        "send-proxy",
+        |p| p.send_proxy = Some(ProxyVersion::V1),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+    ),
+    flag(
+        "send-proxy-v2",
+        |p| p.send_proxy = Some(ProxyVersion::V2),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+    ),
+    flag("no-send-proxy", |p| p.send_proxy = None, none, none),
+    flag("no-send-proxy-v2", |p| p.send_proxy = None, none, none),
+    flag(
+        "check-send-proxy",
+        |p| p.check_send_proxy = true,
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+    ),
+    flag(
+        "no-check-send-proxy",
+        |p| p.check_send_proxy = false,
+        none,
+        none,
+    ),
+    value(
+        "init-addr",
+        |p, v, what| init_addr(v, what).map(|m| p.init_addr = Some(m)),
+        |s| s.init_addr.as_deref().map(init_addr_words),
+        |s| s.init_addr.as_deref().map(init_addr_words),
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -311,7 +347,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("agent-addr"),
     unsupported("alpn"),
     unsupported("ca-file"),
-    unsupported("check-send-proxy"),
     unsupported("check-ssl"),
     unsupported("check-sni"),
     unsupported("check-alpn"),
@@ -319,7 +354,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("cookie"),
     unsupported("crt"),
     unsupported("id"),
-    unsupported("init-addr"),
     unsupported("minconn"),
     unsupported("namespace"),
     unsupported("no-ssl"),
@@ -329,8 +363,8 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("redir"),
     unsupported("resolvers"),
     unsupported("resolve-prefer"),
-    unsupported("send-proxy"),
-    unsupported("send-proxy-v2"),
+    unsupported("resolve-opts"),
+    unsupported("resolve-net"),
     unsupported("sni"),
     unsupported("source"),
     unsupported("ssl"),
@@ -347,6 +381,11 @@ const NO_OBSERVE: Status = Status::Ignored(
     "it acts on the errors that 'observe' counts, and lbtop has no 'observe' (it is refused): \
      without it HAProxy does nothing with it either",
 );
+/// `init-addr last,libc`.
+fn init_addr_words(methods: &[InitAddr]) -> String {
+    let words: Vec<String> = methods.iter().map(ToString::to_string).collect();
+    format!("init-addr {}", words.join(","))
+}
 
 /// A time value; 0 only if `zero` may be.
 fn time(v: &str, what: &str, zero: bool) -> Result<Duration, String> {
@@ -395,14 +434,16 @@ impl Parser<'_> {
         self.check_name(no, "server", name)
             .map_err(|e| self.err(no, format!("{who}: {}", e.message)))?;
         let swho = format!("{who}: server '{name}'");
-        let addr = server_addr(addr).map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
+        // HAProxy expands `$VAR` in addresses, quoted or not.
+        let target = server_target(&self.env.expand(addr))
+            .map_err(|m| self.err(no, format!("{swho}: address {m}")))?;
         let mut server = Server {
             name: name.clone(),
-            addr,
             line: no,
             ..template.0.clone()
         };
         self.server_params(no, &args[2..], &mut server, &swho)?;
+        self.place(no, &mut server, &target, &swho)?;
         Ok(server)
     }
 

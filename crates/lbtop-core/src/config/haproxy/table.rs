@@ -228,6 +228,13 @@ pub(super) fn names<F>(rows: &[Row<F>]) -> Vec<&'static str> {
     rows.iter().map(|r| r.name).collect()
 }
 
+/// A table's names and the section keywords: a misspelt section line (`fronted main`) is read
+/// as a keyword of the section before it, and HAProxy suggests the section keyword.
+pub(super) fn with_sections(mut names: Vec<&'static str>) -> Vec<&'static str> {
+    names.extend(super::sections::SECTIONS);
+    names
+}
+
 /// `; did you mean 'x'?` when one candidate is close.
 pub(super) fn suggest(word: &str, candidates: &[&str]) -> String {
     match closest(word, candidates) {

@@ -1,9 +1,11 @@
 //! The HAProxy parser's tests: words, sections, every keyword family, and its messages.
 
 use super::super::values::{log_addr, octal_mode, parse_net};
-use super::addr::{bind_addr, server_addr};
+use super::addr::{bind_addrs, server_addr};
 use super::*;
-use crate::config::{ForwardFor, HttpCheck, LogFormat, LogTarget, Server, StatsSocket, Timeouts};
+use crate::config::{
+    ForwardFor, HttpCheck, LogAddr, LogFormat, LogTarget, Server, StatsSocket, Timeouts,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -197,7 +199,7 @@ fn the_seed_loads_byte_for_byte() {
             max_level: 7,
             min_level: 0,
             len: 1024,
-            format: LogFormat::Local,
+            format: None,
         }]
     );
     assert_eq!(c.global.log[0].facility_name(), "local6");
@@ -214,7 +216,7 @@ fn the_seed_loads_byte_for_byte() {
     let main = &c.frontends[0];
     assert_eq!(main.name, "main");
     assert_eq!(main.line, 58);
-    assert_eq!(main.bind, "0.0.0.0:80".parse().unwrap());
+    assert_eq!(main.binds[0].addr, "0.0.0.0:80".parse().unwrap());
     assert_eq!(main.mode, Mode::Http);
     assert_eq!(c.backends[main.default_backend].name, "hoge");
     assert_eq!(main.maxconn, Some(3000));
@@ -323,8 +325,14 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     };
     let a = Config::load(&seed).unwrap();
     let b = Config::load(&loopback).unwrap();
-    assert_eq!(b.frontends[0].bind, "127.0.0.1:8080".parse().unwrap());
-    assert_eq!(b.global.log[0].addr, "127.0.0.1:5514".parse().unwrap());
+    assert_eq!(
+        b.frontends[0].binds[0].addr,
+        "127.0.0.1:8080".parse().unwrap()
+    );
+    assert_eq!(
+        b.global.log[0].addr,
+        LogAddr::Udp("127.0.0.1:5514".parse().unwrap())
+    );
     assert_eq!(
         b.global.stats_socket.as_ref().unwrap().path,
         "/tmp/lbtop-seed.sock"
@@ -343,7 +351,7 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     a2.warnings = b.warnings.clone();
     a2.global.log = b.global.log.clone();
     a2.global.stats_socket = b.global.stats_socket.clone();
-    a2.frontends[0].bind = b.frontends[0].bind;
+    a2.frontends[0].binds = b.frontends[0].binds.clone();
     a2.frontends[0].line = b.frontends[0].line;
     a2.backends[0].line = b.backends[0].line;
     for (x, y) in a2.backends[0]
@@ -381,16 +389,16 @@ fn global_keywords() {
     assert_eq!(g.nbthread, Some(4));
     assert_eq!(g.log.len(), 3);
     let l = &g.log[0];
-    assert_eq!(l.addr, "127.0.0.1:5514".parse().unwrap());
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!(l.addr, LogAddr::Udp("127.0.0.1:5514".parse().unwrap()));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
     let l = &g.log[1];
-    assert_eq!(l.addr, "10.0.0.1:514".parse().unwrap());
+    assert_eq!(l.addr, LogAddr::Udp("10.0.0.1:514".parse().unwrap()));
     assert_eq!(
         (l.facility, l.max_level, l.min_level, l.len),
         (1, 7, 0, 1024)
     );
-    assert_eq!(g.log[2].addr, "[::1]:514".parse().unwrap());
+    assert_eq!(g.log[2].addr, LogAddr::Udp("[::1]:514".parse().unwrap()));
     assert_eq!(g.log[2].max_level, 0);
     assert_eq!(
         g.stats_socket,
@@ -477,7 +485,7 @@ backend t1
     assert_eq!(c.warnings.len(), 5, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
-    assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
+    assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());
     assert_eq!((f1.mode, f1.maxconn), (Mode::Http, Some(10)));
     assert!(f1.options.httplog && f1.options.http_server_close);
     assert_eq!(
@@ -499,7 +507,7 @@ backend t1
     assert_eq!(f1.log[0].facility_name(), "local0");
 
     let f2 = &c.frontends[1];
-    assert_eq!(f2.bind, "[::]:8081".parse().unwrap());
+    assert_eq!(f2.binds[0].addr, "[::]:8081".parse().unwrap());
     assert_eq!((f2.mode, f2.maxconn), (Mode::Tcp, Some(20)));
     assert!(f2.options.tcplog && !f2.options.httplog);
     assert!(
@@ -584,11 +592,12 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
         ) {
             continue;
         }
-        // A value that differs from the defaults: a time, else an integer.
+        // A value that differs from the defaults: a time, else an integer, else a word.
         let params = match row.args {
             table::Args::One(_) => [
                 "7s",
                 "7",
+                "none",
                 "127.0.0.7",
                 "shutdown-sessions",
                 "shutdown-backup-sessions",
@@ -599,7 +608,7 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
                 let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
                 parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
             })
-            .unwrap_or_else(|| panic!("'{}' takes neither 7s nor 7", row.name)),
+            .unwrap_or_else(|| panic!("'{}' takes none of the sample values", row.name)),
             _ => row.name.to_string(),
         };
         let s = server(&params);
@@ -1234,9 +1243,11 @@ fn httplog_and_tcplog_override_each_other() {
 #[test]
 fn addresses() {
     let bind = |s: &str| {
-        bind_addr(s)
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-            .to_string()
+        let all = bind_addrs(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        all.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     };
     assert_eq!(bind("127.0.0.1:80"), "127.0.0.1:80");
     assert_eq!(bind("*:80"), "0.0.0.0:80");
@@ -1247,20 +1258,29 @@ fn addresses() {
     assert_eq!(bind(":::80"), "[::]:80");
     assert_eq!(bind("ipv6@:80"), "[::]:80");
     assert_eq!(bind("tcp@10.1.2.3:0"), "10.1.2.3:0");
+    assert_eq!(bind("1.2.3.4:80-82"), "1.2.3.4:80,1.2.3.4:81,1.2.3.4:82");
+    assert_eq!(bind(":80,[::1]:81"), "0.0.0.0:80,[::1]:81");
+    assert_eq!(bind("ipv6@:8000-8001"), "[::]:8000,[::]:8001");
     for (bad, why) in [
         ("127.0.0.1", "has no port"),
         ("127.0.0.1:", "has no port"),
         ("localhost:80", "does not resolve host names"),
-        ("1.2.3.4:80-81", "port range"),
+        ("1.2.3.4:81-80", "invalid port range 81-80"),
+        ("1.2.3.4:0-2", "invalid port range 0-2"),
+        ("1.2.3.4:80-x", "invalid port 'x'"),
         ("1.2.3.4:+1", "port range or offset"),
         ("1.2.3.4:70000", "invalid port '70000'"),
-        (":80,:81", "one address per frontend"),
-        ("/run/x.sock", "TCP addresses only"),
-        ("unix@/run/x.sock", "TCP addresses only"),
+        (":80,localhost:81", "does not resolve host names"),
+        (
+            "/run/x.sock",
+            "is a unix socket; lbtop listens on TCP addresses only",
+        ),
+        ("unix@/run/x.sock", "is a unix socket"),
+        ("fd@3", "TCP addresses only"),
         ("ipv4@[::1]:80", "IPv4 prefix on an IPv6 address"),
         ("ipv6@127.0.0.1:80", "IPv6 prefix on an IPv4 address"),
     ] {
-        let e = bind_addr(bad).expect_err(bad);
+        let e = bind_addrs(bad).expect_err(bad);
         assert!(e.contains(why), "{bad}: {e}");
     }
     assert_eq!(
@@ -1277,17 +1297,31 @@ fn addresses() {
     assert!(server_addr(":80").unwrap_err().contains("has no address"));
     assert!(server_addr("10.0.0.1").unwrap_err().contains("has no port"));
     assert_eq!(log_addr("127.0.0.1").unwrap().to_string(), "127.0.0.1:514");
+    assert_eq!(log_addr("stdout"), Ok(LogAddr::Fd(1)));
+    assert_eq!(log_addr("fd@2"), Ok(LogAddr::Fd(2)));
+    assert_eq!(log_addr("fd@7").unwrap().to_string(), "fd@7");
+    assert_eq!(log_addr("/dev/log"), Ok(LogAddr::Unix("/dev/log".into())));
+    assert_eq!(log_addr("unix@/a b").unwrap().to_string(), "/a b");
+    assert_eq!(log_addr("unix@rel").unwrap().to_string(), "unix@rel");
     assert_eq!(
         log_addr("udp@127.0.0.1:5514").unwrap().to_string(),
         "127.0.0.1:5514"
     );
     assert_eq!(log_addr("[::1]").unwrap().to_string(), "[::1]:514");
     assert_eq!(log_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
-    for bad in ["/dev/log", "stdout", "fd@2", "ring@buf", "tcp@1.2.3.4:514"] {
+    for bad in ["abns@x", "ring@buf", "tcp@1.2.3.4:514"] {
         assert!(
             log_addr(bad)
                 .unwrap_err()
-                .contains("only sends syslog over UDP"),
+                .contains("not to a stream socket"),
+            "{bad}"
+        );
+    }
+    for bad in ["fd@", "fd@x", "fd@-1", "fd@+1"] {
+        assert!(
+            log_addr(bad)
+                .unwrap_err()
+                .contains("is not a valid integer in 'fd@"),
             "{bad}"
         );
     }
@@ -1354,9 +1388,20 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults\n    log 127.0.0.1 format raw len 100 local0\n", 2, &["unknown log facility 'len'"]),
             ("defaults\n    log 127.0.0.1 len 10 local0\n", 2, &["'len' must be between 80 and 65535, got 10"]),
             ("defaults\n    log 127.0.0.1 format json local0\n", 2, &["unknown log format 'json'"]),
-            ("defaults\n    log 127.0.0.1 sample 1:2 local0\n", 2, &["'sample' is not supported"]),
+            ("defaults\n    log 127.0.0.1 sample 1:2 local0\n", 2, &["'sample' (sending only some of the messages) is not supported by lbtop"]),
             ("defaults\n    log 127.0.0.1\n", 2, &["expects <address> and <facility>"]),
-            ("defaults\n    log /dev/log local0\n", 2, &["only sends syslog over UDP"]),
+            ("defaults\n    log fd@x local0\n", 2, &["log: address file descriptor 'x' is not a valid integer in 'fd@x'"]),
+            ("defaults\n    log ring@r local0\n", 2, &["not to a stream socket, a ring"]),
+            ("defaults\n    log stdout\n", 2, &["expects <address> and <facility>"]),
+            ("defaults\n    log\n", 2, &["expects <address> and <facility>"]),
+            ("defaults\n    log stdout local8\n", 2, &["unknown log facility 'local8'", "did you mean 'local0'?"]),
+            ("defaults\n    log stdout format rfc3146 local0\n", 2, &["unknown log format 'rfc3146'", "did you mean 'rfc3164'?"]),
+            ("defaults\n    log stdout format\n", 2, &["'format' expects a format name"]),
+            ("defaults\n    log-tag\n", 2, &["'log-tag' expects a tag for use in syslog"]),
+            ("defaults\n    log-tag a b\n", 2, &["'log-tag' cannot handle unexpected argument 'b'"]),
+            ("global\n    log-tag\n", 2, &["'log-tag' expects a tag for use in syslog"]),
+            ("defaults\n    no log x\n", 2, &["'no log' does not expect arguments"]),
+            ("defaults\n    option dontlog-normal x\n", 2, &["cannot handle unexpected argument 'x'"]),
             ("defaults\n    log localhost local0\n", 2, &["does not resolve host names"]),
             ("defaults\n    log global x\n", 2, &["'log global' takes no argument"]),
             ("defaults\n    option forwardfor except\n", 2, &["expects <address>[/mask]"]),
@@ -1397,11 +1442,17 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults a b\n", 1, &["'defaults' takes at most a name"]),
             ("backend b extra\n", 1, &["takes only a name"]),
             ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
-            ("frontend f localhost:80\n", 1, &["frontend 'f': address 'localhost:80' is not an IP address"]),
-            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported"]),
+            ("frontend f nosuch.invalid:80\n", 1, &["frontend 'f': address invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
+            ("frontend f\n    bind nosuch.invalid:80\n", 2, &["frontend 'f': 'bind' invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
+            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported: lbtop does not terminate TLS yet"]),
+            ("frontend f\n    bind :80 transparent\n", 2, &["'transparent' is not supported: lbtop binds only addresses of this machine"]),
+            ("frontend f\n    bind :80 acept-proxy\n", 2, &["'acept-proxy': unknown bind option; did you mean 'accept-proxy'?"]),
+            ("frontend f\n    bind :80 name\n", 2, &["'bind :80': 'name' expects an argument"]),
+            ("frontend f\n    bind :80 backlog x\n", 2, &["'backlog' expects an integer, got 'x'"]),
+            ("frontend f\n    bind :80-81 id 3\n", 2, &["'id' can only be used with a single socket"]),
+            ("frontend f\n    bind :80 id 3\n    bind :81 id 3\n", 3, &["id 3 is already used by the bind at line 2"]),
+            ("frontend f\n    bind /run/a.sock\n", 2, &["'/run/a.sock' is a unix socket"]),
             ("frontend f\n    bind\n", 2, &["'bind' expects an address"]),
-            ("frontend f\n    bind :80\n    bind :81\n", 3, &["already listening on 0.0.0.0:80 (line 2)"]),
-            ("frontend f *:80\n    bind :81\n", 2, &["already listening on 0.0.0.0:80 (line 1)"]),
             ("frontend f\n    bind 127.0.0.1\n", 2, &["'bind' '127.0.0.1' has no port"]),
             ("\n\nfrontend f\n    default_backend b\nbackend b\n", 3, &["frontend 'f' has no 'bind' line"]),
             ("frontend f\n    bind :1\n", 1, &["frontend 'f' has no 'default_backend'"]),
@@ -1412,7 +1463,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
             ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
-            ("backend b\n    server s localhost:80\n", 2, &["does not resolve host names"]),
+            ("backend b\n    server s nosuchhost.invalid:80\n", 2, &["backend 'b': server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
             ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
             ("backend b\n    server s 1.2.3.4:80 weight\n", 2, &["'weight' expects an argument"]),
@@ -1439,7 +1490,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
 #[test]
 fn environment_variables_reach_the_config() {
     let c = ok("frontend f\n    bind \":${PORT}\"\n    default_backend b\nbackend b\n    server s \"127.0.0.1:${NOPE-81}\"\n");
-    assert_eq!(c.frontends[0].bind.port(), 8080);
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 8080);
     assert_eq!(c.backends[0].servers[0].addr.port(), 81);
     // `${.LINE}` is `5`, which is no server keyword: the error proves it expanded.
     let e = fails(
@@ -1500,5 +1551,332 @@ fn mutated_seeds_never_panic() {
     assert!(
         oks > 0 && errs > 0,
         "mutations should both pass and fail ({oks}/{errs})"
+    );
+}
+
+#[test]
+fn several_binds_with_their_options() {
+    let c = ok("frontend f\n    bind 127.0.0.1:80,127.0.0.1:90-91 accept-proxy name edge\n    bind :::81 v6only id 7 backlog 10 maxconn 5\n    bind :82 process 1 thread 1\n    default_backend b\nbackend b\n    server s 127.0.0.1:1 send-proxy-v2 check-send-proxy\n");
+    let binds = &c.frontends[0].binds;
+    let addrs: Vec<String> = binds.iter().map(|b| b.addr.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "127.0.0.1:80",
+            "127.0.0.1:90",
+            "127.0.0.1:91",
+            "[::]:81",
+            "0.0.0.0:82"
+        ]
+    );
+    assert!(binds[..3]
+        .iter()
+        .all(|b| b.accept_proxy && b.name.as_deref() == Some("edge") && b.line == 2));
+    let b = &binds[3];
+    assert_eq!(
+        (b.v6only, b.id, b.backlog, b.maxconn),
+        (Some(true), Some(7), Some(10), Some(5))
+    );
+    assert!(!b.accept_proxy);
+    assert_eq!(
+        crate::config::Bind::labels(binds),
+        ["edge", "edge", "edge", "7", "5"]
+    );
+    let s = &c.backends[0].servers[0];
+    assert_eq!(
+        (s.send_proxy, s.check_send_proxy),
+        (Some(crate::config::ProxyVersion::V2), true)
+    );
+    let warned: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(
+        warned[0].contains("'bind :82': 'process' ignored: lbtop is one process"),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn log_plumbing_keywords() {
+    let c = ok("global
+    log stdout format raw local0
+    log /dev/log local1 notice
+    log fd@3 len 200 format short local2 info err
+    log-send-hostname
+    log-tag gtag
+defaults
+    log global
+    log-tag dtag
+    option dontlog-normal
+    option log-separate-errors
+frontend f
+    bind 127.0.0.1:80
+    default_backend b
+backend b
+    log-tag own
+    option dontlog-normal
+backend b2
+    no log
+");
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, LogAddr::Fd(1));
+    assert_eq!(g.log[0].format, Some(LogFormat::Raw));
+    assert_eq!(g.log[1].addr, LogAddr::Unix("/dev/log".into()));
+    assert_eq!((g.log[1].format, g.log[1].max_level), (None, 5));
+    let l = &g.log[2];
+    assert_eq!(
+        (l.addr.clone(), l.len, l.format),
+        (LogAddr::Fd(3), 200, Some(LogFormat::Short))
+    );
+    assert_eq!((l.max_level, l.min_level), (6, 3));
+    assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+    assert_eq!(g.log_tag.as_deref(), Some("gtag"));
+    let f = &c.frontends[0];
+    assert_eq!(
+        f.log_tag.as_deref(),
+        Some("dtag"),
+        "inherited from defaults"
+    );
+    assert!(f.log_global && f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    assert!(!c.backends[1].log_global, "no log");
+    // HAProxy's own capability warning, as for dontlognull.
+    warned(
+        &c,
+        17,
+        "'dontlog-normal' ignored because backend 'b' has no frontend capability",
+    );
+    // Errors name the file, the line and the keyword.
+    for (text, line, full) in [
+        (
+            "defaults\n    log stdout local8\n",
+            2,
+            "t.cfg:2: defaults: log: unknown log facility 'local8'; did you mean 'local0'?",
+        ),
+        (
+            "global\n    log\n",
+            2,
+            "t.cfg:2: global: 'log' expects <address> and <facility> as arguments (e.g. log 127.0.0.1 local0)",
+        ),
+        (
+            "frontend f\n    bind :80\n    log stdout format jsn local0\n",
+            3,
+            "t.cfg:3: frontend 'f': log: unknown log format 'jsn' (one of local, rfc3164, rfc5424, priority, short, timed, iso, raw)",
+        ),
+    ] {
+        assert_eq!(fails(text, line, &[]).to_string(), full);
+    }
+    // HAProxy reads only the first word of log-send-hostname.
+    let c = ok("global\n    log-send-hostname a b\n");
+    assert_eq!(c.global.log_send_hostname.as_deref(), Some("a"));
+}
+
+// -- host names, init-addr, server-template, environment ---------------------------------
+
+fn servers_of(body: &str) -> Vec<Server> {
+    ok(&with_backend(body)).backends[0].servers.clone()
+}
+
+#[test]
+fn a_host_name_resolves_at_start_and_is_kept() {
+    let s = &servers_of("    server s1 localhost:8081\n")[0];
+    assert_eq!(s.addr, "127.0.0.1:8081".parse::<SocketAddr>().unwrap());
+    let host = s.host.as_ref().unwrap();
+    assert_eq!((host.name.as_str(), host.resolved), ("localhost", true));
+    assert!(!s.starts_in_maint());
+    // An IP address has no host name.
+    assert!(servers_of("    server s1 127.0.0.1:1\n")[0].host.is_none());
+}
+
+#[test]
+fn init_addr_methods_are_tried_in_order() {
+    let c = ok(&with_backend(
+        "    server a nosuchhost.invalid:80 init-addr none
+    server b nosuchhost.invalid:80 init-addr last,libc,none
+    server c nosuchhost.invalid:80 init-addr libc,127.0.0.9
+    server d nosuchhost.invalid:80 init-addr last,none
+    server e localhost:80 init-addr none,libc
+    server f localhost:80 init-addr libc,none
+",
+    ));
+    let s = &c.backends[0].servers;
+    for i in [0, 1, 3, 4] {
+        assert!(s[i].starts_in_maint(), "{}", s[i].name);
+        assert_eq!(s[i].addr.port(), 80);
+    }
+    assert_eq!(s[2].addr, "127.0.0.9:80".parse::<SocketAddr>().unwrap());
+    assert!(!s[2].starts_in_maint() && !s[5].starts_in_maint());
+    // HAProxy's warnings: only where the system resolver failed first.
+    warned(
+        &c,
+        6,
+        "server 'b': could not resolve address 'nosuchhost.invalid', disabling server",
+    );
+    warned(&c, 7, "server 'c': could not resolve address 'nosuchhost.invalid', falling back to configured address");
+    assert_eq!(c.warnings.len(), 2, "{:#?}", c.warnings);
+}
+
+#[test]
+fn init_addr_and_name_errors_name_the_line_and_the_server() {
+    let b = |body: &str| format!("backend b\n{body}");
+    fails(
+        &b("    server s nosuchhost.invalid:80 init-addr libc\n"),
+        2,
+        &["server 's': could not resolve address 'nosuchhost.invalid'"],
+    );
+    fails(
+        &b("    server s nosuchhost.invalid:80 init-addr last\n"),
+        2,
+        &["server 's': no method found to resolve address 'nosuchhost.invalid'"],
+    );
+    fails(
+        &b("    server s 127.0.0.1:80 init-addr bogus\n"),
+        2,
+        &["server 's': 'init-addr': unknown init-addr method 'bogus'"],
+    );
+    fails(
+        &b("    server s localhost\n"),
+        2,
+        &["server 's': address 'localhost'"],
+    );
+    fails(&b("    default-server init-addr none\n    server s 1.2.3.4:1\n    server t nosuchhost.invalid:1 init-addr libc\n"), 4, &["server 't': could not resolve"]);
+    // `default-server init-addr` applies to the servers after it.
+    let s = servers_of("    default-server init-addr none\n    server s nosuchhost.invalid:1\n");
+    assert!(s[0].starts_in_maint());
+}
+
+#[test]
+fn server_template_makes_numbered_servers() {
+    let s = servers_of(
+        "    server-template web 3 localhost:81 check weight 5
+    server-template api 2-3 127.0.0.1:82
+    server-template x 2 nosuchhost.invalid:83 init-addr none
+",
+    );
+    let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web1", "web2", "web3", "api2", "api3", "x1", "x2"]);
+    assert!(s[..3]
+        .iter()
+        .all(|s| s.check && s.weight == 5 && s.addr.port() == 81));
+    assert!(s[..3]
+        .iter()
+        .all(|s| s.host.as_ref().unwrap().name == "localhost"));
+    assert!(s[5].starts_in_maint() && s[6].starts_in_maint());
+    let b = |body: &str| format!("backend b\n{body}");
+    for (bad, want) in [
+        (
+            "    server-template t 0 localhost:80\n",
+            "wrong server-template number or range arg '0'",
+        ),
+        (
+            "    server-template t 3-1 localhost:80\n",
+            "wrong server-template number or range arg '3-1'",
+        ),
+        (
+            "    server-template t x localhost:80\n",
+            "wrong server-template number or range arg 'x'",
+        ),
+        (
+            "    server-template t 2\n",
+            "'server-template' expects <prefix> <nb | range> <addr>[:<port>]",
+        ),
+        (
+            "    server-template t 2 nosuchhost.invalid:80\n",
+            "server 't1': could not resolve address",
+        ),
+    ] {
+        fails(&b(bad), 2, &[want]);
+    }
+    fails(
+        &b("    server t2 127.0.0.1:1\n    server-template t 2 localhost:80\n"),
+        3,
+        &["another server named 't2' was already defined at line 2"],
+    );
+    // HAProxy reads the count with strtol(): trailing words are ignored.
+    assert_eq!(
+        servers_of("    server-template t 1-2-3 localhost:80\n").len(),
+        2
+    );
+}
+
+#[test]
+fn variables_expand_in_addresses_quoted_or_not() {
+    let c = ok("global
+    setenv HOST localhost
+    setenv P 81
+frontend f
+    bind 127.0.0.1:$PORT
+    default_backend b
+backend b
+    server s1 ${HOST}:$P
+    server s2 '127.0.0.$P':80
+    server s3 \"127.0.0.1:${P}\"
+    server s4 127.0.0.1:1$NOPE${NOPE}2
+");
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 8080);
+    let s = &c.backends[0].servers;
+    let addrs: Vec<String> = s.iter().map(|s| s.addr.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "127.0.0.1:81",
+            "127.0.0.81:80",
+            "127.0.0.1:81",
+            "127.0.0.1:12"
+        ]
+    );
+    assert_eq!(s[0].host.as_ref().unwrap().name, "localhost");
+}
+
+/// HAProxy resolves a `bind` name at start too (`bind localhost:8080` listens on 127.0.0.1).
+#[test]
+fn a_bind_host_name_resolves_at_start() {
+    let c = ok("frontend f\n    bind localhost:$PORT\n    default_backend b\nbackend b\n");
+    assert_eq!(
+        c.frontends[0].binds[0].addr,
+        "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
+    );
+}
+
+#[test]
+fn setenv_and_friends_apply_in_file_order() {
+    let port = |text: &str| ok(text).frontends[0].binds[0].addr.port();
+    let cfg = |global: &str| {
+        format!("global\n{global}frontend f\n    bind \"127.0.0.1:${{A}}${{PORT}}\"\n    default_backend b\nbackend b\n")
+    };
+    // PORT is 8080 in the test environment.
+    assert_eq!(port(&cfg("    setenv A 1\n")), 18080);
+    assert_eq!(port(&cfg("    presetenv A 1\n    presetenv A 2\n")), 18080);
+    assert_eq!(port(&cfg("    presetenv PORT 9\n")), 8080);
+    assert_eq!(port(&cfg("    setenv PORT 9\n    setenv A 1\n")), 19);
+    assert_eq!(port(&cfg("    setenv A 1\n    unsetenv A\n")), 8080);
+    assert_eq!(port(&cfg("    setenv A 1\n    resetenv PORT\n")), 8080);
+    assert_eq!(
+        port(&cfg("    setenv A 1\n    resetenv A\n    setenv PORT 2\n")),
+        12
+    );
+    // Before the setenv line, the variable is not set yet.
+    let c = ok("frontend f\n    bind 127.0.0.1:1$A\n    default_backend b\nbackend b\nglobal\n    setenv A 2\n");
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 1);
+    fails(
+        "global\n    setenv A\n",
+        2,
+        &["global: 'setenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    presetenv\n",
+        2,
+        &["global: 'presetenv' expects a name and a value"],
+    );
+    fails(
+        "global\n    unsetenv\n",
+        2,
+        &["global: 'unsetenv' expects at least one variable name"],
+    );
+    let c = ok(&cfg("    setenv A 3 4\n"));
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 38080);
+    warned(
+        &c,
+        2,
+        "global: 'setenv' takes a name and a value; '4' after them is ignored",
     );
 }

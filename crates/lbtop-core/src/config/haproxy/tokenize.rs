@@ -6,7 +6,8 @@
 //! `\xHH` the bytes they name (`\$` only inside double quotes; any other backslash stays as it
 //! is); `#` outside quotes starts a comment; a CR ends the line; `"$NAME"`, `"${NAME}"`,
 //! `"${NAME-default}"` and `"${NAME[*]}"` expand environment variables inside double quotes
-//! (plus `.LINE` and `.FILE`); at most 64 words a line.
+//! (plus `.LINE` and `.FILE`); at most 64 words a line. Addresses are expanded once more,
+//! quotes or not, after the split ([`super::env`]).
 
 /// HAProxy's `MAX_LINE_ARGS`.
 const MAX_WORDS: usize = 64;

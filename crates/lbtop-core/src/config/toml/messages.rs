@@ -188,7 +188,7 @@ pub(super) fn fields_of<T: for<'de> Deserialize<'de>>() -> &'static [&'static st
 }
 
 /// The words between backticks in a serde message: the key, then the expected keys.
-fn backticked(msg: &str) -> Vec<&str> {
+pub(super) fn backticked(msg: &str) -> Vec<&str> {
     msg.split('`').skip(1).step_by(2).collect()
 }
 

@@ -10,24 +10,39 @@
 //! The `line` of a frontend, backend or server is the line of its `[[frontend]]`,
 //! `[[backend]]` or `[[backend.server]]` header (for an inline table, the line of its `{`).
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigErrors};
 use std::path::Path;
 
 mod messages;
 mod raw;
+mod read;
 mod resolve;
 #[cfg(test)]
 mod tests;
 
-use raw::RawConfig;
+use read::read;
 use resolve::Resolver;
 
-pub(super) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+/// [`parse_all`], the first error only.
+#[cfg(test)]
+fn parse(path: &Path, text: &str) -> Result<Config, super::ConfigError> {
+    parse_all(path, text).map_err(ConfigErrors::first)
+}
+
+/// Reads `config.toml` text, reporting every error.
+pub(super) fn parse_all(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
     let r = Resolver {
         path,
         text,
         warnings: Default::default(),
+        errors: Default::default(),
     };
-    let raw: RawConfig = ::toml::from_str(text).map_err(|e| r.toml_error(&e))?;
-    r.resolve(raw)
+    // As in haproxy.cfg, the checks after reading run only on a file that read cleanly.
+    let outcome = read(path, text).and_then(|raw| r.resolve(raw));
+    outcome.map_err(|mut errors| {
+        errors.sort_by_key(|e| e.line);
+        let mut warnings = r.warnings.take();
+        warnings.sort_by_key(|w| w.line);
+        ConfigErrors { errors, warnings }
+    })
 }

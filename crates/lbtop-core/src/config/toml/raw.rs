@@ -32,6 +32,11 @@ pub(super) struct RawGlobal {
     /// `[[global.log]]`: one table per `log <addr> ... <facility> [<level> [<minlevel>]]`.
     #[serde(default)]
     pub(super) log: Vec<Spanned<RawLog>>,
+    /// `log-send-hostname = "name"`; `""` is the machine's own name.
+    #[serde(rename = "log-send-hostname")]
+    pub(super) log_send_hostname: Option<String>,
+    #[serde(rename = "log-tag")]
+    pub(super) log_tag: Option<Spanned<String>>,
     /// `[global.stats-socket]`: `stats socket <path> [level L] [mode M]`.
     #[serde(rename = "stats-socket")]
     pub(super) stats_socket: Option<Spanned<RawStatsSocket>>,
@@ -76,6 +81,8 @@ pub(super) struct RawDefaults {
     /// `[[defaults.log]]`: the proxies' own targets (HAProxy's `log <addr> ...` in a proxy).
     #[serde(default)]
     pub(super) log: Vec<Spanned<RawLog>>,
+    #[serde(rename = "log-tag")]
+    pub(super) log_tag: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -85,6 +92,8 @@ pub(super) struct RawOptions {
     pub(super) httplog: Option<bool>,
     pub(super) tcplog: Option<bool>,
     pub(super) dontlognull: Option<bool>,
+    pub(super) dontlog_normal: Option<bool>,
+    pub(super) log_separate_errors: Option<bool>,
     pub(super) http_server_close: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
@@ -126,6 +135,8 @@ pub(super) struct RawFrontend {
     pub(super) log_global: Option<bool>,
     #[serde(default)]
     pub(super) log: Vec<Spanned<RawLog>>,
+    #[serde(rename = "log-tag")]
+    pub(super) log_tag: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +155,8 @@ pub(super) struct RawBackend {
     pub(super) log_global: Option<bool>,
     #[serde(default)]
     pub(super) log: Vec<Spanned<RawLog>>,
+    #[serde(rename = "log-tag")]
+    pub(super) log_tag: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) server: Vec<Spanned<RawServer>>,
 }

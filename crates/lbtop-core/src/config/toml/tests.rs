@@ -58,7 +58,7 @@ fn the_default_config_parses() {
     assert_eq!(c.frontends.len(), 2);
     let main = &c.frontends[0];
     assert_eq!(main.name, "main");
-    assert_eq!(main.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(main.binds[0].addr, "127.0.0.1:8080".parse().unwrap());
     assert_eq!(main.mode, Mode::Http);
     assert_eq!(c.backends[main.default_backend].name, "hoge");
     assert_eq!(main.maxconn, Some(3000));
@@ -94,7 +94,7 @@ fn the_default_config_parses() {
 
     let l4 = &c.frontends[1];
     assert_eq!(l4.name, "main_l4");
-    assert_eq!(l4.bind, "127.0.0.1:8081".parse().unwrap());
+    assert_eq!(l4.binds[0].addr, "127.0.0.1:8081".parse().unwrap());
     assert_eq!(l4.mode, Mode::Tcp);
     assert_eq!(c.backends[l4.default_backend].name, "hoge_l4");
 
@@ -248,7 +248,7 @@ name = "c"
 forwardfor = false
 "#);
     let f = &c.frontends[0];
-    assert_eq!(f.bind, "[::1]:8080".parse().unwrap());
+    assert_eq!(f.binds[0].addr, "[::1]:8080".parse().unwrap());
     assert_eq!(f.mode, Mode::Http);
     assert_eq!(f.maxconn, Some(7));
     assert!(!f.options.httplog, "own false beats defaults' true");
@@ -268,7 +268,7 @@ forwardfor = false
     assert_eq!(f.timeouts.check, None);
 
     let g = &c.frontends[1];
-    assert_eq!(g.bind, "0.0.0.0:8081".parse().unwrap());
+    assert_eq!(g.binds[0].addr, "0.0.0.0:8081".parse().unwrap());
     assert_eq!(g.maxconn, Some(100));
     assert!(g.options.httplog);
     assert_eq!(g.timeouts.client, Some(Duration::from_secs(30)));
@@ -756,7 +756,7 @@ slowstart = 0
     let l = &g.log[1];
     assert_eq!(l.addr, "[::1]:5514".parse().unwrap());
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
-    assert_eq!((l.len, l.format), (2048, LogFormat::Rfc5424));
+    assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!(
         g.stats_socket,
         Some(StatsSocket {
@@ -788,6 +788,51 @@ slowstart = 0
     // The default stats level is HAProxy's.
     let c = ok("[global.stats-socket]\npath = \"/s\"\n");
     assert_eq!(c.global.stats_socket.unwrap().level, "operator");
+}
+
+#[test]
+fn log_targets_tags_and_log_options() {
+    let c = ok(r#"
+[global]
+log-send-hostname = "edge1"
+log-tag = "lb"
+[[global.log]]
+address = "stdout"
+facility = "local0"
+format = "raw"
+[[global.log]]
+address = "/dev/log"
+facility = "local1"
+
+[defaults]
+log-tag = "d"
+[defaults.option]
+dontlog-normal = true
+log-separate-errors = true
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+log-tag = "own"
+"#);
+    let g = &c.global;
+    assert_eq!(g.log[0].addr, crate::config::LogAddr::Fd(1));
+    assert_eq!(g.log[1].addr.to_string(), "/dev/log");
+    assert_eq!(g.log_send_hostname.as_deref(), Some("edge1"));
+    assert_eq!(g.log_tag.as_deref(), Some("lb"));
+    let f = &c.frontends[0];
+    assert_eq!(f.log_tag.as_deref(), Some("d"));
+    assert!(f.options.dontlog_normal && f.options.log_separate_errors);
+    assert_eq!(c.backends[0].log_tag.as_deref(), Some("own"));
+    fails(
+        "[global]\nlog-tag = \"\"\n",
+        2,
+        &["global: 'log-tag' expects a tag for use in syslog"],
+    );
 }
 
 #[test]
@@ -829,9 +874,9 @@ fn log_and_stats_socket_errors() {
         &["unknown key 'levle' in [[backend.log]], did you mean 'level'?"],
     );
     fails(
-        "[[global.log]]\naddress = \"/dev/log\"\nfacility = \"user\"\n",
+        "[[global.log]]\naddress = \"tcp@1.2.3.4:514\"\nfacility = \"user\"\n",
         2,
-        &["global: log 'address' '/dev/log': lbtop only sends syslog over UDP"],
+        &["global: log 'address' 'tcp@1.2.3.4:514': lbtop sends logs to stdout"],
     );
     fails(
         "[[global.log]]\naddress = \"127.0.0.1\"\n",
@@ -1004,5 +1049,37 @@ on-marked-up = "shutdown-backup-sessions"
         &text.replace("\"127.0.0.2\"", "\"db\""),
         13,
         &["invalid IP address 'db'"],
+    );
+}
+
+#[test]
+fn a_bind_may_list_several_addresses() {
+    let c = ok("[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,[::1]:8080, *:9000\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n");
+    let addrs: Vec<String> = c.frontends[0]
+        .binds
+        .iter()
+        .map(|b| b.addr.to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.0.1:8080", "[::1]:8080", "0.0.0.0:9000"]);
+    fails(
+        "[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,nowhere\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n",
+        3,
+        &["'nowhere' is not an ip:port address"],
+    );
+}
+
+/// A server `address` may be a host name, resolved once at load by the system resolver (as
+/// HAProxy's default `init-addr last,libc`); one that does not resolve names its line.
+#[test]
+fn a_server_address_may_be_a_host_name() {
+    let c = ok(&MINIMAL.replace("127.0.0.1:81", "localhost:81"));
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.addr, "127.0.0.1:81".parse().unwrap());
+    assert_eq!(s.host.as_ref().map(|h| h.name.as_str()), Some("localhost"));
+    assert!(c.to_haproxy_cfg().contains("    server s localhost:81\n"));
+    fails(
+        &MINIMAL.replace("127.0.0.1:81", "nosuchhost.invalid:81"),
+        12,
+        &["backend 'b': server 's': 'address': could not resolve address 'nosuchhost.invalid'"],
     );
 }

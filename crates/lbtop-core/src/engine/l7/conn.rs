@@ -9,9 +9,9 @@ use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
+use crate::engine::proxy_proto::Addrs;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
@@ -29,7 +29,8 @@ enum HeadError {
 
 struct Conn {
     stream: TcpStream,
-    addr: SocketAddr,
+    /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
+    peer: Addrs,
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
@@ -41,13 +42,13 @@ struct Conn {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
+pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
-        forwarded_for: fe.forwarded_for(addr),
+        forwarded_for: fe.forwarded_for(peer.src),
         stream,
-        addr,
+        peer,
         fe,
         input: Input::default(),
         served: 0,
@@ -147,7 +148,8 @@ impl Conn {
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
         let mut client = Client {
-            addr: self.addr,
+            addr: self.peer.src,
+            peer: &self.peer,
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
@@ -219,7 +221,7 @@ impl Conn {
         if got == 0 && self.fe.dontlognull() {
             return;
         }
-        let mut record = self.fe.new_record(self.addr, start, None);
+        let mut record = self.fe.new_record(self.peer.src, start, None);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,

@@ -15,6 +15,7 @@ use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
+use crate::engine::proxy_proto::Addrs;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -27,6 +28,8 @@ use tokio::net::TcpStream;
 /// The client side of a request: its connection and what has been read from it.
 pub struct Client<'a> {
     pub addr: SocketAddr,
+    /// Its addresses, as a `send-proxy` server is told them.
+    pub peer: &'a Addrs,
     pub stream: &'a mut TcpStream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
@@ -137,7 +140,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
             Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
         }
     }
-    let attempt = dial(assigned, key, policy).await;
+    let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
     ex.record.timers[1] += millis(attempt.waited);
@@ -191,11 +194,21 @@ fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<T
         }
     }
     let pool = fe.backend.servers[server].pool();
+    if private(fe, server) {
+        return None;
+    }
     match (fe.http_reuse(), client.first) {
         (HttpReuse::Never, _) | (HttpReuse::Safe, true) => None,
         (HttpReuse::Aggressive, true) => pool.take(true),
         _ => pool.take(false),
     }
+}
+
+/// Whether connections to `server` serve one client connection alone: with `http-reuse
+/// never`, and to a `send-proxy` server, whose connections carry their client's addresses
+/// (HAProxy reuses those only for a client with the same addresses and ports).
+fn private(fe: &FrontendRt, server: usize) -> bool {
+    fe.http_reuse() == HttpReuse::Never || fe.backend.servers[server].send_proxy.is_some()
 }
 
 fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
@@ -286,6 +299,11 @@ async fn exchange(
                     (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 });
                     *body_read = true;
                 }
+                // The client went quiet as long as the server did: HAProxy reports the
+                // server's timeout when both run out together (504 `sH`, measured).
+                Err(Aborted::Timeout) if server_also_idle(limits, &activity) => {
+                    return Err(ExchangeError::Timeout)
+                }
                 Err(e) => return Err(ExchangeError::Body(e)),
             },
             // A server may answer before the body is in; the body is then cut short.
@@ -295,6 +313,11 @@ async fn exchange(
             }
         }
     }
+}
+
+/// Whether `timeout server` has run out too, with nothing moving either way.
+fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
+    limits.server.is_some_and(|t| activity.idle() >= t)
 }
 
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
@@ -431,7 +454,7 @@ async fn relay(
                 pool::close_hard(server.stream);
                 None
             };
-            if fe.http_reuse() == HttpReuse::Never {
+            if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
                 *client.own = idle

@@ -11,6 +11,8 @@ pub(super) struct PartialOptions {
     pub(super) httplog: Option<bool>,
     pub(super) tcplog: Option<bool>,
     pub(super) dontlognull: Option<bool>,
+    pub(super) dontlog_normal: Option<bool>,
+    pub(super) log_separate_errors: Option<bool>,
     pub(super) http_server_close: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
@@ -30,6 +32,8 @@ impl PartialOptions {
             httplog: flag(self.httplog, base.httplog),
             tcplog: flag(self.tcplog, base.tcplog),
             dontlognull: flag(self.dontlognull, base.dontlognull),
+            dontlog_normal: flag(self.dontlog_normal, base.dontlog_normal),
+            log_separate_errors: flag(self.log_separate_errors, base.log_separate_errors),
             http_server_close: flag(self.http_server_close, base.http_server_close),
             redispatch: flag(self.redispatch, base.redispatch),
             allbackups: flag(self.allbackups, base.allbackups),
@@ -69,6 +73,7 @@ pub(super) struct Defaults {
     pub(super) log_global: Option<bool>,
     /// Targets every proxy starts with; its own `log` tables are added after them.
     pub(super) log: Vec<LogTarget>,
+    pub(super) log_tag: Option<String>,
 }
 
 impl Resolver<'_> {
@@ -84,6 +89,7 @@ impl Resolver<'_> {
                 timeouts: Timeouts::default(),
                 log_global: None,
                 log: Vec::new(),
+                log_tag: None,
             });
         };
         let who = "defaults";
@@ -102,6 +108,7 @@ impl Resolver<'_> {
             timeouts: self.timeouts(raw.timeout.as_ref(), who)?,
             log_global: raw.log_global,
             log: self.logs(&raw.log, who)?,
+            log_tag: self.log_tag(&raw.log_tag, who)?,
         })
     }
 }

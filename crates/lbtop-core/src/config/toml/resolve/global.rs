@@ -15,6 +15,8 @@ impl Resolver<'_> {
                 maxconn: None,
                 nbthread: None,
                 log: Vec::new(),
+                log_send_hostname: None,
+                log_tag: None,
                 stats_socket: None,
                 spread_checks: 0,
             });
@@ -23,6 +25,8 @@ impl Resolver<'_> {
             maxconn: self.opt_int(&g.maxconn, "global: 'maxconn'", 1, u32::MAX.into())?,
             nbthread: self.opt_int(&g.nbthread, "global: 'nbthread'", 1, 64)?,
             log: self.logs(&g.log, "global")?,
+            log_send_hostname: g.log_send_hostname.clone(),
+            log_tag: self.log_tag(&g.log_tag, "global")?,
             stats_socket: match &g.stats_socket {
                 Some(s) => Some(self.stats_socket(s)?),
                 None => None,

@@ -34,7 +34,7 @@ impl Resolver<'_> {
             target.len = len as usize;
         }
         if let Some(f) = &l.format {
-            target.format = self.log_format(f, who)?;
+            target.format = Some(self.log_format(f, who)?);
         }
         Ok(target)
     }
@@ -53,6 +53,18 @@ impl Resolver<'_> {
                 ),
             )
         })
+    }
+
+    /// `log-tag = "name"`: HAProxy takes any word but an empty one.
+    pub(super) fn log_tag(&self, v: &Option<Spanned<String>>, who: &str) -> Res<Option<String>> {
+        match v {
+            Some(t) if t.get_ref().is_empty() => Err(self.at(
+                t,
+                format!("{who}: 'log-tag' expects a tag for use in syslog"),
+            )),
+            Some(t) => Ok(Some(t.get_ref().clone())),
+            None => Ok(None),
+        }
     }
 
     fn log_format(&self, f: &Spanned<String>, who: &str) -> Res<LogFormat> {

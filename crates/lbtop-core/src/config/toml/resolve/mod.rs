@@ -22,6 +22,8 @@ pub(super) struct Resolver<'a> {
     pub(super) text: &'a str,
     /// What loads but is not applied, said at load as the HAProxy side says it.
     pub(super) warnings: RefCell<Vec<Warning>>,
+    /// Every error found so far: checking goes on after one, part by part.
+    pub(super) errors: RefCell<Vec<ConfigError>>,
 }
 
 pub(super) type Res<T> = Result<T, ConfigError>;
@@ -35,27 +37,45 @@ impl Resolver<'_> {
         });
     }
 
-    pub(super) fn resolve(&self, raw: RawConfig) -> Res<Config> {
-        let global = self.global(raw.global.as_ref())?;
-        let defaults = self.defaults(raw.defaults)?;
-        let backends = self.backends(&raw.backend, &defaults)?;
-        let frontends = self.frontends(&raw.frontend, &defaults, &backends)?;
+    /// The value, or `None` with its error kept.
+    pub(super) fn keep<T>(&self, r: Res<T>) -> Option<T> {
+        r.map_err(|e| self.errors.borrow_mut().push(e)).ok()
+    }
 
-        let demo = match raw.demo {
-            Some(d) => Some(self.demo(d, &frontends)?),
-            None => None,
-        };
-
-        let ui = self.ui(raw.ui)?;
-
-        Ok(Config {
-            source: self.path.to_path_buf(),
-            global,
-            frontends,
-            backends,
-            demo,
-            ui,
-            warnings: self.warnings.take(),
-        })
+    /// Checks every part of the file, keeping every error. A part that depends on another
+    /// (a proxy on `[defaults]`, a frontend on its backend, `[demo]` on the frontends) is
+    /// checked only when that one is sound, so no error is the echo of another.
+    pub(super) fn resolve(&self, raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
+        let global = self.keep(self.global(raw.global.as_ref()));
+        let ui = self.keep(self.ui(raw.ui));
+        let defaults = self.keep(self.defaults(raw.defaults));
+        let (mut backends, mut frontends, mut demo) = (None, None, None);
+        if let Some(defaults) = &defaults {
+            let (sound, failed) = self.backends(&raw.backend, defaults);
+            frontends = self.frontends(&raw.frontend, defaults, &sound, &failed);
+            backends = failed.is_empty().then_some(sound);
+        }
+        if let Some(frontends) = &frontends {
+            demo = match raw.demo {
+                Some(d) => self.keep(self.demo(d, frontends)).map(Some),
+                None => Some(None),
+            };
+        }
+        match (global, ui, backends, frontends, demo) {
+            (Some(global), Some(ui), Some(backends), Some(frontends), Some(demo))
+                if self.errors.borrow().is_empty() =>
+            {
+                Ok(Config {
+                    source: self.path.to_path_buf(),
+                    global,
+                    frontends,
+                    backends,
+                    demo,
+                    ui,
+                    warnings: self.warnings.take(),
+                })
+            }
+            _ => Err(self.errors.take()),
+        }
     }
 }

@@ -32,6 +32,8 @@ impl Resolver<'_> {
             httplog: o.httplog,
             tcplog: o.tcplog,
             dontlognull: o.dontlognull,
+            dontlog_normal: o.dontlog_normal,
+            log_separate_errors: o.log_separate_errors,
             http_server_close: o.http_server_close,
             redispatch: o.redispatch,
             allbackups: o.allbackups,

@@ -11,37 +11,52 @@ use std::collections::HashMap;
 use toml::Spanned;
 
 impl Resolver<'_> {
-    /// Every `[[backend]]`, in file order, each name used once.
+    /// Every `[[backend]]`, in file order, each name used once: those that check out, and
+    /// the names of those that do not (their errors are kept).
     pub(super) fn backends(
         &self,
         raw: &[Spanned<RawBackend>],
         defaults: &Defaults,
-    ) -> Res<Vec<Backend>> {
+    ) -> (Vec<Backend>, Vec<String>) {
         let mut backends = Vec::with_capacity(raw.len());
+        let mut failed = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for b in raw {
-            let backend = self.backend(b, defaults)?;
-            self.unique(&mut seen, &b.get_ref().name, "backend")?;
-            backends.push(backend);
+            let backend = self.keep(self.backend(b, defaults));
+            let unique = self.keep(self.unique(&mut seen, &b.get_ref().name, "backend"));
+            match (backend, unique) {
+                (Some(backend), Some(())) => backends.push(backend),
+                _ => failed.push(b.get_ref().name.get_ref().clone()),
+            }
         }
-        Ok(backends)
+        (backends, failed)
     }
 
-    /// Every `[[frontend]]`, in file order, each name used once.
+    /// Every `[[frontend]]`, in file order, each name used once; `None` when one does not
+    /// check out (its error is kept). A frontend whose backend did not check out is passed
+    /// over: its "unknown backend" would only echo that backend's error.
     pub(super) fn frontends(
         &self,
         raw: &[Spanned<RawFrontend>],
         defaults: &Defaults,
         backends: &[Backend],
-    ) -> Res<Vec<Frontend>> {
-        let mut frontends = Vec::with_capacity(raw.len());
+        failed_backends: &[String],
+    ) -> Option<Vec<Frontend>> {
+        let mut frontends = Some(Vec::with_capacity(raw.len()));
         let mut seen: HashMap<String, usize> = HashMap::new();
         for f in raw {
-            let frontend = self.frontend(f, defaults, backends)?;
-            self.unique(&mut seen, &f.get_ref().name, "frontend")?;
-            frontends.push(frontend);
+            let unique = self.keep(self.unique(&mut seen, &f.get_ref().name, "frontend"));
+            let frontend = if failed_backends.contains(f.get_ref().default_backend.get_ref()) {
+                None
+            } else {
+                self.keep(self.frontend(f, defaults, backends))
+            };
+            match (frontend, unique, frontends.as_mut()) {
+                (Some(frontend), Some(()), Some(list)) => list.push(frontend),
+                _ => frontends = None,
+            }
         }
-        Ok(frontends)
+        frontends.filter(|_| failed_backends.is_empty())
     }
 
     fn frontend(
@@ -53,7 +68,7 @@ impl Resolver<'_> {
         let f = raw.get_ref();
         self.name(&f.name, "frontend")?;
         let who = format!("frontend '{}'", f.name.get_ref());
-        let bind = self.addr(&f.bind, &format!("{who}: 'bind'"), true)?;
+        let binds = self.binds(&f.bind, &who)?;
         let mode = self
             .mode(&f.mode, &who)?
             .or(defaults.mode)
@@ -77,7 +92,7 @@ impl Resolver<'_> {
 
         Ok(Frontend {
             name: f.name.get_ref().clone(),
-            bind,
+            binds,
             mode,
             default_backend: index,
             maxconn,
@@ -85,6 +100,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             line: self.line(raw.span().start),
         })
     }
@@ -166,6 +182,7 @@ impl Resolver<'_> {
             options,
             log_global: b.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
             line: self.line(raw.span().start),
         })

@@ -2,8 +2,10 @@
 
 use super::super::raw::{RawDuration, RawServer};
 use super::{Res, Resolver};
-use crate::config::Server;
+use crate::config::values::{host_name_port, resolve_first, Family};
+use crate::config::{Server, ServerHost};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -24,7 +26,7 @@ impl Resolver<'_> {
         let s = raw.get_ref();
         self.name(&s.name, &format!("{backend}: server"))?;
         let who = format!("{backend}: server '{}'", s.name.get_ref());
-        let addr = self.addr(&s.address, &format!("{who}: 'address'"), false)?;
+        let (addr, host) = self.server_address(&s.address, &who)?;
         let weight = self
             .opt_int(&s.weight, &format!("{who}: 'weight'"), 0, 256)?
             .unwrap_or(1);
@@ -94,6 +96,10 @@ impl Resolver<'_> {
                 "on-marked-up",
                 "shutdown-backup-sessions",
             )?,
+            send_proxy: None,
+            check_send_proxy: false,
+            host,
+            init_addr: None,
             line: self.line(raw.span().start),
         })
     }
@@ -125,5 +131,31 @@ impl Resolver<'_> {
             return Err(self.at(d, format!("{key} must be greater than 0")));
         }
         Ok(Some(v))
+    }
+
+    /// `address = "127.0.0.1:8080"`, or a host name (`"localhost:8080"`) resolved once now
+    /// by the system resolver, as HAProxy's default `init-addr last,libc` does.
+    fn server_address(
+        &self,
+        raw: &Spanned<String>,
+        who: &str,
+    ) -> Res<(SocketAddr, Option<ServerHost>)> {
+        let what = format!("{who}: 'address'");
+        let written = raw.get_ref().trim();
+        let Some((host, port)) =
+            host_name_port(written).filter(|_| written.parse::<SocketAddr>().is_err())
+        else {
+            return Ok((self.addr(raw, &what, false)?, None));
+        };
+        match resolve_first(host, port, Family::Any) {
+            Some(addr) => Ok((
+                addr,
+                Some(ServerHost {
+                    name: host.to_string(),
+                    resolved: true,
+                }),
+            )),
+            None => Err(self.at(raw, format!("{what}: could not resolve address '{host}'"))),
+        }
     }
 }
