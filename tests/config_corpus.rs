@@ -28,17 +28,12 @@ const NOT_YET: &[(&str, &str)] = &[
     ("abortonclose.cfg", "abortonclose"),
     ("compose-resolvers.cfg", "resolvers"),
     ("galera-mysql-check.cfg", "mysql-check"),
-    ("k8s-api-stats.cfg", "stats"),
     ("ldap.cfg", "ldap-check"),
-    ("patroni.cfg", "stats"),
     ("rabbitmq.cfg", "clitcpka"),
     ("redis-ping.cfg", "tcp-check"),
     ("resolvers-init-addr.cfg", "resolvers"),
     ("server-template.cfg", "resolvers"),
     ("smtp.cfg", "smtpchk"),
-    ("stats-frontend.cfg", "stats"),
-    ("stats-in-backend.cfg", "stats"),
-    ("stats-listen.cfg", "stats"),
     ("uri-hash.cfg", "hash-type"),
 ];
 

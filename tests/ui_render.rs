@@ -57,6 +57,10 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         total_sessions: 0,
         cur_sessions: 0,
         queue: 0,
+        http_responses: [0; 6],
+        since_change: Duration::ZERO,
+        down_transitions: 0,
+        downtime: Duration::ZERO,
         latency: Latency::default(),
     }
 }
@@ -74,6 +78,9 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         total_requests: 0,
         bytes_in: 0,
         bytes_out: 0,
+        http_responses: [0; 6],
+        intercepted: 0,
+        req_errors: 0,
     }
 }
 

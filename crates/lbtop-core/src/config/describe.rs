@@ -7,7 +7,7 @@
 use super::haproxy::describe_server;
 use super::{
     Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
-    StatsSocket, Timeouts,
+    StatsPage, StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -239,7 +239,7 @@ impl Config {
             out.push('\n');
             self.describe_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             describe_backend(&mut out, b);
         }
@@ -302,10 +302,11 @@ impl Config {
         let binds: Vec<String> = f.binds.iter().map(describe_bind).collect();
         kv(out, "bind", binds.join(", "));
         kv(out, "mode", f.mode);
-        let backend = self
-            .backends
-            .get(f.default_backend)
-            .map_or("?", |b| b.name.as_str());
+        let backend = match self.backends.get(f.default_backend) {
+            Some(b) if b.implicit => "(none: other requests get 503)",
+            Some(b) => b.name.as_str(),
+            None => "?",
+        };
         kv(out, "default_backend", backend);
         match f.maxconn {
             Some(m) => kv(out, "maxconn", m),
@@ -314,6 +315,9 @@ impl Config {
         kv(out, "timeout", timeouts_line(&f.timeouts));
         kv(out, "option", options_line(&f.options, f.mode));
         kv(out, "log", proxy_log_line(f.log_global, &f.log));
+        if let Some(p) = &f.stats {
+            kv(out, "stats", stats_line(p));
+        }
         if let Some(t) = &f.log_tag {
             kv(out, "log-tag", t);
         }
@@ -336,6 +340,21 @@ fn describe_bind(b: &super::Bind) -> String {
     s
 }
 
+/// `/stats, 2 accounts (realm "HAProxy Statistics"), refresh 10s`.
+fn stats_line(p: &StatsPage) -> String {
+    let mut s = p.uri.clone();
+    match p.auth.len() {
+        0 => s.push_str(", no authentication"),
+        n => {
+            let _ = write!(s, ", {n} account(s) (realm \"{}\")", p.realm());
+        }
+    }
+    if let Some(d) = p.refresh {
+        let _ = write!(s, ", refresh {}", fmt_duration(d));
+    }
+    s
+}
+
 fn describe_backend(out: &mut String, b: &Backend) {
     let _ = writeln!(out, "backend {}  (line {})", b.name, b.line);
     kv(out, "mode", b.mode);
@@ -349,6 +368,9 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
+    if let Some(p) = &b.stats {
+        kv(out, "stats", stats_line(p));
+    }
     if let Some(t) = &b.log_tag {
         kv(out, "log-tag", t);
     }

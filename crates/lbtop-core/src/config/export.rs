@@ -11,6 +11,7 @@ use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
     Backend, Bind, Config, Frontend, HealthCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    StatsPage,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -73,7 +74,7 @@ impl Config {
             out.push('\n');
             self.export_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             export_backend(&mut out, b);
         }
@@ -157,7 +158,9 @@ impl Config {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
             }
         }
-        if let Some(b) = self.backends.get(f.default_backend) {
+        stats_lines(out, f.stats.as_ref());
+        // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
+        if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
         }
     }
@@ -207,8 +210,50 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
         }
     }
+    stats_lines(out, b.stats.as_ref());
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
+    }
+}
+
+/// A proxy's `stats` keywords, one per line.
+fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
+    let Some(p) = page else {
+        return;
+    };
+    let mut lines = vec!["enable".to_string(), format!("uri {}", quote_word(&p.uri))];
+    if let Some(r) = &p.realm {
+        lines.push(format!("realm {}", quote_word(r)));
+    }
+    for (user, pass) in &p.auth {
+        lines.push(format!("auth {}", quote_word(&format!("{user}:{pass}"))));
+    }
+    if let Some(d) = p.refresh {
+        lines.push(format!("refresh {}", fmt_duration(d)));
+    }
+    for (on, word) in [
+        (p.hide_version, "hide-version"),
+        (p.show_legends, "show-legends"),
+    ] {
+        if on {
+            lines.push(word.to_string());
+        }
+    }
+    for (value, word) in [(&p.show_node, "show-node"), (&p.show_desc, "show-desc")] {
+        match value.as_deref() {
+            Some("") => lines.push(word.to_string()),
+            Some(v) => lines.push(format!("{word} {}", quote_word(v))),
+            None => {}
+        }
+    }
+    for s in &p.scope {
+        lines.push(format!("scope {}", quote_word(s)));
+    }
+    if let Some(a) = p.admin {
+        lines.push(format!("admin {}", a.words()));
+    }
+    for l in lines {
+        let _ = writeln!(out, "{IN}stats {l}");
     }
 }
 
@@ -435,6 +480,9 @@ mod tests {
             for b in &mut f.binds {
                 b.line = 0;
             }
+            if let Some(p) = &mut f.stats {
+                p.line = 0;
+            }
         }
         for b in &mut c.backends {
             let o = &mut b.options;
@@ -449,6 +497,9 @@ mod tests {
             o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
+            if let Some(p) = &mut b.stats {
+                p.line = 0;
+            }
             for s in &mut b.servers {
                 s.line = 0;
             }
@@ -560,6 +611,25 @@ listen web
     server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
     server b [::1]:2 inter 3s send-proxy check-send-proxy
     server v2 127.0.0.1:4 send-proxy-v2
+listen stats
+    mode http
+    bind 127.0.0.1:8404
+    stats uri /st
+    stats realm "My Realm"
+    stats auth admin:p#ss
+    stats auth b:c
+    stats refresh 10
+    stats hide-version
+    stats show-legends
+    stats show-node
+    stats show-desc "a b"
+    stats scope web
+    stats scope .
+    stats admin if LOCALHOST
+frontend page
+    mode http
+    bind 127.0.0.1:8405
+    stats enable
 frontend tcp
     mode tcp
     bind *:9000

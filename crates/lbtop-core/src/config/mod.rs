@@ -12,6 +12,7 @@ mod haproxy;
 mod health;
 mod host;
 mod log;
+mod stats;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
@@ -22,6 +23,7 @@ pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use stats::{StatsAdmin, StatsPage};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -259,6 +261,8 @@ pub struct Frontend {
     pub log_global: bool,
     /// The proxy's own `log <target>` lines (those of its `defaults` first).
     pub log: Vec<LogTarget>,
+    /// The stats page this proxy serves (`stats enable`, `stats uri`, ...); `None` when off.
+    pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
     /// Line of the frontend's definition, for messages.
@@ -310,6 +314,12 @@ pub struct Backend {
     pub log_tag: Option<String>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
+    /// reach this backend.
+    pub stats: Option<StatsPage>,
+    /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
+    /// its other requests 503): no servers, not exported, not listed on the page.
+    pub implicit: bool,
     pub line: usize,
 }
 

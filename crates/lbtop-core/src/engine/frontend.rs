@@ -22,6 +22,18 @@ pub struct FrontendCounters {
     pub requests: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Responses by class (1xx..5xx, other), all of them: relayed, error pages, stats pages.
+    pub http_responses: [AtomicU64; 6],
+    /// Stats pages answered (HAProxy's `intercepted`).
+    pub intercepted: AtomicU64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: AtomicU64,
+}
+
+impl FrontendCounters {
+    pub fn response(&self, status: u16) {
+        self.http_responses[super::backend::status_class(status)].fetch_add(1, Relaxed);
+    }
 }
 
 pub struct FrontendRt {
@@ -37,6 +49,11 @@ pub struct FrontendRt {
     pub(super) limit: Arc<Semaphore>,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
+    /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
+    /// other requests with `TR` at -1.
+    pub no_backend: bool,
+    /// The stats pages this frontend answers itself, in the order they are tried.
+    pub stats: Vec<Arc<super::stats::StatsRt>>,
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
@@ -98,6 +115,8 @@ impl FrontendRt {
             maxconn,
             limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
+            stats: Vec::new(),
+            no_backend: be.implicit,
             events,
             traffic_log,
             forwardfor,
@@ -246,6 +265,7 @@ impl FrontendRt {
             backend_queue: 0,
             backend_conns: 0,
             server_conns: 0,
+            stats_page: None,
         }
     }
 
@@ -265,8 +285,16 @@ impl FrontendRt {
         self.traffic_log.is_some() || self.events.sample()
     }
 
-    /// Reports a finished session; never waits. Only sampled sessions are sent on.
-    pub fn finish(&self, mut record: SessionRecord, sampled: bool) {
+    /// Reports a finished session that reached the backend; never waits. Only sampled
+    /// sessions are sent on.
+    pub fn finish(&self, record: SessionRecord, sampled: bool) {
+        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        self.report(record, sampled);
+    }
+
+    /// Reports a session the frontend ended itself, before any backend (a refused or
+    /// unfinished request head): HAProxy counts it on the frontend only.
+    pub fn report(&self, mut record: SessionRecord, sampled: bool) {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         if sampled || self.traffic_log.is_some() {
@@ -276,10 +304,16 @@ impl FrontendRt {
                 .server
                 .and_then(|i| self.backend.servers.get(i))
                 .map_or(0, sessions);
+            if record.stats_page.is_some() {
+                // Answered by the proxy itself: no backend connection in it.
+                record.backend_conns = 0;
+            }
         }
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
-        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        if let (Mode::Http, Some(status)) = (self.mode, record.status) {
+            self.counters.response(status);
+        }
         if let Some((log, config)) = &self.traffic_log {
             if let Some((level, line)) = super::log::session_log(config, &record) {
                 log.send(level, &line);
@@ -304,6 +338,9 @@ impl FrontendRt {
             total_requests: c.requests.load(Relaxed),
             bytes_in: c.bytes_in.load(Relaxed),
             bytes_out: c.bytes_out.load(Relaxed),
+            http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
+            intercepted: c.intercepted.load(Relaxed),
+            req_errors: c.req_errors.load(Relaxed),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod log_out;
 pub mod pool;
 pub mod proxy_proto;
 pub mod state;
+pub mod stats;
 pub mod syslog;
 pub mod workers;
 
@@ -53,17 +54,10 @@ struct Shared {
     logs: Arc<log_out::LogOutputs>,
 }
 
-/// A cheap, clonable view of a running engine: read snapshots, send commands.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Handle {
-    /// Reads every counter and state now. The data path never waits on it.
-    pub fn snapshot(&self) -> Snapshot {
-        let s = &self.shared;
+impl Shared {
+    /// Every counter and state now, for the dashboard and the stats page alike.
+    fn snapshot(&self) -> Snapshot {
+        let s = self;
         let now = Instant::now();
         let frontends: Vec<_> = s.frontends.iter().map(|f| f.snapshot()).collect();
         Snapshot {
@@ -79,6 +73,20 @@ impl Handle {
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
+    }
+}
+
+/// A cheap, clonable view of a running engine: read snapshots, send commands.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Handle {
+    /// Reads every counter and state now. The data path never waits on it.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
     }
 
     /// Queues a command; its outcome arrives as an [`Event`].
@@ -164,6 +172,7 @@ impl Engine {
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let view = stats::View::default();
         let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
@@ -181,6 +190,7 @@ impl Engine {
                 for (b, listeners) in fe.binds.iter_mut().zip(group) {
                     b.addr = listeners[0].local_addr().unwrap_or(b.addr);
                 }
+                fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 Arc::new(fe)
             })
             .collect();
@@ -194,20 +204,7 @@ impl Engine {
                 }
             }
         }
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        let workers =
-            Workers::start(per_worker, &frontends, global).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
-                source,
-            })?;
-        let mut tasks = JoinSet::new();
-        for plan in check_plans(&config, &backends) {
-            tasks.spawn(check::run(plan));
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
+        // Shared before the workers start, so a stats page asked for at once can be served.
         let shared = Arc::new(Shared {
             config,
             started: now,
@@ -217,6 +214,22 @@ impl Engine {
             maxconn,
             logs,
         });
+        let _ = view.set(Arc::downgrade(&shared));
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let frontends = &shared.frontends;
+        let workers =
+            Workers::start(per_worker, frontends, global).map_err(|source| StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                source,
+            })?;
+        let mut tasks = JoinSet::new();
+        for plan in check_plans(&shared.config, &shared.backends) {
+            tasks.spawn(check::run(plan));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
             handle: Handle {

@@ -212,6 +212,14 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// Responses by class as the backend counts them: its servers' and its own error pages
+    /// when no server could be had.
+    pub http_responses: [u64; 6],
+    /// Time since the backend last lost or regained its last usable server (or started).
+    pub since_change: Duration,
+    /// Times it lost its last usable server, and how long it had none in all.
+    pub down_transitions: u64,
+    pub downtime: Duration,
     /// The servers' latencies merged.
     pub latency: Latency,
 }
@@ -242,6 +250,12 @@ pub struct FrontendSnap {
     pub total_requests: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Responses by class, its own answers (error and stats pages) included.
+    pub http_responses: [u64; 6],
+    /// Requests the proxy answered itself with its stats page (HAProxy's `intercepted`).
+    pub intercepted: u64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: u64,
 }
 
 impl FrontendSnap {
@@ -295,6 +309,9 @@ mod bind_label_tests {
             total_requests: 0,
             bytes_in: 0,
             bytes_out: 0,
+            http_responses: [0; 6],
+            intercepted: 0,
+            req_errors: 0,
         };
         assert_eq!(fe.bind_label(), "127.0.0.1:80");
         fe.binds.push("[::1]:80".parse().unwrap());

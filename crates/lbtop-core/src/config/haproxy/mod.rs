@@ -35,6 +35,7 @@ mod option;
 mod proxy;
 mod sections;
 mod server;
+mod stats;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -241,6 +242,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A proxy's stats page, unless it is in TCP mode, where HAProxy ignores it with this
+    /// warning.
+    fn stats_of(&mut self, p: &Proxy) -> Option<crate::config::StatsPage> {
+        let page = p.settings.stats.clone()?;
+        if p.settings.mode.unwrap_or(Mode::Tcp) == Mode::Tcp {
+            let w = format!(
+                "'stats' statement ignored for proxy '{}' as it requires HTTP mode",
+                p.name
+            );
+            if !self.warnings.iter().any(|x| x.message == w) {
+                self.warn(page.line, w);
+            }
+            return None;
+        }
+        Some(page)
+    }
+
     // -- the end ------------------------------------------------------------------------
 
     /// `maxqueue` bounds a server's own queue, which HAProxy uses only for requests a hash
@@ -319,6 +337,8 @@ impl<'a> Parser<'a> {
                 log: s.log.clone(),
                 log_tag: s.log_tag.clone(),
                 hash_header,
+                stats: self.stats_of(p),
+                implicit: false,
                 line: p.line,
             });
         }
@@ -333,6 +353,16 @@ impl<'a> Parser<'a> {
                     format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
                 ));
                 continue;
+            }
+            if let (None, Kind::Frontend, Some(page)) = (&s.default_backend, p.kind, &s.stats) {
+                if s.mode == Some(Mode::Http) {
+                    // A stats-only frontend: its other requests get HAProxy's 503.
+                    backends.push(implicit_backend(p));
+                    let mut f = frontend_of(p, Mode::Http, backends.len() - 1);
+                    f.stats = Some(page.clone());
+                    frontends.push(f);
+                    continue;
+                }
             }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
@@ -385,19 +415,9 @@ impl<'a> Parser<'a> {
                 ));
                 continue;
             }
-            frontends.push(Frontend {
-                name: p.name.clone(),
-                binds: p.binds.clone(),
-                mode,
-                default_backend: index,
-                maxconn: s.maxconn,
-                timeouts: s.timeouts,
-                options: s.options.clone(),
-                log_global: s.log_global,
-                log: s.log.clone(),
-                log_tag: s.log_tag.clone(),
-                line: p.line,
-            });
+            let mut f = frontend_of(p, mode, index);
+            f.stats = self.stats_of(p);
+            frontends.push(f);
         }
 
         if !self.errors.is_empty() {
@@ -424,5 +444,45 @@ impl<'a> Parser<'a> {
             errors: self.errors,
             warnings: self.warnings,
         }
+    }
+}
+
+/// A frontend from its section, sending its traffic to backend `index`.
+fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
+    let s = &p.settings;
+    Frontend {
+        name: p.name.clone(),
+        binds: p.binds.clone(),
+        mode,
+        default_backend: index,
+        maxconn: s.maxconn,
+        timeouts: s.timeouts,
+        options: s.options.clone(),
+        log_global: s.log_global,
+        log: s.log.clone(),
+        stats: None,
+        log_tag: s.log_tag.clone(),
+        line: p.line,
+    }
+}
+
+/// The empty backend a stats-only frontend sends its other requests to (HAProxy's 503).
+/// Nothing of it shows: with no servers it has nothing to time, check or log.
+fn implicit_backend(p: &Proxy) -> Backend {
+    Backend {
+        name: p.name.clone(),
+        mode: Mode::Http,
+        balance: Balance::RoundRobin,
+        check: HealthCheck::Tcp,
+        servers: Vec::new(),
+        timeouts: Default::default(),
+        options: Default::default(),
+        log_global: false,
+        log: Vec::new(),
+        log_tag: None,
+        hash_header: None,
+        stats: None,
+        implicit: true,
+        line: p.line,
     }
 }

@@ -73,6 +73,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         default_server,
     ),
     kw("bind", Args::Any, S::FRONTENDS, bind),
+    kw("stats", Args::Any, S::PROXIES, stats),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
     kw(
         "server-template",
@@ -81,7 +82,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         server_template,
     ),
     Row {
-        status: Status::Ignored("lbtop has no stats page to show it on"),
+        status: Status::Ignored("lbtop's stats page does not show proxy descriptions"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
     },
     kw("contimeout", Args::Any, S::PROXIES, old_timeout),
@@ -121,7 +122,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("errorloc303"),
     unsupported("monitor-uri"),
     unsupported("monitor"),
-    unsupported("stats"),
     unsupported("capture"),
     unsupported("compression"),
     unsupported("redirect"),
@@ -282,6 +282,10 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
             format!("'no {target}': lbtop supports 'no' only as 'no option ...' and 'no log'"),
         )),
     }
+}
+
+fn stats(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.proxy_stats(st.no, st.args, ctx, s)
 }
 
 fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {

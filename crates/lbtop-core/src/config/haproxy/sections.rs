@@ -7,7 +7,9 @@ use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
+use crate::config::{
+    Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, StatsPage, Timeouts,
+};
 
 /// The sections lbtop reads.
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
@@ -47,6 +49,8 @@ pub(super) struct Settings {
     /// With its line.
     pub(super) default_backend: Option<(String, usize)>,
     pub(super) default_server: DefaultServer,
+    /// The stats page (`stats enable`, `stats uri`, ...).
+    pub(super) stats: Option<StatsPage>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

@@ -137,6 +137,21 @@ pub(super) struct RawFrontend {
     pub(super) log: Vec<Spanned<RawLog>>,
     #[serde(rename = "log-tag")]
     pub(super) log_tag: Option<Spanned<String>>,
+    pub(super) stats: Option<Spanned<RawStats>>,
+}
+
+/// `stats = { uri = "/stats", auth = ["admin:pass"], realm = "...", refresh = "10s",
+/// hide-version = true }`: the frontend's stats page.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStats {
+    pub(super) uri: Option<Spanned<String>>,
+    pub(super) realm: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) auth: Vec<Spanned<String>>,
+    pub(super) refresh: Option<Spanned<RawDuration>>,
+    #[serde(rename = "hide-version", default)]
+    pub(super) hide_version: bool,
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
@@ -145,6 +146,13 @@ impl Conn {
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
+        for stats in &self.fe.stats {
+            let to = (&mut self.stream, &mut self.input, self.peer.src);
+            let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
+            if let Some(keep) = answered.await {
+                return keep;
+            }
+        }
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
         let mut client = Client {
@@ -215,6 +223,7 @@ impl Conn {
         if got == 0 && self.served > 0 {
             return;
         }
+        self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
             let _ = self.stream.write_all(reply.as_bytes()).await;
         }
@@ -230,6 +239,6 @@ impl Conn {
         });
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
-        self.fe.finish(record, true);
+        self.fe.report(record, true);
     }
 }

@@ -22,10 +22,12 @@ pub(super) async fn error_reply(
     flags: Termination,
     assigned: Option<Assigned<'_>>,
 ) -> bool {
-    if let Some(a) = &assigned {
-        fe.backend.servers[a.server]
+    match &assigned {
+        Some(a) => fe.backend.servers[a.server]
             .counters
-            .response(status.as_u16());
+            .response(status.as_u16()),
+        // No server: the backend's own answer, counted on it alone.
+        None => fe.backend.counters.response(status.as_u16()),
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;

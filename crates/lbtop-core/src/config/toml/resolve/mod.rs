@@ -15,6 +15,7 @@ mod options;
 mod proxies;
 mod scalars;
 mod servers;
+mod stats;
 mod ui;
 
 pub(super) struct Resolver<'a> {

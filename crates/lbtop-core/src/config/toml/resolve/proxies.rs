@@ -100,6 +100,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            stats: self.stats(f.stats.as_ref(), mode, &who)?,
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             line: self.line(raw.span().start),
         })
@@ -184,6 +185,8 @@ impl Resolver<'_> {
             log,
             log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
+            stats: None,
+            implicit: false,
             line: self.line(raw.span().start),
         })
     }
