@@ -1046,7 +1046,11 @@ fn normalized(c: &Config) -> Config {
             httplog: o.httplog && http,
             tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
             dontlognull: o.dontlognull,
+            clitcpka: o.clitcpka,
+            dontlog_normal: o.dontlog_normal,
+            log_separate_errors: o.log_separate_errors,
             http_server_close: o.http_server_close && http,
+            http_pretend_keepalive: o.http_pretend_keepalive && http,
             forwardfor: o.forwardfor.clone().filter(|_| http),
             ..Options::default()
         };
@@ -1061,18 +1065,28 @@ fn normalized(c: &Config) -> Config {
         for b in &mut f.binds {
             b.line = 0;
         }
+        if let Some(p) = &mut f.stats {
+            p.line = 0;
+        }
     }
     for b in &mut c.backends {
         let o = &mut b.options;
         if b.mode == Mode::Tcp {
             o.http_server_close = false;
+            o.http_pretend_keepalive = false;
             o.forwardfor = None;
         }
         o.httplog = false;
         o.tcplog = false;
         o.dontlognull = false;
+        o.clitcpka = false;
+        o.dontlog_normal = false;
+        o.log_separate_errors = false;
         b.timeouts.client = None;
         b.line = 0;
+        if let Some(p) = &mut b.stats {
+            p.line = 0;
+        }
         for s in &mut b.servers {
             s.line = 0;
         }

@@ -89,7 +89,8 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
          backend unwanted\n{httpchk}    http-check comment \"says ok\"\n    http-check expect ! rstring ^ok\n    server a {{a}} {check}\n\n\
          backend negated\n{httpchk}    http-check expect ! status 200-299,302 comment \"not 2xx\"\n    server a {{a}} {check}\n\n\
          backend flips\n{httpchk}    http-check expect rstatus ^2\n    http-check expect string ok\n    server b {{b}} {check}\n\n\
-         backend elsewhere\n    server c 127.0.0.1:{{DEADPORT}} {check} port {{APORT}}\n    server d {{a}} {check} addr 127.0.0.1 port {{DEADPORT}}\n"
+         backend elsewhere\n    server c 127.0.0.1:{{DEADPORT}} {check} port {{APORT}}\n    server d {{a}} {check} addr 127.0.0.1 port {{DEADPORT}}\n\n\
+         backend tcprules\n    option tcp-check\n    tcp-check connect\n    server e 127.0.0.1:{{DEADPORT}} {check} port {{APORT}}\n    server f {{a}} {check} addr 127.0.0.1 port {{DEADPORT}}\n"
     );
     let lines = assert_same(
         "expect rules",
@@ -100,6 +101,7 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
                 "unwanted/a",
                 "negated/a",
                 "elsewhere/d",
+                "tcprules/f",
             ] {
                 c.sink.wait(&format!("Server {down} is DOWN"), WAIT);
             }
@@ -109,6 +111,7 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
             c.sink.wait("Server flips/b is UP", WAIT);
             // `c`'s checks reach `a` and pass, but its own address refuses.
             let reply = rt.block_on(get(c.addr(), "/"));
+            c.sink.wait(" fe elsewhere/", WAIT);
             let mut seen = by_backend(c.settled_lines());
             seen.push(format!("client got {}", reply.status));
             seen
@@ -129,6 +132,14 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
             "missing {line}\n{lines:#?}"
         );
     }
+    // `tcp-check` rules go to the check `addr`/`port` too: `e`'s pass, `f`'s are refused.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Server tcprules/f is DOWN"))
+            && !lines.iter().any(|l| l.contains("tcprules/e")),
+        "{lines:#?}"
+    );
     assert_eq!(lines.last().unwrap(), "client got 503");
 }
 
@@ -225,20 +236,21 @@ fn marked_down_and_up_end_sessions_as_haproxy() {
             &["a", "slow", "slow2"],
             &template,
             |rt, c, origins, port2| {
-                std::thread::sleep(Duration::from_millis(500));
                 let addr = c.addr();
                 let waiting = rt.spawn(async move { common::get(addr, "/").await.status });
-                std::thread::sleep(Duration::from_millis(500));
+                wait_in_progress(&origins["slow"]);
                 origins["slow"].seen.healthy.store(false, SeqCst);
                 let first = rt.block_on(waiting).unwrap();
                 origins["a"].seen.healthy.store(false, SeqCst);
                 c.sink.wait("Server up/a is DOWN", WAIT);
                 let fe2 = std::net::SocketAddr::from(([127, 0, 0, 1], port2));
                 let waiting = rt.spawn(async move { common::get(fe2, "/").await.status });
-                std::thread::sleep(Duration::from_millis(500));
+                wait_in_progress(&origins["slow2"]);
                 origins["a"].seen.healthy.store(true, SeqCst);
                 let second = rt.block_on(waiting).unwrap();
                 c.sink.wait("Server up/a is UP", WAIT);
+                c.sink.wait(" fe down/slow ", WAIT);
+                c.sink.wait(" fe2 up/slow2 ", WAIT);
                 let mut seen: Vec<String> =
                     c.settled_lines().iter().map(|l| mask_active(l)).collect();
                 seen.push(format!("clients got {first} and {second}"));
@@ -256,6 +268,21 @@ fn marked_down_and_up_end_sessions_as_haproxy() {
         "{lines:#?}"
     );
     assert_eq!(lines.last().unwrap(), "clients got 502 and 502");
+}
+
+/// Waits until `origin` holds a client's request (not a check): only then may a check mark
+/// its server DOWN or another UP, or the request would never reach it. A fixed pause raced
+/// the 200 ms check interval on a loaded machine.
+fn wait_in_progress(origin: &Origin) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while origin.seen.active.load(SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} got no request",
+            origin.name
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn mask_active(line: &str) -> String {
@@ -281,13 +308,13 @@ fn marked_down_ends_tcp_sessions_as_haproxy() {
     let lines = assert_same(
         "shutdown tcp sessions",
         both(&["slow"], &template, |rt, c, origins, _| {
-            std::thread::sleep(Duration::from_millis(500));
             let addr = c.addr();
             let request = b"GET / HTTP/1.1\r\nhost: lab\r\nconnection: close\r\n\r\n";
             let waiting = rt.spawn(async move { common::exchange(addr, request).await.len() });
-            std::thread::sleep(Duration::from_millis(500));
+            wait_in_progress(&origins["slow"]);
             origins["slow"].seen.healthy.store(false, SeqCst);
             let got = rt.block_on(waiting).unwrap();
+            c.sink.wait(" fe down/slow ", WAIT);
             let mut seen: Vec<String> = c.settled_lines().iter().map(|l| mask_active(l)).collect();
             seen.push(format!("client got {got} bytes"));
             seen

@@ -324,6 +324,9 @@ fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
                             h.method, h.path
                         ),
                         Some(HealthCheck::Tcp) => " Its health check is only a TCP connect.".into(),
+                        Some(HealthCheck::Rules(_) | HealthCheck::Proto(_)) => {
+                            " Its health check talks the server's protocol (tcp-check).".into()
+                        }
                         None => String::new(),
                     };
                     format!(
@@ -338,6 +341,9 @@ fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
                             " Its health check is a TCP connect: a web server that answers 404 still passes."
                         }
                         Some(HealthCheck::Http(_)) => " Its health check is HTTP.",
+                        Some(HealthCheck::Rules(_) | HealthCheck::Proto(_)) => {
+                            " Its health check talks the server's protocol (tcp-check)."
+                        }
                         None => "",
                     };
                     format!(

@@ -133,6 +133,9 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("http-pretend-keepalive", o.http_pretend_keepalive),
+        ("clitcpka", o.clitcpka),
+        ("srvtcpka", o.srvtcpka),
     ]
     .iter()
     .filter(|(_, v)| *v)
@@ -183,6 +186,9 @@ fn check_line(c: &HealthCheck) -> String {
             }
             s
         }
+        HealthCheck::Rules(rules) if rules.is_empty() => "tcp-check (connect)".into(),
+        HealthCheck::Rules(rules) => format!("tcp-check ({} rules)", rules.len()),
+        HealthCheck::Proto(p) => p.option_words(),
     }
 }
 

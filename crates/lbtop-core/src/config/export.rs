@@ -10,8 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Bind, Config, Frontend, HealthCheck, HttpReuse, LogTarget, Mode, Options, Server,
-    StatsPage,
+    Backend, Bind, Config, Frontend, HashType, HealthCheck, HttpReuse, LogTarget, Mode, Options,
+    Server, StatsPage,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -138,6 +138,9 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
+        if o.clitcpka {
+            let _ = writeln!(out, "{IN}option clitcpka");
+        }
         for (name, on) in [
             ("dontlognull", o.dontlognull),
             ("dontlog-normal", o.dontlog_normal),
@@ -177,6 +180,9 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}balance {}", b.balance.as_str());
         }
     }
+    if b.hash_type != HashType::default() {
+        let _ = writeln!(out, "{IN}hash-type {}", b.hash_type.words());
+    }
     logs(out, b.log_global, &b.log);
     log_tag(out, &b.log_tag);
     let o = &b.options;
@@ -187,6 +193,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     for (name, on) in [
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
     ] {
         if on {
@@ -194,8 +201,13 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
-    if let HealthCheck::Http(c) = &b.check {
-        out.push_str(&check_export::httpchk_lines(c));
+    match &b.check {
+        HealthCheck::Http(c) => out.push_str(&check_export::httpchk_lines(c)),
+        HealthCheck::Rules(rules) => out.push_str(&check_export::tcp_check_lines(rules)),
+        HealthCheck::Proto(p) => {
+            let _ = writeln!(out, "{IN}option {}", p.option_words());
+        }
+        HealthCheck::Tcp => {}
     }
     let t = &b.timeouts;
     for (name, v) in [
@@ -280,6 +292,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
     }
     if o.http_server_close {
         let _ = writeln!(out, "{IN}option http-server-close");
+    }
+    if o.http_pretend_keepalive {
+        let _ = writeln!(out, "{IN}option http-pretend-keepalive");
     }
     if let Some(ff) = &o.forwardfor {
         let mut line = format!("{IN}option forwardfor");
@@ -463,6 +478,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                clitcpka: o.clitcpka,
+                http_pretend_keepalive: o.http_pretend_keepalive && http,
                 dontlog_normal: o.dontlog_normal,
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
@@ -488,11 +505,13 @@ mod tests {
             let o = &mut b.options;
             if b.mode == Mode::Tcp {
                 o.http_server_close = false;
+                o.http_pretend_keepalive = false;
                 o.forwardfor = None;
             }
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.clitcpka = false;
             o.dontlog_normal = false;
             o.log_separate_errors = false;
             b.timeouts.client = None;
@@ -603,6 +622,8 @@ listen web
     bind :::8082 v4v6 defer-accept tfo id 12
     bind ipv6@:8083 v6only
     log-tag web
+    option http-server-close
+    option http-pretend-keepalive
     maxconn 50
     balance static-rr
     option tcplog
@@ -634,13 +655,42 @@ frontend tcp
     mode tcp
     bind *:9000
     no log
+    option clitcpka
     default_backend t
 backend t
     mode tcp
     balance first
+    hash-type consistent wt6 avalanche
     retries 0
     option tcp-check
+    option srvtcpka
+    tcp-check comment "say hi"
+    tcp-check connect port 6379
+    tcp-check send "PING\r\n"
+    tcp-check send-binary 0d0A
+    tcp-check expect ! rstring "^-ERR x"
+    tcp-check expect binary 2b504f4e47
     server c 127.0.0.1:3
+backend m
+    mode tcp
+    option smtpchk EHLO lb.example.com
+    server m 127.0.0.1:4
+backend r
+    mode tcp
+    option redis-check
+    server r 127.0.0.1:5
+backend p
+    mode tcp
+    option pgsql-check user "pg user"
+    server p 127.0.0.1:6
+backend y
+    mode tcp
+    option mysql-check user hc pre-41
+    server y 127.0.0.1:7
+backend l
+    mode tcp
+    option ldap-check
+    server l 127.0.0.1:8
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);

@@ -1,8 +1,9 @@
 //! How `lbtop export` writes a backend's HTTP check: `option httpchk`, the request's
-//! `http-check send` (or the legacy one-line form) and the `http-check expect` rules.
+//! `http-check send` (or the legacy one-line form) and the `http-check expect` rules; and
+//! `option tcp-check` with its `tcp-check` rules.
 
 use super::{quote_word, IN};
-use crate::config::HttpCheck;
+use crate::config::{to_hex, HttpCheck, TcpRule};
 use std::fmt::Write;
 
 /// `option httpchk` and, unless the request is the default one, its `http-check send`.
@@ -74,4 +75,26 @@ fn legacy_httpchk_line(c: &HttpCheck) -> String {
         quote_word(&c.path),
         quote_word(&version)
     )
+}
+
+/// `option tcp-check` and its rules.
+pub(super) fn tcp_check_lines(rules: &[TcpRule]) -> String {
+    let mut out = format!("{IN}option tcp-check\n");
+    for rule in rules {
+        let words = match rule {
+            TcpRule::Connect { port: None } => "connect".to_string(),
+            TcpRule::Connect { port: Some(p) } => format!("connect port {p}"),
+            TcpRule::Send(text) => format!("send {}", quote_word(text)),
+            TcpRule::SendBinary(bytes) => format!("send-binary {}", to_hex(bytes)),
+            TcpRule::Comment(text) => format!("comment {}", quote_word(text)),
+            TcpRule::Expect(e) => format!(
+                "expect {}{} {}",
+                if e.inverse { "! " } else { "" },
+                e.kind.as_str(),
+                quote_word(&e.pattern)
+            ),
+        };
+        let _ = writeln!(out, "{IN}tcp-check {words}");
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! What a health check sends and what its response must show: `option httpchk`,
-//! `http-check send` and `http-check expect`.
+//! `http-check send` and `http-check expect`; `tcp-check` rules and protocol checks are in
+//! tcp_check.rs.
 
 /// What a health check sends and expects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -7,6 +8,10 @@ pub enum HealthCheck {
     /// A TCP connect (HAProxy's default when no `option httpchk`).
     Tcp,
     Http(HttpCheck),
+    /// `option tcp-check` with its `tcp-check` rules (none: a plain connect).
+    Rules(Vec<super::TcpRule>),
+    /// `option redis-check`, `option smtpchk`.
+    Proto(super::ProtoCheck),
 }
 
 /// `option httpchk <method> <uri> <version>` plus headers; with no `expect` rule, 200-399

@@ -9,10 +9,12 @@ mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod hash_type;
 mod health;
 mod host;
 mod log;
 mod stats;
+mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
@@ -20,10 +22,12 @@ mod values;
 
 pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{InitAddr, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
+pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -188,6 +192,13 @@ pub struct Options {
     /// `errorfile <code> <file>`: what lbtop answers instead of its own page for a status,
     /// one per status, read when the config loads.
     pub errorfiles: Vec<ErrorFile>,
+    /// `option http-pretend-keepalive`: with `http-server-close`, requests still go to the
+    /// server worded for keep-alive (no `connection: close`).
+    pub http_pretend_keepalive: bool,
+    /// `option clitcpka` (or `tcpka` in a frontend): SO_KEEPALIVE on client connections.
+    pub clitcpka: bool,
+    /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -242,6 +253,9 @@ impl Default for Options {
             allbackups: false,
             errorfiles: Vec::new(),
             http_reuse: HttpReuse::Safe,
+            http_pretend_keepalive: false,
+            clitcpka: false,
+            srvtcpka: false,
         }
     }
 }
@@ -314,6 +328,8 @@ pub struct Backend {
     pub log_tag: Option<String>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// `hash-type`: how `source`, `uri` and `hdr` map their hash to a server.
+    pub hash_type: HashType,
     /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
     /// reach this backend.
     pub stats: Option<StatsPage>,

@@ -134,6 +134,8 @@ pub struct BackendRt {
     pub servers: Vec<ServerRt>,
     pub counters: Counters,
     log_health_checks: bool,
+    /// `option srvtcpka`: SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
@@ -191,12 +193,14 @@ impl BackendRt {
             servers,
             counters: Counters::default(),
             log_health_checks: cfg.options.log_health_checks,
+            srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
             log,
             core: Mutex::new(Core {
                 states,
-                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
+                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups)
+                    .with_hash(cfg.hash_type),
                 own: BackendState {
                     last_change: now,
                     down_transitions: 0,

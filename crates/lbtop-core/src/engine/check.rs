@@ -43,15 +43,20 @@ pub async fn run(plan: CheckPlan) {
     sleep(plan.first_delay).await;
     let http = match &plan.check {
         HealthCheck::Http(http) => Some((http_request(http), Rules::new(http))),
-        HealthCheck::Tcp => None,
+        _ => None,
     };
+    let program = super::check_proto::compile(&plan.check);
     let mut rng = seed(plan.server);
     loop {
         if !plan.backend.checks_running(plan.server) {
             server.wake.notified().await;
             continue;
         }
-        let outcome = probe(http.as_ref(), &plan).await;
+        // Every kind of check goes to the server's check address (`addr`, `port`).
+        let outcome = match &program {
+            Some(program) => super::check_proto::probe(plan.addr, program, &plan).await,
+            None => probe(http.as_ref(), &plan).await,
+        };
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
@@ -292,7 +297,7 @@ fn outcome(
 }
 
 /// HAProxy 2.6's wording for connect failures.
-fn connect_error(e: &io::Error) -> String {
+pub(super) fn connect_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "Connection refused".into(),
         _ => format!("General socket error ({e})"),

@@ -164,6 +164,9 @@ pub async fn dial<'a>(
         let refused = match timeout(policy.connect_timeout, connecting).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
+                if backend.srvtcpka {
+                    super::frontend::keepalive(&stream);
+                }
                 attempt.connect_time = started.elapsed();
                 attempt.result = Ok(stream);
                 attempt.assigned = Some(assigned);

@@ -62,6 +62,8 @@ pub struct FrontendRt {
     /// `errorfile` pages by status: the backend's, else the frontend's.
     errorfiles: std::collections::HashMap<u16, super::l7::pages::CustomPage>,
     server_close: bool,
+    /// `option http-pretend-keepalive` on either side.
+    pretend_keepalive: bool,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
@@ -71,6 +73,8 @@ pub struct FrontendRt {
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
+    /// `option clitcpka`: SO_KEEPALIVE on accepted connections.
+    pub(super) clitcpka: bool,
 }
 
 impl FrontendRt {
@@ -129,6 +133,8 @@ impl FrontendRt {
                 .filter_map(|f| Some((f.status, super::l7::pages::CustomPage::new(&f.bytes)?)))
                 .collect(),
             server_close: fe.options.http_server_close || be.options.http_server_close,
+            pretend_keepalive: fe.options.http_pretend_keepalive
+                || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
                 retries: be.options.retries,
@@ -151,6 +157,7 @@ impl FrontendRt {
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
             dontlognull: fe.options.dontlognull,
+            clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
             hash_header: be
                 .hash_header
@@ -185,6 +192,12 @@ impl FrontendRt {
 
     pub fn server_close(&self) -> bool {
         self.server_close
+    }
+
+    /// Whether requests to the server say `connection: close` under `server_close`: not with
+    /// `option http-pretend-keepalive` (docs/haproxy-semantics.md §3.2c).
+    pub fn asks_server_to_close(&self) -> bool {
+        self.server_close && !self.pretend_keepalive
     }
 
     pub fn http_reuse(&self) -> HttpReuse {
@@ -343,4 +356,10 @@ impl FrontendRt {
             req_errors: c.req_errors.load(Relaxed),
         }
     }
+}
+
+/// SO_KEEPALIVE with the system's idle time, interval and count, as HAProxy sets it for
+/// `option clitcpka` and `option srvtcpka`. A failure only loses the probes.
+pub fn keepalive(stream: &tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_keepalive(true);
 }

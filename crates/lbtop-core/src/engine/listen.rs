@@ -128,6 +128,9 @@ pub async fn accept_loop(
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
+        if fe.clitcpka {
+            super::frontend::keepalive(&stream);
+        }
         let ready = try_permits(&fe, bind, &global);
         let fe = fe.clone();
         let global = global.clone();

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod balance;
 pub mod check;
+pub mod check_proto;
 pub mod connect;
 pub mod frontend;
 pub mod h1;

@@ -37,8 +37,11 @@ mod sections;
 mod server;
 mod stats;
 mod table;
+mod tcp_check;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_checks;
 mod timeout;
 mod tokenize;
 mod tune;
@@ -309,7 +312,22 @@ impl<'a> Parser<'a> {
                     self.errors.push(e);
                 }
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
+            } else if let Some(proto) = &s.tcp_checks.proto {
+                HealthCheck::Proto(proto.clone())
+            } else if s.tcp_checks.on {
+                HealthCheck::Rules(s.tcp_checks.rules.clone())
             } else {
+                if let Some(line) = s.tcp_checks.line.filter(|_| !s.tcp_checks.rules.is_empty()) {
+                    self.warn(
+                        line,
+                        format!(
+                            "{} '{}' uses tcp-check rules without 'option tcp-check', so the \
+                             rules are ignored",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    );
+                }
                 if s.request.is_some() {
                     self.warn(
                         s.rules_line.unwrap_or(p.line),
@@ -337,6 +355,7 @@ impl<'a> Parser<'a> {
                 log: s.log.clone(),
                 log_tag: s.log_tag.clone(),
                 hash_header,
+                hash_type: s.hash_type,
                 stats: self.stats_of(p),
                 implicit: false,
                 line: p.line,
@@ -481,6 +500,7 @@ fn implicit_backend(p: &Proxy) -> Backend {
         log: Vec::new(),
         log_tag: None,
         hash_header: None,
+        hash_type: Default::default(),
         stats: None,
         implicit: true,
         line: p.line,

@@ -9,7 +9,7 @@ use super::global::log_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode, Server};
+use crate::config::{Balance, HashType, HttpReuse, Mode, Server};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -56,10 +56,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     // HAProxy's `default option x` puts back the built-in value.
     unsupported("default"),
     kw("http-check", Args::Any, S::BE, http_check),
+    kw("tcp-check", Args::Any, S::BE, tcp_check),
     kw("retries", Args::One("an integer"), S::BE, retries),
     kw("timeout", Args::Any, S::PROXIES, timeout),
     kw("maxconn", Args::One("an integer"), FE_MAXCONN, maxconn),
     kw("balance", Args::Any, S::BE, balance),
+    kw("hash-type", Args::Any, S::BE, hash_type),
     kw(
         "default_backend",
         Args::One("a backend name"),
@@ -97,11 +99,9 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("http-error"),
     unsupported("tcp-request"),
     unsupported("tcp-response"),
-    unsupported("tcp-check"),
     unsupported("stick-table"),
     unsupported("stick"),
     unsupported("cookie"),
-    unsupported("hash-type"),
     unsupported("hash-balance-factor"),
     Row {
         status: Status::Ignored(
@@ -292,6 +292,10 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
     p.http_check(st.no, st.args, s, ctx)
 }
 
+fn tcp_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.tcp_check(st, s, ctx)
+}
+
 fn retries(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     s.options.retries = int(st.arg(), "'retries'", 0, MAX).map_err(|m| p.err_in(st.no, ctx, m))?;
     Ok(())
@@ -327,6 +331,11 @@ fn maxconn(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 
 fn balance(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     s.balance = Some(balance_words(st.args).map_err(|m| p.err_in(st.no, ctx, m))?);
+    Ok(())
+}
+
+fn hash_type(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.hash_type = HashType::parse(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ pub(super) struct Settings {
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
     pub(super) balance: Option<(Balance, Option<String>)>,
+    pub(super) hash_type: crate::config::HashType,
     /// `option httpchk` is on.
     pub(super) httpchk: bool,
     /// The check request, from `option httpchk` and `http-check send`.
@@ -65,6 +66,8 @@ pub(super) struct Settings {
     pub(super) rules_send: bool,
     /// The text of the last `http-check comment` rule, for the rules after it.
     pub(super) rules_comment: Option<String>,
+    /// `option tcp-check` or a protocol check, and the `tcp-check` rules.
+    pub(super) tcp_checks: super::tcp_check::TcpChecks,
 }
 
 impl Settings {
@@ -75,6 +78,10 @@ impl Settings {
             own_send: None,
             own_log_format: None,
             rules_line: self.rules_line,
+            tcp_checks: super::tcp_check::TcpChecks {
+                own: false,
+                ..self.tcp_checks.clone()
+            },
             ..self.clone()
         }
     }

@@ -830,7 +830,8 @@ backend b7
             }
             s
         }
-        HealthCheck::Tcp => "tcp".into(),
+        HealthCheck::Tcp | HealthCheck::Rules(_) => "tcp".into(),
+        HealthCheck::Proto(p) => p.option_words(),
     };
     // `GET /a HTTP/1.1\r\nhost: x`
     assert_eq!(req("b0"), "GET /a HTTP/1.1 [Host: x]");
@@ -1070,7 +1071,7 @@ backend b3
 ");
     let expects = |n: &str| match &c.backend(n).unwrap().check {
         HealthCheck::Http(h) => h.expect.clone(),
-        HealthCheck::Tcp => panic!("{n} is tcp"),
+        other => panic!("{n} is {other:?}"),
     };
     let e = |negate, what, comment: Option<&str>| Expect {
         negate,

@@ -97,6 +97,9 @@ pub(super) struct RawOptions {
     pub(super) http_server_close: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
+    pub(super) http_pretend_keepalive: Option<bool>,
+    pub(super) clitcpka: Option<bool>,
+    pub(super) srvtcpka: Option<bool>,
     pub(super) forwardfor: Option<Spanned<BoolOr<RawForwardFor>>>,
 }
 

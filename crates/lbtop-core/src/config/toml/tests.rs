@@ -724,6 +724,9 @@ facility = "daemon"
 [defaults.option]
 allbackups = true
 forwardfor = { if-none = true }
+clitcpka = true
+srvtcpka = true
+http-pretend-keepalive = true
 
 [[frontend]]
 name = "f"
@@ -779,6 +782,8 @@ slowstart = 0
     assert!(b.log_global);
     assert_eq!(b.log.len(), 1);
     assert!(b.options.allbackups);
+    assert!(f.options.clitcpka && b.options.srvtcpka);
+    assert!(f.options.http_pretend_keepalive && b.options.http_pretend_keepalive);
     assert_eq!(b.hash_header, None);
     let s = &b.servers[0];
     assert_eq!(s.fastinter, Some(Duration::from_millis(500)));

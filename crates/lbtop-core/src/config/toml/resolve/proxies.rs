@@ -185,6 +185,8 @@ impl Resolver<'_> {
             log,
             log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
+            // No TOML key for it yet: haproxy.cfg only.
+            hash_type: Default::default(),
             stats: None,
             implicit: false,
             line: self.line(raw.span().start),
