@@ -27,25 +27,8 @@ const ENV: &[(&str, &str)] = &[
 const NOT_YET: &[(&str, &str)] = &[
     ("abortonclose.cfg", "abortonclose"),
     ("compose-resolvers.cfg", "resolvers"),
-    ("debian-stock-listen.cfg", "errorfile"),
-    ("debian-stock.cfg", "errorfile"),
-    ("elasticsearch.cfg", "http-check expect"),
-    ("galera-addr-check.cfg", "addr"),
-    ("galera.cfg", "port"),
-    ("http-check-send.cfg", "http-check expect"),
-    ("http-check-string.cfg", "http-check expect"),
-    ("k8s-api-stats.cfg", "hard-stop-after"),
-    ("k8s-api.cfg", "maxqueue"),
-    ("minio.cfg", "http-check expect"),
-    ("monitoring.cfg", "http-check expect"),
-    ("patroni-replicas.cfg", "on-marked-down"),
-    ("patroni.cfg", "port"),
-    ("process-tuning.cfg", "master-worker"),
-    ("queue-tuning.cfg", "fullconn"),
     ("resolvers-init-addr.cfg", "resolvers"),
     ("server-template.cfg", "resolvers"),
-    ("ssl-defaults-no-tls.cfg", "tune.ssl.default-dh-param"),
-    ("vault.cfg", "http-check expect"),
 ];
 
 fn corpus_dir() -> PathBuf {

@@ -318,6 +318,10 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
             check::CheckPlan {
                 backend: backends[b].clone(),
                 server: s,
+                addr: std::net::SocketAddr::new(
+                    srv.check_addr.unwrap_or(srv.addr.ip()),
+                    srv.check_port.unwrap_or(srv.addr.port()),
+                ),
                 check: be.check.clone(),
                 inter: srv.inter,
                 fastinter: srv.fastinter,
@@ -325,6 +329,7 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
+                spread: config.global.spread_checks,
                 // `send-proxy` implies it for checks; a v1 server gets v1 there too.
                 send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
                     (Some(v), _) => Some(v),

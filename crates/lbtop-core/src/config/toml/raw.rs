@@ -204,6 +204,14 @@ pub(super) struct RawServer {
     pub(super) fastinter: Option<Spanned<RawDuration>>,
     pub(super) downinter: Option<Spanned<RawDuration>>,
     pub(super) slowstart: Option<Spanned<RawDuration>>,
+    /// Checks go to this address or port instead of the server's.
+    pub(super) addr: Option<Spanned<String>>,
+    pub(super) port: Option<Spanned<i64>>,
+    pub(super) maxqueue: Option<Spanned<i64>>,
+    #[serde(rename = "on-marked-down")]
+    pub(super) on_marked_down: Option<Spanned<String>>,
+    #[serde(rename = "on-marked-up")]
+    pub(super) on_marked_up: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
