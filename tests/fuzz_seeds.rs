@@ -72,3 +72,8 @@ fn config_toml_seeds() {
 fn config_haproxy_seeds() {
     replay("config_haproxy");
 }
+
+#[test]
+fn dns_answer_seeds() {
+    replay("dns_answer");
+}
