@@ -141,8 +141,14 @@ impl Parser<'_> {
             Target::Name { host, port, family } => (host, *port, *family),
         };
         let methods = server.init_addr.as_deref().unwrap_or(&DEFAULT_INIT_ADDR);
-        let found = first_address(host, port, family, methods)
-            .map_err(|m| self.err(no, format!("{who}: {m}")))?;
+        let found = match first_address(host, port, family, methods) {
+            // With `resolvers` the name may appear later: HAProxy starts the server in MAINT.
+            Err(_) if server.resolvers.is_some() => Found {
+                addr: None,
+                warning: Some(format!("could not resolve address '{host}', disabling server")),
+            },
+            found => found.map_err(|m| self.err(no, format!("{who}: {m}")))?,
+        };
         if let Some(w) = found.warning {
             self.warn(no, format!("{who}: {w}"));
         }

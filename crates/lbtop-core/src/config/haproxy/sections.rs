@@ -14,9 +14,8 @@ use std::net::SocketAddr;
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
 
 /// HAProxy sections lbtop does not read: an error rather than "unknown keyword".
-pub(super) const OTHER_SECTIONS: [&str; 13] = [
+pub(super) const OTHER_SECTIONS: [&str; 12] = [
     "peers",
-    "resolvers",
     "userlist",
     "program",
     "cache",
@@ -118,6 +117,8 @@ pub(super) enum Section {
     Global,
     Defaults,
     Proxy(usize),
+    /// A `resolvers` section, by index into `Global::resolvers`.
+    Resolvers(usize),
 }
 
 /// What one statement in a `defaults`, `frontend`, `backend` or `listen` section is about.

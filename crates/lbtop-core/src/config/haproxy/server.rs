@@ -7,7 +7,7 @@ use super::names::{init_addr, server_target};
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, InitAddr, Server};
+use crate::config::{parse_duration, InitAddr, Prefer, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -34,6 +34,10 @@ impl Default for DefaultServer {
             slowstart: None,
             host: None,
             init_addr: None,
+            resolvers: None,
+            resolve_prefer: None,
+            allow_dup_ip: false,
+            ignore_weight: false,
             line: 0,
         })
     }
@@ -222,6 +226,34 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.init_addr.as_deref().map(init_addr_words),
         |s| s.init_addr.as_deref().map(init_addr_words),
     ),
+    value(
+        "resolvers",
+        |p, v, _| {
+            p.resolvers = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.resolvers.as_ref().map(|r| format!("resolvers {r}")),
+        |s| s.resolvers.as_ref().map(|r| format!("resolvers {r}")),
+    ),
+    value(
+        "resolve-prefer",
+        |p, v, what| {
+            p.resolve_prefer = Some(match v {
+                "ipv4" => Prefer::Ipv4,
+                "ipv6" => Prefer::Ipv6,
+                _ => return Err(format!("{what} expects either ipv4 or ipv6 as argument")),
+            });
+            Ok(())
+        },
+        |s| s.resolve_prefer.map(prefer_words),
+        |s| s.resolve_prefer.map(prefer_words),
+    ),
+    value(
+        "resolve-opts",
+        resolve_opts,
+        resolve_opts_words,
+        resolve_opts_words,
+    ),
     unsupported("addr"),
     unsupported("agent-check"),
     unsupported("agent-inter"),
@@ -251,9 +283,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("port"),
     unsupported("proto"),
     unsupported("redir"),
-    unsupported("resolvers"),
-    unsupported("resolve-prefer"),
-    unsupported("resolve-opts"),
     unsupported("resolve-net"),
     unsupported("send-proxy"),
     unsupported("send-proxy-v2"),
@@ -267,6 +296,42 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
 ];
 
 const MAX: i64 = u32::MAX as i64;
+
+fn prefer_words(p: Prefer) -> String {
+    match p {
+        Prefer::Ipv4 => "resolve-prefer ipv4".into(),
+        Prefer::Ipv6 => "resolve-prefer ipv6".into(),
+    }
+}
+
+/// `resolve-opts <opt>[,<opt>...]`.
+fn resolve_opts(p: &mut Server, v: &str, what: &str) -> Result<(), String> {
+    for opt in v.split(',') {
+        match opt {
+            "allow-dup-ip" => p.allow_dup_ip = true,
+            "prevent-dup-ip" => p.allow_dup_ip = false,
+            "ignore-weight" => p.ignore_weight = true,
+            _ => {
+                return Err(format!(
+                    "{what} : unknown resolve-opts option '{opt}', supported methods are \
+                     'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resolve_opts_words(s: &Server) -> Option<String> {
+    let opts: Vec<&str> = [
+        (s.allow_dup_ip, "allow-dup-ip"),
+        (s.ignore_weight, "ignore-weight"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    (!opts.is_empty()).then(|| format!("resolve-opts {}", opts.join(",")))
+}
 
 /// `init-addr last,libc`.
 fn init_addr_words(methods: &[InitAddr]) -> String {

@@ -71,6 +71,10 @@ impl Resolver<'_> {
             slowstart,
             host,
             init_addr: None,
+            resolvers: None,
+            resolve_prefer: None,
+            allow_dup_ip: false,
+            ignore_weight: false,
             line: self.line(raw.span().start),
         })
     }
