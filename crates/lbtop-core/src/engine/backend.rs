@@ -10,7 +10,7 @@ use crate::events::{
     Topic,
 };
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -58,7 +58,11 @@ pub struct ServerRt {
     pub name: String,
     /// `backend/server`, as messages print it.
     pub full_name: String,
-    pub addr: SocketAddr,
+    /// Where new connections and checks go; a `resolvers` section may change it while running.
+    addr: Mutex<SocketAddr>,
+    /// It has an address: an IP, a name that resolved, or one that resolved since. Without,
+    /// the server stays in MAINT (resolution) whatever it is told.
+    resolved: AtomicBool,
     pub backup: bool,
     pub maxconn: Option<u32>,
     pub counters: Counters,
@@ -70,6 +74,28 @@ pub struct ServerRt {
 }
 
 impl ServerRt {
+    pub fn addr(&self) -> SocketAddr {
+        *self.addr.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn resolved(&self) -> bool {
+        self.resolved.load(Relaxed)
+    }
+
+    /// A new address from DNS (`None`: it has none now). Idle connections to the old one
+    /// are closed, so new requests go to the new one.
+    pub(super) fn set_addr(&self, ip: Option<std::net::IpAddr>) {
+        let mut addr = self.addr.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ip) = ip {
+            addr.set_ip(ip);
+        }
+        self.resolved.store(ip.is_some(), Relaxed);
+        drop(addr);
+        for pool in self.pools.iter() {
+            pool.clear();
+        }
+    }
+
     /// The idle-connection pool of the calling worker thread.
     pub fn pool(&self) -> &super::pool::Pool {
         &self.pools[super::workers::current() % self.pools.len()]
@@ -122,7 +148,8 @@ impl BackendRt {
                 },
                 name: s.name.clone(),
                 full_name: format!("{}/{}", cfg.name, s.name),
-                addr: s.addr,
+                addr: Mutex::new(s.addr),
+                resolved: AtomicBool::new(!s.unresolved()),
                 backup: s.backup,
                 maxconn: s.maxconn,
                 counters: Counters::default(),
@@ -176,6 +203,11 @@ impl BackendRt {
             self.servers[i].counters.lbtot.fetch_add(1, Relaxed);
         }
         chosen
+    }
+
+    /// A line for the watcher only.
+    pub(super) fn tell(&self, level: Level, topic: Topic, text: String) {
+        self.events.log(level, topic, text);
     }
 
     /// A line for the watcher and for the backend's `log` targets.
@@ -306,7 +338,7 @@ impl BackendRt {
     /// weight and `lines` words the change with what is left; then, with the lock released,
     /// the lines are logged, "no server available" when it was the last one, and the watcher
     /// told.
-    fn change<X>(
+    pub(super) fn change<X>(
         &self,
         server: usize,
         topic: Topic,
@@ -376,7 +408,7 @@ impl BackendRt {
         }
     }
 
-    fn who(&self, server: usize) -> Who<'_> {
+    pub(super) fn who(&self, server: usize) -> Who<'_> {
         Who {
             proxy_server: &self.servers[server].full_name,
             backup: self.servers[server].backup,
@@ -426,7 +458,7 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
     let c = &s.counters;
     ServerSnap {
         name: s.name.clone(),
-        addr: s.addr,
+        addr: s.addr(),
         status: st.status(),
         last_check: st.last_check_snap(),
         since_change: now - st.last_change,

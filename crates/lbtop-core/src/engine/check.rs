@@ -42,7 +42,7 @@ pub async fn run(plan: CheckPlan) {
             server.wake.notified().await;
             continue;
         }
-        let outcome = probe(server.addr, request.as_deref(), &plan).await;
+        let outcome = probe(server.addr(), request.as_deref(), &plan).await;
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {

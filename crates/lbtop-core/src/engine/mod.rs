@@ -12,6 +12,7 @@ pub mod l7;
 pub mod log;
 pub mod log_out;
 pub mod pool;
+pub mod resolve;
 pub mod state;
 pub mod syslog;
 pub mod workers;
@@ -196,6 +197,10 @@ impl Engine {
         for plan in check_plans(&config, &backends) {
             tasks.spawn(check::run(plan));
         }
+        let global_log = proxy_log(&logs, &config, true, &[], &None).map(Arc::new);
+        for res in resolve::plans(&config, &backends) {
+            tasks.spawn(resolve::run(res, global_log.clone()));
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             config,
@@ -324,7 +329,7 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             let backend = backend(server)?;
             // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
             // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
-            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
+            if backend.servers[server.server].resolved() {
                 backend.set_admin(server.server, state);
             }
         }

@@ -1,0 +1,115 @@
+//! What an answer does to a server: a new address, or MAINT (resolution), with the lines
+//! HAProxy logs for each (measured, docs/haproxy-semantics.md §17).
+
+use super::{By, Requester};
+use crate::engine::log_out::ProxyLog;
+use crate::events::{AdminState, Level, Topic};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Gives `req` an address from `addrs`: it keeps its own while the answer still holds it;
+/// otherwise it takes the first one no other server of its backend sharing the name has
+/// (unless `resolve-opts allow-dup-ip`). With none free it stays as it is.
+pub(super) fn new_answer(
+    req: &Requester,
+    all: &[Requester],
+    addrs: &[IpAddr],
+    by: &By,
+    global_log: Option<&ProxyLog>,
+) {
+    let server = &req.backend.servers[req.server];
+    let current = server.resolved().then(|| server.addr().ip());
+    if current.is_some_and(|c| addrs.contains(&c)) {
+        return;
+    }
+    let taken = |ip: IpAddr| {
+        !req.allow_dup_ip
+            && all.iter().any(|o| {
+                let s = &o.backend.servers[o.server];
+                Arc::ptr_eq(&o.backend, &req.backend)
+                    && o.server != req.server
+                    && s.resolved()
+                    && s.addr().ip() == ip
+            })
+    };
+    let Some(&ip) = addrs.iter().find(|&&ip| !taken(ip)) else {
+        return;
+    };
+    let from = current.map_or("(none)".to_string(), |c| c.to_string());
+    let by = match by {
+        By::Nameserver(section, ns) => format!("{section}/{ns}"),
+        By::Cache => "DNS cache".to_string(),
+    };
+    let text = format!(
+        "{} changed its IP from {from} to {ip} by {by}.",
+        server.full_name
+    );
+    // HAProxy sends this line to the global log targets only.
+    if let Some(log) = global_log {
+        log.send(Level::Notice, &text);
+    }
+    req.backend.tell(Level::Notice, Topic::Admin, text);
+    server.set_addr(Some(ip));
+    if current.is_none() {
+        resolves_again(req);
+    }
+}
+
+/// A server that had no address has one: it leaves MAINT (resolution).
+fn resolves_again(req: &Requester) {
+    let host = &req.host;
+    req.backend.change(
+        req.server,
+        Topic::Admin,
+        |state, now| (state.admin == AdminState::Maint).then(|| (state.apply_admin(AdminState::Ready, now), ())),
+        |_, who, t, _, _| {
+            let ps = who.proxy_server;
+            let up = if t.is_up { "UP" } else { "DOWN" };
+            vec![
+                (Level::Notice, format!("Server {ps} ('{host}') is {up}/READY (resolves again).")),
+                (Level::Notice, format!("Server {ps} administratively READY thanks to valid DNS answer.")),
+            ]
+        },
+    );
+    req.backend.servers[req.server].wake.notify_one();
+}
+
+/// The resolution failed for longer than its `hold`: the server loses its address and goes
+/// to MAINT (resolution), HAProxy's maintenance line saying why.
+pub(super) fn lost(req: &Requester, reason: &str) {
+    let server = &req.backend.servers[req.server];
+    if !server.resolved() {
+        return;
+    }
+    server.set_addr(None);
+    req.backend.change(
+        req.server,
+        Topic::Admin,
+        |state, now| {
+            let from = state.admin;
+            Some((state.apply_admin(AdminState::Maint, now), from))
+        },
+        |state, who, t, tally, &from| {
+            let line = state.admin_line(from, who, t, tally);
+            line.into_iter()
+                .map(|(level, text)| (level, with_reason(&text, reason)))
+                .collect()
+        },
+    );
+}
+
+/// `... for maintenance. 1 active ...` → `... for maintenance (DNS NX status). 1 active ...`.
+fn with_reason(text: &str, reason: &str) -> String {
+    text.replacen("maintenance.", &format!("maintenance ({reason})."), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reason_follows_the_word_maintenance() {
+        assert_eq!(
+            super::with_reason("Server b/s is going DOWN for maintenance. 0 active and 0 backup servers left.", "DNS NX status"),
+            "Server b/s is going DOWN for maintenance (DNS NX status). 0 active and 0 backup servers left."
+        );
+    }
+}

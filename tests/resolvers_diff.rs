@@ -1,0 +1,213 @@
+//! Differential tests for `resolvers` sections: real HAProxy 2.6 and lbtop, each given the
+//! same haproxy.cfg, both asking a tiny DNS server this test runs on 127.0.0.1 (UDP, A records
+//! from a table the test changes). Origins listen on 127.0.0.2 and 127.0.0.3 on one port, so
+//! which one answers shows which address a server has. Compared: who answers, and the syslog
+//! lines of each server in order (address changes, MAINT (resolution) and back).
+//!
+//! Skips, loudly, only when `haproxy` is not installed; `.ci/run` installs it.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::free_port;
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+type Table = Arc<Mutex<HashMap<String, Vec<Ipv4Addr>>>>;
+
+/// A DNS server on 127.0.0.1: A records from `table`, NXDOMAIN for a name not in it, an
+/// empty answer for any other type. It stops when the table is dropped everywhere else.
+fn dns_server(table: Table) -> u16 {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while Arc::strong_count(&table) > 1 {
+            let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
+            if let Some(answer) = answer(&buf[..n], &table) {
+                let _ = socket.send_to(&answer, from);
+            }
+        }
+    });
+    port
+}
+
+/// The answer to one query, written by hand (not with lbtop's codec, which is under test).
+fn answer(q: &[u8], table: &Table) -> Option<Vec<u8>> {
+    let mut at = 12;
+    let mut labels = Vec::new();
+    while *q.get(at)? != 0 {
+        let len = usize::from(q[at]);
+        labels.push(String::from_utf8_lossy(q.get(at + 1..at + 1 + len)?).to_lowercase());
+        at += 1 + len;
+    }
+    let question = q.get(12..at + 5)?;
+    let qtype = u16::from_be_bytes([q[at + 1], q[at + 2]]);
+    let addrs = table.lock().unwrap().get(&labels.join(".")).cloned();
+    let (rcode, addrs) = match addrs {
+        None => (3, vec![]),
+        Some(_) if qtype != 1 => (0, vec![]),
+        Some(a) => (0, a),
+    };
+    let mut out = vec![q[0], q[1], 0x81, 0x80 | rcode, 0, 1, 0, addrs.len() as u8, 0, 0, 0, 0];
+    out.extend_from_slice(question);
+    for ip in addrs {
+        out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4]);
+        out.extend_from_slice(&ip.octets());
+    }
+    Some(out)
+}
+
+/// An HTTP origin on `ip:port` whose body is its name.
+fn origin(ip: Ipv4Addr, port: u16, name: &'static str) {
+    let listener = TcpListener::bind((ip, port)).unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || serve(stream, name));
+        }
+    });
+}
+
+fn serve(mut s: TcpStream, name: &str) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{name}",
+        name.len()
+    );
+    let _ = s.write_all(reply.as_bytes());
+}
+
+fn set(table: &Table, entries: &[(&str, &[[u8; 4]])]) {
+    let mut t = table.lock().unwrap();
+    t.clear();
+    for (name, ips) in entries {
+        t.insert(name.to_string(), ips.iter().map(|&o| Ipv4Addr::from(o)).collect());
+    }
+}
+
+/// Which origin answers `n` requests, sorted (the rotation's order is not what is tested).
+fn answers(c: &Contender, n: usize) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut seen: Vec<String> = (0..n)
+        .map(|_| rt.block_on(common::get(c.addr(), "/")).body)
+        .collect();
+    seen.sort();
+    seen
+}
+
+/// The log lines naming `who` (`b/s1`), in order; connection lines left out.
+fn lines_of(c: &Contender, who: &str) -> Vec<String> {
+    let word = format!(" {who} ");
+    c.sink
+        .lines()
+        .into_iter()
+        .filter(|l| !l.contains("Connect from") && l.contains(&word))
+        .collect()
+}
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn config(dns: u16, port: u16, servers: &str) -> String {
+    format!(
+        "global\n    log {{LOG}} local0\n\nresolvers dns\n    nameserver ns1 127.0.0.1:{dns}\n    hold valid 1s\n    hold nx 1s\n    timeout resolve 1s\n    timeout retry 500ms\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend b\n\nbackend b\n{servers}",
+    ) .replace("{port}", &port.to_string())
+}
+
+/// A name that does not resolve at start starts in MAINT and comes up when it appears; a
+/// changed address moves new requests to it; NXDOMAIN for longer than `hold nx` puts the
+/// server in MAINT (DNS NX status). Same answers, same lines, as HAProxy.
+#[test]
+fn servers_follow_their_names_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let port = free_port();
+    origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
+    origin(Ipv4Addr::new(127, 0, 0, 3), port, "o3");
+    let servers = "    server s1 app.test:{port} resolvers dns\n    server s2 late.test:{port} resolvers dns\n";
+    let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let table: Table = Arc::default();
+        set(&table, &[("app.test", &[[127, 0, 0, 2]])]);
+        let dns = dns_server(table.clone());
+        let c = Contender::start(kind, &config(dns, port, servers), &BTreeMap::new());
+        c.sink.wait("b/s1 administratively READY", WAIT);
+        let mut seen = answers(&c, 2);
+        set(&table, &[("app.test", &[[127, 0, 0, 3]]), ("late.test", &[[127, 0, 0, 2]])]);
+        c.sink.wait("b/s1 changed its IP from 127.0.0.2", WAIT);
+        c.sink.wait("b/s2 administratively READY", WAIT);
+        seen.extend(answers(&c, 4));
+        set(&table, &[("app.test", &[[127, 0, 0, 3]])]);
+        c.sink.wait("(DNS NX status)", WAIT);
+        seen.extend(answers(&c, 2));
+        std::thread::sleep(Duration::from_millis(300));
+        seen.extend(lines_of(&c, "b/s1"));
+        seen.extend(lines_of(&c, "b/s2"));
+        seen
+    });
+    assert_eq!(runs[0], runs[1], "HAProxy (left) and lbtop (right) differ");
+    let text = runs[0].join("\n");
+    for want in [
+        "<133> b/s1 changed its IP from (none) to 127.0.0.2 by dns/ns1.",
+        "<133> Server b/s1 ('app.test') is UP/READY (resolves again).",
+        "<133> b/s1 changed its IP from 127.0.0.2 to 127.0.0.3 by dns/ns1.",
+        "<129> Server b/s2 is going DOWN for maintenance (DNS NX status). 1 active and 0 backup servers left.",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    assert_eq!(&runs[0][..2], ["o2", "o2"]);
+    assert_eq!(&runs[0][2..6], ["o2", "o2", "o3", "o3"]);
+    assert_eq!(&runs[0][6..8], ["o3", "o3"]);
+}
+
+/// `server-template` with `resolvers`: the slots take the answer's addresses, one each, in
+/// order (the first by the name server, the others "by DNS cache"), and a slot left without
+/// an address stays in MAINT.
+#[test]
+fn template_slots_fill_from_the_answer_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let port = free_port();
+    origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
+    origin(Ipv4Addr::new(127, 0, 0, 3), port, "o3");
+    let servers = "    server-template t 3 app.test:{port} resolvers dns\n";
+    let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let table: Table = Arc::default();
+        set(&table, &[("app.test", &[[127, 0, 0, 2], [127, 0, 0, 3]])]);
+        let dns = dns_server(table.clone());
+        let c = Contender::start(kind, &config(dns, port, servers), &BTreeMap::new());
+        c.sink.wait("b/t2 administratively READY", WAIT);
+        // Another round: nothing changes, nothing is logged.
+        std::thread::sleep(Duration::from_millis(2500));
+        let mut seen = answers(&c, 4);
+        for t in ["b/t1", "b/t2", "b/t3"] {
+            seen.extend(lines_of(&c, t));
+        }
+        seen
+    });
+    assert_eq!(runs[0], runs[1], "HAProxy (left) and lbtop (right) differ");
+    let text = runs[0].join("\n");
+    for want in [
+        "<133> b/t1 changed its IP from (none) to 127.0.0.2 by dns/ns1.",
+        "<133> b/t2 changed its IP from (none) to 127.0.0.3 by DNS cache.",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    assert!(!text.contains("b/t3"), "{text}");
+    assert_eq!(&runs[0][..4], ["o2", "o2", "o3", "o3"]);
+}
