@@ -211,3 +211,43 @@ fn template_slots_fill_from_the_answer_as_in_haproxy() {
     assert!(!text.contains("b/t3"), "{text}");
     assert_eq!(&runs[0][..4], ["o2", "o2", "o3", "o3"]);
 }
+
+/// Servers sharing a name that resolved at start (`localhost`, by the system resolver): on
+/// the first answer each takes an address no other has taken, in turn, and the one left
+/// without goes to MAINT ("No IP for server ").
+#[test]
+fn servers_sharing_a_name_share_out_the_answer_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let port = free_port();
+    origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
+    origin(Ipv4Addr::new(127, 0, 0, 3), port, "o3");
+    let mut servers = String::new();
+    for s in ["s1", "s2", "s3"] {
+        servers += &format!("    server {s} localhost:{{port}} resolvers dns resolve-prefer ipv4\n");
+    }
+    let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let table: Table = Arc::default();
+        set(&table, &[("localhost", &[[127, 0, 0, 2], [127, 0, 0, 3]])]);
+        let dns = dns_server(table.clone());
+        let c = Contender::start(kind, &config(dns, port, &servers), &BTreeMap::new());
+        c.sink.wait("No IP for server", WAIT);
+        std::thread::sleep(Duration::from_millis(2500));
+        let mut seen = answers(&c, 4);
+        for s in ["b/s1", "b/s2", "b/s3"] {
+            seen.extend(lines_of(&c, s));
+        }
+        seen
+    });
+    assert_eq!(runs[0], runs[1], "HAProxy (left) and lbtop (right) differ");
+    let text = runs[0].join("\n");
+    for want in [
+        "<133> b/s1 changed its IP from 127.0.0.1 to 127.0.0.2 by dns/ns1.",
+        "<133> b/s2 changed its IP from 127.0.0.1 to 127.0.0.3 by DNS cache.",
+        "<129> Server b/s3 is going DOWN for maintenance (No IP for server ). 2 active and 0 backup servers left.",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    assert_eq!(&runs[0][..4], ["o2", "o2", "o3", "o3"]);
+}

@@ -1,40 +1,63 @@
 //! What an answer does to a server: a new address, or MAINT (resolution), with the lines
 //! HAProxy logs for each (measured, docs/haproxy-semantics.md §17).
 
-use super::{By, Requester};
+use super::{By, Requester, Resolution};
 use crate::engine::log_out::ProxyLog;
 use crate::events::{AdminState, Level, Topic};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// Gives `req` an address from `addrs`: it keeps its own while the answer still holds it;
-/// otherwise it takes the first one no other server of its backend sharing the name has
-/// (unless `resolve-opts allow-dup-ip`). With none free it stays as it is.
+/// Gives requester `k` an address from `answer`, as HAProxy picks one (measured, §17): a
+/// server that took its address from an answer keeps it while the answer holds it. Otherwise
+/// each address scores 2 when no other server of its backend took it from this resolution
+/// (such an address is passed over, unless `resolve-opts allow-dup-ip`) and 1 when it is
+/// the server's current one; the first best wins, and the answer turns by one, so the next
+/// server starts from the next address. No address left: MAINT ("No IP for server ").
 pub(super) fn new_answer(
-    req: &Requester,
-    all: &[Requester],
-    addrs: &[IpAddr],
+    res: &Resolution,
+    k: usize,
+    taken: &mut [Option<IpAddr>],
+    answer: &mut [IpAddr],
     by: &By,
     global_log: Option<&ProxyLog>,
 ) {
-    let server = &req.backend.servers[req.server];
-    let current = server.resolved().then(|| server.addr().ip());
-    if current.is_some_and(|c| addrs.contains(&c)) {
+    if taken[k].is_some_and(|ip| answer.contains(&ip)) {
         return;
     }
-    let taken = |ip: IpAddr| {
-        !req.allow_dup_ip
-            && all.iter().any(|o| {
-                let s = &o.backend.servers[o.server];
-                Arc::ptr_eq(&o.backend, &req.backend)
-                    && o.server != req.server
-                    && s.resolved()
-                    && s.addr().ip() == ip
-            })
+    let req = &res.requesters[k];
+    let server = &req.backend.servers[req.server];
+    let current = server.resolved().then(|| server.addr().ip());
+    let used = |ip: IpAddr| {
+        res.requesters.iter().enumerate().any(|(j, o)| {
+            j != k && Arc::ptr_eq(&o.backend, &req.backend) && taken[j] == Some(ip)
+        })
     };
-    let Some(&ip) = addrs.iter().find(|&&ip| !taken(ip)) else {
+    let mut best: Option<(u8, IpAddr)> = None;
+    for &ip in answer.iter() {
+        let score = match used(ip) {
+            true if !req.allow_dup_ip => continue,
+            true => 0,
+            false => 2,
+        } + u8::from(current == Some(ip));
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, ip));
+        }
+    }
+    let Some((_, ip)) = best else {
+        taken[k] = None;
+        lost(req, "No IP for server ");
         return;
     };
+    taken[k] = Some(ip);
+    answer.rotate_left(1);
+    if current != Some(ip) {
+        moved(req, current, ip, by, global_log);
+    }
+}
+
+/// The server's address changes: HAProxy's line, and out of MAINT when it had none.
+fn moved(req: &Requester, current: Option<IpAddr>, ip: IpAddr, by: &By, log: Option<&ProxyLog>) {
+    let server = &req.backend.servers[req.server];
     let from = current.map_or("(none)".to_string(), |c| c.to_string());
     let by = match by {
         By::Nameserver(section, ns) => format!("{section}/{ns}"),
@@ -45,7 +68,7 @@ pub(super) fn new_answer(
         server.full_name
     );
     // HAProxy sends this line to the global log targets only.
-    if let Some(log) = global_log {
+    if let Some(log) = log {
         log.send(Level::Notice, &text);
     }
     req.backend.tell(Level::Notice, Topic::Admin, text);

@@ -80,6 +80,9 @@ pub async fn run(res: Resolution, global_log: Option<Arc<ProxyLog>>) {
     let r = &res.resolvers;
     let mut last_valid = Instant::now();
     let mut last_answer: Option<Instant> = None;
+    // The address each server took from an answer, and when each address was last answered.
+    let mut taken: Vec<Option<IpAddr>> = vec![None; res.requesters.len()];
+    let mut seen: Vec<(IpAddr, Instant)> = Vec::new();
     loop {
         if last_answer.is_none_or(|t| t.elapsed() >= r.hold.valid) {
             let outcome = resolve(&res).await;
@@ -88,16 +91,19 @@ pub async fn run(res: Resolution, global_log: Option<Arc<ProxyLog>>) {
             match outcome {
                 Ok((addrs, ns)) => {
                     last_valid = now;
-                    for (k, req) in res.requesters.iter().enumerate() {
+                    let mut answer = with_obsolete(&addrs, &mut seen, now, r.hold.obsolete);
+                    for k in 0..res.requesters.len() {
                         let by = match k {
                             0 => By::Nameserver(&r.name, ns),
                             _ => By::Cache,
                         };
-                        apply::new_answer(req, &res.requesters, &addrs, &by, global_log.as_deref());
+                        let log = global_log.as_deref();
+                        apply::new_answer(&res, k, &mut taken, &mut answer, &by, log);
                     }
                 }
                 Err((hold, reason)) if now - last_valid > hold => {
-                    for req in &res.requesters {
+                    for (k, req) in res.requesters.iter().enumerate() {
+                        taken[k] = None;
                         apply::lost(req, reason);
                     }
                 }
@@ -106,6 +112,20 @@ pub async fn run(res: Resolution, global_log: Option<Arc<ProxyLog>>) {
         }
         sleep(r.resolve).await;
     }
+}
+
+/// The answer, then the addresses earlier answers gave that are younger than `hold obsolete`
+/// (HAProxy keeps a record that left the answer that long).
+fn with_obsolete(
+    addrs: &[IpAddr],
+    seen: &mut Vec<(IpAddr, Instant)>,
+    now: Instant,
+    obsolete: Duration,
+) -> Vec<IpAddr> {
+    seen.retain(|(ip, t)| !addrs.contains(ip) && now - *t < obsolete);
+    let kept: Vec<IpAddr> = seen.iter().map(|(ip, _)| *ip).collect();
+    seen.extend(addrs.iter().map(|&ip| (ip, now)));
+    addrs.iter().copied().chain(kept).collect()
 }
 
 /// Asks for the preferred family, then the other when the answer holds no address of it (as
