@@ -14,12 +14,12 @@
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
 use lbtop::config::{Config, Mode, Options, Timeouts};
+use lbtop::dns::{self, Answer};
 use lbtop::engine::h1::chunked::Decoder;
 use lbtop::engine::h1::head::{
     self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
 };
 use lbtop::engine::h1::response::{self, Asked, Body};
-use lbtop::dns::{self, Answer};
 use std::path::Path;
 
 /// Every fuzz target, by the name of its folder under `fuzz/seeds/`.

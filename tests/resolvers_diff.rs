@@ -25,12 +25,16 @@ type Table = Arc<Mutex<HashMap<String, Vec<Ipv4Addr>>>>;
 /// empty answer for any other type. It stops when the table is dropped everywhere else.
 fn dns_server(table: Table) -> u16 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let port = socket.local_addr().unwrap().port();
     thread::spawn(move || {
         let mut buf = [0u8; 512];
         while Arc::strong_count(&table) > 1 {
-            let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
+            let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                continue;
+            };
             if let Some(answer) = answer(&buf[..n], &table) {
                 let _ = socket.send_to(&answer, from);
             }
@@ -56,7 +60,20 @@ fn answer(q: &[u8], table: &Table) -> Option<Vec<u8>> {
         Some(_) if qtype != 1 => (0, vec![]),
         Some(a) => (0, a),
     };
-    let mut out = vec![q[0], q[1], 0x81, 0x80 | rcode, 0, 1, 0, addrs.len() as u8, 0, 0, 0, 0];
+    let mut out = vec![
+        q[0],
+        q[1],
+        0x81,
+        0x80 | rcode,
+        0,
+        1,
+        0,
+        addrs.len() as u8,
+        0,
+        0,
+        0,
+        0,
+    ];
     out.extend_from_slice(question);
     for ip in addrs {
         out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4]);
@@ -96,13 +113,19 @@ fn set(table: &Table, entries: &[(&str, &[[u8; 4]])]) {
     let mut t = table.lock().unwrap();
     t.clear();
     for (name, ips) in entries {
-        t.insert(name.to_string(), ips.iter().map(|&o| Ipv4Addr::from(o)).collect());
+        t.insert(
+            name.to_string(),
+            ips.iter().map(|&o| Ipv4Addr::from(o)).collect(),
+        );
     }
 }
 
 /// Which origin answers `n` requests, sorted (the rotation's order is not what is tested).
 fn answers(c: &Contender, n: usize) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut seen: Vec<String> = (0..n)
         .map(|_| rt.block_on(common::get(c.addr(), "/")).body)
         .collect();
@@ -147,7 +170,13 @@ fn servers_follow_their_names_as_in_haproxy() {
         let c = Contender::start(kind, &config(dns, port, servers), &BTreeMap::new());
         c.sink.wait("b/s1 administratively READY", WAIT);
         let mut seen = answers(&c, 2);
-        set(&table, &[("app.test", &[[127, 0, 0, 3]]), ("late.test", &[[127, 0, 0, 2]])]);
+        set(
+            &table,
+            &[
+                ("app.test", &[[127, 0, 0, 3]]),
+                ("late.test", &[[127, 0, 0, 2]]),
+            ],
+        );
         c.sink.wait("b/s1 changed its IP from 127.0.0.2", WAIT);
         c.sink.wait("b/s2 administratively READY", WAIT);
         seen.extend(answers(&c, 4));
@@ -225,7 +254,8 @@ fn servers_sharing_a_name_share_out_the_answer_as_in_haproxy() {
     origin(Ipv4Addr::new(127, 0, 0, 3), port, "o3");
     let mut servers = String::new();
     for s in ["s1", "s2", "s3"] {
-        servers += &format!("    server {s} localhost:{{port}} resolvers dns resolve-prefer ipv4\n");
+        servers +=
+            &format!("    server {s} localhost:{{port}} resolvers dns resolve-prefer ipv4\n");
     }
     let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
         let table: Table = Arc::default();
@@ -250,4 +280,61 @@ fn servers_sharing_a_name_share_out_the_answer_as_in_haproxy() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     assert_eq!(&runs[0][..4], ["o2", "o2", "o3", "o3"]);
+}
+
+/// The dashboard's snapshot shows the address a server has now; a server in MAINT
+/// (resolution) stays there when told ready, and leaves it when its name appears.
+#[test]
+fn the_snapshot_follows_the_address() {
+    use lbtop::config::Config;
+    use lbtop::engine::Engine;
+    use lbtop::events::{self, AdminState, Command, ServerId};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let table: Table = Arc::default();
+        let dns = dns_server(table.clone());
+        let text = config(dns, 8080, "    server s1 app.test:{port} resolvers dns\n")
+            .replace("{LOG}", "127.0.0.1:9")
+            .replace("{PORT}", &free_port().to_string());
+        let config = Config::parse(std::path::Path::new("t.cfg"), &text).unwrap();
+        let (tx, _rx) = events::channel();
+        let engine = Engine::start(Arc::new(config), tx).await.unwrap();
+        let handle = engine.handle();
+        let s1 = ServerId {
+            backend: 0,
+            server: 0,
+        };
+        handle.command(Command::SetAdmin {
+            server: s1,
+            state: AdminState::Ready,
+        });
+        handle.command(Command::SetWeight {
+            server: s1,
+            weight: 7,
+        });
+        let server = || handle.snapshot().backends[0].servers[0].clone();
+        let wait = |what: &str, ok: &dyn Fn(&lbtop::events::ServerSnap) -> bool| {
+            let deadline = std::time::Instant::now() + WAIT;
+            while !ok(&server()) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{what}: {:?}",
+                    server().status
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        wait("weight applied", &|s| s.weight == 7);
+        assert_eq!(server().status.to_string(), "MAINT");
+        set(&table, &[("app.test", &[[127, 0, 0, 2]])]);
+        wait("resolved", &|s| s.addr.to_string() == "127.0.0.2:8080");
+        assert_ne!(server().status.to_string(), "MAINT");
+        set(&table, &[("app.test", &[[127, 0, 0, 3]])]);
+        wait("moved", &|s| s.addr.to_string() == "127.0.0.3:8080");
+        engine.shutdown().await;
+    });
 }

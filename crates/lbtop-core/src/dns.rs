@@ -95,9 +95,9 @@ pub fn decode_answer(msg: &[u8], id: u16, name: &str, qtype: u16) -> Result<Answ
         }
         addrs.push(match (rtype, data.len()) {
             (TYPE_A, 4) => IpAddr::V4(Ipv4Addr::new(data[0], data[1], data[2], data[3])),
-            (TYPE_AAAA, 16) => {
-                IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(data).expect("16 bytes")))
-            }
+            (TYPE_AAAA, 16) => IpAddr::V6(Ipv6Addr::from(
+                <[u8; 16]>::try_from(data).expect("16 bytes"),
+            )),
             _ => return Err("address record of the wrong length".into()),
         });
     }
@@ -189,22 +189,43 @@ mod tests {
 
     #[test]
     fn answers_give_their_addresses_in_order() {
-        let m = answer(7, 0, "app.test", TYPE_A, &[&[127, 0, 0, 2], &[127, 0, 0, 3]]);
+        let m = answer(
+            7,
+            0,
+            "app.test",
+            TYPE_A,
+            &[&[127, 0, 0, 2], &[127, 0, 0, 3]],
+        );
         let want = vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
-        assert_eq!(decode_answer(&m, 7, "APP.test.", TYPE_A), Ok(Answer::Addrs(want)));
+        assert_eq!(
+            decode_answer(&m, 7, "APP.test.", TYPE_A),
+            Ok(Answer::Addrs(want))
+        );
         let six = answer(7, 0, "app.test", TYPE_AAAA, &[&[0; 16]]);
         let want = vec!["::".parse().unwrap()];
-        assert_eq!(decode_answer(&six, 7, "app.test", TYPE_AAAA), Ok(Answer::Addrs(want)));
+        assert_eq!(
+            decode_answer(&six, 7, "app.test", TYPE_AAAA),
+            Ok(Answer::Addrs(want))
+        );
     }
 
     #[test]
     fn response_codes() {
         let nx = answer(7, 3, "app.test", TYPE_A, &[]);
-        assert_eq!(decode_answer(&nx, 7, "app.test", TYPE_A), Ok(Answer::NxDomain));
+        assert_eq!(
+            decode_answer(&nx, 7, "app.test", TYPE_A),
+            Ok(Answer::NxDomain)
+        );
         let refused = answer(7, 5, "app.test", TYPE_A, &[]);
-        assert_eq!(decode_answer(&refused, 7, "app.test", TYPE_A), Ok(Answer::Refused));
+        assert_eq!(
+            decode_answer(&refused, 7, "app.test", TYPE_A),
+            Ok(Answer::Refused)
+        );
         let fail = answer(7, 2, "app.test", TYPE_A, &[]);
-        assert_eq!(decode_answer(&fail, 7, "app.test", TYPE_A), Ok(Answer::Other(2)));
+        assert_eq!(
+            decode_answer(&fail, 7, "app.test", TYPE_A),
+            Ok(Answer::Other(2))
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Config, Frontend, Resolvers, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options, Server,
+    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
+    Resolvers, Server,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -564,10 +565,21 @@ mod tests {
         let c = Config::parse(Path::new("r.cfg"), text).unwrap();
         let out = c.to_haproxy_cfg();
         assert!(out.contains("resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 127.0.0.2:53\n    hold valid 3s\n    hold nx 7s\n"), "{out}");
-        assert!(out.contains(" resolvers dns resolve-prefer ipv4 resolve-opts allow-dup-ip,ignore-weight"), "{out}");
+        assert!(
+            out.contains(
+                " resolvers dns resolve-prefer ipv4 resolve-opts allow-dup-ip,ignore-weight"
+            ),
+            "{out}"
+        );
         round_trip(&c);
-        let c = Config::parse(Path::new("r.cfg"), "resolvers d\n    accepted_payload_size 8192\n").unwrap();
-        assert!(c.to_haproxy_cfg().contains("    accepted_payload_size 8192\n"));
+        let c = Config::parse(
+            Path::new("r.cfg"),
+            "resolvers d\n    accepted_payload_size 8192\n",
+        )
+        .unwrap();
+        assert!(c
+            .to_haproxy_cfg()
+            .contains("    accepted_payload_size 8192\n"));
     }
 
     #[test]

@@ -155,7 +155,8 @@ pub async fn dial<'a>(
     loop {
         let server = &backend.servers[assigned.server];
         let started = Instant::now();
-        let refused = match timeout(policy.connect_timeout, TcpStream::connect(server.addr())).await {
+        let refused = match timeout(policy.connect_timeout, TcpStream::connect(server.addr())).await
+        {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 attempt.connect_time = started.elapsed();

@@ -145,7 +145,9 @@ impl Parser<'_> {
             // With `resolvers` the name may appear later: HAProxy starts the server in MAINT.
             Err(_) if server.resolvers.is_some() => Found {
                 addr: None,
-                warning: Some(format!("could not resolve address '{host}', disabling server")),
+                warning: Some(format!(
+                    "could not resolve address '{host}', disabling server"
+                )),
             },
             found => found.map_err(|m| self.err(no, format!("{who}: {m}")))?,
         };

@@ -23,31 +23,32 @@ const fn kw(name: &'static str, args: Args, how: ResolversFn) -> Row<ResolversFn
 }
 
 /// The keywords of a `resolvers` section.
-pub(super) static RESOLVERS: &[Row<ResolversFn>] = &[
-    kw("nameserver", Args::Any, nameserver),
-    kw("hold", Args::Any, hold),
-    kw("timeout", Args::Any, timeout),
-    kw("resolve_retries", Args::One("<nb> as argument"), retries),
-    Row {
-        status: Status::Ignored(
-            "lbtop asks without EDNS0, so answers are at most 512 bytes (tens of addresses)",
-        ),
-        ..kw(
-            "accepted_payload_size",
-            Args::One("<nb> as argument"),
-            payload,
-        )
-    },
-    Row {
-        status: Status::Unsupported,
-        ..kw("parse-resolv-conf", Args::None, |_, _| Ok(()))
-    },
-    kw("resolution_pool_size", Args::Any, |_, _| {
-        Err("'resolution_pool_size' directive is not supported anymore (it never appeared in a \
+pub(super) static RESOLVERS: &[Row<ResolversFn>] =
+    &[
+        kw("nameserver", Args::Any, nameserver),
+        kw("hold", Args::Any, hold),
+        kw("timeout", Args::Any, timeout),
+        kw("resolve_retries", Args::One("<nb> as argument"), retries),
+        Row {
+            status: Status::Ignored(
+                "lbtop asks without EDNS0, so answers are at most 512 bytes (tens of addresses)",
+            ),
+            ..kw(
+                "accepted_payload_size",
+                Args::One("<nb> as argument"),
+                payload,
+            )
+        },
+        Row {
+            status: Status::Unsupported,
+            ..kw("parse-resolv-conf", Args::None, |_, _| Ok(()))
+        },
+        kw("resolution_pool_size", Args::Any, |_, _| {
+            Err("'resolution_pool_size' directive is not supported anymore (it never appeared in a \
              stable release)"
             .into())
-    }),
-];
+        }),
+    ];
 
 /// `nameserver <id> <ip:port>`, `udp@` allowed.
 fn nameserver(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
@@ -62,7 +63,9 @@ fn nameserver(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
     let bare = addr.strip_prefix("udp@").unwrap_or(addr);
     let addr = server_addr(bare).map_err(|m| format!("'nameserver {name}': address {m}"))?;
     if r.nameservers.iter().any(|n| n.name == *name) {
-        return Err(format!("'nameserver {name}': this name is already used in this section"));
+        return Err(format!(
+            "'nameserver {name}': this name is already used in this section"
+        ));
     }
     r.nameservers.push(Nameserver {
         name: name.clone(),
@@ -169,7 +172,9 @@ impl Parser<'_> {
             return Err(self.err(no, format!("resolvers: '{kw}' is not supported by lbtop")));
         }
         let what = format!("resolvers '{}': '{kw}'", self.global.resolvers[i].name);
-        row.args.check(st.args, &what).map_err(|m| self.err(no, m))?;
+        row.args
+            .check(st.args, &what)
+            .map_err(|m| self.err(no, m))?;
         (row.how)(&mut self.global.resolvers[i], &st).map_err(|m| self.err(no, m))?;
         if let Some(w) = row.status.warning(&what) {
             self.warn(no, w);

@@ -1593,31 +1593,93 @@ fn a_resolvers_section_is_read_with_haproxy_defaults() {
     let c = ok("resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 udp@[::1]:53\n    hold valid 2s\n    hold obsolete 5s\n    timeout resolve 250ms\n    resolve_retries 2\n    accepted_payload_size 8192\n");
     let r = &c.global.resolvers[0];
     assert_eq!(r.name, "dns");
-    let ns: Vec<String> = r.nameservers.iter().map(|n| format!("{} {}", n.name, n.addr)).collect();
+    let ns: Vec<String> = r
+        .nameservers
+        .iter()
+        .map(|n| format!("{} {}", n.name, n.addr))
+        .collect();
     assert_eq!(ns, ["ns1 127.0.0.1:5353", "ns2 [::1]:53"]);
-    assert_eq!((r.hold.valid, r.hold.nx, r.hold.obsolete), (Duration::from_secs(2), Duration::from_secs(30), Duration::from_secs(5)));
-    assert_eq!((r.resolve, r.retry, r.retries), (Duration::from_millis(250), Duration::from_secs(1), 2));
-    warned(&c, 8, "resolvers 'dns': 'accepted_payload_size' ignored: lbtop asks without EDNS0");
+    assert_eq!(
+        (r.hold.valid, r.hold.nx, r.hold.obsolete),
+        (
+            Duration::from_secs(2),
+            Duration::from_secs(30),
+            Duration::from_secs(5)
+        )
+    );
+    assert_eq!(
+        (r.resolve, r.retry, r.retries),
+        (Duration::from_millis(250), Duration::from_secs(1), 2)
+    );
+    warned(
+        &c,
+        8,
+        "resolvers 'dns': 'accepted_payload_size' ignored: lbtop asks without EDNS0",
+    );
 }
 
 #[test]
 fn resolvers_errors_say_what_haproxy_says() {
     let b = |body: &str| format!("backend b\n{body}");
     let r = |body: &str| format!("resolvers dns\n{body}\n");
-    fails(&r("    nameserver ns1"), 2, &["'nameserver' expects <name> and <addr>[:<port>] as arguments"]);
-    fails(&r("    nameserver ns1 tcp@127.0.0.1:53"), 2, &["DNS over TCP"]);
+    fails(
+        &r("    nameserver ns1"),
+        2,
+        &["'nameserver' expects <name> and <addr>[:<port>] as arguments"],
+    );
+    fails(
+        &r("    nameserver ns1 tcp@127.0.0.1:53"),
+        2,
+        &["DNS over TCP"],
+    );
     fails(&r("    hold foo 1s"), 2, &["'hold' unknown <event>: 'foo', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'"]);
-    fails(&r("    hold valid"), 2, &["'hold' expects an <event> and a <time> as arguments"]);
-    fails(&r("    timeout foo 1s"), 2, &["'timeout' expects 'retry' or 'resolve' and <time> as arguments got 'foo'"]);
-    fails(&r("    timeout resolve"), 2, &["'timeout resolve' expects <time> as argument"]);
-    fails(&r("    bogus 1"), 2, &["unknown keyword 'bogus' in 'resolvers' section"]);
-    fails(&r("    parse-resolv-conf"), 2, &["'parse-resolv-conf' is not supported by lbtop"]);
-    fails(&r("    resolution_pool_size 1"), 2, &["not supported anymore"]);
+    fails(
+        &r("    hold valid"),
+        2,
+        &["'hold' expects an <event> and a <time> as arguments"],
+    );
+    fails(
+        &r("    timeout foo 1s"),
+        2,
+        &["'timeout' expects 'retry' or 'resolve' and <time> as arguments got 'foo'"],
+    );
+    fails(
+        &r("    timeout resolve"),
+        2,
+        &["'timeout resolve' expects <time> as argument"],
+    );
+    fails(
+        &r("    bogus 1"),
+        2,
+        &["unknown keyword 'bogus' in 'resolvers' section"],
+    );
+    fails(
+        &r("    parse-resolv-conf"),
+        2,
+        &["'parse-resolv-conf' is not supported by lbtop"],
+    );
+    fails(
+        &r("    resolution_pool_size 1"),
+        2,
+        &["not supported anymore"],
+    );
     fails("resolvers\n", 1, &["'resolvers' expects exactly one name"]);
-    fails("backend b\n    server s 127.0.0.1:80 resolvers nope\n", 2, &["backend 'b', server 's': unable to find required resolvers 'nope'"]);
-    fails(&b("    server s 127.0.0.1:80 resolve-prefer ipv5\n"), 2, &["'resolve-prefer' expects either ipv4 or ipv6 as argument"]);
+    fails(
+        "backend b\n    server s 127.0.0.1:80 resolvers nope\n",
+        2,
+        &["backend 'b', server 's': unable to find required resolvers 'nope'"],
+    );
+    fails(
+        &b("    server s 127.0.0.1:80 resolve-prefer ipv5\n"),
+        2,
+        &["'resolve-prefer' expects either ipv4 or ipv6 as argument"],
+    );
     fails(&b("    server s 127.0.0.1:80 resolve-opts foo\n"), 2, &["unknown resolve-opts option 'foo', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'"]);
-    fails(&b("    server s 127.0.0.1:80 resolve-net 10.0.0.0/8\n"), 2, &["'resolve-net' is not supported by lbtop"]);
+    fails(
+        &b("    server s 127.0.0.1:80 resolve-net 10.0.0.0/8\n"),
+        2,
+        &["'resolve-net' is not supported by lbtop"],
+    );
 }
 
 #[test]
@@ -1626,7 +1688,11 @@ fn with_resolvers_a_name_that_does_not_resolve_starts_in_maint() {
     let s = &c.backends[0].servers;
     assert!(s[0].unresolved() && s[0].starts_in_maint());
     assert_eq!(s[0].resolvers.as_deref(), Some("dns"));
-    warned(&c, 4, "server 's': could not resolve address 'nosuchhost.invalid', disabling server");
+    warned(
+        &c,
+        4,
+        "server 's': could not resolve address 'nosuchhost.invalid', disabling server",
+    );
     assert!(!s[1].unresolved());
     assert_eq!(s[1].resolve_prefer, Some(crate::config::Prefer::Ipv4));
 }

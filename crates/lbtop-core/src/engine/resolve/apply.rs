@@ -28,9 +28,10 @@ pub(super) fn new_answer(
     let server = &req.backend.servers[req.server];
     let current = server.resolved().then(|| server.addr().ip());
     let used = |ip: IpAddr| {
-        res.requesters.iter().enumerate().any(|(j, o)| {
-            j != k && Arc::ptr_eq(&o.backend, &req.backend) && taken[j] == Some(ip)
-        })
+        res.requesters
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != k && Arc::ptr_eq(&o.backend, &req.backend) && taken[j] == Some(ip))
     };
     let mut best: Option<(u8, IpAddr)> = None;
     for &ip in answer.iter() {
@@ -84,13 +85,22 @@ fn resolves_again(req: &Requester) {
     req.backend.change(
         req.server,
         Topic::Admin,
-        |state, now| (state.admin == AdminState::Maint).then(|| (state.apply_admin(AdminState::Ready, now), ())),
+        |state, now| {
+            (state.admin == AdminState::Maint)
+                .then(|| (state.apply_admin(AdminState::Ready, now), ()))
+        },
         |_, who, t, _, _| {
             let ps = who.proxy_server;
             let up = if t.is_up { "UP" } else { "DOWN" };
             vec![
-                (Level::Notice, format!("Server {ps} ('{host}') is {up}/READY (resolves again).")),
-                (Level::Notice, format!("Server {ps} administratively READY thanks to valid DNS answer.")),
+                (
+                    Level::Notice,
+                    format!("Server {ps} ('{host}') is {up}/READY (resolves again)."),
+                ),
+                (
+                    Level::Notice,
+                    format!("Server {ps} administratively READY thanks to valid DNS answer."),
+                ),
             ]
         },
     );

@@ -48,7 +48,9 @@ pub(super) async fn ask<'a>(r: &'a Resolvers, name: &str, qtype: u16) -> Outcome
 /// One socket for both families when a name server is IPv6.
 async fn socket(r: &Resolvers) -> std::io::Result<UdpSocket> {
     let v6 = r.nameservers.iter().any(|ns| ns.addr.is_ipv6());
-    let any: SocketAddr = if v6 { "[::]:0" } else { "0.0.0.0:0" }.parse().expect("literal");
+    let any: SocketAddr = if v6 { "[::]:0" } else { "0.0.0.0:0" }
+        .parse()
+        .expect("literal");
     UdpSocket::bind(any).await
 }
 
