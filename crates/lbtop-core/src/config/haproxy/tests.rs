@@ -577,7 +577,7 @@ fn every_keyword_is_one_row() {
 fn every_server_keyword_is_written_back_by_export_and_check() {
     let server = |params: &str| {
         let text = format!(
-            "frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
+            "resolvers none\nfrontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
         );
         ok(&text).backends[0].servers[0].clone()
     };
@@ -589,14 +589,16 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
         }
         // A value that differs from the defaults: a time, else an integer, else a word.
         let params = match row.args {
-            table::Args::One(_) => ["7s", "7", "none"]
+            table::Args::One(_) => ["7s", "7", "none", "ipv4", "allow-dup-ip"]
                 .iter()
                 .map(|v| format!("{} {v}", row.name))
                 .find(|p| {
-                    let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
+                    // `none` is also the name of a resolvers section.
+                    let text =
+                        format!("resolvers none\nbackend b\n    server s 127.0.0.1:81 {p}\n");
                     parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
                 })
-                .unwrap_or_else(|| panic!("'{}' takes neither 7s, 7 nor none", row.name)),
+                .unwrap_or_else(|| panic!("'{}' takes none of the values tried", row.name)),
             _ => row.name.to_string(),
         };
         let s = server(&params);
@@ -615,7 +617,7 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
             "check of '{params}'"
         );
         let exported = format!(
-            "backend b\n    server {}\n",
+            "resolvers none\nbackend b\n    server {}\n",
             [s.name.clone(), s.addr.to_string()]
                 .into_iter()
                 .chain(export_server(&s))

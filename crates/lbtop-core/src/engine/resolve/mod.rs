@@ -155,3 +155,35 @@ async fn resolve(res: &Resolution) -> Result<(Vec<IpAddr>, &str), (Duration, &'s
     }
     Err((hold.other, "unspecified DNS error"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_that_left_the_answer_stays_for_hold_obsolete() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let t0 = Instant::now();
+        let mut seen = Vec::new();
+        let hold = Duration::from_secs(5);
+        let first = with_obsolete(&[ip("127.0.0.2"), ip("127.0.0.3")], &mut seen, t0, hold);
+        assert_eq!(first, [ip("127.0.0.2"), ip("127.0.0.3")]);
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(
+            with_obsolete(&[ip("127.0.0.4")], &mut seen, t1, hold),
+            [ip("127.0.0.4"), ip("127.0.0.2"), ip("127.0.0.3")]
+        );
+        let t2 = t0 + Duration::from_secs(6);
+        assert_eq!(
+            with_obsolete(&[ip("127.0.0.4")], &mut seen, t2, hold),
+            [ip("127.0.0.4")]
+        );
+        // Without `hold obsolete` (0s, the default) only the answer counts.
+        let mut seen = Vec::new();
+        with_obsolete(&[ip("127.0.0.2")], &mut seen, t0, Duration::ZERO);
+        assert_eq!(
+            with_obsolete(&[ip("127.0.0.3")], &mut seen, t1, Duration::ZERO),
+            [ip("127.0.0.3")]
+        );
+    }
+}
