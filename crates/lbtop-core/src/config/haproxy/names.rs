@@ -27,6 +27,12 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
         Ok(a) => return Ok(Target::Ip(a)),
         Err(e) => e,
     };
+    // `_http._tcp.name`: HAProxy asks for SRV records, which give the ports too.
+    if s.starts_with('_') && (s.contains("._tcp.") || s.contains("._udp.")) {
+        return Err(format!(
+            "'{s}' names DNS SRV records, which lbtop does not support (A/AAAA names only)"
+        ));
+    }
     let (host, port, family) = name_port(s).ok_or(ip_err)?;
     Ok(Target::Name { host, port, family })
 }
