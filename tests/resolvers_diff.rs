@@ -205,7 +205,7 @@ fn servers_follow_their_names_as_in_haproxy() {
 
 /// `server-template` with `resolvers`: the slots take the answer's addresses, one each, in
 /// order (the first by the name server, the others "by DNS cache"), and a slot left without
-/// an address stays in MAINT.
+/// an address stays in MAINT. A `disabled` server whose name appears stays in MAINT too.
 #[test]
 fn template_slots_fill_from_the_answer_as_in_haproxy() {
     if !haproxy_available() {
@@ -214,17 +214,22 @@ fn template_slots_fill_from_the_answer_as_in_haproxy() {
     let port = free_port();
     origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
     origin(Ipv4Addr::new(127, 0, 0, 3), port, "o3");
-    let servers = "    server-template t 3 app.test:{port} resolvers dns\n";
+    let servers = "    server-template t 3 app.test:{port} resolvers dns\n    server d dis.test:{port} resolvers dns disabled\n";
     let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
         let table: Table = Arc::default();
-        set(&table, &[("app.test", &[[127, 0, 0, 2], [127, 0, 0, 3]])]);
+        let both: &[[u8; 4]] = &[[127, 0, 0, 2], [127, 0, 0, 3]];
+        set(
+            &table,
+            &[("app.test", both), ("dis.test", &[[127, 0, 0, 2]])],
+        );
         let dns = dns_server(table.clone());
         let c = Contender::start(kind, &config(dns, port, servers), &BTreeMap::new());
         c.sink.wait("b/t2 administratively READY", WAIT);
+        c.sink.wait("b/d administratively READY", WAIT);
         // Another round: nothing changes, nothing is logged.
         std::thread::sleep(Duration::from_millis(2500));
         let mut seen = answers(&c, 4);
-        for t in ["b/t1", "b/t2", "b/t3"] {
+        for t in ["b/t1", "b/t2", "b/t3", "b/d"] {
             seen.extend(lines_of(&c, t));
         }
         seen
@@ -234,6 +239,8 @@ fn template_slots_fill_from_the_answer_as_in_haproxy() {
     for want in [
         "<133> b/t1 changed its IP from (none) to 127.0.0.2 by dns/ns1.",
         "<133> b/t2 changed its IP from (none) to 127.0.0.3 by DNS cache.",
+        // `disabled`: it takes the address but stays in maintenance.
+        "<133> Server b/d ('dis.test') resolves again but remains in maintenance.",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }

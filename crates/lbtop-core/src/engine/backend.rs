@@ -63,6 +63,9 @@ pub struct ServerRt {
     /// It has an address: an IP, a name that resolved, or one that resolved since. Without,
     /// the server stays in MAINT (resolution) whatever it is told.
     resolved: AtomicBool,
+    /// While it has no address: whether it was also put in maintenance (`disabled`, or told
+    /// so), so that it stays there when its name resolves again.
+    pub maint_wanted: AtomicBool,
     pub backup: bool,
     pub maxconn: Option<u32>,
     pub counters: Counters,
@@ -150,6 +153,7 @@ impl BackendRt {
                 full_name: format!("{}/{}", cfg.name, s.name),
                 addr: Mutex::new(s.addr),
                 resolved: AtomicBool::new(!s.unresolved()),
+                maint_wanted: AtomicBool::new(s.disabled),
                 backup: s.backup,
                 maxconn: s.maxconn,
                 counters: Counters::default(),
@@ -211,7 +215,7 @@ impl BackendRt {
     }
 
     /// A line for the watcher and for the backend's `log` targets.
-    fn log(&self, level: Level, topic: Topic, text: String) {
+    pub(super) fn log(&self, level: Level, topic: Topic, text: String) {
         if let Some(log) = &self.log {
             log.send(level, &text);
         }

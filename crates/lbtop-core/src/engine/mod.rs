@@ -18,9 +18,10 @@ pub mod syslog;
 pub mod workers;
 
 use crate::config::{Config, Server};
-use crate::events::{Command, Event, EventSender, Snapshot};
+use crate::events::{AdminState, Command, Event, EventSender, Snapshot};
 use backend::BackendRt;
 use frontend::FrontendRt;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -329,8 +330,11 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             let backend = backend(server)?;
             // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
             // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
-            if backend.servers[server.server].resolved() {
-                backend.set_admin(server.server, state);
+            // "maint" is remembered for when the name resolves (§17).
+            let s = &backend.servers[server.server];
+            match s.resolved() {
+                true => backend.set_admin(server.server, state),
+                false => s.maint_wanted.store(state == AdminState::Maint, Relaxed),
             }
         }
         Command::SetWeight { server, weight } => {

@@ -5,6 +5,7 @@ use super::{By, Requester, Resolution};
 use crate::engine::log_out::ProxyLog;
 use crate::events::{AdminState, Level, Topic};
 use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 /// Gives requester `k` an address from `answer`, as HAProxy picks one (measured, §17): a
@@ -79,9 +80,21 @@ fn moved(req: &Requester, current: Option<IpAddr>, ip: IpAddr, by: &By, log: Opt
     }
 }
 
-/// A server that had no address has one: it leaves MAINT (resolution).
+/// A server that had no address has one: it leaves MAINT (resolution), unless it was also
+/// put in maintenance, where it stays (measured, with `disabled`).
 fn resolves_again(req: &Requester) {
     let host = &req.host;
+    let server = &req.backend.servers[req.server];
+    if server.maint_wanted.load(Relaxed) {
+        let ps = &server.full_name;
+        for text in [
+            format!("Server {ps} ('{host}') resolves again but remains in maintenance."),
+            format!("Server {ps} administratively READY thanks to valid DNS answer."),
+        ] {
+            req.backend.log(Level::Notice, Topic::Admin, text);
+        }
+        return;
+    }
     req.backend.change(
         req.server,
         Topic::Admin,
@@ -120,6 +133,9 @@ pub(super) fn lost(req: &Requester, reason: &str) {
         Topic::Admin,
         |state, now| {
             let from = state.admin;
+            server
+                .maint_wanted
+                .store(from == AdminState::Maint, Relaxed);
             Some((state.apply_admin(AdminState::Maint, now), from))
         },
         |state, who, t, tally, &from| {
