@@ -64,7 +64,7 @@ fn nameserver(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
     let addr = server_addr(bare).map_err(|m| format!("'nameserver {name}': address {m}"))?;
     if r.nameservers.iter().any(|n| n.name == *name) {
         return Err(format!(
-            "'nameserver {name}': this name is already used in this section"
+            "nameserver '{name}' has same name as another nameserver in this section"
         ));
     }
     r.nameservers.push(Nameserver {
@@ -122,7 +122,8 @@ fn timeout(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
 }
 
 fn retries(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
-    r.retries = int(st.arg(), "'resolve_retries'", 1, 1000)?;
+    // 0 is allowed, as in HAProxy: the name is never asked, every resolution times out.
+    r.retries = int(st.arg(), "'resolve_retries'", 0, 1000)?;
     Ok(())
 }
 
@@ -145,7 +146,10 @@ impl Parser<'_> {
         if let Some(r) = self.global.resolvers.iter().find(|r| r.name == *name) {
             return Err(self.err(
                 no,
-                format!("resolvers '{name}' has the same name as another resolvers section declared at line {}", r.line),
+                format!(
+                    "resolvers '{name}' has same name as another resolvers (declared at line {})",
+                    r.line
+                ),
             ));
         }
         self.global.resolvers.push(Resolvers::new(name.clone(), no));
@@ -182,8 +186,21 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// Every server naming a `resolvers` section finds it (HAProxy checks this after reading).
+    /// Every server naming a `resolvers` section finds it (HAProxy checks this after reading),
+    /// and HAProxy's warning for a section with no name server.
     pub(super) fn check_resolvers(&mut self) {
+        let empty: Vec<(usize, String)> = (self.global.resolvers.iter())
+            .filter(|r| r.nameservers.is_empty())
+            .map(|r| {
+                (
+                    r.line,
+                    format!("resolvers '{}' has no nameservers configured!", r.name),
+                )
+            })
+            .collect();
+        for (line, message) in empty {
+            self.warn(line, message);
+        }
         for p in &self.proxies {
             for s in &p.servers {
                 let Some(name) = &s.resolvers else { continue };

@@ -1667,6 +1667,21 @@ fn resolvers_errors_say_what_haproxy_says() {
     );
     fails("resolvers\n", 1, &["'resolvers' expects exactly one name"]);
     fails(
+        &r("    nameserver a 127.0.0.1:53\n    nameserver a 127.0.0.1:54"),
+        3,
+        &["nameserver 'a' has same name as another nameserver"],
+    );
+    fails(
+        "resolvers dns\nresolvers dns\n",
+        2,
+        &["resolvers 'dns' has same name as another resolvers (declared at line 1)"],
+    );
+    warned(
+        &ok("resolvers dns\n    hold valid 1s\n"),
+        1,
+        "resolvers 'dns' has no nameservers configured!",
+    );
+    fails(
         "backend b\n    server s 127.0.0.1:80 resolvers nope\n",
         2,
         &["backend 'b', server 's': unable to find required resolvers 'nope'"],
