@@ -111,3 +111,32 @@ pub enum Prefer {
     Ipv4,
     Ipv6,
 }
+
+impl Prefer {
+    /// `ipv4` or `ipv6`; the message is HAProxy's.
+    pub(crate) fn parse(v: &str, what: &str) -> Result<Prefer, String> {
+        match v {
+            "ipv4" => Ok(Prefer::Ipv4),
+            "ipv6" => Ok(Prefer::Ipv6),
+            _ => Err(format!("{what} expects either ipv4 or ipv6 as argument")),
+        }
+    }
+}
+
+/// `resolve-opts <opt>[,<opt>...]` into `s`; the message is HAProxy's.
+pub(crate) fn resolve_opts(s: &mut super::Server, v: &str, what: &str) -> Result<(), String> {
+    for opt in v.split(',') {
+        match opt {
+            "allow-dup-ip" => s.allow_dup_ip = true,
+            "prevent-dup-ip" => s.allow_dup_ip = false,
+            "ignore-weight" => s.ignore_weight = true,
+            _ => {
+                return Err(format!(
+                    "{what} : unknown resolve-opts option '{opt}', supported methods are \
+                     'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'"
+                ))
+            }
+        }
+    }
+    Ok(())
+}

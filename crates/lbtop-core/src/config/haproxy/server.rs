@@ -7,6 +7,7 @@ use super::names::{init_addr, server_target};
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
+use crate::config::host::resolve_opts;
 use crate::config::{parse_duration, InitAddr, Prefer, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -237,20 +238,13 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     ),
     value(
         "resolve-prefer",
-        |p, v, what| {
-            p.resolve_prefer = Some(match v {
-                "ipv4" => Prefer::Ipv4,
-                "ipv6" => Prefer::Ipv6,
-                _ => return Err(format!("{what} expects either ipv4 or ipv6 as argument")),
-            });
-            Ok(())
-        },
+        |p, v, what| Prefer::parse(v, what).map(|x| p.resolve_prefer = Some(x)),
         |s| s.resolve_prefer.map(prefer_words),
         |s| s.resolve_prefer.map(prefer_words),
     ),
     value(
         "resolve-opts",
-        resolve_opts,
+        |p, v, what| resolve_opts(p, v, what),
         resolve_opts_words,
         resolve_opts_words,
     ),
@@ -302,24 +296,6 @@ fn prefer_words(p: Prefer) -> String {
         Prefer::Ipv4 => "resolve-prefer ipv4".into(),
         Prefer::Ipv6 => "resolve-prefer ipv6".into(),
     }
-}
-
-/// `resolve-opts <opt>[,<opt>...]`.
-fn resolve_opts(p: &mut Server, v: &str, what: &str) -> Result<(), String> {
-    for opt in v.split(',') {
-        match opt {
-            "allow-dup-ip" => p.allow_dup_ip = true,
-            "prevent-dup-ip" => p.allow_dup_ip = false,
-            "ignore-weight" => p.ignore_weight = true,
-            _ => {
-                return Err(format!(
-                    "{what} : unknown resolve-opts option '{opt}', supported methods are \
-                     'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'"
-                ))
-            }
-        }
-    }
-    Ok(())
 }
 
 fn resolve_opts_words(s: &Server) -> Option<String> {
