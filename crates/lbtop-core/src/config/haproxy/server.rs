@@ -244,7 +244,7 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     ),
     value(
         "resolve-opts",
-        |p, v, what| resolve_opts(p, v, what),
+        resolve_opts,
         resolve_opts_words,
         resolve_opts_words,
     ),
