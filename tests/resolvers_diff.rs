@@ -145,9 +145,12 @@ fn lines_of(c: &Contender, who: &str) -> Vec<String> {
 
 const WAIT: Duration = Duration::from_secs(15);
 
+// `hold valid 10s` in every scenario: HAProxy still asks every `timeout resolve` (1s), and so
+// must lbtop, or the changes below would come ten seconds late.
+
 fn config(dns: u16, port: u16, servers: &str) -> String {
     format!(
-        "global\n    log {{LOG}} local0\n\nresolvers dns\n    nameserver ns1 127.0.0.1:{dns}\n    hold valid 1s\n    hold nx 1s\n    timeout resolve 1s\n    timeout retry 500ms\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend b\n\nbackend b\n{servers}",
+        "global\n    log {{LOG}} local0\n\nresolvers dns\n    nameserver ns1 127.0.0.1:{dns}\n    hold valid 10s\n    hold nx 1s\n    timeout resolve 1s\n    timeout retry 500ms\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend b\n\nbackend b\n{servers}",
     ) .replace("{port}", &port.to_string())
 }
 
