@@ -352,3 +352,45 @@ fn the_snapshot_follows_the_address() {
         engine.shutdown().await;
     });
 }
+
+/// A server that is DOWN by its checks when its name goes away: "was DOWN and now enters
+/// maintenance (DNS NX status)."
+#[test]
+fn a_down_server_whose_name_goes_away_enters_maintenance_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let port = free_port();
+    origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
+    // Nothing listens on 127.0.0.9: its checks fail.
+    let servers = "    server s1 app.test:{port} resolvers dns check inter 300ms fall 1 rise 1\n    server s2 b.test:{port} resolvers dns\n";
+    let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let table: Table = Arc::default();
+        set(
+            &table,
+            &[
+                ("app.test", &[[127, 0, 0, 9]]),
+                ("b.test", &[[127, 0, 0, 2]]),
+            ],
+        );
+        let dns = dns_server(table.clone());
+        let c = Contender::start(kind, &config(dns, port, servers), &BTreeMap::new());
+        c.sink.wait("Server b/s1 is DOWN", WAIT);
+        set(&table, &[("b.test", &[[127, 0, 0, 2]])]);
+        c.sink
+            .wait("b/s1 was DOWN and now enters maintenance", WAIT);
+        std::thread::sleep(Duration::from_millis(300));
+        let mut seen = answers(&c, 2);
+        seen.extend(lines_of(&c, "b/s1"));
+        seen
+    });
+    let masked = runs.map(|r| r.iter().map(|l| common::mask(l)).collect::<Vec<_>>());
+    assert_eq!(
+        masked[0], masked[1],
+        "HAProxy (left) and lbtop (right) differ"
+    );
+    let text = masked[0].join("\n");
+    let want = "Server b/s1 was DOWN and now enters maintenance (DNS NX status).";
+    assert!(text.contains(want), "missing {want:?} in\n{text}");
+    assert_eq!(&masked[0][..2], ["o2", "o2"]);
+}

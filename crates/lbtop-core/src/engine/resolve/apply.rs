@@ -1,7 +1,7 @@
 //! What an answer does to a server: a new address, or MAINT (resolution), with the lines
 //! HAProxy logs for each (measured, docs/haproxy-semantics.md §17).
 
-use super::{By, Requester, Resolution};
+use super::{By, Requester};
 use crate::engine::log_out::ProxyLog;
 use crate::events::{AdminState, Level, Topic};
 use std::net::IpAddr;
@@ -14,22 +14,23 @@ use std::sync::Arc;
 /// (such an address is passed over, unless `resolve-opts allow-dup-ip`) and 1 when it is
 /// the server's current one; the first best wins, and the answer turns by one, so the next
 /// server starts from the next address. No address left: MAINT ("No IP for server ").
+/// Returns whether the server left MAINT (its checks are to start).
 pub(super) fn new_answer(
-    res: &Resolution,
+    requesters: &[Requester],
     k: usize,
     taken: &mut [Option<IpAddr>],
     answer: &mut [IpAddr],
     by: &By,
     global_log: Option<&ProxyLog>,
-) {
+) -> bool {
     if taken[k].is_some_and(|ip| answer.contains(&ip)) {
-        return;
+        return false;
     }
-    let req = &res.requesters[k];
+    let req = &requesters[k];
     let server = &req.backend.servers[req.server];
     let current = server.resolved().then(|| server.addr().ip());
     let used = |ip: IpAddr| {
-        res.requesters
+        requesters
             .iter()
             .enumerate()
             .any(|(j, o)| j != k && Arc::ptr_eq(&o.backend, &req.backend) && taken[j] == Some(ip))
@@ -48,17 +49,22 @@ pub(super) fn new_answer(
     let Some((_, ip)) = best else {
         taken[k] = None;
         lost(req, "No IP for server ");
-        return;
+        return false;
     };
     taken[k] = Some(ip);
     answer.rotate_left(1);
-    if current != Some(ip) {
-        moved(req, current, ip, by, global_log);
-    }
+    current != Some(ip) && moved(req, current, ip, by, global_log)
 }
 
-/// The server's address changes: HAProxy's line, and out of MAINT when it had none.
-fn moved(req: &Requester, current: Option<IpAddr>, ip: IpAddr, by: &By, log: Option<&ProxyLog>) {
+/// The server's address changes: HAProxy's line, and out of MAINT when it had none (then
+/// `true`).
+fn moved(
+    req: &Requester,
+    current: Option<IpAddr>,
+    ip: IpAddr,
+    by: &By,
+    log: Option<&ProxyLog>,
+) -> bool {
     let server = &req.backend.servers[req.server];
     let from = current.map_or("(none)".to_string(), |c| c.to_string());
     let by = match by {
@@ -75,14 +81,12 @@ fn moved(req: &Requester, current: Option<IpAddr>, ip: IpAddr, by: &By, log: Opt
     }
     req.backend.tell(Level::Notice, Topic::Admin, text);
     server.set_addr(Some(ip));
-    if current.is_none() {
-        resolves_again(req);
-    }
+    current.is_none() && resolves_again(req)
 }
 
 /// A server that had no address has one: it leaves MAINT (resolution), unless it was also
 /// put in maintenance, where it stays (measured, with `disabled`).
-fn resolves_again(req: &Requester) {
+fn resolves_again(req: &Requester) -> bool {
     let host = &req.host;
     let server = &req.backend.servers[req.server];
     if server.maint_wanted.load(Relaxed) {
@@ -93,7 +97,7 @@ fn resolves_again(req: &Requester) {
         ] {
             req.backend.log(Level::Notice, Topic::Admin, text);
         }
-        return;
+        return false;
     }
     req.backend.change(
         req.server,
@@ -117,7 +121,7 @@ fn resolves_again(req: &Requester) {
             ]
         },
     );
-    req.backend.servers[req.server].wake.notify_one();
+    true
 }
 
 /// The resolution failed for longer than its `hold`: the server loses its address and goes

@@ -14,6 +14,7 @@ use ask::{ask, Outcome};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 use tokio::time::{sleep, Instant};
 
 /// One server asking.
@@ -24,12 +25,24 @@ pub struct Requester {
     pub allow_dup_ip: bool,
 }
 
+/// A `resolvers` section and the names it asks, all at once every `timeout resolve`, as
+/// HAProxy's one task per section does: the answers are applied together, in file order.
+pub struct Section {
+    pub resolvers: Arc<Resolvers>,
+    pub resolutions: Vec<Resolution>,
+}
+
 /// One name asked of one section, and the servers that share the answer, in file order.
 pub struct Resolution {
-    pub resolvers: Resolvers,
     pub name: String,
     pub prefer: Prefer,
     pub requesters: Vec<Requester>,
+    /// When it last had a valid answer (the start counts as one).
+    last_valid: Instant,
+    /// The address each requester took from an answer.
+    taken: Vec<Option<IpAddr>>,
+    /// When each address was last answered, for `hold obsolete`.
+    seen: Vec<(IpAddr, Instant)>,
 }
 
 /// Where an answer came from, as the change line says it: `dns/ns1`, or `DNS cache` for the
@@ -39,16 +52,26 @@ pub(super) enum By<'a> {
     Cache,
 }
 
-/// The resolutions of every server with a host name and `resolvers`.
-pub fn plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<Resolution> {
-    let mut plans: Vec<Resolution> = Vec::new();
+/// The sections that servers with a host name and `resolvers` ask.
+pub fn plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<Section> {
+    let mut sections: Vec<Section> = Vec::new();
     for (b, be) in config.backends.iter().enumerate() {
         for (i, s) in be.servers.iter().enumerate() {
-            let (Some(host), Some(section)) = (&s.host, &s.resolvers) else {
+            let (Some(host), Some(name)) = (&s.host, &s.resolvers) else {
                 continue;
             };
-            let Some(r) = config.global.resolvers.iter().find(|r| r.name == *section) else {
+            let Some(r) = config.global.resolvers.iter().find(|r| r.name == *name) else {
                 continue;
+            };
+            let section = match sections.iter().position(|x| x.resolvers.name == r.name) {
+                Some(k) => &mut sections[k],
+                None => {
+                    sections.push(Section {
+                        resolvers: Arc::new(r.clone()),
+                        resolutions: Vec::new(),
+                    });
+                    sections.last_mut().expect("just pushed")
+                }
             };
             let prefer = s.resolve_prefer.unwrap_or(Prefer::Ipv6);
             let name = host.name.to_ascii_lowercase();
@@ -58,58 +81,95 @@ pub fn plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<Resolution> {
                 host: host.name.clone(),
                 allow_dup_ip: s.allow_dup_ip,
             };
-            let same = |p: &&mut Resolution| {
-                p.resolvers.name == r.name && p.name == name && p.prefer == prefer
-            };
-            match plans.iter_mut().find(same) {
-                Some(p) => p.requesters.push(requester),
-                None => plans.push(Resolution {
-                    resolvers: r.clone(),
+            let list = &mut section.resolutions;
+            match list
+                .iter_mut()
+                .find(|p| p.name == name && p.prefer == prefer)
+            {
+                Some(p) => {
+                    p.requesters.push(requester);
+                    p.taken.push(None);
+                }
+                None => list.push(Resolution {
                     name,
                     prefer,
                     requesters: vec![requester],
+                    last_valid: Instant::now(),
+                    taken: vec![None],
+                    seen: Vec::new(),
                 }),
             }
         }
     }
-    plans
+    sections
 }
 
-/// Runs one resolution forever.
-pub async fn run(res: Resolution, global_log: Option<Arc<ProxyLog>>) {
-    let r = &res.resolvers;
-    let mut last_valid = Instant::now();
-    // The address each server took from an answer, and when each address was last answered.
-    let mut taken: Vec<Option<IpAddr>> = vec![None; res.requesters.len()];
-    let mut seen: Vec<(IpAddr, Instant)> = Vec::new();
-    // Every `timeout resolve`, whatever `hold valid` says (measured: with `hold valid 10s`
-    // HAProxy still asks every second).
+/// Runs one section forever: every `timeout resolve`, whatever `hold valid` says (measured:
+/// with `hold valid 10s` HAProxy still asks every second).
+pub async fn run(mut section: Section, global_log: Option<Arc<ProxyLog>>) {
+    let r = section.resolvers.clone();
     loop {
-        let outcome = resolve(&res).await;
-        let now = Instant::now();
-        match outcome {
-            Ok((addrs, ns)) => {
-                last_valid = now;
-                let mut answer = with_obsolete(&addrs, &mut seen, now, r.hold.obsolete);
-                for k in 0..res.requesters.len() {
-                    let by = match k {
-                        0 => By::Nameserver(&r.name, ns),
-                        _ => By::Cache,
-                    };
-                    let log = global_log.as_deref();
-                    apply::new_answer(&res, k, &mut taken, &mut answer, &by, log);
-                }
+        let mut asks = JoinSet::new();
+        for (i, res) in section.resolutions.iter().enumerate() {
+            let (r, name, prefer) = (r.clone(), res.name.clone(), res.prefer);
+            asks.spawn(async move { (i, resolve(&r, &name, prefer).await) });
+        }
+        let mut outcomes: Vec<Option<Resolved>> =
+            section.resolutions.iter().map(|_| None).collect();
+        while let Some(Ok((i, outcome))) = asks.join_next().await {
+            outcomes[i] = Some(outcome);
+        }
+        // Checks of servers that left MAINT start once every answer is applied.
+        let mut woken = Vec::new();
+        for (res, outcome) in section.resolutions.iter_mut().zip(outcomes) {
+            if let Some(outcome) = outcome {
+                woken.extend(apply_outcome(&r, res, outcome, global_log.as_deref()));
             }
-            Err((hold, reason)) if now - last_valid > hold => {
-                for (k, req) in res.requesters.iter().enumerate() {
-                    taken[k] = None;
-                    apply::lost(req, reason);
-                }
-            }
-            Err(_) => {}
+        }
+        for req in woken {
+            req.backend.servers[req.server].wake.notify_one();
         }
         sleep(r.resolve).await;
     }
+}
+
+/// An answer's addresses and the name server that gave them, or the `hold` that applies to
+/// the failure and HAProxy's reason for it.
+type Resolved = Result<(Vec<IpAddr>, String), (Duration, &'static str)>;
+
+/// Applies one resolution's outcome; returns the requesters that left MAINT.
+fn apply_outcome<'a>(
+    r: &Resolvers,
+    res: &'a mut Resolution,
+    outcome: Resolved,
+    log: Option<&ProxyLog>,
+) -> Vec<&'a Requester> {
+    let now = Instant::now();
+    let mut woken = Vec::new();
+    match outcome {
+        Ok((addrs, ns)) => {
+            res.last_valid = now;
+            let mut answer = with_obsolete(&addrs, &mut res.seen, now, r.hold.obsolete);
+            for k in 0..res.requesters.len() {
+                let by = match k {
+                    0 => By::Nameserver(&r.name, &ns),
+                    _ => By::Cache,
+                };
+                let reqs = &res.requesters;
+                if apply::new_answer(reqs, k, &mut res.taken, &mut answer, &by, log) {
+                    woken.push(&res.requesters[k]);
+                }
+            }
+        }
+        Err((hold, reason)) if now - res.last_valid > hold => {
+            for (k, req) in res.requesters.iter().enumerate() {
+                res.taken[k] = None;
+                apply::lost(req, reason);
+            }
+        }
+        Err(_) => {}
+    }
+    woken
 }
 
 /// The answer, then the addresses earlier answers gave that are younger than `hold obsolete`
@@ -129,17 +189,17 @@ fn with_obsolete(
 /// Asks for the preferred family, then the other when the answer holds no address of it (as
 /// HAProxy falls back from AAAA to A). The failure is the `hold` that applies and the reason
 /// HAProxy gives when it takes the servers out (measured).
-async fn resolve(res: &Resolution) -> Result<(Vec<IpAddr>, &str), (Duration, &'static str)> {
-    let (first, second) = match res.prefer {
+async fn resolve(r: &Resolvers, name: &str, prefer: Prefer) -> Resolved {
+    let (first, second) = match prefer {
         Prefer::Ipv6 => (TYPE_AAAA, TYPE_A),
         Prefer::Ipv4 => (TYPE_A, TYPE_AAAA),
     };
-    let hold = &res.resolvers.hold;
+    let hold = &r.hold;
     let mut empty = false;
     for qtype in [first, second] {
-        match ask(&res.resolvers, &res.name, qtype).await {
+        match ask(r, name, qtype).await {
             Outcome::Answered(Answer::Addrs(a), ns) if !a.is_empty() => {
-                return Ok((a, ns.name.as_str()))
+                return Ok((a, ns.name.clone()))
             }
             Outcome::Answered(Answer::Addrs(_), _) => empty = true,
             Outcome::Answered(Answer::NxDomain, _) => return Err((hold.nx, "DNS NX status")),
