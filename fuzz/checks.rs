@@ -20,16 +20,18 @@ use lbtop::engine::h1::head::{
     self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
 };
 use lbtop::engine::h1::response::{self, Asked, Body};
+use lbtop::engine::proxy_proto;
 use std::path::Path;
 
 /// Every fuzz target, by the name of its folder under `fuzz/seeds/`.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "dns_answer",
     "h1_request_head",
     "h1_chunked",
     "h1_response_head",
     "config_toml",
     "config_haproxy",
+    "proxy_proto",
 ];
 
 /// Runs the checks of `target` on `data`.
@@ -41,6 +43,7 @@ pub fn run(target: &str, data: &[u8]) {
         "config_toml" => config_toml(data),
         "config_haproxy" => config_haproxy(data),
         "dns_answer" => dns_answer(data),
+        "proxy_proto" => proxy_proto(data),
         _ => panic!("no fuzz target {target:?}"),
     }
 }
@@ -1045,7 +1048,11 @@ fn normalized(c: &Config) -> Config {
             httplog: o.httplog && http,
             tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
             dontlognull: o.dontlognull,
+            clitcpka: o.clitcpka,
+            dontlog_normal: o.dontlog_normal,
+            log_separate_errors: o.log_separate_errors,
             http_server_close: o.http_server_close && http,
+            http_pretend_keepalive: o.http_pretend_keepalive && http,
             forwardfor: o.forwardfor.clone().filter(|_| http),
             ..Options::default()
         };
@@ -1057,18 +1064,31 @@ fn normalized(c: &Config) -> Config {
             ..Default::default()
         };
         f.line = 0;
+        for b in &mut f.binds {
+            b.line = 0;
+        }
+        if let Some(p) = &mut f.stats {
+            p.line = 0;
+        }
     }
     for b in &mut c.backends {
         let o = &mut b.options;
         if b.mode == Mode::Tcp {
             o.http_server_close = false;
+            o.http_pretend_keepalive = false;
             o.forwardfor = None;
         }
         o.httplog = false;
         o.tcplog = false;
         o.dontlognull = false;
+        o.clitcpka = false;
+        o.dontlog_normal = false;
+        o.log_separate_errors = false;
         b.timeouts.client = None;
         b.line = 0;
+        if let Some(p) = &mut b.stats {
+            p.line = 0;
+        }
         for s in &mut b.servers {
             s.line = 0;
         }
@@ -1099,5 +1119,53 @@ pub fn dns_answer(data: &[u8]) {
     );
     if let Answer::Addrs(addrs) = answer {
         assert!(addrs.iter().all(|a| a.is_ipv4()), "{}", show(&msg));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The PROXY protocol header an `accept-proxy` bind reads.
+
+/// A header read from any bytes: never longer than they are, read the same from its own bytes
+/// alone and from them with anything after; the addresses it carries, written again as v1 and
+/// v2, read back the same; and bytes cut short of a header are never taken for another one.
+pub fn proxy_proto(data: &[u8]) {
+    let Ok((header, len)) = proxy_proto::parse(data) else {
+        return;
+    };
+    assert!(
+        len > 0 && len <= data.len(),
+        "length {len} of {}",
+        show(data)
+    );
+    assert_eq!(
+        proxy_proto::parse(&data[..len]),
+        Ok((header, len)),
+        "{}",
+        show(data)
+    );
+    let cut = cut_of(data, len - 1);
+    assert!(
+        proxy_proto::parse(&data[..cut]).is_err(),
+        "a prefix of {cut} bytes of {} passed",
+        show(data)
+    );
+    if let proxy_proto::Header::Proxied(addrs) = header {
+        for written in [proxy_proto::v1(Some(addrs)), proxy_proto::v2(Some(addrs))] {
+            let back = proxy_proto::parse(&written);
+            let same = |a: std::net::SocketAddr, b: std::net::SocketAddr| {
+                a.port() == b.port() && mapped(a.ip()) == mapped(b.ip())
+            };
+            let ok = matches!(back, Ok((proxy_proto::Header::Proxied(b), n))
+                if n == written.len() && same(b.src, addrs.src) && same(b.dst, addrs.dst));
+            assert!(ok, "{addrs:?} written as {} reads {back:?}", show(&written));
+        }
+    }
+}
+
+/// IPv4 as IPv6-mapped, as a mixed pair is written.
+fn mapped(ip: std::net::IpAddr) -> std::net::Ipv6Addr {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        std::net::IpAddr::V6(v6) => v6,
     }
 }

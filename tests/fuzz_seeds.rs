@@ -77,3 +77,8 @@ fn config_haproxy_seeds() {
 fn dns_answer_seeds() {
     replay("dns_answer");
 }
+
+#[test]
+fn proxy_proto_seeds() {
+    replay("proxy_proto");
+}

@@ -711,6 +711,7 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "origin:incomplete-head"
                     | "client:status:-/100"
                     | "client:status:-/400"
+                    | "log:flags:CL--/PR--"
             ) || c.starts_with("log:server:")
         });
     // A client that half-closes inside a request body: both proxies answer it the same (or
@@ -730,10 +731,7 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     // a mangled header (`close, content-length` as `content-length-length`) and forgets the
     // `close`. lbtop reads the bytes as sent and closes.
     let reparsed_connection = case.tricks.iter().any(|t| t == "split-writes")
-        && case
-            .tricks
-            .iter()
-            .any(|t| t.starts_with("conn-close-") || t.starts_with("conn-ka-"))
+        && hop_token_among_others(&case.bytes())
         && !classes.is_empty()
         && classes.iter().all(|c| {
             matches!(
@@ -779,8 +777,10 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         .any(|t| DELIBERATE.contains(&t.as_str()) || t.starts_with("ctl-in-value"))
         || control_byte_in_head(&case.bytes());
     let bytes = case.bytes();
-    let deliberate_trick =
-        deliberate_trick || obs_fold_in_head(&bytes) || tab_in_request_line(&bytes);
+    let deliberate_trick = deliberate_trick
+        || obs_fold_in_head(&bytes)
+        || tab_in_request_line(&bytes)
+        || odd_version(&bytes);
     if deliberate_trick
         || early_response
         || chunk_error_timing
@@ -796,6 +796,43 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
     } else {
         classes
     }
+}
+
+/// A `Connection` header listing `close` or `keep-alive` beside other tokens: the one HAProxy
+/// edits in its buffer (and, when the head comes in pieces, parses again).
+fn hop_token_among_others(bytes: &[u8]) -> bool {
+    bytes.split(|&b| b == b'\n').any(|line| {
+        let line = line.to_ascii_lowercase();
+        let Some(value) = line.strip_prefix(b"connection:") else {
+            return false;
+        };
+        let tokens: Vec<&[u8]> = value
+            .split(|&b| b == b',')
+            .map(|t| t.trim_ascii())
+            .collect();
+        tokens.len() > 1
+            && tokens
+                .iter()
+                .any(|t| *t == b"close".as_slice() || *t == b"keep-alive".as_slice())
+    })
+}
+
+/// A request line whose version is `HTTP/x.y` but neither 1.0 nor 1.1 (a mutation can make
+/// `HTTP/0.1`): lbtop refuses it, HAProxy forwards it (a README deliberate difference).
+fn odd_version(bytes: &[u8]) -> bool {
+    bytes.split(|&b| b == b'\n').any(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(at) = line.windows(6).rposition(|w| w == b" HTTP/") else {
+            return false;
+        };
+        let version = &line[at + 1..];
+        version.len() == 8
+            && version[5].is_ascii_digit()
+            && version[6] == b'.'
+            && version[7].is_ascii_digit()
+            && version != b"HTTP/1.0"
+            && version != b"HTTP/1.1"
+    })
 }
 
 /// A tab between the method, the target and the version (also one a mutation put there):

@@ -57,6 +57,10 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         total_sessions: 0,
         cur_sessions: 0,
         queue: 0,
+        http_responses: [0; 6],
+        since_change: Duration::ZERO,
+        down_transitions: 0,
+        downtime: Duration::ZERO,
         latency: Latency::default(),
     }
 }
@@ -65,7 +69,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
     FrontendSnap {
         name: name.into(),
         mode,
-        bind: addr(bind),
+        binds: vec![addr(bind)],
         backend,
         cur_conns: 0,
         max_conns: 0,
@@ -74,6 +78,9 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         total_requests: 0,
         bytes_in: 0,
         bytes_out: 0,
+        http_responses: [0; 6],
+        intercepted: 0,
+        req_errors: 0,
     }
 }
 
@@ -1464,4 +1471,18 @@ fn narrow_header_drops_addresses_before_anything_else() {
     );
     let top = &rows(&render(&app, 150, 24))[0];
     assert!(top.contains(" main http 127.0.0.1:8080 L7 "), "{top}");
+}
+
+#[test]
+fn a_frontend_with_several_binds_shows_the_first_and_how_many_more() {
+    let mut snap = snapshot(ServerStatus::Up);
+    snap.frontends[0].binds = vec![
+        addr("127.0.0.1:8080"),
+        addr("[::1]:8080"),
+        addr("127.0.0.1:8090"),
+    ];
+    let mut app = App::new(&opts(), Theme::COLORED);
+    app.update(snap, Instant::now());
+    let text = screen(&render(&app, 150, 40));
+    assert!(text.contains("main http 127.0.0.1:8080 +2 L7"), "{text}");
 }

@@ -90,7 +90,11 @@ fn panel(
     let title = Line::from(vec![
         Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7)),
         Span::styled(format!("{} ", fe.name), theme.title()),
-        Span::raw(format!("{} {} → {be_name} ({balance}) ", fe.mode, fe.bind)),
+        Span::raw(format!(
+            "{} {} → {be_name} ({balance}) ",
+            fe.mode,
+            fe.bind_label()
+        )),
     ]);
     let unit = if l7 { "req/s" } else { "conn/s" };
     let rate = d.stats.meter().rate(Series::Frontend(f)).map(|r| r[0]);
@@ -109,12 +113,12 @@ fn panel(
     let mut lines = vec![summary(theme, backend, &records, l7)];
     if records.is_empty() {
         let hint = if l7 {
-            "no requests yet: try curl http://".to_string() + &fe.bind.to_string() + "/"
+            "no requests yet: try curl http://".to_string() + &fe.bind().to_string() + "/"
         } else {
             "no connections yet: try nc ".to_string()
-                + &fe.bind.ip().to_string()
+                + &fe.bind().ip().to_string()
                 + " "
-                + &fe.bind.port().to_string()
+                + &fe.bind().port().to_string()
         };
         lines.push(Line::styled(hint, theme.dim()));
     }
@@ -320,6 +324,9 @@ fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
                             h.method, h.path
                         ),
                         Some(HealthCheck::Tcp) => " Its health check is only a TCP connect.".into(),
+                        Some(HealthCheck::Rules(_) | HealthCheck::Proto(_)) => {
+                            " Its health check talks the server's protocol (tcp-check).".into()
+                        }
                         None => String::new(),
                     };
                     format!(
@@ -334,6 +341,9 @@ fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
                             " Its health check is a TCP connect: a web server that answers 404 still passes."
                         }
                         Some(HealthCheck::Http(_)) => " Its health check is HTTP.",
+                        Some(HealthCheck::Rules(_) | HealthCheck::Proto(_)) => {
+                            " Its health check talks the server's protocol (tcp-check)."
+                        }
                         None => "",
                     };
                     format!(

@@ -292,6 +292,10 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_sessions: servers.iter().map(|s| s.total_sessions).sum(),
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
+            http_responses: [0; 6],
+            since_change: Duration::ZERO,
+            down_transitions: 0,
+            downtime: Duration::ZERO,
             latency,
             servers,
         }
@@ -303,7 +307,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
         FrontendSnap {
             name: name.into(),
             mode,
-            bind: addr(bind),
+            binds: vec![addr(bind)],
             backend: b,
             cur_conns: be.cur_sessions,
             max_conns: be.servers.iter().map(|s| s.max_sessions).sum(),
@@ -312,6 +316,9 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_requests: if mode == Mode::Http { total } else { 0 },
             bytes_in: total * bin,
             bytes_out: total * bout,
+            http_responses: [0; 6],
+            intercepted: 0,
+            req_errors: 0,
         }
     };
     let frontends = vec![
@@ -395,6 +402,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             backend_conns: 0,
             server_conns: 0,
             frontend_conns: 1,
+            stats_page: None,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -418,6 +426,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             backend_conns: 0,
             server_conns: 0,
             frontend_conns: 1,
+            stats_page: None,
         });
     }
     out

@@ -50,7 +50,7 @@ fn top(h: &Header, addresses: bool) -> Line<'static> {
             Mode::Tcp => "L4",
         };
         let badge = if addresses {
-            format!(" {} {} {} {layer} ", fe.name, fe.mode, fe.bind)
+            format!(" {} {} {} {layer} ", fe.name, fe.mode, fe.bind_label())
         } else {
             format!(" {} {} {layer} ", fe.name, fe.mode)
         };

@@ -170,7 +170,7 @@ impl Cells<'_> {
             View::Errors => {
                 let mut cells = vec![name, open];
                 cells.extend((0..8).map(|_| blank()));
-                cells.push(Cell::from(format!("{} {}", fe.name, fe.bind)));
+                cells.push(Cell::from(format!("{} {}", fe.name, fe.bind_label())));
                 cells
             }
             _ => vec![
@@ -187,7 +187,7 @@ impl Cells<'_> {
                 num(fe.total_conns),
                 blank(),
                 blank(),
-                Cell::from(format!("{} {} {}", fe.name, fe.mode, fe.bind)),
+                Cell::from(format!("{} {} {}", fe.name, fe.mode, fe.bind_label())),
             ],
         };
         cells

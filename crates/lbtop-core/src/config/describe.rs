@@ -7,7 +7,7 @@
 use super::haproxy::describe_server;
 use super::{
     Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
-    StatsSocket, Timeouts,
+    StatsPage, StatsSocket, Timeouts,
 };
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -133,6 +133,9 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("http-pretend-keepalive", o.http_pretend_keepalive),
+        ("clitcpka", o.clitcpka),
+        ("srvtcpka", o.srvtcpka),
     ]
     .iter()
     .filter(|(_, v)| *v)
@@ -175,6 +178,9 @@ fn check_line(c: &HealthCheck) -> String {
             }
             s
         }
+        HealthCheck::Rules(rules) if rules.is_empty() => "tcp-check (connect)".into(),
+        HealthCheck::Rules(rules) => format!("tcp-check ({} rules)", rules.len()),
+        HealthCheck::Proto(p) => p.option_words(),
     }
 }
 
@@ -249,7 +255,7 @@ impl Config {
             out.push('\n');
             self.describe_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             describe_backend(&mut out, b);
         }
@@ -309,12 +315,14 @@ impl Config {
 
     fn describe_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}  (line {})", f.name, f.line);
-        kv(out, "bind", f.bind);
+        let binds: Vec<String> = f.binds.iter().map(describe_bind).collect();
+        kv(out, "bind", binds.join(", "));
         kv(out, "mode", f.mode);
-        let backend = self
-            .backends
-            .get(f.default_backend)
-            .map_or("?", |b| b.name.as_str());
+        let backend = match self.backends.get(f.default_backend) {
+            Some(b) if b.implicit => "(none: other requests get 503)",
+            Some(b) => b.name.as_str(),
+            None => "?",
+        };
         kv(out, "default_backend", backend);
         match f.maxconn {
             Some(m) => kv(out, "maxconn", m),
@@ -323,10 +331,44 @@ impl Config {
         kv(out, "timeout", timeouts_line(&f.timeouts));
         kv(out, "option", options_line(&f.options, f.mode));
         kv(out, "log", proxy_log_line(f.log_global, &f.log));
+        if let Some(p) = &f.stats {
+            kv(out, "stats", stats_line(p));
+        }
         if let Some(t) = &f.log_tag {
             kv(out, "log-tag", t);
         }
     }
+}
+
+/// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).
+fn describe_bind(b: &super::Bind) -> String {
+    let mut s = b.addr.to_string();
+    for (on, word) in [
+        (b.accept_proxy, "accept-proxy"),
+        (b.v6only == Some(true), "v6only"),
+        (b.v6only == Some(false), "v4v6"),
+    ] {
+        if on {
+            s.push(' ');
+            s.push_str(word);
+        }
+    }
+    s
+}
+
+/// `/stats, 2 accounts (realm "HAProxy Statistics"), refresh 10s`.
+fn stats_line(p: &StatsPage) -> String {
+    let mut s = p.uri.clone();
+    match p.auth.len() {
+        0 => s.push_str(", no authentication"),
+        n => {
+            let _ = write!(s, ", {n} account(s) (realm \"{}\")", p.realm());
+        }
+    }
+    if let Some(d) = p.refresh {
+        let _ = write!(s, ", refresh {}", fmt_duration(d));
+    }
+    s
 }
 
 fn describe_backend(out: &mut String, b: &Backend) {
@@ -342,6 +384,9 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
+    if let Some(p) = &b.stats {
+        kv(out, "stats", stats_line(p));
+    }
     if let Some(t) = &b.log_tag {
         kv(out, "log-tag", t);
     }

@@ -10,8 +10,8 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    Backend, Config, Frontend, HealthCheck, HttpCheck, HttpReuse, LogTarget, Mode, Options,
-    Resolvers, Server,
+    to_hex, Backend, Bind, Config, Frontend, HashType, HealthCheck, HttpCheck, HttpReuse,
+    LogTarget, Mode, Options, Resolvers, Server, StatsPage, TcpRule,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -72,7 +72,7 @@ impl Config {
             out.push('\n');
             self.export_frontend(&mut out, f);
         }
-        for b in &self.backends {
+        for b in self.backends.iter().filter(|b| !b.implicit) {
             out.push('\n');
             export_backend(&mut out, b);
         }
@@ -121,7 +121,9 @@ impl Config {
     fn export_frontend(&self, out: &mut String, f: &Frontend) {
         let _ = writeln!(out, "frontend {}", f.name);
         let _ = writeln!(out, "{IN}mode {}", f.mode);
-        let _ = writeln!(out, "{IN}bind {}", bind_words(f.bind));
+        for b in &f.binds {
+            let _ = writeln!(out, "{IN}bind {}", bind_line(b));
+        }
         if let Some(m) = f.maxconn {
             let _ = writeln!(out, "{IN}maxconn {m}");
         }
@@ -133,6 +135,9 @@ impl Config {
             let _ = writeln!(out, "{IN}option httplog");
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
+        }
+        if o.clitcpka {
+            let _ = writeln!(out, "{IN}option clitcpka");
         }
         for (name, on) in [
             ("dontlognull", o.dontlognull),
@@ -154,7 +159,9 @@ impl Config {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
             }
         }
-        if let Some(b) = self.backends.get(f.default_backend) {
+        stats_lines(out, f.stats.as_ref());
+        // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
+        if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
         }
     }
@@ -196,6 +203,9 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}balance {}", b.balance.as_str());
         }
     }
+    if b.hash_type != HashType::default() {
+        let _ = writeln!(out, "{IN}hash-type {}", b.hash_type.words());
+    }
     logs(out, b.log_global, &b.log);
     log_tag(out, &b.log_tag);
     let o = &b.options;
@@ -206,6 +216,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     for (name, on) in [
         ("redispatch", o.redispatch),
         ("allbackups", o.allbackups),
+        ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
     ] {
         if on {
@@ -213,8 +224,13 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
-    if let HealthCheck::Http(c) = &b.check {
-        out.push_str(&httpchk_lines(c));
+    match &b.check {
+        HealthCheck::Http(c) => out.push_str(&httpchk_lines(c)),
+        HealthCheck::Rules(rules) => out.push_str(&tcp_check_lines(rules)),
+        HealthCheck::Proto(p) => {
+            let _ = writeln!(out, "{IN}option {}", p.option_words());
+        }
+        HealthCheck::Tcp => {}
     }
     let t = &b.timeouts;
     for (name, v) in [
@@ -229,8 +245,72 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
         }
     }
+    stats_lines(out, b.stats.as_ref());
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
+    }
+}
+
+/// `option tcp-check` and its rules.
+fn tcp_check_lines(rules: &[TcpRule]) -> String {
+    let mut out = format!("{IN}option tcp-check\n");
+    for rule in rules {
+        let words = match rule {
+            TcpRule::Connect { port: None } => "connect".to_string(),
+            TcpRule::Connect { port: Some(p) } => format!("connect port {p}"),
+            TcpRule::Send(text) => format!("send {}", quote_word(text)),
+            TcpRule::SendBinary(bytes) => format!("send-binary {}", to_hex(bytes)),
+            TcpRule::Comment(text) => format!("comment {}", quote_word(text)),
+            TcpRule::Expect(e) => format!(
+                "expect {}{} {}",
+                if e.inverse { "! " } else { "" },
+                e.kind.as_str(),
+                quote_word(&e.pattern)
+            ),
+        };
+        let _ = writeln!(out, "{IN}tcp-check {words}");
+    }
+    out
+}
+
+/// A proxy's `stats` keywords, one per line.
+fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
+    let Some(p) = page else {
+        return;
+    };
+    let mut lines = vec!["enable".to_string(), format!("uri {}", quote_word(&p.uri))];
+    if let Some(r) = &p.realm {
+        lines.push(format!("realm {}", quote_word(r)));
+    }
+    for (user, pass) in &p.auth {
+        lines.push(format!("auth {}", quote_word(&format!("{user}:{pass}"))));
+    }
+    if let Some(d) = p.refresh {
+        lines.push(format!("refresh {}", fmt_duration(d)));
+    }
+    for (on, word) in [
+        (p.hide_version, "hide-version"),
+        (p.show_legends, "show-legends"),
+    ] {
+        if on {
+            lines.push(word.to_string());
+        }
+    }
+    for (value, word) in [(&p.show_node, "show-node"), (&p.show_desc, "show-desc")] {
+        match value.as_deref() {
+            Some("") => lines.push(word.to_string()),
+            Some(v) => lines.push(format!("{word} {}", quote_word(v))),
+            None => {}
+        }
+    }
+    for s in &p.scope {
+        lines.push(format!("scope {}", quote_word(s)));
+    }
+    if let Some(a) = p.admin {
+        lines.push(format!("admin {}", a.words()));
+    }
+    for l in lines {
+        let _ = writeln!(out, "{IN}stats {l}");
     }
 }
 
@@ -257,6 +337,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
     }
     if o.http_server_close {
         let _ = writeln!(out, "{IN}option http-server-close");
+    }
+    if o.http_pretend_keepalive {
+        let _ = writeln!(out, "{IN}option http-pretend-keepalive");
     }
     if let Some(ff) = &o.forwardfor {
         let mut line = format!("{IN}option forwardfor");
@@ -326,6 +409,32 @@ fn server_words(s: &Server) -> String {
     };
     let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
+    w.join(" ")
+}
+
+/// One socket and its options.
+fn bind_line(b: &Bind) -> String {
+    let mut w = vec![bind_words(b.addr)];
+    match b.v6only {
+        Some(true) => w.push("v6only".into()),
+        Some(false) => w.push("v4v6".into()),
+        None => {}
+    }
+    let flags = [
+        (b.accept_proxy, "accept-proxy"),
+        (b.defer_accept, "defer-accept"),
+        (b.tfo, "tfo"),
+    ];
+    w.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_string()));
+    if let Some(n) = &b.name {
+        w.push(format!("name {}", quote_word(n)));
+    }
+    let values = [("id", b.id), ("backlog", b.backlog), ("maxconn", b.maxconn)];
+    for (kw, v) in values {
+        if let Some(v) = v {
+            w.push(format!("{kw} {v}"));
+        }
+    }
     w.join(" ")
 }
 
@@ -457,6 +566,8 @@ mod tests {
                 httplog: o.httplog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
+                clitcpka: o.clitcpka,
+                http_pretend_keepalive: o.http_pretend_keepalive && http,
                 dontlog_normal: o.dontlog_normal,
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
@@ -471,20 +582,31 @@ mod tests {
                 ..Default::default()
             };
             f.line = 0;
+            for b in &mut f.binds {
+                b.line = 0;
+            }
+            if let Some(p) = &mut f.stats {
+                p.line = 0;
+            }
         }
         for b in &mut c.backends {
             let o = &mut b.options;
             if b.mode == Mode::Tcp {
                 o.http_server_close = false;
+                o.http_pretend_keepalive = false;
                 o.forwardfor = None;
             }
             o.httplog = false;
             o.tcplog = false;
             o.dontlognull = false;
+            o.clitcpka = false;
             o.dontlog_normal = false;
             o.log_separate_errors = false;
             b.timeouts.client = None;
             b.line = 0;
+            if let Some(p) = &mut b.stats {
+                p.line = 0;
+            }
             for s in &mut b.servers {
                 s.line = 0;
             }
@@ -610,25 +732,79 @@ defaults
     timeout connect 1500ms
 listen web
     bind [::1]:8080
+    bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9
+    bind :::8082 v4v6 defer-accept tfo id 12
+    bind ipv6@:8083 v6only
     log-tag web
+    option http-server-close
+    option http-pretend-keepalive
     maxconn 50
     balance static-rr
     option tcplog
     option httpchk POST "/a#frag" HTTP/1.1
     http-check send hdr Host "example.com" hdr X-Dollar "\$1 #2"
     server a 127.0.0.1:1 check inter 1s fastinter 200ms downinter 5s fall 1 rise 9 weight 0 backup maxconn 7 disabled slowstart 1m
-    server b [::1]:2 inter 3s
+    server b [::1]:2 inter 3s send-proxy check-send-proxy
+    server v2 127.0.0.1:4 send-proxy-v2
+listen stats
+    mode http
+    bind 127.0.0.1:8404
+    stats uri /st
+    stats realm "My Realm"
+    stats auth admin:p#ss
+    stats auth b:c
+    stats refresh 10
+    stats hide-version
+    stats show-legends
+    stats show-node
+    stats show-desc "a b"
+    stats scope web
+    stats scope .
+    stats admin if LOCALHOST
+frontend page
+    mode http
+    bind 127.0.0.1:8405
+    stats enable
 frontend tcp
     mode tcp
     bind *:9000
     no log
+    option clitcpka
     default_backend t
 backend t
     mode tcp
     balance first
+    hash-type consistent wt6 avalanche
     retries 0
     option tcp-check
+    option srvtcpka
+    tcp-check comment "say hi"
+    tcp-check connect port 6379
+    tcp-check send "PING\r\n"
+    tcp-check send-binary 0d0A
+    tcp-check expect ! rstring "^-ERR x"
+    tcp-check expect binary 2b504f4e47
     server c 127.0.0.1:3
+backend m
+    mode tcp
+    option smtpchk EHLO lb.example.com
+    server m 127.0.0.1:4
+backend r
+    mode tcp
+    option redis-check
+    server r 127.0.0.1:5
+backend p
+    mode tcp
+    option pgsql-check user "pg user"
+    server p 127.0.0.1:6
+backend y
+    mode tcp
+    option mysql-check user hc pre-41
+    server y 127.0.0.1:7
+backend l
+    mode tcp
+    option ldap-check
+    server l 127.0.0.1:8
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);

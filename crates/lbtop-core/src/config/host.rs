@@ -39,7 +39,7 @@ impl fmt::Display for InitAddr {
 }
 
 /// A `resolvers <name>` section: where and how often servers that name it re-resolve their
-/// host names while running (docs/haproxy-semantics.md §17).
+/// host names while running (docs/haproxy-semantics.md §19).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolvers {
     pub name: String,

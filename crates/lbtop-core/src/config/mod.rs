@@ -4,20 +4,28 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+mod bind;
 mod describe;
 mod errors;
 mod export;
 mod haproxy;
+mod hash_type;
 mod host;
 mod log;
+mod stats;
+mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
 mod values;
 
+pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
+pub use hash_type::{HashFn, HashType};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use stats::{StatsAdmin, StatsPage};
+pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -178,6 +186,13 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `option http-pretend-keepalive`: with `http-server-close`, requests still go to the
+    /// server worded for keep-alive (no `connection: close`).
+    pub http_pretend_keepalive: bool,
+    /// `option clitcpka` (or `tcpka` in a frontend): SO_KEEPALIVE on client connections.
+    pub clitcpka: bool,
+    /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
 }
 
 /// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
@@ -222,6 +237,9 @@ impl Default for Options {
             retries: 3,
             allbackups: false,
             http_reuse: HttpReuse::Safe,
+            http_pretend_keepalive: false,
+            clitcpka: false,
+            srvtcpka: false,
         }
     }
 }
@@ -229,7 +247,8 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontend {
     pub name: String,
-    pub bind: SocketAddr,
+    /// Its listening sockets, at least one, in the file's order.
+    pub binds: Vec<Bind>,
     pub mode: Mode,
     /// Index into [`Config::backends`].
     pub default_backend: usize,
@@ -240,6 +259,8 @@ pub struct Frontend {
     pub log_global: bool,
     /// The proxy's own `log <target>` lines (those of its `defaults` first).
     pub log: Vec<LogTarget>,
+    /// The stats page this proxy serves (`stats enable`, `stats uri`, ...); `None` when off.
+    pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
     /// Line of the frontend's definition, for messages.
@@ -280,6 +301,10 @@ pub enum HealthCheck {
     /// A TCP connect (HAProxy's default when no `option httpchk`).
     Tcp,
     Http(HttpCheck),
+    /// `option tcp-check` with its `tcp-check` rules (none: a plain connect).
+    Rules(Vec<TcpRule>),
+    /// `option redis-check`, `option smtpchk`.
+    Proto(ProtoCheck),
 }
 
 /// `option httpchk <method> <uri> <version>` plus headers; 200-399 passes.
@@ -320,6 +345,14 @@ pub struct Backend {
     pub log_tag: Option<String>,
     /// The header name of `balance hdr(<name>)`, as written; `None` for other algorithms.
     pub hash_header: Option<String>,
+    /// `hash-type`: how `source`, `uri` and `hdr` map their hash to a server.
+    pub hash_type: HashType,
+    /// The stats page of this proxy, as on [`Frontend::stats`]: served for requests that
+    /// reach this backend.
+    pub stats: Option<StatsPage>,
+    /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
+    /// its other requests 503): no servers, not exported, not listed on the page.
+    pub implicit: bool,
     pub line: usize,
 }
 
@@ -344,6 +377,10 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// `send-proxy` / `send-proxy-v2`: a PROXY protocol header starts every connection.
+    pub send_proxy: Option<ProxyVersion>,
+    /// `check-send-proxy`: checks start with one too (implied by `send-proxy`).
+    pub check_send_proxy: bool,
     /// The host name the address was written with, resolved once at start; `None` for an
     /// IP address.
     pub host: Option<ServerHost>,

@@ -40,7 +40,7 @@ impl Demo {
             .traffic
             .frontends
             .iter()
-            .map(|&i| config.frontends[i].bind)
+            .map(|&i| config.frontends[i].binds[0].addr)
             .collect();
         let mut traffic = traffic::Generator::new(targets, demo.traffic.rate);
         if demo.traffic.start {

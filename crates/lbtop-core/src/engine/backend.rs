@@ -4,7 +4,7 @@
 use super::balance::{Balancer, PickKey};
 use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use crate::config::{Backend, Config};
+use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
     Topic,
@@ -12,7 +12,7 @@ use crate::events::{
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// Per-server counters, bumped by the data path and read by snapshots.
@@ -45,11 +45,15 @@ impl Counters {
     }
 
     pub fn response(&self, status: u16) {
-        let class = match status {
-            100..=599 => usize::from(status / 100 - 1),
-            _ => 5,
-        };
-        self.http_responses[class].fetch_add(1, Relaxed);
+        self.http_responses[status_class(status)].fetch_add(1, Relaxed);
+    }
+}
+
+/// The index of a status's class among the six response counters (1xx..5xx, other).
+pub fn status_class(status: u16) -> usize {
+    match status {
+        100..=599 => usize::from(status / 100 - 1),
+        _ => 5,
     }
 }
 
@@ -68,6 +72,8 @@ pub struct ServerRt {
     pub maint_wanted: AtomicBool,
     pub backup: bool,
     pub maxconn: Option<u32>,
+    /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
+    pub send_proxy: Option<ProxyVersion>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -114,6 +120,35 @@ impl ServerRt {
 struct Core {
     states: Vec<ServerState>,
     balancer: Balancer,
+    /// The backend's own state: when it last gained or lost its last usable server, how
+    /// often it lost it, and for how long.
+    own: BackendState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BackendState {
+    last_change: Instant,
+    down_transitions: u64,
+    down_since: Option<Instant>,
+    downtime: Duration,
+}
+
+impl BackendState {
+    fn moved(&mut self, usable: bool, now: Instant) {
+        self.last_change = now;
+        match (usable, self.down_since.take()) {
+            (false, _) => {
+                self.down_transitions += 1;
+                self.down_since = Some(now);
+            }
+            (true, Some(since)) => self.downtime += now - since,
+            (true, None) => {}
+        }
+    }
+
+    fn downtime(&self, now: Instant) -> Duration {
+        self.downtime + self.down_since.map_or(Duration::ZERO, |s| now - s)
+    }
 }
 
 pub struct BackendRt {
@@ -122,6 +157,8 @@ pub struct BackendRt {
     pub servers: Vec<ServerRt>,
     pub counters: Counters,
     log_health_checks: bool,
+    /// `option srvtcpka`: SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
     freed: Notify,
@@ -156,6 +193,7 @@ impl BackendRt {
                 maint_wanted: AtomicBool::new(s.disabled),
                 backup: s.backup,
                 maxconn: s.maxconn,
+                send_proxy: s.send_proxy,
                 counters: Counters::default(),
                 wake: Notify::new(),
                 pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
@@ -177,12 +215,20 @@ impl BackendRt {
             servers,
             counters: Counters::default(),
             log_health_checks: cfg.options.log_health_checks,
+            srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),
             freed: Notify::new(),
             log,
             core: Mutex::new(Core {
                 states,
-                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups),
+                balancer: Balancer::new(cfg.balance, &lb_servers, cfg.options.allbackups)
+                    .with_hash(cfg.hash_type),
+                own: BackendState {
+                    last_change: now,
+                    down_transitions: 0,
+                    down_since: None,
+                    downtime: Duration::ZERO,
+                },
             }),
             events,
         }
@@ -242,6 +288,11 @@ impl BackendRt {
     pub fn enqueue(&self) -> QueueGuard<'_> {
         let position = self.queued.fetch_add(1, Relaxed) + 1;
         QueueGuard(&self.queued, position)
+    }
+
+    /// Whether some server is sent a PROXY header (and so needs the client's addresses).
+    pub fn sends_proxy(&self) -> bool {
+        self.servers.iter().any(|s| s.send_proxy.is_some())
     }
 
     pub fn any_usable(&self) -> bool {
@@ -356,6 +407,10 @@ impl BackendRt {
         let tally = self.settle(&mut core, server);
         let lines = lines(&core.states[server], &self.who(server), &t, &tally, &extra);
         let no_server = self.lost_all(&core, had_usable);
+        let usable = core.balancer.any_usable();
+        if usable != had_usable {
+            core.own.moved(usable, now);
+        }
         let status = core.states[server].status();
         drop(core);
         for (level, text) in lines {
@@ -428,11 +483,17 @@ impl BackendRt {
             .zip(&core.states)
             .map(|(s, st)| server_snap(s, st, now))
             .collect();
+        let own = core.own;
         drop(core);
         let b = &cfg.backends[self.index];
         let mut latency = Latency::default();
+        let mut http_responses: [u64; 6] =
+            std::array::from_fn(|i| self.counters.http_responses[i].load(Relaxed));
         for s in &servers {
             latency.merge(&s.latency);
+            for (sum, n) in http_responses.iter_mut().zip(s.http_responses) {
+                *sum += n;
+            }
         }
         BackendSnap {
             name: self.name.clone(),
@@ -442,6 +503,10 @@ impl BackendRt {
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
+            http_responses,
+            since_change: now - own.last_change,
+            down_transitions: own.down_transitions,
+            downtime: own.downtime(now),
             latency,
         }
     }

@@ -1,8 +1,9 @@
 //! Health checks: a TCP connect, or an HTTP request whose status 200-399 passes (docs/haproxy-semantics.md §1.1-1.4).
 
 use super::backend::BackendRt;
+use super::proxy_proto::{self, Addrs};
 use super::state::CheckOutcome;
-use crate::config::{HealthCheck, HttpCheck};
+use crate::config::{HealthCheck, HttpCheck, ProxyVersion};
 use crate::events::CheckKind;
 use std::io;
 use std::net::SocketAddr;
@@ -27,6 +28,8 @@ pub struct CheckPlan {
     pub check_timeout: Option<Duration>,
     /// Start-up stagger, so checks do not all fire at once.
     pub first_delay: Duration,
+    /// `check-send-proxy` (or `send-proxy`): the PROXY header each check starts with.
+    pub send_proxy: Option<ProxyVersion>,
 }
 
 /// Runs checks forever, pausing while the server is in maintenance.
@@ -35,14 +38,18 @@ pub async fn run(plan: CheckPlan) {
     sleep(plan.first_delay).await;
     let request = match &plan.check {
         HealthCheck::Http(http) => Some(http_request(http)),
-        HealthCheck::Tcp => None,
+        _ => None,
     };
+    let program = super::check_proto::compile(&plan.check);
     loop {
         if !plan.backend.checks_running(plan.server) {
             server.wake.notified().await;
             continue;
         }
-        let outcome = probe(server.addr(), request.as_deref(), &plan).await;
+        let outcome = match &program {
+            Some(program) => super::check_proto::probe(server.addr(), program, &plan).await,
+            None => probe(server.addr(), request.as_deref(), &plan).await,
+        };
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
         tokio::select! {
@@ -92,11 +99,15 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
         ),
         None => (plan.inter, plan.inter),
     };
-    let stream = match timeout(connect_limit, TcpStream::connect(addr)).await {
+    let mut stream = match timeout(connect_limit, TcpStream::connect(addr)).await {
         Err(_) => return outcome(CheckKind::L4Tout, None, None, start),
         Ok(Err(e)) => return outcome(CheckKind::L4Con, None, Some(connect_error(&e)), start),
         Ok(Ok(s)) => s,
     };
+    if let Some(version) = plan.send_proxy {
+        let header = check_header(&stream, version);
+        let _ = timeout(connect_limit, stream.write_all(&header)).await;
+    }
     let Some(request) = request else {
         return outcome(CheckKind::L4Ok, None, None, start);
     };
@@ -111,6 +122,23 @@ async fn probe(addr: SocketAddr, request: Option<&[u8]>, plan: &CheckPlan) -> Ch
             outcome(CheckKind::L7Ok, Some(code), None, start)
         }
         Ok(Ok(Some((code, reason)))) => outcome(CheckKind::L7Sts, Some(code), Some(reason), start),
+    }
+}
+
+/// What HAProxy 2.6 sends before a check (measured): v1 with the check connection's own
+/// addresses, v2 as `LOCAL`.
+fn check_header(stream: &TcpStream, version: ProxyVersion) -> Vec<u8> {
+    match version {
+        ProxyVersion::V1 => {
+            let addrs = stream.local_addr().and_then(|src| {
+                Ok(Addrs {
+                    src,
+                    dst: stream.peer_addr()?,
+                })
+            });
+            proxy_proto::v1(addrs.ok())
+        }
+        ProxyVersion::V2 => proxy_proto::v2(None),
     }
 }
 
@@ -129,7 +157,7 @@ fn outcome(
 }
 
 /// HAProxy 2.6's wording for connect failures.
-fn connect_error(e: &io::Error) -> String {
+pub(super) fn connect_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "Connection refused".into(),
         _ => format!("General socket error ({e})"),

@@ -1,11 +1,13 @@
 //! Getting a server for a session: pick (or wait in the backend queue), connect, retry and
 //! redispatch (docs/haproxy-semantics.md §3.3, §3.5).
 
-use super::backend::BackendRt;
+use super::backend::{BackendRt, ServerRt};
 use super::balance::PickKey;
-use crate::config::Balance;
+use super::proxy_proto::{self, Addrs};
+use crate::config::{Balance, ProxyVersion};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 
@@ -118,14 +120,15 @@ pub async fn assign_queued<'a>(
     }
 }
 
-/// Picks (or queues for) a server and connects.
+/// Picks (or queues for) a server and connects; `peer` is the client connection's addresses.
 pub async fn connect<'a>(
     backend: &'a BackendRt,
     key: PickKey<'_>,
     policy: RetryPolicy,
+    peer: &Addrs,
 ) -> Attempt<'a> {
     match assign(backend, key, policy.queue_timeout).await {
-        Ok(assigned) => dial(assigned, key, policy).await,
+        Ok(assigned) => dial(assigned, key, policy, peer).await,
         Err((e, waited)) => Attempt {
             assigned: None,
             retries: 0,
@@ -137,11 +140,13 @@ pub async fn connect<'a>(
     }
 }
 
-/// Connects to the assigned server, with HAProxy's retry and redispatch rules.
+/// Connects to the assigned server, with HAProxy's retry and redispatch rules; a
+/// `send-proxy` server is told `peer` before anything else.
 pub async fn dial<'a>(
     mut assigned: Assigned<'a>,
     key: PickKey<'_>,
     policy: RetryPolicy,
+    peer: &Addrs,
 ) -> Attempt<'a> {
     let backend = assigned.backend;
     let mut attempt = Attempt {
@@ -155,10 +160,13 @@ pub async fn dial<'a>(
     loop {
         let server = &backend.servers[assigned.server];
         let started = Instant::now();
-        let refused = match timeout(policy.connect_timeout, TcpStream::connect(server.addr())).await
-        {
+        let connecting = open(server, policy.connect_timeout, peer);
+        let refused = match timeout(policy.connect_timeout, connecting).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
+                if backend.srvtcpka {
+                    super::frontend::keepalive(&stream);
+                }
                 attempt.connect_time = started.elapsed();
                 attempt.result = Ok(stream);
                 attempt.assigned = Some(assigned);
@@ -205,4 +213,20 @@ pub async fn dial<'a>(
             attempt.waited += pause;
         }
     }
+}
+
+/// A connection to `server`, with its PROXY header written when it takes one.
+async fn open(server: &ServerRt, limit: Duration, peer: &Addrs) -> std::io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(server.addr()).await?;
+    if let Some(version) = server.send_proxy {
+        let header = match version {
+            ProxyVersion::V1 => proxy_proto::v1(Some(*peer)),
+            ProxyVersion::V2 => proxy_proto::v2(Some(*peer)),
+        };
+        // A new socket's buffer is empty: this never waits long.
+        timeout(limit, stream.write_all(&header))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    }
+    Ok(stream)
 }

@@ -3,18 +3,16 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
+use super::listen::BindRt;
 use super::log_out::ProxyLog;
-use super::{l4::tcp, l7};
-use crate::config::{Balance, Config, HttpReuse, IpNet, Mode};
-use crate::events::{EventSender, FrontendSnap, SessionRecord, Termination};
+use crate::config::{Balance, Bind, Config, HttpReuse, IpNet, Mode};
+use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 #[derive(Debug, Default)]
 pub struct FrontendCounters {
@@ -24,23 +22,45 @@ pub struct FrontendCounters {
     pub requests: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Responses by class (1xx..5xx, other), all of them: relayed, error pages, stats pages.
+    pub http_responses: [AtomicU64; 6],
+    /// Stats pages answered (HAProxy's `intercepted`).
+    pub intercepted: AtomicU64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: AtomicU64,
+}
+
+impl FrontendCounters {
+    pub fn response(&self, status: u16) {
+        self.http_responses[super::backend::status_class(status)].fetch_add(1, Relaxed);
+    }
 }
 
 pub struct FrontendRt {
     pub index: usize,
     pub name: String,
     pub mode: Mode,
-    pub bind: SocketAddr,
+    /// Its binds, in the file's order.
+    pub binds: Vec<BindRt>,
     pub backend: Arc<BackendRt>,
     pub counters: FrontendCounters,
     pub maxconn: u32,
+    /// `maxconn` slots, shared by every bind in every worker.
+    pub(super) limit: Arc<Semaphore>,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
+    /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
+    /// other requests with `TR` at -1.
+    pub no_backend: bool,
+    /// The stats pages this frontend answers itself, in the order they are tried.
+    pub stats: Vec<Arc<super::stats::StatsRt>>,
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     server_close: bool,
+    /// `option http-pretend-keepalive` on either side.
+    pretend_keepalive: bool,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
@@ -50,6 +70,8 @@ pub struct FrontendRt {
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
+    /// `option clitcpka`: SO_KEEPALIVE on accepted connections.
+    pub(super) clitcpka: bool,
 }
 
 impl FrontendRt {
@@ -76,19 +98,31 @@ impl FrontendRt {
                 .unwrap_or(HeaderName::from_static("x-forwarded-for"));
             (f.except, name)
         });
+        let maxconn = fe.maxconn.unwrap_or(default_maxconn);
+        let labels = Bind::labels(&fe.binds);
         FrontendRt {
             index,
             name: fe.name.clone(),
             mode: fe.mode,
-            bind: fe.bind,
+            binds: fe
+                .binds
+                .iter()
+                .zip(labels)
+                .map(|(b, label)| BindRt::new(b, label))
+                .collect(),
             backend,
             counters: FrontendCounters::default(),
-            maxconn: fe.maxconn.unwrap_or(default_maxconn),
+            maxconn,
+            limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
+            stats: Vec::new(),
+            no_backend: be.implicit,
             events,
             traffic_log,
             forwardfor,
             server_close: fe.options.http_server_close || be.options.http_server_close,
+            pretend_keepalive: fe.options.http_pretend_keepalive
+                || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
             retry: RetryPolicy {
                 retries: be.options.retries,
@@ -111,6 +145,7 @@ impl FrontendRt {
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
             dontlognull: fe.options.dontlognull,
+            clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
             hash_header: be
                 .hash_header
@@ -136,6 +171,12 @@ impl FrontendRt {
 
     pub fn server_close(&self) -> bool {
         self.server_close
+    }
+
+    /// Whether requests to the server say `connection: close` under `server_close`: not with
+    /// `option http-pretend-keepalive` (docs/haproxy-semantics.md §3.2c).
+    pub fn asks_server_to_close(&self) -> bool {
+        self.server_close && !self.pretend_keepalive
     }
 
     pub fn http_reuse(&self) -> HttpReuse {
@@ -216,6 +257,18 @@ impl FrontendRt {
             backend_queue: 0,
             backend_conns: 0,
             server_conns: 0,
+            stats_page: None,
+        }
+    }
+
+    /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
+    /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
+    pub fn log_error(&self, level: Level, line: &str) {
+        if let Some((log, config)) = &self.traffic_log {
+            let o = &config.frontends[self.index].options;
+            if o.httplog || o.tcplog {
+                log.send(level, line);
+            }
         }
     }
 
@@ -224,8 +277,16 @@ impl FrontendRt {
         self.traffic_log.is_some() || self.events.sample()
     }
 
-    /// Reports a finished session; never waits. Only sampled sessions are sent on.
-    pub fn finish(&self, mut record: SessionRecord, sampled: bool) {
+    /// Reports a finished session that reached the backend; never waits. Only sampled
+    /// sessions are sent on.
+    pub fn finish(&self, record: SessionRecord, sampled: bool) {
+        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        self.report(record, sampled);
+    }
+
+    /// Reports a session the frontend ended itself, before any backend (a refused or
+    /// unfinished request head): HAProxy counts it on the frontend only.
+    pub fn report(&self, mut record: SessionRecord, sampled: bool) {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         if sampled || self.traffic_log.is_some() {
@@ -235,10 +296,16 @@ impl FrontendRt {
                 .server
                 .and_then(|i| self.backend.servers.get(i))
                 .map_or(0, sessions);
+            if record.stats_page.is_some() {
+                // Answered by the proxy itself: no backend connection in it.
+                record.backend_conns = 0;
+            }
         }
         self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
         self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
-        self.backend.counters.total_sessions.fetch_add(1, Relaxed);
+        if let (Mode::Http, Some(status)) = (self.mode, record.status) {
+            self.counters.response(status);
+        }
         if let Some((log, config)) = &self.traffic_log {
             if let Some((level, line)) = super::log::session_log(config, &record) {
                 log.send(level, &line);
@@ -254,7 +321,7 @@ impl FrontendRt {
         FrontendSnap {
             name: self.name.clone(),
             mode: self.mode,
-            bind: self.bind,
+            binds: self.binds.iter().map(|b| b.addr).collect(),
             backend: self.backend.index,
             cur_conns: c.cur_conns.load(Relaxed),
             max_conns: c.max_conns.load(Relaxed),
@@ -263,51 +330,15 @@ impl FrontendRt {
             total_requests: c.requests.load(Relaxed),
             bytes_in: c.bytes_in.load(Relaxed),
             bytes_out: c.bytes_out.load(Relaxed),
+            http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
+            intercepted: c.intercepted.load(Relaxed),
+            req_errors: c.req_errors.load(Relaxed),
         }
     }
 }
 
-/// Accepts connections while under both the frontend's and the process's maxconn; excess
-/// clients wait in the kernel's backlog, as with HAProxy.
-pub async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Arc<Semaphore>) {
-    let local = Arc::new(Semaphore::new(fe.maxconn as usize));
-    // Connection tasks live in this set, so stopping the listener stops them too.
-    let mut conns = JoinSet::new();
-    loop {
-        let Ok(local_permit) = local.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(global_permit) = global.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
-        };
-        let c = &fe.counters;
-        let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-        c.max_conns.fetch_max(cur, Relaxed);
-        c.total_conns.fetch_add(1, Relaxed);
-        fe.process_conns.fetch_add(1, Relaxed);
-        let fe = fe.clone();
-        let fut = async move {
-            match fe.mode {
-                Mode::Http => l7::conn::serve(stream, client, fe.clone()).await,
-                // Boxed: an HTTP connection's task should not be sized for a TCP session.
-                Mode::Tcp => Box::pin(tcp::serve(stream, client, fe.clone())).await,
-            }
-            fe.counters.cur_conns.fetch_sub(1, Relaxed);
-            fe.process_conns.fetch_sub(1, Relaxed);
-            drop((local_permit, global_permit));
-        };
-        conns.spawn(fut);
-        while conns.try_join_next().is_some() {}
-    }
+/// SO_KEEPALIVE with the system's idle time, interval and count, as HAProxy sets it for
+/// `option clitcpka` and `option srvtcpka`. A failure only loses the probes.
+pub fn keepalive(stream: &tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_keepalive(true);
 }

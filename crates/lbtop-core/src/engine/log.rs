@@ -47,13 +47,18 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;
     }
-    let server = r
-        .server
-        .and_then(|s| be.servers.get(s))
-        .map_or("<NOSRV>", |s| s.name.as_str());
-    // A request refused before any backend was chosen is logged against the frontend.
-    let backend = match (fe.mode, &r.request) {
-        (Mode::Http, None) => fe.name.as_str(),
+    let server = match &r.stats_page {
+        Some(_) => "<STATS>",
+        None => r
+            .server
+            .and_then(|s| be.servers.get(s))
+            .map_or("<NOSRV>", |s| s.name.as_str()),
+    };
+    // A request refused before any backend was chosen is logged against the frontend, a
+    // stats page against the proxy that served it.
+    let backend = match (fe.mode, &r.request, &r.stats_page) {
+        (_, _, Some(by)) => by.as_str(),
+        (Mode::Http, None, _) => fe.name.as_str(),
         _ => be.name.as_str(),
     };
     let mut line = format!(

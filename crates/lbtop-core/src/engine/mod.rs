@@ -4,16 +4,20 @@
 pub mod backend;
 pub mod balance;
 pub mod check;
+pub mod check_proto;
 pub mod connect;
 pub mod frontend;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod listen;
 pub mod log;
 pub mod log_out;
 pub mod pool;
+pub mod proxy_proto;
 pub mod resolve;
 pub mod state;
+pub mod stats;
 pub mod syslog;
 pub mod workers;
 
@@ -53,17 +57,10 @@ struct Shared {
     logs: Arc<log_out::LogOutputs>,
 }
 
-/// A cheap, clonable view of a running engine: read snapshots, send commands.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Handle {
-    /// Reads every counter and state now. The data path never waits on it.
-    pub fn snapshot(&self) -> Snapshot {
-        let s = &self.shared;
+impl Shared {
+    /// Every counter and state now, for the dashboard and the stats page alike.
+    fn snapshot(&self) -> Snapshot {
+        let s = self;
         let now = Instant::now();
         let frontends: Vec<_> = s.frontends.iter().map(|f| f.snapshot()).collect();
         Snapshot {
@@ -79,6 +76,20 @@ impl Handle {
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
+    }
+}
+
+/// A cheap, clonable view of a running engine: read snapshots, send commands.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Handle {
+    /// Reads every counter and state now. The data path never waits on it.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot()
     }
 
     /// Queues a command; its outcome arrives as an [`Event`].
@@ -97,9 +108,14 @@ impl Handle {
             .send(Event::CommandFailed { command, reason });
     }
 
-    /// Frontend listen addresses, in configuration order (useful when binding port 0).
+    /// Each frontend's first listen address, in configuration order (useful when binding
+    /// port 0).
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared.frontends.iter().map(|f| f.bind).collect()
+        self.shared
+            .frontends
+            .iter()
+            .map(|f| f.binds[0].addr)
+            .collect()
     }
 }
 
@@ -159,6 +175,7 @@ impl Engine {
             .collect();
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let view = stats::View::default();
         let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
@@ -173,36 +190,24 @@ impl Engine {
                     process_conns.clone(),
                     traffic_log(&logs, &config, i),
                 );
-                fe.bind = group[0].local_addr().unwrap_or(fe.bind);
+                for (b, listeners) in fe.binds.iter_mut().zip(group) {
+                    b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                }
+                fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 Arc::new(fe)
             })
             .collect();
-        // listeners[worker][frontend]
-        let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        // listeners[worker]: (frontend, bind, socket)
+        let mut per_worker: Vec<Vec<workers::Listener>> =
             (0..workers).map(|_| Vec::new()).collect();
-        for group in groups {
-            for (w, l) in group.into_iter().enumerate() {
-                per_worker[w].push(l);
+        for (f, binds) in groups.into_iter().enumerate() {
+            for (b, group) in binds.into_iter().enumerate() {
+                for (w, l) in group.into_iter().enumerate() {
+                    per_worker[w].push((f, b, l));
+                }
             }
         }
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        let workers =
-            Workers::start(per_worker, &frontends, global).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.bind),
-                source,
-            })?;
-        let mut tasks = JoinSet::new();
-        for plan in check_plans(&config, &backends) {
-            tasks.spawn(check::run(plan));
-        }
-        let global_log = proxy_log(&logs, &config, true, &[], &None).map(Arc::new);
-        for res in resolve::plans(&config, &backends) {
-            tasks.spawn(resolve::run(res, global_log.clone()));
-        }
-        let (tx, rx) = mpsc::unbounded_channel();
+        // Shared before the workers start, so a stats page asked for at once can be served.
         let shared = Arc::new(Shared {
             config,
             started: now,
@@ -212,6 +217,26 @@ impl Engine {
             maxconn,
             logs,
         });
+        let _ = view.set(Arc::downgrade(&shared));
+        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let frontends = &shared.frontends;
+        let workers =
+            Workers::start(per_worker, frontends, global).map_err(|source| StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                source,
+            })?;
+        let mut tasks = JoinSet::new();
+        for plan in check_plans(&shared.config, &shared.backends) {
+            tasks.spawn(check::run(plan));
+        }
+        let global_log = proxy_log(&shared.logs, &shared.config, true, &[], &None).map(Arc::new);
+        for section in resolve::plans(&shared.config, &shared.backends) {
+            tasks.spawn(resolve::run(section, global_log.clone()));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
             handle: Handle {
@@ -252,20 +277,21 @@ fn worker_count(config: &Config) -> usize {
     )
 }
 
-fn bind_all(
-    config: &Config,
-    workers: usize,
-) -> Result<Vec<Vec<std::net::TcpListener>>, StartError> {
+/// `[frontend][bind][worker]`.
+type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
+    let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {
+        listen::bind_group(b, workers).map_err(|source| StartError::Bind {
+            frontend: fe.name.clone(),
+            addr: b.addr,
+            source,
+        })
+    };
     config
         .frontends
         .iter()
-        .map(|fe| {
-            workers::bind_group(fe.bind, workers).map_err(|source| StartError::Bind {
-                frontend: fe.name.clone(),
-                addr: fe.bind,
-                source,
-            })
-        })
+        .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
         .collect()
 }
 
@@ -304,6 +330,12 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
+                // `send-proxy` implies it for checks; a v1 server gets v1 there too.
+                send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
+                    (Some(v), _) => Some(v),
+                    (None, true) => Some(crate::config::ProxyVersion::V1),
+                    (None, false) => None,
+                },
             }
         })
         .collect()
@@ -330,7 +362,7 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             let backend = backend(server)?;
             // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
             // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
-            // "maint" is remembered for when the name resolves (§17).
+            // "maint" is remembered for when the name resolves (§19).
             let s = &backend.servers[server.server];
             match s.resolved() {
                 true => backend.set_admin(server.server, state),

@@ -1,12 +1,11 @@
 //! The thread layout: one single-threaded tokio runtime per worker, each with its own
-//! SO_REUSEPORT listener per frontend. A connection, its server connection and their tasks stay on
+//! SO_REUSEPORT listener per bind (see [`super::listen`]). A connection, its server connection and their tasks stay on
 //! the thread that accepted it, so the data path never hops threads.
 
-use super::frontend::{accept_loop, FrontendRt};
+use super::frontend::FrontendRt;
+use super::listen::accept_loop;
 use std::cell::Cell;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpSocket;
 use tokio::sync::{watch, Semaphore};
 
 thread_local! {
@@ -18,31 +17,8 @@ pub fn current() -> usize {
     WORKER.with(Cell::get)
 }
 
-/// Binds one listener per worker on `addr`, all sharing its port through SO_REUSEPORT.
-/// Port 0 becomes the port the first listener got.
-pub fn bind_group(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
-    let first = bind(addr)?;
-    let addr = first.local_addr()?;
-    let mut group = vec![first];
-    for _ in 1..workers {
-        group.push(bind(addr)?);
-    }
-    Ok(group)
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.set_reuseport(true)?;
-    socket.bind(addr)?;
-    let listener = socket.listen(1024)?;
-    // Hand it over as a std listener: it is registered with the worker's own runtime later.
-    listener.into_std()
-}
+/// A worker's listener: the frontend and the bind it serves, by index.
+pub type Listener = (usize, usize, std::net::TcpListener);
 
 pub struct Workers {
     stop: watch::Sender<bool>,
@@ -50,9 +26,9 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `listeners[w][f]` (worker w, frontend f) on their own threads.
+    /// Starts each worker's listeners (`listeners[w]`) on its own thread.
     pub fn start(
-        listeners: Vec<Vec<std::net::TcpListener>>,
+        listeners: Vec<Vec<Listener>>,
         frontends: &[Arc<FrontendRt>],
         global: Arc<Semaphore>,
     ) -> std::io::Result<Workers> {
@@ -72,11 +48,12 @@ impl Workers {
                         .expect("a worker runtime");
                     runtime.block_on(async move {
                         let mut loops = tokio::task::JoinSet::new();
-                        for (listener, fe) in group.into_iter().zip(frontends) {
+                        for (f, b, listener) in group {
                             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                                 continue;
                             };
-                            loops.spawn(accept_loop(listener, fe, global.clone()));
+                            let fe = frontends[f].clone();
+                            loops.spawn(accept_loop(listener, fe, b, global.clone()));
                         }
                         let _ = watch.wait_for(|stopped| *stopped).await;
                     });

@@ -74,4 +74,6 @@ pub struct SessionRecord {
     pub server_conns: u64,
     /// Position in the backend queue when the request had to wait there, else 0 (`%bq`).
     pub backend_queue: u64,
+    /// The proxy whose stats page answered the request (logged as `<proxy>/<STATS>`).
+    pub stats_page: Option<String>,
 }

@@ -212,6 +212,14 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// Responses by class as the backend counts them: its servers' and its own error pages
+    /// when no server could be had.
+    pub http_responses: [u64; 6],
+    /// Time since the backend last lost or regained its last usable server (or started).
+    pub since_change: Duration,
+    /// Times it lost its last usable server, and how long it had none in all.
+    pub down_transitions: u64,
+    pub downtime: Duration,
     /// The servers' latencies merged.
     pub latency: Latency,
 }
@@ -232,7 +240,8 @@ impl BackendSnap {
 pub struct FrontendSnap {
     pub name: String,
     pub mode: Mode,
-    pub bind: SocketAddr,
+    /// Where it listens, one address per bind (at least one).
+    pub binds: Vec<SocketAddr>,
     pub backend: usize,
     pub cur_conns: u64,
     pub max_conns: u64,
@@ -241,6 +250,30 @@ pub struct FrontendSnap {
     pub total_requests: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Responses by class, its own answers (error and stats pages) included.
+    pub http_responses: [u64; 6],
+    /// Requests the proxy answered itself with its stats page (HAProxy's `intercepted`).
+    pub intercepted: u64,
+    /// Request heads refused or never completed (HAProxy's `ereq`).
+    pub req_errors: u64,
+}
+
+impl FrontendSnap {
+    /// Its first listening address.
+    pub fn bind(&self) -> SocketAddr {
+        self.binds
+            .first()
+            .copied()
+            .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// `127.0.0.1:80`, or `127.0.0.1:80 +2` for a frontend with three binds.
+    pub fn bind_label(&self) -> String {
+        match self.binds.len() {
+            0 | 1 => self.bind().to_string(),
+            n => format!("{} +{}", self.bind(), n - 1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -256,4 +289,33 @@ pub struct Snapshot {
     /// Log messages dropped because their way out was full (`log stdout` into a pipe nobody
     /// reads, a syslog socket that lags).
     pub logs_dropped: u64,
+}
+
+#[cfg(test)]
+mod bind_label_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_bind_and_how_many_more() {
+        let mut fe = FrontendSnap {
+            name: "fe".into(),
+            mode: Mode::Http,
+            binds: vec!["127.0.0.1:80".parse().unwrap()],
+            backend: 0,
+            cur_conns: 0,
+            max_conns: 0,
+            limit_conns: 1,
+            total_conns: 0,
+            total_requests: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            http_responses: [0; 6],
+            intercepted: 0,
+            req_errors: 0,
+        };
+        assert_eq!(fe.bind_label(), "127.0.0.1:80");
+        fe.binds.push("[::1]:80".parse().unwrap());
+        fe.binds.push("127.0.0.1:81".parse().unwrap());
+        assert_eq!(fe.bind_label(), "127.0.0.1:80 +2");
+    }
 }

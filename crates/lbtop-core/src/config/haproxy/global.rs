@@ -45,7 +45,10 @@ const fn unsupported(name: &'static str) -> Row<GlobalFn> {
 const NO_CHROOT: &str = "lbtop does not chroot";
 const NO_USER: &str = "lbtop does not change user";
 const NO_GROUP: &str = "lbtop does not change group";
-const NO_PAGE: &str = "lbtop has no stats page to show it on";
+const NO_NODE: &str =
+    "lbtop's stats page does not show it ('stats show-node <name>' in a proxy names the node)";
+const NO_DESC: &str =
+    "lbtop's stats page does not show it ('stats show-desc <text>' in a proxy gives one)";
 const NO_TLS: &str = "lbtop does not speak TLS";
 const ONE: Args = Args::Count(1, 1);
 const SOME: Args = Args::Count(1, usize::MAX);
@@ -74,8 +77,8 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         "lbtop stays in the foreground",
         accept,
     ),
-    ignored("node", Args::Count(0, 1), NO_PAGE, accept),
-    ignored("description", SOME, NO_PAGE, accept),
+    ignored("node", Args::Count(0, 1), NO_NODE, accept),
+    ignored("description", SOME, NO_DESC, accept),
     ignored(
         "ulimit-n",
         ONE,

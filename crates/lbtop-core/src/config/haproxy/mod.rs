@@ -25,6 +25,7 @@
 //! does not apply yet (`slowstart`, ...), load with a [`Warning`] naming their line.
 
 mod addr;
+mod bind;
 mod env;
 mod global;
 mod http_check;
@@ -34,9 +35,13 @@ mod proxy;
 mod resolvers;
 mod sections;
 mod server;
+mod stats;
 mod table;
+mod tcp_check;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_checks;
 mod timeout;
 mod tokenize;
 
@@ -247,6 +252,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A proxy's stats page, unless it is in TCP mode, where HAProxy ignores it with this
+    /// warning.
+    fn stats_of(&mut self, p: &Proxy) -> Option<crate::config::StatsPage> {
+        let page = p.settings.stats.clone()?;
+        if p.settings.mode.unwrap_or(Mode::Tcp) == Mode::Tcp {
+            let w = format!(
+                "'stats' statement ignored for proxy '{}' as it requires HTTP mode",
+                p.name
+            );
+            if !self.warnings.iter().any(|x| x.message == w) {
+                self.warn(page.line, w);
+            }
+            return None;
+        }
+        Some(page)
+    }
+
     // -- the end ------------------------------------------------------------------------
 
     fn finish(mut self) -> Result<Config, ConfigErrors> {
@@ -263,7 +285,22 @@ impl<'a> Parser<'a> {
             let s = &p.settings;
             let check = if s.httpchk {
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
+            } else if let Some(proto) = &s.tcp_checks.proto {
+                HealthCheck::Proto(proto.clone())
+            } else if s.tcp_checks.on {
+                HealthCheck::Rules(s.tcp_checks.rules.clone())
             } else {
+                if let Some(line) = s.tcp_checks.line.filter(|_| !s.tcp_checks.rules.is_empty()) {
+                    self.warn(
+                        line,
+                        format!(
+                            "{} '{}' uses tcp-check rules without 'option tcp-check', so the \
+                             rules are ignored",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    );
+                }
                 if s.request.is_some() {
                     self.warn(
                         s.rules_line.unwrap_or(p.line),
@@ -290,6 +327,9 @@ impl<'a> Parser<'a> {
                 log: s.log.clone(),
                 log_tag: s.log_tag.clone(),
                 hash_header,
+                hash_type: s.hash_type,
+                stats: self.stats_of(p),
+                implicit: false,
                 line: p.line,
             });
         }
@@ -298,13 +338,23 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.fe()) {
             let s = &p.settings;
             let who = format!("{} '{}'", p.kind.as_str(), p.name);
-            let Some((bind, _)) = p.bind else {
+            if p.binds.is_empty() {
                 self.errors.push(self.err(
                     p.line,
                     format!("{who} has no 'bind' line (lbtop needs an address to listen on)"),
                 ));
                 continue;
-            };
+            }
+            if let (None, Kind::Frontend, Some(page)) = (&s.default_backend, p.kind, &s.stats) {
+                if s.mode == Some(Mode::Http) {
+                    // A stats-only frontend: its other requests get HAProxy's 503.
+                    backends.push(implicit_backend(p));
+                    let mut f = frontend_of(p, Mode::Http, backends.len() - 1);
+                    f.stats = Some(page.clone());
+                    frontends.push(f);
+                    continue;
+                }
+            }
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
@@ -356,19 +406,9 @@ impl<'a> Parser<'a> {
                 ));
                 continue;
             }
-            frontends.push(Frontend {
-                name: p.name.clone(),
-                bind,
-                mode,
-                default_backend: index,
-                maxconn: s.maxconn,
-                timeouts: s.timeouts,
-                options: s.options.clone(),
-                log_global: s.log_global,
-                log: s.log.clone(),
-                log_tag: s.log_tag.clone(),
-                line: p.line,
-            });
+            let mut f = frontend_of(p, mode, index);
+            f.stats = self.stats_of(p);
+            frontends.push(f);
         }
 
         if !self.errors.is_empty() {
@@ -395,5 +435,46 @@ impl<'a> Parser<'a> {
             errors: self.errors,
             warnings: self.warnings,
         }
+    }
+}
+
+/// A frontend from its section, sending its traffic to backend `index`.
+fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
+    let s = &p.settings;
+    Frontend {
+        name: p.name.clone(),
+        binds: p.binds.clone(),
+        mode,
+        default_backend: index,
+        maxconn: s.maxconn,
+        timeouts: s.timeouts,
+        options: s.options.clone(),
+        log_global: s.log_global,
+        log: s.log.clone(),
+        stats: None,
+        log_tag: s.log_tag.clone(),
+        line: p.line,
+    }
+}
+
+/// The empty backend a stats-only frontend sends its other requests to (HAProxy's 503).
+/// Nothing of it shows: with no servers it has nothing to time, check or log.
+fn implicit_backend(p: &Proxy) -> Backend {
+    Backend {
+        name: p.name.clone(),
+        mode: Mode::Http,
+        balance: Balance::RoundRobin,
+        check: HealthCheck::Tcp,
+        servers: Vec::new(),
+        timeouts: Default::default(),
+        options: Default::default(),
+        log_global: false,
+        log: Vec::new(),
+        log_tag: None,
+        hash_header: None,
+        hash_type: Default::default(),
+        stats: None,
+        implicit: true,
+        line: p.line,
     }
 }

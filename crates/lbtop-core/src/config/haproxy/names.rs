@@ -3,7 +3,7 @@
 //! §15).
 
 use super::super::values::{host_name_port, resolve_first, strip_family, Family};
-use super::addr::{bind_addr, server_addr};
+use super::addr::{bind_addrs, server_addr};
 use super::sections::Ctx;
 use super::server::DefaultServer;
 use super::{Parser, Res};
@@ -37,16 +37,25 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
     Ok(Target::Name { host, port, family })
 }
 
-/// A listening address: as [`bind_addr`] reads it, or a host name and port resolved now by
-/// the system resolver, as HAProxy does (`bind localhost:8080` listens on 127.0.0.1).
-pub(super) fn bind_target(s: &str) -> Result<SocketAddr, String> {
-    let ip_err = match bind_addr(s) {
-        Ok(a) => return Ok(a),
-        Err(e) => e,
-    };
-    let (host, port, family) = name_port(s).ok_or(ip_err)?;
-    resolve_first(&host, port, family)
-        .ok_or_else(|| format!("invalid address: '{host}' in '{s}' (it does not resolve)"))
+/// The listening addresses of a `bind` word, as [`bind_addrs`] reads them (lists, port
+/// ranges), each item that is a host name and port resolved now by the system resolver, as
+/// HAProxy does (`bind localhost:8080` listens on 127.0.0.1).
+pub(super) fn bind_targets(s: &str) -> Result<Vec<SocketAddr>, String> {
+    let mut all = Vec::new();
+    for one in s.split(',') {
+        let ip_err = match bind_addrs(one) {
+            Ok(a) => {
+                all.extend(a);
+                continue;
+            }
+            Err(e) => e,
+        };
+        let (host, port, family) = name_port(one).ok_or(ip_err)?;
+        let addr = resolve_first(&host, port, family)
+            .ok_or_else(|| format!("invalid address: '{host}' in '{s}' (it does not resolve)"))?;
+        all.push(addr);
+    }
+    Ok(all)
 }
 
 /// `name:port` with an optional `ipv4@`-style prefix, when the name looks like a host name.

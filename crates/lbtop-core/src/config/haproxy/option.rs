@@ -5,6 +5,7 @@ use super::super::values::{is_token, parse_net};
 use super::http_check::httpchk;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
+use super::tcp_check::proto_option;
 use super::{Parser, Res};
 use crate::config::{ForwardFor, Options};
 
@@ -49,6 +50,22 @@ const fn unsupported(name: &'static str) -> Row<Apply> {
     }
 }
 
+/// Tunes HAProxy's internals only: loads (and `no option` too) with a warning saying why.
+const fn ignored(name: &'static str, sections: Sections, why: &'static str) -> Row<Apply> {
+    Row {
+        status: Status::Ignored(why),
+        ..option(
+            name,
+            Args::None,
+            sections,
+            Apply::Toggle(|_, _, _, _, _| Ok(())),
+        )
+    }
+}
+
+const SPLICE: &str = "it only chooses how HAProxy moves bytes in the kernel; lbtop splices on \
+                      its own and relays the same bytes";
+
 use Sections as S;
 
 /// The options: those lbtop reads, then those it refuses.
@@ -77,46 +94,66 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
+    flag("http-pretend-keepalive", S::PROXIES, |o| {
+        &mut o.http_pretend_keepalive
+    }),
+    flag("clitcpka", S::FE, |o| &mut o.clitcpka),
+    flag("srvtcpka", S::BE, |o| &mut o.srvtcpka),
+    // Not negatable in HAProxy 2.6 ("negation/default is not supported").
+    option("tcpka", Args::None, S::PROXIES, Apply::Set(tcpka)),
     option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
+    option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
+    option("smtpchk", Args::Count(0, 2), S::BE, Apply::Set(proto_check)),
+    option(
+        "mysql-check",
+        Args::Count(0, 3),
+        S::BE,
+        Apply::Set(proto_check),
+    ),
+    option("ldap-check", Args::None, S::BE, Apply::Set(proto_check)),
+    option("pgsql-check", Args::Any, S::BE, Apply::Set(proto_check)),
+    ignored("splice-auto", S::PROXIES, SPLICE),
+    ignored("splice-request", S::PROXIES, SPLICE),
+    ignored("splice-response", S::PROXIES, SPLICE),
+    ignored(
+        "socket-stats",
+        S::FE,
+        "lbtop keeps no per-bind counters: its stats are per frontend",
+    ),
+    ignored(
+        "contstats",
+        S::FE,
+        "it only changes when HAProxy's byte counters are updated, not what is relayed",
+    ),
+    ignored(
+        "http-no-delay",
+        S::PROXIES,
+        "it only tunes when HAProxy flushes buffered data; lbtop's sockets already send \
+         without delay (TCP_NODELAY)",
+    ),
     unsupported("abortonclose"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
-    unsupported("clitcpka"),
-    unsupported("contstats"),
     unsupported("disable-on-404"),
     unsupported("external-check"),
     unsupported("h1-case-adjust-bogus-client"),
     unsupported("h1-case-adjust-bogus-server"),
     unsupported("http-buffer-request"),
     unsupported("http-ignore-probes"),
-    unsupported("http-no-delay"),
-    unsupported("http-pretend-keepalive"),
     unsupported("http-restrict-req-hdr-names"),
-    unsupported("http-use-htx"),
     unsupported("http-use-proxy-header"),
     unsupported("http_proxy"),
     unsupported("idle-close-on-response"),
     unsupported("independent-streams"),
-    unsupported("ldap-check"),
     unsupported("logasap"),
-    unsupported("mysql-check"),
     unsupported("nolinger"),
     unsupported("originalto"),
     unsupported("persist"),
-    unsupported("pgsql-check"),
     unsupported("prefer-last-server"),
-    unsupported("redis-check"),
-    unsupported("smtpchk"),
-    unsupported("socket-stats"),
-    unsupported("splice-auto"),
-    unsupported("splice-request"),
-    unsupported("splice-response"),
     unsupported("spop-check"),
-    unsupported("srvtcpka"),
     unsupported("ssl-hello-chk"),
-    unsupported("tcpka"),
     unsupported("transparent"),
 ];
 
@@ -313,6 +350,8 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
         );
     }
     s.httpchk = true;
+    s.tcp_checks.on = false;
+    s.tcp_checks.proto = None;
     s.request = Some(check);
     s.own_rules = true;
     s.own_send = None;
@@ -321,8 +360,25 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
 
 fn tcp_check(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
     s.httpchk = false;
+    s.tcp_checks.on = true;
+    s.tcp_checks.proto = None;
     s.request = None;
     s.own_rules = true;
     s.own_send = None;
+    Ok(())
+}
+
+/// `option redis-check`, `option smtpchk`.
+fn proto_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.request = None;
+    s.own_rules = true;
+    s.own_send = None;
+    proto_option(st, s).map_err(|m| p.err_in(st.no, ctx, m))
+}
+
+/// `option tcpka`: keep-alive on both sides a section has.
+fn tcpka(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
+    s.options.clitcpka = true;
+    s.options.srvtcpka = true;
     Ok(())
 }

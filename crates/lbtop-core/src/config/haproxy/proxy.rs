@@ -1,15 +1,14 @@
 //! The keywords of `defaults`, `frontend`, `backend` and `listen` sections. `option`,
 //! `timeout`, `http-check`, `server` and `default-server` hand their words to their own
-//! families; `acl`, `http-request` or `bind` options would slot in the same way, as rows here
-//! reading with their own tables.
+//! families, and `bind` its options to [`super::bind`]; `acl` or `http-request` would slot in
+//! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
 use super::global::log_target;
-use super::names::bind_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{Balance, HttpReuse, Mode, Server};
+use crate::config::{Balance, HashType, HttpReuse, Mode, Server};
 
 /// How a proxy keyword is read: into the settings of the section being read (`ctx`).
 type ProxyFn = fn(&mut Parser, &Stmt, &Ctx, &mut Settings) -> Res<()>;
@@ -56,10 +55,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     // HAProxy's `default option x` puts back the built-in value.
     unsupported("default"),
     kw("http-check", Args::Any, S::BE, http_check),
+    kw("tcp-check", Args::Any, S::BE, tcp_check),
     kw("retries", Args::One("an integer"), S::BE, retries),
     kw("timeout", Args::Any, S::PROXIES, timeout),
     kw("maxconn", Args::One("an integer"), FE_MAXCONN, maxconn),
     kw("balance", Args::Any, S::BE, balance),
+    kw("hash-type", Args::Any, S::BE, hash_type),
     kw(
         "default_backend",
         Args::One("a backend name"),
@@ -73,6 +74,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         default_server,
     ),
     kw("bind", Args::Any, S::FRONTENDS, bind),
+    kw("stats", Args::Any, S::PROXIES, stats),
     kw("server", Args::Any, S::BACKENDS.refused_elsewhere(), server),
     kw(
         "server-template",
@@ -81,7 +83,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         server_template,
     ),
     Row {
-        status: Status::Ignored("lbtop has no stats page to show it on"),
+        status: Status::Ignored("lbtop's stats page does not show proxy descriptions"),
         ..kw("description", Args::Any, S::PROXIES, nothing)
     },
     kw("contimeout", Args::Any, S::PROXIES, old_timeout),
@@ -96,11 +98,9 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("http-error"),
     unsupported("tcp-request"),
     unsupported("tcp-response"),
-    unsupported("tcp-check"),
     unsupported("stick-table"),
     unsupported("stick"),
     unsupported("cookie"),
-    unsupported("hash-type"),
     unsupported("hash-balance-factor"),
     unsupported("fullconn"),
     unsupported("errorfile"),
@@ -110,7 +110,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("errorloc303"),
     unsupported("monitor-uri"),
     unsupported("monitor"),
-    unsupported("stats"),
     unsupported("capture"),
     unsupported("compression"),
     unsupported("redirect"),
@@ -273,8 +272,16 @@ fn no(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     }
 }
 
+fn stats(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.proxy_stats(st.no, st.args, ctx, s)
+}
+
 fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     p.http_check(st.no, st.args, s, ctx)
+}
+
+fn tcp_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    p.tcp_check(st, s, ctx)
 }
 
 fn retries(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
@@ -315,6 +322,11 @@ fn balance(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     Ok(())
 }
 
+fn hash_type(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    s.hash_type = HashType::parse(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
+    Ok(())
+}
+
 fn default_backend(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
     s.default_backend = Some((st.arg().to_string(), st.no));
     Ok(())
@@ -327,34 +339,29 @@ fn default_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res
     Ok(())
 }
 
-/// `bind <ip:port>`: one address, no options (yet).
+/// `bind <addr>[,<addr>...] [<option>]...`: any number per frontend, as in HAProxy.
 fn bind(p: &mut Parser, st: &Stmt, ctx: &Ctx, _: &mut Settings) -> Res<()> {
-    let Some(addr) = st.args.first() else {
-        return Err(p.err_in(st.no, ctx, "'bind' expects an address"));
-    };
-    if let Some(opt) = st.args.get(1) {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!("bind option '{opt}' is not supported by lbtop (only 'bind <ip:port>')"),
-        ));
-    }
-    // HAProxy expands `$VAR` in addresses, quoted or not.
-    let addr = bind_target(&p.env.expand(addr))
-        .map_err(|m| p.err_in(st.no, ctx, format!("'bind' {m}")))?;
+    let binds = p.bind(st.no, st.args, ctx)?;
     let Some(i) = ctx.proxy else {
         return Ok(()); // `Sections::FRONTENDS` keeps `bind` out of `defaults`.
     };
-    if let Some((old, line)) = p.proxies[i].bind {
-        return Err(p.err_in(
-            st.no,
-            ctx,
-            format!(
-                "already listening on {old} (line {line}); lbtop binds one address per frontend"
-            ),
-        ));
+    for b in &binds {
+        let used = p.proxies[i]
+            .binds
+            .iter()
+            .find(|o| b.id.is_some() && o.id == b.id);
+        if let (Some(id), Some(other)) = (b.id, used) {
+            return Err(p.err_in(
+                st.no,
+                ctx,
+                format!(
+                    "'bind': id {id} is already used by the bind at line {}",
+                    other.line
+                ),
+            ));
+        }
     }
-    p.proxies[i].bind = Some((addr, st.no));
+    p.proxies[i].binds.extend(binds);
     Ok(())
 }
 

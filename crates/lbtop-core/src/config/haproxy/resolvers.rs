@@ -1,5 +1,5 @@
 //! `resolvers <name>` sections: the name servers that servers naming the section ask again
-//! while running, and how long answers hold (docs/haproxy-semantics.md §17).
+//! while running, and how long answers hold (docs/haproxy-semantics.md §19).
 
 use super::super::values::int;
 use super::addr::server_addr;

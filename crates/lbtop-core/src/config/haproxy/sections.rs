@@ -3,12 +3,13 @@
 //! `from`) and applies to the proxies after it, or to those naming it with `from`; a proxy
 //! starts as a copy of its defaults.
 
-use super::names::bind_target;
+use super::names::bind_targets;
 use super::server::DefaultServer;
 use super::table::suggest;
 use super::{Parser, Res};
-use crate::config::{Balance, HttpCheck, LogTarget, Mode, Options, Server, Timeouts};
-use std::net::SocketAddr;
+use crate::config::{
+    Balance, Bind, HttpCheck, LogTarget, Mode, Options, Server, StatsPage, Timeouts,
+};
 
 /// The sections lbtop reads.
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
@@ -40,6 +41,7 @@ pub(super) struct Settings {
     pub(super) maxconn: Option<u32>,
     pub(super) timeouts: Timeouts,
     pub(super) balance: Option<(Balance, Option<String>)>,
+    pub(super) hash_type: crate::config::HashType,
     /// `option httpchk` is on.
     pub(super) httpchk: bool,
     /// The check request, from `option httpchk` and `http-check send`.
@@ -47,6 +49,8 @@ pub(super) struct Settings {
     /// With its line.
     pub(super) default_backend: Option<(String, usize)>,
     pub(super) default_server: DefaultServer,
+    /// The stats page (`stats enable`, `stats uri`, ...).
+    pub(super) stats: Option<StatsPage>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,
@@ -56,6 +60,8 @@ pub(super) struct Settings {
     pub(super) own_log_format: Option<&'static str>,
     /// Line of this section's first `http-check` rule, for "ignored" warnings.
     pub(super) rules_line: Option<usize>,
+    /// `option tcp-check` or a protocol check, and the `tcp-check` rules.
+    pub(super) tcp_checks: super::tcp_check::TcpChecks,
 }
 
 impl Settings {
@@ -66,6 +72,10 @@ impl Settings {
             own_send: None,
             own_log_format: None,
             rules_line: self.rules_line,
+            tcp_checks: super::tcp_check::TcpChecks {
+                own: false,
+                ..self.tcp_checks.clone()
+            },
             ..self.clone()
         }
     }
@@ -103,8 +113,8 @@ pub(super) struct Proxy {
     pub(super) name: String,
     pub(super) line: usize,
     pub(super) settings: Settings,
-    /// The address and the line it came from.
-    pub(super) bind: Option<(SocketAddr, usize)>,
+    /// Its listening sockets, in the file's order.
+    pub(super) binds: Vec<Bind>,
     pub(super) servers: Vec<Server>,
 }
 
@@ -242,7 +252,7 @@ impl Parser<'_> {
                     name: name.clone(),
                     line: no,
                     settings: base,
-                    bind: None,
+                    binds: Vec::new(),
                     servers: Vec::new(),
                 };
                 let addrs = &args[1..];
@@ -262,9 +272,15 @@ impl Parser<'_> {
                             ),
                         ));
                     }
-                    let addr = bind_target(&self.env.expand(first))
+                    let addrs = bind_targets(&self.env.expand(first))
                         .map_err(|m| self.err(no, format!("{kw} '{name}': address {m}")))?;
-                    proxy.bind = Some((addr, no));
+                    proxy.binds = addrs
+                        .into_iter()
+                        .map(|a| Bind {
+                            line: no,
+                            ..Bind::new(a)
+                        })
+                        .collect();
                     self.warn(
                         no,
                         format!(

@@ -8,7 +8,7 @@ use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
 use crate::config::host::resolve_opts;
-use crate::config::{parse_duration, InitAddr, Prefer, Server};
+use crate::config::{parse_duration, InitAddr, Prefer, ProxyVersion, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ impl Default for DefaultServer {
             fastinter: None,
             downinter: None,
             slowstart: None,
+            send_proxy: None,
+            check_send_proxy: false,
             host: None,
             init_addr: None,
             resolvers: None,
@@ -221,6 +223,32 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         )
     },
     flag("no-slowstart", |p| p.slowstart = None, none, none),
+    flag(
+        "send-proxy",
+        |p| p.send_proxy = Some(ProxyVersion::V1),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V1)).then(|| "send-proxy".into()),
+    ),
+    flag(
+        "send-proxy-v2",
+        |p| p.send_proxy = Some(ProxyVersion::V2),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+        |s| (s.send_proxy == Some(ProxyVersion::V2)).then(|| "send-proxy-v2".into()),
+    ),
+    flag("no-send-proxy", |p| p.send_proxy = None, none, none),
+    flag("no-send-proxy-v2", |p| p.send_proxy = None, none, none),
+    flag(
+        "check-send-proxy",
+        |p| p.check_send_proxy = true,
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+        |s| s.check_send_proxy.then(|| "check-send-proxy".into()),
+    ),
+    flag(
+        "no-check-send-proxy",
+        |p| p.check_send_proxy = false,
+        none,
+        none,
+    ),
     value(
         "init-addr",
         |p, v, what| init_addr(v, what).map(|m| p.init_addr = Some(m)),
@@ -256,7 +284,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("agent-addr"),
     unsupported("alpn"),
     unsupported("ca-file"),
-    unsupported("check-send-proxy"),
     unsupported("check-ssl"),
     unsupported("check-sni"),
     unsupported("check-alpn"),
@@ -278,8 +305,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("proto"),
     unsupported("redir"),
     unsupported("resolve-net"),
-    unsupported("send-proxy"),
-    unsupported("send-proxy-v2"),
     unsupported("sni"),
     unsupported("source"),
     unsupported("ssl"),

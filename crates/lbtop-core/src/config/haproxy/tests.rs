@@ -1,7 +1,7 @@
 //! The HAProxy parser's tests: words, sections, every keyword family, and its messages.
 
 use super::super::values::{log_addr, octal_mode, parse_net};
-use super::addr::{bind_addr, server_addr};
+use super::addr::{bind_addrs, server_addr};
 use super::*;
 use crate::config::{
     ForwardFor, HttpCheck, LogAddr, LogFormat, LogTarget, Server, StatsSocket, Timeouts,
@@ -216,7 +216,7 @@ fn the_seed_loads_byte_for_byte() {
     let main = &c.frontends[0];
     assert_eq!(main.name, "main");
     assert_eq!(main.line, 58);
-    assert_eq!(main.bind, "0.0.0.0:80".parse().unwrap());
+    assert_eq!(main.binds[0].addr, "0.0.0.0:80".parse().unwrap());
     assert_eq!(main.mode, Mode::Http);
     assert_eq!(c.backends[main.default_backend].name, "hoge");
     assert_eq!(main.maxconn, Some(3000));
@@ -323,7 +323,10 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     };
     let a = Config::load(&seed).unwrap();
     let b = Config::load(&loopback).unwrap();
-    assert_eq!(b.frontends[0].bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(
+        b.frontends[0].binds[0].addr,
+        "127.0.0.1:8080".parse().unwrap()
+    );
     assert_eq!(
         b.global.log[0].addr,
         LogAddr::Udp("127.0.0.1:5514".parse().unwrap())
@@ -346,7 +349,7 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     a2.warnings = b.warnings.clone();
     a2.global.log = b.global.log.clone();
     a2.global.stats_socket = b.global.stats_socket.clone();
-    a2.frontends[0].bind = b.frontends[0].bind;
+    a2.frontends[0].binds = b.frontends[0].binds.clone();
     a2.frontends[0].line = b.frontends[0].line;
     a2.backends[0].line = b.backends[0].line;
     for (x, y) in a2.backends[0]
@@ -484,7 +487,7 @@ backend t1
     assert_eq!(c.warnings.len(), 6, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
-    assert_eq!(f1.bind, "0.0.0.0:8080".parse().unwrap());
+    assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());
     assert_eq!((f1.mode, f1.maxconn), (Mode::Http, Some(10)));
     assert!(f1.options.httplog && f1.options.http_server_close);
     assert_eq!(
@@ -506,7 +509,7 @@ backend t1
     assert_eq!(f1.log[0].facility_name(), "local0");
 
     let f2 = &c.frontends[1];
-    assert_eq!(f2.bind, "[::]:8081".parse().unwrap());
+    assert_eq!(f2.binds[0].addr, "[::]:8081".parse().unwrap());
     assert_eq!((f2.mode, f2.maxconn), (Mode::Tcp, Some(20)));
     assert!(f2.options.tcplog && !f2.options.httplog);
     assert!(
@@ -830,7 +833,8 @@ backend b7
             }
             s
         }
-        HealthCheck::Tcp => "tcp".into(),
+        HealthCheck::Tcp | HealthCheck::Rules(_) => "tcp".into(),
+        HealthCheck::Proto(p) => p.option_words(),
     };
     // `GET /a HTTP/1.1\r\nhost: x`
     assert_eq!(req("b0"), "GET /a HTTP/1.1 [Host: x]");
@@ -1016,9 +1020,11 @@ fn httplog_and_tcplog_override_each_other() {
 #[test]
 fn addresses() {
     let bind = |s: &str| {
-        bind_addr(s)
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-            .to_string()
+        let all = bind_addrs(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        all.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     };
     assert_eq!(bind("127.0.0.1:80"), "127.0.0.1:80");
     assert_eq!(bind("*:80"), "0.0.0.0:80");
@@ -1029,20 +1035,29 @@ fn addresses() {
     assert_eq!(bind(":::80"), "[::]:80");
     assert_eq!(bind("ipv6@:80"), "[::]:80");
     assert_eq!(bind("tcp@10.1.2.3:0"), "10.1.2.3:0");
+    assert_eq!(bind("1.2.3.4:80-82"), "1.2.3.4:80,1.2.3.4:81,1.2.3.4:82");
+    assert_eq!(bind(":80,[::1]:81"), "0.0.0.0:80,[::1]:81");
+    assert_eq!(bind("ipv6@:8000-8001"), "[::]:8000,[::]:8001");
     for (bad, why) in [
         ("127.0.0.1", "has no port"),
         ("127.0.0.1:", "has no port"),
         ("localhost:80", "does not resolve host names"),
-        ("1.2.3.4:80-81", "port range"),
+        ("1.2.3.4:81-80", "invalid port range 81-80"),
+        ("1.2.3.4:0-2", "invalid port range 0-2"),
+        ("1.2.3.4:80-x", "invalid port 'x'"),
         ("1.2.3.4:+1", "port range or offset"),
         ("1.2.3.4:70000", "invalid port '70000'"),
-        (":80,:81", "one address per frontend"),
-        ("/run/x.sock", "TCP addresses only"),
-        ("unix@/run/x.sock", "TCP addresses only"),
+        (":80,localhost:81", "does not resolve host names"),
+        (
+            "/run/x.sock",
+            "is a unix socket; lbtop listens on TCP addresses only",
+        ),
+        ("unix@/run/x.sock", "is a unix socket"),
+        ("fd@3", "TCP addresses only"),
         ("ipv4@[::1]:80", "IPv4 prefix on an IPv6 address"),
         ("ipv6@127.0.0.1:80", "IPv6 prefix on an IPv4 address"),
     ] {
-        let e = bind_addr(bad).expect_err(bad);
+        let e = bind_addrs(bad).expect_err(bad);
         assert!(e.contains(why), "{bad}: {e}");
     }
     assert_eq!(
@@ -1199,10 +1214,15 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
             ("frontend f nosuch.invalid:80\n", 1, &["frontend 'f': address invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
             ("frontend f\n    bind nosuch.invalid:80\n", 2, &["frontend 'f': 'bind' invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
-            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported"]),
+            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported: lbtop does not terminate TLS yet"]),
+            ("frontend f\n    bind :80 transparent\n", 2, &["'transparent' is not supported: lbtop binds only addresses of this machine"]),
+            ("frontend f\n    bind :80 acept-proxy\n", 2, &["'acept-proxy': unknown bind option; did you mean 'accept-proxy'?"]),
+            ("frontend f\n    bind :80 name\n", 2, &["'bind :80': 'name' expects an argument"]),
+            ("frontend f\n    bind :80 backlog x\n", 2, &["'backlog' expects an integer, got 'x'"]),
+            ("frontend f\n    bind :80-81 id 3\n", 2, &["'id' can only be used with a single socket"]),
+            ("frontend f\n    bind :80 id 3\n    bind :81 id 3\n", 3, &["id 3 is already used by the bind at line 2"]),
+            ("frontend f\n    bind /run/a.sock\n", 2, &["'/run/a.sock' is a unix socket"]),
             ("frontend f\n    bind\n", 2, &["'bind' expects an address"]),
-            ("frontend f\n    bind :80\n    bind :81\n", 3, &["already listening on 0.0.0.0:80 (line 2)"]),
-            ("frontend f *:80\n    bind :81\n", 2, &["already listening on 0.0.0.0:80 (line 1)"]),
             ("frontend f\n    bind 127.0.0.1\n", 2, &["'bind' '127.0.0.1' has no port"]),
             ("\n\nfrontend f\n    default_backend b\nbackend b\n", 3, &["frontend 'f' has no 'bind' line"]),
             ("frontend f\n    bind :1\n", 1, &["frontend 'f' has no 'default_backend'"]),
@@ -1240,7 +1260,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
 #[test]
 fn environment_variables_reach_the_config() {
     let c = ok("frontend f\n    bind \":${PORT}\"\n    default_backend b\nbackend b\n    server s \"127.0.0.1:${NOPE-81}\"\n");
-    assert_eq!(c.frontends[0].bind.port(), 8080);
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 8080);
     assert_eq!(c.backends[0].servers[0].addr.port(), 81);
     // `${.LINE}` is `5`, which is no server keyword: the error proves it expanded.
     let e = fails(
@@ -1301,6 +1321,47 @@ fn mutated_seeds_never_panic() {
     assert!(
         oks > 0 && errs > 0,
         "mutations should both pass and fail ({oks}/{errs})"
+    );
+}
+
+#[test]
+fn several_binds_with_their_options() {
+    let c = ok("frontend f\n    bind 127.0.0.1:80,127.0.0.1:90-91 accept-proxy name edge\n    bind :::81 v6only id 7 backlog 10 maxconn 5\n    bind :82 process 1 thread 1\n    default_backend b\nbackend b\n    server s 127.0.0.1:1 send-proxy-v2 check-send-proxy\n");
+    let binds = &c.frontends[0].binds;
+    let addrs: Vec<String> = binds.iter().map(|b| b.addr.to_string()).collect();
+    assert_eq!(
+        addrs,
+        [
+            "127.0.0.1:80",
+            "127.0.0.1:90",
+            "127.0.0.1:91",
+            "[::]:81",
+            "0.0.0.0:82"
+        ]
+    );
+    assert!(binds[..3]
+        .iter()
+        .all(|b| b.accept_proxy && b.name.as_deref() == Some("edge") && b.line == 2));
+    let b = &binds[3];
+    assert_eq!(
+        (b.v6only, b.id, b.backlog, b.maxconn),
+        (Some(true), Some(7), Some(10), Some(5))
+    );
+    assert!(!b.accept_proxy);
+    assert_eq!(
+        crate::config::Bind::labels(binds),
+        ["edge", "edge", "edge", "7", "5"]
+    );
+    let s = &c.backends[0].servers[0];
+    assert_eq!(
+        (s.send_proxy, s.check_send_proxy),
+        (Some(crate::config::ProxyVersion::V2), true)
+    );
+    let warned: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(
+        warned[0].contains("'bind :82': 'process' ignored: lbtop is one process"),
+        "{warned:?}"
     );
 }
 
@@ -1521,7 +1582,7 @@ backend b
     server s3 \"127.0.0.1:${P}\"
     server s4 127.0.0.1:1$NOPE${NOPE}2
 ");
-    assert_eq!(c.frontends[0].bind.port(), 8080);
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 8080);
     let s = &c.backends[0].servers;
     let addrs: Vec<String> = s.iter().map(|s| s.addr.to_string()).collect();
     assert_eq!(
@@ -1541,14 +1602,14 @@ backend b
 fn a_bind_host_name_resolves_at_start() {
     let c = ok("frontend f\n    bind localhost:$PORT\n    default_backend b\nbackend b\n");
     assert_eq!(
-        c.frontends[0].bind,
+        c.frontends[0].binds[0].addr,
         "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
     );
 }
 
 #[test]
 fn setenv_and_friends_apply_in_file_order() {
-    let port = |text: &str| ok(text).frontends[0].bind.port();
+    let port = |text: &str| ok(text).frontends[0].binds[0].addr.port();
     let cfg = |global: &str| {
         format!("global\n{global}frontend f\n    bind \"127.0.0.1:${{A}}${{PORT}}\"\n    default_backend b\nbackend b\n")
     };
@@ -1565,7 +1626,7 @@ fn setenv_and_friends_apply_in_file_order() {
     );
     // Before the setenv line, the variable is not set yet.
     let c = ok("frontend f\n    bind 127.0.0.1:1$A\n    default_backend b\nbackend b\nglobal\n    setenv A 2\n");
-    assert_eq!(c.frontends[0].bind.port(), 1);
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 1);
     fails(
         "global\n    setenv A\n",
         2,
@@ -1582,7 +1643,7 @@ fn setenv_and_friends_apply_in_file_order() {
         &["global: 'unsetenv' expects at least one variable name"],
     );
     let c = ok(&cfg("    setenv A 3 4\n"));
-    assert_eq!(c.frontends[0].bind.port(), 38080);
+    assert_eq!(c.frontends[0].binds[0].addr.port(), 38080);
     warned(
         &c,
         2,

@@ -139,6 +139,9 @@ pub(super) struct RawOptions {
     pub(super) http_server_close: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
+    pub(super) http_pretend_keepalive: Option<bool>,
+    pub(super) clitcpka: Option<bool>,
+    pub(super) srvtcpka: Option<bool>,
     pub(super) forwardfor: Option<Spanned<BoolOr<RawForwardFor>>>,
 }
 
@@ -179,6 +182,21 @@ pub(super) struct RawFrontend {
     pub(super) log: Vec<Spanned<RawLog>>,
     #[serde(rename = "log-tag")]
     pub(super) log_tag: Option<Spanned<String>>,
+    pub(super) stats: Option<Spanned<RawStats>>,
+}
+
+/// `stats = { uri = "/stats", auth = ["admin:pass"], realm = "...", refresh = "10s",
+/// hide-version = true }`: the frontend's stats page.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStats {
+    pub(super) uri: Option<Spanned<String>>,
+    pub(super) realm: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) auth: Vec<Spanned<String>>,
+    pub(super) refresh: Option<Spanned<RawDuration>>,
+    #[serde(rename = "hide-version", default)]
+    pub(super) hide_version: bool,
 }
 
 #[derive(Deserialize)]

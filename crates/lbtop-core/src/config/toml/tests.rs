@@ -58,7 +58,7 @@ fn the_default_config_parses() {
     assert_eq!(c.frontends.len(), 2);
     let main = &c.frontends[0];
     assert_eq!(main.name, "main");
-    assert_eq!(main.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(main.binds[0].addr, "127.0.0.1:8080".parse().unwrap());
     assert_eq!(main.mode, Mode::Http);
     assert_eq!(c.backends[main.default_backend].name, "hoge");
     assert_eq!(main.maxconn, Some(3000));
@@ -94,7 +94,7 @@ fn the_default_config_parses() {
 
     let l4 = &c.frontends[1];
     assert_eq!(l4.name, "main_l4");
-    assert_eq!(l4.bind, "127.0.0.1:8081".parse().unwrap());
+    assert_eq!(l4.binds[0].addr, "127.0.0.1:8081".parse().unwrap());
     assert_eq!(l4.mode, Mode::Tcp);
     assert_eq!(c.backends[l4.default_backend].name, "hoge_l4");
 
@@ -246,7 +246,7 @@ name = "c"
 forwardfor = false
 "#);
     let f = &c.frontends[0];
-    assert_eq!(f.bind, "[::1]:8080".parse().unwrap());
+    assert_eq!(f.binds[0].addr, "[::1]:8080".parse().unwrap());
     assert_eq!(f.mode, Mode::Http);
     assert_eq!(f.maxconn, Some(7));
     assert!(!f.options.httplog, "own false beats defaults' true");
@@ -266,7 +266,7 @@ forwardfor = false
     assert_eq!(f.timeouts.check, None);
 
     let g = &c.frontends[1];
-    assert_eq!(g.bind, "0.0.0.0:8081".parse().unwrap());
+    assert_eq!(g.binds[0].addr, "0.0.0.0:8081".parse().unwrap());
     assert_eq!(g.maxconn, Some(100));
     assert!(g.options.httplog);
     assert_eq!(g.timeouts.client, Some(Duration::from_secs(30)));
@@ -722,6 +722,9 @@ facility = "daemon"
 [defaults.option]
 allbackups = true
 forwardfor = { if-none = true }
+clitcpka = true
+srvtcpka = true
+http-pretend-keepalive = true
 
 [[frontend]]
 name = "f"
@@ -777,6 +780,8 @@ slowstart = 0
     assert!(b.log_global);
     assert_eq!(b.log.len(), 1);
     assert!(b.options.allbackups);
+    assert!(f.options.clitcpka && b.options.srvtcpka);
+    assert!(f.options.http_pretend_keepalive && b.options.http_pretend_keepalive);
     assert_eq!(b.hash_header, None);
     let s = &b.servers[0];
     assert_eq!(s.fastinter, Some(Duration::from_millis(500)));
@@ -1015,6 +1020,22 @@ downinter = "5s"
                  yet: a server takes its full weight as soon as it is up"
             ),
         ]
+    );
+}
+
+#[test]
+fn a_bind_may_list_several_addresses() {
+    let c = ok("[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,[::1]:8080, *:9000\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n");
+    let addrs: Vec<String> = c.frontends[0]
+        .binds
+        .iter()
+        .map(|b| b.addr.to_string())
+        .collect();
+    assert_eq!(addrs, ["127.0.0.1:8080", "[::1]:8080", "0.0.0.0:9000"]);
+    fails(
+        "[[frontend]]\nname = \"f\"\nbind = \"127.0.0.1:8080,nowhere\"\ndefault_backend = \"b\"\n\n[[backend]]\nname = \"b\"\n",
+        3,
+        &["'nowhere' is not an ip:port address"],
     );
 }
 

@@ -400,10 +400,14 @@ fn write_upstream(
         header_line(out, name.as_str().as_bytes(), value.as_bytes());
     }
     // Whether the server connection stays open is lbtop's to say. A chunked HTTP/1.0 request
-    // closes its connection after the response, so it is not asked to stay open.
+    // closes its connection after the response, so it is not asked to stay open. A request
+    // that asks for an upgrade is not told `close` either, as HAProxy leaves it (measured
+    // with `http-server-close`; docs/haproxy-semantics.md §7).
     let chunked = framed.coding() != Coding::Absent;
     match (rewrite.server_close, version) {
-        (true, Version::HTTP_11) => out.extend_from_slice(b"connection: close\r\n"),
+        (true, Version::HTTP_11) if !framed.upgrade => {
+            out.extend_from_slice(b"connection: close\r\n")
+        }
         (false, Version::HTTP_10) if !chunked => {
             out.extend_from_slice(b"connection: keep-alive\r\n")
         }

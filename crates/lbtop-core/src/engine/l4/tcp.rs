@@ -4,9 +4,9 @@ use super::splice;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
+use crate::engine::proxy_proto::Addrs;
 use crate::events::Termination;
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -15,7 +15,10 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<FrontendRt>) {
+/// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
+/// `accept-proxy` bind).
+pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+    let client = peer.src;
     let began = Instant::now();
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
@@ -23,7 +26,7 @@ pub async fn serve(mut client_stream: TcpStream, client: SocketAddr, fe: Arc<Fro
         source: Some(client.ip()),
         ..PickKey::default()
     };
-    let attempt = connect(&fe.backend, key, fe.retry_policy()).await;
+    let attempt = connect(&fe.backend, key, fe.retry_policy(), &peer).await;
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);

@@ -9,9 +9,10 @@ use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
+use crate::engine::proxy_proto::Addrs;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
-use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
@@ -29,7 +30,8 @@ enum HeadError {
 
 struct Conn {
     stream: TcpStream,
-    addr: SocketAddr,
+    /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
+    peer: Addrs,
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
@@ -41,13 +43,13 @@ struct Conn {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, addr: SocketAddr, fe: Arc<FrontendRt>) {
+pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
-        forwarded_for: fe.forwarded_for(addr),
+        forwarded_for: fe.forwarded_for(peer.src),
         stream,
-        addr,
+        peer,
         fe,
         input: Input::default(),
         served: 0,
@@ -144,10 +146,18 @@ impl Conn {
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
     async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
+        for stats in &self.fe.stats {
+            let to = (&mut self.stream, &mut self.input, self.peer.src);
+            let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
+            if let Some(keep) = answered.await {
+                return keep;
+            }
+        }
         // Back to the pool while the server works, unless a body or a pipelined request waits.
         self.input.release();
         let mut client = Client {
-            addr: self.addr,
+            addr: self.peer.src,
+            peer: &self.peer,
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
@@ -167,7 +177,7 @@ impl Conn {
         // Decided once per request: whether the watcher gets this one, with its strings.
         let rewrite = Rewrite {
             forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
-            server_close: fe.server_close(),
+            server_close: fe.asks_server_to_close(),
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),
             request_line: fe.sample(),
@@ -212,13 +222,14 @@ impl Conn {
         if got == 0 && self.served > 0 {
             return;
         }
+        self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
             let _ = self.stream.write_all(reply.as_bytes()).await;
         }
         if got == 0 && self.fe.dontlognull() {
             return;
         }
-        let mut record = self.fe.new_record(self.addr, start, None);
+        let mut record = self.fe.new_record(self.peer.src, start, None);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,
@@ -227,6 +238,6 @@ impl Conn {
         });
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
-        self.fe.finish(record, true);
+        self.fe.report(record, true);
     }
 }

@@ -14,6 +14,7 @@ use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
+use crate::engine::proxy_proto::Addrs;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -26,6 +27,8 @@ use tokio::net::TcpStream;
 /// The client side of a request: its connection and what has been read from it.
 pub struct Client<'a> {
     pub addr: SocketAddr,
+    /// Its addresses, as a `send-proxy` server is told them.
+    pub peer: &'a Addrs,
     pub stream: &'a mut TcpStream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
@@ -125,7 +128,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
             Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
         }
     }
-    let attempt = dial(assigned, key, policy).await;
+    let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
     ex.record.timers[1] += millis(attempt.waited);
@@ -171,11 +174,21 @@ fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<T
         }
     }
     let pool = fe.backend.servers[server].pool();
+    if private(fe, server) {
+        return None;
+    }
     match (fe.http_reuse(), client.first) {
         (HttpReuse::Never, _) | (HttpReuse::Safe, true) => None,
         (HttpReuse::Aggressive, true) => pool.take(true),
         _ => pool.take(false),
     }
+}
+
+/// Whether connections to `server` serve one client connection alone: with `http-reuse
+/// never`, and to a `send-proxy` server, whose connections carry their client's addresses
+/// (HAProxy reuses those only for a client with the same addresses and ports).
+fn private(fe: &FrontendRt, server: usize) -> bool {
+    fe.http_reuse() == HttpReuse::Never || fe.backend.servers[server].send_proxy.is_some()
 }
 
 fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
@@ -187,7 +200,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
-    record.timers[0] = 0;
+    record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
     if sampled {
         record.forwarded_for = client
@@ -266,6 +279,11 @@ async fn exchange(
                     (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 });
                     *body_read = true;
                 }
+                // The client went quiet as long as the server did: HAProxy reports the
+                // server's timeout when both run out together (504 `sH`, measured).
+                Err(Aborted::Timeout) if server_also_idle(limits, &activity) => {
+                    return Err(ExchangeError::Timeout)
+                }
                 Err(e) => return Err(ExchangeError::Body(e)),
             },
             // A server may answer before the body is in; the body is then cut short.
@@ -275,6 +293,11 @@ async fn exchange(
             }
         }
     }
+}
+
+/// Whether `timeout server` has run out too, with nothing moving either way.
+fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
+    limits.server.is_some_and(|t| activity.idle() >= t)
 }
 
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
@@ -407,7 +430,7 @@ async fn relay(
                 pool::close_hard(server.stream);
                 None
             };
-            if fe.http_reuse() == HttpReuse::Never {
+            if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
                 *client.own = idle
@@ -485,10 +508,12 @@ async fn error_reply(
     flags: Termination,
     assigned: Option<Assigned<'_>>,
 ) -> bool {
-    if let Some(a) = &assigned {
-        fe.backend.servers[a.server]
+    match &assigned {
+        Some(a) => fe.backend.servers[a.server]
             .counters
-            .response(status.as_u16());
+            .response(status.as_u16()),
+        // No server: the backend's own answer, counted on it alone.
+        None => fe.backend.counters.response(status.as_u16()),
     }
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;

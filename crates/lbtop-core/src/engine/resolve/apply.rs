@@ -1,5 +1,5 @@
 //! What an answer does to a server: a new address, or MAINT (resolution), with the lines
-//! HAProxy logs for each (measured, docs/haproxy-semantics.md §17).
+//! HAProxy logs for each (measured, docs/haproxy-semantics.md §19).
 
 use super::{By, Requester};
 use crate::engine::log_out::ProxyLog;
@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-/// Gives requester `k` an address from `answer`, as HAProxy picks one (measured, §17): a
+/// Gives requester `k` an address from `answer`, as HAProxy picks one (measured, §19): a
 /// server that took its address from an answer keeps it while the answer holds it. Otherwise
 /// each address scores 2 when no other server of its backend took it from this resolution
 /// (such an address is passed over, unless `resolve-opts allow-dup-ip`) and 1 when it is

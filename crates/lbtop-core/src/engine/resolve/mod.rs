@@ -1,5 +1,5 @@
 //! Re-resolving server host names while running, for servers with `resolvers <name>`
-//! (docs/haproxy-semantics.md §17). Servers that ask the same section for the same name of
+//! (docs/haproxy-semantics.md §19). Servers that ask the same section for the same name of
 //! the same family share one resolution, as in HAProxy: one question every `timeout resolve`,
 //! and the answer shared out among them.
 

@@ -16,6 +16,9 @@ pub(super) struct PartialOptions {
     pub(super) http_server_close: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
+    pub(super) http_pretend_keepalive: Option<bool>,
+    pub(super) clitcpka: Option<bool>,
+    pub(super) srvtcpka: Option<bool>,
     pub(super) forwardfor: Option<Option<ForwardFor>>,
 }
 
@@ -44,6 +47,9 @@ impl PartialOptions {
                 .flatten(),
             retries,
             http_reuse,
+            http_pretend_keepalive: flag(self.http_pretend_keepalive, base.http_pretend_keepalive),
+            clitcpka: flag(self.clitcpka, base.clitcpka),
+            srvtcpka: flag(self.srvtcpka, base.srvtcpka),
         }
     }
 }

@@ -16,6 +16,7 @@ mod proxies;
 mod resolvers;
 mod scalars;
 mod servers;
+mod stats;
 mod ui;
 
 pub(super) struct Resolver<'a> {

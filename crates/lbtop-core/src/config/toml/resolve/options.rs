@@ -46,6 +46,9 @@ impl Resolver<'_> {
             http_server_close: o.http_server_close,
             redispatch: o.redispatch,
             allbackups: o.allbackups,
+            http_pretend_keepalive: o.http_pretend_keepalive,
+            clitcpka: o.clitcpka,
+            srvtcpka: o.srvtcpka,
             forwardfor,
         })
     }

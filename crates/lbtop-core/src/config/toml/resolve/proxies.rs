@@ -68,7 +68,7 @@ impl Resolver<'_> {
         let f = raw.get_ref();
         self.name(&f.name, "frontend")?;
         let who = format!("frontend '{}'", f.name.get_ref());
-        let bind = self.addr(&f.bind, &format!("{who}: 'bind'"), true)?;
+        let binds = self.binds(&f.bind, &who)?;
         let mode = self
             .mode(&f.mode, &who)?
             .or(defaults.mode)
@@ -92,7 +92,7 @@ impl Resolver<'_> {
 
         Ok(Frontend {
             name: f.name.get_ref().clone(),
-            bind,
+            binds,
             mode,
             default_backend: index,
             maxconn,
@@ -100,6 +100,7 @@ impl Resolver<'_> {
             options,
             log_global: f.log_global.or(defaults.log_global).unwrap_or(false),
             log,
+            stats: self.stats(f.stats.as_ref(), mode, &who)?,
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             line: self.line(raw.span().start),
         })
@@ -184,6 +185,10 @@ impl Resolver<'_> {
             log,
             log_tag: self.log_tag(&b.log_tag, &who)?.or(defaults.log_tag.clone()),
             hash_header,
+            // No TOML key for it yet: haproxy.cfg only.
+            hash_type: Default::default(),
+            stats: None,
+            implicit: false,
             line: self.line(raw.span().start),
         })
     }

@@ -1,4 +1,4 @@
-//! `[[resolvers]]`: HAProxy's `resolvers` sections (docs/haproxy-semantics.md §17).
+//! `[[resolvers]]`: HAProxy's `resolvers` sections (docs/haproxy-semantics.md §19).
 
 use super::super::raw::{RawDuration, RawResolvers};
 use super::{Res, Resolver};

@@ -49,6 +49,22 @@ impl Resolver<'_> {
         Ok(())
     }
 
+    /// A frontend's `bind`: one address, or several separated by commas as in HAProxy.
+    pub(super) fn binds(&self, raw: &Spanned<String>, who: &str) -> Res<Vec<crate::config::Bind>> {
+        let line = self.line(raw.span().start);
+        raw.get_ref()
+            .split(',')
+            .map(|one| {
+                let one = Spanned::new(raw.span(), one.to_string());
+                let addr = self.addr(&one, &format!("{who}: 'bind'"), true)?;
+                Ok(crate::config::Bind {
+                    line,
+                    ..crate::config::Bind::new(addr)
+                })
+            })
+            .collect()
+    }
+
     pub(super) fn addr(&self, raw: &Spanned<String>, what: &str, bind: bool) -> Res<SocketAddr> {
         let s = raw.get_ref().trim();
         if let Ok(a) = s.parse::<SocketAddr>() {

@@ -70,6 +70,8 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            send_proxy: None,
+            check_send_proxy: false,
             host,
             init_addr: None,
             resolvers: s.resolvers.as_ref().map(|r| r.get_ref().clone()),

@@ -4,7 +4,11 @@
 //! (down, maintenance, drain or weight set to 0). Active and backup servers form two groups: backups
 //! serve only when no active server is usable, and then only the first one unless `allbackups`.
 
-use crate::config::Balance;
+mod hash;
+
+use crate::config::{Balance, HashType};
+use hash::{full_hash, hash, uri_hash, Ring};
+pub use hash::{sdbm, source_hash};
 use std::net::IpAddr;
 
 /// HAProxy scales user weights by 16 internally; the orders depend on it.
@@ -27,6 +31,9 @@ pub struct Balancer {
     all_backups: bool,
     fwrr: [Fwrr; 2],
     map: StaticMap,
+    hash_type: HashType,
+    /// The consistent-hash ring, rebuilt with the map.
+    ring: Ring,
     least: Vec<usize>,
     rng: u64,
 }
@@ -43,6 +50,8 @@ impl Balancer {
             all_backups,
             fwrr: [Fwrr::new(n), Fwrr::new(n)],
             map: StaticMap::default(),
+            hash_type: HashType::default(),
+            ring: Ring::default(),
             least: (0..n).collect(),
             rng: 0x9E37_79B9_7F4A_7C15,
         };
@@ -50,6 +59,13 @@ impl Balancer {
             b.set_weight(i, w);
         }
         b
+    }
+
+    /// Uses `hash_type` for `source`, `uri` and `hdr`.
+    pub fn with_hash(mut self, hash_type: HashType) -> Balancer {
+        self.hash_type = hash_type;
+        self.map.dirty = true;
+        self
     }
 
     /// Changes a server's effective weight; 0 takes it out of rotation.
@@ -97,13 +113,13 @@ impl Balancer {
                 None => self.fwrr[usize::from(use_backup)].next(busy),
             },
             Balance::Uri => match key.path {
-                Some(path) => self.hashed(use_backup, uri_hash(path)),
+                Some(path) => self.hashed(use_backup, uri_hash(path, self.hash_type.function)),
                 None => self.fwrr[usize::from(use_backup)].next(busy),
             },
             Balance::Random => self.random(use_backup, busy, load),
             // An absent header falls back to round robin, as in HAProxy.
             Balance::Hdr => match key.header {
-                Some(value) => self.hashed(use_backup, sdbm(value)),
+                Some(value) => self.hashed(use_backup, hash(self.hash_type.function, value)),
                 None => self.fwrr[usize::from(use_backup)].next(busy),
             },
         }
@@ -131,8 +147,18 @@ impl Balancer {
         None
     }
 
+    /// The server for a key's hash (mixed first with `avalanche`): `consistent` looks it up on
+    /// the ring, map-based takes it modulo the map.
     fn hashed(&mut self, backup: bool, hash: u32) -> Option<usize> {
         self.refresh_map(backup);
+        let hash = if self.hash_type.avalanche {
+            full_hash(hash)
+        } else {
+            hash
+        };
+        if self.hash_type.consistent {
+            return self.ring.lookup(hash);
+        }
         let len = self.map.slots.len();
         if len == 0 {
             return None;
@@ -153,6 +179,9 @@ impl Balancer {
                 .collect();
             self.map.rebuild(&weights);
             self.map.backup = backup;
+            if self.hash_type.consistent {
+                self.ring = Ring::build(&weights);
+            }
         }
     }
 
@@ -215,33 +244,6 @@ impl Balancer {
         self.rng ^= self.rng >> 27;
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-/// `balance source` for IPv4 hashes the address as a 32-bit integer; IPv6 XORs its four words.
-pub fn source_hash(ip: IpAddr) -> u32 {
-    match ip {
-        IpAddr::V4(v4) => u32::from(v4),
-        IpAddr::V6(v6) => {
-            let w = u128::from(v6);
-            (w as u32) ^ ((w >> 32) as u32) ^ ((w >> 64) as u32) ^ ((w >> 96) as u32)
-        }
-    }
-}
-
-/// `balance uri`: SDBM over the path up to `?`.
-pub fn uri_hash(uri: &str) -> u32 {
-    let path = uri.split('?').next().unwrap_or(uri);
-    sdbm(path.as_bytes())
-}
-
-/// HAProxy's default hash function.
-pub fn sdbm(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |h, &c| {
-        u32::from(c)
-            .wrapping_add(h << 6)
-            .wrapping_add(h << 16)
-            .wrapping_sub(h)
-    })
 }
 
 /// HAProxy's "fast weighted round robin" for one group (active or backup).
