@@ -6,8 +6,7 @@ use super::log_out::ProxyLog;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
 use crate::config::{Backend, Config, ProxyVersion};
 use crate::events::{
-    AdminState, BackendSnap, Event, EventSender, Histogram, Latency, Level, ServerId, ServerSnap,
-    Topic,
+    AdminState, BackendSnap, Event, EventSender, Latency, Level, ServerId, ServerSnap, Topic,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -15,47 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Per-server counters, bumped by the data path and read by snapshots.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub cur_sessions: AtomicU64,
-    pub max_sessions: AtomicU64,
-    pub total_sessions: AtomicU64,
-    pub lbtot: AtomicU64,
-    pub bytes_in: AtomicU64,
-    pub bytes_out: AtomicU64,
-    pub http_responses: [AtomicU64; 6],
-    pub connect_errors: AtomicU64,
-    pub response_errors: AtomicU64,
-    pub retries: AtomicU64,
-    pub redispatches: AtomicU64,
-    pub latency: Histogram,
-}
-
-impl Counters {
-    /// A session starts on this server.
-    pub fn open(&self) {
-        let cur = self.cur_sessions.fetch_add(1, Relaxed) + 1;
-        self.max_sessions.fetch_max(cur, Relaxed);
-        self.total_sessions.fetch_add(1, Relaxed);
-    }
-
-    pub fn close(&self) {
-        self.cur_sessions.fetch_sub(1, Relaxed);
-    }
-
-    pub fn response(&self, status: u16) {
-        self.http_responses[status_class(status)].fetch_add(1, Relaxed);
-    }
-}
-
-/// The index of a status's class among the six response counters (1xx..5xx, other).
-pub fn status_class(status: u16) -> usize {
-    match status {
-        100..=599 => usize::from(status / 100 - 1),
-        _ => 5,
-    }
-}
+pub use super::counters::{status_class, Counters};
 
 pub struct ServerRt {
     pub id: ServerId,

@@ -6,6 +6,7 @@ pub mod balance;
 pub mod check;
 pub mod check_proto;
 pub mod connect;
+pub mod counters;
 pub mod frontend;
 pub mod h1;
 pub mod l4;
