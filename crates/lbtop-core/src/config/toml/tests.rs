@@ -1141,4 +1141,9 @@ resolve-opts = "allow-dup-ip"
         4,
         &["resolvers 'd' is already defined at line 2"],
     );
+    let c = ok("[[resolvers]]\nname = \"d\"\n");
+    assert_eq!(
+        c.warnings[0].message,
+        "resolvers 'd' has no nameservers configured!"
+    );
 }

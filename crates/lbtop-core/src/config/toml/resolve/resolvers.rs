@@ -2,7 +2,7 @@
 
 use super::super::raw::{RawDuration, RawResolvers};
 use super::{Res, Resolver};
-use crate::config::{Backend, ConfigError, Nameserver, Resolvers};
+use crate::config::{Backend, ConfigError, Nameserver, Resolvers, Warning};
 use std::collections::HashMap;
 use std::time::Duration;
 use toml::Spanned;
@@ -69,6 +69,12 @@ impl Resolver<'_> {
                 &format!("{who}: 'timeout.retry'"),
                 false,
             )?;
+        }
+        if out.nameservers.is_empty() {
+            self.warnings.borrow_mut().push(Warning {
+                line: out.line,
+                message: format!("{who} has no nameservers configured!"),
+            });
         }
         let what = format!("{who}: 'resolve-retries'");
         if let Some(n) = self.opt_int(&r.resolve_retries, &what, 0, 1000)? {
