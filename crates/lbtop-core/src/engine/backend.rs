@@ -50,6 +50,18 @@ impl ServerRt {
         self.resolved.load(Relaxed)
     }
 
+    /// Keeps an idle connection for reuse, unless the server's address changed while it was
+    /// in use: a request after the change must reach the new address.
+    pub fn keep_idle(&self, stream: tokio::net::TcpStream, proven: bool) {
+        let now = self.addr();
+        match stream.peer_addr() {
+            Ok(p) if p.ip() == now.ip() && p.port() == now.port() => {
+                self.pool().put(stream, proven)
+            }
+            _ => super::pool::close_hard(stream),
+        }
+    }
+
     /// A new address from DNS (`None`: it has none now). Idle connections to the old one
     /// are closed, so new requests go to the new one.
     pub(super) fn set_addr(&self, ip: Option<std::net::IpAddr>) {
