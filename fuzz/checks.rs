@@ -552,6 +552,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
     let key = HeaderName::from_static("x-key");
     let rewrite = Rewrite {
         forwarded_for: Some((&xff, &addr)),
+        forwarded_if_none: false,
         server_close: true,
         hash_uri: true,
         hash_header: Some(&key),

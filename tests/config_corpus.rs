@@ -24,26 +24,7 @@ const ENV: &[(&str, &str)] = &[
 /// Files lbtop refuses today, each with a keyword that blocks it (as its errors name it: every
 /// word of it appears in one of the file's error lines). When the keyword lands, the file
 /// loads and the test asks for its removal from this list.
-const NOT_YET: &[(&str, &str)] = &[
-    ("abortonclose.cfg", "abortonclose"),
-    ("debian-stock-listen.cfg", "errorfile"),
-    ("debian-stock.cfg", "errorfile"),
-    ("elasticsearch.cfg", "http-check expect"),
-    ("galera-addr-check.cfg", "addr"),
-    ("galera.cfg", "port"),
-    ("http-check-send.cfg", "http-check expect"),
-    ("http-check-string.cfg", "http-check expect"),
-    ("k8s-api-stats.cfg", "hard-stop-after"),
-    ("k8s-api.cfg", "maxqueue"),
-    ("minio.cfg", "http-check expect"),
-    ("monitoring.cfg", "http-check expect"),
-    ("patroni-replicas.cfg", "on-marked-down"),
-    ("patroni.cfg", "port"),
-    ("process-tuning.cfg", "master-worker"),
-    ("queue-tuning.cfg", "fullconn"),
-    ("ssl-defaults-no-tls.cfg", "tune.ssl.default-dh-param"),
-    ("vault.cfg", "http-check expect"),
-];
+const NOT_YET: &[(&str, &str)] = &[("abortonclose.cfg", "abortonclose")];
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs")

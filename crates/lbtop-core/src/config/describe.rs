@@ -176,6 +176,14 @@ fn check_line(c: &HealthCheck) -> String {
                 let hs: Vec<String> = h.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                 let _ = write!(s, " ({})", hs.join(", "));
             }
+            if !h.body.is_empty() {
+                let _ = write!(s, ", body of {} bytes", h.body.len());
+            }
+            for e in &h.expect {
+                let (key, pattern) = e.what.words();
+                let bang = if e.negate { "! " } else { "" };
+                let _ = write!(s, ", expect {bang}{key} {pattern}");
+            }
             s
         }
         HealthCheck::Rules(rules) if rules.is_empty() => "tcp-check (connect)".into(),
@@ -204,6 +212,13 @@ impl Config {
         }
         if let Some(n) = self.global.nbthread {
             kv(&mut out, "nbthread", n);
+        }
+        if self.global.spread_checks > 0 {
+            kv(
+                &mut out,
+                "spread-checks",
+                format!("{}%", self.global.spread_checks),
+            );
         }
         for t in &self.global.log {
             kv(&mut out, "log", log_target_args(t));

@@ -10,14 +10,17 @@
 use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
-    to_hex, Backend, Bind, Config, Frontend, HashType, HealthCheck, HttpCheck, HttpReuse,
-    LogTarget, Mode, Options, Resolvers, Server, StatsPage, TcpRule,
+    Backend, Bind, Config, Frontend, HashType, HealthCheck, HttpReuse, LogTarget, Mode, Options,
+    Resolvers, Server, StatsPage,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 /// Indentation of the keywords inside a section.
 const IN: &str = "    ";
+
+#[path = "export_check.rs"]
+mod check_export;
 
 impl Config {
     /// An haproxy.cfg that HAProxy 2.6 accepts and that means what this configuration means.
@@ -42,6 +45,9 @@ impl Config {
         }
         if let Some(n) = self.global.nbthread {
             let _ = writeln!(out, "{IN}nbthread {n}");
+        }
+        if self.global.spread_checks > 0 {
+            let _ = writeln!(out, "{IN}spread-checks {}", self.global.spread_checks);
         }
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
@@ -225,8 +231,8 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     http_options(out, o, b.mode);
     match &b.check {
-        HealthCheck::Http(c) => out.push_str(&httpchk_lines(c)),
-        HealthCheck::Rules(rules) => out.push_str(&tcp_check_lines(rules)),
+        HealthCheck::Http(c) => out.push_str(&check_export::httpchk_lines(c)),
+        HealthCheck::Rules(rules) => out.push_str(&check_export::tcp_check_lines(rules)),
         HealthCheck::Proto(p) => {
             let _ = writeln!(out, "{IN}option {}", p.option_words());
         }
@@ -249,28 +255,6 @@ fn export_backend(out: &mut String, b: &Backend) {
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }
-}
-
-/// `option tcp-check` and its rules.
-fn tcp_check_lines(rules: &[TcpRule]) -> String {
-    let mut out = format!("{IN}option tcp-check\n");
-    for rule in rules {
-        let words = match rule {
-            TcpRule::Connect { port: None } => "connect".to_string(),
-            TcpRule::Connect { port: Some(p) } => format!("connect port {p}"),
-            TcpRule::Send(text) => format!("send {}", quote_word(text)),
-            TcpRule::SendBinary(bytes) => format!("send-binary {}", to_hex(bytes)),
-            TcpRule::Comment(text) => format!("comment {}", quote_word(text)),
-            TcpRule::Expect(e) => format!(
-                "expect {}{} {}",
-                if e.inverse { "! " } else { "" },
-                e.kind.as_str(),
-                quote_word(&e.pattern)
-            ),
-        };
-        let _ = writeln!(out, "{IN}tcp-check {words}");
-    }
-    out
 }
 
 /// A proxy's `stats` keywords, one per line.
@@ -354,49 +338,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
         }
         let _ = writeln!(out, "{line}");
     }
-}
-
-/// `option httpchk` and, unless the request is the default one, its `http-check send`.
-/// `http-check send` cannot say every request lbtop accepts: `hdr` needs a non-empty value
-/// and HAProxy reads at most 64 words a line. Those requests keep the legacy one-line form,
-/// headers inside the version word, which HAProxy loads with a deprecation warning.
-fn httpchk_lines(c: &HttpCheck) -> String {
-    if *c == HttpCheck::default() {
-        return format!("{IN}option httpchk\n");
+    for f in &o.errorfiles {
+        let _ = writeln!(out, "{IN}errorfile {} {}", f.status, quote_word(&f.path));
     }
-    // `http-check send meth M uri U ver V`, then `hdr name value` per header.
-    let words = 8 + 3 * c.headers.len();
-    if words > MAX_WORDS || c.headers.iter().any(|(_, v)| v.is_empty()) {
-        return legacy_httpchk_line(c);
-    }
-    let mut s = format!(
-        "{IN}option httpchk\n{IN}http-check send meth {} uri {} ver {}",
-        quote_word(&c.method),
-        quote_word(&c.path),
-        quote_word(&c.version)
-    );
-    for (name, value) in &c.headers {
-        let _ = write!(s, " hdr {} {}", quote_word(name), quote_word(value));
-    }
-    s.push('\n');
-    s
-}
-
-/// HAProxy's limit of words on one configuration line.
-const MAX_WORDS: usize = 64;
-
-/// `option httpchk GET / "HTTP/1.0\r\nname: value"`.
-fn legacy_httpchk_line(c: &HttpCheck) -> String {
-    let mut version = c.version.clone();
-    for (name, value) in &c.headers {
-        let _ = write!(version, "\r\n{name}: {value}");
-    }
-    format!(
-        "{IN}option httpchk {} {} {}\n",
-        quote_word(&c.method),
-        quote_word(&c.path),
-        quote_word(&version)
-    )
 }
 
 /// `web10 127.0.0.1:8010 check inter 3s fall 2 rise 2 ...`: the parameters come from the

@@ -10,6 +10,7 @@ mod errors;
 mod export;
 mod haproxy;
 mod hash_type;
+mod health;
 mod host;
 mod log;
 mod stats;
@@ -22,6 +23,7 @@ mod values;
 pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use hash_type::{HashFn, HashType};
+pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
@@ -65,6 +67,9 @@ pub struct Global {
     pub stats_socket: Option<StatsSocket>,
     /// `resolvers` sections, in file order.
     pub resolvers: Vec<Resolvers>,
+    /// `spread-checks`: each interval between checks varies by up to this percentage
+    /// (0..=50, 0 = none).
+    pub spread_checks: u32,
 }
 
 /// `stats socket <path> [level <L>] [mode <M>]`.
@@ -186,6 +191,9 @@ pub struct Options {
     pub allbackups: bool,
     /// `http-reuse`: which idle server connections a request may use.
     pub http_reuse: HttpReuse,
+    /// `errorfile <code> <file>`: what lbtop answers instead of its own page for a status,
+    /// one per status, read when the config loads.
+    pub errorfiles: Vec<ErrorFile>,
     /// `option http-pretend-keepalive`: with `http-server-close`, requests still go to the
     /// server worded for keep-alive (no `connection: close`).
     pub http_pretend_keepalive: bool,
@@ -193,6 +201,15 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+}
+
+/// One `errorfile`: the file's bytes, an HTTP response (checked at load).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFile {
+    pub status: u16,
+    /// As written, for `lbtop export`.
+    pub path: String,
+    pub bytes: Vec<u8>,
 }
 
 /// `http-reuse never|safe|aggressive|always` (HAProxy's default is `safe`).
@@ -236,6 +253,7 @@ impl Default for Options {
             redispatch: false,
             retries: 3,
             allbackups: false,
+            errorfiles: Vec::new(),
             http_reuse: HttpReuse::Safe,
             http_pretend_keepalive: false,
             clitcpka: false,
@@ -295,39 +313,6 @@ impl Balance {
     }
 }
 
-/// What a health check sends and expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthCheck {
-    /// A TCP connect (HAProxy's default when no `option httpchk`).
-    Tcp,
-    Http(HttpCheck),
-    /// `option tcp-check` with its `tcp-check` rules (none: a plain connect).
-    Rules(Vec<TcpRule>),
-    /// `option redis-check`, `option smtpchk`.
-    Proto(ProtoCheck),
-}
-
-/// `option httpchk <method> <uri> <version>` plus headers; 200-399 passes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpCheck {
-    pub method: String,
-    pub path: String,
-    pub version: String,
-    pub headers: Vec<(String, String)>,
-}
-
-impl Default for HttpCheck {
-    fn default() -> Self {
-        // Bare `option httpchk` sends `OPTIONS / HTTP/1.0`.
-        HttpCheck {
-            method: "OPTIONS".into(),
-            path: "/".into(),
-            version: "HTTP/1.0".into(),
-            headers: Vec::new(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backend {
     pub name: String,
@@ -377,6 +362,19 @@ pub struct Server {
     pub downinter: Option<Duration>,
     /// `slowstart`: weight ramp-up after coming back UP; `None` (or `slowstart 0`) is off.
     pub slowstart: Option<Duration>,
+    /// `addr`: checks go to this address instead of the server's.
+    pub check_addr: Option<std::net::IpAddr>,
+    /// `port`: checks go to this port instead of the server's.
+    pub check_port: Option<u16>,
+    /// `maxqueue`: how many requests may wait in this server's own queue (`None`: no limit).
+    /// Requests balanced by round robin, leastconn, first or random wait in the backend's
+    /// queue instead, in HAProxy too, where it does not apply.
+    pub maxqueue: Option<u32>,
+    /// `on-marked-down shutdown-sessions`: its sessions end when checks mark it DOWN.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`: the backup servers' sessions end when
+    /// checks mark this (non-backup) server UP.
+    pub shutdown_backups_on_up: bool,
     /// `send-proxy` / `send-proxy-v2`: a PROXY protocol header starts every connection.
     pub send_proxy: Option<ProxyVersion>,
     /// `check-send-proxy`: checks start with one too (implied by `send-proxy`).

@@ -36,6 +36,12 @@ pub struct ServerRt {
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
+    /// Bumped to end every session on the server, with the cause HAProxy logs: `D` when
+    /// it went DOWN (`on-marked-down shutdown-sessions`), `U` when an active server came UP
+    /// (`on-marked-up shutdown-backup-sessions`). Sessions watch it from their start.
+    pub kill: tokio::sync::watch::Sender<(u64, u8)>,
+    shutdown_on_down: bool,
+    shutdown_backups_on_up: bool,
     /// Idle keep-alive connections to this server, one pool per worker thread so a reused
     /// connection stays on the thread that uses it.
     pools: Box<[super::pool::Pool]>,
@@ -167,6 +173,9 @@ impl BackendRt {
                 send_proxy: s.send_proxy,
                 counters: Counters::default(),
                 wake: Notify::new(),
+                kill: tokio::sync::watch::Sender::new((0, b'-')),
+                shutdown_on_down: s.shutdown_on_down,
+                shutdown_backups_on_up: s.shutdown_backups_on_up,
                 pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
             })
             .collect();
@@ -283,7 +292,7 @@ impl BackendRt {
     }
 
     pub fn record_check(&self, server: usize, outcome: CheckOutcome) {
-        self.change(
+        let moved = self.change(
             server,
             Topic::Health,
             |state, now| {
@@ -291,10 +300,29 @@ impl BackendRt {
                 if !state.checks_running() {
                     return None;
                 }
-                Some((state.apply_check(outcome, now), ()))
+                let t = state.apply_check(outcome, now);
+                let moved = (t.was_up, t.is_up);
+                Some((t, moved))
             },
             |state, who, t, tally, _| state.check_lines(who, t, tally),
         );
+        let s = &self.servers[server];
+        match moved {
+            Some((true, false)) if s.shutdown_on_down => {
+                s.kill.send_modify(|k| *k = (k.0 + 1, b'D'))
+            }
+            Some((false, true)) if s.shutdown_backups_on_up && !s.backup => {
+                for b in self.servers.iter().filter(|b| b.backup) {
+                    b.kill.send_modify(|k| *k = (k.0 + 1, b'U'));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Watches for the end of `server`'s sessions (see [`ServerRt::kill`]).
+    pub fn kill_watch(&self, server: usize) -> tokio::sync::watch::Receiver<(u64, u8)> {
+        self.servers[server].kill.subscribe()
     }
 
     pub fn set_admin(&self, server: usize, to: AdminState) {
@@ -536,5 +564,24 @@ impl QueueGuard<'_> {
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Runs `work` unless the server's sessions are ended first: then the cause to log (`D`
+/// or `U`).
+pub async fn or_killed<T>(
+    mut kill: tokio::sync::watch::Receiver<(u64, u8)>,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, u8> {
+    let killed = async {
+        if kill.changed().await.is_err() {
+            // The server is gone with the engine: nothing will end this session early.
+            std::future::pending::<()>().await;
+        }
+        kill.borrow().1
+    };
+    tokio::select! {
+        done = work => Ok(done),
+        cause = killed => Err(cause),
     }
 }

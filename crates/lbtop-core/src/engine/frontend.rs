@@ -58,6 +58,9 @@ pub struct FrontendRt {
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
+    forwardfor_if_none: bool,
+    /// `errorfile` pages by status: the backend's, else the frontend's.
+    errorfiles: std::collections::HashMap<u16, super::l7::pages::CustomPage>,
     server_close: bool,
     /// `option http-pretend-keepalive` on either side.
     pretend_keepalive: bool,
@@ -93,6 +96,7 @@ impl FrontendRt {
             .forwardfor
             .as_ref()
             .or(be.options.forwardfor.as_ref());
+        let forwardfor_if_none = forwardfor.is_some_and(|f| f.if_none);
         let forwardfor = forwardfor.map(|f| {
             let name = HeaderName::from_bytes(f.header.as_bytes())
                 .unwrap_or(HeaderName::from_static("x-forwarded-for"));
@@ -120,6 +124,14 @@ impl FrontendRt {
             events,
             traffic_log,
             forwardfor,
+            forwardfor_if_none,
+            errorfiles: fe
+                .options
+                .errorfiles
+                .iter()
+                .chain(&be.options.errorfiles)
+                .filter_map(|f| Some((f.status, super::l7::pages::CustomPage::new(&f.bytes)?)))
+                .collect(),
             server_close: fe.options.http_server_close || be.options.http_server_close,
             pretend_keepalive: fe.options.http_pretend_keepalive
                 || be.options.http_pretend_keepalive,
@@ -163,6 +175,15 @@ impl FrontendRt {
             return None;
         }
         HeaderValue::from_str(&client.ip().to_string()).ok()
+    }
+
+    /// The `errorfile` page for `status`, if one is configured.
+    pub fn errorfile(&self, status: u16) -> Option<&super::l7::pages::CustomPage> {
+        self.errorfiles.get(&status)
+    }
+
+    pub fn forwardfor_if_none(&self) -> bool {
+        self.forwardfor_if_none
     }
 
     pub fn forwardfor_header(&self) -> Option<&HeaderName> {

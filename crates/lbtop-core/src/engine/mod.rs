@@ -324,6 +324,8 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
             check::CheckPlan {
                 backend: backends[b].clone(),
                 server: s,
+                check_addr: srv.check_addr,
+                check_port: srv.check_port,
                 check: be.check.clone(),
                 inter: srv.inter,
                 fastinter: srv.fastinter,
@@ -331,6 +333,7 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
                 connect_timeout: be.timeouts.connect,
                 check_timeout: be.timeouts.check,
                 first_delay: min_inter.min(srv.inter) * k as u32 / n,
+                spread: config.global.spread_checks,
                 // `send-proxy` implies it for checks; a v1 server gets v1 there too.
                 send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
                     (Some(v), _) => Some(v),

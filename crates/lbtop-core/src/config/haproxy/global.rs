@@ -4,6 +4,7 @@
 use super::super::values::{int, log_addr, octal_mode};
 use super::env;
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
+use super::tune::TUNE;
 use super::{Parser, Res};
 use crate::config::{parse_duration, LogFormat, LogTarget, StatsSocket};
 
@@ -93,11 +94,39 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     ignored("ssl-default-server-ciphers", SOME, NO_TLS, accept),
     ignored("ssl-default-server-options", SOME, NO_TLS, accept),
     ignored("ssl-dh-param-file", SOME, NO_TLS, accept),
-    unsupported("master-worker"),
-    unsupported("nbproc"),
-    unsupported("cpu-map"),
-    unsupported("spread-checks"),
-    unsupported("hard-stop-after"),
+    ignored(
+        "master-worker",
+        Args::Count(0, 1),
+        "lbtop runs as one process, with no master to manage workers",
+        accept,
+    ),
+    kw("nbproc", Args::Any, nbproc),
+    ignored(
+        "cpu-map",
+        Args::Count(2, usize::MAX),
+        "lbtop does not pin its threads to CPUs",
+        accept,
+    ),
+    kw("spread-checks", Args::Any, spread_checks),
+    ignored(
+        "hard-stop-after",
+        ONE,
+        "lbtop has no soft stop to bound: it stops at once on SIGTERM or SIGINT, and \
+         does not handle SIGUSR1",
+        hard_stop_after,
+    ),
+    ignored(
+        "quiet",
+        Args::Count(0, 0),
+        "lbtop always prints its load warnings: they say where it differs from HAProxy",
+        accept,
+    ),
+    ignored(
+        "maxpipes",
+        ONE,
+        "lbtop does not splice data through pipes",
+        unsigned,
+    ),
     unsupported("lua-load"),
     unsupported("server-state-file"),
     unsupported("server-state-base"),
@@ -159,15 +188,14 @@ impl Parser<'_> {
             kw,
             args: &w[1..],
         };
-        let Some(row) = find(GLOBAL, kw) else {
-            if kw.starts_with("tune.") {
-                return Err(self.err(no, format!("global: '{kw}' is not supported by lbtop")));
-            }
+        let Some(row) = find(GLOBAL, kw).or_else(|| find(TUNE, kw)) else {
+            let mut known = names(GLOBAL);
+            known.extend(names(TUNE));
             return Err(self.err(
                 no,
                 format!(
                     "unknown keyword '{kw}' in 'global' section{}",
-                    suggest(kw, &with_sections(names(GLOBAL)))
+                    suggest(kw, &with_sections(known))
                 ),
             ));
         };
@@ -240,6 +268,34 @@ fn maxconn(p: &mut Parser, st: &Stmt) -> Res<()> {
     let n = int(st.arg(), "global: 'maxconn'", 1, MAX).map_err(|m| p.err(st.no, m))?;
     p.global.maxconn = Some(n);
     p.global_maxconn = Some(st.no);
+    Ok(())
+}
+
+/// HAProxy 2.6 refuses `nbproc` whatever its value.
+fn nbproc(p: &mut Parser, st: &Stmt) -> Res<()> {
+    Err(p.err(
+        st.no,
+        "global: 'nbproc' is not supported any more since HAProxy 2.5 (threads are used \
+         instead: see 'nbthread')",
+    ))
+}
+
+/// `spread-checks <0..50>`: each interval between checks varies by up to this percentage.
+fn spread_checks(p: &mut Parser, st: &Stmt) -> Res<()> {
+    let [value] = st.args else {
+        return Err(p.err(
+            st.no,
+            "global: 'spread-checks' expects an integer argument (0..50)",
+        ));
+    };
+    let n = int(value, "global: 'spread-checks'", 0, 50).map_err(|m| p.err(st.no, m))?;
+    p.global.spread_checks = n;
+    Ok(())
+}
+
+fn hard_stop_after(p: &mut Parser, st: &Stmt) -> Res<()> {
+    parse_duration(st.arg())
+        .map_err(|e| p.err(st.no, format!("global: 'hard-stop-after': {e}")))?;
     Ok(())
 }
 

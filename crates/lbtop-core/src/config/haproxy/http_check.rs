@@ -1,11 +1,12 @@
 //! `http-check` rules and `option httpchk`'s request: lbtop checks with one request, the
-//! `send` rule's (or `option httpchk`'s), and passes on status 200-399.
+//! `send` rule's (or `option httpchk`'s), then tries the `expect` rules in order on its
+//! response; with none, status 200-399 passes (docs/haproxy-semantics.md §1.5).
 
 use super::super::values::is_token;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::HttpCheck;
+use crate::config::{status_ranges, Expect, ExpectMatch, HttpCheck};
 
 /// How an `http-check` rule is read: all the words after `http-check`.
 type RuleFn = fn(&mut Parser, usize, &[String], &mut Settings, &Ctx) -> Res<()>;
@@ -26,9 +27,9 @@ const fn unsupported(name: &'static str) -> Row<RuleFn> {
 
 pub(super) static RULES: &[Row<RuleFn>] = &[
     rule("send", Status::Implemented, send),
-    unsupported("expect"),
+    rule("expect", Status::Implemented, expect),
+    rule("comment", Status::Implemented, comment),
     unsupported("connect"),
-    unsupported("comment"),
     unsupported("disable-on-404"),
     unsupported("send-state"),
     unsupported("set-var"),
@@ -60,8 +61,8 @@ impl Parser<'_> {
                 no,
                 ctx,
                 format!(
-                    "'http-check {sub}' is not supported by lbtop (it checks 'send' requests \
-                     and passes on status 200-399)"
+                    "'http-check {sub}' is not supported by lbtop (it checks with one 'send' \
+                     request and 'expect' rules)"
                 ),
             ));
         }
@@ -79,11 +80,7 @@ fn send(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx)
              (lbtop supports one request per check)"
         )));
     }
-    // A section's first rule starts a new rule set: the defaults' request is not merged.
-    let mut req = match (&s.request, s.own_rules) {
-        (Some(r), true) => r.clone(),
-        _ => HttpCheck::default(),
-    };
+    let mut req = own_rules(s);
     let mut i = 1;
     while i < args.len() {
         let key = args[i].as_str();
@@ -110,7 +107,8 @@ fn send(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx)
             "comment" => {
                 value(1)?;
             }
-            "body" | "body-lf" | "uri-lf" => {
+            "body" => req.body = value(1)?.clone(),
+            "body-lf" | "uri-lf" => {
                 return Err(e(format!(
                     "'http-check send ... {key}' is not supported by lbtop"
                 )))
@@ -126,10 +124,137 @@ fn send(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx)
         i += 2;
     }
     s.request = Some(req);
-    s.own_rules = true;
     s.own_send = Some(no);
-    s.rules_line = Some(no);
+    s.rules_send = true;
+    s.rules_line.get_or_insert(no);
+    // A comment rule covers the rules after it up to a request (measured).
+    s.rules_comment = None;
     Ok(())
+}
+
+/// The section's rule set, for a rule to add to: a section's first rule starts a new one,
+/// with HAProxy's default request (the defaults' rules are not merged) but no request sent
+/// until `option httpchk` or `http-check send` says so.
+fn own_rules(s: &mut Settings) -> HttpCheck {
+    if let (Some(r), true) = (&s.request, s.own_rules) {
+        return r.clone();
+    }
+    s.own_rules = true;
+    s.rules_send = false;
+    s.rules_comment = None;
+    s.rules_line = None;
+    HttpCheck::default()
+}
+
+/// `http-check comment <text>`: the text failures of the rules after it report.
+fn comment(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx) -> Res<()> {
+    let [_, text] = args else {
+        return Err(p.err_in(no, ctx, "'http-check comment' expects a string as argument"));
+    };
+    let req = own_rules(s);
+    s.request = Some(req);
+    s.rules_line.get_or_insert(no);
+    s.rules_comment = Some(text.clone());
+    Ok(())
+}
+
+/// `http-check expect [!] <match> <pattern> [comment <text>]`.
+fn expect(p: &mut Parser, no: usize, args: &[String], s: &mut Settings, ctx: &Ctx) -> Res<()> {
+    let comment = match s.own_rules {
+        true => s.rules_comment.clone(),
+        false => None,
+    };
+    let rule = read_expect(&args[1..], comment).map_err(|m| p.err_in(no, ctx, m))?;
+    let mut req = own_rules(s);
+    req.expect.push(rule);
+    s.request = Some(req);
+    s.rules_line.get_or_insert(no);
+    Ok(())
+}
+
+/// The words after `http-check expect`.
+fn read_expect(args: &[String], comment: Option<String>) -> Result<Expect, String> {
+    let (negate, args) = match args.split_first() {
+        Some((bang, rest)) if bang == "!" => (true, rest),
+        _ => (false, args),
+    };
+    let mut rule = Expect {
+        negate,
+        what: ExpectMatch::Status(String::new()),
+        comment,
+    };
+    let mut i = 0;
+    let mut seen = false;
+    while i < args.len() {
+        let key = args[i].as_str();
+        let Some(value) = args.get(i + 1) else {
+            return Err(format!("'http-check expect' : '{key}' expects an argument"));
+        };
+        rule.what = match key {
+            "status" => {
+                status_ranges(value).map_err(|m| format!("'http-check expect status' : {m}"))?;
+                ExpectMatch::Status(value.clone())
+            }
+            "rstatus" => ExpectMatch::Rstatus(regex(value)?),
+            "string" => ExpectMatch::String(value.clone()),
+            "rstring" => ExpectMatch::Rstring(regex(value)?),
+            "comment" => {
+                rule.comment = Some(value.clone());
+                i += 2;
+                continue;
+            }
+            _ => return Err(unknown_expect(key)),
+        };
+        if seen {
+            return Err(format!(
+                "'http-check expect' : only one pattern expected, got a second one with '{key}'"
+            ));
+        }
+        seen = true;
+        i += 2;
+    }
+    if !seen {
+        return Err(
+            "'http-check expect' : expects a pattern: status, rstatus, string or \
+                    rstring"
+                .into(),
+        );
+    }
+    Ok(rule)
+}
+
+fn unknown_expect(key: &str) -> String {
+    const KNOWN: &[&str] = &["status", "rstatus", "string", "rstring", "comment"];
+    const REFUSED: &[&str] = &[
+        "min-recv",
+        "ok-status",
+        "error-status",
+        "tout-status",
+        "on-success",
+        "on-error",
+        "status-code",
+        "hdr",
+        "fhdr",
+        "binary",
+        "rbinary",
+        "string-lf",
+        "binary-lf",
+    ];
+    if REFUSED.contains(&key) {
+        return format!("'http-check expect ... {key}' is not supported by lbtop");
+    }
+    format!(
+        "'http-check expect' : expects 'status', 'rstatus', 'string', 'rstring' or \
+         'comment' but got '{key}' as argument{}",
+        suggest(key, KNOWN)
+    )
+}
+
+/// A pattern the regex engine accepts (checks use the same engine).
+fn regex(p: &str) -> Result<String, String> {
+    regex::Regex::new(p)
+        .map(|_| p.to_string())
+        .map_err(|e| format!("'http-check expect' : invalid regex '{p}': {e}"))
 }
 
 /// `option httpchk [[<method>] <uri> [<version>]]`; also says whether the version hid

@@ -27,6 +27,7 @@
 mod addr;
 mod bind;
 mod env;
+mod errorfile;
 mod global;
 mod http_check;
 mod names;
@@ -44,6 +45,7 @@ mod tests;
 mod tests_checks;
 mod timeout;
 mod tokenize;
+mod tune;
 
 pub(super) use server::{describe_words as describe_server, export_words as export_server};
 pub(super) use tokenize::tokenize_line;
@@ -154,6 +156,7 @@ impl<'a> Parser<'a> {
                 log_tag: None,
                 stats_socket: None,
                 resolvers: Vec::new(),
+                spread_checks: 0,
             },
             global_maxconn: None,
             global_stats: None,
@@ -271,6 +274,28 @@ impl<'a> Parser<'a> {
 
     // -- the end ------------------------------------------------------------------------
 
+    /// `maxqueue` bounds a server's own queue, which HAProxy uses only for requests a hash
+    /// sends to a full server; lbtop sends those to it anyway, so there it warns.
+    fn warn_maxqueue(&mut self, p: &sections::Proxy, balance: Balance) {
+        if !matches!(balance, Balance::Source | Balance::Uri | Balance::Hdr) {
+            return;
+        }
+        for s in p.servers.iter().filter(|s| s.maxqueue.is_some()) {
+            self.warn(
+                s.line,
+                format!(
+                    "{} '{}': server '{}': 'maxqueue' is accepted but lbtop does not apply it \
+                     yet: with 'balance {}', lbtop sends a request to its hashed server even \
+                     when that server is full, where HAProxy queues it there",
+                    p.kind.as_str(),
+                    p.name,
+                    s.name,
+                    balance.as_str()
+                ),
+            );
+        }
+    }
+
     fn finish(mut self) -> Result<Config, ConfigErrors> {
         self.close_section();
         self.check_resolvers();
@@ -284,6 +309,19 @@ impl<'a> Parser<'a> {
         for p in proxies.iter().filter(|p| p.kind.be()) {
             let s = &p.settings;
             let check = if s.httpchk {
+                if !s.rules_send {
+                    let e = self.err(
+                        s.rules_line.unwrap_or(p.line),
+                        format!(
+                            "{} '{}': its own http-check rules start here and send no request \
+                             (HAProxy would send nothing and every check would time out): \
+                             write 'option httpchk' or 'http-check send' in this section too",
+                            p.kind.as_str(),
+                            p.name
+                        ),
+                    );
+                    self.errors.push(e);
+                }
                 HealthCheck::Http(s.request.clone().unwrap_or_default())
             } else if let Some(proto) = &s.tcp_checks.proto {
                 HealthCheck::Proto(proto.clone())
@@ -315,6 +353,7 @@ impl<'a> Parser<'a> {
                 HealthCheck::Tcp
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
+            self.warn_maxqueue(p, balance);
             backends.push(Backend {
                 name: p.name.clone(),
                 mode: s.mode.unwrap_or(Mode::Tcp),

@@ -198,7 +198,7 @@ pub(super) static FORWARDFOR: &[Row<ForwardForFn>] = &[
         name: "if-none",
         args: Args::None,
         sections: S::PROXIES,
-        status: Status::NotApplied("the header is added even when the request has one"),
+        status: Status::Implemented,
         how: |f, _| {
             f.if_none = true;
             Ok(())
@@ -341,7 +341,11 @@ fn forwardfor(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
 }
 
 fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let (check, legacy) = httpchk(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
+    let (mut check, legacy) = httpchk(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
+    // The section's own `expect` rules stay: `option httpchk` only gives the request.
+    if let (true, Some(r)) = (s.own_rules, &s.request) {
+        check.expect = r.expect.clone();
+    }
     if legacy {
         p.warn(
             st.no,
@@ -355,6 +359,7 @@ fn http_check(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
     s.request = Some(check);
     s.own_rules = true;
     s.own_send = None;
+    s.rules_send = true;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
+use super::errorfile::read_errorfile;
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
@@ -102,8 +103,19 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("stick"),
     unsupported("cookie"),
     unsupported("hash-balance-factor"),
-    unsupported("fullconn"),
-    unsupported("errorfile"),
+    Row {
+        status: Status::Ignored(
+            "it sets the load at which 'minconn' grows to 'maxconn', and lbtop has no \
+             'minconn' (it is refused): without one, HAProxy does nothing with it either",
+        ),
+        ..kw(
+            "fullconn",
+            Args::One("an integer"),
+            S::BE.hint_elsewhere(". Maybe you want 'maxconn' instead ?"),
+            nothing,
+        )
+    },
+    kw("errorfile", Args::Count(2, 2), S::PROXIES, errorfile),
     unsupported("errorfiles"),
     unsupported("errorloc"),
     unsupported("errorloc302"),
@@ -437,4 +449,13 @@ fn balance_words(args: &[String]) -> Result<(Balance, Option<String>), String> {
         ));
     }
     Ok(result)
+}
+
+/// `errorfile <code> <file>`: the file is read now, as HAProxy reads it at start.
+fn errorfile(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let file = read_errorfile(&st.args[0], &st.args[1]).map_err(|m| p.err_in(st.no, ctx, m))?;
+    let files = &mut s.options.errorfiles;
+    files.retain(|f| f.status != file.status);
+    files.push(file);
+    Ok(())
 }

@@ -60,6 +60,11 @@ pub(super) struct Settings {
     pub(super) own_log_format: Option<&'static str>,
     /// Line of this section's first `http-check` rule, for "ignored" warnings.
     pub(super) rules_line: Option<usize>,
+    /// The rule set has a request (`option httpchk` or `http-check send`): one a section
+    /// starts with `http-check expect` has none until it writes one.
+    pub(super) rules_send: bool,
+    /// The text of the last `http-check comment` rule, for the rules after it.
+    pub(super) rules_comment: Option<String>,
     /// `option tcp-check` or a protocol check, and the `tcp-check` rules.
     pub(super) tcp_checks: super::tcp_check::TcpChecks,
 }

@@ -33,6 +33,11 @@ impl Default for DefaultServer {
             fastinter: None,
             downinter: None,
             slowstart: None,
+            check_addr: None,
+            check_port: None,
+            maxqueue: None,
+            shutdown_on_down: false,
+            shutdown_backups_on_up: false,
             send_proxy: None,
             check_send_proxy: false,
             host: None,
@@ -223,6 +228,91 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         )
     },
     flag("no-slowstart", |p| p.slowstart = None, none, none),
+    value(
+        "addr",
+        |p, v, what| {
+            v.parse()
+                .map(|a| p.check_addr = Some(a))
+                .map_err(|_| format!("{what}: invalid IP address '{v}'"))
+        },
+        |s| s.check_addr.map(|a| format!("addr {a}")),
+        |s| s.check_addr.map(|a| format!("addr {a}")),
+    ),
+    value(
+        "port",
+        |p, v, what| int(v, what, 1, 65535).map(|x| p.check_port = Some(x as u16)),
+        |s| s.check_port.map(|n| format!("port {n}")),
+        |s| s.check_port.map(|n| format!("port {n}")),
+    ),
+    value(
+        "maxqueue",
+        // As in HAProxy, `maxqueue 0` means no limit.
+        |p, v, what| int(v, what, 0, MAX).map(|x| p.maxqueue = Some(x).filter(|&n| n > 0)),
+        |s| s.maxqueue.map(|m| format!("maxqueue {m}")),
+        |s| s.maxqueue.map(|m| format!("maxqueue {m}")),
+    ),
+    value(
+        "on-marked-down",
+        |p, v, what| match v {
+            "shutdown-sessions" => {
+                p.shutdown_on_down = true;
+                Ok(())
+            }
+            _ => Err(format!("{what} expects 'shutdown-sessions', got '{v}'")),
+        },
+        |s| {
+            s.shutdown_on_down
+                .then(|| "on-marked-down shutdown-sessions".into())
+        },
+        |s| {
+            s.shutdown_on_down
+                .then(|| "on-marked-down shutdown-sessions".into())
+        },
+    ),
+    value(
+        "on-marked-up",
+        |p, v, what| match v {
+            "shutdown-backup-sessions" => {
+                p.shutdown_backups_on_up = true;
+                Ok(())
+            }
+            _ => Err(format!(
+                "{what} expects 'shutdown-backup-sessions', got '{v}'"
+            )),
+        },
+        |s| {
+            s.shutdown_backups_on_up
+                .then(|| "on-marked-up shutdown-backup-sessions".into())
+        },
+        |s| {
+            s.shutdown_backups_on_up
+                .then(|| "on-marked-up shutdown-backup-sessions".into())
+        },
+    ),
+    Row {
+        status: NO_OBSERVE,
+        ..value(
+            "on-error",
+            |_, v, what| match v {
+                "fastinter" | "fail-check" | "sudden-death" | "mark-down" => Ok(()),
+                _ => Err(format!(
+                    "{what} expects one of 'fastinter', 'fail-check', 'sudden-death' or \
+                     'mark-down' but got '{v}'"
+                )),
+            },
+            none,
+            none,
+        )
+    },
+    Row {
+        status: NO_OBSERVE,
+        ..value(
+            "error-limit",
+            |_, v, what| int(v, what, 1, MAX).map(|_| ()),
+            none,
+            none,
+        )
+    },
     flag(
         "send-proxy",
         |p| p.send_proxy = Some(ProxyVersion::V1),
@@ -276,7 +366,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         resolve_opts_words,
         resolve_opts_words,
     ),
-    unsupported("addr"),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -290,18 +379,12 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("check-proto"),
     unsupported("cookie"),
     unsupported("crt"),
-    unsupported("error-limit"),
     unsupported("id"),
-    unsupported("maxqueue"),
     unsupported("minconn"),
     unsupported("namespace"),
     unsupported("no-ssl"),
     unsupported("observe"),
-    unsupported("on-error"),
-    unsupported("on-marked-down"),
-    unsupported("on-marked-up"),
     unsupported("pool-max-conn"),
-    unsupported("port"),
     unsupported("proto"),
     unsupported("redir"),
     unsupported("resolve-net"),
@@ -334,6 +417,11 @@ fn resolve_opts_words(s: &Server) -> Option<String> {
     (!opts.is_empty()).then(|| format!("resolve-opts {}", opts.join(",")))
 }
 
+/// `on-error` and `error-limit` act on the errors `observe` counts in traffic.
+const NO_OBSERVE: Status = Status::Ignored(
+    "it acts on the errors that 'observe' counts, and lbtop has no 'observe' (it is refused): \
+     without it HAProxy does nothing with it either",
+);
 /// `init-addr last,libc`.
 fn init_addr_words(methods: &[InitAddr]) -> String {
     let words: Vec<String> = methods.iter().map(ToString::to_string).collect();

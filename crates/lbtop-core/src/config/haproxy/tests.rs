@@ -251,6 +251,8 @@ fn the_seed_loads_byte_for_byte() {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            body: String::new(),
+            expect: Vec::new(),
         })
     );
     let o = &hoge.options;
@@ -475,16 +477,12 @@ backend t1
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
     for (line, what) in [
-        (
-            5,
-            "'option forwardfor if-none' is accepted but lbtop does not apply it yet",
-        ),
         (31, "server 's2': 'slowstart' is accepted"),
         (32, "server 's3': 'slowstart' is accepted"),
     ] {
         warned(&c, line, what);
     }
-    assert_eq!(c.warnings.len(), 6, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 5, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());
@@ -587,21 +585,33 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
     let base = server("");
     let mut tried = 0;
     for row in server::SERVER {
-        if row.status == table::Status::Unsupported {
+        // Refused, or checked and dropped with a warning: nothing to write back.
+        if matches!(
+            row.status,
+            table::Status::Unsupported | table::Status::Ignored(_)
+        ) {
             continue;
         }
         // A value that differs from the defaults: a time, else an integer, else a word.
         let params = match row.args {
-            table::Args::One(_) => ["7s", "7", "none", "ipv4", "allow-dup-ip"]
-                .iter()
-                .map(|v| format!("{} {v}", row.name))
-                .find(|p| {
-                    // `none` is also the name of a resolvers section.
-                    let text =
-                        format!("resolvers none\nbackend b\n    server s 127.0.0.1:81 {p}\n");
-                    parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
-                })
-                .unwrap_or_else(|| panic!("'{}' takes none of the values tried", row.name)),
+            table::Args::One(_) => [
+                "7s",
+                "7",
+                "none",
+                "127.0.0.7",
+                "shutdown-sessions",
+                "shutdown-backup-sessions",
+                "ipv4",
+                "allow-dup-ip",
+            ]
+            .iter()
+            .map(|v| format!("{} {v}", row.name))
+            .find(|p| {
+                // `none` is also the name of a resolvers section.
+                let text = format!("resolvers none\nbackend b\n    server s 127.0.0.1:81 {p}\n");
+                parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
+            })
+            .unwrap_or_else(|| panic!("'{}' takes none of the sample values", row.name)),
             _ => row.name.to_string(),
         };
         let s = server(&params);
@@ -666,19 +676,9 @@ backend b
         messages,
         [
             (
-                2,
-                "defaults: 'option forwardfor if-none' is accepted but lbtop does not apply it \
-                 yet: the header is added even when the request has one"
-            ),
-            (
                 3,
                 "defaults: default-server: 'slowstart' is accepted but lbtop does not apply it \
                  yet: a server takes its full weight as soon as it is up"
-            ),
-            (
-                6,
-                "frontend 'f': 'option forwardfor if-none' is accepted but lbtop does not apply \
-                 it yet: the header is added even when the request has one"
             ),
             (
                 9,
@@ -908,15 +908,242 @@ backend b7
         &["got 'mthe'", "did you mean 'meth'?"],
     );
     fails(
-        &with_backend("    http-check expect status 200\n"),
+        &with_backend("    http-check connect port 80\n"),
         5,
-        &["'http-check expect' is not supported by lbtop"],
+        &["'http-check connect' is not supported by lbtop"],
     );
     fails(
         &with_backend("    http-check send hdr \"Bad Name\" x\n"),
         5,
         &["not a valid header name"],
     );
+}
+
+#[test]
+fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
+    let c = ok(&format!(
+        "global\n    tune.ssl.default-dh-param 2048\n    tune.ssl.force-private-cache\n    \
+         master-worker\n    quiet\n    maxpipes 100\n    cpu-map auto:1/1-4 0-3\n    \
+         hard-stop-after 30s\n    spread-checks 5\n{}",
+        with_backend("")
+    ));
+    warned(
+        &c,
+        2,
+        "'tune.ssl.default-dh-param' ignored: it tunes HAProxy's internals",
+    );
+    warned(&c, 3, "'tune.ssl.force-private-cache' ignored");
+    warned(&c, 4, "'master-worker' ignored: lbtop runs as one process");
+    warned(&c, 5, "'quiet' ignored");
+    warned(&c, 6, "'maxpipes' ignored");
+    warned(&c, 7, "'cpu-map' ignored: lbtop does not pin");
+    warned(&c, 8, "'hard-stop-after' ignored: lbtop has no soft stop");
+    assert!(c.warnings.iter().all(|w| w.line != 9), "{:#?}", c.warnings);
+    assert_eq!(c.global.spread_checks, 5);
+    assert!(c.to_haproxy_cfg().contains("    spread-checks 5\n"));
+    let c = ok("frontend f\n    bind :80\n    fullconn 10\n    default_backend b\nbackend b\n    fullconn 100\n");
+    warned(&c, 3, "'fullconn' ignored because frontend 'f' has no backend capability. Maybe you want 'maxconn' instead ?");
+    warned(
+        &c,
+        6,
+        "'fullconn' ignored: it sets the load at which 'minconn' grows",
+    );
+    // Every name HAProxy 2.6 knows loads.
+    for row in super::tune::TUNE {
+        let value = if row.name == "tune.ssl.force-private-cache" {
+            ""
+        } else {
+            " 1"
+        };
+        ok(&format!(
+            "global\n    {}{value}\n{}",
+            row.name,
+            with_backend("")
+        ));
+    }
+}
+
+#[test]
+fn maxqueue_warns_only_where_haproxy_would_use_a_server_queue() {
+    let c = ok(&with_backend(
+        "    server a 127.0.0.1:81 maxconn 250 maxqueue 256\n    server b 127.0.0.1:82 maxqueue 0\n",
+    ));
+    let s = &c.backends[0].servers;
+    assert_eq!((s[0].maxqueue, s[1].maxqueue), (Some(256), None));
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    assert!(c.to_haproxy_cfg().contains("maxqueue 256"));
+    let c = ok(&with_backend(
+        "    balance source\n    server a 127.0.0.1:81 maxqueue 5\n",
+    ));
+    warned(
+        &c,
+        6,
+        "'maxqueue' is accepted but lbtop does not apply it yet: with 'balance source'",
+    );
+}
+
+#[test]
+fn on_error_and_error_limit_load_with_a_warning() {
+    let c = ok(&with_backend(
+        "    server a 127.0.0.1:81 check on-error mark-down error-limit 5\n",
+    ));
+    warned(
+        &c,
+        5,
+        "server 'a': 'on-error' ignored: it acts on the errors that 'observe' counts",
+    );
+    warned(&c, 5, "server 'a': 'error-limit' ignored");
+    fails(
+        &with_backend("    server a 127.0.0.1:81 on-error explode\n"),
+        5,
+        &["'on-error' expects one of 'fastinter'"],
+    );
+}
+
+#[test]
+fn errorfile_is_read_at_load_and_named_on_errors() {
+    let dir = std::env::temp_dir().join(format!("lbtop-errorfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("503.http");
+    std::fs::write(
+        &good,
+        "HTTP/1.0 503 Service Unavailable\r\nX: y\r\n\r\nsorry\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.http");
+    std::fs::write(&bad, "not http at all\n").unwrap();
+    let (good, bad) = (good.display().to_string(), bad.display().to_string());
+    std::fs::write(format!("{good}.old"), "HTTP/1.0 503 Old\r\n\r\n").unwrap();
+    let c = ok(&format!(
+        "defaults\n    mode http\n    errorfile 503 {good}.old\n    errorfile 503 {good}\n{}",
+        with_backend("")
+    ));
+    let files = &c.backends[0].options.errorfiles;
+    assert_eq!(
+        files.len(),
+        1,
+        "a later errorfile for a status replaces the earlier"
+    );
+    assert_eq!(
+        files[0].bytes,
+        b"HTTP/1.0 503 Service Unavailable\r\nX: y\r\n\r\nsorry\n"
+    );
+    assert!(c
+        .to_haproxy_cfg()
+        .contains(&format!("    errorfile 503 {good}\n")));
+    fails(
+        &format!("defaults\n    errorfile 503 {bad}\n"),
+        2,
+        &["unable to parse", "as an HTTP response"],
+    );
+    fails(
+        "defaults\n    errorfile 503 /nonexistent/503.http\n",
+        2,
+        &["errorfile : error opening file '/nonexistent/503.http'"],
+    );
+    fails(
+        &format!("defaults\n    errorfile 599 {good}\n"),
+        2,
+        &["errorfile : status code '599' not handled"],
+    );
+    fails("defaults\n    errorfile 503\n", 2, &["'errorfile'"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn http_check_expect_rules_and_comments() {
+    use crate::config::{Expect, ExpectMatch};
+    let c = ok("defaults
+    mode http
+    option httpchk GET /d
+    http-check expect status 200
+backend b0
+backend b1
+    option httpchk GET /x
+    http-check comment c1
+    http-check expect ! rstatus ^5
+    http-check expect string ok comment own
+backend b2
+    http-check expect rstring \"^up\"
+    option httpchk HEAD /y
+backend b3
+    option httpchk
+    http-check comment c2
+    http-check send meth GET body \"a b\"
+    http-check expect status 200-299,302
+");
+    let expects = |n: &str| match &c.backend(n).unwrap().check {
+        HealthCheck::Http(h) => h.expect.clone(),
+        other => panic!("{n} is {other:?}"),
+    };
+    let e = |negate, what, comment: Option<&str>| Expect {
+        negate,
+        what,
+        comment: comment.map(String::from),
+    };
+    // Nothing of its own: the defaults' rules, expect included.
+    assert_eq!(
+        expects("b0"),
+        [e(false, ExpectMatch::Status("200".into()), None)]
+    );
+    // A comment rule covers the rules after it; a rule's own comment wins.
+    assert_eq!(
+        expects("b1"),
+        [
+            e(true, ExpectMatch::Rstatus("^5".into()), Some("c1")),
+            e(false, ExpectMatch::String("ok".into()), Some("own")),
+        ]
+    );
+    // `option httpchk` after an expect gives the request and keeps the expect.
+    assert_eq!(
+        expects("b2"),
+        [e(false, ExpectMatch::Rstring("^up".into()), None)]
+    );
+    let HealthCheck::Http(h) = &c.backend("b2").unwrap().check else {
+        panic!()
+    };
+    assert_eq!((h.method.as_str(), h.path.as_str()), ("HEAD", "/y"));
+    let HealthCheck::Http(h) = &c.backend("b3").unwrap().check else {
+        panic!()
+    };
+    assert_eq!(h.body, "a b");
+    // A request between them ends the comment's reach (measured on HAProxy 2.6).
+    assert_eq!(
+        expects("b3"),
+        [e(false, ExpectMatch::Status("200-299,302".into()), None)]
+    );
+
+    // `lbtop export` writes the rules back: the same checks load again.
+    let again = ok(&c.to_haproxy_cfg());
+    for b in &c.backends {
+        assert_eq!(again.backend(&b.name).unwrap().check, b.check, "{}", b.name);
+    }
+
+    // Its own rules without a request: HAProxy would send nothing and time out.
+    fails(
+        "defaults\n    mode http\n    option httpchk GET /d\nbackend b\n    server s 127.0.0.1:81 check\n    http-check expect status 200\n",
+        6,
+        &["send no request", "option httpchk"],
+    );
+    for (rule, want) in [
+        ("http-check expect status 2xx", "not a list of status codes"),
+        ("http-check expect rstring (", "invalid regex '('"),
+        (
+            "http-check expect min-recv 10 string x",
+            "'http-check expect ... min-recv' is not supported",
+        ),
+        ("http-check expect statu 200", "did you mean 'status'?"),
+        ("http-check expect status", "'status' expects an argument"),
+        ("http-check expect", "expects a pattern"),
+        ("http-check expect status 200 string x", "only one pattern"),
+        ("http-check comment", "expects a string"),
+    ] {
+        fails(
+            &with_backend(&format!("    option httpchk\n    {rule}\n")),
+            6,
+            &[want],
+        );
+    }
 }
 
 #[test]
@@ -1202,8 +1429,15 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("global\n    stats socket /s bogus 1\n", 2, &["unknown keyword 'bogus'"]),
             ("global\n    stats socket /a\n    stats socket /b\n", 3, &["one 'stats socket' (the first is at line 2)"]),
             ("global\n    stats sockt /a\n", 2, &["'stats sockt'", "did you mean 'socket'?"]),
-            ("global\n    tune.bufsize 1\n", 2, &["'tune.bufsize' is not supported"]),
-            ("global\n    nbproc 2\n", 2, &["'nbproc' is not supported"]),
+            ("global\n    tune.bufsiz 1\n", 2, &["unknown keyword 'tune.bufsiz'", "did you mean 'tune.bufsize'?"]),
+            ("global\n    tune.bufsize\n", 2, &["'tune.bufsize' expects one argument"]),
+            ("global\n    nbproc 1\n", 2, &["'nbproc' is not supported any more since HAProxy 2.5"]),
+            ("global\n    spread-checks 60\n", 2, &["'spread-checks' must be between 0 and 50, got 60"]),
+            ("global\n    spread-checks\n", 2, &["'spread-checks' expects an integer argument (0..50)"]),
+            ("global\n    hard-stop-after x\n", 2, &["'hard-stop-after'"]),
+            ("global\n    quiet 1\n", 2, &["'quiet' expects no argument"]),
+            ("global\n    maxpipes lots\n", 2, &["'maxpipes' expects an integer"]),
+            ("global\n    cpu-map 1\n", 2, &["'cpu-map' expects"]),
             ("global x\n", 1, &["'global' takes no argument"]),
             ("peers p\n", 1, &["'peers' sections are not supported"]),
             (".if defined(X)\n", 1, &["conditional blocks"]),

@@ -253,6 +253,14 @@ pub(super) struct RawServer {
     /// `resolve-opts = "allow-dup-ip,ignore-weight"`, as HAProxy writes it.
     #[serde(rename = "resolve-opts")]
     pub(super) resolve_opts: Option<Spanned<String>>,
+    /// Checks go to this address or port instead of the server's.
+    pub(super) addr: Option<Spanned<String>>,
+    pub(super) port: Option<Spanned<i64>>,
+    pub(super) maxqueue: Option<Spanned<i64>>,
+    #[serde(rename = "on-marked-down")]
+    pub(super) on_marked_down: Option<Spanned<String>>,
+    #[serde(rename = "on-marked-up")]
+    pub(super) on_marked_up: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

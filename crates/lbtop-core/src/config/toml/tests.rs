@@ -111,6 +111,8 @@ fn the_default_config_parses() {
             path: "/health_check.html".into(),
             version: "HTTP/1.0".into(),
             headers: vec![("User-agent".into(), "Proxy-Check".into())],
+            body: String::new(),
+            expect: Vec::new(),
         })
     );
     assert!(hoge.options.log_health_checks);
@@ -1008,18 +1010,50 @@ downinter = "5s"
         .collect();
     assert_eq!(
         messages,
-        [
-            (
-                3,
-                "defaults: option 'forwardfor' 'if-none' is accepted but lbtop does not apply \
-                 it yet: the header is added even when the request has one"
-            ),
-            (
-                12,
-                "backend 'b': server 's': 'slowstart' is accepted but lbtop does not apply it \
+        [(
+            12,
+            "backend 'b': server 's': 'slowstart' is accepted but lbtop does not apply it \
                  yet: a server takes its full weight as soon as it is up"
-            ),
-        ]
+        ),]
+    );
+}
+
+#[test]
+fn server_check_address_and_session_shutdown_keys() {
+    let text = r#"
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:80"
+default_backend = "b"
+
+[[backend]]
+name = "b"
+[[backend.server]]
+name = "s"
+address = "127.0.0.1:3306"
+check = true
+addr = "127.0.0.2"
+port = 9200
+maxqueue = 256
+on-marked-down = "shutdown-sessions"
+on-marked-up = "shutdown-backup-sessions"
+"#;
+    let c = ok(text);
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.check_addr, Some("127.0.0.2".parse().unwrap()));
+    assert_eq!(s.check_port, Some(9200));
+    assert!(s.shutdown_on_down && s.shutdown_backups_on_up);
+    assert_eq!(s.maxqueue, Some(256));
+    fails(
+        &text.replace("\"shutdown-sessions\"", "\"kill\""),
+        16,
+        &["'on-marked-down' expects 'shutdown-sessions', got 'kill'"],
+    );
+    fails(&text.replace("9200", "0"), 14, &["'port'"]);
+    fails(
+        &text.replace("\"127.0.0.2\"", "\"db\""),
+        13,
+        &["invalid IP address 'db'"],
     );
 }
 

@@ -30,6 +30,8 @@ pub enum Framing {
 #[derive(Default)]
 pub struct Rewrite<'a> {
     pub forwarded_for: Option<(&'a HeaderName, &'a HeaderValue)>,
+    /// `option forwardfor if-none`: a request that has the header keeps its own.
+    pub forwarded_if_none: bool,
     pub server_close: bool,
     pub hash_uri: bool,
     pub hash_header: Option<&'a HeaderName>,
@@ -397,7 +399,14 @@ fn write_upstream(
         framed.forward(h, out, &mut wrote_length);
     }
     if let Some((name, value)) = rewrite.forwarded_for {
-        header_line(out, name.as_str().as_bytes(), value.as_bytes());
+        let has_own = rewrite.forwarded_if_none
+            && req
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case(name.as_str()));
+        if !has_own {
+            header_line(out, name.as_str().as_bytes(), value.as_bytes());
+        }
     }
     // Whether the server connection stays open is lbtop's to say. A chunked HTTP/1.0 request
     // closes its connection after the response, so it is not asked to stay open. A request
@@ -629,6 +638,7 @@ mod tests {
         let hash = HeaderName::from_static("x-key");
         let rewrite = Rewrite {
             forwarded_for: Some((&name, &value)),
+            forwarded_if_none: false,
             server_close: true,
             hash_uri: true,
             hash_header: Some(&hash),

@@ -1,6 +1,7 @@
 //! L4: relay bytes between the client and one server for the life of the connection.
 
 use super::splice;
+use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -49,11 +50,15 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     let counters = &fe.backend.servers[assigned.server].counters;
     let (idle, idle_flags) = fe.tcp_idle_timeout();
     let activity = Activity::new(began);
+    let kill = fe.backend.kill_watch(assigned.server);
     let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
+    let relay = or_killed(kill, relay);
     record.termination = tokio::select! {
         relayed = relay => match relayed {
-            Ok(()) => Termination::NORMAL,
-            Err(side) => Termination::new(side, b'D'),
+            Ok(Ok(())) => Termination::NORMAL,
+            Ok(Err(side)) => Termination::new(side, b'D'),
+            // Ended by a server going DOWN (or an active one UP): HAProxy logs `D-` (measured).
+            Err(cause) => Termination::new(cause, b'-'),
         },
         _ = activity.expire(idle) => idle_flags,
     };

@@ -177,6 +177,7 @@ impl Conn {
         // Decided once per request: whether the watcher gets this one, with its strings.
         let rewrite = Rewrite {
             forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
+            forwarded_if_none: fe.forwardfor_if_none(),
             server_close: fe.asks_server_to_close(),
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),

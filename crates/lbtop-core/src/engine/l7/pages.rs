@@ -66,3 +66,48 @@ pub fn error_page(status: StatusCode) -> &'static str {
         _ => "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
     }
 }
+
+/// An `errorfile`, ready to send as HAProxy sends one (docs/haproxy-semantics.md §3.9): its
+/// status line as written, its header names lower-cased (an HTTP/1.0 file's `Connection`
+/// dropped, that version closing anyway), its body; the connection closes after it.
+pub struct CustomPage {
+    pub head: Vec<u8>,
+    pub body: Vec<u8>,
+    /// `%B`: counted as HAProxy counts the file's message (every header, `Connection` too).
+    pub log_bytes: u64,
+}
+
+impl CustomPage {
+    /// `None` for bytes that are not an HTTP response (the config loader refuses those).
+    pub fn new(raw: &[u8]) -> Option<CustomPage> {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        let httparse::Status::Complete(len) = response.parse(raw).ok()? else {
+            return None;
+        };
+        let line_end = raw.iter().position(|&b| b == b'\n')?;
+        let status_line = raw[..line_end]
+            .strip_suffix(b"\r")
+            .unwrap_or(&raw[..line_end]);
+        let reason = response.reason.unwrap_or("");
+        let version = response.version.unwrap_or(1);
+        let mut head = status_line.to_vec();
+        head.extend_from_slice(b"\r\n");
+        let mut counted = 21 + "HTTP/1.1".len() + 3 + reason.len();
+        for h in response.headers.iter() {
+            counted += h.name.len() + h.value.len();
+            if version == 0 && h.name.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+            let name = h.name.to_ascii_lowercase();
+            crate::engine::h1::head::header_line(&mut head, name.as_bytes(), h.value);
+        }
+        head.extend_from_slice(b"\r\n");
+        let body = raw[len..].to_vec();
+        Some(CustomPage {
+            head,
+            log_bytes: (counted + body.len()) as u64,
+            body,
+        })
+    }
+}

@@ -1,11 +1,12 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
-use super::pages::{error_bytes, error_page, error_response};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
+use super::reply::error_reply;
 use crate::config::HttpReuse;
+use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -43,10 +44,10 @@ pub struct Client<'a> {
 }
 
 /// What a request carries through its life, for the log line.
-struct Exchange {
-    record: SessionRecord,
-    began: Instant,
-    sampled: bool,
+pub(super) struct Exchange {
+    pub(super) record: SessionRecord,
+    pub(super) began: Instant,
+    pub(super) sampled: bool,
 }
 
 /// Why no usable response came back.
@@ -63,6 +64,9 @@ enum ExchangeError {
     Stale,
     /// The request body did not arrive whole.
     Body(Aborted),
+    /// The server's sessions were ended, for this cause (`D`: it went DOWN, `U`: an active
+    /// server came UP).
+    Killed(u8),
 }
 
 /// A response head, and whether the request body went out whole before it came.
@@ -115,7 +119,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         ex.record.timers[2] = 0;
         let mut server = ServerConn::new(stream);
         let sent = Instant::now();
-        match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+        let kill = fe.backend.kill_watch(assigned.server);
+        let exchanged = or_killed(
+            kill,
+            exchange(fe, &mut server, client, head, upstream, &mut out),
+        );
+        match exchanged
+            .await
+            .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+        {
             Ok(answer) => {
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
@@ -148,7 +160,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     };
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
-    match exchange(fe, &mut server, client, head, upstream, &mut out).await {
+    let kill = fe.backend.kill_watch(assigned.server);
+    let exchanged = or_killed(
+        kill,
+        exchange(fe, &mut server, client, head, upstream, &mut out),
+    );
+    match exchanged
+        .await
+        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+    {
         Ok(answer) => {
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
@@ -403,6 +423,7 @@ async fn relay(
         ex: Some(ex),
     };
     let mut counted = 0;
+    let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
         &mut server,
         response,
@@ -413,8 +434,11 @@ async fn relay(
             client: fe.client_timeout(),
         },
         &mut counted,
-    )
-    .await;
+    );
+    // Ended by the server going DOWN: `DD` (measured).
+    let relayed = or_killed(kill, relayed)
+        .await
+        .unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
     bufs::give(out);
     session.count_body(counted);
     match relayed {
@@ -482,6 +506,7 @@ async fn exchange_failed(
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
         }
+        ExchangeError::Killed(cause) => (StatusCode::BAD_GATEWAY, Termination::new(cause, b'H')),
         ExchangeError::Failed | ExchangeError::Stale => {
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))
@@ -497,43 +522,7 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
     fe.finish(ex.record, ex.sampled);
 }
 
-/// One of HAProxy's own error pages (docs/haproxy-semantics.md §3.8). Like HAProxy, a 503 or 504 keeps the client
-/// connection open, unless a request body was left unread.
-async fn error_reply(
-    fe: &FrontendRt,
-    client: &mut Client<'_>,
-    head: &Head,
-    mut ex: Exchange,
-    status: StatusCode,
-    flags: Termination,
-    assigned: Option<Assigned<'_>>,
-) -> bool {
-    match &assigned {
-        Some(a) => fe.backend.servers[a.server]
-            .counters
-            .response(status.as_u16()),
-        // No server: the backend's own answer, counted on it alone.
-        None => fe.backend.counters.response(status.as_u16()),
-    }
-    ex.record.status = Some(status.as_u16());
-    ex.record.termination = flags;
-    ex.record.bytes_out = error_bytes(status);
-    ex.record.timers[4] = millis(ex.began.elapsed());
-    drop(assigned);
-    fe.finish(ex.record, ex.sampled);
-    let keep = head.keep_alive && client.body_read;
-    let mut out = bufs::take();
-    error_response(&mut out, status, keep, head.version);
-    if head.is_head {
-        // The page's length is announced, but a HEAD answer has no body.
-        out.truncate(out.len() - error_page(status).len());
-    }
-    let sent = client.stream.write_all(&out).await.is_ok();
-    bufs::give(out);
-    sent && keep
-}
-
-fn millis(d: Duration) -> i64 {
+pub(super) fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 

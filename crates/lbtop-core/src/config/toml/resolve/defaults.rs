@@ -47,6 +47,7 @@ impl PartialOptions {
                 .flatten(),
             retries,
             http_reuse,
+            errorfiles: Vec::new(),
             http_pretend_keepalive: flag(self.http_pretend_keepalive, base.http_pretend_keepalive),
             clitcpka: flag(self.clitcpka, base.clitcpka),
             srvtcpka: flag(self.srvtcpka, base.srvtcpka),

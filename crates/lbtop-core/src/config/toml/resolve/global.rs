@@ -19,6 +19,7 @@ impl Resolver<'_> {
                 log_tag: None,
                 stats_socket: None,
                 resolvers: Vec::new(),
+                spread_checks: 0,
             });
         };
         Ok(Global {
@@ -32,6 +33,7 @@ impl Resolver<'_> {
                 None => None,
             },
             resolvers: Vec::new(),
+            spread_checks: 0,
         })
     }
 

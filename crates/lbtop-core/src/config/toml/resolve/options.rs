@@ -27,15 +27,6 @@ impl Resolver<'_> {
                 BoolOr::Table(t) => Some(self.forwardfor(t, who)?),
             }),
         };
-        if let (Some(ff), Some(Some(f))) = (&o.forwardfor, &forwardfor) {
-            if f.if_none {
-                self.not_applied(
-                    ff.span().start,
-                    &format!("{who}: option 'forwardfor' 'if-none'"),
-                    "the header is added even when the request has one",
-                );
-            }
-        }
         Ok(PartialOptions {
             log_health_checks: o.log_health_checks,
             httplog: o.httplog,

@@ -70,6 +70,33 @@ impl Resolver<'_> {
             fastinter,
             downinter,
             slowstart,
+            check_addr: match &s.addr {
+                Some(a) => Some(a.get_ref().parse().map_err(|_| {
+                    self.at(
+                        a,
+                        format!("{who}: 'addr': invalid IP address '{}'", a.get_ref()),
+                    )
+                })?),
+                None => None,
+            },
+            check_port: self
+                .opt_int(&s.port, &format!("{who}: 'port'"), 1, 65535)?
+                .map(|p| p as u16),
+            maxqueue: self
+                .opt_int(&s.maxqueue, &format!("{who}: 'maxqueue'"), 0, max)?
+                .filter(|&n| n > 0),
+            shutdown_on_down: self.one_word(
+                &s.on_marked_down,
+                &who,
+                "on-marked-down",
+                "shutdown-sessions",
+            )?,
+            shutdown_backups_on_up: self.one_word(
+                &s.on_marked_up,
+                &who,
+                "on-marked-up",
+                "shutdown-backup-sessions",
+            )?,
             send_proxy: None,
             check_send_proxy: false,
             host,
@@ -90,6 +117,19 @@ impl Resolver<'_> {
             resolve_opts(&mut server, o.get_ref(), &what).map_err(|m| self.at(o, m))?;
         }
         Ok(server)
+    }
+
+    /// A key whose one value is `word` (`on-marked-down = "shutdown-sessions"`): whether it
+    /// is set.
+    fn one_word(&self, v: &Option<Spanned<String>>, who: &str, key: &str, word: &str) -> Res<bool> {
+        match v {
+            None => Ok(false),
+            Some(s) if s.get_ref() == word => Ok(true),
+            Some(s) => Err(self.at(
+                s,
+                format!("{who}: '{key}' expects '{word}', got '{}'", s.get_ref()),
+            )),
+        }
     }
 
     /// A server timer that may be left out but not set to 0.
