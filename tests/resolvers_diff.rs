@@ -109,7 +109,10 @@ fn serve(mut s: TcpStream, name: &str) {
     let _ = s.write_all(reply.as_bytes());
 }
 
-fn set(table: &Table, entries: &[(&str, &[[u8; 4]])]) {
+/// Names and their A records, as `set` takes them.
+type Entries<'a> = [(&'a str, &'a [[u8; 4]])];
+
+fn set(table: &Table, entries: &Entries) {
     let mut t = table.lock().unwrap();
     t.clear();
     for (name, ips) in entries {
@@ -393,4 +396,71 @@ fn a_down_server_whose_name_goes_away_enters_maintenance_as_in_haproxy() {
     let want = "Server b/s1 was DOWN and now enters maintenance (DNS NX status).";
     assert!(text.contains(want), "missing {want:?} in\n{text}");
     assert_eq!(&masked[0][..2], ["o2", "o2"]);
+}
+
+/// Checks follow a server's address when its name moves, unless the server has its own check
+/// `addr`, which they keep to; a check `port` replaces the port of the new address. s1 and s3
+/// (s3 once its name appears) start at 127.0.0.9 (nothing listens: DOWN) and come UP once
+/// their names move to where an origin answers; s2's name stays at 127.0.0.9 but its checks
+/// go to `addr 127.0.0.2`.
+#[test]
+fn checks_follow_the_resolved_address_unless_addr_is_set_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let port = free_port();
+    let cport = free_port();
+    origin(Ipv4Addr::new(127, 0, 0, 2), port, "o2");
+    // Only the check port answers on 127.0.0.3.
+    origin(Ipv4Addr::new(127, 0, 0, 3), cport, "c3");
+    let servers = format!(
+        "    server s1 app.test:{{port}} resolvers dns check inter 300ms fall 1 rise 1\n    server s2 own.test:{{port}} resolvers dns check inter 300ms fall 1 rise 1 addr 127.0.0.2\n    server s3 port.test:{{port}} resolvers dns check inter 300ms fall 1 rise 1 port {cport}\n"
+    );
+    let runs = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let table: Table = Arc::default();
+        let at9: &[[u8; 4]] = &[[127, 0, 0, 9]];
+        // One step at a time, so the servers' counts in each line do not race.
+        set(&table, &[("app.test", at9), ("own.test", at9)]);
+        let dns = dns_server(table.clone());
+        let c = Contender::start(kind, &config(dns, port, &servers), &BTreeMap::new());
+        c.sink.wait("Server b/s1 is DOWN", WAIT);
+        let steps: [(&Entries, &str); 3] = [
+            (
+                &[("app.test", at9), ("own.test", at9), ("port.test", at9)],
+                "Server b/s3 is DOWN",
+            ),
+            (
+                &[
+                    ("app.test", &[[127, 0, 0, 2]]),
+                    ("own.test", at9),
+                    ("port.test", at9),
+                ],
+                "Server b/s1 is UP",
+            ),
+            (
+                &[
+                    ("app.test", &[[127, 0, 0, 2]]),
+                    ("own.test", at9),
+                    ("port.test", &[[127, 0, 0, 3]]),
+                ],
+                "Server b/s3 is UP",
+            ),
+        ];
+        for (entries, line) in steps {
+            set(&table, entries);
+            c.sink.wait(line, WAIT);
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        let mut seen = Vec::new();
+        for who in ["b/s1", "b/s2", "b/s3"] {
+            seen.extend(lines_of(&c, who).iter().map(|l| common::mask(l)));
+        }
+        seen
+    });
+    assert_eq!(runs[0], runs[1], "HAProxy (left) and lbtop (right) differ");
+    let text = runs[0].join("\n");
+    assert!(
+        !text.contains("Server b/s2 is DOWN"),
+        "s2 went DOWN:\n{text}"
+    );
 }
