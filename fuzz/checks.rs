@@ -14,6 +14,7 @@
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
 use lbtop::config::{Config, Mode, Options, Timeouts};
+use lbtop::dns::{self, Answer};
 use lbtop::engine::h1::chunked::Decoder;
 use lbtop::engine::h1::head::{
     self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
@@ -23,7 +24,8 @@ use lbtop::engine::proxy_proto;
 use std::path::Path;
 
 /// Every fuzz target, by the name of its folder under `fuzz/seeds/`.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
+    "dns_answer",
     "h1_request_head",
     "h1_chunked",
     "h1_response_head",
@@ -40,6 +42,7 @@ pub fn run(target: &str, data: &[u8]) {
         "h1_response_head" => h1_response_head(data),
         "config_toml" => config_toml(data),
         "config_haproxy" => config_haproxy(data),
+        "dns_answer" => dns_answer(data),
         "proxy_proto" => proxy_proto(data),
         _ => panic!("no fuzz target {target:?}"),
     }
@@ -1092,6 +1095,32 @@ fn normalized(c: &Config) -> Config {
         }
     }
     c
+}
+
+// ---------------------------------------------------------------------------------------
+// DNS answers.
+
+/// Any bytes as the answer to `app.test` A with id 0x0707 (the first two bytes are forced to
+/// that id half the time, so the fuzzer gets past the id check): an error or addresses,
+/// never a panic; and an accepted answer carries the asked question, re-encoded.
+pub fn dns_answer(data: &[u8]) {
+    let mut msg = data.to_vec();
+    if msg.len() >= 2 && msg[0] & 1 == 0 {
+        msg[0] = 7;
+        msg[1] = 7;
+    }
+    let Ok(answer) = dns::decode_answer(&msg, 0x0707, "app.test", dns::TYPE_A) else {
+        return;
+    };
+    let query = dns::encode_query(0x0707, "app.test", dns::TYPE_A).unwrap();
+    assert!(
+        msg.len() >= query.len() && msg[12..query.len()].eq_ignore_ascii_case(&query[12..]),
+        "accepted an answer to another question: {}",
+        show(&msg)
+    );
+    if let Answer::Addrs(addrs) = answer {
+        assert!(addrs.iter().all(|a| a.is_ipv4()), "{}", show(&msg));
+    }
 }
 
 // ---------------------------------------------------------------------------------------

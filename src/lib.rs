@@ -15,7 +15,7 @@
 //!   headless log lines).
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
 
-pub use lbtop_core::{config, demo, engine, events, keys};
+pub use lbtop_core::{config, demo, dns, engine, events, keys};
 
 pub mod app;
 pub mod ui;

@@ -96,11 +96,11 @@ fn check_lists_every_haproxy_error_and_warning_in_file_order_then_a_count() {
 #[test]
 fn one_bad_line_does_not_echo_into_bogus_errors() {
     // A section lbtop refuses: its lines are not errors of their own; the next section's are.
-    let cfg = "resolvers dns\n    nameserver ns1 127.0.0.1:53\n    hold valid 10s\n\n\
+    let cfg = "peers mesh\n    peer lb1 127.0.0.1:1024\n    peer lb2 127.0.0.1:1025\n\n\
                backend app\n    server s1 127.0.0.1:2 chekc\n";
     assert_eq!(
         check_errors("sections.cfg", cfg),
-        "F:1: 'resolvers' sections are not supported by lbtop\n\
+        "F:1: 'peers' sections are not supported by lbtop\n\
          F:6: backend 'app': server 's1': unknown keyword 'chekc'; did you mean 'check'?\n\
          lbtop: 2 errors and 0 warnings in F\n"
     );

@@ -74,6 +74,11 @@ fn config_haproxy_seeds() {
 }
 
 #[test]
+fn dns_answer_seeds() {
+    replay("dns_answer");
+}
+
+#[test]
 fn proxy_proto_seeds() {
     replay("proxy_proto");
 }

@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod dns;
 pub mod engine;
 pub mod events;
 pub mod keys;

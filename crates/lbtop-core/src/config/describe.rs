@@ -241,6 +241,31 @@ impl Config {
             kv(&mut out, "stats socket", stats_socket_args(s));
         }
 
+        for r in &self.global.resolvers {
+            let _ = writeln!(out, "\nresolvers {}", r.name);
+            for n in &r.nameservers {
+                kv(&mut out, "nameserver", format!("{} {}", n.name, n.addr));
+            }
+            let h = &r.hold;
+            let hold = [
+                ("valid", h.valid),
+                ("nx", h.nx),
+                ("other", h.other),
+                ("refused", h.refused),
+                ("timeout", h.timeout),
+                ("obsolete", h.obsolete),
+            ]
+            .map(|(k, d)| format!("{k} {}", fmt_duration(d)));
+            kv(&mut out, "hold", hold.join(", "));
+            let timeouts = format!(
+                "resolve {}, retry {} ({} tries)",
+                fmt_duration(r.resolve),
+                fmt_duration(r.retry),
+                r.retries
+            );
+            kv(&mut out, "timeout", timeouts);
+        }
+
         for f in &self.frontends {
             out.push('\n');
             self.describe_frontend(&mut out, f);

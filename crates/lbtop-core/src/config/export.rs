@@ -11,7 +11,7 @@ use super::describe::{fmt_duration, log_target_args};
 use super::haproxy::export_server;
 use super::{
     Backend, Bind, Config, Frontend, HashType, HealthCheck, HttpReuse, LogTarget, Mode, Options,
-    Server, StatsPage,
+    Resolvers, Server, StatsPage,
 };
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -70,6 +70,10 @@ impl Config {
             let _ = writeln!(out, "{line}");
         }
 
+        for r in &self.global.resolvers {
+            out.push('\n');
+            export_resolvers(&mut out, r);
+        }
         for f in &self.frontends {
             out.push('\n');
             self.export_frontend(&mut out, f);
@@ -166,6 +170,31 @@ impl Config {
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
         }
+    }
+}
+
+/// A `resolvers` section, every setting written out.
+fn export_resolvers(out: &mut String, r: &Resolvers) {
+    let _ = writeln!(out, "resolvers {}", r.name);
+    for n in &r.nameservers {
+        let _ = writeln!(out, "{IN}nameserver {} {}", n.name, n.addr);
+    }
+    let h = &r.hold;
+    for (event, d) in [
+        ("valid", h.valid),
+        ("nx", h.nx),
+        ("other", h.other),
+        ("refused", h.refused),
+        ("timeout", h.timeout),
+        ("obsolete", h.obsolete),
+    ] {
+        let _ = writeln!(out, "{IN}hold {event} {}", fmt_duration(d));
+    }
+    let _ = writeln!(out, "{IN}timeout resolve {}", fmt_duration(r.resolve));
+    let _ = writeln!(out, "{IN}timeout retry {}", fmt_duration(r.retry));
+    let _ = writeln!(out, "{IN}resolve_retries {}", r.retries);
+    if let Some(n) = r.accepted_payload_size {
+        let _ = writeln!(out, "{IN}accepted_payload_size {n}");
     }
 }
 
@@ -471,6 +500,9 @@ mod tests {
         c.warnings.clear();
         c.demo = None;
         c.source = Default::default();
+        for r in &mut c.global.resolvers {
+            r.line = 0;
+        }
         for f in &mut c.frontends {
             let o = &mut f.options;
             let http = f.mode == Mode::Http;
@@ -588,6 +620,32 @@ mod tests {
                 assert!(text.contains(want), "missing {want:?} in:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn resolvers_sections_and_server_resolvers_round_trip() {
+        let text = "resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 udp@127.0.0.2:53\n    \
+            hold valid 3s\n    hold nx 7s\n    timeout resolve 2s\n    resolve_retries 5\n\
+            backend b\n    server s localhost:80 resolvers dns resolve-prefer ipv4 \
+            resolve-opts allow-dup-ip,ignore-weight init-addr none\n";
+        let c = Config::parse(Path::new("r.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        assert!(out.contains("resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 127.0.0.2:53\n    hold valid 3s\n    hold nx 7s\n"), "{out}");
+        assert!(
+            out.contains(
+                " resolvers dns resolve-prefer ipv4 resolve-opts allow-dup-ip,ignore-weight"
+            ),
+            "{out}"
+        );
+        round_trip(&c);
+        let c = Config::parse(
+            Path::new("r.cfg"),
+            "resolvers d\n    accepted_payload_size 8192\n",
+        )
+        .unwrap();
+        assert!(c
+            .to_haproxy_cfg()
+            .contains("    accepted_payload_size 8192\n"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use bind::{Bind, ProxyVersion};
 pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
-pub use host::{InitAddr, ServerHost};
+pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
@@ -65,6 +65,8 @@ pub struct Global {
     pub log_tag: Option<String>,
     /// `stats socket <path> [level L] [mode M]`: parsed and kept for the runtime API.
     pub stats_socket: Option<StatsSocket>,
+    /// `resolvers` sections, in file order.
+    pub resolvers: Vec<Resolvers>,
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,
@@ -383,6 +385,15 @@ pub struct Server {
     /// `init-addr`: how a host name gets its first address; `None` is HAProxy's default,
     /// `last,libc`.
     pub init_addr: Option<Vec<InitAddr>>,
+    /// `resolvers <name>`: re-resolve the host name while running with that section.
+    pub resolvers: Option<String>,
+    /// `resolve-prefer`; `None` is HAProxy's default, ipv6.
+    pub resolve_prefer: Option<Prefer>,
+    /// `resolve-opts allow-dup-ip`: may take an address another server of the backend with
+    /// the same host name has (HAProxy's default, `prevent-dup-ip`, does not).
+    pub allow_dup_ip: bool,
+    /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
+    pub ignore_weight: bool,
     pub line: usize,
 }
 

@@ -7,7 +7,7 @@ use super::state::CheckOutcome;
 use crate::config::{status_ranges, ExpectMatch, HealthCheck, HttpCheck, ProxyVersion};
 use crate::events::CheckKind;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,8 +18,11 @@ use tokio::time::{sleep, timeout};
 pub struct CheckPlan {
     pub backend: Arc<BackendRt>,
     pub server: usize,
-    /// Where checks go: the server's address, or its `addr` and `port`.
-    pub addr: SocketAddr,
+    /// The server's own check address (`addr`): checks go there instead of to the server's
+    /// current address.
+    pub check_addr: Option<IpAddr>,
+    /// The server's check `port`: it replaces the port of whichever address checks go to.
+    pub check_port: Option<u16>,
     pub check: HealthCheck,
     pub inter: Duration,
     /// `fastinter`: the interval while the server's health is between its extremes (going up
@@ -52,10 +55,12 @@ pub async fn run(plan: CheckPlan) {
             server.wake.notified().await;
             continue;
         }
-        // Every kind of check goes to the server's check address (`addr`, `port`).
+        // Every kind of check goes to the same place, looked up again each time: the
+        // server's address may change while running (`resolvers`).
+        let addr = plan.target(server.addr());
         let outcome = match &program {
-            Some(program) => super::check_proto::probe(plan.addr, program, &plan).await,
-            None => probe(http.as_ref(), &plan).await,
+            Some(program) => super::check_proto::probe(addr, program, &plan).await,
+            None => probe(addr, http.as_ref(), &plan).await,
         };
         plan.backend.record_check(plan.server, outcome);
         let (health, max) = plan.backend.health(plan.server);
@@ -67,6 +72,13 @@ pub async fn run(plan: CheckPlan) {
 }
 
 impl CheckPlan {
+    /// Where a check goes when the server is at `current` (its resolved address now), as
+    /// HAProxy does (docs/haproxy-semantics.md §19): its own `addr` if it has one, else
+    /// `current`; its check `port`, if it has one, replaces the port of either.
+    pub fn target(&self, current: SocketAddr) -> SocketAddr {
+        check_target(self.check_addr, self.check_port, current)
+    }
+
     /// How long until the next check, from the server's health after the last one, as
     /// HAProxy chooses it (docs/haproxy-semantics.md §1.2): `inter` at full health, `downinter`
     /// (else `inter`) when down with none of its checks passing, `fastinter` (else `inter`)
@@ -80,6 +92,10 @@ impl CheckPlan {
             self.fastinter.unwrap_or(self.inter)
         }
     }
+}
+
+fn check_target(addr: Option<IpAddr>, port: Option<u16>, current: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.unwrap_or(current.ip()), port.unwrap_or(current.port()))
 }
 
 /// `interval` moved by a random amount up to `percent` of it either way, as `spread-checks`
@@ -122,8 +138,11 @@ pub fn http_request(check: &HttpCheck) -> Vec<u8> {
     req.into_bytes()
 }
 
-async fn probe(http: Option<&(Vec<u8>, Rules)>, plan: &CheckPlan) -> CheckOutcome {
-    let addr = plan.addr;
+async fn probe(
+    addr: SocketAddr,
+    http: Option<&(Vec<u8>, Rules)>,
+    plan: &CheckPlan,
+) -> CheckOutcome {
     let start = Instant::now();
     // With `timeout check`, connect is bounded by min(connect, inter) and the reply by
     // `timeout check`; without it the whole check is bounded by inter.
@@ -392,6 +411,25 @@ pub fn parse_status_line(line: &[u8]) -> Option<(u16, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_follow_the_current_address_unless_addr_is_set() {
+        let now: SocketAddr = "127.0.0.9:8080".parse().unwrap();
+        let own: IpAddr = "127.0.0.7".parse().unwrap();
+        assert_eq!(check_target(None, None, now), now);
+        assert_eq!(
+            check_target(None, Some(9000), now),
+            "127.0.0.9:9000".parse().unwrap()
+        );
+        assert_eq!(
+            check_target(Some(own), None, now),
+            "127.0.0.7:8080".parse().unwrap()
+        );
+        assert_eq!(
+            check_target(Some(own), Some(9000), now),
+            "127.0.0.7:9000".parse().unwrap()
+        );
+    }
 
     #[test]
     fn request_bytes_match_haproxy() {

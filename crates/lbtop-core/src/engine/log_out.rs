@@ -297,6 +297,7 @@ mod tests {
             log_send_hostname: None,
             log_tag: None,
             stats_socket: None,
+            resolvers: Vec::new(),
             spread_checks: 0,
         }
     }

@@ -6,6 +6,7 @@ pub mod balance;
 pub mod check;
 pub mod check_proto;
 pub mod connect;
+pub mod counters;
 pub mod frontend;
 pub mod h1;
 pub mod l4;
@@ -15,6 +16,7 @@ pub mod log;
 pub mod log_out;
 pub mod pool;
 pub mod proxy_proto;
+pub mod resolve;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
@@ -22,9 +24,10 @@ pub mod syslog;
 pub mod workers;
 
 use crate::config::{Config, Server};
-use crate::events::{Command, Event, EventSender, Snapshot};
+use crate::events::{AdminState, Command, Event, EventSender, Snapshot};
 use backend::BackendRt;
 use frontend::FrontendRt;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -231,6 +234,10 @@ impl Engine {
         for plan in check_plans(&shared.config, &shared.backends) {
             tasks.spawn(check::run(plan));
         }
+        let global_log = proxy_log(&shared.logs, &shared.config, true, &[], &None).map(Arc::new);
+        for section in resolve::plans(&shared.config, &shared.backends) {
+            tasks.spawn(resolve::run(section, global_log.clone()));
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
@@ -318,10 +325,8 @@ fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::Check
             check::CheckPlan {
                 backend: backends[b].clone(),
                 server: s,
-                addr: std::net::SocketAddr::new(
-                    srv.check_addr.unwrap_or(srv.addr.ip()),
-                    srv.check_port.unwrap_or(srv.addr.port()),
-                ),
+                check_addr: srv.check_addr,
+                check_port: srv.check_port,
                 check: be.check.clone(),
                 inter: srv.inter,
                 fastinter: srv.fastinter,
@@ -362,8 +367,11 @@ fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
             let backend = backend(server)?;
             // A server whose name did not resolve (`init-addr none`) has no address: HAProxy
             // takes the command and leaves it in MAINT (resolution), measured; so does lbtop.
-            if !shared.config.backends[server.backend].servers[server.server].unresolved() {
-                backend.set_admin(server.server, state);
+            // "maint" is remembered for when the name resolves (§19).
+            let s = &backend.servers[server.server];
+            match s.resolved() {
+                true => backend.set_admin(server.server, state),
+                false => s.maint_wanted.store(state == AdminState::Maint, Relaxed),
             }
         }
         Command::SetWeight { server, weight } => {

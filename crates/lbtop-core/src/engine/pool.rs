@@ -46,6 +46,14 @@ impl Pool {
         None
     }
 
+    /// Closes every idle connection (the server's address changed).
+    pub fn clear(&self) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        for i in idle.drain(..) {
+            close_hard(i.stream);
+        }
+    }
+
     /// Keeps a connection for reuse, and closes the oldest ones once they are stale.
     pub fn put(&self, stream: TcpStream, proven: bool) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());

@@ -33,6 +33,7 @@ mod http_check;
 mod names;
 mod option;
 mod proxy;
+mod resolvers;
 mod sections;
 mod server;
 mod stats;
@@ -154,6 +155,7 @@ impl<'a> Parser<'a> {
                 log_send_hostname: None,
                 log_tag: None,
                 stats_socket: None,
+                resolvers: Vec::new(),
                 spread_checks: 0,
             },
             global_maxconn: None,
@@ -195,6 +197,13 @@ impl<'a> Parser<'a> {
             }
             return opened;
         }
+        if kw == "resolvers" {
+            self.close_section();
+            self.section = Section::Skipped;
+            let i = self.open_resolvers(no, &w[1..])?;
+            self.section = Section::Resolvers(i);
+            return Ok(());
+        }
         if OTHER_SECTIONS.contains(&kw) {
             self.close_section();
             self.section = Section::Skipped;
@@ -216,6 +225,7 @@ impl<'a> Parser<'a> {
             )),
             Section::Skipped => Ok(()),
             Section::Global => self.global_statement(no, w),
+            Section::Resolvers(i) => self.resolvers_statement(no, i, w),
             Section::Defaults => {
                 let ctx = Ctx {
                     kind: Kind::Defaults,
@@ -288,6 +298,7 @@ impl<'a> Parser<'a> {
 
     fn finish(mut self) -> Result<Config, ConfigErrors> {
         self.close_section();
+        self.check_resolvers();
         if !self.errors.is_empty() {
             // As HAProxy: the cross-checks below run only on a file that read cleanly.
             return Err(self.into_errors());

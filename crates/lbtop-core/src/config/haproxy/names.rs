@@ -27,6 +27,12 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
         Ok(a) => return Ok(Target::Ip(a)),
         Err(e) => e,
     };
+    // `_http._tcp.name`: HAProxy asks for SRV records, which give the ports too.
+    if s.starts_with('_') && (s.contains("._tcp.") || s.contains("._udp.")) {
+        return Err(format!(
+            "'{s}' names DNS SRV records, which lbtop does not support (A/AAAA names only)"
+        ));
+    }
     let (host, port, family) = name_port(s).ok_or(ip_err)?;
     Ok(Target::Name { host, port, family })
 }
@@ -150,8 +156,16 @@ impl Parser<'_> {
             Target::Name { host, port, family } => (host, *port, *family),
         };
         let methods = server.init_addr.as_deref().unwrap_or(&DEFAULT_INIT_ADDR);
-        let found = first_address(host, port, family, methods)
-            .map_err(|m| self.err(no, format!("{who}: {m}")))?;
+        let found = match first_address(host, port, family, methods) {
+            // With `resolvers` the name may appear later: HAProxy starts the server in MAINT.
+            Err(_) if server.resolvers.is_some() => Found {
+                addr: None,
+                warning: Some(format!(
+                    "could not resolve address '{host}', disabling server"
+                )),
+            },
+            found => found.map_err(|m| self.err(no, format!("{who}: {m}")))?,
+        };
         if let Some(w) = found.warning {
             self.warn(no, format!("{who}: {w}"));
         }

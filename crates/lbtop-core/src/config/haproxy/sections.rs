@@ -15,9 +15,8 @@ use crate::config::{
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
 
 /// HAProxy sections lbtop does not read: an error rather than "unknown keyword".
-pub(super) const OTHER_SECTIONS: [&str; 13] = [
+pub(super) const OTHER_SECTIONS: [&str; 12] = [
     "peers",
-    "resolvers",
     "userlist",
     "program",
     "cache",
@@ -133,6 +132,8 @@ pub(super) enum Section {
     Global,
     Defaults,
     Proxy(usize),
+    /// A `resolvers` section, by index into `Global::resolvers`.
+    Resolvers(usize),
 }
 
 /// What one statement in a `defaults`, `frontend`, `backend` or `listen` section is about.

@@ -7,7 +7,8 @@ use super::names::{init_addr, server_target};
 use super::sections::Ctx;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
-use crate::config::{parse_duration, InitAddr, ProxyVersion, Server};
+use crate::config::host::resolve_opts;
+use crate::config::{parse_duration, InitAddr, Prefer, ProxyVersion, Server};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -41,6 +42,10 @@ impl Default for DefaultServer {
             check_send_proxy: false,
             host: None,
             init_addr: None,
+            resolvers: None,
+            resolve_prefer: None,
+            allow_dup_ip: false,
+            ignore_weight: false,
             line: 0,
         })
     }
@@ -335,6 +340,27 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.init_addr.as_deref().map(init_addr_words),
         |s| s.init_addr.as_deref().map(init_addr_words),
     ),
+    value(
+        "resolvers",
+        |p, v, _| {
+            p.resolvers = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.resolvers.as_ref().map(|r| format!("resolvers {r}")),
+        |s| s.resolvers.as_ref().map(|r| format!("resolvers {r}")),
+    ),
+    value(
+        "resolve-prefer",
+        |p, v, what| Prefer::parse(v, what).map(|x| p.resolve_prefer = Some(x)),
+        |s| s.resolve_prefer.map(prefer_words),
+        |s| s.resolve_prefer.map(prefer_words),
+    ),
+    value(
+        "resolve-opts",
+        resolve_opts,
+        resolve_opts_words,
+        resolve_opts_words,
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
@@ -356,9 +382,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("pool-max-conn"),
     unsupported("proto"),
     unsupported("redir"),
-    unsupported("resolvers"),
-    unsupported("resolve-prefer"),
-    unsupported("resolve-opts"),
     unsupported("resolve-net"),
     unsupported("sni"),
     unsupported("source"),
@@ -370,6 +393,24 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
 ];
 
 const MAX: i64 = u32::MAX as i64;
+
+fn prefer_words(p: Prefer) -> String {
+    match p {
+        Prefer::Ipv4 => "resolve-prefer ipv4".into(),
+        Prefer::Ipv6 => "resolve-prefer ipv6".into(),
+    }
+}
+
+fn resolve_opts_words(s: &Server) -> Option<String> {
+    let opts: Vec<&str> = [
+        (s.allow_dup_ip, "allow-dup-ip"),
+        (s.ignore_weight, "ignore-weight"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    (!opts.is_empty()).then(|| format!("resolve-opts {}", opts.join(",")))
+}
 
 /// `on-error` and `error-limit` act on the errors `observe` counts in traffic.
 const NO_OBSERVE: Status = Status::Ignored(

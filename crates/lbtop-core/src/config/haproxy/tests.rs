@@ -572,7 +572,7 @@ fn every_keyword_is_one_row() {
 fn every_server_keyword_is_written_back_by_export_and_check() {
     let server = |params: &str| {
         let text = format!(
-            "frontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
+            "resolvers none\nfrontend f\n    bind :80\n    default_backend b\nbackend b\n    server s 127.0.0.1:81 check {params}\n"
         );
         ok(&text).backends[0].servers[0].clone()
     };
@@ -595,11 +595,14 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
                 "127.0.0.7",
                 "shutdown-sessions",
                 "shutdown-backup-sessions",
+                "ipv4",
+                "allow-dup-ip",
             ]
             .iter()
             .map(|v| format!("{} {v}", row.name))
             .find(|p| {
-                let text = format!("backend b\n    server s 127.0.0.1:81 {p}\n");
+                // `none` is also the name of a resolvers section.
+                let text = format!("resolvers none\nbackend b\n    server s 127.0.0.1:81 {p}\n");
                 parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
             })
             .unwrap_or_else(|| panic!("'{}' takes none of the sample values", row.name)),
@@ -621,7 +624,7 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
             "check of '{params}'"
         );
         let exported = format!(
-            "backend b\n    server {}\n",
+            "resolvers none\nbackend b\n    server {}\n",
             [s.name.clone(), s.addr.to_string()]
                 .into_iter()
                 .chain(export_server(&s))
@@ -1860,4 +1863,128 @@ fn setenv_and_friends_apply_in_file_order() {
         2,
         "global: 'setenv' takes a name and a value; '4' after them is ignored",
     );
+}
+
+#[test]
+fn a_resolvers_section_is_read_with_haproxy_defaults() {
+    let c = ok("resolvers dns\n    nameserver ns1 127.0.0.1:5353\n    nameserver ns2 udp@[::1]:53\n    hold valid 2s\n    hold obsolete 5s\n    timeout resolve 250ms\n    resolve_retries 2\n    accepted_payload_size 8192\n");
+    let r = &c.global.resolvers[0];
+    assert_eq!(r.name, "dns");
+    let ns: Vec<String> = r
+        .nameservers
+        .iter()
+        .map(|n| format!("{} {}", n.name, n.addr))
+        .collect();
+    assert_eq!(ns, ["ns1 127.0.0.1:5353", "ns2 [::1]:53"]);
+    assert_eq!(
+        (r.hold.valid, r.hold.nx, r.hold.obsolete),
+        (
+            Duration::from_secs(2),
+            Duration::from_secs(30),
+            Duration::from_secs(5)
+        )
+    );
+    assert_eq!(
+        (r.resolve, r.retry, r.retries),
+        (Duration::from_millis(250), Duration::from_secs(1), 2)
+    );
+    warned(
+        &c,
+        8,
+        "resolvers 'dns': 'accepted_payload_size' ignored: lbtop asks without EDNS0",
+    );
+}
+
+#[test]
+fn resolvers_errors_say_what_haproxy_says() {
+    let b = |body: &str| format!("backend b\n{body}");
+    let r = |body: &str| format!("resolvers dns\n{body}\n");
+    fails(
+        &r("    nameserver ns1"),
+        2,
+        &["'nameserver' expects <name> and <addr>[:<port>] as arguments"],
+    );
+    fails(
+        &r("    nameserver ns1 tcp@127.0.0.1:53"),
+        2,
+        &["DNS over TCP"],
+    );
+    fails(&r("    hold foo 1s"), 2, &["'hold' unknown <event>: 'foo', expects either 'nx', 'timeout', 'valid', 'obsolete' or 'other'"]);
+    fails(
+        &r("    hold valid"),
+        2,
+        &["'hold' expects an <event> and a <time> as arguments"],
+    );
+    fails(
+        &r("    timeout foo 1s"),
+        2,
+        &["'timeout' expects 'retry' or 'resolve' and <time> as arguments got 'foo'"],
+    );
+    fails(
+        &r("    timeout resolve"),
+        2,
+        &["'timeout resolve' expects <time> as argument"],
+    );
+    fails(
+        &r("    bogus 1"),
+        2,
+        &["unknown keyword 'bogus' in 'resolvers' section"],
+    );
+    fails(
+        &r("    parse-resolv-conf"),
+        2,
+        &["'parse-resolv-conf' is not supported by lbtop"],
+    );
+    fails(
+        &r("    resolution_pool_size 1"),
+        2,
+        &["not supported anymore"],
+    );
+    fails("resolvers\n", 1, &["'resolvers' expects exactly one name"]);
+    fails(
+        &r("    nameserver a 127.0.0.1:53\n    nameserver a 127.0.0.1:54"),
+        3,
+        &["nameserver 'a' has same name as another nameserver"],
+    );
+    fails(
+        "resolvers dns\nresolvers dns\n",
+        2,
+        &["resolvers 'dns' has same name as another resolvers (declared at line 1)"],
+    );
+    warned(
+        &ok("resolvers dns\n    hold valid 1s\n"),
+        1,
+        "resolvers 'dns' has no nameservers configured!",
+    );
+    fails(
+        "backend b\n    server s 127.0.0.1:80 resolvers nope\n",
+        2,
+        &["backend 'b', server 's': unable to find required resolvers 'nope'"],
+    );
+    fails(
+        &b("    server s 127.0.0.1:80 resolve-prefer ipv5\n"),
+        2,
+        &["'resolve-prefer' expects either ipv4 or ipv6 as argument"],
+    );
+    fails(&b("    server s 127.0.0.1:80 resolve-opts foo\n"), 2, &["unknown resolve-opts option 'foo', supported methods are 'allow-dup-ip', 'ignore-weight', and 'prevent-dup-ip'"]);
+    fails(
+        &b("    server s 127.0.0.1:80 resolve-net 10.0.0.0/8\n"),
+        2,
+        &["'resolve-net' is not supported by lbtop"],
+    );
+}
+
+#[test]
+fn with_resolvers_a_name_that_does_not_resolve_starts_in_maint() {
+    let c = ok("resolvers dns\n    nameserver ns1 127.0.0.1:5353\nbackend b\n    server s nosuchhost.invalid:80 resolvers dns\n    server t localhost:80 resolvers dns resolve-prefer ipv4\n");
+    let s = &c.backends[0].servers;
+    assert!(s[0].unresolved() && s[0].starts_in_maint());
+    assert_eq!(s[0].resolvers.as_deref(), Some("dns"));
+    warned(
+        &c,
+        4,
+        "server 's': could not resolve address 'nosuchhost.invalid', disabling server",
+    );
+    assert!(!s[1].unresolved());
+    assert_eq!(s[1].resolve_prefer, Some(crate::config::Prefer::Ipv4));
 }

@@ -22,6 +22,48 @@ pub(super) struct RawConfig {
     pub(super) backend: Vec<Spanned<RawBackend>>,
     pub(super) demo: Option<RawDemo>,
     pub(super) ui: Option<RawUi>,
+    /// `[[resolvers]]`: HAProxy's `resolvers` sections.
+    #[serde(default)]
+    pub(super) resolvers: Vec<Spanned<RawResolvers>>,
+}
+
+/// `resolvers <name>`: `name`, `nameserver = [{ name, address }]`, `hold = { valid, nx,
+/// other, refused, timeout, obsolete }`, `timeout = { resolve, retry }`, `resolve-retries`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawResolvers {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) nameserver: Vec<Spanned<RawNameserver>>,
+    pub(super) hold: Option<RawHold>,
+    pub(super) timeout: Option<RawResolversTimeouts>,
+    #[serde(rename = "resolve-retries")]
+    pub(super) resolve_retries: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNameserver {
+    pub(super) name: Spanned<String>,
+    pub(super) address: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHold {
+    pub(super) valid: Option<Spanned<RawDuration>>,
+    pub(super) nx: Option<Spanned<RawDuration>>,
+    pub(super) other: Option<Spanned<RawDuration>>,
+    pub(super) refused: Option<Spanned<RawDuration>>,
+    pub(super) timeout: Option<Spanned<RawDuration>>,
+    pub(super) obsolete: Option<Spanned<RawDuration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawResolversTimeouts {
+    pub(super) resolve: Option<Spanned<RawDuration>>,
+    pub(super) retry: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +246,13 @@ pub(super) struct RawServer {
     pub(super) fastinter: Option<Spanned<RawDuration>>,
     pub(super) downinter: Option<Spanned<RawDuration>>,
     pub(super) slowstart: Option<Spanned<RawDuration>>,
+    /// `resolvers = "dns"`: the `[[resolvers]]` section that asks the name again while running.
+    pub(super) resolvers: Option<Spanned<String>>,
+    #[serde(rename = "resolve-prefer")]
+    pub(super) resolve_prefer: Option<Spanned<String>>,
+    /// `resolve-opts = "allow-dup-ip,ignore-weight"`, as HAProxy writes it.
+    #[serde(rename = "resolve-opts")]
+    pub(super) resolve_opts: Option<Spanned<String>>,
     /// Checks go to this address or port instead of the server's.
     pub(super) addr: Option<Spanned<String>>,
     pub(super) port: Option<Spanned<i64>>,

@@ -1081,3 +1081,96 @@ fn a_server_address_may_be_a_host_name() {
         &["backend 'b': server 's': 'address': could not resolve address 'nosuchhost.invalid'"],
     );
 }
+
+/// `[[resolvers]]` is HAProxy's `resolvers` section, and a server's `resolvers`,
+/// `resolve-prefer` and `resolve-opts` its keywords: the same model, exported back as such.
+#[test]
+fn resolvers_tables_are_haproxy_resolvers_sections() {
+    let text = r#"
+[[resolvers]]
+name = "dns"
+nameserver = [{ name = "ns1", address = "127.0.0.1:5353" }, { name = "ns2", address = "udp@127.0.0.2:53" }]
+hold = { valid = "3s", nx = "7s" }
+timeout = { resolve = "2s" }
+resolve-retries = 5
+
+[[backend]]
+name = "b"
+
+[[backend.server]]
+name = "s"
+address = "nosuchhost.invalid:80"
+resolvers = "dns"
+resolve-prefer = "ipv4"
+resolve-opts = "allow-dup-ip"
+"#;
+    let c = ok(text);
+    let r = &c.global.resolvers[0];
+    assert_eq!(
+        (r.name.as_str(), r.nameservers.len(), r.retries),
+        ("dns", 2, 5)
+    );
+    assert_eq!(
+        (r.hold.valid, r.hold.nx, r.resolve),
+        (
+            Duration::from_secs(3),
+            Duration::from_secs(7),
+            Duration::from_secs(2)
+        )
+    );
+    let s = &c.backends[0].servers[0];
+    assert!(s.unresolved() && s.allow_dup_ip);
+    assert_eq!(s.resolve_prefer, Some(crate::config::Prefer::Ipv4));
+    assert!(
+        c.warnings.iter().any(|w| w.line == 14
+            && w.message
+                .contains("could not resolve address 'nosuchhost.invalid', disabling server")),
+        "{:?}",
+        c.warnings
+    );
+    let back = Config::parse(Path::new("x.cfg"), &c.to_haproxy_cfg()).unwrap();
+    let mut want = c.global.resolvers.clone();
+    want[0].line = back.global.resolvers[0].line;
+    assert_eq!(back.global.resolvers, want);
+    assert_eq!(
+        crate::config::Server {
+            line: s.line,
+            ..back.backends[0].servers[0].clone()
+        },
+        *s
+    );
+
+    let with = |server: &str| {
+        format!("[[resolvers]]\nname = \"dns\"\n\n[[backend]]\nname = \"b\"\n\n[[backend.server]]\nname = \"s\"\naddress = \"127.0.0.1:80\"\n{server}\n")
+    };
+    fails(
+        &with("resolvers = \"nope\""),
+        7,
+        &["backend 'b', server 's': unable to find required resolvers 'nope'"],
+    );
+    fails(
+        &with("resolve-prefer = \"ipv5\""),
+        10,
+        &["'resolve-prefer' expects either ipv4 or ipv6 as argument"],
+    );
+    fails(
+        &with("resolve-opts = \"foo\""),
+        10,
+        &["unknown resolve-opts option 'foo'"],
+    );
+    fails(
+        "[[resolvers]]\nname = \"d\"\ntimeout = { retry = \"0s\" }\n",
+        3,
+        &["resolvers 'd': 'timeout.retry' must be greater than 0"],
+    );
+    fails(
+        "[[resolvers]]\nname = \"d\"\n[[resolvers]]\nname = \"d\"\n",
+        4,
+        &["resolvers 'd' is already defined at line 2"],
+    );
+    let c = ok("[[resolvers]]\nname = \"d\"\n");
+    assert_eq!(
+        c.warnings[0].message,
+        "resolvers 'd' has no nameservers configured!"
+    );
+}

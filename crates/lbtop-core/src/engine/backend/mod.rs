@@ -10,23 +10,31 @@ use crate::events::{
     AdminState, BackendSnap, Event, EventSender, Latency, Level, ServerId, ServerSnap, Topic,
 };
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use warm::{next_warm, push_weight, ramp_snap, warm};
 
-mod counters;
+mod queue;
 mod warm;
 
-pub use counters::{status_class, Counters, QueueGuard};
+pub use super::counters::{status_class, Counters};
+pub use queue::QueueGuard;
 
 pub struct ServerRt {
     pub id: ServerId,
     pub name: String,
     /// `backend/server`, as messages print it.
     pub full_name: String,
-    pub addr: SocketAddr,
+    /// Where new connections and checks go; a `resolvers` section may change it while running.
+    addr: Mutex<SocketAddr>,
+    /// It has an address: an IP, a name that resolved, or one that resolved since. Without,
+    /// the server stays in MAINT (resolution) whatever it is told.
+    resolved: AtomicBool,
+    /// While it has no address: whether it was also put in maintenance (`disabled`, or told
+    /// so), so that it stays there when its name resolves again.
+    pub maint_wanted: AtomicBool,
     pub backup: bool,
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
@@ -46,6 +54,40 @@ pub struct ServerRt {
 }
 
 impl ServerRt {
+    pub fn addr(&self) -> SocketAddr {
+        *self.addr.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn resolved(&self) -> bool {
+        self.resolved.load(Relaxed)
+    }
+
+    /// Keeps an idle connection for reuse, unless the server's address changed while it was
+    /// in use: a request after the change must reach the new address.
+    pub fn keep_idle(&self, stream: tokio::net::TcpStream, proven: bool) {
+        let now = self.addr();
+        match stream.peer_addr() {
+            Ok(p) if p.ip() == now.ip() && p.port() == now.port() => {
+                self.pool().put(stream, proven)
+            }
+            _ => super::pool::close_hard(stream),
+        }
+    }
+
+    /// A new address from DNS (`None`: it has none now). Idle connections to the old one
+    /// are closed, so new requests go to the new one.
+    pub(super) fn set_addr(&self, ip: Option<std::net::IpAddr>) {
+        let mut addr = self.addr.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ip) = ip {
+            addr.set_ip(ip);
+        }
+        self.resolved.store(ip.is_some(), Relaxed);
+        drop(addr);
+        for pool in self.pools.iter() {
+            pool.clear();
+        }
+    }
+
     /// The idle-connection pool of the calling worker thread.
     pub fn pool(&self) -> &super::pool::Pool {
         &self.pools[super::workers::current() % self.pools.len()]
@@ -132,7 +174,9 @@ impl BackendRt {
                 },
                 name: s.name.clone(),
                 full_name: format!("{}/{}", cfg.name, s.name),
-                addr: s.addr,
+                addr: Mutex::new(s.addr),
+                resolved: AtomicBool::new(!s.unresolved()),
+                maint_wanted: AtomicBool::new(s.disabled),
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,
@@ -209,8 +253,13 @@ impl BackendRt {
         chosen
     }
 
+    /// A line for the watcher only.
+    pub(super) fn tell(&self, level: Level, topic: Topic, text: String) {
+        self.events.log(level, topic, text);
+    }
+
     /// A line for the watcher and for the backend's `log` targets.
-    fn log(&self, level: Level, topic: Topic, text: String) {
+    pub(super) fn log(&self, level: Level, topic: Topic, text: String) {
         if let Some(log) = &self.log {
             log.send(level, &text);
         }
@@ -361,7 +410,7 @@ impl BackendRt {
     /// weight and `lines` words the change with what is left; then, with the lock released,
     /// the lines are logged, "no server available" when it was the last one, and the watcher
     /// told.
-    fn change<X>(
+    pub(super) fn change<X>(
         &self,
         server: usize,
         topic: Topic,
@@ -441,7 +490,7 @@ impl BackendRt {
         }
     }
 
-    fn who(&self, server: usize) -> Who<'_> {
+    pub(super) fn who(&self, server: usize) -> Who<'_> {
         Who {
             proxy_server: &self.servers[server].full_name,
             backup: self.servers[server].backup,
@@ -506,7 +555,7 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
     let c = &s.counters;
     ServerSnap {
         name: s.name.clone(),
-        addr: s.addr,
+        addr: s.addr(),
         status: st.status(),
         last_check: st.last_check_snap(),
         since_change: now - st.last_change,

@@ -1,5 +1,5 @@
 //! `slowstart` in the backend: the balancer gets each server's weight times its share of the
-//! ramp, moved on the first pick after each step is due (docs/haproxy-semantics.md §19).
+//! ramp, moved on the first pick after each step is due (docs/haproxy-semantics.md §20).
 
 use super::Core;
 use crate::engine::slowstart::{ramp, SCALE};

@@ -556,7 +556,7 @@ impl Session<'_> {
         counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
         if let Some(stream) = idle {
             // Served twice now if it was reused for this request: proven for `aggressive`.
-            server.pool().put(stream, ex.record.reused);
+            server.keep_idle(stream, ex.record.reused);
         }
         backend.release(self.server);
         self.fe.finish(ex.record, ex.sampled);

@@ -18,6 +18,7 @@ impl Resolver<'_> {
                 log_send_hostname: None,
                 log_tag: None,
                 stats_socket: None,
+                resolvers: Vec::new(),
                 spread_checks: 0,
             });
         };
@@ -31,6 +32,7 @@ impl Resolver<'_> {
                 Some(s) => Some(self.stats_socket(s)?),
                 None => None,
             },
+            resolvers: Vec::new(),
             spread_checks: 0,
         })
     }

@@ -13,6 +13,7 @@ mod global;
 mod logs;
 mod options;
 mod proxies;
+mod resolvers;
 mod scalars;
 mod servers;
 mod stats;
@@ -49,7 +50,8 @@ impl Resolver<'_> {
     /// (a proxy on `[defaults]`, a frontend on its backend, `[demo]` on the frontends) is
     /// checked only when that one is sound, so no error is the echo of another.
     pub(super) fn resolve(&self, raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
-        let global = self.keep(self.global(raw.global.as_ref()));
+        let mut global = self.keep(self.global(raw.global.as_ref()));
+        let resolvers = self.keep(self.resolvers(&raw.resolvers));
         let ui = self.keep(self.ui(raw.ui));
         let defaults = self.keep(self.defaults(raw.defaults));
         let (mut backends, mut frontends, mut demo) = (None, None, None);
@@ -63,6 +65,10 @@ impl Resolver<'_> {
                 Some(d) => self.keep(self.demo(d, frontends)).map(Some),
                 None => Some(None),
             };
+        }
+        if let (Some(g), Some(r), Some(b)) = (&mut global, resolvers, &backends) {
+            self.check_resolvers(&r, b);
+            g.resolvers = r;
         }
         match (global, ui, backends, frontends, demo) {
             (Some(global), Some(ui), Some(backends), Some(frontends), Some(demo))

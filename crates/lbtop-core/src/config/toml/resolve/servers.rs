@@ -2,10 +2,11 @@
 
 use super::super::raw::{RawDuration, RawServer};
 use super::{Res, Resolver};
+use crate::config::host::resolve_opts;
 use crate::config::values::{host_name_port, resolve_first, Family};
-use crate::config::{Server, ServerHost};
+use crate::config::{Prefer, Server, ServerHost, Warning};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -26,7 +27,7 @@ impl Resolver<'_> {
         let s = raw.get_ref();
         self.name(&s.name, &format!("{backend}: server"))?;
         let who = format!("{backend}: server '{}'", s.name.get_ref());
-        let (addr, host) = self.server_address(&s.address, &who)?;
+        let (addr, host) = self.server_address(&s.address, &who, s.resolvers.is_some())?;
         let weight = self
             .opt_int(&s.weight, &format!("{who}: 'weight'"), 0, 256)?
             .unwrap_or(1);
@@ -48,7 +49,7 @@ impl Resolver<'_> {
             Some(d) => Some(self.duration(d, &format!("{who}: 'slowstart'"))?),
         }
         .filter(|d| !d.is_zero());
-        Ok(Server {
+        let mut server = Server {
             name: s.name.get_ref().clone(),
             addr,
             weight,
@@ -93,8 +94,22 @@ impl Resolver<'_> {
             check_send_proxy: false,
             host,
             init_addr: None,
+            resolvers: s.resolvers.as_ref().map(|r| r.get_ref().clone()),
+            resolve_prefer: None,
+            allow_dup_ip: false,
+            ignore_weight: false,
             line: self.line(raw.span().start),
-        })
+        };
+        if let Some(p) = &s.resolve_prefer {
+            let what = format!("{who}: 'resolve-prefer'");
+            let prefer = Prefer::parse(p.get_ref(), &what).map_err(|m| self.at(p, m))?;
+            server.resolve_prefer = Some(prefer);
+        }
+        if let Some(o) = &s.resolve_opts {
+            let what = format!("{who}: 'resolve-opts'");
+            resolve_opts(&mut server, o.get_ref(), &what).map_err(|m| self.at(o, m))?;
+        }
+        Ok(server)
     }
 
     /// A key whose one value is `word` (`on-marked-down = "shutdown-sessions"`): whether it
@@ -127,11 +142,13 @@ impl Resolver<'_> {
     }
 
     /// `address = "127.0.0.1:8080"`, or a host name (`"localhost:8080"`) resolved once now
-    /// by the system resolver, as HAProxy's default `init-addr last,libc` does.
+    /// by the system resolver, as HAProxy's default `init-addr last,libc` does. With
+    /// `resolvers` a name that does not resolve yet starts the server in MAINT, as in HAProxy.
     fn server_address(
         &self,
         raw: &Spanned<String>,
         who: &str,
+        resolvers: bool,
     ) -> Res<(SocketAddr, Option<ServerHost>)> {
         let what = format!("{who}: 'address'");
         let written = raw.get_ref().trim();
@@ -148,6 +165,20 @@ impl Resolver<'_> {
                     resolved: true,
                 }),
             )),
+            None if resolvers => {
+                self.warnings.borrow_mut().push(Warning {
+                    line: self.line(raw.span().start),
+                    message: format!("{who}: could not resolve address '{host}', disabling server"),
+                });
+                let host = ServerHost {
+                    name: host.to_string(),
+                    resolved: false,
+                };
+                Ok((
+                    SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port),
+                    Some(host),
+                ))
+            }
             None => Err(self.at(raw, format!("{what}: could not resolve address '{host}'"))),
         }
     }

@@ -1,4 +1,4 @@
-//! What the data path counts per server and backend, and places in the backend queue.
+//! A server's (and a backend's) counters, bumped by the data path and read by snapshots.
 
 use crate::events::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -42,20 +42,5 @@ pub fn status_class(status: u16) -> usize {
     match status {
         100..=599 => usize::from(status / 100 - 1),
         _ => 5,
-    }
-}
-
-/// A place in the backend queue: the counter to give back, and the position taken.
-pub struct QueueGuard<'a>(pub(super) &'a AtomicU64, pub(super) u64);
-
-impl QueueGuard<'_> {
-    pub fn position(&self) -> u64 {
-        self.1
-    }
-}
-
-impl Drop for QueueGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
     }
 }
