@@ -5,18 +5,17 @@ use super::balance::{Balancer, PickKey};
 use super::log_out::ProxyLog;
 use super::slowstart::Warmup;
 use super::state::{CheckOutcome, Line, ServerState, Tally, Transition, Who};
-use crate::config::{Backend, Config, ProxyVersion};
-use crate::events::{
-    AdminState, BackendSnap, Event, EventSender, Latency, Level, ServerId, ServerSnap, Topic,
-};
+use crate::config::{Backend, ProxyVersion};
+use crate::events::{AdminState, Event, EventSender, Level, ServerId, Topic};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-use warm::{next_warm, push_weight, ramp_snap, warm};
+use warm::{next_warm, push_weight, warm};
 
 mod queue;
+mod snap;
 mod warm;
 
 pub use super::counters::{status_class, Counters};
@@ -497,47 +496,6 @@ impl BackendRt {
             log_health_checks: self.log_health_checks,
         }
     }
-
-    pub fn snapshot(&self, cfg: &Config, now: Instant) -> BackendSnap {
-        let core = self.core();
-        let servers: Vec<ServerSnap> = self
-            .servers
-            .iter()
-            .zip(&core.states)
-            .enumerate()
-            .map(|(i, (s, st))| {
-                let mut snap = server_snap(s, st, now);
-                snap.ramp = ramp_snap(&core, i, now);
-                snap
-            })
-            .collect();
-        let own = core.own;
-        drop(core);
-        let b = &cfg.backends[self.index];
-        let mut latency = Latency::default();
-        let mut http_responses: [u64; 6] =
-            std::array::from_fn(|i| self.counters.http_responses[i].load(Relaxed));
-        for s in &servers {
-            latency.merge(&s.latency);
-            for (sum, n) in http_responses.iter_mut().zip(s.http_responses) {
-                *sum += n;
-            }
-        }
-        BackendSnap {
-            name: self.name.clone(),
-            mode: b.mode,
-            balance: b.balance,
-            servers,
-            total_sessions: self.counters.total_sessions.load(Relaxed),
-            cur_sessions: self.counters.cur_sessions.load(Relaxed),
-            queue: self.queued.load(Relaxed),
-            http_responses,
-            since_change: now - own.last_change,
-            down_transitions: own.down_transitions,
-            downtime: own.downtime(now),
-            latency,
-        }
-    }
 }
 
 /// A change that only moves the server's effective weight, always reported.
@@ -548,37 +506,6 @@ fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Tr
         was_up,
         is_up: state.effective_weight() > 0,
         moved: true,
-    }
-}
-
-fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
-    let c = &s.counters;
-    ServerSnap {
-        name: s.name.clone(),
-        addr: s.addr(),
-        status: st.status(),
-        last_check: st.last_check_snap(),
-        since_change: now - st.last_change,
-        weight: st.weight,
-        backup: s.backup,
-        cur_sessions: c.cur_sessions.load(Relaxed),
-        max_sessions: c.max_sessions.load(Relaxed),
-        limit_sessions: s.maxconn,
-        total_sessions: c.total_sessions.load(Relaxed),
-        lbtot: c.lbtot.load(Relaxed),
-        queue: 0,
-        bytes_in: c.bytes_in.load(Relaxed),
-        bytes_out: c.bytes_out.load(Relaxed),
-        http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
-        connect_errors: c.connect_errors.load(Relaxed),
-        response_errors: c.response_errors.load(Relaxed),
-        retries: c.retries.load(Relaxed),
-        redispatches: c.redispatches.load(Relaxed),
-        failed_checks: st.failed_checks,
-        down_transitions: st.down_transitions,
-        downtime: st.downtime(now),
-        latency: c.latency.snapshot(),
-        ramp: None,
     }
 }
 
