@@ -835,25 +835,36 @@ fn odd_version(bytes: &[u8]) -> bool {
     })
 }
 
-/// A tab between the method, the target and the version (also one a mutation put there):
-/// lbtop refuses it, HAProxy takes it (a README deliberate difference).
+/// A tab between the method, the target and the version (also one a mutation put there), in
+/// the first request line or in any line of the case that ends like one (a pipelined
+/// request): lbtop refuses it, HAProxy takes it (a README deliberate difference).
 fn tab_in_request_line(bytes: &[u8]) -> bool {
     let start = bytes.iter().position(|&b| b != b'\r' && b != b'\n');
     let line = &bytes[start.unwrap_or(bytes.len())..];
     let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
     line[..end].contains(&b'\t')
+        || bytes.split(|&b| b == b'\n').any(|line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            line.contains(&b'\t') && line.len() > 9 && line[line.len() - 9..].starts_with(b" HTTP/")
+        })
 }
 
 /// A header line continued on the next (obs-fold: a line that starts with a blank) in the
-/// first head: lbtop refuses it, HAProxy joins the lines (a deliberate difference).
+/// first head, or after any header line of a pipelined one: lbtop refuses it, HAProxy joins
+/// the lines (a deliberate difference).
 fn obs_fold_in_head(bytes: &[u8]) -> bool {
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(bytes.len());
+    let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     bytes[..end]
         .windows(2)
         .any(|w| w[0] == b'\n' && matches!(w[1], b' ' | b'\t'))
+        || lines.windows(2).any(|pair| {
+            let header = pair[0].contains(&b':') && !pair[0].starts_with(b" ");
+            header && matches!(pair[1].first(), Some(b' ' | b'\t'))
+        })
 }
 
 /// A control byte (other than tab, CR and LF) in a request head: lbtop refuses it wherever it

@@ -144,6 +144,11 @@ impl Framed {
             || (self.no_body && name.eq_ignore_ascii_case(b"transfer-encoding"))
         {
             // Not forwarded.
+        } else if name.eq_ignore_ascii_case(b"te") {
+            // Only `trailers` may go on, as HAProxy sends it (docs/haproxy-semantics.md §7).
+            if te_asks_trailers(h.value) {
+                out.extend_from_slice(b"te: trailers\r\n");
+            }
         } else if name.eq_ignore_ascii_case(b"connection") {
             let mut kept = connection_tokens(h.value)
                 .filter(|t| {
@@ -164,6 +169,16 @@ impl Framed {
             header_line(out, name, h.value);
         }
     }
+}
+
+/// HAProxy's reading of a request's `TE`: the value names `trailers` (that exact case,
+/// anywhere) right before its end or a comma; anything else drops the header.
+fn te_asks_trailers(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    value
+        .windows(8)
+        .position(|w| w == b"trailers")
+        .is_some_and(|at| matches!(value.get(at + 8), None | Some(b',')))
 }
 
 fn connection_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -256,4 +271,35 @@ pub fn parse_length(value: &[u8]) -> Option<u64> {
         return None;
     }
     std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::te_asks_trailers;
+
+    /// Measured on HAProxy 2.6: what each `TE` value becomes towards the server.
+    #[test]
+    fn te_keeps_only_trailers_as_haproxy_does() {
+        for kept in [
+            "trailers",
+            "gzip, trailers",
+            "trailers, gzip",
+            " trailers ",
+            "xtrailers",
+            "deflate,trailers",
+        ] {
+            assert!(te_asks_trailers(kept.as_bytes()), "{kept:?}");
+        }
+        for dropped in [
+            "Trailers",
+            "TRAILERS",
+            "trailersx",
+            "taailer,s",
+            "gzip",
+            "trailers;q=1",
+            "",
+        ] {
+            assert!(!te_asks_trailers(dropped.as_bytes()), "{dropped:?}");
+        }
+    }
 }

@@ -149,6 +149,12 @@ fn only_the_version_is_wrong(buf: &[u8]) -> bool {
     let Some(space) = line.iter().rposition(|&b| b == b' ') else {
         return false;
     };
+    // HAProxy's parser refuses at once a byte that cannot be in a version (`HTTPa1.1`): only
+    // `H`, `T`, `P`, `/`, `.` and digits make one.
+    let ver_token = |b: &u8| matches!(b, b'H' | b'T' | b'P' | b'/' | b'.' | b'0'..=b'9');
+    if !line[space + 1..].iter().all(ver_token) {
+        return false;
+    }
     let mut fixed = line[..=space].to_vec();
     fixed.extend_from_slice(b"HTTP/1.1");
     fixed.extend_from_slice(&buf[line.len()..]);
@@ -591,6 +597,9 @@ mod tests {
             Parsed::Partial
         ));
         assert!(refused(b"GET / HTTP/1.10\r\nHost: a\r\n\r\n").is_some());
+        // But a byte no version can hold is refused at once, as HAProxy's parser does.
+        assert!(refused(b"GET c HTTPa1.1\r\n").is_some());
+        assert!(refused(b"GET / http/1.1\r\nHost: a\r\n").is_some());
         assert!(matches!(
             parsed(b"\r\n\r\nGET / HTTP/01.1\r\n"),
             Parsed::Partial
