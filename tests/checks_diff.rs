@@ -146,10 +146,17 @@ fn expect_rules_and_check_ports_log_as_haproxy() {
 /// The check lines sorted by backend (the name after `Server `), keeping each backend's
 /// order; other lines (the client's request) after them.
 fn by_backend(lines: Vec<String>) -> Vec<String> {
+    // "backend X has no server available!" lines of different backends come in the order their
+    // checks happen to end: sorted by backend after the server lines.
     let key = |l: &String| {
         l.split_once("Server ")
             .and_then(|(_, r)| r.split_once('/'))
             .map(|(b, _)| b.to_string())
+            .or_else(|| {
+                l.split_once("> backend ")
+                    .and_then(|(_, r)| r.split_once(' '))
+                    .map(|(b, _)| format!("~{b}"))
+            })
             .unwrap_or_else(|| "~".into())
     };
     let mut lines = lines;
