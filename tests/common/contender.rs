@@ -167,38 +167,7 @@ impl Contender {
         for (name, addr) in servers {
             cfg = cfg.replace(&format!("{{{name}}}"), &addr.to_string());
         }
-        let dir = tempfile::tempdir().unwrap();
-        let path: PathBuf = dir.path().join("test.cfg");
-        std::fs::write(&path, &cfg).unwrap();
-        let mut command = match kind {
-            Kind::Haproxy => {
-                let mut c = Command::new("haproxy");
-                c.args(["-db", "-f"]).arg(&path);
-                c
-            }
-            Kind::Lbtop => {
-                let mut c = Command::new(LBTOP);
-                c.args(["--headless", "--config"]).arg(&path);
-                c
-            }
-        };
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the proxy");
-        let contender = Contender {
-            kind,
-            child,
-            port,
-            sink,
-            _dir: dir,
-        };
-        contender.wait_listening(&cfg);
-        // Let the probe's own session end first, so it never counts in `%ac/%fc` of the
-        // scenario's first log line.
-        std::thread::sleep(Duration::from_millis(200));
-        contender
+        Contender::launch(kind, &cfg, port, sink, &[])
     }
 
     pub fn wait_listening(&self, cfg: &str) {
@@ -288,9 +257,15 @@ impl Contender {
         for (name, addr) in servers {
             cfg = cfg.replace(&format!("{{{name}:port}}"), &addr.port().to_string());
         }
+        Contender::launch(kind, &cfg, port, sink, env)
+    }
+
+    /// Writes `cfg`, starts the proxy on it (with `env`, `{PORT}` in a value being `port`) and
+    /// waits until it listens.
+    fn launch(kind: Kind, cfg: &str, port: u16, sink: Sink, env: &[(&str, &str)]) -> Contender {
         let dir = tempfile::tempdir().unwrap();
         let path: PathBuf = dir.path().join("test.cfg");
-        std::fs::write(&path, &cfg).unwrap();
+        std::fs::write(&path, cfg).unwrap();
         let mut command = match kind {
             Kind::Haproxy => {
                 let mut c = Command::new("haproxy");
@@ -318,7 +293,9 @@ impl Contender {
             sink,
             _dir: dir,
         };
-        contender.wait_listening(&cfg);
+        contender.wait_listening(cfg);
+        // Let the probe's own session end first, so it never counts in `%ac/%fc` of the
+        // scenario's first log line.
         std::thread::sleep(Duration::from_millis(200));
         contender
     }
