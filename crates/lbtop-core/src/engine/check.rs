@@ -301,7 +301,7 @@ fn check_header(stream: &TcpStream, version: ProxyVersion) -> Vec<u8> {
     }
 }
 
-fn outcome(
+pub(super) fn outcome(
     kind: CheckKind,
     code: Option<u16>,
     info: Option<String>,

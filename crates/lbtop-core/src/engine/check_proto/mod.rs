@@ -5,7 +5,7 @@
 mod program;
 mod proto;
 
-use super::check::CheckPlan;
+use super::check::{outcome, CheckPlan};
 use super::state::CheckOutcome;
 use crate::config::HealthCheck;
 use crate::events::CheckKind;
@@ -182,20 +182,6 @@ impl Run {
                 Ok(())
             }
         }
-    }
-}
-
-fn outcome(
-    kind: CheckKind,
-    code: Option<u16>,
-    info: Option<String>,
-    start: Instant,
-) -> CheckOutcome {
-    CheckOutcome {
-        kind,
-        code,
-        info,
-        duration: start.elapsed(),
     }
 }
 
