@@ -34,8 +34,8 @@ impl Drop for Assigned<'_> {
 }
 
 impl<'a> Assigned<'a> {
+    /// Takes over a session [`BackendRt::pick`] opened.
     fn new(backend: &'a BackendRt, server: usize) -> Self {
-        backend.servers[server].counters.open();
         Assigned { backend, server }
     }
 
@@ -194,10 +194,7 @@ pub async fn dial<'a>(
             Balance::RoundRobin | Balance::StaticRr | Balance::Random
         );
         if policy.redispatch && (rr_kind || last_try) {
-            if let Some(other) = backend
-                .pick(key, Some(assigned.server))
-                .filter(|&o| o != assigned.server)
-            {
+            if let Some(other) = backend.pick(key, Some(assigned.server)) {
                 server.counters.redispatches.fetch_add(1, Relaxed);
                 assigned = Assigned::new(backend, other);
                 attempt.redispatched = true;

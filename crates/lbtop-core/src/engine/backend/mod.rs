@@ -233,7 +233,9 @@ impl BackendRt {
         self.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Chooses a server for a new session, skipping `avoid` when another is usable.
+    /// Chooses a server other than `avoid` for a new session and opens the session on it.
+    /// The session is counted before the lock is let go: two picks at once must not both
+    /// see the last free slot under a server's `maxconn`.
     pub fn pick(&self, key: PickKey<'_>, avoid: Option<usize>) -> Option<usize> {
         let busy = |i: usize| self.servers[i].busy() || Some(i) == avoid;
         let load = |i: usize| self.servers[i].counters.cur_sessions.load(Relaxed);
@@ -241,15 +243,16 @@ impl BackendRt {
         if core.next_warm.is_some_and(|t| Instant::now() >= t) {
             warm(&mut core, Instant::now());
         }
+        // Hashing ignores `busy`, so it can still land on `avoid`.
         let chosen = core
             .balancer
             .pick(key, &busy, &load)
-            .or_else(|| avoid.filter(|&a| core.states[a].effective_weight() > 0));
+            .filter(|&i| Some(i) != avoid)?;
+        let counters = &self.servers[chosen].counters;
+        counters.open();
         drop(core);
-        if let Some(i) = chosen {
-            self.servers[i].counters.lbtot.fetch_add(1, Relaxed);
-        }
-        chosen
+        counters.lbtot.fetch_add(1, Relaxed);
+        Some(chosen)
     }
 
     /// A line for the watcher only.
@@ -525,5 +528,40 @@ pub async fn or_killed<T>(
     tokio::select! {
         done = work => Ok(done),
         cause = killed => Err(cause),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// Many threads picking at once never put two sessions on a `maxconn 1` server.
+    #[test]
+    fn concurrent_picks_respect_maxconn() {
+        let cfg = Config::parse(
+            std::path::Path::new("t.cfg"),
+            "backend be\n    server a 127.0.0.1:1 maxconn 1\n",
+        )
+        .unwrap();
+        let (events, _rx) = crate::events::channel();
+        let be = BackendRt::new(0, &cfg.backends[0], events, Instant::now(), 1, None);
+        let overlaps = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..200_000 {
+                        if let Some(i) = be.pick(PickKey::default(), None) {
+                            if be.servers[i].counters.cur_sessions.load(Relaxed) > 1 {
+                                overlaps.fetch_add(1, Relaxed);
+                            }
+                            be.release(i);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(overlaps.load(Relaxed), 0);
+        assert_eq!(be.servers[0].counters.max_sessions.load(Relaxed), 1);
     }
 }
