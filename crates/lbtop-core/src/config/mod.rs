@@ -17,6 +17,7 @@ mod stats;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod tls;
 mod toml;
 mod values;
 
@@ -28,6 +29,7 @@ pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
+pub use tls::{BindTls, TlsVersion, Verify};
 pub use values::parse_duration;
 
 use std::fmt;

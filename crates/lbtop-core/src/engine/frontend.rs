@@ -279,6 +279,7 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            tls: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! PROXY protocol header an `accept-proxy` bind reads before anything else
 //! (docs/haproxy-semantics.md §17).
 
+use super::client::ClientStream;
 use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};
 use super::{l4::tcp, l7};
@@ -29,6 +30,8 @@ pub struct BindRt {
     pub label: String,
     /// Its own `maxconn`, shared by every worker.
     limit: Option<Arc<Semaphore>>,
+    /// `ssl`: the handshake every connection starts with (set when the engine starts).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl BindRt {
@@ -38,6 +41,7 @@ impl BindRt {
             accept_proxy: bind.accept_proxy,
             label,
             limit: bind.maxconn.map(|m| Arc::new(Semaphore::new(m as usize))),
+            tls: None,
         }
     }
 }
@@ -148,7 +152,7 @@ pub async fn accept_loop(
             c.total_conns.fetch_add(1, Relaxed);
             fe.process_conns.fetch_add(1, Relaxed);
             if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
-                serve(stream, addrs, &fe).await;
+                serve(stream, addrs, &fe, bind).await;
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
             fe.process_conns.fetch_sub(1, Relaxed);
@@ -200,7 +204,15 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
     Some(out)
 }
 
-async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) {
+async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>, bind: usize) {
+    let stream = match &fe.binds[bind].tls {
+        None => ClientStream::Plain(stream),
+        Some(acceptor) => match super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await
+        {
+            Some(tls) => tls,
+            None => return,
+        },
+    };
     match fe.mode {
         Mode::Http => l7::conn::serve(stream, addrs, fe.clone()).await,
         // Boxed: an HTTP connection's task should not be sized for a TCP session.

@@ -61,8 +61,10 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
         (Mode::Http, None, _) => fe.name.as_str(),
         _ => be.name.as_str(),
     };
+    // `%ft`: the frontend's name, with `~` after it when the client spoke TLS.
+    let tilde = if r.tls { "~" } else { "" };
     let mut line = format!(
-        "{}:{} [{}] {} {}/{} ",
+        "{}:{} [{}] {}{tilde} {}/{} ",
         r.client.ip(),
         r.client.port(),
         log_date(r.start),

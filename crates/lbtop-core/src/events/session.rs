@@ -76,4 +76,6 @@ pub struct SessionRecord {
     pub backend_queue: u64,
     /// The proxy whose stats page answered the request (logged as `<proxy>/<STATS>`).
     pub stats_page: Option<String>,
+    /// The client spoke TLS (`bind ... ssl`): the log names the frontend `fe~`.
+    pub tls: bool,
 }

@@ -3,6 +3,7 @@
 
 use super::super::values::{int, log_addr, octal_mode};
 use super::env;
+use super::ssl;
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::tune::TUNE;
 use super::{Parser, Res};
@@ -86,14 +87,24 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         "lbtop does not change its file-descriptor limit",
         unsigned,
     ),
-    ignored("ca-base", ONE, NO_TLS, accept),
-    ignored("crt-base", ONE, NO_TLS, accept),
-    ignored("ssl-default-bind-ciphers", SOME, NO_TLS, accept),
-    ignored("ssl-default-bind-ciphersuites", SOME, NO_TLS, accept),
-    ignored("ssl-default-bind-options", SOME, NO_TLS, accept),
+    kw("ca-base", ONE, ssl::crt_base),
+    kw("crt-base", ONE, ssl::crt_base),
+    kw("ssl-default-bind-ciphers", ONE, ssl::default_bind_ciphers),
+    kw(
+        "ssl-default-bind-ciphersuites",
+        ONE,
+        ssl::default_bind_ciphers,
+    ),
+    kw("ssl-default-bind-options", SOME, ssl::default_bind_options),
     ignored("ssl-default-server-ciphers", SOME, NO_TLS, accept),
+    ignored("ssl-default-server-ciphersuites", SOME, NO_TLS, accept),
     ignored("ssl-default-server-options", SOME, NO_TLS, accept),
-    ignored("ssl-dh-param-file", SOME, NO_TLS, accept),
+    ignored(
+        "ssl-dh-param-file",
+        SOME,
+        "rustls has no finite-field DHE suites: it negotiates ECDHE only",
+        accept,
+    ),
     ignored(
         "master-worker",
         Args::Count(0, 1),

@@ -36,6 +36,7 @@ mod proxy;
 mod resolvers;
 mod sections;
 mod server;
+mod ssl;
 mod stats;
 mod table;
 mod tcp_check;
@@ -138,12 +139,15 @@ struct Parser<'a> {
     proxies: Vec<Proxy>,
     /// The environment as `setenv` and friends left it so far.
     env: env::Env<'a>,
+    /// `crt-base`, `ca-base` and the `ssl-default-bind-*` lines read so far.
+    ssl: ssl::SslDefaults,
 }
 
 impl<'a> Parser<'a> {
     fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
             env: env::Env::new(env),
+            ssl: ssl::SslDefaults::default(),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),

@@ -3,6 +3,7 @@
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
+use crate::engine::client::ClientStream;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
@@ -18,11 +19,12 @@ use tokio::net::TcpStream;
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
-pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(mut client_stream: ClientStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
+    record.tls = client_stream.is_tls();
     let key = PickKey {
         source: Some(client.ip()),
         ..PickKey::default()
@@ -46,7 +48,7 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
         }
     };
     record.timers[2] = attempt.connect_time.as_millis() as i64;
-    let _ = client_stream.set_nodelay(true);
+    let _ = client_stream.tcp().set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;
     let (idle, idle_flags) = fe.tcp_idle_timeout();
     let activity = Activity::new(began);
@@ -75,6 +77,19 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
 /// the other, so half-closed connections finish their work. An error names the side that
 /// broke (`C` or `S`), as HAProxy's log does.
 async fn relay(
+    client: &mut ClientStream,
+    server: &mut TcpStream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    match client {
+        ClientStream::Plain(client) => relay_plain(client, server, counters, activity).await,
+        // TLS is decrypted in user space: the plaintext is copied through a buffer.
+        ClientStream::Tls(client) => copy(&mut **client, server, counters, activity).await,
+    }
+}
+
+async fn relay_plain(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
@@ -112,6 +127,16 @@ async fn relay(
         };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
+    copy(client, server, counters, activity).await
+}
+
+/// Copies both ways through buffers, counting as it goes.
+async fn copy<C: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut C,
+    server: &mut TcpStream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
     let mut client_side = Counted {
         inner: client,
         read: &counters.bytes_in,
@@ -172,14 +197,14 @@ impl Activity {
 
 /// A stream that counts the bytes read from it into a live counter, so the dashboard sees a
 /// long transfer as it happens, and notes activity for the idle timeout.
-struct Counted<'a> {
-    inner: &'a mut TcpStream,
+struct Counted<'a, T> {
+    inner: &'a mut T,
     read: &'a AtomicU64,
     session: &'a AtomicU64,
     activity: &'a Activity,
 }
 
-impl AsyncRead for Counted<'_> {
+impl<T: AsyncRead + Unpin> AsyncRead for Counted<'_, T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -197,7 +222,7 @@ impl AsyncRead for Counted<'_> {
     }
 }
 
-impl AsyncWrite for Counted<'_> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<'_, T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -4,7 +4,8 @@
 
 use super::pages;
 use super::proxy::{self, Client};
-use super::relay::{read_arrived, read_into, ReadError};
+use super::relay::{read_into, ReadError};
+use crate::engine::client::ClientStream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
@@ -18,6 +19,10 @@ use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+/// How long a TLS client that reads nothing gets to take its close_notify, without
+/// `timeout client`.
+const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeadError {
     /// `timeout http-request` expired; `got` bytes had arrived.
@@ -29,7 +34,7 @@ enum HeadError {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: ClientStream,
     /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
     peer: Addrs,
     fe: Arc<FrontendRt>,
@@ -43,9 +48,9 @@ struct Conn {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(stream: ClientStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let accepted = (SystemTime::now(), Instant::now());
-    let _ = stream.set_nodelay(true);
+    let _ = stream.tcp().set_nodelay(true);
     let mut conn = Conn {
         forwarded_for: fe.forwarded_for(peer.src),
         stream,
@@ -70,7 +75,8 @@ pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     if let Some(own) = conn.own.take() {
         crate::engine::pool::close_hard(own.1);
     }
-    let _ = conn.stream.shutdown().await;
+    let limit = conn.fe.client_timeout().unwrap_or(CLOSE_LIMIT);
+    conn.stream.close(limit).await;
 }
 
 impl Conn {
@@ -89,7 +95,7 @@ impl Conn {
         };
         // The first read happens here, so the request's state is boxed only once bytes came.
         let arrived = if first {
-            read_arrived(&self.stream, &mut self.input)
+            self.stream.read_arrived(&mut self.input)
         } else {
             None
         };
@@ -97,7 +103,7 @@ impl Conn {
         let read = match arrived {
             Some(Ok(n)) => Ok(n),
             Some(Err(_)) => Err(ReadError::Failed),
-            None => read_into(&self.stream, &mut self.input, limit).await,
+            None => read_into(&mut self.stream, &mut self.input, limit).await,
         };
         let error = match read {
             Ok(n) if n > 0 => return true,
@@ -191,7 +197,7 @@ impl Conn {
             }
             let got = self.input.pending().len();
             let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match read_into(&self.stream, &mut self.input, limit).await {
+            match read_into(&mut self.stream, &mut self.input, limit).await {
                 Err(ReadError::Timeout) => return Err(HeadError::Timeout { got }),
                 Ok(0) | Err(ReadError::Failed) => return Err(HeadError::Closed { got }),
                 Ok(_) => {}
@@ -225,12 +231,15 @@ impl Conn {
         }
         self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
-            let _ = self.stream.write_all(reply.as_bytes()).await;
+            if self.stream.write_all(reply.as_bytes()).await.is_ok() {
+                let _ = self.stream.flush().await;
+            }
         }
         if got == 0 && self.fe.dontlognull() {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
+        record.tls = self.stream.is_tls();
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,

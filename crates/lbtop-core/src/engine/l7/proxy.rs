@@ -8,6 +8,7 @@ use super::reply::error_reply;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
+use crate::engine::client::ClientStream;
 use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
@@ -30,7 +31,7 @@ pub struct Client<'a> {
     pub addr: SocketAddr,
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
-    pub stream: &'a mut TcpStream,
+    pub stream: &'a mut ClientStream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
     /// This is the connection's first request (`http-reuse safe` gives it no shared
@@ -220,6 +221,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
+    record.tls = client.stream.is_tls();
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
     if sampled {
@@ -259,11 +261,11 @@ async fn exchange(
     }
     activity.touch();
     let ServerConn { stream, input } = server;
-    let (from_server, mut to_server) = stream.split();
-    let (from_client, mut to_client) = client.stream.split();
+    let (mut from_server, mut to_server) = stream.split();
+    let (mut from_client, mut to_client) = client.stream.split();
     let body_read = &mut client.body_read;
     let response = read_head(
-        &from_server,
+        &mut from_server,
         input,
         &mut to_client,
         asked,
@@ -281,7 +283,7 @@ async fn exchange(
         });
     }
     let body = forward_request_body(
-        &from_client,
+        &mut from_client,
         client.input,
         head.framing,
         &mut to_server,
@@ -323,7 +325,7 @@ fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
 /// come. Returns the head and the `%B` of the interim ones.
 async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     client: &mut W,
     asked: Asked,
@@ -378,7 +380,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
 /// Reads from the server once something comes, unless nothing has moved either way for
 /// `idle`.
 async fn read_inactive<S: Socket>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     idle: Option<Duration>,
     activity: &Activity,

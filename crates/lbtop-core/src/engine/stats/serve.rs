@@ -3,6 +3,7 @@
 //! (docs/haproxy-semantics.md §18).
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
+use crate::engine::client::ClientStream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
@@ -14,7 +15,6 @@ use hyper::Version;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
-use tokio::net::TcpStream;
 
 /// HAProxy's 401 page.
 const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
@@ -52,7 +52,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, input, client): (&mut TcpStream, &mut Input, SocketAddr),
+    (stream, input, client): (&mut ClientStream, &mut Input, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
@@ -70,7 +70,7 @@ pub async fn answer(
         let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
             Some(_) => {
                 let (result, read) =
-                    admin::post(stats, (stream, input), head, fe.client_timeout()).await;
+                    admin::post(stats, (&mut *stream, input), head, fe.client_timeout()).await;
                 keep = head.keep_alive && read;
                 result
             }
@@ -89,7 +89,13 @@ pub async fn answer(
         .await
         .is_ok();
     let bytes = log_bytes(&out, body);
-    log(fe, stats, (client, head), began, (status, bytes));
+    log(
+        fe,
+        stats,
+        (client, head, stream.is_tls()),
+        began,
+        (status, bytes),
+    );
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
 }
@@ -100,7 +106,7 @@ pub async fn answer(
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (client, head): (SocketAddr, &Head),
+    (client, head, tls): (SocketAddr, &Head, bool),
     (start, began): (SystemTime, Instant),
     (status, bytes): (u16, u64),
 ) {
@@ -111,6 +117,7 @@ fn log(
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client, start, head.request_line.clone());
+    record.tls = tls;
     let ta = began.elapsed().as_millis() as i64;
     let (status, bytes, tr) = match status {
         401 => (400, bytes + H1_400_BYTES, -1),

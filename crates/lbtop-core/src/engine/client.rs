@@ -1,0 +1,176 @@
+//! A client connection: a plain socket, or TLS over one (`bind ... ssl`). An enum rather
+//! than a type parameter, so one session code serves both; the plain arm keeps its
+//! buffer-less waiting and its first read straight from the kernel, and costs a branch.
+
+use super::l7::relay::{self, Socket};
+use crate::engine::h1::bufs::Input;
+use crate::tls::TlsFacts;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{tcp, TcpStream};
+use tokio_rustls::server::TlsStream;
+
+type Tls = TlsStream<TcpStream>;
+
+pub enum ClientStream {
+    Plain(TcpStream),
+    Tls(Box<Tls>),
+}
+
+impl ClientStream {
+    /// The socket underneath.
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            ClientStream::Plain(s) => s,
+            ClientStream::Tls(t) => t.get_ref().0,
+        }
+    }
+
+    /// What the TLS handshake agreed, or `None` on a plain connection (`ssl_fc` false).
+    pub fn tls(&self) -> Option<TlsFacts> {
+        match self {
+            ClientStream::Plain(_) => None,
+            ClientStream::Tls(t) => Some(TlsFacts::of(t.get_ref().1)),
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self, ClientStream::Tls(_))
+    }
+
+    /// What has already arrived, read without waiting (see [`relay::read_arrived`]); TLS
+    /// records go through rustls, so a TLS connection always waits.
+    pub fn read_arrived(&self, input: &mut Input) -> Option<io::Result<usize>> {
+        match self {
+            ClientStream::Plain(s) => relay::read_arrived(s, input),
+            ClientStream::Tls(_) => None,
+        }
+    }
+
+    /// Ends the connection: a FIN, after TLS's close_notify, which a client that reads
+    /// nothing more gets `limit` to make room for.
+    pub async fn close(&mut self, limit: Duration) {
+        use tokio::io::AsyncWriteExt;
+        match self {
+            ClientStream::Plain(s) => {
+                let _ = s.shutdown().await;
+            }
+            ClientStream::Tls(t) => {
+                let _ = tokio::time::timeout(limit, t.shutdown()).await;
+            }
+        }
+    }
+
+    /// Its reading and writing sides, to use at once.
+    pub fn split(&mut self) -> (ClientRead<'_>, ClientWrite<'_>) {
+        match self {
+            ClientStream::Plain(s) => {
+                let (r, w) = s.split();
+                (ClientRead::Plain(r), ClientWrite::Plain(w))
+            }
+            ClientStream::Tls(t) => {
+                let (r, w) = tokio::io::split(&mut **t);
+                (ClientRead::Tls(r), ClientWrite::Tls(w))
+            }
+        }
+    }
+}
+
+impl Socket for ClientStream {
+    async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
+        match self {
+            ClientStream::Plain(s) => s.read_some(input).await,
+            ClientStream::Tls(t) => t.read_buf(input.reserve()).await,
+        }
+    }
+}
+
+pub enum ClientRead<'a> {
+    Plain(tcp::ReadHalf<'a>),
+    Tls(tokio::io::ReadHalf<&'a mut Tls>),
+}
+
+impl Socket for ClientRead<'_> {
+    async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
+        match self {
+            ClientRead::Plain(s) => s.read_some(input).await,
+            ClientRead::Tls(t) => t.read_buf(input.reserve()).await,
+        }
+    }
+}
+
+impl AsyncRead for ClientStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            ClientStream::Tls(t) => Pin::new(&mut **t).poll_read(cx, buf),
+        }
+    }
+}
+
+pub enum ClientWrite<'a> {
+    Plain(tcp::WriteHalf<'a>),
+    Tls(tokio::io::WriteHalf<&'a mut Tls>),
+}
+
+/// Both writers forward to the stream they hold; for TLS, `flush` pushes out the records
+/// rustls still holds, so every write that must reach the client is followed by one
+/// (`relay::write_within` does).
+macro_rules! forward_write {
+    ($ty:ty, $plain:path, $tls:path) => {
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                match self.get_mut() {
+                    $plain(s) => Pin::new(s).poll_write(cx, buf),
+                    $tls(t) => Pin::new(t).poll_write(cx, buf),
+                }
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                match self.get_mut() {
+                    $plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+                    $tls(t) => Pin::new(t).poll_write_vectored(cx, bufs),
+                }
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                match self {
+                    $plain(s) => s.is_write_vectored(),
+                    $tls(t) => t.is_write_vectored(),
+                }
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $plain(s) => Pin::new(s).poll_flush(cx),
+                    $tls(t) => Pin::new(t).poll_flush(cx),
+                }
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $plain(s) => Pin::new(s).poll_shutdown(cx),
+                    $tls(t) => Pin::new(t).poll_shutdown(cx),
+                }
+            }
+        }
+    };
+}
+
+forward_write!(ClientWrite<'_>, ClientWrite::Plain, ClientWrite::Tls);
+forward_write!(ClientStream, ClientStream::Plain, ClientStream::Tls);
