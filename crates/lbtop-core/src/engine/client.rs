@@ -83,8 +83,17 @@ impl Socket for ClientStream {
     async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
         match self {
             ClientStream::Plain(s) => s.read_some(input).await,
-            ClientStream::Tls(t) => t.read_buf(input.reserve()).await,
+            ClientStream::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
         }
+    }
+}
+
+/// A TLS client that closes its socket without a close_notify (most do, once they have
+/// their answer) has closed, as HAProxy sees it, not failed.
+pub fn eof_is_close(read: io::Result<usize>) -> io::Result<usize> {
+    match read {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+        other => other,
     }
 }
 
@@ -97,7 +106,7 @@ impl Socket for ClientRead<'_> {
     async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
         match self {
             ClientRead::Plain(s) => s.read_some(input).await,
-            ClientRead::Tls(t) => t.read_buf(input.reserve()).await,
+            ClientRead::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
         }
     }
 }
@@ -110,7 +119,12 @@ impl AsyncRead for ClientStream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ClientStream::Tls(t) => Pin::new(&mut **t).poll_read(cx, buf),
+            ClientStream::Tls(t) => match Pin::new(&mut **t).poll_read(cx, buf) {
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    Poll::Ready(Ok(()))
+                }
+                other => other,
+            },
         }
     }
 }

@@ -10,6 +10,9 @@ use std::time::SystemTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
+/// The first byte of a TLS handshake record.
+const HANDSHAKE_RECORD: u8 = 0x16;
+
 /// Why a handshake did not complete, in HAProxy's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -51,17 +54,27 @@ pub(super) async fn accept(
     bind: usize,
 ) -> Option<ClientStream> {
     let accepted = SystemTime::now();
-    let handshake = acceptor.accept(stream);
+    let handshake = async {
+        // What is not a TLS record at all (plain HTTP, say) is dropped without an answer,
+        // as OpenSSL drops it; rustls would send an alert first.
+        let mut first = [0u8; 1];
+        match stream.peek(&mut first).await {
+            Ok(0) => return Err(Failure::Closed),
+            Ok(_) if first[0] != HANDSHAKE_RECORD => return Err(Failure::Handshake),
+            Ok(_) => {}
+            Err(_) => return Err(Failure::Aborted),
+        }
+        acceptor.accept(stream).await.map_err(|e| Failure::of(&e))
+    };
     let done = match fe.client_timeout() {
         Some(t) => tokio::time::timeout(t, handshake)
             .await
-            .unwrap_or_else(|_| Err(ErrorKind::TimedOut.into())),
+            .unwrap_or(Err(Failure::Timeout)),
         None => handshake.await,
     };
     let failure = match done {
         Ok(tls) => return Some(ClientStream::Tls(Box::new(tls))),
-        Err(e) if e.kind() == ErrorKind::TimedOut => Failure::Timeout,
-        Err(e) => Failure::of(&e),
+        Err(f) => f,
     };
     let hidden = fe.dontlognull() && matches!(failure, Failure::Closed | Failure::Aborted);
     if !hidden {

@@ -1,0 +1,454 @@
+//! Differential tests for TLS on `bind` lines: the same haproxy.cfg to real HAProxy 2.6 and to
+//! lbtop, with certificates made here by rcgen (written to a temporary directory, never
+//! checked in), the same TLS clients (rustls, which accepts any certificate and reports the
+//! one it was served); which certificate each SNI gets, what comes back and the log lines
+//! must match (ports and timers masked).
+//!
+//! Skips, loudly, only when `haproxy` is not installed; `.ci/run` installs it.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use contender::{haproxy_available, Contender, Kind, LBTOP};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const GLOBAL: &str = "global\n    log {LOG} local6 debug\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n";
+
+/// Test certificates: `a` names `a.example` and `*.a.test`, `b` names `b.example` and
+/// `*.b.test`; each file holds the certificate and its key, as HAProxy takes them.
+struct Certs {
+    dir: tempfile::TempDir,
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+fn make(names: &[&str]) -> (String, String, Vec<u8>) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let made = rcgen::generate_simple_self_signed(names).unwrap();
+    (
+        made.cert.pem(),
+        made.signing_key.serialize_pem(),
+        made.cert.der().to_vec(),
+    )
+}
+
+impl Certs {
+    fn new() -> Certs {
+        let dir = tempfile::tempdir().unwrap();
+        let (a_pem, a_key, a) = make(&["a.example", "*.a.test"]);
+        let (b_pem, b_key, b) = make(&["b.example", "*.b.test"]);
+        let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text).unwrap();
+        write("a.pem", format!("{a_pem}{a_key}"));
+        write("b.pem", format!("{b_pem}{b_key}"));
+        // A directory whose first file by name is b's.
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        write("dir/1-b.pem", format!("{b_pem}{b_key}"));
+        write("dir/2-a.pem", format!("{a_pem}{a_key}"));
+        // The key beside the certificate, in `<file>.key`.
+        write("split.pem", a_pem.clone());
+        write("split.pem.key", a_key.clone());
+        // Broken ones.
+        write("mismatch.pem", format!("{a_pem}{b_key}"));
+        write("nokey.pem", a_pem);
+        write("garbage.pem", "not a certificate\n".into());
+        Certs { dir, a, b }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Which test certificate `der` is.
+    fn which(&self, der: &[u8]) -> &'static str {
+        if der == self.a {
+            "a"
+        } else if der == self.b {
+            "b"
+        } else {
+            "other"
+        }
+    }
+}
+
+/// Accepts any certificate: the tests look at which one was served.
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn client_config(sni: bool, alpn: &[&str]) -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_no_client_auth();
+    config.enable_sni = sni;
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Arc::new(config)
+}
+
+/// Connects over TLS with `sni` (none when `None`), sends `request` and reads to the close:
+/// the certificate served, the ALPN protocol agreed and the answer's first line (or how the
+/// handshake failed).
+fn tls_exchange(
+    to: SocketAddr,
+    sni: Option<&str>,
+    alpn: &[&str],
+    request: &[u8],
+) -> (Vec<u8>, String, String) {
+    let name = ServerName::try_from(sni.unwrap_or("unused.example").to_string()).unwrap();
+    let conn = ClientConnection::new(client_config(sni.is_some(), alpn), name).unwrap();
+    let tcp = TcpStream::connect(to).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = StreamOwned::new(conn, tcp);
+    if let Err(e) = tls.write_all(request) {
+        return (Vec::new(), String::new(), format!("failed: {:?}", e.kind()));
+    }
+    let mut got = Vec::new();
+    let read = tls.read_to_end(&mut got);
+    let served = tls
+        .conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.to_vec())
+        .unwrap_or_default();
+    let alpn = tls
+        .conn
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_else(|| "-".into());
+    let first = match read {
+        Ok(_) | Err(_) if !got.is_empty() => String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        Ok(_) => "closed".into(),
+        Err(e) => format!("failed: {:?}", e.kind()),
+    };
+    (served, alpn, first)
+}
+
+/// An origin answering every request `ok` and closing.
+fn origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut got = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n",
+                );
+            });
+        }
+    });
+    addr
+}
+
+/// Runs `scenario` against HAProxy, then lbtop, each in front of its own origin `o1`, and
+/// checks that both transcripts match. `{CERTS}` in the template is the certificates' folder.
+fn same<F>(what: &str, template: &str, certs: &Certs, scenario: F) -> Vec<String>
+where
+    F: Fn(&Contender) -> Vec<String>,
+{
+    let template = template.replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", origin())]);
+        let c = Contender::start(kind, &template, &servers);
+        scenario(&c)
+    });
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "{what}: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+    haproxy
+}
+
+/// The log lines after the first `from` once `needle` arrived, `%ac/%fc/...` masked.
+fn lines_after(c: &Contender, from: usize, needle: &str) -> Vec<String> {
+    c.sink.wait(needle, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(200));
+    c.sink
+        .lines_from(from)
+        .into_iter()
+        .map(|l| {
+            l.split(' ')
+                .map(|w| {
+                    let parts: Vec<&str> = w.split('/').collect();
+                    let counts = parts.len() == 5
+                        && parts
+                            .iter()
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                    if counts {
+                        "CONNS"
+                    } else {
+                        w
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+const GET: &[u8] = b"GET /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+
+#[test]
+fn sni_picks_the_certificate_and_no_sni_gets_the_first() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem crt {{CERTS}}/b.pem\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    let seen = same("SNI", &template, &certs, |c| {
+        let from = c.sink.count();
+        let mut seen = Vec::new();
+        let snis = [
+            None,
+            Some("a.example"),
+            Some("B.EXAMPLE"),
+            Some("x.b.test"),
+            Some("y.x.b.test"),
+            Some("www.a.test"),
+            Some("unknown.example"),
+        ];
+        for sni in snis {
+            let (served, _, first) = tls_exchange(c.addr(), sni, &[], GET);
+            seen.push(format!("{sni:?}: {} {first}", certs.which(&served)));
+        }
+        seen.extend(lines_after(c, from, "GET /x"));
+        seen
+    });
+    assert!(
+        seen.contains(&"None: a HTTP/1.1 200 OK".to_string()),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.contains(&"Some(\"x.b.test\"): b HTTP/1.1 200 OK".to_string()),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().any(|l| l.contains(" fe~ be/s1 ")), "{seen:#?}");
+}
+
+#[test]
+fn a_directory_and_a_key_beside_its_certificate_load_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/dir\n    bind 127.0.0.1:{{PORT2}} ssl crt {{CERTS}}/split.pem\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    let port2 = common::free_port();
+    let template = template.replace("{PORT2}", &port2.to_string());
+    let seen = same("crt forms", &template, &certs, |c| {
+        let mut seen = Vec::new();
+        for sni in [None, Some("a.example")] {
+            let (served, _, first) = tls_exchange(c.addr(), sni, &[], GET);
+            seen.push(format!("dir {sni:?}: {} {first}", certs.which(&served)));
+        }
+        let split = SocketAddr::from(([127, 0, 0, 1], port2));
+        let (served, _, first) = tls_exchange(split, None, &[], GET);
+        seen.push(format!("split: {} {first}", certs.which(&served)));
+        seen
+    });
+    assert_eq!(seen[0], "dir None: b HTTP/1.1 200 OK", "{seen:#?}");
+}
+
+#[test]
+fn plain_http_and_silent_clients_on_a_tls_bind_are_logged_as_haproxy_logs_them() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem alpn h2,http/1.1\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    same("plain on TLS", &template, &certs, |c| {
+        let from = c.sink.count();
+        let mut seen = Vec::new();
+        // Plain HTTP: the handshake fails and nothing comes back.
+        let mut s = TcpStream::connect(c.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(GET).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        seen.push(format!("plain request: {} bytes back", got.len()));
+        // A client that connects and closes.
+        drop(TcpStream::connect(c.addr()).unwrap());
+        c.sink.wait("during SSL handshake", Duration::from_secs(5));
+        // A client offering only http/1.1 agrees on it with both. (One offering h2 too gets
+        // h2 from HAProxy and http/1.1 from lbtop, which has no HTTP/2: not compared.)
+        let (_, alpn, first) = tls_exchange(c.addr(), Some("a.example"), &["http/1.1"], GET);
+        seen.push(format!("alpn http/1.1: {alpn} {first}"));
+        seen.extend(lines_after(c, from, "GET /x"));
+        seen
+    });
+}
+
+#[test]
+fn tls_in_tcp_mode_relays_the_plaintext() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nlisten fe\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    server s1 {{o1}}\n"
+    );
+    let seen = same("TLS in TCP mode", &template, &certs, |c| {
+        let from = c.sink.count();
+        let (served, _, first) = tls_exchange(c.addr(), None, &[], GET);
+        let mut seen = vec![format!("{} {first}", certs.which(&served))];
+        seen.extend(lines_after(c, from, " fe~ "));
+        seen
+    });
+    assert!(seen.iter().any(|l| l.contains(" fe~ fe/s1 ")), "{seen:#?}");
+}
+
+/// `haproxy -c` and `lbtop check` on one config: whether each accepts it, and its output.
+fn check_both(cfg: &str) -> [(bool, String); 2] {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.cfg");
+    std::fs::write(&path, cfg).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        let out = std::process::Command::new(cmd)
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    [
+        run("haproxy", &["-c", "-f"]),
+        run(LBTOP, &["check", "--config"]),
+    ]
+}
+
+#[test]
+fn certificate_problems_are_load_errors_in_haproxys_words() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let p = |n: &str| certs.path(n).display().to_string();
+    let cases = [
+        (
+            "mismatch.pem",
+            "inconsistencies between private key and certificate loaded",
+        ),
+        ("nokey.pem", "No Private Key found in"),
+        ("garbage.pem", "unable to load certificate from file"),
+        ("missing.pem", "unable to stat SSL certificate from file"),
+    ];
+    for (file, words) in cases {
+        let cfg = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\nfrontend fe\n    bind 127.0.0.1:{} ssl crt {}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:1\n",
+            common::free_port(),
+            p(file)
+        );
+        let [(h_ok, h_out), (l_ok, l_out)] = check_both(&cfg);
+        assert!(
+            !h_ok && !l_ok,
+            "{file}: both refuse\nHAProxy: {h_out}\nlbtop: {l_out}"
+        );
+        for (who, out) in [("HAProxy", &h_out), ("lbtop", &l_out)] {
+            assert!(out.contains(words), "{file}: {who} says {words:?}:\n{out}");
+        }
+        assert!(
+            l_out.contains("t.cfg:8: ") && l_out.contains(&p(file)),
+            "{l_out}"
+        );
+    }
+}
+
+#[test]
+fn settings_haproxy_refuses_are_refused() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let a = certs.path("a.pem").display().to_string();
+    for (opts, words) in [
+        (
+            "verify required",
+            "verify is enabled but no CA file specified",
+        ),
+        ("ssl-min-ver TLSv1.4", "'TLSv1.4' : unknown ssl/tls version"),
+    ] {
+        let cfg = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\nfrontend fe\n    bind 127.0.0.1:{} ssl crt {a} {opts}\n    default_backend be\n\nbackend be\n    server s1 127.0.0.1:1\n",
+            common::free_port()
+        );
+        let [(h_ok, h_out), (l_ok, l_out)] = check_both(&cfg);
+        assert!(
+            !h_ok && !l_ok,
+            "{opts}: both refuse\nHAProxy: {h_out}\nlbtop: {l_out}"
+        );
+        assert!(
+            h_out.contains(words) && l_out.contains(words),
+            "{opts}:\n{h_out}\n{l_out}"
+        );
+    }
+}
