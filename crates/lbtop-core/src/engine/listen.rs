@@ -3,7 +3,7 @@
 //! PROXY protocol header an `accept-proxy` bind reads before anything else
 //! (docs/haproxy-semantics.md §17).
 
-use super::client::ClientStream;
+use super::stream::Stream;
 use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};
 use super::{l4::tcp, l7};
@@ -206,7 +206,7 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
 
 async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>, bind: usize) {
     let stream = match &fe.binds[bind].tls {
-        None => ClientStream::Plain(stream),
+        None => Stream::Plain(stream),
         Some(acceptor) => match super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await
         {
             Some(tls) => tls,

@@ -5,7 +5,7 @@ pub mod backend;
 pub mod balance;
 pub mod check;
 pub mod check_proto;
-pub mod client;
+pub mod stream;
 pub mod connect;
 pub mod counters;
 pub mod frontend;

@@ -1,7 +1,7 @@
 //! The TLS handshake of a `bind ... ssl` connection, under `timeout client`, and HAProxy's
 //! log line when it fails (docs/haproxy-semantics.md §22).
 
-use super::client::ClientStream;
+use super::stream::Stream;
 use super::frontend::FrontendRt;
 use super::proxy_proto::Addrs;
 use crate::events::Level;
@@ -52,7 +52,7 @@ pub(super) async fn accept(
     addrs: &Addrs,
     fe: &FrontendRt,
     bind: usize,
-) -> Option<ClientStream> {
+) -> Option<Stream> {
     let accepted = SystemTime::now();
     let handshake = async {
         // What is not a TLS record at all (plain HTTP, say) is dropped without an answer,
@@ -73,7 +73,7 @@ pub(super) async fn accept(
         None => handshake.await,
     };
     let failure = match done {
-        Ok(tls) => return Some(ClientStream::Tls(Box::new(tls))),
+        Ok(tls) => return Some(Stream::Tls(Box::new(tls.into()))),
         Err(f) => f,
     };
     let hidden = fe.dontlognull() && matches!(failure, Failure::Closed | Failure::Aborted);

@@ -3,7 +3,7 @@
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::client::ClientStream;
+use crate::engine::stream::Stream;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
-pub async fn serve(mut client_stream: ClientStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
     let sampled = fe.sample();
@@ -77,15 +77,15 @@ pub async fn serve(mut client_stream: ClientStream, peer: Addrs, fe: Arc<Fronten
 /// the other, so half-closed connections finish their work. An error names the side that
 /// broke (`C` or `S`), as HAProxy's log does.
 async fn relay(
-    client: &mut ClientStream,
+    client: &mut Stream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
     activity: &Activity,
 ) -> Result<(), u8> {
     match client {
-        ClientStream::Plain(client) => relay_plain(client, server, counters, activity).await,
+        Stream::Plain(client) => relay_plain(client, server, counters, activity).await,
         // TLS is decrypted in user space: the plaintext is copied through a buffer.
-        ClientStream::Tls(_) => copy(client, server, counters, activity).await,
+        Stream::Tls(_) => copy(client, server, counters, activity).await,
     }
 }
 

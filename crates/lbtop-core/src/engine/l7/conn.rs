@@ -5,7 +5,7 @@
 use super::pages;
 use super::proxy::{self, Client};
 use super::relay::{read_into, ReadError};
-use crate::engine::client::ClientStream;
+use crate::engine::stream::Stream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
@@ -34,7 +34,7 @@ enum HeadError {
 }
 
 struct Conn {
-    stream: ClientStream,
+    stream: Stream,
     /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
     peer: Addrs,
     fe: Arc<FrontendRt>,
@@ -48,7 +48,7 @@ struct Conn {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: ClientStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.tcp().set_nodelay(true);
     let mut conn = Conn {

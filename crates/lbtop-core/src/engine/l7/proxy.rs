@@ -8,7 +8,7 @@ use super::reply::error_reply;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::client::ClientStream;
+use crate::engine::stream::Stream;
 use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
@@ -31,7 +31,7 @@ pub struct Client<'a> {
     pub addr: SocketAddr,
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
-    pub stream: &'a mut ClientStream,
+    pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
     /// This is the connection's first request (`http-reuse safe` gives it no shared

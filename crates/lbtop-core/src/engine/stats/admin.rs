@@ -4,7 +4,7 @@
 //! EXCD (the form is too large).
 
 use super::{proxies, StatsRt};
-use crate::engine::client::ClientStream;
+use crate::engine::stream::Stream;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::l7::relay::read_into;
@@ -43,7 +43,7 @@ const MAX_FORM: u64 = 16 * 1024;
 /// and whether the body was read whole (else the connection must close).
 pub async fn post(
     stats: &StatsRt,
-    (stream, input): (&mut ClientStream, &mut Input),
+    (stream, input): (&mut Stream, &mut Input),
     head: &Head,
     limit: Option<Duration>,
 ) -> (&'static str, bool) {

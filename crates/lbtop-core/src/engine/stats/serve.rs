@@ -3,7 +3,7 @@
 //! (docs/haproxy-semantics.md §18).
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
-use crate::engine::client::ClientStream;
+use crate::engine::stream::Stream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
@@ -52,7 +52,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, input, client): (&mut ClientStream, &mut Input, SocketAddr),
+    (stream, input, client): (&mut Stream, &mut Input, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {

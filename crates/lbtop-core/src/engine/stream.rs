@@ -1,6 +1,7 @@
-//! A client connection: a plain socket, or TLS over one (`bind ... ssl`). An enum rather
-//! than a type parameter, so one session code serves both; the plain arm keeps its
-//! buffer-less waiting and its first read straight from the kernel, and costs a branch.
+//! A connection: a plain socket, or TLS over one, from a client (`bind ... ssl`) or to a
+//! server (`server ... ssl`). An enum rather than a type parameter, so one session code
+//! serves both; the plain arm keeps its buffer-less waiting and its first read straight from
+//! the kernel, and costs a branch.
 
 use super::l7::relay::{self, Socket};
 use crate::engine::h1::bufs::Input;
@@ -11,42 +12,44 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{tcp, TcpStream};
-use tokio_rustls::server::TlsStream;
+type Tls = tokio_rustls::TlsStream<TcpStream>;
 
-type Tls = TlsStream<TcpStream>;
-
-pub enum ClientStream {
+pub enum Stream {
     Plain(TcpStream),
     Tls(Box<Tls>),
 }
 
-impl ClientStream {
+impl Stream {
     /// The socket underneath.
     pub fn tcp(&self) -> &TcpStream {
         match self {
-            ClientStream::Plain(s) => s,
-            ClientStream::Tls(t) => t.get_ref().0,
+            Stream::Plain(s) => s,
+            Stream::Tls(t) => t.get_ref().0,
         }
     }
 
-    /// What the TLS handshake agreed, or `None` on a plain connection (`ssl_fc` false).
+    /// What a client's TLS handshake agreed, or `None` on a plain connection (`ssl_fc`
+    /// false).
     pub fn tls(&self) -> Option<TlsFacts> {
         match self {
-            ClientStream::Plain(_) => None,
-            ClientStream::Tls(t) => Some(TlsFacts::of(t.get_ref().1)),
+            Stream::Tls(t) => match &**t {
+                tokio_rustls::TlsStream::Server(s) => Some(TlsFacts::of(s.get_ref().1)),
+                tokio_rustls::TlsStream::Client(_) => None,
+            },
+            Stream::Plain(_) => None,
         }
     }
 
     pub fn is_tls(&self) -> bool {
-        matches!(self, ClientStream::Tls(_))
+        matches!(self, Stream::Tls(_))
     }
 
     /// What has already arrived, read without waiting (see [`relay::read_arrived`]); TLS
     /// records go through rustls, so a TLS connection always waits.
     pub fn read_arrived(&self, input: &mut Input) -> Option<io::Result<usize>> {
         match self {
-            ClientStream::Plain(s) => relay::read_arrived(s, input),
-            ClientStream::Tls(_) => None,
+            Stream::Plain(s) => relay::read_arrived(s, input),
+            Stream::Tls(_) => None,
         }
     }
 
@@ -55,35 +58,35 @@ impl ClientStream {
     pub async fn close(&mut self, limit: Duration) {
         use tokio::io::AsyncWriteExt;
         match self {
-            ClientStream::Plain(s) => {
+            Stream::Plain(s) => {
                 let _ = s.shutdown().await;
             }
-            ClientStream::Tls(t) => {
+            Stream::Tls(t) => {
                 let _ = tokio::time::timeout(limit, t.shutdown()).await;
             }
         }
     }
 
     /// Its reading and writing sides, to use at once.
-    pub fn split(&mut self) -> (ClientRead<'_>, ClientWrite<'_>) {
+    pub fn split(&mut self) -> (StreamRead<'_>, StreamWrite<'_>) {
         match self {
-            ClientStream::Plain(s) => {
+            Stream::Plain(s) => {
                 let (r, w) = s.split();
-                (ClientRead::Plain(r), ClientWrite::Plain(w))
+                (StreamRead::Plain(r), StreamWrite::Plain(w))
             }
-            ClientStream::Tls(t) => {
+            Stream::Tls(t) => {
                 let (r, w) = tokio::io::split(&mut **t);
-                (ClientRead::Tls(r), ClientWrite::Tls(w))
+                (StreamRead::Tls(r), StreamWrite::Tls(w))
             }
         }
     }
 }
 
-impl Socket for ClientStream {
+impl Socket for Stream {
     async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
         match self {
-            ClientStream::Plain(s) => s.read_some(input).await,
-            ClientStream::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
+            Stream::Plain(s) => s.read_some(input).await,
+            Stream::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
         }
     }
 }
@@ -97,29 +100,29 @@ pub fn eof_is_close(read: io::Result<usize>) -> io::Result<usize> {
     }
 }
 
-pub enum ClientRead<'a> {
+pub enum StreamRead<'a> {
     Plain(tcp::ReadHalf<'a>),
     Tls(tokio::io::ReadHalf<&'a mut Tls>),
 }
 
-impl Socket for ClientRead<'_> {
+impl Socket for StreamRead<'_> {
     async fn read_some(&mut self, input: &mut Input) -> io::Result<usize> {
         match self {
-            ClientRead::Plain(s) => s.read_some(input).await,
-            ClientRead::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
+            StreamRead::Plain(s) => s.read_some(input).await,
+            StreamRead::Tls(t) => eof_is_close(t.read_buf(input.reserve()).await),
         }
     }
 }
 
-impl AsyncRead for ClientStream {
+impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            ClientStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ClientStream::Tls(t) => match Pin::new(&mut **t).poll_read(cx, buf) {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(t) => match Pin::new(&mut **t).poll_read(cx, buf) {
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     Poll::Ready(Ok(()))
                 }
@@ -129,7 +132,7 @@ impl AsyncRead for ClientStream {
     }
 }
 
-pub enum ClientWrite<'a> {
+pub enum StreamWrite<'a> {
     Plain(tcp::WriteHalf<'a>),
     Tls(tokio::io::WriteHalf<&'a mut Tls>),
 }
@@ -186,5 +189,5 @@ macro_rules! forward_write {
     };
 }
 
-forward_write!(ClientWrite<'_>, ClientWrite::Plain, ClientWrite::Tls);
-forward_write!(ClientStream, ClientStream::Plain, ClientStream::Tls);
+forward_write!(StreamWrite<'_>, StreamWrite::Plain, StreamWrite::Tls);
+forward_write!(Stream, Stream::Plain, Stream::Tls);
