@@ -452,3 +452,155 @@ fn settings_haproxy_refuses_are_refused() {
         );
     }
 }
+
+/// A CA, and a server certificate for `origin.example` it signed: (CA PEM, server chain,
+/// server key).
+fn origin_certs() -> (
+    String,
+    Vec<CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use rcgen::{DistinguishedName, DnType};
+    let named = |cn: &str| {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, cn);
+        dn
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: OpenSSL takes a certificate whose subject is its issuer for a root.
+    ca_params.distinguished_name = named("lbtop test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec!["origin.example".to_string()]).unwrap();
+    leaf.distinguished_name = named("origin.example");
+    let leaf = leaf.signed_by(&key, &issuer).unwrap();
+    let der = rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der());
+    (ca.pem(), vec![leaf.der().clone()], der.into())
+}
+
+/// A TLS origin: answers each request `200` with the SNI it was asked for in `x-sni`, and
+/// closes.
+fn tls_origin(
+    chain: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = StreamOwned::new(conn, tcp);
+                let mut got = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let sni = tls.conn.server_name().unwrap_or("-").to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nx-sni: {sni}\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n"
+                );
+                let _ = tls.write_all(answer.as_bytes());
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    addr
+}
+
+/// Sends `request` in clear and returns the status line and the `x-sni` header.
+fn plain_exchange(to: SocketAddr, request: &str) -> String {
+    let mut s = TcpStream::connect(to).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let text = String::from_utf8_lossy(&got);
+    let status = text.lines().next().unwrap_or("closed").to_string();
+    let sni = text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-sni: "))
+        .unwrap_or("");
+    format!("{status} sni={sni}")
+}
+
+#[test]
+fn ssl_servers_get_tls_with_the_sni_asked_and_certificates_checked() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let (ca, chain, key) = origin_certs();
+    std::fs::write(certs.path("ca.pem"), ca).unwrap();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    use_backend_placeholder\n    default_backend none\n\nbackend none\n    server s1 {{o1}} ssl verify none\n\nbackend fixed\n    server s1 {{o1}} ssl verify none sni str(origin.example)\n"
+    );
+    // One backend per frontend port keeps the template free of routing rules.
+    let template = template.replace("    use_backend_placeholder\n", "");
+    let extra = format!(
+        "\nfrontend fe2\n    bind 127.0.0.1:{{P2}}\n    default_backend fixed\n\nfrontend fe3\n    bind 127.0.0.1:{{P3}}\n    default_backend checked\n\nbackend checked\n    server s1 {{o1}} ssl verify required ca-file {{CERTS}}/ca.pem sni req.hdr(host)\n"
+    );
+    let template = format!("{template}{extra}");
+    let (p2, p3) = (common::free_port(), common::free_port());
+    let template = template
+        .replace("{P2}", &p2.to_string())
+        .replace("{P3}", &p3.to_string())
+        .replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", tls_origin(chain.clone(), key.clone_key()))]);
+        let c = Contender::start(kind, &template, &servers);
+        let from = c.sink.count();
+        let at = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let get =
+            |host: &str| format!("GET /x HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+        let mut seen = vec![
+            format!("no sni: {}", plain_exchange(c.addr(), &get("a"))),
+            format!("fixed: {}", plain_exchange(at(p2), &get("a"))),
+            format!(
+                "host, valid: {}",
+                plain_exchange(at(p3), &get("origin.example"))
+            ),
+            format!(
+                "host, wrong name: {}",
+                plain_exchange(at(p3), &get("other.example"))
+            ),
+        ];
+        // Four request lines, the last two alike: wait for the count.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let requests = || {
+            let lines = c.sink.lines_from(from);
+            lines.iter().filter(|l| l.contains("GET /x")).count()
+        };
+        while requests() < 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        seen.extend(lines_after(&c, from, "GET /x"));
+        seen
+    });
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "ssl servers: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+    assert_eq!(haproxy[1], "fixed: HTTP/1.1 200 OK sni=origin.example");
+}

@@ -29,7 +29,7 @@ pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
-pub use tls::{BindTls, TlsVersion, Verify};
+pub use tls::{BindTls, ServerSni, ServerTls, TlsVersion, Verify};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -396,6 +396,8 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `ssl` and its settings: TLS to the server.
+    pub tls: ServerTls,
     pub line: usize,
 }
 

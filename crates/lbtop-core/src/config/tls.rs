@@ -105,3 +105,76 @@ impl BindTls {
         w
     }
 }
+
+/// How a `server ... ssl` line names the server to it (`sni`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerSni {
+    /// `sni str(<name>)`: always this name.
+    Fixed(String),
+    /// `sni req.hdr(host)`: the request's Host header (without its port).
+    HostHeader,
+}
+
+impl ServerSni {
+    /// The two forms lbtop reads; HAProxy takes any sample expression.
+    pub fn parse(expr: &str) -> Option<ServerSni> {
+        if let Some(name) = expr.strip_prefix("str(").and_then(|r| r.strip_suffix(')')) {
+            return (!name.is_empty()).then(|| ServerSni::Fixed(name.to_string()));
+        }
+        matches!(
+            expr,
+            "req.hdr(host)" | "hdr(host)" | "req.hdr(Host)" | "hdr(Host)"
+        )
+        .then_some(ServerSni::HostHeader)
+    }
+
+    pub fn words(&self) -> String {
+        match self {
+            ServerSni::Fixed(n) => format!("sni str({n})"),
+            ServerSni::HostHeader => "sni req.hdr(host)".into(),
+        }
+    }
+}
+
+/// TLS to a server: `ssl` and what goes with it (`verify`, `ca-file`, `sni`, `alpn`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServerTls {
+    /// `ssl`: traffic to the server is TLS.
+    pub enabled: bool,
+    /// `verify none` is `Some(false)`, `verify required` `Some(true)`; `None` is HAProxy's
+    /// default, required (`ssl-server-verify`).
+    pub verify: Option<bool>,
+    pub ca_file: Option<String>,
+    pub sni: Option<ServerSni>,
+    pub alpn: Option<Vec<String>>,
+}
+
+impl ServerTls {
+    /// Whether the server's certificate is checked against `ca-file`.
+    pub fn verifies(&self) -> bool {
+        self.verify != Some(false)
+    }
+
+    /// The server-line words that write these settings back.
+    pub fn words(&self) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        let mut w = vec!["ssl".to_string()];
+        match self.verify {
+            Some(true) => w.push("verify required".into()),
+            Some(false) => w.push("verify none".into()),
+            None => {}
+        }
+        if let Some(ca) = &self.ca_file {
+            w.push(format!("ca-file {}", super::export::quote_word(ca)));
+        }
+        if let Some(s) = &self.sni {
+            w.push(s.words());
+        }
+        if let Some(a) = &self.alpn {
+            w.push(format!("alpn {}", a.join(",")));
+        }
+        Some(w.join(" "))
+    }
+}

@@ -3,9 +3,9 @@
 //! PROXY protocol header an `accept-proxy` bind reads before anything else
 //! (docs/haproxy-semantics.md §17).
 
-use super::stream::Stream;
 use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};
+use super::stream::Stream;
 use super::{l4::tcp, l7};
 use crate::config::{Bind, Mode};
 use crate::events::Level;

@@ -5,7 +5,6 @@ pub mod backend;
 pub mod balance;
 pub mod check;
 pub mod check_proto;
-pub mod stream;
 pub mod connect;
 pub mod counters;
 pub mod frontend;
@@ -21,8 +20,10 @@ pub mod resolve;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
+pub mod stream;
 pub mod syslog;
 mod tls_accept;
+pub mod tls_connect;
 pub mod workers;
 
 use crate::config::{Config, Server};

@@ -1,9 +1,9 @@
 //! The TLS handshake of a `bind ... ssl` connection, under `timeout client`, and HAProxy's
 //! log line when it fails (docs/haproxy-semantics.md §22).
 
-use super::stream::Stream;
 use super::frontend::FrontendRt;
 use super::proxy_proto::Addrs;
+use super::stream::Stream;
 use crate::events::Level;
 use std::io::ErrorKind;
 use std::time::SystemTime;

@@ -3,8 +3,10 @@
 //! the suites rustls has (docs/haproxy-semantics.md §22).
 
 pub mod certs;
+mod client;
 mod names;
 
+pub use client::{client_config, sni_name};
 pub use names::{map_ciphers, map_ciphersuites};
 
 use crate::config::{BindTls, Mode, TlsVersion, Verify};

@@ -51,7 +51,9 @@ const NO_NODE: &str =
     "lbtop's stats page does not show it ('stats show-node <name>' in a proxy names the node)";
 const NO_DESC: &str =
     "lbtop's stats page does not show it ('stats show-desc <text>' in a proxy gives one)";
-const NO_TLS: &str = "lbtop does not speak TLS";
+const NO_TLS_SERVER: &str =
+    "lbtop speaks to 'ssl' servers with rustls's own versions and suites (TLSv1.2 and TLSv1.3, \
+     AES-GCM and ChaCha20)";
 const ONE: Args = Args::Count(1, 1);
 const SOME: Args = Args::Count(1, usize::MAX);
 
@@ -96,9 +98,15 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         ssl::default_bind_ciphers,
     ),
     kw("ssl-default-bind-options", SOME, ssl::default_bind_options),
-    ignored("ssl-default-server-ciphers", SOME, NO_TLS, accept),
-    ignored("ssl-default-server-ciphersuites", SOME, NO_TLS, accept),
-    ignored("ssl-default-server-options", SOME, NO_TLS, accept),
+    kw("ssl-server-verify", ONE, ssl::server_verify),
+    ignored("ssl-default-server-ciphers", SOME, NO_TLS_SERVER, accept),
+    ignored(
+        "ssl-default-server-ciphersuites",
+        SOME,
+        NO_TLS_SERVER,
+        accept,
+    ),
+    ignored("ssl-default-server-options", SOME, NO_TLS_SERVER, accept),
     ignored(
         "ssl-dh-param-file",
         SOME,

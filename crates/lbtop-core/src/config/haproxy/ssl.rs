@@ -5,15 +5,28 @@
 use super::sections::Ctx;
 use super::table::{Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
-use crate::config::{BindTls, TlsVersion, Verify};
+use crate::config::{BindTls, Server, TlsVersion, Verify};
 use crate::tls::{map_ciphers, map_ciphersuites};
 
 /// What the global section says every `ssl` bind starts from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct SslDefaults {
     pub(super) crt_base: Option<String>,
     pub(super) ca_base: Option<String>,
     pub(super) bind: BindTls,
+    /// `ssl-server-verify`: whether servers' certificates are checked by default (they are).
+    pub(super) server_verify: bool,
+}
+
+impl Default for SslDefaults {
+    fn default() -> Self {
+        SslDefaults {
+            crt_base: None,
+            ca_base: None,
+            bind: BindTls::default(),
+            server_verify: true,
+        }
+    }
 }
 
 impl SslDefaults {
@@ -377,5 +390,48 @@ pub(super) fn default_bind_options(p: &mut Parser, st: &Stmt) -> Res<()> {
         }
     }
     p.ssl.bind = tls;
+    Ok(())
+}
+
+/// HAProxy's refusal of a TLS server whose certificate is to be checked against nothing.
+const NO_CA: &str = "verify is enabled by default but no CA file specified. If you're running \
+     on a LAN where you're certain to trust the server's certificate, please set an explicit \
+     'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the \
+     global section to disable server-side verifications by default.";
+
+impl Parser<'_> {
+    /// A server line's TLS once it is read: `ssl-server-verify` for a `verify` it does not
+    /// set, HAProxy's refusal of `verify required` without a `ca-file`, and the CA file
+    /// loaded now so a bad one is an error naming this line.
+    pub(super) fn server_tls(&mut self, no: usize, s: &mut Server, at: &str) -> Res<()> {
+        if !s.tls.enabled {
+            return Ok(());
+        }
+        if s.tls.verify.is_none() && !self.ssl.server_verify {
+            s.tls.verify = Some(false);
+        }
+        if s.tls.verifies() {
+            let Some(ca) = &s.tls.ca_file else {
+                return Err(self.err(no, format!("{at} : {NO_CA}")));
+            };
+            crate::tls::certs::load_ca(ca).map_err(|m| self.err(no, format!("{at} : {m}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// `ssl-server-verify none|required`: whether `server ... ssl` lines check certificates by
+/// default.
+pub(super) fn server_verify(p: &mut Parser, st: &Stmt) -> Res<()> {
+    p.ssl.server_verify = match st.arg() {
+        "required" => true,
+        "none" => false,
+        v => {
+            return Err(p.err(
+                st.no,
+                format!("global: 'ssl-server-verify' expects 'none' or 'required', got '{v}'"),
+            ))
+        }
+    };
     Ok(())
 }

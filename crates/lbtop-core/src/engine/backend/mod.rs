@@ -38,6 +38,8 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
     pub send_proxy: Option<ProxyVersion>,
+    /// `ssl`: the TLS handshake each new connection makes after that.
+    pub tls: Option<super::tls_connect::ServerTlsRt>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -179,6 +181,7 @@ impl BackendRt {
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,
+                tls: super::tls_connect::ServerTlsRt::new(&s.tls),
                 counters: Counters::default(),
                 wake: Notify::new(),
                 kill: tokio::sync::watch::Sender::new((0, b'-')),

@@ -3,10 +3,10 @@
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::stream::Stream;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use std::io;
 use std::pin::Pin;
@@ -34,7 +34,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
     record.timers[1] = attempt.waited.as_millis() as i64;
-    let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
+    let (server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
             record.termination = match result {
@@ -45,6 +45,27 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
             record.timers[4] = began.elapsed().as_millis() as i64;
             fe.finish(record, sampled);
             return;
+        }
+    };
+    let server = &fe.backend.servers[assigned.server];
+    let mut server_stream = match &server.tls {
+        None => Stream::Plain(server_stream),
+        Some(tls) => {
+            let limit = fe.retry_policy().connect_timeout;
+            match tls
+                .handshake(server_stream, server.addr().ip(), None, limit)
+                .await
+            {
+                Ok(s) => s,
+                Err(_) => {
+                    server.counters.connect_errors.fetch_add(1, Relaxed);
+                    record.termination = Termination::new(b'S', b'C');
+                    record.timers[4] = began.elapsed().as_millis() as i64;
+                    drop(assigned);
+                    fe.finish(record, sampled);
+                    return;
+                }
+            }
         }
     };
     record.timers[2] = attempt.connect_time.as_millis() as i64;
@@ -78,14 +99,14 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
 /// broke (`C` or `S`), as HAProxy's log does.
 async fn relay(
     client: &mut Stream,
-    server: &mut TcpStream,
+    server: &mut Stream,
     counters: &crate::engine::backend::Counters,
     activity: &Activity,
 ) -> Result<(), u8> {
-    match client {
-        Stream::Plain(client) => relay_plain(client, server, counters, activity).await,
+    match (client, server) {
+        (Stream::Plain(c), Stream::Plain(s)) => relay_plain(c, s, counters, activity).await,
         // TLS is decrypted in user space: the plaintext is copied through a buffer.
-        Stream::Tls(_) => copy(client, server, counters, activity).await,
+        (c, s) => copy(c, s, counters, activity).await,
     }
 }
 
@@ -131,9 +152,9 @@ async fn relay_plain(
 }
 
 /// Copies both ways through buffers, counting as it goes.
-async fn copy<C: AsyncRead + AsyncWrite + Unpin>(
+async fn copy<C: AsyncRead + AsyncWrite + Unpin, S: AsyncRead + AsyncWrite + Unpin>(
     client: &mut C,
-    server: &mut TcpStream,
+    server: &mut S,
     counters: &crate::engine::backend::Counters,
     activity: &Activity,
 ) -> Result<(), u8> {

@@ -5,12 +5,12 @@
 use super::pages;
 use super::proxy::{self, Client};
 use super::relay::{read_into, ReadError};
-use crate::engine::stream::Stream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::sync::atomic::Ordering::Relaxed;

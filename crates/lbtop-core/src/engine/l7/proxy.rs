@@ -8,7 +8,6 @@ use super::reply::error_reply;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::stream::Stream;
 use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
@@ -17,6 +16,8 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::stream::Stream;
+use crate::engine::tls_connect::host_header;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -118,7 +119,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         ex.record.server = Some(assigned.server);
         ex.record.reused = true;
         ex.record.timers[2] = 0;
-        let mut server = ServerConn::new(stream);
+        let mut server = ServerConn::new(Stream::Plain(stream));
         let sent = Instant::now();
         let kill = fe.backend.kill_watch(assigned.server);
         let exchanged = or_killed(
@@ -159,6 +160,17 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
             return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
         }
     };
+    let stream = match secure(fe, &assigned, stream, upstream).await {
+        Some(s) => s,
+        None => {
+            bufs::give(out);
+            let (flags, status) = (
+                Termination::new(b'S', b'C'),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
+        }
+    };
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
     let kill = fe.backend.kill_watch(assigned.server);
@@ -177,6 +189,28 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         }
         Err(e) => exchange_failed(fe, client, head, ex, assigned, e, out).await,
     }
+}
+
+/// The server connection as the request goes on it: TLS after a handshake for an `ssl`
+/// server (its failure counted as a connection error), else the socket as it is.
+async fn secure(
+    fe: &FrontendRt,
+    assigned: &Assigned<'_>,
+    tcp: TcpStream,
+    upstream: &[u8],
+) -> Option<Stream> {
+    let server = &fe.backend.servers[assigned.server];
+    let Some(tls) = &server.tls else {
+        return Some(Stream::Plain(tcp));
+    };
+    let host = tls.wants_host().then(|| host_header(upstream)).flatten();
+    let limit = fe.retry_policy().connect_timeout;
+    let ip = server.addr().ip();
+    let done = tls.handshake(tcp, ip, host, limit).await;
+    if done.is_err() {
+        server.counters.connect_errors.fetch_add(1, Relaxed);
+    }
+    done.ok()
 }
 
 /// An idle connection to `server` this request may use, by `http-reuse`: the client
@@ -256,7 +290,9 @@ async fn exchange(
         server: fe.server_timeout(),
         client: fe.client_timeout(),
     };
-    if server.stream.write_all(upstream).await.is_err() {
+    // Flushed: a TLS server gets the records rustls holds (a no-op on a socket).
+    let sent = server.stream.write_all(upstream).await;
+    if sent.is_err() || server.stream.flush().await.is_err() {
         return Err(ExchangeError::Stale);
     }
     activity.touch();
@@ -450,11 +486,14 @@ async fn relay(
                 && server.input.is_empty()
                 && !fe.server_close();
             let keep = response.client_keeps && answer.body_sent;
-            let idle = if reusable {
-                Some(server.stream)
-            } else {
-                pool::close_hard(server.stream);
-                None
+            // Only plain connections are pooled: a TLS one closes after its request.
+            let idle = match server.stream {
+                Stream::Plain(s) if reusable => Some(s),
+                Stream::Plain(s) => {
+                    pool::close_hard(s);
+                    None
+                }
+                Stream::Tls(_) => None,
             };
             if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.

@@ -18,12 +18,12 @@ const GATHER_LIMIT: usize = 4096;
 
 /// A server connection and the bytes read from it that have not been used yet.
 pub struct ServerConn {
-    pub stream: TcpStream,
+    pub stream: crate::engine::stream::Stream,
     pub input: Input,
 }
 
 impl ServerConn {
-    pub fn new(stream: TcpStream) -> ServerConn {
+    pub fn new(stream: crate::engine::stream::Stream) -> ServerConn {
         ServerConn {
             stream,
             input: Input::default(),

@@ -4,10 +4,10 @@
 //! EXCD (the form is too large).
 
 use super::{proxies, StatsRt};
-use crate::engine::stream::Stream;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::l7::relay::read_into;
+use crate::engine::stream::Stream;
 use crate::events::{AdminState, Command, ServerId};
 use std::time::Duration;
 

@@ -3,12 +3,12 @@
 //! (docs/haproxy-semantics.md §18).
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
-use crate::engine::stream::Stream;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use base64::Engine as _;
 use hyper::Version;
