@@ -44,6 +44,8 @@ mod tcp_check;
 mod tests;
 #[cfg(test)]
 mod tests_checks;
+#[cfg(test)]
+mod tests_tls;
 mod timeout;
 mod tokenize;
 mod tune;
