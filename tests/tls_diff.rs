@@ -604,3 +604,61 @@ fn ssl_servers_get_tls_with_the_sni_asked_and_certificates_checked() {
     );
     assert_eq!(haproxy[1], "fixed: HTTP/1.1 200 OK sni=origin.example");
 }
+
+/// An origin that reads what comes first (a ClientHello) and closes: a FIN, never a reset
+/// (which unread bytes would cause).
+fn closing_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = s.read(&mut [0u8; 16384]);
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            let _ = s.read(&mut [0u8; 16384]);
+        }
+    });
+    addr
+}
+
+#[test]
+fn checks_of_ssl_servers_speak_tls_and_mark_servers_as_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    let (_, chain, key) = origin_certs();
+    // HTTP checks over TLS (inherited from `ssl`), a TLS-only check (`check-ssl`, Layer6),
+    // and a server that closes before any handshake.
+    let template = format!(
+        "{GLOBAL}    timeout check 5s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend be\n\nbackend be\n    option httpchk GET /health\n    server tls {{o1}} ssl verify none check inter 300ms\n    server closes {{o2}} ssl verify none check inter 300ms fall 1\n\nbackend be4\n    server l4 {{o1}} check-ssl verify none check inter 300ms\n"
+    );
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([
+            ("o1", tls_origin(chain.clone(), key.clone_key())),
+            ("o2", closing_origin()),
+        ]);
+        let c = Contender::start(kind, &template, &servers);
+        c.sink
+            .wait("Server be/closes is DOWN", Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(1000));
+        let mut lines: Vec<String> = c
+            .sink
+            .lines()
+            .into_iter()
+            .filter(|l| l.contains("Server ") || l.contains("Health check"))
+            .map(|l| contender::mask_message(&l))
+            .collect();
+        lines.sort();
+        lines.dedup();
+        let get = "GET /x HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n";
+        lines.push(format!("request: {}", plain_exchange(c.addr(), get)));
+        lines
+    });
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "checks: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+}

@@ -398,6 +398,9 @@ pub struct Server {
     pub ignore_weight: bool,
     /// `ssl` and its settings: TLS to the server.
     pub tls: ServerTls,
+    /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
+    /// [`Server::checks_use_tls`].
+    pub check_ssl: Option<bool>,
     pub line: usize,
 }
 
@@ -405,6 +408,13 @@ impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Whether health checks speak TLS: `check-ssl` says so; otherwise they follow `ssl` when
+    /// they go to the server's own address and port (no `addr`, no `port`), as in HAProxy.
+    pub fn checks_use_tls(&self) -> bool {
+        self.check_ssl
+            .unwrap_or(self.tls.enabled && self.check_addr.is_none() && self.check_port.is_none())
+    }
 
     /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
     pub fn starts_in_maint(&self) -> bool {

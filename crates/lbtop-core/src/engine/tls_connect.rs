@@ -31,6 +31,19 @@ impl ServerTlsRt {
         })
     }
 
+    /// The TLS health checks of `server` speak, if they do: its `ssl` settings (without an
+    /// SNI from a request, which checks do not have).
+    pub fn for_checks(server: &crate::config::Server) -> Option<ServerTlsRt> {
+        if !server.checks_use_tls() {
+            return None;
+        }
+        let tls = ServerTls {
+            enabled: true,
+            ..server.tls.clone()
+        };
+        ServerTlsRt::new(&tls)
+    }
+
     /// Whether the SNI comes from the request (`sni req.hdr(host)`).
     pub fn wants_host(&self) -> bool {
         self.sni == Some(ServerSni::HostHeader)

@@ -47,6 +47,7 @@ impl Default for DefaultServer {
             allow_dup_ip: false,
             ignore_weight: false,
             tls: crate::config::ServerTls::default(),
+            check_ssl: None,
             line: 0,
         })
     }
@@ -381,12 +382,23 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     ),
     value("sni", server_sni, none, none),
     value("alpn", server_alpn, none, none),
+    flag(
+        "check-ssl",
+        |p| p.check_ssl = Some(true),
+        |s| (s.check_ssl == Some(true)).then(|| "check-ssl".into()),
+        |s| (s.check_ssl == Some(true)).then(|| "check-ssl".into()),
+    ),
+    flag(
+        "no-check-ssl",
+        |p| p.check_ssl = Some(false),
+        |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
+        |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
     unsupported("agent-send"),
     unsupported("agent-addr"),
-    unsupported("check-ssl"),
     unsupported("check-sni"),
     unsupported("check-alpn"),
     unsupported("check-proto"),

@@ -404,7 +404,7 @@ impl Parser<'_> {
     /// set, HAProxy's refusal of `verify required` without a `ca-file`, and the CA file
     /// loaded now so a bad one is an error naming this line.
     pub(super) fn server_tls(&mut self, no: usize, s: &mut Server, at: &str) -> Res<()> {
-        if !s.tls.enabled {
+        if !s.tls.enabled && s.check_ssl != Some(true) {
             return Ok(());
         }
         if s.tls.verify.is_none() && !self.ssl.server_verify {

@@ -99,6 +99,7 @@ impl Resolver<'_> {
             allow_dup_ip: false,
             ignore_weight: false,
             tls: Default::default(),
+            check_ssl: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
