@@ -550,15 +550,10 @@ fn ssl_servers_get_tls_with_the_sni_asked_and_certificates_checked() {
     let certs = Certs::new();
     let (ca, chain, key) = origin_certs();
     std::fs::write(certs.path("ca.pem"), ca).unwrap();
+    // Three frontends, one per way of naming the server: no SNI, a fixed one, the Host.
     let template = format!(
-        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    use_backend_placeholder\n    default_backend none\n\nbackend none\n    server s1 {{o1}} ssl verify none\n\nbackend fixed\n    server s1 {{o1}} ssl verify none sni str(origin.example)\n"
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend none\n\nfrontend fe2\n    bind 127.0.0.1:{{P2}}\n    default_backend fixed\n\nfrontend fe3\n    bind 127.0.0.1:{{P3}}\n    default_backend checked\n\nbackend none\n    server s1 {{o1}} ssl verify none\n\nbackend fixed\n    server s1 {{o1}} ssl verify none sni str(origin.example)\n\nbackend checked\n    server s1 {{o1}} ssl verify required ca-file {{CERTS}}/ca.pem sni req.hdr(host)\n"
     );
-    // One backend per frontend port keeps the template free of routing rules.
-    let template = template.replace("    use_backend_placeholder\n", "");
-    let extra = format!(
-        "\nfrontend fe2\n    bind 127.0.0.1:{{P2}}\n    default_backend fixed\n\nfrontend fe3\n    bind 127.0.0.1:{{P3}}\n    default_backend checked\n\nbackend checked\n    server s1 {{o1}} ssl verify required ca-file {{CERTS}}/ca.pem sni req.hdr(host)\n"
-    );
-    let template = format!("{template}{extra}");
     let (p2, p3) = (common::free_port(), common::free_port());
     let template = template
         .replace("{P2}", &p2.to_string())
