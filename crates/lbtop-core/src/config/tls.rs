@@ -155,12 +155,13 @@ impl ServerTls {
         self.verify != Some(false)
     }
 
-    /// The server-line words that write these settings back.
+    /// The server-line words that write these settings back (`verify`, `sni`, ... are kept
+    /// without `ssl` too: `check-ssl` uses them).
     pub fn words(&self) -> Option<String> {
-        if !self.enabled {
-            return None;
+        let mut w = Vec::new();
+        if self.enabled {
+            w.push("ssl".to_string());
         }
-        let mut w = vec!["ssl".to_string()];
         match self.verify {
             Some(true) => w.push("verify required".into()),
             Some(false) => w.push("verify none".into()),
@@ -175,6 +176,6 @@ impl ServerTls {
         if let Some(a) = &self.alpn {
             w.push(format!("alpn {}", a.join(",")));
         }
-        Some(w.join(" "))
+        (!w.is_empty()).then(|| w.join(" "))
     }
 }
