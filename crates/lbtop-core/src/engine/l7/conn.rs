@@ -37,6 +37,8 @@ struct Conn {
     stream: Stream,
     /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
     peer: Addrs,
+    /// What its TLS handshake agreed (`ssl_fc`, `ssl_fc_sni`), read once; `None` in clear.
+    tls: Option<crate::tls::TlsFacts>,
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
@@ -53,6 +55,7 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let _ = stream.tcp().set_nodelay(true);
     let mut conn = Conn {
         forwarded_for: fe.forwarded_for(peer.src),
+        tls: stream.tls(),
         stream,
         peer,
         fe,
@@ -164,6 +167,7 @@ impl Conn {
         let mut client = Client {
             addr: self.peer.src,
             peer: &self.peer,
+            tls: self.tls.as_ref(),
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),

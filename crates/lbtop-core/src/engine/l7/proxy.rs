@@ -32,6 +32,8 @@ pub struct Client<'a> {
     pub addr: SocketAddr,
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
+    /// The connection's TLS facts, for rules that ask (`ssl_fc`, `ssl_fc_sni`).
+    pub tls: Option<&'a crate::tls::TlsFacts>,
     pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
