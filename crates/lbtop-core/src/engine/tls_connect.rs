@@ -2,7 +2,9 @@
 //! header, which goes first in clear), with the SNI the line asks for (docs/haproxy-semantics.md
 //! §22).
 
+use super::frontend::FrontendRt;
 use super::stream::Stream;
+use std::sync::atomic::Ordering::Relaxed;
 use crate::config::{ServerSni, ServerTls};
 use rustls::pki_types::ServerName;
 use std::io;
@@ -86,6 +88,28 @@ fn refuse_all() -> std::sync::Arc<rustls::ClientConfig> {
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
     )
+}
+
+/// The server connection as the request goes on it: TLS after a handshake for an `ssl`
+/// server (its failure counted as a connection error), else the socket as it is.
+pub async fn secure(
+    fe: &FrontendRt,
+    server: usize,
+    tcp: TcpStream,
+    upstream: &[u8],
+) -> Option<Stream> {
+    let server = &fe.backend.servers[server];
+    let Some(tls) = &server.tls else {
+        return Some(Stream::Plain(tcp));
+    };
+    let host = tls.wants_host().then(|| host_header(upstream)).flatten();
+    let limit = fe.retry_policy().connect_timeout;
+    let ip = server.addr().ip();
+    let done = tls.handshake(tcp, ip, host, limit).await;
+    if done.is_err() {
+        server.counters.connect_errors.fetch_add(1, Relaxed);
+    }
+    done.ok()
 }
 
 /// The Host header of a request head, as sent to the server.

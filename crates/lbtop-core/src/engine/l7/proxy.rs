@@ -17,7 +17,7 @@ use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::stream::Stream;
-use crate::engine::tls_connect::host_header;
+use crate::engine::tls_connect::secure;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -162,7 +162,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
             return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
         }
     };
-    let stream = match secure(fe, &assigned, stream, upstream).await {
+    let stream = match secure(fe, assigned.server, stream, upstream).await {
         Some(s) => s,
         None => {
             bufs::give(out);
@@ -191,28 +191,6 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         }
         Err(e) => exchange_failed(fe, client, head, ex, assigned, e, out).await,
     }
-}
-
-/// The server connection as the request goes on it: TLS after a handshake for an `ssl`
-/// server (its failure counted as a connection error), else the socket as it is.
-async fn secure(
-    fe: &FrontendRt,
-    assigned: &Assigned<'_>,
-    tcp: TcpStream,
-    upstream: &[u8],
-) -> Option<Stream> {
-    let server = &fe.backend.servers[assigned.server];
-    let Some(tls) = &server.tls else {
-        return Some(Stream::Plain(tcp));
-    };
-    let host = tls.wants_host().then(|| host_header(upstream)).flatten();
-    let limit = fe.retry_policy().connect_timeout;
-    let ip = server.addr().ip();
-    let done = tls.handshake(tcp, ip, host, limit).await;
-    if done.is_err() {
-        server.counters.connect_errors.fetch_add(1, Relaxed);
-    }
-    done.ok()
 }
 
 /// An idle connection to `server` this request may use, by `http-reuse`: the client
