@@ -15,6 +15,7 @@
 //!
 //! Nothing here knows about a watcher: no module refers to the dashboard.
 
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod dns;
