@@ -49,7 +49,10 @@ fn hashes_made_by_openssl_and_mkpasswd_check() {
     for (text, password, scheme) in MADE_HERE {
         let hash = CryptHash::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(hash.scheme, *scheme, "{text}");
-        assert!(hash.verify(password.as_bytes()), "{text}: the right password");
+        assert!(
+            hash.verify(password.as_bytes()),
+            "{text}: the right password"
+        );
         assert!(!hash.verify(b"hunter3"), "{text}: a wrong password");
         assert!(!hash.verify(format!("{password}x").as_bytes()), "{text}");
     }
@@ -99,7 +102,10 @@ fn basic_credentials_read_as_haproxy_reads_them() {
         basic_credentials(b"Basic Ym9iOnNlOmNyZXQ="),
         Some(("bob".into(), "se:cret".into()))
     );
-    assert_eq!(basic_credentials(b"Basic dTo="), Some(("u".into(), "".into())));
+    assert_eq!(
+        basic_credentials(b"Basic dTo="),
+        Some(("u".into(), "".into()))
+    );
     for bad in [
         "Basic Ym9iOnNlY3JldA",
         "Bearer Ym9iOnNlY3JldA==",
