@@ -180,7 +180,9 @@ fn routing_manifest(dir: &Path) -> Vec<(String, Option<String>)> {
             let keyword = match verdict.strip_prefix("refused:") {
                 Some(k) => Some(k.trim().to_string()),
                 None if verdict == "accepted" => None,
-                None => panic!("EXPECTED: '{l}': the verdict is 'accepted' or 'refused: <keyword>'"),
+                None => {
+                    panic!("EXPECTED: '{l}': the verdict is 'accepted' or 'refused: <keyword>'")
+                }
             };
             (file.to_string(), keyword)
         })
@@ -277,7 +279,10 @@ fn every_routing_config_passes_haproxy_and_matches_expected() {
         accepted += usize::from(result.is_ok());
         problems.extend(routing_verdict(file, result, expected.as_deref()));
     }
-    eprintln!("lbtop accepts {accepted} of {} routing configs", files.len());
+    eprintln!(
+        "lbtop accepts {accepted} of {} routing configs",
+        files.len()
+    );
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
 
