@@ -67,14 +67,14 @@ pub(super) async fn error_reply(
 }
 
 /// HAProxy's 401 page (`http-request auth`, `stats auth`).
-pub(crate) const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
+pub const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
 
 /// HAProxy's answer to `http-request auth [realm <realm>]` (a missing realm is the proxy's
 /// name) and to a stats page behind `stats auth`, byte for byte as HAProxy 2.6.12 sends it
 /// (docs/haproxy-semantics.md §26): lower-case headers, the realm as written, and the
 /// connection header for what the client asked for. `keep` is whether the connection stays
 /// open after it: HAProxy keeps it when the request had no body left unread.
-pub(crate) fn unauthorized(realm: &str, keep: bool, version: Version) -> Vec<u8> {
+pub fn unauthorized(realm: &str, keep: bool, version: Version) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
     header_line(
