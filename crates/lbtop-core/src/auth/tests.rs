@@ -1,5 +1,5 @@
-//! Hashes made on Debian 12 with `openssl passwd -1/-5/-6` and `mkpasswd` (libxcrypt), the
-//! crypt(3) HAProxy 2.6 calls there.
+//! Hashes made on Debian 12 with `openssl passwd -1/-5/-6`, `mkpasswd` and perl's `crypt`
+//! (libxcrypt), the crypt(3) HAProxy 2.6 calls there.
 
 use super::crypt::{CryptHash, Scheme};
 use super::{basic_credentials, same_secret};
@@ -29,6 +29,12 @@ const MADE_HERE: &[(&str, &str, Scheme)] = &[
     ),
     (
         "$2b$05$abcdefghijklmnopqrstuuoXuKqgZXLiJqzfmMXDDhSFPIvxV7t8.",
+        "hunter2",
+        Scheme::Bcrypt,
+    ),
+    // perl's crypt (glibc) with a $2y$ salt.
+    (
+        "$2y$05$abcdefghijklmnopqrstuuoXuKqgZXLiJqzfmMXDDhSFPIvxV7t8.",
         "hunter2",
         Scheme::Bcrypt,
     ),
