@@ -4,11 +4,11 @@
 
 use super::frontend::FrontendRt;
 use super::stream::Stream;
-use std::sync::atomic::Ordering::Relaxed;
 use crate::config::{ServerSni, ServerTls};
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
