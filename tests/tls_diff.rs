@@ -587,7 +587,11 @@ fn ssl_servers_get_tls_with_the_sni_asked_and_certificates_checked() {
         while requests() < 4 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        seen.extend(lines_after(&c, from, "GET /x"));
+        // Sorted: each line is told apart by its frontend and status, and a session's line
+        // is written when its connections close, which may come in either order.
+        let mut lines = lines_after(&c, from, "GET /x");
+        lines.sort();
+        seen.extend(lines);
         seen
     });
     assert_eq!(
@@ -655,5 +659,92 @@ fn checks_of_ssl_servers_speak_tls_and_mark_servers_as_haproxy_does() {
         "checks: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
         haproxy.join("\n"),
         lbtop.join("\n")
+    );
+}
+
+/// A TLS client presenting `cert` (a chain and its key), without SNI.
+fn with_client_cert(
+    cert: Option<(
+        Vec<CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    )>,
+) -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)));
+    let mut config = match cert {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    config.enable_sni = false;
+    Arc::new(config)
+}
+
+/// Sends `GET` with `config` and returns the answer's first line, or `failed`.
+fn exchange_with(to: SocketAddr, config: Arc<ClientConfig>) -> String {
+    let name = ServerName::try_from("unused.example").unwrap();
+    let conn = ClientConnection::new(config, name).unwrap();
+    let tcp = TcpStream::connect(to).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = StreamOwned::new(conn, tcp);
+    let mut got = Vec::new();
+    match tls.write_all(GET).and_then(|_| tls.read_to_end(&mut got)) {
+        _ if !got.is_empty() => String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        _ => "failed".into(),
+    }
+}
+
+#[test]
+fn client_certificates_are_checked_against_the_ca_file() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let (ca, chain, key) = origin_certs();
+    std::fs::write(certs.path("ca.pem"), ca).unwrap();
+    let stranger = rcgen::generate_simple_self_signed(vec!["x.example".to_string()]).unwrap();
+    let stranger_key =
+        rustls::pki_types::PrivatePkcs8KeyDer::from(stranger.signing_key.serialize_der());
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem verify required ca-file {{CERTS}}/ca.pem\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    let seen = same("client certificates", &template, &certs, |c| {
+        let from = c.sink.count();
+        let signed = Some((chain.clone(), key.clone_key()));
+        let unknown = Some((
+            vec![stranger.cert.der().clone()],
+            stranger_key.clone_key().into(),
+        ));
+        let seen = vec![
+            format!("none: {}", exchange_with(c.addr(), with_client_cert(None))),
+            format!(
+                "signed by the CA: {}",
+                exchange_with(c.addr(), with_client_cert(signed))
+            ),
+            format!(
+                "signed by nobody: {}",
+                exchange_with(c.addr(), with_client_cert(unknown))
+            ),
+        ];
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while c.sink.lines_from(from).len() < 3 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut lines = lines_after(c, from, "SSL");
+        lines.sort();
+        seen.into_iter().chain(lines).collect()
+    });
+    assert_eq!(seen[1], "signed by the CA: HTTP/1.1 200 OK", "{seen:#?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.ends_with("SSL client certificate not trusted")),
+        "{seen:#?}"
     );
 }

@@ -23,6 +23,8 @@ enum Failure {
     Timeout,
     /// Not TLS, or TLS lbtop does not speak (an old version, no common suite, ...).
     Handshake,
+    /// `verify optional|required`: the client's certificate is not signed by `ca-file`.
+    Untrusted,
 }
 
 impl Failure {
@@ -32,13 +34,20 @@ impl Failure {
             Failure::Aborted => "Connection error during SSL handshake",
             Failure::Timeout => "Timeout during SSL handshake",
             Failure::Handshake => "SSL handshake failure",
+            Failure::Untrusted => "SSL client certificate not trusted",
         }
     }
 
     fn of(e: &std::io::Error) -> Failure {
         match e.kind() {
             ErrorKind::UnexpectedEof => Failure::Closed,
-            ErrorKind::InvalidData => Failure::Handshake,
+            ErrorKind::InvalidData => {
+                let rustls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+                match rustls {
+                    Some(rustls::Error::InvalidCertificate(_)) => Failure::Untrusted,
+                    _ => Failure::Handshake,
+                }
+            }
             _ => Failure::Aborted,
         }
     }
