@@ -13,6 +13,7 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod logformat;
 mod stats;
 mod tcp_check;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
@@ -201,6 +203,9 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+    /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
+    /// (the last of the three wins).
+    pub log_format: Option<LineFormat>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -258,6 +263,7 @@ impl Default for Options {
             http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
+            log_format: None,
         }
     }
 }
@@ -281,6 +287,8 @@ pub struct Frontend {
     pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
+    /// `capture request|response header` and `capture cookie`.
+    pub captures: Captures,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }

@@ -284,6 +284,7 @@ fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
     s.own_log_format = Some(name);
     s.options.httplog = name == "httplog";
     s.options.tcplog = name == "tcplog";
+    s.options.log_format = None;
     Ok(())
 }
 

@@ -102,6 +102,7 @@ impl Resolver<'_> {
             log,
             stats: self.stats(f.stats.as_ref(), mode, &who)?,
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
+            captures: Default::default(),
             line: self.line(raw.span().start),
         })
     }
