@@ -46,7 +46,7 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
             let logs_traffic = config
                 .frontends
                 .iter()
-                .any(|f| f.options.httplog || f.options.tcplog);
+                .any(|f| f.options.logs_traffic());
             rx.set_session_tap(if logs_traffic {
                 SessionTap::All
             } else {

@@ -403,6 +403,10 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -427,6 +431,10 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
     }
     out

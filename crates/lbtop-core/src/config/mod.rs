@@ -27,7 +27,7 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
-pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
@@ -241,6 +241,13 @@ impl HttpReuse {
     pub fn from_name(name: &str) -> Option<HttpReuse> {
         let all = [Self::Never, Self::Safe, Self::Aggressive, Self::Always];
         all.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl Options {
+    /// A traffic line is written: `option httplog`, `option tcplog` or `log-format`.
+    pub fn logs_traffic(&self) -> bool {
+        self.httplog || self.tcplog || self.log_format.is_some()
     }
 }
 

@@ -1,7 +1,7 @@
 //! HAProxy's log lines for traffic (httplog / tcplog, docs/haproxy-semantics.md §4.2-4.3), built from session records
 //! by whoever watches, never on the data path.
 
-use crate::config::{Config, Mode};
+use crate::config::{Backend, Config, Frontend, Mode};
 use crate::events::{Level, SessionRecord};
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -35,40 +35,64 @@ fn is_error(mode: Mode, r: &SessionRecord) -> bool {
         || (mode == Mode::Http && r.status.is_some_and(|s| s >= 500))
 }
 
-/// The httplog or tcplog line for a finished session, or `None` when its frontend
-/// logs no traffic (neither `option httplog` nor `option tcplog`).
+/// The names a line shows for a session: its proxies, and the backend and server as logged.
+pub struct Names<'a> {
+    pub fe: &'a Frontend,
+    pub be: &'a Backend,
+    pub backend: &'a str,
+    pub server: &'a str,
+}
+
+impl<'a> Names<'a> {
+    pub fn of(config: &'a Config, r: &'a SessionRecord) -> Option<Names<'a>> {
+        let fe = config.frontends.get(r.frontend)?;
+        let be = config.backends.get(r.backend)?;
+        let server = match &r.stats_page {
+            Some(_) => "<STATS>",
+            None => r
+                .server
+                .and_then(|s| be.servers.get(s))
+                .map_or("<NOSRV>", |s| s.name.as_str()),
+        };
+        // A request refused before any backend was chosen is logged against the frontend, a
+        // stats page against the proxy that served it.
+        let backend = match (fe.mode, &r.request, &r.stats_page) {
+            (_, _, Some(by)) => by.as_str(),
+            (Mode::Http, None, _) => fe.name.as_str(),
+            _ => be.name.as_str(),
+        };
+        Some(Names {
+            fe,
+            be,
+            backend,
+            server,
+        })
+    }
+}
+
+/// The traffic line for a finished session (its `log-format`, httplog or tcplog), or `None`
+/// when its frontend logs no traffic.
 pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
-    let fe = config.frontends.get(r.frontend)?;
-    let be = config.backends.get(r.backend)?;
-    if !(fe.options.httplog || fe.options.tcplog) {
+    let n = Names::of(config, r)?;
+    let fe = n.fe;
+    if !fe.options.logs_traffic() {
         return None;
     }
     // `option dontlognull`: a TCP connection that moved no data is not logged.
     if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;
     }
-    let server = match &r.stats_page {
-        Some(_) => "<STATS>",
-        None => r
-            .server
-            .and_then(|s| be.servers.get(s))
-            .map_or("<NOSRV>", |s| s.name.as_str()),
-    };
-    // A request refused before any backend was chosen is logged against the frontend, a
-    // stats page against the proxy that served it.
-    let backend = match (fe.mode, &r.request, &r.stats_page) {
-        (_, _, Some(by)) => by.as_str(),
-        (Mode::Http, None, _) => fe.name.as_str(),
-        _ => be.name.as_str(),
-    };
+    if let Some(lf) = &fe.options.log_format {
+        return Some(super::logfmt::render(lf, &n, r));
+    }
     let mut line = format!(
         "{}:{} [{}] {} {}/{} ",
         r.client.ip(),
         r.client.port(),
         log_date(r.start),
         fe.name,
-        backend,
-        server
+        n.backend,
+        n.server
     );
     let [tr, tw, tc, trs, ta] = r.timers;
     let rc = if r.redispatched {
@@ -85,10 +109,13 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
             let flags = r.termination.http();
             write!(
                 line,
-                "{tr}/{tw}/{tc}/{trs}/{ta} {} {} - - {} {conns} \"{}\"",
+                "{tr}/{tw}/{tc}/{trs}/{ta} {} {} {} {} {} {conns} {}\"{}\"",
                 r.status.map_or(-1, i32::from),
                 r.bytes_out,
+                super::logfmt::cookie_field(r, false),
+                super::logfmt::cookie_field(r, true),
                 String::from_utf8_lossy(&flags),
+                super::logfmt::capture_fields(&n, r),
                 r.request.as_deref().unwrap_or("<BADREQ>"),
             )
         }

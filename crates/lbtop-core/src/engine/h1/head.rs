@@ -7,6 +7,7 @@
 //! including ones `Connection` names: dropping those would let `Connection: content-length`
 //! strip the very header that frames the body. No header map is built.
 
+use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
@@ -37,6 +38,8 @@ pub struct Rewrite<'a> {
     pub hash_header: Option<&'a HeaderName>,
     /// Keep `GET /path HTTP/1.1` for the log.
     pub request_line: bool,
+    /// The frontend's `capture` lines, when this request is recorded.
+    pub captures: Option<&'a crate::config::Captures>,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,8 @@ pub struct Head {
     pub path: Option<String>,
     /// The value of the `balance hdr(<name>)` header.
     pub hash_value: Option<Vec<u8>>,
+    /// What `capture request header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
 }
 
 /// Why a head is refused, which decides HAProxy's answer.
@@ -199,8 +204,12 @@ fn build(
     let (method, target) = (req.method.ok_or(Malformed)?, req.path.ok_or(Malformed)?);
     let mut framed = Framed::default();
     let mut host: Option<&[u8]> = None;
+    let mut capturing = Capturing::new(rewrite.captures, false);
     for h in req.headers.iter() {
         framed.note(h).ok_or(Malformed)?;
+        if let Some(c) = &mut capturing {
+            c.request(h.name, h.value);
+        }
         if h.name.eq_ignore_ascii_case("host") {
             // Repeated, the same name is folded; two different ones are refused.
             match host {
@@ -278,6 +287,7 @@ fn build(
             path.split('?').next().unwrap_or(path).to_string()
         }),
         hash_value,
+        captured: capturing.and_then(Capturing::done),
     })
 }
 
@@ -652,6 +662,7 @@ mod tests {
             hash_uri: true,
             hash_header: Some(&hash),
             request_line: true,
+            captures: None,
         };
         let (h, up) = head_with(
             b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",

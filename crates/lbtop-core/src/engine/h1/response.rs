@@ -2,7 +2,9 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
+use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
+use crate::config::Captures;
 use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
 use hyper::Version;
 
@@ -40,6 +42,8 @@ pub struct Response {
     /// block of 21 bytes plus version, code and reason, then each header's name and value.
     /// Checked against HAProxy: a relayed `200 OK` with two headers logs 60 with a 2-byte body.
     pub log_bytes: u64,
+    /// What `capture response header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
 }
 
 #[derive(Debug)]
@@ -58,12 +62,23 @@ pub enum Parsed {
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
 pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
+    parse_capturing(buf, asked, out, None)
+}
+
+/// [`parse`], filling the frontend's `capture` lines from the same pass.
+pub fn parse_capturing(
+    buf: &[u8],
+    asked: Asked,
+    out: &mut Vec<u8>,
+    captures: Option<&Captures>,
+) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match parse_in(buf, &mut headers, asked, out) {
+    match parse_in(buf, &mut headers, (asked, captures), out) {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
-        None => parse_in(buf, &mut headers_for(buf), asked, out).unwrap_or(Parsed::Invalid),
+        None => parse_in(buf, &mut headers_for(buf), (asked, captures), out)
+            .unwrap_or(Parsed::Invalid),
     }
 }
 
@@ -71,7 +86,7 @@ pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
 fn parse_in<'b>(
     buf: &'b [u8],
     headers: &mut [httparse::Header<'b>],
-    asked: Asked,
+    asked: (Asked, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Parsed> {
     let mut res = httparse::Response::new(headers);
@@ -105,13 +120,18 @@ fn build(
     len: usize,
     status: u16,
     minor: u8,
-    asked: Asked,
+    (asked, captures): (Asked, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Response> {
     let mut framed = Framed::default();
     framed.no_body = status < 200 || status == 204;
+    // An interim response's headers are not the final ones HAProxy captures.
+    let mut capturing = Capturing::new(captures.filter(|_| status >= 200), true);
     for h in res.headers.iter() {
         framed.note(h)?;
+        if let Some(c) = &mut capturing {
+            c.response(h.name, h.value);
+        }
     }
     // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; chunked wins over a length; a
     // transfer coding that does not end in chunked is refused, as HAProxy refuses it (502).
@@ -177,6 +197,7 @@ fn build(
         server_keeps,
         client_keeps,
         log_bytes: log_bytes as u64,
+        captured: capturing.and_then(Capturing::done),
     })
 }
 

@@ -175,13 +175,15 @@ impl Conn {
     ) -> Result<Head, HeadError> {
         let fe = &self.fe;
         // Decided once per request: whether the watcher gets this one, with its strings.
+        let sampled = fe.sample();
         let rewrite = Rewrite {
             forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
             forwarded_if_none: fe.forwardfor_if_none(),
             server_close: fe.asks_server_to_close(),
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),
-            request_line: fe.sample(),
+            request_line: sampled,
+            captures: fe.captures(sampled),
         };
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
@@ -231,6 +233,7 @@ impl Conn {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
+        record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,
