@@ -280,6 +280,7 @@ impl FrontendRt {
             status: None,
             bytes_out: 0,
             bytes_in: 0,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,

@@ -66,7 +66,7 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::Status if http => num(out, r.status.map_or(-1, i64::from)),
         Var::Status => num(out, 0),
         Var::BytesOut => num(out, r.bytes_out as i64),
-        Var::BytesIn => num(out, r.bytes_in as i64),
+        Var::BytesIn => num(out, r.log_bytes_in.unwrap_or(r.bytes_in) as i64),
         Var::Backend => text(out, Some(n.backend), f),
         Var::Frontend | Var::FrontendTransport => text(out, Some(&n.fe.name), f),
         Var::Server => text(out, Some(n.server), f),
@@ -251,7 +251,9 @@ fn captured(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord
         true => &n.fe.captures.response,
         false => &n.fe.captures.request,
     };
-    if list.is_empty() {
+    // A request that never had a head (`<BADREQ>`) shows none; a TCP session shows them
+    // empty (measured).
+    if list.is_empty() || (r.captures.is_none() && n.fe.mode == Mode::Http) {
         return false;
     }
     let found: Vec<Option<&[u8]>> = (0..list.len())

@@ -49,6 +49,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         status: Some(200),
         bytes_out: 172,
         bytes_in: 80,
+        log_bytes_in: None,
         termination: Termination::NORMAL,
         retries: 1,
         redispatched: true,

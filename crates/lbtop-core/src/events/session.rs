@@ -54,6 +54,9 @@ pub struct SessionRecord {
     pub bytes_out: u64,
     /// Bytes received from the client.
     pub bytes_in: u64,
+    /// `%U` where HAProxy counts otherwise than the wire: an HTTP request's head in its
+    /// internal form, then the body. `None` is [`SessionRecord::bytes_in`].
+    pub log_bytes_in: Option<u64>,
     pub termination: Termination,
     /// Connection attempts beyond the first.
     pub retries: u32,

@@ -223,6 +223,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
+    record.log_bytes_in = Some(head.log_bytes + head.content_length);
     if sampled {
         record.frontend_addr = Some(client.peer.dst);
         record.captures = head.captured.clone();
@@ -417,6 +418,7 @@ async fn relay(
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
+    ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);
     fe.backend.servers[assigned.server]
         .counters
         .response(status);
