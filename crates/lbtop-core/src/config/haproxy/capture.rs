@@ -29,9 +29,9 @@ pub(super) fn capture(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) ->
             });
         }
         ["cookie", ..] => return Err(bad("'capture' expects 'cookie' <cookie_name> 'len' <len>")),
-        [side @ ("request" | "response"), rest @ ..] => {
+        [side @ ("request" | "response"), "header", rest @ ..] => {
             let what = format!("'capture {side}'");
-            let [_header @ "header", name, "len", len, extra @ ..] = rest else {
+            let [name, "len", len, extra @ ..] = rest else {
                 return Err(bad(&format!(
                     "{what} expects 'header' <header_name> 'len' <len>"
                 )));
@@ -74,12 +74,12 @@ fn bad_len(what: &str, got: &str) -> String {
 pub(super) fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let fmt = match st.args {
         [one] => one,
-        [] => return Err(p.err_in(st.no, ctx, "'log-format' expects an argument")),
+        [] => return Err(p.err_in(st.no, ctx, "log-format expects an argument")),
         _ => {
             return Err(p.err_in(
                 st.no,
                 ctx,
-                "'log-format' expects only one argument, don't forget to escape spaces!",
+                "log-format expects only one argument, don't forget to escape spaces!",
             ))
         }
     };
