@@ -170,7 +170,11 @@ fn log_formats_and_captures_write_what_haproxy_writes() {
         .build()
         .unwrap();
     for (name, lines, masks) in CASES {
-        let mode = if name.starts_with("tcp") { "tcp" } else { "http" };
+        let mode = if name.starts_with("tcp") {
+            "tcp"
+        } else {
+            "http"
+        };
         let (h, hp) = lines_of(Kind::Haproxy, (mode, lines), &rt);
         let (l, lp) = lines_of(Kind::Lbtop, (mode, lines), &rt);
         let (h, l) = (masked(&h, hp, masks), masked(&l, lp, masks));
@@ -237,7 +241,10 @@ fn malformed_formats_and_captures_are_refused_as_in_haproxy() {
         assert_eq!(l_ok, refusal.is_none(), "lbtop on {line}:\n{l}");
         if let Some(words) = refusal {
             for (who, text) in [("HAProxy", &h), ("lbtop", &l)] {
-                assert!(text.contains("lf.cfg:10"), "{who} on {line}: no line 10:\n{text}");
+                assert!(
+                    text.contains("lf.cfg:10"),
+                    "{who} on {line}: no line 10:\n{text}"
+                );
                 assert!(text.contains(words), "{who} on {line}:\n{text}");
             }
         }
@@ -269,14 +276,29 @@ fn sections_and_modes_are_checked_as_in_haproxy() {
         assert_eq!(h_ok, refusal.is_none(), "HAProxy on\n{cfg}\n{h}");
         assert_eq!(l_ok, refusal.is_none(), "lbtop on\n{cfg}\n{l}");
         if let Some(words) = refusal {
-            assert!(h.contains(words) && l.contains(words), "{cfg}\nHAProxy: {h}\nlbtop: {l}");
+            assert!(
+                h.contains(words) && l.contains(words),
+                "{cfg}\nHAProxy: {h}\nlbtop: {l}"
+            );
         }
         // Written in a backend, both only warn.
         if !be.is_empty() {
-            assert!(h.contains("'log-format' directive is ignored in backends"), "{h}");
-            assert!(l.contains("'log-format' directive is ignored in backends"), "{l}");
-            assert!(h.contains("'capture' ignored because backend 'be' has no frontend capability"), "{h}");
-            assert!(l.contains("'capture' ignored because backend 'be' has no frontend capability"), "{l}");
+            assert!(
+                h.contains("'log-format' directive is ignored in backends"),
+                "{h}"
+            );
+            assert!(
+                l.contains("'log-format' directive is ignored in backends"),
+                "{l}"
+            );
+            assert!(
+                h.contains("'capture' ignored because backend 'be' has no frontend capability"),
+                "{h}"
+            );
+            assert!(
+                l.contains("'capture' ignored because backend 'be' has no frontend capability"),
+                "{l}"
+            );
         }
     }
 }
@@ -289,7 +311,8 @@ fn sample_expressions_are_refused_clearly() {
     let [_, (ok, l)] = check_both(cfg);
     assert!(!ok, "{l}");
     assert!(
-        l.contains("lf.cfg:8") && l.contains("sample expressions ('%[var(txn.base)]') are not supported by lbtop yet"),
+        l.contains("lf.cfg:8")
+            && l.contains("sample expressions ('%[var(txn.base)]') are not supported by lbtop yet"),
         "{l}"
     );
 }

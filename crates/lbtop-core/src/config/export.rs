@@ -532,10 +532,10 @@ mod tests {
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
-                log_format: o.log_format.clone().map(|lf| super::super::LineFormat {
-                    line: 0,
-                    ..lf
-                }),
+                log_format: o
+                    .log_format
+                    .clone()
+                    .map(|lf| super::super::LineFormat { line: 0, ..lf }),
                 ..Options::default()
             };
             let t = &mut f.timeouts;

@@ -182,8 +182,14 @@ const VARS: &[(&str, bool, Var)] = &[
 
 /// HAProxy variables lbtop knows but cannot fill: refused by name rather than called unknown.
 const UNFILLED: &[(&str, &str)] = &[
-    ("bi", "the source address of the server connection is not recorded"),
-    ("bp", "the source port of the server connection is not recorded"),
+    (
+        "bi",
+        "the source address of the server connection is not recorded",
+    ),
+    (
+        "bp",
+        "the source port of the server connection is not recorded",
+    ),
     ("sslc", "lbtop has no TLS"),
     ("sslv", "lbtop has no TLS"),
 ];
@@ -202,8 +208,7 @@ impl Var {
 /// HAProxy 2.6's `option httplog` and `option tcplog` formats, as log-formats.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc \
                            %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
-pub const TCPLOG: &str =
-    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
 
 impl LineFormat {
     /// Tokenizes `source` as HAProxy does; errors are worded as HAProxy's, after
@@ -295,10 +300,14 @@ fn variable(s: &str, defaults: Flags) -> Result<(Var, Flags, &str), String> {
     let name = &rest[..len];
     if name.is_empty() {
         return Err(match s.strip_prefix('{') {
-            Some(_) if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_alphanumeric()) => format!(
-                "parse argument modifier without variable name near '%{}'",
-                &s[..s.len() - rest.len()]
-            ),
+            Some(_)
+                if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_alphanumeric()) =>
+            {
+                format!(
+                    "parse argument modifier without variable name near '%{}'",
+                    &s[..s.len() - rest.len()]
+                )
+            }
             _ if rest.is_empty() => "truncated line after '%'".into(),
             _ => "no such format variable ''. If you wanted to emit the '%' character \
                   verbatim, you need to use '%%'"
@@ -374,7 +383,10 @@ mod tests {
         assert_eq!(f.items[2], Item::Var(Var::Frontend, q));
         assert!(LineFormat::compile(HTTPLOG, 1).is_ok());
         assert!(LineFormat::compile(TCPLOG, 1).unwrap().http_var().is_none());
-        assert_eq!(LineFormat::compile(HTTPLOG, 1).unwrap().http_var(), Some("tr"));
+        assert_eq!(
+            LineFormat::compile(HTTPLOG, 1).unwrap().http_var(),
+            Some("tr")
+        );
     }
 
     #[test]

@@ -48,10 +48,9 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::ServerIp => ip(out, server_addr(n, r).map(|a| a.ip()), f),
         Var::ServerPort => port(out, server_addr(n, r).map(|a| a.port()), f),
         Var::AcceptDate | Var::RequestDate => out.push_str(&log_date(r.start)),
-        Var::RequestDateGmt
-        | Var::RequestDateLocal
-        | Var::AcceptDateGmt
-        | Var::AcceptDateLocal => gmt_date(out, r),
+        Var::RequestDateGmt | Var::RequestDateLocal | Var::AcceptDateGmt | Var::AcceptDateLocal => {
+            gmt_date(out, r)
+        }
         Var::AcceptUnix => hex_or(out, f.hex, 8, secs(r)),
         Var::AcceptMillis => num(out, millis(r)),
         Var::Handshake | Var::Idle => num(out, 0),
@@ -174,7 +173,10 @@ fn gmt_date(out: &mut String, r: &SessionRecord) {
 }
 
 fn secs(r: &SessionRecord) -> u64 {
-    r.start.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    r.start
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 fn millis(r: &SessionRecord) -> i64 {
@@ -309,7 +311,11 @@ fn encode(b: &[u8], extra: &[u8]) -> String {
 pub fn cookie_field(r: &SessionRecord, response: bool) -> String {
     let (req, resp) = cookies(r);
     let mut out = String::new();
-    cookie(&mut out, if response { resp } else { req }, Flags::default());
+    cookie(
+        &mut out,
+        if response { resp } else { req },
+        Flags::default(),
+    );
     out
 }
 

@@ -120,14 +120,35 @@ fn variables_and_flags_as_haproxy_writes_them() {
     let mut r = record(0, 0);
     r.captures = captured();
     let cases = [
-        ("%{+Q}ci:%cp %{+X}ci:%{+X}cp", "\"10.0.0.7\":43210 0A000007:A8CA"),
-        ("%fi:%fp %si:%sp %{+X}sp", "127.0.0.1:8080 127.0.0.1:8000 1F40"),
-        ("%t|%T|%Ts|%{+X}Ts|%ms", "24/Nov/2026:23:28:07.077|24/Nov/2026:23:28:07 +0000|1795562887|6B061D87|77"),
+        (
+            "%{+Q}ci:%cp %{+X}ci:%{+X}cp",
+            "\"10.0.0.7\":43210 0A000007:A8CA",
+        ),
+        (
+            "%fi:%fp %si:%sp %{+X}sp",
+            "127.0.0.1:8080 127.0.0.1:8000 1F40",
+        ),
+        (
+            "%t|%T|%Ts|%{+X}Ts|%ms",
+            "24/Nov/2026:23:28:07.077|24/Nov/2026:23:28:07 +0000|1795562887|6B061D87|77",
+        ),
         ("%HM|%HU|%HP|%HPO|%HQ|%HV", "GET|/a?b=1|/a|/a|?b=1|HTTP/1.1"),
-        ("%{+Q}o %b %s %ST %ts %tsc %{-Q}o %f", "\"app\" \"s1\" 200 -- ---- web"),
-        ("%Th/%Ti/%TR/%Tq/%Tw/%Tc/%Tr/%Ta/%Tt/%Td", "0/0/0/0/0/1/5/7/7/1"),
-        ("%B %U %rc %sq %bq %ID %{+Q}ID %rt %lc", "172 80 +1 0 0 - \"\" 9 4"),
-        ("%hr %{+Q}hrl %hs %hsl", "{ex#22am#7Bp#7D|} \"ex#22am#7Bp#7D\" \"\" {r#7C#01} r#7C#01"),
+        (
+            "%{+Q}o %b %s %ST %ts %tsc %{-Q}o %f",
+            "\"app\" \"s1\" 200 -- ---- web",
+        ),
+        (
+            "%Th/%Ti/%TR/%Tq/%Tw/%Tc/%Tr/%Ta/%Tt/%Td",
+            "0/0/0/0/0/1/5/7/7/1",
+        ),
+        (
+            "%B %U %rc %sq %bq %ID %{+Q}ID %rt %lc",
+            "172 80 +1 0 0 - \"\" 9 4",
+        ),
+        (
+            "%hr %{+Q}hrl %hs %hsl",
+            "{ex#22am#7Bp#7D|} \"ex#22am#7Bp#7D\" \"\" {r#7C#01} r#7C#01",
+        ),
         ("%CC %CS %{+Q}CS", "SID=ab - \"\""),
         ("  a   b %%  \\ c", "a b % \\ c"),
         ("x %hr y", "x {ex#22am#7Bp#7D|} y"),
@@ -140,7 +161,10 @@ fn variables_and_flags_as_haproxy_writes_them() {
     assert_eq!(with(&c, &plain, "a %hr %hs b"), "a b");
     let mut esc = record(1, 0);
     esc.request = Some("GET /a\\]c HTTP/1.1".into());
-    assert_eq!(with(&c, &esc, "%{+E}r %{+E,+Q}HU"), "GET /a\\\\\\]c HTTP/1.1 \"/a\\\\\\]c\"");
+    assert_eq!(
+        with(&c, &esc, "%{+E}r %{+E,+Q}HU"),
+        "GET /a\\\\\\]c HTTP/1.1 \"/a\\\\\\]c\""
+    );
     let mut abs = record(1, 0);
     abs.request = Some("GET http://h:1/p?q HTTP/1.1".into());
     assert_eq!(with(&c, &abs, "%HP %HPO %HQ"), "http://h:1/p /p ?q");

@@ -41,7 +41,12 @@ impl<'a> Capturing<'a> {
 
     /// A response header, and `Set-Cookie`'s `name=value` for `capture cookie`.
     pub fn response(&mut self, name: &str, value: &[u8]) {
-        note(&self.captures.response, &mut self.found.response, name, value);
+        note(
+            &self.captures.response,
+            &mut self.found.response,
+            name,
+            value,
+        );
         if let (Some(c), None) = (&self.captures.cookie, &self.found.cookie_response) {
             if name.eq_ignore_ascii_case("set-cookie") {
                 let pair = trim(value.split(|&b| b == b';').next().unwrap_or_default());
@@ -85,8 +90,14 @@ fn cut(value: &[u8], len: usize) -> Vec<u8> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &s[start..end.max(start)]
 }
 

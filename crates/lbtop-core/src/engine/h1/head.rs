@@ -297,7 +297,10 @@ fn build(
 }
 
 fn names_and_values(req: &httparse::Request<'_, '_>) -> usize {
-    req.headers.iter().map(|h| h.name.len() + h.value.len()).sum()
+    req.headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum()
 }
 
 /// An absolute target (`http://host:port/path`) must name the same authority as `Host`; the

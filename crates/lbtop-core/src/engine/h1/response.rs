@@ -4,8 +4,8 @@
 
 use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
-use crate::config::Captures;
 use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
+use crate::config::Captures;
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -77,8 +77,9 @@ pub fn parse_capturing(
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
-        None => parse_in(buf, &mut headers_for(buf), (asked, captures), out)
-            .unwrap_or(Parsed::Invalid),
+        None => {
+            parse_in(buf, &mut headers_for(buf), (asked, captures), out).unwrap_or(Parsed::Invalid)
+        }
     }
 }
 
