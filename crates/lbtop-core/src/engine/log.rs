@@ -1,9 +1,9 @@
 //! HAProxy's log lines for traffic (httplog / tcplog, docs/haproxy-semantics.md §4.2-4.3), built from session records
 //! by whoever watches, never on the data path.
 
-use crate::config::{Backend, Config, Frontend, Mode};
+use crate::config::{Backend, Config, Frontend, LineFormat, Mode, HTTPLOG, TCPLOG};
 use crate::events::{Level, SessionRecord};
-use std::fmt::Write;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The traffic line for a finished session and the level it is logged at, or `None` when it
@@ -71,7 +71,8 @@ impl<'a> Names<'a> {
 }
 
 /// The traffic line for a finished session (its `log-format`, httplog or tcplog), or `None`
-/// when its frontend logs no traffic.
+/// when its frontend logs no traffic. All three are compiled formats (docs/haproxy-semantics.md
+/// §25).
 pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     let n = Names::of(config, r)?;
     let fe = n.fe;
@@ -82,54 +83,23 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;
     }
-    if let Some(lf) = &fe.options.log_format {
-        return Some(super::logfmt::render(lf, &n, r));
-    }
-    let mut line = format!(
-        "{}:{} [{}] {} {}/{} ",
-        r.client.ip(),
-        r.client.port(),
-        log_date(r.start),
-        fe.name,
-        n.backend,
-        n.server
-    );
-    let [tr, tw, tc, trs, ta] = r.timers;
-    let rc = if r.redispatched {
-        format!("+{}", r.retries)
-    } else {
-        r.retries.to_string()
+    let lf = match &fe.options.log_format {
+        Some(lf) => lf,
+        None => builtin(fe.mode),
     };
-    let conns = format!(
-        "{}/{}/{}/{}/{rc} 0/{}",
-        r.process_conns, r.frontend_conns, r.backend_conns, r.server_conns, r.backend_queue
-    );
-    let _ = match fe.mode {
-        Mode::Http => {
-            let flags = r.termination.http();
-            write!(
-                line,
-                "{tr}/{tw}/{tc}/{trs}/{ta} {} {} {} {} {} {conns} {}\"{}\"",
-                r.status.map_or(-1, i32::from),
-                r.bytes_out,
-                super::logfmt::cookie_field(r, false),
-                super::logfmt::cookie_field(r, true),
-                String::from_utf8_lossy(&flags),
-                super::logfmt::capture_fields(&n, r),
-                r.request.as_deref().unwrap_or("<BADREQ>"),
-            )
-        }
-        Mode::Tcp => {
-            let flags = r.termination.tcp();
-            write!(
-                line,
-                "{tw}/{tc}/{ta} {} {} {conns}",
-                r.bytes_out,
-                String::from_utf8_lossy(&flags)
-            )
-        }
+    Some(super::logfmt::render(lf, &n, r))
+}
+
+/// `option httplog` and `option tcplog` are HAProxy's formats, compiled once; a TCP frontend
+/// with `option httplog` writes tcplog, as HAProxy falls back.
+fn builtin(mode: Mode) -> &'static LineFormat {
+    static HTTP: OnceLock<LineFormat> = OnceLock::new();
+    static TCP: OnceLock<LineFormat> = OnceLock::new();
+    let (cell, text) = match mode {
+        Mode::Http => (&HTTP, HTTPLOG),
+        Mode::Tcp => (&TCP, TCPLOG),
     };
-    Some(line)
+    cell.get_or_init(|| LineFormat::compile(text, 0).expect("HAProxy's own formats compile"))
 }
 
 /// `24/Nov/2026:23:28:07.077` (UTC).

@@ -307,29 +307,6 @@ fn encode(b: &[u8], extra: &[u8]) -> String {
     s
 }
 
-/// httplog's `%CC` or `%CS`.
-pub fn cookie_field(r: &SessionRecord, response: bool) -> String {
-    let (req, resp) = cookies(r);
-    let mut out = String::new();
-    cookie(
-        &mut out,
-        if response { resp } else { req },
-        Flags::default(),
-    );
-    out
-}
-
-/// httplog's `%hr %hs `: each list of captures the frontend has, then a space.
-pub fn capture_fields(n: &Names<'_>, r: &SessionRecord) -> String {
-    let mut out = String::new();
-    for v in [Var::CapReq, Var::CapResp] {
-        if captured(&mut out, v, Flags::default(), n, r) {
-            out.push(' ');
-        }
-    }
-    out
-}
-
 /// `%H`: read once.
 fn hostname() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
