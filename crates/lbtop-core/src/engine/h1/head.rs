@@ -64,7 +64,8 @@ pub struct Head {
     /// What `capture request header` and `capture cookie` caught.
     pub captured: Option<Box<crate::events::Captured>>,
     /// The head's size as HAProxy 2.6 counts it in `%U`: its internal form, 6 bytes plus
-    /// method, target and version, then each header's name and value (measured).
+    /// method, target and version, then each header's name and value (measured); 0 when
+    /// the request is not recorded.
     pub log_bytes: u64,
 }
 
@@ -227,7 +228,11 @@ fn build(
     if !target_form_ok(method, target, host) {
         return Err(Malformed);
     }
-    let log_bytes = 6 + method.len() + target.len() + "HTTP/1.1".len() + names_and_values(req);
+    // Counted only for a request the log will show.
+    let log_bytes = match rewrite.request_line {
+        true => 6 + method.len() + target.len() + "HTTP/1.1".len() + names_and_values(req),
+        false => 0,
+    };
     let target = absolute_target(target, host)?;
     let framing = match (framed.coding(), framed.length) {
         (Coding::Broken, _) => return Err(Malformed),
