@@ -153,6 +153,16 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &[r"\[\d+\]", r" [0-9A-F]{8}$"],
     ),
     (
+        "the last of option httplog and log-format wins",
+        "    option httplog\n    log-format \"%ci %ST %{+Q}HU\"\n",
+        &[],
+    ),
+    (
+        "tcplog after log-format, in an HTTP frontend",
+        "    log-format \"%ci %ST\"\n    option tcplog\n",
+        &[],
+    ),
+    (
         "tcp: tcplog's fields, captures shown empty",
         "    capture request header Host len 10\n    log-format \"%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %U %ts %tsc %ST %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}hrl %fi %si\"\n",
         &[r"^<\d+> 127\.0\.0\.1:\d+", r"\] fe be/s1 \d+/\d+/\d+"],

@@ -110,3 +110,60 @@ impl Parser<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigErrors};
+    use std::path::Path;
+
+    fn load(body: &str) -> Result<Config, ConfigErrors> {
+        let text =
+            format!("defaults\n    mode http\n{body}\nbackend be\n    server s 127.0.0.1:1\n");
+        Config::parse_all(Path::new("c.cfg"), &text)
+    }
+
+    fn fe(body: &str) -> Config {
+        load(&format!(
+            "frontend fe\n    bind 127.0.0.1:1\n    default_backend be\n{body}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_last_of_httplog_tcplog_and_log_format_wins() {
+        let c = fe("    option httplog\n    log-format \"%ci\"");
+        let o = &c.frontends[0].options;
+        assert!(!o.httplog && o.log_format.as_ref().unwrap().source == "%ci");
+        let c = fe("    log-format \"%ci\"\n    option tcplog");
+        let o = &c.frontends[0].options;
+        assert!(o.tcplog && o.log_format.is_none());
+        // From defaults, until the frontend says otherwise.
+        let c = load("    log-format \"%ci %b\"\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\nfrontend g\n    bind 127.0.0.1:2\n    default_backend be\n    option httplog").unwrap();
+        assert_eq!(c.frontends[0].options.log_format.as_ref().unwrap().line, 3);
+        assert!(c.frontends[1].options.httplog && c.frontends[1].options.log_format.is_none());
+    }
+
+    #[test]
+    fn captures_keep_their_order_and_the_last_cookie() {
+        let c = fe("    capture request header Host len 20\n    capture response header X len 0\n    capture request header X-A len 5\n    capture cookie A len 9\n    capture cookie B len 3");
+        let caps = &c.frontends[0].captures;
+        let names: Vec<&str> = caps.request.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Host", "X-A"]);
+        assert_eq!(caps.response[0].len, 0);
+        assert_eq!(caps.cookie.as_ref().unwrap().name, "B");
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.line == 10 && w.message.contains("replaces")));
+        let e = load("    capture request header X len 3").unwrap_err();
+        assert!(
+            e.errors[0]
+                .message
+                .contains("not allowed in 'defaults' section"),
+            "{e:?}"
+        );
+        let e = load("frontend fe\n    bind 127.0.0.1:1\n    capture request header X len many")
+            .unwrap_err();
+        assert!(e.errors[0].message.contains("got 'many'"), "{e:?}");
+    }
+}
