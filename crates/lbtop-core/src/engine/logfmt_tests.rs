@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::{Config, HTTPLOG, TCPLOG};
+use crate::config::Config;
 use crate::events::{Captured, Termination};
 use std::path::Path;
 use std::time::Duration;
