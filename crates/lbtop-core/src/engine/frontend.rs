@@ -84,29 +84,7 @@ pub struct FrontendRt {
     captures: Option<Captures>,
 }
 
-/// A connection counted open on its frontend and in the process until dropped. An HTTP
-/// connection drops it before its socket closes, so a client that connects again as soon as
-/// it sees the close is not counted with its old connection (`%ac`, `%fc`).
-pub struct Open(Arc<FrontendRt>);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.counters.cur_conns.fetch_sub(1, Relaxed);
-        self.0.process_conns.fetch_sub(1, Relaxed);
-    }
-}
-
 impl FrontendRt {
-    /// Counts a connection open until the returned guard drops.
-    pub fn open(self: &Arc<Self>) -> Open {
-        let c = &self.counters;
-        let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-        c.max_conns.fetch_max(cur, Relaxed);
-        c.total_conns.fetch_add(1, Relaxed);
-        self.process_conns.fetch_add(1, Relaxed);
-        Open(self.clone())
-    }
-
     pub fn new(
         index: usize,
         config: &Arc<Config>,

@@ -3,13 +3,14 @@
 //! PROXY protocol header an `accept-proxy` bind reads before anything else
 //! (docs/haproxy-semantics.md §17).
 
-use super::frontend::{FrontendRt, Open};
+use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};
 use super::{l4::tcp, l7};
 use crate::config::{Bind, Mode};
 use crate::events::Level;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -141,10 +142,16 @@ pub async fn accept_loop(
                     None => return,
                 },
             };
-            let open = fe.open();
+            let c = &fe.counters;
+            let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
+            c.max_conns.fetch_max(cur, Relaxed);
+            c.total_conns.fetch_add(1, Relaxed);
+            fe.process_conns.fetch_add(1, Relaxed);
             if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
-                serve(stream, addrs, &fe, open).await;
+                serve(stream, addrs, &fe).await;
             }
+            fe.counters.cur_conns.fetch_sub(1, Relaxed);
+            fe.process_conns.fetch_sub(1, Relaxed);
             drop(permits);
         });
         while conns.try_join_next().is_some() {}
@@ -193,11 +200,11 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
     Some(out)
 }
 
-async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>, open: Open) {
+async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) {
     match fe.mode {
-        Mode::Http => l7::conn::serve(stream, addrs, fe.clone(), open).await,
+        Mode::Http => l7::conn::serve(stream, addrs, fe.clone()).await,
         // Boxed: an HTTP connection's task should not be sized for a TCP session.
-        Mode::Tcp => Box::pin(tcp::serve(stream, addrs, fe.clone(), open)).await,
+        Mode::Tcp => Box::pin(tcp::serve(stream, addrs, fe.clone())).await,
     }
 }
 

@@ -4,7 +4,7 @@ use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
-use crate::engine::frontend::{FrontendRt, Open};
+use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
 use crate::events::Termination;
 use std::io;
@@ -18,9 +18,7 @@ use tokio::net::TcpStream;
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
-pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>, open: Open) {
-    // Counted open until the client's socket is dropped, as before this guard existed.
-    let _open = open;
+pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
     let sampled = fe.sample();

@@ -5,7 +5,7 @@
 use super::pages;
 use super::proxy::{self, Client};
 use super::relay::{read_arrived, read_into, ReadError};
-use crate::engine::frontend::{FrontendRt, Open};
+use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
@@ -43,7 +43,7 @@ struct Conn {
 }
 
 /// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>, open: Open) {
+pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
@@ -70,7 +70,6 @@ pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>, open: Op
     if let Some(own) = conn.own.take() {
         crate::engine::pool::close_hard(own.1);
     }
-    drop(open);
     let _ = conn.stream.shutdown().await;
 }
 
