@@ -414,4 +414,16 @@ mod tests {
             let _ = LineFormat::compile(s, 1);
         }
     }
+
+    #[test]
+    fn never_panics_on_mutations() {
+        let base = format!("{HTTPLOG} %{{+Q,-X}}o %[src] %%{{+E}}hrl %H");
+        let alphabet = "%{}[]+-,QXEo \\\"é".as_bytes();
+        crate::config::testkit::for_mutations(base.as_bytes(), 0x10f0, alphabet, 5000, |m| {
+            let text = String::from_utf8_lossy(m);
+            if let Ok(f) = LineFormat::compile(&text, 1) {
+                let _ = f.http_var();
+            }
+        });
+    }
 }
