@@ -557,6 +557,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
         hash_uri: true,
         hash_header: Some(&key),
         request_line: true,
+        cookie: None,
     };
     let mut upstream = Vec::new();
     let p = head::parse(data, &rewrite, &mut upstream);
@@ -740,7 +741,7 @@ pub fn h1_chunked(data: &[u8]) {
 // HTTP/1 response heads.
 
 /// Every `Asked`: both versions, keep-alive or not, HEAD or not.
-fn every_asked() -> impl Iterator<Item = Asked> {
+fn every_asked() -> impl Iterator<Item = Asked<'static>> {
     [Version::HTTP_10, Version::HTTP_11]
         .into_iter()
         .flat_map(|version| {
@@ -749,6 +750,7 @@ fn every_asked() -> impl Iterator<Item = Asked> {
                     version,
                     keep_alive,
                     is_head,
+                    cookie: None,
                 })
             })
         })

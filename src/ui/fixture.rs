@@ -403,6 +403,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            cookie_flags: *b"--",
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -427,6 +428,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            cookie_flags: *b"--",
         });
     }
     out

@@ -221,6 +221,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     for (name, on) in [
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
@@ -230,6 +231,10 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
+    if let Some(c) = &b.cookie {
+        let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();
+        let _ = writeln!(out, "{IN}cookie {}", words.join(" "));
+    }
     match &b.check {
         HealthCheck::Http(c) => out.push_str(&check_export::httpchk_lines(c)),
         HealthCheck::Rules(rules) => out.push_str(&check_export::tcp_check_lines(rules)),

@@ -14,6 +14,7 @@ mod health;
 mod host;
 mod log;
 mod stats;
+mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -27,6 +28,7 @@ pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
+pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
 
@@ -184,6 +186,8 @@ pub struct Options {
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option persist`: a request whose cookie names a DOWN server still goes to it.
+    pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
     /// `option allbackups`: with no active server left, balance over every usable backup
@@ -251,6 +255,7 @@ impl Default for Options {
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
+            persist: false,
             retries: 3,
             allbackups: false,
             errorfiles: Vec::new(),
@@ -338,6 +343,8 @@ pub struct Backend {
     /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
     /// its other requests 503): no servers, not exported, not listed on the page.
     pub implicit: bool,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<Cookie>,
     pub line: usize,
 }
 
@@ -394,6 +401,8 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
+    pub cookie: Option<String>,
     pub line: usize,
 }
 

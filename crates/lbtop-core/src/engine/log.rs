@@ -82,7 +82,7 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     );
     let _ = match fe.mode {
         Mode::Http => {
-            let flags = r.termination.http();
+            let flags = r.termination.http(r.cookie_flags);
             write!(
                 line,
                 "{tr}/{tw}/{tc}/{trs}/{ta} {} {} - - {} {conns} \"{}\"",

@@ -14,6 +14,7 @@ pub mod l7;
 pub mod listen;
 pub mod log;
 pub mod log_out;
+pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;

@@ -37,6 +37,7 @@ mod resolvers;
 mod sections;
 mod server;
 mod stats;
+mod sticky;
 mod table;
 mod tcp_check;
 #[cfg(test)]
@@ -354,12 +355,14 @@ impl<'a> Parser<'a> {
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let (cookie, servers) = self.cookie_of(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
-                mode: s.mode.unwrap_or(Mode::Tcp),
+                mode,
                 balance,
                 check,
-                servers: p.servers.clone(),
+                servers,
                 timeouts: s.timeouts,
                 options: s.options.clone(),
                 log_global: s.log_global,
@@ -369,6 +372,7 @@ impl<'a> Parser<'a> {
                 hash_type: s.hash_type,
                 stats: self.stats_of(p),
                 implicit: false,
+                cookie,
                 line: p.line,
             });
         }
@@ -514,6 +518,7 @@ fn implicit_backend(p: &Proxy) -> Backend {
         hash_type: Default::default(),
         stats: None,
         implicit: true,
+        cookie: None,
         line: p.line,
     }
 }

@@ -101,7 +101,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("tcp-response"),
     unsupported("stick-table"),
     unsupported("stick"),
-    unsupported("cookie"),
+    kw("cookie", Args::Any, S::BE, cookie),
     unsupported("hash-balance-factor"),
     Row {
         status: Status::Ignored(
@@ -449,6 +449,17 @@ fn balance_words(args: &[String]) -> Result<(Balance, Option<String>), String> {
         ));
     }
     Ok(result)
+}
+
+/// `cookie <name> <mode> [<option>]...` (docs/haproxy-semantics.md §24).
+fn cookie(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let (cookie, warnings) =
+        crate::config::parse_cookie(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    for w in warnings {
+        p.warn(st.no, w);
+    }
+    s.cookie = Some(cookie);
+    Ok(())
 }
 
 /// `errorfile <code> <file>`: the file is read now, as HAProxy reads it at start.

@@ -51,6 +51,8 @@ pub(super) struct Settings {
     pub(super) default_server: DefaultServer,
     /// The stats page (`stats enable`, `stats uri`, ...).
     pub(super) stats: Option<StatsPage>,
+    /// `cookie`.
+    pub(super) cookie: Option<crate::config::Cookie>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

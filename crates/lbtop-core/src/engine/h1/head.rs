@@ -37,6 +37,8 @@ pub struct Rewrite<'a> {
     pub hash_header: Option<&'a HeaderName>,
     /// Keep `GET /path HTTP/1.1` for the log.
     pub request_line: bool,
+    /// The backend's persistence cookie, to find and maybe strip.
+    pub cookie: Option<super::cookie::RequestCookie<'a>>,
 }
 
 #[derive(Debug)]
@@ -58,6 +60,11 @@ pub struct Head {
     pub path: Option<String>,
     /// The value of the `balance hdr(<name>)` header.
     pub hash_value: Option<Vec<u8>>,
+    /// The persistence cookie's value naming a server (before `~` in prefix mode).
+    pub cookie: Option<Vec<u8>>,
+    pub is_post: bool,
+    /// GET, HEAD or OPTIONS: a response a cache may keep (`cookie ... nocache`).
+    pub cacheable_method: bool,
 }
 
 /// Why a head is refused, which decides HAProxy's answer.
@@ -248,7 +255,7 @@ fn build(
             _ => framed.keep_alive && !framed.close,
         };
     framed.drop_upgrade = framed.upgrade && framing != Framing::None;
-    write_upstream(req, &target, version, &framed, rewrite, upstream);
+    let cookie = write_upstream(req, &target, version, &framed, rewrite, upstream);
     let hash_value = rewrite.hash_header.and_then(|name| {
         let h = req
             .headers
@@ -278,6 +285,9 @@ fn build(
             path.split('?').next().unwrap_or(path).to_string()
         }),
         hash_value,
+        cookie,
+        is_post: method == "POST",
+        cacheable_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
     })
 }
 
@@ -386,7 +396,7 @@ fn write_upstream(
     framed: &Framed,
     rewrite: &Rewrite<'_>,
     out: &mut Vec<u8>,
-) {
+) -> Option<Vec<u8>> {
     out.clear();
     out.reserve(512);
     out.extend_from_slice(req.method.unwrap_or("GET").as_bytes());
@@ -398,11 +408,17 @@ fn write_upstream(
     });
     let mut wrote_length = false;
     let mut wrote_host = false;
+    let mut cookie = None;
     for h in req.headers.iter() {
         if h.name.eq_ignore_ascii_case("host") && std::mem::replace(&mut wrote_host, true) {
             continue;
         }
-        framed.forward(h, out, &mut wrote_length);
+        match rewrite.cookie {
+            Some(rc) if h.name.eq_ignore_ascii_case("cookie") => {
+                super::cookie::forward_cookie_line(h.name.as_bytes(), h.value, rc, &mut cookie, out)
+            }
+            _ => framed.forward(h, out, &mut wrote_length),
+        }
     }
     if let Some((name, value)) = rewrite.forwarded_for {
         let has_own = rewrite.forwarded_if_none
@@ -429,6 +445,7 @@ fn write_upstream(
         _ => {}
     }
     out.extend_from_slice(b"\r\n");
+    cookie
 }
 
 /// The request line as HAProxy writes it in a log: `"`, `#` and bytes outside printable ASCII
@@ -652,6 +669,7 @@ mod tests {
             hash_uri: true,
             hash_header: Some(&hash),
             request_line: true,
+            cookie: None,
         };
         let (h, up) = head_with(
             b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",

@@ -7,6 +7,7 @@
 
 pub mod bufs;
 pub mod chunked;
+pub mod cookie;
 pub mod framing;
 pub mod head;
 pub mod response;

@@ -182,6 +182,7 @@ impl Conn {
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),
             request_line: fe.sample(),
+            cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
         };
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {

@@ -8,10 +8,11 @@ use super::reply::error_reply;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
+use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
 use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::cookie::ResponseCookie;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
@@ -89,15 +90,20 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         path: head.path.as_deref(),
         header: head.hash_value.as_deref(),
     };
-    let policy = fe.retry_policy();
+    let mut policy = fe.retry_policy();
     let backend = &fe.backend;
-    let queued = assign_queued(
-        backend,
-        key,
-        policy.queue_timeout,
-        &mut ex.record.backend_queue,
-    );
-    let assigned = match queued.await {
+    let choice = backend.choose_by_cookie(head.cookie.as_deref());
+    if let Some(c) = choice {
+        ex.record.cookie_flags = [c.flag, b'N'];
+    }
+    let direct = choice.and_then(|c| c.server);
+    policy.direct = direct.is_some();
+    let position = &mut ex.record.backend_queue;
+    let queued = match direct {
+        Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
+        None => assign_queued(backend, key, policy.queue_timeout, position).await,
+    };
+    let assigned = match queued {
         Ok(a) => a,
         Err((e, waited)) => {
             // Tw is -1 when there was no server to wait for at all.
@@ -120,15 +126,17 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         let mut server = ServerConn::new(stream);
         let sent = Instant::now();
         let kill = fe.backend.kill_watch(assigned.server);
+        let cookie = response_cookie(fe, head, assigned.server, direct);
         let exchanged = or_killed(
             kill,
-            exchange(fe, &mut server, client, head, upstream, &mut out),
+            exchange(fe, &mut server, client, head, upstream, &mut out, cookie.as_ref()),
         );
         match exchanged
             .await
             .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
         {
             Ok(answer) => {
+                ex.note_cookie(&answer);
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
             }
@@ -161,15 +169,18 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
     let kill = fe.backend.kill_watch(assigned.server);
+    let direct = direct.filter(|_| !attempt.redispatched);
+    let cookie = response_cookie(fe, head, assigned.server, direct);
     let exchanged = or_killed(
         kill,
-        exchange(fe, &mut server, client, head, upstream, &mut out),
+        exchange(fe, &mut server, client, head, upstream, &mut out, cookie.as_ref()),
     );
     match exchanged
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
     {
         Ok(answer) => {
+            ex.note_cookie(&answer);
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
             relay(fe, client, ex, assigned, server, answer, out).await
@@ -234,6 +245,28 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     }
 }
 
+/// What the response from `server` gets of the backend's cookie; `direct` is the server the
+/// request's cookie sent it to, if it is still there.
+fn response_cookie<'a>(
+    fe: &'a FrontendRt,
+    head: &Head,
+    server: usize,
+    direct: Option<usize>,
+) -> Option<ResponseCookie<'a>> {
+    let c = fe.backend.cookie.as_ref()?;
+    let direct = direct == Some(server);
+    Some(c.response(server, direct, head.is_post, head.cacheable_method))
+}
+
+impl Exchange {
+    /// The response's cookie character, when the backend has a cookie.
+    fn note_cookie(&mut self, answer: &Answer) {
+        if answer.response.cookie_flag != b'-' {
+            self.record.cookie_flags[1] = answer.response.cookie_flag;
+        }
+    }
+}
+
 /// Sends the request head and body and reads the response head. `timeout server` counts from
 /// the last byte that moved either way, so an upload that keeps flowing is not cut.
 async fn exchange(
@@ -243,11 +276,13 @@ async fn exchange(
     head: &Head,
     upstream: &[u8],
     out: &mut Vec<u8>,
+    cookie: Option<&ResponseCookie<'_>>,
 ) -> Result<Answer, ExchangeError> {
     let asked = Asked {
         version: head.version,
         keep_alive: head.keep_alive,
         is_head: head.is_head,
+        cookie,
     };
     let activity = Activity::new();
     let limits = relay::Limits {
@@ -326,7 +361,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     from: &S,
     input: &mut Input,
     client: &mut W,
-    asked: Asked,
+    asked: Asked<'_>,
     out: &mut Vec<u8>,
     limits: relay::Limits,
     activity: &Activity,

@@ -189,6 +189,7 @@ impl Resolver<'_> {
             hash_type: Default::default(),
             stats: None,
             implicit: false,
+            cookie: None,
             line: self.line(raw.span().start),
         })
     }
