@@ -151,7 +151,11 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
-    ex.record.timers[1] += millis(attempt.waited);
+    // HAProxy's Tw ends when the session last left for a server: the pauses between retries
+    // on the same server are not in it, those before a redispatch are (measured).
+    if attempt.redispatched {
+        ex.record.timers[1] += millis(attempt.waited);
+    }
     ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
     let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {

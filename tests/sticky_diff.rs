@@ -1,0 +1,222 @@
+//! Differential tests of persistence (docs/haproxy-semantics.md §24): the same requests
+//! through the same haproxy.cfg to real HAProxy 2.6 and to lbtop must give the same server,
+//! the same `Set-Cookie` / `Cache-Control` bytes, the same `Cookie` lines at the servers and
+//! the same log lines, cookie flags included.
+//!
+//! Skips, loudly, only when `haproxy` is not installed.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::Origin;
+use common::{exchange, parse_reply};
+use contender::{haproxy_available, Contender, Kind};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const NAMES: [&str; 3] = ["s1", "s2", "s3"];
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A `listen` section with `lines` and servers s1 (cookie c1), s2 (cookie c2, then
+/// `s2_extra`) and s3 (no cookie), each an origin named after it.
+fn template(lines: &str, s2_extra: &str) -> String {
+    format!(
+        "global\n    log {{LOG}} local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten l\n    bind 127.0.0.1:{{PORT}}\n{lines}    server s1 {{s1}} cookie c1\n    server s2 {{s2}} cookie c2{s2_extra}\n    server s3 {{s3}}\n"
+    )
+}
+
+/// One request line per entry: `METHOD extra-header-lines`, each sent on its own connection.
+/// Returns what the client saw (server, status, the cookie and cache lines of the head), the
+/// `cookie` lines each origin received, and the traffic log lines.
+fn transcript(kind: Kind, cfg: &str, requests: &[&str], wait_down: bool) -> Vec<String> {
+    let rt = rt();
+    let origins: Vec<Origin> = NAMES
+        .iter()
+        .map(|n| rt.block_on(Origin::start(n, Duration::ZERO)))
+        .collect();
+    let mut addrs: BTreeMap<&str, std::net::SocketAddr> = BTreeMap::new();
+    for (n, o) in NAMES.iter().zip(&origins) {
+        addrs.insert(n, o.addr);
+    }
+    let c = Contender::start(kind, cfg, &addrs);
+    if wait_down {
+        c.sink.wait("s2 is DOWN", Duration::from_secs(10));
+    }
+    let mut out = Vec::new();
+    for r in requests {
+        let (method, extra) = r.split_once(' ').unwrap_or((r, ""));
+        let raw =
+            format!("{method} / HTTP/1.1\r\nhost: h\r\n{extra}connection: close\r\n\r\n");
+        let reply = parse_reply(&rt.block_on(exchange(c.addr(), raw.as_bytes())));
+        let cookie_lines: Vec<&str> = reply
+            .head
+            .lines()
+            .filter(|l| l.starts_with("set-cookie") || l.starts_with("cache-control"))
+            .collect();
+        out.push(format!(
+            "{} {} {cookie_lines:?}",
+            reply.status,
+            reply.header("x-server").unwrap_or("-")
+        ));
+    }
+    for o in &origins {
+        for h in o.heads() {
+            let cookies: Vec<&str> = h.lines().filter(|l| l.starts_with("cookie")).collect();
+            out.push(format!("{} got {cookies:?}", o.name));
+        }
+    }
+    let logs = c.settled_lines();
+    out.extend(logs.into_iter().filter(|l| l.contains(" l l/")));
+    out
+}
+
+/// The transcript of both proxies, asserted equal; HAProxy's is returned.
+fn same(cfg: &str, requests: &[&str], wait_down: bool) -> Vec<String> {
+    let haproxy = transcript(Kind::Haproxy, cfg, requests, wait_down);
+    let lbtop = transcript(Kind::Lbtop, cfg, requests, wait_down);
+    assert_eq!(haproxy, lbtop, "with:\n{cfg}");
+    haproxy
+}
+
+fn has(t: &[String], needle: &str) {
+    assert!(t.iter().any(|l| l.contains(needle)), "{needle} in {t:#?}");
+}
+
+const EXPIRES: &str = "x-reply: expires: Thu, 01 Jan 2037 00:00:00 GMT\r\n";
+
+#[test]
+fn insert_mode_sets_strips_and_flags_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = template(
+        "    cookie SRV insert indirect nocache httponly secure domain .a.com attr SameSite=Lax\n",
+        "",
+    );
+    let requests = [
+        "GET ".to_string(),
+        format!("GET {EXPIRES}"),
+        "GET ".to_string(),
+        "GET cookie: a=1; SRV=c2; b=2\r\n".to_string(),
+        "GET cookie: SRV=zz\r\n".to_string(),
+        "GET cookie: SRV=c1\r\nx-reply: set-cookie: SRV=mine\r\n".to_string(),
+        format!("POST content-length: 0\r\n{EXPIRES}"),
+        "GET cookie: SRV=c2\r\ncookie: SRV=c1; x=1\r\n".to_string(),
+    ];
+    let requests: Vec<&str> = requests.iter().map(String::as_str).collect();
+    let t = same(&cfg, &requests, false);
+    has(&t, "set-cookie: SRV=c1; path=/; domain=.a.com; HttpOnly; Secure; SameSite=Lax\"");
+    has(&t, "SameSite=Lax\", \"cache-control: private\"]");
+    has(&t, "set-cookie: SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=.a.com");
+    has(&t, "s2 got [\"cookie: a=1; b=2\"]");
+    for flags in [" --NI ", " --VN ", " --II ", " --VD "] {
+        has(&t, flags);
+    }
+}
+
+#[test]
+fn rewrite_and_prefix_modes_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let requests = [
+        "GET x-reply: set-cookie: SRV=mine; path=/x\r\n",
+        "GET cookie: SRV=c2\r\nx-reply: set-cookie: SRV=new\r\n",
+        "GET x-reply: set-cookie: SRV=s3own\r\n",
+        "GET cookie: x=1; SRV=c2~sess1; y=2\r\n",
+        "GET cookie: SRV=zz~sess1\r\n",
+        "GET cookie: SRV=c1\r\n",
+    ];
+    let t = same(&template("    cookie SRV rewrite\n", ""), &requests, false);
+    has(&t, "set-cookie: SRV=c1; path=/x");
+    has(&t, " --NR ");
+    has(&t, " --VR ");
+    let t = same(&template("    cookie SRV prefix\n", ""), &requests, false);
+    has(&t, "set-cookie: SRV=c1~mine; path=/x");
+    has(&t, "s2 got [\"cookie: x=1; SRV=sess1; y=2\"]");
+    has(&t, " --IN ");
+}
+
+#[test]
+fn preserve_and_postonly_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let requests = [
+        "GET ",
+        "POST content-length: 0\r\n",
+        "POST content-length: 0\r\nx-reply: set-cookie: SRV=x\r\n",
+        "POST content-length: 0\r\ncookie: SRV=c1\r\n",
+    ];
+    let cfg = template("    cookie SRV insert preserve postonly\n", "");
+    let t = same(&cfg, &requests, false);
+    has(&t, " --NN ");
+    has(&t, " --NI ");
+    has(&t, " --NP ");
+}
+
+#[test]
+fn a_client_sticks_to_its_server_for_ten_requests() {
+    if !haproxy_available() {
+        return;
+    }
+    let mut requests = vec!["GET "];
+    requests.extend(["GET cookie: SRV=c2\r\n"; 10]);
+    let t = same(&template("    cookie SRV insert indirect\n", ""), &requests, false);
+    let to_s2 = t.iter().filter(|l| l.starts_with("200 s2 []")).count();
+    assert_eq!(to_s2, 10, "{t:#?}");
+}
+
+#[test]
+fn a_cookie_for_a_draining_server_sticks_for_one_in_maintenance_it_does_not() {
+    if !haproxy_available() {
+        return;
+    }
+    let requests = ["GET cookie: SRV=c2\r\n", "GET cookie: SRV=c2\r\n"];
+    let cookie = "    cookie SRV insert indirect\n";
+    let t = same(&template(cookie, " weight 0"), &requests, false);
+    has(&t, "l/s2 T/T/T/T/T 200 ");
+    has(&t, " --VN ");
+    let t = same(&template(cookie, " disabled"), &requests, false);
+    has(&t, " --DI ");
+    assert!(!t.iter().any(|l| l.contains("l/s2")), "{t:#?}");
+}
+
+#[test]
+fn a_cookie_for_a_down_server_with_and_without_persist() {
+    if !haproxy_available() {
+        return;
+    }
+    let dead = common::backend::refused_addr();
+    let down = |lines: &str| {
+        template(lines, " check inter 100 fall 1").replace("{s2}", &dead.to_string())
+    };
+    let requests = ["GET cookie: SRV=c2\r\n"];
+    let cookie = "    cookie SRV insert indirect\n";
+    // Balanced elsewhere, and given a new cookie.
+    let t = same(&down(cookie), &requests, true);
+    has(&t, " --DI ");
+    // `option persist`: sent to the DOWN server anyway; with `option redispatch` it moves
+    // on after the failed connect.
+    let t = same(
+        &down(&format!(
+            "{cookie}    option persist\n    option redispatch\n    retries 1\n"
+        )),
+        &requests,
+        true,
+    );
+    has(&t, " --DI 1/1/0/0/+1 ");
+    let t = same(
+        &down(&format!("{cookie}    option persist\n    retries 0\n")),
+        &requests,
+        true,
+    );
+    has(&t, "l/s2 T/T/-1/-1/T 503 217 - - SCDN ");
+}
