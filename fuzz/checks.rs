@@ -558,6 +558,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
         hash_header: Some(&key),
         request_line: true,
         cookie: None,
+        stick: None,
     };
     let mut upstream = Vec::new();
     let p = head::parse(data, &rewrite, &mut upstream);

@@ -231,6 +231,12 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
+    if let Some(t) = &b.stick_table {
+        let _ = writeln!(out, "{IN}stick-table {}", t.words());
+    }
+    for r in &b.stick_rules {
+        let _ = writeln!(out, "{IN}stick {} {}", r.when.as_str(), quote_word(&r.fetch.words()));
+    }
     if let Some(c) = &b.cookie {
         let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();
         let _ = writeln!(out, "{IN}cookie {}", words.join(" "));

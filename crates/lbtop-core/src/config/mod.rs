@@ -14,6 +14,7 @@ mod health;
 mod host;
 mod log;
 mod stats;
+mod stick;
 mod sticky;
 mod tcp_check;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
+pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
 pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
@@ -345,6 +347,9 @@ pub struct Backend {
     pub implicit: bool,
     /// `cookie`: persistence by a cookie naming the server.
     pub cookie: Option<Cookie>,
+    /// `stick-table`, and the `stick` rules that use it.
+    pub stick_table: Option<StickTable>,
+    pub stick_rules: Vec<StickRule>,
     pub line: usize,
 }
 

@@ -144,13 +144,20 @@ async fn assign_by<'a>(
 }
 
 /// Picks (or queues for) a server and connects; `peer` is the client connection's addresses.
+/// `direct` is the server a stick table names for this client, if any.
 pub async fn connect<'a>(
     backend: &'a BackendRt,
     key: PickKey<'_>,
-    policy: RetryPolicy,
+    mut policy: RetryPolicy,
     peer: &Addrs,
+    direct: Option<usize>,
 ) -> Attempt<'a> {
-    match assign(backend, key, policy.queue_timeout).await {
+    policy.direct = direct.is_some();
+    let assigned = match direct {
+        Some(server) => assign_direct(backend, server, policy.queue_timeout, &mut 0).await,
+        None => assign(backend, key, policy.queue_timeout).await,
+    };
+    match assigned {
         Ok(assigned) => dial(assigned, key, policy, peer).await,
         Err((e, waited)) => Attempt {
             assigned: None,

@@ -21,6 +21,7 @@ pub mod resolve;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
+pub mod stick;
 pub mod syslog;
 pub mod workers;
 

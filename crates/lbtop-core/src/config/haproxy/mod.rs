@@ -357,6 +357,7 @@ impl<'a> Parser<'a> {
             self.warn_maxqueue(p, balance);
             let mode = s.mode.unwrap_or(Mode::Tcp);
             let (cookie, servers) = self.cookie_of(p, mode);
+            self.check_stick(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
                 mode,
@@ -373,6 +374,8 @@ impl<'a> Parser<'a> {
                 stats: self.stats_of(p),
                 implicit: false,
                 cookie,
+                stick_table: s.stick_table.clone(),
+                stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
         }
@@ -519,6 +522,8 @@ fn implicit_backend(p: &Proxy) -> Backend {
         stats: None,
         implicit: true,
         cookie: None,
+        stick_table: None,
+        stick_rules: Vec::new(),
         line: p.line,
     }
 }

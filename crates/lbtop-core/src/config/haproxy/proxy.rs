@@ -99,8 +99,8 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("http-error"),
     unsupported("tcp-request"),
     unsupported("tcp-response"),
-    unsupported("stick-table"),
-    unsupported("stick"),
+    kw("stick-table", Args::Any, S::BACKENDS, stick_table),
+    kw("stick", Args::Any, S::BACKENDS, stick),
     kw("cookie", Args::Any, S::BE, cookie),
     unsupported("hash-balance-factor"),
     Row {
@@ -459,6 +459,30 @@ fn cookie(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
         p.warn(st.no, w);
     }
     s.cookie = Some(cookie);
+    Ok(())
+}
+
+/// `stick-table type <type> size <n> [expire <t>] [nopurge]` (docs/haproxy-semantics.md §24).
+fn stick_table(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    if let Some(first) = &s.stick_table {
+        let (name, line) = (ctx.who.split('\'').nth(1).unwrap_or(""), first.line);
+        return Err(p.err(
+            st.no,
+            format!(
+                "stick-table name '{name}' conflicts with table declared in {} at line {line}.",
+                ctx.who
+            ),
+        ));
+    }
+    let table = crate::config::parse_table(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    s.stick_table = Some(table);
+    Ok(())
+}
+
+/// `stick on|match|store-request <fetch>`.
+fn stick(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let rule = crate::config::parse_rule(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    s.stick_rules.push(rule);
     Ok(())
 }
 

@@ -53,6 +53,9 @@ pub(super) struct Settings {
     pub(super) stats: Option<StatsPage>,
     /// `cookie`.
     pub(super) cookie: Option<crate::config::Cookie>,
+    /// `stick-table`, and the `stick` rules.
+    pub(super) stick_table: Option<crate::config::StickTable>,
+    pub(super) stick_rules: Vec<crate::config::StickRule>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

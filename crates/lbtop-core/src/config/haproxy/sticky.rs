@@ -2,7 +2,7 @@
 
 use super::sections::Proxy;
 use super::Parser;
-use crate::config::{Cookie, Mode, Server};
+use crate::config::{Cookie, Fetch, Mode, Server};
 
 impl Parser<'_> {
     /// The backend's cookie and servers: in a backend that is not in HTTP mode, HAProxy
@@ -36,5 +36,38 @@ impl Parser<'_> {
             s.cookie = None;
         }
         (None, servers)
+    }
+}
+
+impl Parser<'_> {
+    /// `stick` rules need the backend's own table, and in TCP mode can only take `src`.
+    pub(super) fn check_stick(&mut self, p: &Proxy, mode: Mode) {
+        let s = &p.settings;
+        let Some(first) = s.stick_rules.first() else {
+            return;
+        };
+        if s.stick_table.is_none() {
+            let e = self.err(
+                first.line,
+                format!("Proxy '{}': unable to find stick-table '{}'.", p.name, p.name),
+            );
+            self.errors.push(e);
+        }
+        for r in &s.stick_rules {
+            if mode != Mode::Http && r.fetch != Fetch::Src {
+                let e = self.err(
+                    r.line,
+                    format!(
+                        "{} '{}': 'stick {} {}' reads the HTTP request, which a backend in \
+                         'mode tcp' does not have (lbtop takes only 'src' there)",
+                        p.kind.as_str(),
+                        p.name,
+                        r.when.as_str(),
+                        r.fetch.words()
+                    ),
+                );
+                self.errors.push(e);
+            }
+        }
     }
 }

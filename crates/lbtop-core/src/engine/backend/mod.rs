@@ -154,6 +154,8 @@ pub struct BackendRt {
     events: EventSender,
     /// `cookie`: persistence by a cookie naming the server.
     pub cookie: Option<super::persist::CookieRt>,
+    /// `stick-table` and its `stick` rules.
+    pub stick: Option<super::stick::StickRt>,
 }
 
 impl BackendRt {
@@ -229,6 +231,7 @@ impl BackendRt {
             }),
             events,
             cookie: super::persist::CookieRt::new(cfg),
+            stick: super::stick::StickRt::new(cfg),
         }
     }
 

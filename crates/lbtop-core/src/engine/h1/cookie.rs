@@ -83,6 +83,15 @@ pub fn forward_cookie_line(
     }
 }
 
+/// The value of the last cookie named `name` on a `Cookie` line.
+pub fn cookie_value<'v>(line: &'v [u8], name: &[u8]) -> Option<&'v [u8]> {
+    pairs(line)
+        .iter()
+        .rev()
+        .find(|p| p.name(line) == name)
+        .map(|p| p.value(line))
+}
+
 /// A `name=value` pair of a `Cookie` line, by offsets into it.
 struct Pair {
     /// The first byte of the name.

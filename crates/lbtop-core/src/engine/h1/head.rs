@@ -39,6 +39,8 @@ pub struct Rewrite<'a> {
     pub request_line: bool,
     /// The backend's persistence cookie, to find and maybe strip.
     pub cookie: Option<super::cookie::RequestCookie<'a>>,
+    /// What the backend's `stick` rules read, in rule order.
+    pub stick: Option<&'a [crate::config::Fetch]>,
 }
 
 #[derive(Debug)]
@@ -62,6 +64,8 @@ pub struct Head {
     pub hash_value: Option<Vec<u8>>,
     /// The persistence cookie's value naming a server (before `~` in prefix mode).
     pub cookie: Option<Vec<u8>>,
+    /// For each `stick` rule, the header or cookie value it reads (`None` for `src`).
+    pub stick_values: Vec<Option<Vec<u8>>>,
     pub is_post: bool,
     /// GET, HEAD or OPTIONS: a response a cache may keep (`cookie ... nocache`).
     pub cacheable_method: bool,
@@ -286,9 +290,34 @@ fn build(
         }),
         hash_value,
         cookie,
+        stick_values: rewrite
+            .stick
+            .map(|fetches| fetches.iter().map(|f| stick_value(f, req.headers)).collect())
+            .unwrap_or_default(),
         is_post: method == "POST",
         cacheable_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
     })
+}
+
+/// What a `stick` rule reads from the head: a header's last value (after its last comma, as
+/// HAProxy's `req.hdr` takes it), or a cookie's last value.
+fn stick_value(fetch: &crate::config::Fetch, headers: &[httparse::Header<'_>]) -> Option<Vec<u8>> {
+    use crate::config::Fetch;
+    let named = |n: &str| headers.iter().rev().find(|h| h.name.eq_ignore_ascii_case(n));
+    match fetch {
+        Fetch::Src => None,
+        Fetch::Header(name) => {
+            let h = named(name)?;
+            let last = h.value.rsplit(|&b| b == b',').next()?.trim_ascii();
+            Some(last.to_vec())
+        }
+        Fetch::Cookie(name) => headers
+            .iter()
+            .rev()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .find_map(|h| super::cookie::cookie_value(h.value, name.as_bytes()))
+            .map(<[u8]>::to_vec),
+    }
 }
 
 /// An absolute target (`http://host:port/path`) must name the same authority as `Host`; the
@@ -670,6 +699,7 @@ mod tests {
             hash_header: Some(&hash),
             request_line: true,
             cookie: None,
+            stick: None,
         };
         let (h, up) = head_with(
             b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",

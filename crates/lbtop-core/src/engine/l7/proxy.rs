@@ -17,6 +17,7 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::stick::Sample;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -97,9 +98,17 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         ex.record.cookie_flags = [c.flag, b'N'];
     }
     let direct = choice.and_then(|c| c.server);
-    policy.direct = direct.is_some();
+    let sample = Sample {
+        src: client.addr.ip(),
+        values: &head.stick_values,
+    };
+    let stuck = match (&backend.stick, direct) {
+        (Some(st), None) => st.lookup(&sample, |i| backend.is_up(i)),
+        _ => None,
+    };
+    policy.direct = direct.or(stuck).is_some();
     let position = &mut ex.record.backend_queue;
-    let queued = match direct {
+    let queued = match direct.or(stuck) {
         Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
         None => assign_queued(backend, key, policy.queue_timeout, position).await,
     };
@@ -137,6 +146,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         {
             Ok(answer) => {
                 ex.note_cookie(&answer);
+                stick_store(fe, &sample, assigned.server);
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
             }
@@ -185,6 +195,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     {
         Ok(answer) => {
             ex.note_cookie(&answer);
+            stick_store(fe, &sample, assigned.server);
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
             relay(fe, client, ex, assigned, server, answer, out).await
@@ -260,6 +271,13 @@ fn response_cookie<'a>(
     let c = fe.backend.cookie.as_ref()?;
     let direct = direct == Some(server);
     Some(c.response(server, direct, head.is_post, head.cacheable_method))
+}
+
+/// The server that answered, under the key of the backend's storing `stick` rule.
+fn stick_store(fe: &FrontendRt, sample: &Sample<'_>, server: usize) {
+    if let Some(st) = &fe.backend.stick {
+        st.store(sample, server);
+    }
 }
 
 impl Exchange {

@@ -190,6 +190,8 @@ impl Resolver<'_> {
             stats: None,
             implicit: false,
             cookie: None,
+            stick_table: None,
+            stick_rules: Vec::new(),
             line: self.line(raw.span().start),
         })
     }
