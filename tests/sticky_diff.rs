@@ -232,3 +232,154 @@ fn a_cookie_for_a_down_server_with_and_without_persist() {
     );
     has(&t, "l/s2 T/T/-1/-1/T 503 217 - - SCDN ");
 }
+
+/// A `listen` section in `mode` with `lines`, and servers s1, s2, s3.
+fn table_template(mode: &str, lines: &str) -> String {
+    let log = if mode == "tcp" { "tcplog" } else { "httplog" };
+    format!(
+        "global\n    log {{LOG}} local0\n\ndefaults\n    mode {mode}\n    log global\n    option {log}\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nlisten l\n    bind 127.0.0.1:{{PORT}}\n{lines}    server s1 {{s1}}\n    server s2 {{s2}}\n    server s3 {{s3}}\n"
+    )
+}
+
+/// One step of a stick-table scenario: a request from a source address with extra header
+/// lines, or a pause.
+enum Step {
+    From(&'static str, &'static str),
+    Pause(Duration),
+}
+
+/// Which server answered each request.
+fn sticky_servers(kind: Kind, cfg: &str, steps: &[Step]) -> Vec<String> {
+    let rt = rt();
+    let origins: Vec<Origin> = NAMES
+        .iter()
+        .map(|n| rt.block_on(Origin::start(n, Duration::ZERO)))
+        .collect();
+    let addrs: BTreeMap<&str, std::net::SocketAddr> =
+        NAMES.iter().copied().zip(origins.iter().map(|o| o.addr)).collect();
+    let c = Contender::start(kind, cfg, &addrs);
+    let mut out = Vec::new();
+    for step in steps {
+        match step {
+            Step::Pause(d) => std::thread::sleep(*d),
+            Step::From(src, extra) => {
+                let raw = format!("GET / HTTP/1.1\r\nhost: h\r\n{extra}connection: close\r\n\r\n");
+                let reply = parse_reply(&rt.block_on(from(src, c.addr(), raw.as_bytes())));
+                out.push(format!("{src} {extra:?} -> {}", reply.server()));
+            }
+        }
+    }
+    out
+}
+
+/// Sends bytes from the local address `src` and reads everything back.
+async fn from(src: &str, to: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let work = async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{src}:0").parse().unwrap()).unwrap();
+        let mut s = socket.connect(to).await.expect("connect");
+        s.write_all(bytes).await.expect("write");
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.expect("read");
+        out
+    };
+    tokio::time::timeout(Duration::from_secs(10), work)
+        .await
+        .expect("exchange finished in time")
+}
+
+fn same_servers(cfg: &str, steps: &[Step]) -> Vec<String> {
+    let haproxy = sticky_servers(Kind::Haproxy, cfg, steps);
+    let lbtop = sticky_servers(Kind::Lbtop, cfg, steps);
+    assert_eq!(haproxy, lbtop, "with:\n{cfg}");
+    haproxy
+}
+
+use Step::From;
+
+/// Sources .1 and .2 take the two entries of a table of 2; .1 is used again, so .3 takes the
+/// place of .2, the least recently used, which is balanced afresh and in turn takes the place
+/// of .1, balanced afresh too.
+const PURGE: [Step; 6] = [
+    From("127.0.0.1", ""),
+    From("127.0.0.2", ""),
+    From("127.0.0.1", ""),
+    From("127.0.0.3", ""),
+    From("127.0.0.2", ""),
+    From("127.0.0.1", ""),
+];
+
+#[test]
+fn stick_on_src_across_tcp_connections_and_a_full_table() {
+    if !haproxy_available() {
+        return;
+    }
+    let t = same_servers(
+        &table_template("tcp", "    stick-table type ip size 2 expire 30s\n    stick on src\n"),
+        &PURGE,
+    );
+    assert_eq!(
+        t.iter().map(|l| l.rsplit(' ').next().unwrap()).collect::<Vec<_>>(),
+        ["s1", "s2", "s1", "s3", "s1", "s2"],
+        "{t:#?}"
+    );
+    let t = same_servers(
+        &table_template(
+            "tcp",
+            "    stick-table type ip size 2 expire 30s nopurge\n    stick on src\n",
+        ),
+        &PURGE,
+    );
+    assert!(t[4].ends_with("s2"), "with nopurge .2 still sticks: {t:#?}");
+}
+
+#[test]
+fn a_stick_entry_expires_after_its_time_unused() {
+    if !haproxy_available() {
+        return;
+    }
+    // Well inside `expire 1s`, then well past it.
+    let steps = [
+        From("127.0.0.1", ""),
+        Step::Pause(Duration::from_millis(200)),
+        From("127.0.0.1", ""),
+        Step::Pause(Duration::from_millis(2000)),
+        From("127.0.0.1", ""),
+    ];
+    let cfg = table_template("tcp", "    stick-table type ip size 10 expire 1s\n    stick on src\n");
+    let t = same_servers(&cfg, &steps);
+    assert!(t[1].ends_with("s1") && t[2].ends_with("s2"), "{t:#?}");
+}
+
+#[test]
+fn stick_on_a_header_and_match_by_cookie_in_http_mode() {
+    if !haproxy_available() {
+        return;
+    }
+    let steps = [
+        From("127.0.0.1", "x-k: abcdef\r\n"),
+        From("127.0.0.1", "x-k: b\r\n"),
+        From("127.0.0.1", "x-k: abcdzz\r\n"),
+        From("127.0.0.1", "x-k: q, b\r\n"),
+        From("127.0.0.1", ""),
+    ];
+    let cfg = table_template(
+        "http",
+        "    stick-table type string len 4 size 10 expire 30s\n    stick on req.hdr(x-k)\n",
+    );
+    same_servers(&cfg, &steps);
+    let steps = [
+        From("127.0.0.1", "x-u: u1\r\n"),
+        From("127.0.0.1", "cookie: a=1; u=u1\r\n"),
+        From("127.0.0.1", "x-u: u2\r\n"),
+        From("127.0.0.1", "cookie: u=u2\r\nx-u: u2\r\n"),
+        From("127.0.0.1", "cookie: u=u1\r\n"),
+    ];
+    let cfg = table_template(
+        "http",
+        "    stick-table type string size 10\n    stick match req.cook(u)\n    stick store-request req.hdr(x-u)\n",
+    );
+    let t = same_servers(&cfg, &steps);
+    assert!(t[1].ends_with("s1") && t[4].ends_with("s1"), "{t:#?}");
+}
