@@ -565,8 +565,42 @@ mod tests {
             for s in &mut b.servers {
                 s.line = 0;
             }
+            if let Some(k) = &mut b.cookie {
+                k.line = 0;
+            }
+            if let Some(t) = &mut b.stick_table {
+                t.line = 0;
+            }
+            for r in &mut b.stick_rules {
+                r.line = 0;
+            }
         }
         c
+    }
+
+    #[test]
+    fn cookies_and_stick_tables_round_trip() {
+        let text = "defaults\n    mode http\n\
+            backend b\n    option persist\n    \
+            cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com \
+            attr \"SameSite=Lax\"\n    \
+            stick-table type string len 8 size 10k expire 2s nopurge\n    \
+            stick on src\n    stick match req.cook(u)\n    stick store-request req.hdr(x-u)\n    \
+            server s 127.0.0.1:80 cookie c1\n\
+            backend p\n    cookie P prefix\n    server s 127.0.0.1:80 cookie a\n";
+        let c = Config::parse(Path::new("s.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    option persist\n",
+            "    cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com attr SameSite=Lax\n",
+            "    stick-table type string len 8 size 10240 expire 2000ms nopurge\n",
+            "    stick match req.cook(u)\n",
+            "    server s 127.0.0.1:80 cookie c1",
+            "    cookie P prefix\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        round_trip(&c);
     }
 
     fn round_trip(c: &Config) {
