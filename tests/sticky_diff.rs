@@ -383,3 +383,23 @@ fn stick_on_a_header_and_match_by_cookie_in_http_mode() {
     let t = same_servers(&cfg, &steps);
     assert!(t[1].ends_with("s1") && t[4].ends_with("s1"), "{t:#?}");
 }
+
+#[test]
+fn a_request_the_stick_table_sends_gets_no_inserted_cookie() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = template(
+        "    cookie SRV insert indirect\n    stick-table type string size 10\n    stick on req.hdr(x-k)\n",
+        "",
+    );
+    let requests = [
+        "GET x-k: a\r\n",
+        "GET x-k: a\r\ncookie: SRV=c2\r\n",
+        "GET x-k: a\r\n",
+        "GET x-k: c\r\ncookie: SRV=zz\r\n",
+    ];
+    let t = same(&cfg, &requests, false);
+    has(&t, "200 s2 []");
+    has(&t, " --NN ");
+}

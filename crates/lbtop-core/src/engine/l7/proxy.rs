@@ -106,9 +106,11 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         (Some(st), None) => st.lookup(&sample, |i| backend.is_up(i)),
         _ => None,
     };
-    policy.direct = direct.or(stuck).is_some();
+    // Sent by its cookie or by the stick table: either way no cookie is inserted (measured).
+    let direct = direct.or(stuck);
+    policy.direct = direct.is_some();
     let position = &mut ex.record.backend_queue;
-    let queued = match direct.or(stuck) {
+    let queued = match direct {
         Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
         None => assign_queued(backend, key, policy.queue_timeout, position).await,
     };
@@ -261,7 +263,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
 }
 
 /// What the response from `server` gets of the backend's cookie; `direct` is the server the
-/// request's cookie sent it to, if it is still there.
+/// request's cookie or the stick table sent it to, if it is still there.
 fn response_cookie<'a>(
     fe: &'a FrontendRt,
     head: &Head,
