@@ -52,8 +52,7 @@ fn transcript(kind: Kind, cfg: &str, requests: &[&str], wait_down: bool) -> Vec<
     let mut out = Vec::new();
     for r in requests {
         let (method, extra) = r.split_once(' ').unwrap_or((r, ""));
-        let raw =
-            format!("{method} / HTTP/1.1\r\nhost: h\r\n{extra}connection: close\r\n\r\n");
+        let raw = format!("{method} / HTTP/1.1\r\nhost: h\r\n{extra}connection: close\r\n\r\n");
         let reply = parse_reply(&rt.block_on(exchange(c.addr(), raw.as_bytes())));
         let cookie_lines: Vec<&str> = reply
             .head
@@ -73,7 +72,11 @@ fn transcript(kind: Kind, cfg: &str, requests: &[&str], wait_down: bool) -> Vec<
         }
     }
     let logs = c.settled_lines();
-    out.extend(logs.iter().filter(|l| l.contains(" l l/")).map(|l| mask_conns(l)));
+    out.extend(
+        logs.iter()
+            .filter(|l| l.contains(" l l/"))
+            .map(|l| mask_conns(l)),
+    );
     out
 }
 
@@ -124,9 +127,15 @@ fn insert_mode_sets_strips_and_flags_as_haproxy() {
     ];
     let requests: Vec<&str> = requests.iter().map(String::as_str).collect();
     let t = same(&cfg, &requests, false);
-    has(&t, "set-cookie: SRV=c1; path=/; domain=.a.com; HttpOnly; Secure; SameSite=Lax\"");
+    has(
+        &t,
+        "set-cookie: SRV=c1; path=/; domain=.a.com; HttpOnly; Secure; SameSite=Lax\"",
+    );
     has(&t, "SameSite=Lax\", \"cache-control: private\"]");
-    has(&t, "set-cookie: SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=.a.com");
+    has(
+        &t,
+        "set-cookie: SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=.a.com",
+    );
     has(&t, "s2 got [\"cookie: a=1; b=2\"]");
     for flags in [" --NI ", " --VN ", " --II ", " --VD "] {
         has(&t, flags);
@@ -181,7 +190,11 @@ fn a_client_sticks_to_its_server_for_ten_requests() {
     }
     let mut requests = vec!["GET "];
     requests.extend(["GET cookie: SRV=c2\r\n"; 10]);
-    let t = same(&template("    cookie SRV insert indirect\n", ""), &requests, false);
+    let t = same(
+        &template("    cookie SRV insert indirect\n", ""),
+        &requests,
+        false,
+    );
     let to_s2 = t.iter().filter(|l| l.starts_with("200 s2 []")).count();
     assert_eq!(to_s2, 10, "{t:#?}");
 }
@@ -207,9 +220,8 @@ fn a_cookie_for_a_down_server_with_and_without_persist() {
         return;
     }
     let dead = common::backend::refused_addr();
-    let down = |lines: &str| {
-        template(lines, " check inter 100 fall 1").replace("{s2}", &dead.to_string())
-    };
+    let down =
+        |lines: &str| template(lines, " check inter 100 fall 1").replace("{s2}", &dead.to_string());
     let requests = ["GET cookie: SRV=c2\r\n"];
     let cookie = "    cookie SRV insert indirect\n";
     // Balanced elsewhere, and given a new cookie.
@@ -255,8 +267,11 @@ fn sticky_servers(kind: Kind, cfg: &str, steps: &[Step]) -> Vec<String> {
         .iter()
         .map(|n| rt.block_on(Origin::start(n, Duration::ZERO)))
         .collect();
-    let addrs: BTreeMap<&str, std::net::SocketAddr> =
-        NAMES.iter().copied().zip(origins.iter().map(|o| o.addr)).collect();
+    let addrs: BTreeMap<&str, std::net::SocketAddr> = NAMES
+        .iter()
+        .copied()
+        .zip(origins.iter().map(|o| o.addr))
+        .collect();
     let c = Contender::start(kind, cfg, &addrs);
     let mut out = Vec::new();
     for step in steps {
@@ -316,11 +331,16 @@ fn stick_on_src_across_tcp_connections_and_a_full_table() {
         return;
     }
     let t = same_servers(
-        &table_template("tcp", "    stick-table type ip size 2 expire 30s\n    stick on src\n"),
+        &table_template(
+            "tcp",
+            "    stick-table type ip size 2 expire 30s\n    stick on src\n",
+        ),
         &PURGE,
     );
     assert_eq!(
-        t.iter().map(|l| l.rsplit(' ').next().unwrap()).collect::<Vec<_>>(),
+        t.iter()
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect::<Vec<_>>(),
         ["s1", "s2", "s1", "s3", "s1", "s2"],
         "{t:#?}"
     );
@@ -347,7 +367,10 @@ fn a_stick_entry_expires_after_its_time_unused() {
         Step::Pause(Duration::from_millis(2000)),
         From("127.0.0.1", ""),
     ];
-    let cfg = table_template("tcp", "    stick-table type ip size 10 expire 1s\n    stick on src\n");
+    let cfg = table_template(
+        "tcp",
+        "    stick-table type ip size 10 expire 1s\n    stick on src\n",
+    );
     let t = same_servers(&cfg, &steps);
     assert!(t[1].ends_with("s1") && t[2].ends_with("s2"), "{t:#?}");
 }

@@ -235,7 +235,12 @@ fn export_backend(out: &mut String, b: &Backend) {
         let _ = writeln!(out, "{IN}stick-table {}", t.words());
     }
     for r in &b.stick_rules {
-        let _ = writeln!(out, "{IN}stick {} {}", r.when.as_str(), quote_word(&r.fetch.words()));
+        let _ = writeln!(
+            out,
+            "{IN}stick {} {}",
+            r.when.as_str(),
+            quote_word(&r.fetch.words())
+        );
     }
     if let Some(c) = &b.cookie {
         let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();

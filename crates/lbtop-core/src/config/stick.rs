@@ -11,7 +11,9 @@ pub enum KeyType {
     Ipv6,
     Integer,
     /// Strings cut at `len` bytes (32 unless told).
-    String { len: usize },
+    String {
+        len: usize,
+    },
 }
 
 /// `stick-table type <type> [len <n>] size <n> [expire <t>] [nopurge]`.
@@ -127,7 +129,9 @@ pub fn parse_table(args: &[String], line: usize) -> Result<StickTable, String> {
                     "ipv6" => KeyType::Ipv6,
                     "integer" => KeyType::Integer,
                     "string" => KeyType::String { len: 32 },
-                    "binary" => return Err("stick-table: 'type binary' is not supported by lbtop".into()),
+                    "binary" => {
+                        return Err("stick-table: 'type binary' is not supported by lbtop".into())
+                    }
                     other => return Err(format!("stick-table: unknown type '{other}'.")),
                 })
             }
@@ -135,10 +139,9 @@ pub fn parse_table(args: &[String], line: usize) -> Result<StickTable, String> {
             "size" => size = Some(number(value()?, "size")?),
             "expire" => {
                 let v = value()?;
-                t.expire = Some(
-                    parse_duration(v)
-                        .map_err(|_| format!("stick-table: unexpected character in 'expire' value '{v}'."))?,
-                );
+                t.expire = Some(parse_duration(v).map_err(|_| {
+                    format!("stick-table: unexpected character in 'expire' value '{v}'.")
+                })?);
             }
             "nopurge" => t.nopurge = true,
             "store" | "peers" | "srvkey" | "write-to" | "recv-only" => {
@@ -195,7 +198,9 @@ pub fn parse_rule(args: &[String], line: usize) -> Result<StickRule, String> {
     if let Some(extra) = args.get(2) {
         let why = match extra.as_str() {
             "table" => "a table of another backend ('table') is not supported by lbtop yet",
-            "if" | "unless" => "conditions ('if'/'unless') on stick rules are not supported by lbtop yet",
+            "if" | "unless" => {
+                "conditions ('if'/'unless') on stick rules are not supported by lbtop yet"
+            }
             _ => "unexpected words after the fetch",
         };
         return Err(format!("'stick {} {fetch} {extra}': {why}", when.as_str()));

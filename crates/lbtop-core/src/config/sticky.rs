@@ -126,7 +126,9 @@ pub fn parse_cookie(args: &[String], line: usize) -> Result<(Cookie, Vec<String>
         };
         if let Some(m) = new_mode {
             if mode.is_some_and(|old| old != m) {
-                return Err("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.".into());
+                return Err(
+                    "cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.".into(),
+                );
             }
             mode = Some(m);
             continue;
@@ -139,7 +141,9 @@ pub fn parse_cookie(args: &[String], line: usize) -> Result<(Cookie, Vec<String>
             "httponly" => c.httponly = true,
             "secure" => c.secure = true,
             "domain" => {
-                let d = words.next().ok_or("'domain' expects <domain> as argument.")?;
+                let d = words
+                    .next()
+                    .ok_or("'domain' expects <domain> as argument.")?;
                 if !d.starts_with('.') && !d.contains('.') {
                     warnings.push(format!(
                         "domain '{d}' contains no embedded dot, this configuration may not \
@@ -164,10 +168,12 @@ pub fn parse_cookie(args: &[String], line: usize) -> Result<(Cookie, Vec<String>
                 ))
             }
             _ => {
-                return Err("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', \
+                return Err(
+                    "'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', \
                      'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and \
                      'attr' options."
-                    .into())
+                        .into(),
+                )
             }
         }
     }

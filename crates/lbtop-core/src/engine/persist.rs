@@ -151,6 +151,9 @@ mod tests {
         assert_eq!(c.choose(Some(b"zz"), all_up), choice(b'I', None));
         assert_eq!(c.choose(Some(b"b"), all_up), choice(b'V', Some(1)));
         assert_eq!(c.choose(Some(b"b"), |i| i != 1), choice(b'D', None));
-        assert_eq!(rt(true).choose(Some(b"b"), |i| i != 1), choice(b'D', Some(1)));
+        assert_eq!(
+            rt(true).choose(Some(b"b"), |i| i != 1),
+            choice(b'D', Some(1))
+        );
     }
 }

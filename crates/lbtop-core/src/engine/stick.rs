@@ -142,7 +142,10 @@ impl Table {
             return;
         };
         while let Some((_, key)) = self.by_use.first_key_value() {
-            let old = self.entries.get(key).is_some_and(|e| now.duration_since(e.touched) >= x);
+            let old = self
+                .entries
+                .get(key)
+                .is_some_and(|e| now.duration_since(e.touched) >= x);
             if !old {
                 break;
             }
@@ -265,7 +268,10 @@ mod tests {
         let ip = IpAddr::from([10, 0, 0, 1]);
         assert_eq!(&*convert_ip(KeyType::Ip, ip).unwrap(), &[10, 0, 0, 1]);
         assert_eq!(convert_ip(KeyType::Ipv6, ip).unwrap().len(), 16);
-        assert_eq!(&*convert_text(KeyType::String { len: 2 }, b"abc").unwrap(), b"ab");
+        assert_eq!(
+            &*convert_text(KeyType::String { len: 2 }, b"abc").unwrap(),
+            b"ab"
+        );
         assert!(convert_text(KeyType::Integer, b"x").is_none());
         assert!(convert_text(KeyType::Ip, b"10.0.0.1").is_some());
     }

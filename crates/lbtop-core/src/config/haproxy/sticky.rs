@@ -49,7 +49,10 @@ impl Parser<'_> {
         if s.stick_table.is_none() {
             let e = self.err(
                 first.line,
-                format!("Proxy '{}': unable to find stick-table '{}'.", p.name, p.name),
+                format!(
+                    "Proxy '{}': unable to find stick-table '{}'.",
+                    p.name, p.name
+                ),
             );
             self.errors.push(e);
         }

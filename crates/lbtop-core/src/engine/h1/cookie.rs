@@ -332,7 +332,10 @@ mod tests {
         assert!(!cacheable(200, &[h("cache-control", "public")]));
         assert!(cacheable(200, &[h("cache-control", "s-maxage=5")]));
         assert!(!cacheable(200, &[h("cache-control", "PRIVATE, Max-Age=5")]));
-        assert!(!cacheable(200, &[h("cache-control", "max-age=0, s-maxage=5")]));
+        assert!(!cacheable(
+            200,
+            &[h("cache-control", "max-age=0, s-maxage=5")]
+        ));
         assert!(!cacheable(200, &[h("etag", "x"), h("pragma", "no-cache")]));
     }
 }

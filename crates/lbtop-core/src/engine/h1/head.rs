@@ -292,7 +292,12 @@ fn build(
         cookie,
         stick_values: rewrite
             .stick
-            .map(|fetches| fetches.iter().map(|f| stick_value(f, req.headers)).collect())
+            .map(|fetches| {
+                fetches
+                    .iter()
+                    .map(|f| stick_value(f, req.headers))
+                    .collect()
+            })
             .unwrap_or_default(),
         is_post: method == "POST",
         cacheable_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
@@ -303,7 +308,12 @@ fn build(
 /// HAProxy's `req.hdr` takes it), or a cookie's last value.
 fn stick_value(fetch: &crate::config::Fetch, headers: &[httparse::Header<'_>]) -> Option<Vec<u8>> {
     use crate::config::Fetch;
-    let named = |n: &str| headers.iter().rev().find(|h| h.name.eq_ignore_ascii_case(n));
+    let named = |n: &str| {
+        headers
+            .iter()
+            .rev()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+    };
     match fetch {
         Fetch::Src => None,
         Fetch::Header(name) => {

@@ -168,7 +168,9 @@ fn build(
     let mut seen = ServerCookies::default();
     for h in res.headers.iter() {
         let before = out.len();
-        let cookie = asked.cookie.filter(|_| h.name.eq_ignore_ascii_case("set-cookie"));
+        let cookie = asked
+            .cookie
+            .filter(|_| h.name.eq_ignore_ascii_case("set-cookie"));
         if cookie.is_some_and(|c| forward_set_cookie(h.name.as_bytes(), h.value, c, &mut seen, out))
         {
             // HAProxy counts the server's cookie as it came, whatever became of it.

@@ -140,7 +140,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
         let cookie = response_cookie(fe, head, assigned.server, direct);
         let exchanged = or_killed(
             kill,
-            exchange(fe, &mut server, client, head, upstream, &mut out, cookie.as_ref()),
+            exchange(
+                fe,
+                &mut server,
+                client,
+                head,
+                upstream,
+                &mut out,
+                cookie.as_ref(),
+            ),
         );
         match exchanged
             .await
@@ -189,7 +197,15 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     let cookie = response_cookie(fe, head, assigned.server, direct);
     let exchanged = or_killed(
         kill,
-        exchange(fe, &mut server, client, head, upstream, &mut out, cookie.as_ref()),
+        exchange(
+            fe,
+            &mut server,
+            client,
+            head,
+            upstream,
+            &mut out,
+            cookie.as_ref(),
+        ),
     );
     match exchanged
         .await
