@@ -1,6 +1,7 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
+use super::persist::{self, response_cookie, stick_store};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
@@ -17,7 +18,6 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
-use crate::engine::stick::Sample;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -72,8 +72,8 @@ enum ExchangeError {
 }
 
 /// A response head, and whether the request body went out whole before it came.
-struct Answer {
-    response: Response,
+pub(super) struct Answer {
+    pub(super) response: Response,
     body_sent: bool,
     /// The size of a chunked request body, which its head could not announce.
     chunked_bytes: u64,
@@ -93,21 +93,7 @@ pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstre
     };
     let mut policy = fe.retry_policy();
     let backend = &fe.backend;
-    let choice = backend.choose_by_cookie(head.cookie.as_deref());
-    if let Some(c) = choice {
-        ex.record.cookie_flags = [c.flag, b'N'];
-    }
-    let direct = choice.and_then(|c| c.server);
-    let sample = Sample {
-        src: client.addr.ip(),
-        values: &head.stick_values,
-    };
-    let stuck = match (&backend.stick, direct) {
-        (Some(st), None) => st.lookup(&sample, |i| backend.is_up(i)),
-        _ => None,
-    };
-    // Sent by its cookie or by the stick table: either way no cookie is inserted (measured).
-    let direct = direct.or(stuck);
+    let (direct, sample) = persist::decide(fe, client.addr.ip(), head, &mut ex.record);
     policy.direct = direct.is_some();
     let position = &mut ex.record.backend_queue;
     let queued = match direct {
@@ -275,35 +261,6 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         record,
         began: Instant::now(),
         sampled,
-    }
-}
-
-/// What the response from `server` gets of the backend's cookie; `direct` is the server the
-/// request's cookie or the stick table sent it to, if it is still there.
-fn response_cookie<'a>(
-    fe: &'a FrontendRt,
-    head: &Head,
-    server: usize,
-    direct: Option<usize>,
-) -> Option<ResponseCookie<'a>> {
-    let c = fe.backend.cookie.as_ref()?;
-    let direct = direct == Some(server);
-    Some(c.response(server, direct, head.is_post, head.cacheable_method))
-}
-
-/// The server that answered, under the key of the backend's storing `stick` rule.
-fn stick_store(fe: &FrontendRt, sample: &Sample<'_>, server: usize) {
-    if let Some(st) = &fe.backend.stick {
-        st.store(sample, server);
-    }
-}
-
-impl Exchange {
-    /// The response's cookie character, when the backend has a cookie.
-    fn note_cookie(&mut self, answer: &Answer) {
-        if answer.response.cookie_flag != b'-' {
-            self.record.cookie_flags[1] = answer.response.cookie_flag;
-        }
     }
 }
 
