@@ -426,3 +426,39 @@ fn a_request_the_stick_table_sends_gets_no_inserted_cookie() {
     has(&t, "200 s2 []");
     has(&t, " --NN ");
 }
+
+/// Two requests at once whose cookie names s2, which takes one at a time: where each went,
+/// and how many s2 served at once.
+fn sticky_under_maxconn(kind: Kind) -> (Vec<String>, usize) {
+    let rt = rt();
+    let origins: Vec<Origin> = NAMES
+        .iter()
+        .map(|n| {
+            let delay = if *n == "s2" { 300 } else { 0 };
+            rt.block_on(Origin::start(n, Duration::from_millis(delay)))
+        })
+        .collect();
+    let addrs: BTreeMap<&str, std::net::SocketAddr> =
+        NAMES.iter().copied().zip(origins.iter().map(|o| o.addr)).collect();
+    let cfg = template("    cookie SRV insert indirect\n", " maxconn 1");
+    let c = Contender::start(kind, &cfg, &addrs);
+    let raw = b"GET / HTTP/1.1\r\nhost: h\r\ncookie: SRV=c2\r\nconnection: close\r\n\r\n";
+    let (a, b) = rt.block_on(async {
+        tokio::join!(exchange(c.addr(), raw), exchange(c.addr(), raw))
+    });
+    let servers = [a, b]
+        .iter()
+        .map(|r| parse_reply(r).server().to_string())
+        .collect();
+    (servers, origins[1].seen.peak.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+#[test]
+fn a_sticky_server_at_its_maxconn_queues_its_clients() {
+    if !haproxy_available() {
+        return;
+    }
+    let haproxy = sticky_under_maxconn(Kind::Haproxy);
+    assert_eq!(haproxy, (vec!["s2".to_string(), "s2".to_string()], 1));
+    assert_eq!(sticky_under_maxconn(Kind::Lbtop), haproxy);
+}
