@@ -438,19 +438,27 @@ fn sticky_under_maxconn(kind: Kind) -> (Vec<String>, usize) {
             rt.block_on(Origin::start(n, Duration::from_millis(delay)))
         })
         .collect();
-    let addrs: BTreeMap<&str, std::net::SocketAddr> =
-        NAMES.iter().copied().zip(origins.iter().map(|o| o.addr)).collect();
+    let addrs: BTreeMap<&str, std::net::SocketAddr> = NAMES
+        .iter()
+        .copied()
+        .zip(origins.iter().map(|o| o.addr))
+        .collect();
     let cfg = template("    cookie SRV insert indirect\n", " maxconn 1");
     let c = Contender::start(kind, &cfg, &addrs);
     let raw = b"GET / HTTP/1.1\r\nhost: h\r\ncookie: SRV=c2\r\nconnection: close\r\n\r\n";
-    let (a, b) = rt.block_on(async {
-        tokio::join!(exchange(c.addr(), raw), exchange(c.addr(), raw))
-    });
+    let (a, b) =
+        rt.block_on(async { tokio::join!(exchange(c.addr(), raw), exchange(c.addr(), raw)) });
     let servers = [a, b]
         .iter()
         .map(|r| parse_reply(r).server().to_string())
         .collect();
-    (servers, origins[1].seen.peak.load(std::sync::atomic::Ordering::SeqCst))
+    (
+        servers,
+        origins[1]
+            .seen
+            .peak
+            .load(std::sync::atomic::Ordering::SeqCst),
+    )
 }
 
 #[test]

@@ -413,7 +413,11 @@ fn describe_backend(out: &mut String, b: &Backend) {
         kv(out, "stick-table", t.words());
     }
     for r in &b.stick_rules {
-        kv(out, "stick", format!("{} {}", r.when.as_str(), r.fetch.words()));
+        kv(
+            out,
+            "stick",
+            format!("{} {}", r.when.as_str(), r.fetch.words()),
+        );
     }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");

@@ -321,6 +321,67 @@ mod tests {
     }
 
     #[test]
+    fn server_cookies_as_each_mode_writes_them() {
+        use crate::config::CookieMode::*;
+        let write = |mode, preserve, value: &str| {
+            let rc = ResponseCookie {
+                name: b"SRV",
+                mode,
+                server: Some(b"c1"),
+                insert: None,
+                preserve,
+                nocache: false,
+            };
+            let (mut out, mut seen) = (Vec::new(), ServerCookies::default());
+            let ours =
+                forward_set_cookie(b"set-cookie", value.as_bytes(), &rc, &mut seen, &mut out);
+            (
+                ours,
+                String::from_utf8(out).unwrap(),
+                response_flag(seen, false),
+            )
+        };
+        let line = "SRV=mine; path=/x";
+        assert_eq!(write(Insert, false, line), (true, String::new(), b'D'));
+        assert_eq!(
+            write(Insert, true, line),
+            (true, "set-cookie: SRV=mine; path=/x\r\n".into(), b'P')
+        );
+        assert_eq!(
+            write(Rewrite, false, line),
+            (true, "set-cookie: SRV=c1; path=/x\r\n".into(), b'R')
+        );
+        assert_eq!(
+            write(Prefix, false, " SRV = mine"),
+            (true, "set-cookie:  SRV = c1~mine\r\n".into(), b'R')
+        );
+        assert!(!write(Rewrite, false, "SRVX=1").0);
+    }
+
+    #[test]
+    fn never_panics_on_mutations() {
+        use crate::config::testkit::for_mutations;
+        let rc = ResponseCookie {
+            name: b"S",
+            mode: crate::config::CookieMode::Prefix,
+            server: Some(b"c"),
+            insert: None,
+            preserve: false,
+            nocache: false,
+        };
+        for strip in [Strip::Whole, Strip::Prefix, Strip::Keep] {
+            let req = RequestCookie { name: b"S", strip };
+            for_mutations(b"a=1; S=c~x ;b = 2;S=;", 0x5eed, b" ;=~S", 3000, |m| {
+                let (mut out, mut found) = (Vec::new(), None);
+                forward_cookie_line(b"cookie", m, req, &mut found, &mut out);
+                let mut seen = ServerCookies::default();
+                forward_set_cookie(b"set-cookie", m, &rc, &mut seen, &mut out);
+                let _ = cookie_value(m, b"S");
+            });
+        }
+    }
+
+    #[test]
     fn cacheability_as_measured() {
         let h = |n: &'static str, v: &'static str| httparse::Header {
             name: n,
