@@ -2002,3 +2002,74 @@ fn with_resolvers_a_name_that_does_not_resolve_starts_in_maint() {
     assert!(!s[1].unresolved());
     assert_eq!(s[1].resolve_prefer, Some(crate::config::Prefer::Ipv4));
 }
+
+// -- stickiness ---------------------------------------------------------------------
+
+/// A `listen` section in `mode` around `body`, which starts at line 4.
+fn listen(mode: &str, body: &str) -> String {
+    format!("listen b\n    mode {mode}\n    bind 127.0.0.1:80\n{body}")
+}
+
+#[test]
+fn cookies_are_read_and_ignored_with_haproxy_warnings_outside_http() {
+    let c = ok(&listen(
+        "http",
+        "    cookie SRV insert indirect nocache domain abc\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    let b = &c.backends[0];
+    let cookie = b.cookie.as_ref().unwrap();
+    assert_eq!(
+        (cookie.name.as_str(), cookie.indirect, cookie.nocache),
+        ("SRV", true, true)
+    );
+    assert_eq!(b.servers[0].cookie.as_deref(), Some("c1"));
+    warned(&c, 4, "domain 'abc' contains no embedded dot");
+    let c = ok(&listen(
+        "tcp",
+        "    cookie SRV insert\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    warned(
+        &c,
+        4,
+        "cookie will be ignored for listen 'b' (needs 'mode http').",
+    );
+    warned(
+        &c,
+        5,
+        "listen 'b' : ignoring cookie for server 's' as HTTP mode is disabled.",
+    );
+    assert!(c.backends[0].cookie.is_none() && c.backends[0].servers[0].cookie.is_none());
+    // `default-server` gives its cookie to the servers after it.
+    let c = ok(&listen(
+        "http",
+        "    cookie S prefix\n    default-server cookie d\n    server s 127.0.0.1:80\n",
+    ));
+    assert_eq!(c.backends[0].servers[0].cookie.as_deref(), Some("d"));
+}
+
+#[test]
+fn stick_tables_and_rules_are_read() {
+    let c = ok(&listen(
+        "http",
+        "    stick-table type string len 8 size 1k expire 30s\n    stick on src\n    stick match hdr(x)\n    stick store-request cook(u)\n    server s 127.0.0.1:80\n",
+    ));
+    let b = &c.backends[0];
+    let t = b.stick_table.as_ref().unwrap();
+    assert_eq!(t.size, 1024);
+    assert_eq!(t.key, crate::config::KeyType::String { len: 8 });
+    let fetches: Vec<String> = b.stick_rules.iter().map(|r| r.fetch.words()).collect();
+    assert_eq!(fetches, ["src", "req.hdr(x)", "req.cook(u)"]);
+    fails(
+        &listen(
+            "tcp",
+            "    stick-table type ip size 1\n    stick-table type ip size 2\n",
+        ),
+        5,
+        &["conflicts with table declared in listen 'b' at line 4."],
+    );
+    fails(
+        "defaults\n    stick on src\n",
+        2,
+        &["'stick' not allowed in 'defaults' section"],
+    );
+}
