@@ -41,7 +41,12 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
-    record.timers[1] = attempt.waited.as_millis() as i64;
+    // As in HTTP mode: pauses between retries on the same server are not queue time (a
+    // session that never got a server waited in the queue all along).
+    record.timers[1] = match attempt.redispatched || attempt.assigned.is_none() {
+        true => attempt.waited.as_millis() as i64,
+        false => 0,
+    };
     let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => {
             if let Some(st) = &backend.stick {
