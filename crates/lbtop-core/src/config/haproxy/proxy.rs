@@ -99,7 +99,8 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("http-error"),
     unsupported("tcp-request"),
     unsupported("tcp-response"),
-    kw("stick-table", Args::Any, S::BACKENDS, stick_table),
+    // A frontend's table (for tracking counters) is refused by `stick_table` itself.
+    kw("stick-table", Args::Any, S::PROXIES, stick_table),
     kw("stick", Args::Any, S::BACKENDS, stick),
     kw("cookie", Args::Any, S::BE, cookie),
     unsupported("hash-balance-factor"),
@@ -464,6 +465,18 @@ fn cookie(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 
 /// `stick-table type <type> size <n> [expire <t>] [nopurge]` (docs/haproxy-semantics.md §24).
 fn stick_table(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    use super::sections::Kind;
+    let refused = match ctx.kind {
+        Kind::Defaults => Some("'stick-table' is not supported in 'defaults' section."),
+        Kind::Frontend => Some(
+            "'stick-table' in a frontend (a table for tracking counters) is not supported by \
+             lbtop: it keeps no counters",
+        ),
+        _ => None,
+    };
+    if let Some(m) = refused {
+        return Err(p.err_in(st.no, ctx, m));
+    }
     if let Some(first) = &s.stick_table {
         let (name, line) = (ctx.who.split('\'').nth(1).unwrap_or(""), first.line);
         return Err(p.err(

@@ -9,4 +9,4 @@ pub mod pages;
 mod persist;
 pub mod proxy;
 pub mod relay;
-mod reply;
+pub mod reply;
