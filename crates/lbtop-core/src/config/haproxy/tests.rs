@@ -2072,4 +2072,17 @@ fn stick_tables_and_rules_are_read() {
         2,
         &["'stick' not allowed in 'defaults' section"],
     );
+    fails(
+        "defaults\n    stick-table type ip size 1\n",
+        2,
+        &["'stick-table' is not supported in 'defaults' section."],
+    );
+    fails(
+        "frontend f\n    bind 127.0.0.1:80\n    stick-table type ip size 1 store conn_cur\n",
+        3,
+        &[
+            "frontend 'f': 'stick-table' in a frontend",
+            "is not supported by lbtop",
+        ],
+    );
 }
