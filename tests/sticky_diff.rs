@@ -470,3 +470,30 @@ fn a_sticky_server_at_its_maxconn_queues_its_clients() {
     assert_eq!(haproxy, (vec!["s2".to_string(), "s2".to_string()], 1));
     assert_eq!(sticky_under_maxconn(Kind::Lbtop), haproxy);
 }
+
+/// Captures and the cookie's flags share the traffic line: httplog shows `%CC %CS`, the
+/// captured headers and `--NI`-style flags together, and a `log-format` gets both from
+/// `%CC`/`%CS` and `%tsc` (docs/haproxy-semantics.md §24.1 and §25).
+#[test]
+fn captures_and_cookie_flags_in_one_line_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let captures = "    cookie SRV insert indirect\n    capture cookie SRV len 20\n    capture request header host len 10\n    capture response header x-server len 10\n";
+    let requests = [
+        "GET ",
+        "GET cookie: a=1; SRV=c2\r\n",
+        "GET cookie: SRV=zz\r\n",
+        "GET x-reply: set-cookie: SRV=mine\r\n",
+    ];
+    let t = same(&template(captures, ""), &requests, false);
+    // The cookie lbtop inserts is not the server's: `%CS` stays empty (HAProxy too).
+    has(&t, " 62 - - --NI ");
+    has(&t, " SRV=c2 - --VN A/F/0/0/0 0/0 {h} {s2} ");
+    has(&t, " SRV=zz - --II ");
+    has(&t, " - SRV=mine --NI ");
+    let lf = format!("{captures}    log-format \"%f %b/%s %CC %CS %tsc %hr %hs\"\n");
+    let t = same(&template(&lf, ""), &requests, false);
+    has(&t, " SRV=c2 - --VN {h} {s2}");
+    has(&t, " SRV=zz - --II {h} {s2}");
+}

@@ -368,7 +368,29 @@ impl Config {
         if let Some(t) = &f.log_tag {
             kv(out, "log-tag", t);
         }
+        if let Some(lf) = &f.options.log_format {
+            kv(out, "log-format", &lf.source);
+        }
+        if !f.captures.is_empty() {
+            kv(out, "capture", captures_line(&f.captures));
+        }
     }
+}
+
+/// `request Host/64, response Content-Type/32, cookie SID/20`.
+fn captures_line(c: &super::Captures) -> String {
+    let sides = [("request", &c.request), ("response", &c.response)];
+    let mut words: Vec<String> = sides
+        .iter()
+        .flat_map(|(side, list)| {
+            list.iter()
+                .map(move |k| format!("{side} {}/{}", k.name, k.len))
+        })
+        .collect();
+    if let Some(k) = &c.cookie {
+        words.push(format!("cookie {}/{}", k.name, k.len));
+    }
+    words.join(", ")
 }
 
 /// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).

@@ -141,7 +141,9 @@ impl Config {
         log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
-        if o.httplog && f.mode == Mode::Http {
+        if let Some(lf) = &o.log_format {
+            let _ = writeln!(out, "{IN}log-format {}", quote_word(&lf.source));
+        } else if o.httplog && f.mode == Mode::Http {
             let _ = writeln!(out, "{IN}option httplog");
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
@@ -159,6 +161,7 @@ impl Config {
             }
         }
         http_options(out, o, f.mode);
+        captures(out, &f.captures);
         let t = &f.timeouts;
         for (name, v) in [
             ("client", t.client),
@@ -444,6 +447,19 @@ pub(crate) fn quote_word(w: &str) -> String {
     s
 }
 
+fn captures(out: &mut String, c: &super::Captures) {
+    for (side, list) in [("request", &c.request), ("response", &c.response)] {
+        for cap in list {
+            let name = quote_word(&cap.name);
+            let _ = writeln!(out, "{IN}capture {side} header {name} len {}", cap.len);
+        }
+    }
+    if let Some(cap) = &c.cookie {
+        let name = quote_word(&cap.name);
+        let _ = writeln!(out, "{IN}capture cookie {name} len {}", cap.len);
+    }
+}
+
 /// Comment text stays on its line.
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
@@ -541,6 +557,10 @@ mod tests {
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
+                log_format: o
+                    .log_format
+                    .clone()
+                    .map(|lf| super::super::LineFormat { line: 0, ..lf }),
                 ..Options::default()
             };
             let t = &mut f.timeouts;
@@ -567,6 +587,7 @@ mod tests {
             }
             o.httplog = false;
             o.tcplog = false;
+            o.log_format = None;
             o.dontlognull = false;
             o.clitcpka = false;
             o.dontlog_normal = false;
@@ -786,6 +807,15 @@ frontend page
     mode http
     bind 127.0.0.1:8405
     stats enable
+frontend logged
+    mode http
+    bind 127.0.0.1:8406
+    log-format "%{+Q}o %ci:%cp\ [%tr] \"\$x\" %% %hr"
+    capture request header Host len 20
+    capture request header "X-A B" len 5
+    capture response header Content-Type len 30
+    capture cookie SID= len 32
+    default_backend web
 frontend tcp
     mode tcp
     bind *:9000

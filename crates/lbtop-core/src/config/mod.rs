@@ -13,6 +13,7 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod logformat;
 mod stats;
 mod stick;
 mod sticky;
@@ -29,6 +30,7 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
 pub use sticky::{parse_cookie, Cookie, CookieMode};
@@ -211,6 +213,9 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+    /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
+    /// (the last of the three wins).
+    pub log_format: Option<LineFormat>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -249,6 +254,13 @@ impl HttpReuse {
     }
 }
 
+impl Options {
+    /// A traffic line is written: `option httplog`, `option tcplog` or `log-format`.
+    pub fn logs_traffic(&self) -> bool {
+        self.httplog || self.tcplog || self.log_format.is_some()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -269,6 +281,7 @@ impl Default for Options {
             http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
+            log_format: None,
         }
     }
 }
@@ -292,6 +305,8 @@ pub struct Frontend {
     pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
+    /// `capture request|response header` and `capture cookie`.
+    pub captures: Captures,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }

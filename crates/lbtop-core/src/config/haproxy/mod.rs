@@ -26,6 +26,7 @@
 
 mod addr;
 mod bind;
+mod capture;
 mod env;
 mod errorfile;
 mod global;
@@ -470,6 +471,7 @@ impl<'a> Parser<'a> {
             }
             let mut f = frontend_of(p, mode, index);
             f.stats = self.stats_of(p);
+            self.check_log_format(&f, &who);
             frontends.push(f);
         }
 
@@ -515,6 +517,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         log: s.log.clone(),
         stats: None,
         log_tag: s.log_tag.clone(),
+        captures: s.captures.clone(),
         line: p.line,
     }
 }

@@ -4,6 +4,7 @@
 //! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
+use super::capture::{capture, log_format};
 use super::errorfile::read_errorfile;
 use super::global::log_target;
 use super::sections::{Ctx, Settings};
@@ -123,7 +124,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("errorloc303"),
     unsupported("monitor-uri"),
     unsupported("monitor"),
-    unsupported("capture"),
+    kw("capture", Args::Any, S::FRONTENDS, capture),
     unsupported("compression"),
     unsupported("redirect"),
     unsupported("id"),
@@ -132,7 +133,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("grace"),
     unsupported("unique-id-format"),
     unsupported("unique-id-header"),
-    unsupported("log-format"),
+    kw(
+        "log-format",
+        Args::Any,
+        S::FE.says_elsewhere("'log-format' directive is ignored in backends"),
+        log_format,
+    ),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
     unsupported("http-send-name-header"),

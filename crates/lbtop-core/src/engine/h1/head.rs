@@ -7,6 +7,7 @@
 //! including ones `Connection` names: dropping those would let `Connection: content-length`
 //! strip the very header that frames the body. No header map is built.
 
+use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
@@ -41,6 +42,8 @@ pub struct Rewrite<'a> {
     pub cookie: Option<super::cookie::RequestCookie<'a>>,
     /// What the backend's `stick` rules read, in rule order.
     pub stick: Option<&'a [crate::config::Fetch]>,
+    /// The frontend's `capture` lines, when this request is recorded.
+    pub captures: Option<&'a crate::config::Captures>,
 }
 
 #[derive(Debug)]
@@ -69,6 +72,12 @@ pub struct Head {
     pub is_post: bool,
     /// GET, HEAD or OPTIONS: a response a cache may keep (`cookie ... nocache`).
     pub cacheable_method: bool,
+    /// What `capture request header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
+    /// The head's size as HAProxy 2.6 counts it in `%U`: its internal form, 6 bytes plus
+    /// method, target and version, then each header's name and value (measured); 0 when
+    /// the request is not recorded.
+    pub log_bytes: u64,
 }
 
 /// Why a head is refused, which decides HAProxy's answer.
@@ -210,8 +219,12 @@ fn build(
     let (method, target) = (req.method.ok_or(Malformed)?, req.path.ok_or(Malformed)?);
     let mut framed = Framed::default();
     let mut host: Option<&[u8]> = None;
+    let mut capturing = Capturing::new(rewrite.captures, false);
     for h in req.headers.iter() {
         framed.note(h).ok_or(Malformed)?;
+        if let Some(c) = &mut capturing {
+            c.request(h.name, h.value);
+        }
         if h.name.eq_ignore_ascii_case("host") {
             // Repeated, the same name is folded; two different ones are refused.
             match host {
@@ -226,6 +239,11 @@ fn build(
     if !target_form_ok(method, target, host) {
         return Err(Malformed);
     }
+    // Counted only for a request the log will show.
+    let log_bytes = match rewrite.request_line {
+        true => 6 + method.len() + target.len() + "HTTP/1.1".len() + names_and_values(req),
+        false => 0,
+    };
     let target = absolute_target(target, host)?;
     let framing = match (framed.coding(), framed.length) {
         (Coding::Broken, _) => return Err(Malformed),
@@ -301,6 +319,8 @@ fn build(
             .unwrap_or_default(),
         is_post: method == "POST",
         cacheable_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+        captured: capturing.and_then(Capturing::done),
+        log_bytes: log_bytes as u64,
     })
 }
 
@@ -328,6 +348,13 @@ fn stick_value(fetch: &crate::config::Fetch, headers: &[httparse::Header<'_>]) -
             .find_map(|h| super::cookie::cookie_value(h.value, name.as_bytes()))
             .map(<[u8]>::to_vec),
     }
+}
+
+fn names_and_values(req: &httparse::Request<'_, '_>) -> usize {
+    req.headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum()
 }
 
 /// An absolute target (`http://host:port/path`) must name the same authority as `Host`; the
@@ -710,6 +737,7 @@ mod tests {
             request_line: true,
             cookie: None,
             stick: None,
+            captures: None,
         };
         let (h, up) = head_with(
             b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",

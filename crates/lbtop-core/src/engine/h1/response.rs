@@ -2,9 +2,11 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
+use super::capture::Capturing;
 use super::cookie::{cacheable, forward_set_cookie, response_flag, ResponseCookie, ServerCookies};
 use super::framing::{Coding, Framed, Kept};
 use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
+use crate::config::Captures;
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
@@ -45,6 +47,8 @@ pub struct Response {
     pub log_bytes: u64,
     /// The persistence cookie's termination character (`-` without one).
     pub cookie_flag: u8,
+    /// What `capture response header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
 }
 
 #[derive(Debug)]
@@ -63,12 +67,24 @@ pub enum Parsed {
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
 pub fn parse(buf: &[u8], asked: Asked<'_>, out: &mut Vec<u8>) -> Parsed {
+    parse_capturing(buf, asked, out, None)
+}
+
+/// [`parse`], filling the frontend's `capture` lines from the same pass.
+pub fn parse_capturing(
+    buf: &[u8],
+    asked: Asked<'_>,
+    out: &mut Vec<u8>,
+    captures: Option<&Captures>,
+) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match parse_in(buf, &mut headers, asked, out) {
+    match parse_in(buf, &mut headers, (asked, captures), out) {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
-        None => parse_in(buf, &mut headers_for(buf), asked, out).unwrap_or(Parsed::Invalid),
+        None => {
+            parse_in(buf, &mut headers_for(buf), (asked, captures), out).unwrap_or(Parsed::Invalid)
+        }
     }
 }
 
@@ -76,7 +92,7 @@ pub fn parse(buf: &[u8], asked: Asked<'_>, out: &mut Vec<u8>) -> Parsed {
 fn parse_in<'b>(
     buf: &'b [u8],
     headers: &mut [httparse::Header<'b>],
-    asked: Asked<'_>,
+    asked: (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Parsed> {
     let mut res = httparse::Response::new(headers);
@@ -110,13 +126,18 @@ fn build(
     len: usize,
     status: u16,
     minor: u8,
-    asked: Asked<'_>,
+    (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Response> {
     let mut framed = Framed::default();
     framed.no_body = status < 200 || status == 204;
+    // An interim response's headers are not the final ones HAProxy captures.
+    let mut capturing = Capturing::new(captures.filter(|_| status >= 200), true);
     for h in res.headers.iter() {
         framed.note(h)?;
+        if let Some(c) = &mut capturing {
+            c.response(h.name, h.value);
+        }
     }
     // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; chunked wins over a length; a
     // transfer coding that does not end in chunked is refused, as HAProxy refuses it (502).
@@ -198,6 +219,7 @@ fn build(
         client_keeps,
         log_bytes: log_bytes as u64,
         cookie_flag,
+        captured: capturing.and_then(Capturing::done),
     })
 }
 

@@ -24,6 +24,7 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     let began = Instant::now();
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
+    record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
         ..PickKey::default()

@@ -42,8 +42,8 @@ struct Conn {
     own: Option<Box<(usize, TcpStream)>>,
 }
 
-/// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+/// Serves one client connection until it is done with; returns it for the caller to close.
+pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) -> TcpStream {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
@@ -70,7 +70,7 @@ pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     if let Some(own) = conn.own.take() {
         crate::engine::pool::close_hard(own.1);
     }
-    let _ = conn.stream.shutdown().await;
+    conn.stream
 }
 
 impl Conn {
@@ -175,13 +175,15 @@ impl Conn {
     ) -> Result<Head, HeadError> {
         let fe = &self.fe;
         // Decided once per request: whether the watcher gets this one, with its strings.
+        let sampled = fe.sample();
         let rewrite = Rewrite {
             forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
             forwarded_if_none: fe.forwardfor_if_none(),
             server_close: fe.asks_server_to_close(),
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),
-            request_line: fe.sample(),
+            request_line: sampled,
+            captures: fe.captures(sampled),
             cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
             stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
         };
@@ -233,6 +235,7 @@ impl Conn {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
+        record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,

@@ -6,12 +6,13 @@ use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
-use crate::config::HttpReuse;
+use crate::config::{Captures, HttpReuse};
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
+use crate::engine::h1::capture::merge;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::cookie::ResponseCookie;
 use crate::engine::h1::head::{Framing, Head};
@@ -252,7 +253,10 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
+    record.log_bytes_in = Some(head.log_bytes + head.content_length);
     if sampled {
+        record.frontend_addr = Some(client.peer.dst);
+        record.captures = head.captured.clone();
         record.forwarded_for = client
             .forwarded_for
             .and_then(|v| v.to_str().ok().map(str::to_string));
@@ -298,7 +302,7 @@ async fn exchange(
         &from_server,
         input,
         &mut to_client,
-        asked,
+        (asked, fe.captures(head.captured.is_some())),
         out,
         limits,
         &activity,
@@ -358,7 +362,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     from: &S,
     input: &mut Input,
     client: &mut W,
-    asked: Asked<'_>,
+    (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
     limits: relay::Limits,
     activity: &Activity,
@@ -371,7 +375,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
         } else if out.capacity() == 0 {
             *out = bufs::take();
         }
-        match response::parse(input.pending(), asked, out) {
+        match response::parse_capturing(input.pending(), asked, out, captures) {
             Parsed::Complete(r) => {
                 input.consume(r.len);
                 // A chunked body whose framing error is already here is refused whole.
@@ -436,15 +440,17 @@ async fn relay(
     mut ex: Exchange,
     assigned: Assigned<'_>,
     mut server: ServerConn,
-    answer: Answer,
+    mut answer: Answer,
     mut out: Vec<u8>,
 ) -> bool {
+    ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
     let status = response.status;
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
+    ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);
     fe.backend.servers[assigned.server]
         .counters
         .response(status);

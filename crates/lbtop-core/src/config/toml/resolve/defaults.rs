@@ -52,6 +52,7 @@ impl PartialOptions {
             http_pretend_keepalive: flag(self.http_pretend_keepalive, base.http_pretend_keepalive),
             clitcpka: flag(self.clitcpka, base.clitcpka),
             srvtcpka: flag(self.srvtcpka, base.srvtcpka),
+            log_format: None,
         }
     }
 }
