@@ -558,6 +558,8 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
         hash_uri: true,
         hash_header: Some(&key),
         request_line: true,
+        cookie: None,
+        stick: None,
         captures: Some(&caps),
     };
     let mut upstream = Vec::new();
@@ -741,7 +743,6 @@ pub fn h1_chunked(data: &[u8]) {
 // ---------------------------------------------------------------------------------------
 // HTTP/1 response heads.
 
-/// Every `Asked`: both versions, keep-alive or not, HEAD or not.
 /// Captures of the headers that frame a message, and a cookie.
 fn every_capture() -> Captures {
     let c = |name: &str, len| Capture {
@@ -755,7 +756,8 @@ fn every_capture() -> Captures {
     }
 }
 
-fn every_asked() -> impl Iterator<Item = Asked> {
+/// Every `Asked`: both versions, keep-alive or not, HEAD or not.
+fn every_asked() -> impl Iterator<Item = Asked<'static>> {
     [Version::HTTP_10, Version::HTTP_11]
         .into_iter()
         .flat_map(|version| {
@@ -764,6 +766,7 @@ fn every_asked() -> impl Iterator<Item = Asked> {
                     version,
                     keep_alive,
                     is_head,
+                    cookie: None,
                 })
             })
         })

@@ -132,6 +132,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("http-pretend-keepalive", o.http_pretend_keepalive),
         ("clitcpka", o.clitcpka),
@@ -441,6 +442,19 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
     if let Some(t) = &b.log_tag {
         kv(out, "log-tag", t);
+    }
+    if let Some(c) = &b.cookie {
+        kv(out, "cookie", c.words().join(" "));
+    }
+    if let Some(t) = &b.stick_table {
+        kv(out, "stick-table", t.words());
+    }
+    for r in &b.stick_rules {
+        kv(
+            out,
+            "stick",
+            format!("{} {}", r.when.as_str(), r.fetch.words()),
+        );
     }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");

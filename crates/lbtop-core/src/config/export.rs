@@ -228,6 +228,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     for (name, on) in [
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
@@ -237,6 +238,21 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
+    if let Some(t) = &b.stick_table {
+        let _ = writeln!(out, "{IN}stick-table {}", t.words());
+    }
+    for r in &b.stick_rules {
+        let _ = writeln!(
+            out,
+            "{IN}stick {} {}",
+            r.when.as_str(),
+            quote_word(&r.fetch.words())
+        );
+    }
+    if let Some(c) = &b.cookie {
+        let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();
+        let _ = writeln!(out, "{IN}cookie {}", words.join(" "));
+    }
     match &b.check {
         HealthCheck::Http(c) => out.push_str(&check_export::httpchk_lines(c)),
         HealthCheck::Rules(rules) => out.push_str(&check_export::tcp_check_lines(rules)),
@@ -584,8 +600,42 @@ mod tests {
             for s in &mut b.servers {
                 s.line = 0;
             }
+            if let Some(k) = &mut b.cookie {
+                k.line = 0;
+            }
+            if let Some(t) = &mut b.stick_table {
+                t.line = 0;
+            }
+            for r in &mut b.stick_rules {
+                r.line = 0;
+            }
         }
         c
+    }
+
+    #[test]
+    fn cookies_and_stick_tables_round_trip() {
+        let text = "defaults\n    mode http\n\
+            backend b\n    option persist\n    \
+            cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com \
+            attr \"SameSite=Lax\"\n    \
+            stick-table type string len 8 size 10k expire 2s nopurge\n    \
+            stick on src\n    stick match req.cook(u)\n    stick store-request req.hdr(x-u)\n    \
+            server s 127.0.0.1:80 cookie c1\n\
+            backend p\n    cookie P prefix\n    server s 127.0.0.1:80 cookie a\n";
+        let c = Config::parse(Path::new("s.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    option persist\n",
+            "    cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com attr SameSite=Lax\n",
+            "    stick-table type string len 8 size 10240 expire 2000ms nopurge\n",
+            "    stick match req.cook(u)\n",
+            "    server s 127.0.0.1:80 cookie c1",
+            "    cookie P prefix\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        round_trip(&c);
     }
 
     fn round_trip(c: &Config) {

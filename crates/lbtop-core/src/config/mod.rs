@@ -15,6 +15,8 @@ mod host;
 mod log;
 mod logformat;
 mod stats;
+mod stick;
+mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -30,6 +32,8 @@ pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use stats::{StatsAdmin, StatsPage};
+pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
+pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use userlist::{Password, User, UserGroup, Userlist};
 pub use values::parse_duration;
@@ -190,6 +194,8 @@ pub struct Options {
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option persist`: a request whose cookie names a DOWN server still goes to it.
+    pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
     /// `option allbackups`: with no active server left, balance over every usable backup
@@ -267,6 +273,7 @@ impl Default for Options {
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
+            persist: false,
             retries: 3,
             allbackups: false,
             errorfiles: Vec::new(),
@@ -357,6 +364,11 @@ pub struct Backend {
     /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
     /// its other requests 503): no servers, not exported, not listed on the page.
     pub implicit: bool,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<Cookie>,
+    /// `stick-table`, and the `stick` rules that use it.
+    pub stick_table: Option<StickTable>,
+    pub stick_rules: Vec<StickRule>,
     pub line: usize,
 }
 
@@ -413,6 +425,8 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
+    pub cookie: Option<String>,
     pub line: usize,
 }
 

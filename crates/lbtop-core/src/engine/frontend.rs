@@ -155,6 +155,7 @@ impl FrontendRt {
                     .or(be.timeouts.connect)
                     .unwrap_or(Duration::from_secs(5)),
                 balance: be.balance,
+                direct: false,
             },
             http_request_timeout: fe.timeouts.http_request.or(fe.timeouts.client),
             keep_alive_timeout: fe
@@ -293,6 +294,7 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            cookie_flags: *b"--",
             captures: None,
             frontend_addr: None,
             counter: 0,

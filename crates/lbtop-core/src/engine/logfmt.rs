@@ -61,7 +61,7 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::TimeActive | Var::TimeTotal => num(out, ta),
         Var::TimeData => num(out, data_time(r.timers, http)),
         Var::Term => push_bytes(out, &r.termination.tcp()),
-        Var::TermCookie => push_bytes(out, &r.termination.http()),
+        Var::TermCookie => push_bytes(out, &r.termination.http(r.cookie_flags)),
         Var::Status if http => num(out, r.status.map_or(-1, i64::from)),
         Var::Status => num(out, 0),
         Var::BytesOut => num(out, r.bytes_out as i64),

@@ -62,6 +62,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         server_conns: 1,
         backend_queue: 0,
         stats_page: None,
+        cookie_flags: *b"--",
         captures: None,
         frontend_addr: Some("127.0.0.1:8080".parse().unwrap()),
         counter: 9,
@@ -95,11 +96,13 @@ fn httplog_and_tcplog_lines() {
     bad.timers = [-1, -1, -1, -1, 3];
     let mut caught = record(0, 0);
     caught.captures = captured();
+    // Both features in one line: the captures and the persistence cookie's flags.
+    caught.cookie_flags = *b"VN";
     let cases = [
         (record(1, 0), "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] plain app/s1 0/0/1/5/7 200 172 - - ---- 3/2/1/1/+1 0/0 \"GET /a?b=1 HTTP/1.1\""),
         (record(2, 1), "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] tcp t/s1 0/1/7 172 -- 3/2/1/1/+1 0/0"),
         (bad, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] web web/<NOSRV> -1/-1/-1/-1/3 400 172 - - PR-- 3/2/1/1/+1 0/0 \"<BADREQ>\""),
-        (caught, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] web app/s1 0/0/1/5/7 200 172 SID=ab - ---- 3/2/1/1/+1 0/0 {ex#22am#7Bp#7D|} {r#7C#01} \"GET /a?b=1 HTTP/1.1\""),
+        (caught, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] web app/s1 0/0/1/5/7 200 172 SID=ab - --VN 3/2/1/1/+1 0/0 {ex#22am#7Bp#7D|} {r#7C#01} \"GET /a?b=1 HTTP/1.1\""),
     ];
     for (r, want) in cases {
         assert_eq!(crate::engine::log::format_session(&c, &r).unwrap(), want);
@@ -111,6 +114,7 @@ fn variables_and_flags_as_haproxy_writes_them() {
     let c = config();
     let mut r = record(0, 0);
     r.captures = captured();
+    r.cookie_flags = *b"NI";
     let cases = [
         (
             "%{+Q}ci:%cp %{+X}ci:%{+X}cp",
@@ -127,7 +131,7 @@ fn variables_and_flags_as_haproxy_writes_them() {
         ("%HM|%HU|%HP|%HPO|%HQ|%HV", "GET|/a?b=1|/a|/a|?b=1|HTTP/1.1"),
         (
             "%{+Q}o %b %s %ST %ts %tsc %{-Q}o %f",
-            "\"app\" \"s1\" 200 -- ---- web",
+            "\"app\" \"s1\" 200 -- --NI web",
         ),
         (
             "%Th/%Ti/%TR/%Tq/%Tw/%Tc/%Tr/%Ta/%Tt/%Td",

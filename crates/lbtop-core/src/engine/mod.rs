@@ -15,12 +15,14 @@ pub mod listen;
 pub mod log;
 pub mod log_out;
 pub mod logfmt;
+pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
+pub mod stick;
 pub mod syslog;
 pub mod workers;
 

@@ -23,9 +23,9 @@ impl Termination {
         Termination { cause, phase }
     }
 
-    /// The HTTP form: four characters, cookie flags unused (`--`).
-    pub fn http(self) -> [u8; 4] {
-        [self.cause, self.phase, b'-', b'-']
+    /// The HTTP form: four characters, the last two the persistence cookie's.
+    pub fn http(self, cookie: [u8; 2]) -> [u8; 4] {
+        [self.cause, self.phase, cookie[0], cookie[1]]
     }
 
     /// The TCP form: two characters.
@@ -79,6 +79,9 @@ pub struct SessionRecord {
     pub backend_queue: u64,
     /// The proxy whose stats page answered the request (logged as `<proxy>/<STATS>`).
     pub stats_page: Option<String>,
+    /// The persistence cookie's two termination characters (`--` without a cookie): what
+    /// the request's cookie was, and what became of the response's.
+    pub cookie_flags: [u8; 2],
     /// What the frontend's `capture` lines caught; `None` when it has none (or the session
     /// ended before a request head).
     pub captures: Option<Box<Captured>>,

@@ -38,6 +38,7 @@ mod resolvers;
 mod sections;
 mod server;
 mod stats;
+mod sticky;
 mod table;
 mod tcp_check;
 #[cfg(test)]
@@ -371,12 +372,15 @@ impl<'a> Parser<'a> {
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let (cookie, servers) = self.cookie_of(p, mode);
+            self.check_stick(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
-                mode: s.mode.unwrap_or(Mode::Tcp),
+                mode,
                 balance,
                 check,
-                servers: p.servers.clone(),
+                servers,
                 timeouts: s.timeouts,
                 options: s.options.clone(),
                 log_global: s.log_global,
@@ -386,6 +390,9 @@ impl<'a> Parser<'a> {
                 hash_type: s.hash_type,
                 stats: self.stats_of(p),
                 implicit: false,
+                cookie,
+                stick_table: s.stick_table.clone(),
+                stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
         }
@@ -533,6 +540,9 @@ fn implicit_backend(p: &Proxy) -> Backend {
         hash_type: Default::default(),
         stats: None,
         implicit: true,
+        cookie: None,
+        stick_table: None,
+        stick_rules: Vec::new(),
         line: p.line,
     }
 }

@@ -93,6 +93,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     ),
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
+    flag("persist", S::BE, |o| &mut o.persist),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     flag("http-pretend-keepalive", S::PROXIES, |o| {
         &mut o.http_pretend_keepalive
@@ -152,7 +153,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("logasap"),
     unsupported("nolinger"),
     unsupported("originalto"),
-    unsupported("persist"),
     unsupported("prefer-last-server"),
     unsupported("spop-check"),
     unsupported("ssl-hello-chk"),

@@ -184,6 +184,8 @@ impl Conn {
             hash_header: fe.hash_header(),
             request_line: sampled,
             captures: fe.captures(sampled),
+            cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
+            stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
         };
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {

@@ -195,6 +195,9 @@ impl Resolver<'_> {
             hash_type: Default::default(),
             stats: None,
             implicit: false,
+            cookie: None,
+            stick_table: None,
+            stick_rules: Vec::new(),
             line: self.line(raw.span().start),
         })
     }
