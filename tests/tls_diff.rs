@@ -748,3 +748,32 @@ fn client_certificates_are_checked_against_the_ca_file() {
         "{seen:#?}"
     );
 }
+
+/// `log-format` on a TLS bind: `%ft` is the frontend's name with `~` (inside `+Q`'s quotes),
+/// `%f` the bare name; captures and the persistence cookie's flags read as in clear.
+#[test]
+fn log_format_names_a_tls_frontend_as_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let http = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    log-format \"%f %ft %{{+Q}}ft %b/%s %ST %tsc %hr\"\n    capture request header host len 10\n    default_backend be\n\nbackend be\n    cookie SRV insert\n    server s1 {{o1}} cookie c1\n"
+    );
+    let tcp = format!(
+        "{GLOBAL}\nlisten fe\n    mode tcp\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    log-format \"%f %ft %{{+Q}}ft %b/%s %ts\"\n    server s1 {{o1}}\n"
+    );
+    for (what, template) in [("log-format, http", http), ("log-format, tcp", tcp)] {
+        let seen = same(what, &template, &certs, |c| {
+            let from = c.sink.count();
+            let (_, _, first) = tls_exchange(c.addr(), Some("a.example"), &[], GET);
+            let mut seen = vec![first];
+            seen.extend(lines_after(c, from, "fe~"));
+            seen
+        });
+        assert!(
+            seen.iter().any(|l| l.contains(" fe fe~ \"fe~\" ")),
+            "{seen:?}"
+        );
+    }
+}

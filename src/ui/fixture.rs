@@ -391,6 +391,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: Some(status),
             bytes_out: if status == 200 { HTTP_OUT } else { 212 },
             bytes_in: HTTP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -404,6 +405,11 @@ pub fn decisions() -> Vec<SessionRecord> {
             frontend_conns: 1,
             stats_page: None,
             tls: false,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -416,6 +422,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: None,
             bytes_out: TCP_OUT + rng.below(40),
             bytes_in: TCP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -429,6 +436,11 @@ pub fn decisions() -> Vec<SessionRecord> {
             frontend_conns: 1,
             stats_page: None,
             tls: false,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
     }
     out

@@ -13,7 +13,10 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod logformat;
 mod stats;
+mod stick;
+mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -28,7 +31,10 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use stats::{StatsAdmin, StatsPage};
+pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
+pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use tls::{BindTls, ServerSni, ServerTls, TlsVersion, Verify};
 pub use userlist::{Password, User, UserGroup, Userlist};
@@ -190,6 +196,8 @@ pub struct Options {
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option persist`: a request whose cookie names a DOWN server still goes to it.
+    pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
     /// `option allbackups`: with no active server left, balance over every usable backup
@@ -207,6 +215,9 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+    /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
+    /// (the last of the three wins).
+    pub log_format: Option<LineFormat>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -245,6 +256,13 @@ impl HttpReuse {
     }
 }
 
+impl Options {
+    /// A traffic line is written: `option httplog`, `option tcplog` or `log-format`.
+    pub fn logs_traffic(&self) -> bool {
+        self.httplog || self.tcplog || self.log_format.is_some()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -257,6 +275,7 @@ impl Default for Options {
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
+            persist: false,
             retries: 3,
             allbackups: false,
             errorfiles: Vec::new(),
@@ -264,6 +283,7 @@ impl Default for Options {
             http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
+            log_format: None,
         }
     }
 }
@@ -287,6 +307,8 @@ pub struct Frontend {
     pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
+    /// `capture request|response header` and `capture cookie`.
+    pub captures: Captures,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -344,6 +366,11 @@ pub struct Backend {
     /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
     /// its other requests 503): no servers, not exported, not listed on the page.
     pub implicit: bool,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<Cookie>,
+    /// `stick-table`, and the `stick` rules that use it.
+    pub stick_table: Option<StickTable>,
+    pub stick_rules: Vec<StickRule>,
     pub line: usize,
 }
 
@@ -405,6 +432,8 @@ pub struct Server {
     /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
     /// [`Server::checks_use_tls`].
     pub check_ssl: Option<bool>,
+    /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
+    pub cookie: Option<String>,
     pub line: usize,
 }
 

@@ -151,11 +151,18 @@ pub async fn accept_loop(
             c.max_conns.fetch_max(cur, Relaxed);
             c.total_conns.fetch_add(1, Relaxed);
             fe.process_conns.fetch_add(1, Relaxed);
+            let mut open = None;
             if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
-                serve(stream, addrs, &fe, bind).await;
+                open = serve(stream, addrs, &fe, bind).await;
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
             fe.process_conns.fetch_sub(1, Relaxed);
+            // Closed once no longer counted, as HAProxy does: a client that reconnects on
+            // seeing the close finds this connection gone from `%ac/%fc`.
+            if let Some(mut stream) = open {
+                let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
+                stream.close(limit).await;
+            }
             drop(permits);
         });
         while conns.try_join_next().is_some() {}
@@ -204,19 +211,25 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
     Some(out)
 }
 
-async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>, bind: usize) {
+/// Serves a connection (TLS first on an `ssl` bind); an HTTP one comes back for the caller
+/// to close.
+async fn serve(
+    stream: TcpStream,
+    addrs: Addrs,
+    fe: &Arc<FrontendRt>,
+    bind: usize,
+) -> Option<Stream> {
     let stream = match &fe.binds[bind].tls {
         None => Stream::Plain(stream),
-        Some(acceptor) => match super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await
-        {
-            Some(tls) => tls,
-            None => return,
-        },
+        Some(acceptor) => super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await?,
     };
     match fe.mode {
-        Mode::Http => l7::conn::serve(stream, addrs, fe.clone()).await,
+        Mode::Http => Some(l7::conn::serve(stream, addrs, fe.clone()).await),
         // Boxed: an HTTP connection's task should not be sized for a TCP session.
-        Mode::Tcp => Box::pin(tcp::serve(stream, addrs, fe.clone())).await,
+        Mode::Tcp => {
+            Box::pin(tcp::serve(stream, addrs, fe.clone())).await;
+            None
+        }
     }
 }
 

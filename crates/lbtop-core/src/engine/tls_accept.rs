@@ -63,25 +63,31 @@ pub(super) async fn accept(
     bind: usize,
 ) -> Option<Stream> {
     let accepted = SystemTime::now();
+    // A failed handshake gives its socket back, and a timed-out one is still held below: the
+    // failure is logged before the client sees the close, as HAProxy does.
     let handshake = async {
         // What is not a TLS record at all (plain HTTP, say) is dropped without an answer,
         // as OpenSSL drops it; rustls would send an alert first.
         let mut first = [0u8; 1];
-        match stream.peek(&mut first).await {
-            Ok(0) => return Err(Failure::Closed),
-            Ok(_) if first[0] != HANDSHAKE_RECORD => return Err(Failure::Handshake),
-            Ok(_) => {}
-            Err(_) => return Err(Failure::Aborted),
-        }
-        acceptor.accept(stream).await.map_err(|e| Failure::of(&e))
+        let failure = match stream.peek(&mut first).await {
+            Ok(0) => Failure::Closed,
+            Ok(_) if first[0] != HANDSHAKE_RECORD => Failure::Handshake,
+            Ok(_) => {
+                let accept = acceptor.accept(stream).into_fallible();
+                return accept.await.map_err(|(e, s)| (Failure::of(&e), Some(s)));
+            }
+            Err(_) => Failure::Aborted,
+        };
+        Err((failure, Some(stream)))
     };
+    tokio::pin!(handshake);
     let done = match fe.client_timeout() {
-        Some(t) => tokio::time::timeout(t, handshake)
+        Some(t) => tokio::time::timeout(t, &mut handshake)
             .await
-            .unwrap_or(Err(Failure::Timeout)),
-        None => handshake.await,
+            .unwrap_or(Err((Failure::Timeout, None))),
+        None => (&mut handshake).await,
     };
-    let failure = match done {
+    let (failure, _socket) = match done {
         Ok(tls) => return Some(Stream::Tls(Box::new(tls.into()))),
         Err(f) => f,
     };

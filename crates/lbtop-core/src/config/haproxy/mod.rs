@@ -26,6 +26,7 @@
 
 mod addr;
 mod bind;
+mod capture;
 mod env;
 mod errorfile;
 mod global;
@@ -38,6 +39,7 @@ mod sections;
 mod server;
 mod ssl;
 mod stats;
+mod sticky;
 mod table;
 mod tcp_check;
 #[cfg(test)]
@@ -376,12 +378,15 @@ impl<'a> Parser<'a> {
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let (cookie, servers) = self.cookie_of(p, mode);
+            self.check_stick(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
-                mode: s.mode.unwrap_or(Mode::Tcp),
+                mode,
                 balance,
                 check,
-                servers: p.servers.clone(),
+                servers,
                 timeouts: s.timeouts,
                 options: s.options.clone(),
                 log_global: s.log_global,
@@ -391,6 +396,9 @@ impl<'a> Parser<'a> {
                 hash_type: s.hash_type,
                 stats: self.stats_of(p),
                 implicit: false,
+                cookie,
+                stick_table: s.stick_table.clone(),
+                stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
         }
@@ -469,6 +477,7 @@ impl<'a> Parser<'a> {
             }
             let mut f = frontend_of(p, mode, index);
             f.stats = self.stats_of(p);
+            self.check_log_format(&f, &who);
             frontends.push(f);
         }
 
@@ -514,6 +523,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         log: s.log.clone(),
         stats: None,
         log_tag: s.log_tag.clone(),
+        captures: s.captures.clone(),
         line: p.line,
     }
 }
@@ -536,6 +546,9 @@ fn implicit_backend(p: &Proxy) -> Backend {
         hash_type: Default::default(),
         stats: None,
         implicit: true,
+        cookie: None,
+        stick_table: None,
+        stick_rules: Vec::new(),
         line: p.line,
     }
 }

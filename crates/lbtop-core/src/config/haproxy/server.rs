@@ -48,6 +48,7 @@ impl Default for DefaultServer {
             ignore_weight: false,
             tls: crate::config::ServerTls::default(),
             check_ssl: None,
+            cookie: None,
             line: 0,
         })
     }
@@ -242,6 +243,15 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_port.map(|n| format!("port {n}")),
     ),
     value(
+        "cookie",
+        |p, v, _| {
+            p.cookie = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+    ),
+    value(
         "maxqueue",
         // As in HAProxy, `maxqueue 0` means no limit.
         |p, v, what| int(v, what, 0, MAX).map(|x| p.maxqueue = Some(x).filter(|&n| n > 0)),
@@ -402,7 +412,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("check-sni"),
     unsupported("check-alpn"),
     unsupported("check-proto"),
-    unsupported("cookie"),
     unsupported("crt"),
     unsupported("id"),
     unsupported("minconn"),

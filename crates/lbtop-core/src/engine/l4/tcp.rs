@@ -6,6 +6,7 @@ use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::stick::Sample;
 use crate::engine::stream::Stream;
 use crate::events::Termination;
 use std::io;
@@ -25,15 +26,30 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.tls = client_stream.is_tls();
+    record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
         ..PickKey::default()
     };
-    let attempt = connect(&fe.backend, key, fe.retry_policy(), &peer).await;
+    let backend = &fe.backend;
+    let sample = Sample {
+        src: client.ip(),
+        values: &[],
+    };
+    let stuck = backend
+        .stick
+        .as_ref()
+        .and_then(|st| st.lookup(&sample, |i| backend.is_up(i)));
+    let attempt = connect(backend, key, fe.retry_policy(), &peer, stuck).await;
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
-    record.timers[1] = attempt.waited.as_millis() as i64;
+    // As in HTTP mode: pauses between retries on the same server are not queue time (a
+    // session that never got a server waited in the queue all along).
+    record.timers[1] = match attempt.redispatched || attempt.assigned.is_none() {
+        true => attempt.waited.as_millis() as i64,
+        false => 0,
+    };
     let (server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
@@ -68,6 +84,11 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
             }
         }
     };
+    // Stored once the server is reached, its TLS handshake included: a failed one is a
+    // failed connect.
+    if let Some(st) = &backend.stick {
+        st.store(&sample, assigned.server);
+    }
     record.timers[2] = attempt.connect_time.as_millis() as i64;
     let _ = client_stream.tcp().set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;

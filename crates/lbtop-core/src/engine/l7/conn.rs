@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 
 /// How long a TLS client that reads nothing gets to take its close_notify, without
 /// `timeout client`.
-const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeadError {
@@ -49,8 +49,9 @@ struct Conn {
     own: Option<Box<(usize, TcpStream)>>,
 }
 
-/// Serves one client connection until it closes.
-pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
+/// Serves one client connection until it is done with; returns it for the caller to close
+/// (with [`Stream::close`], given `timeout client` or [`CLOSE_LIMIT`]).
+pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.tcp().set_nodelay(true);
     let mut conn = Conn {
@@ -78,8 +79,7 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     if let Some(own) = conn.own.take() {
         crate::engine::pool::close_hard(own.1);
     }
-    let limit = conn.fe.client_timeout().unwrap_or(CLOSE_LIMIT);
-    conn.stream.close(limit).await;
+    conn.stream
 }
 
 impl Conn {
@@ -185,13 +185,17 @@ impl Conn {
     ) -> Result<Head, HeadError> {
         let fe = &self.fe;
         // Decided once per request: whether the watcher gets this one, with its strings.
+        let sampled = fe.sample();
         let rewrite = Rewrite {
             forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
             forwarded_if_none: fe.forwardfor_if_none(),
             server_close: fe.asks_server_to_close(),
             hash_uri: fe.hashes_uri(),
             hash_header: fe.hash_header(),
-            request_line: fe.sample(),
+            request_line: sampled,
+            captures: fe.captures(sampled),
+            cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
+            stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
         };
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
@@ -244,6 +248,7 @@ impl Conn {
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
         record.tls = self.stream.is_tls();
+        record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,

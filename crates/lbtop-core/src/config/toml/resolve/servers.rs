@@ -100,6 +100,7 @@ impl Resolver<'_> {
             ignore_weight: false,
             tls: Default::default(),
             check_ssl: None,
+            cookie: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
