@@ -4,6 +4,7 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+pub mod acl;
 mod bind;
 mod describe;
 mod errors;

@@ -17,6 +17,7 @@ pub mod log_out;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;
+pub mod rules;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
