@@ -81,6 +81,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         http_responses: [0; 6],
         intercepted: 0,
         req_errors: 0,
+        denied_req: 0,
     }
 }
 

@@ -319,6 +319,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             http_responses: [0; 6],
             intercepted: 0,
             req_errors: 0,
+            denied_req: 0,
         }
     };
     let frontends = vec![
@@ -403,6 +404,8 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -427,6 +430,8 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
         });
     }
     out

@@ -51,6 +51,7 @@ fn timeouts_line(t: &Timeouts) -> String {
         ("http-request", t.http_request),
         ("queue", t.queue),
         ("http-keep-alive", t.http_keep_alive),
+        ("tarpit", t.tarpit),
     ];
     let set: Vec<String> = all
         .iter()

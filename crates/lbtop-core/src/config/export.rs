@@ -160,6 +160,7 @@ impl Config {
             ("client", t.client),
             ("http-request", t.http_request),
             ("http-keep-alive", t.http_keep_alive),
+            ("tarpit", t.tarpit),
         ] {
             if let Some(d) = v {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
@@ -246,6 +247,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         ("check", t.check),
         ("http-request", t.http_request),
         ("http-keep-alive", t.http_keep_alive),
+        ("tarpit", t.tarpit),
     ] {
         if let Some(d) = v {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
@@ -523,6 +525,7 @@ mod tests {
                 client: t.client,
                 http_request: t.http_request,
                 http_keep_alive: t.http_keep_alive,
+                tarpit: t.tarpit,
                 ..Default::default()
             };
             f.line = 0;

@@ -14,6 +14,7 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod rules;
 mod stats;
 mod tcp_check;
 #[cfg(test)]
@@ -27,6 +28,10 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use rules::{
+    AclLine, BackendTarget, HttpAction, HttpRule, ProxyRules, Redirect, RedirectKind, Return,
+    ReturnBody, UseBackend, UseServer,
+};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
 pub use values::parse_duration;
@@ -120,6 +125,8 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub queue: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
+    /// How long `http-request tarpit` holds a request; `timeout connect` when unset.
+    pub tarpit: Option<Duration>,
 }
 
 /// `option forwardfor [except <net>] [header <name>] [if-none]`.
@@ -282,6 +289,8 @@ pub struct Frontend {
     pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
+    /// `acl`, `http-request`, `redirect` and `use_backend` lines.
+    pub rules: ProxyRules,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -339,6 +348,8 @@ pub struct Backend {
     /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
     /// its other requests 503): no servers, not exported, not listed on the page.
     pub implicit: bool,
+    /// `acl`, `http-request`, `redirect` and `use-server` lines.
+    pub rules: ProxyRules,
     pub line: usize,
 }
 

@@ -24,8 +24,10 @@ pub struct FrontendCounters {
     pub bytes_out: AtomicU64,
     /// Responses by class (1xx..5xx, other), all of them: relayed, error pages, stats pages.
     pub http_responses: [AtomicU64; 6],
-    /// Stats pages answered (HAProxy's `intercepted`).
+    /// Stats pages, redirects and `http-request return` answered (HAProxy's `intercepted`).
     pub intercepted: AtomicU64,
+    /// Requests denied by its rules or its backends' (HAProxy's `dreq`).
+    pub denied_req: AtomicU64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: AtomicU64,
 }
@@ -43,7 +45,8 @@ pub struct FrontendRt {
     /// Its binds, in the file's order.
     pub binds: Vec<BindRt>,
     pub backend: Arc<BackendRt>,
-    pub counters: FrontendCounters,
+    /// Shared by the frontend's routes (one `FrontendRt` per backend it may use).
+    pub counters: Arc<FrontendCounters>,
     pub maxconn: u32,
     /// `maxconn` slots, shared by every bind in every worker.
     pub(super) limit: Arc<Semaphore>,
@@ -75,6 +78,9 @@ pub struct FrontendRt {
     hash_header: Option<HeaderName>,
     /// `option clitcpka`: SO_KEEPALIVE on accepted connections.
     pub(super) clitcpka: bool,
+    /// The frontend's rules and the routes they may take; `None` for a frontend without
+    /// rules, whose requests all go to `backend` with nothing evaluated.
+    pub routing: Option<Box<super::rules::Routing>>,
 }
 
 impl FrontendRt {
@@ -89,7 +95,7 @@ impl FrontendRt {
     ) -> FrontendRt {
         let fe = &config.frontends[index];
         let traffic_log = traffic_log.map(|l| (l, config.clone()));
-        let be = &config.backends[fe.default_backend];
+        let be = &config.backends[backend.index];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
             .options
@@ -115,7 +121,7 @@ impl FrontendRt {
                 .map(|(b, label)| BindRt::new(b, label))
                 .collect(),
             backend,
-            counters: FrontendCounters::default(),
+            counters: Arc::default(),
             maxconn,
             limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
@@ -164,7 +170,26 @@ impl FrontendRt {
                 .as_deref()
                 .filter(|_| be.balance == Balance::Hdr)
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
+            routing: None,
         }
+    }
+
+    /// Makes this the frontend `main` as it serves another backend: the same counters and
+    /// connection slots.
+    pub fn share(&mut self, main: &FrontendRt) {
+        self.counters = main.counters.clone();
+        self.limit = main.limit.clone();
+    }
+
+    /// The frontend as it serves `backend` (`None`: its default backend).
+    pub fn route(&self, backend: Option<usize>) -> &FrontendRt {
+        self.route_arc(backend).map_or(self, |f| f.as_ref())
+    }
+
+    /// As [`FrontendRt::route`], for a route other than the default one.
+    pub fn route_arc(&self, backend: Option<usize>) -> Option<&Arc<FrontendRt>> {
+        let routes = &self.routing.as_ref()?.routes;
+        routes.get(backend?)?.as_ref()
     }
 
     /// The `X-Forwarded-For` value for a client, unless `except` covers it. Built once per
@@ -279,6 +304,8 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
         }
     }
 
@@ -354,6 +381,7 @@ impl FrontendRt {
             http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
             intercepted: c.intercepted.load(Relaxed),
             req_errors: c.req_errors.load(Relaxed),
+            denied_req: c.denied_req.load(Relaxed),
         }
     }
 }

@@ -270,6 +270,9 @@ pub struct FrontendSnap {
     pub intercepted: u64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: u64,
+    /// Requests refused by `http-request deny` or `tarpit`, its own or its backends'
+    /// (HAProxy's `dreq`).
+    pub denied_req: u64,
 }
 
 impl FrontendSnap {
@@ -326,6 +329,7 @@ mod bind_label_tests {
             http_responses: [0; 6],
             intercepted: 0,
             req_errors: 0,
+            denied_req: 0,
         };
         assert_eq!(fe.bind_label(), "127.0.0.1:80");
         fe.binds.push("[::1]:80".parse().unwrap());

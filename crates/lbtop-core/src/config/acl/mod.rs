@@ -8,6 +8,7 @@
 
 mod conv;
 mod fetch;
+mod format;
 mod parse;
 mod pattern;
 mod predefined;
@@ -16,6 +17,7 @@ mod tests;
 
 pub use conv::{Conv, MapFile};
 pub use fetch::{Fetch, Kind};
+pub use format::{Fmt, Part};
 pub use parse::{parse_acl_line, parse_cond, parse_sample, AclLookup, LoadCtx};
 pub use pattern::{ip_net, Method, Patterns};
 pub use predefined::{predefined, PREDEFINED};

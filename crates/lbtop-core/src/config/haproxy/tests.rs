@@ -235,6 +235,7 @@ fn the_seed_loads_byte_for_byte() {
         http_request: s10,
         queue: m1,
         http_keep_alive: s10,
+        tarpit: None,
     };
     assert_eq!(main.timeouts, timeouts);
 
@@ -1392,8 +1393,16 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults\n    option forwardfor except 10.0.0.0/33\n", 2, &["prefix longer than 32"]),
             ("defaults\n    option forwardfor bogus\n", 2, &["only supports optional values"]),
             ("defaults\n    option forwardfor header\n", 2, &["expects <header_name>"]),
-            ("defaults\n    use_backend b if x\n", 2, &["'use_backend' is not supported by lbtop"]),
-            ("defaults\n    acl a src 1.2.3.4\n", 2, &["'acl' is not supported by lbtop"]),
+            ("defaults\n    use_backend b if x\n", 2, &["'use_backend' not allowed in 'defaults' section"]),
+            ("defaults\n    acl a src 1.2.3.4\n", 2, &["'acl' not allowed in 'defaults' section"]),
+            ("frontend f\n    use_backend b if x\n", 2, &["error detected while parsing switching rule : no such ACL : 'x'."]),
+            ("frontend f\n    acl a path_reg (\n", 2, &["error detected while parsing ACL 'a' : regex '(' is invalid"]),
+            ("frontend f\n    http-request set-foo x\n", 2, &["'http-request' expects allow, deny, tarpit, redirect, return", "got 'set-foo'"]),
+            ("frontend f\n    http-request set-header a b\n", 2, &["'http-request set-header' is not supported by lbtop"]),
+            ("frontend f\n    http-request deny deny_status 302\n", 2, &["status code '302' not handled"]),
+            ("frontend f\n    redirect foo /x\n", 2, &["redirection type expected"]),
+            ("frontend f\n    http-request redirect location /x code 305\n", 2, &["unsupported HTTP code '305'"]),
+            ("frontend f\n    http-request return status 200 string abc\n", 2, &["a content type must be defined"]),
             ("defaults\n    default_backend\n", 2, &["'default_backend' expects a backend name"]),
             ("defaults\n    default-server chekc\n", 2, &["default-server: unknown keyword 'chekc'; did you mean 'check'?"]),
             ("global\n    maxconn 1\n    maxconn 2\n", 3, &["'maxconn' already specified at line 2"]),

@@ -38,7 +38,7 @@ pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
     }),
     timeout("http-request", Sections::PROXIES, |t, d| t.http_request = d),
     unused("tunnel"),
-    unused("tarpit"),
+    timeout("tarpit", Sections::PROXIES, |t, d| t.tarpit = d),
     unused("client-fin"),
     unused("server-fin"),
 ];

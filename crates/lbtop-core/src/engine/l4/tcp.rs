@@ -6,6 +6,7 @@ use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::{Decision, ReqView, Route, Version};
 use crate::events::Termination;
 use std::io;
 use std::pin::Pin;
@@ -16,15 +17,42 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
+/// alone (a request's fetches find nothing; lbtop does not inspect TCP content).
+fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
+    let Some(routing) = &fe.routing else {
+        return Route::default();
+    };
+    let view = ReqView {
+        method: b"",
+        target: b"",
+        version: Version::Http11,
+        headers: &[],
+        src: peer.src,
+        dst: peer.dst,
+        ssl: false,
+        sni: None,
+    };
+    match routing.decide(&view, false, false) {
+        Decision::Proxy(route) => route,
+        // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
+        Decision::Answer(_) => Route::default(),
+    }
+}
+
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
 pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
+    let route = route(&fe, &peer);
+    let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
+    record.rule_line = route.rule_line;
     let key = PickKey {
         source: Some(client.ip()),
+        forced: route.server,
         ..PickKey::default()
     };
     let attempt = connect(&fe.backend, key, fe.retry_policy(), &peer).await;

@@ -2,14 +2,15 @@
 //! head, hand it to [`http::proxy`], and go round again for as long as both sides keep the
 //! connection open.
 
-use super::pages;
 use super::proxy::{self, Client};
 use super::relay::{read_arrived, read_into, ReadError};
+use super::{answer, pages};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::{Decision, ReqView, Route};
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::sync::atomic::Ordering::Relaxed;
@@ -59,10 +60,10 @@ pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
         // Each phase is boxed on its own: an idle connection's task holds only the small
         // waiting state above, and a client that sends a head a byte at a time (slowloris)
         // only the reading state, never the much larger proxying one.
-        let Some((head, upstream)) = Box::pin(conn.next_head(accepted)).await else {
+        let Some((head, upstream, decision)) = Box::pin(conn.next_head(accepted)).await else {
             break;
         };
-        if !Box::pin(conn.forward(head, upstream)).await {
+        if !Box::pin(conn.forward(head, upstream, decision)).await {
             break;
         }
         conn.input.release();
@@ -112,7 +113,10 @@ impl Conn {
 
     /// Reads and checks one request head, and the server's version of it; `None` when the
     /// connection ends here (HAProxy's 400/408 already sent).
-    async fn next_head(&mut self, accepted: (SystemTime, Instant)) -> Option<(Head, Vec<u8>)> {
+    async fn next_head(
+        &mut self,
+        accepted: (SystemTime, Instant),
+    ) -> Option<(Head, Vec<u8>, Decision)> {
         // A first request is timed from the accept, later ones from their first byte.
         let began = if self.served == 0 {
             accepted
@@ -123,8 +127,8 @@ impl Conn {
         // Sized once the head is complete: it lives while the server thinks, so it is not a
         // pool buffer.
         let mut upstream = Vec::new();
-        let head = match self.read_head(deadline, &mut upstream).await {
-            Ok(head) => head,
+        let (head, decision) = match self.read_head(deadline, &mut upstream).await {
+            Ok(read) => read,
             Err(e) => {
                 self.reject(e, began).await;
                 return None;
@@ -140,12 +144,19 @@ impl Conn {
                 .await;
             return None;
         }
-        Some((head, upstream))
+        Some((head, upstream, decision))
     }
 
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
-    async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
+    async fn forward(&mut self, head: Head, upstream: Vec<u8>, decision: Decision) -> bool {
+        let route = match decision {
+            Decision::Answer(reply) => {
+                let fe = self.fe.clone();
+                return answer::send(&fe, &mut self.stream, self.peer.src, &head, reply).await;
+            }
+            Decision::Proxy(route) => route,
+        };
         for stats in &self.fe.stats {
             let to = (&mut self.stream, &mut self.input, self.peer.src);
             let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
@@ -165,27 +176,29 @@ impl Conn {
             body_read: head.framing == Framing::None,
             own: &mut self.own,
         };
-        proxy::proxy(&self.fe, &mut client, &head, &upstream).await
+        let fe = self.fe.clone();
+        proxy::proxy(
+            fe.route(route.backend),
+            &mut client,
+            &head,
+            &upstream,
+            route,
+        )
+        .await
     }
 
     async fn read_head(
         &mut self,
         deadline: Option<Instant>,
         upstream: &mut Vec<u8>,
-    ) -> Result<Head, HeadError> {
-        let fe = &self.fe;
-        // Decided once per request: whether the watcher gets this one, with its strings.
-        let rewrite = Rewrite {
-            forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
-            forwarded_if_none: fe.forwardfor_if_none(),
-            server_close: fe.asks_server_to_close(),
-            hash_uri: fe.hashes_uri(),
-            hash_header: fe.hash_header(),
-            request_line: fe.sample(),
-        };
+    ) -> Result<(Head, Decision), HeadError> {
+        let rewrite = rewrite(&self.fe, self.forwarded_for.as_ref());
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
-                Parsed::Complete(head) => return Ok(head),
+                Parsed::Complete(head) => {
+                    let decision = self.decide(&head, upstream);
+                    return Ok((head, decision));
+                }
                 Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),
                 Parsed::Partial => self.input.shrink(),
             }
@@ -197,6 +210,38 @@ impl Conn {
                 Ok(_) => {}
             }
         }
+    }
+
+    /// What the frontend's rules make of a checked head (nothing is looked at without
+    /// rules). A request routed to another backend gets that backend's version of the head.
+    fn decide(&self, head: &Head, upstream: &mut Vec<u8>) -> Decision {
+        let Some(routing) = &self.fe.routing else {
+            return Decision::Proxy(Route::default());
+        };
+        let bytes = &self.input.pending()[..head.len];
+        // Room for every line: on the stack for the usual head.
+        let count = bytes.iter().filter(|&&b| b == b'\n').count();
+        let mut stack = [httparse::EMPTY_HEADER; 128];
+        let mut heap;
+        let lines = if count < stack.len() {
+            &mut stack[..]
+        } else {
+            heap = vec![httparse::EMPTY_HEADER; count];
+            &mut heap[..]
+        };
+        let (src, dst) = (self.peer.src, self.peer.dst);
+        let Some(view) = ReqView::parse(bytes, lines, src, dst) else {
+            return Decision::Proxy(Route::default());
+        };
+        // With a body left to read, an answer closes the connection.
+        let keep = head.keep_alive && head.framing == Framing::None;
+        let decision = routing.decide(&view, keep, head.is_head);
+        if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
+            let forwarded_for = fe.forwarded_for(src);
+            upstream.clear();
+            head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream);
+        }
+        decision
     }
 
     /// A request head that never completed: HAProxy's 408 or 400 page, then close, and a log
@@ -240,5 +285,25 @@ impl Conn {
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
         self.fe.report(record, true);
+    }
+}
+
+/// How the head is written for the server of `fe`'s backend. Decided once per request:
+/// whether the watcher gets this one, with its strings.
+fn rewrite<'a>(fe: &'a FrontendRt, forwarded_for: Option<&'a HeaderValue>) -> Rewrite<'a> {
+    Rewrite {
+        forwarded_for: fe.forwardfor_header().zip(forwarded_for),
+        forwarded_if_none: fe.forwardfor_if_none(),
+        server_close: fe.asks_server_to_close(),
+        hash_uri: fe.hashes_uri(),
+        hash_header: fe.hash_header(),
+        request_line: fe.sample(),
+    }
+}
+
+fn route_of(d: &Decision) -> Option<usize> {
+    match d {
+        Decision::Proxy(r) => r.backend,
+        Decision::Answer(_) => None,
     }
 }

@@ -4,6 +4,7 @@
 //! (`proxy`), HAProxy's own error pages (`pages`) and how one is sent (`reply`), and the body relays with their inactivity
 //! timeouts (`relay`).
 
+mod answer;
 pub mod conn;
 pub mod pages;
 pub mod proxy;

@@ -16,6 +16,7 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::Route;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -81,13 +82,21 @@ struct Answer {
 
 /// Balances, connects and sends one request, and relays the answer. `upstream` is the head
 /// to send the server. Returns whether the client connection can take another request.
-pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstream: &[u8]) -> bool {
+pub async fn proxy(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    head: &Head,
+    upstream: &[u8],
+    route: Route,
+) -> bool {
     fe.counters.requests.fetch_add(1, Relaxed);
     let mut ex = start(fe, client, head);
+    ex.record.rule_line = route.rule_line;
     let key = PickKey {
         source: Some(client.addr.ip()),
         path: head.path.as_deref(),
         header: head.hash_value.as_deref(),
+        forced: route.server,
     };
     let policy = fe.retry_policy();
     let backend = &fe.backend;

@@ -2,6 +2,10 @@
 //! time. The rules themselves are compiled at load in `config::acl`; here is the read-only
 //! view of a request they look at ([`ReqView`]).
 
+mod reply;
+mod route;
 mod view;
 
+pub use reply::Reply;
+pub use route::{Decision, Route, Routing};
 pub use view::{ReqView, Version};

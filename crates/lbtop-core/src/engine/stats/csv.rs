@@ -314,6 +314,7 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
         }
         r.set("req_tot", f.total_requests + f.intercepted);
         r.set("intercepted", f.intercepted);
+        r.set("dreq", f.denied_req);
         r.set("h1_total_streams", f.total_requests + f.intercepted);
     }
     r

@@ -38,6 +38,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
             http_responses: [0, 5, 0, 1, 0, 0],
             intercepted: 1,
             req_errors: 1,
+            denied_req: 0,
         })
         .collect();
     let a = ServerSnap {
