@@ -9,4 +9,4 @@ pub mod conn;
 pub mod pages;
 pub mod proxy;
 pub mod relay;
-mod reply;
+pub mod reply;
