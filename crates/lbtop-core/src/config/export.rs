@@ -21,6 +21,8 @@ const IN: &str = "    ";
 
 #[path = "export_check.rs"]
 mod check_export;
+#[path = "export_rules.rs"]
+mod rules_export;
 
 impl Config {
     /// An haproxy.cfg that HAProxy 2.6 accepts and that means what this configuration means.
@@ -171,6 +173,7 @@ impl Config {
             }
         }
         stats_lines(out, f.stats.as_ref());
+        rules_export::rule_lines(out, &f.rules);
         // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
@@ -258,6 +261,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     stats_lines(out, b.stats.as_ref());
+    rules_export::rule_lines(out, &b.rules);
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }

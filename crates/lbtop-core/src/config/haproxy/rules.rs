@@ -165,6 +165,10 @@ pub(super) fn redirect_kw(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings
 
 pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let rule = http_rule(s, st.no, st.args, read_action).map_err(|m| {
+        // An action lbtop refuses is named by its own message.
+        if m.starts_with("'http-request") {
+            return p.err_in(st.no, ctx, m);
+        }
         let action = st.arg();
         p.err_in(
             st.no,
