@@ -38,6 +38,10 @@ pub(super) fn rule_lines(out: &mut String, r: &ProxyRules) {
         let cond = h.cond.as_ref().map(|c| &c.words[..]);
         with_cond(out, "redirect", &h.words, cond);
     }
+    for h in &r.http_response {
+        let cond = h.cond.as_ref().map(|c| &c.words[..]);
+        with_cond(out, "http-response", &h.words, cond);
+    }
     for u in &r.use_backends {
         let target = match &u.target {
             BackendTarget::Named(_, name) => name.clone(),
@@ -61,6 +65,7 @@ mod tests {
         r.acls.iter_mut().for_each(|a| a.line = 0);
         r.http_request.iter_mut().for_each(|h| h.line = 0);
         r.redirects.iter_mut().for_each(|h| h.line = 0);
+        r.http_response.iter_mut().for_each(|h| h.line = 0);
         r.use_backends.iter_mut().for_each(|u| u.line = 0);
         r.use_servers.iter_mut().for_each(|u| u.line = 0);
         r
@@ -109,5 +114,40 @@ mod tests {
             "{out}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn rewrite_rules_round_trip() {
+        let text = "frontend fe\n    mode http\n    bind 127.0.0.1:8080\n\
+             \x20   http-request set-header X-Forwarded-Proto https if { ssl_fc }\n\
+             \x20   http-request add-header X-Host \"%[req.hdr(host)] x\"\n\
+             \x20   http-request del-header X-Debug\n\
+             \x20   http-request del-header x-beg- -m beg\n\
+             \x20   http-request replace-header Cookie (.*)SID=[^;]*(.*) \\1\\2\n\
+             \x20   http-request replace-value X-V ^a$ z\n\
+             \x20   http-request set-path /p%[path]\n\
+             \x20   http-request replace-path ^/api(/.*) \\1\n\
+             \x20   http-request set-query a=%[query]\n\
+             \x20   http-request set-uri /u?v if { path /u }\n\
+             \x20   http-request set-method POST if { path /m }\n\
+             \x20   http-response set-header Strict-Transport-Security \"max-age=31536000; includeSubDomains\"\n\
+             \x20   http-response del-header Server\n\
+             \x20   http-response replace-value X-Multi ^b$ c\n\
+             \x20   http-response set-status 503 if { status 500 }\n\
+             \x20   http-response set-status 202 reason \"Fine Thanks\" if { res.hdr(x-a) -m found }\n\
+             \x20   default_backend app\n\
+             backend app\n    mode http\n    http-response add-header X-Be %[status]\n\
+             \x20   server s1 127.0.0.1:1\n";
+        let c = Config::parse(Path::new("r.cfg"), text).unwrap();
+        assert_eq!(c.frontends[0].rules.http_request.len(), 11);
+        assert_eq!(c.frontends[0].rules.http_response.len(), 5);
+        let out = c.to_haproxy_cfg();
+        let back = Config::parse(Path::new("export.cfg"), &out)
+            .unwrap_or_else(|e| panic!("{e}\n---\n{out}"));
+        assert_eq!(rules(&c), rules(&back), "\n---\n{out}");
+        assert!(
+            out.contains("    http-response set-status 202 reason \"Fine Thanks\" if"),
+            "{out}"
+        );
     }
 }

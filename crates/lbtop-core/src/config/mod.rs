@@ -7,6 +7,7 @@
 pub mod acl;
 mod bind;
 mod describe;
+pub mod edit;
 mod errors;
 mod export;
 mod haproxy;
@@ -30,7 +31,7 @@ pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use rules::{
-    AclLine, BackendTarget, HttpAction, HttpRule, ProxyRules, Redirect, RedirectKind, Return,
+    AclLine, BackendTarget, Edit, NameMatch, Rx, HttpAction, HttpRule, ProxyRules, Redirect, RedirectKind, Return,
     ReturnBody, UseBackend, UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};

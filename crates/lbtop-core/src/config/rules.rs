@@ -1,7 +1,9 @@
 //! The request rules of a proxy, compiled at load (docs/haproxy-semantics.md §21): its `acl`
 //! lines (kept as written for `lbtop export`; conditions hold the compiled ACLs),
-//! `http-request` rules, `redirect` lines, `use_backend` and `use-server` rules.
+//! `http-request` and `http-response` rules, `redirect` lines, `use_backend` and `use-server`
+//! rules.
 
+pub use super::edit::{Edit, NameMatch, Rx};
 use super::acl::{Cond, Fmt};
 
 /// Every rule of one side of a proxy; all empty for a proxy without rules.
@@ -9,6 +11,8 @@ use super::acl::{Cond, Fmt};
 pub struct ProxyRules {
     pub acls: Vec<AclLine>,
     pub http_request: Vec<HttpRule>,
+    /// `http-response` rules: their actions are edits ([`HttpAction::Edit`]).
+    pub http_response: Vec<HttpRule>,
     /// The `redirect` keyword's lines, run after the `http-request` rules.
     pub redirects: Vec<HttpRule>,
     /// A frontend's `use_backend` rules, in order.
@@ -61,13 +65,15 @@ pub enum HttpAction {
     },
     Redirect(Redirect),
     Return(Return),
+    /// Rewrites the message and goes on to the next rule (docs/haproxy-semantics.md §21.4).
+    Edit(Edit),
 }
 
 impl HttpAction {
     /// Whether the action ends the request's rules (every action lbtop has but `allow`
     /// answers the client itself).
     pub fn answers(&self) -> bool {
-        !matches!(self, HttpAction::Allow)
+        !matches!(self, HttpAction::Allow | HttpAction::Edit(_))
     }
 }
 

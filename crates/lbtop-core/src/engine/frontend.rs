@@ -81,6 +81,8 @@ pub struct FrontendRt {
     /// The frontend's rules and the routes they may take; `None` for a frontend without
     /// rules, whose requests all go to `backend` with nothing evaluated.
     pub routing: Option<Box<super::rules::Routing>>,
+    /// The `http-response` rules of this frontend and backend; `None` without any.
+    pub response_rules: Option<Box<super::rules::ResponseRules>>,
 }
 
 impl FrontendRt {
@@ -109,6 +111,8 @@ impl FrontendRt {
             (f.except, name)
         });
         let maxconn = fe.maxconn.unwrap_or(default_maxconn);
+        let response_rules =
+            super::rules::ResponseRules::new(config, index, backend.index).map(Box::new);
         let labels = Bind::labels(&fe.binds);
         FrontendRt {
             index,
@@ -171,6 +175,7 @@ impl FrontendRt {
                 .filter(|_| be.balance == Balance::Hdr)
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             routing: None,
+            response_rules,
         }
     }
 

@@ -63,6 +63,19 @@ pub enum Fetch {
     ReqVer,
     /// `req.proto_http`: always true on an HTTP request.
     ProtoHttp,
+    /// `status`: the response's status (`http-response` rules only).
+    Status,
+    /// `res.hdr(name[,occ])`, `shdr` (values split at commas), `res.fhdr` (whole lines).
+    ResHdr {
+        name: String,
+        occ: Option<i64>,
+        full: bool,
+    },
+    /// `res.hdr_cnt(name)`, `shdr_cnt`, `res.fhdr_cnt`.
+    ResHdrCnt {
+        name: String,
+        full: bool,
+    },
 }
 
 /// Told every backend name a fetch refers to (`nbsrv(<backend>)`), so that the loader can
@@ -138,6 +151,16 @@ impl Fetch {
             "always_false" => no_args(Fetch::AlwaysFalse)?,
             "req.ver" | "req_ver" => no_args(Fetch::ReqVer)?,
             "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
+            "status" => no_args(Fetch::Status)?,
+            "res.hdr" | "shdr" | "res.fhdr" => Fetch::ResHdr {
+                name: needs_name()?,
+                occ: occ()?,
+                full: name == "res.fhdr",
+            },
+            "res.hdr_cnt" | "shdr_cnt" | "res.fhdr_cnt" => Fetch::ResHdrCnt {
+                name: needs_name()?,
+                full: name == "res.fhdr_cnt",
+            },
             _ => return Err(refused(name)),
         };
         Ok(f)
@@ -151,7 +174,9 @@ impl Fetch {
             | Fetch::DstPort
             | Fetch::NbSrv(_)
             | Fetch::BeId
-            | Fetch::FeId => Kind::Int,
+            | Fetch::FeId
+            | Fetch::Status
+            | Fetch::ResHdrCnt { .. } => Kind::Int,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } => Kind::Ip,
             Fetch::SslFc | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::ProtoHttp => Kind::Bool,
             _ => Kind::Str,
@@ -170,6 +195,10 @@ impl Fetch {
     ) -> bool {
         let one = |s: Smp<'a>, each: &mut dyn FnMut(Smp<'a>) -> bool| each(s);
         let b = |s: &'a [u8]| Smp::Str(Cow::Borrowed(s));
+        // In `http-response` rules a request fetch never matches (HAProxy warns at load).
+        if v.res.is_some() && self.needs_request() {
+            return false;
+        }
         match self {
             Fetch::Path => one(b(v.path()), each),
             Fetch::Url => one(b(v.target), each),
@@ -222,8 +251,46 @@ impl Fetch {
                 }),
                 each,
             ),
-            Fetch::ProtoHttp => one(Smp::Bool(true), each),
+            Fetch::ProtoHttp => one(Smp::Bool(v.res.is_none()), each),
+            Fetch::Status => v.res.is_some_and(|r| one(Smp::Int(r.status.into()), each)),
+            Fetch::ResHdr { name, occ, full } => v.res.is_some_and(|r| {
+                pick(lines_values(r.headers, name, *full), *occ, all, &mut |s| {
+                    each(b(s))
+                })
+            }),
+            Fetch::ResHdrCnt { name, full } => v.res.is_some_and(|r| {
+                one(Smp::Int(lines_values(r.headers, name, *full).count() as i64), each)
+            }),
         }
+    }
+
+    /// Whether the fetch reads the request, which `http-response` rules no longer have.
+    pub fn needs_request(&self) -> bool {
+        !matches!(
+            self,
+            Fetch::Src
+                | Fetch::SrcPort
+                | Fetch::Dst
+                | Fetch::DstPort
+                | Fetch::SslFc
+                | Fetch::SslFcSni
+                | Fetch::NbSrv(_)
+                | Fetch::BeId
+                | Fetch::FeId
+                | Fetch::AlwaysTrue
+                | Fetch::AlwaysFalse
+                | Fetch::Status
+                | Fetch::ResHdr { .. }
+                | Fetch::ResHdrCnt { .. }
+        )
+    }
+
+    /// Whether the fetch reads a response, which `http-request` rules do not have yet.
+    pub fn needs_response(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Status | Fetch::ResHdr { .. } | Fetch::ResHdrCnt { .. }
+        )
     }
 }
 
@@ -252,7 +319,18 @@ fn header_values<'a, 'n>(
 where
     'a: 'n,
 {
-    let headers: &'a [httparse::Header<'a>] = v.headers;
+    lines_values(v.headers, name, full)
+}
+
+/// As [`header_values`], over any header lines.
+fn lines_values<'a, 'n>(
+    headers: &'a [httparse::Header<'a>],
+    name: &'n str,
+    full: bool,
+) -> impl Iterator<Item = &'a [u8]> + Clone + 'n
+where
+    'a: 'n,
+{
     headers
         .iter()
         .filter(move |h| h.name.eq_ignore_ascii_case(name))

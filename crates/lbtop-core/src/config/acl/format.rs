@@ -68,6 +68,37 @@ impl Fmt {
         out
     }
 
+    /// The string for a header, path or method: as [`Fmt::eval`], but a sample's control
+    /// bytes (below 0x20 but tab, and 0x7f) written `%XX`, as HAProxy 2.6 writes them
+    /// (measured: a sample never puts CR or LF in a header).
+    pub fn eval_escaped(&self, v: &ReqView, env: &Env) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(s) => out.extend_from_slice(s.as_bytes()),
+                Part::Sample(s) => {
+                    for b in s.eval(v, env).unwrap_or_default() {
+                        if (b < 0x20 && b != b'\t') || b == 0x7f {
+                            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+                        } else {
+                            out.push(b);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The first control byte (but tab) of its literal text, which HAProxy would put on the
+    /// wire as it is (a `\r\n` in a value starts a new header line).
+    pub fn literal_control(&self) -> Option<u8> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Lit(s) => s.bytes().find(|&b| (b < 0x20 && b != b'\t') || b == 0x7f),
+            Part::Sample(_) => None,
+        })
+    }
+
     /// Whether it is all literal text (no sample).
     pub fn literal(&self) -> Option<&str> {
         match self.parts.as_slice() {

@@ -19,7 +19,7 @@ pub use conv::{Conv, MapFile};
 pub use fetch::{Fetch, Kind};
 pub use format::{Fmt, Part};
 pub use parse::{parse_acl_line, parse_cond, parse_sample, AclLookup, LoadCtx};
-pub use pattern::{ip_net, Method, Patterns};
+pub use pattern::{ip_net, regex, Method, Patterns};
 pub use predefined::{predefined, PREDEFINED};
 
 use crate::engine::rules::ReqView;

@@ -12,6 +12,9 @@ pub struct LoadCtx<'a> {
     /// Told each backend name an expression refers to (`nbsrv(<backend>)`), for the loader
     /// to check once every section is read.
     pub backend_of: &'a dyn Fn(&str),
+    /// Read for `http-response` rules: a format may not read the request, and only these
+    /// may read the response.
+    pub response: bool,
 }
 
 /// The ACLs defined so far in the proxy, by name.
@@ -24,8 +27,19 @@ const MAX_PATTERN_FILE: u64 = 64 << 20;
 pub fn parse_sample(text: &str, ctx: &LoadCtx) -> Result<Sample, String> {
     let (fetch, convs) = split_expr(text)?;
     let (name, args) = call(fetch)?;
+    let f = Fetch::parse(name, &args, ctx.backend_of)?;
+    let (needs, which) = match ctx.response {
+        true => (f.needs_request(), "request"),
+        false => (f.needs_response(), "response"),
+    };
+    if needs {
+        return Err(format!(
+            "sample fetch <{text}> may not be reliably used here because it needs 'HTTP \
+             {which} headers' which is not available here."
+        ));
+    }
     Ok(Sample {
-        fetch: Fetch::parse(name, &args, ctx.backend_of)?,
+        fetch: f,
         convs: convs_of(&convs)?,
         text: text.to_string(),
     })

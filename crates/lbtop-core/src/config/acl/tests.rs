@@ -16,6 +16,7 @@ fn w(s: &str) -> Vec<String> {
 fn ctx() -> LoadCtx<'static> {
     LoadCtx {
         backend_of: &|_: &str| {},
+        response: false,
     }
 }
 

@@ -3,14 +3,15 @@
 //! variant (`engine::rules`). Adding an action is adding a row and a variant.
 
 use super::errorfile::STATUSES;
+use super::http_edit as edit;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use crate::config::acl::{Fmt, LoadCtx};
 use crate::config::{HttpAction, Redirect, RedirectKind, Return, ReturnBody};
 
 /// Reads an action's words (after its name, before the condition).
-type ActionFn = fn(&[String], &LoadCtx) -> Result<HttpAction, String>;
+pub(super) type ActionFn = fn(&[String], &LoadCtx) -> Result<HttpAction, String>;
 
-const fn action(name: &'static str, how: ActionFn) -> Row<ActionFn> {
+pub(super) const fn action(name: &'static str, how: ActionFn) -> Row<ActionFn> {
     Row {
         name,
         args: Args::Any,
@@ -20,7 +21,7 @@ const fn action(name: &'static str, how: ActionFn) -> Row<ActionFn> {
     }
 }
 
-const fn unsupported(name: &'static str) -> Row<ActionFn> {
+pub(super) const fn unsupported(name: &'static str) -> Row<ActionFn> {
     Row {
         status: Status::Unsupported,
         ..action(name, |_, _| Err(String::new()))
@@ -43,19 +44,19 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     action("return", |w, ctx| {
         return_rule(w, ctx).map(HttpAction::Return)
     }),
-    unsupported("add-header"),
-    unsupported("set-header"),
-    unsupported("del-header"),
-    unsupported("replace-header"),
-    unsupported("replace-value"),
-    unsupported("set-path"),
+    action("add-header", edit::add_header),
+    action("set-header", edit::set_header),
+    action("del-header", edit::del_header),
+    action("replace-header", edit::replace_header),
+    action("replace-value", edit::replace_value),
+    action("set-path", edit::set_path),
     unsupported("set-pathq"),
-    unsupported("replace-path"),
+    action("replace-path", edit::replace_path),
     unsupported("replace-pathq"),
-    unsupported("set-query"),
-    unsupported("set-uri"),
+    action("set-query", edit::set_query),
+    action("set-uri", edit::set_uri),
     unsupported("replace-uri"),
-    unsupported("set-method"),
+    action("set-method", edit::set_method),
     unsupported("set-var"),
     unsupported("set-var-fmt"),
     unsupported("unset-var"),
@@ -98,24 +99,33 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
 
 /// Reads an `http-request` action: its name then its words.
 pub(super) fn read_action(words: &[String], ctx: &LoadCtx) -> Result<HttpAction, String> {
+    read_from(ACTIONS, "http-request", words, ctx)
+}
+
+/// Reads an action of the table `rows` (of keyword `kw`): its name then its words.
+pub(super) fn read_from(
+    rows: &'static [Row<ActionFn>],
+    kw: &str,
+    words: &[String],
+    ctx: &LoadCtx,
+) -> Result<HttpAction, String> {
     let name = words.first().map_or("", String::as_str);
     // `set-var(txn.x)`, `track-sc0`...: the row is the part before the parenthesis.
     let base = name.split('(').next().unwrap_or(name);
-    let Some(row) = find(ACTIONS, base) else {
-        let implemented: Vec<&str> = ACTIONS
+    let Some(row) = find(rows, base) else {
+        let implemented: Vec<&str> = rows
             .iter()
             .filter(|r| r.status == Status::Implemented)
             .map(|r| r.name)
             .collect();
         return Err(format!(
-            "'http-request' expects {} (or an action lbtop does not support), but got \
-             '{name}'{}",
+            "'{kw}' expects {} (or an action lbtop does not support), but got '{name}'{}",
             implemented.join(", "),
-            suggest(base, &names(ACTIONS))
+            suggest(base, &names(rows))
         ));
     };
     if row.status == Status::Unsupported {
-        return Err(format!("'http-request {base}' is not supported by lbtop"));
+        return Err(format!("'{kw} {base}' is not supported by lbtop"));
     }
     (row.how)(&words[1..], ctx)
 }

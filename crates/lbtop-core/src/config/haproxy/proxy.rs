@@ -96,7 +96,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("use-server", Args::Any, S::BACKENDS, rules::use_server),
     kw("http-request", Args::Any, S::NAMED, rules::http_request),
     kw("redirect", Args::Any, S::NAMED, rules::redirect_kw),
-    unsupported("http-response"),
+    kw("http-response", Args::Any, S::NAMED, rules::http_response),
     unsupported("http-after-response"),
     unsupported("http-error"),
     unsupported("tcp-request"),

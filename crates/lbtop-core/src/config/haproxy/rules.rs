@@ -4,6 +4,7 @@
 //! requires (docs/haproxy-semantics.md §21).
 
 use super::http_request::{read_action, redirect};
+use super::http_response;
 use super::sections::{Ctx, Kind, Proxy, Settings};
 use super::table::Stmt;
 use super::{Parser, Res};
@@ -24,10 +25,21 @@ fn split_cond(args: &[String]) -> (&[String], &[String]) {
 
 /// Reads with a [`LoadCtx`] that records the backends named (`nbsrv(...)`) in `s`.
 fn with_ctx<T>(s: &mut Settings, no: usize, f: impl FnOnce(&LoadCtx) -> T) -> T {
+    with_side(s, no, false, f)
+}
+
+/// As [`with_ctx`], for a request (`response` false) or a response rule.
+fn with_side<T>(
+    s: &mut Settings,
+    no: usize,
+    response: bool,
+    f: impl FnOnce(&LoadCtx) -> T,
+) -> T {
     let named = RefCell::new(Vec::new());
     let record = |b: &str| named.borrow_mut().push(b.to_string());
     let out = f(&LoadCtx {
         backend_of: &record,
+        response,
     });
     s.nbsrv_names
         .extend(named.into_inner().into_iter().map(|b| (b, no)));
@@ -149,7 +161,7 @@ pub(super) fn use_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings)
 
 /// The `redirect` keyword: the same forms as `http-request redirect`.
 pub(super) fn redirect_kw(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let rule = http_rule(s, st.no, st.args, |w, lc| {
+    let rule = http_rule(s, st.no, st.args, false, |w, lc| {
         redirect(w, lc).map(HttpAction::Redirect)
     });
     let rule = rule.map_err(|m| {
@@ -164,7 +176,7 @@ pub(super) fn redirect_kw(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings
 }
 
 pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let rule = http_rule(s, st.no, st.args, read_action).map_err(|m| {
+    let rule = http_rule(s, st.no, st.args, false, read_action).map_err(|m| {
         // An action lbtop refuses is named by its own message.
         if m.starts_with("'http-request") {
             return p.err_in(st.no, ctx, m);
@@ -180,14 +192,33 @@ pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Setting
     Ok(())
 }
 
+pub(super) fn http_response(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let read = http_response::read_action;
+    let rule = http_rule(s, st.no, st.args, true, read).map_err(|m| {
+        // An action lbtop refuses is named by its own message.
+        if m.starts_with("'http-response") {
+            return p.err_in(st.no, ctx, m);
+        }
+        let action = st.arg();
+        p.err_in(
+            st.no,
+            ctx,
+            format!("error detected while parsing 'http-response {action}' rule : {m}"),
+        )
+    })?;
+    s.rules.http_response.push(rule);
+    Ok(())
+}
+
 fn http_rule(
     s: &mut Settings,
     no: usize,
     args: &[String],
+    response: bool,
     read: impl FnOnce(&[String], &LoadCtx) -> Result<HttpAction, String>,
 ) -> Result<HttpRule, String> {
     let (words, when) = split_cond(args);
-    let action = with_ctx(s, no, |lc| read(words, lc))?;
+    let action = with_side(s, no, response, |lc| read(words, lc))?;
     Ok(HttpRule {
         action,
         cond: cond(s, no, when)?,
@@ -294,6 +325,7 @@ impl Parser<'_> {
         for (kw, list) in [
             ("http-request", &mut rules.http_request),
             ("redirect", &mut rules.redirects),
+            ("http-response", &mut rules.http_response),
         ] {
             if let Some(first) = list.first() {
                 let w = format!(

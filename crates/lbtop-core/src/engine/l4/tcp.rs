@@ -32,6 +32,7 @@ fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
         dst: peer.dst,
         ssl: false,
         sni: None,
+        res: None,
     };
     match routing.decide(&view, false, false) {
         Decision::Proxy(route) => route,

@@ -195,8 +195,8 @@ impl Conn {
         let rewrite = rewrite(&self.fe, self.forwarded_for.as_ref());
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
-                Parsed::Complete(head) => {
-                    let decision = self.decide(&head, upstream);
+                Parsed::Complete(mut head) => {
+                    let decision = self.decide(&mut head, upstream);
                     return Ok((head, decision));
                 }
                 Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),
@@ -214,7 +214,7 @@ impl Conn {
 
     /// What the frontend's rules make of a checked head (nothing is looked at without
     /// rules). A request routed to another backend gets that backend's version of the head.
-    fn decide(&self, head: &Head, upstream: &mut Vec<u8>) -> Decision {
+    fn decide(&self, head: &mut Head, upstream: &mut Vec<u8>) -> Decision {
         let Some(routing) = &self.fe.routing else {
             return Decision::Proxy(Route::default());
         };
@@ -235,13 +235,29 @@ impl Conn {
         };
         // With a body left to read, an answer closes the connection.
         let keep = head.keep_alive && head.framing == Framing::None;
-        let decision = routing.decide(&view, keep, head.is_head);
-        if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
-            let forwarded_for = fe.forwarded_for(src);
-            upstream.clear();
-            head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream);
+        let (decision, edited) = routing.decide_edit(&view, keep, head.is_head);
+        let Some(edited) = edited.filter(|_| matches!(decision, Decision::Proxy(_))) else {
+            if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
+                let forwarded_for = fe.forwarded_for(src);
+                upstream.clear();
+                head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream);
+            }
+            return decision;
+        };
+        // Rewritten: the server's head is written from the rules' version, checked as a
+        // client's would be (the framing lines are the client's: rules may not touch them).
+        let fe = self.fe.route(route_of(&decision));
+        let forwarded_for = fe.forwarded_for(src);
+        let rewritten = edited.head(head.version == hyper::Version::HTTP_10);
+        upstream.clear();
+        match head::parse(&rewritten, &rewrite(fe, forwarded_for.as_ref()), upstream) {
+            Parsed::Complete(new) => {
+                head.path = new.path;
+                head.hash_value = new.hash_value;
+                decision
+            }
+            _ => Decision::Answer(crate::engine::rules::failed_rewrite(&view, keep)),
         }
-        decision
     }
 
     /// A request head that never completed: HAProxy's 408 or 400 page, then close, and a log

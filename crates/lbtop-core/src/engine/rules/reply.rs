@@ -57,7 +57,7 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
         HttpAction::Redirect(red) => redirect(red, v, env, ctx, version),
         HttpAction::Return(ret) => give(ret, v, env, ctx, version),
         // `allow` never answers (see `route::first_answer`): an empty 200 if it did.
-        HttpAction::Allow => give(
+        HttpAction::Allow | HttpAction::Edit(_) => give(
             &Return {
                 status: 200,
                 content_type: None,
@@ -183,4 +183,21 @@ fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {
         denied: false,
         rule_line: 0,
     }
+}
+
+/// A rewrite that leaves a head lbtop would not forward (a path or method with a blank in
+/// it): the 500 page HAProxy answers a failed rewrite with, and the connection closes.
+pub fn failed_rewrite(v: &ReqView, _keep: bool) -> Reply {
+    let version = match v.version {
+        Version::Http10 => hyper::Version::HTTP_10,
+        Version::Http11 => hyper::Version::HTTP_11,
+    };
+    let ctx = Ctx {
+        keep: false,
+        is_head: v.method == b"HEAD",
+        tarpit: Duration::ZERO,
+    };
+    let mut r = page(500, &ctx, version, Termination::new(b'P', b'R'));
+    r.denied = false;
+    r
 }

@@ -4,7 +4,7 @@
 //! `http-request` rules and `redirect` lines, and its `use-server` rules.
 
 use super::reply::{self, Reply};
-use super::ReqView;
+use super::{Edited, ReqView};
 use crate::config::acl::{Cond, Env};
 use crate::config::{BackendTarget, Config, HttpAction, HttpRule, Mode, ProxyRules};
 use crate::engine::backend::BackendRt;
@@ -52,18 +52,50 @@ pub struct Route {
     pub rule_line: Option<u32>,
 }
 
-/// What a proxy's `http-request` rules and `redirect` lines ask for: the first rule whose
-/// condition holds and that answers; an `allow` ends its `http-request` rules.
-fn first_answer<'r>(rules: &'r ProxyRules, v: &ReqView, env: &Env) -> Option<&'r HttpRule> {
+/// Runs a proxy's `http-request` rules then its `redirect` lines: edits rewrite `edited`
+/// (made on the first one) and later rules read the rewritten request; the first rule whose
+/// condition holds and that answers is returned. An `allow` ends the `http-request` rules.
+fn first_answer<'r>(
+    rules: &'r ProxyRules,
+    base: &ReqView,
+    edited: &mut Option<Edited>,
+    env: &Env,
+) -> Option<&'r HttpRule> {
     for r in &rules.http_request {
-        if holds(&r.cond, v, env) {
-            if matches!(r.action, HttpAction::Allow) {
-                break;
+        let step = current(base, edited, |v| {
+            if !holds(&r.cond, v, env) {
+                return None;
             }
-            return Some(r);
+            Some(match &r.action {
+                HttpAction::Allow => Err(false),
+                HttpAction::Edit(e) => Ok(e.format().map(|f| f.eval_escaped(v, env))),
+                _ => Err(true),
+            })
+        });
+        match (step, &r.action) {
+            (None, _) => continue,
+            (Some(Err(true)), _) => return Some(r),
+            (Some(Err(false)), _) => break,
+            (Some(Ok(value)), HttpAction::Edit(e)) => edited
+                .get_or_insert_with(|| Edited::of(base))
+                .apply(e, value.as_deref().unwrap_or_default()),
+            (Some(Ok(_)), _) => {}
         }
     }
-    rules.redirects.iter().find(|r| holds(&r.cond, v, env))
+    current(base, edited, |v| {
+        rules.redirects.iter().find(|r| holds(&r.cond, v, env))
+    })
+}
+
+/// Calls `f` with the request as rules have left it.
+fn current<R>(base: &ReqView, edited: &Option<Edited>, f: impl FnOnce(&ReqView) -> R) -> R {
+    match edited {
+        None => f(base),
+        Some(e) => {
+            let headers = e.lines.headers();
+            f(&e.view(&headers, base))
+        }
+    }
 }
 
 fn holds(cond: &Option<Cond>, v: &ReqView, env: &Env) -> bool {
@@ -167,6 +199,22 @@ impl Routing {
     /// Runs the rules on one request. `keep` is whether the client may keep the
     /// connection after an answer.
     pub fn decide(&self, v: &ReqView, keep: bool, is_head: bool) -> Decision {
+        self.decide_edit(v, keep, is_head).0
+    }
+
+    /// As [`Routing::decide`], with the request as the rules rewrote it (`None`: as it came).
+    pub fn decide_edit(
+        &self,
+        v: &ReqView,
+        keep: bool,
+        is_head: bool,
+    ) -> (Decision, Option<Edited>) {
+        let mut edited = None;
+        let d = self.run(v, &mut edited, keep, is_head);
+        (d, edited)
+    }
+
+    fn run(&self, v: &ReqView, edited: &mut Option<Edited>, keep: bool, is_head: bool) -> Decision {
         let fe_nbsrv = |n: Option<&str>| self.nbsrv(self.default_backend, n);
         // Before `use_backend`, the request's backend is the frontend itself.
         let mut env = self.env(usize::MAX, &fe_nbsrv);
@@ -176,10 +224,11 @@ impl Routing {
             is_head,
             tarpit: self.tarpit,
         };
-        if let Some(rule) = first_answer(&self.rules, v, &env) {
-            return Decision::Answer(reply::build(rule, v, &env, &ctx, None));
+        if let Some(rule) = first_answer(&self.rules, v, edited, &env) {
+            let reply = current(v, edited, |v| reply::build(rule, v, &env, &ctx, None));
+            return Decision::Answer(reply);
         }
-        let (backend, rule_line) = self.choose(v, &env);
+        let (backend, rule_line) = current(v, edited, |v| self.choose(v, &env));
         let be_nbsrv = |n: Option<&str>| self.nbsrv(backend, n);
         let env = self.env(backend, &be_nbsrv);
         let mut route = Route {
@@ -194,14 +243,17 @@ impl Routing {
             tarpit: self.be_tarpit[backend],
             ..ctx
         };
-        if let Some(rule) = first_answer(rules, v, &env) {
-            return Decision::Answer(reply::build(rule, v, &env, &ctx, Some(backend)));
+        if let Some(rule) = first_answer(rules, v, edited, &env) {
+            let reply = current(v, edited, |v| reply::build(rule, v, &env, &ctx, Some(backend)));
+            return Decision::Answer(reply);
         }
-        route.server = rules
-            .use_servers
-            .iter()
-            .find(|u| holds(&u.cond, v, &env))
-            .map(|u| u.server);
+        route.server = current(v, edited, |v| {
+            rules
+                .use_servers
+                .iter()
+                .find(|u| holds(&u.cond, v, &env))
+                .map(|u| u.server)
+        });
         Decision::Proxy(route)
     }
 

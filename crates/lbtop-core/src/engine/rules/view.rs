@@ -28,6 +28,16 @@ pub struct ReqView<'a> {
     pub ssl: bool,
     /// The server name the TLS client asked for (`ssl_fc_sni`).
     pub sni: Option<&'a str>,
+    /// For `http-response` rules: the response (the request's fields are then empty, as
+    /// HAProxy has no request headers left to read there).
+    pub res: Option<ResView<'a>>,
+}
+
+/// A response head as `http-response` rules see it (`status`, `res.hdr`).
+#[derive(Debug, Clone, Copy)]
+pub struct ResView<'a> {
+    pub status: u16,
+    pub headers: &'a [httparse::Header<'a>],
 }
 
 impl<'a> ReqView<'a> {
@@ -60,6 +70,7 @@ impl<'a> ReqView<'a> {
             dst,
             ssl: false,
             sni: None,
+            res: None,
         })
     }
 

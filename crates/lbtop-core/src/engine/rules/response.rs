@@ -1,0 +1,104 @@
+//! `http-response` rules at run time (docs/haproxy-semantics.md §21.4): the backend's rules,
+//! then the frontend's, over the response head lbtop wrote for the client. Built only for a
+//! route that has some; without them the head goes out untouched.
+
+use super::edit::EditedResponse;
+use super::ReqView;
+use crate::config::acl::Env;
+use crate::config::{Config, HttpAction, HttpRule};
+use std::net::SocketAddr;
+
+pub struct ResponseRules {
+    /// The backend's rules then the frontend's, in HAProxy's order.
+    rules: Vec<HttpRule>,
+    fe_id: u32,
+    /// Both sides' rules see the backend as `be_id`.
+    be_id: u32,
+}
+
+/// What the rules changed: the status, and `%B`'s count of the head.
+pub struct Rewritten {
+    pub status: u16,
+    pub log_bytes: u64,
+}
+
+impl ResponseRules {
+    /// The rules of frontend `fe` serving backend `be`; `None` when neither has any.
+    pub fn new(config: &Config, fe: usize, be: usize) -> Option<ResponseRules> {
+        let f = &config.frontends[fe];
+        let b = &config.backends[be];
+        // A `listen`'s rules are its frontend side's (its backend side keeps none).
+        let mut rules = b.rules.http_response.clone();
+        rules.extend(f.rules.http_response.iter().cloned());
+        if rules.is_empty() {
+            return None;
+        }
+        let ids = crate::engine::stats::proxies(config);
+        let id = |hit: &dyn Fn(&crate::engine::stats::Proxy) -> bool| {
+            ids.iter().find(|p| hit(p)).map_or(0, |p| p.iid as u32)
+        };
+        Some(ResponseRules {
+            rules,
+            fe_id: id(&|p| p.frontend == Some(fe)),
+            be_id: id(&|p| p.backend == Some(be)),
+        })
+    }
+
+    /// Runs the rules over `out` (a head from `h1::response`, whose `%B` count is
+    /// `log_bytes`) and rewrites it if one applied.
+    pub fn apply(
+        &self,
+        out: &mut Vec<u8>,
+        (src, dst): (SocketAddr, SocketAddr),
+        nbsrv: &dyn Fn(Option<&str>) -> u32,
+        log_bytes: u64,
+    ) -> Option<Rewritten> {
+        let mut res = EditedResponse::parse(out)?;
+        let before = res.lines.log_size() + res.reason.len();
+        let base = ReqView {
+            method: b"",
+            target: b"",
+            version: if res.http10 {
+                super::Version::Http10
+            } else {
+                super::Version::Http11
+            },
+            headers: &[],
+            src,
+            dst,
+            ssl: false,
+            sni: None,
+            res: None,
+        };
+        let env = Env {
+            fe_id: self.fe_id,
+            be_id: self.be_id,
+            nbsrv,
+        };
+        let mut changed = false;
+        for r in &self.rules {
+            let HttpAction::Edit(e) = &r.action else {
+                continue;
+            };
+            let value = {
+                let headers = res.lines.headers();
+                let v = res.view(&headers, &base);
+                if !r.cond.as_ref().is_none_or(|c| c.eval(&v, &env)) {
+                    continue;
+                }
+                e.format().map(|f| f.eval_escaped(&v, &env))
+            };
+            res.apply(e, value.as_deref().unwrap_or_default());
+            changed = true;
+        }
+        if !changed {
+            return None;
+        }
+        res.write(out);
+        let after = res.lines.log_size() + res.reason.len();
+        Some(Rewritten {
+            status: res.status,
+            log_bytes: (log_bytes + after as u64).saturating_sub(before as u64),
+        })
+    }
+}
