@@ -417,23 +417,21 @@ async fn relay(
     mut out: Vec<u8>,
 ) -> bool {
     let response = &answer.response;
-    let (status, log_bytes) = match &fe.response_rules {
-        None => (response.status, response.log_bytes),
+    let status = match &fe.response_rules {
+        None => response.status,
         Some(rules) => {
             let nbsrv = |name: Option<&str>| match name {
                 None => fe.backend.nbsrv(),
                 Some(_) => 0,
             };
             let addrs = (client.addr, client.peer.dst);
-            match rules.apply(&mut out, addrs, &nbsrv, response.log_bytes) {
-                Some(r) => (r.status, r.log_bytes),
-                None => (response.status, response.log_bytes),
-            }
+            let rewritten = rules.apply(&mut out, addrs, &nbsrv);
+            rewritten.unwrap_or(response.status)
         }
     };
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
-    ex.record.bytes_out = log_bytes + answer.interim_bytes;
+    ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
     fe.backend.servers[assigned.server]
         .counters

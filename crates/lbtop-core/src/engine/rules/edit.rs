@@ -67,10 +67,6 @@ impl Lines {
         }
     }
 
-    /// HAProxy's count of the lines in `%B`: names and values.
-    pub fn log_size(&self) -> usize {
-        self.0.iter().map(|(n, v)| n.len() + v.len()).sum()
-    }
 }
 
 /// Each comma-separated value replaced where `f` gives a new one; a value replaced loses
@@ -107,10 +103,11 @@ impl Edited {
         }
     }
 
-    /// A view of the rewritten request; what it does not hold comes from `base`.
+    /// A view of the rewritten request; what it does not hold comes from `base`. The method
+    /// stays the one the client sent: HAProxy's `method` reads it as it was parsed, before
+    /// any `set-method` (measured).
     pub fn view<'a>(&'a self, headers: &'a [httparse::Header<'a>], base: &ReqView<'a>) -> ReqView<'a> {
         ReqView {
-            method: &self.method,
             target: &self.target,
             headers,
             ..*base
@@ -188,12 +185,20 @@ fn split_target(t: &[u8]) -> (&[u8], &[u8], Option<&[u8]>) {
     }
 }
 
-/// The reason HAProxy gives a status a rule set without one.
+/// The reason HAProxy gives a status a rule set without one: the standard one, else its
+/// class's (measured: 299 is `Success`).
 fn reason_of(code: u16) -> &'static str {
-    hyper::StatusCode::from_u16(code)
+    let known = hyper::StatusCode::from_u16(code)
         .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Other")
+        .and_then(|s| s.canonical_reason());
+    known.unwrap_or(match code / 100 {
+        1 => "Informational",
+        2 => "Success",
+        3 => "Redirection",
+        4 => "Client Error",
+        5 => "Server Error",
+        _ => "Other",
+    })
 }
 
 /// A response head rules rewrite: its status line's parts and its lines.

@@ -10,6 +10,6 @@ mod view;
 
 pub use edit::{EditedResponse, Edited, Lines};
 pub use reply::{failed_rewrite, Reply};
-pub use response::{ResponseRules, Rewritten};
+pub use response::ResponseRules;
 pub use route::{Decision, Route, Routing};
 pub use view::{ReqView, ResView, Version};

@@ -16,12 +16,6 @@ pub struct ResponseRules {
     be_id: u32,
 }
 
-/// What the rules changed: the status, and `%B`'s count of the head.
-pub struct Rewritten {
-    pub status: u16,
-    pub log_bytes: u64,
-}
-
 impl ResponseRules {
     /// The rules of frontend `fe` serving backend `be`; `None` when neither has any.
     pub fn new(config: &Config, fe: usize, be: usize) -> Option<ResponseRules> {
@@ -44,17 +38,16 @@ impl ResponseRules {
         })
     }
 
-    /// Runs the rules over `out` (a head from `h1::response`, whose `%B` count is
-    /// `log_bytes`) and rewrites it if one applied.
+    /// Runs the rules over `out` (a head from `h1::response`) and rewrites it if one
+    /// applied; the status it then has. `%B` keeps counting the head as the server sent it,
+    /// as HAProxy counts it before its rules run (measured).
     pub fn apply(
         &self,
         out: &mut Vec<u8>,
         (src, dst): (SocketAddr, SocketAddr),
         nbsrv: &dyn Fn(Option<&str>) -> u32,
-        log_bytes: u64,
-    ) -> Option<Rewritten> {
+    ) -> Option<u16> {
         let mut res = EditedResponse::parse(out)?;
-        let before = res.lines.log_size() + res.reason.len();
         let base = ReqView {
             method: b"",
             target: b"",
@@ -95,10 +88,6 @@ impl ResponseRules {
             return None;
         }
         res.write(out);
-        let after = res.lines.log_size() + res.reason.len();
-        Some(Rewritten {
-            status: res.status,
-            log_bytes: (log_bytes + after as u64).saturating_sub(before as u64),
-        })
+        Some(res.status)
     }
 }
