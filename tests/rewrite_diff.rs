@@ -221,3 +221,53 @@ backend app
     assert!(has("HTTP/1.1 503 Service Unavailable\r\n"), "{out:#?}");
     assert!(has(" fe app/a ") && has(" 503 "), "{out:#?}");
 }
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("authorization: Basic {token}\r\n")
+}
+
+/// Basic auth on `/admin` with a userlist: HAProxy's 401 (realm as given, or the proxy's
+/// name), then 200 with the right password, for a plain and a bcrypt user, a wrong password
+/// refused, and a group required on `/ops`; the 401's bytes and log lines as HAProxy's.
+#[test]
+fn basic_auth_with_a_userlist_answers_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    // The bcrypt hash is of `hunter2` (made with `mkpasswd` on Debian 12).
+    let config = r#"
+userlist admins
+    group ops
+    user alice insecure-password secret groups ops
+    user bob password $2b$05$abcdefghijklmnopqrstuuoXuKqgZXLiJqzfmMXDDhSFPIvxV7t8.
+frontend fe
+    bind 127.0.0.1:{PORT}
+    http-request auth if { path_beg /admin } !{ http_auth(admins) }
+    http-request auth realm "Ops only" if { path_beg /ops } !{ http_auth_group(admins) ops }
+    http-request set-header X-Authed yes if { http_auth(admins) }
+    default_backend app
+backend app
+    server a {a}
+"#;
+    let template = format!("{GLOBAL}{config}");
+    let requests = [
+        get("/admin", ""),
+        get("/admin", &basic("alice", "secret")),
+        get("/admin", &basic("bob", "hunter2")),
+        get("/admin", &basic("bob", "hunter2")),
+        get("/admin", &basic("bob", "wrong")),
+        get("/admin", &basic("nobody", "secret")),
+        get("/admin", "authorization: Basic !!!\r\n"),
+        get("/ops", &basic("bob", "hunter2")),
+        get("/ops", &basic("alice", "secret")),
+        "GET /admin HTTP/1.0\r\nhost: lab\r\n\r\n".into(),
+    ];
+    let out = assert_same("basic auth", both(&["a"], &template, &requests));
+    let has = |needle: &str| out.iter().any(|l| l.contains(needle));
+    assert!(has("www-authenticate: Basic realm=\"fe\"\r\n"), "{out:#?}");
+    assert!(has("www-authenticate: Basic realm=\"Ops only\"\r\n"), "{out:#?}");
+    assert!(has("x-authed: yes\r\n"), "{out:#?}");
+    assert!(has(" fe fe/<NOSRV> T/-1/-1/-1/T 401 247 - - LR-- "), "{out:#?}");
+}

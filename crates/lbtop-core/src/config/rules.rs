@@ -65,6 +65,11 @@ pub enum HttpAction {
     },
     Redirect(Redirect),
     Return(Return),
+    /// `auth [realm <realm>]`: HAProxy's 401 asking for basic credentials; the realm is the
+    /// proxy's name when none is given (filled in at load).
+    Auth {
+        realm: Option<String>,
+    },
     /// Rewrites the message and goes on to the next rule (docs/haproxy-semantics.md §21.4).
     Edit(Edit),
 }

@@ -2,6 +2,7 @@
 //! chosen once at load from the fetch's name and arguments.
 
 use super::{Env, Smp};
+use super::LoadCtx;
 use crate::engine::rules::{ReqView, Version};
 use std::borrow::Cow;
 
@@ -71,6 +72,10 @@ pub enum Fetch {
         occ: Option<i64>,
         full: bool,
     },
+    /// `http_auth(<userlist>)`: the request's basic credentials are a user's of the list.
+    HttpAuth(String),
+    /// `http_auth_group(<userlist>)`: the groups of the user the credentials are of.
+    HttpAuthGroup(String),
     /// `res.hdr_cnt(name)`, `shdr_cnt`, `res.fhdr_cnt`.
     ResHdrCnt {
         name: String,
@@ -78,13 +83,10 @@ pub enum Fetch {
     },
 }
 
-/// Told every backend name a fetch refers to (`nbsrv(<backend>)`), so that the loader can
-/// check it exists once every section is read.
-pub type BackendOf<'a> = &'a dyn Fn(&str);
-
 impl Fetch {
     /// The fetch `name(args)`, or why not. `name` may carry HAProxy's `req.` prefix.
-    pub fn parse(name: &str, args: &[String], be: BackendOf) -> Result<Fetch, String> {
+    pub fn parse(name: &str, args: &[String], ctx: &LoadCtx) -> Result<Fetch, String> {
+        let be = ctx.backend_of;
         let arg = |i: usize| args.get(i).map(String::as_str);
         let needs_name = || match arg(0) {
             Some(n) if !n.is_empty() => Ok(n.to_ascii_lowercase()),
@@ -152,6 +154,16 @@ impl Fetch {
             "req.ver" | "req_ver" => no_args(Fetch::ReqVer)?,
             "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
             "status" => no_args(Fetch::Status)?,
+            "http_auth" | "http_auth_group" => {
+                let list = arg(0).filter(|l| !l.is_empty()).ok_or(format!(
+                    "fetch method '{name}' : missing userlist name"
+                ))?;
+                (ctx.userlist_of)(list);
+                match name {
+                    "http_auth" => Fetch::HttpAuth(list.to_string()),
+                    _ => Fetch::HttpAuthGroup(list.to_string()),
+                }
+            }
             "res.hdr" | "shdr" | "res.fhdr" => Fetch::ResHdr {
                 name: needs_name()?,
                 occ: occ()?,
@@ -178,7 +190,11 @@ impl Fetch {
             | Fetch::Status
             | Fetch::ResHdrCnt { .. } => Kind::Int,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } => Kind::Ip,
-            Fetch::SslFc | Fetch::AlwaysTrue | Fetch::AlwaysFalse | Fetch::ProtoHttp => Kind::Bool,
+            Fetch::SslFc
+            | Fetch::AlwaysTrue
+            | Fetch::AlwaysFalse
+            | Fetch::ProtoHttp
+            | Fetch::HttpAuth(_) => Kind::Bool,
             _ => Kind::Str,
         }
     }
@@ -252,6 +268,12 @@ impl Fetch {
                 each,
             ),
             Fetch::ProtoHttp => one(Smp::Bool(v.res.is_none()), each),
+            Fetch::HttpAuth(list) => one(Smp::Bool(user(v, env, list).is_some()), each),
+            Fetch::HttpAuthGroup(list) => user(v, env, list).is_some_and(|u| {
+                u.groups
+                    .iter()
+                    .any(|g| each(Smp::Str(Cow::Owned(g.as_bytes().to_vec()))))
+            }),
             Fetch::Status => v.res.is_some_and(|r| one(Smp::Int(r.status.into()), each)),
             Fetch::ResHdr { name, occ, full } => v.res.is_some_and(|r| {
                 pick(lines_values(r.headers, name, *full), *occ, all, &mut |s| {
@@ -301,12 +323,14 @@ fn refused(name: &str) -> String {
                                            (it reads a TLS ClientHello in TCP mode, which lbtop \
                                            does not inspect)"
             .into(),
-        "http_auth" | "http_auth_group" => format!(
-            "fetch method '{name}' is not supported by lbtop ('userlist' sections are not \
-             supported)"
-        ),
         _ => format!("unknown fetch method '{name}' (or one lbtop does not support)"),
     }
+}
+
+/// The user of `list` the request's `Authorization` names, if its password is right.
+fn user<'e>(v: &ReqView, env: &Env<'e>, list: &str) -> Option<&'e crate::config::User> {
+    let header = v.header_lines("authorization").next()?;
+    env.users?.user(list, header)
 }
 
 /// The values of header `name`: each line whole (`full`), or each comma-separated value of

@@ -37,6 +37,9 @@ pub struct Env<'a> {
     /// Usable servers of the backend named, or of the current one for `None` (0 for a
     /// name that is not a backend).
     pub nbsrv: &'a dyn Fn(Option<&str>) -> u32,
+    /// The user of the userlist named whose credentials an `Authorization` value holds
+    /// (`http_auth`), checked at most once per value (crypt hashes are slow on purpose).
+    pub users: Option<&'a crate::engine::rules::Auth>,
 }
 
 /// One value a fetch produced.

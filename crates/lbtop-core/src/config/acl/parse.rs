@@ -12,6 +12,8 @@ pub struct LoadCtx<'a> {
     /// Told each backend name an expression refers to (`nbsrv(<backend>)`), for the loader
     /// to check once every section is read.
     pub backend_of: &'a dyn Fn(&str),
+    /// Told each userlist an expression refers to (`http_auth(<userlist>)`), checked likewise.
+    pub userlist_of: &'a dyn Fn(&str),
     /// Read for `http-response` rules: a format may not read the request, and only these
     /// may read the response.
     pub response: bool,
@@ -27,7 +29,7 @@ const MAX_PATTERN_FILE: u64 = 64 << 20;
 pub fn parse_sample(text: &str, ctx: &LoadCtx) -> Result<Sample, String> {
     let (fetch, convs) = split_expr(text)?;
     let (name, args) = call(fetch)?;
-    let f = Fetch::parse(name, &args, ctx.backend_of)?;
+    let f = Fetch::parse(name, &args, ctx)?;
     let (needs, which) = match ctx.response {
         true => (f.needs_request(), "request"),
         false => (f.needs_response(), "response"),
@@ -120,14 +122,14 @@ fn acl_fetch(
     args: &[String],
     ctx: &LoadCtx,
 ) -> Result<(Fetch, Option<Method>), String> {
-    let err = match Fetch::parse(name, args, ctx.backend_of) {
+    let err = match Fetch::parse(name, args, ctx) {
         Ok(f) => return Ok((f, None)),
         Err(e) => e,
     };
     let suffixes = ["beg", "end", "sub", "reg", "dir", "dom", "len"];
     for s in suffixes {
         if let Some(base) = name.strip_suffix(s).and_then(|b| b.strip_suffix('_')) {
-            if let Ok(f) = Fetch::parse(base, args, ctx.backend_of) {
+            if let Ok(f) = Fetch::parse(base, args, ctx) {
                 if f.kind() == Kind::Str {
                     return Ok((f, Method::from_name(s)));
                 }

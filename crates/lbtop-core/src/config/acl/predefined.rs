@@ -48,6 +48,7 @@ pub fn predefined(name: &str) -> Option<Result<Arc<Acl>, String>> {
             let no_backends = |_: &str| {};
             let ctx = LoadCtx {
                 backend_of: &no_backends,
+                userlist_of: &no_backends,
                 response: false,
             };
             parse_acl_words(&words, &ctx).map(|e| {

@@ -6,6 +6,7 @@ fn env_with(nbsrv: &dyn Fn(Option<&str>) -> u32) -> Env<'_> {
         fe_id: 1,
         be_id: 1,
         nbsrv,
+        users: None,
     }
 }
 
@@ -16,6 +17,7 @@ fn w(s: &str) -> Vec<String> {
 fn ctx() -> LoadCtx<'static> {
     LoadCtx {
         backend_of: &|_: &str| {},
+        userlist_of: &|_: &str| {},
         response: false,
     }
 }

@@ -60,7 +60,13 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     unsupported("set-var"),
     unsupported("set-var-fmt"),
     unsupported("unset-var"),
-    unsupported("auth"),
+    action("auth", |w, _| match w {
+        [] => Ok(HttpAction::Auth { realm: None }),
+        [kw, realm] if kw == "realm" => Ok(HttpAction::Auth {
+            realm: Some(realm.clone()),
+        }),
+        _ => Err("expects 'realm' followed by the realm name, or nothing.".to_string()),
+    }),
     unsupported("capture"),
     unsupported("reject"),
     unsupported("silent-drop"),

@@ -37,10 +37,15 @@ fn with_side<T>(
 ) -> T {
     let named = RefCell::new(Vec::new());
     let record = |b: &str| named.borrow_mut().push(b.to_string());
+    let lists = RefCell::new(Vec::new());
+    let record_list = |l: &str| lists.borrow_mut().push(l.to_string());
     let out = f(&LoadCtx {
         backend_of: &record,
+        userlist_of: &record_list,
         response,
     });
+    s.userlist_names
+        .extend(lists.into_inner().into_iter().map(|l| (l, no)));
     s.nbsrv_names
         .extend(named.into_inner().into_iter().map(|b| (b, no)));
     out
@@ -188,6 +193,10 @@ pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Setting
             format!("error detected while parsing 'http-request {action}' rule : {m}"),
         )
     })?;
+    let mut rule = rule;
+    if let HttpAction::Auth { realm: realm @ None } = &mut rule.action {
+        *realm = ctx.proxy.map(|i| p.proxies[i].name.clone());
+    }
     s.rules.http_request.push(rule);
     Ok(())
 }
@@ -270,6 +279,12 @@ impl Parser<'_> {
             if !backends.iter().any(|x| &x.name == b) {
                 let e = self.err(*line, format!("{who}: nbsrv: no such backend '{b}'"));
                 self.errors.push(e);
+            }
+        }
+        for (l, line) in &p.settings.userlist_names {
+            if !self.global.userlists.iter().any(|x| &x.name == l) {
+                let e = format!("{who}: unable to find userlist '{l}' referenced by 'http_auth'");
+                self.errors.push(self.err(*line, e));
             }
         }
         for u in &mut rules.use_backends {

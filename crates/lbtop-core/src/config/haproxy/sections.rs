@@ -73,6 +73,8 @@ pub(super) struct Settings {
     pub(super) acl_defs: Vec<std::sync::Arc<crate::config::acl::Acl>>,
     /// Backends named by `nbsrv(<backend>)`, with their line.
     pub(super) nbsrv_names: Vec<(String, usize)>,
+    /// The userlists `http_auth` fetches name, with their lines, checked once all is read.
+    pub(super) userlist_names: Vec<(String, usize)>,
 }
 
 impl Settings {

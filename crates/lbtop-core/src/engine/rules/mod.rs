@@ -2,12 +2,14 @@
 //! time. The rules themselves are compiled at load in `config::acl`; here is the read-only
 //! view of a request they look at ([`ReqView`]).
 
+mod auth;
 mod edit;
 mod reply;
 mod response;
 mod route;
 mod view;
 
+pub use auth::Auth;
 pub use edit::{EditedResponse, Edited, Lines};
 pub use reply::{failed_rewrite, Reply};
 pub use response::ResponseRules;

@@ -56,6 +56,13 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
         }
         HttpAction::Redirect(red) => redirect(red, v, env, ctx, version),
         HttpAction::Return(ret) => give(ret, v, env, ctx, version),
+        HttpAction::Auth { realm } => {
+            let realm = realm.as_deref().unwrap_or("");
+            let bytes = crate::engine::l7::reply::unauthorized(realm, ctx.keep, version);
+            // HAProxy's `%B` for its 401: the head as it counts heads (245 bytes besides the
+            // realm) and the page (measured: 247 for realm `fe`).
+            answered(bytes, 401, 245 + realm.len() as u64, ctx.keep)
+        }
         // `allow` never answers (see `route::first_answer`): an empty 200 if it did.
         HttpAction::Allow | HttpAction::Edit(_) => give(
             &Return {

@@ -67,6 +67,8 @@ impl ResponseRules {
             fe_id: self.fe_id,
             be_id: self.be_id,
             nbsrv,
+            // `http_auth` reads the request, which response rules no longer have.
+            users: None,
         };
         let mut changed = false;
         for r in &self.rules {

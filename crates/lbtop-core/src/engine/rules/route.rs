@@ -34,6 +34,8 @@ pub struct Routing {
     /// `timeout tarpit` of the frontend and of each backend (`timeout connect` if unset).
     pub tarpit: Duration,
     pub be_tarpit: Vec<Duration>,
+    /// The userlists `http_auth` checks credentials against.
+    pub auth: super::auth::Auth,
 }
 
 /// What the rules decided for one request.
@@ -148,6 +150,7 @@ impl Routing {
                 .iter()
                 .map(|b| connect(&b.timeouts))
                 .collect(),
+            auth: super::auth::Auth::new(&config.global.userlists),
         }
     }
 
@@ -184,6 +187,7 @@ impl Routing {
             fe_id: self.fe_id,
             be_id: self.be_ids.get(be).copied().unwrap_or(self.fe_id),
             nbsrv,
+            users: Some(&self.auth),
         }
     }
 
