@@ -65,7 +65,7 @@ fn both(names: &[&str], template: &str, requests: &[String]) -> [Vec<String>; 2]
             out.push(seen(&rt.block_on(exchange(c.addr(), req.as_bytes()))));
             wait_lines(&c, before + i + 1);
         }
-        out.extend(c.sink.lines_from(before));
+        out.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
         if template.contains("listen stats") {
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], stats));
             let raw = rt.block_on(exchange(addr, get("/stats;csv", "").as_bytes()));
@@ -90,6 +90,21 @@ fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
         "{what}:\n{haproxy:#?}\n{lbtop:#?}"
     );
     haproxy
+}
+
+/// `%ac/%fc/%bc/%sc/%rc` masked: a connection whose close the client has seen may still be
+/// counted when the next one is logged, in HAProxy as in lbtop, by a few microseconds.
+fn mask_conns(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let masked = words.iter().enumerate().map(|(i, w)| {
+        let conns = i == 11 && w.split('/').count() == 5;
+        if conns {
+            "CONNS"
+        } else {
+            w
+        }
+    });
+    masked.collect::<Vec<_>>().join(" ")
 }
 
 /// A chunked body's data.
@@ -284,13 +299,14 @@ fn tcp_use_backend_by_destination_port() {
     );
 }
 
-/// The tcplog line's byte count and timers vary with the connection's timing.
+/// The tcplog line's timers, byte count and connection counts vary with the connection's
+/// timing (see `mask_conns`).
 fn mask_tcp(line: &str) -> String {
     let words: Vec<&str> = line.split(' ').collect();
     words
         .iter()
         .enumerate()
-        .map(|(i, w)| if i == 5 || i == 6 { "X" } else { w })
+        .map(|(i, w)| if [5, 6, 8].contains(&i) { "X" } else { w })
         .collect::<Vec<_>>()
         .join(" ")
 }
