@@ -292,6 +292,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_sessions: servers.iter().map(|s| s.total_sessions).sum(),
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
+            denied_req: 0,
             http_responses: [0; 6],
             since_change: Duration::ZERO,
             down_transitions: 0,

@@ -130,7 +130,7 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub queue: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
-    /// How long `http-request tarpit` holds a request; `timeout connect` when unset.
+    /// How long `http-request tarpit` holds a request (docs/haproxy-semantics.md §21.3).
     pub tarpit: Option<Duration>,
 }
 

@@ -13,6 +13,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -147,11 +148,17 @@ pub async fn accept_loop(
             c.max_conns.fetch_max(cur, Relaxed);
             c.total_conns.fetch_add(1, Relaxed);
             fe.process_conns.fetch_add(1, Relaxed);
+            let mut open = None;
             if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
-                serve(stream, addrs, &fe).await;
+                open = serve(stream, addrs, &fe).await;
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
             fe.process_conns.fetch_sub(1, Relaxed);
+            // Closed once no longer counted, as HAProxy does: a client that reconnects on
+            // seeing the close finds this connection gone from `%ac/%fc`.
+            if let Some(mut stream) = open {
+                let _ = stream.shutdown().await;
+            }
             drop(permits);
         });
         while conns.try_join_next().is_some() {}
@@ -200,11 +207,15 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
     Some(out)
 }
 
-async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) {
+/// Serves a connection; an HTTP one comes back for the caller to close.
+async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) -> Option<TcpStream> {
     match fe.mode {
-        Mode::Http => l7::conn::serve(stream, addrs, fe.clone()).await,
+        Mode::Http => Some(l7::conn::serve(stream, addrs, fe.clone()).await),
         // Boxed: an HTTP connection's task should not be sized for a TCP session.
-        Mode::Tcp => Box::pin(tcp::serve(stream, addrs, fe.clone())).await,
+        Mode::Tcp => {
+            Box::pin(tcp::serve(stream, addrs, fe.clone())).await;
+            None
+        }
     }
 }
 

@@ -226,6 +226,8 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// Requests its own rules denied (HAProxy's `dreq`).
+    pub denied_req: u64,
     /// Responses by class as the backend counts them: its servers' and its own error pages
     /// when no server could be had.
     pub http_responses: [u64; 6],

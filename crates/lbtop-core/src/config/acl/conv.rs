@@ -13,6 +13,10 @@ use std::sync::Arc;
 pub enum Conv {
     Lower,
     Upper,
+    /// A Host value without its port (`[::1]:80` keeps its brackets).
+    HostOnly,
+    /// `concat(<before>,,<after>)`: text around the value (variables are not supported).
+    Concat(String, String),
     /// `map_<match>(file[,default])`.
     Map {
         map: Arc<MapFile>,
@@ -49,6 +53,16 @@ impl Conv {
         match name {
             "lower" => Ok(Conv::Lower),
             "upper" => Ok(Conv::Upper),
+            "host_only" => Ok(Conv::HostOnly),
+            "concat" => match arg(1).unwrap_or("") {
+                "" => Ok(Conv::Concat(
+                    arg(0).unwrap_or("").to_string(),
+                    arg(2).unwrap_or("").to_string(),
+                )),
+                var => Err(format!(
+                    "converter 'concat': variables ('{var}') are not supported by lbtop"
+                )),
+            },
             "regsub" => {
                 let (Some(re), Some(with)) = (arg(0), arg(1)) else {
                     return Err("converter 'regsub' expects a regex and a replacement".into());
@@ -107,6 +121,10 @@ impl Conv {
         match self {
             Conv::Lower => s(v.as_bytes().to_ascii_lowercase()),
             Conv::Upper => s(v.as_bytes().to_ascii_uppercase()),
+            Conv::HostOnly => s(host_only(&v.as_bytes()).to_vec()),
+            Conv::Concat(before, after) => {
+                s([before.as_bytes(), &v.as_bytes(), after.as_bytes()].concat())
+            }
             Conv::Map { map, default } => match map.lookup(&v.as_bytes()) {
                 Some(found) => s(found.as_bytes().to_vec()),
                 None => default.as_ref().and_then(|d| s(d.as_bytes().to_vec())),
@@ -141,6 +159,14 @@ fn map_method(name: &str) -> Option<Method> {
         "map_reg" | "map_regm" => Method::Reg,
         _ => return None,
     })
+}
+
+fn host_only(h: &[u8]) -> &[u8] {
+    let end = match h.first() {
+        Some(b'[') => h.iter().position(|&c| c == b']').map_or(h.len(), |p| p + 1),
+        _ => h.iter().position(|&c| c == b':').unwrap_or(h.len()),
+    };
+    &h[..end]
 }
 
 /// HAProxy's `\1` back-references as the `regex` crate's `${1}`, and a literal `$` kept.
@@ -238,6 +264,17 @@ mod tests {
         assert_eq!(field(b"a,b,c", -1, b",", 1, false), b"c");
         assert_eq!(field(b"a,b,c", 2, b",", 0, false), b"b,c");
         assert_eq!(field(b"a", 5, b",", 1, false), b"");
+    }
+
+    #[test]
+    fn host_only_and_concat() {
+        assert_eq!(host_only(b"a.example:8080"), b"a.example");
+        assert_eq!(host_only(b"[::1]:80"), b"[::1]");
+        assert_eq!(host_only(b"a.example"), b"a.example");
+        let c = Conv::parse("concat", &["<".into(), "".into(), ">".into()]).unwrap();
+        let out = c.apply(Smp::Str(Cow::Borrowed(b"x"))).unwrap();
+        assert_eq!(&*out.as_bytes(), b"<x>");
+        assert!(Conv::parse("concat", &["a".into(), "txn.v".into()]).is_err());
     }
 
     #[test]

@@ -353,3 +353,114 @@ impl Parser<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{BackendTarget, Config};
+    use std::path::Path;
+
+    fn load(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("t.cfg"), text).map_err(|e| e.to_string())
+    }
+
+    const BE: &str =
+        "backend app\n    mode http\n    server s1 127.0.0.1:1\n    server s2 127.0.0.1:2\n\
+                      backend api\n    mode http\n    server s3 127.0.0.1:3\n";
+
+    fn fe(lines: &str) -> String {
+        format!("frontend fe\n    mode http\n    bind 127.0.0.1:8080\n{lines}{BE}")
+    }
+
+    #[test]
+    fn names_resolve_once_every_section_is_read() {
+        let c = load(&fe(
+            "    use_backend api if { path_beg /api }\n    default_backend app\n",
+        ))
+        .unwrap();
+        let u = &c.frontends[0].rules.use_backends[0];
+        assert_eq!(u.target, BackendTarget::Named(1, "api".into()));
+        let e = load(&fe(
+            "    use_backend nope if TRUE\n    default_backend app\n",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "t.cfg:4: Proxy 'fe': unable to find required use_backend: 'nope'."
+        );
+        let e = load(&format!(
+            "{}backend t\n    mode tcp\n    server s 127.0.0.1:4\n",
+            fe("    use_backend t\n    default_backend app\n")
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("tries to use incompatible tcp backend 't'"),
+            "{e}"
+        );
+        let e = load(&format!(
+            "{}    use-server zz if TRUE\n",
+            fe("    default_backend app\n")
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("unable to find server 'zz' referenced in a 'use-server' rule"),
+            "{e}"
+        );
+        let e = load(&fe("    acl a nbsrv(nope) 1\n    default_backend app\n")).unwrap_err();
+        assert!(e.contains("nbsrv: no such backend 'nope'"), "{e}");
+    }
+
+    #[test]
+    fn a_frontend_with_only_use_backend_lines_loads() {
+        let c = load(&fe("    use_backend api if { path_beg /api }\n")).unwrap();
+        let default = &c.backends[c.frontends[0].default_backend];
+        assert!(default.implicit && default.servers.is_empty());
+    }
+
+    #[test]
+    fn acls_come_before_their_use_and_merge_by_name() {
+        let e = load(&fe("    use_backend api if a\n    acl a path /x\n")).unwrap_err();
+        assert!(e.contains("no such ACL : 'a'"), "{e}");
+        let c = load(&fe(
+            "    acl a path /x\n    acl a path /y\n    use_backend api if a\n    default_backend app\n",
+        ))
+        .unwrap();
+        let cond = c.frontends[0].rules.use_backends[0].cond.as_ref().unwrap();
+        assert_eq!(cond.any[0][0].acl.exprs.len(), 2);
+        let c = load(&fe("    acl a path\n    default_backend app\n")).unwrap();
+        assert!(
+            c.warnings[0].message.contains("never match"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn http_rules_of_a_tcp_proxy_are_dropped_with_haproxys_warning() {
+        let text = "frontend f\n    mode tcp\n    bind 127.0.0.1:8080\n    http-request deny\n    \
+                    redirect prefix /x\n    default_backend b\nbackend b\n    mode tcp\n    \
+                    server s 127.0.0.1:1\n";
+        let c = load(text).unwrap();
+        assert!(c.frontends[0].rules.http_request.is_empty());
+        let w: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            w,
+            [
+                "'http-request' rules ignored for frontend 'f' as they require HTTP mode.",
+                "'redirect' rules ignored for frontend 'f' as they require HTTP mode."
+            ]
+        );
+    }
+
+    #[test]
+    fn a_listen_keeps_its_rules_on_its_frontend_side() {
+        let text = "listen l\n    mode http\n    bind 127.0.0.1:8080\n    acl a path /x\n    \
+                    http-request deny if a\n    use-server s if a\n    server s 127.0.0.1:1\n";
+        let c = load(text).unwrap();
+        let (f, b) = (&c.frontends[0].rules, &c.backends[0].rules);
+        assert_eq!((f.http_request.len(), f.use_servers.len()), (1, 0));
+        assert_eq!(
+            (b.http_request.len(), b.use_servers.len(), b.acls.len()),
+            (0, 1, 1)
+        );
+    }
+}

@@ -55,6 +55,9 @@ pub(super) async fn send(
     let sent = stream.write_all(&reply.bytes).await.is_ok();
     match reply.backend {
         Some(_) => {
+            if reply.denied {
+                by.backend.counters.denied_req.fetch_add(1, Relaxed);
+            }
             by.backend.counters.response(reply.status);
             by.finish(record, sampled);
         }

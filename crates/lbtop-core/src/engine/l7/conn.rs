@@ -43,8 +43,8 @@ struct Conn {
     own: Option<Box<(usize, TcpStream)>>,
 }
 
-/// Serves one client connection until it closes.
-pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+/// Serves one client connection until it is done with; returns it for the caller to close.
+pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) -> TcpStream {
     let accepted = (SystemTime::now(), Instant::now());
     let _ = stream.set_nodelay(true);
     let mut conn = Conn {
@@ -71,7 +71,7 @@ pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     if let Some(own) = conn.own.take() {
         crate::engine::pool::close_hard(own.1);
     }
-    let _ = conn.stream.shutdown().await;
+    conn.stream
 }
 
 impl Conn {

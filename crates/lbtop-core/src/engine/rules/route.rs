@@ -31,7 +31,7 @@ pub struct Routing {
     /// HAProxy's proxy ids (`fe_id`, `be_id`), by frontend index and by backend index.
     pub fe_id: u32,
     pub be_ids: Vec<u32>,
-    /// `timeout tarpit` of the frontend and of each backend (`timeout connect` if unset).
+    /// How long `tarpit` holds a request in the frontend's rules and in each backend's.
     pub tarpit: Duration,
     pub be_tarpit: Vec<Duration>,
     /// The userlists `http_auth` checks credentials against.
@@ -119,8 +119,10 @@ impl Routing {
             let b = &config.backends[i];
             b.name == fe.name && b.line == fe.line
         };
-        let connect =
-            |t: &crate::config::Timeouts| t.tarpit.or(t.connect).unwrap_or(Duration::from_secs(5));
+        // `timeout tarpit`, else a backend's `timeout connect`; a frontend has no connect
+        // timeout, so without its own tarpit it holds nothing (measured).
+        let connect = |t: &crate::config::Timeouts| t.tarpit.or(t.connect).unwrap_or_default();
+        let listen = (0..config.backends.len()).any(own);
         Routing {
             rules: fe.rules.clone(),
             backend_rules: config
@@ -144,7 +146,10 @@ impl Routing {
             be_ids: (0..config.backends.len())
                 .map(|i| id_of(None, Some(i)))
                 .collect(),
-            tarpit: connect(&fe.timeouts),
+            tarpit: match listen {
+                true => connect(&fe.timeouts),
+                false => fe.timeouts.tarpit.unwrap_or_default(),
+            },
             be_tarpit: config
                 .backends
                 .iter()
