@@ -98,9 +98,23 @@ fn both(names: &[&'static str], template: &str, requests: &[String]) -> [Vec<Str
             out.push(String::from_utf8_lossy(&raw).into_owned());
             wait_lines(&c, before + i + 1);
         }
-        out.extend(c.sink.lines_from(before));
+        out.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
         out
     })
+}
+
+/// `%ac/%fc/%bc/%sc/%rc` masked: a connection whose close the client has seen may still be
+/// counted when the next one is logged, in HAProxy as in lbtop, by a few microseconds.
+fn mask_conns(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let masked = words.iter().enumerate().map(|(i, w)| {
+        if i == 11 && w.split('/').count() == 5 {
+            "CONNS"
+        } else {
+            w
+        }
+    });
+    masked.collect::<Vec<_>>().join(" ")
 }
 
 fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
@@ -139,6 +153,7 @@ frontend fe
     http-request replace-path ^/api(/.*) \1
     http-request set-path /p%[path] if { path_beg /pre }
     http-request set-query a=%[query] if { path_beg /q }
+    http-request set-query %[req.hdr(x-q)] if { path_beg /eq }
     http-request set-uri /u?v if { path /uri }
     http-request set-method POST if { path /meth }
     http-request set-header X-Seen %[method]:%[path]:%[query]
@@ -164,6 +179,8 @@ backend other
         get("/pre/deny", ""),
         get("/q?b=2", ""),
         get("/q", ""),
+        get("/eq?b=1", ""),
+        get("/eq", ""),
         get("/uri?x", ""),
         get("/meth", ""),
         get("/", "x-in: azb\"c#%\r\n"),
@@ -269,5 +286,5 @@ backend app
     assert!(has("www-authenticate: Basic realm=\"fe\"\r\n"), "{out:#?}");
     assert!(has("www-authenticate: Basic realm=\"Ops only\"\r\n"), "{out:#?}");
     assert!(has("x-authed: yes\r\n"), "{out:#?}");
-    assert!(has(" fe fe/<NOSRV> T/-1/-1/-1/T 401 247 - - LR-- "), "{out:#?}");
+    assert!(has(" fe fe/<NOSRV> T/-1/-1/-1/T 401 247 - - LR-- CONNS "), "{out:#?}");
 }

@@ -137,8 +137,9 @@ impl Edited {
                     self.target = join(&new, query.as_deref());
                 }
             }
+            // An empty query keeps a `?` the target had and adds none (measured).
             Edit::SetQuery(_) => {
-                let q = (!value.is_empty()).then_some(value);
+                let q = (!value.is_empty() || query.is_some()).then_some(value);
                 self.target = join(&path, q);
             }
             Edit::SetUri(_) => self.target = value.to_vec(),
