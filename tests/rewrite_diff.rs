@@ -121,7 +121,11 @@ fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
     for (h, l) in haproxy.iter().zip(&lbtop) {
         assert_eq!(h, l, "{what}: HAProxy (left) and lbtop (right) differ");
     }
-    assert_eq!(haproxy.len(), lbtop.len(), "{what}:\n{haproxy:#?}\n{lbtop:#?}");
+    assert_eq!(
+        haproxy.len(),
+        lbtop.len(),
+        "{what}:\n{haproxy:#?}\n{lbtop:#?}"
+    );
     haproxy
 }
 
@@ -233,7 +237,10 @@ backend app
     ];
     let out = assert_same("response rewrites", both(&["a"], &template, &requests));
     let has = |needle: &str| out.iter().any(|l| l.contains(needle));
-    assert!(has("strict-transport-security: max-age=31536000"), "{out:#?}");
+    assert!(
+        has("strict-transport-security: max-age=31536000"),
+        "{out:#?}"
+    );
     assert!(!has("server: Apache"), "{out:#?}");
     assert!(has("HTTP/1.1 503 Service Unavailable\r\n"), "{out:#?}");
     assert!(has(" fe app/a ") && has(" 503 "), "{out:#?}");
@@ -284,7 +291,13 @@ backend app
     let out = assert_same("basic auth", both(&["a"], &template, &requests));
     let has = |needle: &str| out.iter().any(|l| l.contains(needle));
     assert!(has("www-authenticate: Basic realm=\"fe\"\r\n"), "{out:#?}");
-    assert!(has("www-authenticate: Basic realm=\"Ops only\"\r\n"), "{out:#?}");
+    assert!(
+        has("www-authenticate: Basic realm=\"Ops only\"\r\n"),
+        "{out:#?}"
+    );
     assert!(has("x-authed: yes\r\n"), "{out:#?}");
-    assert!(has(" fe fe/<NOSRV> T/-1/-1/-1/T 401 247 - - LR-- CONNS "), "{out:#?}");
+    assert!(
+        has(" fe fe/<NOSRV> T/-1/-1/-1/T 401 247 - - LR-- CONNS "),
+        "{out:#?}"
+    );
 }

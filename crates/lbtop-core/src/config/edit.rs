@@ -9,23 +9,46 @@ use regex::bytes::Regex;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
     /// Removes every `name` line, then adds one at the end.
-    SetHeader { name: String, value: Fmt },
+    SetHeader {
+        name: String,
+        value: Fmt,
+    },
     /// Adds a `name` line at the end.
-    AddHeader { name: String, value: Fmt },
+    AddHeader {
+        name: String,
+        value: Fmt,
+    },
     /// Removes the lines whose name matches.
-    DelHeader { name: String, how: NameMatch },
+    DelHeader {
+        name: String,
+        how: NameMatch,
+    },
     /// Replaces the whole value of each `name` line the regex finds a match in.
-    ReplaceHeader { name: String, re: Rx, with: Fmt },
+    ReplaceHeader {
+        name: String,
+        re: Rx,
+        with: Fmt,
+    },
     /// As `ReplaceHeader`, for each comma-separated value of the `name` lines.
-    ReplaceValue { name: String, re: Rx, with: Fmt },
+    ReplaceValue {
+        name: String,
+        re: Rx,
+        with: Fmt,
+    },
     SetPath(Fmt),
     /// Replaces the whole path when the regex finds a match in it.
-    ReplacePath { re: Rx, with: Fmt },
+    ReplacePath {
+        re: Rx,
+        with: Fmt,
+    },
     SetQuery(Fmt),
     SetUri(Fmt),
     SetMethod(Fmt),
     /// `http-response set-status <code> [reason <text>]`.
-    SetStatus { code: u16, reason: Option<String> },
+    SetStatus {
+        code: u16,
+        reason: Option<String>,
+    },
 }
 
 impl Edit {
@@ -36,10 +59,7 @@ impl Edit {
             Edit::ReplaceHeader { with, .. }
             | Edit::ReplaceValue { with, .. }
             | Edit::ReplacePath { with, .. } => Some(with),
-            Edit::SetPath(f)
-            | Edit::SetQuery(f)
-            | Edit::SetUri(f)
-            | Edit::SetMethod(f) => Some(f),
+            Edit::SetPath(f) | Edit::SetQuery(f) | Edit::SetUri(f) | Edit::SetMethod(f) => Some(f),
             Edit::DelHeader { .. } | Edit::SetStatus { .. } => None,
         }
     }

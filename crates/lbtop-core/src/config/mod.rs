@@ -31,8 +31,8 @@ pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use rules::{
-    AclLine, BackendTarget, Edit, NameMatch, Rx, HttpAction, HttpRule, ProxyRules, Redirect, RedirectKind, Return,
-    ReturnBody, UseBackend, UseServer,
+    AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
+    RedirectKind, Return, ReturnBody, Rx, UseBackend, UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};

@@ -3,8 +3,8 @@
 //! `http-request` and `http-response` rules, `redirect` lines, `use_backend` and `use-server`
 //! rules.
 
-pub use super::edit::{Edit, NameMatch, Rx};
 use super::acl::{Cond, Fmt};
+pub use super::edit::{Edit, NameMatch, Rx};
 
 /// Every rule of one side of a proxy; all empty for a proxy without rules.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1,8 +1,8 @@
 //! Sample fetches: what a rule reads from a request (`path`, `hdr(host)`, `src`, ...),
 //! chosen once at load from the fetch's name and arguments.
 
-use super::{Env, Smp};
 use super::LoadCtx;
+use super::{Env, Smp};
 use crate::engine::rules::{ReqView, Version};
 use std::borrow::Cow;
 
@@ -155,9 +155,9 @@ impl Fetch {
             "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
             "status" => no_args(Fetch::Status)?,
             "http_auth" | "http_auth_group" => {
-                let list = arg(0).filter(|l| !l.is_empty()).ok_or(format!(
-                    "fetch method '{name}' : missing userlist name"
-                ))?;
+                let list = arg(0)
+                    .filter(|l| !l.is_empty())
+                    .ok_or(format!("fetch method '{name}' : missing userlist name"))?;
                 (ctx.userlist_of)(list);
                 match name {
                     "http_auth" => Fetch::HttpAuth(list.to_string()),
@@ -281,7 +281,10 @@ impl Fetch {
                 })
             }),
             Fetch::ResHdrCnt { name, full } => v.res.is_some_and(|r| {
-                one(Smp::Int(lines_values(r.headers, name, *full).count() as i64), each)
+                one(
+                    Smp::Int(lines_values(r.headers, name, *full).count() as i64),
+                    each,
+                )
             }),
         }
     }

@@ -89,11 +89,9 @@ pub(super) fn del_header(w: &[String], _: &LoadCtx) -> Result<HttpAction, String
 /// `<name> <regex> <fmt>`.
 fn name_re_with(w: &[String], ctx: &LoadCtx) -> Result<(String, Rx, Fmt), String> {
     match w {
-        [n, re, with] if !n.is_empty() && !re.is_empty() && !with.is_empty() => Ok((
-            header_name(n)?,
-            Rx(regex(re, false)?),
-            value(with, ctx)?,
-        )),
+        [n, re, with] if !n.is_empty() && !re.is_empty() && !with.is_empty() => {
+            Ok((header_name(n)?, Rx(regex(re, false)?), value(with, ctx)?))
+        }
         _ => Err("expects exactly 3 arguments.".into()),
     }
 }

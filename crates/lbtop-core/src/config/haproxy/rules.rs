@@ -29,12 +29,7 @@ fn with_ctx<T>(s: &mut Settings, no: usize, f: impl FnOnce(&LoadCtx) -> T) -> T 
 }
 
 /// As [`with_ctx`], for a request (`response` false) or a response rule.
-fn with_side<T>(
-    s: &mut Settings,
-    no: usize,
-    response: bool,
-    f: impl FnOnce(&LoadCtx) -> T,
-) -> T {
+fn with_side<T>(s: &mut Settings, no: usize, response: bool, f: impl FnOnce(&LoadCtx) -> T) -> T {
     let named = RefCell::new(Vec::new());
     let record = |b: &str| named.borrow_mut().push(b.to_string());
     let lists = RefCell::new(Vec::new());
@@ -194,7 +189,10 @@ pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Setting
         )
     })?;
     let mut rule = rule;
-    if let HttpAction::Auth { realm: realm @ None } = &mut rule.action {
+    if let HttpAction::Auth {
+        realm: realm @ None,
+    } = &mut rule.action
+    {
         *realm = ctx.proxy.map(|i| p.proxies[i].name.clone());
     }
     s.rules.http_request.push(rule);

@@ -66,7 +66,6 @@ impl Lines {
             crate::engine::h1::head::header_line(out, n.as_bytes(), v);
         }
     }
-
 }
 
 /// Each comma-separated value replaced where `f` gives a new one; a value replaced loses
@@ -106,7 +105,11 @@ impl Edited {
     /// A view of the rewritten request; what it does not hold comes from `base`. The method
     /// stays the one the client sent: HAProxy's `method` reads it as it was parsed, before
     /// any `set-method` (measured).
-    pub fn view<'a>(&'a self, headers: &'a [httparse::Header<'a>], base: &ReqView<'a>) -> ReqView<'a> {
+    pub fn view<'a>(
+        &'a self,
+        headers: &'a [httparse::Header<'a>],
+        base: &ReqView<'a>,
+    ) -> ReqView<'a> {
         ReqView {
             target: &self.target,
             headers,
@@ -155,7 +158,11 @@ impl Edited {
         out.extend_from_slice(&self.method);
         out.push(b' ');
         out.extend_from_slice(&self.target);
-        out.extend_from_slice(if http10 { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
+        out.extend_from_slice(if http10 {
+            b" HTTP/1.0\r\n"
+        } else {
+            b" HTTP/1.1\r\n"
+        });
         for (n, v) in &self.lines.0 {
             out.extend_from_slice(n.as_bytes());
             out.extend_from_slice(b": ");
@@ -252,7 +259,11 @@ impl EditedResponse {
     /// writes it.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.clear();
-        out.extend_from_slice(if self.http10 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+        out.extend_from_slice(if self.http10 {
+            b"HTTP/1.0 "
+        } else {
+            b"HTTP/1.1 "
+        });
         out.extend_from_slice(format!("{:03} ", self.status).as_bytes());
         out.extend_from_slice(&self.reason);
         out.extend_from_slice(b"\r\n");
@@ -274,15 +285,27 @@ mod tests {
 
     #[test]
     fn targets_split_into_prefix_path_query() {
-        assert_eq!(split_target(b"/a/b?x=1"), (&b""[..], &b"/a/b"[..], Some(&b"x=1"[..])));
-        assert_eq!(split_target(b"http://h:1/p"), (&b"http://h:1"[..], &b"/p"[..], None));
-        assert_eq!(split_target(b"http://h?q"), (&b"http://h"[..], &b""[..], Some(&b"q"[..])));
+        assert_eq!(
+            split_target(b"/a/b?x=1"),
+            (&b""[..], &b"/a/b"[..], Some(&b"x=1"[..]))
+        );
+        assert_eq!(
+            split_target(b"http://h:1/p"),
+            (&b"http://h:1"[..], &b"/p"[..], None)
+        );
+        assert_eq!(
+            split_target(b"http://h?q"),
+            (&b"http://h"[..], &b""[..], Some(&b"q"[..]))
+        );
     }
 
     #[test]
     fn values_are_replaced_one_by_one() {
         let f = |x: &[u8]| (x == b"b" || x == b"a").then(|| b"z".to_vec());
         assert_eq!(replace_values(b"a, b,c", f), b"z,z,c");
-        assert_eq!(replace_values(b"ab, b", |x| (x == b"b").then(|| b"c".to_vec())), b"ab,c");
+        assert_eq!(
+            replace_values(b"ab, b", |x| (x == b"b").then(|| b"c".to_vec())),
+            b"ab,c"
+        );
     }
 }

@@ -10,7 +10,7 @@ mod route;
 mod view;
 
 pub use auth::Auth;
-pub use edit::{EditedResponse, Edited, Lines};
+pub use edit::{Edited, EditedResponse, Lines};
 pub use reply::{failed_rewrite, Reply};
 pub use response::ResponseRules;
 pub use route::{Decision, Route, Routing};

@@ -253,7 +253,9 @@ impl Routing {
             ..ctx
         };
         if let Some(rule) = first_answer(rules, v, edited, &env) {
-            let reply = current(v, edited, |v| reply::build(rule, v, &env, &ctx, Some(backend)));
+            let reply = current(v, edited, |v| {
+                reply::build(rule, v, &env, &ctx, Some(backend))
+            });
             return Decision::Answer(reply);
         }
         route.server = current(v, edited, |v| {
