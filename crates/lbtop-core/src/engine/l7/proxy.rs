@@ -417,18 +417,8 @@ async fn relay(
     mut out: Vec<u8>,
 ) -> bool {
     let response = &answer.response;
-    let status = match &fe.response_rules {
-        None => response.status,
-        Some(rules) => {
-            let nbsrv = |name: Option<&str>| match name {
-                None => fe.backend.nbsrv(),
-                Some(_) => 0,
-            };
-            let addrs = (client.addr, client.peer.dst);
-            let rewritten = rules.apply(&mut out, addrs, &nbsrv);
-            rewritten.unwrap_or(response.status)
-        }
-    };
+    let addrs = (client.addr, client.peer.dst);
+    let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;

@@ -12,6 +12,6 @@ mod view;
 pub use auth::Auth;
 pub use edit::{Edited, EditedResponse, Lines};
 pub use reply::{failed_rewrite, Reply};
-pub use response::ResponseRules;
+pub use response::{rewrite_response, ResponseRules};
 pub use route::{Decision, Route, Routing};
 pub use view::{ReqView, ResView, Version};

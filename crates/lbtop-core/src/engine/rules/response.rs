@@ -6,6 +6,7 @@ use super::edit::EditedResponse;
 use super::ReqView;
 use crate::config::acl::Env;
 use crate::config::{Config, HttpAction, HttpRule};
+use crate::engine::frontend::FrontendRt;
 use std::net::SocketAddr;
 
 pub struct ResponseRules {
@@ -92,4 +93,23 @@ impl ResponseRules {
         res.write(out);
         Some(res.status)
     }
+}
+
+/// Runs `fe`'s `http-response` rules, if it has any, over the head `out` for the client;
+/// the status the client then gets (`status` as the server sent it).
+pub fn rewrite_response(
+    fe: &FrontendRt,
+    out: &mut Vec<u8>,
+    addrs: (SocketAddr, SocketAddr),
+    status: u16,
+) -> u16 {
+    let Some(rules) = &fe.response_rules else {
+        return status;
+    };
+    let nbsrv = |name: Option<&str>| match name {
+        None => fe.backend.nbsrv(),
+        // Other backends' states are the routing's; a response rule asking for one sees none.
+        Some(_) => 0,
+    };
+    rules.apply(out, addrs, &nbsrv).unwrap_or(status)
 }
