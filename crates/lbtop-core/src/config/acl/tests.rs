@@ -160,7 +160,7 @@ fn load_errors() {
     assert!(err(&["a path -m nope x"], "if a").contains("unknown matching method 'nope'"));
     assert!(err(&["a nosuchfetch x"], "if a").contains("unknown fetch method 'nosuchfetch'"));
     assert!(err(&["a req.ssl_sni x"], "if a").contains("not supported"));
-    assert!(err(&["a http_auth(u)"], "if a").contains("userlist"));
+    assert!(err(&["a http_auth"], "if a").contains("missing userlist name"));
     assert!(err(&[], "if WAIT_END").contains("WAIT_END"));
     assert!(err(&[], "if { path x").contains("missing closing '}'"));
     assert!(err(&["a path(/x"], "if a").contains("missing closing ')'"));
