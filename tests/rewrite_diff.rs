@@ -301,3 +301,43 @@ backend app
         "{out:#?}"
     );
 }
+
+/// `set-var` then the variable in a later header, in an ACL that picks the backend, and in a
+/// backend's rule; a sample without a value and `unset-var`.
+#[test]
+fn variables_set_by_rules_are_read_as_haproxy_reads_them() {
+    if !haproxy_available() {
+        return;
+    }
+    let config = r#"
+frontend fe
+    bind 127.0.0.1:{PORT}
+    http-request set-var(txn.tenant) req.hdr(host),field(1,.),lower
+    http-request set-var(txn.tenant) req.hdr(x-none) if { path /none }
+    http-request unset-var(txn.tenant) if { path /unset }
+    http-request set-var(req.p) path
+    http-request set-header X-Tenant %[var(txn.tenant)]
+    acl enterprise var(txn.tenant) -m str acme globex
+    use_backend dedicated if enterprise
+    default_backend shared
+backend dedicated
+    http-request set-header X-Path-Var %[var(req.p)]
+    server d {d}
+backend shared
+    server s {s}
+"#;
+    let template = format!("{GLOBAL}{config}");
+    let host = |h: &str, path: &str| {
+        format!("GET {path} HTTP/1.1\r\nhost: {h}\r\nconnection: close\r\n\r\n")
+    };
+    let requests = [
+        host("ACME.example.com", "/a"),
+        host("other.example.com", "/b"),
+        host("globex.example.com", "/none"),
+        host("acme.example.com", "/unset"),
+    ];
+    let out = assert_same("variables", both(&["d", "s"], &template, &requests));
+    let has = |needle: &str| out.iter().any(|l| l.contains(needle));
+    assert!(has("x-tenant: acme\r\nx-path-var: /a\r\n"), "{out:#?}");
+    assert!(has(" fe dedicated/d "), "{out:#?}");
+}

@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn rewrite_rules_round_trip() {
-        let text = "frontend fe\n    mode http\n    bind 127.0.0.1:8080\n\
+        let text = "userlist L\n    user a insecure-password b\n\
+             frontend fe\n    mode http\n    bind 127.0.0.1:8080\n\
              \x20   http-request set-header X-Forwarded-Proto https if { ssl_fc }\n\
              \x20   http-request add-header X-Host \"%[req.hdr(host)] x\"\n\
              \x20   http-request del-header X-Debug\n\
@@ -130,6 +131,9 @@ mod tests {
              \x20   http-request set-query a=%[query]\n\
              \x20   http-request set-uri /u?v if { path /u }\n\
              \x20   http-request set-method POST if { path /m }\n\
+             \x20   http-request set-var(txn.t) req.hdr(host),field(1,.),lower\n\
+             \x20   http-request unset-var(txn.t) if { var(txn.t) -m str x }\n\
+             \x20   http-request auth realm \"My Realm\" unless { http_auth(L) }\n\
              \x20   http-response set-header Strict-Transport-Security \"max-age=31536000; includeSubDomains\"\n\
              \x20   http-response del-header Server\n\
              \x20   http-response replace-value X-Multi ^b$ c\n\
@@ -139,7 +143,7 @@ mod tests {
              backend app\n    mode http\n    http-response add-header X-Be %[status]\n\
              \x20   server s1 127.0.0.1:1\n";
         let c = Config::parse(Path::new("r.cfg"), text).unwrap();
-        assert_eq!(c.frontends[0].rules.http_request.len(), 11);
+        assert_eq!(c.frontends[0].rules.http_request.len(), 14);
         assert_eq!(c.frontends[0].rules.http_response.len(), 5);
         let out = c.to_haproxy_cfg();
         let back = Config::parse(Path::new("export.cfg"), &out)

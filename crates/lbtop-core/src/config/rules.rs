@@ -70,6 +70,11 @@ pub enum HttpAction {
     Auth {
         realm: Option<String>,
     },
+    /// `set-var(<name>) <expr>`, or `unset-var(<name>)` (`expr` `None`): goes on.
+    SetVar {
+        name: String,
+        expr: Option<super::acl::Sample>,
+    },
     /// Rewrites the message and goes on to the next rule (docs/haproxy-semantics.md §21.4).
     Edit(Edit),
 }
@@ -78,7 +83,10 @@ impl HttpAction {
     /// Whether the action ends the request's rules (every action lbtop has but `allow`
     /// answers the client itself).
     pub fn answers(&self) -> bool {
-        !matches!(self, HttpAction::Allow | HttpAction::Edit(_))
+        !matches!(
+            self,
+            HttpAction::Allow | HttpAction::Edit(_) | HttpAction::SetVar { .. }
+        )
     }
 }
 

@@ -72,6 +72,8 @@ pub enum Fetch {
         occ: Option<i64>,
         full: bool,
     },
+    /// `var(<scope>.<name>)`: a variable `set-var` set.
+    Var(String),
     /// `http_auth(<userlist>)`: the request's basic credentials are a user's of the list.
     HttpAuth(String),
     /// `http_auth_group(<userlist>)`: the groups of the user the credentials are of.
@@ -154,6 +156,16 @@ impl Fetch {
             "req.ver" | "req_ver" => no_args(Fetch::ReqVer)?,
             "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
             "status" => no_args(Fetch::Status)?,
+            "var" => {
+                let n = arg(0).unwrap_or("");
+                var_name(n)?;
+                if ctx.response {
+                    return Err(format!(
+                        "'var({n})': lbtop does not carry variables to 'http-response' rules"
+                    ));
+                }
+                Fetch::Var(n.to_string())
+            }
             "http_auth" | "http_auth_group" => {
                 let list = arg(0)
                     .filter(|l| !l.is_empty())
@@ -268,6 +280,10 @@ impl Fetch {
                 each,
             ),
             Fetch::ProtoHttp => one(Smp::Bool(v.res.is_none()), each),
+            Fetch::Var(name) => env
+                .vars
+                .and_then(|vars| vars.get(name))
+                .is_some_and(|s| each(s)),
             Fetch::HttpAuth(list) => one(Smp::Bool(user(v, env, list).is_some()), each),
             Fetch::HttpAuthGroup(list) => user(v, env, list).is_some_and(|u| {
                 u.groups
@@ -328,6 +344,20 @@ fn refused(name: &str) -> String {
             .into(),
         _ => format!("unknown fetch method '{name}' (or one lbtop does not support)"),
     }
+}
+
+/// A variable's name as `set-var` and `var()` take it: a scope HAProxy has, a dot, a name.
+pub fn var_name(n: &str) -> Result<(), String> {
+    let (scope, name) = n.split_once('.').unwrap_or(("", ""));
+    let scopes = ["proc", "sess", "txn", "req", "res"];
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    if !scopes.contains(&scope) || name.is_empty() || !name.chars().all(word) {
+        return Err(format!(
+            "invalid variable name '{n}' (expects 'proc', 'sess', 'txn', 'req' or 'res' scope, \
+             a dot and a name)"
+        ));
+    }
+    Ok(())
 }
 
 /// The user of `list` the request's `Authorization` names, if its password is right.

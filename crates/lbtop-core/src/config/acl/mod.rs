@@ -16,7 +16,7 @@ mod predefined;
 mod tests;
 
 pub use conv::{Conv, MapFile};
-pub use fetch::{Fetch, Kind};
+pub use fetch::{var_name, Fetch, Kind};
 pub use format::{Fmt, Part};
 pub use parse::{parse_acl_line, parse_cond, parse_sample, AclLookup, LoadCtx};
 pub use pattern::{ip_net, regex, Method, Patterns};
@@ -40,6 +40,40 @@ pub struct Env<'a> {
     /// The user of the userlist named whose credentials an `Authorization` value holds
     /// (`http_auth`), checked at most once per value (crypt hashes are slow on purpose).
     pub users: Option<&'a crate::engine::rules::Auth>,
+    /// The request's variables (`set-var`), for `var()`.
+    pub vars: Option<&'a Vars>,
+}
+
+/// A request's variables by full name (`txn.tenant`), as `set-var` left them.
+#[derive(Debug, Default)]
+pub struct Vars(std::cell::RefCell<Vec<(String, Smp<'static>)>>);
+
+impl Vars {
+    pub fn get(&self, name: &str) -> Option<Smp<'static>> {
+        let vars = self.0.borrow();
+        vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+
+    /// Sets `name`, or unsets it for `None`.
+    pub fn set(&self, name: &str, value: Option<Smp<'static>>) {
+        let mut vars = self.0.borrow_mut();
+        vars.retain(|(n, _)| n != name);
+        if let Some(v) = value {
+            vars.push((name.to_string(), v));
+        }
+    }
+}
+
+impl Smp<'_> {
+    /// The value with nothing borrowed, to be kept.
+    pub fn owned(&self) -> Smp<'static> {
+        match self {
+            Smp::Str(s) => Smp::Str(Cow::Owned(s.to_vec())),
+            Smp::Int(n) => Smp::Int(*n),
+            Smp::Ip(ip) => Smp::Ip(*ip),
+            Smp::Bool(b) => Smp::Bool(*b),
+        }
+    }
 }
 
 /// One value a fetch produced.
@@ -123,6 +157,16 @@ impl Sample {
             }
             s.is_some_and(&mut *each)
         })
+    }
+
+    /// The value of a sample expression, kept (`set-var`).
+    pub fn value(&self, v: &ReqView, env: &Env) -> Option<Smp<'static>> {
+        let mut out = None;
+        self.values(v, env, false, &mut |s| {
+            out = Some(s.owned());
+            true
+        });
+        out
     }
 
     /// The value of a sample expression (`%[...]`): the one HAProxy picks, as bytes.

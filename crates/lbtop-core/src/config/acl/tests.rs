@@ -7,6 +7,7 @@ fn env_with(nbsrv: &dyn Fn(Option<&str>) -> u32) -> Env<'_> {
         be_id: 1,
         nbsrv,
         users: None,
+        vars: None,
     }
 }
 

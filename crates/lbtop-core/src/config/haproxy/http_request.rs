@@ -57,9 +57,28 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     action("set-uri", edit::set_uri),
     unsupported("replace-uri"),
     action("set-method", edit::set_method),
-    unsupported("set-var"),
+    action("set-var", |w, ctx| match w {
+        [name, expr] => {
+            crate::config::acl::var_name(name)?;
+            let expr = crate::config::acl::parse_sample(expr, ctx)?;
+            Ok(HttpAction::SetVar {
+                name: name.clone(),
+                expr: Some(expr),
+            })
+        }
+        _ => Err("expects a variable name in parentheses and one sample expression.".into()),
+    }),
     unsupported("set-var-fmt"),
-    unsupported("unset-var"),
+    action("unset-var", |w, _| match w {
+        [name] => {
+            crate::config::acl::var_name(name)?;
+            Ok(HttpAction::SetVar {
+                name: name.clone(),
+                expr: None,
+            })
+        }
+        _ => Err("expects a variable name in parentheses.".into()),
+    }),
     action("auth", |w, _| match w {
         [] => Ok(HttpAction::Auth { realm: None }),
         [kw, realm] if kw == "realm" => Ok(HttpAction::Auth {
@@ -118,6 +137,13 @@ pub(super) fn read_from(
     let name = words.first().map_or("", String::as_str);
     // `set-var(txn.x)`, `track-sc0`...: the row is the part before the parenthesis.
     let base = name.split('(').next().unwrap_or(name);
+    // `set-var(txn.x) expr`: the row reads the name in parentheses as its first word.
+    let mut words = words.to_vec();
+    if let Some(inner) = name.strip_prefix(base).and_then(|r| r.strip_prefix('(')) {
+        words[0] = inner.strip_suffix(')').unwrap_or(inner).to_string();
+    } else if !words.is_empty() {
+        words.remove(0);
+    }
     let Some(row) = find(rows, base) else {
         let implemented: Vec<&str> = rows
             .iter()
@@ -133,7 +159,7 @@ pub(super) fn read_from(
     if row.status == Status::Unsupported {
         return Err(format!("'{kw} {base}' is not supported by lbtop"));
     }
-    (row.how)(&words[1..], ctx)
+    (row.how)(&words, ctx)
 }
 
 fn no_words(what: &str, w: &[String]) -> Result<(), String> {

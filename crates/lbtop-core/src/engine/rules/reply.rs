@@ -64,7 +64,7 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
             answered(bytes, 401, 245 + realm.len() as u64, ctx.keep)
         }
         // `allow` never answers (see `route::first_answer`): an empty 200 if it did.
-        HttpAction::Allow | HttpAction::Edit(_) => give(
+        HttpAction::Allow | HttpAction::Edit(_) | HttpAction::SetVar { .. } => give(
             &Return {
                 status: 200,
                 content_type: None,

@@ -70,6 +70,7 @@ impl ResponseRules {
             nbsrv,
             // `http_auth` reads the request, which response rules no longer have.
             users: None,
+            vars: None,
         };
         let mut changed = false;
         for r in &self.rules {

@@ -5,7 +5,7 @@
 
 use super::reply::{self, Reply};
 use super::{Edited, ReqView};
-use crate::config::acl::{Cond, Env};
+use crate::config::acl::{Cond, Env, Vars};
 use crate::config::{BackendTarget, Config, HttpAction, HttpRule, Mode, ProxyRules};
 use crate::engine::backend::BackendRt;
 use crate::engine::frontend::FrontendRt;
@@ -70,6 +70,17 @@ fn first_answer<'r>(
             }
             Some(match &r.action {
                 HttpAction::Allow => Err(false),
+                HttpAction::SetVar { name, expr } => {
+                    let value = expr.as_ref().and_then(|e| e.value(v, env));
+                    // A sample with no value leaves the variable as it was (HAProxy's
+                    // `set-var` does nothing then); `unset-var` removes it.
+                    if value.is_some() || expr.is_none() {
+                        if let Some(vars) = env.vars {
+                            vars.set(name, value);
+                        }
+                    }
+                    Ok(None)
+                }
                 HttpAction::Edit(e) => Ok(e.format().map(|f| f.eval_escaped(v, env))),
                 _ => Err(true),
             })
@@ -187,12 +198,18 @@ impl Routing {
         out
     }
 
-    fn env<'a>(&'a self, be: usize, nbsrv: &'a dyn Fn(Option<&str>) -> u32) -> Env<'a> {
+    fn env<'a>(
+        &'a self,
+        be: usize,
+        nbsrv: &'a dyn Fn(Option<&str>) -> u32,
+        vars: &'a Vars,
+    ) -> Env<'a> {
         Env {
             fe_id: self.fe_id,
             be_id: self.be_ids.get(be).copied().unwrap_or(self.fe_id),
             nbsrv,
             users: Some(&self.auth),
+            vars: Some(vars),
         }
     }
 
@@ -226,7 +243,8 @@ impl Routing {
     fn run(&self, v: &ReqView, edited: &mut Option<Edited>, keep: bool, is_head: bool) -> Decision {
         let fe_nbsrv = |n: Option<&str>| self.nbsrv(self.default_backend, n);
         // Before `use_backend`, the request's backend is the frontend itself.
-        let mut env = self.env(usize::MAX, &fe_nbsrv);
+        let vars = Vars::default();
+        let mut env = self.env(usize::MAX, &fe_nbsrv, &vars);
         env.be_id = self.fe_id;
         let ctx = reply::Ctx {
             keep,
@@ -239,7 +257,7 @@ impl Routing {
         }
         let (backend, rule_line) = current(v, edited, |v| self.choose(v, &env));
         let be_nbsrv = |n: Option<&str>| self.nbsrv(backend, n);
-        let env = self.env(backend, &be_nbsrv);
+        let env = self.env(backend, &be_nbsrv, &vars);
         let mut route = Route {
             backend: (backend != self.default_backend).then_some(backend),
             server: None,
