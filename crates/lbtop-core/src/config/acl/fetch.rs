@@ -280,10 +280,7 @@ impl Fetch {
                 each,
             ),
             Fetch::ProtoHttp => one(Smp::Bool(v.res.is_none()), each),
-            Fetch::Var(name) => env
-                .vars
-                .and_then(|vars| vars.get(name))
-                .is_some_and(|s| each(s)),
+            Fetch::Var(name) => env.vars.and_then(|vars| vars.get(name)).is_some_and(each),
             Fetch::HttpAuth(list) => one(Smp::Bool(user(v, env, list).is_some()), each),
             Fetch::HttpAuthGroup(list) => user(v, env, list).is_some_and(|u| {
                 u.groups
