@@ -2,6 +2,8 @@
 //! time. The rules themselves are compiled at load in `config::acl`; here is the read-only
 //! view of a request they look at ([`ReqView`]).
 
+#[cfg(test)]
+mod cost;
 mod reply;
 mod route;
 mod view;
