@@ -247,7 +247,9 @@ def acl_rules_cost(args, d, procs, backends, proxy_cpus, load_cpus, conns, gen_t
         for k in order[r % 3:] + order[:r % 3]:
             url = f"http://127.0.0.1:{ports[k]}/"
             runs[k].append(measure(pids[k].pid, lambda: wrk(url, args.duration, load_cpus, conns, gen_threads)))
-        print(f"  acl20 round {r + 1}: " + "  ".join(f"{k} {runs[k][-1]['rps']:.0f}/s" for k in order), flush=True)
+        label = {"haproxy": "no rules", "lbtop": "20 rules", "haproxy2": "no rules (A/A)"}
+        print(f"  acl20 round {r + 1}: " + "  ".join(
+            f"{label[k]} {runs[k][-1]['rps']:.0f}/s {runs[k][-1]['cpu_us_per_req']:.1f} µs/req" for k in order), flush=True)
     for p in pids.values():
         procs.stop(p)
     return {"rps": ratio_block(runs, "rps"), "cpu_us_per_req": ratio_block(runs, "cpu_us_per_req")}
@@ -555,6 +557,10 @@ def table(results, meta):
             lines.append(f"| {layout} | lbtop keep-alive req/s: no rules / 20 ACL rules | {a['haproxy']:,.0f} | "
                          f"{a['lbtop']:,.0f} | {a['ratio_median']:.3f} | {a['aa_median']:.3f} "
                          f"[{a['aa_range'][0]:.3f}-{a['aa_range'][1]:.3f}] |")
+            c = acl["cpu_us_per_req"]
+            lines.append(f"| {layout} | lbtop CPU µs per request: no rules / 20 ACL rules | {c['haproxy']:.1f} | "
+                         f"{c['lbtop']:.1f} | {c['ratio_median']:.3f} | {c['aa_median']:.3f} "
+                         f"[{c['aa_range'][0]:.3f}-{c['aa_range'][1]:.3f}] |")
         cl = r.get("close", {})
         row(layout, "Connection: close req/s", cl.get("rps"), lambda v: f"{v:,.0f}")
         l4 = r.get("l4", {})

@@ -64,7 +64,8 @@ pub fn regex(p: &str, icase: bool) -> Result<Regex, String> {
 pub enum Patterns {
     /// `found` and `bool` take none.
     None,
-    /// Exact strings, lower-cased with `-i`.
+    /// Exact strings, lower-cased with `-i`: a few compared in turn, more hashed.
+    Few(Vec<Vec<u8>>),
     Exact(HashSet<Vec<u8>>),
     /// `beg`, `end`, `sub`, `dir`, `dom`, lower-cased with `-i`.
     Strs(Vec<Vec<u8>>),
@@ -86,6 +87,7 @@ impl Patterns {
         };
         Ok(match method {
             Method::Found | Method::Bool => Patterns::None,
+            Method::Str if words.len() <= 8 => Patterns::Few(words.iter().map(low).collect()),
             Method::Str => Patterns::Exact(words.iter().map(low).collect()),
             Method::Beg | Method::End | Method::Sub | Method::Dir | Method::Dom => {
                 Patterns::Strs(words.iter().map(low).collect())
@@ -106,6 +108,7 @@ impl Patterns {
         match self {
             Patterns::None => false,
             Patterns::Exact(s) => s.is_empty(),
+            Patterns::Few(s) => s.is_empty(),
             Patterns::Strs(s) => s.is_empty(),
             Patterns::Regs(r) => r.is_empty(),
             Patterns::Ints(i) => i.is_empty(),
@@ -145,6 +148,7 @@ impl Patterns {
         };
         match self {
             Patterns::Exact(set) => set.contains(s),
+            Patterns::Few(set) => set.iter().any(|p| p == s),
             Patterns::Regs(rs) => rs.iter().any(|r| r.is_match(s)),
             Patterns::Strs(ps) => ps.iter().any(|p| match method {
                 Method::Beg => s.starts_with(p),

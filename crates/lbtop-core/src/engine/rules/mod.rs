@@ -3,6 +3,8 @@
 //! view of a request they look at ([`ReqView`]).
 
 mod auth;
+#[cfg(test)]
+mod cost;
 mod edit;
 mod reply;
 mod response;
