@@ -341,3 +341,24 @@ backend shared
     assert!(has("x-tenant: acme\r\nx-path-var: /a\r\n"), "{out:#?}");
     assert!(has(" fe dedicated/d "), "{out:#?}");
 }
+
+/// A rewrite that leaves a request line a server would misread (a blank in the path) is not
+/// sent: lbtop answers 500 and closes, where HAProxy sends `GET /a b HTTP/1.1` (a deliberate
+/// difference, docs/haproxy-semantics.md §21.4).
+#[test]
+fn a_rewrite_that_breaks_the_request_line_is_answered_500() {
+    let config = "\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    http-request set-path %[req.hdr(x)]\n    default_backend app\nbackend app\n    server a {a}\n";
+    let template = format!("{GLOBAL}{config}");
+    let rt = rt();
+    let addrs: BTreeMap<&str, SocketAddr> = [("a", rt.block_on(echo_origin("a")))].into();
+    let c = Contender::start(Kind::Lbtop, &template, &addrs);
+    let raw = rt.block_on(exchange(c.addr(), get("/", "x: /a b\r\n").as_bytes()));
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 500 "), "{text}");
+    assert!(
+        text.contains("connection: close\r\n") || text.contains("Connection: close\r\n"),
+        "{text}"
+    );
+    let fine = rt.block_on(exchange(c.addr(), get("/", "x: /b\r\n").as_bytes()));
+    assert!(String::from_utf8_lossy(&fine).contains("GET /b HTTP/1.1\r\n"));
+}
