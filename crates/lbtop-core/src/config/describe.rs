@@ -51,6 +51,7 @@ fn timeouts_line(t: &Timeouts) -> String {
         ("http-request", t.http_request),
         ("queue", t.queue),
         ("http-keep-alive", t.http_keep_alive),
+        ("tunnel", t.tunnel),
     ];
     let set: Vec<String> = all
         .iter()

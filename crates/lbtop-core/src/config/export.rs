@@ -246,6 +246,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         ("check", t.check),
         ("http-request", t.http_request),
         ("http-keep-alive", t.http_keep_alive),
+        ("tunnel", t.tunnel),
     ] {
         if let Some(d) = v {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));

@@ -119,6 +119,9 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub queue: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
+    /// `timeout tunnel`: the idle limit of a TCP session or an upgraded (`101`) connection,
+    /// in place of the shorter of `client` and `server`.
+    pub tunnel: Option<Duration>,
 }
 
 /// `option forwardfor [except <net>] [header <name>] [if-none]`.

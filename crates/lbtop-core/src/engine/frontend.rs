@@ -70,6 +70,7 @@ pub struct FrontendRt {
     keep_alive_timeout: Option<Duration>,
     server_timeout: Option<Duration>,
     client_timeout: Option<Duration>,
+    tunnel_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
@@ -156,6 +157,7 @@ impl FrontendRt {
                 .or(fe.timeouts.client),
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
+            tunnel_timeout: be.timeouts.tunnel,
             dontlognull: fe.options.dontlognull,
             clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
@@ -220,9 +222,13 @@ impl FrontendRt {
         self.dontlognull
     }
 
-    /// The idle limit of a TCP session, and the flags it ends with: the shorter of
-    /// `timeout client` (`cD`) and `timeout server` (`sD`).
+    /// The idle limit of a TCP session or an upgraded connection, and the flags it ends
+    /// with: `timeout tunnel` (`cD`) when set, else the shorter of `timeout client` (`cD`)
+    /// and `timeout server` (`sD`) (measured; docs/haproxy-semantics.md §23).
     pub fn tcp_idle_timeout(&self) -> (Option<Duration>, Termination) {
+        if self.tunnel_timeout.is_some() {
+            return (self.tunnel_timeout, Termination::new(b'c', b'D'));
+        }
         let client = (self.client_timeout, Termination::new(b'c', b'D'));
         let server = (self.server_timeout, Termination::new(b's', b'D'));
         match (client.0, server.0) {

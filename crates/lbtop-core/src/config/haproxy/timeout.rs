@@ -37,7 +37,7 @@ pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
         t.http_keep_alive = d
     }),
     timeout("http-request", Sections::PROXIES, |t, d| t.http_request = d),
-    unused("tunnel"),
+    timeout("tunnel", Sections::BE, |t, d| t.tunnel = d),
     unused("tarpit"),
     unused("client-fin"),
     unused("server-fin"),

@@ -164,6 +164,7 @@ pub(super) struct RawTimeouts {
     pub(super) http_request: Option<Spanned<RawDuration>>,
     pub(super) queue: Option<Spanned<RawDuration>>,
     pub(super) http_keep_alive: Option<Spanned<RawDuration>>,
+    pub(super) tunnel: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Deserialize)]

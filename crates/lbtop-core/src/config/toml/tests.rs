@@ -89,6 +89,7 @@ fn the_default_config_parses() {
             http_request: Some(s10),
             queue: Some(m1),
             http_keep_alive: Some(s10),
+            tunnel: None,
         }
     );
 

@@ -73,8 +73,8 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
 /// had, else copied through a buffer. Either way a FIN from one side becomes a write shutdown on
 /// the other, so half-closed connections finish their work. An error names the side that
-/// broke (`C` or `S`), as HAProxy's log does.
-async fn relay(
+/// broke (`C` or `S`), as HAProxy's log does. Also the tunnel after a `101` (`l7::tunnel`).
+pub(crate) async fn relay(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
@@ -132,15 +132,17 @@ async fn relay(
 }
 
 /// When data last moved (in ms since the session began), and how much moved each way.
-struct Activity {
+pub(crate) struct Activity {
     began: Instant,
     last_ms: AtomicU64,
-    up: AtomicU64,
-    down: AtomicU64,
+    /// Bytes from the client.
+    pub(crate) up: AtomicU64,
+    /// Bytes from the server.
+    pub(crate) down: AtomicU64,
 }
 
 impl Activity {
-    fn new(began: Instant) -> Activity {
+    pub(crate) fn new(began: Instant) -> Activity {
         Activity {
             began,
             last_ms: AtomicU64::new(0),
@@ -149,13 +151,13 @@ impl Activity {
         }
     }
 
-    fn touch(&self) {
+    pub(crate) fn touch(&self) {
         self.last_ms
             .store(self.began.elapsed().as_millis() as u64, Relaxed);
     }
 
     /// Resolves once nothing has moved for `idle` (never, without a timeout).
-    async fn expire(&self, idle: Option<Duration>) {
+    pub(crate) async fn expire(&self, idle: Option<Duration>) {
         let Some(idle) = idle else {
             return std::future::pending().await;
         };

@@ -9,3 +9,4 @@ pub mod pages;
 pub mod proxy;
 pub mod relay;
 mod reply;
+mod tunnel;

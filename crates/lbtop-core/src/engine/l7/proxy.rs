@@ -5,6 +5,7 @@ use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
+use super::tunnel;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
@@ -59,6 +60,8 @@ enum ExchangeError {
     Failed,
     /// The server sent something that is not a response HAProxy would relay (`PH`).
     Invalid,
+    /// A `101` that may not switch protocols here (`PH`), its head counted in `%B`.
+    Refused(u64),
     /// A reused connection closed before a single response byte: the server had given up on
     /// it. An idempotent request can go again on a fresh connection.
     Stale,
@@ -248,6 +251,7 @@ async fn exchange(
         version: head.version,
         keep_alive: head.keep_alive,
         is_head: head.is_head,
+        upgrade: head.upgrade,
     };
     let activity = Activity::new();
     let limits = relay::Limits {
@@ -362,6 +366,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
                 continue;
             }
             Parsed::Invalid => return Err(ExchangeError::Invalid),
+            Parsed::Refused { log_bytes } => return Err(ExchangeError::Refused(log_bytes)),
             Parsed::Partial => {}
         }
         match read_inactive(from, input, limits.server, activity).await {
@@ -421,7 +426,11 @@ async fn relay(
         fe,
         server: assigned.into_session(),
         ex: Some(ex),
+        live: (0, 0),
     };
+    if response.body == Body::Tunnel {
+        return upgraded(fe, client, session, server, out).await;
+    }
     let mut counted = 0;
     let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
@@ -476,12 +485,15 @@ async fn exchange_failed(
     fe: &FrontendRt,
     client: &mut Client<'_>,
     head: &Head,
-    ex: Exchange,
+    mut ex: Exchange,
     assigned: Assigned<'_>,
     e: ExchangeError,
     out: Vec<u8>,
 ) -> bool {
     bufs::give(out);
+    if let ExchangeError::Refused(log_bytes) = e {
+        ex.record.bytes_out = log_bytes;
+    }
     let server = &fe.backend.servers[assigned.server];
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
@@ -502,7 +514,7 @@ async fn exchange_failed(
             end_aborted(fe, ex, assigned, flags);
             return false;
         }
-        ExchangeError::Invalid => {
+        ExchangeError::Invalid | ExchangeError::Refused(_) => {
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
         }
@@ -526,12 +538,46 @@ pub(super) fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 
+/// After a `101`: the tunnel, logged when it ends (status 101, its bytes in `%B` and `%U`
+/// after the head's). Neither connection takes another request.
+async fn upgraded(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    mut session: Session<'_>,
+    mut server: ServerConn,
+    mut out: Vec<u8>,
+) -> bool {
+    let kill = fe.backend.kill_watch(session.server);
+    let counters = &fe.backend.servers[session.server].counters;
+    let idle = fe.tcp_idle_timeout();
+    let input = &mut *client.input;
+    let tunneled = tunnel::tunnel(client.stream, input, &mut server, &mut out, idle, counters);
+    let flags = match or_killed(kill, tunneled).await {
+        Ok(t) => {
+            session.live = (t.up, t.down);
+            if let Some(ex) = session.ex.as_mut() {
+                ex.record.bytes_in += t.up;
+                ex.record.bytes_out += t.down;
+            }
+            t.flags
+        }
+        // Ended by the server going DOWN, as a relayed body is (`DD`).
+        Err(cause) => Termination::new(cause, b'D'),
+    };
+    bufs::give(out);
+    session.end(flags, None);
+    false
+}
+
 /// A relayed response's session: counted on its server until the body has gone to the client,
 /// then logged. Dropped early (the connection's task stopped), it ends as a client abort.
 struct Session<'a> {
     fe: &'a FrontendRt,
     server: usize,
     ex: Option<Exchange>,
+    /// Bytes (from the client, from the server) a tunnel already added to the server's
+    /// counters as they moved.
+    live: (u64, u64),
 }
 
 impl Session<'_> {
@@ -552,8 +598,13 @@ impl Session<'_> {
         let server = &backend.servers[self.server];
         server.counters.latency.record(ex.began.elapsed());
         let counters = &server.counters;
-        counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
-        counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
+        let (live_in, live_out) = self.live;
+        counters
+            .bytes_out
+            .fetch_add(ex.record.bytes_out - live_out, Relaxed);
+        counters
+            .bytes_in
+            .fetch_add(ex.record.bytes_in - live_in, Relaxed);
         if let Some(stream) = idle {
             // Served twice now if it was reused for this request: proven for `aggressive`.
             server.keep_idle(stream, ex.record.reused);

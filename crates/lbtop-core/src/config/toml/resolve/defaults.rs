@@ -64,6 +64,7 @@ pub(super) fn fold_timeouts(own: &Timeouts, base: &Timeouts) -> Timeouts {
         http_request: own.http_request.or(base.http_request),
         queue: own.queue.or(base.queue),
         http_keep_alive: own.http_keep_alive.or(base.http_keep_alive),
+        tunnel: own.tunnel.or(base.tunnel),
     }
 }
 

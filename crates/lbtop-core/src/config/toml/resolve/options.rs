@@ -98,6 +98,7 @@ impl Resolver<'_> {
             http_request: one(&t.http_request, "http-request")?,
             queue: one(&t.queue, "queue")?,
             http_keep_alive: one(&t.http_keep_alive, "http-keep-alive")?,
+            tunnel: one(&t.tunnel, "tunnel")?,
         })
     }
 

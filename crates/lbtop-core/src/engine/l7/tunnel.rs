@@ -1,0 +1,105 @@
+//! After a `101 Switching Protocols`: the response head goes to the client, then bytes pass
+//! both ways as they come, as in TCP mode, until both sides have closed or nothing has moved
+//! for `timeout tunnel` (docs/haproxy-semantics.md §23). The server connection is never
+//! pooled after it.
+
+use super::relay::{write_within, ServerConn};
+use crate::engine::backend::Counters;
+use crate::engine::h1::bufs::Input;
+use crate::engine::l4::tcp::{self, Activity};
+use crate::events::Termination;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+/// How a tunnel ended, and the bytes it carried each way (not counting the `101` head),
+/// already added to the server's counters.
+pub(super) struct Tunneled {
+    pub(super) flags: Termination,
+    /// From the client.
+    pub(super) up: u64,
+    /// From the server.
+    pub(super) down: u64,
+}
+
+/// Sends `out` (the `101` head) and whatever the server sent behind it, then the bytes the
+/// client sent behind its request (held until now, as HAProxy holds them), then relays.
+/// `idle` is the tunnel's idle limit and the flags it ends with. Bytes are added to the
+/// server's live counters as they move.
+pub(super) async fn tunnel(
+    client: &mut TcpStream,
+    client_input: &mut Input,
+    server: &mut ServerConn,
+    out: &mut Vec<u8>,
+    idle: (Option<Duration>, Termination),
+    counters: &Counters,
+) -> Tunneled {
+    let activity = Activity::new(Instant::now());
+    let drained = drain(client, client_input, server, out, idle.0, (&activity, counters));
+    let flags = match drained.await {
+        Ok(()) => relay(client, &mut server.stream, counters, &activity, idle).await,
+        Err(flags) => flags,
+    };
+    Tunneled {
+        flags,
+        up: activity.up.load(Relaxed),
+        down: activity.down.load(Relaxed),
+    }
+}
+
+/// Writes what is already buffered on either side, counted as the relay counts the rest: in
+/// `activity`, and live on the server's counters.
+async fn drain(
+    client: &mut TcpStream,
+    client_input: &mut Input,
+    server: &mut ServerConn,
+    out: &mut Vec<u8>,
+    limit: Option<Duration>,
+    (activity, counters): (&Activity, &Counters),
+) -> Result<(), Termination> {
+    let down = server.input.pending().len();
+    out.extend_from_slice(server.input.pending());
+    server.input.consume(down);
+    server.input.release();
+    activity.down.fetch_add(down as u64, Relaxed);
+    counters.bytes_out.fetch_add(down as u64, Relaxed);
+    write_within(client, out, limit)
+        .await
+        .map_err(|e| timed_out_or(e, b'C'))?;
+    out.clear();
+    let up = client_input.pending().len();
+    if up > 0 {
+        activity.up.fetch_add(up as u64, Relaxed);
+        counters.bytes_in.fetch_add(up as u64, Relaxed);
+        write_within(&mut server.stream, client_input.pending(), limit)
+            .await
+            .map_err(|e| timed_out_or(e, b'S'))?;
+        client_input.consume(up);
+    }
+    client_input.release();
+    activity.touch();
+    Ok(())
+}
+
+fn timed_out_or(e: std::io::Error, side: u8) -> Termination {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => Termination::new(side.to_ascii_lowercase(), b'D'),
+        _ => Termination::new(side, b'D'),
+    }
+}
+
+async fn relay(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    counters: &Counters,
+    activity: &Activity,
+    (idle, idle_flags): (Option<Duration>, Termination),
+) -> Termination {
+    tokio::select! {
+        relayed = tcp::relay(client, server, counters, activity) => match relayed {
+            Ok(()) => Termination::NORMAL,
+            Err(side) => Termination::new(side, b'D'),
+        },
+        _ = activity.expire(idle) => idle_flags,
+    }
+}
