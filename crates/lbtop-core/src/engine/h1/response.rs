@@ -62,7 +62,9 @@ pub enum Parsed {
     /// A well-formed `101` that may not switch protocols here (the request did not ask for
     /// an upgrade, or the response does not name one): HAProxy's 502, with the head counted
     /// in `%B` as HAProxy counts it.
-    Refused { log_bytes: u64 },
+    Refused {
+        log_bytes: u64,
+    },
 }
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.

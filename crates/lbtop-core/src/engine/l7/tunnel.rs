@@ -35,7 +35,14 @@ pub(super) async fn tunnel(
     counters: &Counters,
 ) -> Tunneled {
     let activity = Activity::new(Instant::now());
-    let drained = drain(client, client_input, server, out, idle.0, (&activity, counters));
+    let drained = drain(
+        client,
+        client_input,
+        server,
+        out,
+        idle.0,
+        (&activity, counters),
+    );
     let flags = match drained.await {
         Ok(()) => relay(client, &mut server.stream, counters, &activity, idle).await,
         Err(flags) => flags,
