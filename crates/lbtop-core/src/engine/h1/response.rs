@@ -378,6 +378,57 @@ mod tests {
         }
     }
     #[test]
+    fn a_101_switches_only_when_both_sides_name_upgrade() {
+        // Byte counts as HAProxy 2.6 logged them for these heads (docs/haproxy-semantics.md
+        // §23).
+        let asked = Asked {
+            upgrade: true,
+            ..V11
+        };
+        let ws = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nDATA";
+        let (r, out) = complete(ws, asked);
+        assert_eq!(
+            (r.body, r.server_keeps, r.client_keeps),
+            (Body::Tunnel, false, false)
+        );
+        assert_eq!(r.len, ws.len() - 4);
+        assert_eq!(r.log_bytes, 132);
+        assert_eq!(
+            out,
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        );
+        // Framing headers are counted but not forwarded; `keep-alive` leaves `Connection`.
+        let framed = b"HTTP/1.1 101 Switching Protocols\r\nConnection: keep-alive, upgrade\r\nUpgrade: foo\r\nContent-Length: 3\r\n\r\n";
+        let (r, out) = complete(framed, asked);
+        assert_eq!((r.body, r.log_bytes), (Body::Tunnel, 93));
+        assert_eq!(
+            out,
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n"
+        );
+        let mut out = Vec::new();
+        // Not asked for, not named in the response's `Connection`, or HTTP/1.0: refused with
+        // the head counted.
+        for (head, asked, bytes) in [
+            (&ws[..], V11, 132),
+            (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\n\r\n",
+                asked,
+                61,
+            ),
+            (b"HTTP/1.0 101 Switching Protocols\r\n\r\n", asked, 51),
+        ] {
+            out.clear();
+            match parse(head, asked, &mut out) {
+                Parsed::Refused { log_bytes } => assert_eq!(log_bytes, bytes),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A WebSocket 101 without its accept key is not a response at all.
+        let no_key = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        assert!(matches!(parse(no_key, asked, &mut out), Parsed::Invalid));
+    }
+
+    #[test]
     fn never_panics_on_mutations() {
         let base = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close, x\r\ntransfer-encoding: chunked\r\nx: y\r\n\r\nabc";
         let mut out = Vec::new();
