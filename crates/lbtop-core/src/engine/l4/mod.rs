@@ -1,4 +1,5 @@
 //! TCP mode: a client connection spliced to one server, bytes passed as they come.
 
+pub mod client_hello;
 pub mod splice;
 pub mod tcp;
