@@ -99,11 +99,15 @@ fn parse_in<'b>(
     if status < 100 || (status == 101 && !websocket_accept_ok(res.headers)) {
         return Some(Parsed::Invalid);
     }
+    let before = out.len();
     Some(match build(&res, len, status, minor, asked, out) {
         Some(r) if r.body == Body::Tunnel => Parsed::Complete(r),
-        Some(r) if status == 101 => Parsed::Refused {
-            log_bytes: r.log_bytes,
-        },
+        Some(r) if status == 101 => {
+            out.truncate(before);
+            Parsed::Refused {
+                log_bytes: r.log_bytes,
+            }
+        }
         Some(r) if status < 200 => Parsed::Interim {
             len,
             log_bytes: r.log_bytes,

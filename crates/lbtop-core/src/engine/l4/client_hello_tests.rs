@@ -66,7 +66,10 @@ fn reads_across_records_as_haproxy_does() {
     let name = "fragmented.example";
     let one = client_hello(name, &[], None);
     let first_record = 5 + be16(&one[3..5]) as usize;
-    let sni_at = one.windows(name.len()).position(|w| w == name.as_bytes()).unwrap();
+    let sni_at = one
+        .windows(name.len())
+        .position(|w| w == name.as_bytes())
+        .unwrap();
     assert!(sni_at + name.len() < first_record);
     let mut cut = one[..sni_at + name.len() + 4].to_vec();
     let rest = &one[cut.len()..];
@@ -92,7 +95,10 @@ fn refuses_what_is_not_a_client_hello() {
     for (bytes, why) in [
         (&b"GET / HTTP/1.1\r\n"[..], "HTTP"),
         (&[0x16, 0x02, 0x00][..], "SSLv2-era record version"),
-        (&[0x16, 0x03, 0x01, 0x00, 0x10][..], "record too short for a hello"),
+        (
+            &[0x16, 0x03, 0x01, 0x00, 0x10][..],
+            "record too short for a hello",
+        ),
         (&[0x17, 0x03, 0x03][..], "application data"),
     ] {
         assert_eq!(parse(bytes), Hello::NotTls, "{why}");
@@ -112,9 +118,15 @@ fn refuses_what_is_not_a_client_hello() {
 #[test]
 fn never_panics_on_mutations() {
     let base = client_hello("mutate.example", &[b"h2"], None);
-    for_mutations(&base, 0x5e1ec7, &[0, 1, 2, 3, 0x16, 0xff, 0x7f], 20_000, |m| {
-        if let Hello::Complete(h) = parse(m) {
-            assert!(h.sni.map_or(0, |s| s.len()) <= m.len() * 3);
-        }
-    });
+    for_mutations(
+        &base,
+        0x5e1ec7,
+        &[0, 1, 2, 3, 0x16, 0xff, 0x7f],
+        20_000,
+        |m| {
+            if let Hello::Complete(h) = parse(m) {
+                assert!(h.sni.map_or(0, |s| s.len()) <= m.len() * 3);
+            }
+        },
+    );
 }

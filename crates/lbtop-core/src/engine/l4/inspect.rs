@@ -124,7 +124,11 @@ mod tests {
         let mut held = Vec::new();
         let got = client_hello(&mut proxy, &mut held, Duration::from_secs(60)).await;
         assert_eq!(sni(&got), Some("in.pieces"));
-        assert_eq!(held, hello("in.pieces"), "every byte read is held for the server");
+        assert_eq!(
+            held,
+            hello("in.pieces"),
+            "every byte read is held for the server"
+        );
         assert!(began.elapsed() < Duration::from_secs(60));
         drop(writer.await.unwrap());
     }
