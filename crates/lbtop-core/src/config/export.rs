@@ -675,6 +675,7 @@ defaults
     option allbackups
     timeout client 5s
     timeout connect 1500ms
+    timeout tunnel 1h
 listen web
     bind [::1]:8080
     bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9

@@ -220,6 +220,7 @@ forwardfor = true
 connect = "5s"
 client = 30000
 server = "1m"
+tunnel = "1h"
 
 [[frontend]]
 name = "f"
@@ -289,6 +290,7 @@ forwardfor = false
         })
     );
     assert_eq!(b.timeouts.server, Some(Duration::from_secs(120)));
+    assert_eq!(b.timeouts.tunnel, Some(Duration::from_secs(3600)));
     assert_eq!(b.timeouts.check, Some(Duration::from_millis(1500)));
     assert_eq!(b.timeouts.connect, Some(Duration::from_secs(5)));
     assert_eq!(b.timeouts.client, Some(Duration::from_secs(30)));
