@@ -13,6 +13,8 @@ use common::echo::{EchoOrigin, Seen, WS_101, WS_REQUEST};
 use common::wire::{read_some, read_to_close, read_until};
 use contender::{haproxy_available, Contender, Kind};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -267,6 +269,98 @@ fn idle_tunnels_close_at_timeout_tunnel_or_the_shorter_side() {
         assert_eq!(
             logs[0], logs[1],
             "HAProxy (left) and lbtop (right) log differently with\n{cfg}"
+        );
+    }
+}
+
+/// An origin that, for each connection, sends `bye` and closes its half when `server_closes`,
+/// then reads until the proxy closes the connection; sends how long that took, for the
+/// connections accepted once `armed` (not the harness's start-up probe).
+async fn half_closing_origin(
+    server_closes: bool,
+    armed: Arc<AtomicBool>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<Duration>,
+) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let tx = tx.clone();
+            if !armed.load(SeqCst) {
+                continue;
+            }
+            tokio::spawn(async move {
+                let began = Instant::now();
+                if server_closes {
+                    let _ = s.write_all(b"bye").await;
+                    let _ = s.shutdown().await;
+                }
+                let mut sink = Vec::new();
+                let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut sink));
+                let _ = read.await;
+                let _ = tx.send(began.elapsed());
+                if !server_closes {
+                    // The client's FIN came through: stay silent with the connection open.
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+                drop(s);
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[test]
+fn a_half_closed_side_takes_its_fin_timeout_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    // (who closes its half first, the timeouts, the flags)
+    let cases = [
+        (true, "timeout client-fin 1s", " cD "),
+        (false, "timeout server-fin 1s", " sD "),
+    ];
+    for (server_closes, fin, flags) in cases {
+        let timeouts = format!("timeout client 5s\n    timeout server 5s\n    {fin}");
+        let cfg = cfg("tcp", &timeouts, "");
+        let mut logs = Vec::new();
+        for kind in [Kind::Haproxy, Kind::Lbtop] {
+            let rt = runtime();
+            let armed = Arc::new(AtomicBool::new(false));
+            let (addr, mut took) = rt.block_on(half_closing_origin(server_closes, armed.clone()));
+            let servers = BTreeMap::from([("s1", addr)]);
+            let proxy = Contender::start(kind, &cfg, &servers);
+            armed.store(true, SeqCst);
+            let mut client = rt.block_on(TcpStream::connect(proxy.addr())).unwrap();
+            // The side that did not close first sees the end: the origin when the server
+            // closed its half (the proxy then closes the server connection), the client when
+            // it closed its own (the proxy then closes the client connection).
+            let took = if server_closes {
+                rt.block_on(took.recv()).expect("the origin saw the end")
+            } else {
+                let began = Instant::now();
+                rt.block_on(async {
+                    client.shutdown().await.unwrap();
+                    read_to_close(&mut client).await
+                });
+                began.elapsed()
+            };
+            let secs = took.as_secs_f64();
+            assert!(
+                (0.9..2.0).contains(&secs),
+                "{kind:?} ended after {secs:.2}s with\n{cfg}"
+            );
+            proxy.sink.wait(flags, Duration::from_secs(5));
+            logs.push(proxy.settled_lines());
+            drop(client);
+        }
+        assert_eq!(
+            logs[0], logs[1],
+            "HAProxy (left) and lbtop (right) with\n{cfg}"
         );
     }
 }

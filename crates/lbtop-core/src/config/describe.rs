@@ -52,6 +52,8 @@ fn timeouts_line(t: &Timeouts) -> String {
         ("queue", t.queue),
         ("http-keep-alive", t.http_keep_alive),
         ("tunnel", t.tunnel),
+        ("client-fin", t.client_fin),
+        ("server-fin", t.server_fin),
     ];
     let set: Vec<String> = all
         .iter()

@@ -71,6 +71,8 @@ pub struct FrontendRt {
     server_timeout: Option<Duration>,
     client_timeout: Option<Duration>,
     tunnel_timeout: Option<Duration>,
+    client_fin_timeout: Option<Duration>,
+    server_fin_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
@@ -158,6 +160,8 @@ impl FrontendRt {
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
             tunnel_timeout: be.timeouts.tunnel,
+            client_fin_timeout: fe.timeouts.client_fin,
+            server_fin_timeout: be.timeouts.server_fin,
             dontlognull: fe.options.dontlognull,
             clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
@@ -220,6 +224,16 @@ impl FrontendRt {
 
     pub fn dontlognull(&self) -> bool {
         self.dontlognull
+    }
+
+    /// The idle limits of a TCP session or a tunnel: [`Self::tcp_idle_timeout`], shortened
+    /// on a half-closed side by `timeout client-fin` / `server-fin`.
+    pub(crate) fn idle_limits(&self) -> crate::engine::l4::activity::IdleLimits {
+        crate::engine::l4::activity::IdleLimits {
+            base: self.tcp_idle_timeout(),
+            client_fin: self.client_fin_timeout,
+            server_fin: self.server_fin_timeout,
+        }
     }
 
     /// The idle limit of a TCP session or an upgraded connection, and the flags it ends

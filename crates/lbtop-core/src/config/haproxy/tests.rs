@@ -236,6 +236,8 @@ fn the_seed_loads_byte_for_byte() {
         queue: m1,
         http_keep_alive: s10,
         tunnel: None,
+        client_fin: None,
+        server_fin: None,
     };
     assert_eq!(main.timeouts, timeouts);
 

@@ -27,17 +27,6 @@ const fn unused(name: &'static str) -> Row<TimeoutFn> {
     }
 }
 
-/// The idle limit of a half-closed side: HAProxy shortens it, lbtop keeps the connection's
-/// own (docs/haproxy-semantics.md §23.3).
-const fn fin(name: &'static str) -> Row<TimeoutFn> {
-    Row {
-        status: Status::Ignored(
-            "lbtop keeps the full idle timeout on a half-closed connection (see README)",
-        ),
-        ..timeout(name, Sections::PROXIES, |_, _| {})
-    }
-}
-
 pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
     timeout("client", Sections::FE, |t, d| t.client = d),
     timeout("server", Sections::BE, |t, d| t.server = d),
@@ -50,8 +39,8 @@ pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
     timeout("http-request", Sections::PROXIES, |t, d| t.http_request = d),
     timeout("tunnel", Sections::BE, |t, d| t.tunnel = d),
     unused("tarpit"),
-    fin("client-fin"),
-    fin("server-fin"),
+    timeout("client-fin", Sections::FE, |t, d| t.client_fin = d),
+    timeout("server-fin", Sections::BE, |t, d| t.server_fin = d),
 ];
 
 impl Parser<'_> {

@@ -165,6 +165,8 @@ pub(super) struct RawTimeouts {
     pub(super) queue: Option<Spanned<RawDuration>>,
     pub(super) http_keep_alive: Option<Spanned<RawDuration>>,
     pub(super) tunnel: Option<Spanned<RawDuration>>,
+    pub(super) client_fin: Option<Spanned<RawDuration>>,
+    pub(super) server_fin: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Deserialize)]

@@ -90,6 +90,8 @@ fn the_default_config_parses() {
             queue: Some(m1),
             http_keep_alive: Some(s10),
             tunnel: None,
+            client_fin: None,
+            server_fin: None,
         }
     );
 

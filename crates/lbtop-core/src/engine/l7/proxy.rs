@@ -549,7 +549,7 @@ async fn upgraded(
 ) -> bool {
     let kill = fe.backend.kill_watch(session.server);
     let counters = &fe.backend.servers[session.server].counters;
-    let idle = fe.tcp_idle_timeout();
+    let idle = fe.idle_limits();
     let input = &mut *client.input;
     let tunneled = tunnel::tunnel(client.stream, input, &mut server, &mut out, idle, counters);
     let flags = match or_killed(kill, tunneled).await {

@@ -6,6 +6,7 @@
 use super::relay::{write_within, ServerConn};
 use crate::engine::backend::Counters;
 use crate::engine::h1::bufs::Input;
+use crate::engine::l4::activity::IdleLimits;
 use crate::engine::l4::tcp::{self, Activity};
 use crate::events::Termination;
 use std::sync::atomic::Ordering::Relaxed;
@@ -24,14 +25,14 @@ pub(super) struct Tunneled {
 
 /// Sends `out` (the `101` head) and whatever the server sent behind it, then the bytes the
 /// client sent behind its request (held until now, as HAProxy holds them), then relays.
-/// `idle` is the tunnel's idle limit and the flags it ends with. Bytes are added to the
+/// `idle` holds the tunnel's idle limits. Bytes are added to the
 /// server's live counters as they move.
 pub(super) async fn tunnel(
     client: &mut TcpStream,
     client_input: &mut Input,
     server: &mut ServerConn,
     out: &mut Vec<u8>,
-    idle: (Option<Duration>, Termination),
+    idle: IdleLimits,
     counters: &Counters,
 ) -> Tunneled {
     let activity = Activity::new(Instant::now());
@@ -40,7 +41,7 @@ pub(super) async fn tunnel(
         client_input,
         server,
         out,
-        idle.0,
+        idle.base.0,
         (&activity, counters),
     );
     let flags = match drained.await {
@@ -100,13 +101,13 @@ async fn relay(
     server: &mut TcpStream,
     counters: &Counters,
     activity: &Activity,
-    (idle, idle_flags): (Option<Duration>, Termination),
+    idle: IdleLimits,
 ) -> Termination {
     tokio::select! {
         relayed = tcp::relay(client, server, counters, activity) => match relayed {
             Ok(()) => Termination::NORMAL,
             Err(side) => Termination::new(side, b'D'),
         },
-        _ = activity.expire(idle) => idle_flags,
+        flags = activity.expire(&idle) => flags,
     }
 }

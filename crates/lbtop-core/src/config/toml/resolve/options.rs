@@ -99,6 +99,8 @@ impl Resolver<'_> {
             queue: one(&t.queue, "queue")?,
             http_keep_alive: one(&t.http_keep_alive, "http-keep-alive")?,
             tunnel: one(&t.tunnel, "tunnel")?,
+            client_fin: one(&t.client_fin, "client-fin")?,
+            server_fin: one(&t.server_fin, "server-fin")?,
         })
     }
 
