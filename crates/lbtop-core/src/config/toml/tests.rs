@@ -296,7 +296,10 @@ forwardfor = false
     assert_eq!(b.timeouts.server, Some(Duration::from_secs(120)));
     assert_eq!(b.timeouts.tunnel, Some(Duration::from_secs(3600)));
     assert_eq!(b.timeouts.server_fin, Some(Duration::from_secs(3)));
-    assert_eq!(c.frontends[0].timeouts.client_fin, Some(Duration::from_secs(2)));
+    assert_eq!(
+        c.frontends[0].timeouts.client_fin,
+        Some(Duration::from_secs(2))
+    );
     assert_eq!(b.timeouts.check, Some(Duration::from_millis(1500)));
     assert_eq!(b.timeouts.connect, Some(Duration::from_secs(5)));
     assert_eq!(b.timeouts.client, Some(Duration::from_secs(30)));

@@ -9,4 +9,5 @@ pub mod pages;
 pub mod proxy;
 pub mod relay;
 mod reply;
+mod session;
 mod tunnel;

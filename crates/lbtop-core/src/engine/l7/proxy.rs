@@ -5,6 +5,7 @@ use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
+use super::session::Session;
 use super::tunnel;
 use crate::config::HttpReuse;
 use crate::engine::backend::or_killed;
@@ -429,7 +430,7 @@ async fn relay(
         live: (0, 0),
     };
     if response.body == Body::Tunnel {
-        return upgraded(fe, client, session, server, out).await;
+        return tunnel::upgraded(fe, client, session, server, out).await;
     }
     let mut counted = 0;
     let kill = fe.backend.kill_watch(server_index);
@@ -536,86 +537,4 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
 
 pub(super) fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
-}
-
-/// After a `101`: the tunnel, logged when it ends (status 101, its bytes in `%B` and `%U`
-/// after the head's). Neither connection takes another request.
-async fn upgraded(
-    fe: &FrontendRt,
-    client: &mut Client<'_>,
-    mut session: Session<'_>,
-    mut server: ServerConn,
-    mut out: Vec<u8>,
-) -> bool {
-    let kill = fe.backend.kill_watch(session.server);
-    let counters = &fe.backend.servers[session.server].counters;
-    let idle = fe.idle_limits();
-    let input = &mut *client.input;
-    let tunneled = tunnel::tunnel(client.stream, input, &mut server, &mut out, idle, counters);
-    let flags = match or_killed(kill, tunneled).await {
-        Ok(t) => {
-            session.live = (t.up, t.down);
-            if let Some(ex) = session.ex.as_mut() {
-                ex.record.bytes_in += t.up;
-                ex.record.bytes_out += t.down;
-            }
-            t.flags
-        }
-        // Ended by the server going DOWN, as a relayed body is (`DD`).
-        Err(cause) => Termination::new(cause, b'D'),
-    };
-    bufs::give(out);
-    session.end(flags, None);
-    false
-}
-
-/// A relayed response's session: counted on its server until the body has gone to the client,
-/// then logged. Dropped early (the connection's task stopped), it ends as a client abort.
-struct Session<'a> {
-    fe: &'a FrontendRt,
-    server: usize,
-    ex: Option<Exchange>,
-    /// Bytes (from the client, from the server) a tunnel already added to the server's
-    /// counters as they moved.
-    live: (u64, u64),
-}
-
-impl Session<'_> {
-    fn count_body(&mut self, n: u64) {
-        if let Some(ex) = self.ex.as_mut() {
-            ex.record.bytes_out += n;
-        }
-    }
-
-    /// Logs the session and frees its server slot; `idle` goes back to the pool.
-    fn end(&mut self, flags: Termination, idle: Option<TcpStream>) {
-        let Some(mut ex) = self.ex.take() else {
-            return;
-        };
-        ex.record.termination = flags;
-        ex.record.timers[4] = millis(ex.began.elapsed());
-        let backend = &self.fe.backend;
-        let server = &backend.servers[self.server];
-        server.counters.latency.record(ex.began.elapsed());
-        let counters = &server.counters;
-        let (live_in, live_out) = self.live;
-        counters
-            .bytes_out
-            .fetch_add(ex.record.bytes_out - live_out, Relaxed);
-        counters
-            .bytes_in
-            .fetch_add(ex.record.bytes_in - live_in, Relaxed);
-        if let Some(stream) = idle {
-            // Served twice now if it was reused for this request: proven for `aggressive`.
-            server.keep_idle(stream, ex.record.reused);
-        }
-        backend.release(self.server);
-        self.fe.finish(ex.record, ex.sampled);
-    }
-}
-
-impl Drop for Session<'_> {
-    fn drop(&mut self) {
-        self.end(Termination::new(b'C', b'D'), None);
-    }
 }

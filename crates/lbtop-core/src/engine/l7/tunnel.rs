@@ -3,8 +3,13 @@
 //! for `timeout tunnel` (docs/haproxy-semantics.md §23). The server connection is never
 //! pooled after it.
 
+use super::proxy::Client;
 use super::relay::{write_within, ServerConn};
+use super::session::Session;
+use crate::engine::backend::or_killed;
 use crate::engine::backend::Counters;
+use crate::engine::frontend::FrontendRt;
+use crate::engine::h1::bufs;
 use crate::engine::h1::bufs::Input;
 use crate::engine::l4::activity::IdleLimits;
 use crate::engine::l4::tcp::{self, Activity};
@@ -12,6 +17,33 @@ use crate::events::Termination;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
+
+/// After a `101`: the tunnel, logged when it ends (status 101, its bytes in `%B` and `%U`
+/// after the head's). Neither connection takes another request.
+pub(super) async fn upgraded(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    mut session: Session<'_>,
+    mut server: ServerConn,
+    mut out: Vec<u8>,
+) -> bool {
+    let kill = fe.backend.kill_watch(session.server);
+    let counters = &fe.backend.servers[session.server].counters;
+    let idle = fe.idle_limits();
+    let input = &mut *client.input;
+    let tunneled = tunnel(client.stream, input, &mut server, &mut out, idle, counters);
+    let flags = match or_killed(kill, tunneled).await {
+        Ok(t) => {
+            session.tunneled(t.up, t.down);
+            t.flags
+        }
+        // Ended by the server going DOWN, as a relayed body is (`DD`).
+        Err(cause) => Termination::new(cause, b'D'),
+    };
+    bufs::give(out);
+    session.end(flags, None);
+    false
+}
 
 /// How a tunnel ended, and the bytes it carried each way (not counting the `101` head),
 /// already added to the server's counters.
