@@ -269,6 +269,21 @@ impl Config {
             kv(&mut out, "timeout", timeouts);
         }
 
+        for u in &self.global.userlists {
+            let _ = writeln!(out, "\nuserlist {}", u.name);
+            for user in &u.users {
+                // How the password is kept, never the password.
+                let mut kept = match &user.password {
+                    super::Password::Insecure(_) => "insecure-password".to_string(),
+                    super::Password::Hash(h) => h.scheme.name().to_string(),
+                };
+                if !user.groups.is_empty() {
+                    let _ = write!(kept, ", groups {}", user.groups.join(","));
+                }
+                kv(&mut out, &format!("user {}", user.name), kept);
+            }
+        }
+
         for f in &self.frontends {
             out.push('\n');
             self.describe_frontend(&mut out, f);

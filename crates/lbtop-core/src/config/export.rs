@@ -74,6 +74,10 @@ impl Config {
             out.push('\n');
             export_resolvers(&mut out, r);
         }
+        for u in &self.global.userlists {
+            out.push('\n');
+            u.export(&mut out);
+        }
         for f in &self.frontends {
             out.push('\n');
             self.export_frontend(&mut out, f);
@@ -506,6 +510,11 @@ mod tests {
         for r in &mut c.global.resolvers {
             r.line = 0;
         }
+        for u in &mut c.global.userlists {
+            u.line = 0;
+            u.groups.iter_mut().for_each(|g| g.line = 0);
+            u.users.iter_mut().for_each(|x| x.line = 0);
+        }
         for f in &mut c.frontends {
             let o = &mut f.options;
             let http = f.mode == Mode::Http;
@@ -625,6 +634,24 @@ mod tests {
                 assert!(text.contains(want), "missing {want:?} in:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn userlists_round_trip() {
+        let text = "userlist admins\n    group ops users alice\n    group dev\n    \
+            user alice password $5$saltsalt$OIdfjX.u4Y3SJ4I2bX8w5BMf1VAUhHABNUirScDzZi3\n    \
+            user bob insecure-password \"pa ss#word\" groups dev,ops\n    \
+            user carol insecure-password x\n\
+            userlist other\n    user z insecure-password y\n\
+            backend b\n    server s 127.0.0.1:80\n";
+        let c = Config::parse(Path::new("u.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        let want = "userlist admins\n    group ops\n    group dev\n    \
+            user alice password \"\\$5\\$saltsalt\\$OIdfjX.u4Y3SJ4I2bX8w5BMf1VAUhHABNUirScDzZi3\" \
+            groups ops\n    user bob insecure-password \"pa ss#word\" groups ops,dev\n    \
+            user carol insecure-password x\n\nuserlist other\n";
+        assert!(out.contains(want), "{out}");
+        round_trip(&c);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
+mod userlist;
 mod values;
 
 pub use bind::{Bind, ProxyVersion};
@@ -28,6 +29,7 @@ pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use stats::{StatsAdmin, StatsPage};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
+pub use userlist::{Password, User, UserGroup, Userlist};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -67,6 +69,8 @@ pub struct Global {
     pub stats_socket: Option<StatsSocket>,
     /// `resolvers` sections, in file order.
     pub resolvers: Vec<Resolvers>,
+    /// `userlist` sections, in file order.
+    pub userlists: Vec<Userlist>,
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,

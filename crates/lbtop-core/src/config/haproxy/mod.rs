@@ -43,9 +43,12 @@ mod tcp_check;
 mod tests;
 #[cfg(test)]
 mod tests_checks;
+#[cfg(test)]
+mod tests_userlist;
 mod timeout;
 mod tokenize;
 mod tune;
+mod userlist;
 
 pub(super) use server::{describe_words as describe_server, export_words as export_server};
 pub(super) use tokenize::tokenize_line;
@@ -138,6 +141,8 @@ struct Parser<'a> {
     proxies: Vec<Proxy>,
     /// The environment as `setenv` and friends left it so far.
     env: env::Env<'a>,
+    /// Group memberships the `userlist` sections asked for, checked at the end.
+    members: Vec<userlist::Member>,
 }
 
 impl<'a> Parser<'a> {
@@ -156,6 +161,7 @@ impl<'a> Parser<'a> {
                 log_tag: None,
                 stats_socket: None,
                 resolvers: Vec::new(),
+                userlists: Vec::new(),
                 spread_checks: 0,
             },
             global_maxconn: None,
@@ -164,6 +170,7 @@ impl<'a> Parser<'a> {
             defaults_name: None,
             named: Vec::new(),
             proxies: Vec::new(),
+            members: Vec::new(),
         }
     }
 
@@ -204,6 +211,13 @@ impl<'a> Parser<'a> {
             self.section = Section::Resolvers(i);
             return Ok(());
         }
+        if kw == "userlist" {
+            self.close_section();
+            self.section = Section::Skipped;
+            let i = self.open_userlist(no, &w[1..])?;
+            self.section = Section::Userlist(i);
+            return Ok(());
+        }
         if OTHER_SECTIONS.contains(&kw) {
             self.close_section();
             self.section = Section::Skipped;
@@ -226,6 +240,7 @@ impl<'a> Parser<'a> {
             Section::Skipped => Ok(()),
             Section::Global => self.global_statement(no, w),
             Section::Resolvers(i) => self.resolvers_statement(no, i, w),
+            Section::Userlist(i) => self.userlist_statement(no, i, w),
             Section::Defaults => {
                 let ctx = Ctx {
                     kind: Kind::Defaults,
@@ -299,6 +314,7 @@ impl<'a> Parser<'a> {
     fn finish(mut self) -> Result<Config, ConfigErrors> {
         self.close_section();
         self.check_resolvers();
+        self.check_userlists();
         if !self.errors.is_empty() {
             // As HAProxy: the cross-checks below run only on a file that read cleanly.
             return Err(self.into_errors());

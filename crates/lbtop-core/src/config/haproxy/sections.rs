@@ -15,9 +15,8 @@ use crate::config::{
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
 
 /// HAProxy sections lbtop does not read: an error rather than "unknown keyword".
-pub(super) const OTHER_SECTIONS: [&str; 12] = [
+pub(super) const OTHER_SECTIONS: [&str; 11] = [
     "peers",
-    "userlist",
     "program",
     "cache",
     "ring",
@@ -134,6 +133,8 @@ pub(super) enum Section {
     Proxy(usize),
     /// A `resolvers` section, by index into `Global::resolvers`.
     Resolvers(usize),
+    /// A `userlist` section, by index into `Global::userlists`.
+    Userlist(usize),
 }
 
 /// What one statement in a `defaults`, `frontend`, `backend` or `listen` section is about.

@@ -25,6 +25,32 @@ pub(super) struct RawConfig {
     /// `[[resolvers]]`: HAProxy's `resolvers` sections.
     #[serde(default)]
     pub(super) resolvers: Vec<Spanned<RawResolvers>>,
+    /// `[[userlist]]`: HAProxy's `userlist` sections.
+    #[serde(default)]
+    pub(super) userlist: Vec<Spanned<RawUserlist>>,
+}
+
+/// `userlist <name>`: `name`, `groups = ["g", ...]`, and `[[userlist.user]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUserlist {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) user: Vec<Spanned<RawUser>>,
+}
+
+/// `user <name> password <hash> | insecure-password <text> [groups g1,g2]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUser {
+    pub(super) name: Spanned<String>,
+    pub(super) password: Option<Spanned<String>>,
+    #[serde(rename = "insecure-password")]
+    pub(super) insecure_password: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<String>>,
 }
 
 /// `resolvers <name>`: `name`, `nameserver = [{ name, address }]`, `hold = { valid, nx,

@@ -8,6 +8,6 @@ pub mod conn;
 pub mod pages;
 pub mod proxy;
 pub mod relay;
-mod reply;
+pub mod reply;
 mod session;
 mod tunnel;
