@@ -13,8 +13,6 @@ use common::echo::{EchoOrigin, Seen, WS_101, WS_REQUEST};
 use common::wire::{read_some, read_to_close, read_until};
 use contender::{haproxy_available, Contender, Kind};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -273,12 +271,12 @@ fn idle_tunnels_close_at_timeout_tunnel_or_the_shorter_side() {
     }
 }
 
-/// An origin that, for each connection, sends `bye` and closes its half when `server_closes`,
-/// then reads until the proxy closes the connection; sends how long that took, for the
-/// connections accepted once `armed` (not the harness's start-up probe).
+/// An origin for the half-close cases. A connection that starts with the client's `hi` (not
+/// the harness's start-up probe, which a slow proxy may pass on late) gets `bye` and the
+/// origin's FIN when `server_closes`, and the time until the proxy then closes is sent;
+/// otherwise the origin waits for the client's FIN and stays silent with the connection open.
 async fn half_closing_origin(
     server_closes: bool,
-    armed: Arc<AtomicBool>,
 ) -> (
     std::net::SocketAddr,
     tokio::sync::mpsc::UnboundedReceiver<Duration>,
@@ -290,22 +288,24 @@ async fn half_closing_origin(
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             let tx = tx.clone();
-            if !armed.load(SeqCst) {
-                continue;
-            }
             tokio::spawn(async move {
-                let began = Instant::now();
+                let mut hi = [0u8; 2];
+                let patience = Duration::from_secs(10);
+                let read = tokio::time::timeout(patience, s.read_exact(&mut hi)).await;
+                if !matches!(read, Ok(Ok(_))) || &hi != b"hi" {
+                    return;
+                }
                 if server_closes {
                     let _ = s.write_all(b"bye").await;
                     let _ = s.shutdown().await;
                 }
+                let began = Instant::now();
                 let mut sink = Vec::new();
-                let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut sink));
-                let _ = read.await;
+                let _ = tokio::time::timeout(patience, s.read_to_end(&mut sink)).await;
                 let _ = tx.send(began.elapsed());
                 if !server_closes {
                     // The client's FIN came through: stay silent with the connection open.
-                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    tokio::time::sleep(patience).await;
                 }
                 drop(s);
             });
@@ -330,12 +330,11 @@ fn a_half_closed_side_takes_its_fin_timeout_as_in_haproxy() {
         let mut logs = Vec::new();
         for kind in [Kind::Haproxy, Kind::Lbtop] {
             let rt = runtime();
-            let armed = Arc::new(AtomicBool::new(false));
-            let (addr, mut took) = rt.block_on(half_closing_origin(server_closes, armed.clone()));
+            let (addr, mut took) = rt.block_on(half_closing_origin(server_closes));
             let servers = BTreeMap::from([("s1", addr)]);
             let proxy = Contender::start(kind, &cfg, &servers);
-            armed.store(true, SeqCst);
             let mut client = rt.block_on(TcpStream::connect(proxy.addr())).unwrap();
+            rt.block_on(client.write_all(b"hi")).unwrap();
             // The side that did not close first sees the end: the origin when the server
             // closed its half (the proxy then closes the server connection), the client when
             // it closed its own (the proxy then closes the client connection).
