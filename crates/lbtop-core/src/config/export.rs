@@ -167,6 +167,7 @@ impl Config {
             ("http-request", t.http_request),
             ("http-keep-alive", t.http_keep_alive),
             ("tarpit", t.tarpit),
+            ("client-fin", t.client_fin),
         ] {
             if let Some(d) = v {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
@@ -255,6 +256,8 @@ fn export_backend(out: &mut String, b: &Backend) {
         ("http-request", t.http_request),
         ("http-keep-alive", t.http_keep_alive),
         ("tarpit", t.tarpit),
+        ("tunnel", t.tunnel),
+        ("server-fin", t.server_fin),
     ] {
         if let Some(d) = v {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
@@ -539,6 +542,7 @@ mod tests {
                 http_request: t.http_request,
                 http_keep_alive: t.http_keep_alive,
                 tarpit: t.tarpit,
+                client_fin: t.client_fin,
                 ..Default::default()
             };
             f.line = 0;
@@ -563,6 +567,7 @@ mod tests {
             o.dontlog_normal = false;
             o.log_separate_errors = false;
             b.timeouts.client = None;
+            b.timeouts.client_fin = None;
             b.line = 0;
             if let Some(p) = &mut b.stats {
                 p.line = 0;
@@ -708,6 +713,9 @@ defaults
     option allbackups
     timeout client 5s
     timeout connect 1500ms
+    timeout tunnel 1h
+    timeout client-fin 2s
+    timeout server-fin 3s
 listen web
     bind [::1]:8080
     bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9

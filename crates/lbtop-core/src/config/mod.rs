@@ -132,6 +132,14 @@ pub struct Timeouts {
     pub http_keep_alive: Option<Duration>,
     /// How long `http-request tarpit` holds a request (docs/haproxy-semantics.md §21.3).
     pub tarpit: Option<Duration>,
+    /// `timeout tunnel`: the idle limit of a TCP session or an upgraded (`101`) connection,
+    /// in place of the shorter of `client` and `server`.
+    pub tunnel: Option<Duration>,
+    /// `timeout client-fin`: the idle limit once lbtop has closed its half of the client
+    /// connection, when shorter (docs/haproxy-semantics.md §23.3).
+    pub client_fin: Option<Duration>,
+    /// `timeout server-fin`: likewise for the server connection.
+    pub server_fin: Option<Duration>,
 }
 
 /// `option forwardfor [except <net>] [header <name>] [if-none]`.

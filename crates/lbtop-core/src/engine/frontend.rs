@@ -73,6 +73,9 @@ pub struct FrontendRt {
     keep_alive_timeout: Option<Duration>,
     server_timeout: Option<Duration>,
     client_timeout: Option<Duration>,
+    tunnel_timeout: Option<Duration>,
+    client_fin_timeout: Option<Duration>,
+    server_fin_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
@@ -166,6 +169,9 @@ impl FrontendRt {
                 .or(fe.timeouts.client),
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
+            tunnel_timeout: be.timeouts.tunnel,
+            client_fin_timeout: fe.timeouts.client_fin,
+            server_fin_timeout: be.timeouts.server_fin,
             dontlognull: fe.options.dontlognull,
             clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
@@ -250,9 +256,23 @@ impl FrontendRt {
         self.dontlognull
     }
 
-    /// The idle limit of a TCP session, and the flags it ends with: the shorter of
-    /// `timeout client` (`cD`) and `timeout server` (`sD`).
+    /// The idle limits of a TCP session or a tunnel: [`Self::tcp_idle_timeout`], shortened
+    /// on a half-closed side by `timeout client-fin` / `server-fin`.
+    pub(crate) fn idle_limits(&self) -> crate::engine::l4::activity::IdleLimits {
+        crate::engine::l4::activity::IdleLimits {
+            base: self.tcp_idle_timeout(),
+            client_fin: self.client_fin_timeout,
+            server_fin: self.server_fin_timeout,
+        }
+    }
+
+    /// The idle limit of a TCP session or an upgraded connection, and the flags it ends
+    /// with: `timeout tunnel` (`cD`) when set, else the shorter of `timeout client` (`cD`)
+    /// and `timeout server` (`sD`) (measured; docs/haproxy-semantics.md §23).
     pub fn tcp_idle_timeout(&self) -> (Option<Duration>, Termination) {
+        if self.tunnel_timeout.is_some() {
+            return (self.tunnel_timeout, Termination::new(b'c', b'D'));
+        }
         let client = (self.client_timeout, Termination::new(b'c', b'D'));
         let server = (self.server_timeout, Termination::new(b's', b'D'));
         match (client.0, server.0) {

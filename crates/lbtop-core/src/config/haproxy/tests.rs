@@ -236,6 +236,9 @@ fn the_seed_loads_byte_for_byte() {
         queue: m1,
         http_keep_alive: s10,
         tarpit: None,
+        tunnel: None,
+        client_fin: None,
+        server_fin: None,
     };
     assert_eq!(main.timeouts, timeouts);
 
@@ -471,13 +474,17 @@ backend t1
         6,
         "'option httpclose' is read as 'option http-server-close'",
     );
-    warned(&c, 11, "'timeout tunnel' ignored");
+    // `timeout tunnel` is used (docs/haproxy-semantics.md §23): no warning.
+    assert_eq!(
+        c.backends[0].timeouts.tunnel,
+        Some(std::time::Duration::from_secs(3600))
+    );
     warned(
         &c,
         12,
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
-    assert_eq!(c.warnings.len(), 3, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 2, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());

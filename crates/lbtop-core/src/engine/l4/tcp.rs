@@ -1,5 +1,7 @@
 //! L4: relay bytes between the client and one server for the life of the connection.
 
+pub(crate) use super::activity::Activity;
+use super::activity::Side;
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
@@ -13,7 +15,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -77,7 +79,7 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     record.timers[2] = attempt.connect_time.as_millis() as i64;
     let _ = client_stream.set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;
-    let (idle, idle_flags) = fe.tcp_idle_timeout();
+    let idle = fe.idle_limits();
     let activity = Activity::new(began);
     let kill = fe.backend.kill_watch(assigned.server);
     let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
@@ -89,7 +91,7 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
             // Ended by a server going DOWN (or an active one UP): HAProxy logs `D-` (measured).
             Err(cause) => Termination::new(cause, b'-'),
         },
-        _ = activity.expire(idle) => idle_flags,
+        flags = activity.expire(&idle) => flags,
     };
     record.bytes_in = activity.up.load(Relaxed);
     record.bytes_out = activity.down.load(Relaxed);
@@ -102,8 +104,8 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
 /// had, else copied through a buffer. Either way a FIN from one side becomes a write shutdown on
 /// the other, so half-closed connections finish their work. An error names the side that
-/// broke (`C` or `S`), as HAProxy's log does.
-async fn relay(
+/// broke (`C` or `S`), as HAProxy's log does. Also the tunnel after a `101` (`l7::tunnel`).
+pub(crate) async fn relay(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
@@ -127,17 +129,23 @@ async fn relay(
             &activity.down,
             &touch,
         );
+        // Each direction that ends cleanly half-closes the connection it wrote to, which
+        // may shorten the idle limit (`timeout client-fin`, `server-fin`).
         let to_server = async {
             to_server.await.map_err(|f| match f {
                 splice::Failed::Reading => b'C',
                 splice::Failed::Writing => b'S',
-            })
+            })?;
+            activity.half_closed(Side::Server);
+            Ok(())
         };
         let to_client = async {
             to_client.await.map_err(|f| match f {
                 splice::Failed::Reading => b'S',
                 splice::Failed::Writing => b'C',
-            })
+            })?;
+            activity.half_closed(Side::Client);
+            Ok(())
         };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
@@ -158,45 +166,6 @@ async fn relay(
         .await
         .map(|_| ())
         .map_err(|_| b'C')
-}
-
-/// When data last moved (in ms since the session began), and how much moved each way.
-struct Activity {
-    began: Instant,
-    last_ms: AtomicU64,
-    up: AtomicU64,
-    down: AtomicU64,
-}
-
-impl Activity {
-    fn new(began: Instant) -> Activity {
-        Activity {
-            began,
-            last_ms: AtomicU64::new(0),
-            up: AtomicU64::new(0),
-            down: AtomicU64::new(0),
-        }
-    }
-
-    fn touch(&self) {
-        self.last_ms
-            .store(self.began.elapsed().as_millis() as u64, Relaxed);
-    }
-
-    /// Resolves once nothing has moved for `idle` (never, without a timeout).
-    async fn expire(&self, idle: Option<Duration>) {
-        let Some(idle) = idle else {
-            return std::future::pending().await;
-        };
-        loop {
-            let last = self.began + Duration::from_millis(self.last_ms.load(Relaxed));
-            let deadline = last + idle;
-            if Instant::now() >= deadline {
-                return;
-            }
-            tokio::time::sleep_until(deadline.into()).await;
-        }
-    }
 }
 
 /// A stream that counts the bytes read from it into a live counter, so the dashboard sees a

@@ -10,3 +10,5 @@ pub mod pages;
 pub mod proxy;
 pub mod relay;
 pub mod reply;
+mod session;
+mod tunnel;

@@ -256,7 +256,8 @@ impl EditedResponse {
     }
 
     /// The head for the client; lbtop's own `connection` line stays last, where HAProxy
-    /// writes it.
+    /// writes it. A `101`'s `connection` line naming `upgrade` is the server's and stays
+    /// where the server put it, before the lines rules added (measured).
     pub fn write(&self, out: &mut Vec<u8>) {
         out.clear();
         out.extend_from_slice(if self.http10 {
@@ -272,11 +273,18 @@ impl EditedResponse {
             .0
             .iter()
             .cloned()
-            .partition(|(n, _)| n.eq_ignore_ascii_case("connection"));
+            .partition(|(n, v)| n.eq_ignore_ascii_case("connection") && !names_upgrade(v));
         Lines(rest).write(out);
         Lines(conn).write(out);
         out.extend_from_slice(b"\r\n");
     }
+}
+
+/// A `Connection` value holding the token `upgrade`.
+fn names_upgrade(value: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
 }
 
 #[cfg(test)]
@@ -306,6 +314,20 @@ mod tests {
         assert_eq!(
             replace_values(b"ab, b", |x| (x == b"b").then(|| b"c".to_vec())),
             b"ab,c"
+        );
+    }
+
+    #[test]
+    fn a_101_keeps_its_connection_line_in_place() {
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n";
+        let mut res = EditedResponse::parse(head).unwrap();
+        res.lines.0.push(("x-added".into(), b"yes".to_vec()));
+        res.lines.0.push(("connection".into(), b"close".to_vec()));
+        let mut out = Vec::new();
+        res.write(&mut out);
+        assert_eq!(
+            out,
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-added: yes\r\nconnection: close\r\n\r\n"
         );
     }
 }

@@ -99,6 +99,9 @@ impl Resolver<'_> {
             queue: one(&t.queue, "queue")?,
             http_keep_alive: one(&t.http_keep_alive, "http-keep-alive")?,
             tarpit: None,
+            tunnel: one(&t.tunnel, "tunnel")?,
+            client_fin: one(&t.client_fin, "client-fin")?,
+            server_fin: one(&t.server_fin, "server-fin")?,
         })
     }
 
