@@ -233,6 +233,11 @@ listen stats
         "GET / HTTP/1.1\r\nhost: API.example.com\r\nx-dyn: 1\r\nconnection: close\r\n\r\n".into(),
         "GET / HTTP/1.1\r\nhost: nope.example\r\nx-dyn: 1\r\nconnection: close\r\n\r\n".into(),
         "GET /old HTTP/1.0\r\n\r\n".into(),
+        // More header lines than lbtop's rules view keeps on the stack.
+        {
+            let many: String = (0..40).map(|i| format!("x-h{i}: {i}\r\n")).collect();
+            format!("GET /many HTTP/1.1\r\nhost: api.example.com\r\n{many}x-dyn: 1\r\nconnection: close\r\n\r\n")
+        },
     ];
     let out = assert_same("routing", both(&["a", "b", "c", "d"], &template, &requests));
     // A few things spelt out, so that a change in both would still be caught.
@@ -255,8 +260,8 @@ listen stats
     assert!(has(" fe app/a2 "), "{out:#?}");
     // Denies: x-block, /slow, /tarpit, /allowed2 and the backend's /api/private; redirects and
     // returns: nine.
-    assert!(has("fe FRONTEND stot=25 dreq=5 intercepted=9 "), "{out:#?}");
-    assert!(has("api BACKEND stot=3 dreq=1 "), "{out:#?}");
+    assert!(has("fe FRONTEND stot=26 dreq=5 intercepted=9 "), "{out:#?}");
+    assert!(has("api BACKEND stot=4 dreq=1 "), "{out:#?}");
 }
 
 /// `use_backend` in a TCP frontend, on the port the client connected to.
