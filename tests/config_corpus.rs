@@ -3,7 +3,8 @@
 //! docker-compose, ...): real HAProxy accepts every one with `haproxy -c`, and so must
 //! `lbtop check`, except the files of [`NOT_YET`], each refused for a keyword lbtop does not
 //! take yet. `tests/configs/routing/` holds configs for the routing work (ACLs, `use_backend`,
-//! TLS, cookies, stick tables): only HAProxy is asked about those.
+//! TLS, cookies, stick tables, userlists): HAProxy accepts each, and `routing/EXPECTED` says
+//! which of them lbtop accepts and which keyword blocks each of the others.
 //!
 //! Both programs run in the file's folder, so relative paths (`errorfile 400 errors/400.http`,
 //! `crt certs/localhost.pem`) mean the same file to both.
@@ -164,18 +165,125 @@ fn every_corpus_file_passes_haproxy_and_lbtop_check_or_is_not_yet() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
 
-#[test]
-fn every_routing_config_passes_haproxy() {
-    let files = cfg_files(&corpus_dir().join("routing"));
-    assert!(files.len() >= 8, "only {} routing configs", files.len());
-    if !haproxy() {
-        return;
+/// `tests/configs/routing/EXPECTED`: each routing config, `accepted` or `refused: <keyword>`.
+fn routing_manifest(dir: &Path) -> Vec<(String, Option<String>)> {
+    let path = dir.join("EXPECTED");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (file, verdict) = l
+                .split_once(char::is_whitespace)
+                .unwrap_or_else(|| panic!("EXPECTED: '{l}' has no verdict"));
+            let verdict = verdict.trim();
+            let keyword = match verdict.strip_prefix("refused:") {
+                Some(k) => Some(k.trim().to_string()),
+                None if verdict == "accepted" => None,
+                None => {
+                    panic!("EXPECTED: '{l}': the verdict is 'accepted' or 'refused: <keyword>'")
+                }
+            };
+            (file.to_string(), keyword)
+        })
+        .collect()
+}
+
+/// A copy of `from` (files and sub-folders) in `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
-    let refused: Vec<String> = files
-        .iter()
-        .filter_map(|p| haproxy_check(p).err().map(|e| format!("{}:\n{e}", name(p))))
-        .collect();
-    assert!(refused.is_empty(), "\n{}", refused.join("\n\n"));
+}
+
+/// `certs/localhost.pem` and `certs/other.pem`, certificate and key in one file as `crt`
+/// reads them, made now so that no key is checked in.
+fn write_test_certs(dir: &Path) {
+    let certs = dir.join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    for name in ["localhost", "other"] {
+        let made = rcgen::generate_simple_self_signed(vec![format!("{name}.test"), name.into()])
+            .expect("test certificate");
+        let pem = made.cert.pem() + &made.signing_key.serialize_pem();
+        std::fs::write(certs.join(format!("{name}.pem")), pem).unwrap();
+    }
+}
+
+/// What is wrong with a routing config's `lbtop check` result against its manifest line.
+fn routing_verdict(
+    file: &str,
+    result: Result<(), Vec<String>>,
+    expected: Option<&str>,
+) -> Option<String> {
+    match (result, expected) {
+        (Ok(()), None) => None,
+        (Ok(()), Some(k)) => Some(format!(
+            "{file}: lbtop check accepts it now (EXPECTED says refused: {k}): mark it accepted"
+        )),
+        (Err(errors), None) => Some(format!(
+            "{file}: lbtop check refuses it (EXPECTED says accepted):\n  {}",
+            errors.join("\n  ")
+        )),
+        (Err(errors), Some(k)) => {
+            let named = errors.iter().any(|l| k.split(' ').all(|w| mentions(l, w)));
+            (!named).then(|| {
+                format!(
+                    "{file}: no longer blocked by '{k}': update EXPECTED from its errors:\n  {}",
+                    errors.join("\n  ")
+                )
+            })
+        }
+    }
+}
+
+/// The routing configs (ACLs, `use_backend`, rules, TLS, stickiness, userlists): each passes
+/// `haproxy -c`, and `lbtop check` accepts or refuses it as `routing/EXPECTED` says, so the
+/// list moves as the features land. They run in a copy of the folder, where the test writes
+/// the certificates the `crt` paths name.
+#[test]
+fn every_routing_config_passes_haproxy_and_matches_expected() {
+    let source = corpus_dir().join("routing");
+    let files = cfg_files(&source);
+    assert!(files.len() >= 40, "only {} routing configs", files.len());
+    let manifest = routing_manifest(&source);
+    let work = tempfile::tempdir().unwrap();
+    copy_tree(&source, work.path());
+    write_test_certs(work.path());
+    let check_haproxy = haproxy();
+    let mut problems = Vec::new();
+    for (listed, _) in &manifest {
+        if !files.iter().any(|f| name(f) == listed) {
+            problems.push(format!("EXPECTED names {listed}, which is not in routing/"));
+        }
+    }
+    let mut accepted = 0;
+    for file in files.iter().map(|f| name(f)) {
+        let path = work.path().join(file);
+        if check_haproxy {
+            if let Err(e) = haproxy_check(&path) {
+                problems.push(format!("{file}: haproxy -c refuses it:\n{e}"));
+            }
+        }
+        let Some((_, expected)) = manifest.iter().find(|(f, _)| f == file) else {
+            problems.push(format!("{file} is not listed in routing/EXPECTED"));
+            continue;
+        };
+        let result = lbtop_check(&path);
+        accepted += usize::from(result.is_ok());
+        problems.extend(routing_verdict(file, result, expected.as_deref()));
+    }
+    eprintln!(
+        "lbtop accepts {accepted} of {} routing configs",
+        files.len()
+    );
+    assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
 }
 
 #[test]

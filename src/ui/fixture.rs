@@ -393,6 +393,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: Some(status),
             bytes_out: if status == 200 { HTTP_OUT } else { 212 },
             bytes_in: HTTP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -407,6 +408,11 @@ pub fn decisions() -> Vec<SessionRecord> {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -419,6 +425,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: None,
             bytes_out: TCP_OUT + rng.below(40),
             bytes_in: TCP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -433,6 +440,11 @@ pub fn decisions() -> Vec<SessionRecord> {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
     }
     out

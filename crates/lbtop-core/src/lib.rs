@@ -4,6 +4,7 @@
 //!
 //! - [`config`]: the model and its parsers (TOML and HAProxy syntax); everything is checked
 //!   once, at load, including `[ui.keys]`.
+//! - [`auth`]: HTTP Basic credentials and the crypt(3) password hashes of `userlist`s.
 //! - [`engine`]: listeners, balancing, health checks, forwarding.
 //! - [`events`]: the typed vocabulary that crosses between engine and watcher: snapshots,
 //!   events, commands, session records.
@@ -15,6 +16,7 @@
 //!
 //! Nothing here knows about a watcher: no module refers to the dashboard.
 
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod dns;

@@ -133,6 +133,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("http-pretend-keepalive", o.http_pretend_keepalive),
         ("clitcpka", o.clitcpka),
@@ -267,6 +268,21 @@ impl Config {
             kv(&mut out, "timeout", timeouts);
         }
 
+        for u in &self.global.userlists {
+            let _ = writeln!(out, "\nuserlist {}", u.name);
+            for user in &u.users {
+                // How the password is kept, never the password.
+                let mut kept = match &user.password {
+                    super::Password::Insecure(_) => "insecure-password".to_string(),
+                    super::Password::Hash(h) => h.scheme.name().to_string(),
+                };
+                if !user.groups.is_empty() {
+                    let _ = write!(kept, ", groups {}", user.groups.join(","));
+                }
+                kv(&mut out, &format!("user {}", user.name), kept);
+            }
+        }
+
         for f in &self.frontends {
             out.push('\n');
             self.describe_frontend(&mut out, f);
@@ -353,7 +369,29 @@ impl Config {
         if let Some(t) = &f.log_tag {
             kv(out, "log-tag", t);
         }
+        if let Some(lf) = &f.options.log_format {
+            kv(out, "log-format", &lf.source);
+        }
+        if !f.captures.is_empty() {
+            kv(out, "capture", captures_line(&f.captures));
+        }
     }
+}
+
+/// `request Host/64, response Content-Type/32, cookie SID/20`.
+fn captures_line(c: &super::Captures) -> String {
+    let sides = [("request", &c.request), ("response", &c.response)];
+    let mut words: Vec<String> = sides
+        .iter()
+        .flat_map(|(side, list)| {
+            list.iter()
+                .map(move |k| format!("{side} {}/{}", k.name, k.len))
+        })
+        .collect();
+    if let Some(k) = &c.cookie {
+        words.push(format!("cookie {}/{}", k.name, k.len));
+    }
+    words.join(", ")
 }
 
 /// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).
@@ -405,6 +443,19 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
     if let Some(t) = &b.log_tag {
         kv(out, "log-tag", t);
+    }
+    if let Some(c) = &b.cookie {
+        kv(out, "cookie", c.words().join(" "));
+    }
+    if let Some(t) = &b.stick_table {
+        kv(out, "stick-table", t.words());
+    }
+    for r in &b.stick_rules {
+        kv(
+            out,
+            "stick",
+            format!("{} {}", r.when.as_str(), r.fetch.words()),
+        );
     }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");

@@ -14,12 +14,16 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod logformat;
 mod rules;
 mod stats;
+mod stick;
+mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod toml;
+mod userlist;
 mod values;
 
 pub use bind::{Bind, ProxyVersion};
@@ -28,12 +32,16 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use rules::{
     AclLine, BackendTarget, HttpAction, HttpRule, ProxyRules, Redirect, RedirectKind, Return,
     ReturnBody, UseBackend, UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};
+pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
+pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
+pub use userlist::{Password, User, UserGroup, Userlist};
 pub use values::parse_duration;
 
 use std::fmt;
@@ -73,6 +81,8 @@ pub struct Global {
     pub stats_socket: Option<StatsSocket>,
     /// `resolvers` sections, in file order.
     pub resolvers: Vec<Resolvers>,
+    /// `userlist` sections, in file order.
+    pub userlists: Vec<Userlist>,
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,
@@ -192,6 +202,8 @@ pub struct Options {
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option persist`: a request whose cookie names a DOWN server still goes to it.
+    pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
     /// `option allbackups`: with no active server left, balance over every usable backup
@@ -209,6 +221,9 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+    /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
+    /// (the last of the three wins).
+    pub log_format: Option<LineFormat>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -247,6 +262,13 @@ impl HttpReuse {
     }
 }
 
+impl Options {
+    /// A traffic line is written: `option httplog`, `option tcplog` or `log-format`.
+    pub fn logs_traffic(&self) -> bool {
+        self.httplog || self.tcplog || self.log_format.is_some()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -259,6 +281,7 @@ impl Default for Options {
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
+            persist: false,
             retries: 3,
             allbackups: false,
             errorfiles: Vec::new(),
@@ -266,6 +289,7 @@ impl Default for Options {
             http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
+            log_format: None,
         }
     }
 }
@@ -291,6 +315,8 @@ pub struct Frontend {
     pub log_tag: Option<String>,
     /// `acl`, `http-request`, `redirect` and `use_backend` lines.
     pub rules: ProxyRules,
+    /// `capture request|response header` and `capture cookie`.
+    pub captures: Captures,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -350,6 +376,11 @@ pub struct Backend {
     pub implicit: bool,
     /// `acl`, `http-request`, `redirect` and `use-server` lines.
     pub rules: ProxyRules,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<Cookie>,
+    /// `stick-table`, and the `stick` rules that use it.
+    pub stick_table: Option<StickTable>,
+    pub stick_rules: Vec<StickRule>,
     pub line: usize,
 }
 
@@ -406,6 +437,8 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
+    pub cookie: Option<String>,
     pub line: usize,
 }
 

@@ -298,6 +298,7 @@ mod tests {
             log_tag: None,
             stats_socket: None,
             resolvers: Vec::new(),
+            userlists: Vec::new(),
             spread_checks: 0,
         }
     }

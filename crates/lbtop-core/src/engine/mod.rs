@@ -14,6 +14,8 @@ pub mod l7;
 pub mod listen;
 pub mod log;
 pub mod log_out;
+pub mod logfmt;
+pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;
@@ -21,6 +23,7 @@ pub mod rules;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
+pub mod stick;
 pub mod syslog;
 pub mod workers;
 
@@ -162,7 +165,7 @@ fn traffic_log(
     index: usize,
 ) -> Option<log_out::ProxyLog> {
     let fe = &config.frontends[index];
-    if !(fe.options.httplog || fe.options.tcplog) {
+    if !fe.options.logs_traffic() {
         return None;
     }
     proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)

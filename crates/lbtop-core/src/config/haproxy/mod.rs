@@ -26,6 +26,7 @@
 
 mod addr;
 mod bind;
+mod capture;
 mod env;
 mod errorfile;
 mod global;
@@ -39,15 +40,19 @@ mod rules;
 mod sections;
 mod server;
 mod stats;
+mod sticky;
 mod table;
 mod tcp_check;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_checks;
+#[cfg(test)]
+mod tests_userlist;
 mod timeout;
 mod tokenize;
 mod tune;
+mod userlist;
 
 pub(super) use server::{describe_words as describe_server, export_words as export_server};
 pub(super) use tokenize::tokenize_line;
@@ -140,6 +145,8 @@ struct Parser<'a> {
     proxies: Vec<Proxy>,
     /// The environment as `setenv` and friends left it so far.
     env: env::Env<'a>,
+    /// Group memberships the `userlist` sections asked for, checked at the end.
+    members: Vec<userlist::Member>,
 }
 
 impl<'a> Parser<'a> {
@@ -158,6 +165,7 @@ impl<'a> Parser<'a> {
                 log_tag: None,
                 stats_socket: None,
                 resolvers: Vec::new(),
+                userlists: Vec::new(),
                 spread_checks: 0,
             },
             global_maxconn: None,
@@ -166,6 +174,7 @@ impl<'a> Parser<'a> {
             defaults_name: None,
             named: Vec::new(),
             proxies: Vec::new(),
+            members: Vec::new(),
         }
     }
 
@@ -206,6 +215,13 @@ impl<'a> Parser<'a> {
             self.section = Section::Resolvers(i);
             return Ok(());
         }
+        if kw == "userlist" {
+            self.close_section();
+            self.section = Section::Skipped;
+            let i = self.open_userlist(no, &w[1..])?;
+            self.section = Section::Userlist(i);
+            return Ok(());
+        }
         if OTHER_SECTIONS.contains(&kw) {
             self.close_section();
             self.section = Section::Skipped;
@@ -228,6 +244,7 @@ impl<'a> Parser<'a> {
             Section::Skipped => Ok(()),
             Section::Global => self.global_statement(no, w),
             Section::Resolvers(i) => self.resolvers_statement(no, i, w),
+            Section::Userlist(i) => self.userlist_statement(no, i, w),
             Section::Defaults => {
                 let ctx = Ctx {
                     kind: Kind::Defaults,
@@ -301,6 +318,7 @@ impl<'a> Parser<'a> {
     fn finish(mut self) -> Result<Config, ConfigErrors> {
         self.close_section();
         self.check_resolvers();
+        self.check_userlists();
         if !self.errors.is_empty() {
             // As HAProxy: the cross-checks below run only on a file that read cleanly.
             return Err(self.into_errors());
@@ -356,12 +374,15 @@ impl<'a> Parser<'a> {
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let (cookie, servers) = self.cookie_of(p, mode);
+            self.check_stick(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
-                mode: s.mode.unwrap_or(Mode::Tcp),
+                mode,
                 balance,
                 check,
-                servers: p.servers.clone(),
+                servers,
                 timeouts: s.timeouts,
                 options: s.options.clone(),
                 log_global: s.log_global,
@@ -372,6 +393,9 @@ impl<'a> Parser<'a> {
                 stats: self.stats_of(p),
                 implicit: false,
                 rules: rules::side_rules(p, false),
+                cookie,
+                stick_table: s.stick_table.clone(),
+                stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
         }
@@ -471,6 +495,7 @@ impl<'a> Parser<'a> {
             let mut f = frontend_of(p, mode, index);
             f.stats = self.stats_of(p);
             self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
+            self.check_log_format(&f, &who);
             frontends.push(f);
         }
 
@@ -517,6 +542,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         stats: None,
         log_tag: s.log_tag.clone(),
         rules: rules::side_rules(p, true),
+        captures: s.captures.clone(),
         line: p.line,
     }
 }
@@ -540,6 +566,9 @@ fn implicit_backend(p: &Proxy) -> Backend {
         stats: None,
         implicit: true,
         rules: Default::default(),
+        cookie: None,
+        stick_table: None,
+        stick_rules: Vec::new(),
         line: p.line,
     }
 }

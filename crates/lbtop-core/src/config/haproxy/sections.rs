@@ -15,9 +15,8 @@ use crate::config::{
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
 
 /// HAProxy sections lbtop does not read: an error rather than "unknown keyword".
-pub(super) const OTHER_SECTIONS: [&str; 12] = [
+pub(super) const OTHER_SECTIONS: [&str; 11] = [
     "peers",
-    "userlist",
     "program",
     "cache",
     "ring",
@@ -51,6 +50,13 @@ pub(super) struct Settings {
     pub(super) default_server: DefaultServer,
     /// The stats page (`stats enable`, `stats uri`, ...).
     pub(super) stats: Option<StatsPage>,
+    /// `cookie`.
+    pub(super) cookie: Option<crate::config::Cookie>,
+    /// `stick-table`, and the `stick` rules.
+    pub(super) stick_table: Option<crate::config::StickTable>,
+    pub(super) stick_rules: Vec<crate::config::StickRule>,
+    /// `capture` lines (frontends only, so never inherited).
+    pub(super) captures: crate::config::Captures,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,
@@ -141,6 +147,8 @@ pub(super) enum Section {
     Proxy(usize),
     /// A `resolvers` section, by index into `Global::resolvers`.
     Resolvers(usize),
+    /// A `userlist` section, by index into `Global::userlists`.
+    Userlist(usize),
 }
 
 /// What one statement in a `defaults`, `frontend`, `backend` or `listen` section is about.

@@ -46,6 +46,7 @@ impl Default for DefaultServer {
             resolve_prefer: None,
             allow_dup_ip: false,
             ignore_weight: false,
+            cookie: None,
             line: 0,
         })
     }
@@ -240,6 +241,15 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_port.map(|n| format!("port {n}")),
     ),
     value(
+        "cookie",
+        |p, v, _| {
+            p.cookie = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+    ),
+    value(
         "maxqueue",
         // As in HAProxy, `maxqueue 0` means no limit.
         |p, v, what| int(v, what, 0, MAX).map(|x| p.maxqueue = Some(x).filter(|&n| n > 0)),
@@ -372,7 +382,6 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
     unsupported("check-sni"),
     unsupported("check-alpn"),
     unsupported("check-proto"),
-    unsupported("cookie"),
     unsupported("crt"),
     unsupported("id"),
     unsupported("minconn"),

@@ -1466,7 +1466,21 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("backend b\n    server s 1.2.3.4:80 fall 0\n", 2, &["'fall' must be at least 1, got 0"]),
             ("backend b\n    server s 1.2.3.4:80 rise 0\n", 2, &["'rise' must be at least 1"]),
             ("backend b\n    server s 1.2.3.4:80 maxconn -1\n", 2, &["'maxconn' must be at least 0, got -1"]),
-            ("backend b\n    server s 1.2.3.4:80 cookie s1\n", 2, &["'cookie' is not supported by lbtop"]),
+            ("backend b\n    server s 1.2.3.4:80 minconn 1\n", 2, &["'minconn' is not supported by lbtop"]),
+            ("backend b\n    cookie S insert rewrite\n", 2, &["backend 'b': cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."]),
+            ("backend b\n    cookie S rewrite indirect\n", 2, &["cookie 'rewrite' and 'indirect' modes are incompatible."]),
+            ("backend b\n    cookie S\n", 2, &["passive mode) is not supported by lbtop"]),
+            ("backend b\n    cookie S insert maxidle 5s\n", 2, &["'cookie ... maxidle' is not supported by lbtop"]),
+            ("backend b\n    cookie S insert attr a;b\n", 2, &["character '%x3B' is not permitted"]),
+            ("backend b\n    cookie\n", 2, &["'cookie' expects <cookie_name> as argument."]),
+            ("backend b\n    stick on src\n", 2, &["Proxy 'b': unable to find stick-table 'b'."]),
+            ("backend b\n    stick-table type ip size 1 store gpc0\n", 2, &["'store' is not supported by lbtop"]),
+            ("backend b\n    stick-table type ip\n", 2, &["stick-table: missing size."]),
+            ("backend b\n    stick-table type bogus size 1\n", 2, &["stick-table: unknown type 'bogus'."]),
+            ("backend b\n    stick-table type ip size 1\n    stick on src if TRUE\n", 3, &["conditions ('if'/'unless') on stick rules are not supported"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on src table x\n", 3, &["'table') is not supported"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on req.hdr(x)\n", 3, &["'mode tcp' does not have"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on dst\n", 3, &["got 'dst'"]),
             ("backend b\n    server s 1.2.3.4:80 chekc\n", 2, &["unknown keyword 'chekc'; did you mean 'check'?"]),
             ("backend b\n    server s 1.2.3.4:80 zzz\n", 2, &["unknown keyword 'zzz'"]),
             ("defaults\n    mode \"http\n", 2, &["unmatched double quote at column 10"]),
@@ -1996,4 +2010,88 @@ fn with_resolvers_a_name_that_does_not_resolve_starts_in_maint() {
     );
     assert!(!s[1].unresolved());
     assert_eq!(s[1].resolve_prefer, Some(crate::config::Prefer::Ipv4));
+}
+
+// -- stickiness ---------------------------------------------------------------------
+
+/// A `listen` section in `mode` around `body`, which starts at line 4.
+fn listen(mode: &str, body: &str) -> String {
+    format!("listen b\n    mode {mode}\n    bind 127.0.0.1:80\n{body}")
+}
+
+#[test]
+fn cookies_are_read_and_ignored_with_haproxy_warnings_outside_http() {
+    let c = ok(&listen(
+        "http",
+        "    cookie SRV insert indirect nocache domain abc\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    let b = &c.backends[0];
+    let cookie = b.cookie.as_ref().unwrap();
+    assert_eq!(
+        (cookie.name.as_str(), cookie.indirect, cookie.nocache),
+        ("SRV", true, true)
+    );
+    assert_eq!(b.servers[0].cookie.as_deref(), Some("c1"));
+    warned(&c, 4, "domain 'abc' contains no embedded dot");
+    let c = ok(&listen(
+        "tcp",
+        "    cookie SRV insert\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    warned(
+        &c,
+        4,
+        "cookie will be ignored for listen 'b' (needs 'mode http').",
+    );
+    warned(
+        &c,
+        5,
+        "listen 'b' : ignoring cookie for server 's' as HTTP mode is disabled.",
+    );
+    assert!(c.backends[0].cookie.is_none() && c.backends[0].servers[0].cookie.is_none());
+    // `default-server` gives its cookie to the servers after it.
+    let c = ok(&listen(
+        "http",
+        "    cookie S prefix\n    default-server cookie d\n    server s 127.0.0.1:80\n",
+    ));
+    assert_eq!(c.backends[0].servers[0].cookie.as_deref(), Some("d"));
+}
+
+#[test]
+fn stick_tables_and_rules_are_read() {
+    let c = ok(&listen(
+        "http",
+        "    stick-table type string len 8 size 1k expire 30s\n    stick on src\n    stick match hdr(x)\n    stick store-request cook(u)\n    server s 127.0.0.1:80\n",
+    ));
+    let b = &c.backends[0];
+    let t = b.stick_table.as_ref().unwrap();
+    assert_eq!(t.size, 1024);
+    assert_eq!(t.key, crate::config::KeyType::String { len: 8 });
+    let fetches: Vec<String> = b.stick_rules.iter().map(|r| r.fetch.words()).collect();
+    assert_eq!(fetches, ["src", "req.hdr(x)", "req.cook(u)"]);
+    fails(
+        &listen(
+            "tcp",
+            "    stick-table type ip size 1\n    stick-table type ip size 2\n",
+        ),
+        5,
+        &["conflicts with table declared in listen 'b' at line 4."],
+    );
+    fails(
+        "defaults\n    stick on src\n",
+        2,
+        &["'stick' not allowed in 'defaults' section"],
+    );
+    fails(
+        "defaults\n    stick-table type ip size 1\n",
+        2,
+        &["'stick-table' is not supported in 'defaults' section."],
+    );
+    fails(
+        "frontend f\n    bind 127.0.0.1:80\n    stick-table type ip size 1 store conn_cur\n",
+        3,
+        &[
+            "frontend 'f': 'stick-table' in a frontend",
+            "is not supported by lbtop",
+        ],
+    );
 }

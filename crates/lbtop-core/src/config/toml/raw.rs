@@ -25,6 +25,32 @@ pub(super) struct RawConfig {
     /// `[[resolvers]]`: HAProxy's `resolvers` sections.
     #[serde(default)]
     pub(super) resolvers: Vec<Spanned<RawResolvers>>,
+    /// `[[userlist]]`: HAProxy's `userlist` sections.
+    #[serde(default)]
+    pub(super) userlist: Vec<Spanned<RawUserlist>>,
+}
+
+/// `userlist <name>`: `name`, `groups = ["g", ...]`, and `[[userlist.user]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUserlist {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) user: Vec<Spanned<RawUser>>,
+}
+
+/// `user <name> password <hash> | insecure-password <text> [groups g1,g2]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUser {
+    pub(super) name: Spanned<String>,
+    pub(super) password: Option<Spanned<String>>,
+    #[serde(rename = "insecure-password")]
+    pub(super) insecure_password: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) groups: Vec<Spanned<String>>,
 }
 
 /// `resolvers <name>`: `name`, `nameserver = [{ name, address }]`, `hold = { valid, nx,
@@ -183,6 +209,28 @@ pub(super) struct RawFrontend {
     #[serde(rename = "log-tag")]
     pub(super) log_tag: Option<Spanned<String>>,
     pub(super) stats: Option<Spanned<RawStats>>,
+    /// HAProxy's `log-format`: wins over the `httplog`/`tcplog` options.
+    #[serde(rename = "log-format")]
+    pub(super) log_format: Option<Spanned<String>>,
+    pub(super) capture: Option<RawCaptures>,
+}
+
+/// `capture = { request = [{ name = "Host", len = 64 }], response = [...], cookie = { ... } }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCaptures {
+    #[serde(default)]
+    pub(super) request: Vec<RawCapture>,
+    #[serde(default)]
+    pub(super) response: Vec<RawCapture>,
+    pub(super) cookie: Option<RawCapture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCapture {
+    pub(super) name: Spanned<String>,
+    pub(super) len: Spanned<i64>,
 }
 
 /// `stats = { uri = "/stats", auth = ["admin:pass"], realm = "...", refresh = "10s",

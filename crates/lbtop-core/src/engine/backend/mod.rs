@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use warm::{next_warm, push_weight, warm};
 
+mod direct;
 mod queue;
 mod snap;
 mod warm;
@@ -151,6 +152,10 @@ pub struct BackendRt {
     log: Option<ProxyLog>,
     core: Mutex<Core>,
     events: EventSender,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<super::persist::CookieRt>,
+    /// `stick-table` and its `stick` rules.
+    pub stick: Option<super::stick::StickRt>,
 }
 
 impl BackendRt {
@@ -225,6 +230,8 @@ impl BackendRt {
                 },
             }),
             events,
+            cookie: super::persist::CookieRt::new(cfg),
+            stick: super::stick::StickRt::new(cfg),
         }
     }
 

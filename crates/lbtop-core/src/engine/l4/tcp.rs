@@ -7,6 +7,7 @@ use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route, Version};
+use crate::engine::stick::Sample;
 use crate::events::Termination;
 use std::io;
 use std::pin::Pin;
@@ -50,18 +51,38 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.rule_line = route.rule_line;
+    record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
         forced: route.server,
         ..PickKey::default()
     };
-    let attempt = connect(&fe.backend, key, fe.retry_policy(), &peer).await;
+    let backend = &fe.backend;
+    let sample = Sample {
+        src: client.ip(),
+        values: &[],
+    };
+    let stuck = backend
+        .stick
+        .as_ref()
+        .and_then(|st| st.lookup(&sample, |i| backend.is_up(i)));
+    let attempt = connect(backend, key, fe.retry_policy(), &peer, stuck).await;
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
-    record.timers[1] = attempt.waited.as_millis() as i64;
+    // As in HTTP mode: pauses between retries on the same server are not queue time (a
+    // session that never got a server waited in the queue all along).
+    record.timers[1] = match attempt.redispatched || attempt.assigned.is_none() {
+        true => attempt.waited.as_millis() as i64,
+        false => 0,
+    };
     let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
-        (Ok(stream), Some(assigned)) => (stream, assigned),
+        (Ok(stream), Some(assigned)) => {
+            if let Some(st) = &backend.stick {
+                st.store(&sample, assigned.server);
+            }
+            (stream, assigned)
+        }
         (result, _) => {
             record.termination = match result {
                 Err(ConnectError::Timeout) => Termination::new(b's', b'C'),

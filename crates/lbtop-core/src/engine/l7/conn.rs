@@ -276,6 +276,7 @@ impl Conn {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
+        record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,
@@ -291,13 +292,17 @@ impl Conn {
 /// How the head is written for the server of `fe`'s backend. Decided once per request:
 /// whether the watcher gets this one, with its strings.
 fn rewrite<'a>(fe: &'a FrontendRt, forwarded_for: Option<&'a HeaderValue>) -> Rewrite<'a> {
+    let sampled = fe.sample();
     Rewrite {
         forwarded_for: fe.forwardfor_header().zip(forwarded_for),
         forwarded_if_none: fe.forwardfor_if_none(),
         server_close: fe.asks_server_to_close(),
         hash_uri: fe.hashes_uri(),
         hash_header: fe.hash_header(),
-        request_line: fe.sample(),
+        request_line: sampled,
+        captures: fe.captures(sampled),
+        cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
+        stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
     }
 }
 

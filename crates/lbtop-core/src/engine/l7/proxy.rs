@@ -1,17 +1,20 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
+use super::persist::{self, response_cookie, stick_store};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
-use crate::config::HttpReuse;
+use crate::config::{Captures, HttpReuse};
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
+use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
+use crate::engine::h1::capture::merge;
 use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::cookie::ResponseCookie;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
@@ -71,8 +74,8 @@ enum ExchangeError {
 }
 
 /// A response head, and whether the request body went out whole before it came.
-struct Answer {
-    response: Response,
+pub(super) struct Answer {
+    pub(super) response: Response,
     body_sent: bool,
     /// The size of a chunked request body, which its head could not announce.
     chunked_bytes: u64,
@@ -98,15 +101,16 @@ pub async fn proxy(
         header: head.hash_value.as_deref(),
         forced: route.server,
     };
-    let policy = fe.retry_policy();
+    let mut policy = fe.retry_policy();
     let backend = &fe.backend;
-    let queued = assign_queued(
-        backend,
-        key,
-        policy.queue_timeout,
-        &mut ex.record.backend_queue,
-    );
-    let assigned = match queued.await {
+    let (direct, sample) = persist::decide(fe, client.addr.ip(), head, &mut ex.record);
+    policy.direct = direct.is_some();
+    let position = &mut ex.record.backend_queue;
+    let queued = match direct {
+        Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
+        None => assign_queued(backend, key, policy.queue_timeout, position).await,
+    };
+    let assigned = match queued {
         Ok(a) => a,
         Err((e, waited)) => {
             // Tw is -1 when there was no server to wait for at all.
@@ -129,15 +133,26 @@ pub async fn proxy(
         let mut server = ServerConn::new(stream);
         let sent = Instant::now();
         let kill = fe.backend.kill_watch(assigned.server);
+        let cookie = response_cookie(fe, head, assigned.server, direct);
         let exchanged = or_killed(
             kill,
-            exchange(fe, &mut server, client, head, upstream, &mut out),
+            exchange(
+                fe,
+                &mut server,
+                client,
+                head,
+                upstream,
+                &mut out,
+                cookie.as_ref(),
+            ),
         );
         match exchanged
             .await
             .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
         {
             Ok(answer) => {
+                ex.note_cookie(&answer);
+                stick_store(fe, &sample, assigned.server);
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
             }
@@ -152,7 +167,11 @@ pub async fn proxy(
     let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
-    ex.record.timers[1] += millis(attempt.waited);
+    // HAProxy's Tw ends when the session last left for a server: the pauses between retries
+    // on the same server are not in it, those before a redispatch are (measured).
+    if attempt.redispatched {
+        ex.record.timers[1] += millis(attempt.waited);
+    }
     ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
     let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {
@@ -170,15 +189,27 @@ pub async fn proxy(
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
     let kill = fe.backend.kill_watch(assigned.server);
+    let direct = direct.filter(|_| !attempt.redispatched);
+    let cookie = response_cookie(fe, head, assigned.server, direct);
     let exchanged = or_killed(
         kill,
-        exchange(fe, &mut server, client, head, upstream, &mut out),
+        exchange(
+            fe,
+            &mut server,
+            client,
+            head,
+            upstream,
+            &mut out,
+            cookie.as_ref(),
+        ),
     );
     match exchanged
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
     {
         Ok(answer) => {
+            ex.note_cookie(&answer);
+            stick_store(fe, &sample, assigned.server);
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
             relay(fe, client, ex, assigned, server, answer, out).await
@@ -231,7 +262,10 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
+    record.log_bytes_in = Some(head.log_bytes + head.content_length);
     if sampled {
+        record.frontend_addr = Some(client.peer.dst);
+        record.captures = head.captured.clone();
         record.forwarded_for = client
             .forwarded_for
             .and_then(|v| v.to_str().ok().map(str::to_string));
@@ -252,11 +286,13 @@ async fn exchange(
     head: &Head,
     upstream: &[u8],
     out: &mut Vec<u8>,
+    cookie: Option<&ResponseCookie<'_>>,
 ) -> Result<Answer, ExchangeError> {
     let asked = Asked {
         version: head.version,
         keep_alive: head.keep_alive,
         is_head: head.is_head,
+        cookie,
     };
     let activity = Activity::new();
     let limits = relay::Limits {
@@ -275,7 +311,7 @@ async fn exchange(
         &from_server,
         input,
         &mut to_client,
-        asked,
+        (asked, fe.captures(head.captured.is_some())),
         out,
         limits,
         &activity,
@@ -335,7 +371,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     from: &S,
     input: &mut Input,
     client: &mut W,
-    asked: Asked,
+    (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
     limits: relay::Limits,
     activity: &Activity,
@@ -348,7 +384,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
         } else if out.capacity() == 0 {
             *out = bufs::take();
         }
-        match response::parse(input.pending(), asked, out) {
+        match response::parse_capturing(input.pending(), asked, out, captures) {
             Parsed::Complete(r) => {
                 input.consume(r.len);
                 // A chunked body whose framing error is already here is refused whole.
@@ -413,15 +449,17 @@ async fn relay(
     mut ex: Exchange,
     assigned: Assigned<'_>,
     mut server: ServerConn,
-    answer: Answer,
+    mut answer: Answer,
     mut out: Vec<u8>,
 ) -> bool {
+    ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
     let status = response.status;
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
+    ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);
     fe.backend.servers[assigned.server]
         .counters
         .response(status);

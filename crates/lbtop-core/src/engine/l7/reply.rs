@@ -1,14 +1,17 @@
 //! Sending one of HAProxy's own answers for a request that got no usable response: its
-//! built-in page, or the proxy's `errorfile` for the status.
+//! built-in page, or the proxy's `errorfile` for the status; and the 401 that asks for a
+//! user and password.
 
 use super::pages::{error_bytes, error_page, error_response};
 use super::proxy::{millis, Client, Exchange};
 use crate::engine::connect::Assigned;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs;
+use crate::engine::h1::head::header_line;
 use crate::engine::h1::head::Head;
+use crate::engine::h1::response::connection_header;
 use crate::events::Termination;
-use hyper::StatusCode;
+use hyper::{StatusCode, Version};
 use tokio::io::AsyncWriteExt;
 
 /// One of HAProxy's own error pages (docs/haproxy-semantics.md §3.8). Like HAProxy, a 503 or 504 keeps the client
@@ -61,4 +64,64 @@ pub(super) async fn error_reply(
     let sent = client.stream.write_all(&out).await.is_ok();
     bufs::give(out);
     sent && keep
+}
+
+/// HAProxy's 401 page (`http-request auth`, `stats auth`).
+pub const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
+
+/// HAProxy's answer to `http-request auth [realm <realm>]` (a missing realm is the proxy's
+/// name) and to a stats page behind `stats auth`, byte for byte as HAProxy 2.6.12 sends it
+/// (docs/haproxy-semantics.md §26): lower-case headers, the realm as written, and the
+/// connection header for what the client asked for. `keep` is whether the connection stays
+/// open after it: HAProxy keeps it when the request had no body left unread.
+pub fn unauthorized(realm: &str, keep: bool, version: Version) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
+    header_line(
+        &mut out,
+        b"content-length",
+        PAGE_401.len().to_string().as_bytes(),
+    );
+    header_line(&mut out, b"cache-control", b"no-cache");
+    header_line(&mut out, b"content-type", b"text/html");
+    let challenge = format!("Basic realm=\"{realm}\"");
+    header_line(&mut out, b"www-authenticate", challenge.as_bytes());
+    connection_header(&mut out, keep, version, Version::HTTP_11);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(PAGE_401.as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "HTTP/1.1 401 Unauthorized\r\ncontent-length: 112\r\n\
+        cache-control: no-cache\r\ncontent-type: text/html\r\n\
+        www-authenticate: Basic realm=\"My Realm\"\r\n";
+
+    /// The bytes HAProxy 2.6.12 sent for `http-request auth realm "My Realm"`.
+    #[test]
+    fn the_401_is_haproxys_byte_for_byte() {
+        let answer = |keep, version| String::from_utf8(unauthorized("My Realm", keep, version));
+        let body = PAGE_401;
+        // HTTP/1.1, keep-alive: no connection header, and the connection stays open.
+        assert_eq!(
+            answer(true, Version::HTTP_11).unwrap(),
+            format!("{HEAD}\r\n{body}")
+        );
+        // `Connection: close`, or HTTP/1.0 without keep-alive.
+        for version in [Version::HTTP_11, Version::HTTP_10] {
+            assert_eq!(
+                answer(false, version).unwrap(),
+                format!("{HEAD}connection: close\r\n\r\n{body}")
+            );
+        }
+        // HTTP/1.0 with `Connection: keep-alive`.
+        assert_eq!(
+            answer(true, Version::HTTP_10).unwrap(),
+            format!("{HEAD}connection: keep-alive\r\n\r\n{body}")
+        );
+        assert_eq!(body.len(), 112);
+    }
 }

@@ -3,21 +3,20 @@
 //! (docs/haproxy-semantics.md §18).
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
+use crate::auth::{basic_credentials, same_secret};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
+use crate::engine::h1::capture::{merge, Capturing};
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
-use crate::events::Termination;
-use base64::Engine as _;
+use crate::engine::l7::reply::{unauthorized, PAGE_401};
+use crate::events::{Captured, Termination};
 use hyper::Version;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
 use tokio::net::TcpStream;
-
-/// HAProxy's 401 page.
-const PAGE_401: &str = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n";
 
 /// What the part of the target after the stats uri asks for.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +63,8 @@ pub async fn answer(
     let mut keep = head.keep_alive && head.framing == Framing::None;
     let mut out = Vec::new();
     let (status, body) = if !authorized(stats, authorization.as_deref()) {
-        unauthorized(&mut out, stats, head);
+        // It closes after it, but its connection header answers what the client asked for.
+        out = unauthorized(stats.page.realm(), head.keep_alive, head.version);
         (401, PAGE_401.len())
     } else if method == "POST" {
         let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
@@ -89,7 +89,8 @@ pub async fn answer(
         .await
         .is_ok();
     let bytes = log_bytes(&out, body);
-    log(fe, stats, (client, head), began, (status, bytes));
+    let captured = captured(fe, head, &out);
+    log(fe, stats, (client, head, captured), began, (status, bytes));
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
 }
@@ -100,7 +101,7 @@ pub async fn answer(
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (client, head): (SocketAddr, &Head),
+    (client, head, captured): (SocketAddr, &Head, Option<Box<Captured>>),
     (start, began): (SystemTime, Instant),
     (status, bytes): (u16, u64),
 ) {
@@ -122,7 +123,23 @@ fn log(
     record.bytes_out = bytes;
     record.termination = Termination::new(b'L', b'R');
     record.stats_page = Some(stats.serving.clone());
+    record.captures = captured;
     fe.report(record, sampled);
+}
+
+/// The request's captures, and the response's from the page's own head: HAProxy captures
+/// what its stats page answers too (measured).
+fn captured(fe: &FrontendRt, head: &Head, out: &[u8]) -> Option<Box<Captured>> {
+    let captures = fe.captures(head.captured.is_some())?;
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut res = httparse::Response::new(&mut headers);
+    let mut capturing = Capturing::new(Some(captures), true)?;
+    if res.parse(out).is_ok() {
+        for h in res.headers.iter() {
+            capturing.response(h.name, h.value);
+        }
+    }
+    merge(head.captured.clone(), capturing.done())
 }
 
 /// `%B` of HAProxy's own 400 page (with its `connection: close`).
@@ -171,43 +188,10 @@ fn authorized(stats: &StatsRt, authorization: Option<&str>) -> bool {
     if stats.page.auth.is_empty() {
         return true;
     }
-    let Some(value) = authorization else {
+    let Some((user, pass)) = authorization.and_then(|v| basic_credentials(v.as_bytes())) else {
         return false;
     };
-    let Some((scheme, token)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return false;
-    }
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
-        return false;
-    };
-    let Some((user, pass)) = std::str::from_utf8(&decoded)
-        .ok()
-        .and_then(|s| s.split_once(':'))
-    else {
-        return false;
-    };
-    stats.page.auth.iter().any(|(u, p)| u == user && p == pass)
-}
-
-/// HAProxy's 401. It closes after it, but its connection header answers what the client
-/// asked for.
-fn unauthorized(out: &mut Vec<u8>, stats: &StatsRt, head: &Head) {
-    out.extend_from_slice(b"HTTP/1.1 401 Unauthorized\r\n");
-    header_line(
-        out,
-        b"content-length",
-        PAGE_401.len().to_string().as_bytes(),
-    );
-    header_line(out, b"cache-control", b"no-cache");
-    header_line(out, b"content-type", b"text/html");
-    let realm = format!("Basic realm=\"{}\"", stats.page.realm());
-    header_line(out, b"www-authenticate", realm.as_bytes());
-    connection_header(out, head.keep_alive, head.version, Version::HTTP_11);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(PAGE_401.as_bytes());
+    (stats.page.auth.iter()).any(|(u, p)| *u == user && same_secret(p.as_bytes(), pass.as_bytes()))
 }
 
 /// HAProxy's answer to a POST without `stats admin`: back to the page, saying it was denied.

@@ -19,6 +19,7 @@ impl Resolver<'_> {
                 log_tag: None,
                 stats_socket: None,
                 resolvers: Vec::new(),
+                userlists: Vec::new(),
                 spread_checks: 0,
             });
         };
@@ -33,6 +34,7 @@ impl Resolver<'_> {
                 None => None,
             },
             resolvers: Vec::new(),
+            userlists: Vec::new(),
             spread_checks: 0,
         })
     }

@@ -7,6 +7,7 @@ use crate::config::{Config, ConfigError, Warning};
 use std::cell::RefCell;
 use std::path::Path;
 
+mod capture;
 mod defaults;
 mod demo;
 mod global;
@@ -18,6 +19,7 @@ mod scalars;
 mod servers;
 mod stats;
 mod ui;
+mod userlists;
 
 pub(super) struct Resolver<'a> {
     pub(super) path: &'a Path,
@@ -52,6 +54,7 @@ impl Resolver<'_> {
     pub(super) fn resolve(&self, raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
         let mut global = self.keep(self.global(raw.global.as_ref()));
         let resolvers = self.keep(self.resolvers(&raw.resolvers));
+        let userlists = self.keep(self.userlists(&raw.userlist));
         let ui = self.keep(self.ui(raw.ui));
         let defaults = self.keep(self.defaults(raw.defaults));
         let (mut backends, mut frontends, mut demo) = (None, None, None);
@@ -69,6 +72,9 @@ impl Resolver<'_> {
         if let (Some(g), Some(r), Some(b)) = (&mut global, resolvers, &backends) {
             self.check_resolvers(&r, b);
             g.resolvers = r;
+        }
+        if let (Some(g), Some(u)) = (&mut global, userlists) {
+            g.userlists = u;
         }
         match (global, ui, backends, frontends, demo) {
             (Some(global), Some(ui), Some(backends), Some(frontends), Some(demo))

@@ -98,6 +98,7 @@ impl Resolver<'_> {
             resolve_prefer: None,
             allow_dup_ip: false,
             ignore_weight: false,
+            cookie: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
