@@ -196,12 +196,13 @@ pub(super) fn redirect(w: &[String], ctx: &LoadCtx) -> Result<Redirect, String> 
                 r.clear_cookie = Some(value?.clone());
                 i += 1;
             }
+            "ignore-empty" => return Err("'ignore-empty' is not supported by lbtop".to_string()),
             "drop-query" => r.drop_query = true,
             "append-slash" => r.append_slash = true,
             _ => {
                 return Err(format!(
                     "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', \
-                     'clear-cookie', 'drop-query' or 'append-slash' (was '{opt}')."
+                     'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{opt}')."
                 ))
             }
         }
