@@ -407,6 +407,10 @@ fn describe_bind(b: &super::Bind) -> String {
             s.push_str(word);
         }
     }
+    if let Some(tls) = &b.tls {
+        let n = tls.crts.len();
+        let _ = write!(s, " ssl ({n} crt{})", if n == 1 { "" } else { "s" });
+    }
     s
 }
 

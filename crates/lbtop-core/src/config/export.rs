@@ -408,6 +408,9 @@ fn bind_line(b: &Bind) -> String {
             w.push(format!("{kw} {v}"));
         }
     }
+    if let Some(tls) = &b.tls {
+        w.extend(tls.words());
+    }
     w.join(" ")
 }
 

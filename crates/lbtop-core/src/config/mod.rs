@@ -22,6 +22,7 @@ mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod tls;
 mod toml;
 mod userlist;
 mod values;
@@ -41,6 +42,7 @@ pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
 pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
+pub use tls::{BindTls, ServerSni, ServerTls, TlsVersion, Verify};
 pub use userlist::{Password, User, UserGroup, Userlist};
 pub use values::parse_duration;
 
@@ -437,6 +439,11 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `ssl` and its settings: TLS to the server.
+    pub tls: ServerTls,
+    /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
+    /// [`Server::checks_use_tls`].
+    pub check_ssl: Option<bool>,
     /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
     pub cookie: Option<String>,
     pub line: usize,
@@ -446,6 +453,13 @@ impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Whether health checks speak TLS: `check-ssl` says so; otherwise they follow `ssl` when
+    /// they go to the server's own address and port (no `addr`, no `port`), as in HAProxy.
+    pub fn checks_use_tls(&self) -> bool {
+        self.check_ssl
+            .unwrap_or(self.tls.enabled && self.check_addr.is_none() && self.check_port.is_none())
+    }
 
     /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
     pub fn starts_in_maint(&self) -> bool {

@@ -321,6 +321,7 @@ impl FrontendRt {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            tls: false,
             cookie_flags: *b"--",
             captures: None,
             frontend_addr: None,

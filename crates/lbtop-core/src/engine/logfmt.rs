@@ -67,7 +67,8 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::BytesOut => num(out, r.bytes_out as i64),
         Var::BytesIn => num(out, r.log_bytes_in.unwrap_or(r.bytes_in) as i64),
         Var::Backend => text(out, Some(n.backend), f),
-        Var::Frontend | Var::FrontendTransport => text(out, Some(&n.fe.name), f),
+        Var::Frontend => text(out, Some(&n.fe.name), f),
+        Var::FrontendTransport => frontend_transport(out, n, r, f),
         Var::Server => text(out, Some(n.server), f),
         Var::Request => text(out, Some(request(r)), f),
         Var::Method | Var::Path | Var::Uri | Var::PathOnly | Var::Query | Var::Version => {
@@ -194,6 +195,14 @@ fn data_time([tr, tw, tc, trs, ta]: [i64; 5], http: bool) -> i64 {
     match phases.iter().all(|&t| t >= 0) && ta >= 0 {
         true => ta - phases.iter().sum::<i64>(),
         false => -1,
+    }
+}
+
+/// `%ft`: the frontend's name, with `~` after it when the client spoke TLS.
+fn frontend_transport(out: &mut String, n: &Names<'_>, r: &SessionRecord, f: Flags) {
+    match r.tls {
+        true => text(out, Some(&format!("{}~", n.fe.name)), f),
+        false => text(out, Some(&n.fe.name), f),
     }
 }
 

@@ -62,6 +62,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         server_conns: 1,
         backend_queue: 0,
         stats_page: None,
+        tls: false,
         cookie_flags: *b"--",
         captures: None,
         frontend_addr: Some("127.0.0.1:8080".parse().unwrap()),
@@ -100,7 +101,14 @@ fn httplog_and_tcplog_lines() {
     caught.captures = captured();
     // Both features in one line: the captures and the persistence cookie's flags.
     caught.cookie_flags = *b"VN";
+    // A TLS client: `%ft` is the frontend's name with `~` (docs/haproxy-semantics.md §22.2).
+    let mut tls = record(1, 0);
+    tls.tls = true;
+    let mut tls_tcp = record(2, 1);
+    tls_tcp.tls = true;
     let cases = [
+        (tls, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] plain~ app/s1 0/0/1/5/7 200 172 - - ---- 3/2/1/1/+1 0/0 \"GET /a?b=1 HTTP/1.1\""),
+        (tls_tcp, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] tcp~ t/s1 0/1/7 172 -- 3/2/1/1/+1 0/0"),
         (record(1, 0), "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] plain app/s1 0/0/1/5/7 200 172 - - ---- 3/2/1/1/+1 0/0 \"GET /a?b=1 HTTP/1.1\""),
         (record(2, 1), "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] tcp t/s1 0/1/7 172 -- 3/2/1/1/+1 0/0"),
         (bad, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] web web/<NOSRV> -1/-1/-1/-1/3 400 172 - - PR-- 3/2/1/1/+1 0/0 \"<BADREQ>\""),
@@ -154,6 +162,10 @@ fn variables_and_flags_as_haproxy_writes_them() {
     for (fmt, want) in cases {
         assert_eq!(with(&c, &r, fmt), want, "{fmt}");
     }
+    // `%f` is the bare name, `%ft` adds `~` for a TLS client, inside the quotes.
+    assert_eq!(with(&c, &r, "%f %ft %{+Q}ft"), "web web \"web\"");
+    r.tls = true;
+    assert_eq!(with(&c, &r, "%f %ft %{+Q}ft"), "web web~ \"web~\"");
     // Without captures `%hr` writes nothing, nor the separator after it.
     let plain = record(1, 0);
     assert_eq!(with(&c, &plain, "a %hr %hs b"), "a b");

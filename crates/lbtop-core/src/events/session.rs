@@ -85,6 +85,8 @@ pub struct SessionRecord {
     /// The configuration line of the rule that chose the backend, or answered the request;
     /// `None` when no rule did (the default backend).
     pub rule_line: Option<u32>,
+    /// The client spoke TLS (`bind ... ssl`): the log names the frontend `fe~`.
+    pub tls: bool,
     /// The persistence cookie's two termination characters (`--` without a cookie): what
     /// the request's cookie was, and what became of the response's.
     pub cookie_flags: [u8; 2],

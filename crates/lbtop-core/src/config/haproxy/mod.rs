@@ -39,6 +39,7 @@ mod resolvers;
 mod rules;
 mod sections;
 mod server;
+mod ssl;
 mod stats;
 mod sticky;
 mod table;
@@ -47,6 +48,8 @@ mod tcp_check;
 mod tests;
 #[cfg(test)]
 mod tests_checks;
+#[cfg(test)]
+mod tests_tls;
 #[cfg(test)]
 mod tests_userlist;
 mod timeout;
@@ -145,6 +148,8 @@ struct Parser<'a> {
     proxies: Vec<Proxy>,
     /// The environment as `setenv` and friends left it so far.
     env: env::Env<'a>,
+    /// `crt-base`, `ca-base` and the `ssl-default-bind-*` lines read so far.
+    ssl: ssl::SslDefaults,
     /// Group memberships the `userlist` sections asked for, checked at the end.
     members: Vec<userlist::Member>,
 }
@@ -153,6 +158,7 @@ impl<'a> Parser<'a> {
     fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
             env: env::Env::new(env),
+            ssl: ssl::SslDefaults::default(),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),

@@ -39,6 +39,10 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
     pub send_proxy: Option<ProxyVersion>,
+    /// `ssl`: the TLS handshake each new connection makes after that.
+    pub tls: Option<super::tls_connect::ServerTlsRt>,
+    /// The handshake health checks make (`check-ssl`, or `ssl` inherited).
+    pub check_tls: Option<super::tls_connect::ServerTlsRt>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -184,6 +188,8 @@ impl BackendRt {
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,
+                tls: super::tls_connect::ServerTlsRt::new(&s.tls),
+                check_tls: super::tls_connect::ServerTlsRt::for_checks(s),
                 counters: Counters::default(),
                 wake: Notify::new(),
                 kill: tokio::sync::watch::Sender::new((0, b'-')),

@@ -8,6 +8,7 @@ use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route, Version};
 use crate::engine::stick::Sample;
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use std::io;
 use std::pin::Pin;
@@ -20,10 +21,11 @@ use tokio::net::TcpStream;
 
 /// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
 /// alone (a request's fetches find nothing; lbtop does not inspect TCP content).
-fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
+fn route(fe: &FrontendRt, peer: &Addrs, stream: &Stream) -> Route {
     let Some(routing) = &fe.routing else {
         return Route::default();
     };
+    let tls = stream.tls();
     let view = ReqView {
         method: b"",
         target: b"",
@@ -31,8 +33,8 @@ fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
         headers: &[],
         src: peer.src,
         dst: peer.dst,
-        ssl: false,
-        sni: None,
+        ssl: tls.is_some(),
+        sni: tls.as_ref().and_then(|t| t.sni.as_deref()),
     };
     match routing.decide(&view, false, false) {
         Decision::Proxy(route) => route,
@@ -43,14 +45,15 @@ fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
-pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
-    let route = route(&fe, &peer);
+    let route = route(&fe, &peer, &client_stream);
     let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.rule_line = route.rule_line;
+    record.tls = client_stream.is_tls();
     record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
@@ -76,13 +79,8 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
         true => attempt.waited.as_millis() as i64,
         false => 0,
     };
-    let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
-        (Ok(stream), Some(assigned)) => {
-            if let Some(st) = &backend.stick {
-                st.store(&sample, assigned.server);
-            }
-            (stream, assigned)
-        }
+    let (server_stream, assigned) = match (attempt.result, attempt.assigned) {
+        (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
             record.termination = match result {
                 Err(ConnectError::Timeout) => Termination::new(b's', b'C'),
@@ -94,8 +92,34 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
             return;
         }
     };
+    let server = &fe.backend.servers[assigned.server];
+    let mut server_stream = match &server.tls {
+        None => Stream::Plain(server_stream),
+        Some(tls) => {
+            let limit = fe.retry_policy().connect_timeout;
+            match tls
+                .handshake(server_stream, server.addr().ip(), None, limit)
+                .await
+            {
+                Ok(s) => s,
+                Err(_) => {
+                    server.counters.connect_errors.fetch_add(1, Relaxed);
+                    record.termination = Termination::new(b'S', b'C');
+                    record.timers[4] = began.elapsed().as_millis() as i64;
+                    drop(assigned);
+                    fe.finish(record, sampled);
+                    return;
+                }
+            }
+        }
+    };
+    // Stored once the server is reached, its TLS handshake included: a failed one is a
+    // failed connect.
+    if let Some(st) = &backend.stick {
+        st.store(&sample, assigned.server);
+    }
     record.timers[2] = attempt.connect_time.as_millis() as i64;
-    let _ = client_stream.set_nodelay(true);
+    let _ = client_stream.tcp().set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;
     let (idle, idle_flags) = fe.tcp_idle_timeout();
     let activity = Activity::new(began);
@@ -124,6 +148,19 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
 /// the other, so half-closed connections finish their work. An error names the side that
 /// broke (`C` or `S`), as HAProxy's log does.
 async fn relay(
+    client: &mut Stream,
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    match (client, server) {
+        (Stream::Plain(c), Stream::Plain(s)) => relay_plain(c, s, counters, activity).await,
+        // TLS is decrypted in user space: the plaintext is copied through a buffer.
+        (c, s) => copy(c, s, counters, activity).await,
+    }
+}
+
+async fn relay_plain(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
@@ -161,6 +198,16 @@ async fn relay(
         };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
+    copy(client, server, counters, activity).await
+}
+
+/// Copies both ways through buffers, counting as it goes.
+async fn copy<C: AsyncRead + AsyncWrite + Unpin, S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut C,
+    server: &mut S,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
     let mut client_side = Counted {
         inner: client,
         read: &counters.bytes_in,
@@ -221,14 +268,14 @@ impl Activity {
 
 /// A stream that counts the bytes read from it into a live counter, so the dashboard sees a
 /// long transfer as it happens, and notes activity for the idle timeout.
-struct Counted<'a> {
-    inner: &'a mut TcpStream,
+struct Counted<'a, T> {
+    inner: &'a mut T,
     read: &'a AtomicU64,
     session: &'a AtomicU64,
     activity: &'a Activity,
 }
 
-impl AsyncRead for Counted<'_> {
+impl<T: AsyncRead + Unpin> AsyncRead for Counted<'_, T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -246,7 +293,7 @@ impl AsyncRead for Counted<'_> {
     }
 }
 
-impl AsyncWrite for Counted<'_> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<'_, T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

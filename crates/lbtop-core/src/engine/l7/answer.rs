@@ -6,17 +6,17 @@
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::head::Head;
 use crate::engine::rules::Reply;
+use crate::engine::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 /// Sends `reply` for `head` (after its hold, for `tarpit`); whether the connection stays
 /// open.
 pub(super) async fn send(
     fe: &FrontendRt,
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     client: SocketAddr,
     head: &Head,
     reply: Reply,

@@ -20,6 +20,8 @@ use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::Route;
+use crate::engine::stream::Stream;
+use crate::engine::tls_connect::secure;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -34,7 +36,9 @@ pub struct Client<'a> {
     pub addr: SocketAddr,
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
-    pub stream: &'a mut TcpStream,
+    /// The connection's TLS facts, for rules that ask (`ssl_fc`, `ssl_fc_sni`).
+    pub tls: Option<&'a crate::tls::TlsFacts>,
+    pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
     /// This is the connection's first request (`http-reuse safe` gives it no shared
@@ -130,7 +134,7 @@ pub async fn proxy(
         ex.record.server = Some(assigned.server);
         ex.record.reused = true;
         ex.record.timers[2] = 0;
-        let mut server = ServerConn::new(stream);
+        let mut server = ServerConn::new(Stream::Plain(stream));
         let sent = Instant::now();
         let kill = fe.backend.kill_watch(assigned.server);
         let cookie = response_cookie(fe, head, assigned.server, direct);
@@ -183,6 +187,17 @@ pub async fn proxy(
                 _ => Termination::new(b'S', b'C'),
             };
             let status = StatusCode::SERVICE_UNAVAILABLE;
+            return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
+        }
+    };
+    let stream = match secure(fe, assigned.server, stream, upstream).await {
+        Some(s) => s,
+        None => {
+            bufs::give(out);
+            let (flags, status) = (
+                Termination::new(b'S', b'C'),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
             return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
         }
     };
@@ -260,6 +275,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
+    record.tls = client.stream.is_tls();
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
     record.log_bytes_in = Some(head.log_bytes + head.content_length);
@@ -299,16 +315,18 @@ async fn exchange(
         server: fe.server_timeout(),
         client: fe.client_timeout(),
     };
-    if server.stream.write_all(upstream).await.is_err() {
+    // Flushed: a TLS server gets the records rustls holds (a no-op on a socket).
+    let sent = server.stream.write_all(upstream).await;
+    if sent.is_err() || server.stream.flush().await.is_err() {
         return Err(ExchangeError::Stale);
     }
     activity.touch();
     let ServerConn { stream, input } = server;
-    let (from_server, mut to_server) = stream.split();
-    let (from_client, mut to_client) = client.stream.split();
+    let (mut from_server, mut to_server) = stream.split();
+    let (mut from_client, mut to_client) = client.stream.split();
     let body_read = &mut client.body_read;
     let response = read_head(
-        &from_server,
+        &mut from_server,
         input,
         &mut to_client,
         (asked, fe.captures(head.captured.is_some())),
@@ -326,7 +344,7 @@ async fn exchange(
         });
     }
     let body = forward_request_body(
-        &from_client,
+        &mut from_client,
         client.input,
         head.framing,
         &mut to_server,
@@ -368,7 +386,7 @@ fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
 /// come. Returns the head and the `%B` of the interim ones.
 async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     client: &mut W,
     (asked, captures): (Asked<'_>, Option<&Captures>),
@@ -423,7 +441,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
 /// Reads from the server once something comes, unless nothing has moved either way for
 /// `idle`.
 async fn read_inactive<S: Socket>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     idle: Option<Duration>,
     activity: &Activity,
@@ -495,11 +513,14 @@ async fn relay(
                 && server.input.is_empty()
                 && !fe.server_close();
             let keep = response.client_keeps && answer.body_sent;
-            let idle = if reusable {
-                Some(server.stream)
-            } else {
-                pool::close_hard(server.stream);
-                None
+            // Only plain connections are pooled: a TLS one closes after its request.
+            let idle = match server.stream {
+                Stream::Plain(s) if reusable => Some(s),
+                Stream::Plain(s) => {
+                    pool::close_hard(s);
+                    None
+                }
+                Stream::Tls(_) => None,
             };
             if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.

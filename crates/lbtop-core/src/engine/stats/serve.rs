@@ -11,12 +11,12 @@ use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
 use crate::engine::l7::reply::{unauthorized, PAGE_401};
+use crate::engine::stream::Stream;
 use crate::events::{Captured, Termination};
 use hyper::Version;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
-use tokio::net::TcpStream;
 
 /// What the part of the target after the stats uri asks for.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, input, client): (&mut TcpStream, &mut Input, SocketAddr),
+    (stream, input, client): (&mut Stream, &mut Input, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
@@ -70,7 +70,7 @@ pub async fn answer(
         let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
             Some(_) => {
                 let (result, read) =
-                    admin::post(stats, (stream, input), head, fe.client_timeout()).await;
+                    admin::post(stats, (&mut *stream, input), head, fe.client_timeout()).await;
                 keep = head.keep_alive && read;
                 result
             }
@@ -90,7 +90,8 @@ pub async fn answer(
         .is_ok();
     let bytes = log_bytes(&out, body);
     let captured = captured(fe, head, &out);
-    log(fe, stats, (client, head, captured), began, (status, bytes));
+    let session = (client, head, stream.is_tls(), captured);
+    log(fe, stats, session, began, (status, bytes));
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
 }
@@ -101,7 +102,7 @@ pub async fn answer(
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (client, head, captured): (SocketAddr, &Head, Option<Box<Captured>>),
+    (client, head, tls, captured): (SocketAddr, &Head, bool, Option<Box<Captured>>),
     (start, began): (SystemTime, Instant),
     (status, bytes): (u16, u64),
 ) {
@@ -112,6 +113,7 @@ fn log(
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client, start, head.request_line.clone());
+    record.tls = tls;
     let ta = began.elapsed().as_millis() as i64;
     let (status, bytes, tr) = match status {
         401 => (400, bytes + H1_400_BYTES, -1),

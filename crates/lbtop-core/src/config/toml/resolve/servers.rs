@@ -98,6 +98,8 @@ impl Resolver<'_> {
             resolve_prefer: None,
             allow_dup_ip: false,
             ignore_weight: false,
+            tls: Default::default(),
+            check_ssl: None,
             cookie: None,
             line: self.line(raw.span().start),
         };
