@@ -231,7 +231,7 @@ impl Conn {
         let bytes = &self.input.pending()[..head.len];
         // Room for every line: on the stack for the usual head.
         let count = bytes.iter().filter(|&&b| b == b'\n').count();
-        let mut stack = [httparse::EMPTY_HEADER; 128];
+        let mut stack = [httparse::EMPTY_HEADER; 32];
         let mut heap;
         let lines = if count < stack.len() {
             &mut stack[..]
