@@ -867,3 +867,100 @@ fn ssl_fc_redirects_clear_requests_and_ssl_fc_sni_routes() {
         "{seen:#?}"
     );
 }
+
+/// An origin that answers any request `101` (`upgrade: foo`) and then echoes what it reads.
+fn upgrading_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut got = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n";
+                if s.write_all(head).is_err() {
+                    return;
+                }
+                loop {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if s.write_all(&chunk[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A `101` through a TLS bind: the tunnel carries the plaintext both ways, as in clear, and
+/// is logged with `fe~` and status 101.
+#[test]
+fn a_101_tunnel_through_a_tls_bind_relays_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    log-format \"%ft %b/%s %ST %{{+Q}}r\"\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    )
+    .replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", upgrading_origin())]);
+        let c = Contender::start(kind, &template, &servers);
+        let from = c.sink.count();
+        let name = ServerName::try_from("a.example").unwrap();
+        let conn = ClientConnection::new(client_config(true, &[]), name).unwrap();
+        let tcp = TcpStream::connect(c.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = StreamOwned::new(conn, tcp);
+        let ask = b"GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n";
+        tls.write_all(ask).unwrap();
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") && tls.read(&mut byte).unwrap_or(0) == 1 {
+            got.push(byte[0]);
+        }
+        let status = String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .unwrap_or("closed")
+            .to_string();
+        tls.write_all(b"ping over tls\n").unwrap();
+        let mut echo = [0u8; 14];
+        let echoed = tls.read_exact(&mut echo).is_ok();
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        let _ = tls.sock.shutdown(std::net::Shutdown::Write);
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+        c.sink.wait(" 101 ", Duration::from_secs(5));
+        let mut seen = vec![
+            status,
+            format!("echoed {echoed}: {}", String::from_utf8_lossy(&echo)),
+        ];
+        seen.extend(c.sink.lines_from(from));
+        seen
+    });
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert_eq!(
+        haproxy[0], "HTTP/1.1 101 Switching Protocols",
+        "{haproxy:#?}"
+    );
+    assert!(haproxy[1].starts_with("echoed true"), "{haproxy:#?}");
+    assert!(
+        haproxy.iter().any(|l| l.contains("fe~ be/s1 101")),
+        "{haproxy:#?}"
+    );
+}
