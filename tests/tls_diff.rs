@@ -964,3 +964,62 @@ fn a_101_tunnel_through_a_tls_bind_relays_as_haproxy() {
         "{haproxy:#?}"
     );
 }
+
+/// An origin that reads until the proxy closes its half, then keeps the connection open.
+fn holding_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut chunk = [0u8; 4096];
+                while matches!(s.read(&mut chunk), Ok(n) if n > 0) {}
+                std::thread::sleep(Duration::from_secs(8));
+            });
+        }
+    });
+    addr
+}
+
+/// TLS in TCP mode: a client that closes its half (close_notify, then its FIN) half-closes
+/// the server connection, and `timeout server-fin` ends the session, as in clear.
+#[test]
+fn a_tls_client_half_close_takes_server_fin_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nlisten fe\n    mode tcp\n    option tcplog\n    timeout server-fin 1s\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    server s1 {{o1}}\n"
+    )
+    .replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", holding_origin())]);
+        let c = Contender::start(kind, &template, &servers);
+        let name = ServerName::try_from("a.example").unwrap();
+        let conn = ClientConnection::new(client_config(true, &[]), name).unwrap();
+        let tcp = TcpStream::connect(c.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = StreamOwned::new(conn, tcp);
+        tls.write_all(b"hi").unwrap();
+        let began = std::time::Instant::now();
+        tls.conn.send_close_notify();
+        tls.flush().unwrap();
+        tls.sock.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+        let secs = began.elapsed().as_secs_f64();
+        assert!(
+            (0.9..2.0).contains(&secs),
+            "{kind:?} ended after {secs:.2}s"
+        );
+        c.sink.wait(" sD ", Duration::from_secs(5));
+        c.settled_lines()
+    });
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert!(
+        haproxy.iter().any(|l| l.contains("fe~ fe/s1")),
+        "{haproxy:#?}"
+    );
+}

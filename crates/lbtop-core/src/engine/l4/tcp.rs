@@ -159,8 +159,60 @@ pub(crate) async fn relay(
     match (client, server) {
         (Stream::Plain(c), Stream::Plain(s)) => relay_plain(c, s, counters, activity).await,
         // TLS is decrypted in user space: the plaintext is copied through a buffer.
-        (c, s) => copy(c, s, counters, activity).await,
+        (c, s) => copy_split(c, s, counters, activity).await,
     }
+}
+
+/// Copies each way on its own through a buffer: a side that finished sending half-closes
+/// the other (its FIN, after TLS's close_notify), which may shorten the idle limit, as the
+/// spliced relay does.
+async fn copy_split(
+    client: &mut Stream,
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    let (client_read, mut client_write) = client.split();
+    let (server_read, mut server_write) = server.split();
+    let up = (&counters.bytes_in, &activity.up);
+    let down = (&counters.bytes_out, &activity.down);
+    let to_server = one_way(client_read, &mut server_write, up, activity, Side::Server);
+    let to_client = one_way(server_read, &mut client_write, down, activity, Side::Client);
+    tokio::try_join!(to_server, to_client).map(|_| ())
+}
+
+/// Relays `from` into `to` until `from` ends, then shuts `to`'s writing side (the `to` side
+/// is `side`). An error names the side that broke: the reader's or the writer's.
+async fn one_way<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    mut from: R,
+    to: &mut W,
+    (read, session): (&AtomicU64, &AtomicU64),
+    activity: &Activity,
+    side: Side,
+) -> Result<(), u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (reader, writer) = match side {
+        Side::Server => (b'C', b'S'),
+        Side::Client => (b'S', b'C'),
+    };
+    let mut from = Counted {
+        inner: &mut from,
+        read,
+        session,
+        activity,
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await.map_err(|_| reader)?;
+        if n == 0 {
+            break;
+        }
+        to.write_all(&buf[..n]).await.map_err(|_| writer)?;
+        to.flush().await.map_err(|_| writer)?;
+    }
+    to.shutdown().await.map_err(|_| writer)?;
+    activity.half_closed(side);
+    Ok(())
 }
 
 async fn relay_plain(
