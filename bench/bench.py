@@ -187,6 +187,88 @@ name = "be"
     return cfg
 
 
+# Twenty rules on the request path, none of which takes a plain `GET /`: every one of them is
+# evaluated on each request, which then goes to the default backend.
+ACL20 = """  acl r_api path_beg /api /internal
+  acl r_php path_end .php .asp
+  acl r_admin hdr(host) -i admin.example.com
+  acl r_static hdr_beg(host) -i static. cdn.
+  acl r_lan src 10.0.0.0/8 192.168.0.0/16
+  acl r_ver path_reg ^/v[0-9]+/
+  acl r_post method POST PUT
+  acl r_debug hdr_cnt(x-debug) gt 0
+  acl r_param url_param(debug) -m found
+  acl r_adm path_sub /admin/
+  http-request deny if r_adm r_lan
+  http-request deny if { hdr(user-agent) -m sub badbot }
+  http-request deny deny_status 429 if { path_beg /slow } r_post
+  http-request redirect prefix /v2 if { path_beg /v1/ }
+  http-request redirect scheme https if { hdr(x-forwarded-proto) -i http } r_admin
+  http-request return status 200 content-type text/plain string ok if { path /ping }
+  http-request tarpit if { path_end /wp-login.php }
+  http-request deny if { hdr_dom(host) -i evil.example }
+  http-request deny if r_debug !LOCALHOST
+  redirect location /maintenance if { path /down }
+  use_backend be2 if r_api r_post
+  use_backend be2 if r_php
+  use_backend be2 if r_admin || r_static
+  use_backend be2 if r_ver
+  use_backend be2 if r_param
+  use_backend be2 if { cook(session) -m found } { path_beg /app }
+"""
+
+
+def lbtop_rules_cfg(d, name, port, backends, threads, rules):
+    """lbtop's haproxy.cfg for the ACL scenario: the same frontend with or without `rules`."""
+    servers = "\n".join(f"  server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
+    cfg = d / f"{name}.cfg"
+    cfg.write_text(f"""global
+  nbthread {threads}
+  maxconn 6000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend fe
+  bind 127.0.0.1:{port}
+{rules}  default_backend be
+backend be
+  balance roundrobin
+{servers}
+backend be2
+  balance roundrobin
+{servers}
+""")
+    return cfg
+
+
+def acl_rules_cost(args, d, procs, backends, proxy_cpus, load_cpus, conns, gen_threads):
+    """Keep-alive req/s of lbtop with the twenty rules of ACL20 against lbtop without rules,
+    interleaved; a second lbtop without rules gives the A/A noise."""
+    ports, pids = {}, {}
+    for k, rules in (("haproxy", ""), ("lbtop", ACL20), ("haproxy2", "")):
+        ports[k] = free_port()
+        cfg = lbtop_rules_cfg(d, f"acl-{k}", ports[k], backends, 1 if proxy_cpus else 2, rules)
+        pids[k] = procs.start(pinned(proxy_cpus, [str(LBTOP), "--headless", "--config", str(cfg)]))
+    for p in ports.values():
+        wait_port(p)
+    order = ["haproxy", "lbtop", "haproxy2"]
+    runs = {k: [] for k in order}
+    for k in order:  # warm-up
+        wrk(f"http://127.0.0.1:{ports[k]}/", 1, load_cpus, conns, gen_threads)
+    for r in range(args.rounds):
+        for k in order[r % 3:] + order[:r % 3]:
+            url = f"http://127.0.0.1:{ports[k]}/"
+            runs[k].append(measure(pids[k].pid, lambda: wrk(url, args.duration, load_cpus, conns, gen_threads)))
+        label = {"haproxy": "no rules", "lbtop": "20 rules", "haproxy2": "no rules (A/A)"}
+        print(f"  acl20 round {r + 1}: " + "  ".join(
+            f"{label[k]} {runs[k][-1]['rps']:.0f}/s {runs[k][-1]['cpu_us_per_req']:.1f} µs/req" for k in order), flush=True)
+    for p in pids.values():
+        procs.stop(p)
+    return {"rps": ratio_block(runs, "rps"), "cpu_us_per_req": ratio_block(runs, "cpu_us_per_req")}
+
+
 # ---------------------------------------------------------------- load generators
 
 def wrk(url, duration, cpus, conns, threads, extra=()):
@@ -396,6 +478,8 @@ def run_layout(layout, args, d, procs, results):
         for p in started.values():
             procs.stop(p)
 
+    if "acl20" in scenarios:
+        out["acl20"] = acl_rules_cost(args, d, procs, backends, proxy_cpus, load_cpus, conns, gen_threads)
     if "tls" in scenarios:
         for key in args.tls_keys.split(","):
             ports, started = tls_contenders(tls_pem(d, key))
@@ -512,6 +596,16 @@ def table(results, meta):
         p99 = r.get("p99_fixed_rate", {})
         if p99.get("ratio_median") is not None:
             row(layout, f"p99 at {p99['rate']:,.0f} req/s (oha)", p99, lambda v: f"{v / 1000:.2f} ms")
+        acl = r.get("acl20", {})
+        if acl.get("rps", {}).get("ratio_median") is not None:
+            a = acl["rps"]
+            lines.append(f"| {layout} | lbtop keep-alive req/s: no rules / 20 ACL rules | {a['haproxy']:,.0f} | "
+                         f"{a['lbtop']:,.0f} | {a['ratio_median']:.3f} | {a['aa_median']:.3f} "
+                         f"[{a['aa_range'][0]:.3f}-{a['aa_range'][1]:.3f}] |")
+            c = acl["cpu_us_per_req"]
+            lines.append(f"| {layout} | lbtop CPU µs per request: no rules / 20 ACL rules | {c['haproxy']:.1f} | "
+                         f"{c['lbtop']:.1f} | {c['ratio_median']:.3f} | {c['aa_median']:.3f} "
+                         f"[{c['aa_range'][0]:.3f}-{c['aa_range'][1]:.3f}] |")
         for key, name in (("ec", "ECDSA P-256"), ("rsa", "RSA 2048")):
             tka = r.get(f"tls_{key}_keepalive", {})
             row(layout, f"TLS keep-alive req/s ({name})", tka.get("rps"), lambda v: f"{v:,.0f}")
@@ -551,8 +645,9 @@ def main():
     ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--layouts", default="pinned,unpinned")
-    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls",
-                    help="comma list of l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls")
+    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls,acl20",
+                    help="comma list of l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls,acl20 "
+                         "(acl20: lbtop with 20 ACL rules against lbtop without, no HAProxy)")
     ap.add_argument("--tls-keys", default="ec,rsa", help="certificate keys for the tls scenario: ec,rsa")
     ap.add_argument("--idle-conns", type=int, default=2000)
     ap.add_argument("--slowloris-conns", type=int, default=2000)

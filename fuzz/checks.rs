@@ -20,11 +20,13 @@ use lbtop::engine::h1::head::{
     self, many_headers, Framing, Refusal, Rewrite, MAX_HEAD, MAX_HEADERS,
 };
 use lbtop::engine::h1::response::{self, Asked, Body};
+use lbtop::engine::l4::client_hello::{self, Hello};
 use lbtop::engine::proxy_proto;
 use std::path::Path;
 
 /// Every fuzz target, by the name of its folder under `fuzz/seeds/`.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
+    "client_hello",
     "dns_answer",
     "h1_request_head",
     "h1_chunked",
@@ -44,6 +46,7 @@ pub fn run(target: &str, data: &[u8]) {
         "config_haproxy" => config_haproxy(data),
         "dns_answer" => dns_answer(data),
         "proxy_proto" => proxy_proto(data),
+        "client_hello" => client_hello(data),
         _ => panic!("no fuzz target {target:?}"),
     }
 }
@@ -766,6 +769,7 @@ fn every_asked() -> impl Iterator<Item = Asked<'static>> {
                     version,
                     keep_alive,
                     is_head,
+                    upgrade: false,
                     cookie: None,
                 })
             })
@@ -781,6 +785,7 @@ fn outcome(p: &response::Parsed) -> Outcome {
         response::Parsed::Interim { len, .. } => ("Interim", *len, 0),
         response::Parsed::Partial => ("Partial", 0, 0),
         response::Parsed::Invalid => ("Invalid", 0, 0),
+        response::Parsed::Refused { .. } => ("Refused", 0, 101),
     }
 }
 
@@ -789,7 +794,8 @@ fn outcome(p: &response::Parsed) -> Outcome {
 ///   written (less lbtop's own `Connection` line) do not depend on what the client asked;
 ///   `Partial` and `Invalid` write nothing;
 /// - a head is no longer than the input nor `MAX_HEAD`, and every shorter prefix is `Partial`;
-///   `101`, broken codings and disagreeing lengths are invalid, other `1xx` interim;
+///   a `101` is refused (no upgrade was asked: see `check_upgrade`), broken codings and
+///   disagreeing lengths are invalid, other `1xx` interim;
 /// - the client's head is a valid response (httparse) in the server's version, with its
 ///   status and reason, forwarded as head.rs forwards a request (see `assert_forwarded`),
 ///   then lbtop's `Connection` line for `client_keeps` (HAProxy's wording: `close` where
@@ -806,7 +812,9 @@ pub fn h1_response_head(data: &[u8]) {
         let o = outcome(&parsed);
         let ctx = format!("{} asked {asked:?}", ctx_of(data, o.1.max(1)));
         let head = match parsed {
-            response::Parsed::Partial | response::Parsed::Invalid => {
+            response::Parsed::Partial
+            | response::Parsed::Invalid
+            | response::Parsed::Refused { .. } => {
                 assert!(out.is_empty(), "{ctx}: {o:?} wrote {}", show(&out));
                 if o.0 == "Partial" {
                     assert!(data.len() < MAX_HEAD, "{ctx}");
@@ -833,6 +841,35 @@ pub fn h1_response_head(data: &[u8]) {
         let (o1, head1) = first.get_or_insert((o, head.clone()));
         assert_eq!(*o1, o, "{ctx}: the outcome depends on Asked");
         assert_eq!(show(head1), show(&head), "{ctx}: the head depends on Asked");
+        check_upgrade(data, asked, o, &ctx);
+    }
+}
+
+/// The same head to a request that asked for an upgrade: only a `101` that was refused
+/// without one may change, into a tunnel that keeps neither connection, with a head that is
+/// a valid `101` response.
+fn check_upgrade(data: &[u8], asked: Asked, plain: Outcome, ctx: &str) {
+    let mut out = Vec::new();
+    let asked = Asked {
+        upgrade: true,
+        ..asked
+    };
+    match response::parse(data, asked, &mut out) {
+        response::Parsed::Complete(r) if r.body == Body::Tunnel => {
+            assert_eq!(plain, ("Refused", 0, 101), "{ctx}: tunnel");
+            assert!(!r.client_keeps && !r.server_keeps, "{ctx}");
+            let mut headers = many_headers();
+            let mut client = httparse::Response::new(&mut headers);
+            let parsed = client.parse(&out);
+            assert_eq!(
+                parsed.ok(),
+                Some(httparse::Status::Complete(out.len())),
+                "{ctx}"
+            );
+            assert_eq!((client.code, client.version), (Some(101), Some(1)), "{ctx}");
+        }
+        other if plain.0 != "Refused" => assert_eq!(outcome(&other), plain, "{ctx}"),
+        _ => {}
     }
 }
 
@@ -1188,5 +1225,60 @@ fn mapped(ip: std::net::IpAddr) -> std::net::Ipv6Addr {
     match ip {
         std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
         std::net::IpAddr::V6(v6) => v6,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS ClientHello (`req.ssl_sni`).
+
+/// `client_hello::parse`, the reader behind `req.ssl_sni`:
+/// - an answer (`Complete` or `NotTls`) never changes when more bytes come behind;
+/// - `NeedMore` is `NeedMore` for every prefix too (bytes read so far never decide less);
+/// - a `Complete` hello is decided by its own bytes (record header, handshake header and
+///   message) and not before the last of them; its SNI and ALPN names are in the input.
+pub fn client_hello(data: &[u8]) {
+    let read = client_hello::parse(data);
+    let ctx = show(&data[..data.len().min(64)]);
+    let cut = cut_of(data, data.len().saturating_sub(1));
+    if read == Hello::NeedMore {
+        assert_eq!(
+            client_hello::parse(&data[..cut]),
+            Hello::NeedMore,
+            "{ctx}: cut {cut}"
+        );
+        return;
+    }
+    let mut longer = data.to_vec();
+    longer.extend_from_slice(&[0x16, 0x03, 0x01, 0x00, 0x00, 0xff]);
+    assert_eq!(
+        client_hello::parse(&longer),
+        read,
+        "{ctx}: more bytes changed it"
+    );
+    let Hello::Complete(hello) = read else {
+        return;
+    };
+    let end = 9 + ((data[6] as usize) << 16 | (data[7] as usize) << 8 | data[8] as usize);
+    assert!(end <= data.len(), "{ctx}: decided before {end} bytes");
+    assert_eq!(
+        client_hello::parse(&data[..end]),
+        Hello::Complete(hello.clone()),
+        "{ctx}"
+    );
+    assert_eq!(
+        client_hello::parse(&data[..end - 1]),
+        Hello::NeedMore,
+        "{ctx}"
+    );
+    let within =
+        |needle: &[u8]| needle.is_empty() || data.windows(needle.len()).any(|w| w == needle);
+    if let Some(sni) = &hello.sni {
+        assert!(
+            sni.contains('\u{fffd}') || within(sni.as_bytes()),
+            "{ctx}: SNI {sni:?}"
+        );
+    }
+    for name in &hello.alpn {
+        assert!(within(name), "{ctx}: ALPN {}", show(name));
     }
 }

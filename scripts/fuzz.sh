@@ -18,7 +18,7 @@ secs="${1:-300}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(h1_request_head h1_chunked h1_response_head config_toml config_haproxy proxy_proto dns_answer)
+    targets=(h1_request_head h1_chunked h1_response_head config_toml config_haproxy proxy_proto dns_answer client_hello)
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
 
@@ -39,6 +39,7 @@ dict_of() {
         config_haproxy) echo fuzz/dicts/haproxy.dict ;;
         proxy_proto) echo fuzz/dicts/proxy.dict ;;
         dns_answer) echo fuzz/dicts/dns.dict ;;
+        client_hello) echo fuzz/dicts/tls.dict ;;
         *) echo fuzz/dicts/http.dict ;;
     esac
 }

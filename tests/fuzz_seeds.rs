@@ -82,3 +82,8 @@ fn dns_answer_seeds() {
 fn proxy_proto_seeds() {
     replay("proxy_proto");
 }
+
+#[test]
+fn client_hello_seeds() {
+    replay("client_hello");
+}

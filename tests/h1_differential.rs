@@ -645,10 +645,10 @@ fn h1_differential() {
 
 /// Tricks whose handling differs from HAProxy's on purpose, each listed in the README's
 /// "Deliberate differences": obs-fold, versions other than HTTP/1.0 and 1.1 and control bytes
-/// in header values are refused (400, or 502 in a response); CONNECT and Upgrade tunnels are
-/// not relayed; an early response cuts the request body off; status codes outside 100-999 are
-/// a 502.
-const DELIBERATE: [&str; 17] = [
+/// in header values are refused (400, or 502 in a response); CONNECT tunnels are not relayed
+/// (upgrades are: docs/haproxy-semantics.md §23); an early response cuts the request body
+/// off; status codes outside 100-999 are a 502.
+const DELIBERATE: [&str; 14] = [
     "tab-separators",
     "leading-space-name",
     "obs-fold",
@@ -660,9 +660,6 @@ const DELIBERATE: [&str; 17] = [
     "ctl-in-value",
     "resp-nul-in-value",
     "method-CONNECT",
-    "upgrade-h2c",
-    "upgrade-websocket",
-    "flow-upgrade",
     "flow-earlypost",
     "resp-status-2000",
     "resp-status-099",

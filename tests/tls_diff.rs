@@ -777,3 +777,249 @@ fn log_format_names_a_tls_frontend_as_haproxy_does() {
         );
     }
 }
+
+/// The status line and the `location` and `x-be` headers of an answer.
+fn summary(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let status = text.lines().next().unwrap_or("closed").to_string();
+    let header = |name: &str| {
+        text.lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "-".into())
+    };
+    format!(
+        "{status} location={} x-be={}",
+        header("location"),
+        header("x-be")
+    )
+}
+
+/// Sends `request` over TLS with `sni` and reads the whole answer (to the close).
+fn tls_answer(to: SocketAddr, sni: Option<&str>, request: &[u8]) -> String {
+    let name = ServerName::try_from(sni.unwrap_or("unused.example").to_string()).unwrap();
+    let conn = ClientConnection::new(client_config(sni.is_some(), &[]), name).unwrap();
+    let tcp = TcpStream::connect(to).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = StreamOwned::new(conn, tcp);
+    tls.write_all(request).unwrap();
+    let mut got = Vec::new();
+    let _ = tls.read_to_end(&mut got);
+    summary(&got)
+}
+
+/// `ssl_fc` and `ssl_fc_sni` in conditions: one frontend with a clear and a TLS bind sends
+/// clear requests to https (`redirect scheme https if !{ ssl_fc }`), lets TLS ones through,
+/// and routes by the name the client asked for (`-i`: any case).
+#[test]
+fn ssl_fc_redirects_clear_requests_and_ssl_fc_sni_routes() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    bind 127.0.0.1:{{PORT2}} ssl crt {{CERTS}}/a.pem crt {{CERTS}}/b.pem\n    log-format \"%ft %b/%s %ST %{{+Q}}r\"\n    redirect scheme https if !{{ ssl_fc }}\n    use_backend b if {{ ssl_fc_sni -i b.example }}\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n\nbackend b\n    http-response set-header x-be b\n    server s1 {{o1}}\n"
+    );
+    let port2 = common::free_port();
+    let template = template.replace("{PORT2}", &port2.to_string());
+    let tls_at = SocketAddr::from(([127, 0, 0, 1], port2));
+    let seen = same("ssl_fc", &template, &certs, |c| {
+        let from = c.sink.count();
+        let mut clear = TcpStream::connect(c.addr()).unwrap();
+        clear
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        clear.write_all(GET).unwrap();
+        let mut got = Vec::new();
+        let _ = clear.read_to_end(&mut got);
+        let mut seen = vec![format!("clear: {}", summary(&got))];
+        for sni in [None, Some("a.example"), Some("B.EXAMPLE")] {
+            seen.push(format!("{sni:?}: {}", tls_answer(tls_at, sni, GET)));
+        }
+        // All four lines, sorted (they may land in any order).
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while c.sink.lines_from(from).len() < 4 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut lines = c.sink.lines_from(from);
+        lines.sort();
+        seen.extend(lines);
+        seen
+    });
+    assert!(
+        seen.contains(&"clear: HTTP/1.1 302 Found location=https://x/x x-be=-".to_string()),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.contains(&"Some(\"a.example\"): HTTP/1.1 200 OK location=- x-be=-".to_string()),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.contains(&"Some(\"B.EXAMPLE\"): HTTP/1.1 200 OK location=- x-be=b".to_string()),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().any(|l| l.contains("fe~ b/s1 200")), "{seen:#?}");
+    assert!(
+        seen.iter().any(|l| l.contains("fe fe/<NOSRV> 302")),
+        "{seen:#?}"
+    );
+}
+
+/// An origin that answers any request `101` (`upgrade: foo`) and then echoes what it reads.
+fn upgrading_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut got = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n";
+                if s.write_all(head).is_err() {
+                    return;
+                }
+                loop {
+                    match s.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if s.write_all(&chunk[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A `101` through a TLS bind: the tunnel carries the plaintext both ways, as in clear, and
+/// is logged with `fe~` and status 101.
+#[test]
+fn a_101_tunnel_through_a_tls_bind_relays_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    log-format \"%ft %b/%s %ST %{{+Q}}r\"\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    )
+    .replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", upgrading_origin())]);
+        let c = Contender::start(kind, &template, &servers);
+        let from = c.sink.count();
+        let name = ServerName::try_from("a.example").unwrap();
+        let conn = ClientConnection::new(client_config(true, &[]), name).unwrap();
+        let tcp = TcpStream::connect(c.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = StreamOwned::new(conn, tcp);
+        let ask = b"GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n";
+        tls.write_all(ask).unwrap();
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n\r\n") && tls.read(&mut byte).unwrap_or(0) == 1 {
+            got.push(byte[0]);
+        }
+        let status = String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .unwrap_or("closed")
+            .to_string();
+        tls.write_all(b"ping over tls\n").unwrap();
+        let mut echo = [0u8; 14];
+        let echoed = tls.read_exact(&mut echo).is_ok();
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        let _ = tls.sock.shutdown(std::net::Shutdown::Write);
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+        c.sink.wait(" 101 ", Duration::from_secs(5));
+        let mut seen = vec![
+            status,
+            format!("echoed {echoed}: {}", String::from_utf8_lossy(&echo)),
+        ];
+        seen.extend(c.sink.lines_from(from));
+        seen
+    });
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert_eq!(
+        haproxy[0], "HTTP/1.1 101 Switching Protocols",
+        "{haproxy:#?}"
+    );
+    assert!(haproxy[1].starts_with("echoed true"), "{haproxy:#?}");
+    assert!(
+        haproxy.iter().any(|l| l.contains("fe~ be/s1 101")),
+        "{haproxy:#?}"
+    );
+}
+
+/// An origin that reads until the proxy closes its half, then keeps the connection open.
+fn holding_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut chunk = [0u8; 4096];
+                while matches!(s.read(&mut chunk), Ok(n) if n > 0) {}
+                std::thread::sleep(Duration::from_secs(8));
+            });
+        }
+    });
+    addr
+}
+
+/// TLS in TCP mode: a client that closes its half (close_notify, then its FIN) half-closes
+/// the server connection, and `timeout server-fin` ends the session, as in clear.
+#[test]
+fn a_tls_client_half_close_takes_server_fin_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let template = format!(
+        "{GLOBAL}\nlisten fe\n    mode tcp\n    option tcplog\n    timeout server-fin 1s\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    server s1 {{o1}}\n"
+    )
+    .replace("{CERTS}", &certs.dir.path().display().to_string());
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([("o1", holding_origin())]);
+        let c = Contender::start(kind, &template, &servers);
+        let name = ServerName::try_from("a.example").unwrap();
+        let conn = ClientConnection::new(client_config(true, &[]), name).unwrap();
+        let tcp = TcpStream::connect(c.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = StreamOwned::new(conn, tcp);
+        tls.write_all(b"hi").unwrap();
+        let began = std::time::Instant::now();
+        tls.conn.send_close_notify();
+        tls.flush().unwrap();
+        tls.sock.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
+        let secs = began.elapsed().as_secs_f64();
+        assert!(
+            (0.9..2.0).contains(&secs),
+            "{kind:?} ended after {secs:.2}s"
+        );
+        c.sink.wait(" sD ", Duration::from_secs(5));
+        c.settled_lines()
+    });
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert!(
+        haproxy.iter().any(|l| l.contains("fe~ fe/s1")),
+        "{haproxy:#?}"
+    );
+}

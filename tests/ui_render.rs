@@ -57,6 +57,7 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         total_sessions: 0,
         cur_sessions: 0,
         queue: 0,
+        denied_req: 0,
         http_responses: [0; 6],
         since_change: Duration::ZERO,
         down_transitions: 0,
@@ -81,6 +82,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         http_responses: [0; 6],
         intercepted: 0,
         req_errors: 0,
+        denied_req: 0,
     }
 }
 

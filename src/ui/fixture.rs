@@ -292,6 +292,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             total_sessions: servers.iter().map(|s| s.total_sessions).sum(),
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
+            denied_req: 0,
             http_responses: [0; 6],
             since_change: Duration::ZERO,
             down_transitions: 0,
@@ -319,6 +320,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             http_responses: [0; 6],
             intercepted: 0,
             req_errors: 0,
+            denied_req: 0,
         }
     };
     let frontends = vec![
@@ -404,6 +406,8 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
             tls: false,
             cookie_flags: *b"--",
             captures: None,
@@ -435,6 +439,8 @@ pub fn decisions() -> Vec<SessionRecord> {
             server_conns: 0,
             frontend_conns: 1,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
             tls: false,
             cookie_flags: *b"--",
             captures: None,

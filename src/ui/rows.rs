@@ -172,7 +172,13 @@ impl Cells<'_> {
             View::Errors => {
                 let mut cells = vec![name, open];
                 cells.extend((0..8).map(|_| blank()));
-                cells.push(Cell::from(format!("{} {}", fe.name, fe.bind_label())));
+                let mut text = format!("{} {}", fe.name, fe.bind_label());
+                // HAProxy's request counters: refused heads, denied, answered by the proxy.
+                if fe.req_errors + fe.denied_req + fe.intercepted > 0 {
+                    let (e, d, i) = (fe.req_errors, fe.denied_req, fe.intercepted);
+                    text.push_str(&format!("  ereq {e}  dreq {d}  intercepted {i}"));
+                }
+                cells.push(Cell::from(text));
                 cells
             }
             _ => vec![

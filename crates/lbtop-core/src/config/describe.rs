@@ -51,6 +51,10 @@ fn timeouts_line(t: &Timeouts) -> String {
         ("http-request", t.http_request),
         ("queue", t.queue),
         ("http-keep-alive", t.http_keep_alive),
+        ("tarpit", t.tarpit),
+        ("tunnel", t.tunnel),
+        ("client-fin", t.client_fin),
+        ("server-fin", t.server_fin),
     ];
     let set: Vec<String> = all
         .iter()

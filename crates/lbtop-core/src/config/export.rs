@@ -21,6 +21,8 @@ const IN: &str = "    ";
 
 #[path = "export_check.rs"]
 mod check_export;
+#[path = "export_rules.rs"]
+mod rules_export;
 
 impl Config {
     /// An haproxy.cfg that HAProxy 2.6 accepts and that means what this configuration means.
@@ -167,12 +169,15 @@ impl Config {
             ("client", t.client),
             ("http-request", t.http_request),
             ("http-keep-alive", t.http_keep_alive),
+            ("tarpit", t.tarpit),
+            ("client-fin", t.client_fin),
         ] {
             if let Some(d) = v {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
             }
         }
         stats_lines(out, f.stats.as_ref());
+        rules_export::rule_lines(out, &f.rules);
         // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
@@ -269,12 +274,16 @@ fn export_backend(out: &mut String, b: &Backend) {
         ("check", t.check),
         ("http-request", t.http_request),
         ("http-keep-alive", t.http_keep_alive),
+        ("tarpit", t.tarpit),
+        ("tunnel", t.tunnel),
+        ("server-fin", t.server_fin),
     ] {
         if let Some(d) = v {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
         }
     }
     stats_lines(out, b.stats.as_ref());
+    rules_export::rule_lines(out, &b.rules);
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }
@@ -571,6 +580,8 @@ mod tests {
                 client: t.client,
                 http_request: t.http_request,
                 http_keep_alive: t.http_keep_alive,
+                tarpit: t.tarpit,
+                client_fin: t.client_fin,
                 ..Default::default()
             };
             f.line = 0;
@@ -596,6 +607,7 @@ mod tests {
             o.dontlog_normal = false;
             o.log_separate_errors = false;
             b.timeouts.client = None;
+            b.timeouts.client_fin = None;
             b.line = 0;
             if let Some(p) = &mut b.stats {
                 p.line = 0;
@@ -775,6 +787,9 @@ defaults
     option allbackups
     timeout client 5s
     timeout connect 1500ms
+    timeout tunnel 1h
+    timeout client-fin 2s
+    timeout server-fin 3s
 listen web
     bind [::1]:8080
     bind 127.0.0.1:8081,127.0.0.1:8090-8091 accept-proxy name "edge one" backlog 64 maxconn 9

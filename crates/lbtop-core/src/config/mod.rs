@@ -4,8 +4,10 @@
 //! [`Config`] as proof that names resolve, numbers are in range and addresses
 //! parse. Defaults are already folded into every frontend and backend.
 
+pub mod acl;
 mod bind;
 mod describe;
+pub mod edit;
 mod errors;
 mod export;
 mod haproxy;
@@ -14,6 +16,7 @@ mod health;
 mod host;
 mod log;
 mod logformat;
+mod rules;
 mod stats;
 mod stick;
 mod sticky;
@@ -32,6 +35,10 @@ pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
+pub use rules::{
+    AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
+    RedirectKind, Return, ReturnBody, Rx, UseBackend, UseServer,
+};
 pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
 pub use sticky::{parse_cookie, Cookie, CookieMode};
@@ -131,6 +138,16 @@ pub struct Timeouts {
     pub http_request: Option<Duration>,
     pub queue: Option<Duration>,
     pub http_keep_alive: Option<Duration>,
+    /// How long `http-request tarpit` holds a request (docs/haproxy-semantics.md §21.3).
+    pub tarpit: Option<Duration>,
+    /// `timeout tunnel`: the idle limit of a TCP session or an upgraded (`101`) connection,
+    /// in place of the shorter of `client` and `server`.
+    pub tunnel: Option<Duration>,
+    /// `timeout client-fin`: the idle limit once lbtop has closed its half of the client
+    /// connection, when shorter (docs/haproxy-semantics.md §23.3).
+    pub client_fin: Option<Duration>,
+    /// `timeout server-fin`: likewise for the server connection.
+    pub server_fin: Option<Duration>,
 }
 
 /// `option forwardfor [except <net>] [header <name>] [if-none]`.
@@ -307,6 +324,8 @@ pub struct Frontend {
     pub stats: Option<StatsPage>,
     /// `log-tag <tag>` for this proxy's messages; `None` uses [`Global::log_tag`].
     pub log_tag: Option<String>,
+    /// `acl`, `http-request`, `redirect` and `use_backend` lines.
+    pub rules: ProxyRules,
     /// `capture request|response header` and `capture cookie`.
     pub captures: Captures,
     /// Line of the frontend's definition, for messages.
@@ -366,6 +385,8 @@ pub struct Backend {
     /// Made by lbtop for a frontend that has a stats page and no backend (HAProxy answers
     /// its other requests 503): no servers, not exported, not listed on the page.
     pub implicit: bool,
+    /// `acl`, `http-request`, `redirect` and `use-server` lines.
+    pub rules: ProxyRules,
     /// `cookie`: persistence by a cookie naming the server.
     pub cookie: Option<Cookie>,
     /// `stick-table`, and the `stick` rules that use it.

@@ -18,6 +18,8 @@ pub struct Counters {
     pub retries: AtomicU64,
     pub redispatches: AtomicU64,
     pub latency: Histogram,
+    /// A backend's requests its `http-request deny` or `tarpit` refused (HAProxy's `dreq`).
+    pub denied_req: AtomicU64,
 }
 
 impl Counters {

@@ -24,8 +24,10 @@ pub struct FrontendCounters {
     pub bytes_out: AtomicU64,
     /// Responses by class (1xx..5xx, other), all of them: relayed, error pages, stats pages.
     pub http_responses: [AtomicU64; 6],
-    /// Stats pages answered (HAProxy's `intercepted`).
+    /// Stats pages, redirects and `http-request return` answered (HAProxy's `intercepted`).
     pub intercepted: AtomicU64,
+    /// Requests denied by its rules or its backends' (HAProxy's `dreq`).
+    pub denied_req: AtomicU64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: AtomicU64,
     /// Traffic lines written (`%lc`).
@@ -48,7 +50,8 @@ pub struct FrontendRt {
     /// Its binds, in the file's order.
     pub binds: Vec<BindRt>,
     pub backend: Arc<BackendRt>,
-    pub counters: FrontendCounters,
+    /// Shared by the frontend's routes (one `FrontendRt` per backend it may use).
+    pub counters: Arc<FrontendCounters>,
     pub maxconn: u32,
     /// `maxconn` slots, shared by every bind in every worker.
     pub(super) limit: Arc<Semaphore>,
@@ -75,11 +78,19 @@ pub struct FrontendRt {
     keep_alive_timeout: Option<Duration>,
     server_timeout: Option<Duration>,
     client_timeout: Option<Duration>,
+    tunnel_timeout: Option<Duration>,
+    client_fin_timeout: Option<Duration>,
+    server_fin_timeout: Option<Duration>,
     dontlognull: bool,
     hashes_uri: bool,
     hash_header: Option<HeaderName>,
     /// `option clitcpka`: SO_KEEPALIVE on accepted connections.
     pub(super) clitcpka: bool,
+    /// The frontend's rules and the routes they may take; `None` for a frontend without
+    /// rules, whose requests all go to `backend` with nothing evaluated.
+    pub routing: Option<Box<super::rules::Routing>>,
+    /// The `http-response` rules of this frontend and backend; `None` without any.
+    pub response_rules: Option<Box<super::rules::ResponseRules>>,
     /// The `capture` lines; `None` without any.
     captures: Option<Captures>,
 }
@@ -96,7 +107,7 @@ impl FrontendRt {
     ) -> FrontendRt {
         let fe = &config.frontends[index];
         let traffic_log = traffic_log.map(|l| (l, config.clone()));
-        let be = &config.backends[fe.default_backend];
+        let be = &config.backends[backend.index];
         // HAProxy honours these options when either side sets them.
         let forwardfor = fe
             .options
@@ -110,6 +121,8 @@ impl FrontendRt {
             (f.except, name)
         });
         let maxconn = fe.maxconn.unwrap_or(default_maxconn);
+        let response_rules =
+            super::rules::ResponseRules::new(config, index, backend.index).map(Box::new);
         let labels = Bind::labels(&fe.binds);
         FrontendRt {
             index,
@@ -122,7 +135,7 @@ impl FrontendRt {
                 .map(|(b, label)| BindRt::new(b, label))
                 .collect(),
             backend,
-            counters: FrontendCounters::default(),
+            counters: Arc::default(),
             maxconn,
             limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
@@ -165,6 +178,9 @@ impl FrontendRt {
                 .or(fe.timeouts.client),
             server_timeout: be.timeouts.server,
             client_timeout: fe.timeouts.client,
+            tunnel_timeout: be.timeouts.tunnel,
+            client_fin_timeout: fe.timeouts.client_fin,
+            server_fin_timeout: be.timeouts.server_fin,
             dontlognull: fe.options.dontlognull,
             clitcpka: fe.options.clitcpka,
             hashes_uri: be.balance == Balance::Uri,
@@ -173,7 +189,27 @@ impl FrontendRt {
                 .as_deref()
                 .filter(|_| be.balance == Balance::Hdr)
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
+            routing: None,
+            response_rules,
         }
+    }
+
+    /// Makes this the frontend `main` as it serves another backend: the same counters and
+    /// connection slots.
+    pub fn share(&mut self, main: &FrontendRt) {
+        self.counters = main.counters.clone();
+        self.limit = main.limit.clone();
+    }
+
+    /// The frontend as it serves `backend` (`None`: its default backend).
+    pub fn route(&self, backend: Option<usize>) -> &FrontendRt {
+        self.route_arc(backend).map_or(self, |f| f.as_ref())
+    }
+
+    /// As [`FrontendRt::route`], for a route other than the default one.
+    pub fn route_arc(&self, backend: Option<usize>) -> Option<&Arc<FrontendRt>> {
+        let routes = &self.routing.as_ref()?.routes;
+        routes.get(backend?)?.as_ref()
     }
 
     /// The `X-Forwarded-For` value for a client, unless `except` covers it. Built once per
@@ -234,9 +270,23 @@ impl FrontendRt {
         self.dontlognull
     }
 
-    /// The idle limit of a TCP session, and the flags it ends with: the shorter of
-    /// `timeout client` (`cD`) and `timeout server` (`sD`).
+    /// The idle limits of a TCP session or a tunnel: [`Self::tcp_idle_timeout`], shortened
+    /// on a half-closed side by `timeout client-fin` / `server-fin`.
+    pub(crate) fn idle_limits(&self) -> crate::engine::l4::activity::IdleLimits {
+        crate::engine::l4::activity::IdleLimits {
+            base: self.tcp_idle_timeout(),
+            client_fin: self.client_fin_timeout,
+            server_fin: self.server_fin_timeout,
+        }
+    }
+
+    /// The idle limit of a TCP session or an upgraded connection, and the flags it ends
+    /// with: `timeout tunnel` (`cD`) when set, else the shorter of `timeout client` (`cD`)
+    /// and `timeout server` (`sD`) (measured; docs/haproxy-semantics.md §23).
     pub fn tcp_idle_timeout(&self) -> (Option<Duration>, Termination) {
+        if self.tunnel_timeout.is_some() {
+            return (self.tunnel_timeout, Termination::new(b'c', b'D'));
+        }
         let client = (self.client_timeout, Termination::new(b'c', b'D'));
         let server = (self.server_timeout, Termination::new(b's', b'D'));
         match (client.0, server.0) {
@@ -294,6 +344,8 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            by_frontend: false,
+            rule_line: None,
             tls: false,
             cookie_flags: *b"--",
             captures: None,
@@ -378,6 +430,7 @@ impl FrontendRt {
             http_responses: std::array::from_fn(|i| c.http_responses[i].load(Relaxed)),
             intercepted: c.intercepted.load(Relaxed),
             req_errors: c.req_errors.load(Relaxed),
+            denied_req: c.denied_req.load(Relaxed),
         }
     }
 }

@@ -58,6 +58,7 @@ impl<'a> Names<'a> {
         // stats page against the proxy that served it.
         let backend = match (fe.mode, &r.request, &r.stats_page) {
             (_, _, Some(by)) => by.as_str(),
+            _ if r.by_frontend => fe.name.as_str(),
             (Mode::Http, None, _) => fe.name.as_str(),
             _ => be.name.as_str(),
         };

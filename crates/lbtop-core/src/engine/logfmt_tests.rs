@@ -62,6 +62,8 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         server_conns: 1,
         backend_queue: 0,
         stats_page: None,
+        by_frontend: false,
+        rule_line: None,
         tls: false,
         cookie_flags: *b"--",
         captures: None,

@@ -19,6 +19,7 @@ pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;
+pub mod rules;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
@@ -145,6 +146,28 @@ fn proxy_log(
 }
 
 /// A frontend's traffic log: only with `option httplog` or `tcplog`.
+/// A frontend's rules and the routes they take, each route the frontend as `make` builds it
+/// for one backend; `None` when neither the frontend nor its default backend has rules.
+fn routing(
+    config: &Config,
+    index: usize,
+    main: &FrontendRt,
+    backends: &[Arc<BackendRt>],
+    make: impl Fn(Arc<BackendRt>) -> FrontendRt,
+) -> Option<Box<rules::Routing>> {
+    let fe = &config.frontends[index];
+    if !fe.rules.any() && !config.backends[fe.default_backend].rules.any() {
+        return None;
+    }
+    let mut routing = rules::Routing::new(config, index, backends);
+    for b in routing.reachable(config) {
+        let mut route = make(backends[b].clone());
+        route.share(main);
+        routing.routes[b] = Some(Arc::new(route));
+    }
+    Some(Box::new(routing))
+}
+
 fn traffic_log(
     out: &Arc<log_out::LogOutputs>,
     config: &Config,
@@ -210,6 +233,11 @@ impl Engine {
                     b.tls = tls.take();
                 }
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
+                fe.routing = routing(&config, i, &fe, &backends, |b| {
+                    let log = traffic_log(&logs, &config, i);
+                    let pc = process_conns.clone();
+                    FrontendRt::new(i, &config, b, events.clone(), maxconn, pc, log)
+                });
                 Arc::new(fe)
             })
             .collect();

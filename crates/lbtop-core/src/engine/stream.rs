@@ -114,6 +114,25 @@ impl Socket for StreamRead<'_> {
     }
 }
 
+/// As [`Stream`] reads: a TLS client's close without close_notify is an end, not an error.
+impl AsyncRead for StreamRead<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            StreamRead::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            StreamRead::Tls(t) => match Pin::new(t).poll_read(cx, buf) {
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    Poll::Ready(Ok(()))
+                }
+                other => other,
+            },
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,

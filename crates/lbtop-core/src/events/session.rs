@@ -79,6 +79,12 @@ pub struct SessionRecord {
     pub backend_queue: u64,
     /// The proxy whose stats page answered the request (logged as `<proxy>/<STATS>`).
     pub stats_page: Option<String>,
+    /// The frontend's own rules answered the request (`http-request deny`, `redirect`,
+    /// `return`, `tarpit`): logged against the frontend, as `<frontend>/<NOSRV>`.
+    pub by_frontend: bool,
+    /// The configuration line of the rule that chose the backend, or answered the request;
+    /// `None` when no rule did (the default backend).
+    pub rule_line: Option<u32>,
     /// The client spoke TLS (`bind ... ssl`): the log names the frontend `fe~`.
     pub tls: bool,
     /// The persistence cookie's two termination characters (`--` without a cookie): what

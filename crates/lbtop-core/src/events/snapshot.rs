@@ -236,6 +236,8 @@ pub struct BackendSnap {
     pub total_sessions: u64,
     pub cur_sessions: u64,
     pub queue: u64,
+    /// Requests its own rules denied (HAProxy's `dreq`).
+    pub denied_req: u64,
     /// Responses by class as the backend counts them: its servers' and its own error pages
     /// when no server could be had.
     pub http_responses: [u64; 6],
@@ -280,6 +282,9 @@ pub struct FrontendSnap {
     pub intercepted: u64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: u64,
+    /// Requests refused by `http-request deny` or `tarpit`, its own or its backends'
+    /// (HAProxy's `dreq`).
+    pub denied_req: u64,
 }
 
 impl FrontendSnap {
@@ -336,6 +341,7 @@ mod bind_label_tests {
             http_responses: [0; 6],
             intercepted: 0,
             req_errors: 0,
+            denied_req: 0,
         };
         assert_eq!(fe.bind_label(), "127.0.0.1:80");
         fe.binds.push("[::1]:80".parse().unwrap());

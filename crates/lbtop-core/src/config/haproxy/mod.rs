@@ -31,10 +31,14 @@ mod env;
 mod errorfile;
 mod global;
 mod http_check;
+mod http_edit;
+mod http_request;
+mod http_response;
 mod names;
 mod option;
 mod proxy;
 mod resolvers;
+mod rules;
 mod sections;
 mod server;
 mod ssl;
@@ -396,11 +400,19 @@ impl<'a> Parser<'a> {
                 hash_type: s.hash_type,
                 stats: self.stats_of(p),
                 implicit: false,
+                rules: rules::side_rules(p, false),
                 cookie,
                 stick_table: s.stick_table.clone(),
                 stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
+        }
+        for (i, p) in proxies.iter().filter(|p| p.kind.be()).enumerate() {
+            let mut r = std::mem::take(&mut backends[i].rules);
+            let mode = backends[i].mode;
+            let nbsrv = p.kind == Kind::Backend;
+            self.resolve_rules(p, &mut r, mode, nbsrv, (&backends, &proxies));
+            backends[i].rules = r;
         }
 
         let mut frontends = Vec::new();
@@ -420,6 +432,8 @@ impl<'a> Parser<'a> {
                     backends.push(implicit_backend(p));
                     let mut f = frontend_of(p, Mode::Http, backends.len() - 1);
                     f.stats = Some(page.clone());
+                    let all = (&backends[..], &proxies[..]);
+                    self.resolve_rules(p, &mut f.rules, Mode::Http, true, all);
                     frontends.push(f);
                     continue;
                 }
@@ -427,12 +441,23 @@ impl<'a> Parser<'a> {
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
+                (None, _) if !s.rules.use_backends.is_empty() => {
+                    // Only `use_backend` rules: the requests none of them takes get 503.
+                    let mode = s.mode.unwrap_or(Mode::Tcp);
+                    let mut implicit = implicit_backend(p);
+                    implicit.mode = mode;
+                    backends.push(implicit);
+                    let mut f = frontend_of(p, mode, backends.len() - 1);
+                    self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
+                    frontends.push(f);
+                    continue;
+                }
                 (None, _) => {
                     self.errors.push(self.err(
                         p.line,
                         format!(
-                            "{who} has no 'default_backend' (lbtop sends all of a frontend's \
-                             traffic to it; 'use_backend' rules are not supported)"
+                            "{who} has no 'default_backend' and no 'use_backend' rule (lbtop \
+                             needs a backend to send its traffic to)"
                         ),
                     ));
                     continue;
@@ -477,6 +502,7 @@ impl<'a> Parser<'a> {
             }
             let mut f = frontend_of(p, mode, index);
             f.stats = self.stats_of(p);
+            self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
             self.check_log_format(&f, &who);
             frontends.push(f);
         }
@@ -523,6 +549,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         log: s.log.clone(),
         stats: None,
         log_tag: s.log_tag.clone(),
+        rules: rules::side_rules(p, true),
         captures: s.captures.clone(),
         line: p.line,
     }
@@ -546,6 +573,7 @@ fn implicit_backend(p: &Proxy) -> Backend {
         hash_type: Default::default(),
         stats: None,
         implicit: true,
+        rules: Default::default(),
         cookie: None,
         stick_table: None,
         stick_rules: Vec::new(),

@@ -7,6 +7,7 @@ use super::super::values::{balance_hdr, int};
 use super::capture::{capture, log_format};
 use super::errorfile::read_errorfile;
 use super::global::log_target;
+use super::rules;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
@@ -91,11 +92,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("contimeout", Args::Any, S::PROXIES, old_timeout),
     kw("clitimeout", Args::Any, S::PROXIES, old_timeout),
     kw("srvtimeout", Args::Any, S::PROXIES, old_timeout),
-    unsupported("acl"),
-    unsupported("use_backend"),
-    unsupported("use-server"),
-    unsupported("http-request"),
-    unsupported("http-response"),
+    kw("acl", Args::Any, S::NAMED, rules::acl),
+    kw("use_backend", Args::Any, S::FRONTENDS, rules::use_backend),
+    kw("use-server", Args::Any, S::BACKENDS, rules::use_server),
+    kw("http-request", Args::Any, S::NAMED, rules::http_request),
+    kw("redirect", Args::Any, S::NAMED, rules::redirect_kw),
+    kw("http-response", Args::Any, S::NAMED, rules::http_response),
     unsupported("http-after-response"),
     unsupported("http-error"),
     unsupported("tcp-request"),
@@ -126,7 +128,6 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("monitor"),
     kw("capture", Args::Any, S::FRONTENDS, capture),
     unsupported("compression"),
-    unsupported("redirect"),
     unsupported("id"),
     unsupported("disabled"),
     unsupported("enabled"),

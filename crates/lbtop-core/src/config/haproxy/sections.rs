@@ -73,6 +73,15 @@ pub(super) struct Settings {
     pub(super) rules_comment: Option<String>,
     /// `option tcp-check` or a protocol check, and the `tcp-check` rules.
     pub(super) tcp_checks: super::tcp_check::TcpChecks,
+    /// `acl`, `http-request`, `redirect`, `use_backend` and `use-server` lines (backend and
+    /// server names are resolved once every section is read).
+    pub(super) rules: crate::config::ProxyRules,
+    /// The ACLs defined so far, for the conditions after them.
+    pub(super) acl_defs: Vec<std::sync::Arc<crate::config::acl::Acl>>,
+    /// Backends named by `nbsrv(<backend>)`, with their line.
+    pub(super) nbsrv_names: Vec<(String, usize)>,
+    /// The userlists `http_auth` fetches name, with their lines, checked once all is read.
+    pub(super) userlist_names: Vec<(String, usize)>,
 }
 
 impl Settings {

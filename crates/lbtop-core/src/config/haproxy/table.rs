@@ -132,6 +132,8 @@ impl Sections {
     pub(super) const BE: Sections = Sections::of(DEFAULTS | BACKEND | LISTEN);
     /// A real frontend: `frontend`, `listen` (not `defaults`).
     pub(super) const FRONTENDS: Sections = Sections::of(FRONTEND | LISTEN);
+    /// Any proxy but `defaults`: `frontend`, `backend`, `listen`.
+    pub(super) const NAMED: Sections = Sections::of(FRONTEND | BACKEND | LISTEN);
     /// A real backend: `backend`, `listen` (not `defaults`).
     pub(super) const BACKENDS: Sections = Sections::of(BACKEND | LISTEN);
 

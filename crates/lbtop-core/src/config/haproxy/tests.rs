@@ -235,6 +235,10 @@ fn the_seed_loads_byte_for_byte() {
         http_request: s10,
         queue: m1,
         http_keep_alive: s10,
+        tarpit: None,
+        tunnel: None,
+        client_fin: None,
+        server_fin: None,
     };
     assert_eq!(main.timeouts, timeouts);
 
@@ -470,13 +474,17 @@ backend t1
         6,
         "'option httpclose' is read as 'option http-server-close'",
     );
-    warned(&c, 11, "'timeout tunnel' ignored");
+    // `timeout tunnel` is used (docs/haproxy-semantics.md §23): no warning.
+    assert_eq!(
+        c.backends[0].timeouts.tunnel,
+        Some(std::time::Duration::from_secs(3600))
+    );
     warned(
         &c,
         12,
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
-    assert_eq!(c.warnings.len(), 3, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 2, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());
@@ -1396,8 +1404,30 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults\n    option forwardfor except 10.0.0.0/33\n", 2, &["prefix longer than 32"]),
             ("defaults\n    option forwardfor bogus\n", 2, &["only supports optional values"]),
             ("defaults\n    option forwardfor header\n", 2, &["expects <header_name>"]),
-            ("defaults\n    use_backend b if x\n", 2, &["'use_backend' is not supported by lbtop"]),
-            ("defaults\n    acl a src 1.2.3.4\n", 2, &["'acl' is not supported by lbtop"]),
+            ("defaults\n    use_backend b if x\n", 2, &["'use_backend' not allowed in 'defaults' section"]),
+            ("defaults\n    acl a src 1.2.3.4\n", 2, &["'acl' not allowed in 'defaults' section"]),
+            ("frontend f\n    use_backend b if x\n", 2, &["error detected while parsing switching rule : no such ACL : 'x'."]),
+            ("frontend f\n    acl a path_reg (\n", 2, &["error detected while parsing ACL 'a' : regex '(' is invalid"]),
+            ("frontend f\n    http-request set-foo x\n", 2, &["'http-request' expects allow, deny, tarpit, redirect, return", "got 'set-foo'"]),
+            ("frontend f\n    http-request capture req.hdr(a) len 5\n", 2, &["'http-request capture' is not supported by lbtop"]),
+            ("frontend f\n    http-request set-header X-A \"\"\n", 2, &["'http-request set-header' rule : expects exactly 2 arguments."]),
+            ("frontend f\n    http-request set-header Content-Length 5\n", 2, &["lbtop does not let rules change 'content-length'"]),
+            ("frontend f\n    http-response del-header con -m beg\n", 2, &["'http-response del-header' rule", "change 'content-length'"]),
+            ("frontend f\n    http-request set-header X-A \"a\\r\\nX-B: 1\"\n", 2, &["refuses a control byte (0x0d)"]),
+            ("frontend f\n    http-request set-header X:A b\n", 2, &["'X:A' is not a valid header name"]),
+            ("frontend f\n    http-request replace-path ^/a\n", 2, &["expects exactly 2 arguments."]),
+            ("frontend f\n    http-request set-path\n", 2, &["expects exactly 1 argument <format>."]),
+            ("frontend f\n    http-response set-status 42\n", 2, &["expects an integer status code between 100 and 999."]),
+            ("frontend f\n    http-response set-header X-P %[path]\n", 2, &["sample fetch <path> may not be reliably used here because it needs 'HTTP request headers'"]),
+            ("frontend f\n    http-request set-header X-S %[status]\n", 2, &["needs 'HTTP response headers'"]),
+            ("frontend f\n    http-response deny\n", 2, &["'http-response deny' is not supported by lbtop"]),
+            ("frontend f\n    http-request auth realm\n", 2, &["expects 'realm' followed by the realm name"]),
+            ("frontend f\n    bind :80\n    http-request auth unless { http_auth(nope) }\n    default_backend b\nbackend b\n    server s 127.0.0.1:1\n", 3, &["unable to find userlist 'nope'"]),
+            ("frontend f\n    http-request deny deny_status 302\n", 2, &["status code '302' not handled"]),
+            ("frontend f\n    redirect foo /x\n", 2, &["(was 'foo')"]),
+            ("frontend f\n    http-request redirect\n", 2, &["redirection type expected"]),
+            ("frontend f\n    http-request redirect location /x code 305\n", 2, &["unsupported HTTP code '305'"]),
+            ("frontend f\n    http-request return status 200 string abc\n", 2, &["a content type must be defined"]),
             ("defaults\n    default_backend\n", 2, &["'default_backend' expects a backend name"]),
             ("defaults\n    default-server chekc\n", 2, &["default-server: unknown keyword 'chekc'; did you mean 'check'?"]),
             ("global\n    maxconn 1\n    maxconn 2\n", 3, &["'maxconn' already specified at line 2"]),

@@ -19,14 +19,6 @@ const fn timeout(name: &'static str, sections: Sections, how: TimeoutFn) -> Row<
     }
 }
 
-/// HAProxy timeouts of things lbtop does not have: checked, then ignored with a warning.
-const fn unused(name: &'static str) -> Row<TimeoutFn> {
-    Row {
-        status: Status::Ignored("lbtop does not use it"),
-        ..timeout(name, Sections::PROXIES, |_, _| {})
-    }
-}
-
 pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
     timeout("client", Sections::FE, |t, d| t.client = d),
     timeout("server", Sections::BE, |t, d| t.server = d),
@@ -37,10 +29,10 @@ pub(super) static TIMEOUTS: &[Row<TimeoutFn>] = &[
         t.http_keep_alive = d
     }),
     timeout("http-request", Sections::PROXIES, |t, d| t.http_request = d),
-    unused("tunnel"),
-    unused("tarpit"),
-    unused("client-fin"),
-    unused("server-fin"),
+    timeout("tunnel", Sections::BE, |t, d| t.tunnel = d),
+    timeout("tarpit", Sections::PROXIES, |t, d| t.tarpit = d),
+    timeout("client-fin", Sections::FE, |t, d| t.client_fin = d),
+    timeout("server-fin", Sections::BE, |t, d| t.server_fin = d),
 ];
 
 impl Parser<'_> {

@@ -190,6 +190,9 @@ pub(super) struct RawTimeouts {
     pub(super) http_request: Option<Spanned<RawDuration>>,
     pub(super) queue: Option<Spanned<RawDuration>>,
     pub(super) http_keep_alive: Option<Spanned<RawDuration>>,
+    pub(super) tunnel: Option<Spanned<RawDuration>>,
+    pub(super) client_fin: Option<Spanned<RawDuration>>,
+    pub(super) server_fin: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Deserialize)]

@@ -89,6 +89,10 @@ fn the_default_config_parses() {
             http_request: Some(s10),
             queue: Some(m1),
             http_keep_alive: Some(s10),
+            tarpit: None,
+            tunnel: None,
+            client_fin: None,
+            server_fin: None,
         }
     );
 
@@ -219,6 +223,9 @@ forwardfor = true
 connect = "5s"
 client = 30000
 server = "1m"
+tunnel = "1h"
+client-fin = "2s"
+server-fin = "3s"
 
 [[frontend]]
 name = "f"
@@ -288,6 +295,12 @@ forwardfor = false
         })
     );
     assert_eq!(b.timeouts.server, Some(Duration::from_secs(120)));
+    assert_eq!(b.timeouts.tunnel, Some(Duration::from_secs(3600)));
+    assert_eq!(b.timeouts.server_fin, Some(Duration::from_secs(3)));
+    assert_eq!(
+        c.frontends[0].timeouts.client_fin,
+        Some(Duration::from_secs(2))
+    );
     assert_eq!(b.timeouts.check, Some(Duration::from_millis(1500)));
     assert_eq!(b.timeouts.connect, Some(Duration::from_secs(5)));
     assert_eq!(b.timeouts.client, Some(Duration::from_secs(30)));

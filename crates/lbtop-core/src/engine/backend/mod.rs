@@ -256,11 +256,17 @@ impl BackendRt {
         if core.next_warm.is_some_and(|t| Instant::now() >= t) {
             warm(&mut core, Instant::now());
         }
+        let forced = key
+            .forced
+            .filter(|&i| core.balancer.usable(i) && Some(i) != avoid);
         // Hashing ignores `busy`, so it can still land on `avoid`.
-        let chosen = core
-            .balancer
-            .pick(key, &busy, &load)
-            .filter(|&i| Some(i) != avoid)?;
+        let chosen = match forced {
+            Some(i) => i,
+            None => core
+                .balancer
+                .pick(key, &busy, &load)
+                .filter(|&i| Some(i) != avoid)?,
+        };
         let counters = &self.servers[chosen].counters;
         counters.open();
         drop(core);
@@ -310,6 +316,11 @@ impl BackendRt {
 
     pub fn any_usable(&self) -> bool {
         self.core().balancer.any_usable()
+    }
+
+    /// HAProxy's `nbsrv` for this backend.
+    pub fn nbsrv(&self) -> u32 {
+        self.core().balancer.usable_count()
     }
 
     /// Whether checks should run for this server now, and its check interval inputs.

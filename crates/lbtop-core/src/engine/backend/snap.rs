@@ -42,6 +42,7 @@ impl BackendRt {
             total_sessions: self.counters.total_sessions.load(Relaxed),
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
+            denied_req: self.counters.denied_req.load(Relaxed),
             http_responses,
             since_change: now - own.last_change,
             down_transitions: own.down_transitions,

@@ -22,6 +22,8 @@ pub struct PickKey<'a> {
     pub path: Option<&'a str>,
     /// The value of the `balance hdr(<name>)` header, when present.
     pub header: Option<&'a [u8]>,
+    /// A server a `use-server` rule chose: taken whenever it is usable.
+    pub forced: Option<usize>,
 }
 
 pub struct Balancer {
@@ -116,6 +118,25 @@ impl Balancer {
     /// Whether any server is usable.
     pub fn any_usable(&self) -> bool {
         self.weights.iter().any(|&w| w > 0)
+    }
+
+    /// Whether server `i` is usable (UP, or going down, with a weight).
+    pub fn usable(&self, i: usize) -> bool {
+        self.weights.get(i).is_some_and(|&w| w > 0)
+    }
+
+    /// HAProxy's `nbsrv`: the usable active servers, or without any, the usable backups
+    /// (only the first of them serves unless `option allbackups`).
+    pub fn usable_count(&self) -> u32 {
+        let count = |backup: bool| {
+            let group = |&(w, b): &(&u32, &bool)| *w > 0 && *b == backup;
+            self.weights.iter().zip(&self.backup).filter(group).count() as u32
+        };
+        match (count(false), count(true)) {
+            (0, b) if b > 0 && !self.all_backups => 1,
+            (0, b) => b,
+            (a, _) => a,
+        }
     }
 
     /// Picks a server. `busy(i)` reports servers at their connection limit, which are skipped;

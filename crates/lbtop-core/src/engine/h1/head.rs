@@ -59,6 +59,9 @@ pub struct Head {
     /// request that carried both `Content-Length` and `Transfer-Encoding` closes it, RFC 9112
     /// §6.1).
     pub keep_alive: bool,
+    /// `Connection` names `upgrade` on a request without a body: a `101` answer may turn
+    /// the connection into a tunnel (docs/haproxy-semantics.md §23).
+    pub upgrade: bool,
     pub content_length: u64,
     pub request_line: Option<String>,
     /// The path, for `balance uri`.
@@ -295,6 +298,7 @@ fn build(
         ),
         framing,
         keep_alive,
+        upgrade: framed.upgrade && framing == Framing::None,
         content_length: match framing {
             Framing::Length(n) => n,
             _ => 0,

@@ -15,6 +15,9 @@ pub struct Asked<'a> {
     pub version: Version,
     pub keep_alive: bool,
     pub is_head: bool,
+    /// The request's `Connection` named `upgrade` (and it had no body): only then may a
+    /// `101` switch the connection to a tunnel.
+    pub upgrade: bool,
     /// The backend's persistence cookie, for this response.
     pub cookie: Option<&'a ResponseCookie<'a>>,
 }
@@ -27,6 +30,8 @@ pub enum Body {
     Chunked,
     /// Until the server closes.
     Close,
+    /// A `101 Switching Protocols`: after the head, bytes pass both ways as they come.
+    Tunnel,
 }
 
 #[derive(Debug)]
@@ -63,6 +68,12 @@ pub enum Parsed {
     },
     Partial,
     Invalid,
+    /// A well-formed `101` that may not switch protocols here (the request did not ask for
+    /// an upgrade, or the response does not name one): HAProxy's 502, with the head counted
+    /// in `%B` as HAProxy counts it.
+    Refused {
+        log_bytes: u64,
+    },
 }
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
@@ -105,13 +116,19 @@ fn parse_in<'b>(
     let (Some(status), Some(minor)) = (res.code, res.version) else {
         return Some(Parsed::Invalid);
     };
-    // 101 would switch protocols, which lbtop does not relay yet: HAProxy's 502 for an
-    // upgrade nobody asked for. A status below 100 is a 502 too (HAProxy relays `099`; a
-    // deliberate difference).
-    if status == 101 || status < 100 {
+    // A status below 100 is a 502 (HAProxy relays `099`; a deliberate difference).
+    if status < 100 || (status == 101 && !websocket_accept_ok(res.headers)) {
         return Some(Parsed::Invalid);
     }
+    let before = out.len();
     Some(match build(&res, len, status, minor, asked, out) {
+        Some(r) if r.body == Body::Tunnel => Parsed::Complete(r),
+        Some(r) if status == 101 => {
+            out.truncate(before);
+            Parsed::Refused {
+                log_bytes: r.log_bytes,
+            }
+        }
         Some(r) if status < 200 => Parsed::Interim {
             len,
             log_bytes: r.log_bytes,
@@ -131,10 +148,15 @@ fn build(
 ) -> Option<Response> {
     let mut framed = Framed::default();
     framed.no_body = status < 200 || status == 204;
+    // HAProxy counts a 101's framing headers in `%B` but does not forward them (measured).
+    let mut dropped = 0;
     // An interim response's headers are not the final ones HAProxy captures.
     let mut capturing = Capturing::new(captures.filter(|_| status >= 200), true);
     for h in res.headers.iter() {
         framed.note(h)?;
+        if status == 101 && is_framing(h.name) {
+            dropped += h.name.len() + h.value.len();
+        }
         if let Some(c) = &mut capturing {
             c.response(h.name, h.value);
         }
@@ -145,12 +167,18 @@ fn build(
     // interim response that announces a body.
     let coding = framed.coding();
     let reason = res.reason.unwrap_or("");
-    let interim_body = status < 200 && (framed.length.is_some() || coding != Coding::Absent);
+    let interim_body =
+        status < 200 && status != 101 && (framed.length.is_some() || coding != Coding::Absent);
     let kept = Kept::measure(3 + reason.len(), res.headers);
     if matches!(coding, Coding::Broken | Coding::Layered) || interim_body || !kept.fits() {
         return None;
     }
-    let body = if asked.is_head || status < 200 || status == 204 || status == 304 {
+    // A 101 switches only an HTTP/1.1 exchange whose request and response both name
+    // `upgrade` in `Connection` (docs/haproxy-semantics.md §23).
+    let switches = status == 101 && minor == 1 && asked.upgrade && framed.upgrade;
+    let body = if switches {
+        Body::Tunnel
+    } else if asked.is_head || status < 200 || status == 204 || status == 304 {
         Body::None
     } else if coding.is_chunked() {
         Body::Chunked
@@ -161,8 +189,8 @@ fn build(
             None => Body::Close,
         }
     };
-    let client_keeps = asked.keep_alive && body != Body::Close;
-    let server_keeps = body != Body::Close
+    let client_keeps = asked.keep_alive && !matches!(body, Body::Close | Body::Tunnel);
+    let server_keeps = !matches!(body, Body::Close | Body::Tunnel)
         && !framed.both()
         && if minor == 1 {
             !framed.close
@@ -184,7 +212,7 @@ fn build(
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
-    let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len();
+    let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len() + dropped;
     let mut wrote_length = false;
     let mut seen = ServerCookies::default();
     for h in res.headers.iter() {
@@ -221,6 +249,26 @@ fn build(
         cookie_flag,
         captured: capturing.and_then(Capturing::done),
     })
+}
+
+fn is_framing(name: &str) -> bool {
+    name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("transfer-encoding")
+}
+
+/// A `101` that switches to WebSocket (`Upgrade: websocket`) must carry
+/// `Sec-WebSocket-Accept`; HAProxy refuses it otherwise, whatever the request asked for
+/// (measured: its 502, the head not counted). Its value is not checked.
+fn websocket_accept_ok(headers: &[httparse::Header<'_>]) -> bool {
+    let websocket = headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("upgrade")
+            && h.value
+                .split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+    });
+    !websocket
+        || headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("sec-websocket-accept"))
 }
 
 /// The `Set-Cookie` (and `Cache-Control: private`) lbtop adds to a final response; returns
@@ -272,12 +320,14 @@ mod tests {
         version: Version::HTTP_11,
         keep_alive: true,
         is_head: false,
+        upgrade: false,
         cookie: None,
     };
     const V10: Asked = Asked {
         version: Version::HTTP_10,
         keep_alive: false,
         is_head: false,
+        upgrade: false,
         cookie: None,
     };
 
@@ -387,7 +437,7 @@ mod tests {
             &b"garbage\r\n\r\n"[..],
             b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n",
-            b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
         ] {
             assert!(
                 matches!(parse(bad, V11, &mut out), Parsed::Invalid),
@@ -395,6 +445,57 @@ mod tests {
             );
         }
     }
+    #[test]
+    fn a_101_switches_only_when_both_sides_name_upgrade() {
+        // Byte counts as HAProxy 2.6 logged them for these heads (docs/haproxy-semantics.md
+        // §23).
+        let asked = Asked {
+            upgrade: true,
+            ..V11
+        };
+        let ws = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nDATA";
+        let (r, out) = complete(ws, asked);
+        assert_eq!(
+            (r.body, r.server_keeps, r.client_keeps),
+            (Body::Tunnel, false, false)
+        );
+        assert_eq!(r.len, ws.len() - 4);
+        assert_eq!(r.log_bytes, 132);
+        assert_eq!(
+            out,
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        );
+        // Framing headers are counted but not forwarded; `keep-alive` leaves `Connection`.
+        let framed = b"HTTP/1.1 101 Switching Protocols\r\nConnection: keep-alive, upgrade\r\nUpgrade: foo\r\nContent-Length: 3\r\n\r\n";
+        let (r, out) = complete(framed, asked);
+        assert_eq!((r.body, r.log_bytes), (Body::Tunnel, 93));
+        assert_eq!(
+            out,
+            "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: foo\r\n\r\n"
+        );
+        let mut out = Vec::new();
+        // Not asked for, not named in the response's `Connection`, or HTTP/1.0: refused with
+        // the head counted.
+        for (head, asked, bytes) in [
+            (&ws[..], V11, 132),
+            (
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\n\r\n",
+                asked,
+                61,
+            ),
+            (b"HTTP/1.0 101 Switching Protocols\r\n\r\n", asked, 51),
+        ] {
+            out.clear();
+            match parse(head, asked, &mut out) {
+                Parsed::Refused { log_bytes } => assert_eq!(log_bytes, bytes),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A WebSocket 101 without its accept key is not a response at all.
+        let no_key = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        assert!(matches!(parse(no_key, asked, &mut out), Parsed::Invalid));
+    }
+
     #[test]
     fn never_panics_on_mutations() {
         let base = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close, x\r\ntransfer-encoding: chunked\r\nx: y\r\n\r\nabc";

@@ -1,11 +1,14 @@
 //! L4: relay bytes between the client and one server for the life of the connection.
 
+pub(crate) use super::activity::Activity;
+use super::activity::Side;
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::{Decision, ReqView, Route, Version};
 use crate::engine::stick::Sample;
 use crate::engine::stream::Stream;
 use crate::events::Termination;
@@ -14,21 +17,50 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+
+/// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
+/// alone (a request's fetches find nothing; lbtop does not inspect TCP content).
+fn route(fe: &FrontendRt, peer: &Addrs, client: &Stream) -> Route {
+    let Some(routing) = &fe.routing else {
+        return Route::default();
+    };
+    let tls = client.tls();
+    let view = ReqView {
+        method: b"",
+        target: b"",
+        version: Version::Http11,
+        headers: &[],
+        src: peer.src,
+        dst: peer.dst,
+        ssl: tls.is_some(),
+        sni: tls.as_ref().and_then(|t| t.sni.as_deref()),
+        res: None,
+    };
+    match routing.decide(&view, false, false) {
+        Decision::Proxy(route) => route,
+        // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
+        Decision::Answer(_) => Route::default(),
+    }
+}
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
 pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
+    let route = route(&fe, &peer, &client_stream);
+    let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
+    record.rule_line = route.rule_line;
     record.tls = client_stream.is_tls();
     record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
+        forced: route.server,
         ..PickKey::default()
     };
     let backend = &fe.backend;
@@ -92,7 +124,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     record.timers[2] = attempt.connect_time.as_millis() as i64;
     let _ = client_stream.tcp().set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;
-    let (idle, idle_flags) = fe.tcp_idle_timeout();
+    let idle = fe.idle_limits();
     let activity = Activity::new(began);
     let kill = fe.backend.kill_watch(assigned.server);
     let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
@@ -104,7 +136,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
             // Ended by a server going DOWN (or an active one UP): HAProxy logs `D-` (measured).
             Err(cause) => Termination::new(cause, b'-'),
         },
-        _ = activity.expire(idle) => idle_flags,
+        flags = activity.expire(&idle) => flags,
     };
     record.bytes_in = activity.up.load(Relaxed);
     record.bytes_out = activity.down.load(Relaxed);
@@ -117,8 +149,8 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
 /// had, else copied through a buffer. Either way a FIN from one side becomes a write shutdown on
 /// the other, so half-closed connections finish their work. An error names the side that
-/// broke (`C` or `S`), as HAProxy's log does.
-async fn relay(
+/// broke (`C` or `S`), as HAProxy's log does. Also the tunnel after a `101` (`l7::tunnel`).
+pub(crate) async fn relay(
     client: &mut Stream,
     server: &mut Stream,
     counters: &crate::engine::backend::Counters,
@@ -127,8 +159,60 @@ async fn relay(
     match (client, server) {
         (Stream::Plain(c), Stream::Plain(s)) => relay_plain(c, s, counters, activity).await,
         // TLS is decrypted in user space: the plaintext is copied through a buffer.
-        (c, s) => copy(c, s, counters, activity).await,
+        (c, s) => copy_split(c, s, counters, activity).await,
     }
+}
+
+/// Copies each way on its own through a buffer: a side that finished sending half-closes
+/// the other (its FIN, after TLS's close_notify), which may shorten the idle limit, as the
+/// spliced relay does.
+async fn copy_split(
+    client: &mut Stream,
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    let (client_read, mut client_write) = client.split();
+    let (server_read, mut server_write) = server.split();
+    let up = (&counters.bytes_in, &activity.up);
+    let down = (&counters.bytes_out, &activity.down);
+    let to_server = one_way(client_read, &mut server_write, up, activity, Side::Server);
+    let to_client = one_way(server_read, &mut client_write, down, activity, Side::Client);
+    tokio::try_join!(to_server, to_client).map(|_| ())
+}
+
+/// Relays `from` into `to` until `from` ends, then shuts `to`'s writing side (the `to` side
+/// is `side`). An error names the side that broke: the reader's or the writer's.
+async fn one_way<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    mut from: R,
+    to: &mut W,
+    (read, session): (&AtomicU64, &AtomicU64),
+    activity: &Activity,
+    side: Side,
+) -> Result<(), u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (reader, writer) = match side {
+        Side::Server => (b'C', b'S'),
+        Side::Client => (b'S', b'C'),
+    };
+    let mut from = Counted {
+        inner: &mut from,
+        read,
+        session,
+        activity,
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await.map_err(|_| reader)?;
+        if n == 0 {
+            break;
+        }
+        to.write_all(&buf[..n]).await.map_err(|_| writer)?;
+        to.flush().await.map_err(|_| writer)?;
+    }
+    to.shutdown().await.map_err(|_| writer)?;
+    activity.half_closed(side);
+    Ok(())
 }
 
 async fn relay_plain(
@@ -155,17 +239,23 @@ async fn relay_plain(
             &activity.down,
             &touch,
         );
+        // Each direction that ends cleanly half-closes the connection it wrote to, which
+        // may shorten the idle limit (`timeout client-fin`, `server-fin`).
         let to_server = async {
             to_server.await.map_err(|f| match f {
                 splice::Failed::Reading => b'C',
                 splice::Failed::Writing => b'S',
-            })
+            })?;
+            activity.half_closed(Side::Server);
+            Ok(())
         };
         let to_client = async {
             to_client.await.map_err(|f| match f {
                 splice::Failed::Reading => b'S',
                 splice::Failed::Writing => b'C',
-            })
+            })?;
+            activity.half_closed(Side::Client);
+            Ok(())
         };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
@@ -196,45 +286,6 @@ async fn copy<C: AsyncRead + AsyncWrite + Unpin, S: AsyncRead + AsyncWrite + Unp
         .await
         .map(|_| ())
         .map_err(|_| b'C')
-}
-
-/// When data last moved (in ms since the session began), and how much moved each way.
-struct Activity {
-    began: Instant,
-    last_ms: AtomicU64,
-    up: AtomicU64,
-    down: AtomicU64,
-}
-
-impl Activity {
-    fn new(began: Instant) -> Activity {
-        Activity {
-            began,
-            last_ms: AtomicU64::new(0),
-            up: AtomicU64::new(0),
-            down: AtomicU64::new(0),
-        }
-    }
-
-    fn touch(&self) {
-        self.last_ms
-            .store(self.began.elapsed().as_millis() as u64, Relaxed);
-    }
-
-    /// Resolves once nothing has moved for `idle` (never, without a timeout).
-    async fn expire(&self, idle: Option<Duration>) {
-        let Some(idle) = idle else {
-            return std::future::pending().await;
-        };
-        loop {
-            let last = self.began + Duration::from_millis(self.last_ms.load(Relaxed));
-            let deadline = last + idle;
-            if Instant::now() >= deadline {
-                return;
-            }
-            tokio::time::sleep_until(deadline.into()).await;
-        }
-    }
 }
 
 /// A stream that counts the bytes read from it into a live counter, so the dashboard sees a

@@ -2,14 +2,15 @@
 //! head, hand it to [`http::proxy`], and go round again for as long as both sides keep the
 //! connection open.
 
-use super::pages;
 use super::proxy::{self, Client};
 use super::relay::{read_into, ReadError};
+use super::{answer, pages};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::{Decision, ReqView, Route};
 use crate::engine::stream::Stream;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
@@ -68,10 +69,10 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         // Each phase is boxed on its own: an idle connection's task holds only the small
         // waiting state above, and a client that sends a head a byte at a time (slowloris)
         // only the reading state, never the much larger proxying one.
-        let Some((head, upstream)) = Box::pin(conn.next_head(accepted)).await else {
+        let Some((head, upstream, decision)) = Box::pin(conn.next_head(accepted)).await else {
             break;
         };
-        if !Box::pin(conn.forward(head, upstream)).await {
+        if !Box::pin(conn.forward(head, upstream, decision)).await {
             break;
         }
         conn.input.release();
@@ -121,7 +122,10 @@ impl Conn {
 
     /// Reads and checks one request head, and the server's version of it; `None` when the
     /// connection ends here (HAProxy's 400/408 already sent).
-    async fn next_head(&mut self, accepted: (SystemTime, Instant)) -> Option<(Head, Vec<u8>)> {
+    async fn next_head(
+        &mut self,
+        accepted: (SystemTime, Instant),
+    ) -> Option<(Head, Vec<u8>, Decision)> {
         // A first request is timed from the accept, later ones from their first byte.
         let began = if self.served == 0 {
             accepted
@@ -132,8 +136,8 @@ impl Conn {
         // Sized once the head is complete: it lives while the server thinks, so it is not a
         // pool buffer.
         let mut upstream = Vec::new();
-        let head = match self.read_head(deadline, &mut upstream).await {
-            Ok(head) => head,
+        let (head, decision) = match self.read_head(deadline, &mut upstream).await {
+            Ok(read) => read,
             Err(e) => {
                 self.reject(e, began).await;
                 return None;
@@ -149,12 +153,19 @@ impl Conn {
                 .await;
             return None;
         }
-        Some((head, upstream))
+        Some((head, upstream, decision))
     }
 
     /// Hands one request to the balancer; returns whether the connection stays open for
     /// another.
-    async fn forward(&mut self, head: Head, upstream: Vec<u8>) -> bool {
+    async fn forward(&mut self, head: Head, upstream: Vec<u8>, decision: Decision) -> bool {
+        let route = match decision {
+            Decision::Answer(reply) => {
+                let fe = self.fe.clone();
+                return answer::send(&fe, &mut self.stream, self.peer.src, &head, reply).await;
+            }
+            Decision::Proxy(route) => route,
+        };
         for stats in &self.fe.stats {
             let to = (&mut self.stream, &mut self.input, self.peer.src);
             let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
@@ -175,31 +186,29 @@ impl Conn {
             body_read: head.framing == Framing::None,
             own: &mut self.own,
         };
-        proxy::proxy(&self.fe, &mut client, &head, &upstream).await
+        let fe = self.fe.clone();
+        proxy::proxy(
+            fe.route(route.backend),
+            &mut client,
+            &head,
+            &upstream,
+            route,
+        )
+        .await
     }
 
     async fn read_head(
         &mut self,
         deadline: Option<Instant>,
         upstream: &mut Vec<u8>,
-    ) -> Result<Head, HeadError> {
-        let fe = &self.fe;
-        // Decided once per request: whether the watcher gets this one, with its strings.
-        let sampled = fe.sample();
-        let rewrite = Rewrite {
-            forwarded_for: fe.forwardfor_header().zip(self.forwarded_for.as_ref()),
-            forwarded_if_none: fe.forwardfor_if_none(),
-            server_close: fe.asks_server_to_close(),
-            hash_uri: fe.hashes_uri(),
-            hash_header: fe.hash_header(),
-            request_line: sampled,
-            captures: fe.captures(sampled),
-            cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
-            stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
-        };
+    ) -> Result<(Head, Decision), HeadError> {
+        let rewrite = rewrite(&self.fe, self.forwarded_for.as_ref());
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
-                Parsed::Complete(head) => return Ok(head),
+                Parsed::Complete(mut head) => {
+                    let decision = self.decide(&mut head, upstream);
+                    return Ok((head, decision));
+                }
                 Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),
                 Parsed::Partial => self.input.shrink(),
             }
@@ -210,6 +219,61 @@ impl Conn {
                 Ok(0) | Err(ReadError::Failed) => return Err(HeadError::Closed { got }),
                 Ok(_) => {}
             }
+        }
+    }
+
+    /// What the frontend's rules make of a checked head (nothing is looked at without
+    /// rules). A request routed to another backend gets that backend's version of the head.
+    fn decide(&self, head: &mut Head, upstream: &mut Vec<u8>) -> Decision {
+        let Some(routing) = &self.fe.routing else {
+            return Decision::Proxy(Route::default());
+        };
+        let bytes = &self.input.pending()[..head.len];
+        // Room for every line: on the stack for the usual head.
+        let count = bytes.iter().filter(|&&b| b == b'\n').count();
+        let mut stack = [httparse::EMPTY_HEADER; 32];
+        let mut heap;
+        let lines = if count < stack.len() {
+            &mut stack[..]
+        } else {
+            heap = vec![httparse::EMPTY_HEADER; count];
+            &mut heap[..]
+        };
+        let (src, dst) = (self.peer.src, self.peer.dst);
+        let Some(mut view) = ReqView::parse(bytes, lines, src, dst) else {
+            return Decision::Proxy(Route::default());
+        };
+        // `ssl_fc`, `ssl_fc_sni`: what the client's TLS handshake agreed.
+        view.ssl = self.tls.is_some();
+        view.sni = self.tls.as_ref().and_then(|t| t.sni.as_deref());
+        // With a body left to read, an answer closes the connection.
+        let keep = head.keep_alive && head.framing == Framing::None;
+        let (decision, edited) = routing.decide_edit(&view, keep, head.is_head);
+        let Some(edited) = edited.filter(|_| matches!(decision, Decision::Proxy(_))) else {
+            if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
+                let forwarded_for = fe.forwarded_for(src);
+                upstream.clear();
+                if let Parsed::Complete(new) =
+                    head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream)
+                {
+                    take_backend_parts(head, new);
+                }
+            }
+            return decision;
+        };
+        // Rewritten: the server's head is written from the rules' version, checked as a
+        // client's would be (the framing lines are the client's: rules may not touch them).
+        let fe = self.fe.route(route_of(&decision));
+        let forwarded_for = fe.forwarded_for(src);
+        let rewritten = edited.head(head.version == hyper::Version::HTTP_10);
+        upstream.clear();
+        match head::parse(&rewritten, &rewrite(fe, forwarded_for.as_ref()), upstream) {
+            Parsed::Complete(new) => {
+                head.path = new.path.clone();
+                take_backend_parts(head, new);
+                decision
+            }
+            _ => Decision::Answer(crate::engine::rules::failed_rewrite(&view, keep)),
         }
     }
 
@@ -258,5 +322,37 @@ impl Conn {
         record.termination = flags;
         record.timers[4] = began.elapsed().as_millis() as i64;
         self.fe.report(record, true);
+    }
+}
+
+/// How the head is written for the server of `fe`'s backend. Decided once per request:
+/// whether the watcher gets this one, with its strings.
+fn rewrite<'a>(fe: &'a FrontendRt, forwarded_for: Option<&'a HeaderValue>) -> Rewrite<'a> {
+    let sampled = fe.sample();
+    Rewrite {
+        forwarded_for: fe.forwardfor_header().zip(forwarded_for),
+        forwarded_if_none: fe.forwardfor_if_none(),
+        server_close: fe.asks_server_to_close(),
+        hash_uri: fe.hashes_uri(),
+        hash_header: fe.hash_header(),
+        request_line: sampled,
+        captures: fe.captures(sampled),
+        cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
+        stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
+    }
+}
+
+/// What a head parsed for the routed backend found that depends on that backend: its hash
+/// key, its persistence cookie and its stick-table keys.
+fn take_backend_parts(head: &mut Head, new: Head) {
+    head.hash_value = new.hash_value;
+    head.cookie = new.cookie;
+    head.stick_values = new.stick_values;
+}
+
+fn route_of(d: &Decision) -> Option<usize> {
+    match d {
+        Decision::Proxy(r) => r.backend,
+        Decision::Answer(_) => None,
     }
 }

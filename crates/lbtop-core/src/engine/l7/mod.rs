@@ -4,9 +4,12 @@
 //! (`proxy`), its cookie and stick-table persistence (`persist`), HAProxy's own error pages (`pages`) and how one is sent (`reply`), and the body relays with their inactivity
 //! timeouts (`relay`).
 
+mod answer;
 pub mod conn;
 pub mod pages;
 mod persist;
 pub mod proxy;
 pub mod relay;
 pub mod reply;
+mod session;
+mod tunnel;

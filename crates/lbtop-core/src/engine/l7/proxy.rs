@@ -6,6 +6,8 @@ use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
+use super::session::Session;
+use super::tunnel;
 use crate::config::{Captures, HttpReuse};
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
@@ -19,6 +21,7 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
+use crate::engine::rules::Route;
 use crate::engine::stream::Stream;
 use crate::engine::tls_connect::secure;
 use crate::events::{SessionRecord, Termination};
@@ -66,6 +69,8 @@ enum ExchangeError {
     Failed,
     /// The server sent something that is not a response HAProxy would relay (`PH`).
     Invalid,
+    /// A `101` that may not switch protocols here (`PH`), its head counted in `%B`.
+    Refused(u64),
     /// A reused connection closed before a single response byte: the server had given up on
     /// it. An idempotent request can go again on a fresh connection.
     Stale,
@@ -88,13 +93,21 @@ pub(super) struct Answer {
 
 /// Balances, connects and sends one request, and relays the answer. `upstream` is the head
 /// to send the server. Returns whether the client connection can take another request.
-pub async fn proxy(fe: &FrontendRt, client: &mut Client<'_>, head: &Head, upstream: &[u8]) -> bool {
+pub async fn proxy(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    head: &Head,
+    upstream: &[u8],
+    route: Route,
+) -> bool {
     fe.counters.requests.fetch_add(1, Relaxed);
     let mut ex = start(fe, client, head);
+    ex.record.rule_line = route.rule_line;
     let key = PickKey {
         source: Some(client.addr.ip()),
         path: head.path.as_deref(),
         header: head.hash_value.as_deref(),
+        forced: route.server,
     };
     let mut policy = fe.retry_policy();
     let backend = &fe.backend;
@@ -299,6 +312,7 @@ async fn exchange(
         version: head.version,
         keep_alive: head.keep_alive,
         is_head: head.is_head,
+        upgrade: head.upgrade,
         cookie,
     };
     let activity = Activity::new();
@@ -416,6 +430,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
                 continue;
             }
             Parsed::Invalid => return Err(ExchangeError::Invalid),
+            Parsed::Refused { log_bytes } => return Err(ExchangeError::Refused(log_bytes)),
             Parsed::Partial => {}
         }
         match read_inactive(from, input, limits.server, activity).await {
@@ -463,7 +478,8 @@ async fn relay(
 ) -> bool {
     ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
-    let status = response.status;
+    let addrs = (client.addr, client.peer.dst, client.tls);
+    let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
@@ -477,7 +493,11 @@ async fn relay(
         fe,
         server: assigned.into_session(),
         ex: Some(ex),
+        live: (0, 0),
     };
+    if response.body == Body::Tunnel {
+        return tunnel::upgraded(fe, client, session, server, out).await;
+    }
     let mut counted = 0;
     let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
@@ -535,12 +555,15 @@ async fn exchange_failed(
     fe: &FrontendRt,
     client: &mut Client<'_>,
     head: &Head,
-    ex: Exchange,
+    mut ex: Exchange,
     assigned: Assigned<'_>,
     e: ExchangeError,
     out: Vec<u8>,
 ) -> bool {
     bufs::give(out);
+    if let ExchangeError::Refused(log_bytes) = e {
+        ex.record.bytes_out = log_bytes;
+    }
     let server = &fe.backend.servers[assigned.server];
     let (status, flags) = match e {
         ExchangeError::Timeout => (StatusCode::GATEWAY_TIMEOUT, Termination::new(b's', b'H')),
@@ -561,7 +584,7 @@ async fn exchange_failed(
             end_aborted(fe, ex, assigned, flags);
             return false;
         }
-        ExchangeError::Invalid => {
+        ExchangeError::Invalid | ExchangeError::Refused(_) => {
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
         }
@@ -583,47 +606,4 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
 
 pub(super) fn millis(d: Duration) -> i64 {
     d.as_millis() as i64
-}
-
-/// A relayed response's session: counted on its server until the body has gone to the client,
-/// then logged. Dropped early (the connection's task stopped), it ends as a client abort.
-struct Session<'a> {
-    fe: &'a FrontendRt,
-    server: usize,
-    ex: Option<Exchange>,
-}
-
-impl Session<'_> {
-    fn count_body(&mut self, n: u64) {
-        if let Some(ex) = self.ex.as_mut() {
-            ex.record.bytes_out += n;
-        }
-    }
-
-    /// Logs the session and frees its server slot; `idle` goes back to the pool.
-    fn end(&mut self, flags: Termination, idle: Option<TcpStream>) {
-        let Some(mut ex) = self.ex.take() else {
-            return;
-        };
-        ex.record.termination = flags;
-        ex.record.timers[4] = millis(ex.began.elapsed());
-        let backend = &self.fe.backend;
-        let server = &backend.servers[self.server];
-        server.counters.latency.record(ex.began.elapsed());
-        let counters = &server.counters;
-        counters.bytes_out.fetch_add(ex.record.bytes_out, Relaxed);
-        counters.bytes_in.fetch_add(ex.record.bytes_in, Relaxed);
-        if let Some(stream) = idle {
-            // Served twice now if it was reused for this request: proven for `aggressive`.
-            server.keep_idle(stream, ex.record.reused);
-        }
-        backend.release(self.server);
-        self.fe.finish(ex.record, ex.sampled);
-    }
-}
-
-impl Drop for Session<'_> {
-    fn drop(&mut self) {
-        self.end(Termination::new(b'C', b'D'), None);
-    }
 }

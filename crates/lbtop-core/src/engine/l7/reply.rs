@@ -35,7 +35,8 @@ pub(super) async fn error_reply(
     ex.record.status = Some(status.as_u16());
     ex.record.termination = flags;
     let custom = fe.errorfile(status.as_u16());
-    ex.record.bytes_out = match custom {
+    // Added to what was already counted: the head of a refused `101`.
+    ex.record.bytes_out += match custom {
         // A HEAD answer's log counts no body (measured).
         Some(p) if head.is_head => p.log_bytes - p.body.len() as u64,
         Some(p) => p.log_bytes,

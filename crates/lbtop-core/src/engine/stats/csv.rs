@@ -314,6 +314,7 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
         }
         r.set("req_tot", f.total_requests + f.intercepted);
         r.set("intercepted", f.intercepted);
+        r.set("dreq", f.denied_req);
         r.set("h1_total_streams", f.total_requests + f.intercepted);
     }
     r
@@ -403,6 +404,7 @@ fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
     r.set("scur", b.cur_sessions);
     r.set("slim", fullconn);
     r.set("stot", b.total_sessions);
+    r.set("dreq", b.denied_req);
     r.set("bin", sum(|s| s.bytes_in));
     r.set("bout", sum(|s| s.bytes_out));
     r.set("econ", sum(|s| s.connect_errors));

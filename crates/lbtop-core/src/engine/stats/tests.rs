@@ -38,6 +38,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
             http_responses: [0, 5, 0, 1, 0, 0],
             intercepted: 1,
             req_errors: 1,
+            denied_req: 0,
         })
         .collect();
     let a = ServerSnap {
@@ -64,6 +65,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
         total_sessions: 5,
         cur_sessions: 0,
         queue: 0,
+        denied_req: 0,
         http_responses: [0, 5, 0, 0, 1, 0],
         since_change: Duration::from_secs(9),
         down_transitions: 0,

@@ -66,6 +66,10 @@ pub(super) fn fold_timeouts(own: &Timeouts, base: &Timeouts) -> Timeouts {
         http_request: own.http_request.or(base.http_request),
         queue: own.queue.or(base.queue),
         http_keep_alive: own.http_keep_alive.or(base.http_keep_alive),
+        tarpit: own.tarpit.or(base.tarpit),
+        tunnel: own.tunnel.or(base.tunnel),
+        client_fin: own.client_fin.or(base.client_fin),
+        server_fin: own.server_fin.or(base.server_fin),
     }
 }
 

@@ -98,6 +98,10 @@ impl Resolver<'_> {
             http_request: one(&t.http_request, "http-request")?,
             queue: one(&t.queue, "queue")?,
             http_keep_alive: one(&t.http_keep_alive, "http-keep-alive")?,
+            tarpit: None,
+            tunnel: one(&t.tunnel, "tunnel")?,
+            client_fin: one(&t.client_fin, "client-fin")?,
+            server_fin: one(&t.server_fin, "server-fin")?,
         })
     }
 

@@ -107,6 +107,7 @@ impl Resolver<'_> {
             log,
             stats: self.stats(f.stats.as_ref(), mode, &who)?,
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
+            rules: Default::default(),
             captures: self.captures(&f.capture, &who)?,
             line: self.line(raw.span().start),
         })
@@ -195,6 +196,8 @@ impl Resolver<'_> {
             hash_type: Default::default(),
             stats: None,
             implicit: false,
+            // Rules are haproxy.cfg only.
+            rules: Default::default(),
             cookie: None,
             stick_table: None,
             stick_rules: Vec::new(),

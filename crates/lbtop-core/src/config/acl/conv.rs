@@ -1,0 +1,287 @@
+//! Converters (`,lower`, `,map(file)`, `,regsub(...)`, ...) and the map files they read,
+//! loaded once at load.
+
+use super::pattern::{regex, Method, Patterns};
+use super::Smp;
+use regex::bytes::Regex;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One converter, its arguments checked.
+#[derive(Debug, Clone)]
+pub enum Conv {
+    Lower,
+    Upper,
+    /// A Host value without its port (`[::1]:80` keeps its brackets).
+    HostOnly,
+    /// `concat(<before>,,<after>)`: text around the value (variables are not supported).
+    Concat(String, String),
+    /// `map_<match>(file[,default])`.
+    Map {
+        map: Arc<MapFile>,
+        default: Option<String>,
+    },
+    /// `regsub(regex,subst[,flags])`: `subst` already in the `regex` crate's `${1}` form.
+    Regsub {
+        re: Regex,
+        with: String,
+        global: bool,
+    },
+    /// `field(index,delims[,count])` / `word(...)` (`word` skips empty fields).
+    Field {
+        index: i64,
+        delims: Vec<u8>,
+        count: usize,
+        words: bool,
+    },
+}
+
+/// A map file: `key value` lines, `#` comments, read at load.
+#[derive(Debug)]
+pub struct MapFile {
+    pub path: String,
+    method: Method,
+    exact: HashMap<Vec<u8>, String>,
+    /// For the other matches, in file order (the first match wins).
+    entries: Vec<(Vec<u8>, Patterns, String)>,
+}
+
+impl Conv {
+    pub fn parse(name: &str, args: &[String]) -> Result<Conv, String> {
+        let arg = |i: usize| args.get(i).map(String::as_str);
+        match name {
+            "lower" => Ok(Conv::Lower),
+            "upper" => Ok(Conv::Upper),
+            "host_only" => Ok(Conv::HostOnly),
+            "concat" => match arg(1).unwrap_or("") {
+                "" => Ok(Conv::Concat(
+                    arg(0).unwrap_or("").to_string(),
+                    arg(2).unwrap_or("").to_string(),
+                )),
+                var => Err(format!(
+                    "converter 'concat': variables ('{var}') are not supported by lbtop"
+                )),
+            },
+            "regsub" => {
+                let (Some(re), Some(with)) = (arg(0), arg(1)) else {
+                    return Err("converter 'regsub' expects a regex and a replacement".into());
+                };
+                let flags = arg(2).unwrap_or("");
+                if let Some(f) = flags.chars().find(|c| !matches!(c, 'i' | 'g')) {
+                    return Err(format!("converter 'regsub': unknown flag '{f}'"));
+                }
+                Ok(Conv::Regsub {
+                    re: regex(re, flags.contains('i')).map_err(|m| format!("'regsub': {m}"))?,
+                    with: backrefs(with),
+                    global: flags.contains('g'),
+                })
+            }
+            "field" | "word" => {
+                let index = arg(0)
+                    .and_then(|i| i.parse::<i64>().ok())
+                    .filter(|i| *i != 0);
+                let (Some(index), Some(delims)) = (index, arg(1)) else {
+                    return Err(format!(
+                        "converter '{name}' expects a non-zero index and delimiters"
+                    ));
+                };
+                let count = match arg(2) {
+                    None => 1,
+                    Some(c) => c
+                        .parse()
+                        .map_err(|_| format!("converter '{name}': bad count '{c}'"))?,
+                };
+                Ok(Conv::Field {
+                    index,
+                    delims: delims.as_bytes().to_vec(),
+                    count,
+                    words: name == "word",
+                })
+            }
+            _ => {
+                let Some(method) = map_method(name) else {
+                    return Err(format!(
+                        "unknown converter '{name}' (or one lbtop does not support)"
+                    ));
+                };
+                let file = arg(0).ok_or(format!("converter '{name}' expects a map file"))?;
+                Ok(Conv::Map {
+                    map: Arc::new(MapFile::load(file, method)?),
+                    default: arg(1).map(str::to_string),
+                })
+            }
+        }
+    }
+
+    /// The converted value; `None` when the sample has no value (a map without a default
+    /// that has no entry).
+    pub fn apply<'a>(&self, v: Smp<'a>) -> Option<Smp<'a>> {
+        let s = |b: Vec<u8>| Some(Smp::Str(Cow::Owned(b)));
+        match self {
+            Conv::Lower => s(v.as_bytes().to_ascii_lowercase()),
+            Conv::Upper => s(v.as_bytes().to_ascii_uppercase()),
+            Conv::HostOnly => s(host_only(&v.as_bytes()).to_vec()),
+            Conv::Concat(before, after) => {
+                s([before.as_bytes(), &v.as_bytes(), after.as_bytes()].concat())
+            }
+            Conv::Map { map, default } => match map.lookup(&v.as_bytes()) {
+                Some(found) => s(found.as_bytes().to_vec()),
+                None => default.as_ref().and_then(|d| s(d.as_bytes().to_vec())),
+            },
+            Conv::Regsub { re, with, global } => {
+                let b = v.as_bytes();
+                let out = if *global {
+                    re.replace_all(&b, with.as_bytes())
+                } else {
+                    re.replace(&b, with.as_bytes())
+                };
+                s(out.into_owned())
+            }
+            Conv::Field {
+                index,
+                delims,
+                count,
+                words,
+            } => s(field(&v.as_bytes(), *index, delims, *count, *words)),
+        }
+    }
+}
+
+fn map_method(name: &str) -> Option<Method> {
+    Some(match name {
+        "map" | "map_str" => Method::Str,
+        "map_beg" => Method::Beg,
+        "map_end" => Method::End,
+        "map_sub" => Method::Sub,
+        "map_dir" => Method::Dir,
+        "map_dom" => Method::Dom,
+        "map_reg" | "map_regm" => Method::Reg,
+        _ => return None,
+    })
+}
+
+fn host_only(h: &[u8]) -> &[u8] {
+    let end = match h.first() {
+        Some(b'[') => h.iter().position(|&c| c == b']').map_or(h.len(), |p| p + 1),
+        _ => h.iter().position(|&c| c == b':').unwrap_or(h.len()),
+    };
+    &h[..end]
+}
+
+/// HAProxy's `\1` back-references as the `regex` crate's `${1}`, and a literal `$` kept.
+fn backrefs(with: &str) -> String {
+    let mut out = String::new();
+    let mut chars = with.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push_str(&format!("${{{}}}", chars.next().unwrap_or('0')));
+            }
+            '$' => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// HAProxy's `field`/`word`: fields counted from 1 (from the end when negative), `count`
+/// of them joined by the delimiter found (0: to the end).
+fn field(s: &[u8], index: i64, delims: &[u8], count: usize, words: bool) -> Vec<u8> {
+    let parts: Vec<&[u8]> = s
+        .split(|c| delims.contains(c))
+        .filter(|p| !words || !p.is_empty())
+        .collect();
+    let n = parts.len() as i64;
+    let start = if index > 0 { index - 1 } else { n + index };
+    if start < 0 || start >= n {
+        return Vec::new();
+    }
+    let end = if count == 0 {
+        n
+    } else {
+        (start + count as i64).min(n)
+    };
+    let sep = [delims.first().copied().unwrap_or(b' ')];
+    parts[start as usize..end as usize].join(&sep[..])
+}
+
+impl MapFile {
+    /// Reads `path`; an error names the line of a bad entry.
+    pub fn load(path: &str, method: Method) -> Result<MapFile, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("failed to open map file <{path}> ({e})"))?;
+        let mut map = MapFile {
+            path: path.to_string(),
+            method,
+            exact: HashMap::new(),
+            entries: Vec::new(),
+        };
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = match line.split_once([' ', '\t']) {
+                Some((k, v)) => (k, v.trim()),
+                None => (line, ""),
+            };
+            if method == Method::Str {
+                map.exact
+                    .entry(key.as_bytes().to_vec())
+                    .or_insert_with(|| value.to_string());
+                continue;
+            }
+            let pats = Patterns::compile(method, false, &[key.to_string()])
+                .map_err(|m| format!("{path}:{}: {m}", i + 1))?;
+            map.entries
+                .push((key.as_bytes().to_vec(), pats, value.to_string()));
+        }
+        Ok(map)
+    }
+
+    pub fn lookup(&self, key: &[u8]) -> Option<&str> {
+        if self.method == Method::Str {
+            return self.exact.get(key).map(String::as_str);
+        }
+        let v = Smp::Str(Cow::Borrowed(key));
+        self.entries
+            .iter()
+            .find(|(_, p, _)| p.matches(self.method, false, &v))
+            .map(|(_, _, value)| value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_words() {
+        assert_eq!(field(b"a,b,,c", 2, b",", 1, false), b"b");
+        assert_eq!(field(b"a,b,,c", 3, b",", 1, false), b"");
+        assert_eq!(field(b"a,b,,c", 3, b",", 1, true), b"c");
+        assert_eq!(field(b"a,b,c", -1, b",", 1, false), b"c");
+        assert_eq!(field(b"a,b,c", 2, b",", 0, false), b"b,c");
+        assert_eq!(field(b"a", 5, b",", 1, false), b"");
+    }
+
+    #[test]
+    fn host_only_and_concat() {
+        assert_eq!(host_only(b"a.example:8080"), b"a.example");
+        assert_eq!(host_only(b"[::1]:80"), b"[::1]");
+        assert_eq!(host_only(b"a.example"), b"a.example");
+        let c = Conv::parse("concat", &["<".into(), "".into(), ">".into()]).unwrap();
+        let out = c.apply(Smp::Str(Cow::Borrowed(b"x"))).unwrap();
+        assert_eq!(&*out.as_bytes(), b"<x>");
+        assert!(Conv::parse("concat", &["a".into(), "txn.v".into()]).is_err());
+    }
+
+    #[test]
+    fn regsub_backrefs() {
+        assert_eq!(backrefs(r"x\1y$"), "x${1}y$$");
+        let c = Conv::parse("regsub", &["(a+)".into(), r"<\1>".into(), "g".into()]).unwrap();
+        let out = c.apply(Smp::Str(Cow::Borrowed(b"baab a"))).unwrap();
+        assert_eq!(&*out.as_bytes(), b"b<aa>b <a>");
+    }
+}

@@ -1,0 +1,70 @@
+//! Sending what a rule answered itself (`http-request deny|tarpit|redirect|return`, the
+//! `redirect` keyword), logging and counting it as HAProxy does (docs/haproxy-semantics.md
+//! §21): a frontend's answer is logged as `<frontend>/<NOSRV>`, a backend's as
+//! `<backend>/<NOSRV>`; denies count in `dreq`, the others in `intercepted`.
+
+use crate::engine::frontend::FrontendRt;
+use crate::engine::h1::head::Head;
+use crate::engine::rules::Reply;
+use crate::engine::stream::Stream;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Instant, SystemTime};
+use tokio::io::AsyncWriteExt;
+
+/// Sends `reply` for `head` (after its hold, for `tarpit`); whether the connection stays
+/// open.
+pub(super) async fn send(
+    fe: &FrontendRt,
+    stream: &mut Stream,
+    client: SocketAddr,
+    head: &Head,
+    reply: Reply,
+) -> bool {
+    let began = Instant::now();
+    let sampled = head.request_line.is_some();
+    let start = if sampled {
+        SystemTime::now()
+    } else {
+        SystemTime::UNIX_EPOCH
+    };
+    let c = &fe.counters;
+    if reply.denied {
+        c.requests.fetch_add(1, Relaxed);
+        c.denied_req.fetch_add(1, Relaxed);
+    } else {
+        c.intercepted.fetch_add(1, Relaxed);
+    }
+    if let Some(hold) = reply.hold {
+        tokio::time::sleep(hold).await;
+    }
+    let by = fe.route(reply.backend);
+    let mut record = by.new_record(client, start, head.request_line.clone());
+    record.by_frontend = reply.backend.is_none();
+    record.status = Some(reply.status);
+    record.termination = reply.flags;
+    record.bytes_out = reply.log_bytes;
+    record.bytes_in = (head.len as u64) + head.content_length;
+    record.rule_line = Some(reply.rule_line);
+    record.tls = stream.is_tls();
+    record.captures = head.captured.clone();
+    let total = began.elapsed().as_millis() as i64;
+    record.timers = match reply.hold {
+        // A tarpit's wait is logged as queue time, with no request time (measured).
+        Some(_) => [-1, total, -1, -1, total],
+        None => [0, -1, -1, -1, total],
+    };
+    // Flushed: a TLS client gets the records rustls holds (a no-op on a socket).
+    let sent = stream.write_all(&reply.bytes).await.is_ok() && stream.flush().await.is_ok();
+    match reply.backend {
+        Some(_) => {
+            if reply.denied {
+                by.backend.counters.denied_req.fetch_add(1, Relaxed);
+            }
+            by.backend.counters.response(reply.status);
+            by.finish(record, sampled);
+        }
+        None => fe.report(record, sampled),
+    }
+    sent && reply.keep
+}

@@ -1,0 +1,19 @@
+//! What request rules (ACL conditions, `use_backend`, `http-request`) read and decide at run
+//! time. The rules themselves are compiled at load in `config::acl`; here is the read-only
+//! view of a request they look at ([`ReqView`]).
+
+mod auth;
+#[cfg(test)]
+mod cost;
+mod edit;
+mod reply;
+mod response;
+mod route;
+mod view;
+
+pub use auth::Auth;
+pub use edit::{Edited, EditedResponse, Lines};
+pub use reply::{failed_rewrite, Reply};
+pub use response::{rewrite_response, ResponseRules};
+pub use route::{Decision, Route, Routing};
+pub use view::{ReqView, ResView, Version};

@@ -1,0 +1,118 @@
+//! `http-response` rules at run time (docs/haproxy-semantics.md §21.4): the backend's rules,
+//! then the frontend's, over the response head lbtop wrote for the client. Built only for a
+//! route that has some; without them the head goes out untouched.
+
+use super::edit::EditedResponse;
+use super::ReqView;
+use crate::config::acl::Env;
+use crate::config::{Config, HttpAction, HttpRule};
+use crate::engine::frontend::FrontendRt;
+use crate::tls::TlsFacts;
+use std::net::SocketAddr;
+
+pub struct ResponseRules {
+    /// The backend's rules then the frontend's, in HAProxy's order.
+    rules: Vec<HttpRule>,
+    fe_id: u32,
+    /// Both sides' rules see the backend as `be_id`.
+    be_id: u32,
+}
+
+impl ResponseRules {
+    /// The rules of frontend `fe` serving backend `be`; `None` when neither has any.
+    pub fn new(config: &Config, fe: usize, be: usize) -> Option<ResponseRules> {
+        let f = &config.frontends[fe];
+        let b = &config.backends[be];
+        // A `listen`'s rules are its frontend side's (its backend side keeps none).
+        let mut rules = b.rules.http_response.clone();
+        rules.extend(f.rules.http_response.iter().cloned());
+        if rules.is_empty() {
+            return None;
+        }
+        let ids = crate::engine::stats::proxies(config);
+        let id = |hit: &dyn Fn(&crate::engine::stats::Proxy) -> bool| {
+            ids.iter().find(|p| hit(p)).map_or(0, |p| p.iid as u32)
+        };
+        Some(ResponseRules {
+            rules,
+            fe_id: id(&|p| p.frontend == Some(fe)),
+            be_id: id(&|p| p.backend == Some(be)),
+        })
+    }
+
+    /// Runs the rules over `out` (a head from `h1::response`) and rewrites it if one
+    /// applied; the status it then has. `%B` keeps counting the head as the server sent it,
+    /// as HAProxy counts it before its rules run (measured). `tls` is what the client's
+    /// handshake agreed (`ssl_fc`, `ssl_fc_sni`).
+    pub fn apply(
+        &self,
+        out: &mut Vec<u8>,
+        (src, dst, tls): (SocketAddr, SocketAddr, Option<&TlsFacts>),
+        nbsrv: &dyn Fn(Option<&str>) -> u32,
+    ) -> Option<u16> {
+        let mut res = EditedResponse::parse(out)?;
+        let base = ReqView {
+            method: b"",
+            target: b"",
+            version: if res.http10 {
+                super::Version::Http10
+            } else {
+                super::Version::Http11
+            },
+            headers: &[],
+            src,
+            dst,
+            ssl: tls.is_some(),
+            sni: tls.and_then(|t| t.sni.as_deref()),
+            res: None,
+        };
+        let env = Env {
+            fe_id: self.fe_id,
+            be_id: self.be_id,
+            nbsrv,
+            // `http_auth` reads the request, which response rules no longer have.
+            users: None,
+            vars: None,
+        };
+        let mut changed = false;
+        for r in &self.rules {
+            let HttpAction::Edit(e) = &r.action else {
+                continue;
+            };
+            let value = {
+                let headers = res.lines.headers();
+                let v = res.view(&headers, &base);
+                if !r.cond.as_ref().is_none_or(|c| c.eval(&v, &env)) {
+                    continue;
+                }
+                e.format().map(|f| f.eval_escaped(&v, &env))
+            };
+            res.apply(e, value.as_deref().unwrap_or_default());
+            changed = true;
+        }
+        if !changed {
+            return None;
+        }
+        res.write(out);
+        Some(res.status)
+    }
+}
+
+/// Runs `fe`'s `http-response` rules, if it has any, over the head `out` for the client;
+/// the status the client then gets (`status` as the server sent it).
+pub fn rewrite_response(
+    fe: &FrontendRt,
+    out: &mut Vec<u8>,
+    addrs: (SocketAddr, SocketAddr, Option<&TlsFacts>),
+    status: u16,
+) -> u16 {
+    let Some(rules) = &fe.response_rules else {
+        return status;
+    };
+    let nbsrv = |name: Option<&str>| match name {
+        None => fe.backend.nbsrv(),
+        // Other backends' states are the routing's; a response rule asking for one sees none.
+        Some(_) => 0,
+    };
+    rules.apply(out, addrs, &nbsrv).unwrap_or(status)
+}
