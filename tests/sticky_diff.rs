@@ -85,8 +85,10 @@ fn transcript(kind: Kind, cfg: &str, requests: &[&str], wait_down: bool) -> Vec<
 fn mask_conns(line: &str) -> String {
     let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
     if let Some(w) = words.get_mut(11) {
-        if let Some((_, rest)) = w.splitn(3, '/').nth(2).map(|r| ((), r)) {
-            *w = format!("A/F/{rest}");
+        // `%bc` too: HAProxy now and then still counts the previous request's server
+        // connection when the next one logs (seen as 1 instead of 0 under load).
+        if let Some(rest) = w.splitn(4, '/').nth(3).map(str::to_string) {
+            *w = format!("A/F/B/{rest}");
         }
     }
     words.join(" ")
@@ -236,7 +238,7 @@ fn a_cookie_for_a_down_server_with_and_without_persist() {
         &requests,
         true,
     );
-    has(&t, " --DI A/F/0/0/+1 ");
+    has(&t, " --DI A/F/B/0/+1 ");
     let t = same(
         &down(&format!("{cookie}    option persist\n    retries 0\n")),
         &requests,
@@ -446,8 +448,24 @@ fn sticky_under_maxconn(kind: Kind) -> (Vec<String>, usize) {
     let cfg = template("    cookie SRV insert indirect\n", " maxconn 1");
     let c = Contender::start(kind, &cfg, &addrs);
     let raw = b"GET / HTTP/1.1\r\nhost: h\r\ncookie: SRV=c2\r\nconnection: close\r\n\r\n";
-    let (a, b) =
-        rt.block_on(async { tokio::join!(exchange(c.addr(), raw), exchange(c.addr(), raw)) });
+    // The second request is sent once the first is at s2: sent at the same instant, two of
+    // HAProxy's threads now and then both found s2 free (peak 2), which is not what this
+    // test is about.
+    let at = c.addr();
+    let s2 = origins[1].seen.clone();
+    let (a, b) = rt.block_on(async move {
+        let first = tokio::spawn(exchange(at, raw));
+        let at_s2 = async {
+            while s2.active.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), at_s2)
+            .await
+            .expect("s2 got no request");
+        let b = exchange(at, raw).await;
+        (first.await.unwrap(), b)
+    });
     let servers = [a, b]
         .iter()
         .map(|r| parse_reply(r).server().to_string())
@@ -489,7 +507,7 @@ fn captures_and_cookie_flags_in_one_line_as_haproxy() {
     let t = same(&template(captures, ""), &requests, false);
     // The cookie lbtop inserts is not the server's: `%CS` stays empty (HAProxy too).
     has(&t, " 62 - - --NI ");
-    has(&t, " SRV=c2 - --VN A/F/0/0/0 0/0 {h} {s2} ");
+    has(&t, " SRV=c2 - --VN A/F/B/0/0 0/0 {h} {s2} ");
     has(&t, " SRV=zz - --II ");
     has(&t, " - SRV=mine --NI ");
     let lf = format!("{captures}    log-format \"%f %b/%s %CC %CS %tsc %hr %hs\"\n");
