@@ -149,7 +149,11 @@ pub async fn accept_loop(
             c.total_conns.fetch_add(1, Relaxed);
             fe.process_conns.fetch_add(1, Relaxed);
             let mut open = None;
-            if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
+            if !accepted(&stream, client, &fe) {
+                // Closed with a reset, counted in `dcon` and never logged (measured).
+                fe.counters.denied_conn.fetch_add(1, Relaxed);
+                let _ = stream.set_zero_linger();
+            } else if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
                 open = serve(stream, addrs, &fe).await;
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
@@ -205,6 +209,18 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
         }
     }
     Some(out)
+}
+
+/// Whether the frontend's `tcp-request connection` rules let the connection in. They run
+/// before a PROXY header is read, on the socket's own addresses, as HAProxy runs them.
+fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> bool {
+    let Some(routing) = &fe.routing else {
+        return true;
+    };
+    match stream.local_addr() {
+        Ok(dst) => routing.accepts_connection(client, dst),
+        Err(_) => false,
+    }
 }
 
 /// Serves a connection; an HTTP one comes back for the caller to close.

@@ -8,6 +8,8 @@ fn env_with(nbsrv: &dyn Fn(Option<&str>) -> u32) -> Env<'_> {
         nbsrv,
         users: None,
         vars: None,
+        payload: None,
+        at_accept: false,
     }
 }
 

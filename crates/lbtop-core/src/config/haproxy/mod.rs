@@ -43,6 +43,7 @@ mod server;
 mod stats;
 mod table;
 mod tcp_check;
+mod tcp_request;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

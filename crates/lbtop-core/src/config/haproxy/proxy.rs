@@ -99,7 +99,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("http-response", Args::Any, S::NAMED, rules::http_response),
     unsupported("http-after-response"),
     unsupported("http-error"),
-    unsupported("tcp-request"),
+    kw("tcp-request", Args::Any, S::FRONTENDS, super::tcp_request::tcp_request),
     unsupported("tcp-response"),
     unsupported("stick-table"),
     unsupported("stick"),

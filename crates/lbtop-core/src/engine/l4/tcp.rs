@@ -8,7 +8,8 @@ use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
-use crate::engine::rules::{Decision, ReqView, Route, Version};
+use super::inspect::{inspect, Inspected};
+use crate::engine::rules::{tcp_view, Content, Decision, Route};
 use crate::events::Termination;
 use std::io;
 use std::pin::Pin;
@@ -16,31 +17,42 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
-/// alone (a request's fetches find nothing; lbtop does not inspect TCP content).
-fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
+/// and the first bytes `tcp-request inspect-delay` held (none without content rules).
+fn route(fe: &FrontendRt, peer: &Addrs, held: &[u8]) -> Route {
     let Some(routing) = &fe.routing else {
         return Route::default();
     };
-    let view = ReqView {
-        method: b"",
-        target: b"",
-        version: Version::Http11,
-        headers: &[],
-        src: peer.src,
-        dst: peer.dst,
-        ssl: false,
-        sni: None,
-        res: None,
-    };
-    match routing.decide(&view, false, false) {
+    match routing.decide_tcp(&tcp_view(peer.src, peer.dst), held) {
         Decision::Proxy(route) => route,
         // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
         Decision::Answer(_) => Route::default(),
     }
+}
+
+/// Runs the `tcp-request content` rules, reading the client's first bytes into `held`
+/// while one may still match and `inspect-delay` lasts; then once more with what is there
+/// (docs/haproxy-semantics.md §21.8). Whether the connection goes on.
+async fn content_rules(fe: &FrontendRt, client: &mut TcpStream, peer: &Addrs, held: &mut Vec<u8>) -> bool {
+    let Some(routing) = fe.routing.as_ref().filter(|r| r.inspects()) else {
+        return true;
+    };
+    let view = tcp_view(peer.src, peer.dst);
+    let delay = routing.rules.tcp.inspect_delay.unwrap_or_default();
+    let decided = inspect(client, held, delay, |b| match routing.content(&view, b, false) {
+        Content::Wait => None,
+        done => Some(done),
+    });
+    let verdict = match decided.await {
+        Inspected::Ready(done) => done,
+        Inspected::Expired | Inspected::Closed | Inspected::Full => {
+            routing.content(&view, held, true)
+        }
+    };
+    verdict != Content::Reject
 }
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
@@ -48,7 +60,13 @@ fn route(fe: &FrontendRt, peer: &Addrs) -> Route {
 pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
-    let route = route(&fe, &peer);
+    let mut held = Vec::new();
+    if !content_rules(&fe, &mut client_stream, &peer, &mut held).await {
+        reject(&fe, &client_stream, client, began);
+        return;
+    }
+    let inspected = began.elapsed();
+    let route = route(&fe, &peer, &held);
     let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
@@ -62,7 +80,8 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
-    record.timers[1] = attempt.waited.as_millis() as i64;
+    // The wait for the first bytes is logged as queue time, as HAProxy logs it (measured).
+    record.timers[1] = (inspected + attempt.waited).as_millis() as i64;
     let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
@@ -82,7 +101,10 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     let idle = fe.idle_limits();
     let activity = Activity::new(began);
     let kill = fe.backend.kill_watch(assigned.server);
-    let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
+    let relay = async {
+        send_held(&held, &mut server_stream, counters, &activity).await?;
+        relay(&mut client_stream, &mut server_stream, counters, &activity).await
+    };
     let relay = or_killed(kill, relay);
     record.termination = tokio::select! {
         relayed = relay => match relayed {
@@ -99,6 +121,36 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
     counters.latency.record(began.elapsed());
     drop(assigned);
     fe.finish(record, sampled);
+}
+
+/// Closes a connection a `tcp-request content reject` refused: reset, counted in `dreq` and
+/// logged as the frontend's, `<frontend>/<NOSRV>` with `PR` (measured).
+fn reject(fe: &FrontendRt, stream: &TcpStream, client: std::net::SocketAddr, began: Instant) {
+    let _ = stream.set_zero_linger();
+    fe.counters.denied_req.fetch_add(1, Relaxed);
+    let sampled = fe.sample();
+    let mut record = fe.new_record(client, SystemTime::now(), None);
+    record.by_frontend = true;
+    record.termination = Termination::new(b'P', b'R');
+    record.timers[4] = began.elapsed().as_millis() as i64;
+    fe.report(record, sampled);
+}
+
+/// Sends the bytes the content rules held before anything else the client sends.
+async fn send_held(
+    held: &[u8],
+    server: &mut TcpStream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    server.write_all(held).await.map_err(|_| b'S')?;
+    counters.bytes_in.fetch_add(held.len() as u64, Relaxed);
+    activity.up.fetch_add(held.len() as u64, Relaxed);
+    activity.touch();
+    Ok(())
 }
 
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be
