@@ -99,7 +99,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("http-response", Args::Any, S::NAMED, rules::http_response),
     unsupported("http-after-response"),
     unsupported("http-error"),
-    kw("tcp-request", Args::Any, S::FRONTENDS, super::tcp_request::tcp_request),
+    kw(
+        "tcp-request",
+        Args::Any,
+        S::NAMED,
+        super::tcp_request::tcp_request,
+    ),
     unsupported("tcp-response"),
     unsupported("stick-table"),
     unsupported("stick"),

@@ -4,7 +4,7 @@
 //! `accept` and `reject`, and refuses the others by name.
 
 use super::rules::{cond, split_cond};
-use super::sections::{Ctx, Settings};
+use super::sections::{Ctx, Kind, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
 use crate::config::acl::Cond;
@@ -87,8 +87,17 @@ static CONTENT: &[Row<Option<TcpAction>>] = &[
 ];
 
 /// The `tcp-request` keyword.
-pub(super) fn tcp_request(p: &mut Parser, st: &super::table::Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+pub(super) fn tcp_request(
+    p: &mut Parser,
+    st: &super::table::Stmt,
+    ctx: &Ctx,
+    s: &mut Settings,
+) -> Res<()> {
     let rest = st.args.get(1..).unwrap_or(&[]);
+    if ctx.kind == Kind::Backend {
+        let m = "'tcp-request' in a backend is not supported by lbtop (frontend and listen only)";
+        return Err(p.err_in(st.no, ctx, m));
+    }
     match st.arg() {
         "inspect-delay" => inspect_delay(p, st.no, rest, ctx, s),
         "connection" => rule(p, st.no, rest, ctx, s, true),
@@ -167,11 +176,7 @@ fn rule(
 /// never matches there. HAProxy loads it with this warning (measured).
 fn warn_late_fetches(p: &mut Parser, no: usize, c: &Cond, who: &str) {
     for term in c.any.iter().flatten() {
-        let late = term
-            .acl
-            .exprs
-            .iter()
-            .find(|e| !e.sample.fetch.at_accept());
+        let late = term.acl.exprs.iter().find(|e| !e.sample.fetch.at_accept());
         let Some(e) = late else { continue };
         let kw = e.sample.text.split('(').next().unwrap_or("");
         let acl = match term.acl.name.as_str() {
@@ -185,6 +190,86 @@ fn warn_late_fetches(p: &mut Parser, no: usize, c: &Cond, who: &str) {
                 "{acl} will never match in 'tcp-request connection' because it uses keyword \
                  '{kw}' which is incompatible with '{kind} tcp-request connection rule'"
             ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn load(body: &str) -> Result<Config, String> {
+        let text = format!(
+            "frontend fe\n    mode tcp\n    bind 127.0.0.1:8443\n{body}    default_backend app\n\
+             backend app\n    mode tcp\n    server s1 127.0.0.1:1\n"
+        );
+        Config::parse(Path::new("t.cfg"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_action() {
+        let e = load("    tcp-request foo\n").unwrap_err();
+        assert!(
+            e.contains("t.cfg:4")
+                && e.contains("expects 'inspect-delay', 'connection', or 'content' (got 'foo')"),
+            "{e}"
+        );
+        let e = load("    tcp-request connection track-sc0 src\n").unwrap_err();
+        assert!(
+            e.contains("t.cfg:4")
+                && e.contains("'tcp-request connection track-sc0' is not supported by lbtop"),
+            "{e}"
+        );
+        let e = load("    tcp-request content set-var(txn.x) str(1)\n").unwrap_err();
+        assert!(
+            e.contains("'tcp-request content set-var' is not supported"),
+            "{e}"
+        );
+        let e = load("    tcp-request content nope\n").unwrap_err();
+        assert!(
+            e.contains("'tcp-request content' expects 'accept', 'reject'"),
+            "{e}"
+        );
+        let e = load("    tcp-request inspect-delay\n").unwrap_err();
+        assert!(
+            e.contains("t.cfg:4") && e.contains("expects a positive delay in milliseconds"),
+            "{e}"
+        );
+        let e = load("    tcp-request content reject if { nope }\n").unwrap_err();
+        assert!(e.contains("t.cfg:4"), "{e}");
+        let text = "frontend h\n    mode http\n    bind 127.0.0.1:8080\n\
+             \x20   tcp-request content reject if { path /x }\n    default_backend a\n\
+             backend a\n    mode http\n    server s 127.0.0.1:1\n";
+        let e = Config::parse(Path::new("h.cfg"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("h.cfg:4") && e.contains("mode http are not supported"),
+            "{e}"
+        );
+        let text =
+            "backend a\n    mode tcp\n    tcp-request content reject\n    server s 127.0.0.1:1\n";
+        let e = Config::parse(Path::new("b.cfg"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("b.cfg:3") && e.contains("in a backend is not supported"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_connection_rule_reading_the_request_loads_with_haproxys_warning() {
+        let c = load("    tcp-request connection reject if { req.ssl_sni -i x }\n").unwrap();
+        let w: Vec<String> = c.warnings.iter().map(|w| w.message.clone()).collect();
+        assert!(
+            w.iter().any(|w| w.contains(
+                "anonymous acl will never match in 'tcp-request connection' because it uses \
+                 keyword 'req.ssl_sni' which is incompatible with 'frontend tcp-request \
+                 connection rule'"
+            )),
+            "{w:?}"
         );
     }
 }

@@ -2,13 +2,13 @@
 
 pub(crate) use super::activity::Activity;
 use super::activity::Side;
+use super::inspect::{inspect, Inspected};
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
-use super::inspect::{inspect, Inspected};
 use crate::engine::rules::{tcp_view, Content, Decision, Route};
 use crate::events::Termination;
 use std::io;
@@ -36,15 +36,22 @@ fn route(fe: &FrontendRt, peer: &Addrs, held: &[u8]) -> Route {
 /// Runs the `tcp-request content` rules, reading the client's first bytes into `held`
 /// while one may still match and `inspect-delay` lasts; then once more with what is there
 /// (docs/haproxy-semantics.md §21.8). Whether the connection goes on.
-async fn content_rules(fe: &FrontendRt, client: &mut TcpStream, peer: &Addrs, held: &mut Vec<u8>) -> bool {
+async fn content_rules(
+    fe: &FrontendRt,
+    client: &mut TcpStream,
+    peer: &Addrs,
+    held: &mut Vec<u8>,
+) -> bool {
     let Some(routing) = fe.routing.as_ref().filter(|r| r.inspects()) else {
         return true;
     };
     let view = tcp_view(peer.src, peer.dst);
     let delay = routing.rules.tcp.inspect_delay.unwrap_or_default();
-    let decided = inspect(client, held, delay, |b| match routing.content(&view, b, false) {
-        Content::Wait => None,
-        done => Some(done),
+    let decided = inspect(client, held, delay, |b| {
+        match routing.content(&view, b, false) {
+            Content::Wait => None,
+            done => Some(done),
+        }
     });
     let verdict = match decided.await {
         Inspected::Ready(done) => done,

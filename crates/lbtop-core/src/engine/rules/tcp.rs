@@ -44,7 +44,12 @@ impl Routing {
         let mut env = self.env(usize::MAX, &nbsrv, &vars);
         env.be_id = self.fe_id;
         env.at_accept = true;
-        let fired = self.rules.tcp.connection.iter().find(|r| holds(&r.cond, &view, &env));
+        let fired = self
+            .rules
+            .tcp
+            .connection
+            .iter()
+            .find(|r| holds(&r.cond, &view, &env));
         fired.is_none_or(|r| r.action == TcpAction::Accept)
     }
 
@@ -88,7 +93,7 @@ fn passed(r: &TcpReqRule, fired: bool) -> bool {
 /// the last byte, the ClientHello fetches until the bytes say what they are.
 fn may_change(c: &Cond, held: &[u8]) -> bool {
     let exprs = c.any.iter().flatten().flat_map(|t| t.acl.exprs.iter());
-    exprs.filter_map(|e| e.sample.fetch.reads_payload()).any(|hello_only| {
-        !hello_only || parse(held) == Hello::NeedMore
-    })
+    exprs
+        .filter_map(|e| e.sample.fetch.reads_payload())
+        .any(|hello_only| !hello_only || parse(held) == Hello::NeedMore)
 }
