@@ -384,13 +384,7 @@ impl Fetch {
 
 /// Why a fetch lbtop does not have is refused.
 fn refused(name: &str) -> String {
-    match name {
-        "req.ssl_sni" | "req_ssl_sni" => "fetch method 'req.ssl_sni' is not supported by lbtop \
-                                           (it reads a TLS ClientHello in TCP mode, which lbtop \
-                                           does not inspect)"
-            .into(),
-        _ => format!("unknown fetch method '{name}' (or one lbtop does not support)"),
-    }
+    format!("unknown fetch method '{name}' (or one lbtop does not support)")
 }
 
 /// A variable's name as `set-var` and `var()` take it: a scope HAProxy has, a dot, a name.
