@@ -23,7 +23,7 @@ pub struct ProxyRules {
     pub tcp: TcpRules,
 }
 
-/// A frontend's `tcp-request` lines (docs/haproxy-semantics.md §21.8).
+/// A frontend's `tcp-request` lines (docs/haproxy-semantics.md §21.5).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TcpRules {
     /// How long content rules may wait for the client's first bytes (`None`: not set).

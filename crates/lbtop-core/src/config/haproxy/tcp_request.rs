@@ -1,5 +1,5 @@
 //! `tcp-request inspect-delay <time>`, `tcp-request connection <action> [if|unless <cond>]`
-//! and `tcp-request content <action> [if|unless <cond>]` (docs/haproxy-semantics.md §21.8).
+//! and `tcp-request content <action> [if|unless <cond>]` (docs/haproxy-semantics.md §21.5).
 //! Each action HAProxy 2.6 has is a row of [`CONNECTION`] or [`CONTENT`]; lbtop runs
 //! `accept` and `reject`, and refuses the others by name.
 

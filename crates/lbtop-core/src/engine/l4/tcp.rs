@@ -35,7 +35,7 @@ fn route(fe: &FrontendRt, peer: &Addrs, held: &[u8]) -> Route {
 
 /// Runs the `tcp-request content` rules, reading the client's first bytes into `held`
 /// while one may still match and `inspect-delay` lasts; then once more with what is there
-/// (docs/haproxy-semantics.md §21.8). Whether the connection goes on.
+/// (docs/haproxy-semantics.md §21.5). Whether the connection goes on.
 async fn content_rules(
     fe: &FrontendRt,
     client: &mut TcpStream,

@@ -1,5 +1,5 @@
 //! `tcp-request connection` and `tcp-request content` rules at run time
-//! (docs/haproxy-semantics.md §21.8): the first at accept, on the addresses alone; the
+//! (docs/haproxy-semantics.md §21.5): the first at accept, on the addresses alone; the
 //! second on the connection's first bytes, held while a rule may still change its mind.
 
 use super::route::holds;
