@@ -171,6 +171,9 @@ fn counters(rt: &tokio::runtime::Runtime, stats: u16) -> String {
         .join(" ")
 }
 
+/// A client's name, source address, the pieces it sends, and whether it is logged.
+type Case = (&'static str, [u8; 4], Vec<Vec<u8>>, bool);
+
 /// SNI routing with inspect-delay, content and connection rejects by source, a plain-TCP
 /// client, a silent client (the delay runs out) and a hello sent in two pieces.
 #[test]
@@ -186,7 +189,7 @@ fn tcp_request_rules_route_and_reject_as_haproxy() {
         .unwrap();
     let sni = hello("a.example.com");
     let (first, second) = sni.split_at(20);
-    let cases: Vec<(&str, [u8; 4], Vec<Vec<u8>>, bool)> = vec![
+    let cases: Vec<Case> = vec![
         ("sni match", [127, 0, 0, 1], vec![sni.clone()], true),
         ("sni other", [127, 0, 0, 1], vec![hello("other.org")], true),
         ("plain", [127, 0, 0, 1], vec![b"hello\n".to_vec()], true),
@@ -262,4 +265,98 @@ fn tcp_request_rules_route_and_reject_as_haproxy() {
             .any(|l| l.contains(" fe fe/<NOSRV> -1/-1/T 0 PR ")),
         "{haproxy:#?}"
     );
+}
+
+const LISTEN: &str = "global\n    log {LOG} local6 debug\n\
+defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 1s\n\
+\x20   timeout client 5s\n    timeout server 5s\n\
+listen db\n    bind 127.0.0.1:{PORT}\n\
+\x20   acl app_hosts src 127.0.0.1\n\
+\x20   tcp-request connection reject unless app_hosts\n\
+\x20   tcp-request inspect-delay 300ms\n\
+\x20   tcp-request content accept if { req.len ge 6 }\n\
+\x20   tcp-request content reject\n\
+\x20   server a {a}\n";
+
+/// A `listen` that lets in one address and waits for six bytes: `req.len` is read again as
+/// bytes come, and a client that sends too few is rejected when the delay runs out.
+#[test]
+fn listen_waits_for_req_len_and_rejects_other_sources_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cases: Vec<Case> = vec![
+        (
+            "six in two",
+            [127, 0, 0, 1],
+            vec![b"abc".to_vec(), b"def".to_vec()],
+            true,
+        ),
+        ("two only", [127, 0, 0, 1], vec![b"ab".to_vec()], true),
+        (
+            "other source",
+            [127, 0, 0, 2],
+            vec![b"abcdef".to_vec()],
+            false,
+        ),
+    ];
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let a = rt.block_on(Origin::start("a"));
+        let addrs = BTreeMap::from([("a", a.addr)]);
+        let c = Contender::start(kind, LISTEN, &addrs);
+        // The start-up probe's line, if any, is left out.
+        std::thread::sleep(Duration::from_millis(600));
+        let mut logged = c.sink.count();
+        let before = logged;
+        let mut seen = Vec::new();
+        for (what, src, pieces, logs) in &cases {
+            let (name, took) = rt.block_on(client(c.addr(), *src, pieces));
+            let waited = took >= Duration::from_millis(280);
+            seen.push(format!("{what}: {name} waited={waited}"));
+            if *logs {
+                logged += 1;
+                wait_lines(&c, logged);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        seen.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
+        let got = a.got.lock().unwrap().clone();
+        seen.push(format!(
+            "a got {:?}",
+            got.iter()
+                .map(|g| String::from_utf8_lossy(g).into_owned())
+                .collect::<Vec<_>>()
+        ));
+        seen
+    });
+    let [haproxy, lbtop] = &out;
+    for (h, l) in haproxy.iter().zip(lbtop) {
+        assert_eq!(
+            h, l,
+            "HAProxy (left) and lbtop (right) differ\n{haproxy:#?}\n{lbtop:#?}"
+        );
+    }
+    assert_eq!(haproxy.len(), lbtop.len(), "{haproxy:#?}\n{lbtop:#?}");
+    assert_eq!(
+        haproxy[..3],
+        [
+            "six in two: a waited=false",
+            "two only: closed waited=true",
+            "other source: closed waited=false"
+        ],
+        "{haproxy:#?}"
+    );
+    assert!(
+        haproxy
+            .iter()
+            .any(|l| l.contains(" db db/<NOSRV> -1/-1/T 0 PR ")),
+        "{haproxy:#?}"
+    );
+    assert_eq!(haproxy.last().unwrap(), "a got [\"abcdef\"]");
 }
