@@ -360,3 +360,72 @@ fn listen_waits_for_req_len_and_rejects_other_sources_as_haproxy() {
     );
     assert_eq!(haproxy.last().unwrap(), "a got [\"abcdef\"]");
 }
+
+const EXPECT_PROXY: &str = "global\n    log {LOG} local6 debug\n\
+defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 1s\n\
+\x20   timeout client 5s\n    timeout server 5s\n\
+frontend fe\n    bind 127.0.0.1:{PORT}\n\
+\x20   tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n\
+\x20   tcp-request connection reject if { src 10.1.1.1 }\n\
+\x20   default_backend b\n\
+backend b\n    server b {b}\n";
+
+/// `expect-proxy layer4`: a PROXY header is read from the addresses the condition names
+/// only, and the connection rules ran on the socket's address, not the header's.
+#[test]
+fn expect_proxy_by_source_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let header = b"PROXY TCP4 10.1.1.1 127.0.0.1 1234 80\r\nhi\n".to_vec();
+    let cases: Vec<Case> = vec![
+        ("proxied", [127, 0, 0, 1], vec![header], true),
+        ("direct", [127, 0, 0, 2], vec![b"hi\n".to_vec()], true),
+    ];
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let b = rt.block_on(Origin::start("b"));
+        let addrs = BTreeMap::from([("b", b.addr)]);
+        let c = Contender::start(kind, EXPECT_PROXY, &addrs);
+        std::thread::sleep(Duration::from_millis(600));
+        let mut logged = c.sink.count();
+        let before = logged;
+        let mut seen = Vec::new();
+        for (what, src, pieces, logs) in &cases {
+            let (name, _) = rt.block_on(client(c.addr(), *src, pieces));
+            seen.push(format!("{what}: {name}"));
+            if *logs {
+                logged += 1;
+                wait_lines(&c, logged);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        seen.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
+        let got = b.got.lock().unwrap().clone();
+        let got: Vec<String> = got
+            .iter()
+            .map(|g| String::from_utf8_lossy(g).into())
+            .collect();
+        seen.push(format!("b got {got:?}"));
+        seen
+    });
+    let [haproxy, lbtop] = &out;
+    for (h, l) in haproxy.iter().zip(lbtop) {
+        assert_eq!(
+            h, l,
+            "HAProxy (left) and lbtop (right) differ\n{haproxy:#?}\n{lbtop:#?}"
+        );
+    }
+    assert_eq!(haproxy.len(), lbtop.len(), "{haproxy:#?}\n{lbtop:#?}");
+    assert_eq!(haproxy[..2], ["proxied: b", "direct: b"], "{haproxy:#?}");
+    assert!(
+        haproxy[2].contains(" 10.1.1.1:PORT [DATE] fe b/b "),
+        "{haproxy:#?}"
+    );
+    assert_eq!(haproxy.last().unwrap(), "b got [\"hi\\n\", \"hi\\n\"]");
+}

@@ -39,7 +39,7 @@ pub(super) fn rule_lines(out: &mut String, r: &ProxyRules) {
     ] {
         for t in list {
             let cond = t.cond.as_ref().map(|c| &c.words[..]);
-            with_cond(out, kw, &[t.action.name().to_string()], cond);
+            with_cond(out, kw, &t.action.words(), cond);
         }
     }
     for h in &r.http_request {
@@ -174,6 +174,7 @@ mod tests {
         let text = "frontend fe\n    mode tcp\n    bind 127.0.0.1:8443\n\
              \x20   acl bad src 10.0.0.0/8\n\
              \x20   tcp-request connection reject if bad\n\
+             \x20   tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n\
              \x20   tcp-request connection accept\n\
              \x20   tcp-request inspect-delay 5s\n\
              \x20   tcp-request content accept if { req_ssl_hello_type 1 }\n\
@@ -184,7 +185,7 @@ mod tests {
              backend b\n    mode tcp\n    server s2 127.0.0.1:2\n";
         let c = Config::parse(Path::new("t.cfg"), text).unwrap();
         let tcp = &c.frontends[0].rules.tcp;
-        assert_eq!((tcp.connection.len(), tcp.content.len()), (2, 2));
+        assert_eq!((tcp.connection.len(), tcp.content.len()), (3, 2));
         assert_eq!(tcp.inspect_delay, Some(std::time::Duration::from_secs(5)));
         let out = c.to_haproxy_cfg();
         let back = Config::parse(Path::new("export.cfg"), &out)

@@ -51,14 +51,20 @@ pub enum TcpAction {
     Accept,
     /// Closes the connection at once.
     Reject,
+    /// `expect-proxy layer4` (connection rules only): a PROXY header must come first, as on
+    /// an `accept-proxy` bind; the rules go on.
+    ExpectProxy,
 }
 
 impl TcpAction {
-    pub fn name(self) -> &'static str {
-        match self {
-            TcpAction::Accept => "accept",
-            TcpAction::Reject => "reject",
-        }
+    /// The action's words as written, for `lbtop export`.
+    pub fn words(self) -> Vec<String> {
+        let w: &[&str] = match self {
+            TcpAction::Accept => &["accept"],
+            TcpAction::Reject => &["reject"],
+            TcpAction::ExpectProxy => &["expect-proxy", "layer4"],
+        };
+        w.iter().map(|x| x.to_string()).collect()
     }
 }
 

@@ -28,7 +28,7 @@ static CONNECTION: &[Row<Option<TcpAction>>] = &[
     action("accept", Some(TcpAction::Accept)),
     action("reject", Some(TcpAction::Reject)),
     action("capture", None),
-    action("expect-proxy", None),
+    action("expect-proxy", Some(TcpAction::ExpectProxy)),
     action("expect-netscaler-cip", None),
     action("track-sc0", None),
     action("track-sc1", None),
@@ -150,7 +150,16 @@ fn rule(
     let Some(action) = row.how else {
         return Err(p.err_in(no, ctx, format!("'{kw} {base}' is not supported by lbtop")));
     };
-    if let Some(extra) = words.get(1) {
+    let args = match action {
+        TcpAction::ExpectProxy => 2,
+        _ => 1,
+    };
+    if action == TcpAction::ExpectProxy && words.get(1).map(String::as_str) != Some("layer4") {
+        let got = words.get(1).map_or("", String::as_str);
+        let m = format!("'{kw} expect-proxy' only supports 'layer4' (got '{got}')");
+        return Err(p.err_in(no, ctx, m));
+    }
+    if let Some(extra) = words.get(args) {
         let m = format!("'{kw} {name}': unexpected '{extra}' (expects 'if' or 'unless')");
         return Err(p.err_in(no, ctx, m));
     }
@@ -231,6 +240,8 @@ mod tests {
             e.contains("'tcp-request content' expects 'accept', 'reject'"),
             "{e}"
         );
+        let e = load("    tcp-request connection expect-proxy layer5\n").unwrap_err();
+        assert!(e.contains("only supports 'layer4' (got 'layer5')"), "{e}");
         let e = load("    tcp-request inspect-delay\n").unwrap_err();
         assert!(
             e.contains("t.cfg:4") && e.contains("expects a positive delay in milliseconds"),

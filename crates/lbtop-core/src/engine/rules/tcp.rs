@@ -36,21 +36,28 @@ pub fn tcp_view(src: SocketAddr, dst: SocketAddr) -> ReqView<'static> {
 }
 
 impl Routing {
-    /// Whether the `tcp-request connection` rules let a new connection in.
-    pub fn accepts_connection(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+    /// What the `tcp-request connection` rules make of a new connection: `None` to close it,
+    /// else whether a PROXY header must come first (`expect-proxy layer4`, which does not end
+    /// the rules).
+    pub fn accepts_connection(&self, src: SocketAddr, dst: SocketAddr) -> Option<bool> {
         let view = tcp_view(src, dst);
         let nbsrv = |n: Option<&str>| self.nbsrv(self.default_backend, n);
         let vars = Vars::default();
         let mut env = self.env(usize::MAX, &nbsrv, &vars);
         env.be_id = self.fe_id;
         env.at_accept = true;
-        let fired = self
-            .rules
-            .tcp
-            .connection
-            .iter()
-            .find(|r| holds(&r.cond, &view, &env));
-        fired.is_none_or(|r| r.action == TcpAction::Accept)
+        let mut expect_proxy = false;
+        for r in &self.rules.tcp.connection {
+            if !holds(&r.cond, &view, &env) {
+                continue;
+            }
+            match r.action {
+                TcpAction::Accept => break,
+                TcpAction::Reject => return None,
+                TcpAction::ExpectProxy => expect_proxy = true,
+            }
+        }
+        Some(expect_proxy)
     }
 
     /// Whether the frontend holds a connection's first bytes before routing it.
@@ -73,8 +80,9 @@ impl Routing {
             }
             if fired {
                 return match r.action {
-                    TcpAction::Accept => Content::Accept,
                     TcpAction::Reject => Content::Reject,
+                    // `expect-proxy` is refused in content rules at load.
+                    TcpAction::Accept | TcpAction::ExpectProxy => Content::Accept,
                 };
             }
         }
