@@ -429,3 +429,84 @@ fn expect_proxy_by_source_as_haproxy() {
     );
     assert_eq!(haproxy.last().unwrap(), "b got [\"hi\\n\", \"hi\\n\"]");
 }
+
+const SNI_NAMES: &str = "global\n    log {LOG} local6 debug\n\
+defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 1s\n\
+\x20   timeout client 5s\n    timeout server 5s\n\
+frontend fe\n    bind 127.0.0.1:{PORT}\n\
+\x20   tcp-request inspect-delay 2s\n\
+\x20   tcp-request content reject unless { req.ssl_hello_type 1 }\n\
+\x20   use_backend %[req.ssl_sni,lower]\n\
+\x20   default_backend beta\n\
+backend alpha\n    server a {a}\n\
+backend beta\n    server b {b}\n";
+
+/// `reject unless { req.ssl_hello_type 1 }` waits for a hello sent in pieces rather than
+/// rejecting its first bytes, rejects bytes that cannot be one at once, and the backend is
+/// named by the server name.
+#[test]
+fn reject_unless_hello_and_backend_named_by_sni_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let alpha = hello("ALPHA");
+    let (first, second) = alpha.split_at(30);
+    let cases: Vec<Case> = vec![
+        (
+            "alpha in pieces",
+            [127, 0, 0, 1],
+            vec![first.to_vec(), second.to_vec()],
+            true,
+        ),
+        ("unknown name", [127, 0, 0, 1], vec![hello("gamma")], true),
+        (
+            "plain",
+            [127, 0, 0, 1],
+            vec![b"GET / HTTP/1.0\r\n\r\n".to_vec()],
+            true,
+        ),
+    ];
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let (a, b) = rt.block_on(async { (Origin::start("a").await, Origin::start("b").await) });
+        let addrs = BTreeMap::from([("a", a.addr), ("b", b.addr)]);
+        let c = Contender::start(kind, SNI_NAMES, &addrs);
+        std::thread::sleep(Duration::from_millis(600));
+        let mut logged = c.sink.count();
+        let before = logged;
+        let mut seen = Vec::new();
+        for (what, src, pieces, logs) in &cases {
+            let (name, took) = rt.block_on(client(c.addr(), *src, pieces));
+            let waited = took >= Duration::from_millis(1500);
+            seen.push(format!("{what}: {name} waited={waited}"));
+            if *logs {
+                logged += 1;
+                wait_lines(&c, logged);
+            }
+        }
+        seen.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
+        seen
+    });
+    let [haproxy, lbtop] = &out;
+    for (h, l) in haproxy.iter().zip(lbtop) {
+        assert_eq!(
+            h, l,
+            "HAProxy (left) and lbtop (right) differ\n{haproxy:#?}\n{lbtop:#?}"
+        );
+    }
+    assert_eq!(haproxy.len(), lbtop.len(), "{haproxy:#?}\n{lbtop:#?}");
+    assert_eq!(
+        haproxy[..3],
+        [
+            "alpha in pieces: a waited=false",
+            "unknown name: b waited=false",
+            "plain: closed waited=false"
+        ],
+        "{haproxy:#?}"
+    );
+}
