@@ -125,8 +125,22 @@ http {{
     return conf
 
 
-def haproxy_cfg(d, name, port, backends, mode, threads, http_request=None):
+def tls_pem(d, key):
+    """A self-signed certificate and its key in one PEM file, as HAProxy takes them: ECDSA
+    P-256 (`ec`) or RSA 2048 (`rsa`)."""
+    pem = d / f"bench-{key}.pem"
+    if not pem.exists():
+        newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] if key == "ec" else ["-newkey", "rsa:2048"]
+        subprocess.run(["openssl", "req", "-x509", *newkey, "-nodes", "-days", "30", "-subj", "/CN=bench.example",
+                        "-keyout", str(d / f"bench-{key}.key"), "-out", str(d / f"bench-{key}.crt")],
+                       check=True, capture_output=True)
+        pem.write_text((d / f"bench-{key}.crt").read_text() + (d / f"bench-{key}.key").read_text())
+    return pem
+
+
+def haproxy_cfg(d, name, port, backends, mode, threads, http_request=None, tls=None):
     servers = "\n".join(f"  server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
+    ssl = f" ssl crt {tls} alpn http/1.1" if tls else ""
     extra = "  option splice-auto\n" if mode == "tcp" else ""
     extra += f"  timeout http-request {http_request}\n" if http_request else ""
     cfg = d / f"{name}.cfg"
@@ -139,7 +153,7 @@ defaults
   timeout client 30s
   timeout server 30s
 {extra}frontend fe
-  bind 127.0.0.1:{port}
+  bind 127.0.0.1:{port}{ssl}
   default_backend be
 backend be
   balance roundrobin
@@ -372,6 +386,19 @@ def run_layout(layout, args, d, procs, results):
             wait_port(p)
         return ports, started, cfg
 
+    def tls_contenders(pem):
+        """HAProxy twice and lbtop on the same haproxy.cfg (lbtop reads it as it is), TLS on
+        the bind with the certificate `pem`."""
+        ports = {"haproxy": free_port(), "haproxy2": free_port(), "lbtop": free_port()}
+        started = {}
+        for name, port in ports.items():
+            cfg = haproxy_cfg(d, f"{name}-tls", port, backends, "http", threads, tls=pem)
+            argv = ["haproxy", "-f", str(cfg)] if name.startswith("haproxy") else [str(LBTOP), "--headless", "--config", str(cfg)]
+            started[name] = procs.start(pinned(proxy_cpus, argv))
+        for p in ports.values():
+            wait_port(p)
+        return ports, started
+
     out = results.setdefault(layout, {})
     scenarios = args.scenarios
     order = ["haproxy", "lbtop", "haproxy2"]
@@ -453,6 +480,24 @@ def run_layout(layout, args, d, procs, results):
 
     if "acl20" in scenarios:
         out["acl20"] = acl_rules_cost(args, d, procs, backends, proxy_cpus, load_cpus, conns, gen_threads)
+    if "tls" in scenarios:
+        for key in args.tls_keys.split(","):
+            ports, started = tls_contenders(tls_pem(d, key))
+            pids = {k: p.pid for k, p in started.items()}
+            url = lambda k: f"https://127.0.0.1:{ports[k]}/"  # noqa: E731
+            for kind, extra in (("keepalive", ()), ("handshakes", ("-H", "Connection: close"))):
+                runs = {k: [] for k in order}
+                for k in order:  # warm-up
+                    wrk(url(k), 1, load_cpus, conns, gen_threads, extra)
+                for r in range(args.rounds):
+                    rot = order[r % 3:] + order[:r % 3]
+                    for k in rot:
+                        runs[k].append(measure(pids[k], lambda: wrk(url(k), args.duration, load_cpus, conns, gen_threads, extra)))
+                    print(f"  {layout} tls {key} {kind} round {r + 1}: " + "  ".join(
+                        f"{k} {runs[k][-1]['rps']:.0f}/s" for k in rot), flush=True)
+                out[f"tls_{key}_{kind}"] = summarize(runs)
+            for p in started.values():
+                procs.stop(p)
 
     if "l4" in scenarios:
         ports, started, _ = contenders("tcp")
@@ -561,6 +606,13 @@ def table(results, meta):
             lines.append(f"| {layout} | lbtop CPU µs per request: no rules / 20 ACL rules | {c['haproxy']:.1f} | "
                          f"{c['lbtop']:.1f} | {c['ratio_median']:.3f} | {c['aa_median']:.3f} "
                          f"[{c['aa_range'][0]:.3f}-{c['aa_range'][1]:.3f}] |")
+        for key, name in (("ec", "ECDSA P-256"), ("rsa", "RSA 2048")):
+            tka = r.get(f"tls_{key}_keepalive", {})
+            row(layout, f"TLS keep-alive req/s ({name})", tka.get("rps"), lambda v: f"{v:,.0f}")
+            row(layout, f"TLS CPU µs per keep-alive request ({name})", tka.get("cpu_us_per_req"), lambda v: f"{v:.1f}")
+            ths = r.get(f"tls_{key}_handshakes", {})
+            row(layout, f"TLS handshakes/s, a connection per request ({name})", ths.get("rps"), lambda v: f"{v:,.0f}")
+            row(layout, f"TLS CPU µs per handshake ({name})", ths.get("cpu_us_per_req"), lambda v: f"{v:.1f}")
         cl = r.get("close", {})
         row(layout, "Connection: close req/s", cl.get("rps"), lambda v: f"{v:,.0f}")
         l4 = r.get("l4", {})
@@ -593,9 +645,10 @@ def main():
     ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--layouts", default="pinned,unpinned")
-    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,acl20",
-                    help="comma list of l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,acl20 "
+    ap.add_argument("--scenarios", default="l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls,acl20",
+                    help="comma list of l7,cpu,p99,close,l4,idle,slowloris,dash,sweep,tls,acl20 "
                          "(acl20: lbtop with 20 ACL rules against lbtop without, no HAProxy)")
+    ap.add_argument("--tls-keys", default="ec,rsa", help="certificate keys for the tls scenario: ec,rsa")
     ap.add_argument("--idle-conns", type=int, default=2000)
     ap.add_argument("--slowloris-conns", type=int, default=2000)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for tool in wrk haproxy nginx taskset; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in wrk haproxy nginx taskset openssl; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   pkgs=()
   for t in "${need[@]}"; do

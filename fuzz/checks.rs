@@ -13,7 +13,7 @@
 
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
-use lbtop::config::{Config, Mode, Options, Timeouts};
+use lbtop::config::{Capture, Captures, Config, Mode, Options, Timeouts};
 use lbtop::dns::{self, Answer};
 use lbtop::engine::h1::chunked::Decoder;
 use lbtop::engine::h1::head::{
@@ -553,6 +553,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
     let xff = HeaderName::from_static("x-forwarded-for");
     let addr = HeaderValue::from_static("192.0.2.7");
     let key = HeaderName::from_static("x-key");
+    let caps = every_capture();
     let rewrite = Rewrite {
         forwarded_for: Some((&xff, &addr)),
         forwarded_if_none: false,
@@ -560,6 +561,9 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
         hash_uri: true,
         hash_header: Some(&key),
         request_line: true,
+        cookie: None,
+        stick: None,
+        captures: Some(&caps),
     };
     let mut upstream = Vec::new();
     let p = head::parse(data, &rewrite, &mut upstream);
@@ -742,8 +746,21 @@ pub fn h1_chunked(data: &[u8]) {
 // ---------------------------------------------------------------------------------------
 // HTTP/1 response heads.
 
+/// Captures of the headers that frame a message, and a cookie.
+fn every_capture() -> Captures {
+    let c = |name: &str, len| Capture {
+        name: name.into(),
+        len,
+    };
+    Captures {
+        request: vec![c("host", 64), c("content-length", 3), c("cookie", 0)],
+        response: vec![c("transfer-encoding", 8), c("set-cookie", 100)],
+        cookie: Some(c("a", 4)),
+    }
+}
+
 /// Every `Asked`: both versions, keep-alive or not, HEAD or not.
-fn every_asked() -> impl Iterator<Item = Asked> {
+fn every_asked() -> impl Iterator<Item = Asked<'static>> {
     [Version::HTTP_10, Version::HTTP_11]
         .into_iter()
         .flat_map(|version| {
@@ -753,6 +770,7 @@ fn every_asked() -> impl Iterator<Item = Asked> {
                     keep_alive,
                     is_head,
                     upgrade: false,
+                    cookie: None,
                 })
             })
         })
@@ -786,9 +804,11 @@ fn outcome(p: &response::Parsed) -> Outcome {
 ///   counts what HAProxy counts: 21 + version + code + reason, then each name and value.
 pub fn h1_response_head(data: &[u8]) {
     let mut first: Option<(Outcome, Vec<u8>)> = None;
+    let caps = every_capture();
     for asked in every_asked() {
         let mut out = Vec::new();
-        let parsed = response::parse(data, asked, &mut out);
+        // Captures read the same pass and change nothing of what is written.
+        let parsed = response::parse_capturing(data, asked, &mut out, Some(&caps));
         let o = outcome(&parsed);
         let ctx = format!("{} asked {asked:?}", ctx_of(data, o.1.max(1)));
         let head = match parsed {

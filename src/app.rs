@@ -43,10 +43,7 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.
-            let logs_traffic = config
-                .frontends
-                .iter()
-                .any(|f| f.options.httplog || f.options.tcplog);
+            let logs_traffic = config.frontends.iter().any(|f| f.options.logs_traffic());
             rx.set_session_tap(if logs_traffic {
                 SessionTap::All
             } else {

@@ -53,11 +53,16 @@ where
     })
 }
 
-/// Origins named `slow...` take two seconds to answer (their health checks none).
+/// Origins named `slow...` take two seconds to answer, and `stuck...` ones a minute (their
+/// health checks none): a request to a `stuck` server ends only when the proxy ends it, so a
+/// test that waits for a check to end it does not race the answer on a loaded machine.
 fn delay(name: &str) -> Duration {
-    match name.starts_with("slow") {
-        true => Duration::from_secs(2),
-        false => Duration::ZERO,
+    if name.starts_with("slow") {
+        Duration::from_secs(2)
+    } else if name.starts_with("stuck") {
+        Duration::from_secs(60)
+    } else {
+        Duration::ZERO
     }
 }
 
@@ -234,30 +239,30 @@ fn marked_down_and_up_end_sessions_as_haproxy() {
     let check = "check inter 200 fall 1 rise 1";
     let template = format!(
         "{GLOBAL}    option httpchk GET /health_check.html\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend down\n\nfrontend fe2\n    bind 127.0.0.1:{{PORT2}}\n    default_backend up\n\n\
-         backend down\n    server slow {{slow}} {check} on-marked-down shutdown-sessions\n\n\
-         backend up\n    server a {{a}} {check} on-marked-up shutdown-backup-sessions\n    server slow2 {{slow2}} {check} backup\n"
+         backend down\n    timeout server 30s\n    server stuck {{stuck}} {check} on-marked-down shutdown-sessions\n\n\
+         backend up\n    timeout server 30s\n    server a {{a}} {check} on-marked-up shutdown-backup-sessions\n    server stuck2 {{stuck2}} {check} backup\n"
     );
     let lines = assert_same(
         "shutdown sessions",
         both(
-            &["a", "slow", "slow2"],
+            &["a", "stuck", "stuck2"],
             &template,
             |rt, c, origins, port2| {
                 let addr = c.addr();
                 let waiting = rt.spawn(async move { common::get(addr, "/").await.status });
-                wait_in_progress(&origins["slow"]);
-                origins["slow"].seen.healthy.store(false, SeqCst);
+                wait_in_progress(&origins["stuck"]);
+                origins["stuck"].seen.healthy.store(false, SeqCst);
                 let first = rt.block_on(waiting).unwrap();
                 origins["a"].seen.healthy.store(false, SeqCst);
                 c.sink.wait("Server up/a is DOWN", WAIT);
                 let fe2 = std::net::SocketAddr::from(([127, 0, 0, 1], port2));
                 let waiting = rt.spawn(async move { common::get(fe2, "/").await.status });
-                wait_in_progress(&origins["slow2"]);
+                wait_in_progress(&origins["stuck2"]);
                 origins["a"].seen.healthy.store(true, SeqCst);
                 let second = rt.block_on(waiting).unwrap();
                 c.sink.wait("Server up/a is UP", WAIT);
-                c.sink.wait(" fe down/slow ", WAIT);
-                c.sink.wait(" fe2 up/slow2 ", WAIT);
+                c.sink.wait(" fe down/stuck ", WAIT);
+                c.sink.wait(" fe2 up/stuck2 ", WAIT);
                 let mut seen: Vec<String> =
                     c.settled_lines().iter().map(|l| mask_active(l)).collect();
                 seen.push(format!("clients got {first} and {second}"));
@@ -267,11 +272,11 @@ fn marked_down_and_up_end_sessions_as_haproxy() {
     );
     let has = |want: &str| lines.iter().any(|l| l.contains(want));
     assert!(
-        has(" fe down/slow T/T/T/-1/T 502 209 - - DH-- "),
+        has(" fe down/stuck T/T/T/-1/T 502 209 - - DH-- "),
         "{lines:#?}"
     );
     assert!(
-        has(" fe2 up/slow2 T/T/T/-1/T 502 209 - - UH-- "),
+        has(" fe2 up/stuck2 T/T/T/-1/T 502 209 - - UH-- "),
         "{lines:#?}"
     );
     assert_eq!(lines.last().unwrap(), "clients got 502 and 502");
@@ -310,18 +315,18 @@ fn marked_down_ends_tcp_sessions_as_haproxy() {
     }
     let template = format!(
         "{GLOBAL}\nfrontend fe\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{{PORT}}\n    default_backend down\n\n\
-         backend down\n    mode tcp\n    option httpchk GET /health_check.html\n    server slow {{slow}} check inter 200 fall 1 rise 1 on-marked-down shutdown-sessions\n"
+         backend down\n    mode tcp\n    timeout server 30s\n    option httpchk GET /health_check.html\n    server stuck {{stuck}} check inter 200 fall 1 rise 1 on-marked-down shutdown-sessions\n"
     );
     let lines = assert_same(
         "shutdown tcp sessions",
-        both(&["slow"], &template, |rt, c, origins, _| {
+        both(&["stuck"], &template, |rt, c, origins, _| {
             let addr = c.addr();
             let request = b"GET / HTTP/1.1\r\nhost: lab\r\nconnection: close\r\n\r\n";
             let waiting = rt.spawn(async move { common::exchange(addr, request).await.len() });
-            wait_in_progress(&origins["slow"]);
-            origins["slow"].seen.healthy.store(false, SeqCst);
+            wait_in_progress(&origins["stuck"]);
+            origins["stuck"].seen.healthy.store(false, SeqCst);
             let got = rt.block_on(waiting).unwrap();
-            c.sink.wait(" fe down/slow ", WAIT);
+            c.sink.wait(" fe down/stuck ", WAIT);
             let mut seen: Vec<String> = c.settled_lines().iter().map(|l| mask_active(l)).collect();
             seen.push(format!("client got {got} bytes"));
             seen
@@ -330,7 +335,7 @@ fn marked_down_ends_tcp_sessions_as_haproxy() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(" fe down/slow T/T/T 0 D- ")),
+            .any(|l| l.contains(" fe down/stuck T/T/T 0 D- ")),
         "{lines:#?}"
     );
 }

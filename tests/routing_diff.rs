@@ -189,6 +189,9 @@ frontend fe
     http-request redirect location /new code 308 if { path /old }
     redirect location /kw set-cookie SEEN=1 if { path /kw }
     redirect prefix http://other.example append-slash if { path_beg /move }
+    redirect code 301 prefix / append-slash drop-query if { path /docs }
+    http-request return status 204 hdr A-B "x y" hdr C %[path] if { path /pre }
+    http-request return status 404 hdr X 1 content-type text/plain string hi if { path /hdr }
     use_backend api if is_api METH_GET || is_api METH_POST
     use_backend %[req.hdr(host),lower,map({MAP})] if { hdr(x-dyn) -m found }
     use_backend static if { path_end .css .js } !{ hdr_cnt(cookie) gt 0 }
@@ -227,12 +230,20 @@ listen stats
         get("/old", ""),
         get("/kw", ""),
         get("/move/x?q", ""),
+        get("/docs?x=1", ""),
+        get("/pre", ""),
+        get("/hdr", ""),
         get("/style.css", ""),
         get("/style.css", "cookie: a=1\r\n"),
         "GET / HTTP/1.1\r\nhost: WWW.Example.com\r\nx-dyn: 1\r\nconnection: close\r\n\r\n".into(),
         "GET / HTTP/1.1\r\nhost: API.example.com\r\nx-dyn: 1\r\nconnection: close\r\n\r\n".into(),
         "GET / HTTP/1.1\r\nhost: nope.example\r\nx-dyn: 1\r\nconnection: close\r\n\r\n".into(),
         "GET /old HTTP/1.0\r\n\r\n".into(),
+        // More header lines than lbtop's rules view keeps on the stack.
+        {
+            let many: String = (0..40).map(|i| format!("x-h{i}: {i}\r\n")).collect();
+            format!("GET /many HTTP/1.1\r\nhost: api.example.com\r\n{many}x-dyn: 1\r\nconnection: close\r\n\r\n")
+        },
     ];
     let out = assert_same("routing", both(&["a", "b", "c", "d"], &template, &requests));
     // A few things spelt out, so that a change in both would still be caught.
@@ -254,9 +265,12 @@ listen stats
     assert!(has(" fe static/d "), "{out:#?}");
     assert!(has(" fe app/a2 "), "{out:#?}");
     // Denies: x-block, /slow, /tarpit, /allowed2 and the backend's /api/private; redirects and
-    // returns: nine.
-    assert!(has("fe FRONTEND stot=25 dreq=5 intercepted=9 "), "{out:#?}");
-    assert!(has("api BACKEND stot=3 dreq=1 "), "{out:#?}");
+    // returns: twelve.
+    assert!(
+        has("fe FRONTEND stot=29 dreq=5 intercepted=12 "),
+        "{out:#?}"
+    );
+    assert!(has("api BACKEND stot=4 dreq=1 "), "{out:#?}");
 }
 
 /// `use_backend` in a TCP frontend, on the port the client connected to.

@@ -156,11 +156,24 @@ fn compare(balance: &str, ramps: bool, tolerance: usize) {
         if ramps { ramped } else { flat },
         "HAProxy's shape is not the expected one: {haproxy:?}"
     );
-    for (i, (h, l)) in haproxy.iter().zip(&lbtop).enumerate() {
+    // The weight steps once a second from the moment the server came up, which each proxy
+    // notes a few milliseconds apart from its log line: a step can land in the window before
+    // or after the one it landed in on the other proxy (CI saw HAProxy step in window 3 and
+    // lbtop in window 4). So each window is held to the range of HAProxy's counts in it and
+    // its two neighbours; the shape check above and the per-second sums keep the ramp honest.
+    for (i, l) in lbtop.iter().enumerate() {
+        let near = &haproxy[i.saturating_sub(1)..(i + 2).min(haproxy.len())];
+        let (lo, hi) = (near.iter().min().unwrap(), near.iter().max().unwrap());
         assert!(
-            h.abs_diff(*l) <= tolerance,
-            "{balance}: window {i}: HAProxy sent b {h}, lbtop {l} (tolerance {tolerance})\n\
-             HAProxy {haproxy:?}\nlbtop   {lbtop:?}"
+            lo.saturating_sub(tolerance) <= *l && *l <= hi + tolerance,
+            "{balance}: window {i}: lbtop sent b {l}, HAProxy {lo}..={hi} around it \
+             (tolerance {tolerance})\nHAProxy {haproxy:?}\nlbtop   {lbtop:?}"
+        );
+    }
+    for (s, (h, l)) in hs.iter().zip(&ls).enumerate() {
+        assert!(
+            h.abs_diff(*l) <= 4 * tolerance + 6,
+            "{balance}: second {s}: HAProxy sent b {h}, lbtop {l}\nHAProxy {hs:?}\nlbtop   {ls:?}"
         );
     }
 }

@@ -198,7 +198,7 @@ fn flags(r: &SessionRecord, l7: bool) -> Option<String> {
         return None;
     }
     let f = if l7 {
-        r.termination.http().to_vec()
+        r.termination.http(r.cookie_flags).to_vec()
     } else {
         r.termination.tcp().to_vec()
     };

@@ -394,6 +394,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: Some(status),
             bytes_out: if status == 200 { HTTP_OUT } else { 212 },
             bytes_in: HTTP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -408,6 +409,12 @@ pub fn decisions() -> Vec<SessionRecord> {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            tls: false,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -420,6 +427,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             status: None,
             bytes_out: TCP_OUT + rng.below(40),
             bytes_in: TCP_IN,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -434,6 +442,12 @@ pub fn decisions() -> Vec<SessionRecord> {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            tls: false,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         });
     }
     out

@@ -1,6 +1,7 @@
 //! A small, real HTTP/1.1 origin server for tests: it names itself in `x-server` and in its body,
 //! can answer slowly, keeps connections alive unless told to close, and records what it saw
-//! (connections, peak concurrency, raw request heads).
+//! (connections, peak concurrency, raw request heads). Each `x-reply: <name>: <value>`
+//! request header becomes a header line of its response.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -109,6 +110,11 @@ async fn connection(mut stream: TcpStream, name: String, delay: Duration, seen: 
             let _ = stream.write_all(reply).await;
             return;
         }
+        let asked: String = head
+            .lines()
+            .filter_map(|l| l.strip_prefix("x-reply: "))
+            .map(|l| format!("{l}\r\n"))
+            .collect();
         seen.heads.lock().unwrap().push(head);
         let now = seen.active.fetch_add(1, SeqCst) + 1;
         seen.peak.fetch_max(now, SeqCst);
@@ -116,7 +122,7 @@ async fn connection(mut stream: TcpStream, name: String, delay: Duration, seen: 
         seen.active.fetch_sub(1, SeqCst);
         let body = format!("{name}\n");
         let reply = format!(
-            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-server: {name}\r\n{}\r\n{body}",
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-server: {name}\r\n{asked}{}\r\n{body}",
             body.len(),
             if close { "connection: close\r\n" } else { "" }
         );

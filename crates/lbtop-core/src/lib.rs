@@ -24,3 +24,4 @@ pub mod engine;
 pub mod events;
 pub mod keys;
 pub(crate) mod suggest;
+pub mod tls;

@@ -24,6 +24,8 @@ pub struct Bind {
     pub defer_accept: bool,
     /// `tfo`: TCP Fast Open on the listener.
     pub tfo: bool,
+    /// `ssl`: the bind terminates TLS with these settings.
+    pub tls: Option<Box<super::BindTls>>,
     pub line: usize,
 }
 
@@ -39,6 +41,7 @@ impl Bind {
             maxconn: None,
             defer_accept: false,
             tfo: false,
+            tls: None,
             line: 0,
         }
     }

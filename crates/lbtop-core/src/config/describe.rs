@@ -136,6 +136,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("http-pretend-keepalive", o.http_pretend_keepalive),
         ("clitcpka", o.clitcpka),
@@ -371,7 +372,29 @@ impl Config {
         if let Some(t) = &f.log_tag {
             kv(out, "log-tag", t);
         }
+        if let Some(lf) = &f.options.log_format {
+            kv(out, "log-format", &lf.source);
+        }
+        if !f.captures.is_empty() {
+            kv(out, "capture", captures_line(&f.captures));
+        }
     }
+}
+
+/// `request Host/64, response Content-Type/32, cookie SID/20`.
+fn captures_line(c: &super::Captures) -> String {
+    let sides = [("request", &c.request), ("response", &c.response)];
+    let mut words: Vec<String> = sides
+        .iter()
+        .flat_map(|(side, list)| {
+            list.iter()
+                .map(move |k| format!("{side} {}/{}", k.name, k.len))
+        })
+        .collect();
+    if let Some(k) = &c.cookie {
+        words.push(format!("cookie {}/{}", k.name, k.len));
+    }
+    words.join(", ")
 }
 
 /// `127.0.0.1:80` and what its options change (`accept-proxy`, `v6only`, ...).
@@ -386,6 +409,10 @@ fn describe_bind(b: &super::Bind) -> String {
             s.push(' ');
             s.push_str(word);
         }
+    }
+    if let Some(tls) = &b.tls {
+        let n = tls.crts.len();
+        let _ = write!(s, " ssl ({n} crt{})", if n == 1 { "" } else { "s" });
     }
     s
 }
@@ -423,6 +450,19 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
     if let Some(t) = &b.log_tag {
         kv(out, "log-tag", t);
+    }
+    if let Some(c) = &b.cookie {
+        kv(out, "cookie", c.words().join(" "));
+    }
+    if let Some(t) = &b.stick_table {
+        kv(out, "stick-table", t.words());
+    }
+    for r in &b.stick_rules {
+        kv(
+            out,
+            "stick",
+            format!("{} {}", r.when.as_str(), r.fetch.words()),
+        );
     }
     if b.servers.is_empty() {
         kv(out, "servers", "(none)");

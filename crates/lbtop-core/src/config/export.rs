@@ -143,7 +143,9 @@ impl Config {
         log_tag(out, &f.log_tag);
         let o = &f.options;
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
-        if o.httplog && f.mode == Mode::Http {
+        if let Some(lf) = &o.log_format {
+            let _ = writeln!(out, "{IN}log-format {}", quote_word(&lf.source));
+        } else if o.httplog && f.mode == Mode::Http {
             let _ = writeln!(out, "{IN}option httplog");
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
@@ -161,6 +163,7 @@ impl Config {
             }
         }
         http_options(out, o, f.mode);
+        captures(out, &f.captures);
         let t = &f.timeouts;
         for (name, v) in [
             ("client", t.client),
@@ -230,6 +233,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     for (name, on) in [
         ("redispatch", o.redispatch),
+        ("persist", o.persist),
         ("allbackups", o.allbackups),
         ("srvtcpka", o.srvtcpka),
         ("log-health-checks", o.log_health_checks),
@@ -239,6 +243,21 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     http_options(out, o, b.mode);
+    if let Some(t) = &b.stick_table {
+        let _ = writeln!(out, "{IN}stick-table {}", t.words());
+    }
+    for r in &b.stick_rules {
+        let _ = writeln!(
+            out,
+            "{IN}stick {} {}",
+            r.when.as_str(),
+            quote_word(&r.fetch.words())
+        );
+    }
+    if let Some(c) = &b.cookie {
+        let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();
+        let _ = writeln!(out, "{IN}cookie {}", words.join(" "));
+    }
     match &b.check {
         HealthCheck::Http(c) => out.push_str(&check_export::httpchk_lines(c)),
         HealthCheck::Rules(rules) => out.push_str(&check_export::tcp_check_lines(rules)),
@@ -392,6 +411,9 @@ fn bind_line(b: &Bind) -> String {
             w.push(format!("{kw} {v}"));
         }
     }
+    if let Some(tls) = &b.tls {
+        w.extend(tls.words());
+    }
     w.join(" ")
 }
 
@@ -435,6 +457,19 @@ pub(crate) fn quote_word(w: &str) -> String {
     }
     s.push('"');
     s
+}
+
+fn captures(out: &mut String, c: &super::Captures) {
+    for (side, list) in [("request", &c.request), ("response", &c.response)] {
+        for cap in list {
+            let name = quote_word(&cap.name);
+            let _ = writeln!(out, "{IN}capture {side} header {name} len {}", cap.len);
+        }
+    }
+    if let Some(cap) = &c.cookie {
+        let name = quote_word(&cap.name);
+        let _ = writeln!(out, "{IN}capture cookie {name} len {}", cap.len);
+    }
 }
 
 /// Comment text stays on its line.
@@ -534,6 +569,10 @@ mod tests {
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 forwardfor: o.forwardfor.clone().filter(|_| http),
+                log_format: o
+                    .log_format
+                    .clone()
+                    .map(|lf| super::super::LineFormat { line: 0, ..lf }),
                 ..Options::default()
             };
             let t = &mut f.timeouts;
@@ -562,6 +601,7 @@ mod tests {
             }
             o.httplog = false;
             o.tcplog = false;
+            o.log_format = None;
             o.dontlognull = false;
             o.clitcpka = false;
             o.dontlog_normal = false;
@@ -575,8 +615,42 @@ mod tests {
             for s in &mut b.servers {
                 s.line = 0;
             }
+            if let Some(k) = &mut b.cookie {
+                k.line = 0;
+            }
+            if let Some(t) = &mut b.stick_table {
+                t.line = 0;
+            }
+            for r in &mut b.stick_rules {
+                r.line = 0;
+            }
         }
         c
+    }
+
+    #[test]
+    fn cookies_and_stick_tables_round_trip() {
+        let text = "defaults\n    mode http\n\
+            backend b\n    option persist\n    \
+            cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com \
+            attr \"SameSite=Lax\"\n    \
+            stick-table type string len 8 size 10k expire 2s nopurge\n    \
+            stick on src\n    stick match req.cook(u)\n    stick store-request req.hdr(x-u)\n    \
+            server s 127.0.0.1:80 cookie c1\n\
+            backend p\n    cookie P prefix\n    server s 127.0.0.1:80 cookie a\n";
+        let c = Config::parse(Path::new("s.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    option persist\n",
+            "    cookie SRV insert indirect nocache postonly preserve httponly secure domain .a.com attr SameSite=Lax\n",
+            "    stick-table type string len 8 size 10240 expire 2000ms nopurge\n",
+            "    stick match req.cook(u)\n",
+            "    server s 127.0.0.1:80 cookie c1",
+            "    cookie P prefix\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        round_trip(&c);
     }
 
     fn round_trip(c: &Config) {
@@ -751,6 +825,15 @@ frontend page
     mode http
     bind 127.0.0.1:8405
     stats enable
+frontend logged
+    mode http
+    bind 127.0.0.1:8406
+    log-format "%{+Q}o %ci:%cp\ [%tr] \"\$x\" %% %hr"
+    capture request header Host len 20
+    capture request header "X-A B" len 5
+    capture response header Content-Type len 30
+    capture cookie SID= len 32
+    default_backend web
 frontend tcp
     mode tcp
     bind *:9000

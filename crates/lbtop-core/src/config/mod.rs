@@ -15,11 +15,15 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod logformat;
 mod rules;
 mod stats;
+mod stick;
+mod sticky;
 mod tcp_check;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod tls;
 mod toml;
 mod userlist;
 mod values;
@@ -30,12 +34,16 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
     RedirectKind, Return, ReturnBody, Rx, TcpAction, TcpReqRule, TcpRules, UseBackend, UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};
+pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
+pub use sticky::{parse_cookie, Cookie, CookieMode};
 pub use tcp_check::{parse_hex, to_hex, ExpectKind, ProtoCheck, TcpExpect, TcpRule};
+pub use tls::{BindTls, ServerSni, ServerTls, TlsVersion, Verify};
 pub use userlist::{Password, User, UserGroup, Userlist};
 pub use values::parse_duration;
 
@@ -205,6 +213,8 @@ pub struct Options {
     pub http_server_close: bool,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option persist`: a request whose cookie names a DOWN server still goes to it.
+    pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
     pub retries: u32,
     /// `option allbackups`: with no active server left, balance over every usable backup
@@ -222,6 +232,9 @@ pub struct Options {
     pub clitcpka: bool,
     /// `option srvtcpka` (or `tcpka` in a backend): SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
+    /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
+    /// (the last of the three wins).
+    pub log_format: Option<LineFormat>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -260,6 +273,13 @@ impl HttpReuse {
     }
 }
 
+impl Options {
+    /// A traffic line is written: `option httplog`, `option tcplog` or `log-format`.
+    pub fn logs_traffic(&self) -> bool {
+        self.httplog || self.tcplog || self.log_format.is_some()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -272,6 +292,7 @@ impl Default for Options {
             http_server_close: false,
             forwardfor: None,
             redispatch: false,
+            persist: false,
             retries: 3,
             allbackups: false,
             errorfiles: Vec::new(),
@@ -279,6 +300,7 @@ impl Default for Options {
             http_pretend_keepalive: false,
             clitcpka: false,
             srvtcpka: false,
+            log_format: None,
         }
     }
 }
@@ -304,6 +326,8 @@ pub struct Frontend {
     pub log_tag: Option<String>,
     /// `acl`, `http-request`, `redirect` and `use_backend` lines.
     pub rules: ProxyRules,
+    /// `capture request|response header` and `capture cookie`.
+    pub captures: Captures,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }
@@ -363,6 +387,11 @@ pub struct Backend {
     pub implicit: bool,
     /// `acl`, `http-request`, `redirect` and `use-server` lines.
     pub rules: ProxyRules,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<Cookie>,
+    /// `stick-table`, and the `stick` rules that use it.
+    pub stick_table: Option<StickTable>,
+    pub stick_rules: Vec<StickRule>,
     pub line: usize,
 }
 
@@ -419,6 +448,13 @@ pub struct Server {
     pub allow_dup_ip: bool,
     /// `resolve-opts ignore-weight`: kept for export; it is about SRV weights only.
     pub ignore_weight: bool,
+    /// `ssl` and its settings: TLS to the server.
+    pub tls: ServerTls,
+    /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
+    /// [`Server::checks_use_tls`].
+    pub check_ssl: Option<bool>,
+    /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
+    pub cookie: Option<String>,
     pub line: usize,
 }
 
@@ -426,6 +462,13 @@ impl Server {
     pub const DEFAULT_INTER: Duration = Duration::from_secs(2);
     pub const DEFAULT_RISE: u32 = 2;
     pub const DEFAULT_FALL: u32 = 3;
+
+    /// Whether health checks speak TLS: `check-ssl` says so; otherwise they follow `ssl` when
+    /// they go to the server's own address and port (no `addr`, no `port`), as in HAProxy.
+    pub fn checks_use_tls(&self) -> bool {
+        self.check_ssl
+            .unwrap_or(self.tls.enabled && self.check_addr.is_none() && self.check_port.is_none())
+    }
 
     /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
     pub fn starts_in_maint(&self) -> bool {

@@ -159,12 +159,14 @@ pub struct Redirect {
     pub clear_cookie: Option<String>,
 }
 
-/// `return [status N] [content-type T] [string S | lf-string F | file F | errorfile F]`.
+/// `return [status N] [content-type T] [string S | lf-string F | file F] [hdr N V]...`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Return {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: ReturnBody,
+    /// `hdr <name> <fmt>` lines, names lower-cased, in order.
+    pub headers: Vec<(String, Fmt)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

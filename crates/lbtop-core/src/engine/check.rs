@@ -4,6 +4,7 @@
 use super::backend::BackendRt;
 use super::proxy_proto::{self, Addrs};
 use super::state::CheckOutcome;
+use super::stream::Stream;
 use crate::config::{status_ranges, ExpectMatch, HealthCheck, HttpCheck, ProxyVersion};
 use crate::events::CheckKind;
 use std::io;
@@ -162,8 +163,22 @@ async fn probe(
         let header = check_header(&stream, version);
         let _ = timeout(connect_limit, stream.write_all(&header)).await;
     }
+    let stream = match &plan.backend.servers[plan.server].check_tls {
+        None => Stream::Plain(stream),
+        Some(tls) => match tls.handshake(stream, addr.ip(), None, connect_limit).await {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return outcome(CheckKind::L6Tout, None, None, start)
+            }
+            Err(e) => return outcome(CheckKind::L6Rsp, None, Some(handshake_error(&e)), start),
+        },
+    };
     let Some((request, rules)) = http else {
-        return outcome(CheckKind::L4Ok, None, None, start);
+        let kind = match stream {
+            Stream::Tls(_) => CheckKind::L6Ok,
+            Stream::Plain(_) => CheckKind::L4Ok,
+        };
+        return outcome(kind, None, None, start);
     };
     let remaining = reply_limit
         .saturating_sub(start.elapsed())
@@ -316,6 +331,14 @@ pub(super) fn outcome(
 }
 
 /// HAProxy 2.6's wording for connect failures.
+/// HAProxy's `info` for a check whose TLS handshake failed.
+fn handshake_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset => "SSL handshake failure (Connection reset by peer)".into(),
+        _ => "SSL handshake failure".into(),
+    }
+}
+
 pub(super) fn connect_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => "Connection refused".into(),
@@ -328,8 +351,9 @@ const CHECK_BUF: usize = 16 * 1024;
 
 /// Sends the request and reads the status line, and with `body` the whole response (to its
 /// end, its Content-Length, or a full buffer).
-async fn exchange(mut stream: TcpStream, request: &[u8], body: bool) -> io::Result<Option<Reply>> {
+async fn exchange(mut stream: Stream, request: &[u8], body: bool) -> io::Result<Option<Reply>> {
     stream.write_all(request).await?;
+    stream.flush().await?;
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
     let mut head: Option<(Reply, usize, Option<usize>)> = None;

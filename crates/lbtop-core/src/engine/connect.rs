@@ -19,6 +19,9 @@ pub struct RetryPolicy {
     pub connect_timeout: Duration,
     pub queue_timeout: Duration,
     pub balance: Balance,
+    /// The session goes to the server its persistence cookie names: on a failed connect it
+    /// is redispatched only when that server is not UP, or on the last try.
+    pub direct: bool,
 }
 
 /// A server chosen and counted; its session ends when this is dropped.
@@ -88,10 +91,30 @@ pub async fn assign_queued<'a>(
     queue_timeout: Duration,
     position: &mut u64,
 ) -> Result<Assigned<'a>, (ConnectError, Duration)> {
+    assign_by(backend, queue_timeout, position, |b| b.pick(key, None)).await
+}
+
+/// Opens a session on `server` itself (its persistence cookie named it), waiting in the
+/// queue while it is at its `maxconn`.
+pub async fn assign_direct<'a>(
+    backend: &'a BackendRt,
+    server: usize,
+    queue_timeout: Duration,
+    position: &mut u64,
+) -> Result<Assigned<'a>, (ConnectError, Duration)> {
+    assign_by(backend, queue_timeout, position, |b| b.pick_direct(server)).await
+}
+
+async fn assign_by<'a>(
+    backend: &'a BackendRt,
+    queue_timeout: Duration,
+    position: &mut u64,
+    pick: impl Fn(&BackendRt) -> Option<usize>,
+) -> Result<Assigned<'a>, (ConnectError, Duration)> {
     let started = Instant::now();
     let deadline = started + queue_timeout;
     // The usual case: a server is free, and nothing is registered anywhere.
-    if let Some(server) = backend.pick(key, None) {
+    if let Some(server) = pick(backend) {
         return Ok(Assigned::new(backend, server));
     }
     loop {
@@ -108,7 +131,7 @@ pub async fn assign_queued<'a>(
         tokio::pin!(freed);
         freed.as_mut().enable();
         std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-        if let Some(server) = backend.pick(key, None) {
+        if let Some(server) = pick(backend) {
             return Ok(Assigned::new(backend, server));
         }
         if tokio::time::timeout_at(deadline.into(), freed)
@@ -121,13 +144,20 @@ pub async fn assign_queued<'a>(
 }
 
 /// Picks (or queues for) a server and connects; `peer` is the client connection's addresses.
+/// `direct` is the server a stick table names for this client, if any.
 pub async fn connect<'a>(
     backend: &'a BackendRt,
     key: PickKey<'_>,
-    policy: RetryPolicy,
+    mut policy: RetryPolicy,
     peer: &Addrs,
+    direct: Option<usize>,
 ) -> Attempt<'a> {
-    match assign(backend, key, policy.queue_timeout).await {
+    policy.direct = direct.is_some();
+    let assigned = match direct {
+        Some(server) => assign_direct(backend, server, policy.queue_timeout, &mut 0).await,
+        None => assign(backend, key, policy.queue_timeout).await,
+    };
+    match assigned {
         Ok(assigned) => dial(assigned, key, policy, peer).await,
         Err((e, waited)) => Attempt {
             assigned: None,
@@ -145,7 +175,7 @@ pub async fn connect<'a>(
 pub async fn dial<'a>(
     mut assigned: Assigned<'a>,
     key: PickKey<'_>,
-    policy: RetryPolicy,
+    mut policy: RetryPolicy,
     peer: &Addrs,
 ) -> Attempt<'a> {
     let backend = assigned.backend;
@@ -189,15 +219,20 @@ pub async fn dial<'a>(
         server.counters.retries.fetch_add(1, Relaxed);
         let last_try = attempt.retries == policy.retries;
         // Round-robin kinds move on to another server at once; others only on the last try.
-        let rr_kind = matches!(
-            policy.balance,
-            Balance::RoundRobin | Balance::StaticRr | Balance::Random
-        );
-        if policy.redispatch && (rr_kind || last_try) {
+        // A session its cookie sent moves on as soon as its server is not UP (after the
+        // pause: measured, docs/haproxy-semantics.md §24).
+        let rr_kind = !policy.direct
+            && matches!(
+                policy.balance,
+                Balance::RoundRobin | Balance::StaticRr | Balance::Random
+            );
+        let direct_down = policy.direct && !backend.is_up(assigned.server);
+        if policy.redispatch && (rr_kind || last_try || direct_down) {
             if let Some(other) = backend.pick(key, Some(assigned.server)) {
                 server.counters.redispatches.fetch_add(1, Relaxed);
                 assigned = Assigned::new(backend, other);
                 attempt.redispatched = true;
+                policy.direct = false;
                 if rr_kind {
                     continue;
                 }

@@ -5,7 +5,7 @@ use super::backend::BackendRt;
 use super::connect::RetryPolicy;
 use super::listen::BindRt;
 use super::log_out::ProxyLog;
-use crate::config::{Balance, Bind, Config, HttpReuse, IpNet, Mode};
+use crate::config::{Balance, Bind, Captures, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
@@ -33,7 +33,12 @@ pub struct FrontendCounters {
     /// Connections closed by a `tcp-request connection reject` (HAProxy's `dcon`): counted
     /// in `total_conns`, never sessions.
     pub denied_conn: AtomicU64,
+    /// Traffic lines written (`%lc`).
+    pub logged: AtomicU64,
 }
+
+/// Sessions recorded in the process (`%rt`).
+static RECORDED: AtomicU64 = AtomicU64::new(0);
 
 impl FrontendCounters {
     pub fn response(&self, status: u16) {
@@ -89,6 +94,8 @@ pub struct FrontendRt {
     pub routing: Option<Box<super::rules::Routing>>,
     /// The `http-response` rules of this frontend and backend; `None` without any.
     pub response_rules: Option<Box<super::rules::ResponseRules>>,
+    /// The `capture` lines; `None` without any.
+    captures: Option<Captures>,
 }
 
 impl FrontendRt {
@@ -141,6 +148,7 @@ impl FrontendRt {
             traffic_log,
             forwardfor,
             forwardfor_if_none,
+            captures: Some(fe.captures.clone()).filter(|c| !c.is_empty()),
             errorfiles: fe
                 .options
                 .errorfiles
@@ -163,6 +171,7 @@ impl FrontendRt {
                     .or(be.timeouts.connect)
                     .unwrap_or(Duration::from_secs(5)),
                 balance: be.balance,
+                direct: false,
             },
             http_request_timeout: fe.timeouts.http_request.or(fe.timeouts.client),
             keep_alive_timeout: fe
@@ -255,6 +264,11 @@ impl FrontendRt {
         self.keep_alive_timeout
     }
 
+    /// The `capture` lines, for a request the watcher gets (`sampled`).
+    pub fn captures(&self, sampled: bool) -> Option<&Captures> {
+        self.captures.as_ref().filter(|_| sampled)
+    }
+
     pub fn dontlognull(&self) -> bool {
         self.dontlognull
     }
@@ -320,6 +334,7 @@ impl FrontendRt {
             status: None,
             bytes_out: 0,
             bytes_in: 0,
+            log_bytes_in: None,
             termination: Termination::NORMAL,
             retries: 0,
             redispatched: false,
@@ -334,6 +349,12 @@ impl FrontendRt {
             stats_page: None,
             by_frontend: false,
             rule_line: None,
+            tls: false,
+            cookie_flags: *b"--",
+            captures: None,
+            frontend_addr: None,
+            counter: 0,
+            log_count: 0,
         }
     }
 
@@ -342,7 +363,7 @@ impl FrontendRt {
     pub fn log_error(&self, level: Level, line: &str) {
         if let Some((log, config)) = &self.traffic_log {
             let o = &config.frontends[self.index].options;
-            if o.httplog || o.tcplog {
+            if o.logs_traffic() {
                 log.send(level, line);
             }
         }
@@ -366,6 +387,7 @@ impl FrontendRt {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         if sampled || self.traffic_log.is_some() {
+            record.counter = RECORDED.fetch_add(1, Relaxed);
             let sessions = |s: &super::backend::ServerRt| s.counters.cur_sessions.load(Relaxed);
             record.backend_conns = self.backend.servers.iter().map(sessions).sum();
             record.server_conns = record
@@ -383,7 +405,9 @@ impl FrontendRt {
             self.counters.response(status);
         }
         if let Some((log, config)) = &self.traffic_log {
+            record.log_count = self.counters.logged.load(Relaxed);
             if let Some((level, line)) = super::log::session_log(config, &record) {
+                self.counters.logged.fetch_add(1, Relaxed);
                 log.send(level, &line);
             }
         }

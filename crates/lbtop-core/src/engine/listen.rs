@@ -5,6 +5,7 @@
 
 use super::frontend::FrontendRt;
 use super::proxy_proto::{self, Addrs, Header};
+use super::stream::Stream;
 use super::{l4::tcp, l7};
 use crate::config::{Bind, Mode};
 use crate::events::Level;
@@ -13,7 +14,6 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -30,6 +30,8 @@ pub struct BindRt {
     pub label: String,
     /// Its own `maxconn`, shared by every worker.
     limit: Option<Arc<Semaphore>>,
+    /// `ssl`: the handshake every connection starts with (set when the engine starts).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl BindRt {
@@ -39,6 +41,7 @@ impl BindRt {
             accept_proxy: bind.accept_proxy,
             label,
             limit: bind.maxconn.map(|m| Arc::new(Semaphore::new(m as usize))),
+            tls: None,
         }
     }
 }
@@ -157,7 +160,7 @@ pub async fn accept_loop(
                 }
                 Some(expect_proxy) => {
                     if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
-                        open = serve(stream, addrs, &fe).await;
+                        open = serve(stream, addrs, &fe, bind).await;
                     }
                 }
             }
@@ -166,7 +169,8 @@ pub async fn accept_loop(
             // Closed once no longer counted, as HAProxy does: a client that reconnects on
             // seeing the close finds this connection gone from `%ac/%fc`.
             if let Some(mut stream) = open {
-                let _ = stream.shutdown().await;
+                let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
+                stream.close(limit).await;
             }
             drop(permits);
         });
@@ -226,8 +230,18 @@ fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> Option<b
     routing.accepts_connection(client, stream.local_addr().ok()?)
 }
 
-/// Serves a connection; an HTTP one comes back for the caller to close.
-async fn serve(stream: TcpStream, addrs: Addrs, fe: &Arc<FrontendRt>) -> Option<TcpStream> {
+/// Serves a connection (TLS first on an `ssl` bind); an HTTP one comes back for the caller
+/// to close.
+async fn serve(
+    stream: TcpStream,
+    addrs: Addrs,
+    fe: &Arc<FrontendRt>,
+    bind: usize,
+) -> Option<Stream> {
+    let stream = match &fe.binds[bind].tls {
+        None => Stream::Plain(stream),
+        Some(acceptor) => super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await?,
+    };
     match fe.mode {
         Mode::Http => Some(l7::conn::serve(stream, addrs, fe.clone()).await),
         // Boxed: an HTTP connection's task should not be sized for a TCP session.

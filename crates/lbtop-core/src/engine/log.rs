@@ -1,9 +1,9 @@
 //! HAProxy's log lines for traffic (httplog / tcplog, docs/haproxy-semantics.md §4.2-4.3), built from session records
 //! by whoever watches, never on the data path.
 
-use crate::config::{Config, Mode};
+use crate::config::{Backend, Config, Frontend, LineFormat, Mode, HTTPLOG, TCPLOG};
 use crate::events::{Level, SessionRecord};
-use std::fmt::Write;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The traffic line for a finished session and the level it is logged at, or `None` when it
@@ -35,75 +35,72 @@ fn is_error(mode: Mode, r: &SessionRecord) -> bool {
         || (mode == Mode::Http && r.status.is_some_and(|s| s >= 500))
 }
 
-/// The httplog or tcplog line for a finished session, or `None` when its frontend
-/// logs no traffic (neither `option httplog` nor `option tcplog`).
+/// The names a line shows for a session: its proxies, and the backend and server as logged.
+pub struct Names<'a> {
+    pub fe: &'a Frontend,
+    pub be: &'a Backend,
+    pub backend: &'a str,
+    pub server: &'a str,
+}
+
+impl<'a> Names<'a> {
+    pub fn of(config: &'a Config, r: &'a SessionRecord) -> Option<Names<'a>> {
+        let fe = config.frontends.get(r.frontend)?;
+        let be = config.backends.get(r.backend)?;
+        let server = match &r.stats_page {
+            Some(_) => "<STATS>",
+            None => r
+                .server
+                .and_then(|s| be.servers.get(s))
+                .map_or("<NOSRV>", |s| s.name.as_str()),
+        };
+        // A request refused before any backend was chosen is logged against the frontend, a
+        // stats page against the proxy that served it.
+        let backend = match (fe.mode, &r.request, &r.stats_page) {
+            (_, _, Some(by)) => by.as_str(),
+            _ if r.by_frontend => fe.name.as_str(),
+            (Mode::Http, None, _) => fe.name.as_str(),
+            _ => be.name.as_str(),
+        };
+        Some(Names {
+            fe,
+            be,
+            backend,
+            server,
+        })
+    }
+}
+
+/// The traffic line for a finished session (its `log-format`, httplog or tcplog), or `None`
+/// when its frontend logs no traffic. All three are compiled formats (docs/haproxy-semantics.md
+/// §25).
 pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
-    let fe = config.frontends.get(r.frontend)?;
-    let be = config.backends.get(r.backend)?;
-    if !(fe.options.httplog || fe.options.tcplog) {
+    let n = Names::of(config, r)?;
+    let fe = n.fe;
+    if !fe.options.logs_traffic() {
         return None;
     }
     // `option dontlognull`: a TCP connection that moved no data is not logged.
     if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;
     }
-    let server = match &r.stats_page {
-        Some(_) => "<STATS>",
-        None => r
-            .server
-            .and_then(|s| be.servers.get(s))
-            .map_or("<NOSRV>", |s| s.name.as_str()),
+    let lf = match &fe.options.log_format {
+        Some(lf) => lf,
+        None => builtin(fe.mode),
     };
-    // A request refused before any backend was chosen is logged against the frontend, a
-    // stats page against the proxy that served it.
-    let backend = match (fe.mode, &r.request, &r.stats_page) {
-        (_, _, Some(by)) => by.as_str(),
-        _ if r.by_frontend => fe.name.as_str(),
-        (Mode::Http, None, _) => fe.name.as_str(),
-        _ => be.name.as_str(),
+    Some(super::logfmt::render(lf, &n, r))
+}
+
+/// `option httplog` and `option tcplog` are HAProxy's formats, compiled once; a TCP frontend
+/// with `option httplog` writes tcplog, as HAProxy falls back.
+fn builtin(mode: Mode) -> &'static LineFormat {
+    static HTTP: OnceLock<LineFormat> = OnceLock::new();
+    static TCP: OnceLock<LineFormat> = OnceLock::new();
+    let (cell, text) = match mode {
+        Mode::Http => (&HTTP, HTTPLOG),
+        Mode::Tcp => (&TCP, TCPLOG),
     };
-    let mut line = format!(
-        "{}:{} [{}] {} {}/{} ",
-        r.client.ip(),
-        r.client.port(),
-        log_date(r.start),
-        fe.name,
-        backend,
-        server
-    );
-    let [tr, tw, tc, trs, ta] = r.timers;
-    let rc = if r.redispatched {
-        format!("+{}", r.retries)
-    } else {
-        r.retries.to_string()
-    };
-    let conns = format!(
-        "{}/{}/{}/{}/{rc} 0/{}",
-        r.process_conns, r.frontend_conns, r.backend_conns, r.server_conns, r.backend_queue
-    );
-    let _ = match fe.mode {
-        Mode::Http => {
-            let flags = r.termination.http();
-            write!(
-                line,
-                "{tr}/{tw}/{tc}/{trs}/{ta} {} {} - - {} {conns} \"{}\"",
-                r.status.map_or(-1, i32::from),
-                r.bytes_out,
-                String::from_utf8_lossy(&flags),
-                r.request.as_deref().unwrap_or("<BADREQ>"),
-            )
-        }
-        Mode::Tcp => {
-            let flags = r.termination.tcp();
-            write!(
-                line,
-                "{tw}/{tc}/{ta} {} {} {conns}",
-                r.bytes_out,
-                String::from_utf8_lossy(&flags)
-            )
-        }
-    };
-    Some(line)
+    cell.get_or_init(|| LineFormat::compile(text, 0).expect("HAProxy's own formats compile"))
 }
 
 /// `24/Nov/2026:23:28:07.077` (UTC).

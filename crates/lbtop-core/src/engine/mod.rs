@@ -14,6 +14,8 @@ pub mod l7;
 pub mod listen;
 pub mod log;
 pub mod log_out;
+pub mod logfmt;
+pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
 pub mod resolve;
@@ -21,7 +23,11 @@ pub mod rules;
 pub mod slowstart;
 pub mod state;
 pub mod stats;
+pub mod stick;
+pub mod stream;
 pub mod syslog;
+mod tls_accept;
+pub mod tls_connect;
 pub mod workers;
 
 use crate::config::{Config, Server};
@@ -46,6 +52,12 @@ pub enum StartError {
         frontend: String,
         addr: std::net::SocketAddr,
         source: std::io::Error,
+    },
+    #[error("frontend '{frontend}': bind {addr} ssl: {message}")]
+    Tls {
+        frontend: String,
+        addr: std::net::SocketAddr,
+        message: String,
     },
 }
 
@@ -162,7 +174,7 @@ fn traffic_log(
     index: usize,
 ) -> Option<log_out::ProxyLog> {
     let fe = &config.frontends[index];
-    if !(fe.options.httplog || fe.options.tcplog) {
+    if !fe.options.logs_traffic() {
         return None;
     }
     proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
@@ -182,6 +194,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
+        let mut acceptors = tls_all(&config)?;
         let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
@@ -215,8 +228,9 @@ impl Engine {
                     process_conns.clone(),
                     traffic_log(&logs, &config, i),
                 );
-                for (b, listeners) in fe.binds.iter_mut().zip(group) {
+                for ((b, listeners), tls) in fe.binds.iter_mut().zip(group).zip(&mut acceptors[i]) {
                     b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                    b.tls = tls.take();
                 }
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
@@ -323,6 +337,37 @@ fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
         .iter()
         .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
         .collect()
+}
+
+/// The TLS acceptor of every `ssl` bind, `[frontend][bind]`; the binds of one line share one.
+fn tls_all(config: &Config) -> Result<Vec<Vec<Option<tokio_rustls::TlsAcceptor>>>, StartError> {
+    let mut by_line: std::collections::HashMap<usize, tokio_rustls::TlsAcceptor> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for fe in &config.frontends {
+        let mut binds = Vec::new();
+        for b in &fe.binds {
+            let Some(tls) = &b.tls else {
+                binds.push(None);
+                continue;
+            };
+            if let Some(a) = by_line.get(&b.line).filter(|_| b.line > 0) {
+                binds.push(Some(a.clone()));
+                continue;
+            }
+            let server =
+                crate::tls::server_config(tls, fe.mode).map_err(|message| StartError::Tls {
+                    frontend: fe.name.clone(),
+                    addr: b.addr,
+                    message,
+                })?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(server);
+            by_line.insert(b.line, acceptor.clone());
+            binds.push(Some(acceptor));
+        }
+        out.push(binds);
+    }
+    Ok(out)
 }
 
 /// One plan per checked server, staggered over the smallest interval as HAProxy does (docs/haproxy-semantics.md §1.3).

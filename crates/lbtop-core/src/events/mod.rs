@@ -15,7 +15,7 @@ mod session;
 mod snapshot;
 
 pub use latency::{Histogram, Latency};
-pub use session::{SessionRecord, Termination};
+pub use session::{Captured, SessionRecord, Termination};
 pub use snapshot::{
     BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus, Snapshot,
 };

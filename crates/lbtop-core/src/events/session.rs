@@ -23,9 +23,9 @@ impl Termination {
         Termination { cause, phase }
     }
 
-    /// The HTTP form: four characters, cookie flags unused (`--`).
-    pub fn http(self) -> [u8; 4] {
-        [self.cause, self.phase, b'-', b'-']
+    /// The HTTP form: four characters, the last two the persistence cookie's.
+    pub fn http(self, cookie: [u8; 2]) -> [u8; 4] {
+        [self.cause, self.phase, cookie[0], cookie[1]]
     }
 
     /// The TCP form: two characters.
@@ -54,6 +54,9 @@ pub struct SessionRecord {
     pub bytes_out: u64,
     /// Bytes received from the client.
     pub bytes_in: u64,
+    /// `%U` where HAProxy counts otherwise than the wire: an HTTP request's head in its
+    /// internal form, then the body. `None` is [`SessionRecord::bytes_in`].
+    pub log_bytes_in: Option<u64>,
     pub termination: Termination,
     /// Connection attempts beyond the first.
     pub retries: u32,
@@ -82,4 +85,31 @@ pub struct SessionRecord {
     /// The configuration line of the rule that chose the backend, or answered the request;
     /// `None` when no rule did (the default backend).
     pub rule_line: Option<u32>,
+    /// The client spoke TLS (`bind ... ssl`): the log names the frontend `fe~`.
+    pub tls: bool,
+    /// The persistence cookie's two termination characters (`--` without a cookie): what
+    /// the request's cookie was, and what became of the response's.
+    pub cookie_flags: [u8; 2],
+    /// What the frontend's `capture` lines caught; `None` when it has none (or the session
+    /// ended before a request head).
+    pub captures: Option<Box<Captured>>,
+    /// The address the client connected to (`%fi:%fp`).
+    pub frontend_addr: Option<SocketAddr>,
+    /// The session's number in the process, from 0 (`%rt`), for recorded sessions.
+    pub counter: u64,
+    /// Lines the frontend had logged before this one (`%lc`).
+    pub log_count: u64,
+}
+
+/// The raw bytes `capture` lines kept, each cut to its `len` (escaped when written).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Captured {
+    /// One per `capture request header`, in order; `None` when the header was absent.
+    pub request: Vec<Option<Vec<u8>>>,
+    /// One per `capture response header`.
+    pub response: Vec<Option<Vec<u8>>>,
+    /// `capture cookie`: `name=value` from the request's `Cookie` and the response's
+    /// `Set-Cookie`.
+    pub cookie_request: Option<Vec<u8>>,
+    pub cookie_response: Option<Vec<u8>>,
 }

@@ -68,6 +68,10 @@ pub enum CheckKind {
     L4Ok,
     L4Tout,
     L4Con,
+    /// A TLS check (`check-ssl`) whose handshake passed, failed or timed out.
+    L6Ok,
+    L6Tout,
+    L6Rsp,
     L7Ok,
     L7Tout,
     L7Rsp,
@@ -82,6 +86,9 @@ impl CheckKind {
             CheckKind::L4Ok => "L4OK",
             CheckKind::L4Tout => "L4TOUT",
             CheckKind::L4Con => "L4CON",
+            CheckKind::L6Ok => "L6OK",
+            CheckKind::L6Tout => "L6TOUT",
+            CheckKind::L6Rsp => "L6RSP",
             CheckKind::L7Ok => "L7OK",
             CheckKind::L7Tout => "L7TOUT",
             CheckKind::L7Rsp => "L7RSP",
@@ -97,6 +104,9 @@ impl CheckKind {
             CheckKind::L4Ok => "Layer4 check passed",
             CheckKind::L4Tout => "Layer4 timeout",
             CheckKind::L4Con => "Layer4 connection problem",
+            CheckKind::L6Ok => "Layer6 check passed",
+            CheckKind::L6Tout => "Layer6 timeout",
+            CheckKind::L6Rsp => "Layer6 invalid response",
             CheckKind::L7Ok => "Layer7 check passed",
             CheckKind::L7Tout => "Layer7 timeout",
             CheckKind::L7Rsp => "Layer7 invalid response",
@@ -106,7 +116,7 @@ impl CheckKind {
     }
 
     pub fn passed(self) -> bool {
-        matches!(self, CheckKind::L4Ok | CheckKind::L7Ok)
+        matches!(self, CheckKind::L4Ok | CheckKind::L6Ok | CheckKind::L7Ok)
     }
 
     /// Checks whose log line carries `code: N`.

@@ -4,6 +4,7 @@
 use super::super::values::int;
 use super::names::bind_targets;
 use super::sections::Ctx;
+use super::ssl::SSL_BIND;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use super::{Parser, Res};
 use crate::config::Bind;
@@ -99,72 +100,11 @@ pub(super) static BIND: &[Row<BindKw>] = &[
     unsupported("severity-output", ONE),
     unsupported("expose-fd", ONE),
     unsupported("nice", ONE),
-    unsupported("ssl", Args::None),
-    unsupported("crt", ONE),
-    unsupported("crt-list", ONE),
-    unsupported("ca-file", ONE),
-    unsupported("crl-file", ONE),
-    unsupported("alpn", ONE),
-    unsupported("npn", ONE),
-    unsupported("verify", ONE),
-    unsupported("ciphers", ONE),
-    unsupported("ciphersuites", ONE),
-    unsupported("curves", ONE),
-    unsupported("ecdhe", ONE),
-    unsupported("ssl-min-ver", ONE),
-    unsupported("ssl-max-ver", ONE),
-    unsupported("strict-sni", Args::None),
-    unsupported("no-sslv3", Args::None),
-    unsupported("no-tlsv10", Args::None),
-    unsupported("no-tlsv11", Args::None),
-    unsupported("no-tlsv12", Args::None),
-    unsupported("no-tlsv13", Args::None),
-    unsupported("force-tlsv12", Args::None),
-    unsupported("prefer-client-ciphers", Args::None),
-    unsupported("allow-0rtt", Args::None),
-    unsupported("tls-ticket-keys", ONE),
-    unsupported("no-tls-tickets", Args::None),
-    unsupported("generate-certificates", Args::None),
-    unsupported("ca-sign-file", ONE),
-];
-
-/// TLS options, for a clearer refusal.
-const TLS: &[&str] = &[
-    "ssl",
-    "crt",
-    "crt-list",
-    "ca-file",
-    "crl-file",
-    "alpn",
-    "npn",
-    "verify",
-    "ciphers",
-    "ciphersuites",
-    "curves",
-    "ecdhe",
-    "ssl-min-ver",
-    "ssl-max-ver",
-    "strict-sni",
-    "no-sslv3",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "force-tlsv12",
-    "prefer-client-ciphers",
-    "allow-0rtt",
-    "tls-ticket-keys",
-    "no-tls-tickets",
-    "generate-certificates",
-    "ca-sign-file",
 ];
 
 /// Why lbtop refuses a bind option.
 fn refusal(kw: &str) -> String {
-    let why = if TLS.contains(&kw) {
-        "lbtop does not terminate TLS yet; put a TLS terminator in front, or use 'mode tcp' \
-         to pass TLS through"
-    } else {
+    let why = {
         match kw {
             "transparent" => "lbtop binds only addresses of this machine (no IP_TRANSPARENT)",
             "interface" => "lbtop does not bind to a network interface; bind its address",
@@ -192,14 +132,23 @@ impl Parser<'_> {
             line: no,
             ..Bind::new(addrs[0])
         };
+        let mut tls = self.ssl.bind.clone();
+        let mut ssl = false;
         let mut words = args[1..].iter();
         while let Some(key) = words.next() {
             let what = format!("'bind {addr}': '{key}'");
+            if let Some(row) = find(SSL_BIND, key) {
+                ssl |= key == "ssl";
+                self.ssl_option((no, ctx, addr), row, &mut words, &mut tls)?;
+                continue;
+            }
             let Some(row) = find(BIND, key) else {
+                let mut all = names(BIND);
+                all.extend(names(SSL_BIND));
                 return Err(self.err_in(
                     no,
                     ctx,
-                    format!("{what}: unknown bind option{}", suggest(key, &names(BIND))),
+                    format!("{what}: unknown bind option{}", suggest(key, &all)),
                 ));
             };
             if row.status == Status::Unsupported {
@@ -220,6 +169,7 @@ impl Parser<'_> {
                 self.warn(no, w);
             }
         }
+        template.tls = self.bind_tls((no, ctx, addr), ssl, tls)?;
         if template.id.is_some() && addrs.len() > 1 {
             return Err(self.err_in(
                 no,

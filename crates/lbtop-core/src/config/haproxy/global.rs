@@ -3,6 +3,7 @@
 
 use super::super::values::{int, log_addr, octal_mode};
 use super::env;
+use super::ssl;
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
 use super::tune::TUNE;
 use super::{Parser, Res};
@@ -50,7 +51,9 @@ const NO_NODE: &str =
     "lbtop's stats page does not show it ('stats show-node <name>' in a proxy names the node)";
 const NO_DESC: &str =
     "lbtop's stats page does not show it ('stats show-desc <text>' in a proxy gives one)";
-const NO_TLS: &str = "lbtop does not speak TLS";
+const NO_TLS_SERVER: &str =
+    "lbtop speaks to 'ssl' servers with rustls's own versions and suites (TLSv1.2 and TLSv1.3, \
+     AES-GCM and ChaCha20)";
 const ONE: Args = Args::Count(1, 1);
 const SOME: Args = Args::Count(1, usize::MAX);
 
@@ -86,14 +89,30 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         "lbtop does not change its file-descriptor limit",
         unsigned,
     ),
-    ignored("ca-base", ONE, NO_TLS, accept),
-    ignored("crt-base", ONE, NO_TLS, accept),
-    ignored("ssl-default-bind-ciphers", SOME, NO_TLS, accept),
-    ignored("ssl-default-bind-ciphersuites", SOME, NO_TLS, accept),
-    ignored("ssl-default-bind-options", SOME, NO_TLS, accept),
-    ignored("ssl-default-server-ciphers", SOME, NO_TLS, accept),
-    ignored("ssl-default-server-options", SOME, NO_TLS, accept),
-    ignored("ssl-dh-param-file", SOME, NO_TLS, accept),
+    kw("ca-base", ONE, ssl::crt_base),
+    kw("crt-base", ONE, ssl::crt_base),
+    kw("ssl-default-bind-ciphers", ONE, ssl::default_bind_ciphers),
+    kw(
+        "ssl-default-bind-ciphersuites",
+        ONE,
+        ssl::default_bind_ciphers,
+    ),
+    kw("ssl-default-bind-options", SOME, ssl::default_bind_options),
+    kw("ssl-server-verify", ONE, ssl::server_verify),
+    ignored("ssl-default-server-ciphers", SOME, NO_TLS_SERVER, accept),
+    ignored(
+        "ssl-default-server-ciphersuites",
+        SOME,
+        NO_TLS_SERVER,
+        accept,
+    ),
+    ignored("ssl-default-server-options", SOME, NO_TLS_SERVER, accept),
+    ignored(
+        "ssl-dh-param-file",
+        SOME,
+        "rustls has no finite-field DHE suites: it negotiates ECDHE only",
+        accept,
+    ),
     ignored(
         "master-worker",
         Args::Count(0, 1),

@@ -190,29 +190,33 @@ fn deny_status(w: &[String], what: &str, default: u16) -> Result<u16, String> {
 
 /// The words of a redirect (`http-request redirect` or the `redirect` keyword).
 pub(super) fn redirect(w: &[String], ctx: &LoadCtx) -> Result<Redirect, String> {
-    let kind = match w.first().map(String::as_str) {
-        Some("location") => RedirectKind::Location,
-        Some("prefix") => RedirectKind::Prefix,
-        Some("scheme") => RedirectKind::Scheme,
-        _ => {
-            return Err(
-                "redirection type expected ('prefix', 'location', or 'scheme').".to_string(),
-            )
-        }
-    };
-    let to = w.get(1).ok_or("missing redirection target".to_string())?;
+    // The type and the options come in any order (`redirect code 301 prefix / ...`).
     let mut r = Redirect {
-        kind,
-        to: Fmt::parse(to, ctx)?,
+        kind: RedirectKind::Location,
+        to: Fmt::parse("", ctx)?,
         code: 302,
         drop_query: false,
         append_slash: false,
         set_cookie: None,
         clear_cookie: None,
     };
-    let mut i = 2;
+    let mut typed = false;
+    let mut i = 0;
     while let Some(opt) = w.get(i) {
         let value = w.get(i + 1).ok_or(format!("'{opt}' expects an argument."));
+        let kind = match opt.as_str() {
+            "location" => Some(RedirectKind::Location),
+            "prefix" => Some(RedirectKind::Prefix),
+            "scheme" => Some(RedirectKind::Scheme),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            r.kind = kind;
+            r.to = Fmt::parse(value?, ctx)?;
+            typed = true;
+            i += 2;
+            continue;
+        }
         match opt.as_str() {
             "code" => {
                 let c = value?;
@@ -234,16 +238,20 @@ pub(super) fn redirect(w: &[String], ctx: &LoadCtx) -> Result<Redirect, String> 
                 r.clear_cookie = Some(value?.clone());
                 i += 1;
             }
+            "ignore-empty" => return Err("'ignore-empty' is not supported by lbtop".to_string()),
             "drop-query" => r.drop_query = true,
             "append-slash" => r.append_slash = true,
             _ => {
                 return Err(format!(
                     "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', \
-                     'clear-cookie', 'drop-query' or 'append-slash' (was '{opt}')."
+                     'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was '{opt}')."
                 ))
             }
         }
         i += 1;
+    }
+    if !typed {
+        return Err("redirection type expected ('prefix', 'location', or 'scheme').".to_string());
     }
     Ok(r)
 }
@@ -253,6 +261,7 @@ fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
         status: 200,
         content_type: None,
         body: ReturnBody::None,
+        headers: Vec::new(),
     };
     let mut i = 0;
     while let Some(opt) = w.get(i) {
@@ -264,10 +273,18 @@ fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
                 r.status = value
                     .parse::<u16>()
                     .ok()
-                    .filter(|s| (200..=599).contains(s) && ![204, 304].contains(s))
+                    .filter(|s| (200..=599).contains(s))
                     .ok_or(format!(
                         "'status' expects a valid status code, got '{value}'"
                     ))?;
+            }
+            "hdr" => {
+                let fmt = w
+                    .get(i + 2)
+                    .ok_or("'hdr' expects a name and a value.".to_string())?;
+                r.headers
+                    .push((value.to_ascii_lowercase(), Fmt::parse(fmt, ctx)?));
+                i += 1;
             }
             "content-type" => r.content_type = Some(value.clone()),
             "string" => r.body = ReturnBody::Bytes(value.as_bytes().to_vec()),
@@ -280,7 +297,7 @@ fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
             _ => {
                 return Err(format!(
                     "'http-request return': lbtop supports 'status', 'content-type', \
-                     'string', 'lf-string' and 'file', got '{opt}'"
+                     'string', 'lf-string', 'file' and 'hdr', got '{opt}'"
                 ))
             }
         }
@@ -288,6 +305,9 @@ fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
     }
     let has_body = !matches!(&r.body, ReturnBody::None)
         && !matches!(&r.body, ReturnBody::Bytes(b) if b.is_empty());
+    if has_body && matches!(r.status, 204 | 304) {
+        return Err(format!("a {} response cannot have a payload.", r.status));
+    }
     if has_body && r.content_type.is_none() {
         return Err(
             "a content type must be defined when non-empty payload is configured.".to_string(),

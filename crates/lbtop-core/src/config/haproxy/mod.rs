@@ -26,6 +26,7 @@
 
 mod addr;
 mod bind;
+mod capture;
 mod env;
 mod errorfile;
 mod global;
@@ -40,7 +41,9 @@ mod resolvers;
 mod rules;
 mod sections;
 mod server;
+mod ssl;
 mod stats;
+mod sticky;
 mod table;
 mod tcp_check;
 mod tcp_request;
@@ -48,6 +51,8 @@ mod tcp_request;
 mod tests;
 #[cfg(test)]
 mod tests_checks;
+#[cfg(test)]
+mod tests_tls;
 #[cfg(test)]
 mod tests_userlist;
 mod timeout;
@@ -146,6 +151,8 @@ struct Parser<'a> {
     proxies: Vec<Proxy>,
     /// The environment as `setenv` and friends left it so far.
     env: env::Env<'a>,
+    /// `crt-base`, `ca-base` and the `ssl-default-bind-*` lines read so far.
+    ssl: ssl::SslDefaults,
     /// Group memberships the `userlist` sections asked for, checked at the end.
     members: Vec<userlist::Member>,
 }
@@ -154,6 +161,7 @@ impl<'a> Parser<'a> {
     fn new(path: &'a Path, env: &'a dyn Fn(&str) -> Option<String>) -> Parser<'a> {
         Parser {
             env: env::Env::new(env),
+            ssl: ssl::SslDefaults::default(),
             path,
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -375,12 +383,15 @@ impl<'a> Parser<'a> {
             };
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
+            let mode = s.mode.unwrap_or(Mode::Tcp);
+            let (cookie, servers) = self.cookie_of(p, mode);
+            self.check_stick(p, mode);
             backends.push(Backend {
                 name: p.name.clone(),
-                mode: s.mode.unwrap_or(Mode::Tcp),
+                mode,
                 balance,
                 check,
-                servers: p.servers.clone(),
+                servers,
                 timeouts: s.timeouts,
                 options: s.options.clone(),
                 log_global: s.log_global,
@@ -391,6 +402,9 @@ impl<'a> Parser<'a> {
                 stats: self.stats_of(p),
                 implicit: false,
                 rules: rules::side_rules(p, false),
+                cookie,
+                stick_table: s.stick_table.clone(),
+                stick_rules: s.stick_rules.clone(),
                 line: p.line,
             });
         }
@@ -490,6 +504,7 @@ impl<'a> Parser<'a> {
             let mut f = frontend_of(p, mode, index);
             f.stats = self.stats_of(p);
             self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
+            self.check_log_format(&f, &who);
             frontends.push(f);
         }
 
@@ -536,6 +551,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         stats: None,
         log_tag: s.log_tag.clone(),
         rules: rules::side_rules(p, true),
+        captures: s.captures.clone(),
         line: p.line,
     }
 }
@@ -559,6 +575,9 @@ fn implicit_backend(p: &Proxy) -> Backend {
         stats: None,
         implicit: true,
         rules: Default::default(),
+        cookie: None,
+        stick_table: None,
+        stick_rules: Vec::new(),
         line: p.line,
     }
 }

@@ -93,6 +93,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     ),
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
+    flag("persist", S::BE, |o| &mut o.persist),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     flag("http-pretend-keepalive", S::PROXIES, |o| {
         &mut o.http_pretend_keepalive
@@ -133,6 +134,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
          without delay (TCP_NODELAY)",
     ),
     unsupported("abortonclose"),
+    // Its line ends with the connection's TLS details, and lbtop has no TLS yet.
+    unsupported("httpslog"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
@@ -150,7 +153,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("logasap"),
     unsupported("nolinger"),
     unsupported("originalto"),
-    unsupported("persist"),
     unsupported("prefer-last-server"),
     unsupported("spop-check"),
     unsupported("ssl-hello-chk"),
@@ -230,7 +232,12 @@ impl Parser<'_> {
             return Err(self.err_in(
                 no,
                 ctx,
-                format!("'option {name}' is not supported by lbtop"),
+                match name {
+                    "httpslog" => "'option httpslog' is not supported by lbtop: it logs TLS \
+                                   details (use 'option httplog')"
+                        .to_string(),
+                    _ => format!("'option {name}' is not supported by lbtop"),
+                },
             ));
         }
         if negated && matches!(row.how, Apply::Set(_)) {
@@ -284,6 +291,7 @@ fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
     s.own_log_format = Some(name);
     s.options.httplog = name == "httplog";
     s.options.tcplog = name == "tcplog";
+    s.options.log_format = None;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! the same way, as rows here reading with their own tables.
 
 use super::super::values::{balance_hdr, int};
+use super::capture::{capture, log_format};
 use super::errorfile::read_errorfile;
 use super::global::log_target;
 use super::rules;
@@ -106,9 +107,10 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         super::tcp_request::tcp_request,
     ),
     unsupported("tcp-response"),
-    unsupported("stick-table"),
-    unsupported("stick"),
-    unsupported("cookie"),
+    // A frontend's table (for tracking counters) is refused by `stick_table` itself.
+    kw("stick-table", Args::Any, S::PROXIES, stick_table),
+    kw("stick", Args::Any, S::BACKENDS, stick),
+    kw("cookie", Args::Any, S::BE, cookie),
     unsupported("hash-balance-factor"),
     Row {
         status: Status::Ignored(
@@ -129,7 +131,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("errorloc303"),
     unsupported("monitor-uri"),
     unsupported("monitor"),
-    unsupported("capture"),
+    kw("capture", Args::Any, S::FRONTENDS, capture),
     unsupported("compression"),
     unsupported("id"),
     unsupported("disabled"),
@@ -137,7 +139,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("grace"),
     unsupported("unique-id-format"),
     unsupported("unique-id-header"),
-    unsupported("log-format"),
+    kw(
+        "log-format",
+        Args::Any,
+        S::FE.says_elsewhere("'log-format' directive is ignored in backends"),
+        log_format,
+    ),
     unsupported("log-format-sd"),
     unsupported("error-log-format"),
     unsupported("http-send-name-header"),
@@ -455,6 +462,53 @@ fn balance_words(args: &[String]) -> Result<(Balance, Option<String>), String> {
         ));
     }
     Ok(result)
+}
+
+/// `cookie <name> <mode> [<option>]...` (docs/haproxy-semantics.md §24).
+fn cookie(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let (cookie, warnings) =
+        crate::config::parse_cookie(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    for w in warnings {
+        p.warn(st.no, w);
+    }
+    s.cookie = Some(cookie);
+    Ok(())
+}
+
+/// `stick-table type <type> size <n> [expire <t>] [nopurge]` (docs/haproxy-semantics.md §24).
+fn stick_table(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    use super::sections::Kind;
+    let refused = match ctx.kind {
+        Kind::Defaults => Some("'stick-table' is not supported in 'defaults' section."),
+        Kind::Frontend => Some(
+            "'stick-table' in a frontend (a table for tracking counters) is not supported by \
+             lbtop: it keeps no counters",
+        ),
+        _ => None,
+    };
+    if let Some(m) = refused {
+        return Err(p.err_in(st.no, ctx, m));
+    }
+    if let Some(first) = &s.stick_table {
+        let (name, line) = (ctx.who.split('\'').nth(1).unwrap_or(""), first.line);
+        return Err(p.err(
+            st.no,
+            format!(
+                "stick-table name '{name}' conflicts with table declared in {} at line {line}.",
+                ctx.who
+            ),
+        ));
+    }
+    let table = crate::config::parse_table(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    s.stick_table = Some(table);
+    Ok(())
+}
+
+/// `stick on|match|store-request <fetch>`.
+fn stick(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let rule = crate::config::parse_rule(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    s.stick_rules.push(rule);
+    Ok(())
 }
 
 /// `errorfile <code> <file>`: the file is read now, as HAProxy reads it at start.

@@ -50,6 +50,13 @@ pub(super) struct Settings {
     pub(super) default_server: DefaultServer,
     /// The stats page (`stats enable`, `stats uri`, ...).
     pub(super) stats: Option<StatsPage>,
+    /// `cookie`.
+    pub(super) cookie: Option<crate::config::Cookie>,
+    /// `stick-table`, and the `stick` rules.
+    pub(super) stick_table: Option<crate::config::StickTable>,
+    pub(super) stick_rules: Vec<crate::config::StickRule>,
+    /// `capture` lines (frontends only, so never inherited).
+    pub(super) captures: crate::config::Captures,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

@@ -46,6 +46,9 @@ impl Default for DefaultServer {
             resolve_prefer: None,
             allow_dup_ip: false,
             ignore_weight: false,
+            tls: crate::config::ServerTls::default(),
+            check_ssl: None,
+            cookie: None,
             line: 0,
         })
     }
@@ -240,6 +243,15 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| s.check_port.map(|n| format!("port {n}")),
     ),
     value(
+        "cookie",
+        |p, v, _| {
+            p.cookie = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+        |s| s.cookie.as_ref().map(|c| format!("cookie {c}")),
+    ),
+    value(
         "maxqueue",
         // As in HAProxy, `maxqueue 0` means no limit.
         |p, v, what| int(v, what, 0, MAX).map(|x| p.maxqueue = Some(x).filter(|&n| n > 0)),
@@ -361,38 +373,93 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         resolve_opts_words,
         resolve_opts_words,
     ),
+    flag(
+        "ssl",
+        |p| p.tls.enabled = true,
+        |s| s.tls.words(),
+        |s| s.tls.words(),
+    ),
+    flag("no-ssl", |p| p.tls.enabled = false, none, none),
+    value("verify", server_verify, none, none),
+    value(
+        "ca-file",
+        |p, v, _| {
+            p.tls.ca_file = Some(v.to_string());
+            Ok(())
+        },
+        none,
+        none,
+    ),
+    value("sni", server_sni, none, none),
+    value("alpn", server_alpn, none, none),
+    flag(
+        "check-ssl",
+        |p| p.check_ssl = Some(true),
+        |s| (s.check_ssl == Some(true)).then(|| "check-ssl".into()),
+        |s| (s.check_ssl == Some(true)).then(|| "check-ssl".into()),
+    ),
+    flag(
+        "no-check-ssl",
+        |p| p.check_ssl = Some(false),
+        |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
+        |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
     unsupported("agent-send"),
     unsupported("agent-addr"),
-    unsupported("alpn"),
-    unsupported("ca-file"),
-    unsupported("check-ssl"),
     unsupported("check-sni"),
     unsupported("check-alpn"),
     unsupported("check-proto"),
-    unsupported("cookie"),
     unsupported("crt"),
     unsupported("id"),
     unsupported("minconn"),
     unsupported("namespace"),
-    unsupported("no-ssl"),
     unsupported("observe"),
     unsupported("pool-max-conn"),
     unsupported("proto"),
     unsupported("redir"),
     unsupported("resolve-net"),
-    unsupported("sni"),
     unsupported("source"),
-    unsupported("ssl"),
     unsupported("track"),
-    unsupported("verify"),
     unsupported("tfo"),
     unsupported("ws"),
 ];
 
 const MAX: i64 = u32::MAX as i64;
+
+fn server_verify(p: &mut Server, v: &str, what: &str) -> Result<(), String> {
+    p.tls.verify = Some(match v {
+        "none" => false,
+        "required" => true,
+        _ => return Err(format!("{what} expects 'none' or 'required', got '{v}'")),
+    });
+    Ok(())
+}
+
+fn server_sni(p: &mut Server, v: &str, what: &str) -> Result<(), String> {
+    let sni = crate::config::ServerSni::parse(v).ok_or_else(|| {
+        format!(
+            "{what} '{v}': lbtop takes 'sni str(<name>)' or 'sni req.hdr(host)' (other sample \
+             expressions are not supported)"
+        )
+    })?;
+    p.tls.sni = Some(sni);
+    Ok(())
+}
+
+/// lbtop speaks HTTP/1.1 to servers (or relays bytes in TCP mode), so it offers only that.
+fn server_alpn(p: &mut Server, v: &str, what: &str) -> Result<(), String> {
+    let list: Vec<String> = v.split(',').map(str::to_string).collect();
+    if list.iter().any(|x| x != "http/1.1" && x != "http/1.0") {
+        return Err(format!(
+            "{what} '{v}': lbtop speaks HTTP/1.1 to servers; offer 'http/1.1' only"
+        ));
+    }
+    p.tls.alpn = Some(list);
+    Ok(())
+}
 
 fn prefer_words(p: Prefer) -> String {
     match p {
@@ -479,6 +546,9 @@ impl Parser<'_> {
             ..template.0.clone()
         };
         self.server_params(no, &args[2..], &mut server, &swho)?;
+        let proxy = ctx.proxy.map_or("", |i| self.proxies[i].name.as_str());
+        let at = format!("'server {proxy}/{name}'");
+        self.server_tls(no, &mut server, &at)?;
         self.place(no, &mut server, &target, &swho)?;
         Ok(server)
     }

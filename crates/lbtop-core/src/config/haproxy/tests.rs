@@ -386,7 +386,7 @@ fn global_keywords() {
     node n1
     description two words
     ulimit-n 1000
-    ca-base /etc/ssl/certs
+    ssl-dh-param-file /etc/ssl/dh.pem
 ");
     let g = &c.global;
     assert_eq!(g.maxconn, Some(100));
@@ -420,7 +420,7 @@ fn global_keywords() {
         (11, "'node' ignored"),
         (12, "'description' ignored"),
         (13, "'ulimit-n' ignored"),
-        (14, "'ca-base' ignored"),
+        (14, "'ssl-dh-param-file' ignored"),
     ] {
         warned(&c, line, what);
     }
@@ -605,6 +605,8 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
                 "shutdown-backup-sessions",
                 "ipv4",
                 "allow-dup-ip",
+                "str(x.example)",
+                "http/1.1",
             ]
             .iter()
             .map(|v| format!("{} {v}", row.name))
@@ -614,6 +616,8 @@ fn every_server_keyword_is_written_back_by_export_and_check() {
                 parse_with_env(Path::new("t.cfg"), &text, &env).is_ok()
             })
             .unwrap_or_else(|| panic!("'{}' takes none of the sample values", row.name)),
+            // TLS without a CA file to check against is refused: say `verify none`.
+            _ if matches!(row.name, "ssl" | "check-ssl") => format!("{} verify none", row.name),
             _ => row.name.to_string(),
         };
         let s = server(&params);
@@ -1420,7 +1424,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    http-request auth realm\n", 2, &["expects 'realm' followed by the realm name"]),
             ("frontend f\n    bind :80\n    http-request auth unless { http_auth(nope) }\n    default_backend b\nbackend b\n    server s 127.0.0.1:1\n", 3, &["unable to find userlist 'nope'"]),
             ("frontend f\n    http-request deny deny_status 302\n", 2, &["status code '302' not handled"]),
-            ("frontend f\n    redirect foo /x\n", 2, &["redirection type expected"]),
+            ("frontend f\n    redirect foo /x\n", 2, &["(was 'foo')"]),
+            ("frontend f\n    http-request redirect\n", 2, &["redirection type expected"]),
             ("frontend f\n    http-request redirect location /x code 305\n", 2, &["unsupported HTTP code '305'"]),
             ("frontend f\n    http-request return status 200 string abc\n", 2, &["a content type must be defined"]),
             ("defaults\n    default_backend\n", 2, &["'default_backend' expects a backend name"]),
@@ -1457,7 +1462,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f 1.2.3.4:80 1.2.3.4:81\n", 1, &["expected one address after the name"]),
             ("frontend f nosuch.invalid:80\n", 1, &["frontend 'f': address invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
             ("frontend f\n    bind nosuch.invalid:80\n", 2, &["frontend 'f': 'bind' invalid address: 'nosuch.invalid' in 'nosuch.invalid:80'"]),
-            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["bind option 'ssl' is not supported: lbtop does not terminate TLS yet"]),
+            ("frontend f\n    bind :80 ssl crt /x.pem\n", 2, &["'bind :80' : unable to stat SSL certificate from file '/x.pem' : No such file or directory."]),
             ("frontend f\n    bind :80 transparent\n", 2, &["'transparent' is not supported: lbtop binds only addresses of this machine"]),
             ("frontend f\n    bind :80 acept-proxy\n", 2, &["'acept-proxy': unknown bind option; did you mean 'accept-proxy'?"]),
             ("frontend f\n    bind :80 name\n", 2, &["'bind :80': 'name' expects an argument"]),
@@ -1486,7 +1491,21 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("backend b\n    server s 1.2.3.4:80 fall 0\n", 2, &["'fall' must be at least 1, got 0"]),
             ("backend b\n    server s 1.2.3.4:80 rise 0\n", 2, &["'rise' must be at least 1"]),
             ("backend b\n    server s 1.2.3.4:80 maxconn -1\n", 2, &["'maxconn' must be at least 0, got -1"]),
-            ("backend b\n    server s 1.2.3.4:80 cookie s1\n", 2, &["'cookie' is not supported by lbtop"]),
+            ("backend b\n    server s 1.2.3.4:80 minconn 1\n", 2, &["'minconn' is not supported by lbtop"]),
+            ("backend b\n    cookie S insert rewrite\n", 2, &["backend 'b': cookie 'rewrite', 'insert' and 'prefix' modes are incompatible."]),
+            ("backend b\n    cookie S rewrite indirect\n", 2, &["cookie 'rewrite' and 'indirect' modes are incompatible."]),
+            ("backend b\n    cookie S\n", 2, &["passive mode) is not supported by lbtop"]),
+            ("backend b\n    cookie S insert maxidle 5s\n", 2, &["'cookie ... maxidle' is not supported by lbtop"]),
+            ("backend b\n    cookie S insert attr a;b\n", 2, &["character '%x3B' is not permitted"]),
+            ("backend b\n    cookie\n", 2, &["'cookie' expects <cookie_name> as argument."]),
+            ("backend b\n    stick on src\n", 2, &["Proxy 'b': unable to find stick-table 'b'."]),
+            ("backend b\n    stick-table type ip size 1 store gpc0\n", 2, &["'store' is not supported by lbtop"]),
+            ("backend b\n    stick-table type ip\n", 2, &["stick-table: missing size."]),
+            ("backend b\n    stick-table type bogus size 1\n", 2, &["stick-table: unknown type 'bogus'."]),
+            ("backend b\n    stick-table type ip size 1\n    stick on src if TRUE\n", 3, &["conditions ('if'/'unless') on stick rules are not supported"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on src table x\n", 3, &["'table') is not supported"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on req.hdr(x)\n", 3, &["'mode tcp' does not have"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on dst\n", 3, &["got 'dst'"]),
             ("backend b\n    server s 1.2.3.4:80 chekc\n", 2, &["unknown keyword 'chekc'; did you mean 'check'?"]),
             ("backend b\n    server s 1.2.3.4:80 zzz\n", 2, &["unknown keyword 'zzz'"]),
             ("defaults\n    mode \"http\n", 2, &["unmatched double quote at column 10"]),
@@ -2016,4 +2035,88 @@ fn with_resolvers_a_name_that_does_not_resolve_starts_in_maint() {
     );
     assert!(!s[1].unresolved());
     assert_eq!(s[1].resolve_prefer, Some(crate::config::Prefer::Ipv4));
+}
+
+// -- stickiness ---------------------------------------------------------------------
+
+/// A `listen` section in `mode` around `body`, which starts at line 4.
+fn listen(mode: &str, body: &str) -> String {
+    format!("listen b\n    mode {mode}\n    bind 127.0.0.1:80\n{body}")
+}
+
+#[test]
+fn cookies_are_read_and_ignored_with_haproxy_warnings_outside_http() {
+    let c = ok(&listen(
+        "http",
+        "    cookie SRV insert indirect nocache domain abc\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    let b = &c.backends[0];
+    let cookie = b.cookie.as_ref().unwrap();
+    assert_eq!(
+        (cookie.name.as_str(), cookie.indirect, cookie.nocache),
+        ("SRV", true, true)
+    );
+    assert_eq!(b.servers[0].cookie.as_deref(), Some("c1"));
+    warned(&c, 4, "domain 'abc' contains no embedded dot");
+    let c = ok(&listen(
+        "tcp",
+        "    cookie SRV insert\n    server s 127.0.0.1:80 cookie c1\n",
+    ));
+    warned(
+        &c,
+        4,
+        "cookie will be ignored for listen 'b' (needs 'mode http').",
+    );
+    warned(
+        &c,
+        5,
+        "listen 'b' : ignoring cookie for server 's' as HTTP mode is disabled.",
+    );
+    assert!(c.backends[0].cookie.is_none() && c.backends[0].servers[0].cookie.is_none());
+    // `default-server` gives its cookie to the servers after it.
+    let c = ok(&listen(
+        "http",
+        "    cookie S prefix\n    default-server cookie d\n    server s 127.0.0.1:80\n",
+    ));
+    assert_eq!(c.backends[0].servers[0].cookie.as_deref(), Some("d"));
+}
+
+#[test]
+fn stick_tables_and_rules_are_read() {
+    let c = ok(&listen(
+        "http",
+        "    stick-table type string len 8 size 1k expire 30s\n    stick on src\n    stick match hdr(x)\n    stick store-request cook(u)\n    server s 127.0.0.1:80\n",
+    ));
+    let b = &c.backends[0];
+    let t = b.stick_table.as_ref().unwrap();
+    assert_eq!(t.size, 1024);
+    assert_eq!(t.key, crate::config::KeyType::String { len: 8 });
+    let fetches: Vec<String> = b.stick_rules.iter().map(|r| r.fetch.words()).collect();
+    assert_eq!(fetches, ["src", "req.hdr(x)", "req.cook(u)"]);
+    fails(
+        &listen(
+            "tcp",
+            "    stick-table type ip size 1\n    stick-table type ip size 2\n",
+        ),
+        5,
+        &["conflicts with table declared in listen 'b' at line 4."],
+    );
+    fails(
+        "defaults\n    stick on src\n",
+        2,
+        &["'stick' not allowed in 'defaults' section"],
+    );
+    fails(
+        "defaults\n    stick-table type ip size 1\n",
+        2,
+        &["'stick-table' is not supported in 'defaults' section."],
+    );
+    fails(
+        "frontend f\n    bind 127.0.0.1:80\n    stick-table type ip size 1 store conn_cur\n",
+        3,
+        &[
+            "frontend 'f': 'stick-table' in a frontend",
+            "is not supported by lbtop",
+        ],
+    );
 }

@@ -212,6 +212,28 @@ pub(super) struct RawFrontend {
     #[serde(rename = "log-tag")]
     pub(super) log_tag: Option<Spanned<String>>,
     pub(super) stats: Option<Spanned<RawStats>>,
+    /// HAProxy's `log-format`: wins over the `httplog`/`tcplog` options.
+    #[serde(rename = "log-format")]
+    pub(super) log_format: Option<Spanned<String>>,
+    pub(super) capture: Option<RawCaptures>,
+}
+
+/// `capture = { request = [{ name = "Host", len = 64 }], response = [...], cookie = { ... } }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCaptures {
+    #[serde(default)]
+    pub(super) request: Vec<RawCapture>,
+    #[serde(default)]
+    pub(super) response: Vec<RawCapture>,
+    pub(super) cookie: Option<RawCapture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCapture {
+    pub(super) name: Spanned<String>,
+    pub(super) len: Spanned<i64>,
 }
 
 /// `stats = { uri = "/stats", auth = ["admin:pass"], realm = "...", refresh = "10s",

@@ -1187,3 +1187,43 @@ resolve-opts = "allow-dup-ip"
         "resolvers 'd' has no nameservers configured!"
     );
 }
+
+#[test]
+fn log_format_and_captures() {
+    let c = ok(r#"
+[defaults]
+mode = "http"
+option = { httplog = true }
+
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:8080"
+default_backend = "b"
+log-format = "%ci [%tr] %{+Q}r %hr"
+capture = { request = [{ name = "Host", len = 32 }], cookie = { name = "SID=", len = 20 } }
+
+[[backend]]
+name = "b"
+"#);
+    let f = &c.frontends[0];
+    let lf = f.options.log_format.as_ref().expect("log-format");
+    assert_eq!((lf.source.as_str(), lf.line), ("%ci [%tr] %{+Q}r %hr", 10));
+    assert!(!f.options.httplog, "log-format wins over httplog");
+    assert_eq!(f.captures.request.len(), 1);
+    assert_eq!(f.captures.cookie.as_ref().map(|c| c.len), Some(20));
+    let tcp = "[[frontend]]\nname = \"t\"\nbind = \"127.0.0.1:9\"\ndefault_backend = \"b\"\nlog-format = \"%ci %r\"\n[[backend]]\nname = \"b\"\n";
+    fails(tcp, 5, &["format variable 'r' is reserved for HTTP mode"]);
+    fails(
+        &tcp.replace("%ci %r", "%ci%"),
+        5,
+        &["failed to parse log-format : truncated line after '%'"],
+    );
+    fails(
+        &tcp.replace(
+            "log-format = \"%ci %r\"",
+            "capture = { response = [{ name = \"X\", len = -1 }] }",
+        ),
+        5,
+        &["capture response 'X': 'len'"],
+    );
+}

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use warm::{next_warm, push_weight, warm};
 
+mod direct;
 mod queue;
 mod snap;
 mod warm;
@@ -38,6 +39,10 @@ pub struct ServerRt {
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
     pub send_proxy: Option<ProxyVersion>,
+    /// `ssl`: the TLS handshake each new connection makes after that.
+    pub tls: Option<super::tls_connect::ServerTlsRt>,
+    /// The handshake health checks make (`check-ssl`, or `ssl` inherited).
+    pub check_tls: Option<super::tls_connect::ServerTlsRt>,
     pub counters: Counters,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
@@ -151,6 +156,10 @@ pub struct BackendRt {
     log: Option<ProxyLog>,
     core: Mutex<Core>,
     events: EventSender,
+    /// `cookie`: persistence by a cookie naming the server.
+    pub cookie: Option<super::persist::CookieRt>,
+    /// `stick-table` and its `stick` rules.
+    pub stick: Option<super::stick::StickRt>,
 }
 
 impl BackendRt {
@@ -179,6 +188,8 @@ impl BackendRt {
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,
+                tls: super::tls_connect::ServerTlsRt::new(&s.tls),
+                check_tls: super::tls_connect::ServerTlsRt::for_checks(s),
                 counters: Counters::default(),
                 wake: Notify::new(),
                 kill: tokio::sync::watch::Sender::new((0, b'-')),
@@ -225,6 +236,8 @@ impl BackendRt {
                 },
             }),
             events,
+            cookie: super::persist::CookieRt::new(cfg),
+            stick: super::stick::StickRt::new(cfg),
         }
     }
 

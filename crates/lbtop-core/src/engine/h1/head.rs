@@ -7,6 +7,7 @@
 //! including ones `Connection` names: dropping those would let `Connection: content-length`
 //! strip the very header that frames the body. No header map is built.
 
+use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
@@ -37,6 +38,12 @@ pub struct Rewrite<'a> {
     pub hash_header: Option<&'a HeaderName>,
     /// Keep `GET /path HTTP/1.1` for the log.
     pub request_line: bool,
+    /// The backend's persistence cookie, to find and maybe strip.
+    pub cookie: Option<super::cookie::RequestCookie<'a>>,
+    /// What the backend's `stick` rules read, in rule order.
+    pub stick: Option<&'a [crate::config::Fetch]>,
+    /// The frontend's `capture` lines, when this request is recorded.
+    pub captures: Option<&'a crate::config::Captures>,
 }
 
 #[derive(Debug)]
@@ -61,6 +68,19 @@ pub struct Head {
     pub path: Option<String>,
     /// The value of the `balance hdr(<name>)` header.
     pub hash_value: Option<Vec<u8>>,
+    /// The persistence cookie's value naming a server (before `~` in prefix mode).
+    pub cookie: Option<Vec<u8>>,
+    /// For each `stick` rule, the header or cookie value it reads (`None` for `src`).
+    pub stick_values: Vec<Option<Vec<u8>>>,
+    pub is_post: bool,
+    /// GET, HEAD or OPTIONS: a response a cache may keep (`cookie ... nocache`).
+    pub cacheable_method: bool,
+    /// What `capture request header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
+    /// The head's size as HAProxy 2.6 counts it in `%U`: its internal form, 6 bytes plus
+    /// method, target and version, then each header's name and value (measured); 0 when
+    /// the request is not recorded.
+    pub log_bytes: u64,
 }
 
 /// Why a head is refused, which decides HAProxy's answer.
@@ -202,8 +222,12 @@ fn build(
     let (method, target) = (req.method.ok_or(Malformed)?, req.path.ok_or(Malformed)?);
     let mut framed = Framed::default();
     let mut host: Option<&[u8]> = None;
+    let mut capturing = Capturing::new(rewrite.captures, false);
     for h in req.headers.iter() {
         framed.note(h).ok_or(Malformed)?;
+        if let Some(c) = &mut capturing {
+            c.request(h.name, h.value);
+        }
         if h.name.eq_ignore_ascii_case("host") {
             // Repeated, the same name is folded; two different ones are refused.
             match host {
@@ -218,6 +242,11 @@ fn build(
     if !target_form_ok(method, target, host) {
         return Err(Malformed);
     }
+    // Counted only for a request the log will show.
+    let log_bytes = match rewrite.request_line {
+        true => 6 + method.len() + target.len() + "HTTP/1.1".len() + names_and_values(req),
+        false => 0,
+    };
     let target = absolute_target(target, host)?;
     let framing = match (framed.coding(), framed.length) {
         (Coding::Broken, _) => return Err(Malformed),
@@ -251,7 +280,7 @@ fn build(
             _ => framed.keep_alive && !framed.close,
         };
     framed.drop_upgrade = framed.upgrade && framing != Framing::None;
-    write_upstream(req, &target, version, &framed, rewrite, upstream);
+    let cookie = write_upstream(req, &target, version, &framed, rewrite, upstream);
     let hash_value = rewrite.hash_header.and_then(|name| {
         let h = req
             .headers
@@ -282,7 +311,54 @@ fn build(
             path.split('?').next().unwrap_or(path).to_string()
         }),
         hash_value,
+        cookie,
+        stick_values: rewrite
+            .stick
+            .map(|fetches| {
+                fetches
+                    .iter()
+                    .map(|f| stick_value(f, req.headers))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        is_post: method == "POST",
+        cacheable_method: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+        captured: capturing.and_then(Capturing::done),
+        log_bytes: log_bytes as u64,
     })
+}
+
+/// What a `stick` rule reads from the head: a header's last value (after its last comma, as
+/// HAProxy's `req.hdr` takes it), or a cookie's last value.
+fn stick_value(fetch: &crate::config::Fetch, headers: &[httparse::Header<'_>]) -> Option<Vec<u8>> {
+    use crate::config::Fetch;
+    let named = |n: &str| {
+        headers
+            .iter()
+            .rev()
+            .find(|h| h.name.eq_ignore_ascii_case(n))
+    };
+    match fetch {
+        Fetch::Src => None,
+        Fetch::Header(name) => {
+            let h = named(name)?;
+            let last = h.value.rsplit(|&b| b == b',').next()?.trim_ascii();
+            Some(last.to_vec())
+        }
+        Fetch::Cookie(name) => headers
+            .iter()
+            .rev()
+            .filter(|h| h.name.eq_ignore_ascii_case("cookie"))
+            .find_map(|h| super::cookie::cookie_value(h.value, name.as_bytes()))
+            .map(<[u8]>::to_vec),
+    }
+}
+
+fn names_and_values(req: &httparse::Request<'_, '_>) -> usize {
+    req.headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum()
 }
 
 /// An absolute target (`http://host:port/path`) must name the same authority as `Host`; the
@@ -390,7 +466,7 @@ fn write_upstream(
     framed: &Framed,
     rewrite: &Rewrite<'_>,
     out: &mut Vec<u8>,
-) {
+) -> Option<Vec<u8>> {
     out.clear();
     out.reserve(512);
     out.extend_from_slice(req.method.unwrap_or("GET").as_bytes());
@@ -402,11 +478,17 @@ fn write_upstream(
     });
     let mut wrote_length = false;
     let mut wrote_host = false;
+    let mut cookie = None;
     for h in req.headers.iter() {
         if h.name.eq_ignore_ascii_case("host") && std::mem::replace(&mut wrote_host, true) {
             continue;
         }
-        framed.forward(h, out, &mut wrote_length);
+        match rewrite.cookie {
+            Some(rc) if h.name.eq_ignore_ascii_case("cookie") => {
+                super::cookie::forward_cookie_line(h.name.as_bytes(), h.value, rc, &mut cookie, out)
+            }
+            _ => framed.forward(h, out, &mut wrote_length),
+        }
     }
     if let Some((name, value)) = rewrite.forwarded_for {
         let has_own = rewrite.forwarded_if_none
@@ -433,6 +515,7 @@ fn write_upstream(
         _ => {}
     }
     out.extend_from_slice(b"\r\n");
+    cookie
 }
 
 /// The request line as HAProxy writes it in a log: `"`, `#` and bytes outside printable ASCII
@@ -656,6 +739,9 @@ mod tests {
             hash_uri: true,
             hash_header: Some(&hash),
             request_line: true,
+            cookie: None,
+            stick: None,
+            captures: None,
         };
         let (h, up) = head_with(
             b"POST /p?q=1 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Key: k1\r\nKeep-Alive: 5\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi",

@@ -6,7 +6,9 @@
 //! only while bytes are in flight, so an idle keep-alive connection holds none (`bufs`).
 
 pub mod bufs;
+pub mod capture;
 pub mod chunked;
+pub mod cookie;
 pub mod framing;
 pub mod head;
 pub mod response;

@@ -2,19 +2,24 @@
 //! pass, as HAProxy forwards them: names lower-cased, one framing, the `Connection` tokens
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
+use super::capture::Capturing;
+use super::cookie::{cacheable, forward_set_cookie, response_flag, ResponseCookie, ServerCookies};
 use super::framing::{Coding, Framed, Kept};
 use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
+use crate::config::Captures;
 use hyper::Version;
 
 /// What the client asked for, which decides how the response reaches it.
 #[derive(Debug, Clone, Copy)]
-pub struct Asked {
+pub struct Asked<'a> {
     pub version: Version,
     pub keep_alive: bool,
     pub is_head: bool,
     /// The request's `Connection` named `upgrade` (and it had no body): only then may a
     /// `101` switch the connection to a tunnel.
     pub upgrade: bool,
+    /// The backend's persistence cookie, for this response.
+    pub cookie: Option<&'a ResponseCookie<'a>>,
 }
 
 /// How the server delimits the body.
@@ -45,6 +50,10 @@ pub struct Response {
     /// block of 21 bytes plus version, code and reason, then each header's name and value.
     /// Checked against HAProxy: a relayed `200 OK` with two headers logs 60 with a 2-byte body.
     pub log_bytes: u64,
+    /// The persistence cookie's termination character (`-` without one).
+    pub cookie_flag: u8,
+    /// What `capture response header` and `capture cookie` caught.
+    pub captured: Option<Box<crate::events::Captured>>,
 }
 
 #[derive(Debug)]
@@ -68,13 +77,25 @@ pub enum Parsed {
 }
 
 /// Parses a response head at the start of `buf`, writing the client's head to `out`.
-pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
+pub fn parse(buf: &[u8], asked: Asked<'_>, out: &mut Vec<u8>) -> Parsed {
+    parse_capturing(buf, asked, out, None)
+}
+
+/// [`parse`], filling the frontend's `capture` lines from the same pass.
+pub fn parse_capturing(
+    buf: &[u8],
+    asked: Asked<'_>,
+    out: &mut Vec<u8>,
+    captures: Option<&Captures>,
+) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match parse_in(buf, &mut headers, asked, out) {
+    match parse_in(buf, &mut headers, (asked, captures), out) {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
-        None => parse_in(buf, &mut headers_for(buf), asked, out).unwrap_or(Parsed::Invalid),
+        None => {
+            parse_in(buf, &mut headers_for(buf), (asked, captures), out).unwrap_or(Parsed::Invalid)
+        }
     }
 }
 
@@ -82,7 +103,7 @@ pub fn parse(buf: &[u8], asked: Asked, out: &mut Vec<u8>) -> Parsed {
 fn parse_in<'b>(
     buf: &'b [u8],
     headers: &mut [httparse::Header<'b>],
-    asked: Asked,
+    asked: (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Parsed> {
     let mut res = httparse::Response::new(headers);
@@ -122,17 +143,22 @@ fn build(
     len: usize,
     status: u16,
     minor: u8,
-    asked: Asked,
+    (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Response> {
     let mut framed = Framed::default();
     framed.no_body = status < 200 || status == 204;
     // HAProxy counts a 101's framing headers in `%B` but does not forward them (measured).
     let mut dropped = 0;
+    // An interim response's headers are not the final ones HAProxy captures.
+    let mut capturing = Capturing::new(captures.filter(|_| status >= 200), true);
     for h in res.headers.iter() {
         framed.note(h)?;
         if status == 101 && is_framing(h.name) {
             dropped += h.name.len() + h.value.len();
+        }
+        if let Some(c) = &mut capturing {
+            c.response(h.name, h.value);
         }
     }
     // RFC 9112 §6.3: no body for HEAD, 1xx, 204 and 304; chunked wins over a length; a
@@ -188,12 +214,27 @@ fn build(
     out.extend_from_slice(b"\r\n");
     let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len() + dropped;
     let mut wrote_length = false;
+    let mut seen = ServerCookies::default();
     for h in res.headers.iter() {
         let before = out.len();
+        let cookie = asked
+            .cookie
+            .filter(|_| h.name.eq_ignore_ascii_case("set-cookie"));
+        if cookie.is_some_and(|c| forward_set_cookie(h.name.as_bytes(), h.value, c, &mut seen, out))
+        {
+            // HAProxy counts the server's cookie as it came, whatever became of it.
+            log_bytes += h.name.len() + h.value.len();
+            continue;
+        }
         framed.forward(h, out, &mut wrote_length);
         // Each line written is `name: value\r\n`; HAProxy counts the name and the value.
         log_bytes += (out.len() - before).saturating_sub(4);
     }
+    // What lbtop inserts is not counted, as HAProxy counts it (measured).
+    let cookie_flag = match asked.cookie {
+        Some(c) if status >= 200 => cookie_lines(c, status, res.headers, seen, out),
+        _ => b'-',
+    };
     if status >= 200 {
         connection_header(out, client_keeps, asked.version, version);
     }
@@ -205,6 +246,8 @@ fn build(
         server_keeps,
         client_keeps,
         log_bytes: log_bytes as u64,
+        cookie_flag,
+        captured: capturing.and_then(Capturing::done),
     })
 }
 
@@ -226,6 +269,25 @@ fn websocket_accept_ok(headers: &[httparse::Header<'_>]) -> bool {
         || headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("sec-websocket-accept"))
+}
+
+/// The `Set-Cookie` (and `Cache-Control: private`) lbtop adds to a final response; returns
+/// the cookie's termination character.
+fn cookie_lines(
+    c: &ResponseCookie<'_>,
+    status: u16,
+    headers: &[httparse::Header<'_>],
+    seen: ServerCookies,
+    out: &mut Vec<u8>,
+) -> u8 {
+    let insert = c.insert.filter(|_| !(c.preserve && seen.provided));
+    if let Some(value) = insert {
+        super::head::header_line(out, b"set-cookie", value);
+        if c.nocache && cacheable(status, headers) {
+            out.extend_from_slice(b"cache-control: private\r\n");
+        }
+    }
+    response_flag(seen, insert.is_some())
 }
 
 fn itoa3(n: u16) -> [u8; 3] {
@@ -259,15 +321,17 @@ mod tests {
         keep_alive: true,
         is_head: false,
         upgrade: false,
+        cookie: None,
     };
     const V10: Asked = Asked {
         version: Version::HTTP_10,
         keep_alive: false,
         is_head: false,
         upgrade: false,
+        cookie: None,
     };
 
-    fn complete(text: &[u8], asked: Asked) -> (Response, String) {
+    fn complete(text: &[u8], asked: Asked<'_>) -> (Response, String) {
         let mut out = Vec::new();
         match parse(text, asked, &mut out) {
             Parsed::Complete(r) => (r, String::from_utf8(out).unwrap()),

@@ -9,8 +9,11 @@ use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
-use crate::engine::rules::{tcp_view, Content, Decision, Route};
+use crate::engine::rules::{tcp_view, Content, Decision, ReqView, Route};
+use crate::engine::stick::Sample;
+use crate::engine::stream::Stream;
 use crate::events::Termination;
+use crate::tls::TlsFacts;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -22,14 +25,23 @@ use tokio::net::TcpStream;
 
 /// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
 /// and the first bytes `tcp-request inspect-delay` held (none without content rules).
-fn route(fe: &FrontendRt, peer: &Addrs, held: &[u8]) -> Route {
+fn route(fe: &FrontendRt, view: &ReqView, held: &[u8]) -> Route {
     let Some(routing) = &fe.routing else {
         return Route::default();
     };
-    match routing.decide_tcp(&tcp_view(peer.src, peer.dst), held) {
+    match routing.decide_tcp(view, held) {
         Decision::Proxy(route) => route,
         // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
         Decision::Answer(_) => Route::default(),
+    }
+}
+
+/// A TCP connection as the rules see it: its addresses and, on an `ssl` bind, its TLS facts.
+fn view<'a>(peer: &Addrs, tls: Option<&'a TlsFacts>) -> ReqView<'a> {
+    ReqView {
+        ssl: tls.is_some(),
+        sni: tls.and_then(|t| t.sni.as_deref()),
+        ..tcp_view(peer.src, peer.dst)
     }
 }
 
@@ -38,17 +50,16 @@ fn route(fe: &FrontendRt, peer: &Addrs, held: &[u8]) -> Route {
 /// (docs/haproxy-semantics.md §21.5). Whether the connection goes on.
 async fn content_rules(
     fe: &FrontendRt,
-    client: &mut TcpStream,
-    peer: &Addrs,
+    client: &mut Stream,
+    view: &ReqView<'_>,
     held: &mut Vec<u8>,
 ) -> bool {
     let Some(routing) = fe.routing.as_ref().filter(|r| r.inspects()) else {
         return true;
     };
-    let view = tcp_view(peer.src, peer.dst);
     let delay = routing.rules.tcp.inspect_delay.unwrap_or_default();
     let decided = inspect(client, held, delay, |b| {
-        match routing.content(&view, b, false) {
+        match routing.content(view, b, false) {
             Content::Wait => None,
             done => Some(done),
         }
@@ -56,7 +67,7 @@ async fn content_rules(
     let verdict = match decided.await {
         Inspected::Ready(done) => done,
         Inspected::Expired | Inspected::Closed | Inspected::Full => {
-            routing.content(&view, held, true)
+            routing.content(view, held, true)
         }
     };
     verdict != Content::Reject
@@ -64,32 +75,51 @@ async fn content_rules(
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
 /// `accept-proxy` bind).
-pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) {
+pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
+    let tls = client_stream.tls();
+    let view = view(&peer, tls.as_ref());
     let mut held = Vec::new();
-    if !content_rules(&fe, &mut client_stream, &peer, &mut held).await {
-        reject(&fe, &client_stream, client, began);
+    if !content_rules(&fe, &mut client_stream, &view, &mut held).await {
+        reject(&fe, &client_stream, &peer, began);
         return;
     }
     let inspected = began.elapsed();
-    let route = route(&fe, &peer, &held);
+    let route = route(&fe, &view, &held);
     let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.rule_line = route.rule_line;
+    record.tls = client_stream.is_tls();
+    record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
         forced: route.server,
         ..PickKey::default()
     };
-    let attempt = connect(&fe.backend, key, fe.retry_policy(), &peer).await;
+    let backend = &fe.backend;
+    let sample = Sample {
+        src: client.ip(),
+        values: &[],
+    };
+    let stuck = backend
+        .stick
+        .as_ref()
+        .and_then(|st| st.lookup(&sample, |i| backend.is_up(i)));
+    let attempt = connect(backend, key, fe.retry_policy(), &peer, stuck).await;
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
-    // The wait for the first bytes is logged as queue time, as HAProxy logs it (measured).
-    record.timers[1] = (inspected + attempt.waited).as_millis() as i64;
-    let (mut server_stream, assigned) = match (attempt.result, attempt.assigned) {
+    // As in HTTP mode: pauses between retries on the same server are not queue time (a
+    // session that never got a server waited in the queue all along). The wait for the
+    // first bytes is queue time too, as HAProxy logs it (measured).
+    let queued = match attempt.redispatched || attempt.assigned.is_none() {
+        true => attempt.waited,
+        false => std::time::Duration::ZERO,
+    };
+    record.timers[1] = (inspected + queued).as_millis() as i64;
+    let (server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
             record.termination = match result {
@@ -102,8 +132,34 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
             return;
         }
     };
+    let server = &fe.backend.servers[assigned.server];
+    let mut server_stream = match &server.tls {
+        None => Stream::Plain(server_stream),
+        Some(tls) => {
+            let limit = fe.retry_policy().connect_timeout;
+            match tls
+                .handshake(server_stream, server.addr().ip(), None, limit)
+                .await
+            {
+                Ok(s) => s,
+                Err(_) => {
+                    server.counters.connect_errors.fetch_add(1, Relaxed);
+                    record.termination = Termination::new(b'S', b'C');
+                    record.timers[4] = began.elapsed().as_millis() as i64;
+                    drop(assigned);
+                    fe.finish(record, sampled);
+                    return;
+                }
+            }
+        }
+    };
+    // Stored once the server is reached, its TLS handshake included: a failed one is a
+    // failed connect.
+    if let Some(st) = &backend.stick {
+        st.store(&sample, assigned.server);
+    }
     record.timers[2] = attempt.connect_time.as_millis() as i64;
-    let _ = client_stream.set_nodelay(true);
+    let _ = client_stream.tcp().set_nodelay(true);
     let counters = &fe.backend.servers[assigned.server].counters;
     let idle = fe.idle_limits();
     let activity = Activity::new(began);
@@ -132,12 +188,14 @@ pub async fn serve(mut client_stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt
 
 /// Closes a connection a `tcp-request content reject` refused: reset, counted in `dreq` and
 /// logged as the frontend's, `<frontend>/<NOSRV>` with `PR` (measured).
-fn reject(fe: &FrontendRt, stream: &TcpStream, client: std::net::SocketAddr, began: Instant) {
-    let _ = stream.set_zero_linger();
+fn reject(fe: &FrontendRt, stream: &Stream, peer: &Addrs, began: Instant) {
+    let _ = stream.tcp().set_zero_linger();
     fe.counters.denied_req.fetch_add(1, Relaxed);
     let sampled = fe.sample();
-    let mut record = fe.new_record(client, SystemTime::now(), None);
+    let mut record = fe.new_record(peer.src, SystemTime::now(), None);
     record.by_frontend = true;
+    record.tls = stream.is_tls();
+    record.frontend_addr = Some(peer.dst);
     record.termination = Termination::new(b'P', b'R');
     record.timers[4] = began.elapsed().as_millis() as i64;
     fe.report(record, sampled);
@@ -146,7 +204,7 @@ fn reject(fe: &FrontendRt, stream: &TcpStream, client: std::net::SocketAddr, beg
 /// Sends the bytes the content rules held before anything else the client sends.
 async fn send_held(
     held: &[u8],
-    server: &mut TcpStream,
+    server: &mut Stream,
     counters: &crate::engine::backend::Counters,
     activity: &Activity,
 ) -> Result<(), u8> {
@@ -165,6 +223,71 @@ async fn send_held(
 /// the other, so half-closed connections finish their work. An error names the side that
 /// broke (`C` or `S`), as HAProxy's log does. Also the tunnel after a `101` (`l7::tunnel`).
 pub(crate) async fn relay(
+    client: &mut Stream,
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    match (client, server) {
+        (Stream::Plain(c), Stream::Plain(s)) => relay_plain(c, s, counters, activity).await,
+        // TLS is decrypted in user space: the plaintext is copied through a buffer.
+        (c, s) => copy_split(c, s, counters, activity).await,
+    }
+}
+
+/// Copies each way on its own through a buffer: a side that finished sending half-closes
+/// the other (its FIN, after TLS's close_notify), which may shorten the idle limit, as the
+/// spliced relay does.
+async fn copy_split(
+    client: &mut Stream,
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    let (client_read, mut client_write) = client.split();
+    let (server_read, mut server_write) = server.split();
+    let up = (&counters.bytes_in, &activity.up);
+    let down = (&counters.bytes_out, &activity.down);
+    let to_server = one_way(client_read, &mut server_write, up, activity, Side::Server);
+    let to_client = one_way(server_read, &mut client_write, down, activity, Side::Client);
+    tokio::try_join!(to_server, to_client).map(|_| ())
+}
+
+/// Relays `from` into `to` until `from` ends, then shuts `to`'s writing side (the `to` side
+/// is `side`). An error names the side that broke: the reader's or the writer's.
+async fn one_way<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    mut from: R,
+    to: &mut W,
+    (read, session): (&AtomicU64, &AtomicU64),
+    activity: &Activity,
+    side: Side,
+) -> Result<(), u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (reader, writer) = match side {
+        Side::Server => (b'C', b'S'),
+        Side::Client => (b'S', b'C'),
+    };
+    let mut from = Counted {
+        inner: &mut from,
+        read,
+        session,
+        activity,
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await.map_err(|_| reader)?;
+        if n == 0 {
+            break;
+        }
+        to.write_all(&buf[..n]).await.map_err(|_| writer)?;
+        to.flush().await.map_err(|_| writer)?;
+    }
+    to.shutdown().await.map_err(|_| writer)?;
+    activity.half_closed(side);
+    Ok(())
+}
+
+async fn relay_plain(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counters: &crate::engine::backend::Counters,
@@ -208,6 +331,16 @@ pub(crate) async fn relay(
         };
         return tokio::try_join!(to_server, to_client).map(|_| ());
     }
+    copy(client, server, counters, activity).await
+}
+
+/// Copies both ways through buffers, counting as it goes.
+async fn copy<C: AsyncRead + AsyncWrite + Unpin, S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut C,
+    server: &mut S,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
     let mut client_side = Counted {
         inner: client,
         read: &counters.bytes_in,
@@ -229,14 +362,14 @@ pub(crate) async fn relay(
 
 /// A stream that counts the bytes read from it into a live counter, so the dashboard sees a
 /// long transfer as it happens, and notes activity for the idle timeout.
-struct Counted<'a> {
-    inner: &'a mut TcpStream,
+struct Counted<'a, T> {
+    inner: &'a mut T,
     read: &'a AtomicU64,
     session: &'a AtomicU64,
     activity: &'a Activity,
 }
 
-impl AsyncRead for Counted<'_> {
+impl<T: AsyncRead + Unpin> AsyncRead for Counted<'_, T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -254,7 +387,7 @@ impl AsyncRead for Counted<'_> {
     }
 }
 
-impl AsyncWrite for Counted<'_> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<'_, T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

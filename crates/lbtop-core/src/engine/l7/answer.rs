@@ -6,17 +6,17 @@
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::head::Head;
 use crate::engine::rules::Reply;
+use crate::engine::stream::Stream;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 /// Sends `reply` for `head` (after its hold, for `tarpit`); whether the connection stays
 /// open.
 pub(super) async fn send(
     fe: &FrontendRt,
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     client: SocketAddr,
     head: &Head,
     reply: Reply,
@@ -46,13 +46,16 @@ pub(super) async fn send(
     record.bytes_out = reply.log_bytes;
     record.bytes_in = (head.len as u64) + head.content_length;
     record.rule_line = Some(reply.rule_line);
+    record.tls = stream.is_tls();
+    record.captures = head.captured.clone();
     let total = began.elapsed().as_millis() as i64;
     record.timers = match reply.hold {
         // A tarpit's wait is logged as queue time, with no request time (measured).
         Some(_) => [-1, total, -1, -1, total],
         None => [0, -1, -1, -1, total],
     };
-    let sent = stream.write_all(&reply.bytes).await.is_ok();
+    // Flushed: a TLS client gets the records rustls holds (a no-op on a socket).
+    let sent = stream.write_all(&reply.bytes).await.is_ok() && stream.flush().await.is_ok();
     match reply.backend {
         Some(_) => {
             if reply.denied {

@@ -3,7 +3,7 @@
 //! connection open.
 
 use super::proxy::{self, Client};
-use super::relay::{read_arrived, read_into, ReadError};
+use super::relay::{read_into, ReadError};
 use super::{answer, pages};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
@@ -11,6 +11,7 @@ use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route};
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::sync::atomic::Ordering::Relaxed;
@@ -18,6 +19,10 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+/// How long a TLS client that reads nothing gets to take its close_notify, without
+/// `timeout client`.
+pub(crate) const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeadError {
@@ -30,9 +35,11 @@ enum HeadError {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
     peer: Addrs,
+    /// What its TLS handshake agreed (`ssl_fc`, `ssl_fc_sni`), read once; `None` in clear.
+    tls: Option<crate::tls::TlsFacts>,
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
@@ -43,12 +50,14 @@ struct Conn {
     own: Option<Box<(usize, TcpStream)>>,
 }
 
-/// Serves one client connection until it is done with; returns it for the caller to close.
-pub async fn serve(stream: TcpStream, peer: Addrs, fe: Arc<FrontendRt>) -> TcpStream {
+/// Serves one client connection until it is done with; returns it for the caller to close
+/// (with [`Stream::close`], given `timeout client` or [`CLOSE_LIMIT`]).
+pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
     let accepted = (SystemTime::now(), Instant::now());
-    let _ = stream.set_nodelay(true);
+    let _ = stream.tcp().set_nodelay(true);
     let mut conn = Conn {
         forwarded_for: fe.forwarded_for(peer.src),
+        tls: stream.tls(),
         stream,
         peer,
         fe,
@@ -90,7 +99,7 @@ impl Conn {
         };
         // The first read happens here, so the request's state is boxed only once bytes came.
         let arrived = if first {
-            read_arrived(&self.stream, &mut self.input)
+            self.stream.read_arrived(&mut self.input)
         } else {
             None
         };
@@ -98,7 +107,7 @@ impl Conn {
         let read = match arrived {
             Some(Ok(n)) => Ok(n),
             Some(Err(_)) => Err(ReadError::Failed),
-            None => read_into(&self.stream, &mut self.input, limit).await,
+            None => read_into(&mut self.stream, &mut self.input, limit).await,
         };
         let error = match read {
             Ok(n) if n > 0 => return true,
@@ -169,6 +178,7 @@ impl Conn {
         let mut client = Client {
             addr: self.peer.src,
             peer: &self.peer,
+            tls: self.tls.as_ref(),
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
@@ -204,7 +214,7 @@ impl Conn {
             }
             let got = self.input.pending().len();
             let limit = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match read_into(&self.stream, &mut self.input, limit).await {
+            match read_into(&mut self.stream, &mut self.input, limit).await {
                 Err(ReadError::Timeout) => return Err(HeadError::Timeout { got }),
                 Ok(0) | Err(ReadError::Failed) => return Err(HeadError::Closed { got }),
                 Ok(_) => {}
@@ -221,7 +231,7 @@ impl Conn {
         let bytes = &self.input.pending()[..head.len];
         // Room for every line: on the stack for the usual head.
         let count = bytes.iter().filter(|&&b| b == b'\n').count();
-        let mut stack = [httparse::EMPTY_HEADER; 128];
+        let mut stack = [httparse::EMPTY_HEADER; 32];
         let mut heap;
         let lines = if count < stack.len() {
             &mut stack[..]
@@ -230,9 +240,12 @@ impl Conn {
             &mut heap[..]
         };
         let (src, dst) = (self.peer.src, self.peer.dst);
-        let Some(view) = ReqView::parse(bytes, lines, src, dst) else {
+        let Some(mut view) = ReqView::parse(bytes, lines, src, dst) else {
             return Decision::Proxy(Route::default());
         };
+        // `ssl_fc`, `ssl_fc_sni`: what the client's TLS handshake agreed.
+        view.ssl = self.tls.is_some();
+        view.sni = self.tls.as_ref().and_then(|t| t.sni.as_deref());
         // With a body left to read, an answer closes the connection.
         let keep = head.keep_alive && head.framing == Framing::None;
         let (decision, edited) = routing.decide_edit(&view, keep, head.is_head);
@@ -240,7 +253,11 @@ impl Conn {
             if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
                 let forwarded_for = fe.forwarded_for(src);
                 upstream.clear();
-                head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream);
+                if let Parsed::Complete(new) =
+                    head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream)
+                {
+                    take_backend_parts(head, new);
+                }
             }
             return decision;
         };
@@ -252,8 +269,8 @@ impl Conn {
         upstream.clear();
         match head::parse(&rewritten, &rewrite(fe, forwarded_for.as_ref()), upstream) {
             Parsed::Complete(new) => {
-                head.path = new.path;
-                head.hash_value = new.hash_value;
+                head.path = new.path.clone();
+                take_backend_parts(head, new);
                 decision
             }
             _ => Decision::Answer(crate::engine::rules::failed_rewrite(&view, keep)),
@@ -286,12 +303,16 @@ impl Conn {
         }
         self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
-            let _ = self.stream.write_all(reply.as_bytes()).await;
+            if self.stream.write_all(reply.as_bytes()).await.is_ok() {
+                let _ = self.stream.flush().await;
+            }
         }
         if got == 0 && self.fe.dontlognull() {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
+        record.tls = self.stream.is_tls();
+        record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,
             HeadError::Invalid(Refusal::Coding) => 422,
@@ -307,14 +328,26 @@ impl Conn {
 /// How the head is written for the server of `fe`'s backend. Decided once per request:
 /// whether the watcher gets this one, with its strings.
 fn rewrite<'a>(fe: &'a FrontendRt, forwarded_for: Option<&'a HeaderValue>) -> Rewrite<'a> {
+    let sampled = fe.sample();
     Rewrite {
         forwarded_for: fe.forwardfor_header().zip(forwarded_for),
         forwarded_if_none: fe.forwardfor_if_none(),
         server_close: fe.asks_server_to_close(),
         hash_uri: fe.hashes_uri(),
         hash_header: fe.hash_header(),
-        request_line: fe.sample(),
+        request_line: sampled,
+        captures: fe.captures(sampled),
+        cookie: fe.backend.cookie.as_ref().map(|c| c.request()),
+        stick: fe.backend.stick.as_ref().map(|s| s.fetches()),
     }
+}
+
+/// What a head parsed for the routed backend found that depends on that backend: its hash
+/// key, its persistence cookie and its stick-table keys.
+fn take_backend_parts(head: &mut Head, new: Head) {
+    head.hash_value = new.hash_value;
+    head.cookie = new.cookie;
+    head.stick_values = new.stick_values;
 }
 
 fn route_of(d: &Decision) -> Option<usize> {

@@ -1,24 +1,29 @@
 //! L7: what happens to one HTTP request between the client connection (`l7::conn`) and a
 //! server. Each request is balanced on its own (docs/haproxy-semantics.md §3.1).
 
+use super::persist::{self, response_cookie, stick_store};
 use super::relay::{
     self, forward_request_body, read_into, Aborted, Activity, ReadError, ServerConn, Socket,
 };
 use super::reply::error_reply;
 use super::session::Session;
 use super::tunnel;
-use crate::config::HttpReuse;
+use crate::config::{Captures, HttpReuse};
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
-use crate::engine::connect::{assign_queued, dial, Assigned, ConnectError};
+use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::{self, Input};
+use crate::engine::h1::capture::merge;
 use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::cookie::ResponseCookie;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::Route;
+use crate::engine::stream::Stream;
+use crate::engine::tls_connect::secure;
 use crate::events::{SessionRecord, Termination};
 use hyper::header::HeaderValue;
 use hyper::StatusCode;
@@ -33,7 +38,9 @@ pub struct Client<'a> {
     pub addr: SocketAddr,
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
-    pub stream: &'a mut TcpStream,
+    /// The connection's TLS facts, for rules that ask (`ssl_fc`, `ssl_fc_sni`).
+    pub tls: Option<&'a crate::tls::TlsFacts>,
+    pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
     /// This is the connection's first request (`http-reuse safe` gives it no shared
@@ -75,8 +82,8 @@ enum ExchangeError {
 }
 
 /// A response head, and whether the request body went out whole before it came.
-struct Answer {
-    response: Response,
+pub(super) struct Answer {
+    pub(super) response: Response,
     body_sent: bool,
     /// The size of a chunked request body, which its head could not announce.
     chunked_bytes: u64,
@@ -102,15 +109,16 @@ pub async fn proxy(
         header: head.hash_value.as_deref(),
         forced: route.server,
     };
-    let policy = fe.retry_policy();
+    let mut policy = fe.retry_policy();
     let backend = &fe.backend;
-    let queued = assign_queued(
-        backend,
-        key,
-        policy.queue_timeout,
-        &mut ex.record.backend_queue,
-    );
-    let assigned = match queued.await {
+    let (direct, sample) = persist::decide(fe, client.addr.ip(), head, &mut ex.record);
+    policy.direct = direct.is_some();
+    let position = &mut ex.record.backend_queue;
+    let queued = match direct {
+        Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
+        None => assign_queued(backend, key, policy.queue_timeout, position).await,
+    };
+    let assigned = match queued {
         Ok(a) => a,
         Err((e, waited)) => {
             // Tw is -1 when there was no server to wait for at all.
@@ -130,18 +138,29 @@ pub async fn proxy(
         ex.record.server = Some(assigned.server);
         ex.record.reused = true;
         ex.record.timers[2] = 0;
-        let mut server = ServerConn::new(stream);
+        let mut server = ServerConn::new(Stream::Plain(stream));
         let sent = Instant::now();
         let kill = fe.backend.kill_watch(assigned.server);
+        let cookie = response_cookie(fe, head, assigned.server, direct);
         let exchanged = or_killed(
             kill,
-            exchange(fe, &mut server, client, head, upstream, &mut out),
+            exchange(
+                fe,
+                &mut server,
+                client,
+                head,
+                upstream,
+                &mut out,
+                cookie.as_ref(),
+            ),
         );
         match exchanged
             .await
             .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
         {
             Ok(answer) => {
+                ex.note_cookie(&answer);
+                stick_store(fe, &sample, assigned.server);
                 ex.record.timers[3] = millis(sent.elapsed());
                 return relay(fe, client, ex, assigned, server, answer, out).await;
             }
@@ -156,7 +175,11 @@ pub async fn proxy(
     let attempt = dial(assigned, key, policy, client.peer).await;
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
-    ex.record.timers[1] += millis(attempt.waited);
+    // HAProxy's Tw ends when the session last left for a server: the pauses between retries
+    // on the same server are not in it, those before a redispatch are (measured).
+    if attempt.redispatched {
+        ex.record.timers[1] += millis(attempt.waited);
+    }
     ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
     let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {
@@ -171,18 +194,41 @@ pub async fn proxy(
             return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
         }
     };
+    let stream = match secure(fe, assigned.server, stream, upstream).await {
+        Some(s) => s,
+        None => {
+            bufs::give(out);
+            let (flags, status) = (
+                Termination::new(b'S', b'C'),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            return error_reply(fe, client, head, ex, status, flags, Some(assigned)).await;
+        }
+    };
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
     let kill = fe.backend.kill_watch(assigned.server);
+    let direct = direct.filter(|_| !attempt.redispatched);
+    let cookie = response_cookie(fe, head, assigned.server, direct);
     let exchanged = or_killed(
         kill,
-        exchange(fe, &mut server, client, head, upstream, &mut out),
+        exchange(
+            fe,
+            &mut server,
+            client,
+            head,
+            upstream,
+            &mut out,
+            cookie.as_ref(),
+        ),
     );
     match exchanged
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
     {
         Ok(answer) => {
+            ex.note_cookie(&answer);
+            stick_store(fe, &sample, assigned.server);
             ex.record.timers[3] =
                 millis(ex.began.elapsed()) - ex.record.timers[1] - ex.record.timers[2];
             relay(fe, client, ex, assigned, server, answer, out).await
@@ -233,9 +279,13 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client.addr, start, head.request_line.clone());
+    record.tls = client.stream.is_tls();
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
+    record.log_bytes_in = Some(head.log_bytes + head.content_length);
     if sampled {
+        record.frontend_addr = Some(client.peer.dst);
+        record.captures = head.captured.clone();
         record.forwarded_for = client
             .forwarded_for
             .and_then(|v| v.to_str().ok().map(str::to_string));
@@ -256,31 +306,35 @@ async fn exchange(
     head: &Head,
     upstream: &[u8],
     out: &mut Vec<u8>,
+    cookie: Option<&ResponseCookie<'_>>,
 ) -> Result<Answer, ExchangeError> {
     let asked = Asked {
         version: head.version,
         keep_alive: head.keep_alive,
         is_head: head.is_head,
         upgrade: head.upgrade,
+        cookie,
     };
     let activity = Activity::new();
     let limits = relay::Limits {
         server: fe.server_timeout(),
         client: fe.client_timeout(),
     };
-    if server.stream.write_all(upstream).await.is_err() {
+    // Flushed: a TLS server gets the records rustls holds (a no-op on a socket).
+    let sent = server.stream.write_all(upstream).await;
+    if sent.is_err() || server.stream.flush().await.is_err() {
         return Err(ExchangeError::Stale);
     }
     activity.touch();
     let ServerConn { stream, input } = server;
-    let (from_server, mut to_server) = stream.split();
-    let (from_client, mut to_client) = client.stream.split();
+    let (mut from_server, mut to_server) = stream.split();
+    let (mut from_client, mut to_client) = client.stream.split();
     let body_read = &mut client.body_read;
     let response = read_head(
-        &from_server,
+        &mut from_server,
         input,
         &mut to_client,
-        asked,
+        (asked, fe.captures(head.captured.is_some())),
         out,
         limits,
         &activity,
@@ -295,7 +349,7 @@ async fn exchange(
         });
     }
     let body = forward_request_body(
-        &from_client,
+        &mut from_client,
         client.input,
         head.framing,
         &mut to_server,
@@ -337,10 +391,10 @@ fn server_also_idle(limits: relay::Limits, activity: &Activity) -> bool {
 /// Reads until a final response head, relaying 1xx interim responses to the client as they
 /// come. Returns the head and the `%B` of the interim ones.
 async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     client: &mut W,
-    asked: Asked,
+    (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
     limits: relay::Limits,
     activity: &Activity,
@@ -353,7 +407,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
         } else if out.capacity() == 0 {
             *out = bufs::take();
         }
-        match response::parse(input.pending(), asked, out) {
+        match response::parse_capturing(input.pending(), asked, out, captures) {
             Parsed::Complete(r) => {
                 input.consume(r.len);
                 // A chunked body whose framing error is already here is refused whole.
@@ -393,7 +447,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
 /// Reads from the server once something comes, unless nothing has moved either way for
 /// `idle`.
 async fn read_inactive<S: Socket>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     idle: Option<Duration>,
     activity: &Activity,
@@ -419,16 +473,18 @@ async fn relay(
     mut ex: Exchange,
     assigned: Assigned<'_>,
     mut server: ServerConn,
-    answer: Answer,
+    mut answer: Answer,
     mut out: Vec<u8>,
 ) -> bool {
+    ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
-    let addrs = (client.addr, client.peer.dst);
+    let addrs = (client.addr, client.peer.dst, client.tls);
     let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
+    ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);
     fe.backend.servers[assigned.server]
         .counters
         .response(status);
@@ -468,11 +524,14 @@ async fn relay(
                 && server.input.is_empty()
                 && !fe.server_close();
             let keep = response.client_keeps && answer.body_sent;
-            let idle = if reusable {
-                Some(server.stream)
-            } else {
-                pool::close_hard(server.stream);
-                None
+            // Only plain connections are pooled: a TLS one closes after its request.
+            let idle = match server.stream {
+                Stream::Plain(s) if reusable => Some(s),
+                Stream::Plain(s) => {
+                    pool::close_hard(s);
+                    None
+                }
+                Stream::Tls(_) => None,
             };
             if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.

@@ -18,12 +18,12 @@ const GATHER_LIMIT: usize = 4096;
 
 /// A server connection and the bytes read from it that have not been used yet.
 pub struct ServerConn {
-    pub stream: TcpStream,
+    pub stream: crate::engine::stream::Stream,
     pub input: Input,
 }
 
 impl ServerConn {
-    pub fn new(stream: TcpStream) -> ServerConn {
+    pub fn new(stream: crate::engine::stream::Stream) -> ServerConn {
         ServerConn {
             stream,
             input: Input::default(),
@@ -82,7 +82,7 @@ impl Default for Activity {
 /// `server`. A chunked body is decoded and chunked afresh (extensions dropped, trailers
 /// checked), as HAProxy forwards it. Returns the bytes read from the client.
 pub async fn forward_request_body<R, W>(
-    client: &R,
+    client: &mut R,
     input: &mut Input,
     framing: Framing,
     server: &mut W,
@@ -145,14 +145,24 @@ where
     }
 }
 
-/// A socket that can be waited on before a buffer is committed to it, so a connection that
-/// waits (for a slow server, or a client between requests) holds no buffer while it does.
+/// Something read from: `read_some` reads into `input` once bytes have arrived (`Ok(0)` is
+/// a close). A plain socket is waited on before a buffer is committed to it, so a connection
+/// that waits (for a slow server, or a client between requests) holds no buffer while it
+/// does; TLS reads through rustls into the buffer.
 pub trait Socket {
+    fn read_some(
+        &mut self,
+        input: &mut Input,
+    ) -> impl std::future::Future<Output = io::Result<usize>>;
+}
+
+/// A socket whose readiness can be awaited without a buffer.
+trait Ready {
     fn readable(&self) -> impl std::future::Future<Output = io::Result<()>>;
     fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize>;
 }
 
-impl Socket for TcpStream {
+impl Ready for TcpStream {
     fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> {
         TcpStream::readable(self)
     }
@@ -162,13 +172,43 @@ impl Socket for TcpStream {
     }
 }
 
-impl Socket for ReadHalf<'_> {
+impl Ready for ReadHalf<'_> {
     fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> {
         ReadHalf::readable(self)
     }
 
     fn try_read_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
         ReadHalf::try_read_buf(self, buf)
+    }
+}
+
+async fn read_when_ready<R: Ready>(from: &R, input: &mut Input) -> io::Result<usize> {
+    loop {
+        from.readable().await?;
+        match from.try_read_buf(input.reserve()) {
+            // The runtime thought the socket readable and it was not: give the buffer back
+            // (or keep only the unread bytes) before waiting again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => input.release(),
+            done => return done,
+        }
+    }
+}
+
+impl Socket for TcpStream {
+    fn read_some(
+        &mut self,
+        input: &mut Input,
+    ) -> impl std::future::Future<Output = io::Result<usize>> {
+        read_when_ready(&*self, input)
+    }
+}
+
+impl Socket for ReadHalf<'_> {
+    fn read_some(
+        &mut self,
+        input: &mut Input,
+    ) -> impl std::future::Future<Output = io::Result<usize>> {
+        read_when_ready(&*self, input)
     }
 }
 
@@ -206,21 +246,11 @@ pub fn read_arrived(from: &TcpStream, input: &mut Input) -> Option<io::Result<us
 
 /// Reads more into `input` once `from` has something, under `limit`. `Ok(0)` is a close.
 pub async fn read_into<S: Socket>(
-    from: &S,
+    from: &mut S,
     input: &mut Input,
     limit: Option<Duration>,
 ) -> Result<usize, ReadError> {
-    let read = async {
-        loop {
-            from.readable().await?;
-            match from.try_read_buf(input.reserve()) {
-                // The runtime thought the socket readable and it was not: give the buffer
-                // back (or keep only the unread bytes) before waiting again.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => input.release(),
-                done => return done,
-            }
-        }
-    };
+    let read = from.read_some(input);
     let n = match limit {
         Some(t) => tokio::time::timeout(t, read)
             .await
@@ -308,7 +338,7 @@ pub async fn relay_response_body<W: AsyncWrite + Unpin>(
         flush(client, out, limits.client)
             .await
             .map_err(client_gone)?;
-        match read_into(&server.stream, &mut server.input, limits.server).await {
+        match read_into(&mut server.stream, &mut server.input, limits.server).await {
             Ok(0) if response.body == Body::Close => done = true,
             Ok(0) | Err(ReadError::Failed) => return Err(Termination::new(b'S', b'D')),
             Err(ReadError::Timeout) => return Err(Termination::new(b's', b'D')),
@@ -352,9 +382,16 @@ pub async fn write_within<W: AsyncWrite + Unpin>(
     limit: Option<Duration>,
 ) -> io::Result<()> {
     match limit {
-        Some(t) => tokio::time::timeout(t, to.write_all(buf))
+        Some(t) => tokio::time::timeout(t, write_flushed(to, buf))
             .await
             .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
-        None => to.write_all(buf).await,
+        None => write_flushed(to, buf).await,
     }
+}
+
+/// Writes all of `buf` and flushes: a no-op on a socket, and how TLS records rustls still
+/// holds get sent.
+async fn write_flushed<W: AsyncWrite + Unpin>(to: &mut W, buf: &[u8]) -> io::Result<()> {
+    to.write_all(buf).await?;
+    to.flush().await
 }

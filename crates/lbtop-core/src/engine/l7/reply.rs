@@ -62,7 +62,7 @@ pub(super) async fn error_reply(
             }
         }
     }
-    let sent = client.stream.write_all(&out).await.is_ok();
+    let sent = client.stream.write_all(&out).await.is_ok() && client.stream.flush().await.is_ok();
     bufs::give(out);
     sent && keep
 }

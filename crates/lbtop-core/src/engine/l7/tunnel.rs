@@ -13,10 +13,10 @@ use crate::engine::h1::bufs;
 use crate::engine::h1::bufs::Input;
 use crate::engine::l4::activity::IdleLimits;
 use crate::engine::l4::tcp::{self, Activity};
+use crate::engine::stream::Stream;
 use crate::events::Termination;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
 
 /// After a `101`: the tunnel, logged when it ends (status 101, its bytes in `%B` and `%U`
 /// after the head's). Neither connection takes another request.
@@ -60,7 +60,7 @@ pub(super) struct Tunneled {
 /// `idle` holds the tunnel's idle limits. Bytes are added to the
 /// server's live counters as they move.
 pub(super) async fn tunnel(
-    client: &mut TcpStream,
+    client: &mut Stream,
     client_input: &mut Input,
     server: &mut ServerConn,
     out: &mut Vec<u8>,
@@ -90,7 +90,7 @@ pub(super) async fn tunnel(
 /// Writes what is already buffered on either side, counted as the relay counts the rest: in
 /// `activity`, and live on the server's counters.
 async fn drain(
-    client: &mut TcpStream,
+    client: &mut Stream,
     client_input: &mut Input,
     server: &mut ServerConn,
     out: &mut Vec<u8>,
@@ -129,8 +129,8 @@ fn timed_out_or(e: std::io::Error, side: u8) -> Termination {
 }
 
 async fn relay(
-    client: &mut TcpStream,
-    server: &mut TcpStream,
+    client: &mut Stream,
+    server: &mut Stream,
     counters: &Counters,
     activity: &Activity,
     idle: IdleLimits,

@@ -64,17 +64,15 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
             answered(bytes, 401, 245 + realm.len() as u64, ctx.keep)
         }
         // `allow` never answers (see `route::first_answer`): an empty 200 if it did.
-        HttpAction::Allow | HttpAction::Edit(_) | HttpAction::SetVar { .. } => give(
-            &Return {
+        HttpAction::Allow | HttpAction::Edit(_) | HttpAction::SetVar { .. } => {
+            let empty = Return {
                 status: 200,
                 content_type: None,
                 body: ReturnBody::None,
-            },
-            v,
-            env,
-            ctx,
-            version,
-        ),
+                headers: Vec::new(),
+            };
+            give(&empty, v, env, ctx, version)
+        }
     };
     r.backend = backend;
     r.rule_line = rule.line as u32;
@@ -167,11 +165,25 @@ fn give(r: &Return, v: &ReqView, env: &Env, ctx: &Ctx, version: hyper::Version) 
         ReturnBody::Format(f) => f.eval(v, env),
     };
     let len = body.len().to_string();
-    let mut lines: Vec<(&str, &[u8])> = vec![("content-length", len.as_bytes())];
+    let extra: Vec<Vec<u8>> = r.headers.iter().map(|(_, f)| f.eval(v, env)).collect();
+    // `hdr` lines first, then the framing (none for 204 and 304), as HAProxy writes them.
+    let mut lines: Vec<(&str, &[u8])> = r
+        .headers
+        .iter()
+        .zip(&extra)
+        .map(|((n, _), val)| (n.as_str(), &val[..]))
+        .collect();
+    if !matches!(r.status, 204 | 304) {
+        lines.push(("content-length", len.as_bytes()));
+    }
     if let Some(t) = &r.content_type {
         lines.push(("content-type", t.as_bytes()));
     }
-    let (mut bytes, counted) = head(r.status, &lines, ctx, version);
+    let (mut bytes, mut counted) = head(r.status, &lines, ctx, version);
+    if matches!(r.status, 204 | 304) {
+        // Not sent, but HAProxy's message has it, and `%B` counts it (measured).
+        counted += ("content-length".len() + len.len()) as u64;
+    }
     if !ctx.is_head {
         bytes.extend_from_slice(&body);
     }

@@ -7,6 +7,7 @@ use super::ReqView;
 use crate::config::acl::Env;
 use crate::config::{Config, HttpAction, HttpRule};
 use crate::engine::frontend::FrontendRt;
+use crate::tls::TlsFacts;
 use std::net::SocketAddr;
 
 pub struct ResponseRules {
@@ -41,11 +42,12 @@ impl ResponseRules {
 
     /// Runs the rules over `out` (a head from `h1::response`) and rewrites it if one
     /// applied; the status it then has. `%B` keeps counting the head as the server sent it,
-    /// as HAProxy counts it before its rules run (measured).
+    /// as HAProxy counts it before its rules run (measured). `tls` is what the client's
+    /// handshake agreed (`ssl_fc`, `ssl_fc_sni`).
     pub fn apply(
         &self,
         out: &mut Vec<u8>,
-        (src, dst): (SocketAddr, SocketAddr),
+        (src, dst, tls): (SocketAddr, SocketAddr, Option<&TlsFacts>),
         nbsrv: &dyn Fn(Option<&str>) -> u32,
     ) -> Option<u16> {
         let mut res = EditedResponse::parse(out)?;
@@ -60,8 +62,8 @@ impl ResponseRules {
             headers: &[],
             src,
             dst,
-            ssl: false,
-            sni: None,
+            ssl: tls.is_some(),
+            sni: tls.and_then(|t| t.sni.as_deref()),
             res: None,
         };
         let env = Env {
@@ -103,7 +105,7 @@ impl ResponseRules {
 pub fn rewrite_response(
     fe: &FrontendRt,
     out: &mut Vec<u8>,
-    addrs: (SocketAddr, SocketAddr),
+    addrs: (SocketAddr, SocketAddr, Option<&TlsFacts>),
     status: u16,
 ) -> u16 {
     let Some(rules) = &fe.response_rules else {

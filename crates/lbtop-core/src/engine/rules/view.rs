@@ -24,7 +24,7 @@ pub struct ReqView<'a> {
     pub src: SocketAddr,
     /// The address the client connected to.
     pub dst: SocketAddr,
-    /// The connection is TLS (`ssl_fc`). Always false until lbtop terminates TLS.
+    /// The connection is TLS (`ssl_fc`).
     pub ssl: bool,
     /// The server name the TLS client asked for (`ssl_fc_sni`).
     pub sni: Option<&'a str>,

@@ -7,9 +7,9 @@ use super::{proxies, StatsRt};
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::l7::relay::read_into;
+use crate::engine::stream::Stream;
 use crate::events::{AdminState, Command, ServerId};
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// The actions lbtop can carry out, with the words the page's menu shows.
 pub const ACTIONS: [(&str, &str); 5] = [
@@ -43,7 +43,7 @@ const MAX_FORM: u64 = 16 * 1024;
 /// and whether the body was read whole (else the connection must close).
 pub async fn post(
     stats: &StatsRt,
-    (stream, input): (&TcpStream, &mut Input),
+    (stream, input): (&mut Stream, &mut Input),
     head: &Head,
     limit: Option<Duration>,
 ) -> (&'static str, bool) {

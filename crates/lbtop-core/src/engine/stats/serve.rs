@@ -6,16 +6,17 @@ use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::auth::{basic_credentials, same_secret};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
+use crate::engine::h1::capture::{merge, Capturing};
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
 use crate::engine::l7::reply::{unauthorized, PAGE_401};
-use crate::events::Termination;
+use crate::engine::stream::Stream;
+use crate::events::{Captured, Termination};
 use hyper::Version;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime};
-use tokio::net::TcpStream;
 
 /// What the part of the target after the stats uri asks for.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, input, client): (&mut TcpStream, &mut Input, SocketAddr),
+    (stream, input, client): (&mut Stream, &mut Input, SocketAddr),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
@@ -69,7 +70,7 @@ pub async fn answer(
         let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
             Some(_) => {
                 let (result, read) =
-                    admin::post(stats, (stream, input), head, fe.client_timeout()).await;
+                    admin::post(stats, (&mut *stream, input), head, fe.client_timeout()).await;
                 keep = head.keep_alive && read;
                 result
             }
@@ -88,7 +89,9 @@ pub async fn answer(
         .await
         .is_ok();
     let bytes = log_bytes(&out, body);
-    log(fe, stats, (client, head), began, (status, bytes));
+    let captured = captured(fe, head, &out);
+    let session = (client, head, stream.is_tls(), captured);
+    log(fe, stats, session, began, (status, bytes));
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
 }
@@ -99,7 +102,7 @@ pub async fn answer(
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (client, head): (SocketAddr, &Head),
+    (client, head, tls, captured): (SocketAddr, &Head, bool, Option<Box<Captured>>),
     (start, began): (SystemTime, Instant),
     (status, bytes): (u16, u64),
 ) {
@@ -110,6 +113,7 @@ fn log(
         SystemTime::UNIX_EPOCH
     };
     let mut record = fe.new_record(client, start, head.request_line.clone());
+    record.tls = tls;
     let ta = began.elapsed().as_millis() as i64;
     let (status, bytes, tr) = match status {
         401 => (400, bytes + H1_400_BYTES, -1),
@@ -121,7 +125,23 @@ fn log(
     record.bytes_out = bytes;
     record.termination = Termination::new(b'L', b'R');
     record.stats_page = Some(stats.serving.clone());
+    record.captures = captured;
     fe.report(record, sampled);
+}
+
+/// The request's captures, and the response's from the page's own head: HAProxy captures
+/// what its stats page answers too (measured).
+fn captured(fe: &FrontendRt, head: &Head, out: &[u8]) -> Option<Box<Captured>> {
+    let captures = fe.captures(head.captured.is_some())?;
+    let mut headers = [httparse::EMPTY_HEADER; 16];
+    let mut res = httparse::Response::new(&mut headers);
+    let mut capturing = Capturing::new(Some(captures), true)?;
+    if res.parse(out).is_ok() {
+        for h in res.headers.iter() {
+            capturing.response(h.name, h.value);
+        }
+    }
+    merge(head.captured.clone(), capturing.done())
 }
 
 /// `%B` of HAProxy's own 400 page (with its `connection: close`).

@@ -39,6 +39,7 @@ impl PartialOptions {
             log_separate_errors: flag(self.log_separate_errors, base.log_separate_errors),
             http_server_close: flag(self.http_server_close, base.http_server_close),
             redispatch: flag(self.redispatch, base.redispatch),
+            persist: false,
             allbackups: flag(self.allbackups, base.allbackups),
             forwardfor: self
                 .forwardfor
@@ -51,6 +52,7 @@ impl PartialOptions {
             http_pretend_keepalive: flag(self.http_pretend_keepalive, base.http_pretend_keepalive),
             clitcpka: flag(self.clitcpka, base.clitcpka),
             srvtcpka: flag(self.srvtcpka, base.srvtcpka),
+            log_format: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::config::{Config, ConfigError, Warning};
 use std::cell::RefCell;
 use std::path::Path;
 
+mod capture;
 mod defaults;
 mod demo;
 mod global;

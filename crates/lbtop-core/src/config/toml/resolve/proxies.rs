@@ -78,11 +78,16 @@ impl Resolver<'_> {
         let maxconn = self
             .opt_int(&f.maxconn, &format!("{who}: 'maxconn'"), 1, u32::MAX.into())?
             .or(defaults.maxconn);
-        let options = self.options(f.option.as_ref(), &who)?.over(
+        let mut options = self.options(f.option.as_ref(), &who)?.over(
             &defaults.options,
             defaults.retries,
             defaults.http_reuse,
         );
+        if let Some(lf) = self.line_format(&f.log_format, &who, mode)? {
+            options.log_format = Some(lf);
+            options.httplog = false;
+            options.tcplog = false;
+        }
         let timeouts = fold_timeouts(
             &self.timeouts(f.timeout.as_ref(), &who)?,
             &defaults.timeouts,
@@ -103,6 +108,7 @@ impl Resolver<'_> {
             stats: self.stats(f.stats.as_ref(), mode, &who)?,
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             rules: Default::default(),
+            captures: self.captures(&f.capture, &who)?,
             line: self.line(raw.span().start),
         })
     }
@@ -192,6 +198,9 @@ impl Resolver<'_> {
             implicit: false,
             // Rules are haproxy.cfg only.
             rules: Default::default(),
+            cookie: None,
+            stick_table: None,
+            stick_rules: Vec::new(),
             line: self.line(raw.span().start),
         })
     }

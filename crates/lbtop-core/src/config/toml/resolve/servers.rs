@@ -98,6 +98,9 @@ impl Resolver<'_> {
             resolve_prefer: None,
             allow_dup_ip: false,
             ignore_weight: false,
+            tls: Default::default(),
+            check_ssl: None,
+            cookie: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
