@@ -510,3 +510,73 @@ fn reject_unless_hello_and_backend_named_by_sni_as_haproxy() {
         "{haproxy:#?}"
     );
 }
+
+const HTTP: &str = "global\n    log {LOG} local6 debug\n\
+defaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n\
+\x20   timeout client 5s\n    timeout server 5s\n\
+frontend web\n    bind 127.0.0.1:{PORT}\n\
+\x20   tcp-request connection reject if { src 127.0.0.2 }\n\
+\x20   default_backend app\n\
+backend app\n    server a {a}\n";
+
+/// Connection rules in an HTTP frontend: the refused client gets no answer and no line.
+#[test]
+fn connection_reject_in_http_mode_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = b"GET / HTTP/1.1\r\nhost: lab\r\nconnection: close\r\n\r\n".to_vec();
+    let cases: Vec<Case> = vec![
+        ("refused", [127, 0, 0, 2], vec![get.clone()], false),
+        ("let in", [127, 0, 0, 1], vec![get], true),
+    ];
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let a = rt.block_on(common::backend::Origin::start("a", Duration::ZERO));
+        let addrs = BTreeMap::from([("a", a.addr)]);
+        let c = Contender::start(kind, HTTP, &addrs);
+        std::thread::sleep(Duration::from_millis(600));
+        let mut logged = c.sink.count();
+        let before = logged;
+        let mut seen = Vec::new();
+        for (what, src, pieces, logs) in &cases {
+            // The first line of the answer, or `closed`.
+            let (line, _) = rt.block_on(client(c.addr(), *src, pieces));
+            seen.push(format!("{what}: {}", line.trim_end()));
+            if *logs {
+                logged += 1;
+                wait_lines(&c, logged);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let lines = c.sink.lines_from(before);
+        seen.extend(lines.iter().map(|l| {
+            let w: Vec<&str> = l.split(' ').collect();
+            format!(
+                "{} {} {}",
+                w.get(3).unwrap_or(&""),
+                w.get(4).unwrap_or(&""),
+                w.get(6).unwrap_or(&"")
+            )
+        }));
+        seen.push(format!("a saw {} connections", a.connections()));
+        seen
+    });
+    let [haproxy, lbtop] = &out;
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert_eq!(
+        haproxy[..],
+        [
+            "refused: closed",
+            "let in: HTTP/1.1 200 OK",
+            "web app/a 200",
+            "a saw 1 connections"
+        ],
+        "{haproxy:#?}"
+    );
+}
