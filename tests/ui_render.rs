@@ -83,6 +83,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         intercepted: 0,
         req_errors: 0,
         denied_req: 0,
+        denied_conn: 0,
     }
 }
 

@@ -321,6 +321,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             intercepted: 0,
             req_errors: 0,
             denied_req: 0,
+            denied_conn: 0,
         }
     };
     let frontends = vec![

@@ -30,6 +30,18 @@ pub(super) fn rule_lines(out: &mut String, r: &ProxyRules) {
     for a in &r.acls {
         let _ = writeln!(out, "{IN}acl {} {}", quote_word(&a.name), words(&a.words));
     }
+    if let Some(d) = &r.tcp.inspect_delay_words {
+        let _ = writeln!(out, "{IN}tcp-request inspect-delay {}", quote_word(d));
+    }
+    for (kw, list) in [
+        ("tcp-request connection", &r.tcp.connection),
+        ("tcp-request content", &r.tcp.content),
+    ] {
+        for t in list {
+            let cond = t.cond.as_ref().map(|c| &c.words[..]);
+            with_cond(out, kw, &t.action.words(), cond);
+        }
+    }
     for h in &r.http_request {
         let cond = h.cond.as_ref().map(|c| &c.words[..]);
         with_cond(out, "http-request", &h.words, cond);
@@ -68,6 +80,8 @@ mod tests {
         r.http_response.iter_mut().for_each(|h| h.line = 0);
         r.use_backends.iter_mut().for_each(|u| u.line = 0);
         r.use_servers.iter_mut().for_each(|u| u.line = 0);
+        r.tcp.connection.iter_mut().for_each(|t| t.line = 0);
+        r.tcp.content.iter_mut().for_each(|t| t.line = 0);
         r
     }
 
@@ -151,6 +165,35 @@ mod tests {
         assert_eq!(rules(&c), rules(&back), "\n---\n{out}");
         assert!(
             out.contains("    http-response set-status 202 reason \"Fine Thanks\" if"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tcp_request_rules_round_trip() {
+        let text = "frontend fe\n    mode tcp\n    bind 127.0.0.1:8443\n\
+             \x20   acl bad src 10.0.0.0/8\n\
+             \x20   tcp-request connection reject if bad\n\
+             \x20   tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n\
+             \x20   tcp-request connection accept\n\
+             \x20   tcp-request inspect-delay 5s\n\
+             \x20   tcp-request content accept if { req_ssl_hello_type 1 }\n\
+             \x20   tcp-request content reject unless { req.len gt 0 }\n\
+             \x20   use_backend b if { req.ssl_sni -m end .example.com }\n\
+             \x20   default_backend app\n\
+             backend app\n    mode tcp\n    server s1 127.0.0.1:1\n\
+             backend b\n    mode tcp\n    server s2 127.0.0.1:2\n";
+        let c = Config::parse(Path::new("t.cfg"), text).unwrap();
+        let tcp = &c.frontends[0].rules.tcp;
+        assert_eq!((tcp.connection.len(), tcp.content.len()), (3, 2));
+        assert_eq!(tcp.inspect_delay, Some(std::time::Duration::from_secs(5)));
+        let out = c.to_haproxy_cfg();
+        let back = Config::parse(Path::new("export.cfg"), &out)
+            .unwrap_or_else(|e| panic!("{e}\n---\n{out}"));
+        assert_eq!(rules(&c), rules(&back), "\n---\n{out}");
+        assert!(out.contains("    tcp-request inspect-delay 5s\n"), "{out}");
+        assert!(
+            out.contains("    tcp-request content accept if { req_ssl_hello_type 1 }\n"),
             "{out}"
         );
     }

@@ -37,7 +37,7 @@ pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
-    RedirectKind, Return, ReturnBody, Rx, UseBackend, UseServer,
+    RedirectKind, Return, ReturnBody, Rx, TcpAction, TcpReqRule, TcpRules, UseBackend, UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};

@@ -19,6 +19,53 @@ pub struct ProxyRules {
     pub use_backends: Vec<UseBackend>,
     /// A backend's `use-server` rules, in order.
     pub use_servers: Vec<UseServer>,
+    /// `tcp-request inspect-delay`, `tcp-request connection` and `tcp-request content`.
+    pub tcp: TcpRules,
+}
+
+/// A frontend's `tcp-request` lines (docs/haproxy-semantics.md §21.5).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TcpRules {
+    /// How long content rules may wait for the client's first bytes (`None`: not set).
+    pub inspect_delay: Option<std::time::Duration>,
+    /// The line of `inspect-delay`, and its value as written, for `lbtop export`.
+    pub inspect_delay_words: Option<String>,
+    /// Run at accept, on the connection's addresses.
+    pub connection: Vec<TcpReqRule>,
+    /// Run on the client's first bytes, before `use_backend`.
+    pub content: Vec<TcpReqRule>,
+}
+
+/// One `tcp-request connection|content` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TcpReqRule {
+    pub action: TcpAction,
+    pub cond: Option<Cond>,
+    pub line: usize,
+}
+
+/// What a `tcp-request` rule does: a row of `config/haproxy/tcp_request.rs` each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpAction {
+    /// Stops the evaluation of the rules: the connection goes on.
+    Accept,
+    /// Closes the connection at once.
+    Reject,
+    /// `expect-proxy layer4` (connection rules only): a PROXY header must come first, as on
+    /// an `accept-proxy` bind; the rules go on.
+    ExpectProxy,
+}
+
+impl TcpAction {
+    /// The action's words as written, for `lbtop export`.
+    pub fn words(self) -> Vec<String> {
+        let w: &[&str] = match self {
+            TcpAction::Accept => &["accept"],
+            TcpAction::Reject => &["reject"],
+            TcpAction::ExpectProxy => &["expect-proxy", "layer4"],
+        };
+        w.iter().map(|x| x.to_string()).collect()
+    }
 }
 
 impl ProxyRules {
@@ -27,7 +74,9 @@ impl ProxyRules {
         !(self.http_request.is_empty()
             && self.redirects.is_empty()
             && self.use_backends.is_empty()
-            && self.use_servers.is_empty())
+            && self.use_servers.is_empty()
+            && self.tcp.connection.is_empty()
+            && self.tcp.content.is_empty())
     }
 }
 

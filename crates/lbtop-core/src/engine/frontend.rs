@@ -30,6 +30,9 @@ pub struct FrontendCounters {
     pub denied_req: AtomicU64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: AtomicU64,
+    /// Connections closed by a `tcp-request connection reject` (HAProxy's `dcon`): counted
+    /// in `total_conns`, never sessions.
+    pub denied_conn: AtomicU64,
     /// Traffic lines written (`%lc`).
     pub logged: AtomicU64,
 }
@@ -431,6 +434,7 @@ impl FrontendRt {
             intercepted: c.intercepted.load(Relaxed),
             req_errors: c.req_errors.load(Relaxed),
             denied_req: c.denied_req.load(Relaxed),
+            denied_conn: c.denied_conn.load(Relaxed),
         }
     }
 }

@@ -152,8 +152,17 @@ pub async fn accept_loop(
             c.total_conns.fetch_add(1, Relaxed);
             fe.process_conns.fetch_add(1, Relaxed);
             let mut open = None;
-            if let Some(addrs) = handshake(&stream, client, &fe, bind).await {
-                open = serve(stream, addrs, &fe, bind).await;
+            match accepted(&stream, client, &fe) {
+                None => {
+                    // Closed with a reset, counted in `dcon` and never logged (measured).
+                    fe.counters.denied_conn.fetch_add(1, Relaxed);
+                    let _ = stream.set_zero_linger();
+                }
+                Some(expect_proxy) => {
+                    if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
+                        open = serve(stream, addrs, &fe, bind).await;
+                    }
+                }
             }
             fe.counters.cur_conns.fetch_sub(1, Relaxed);
             fe.process_conns.fetch_sub(1, Relaxed);
@@ -211,6 +220,16 @@ async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Optio
     Some(out)
 }
 
+/// What the frontend's `tcp-request connection` rules make of the connection (`None`:
+/// refused; else whether they ask for a PROXY header). They run before a PROXY header is
+/// read, on the socket's own addresses, as HAProxy runs them (measured).
+fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> Option<bool> {
+    let Some(routing) = &fe.routing else {
+        return Some(false);
+    };
+    routing.accepts_connection(client, stream.local_addr().ok()?)
+}
+
 /// Serves a connection (TLS first on an `ssl` bind); an HTTP one comes back for the caller
 /// to close.
 async fn serve(
@@ -241,10 +260,11 @@ async fn handshake(
     client: SocketAddr,
     fe: &FrontendRt,
     bind: usize,
+    expect_proxy: bool,
 ) -> Option<Addrs> {
     let b = &fe.binds[bind];
     let local = || stream.local_addr().unwrap_or(b.addr);
-    if !b.accept_proxy {
+    if !(b.accept_proxy || expect_proxy) {
         // The local address is looked up only for servers that are told it.
         let dst = if fe.backend.sends_proxy() {
             local()

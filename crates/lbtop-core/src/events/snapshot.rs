@@ -285,6 +285,8 @@ pub struct FrontendSnap {
     /// Requests refused by `http-request deny` or `tarpit`, its own or its backends'
     /// (HAProxy's `dreq`).
     pub denied_req: u64,
+    /// Connections refused by `tcp-request connection reject` (HAProxy's `dcon`).
+    pub denied_conn: u64,
 }
 
 impl FrontendSnap {
@@ -342,6 +344,7 @@ mod bind_label_tests {
             intercepted: 0,
             req_errors: 0,
             denied_req: 0,
+            denied_conn: 0,
         };
         assert_eq!(fe.bind_label(), "127.0.0.1:80");
         fe.binds.push("[::1]:80".parse().unwrap());

@@ -83,6 +83,12 @@ pub enum Fetch {
         name: String,
         full: bool,
     },
+    /// `req.len`: how many bytes of a TCP connection are held.
+    ReqLen,
+    /// `req.ssl_sni`: the server name of a ClientHello among the held bytes.
+    ReqSslSni,
+    /// `req.ssl_hello_type`: 1 once the held bytes hold a whole ClientHello.
+    ReqSslHelloType,
 }
 
 impl Fetch {
@@ -185,6 +191,9 @@ impl Fetch {
                 name: needs_name()?,
                 full: name == "res.fhdr_cnt",
             },
+            "req.len" | "req_len" => no_args(Fetch::ReqLen)?,
+            "req.ssl_sni" | "req_ssl_sni" => no_args(Fetch::ReqSslSni)?,
+            "req.ssl_hello_type" | "req_ssl_hello_type" => no_args(Fetch::ReqSslHelloType)?,
             _ => return Err(refused(name)),
         };
         Ok(f)
@@ -200,7 +209,9 @@ impl Fetch {
             | Fetch::BeId
             | Fetch::FeId
             | Fetch::Status
-            | Fetch::ResHdrCnt { .. } => Kind::Int,
+            | Fetch::ResHdrCnt { .. }
+            | Fetch::ReqLen
+            | Fetch::ReqSslHelloType => Kind::Int,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } => Kind::Ip,
             Fetch::SslFc
             | Fetch::AlwaysTrue
@@ -225,6 +236,10 @@ impl Fetch {
         let b = |s: &'a [u8]| Smp::Str(Cow::Borrowed(s));
         // In `http-response` rules a request fetch never matches (HAProxy warns at load).
         if v.res.is_some() && self.needs_request() {
+            return false;
+        }
+        // A `tcp-request connection` rule reads nothing else (HAProxy warns at load).
+        if env.at_accept && !self.at_accept() {
             return false;
         }
         match self {
@@ -293,12 +308,47 @@ impl Fetch {
                     each(b(s))
                 })
             }),
+            Fetch::ReqLen => env
+                .payload
+                .is_some_and(|p| one(Smp::Int(p.len() as i64), each)),
+            Fetch::ReqSslSni => hello(env).is_some_and(|h| {
+                h.sni
+                    .is_some_and(|s| one(Smp::Str(Cow::Owned(s.into_bytes())), each))
+            }),
+            Fetch::ReqSslHelloType => hello(env).is_some_and(|_| one(Smp::Int(1), each)),
             Fetch::ResHdrCnt { name, full } => v.res.is_some_and(|r| {
                 one(
                     Smp::Int(lines_values(r.headers, name, *full).count() as i64),
                     each,
                 )
             }),
+        }
+    }
+
+    /// Whether a `tcp-request connection` rule can read the fetch: the addresses and the
+    /// proxy's own state, nothing the client sends.
+    pub fn at_accept(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Src
+                | Fetch::SrcPort
+                | Fetch::Dst
+                | Fetch::DstPort
+                | Fetch::NbSrv(_)
+                | Fetch::BeId
+                | Fetch::FeId
+                | Fetch::AlwaysTrue
+                | Fetch::AlwaysFalse
+        )
+    }
+
+    /// Whether the fetch reads the held bytes of a TCP connection, and so may find more
+    /// once more arrive (`Some(true)`: only until a whole ClientHello is there).
+    pub fn reads_payload(&self) -> Option<bool> {
+        match self {
+            Fetch::ReqLen => Some(false),
+            Fetch::ReqSslSni | Fetch::ReqSslHelloType => Some(true),
+            _ => None,
         }
     }
 
@@ -334,13 +384,7 @@ impl Fetch {
 
 /// Why a fetch lbtop does not have is refused.
 fn refused(name: &str) -> String {
-    match name {
-        "req.ssl_sni" | "req_ssl_sni" => "fetch method 'req.ssl_sni' is not supported by lbtop \
-                                           (it reads a TLS ClientHello in TCP mode, which lbtop \
-                                           does not inspect)"
-            .into(),
-        _ => format!("unknown fetch method '{name}' (or one lbtop does not support)"),
-    }
+    format!("unknown fetch method '{name}' (or one lbtop does not support)")
 }
 
 /// A variable's name as `set-var` and `var()` take it: a scope HAProxy has, a dot, a name.
@@ -483,5 +527,14 @@ fn cookies<'a>(
         found
             .next()
             .is_some_and(|val| each(Smp::Str(Cow::Borrowed(val))))
+    }
+}
+
+/// The ClientHello among a TCP connection's held bytes, once whole.
+fn hello(env: &Env) -> Option<crate::engine::l4::client_hello::ClientHello> {
+    use crate::engine::l4::client_hello::{parse, Hello};
+    match parse(env.payload?) {
+        Hello::Complete(h) => Some(h),
+        _ => None,
     }
 }

@@ -42,6 +42,11 @@ pub struct Env<'a> {
     pub users: Option<&'a crate::engine::rules::Auth>,
     /// The request's variables (`set-var`), for `var()`.
     pub vars: Option<&'a Vars>,
+    /// A TCP connection's first bytes, held by `tcp-request inspect-delay` (`req.len`,
+    /// `req.ssl_sni`); `None` where there are none to read.
+    pub payload: Option<&'a [u8]>,
+    /// `tcp-request connection` rules: only the addresses and the proxy's state can be read.
+    pub at_accept: bool,
 }
 
 /// A request's variables by full name (`txn.tenant`), as `set-var` left them.

@@ -28,14 +28,11 @@ pub static PREDEFINED: &[(&str, Result<&str, &str>)] = &[
         "RDP_COOKIE",
         Err("it reads an RDP cookie in TCP mode, which lbtop does not inspect"),
     ),
-    (
-        "REQ_CONTENT",
-        Err("it reads buffered request bytes, which lbtop does not inspect"),
-    ),
+    ("REQ_CONTENT", Ok("req.len gt 0")),
     ("TRUE", Ok("always_true")),
     (
         "WAIT_END",
-        Err("it waits for 'tcp-request inspect-delay', which lbtop does not have"),
+        Err("it reads 'wait_end', which lbtop does not have"),
     ),
 ];
 

@@ -8,6 +8,8 @@ fn env_with(nbsrv: &dyn Fn(Option<&str>) -> u32) -> Env<'_> {
         nbsrv,
         users: None,
         vars: None,
+        payload: None,
+        at_accept: false,
     }
 }
 
@@ -160,7 +162,7 @@ fn load_errors() {
     assert!(err(&["a path -f /nonexistent/x"], "if a").contains("failed to open pattern file"));
     assert!(err(&["a path -m nope x"], "if a").contains("unknown matching method 'nope'"));
     assert!(err(&["a nosuchfetch x"], "if a").contains("unknown fetch method 'nosuchfetch'"));
-    assert!(err(&["a req.ssl_sni x"], "if a").contains("not supported"));
+    assert!(err(&["a req.ssl_ver x"], "if a").contains("'req.ssl_ver'"));
     assert!(err(&["a http_auth"], "if a").contains("missing userlist name"));
     assert!(err(&[], "if WAIT_END").contains("WAIT_END"));
     assert!(err(&[], "if { path x").contains("missing closing '}'"));

@@ -46,6 +46,7 @@ mod stats;
 mod sticky;
 mod table;
 mod tcp_check;
+mod tcp_request;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

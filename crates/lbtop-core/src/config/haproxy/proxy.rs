@@ -100,7 +100,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("http-response", Args::Any, S::NAMED, rules::http_response),
     unsupported("http-after-response"),
     unsupported("http-error"),
-    unsupported("tcp-request"),
+    kw(
+        "tcp-request",
+        Args::Any,
+        S::NAMED,
+        super::tcp_request::tcp_request,
+    ),
     unsupported("tcp-response"),
     // A frontend's table (for tracking counters) is refused by `stick_table` itself.
     kw("stick-table", Args::Any, S::PROXIES, stick_table),

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 /// The words before `if`/`unless`, and the condition's words from it (empty if none).
-fn split_cond(args: &[String]) -> (&[String], &[String]) {
+pub(super) fn split_cond(args: &[String]) -> (&[String], &[String]) {
     match args.iter().position(|w| w == "if" || w == "unless") {
         Some(i) => args.split_at(i),
         None => (args, &[]),
@@ -47,7 +47,7 @@ fn with_side<T>(s: &mut Settings, no: usize, response: bool, f: impl FnOnce(&Loa
 }
 
 /// A rule's condition, `None` without one.
-fn cond(s: &mut Settings, no: usize, words: &[String]) -> Result<Option<Cond>, String> {
+pub(super) fn cond(s: &mut Settings, no: usize, words: &[String]) -> Result<Option<Cond>, String> {
     if words.is_empty() {
         return Ok(None);
     }
@@ -267,6 +267,13 @@ impl Parser<'_> {
         let who = format!("{} '{}'", p.kind.as_str(), p.name);
         if mode == Mode::Tcp {
             self.drop_http_rules(p, rules);
+        }
+        if let (Mode::Http, Some(r)) = (mode, rules.tcp.content.first()) {
+            let e = format!(
+                "{who}: 'tcp-request content' rules in mode http are not supported by lbtop \
+                 (they are run in mode tcp only)"
+            );
+            self.errors.push(self.err(r.line, e));
         }
         let names = if nbsrv {
             &p.settings.nbsrv_names[..]

@@ -2,48 +2,75 @@
 
 pub(crate) use super::activity::Activity;
 use super::activity::Side;
+use super::inspect::{inspect, Inspected};
 use super::splice;
 use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
-use crate::engine::rules::{Decision, ReqView, Route, Version};
+use crate::engine::rules::{tcp_view, Content, Decision, ReqView, Route};
 use crate::engine::stick::Sample;
 use crate::engine::stream::Stream;
 use crate::events::Termination;
+use crate::tls::TlsFacts;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Where a TCP frontend's `use_backend` rules send a connection: decided on its addresses
-/// alone (a request's fetches find nothing; lbtop does not inspect TCP content).
-fn route(fe: &FrontendRt, peer: &Addrs, client: &Stream) -> Route {
+/// and the first bytes `tcp-request inspect-delay` held (none without content rules).
+fn route(fe: &FrontendRt, view: &ReqView, held: &[u8]) -> Route {
     let Some(routing) = &fe.routing else {
         return Route::default();
     };
-    let tls = client.tls();
-    let view = ReqView {
-        method: b"",
-        target: b"",
-        version: Version::Http11,
-        headers: &[],
-        src: peer.src,
-        dst: peer.dst,
-        ssl: tls.is_some(),
-        sni: tls.as_ref().and_then(|t| t.sni.as_deref()),
-        res: None,
-    };
-    match routing.decide(&view, false, false) {
+    match routing.decide_tcp(view, held) {
         Decision::Proxy(route) => route,
         // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
         Decision::Answer(_) => Route::default(),
     }
+}
+
+/// A TCP connection as the rules see it: its addresses and, on an `ssl` bind, its TLS facts.
+fn view<'a>(peer: &Addrs, tls: Option<&'a TlsFacts>) -> ReqView<'a> {
+    ReqView {
+        ssl: tls.is_some(),
+        sni: tls.and_then(|t| t.sni.as_deref()),
+        ..tcp_view(peer.src, peer.dst)
+    }
+}
+
+/// Runs the `tcp-request content` rules, reading the client's first bytes into `held`
+/// while one may still match and `inspect-delay` lasts; then once more with what is there
+/// (docs/haproxy-semantics.md §21.5). Whether the connection goes on.
+async fn content_rules(
+    fe: &FrontendRt,
+    client: &mut Stream,
+    view: &ReqView<'_>,
+    held: &mut Vec<u8>,
+) -> bool {
+    let Some(routing) = fe.routing.as_ref().filter(|r| r.inspects()) else {
+        return true;
+    };
+    let delay = routing.rules.tcp.inspect_delay.unwrap_or_default();
+    let decided = inspect(client, held, delay, |b| {
+        match routing.content(view, b, false) {
+            Content::Wait => None,
+            done => Some(done),
+        }
+    });
+    let verdict = match decided.await {
+        Inspected::Ready(done) => done,
+        Inspected::Expired | Inspected::Closed | Inspected::Full => {
+            routing.content(view, held, true)
+        }
+    };
+    verdict != Content::Reject
 }
 
 /// Serves one client connection; `peer` holds its addresses (those of a PROXY header on an
@@ -51,7 +78,15 @@ fn route(fe: &FrontendRt, peer: &Addrs, client: &Stream) -> Route {
 pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) {
     let client = peer.src;
     let began = Instant::now();
-    let route = route(&fe, &peer, &client_stream);
+    let tls = client_stream.tls();
+    let view = view(&peer, tls.as_ref());
+    let mut held = Vec::new();
+    if !content_rules(&fe, &mut client_stream, &view, &mut held).await {
+        reject(&fe, &client_stream, &peer, began);
+        return;
+    }
+    let inspected = began.elapsed();
+    let route = route(&fe, &view, &held);
     let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
@@ -77,11 +112,13 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
     // As in HTTP mode: pauses between retries on the same server are not queue time (a
-    // session that never got a server waited in the queue all along).
-    record.timers[1] = match attempt.redispatched || attempt.assigned.is_none() {
-        true => attempt.waited.as_millis() as i64,
-        false => 0,
+    // session that never got a server waited in the queue all along). The wait for the
+    // first bytes is queue time too, as HAProxy logs it (measured).
+    let queued = match attempt.redispatched || attempt.assigned.is_none() {
+        true => attempt.waited,
+        false => std::time::Duration::ZERO,
     };
+    record.timers[1] = (inspected + queued).as_millis() as i64;
     let (server_stream, assigned) = match (attempt.result, attempt.assigned) {
         (Ok(stream), Some(assigned)) => (stream, assigned),
         (result, _) => {
@@ -127,7 +164,10 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let idle = fe.idle_limits();
     let activity = Activity::new(began);
     let kill = fe.backend.kill_watch(assigned.server);
-    let relay = relay(&mut client_stream, &mut server_stream, counters, &activity);
+    let relay = async {
+        send_held(&held, &mut server_stream, counters, &activity).await?;
+        relay(&mut client_stream, &mut server_stream, counters, &activity).await
+    };
     let relay = or_killed(kill, relay);
     record.termination = tokio::select! {
         relayed = relay => match relayed {
@@ -144,6 +184,38 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     counters.latency.record(began.elapsed());
     drop(assigned);
     fe.finish(record, sampled);
+}
+
+/// Closes a connection a `tcp-request content reject` refused: reset, counted in `dreq` and
+/// logged as the frontend's, `<frontend>/<NOSRV>` with `PR` (measured).
+fn reject(fe: &FrontendRt, stream: &Stream, peer: &Addrs, began: Instant) {
+    let _ = stream.tcp().set_zero_linger();
+    fe.counters.denied_req.fetch_add(1, Relaxed);
+    let sampled = fe.sample();
+    let mut record = fe.new_record(peer.src, SystemTime::now(), None);
+    record.by_frontend = true;
+    record.tls = stream.is_tls();
+    record.frontend_addr = Some(peer.dst);
+    record.termination = Termination::new(b'P', b'R');
+    record.timers[4] = began.elapsed().as_millis() as i64;
+    fe.report(record, sampled);
+}
+
+/// Sends the bytes the content rules held before anything else the client sends.
+async fn send_held(
+    held: &[u8],
+    server: &mut Stream,
+    counters: &crate::engine::backend::Counters,
+    activity: &Activity,
+) -> Result<(), u8> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    server.write_all(held).await.map_err(|_| b'S')?;
+    counters.bytes_in.fetch_add(held.len() as u64, Relaxed);
+    activity.up.fetch_add(held.len() as u64, Relaxed);
+    activity.touch();
+    Ok(())
 }
 
 /// Relays both ways until both sides are done: spliced inside the kernel when a pipe can be

@@ -9,6 +9,7 @@ mod edit;
 mod reply;
 mod response;
 mod route;
+mod tcp;
 mod view;
 
 pub use auth::Auth;
@@ -16,4 +17,5 @@ pub use edit::{Edited, EditedResponse, Lines};
 pub use reply::{failed_rewrite, Reply};
 pub use response::{rewrite_response, ResponseRules};
 pub use route::{Decision, Route, Routing};
+pub use tcp::{tcp_view, Content};
 pub use view::{ReqView, ResView, Version};

@@ -73,6 +73,8 @@ impl ResponseRules {
             // `http_auth` reads the request, which response rules no longer have.
             users: None,
             vars: None,
+            payload: None,
+            at_accept: false,
         };
         let mut changed = false;
         for r in &self.rules {

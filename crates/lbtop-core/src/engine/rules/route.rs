@@ -111,7 +111,7 @@ fn current<R>(base: &ReqView, edited: &Option<Edited>, f: impl FnOnce(&ReqView) 
     }
 }
 
-fn holds(cond: &Option<Cond>, v: &ReqView, env: &Env) -> bool {
+pub(super) fn holds(cond: &Option<Cond>, v: &ReqView, env: &Env) -> bool {
     cond.as_ref().is_none_or(|c| c.eval(v, env))
 }
 
@@ -198,7 +198,7 @@ impl Routing {
         out
     }
 
-    fn env<'a>(
+    pub(super) fn env<'a>(
         &'a self,
         be: usize,
         nbsrv: &'a dyn Fn(Option<&str>) -> u32,
@@ -210,10 +210,12 @@ impl Routing {
             nbsrv,
             users: Some(&self.auth),
             vars: Some(vars),
+            payload: None,
+            at_accept: false,
         }
     }
 
-    fn nbsrv(&self, current: usize, name: Option<&str>) -> u32 {
+    pub(super) fn nbsrv(&self, current: usize, name: Option<&str>) -> u32 {
         let i = match name {
             Some(n) => self.by_name.get(n).copied(),
             None => Some(current),
@@ -236,16 +238,29 @@ impl Routing {
         is_head: bool,
     ) -> (Decision, Option<Edited>) {
         let mut edited = None;
-        let d = self.run(v, &mut edited, keep, is_head);
+        let d = self.run(v, &mut edited, (keep, is_head), None);
         (d, edited)
     }
 
-    fn run(&self, v: &ReqView, edited: &mut Option<Edited>, keep: bool, is_head: bool) -> Decision {
+    /// As [`Routing::decide`] for a TCP connection, whose held first bytes (`payload`) the
+    /// `use_backend` and `use-server` conditions may read.
+    pub fn decide_tcp(&self, v: &ReqView, payload: &[u8]) -> Decision {
+        self.run(v, &mut None, (false, false), Some(payload))
+    }
+
+    fn run(
+        &self,
+        v: &ReqView,
+        edited: &mut Option<Edited>,
+        (keep, is_head): (bool, bool),
+        payload: Option<&[u8]>,
+    ) -> Decision {
         let fe_nbsrv = |n: Option<&str>| self.nbsrv(self.default_backend, n);
         // Before `use_backend`, the request's backend is the frontend itself.
         let vars = Vars::default();
         let mut env = self.env(usize::MAX, &fe_nbsrv, &vars);
         env.be_id = self.fe_id;
+        env.payload = payload;
         let ctx = reply::Ctx {
             keep,
             is_head,
@@ -257,7 +272,8 @@ impl Routing {
         }
         let (backend, rule_line) = current(v, edited, |v| self.choose(v, &env));
         let be_nbsrv = |n: Option<&str>| self.nbsrv(backend, n);
-        let env = self.env(backend, &be_nbsrv, &vars);
+        let mut env = self.env(backend, &be_nbsrv, &vars);
+        env.payload = payload;
         let mut route = Route {
             backend: (backend != self.default_backend).then_some(backend),
             server: None,

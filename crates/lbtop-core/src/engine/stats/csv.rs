@@ -299,13 +299,16 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
     r.set("scur", f.cur_conns);
     r.set("smax", f.max_conns);
     r.set("slim", f.limit_conns);
-    r.set("stot", f.total_conns);
+    // A connection a `tcp-request connection` rule refused never became a session.
+    r.set("stot", f.total_conns - f.denied_conn.min(f.total_conns));
     r.set("bin", f.bytes_in);
     r.set("bout", f.bytes_out);
     r.set("status", "OPEN");
     r.set("sid", 0);
     r.set("rate_lim", 0);
     r.set("conn_tot", f.total_conns);
+    r.set("dreq", f.denied_req);
+    r.set("dcon", f.denied_conn);
     r.set("h1_open_connections", f.cur_conns);
     r.set("h1_total_connections", f.total_conns);
     if f.mode == crate::config::Mode::Http {
@@ -314,7 +317,6 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
         }
         r.set("req_tot", f.total_requests + f.intercepted);
         r.set("intercepted", f.intercepted);
-        r.set("dreq", f.denied_req);
         r.set("h1_total_streams", f.total_requests + f.intercepted);
     }
     r

@@ -39,6 +39,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
             intercepted: 1,
             req_errors: 1,
             denied_req: 0,
+            denied_conn: 0,
         })
         .collect();
     let a = ServerSnap {
