@@ -324,3 +324,44 @@ fn mask_tcp(line: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A frontend with no backend at all, as an HTTP-to-HTTPS redirect frontend is written:
+/// HAProxy loads it, redirects what its rule takes and answers the rest with its 503
+/// (`<NOSRV>`, `SC--`); a TCP frontend without a backend closes its connections.
+#[test]
+fn a_frontend_without_a_backend_redirects_and_answers_503() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}\nfrontend http\n    bind 127.0.0.1:{{PORT}}\n    \
+         redirect scheme https code 301 if {{ hdr(host) -i r.example }}\n"
+    );
+    let requests = [
+        get("/x", ""),
+        "GET /x HTTP/1.1\r\nhost: r.example\r\nconnection: close\r\n\r\n".to_string(),
+    ];
+    let out = assert_same("no backend", both(&[], &template, &requests));
+    assert!(out[0].starts_with("HTTP/1.1 503 "), "{out:#?}");
+    assert!(out[1].contains("location: https://r.example/x"), "{out:#?}");
+    let has = |want: &str| out.iter().any(|l| l.contains(want));
+    assert!(has(" http http/<NOSRV> -1/-1/-1/-1/"), "{out:#?}");
+    assert!(has(" 503 217 - - SC-- "), "{out:#?}");
+    assert!(has(" 301 91 - - LR-- "), "{out:#?}");
+
+    let tcp = format!(
+        "{GLOBAL}\nfrontend t\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{{PORT}}\n"
+    );
+    let rt = rt();
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let c = Contender::start(kind, &tcp, &BTreeMap::new());
+        let before = c.sink.count();
+        let raw = rt.block_on(exchange(c.addr(), b"hello"));
+        wait_lines(&c, before + 1);
+        let mut seen = vec![format!("client got {} bytes", raw.len())];
+        seen.extend(c.sink.lines_from(before).into_iter().map(|l| mask_tcp(&l)));
+        seen
+    });
+    let out = assert_same("tcp without a backend", out);
+    assert!(out[1].contains(" t t/<NOSRV> "), "{out:#?}");
+}

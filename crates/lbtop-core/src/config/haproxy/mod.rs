@@ -442,8 +442,10 @@ impl<'a> Parser<'a> {
             let (target, line) = match (&s.default_backend, p.kind) {
                 (Some((name, line)), _) => (name.as_str(), *line),
                 (None, Kind::Listen) => (p.name.as_str(), p.line),
-                (None, _) if !s.rules.use_backends.is_empty() => {
-                    // Only `use_backend` rules: the requests none of them takes get 503.
+                (None, _) => {
+                    // No backend, or only `use_backend` rules (an HTTP-to-HTTPS redirect
+                    // frontend, say): HAProxy answers what no rule takes with its 503
+                    // (`<NOSRV>`, `SC--`), and closes a TCP connection.
                     let mode = s.mode.unwrap_or(Mode::Tcp);
                     let mut implicit = implicit_backend(p);
                     implicit.mode = mode;
@@ -451,16 +453,6 @@ impl<'a> Parser<'a> {
                     let mut f = frontend_of(p, mode, backends.len() - 1);
                     self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
                     frontends.push(f);
-                    continue;
-                }
-                (None, _) => {
-                    self.errors.push(self.err(
-                        p.line,
-                        format!(
-                            "{who} has no 'default_backend' and no 'use_backend' rule (lbtop \
-                             needs a backend to send its traffic to)"
-                        ),
-                    ));
                     continue;
                 }
             };
