@@ -1159,6 +1159,27 @@ fn l4l7_view_shows_each_layers_decisions_side_by_side() {
     assert!(text.contains("Its health check is a TCP connect"));
 }
 
+/// A request a rule sent to another backend names that backend's server, and the rule's
+/// line: with `use_backend`, the frontend's default backend is not where it went.
+#[test]
+fn l4l7_view_names_the_backend_and_rule_a_request_was_routed_by() {
+    let mut app = lab(View::L4L7);
+    let mut routed = fixture::decisions().remove(0);
+    assert_eq!(routed.frontend, 0);
+    routed.backend = 1;
+    routed.server = Some(1);
+    routed.rule_line = Some(23);
+    routed.request = Some("GET /api/x HTTP/1.1".into());
+    app.on_session(routed);
+    let text = screen(&render(&app, 150, 45));
+    let line = text
+        .lines()
+        .find(|l| l.contains("GET /api/x"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("→ GET /api/x → hoge_l4/web11"), "{line}");
+    assert!(text.contains("rule at line 23"), "{text}");
+}
+
 #[test]
 fn l4l7_ring_is_bounded_and_pause_freezes_it() {
     let mut app = lab(View::L4L7);

@@ -124,7 +124,13 @@ fn panel(
     }
     let room = (inner.height as usize).saturating_sub(1) / 2;
     for r in records.iter().take(room) {
-        let server = server_name(backend, r);
+        // A routed request names its own backend, not necessarily the frontend's default.
+        let routed = snap.backends.get(r.backend);
+        let server = server_name(routed, r).map(|s| match (r.backend != fe.backend, routed) {
+            (true, Some(b)) => format!("{}/{s}", b.name),
+            _ => s.to_string(),
+        });
+        let server = server.as_deref();
         if l7 {
             lines.extend(http_lines(theme, r, server));
         } else {
@@ -251,6 +257,12 @@ fn http_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line
             theme.warn(),
         ));
     }
+    if let Some(line) = r.rule_line {
+        second.push(Span::styled(
+            format!(" · rule at line {line}"),
+            theme.added(),
+        ));
+    }
     if let Some(f) = flags(r, true) {
         second.push(Span::styled(format!(" · {f}"), theme.error()));
     }
@@ -275,6 +287,12 @@ fn tcp_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line<
         )),
         Span::styled(" · bytes only, no HTTP", theme.dim()),
     ];
+    if let Some(line) = r.rule_line {
+        second.push(Span::styled(
+            format!(" · rule at line {line}"),
+            theme.added(),
+        ));
+    }
     if let Some(f) = flags(r, false) {
         second.push(Span::styled(format!(" · {f}"), theme.error()));
     }
