@@ -140,24 +140,8 @@ pub async fn proxy(
         ex.record.timers[2] = 0;
         let mut server = ServerConn::new(Stream::Plain(stream));
         let sent = Instant::now();
-        let kill = fe.backend.kill_watch(assigned.server);
-        let cookie = response_cookie(fe, head, assigned.server, direct);
-        let exchanged = or_killed(
-            kill,
-            exchange(
-                fe,
-                &mut server,
-                client,
-                head,
-                upstream,
-                &mut out,
-                cookie.as_ref(),
-            ),
-        );
-        match exchanged
-            .await
-            .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
-        {
+        let to = (assigned.server, direct);
+        match exchange_on(fe, &mut server, to, client, head, upstream, &mut out).await {
             Ok(answer) => {
                 ex.note_cookie(&answer);
                 stick_store(fe, &sample, assigned.server);
@@ -207,25 +191,8 @@ pub async fn proxy(
     };
     ex.record.timers[2] = millis(attempt.connect_time);
     let mut server = ServerConn::new(stream);
-    let kill = fe.backend.kill_watch(assigned.server);
-    let direct = direct.filter(|_| !attempt.redispatched);
-    let cookie = response_cookie(fe, head, assigned.server, direct);
-    let exchanged = or_killed(
-        kill,
-        exchange(
-            fe,
-            &mut server,
-            client,
-            head,
-            upstream,
-            &mut out,
-            cookie.as_ref(),
-        ),
-    );
-    match exchanged
-        .await
-        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
-    {
+    let to = (assigned.server, direct.filter(|_| !attempt.redispatched));
+    match exchange_on(fe, &mut server, to, client, head, upstream, &mut out).await {
         Ok(answer) => {
             ex.note_cookie(&answer);
             stick_store(fe, &sample, assigned.server);
@@ -299,6 +266,25 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
 
 /// Sends the request head and body and reads the response head. `timeout server` counts from
 /// the last byte that moved either way, so an upload that keeps flowing is not cut.
+/// [`exchange`] with server `to.0` (reached through persistence when `to.1` says so), unless
+/// checks end that server's sessions first.
+async fn exchange_on(
+    fe: &FrontendRt,
+    server: &mut ServerConn,
+    to: (usize, Option<usize>),
+    client: &mut Client<'_>,
+    head: &Head,
+    upstream: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<Answer, ExchangeError> {
+    let kill = fe.backend.kill_watch(to.0);
+    let cookie = response_cookie(fe, head, to.0, to.1);
+    let exchanged = exchange(fe, server, client, head, upstream, out, cookie.as_ref());
+    or_killed(kill, exchanged)
+        .await
+        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+}
+
 async fn exchange(
     fe: &FrontendRt,
     server: &mut ServerConn,
