@@ -176,8 +176,9 @@ impl Config {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
             }
         }
-        stats_lines(out, f.stats.as_ref());
+        // After the ACLs: `stats admin` may name them.
         rules_export::rule_lines(out, &f.rules);
+        stats_lines(out, f.stats.as_ref());
         // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
@@ -282,8 +283,8 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
         }
     }
-    stats_lines(out, b.stats.as_ref());
     rules_export::rule_lines(out, &b.rules);
+    stats_lines(out, b.stats.as_ref());
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }
@@ -322,8 +323,8 @@ fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
     for s in &p.scope {
         lines.push(format!("scope {}", quote_word(s)));
     }
-    if let Some(a) = p.admin {
-        lines.push(format!("admin {}", a.words()));
+    if let Some(a) = &p.admin {
+        lines.push(format!("admin {}", rules_export::words(&a.0.words)));
     }
     for l in lines {
         let _ = writeln!(out, "{IN}stats {l}");
