@@ -554,7 +554,10 @@ fn admin_on_acl(kind: Kind, acl: &str) -> Vec<String> {
     t.push(summary("post", &r));
     t.push(format!("  {}", statuses(&rt, at)));
     let (_, r) = ask(&rt, at, &request("GET", "/stats", None));
-    t.push(format!("form: {}", unchunk(&r.body).contains("name=\"s\" value=\"s1\"")));
+    t.push(format!(
+        "form: {}",
+        unchunk(&r.body).contains("name=\"s\" value=\"s1\"")
+    ));
     drop(c);
     t
 }
@@ -569,7 +572,10 @@ fn admin_on_a_named_acl_matches_haproxy() {
         ("other src 10.0.0.0/8", false),
     ] {
         let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|k| admin_on_acl(k, acl));
-        assert_eq!(haproxy, lbtop, "{acl}: HAProxy (left) and lbtop (right) differ");
+        assert_eq!(
+            haproxy, lbtop,
+            "{acl}: HAProxy (left) and lbtop (right) differ"
+        );
         let all = haproxy.join("\n");
         let want = match allowed {
             true => "location=/stats;st=DONE server=-\n  UP | MAINT\nform: true",

@@ -101,7 +101,12 @@ impl Parser<'_> {
         }
         let said = |m| self.err_in(no, ctx, format!("'stats {sub}' {m}"));
         let admin = match sub {
-            "admin" => Some(admin_cond(s, no, rest).map_err(said)?),
+            "admin" => Some(
+                admin_cond(s, no, rest).map_err(|m| match m.starts_with("error") {
+                    true => self.err_in(no, ctx, m),
+                    false => said(m),
+                })?,
+            ),
             _ => None,
         };
         let page = s.stats.get_or_insert_with(|| StatsPage::new(no));
@@ -118,7 +123,9 @@ fn admin_cond(s: &mut Settings, no: usize, a: &[String]) -> Result<StatsAdmin, S
     if !matches!(a.first().map(String::as_str), Some("if" | "unless")) || a.len() < 2 {
         return Err("requires either 'if' or 'unless' followed by a condition".into());
     }
-    match super::rules::cond(s, no, a)? {
+    let cond = super::rules::cond(s, no, a)
+        .map_err(|m| format!("error detected while parsing a 'stats admin' rule : {m}."))?;
+    match cond {
         Some(c) => Ok(StatsAdmin(c)),
         None => Err("requires either 'if' or 'unless' followed by a condition".into()),
     }
@@ -236,7 +243,10 @@ mod tests {
         assert_eq!(page("    stats show-node\n").show_node.as_deref(), Some(""));
         let admin = |cond: &str| page(&format!("    stats admin {cond}\n")).admin;
         assert_eq!(admin("if TRUE").unwrap().words(), "if TRUE");
-        assert_eq!(admin("unless LOCALHOST").unwrap().words(), "unless LOCALHOST");
+        assert_eq!(
+            admin("unless LOCALHOST").unwrap().words(),
+            "unless LOCALHOST"
+        );
     }
 
     #[test]
@@ -293,11 +303,7 @@ mod tests {
         );
         refused(
             "    stats admin if src 10.0.0.1\n",
-            "'if src 10.0.0.1' is not supported",
-        );
-        refused(
-            "    stats admin unless LOCALHOST\n",
-            "takes 'if TRUE' and 'if LOCALHOST'",
+            "error detected while parsing a 'stats admin' rule : no such ACL : 'src'.",
         );
         refused(
             "    stats http-request deny\n",
@@ -318,7 +324,11 @@ mod tests {
         use crate::config::acl::Env;
         use crate::engine::rules::ReqView;
         let text = format!("{acls}    stats admin {cond}\n");
-        let admin = parse(&text).unwrap().frontends[0].stats.clone().unwrap().admin;
+        let admin = parse(&text).unwrap().frontends[0]
+            .stats
+            .clone()
+            .unwrap()
+            .admin;
         let head = b"POST /haproxy?stats HTTP/1.1\r\nHost: a\r\n\r\n";
         let mut lines = [httparse::EMPTY_HEADER; 4];
         let src = std::net::SocketAddr::new(ip.parse().unwrap(), 1000);
@@ -360,7 +370,8 @@ mod tests {
     #[test]
     fn admin_names_an_unknown_acl_as_haproxy_does() {
         let e = parse("    stats admin if nope\n").unwrap_err().to_string();
-        assert!(e.contains(":5:") && e.contains("no such ACL : 'nope'"), "{e}");
+        let want = "error detected while parsing a 'stats admin' rule : no such ACL : 'nope'.";
+        assert!(e.contains(":5:") && e.contains(want), "{e}");
         let later = "    stats admin if a\n    acl a src 127.0.0.1\n";
         let e = parse(later).unwrap_err().to_string();
         assert!(e.contains("no such ACL : 'a'"), "{e}");

@@ -5,7 +5,6 @@
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::auth::{basic_credentials, same_secret};
 use crate::config::acl::{Env, Vars};
-use crate::engine::rules::ReqView;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::capture::{merge, Capturing};
@@ -13,6 +12,7 @@ use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
 use crate::engine::l7::reply::{unauthorized, PAGE_401};
+use crate::engine::rules::ReqView;
 use crate::engine::stream::Stream;
 use crate::events::{Captured, Termination};
 use hyper::Version;
