@@ -534,6 +534,57 @@ fn admin_actions_match_haproxy() {
     }
 }
 
+/// `stats admin` on a named ACL: `acl`, then the condition that names it.
+fn admin_on_acl(kind: Kind, acl: &str) -> Vec<String> {
+    let rt = rt();
+    let origins: BTreeMap<&str, Origin> = ["web1", "web2"]
+        .into_iter()
+        .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        .collect();
+    let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
+    let name = acl.split(' ').next().unwrap_or_default();
+    let cfg = ADMIN_CFG.replace(
+        "    stats admin if TRUE\n",
+        &format!("    acl {acl}\n    stats admin if {name}\n"),
+    );
+    let c = Contender::start(kind, &cfg, &addrs);
+    let at = c.addr();
+    let mut t = Vec::new();
+    let (_, r) = ask(&rt, at, &post("s=s2&action=maint&b=%232"));
+    t.push(summary("post", &r));
+    t.push(format!("  {}", statuses(&rt, at)));
+    let (_, r) = ask(&rt, at, &request("GET", "/stats", None));
+    t.push(format!(
+        "form: {}",
+        unchunk(&r.body).contains("name=\"s\" value=\"s1\"")
+    ));
+    drop(c);
+    t
+}
+
+#[test]
+fn admin_on_a_named_acl_matches_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    for (acl, allowed) in [
+        ("local_net src 127.0.0.0/8", true),
+        ("other src 10.0.0.0/8", false),
+    ] {
+        let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|k| admin_on_acl(k, acl));
+        assert_eq!(
+            haproxy, lbtop,
+            "{acl}: HAProxy (left) and lbtop (right) differ"
+        );
+        let all = haproxy.join("\n");
+        let want = match allowed {
+            true => "location=/stats;st=DONE server=-\n  UP | MAINT\nform: true",
+            false => "location=/stats;st=DENY server=-\n  UP | no check\nform: false",
+        };
+        assert!(all.contains(want), "{acl}: {want:?} not in:\n{all}");
+    }
+}
+
 const PAGE_ONLY: &str = "global\n    log {LOG} local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend st\n    bind 127.0.0.1:{PORT}\n    stats enable\n    stats uri /s\n\nbackend be\n    server web1 {web1}\n";
 
 /// A frontend with a stats page and no backend: the page, and HAProxy's 503 for the rest.

@@ -176,8 +176,9 @@ impl Config {
                 let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
             }
         }
-        stats_lines(out, f.stats.as_ref());
+        // After the ACLs: `stats admin` may name them.
         rules_export::rule_lines(out, &f.rules);
+        stats_lines(out, f.stats.as_ref());
         // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
@@ -282,8 +283,8 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}timeout {name} {}", fmt_duration(d));
         }
     }
-    stats_lines(out, b.stats.as_ref());
     rules_export::rule_lines(out, &b.rules);
+    stats_lines(out, b.stats.as_ref());
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));
     }
@@ -322,8 +323,8 @@ fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
     for s in &p.scope {
         lines.push(format!("scope {}", quote_word(s)));
     }
-    if let Some(a) = p.admin {
-        lines.push(format!("admin {}", a.words()));
+    if let Some(a) = &p.admin {
+        lines.push(format!("admin {}", rules_export::words(&a.0.words)));
     }
     for l in lines {
         let _ = writeln!(out, "{IN}stats {l}");
@@ -591,6 +592,7 @@ mod tests {
             if let Some(p) = &mut f.stats {
                 p.line = 0;
             }
+            f.rules.acls.iter_mut().for_each(|a| a.line = 0);
         }
         for b in &mut c.backends {
             let o = &mut b.options;
@@ -612,6 +614,7 @@ mod tests {
             if let Some(p) = &mut b.stats {
                 p.line = 0;
             }
+            b.rules.acls.iter_mut().for_each(|a| a.line = 0);
             for s in &mut b.servers {
                 s.line = 0;
             }
@@ -715,6 +718,23 @@ mod tests {
                 assert!(text.contains(want), "missing {want:?} in:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn stats_admin_conditions_round_trip() {
+        let text = "defaults\n    mode http\n\
+            listen st\n    bind 127.0.0.1:8404\n    acl local_net src 192.168.0.0/16\n    \
+            stats admin if local_net || { src 10.0.0.0/8 } !METH_GET\n    \
+            server s 127.0.0.1:80\n\
+            frontend f\n    bind 127.0.0.1:8405\n    stats admin unless LOCALHOST\n    \
+            default_backend st\n";
+        let c = Config::parse(Path::new("a.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        let want = "    acl local_net src 192.168.0.0/16\n    stats enable\n    stats uri \
+            /haproxy?stats\n    stats admin if local_net || { src 10.0.0.0/8 } !METH_GET\n";
+        assert!(out.contains(want), "{out}");
+        assert!(out.contains("    stats admin unless LOCALHOST\n"), "{out}");
+        round_trip(&c);
     }
 
     #[test]

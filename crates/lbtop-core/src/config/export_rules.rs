@@ -7,7 +7,7 @@ use super::{quote_word, IN};
 use std::fmt::Write as _;
 
 /// `words` quoted for HAProxy's tokenizer, space-separated.
-fn words(w: &[String]) -> String {
+pub(super) fn words(w: &[String]) -> String {
     w.iter()
         .map(|x| quote_word(x))
         .collect::<Vec<_>>()

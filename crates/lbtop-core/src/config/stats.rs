@@ -1,6 +1,7 @@
 //! A proxy's stats page settings, as its `stats` keywords give them.
 
-use std::net::IpAddr;
+use crate::config::acl::{Cond, Env};
+use crate::engine::rules::ReqView;
 use std::time::Duration;
 
 /// A proxy's stats page: `stats enable`, `uri`, `realm`, `auth`, `refresh`, `hide-version`,
@@ -56,32 +57,23 @@ impl StatsPage {
     }
 }
 
-/// The conditions `stats admin` can take before ACLs exist: HAProxy's `TRUE` and its
-/// predefined `LOCALHOST` (`src 127.0.0.1/8 ::1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatsAdmin {
-    Always,
-    Localhost,
-}
+/// `stats admin if|unless <condition>`: the condition, compiled against the proxy's ACLs
+/// as they stood on its line (HAProxy's predefined `TRUE` and `LOCALHOST` included),
+/// evaluated on each stats request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsAdmin(pub Cond);
+
+// `Cond` compares by its words, which is an equivalence.
+impl Eq for StatsAdmin {}
 
 impl StatsAdmin {
     /// The condition as written after `stats admin`.
-    pub fn words(self) -> &'static str {
-        match self {
-            StatsAdmin::Always => "if TRUE",
-            StatsAdmin::Localhost => "if LOCALHOST",
-        }
+    pub fn words(&self) -> String {
+        self.0.to_string()
     }
 
-    pub fn allows(self, client: IpAddr) -> bool {
-        match self {
-            StatsAdmin::Always => true,
-            StatsAdmin::Localhost => match client {
-                IpAddr::V4(v4) => v4.is_loopback(),
-                IpAddr::V6(v6) => {
-                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-                }
-            },
-        }
+    /// Whether the stats request `v` may use the admin form.
+    pub fn allows(&self, v: &ReqView, env: &Env) -> bool {
+        self.0.eval(v, env)
     }
 }

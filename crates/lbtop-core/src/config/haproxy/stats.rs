@@ -28,7 +28,7 @@ const fn unsupported(name: &'static str) -> Row<StatsFn> {
 
 /// HAProxy 2.6's `stats` keywords in a proxy, in the order its messages list them.
 pub(super) static STATS: &[Row<StatsFn>] = &[
-    kw("admin", Args::Any, admin),
+    kw("admin", Args::Any, |_, _| Ok(())),
     kw("uri", Args::Any, uri),
     kw("realm", Args::Any, realm),
     kw("auth", Args::Any, auth),
@@ -99,29 +99,36 @@ impl Parser<'_> {
                 ),
             );
         }
+        let said = |m| self.err_in(no, ctx, format!("'stats {sub}' {m}"));
+        let admin = match sub {
+            "admin" => Some(
+                admin_cond(s, no, rest).map_err(|m| match m.starts_with("error") {
+                    true => self.err_in(no, ctx, m),
+                    false => said(m),
+                })?,
+            ),
+            _ => None,
+        };
         let page = s.stats.get_or_insert_with(|| StatsPage::new(no));
-        (row.how)(page, rest).map_err(|m| self.err_in(no, ctx, format!("'stats {sub}' {m}")))
+        if let Some(a) = admin {
+            page.admin = Some(a);
+        }
+        (row.how)(page, rest).map_err(said)
     }
 }
 
-/// `stats admin if TRUE` or `if LOCALHOST`: the conditions that need no ACL of the user's.
-fn admin(p: &mut StatsPage, a: &[String]) -> Result<(), String> {
-    let words: Vec<&str> = a.iter().map(String::as_str).collect();
-    p.admin = Some(match words[..] {
-        ["if", "TRUE"] => StatsAdmin::Always,
-        ["if", "LOCALHOST"] => StatsAdmin::Localhost,
-        [] | ["if"] | ["unless"] => {
-            return Err("requires either 'if' or 'unless' followed by a condition".into())
-        }
-        _ => {
-            return Err(format!(
-                "'{}' is not supported by lbtop: it takes 'if TRUE' and 'if LOCALHOST' \
-                 (other conditions need ACLs)",
-                words.join(" ")
-            ))
-        }
-    });
-    Ok(())
+/// `stats admin if|unless <condition>`: compiled against the ACLs the proxy has defined
+/// so far, as HAProxy reads it (an ACL named before its `acl` line is unknown).
+fn admin_cond(s: &mut Settings, no: usize, a: &[String]) -> Result<StatsAdmin, String> {
+    if !matches!(a.first().map(String::as_str), Some("if" | "unless")) || a.len() < 2 {
+        return Err("requires either 'if' or 'unless' followed by a condition".into());
+    }
+    let cond = super::rules::cond(s, no, a)
+        .map_err(|m| format!("error detected while parsing a 'stats admin' rule : {m}."))?;
+    match cond {
+        Some(c) => Ok(StatsAdmin(c)),
+        None => Err("requires either 'if' or 'unless' followed by a condition".into()),
+    }
 }
 
 fn uri(p: &mut StatsPage, a: &[String]) -> Result<(), String> {
@@ -235,10 +242,10 @@ mod tests {
         assert_eq!(page("    stats refresh 0\n").refresh, None);
         assert_eq!(page("    stats show-node\n").show_node.as_deref(), Some(""));
         let admin = |cond: &str| page(&format!("    stats admin {cond}\n")).admin;
-        assert_eq!(admin("if TRUE"), Some(crate::config::StatsAdmin::Always));
+        assert_eq!(admin("if TRUE").unwrap().words(), "if TRUE");
         assert_eq!(
-            admin("if LOCALHOST"),
-            Some(crate::config::StatsAdmin::Localhost)
+            admin("unless LOCALHOST").unwrap().words(),
+            "unless LOCALHOST"
         );
     }
 
@@ -296,11 +303,7 @@ mod tests {
         );
         refused(
             "    stats admin if src 10.0.0.1\n",
-            "'if src 10.0.0.1' is not supported",
-        );
-        refused(
-            "    stats admin unless LOCALHOST\n",
-            "takes 'if TRUE' and 'if LOCALHOST'",
+            "error detected while parsing a 'stats admin' rule : no such ACL : 'src'.",
         );
         refused(
             "    stats http-request deny\n",
@@ -316,21 +319,64 @@ mod tests {
                 .contains("'stats enable' takes no argument, 'now' ignored")));
     }
 
+    /// Whether `cond` (after the proxy's `acls` lines) lets a POST from `ip` in.
+    fn admits(acls: &str, cond: &str, ip: &str) -> bool {
+        use crate::config::acl::Env;
+        use crate::engine::rules::ReqView;
+        let text = format!("{acls}    stats admin {cond}\n");
+        let admin = parse(&text).unwrap().frontends[0]
+            .stats
+            .clone()
+            .unwrap()
+            .admin;
+        let head = b"POST /haproxy?stats HTTP/1.1\r\nHost: a\r\n\r\n";
+        let mut lines = [httparse::EMPTY_HEADER; 4];
+        let src = std::net::SocketAddr::new(ip.parse().unwrap(), 1000);
+        let dst = "127.0.0.1:80".parse().unwrap();
+        let v = ReqView::parse(head, &mut lines, src, dst).unwrap();
+        let env = Env {
+            fe_id: 1,
+            be_id: 1,
+            nbsrv: &|_| 0,
+            users: None,
+            vars: None,
+            payload: None,
+            at_accept: false,
+        };
+        admin.unwrap().allows(&v, &env)
+    }
+
     #[test]
-    fn localhost_is_haproxys_loopback_acl() {
-        use crate::config::StatsAdmin;
-        for (ip, allowed) in [
+    fn admin_takes_any_condition_on_the_request() {
+        for (ip, local) in [
             ("127.0.0.1", true),
             ("127.1.2.3", true),
             ("::1", true),
-            ("::ffff:127.0.0.1", true),
             ("10.0.0.1", false),
             ("::2", false),
         ] {
-            let ip = ip.parse().unwrap();
-            assert_eq!(StatsAdmin::Localhost.allows(ip), allowed, "{ip}");
-            assert!(StatsAdmin::Always.allows(ip));
+            assert_eq!(admits("", "if LOCALHOST", ip), local, "{ip}");
+            assert_eq!(admits("", "unless LOCALHOST", ip), !local, "{ip}");
+            assert!(admits("", "if TRUE", ip));
         }
+        let net = "    acl local_net src 192.168.0.0/16\n";
+        assert!(admits(net, "if local_net", "192.168.1.2"));
+        assert!(!admits(net, "if local_net", "127.0.0.1"));
+        assert!(admits("", "if { src 10.0.0.0/8 }", "10.1.1.1"));
+        assert!(!admits("", "if { src 10.0.0.0/8 } METH_GET", "10.1.1.1"));
+        assert!(admits("", "if { src 10.0.0.0/8 } METH_POST", "10.1.1.1"));
+    }
+
+    #[test]
+    fn admin_names_an_unknown_acl_as_haproxy_does() {
+        let e = parse("    stats admin if nope\n").unwrap_err().to_string();
+        let want = "error detected while parsing a 'stats admin' rule : no such ACL : 'nope'.";
+        assert!(e.contains(":5:") && e.contains(want), "{e}");
+        let later = "    stats admin if a\n    acl a src 127.0.0.1\n";
+        let e = parse(later).unwrap_err().to_string();
+        assert!(e.contains("no such ACL : 'a'"), "{e}");
+        let e = parse("    stats admin if\n").unwrap_err().to_string();
+        assert!(e.contains("requires either 'if' or 'unless'"), "{e}");
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl Conn {
             Decision::Proxy(route) => route,
         };
         for stats in &self.fe.stats {
-            let to = (&mut self.stream, &mut self.input, self.peer.src);
+            let addrs = (self.peer.src, self.peer.dst);
+            let to = (&mut self.stream, &mut self.input, addrs);
             let answered = crate::engine::stats::answer(&self.fe, stats, to, &head, &upstream);
             if let Some(keep) = answered.await {
                 return keep;

@@ -198,7 +198,7 @@ impl Routing {
         out
     }
 
-    pub(super) fn env<'a>(
+    pub(crate) fn env<'a>(
         &'a self,
         be: usize,
         nbsrv: &'a dyn Fn(Option<&str>) -> u32,
@@ -215,7 +215,7 @@ impl Routing {
         }
     }
 
-    pub(super) fn nbsrv(&self, current: usize, name: Option<&str>) -> u32 {
+    pub(crate) fn nbsrv(&self, current: usize, name: Option<&str>) -> u32 {
         let i = match name {
             Some(n) => self.by_name.get(n).copied(),
             None => Some(current),

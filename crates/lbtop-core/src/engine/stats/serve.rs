@@ -4,6 +4,7 @@
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::auth::{basic_credentials, same_secret};
+use crate::config::acl::{Env, Vars};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::capture::{merge, Capturing};
@@ -11,6 +12,7 @@ use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
 use crate::engine::l7::reply::{unauthorized, PAGE_401};
+use crate::engine::rules::ReqView;
 use crate::engine::stream::Stream;
 use crate::events::{Captured, Termination};
 use hyper::Version;
@@ -51,7 +53,7 @@ impl Flags {
 pub async fn answer(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (stream, input, client): (&mut Stream, &mut Input, SocketAddr),
+    (stream, input, (client, dst)): (&mut Stream, &mut Input, (SocketAddr, SocketAddr)),
     head: &Head,
     upstream: &[u8],
 ) -> Option<bool> {
@@ -62,25 +64,26 @@ pub async fn answer(
     // A body is left unread (unless an admin's form reads it): the connection then closes.
     let mut keep = head.keep_alive && head.framing == Framing::None;
     let mut out = Vec::new();
+    let admin = may_admin(fe, stats, upstream, (client, dst));
     let (status, body) = if !authorized(stats, authorization.as_deref()) {
         // It closes after it, but its connection header answers what the client asked for.
         out = unauthorized(stats.page.realm(), head.keep_alive, head.version);
         (401, PAGE_401.len())
     } else if method == "POST" {
-        let result = match stats.page.admin.filter(|a| a.allows(client.ip())) {
-            Some(_) => {
+        let result = match admin {
+            true => {
                 let (result, read) =
                     admin::post(stats, (&mut *stream, input), head, fe.client_timeout()).await;
                 keep = head.keep_alive && read;
                 result
             }
-            None => "DENY",
+            false => "DENY",
         };
         see_other(&mut out, &stats.page.uri, result, keep, head.version);
         (303, 0)
     } else {
         let flags = Flags {
-            admin: stats.page.admin.is_some_and(|a| a.allows(client.ip())),
+            admin,
             ..Flags::parse(rest)
         };
         (200, page(&mut out, stats, flags, head, keep))
@@ -95,6 +98,40 @@ pub async fn answer(
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
 }
+
+/// Whether `stats admin`'s condition holds for this request (HAProxy evaluates it on the
+/// request, with the frontend's proxy ids and the servers' states).
+fn may_admin(fe: &FrontendRt, stats: &StatsRt, upstream: &[u8], addrs: Addrs) -> bool {
+    let Some(admin) = &stats.page.admin else {
+        return false;
+    };
+    let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let Some(v) = ReqView::parse(upstream, &mut lines, addrs.0, addrs.1) else {
+        return false;
+    };
+    let vars = Vars::default();
+    match fe.routing.as_deref() {
+        Some(r) => {
+            let nbsrv = |n: Option<&str>| r.nbsrv(r.default_backend, n);
+            admin.allows(&v, &r.env(r.default_backend, &nbsrv, &vars))
+        }
+        None => {
+            let nbsrv = |_: Option<&str>| fe.backend.nbsrv();
+            let env = Env {
+                fe_id: 0,
+                be_id: 0,
+                nbsrv: &nbsrv,
+                users: None,
+                vars: Some(&vars),
+                payload: None,
+                at_accept: false,
+            };
+            admin.allows(&v, &env)
+        }
+    }
+}
+
+type Addrs = (SocketAddr, SocketAddr);
 
 /// The session's log line and counters, as HAProxy words a stats request: `<STATS>` as the
 /// server, `LR--`, and its 401 logged as a 400 that also counts the bytes of its 400 page
