@@ -144,6 +144,9 @@ fn stable_rows(csv: &str) -> Vec<String> {
                 .map(|c| {
                     let i = header.iter().position(|h| h == c).expect(c);
                     let v = fields.get(i).unwrap_or(&"?");
+                    // `* ` marks a check running at that instant (every 200 ms here): which
+                    // read catches one is timing, in HAProxy as in lbtop.
+                    let v = &v.trim_start_matches("* ");
                     match (MASKED.contains(c), v.is_empty()) {
                         (true, false) => format!("{c}=N"),
                         _ => format!("{c}={v}"),
