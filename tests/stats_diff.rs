@@ -424,8 +424,15 @@ fn logged(kind: Kind) -> Vec<String> {
     }
     rt.block_on(exchange(at, b"GET /stats HTTP/1.0\r\n\r\n"));
     let want = 7;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while c.settled_lines().len() < want && Instant::now() < deadline {}
+    // Waits (without spinning a core the proxies need) until every line is in.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while c.settled_lines().len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "{kind:?}: fewer than {want} log lines"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let mut lines: Vec<String> = c
         .settled_lines()
         .into_iter()
