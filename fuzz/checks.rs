@@ -555,6 +555,7 @@ fn check_full_rewrite(data: &[u8], plain: &head::Parsed, plain_upstream: Option<
     let key = HeaderName::from_static("x-key");
     let caps = every_capture();
     let rewrite = Rewrite {
+        unique_id: None,
         forwarded_for: Some((&xff, &addr)),
         forwarded_if_none: false,
         server_close: true,

@@ -415,6 +415,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             frontend_addr: None,
             counter: 0,
             log_count: 0,
+            unique_id: None,
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
@@ -448,6 +449,7 @@ pub fn decisions() -> Vec<SessionRecord> {
             frontend_addr: None,
             counter: 0,
             log_count: 0,
+            unique_id: None,
         });
     }
     out

@@ -150,6 +150,12 @@ impl Config {
         } else if o.tcplog || o.httplog {
             let _ = writeln!(out, "{IN}option tcplog");
         }
+        if let Some(lf) = &o.unique_id_format {
+            let _ = writeln!(out, "{IN}unique-id-format {}", quote_word(&lf.source));
+        }
+        if let Some(h) = &o.unique_id_header {
+            let _ = writeln!(out, "{IN}unique-id-header {}", quote_word(h));
+        }
         if o.clitcpka {
             let _ = writeln!(out, "{IN}option clitcpka");
         }
@@ -574,6 +580,11 @@ mod tests {
                     .log_format
                     .clone()
                     .map(|lf| super::super::LineFormat { line: 0, ..lf }),
+                unique_id_format: o
+                    .unique_id_format
+                    .clone()
+                    .map(|lf| super::super::LineFormat { line: 0, ..lf }),
+                unique_id_header: o.unique_id_header.clone(),
                 ..Options::default()
             };
             let t = &mut f.timeouts;
@@ -604,6 +615,8 @@ mod tests {
             o.httplog = false;
             o.tcplog = false;
             o.log_format = None;
+            o.unique_id_format = None;
+            o.unique_id_header = None;
             o.dontlognull = false;
             o.clitcpka = false;
             o.dontlog_normal = false;
@@ -849,6 +862,8 @@ frontend logged
     mode http
     bind 127.0.0.1:8406
     log-format "%{+Q}o %ci:%cp\ [%tr] \"\$x\" %% %hr"
+    unique-id-format %{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    unique-id-header X-Unique-ID
     capture request header Host len 20
     capture request header "X-A B" len 5
     capture response header Content-Type len 30

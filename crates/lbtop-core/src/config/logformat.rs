@@ -199,6 +199,29 @@ impl Var {
         VARS.iter().find(|v| v.2 == self).map_or("?", |v| v.0)
     }
 
+    /// Known when the request head is in, before any server: the connection's addresses,
+    /// the accept date, the counters and names of the process and frontend.
+    fn known_at_head(self) -> bool {
+        use Var::*;
+        matches!(
+            self,
+            ClientIp
+                | ClientPort
+                | FrontendIp
+                | FrontendPort
+                | AcceptDate
+                | AcceptDateGmt
+                | AcceptDateLocal
+                | AcceptUnix
+                | AcceptMillis
+                | Frontend
+                | FrontendTransport
+                | Pid
+                | Hostname
+                | RequestCounter
+        )
+    }
+
     /// HAProxy refuses it in a TCP proxy ("reserved for HTTP mode").
     pub fn http_only(self) -> bool {
         VARS.iter().any(|v| v.2 == self && v.1)
@@ -219,6 +242,14 @@ impl LineFormat {
             source: source.to_string(),
             line,
             items,
+        })
+    }
+
+    /// The first variable not known yet when the request head is in, for `unique-id-format`.
+    pub fn late_var(&self) -> Option<&'static str> {
+        self.items.iter().find_map(|i| match i {
+            Item::Var(v, _) if !v.known_at_head() => Some(v.name()),
+            _ => None,
         })
     }
 

@@ -235,6 +235,10 @@ pub struct Options {
     /// `log-format`: the traffic line, when written after any `option httplog`/`tcplog`
     /// (the last of the three wins).
     pub log_format: Option<LineFormat>,
+    /// `unique-id-format`: the request's ID, rendered once its head is in (`%ID`).
+    pub unique_id_format: Option<LineFormat>,
+    /// `unique-id-header`: the request header that carries the ID to the server.
+    pub unique_id_header: Option<String>,
 }
 
 /// One `errorfile`: the file's bytes, an HTTP response (checked at load).
@@ -301,6 +305,8 @@ impl Default for Options {
             clitcpka: false,
             srvtcpka: false,
             log_format: None,
+            unique_id_format: None,
+            unique_id_header: None,
         }
     }
 }

@@ -40,6 +40,11 @@ pub struct FrontendCounters {
 /// Sessions recorded in the process (`%rt`).
 static RECORDED: AtomicU64 = AtomicU64::new(0);
 
+/// The next `%rt`, taken once per recorded session or per request with a unique ID.
+pub fn next_counter() -> u64 {
+    RECORDED.fetch_add(1, Relaxed)
+}
+
 impl FrontendCounters {
     pub fn response(&self, status: u16) {
         self.http_responses[super::backend::status_class(status)].fetch_add(1, Relaxed);
@@ -96,6 +101,8 @@ pub struct FrontendRt {
     pub response_rules: Option<Box<super::rules::ResponseRules>>,
     /// The `capture` lines; `None` without any.
     captures: Option<Captures>,
+    /// `unique-id-format`; `None` without one.
+    pub unique_id: Option<Box<super::unique_id::UniqueIdRt>>,
 }
 
 impl FrontendRt {
@@ -194,6 +201,7 @@ impl FrontendRt {
                 .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok()),
             routing: None,
             response_rules,
+            unique_id: super::unique_id::UniqueIdRt::new(config, index),
         }
     }
 
@@ -355,6 +363,7 @@ impl FrontendRt {
             frontend_addr: None,
             counter: 0,
             log_count: 0,
+            unique_id: None,
         }
     }
 
@@ -387,7 +396,9 @@ impl FrontendRt {
         record.frontend_conns = self.counters.cur_conns.load(Relaxed);
         record.process_conns = self.process_conns.load(Relaxed);
         if sampled || self.traffic_log.is_some() {
-            record.counter = RECORDED.fetch_add(1, Relaxed);
+            if record.unique_id.is_none() {
+                record.counter = next_counter();
+            }
             let sessions = |s: &super::backend::ServerRt| s.counters.cur_sessions.load(Relaxed);
             record.backend_conns = self.backend.servers.iter().map(sessions).sum();
             record.server_conns = record

@@ -91,8 +91,8 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         }
         Var::ServerQueue => num(out, 0),
         Var::BackendQueue => num(out, r.backend_queue as i64),
-        // `unique-id-format` is refused, so no request has an ID.
-        Var::UniqueId => text(out, None, f),
+        // Without `unique-id-format` HAProxy writes `-` (measured).
+        Var::UniqueId => text(out, r.unique_id.as_deref(), f),
         Var::Pid => hex_or(out, f.hex, 4, u64::from(std::process::id())),
         Var::Hostname => text(out, Some(hostname()), f),
         Var::RequestCounter => hex_or(out, f.hex, 4, r.counter),

@@ -69,6 +69,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         captures: None,
         frontend_addr: Some("127.0.0.1:8080".parse().unwrap()),
         counter: 9,
+        unique_id: None,
         log_count: 4,
     }
 }

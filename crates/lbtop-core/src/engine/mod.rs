@@ -28,6 +28,7 @@ pub mod stream;
 pub mod syslog;
 mod tls_accept;
 pub mod tls_connect;
+pub mod unique_id;
 pub mod workers;
 
 use crate::config::{Config, Server};

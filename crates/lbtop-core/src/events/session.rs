@@ -99,6 +99,8 @@ pub struct SessionRecord {
     pub counter: u64,
     /// Lines the frontend had logged before this one (`%lc`).
     pub log_count: u64,
+    /// The request's `unique-id-format` ID (`%ID`); its `%rt` is then [`Self::counter`].
+    pub unique_id: Option<Box<str>>,
 }
 
 /// The raw bytes `capture` lines kept, each cut to its `len` (escaped when written).

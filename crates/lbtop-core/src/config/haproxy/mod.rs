@@ -58,6 +58,7 @@ mod tests_userlist;
 mod timeout;
 mod tokenize;
 mod tune;
+mod unique_id;
 mod userlist;
 
 pub(super) use server::{describe_words as describe_server, export_words as export_server};

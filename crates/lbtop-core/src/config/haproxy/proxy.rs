@@ -10,6 +10,7 @@ use super::global::log_target;
 use super::rules;
 use super::sections::{Ctx, Settings};
 use super::table::{find, names, suggest, with_sections, Args, Row, Sections, Status, Stmt};
+use super::unique_id::{unique_id_format, unique_id_header};
 use super::{Parser, Res};
 use crate::config::{Balance, HashType, HttpReuse, Mode, Server};
 
@@ -137,8 +138,8 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     unsupported("disabled"),
     unsupported("enabled"),
     unsupported("grace"),
-    unsupported("unique-id-format"),
-    unsupported("unique-id-header"),
+    kw("unique-id-format", Args::Any, S::FE, unique_id_format),
+    kw("unique-id-header", Args::Any, S::FE, unique_id_header),
     kw(
         "log-format",
         Args::Any,

@@ -30,6 +30,8 @@ pub enum Framing {
 /// What the rewrite for the server adds, and what the balancer needs to see.
 #[derive(Default)]
 pub struct Rewrite<'a> {
+    /// `unique-id-header` and the request's ID.
+    pub unique_id: Option<(&'a HeaderName, &'a HeaderValue)>,
     pub forwarded_for: Option<(&'a HeaderName, &'a HeaderValue)>,
     /// `option forwardfor if-none`: a request that has the header keeps its own.
     pub forwarded_if_none: bool,
@@ -490,6 +492,9 @@ fn write_upstream(
             _ => framed.forward(h, out, &mut wrote_length),
         }
     }
+    if let Some((name, value)) = rewrite.unique_id {
+        header_line(out, name.as_str().as_bytes(), value.as_bytes());
+    }
     if let Some((name, value)) = rewrite.forwarded_for {
         let has_own = rewrite.forwarded_if_none
             && req
@@ -733,6 +738,7 @@ mod tests {
         let value = HeaderValue::from_static("10.0.0.1");
         let hash = HeaderName::from_static("x-key");
         let rewrite = Rewrite {
+            unique_id: None,
             forwarded_for: Some((&name, &value)),
             forwarded_if_none: false,
             server_close: true,

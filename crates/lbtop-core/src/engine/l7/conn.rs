@@ -12,6 +12,7 @@ use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route};
 use crate::engine::stream::Stream;
+use crate::engine::unique_id::UniqueId;
 use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::sync::atomic::Ordering::Relaxed;
@@ -43,6 +44,8 @@ struct Conn {
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
+    /// The current request's `unique-id-format` ID; `None` without one.
+    unique_id: Option<UniqueId>,
     input: Input,
     served: u64,
     /// The server connection kept for this client alone (`http-reuse never`); boxed, so that
@@ -62,6 +65,7 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         peer,
         fe,
         input: Input::default(),
+        unique_id: None,
         served: 0,
         own: None,
     };
@@ -136,6 +140,10 @@ impl Conn {
         // Sized once the head is complete: it lives while the server thinks, so it is not a
         // pool buffer.
         let mut upstream = Vec::new();
+        if let Some(u) = &self.fe.unique_id {
+            let addrs = (self.peer.src, self.peer.dst);
+            self.unique_id = Some(u.render(&self.fe, addrs, accepted.0, self.tls.is_some()));
+        }
         let (head, decision) = match self.read_head(deadline, &mut upstream).await {
             Ok(read) => read,
             Err(e) => {
@@ -183,6 +191,7 @@ impl Conn {
             stream: &mut self.stream,
             input: &mut self.input,
             forwarded_for: self.forwarded_for.as_ref(),
+            unique_id: self.unique_id.as_ref(),
             first: self.served == 1,
             body_read: head.framing == Framing::None,
             own: &mut self.own,
@@ -203,7 +212,8 @@ impl Conn {
         deadline: Option<Instant>,
         upstream: &mut Vec<u8>,
     ) -> Result<(Head, Decision), HeadError> {
-        let rewrite = rewrite(&self.fe, self.forwarded_for.as_ref());
+        let id = self.unique_id.as_ref().and_then(|u| u.value.as_ref());
+        let rewrite = rewrite(&self.fe, self.forwarded_for.as_ref(), id);
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
                 Parsed::Complete(mut head) => {
@@ -221,6 +231,11 @@ impl Conn {
                 Ok(_) => {}
             }
         }
+    }
+
+    /// The header value of the current request's ID, when `unique-id-header` is set.
+    fn id_value(&self) -> Option<&HeaderValue> {
+        self.unique_id.as_ref()?.value.as_ref()
     }
 
     /// What the frontend's rules make of a checked head (nothing is looked at without
@@ -254,9 +269,11 @@ impl Conn {
             if let Some(fe) = self.fe.route_arc(route_of(&decision)) {
                 let forwarded_for = fe.forwarded_for(src);
                 upstream.clear();
-                if let Parsed::Complete(new) =
-                    head::parse(bytes, &rewrite(fe, forwarded_for.as_ref()), upstream)
-                {
+                if let Parsed::Complete(new) = head::parse(
+                    bytes,
+                    &rewrite(fe, forwarded_for.as_ref(), self.id_value()),
+                    upstream,
+                ) {
                     take_backend_parts(head, new);
                 }
             }
@@ -268,7 +285,11 @@ impl Conn {
         let forwarded_for = fe.forwarded_for(src);
         let rewritten = edited.head(head.version == hyper::Version::HTTP_10);
         upstream.clear();
-        match head::parse(&rewritten, &rewrite(fe, forwarded_for.as_ref()), upstream) {
+        match head::parse(
+            &rewritten,
+            &rewrite(fe, forwarded_for.as_ref(), self.id_value()),
+            upstream,
+        ) {
             Parsed::Complete(new) => {
                 head.path = new.path.clone();
                 take_backend_parts(head, new);
@@ -328,9 +349,18 @@ impl Conn {
 
 /// How the head is written for the server of `fe`'s backend. Decided once per request:
 /// whether the watcher gets this one, with its strings.
-fn rewrite<'a>(fe: &'a FrontendRt, forwarded_for: Option<&'a HeaderValue>) -> Rewrite<'a> {
+fn rewrite<'a>(
+    fe: &'a FrontendRt,
+    forwarded_for: Option<&'a HeaderValue>,
+    unique_id: Option<&'a HeaderValue>,
+) -> Rewrite<'a> {
     let sampled = fe.sample();
     Rewrite {
+        unique_id: fe
+            .unique_id
+            .as_ref()
+            .and_then(|u| u.header.as_ref())
+            .zip(unique_id),
         forwarded_for: fe.forwardfor_header().zip(forwarded_for),
         forwarded_if_none: fe.forwardfor_if_none(),
         server_close: fe.asks_server_to_close(),

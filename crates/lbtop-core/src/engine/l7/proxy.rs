@@ -43,6 +43,8 @@ pub struct Client<'a> {
     pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
+    /// The request's `unique-id-format` ID, for `%ID`.
+    pub unique_id: Option<&'a crate::engine::unique_id::UniqueId>,
     /// This is the connection's first request (`http-reuse safe` gives it no shared
     /// connection).
     pub first: bool,
@@ -256,6 +258,10 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         record.forwarded_for = client
             .forwarded_for
             .and_then(|v| v.to_str().ok().map(str::to_string));
+        if let Some(id) = client.unique_id {
+            record.unique_id = Some(id.text.clone());
+            record.counter = id.counter;
+        }
     }
     Exchange {
         record,

@@ -53,6 +53,8 @@ impl PartialOptions {
             clitcpka: flag(self.clitcpka, base.clitcpka),
             srvtcpka: flag(self.srvtcpka, base.srvtcpka),
             log_format: None,
+            unique_id_format: None,
+            unique_id_header: None,
         }
     }
 }
