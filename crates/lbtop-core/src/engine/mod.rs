@@ -5,6 +5,7 @@ pub mod backend;
 pub mod balance;
 pub mod check;
 pub mod check_proto;
+pub mod cli;
 pub mod connect;
 pub mod counters;
 pub mod frontend;
@@ -63,7 +64,7 @@ pub enum StartError {
 }
 
 /// What the handle and the tasks share.
-struct Shared {
+pub(crate) struct Shared {
     config: Arc<Config>,
     started: Instant,
     frontends: Vec<Arc<FrontendRt>>,
@@ -115,6 +116,12 @@ impl Handle {
 
     pub fn config(&self) -> &Arc<Config> {
         &self.shared.config
+    }
+
+    /// Runs one runtime API command at `level` and returns HAProxy's answer
+    /// (docs/haproxy-semantics.md §27).
+    pub fn cli(&self, level: cli::Level, line: &str) -> String {
+        cli::run_line(&self.shared, level, line)
     }
 
     /// Tells the watcher that a command carried out elsewhere (by the demo) failed.
