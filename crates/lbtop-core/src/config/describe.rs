@@ -242,7 +242,7 @@ impl Config {
         if let Some(t) = &self.global.log_tag {
             kv(&mut out, "log-tag", t);
         }
-        if let Some(s) = &self.global.stats_socket {
+        for s in &self.global.stats_sockets {
             kv(&mut out, "stats socket", stats_socket_args(s));
         }
 

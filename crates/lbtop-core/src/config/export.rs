@@ -64,12 +64,18 @@ impl Config {
             None => {}
         }
         log_tag(&mut out, &self.global.log_tag);
-        if let Some(s) = &self.global.stats_socket {
+        for s in &self.global.stats_sockets {
             let mut line = format!("{IN}stats socket {} level {}", quote_word(&s.path), s.level);
             if let Some(m) = s.mode {
                 let _ = write!(line, " mode {m:o}");
             }
             let _ = writeln!(out, "{line}");
+        }
+        if let Some(t) = self.global.stats_timeout {
+            let _ = writeln!(out, "{IN}stats timeout {}", fmt_duration(t));
+        }
+        if let Some(n) = self.global.stats_maxconn {
+            let _ = writeln!(out, "{IN}stats maxconn {n}");
         }
 
         for r in &self.global.resolvers {

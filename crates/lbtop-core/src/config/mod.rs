@@ -80,8 +80,12 @@ pub struct Global {
     pub log_send_hostname: Option<String>,
     /// `log-tag <tag>`: the program name in syslog headers; `haproxy` when unset.
     pub log_tag: Option<String>,
-    /// `stats socket <path> [level L] [mode M]`: parsed and kept for the runtime API.
-    pub stats_socket: Option<StatsSocket>,
+    /// `stats socket <path> [level L] [mode M]` lines: the runtime API's listeners.
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`: how long a runtime API session may stay idle (10 s when unset).
+    pub stats_timeout: Option<std::time::Duration>,
+    /// `stats maxconn`: runtime API sessions at once (10 when unset).
+    pub stats_maxconn: Option<u32>,
     /// `resolvers` sections, in file order.
     pub resolvers: Vec<Resolvers>,
     /// `userlist` sections, in file order.

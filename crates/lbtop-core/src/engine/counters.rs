@@ -46,3 +46,28 @@ pub fn status_class(status: u16) -> usize {
         _ => 5,
     }
 }
+
+impl Counters {
+    /// `clear counters` (the maximums) or `clear counters all` (everything but what is
+    /// current). Only the runtime API calls it; the data path never waits on it.
+    pub fn clear(&self, all: bool) {
+        self.max_sessions.store(0, Relaxed);
+        if !all {
+            return;
+        }
+        let totals = [
+            &self.total_sessions,
+            &self.lbtot,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.connect_errors,
+            &self.response_errors,
+            &self.retries,
+            &self.redispatches,
+            &self.denied_req,
+        ];
+        for c in totals.into_iter().chain(&self.http_responses) {
+            c.store(0, Relaxed);
+        }
+    }
+}

@@ -455,3 +455,26 @@ impl FrontendRt {
 pub fn keepalive(stream: &tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(stream).set_keepalive(true);
 }
+
+impl FrontendCounters {
+    /// `clear counters` (the maximum) or `clear counters all` (every total too).
+    pub fn clear(&self, all: bool) {
+        self.max_conns.store(0, Relaxed);
+        if !all {
+            return;
+        }
+        let totals = [
+            &self.total_conns,
+            &self.requests,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.intercepted,
+            &self.denied_req,
+            &self.req_errors,
+            &self.denied_conn,
+        ];
+        for c in totals.into_iter().chain(&self.http_responses) {
+            c.store(0, Relaxed);
+        }
+    }
+}

@@ -55,6 +55,11 @@ pub enum StartError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("global: 'stats socket {path}': {source}")]
+    Cli {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("frontend '{frontend}': bind {addr} ssl: {message}")]
     Tls {
         frontend: String,
@@ -203,6 +208,7 @@ impl Engine {
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
         let mut acceptors = tls_all(&config)?;
+        let cli = cli_all(&config)?;
         let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
             .backends
@@ -288,6 +294,9 @@ impl Engine {
         for section in resolve::plans(&shared.config, &shared.backends) {
             tasks.spawn(resolve::run(section, global_log.clone()));
         }
+        if !cli.is_empty() {
+            tasks.spawn(cli::listen::run(shared.clone(), cli));
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
@@ -327,6 +336,17 @@ fn worker_count(config: &Config) -> usize {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n as usize,
     )
+}
+
+/// Every `stats socket`, bound before anything runs so a bad one fails the start.
+fn cli_all(config: &Config) -> Result<Vec<cli::listen::CliListener>, StartError> {
+    let bind = |s: &crate::config::StatsSocket| {
+        cli::listen::bind(s).map_err(|source| StartError::Cli {
+            path: s.path.clone(),
+            source,
+        })
+    };
+    config.global.stats_sockets.iter().map(bind).collect()
 }
 
 /// `[frontend][bind][worker]`.
@@ -435,7 +455,7 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Comma
     }
 }
 
-fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
+pub(crate) fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
     let backend = |id: crate::events::ServerId| {
         shared
             .backends

@@ -113,6 +113,8 @@ pub struct ServerState {
     pub downtime: Duration,
     pub failed_checks: u64,
     pub down_transitions: u64,
+    /// Put DOWN by `set server ... health down` while not checked: only `health up` lifts it.
+    pub forced_down: bool,
 }
 
 impl ServerState {
@@ -136,6 +138,7 @@ impl ServerState {
             downtime: Duration::ZERO,
             failed_checks: 0,
             down_transitions: 0,
+            forced_down: false,
         };
         if disabled {
             s.admin = AdminState::Maint;
@@ -155,7 +158,12 @@ impl ServerState {
 
     /// Operationally up: passing checks, or not checked at all.
     pub fn is_up(&self) -> bool {
-        self.admin != AdminState::Maint && (!self.checking() || self.health.is_up())
+        self.admin != AdminState::Maint
+            && if self.checking() {
+                self.health.is_up()
+            } else {
+                !self.forced_down
+            }
     }
 
     /// The weight the balancer uses: 0 unless up, ready and weighted.
@@ -173,7 +181,9 @@ impl ServerState {
             return ServerStatus::Maint;
         }
         if !self.checking() {
-            return if draining {
+            return if self.forced_down {
+                ServerStatus::Down
+            } else if draining {
                 ServerStatus::Drain
             } else {
                 ServerStatus::NoCheck
@@ -208,7 +218,7 @@ impl ServerState {
         ))
     }
 
-    fn mark(&mut self, was_up: bool, now: Instant) {
+    pub(crate) fn mark(&mut self, was_up: bool, now: Instant) {
         let up = self.is_up();
         if was_up == up {
             return;
@@ -250,7 +260,7 @@ impl Tally {
         s
     }
 
-    fn down_tail(&self) -> String {
+    pub(crate) fn down_tail(&self) -> String {
         format!(
             "{} {} sessions active, 0 requeued, {} remaining in queue.",
             self.servers_left("left"),
@@ -259,7 +269,7 @@ impl Tally {
         )
     }
 
-    fn up_tail(&self) -> String {
+    pub(crate) fn up_tail(&self) -> String {
         format!(
             "{} 0 sessions requeued, {} total in queue.",
             self.servers_left("online"),

@@ -156,11 +156,9 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
 /// `stats <what>` in `global`.
 pub(super) static STATS: &[Row<GlobalFn>] = &[
     kw("socket", Args::Any, stats_socket),
-    ignored("timeout", Args::One("a time value"), NO_API, stats_timeout),
-    ignored("maxconn", Args::One("an integer"), NO_API, stats_maxconn),
+    kw("timeout", Args::One("a time value"), stats_timeout),
+    kw("maxconn", Args::One("an integer"), stats_maxconn),
 ];
-
-const NO_API: &str = "lbtop has no runtime API yet";
 
 /// How a `stats socket` option is read: the socket so far and the option's value.
 type SocketFn = fn(&mut StatsSocket, &str) -> Result<(), String>;
@@ -344,25 +342,26 @@ fn stats(p: &mut Parser, st: &Stmt) -> Res<()> {
     p.global_row(row, &inner, &format!("'stats {sub}'"))
 }
 
+/// `stats timeout <time>`: HAProxy refuses 0 ("expects a positive value").
 fn stats_timeout(p: &mut Parser, st: &Stmt) -> Res<()> {
-    parse_duration(st.arg()).map_err(|e| p.err(st.no, format!("global: 'stats timeout': {e}")))?;
+    let d = parse_duration(st.arg())
+        .map_err(|e| p.err(st.no, format!("global: 'stats timeout': {e}")))?;
+    if d.is_zero() {
+        return Err(p.err(st.no, "global: 'stats timeout' expects a positive value"));
+    }
+    p.global.stats_timeout = Some(d);
     Ok(())
 }
 
 fn stats_maxconn(p: &mut Parser, st: &Stmt) -> Res<()> {
-    int(st.arg(), "global: 'stats maxconn'", 1, MAX).map_err(|m| p.err(st.no, m))?;
+    let n = int(st.arg(), "global: 'stats maxconn'", 1, MAX).map_err(|m| p.err(st.no, m))?;
+    p.global.stats_maxconn = Some(n);
     Ok(())
 }
 
 /// `stats socket <path> [<option> <value>]...`.
 fn stats_socket(p: &mut Parser, st: &Stmt) -> Res<()> {
     let no = st.no;
-    if let Some(first) = p.global_stats {
-        return Err(p.err(
-            no,
-            format!("global: lbtop supports one 'stats socket' (the first is at line {first})"),
-        ));
-    }
     let Some(path) = st.args.first().filter(|p| !p.is_empty()) else {
         return Err(p.err(
             no,
@@ -394,8 +393,7 @@ fn stats_socket(p: &mut Parser, st: &Stmt) -> Res<()> {
             p.warn(no, w);
         }
     }
-    p.global.stats_socket = Some(socket);
-    p.global_stats = Some(no);
+    p.global.stats_sockets.push(socket);
     Ok(())
 }
 

@@ -143,7 +143,6 @@ struct Parser<'a> {
     global: Global,
     /// Lines of global keywords HAProxy accepts only once.
     global_maxconn: Option<usize>,
-    global_stats: Option<usize>,
     /// The `defaults` in force (the last one read).
     defaults: Settings,
     /// The `defaults` section being read: its name and line.
@@ -173,13 +172,14 @@ impl<'a> Parser<'a> {
                 log: Vec::new(),
                 log_send_hostname: None,
                 log_tag: None,
-                stats_socket: None,
+                stats_sockets: Vec::new(),
+                stats_timeout: None,
+                stats_maxconn: None,
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
             },
             global_maxconn: None,
-            global_stats: None,
             defaults: Settings::default(),
             defaults_name: None,
             named: Vec::new(),

@@ -14,12 +14,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use warm::{next_warm, push_weight, warm};
 
+mod admin;
 mod direct;
 mod queue;
 mod snap;
 mod warm;
 
 pub use super::counters::{status_class, Counters};
+pub use admin::ForcedHealth;
 pub use queue::QueueGuard;
 
 pub struct ServerRt {
@@ -392,11 +394,11 @@ impl BackendRt {
             server,
             Topic::Admin,
             |state, _| Some((reweigh(state, |s| s.weight = weight), ())),
-            |_, _, _, _, _| {
-                let text = format!("Weight of server {name} set to {weight}.");
-                vec![(Level::Notice, text)]
-            },
+            |_, _, _, _, _| Vec::new(),
         );
+        // HAProxy logs no line for a weight change: the watcher alone is told.
+        let text = format!("Weight of server {name} set to {weight}.");
+        self.tell(Level::Notice, Topic::Admin, text);
     }
 
     pub fn set_checks(&self, server: usize, enabled: bool) -> Result<(), String> {
@@ -417,14 +419,12 @@ impl BackendRt {
                 });
                 Some((t, ()))
             },
-            |_, _, _, _, _| {
-                let word = if enabled { "enabled" } else { "disabled" };
-                vec![(
-                    Level::Notice,
-                    format!("Health checks {word} for server {name}."),
-                )]
-            },
+            |_, _, _, _, _| Vec::new(),
         );
+        // As for weights, HAProxy logs nothing here.
+        let word = if enabled { "enabled" } else { "disabled" };
+        let text = format!("Health checks {word} for server {name}.");
+        self.tell(Level::Notice, Topic::Admin, text);
         if enabled {
             self.servers[server].wake.notify_one();
         }

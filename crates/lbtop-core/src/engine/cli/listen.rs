@@ -1,0 +1,151 @@
+//! The `stats socket` listeners: a UNIX socket (with its `mode`) or a TCP address, each with
+//! its `level`; `stats maxconn` sessions at once, each idle at most `stats timeout`
+//! (docs/haproxy-semantics.md §27.1). They run as tokio tasks apart from the workers, and
+//! commands only read snapshots or take a backend's lock briefly, as the dashboard does.
+
+use super::session::{serve, Session};
+use super::Level;
+use crate::config::StatsSocket;
+use crate::engine::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// HAProxy's defaults for the CLI frontend: 10 sessions, 10 s.
+pub const DEFAULT_MAXCONN: u32 = 10;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound `stats socket`.
+pub struct CliListener {
+    socket: Socket,
+    level: Level,
+}
+
+enum Socket {
+    Unix(std::os::unix::net::UnixListener),
+    Tcp(std::net::TcpListener),
+}
+
+/// Where a `stats socket` line points: `unix@<path>` or a path, else an `ipv4@`/`ipv6@`
+/// prefixed or bare `addr:port`.
+pub enum Where {
+    Unix(String),
+    Tcp(String),
+}
+
+pub fn parse_where(path: &str) -> Where {
+    if let Some(p) = path.strip_prefix("unix@") {
+        return Where::Unix(p.to_string());
+    }
+    for prefix in ["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"] {
+        if let Some(a) = path.strip_prefix(prefix) {
+            return Where::Tcp(tcp_addr(a));
+        }
+    }
+    if !path.starts_with('/') && path.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        return Where::Tcp(tcp_addr(path));
+    }
+    Where::Unix(path.to_string())
+}
+
+/// `*:port` and `:port` listen on every IPv4 address, as HAProxy's do.
+fn tcp_addr(a: &str) -> String {
+    match a.rsplit_once(':') {
+        Some(("" | "*", port)) => format!("0.0.0.0:{port}"),
+        Some((host, port)) if host.contains(':') && !host.starts_with('[') => {
+            format!("[{host}]:{port}")
+        }
+        _ => a.to_string(),
+    }
+}
+
+/// Binds one `stats socket`. A UNIX socket file left by an earlier run is replaced, as
+/// HAProxy replaces it.
+pub fn bind(s: &StatsSocket) -> std::io::Result<CliListener> {
+    let level = Level::parse(&s.level).unwrap_or(Level::Operator);
+    let socket = match parse_where(&s.path) {
+        Where::Unix(path) => Socket::Unix(bind_unix(&path, s.mode)?),
+        Where::Tcp(addr) => {
+            let l = std::net::TcpListener::bind(addr.as_str())?;
+            l.set_nonblocking(true)?;
+            Socket::Tcp(l)
+        }
+    };
+    Ok(CliListener { socket, level })
+}
+
+fn bind_unix(path: &str, mode: Option<u32>) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        std::fs::remove_file(path)?;
+    }
+    let l = std::os::unix::net::UnixListener::bind(path)?;
+    if let Some(mode) = mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Serves every listener until the engine stops; one `stats maxconn` budget for them all.
+pub(crate) async fn run(shared: Arc<Shared>, listeners: Vec<CliListener>) {
+    let g = &shared.config.global;
+    let permits = Arc::new(Semaphore::new(g.stats_maxconn.unwrap_or(DEFAULT_MAXCONN) as usize));
+    let timeout = g.stats_timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let mut tasks = JoinSet::new();
+    for l in listeners {
+        tasks.spawn(accept_loop(shared.clone(), l, permits.clone(), timeout));
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Accepts only while a session slot is free: past `stats maxconn` new clients wait in the
+/// kernel's backlog, as HAProxy's paused listener leaves them.
+async fn accept_loop(
+    shared: Arc<Shared>,
+    l: CliListener,
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+) {
+    let mut sessions = JoinSet::new();
+    let listener = match l.socket {
+        Socket::Unix(u) => tokio::net::UnixListener::from_std(u).map(Tokio::Unix),
+        Socket::Tcp(t) => tokio::net::TcpListener::from_std(t).map(Tokio::Tcp),
+    };
+    let Ok(listener) = listener else {
+        return;
+    };
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        while sessions.try_join_next().is_some() {}
+        let session = Session::new(l.level, timeout);
+        let shared = shared.clone();
+        match &listener {
+            Tokio::Unix(u) => match u.accept().await {
+                Ok((io, _)) => {
+                    sessions.spawn(async move { serve(&shared, io, session).await; drop(permit) });
+                }
+                Err(_) => pause().await,
+            },
+            Tokio::Tcp(t) => match t.accept().await {
+                Ok((io, _)) => {
+                    sessions.spawn(async move { serve(&shared, io, session).await; drop(permit) });
+                }
+                Err(_) => pause().await,
+            },
+        }
+    }
+}
+
+enum Tokio {
+    Unix(tokio::net::UnixListener),
+    Tcp(tokio::net::TcpListener),
+}
+
+/// After a failed accept (out of descriptors), a short rest rather than a busy loop.
+async fn pause() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
