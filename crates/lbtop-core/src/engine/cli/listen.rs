@@ -100,8 +100,8 @@ pub(crate) async fn run(shared: Arc<Shared>, listeners: Vec<CliListener>) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Accepts only while a session slot is free: past `stats maxconn` new clients wait in the
-/// kernel's backlog, as HAProxy's paused listener leaves them.
+/// Past `stats maxconn` sessions, a new client waits unserved (and the listener stops
+/// accepting behind it) until one ends, as HAProxy's paused listener leaves them waiting.
 async fn accept_loop(
     shared: Arc<Shared>,
     l: CliListener,
@@ -117,22 +117,31 @@ async fn accept_loop(
         return;
     };
     loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
         while sessions.try_join_next().is_some() {}
         let session = Session::new(l.level, timeout);
         let shared = shared.clone();
         match &listener {
             Tokio::Unix(u) => match u.accept().await {
                 Ok((io, _)) => {
-                    sessions.spawn(async move { serve(&shared, io, session).await; drop(permit) });
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    sessions.spawn(async move {
+                        serve(&shared, io, session).await;
+                        drop(permit)
+                    });
                 }
                 Err(_) => pause().await,
             },
             Tokio::Tcp(t) => match t.accept().await {
                 Ok((io, _)) => {
-                    sessions.spawn(async move { serve(&shared, io, session).await; drop(permit) });
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    sessions.spawn(async move {
+                        serve(&shared, io, session).await;
+                        drop(permit)
+                    });
                 }
                 Err(_) => pause().await,
             },
