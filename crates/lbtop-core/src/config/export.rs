@@ -815,6 +815,9 @@ global
     log-send-hostname
     log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
+    stats socket ipv4@127.0.0.1:9999 level user
+    stats timeout 1m
+    stats maxconn 3
 defaults
     mode http
     log global

@@ -386,6 +386,6 @@ mod tests {
             "global\n    stats socket /tmp/s level admin\n    stats timeout 1m\n",
         )
         .unwrap();
-        assert_eq!(c.global.stats_socket.unwrap().path, "/tmp/s");
+        assert_eq!(c.global.stats_sockets[0].path, "/tmp/s");
     }
 }

@@ -204,12 +204,12 @@ fn the_seed_loads_byte_for_byte() {
     );
     assert_eq!(c.global.log[0].facility_name(), "local6");
     assert_eq!(
-        c.global.stats_socket,
-        Some(StatsSocket {
+        c.global.stats_sockets,
+        [StatsSocket {
             path: "/var/lib/haproxy/stats".into(),
             level: "operator".into(),
             mode: None,
-        })
+        }]
     );
 
     assert_eq!(c.frontends.len(), 1);
@@ -338,7 +338,7 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
         LogAddr::Udp("127.0.0.1:5514".parse().unwrap())
     );
     assert_eq!(
-        b.global.stats_socket.as_ref().unwrap().path,
+        b.global.stats_sockets[0].path,
         "/tmp/lbtop-seed.sock"
     );
     let ports = [8010, 8011];
@@ -354,7 +354,7 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
     a2.source = b.source.clone();
     a2.warnings = b.warnings.clone();
     a2.global.log = b.global.log.clone();
-    a2.global.stats_socket = b.global.stats_socket.clone();
+    a2.global.stats_sockets = b.global.stats_sockets.clone();
     a2.frontends[0].binds = b.frontends[0].binds.clone();
     a2.frontends[0].line = b.frontends[0].line;
     a2.backends[0].line = b.backends[0].line;
@@ -405,17 +405,17 @@ fn global_keywords() {
     assert_eq!(g.log[2].addr, LogAddr::Udp("[::1]:514".parse().unwrap()));
     assert_eq!(g.log[2].max_level, 0);
     assert_eq!(
-        g.stats_socket,
-        Some(StatsSocket {
+        g.stats_sockets,
+        [StatsSocket {
             path: "ipv4@127.0.0.1:9999".into(),
             level: "admin".into(),
             mode: Some(0o600),
-        })
+        }]
     );
+    assert_eq!(g.stats_timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(g.stats_maxconn, Some(5));
     for (line, what) in [
         (7, "'stats socket ... expose-fd' ignored"),
-        (8, "'stats timeout' ignored"),
-        (9, "'stats maxconn' ignored"),
         (10, "'uid' ignored"),
         (11, "'node' ignored"),
         (12, "'description' ignored"),
@@ -424,7 +424,7 @@ fn global_keywords() {
     ] {
         warned(&c, line, what);
     }
-    assert_eq!(c.warnings.len(), 8);
+    assert_eq!(c.warnings.len(), 6);
 }
 
 #[test]
@@ -1441,7 +1441,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("global\n    stats socket /s mode 999\n", 2, &["'999' is not an octal permission mode"]),
             ("global\n    stats socket /s level\n", 2, &["'level' expects"]),
             ("global\n    stats socket /s bogus 1\n", 2, &["unknown keyword 'bogus'"]),
-            ("global\n    stats socket /a\n    stats socket /b\n", 3, &["one 'stats socket' (the first is at line 2)"]),
+            ("global\n    stats timeout 0\n", 2, &["'stats timeout' expects a positive value"]),
             ("global\n    stats sockt /a\n", 2, &["'stats sockt'", "did you mean 'socket'?"]),
             ("global\n    tune.bufsiz 1\n", 2, &["unknown keyword 'tune.bufsiz'", "did you mean 'tune.bufsize'?"]),
             ("global\n    tune.bufsize\n", 2, &["'tune.bufsize' expects one argument"]),

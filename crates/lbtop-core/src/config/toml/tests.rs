@@ -774,12 +774,12 @@ slowstart = 0
     assert_eq!((l.facility, l.max_level, l.min_level), (16, 6, 5));
     assert_eq!((l.len, l.format), (2048, Some(LogFormat::Rfc5424)));
     assert_eq!(
-        g.stats_socket,
-        Some(StatsSocket {
+        g.stats_sockets,
+        [StatsSocket {
             path: "/tmp/lbtop.sock".into(),
             level: "admin".into(),
             mode: Some(0o660)
-        })
+        }]
     );
     let f = &c.frontends[0];
     assert!(!f.log_global, "own false beats defaults' true");
@@ -805,7 +805,7 @@ slowstart = 0
     assert_eq!(b.servers[1].slowstart, None, "slowstart 0 is off");
     // The default stats level is HAProxy's.
     let c = ok("[global.stats-socket]\npath = \"/s\"\n");
-    assert_eq!(c.global.stats_socket.unwrap().level, "operator");
+    assert_eq!(c.global.stats_sockets[0].level, "operator");
 }
 
 #[test]
