@@ -91,7 +91,8 @@ impl Proxy {
         s.write_all(input.as_bytes()).unwrap();
         s.shutdown(std::net::Shutdown::Write).unwrap();
         let mut out = Vec::new();
-        s.read_to_end(&mut out).expect("the answer within the timeout");
+        s.read_to_end(&mut out)
+            .expect("the answer within the timeout");
         self.mask(&String::from_utf8_lossy(&out))
     }
 
@@ -125,24 +126,35 @@ impl Proxy {
 fn wait_socket(path: &Path) {
     let deadline = std::time::Instant::now() + WAIT;
     while UnixStream::connect(path).is_err() {
-        assert!(std::time::Instant::now() < deadline, "no socket at {path:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no socket at {path:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 /// Runs `scenario` on HAProxy then on lbtop, asserts both gave the same transcript and
 /// returns it (empty when HAProxy is missing).
-fn same(what: &str, scenario: impl Fn(&tokio::runtime::Runtime, &Proxy) -> Vec<String>) -> Vec<String> {
+fn same(
+    what: &str,
+    scenario: impl Fn(&tokio::runtime::Runtime, &Proxy) -> Vec<String>,
+) -> Vec<String> {
     if !haproxy_available() {
         eprintln!("SKIPPED: haproxy is not installed");
         return Vec::new();
     }
     let rt = rt();
-    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|k| scenario(&rt, &Proxy::start(&rt, k)));
+    let [haproxy, lbtop] =
+        [Kind::Haproxy, Kind::Lbtop].map(|k| scenario(&rt, &Proxy::start(&rt, k)));
     for (h, l) in haproxy.iter().zip(&lbtop) {
         assert_eq!(h, l, "{what}: HAProxy (left) and lbtop (right) differ");
     }
-    assert_eq!(haproxy.len(), lbtop.len(), "{what}: transcripts of different lengths");
+    assert_eq!(
+        haproxy.len(),
+        lbtop.len(),
+        "{what}: transcripts of different lengths"
+    );
     haproxy
 }
 
@@ -277,13 +289,24 @@ fn listings_are_haproxys_lines() {
     let rt = rt();
     let h = Proxy::start(&rt, Kind::Haproxy);
     let l = Proxy::start(&rt, Kind::Lbtop);
-    for input in ["help\n", "help set\n", "help help\n", "disable\n", "\n", "get weight hoge/web11;\n", "shutdown sessions\n"] {
+    for input in [
+        "help\n",
+        "help set\n",
+        "help help\n",
+        "disable\n",
+        "\n",
+        "get weight hoge/web11;\n",
+        "shutdown sessions\n",
+    ] {
         for level in ["admin", "user"] {
             let (hs, ls) = (h.ask(level, input), l.ask(level, input));
             let kept: Vec<&str> = hs.lines().filter(|x| ls.lines().any(|y| y == *x)).collect();
             let ours: Vec<&str> = ls.lines().collect();
             assert_eq!(kept, ours, "{input:?} at {level}: lbtop's listing is not HAProxy's, filtered\nHAProxy:\n{hs}\nlbtop:\n{ls}");
-            assert!(ls.ends_with("  quit                                    : disconnect\n\n"), "{ls}");
+            assert!(
+                ls.ends_with("  quit                                    : disconnect\n\n"),
+                "{ls}"
+            );
         }
     }
     let help = l.ask("admin", "help\n");
@@ -297,7 +320,10 @@ fn listings_are_haproxys_lines() {
         assert!(help.lines().any(|x| x == line), "help lacks {line:?}:\n{help}");
     }
     // A misspelt command gets the look-alikes both know.
-    assert_eq!(h.ask("admin", "get wieght\n"), l.ask("admin", "get wieght\n"));
+    assert_eq!(
+        h.ask("admin", "get wieght\n"),
+        l.ask("admin", "get wieght\n")
+    );
 }
 
 /// Each write command, its answer, what `get weight` says after, the log lines, and which
@@ -315,11 +341,26 @@ fn writes_change_the_same_things() {
                 t.push(format!("  served by {seen:?}"));
             }
         };
-        step(&mut t, "admin", "set weight hoge/web11 50%\nget weight hoge/web11\n", 0);
-        step(&mut t, "admin", "set server hoge/web11 weight 0\nget weight hoge/web11\n", 4);
+        step(
+            &mut t,
+            "admin",
+            "set weight hoge/web11 50%\nget weight hoge/web11\n",
+            0,
+        );
+        step(
+            &mut t,
+            "admin",
+            "set server hoge/web11 weight 0\nget weight hoge/web11\n",
+            4,
+        );
         step(&mut t, "admin", "set server hoge/web11 weight 10\n", 0);
         step(&mut t, "admin", "set weight st/a 0%\nget weight st/a\n", 0);
-        step(&mut t, "admin", "set weight st/a 100%\nget weight st/a\n", 0);
+        step(
+            &mut t,
+            "admin",
+            "set weight st/a 100%\nget weight st/a\n",
+            0,
+        );
         step(&mut t, "admin", "set server hoge/web11 state maint\n", 4);
         p.c.sink.wait("is going DOWN for maintenance", WAIT);
         step(&mut t, "admin", "set server hoge/web11 state ready\n", 0);
@@ -334,14 +375,24 @@ fn writes_change_the_same_things() {
         p.c.sink.wait("is DOWN, changed from CLI", WAIT);
         step(&mut t, "admin", "set server hoge/web11 health up\n", 0);
         p.c.sink.wait("is UP, changed from CLI", WAIT);
-        step(&mut t, "admin", "disable health hoge/web12\nenable health hoge/web12\n", 0);
+        step(
+            &mut t,
+            "admin",
+            "disable health hoge/web12\nenable health hoge/web12\n",
+            0,
+        );
         step(&mut t, "admin", "shutdown sessions server hoge/web11\n", 0);
         step(&mut t, "oper", "clear counters\n", 0);
         step(&mut t, "admin", "clear counters all\n", 0);
         let web13 = p.origins["web13"].addr.port();
         step(&mut t, "admin", "set server hoge/web12 state maint\n", 0);
         p.c.sink.wait("Server hoge/web12 is going DOWN", WAIT);
-        step(&mut t, "admin", &format!("set server hoge/web11 addr 127.0.0.1 port {web13}\n"), 4);
+        step(
+            &mut t,
+            "admin",
+            &format!("set server hoge/web11 addr 127.0.0.1 port {web13}\n"),
+            4,
+        );
         step(&mut t, "admin", "set server hoge/web11 addr 127.0.0.1\n", 0);
         t.extend(p.server_lines());
         t
@@ -362,22 +413,35 @@ fn writes_change_the_same_things() {
 /// named as the module names it.
 #[test]
 fn socat_scripts_work() {
-    if !haproxy_available() || std::process::Command::new("socat").arg("-V").output().is_err() {
+    if !haproxy_available()
+        || std::process::Command::new("socat")
+            .arg("-V")
+            .output()
+            .is_err()
+    {
         eprintln!("SKIPPED: haproxy or socat is not installed");
         return;
     }
     let _ = same("socat", |_, p| {
         let sock = p.sock("admin");
-        ["disable server hoge/web11", "set server hoge/web11 state drain", "get weight hoge/web11", "enable server hoge/web11"]
-            .iter()
-            .map(|cmd| {
-                let out = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(format!("echo '{cmd}' | socat stdio unix-connect:{}", sock.display()))
-                    .output()
-                    .expect("socat runs");
-                format!("{cmd} -> {:?}", String::from_utf8_lossy(&out.stdout))
-            })
-            .collect()
+        [
+            "disable server hoge/web11",
+            "set server hoge/web11 state drain",
+            "get weight hoge/web11",
+            "enable server hoge/web11",
+        ]
+        .iter()
+        .map(|cmd| {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "echo '{cmd}' | socat stdio unix-connect:{}",
+                    sock.display()
+                ))
+                .output()
+                .expect("socat runs");
+            format!("{cmd} -> {:?}", String::from_utf8_lossy(&out.stdout))
+        })
+        .collect()
     });
 }

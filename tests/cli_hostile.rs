@@ -33,7 +33,11 @@ struct Api {
 async fn start(maxconn: u32, timeout: &str) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("admin.sock");
-    let (tcp, fe, srv) = (common::free_port(), common::free_port(), common::free_port());
+    let (tcp, fe, srv) = (
+        common::free_port(),
+        common::free_port(),
+        common::free_port(),
+    );
     let text = format!(
         "global\n    stats socket {} level admin\n    stats socket ipv4@127.0.0.1:{tcp} level admin\n    \
          stats timeout {timeout}\n    stats maxconn {maxconn}\n\
@@ -123,7 +127,11 @@ fn a_slow_client_is_cut_off_at_the_timeout() {
         let mut s = UnixStream::connect(&api.sock).await.unwrap();
         let t = Instant::now();
         let mut closed = false;
-        for b in b"get weight hoge/web11 and more and more and more".iter().cycle().take(100) {
+        for b in b"get weight hoge/web11 and more and more and more"
+            .iter()
+            .cycle()
+            .take(100)
+        {
             if s.write_all(&[*b]).await.is_err() {
                 closed = true;
                 break;
@@ -138,7 +146,11 @@ fn a_slow_client_is_cut_off_at_the_timeout() {
             }
         }
         assert!(closed, "still open after {:?}", t.elapsed());
-        assert!(t.elapsed() < Duration::from_secs(4), "closed after {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(4),
+            "closed after {:?}",
+            t.elapsed()
+        );
         // An idle interactive session ends the same way.
         let mut s = UnixStream::connect(&api.sock).await.unwrap();
         s.write_all(b"prompt\n").await.unwrap();

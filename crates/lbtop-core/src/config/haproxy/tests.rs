@@ -337,10 +337,7 @@ fn the_loopback_seed_is_the_seed_on_loopback() {
         b.global.log[0].addr,
         LogAddr::Udp("127.0.0.1:5514".parse().unwrap())
     );
-    assert_eq!(
-        b.global.stats_sockets[0].path,
-        "/tmp/lbtop-seed.sock"
-    );
+    assert_eq!(b.global.stats_sockets[0].path, "/tmp/lbtop-seed.sock");
     let ports = [8010, 8011];
     for (s, port) in b.backends[0].servers.iter().zip(ports) {
         assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], port)));

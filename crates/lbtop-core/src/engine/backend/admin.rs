@@ -49,11 +49,17 @@ impl BackendRt {
             |_, _, t, tally, _| match (t.was_up, t.is_up) {
                 (true, false) => vec![(
                     Level::Alert,
-                    format!("{prefix} {name} is DOWN, changed from CLI. {}", tally.down_tail()),
+                    format!(
+                        "{prefix} {name} is DOWN, changed from CLI. {}",
+                        tally.down_tail()
+                    ),
                 )],
                 (false, true) => vec![(
                     Level::Notice,
-                    format!("{prefix} {name} is UP, changed from CLI. {}", tally.up_tail()),
+                    format!(
+                        "{prefix} {name} is UP, changed from CLI. {}",
+                        tally.up_tail()
+                    ),
                 )],
                 _ => Vec::new(),
             },

@@ -43,7 +43,11 @@ pub fn parse_where(path: &str) -> Where {
             return Where::Tcp(tcp_addr(a));
         }
     }
-    if !path.starts_with('/') && path.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    if !path.starts_with('/')
+        && path
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         return Where::Tcp(tcp_addr(path));
     }
     Where::Unix(path.to_string())
@@ -91,7 +95,9 @@ fn bind_unix(path: &str, mode: Option<u32>) -> std::io::Result<std::os::unix::ne
 /// Serves every listener until the engine stops; one `stats maxconn` budget for them all.
 pub(crate) async fn run(shared: Arc<Shared>, listeners: Vec<CliListener>) {
     let g = &shared.config.global;
-    let permits = Arc::new(Semaphore::new(g.stats_maxconn.unwrap_or(DEFAULT_MAXCONN) as usize));
+    let permits = Arc::new(Semaphore::new(
+        g.stats_maxconn.unwrap_or(DEFAULT_MAXCONN) as usize
+    ));
     let timeout = g.stats_timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut tasks = JoinSet::new();
     for l in listeners {

@@ -8,8 +8,18 @@ use crate::config::{Backend, Balance};
 use crate::engine::backend::{BackendRt, ForcedHealth};
 use crate::events::{AdminState, Command, ServerId};
 
-const fn row(words: &'static [&'static str], help: &'static str, level: Level, run: fn(&Shared, &[&str]) -> String) -> Cmd {
-    Cmd { words, help, level, run }
+const fn row(
+    words: &'static [&'static str],
+    help: &'static str,
+    level: Level,
+    run: fn(&Shared, &[&str]) -> String,
+) -> Cmd {
+    Cmd {
+        words,
+        help,
+        level,
+        run,
+    }
 }
 
 pub(crate) static ROWS: &[Cmd] = &[
@@ -37,7 +47,10 @@ struct Target<'a> {
 
 impl Target<'_> {
     fn id(&self) -> ServerId {
-        ServerId { backend: self.rt.index, server: self.server }
+        ServerId {
+            backend: self.rt.index,
+            server: self.server,
+        }
     }
 }
 
@@ -46,14 +59,22 @@ fn target<'a>(shared: &'a Shared, arg: Option<&&str>) -> Result<Target<'a>, Stri
         return Err("Require 'backend/server'.\n\n".into());
     };
     let config = &shared.config;
-    let Some(bi) = config.backends.iter().position(|x| x.name == b && !x.implicit) else {
+    let Some(bi) = config
+        .backends
+        .iter()
+        .position(|x| x.name == b && !x.implicit)
+    else {
         return Err("No such backend.\n\n".into());
     };
     let cfg = &config.backends[bi];
     let Some(server) = cfg.servers.iter().position(|x| x.name == s) else {
         return Err("No such server.\n\n".into());
     };
-    Ok(Target { rt: &shared.backends[bi], cfg, server })
+    Ok(Target {
+        rt: &shared.backends[bi],
+        cfg,
+        server,
+    })
 }
 
 /// Runs `f` on the named server, or answers why not.
@@ -82,7 +103,9 @@ fn get_weight(shared: &Shared, args: &[&str]) -> String {
 }
 
 fn set_weight(shared: &Shared, args: &[&str]) -> String {
-    on_server(shared, args, |t, rest| weight(shared, t, rest.first().copied()))
+    on_server(shared, args, |t, rest| {
+        weight(shared, t, rest.first().copied())
+    })
 }
 
 /// Whether the balancer can change a server's weight on the fly (HAProxy's dynamic
@@ -121,7 +144,13 @@ fn weight(shared: &Shared, t: &Target, value: Option<&str>) -> String {
     if w != 0 && w != initial && !dynamic(t.cfg) {
         return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n".into();
     }
-    apply(shared, Command::SetWeight { server: t.id(), weight: w as u32 })
+    apply(
+        shared,
+        Command::SetWeight {
+            server: t.id(),
+            weight: w as u32,
+        },
+    )
 }
 
 /// C's `strtol`: optional spaces and sign, then digits; the number (if any) and the rest.
@@ -133,7 +162,11 @@ fn leading_int(s: &str) -> (Option<i64>, &str) {
         return (None, s);
     }
     let end = sign_len + digits;
-    let n = t[..end].parse::<i64>().unwrap_or(if t.starts_with('-') { i64::MIN } else { i64::MAX });
+    let n = t[..end].parse::<i64>().unwrap_or(if t.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
     (Some(n), &t[end..])
 }
 
@@ -148,7 +181,8 @@ fn apply(shared: &Shared, command: Command) -> String {
 const SET_SERVER_USAGE: &str = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n\n";
 
 fn set_server(shared: &Shared, args: &[&str]) -> String {
-    on_server(shared, args, |t, rest| match rest {
+    on_server(shared, args, |t, rest| {
+        match rest {
         ["state", rest @ ..] => match rest.first().copied() {
             Some("ready") => admin(shared, t, AdminState::Ready),
             Some("drain") => admin(shared, t, AdminState::Drain),
@@ -168,11 +202,18 @@ fn set_server(shared: &Shared, args: &[&str]) -> String {
             format!("lbtop: 'set server <srv> {word}' is not supported.\n\n")
         }
         _ => SET_SERVER_USAGE.into(),
+    }
     })
 }
 
 fn admin(shared: &Shared, t: &Target, state: AdminState) -> String {
-    apply(shared, Command::SetAdmin { server: t.id(), state })
+    apply(
+        shared,
+        Command::SetAdmin {
+            server: t.id(),
+            state,
+        },
+    )
 }
 
 fn health(t: &Target, to: ForcedHealth) -> String {
@@ -221,7 +262,13 @@ fn disable_server(shared: &Shared, args: &[&str]) -> String {
 
 fn enable_health(shared: &Shared, args: &[&str]) -> String {
     on_server(shared, args, |t, _| {
-        apply(shared, Command::SetChecks { server: t.id(), enabled: true })
+        apply(
+            shared,
+            Command::SetChecks {
+                server: t.id(),
+                enabled: true,
+            },
+        )
     })
 }
 
@@ -231,13 +278,21 @@ fn disable_health(shared: &Shared, args: &[&str]) -> String {
         if !t.cfg.servers[t.server].check {
             return "\n".into();
         }
-        apply(shared, Command::SetChecks { server: t.id(), enabled: false })
+        apply(
+            shared,
+            Command::SetChecks {
+                server: t.id(),
+                enabled: false,
+            },
+        )
     })
 }
 
 /// lbtop has no agent checks: HAProxy's answers for a server without one.
 fn enable_agent(shared: &Shared, args: &[&str]) -> String {
-    on_server(shared, args, |_, _| "Agent was not configured on this server, cannot enable.\n\n".into())
+    on_server(shared, args, |_, _| {
+        "Agent was not configured on this server, cannot enable.\n\n".into()
+    })
 }
 
 fn disable_agent(shared: &Shared, args: &[&str]) -> String {

@@ -180,7 +180,10 @@ where
     let mut first = true;
     loop {
         // Without `prompt`, a session ends once its line is answered and nothing more waits.
-        if !first && !session.prompt && !buf.contains(&b'\n') && !more_waiting(&mut io, &mut buf).await
+        if !first
+            && !session.prompt
+            && !buf.contains(&b'\n')
+            && !more_waiting(&mut io, &mut buf).await
         {
             break;
         }

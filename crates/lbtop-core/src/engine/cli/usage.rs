@@ -8,7 +8,8 @@ use super::{Cmd, TABLES};
 const MAX_WORDS: usize = 5;
 const MAX_MATCHES: usize = 5;
 
-const TRAILER: &str = "  help [<command>]                        : list matching or all commands\n  \
+const TRAILER: &str =
+    "  help [<command>]                        : list matching or all commands\n  \
 prompt                                  : toggle interactive mode with prompt\n  \
 quit                                    : disconnect\n\n";
 
