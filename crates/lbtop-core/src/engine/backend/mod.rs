@@ -380,7 +380,14 @@ impl BackendRt {
                 Some((state.apply_admin(to, now), from))
             },
             |state, who, t, tally, &from| {
-                state.admin_line(from, who, t, tally).into_iter().collect()
+                let mut lines: Vec<Line> =
+                    state.admin_line(from, who, t, tally).into_iter().collect();
+                // Out of maintenance into drain, and up: HAProxy says it stays drained.
+                if from == AdminState::Maint && state.admin == AdminState::Drain && t.is_up {
+                    let text = format!("Server {} remains in forced drain mode.", who.proxy_server);
+                    lines.push((Level::Notice, text));
+                }
+                lines
             },
         );
         if from.is_some_and(|from| from == AdminState::Maint && to != AdminState::Maint) {
