@@ -67,13 +67,27 @@ struct Proxy {
 
 impl Proxy {
     fn start(rt: &tokio::runtime::Runtime, kind: Kind) -> Proxy {
-        let origins: BTreeMap<&str, Origin> = ["web11", "web12", "web13", "a"]
-            .into_iter()
-            .map(|n| (n, rt.block_on(Origin::start(n, Duration::ZERO))))
+        Proxy::start_with(rt, kind, TEMPLATE, &["web11", "web12", "web13", "a"])
+    }
+
+    /// `template` with its `{DIR}` and the origins `names` (those named `stuck...` never
+    /// answer).
+    fn start_with(
+        rt: &tokio::runtime::Runtime,
+        kind: Kind,
+        template: &str,
+        names: &[&'static str],
+    ) -> Proxy {
+        let origins: BTreeMap<&str, Origin> = names
+            .iter()
+            .map(|&n| {
+                let delay = if n.starts_with("stuck") { 60 } else { 0 };
+                (n, rt.block_on(Origin::start(n, Duration::from_secs(delay))))
+            })
             .collect();
         let addrs = origins.iter().map(|(&n, o)| (n, o.addr)).collect();
         let dir = tempfile::tempdir().unwrap();
-        let text = TEMPLATE.replace("{DIR}", &dir.path().display().to_string());
+        let text = template.replace("{DIR}", &dir.path().display().to_string());
         let c = Contender::start(kind, &text, &addrs);
         wait_socket(&dir.path().join("admin.sock"));
         Proxy { c, dir, origins }
@@ -132,6 +146,25 @@ fn wait_socket(path: &Path) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// As [`same`], on proxies started by `start`.
+fn same_with(
+    what: &str,
+    start: impl Fn(&tokio::runtime::Runtime, Kind) -> Proxy,
+    scenario: impl Fn(&tokio::runtime::Runtime, &Proxy) -> Vec<String>,
+) -> Vec<String> {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return Vec::new();
+    }
+    let rt = rt();
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|k| scenario(&rt, &start(&rt, k)));
+    assert_eq!(
+        haproxy, lbtop,
+        "{what}: HAProxy (left) and lbtop (right) differ"
+    );
+    haproxy
 }
 
 /// Runs `scenario` on HAProxy then on lbtop, asserts both gave the same transcript and
@@ -451,4 +484,61 @@ fn socat_scripts_work() {
         })
         .collect()
     });
+}
+
+/// `shutdown sessions server` ends a session waiting on the server: the client gets a 502
+/// and the log line says `KH--` (killed while waiting for the response head).
+#[test]
+fn shutdown_sessions_kills_what_runs() {
+    const STUCK: &str = "global
+    log {LOG} local0 debug
+    stats socket {DIR}/admin.sock level admin
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+
+frontend fe
+    bind 127.0.0.1:{PORT}
+    default_backend slowb
+
+backend slowb
+    server s {stuck}
+";
+    let t = same_with(
+        "shutdown sessions",
+        |rt, k| Proxy::start_with(rt, k, STUCK, &["stuck"]),
+        |rt, p| {
+            let addr = p.c.addr();
+            let pending = rt.spawn(async move { get(addr, "/").await.status });
+            let deadline = std::time::Instant::now() + WAIT;
+            // Once the server has the request head, the proxy is waiting for the response.
+            while p.origins["stuck"].heads().is_empty() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the request never reached the server"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let answer = p.ask("admin", "shutdown sessions server slowb/s\n");
+            let status = rt.block_on(pending).unwrap();
+            p.c.sink.wait(" slowb/s ", WAIT);
+            let mut t = vec![format!("{answer:?}"), format!("client got {status}")];
+            t.extend(
+                p.c.settled_lines()
+                    .iter()
+                    .map(|l| mask_syslog(l))
+                    .filter(|l| l.contains(" slowb/s ")),
+            );
+            t
+        },
+    );
+    if !t.is_empty() {
+        assert_eq!(t[1], "client got 502");
+        assert!(t[2].contains(" KH-- "), "{t:?}");
+    }
 }
