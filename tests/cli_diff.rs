@@ -232,6 +232,12 @@ fn answers_and_errors_match_byte_for_byte() {
                 "set server hoge/web11 addr\n",
                 "set server hoge/web11 addr foo\n",
                 "set server hoge/web11 agent up\n",
+                "set server hoge/web11 check-port\n",
+                "set server hoge/web11 check-port 80\n",
+                "set server hoge/web12 check-port abc\n",
+                "set server hoge/web12 check-port 80x\n",
+                "set server hoge/web12 check-port 70000\n",
+                "set server hoge/web12 check-port -5\n",
                 "set server nob/x state ready\n",
                 "set server hoge/nos state ready\n",
                 "set server hoge state ready\n",
@@ -424,6 +430,17 @@ fn writes_change_the_same_things() {
         step(&mut t, "admin", "shutdown sessions server hoge/web11\n", 0);
         step(&mut t, "oper", "clear counters\n", 0);
         step(&mut t, "admin", "clear counters all\n", 0);
+        // Checks follow `check-port`: a port nobody listens on takes web12 down, its own
+        // port (or 0, the server's port) brings it back.
+        let dead = common::backend::refused_addr().port();
+        let answer = p.ask(
+            "admin",
+            &format!("set server hoge/web12 check-port {dead}\n"),
+        );
+        t.push(format!("check-port DEAD -> {answer:?}"));
+        p.c.sink.wait("Server hoge/web12 is DOWN", WAIT);
+        step(&mut t, "admin", "set server hoge/web12 check-port 0\n", 0);
+        p.c.sink.wait("Server hoge/web12 is UP", WAIT);
         let web13 = p.origins["web13"].addr.port();
         step(&mut t, "admin", "set server hoge/web12 state maint\n", 0);
         p.c.sink.wait("Server hoge/web12 is going DOWN", WAIT);

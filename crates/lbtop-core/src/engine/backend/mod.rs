@@ -37,6 +37,9 @@ pub struct ServerRt {
     /// While it has no address: whether it was also put in maintenance (`disabled`, or told
     /// so), so that it stays there when its name resolves again.
     pub maint_wanted: AtomicBool,
+    /// Where checks go: the check `port` (`set server ... check-port` changes it), or
+    /// [`NO_PORT`] for the server's own.
+    pub check_port: std::sync::atomic::AtomicU32,
     pub backup: bool,
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
@@ -59,7 +62,15 @@ pub struct ServerRt {
     pools: Box<[super::pool::Pool]>,
 }
 
+/// No check port of its own: checks go to the server's port.
+pub const NO_PORT: u32 = u32::MAX;
+
 impl ServerRt {
+    /// The check port in force, if the server has one.
+    pub fn check_port(&self) -> Option<u16> {
+        u16::try_from(self.check_port.load(Relaxed)).ok()
+    }
+
     pub fn addr(&self) -> SocketAddr {
         *self.addr.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -187,6 +198,7 @@ impl BackendRt {
                 addr: Mutex::new(s.addr),
                 resolved: AtomicBool::new(!s.unresolved()),
                 maint_wanted: AtomicBool::new(s.disabled),
+                check_port: s.check_port.map_or(NO_PORT, u32::from).into(),
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,

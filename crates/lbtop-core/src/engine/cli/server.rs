@@ -5,8 +5,9 @@
 
 use super::{Cmd, Level, Shared};
 use crate::config::{Backend, Balance};
-use crate::engine::backend::{BackendRt, ForcedHealth};
+use crate::engine::backend::{BackendRt, ForcedHealth, NO_PORT};
 use crate::events::{AdminState, Command, ServerId};
+use std::sync::atomic::Ordering::Relaxed;
 
 const fn row(
     words: &'static [&'static str],
@@ -197,8 +198,9 @@ fn set_server(shared: &Shared, args: &[&str]) -> String {
         },
         ["weight", rest @ ..] => weight(shared, t, rest.first().copied()),
         ["addr", rest @ ..] => addr(t, rest),
+        ["check-port", rest @ ..] => check_port(t, rest.first().copied()),
         ["agent", ..] => "agent checks are not enabled on this server.\n\n".into(),
-        [word @ ("agent-addr" | "agent-port" | "agent-send" | "check-addr" | "check-port" | "fqdn" | "ssl"), ..] => {
+        [word @ ("agent-addr" | "agent-port" | "agent-send" | "check-addr" | "fqdn" | "ssl"), ..] => {
             format!("lbtop: 'set server <srv> {word}' is not supported.\n\n")
         }
         _ => SET_SERVER_USAGE.into(),
@@ -250,6 +252,27 @@ fn addr(t: &Target, args: &[&str]) -> String {
     }
     t.rt.set_server_addr(t.server, Some(ip), port);
     format!("{msg} by 'stats socket command'\n\n")
+}
+
+/// `check-port <port>`: checks go there from the next one on (0: the server's own port).
+/// Some of HAProxy's answers here have no blank line.
+fn check_port(t: &Target, value: Option<&str>) -> String {
+    let Some(value) = value else {
+        return "set server <b>/<s> check-port requires a port.\n\n".into();
+    };
+    if !t.cfg.servers[t.server].check {
+        return "health checks are not enabled on this server\n".into();
+    }
+    let (number, tail) = leading_int(value);
+    let Some(n) = number.filter(|_| tail.is_empty()) else {
+        return "provided port is not an integer\n".into();
+    };
+    let Ok(port) = u16::try_from(n) else {
+        return "provided port is invalid\n".into();
+    };
+    let port = if port == 0 { NO_PORT } else { u32::from(port) };
+    t.rt.servers[t.server].check_port.store(port, Relaxed);
+    "\n".into()
 }
 
 fn enable_server(shared: &Shared, args: &[&str]) -> String {
