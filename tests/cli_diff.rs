@@ -238,6 +238,17 @@ fn answers_and_errors_match_byte_for_byte() {
                 "set server hoge/web12 check-port 80x\n",
                 "set server hoge/web12 check-port 70000\n",
                 "set server hoge/web12 check-port -5\n",
+                "set server hoge/web11 agent-addr\n",
+                "set server hoge/web11 agent-addr 1.2.3.4\n",
+                "set server hoge/web11 agent-port\n",
+                "set server hoge/web11 agent-port 80\n",
+                "set server hoge/web11 agent-send foo\n",
+                "set server hoge/web11 agent\n",
+                "set server hoge/web11 check-addr\n",
+                "set server hoge/web11 check-addr 1.2.3.4\n",
+                "set server hoge/web12 check-addr foo\n",
+                "set server hoge/web12 check-addr 127.0.0.1 port abc\n",
+                "set server hoge/web11 fqdn foo.example\n",
                 "set server nob/x state ready\n",
                 "set server hoge/nos state ready\n",
                 "set server hoge state ready\n",
@@ -441,6 +452,23 @@ fn writes_change_the_same_things() {
         p.c.sink.wait("Server hoge/web12 is DOWN", WAIT);
         step(&mut t, "admin", "set server hoge/web12 check-port 0\n", 0);
         p.c.sink.wait("Server hoge/web12 is UP", WAIT);
+        // And `check-addr`: nothing listens on 127.0.0.2.
+        let from = p.c.sink.count();
+        step(
+            &mut t,
+            "admin",
+            "set server hoge/web12 check-addr 127.0.0.2\n",
+            0,
+        );
+        wait_after(p, from, "Server hoge/web12 is DOWN");
+        let from = p.c.sink.count();
+        step(
+            &mut t,
+            "admin",
+            "set server hoge/web12 check-addr 127.0.0.1\n",
+            0,
+        );
+        wait_after(p, from, "Server hoge/web12 is UP");
         let web13 = p.origins["web13"].addr.port();
         step(&mut t, "admin", "set server hoge/web12 state maint\n", 0);
         p.c.sink.wait("Server hoge/web12 is going DOWN", WAIT);
@@ -463,6 +491,18 @@ fn writes_change_the_same_things() {
         "<133>  Server hoge/web11 enters drain state. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.",
     ] {
         assert!(t.iter().any(|l| l == want), "missing {want}\n{t:#?}");
+    }
+}
+
+/// Waits for a syslog line with `needle` among those after the first `from`.
+fn wait_after(p: &Proxy, from: usize, needle: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !p.c.sink.lines_from(from).iter().any(|l| l.contains(needle)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new line with {needle:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -58,7 +58,7 @@ pub async fn run(plan: CheckPlan) {
         }
         // Every kind of check goes to the same place, looked up again each time: the
         // server's address may change while running (`resolvers`).
-        let addr = check_target(plan.check_addr, server.check_port(), server.addr());
+        let addr = server.check_target(server.addr());
         let outcome = match &program {
             Some(program) => super::check_proto::probe(addr, program, &plan).await,
             None => probe(addr, http.as_ref(), &plan).await,

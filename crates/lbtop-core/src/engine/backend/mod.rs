@@ -40,6 +40,9 @@ pub struct ServerRt {
     /// Where checks go: the check `port` (`set server ... check-port` changes it), or
     /// [`NO_PORT`] for the server's own.
     pub check_port: std::sync::atomic::AtomicU32,
+    /// The check `addr` (`set server ... check-addr` changes it): checks go there instead of
+    /// to the server's address.
+    pub check_addr: Mutex<Option<std::net::IpAddr>>,
     pub backup: bool,
     pub maxconn: Option<u32>,
     /// `send-proxy` / `send-proxy-v2`: the header each new connection starts with.
@@ -69,6 +72,13 @@ impl ServerRt {
     /// The check port in force, if the server has one.
     pub fn check_port(&self) -> Option<u16> {
         u16::try_from(self.check_port.load(Relaxed)).ok()
+    }
+
+    /// Where checks go now, given the server's current address.
+    pub fn check_target(&self, current: SocketAddr) -> SocketAddr {
+        let ip = *self.check_addr.lock().unwrap_or_else(|e| e.into_inner());
+        let port = self.check_port().unwrap_or(current.port());
+        SocketAddr::new(ip.unwrap_or(current.ip()), port)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -199,6 +209,7 @@ impl BackendRt {
                 resolved: AtomicBool::new(!s.unresolved()),
                 maint_wanted: AtomicBool::new(s.disabled),
                 check_port: s.check_port.map_or(NO_PORT, u32::from).into(),
+                check_addr: Mutex::new(s.check_addr),
                 backup: s.backup,
                 maxconn: s.maxconn,
                 send_proxy: s.send_proxy,

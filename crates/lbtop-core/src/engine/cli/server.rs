@@ -199,8 +199,14 @@ fn set_server(shared: &Shared, args: &[&str]) -> String {
         ["weight", rest @ ..] => weight(shared, t, rest.first().copied()),
         ["addr", rest @ ..] => addr(t, rest),
         ["check-port", rest @ ..] => check_port(t, rest.first().copied()),
-        ["agent", ..] => "agent checks are not enabled on this server.\n\n".into(),
-        [word @ ("agent-addr" | "agent-port" | "agent-send" | "check-addr" | "fqdn" | "ssl"), ..] => {
+        ["check-addr", rest @ ..] => check_addr(t, rest),
+        [word @ ("agent" | "agent-addr" | "agent-port" | "agent-send"), rest @ ..] => {
+            no_agent(word, rest.first().copied())
+        }
+        ["fqdn", ..] if t.cfg.servers[t.server].resolvers.is_none() => {
+            "set server <b>/<s> fqdn failed because no resolution is configured.\n\n".into()
+        }
+        [word @ ("fqdn" | "ssl"), ..] => {
             format!("lbtop: 'set server <srv> {word}' is not supported.\n\n")
         }
         _ => SET_SERVER_USAGE.into(),
@@ -273,6 +279,43 @@ fn check_port(t: &Target, value: Option<&str>) -> String {
     let port = if port == 0 { NO_PORT } else { u32::from(port) };
     t.rt.servers[t.server].check_port.store(port, Relaxed);
     "\n".into()
+}
+
+/// `check-addr <ip> [port <port>]`: checks go there from the next one on.
+fn check_addr(t: &Target, args: &[&str]) -> String {
+    let Some(word) = args.first() else {
+        return "set server <b>/<s> check-addr requires an address and optionally a port.\n\n"
+            .into();
+    };
+    if !t.cfg.servers[t.server].check {
+        return "health checks are not enabled on this server\n".into();
+    }
+    let Ok(ip) = word.parse::<std::net::IpAddr>() else {
+        return format!("invalid addr '{word}'\n");
+    };
+    if args.get(1) == Some(&"port") {
+        let answer = check_port(t, Some(args.get(2).copied().unwrap_or("")));
+        if answer != "\n" {
+            return answer;
+        }
+    }
+    let server = &t.rt.servers[t.server];
+    *server.check_addr.lock().unwrap_or_else(|e| e.into_inner()) = Some(ip);
+    "\n".into()
+}
+
+/// lbtop has no agent checks: what HAProxy answers for a server without one.
+fn no_agent(word: &str, value: Option<&str>) -> String {
+    match (word, value) {
+        ("agent-addr", None) => {
+            "set server <b>/<s> agent-addr requires an address and optionally a port.\n\n".into()
+        }
+        ("agent-port", None) => "set server <b>/<s> agent-port requires a port.\n\n".into(),
+        ("agent-addr" | "agent-port", Some(_)) => {
+            "agent checks are not enabled on this server\n".into()
+        }
+        _ => "agent checks are not enabled on this server.\n\n".into(),
+    }
 }
 
 fn enable_server(shared: &Shared, args: &[&str]) -> String {
