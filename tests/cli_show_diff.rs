@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const CFG: &str = "global\n    maxconn 1000\n    stats socket {SOCK} mode 600 level admin\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nbackend be\n    balance roundrobin\n    server web1 {web1} check inter 200\n    server web2 {web2} check inter 200 weight 3\n    server web3 {web3} backup\n    server dead {dead} check inter 200\n\nlisten tcpx\n    mode tcp\n    bind 127.0.0.1:{PORT2}\n    balance leastconn\n    server t1 {web1}\n";
+const CFG: &str = "global\n    maxconn 1000\n    stats socket {SOCK} mode 600 level admin\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nbackend be\n    balance roundrobin\n    cookie SRV insert indirect nocache\n    server web1 {web1} check inter 200 cookie w1\n    server web2 {web2} check inter 200 weight 3 maxqueue 5\n    server web3 {web3} backup\n    server dead {dead} check inter 200\n\nlisten tcpx\n    mode tcp\n    bind 127.0.0.1:{PORT2}\n    balance leastconn\n    server t1 {web1}\n";
 
 /// Fields that do not depend on timing: both must agree on them.
 const STABLE: &[&str] = &[
@@ -126,7 +126,13 @@ fn unported<'a>(column: &str, value: &'a str) -> &'a str {
 fn listing(answer: &str) -> String {
     let rows: Vec<String> = answer
         .lines()
-        .map(|l| l.split(',').take(2).chain(l.split(',').nth(17)).collect::<Vec<_>>().join(","))
+        .map(|l| {
+            l.split(',')
+                .take(2)
+                .chain(l.split(',').nth(17))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .collect();
     rows.join(" | ")
 }
@@ -161,7 +167,7 @@ struct Side {
     http: SocketAddr,
     tcp: SocketAddr,
     _haproxy: Option<Contender>,
-    _engine: Option<Engine>,
+    _engine: Option<(Engine, events::EventReceiver)>,
     _dir: tempfile::TempDir,
 }
 
@@ -199,9 +205,8 @@ fn start(kind: Kind, rt: &tokio::runtime::Runtime, servers: &BTreeMap<&str, Sock
             let port = free_port();
             let text = render(servers, sock.to_str().unwrap(), port, port2);
             let config = Config::parse(std::path::Path::new("t.cfg"), &text).unwrap();
-            let (tx, rx) = events::channel();
             // The events are not read here; the receiver only has to stay open.
-            std::mem::forget(rx);
+            let (tx, rx) = events::channel();
             let engine = rt.block_on(Engine::start(Arc::new(config), tx)).unwrap();
             probe(SocketAddr::from(([127, 0, 0, 1], port)));
             Side {
@@ -209,7 +214,7 @@ fn start(kind: Kind, rt: &tokio::runtime::Runtime, servers: &BTreeMap<&str, Sock
                 http: SocketAddr::from(([127, 0, 0, 1], port)),
                 tcp,
                 _haproxy: None,
-                _engine: Some(engine),
+                _engine: Some((engine, rx)),
                 _dir: dir,
             }
         }
@@ -252,7 +257,11 @@ fn drain(kind: Kind, side: &Side) {
 fn get(rt: &tokio::runtime::Runtime, to: SocketAddr) {
     let req = b"GET / HTTP/1.1\r\nhost: lab\r\nconnection: close\r\n\r\n";
     let raw = rt.block_on(common::exchange(to, req));
-    assert!(raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
+    assert!(
+        raw.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
 }
 
 fn scenario(kind: Kind) -> (Vec<String>, Forms) {
@@ -278,10 +287,15 @@ fn scenario(kind: Kind) -> (Vec<String>, Forms) {
     let text = ask(t, "show stat");
     out.push(text.lines().next().unwrap_or("").to_string());
     out.extend(stable_rows(&text));
-    out.push(format!("ends with a blank line: {}", text.ends_with(",\n\n")));
+    out.push(format!(
+        "ends with a blank line: {}",
+        text.ends_with(",\n\n")
+    ));
     out.push(format!(
         "every row ends with a comma: {}",
-        text.lines().filter(|l| !l.is_empty()).all(|l| l.ends_with(','))
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .all(|l| l.ends_with(','))
     ));
     filters(t, &mut out);
     let mut forms = Forms::default();
@@ -323,11 +337,18 @@ struct Forms {
 
 fn typed(t: &Target, out: &mut Vec<String>, forms: &mut Forms) {
     let text = ask(t, "show stat typed");
-    out.push(format!("typed ends with a blank line: {}", text.ends_with(",\n\n") || text.ends_with("\n\n")));
+    out.push(format!(
+        "typed ends with a blank line: {}",
+        text.ends_with(",\n\n") || text.ends_with("\n\n")
+    ));
     let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
     let well_formed = lines.iter().all(|l| typed_parts(l).is_some());
     out.push(format!("typed lines well formed: {well_formed}"));
-    forms.typed = lines.iter().filter_map(|l| typed_parts(l)).map(|(k, name, v)| keyed(k, name, v)).collect();
+    forms.typed = lines
+        .iter()
+        .filter_map(|l| typed_parts(l))
+        .map(|(k, name, v)| keyed(k, name, v))
+        .collect();
 }
 
 /// `S.3.1.73.addr.1:CGS:str:127.0.0.1:80` → (`S.3.1.73.addr.1:CGS:str`, `addr`, the value).
@@ -362,7 +383,10 @@ fn json(t: &Target, out: &mut Vec<String>, forms: &mut Forms) {
             keyed(key, &c[5], &c[10])
         })
         .collect();
-    out.push(format!("json objects all parsed: {}", parsed.len() == objects));
+    out.push(format!(
+        "json objects all parsed: {}",
+        parsed.len() == objects
+    ));
     forms.json = parsed.into_iter().collect();
     let none = ask(t, "show stat 99 -1 -1 json");
     out.push(format!("json, nothing listed: {none:?}"));
@@ -370,8 +394,14 @@ fn json(t: &Target, out: &mut Vec<String>, forms: &mut Forms) {
 
 fn info(t: &Target, out: &mut Vec<String>) {
     let text = ask(t, "show info");
-    out.push(format!("info ends with a blank line: {}", text.ends_with("\n\n")));
-    let names: Vec<&str> = text.lines().filter_map(|l| l.split_once(": ").map(|(n, _)| n)).collect();
+    out.push(format!(
+        "info ends with a blank line: {}",
+        text.ends_with("\n\n")
+    ));
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(n, _)| n))
+        .collect();
     out.push(format!("info fields: {}", names.join(",")));
     let typed = ask(t, "show info typed");
     let keys: Vec<&str> = typed
@@ -405,7 +435,10 @@ fn show_stat_and_info_match_haproxy() {
         std::fs::write(format!("{dir}/lbtop.txt"), &l).unwrap();
     }
     for (a, b) in haproxy.iter().zip(&lbtop) {
-        assert_eq!(a, b, "HAProxy (left) and lbtop (right) differ\nHAProxy:\n{h}\nlbtop:\n{l}");
+        assert_eq!(
+            a, b,
+            "HAProxy (left) and lbtop (right) differ\nHAProxy:\n{h}\nlbtop:\n{l}"
+        );
     }
     assert_eq!(haproxy.len(), lbtop.len());
     for (what, hs, ls) in [
@@ -413,17 +446,31 @@ fn show_stat_and_info_match_haproxy() {
         ("json", &h_forms.json, &l_forms.json),
     ] {
         let extra: Vec<&String> = ls.difference(hs).collect();
-        assert!(extra.is_empty(), "{what}: lbtop has fields HAProxy types otherwise or lacks: {extra:#?}");
+        assert!(
+            extra.is_empty(),
+            "{what}: lbtop has fields HAProxy types otherwise or lacks: {extra:#?}"
+        );
         let missing = hs.difference(ls).count();
-        eprintln!("{what}: lbtop prints {} of HAProxy's {} fields ({missing} it does not measure)", ls.len(), hs.len());
+        eprintln!(
+            "{what}: lbtop prints {} of HAProxy's {} fields ({missing} it does not measure)",
+            ls.len(),
+            hs.len()
+        );
     }
-    assert_eq!(l_forms.typed.len(), l_forms.json.len(), "typed and json list the same fields");
+    assert_eq!(
+        l_forms.typed.len(),
+        l_forms.json.len(),
+        "typed and json list the same fields"
+    );
     // What HAProxy did, pinned so the scenario keeps testing something.
     for want in [
         "pxname=be svname=web2 qcur=0 slim= stot=6 ",
         "status=DRAIN weight=3 act=1 bck=0",
         "pxname=be svname=BACKEND qcur=0 slim=100 stot=12 dreq=0 dresp=0 ereq= econ=0 eresp=0 wretr=0 wredis=0 status=UP weight=1 act=1 bck=1",
         "algo=leastconn",
+        "qlimit=5 ",
+        "cookie=w1 ",
+        "cookie=SRV ",
         "show stat nosuch -1 -1: No such proxy. | ",
         "show stat up: # pxname,svname,status | fe,FRONTEND,OPEN | be,web1,UP | be,web2,DRAIN | be,web3,no check | be,BACKEND,UP (3/4)",
         "json, nothing listed: \"[]\\n\\n\"",
@@ -431,4 +478,48 @@ fn show_stat_and_info_match_haproxy() {
     ] {
         assert!(h.contains(want), "HAProxy no longer shows {want:?}:\n{h}");
     }
+}
+
+/// The answer on a config with 1,000 servers (the size the cost benchmark polls,
+/// bench/cli_poll.py): every server once, in order, every line the header's width, the
+/// typed form as many servers. Not timed: bench/results/2026-11-27-cli-poll.md is.
+#[test]
+fn show_stat_lists_a_thousand_servers() {
+    let rt = rt();
+    let port = free_port();
+    let mut text = format!(
+        "global\n    stats socket /nonexistent/api.sock level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n"
+    );
+    let dead = refused_addr();
+    for i in 0..1000 {
+        text.push_str(&format!("    server s{i} {dead}\n"));
+    }
+    let config = Config::parse(std::path::Path::new("t.cfg"), &text).unwrap();
+    let (tx, rx) = events::channel();
+    let engine = rt.block_on(Engine::start(Arc::new(config), tx)).unwrap();
+    let t = Target::Engine(engine.handle());
+    let answer = ask(&t, "show stat");
+    let lines: Vec<&str> = answer.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + 1 + 1000 + 1 + 1,
+        "header, FRONTEND, servers, BACKEND, blank"
+    );
+    let width = lines[0].matches(',').count();
+    assert!(lines[..lines.len() - 1]
+        .iter()
+        .all(|l| l.matches(',').count() == width));
+    for (i, l) in lines[2..1002].iter().enumerate() {
+        assert!(l.starts_with(&format!("be,s{i},")), "{l}");
+        assert!(
+            l.contains(&format!(",1,3,{},", i + 1)),
+            "pid, iid, sid of s{i}: {l}"
+        );
+    }
+    assert!(lines[1002].starts_with("be,BACKEND,"));
+    assert_eq!(ask(&t, "show stat be 4 1000").lines().count(), 3);
+    let typed = ask(&t, "show stat -1 4 -1 typed");
+    assert_eq!(typed.matches(".svname.1:KNS:str:s").count(), 1000);
+    drop(rx);
+    rt.block_on(engine.shutdown());
 }

@@ -7,7 +7,7 @@
 //! time averages, agent checks) stays empty.
 
 use super::{Proxy, ProxyKind};
-use crate::config::{Balance, Config};
+use crate::config::{Backend, Balance, Config};
 use crate::events::{BackendSnap, FrontendSnap, ServerSnap, ServerStatus, Snapshot};
 
 /// HAProxy 2.6's columns, in order; `-` separates its own fields from its modules' ones.
@@ -236,7 +236,7 @@ pub fn rows(cfg: &Config, snap: &Snapshot, p: &Proxy) -> Vec<Row> {
         // HAProxy's default `fullconn`: a tenth of the frontends' limits that reach it.
         let limits = snap.frontends.iter().filter(|f| f.backend == i);
         let fullconn = limits.map(|f| u64::from(f.limit_conns)).sum::<u64>() / 10;
-        rows.push(backend_row(p, b, cfg.backends[i].balance, fullconn));
+        rows.push(backend_row(p, b, &cfg.backends[i], fullconn));
     }
     rows
 }
@@ -362,6 +362,12 @@ fn server_row(
     r.set("sid", sid);
     r.set("lbtot", s.lbtot);
     r.set("addr", s.addr);
+    if let Some(c) = &conf.cookie {
+        r.set("cookie", c);
+    }
+    if let Some(q) = conf.maxqueue {
+        r.set("qlimit", q);
+    }
     if b.mode == crate::config::Mode::Http {
         for (c, n) in HRSP.iter().zip(s.http_responses) {
             r.set(c, n);
@@ -406,9 +412,12 @@ fn health(status: ServerStatus, rise: u32, fall: u32) -> Option<u32> {
     })
 }
 
-fn backend_row(p: &Proxy, b: &BackendSnap, balance: Balance, fullconn: u64) -> Row {
+fn backend_row(p: &Proxy, b: &BackendSnap, conf: &Backend, fullconn: u64) -> Row {
     let mut r = Row::new(p, "BACKEND", ProxyKind::Backend, b.mode.as_str());
-    r.set("algo", algo(balance));
+    r.set("algo", algo(conf.balance));
+    if let Some(c) = &conf.cookie {
+        r.set("cookie", &c.name);
+    }
     r.zeros(&PROXY_ZEROS[..PROXY_ZEROS.len() - FRONTEND_ONLY]);
     let sum = |f: fn(&ServerSnap) -> u64| b.servers.iter().map(f).sum::<u64>();
     r.set("qcur", b.queue);
@@ -437,9 +446,9 @@ fn backend_row(p: &Proxy, b: &BackendSnap, balance: Balance, fullconn: u64) -> R
         )
     };
     let usable = |backup: bool| {
-        b.servers.iter().filter(move |s| {
-            s.backup == backup && s.status.is_up() && s.weight > 0 && !draining(s)
-        })
+        b.servers
+            .iter()
+            .filter(move |s| s.backup == backup && s.status.is_up() && s.weight > 0 && !draining(s))
     };
     let (act, bck) = (usable(false).count(), usable(true).count());
     // Backups carry the weight only when no active server is left. A server warming up after

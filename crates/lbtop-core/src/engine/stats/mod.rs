@@ -56,7 +56,10 @@ pub fn proxies(cfg: &Config) -> Vec<Proxy> {
     all.sort_by_key(|(line, _)| *line);
     all.into_iter()
         .enumerate()
-        .map(|(n, (_, p))| Proxy { iid: n + first, ..p })
+        .map(|(n, (_, p))| Proxy {
+            iid: n + first,
+            ..p
+        })
         .collect()
 }
 

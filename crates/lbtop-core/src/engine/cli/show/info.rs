@@ -90,18 +90,23 @@ pub(super) fn answer(shared: &Shared, format: Format) -> String {
         .iter()
         .map(|(_, name, ..)| value(shared, &snap, name))
         .collect();
-    let fields = FIELDS.iter().zip(&values).map(|((pos, name, tags, kind), v)| Field {
-        pos: *pos,
-        name,
-        tags,
-        kind,
-        value: v,
-    });
+    let fields = FIELDS
+        .iter()
+        .zip(&values)
+        .map(|((pos, name, tags, kind), v)| Field {
+            pos: *pos,
+            name,
+            tags,
+            kind,
+            value: v,
+        });
     match format {
-        Format::Csv => fields
-            .map(|f| format!("{}: {}\n", f.name, f.value))
-            .collect::<String>()
-            + "\n",
+        Format::Csv => {
+            fields
+                .map(|f| format!("{}: {}\n", f.name, f.value))
+                .collect::<String>()
+                + "\n"
+        }
         Format::Typed => fields.map(|f| f.typed()).collect::<String>() + "\n",
         Format::Json => {
             let objects: Vec<String> = fields
@@ -134,7 +139,11 @@ fn value(shared: &Shared, snap: &Snapshot, name: &str) -> String {
         "Ulimit-n" | "Maxsock" => nofile().to_string(),
         "Maxconn" | "Hard_maxconn" => shared.maxconn.to_string(),
         "CurrConns" => snap.cur_conns.to_string(),
-        "CumConns" => fronts.iter().map(|f| f.total_conns).sum::<u64>().to_string(),
+        "CumConns" => fronts
+            .iter()
+            .map(|f| f.total_conns)
+            .sum::<u64>()
+            .to_string(),
         "CumReq" => fronts
             .iter()
             .map(|f| f.total_requests + f.intercepted)
@@ -160,7 +169,9 @@ fn uptime(up: Duration) -> String {
 }
 
 fn start_time(up: Duration) -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     now.saturating_sub(up).as_secs()
 }
 

@@ -18,7 +18,8 @@ pub(crate) enum Format {
 pub(crate) static ROWS: &[Cmd] = &[
     Cmd {
         words: &["show", "info"],
-        help: "show info [desc|json|typed|float]*      : report information about the running process",
+        help:
+            "show info [desc|json|typed|float]*      : report information about the running process",
         level: Level::User,
         run: show_info,
     },

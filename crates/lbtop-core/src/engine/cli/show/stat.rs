@@ -145,7 +145,10 @@ fn is_stopped(status: &str) -> bool {
 
 /// Where a column's field goes in the typed form: its place, the `-` separator not counted.
 fn position(column: usize) -> usize {
-    let dash = COLUMNS.iter().position(|c| *c == "-").unwrap_or(COLUMNS.len());
+    let dash = COLUMNS
+        .iter()
+        .position(|c| *c == "-")
+        .unwrap_or(COLUMNS.len());
     if column > dash {
         column - 1
     } else {
