@@ -152,7 +152,7 @@ fn value(shared: &Shared, snap: &Snapshot, name: &str) -> String {
         "Idle_pct" => idle_pct(up, crate::engine::worker_count(cfg)).to_string(),
         // `node` in `global` loads ignored, so this is always the host's name.
         "node" => hostname(),
-        "Jobs" => (listeners(shared) + u64::from(snap.cur_conns)).to_string(),
+        "Jobs" => (listeners(shared) + snap.cur_conns).to_string(),
         "Listeners" => listeners(shared).to_string(),
         "DroppedLogs" => snap.logs_dropped.to_string(),
         "TotalBytesOut" => total_bytes_out(snap).to_string(),

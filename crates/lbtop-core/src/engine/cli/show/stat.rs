@@ -156,13 +156,16 @@ fn position(column: usize) -> usize {
     }
 }
 
-/// `(tags, type)` of each column per row kind (frontend, backend, server), as HAProxy 2.6
-/// types them: measured, in `haproxy-2.6-stat-types.txt`.
-fn types() -> &'static [Vec<Option<(&'static str, &'static str)>>; 3] {
-    static TYPES: OnceLock<[Vec<Option<(&str, &str)>>; 3]> = OnceLock::new();
+/// A column's `(tags, type)` per row kind (frontend, backend, server); `None` where HAProxy
+/// never fills it.
+type Types = [Vec<Option<(&'static str, &'static str)>>; 3];
+
+/// The types of every column, as HAProxy 2.6 types them: measured, in
+/// `haproxy-2.6-stat-types.txt`.
+fn types() -> &'static Types {
+    static TYPES: OnceLock<Types> = OnceLock::new();
     TYPES.get_or_init(|| {
-        let mut t: [Vec<Option<(&str, &str)>>; 3] =
-            std::array::from_fn(|_| vec![None; COLUMNS.len()]);
+        let mut t: Types = std::array::from_fn(|_| vec![None; COLUMNS.len()]);
         for line in include_str!("haproxy-2.6-stat-types.txt").lines() {
             let parts: Vec<&str> = line.split(' ').collect();
             let [kind, _, name, tags_type] = parts[..] else {
@@ -233,5 +236,39 @@ fn letter(r: &Row) -> char {
         "0" => 'F',
         "1" => 'B',
         _ => 'S',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_numbers_read_as_atol() {
+        assert_eq!(number("-1"), -1);
+        assert_eq!(number("4"), 4);
+        assert_eq!(number("6x"), 6);
+        assert_eq!(number("x"), 0);
+        assert_eq!(number("-"), 0);
+    }
+
+    #[test]
+    fn typed_positions_skip_the_separator() {
+        let at = |name: &str| position(COLUMNS.iter().position(|c| *c == name).unwrap());
+        assert_eq!(at("pxname"), 0);
+        assert_eq!(at("agg_check_status"), 102);
+        assert_eq!(at("ssl_sess"), 103);
+        assert_eq!(at("h1_spliced_bytes_out"), 126);
+    }
+
+    #[test]
+    fn every_measured_type_names_a_column() {
+        let lines = include_str!("haproxy-2.6-stat-types.txt").lines();
+        for line in lines {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let col = COLUMNS.iter().position(|c| *c == parts[2]).expect(line);
+            assert_eq!(position(col).to_string(), parts[1], "{line}");
+        }
+        assert_eq!(types()[2][29], Some(("MaP", "u32")), "a server's throttle");
     }
 }
