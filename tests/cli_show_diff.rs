@@ -404,23 +404,29 @@ fn info(t: &Target, out: &mut Vec<String>) {
         .collect();
     out.push(format!("info fields: {}", names.join(",")));
     let typed = ask(t, "show info typed");
-    let keys: Vec<&str> = typed
+    // `6.Pid.1:SGP:u32:26050` → `6.Pid.1:SGP:u32`: what the field is, not its value.
+    let keys: Vec<String> = typed
         .lines()
-        .filter_map(|l| l.splitn(4, ':').take(3).last().map(|_| l))
-        .map(|l| {
-            let mut parts = l.splitn(4, ':');
-            let (a, b, c) = (parts.next(), parts.next(), parts.next());
-            let n = a.unwrap_or("").len() + b.unwrap_or("").len() + c.unwrap_or("").len() + 2;
-            &l[..n.min(l.len())]
-        })
+        .filter(|l| !l.is_empty())
+        .map(|l| l.splitn(4, ':').take(3).collect::<Vec<_>>().join(":"))
         .collect();
     out.push(format!("info typed: {}", keys.join(" ")));
     let json = ask(t, "show info json");
+    let re = regex::Regex::new(
+        r#"\{"field":\{"pos":(\d+),"name":"([^"]+)"\},"processNum":1,"tags":\{"origin":"(\w+)","nature":"(\w+)","scope":"(\w+)"\},"value":\{"type":"(\w+)","value":(?:"[^"]*"|\d+)\}\}"#,
+    )
+    .unwrap();
+    let fields: Vec<String> = re
+        .captures_iter(&json)
+        .map(|c| (1..=6).map(|i| &c[i]).collect::<Vec<_>>().join(" "))
+        .collect();
     out.push(format!(
-        "info json shape: {} {} objects",
-        json.starts_with("[{\"field\":{\"pos\":0,\"name\":\"Name\"}") && json.ends_with("}}]\n\n"),
-        json.matches("{\"field\"").count()
+        "info json: {} of {} objects parsed, shape {}",
+        fields.len(),
+        json.matches("{\"field\"").count(),
+        json.starts_with("[{") && json.ends_with("}}]\n\n")
     ));
+    out.extend(fields);
 }
 
 #[test]
