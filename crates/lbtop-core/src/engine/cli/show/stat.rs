@@ -145,16 +145,15 @@ fn is_stopped(status: &str) -> bool {
 
 /// Where a column's field goes in the typed form: its place, the `-` separator not counted.
 fn position(column: usize) -> usize {
-    let dash = COLUMNS
-        .iter()
-        .position(|c| *c == "-")
-        .unwrap_or(COLUMNS.len());
-    if column > dash {
+    if column > DASH {
         column - 1
     } else {
         column
     }
 }
+
+/// Where the `-` separator is in [`COLUMNS`].
+const DASH: usize = 103;
 
 /// A column's `(tags, type)` per row kind (frontend, backend, server); `None` where HAProxy
 /// never fills it.
@@ -191,7 +190,7 @@ fn fields(r: &Row) -> impl Iterator<Item = Field<'_>> {
     let kind: usize = r.get("type").parse().unwrap_or(2).min(2);
     let checked = !r.get("check_rise").is_empty();
     COLUMNS.iter().enumerate().filter_map(move |(i, name)| {
-        let value = r.get(name);
+        let value = r.field(i);
         let (tags, ty) = types()[kind][i]?;
         let shown = !value.is_empty() || (*name == "last_chk" && checked);
         shown.then_some(Field {
@@ -254,6 +253,7 @@ mod tests {
 
     #[test]
     fn typed_positions_skip_the_separator() {
+        assert_eq!(COLUMNS[DASH], "-");
         let at = |name: &str| position(COLUMNS.iter().position(|c| *c == name).unwrap());
         assert_eq!(at("pxname"), 0);
         assert_eq!(at("agg_check_status"), 102);
