@@ -250,6 +250,19 @@ fn index(column: &str) -> Option<usize> {
     map.get(column).copied()
 }
 
+/// With `;up` on the stats page, or `up`/`no-maint` on `show stat`, HAProxy's BACKEND
+/// status counts its servers not stopped over all of them: `UP (3/4)`, `UP (0/0)`.
+pub fn tally(rows: &mut [Row]) {
+    let stopped = |s: &str| s.starts_with("DOWN") || s.starts_with("MAINT");
+    let servers = rows.iter().filter(|r| r.get("type") == "2");
+    let total = servers.clone().count();
+    let up = servers.filter(|r| !stopped(r.get("status"))).count();
+    for r in rows.iter_mut().filter(|r| r.get("type") == "1") {
+        let status = format!("{} ({up}/{total})", r.get("status"));
+        r.set("status", status);
+    }
+}
+
 /// One CSV line's fields, by column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row(Vec<String>);

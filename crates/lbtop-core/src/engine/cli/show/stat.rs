@@ -87,7 +87,7 @@ pub(super) fn answer(shared: &Shared, q: &Query) -> String {
     for p in &listed {
         let mut proxy_rows = csv::rows(cfg, &snap, p);
         if q.hide != Hide::Nothing {
-            tally(&mut proxy_rows);
+            csv::tally(&mut proxy_rows);
         }
         rows.extend(proxy_rows.into_iter().filter(|r| q.keeps(r)));
     }
@@ -125,22 +125,6 @@ impl Query {
         };
         self.types & bit != 0 && sid_ok && !hidden
     }
-}
-
-/// With `up` or `no-maint`, HAProxy's BACKEND status counts its servers: `UP (3/4)` when
-/// three of four are not down.
-fn tally(rows: &mut [Row]) {
-    let servers = rows.iter().filter(|r| r.get("type") == "2");
-    let total = servers.clone().count();
-    let up = servers.filter(|r| !is_stopped(r.get("status"))).count();
-    for r in rows.iter_mut().filter(|r| r.get("type") == "1") {
-        let status = format!("{} ({up}/{total})", r.get("status"));
-        r.set("status", status);
-    }
-}
-
-fn is_stopped(status: &str) -> bool {
-    status.starts_with("DOWN") || status.starts_with("MAINT")
 }
 
 /// Where a column's field goes in the typed form: its place, the `-` separator not counted.
