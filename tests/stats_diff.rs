@@ -213,6 +213,13 @@ fn scenario(kind: Kind) -> Vec<String> {
     let up = csv(&rt, stats, "/stats;csv;up");
     t.push(format!("';up' lists dead: {}", up.contains("\nbe,dead,")));
     t.push(format!("';up' lists web1: {}", up.contains("\nbe,web1,")));
+    // Under `;up` each BACKEND's status counts its servers not stopped (§27.2).
+    let statuses: Vec<String> = up
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("BACKEND"))
+        .map(|l| l.split(',').take(18).skip(17).collect())
+        .collect();
+    t.push(format!("';up' backends: {statuses:?}"));
 
     // Authentication.
     let (raw, r) = ask(&rt, stats, &request("GET", "/stats", None));
@@ -324,6 +331,7 @@ fn stats_page_matches_haproxy() {
         "check_status=L4CON",
         "';up' lists dead: false",
         "';up' lists web1: true",
+        "';up' backends: [\"UP (0/0)\", \"UP (3/4)\"]",
         "no credentials: 401 type=text/html refresh=- te=- auth=Basic realm=\"Our Stats\"",
         "html: 200 type=text/html refresh=10 te=chunked",
         "outside the default uri: 200 type=- refresh=- te=- auth=- location=- server=web",

@@ -7,7 +7,7 @@
 //! time averages, agent checks) stays empty.
 
 use super::{Proxy, ProxyKind};
-use crate::config::Config;
+use crate::config::{Backend, Balance, Config};
 use crate::events::{BackendSnap, FrontendSnap, ServerSnap, ServerStatus, Snapshot};
 
 /// HAProxy 2.6's columns, in order; `-` separates its own fields from its modules' ones.
@@ -144,7 +144,7 @@ pub const COLUMNS: [&str; 128] = [
 
 /// Counters a proxy row (FRONTEND, BACKEND) has for things lbtop never does: always 0. The
 /// last three are a frontend's only.
-const PROXY_ZEROS: [&str; 31] = [
+const PROXY_ZEROS: [&str; 29] = [
     "dreq",
     "dresp",
     "comp_in",
@@ -152,8 +152,6 @@ const PROXY_ZEROS: [&str; 31] = [
     "comp_byp",
     "comp_rsp",
     "wrew",
-    "cache_lookups",
-    "cache_hits",
     "eint",
     "ssl_sess",
     "ssl_reused_sess",
@@ -179,6 +177,9 @@ const PROXY_ZEROS: [&str; 31] = [
 ];
 
 const FRONTEND_ONLY: usize = 3;
+
+/// The cache's counters: 0 on an HTTP proxy row, empty in TCP mode, as HAProxy fills them.
+const CACHE: [&str; 2] = ["cache_lookups", "cache_hits"];
 
 /// The same for a server row.
 const SERVER_ZEROS: [&str; 6] = [
@@ -235,9 +236,31 @@ pub fn rows(cfg: &Config, snap: &Snapshot, p: &Proxy) -> Vec<Row> {
         // HAProxy's default `fullconn`: a tenth of the frontends' limits that reach it.
         let limits = snap.frontends.iter().filter(|f| f.backend == i);
         let fullconn = limits.map(|f| u64::from(f.limit_conns)).sum::<u64>() / 10;
-        rows.push(backend_row(p, b, fullconn));
+        rows.push(backend_row(p, b, &cfg.backends[i], fullconn));
     }
     rows
+}
+
+/// Where `column` is in [`COLUMNS`]: looked up in a map, as a poll of a thousand servers
+/// sets tens of thousands of fields.
+fn index(column: &str) -> Option<usize> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&str, usize>> =
+        std::sync::OnceLock::new();
+    let map = INDEX.get_or_init(|| COLUMNS.iter().enumerate().map(|(i, c)| (*c, i)).collect());
+    map.get(column).copied()
+}
+
+/// With `;up` on the stats page, or `up`/`no-maint` on `show stat`, HAProxy's BACKEND
+/// status counts its servers not stopped over all of them: `UP (3/4)`, `UP (0/0)`.
+pub fn tally(rows: &mut [Row]) {
+    let stopped = |s: &str| s.starts_with("DOWN") || s.starts_with("MAINT");
+    let servers = rows.iter().filter(|r| r.get("type") == "2");
+    let total = servers.clone().count();
+    let up = servers.filter(|r| !stopped(r.get("status"))).count();
+    for r in rows.iter_mut().filter(|r| r.get("type") == "1") {
+        let status = format!("{} ({up}/{total})", r.get("status"));
+        r.set("status", status);
+    }
 }
 
 /// One CSV line's fields, by column.
@@ -257,11 +280,9 @@ impl Row {
         r
     }
 
-    fn set(&mut self, column: &str, value: impl ToString) {
-        let i = COLUMNS
-            .iter()
-            .position(|c| *c == column)
-            .unwrap_or_else(|| panic!("no stats column {column}"));
+    /// Sets the field of `column` (one of [`COLUMNS`]).
+    pub(crate) fn set(&mut self, column: &str, value: impl ToString) {
+        let i = index(column).unwrap_or_else(|| panic!("no stats column {column}"));
         self.0[i] = value.to_string();
     }
 
@@ -273,10 +294,12 @@ impl Row {
 
     /// The field of `column`.
     pub fn get(&self, column: &str) -> &str {
-        COLUMNS
-            .iter()
-            .position(|c| *c == column)
-            .map_or("", |i| self.0[i].as_str())
+        index(column).map_or("", |i| self.0[i].as_str())
+    }
+
+    /// The field of the `i`th column.
+    pub fn field(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", String::as_str)
     }
 
     /// The CSV line, with HAProxy's trailing comma. Fields are names and numbers: a comma in
@@ -315,9 +338,13 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
         for (c, n) in HRSP.iter().zip(f.http_responses) {
             r.set(c, n);
         }
-        r.set("req_tot", f.total_requests + f.intercepted);
+        // A request that failed to parse was still a request (HAProxy counts it in both).
+        r.set("req_tot", f.total_requests + f.intercepted + f.req_errors);
         r.set("intercepted", f.intercepted);
         r.set("h1_total_streams", f.total_requests + f.intercepted);
+        r.zeros(&CACHE);
+    } else {
+        r.set("req_tot", 0);
     }
     r
 }
@@ -355,10 +382,18 @@ fn server_row(
     r.set("lastchg", s.since_change.as_secs());
     r.set("sid", sid);
     r.set("lbtot", s.lbtot);
+    r.set("addr", s.addr);
+    if let Some(c) = &conf.cookie {
+        r.set("cookie", c);
+    }
+    if let Some(q) = conf.maxqueue {
+        r.set("qlimit", q);
+    }
     if b.mode == crate::config::Mode::Http {
         for (c, n) in HRSP.iter().zip(s.http_responses) {
             r.set(c, n);
         }
+        r.set("req_tot", s.total_sessions);
     }
     if conf.check {
         check_fields(&mut r, s, conf);
@@ -398,8 +433,12 @@ fn health(status: ServerStatus, rise: u32, fall: u32) -> Option<u32> {
     })
 }
 
-fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
+fn backend_row(p: &Proxy, b: &BackendSnap, conf: &Backend, fullconn: u64) -> Row {
     let mut r = Row::new(p, "BACKEND", ProxyKind::Backend, b.mode.as_str());
+    r.set("algo", algo(conf.balance));
+    if let Some(c) = &conf.cookie {
+        r.set("cookie", &c.name);
+    }
     r.zeros(&PROXY_ZEROS[..PROXY_ZEROS.len() - FRONTEND_ONLY]);
     let sum = |f: fn(&ServerSnap) -> u64| b.servers.iter().map(f).sum::<u64>();
     r.set("qcur", b.queue);
@@ -420,10 +459,17 @@ fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
     if !b.servers.is_empty() {
         r.set("downtime", b.downtime.as_secs());
     }
+    // A draining server takes no new traffic: HAProxy counts it nowhere here.
+    let draining = |s: &ServerSnap| {
+        matches!(
+            s.status,
+            ServerStatus::Drain | ServerStatus::DrainGoingDown { .. }
+        )
+    };
     let usable = |backup: bool| {
         b.servers
             .iter()
-            .filter(move |s| s.backup == backup && s.status.is_up() && s.weight > 0)
+            .filter(move |s| s.backup == backup && s.status.is_up() && s.weight > 0 && !draining(s))
     };
     let (act, bck) = (usable(false).count(), usable(true).count());
     // Backups carry the weight only when no active server is left. A server warming up after
@@ -440,7 +486,8 @@ fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
     r.set("weight", weight);
     r.set("act", act);
     r.set("bck", bck);
-    r.set("uweight", b.servers.iter().map(|s| s.weight).sum::<u32>());
+    let carrying = usable(act == 0);
+    r.set("uweight", carrying.map(|s| s.weight).sum::<u32>());
     r.set("h1_open_connections", 0);
     r.set("h1_open_streams", 0);
     r.set("h1_total_connections", sum(|s| s.total_sessions));
@@ -450,6 +497,16 @@ fn backend_row(p: &Proxy, b: &BackendSnap, fullconn: u64) -> Row {
             r.set(c, n);
         }
         r.set("req_tot", b.total_sessions);
+        r.zeros(&CACHE);
     }
     r
+}
+
+/// The `algo` column: the `balance` keyword's word, `unknown` for `random` (as HAProxy 2.6
+/// prints it).
+fn algo(balance: Balance) -> &'static str {
+    match balance {
+        Balance::Random => "unknown",
+        b => b.as_str(),
+    }
 }

@@ -232,7 +232,11 @@ fn proxy_table(
         }
     }
     o.push_str("</tr>\n");
-    for row in csv::rows(cfg, snap, p) {
+    let mut rows = csv::rows(cfg, snap, p);
+    if flags.up {
+        csv::tally(&mut rows);
+    }
+    for row in rows {
         if !(flags.up && hidden(&row)) {
             table_row(o, &row, form);
         }

@@ -36,8 +36,10 @@ pub struct Proxy {
 }
 
 /// Every proxy in configuration order: a frontend and a backend that share a name and a line
-/// are one `listen` section.
+/// are one `listen` section. A `stats socket` is HAProxy's first proxy (`GLOBAL`, listed
+/// nowhere), so the ids start at 2 when there is one (docs/haproxy-semantics.md §27.2).
 pub fn proxies(cfg: &Config) -> Vec<Proxy> {
+    let first = 1 + usize::from(!cfg.global.stats_sockets.is_empty());
     let mut all: Vec<(usize, Proxy)> = Vec::new();
     for (i, f) in cfg.frontends.iter().enumerate() {
         all.push((f.line, proxy(&f.name, Some(i), None)));
@@ -54,7 +56,10 @@ pub fn proxies(cfg: &Config) -> Vec<Proxy> {
     all.sort_by_key(|(line, _)| *line);
     all.into_iter()
         .enumerate()
-        .map(|(n, (_, p))| Proxy { iid: n + 1, ..p })
+        .map(|(n, (_, p))| Proxy {
+            iid: n + first,
+            ..p
+        })
         .collect()
 }
 

@@ -291,7 +291,11 @@ fn render(stats: &StatsRt, flags: Flags) -> String {
     if flags.csv {
         let mut out = csv::header();
         for p in &listed {
-            for row in csv::rows(cfg, &snap, p) {
+            let mut rows = csv::rows(cfg, &snap, p);
+            if flags.up {
+                csv::tally(&mut rows);
+            }
+            for row in rows {
                 if !(flags.up && html::hidden(&row)) {
                     out.push_str(&row.line());
                 }

@@ -156,7 +156,8 @@ fn each_row_kind_fills_what_lbtop_knows() {
         ("iid", "2"),
         ("sid", "0"),
         ("ereq", "1"),
-        ("req_tot", "6"),
+        // 5 forwarded, 1 intercepted, and the bad request (cli_show_diff measures it).
+        ("req_tot", "7"),
         ("intercepted", "1"),
         ("hrsp_4xx", "1"),
         ("rate", ""),
