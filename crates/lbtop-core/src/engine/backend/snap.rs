@@ -82,3 +82,16 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         ramp: None,
     }
 }
+
+impl BackendRt {
+    /// Every server's state now, and whether its `slowstart` ramp is running (HAProxy's
+    /// STARTING), for `show servers state`.
+    pub(crate) fn server_states(&self, now: Instant) -> Vec<(ServerState, bool)> {
+        let core = self.core();
+        core.states
+            .iter()
+            .zip(&core.warmups)
+            .map(|(st, w)| (st.clone(), w.ramping(now)))
+            .collect()
+    }
+}

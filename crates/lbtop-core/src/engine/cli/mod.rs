@@ -4,6 +4,7 @@
 //! prompt and tests all speak through [`run_line`], so they answer alike.
 
 pub mod show;
+pub mod state;
 
 use super::Shared;
 
@@ -41,7 +42,7 @@ pub(crate) struct Cmd {
 }
 
 /// Every command family. A new family adds its table here.
-pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS];
+pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS, state::ROWS];
 
 /// The row whose words start `words`, the longest such name first.
 pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {
