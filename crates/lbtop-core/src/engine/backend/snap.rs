@@ -95,3 +95,13 @@ impl BackendRt {
             .collect()
     }
 }
+
+impl super::ServerRt {
+    /// The port saved in a server-state file, in place of the configured one.
+    pub(crate) fn set_port(&self, port: u16) {
+        self.addr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_port(port);
+    }
+}

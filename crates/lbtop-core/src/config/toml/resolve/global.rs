@@ -21,6 +21,7 @@ impl Resolver<'_> {
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
+                server_state: Default::default(),
             });
         };
         Ok(Global {
@@ -36,6 +37,7 @@ impl Resolver<'_> {
             resolvers: Vec::new(),
             userlists: Vec::new(),
             spread_checks: 0,
+            server_state: Default::default(),
         })
     }
 

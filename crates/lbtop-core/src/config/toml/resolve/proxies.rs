@@ -201,6 +201,7 @@ impl Resolver<'_> {
             cookie: None,
             stick_table: None,
             stick_rules: Vec::new(),
+            server_state: Default::default(),
             line: self.line(raw.span().start),
         })
     }

@@ -1,0 +1,357 @@
+//! Differential test of `show servers state` and of server state across a restart
+//! (`server-state-file`, `load-server-state-from-file global`): the same haproxy.cfg to real
+//! HAProxy 2.6 (asked on its own `stats socket`) and to lbtop (asked in-process through
+//! `Handle::cli`, the path its socket uses). Both put one server in maintenance, drain
+//! another and weigh a third; their dumps must match in every column but the seconds since
+//! the last change. Each dump is then written as the state file, both restart on it, and
+//! must come back with the same states, weights, startup lines and traffic share.
+//!
+//! Skips, loudly, only when `haproxy` is not installed.
+
+mod common;
+#[path = "common/contender.rs"]
+mod contender;
+
+use common::backend::{refused_addr, Origin};
+use common::{free_port, get};
+use contender::haproxy_available;
+use lbtop::config::Config;
+use lbtop::engine::cli::Level;
+use lbtop::engine::{Engine, Handle};
+use lbtop::events::{self, AdminState, Command, Event, EventReceiver, ServerId};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The column of `srv_time_since_last_change`, the only one that differs by timing.
+const SINCE: usize = 9;
+
+fn cfg(dir: &Path, port: u16, s: &BTreeMap<&str, SocketAddr>) -> String {
+    format!(
+        "global\n    stats socket {dir}/admin.sock level admin\n    server-state-file {dir}/state\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+         timeout server 5s\n    load-server-state-from-file global\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
+         backend be\n    balance roundrobin\n\
+         \x20   server a {a} check inter 200\n    server b {b} check inter 200\n\
+         \x20   server c {c} weight 10\n    server d {d} check inter 200\n\
+         \x20   server dead {dead} check inter 200\n    server off {a} disabled\n",
+        dir = dir.display(),
+        a = s["a"],
+        b = s["b"],
+        c = s["c"],
+        d = s["d"],
+        dead = s["dead"],
+    )
+}
+
+/// One proxy under test: how to ask it a runtime API command, and how to stop it.
+trait Runtime {
+    fn cli(&mut self, line: &str) -> String;
+}
+
+struct Haproxy {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Haproxy {
+    fn start(cfg_path: &Path, sock: PathBuf, port: u16) -> Haproxy {
+        let _ = std::fs::remove_file(&sock);
+        let child = std::process::Command::new("haproxy")
+            .args(["-db", "-f"])
+            .arg(cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start haproxy");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !(sock.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+            assert!(Instant::now() < deadline, "haproxy did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Haproxy { child, sock }
+    }
+
+    /// Stops it and returns what it printed on stderr.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    }
+}
+
+impl Runtime for Haproxy {
+    fn cli(&mut self, line: &str) -> String {
+        let mut s = std::os::unix::net::UnixStream::connect(&self.sock).expect("stats socket");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("an answer in time");
+        out
+    }
+}
+
+struct Lbtop {
+    engine: Engine,
+    handle: Handle,
+    rx: EventReceiver,
+}
+
+impl Lbtop {
+    async fn start(cfg_path: &Path) -> Lbtop {
+        let config = Arc::new(Config::load(cfg_path).expect("config"));
+        let (tx, rx) = events::channel();
+        let engine = Engine::start(config, tx).await.expect("start");
+        Lbtop {
+            handle: engine.handle(),
+            engine,
+            rx,
+        }
+    }
+
+    /// The warnings it logged so far.
+    fn warnings(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(e) = self.rx.events.try_recv() {
+            if let Event::Log(l) = e {
+                out.push(l.text);
+            }
+        }
+        out
+    }
+}
+
+impl Runtime for Lbtop {
+    fn cli(&mut self, line: &str) -> String {
+        self.handle.cli(Level::Admin, line)
+    }
+}
+
+/// The rows of a dump, split into words, the time column replaced, the "check in progress"
+/// bit of `srv_check_state` dropped (it only says a check is running at that instant).
+fn rows(dump: &str) -> Vec<Vec<String>> {
+    dump.lines()
+        .skip(2)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut w: Vec<String> = l.split(' ').map(str::to_string).collect();
+            w[SINCE] = "T".into();
+            w[13] = (w[13].parse::<u32>().unwrap() & !1).to_string();
+            w
+        })
+        .collect()
+}
+
+fn row<'a>(rows: &'a [Vec<String>], name: &str) -> &'a [String] {
+    rows.iter().find(|r| r[3] == name).expect("a row per server")
+}
+
+/// Waits until the state shows the changes made and every check has an answer.
+async fn settled(p: &mut dyn Runtime, changed: bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let dump = p.cli("show servers state");
+        let r = rows(&dump);
+        let checked = ["b", "d"].iter().all(|n| row(&r, n)[11] == "3");
+        let dead = row(&r, "dead")[5] == "0" && row(&r, "dead")[11] == "2";
+        let admin = !changed
+            || (row(&r, "a")[6] == "1" && row(&r, "b")[6] == "8" && row(&r, "c")[7] == "5");
+        if checked && dead && admin {
+            return dump;
+        }
+        assert!(Instant::now() < deadline, "never settled:\n{dump}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Which server answered each of `n` requests, counted.
+async fn share(port: u16, n: usize) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for _ in 0..n {
+        let reply = get(SocketAddr::from(([127, 0, 0, 1], port)), "/").await;
+        *out.entry(reply.server().to_string()).or_insert(0) += 1;
+    }
+    out
+}
+
+/// The lines each proxy prints at start about the state it took from the file.
+fn restored_lines(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("server-state") || l.contains("remains in forced drain"))
+        .map(|l| l.split(" : ").last().unwrap_or(l).to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+struct Outcome {
+    before: String,
+    after_start: String,
+    after: String,
+    traffic: BTreeMap<String, usize>,
+    lines: Vec<String>,
+    file_since_c: u64,
+}
+
+fn since(dump: &str, name: &str) -> u64 {
+    let line = dump.lines().find(|l| l.split(' ').nth(3) == Some(name)).unwrap();
+    line.split(' ').nth(SINCE).unwrap().parse().unwrap()
+}
+
+async fn run_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = dir.path().join("h.cfg");
+    std::fs::write(&path, cfg(dir.path(), port, servers)).unwrap();
+    let sock = dir.path().join("admin.sock");
+    let mut h = Haproxy::start(&path, sock.clone(), port);
+    settled(&mut h, false).await;
+    for c in [
+        "set server be/a state maint",
+        "set server be/b state drain",
+        "set weight be/c 5",
+    ] {
+        h.cli(c);
+    }
+    let before = settled(&mut h, true).await;
+    std::fs::write(dir.path().join("state"), &before).unwrap();
+    h.stop();
+    let mut h = Haproxy::start(&path, sock, port);
+    let after_start = h.cli("show servers state");
+    let after = settled(&mut h, true).await;
+    let traffic = share(port, 12).await;
+    let lines = restored_lines(&h.stop());
+    Outcome {
+        file_since_c: since(&before, "c"),
+        before,
+        after_start,
+        after,
+        traffic,
+        lines,
+    }
+}
+
+async fn run_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = dir.path().join("l.cfg");
+    std::fs::write(&path, cfg(dir.path(), port, servers)).unwrap();
+    let mut l = Lbtop::start(&path).await;
+    settled(&mut l, false).await;
+    let id = |server| ServerId { backend: 0, server };
+    l.handle.command(Command::SetAdmin {
+        server: id(0),
+        state: AdminState::Maint,
+    });
+    l.handle.command(Command::SetAdmin {
+        server: id(1),
+        state: AdminState::Drain,
+    });
+    l.handle.command(Command::SetWeight {
+        server: id(2),
+        weight: 5,
+    });
+    let before = settled(&mut l, true).await;
+    std::fs::write(dir.path().join("state"), &before).unwrap();
+    l.engine.shutdown().await;
+    let mut l = Lbtop::start(&path).await;
+    let after_start = l.cli("show servers state");
+    let after = settled(&mut l, true).await;
+    let traffic = share(port, 12).await;
+    let lines = restored_lines(&l.warnings().join("\n"));
+    l.engine.shutdown().await;
+    Outcome {
+        file_since_c: since(&before, "c"),
+        before,
+        after_start,
+        after,
+        traffic,
+        lines,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_state_matches_and_survives_a_restart() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let mut origins = Vec::new();
+    let mut servers = BTreeMap::new();
+    for name in ["a", "b", "c", "d"] {
+        let o = Origin::start(name, Duration::ZERO).await;
+        servers.insert(name, o.addr);
+        origins.push(o);
+    }
+    servers.insert("dead", refused_addr());
+    let h = run_haproxy(&servers).await;
+    let l = run_lbtop(&servers).await;
+    let header = |d: &str| d.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(header(&l.before), header(&h.before));
+    assert!(l.before.ends_with("\n\n") && h.before.ends_with("\n\n"));
+    assert_eq!(rows(&l.before), rows(&h.before), "before the restart");
+    // Right after the restart, before any check: the state is the file's.
+    assert_eq!(rows(&l.after_start), rows(&h.after_start), "at start");
+    assert_eq!(rows(&l.after), rows(&h.after), "once checked again");
+    for (o, who) in [(&h, "haproxy"), (&l, "lbtop")] {
+        assert!(
+            since(&o.after_start, "c") >= o.file_since_c,
+            "{who} kept the time of the last change:\n{}",
+            o.after_start
+        );
+    }
+    assert_eq!(l.traffic, h.traffic, "who answers after the restart");
+    assert_eq!(l.lines, h.lines, "what each says at start");
+    // Not vacuous: the drain and the maintenance came back, and so did the weight.
+    assert!(h.lines.iter().any(|m| m.contains("be/b remains in forced drain")), "{:?}", h.lines);
+    assert_eq!(h.traffic.keys().collect::<Vec<_>>(), ["c", "d"]);
+    assert!(h.traffic["c"] > h.traffic["d"], "{:?}", h.traffic);
+    eprintln!("{:?}\n{:?}", h.lines, h.traffic);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_backend_and_one_backend() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let mut servers = BTreeMap::new();
+    for name in ["a", "b", "c", "d", "dead"] {
+        servers.insert(name, refused_addr());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = dir.path().join("t.cfg");
+    std::fs::write(&path, cfg(dir.path(), port, &servers)).unwrap();
+    let mut h = Haproxy::start(&path, dir.path().join("admin.sock"), port);
+    let mut answers = Vec::new();
+    for line in ["show servers state nope", "show servers state be"] {
+        answers.push(h.cli(line));
+    }
+    let missing = restored_lines(&h.stop());
+    let port2 = free_port();
+    std::fs::write(&path, cfg(dir.path(), port2, &servers)).unwrap();
+    let mut l = Lbtop::start(&path).await;
+    assert_eq!(l.cli("show servers state nope"), answers[0]);
+    assert_eq!(
+        rows(&l.cli("show servers state be")).len(),
+        rows(&answers[1]).len()
+    );
+    assert!(missing.is_empty());
+    let told = l.warnings().join("\n");
+    assert!(
+        told.contains("Can't open global server state file"),
+        "{told}"
+    );
+    l.engine.shutdown().await;
+}
