@@ -229,3 +229,62 @@ fn messages(
     }
     out.into_iter().map(|m| (Level::Warning, m)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    const ROW: &str = "3 be 1 s 127.0.0.1 2 8 1 1 7 15 3 4 6 0 0 0 - 80 - 0 0 - - 0";
+
+    #[test]
+    fn a_missing_file_is_named_with_its_reason() {
+        let e = read(Path::new("/nonexistent/st"), true, "be").unwrap_err();
+        assert_eq!(
+            e,
+            "config: Can't open global server state file '/nonexistent/st': No such file or directory"
+        );
+        let e = read(Path::new("/nonexistent/be"), false, "be").unwrap_err();
+        assert!(e.starts_with("Proxy 'be': Can't open server state file"), "{e}");
+    }
+
+    #[test]
+    fn another_version_is_refused() {
+        let (_d, path) = file(&format!("2\n{ROW}\n"));
+        let e = read(&path, true, "be").unwrap_err();
+        assert!(e.ends_with("Can't get version of the global server state file '{}'.".replace("{}", &path.display().to_string()).as_str()), "{e}");
+        let (_d, path) = file("");
+        assert!(read(&path, true, "be").is_err());
+    }
+
+    #[test]
+    fn a_short_line_spoils_the_file_counted_after_the_version() {
+        let (_d, path) = file(&format!("1\n# header\n{ROW}\n\n3 be 2 t 127.0.0.1 2\n"));
+        let e = read(&path, true, "be").unwrap_err();
+        assert!(e.ends_with("' at line 4."), "{e}");
+    }
+
+    #[test]
+    fn comments_blank_lines_and_extra_words_pass() {
+        let (_d, path) = file(&format!("1\n# header\n\n{ROW} extra\n\u{0}\u{ff}\n"));
+        let lines = read(&path, true, "be");
+        assert!(lines.is_err(), "a line of garbage is too short");
+        let (_d, path) = file(&format!("1\n# header\n\n{ROW} extra\n"));
+        let lines = read(&path, true, "be").unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].0, 4);
+    }
+
+    #[test]
+    fn bad_numbers_name_the_column() {
+        let words: Vec<String> = ROW.replace(" 8 1 1 ", " x 1 1 ").split(' ').map(str::to_string).collect();
+        let e = Saved::parse(&words).err().unwrap();
+        assert_eq!(e, "invalid srv_admin_state 'x' for server 'be/s'");
+    }
+}
