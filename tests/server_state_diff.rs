@@ -152,7 +152,9 @@ fn rows(dump: &str) -> Vec<Vec<String>> {
 }
 
 fn row<'a>(rows: &'a [Vec<String>], name: &str) -> &'a [String] {
-    rows.iter().find(|r| r[3] == name).expect("a row per server")
+    rows.iter()
+        .find(|r| r[3] == name)
+        .expect("a row per server")
 }
 
 /// Waits until the state shows the changes made and every check has an answer.
@@ -204,7 +206,10 @@ struct Outcome {
 }
 
 fn since(dump: &str, name: &str) -> u64 {
-    let line = dump.lines().find(|l| l.split(' ').nth(3) == Some(name)).unwrap();
+    let line = dump
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some(name))
+        .unwrap();
     line.split(' ').nth(SINCE).unwrap().parse().unwrap()
 }
 
@@ -313,7 +318,13 @@ async fn servers_state_matches_and_survives_a_restart() {
     assert_eq!(l.traffic, h.traffic, "who answers after the restart");
     assert_eq!(l.lines, h.lines, "what each says at start");
     // Not vacuous: the drain and the maintenance came back, and so did the weight.
-    assert!(h.lines.iter().any(|m| m.contains("be/b remains in forced drain")), "{:?}", h.lines);
+    assert!(
+        h.lines
+            .iter()
+            .any(|m| m.contains("be/b remains in forced drain")),
+        "{:?}",
+        h.lines
+    );
     assert_eq!(h.traffic.keys().collect::<Vec<_>>(), ["c", "d"]);
     assert!(h.traffic["c"] > h.traffic["d"], "{:?}", h.traffic);
     eprintln!("{:?}\n{:?}", h.lines, h.traffic);

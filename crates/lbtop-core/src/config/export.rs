@@ -822,9 +822,15 @@ mod tests {
         )
         .unwrap();
         let out = c.to_haproxy_cfg();
-        assert!(out.contains("    server-state-file \"all state\"\n"), "{out}");
+        assert!(
+            out.contains("    server-state-file \"all state\"\n"),
+            "{out}"
+        );
         assert!(out.contains("    server-state-file-name b.st\n"), "{out}");
-        assert_eq!(c.backends[0].server_state.load, super::super::LoadState::Global);
+        assert_eq!(
+            c.backends[0].server_state.load,
+            super::super::LoadState::Global
+        );
         assert_eq!(c.backends[2].server_state, Default::default());
         round_trip(&c);
         let (path, global) = c

@@ -25,7 +25,10 @@ pub(super) fn load(config: &Config, backends: &[std::sync::Arc<BackendRt>], even
     let mut read_once: HashMap<PathBuf, Result<Vec<Line>, String>> = HashMap::new();
     let warn = |text: String| events.log(Level::Warning, Topic::System, text);
     for (cfg, rt) in config.backends.iter().zip(backends) {
-        let Some((path, global)) = config.global.server_state.file_for(&cfg.name, &cfg.server_state)
+        let Some((path, global)) = config
+            .global
+            .server_state
+            .file_for(&cfg.name, &cfg.server_state)
         else {
             if cfg.server_state.load == crate::config::LoadState::Global {
                 warn(format!(
@@ -147,7 +150,13 @@ fn apply(rt: &BackendRt, servers: &[Server], words: &[String]) -> Result<(), Str
         Topic::Admin,
         |st, now| Some((restore(st, cfg, resolved, &saved, now), ())),
         |st, who, t, tally, _| {
-            messages(st, who.proxy_server, t, tally, cfg.check && saved.check_state & check_state::ENABLED == 0)
+            messages(
+                st,
+                who.proxy_server,
+                t,
+                tally,
+                cfg.check && saved.check_state & check_state::ENABLED == 0,
+            )
         },
     );
     if saved.port != cfg.addr.port() && saved.port != 0 {
@@ -159,7 +168,13 @@ fn apply(rt: &BackendRt, servers: &[Server], words: &[String]) -> Result<(), Str
 /// The saved state, where HAProxy takes it: the forced admin state unless `disabled` was
 /// added or removed since; the weight unless the configured one changed; health, last check
 /// and whether checks are on for a checked server; the time of the last change.
-fn restore(st: &mut ServerState, cfg: &Server, resolved: bool, s: &Saved, now: Instant) -> Transition {
+fn restore(
+    st: &mut ServerState,
+    cfg: &Server,
+    resolved: bool,
+    s: &Saved,
+    now: Instant,
+) -> Transition {
     let was_up = st.is_up();
     let cmaint = if cfg.disabled { admin::CMAINT } else { 0 };
     if resolved && s.admin & admin::CMAINT == cmaint {
@@ -251,14 +266,24 @@ mod tests {
             "config: Can't open global server state file '/nonexistent/st': No such file or directory"
         );
         let e = read(Path::new("/nonexistent/be"), false, "be").unwrap_err();
-        assert!(e.starts_with("Proxy 'be': Can't open server state file"), "{e}");
+        assert!(
+            e.starts_with("Proxy 'be': Can't open server state file"),
+            "{e}"
+        );
     }
 
     #[test]
     fn another_version_is_refused() {
         let (_d, path) = file(&format!("2\n{ROW}\n"));
         let e = read(&path, true, "be").unwrap_err();
-        assert!(e.ends_with("Can't get version of the global server state file '{}'.".replace("{}", &path.display().to_string()).as_str()), "{e}");
+        assert!(
+            e.ends_with(
+                "Can't get version of the global server state file '{}'."
+                    .replace("{}", &path.display().to_string())
+                    .as_str()
+            ),
+            "{e}"
+        );
         let (_d, path) = file("");
         assert!(read(&path, true, "be").is_err());
     }
@@ -283,7 +308,11 @@ mod tests {
 
     #[test]
     fn bad_numbers_name_the_column() {
-        let words: Vec<String> = ROW.replace(" 8 1 1 ", " x 1 1 ").split(' ').map(str::to_string).collect();
+        let words: Vec<String> = ROW
+            .replace(" 8 1 1 ", " x 1 1 ")
+            .split(' ')
+            .map(str::to_string)
+            .collect();
         let e = Saved::parse(&words).err().unwrap();
         assert_eq!(e, "invalid srv_admin_state 'x' for server 'be/s'");
     }

@@ -372,7 +372,9 @@ fn load_server_state(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> 
         p.err_in(
             st.no,
             ctx,
-            format!("'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{word}'"),
+            format!(
+                "'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{word}'"
+            ),
         )
     })?;
     Ok(())

@@ -2124,8 +2124,16 @@ fn stick_tables_and_rules_are_read() {
 
 #[test]
 fn server_state_keywords() {
-    fails("global\n    server-state-file\n", 2, &["'server-state-file' expect one argument: a file path."]);
-    fails("global\n    server-state-base\n", 2, &["'server-state-base'"]);
+    fails(
+        "global\n    server-state-file\n",
+        2,
+        &["'server-state-file' expect one argument: a file path."],
+    );
+    fails(
+        "global\n    server-state-base\n",
+        2,
+        &["'server-state-base'"],
+    );
     fails(
         &with_backend("    load-server-state-from-file bogus\n"),
         5,
@@ -2141,7 +2149,10 @@ fn server_state_keywords() {
          load-server-state-from-file local\n{}",
         with_backend("    server-state-file-name\n")
     ));
-    assert_eq!(c.backends[0].server_state.load, crate::config::LoadState::Local);
+    assert_eq!(
+        c.backends[0].server_state.load,
+        crate::config::LoadState::Local
+    );
     assert_eq!(c.backends[0].server_state.file_name, None);
     assert_eq!(c.global.server_state.file.as_deref(), Some("s"));
     // In a frontend it has nothing to load: warned, as HAProxy does.

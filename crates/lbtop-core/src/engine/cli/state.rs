@@ -78,7 +78,11 @@ pub(crate) fn proxy_ids(config: &Config) -> Vec<u32> {
     );
     lines.sort_unstable();
     lines.dedup();
-    let first = if config.global.stats_socket.is_some() { 2 } else { 1 };
+    let first = if config.global.stats_socket.is_some() {
+        2
+    } else {
+        1
+    };
     config
         .backends
         .iter()
@@ -116,7 +120,12 @@ fn server_line(
         i + 1,
         rt.name,
         op_state(st, ramping),
-        admin_bits(cfg, st, rt.resolved(), rt.maint_wanted.load(std::sync::atomic::Ordering::Relaxed)),
+        admin_bits(
+            cfg,
+            st,
+            rt.resolved(),
+            rt.maint_wanted.load(std::sync::atomic::Ordering::Relaxed)
+        ),
         st.weight,
         cfg.weight,
         (now - st.last_change).as_secs(),
@@ -220,4 +229,41 @@ pub(crate) fn kind_of(code: u32) -> Option<CheckKind> {
         CheckKind::L7Sts,
     ];
     all.into_iter().find(|&k| status_code(k) == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Measured with HAProxy 2.6: proxies are numbered in file order, a `listen` once, after
+    /// the `stats socket`'s own proxy.
+    #[test]
+    fn proxy_ids_follow_the_file() {
+        let text = "global\n    stats socket /tmp/x.sock\nbackend bb\n    server s1 127.0.0.1:1\n\
+                    listen li\n    bind 127.0.0.1:1\n    server z 127.0.0.1:2\n\
+                    frontend fe\n    bind 127.0.0.1:2\n    default_backend bb\n\
+                    backend b3\n    server s1 127.0.0.1:1\n";
+        let c = Config::parse(std::path::Path::new("t.cfg"), text).unwrap();
+        let names: Vec<&str> = c.backends.iter().map(|b| b.name.as_str()).collect();
+        let ids = proxy_ids(&c);
+        let of = |n| ids[names.iter().position(|x| *x == n).unwrap()];
+        assert_eq!((of("bb"), of("li"), of("b3")), (2, 3, 5));
+        let c = Config::parse(std::path::Path::new("t.cfg"), &text[36..]).unwrap();
+        assert_eq!(proxy_ids(&c)[0], 1, "no stats socket: from 1");
+    }
+
+    #[test]
+    fn status_codes_read_back() {
+        for k in [
+            CheckKind::Ini,
+            CheckKind::L4Con,
+            CheckKind::L7Ok,
+            CheckKind::L7Sts,
+        ] {
+            assert_eq!(kind_of(status_code(k)), Some(k));
+        }
+        assert_eq!(status_code(CheckKind::L4Con), 8);
+        assert_eq!(status_code(CheckKind::L7Ok), 15);
+        assert_eq!(kind_of(99), None);
+    }
 }

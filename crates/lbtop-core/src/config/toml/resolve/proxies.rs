@@ -206,11 +206,7 @@ impl Resolver<'_> {
         })
     }
 
-    fn server_state(
-        &self,
-        b: &RawBackend,
-        who: &str,
-    ) -> Res<crate::config::ServerStateFrom> {
+    fn server_state(&self, b: &RawBackend, who: &str) -> Res<crate::config::ServerStateFrom> {
         let load = match &b.load_server_state {
             None => crate::config::LoadState::None,
             Some(w) => crate::config::LoadState::parse(w.get_ref()).ok_or_else(|| {
