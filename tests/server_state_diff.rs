@@ -366,3 +366,133 @@ async fn unknown_backend_and_one_backend() {
     );
     l.engine.shutdown().await;
 }
+
+/// A backend reading its own file (`local`, under `server-state-base`), restarted on a
+/// config that changed since the dump: `disabled` added to one server and removed from
+/// another, a configured weight changed. HAProxy then keeps the config's word for those.
+fn local_cfg(dir: &Path, port: u16, s: &BTreeMap<&str, SocketAddr>, changed: bool) -> String {
+    let (p_extra, q_weight, s_extra) = match changed {
+        false => ("", 1, " disabled"),
+        true => (" disabled", 3, ""),
+    };
+    format!(
+        "global\n    stats socket {dir}/admin.sock level admin\n    server-state-base {dir}\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+         timeout server 5s\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
+         backend be\n    load-server-state-from-file local\n    server-state-file-name be.st\n\
+         \x20   server p {a} check inter 200{p_extra}\n    server q {b} weight {q_weight}\n\
+         \x20   server r {c} weight 4\n    server s {d}{s_extra}\n    server t {a}\n",
+        dir = dir.display(),
+        a = s["a"],
+        b = s["b"],
+        c = s["c"],
+        d = s["d"],
+    )
+}
+
+const LOCAL_CHANGES: [&str; 4] = [
+    "set server be/p state maint",
+    "set server be/q state drain",
+    "set weight be/r 2",
+    "set server be/s state ready",
+];
+
+/// Waits until `p`'s first check answered (it is the only checked server).
+async fn checked(p: &mut dyn Runtime) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let dump = p.cli("show servers state be");
+        if row(&rows(&dump), "p")[11] == "3" {
+            return dump;
+        }
+        assert!(Instant::now() < deadline, "never checked:\n{dump}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn local_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = dir.path().join("h.cfg");
+    let sock = dir.path().join("admin.sock");
+    std::fs::write(&path, local_cfg(dir.path(), port, servers, false)).unwrap();
+    let mut h = Haproxy::start(&path, sock.clone(), port);
+    checked(&mut h).await;
+    for c in LOCAL_CHANGES {
+        h.cli(c);
+    }
+    let before = h.cli("show servers state be");
+    std::fs::write(dir.path().join("be.st"), &before).unwrap();
+    h.stop();
+    std::fs::write(&path, local_cfg(dir.path(), port, servers, true)).unwrap();
+    let mut h = Haproxy::start(&path, sock, port);
+    let after = h.cli("show servers state be");
+    h.stop();
+    (before, after)
+}
+
+async fn local_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = dir.path().join("l.cfg");
+    std::fs::write(&path, local_cfg(dir.path(), port, servers, false)).unwrap();
+    let mut l = Lbtop::start(&path).await;
+    checked(&mut l).await;
+    let id = |server| ServerId { backend: 0, server };
+    for (server, state) in [
+        (0, AdminState::Maint),
+        (1, AdminState::Drain),
+        (3, AdminState::Ready),
+    ] {
+        l.handle.command(Command::SetAdmin {
+            server: id(server),
+            state,
+        });
+    }
+    l.handle.command(Command::SetWeight {
+        server: id(2),
+        weight: 2,
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let before = loop {
+        let dump = l.cli("show servers state be");
+        if row(&rows(&dump), "s")[6] == "4" && row(&rows(&dump), "r")[7] == "2" {
+            break dump;
+        }
+        assert!(Instant::now() < deadline, "commands not applied:\n{dump}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    std::fs::write(dir.path().join("be.st"), &before).unwrap();
+    l.engine.shutdown().await;
+    std::fs::write(&path, local_cfg(dir.path(), port, servers, true)).unwrap();
+    let mut l = Lbtop::start(&path).await;
+    let after = l.cli("show servers state be");
+    l.engine.shutdown().await;
+    (before, after)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_file_and_a_config_that_changed() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let mut origins = Vec::new();
+    let mut servers = BTreeMap::new();
+    for name in ["a", "b", "c", "d"] {
+        let o = Origin::start(name, Duration::ZERO).await;
+        servers.insert(name, o.addr);
+        origins.push(o);
+    }
+    let (h_before, h_after) = local_haproxy(&servers).await;
+    let (l_before, l_after) = local_lbtop(&servers).await;
+    assert_eq!(rows(&l_before), rows(&h_before), "before the restart");
+    assert_eq!(rows(&l_after), rows(&h_after), "after the restart");
+    // Not vacuous: the file's drain and weight came back, the config won where it changed.
+    let r = rows(&h_after);
+    assert_eq!(row(&r, "q")[6..8], ["8", "3"]);
+    assert_eq!(row(&r, "r")[7], "2");
+    assert_eq!(row(&r, "p")[6], "5");
+    assert_eq!(row(&r, "s")[6], "0");
+}
