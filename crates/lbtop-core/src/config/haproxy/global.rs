@@ -147,8 +147,16 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         unsigned,
     ),
     unsupported("lua-load"),
-    kw("server-state-file", Args::Any, server_state_file),
-    kw("server-state-base", Args::Any, server_state_base),
+    kw(
+        "server-state-file",
+        Args::Any,
+        super::server_state::server_state_file,
+    ),
+    kw(
+        "server-state-base",
+        Args::Any,
+        super::server_state::server_state_base,
+    ),
     unsupported("maxsslconn"),
     unsupported("maxconnrate"),
 ];
@@ -309,30 +317,6 @@ fn spread_checks(p: &mut Parser, st: &Stmt) -> Res<()> {
     };
     let n = int(value, "global: 'spread-checks'", 0, 50).map_err(|m| p.err(st.no, m))?;
     p.global.spread_checks = n;
-    Ok(())
-}
-
-/// `server-state-file <path>`; words after the path are ignored, as in HAProxy 2.6.
-fn server_state_file(p: &mut Parser, st: &Stmt) -> Res<()> {
-    let Some(path) = st.args.first().filter(|a| !a.is_empty()) else {
-        return Err(p.err(
-            st.no,
-            "'server-state-file' expect one argument: a file path.",
-        ));
-    };
-    p.global.server_state.file = Some(path.clone());
-    Ok(())
-}
-
-/// `server-state-base <dir>`: where relative state file names are.
-fn server_state_base(p: &mut Parser, st: &Stmt) -> Res<()> {
-    let Some(dir) = st.args.first().filter(|a| !a.is_empty()) else {
-        return Err(p.err(
-            st.no,
-            "'server-state-base' expects a directory path as an argument.",
-        ));
-    };
-    p.global.server_state.base = Some(dir.clone());
     Ok(())
 }
 

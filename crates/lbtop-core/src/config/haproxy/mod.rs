@@ -41,6 +41,7 @@ mod resolvers;
 mod rules;
 mod sections;
 mod server;
+mod server_state;
 mod ssl;
 mod stats;
 mod sticky;

@@ -69,13 +69,13 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         "load-server-state-from-file",
         Args::One("'global', 'local' or 'none'"),
         S::BE.says_elsewhere("'load-server-state-from-file' ignored: it has no servers"),
-        load_server_state,
+        super::server_state::load_server_state,
     ),
     kw(
         "server-state-file-name",
         Args::Count(0, 1),
         S::BACKENDS,
-        server_state_file_name,
+        super::server_state::server_state_file_name,
     ),
     kw(
         "default_backend",
@@ -362,30 +362,6 @@ fn balance(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 
 fn hash_type(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     s.hash_type = HashType::parse(st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
-    Ok(())
-}
-
-/// `load-server-state-from-file global|local|none` (docs/haproxy-semantics.md §27.3).
-fn load_server_state(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let word = st.arg();
-    s.server_state.load = crate::config::LoadState::parse(word).ok_or_else(|| {
-        p.err_in(
-            st.no,
-            ctx,
-            format!(
-                "'load-server-state-from-file' expects 'global', 'local' or 'none'. Got '{word}'"
-            ),
-        )
-    })?;
-    Ok(())
-}
-
-/// `server-state-file-name [<name>|use-backend-name]`: no word is the backend's name too.
-fn server_state_file_name(_: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings) -> Res<()> {
-    s.server_state.file_name = match st.args.first().map(String::as_str) {
-        None | Some("use-backend-name") => None,
-        Some(name) => Some(name.to_string()),
-    };
     Ok(())
 }
 
