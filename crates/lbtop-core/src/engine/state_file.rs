@@ -75,7 +75,9 @@ fn read(path: &Path, global: bool, backend: &str) -> Result<Vec<Line>, String> {
     let bytes = std::fs::read(path).map_err(|e| {
         let text = e.to_string();
         let reason = text.split(" (os error").next().unwrap_or(&text);
-        format!("{who}Can't open {what} '{}': {reason}", path.display())
+        // Measured: only the local file's message ends with a period.
+        let end = if global { "" } else { "." };
+        format!("{who}Can't open {what} '{}': {reason}{end}", path.display())
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.lines().enumerate();
