@@ -429,7 +429,17 @@ async fn checked(p: &mut dyn Runtime) -> String {
     }
 }
 
-async fn local_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> (String, String) {
+/// A line for another backend, which a local file should not hold.
+const STRAY: &str = "3 other 1 p 127.0.0.1 2 1 1 1 0 1 0 2 0 0 0 0 - 1 - 0 0 - - 0\n";
+
+fn mismatches(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.contains("mismatch"))
+        .map(|l| l.split("config : ").last().unwrap_or(l).to_string())
+        .collect()
+}
+
+async fn local_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> (String, String, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let path = dir.path().join("h.cfg");
@@ -441,16 +451,15 @@ async fn local_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> (String, String)
         h.cli(c);
     }
     let before = h.cli("show servers state be");
-    std::fs::write(dir.path().join("be.st"), &before).unwrap();
+    std::fs::write(dir.path().join("be.st"), format!("{before}{STRAY}")).unwrap();
     h.stop();
     std::fs::write(&path, local_cfg(dir.path(), port, servers, true)).unwrap();
     let mut h = Haproxy::start(&path, sock, port);
     let after = h.cli("show servers state be");
-    h.stop();
-    (before, after)
+    (before, after, mismatches(&h.stop()))
 }
 
-async fn local_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> (String, String) {
+async fn local_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> (String, String, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let path = dir.path().join("l.cfg");
@@ -481,13 +490,14 @@ async fn local_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> (String, String) {
         assert!(Instant::now() < deadline, "commands not applied:\n{dump}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    std::fs::write(dir.path().join("be.st"), &before).unwrap();
+    std::fs::write(dir.path().join("be.st"), format!("{before}{STRAY}")).unwrap();
     l.engine.shutdown().await;
     std::fs::write(&path, local_cfg(dir.path(), port, servers, true)).unwrap();
     let mut l = Lbtop::start(&path).await;
     let after = l.cli("show servers state be");
+    let told = mismatches(&l.warnings().join("\n"));
     l.engine.shutdown().await;
-    (before, after)
+    (before, after, told)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -503,8 +513,10 @@ async fn a_local_file_and_a_config_that_changed() {
         servers.insert(name, o.addr);
         origins.push(o);
     }
-    let (h_before, h_after) = local_haproxy(&servers).await;
-    let (l_before, l_after) = local_lbtop(&servers).await;
+    let (h_before, h_after, h_told) = local_haproxy(&servers).await;
+    let (l_before, l_after, l_told) = local_lbtop(&servers).await;
+    assert_eq!(l_told, h_told);
+    assert_eq!(h_told.len(), 1);
     assert_eq!(rows(&l_before), rows(&h_before), "before the restart");
     assert_eq!(rows(&l_after), rows(&h_after), "after the restart");
     // Not vacuous: the file's drain and weight came back, the config won where it changed.

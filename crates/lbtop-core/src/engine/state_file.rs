@@ -56,7 +56,19 @@ pub(super) fn load(config: &Config, backends: &[std::sync::Arc<BackendRt>], even
             Err(message) if first => warn(message.clone()),
             Err(_) => {}
             Ok(lines) => {
-                for (no, words) in lines.iter().filter(|(_, w)| w[1] == cfg.name) {
+                for (no, words) in lines {
+                    if words[1] != cfg.name {
+                        // A global file holds every backend; a local one should hold only
+                        // its own, and HAProxy says so (measured).
+                        if !global {
+                            warn(format!(
+                                "Proxy '{}': backend name mismatch: from server state file: \
+                                 '{}', from running config '{}'",
+                                cfg.name, words[1], cfg.name
+                            ));
+                        }
+                        continue;
+                    }
                     if let Err(m) = apply(rt, cfg.servers.as_slice(), words) {
                         warn(format!("{}:{no}: {m}", path.display()));
                     }
