@@ -39,13 +39,18 @@ fn cfg(dir: &Path, port: u16, s: &BTreeMap<&str, SocketAddr>) -> String {
          backend be\n    balance roundrobin\n\
          \x20   server a {a} check inter 200\n    server b {b} check inter 200\n\
          \x20   server c {c} weight 10\n    server d {d} check inter 200\n\
-         \x20   server dead {dead} check inter 200\n    server off {a} disabled\n",
+         \x20   server dead {dead} check inter 200\n    server off {a} disabled\n\
+         \x20   server pc {b} check inter 200 port {bp}\n    server np {c} port {cp}\n\
+         \x20   server dh {d} check inter 200 port {dp}\n",
         dir = dir.display(),
         a = s["a"],
         b = s["b"],
         c = s["c"],
         d = s["d"],
         dead = s["dead"],
+        bp = s["b"].port(),
+        cp = s["c"].port(),
+        dp = s["d"].port(),
     )
 }
 
@@ -163,10 +168,13 @@ async fn settled(p: &mut dyn Runtime, changed: bool) -> String {
     loop {
         let dump = p.cli("show servers state");
         let r = rows(&dump);
-        let checked = ["b", "d"].iter().all(|n| row(&r, n)[11] == "3");
+        let checked = ["b", "d", "pc", "dh"].iter().all(|n| row(&r, n)[11] == "3");
         let dead = row(&r, "dead")[5] == "0" && row(&r, "dead")[11] == "2";
         let admin = !changed
-            || (row(&r, "a")[6] == "1" && row(&r, "b")[6] == "8" && row(&r, "c")[7] == "5");
+            || (row(&r, "a")[6] == "1"
+                && row(&r, "b")[6] == "8"
+                && row(&r, "c")[7] == "5"
+                && row(&r, "dh")[13] == "2");
         if checked && dead && admin {
             return dump;
         }
@@ -225,6 +233,7 @@ async fn run_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> Outcome {
         "set server be/a state maint",
         "set server be/b state drain",
         "set weight be/c 5",
+        "disable health be/dh",
     ] {
         h.cli(c);
     }
@@ -234,7 +243,7 @@ async fn run_haproxy(servers: &BTreeMap<&str, SocketAddr>) -> Outcome {
     let mut h = Haproxy::start(&path, sock, port);
     let after_start = h.cli("show servers state");
     let after = settled(&mut h, true).await;
-    let traffic = share(port, 12).await;
+    let traffic = share(port, 18).await;
     let lines = restored_lines(&h.stop());
     Outcome {
         file_since_c: since(&before, "c"),
@@ -266,13 +275,17 @@ async fn run_lbtop(servers: &BTreeMap<&str, SocketAddr>) -> Outcome {
         server: id(2),
         weight: 5,
     });
+    l.handle.command(Command::SetChecks {
+        server: id(8),
+        enabled: false,
+    });
     let before = settled(&mut l, true).await;
     std::fs::write(dir.path().join("state"), &before).unwrap();
     l.engine.shutdown().await;
     let mut l = Lbtop::start(&path).await;
     let after_start = l.cli("show servers state");
     let after = settled(&mut l, true).await;
-    let traffic = share(port, 12).await;
+    let traffic = share(port, 18).await;
     let lines = restored_lines(&l.warnings().join("\n"));
     l.engine.shutdown().await;
     Outcome {
@@ -325,8 +338,16 @@ async fn servers_state_matches_and_survives_a_restart() {
         "{:?}",
         h.lines
     );
-    assert_eq!(h.traffic.keys().collect::<Vec<_>>(), ["c", "d"]);
+    // `a`'s origin serves `a` (maintenance) and `off` (disabled) only: it gets nothing.
+    assert!(!h.traffic.contains_key("a"), "{:?}", h.traffic);
     assert!(h.traffic["c"] > h.traffic["d"], "{:?}", h.traffic);
+    for m in [
+        "be/pc', agent checks",
+        "be/np', health checks",
+        "be/dh', health checks",
+    ] {
+        assert!(h.lines.iter().any(|l| l.contains(m)), "{m}: {:?}", h.lines);
+    }
     eprintln!("{:?}\n{:?}", h.lines, h.traffic);
 }
 

@@ -9,6 +9,7 @@ use crate::config::{Config, Server};
 use crate::events::{AdminState, EventSender, Level, Topic};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 /// Fewer words than this on a line and HAProxy calls the whole file corrupted (measured).
@@ -158,20 +159,20 @@ fn apply(rt: &BackendRt, servers: &[Server], words: &[String]) -> Result<(), Str
     };
     let saved = Saved::parse(words)?;
     let cfg = &servers[i];
-    let resolved = rt.servers[i].resolved();
+    let rt_server = &rt.servers[i];
+    let resolved = rt_server.resolved();
+    if !resolved && saved.admin & admin::CMAINT == cmaint(cfg) {
+        // Without an address it stays in maintenance; the file says whether it was also
+        // forced there, for when its name resolves.
+        let forced = saved.admin & admin::FMAINT != 0;
+        rt_server.maint_wanted.store(forced, Relaxed);
+    }
+    let targets = (has_target(words, 21, 22), has_target(words, 24, 23));
     rt.change(
         i,
         Topic::Admin,
         |st, now| Some((restore(st, cfg, resolved, &saved, now), ())),
-        |st, who, t, tally, _| {
-            messages(
-                st,
-                who.proxy_server,
-                t,
-                tally,
-                cfg.check && saved.check_state & check_state::ENABLED == 0,
-            )
-        },
+        |st, who, t, tally, _| messages(st, who.proxy_server, t, tally, targets),
     );
     if saved.port != cfg.addr.port() && saved.port != 0 {
         rt.servers[i].set_port(saved.port);
@@ -190,8 +191,7 @@ fn restore(
     now: Instant,
 ) -> Transition {
     let was_up = st.is_up();
-    let cmaint = if cfg.disabled { admin::CMAINT } else { 0 };
-    if resolved && s.admin & admin::CMAINT == cmaint {
+    if resolved && s.admin & admin::CMAINT == cmaint(cfg) {
         st.admin = match s.admin {
             a if a & admin::FMAINT != 0 => AdminState::Maint,
             a if a & admin::FDRAIN != 0 => AdminState::Drain,
@@ -231,13 +231,30 @@ fn restore(
     }
 }
 
-/// The lines HAProxy 2.6 prints for a restored state (measured).
+/// The `disabled` bit the server has now, to compare with the file's.
+fn cmaint(cfg: &Server) -> u32 {
+    if cfg.disabled {
+        admin::CMAINT
+    } else {
+        0
+    }
+}
+
+/// Whether a line names a port (word `port`, not `0`) or an address (word `addr`, not `-`)
+/// for checks or the agent; a short line names none.
+fn has_target(words: &[String], port: usize, addr: usize) -> bool {
+    let set = |i: usize, empty: &str| words.get(i).is_some_and(|w| w != empty);
+    set(port, "0") || set(addr, "-")
+}
+
+/// The lines HAProxy 2.6 prints for a restored state (measured). `targets`: the line names
+/// a check port or address, an agent port or address. lbtop has no agent checks.
 fn messages(
     st: &ServerState,
     name: &str,
     t: &Transition,
     tally: &Tally,
-    checks_off: bool,
+    targets: (bool, bool),
 ) -> Vec<(Level, String)> {
     let mut out = Vec::new();
     if t.was_up && !t.is_up {
@@ -250,9 +267,16 @@ fn messages(
     if st.admin == AdminState::Drain {
         out.push(format!("Server {name} remains in forced drain mode."));
     }
-    if checks_off {
+    // HAProxy words one reason: the checks' when they are off, else the agent's.
+    let checks_on = st.checks_configured && st.checks_enabled;
+    let partial = match targets {
+        (true, _) if !checks_on => Some("health"),
+        (_, true) => Some("agent"),
+        _ => None,
+    };
+    if let Some(which) = partial {
         out.push(format!(
-            "server-state partially applied for server '{name}', health checks are not \
+            "server-state partially applied for server '{name}', {which} checks are not \
              enabled on this server"
         ));
     }
