@@ -547,3 +547,60 @@ async fn a_local_file_and_a_config_that_changed() {
     assert_eq!(row(&r, "p")[6], "5");
     assert_eq!(row(&r, "s")[6], "0");
 }
+
+/// A file HAProxy wrote, read by both: servers written with a host name take the saved
+/// address when `init-addr` starts with `last` (the default), not when it starts with
+/// `libc`; a server written with an IP address keeps it; a changed port comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_haproxy_wrote_with_moved_addresses() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let origin = Origin::start("o", Duration::ZERO).await;
+    let p = origin.addr.port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.cfg");
+    let sock = dir.path().join("admin.sock");
+    let write = |port: u16| {
+        let text = format!(
+            "global\n    stats socket {d}/admin.sock level admin\n    server-state-file {d}/state\n\
+             defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+             timeout server 5s\n    load-server-state-from-file global\n\
+             frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
+             backend be\n    server h localhost:{p}\n    server hl localhost:{p} init-addr libc,last\n\
+             \x20   server ip 127.0.0.1:{p}\n    server moved 127.0.0.1:{p}\n",
+            d = dir.path().display()
+        );
+        std::fs::write(&path, text).unwrap();
+    };
+    let port = free_port();
+    write(port);
+    let mut h = Haproxy::start(&path, sock.clone(), port);
+    for s in ["h", "hl", "ip"] {
+        h.cli(&format!("set server be/{s} addr 127.0.0.2"));
+    }
+    h.cli(&format!(
+        "set server be/moved addr 127.0.0.1 port {}",
+        p + 1
+    ));
+    let saved = h.cli("show servers state");
+    assert!(saved.contains(" h 127.0.0.2 "), "{saved}");
+    std::fs::write(dir.path().join("state"), &saved).unwrap();
+    h.stop();
+    let mut h = Haproxy::start(&path, sock, port);
+    let h_after = h.cli("show servers state");
+    h.stop();
+    let port = free_port();
+    write(port);
+    let mut l = Lbtop::start(&path).await;
+    let l_after = l.cli("show servers state");
+    l.engine.shutdown().await;
+    assert_eq!(rows(&l_after), rows(&h_after));
+    let r = rows(&h_after);
+    assert_eq!(
+        (row(&r, "h")[4].as_str(), row(&r, "hl")[4].as_str()),
+        ("127.0.0.2", "127.0.0.1")
+    );
+    assert_eq!(row(&r, "moved")[18], (p + 1).to_string());
+}

@@ -174,6 +174,11 @@ fn apply(rt: &BackendRt, servers: &[Server], words: &[String]) -> Result<(), Str
         |st, now| Some((restore(st, cfg, resolved, &saved, now), ())),
         |st, who, t, tally, _| messages(st, who.proxy_server, t, tally, targets),
     );
+    if resolved && takes_last(cfg) {
+        if let Ok(ip) = words[4].parse::<std::net::IpAddr>() {
+            rt_server.set_addr(Some(ip));
+        }
+    }
     if saved.port != cfg.addr.port() && saved.port != 0 {
         rt.servers[i].set_port(saved.port);
     }
@@ -229,6 +234,13 @@ fn restore(
         is_up: st.is_up(),
         moved: true,
     }
+}
+
+/// A server written with a host name whose first `init-addr` method is `last` (the
+/// default, `last,libc`) starts on the address the file saved for it (measured).
+fn takes_last(cfg: &Server) -> bool {
+    let first = cfg.init_addr.as_ref().and_then(|m| m.first().copied());
+    cfg.host.is_some() && matches!(first, None | Some(crate::config::InitAddr::Last))
 }
 
 /// The `disabled` bit the server has now, to compare with the file's.
