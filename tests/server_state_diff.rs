@@ -1,10 +1,12 @@
-//! Differential test of `show servers state` and of server state across a restart
-//! (`server-state-file`, `load-server-state-from-file global`): the same haproxy.cfg to real
-//! HAProxy 2.6 (asked on its own `stats socket`) and to lbtop (asked in-process through
-//! `Handle::cli`, the path its socket uses). Both put one server in maintenance, drain
-//! another and weigh a third; their dumps must match in every column but the seconds since
-//! the last change. Each dump is then written as the state file, both restart on it, and
-//! must come back with the same states, weights, startup lines and traffic share.
+//! Differential tests of `show servers state` and of server state across a restart
+//! (`server-state-file`, `server-state-base`, `load-server-state-from-file global|local`,
+//! `server-state-file-name`): the same haproxy.cfg to real HAProxy 2.6 (asked on its own
+//! `stats socket`) and to lbtop (asked in-process through `Handle::cli`, the path its socket
+//! uses). Both put servers in maintenance and drain, change a weight and disable checks; their
+//! dumps must match in every column but the seconds since the last change. Each dump is then
+//! written as the state file, both restart on it, and must come back with the same states,
+//! weights, start-up lines and traffic share. Also: a config changed since the dump, a local
+//! file, a missing or broken file, and a file HAProxy wrote with moved addresses.
 //!
 //! Skips, loudly, only when `haproxy` is not installed.
 
@@ -54,7 +56,7 @@ fn cfg(dir: &Path, port: u16, s: &BTreeMap<&str, SocketAddr>) -> String {
     )
 }
 
-/// One proxy under test: how to ask it a runtime API command, and how to stop it.
+/// One proxy under test: how to ask it a runtime API command.
 trait Runtime {
     fn cli(&mut self, line: &str) -> String;
 }
