@@ -391,10 +391,19 @@ async fn unknown_backend_one_backend_and_bad_files() {
         std::fs::write(&path, cfg(dir.path(), port, &servers)).unwrap();
         let mut h = Haproxy::start(&path, dir.path().join("admin.sock"), port);
         let h_dump = h.cli("show servers state be");
-        let h_unknown = h.cli("show servers state nope");
+        // Unknown names and ids, a frontend's id, a backend by `#<id>`, extra words.
+        let asks = ["nope", "#9", "#2", "#3", "be extra", "fe"];
+        let h_answers: Vec<String> = asks
+            .iter()
+            .map(|a| h.cli(&format!("show servers state {a}")))
+            .collect();
         let h_told = file_warnings(&h.stop());
         let mut l = Lbtop::start(&path).await;
-        assert_eq!(l.cli("show servers state nope"), h_unknown);
+        for (a, h_answer) in asks.iter().zip(&h_answers) {
+            let l_answer = l.cli(&format!("show servers state {a}"));
+            assert_eq!(rows(&l_answer).len(), rows(h_answer).len(), "{a}");
+            assert_eq!(l_answer.lines().next(), h_answer.lines().next(), "{a}");
+        }
         let l_dump = l.cli("show servers state be");
         assert_eq!(rows(&l_dump)[0][6], "0", "{content:?}");
         assert_eq!(rows(&l_dump)[0][6], rows(&h_dump)[0][6]);

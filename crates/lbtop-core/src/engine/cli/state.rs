@@ -41,15 +41,20 @@ pub(crate) mod check_state {
 }
 
 fn show(shared: &Shared, args: &[&str]) -> String {
+    let ids = proxy_ids(&shared.config);
     let backends: Vec<&BackendRt> = match args.first() {
         None => shared.backends.iter().map(|b| &**b).collect(),
-        Some(name) => match shared.backends.iter().find(|b| b.name == *name) {
+        // A backend by name, or by id as `#<id>` (measured).
+        Some(word) => match shared
+            .backends
+            .iter()
+            .find(|b| names(word, b, ids[b.index]))
+        {
             Some(b) if !shared.config.backends[b.index].implicit => vec![b],
             _ => return "Can't find backend.\n\n".into(),
         },
     };
     let mut out = format!("{VERSION}\n{HEADER}\n");
-    let ids = proxy_ids(&shared.config);
     let now = Instant::now();
     for b in backends {
         let cfg = &shared.config.backends[b.index];
@@ -63,6 +68,13 @@ fn show(shared: &Shared, args: &[&str]) -> String {
     }
     out.push('\n');
     out
+}
+
+fn names(word: &str, b: &BackendRt, id: u32) -> bool {
+    match word.strip_prefix('#') {
+        Some(n) => n.parse() == Ok(id),
+        None => b.name == word,
+    }
 }
 
 /// Each backend's proxy id (`be_id`, `iid`): HAProxy numbers every proxy in the order of the
