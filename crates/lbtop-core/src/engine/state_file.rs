@@ -56,25 +56,34 @@ pub(super) fn load(config: &Config, backends: &[std::sync::Arc<BackendRt>], even
         match lines {
             Err(message) if first => warn(message.clone()),
             Err(_) => {}
-            Ok(lines) => {
-                for (no, words) in lines {
-                    if words[1] != cfg.name {
-                        // A global file holds every backend; a local one should hold only
-                        // its own, and HAProxy says so (measured).
-                        if !global {
-                            warn(format!(
-                                "Proxy '{}': backend name mismatch: from server state file: \
-                                 '{}', from running config '{}'",
-                                cfg.name, words[1], cfg.name
-                            ));
-                        }
-                        continue;
-                    }
-                    if let Err(m) = apply(rt, cfg.servers.as_slice(), words) {
-                        warn(format!("{}:{no}: {m}", path.display()));
-                    }
-                }
+            Ok(lines) => apply_all(rt, cfg, lines, (&path, global), &warn),
+        }
+    }
+}
+
+/// Applies the lines of `file` (its path, whether it is the global one) that name `cfg`.
+fn apply_all(
+    rt: &BackendRt,
+    cfg: &crate::config::Backend,
+    lines: &[Line],
+    (path, global): (&Path, bool),
+    warn: &impl Fn(String),
+) {
+    for (no, words) in lines {
+        if words[1] != cfg.name {
+            // A global file holds every backend; a local one should hold only its own, and
+            // HAProxy says so (measured).
+            if !global {
+                warn(format!(
+                    "Proxy '{}': backend name mismatch: from server state file: '{}', from \
+                     running config '{}'",
+                    cfg.name, words[1], cfg.name
+                ));
             }
+            continue;
+        }
+        if let Err(m) = apply(rt, cfg.servers.as_slice(), words) {
+            warn(format!("{}:{no}: {m}", path.display()));
         }
     }
 }
