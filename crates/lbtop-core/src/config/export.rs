@@ -51,6 +51,12 @@ impl Config {
         if self.global.spread_checks > 0 {
             let _ = writeln!(out, "{IN}spread-checks {}", self.global.spread_checks);
         }
+        if let Some(base) = &self.global.server_state.base {
+            let _ = writeln!(out, "{IN}server-state-base {}", quote_word(base));
+        }
+        if let Some(file) = &self.global.server_state.file {
+            let _ = writeln!(out, "{IN}server-state-file {}", quote_word(file));
+        }
         for t in &self.global.log {
             let _ = writeln!(out, "{IN}log {}", log_words(t));
         }
@@ -239,6 +245,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     logs(out, b.log_global, &b.log);
     log_tag(out, &b.log_tag);
+    server_state(out, &b.server_state);
     let o = &b.options;
     let _ = writeln!(out, "{IN}retries {}", o.retries);
     if o.http_reuse != HttpReuse::default() {
@@ -303,6 +310,15 @@ fn export_backend(out: &mut String, b: &Backend) {
 }
 
 /// A proxy's `stats` keywords, one per line.
+fn server_state(out: &mut String, s: &super::ServerStateFrom) {
+    if s.load != super::LoadState::None {
+        let _ = writeln!(out, "{IN}load-server-state-from-file {}", s.load.as_str());
+    }
+    if let Some(name) = &s.file_name {
+        let _ = writeln!(out, "{IN}server-state-file-name {}", quote_word(name));
+    }
+}
+
 fn stats_lines(out: &mut String, page: Option<&StatsPage>) {
     let Some(p) = page else {
         return;
@@ -798,6 +814,37 @@ mod tests {
         assert!(c
             .to_haproxy_cfg()
             .contains("    accepted_payload_size 8192\n"));
+    }
+
+    #[test]
+    fn server_state_keywords_round_trip() {
+        let c = Config::parse(
+            Path::new("s.cfg"),
+            "global\n    server-state-base /var/state\n    server-state-file \"all state\"\n\
+             defaults\n    load-server-state-from-file global\n\
+             backend a\n    server s 127.0.0.1:1\n\
+             backend b\n    load-server-state-from-file local\n    server-state-file-name b.st\n\
+             backend c\n    load-server-state-from-file none\n    server-state-file-name use-backend-name\n",
+        )
+        .unwrap();
+        let out = c.to_haproxy_cfg();
+        assert!(
+            out.contains("    server-state-file \"all state\"\n"),
+            "{out}"
+        );
+        assert!(out.contains("    server-state-file-name b.st\n"), "{out}");
+        assert_eq!(
+            c.backends[0].server_state.load,
+            super::super::LoadState::Global
+        );
+        assert_eq!(c.backends[2].server_state, Default::default());
+        round_trip(&c);
+        let (path, global) = c
+            .global
+            .server_state
+            .file_for("b", &c.backends[1].server_state)
+            .unwrap();
+        assert_eq!((path.to_str().unwrap(), global), ("/var/state/b.st", false));
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub struct ServerHost {
 /// One method of `init-addr`, tried in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InitAddr {
-    /// The address saved in a server-state file (lbtop has none, so it never finds one).
+    /// The address saved in a server-state file: applied at start, after `libc` answered
+    /// (docs/haproxy-semantics.md §27.3), so it never finds one here.
     Last,
     /// The system resolver (`getaddrinfo`): its first answer.
     Libc,

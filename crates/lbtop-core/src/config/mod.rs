@@ -17,6 +17,7 @@ mod host;
 mod log;
 mod logformat;
 mod rules;
+mod server_state;
 mod stats;
 mod stick;
 mod sticky;
@@ -39,6 +40,7 @@ pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
     RedirectKind, Return, ReturnBody, Rx, TcpAction, TcpReqRule, TcpRules, UseBackend, UseServer,
 };
+pub use server_state::{LoadState, ServerStateFrom, ServerStateGlobal};
 pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
 pub use sticky::{parse_cookie, Cookie, CookieMode};
@@ -93,6 +95,8 @@ pub struct Global {
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,
+    /// `server-state-file` and `server-state-base`.
+    pub server_state: ServerStateGlobal,
 }
 
 /// `stats socket <path> [level <L>] [mode <M>]`.
@@ -402,6 +406,8 @@ pub struct Backend {
     /// `stick-table`, and the `stick` rules that use it.
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
+    /// `load-server-state-from-file` and `server-state-file-name`.
+    pub server_state: ServerStateFrom,
     pub line: usize,
 }
 

@@ -302,6 +302,7 @@ mod tests {
             resolvers: Vec::new(),
             userlists: Vec::new(),
             spread_checks: 0,
+            server_state: Default::default(),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod resolve;
 pub mod rules;
 pub mod slowstart;
 pub mod state;
+mod state_file;
 pub mod stats;
 pub mod stick;
 pub mod stream;
@@ -276,6 +277,7 @@ impl Engine {
             logs,
         });
         let _ = view.set(Arc::downgrade(&shared));
+        state_file::load(&shared.config, &shared.backends, &shared.events);
         let global = Arc::new(Semaphore::new(maxconn as usize));
         let frontends = &shared.frontends;
         let workers =

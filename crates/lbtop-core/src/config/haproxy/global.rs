@@ -147,8 +147,16 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         unsigned,
     ),
     unsupported("lua-load"),
-    unsupported("server-state-file"),
-    unsupported("server-state-base"),
+    kw(
+        "server-state-file",
+        Args::Any,
+        super::server_state::server_state_file,
+    ),
+    kw(
+        "server-state-base",
+        Args::Any,
+        super::server_state::server_state_base,
+    ),
     unsupported("maxsslconn"),
     unsupported("maxconnrate"),
 ];

@@ -41,6 +41,7 @@ mod resolvers;
 mod rules;
 mod sections;
 mod server;
+mod server_state;
 mod ssl;
 mod stats;
 mod sticky;
@@ -178,6 +179,7 @@ impl<'a> Parser<'a> {
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
+                server_state: Default::default(),
             },
             global_maxconn: None,
             defaults: Settings::default(),
@@ -406,6 +408,7 @@ impl<'a> Parser<'a> {
                 cookie,
                 stick_table: s.stick_table.clone(),
                 stick_rules: s.stick_rules.clone(),
+                server_state: s.server_state.clone(),
                 line: p.line,
             });
         }
@@ -571,6 +574,7 @@ fn implicit_backend(p: &Proxy) -> Backend {
         cookie: None,
         stick_table: None,
         stick_rules: Vec::new(),
+        server_state: Default::default(),
         line: p.line,
     }
 }

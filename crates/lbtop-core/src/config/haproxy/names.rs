@@ -99,7 +99,7 @@ fn first_address(
     let mut libc_failed = false;
     for m in methods {
         match m {
-            // No server-state file: nothing to remember an address from.
+            // The server-state file's address is applied later, at start (§27.3).
             InitAddr::Last => {}
             InitAddr::Libc => match resolve_first(host, port, family) {
                 Some(a) => {

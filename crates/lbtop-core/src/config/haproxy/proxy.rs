@@ -66,6 +66,18 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
     kw("balance", Args::Any, S::BE, balance),
     kw("hash-type", Args::Any, S::BE, hash_type),
     kw(
+        "load-server-state-from-file",
+        Args::One("'global', 'local' or 'none'"),
+        S::BE.says_elsewhere("'load-server-state-from-file' ignored: it has no servers"),
+        super::server_state::load_server_state,
+    ),
+    kw(
+        "server-state-file-name",
+        Args::Count(0, 1),
+        S::BACKENDS,
+        super::server_state::server_state_file_name,
+    ),
+    kw(
         "default_backend",
         Args::One("a backend name"),
         S::FE,

@@ -55,6 +55,8 @@ pub(super) struct Settings {
     /// `stick-table`, and the `stick` rules.
     pub(super) stick_table: Option<crate::config::StickTable>,
     pub(super) stick_rules: Vec<crate::config::StickRule>,
+    /// `load-server-state-from-file`, `server-state-file-name`.
+    pub(super) server_state: crate::config::ServerStateFrom,
     /// `capture` lines (frontends only, so never inherited).
     pub(super) captures: crate::config::Captures,
     // What this very section did (reset when a proxy copies its defaults).

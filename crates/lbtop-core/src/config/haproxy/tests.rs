@@ -2116,3 +2116,43 @@ fn stick_tables_and_rules_are_read() {
         ],
     );
 }
+
+// -- server state file (docs/haproxy-semantics.md §27.3) ------------------------------
+
+#[test]
+fn server_state_keywords() {
+    fails(
+        "global\n    server-state-file\n",
+        2,
+        &["'server-state-file' expect one argument: a file path."],
+    );
+    fails(
+        "global\n    server-state-base\n",
+        2,
+        &["'server-state-base'"],
+    );
+    fails(
+        &with_backend("    load-server-state-from-file bogus\n"),
+        5,
+        &["'load-server-state-from-file' expects 'global', 'local' or 'none'. Got 'bogus'"],
+    );
+    fails(
+        &with_backend("    server-state-file-name a b\n"),
+        5,
+        &["'server-state-file-name'"],
+    );
+    let c = ok(&format!(
+        "global\n    server-state-file s\n    server-state-base /b\ndefaults\n    \
+         load-server-state-from-file local\n{}",
+        with_backend("    server-state-file-name\n")
+    ));
+    assert_eq!(
+        c.backends[0].server_state.load,
+        crate::config::LoadState::Local
+    );
+    assert_eq!(c.backends[0].server_state.file_name, None);
+    assert_eq!(c.global.server_state.file.as_deref(), Some("s"));
+    // In a frontend it has nothing to load: warned, as HAProxy does.
+    let c = ok("frontend f\n    bind 127.0.0.1:80\n    load-server-state-from-file global\n    default_backend b\nbackend b\n");
+    warned(&c, 3, "load-server-state-from-file");
+}

@@ -108,6 +108,11 @@ pub(super) struct RawGlobal {
     /// `[global.stats-socket]`: `stats socket <path> [level L] [mode M]`.
     #[serde(rename = "stats-socket")]
     pub(super) stats_socket: Option<Spanned<RawStatsSocket>>,
+    /// `server-state-file = "path"`, `server-state-base = "dir"`.
+    #[serde(rename = "server-state-file")]
+    pub(super) server_state_file: Option<Spanned<String>>,
+    #[serde(rename = "server-state-base")]
+    pub(super) server_state_base: Option<Spanned<String>>,
 }
 
 /// A syslog target: `{ address = "127.0.0.1:514", facility = "local6", level = "debug",
@@ -270,6 +275,12 @@ pub(super) struct RawBackend {
     pub(super) log_tag: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) server: Vec<Spanned<RawServer>>,
+    /// `load-server-state-from-file = "global"|"local"|"none"`.
+    #[serde(rename = "load-server-state-from-file")]
+    pub(super) load_server_state: Option<Spanned<String>>,
+    /// `server-state-file-name = "name"`.
+    #[serde(rename = "server-state-file-name")]
+    pub(super) server_state_file_name: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -1227,3 +1227,28 @@ name = "b"
         &["capture response 'X': 'len'"],
     );
 }
+
+#[test]
+fn server_state_keys() {
+    let with = |keys: &str| MINIMAL.replace("name = \"b\"\n", &format!("name = \"b\"\n{keys}"));
+    let c = ok(&format!(
+        "[global]\nserver-state-file = \"st\"\nserver-state-base = \"/var/state\"\n{}",
+        with("load-server-state-from-file = \"local\"\nserver-state-file-name = \"b.st\"\n")
+    ));
+    assert_eq!(c.global.server_state.file.as_deref(), Some("st"));
+    assert_eq!(
+        c.backends[0].server_state.load,
+        crate::config::LoadState::Local
+    );
+    assert_eq!(
+        c.backends[0].server_state.file_name.as_deref(),
+        Some("b.st")
+    );
+    let text = with("load-server-state-from-file = \"glob\"\n");
+    let line = 1 + text.lines().position(|l| l.contains("glob")).unwrap();
+    fails(
+        &text,
+        line,
+        &["'load-server-state-from-file'", "got 'glob'"],
+    );
+}

@@ -82,3 +82,26 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         ramp: None,
     }
 }
+
+impl BackendRt {
+    /// Every server's state now, and whether its `slowstart` ramp is running (HAProxy's
+    /// STARTING), for `show servers state`.
+    pub(crate) fn server_states(&self, now: Instant) -> Vec<(ServerState, bool)> {
+        let core = self.core();
+        core.states
+            .iter()
+            .zip(&core.warmups)
+            .map(|(st, w)| (st.clone(), w.ramping(now)))
+            .collect()
+    }
+}
+
+impl super::ServerRt {
+    /// The port saved in a server-state file, in place of the configured one.
+    pub(crate) fn set_port(&self, port: u16) {
+        self.addr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set_port(port);
+    }
+}

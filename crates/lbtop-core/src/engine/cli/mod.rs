@@ -7,6 +7,7 @@ pub mod listen;
 pub(crate) mod server;
 pub(crate) mod session;
 pub mod show;
+pub mod state;
 mod usage;
 
 use super::Shared;
@@ -55,7 +56,7 @@ pub(crate) struct Cmd {
 }
 
 /// Every command family. A new family adds its table here.
-pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS, server::ROWS, session::ROWS];
+pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS, server::ROWS, session::ROWS, state::ROWS];
 
 /// The row whose words start `words`, the longest such name first.
 pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {

@@ -4,7 +4,7 @@ use super::super::messages::did_you_mean;
 use super::super::raw::{RawGlobal, RawStatsSocket};
 use super::{Res, Resolver};
 use crate::config::values::octal_mode;
-use crate::config::{Global, StatsSocket};
+use crate::config::{Global, ServerStateGlobal, StatsSocket};
 use toml::Spanned;
 
 impl Resolver<'_> {
@@ -23,6 +23,7 @@ impl Resolver<'_> {
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
+                server_state: Default::default(),
             });
         };
         Ok(Global {
@@ -40,7 +41,21 @@ impl Resolver<'_> {
             resolvers: Vec::new(),
             userlists: Vec::new(),
             spread_checks: 0,
+            server_state: ServerStateGlobal {
+                file: self.state_path(&g.server_state_file, "server-state-file")?,
+                base: self.state_path(&g.server_state_base, "server-state-base")?,
+            },
         })
+    }
+
+    fn state_path(&self, v: &Option<Spanned<String>>, key: &str) -> Res<Option<String>> {
+        match v {
+            Some(p) if p.get_ref().is_empty() => {
+                Err(self.at(p, format!("global: '{key}' must not be empty")))
+            }
+            Some(p) => Ok(Some(p.get_ref().clone())),
+            None => Ok(None),
+        }
     }
 
     fn stats_socket(&self, raw: &Spanned<RawStatsSocket>) -> Res<StatsSocket> {

@@ -201,8 +201,30 @@ impl Resolver<'_> {
             cookie: None,
             stick_table: None,
             stick_rules: Vec::new(),
+            server_state: self.server_state(b, &who)?,
             line: self.line(raw.span().start),
         })
+    }
+
+    fn server_state(&self, b: &RawBackend, who: &str) -> Res<crate::config::ServerStateFrom> {
+        let load = match &b.load_server_state {
+            None => crate::config::LoadState::None,
+            Some(w) => crate::config::LoadState::parse(w.get_ref()).ok_or_else(|| {
+                self.at(
+                    w,
+                    format!(
+                        "{who}: 'load-server-state-from-file' expects \"global\", \"local\" or \"none\", got '{}'",
+                        w.get_ref()
+                    ),
+                )
+            })?,
+        };
+        let file_name = b
+            .server_state_file_name
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .filter(|n| !n.is_empty() && n != "use-backend-name");
+        Ok(crate::config::ServerStateFrom { load, file_name })
     }
 
     pub(super) fn http_reuse(
