@@ -3,6 +3,8 @@
 //! all, and [`run_line`] finds the row a command names. The socket, the dashboard's `:`
 //! prompt and tests all speak through [`run_line`], so they answer alike.
 
+pub mod errors;
+pub mod sess;
 pub mod show;
 
 use super::Shared;
@@ -41,7 +43,7 @@ pub(crate) struct Cmd {
 }
 
 /// Every command family. A new family adds its table here.
-pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS];
+pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS, sess::ROWS, errors::ROWS];
 
 /// The row whose words start `words`, the longest such name first.
 pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {

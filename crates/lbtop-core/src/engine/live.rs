@@ -1,0 +1,190 @@
+//! The live sessions the runtime API's `show sess` lists and `shutdown session` ends
+//! (docs/haproxy-semantics.md §27.4), and the last invalid messages `show errors` shows.
+//!
+//! Each worker keeps its own map of sessions, touched at accept and close only: the lock is
+//! taken by that worker's connections and, rarely, by the CLI, never by another worker. A
+//! session reaches its own entry through a task-local, so deep code (the relays) can say
+//! which server it uses or learn that it was killed without passing it down.
+
+use super::captures::Captures;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+use tokio::sync::Notify;
+
+/// What the runtime API reads of the running traffic.
+pub struct Live {
+    shards: Box<[Shard]>,
+    pub captures: Captures,
+}
+
+#[derive(Default)]
+struct Shard {
+    next: AtomicU64,
+    open: Mutex<BTreeMap<u64, Arc<Session>>>,
+}
+
+/// One client connection, as `show sess` lists it.
+pub struct Session {
+    /// Unique in the process: the worker's sequence number, then the worker.
+    pub id: u64,
+    pub born: (SystemTime, Instant),
+    pub src: SocketAddr,
+    /// The address the client reached (the bind's).
+    pub dst: SocketAddr,
+    pub frontend: usize,
+    pub bind: usize,
+    pub http: bool,
+    /// `(backend + 1) << 32 | (server + 1)`; 0 in either half: none yet.
+    route: AtomicU64,
+    /// An HTTP connection is a stream to HAProxy only while a request is in flight
+    /// (measured: an idle or half-sent one is not listed).
+    in_request: AtomicBool,
+    killed: AtomicBool,
+    kill: Notify,
+}
+
+const WORKER_BITS: u32 = 16;
+
+impl Live {
+    pub fn new(workers: usize) -> Live {
+        Live {
+            shards: (0..workers).map(|_| Shard::default()).collect(),
+            captures: Captures::default(),
+        }
+    }
+
+    /// Registers a session accepted by `worker`; it leaves the map when the guard drops.
+    pub fn open(self: &Arc<Self>, worker: usize, mut s: Session) -> Option<Open> {
+        let shard = self.shards.get(worker)?;
+        let seq = shard.next.fetch_add(1, Relaxed) + 1;
+        s.id = seq << WORKER_BITS | worker as u64;
+        let s = Arc::new(s);
+        lock(&shard.open).insert(seq, s.clone());
+        Some(Open {
+            live: self.clone(),
+            worker,
+            seq,
+            session: s,
+        })
+    }
+
+    /// Every session listed now, worker by worker, oldest first (HAProxy lists each
+    /// thread's streams in the order they were created).
+    pub fn list(&self) -> Vec<Arc<Session>> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            out.extend(lock(&shard.open).values().filter(|s| s.listed()).cloned());
+        }
+        out
+    }
+
+    /// The listed session `id`.
+    pub fn find(&self, id: u64) -> Option<Arc<Session>> {
+        let shard = self.shards.get((id & ((1 << WORKER_BITS) - 1)) as usize)?;
+        let found = lock(&shard.open).get(&(id >> WORKER_BITS)).cloned();
+        found.filter(|s| s.listed())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Session {
+    pub fn new(src: SocketAddr, dst: SocketAddr, frontend: usize, bind: usize, http: bool) -> Self {
+        Session {
+            id: 0,
+            born: (SystemTime::now(), Instant::now()),
+            src,
+            dst,
+            frontend,
+            bind,
+            http,
+            route: AtomicU64::new(0),
+            in_request: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        }
+    }
+
+    fn listed(&self) -> bool {
+        !self.http || self.in_request.load(Relaxed)
+    }
+
+    /// The backend and server it uses, as far as known.
+    pub fn route(&self) -> (Option<usize>, Option<usize>) {
+        let r = self.route.load(Relaxed);
+        let half = |v: u64| (v as u32).checked_sub(1).map(|i| i as usize);
+        (half(r >> 32), half(r))
+    }
+
+    /// Ends it: the relay it waits in gives up with `K` (killed by an admin).
+    pub fn kill(&self) {
+        self.killed.store(true, Relaxed);
+        self.kill.notify_waiters();
+    }
+}
+
+/// A registered session; dropping it takes the session out of the list.
+pub struct Open {
+    live: Arc<Live>,
+    worker: usize,
+    seq: u64,
+    pub session: Arc<Session>,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        lock(&self.live.shards[self.worker].open).remove(&self.seq);
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Session>;
+}
+
+/// Runs a connection's task as `session`'s (see [`killed`], [`note_route`]).
+pub async fn scope<F: std::future::Future>(session: Option<Arc<Session>>, work: F) -> F::Output {
+    match session {
+        Some(s) => CURRENT.scope(s, work).await,
+        None => work.await,
+    }
+}
+
+/// Records the backend and server the current session uses.
+pub fn note_route(backend: usize, server: Option<usize>) {
+    let server = server.map_or(0, |s| s as u64 + 1);
+    let _ = CURRENT.try_with(|s| s.route.store((backend as u64 + 1) << 32 | server, Relaxed));
+}
+
+/// Marks the start (`true`) or the end of an HTTP request; a kill aimed at one request does
+/// not outlive it.
+pub fn note_request(active: bool) {
+    let _ = CURRENT.try_with(|s| {
+        if active {
+            s.killed.store(false, Relaxed);
+        }
+        s.in_request.store(active, Relaxed);
+    });
+}
+
+/// Completes once the current session is killed from the CLI; never outside a session.
+pub async fn killed() {
+    let Ok(s) = CURRENT.try_with(Arc::clone) else {
+        return std::future::pending().await;
+    };
+    loop {
+        let notified = s.kill.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if s.killed.load(Relaxed) {
+            return;
+        }
+        notified.await;
+    }
+}
