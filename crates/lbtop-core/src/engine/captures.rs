@@ -3,10 +3,10 @@
 //! here: a valid message costs nothing.
 //!
 //! HAProxy captures the messages its HTTP/1 parser stops at a byte, with that byte's
-//! position; a message refused for what it means (a `Transfer-Encoding` it does not know, a
-//! header line without a colon) is answered 400 but not captured (measured). [`request_error`]
-//! and [`response_error`] find that byte the way HAProxy reports it, and say `None` for the
-//! refusals HAProxy does not capture.
+//! position; a head that parses but is refused for what it says (a `Transfer-Encoding` it
+//! does not know) is placed at the end of the head (measured). [`request_error`] and
+//! [`response_error`] find that position the way HAProxy reports it; `None` for a head that
+//! never completed.
 
 use super::frontend::FrontendRt;
 use super::h1::chunked::{is_token, Decoder};
@@ -129,7 +129,10 @@ pub fn request_error(buf: &[u8]) -> Option<usize> {
         at += 1;
     }
     if at == target || buf.get(at) != Some(&b' ') {
-        return buf.get(at).filter(|&&b| b != b'\r' && b != b'\n').map(|_| at);
+        return buf
+            .get(at)
+            .filter(|&&b| b != b'\r' && b != b'\n')
+            .map(|_| at);
     }
     at = skip_spaces(buf, at);
     let version = at;
@@ -181,7 +184,10 @@ pub fn chunk_error(buf: &[u8], head_len: usize) -> usize {
         }
     }
     let bad = lo.min(body.len());
-    let line = body[..bad].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let line = body[..bad]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
     head_len + line
 }
 
@@ -193,19 +199,27 @@ fn skip_spaces(buf: &[u8], mut at: usize) -> usize {
 }
 
 fn is_version(b: &[u8]) -> bool {
-    b.len() >= 8 && b.starts_with(b"HTTP/") && b[5].is_ascii_digit() && b[6] == b'.'
+    b.len() >= 8
+        && b.starts_with(b"HTTP/")
+        && b[5].is_ascii_digit()
+        && b[6] == b'.'
         && b[7].is_ascii_digit()
 }
 
-/// The header lines from `at`: a name byte that is not a token, or an empty name, is the
-/// error; then the framing headers HAProxy checks as it parses.
+/// The header lines from `at`: a name byte that is not a token (the line's end, for a line
+/// without a colon), or an empty name, is the error; then the framing headers HAProxy checks
+/// as it parses; else the end of the head. `None` while the head is incomplete.
 fn headers(buf: &[u8], mut at: usize) -> Option<usize> {
     let mut length: Option<&[u8]> = None;
     loop {
         let line = at;
         let rest = buf.get(at..)?;
-        if rest.first() == Some(&b'\n') || rest.starts_with(b"\r\n") {
-            return None;
+        // The head ended well: refused for what it says, the error is placed after it.
+        if rest.first() == Some(&b'\n') {
+            return Some(at + 1);
+        }
+        if rest.starts_with(b"\r\n") {
+            return Some(at + 2);
         }
         while at < buf.len() && is_token(buf[at]) {
             at += 1;
@@ -213,8 +227,7 @@ fn headers(buf: &[u8], mut at: usize) -> Option<usize> {
         match buf.get(at)? {
             b':' if at > line => {}
             b':' => return Some(line),
-            // Ran into the line's end: a line without a colon, which HAProxy refuses later.
-            b'\r' | b'\n' => return None,
+            // A line without a colon: the error is at its end.
             _ => return Some(at),
         }
         let name = &buf[line..at];
@@ -259,19 +272,33 @@ mod tests {
             (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", Some(5)),
             (b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", Some(7)),
             (b"GET / HTTP/1.1\rHost: x\r\n\r\n", Some(15)),
-            (b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", Some(28)),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+                Some(28),
+            ),
             (b"GET / HTTP/1.1\r\nHo\x01st: x\r\n\r\n", Some(18)),
             (b"GET / HTTP/1.1\r\nHost: x\r\n: y\r\n\r\n", Some(25)),
-            (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", Some(41)),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                Some(41),
+            ),
             (
                 b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
                 Some(60),
             ),
-            (b"GET / HTTP/1.1\r\nHost: x\r\nfoo\r\n\r\n", None),
-            (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", None),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nfoo\r\n\r\n", Some(28)),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Some(52),
+            ),
         ];
         for (head, want) in cases {
-            assert_eq!(request_error(head), *want, "{}", String::from_utf8_lossy(head));
+            assert_eq!(
+                request_error(head),
+                *want,
+                "{}",
+                String::from_utf8_lossy(head)
+            );
         }
         let bad = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nBad Header: y\r\n\r\nok";
         assert_eq!(response_error(bad), Some(39));
@@ -281,7 +308,15 @@ mod tests {
 
     #[test]
     fn never_panics() {
-        let samples: &[&[u8]] = &[b"", b"\r\n", b"GET", b"GET ", b"GET / HTTP/1.1", b"HTTP/1.1", b"X: \n"];
+        let samples: &[&[u8]] = &[
+            b"",
+            b"\r\n",
+            b"GET",
+            b"GET ",
+            b"GET / HTTP/1.1",
+            b"HTTP/1.1",
+            b"X: \n",
+        ];
         for s in samples {
             let _ = request_error(s);
             let _ = response_error(s);

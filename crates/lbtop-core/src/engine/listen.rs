@@ -4,9 +4,9 @@
 //! (docs/haproxy-semantics.md §17).
 
 use super::frontend::FrontendRt;
+use super::live::{self, Live, Session};
 use super::proxy_proto::{self, Addrs, Header};
 use super::stream::Stream;
-use super::live::{self, Live, Session};
 use super::{l4::tcp, l7};
 use crate::config::{Bind, Mode};
 use crate::events::Level;

@@ -280,12 +280,14 @@ impl Engine {
         let global = Arc::new(Semaphore::new(maxconn as usize));
         let frontends = &shared.frontends;
         let workers =
-            Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
-                source,
+            Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {
+                StartError::Bind {
+                    frontend: "(workers)".into(),
+                    addr: frontends
+                        .first()
+                        .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                    source,
+                }
             })?;
         let mut tasks = JoinSet::new();
         for plan in check_plans(&shared.config, &shared.backends) {

@@ -94,17 +94,45 @@ fn block(shared: &Shared, ids: &ProxyIds, c: &Capture, request: bool, out: &mut 
     };
     let date = log_date(c.when);
     if request {
-        let be = be.map_or("<NONE> (#-1)".to_string(), |b| format!("{} (#{})", b.name, ids.of(&b.name)));
-        let _ = writeln!(out, " \n[{date}] frontend {fe} (#{}): invalid request", ids.of(fe));
-        let _ = writeln!(out, "  backend {be}, server {srv}, event #{}, src {}", c.event, c.src);
+        let be = be.map_or("<NONE> (#-1)".to_string(), |b| {
+            format!("{} (#{})", b.name, ids.of(&b.name))
+        });
+        let _ = writeln!(
+            out,
+            " \n[{date}] frontend {fe} (#{}): invalid request",
+            ids.of(fe)
+        );
+        let _ = writeln!(
+            out,
+            "  backend {be}, server {srv}, event #{}, src {}",
+            c.event, c.src
+        );
     } else {
         let be = be.map_or("<NONE>", |b| b.name.as_str());
-        let _ = writeln!(out, " \n[{date}] backend {be} (#{}): invalid response", ids.of(be));
-        let _ = writeln!(out, "  frontend {fe} (#{}), server {srv}, event #{}, src {}", ids.of(fe), c.event, c.src);
+        let _ = writeln!(
+            out,
+            " \n[{date}] backend {be} (#{}): invalid response",
+            ids.of(be)
+        );
+        let _ = writeln!(
+            out,
+            "  frontend {fe} (#{}), server {srv}, event #{}, src {}",
+            ids.of(fe),
+            c.event,
+            c.src
+        );
     }
     let len = c.bytes.len();
-    let _ = writeln!(out, "  buffer starts at 0 (including 0 out), {} free,", BUFSIZE - len);
-    let _ = writeln!(out, "  len {len}, wraps at {WRAPS_AT}, error at position {}", c.error_at);
+    let _ = writeln!(
+        out,
+        "  buffer starts at 0 (including 0 out), {} free,",
+        BUFSIZE - len
+    );
+    let _ = writeln!(
+        out,
+        "  len {len}, wraps at {WRAPS_AT}, error at position {}",
+        c.error_at
+    );
     out.push_str("  \n");
     dump(&c.bytes, out);
 }
@@ -161,7 +189,8 @@ mod tests {
         req.extend(b" HTTP/1.1\r\nX-T: a\tb\"c\\d\xe9e{}~\x7f\r\n\r\nok");
         let mut out = String::new();
         dump(&req, &mut out);
-        let want = "  00000  GET /abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcde\n\
+        let want =
+            "  00000  GET /abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcde\n\
                     \x20 00070+ fghijabcdefghijabcdefghij HTTP/1.1\\r\\n\n\
                     \x20 00106  X-T: a\\tb\"c\\\\d\\xE9e{}~\\x7F\\r\\n\n\
                     \x20 00126  \\r\\n\n\

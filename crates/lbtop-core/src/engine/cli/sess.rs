@@ -160,7 +160,13 @@ fn detail(shared: &Shared, s: &Arc<Session>, out: &mut String) {
     let (backend, server) = s.route();
     match backend.and_then(|b| cfg.backends.get(b)) {
         Some(b) => {
-            let _ = writeln!(out, "  backend={} (id={} mode={})", b.name, ids.of(&b.name), mode(b.mode));
+            let _ = writeln!(
+                out,
+                "  backend={} (id={} mode={})",
+                b.name,
+                ids.of(&b.name),
+                mode(b.mode)
+            );
         }
         None => out.push_str("  backend=<NONE> (id=-1 mode=-)\n"),
     }

@@ -7,10 +7,10 @@ use super::relay::{read_into, ReadError};
 use super::{answer, pages};
 use crate::engine::captures::{self, Origin};
 use crate::engine::frontend::FrontendRt;
-use crate::engine::live;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
+use crate::engine::live;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route};
 use crate::engine::stream::Stream;
@@ -253,7 +253,10 @@ impl Conn {
             backend: None,
             server: None,
         };
-        self.fe.live.captures.request(from, self.input.pending(), at);
+        self.fe
+            .live
+            .captures
+            .request(from, self.input.pending(), at);
     }
 
     /// The header value of the current request's ID, when `unique-id-header` is set.
