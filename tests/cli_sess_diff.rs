@@ -270,15 +270,37 @@ fn sess_story(side: &Side) -> Vec<String> {
         "shutdown http -> {:?}",
         (side.ask)(&format!("shutdown session {http_id}"))
     ));
-    let mut buf = [0u8; 4096];
-    let n = http.read(&mut buf).unwrap_or(0);
-    let text = String::from_utf8_lossy(&buf[..n]).to_string();
-    story.push(format!(
-        "http client reads: {}",
-        text.lines().next().unwrap_or("")
-    ));
-    story.push(format!("then listed: {}", wait_sessions(side, 0).len()));
+    story.push(format!("http client reads: {:?}", read_page(&mut http)));
+    // The connection stays open: its next request is a new stream.
+    http.write_all(b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let again = wait_sessions(side, 1);
+    let same_client = field(&again[0], "src").ends_with(&format!(":{http_port}"));
+    story.push(format!("next request, same connection: {same_client}"));
     story
+}
+
+/// One error page: its head and the body its length announces.
+fn read_page(s: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return text;
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            other => panic!("the page ended early ({other:?}): {got:?}"),
+        }
+    }
 }
 
 fn rt() -> tokio::runtime::Runtime {
