@@ -11,7 +11,7 @@ mod common;
 mod contender;
 
 use common::free_port;
-use contender::haproxy_available;
+use contender::{haproxy_available, Sink};
 use lbtop::config::Config;
 use lbtop::engine::cli::Level;
 use lbtop::engine::Engine;
@@ -24,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const CFG: &str = "global\n    stats socket {SOCK} level admin\n\ndefaults\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend web\n    mode http\n    bind 127.0.0.1:{WEB}\n    default_backend slow\n\nbackend slow\n    mode http\n    server s1 {slow}\n\nfrontend broken\n    mode http\n    bind 127.0.0.1:{BROKEN}\n    default_backend liar\n\nbackend liar\n    mode http\n    server b1 {liar}\n\nlisten raw\n    mode tcp\n    bind 127.0.0.1:{RAW}\n    server r1 {slow}\n";
+const CFG: &str = "global\n    stats socket {SOCK} level admin\n\ndefaults\n    log {LOG} local0\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\nfrontend web\n    mode http\n    option httplog\n    bind 127.0.0.1:{WEB}\n    default_backend slow\n\nbackend slow\n    mode http\n    server s1 {slow}\n\nfrontend broken\n    mode http\n    bind 127.0.0.1:{BROKEN}\n    default_backend liar\n\nbackend liar\n    mode http\n    server b1 {liar}\n\nlisten raw\n    mode tcp\n    option tcplog\n    bind 127.0.0.1:{RAW}\n    server r1 {slow}\n";
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -73,6 +73,7 @@ struct Side {
     broken: u16,
     raw: u16,
     ask: Box<dyn Fn(&str) -> String>,
+    sink: Sink,
     _keep: Box<dyn std::any::Any>,
 }
 
@@ -86,8 +87,14 @@ impl Drop for Haproxy {
     }
 }
 
-fn render(sock: &Path, ports: (u16, u16, u16), slow: SocketAddr, liar: SocketAddr) -> String {
+fn render(
+    sock: &Path,
+    ports: (u16, u16, u16),
+    sink: &Sink,
+    (slow, liar): (SocketAddr, SocketAddr),
+) -> String {
     CFG.replace("{SOCK}", &sock.display().to_string())
+        .replace("{LOG}", &format!("127.0.0.1:{}", sink.port))
         .replace("{WEB}", &ports.0.to_string())
         .replace("{BROKEN}", &ports.1.to_string())
         .replace("{RAW}", &ports.2.to_string())
@@ -109,7 +116,8 @@ fn haproxy(slow: SocketAddr, liar: SocketAddr) -> Side {
     let sock: PathBuf = dir.path().join("h.sock");
     let ports = (free_port(), free_port(), free_port());
     let cfg = dir.path().join("h.cfg");
-    std::fs::write(&cfg, render(&sock, ports, slow, liar)).unwrap();
+    let sink = Sink::start();
+    std::fs::write(&cfg, render(&sock, ports, &sink, (slow, liar))).unwrap();
     let child = Command::new("haproxy")
         .args(["-db", "-f"])
         .arg(&cfg)
@@ -130,13 +138,20 @@ fn haproxy(slow: SocketAddr, liar: SocketAddr) -> Side {
         broken: ports.1,
         raw: ports.2,
         ask: Box::new(move |line| ask_socket(&ask_sock, line)),
+        sink,
         _keep: Box::new(Haproxy(child, dir)),
     }
 }
 
 fn lbtop(rt: &tokio::runtime::Runtime, slow: SocketAddr, liar: SocketAddr) -> Side {
     let ports = (free_port(), free_port(), free_port());
-    let text = render(Path::new("/tmp/lbtop-unused.sock"), ports, slow, liar);
+    let sink = Sink::start();
+    let text = render(
+        Path::new("/tmp/lbtop-unused.sock"),
+        ports,
+        &sink,
+        (slow, liar),
+    );
     let config = Config::parse(Path::new("t.cfg"), &text).unwrap();
     let (tx, rx) = lbtop::events::channel();
     let engine = rt.block_on(Engine::start(Arc::new(config), tx)).unwrap();
@@ -147,6 +162,7 @@ fn lbtop(rt: &tokio::runtime::Runtime, slow: SocketAddr, liar: SocketAddr) -> Si
         broken: ports.1,
         raw: ports.2,
         ask: Box::new(move |line| handle.cli(Level::Admin, line)),
+        sink,
         _keep: Box::new((engine, rx)),
     }
 }
@@ -277,6 +293,12 @@ fn sess_story(side: &Side) -> Vec<String> {
     let again = wait_sessions(side, 1);
     let same_client = field(&again[0], "src").ends_with(&format!(":{http_port}"));
     story.push(format!("next request, same connection: {same_client}"));
+    // Both logged as killed by an admin: `K-` for TCP, a 502 with `KH--` for HTTP.
+    for (who, needle) in [("tcp", " raw raw/r1 "), ("http", " web slow/s1 ")] {
+        let lines = side.sink.wait(needle, WAIT);
+        let line = lines.iter().find(|l| l.contains(needle)).unwrap();
+        story.push(format!("{who} log: {}", line.split_once(needle).unwrap().1));
+    }
     story
 }
 
