@@ -188,3 +188,52 @@ pub async fn killed() {
         notified.await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(http: bool) -> Session {
+        let a: SocketAddr = "127.0.0.1:1000".parse().unwrap();
+        Session::new(a, a, 0, 0, http)
+    }
+
+    #[test]
+    fn sessions_are_listed_while_open_and_found_by_id() {
+        let live = Arc::new(Live::new(2));
+        let a = live.open(0, session(false)).unwrap();
+        let b = live.open(1, session(false)).unwrap();
+        let c = live.open(0, session(false)).unwrap();
+        let ids: Vec<u64> = live.list().iter().map(|s| s.id).collect();
+        // Worker by worker, oldest first; never 0.
+        assert_eq!(ids, vec![a.session.id, c.session.id, b.session.id]);
+        assert!(ids.iter().all(|&id| id != 0));
+        assert!(live.find(b.session.id).is_some());
+        drop(b);
+        assert_eq!(live.list().len(), 2);
+        assert!(live.find(ids[2]).is_none());
+        assert!(live.open(5, session(false)).is_none(), "no such worker");
+    }
+
+    #[test]
+    fn an_http_connection_is_listed_only_during_a_request() {
+        let live = Arc::new(Live::new(1));
+        let open = live.open(0, session(true)).unwrap();
+        assert!(live.list().is_empty());
+        open.session.in_request.store(true, Relaxed);
+        assert_eq!(live.list().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_kill_reaches_the_session_waiting_and_the_one_about_to_wait() {
+        let live = Arc::new(Live::new(1));
+        let open = live.open(0, session(false)).unwrap();
+        let s = open.session.clone();
+        let waiting = tokio::spawn(scope(Some(s.clone()), killed()));
+        tokio::task::yield_now().await;
+        s.kill();
+        waiting.await.unwrap();
+        // Killed before it waits: it does not wait at all.
+        scope(Some(s), killed()).await;
+    }
+}
