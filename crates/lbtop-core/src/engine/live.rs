@@ -237,3 +237,57 @@ mod tests {
         scope(Some(s), killed()).await;
     }
 }
+
+/// What the registry costs a connection: `cargo test --release -p lbtop-core registry_cost --
+/// --ignored --nocapture` (bench/results/2026-11-27-sess-registry.md).
+#[cfg(test)]
+mod cost {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn registry_cost() {
+        let live = Arc::new(Live::new(2));
+        let a: SocketAddr = "127.0.0.1:1000".parse().unwrap();
+        // 1,000 sessions open meanwhile, as on a busy worker.
+        let _held: Vec<Open> = (0..1000)
+            .map(|_| live.open(0, Session::new(a, a, 0, 0, true)).unwrap())
+            .collect();
+        let n = 1_000_000;
+        let t = Instant::now();
+        for _ in 0..n {
+            let open = live.open(0, Session::new(a, a, 0, 0, true));
+            std::hint::black_box(&open);
+        }
+        let per_conn = t.elapsed().as_nanos() / n;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let s = live
+            .open(0, Session::new(a, a, 0, 0, true))
+            .unwrap()
+            .session
+            .clone();
+        let t = Instant::now();
+        rt.block_on(scope(Some(s), async {
+            for _ in 0..n {
+                note_request(true);
+                note_route(0, Some(1));
+                // What `or_killed` adds: the kill future, polled once and dropped.
+                let killed = killed();
+                tokio::pin!(killed);
+                let _ = futures_poll(killed.as_mut());
+                note_request(false);
+            }
+        }));
+        let per_req = t.elapsed().as_nanos() / n;
+        eprintln!("accept+close: {per_conn} ns; per request: {per_req} ns");
+    }
+
+    fn futures_poll<F: std::future::Future>(
+        f: std::pin::Pin<&mut F>,
+    ) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        f.poll(&mut std::task::Context::from_waker(waker))
+    }
+}
