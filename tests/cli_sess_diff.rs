@@ -297,7 +297,11 @@ fn sess_story(side: &Side) -> Vec<String> {
     for (who, needle) in [("tcp", " raw raw/r1 "), ("http", " web slow/s1 ")] {
         let lines = side.sink.wait(needle, WAIT);
         let line = lines.iter().find(|l| l.contains(needle)).unwrap();
-        story.push(format!("{who} log: {}", line.split_once(needle).unwrap().1));
+        // The connection counts (%ac/%fc...) depend on when the other session's close is
+        // counted, in both proxies: masked.
+        let counts = regex::Regex::new(r"\d+/\d+/\d+/\d+/\d+").unwrap();
+        let rest = line.split_once(needle).unwrap().1;
+        story.push(format!("{who} log: {}", counts.replace(rest, "N/N/N/N/N")));
     }
     story
 }
