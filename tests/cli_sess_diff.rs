@@ -294,12 +294,12 @@ fn sess_story(side: &Side) -> Vec<String> {
     let same_client = field(&again[0], "src").ends_with(&format!(":{http_port}"));
     story.push(format!("next request, same connection: {same_client}"));
     // Both logged as killed by an admin: `K-` for TCP, a 502 with `KH--` for HTTP.
+    // The connection counts (%ac/%fc...) depend on when the other session's close is
+    // counted, in both proxies: masked.
+    let counts = regex::Regex::new(r"\d+/\d+/\d+/\d+/\d+").unwrap();
     for (who, needle) in [("tcp", " raw raw/r1 "), ("http", " web slow/s1 ")] {
         let lines = side.sink.wait(needle, WAIT);
         let line = lines.iter().find(|l| l.contains(needle)).unwrap();
-        // The connection counts (%ac/%fc...) depend on when the other session's close is
-        // counted, in both proxies: masked.
-        let counts = regex::Regex::new(r"\d+/\d+/\d+/\d+/\d+").unwrap();
         let rest = line.split_once(needle).unwrap().1;
         story.push(format!("{who} log: {}", counts.replace(rest, "N/N/N/N/N")));
     }
