@@ -70,6 +70,8 @@ pub struct FrontendRt {
     pub no_backend: bool,
     /// The stats pages this frontend answers itself, in the order they are tried.
     pub stats: Vec<Arc<super::stats::StatsRt>>,
+    /// The runtime API's view of the traffic (set when the engine starts; shared by routes).
+    pub live: Arc<super::live::Live>,
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
@@ -150,6 +152,7 @@ impl FrontendRt {
             limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
             stats: Vec::new(),
+            live: Arc::new(super::live::Live::new(0)),
             no_backend: be.implicit,
             events,
             traffic_log,
@@ -209,6 +212,7 @@ impl FrontendRt {
     /// connection slots.
     pub fn share(&mut self, main: &FrontendRt) {
         self.counters = main.counters.clone();
+        self.live = main.live.clone();
         self.limit = main.limit.clone();
     }
 

@@ -4,6 +4,7 @@
 //! (docs/haproxy-semantics.md §17).
 
 use super::frontend::FrontendRt;
+use super::live::{self, Live, Session};
 use super::proxy_proto::{self, Addrs, Header};
 use super::stream::Stream;
 use super::{l4::tcp, l7};
@@ -112,8 +113,7 @@ fn set_int(fd: i32, level: i32, name: i32, value: i32) -> std::io::Result<()> {
 pub async fn accept_loop(
     listener: TcpListener,
     fe: Arc<FrontendRt>,
-    bind: usize,
-    global: Arc<Semaphore>,
+    (bind, global, live): (usize, Arc<Semaphore>, Arc<Live>),
 ) {
     // Connection tasks live in this set, so stopping the listener stops them too.
     let mut conns = JoinSet::new();
@@ -138,6 +138,7 @@ pub async fn accept_loop(
         let ready = try_permits(&fe, bind, &global);
         let fe = fe.clone();
         let global = global.clone();
+        let live = live.clone();
         conns.spawn(async move {
             let permits = match ready {
                 Some(p) => p,
@@ -160,7 +161,11 @@ pub async fn accept_loop(
                 }
                 Some(expect_proxy) => {
                     if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
-                        open = serve(stream, addrs, &fe, bind).await;
+                        let http = fe.mode == Mode::Http;
+                        let session = Session::new(addrs.src, addrs.dst, fe.index, bind, http);
+                        let entry = live.open(super::workers::current(), session);
+                        let session = entry.as_ref().map(|e| e.session.clone());
+                        open = live::scope(session, serve(stream, addrs, &fe, bind)).await;
                     }
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod balance;
+pub mod captures;
 pub mod check;
 pub mod check_proto;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod h1;
 pub mod l4;
 pub mod l7;
 pub mod listen;
+pub mod live;
 pub mod log;
 pub mod log_out;
 pub mod logfmt;
@@ -78,6 +80,8 @@ pub(crate) struct Shared {
     events: EventSender,
     maxconn: u32,
     logs: Arc<log_out::LogOutputs>,
+    /// The sessions and captured errors the runtime API reads.
+    live: Arc<live::Live>,
 }
 
 impl Shared {
@@ -229,6 +233,7 @@ impl Engine {
         let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
         let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let view = stats::View::default();
+        let live = Arc::new(live::Live::new(workers));
         let frontends: Vec<Arc<FrontendRt>> = groups
             .iter()
             .enumerate()
@@ -248,6 +253,7 @@ impl Engine {
                     b.tls = tls.take();
                 }
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
+                fe.live = live.clone();
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
                     let log = traffic_log(&logs, &config, i);
                     let pc = process_conns.clone();
@@ -275,18 +281,21 @@ impl Engine {
             events,
             maxconn,
             logs,
+            live,
         });
         let _ = view.set(Arc::downgrade(&shared));
         state_file::load(&shared.config, &shared.backends, &shared.events);
         let global = Arc::new(Semaphore::new(maxconn as usize));
         let frontends = &shared.frontends;
         let workers =
-            Workers::start(per_worker, frontends, global).map_err(|source| StartError::Bind {
-                frontend: "(workers)".into(),
-                addr: frontends
-                    .first()
-                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
-                source,
+            Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {
+                StartError::Bind {
+                    frontend: "(workers)".into(),
+                    addr: frontends
+                        .first()
+                        .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                    source,
+                }
             })?;
         let mut tasks = JoinSet::new();
         for plan in check_plans(&shared.config, &shared.backends) {

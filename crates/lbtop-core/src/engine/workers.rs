@@ -4,6 +4,7 @@
 
 use super::frontend::FrontendRt;
 use super::listen::accept_loop;
+use super::live::Live;
 use std::cell::Cell;
 use std::sync::Arc;
 use tokio::sync::{watch, Semaphore};
@@ -31,12 +32,14 @@ impl Workers {
         listeners: Vec<Vec<Listener>>,
         frontends: &[Arc<FrontendRt>],
         global: Arc<Semaphore>,
+        live: &Arc<Live>,
     ) -> std::io::Result<Workers> {
         let (stop, watch) = watch::channel(false);
         let mut threads = Vec::new();
         for (w, group) in listeners.into_iter().enumerate() {
             let frontends: Vec<Arc<FrontendRt>> = frontends.to_vec();
             let global = global.clone();
+            let live = live.clone();
             let mut watch = watch.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("lbtop-worker-{w}"))
@@ -53,7 +56,8 @@ impl Workers {
                                 continue;
                             };
                             let fe = frontends[f].clone();
-                            loops.spawn(accept_loop(listener, fe, b, global.clone()));
+                            let on = (b, global.clone(), live.clone());
+                            loops.spawn(accept_loop(listener, fe, on));
                         }
                         let _ = watch.wait_for(|stopped| *stopped).await;
                     });

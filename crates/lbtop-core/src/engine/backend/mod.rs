@@ -582,6 +582,8 @@ pub async fn or_killed<T>(
     tokio::select! {
         done = work => Ok(done),
         cause = killed => Err(cause),
+        // `shutdown session` from the runtime API: HAProxy's `K` (killed by an admin).
+        () = crate::engine::live::killed() => Err(b'K'),
     }
 }
 

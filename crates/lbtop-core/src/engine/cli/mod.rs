@@ -3,7 +3,9 @@
 //! all, and [`run_line`] finds the row a command names. The socket ([`listen`], [`session`]),
 //! the dashboard's `:` prompt and tests all speak through [`run_line`], so they answer alike.
 
+pub mod errors;
 pub mod listen;
+pub mod sess;
 pub(crate) mod server;
 pub(crate) mod session;
 pub mod show;
@@ -56,7 +58,14 @@ pub(crate) struct Cmd {
 }
 
 /// Every command family. A new family adds its table here.
-pub(crate) static TABLES: &[&[Cmd]] = &[show::ROWS, server::ROWS, session::ROWS, state::ROWS];
+pub(crate) static TABLES: &[&[Cmd]] = &[
+    show::ROWS,
+    server::ROWS,
+    session::ROWS,
+    state::ROWS,
+    sess::ROWS,
+    errors::ROWS,
+];
 
 /// The row whose words start `words`, the longest such name first.
 pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {

@@ -88,6 +88,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let inspected = began.elapsed();
     let route = route(&fe, &view, &held);
     let fe = fe.route_arc(route.backend).cloned().unwrap_or(fe);
+    crate::engine::live::note_route(fe.backend.index, None);
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.rule_line = route.rule_line;
@@ -111,6 +112,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
+    crate::engine::live::note_route(fe.backend.index, record.server);
     // As in HTTP mode: pauses between retries on the same server are not queue time (a
     // session that never got a server waited in the queue all along). The wait for the
     // first bytes is queue time too, as HAProxy logs it (measured).

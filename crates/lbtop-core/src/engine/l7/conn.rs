@@ -5,10 +5,12 @@
 use super::proxy::{self, Client};
 use super::relay::{read_into, ReadError};
 use super::{answer, pages};
+use crate::engine::captures::{self, Origin};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::chunked::Decoder;
 use crate::engine::h1::head::{self, Framing, Head, Parsed, Refusal, Rewrite};
+use crate::engine::live;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{Decision, ReqView, Route};
 use crate::engine::stream::Stream;
@@ -76,7 +78,10 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         let Some((head, upstream, decision)) = Box::pin(conn.next_head(accepted)).await else {
             break;
         };
-        if !Box::pin(conn.forward(head, upstream, decision)).await {
+        live::note_request(true);
+        let keep = Box::pin(conn.forward(head, upstream, decision)).await;
+        live::note_request(false);
+        if !keep {
             break;
         }
         conn.input.release();
@@ -147,20 +152,25 @@ impl Conn {
         let (head, decision) = match self.read_head(deadline, &mut upstream).await {
             Ok(read) => read,
             Err(e) => {
+                if e == HeadError::Invalid(Refusal::Malformed) {
+                    self.capture(captures::request_error(self.input.pending()));
+                }
                 self.reject(e, began).await;
                 return None;
             }
         };
         self.served += 1;
-        self.input.consume(head.len);
         // A chunked body whose framing error has already arrived is refused before anything
         // reaches a server, as HAProxy refuses it.
-        if head.framing == Framing::Chunked && Decoder::default().finds_error(self.input.pending())
-        {
+        let body = &self.input.pending()[head.len..];
+        if head.framing == Framing::Chunked && Decoder::default().finds_error(body) {
+            self.capture(Some(captures::chunk_error(self.input.pending(), head.len)));
+            self.input.consume(head.len);
             self.reject(HeadError::Invalid(Refusal::Malformed), began)
                 .await;
             return None;
         }
+        self.input.consume(head.len);
         Some((head, upstream, decision))
     }
 
@@ -231,6 +241,22 @@ impl Conn {
                 Ok(_) => {}
             }
         }
+    }
+
+    /// Keeps the refused request for `show errors`, when HAProxy would (`at`: the error's
+    /// position).
+    fn capture(&self, at: Option<usize>) {
+        let Some(at) = at else { return };
+        let from = Origin {
+            src: self.peer.src,
+            frontend: self.fe.index,
+            backend: None,
+            server: None,
+        };
+        self.fe
+            .live
+            .captures
+            .request(from, self.input.pending(), at);
     }
 
     /// The header value of the current request's ID, when `unique-id-header` is set.

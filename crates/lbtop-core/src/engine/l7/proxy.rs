@@ -103,6 +103,7 @@ pub async fn proxy(
     route: Route,
 ) -> bool {
     fe.counters.requests.fetch_add(1, Relaxed);
+    crate::engine::live::note_route(fe.backend.index, None);
     let mut ex = start(fe, client, head);
     ex.record.rule_line = route.rule_line;
     let key = PickKey {
@@ -134,6 +135,7 @@ pub async fn proxy(
         }
     };
     ex.record.timers[1] = millis(ex.began.elapsed());
+    crate::engine::live::note_route(backend.index, Some(assigned.server));
     // Taken when the response arrives, so a request waiting on its server holds no buffer.
     let mut out = Vec::new();
     if let Some(stream) = reusable(fe, client, assigned.server) {
@@ -167,6 +169,7 @@ pub async fn proxy(
         ex.record.timers[1] += millis(attempt.waited);
     }
     ex.record.server = attempt.assigned.as_ref().map(|a| a.server);
+    crate::engine::live::note_route(backend.index, ex.record.server);
     let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {
         Ok(stream) => stream,
@@ -286,9 +289,14 @@ async fn exchange_on(
     let kill = fe.backend.kill_watch(to.0);
     let cookie = response_cookie(fe, head, to.0, to.1);
     let exchanged = exchange(fe, server, client, head, upstream, out, cookie.as_ref());
-    or_killed(kill, exchanged)
+    let answer = or_killed(kill, exchanged)
         .await
-        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)))
+        .unwrap_or_else(|c| Err(ExchangeError::Killed(c)));
+    if let Err(ExchangeError::Invalid) = answer {
+        let pending = server.input.pending();
+        crate::engine::captures::bad_response(fe, client.addr, to.0, pending);
+    }
+    answer
 }
 
 async fn exchange(
@@ -401,11 +409,12 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
         }
         match response::parse_capturing(input.pending(), asked, out, captures) {
             Parsed::Complete(r) => {
-                input.consume(r.len);
                 // A chunked body whose framing error is already here is refused whole.
-                if r.body == Body::Chunked && Decoder::default().finds_error(input.pending()) {
+                let body = &input.pending()[r.len..];
+                if r.body == Body::Chunked && Decoder::default().finds_error(body) {
                     return Err(ExchangeError::Invalid);
                 }
+                input.consume(r.len);
                 return Ok((r, interim_bytes));
             }
             Parsed::Interim { len, log_bytes } => {
