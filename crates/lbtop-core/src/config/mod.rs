@@ -37,7 +37,8 @@ pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
-    RedirectKind, Return, ReturnBody, Rx, TcpAction, TcpReqRule, TcpRules, UseBackend, UseServer,
+    RedirectKind, Return, ReturnBody, Rx, Service, TcpAction, TcpReqRule, TcpRules, UseBackend,
+    UseServer,
 };
 pub use stats::{StatsAdmin, StatsPage};
 pub use stick::{parse_rule, parse_table, Fetch, KeyType, StickRule, StickTable, StickWhen};
@@ -89,6 +90,9 @@ pub struct Global {
     /// `spread-checks`: each interval between checks varies by up to this percentage
     /// (0..=50, 0 = none).
     pub spread_checks: u32,
+    /// `metrics = "addr"` (TOML only): a listener answering `GET /metrics` with the
+    /// Prometheus exporter's text (docs/haproxy-semantics.md §28).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// `stats socket <path> [level <L>] [mode <M>]`.

@@ -70,6 +70,8 @@ pub struct FrontendRt {
     pub no_backend: bool,
     /// The stats pages this frontend answers itself, in the order they are tried.
     pub stats: Vec<Arc<super::stats::StatsRt>>,
+    /// The running engine, for the answers built from its snapshot (the exporter's).
+    pub(crate) view: super::stats::View,
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
@@ -150,6 +152,7 @@ impl FrontendRt {
             limit: Arc::new(Semaphore::new(maxconn as usize)),
             process_conns,
             stats: Vec::new(),
+            view: Default::default(),
             no_backend: be.implicit,
             events,
             traffic_log,
@@ -355,6 +358,7 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            service: None,
             by_frontend: false,
             rule_line: None,
             tls: false,

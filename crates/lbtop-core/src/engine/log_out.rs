@@ -300,6 +300,7 @@ mod tests {
             resolvers: Vec::new(),
             userlists: Vec::new(),
             spread_checks: 0,
+            metrics: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod listen;
 pub mod log;
 pub mod log_out;
 pub mod logfmt;
+pub mod metrics;
 pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
@@ -202,6 +203,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
+        let scrapes = bind_metrics(&config)?;
         let mut acceptors = tls_all(&config)?;
         let logs = log_out::LogOutputs::new();
         let backends: Vec<Arc<BackendRt>> = config
@@ -241,6 +243,7 @@ impl Engine {
                     b.tls = tls.take();
                 }
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
+                fe.view = view.clone();
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
                     let log = traffic_log(&logs, &config, i);
                     let pc = process_conns.clone();
@@ -288,6 +291,9 @@ impl Engine {
         for section in resolve::plans(&shared.config, &shared.backends) {
             tasks.spawn(resolve::run(section, global_log.clone()));
         }
+        if let Some(listener) = scrapes {
+            tasks.spawn(metrics::serve(shared.clone(), listener));
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
         Ok(Engine {
@@ -331,6 +337,19 @@ fn worker_count(config: &Config) -> usize {
 
 /// `[frontend][bind][worker]`.
 type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+/// `[global] metrics = "addr"`: its listener, bound before anything starts.
+fn bind_metrics(config: &Config) -> Result<Option<std::net::TcpListener>, StartError> {
+    let Some(addr) = config.global.metrics else {
+        return Ok(None);
+    };
+    let bound = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
+        frontend: "(metrics)".into(),
+        addr,
+        source,
+    })?;
+    Ok(Some(bound))
+}
 
 fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
     let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {

@@ -177,6 +177,7 @@ impl<'a> Parser<'a> {
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
+                metrics: None,
             },
             global_maxconn: None,
             global_stats: None,

@@ -108,6 +108,8 @@ pub(super) struct RawGlobal {
     /// `[global.stats-socket]`: `stats socket <path> [level L] [mode M]`.
     #[serde(rename = "stats-socket")]
     pub(super) stats_socket: Option<Spanned<RawStatsSocket>>,
+    /// `metrics = "127.0.0.1:9101"`: a Prometheus listener of its own.
+    pub(super) metrics: Option<Spanned<String>>,
 }
 
 /// A syslog target: `{ address = "127.0.0.1:514", facility = "local6", level = "debug",

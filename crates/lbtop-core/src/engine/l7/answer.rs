@@ -19,9 +19,14 @@ pub(super) async fn send(
     stream: &mut Stream,
     client: SocketAddr,
     head: &Head,
-    reply: Reply,
+    mut reply: Reply,
 ) -> bool {
     let began = Instant::now();
+    let mut service = None;
+    if let Some(query) = reply.service.take() {
+        crate::engine::metrics::scrape(fe, &query, &mut reply, head);
+        service = Some("<PROMEX>");
+    }
     let sampled = head.request_line.is_some();
     let start = if sampled {
         SystemTime::now()
@@ -46,6 +51,7 @@ pub(super) async fn send(
     record.bytes_out = reply.log_bytes;
     record.bytes_in = (head.len as u64) + head.content_length;
     record.rule_line = Some(reply.rule_line);
+    record.service = service;
     record.tls = stream.is_tls();
     record.captures = head.captured.clone();
     let total = began.elapsed().as_millis() as i64;

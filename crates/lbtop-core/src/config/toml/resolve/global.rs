@@ -21,6 +21,7 @@ impl Resolver<'_> {
                 resolvers: Vec::new(),
                 userlists: Vec::new(),
                 spread_checks: 0,
+                metrics: None,
             });
         };
         Ok(Global {
@@ -36,6 +37,23 @@ impl Resolver<'_> {
             resolvers: Vec::new(),
             userlists: Vec::new(),
             spread_checks: 0,
+            metrics: match &g.metrics {
+                Some(m) => Some(self.metrics_addr(m)?),
+                None => None,
+            },
+        })
+    }
+
+    /// `metrics = "127.0.0.1:9101"`: where the metrics listener binds.
+    fn metrics_addr(&self, raw: &Spanned<String>) -> Res<std::net::SocketAddr> {
+        raw.get_ref().parse().map_err(|_| {
+            self.at(
+                raw,
+                format!(
+                    "global: 'metrics' expects an address and a port such as \"127.0.0.1:9101\", got '{}'",
+                    raw.get_ref()
+                ),
+            )
         })
     }
 
