@@ -55,10 +55,12 @@ pub(super) async fn send(
     record.tls = stream.is_tls();
     record.captures = head.captured.clone();
     let total = began.elapsed().as_millis() as i64;
-    record.timers = match reply.hold {
+    record.timers = match (reply.hold, service) {
         // A tarpit's wait is logged as queue time, with no request time (measured).
-        Some(_) => [-1, total, -1, -1, total],
-        None => [0, -1, -1, -1, total],
+        (Some(_), _) => [-1, total, -1, -1, total],
+        // A service answers as a server would, at once (measured: `0/0/0/0/0`).
+        (None, Some(_)) => [0, 0, 0, 0, total],
+        (None, None) => [0, -1, -1, -1, total],
     };
     // Flushed: a TLS client gets the records rustls holds (a no-op on a socket).
     let sent = stream.write_all(&reply.bytes).await.is_ok() && stream.flush().await.is_ok();
