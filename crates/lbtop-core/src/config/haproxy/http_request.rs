@@ -109,16 +109,13 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     unsupported("set-map"),
     unsupported("del-map"),
     unsupported("cache-use"),
-    action("use-service", |w, _| {
-        match w {
+    action("use-service", |w, _| match w {
         [name] if name == "prometheus-exporter" => {
             Ok(HttpAction::UseService(Service::PrometheusExporter))
         }
-        [name] => Err(format!(
-            "'http-request use-service': lbtop has only the 'prometheus-exporter' service, got '{name}'"
-        )),
+        // HAProxy's words; lbtop has no other service.
+        [name] => Err(format!("'{name}' unknown service name.")),
         _ => Err("expects a service name.".into()),
-    }
     }),
     unsupported("early-hint"),
     unsupported("normalize-uri"),

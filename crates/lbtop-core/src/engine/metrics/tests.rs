@@ -214,3 +214,23 @@ fn the_text_is_prometheus_clients() {
          h_bucket{le=\"+Inf\"} 2\n# EOF\n"
     );
 }
+
+#[test]
+fn use_service_reads_haproxys_one_service() {
+    let cfg = "defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:1\n    http-request use-service prometheus-exporter if { path /metrics }\n";
+    let c = Config::parse(Path::new("s.cfg"), cfg).unwrap();
+    let rule = &c.frontends[0].rules.http_request[0];
+    assert_eq!(
+        rule.action,
+        crate::config::HttpAction::UseService(crate::config::Service::PrometheusExporter)
+    );
+    let bad = cfg.replace("prometheus-exporter if { path /metrics }", "foo");
+    let e = Config::parse(Path::new("s.cfg"), &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("s.cfg") && e.contains(":5"), "{e}");
+    assert!(
+        e.contains("'http-request use-service' rule : 'foo' unknown service name."),
+        "{e}"
+    );
+}
