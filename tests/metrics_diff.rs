@@ -147,6 +147,34 @@ fn unchunk(body: &str) -> String {
     out
 }
 
+/// HEAD, HTTP/1.0, keep-alive, a POST, a 400: the heads as sent.
+fn wire(rt: &tokio::runtime::Runtime, prom: SocketAddr) -> Vec<String> {
+    let mut out = Vec::new();
+    for req in [
+        "HEAD /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        "HEAD /metrics HTTP/1.0\r\n\r\n",
+        "GET /metrics?scope=nope HTTP/1.0\r\n\r\n",
+        // An empty scope: an empty body. Then one that closes.
+        "GET /metrics?scope= HTTP/1.0\r\nconnection: keep-alive\r\n\r\nGET /metrics?scope= HTTP/1.0\r\n\r\n",
+        "POST /metrics?scope= HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    ] {
+        let raw = rt.block_on(exchange(prom, req.as_bytes()));
+        let text = String::from_utf8_lossy(&raw);
+        let lines: Vec<&str> = text.split("\r\n").map(content_type).collect();
+        out.push(format!("{req:?} -> {}", lines.join(" | ")));
+    }
+    out
+}
+
+/// Each program's content type, masked: HAProxy's Prometheus text, lbtop's OpenMetrics.
+fn content_type(line: &str) -> &str {
+    let prometheus = line.starts_with("content-type: text/plain; version=0.0.4");
+    match prometheus || line.starts_with("content-type: application/openmetrics-text") {
+        true => "content-type: T",
+        false => line,
+    }
+}
+
 /// Scrapes until web1 passed its checks and dead failed its own.
 fn settled(rt: &tokio::runtime::Runtime, prom: SocketAddr) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -165,6 +193,8 @@ fn settled(rt: &tokio::runtime::Runtime, prom: SocketAddr) {
 
 struct Run {
     full: Exposition,
+    /// Raw exchanges: the status and header lines, the content type masked.
+    wire: Vec<String>,
     /// Family names per query.
     scoped: Vec<(String, u16, BTreeSet<String>)>,
     log: Vec<String>,
@@ -224,7 +254,13 @@ fn scenario(kind: Kind) -> Run {
         w.join(" ")
     });
     let log = log.collect();
-    Run { full, scoped, log }
+    let wire = wire(&rt, prom);
+    Run {
+        full,
+        wire,
+        scoped,
+        log,
+    }
 }
 
 fn masked(series: &str) -> String {
@@ -304,6 +340,9 @@ fn exporter_families_match_haproxy() {
     let statuses: Vec<u16> = h.scoped.iter().map(|(_, s, _)| *s).collect();
     assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 400, 200]);
     assert_eq!(h.log, l.log);
+    for (a, b) in h.wire.iter().zip(&l.wire) {
+        assert_eq!(a, b, "HAProxy (left) and lbtop (right) differ");
+    }
     assert!(h.log[0].contains(" prom prom/<PROMEX> "), "{:?}", h.log);
     assert!(h.log[0].contains(" LR-- "), "{:?}", h.log);
 }

@@ -32,27 +32,23 @@ pub(crate) fn scrape(fe: &FrontendRt, query: &str, reply: &mut Reply, head: &Hea
     reply.log_bytes = crate::engine::stats::log_bytes(&reply.bytes, body.len());
 }
 
-/// The 200 with `body`, chunked, with HAProxy's header order (the connection header first
-/// for HTTP/1.0, as its stats page).
+/// The 200 with `body`, chunked, with HAProxy's headers in its order (measured: chunked
+/// even for a HEAD and for HTTP/1.0, the connection header last).
 pub(crate) fn response(body: &str, keep: bool, version: Version, is_head: bool) -> Vec<u8> {
-    let old = version == Version::HTTP_10;
     let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
     header_line(&mut out, b"cache-control", b"no-cache");
     header_line(&mut out, b"content-type", CONTENT_TYPE.as_bytes());
-    if old {
-        connection_header(&mut out, keep, version, Version::HTTP_11);
-    }
-    if !is_head {
-        header_line(&mut out, b"transfer-encoding", b"chunked");
-    }
-    if !old {
-        connection_header(&mut out, keep, version, Version::HTTP_11);
-    }
+    header_line(&mut out, b"transfer-encoding", b"chunked");
+    connection_header(&mut out, keep, version, Version::HTTP_11);
     out.extend_from_slice(b"\r\n");
-    if !is_head {
+    if is_head {
+        return out;
+    }
+    if !body.is_empty() {
         out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
         out.extend_from_slice(body.as_bytes());
-        out.extend_from_slice(b"\r\n0\r\n\r\n");
+        out.extend_from_slice(b"\r\n");
     }
+    out.extend_from_slice(b"0\r\n\r\n");
     out
 }

@@ -175,12 +175,6 @@ pub fn proxy_families(
 
 fn family(d: &Def, scope: Scope, objects: &[Object]) -> Family {
     let mut f = Family::named(format!("{}{}", scope.prefix(), d.name), d.help);
-    if matches!(
-        d.src,
-        Status | AggServer | AggCheck | CheckStatus | CheckCode
-    ) {
-        f.kind = Kind::Gauge;
-    }
     for o in objects {
         samples(&mut f, d.src, scope, o);
     }

@@ -77,7 +77,12 @@ impl Query {
 /// The exposition for `query`, from a snapshot taken now.
 pub(crate) fn render(shared: &Shared, query: Query) -> String {
     let snap = shared.snapshot();
-    expose::encode(families(shared, &snap, query))
+    let families = families(shared, &snap, query);
+    // Nothing asked for (`scope=`): an empty body, as HAProxy sends, not a lone `# EOF`.
+    match families.is_empty() {
+        true => String::new(),
+        false => expose::encode(families),
+    }
 }
 
 fn families(shared: &Shared, snap: &Snapshot, q: Query) -> Vec<Family> {
