@@ -241,19 +241,8 @@ fn scenario(kind: Kind) -> Run {
     }
     let line = "GET /metrics?other=1 ";
     let log = c.sink.wait(line, Duration::from_secs(5));
-    // The texts differ in length: the byte count is masked, and the connection counts.
-    let log = log.into_iter().filter(|l| l.contains(line)).map(|l| {
-        let mut w: Vec<String> = l.split(' ').map(String::from).collect();
-        if let Some(i) = w.iter().position(|x| x == "200") {
-            w[i + 1] = "B".into();
-            // `%ac/%fc` may still count the previous scrape's connection, in either.
-            if let Some(conns) = w.get_mut(i + 5) {
-                *conns = "C".into();
-            }
-        }
-        w.join(" ")
-    });
-    let log = log.collect();
+    let log = log.iter().filter(|l| l.contains(line));
+    let log = log.map(|l| masked_log(l)).collect();
     let wire = wire(&rt, prom);
     Run {
         full,
@@ -261,6 +250,19 @@ fn scenario(kind: Kind) -> Run {
         scoped,
         log,
     }
+}
+
+/// A scrape's log line: the texts differ in length, so the byte count is masked, and the
+/// connection counts (`%ac/%fc` may still count the previous scrape's connection, in either).
+fn masked_log(line: &str) -> String {
+    let mut w: Vec<String> = line.split(' ').map(String::from).collect();
+    if let Some(i) = w.iter().position(|x| x == "200") {
+        w[i + 1] = "B".into();
+        if let Some(conns) = w.get_mut(i + 5) {
+            *conns = "C".into();
+        }
+    }
+    w.join(" ")
 }
 
 fn masked(series: &str) -> String {
@@ -345,6 +347,60 @@ fn exporter_families_match_haproxy() {
     }
     assert!(h.log[0].contains(" prom prom/<PROMEX> "), "{:?}", h.log);
     assert!(h.log[0].contains(" LR-- "), "{:?}", h.log);
+}
+
+const BACKEND_CFG: &str = "global\n    log {LOG} local0\n\ndefaults\n    mode http\n    log global\n    option httplog\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend f4\n    bind 127.0.0.1:{PORT}\n    default_backend b4\n\nbackend b4\n    http-request use-service prometheus-exporter if { path /metrics }\n    server s1 {web1}\n";
+
+/// The exporter reached through a backend's rule: what it counts where, and its log line.
+fn backend_scenario(kind: Kind) -> Vec<String> {
+    let rt = rt();
+    let web1 = rt.block_on(Origin::start("web1", Duration::ZERO));
+    let servers = BTreeMap::from([("web1", web1.addr)]);
+    let c = Contender::start(kind, BACKEND_CFG, &servers);
+    c.wait_listening(BACKEND_CFG);
+    let mut out = Vec::new();
+    for q in ["?scope=frontend", "?scope=backend"] {
+        let (status, text) = scrape(&rt, c.addr(), q);
+        let e = parse(&text);
+        out.push(format!("{q}: {status}"));
+        for k in [
+            "haproxy_frontend_intercepted_requests_total{proxy=f4}",
+            "haproxy_frontend_http_responses_total{code=2xx,proxy=f4}",
+            "haproxy_backend_sessions_total{proxy=b4}",
+            "haproxy_backend_http_responses_total{code=2xx,proxy=b4}",
+            "haproxy_server_sessions_total{proxy=b4,server=s1}",
+        ] {
+            if let Some(v) = e.values.get(k) {
+                out.push(format!("{k} {v}"));
+            }
+        }
+    }
+    let line = "GET /metrics?scope=backend ";
+    let log = c.sink.wait(line, Duration::from_secs(5));
+    out.extend(
+        log.iter()
+            .filter(|l| l.contains("<PROMEX>"))
+            .map(|l| masked_log(l)),
+    );
+    out
+}
+
+#[test]
+fn a_backends_exporter_matches_haproxy() {
+    if !haproxy_available() {
+        eprintln!("haproxy not installed: metrics_diff skipped");
+        return;
+    }
+    let [h, l] = [Kind::Haproxy, Kind::Lbtop].map(backend_scenario);
+    assert_eq!(h, l, "HAProxy (left) and lbtop (right) differ");
+    let all = h.join("\n");
+    for want in [
+        "haproxy_frontend_intercepted_requests_total{proxy=f4} 0",
+        "haproxy_backend_sessions_total{proxy=b4} 2",
+        " f4 b4/<PROMEX> ",
+    ] {
+        assert!(all.contains(want), "{want}\n---\n{all}");
+    }
 }
 
 #[test]

@@ -22,11 +22,7 @@ pub(super) async fn send(
     mut reply: Reply,
 ) -> bool {
     let began = Instant::now();
-    let mut service = None;
-    if let Some(query) = reply.service.take() {
-        crate::engine::metrics::scrape(fe, &query, &mut reply, head);
-        service = Some("<PROMEX>");
-    }
+    let service = reply.service.as_ref().map(|_| "<PROMEX>");
     let sampled = head.request_line.is_some();
     let start = if sampled {
         SystemTime::now()
@@ -34,16 +30,24 @@ pub(super) async fn send(
         SystemTime::UNIX_EPOCH
     };
     let c = &fe.counters;
+    let by = fe.route(reply.backend);
     if reply.denied {
         c.requests.fetch_add(1, Relaxed);
         c.denied_req.fetch_add(1, Relaxed);
+    } else if service.is_some() && reply.backend.is_some() {
+        // A backend's service: a session of the backend, counted before the answer is made
+        // (it counts itself, measured), not an interception by the frontend.
+        by.backend.counters.total_sessions.fetch_add(1, Relaxed);
     } else {
         c.intercepted.fetch_add(1, Relaxed);
+    }
+    // Counted first: the exporter's answer counts the request it answers (measured).
+    if let Some(query) = reply.service.take() {
+        crate::engine::metrics::scrape(fe, &query, &mut reply, head);
     }
     if let Some(hold) = reply.hold {
         tokio::time::sleep(hold).await;
     }
-    let by = fe.route(reply.backend);
     let mut record = by.new_record(client, start, head.request_line.clone());
     record.by_frontend = reply.backend.is_none();
     record.status = Some(reply.status);
@@ -70,7 +74,11 @@ pub(super) async fn send(
                 by.backend.counters.denied_req.fetch_add(1, Relaxed);
             }
             by.backend.counters.response(reply.status);
-            by.finish(record, sampled);
+            match service {
+                // Its backend session was counted before the answer was made.
+                Some(_) => by.report(record, sampled),
+                None => by.finish(record, sampled),
+            }
         }
         None => fe.report(record, sampled),
     }
