@@ -100,6 +100,11 @@ impl Config {
             out.push('\n');
             export_backend(&mut out, b);
         }
+        if let Some(addr) = self.global.metrics {
+            out.push('\n');
+            let names: Vec<&str> = self.frontends.iter().map(|f| f.name.as_str()).collect();
+            rules_export::metrics_frontend(&mut out, addr, &names);
+        }
 
         if let Some(demo) = &self.demo {
             out.push_str("\n# lbtop's [demo] has no HAProxy equivalent. It was:\n");

@@ -68,6 +68,24 @@ pub(super) fn rule_lines(out: &mut String, r: &ProxyRules) {
     }
 }
 
+/// `[global] metrics = "addr"` (TOML): HAProxy's exporter on a frontend of its own, named
+/// so as not to clash with the configuration's.
+pub(super) fn metrics_frontend(out: &mut String, addr: std::net::SocketAddr, taken: &[&str]) {
+    let mut name = "lbtop-metrics".to_string();
+    while taken.contains(&name.as_str()) {
+        name.push('_');
+    }
+    let _ = writeln!(out, "# [global] metrics = \"{addr}\"");
+    let _ = writeln!(out, "frontend {name}");
+    let _ = writeln!(out, "{IN}mode http");
+    let _ = writeln!(out, "{IN}bind {addr}");
+    let _ = writeln!(out, "{IN}timeout client 5s");
+    let _ = writeln!(
+        out,
+        "{IN}http-request use-service prometheus-exporter if {{ path /metrics }}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::{Config, ProxyRules};
@@ -106,6 +124,7 @@ mod tests {
              \x20   http-request redirect scheme https code 301 unless {{ ssl_fc }}\n\
              \x20   http-request return status 200 content-type \"text/plain\" string \"hi there\" if {{ path /ping }}\n\
              \x20   http-request return status 200 content-type text/plain lf-string \"p=%[path]\" if {{ path /lf }}\n\
+             \x20   http-request use-service prometheus-exporter if {{ path /metrics }}\n\
              \x20   redirect prefix /new drop-query append-slash set-cookie A=1 if {{ path_beg /old }} or METH_POST\n\
              \x20   use_backend api if api\n\
              \x20   use_backend %[req.hdr(host),lower,map({})]\n    default_backend app\n\
@@ -116,7 +135,7 @@ mod tests {
             map.display()
         );
         let c = Config::parse(Path::new("r.cfg"), &text).unwrap();
-        assert_eq!(c.frontends[0].rules.http_request.len(), 6);
+        assert_eq!(c.frontends[0].rules.http_request.len(), 7);
         let out = c.to_haproxy_cfg();
         let back = Config::parse(Path::new("export.cfg"), &out)
             .unwrap_or_else(|e| panic!("{e}\n---\n{out}"));

@@ -38,7 +38,8 @@ pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
-    RedirectKind, Return, ReturnBody, Rx, TcpAction, TcpReqRule, TcpRules, UseBackend, UseServer,
+    RedirectKind, Return, ReturnBody, Rx, Service, TcpAction, TcpReqRule, TcpRules, UseBackend,
+    UseServer,
 };
 pub use server_state::{LoadState, ServerStateFrom, ServerStateGlobal};
 pub use stats::{StatsAdmin, StatsPage};
@@ -97,6 +98,9 @@ pub struct Global {
     pub spread_checks: u32,
     /// `server-state-file` and `server-state-base`.
     pub server_state: ServerStateGlobal,
+    /// `metrics = "addr"` (TOML only): a listener answering `GET /metrics` with the
+    /// Prometheus exporter's text (docs/haproxy-semantics.md §28).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// `stats socket <path> [level <L>] [mode <M>]`.

@@ -126,6 +126,16 @@ pub enum HttpAction {
     },
     /// Rewrites the message and goes on to the next rule (docs/haproxy-semantics.md §21.4).
     Edit(Edit),
+    /// `use-service <name>`: a service built into the proxy answers the request.
+    UseService(Service),
+}
+
+/// The services `http-request use-service` can hand a request to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `prometheus-exporter`: the metrics in Prometheus' text format
+    /// (docs/haproxy-semantics.md §28).
+    PrometheusExporter,
 }
 
 impl HttpAction {

@@ -72,6 +72,8 @@ pub struct FrontendRt {
     pub stats: Vec<Arc<super::stats::StatsRt>>,
     /// The runtime API's view of the traffic (set when the engine starts; shared by routes).
     pub live: Arc<super::live::Live>,
+    /// The running engine, for the answers built from its snapshot (the exporter's).
+    pub(crate) view: super::stats::View,
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
@@ -153,6 +155,7 @@ impl FrontendRt {
             process_conns,
             stats: Vec::new(),
             live: Arc::new(super::live::Live::new(0)),
+            view: Default::default(),
             no_backend: be.implicit,
             events,
             traffic_log,
@@ -359,6 +362,7 @@ impl FrontendRt {
             backend_conns: 0,
             server_conns: 0,
             stats_page: None,
+            service: None,
             by_frontend: false,
             rule_line: None,
             tls: false,

@@ -47,9 +47,10 @@ impl<'a> Names<'a> {
     pub fn of(config: &'a Config, r: &'a SessionRecord) -> Option<Names<'a>> {
         let fe = config.frontends.get(r.frontend)?;
         let be = config.backends.get(r.backend)?;
-        let server = match &r.stats_page {
-            Some(_) => "<STATS>",
-            None => r
+        let server = match (&r.stats_page, r.service) {
+            (_, Some(name)) => name,
+            (Some(_), None) => "<STATS>",
+            (None, None) => r
                 .server
                 .and_then(|s| be.servers.get(s))
                 .map_or("<NOSRV>", |s| s.name.as_str()),

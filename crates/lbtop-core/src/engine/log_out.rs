@@ -303,6 +303,7 @@ mod tests {
             userlists: Vec::new(),
             spread_checks: 0,
             server_state: Default::default(),
+            metrics: None,
         }
     }
 

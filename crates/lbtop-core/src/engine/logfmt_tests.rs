@@ -62,6 +62,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         server_conns: 1,
         backend_queue: 0,
         stats_page: None,
+        service: None,
         by_frontend: false,
         rule_line: None,
         tls: false,

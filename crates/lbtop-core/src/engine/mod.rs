@@ -18,6 +18,7 @@ pub mod live;
 pub mod log;
 pub mod log_out;
 pub mod logfmt;
+pub mod metrics;
 pub mod persist;
 pub mod pool;
 pub mod proxy_proto;
@@ -212,6 +213,7 @@ impl Engine {
         let now = Instant::now();
         let workers = worker_count(&config);
         let groups = bind_all(&config, workers)?;
+        let scrapes = bind_metrics(&config)?;
         let mut acceptors = tls_all(&config)?;
         let cli = cli_all(&config)?;
         let logs = log_out::LogOutputs::new();
@@ -254,6 +256,7 @@ impl Engine {
                 }
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 fe.live = live.clone();
+                fe.view = view.clone();
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
                     let log = traffic_log(&logs, &config, i);
                     let pc = process_conns.clone();
@@ -307,6 +310,9 @@ impl Engine {
         }
         if !cli.is_empty() {
             tasks.spawn(cli::listen::run(shared.clone(), cli));
+        }
+        if let Some(listener) = scrapes {
+            tasks.spawn(metrics::serve(shared.clone(), listener));
         }
         let (tx, rx) = mpsc::unbounded_channel();
         tasks.spawn(command_loop(shared.clone(), rx));
@@ -362,6 +368,19 @@ fn cli_all(config: &Config) -> Result<Vec<cli::listen::CliListener>, StartError>
 
 /// `[frontend][bind][worker]`.
 type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
+
+/// `[global] metrics = "addr"`: its listener, bound before anything starts.
+fn bind_metrics(config: &Config) -> Result<Option<std::net::TcpListener>, StartError> {
+    let Some(addr) = config.global.metrics else {
+        return Ok(None);
+    };
+    let bound = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
+        frontend: "(metrics)".into(),
+        addr,
+        source,
+    })?;
+    Ok(Some(bound))
+}
 
 fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
     let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {

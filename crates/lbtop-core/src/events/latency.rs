@@ -12,24 +12,30 @@ pub const BUCKETS: usize = SUB * OCTAVES;
 #[derive(Debug)]
 pub struct Histogram {
     buckets: [AtomicU64; BUCKETS],
+    /// Every recorded time added up, in microseconds (a Prometheus histogram's `_sum`).
+    sum_us: AtomicU64,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
         Histogram {
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_us: AtomicU64::new(0),
         }
     }
 }
 
 impl Histogram {
     pub fn record(&self, d: Duration) {
-        self.buckets[bucket_of(d.as_micros() as u64)].fetch_add(1, Relaxed);
+        let us = d.as_micros() as u64;
+        self.buckets[bucket_of(us)].fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(us, Relaxed);
     }
 
     pub fn snapshot(&self) -> Latency {
         Latency {
             buckets: self.buckets.iter().map(|b| b.load(Relaxed)).collect(),
+            sum_us: self.sum_us.load(Relaxed),
         }
     }
 }
@@ -57,6 +63,7 @@ fn bucket_top(i: usize) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Latency {
     buckets: Vec<u64>,
+    sum_us: u64,
 }
 
 impl Latency {
@@ -88,6 +95,32 @@ impl Latency {
         for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
             *a += b;
         }
+        self.sum_us += other.sum_us;
+    }
+
+    /// The recorded times added up, in seconds.
+    pub fn sum_seconds(&self) -> f64 {
+        self.sum_us as f64 / 1e6
+    }
+
+    /// The counts one bucket per power of two (4, 8, 16... µs), as (upper bound in seconds,
+    /// count in that bucket alone), the last one unbounded (infinity): the exported
+    /// histogram's buckets.
+    pub fn octaves(&self) -> Vec<(f64, u64)> {
+        let mut out: Vec<(f64, u64)> = (0..OCTAVES)
+            .map(|o| {
+                let group = self.buckets.iter().skip(o * SUB).take(SUB);
+                (
+                    (bucket_top(o * SUB + SUB - 1) + 1) as f64 / 1e6,
+                    group.sum(),
+                )
+            })
+            .collect();
+        // The last bucket takes every longer time too.
+        if let Some(last) = out.last_mut() {
+            last.0 = f64::INFINITY;
+        }
+        out
     }
 
     /// A histogram from raw bucket counts (fixtures and tests).

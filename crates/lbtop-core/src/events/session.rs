@@ -79,6 +79,8 @@ pub struct SessionRecord {
     pub backend_queue: u64,
     /// The proxy whose stats page answered the request (logged as `<proxy>/<STATS>`).
     pub stats_page: Option<String>,
+    /// The service that answered instead of a server (`<PROMEX>`), logged as the server.
+    pub service: Option<&'static str>,
     /// The frontend's own rules answered the request (`http-request deny`, `redirect`,
     /// `return`, `tarpit`): logged against the frontend, as `<frontend>/<NOSRV>`.
     pub by_frontend: bool,

@@ -6,7 +6,7 @@ use super::errorfile::STATUSES;
 use super::http_edit as edit;
 use super::table::{find, names, suggest, Args, Row, Sections, Status};
 use crate::config::acl::{Fmt, LoadCtx};
-use crate::config::{HttpAction, Redirect, RedirectKind, Return, ReturnBody};
+use crate::config::{HttpAction, Redirect, RedirectKind, Return, ReturnBody, Service};
 
 /// Reads an action's words (after its name, before the condition).
 pub(super) type ActionFn = fn(&[String], &LoadCtx) -> Result<HttpAction, String>;
@@ -109,7 +109,14 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     unsupported("set-map"),
     unsupported("del-map"),
     unsupported("cache-use"),
-    unsupported("use-service"),
+    action("use-service", |w, _| match w {
+        [name] if name == "prometheus-exporter" => {
+            Ok(HttpAction::UseService(Service::PrometheusExporter))
+        }
+        // HAProxy's words; lbtop has no other service.
+        [name] => Err(format!("'{name}' unknown service name.")),
+        _ => Err("expects a service name.".into()),
+    }),
     unsupported("early-hint"),
     unsupported("normalize-uri"),
     unsupported("wait-for-body"),

@@ -180,6 +180,7 @@ impl<'a> Parser<'a> {
                 userlists: Vec::new(),
                 spread_checks: 0,
                 server_state: Default::default(),
+                metrics: None,
             },
             global_maxconn: None,
             defaults: Settings::default(),

@@ -113,6 +113,8 @@ pub(super) struct RawGlobal {
     pub(super) server_state_file: Option<Spanned<String>>,
     #[serde(rename = "server-state-base")]
     pub(super) server_state_base: Option<Spanned<String>>,
+    /// `metrics = "127.0.0.1:9101"`: a Prometheus listener of its own.
+    pub(super) metrics: Option<Spanned<String>>,
 }
 
 /// A syslog target: `{ address = "127.0.0.1:514", facility = "local6", level = "debug",

@@ -1252,3 +1252,31 @@ fn server_state_keys() {
         &["'load-server-state-from-file'", "got 'glob'"],
     );
 }
+
+#[test]
+fn global_metrics_is_an_address() {
+    let c = ok("[global]\nmetrics = \"127.0.0.1:9101\"\n");
+    assert_eq!(c.global.metrics, Some(([127, 0, 0, 1], 9101).into()));
+    assert_eq!(ok("[global]\nmaxconn = 10\n").global.metrics, None);
+    fails(
+        "[global]\nmetrics = \"localhost\"\n",
+        2,
+        &[
+            "global: 'metrics' expects an address and a port",
+            "'localhost'",
+        ],
+    );
+    // Exported as HAProxy's exporter on a frontend of its own.
+    let out = c.to_haproxy_cfg();
+    assert!(
+        out.contains("frontend lbtop-metrics\n    mode http\n    bind 127.0.0.1:9101\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    http-request use-service prometheus-exporter if { path /metrics }\n"),
+        "{out}"
+    );
+    let back = crate::config::Config::parse(Path::new("e.cfg"), &out)
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(back.frontends.last().unwrap().name, "lbtop-metrics");
+}

@@ -19,9 +19,10 @@ pub(super) async fn send(
     stream: &mut Stream,
     client: SocketAddr,
     head: &Head,
-    reply: Reply,
+    mut reply: Reply,
 ) -> bool {
     let began = Instant::now();
+    let service = reply.service.as_ref().map(|_| "<PROMEX>");
     let sampled = head.request_line.is_some();
     let start = if sampled {
         SystemTime::now()
@@ -29,16 +30,24 @@ pub(super) async fn send(
         SystemTime::UNIX_EPOCH
     };
     let c = &fe.counters;
+    let by = fe.route(reply.backend);
     if reply.denied {
         c.requests.fetch_add(1, Relaxed);
         c.denied_req.fetch_add(1, Relaxed);
+    } else if service.is_some() && reply.backend.is_some() {
+        // A backend's service: a session of the backend, counted before the answer is made
+        // (it counts itself, measured), not an interception by the frontend.
+        by.backend.counters.total_sessions.fetch_add(1, Relaxed);
     } else {
         c.intercepted.fetch_add(1, Relaxed);
+    }
+    // Counted first: the exporter's answer counts the request it answers (measured).
+    if let Some(query) = reply.service.take() {
+        crate::engine::metrics::scrape(fe, &query, &mut reply, head);
     }
     if let Some(hold) = reply.hold {
         tokio::time::sleep(hold).await;
     }
-    let by = fe.route(reply.backend);
     let mut record = by.new_record(client, start, head.request_line.clone());
     record.by_frontend = reply.backend.is_none();
     record.status = Some(reply.status);
@@ -46,13 +55,16 @@ pub(super) async fn send(
     record.bytes_out = reply.log_bytes;
     record.bytes_in = (head.len as u64) + head.content_length;
     record.rule_line = Some(reply.rule_line);
+    record.service = service;
     record.tls = stream.is_tls();
     record.captures = head.captured.clone();
     let total = began.elapsed().as_millis() as i64;
-    record.timers = match reply.hold {
+    record.timers = match (reply.hold, service) {
         // A tarpit's wait is logged as queue time, with no request time (measured).
-        Some(_) => [-1, total, -1, -1, total],
-        None => [0, -1, -1, -1, total],
+        (Some(_), _) => [-1, total, -1, -1, total],
+        // A service answers as a server would, at once (measured: `0/0/0/0/0`).
+        (None, Some(_)) => [0, 0, 0, 0, total],
+        (None, None) => [0, -1, -1, -1, total],
     };
     // Flushed: a TLS client gets the records rustls holds (a no-op on a socket).
     let sent = stream.write_all(&reply.bytes).await.is_ok() && stream.flush().await.is_ok();
@@ -62,7 +74,11 @@ pub(super) async fn send(
                 by.backend.counters.denied_req.fetch_add(1, Relaxed);
             }
             by.backend.counters.response(reply.status);
-            by.finish(record, sampled);
+            match service {
+                // Its backend session was counted before the answer was made.
+                Some(_) => by.report(record, sampled),
+                None => by.finish(record, sampled),
+            }
         }
         None => fe.report(record, sampled),
     }

@@ -3,7 +3,7 @@
 
 use super::ReqView;
 use crate::config::acl::Env;
-use crate::config::{HttpAction, HttpRule, Redirect, RedirectKind, Return, ReturnBody};
+use crate::config::{HttpAction, HttpRule, Redirect, RedirectKind, Return, ReturnBody, Service};
 use crate::engine::h1::head::header_line;
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::pages::{error_bytes, error_response, haproxy_reason};
@@ -39,6 +39,9 @@ pub struct Reply {
     /// Counted as HAProxy's `dreq` (deny, tarpit), else as `intercepted`.
     pub denied: bool,
     pub rule_line: u32,
+    /// `use-service prometheus-exporter`: the request's query; the exporter fills the
+    /// answer in when it is sent.
+    pub service: Option<String>,
 }
 
 /// The answer of an answering `rule`.
@@ -62,6 +65,12 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
             // HAProxy's `%B` for its 401: the head as it counts heads (245 bytes besides the
             // realm) and the page (measured: 247 for realm `fe`).
             answered(bytes, 401, 245 + realm.len() as u64, ctx.keep)
+        }
+        HttpAction::UseService(Service::PrometheusExporter) => {
+            let query = v.target.splitn(2, |&b| b == b'?').nth(1).unwrap_or(b"");
+            let mut r = answered(Vec::new(), 200, 0, ctx.keep);
+            r.service = Some(String::from_utf8_lossy(query).into_owned());
+            r
         }
         // `allow` never answers (see `route::first_answer`): an empty 200 if it did.
         HttpAction::Allow | HttpAction::Edit(_) | HttpAction::SetVar { .. } => {
@@ -99,6 +108,7 @@ fn page(status: u16, ctx: &Ctx, version: hyper::Version, flags: Termination) -> 
         backend: None,
         denied: true,
         rule_line: 0,
+        service: None,
     }
 }
 
@@ -201,6 +211,7 @@ fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {
         backend: None,
         denied: false,
         rule_line: 0,
+        service: None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod html;
 mod serve;
 
 pub use serve::answer;
+pub(crate) use serve::log_bytes;
 
 use super::Shared;
 use crate::config::{Config, StatsPage};

@@ -187,7 +187,7 @@ const H1_400_BYTES: u64 = 206;
 /// `%B` of an answer as HAProxy counts it: its status line as 21 bytes plus the version, the
 /// code and the reason, each header's name and value, and the body; the transfer coding
 /// and connection headers the HTTP/1 layer adds are not counted.
-fn log_bytes(out: &[u8], body: usize) -> u64 {
+pub(crate) fn log_bytes(out: &[u8], body: usize) -> u64 {
     let text = String::from_utf8_lossy(out);
     let head = text.split("\r\n\r\n").next().unwrap_or("");
     let mut lines = head.split("\r\n");

@@ -24,6 +24,7 @@ impl Resolver<'_> {
                 userlists: Vec::new(),
                 spread_checks: 0,
                 server_state: Default::default(),
+                metrics: None,
             });
         };
         Ok(Global {
@@ -45,6 +46,23 @@ impl Resolver<'_> {
                 file: self.state_path(&g.server_state_file, "server-state-file")?,
                 base: self.state_path(&g.server_state_base, "server-state-base")?,
             },
+            metrics: match &g.metrics {
+                Some(m) => Some(self.metrics_addr(m)?),
+                None => None,
+            },
+        })
+    }
+
+    /// `metrics = "127.0.0.1:9101"`: where the metrics listener binds.
+    fn metrics_addr(&self, raw: &Spanned<String>) -> Res<std::net::SocketAddr> {
+        raw.get_ref().parse().map_err(|_| {
+            self.at(
+                raw,
+                format!(
+                    "global: 'metrics' expects an address and a port such as \"127.0.0.1:9101\", got '{}'",
+                    raw.get_ref()
+                ),
+            )
         })
     }
 
