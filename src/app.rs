@@ -139,6 +139,7 @@ fn print_event(event: &Event, out: Out) {
         Event::CommandFailed { command, reason } => {
             print_line(&format!("command {command:?} failed: {reason}"), out)
         }
+        Event::Answered { text, .. } => print_line(text, out),
         Event::ServerChanged { .. } => {}
     }
 }
