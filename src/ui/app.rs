@@ -65,6 +65,8 @@ pub struct App {
     log: LogPane,
     lab: DemoLab,
     recent: Recent,
+    /// Under `lbtop attach`: the node actions go to alone (`None`: every node).
+    node: Option<usize>,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             log: LogPane::new(),
             lab: DemoLab::new(opts),
             recent: Recent::default(),
+            node: None,
         }
     }
 
@@ -206,6 +209,22 @@ impl App {
         let changed = self.stats.update(snap, now);
         self.servers.fix_selection(self.list_view(), &self.stats);
         changed
+    }
+
+    /// Takes a new sample: the snapshot and, when attached, the nodes.
+    pub fn update_sample(&mut self, sample: super::Sample, now: Instant) -> bool {
+        let fleet_changed = self.stats.set_fleet(sample.fleet);
+        if let Some(fleet) = self.stats.fleet() {
+            if self.node.is_some_and(|n| n >= fleet.nodes.len()) {
+                self.node = None;
+            }
+        }
+        self.update(sample.snapshot, now) | fleet_changed
+    }
+
+    /// Under `lbtop attach`: the node actions go to alone (`None`: every node).
+    pub fn node(&self) -> Option<usize> {
+        self.node
     }
 
     /// The clock moved without a snapshot. Returns whether the stale warning changed.
@@ -349,6 +368,7 @@ impl App {
                 let sent = self.lab.toggle_health_page(i);
                 return Some(self.send(sent));
             }
+            Action::PickNode => self.pick_node(),
             Action::Pause => match self.view {
                 View::Log => self.log.toggle_pause(),
                 _ => self.recent.set_paused(!self.recent.paused()),
@@ -368,10 +388,36 @@ impl App {
         None
     }
 
-    /// Says what is being sent, and hands the command on.
-    fn send(&mut self, (command, text): (Command, String)) -> Command {
+    /// Says what is being sent (and to which node, when attached), and hands the command on.
+    fn send(&mut self, (command, mut text): (Command, String)) -> Command {
+        if let Some(name) = self.node_name() {
+            text = format!("{text} (node {name} only)");
+        }
         self.say(Tone::Info, text);
         command
+    }
+
+    fn node_name(&self) -> Option<String> {
+        let fleet = self.stats.fleet()?;
+        Some(fleet.nodes.get(self.node?)?.name.clone())
+    }
+
+    /// Attached: all nodes, then each node alone, then all again.
+    fn pick_node(&mut self) {
+        let Some(count) = self.stats.fleet().map(|f| f.nodes.len()) else {
+            self.say(Tone::Error, "not attached: there is only this lbtop");
+            return;
+        };
+        self.node = match self.node {
+            None if count > 0 => Some(0),
+            Some(n) if n + 1 < count => Some(n + 1),
+            _ => None,
+        };
+        let text = match self.node_name() {
+            Some(name) => format!("actions go to node {name} only (n: next)"),
+            None => format!("actions go to all {count} nodes (n: one node)"),
+        };
+        self.say(Tone::Info, text);
     }
 
     fn show(&mut self, view: View) {
@@ -477,6 +523,15 @@ impl App {
                     let label = self.stats.server_label(*server);
                     self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
                 }
+            }
+            Event::Answered { command, ok, text } => {
+                self.undo(command);
+                let (level, tone) = match ok {
+                    true => (Level::Notice, Tone::Ok),
+                    false => (Level::Warning, Tone::Error),
+                };
+                log_pane::emit(level, "admin", text);
+                self.say(tone, text.clone());
             }
             Event::CommandFailed { command, reason } => {
                 self.undo(command);
