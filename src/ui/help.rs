@@ -110,7 +110,7 @@ fn section(h: &Help, scope: Scope) -> Vec<Line<'static>> {
         if global != (scope == Scope::ALL) || !b.scope.contains(view) {
             continue;
         }
-        if (b.action.is_demo() && !h.keys.demo) || (b.action.is_attach() && !h.keys.attached) {
+        if b.action.is_demo() && !h.keys.demo {
             continue;
         }
         let keys = if keys.is_empty() {
