@@ -272,3 +272,6 @@ async fn poll(target: &Target) -> Result<Polled, String> {
         .unwrap_or_default();
     Ok((Info::from_map(&map), stat, states))
 }
+
+#[cfg(test)]
+mod tests;
