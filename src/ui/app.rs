@@ -404,19 +404,12 @@ impl App {
 
     /// Attached: all nodes, then each node alone, then all again.
     fn pick_node(&mut self) {
-        let Some(count) = self.stats.fleet().map(|f| f.nodes.len()) else {
+        let Some(fleet) = self.stats.fleet() else {
             self.say(Tone::Error, "not attached: there is only this lbtop");
             return;
         };
-        self.node = match self.node {
-            None if count > 0 => Some(0),
-            Some(n) if n + 1 < count => Some(n + 1),
-            _ => None,
-        };
-        let text = match self.node_name() {
-            Some(name) => format!("actions go to node {name} only (n: next)"),
-            None => format!("actions go to all {count} nodes (n: one node)"),
-        };
+        self.node = super::nodes::next(self.node, fleet.nodes.len());
+        let text = super::nodes::choice(fleet, self.node);
         self.say(Tone::Info, text);
     }
 
@@ -535,7 +528,7 @@ impl App {
             }
             Event::CommandFailed { command, reason } => {
                 self.undo(command);
-                let what = self.describe(command);
+                let what = admin::describe(&self.stats, command);
                 let text = format!("{what} failed: {reason}");
                 log_pane::emit(Level::Warning, "admin", &text);
                 self.say(Tone::Error, text);
@@ -554,34 +547,5 @@ impl App {
     fn undo(&mut self, command: &Command) {
         self.admin.undo(command);
         self.lab.undo(command);
-    }
-
-    /// A command in the words of HAProxy's CLI where there are some.
-    fn describe(&self, command: &Command) -> String {
-        let label = |id: &ServerId| self.stats.server_label(*id);
-        match command {
-            Command::SetAdmin { server, state } => {
-                format!("set server {} state {state}", label(server))
-            }
-            Command::SetWeight { server, weight } => {
-                format!("set server {} weight {weight}", label(server))
-            }
-            Command::SetChecks { server, enabled } => {
-                let verb = if *enabled { "enable" } else { "disable" };
-                format!("{verb} health {}", label(server))
-            }
-            Command::DemoServer { name, running } => {
-                let verb = if *running { "start" } else { "stop" };
-                format!("{verb} demo server {name}")
-            }
-            Command::DemoHealthPage { name, present } => {
-                let verb = if *present { "restore" } else { "delete" };
-                format!("{verb} {name}'s health_check.html")
-            }
-            Command::DemoTraffic { running } => {
-                let verb = if *running { "start" } else { "stop" };
-                format!("{verb} traffic")
-            }
-        }
     }
 }

@@ -22,6 +22,26 @@ pub struct Nodes<'a> {
     pub node: Option<usize>,
 }
 
+/// `n`: all nodes, then each node alone in turn, then all again.
+pub fn next(current: Option<usize>, count: usize) -> Option<usize> {
+    match current {
+        None if count > 0 => Some(0),
+        Some(n) if n + 1 < count => Some(n + 1),
+        _ => None,
+    }
+}
+
+/// What the status line says about where actions go now.
+pub fn choice(fleet: &Fleet, node: Option<usize>) -> String {
+    match node.and_then(|n| fleet.nodes.get(n)) {
+        Some(node) => format!("actions go to node {} only (n: next)", node.name),
+        None => format!(
+            "actions go to all {} nodes (n: one node)",
+            fleet.nodes.len()
+        ),
+    }
+}
+
 /// Lines the panel takes for `fleet`: a line per node and the borders.
 pub fn height(fleet: &Fleet) -> u16 {
     fleet.nodes.len() as u16 + 2
@@ -113,4 +133,17 @@ fn server_spans(theme: Theme, c: &OnNode) -> Vec<Span<'static>> {
         ),
         Span::raw(text),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn n_walks_all_then_each_node_then_all() {
+        let walk: Vec<Option<usize>> =
+            std::iter::successors(Some(None), |c| Some(super::next(*c, 2)))
+                .take(4)
+                .collect();
+        assert_eq!(walk, [None, Some(0), Some(1), None]);
+        assert_eq!(super::next(None, 0), None);
+    }
 }
