@@ -87,7 +87,13 @@ fn node_line(
         Span::styled(format!("{:<10} ", node.name), theme.title()),
     ];
     if let Some(error) = &node.error {
-        let text = format!("DEAD  {error}  ({})", node.target);
+        // A poll that ran out of time may be a busy node rather than a dead one.
+        let word = if error.starts_with("no answer within") {
+            "SLOW"
+        } else {
+            "DEAD"
+        };
+        let text = format!("{word}  {error}  ({})", node.target);
         spans.push(Span::styled(text, theme.dim()));
         return Line::from(spans);
     }

@@ -327,4 +327,28 @@ mod tests {
         assert!(b.servers[1].backup);
         assert_eq!(b.servers[1].addr.port(), 81);
     }
+
+    #[test]
+    fn a_config_only_labels_binds_and_default_backends() {
+        let cfg = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    \
+                   timeout server 1s\nfrontend fe\n    bind 127.0.0.1:8080\n    \
+                   default_backend hoge\nbackend other\nbackend hoge\n    \
+                   server web11 127.0.0.1:1\n";
+        let config = Config::parse(std::path::Path::new("h.cfg"), cfg).unwrap();
+        let text = "# pxname,svname,status\nfe,FRONTEND,OPEN\nhoge,web11,UP\nhoge,BACKEND,UP\n";
+        let mut snap = snapshot(&Info::default(), &parse_stat(text).unwrap());
+        assert_eq!(snap.frontends[0].bind_label(), "-");
+        assert_eq!(snap.frontends[0].backend, usize::MAX);
+        label(&mut snap, &config);
+        assert_eq!(snap.frontends[0].bind_label(), "127.0.0.1:8080");
+        assert_eq!(
+            snap.frontends[0].backend, 0,
+            "hoge, by name, as the stats list it"
+        );
+        assert_eq!(
+            snap.backends.len(),
+            1,
+            "the config adds no proxy the stats do not list"
+        );
+    }
 }
