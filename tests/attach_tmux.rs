@@ -2,7 +2,8 @@
 //! loopback (stats sockets at level admin in a temp dir), `lbtop attach h1.sock h2.sock`, both
 //! nodes and the servers' statuses on screen; web11 drained on h2 alone through the keys (`n`
 //! picks the node), seen on h2 only, on screen and through socat's `show stat`; then h1 killed
-//! by its PID, and the dashboard marks it dead and goes on for h2.
+//! by its PID, and the dashboard marks it dead and goes on for h2. The HTTP and L4/L7 views say
+//! what is not available when attached.
 
 mod common;
 
@@ -245,6 +246,16 @@ fn attach_drains_on_one_node_and_outlives_a_dead_one() {
         row(s, "web11").contains("UP on 1/2: h2 · dead: h1")
     });
     assert_eq!(web11_status_by_socat(&h2.socket), "UP");
+
+    // What only an embedded engine knows says so, instead of zeros.
+    tmux.keys("3");
+    tmux.wait("the HTTP view without percentiles", |s| {
+        row(s, "web11").contains("n/a") && s.contains("not available when attached")
+    });
+    tmux.keys("5");
+    tmux.wait("the L4/L7 view's word", |s| {
+        s.contains("per-request decisions are not available when attached")
+    });
 
     // The log view has the lines derived from the polls.
     tmux.keys("6");

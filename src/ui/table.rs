@@ -163,10 +163,12 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
         return;
     };
     let mut area = area;
+    // Whether the note fits is judged on the whole body, the nodes panel included.
+    let note = note(t.view, t.stats.attached()).filter(|_| area.height > 8);
     if let Some(fleet) = t.stats.fleet() {
         area = nodes_panel(frame, area, t, fleet);
     }
-    if let Some(text) = note(t.view, t.stats.attached()).filter(|_| area.height > 8) {
+    if let Some(text) = note.filter(|_| area.height > 1) {
         let line = Rect {
             y: area.bottom() - 1,
             height: 1,
