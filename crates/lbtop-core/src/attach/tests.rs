@@ -1,5 +1,5 @@
-//! The attach source against fake nodes on unix sockets: one that answers as HAProxy does,
-//! one that accepts and never answers. The silent one times out on its own task while the
+//! The attach source against fake nodes: two that answer as HAProxy does (a unix socket and
+//! `host:port`), one that accepts and never answers. The silent one times out on its own task while the
 //! other is shown; a command sent to one node reaches that node only.
 
 use super::*;
@@ -17,26 +17,40 @@ fn answering(path: &std::path::Path, seen: Arc<StdMutex<Vec<String>>>) {
     let listener = UnixListener::bind(path).unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut stream = BufReader::new(stream);
-                let mut line = String::new();
-                if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                seen.lock().unwrap().push(line.trim().to_string());
-                let answer = match line.trim() {
-                    "show info" => "Name: HAProxy\nVersion: 2.6.12\nPid: 42\nUptime_sec: 5\n\n",
-                    "show stat" => STAT,
-                    "show servers state" => {
-                        "1\n# be_name srv_name srv_admin_state\nhoge web11 8\n\n"
-                    }
-                    _ => "\n",
-                };
-                let _ = stream.get_mut().write_all(answer.as_bytes()).await;
-            });
+            tokio::spawn(answer(stream, seen.clone()));
         }
     });
+}
+
+/// The same node on TCP (`host:port`); returns its address.
+async fn answering_tcp(seen: Arc<StdMutex<Vec<String>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(answer(stream, seen.clone()));
+        }
+    });
+    addr
+}
+
+async fn answer<S>(stream: S, seen: Arc<StdMutex<Vec<String>>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    let mut line = String::new();
+    if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+        return;
+    }
+    seen.lock().unwrap().push(line.trim().to_string());
+    let answer = match line.trim() {
+        "show info" => "Name: HAProxy\nVersion: 2.6.12\nPid: 42\nUptime_sec: 5\n\n",
+        "show stat" => STAT,
+        "show servers state" => "1\n# be_name srv_name srv_admin_state\nhoge web11 8\n\n",
+        _ => "\n",
+    };
+    let _ = stream.get_mut().write_all(answer.as_bytes()).await;
 }
 
 /// A node that takes connections and never says a word.
@@ -68,22 +82,23 @@ async fn wait_for(attach: &Attach, what: &str, probe: impl Fn(&Fleet) -> bool) -
 #[tokio::test]
 async fn a_silent_node_times_out_alone_and_commands_reach_the_chosen_node() {
     let dir = tempfile::tempdir().unwrap();
-    let (good, quiet, good2) = (
-        dir.path().join("h1.sock"),
-        dir.path().join("h2.sock"),
-        dir.path().join("h3.sock"),
-    );
+    let (good, quiet) = (dir.path().join("h1.sock"), dir.path().join("h2.sock"));
     let seen1 = Arc::new(StdMutex::new(Vec::new()));
     let seen3 = Arc::new(StdMutex::new(Vec::new()));
     answering(&good, seen1.clone());
     silent(&quiet);
-    answering(&good2, seen3.clone());
-    let targets = [&good, &quiet, &good2].map(|p| Target::Unix(p.to_path_buf()));
+    // The third node is polled over TCP.
+    let tcp = answering_tcp(seen3.clone()).await;
+    let targets = [
+        Target::Unix(good),
+        Target::Unix(quiet),
+        Target::parse(&tcp).unwrap(),
+    ];
     let (tx, mut rx) = crate::events::channel();
     let attach = Attach::start(targets.to_vec(), None, Duration::from_millis(50), tx);
 
     // The answering nodes show long before the silent one's poll runs out (1 s).
-    let fleet = wait_for(&attach, "h1 and h3 answering", |f| {
+    let fleet = wait_for(&attach, "h1 and the TCP node answering", |f| {
         f.nodes[0].alive() && f.nodes[2].alive()
     })
     .await;
@@ -107,7 +122,10 @@ async fn a_silent_node_times_out_alone_and_commands_reach_the_chosen_node() {
         fleet.nodes[1].error.as_deref(),
         Some("no answer within 1000ms")
     );
-    assert_eq!(fleet.breakdown(web11), "UP on 2/3: h1,h3 · dead: h2");
+    assert_eq!(
+        fleet.breakdown(web11),
+        format!("UP on 2/3: h1,{tcp} · dead: h2")
+    );
     // Meanwhile h1 went on being polled every 50 ms, on its own task.
     let polls = |seen: &StdMutex<Vec<String>>| {
         let seen = seen.lock().unwrap();
@@ -139,7 +157,7 @@ async fn a_silent_node_times_out_alone_and_commands_reach_the_chosen_node() {
         (
             drain,
             true,
-            "set server hoge/web11 state drain → h3: done".to_string()
+            format!("set server hoge/web11 state drain → {tcp}: done")
         )
     );
     assert_eq!(sets(&seen3), ["set server hoge/web11 state drain"]);
