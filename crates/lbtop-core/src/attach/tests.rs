@@ -140,7 +140,7 @@ async fn a_silent_node_times_out_alone_and_commands_reach_the_chosen_node() {
             .collect()
     };
 
-    // Drain on h3 alone.
+    // Drain on the TCP node alone.
     let drain = Command::SetAdmin {
         server: web11,
         state: AdminState::Drain,
