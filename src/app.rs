@@ -1,6 +1,7 @@
 //! Wiring: starts the demo and the engine on a runtime, routes commands, and runs either the
 //! dashboard or the headless printer until asked to stop.
 
+use crate::attach::{Attach, Target};
 use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{log::session_log, log_out, Engine};
@@ -70,10 +71,47 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
                 demo_servers,
                 traffic_running,
             };
-            crate::ui::run(engine.handle(), cmd_tx, rx, opts)?;
+            let source = crate::ui::EngineSource {
+                handle: engine.handle(),
+                commands: cmd_tx,
+            };
+            crate::ui::run(Arc::new(source), rx, opts)?;
         }
     }
     runtime.block_on(engine.shutdown());
+    Ok(())
+}
+
+/// `lbtop attach`: the dashboard over HAProxy nodes polled every `refresh`; `config` only
+/// labels things.
+pub fn attach(
+    targets: Vec<Target>,
+    config: Option<Config>,
+    refresh: std::time::Duration,
+    read_only: bool,
+) -> Result<(), RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("lbtop-attach")
+        .build()
+        .map_err(anyhow::Error::from)?;
+    let (tx, rx) = events::channel();
+    rx.set_session_tap(SessionTap::Off);
+    let config = config.map(Arc::new);
+    let attach = {
+        let _entered = runtime.enter();
+        Attach::start(targets, config, refresh, tx)
+    };
+    let opts = crate::ui::UiOptions {
+        refresh,
+        read_only,
+        demo_servers: Vec::new(),
+        traffic_running: false,
+    };
+    crate::ui::run(Arc::new(crate::ui::AttachSource(attach)), rx, opts)?;
+    // Polls in flight are dropped with the runtime, without waiting for their timeouts.
+    runtime.shutdown_background();
     Ok(())
 }
 
@@ -139,6 +177,7 @@ fn print_event(event: &Event, out: Out) {
         Event::CommandFailed { command, reason } => {
             print_line(&format!("command {command:?} failed: {reason}"), out)
         }
+        Event::Answered { text, .. } => print_line(text, out),
         Event::ServerChanged { .. } => {}
     }
 }

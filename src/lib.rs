@@ -8,6 +8,7 @@
 //! - [`events`]: the typed vocabulary that crosses between engine and watcher.
 //! - [`demo`]: embedded web servers and a traffic generator, for a live lab with nothing installed.
 //! - [`keys`]: the views, actions and key bindings (`[ui.keys]`), without the terminal.
+//! - [`attach`]: `lbtop attach`: real HAProxy processes polled over their stats sockets.
 //!
 //! And its own:
 //!
@@ -15,7 +16,7 @@
 //!   headless log lines).
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
 
-pub use lbtop_core::{config, demo, dns, engine, events, keys};
+pub use lbtop_core::{attach, config, demo, dns, engine, events, keys};
 
 pub mod app;
 pub mod ui;

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use lbtop::app::{self, Watcher};
+use lbtop::attach::Target;
 use lbtop::config::{Config, ConfigErrors, Warning};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Configuration file: TOML, or HAProxy syntax (a `.cfg` file).
-    #[arg(long, short = 'c', global = true, default_value = "config.toml")]
-    config: PathBuf,
+    /// Configuration file: TOML, or HAProxy syntax (a `.cfg` file) [default: config.toml].
+    /// With `attach`, optional: it only labels what the nodes report.
+    #[arg(long, short = 'c', global = true)]
+    config: Option<PathBuf>,
     /// Run the balancer without the dashboard, printing one log line per event.
     #[arg(long)]
     headless: bool,
@@ -29,23 +31,35 @@ enum Cmd {
     Check,
     /// Print the configuration as an equivalent haproxy.cfg (`haproxy -c -f` accepts it).
     Export,
+    /// The dashboard over real HAProxy processes, polled through their stats sockets.
+    Attach {
+        /// A stats socket: a unix socket path, `host:port` or `ipv4@host:port`.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+        /// How often each node is polled, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        refresh_ms: u64,
+    },
 }
 
 fn main() -> ExitCode {
     // First, before lbtop opens any descriptor of its own.
     lbtop::engine::log_out::note_inherited_fds();
     let cli = Cli::parse();
-    // `check` and a run alike list every error of the file, not only the first.
-    let config = match Config::load_all(&cli.config) {
-        Ok(c) => c,
-        Err(e) => {
-            print_errors(&cli.config, &e);
-            return ExitCode::from(2);
-        }
-    };
-    for w in &config.warnings {
-        eprintln!("{}", warning_line(&cli.config, w));
+    if let Some(Cmd::Attach {
+        targets,
+        refresh_ms,
+    }) = &cli.command
+    {
+        return attach(&cli, targets, *refresh_ms);
     }
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("config.toml"));
+    let Some(config) = load(&path) else {
+        return ExitCode::from(2);
+    };
     if let Some(Cmd::Export) = cli.command {
         print!("{}", config.to_haproxy_cfg());
         return ExitCode::SUCCESS;
@@ -63,6 +77,50 @@ fn main() -> ExitCode {
         }
     };
     match app::run(config, watcher) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lbtop: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `check` and a run alike list every error of the file, not only the first.
+fn load(path: &Path) -> Option<Config> {
+    match Config::load_all(path) {
+        Ok(config) => {
+            for w in &config.warnings {
+                eprintln!("{}", warning_line(path, w));
+            }
+            Some(config)
+        }
+        Err(e) => {
+            print_errors(path, &e);
+            None
+        }
+    }
+}
+
+fn attach(cli: &Cli, targets: &[String], refresh_ms: u64) -> ExitCode {
+    let mut parsed = Vec::new();
+    for t in targets {
+        match Target::parse(t) {
+            Ok(target) => parsed.push(target),
+            Err(e) => {
+                eprintln!("lbtop attach: {t}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let config = match &cli.config {
+        Some(path) => match load(path) {
+            Some(c) => Some(c),
+            None => return ExitCode::from(2),
+        },
+        None => None,
+    };
+    let refresh = std::time::Duration::from_millis(refresh_ms.max(10));
+    match app::attach(parsed, config, refresh, cli.read_only) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lbtop: {e}");

@@ -67,12 +67,15 @@ fn run(script: impl FnOnce(Script) -> Script) -> (String, Snapshot) {
     let clock = ManualClock::new();
     let mut script = script(Script::new(&clock));
     let backend = TestBackend::new(150, 45);
+    let source = lbtop::ui::EngineSource {
+        handle: handle.clone(),
+        commands,
+    };
     let ended = lbtop::ui::run_with(
         backend,
         &mut script,
         &clock,
-        handle.clone(),
-        commands,
+        std::sync::Arc::new(source),
         rx,
         opts,
     );

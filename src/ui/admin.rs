@@ -162,6 +162,35 @@ impl Admin {
     }
 }
 
+/// A command in the words of HAProxy's CLI where there are some.
+pub(super) fn describe(stats: &super::stats::Stats, command: &Command) -> String {
+    let label = |id: &ServerId| stats.server_label(*id);
+    match command {
+        Command::SetAdmin { server, state } => {
+            format!("set server {} state {state}", label(server))
+        }
+        Command::SetWeight { server, weight } => {
+            format!("set server {} weight {weight}", label(server))
+        }
+        Command::SetChecks { server, enabled } => {
+            let verb = if *enabled { "enable" } else { "disable" };
+            format!("{verb} health {}", label(server))
+        }
+        Command::DemoServer { name, running } => {
+            let verb = if *running { "start" } else { "stop" };
+            format!("{verb} demo server {name}")
+        }
+        Command::DemoHealthPage { name, present } => {
+            let verb = if *present { "restore" } else { "delete" };
+            format!("{verb} {name}'s health_check.html")
+        }
+        Command::DemoTraffic { running } => {
+            let verb = if *running { "start" } else { "stop" };
+            format!("{verb} traffic")
+        }
+    }
+}
+
 /// What the status line says once the engine did what was asked.
 pub(super) fn confirmed(label: &str, pending: Pending, status: ServerStatus) -> String {
     match pending {

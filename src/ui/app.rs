@@ -65,6 +65,8 @@ pub struct App {
     log: LogPane,
     lab: DemoLab,
     recent: Recent,
+    /// Under `lbtop attach`: the node actions go to alone (`None`: every node).
+    node: Option<usize>,
 }
 
 impl App {
@@ -86,6 +88,7 @@ impl App {
             log: LogPane::new(),
             lab: DemoLab::new(opts),
             recent: Recent::default(),
+            node: None,
         }
     }
 
@@ -206,6 +209,22 @@ impl App {
         let changed = self.stats.update(snap, now);
         self.servers.fix_selection(self.list_view(), &self.stats);
         changed
+    }
+
+    /// Takes a new sample: the snapshot and, when attached, the nodes.
+    pub fn update_sample(&mut self, sample: super::Sample, now: Instant) -> bool {
+        let fleet_changed = self.stats.set_fleet(sample.fleet);
+        if let Some(fleet) = self.stats.fleet() {
+            if self.node.is_some_and(|n| n >= fleet.nodes.len()) {
+                self.node = None;
+            }
+        }
+        self.update(sample.snapshot, now) | fleet_changed
+    }
+
+    /// Under `lbtop attach`: the node actions go to alone (`None`: every node).
+    pub fn node(&self) -> Option<usize> {
+        self.node
     }
 
     /// The clock moved without a snapshot. Returns whether the stale warning changed.
@@ -349,6 +368,7 @@ impl App {
                 let sent = self.lab.toggle_health_page(i);
                 return Some(self.send(sent));
             }
+            Action::PickNode => self.pick_node(),
             Action::Pause => match self.view {
                 View::Log => self.log.toggle_pause(),
                 _ => self.recent.set_paused(!self.recent.paused()),
@@ -368,10 +388,29 @@ impl App {
         None
     }
 
-    /// Says what is being sent, and hands the command on.
-    fn send(&mut self, (command, text): (Command, String)) -> Command {
+    /// Says what is being sent (and to which node, when attached), and hands the command on.
+    fn send(&mut self, (command, mut text): (Command, String)) -> Command {
+        if let Some(name) = self.node_name() {
+            text = format!("{text} (node {name} only)");
+        }
         self.say(Tone::Info, text);
         command
+    }
+
+    fn node_name(&self) -> Option<String> {
+        let fleet = self.stats.fleet()?;
+        Some(fleet.nodes.get(self.node?)?.name.clone())
+    }
+
+    /// Attached: all nodes, then each node alone, then all again.
+    fn pick_node(&mut self) {
+        let Some(fleet) = self.stats.fleet() else {
+            self.say(Tone::Error, "not attached: there is only this lbtop");
+            return;
+        };
+        self.node = super::nodes::next(self.node, fleet.nodes.len());
+        let text = super::nodes::choice(fleet, self.node);
+        self.say(Tone::Info, text);
     }
 
     fn show(&mut self, view: View) {
@@ -478,9 +517,18 @@ impl App {
                     self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
                 }
             }
+            Event::Answered { command, ok, text } => {
+                self.undo(command);
+                let (level, tone) = match ok {
+                    true => (Level::Notice, Tone::Ok),
+                    false => (Level::Warning, Tone::Error),
+                };
+                log_pane::emit(level, "admin", text);
+                self.say(tone, text.clone());
+            }
             Event::CommandFailed { command, reason } => {
                 self.undo(command);
-                let what = self.describe(command);
+                let what = admin::describe(&self.stats, command);
                 let text = format!("{what} failed: {reason}");
                 log_pane::emit(Level::Warning, "admin", &text);
                 self.say(Tone::Error, text);
@@ -499,34 +547,5 @@ impl App {
     fn undo(&mut self, command: &Command) {
         self.admin.undo(command);
         self.lab.undo(command);
-    }
-
-    /// A command in the words of HAProxy's CLI where there are some.
-    fn describe(&self, command: &Command) -> String {
-        let label = |id: &ServerId| self.stats.server_label(*id);
-        match command {
-            Command::SetAdmin { server, state } => {
-                format!("set server {} state {state}", label(server))
-            }
-            Command::SetWeight { server, weight } => {
-                format!("set server {} weight {weight}", label(server))
-            }
-            Command::SetChecks { server, enabled } => {
-                let verb = if *enabled { "enable" } else { "disable" };
-                format!("{verb} health {}", label(server))
-            }
-            Command::DemoServer { name, running } => {
-                let verb = if *running { "start" } else { "stop" };
-                format!("{verb} demo server {name}")
-            }
-            Command::DemoHealthPage { name, present } => {
-                let verb = if *present { "restore" } else { "delete" };
-                format!("{verb} {name}'s health_check.html")
-            }
-            Command::DemoTraffic { running } => {
-                let verb = if *running { "start" } else { "stop" };
-                format!("{verb} traffic")
-            }
-        }
     }
 }

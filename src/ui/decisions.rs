@@ -36,6 +36,15 @@ pub fn render(frame: &mut Frame, area: Rect, d: &Decisions) {
         frame.render_widget(msg, area);
         return;
     };
+    if d.stats.attached() {
+        let text = "per-request decisions are not available when attached: HAProxy's stats \
+                    socket carries counters, not requests. Views 1-4 show what the stats carry.";
+        let msg = Paragraph::new(text)
+            .style(d.theme.dim())
+            .wrap(Wrap { trim: true });
+        frame.render_widget(msg, area);
+        return;
+    }
     if snap.frontends.is_empty() {
         frame.render_widget(Paragraph::new("no frontends configured"), area);
         return;

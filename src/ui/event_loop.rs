@@ -7,9 +7,9 @@
 use super::app::App;
 use super::log_pane;
 use super::screen::draw;
+use super::source::{Sample, Source};
 use super::terminal;
-use crate::engine::Handle;
-use crate::events::{Command, Event, EventReceiver, SessionTap, Snapshot};
+use crate::events::{Event, EventReceiver, SessionTap};
 use crossterm::event::{self as term_event, Event as TermEvent};
 use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
@@ -18,7 +18,6 @@ use ratatui::Terminal;
 use std::io;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
 
 /// Where keys, resizes and the like come from.
 pub trait Input {
@@ -61,15 +60,14 @@ impl Clock for SystemClock {
 /// However fast keys and events arrive, redraw at most this often (about 20 fps).
 const FRAME: Duration = Duration::from_millis(50);
 
-/// A snapshot and how long the engine took to produce it.
-pub(super) type Sample = (Snapshot, Duration);
+/// A sample and how long the source took to produce it.
+pub(super) type Sampled = (Sample, Duration);
 
 /// Everything the loop reads from and writes to, besides the terminal, the input and the clock.
 pub(super) struct Io<'a> {
-    pub handle: &'a Handle,
-    pub commands: &'a UnboundedSender<Command>,
+    pub source: &'a dyn Source,
     pub events: &'a mut EventReceiver,
-    pub samples: Receiver<Sample>,
+    pub samples: Receiver<Sampled>,
     /// Whether tui-logger is the logger (so its capture levels are the truth).
     pub logger: bool,
 }
@@ -116,7 +114,7 @@ where
             next_tick
         };
         if let Some(event) = input.next(wake.saturating_duration_since(clock.now()))? {
-            dirty |= on_input(event, app, io.commands);
+            dirty |= on_input(event, app, io.source);
         }
     }
     Ok(())
@@ -137,16 +135,16 @@ fn tick(app: &mut App, io: &mut Io, now: Instant) -> bool {
             }
         }
     }
-    if let Some((snap, took)) = latest {
+    if let Some((sample, took)) = latest {
         changed |= app.note_snapshot_cost(took);
-        changed |= app.update(snap, now);
+        changed |= app.update_sample(sample, now);
     }
     changed |= app.tick(now);
     if io.logger {
         changed |= app.sync_traffic_capture(log_pane::traffic_captured());
     }
     changed |= drain_events(app, io.events);
-    changed |= drain_sessions(app, io.handle, io.events);
+    changed |= drain_sessions(app, io.source, io.events);
     changed
 }
 
@@ -167,7 +165,7 @@ const SAMPLED_SESSIONS_PER_SECOND: u32 = 50;
 
 /// Every finished session goes to the L4/L7 view's ring; it becomes an httplog/tcplog line
 /// only while traffic capture is on (checked once per batch, never per record).
-fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) -> bool {
+fn drain_sessions(app: &mut App, source: &dyn Source, events: &mut EventReceiver) -> bool {
     let capture = app.log().capturing();
     // The L4/L7 view needs only a sample; every record is asked for only while the user
     // captures traffic lines, so watching costs the data path next to nothing.
@@ -176,11 +174,10 @@ fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) ->
     } else {
         SessionTap::PerSecond(SAMPLED_SESSIONS_PER_SECOND)
     });
-    let config = handle.config();
     let mut any = false;
     while let Ok(record) = events.sessions.try_recv() {
         if capture {
-            if let Some((_, line)) = crate::engine::log::session_log(config, &record) {
+            if let Some(line) = source.session_line(&record) {
                 log::info!(target: "traffic", "{line}");
                 any = true;
             }
@@ -191,12 +188,12 @@ fn drain_sessions(app: &mut App, handle: &Handle, events: &mut EventReceiver) ->
 }
 
 /// Returns whether to redraw.
-fn on_input(event: TermEvent, app: &mut App, commands: &UnboundedSender<Command>) -> bool {
+fn on_input(event: TermEvent, app: &mut App, source: &dyn Source) -> bool {
     match event {
         TermEvent::Key(key) => {
             if let Some(command) = app.on_key(key) {
-                if let Err(e) = commands.send(command) {
-                    app.command_lost(&e.0);
+                if let Err(command) = source.command(command, app.node()) {
+                    app.command_lost(&command);
                 }
             }
             true

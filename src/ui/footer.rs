@@ -38,6 +38,7 @@ pub fn items(keys: KeysInForce, view: View) -> Vec<(String, &'static str)> {
         .filter(|b| b.scope.contains(view))
         .filter(|b| !(keys.read_only && b.action.mutates()))
         .filter(|b| !b.action.is_demo() || keys.demo)
+        .filter(|b| !b.action.is_attach() || keys.attached)
         .collect();
     bindings.sort_by_key(|b| match b.action {
         _ if b.scope != Scope::ALL => 0,

@@ -70,6 +70,16 @@ fn top(h: &Header, addresses: bool) -> Line<'static> {
     spans.push(Span::styled(full, theme.gauge(ratio)));
     spans.push(Span::styled(empty, theme.dim()));
     spans.push(Span::raw(format!(" {:.0}%", ratio * 100.0)));
+    if let Some(fleet) = h.stats.fleet() {
+        let live = fleet.nodes.iter().filter(|n| n.alive()).count();
+        let text = format!("  attached: {live}/{} nodes answering", fleet.nodes.len());
+        let style = if live == fleet.nodes.len() {
+            ratatui::style::Style::new()
+        } else {
+            theme.warn()
+        };
+        spans.push(Span::styled(text, style));
+    }
     if h.lab.has_demo() {
         let state = if h.lab.traffic_running() { "on" } else { "off" };
         spans.push(Span::raw(format!("  traffic {state}")));

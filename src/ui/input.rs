@@ -44,6 +44,8 @@ pub struct KeysInForce<'a> {
     pub map: &'a Keymap,
     pub read_only: bool,
     pub demo: bool,
+    /// Whether the dashboard is attached to HAProxy nodes (the node key works).
+    pub attached: bool,
 }
 
 /// The action a terminal key event means in a view, if any.

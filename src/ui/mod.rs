@@ -36,6 +36,8 @@ mod theme;
 // Input and the loop.
 mod event_loop;
 mod input;
+mod nodes;
+mod source;
 mod terminal;
 
 #[cfg(feature = "fixture")]
@@ -58,21 +60,20 @@ pub use input::key_of;
 pub use layout::{MIN_HEIGHT, MIN_WIDTH};
 pub use log_pane::{inject as inject_log_line, log_level};
 pub use screen::draw;
+pub use source::{AttachSource, EngineSource, Sample, Source};
 pub use status::PENDING;
 pub use theme::Theme;
 
-use crate::engine::Handle;
-use crate::events::{Command, EventReceiver};
-use event_loop::{Io, Sample};
+use crate::events::EventReceiver;
+use event_loop::{Io, Sampled};
 use log::LevelFilter;
 use ratatui::backend::Backend;
 use ratatui::Terminal;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
 
 #[derive(Debug, Clone)]
 pub struct UiOptions {
@@ -91,41 +92,27 @@ const MIN_REFRESH: Duration = Duration::from_millis(10);
 
 /// Runs the dashboard on this thread, in this terminal, until the user quits. The terminal
 /// is restored on every way out: return, error and panic. Keys and theme come from the
-/// engine's `[ui]`.
-pub fn run(
-    handle: Handle,
-    commands: UnboundedSender<Command>,
-    events: EventReceiver,
-    opts: UiOptions,
-) -> anyhow::Result<()> {
+/// source's configuration (`[ui]`), or are the defaults.
+pub fn run(source: Arc<dyn Source>, events: EventReceiver, opts: UiOptions) -> anyhow::Result<()> {
     let _hook = terminal::PanicHook::install();
     let result = terminal::enter()
         .map_err(anyhow::Error::from)
         .and_then(|backend| {
             let mut input = TerminalInput;
-            run_with(
-                backend,
-                &mut input,
-                &SystemClock,
-                handle,
-                commands,
-                events,
-                opts,
-            )
+            run_with(backend, &mut input, &SystemClock, source, events, opts)
         });
     ratatui::restore();
     result
 }
 
 /// The dashboard's loop on any backend, input and clock, until the user quits: what [`run`]
-/// does once the terminal is set up. It samples the engine on its own thread, sends the
+/// does once the terminal is set up. It samples the source on its own thread, sends it the
 /// commands keys make, and draws into `backend`.
 pub fn run_with<B: Backend>(
     backend: B,
     input: &mut impl Input,
     clock: &impl Clock,
-    handle: Handle,
-    commands: UnboundedSender<Command>,
+    source: Arc<dyn Source>,
     mut events: EventReceiver,
     opts: UiOptions,
 ) -> anyhow::Result<()>
@@ -133,17 +120,18 @@ where
     B::Error: Send + Sync + 'static,
 {
     let logger = install_logger();
-    let config = handle.config().clone();
-    let theme = Theme::resolve(config.ui.theme, std::env::var_os("NO_COLOR"));
-    let mut app = App::new(&opts, theme)
-        .with_config(config.clone())
-        .with_keymap(config.ui.keys.clone());
+    let config = source.config();
+    let ui = config.as_ref().map(|c| c.ui.clone()).unwrap_or_default();
+    let theme = Theme::resolve(ui.theme, std::env::var_os("NO_COLOR"));
+    let mut app = App::new(&opts, theme).with_keymap(ui.keys.clone());
+    if let Some(config) = config {
+        app = app.with_config(config);
+    }
     let refresh = opts.refresh.max(MIN_REFRESH);
-    let samples = start_sampler(handle.clone(), refresh);
+    let samples = start_sampler(source.clone(), refresh);
     let mut terminal = Terminal::new(backend)?;
     let mut io = Io {
-        handle: &handle,
-        commands: &commands,
+        source: &*source,
         events: &mut events,
         samples,
         logger,
@@ -170,16 +158,16 @@ fn install_logger() -> bool {
     OURS.load(Ordering::SeqCst)
 }
 
-/// Takes snapshots on its own thread, one per `refresh`, handing each over through a
+/// Takes samples on its own thread, one per `refresh`, handing each over through a
 /// one-slot channel; it stops when the dashboard drops the receiver.
-fn start_sampler(handle: Handle, refresh: Duration) -> Receiver<Sample> {
-    let (tx, rx) = sync_channel::<Sample>(1);
+fn start_sampler(source: Arc<dyn Source>, refresh: Duration) -> Receiver<Sampled> {
+    let (tx, rx) = sync_channel::<Sampled>(1);
     let spawned = std::thread::Builder::new()
         .name("lbtop-sampler".into())
         .spawn(move || loop {
             let started = Instant::now();
-            let snap = handle.snapshot();
-            if tx.send((snap, started.elapsed())).is_err() {
+            let sample = source.sample();
+            if tx.send((sample, started.elapsed())).is_err() {
                 return;
             }
             std::thread::sleep(refresh);

@@ -66,7 +66,7 @@ impl Cells<'_> {
             View::Http => {
                 let mut cells = vec![name, status];
                 cells.extend(self.responses(&s.http_responses));
-                cells.extend(latency_cells(&s.latency));
+                cells.extend(self.latency_cells(&s.latency));
                 cells.push(num(s.total_sessions));
                 cells
             }
@@ -105,10 +105,28 @@ impl Cells<'_> {
                     num(s.total_sessions),
                     num(s.lbtot),
                     num(s.queue),
-                    Cell::from(s.addr.to_string()),
+                    self.address(id, s),
                 ]
             }
         }
+    }
+
+    /// The server's address; attached, where each node stands instead (`UP on 1/2: h1 · ...`).
+    fn address(&self, id: ServerId, s: &ServerSnap) -> Cell<'static> {
+        match self.stats.fleet() {
+            Some(fleet) => Cell::from(fleet.breakdown(id)),
+            None => Cell::from(s.addr.to_string()),
+        }
+    }
+
+    /// p50, p90, p99 and the sample count; attached, HAProxy's stats have none of them.
+    fn latency_cells(&self, l: &crate::events::Latency) -> Vec<Cell<'static>> {
+        if self.stats.attached() {
+            return (0..4)
+                .map(|_| Cell::from("n/a").style(self.theme.dim()))
+                .collect();
+        }
+        latency_cells(l)
     }
 
     /// 1xx..5xx and other; dashes for TCP, which has no HTTP.
@@ -257,7 +275,7 @@ impl Cells<'_> {
                 }
                 let mut cells = vec![name, status];
                 cells.extend(self.responses(&responses));
-                cells.extend(latency_cells(&be.latency));
+                cells.extend(self.latency_cells(&be.latency));
                 cells.push(num(be.total_sessions));
                 cells
             }

@@ -40,6 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 stats: app.stats(),
                 servers: app.servers(),
                 admin: app.admin(),
+                node: app.node(),
             };
             table::render(frame, areas.body, &tables);
         }
@@ -64,6 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         map: app.keymap(),
         read_only: app.read_only,
         demo: app.lab().has_demo(),
+        attached: app.stats().attached(),
     };
     let footer = Footer {
         theme,

@@ -2,6 +2,7 @@
 //! snapshots so far, and whether the data on screen may be old (on the dashboard's own clock).
 
 use super::history::{Meter, Series};
+use crate::attach::Fleet;
 use crate::events::{ServerId, ServerSnap, Snapshot};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ const SLOW_SNAPSHOT: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Stats {
     snapshot: Option<Snapshot>,
+    /// Under `lbtop attach`: the nodes and each server's copy on each.
+    fleet: Option<Fleet>,
     meter: Meter,
     /// How often the engine is sampled: the stale warning waits a few of these.
     refresh: Duration,
@@ -26,6 +29,7 @@ impl Stats {
     pub fn new(refresh: Duration) -> Stats {
         Stats {
             snapshot: None,
+            fleet: None,
             meter: Meter::default(),
             refresh,
             now: None,
@@ -37,6 +41,23 @@ impl Stats {
 
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.snapshot.as_ref()
+    }
+
+    /// The attached nodes, when the data comes from `lbtop attach`.
+    pub fn fleet(&self) -> Option<&Fleet> {
+        self.fleet.as_ref()
+    }
+
+    /// Whether the data comes from attached nodes rather than an embedded engine.
+    pub fn attached(&self) -> bool {
+        self.fleet.is_some()
+    }
+
+    /// Takes the per-node side of a sample. Returns whether it changed.
+    pub(super) fn set_fleet(&mut self, fleet: Option<Fleet>) -> bool {
+        let changed = self.fleet != fleet;
+        self.fleet = fleet;
+        changed
     }
 
     pub fn meter(&self) -> &Meter {

@@ -6,6 +6,7 @@
 use super::admin::Admin;
 use super::fmt;
 use super::history::Series;
+use super::nodes;
 use super::rows::Cells;
 use super::servers::{ServerList, SortKey};
 use super::stats::Stats;
@@ -109,9 +110,13 @@ const TABLE_CHROME: u16 = 3;
 /// The highlight symbol's width.
 const SYMBOL: u16 = 2;
 
-/// What one view notes under its tables.
-fn note(view: View) -> Option<&'static str> {
+/// What one view notes under its tables (`attached`: the data is `lbtop attach`'s).
+fn note(view: View, attached: bool) -> Option<&'static str> {
     match view {
+        View::Http if attached => Some(
+            "attached: latency percentiles are not available when attached (HAProxy's stats \
+             carry no histograms); response codes and totals are summed over the nodes",
+        ),
         View::Traffic => Some(
             "history: sessions per second (HTTP: requests, TCP: connections), one cell per 5 s, \
              newest on the right; bars share a scale within each backend",
@@ -137,12 +142,14 @@ pub struct Tables<'a> {
     pub stats: &'a Stats,
     pub servers: &'a ServerList,
     pub admin: &'a Admin,
+    /// Attached: the node actions go to alone (`None`: all).
+    pub node: Option<usize>,
 }
 
 /// Server rows that fit in `area` (the view's body) for PgUp/PgDn: what the tables show when
 /// one backend's table fills the area.
 pub fn page_size(area: Rect, view: View) -> usize {
-    let height = match note(view) {
+    let height = match note(view, false) {
         Some(_) if area.height > 8 => area.height - 1,
         _ => area.height,
     };
@@ -156,7 +163,12 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
         return;
     };
     let mut area = area;
-    if let Some(text) = note(t.view).filter(|_| area.height > 8) {
+    // Whether the note fits is judged on the whole body, the nodes panel included.
+    let note = note(t.view, t.stats.attached()).filter(|_| area.height > 8);
+    if let Some(fleet) = t.stats.fleet() {
+        area = nodes_panel(frame, area, t, fleet);
+    }
+    if let Some(text) = note.filter(|_| area.height > 1) {
         let line = Rect {
             y: area.bottom() - 1,
             height: 1,
@@ -201,6 +213,28 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
     }
 }
 
+/// Attached: the nodes panel at the bottom of `area`; returns what is left for the tables.
+fn nodes_panel(frame: &mut Frame, area: Rect, t: &Tables, fleet: &crate::attach::Fleet) -> Rect {
+    let h = nodes::height(fleet).min(area.height / 2);
+    let panel = Rect {
+        y: area.bottom() - h,
+        height: h,
+        ..area
+    };
+    let n = nodes::Nodes {
+        theme: t.theme,
+        stats: t.stats,
+        fleet,
+        selected: t.servers.selected(),
+        node: t.node,
+    };
+    nodes::render(frame, panel, &n);
+    Rect {
+        height: area.height - h,
+        ..area
+    }
+}
+
 /// The backends to show, each with the frontends that feed it and its listed servers.
 fn groups<'a>(
     view: View,
@@ -237,7 +271,8 @@ pub fn height_needed(view: View, stats: &Stats, servers: &ServerList) -> u16 {
         .iter()
         .map(Group::height)
         .sum();
-    tables.max(1) + u16::from(note(view).is_some())
+    let panel = stats.fleet().map_or(0, super::nodes::height);
+    tables.max(1) + u16::from(note(view, stats.attached()).is_some()) + panel
 }
 
 struct Group<'a> {

@@ -91,6 +91,8 @@ pub enum Action {
     SortReverse,
     DemoServer,
     DemoHealthPage,
+    /// `lbtop attach`: which node actions go to (all, or one).
+    PickNode,
     // The live views (5, 6).
     Pause,
     // The log view (6).
@@ -131,6 +133,11 @@ impl Action {
             self,
             Action::DemoServer | Action::DemoHealthPage | Action::DemoTraffic
         )
+    }
+
+    /// Only means something under `lbtop attach`.
+    pub fn is_attach(self) -> bool {
+        self == Action::PickNode
     }
 
     /// The name `[ui.keys]` uses.
@@ -363,6 +370,7 @@ pub const BINDINGS: &[Binding] = &[
     b(A::SortReverse, "sort-reverse", &[C('O')], Scope::SERVERS, None, "reverse the sort order"),
     b(A::DemoServer, "demo-server", &[C('s')], Scope::SERVERS, Some("web"), "stop/start the demo web server behind the selected server"),
     b(A::DemoHealthPage, "demo-health-page", &[C('x')], Scope::SERVERS, Some("page"), "delete/restore that demo server's health_check.html"),
+    b(A::PickNode, "pick-node", &[C('n')], Scope::SERVERS, Some("node"), "attach: send actions to all nodes, or to the next one alone"),
     b(A::Pause, "pause", &[C('p')], Scope::LIVE, Some("pause"), "pause/resume the stream (the log: scroll-back mode)"),
     b(A::LogUp, "log-up", &[C('k'), Code(KeyCode::Up)], Scope::LOG, None, "select the previous topic"),
     b(A::LogDown, "log-down", &[C('j'), Code(KeyCode::Down)], Scope::LOG, Some("topic"), "select the next topic"),

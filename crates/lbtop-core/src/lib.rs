@@ -16,6 +16,7 @@
 //!
 //! Nothing here knows about a watcher: no module refers to the dashboard.
 
+pub mod attach;
 pub mod auth;
 pub mod config;
 pub mod demo;

@@ -103,6 +103,14 @@ pub enum Event {
         command: Command,
         reason: String,
     },
+    /// `lbtop attach`: what the nodes answered to a command, one part per node
+    /// (`set server hoge/web11 state drain → h1: done · h2: No such server.`); `ok` when
+    /// every node took it. The embedded engine never sends this.
+    Answered {
+        command: Command,
+        ok: bool,
+        text: String,
+    },
 }
 
 /// Admin states, as `set server B/S state ready|drain|maint`.

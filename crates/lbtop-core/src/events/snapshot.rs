@@ -266,7 +266,8 @@ impl BackendSnap {
 pub struct FrontendSnap {
     pub name: String,
     pub mode: Mode,
-    /// Where it listens, one address per bind (at least one).
+    /// Where it listens, one address per bind (at least one, except under `lbtop attach`
+    /// without `--config`, where HAProxy's stats do not say).
     pub binds: Vec<SocketAddr>,
     pub backend: usize,
     pub cur_conns: u64,
@@ -298,10 +299,12 @@ impl FrontendSnap {
             .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// `127.0.0.1:80`, or `127.0.0.1:80 +2` for a frontend with three binds.
+    /// `127.0.0.1:80`, or `127.0.0.1:80 +2` for a frontend with three binds; `-` when the
+    /// binds are not known (`lbtop attach` without `--config`).
     pub fn bind_label(&self) -> String {
         match self.binds.len() {
-            0 | 1 => self.bind().to_string(),
+            0 => "-".to_string(),
+            1 => self.bind().to_string(),
             n => format!("{} +{}", self.bind(), n - 1),
         }
     }

@@ -5,8 +5,8 @@
 
 pub mod errors;
 pub mod listen;
-pub mod sess;
 pub(crate) mod server;
+pub mod sess;
 pub(crate) mod session;
 pub mod show;
 pub mod state;
