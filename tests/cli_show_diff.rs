@@ -493,8 +493,11 @@ fn show_stat_and_info_match_haproxy() {
 fn show_stat_lists_a_thousand_servers() {
     let rt = rt();
     let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("api.sock");
     let mut text = format!(
-        "global\n    stats socket /nonexistent/api.sock level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n"
+        "global\n    stats socket {} level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n",
+        sock.display()
     );
     let dead = refused_addr();
     for i in 0..1000 {

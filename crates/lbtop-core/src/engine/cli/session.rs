@@ -89,10 +89,10 @@ impl Session {
                 "\n".into()
             }
             _ => match super::find(words) {
-                Some(c) if std::ptr::eq(c.words, ROWS[0].words) => self.lower(Level::Operator),
-                Some(c) if std::ptr::eq(c.words, ROWS[1].words) => self.lower(Level::User),
-                Some(c) if std::ptr::eq(c.words, ROWS[2].words) => self.set_timeout(&words[2..]),
-                Some(c) if std::ptr::eq(c.words, ROWS[3].words) => {
+                Some(c) if c.words == ROWS[0].words => self.lower(Level::Operator),
+                Some(c) if c.words == ROWS[1].words => self.lower(Level::User),
+                Some(c) if c.words == ROWS[2].words => self.set_timeout(&words[2..]),
+                Some(c) if c.words == ROWS[3].words => {
                     format!("{}\n\n", self.level.word())
                 }
                 _ => run_words(shared, self.level, words),

@@ -122,6 +122,9 @@ pub(super) fn answer(shared: &Shared, format: Format) -> String {
 }
 
 /// One field's value now.
+/// The date of this version, in HAProxy's `YYYY/MM/DD` form; changed with the version.
+const RELEASE_DATE: &str = "2026/11/27";
+
 fn value(shared: &Shared, snap: &Snapshot, name: &str) -> String {
     let cfg = &shared.config;
     let fronts = &snap.frontends;
@@ -129,8 +132,8 @@ fn value(shared: &Shared, snap: &Snapshot, name: &str) -> String {
     match name {
         "Name" => "lbtop".into(),
         "Version" | "Build info" => env!("CARGO_PKG_VERSION").into(),
-        // lbtop has no release calendar; the field stays, empty.
-        "Release_date" => String::new(),
+        // Clients such as hatop refuse an info block whose Release_date is empty.
+        "Release_date" => RELEASE_DATE.into(),
         "Nbthread" => crate::engine::worker_count(cfg).to_string(),
         "Nbproc" | "Process_num" => "1".into(),
         "Pid" => std::process::id().to_string(),
