@@ -25,16 +25,10 @@ const WRAPS_AT: usize = 16336;
 /// HAProxy's proxy ids (`#iid`), by name.
 pub(crate) struct ProxyIds(Vec<stats::Proxy>);
 
-/// Every proxy with HAProxy's id: its place in the configuration, from 1, moved up by one
-/// when a `stats socket` is declared (HAProxy's own CLI proxy then takes an id first,
-/// measured).
+/// Every proxy with HAProxy's id, as the stats page numbers them (from 2 with a `stats
+/// socket`, whose own proxy takes 1: measured).
 pub(crate) fn proxy_ids(cfg: &Config) -> ProxyIds {
-    let shift = usize::from(!cfg.global.stats_sockets.is_empty());
-    let mut all = stats::proxies(cfg);
-    for p in &mut all {
-        p.iid += shift;
-    }
-    ProxyIds(all)
+    ProxyIds(stats::proxies(cfg))
 }
 
 impl ProxyIds {
