@@ -8,84 +8,12 @@
 mod common;
 
 use common::free_port;
+use common::term::{available, status_by_socat, Tmux};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const LBTOP: &str = env!("CARGO_BIN_EXE_lbtop");
-
-/// One private tmux server (its own socket), killed when the test ends.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let socket = format!("lbtop-attach-test-{}", std::process::id());
-        let t = Tmux { socket };
-        let size = ["-x", "150", "-y", "45"];
-        let mut args = vec!["new-session", "-d", "-s", "lbtop"];
-        args.extend(size);
-        args.push(command);
-        assert!(t.cmd(&args).status.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn keys(&self, keys: &str) {
-        assert!(self
-            .cmd(&["send-keys", "-t", "lbtop", keys])
-            .status
-            .success());
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "lbtop", "-p"]).stdout)
-            .into_owned()
-    }
-
-    /// Polls the screen until `probe` holds; bounded, so a dashboard that never gets there
-    /// fails with the screen it showed.
-    fn wait(&self, what: &str, probe: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if probe(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-fn available(program: &str, arg: &str) -> bool {
-    let ok = Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("\n*** SKIPPED: {program} is not installed; .ci/run installs it so CI always runs this ***\n");
-    }
-    ok
-}
 
 /// A real HAProxy in the foreground, killed (by its PID) when dropped.
 struct Haproxy {
@@ -136,37 +64,6 @@ impl Drop for Haproxy {
     }
 }
 
-/// `show stat` through socat, as an operator would check; web11's status read by the header.
-fn web11_status_by_socat(socket: &Path) -> String {
-    let out = Command::new("socat")
-        .arg("-")
-        .arg(format!("UNIX-CONNECT:{}", socket.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"show stat\n")?;
-            child.wait_with_output()
-        })
-        .expect("run socat");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .and_then(|h| h.strip_prefix("# "))
-        .unwrap_or_else(|| panic!("no header in:\n{text}"))
-        .split(',')
-        .collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (sv, status) = (col("svname"), col("status"));
-    lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|cells| cells.get(sv) == Some(&"web11"))
-        .map(|cells| cells[status].to_string())
-        .unwrap_or_else(|| panic!("no web11 in:\n{text}"))
-}
-
 /// The first screen row naming `name` with a space each side.
 fn row<'a>(screen: &'a str, name: &str) -> &'a str {
     let needle = format!(" {name} ");
@@ -202,7 +99,7 @@ fn attach_drains_on_one_node_and_outlives_a_dead_one() {
         h1.socket.display(),
         h2.socket.display()
     );
-    let tmux = Tmux::start(&command);
+    let tmux = Tmux::start("attach", 150, 45, &command);
 
     // Both nodes answer, and both servers are UP on both.
     tmux.wait("both nodes and servers up", |s| {
@@ -212,13 +109,13 @@ fn attach_drains_on_one_node_and_outlives_a_dead_one() {
     });
 
     // Select web11, pick h2 alone (all → h1 → h2), drain.
-    tmux.keys("j");
+    tmux.keys(&["j"]);
     tmux.wait("web11 selected", |s| row(s, "web11").contains('▶'));
-    tmux.keys("n");
+    tmux.keys(&["n"]);
     tmux.wait("h1 picked", |s| s.contains("actions → h1 only"));
-    tmux.keys("n");
+    tmux.keys(&["n"]);
     tmux.wait("h2 picked", |s| s.contains("actions → h2 only"));
-    tmux.keys("d");
+    tmux.keys(&["d"]);
     let screen = tmux.wait("web11 draining on h2 only", |s| {
         row(s, "web11").contains("UP on 1/2: h1 · DRAIN on 1/2: h2")
     });
@@ -226,8 +123,8 @@ fn attach_drains_on_one_node_and_outlives_a_dead_one() {
     tmux.wait("h2's answer", |s| {
         s.contains("set server hoge/web11 state drain → h2: done")
     });
-    assert_eq!(web11_status_by_socat(&h2.socket), "DRAIN");
-    assert_eq!(web11_status_by_socat(&h1.socket), "UP");
+    assert_eq!(status_by_socat(&h2.socket, "web11"), "DRAIN");
+    assert_eq!(status_by_socat(&h1.socket, "web11"), "UP");
 
     // h1 dies: it is marked dead with its error, and h2 goes on.
     h1.kill();
@@ -241,30 +138,30 @@ fn attach_drains_on_one_node_and_outlives_a_dead_one() {
         "{screen}"
     );
     assert!(node_row(&screen, "h2").contains("HAProxy 2.6"), "{screen}");
-    tmux.keys("r");
+    tmux.keys(&["r"]);
     tmux.wait("web11 ready again on h2", |s| {
         row(s, "web11").contains("UP on 1/2: h2 · dead: h1")
     });
-    assert_eq!(web11_status_by_socat(&h2.socket), "UP");
+    assert_eq!(status_by_socat(&h2.socket, "web11"), "UP");
 
     // What only an embedded engine knows says so, instead of zeros.
-    tmux.keys("3");
+    tmux.keys(&["3"]);
     tmux.wait("the HTTP view without percentiles", |s| {
         row(s, "web11").contains("n/a") && s.contains("not available when attached")
     });
-    tmux.keys("5");
+    tmux.keys(&["5"]);
     tmux.wait("the L4/L7 view's word", |s| {
         s.contains("per-request decisions are not available when attached")
     });
 
     // The log view has the lines derived from the polls.
-    tmux.keys("6");
+    tmux.keys(&["6"]);
     tmux.wait("derived lines in the log", |s| {
         s.contains("[h2] Server hoge/web11 is now DRAIN (was UP; derived from polls)")
             && s.contains("[h1] node not answering")
     });
 
-    tmux.keys("q");
+    tmux.keys(&["q"]);
     let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));
     assert!(screen.contains("LBTOP-EXITED 0"), "{screen}");
     drop(h2);

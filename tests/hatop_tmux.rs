@@ -6,89 +6,13 @@
 mod common;
 
 use common::free_port;
+use common::term::{available, status_by_socat, Tmux};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LBTOP: &str = env!("CARGO_BIN_EXE_lbtop");
-
-/// One private tmux server (its own socket), killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(tag: &str, command: &str) -> Tmux {
-        let socket = format!("lbtop-hatop-{tag}-{}", std::process::id());
-        let t = Tmux { socket };
-        let args = [
-            "new-session",
-            "-d",
-            "-s",
-            "hatop",
-            "-x",
-            "140",
-            "-y",
-            "40",
-            command,
-        ];
-        assert!(t.cmd(&args).status.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "hatop"];
-        args.extend(keys);
-        assert!(self.cmd(&args).status.success());
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "hatop", "-p"]).stdout)
-            .into_owned()
-    }
-
-    /// Polls the screen until `probe` holds, within a bound.
-    fn wait(&self, what: &str, probe: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if probe(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-fn available(program: &str, arg: &str) -> bool {
-    let ok = Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("\n*** SKIPPED: {program} is not installed; .ci/run installs it ***\n");
-    }
-    ok
-}
 
 /// HAProxy or lbtop in the foreground on `cfg`, killed by its PID when dropped.
 struct Proxy {
@@ -148,37 +72,6 @@ impl Drop for Proxy {
     }
 }
 
-/// web11's `status` in `show stat` through socat, read by the header line.
-fn web11_status(socket: &Path) -> String {
-    let out = Command::new("socat")
-        .arg("-")
-        .arg(format!("UNIX-CONNECT:{}", socket.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"show stat\n")?;
-            child.wait_with_output()
-        })
-        .expect("run socat");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .and_then(|h| h.strip_prefix("# "))
-        .unwrap_or_else(|| panic!("no header in:\n{text}"))
-        .split(',')
-        .collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (sv, status) = (col("svname"), col("status"));
-    lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|cells| cells.get(sv) == Some(&"web11"))
-        .map(|cells| cells[status].to_string())
-        .unwrap_or_else(|| panic!("no web11 in:\n{text}"))
-}
-
 /// The first words of hatop's row for `name` in the STATUS view: NAME W STATUS CHECK.
 fn row(screen: &str, name: &str) -> Vec<String> {
     screen
@@ -191,7 +84,12 @@ fn row(screen: &str, name: &str) -> Vec<String> {
 /// What hatop shows for one proxy, and what its CLI view did to web11.
 fn drive(dir: &Path, kind: &str, servers: &[(&str, u16)]) -> Vec<Vec<String>> {
     let proxy = Proxy::start(dir, kind, servers);
-    let tmux = Tmux::start(kind, &format!("hatop -s {}", proxy.socket.display()));
+    let tmux = Tmux::start(
+        &format!("hatop-{kind}"),
+        140,
+        40,
+        &format!("hatop -s {}", proxy.socket.display()),
+    );
     let up = |s: &str| {
         row(s, "web10").get(2).is_some_and(|w| w == "UP")
             && row(s, "web11").get(2).is_some_and(|w| w == "UP")
@@ -207,7 +105,7 @@ fn drive(dir: &Path, kind: &str, servers: &[(&str, u16)]) -> Vec<Vec<String>> {
     tmux.wait("the CLI view", |s| s.contains("command line"));
     tmux.keys(&["set server hoge/web11 state drain", "Enter"]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while web11_status(&proxy.socket) != "DRAIN" {
+    while status_by_socat(&proxy.socket, "web11") != "DRAIN" {
         assert!(Instant::now() < deadline, "{kind}: web11 never DRAIN");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -220,7 +118,7 @@ fn drive(dir: &Path, kind: &str, servers: &[(&str, u16)]) -> Vec<Vec<String>> {
     tmux.wait("the CLI view again", |s| s.contains("command line"));
     tmux.keys(&["set server hoge/web11 state ready", "Enter"]);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while web11_status(&proxy.socket) != "UP" {
+    while status_by_socat(&proxy.socket, "web11") != "UP" {
         assert!(Instant::now() < deadline, "{kind}: web11 never back UP");
         std::thread::sleep(Duration::from_millis(50));
     }

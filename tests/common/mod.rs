@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cli;
 pub mod echo;
 pub mod proxy;
+pub mod term;
 pub mod wire;
 
 use lbtop::config::Config;
