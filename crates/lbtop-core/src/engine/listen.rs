@@ -6,6 +6,7 @@
 use super::frontend::FrontendRt;
 use super::live::{self, Live, Session};
 use super::proxy_proto::{self, Addrs, Header};
+use super::sockets::Inventory;
 use super::stream::Stream;
 use super::{l4::tcp, l7};
 use crate::config::{Bind, Mode};
@@ -47,13 +48,24 @@ impl BindRt {
     }
 }
 
-/// Binds one listener per worker for `bind`, all sharing its port through SO_REUSEPORT.
-/// Port 0 becomes the port the first listener got.
-pub fn bind_group(bind: &Bind, workers: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
-    let first = listen(bind, bind.addr)?;
-    let addr = first.local_addr()?;
-    let mut group = vec![first];
-    for _ in 1..workers {
+/// The listeners of `bind`, at least one per worker, all sharing its port through
+/// SO_REUSEPORT: those `inherited` from the previous engine first (every one of them is kept,
+/// since closing one would reset the clients in its queue), then new ones. Port 0 becomes the
+/// port the first listener got.
+pub fn bind_group(
+    bind: &Bind,
+    workers: usize,
+    inherited: &mut Inventory,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut group = inherited.take(bind.addr);
+    for l in &group {
+        l.set_nonblocking(true)?;
+    }
+    if group.is_empty() {
+        group.push(listen(bind, bind.addr)?);
+    }
+    let addr = group[0].local_addr()?;
+    while group.len() < workers {
         group.push(listen(bind, addr)?);
     }
     Ok(group)

@@ -307,12 +307,28 @@ mod tests {
         }
     }
 
-    /// A fresh folder for one test's sockets (lbtop-core has no tempfile dependency).
-    fn scratch(name: &str) -> std::path::PathBuf {
+    /// A fresh folder for one test's sockets, removed when the test ends (lbtop-core has no
+    /// tempfile dependency).
+    struct Scratch(std::path::PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("lbtop-log-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        Scratch(dir)
     }
 
     #[test]

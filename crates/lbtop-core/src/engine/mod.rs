@@ -25,6 +25,7 @@ pub mod proxy_proto;
 pub mod resolve;
 pub mod rules;
 pub mod slowstart;
+pub mod sockets;
 pub mod state;
 mod state_file;
 pub mod stats;
@@ -83,6 +84,22 @@ pub(crate) struct Shared {
     logs: Arc<log_out::LogOutputs>,
     /// The sessions and captured errors the runtime API reads.
     live: Arc<live::Live>,
+    /// A copy of every listening socket, `(address, socket)`, to hand on to the next engine
+    /// (a reload, or an upgrade asking through the stats socket).
+    sockets: std::sync::Mutex<Vec<(std::net::SocketAddr, std::net::TcpListener)>>,
+}
+
+impl Shared {
+    /// Copies of the listening sockets (new descriptors for the same sockets), for the next
+    /// engine to accept on.
+    pub(crate) fn dup_sockets(&self) -> std::io::Result<sockets::Inventory> {
+        let held = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inv = sockets::Inventory::default();
+        for (addr, l) in held.iter() {
+            inv.add(*addr, l.try_clone()?.into());
+        }
+        Ok(inv)
+    }
 }
 
 impl Shared {
@@ -210,9 +227,21 @@ impl Engine {
     /// Binds every listener first (so a bad bind fails before anything runs), then starts the
     /// worker threads, and the checks and commands on the current tokio runtime.
     pub async fn start(config: Arc<Config>, events: EventSender) -> Result<Engine, StartError> {
+        Engine::start_with(config, events, sockets::Inventory::default()).await
+    }
+
+    /// As [`Engine::start`], accepting on the `inherited` sockets of a previous engine where
+    /// a bind's address matches. Sockets no bind asks for are closed.
+    pub async fn start_with(
+        config: Arc<Config>,
+        events: EventSender,
+        mut inherited: sockets::Inventory,
+    ) -> Result<Engine, StartError> {
         let now = Instant::now();
         let workers = worker_count(&config);
-        let groups = bind_all(&config, workers)?;
+        let groups = bind_all(&config, workers, &mut inherited)?;
+        drop(inherited);
+        let held = hold_copies(&groups);
         let scrapes = bind_metrics(&config)?;
         let mut acceptors = tls_all(&config)?;
         let cli = cli_all(&config)?;
@@ -265,13 +294,14 @@ impl Engine {
                 Arc::new(fe)
             })
             .collect();
-        // listeners[worker]: (frontend, bind, socket)
+        // listeners[worker]: (frontend, bind, socket); inherited sockets beyond one per
+        // worker are shared out, so every one of them is accepted on.
         let mut per_worker: Vec<Vec<workers::Listener>> =
             (0..workers).map(|_| Vec::new()).collect();
         for (f, binds) in groups.into_iter().enumerate() {
             for (b, group) in binds.into_iter().enumerate() {
                 for (w, l) in group.into_iter().enumerate() {
-                    per_worker[w].push((f, b, l));
+                    per_worker[w % workers].push((f, b, l));
                 }
             }
         }
@@ -285,6 +315,7 @@ impl Engine {
             maxconn,
             logs,
             live,
+            sockets: std::sync::Mutex::new(held),
         });
         let _ = view.set(Arc::downgrade(&shared));
         state_file::load(&shared.config, &shared.backends, &shared.events);
@@ -328,6 +359,11 @@ impl Engine {
 
     pub fn handle(&self) -> Handle {
         self.handle.clone()
+    }
+
+    /// Copies of every listening socket, for the next engine ([`Engine::start_with`]).
+    pub fn sockets(&self) -> std::io::Result<sockets::Inventory> {
+        self.handle.shared.dup_sockets()
     }
 
     /// Closes the listeners and stops every task, connections included.
@@ -382,19 +418,33 @@ fn bind_metrics(config: &Config) -> Result<Option<std::net::TcpListener>, StartE
     Ok(Some(bound))
 }
 
-fn bind_all(config: &Config, workers: usize) -> Result<Listeners, StartError> {
-    let group = |fe: &crate::config::Frontend, b: &crate::config::Bind| {
-        listen::bind_group(b, workers).map_err(|source| StartError::Bind {
-            frontend: fe.name.clone(),
-            addr: b.addr,
-            source,
-        })
-    };
-    config
-        .frontends
-        .iter()
-        .map(|fe| fe.binds.iter().map(|b| group(fe, b)).collect())
+/// Copies of the listening sockets, `(address, socket)`, kept to hand on.
+fn hold_copies(groups: &Listeners) -> Vec<(std::net::SocketAddr, std::net::TcpListener)> {
+    let all = groups.iter().flatten().flatten();
+    all.filter_map(|l| Some((l.local_addr().ok()?, l.try_clone().ok()?)))
         .collect()
+}
+
+fn bind_all(
+    config: &Config,
+    workers: usize,
+    inherited: &mut sockets::Inventory,
+) -> Result<Listeners, StartError> {
+    let mut out = Vec::new();
+    for fe in &config.frontends {
+        let mut binds = Vec::new();
+        for b in &fe.binds {
+            let group =
+                listen::bind_group(b, workers, inherited).map_err(|source| StartError::Bind {
+                    frontend: fe.name.clone(),
+                    addr: b.addr,
+                    source,
+                })?;
+            binds.push(group);
+        }
+        out.push(binds);
+    }
+    Ok(out)
 }
 
 /// The TLS acceptor of every `ssl` bind, `[frontend][bind]`; the binds of one line share one.
