@@ -5,9 +5,10 @@ use crate::attach::{Attach, Target};
 use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{log::session_log, log_out, Engine};
-use crate::events::{self, Command, Event, EventReceiver, LogLine, SessionTap};
+use crate::events::{self, Command, Event, EventReceiver, Level, LogLine, SessionTap};
+use crate::journal::Framing;
+use crate::service;
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio::sync::mpsc;
 
 /// Why lbtop stopped with an error; the exit code follows HAProxy's habits.
@@ -41,6 +42,8 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
         let engine = Engine::start(config.clone(), tx).await?;
         Ok::<_, RunError>((demo, engine))
     })?;
+    // Every listener is bound: connections wait in its queue from here on.
+    service::ready(&config);
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.
@@ -57,7 +60,8 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
             } else {
                 Out::Stdout
             };
-            runtime.block_on(headless(&config, rx, out))
+            let framing = Framing::detect(matches!(out, Out::Stderr));
+            runtime.block_on(headless(&config, rx, Printer { out, framing }))
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
@@ -78,6 +82,7 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
             crate::ui::run(Arc::new(source), rx, opts)?;
         }
     }
+    service::stopping("stopping");
     runtime.block_on(engine.shutdown());
     Ok(())
 }
@@ -146,8 +151,27 @@ enum Out {
     Stderr,
 }
 
+/// Where and how the headless printer writes: dated lines, or `<N>` lines for the journal.
+#[derive(Clone, Copy)]
+struct Printer {
+    out: Out,
+    framing: Framing,
+}
+
+impl Printer {
+    /// One whole line under the stream's lock (`println!` takes it), which the `log` writer
+    /// takes too: the two never share a line.
+    fn line(self, level: Level, text: &str) {
+        let line = self.framing.line(level, text);
+        match self.out {
+            Out::Stdout => println!("{line}"),
+            Out::Stderr => eprintln!("{line}"),
+        }
+    }
+}
+
 /// Prints one line per event until SIGINT or SIGTERM.
-async fn headless(config: &Config, mut rx: EventReceiver, out: Out) {
+async fn headless(config: &Config, mut rx: EventReceiver, print: Printer) {
     let stop = shutdown_signal();
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
@@ -156,39 +180,32 @@ async fn headless(config: &Config, mut rx: EventReceiver, out: Out) {
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            Some(event) = rx.events.recv() => print_event(&event, out),
-            _ = tick.tick() => drain_sessions(config, &mut rx, out),
+            Some(event) = rx.events.recv() => print_event(&event, print),
+            _ = tick.tick() => drain_sessions(config, &mut rx, print),
         }
     }
-    drain_sessions(config, &mut rx, out);
+    drain_sessions(config, &mut rx, print);
 }
 
-fn drain_sessions(config: &Config, rx: &mut EventReceiver, out: Out) {
+fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) {
     while let Ok(record) = rx.sessions.try_recv() {
-        if let Some((_, line)) = session_log(config, &record) {
-            print_line(&line, out);
+        if let Some((level, line)) = session_log(config, &record) {
+            print.line(level, &line);
         }
     }
 }
 
-fn print_event(event: &Event, out: Out) {
+fn print_event(event: &Event, print: Printer) {
     match event {
-        Event::Log(LogLine { text, .. }) => print_line(text, out),
-        Event::CommandFailed { command, reason } => {
-            print_line(&format!("command {command:?} failed: {reason}"), out)
+        Event::Log(LogLine { level, text, .. }) => print.line(*level, text),
+        Event::CommandFailed { command, reason } => print.line(
+            Level::Warning,
+            &format!("command {command:?} failed: {reason}"),
+        ),
+        Event::Answered { ok, text, .. } => {
+            print.line(if *ok { Level::Info } else { Level::Warning }, text)
         }
-        Event::Answered { text, .. } => print_line(text, out),
         Event::ServerChanged { .. } => {}
-    }
-}
-
-/// One whole line under the stream's lock (`println!` takes it), which the `log` writer
-/// takes too: the two never share a line.
-fn print_line(text: &str, out: Out) {
-    let date = crate::engine::log::log_date(SystemTime::now());
-    match out {
-        Out::Stdout => println!("{date} {text}"),
-        Out::Stderr => eprintln!("{date} {text}"),
     }
 }
 
