@@ -36,6 +36,11 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
         .map_err(anyhow::Error::from)?;
     let config = Arc::new(config);
     let (tx, rx) = events::channel();
+    // Caught from before READY on: systemd may send SIGTERM the moment it reads READY.
+    let stop = matches!(watcher, Watcher::Headless).then(|| {
+        let _entered = runtime.enter();
+        StopSignals::install()
+    });
     // Demo servers first, so the first health checks find them listening.
     let (demo, engine) = runtime.block_on(async {
         let demo = Demo::start(&config, tx.clone()).await?;
@@ -61,7 +66,8 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
                 Out::Stdout
             };
             let framing = Framing::detect(matches!(out, Out::Stderr));
-            runtime.block_on(headless(&config, rx, Printer { out, framing }))
+            let print = Printer { out, framing };
+            runtime.block_on(headless(&config, rx, stop, print))
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
@@ -171,8 +177,18 @@ impl Printer {
 }
 
 /// Prints one line per event until SIGINT or SIGTERM.
-async fn headless(config: &Config, mut rx: EventReceiver, print: Printer) {
-    let stop = shutdown_signal();
+async fn headless(
+    config: &Config,
+    mut rx: EventReceiver,
+    stop: Option<StopSignals>,
+    print: Printer,
+) {
+    let stop = async move {
+        match stop {
+            Some(mut stop) => stop.recv().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
     // for every request would cost the data path a cross-thread wake-up each time.
@@ -209,17 +225,33 @@ fn print_event(event: &Event, print: Printer) {
     }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// SIGTERM and SIGINT, caught from the moment this is made (within a runtime).
+struct StopSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        use tokio::signal::unix::{signal, SignalKind};
+        StopSignals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    }
+
+    async fn recv(&mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.term) => {}
+            _ = next(&mut self.int) => {}
+        }
     }
 }
