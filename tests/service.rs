@@ -35,7 +35,11 @@ fn spawn(dir: &Path, cfg: &str, env: &[(&str, String)], out: Stdio, err: Stdio) 
     for (k, v) in env {
         command.env(k, v);
     }
-    command.stdout(out).stderr(err).spawn().expect("start lbtop")
+    command
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start lbtop")
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -92,7 +96,10 @@ fn ready_once_the_port_accepts_and_stopping_on_sigterm() {
     assert_eq!(recv(&socket), "STOPPING=1\nSTATUS=stopping\n");
     assert!(status.success(), "{status:?}");
     socket.set_nonblocking(true).unwrap();
-    assert!(socket.recv(&mut [0u8; 64]).is_err(), "nothing after STOPPING");
+    assert!(
+        socket.recv(&mut [0u8; 64]).is_err(),
+        "nothing after STOPPING"
+    );
 }
 
 #[test]
@@ -155,7 +162,8 @@ fn headless_lines(stream: &str, extra_global: &str, inode_shift: u64) -> String 
     text
 }
 
-const DOWN: &str = "Server be/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\"";
+const DOWN: &str =
+    "Server be/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\"";
 
 #[test]
 fn on_the_journal_lines_carry_their_priority_and_no_date() {
@@ -170,7 +178,8 @@ fn beside_log_stdout_the_journal_is_stderr() {
     // HAProxy's own framing goes to stdout; the headless lines to stderr, the journal here.
     let text = headless_lines("stderr", "    log stdout format raw local0", 0);
     assert!(
-        text.lines().any(|l| l == "<0>backend be has no server available!"),
+        text.lines()
+            .any(|l| l == "<0>backend be has no server available!"),
         "{text}"
     );
 }

@@ -118,7 +118,12 @@ impl Fleet {
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(pid as i32, signal) };
         self.wait_ready(pid);
-        assert!(self.alive(), "{:?} died on a reload\n{}", self.kind, self.logs());
+        assert!(
+            self.alive(),
+            "{:?} died on a reload\n{}",
+            self.kind,
+            self.logs()
+        );
     }
 
     /// A new process takes over from the current one (`-sf`), its listeners passed over the
@@ -145,7 +150,12 @@ impl Fleet {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(self.alive(), "{:?}: the new process died\n{}", self.kind, self.logs());
+        assert!(
+            self.alive(),
+            "{:?}: the new process died\n{}",
+            self.kind,
+            self.logs()
+        );
     }
 
     fn alive(&mut self) -> bool {
@@ -275,7 +285,9 @@ fn haproxy_available() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("\n*** haproxy is not installed: its rows are left out; .ci/run installs it ***\n");
+        eprintln!(
+            "\n*** haproxy is not installed: its rows are left out; .ci/run installs it ***\n"
+        );
     }
     ok
 }

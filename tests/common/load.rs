@@ -369,7 +369,8 @@ impl Drop for Origin {
     }
 }
 
-const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nok\n";
+const ANSWER: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\n\r\nok\n";
 
 async fn serve(mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
