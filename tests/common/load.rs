@@ -394,3 +394,57 @@ async fn serve(mut stream: TcpStream) {
         }
     }
 }
+
+/// An origin that loses requests on purpose, to check the counting: of every three requests
+/// it answers one, cuts the next one's body short and closes, and closes without a byte on the
+/// third.
+pub struct Flaky {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Flaky {
+    pub async fn start() -> Flaky {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind origin");
+        let addr = listener.local_addr().unwrap();
+        let turn = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(flaky(stream, turn.clone()));
+            }
+        });
+        Flaky { addr, task }
+    }
+}
+
+impl Drop for Flaky {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn flaky(mut stream: TcpStream, turn: Arc<AtomicU64>) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tokio::time::timeout(PATIENCE, stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return,
+            }
+        }
+        buf.clear();
+        match turn.fetch_add(1, Relaxed) % 3 {
+            0 => {
+                if stream.write_all(ANSWER).await.is_err() {
+                    return;
+                }
+            }
+            1 => {
+                let _ = stream.write_all(&ANSWER[..ANSWER.len() - 2]).await;
+                return;
+            }
+            _ => return,
+        }
+    }
+}
