@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::{log::session_log, log_out, Engine};
 use crate::events::{self, Command, Event, EventReceiver, LogLine, SessionTap};
+use crate::upgrade::Takeover;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::mpsc;
@@ -27,7 +28,7 @@ pub enum Watcher {
     Dashboard { read_only: bool },
 }
 
-pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
+pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lbtop-engine")
@@ -35,12 +36,16 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
         .map_err(anyhow::Error::from)?;
     let config = Arc::new(config);
     let (tx, rx) = events::channel();
+    let (mut takeover, notes) = (takeover, tx.clone());
+    let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
     let (demo, engine) = runtime.block_on(async {
         let demo = Demo::start(&config, tx.clone()).await?;
-        let engine = Engine::start(config.clone(), tx).await?;
+        let engine = Engine::start_with(config.clone(), tx, inherited).await?;
         Ok::<_, RunError>((demo, engine))
     })?;
+    // Listening now: the old processes of an upgrade (-sf/-st) may stop.
+    let _serving = takeover.listening(&runtime, &engine.handle(), &notes);
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.

@@ -15,8 +15,10 @@
 //! - [`app`]: wiring: the runtime, the engine, the demo lab and the watcher (dashboard or
 //!   headless log lines).
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
+//! - [`upgrade`]: `-sf`, `-st` and `-x`: taking over from running processes.
 
 pub use lbtop_core::{attach, config, demo, dns, engine, events, keys};
 
 pub mod app;
 pub mod ui;
+pub mod upgrade;
