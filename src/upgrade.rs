@@ -86,10 +86,15 @@ impl Upgrade {
     /// The listening sockets to start with: the old process's stats socket's with `-x`
     /// (failing the start if it cannot give them, as HAProxy does), else those of the first
     /// old lbtop that has a hand-over endpoint, else none (the binds open new sockets).
+    /// `-x /dev/null` asks for none at all, as HAProxy reads it.
     pub fn inherit(&self) -> Result<Inherited, String> {
         match &self.socket {
-            Some(path) if path.as_os_str() != "/dev/null" => self.from_stats_socket(path),
-            _ => Ok(self.from_endpoints()),
+            Some(path) if path.as_os_str() == "/dev/null" => Ok(Inherited {
+                sockets: Inventory::default(),
+                note: None,
+            }),
+            Some(path) => self.from_stats_socket(path),
+            None => Ok(self.from_endpoints()),
         }
     }
 
@@ -253,7 +258,9 @@ mod tests {
         assert_eq!(e, "-sf option: some bytes unconsumed in PID list {x}");
         let e = split("lbtop -sf abc").unwrap_err();
         assert_eq!(e, "-sf option: some bytes unconsumed in PID list {abc}");
-        assert!(split("lbtop -st 0").unwrap_err().contains("invalid pid '0'"));
+        assert!(split("lbtop -st 0")
+            .unwrap_err()
+            .contains("invalid pid '0'"));
         let e = split("lbtop -x --headless").unwrap_err();
         assert_eq!(e, "Unix socket path expected with the -x flag");
         let e = split("lbtop -x").unwrap_err();

@@ -71,33 +71,57 @@ fn send_batch(stream: &UnixStream, data: &[u8], fds: &[RawFd]) -> io::Result<()>
 /// Asks the peer for its sockets (`_getsocks`) and receives them. Sockets bound to an interface
 /// or inside a network namespace are closed: no lbtop bind could take them.
 pub fn request(stream: &UnixStream) -> io::Result<Vec<OwnedFd>> {
+    let got = exchange(stream)?;
+    if got.fds.len() != got.announced {
+        return Err(invalid(format!(
+            "expected {} sockets from the old process, got {}",
+            got.announced,
+            got.fds.len()
+        )));
+    }
+    let described: Vec<u8> = got.messages.iter().flat_map(|(d, _)| d.clone()).collect();
+    keep_plain(got.fds, &described)
+}
+
+/// Everything one `_getsocks` exchange carried, as it came.
+pub struct Exchange {
+    /// The count the giver wrote first.
+    pub announced: usize,
+    /// Each later message: its bytes, and how many descriptors came with it.
+    pub messages: Vec<(Vec<u8>, usize)>,
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Sends `_getsocks` and reads the answer until the announced descriptors came or the giver
+/// closed; nothing is checked beyond the count's bounds.
+pub fn exchange(stream: &UnixStream) -> io::Result<Exchange> {
     set_blocking(stream)?;
     let mut s = stream;
     s.write_all(COMMAND)?;
     let mut fds = Vec::new();
-    let count = read_count(stream, &mut fds)?;
-    if count > MAX_FDS {
+    let announced = read_count(stream, &mut fds)?;
+    if announced > MAX_FDS {
         return Err(invalid(format!(
-            "the old process announced {count} sockets"
+            "the old process announced {announced} sockets"
         )));
     }
-    let mut described = Vec::new();
-    while fds.len() < count {
-        let n = recv_some(stream, &mut described, &mut fds)?;
+    let mut messages = Vec::new();
+    while fds.len() < announced {
+        let (mut data, before) = (Vec::new(), fds.len());
+        let n = recv_some(stream, &mut data, &mut fds)?;
         // Acknowledged as HAProxy's own asker does, after every message; a giver that has
         // nothing more to read them closes, which is not an error here.
         let _ = s.write_all(&0i32.to_ne_bytes());
         if n == 0 {
             break;
         }
+        messages.push((data, fds.len() - before));
     }
-    if fds.len() != count {
-        return Err(invalid(format!(
-            "expected {count} sockets from the old process, got {}",
-            fds.len()
-        )));
-    }
-    keep_plain(fds, &described)
+    Ok(Exchange {
+        announced,
+        messages,
+        fds,
+    })
 }
 
 /// The 4-byte count; descriptors arriving with it (no giver sends them there) are kept.
