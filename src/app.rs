@@ -8,6 +8,7 @@ use crate::engine::{log::session_log, log_out, Engine};
 use crate::events::{self, Command, Event, EventReceiver, Level, LogLine, SessionTap};
 use crate::journal::Framing;
 use crate::service;
+use crate::upgrade::Takeover;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -28,7 +29,7 @@ pub enum Watcher {
     Dashboard { read_only: bool },
 }
 
-pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
+pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lbtop-engine")
@@ -41,12 +42,16 @@ pub fn run(config: Config, watcher: Watcher) -> Result<(), RunError> {
         let _entered = runtime.enter();
         StopSignals::install()
     });
+    let (mut takeover, notes) = (takeover, tx.clone());
+    let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
     let (demo, engine) = runtime.block_on(async {
         let demo = Demo::start(&config, tx.clone()).await?;
-        let engine = Engine::start(config.clone(), tx).await?;
+        let engine = Engine::start_with(config.clone(), tx, inherited).await?;
         Ok::<_, RunError>((demo, engine))
     })?;
+    // Listening now: the old processes of an upgrade (-sf/-st) may stop.
+    let _serving = takeover.listening(&runtime, &engine.handle(), &notes);
     // Every listener is bound: connections wait in its queue from here on.
     service::ready(&config);
     match watcher {

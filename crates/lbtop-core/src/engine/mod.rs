@@ -10,7 +10,9 @@ pub mod cli;
 pub mod connect;
 pub mod counters;
 pub mod frontend;
+pub mod getsocks;
 pub mod h1;
+pub mod handover;
 pub mod l4;
 pub mod l7;
 pub mod listen;
@@ -144,6 +146,11 @@ impl Handle {
 
     pub fn config(&self) -> &Arc<Config> {
         &self.shared.config
+    }
+
+    /// Copies of every listening socket, for a process taking over (`-sf`, `-x`).
+    pub fn sockets(&self) -> std::io::Result<sockets::Inventory> {
+        self.shared.dup_sockets()
     }
 
     /// Runs one runtime API command at `level` and returns HAProxy's answer

@@ -3,7 +3,7 @@
 //! (docs/haproxy-semantics.md §27.1). They run as tokio tasks apart from the workers, and
 //! commands only read snapshots or take a backend's lock briefly, as the dashboard does.
 
-use super::session::{serve, Session};
+use super::session::{serve, serve_unix, Session};
 use super::Level;
 use crate::config::StatsSocket;
 use crate::engine::Shared;
@@ -20,6 +20,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct CliListener {
     socket: Socket,
     level: Level,
+    /// `expose-fd listeners`: `_getsocks` gives the listening sockets.
+    expose_fd: bool,
 }
 
 enum Socket {
@@ -76,7 +78,11 @@ pub fn bind(s: &StatsSocket) -> std::io::Result<CliListener> {
             Socket::Tcp(l)
         }
     };
-    Ok(CliListener { socket, level })
+    Ok(CliListener {
+        socket,
+        level,
+        expose_fd: s.expose_fd_listeners,
+    })
 }
 
 fn bind_unix(path: &str, mode: Option<u32>) -> std::io::Result<std::os::unix::net::UnixListener> {
@@ -124,7 +130,8 @@ async fn accept_loop(
     };
     loop {
         while sessions.try_join_next().is_some() {}
-        let session = Session::new(l.level, timeout);
+        let mut session = Session::new(l.level, timeout);
+        session.expose_fd = l.expose_fd;
         let shared = shared.clone();
         match &listener {
             Tokio::Unix(u) => match u.accept().await {
@@ -133,7 +140,7 @@ async fn accept_loop(
                         return;
                     };
                     sessions.spawn(async move {
-                        serve(&shared, io, session).await;
+                        serve_unix(&shared, io, session).await;
                         drop(permit)
                     });
                 }
