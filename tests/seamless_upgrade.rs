@@ -360,18 +360,31 @@ fn queue_run(hand_over: bool) -> (usize, usize) {
     (answered, QUEUED - answered)
 }
 
+/// Adds a TCP `stats socket` on `port` to the config at `path`.
+fn with_tcp_cli(path: &Path, port: u16) {
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "    nbthread 1\n",
+        &format!("    nbthread 1\n    stats socket ipv4@127.0.0.1:{port} level admin\n"),
+    );
+    std::fs::write(path, text).unwrap();
+}
+
 /// `-sf <old pid>` alone between two lbtops: the new one takes the old one's sockets through
-/// its hand-over endpoint (the very sockets: same inodes) and the old one is told to stop.
+/// its hand-over endpoint (the very sockets: same inodes) and the old one is told to stop. A
+/// TCP `stats socket` on the same port in both does not stop the new one from starting.
 #[test]
 fn sf_alone_takes_the_old_lbtop_sockets() {
     let dir = tempfile::tempdir().unwrap();
     let ports = [free_port(), free_port()];
+    let cli = free_port();
     let a_cfg = write_cfg(dir.path(), "a.cfg", &ports, "A");
+    with_tcp_cli(&a_cfg, cli);
     let mut a = lbtop(&a_cfg, &[], "a");
     wait_listening(ports[0]);
     let (_, fds) = ask(&dir.path().join("fd.sock"));
     let theirs: Vec<u64> = fds.iter().map(inode).collect();
     let b_cfg = write_cfg(dir.path(), "b.cfg", &ports, "B");
+    with_tcp_cli(&b_cfg, cli);
     let pid = a.pid().to_string();
     let b = lbtop(&b_cfg, &["-sf", &pid], "b");
     assert!(a.exits_within(Duration::from_secs(10)), "the old one stops");
@@ -385,6 +398,11 @@ fn sf_alone_takes_the_old_lbtop_sockets() {
     for port in ports {
         assert_eq!(get(port).unwrap(), "B");
     }
+    let mut s = TcpStream::connect(("127.0.0.1", cli)).unwrap();
+    s.write_all(b"show cli level\n").unwrap();
+    let mut level = String::new();
+    s.read_to_string(&mut level).unwrap();
+    assert_eq!(level, "admin\n\n");
 }
 
 /// `-x` that cannot get the sockets stops the new process before anything, as HAProxy does
