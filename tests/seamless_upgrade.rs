@@ -448,7 +448,12 @@ fn st_stops_the_old_one_hard() {
     wait_listening(port);
     let waiting = send_request(port).unwrap();
     // The request reached the server: lbtop connected to it.
-    let (_held, _) = silent.accept().unwrap();
+    silent.set_nonblocking(true).unwrap();
+    let mut held = None;
+    wait_for("lbtop to connect to the server", || {
+        held = silent.accept().ok();
+        held.is_some()
+    });
     let b_cfg = write_cfg(dir.path(), "b.cfg", &[port], "B");
     let pid = a.pid().to_string();
     let b = lbtop(&b_cfg, &["-st", &pid], "b");
