@@ -93,12 +93,12 @@ impl Upgrade {
                 sockets: Inventory::default(),
                 note: None,
             }),
-            Some(path) => self.from_stats_socket(path),
-            None => Ok(self.from_endpoints()),
+            Some(path) => Upgrade::ask_stats_socket(path),
+            None => Ok(self.ask_endpoints()),
         }
     }
 
-    fn from_stats_socket(&self, path: &std::path::Path) -> Result<Inherited, String> {
+    fn ask_stats_socket(path: &std::path::Path) -> Result<Inherited, String> {
         let shown = path.display();
         let stream = std::os::unix::net::UnixStream::connect(path)
             .map_err(|e| format!("failed to connect to the old process socket '{shown}': {e}"))?;
@@ -115,7 +115,7 @@ impl Upgrade {
         })
     }
 
-    fn from_endpoints(&self) -> Inherited {
+    fn ask_endpoints(&self) -> Inherited {
         for &pid in &self.old_pids {
             match handover::fetch(pid as u32) {
                 Ok(Some(fds)) => {

@@ -417,11 +417,12 @@ fn bind_metrics(config: &Config) -> Result<Option<std::net::TcpListener>, StartE
     let Some(addr) = config.global.metrics else {
         return Ok(None);
     };
-    let bound = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
-        frontend: "(metrics)".into(),
-        addr,
-        source,
-    })?;
+    let bound =
+        cli::listen::shared_listener(&addr.to_string()).map_err(|source| StartError::Bind {
+            frontend: "(metrics)".into(),
+            addr,
+            source,
+        })?;
     Ok(Some(bound))
 }
 

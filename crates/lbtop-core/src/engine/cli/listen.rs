@@ -73,7 +73,7 @@ pub fn bind(s: &StatsSocket) -> std::io::Result<CliListener> {
     let socket = match parse_where(&s.path) {
         Where::Unix(path) => Socket::Unix(bind_unix(&path, s.mode)?),
         Where::Tcp(addr) => {
-            let l = std::net::TcpListener::bind(addr.as_str())?;
+            let l = shared_listener(&addr)?;
             l.set_nonblocking(true)?;
             Socket::Tcp(l)
         }
@@ -83,6 +83,26 @@ pub fn bind(s: &StatsSocket) -> std::io::Result<CliListener> {
         level,
         expose_fd: s.expose_fd_listeners,
     })
+}
+
+/// A TCP listener on `addr` that a new process can bind too while this one runs (an upgrade,
+/// `-sf`), as HAProxy binds every listener with SO_REUSEPORT.
+pub fn shared_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 fn bind_unix(path: &str, mode: Option<u32>) -> std::io::Result<std::os::unix::net::UnixListener> {
