@@ -4,12 +4,14 @@
 use crate::attach::{Attach, Target};
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::engine::{log::session_log, log_out, Engine};
-use crate::events::{self, Command, Event, EventReceiver, Level, LogLine, SessionTap};
+use crate::engine::generation::{Control, Loader, Process};
+use crate::engine::{log::session_log, log_out};
+use crate::events::{self, Command, Event, EventReceiver, Level, Lifecycle, LogLine, SessionTap};
 use crate::journal::Framing;
 use crate::service;
 use crate::upgrade::Takeover;
 use std::sync::Arc;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// Why lbtop stopped with an error; the exit code follows HAProxy's habits.
@@ -29,7 +31,14 @@ pub enum Watcher {
     Dashboard { read_only: bool },
 }
 
-pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), RunError> {
+/// Runs the engine on `config` until asked to stop; `load` reads the configuration file
+/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`).
+pub fn run(
+    config: Config,
+    watcher: Watcher,
+    takeover: Takeover,
+    load: Loader,
+) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lbtop-engine")
@@ -37,21 +46,17 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
         .map_err(anyhow::Error::from)?;
     let config = Arc::new(config);
     let (tx, rx) = events::channel();
-    // Caught from before READY on: systemd may send SIGTERM the moment it reads READY.
-    let stop = matches!(watcher, Watcher::Headless).then(|| {
-        let _entered = runtime.enter();
-        StopSignals::install()
-    });
     let (mut takeover, notes) = (takeover, tx.clone());
     let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
-    let (demo, engine) = runtime.block_on(async {
+    let (demo, process, signals) = runtime.block_on(async {
+        let signals = Signals::new().map_err(anyhow::Error::from)?;
         let demo = Demo::start(&config, tx.clone()).await?;
-        let engine = Engine::start_with(config.clone(), tx, inherited).await?;
-        Ok::<_, RunError>((demo, engine))
+        let process = Process::start(config.clone(), tx.clone(), inherited, load).await?;
+        Ok::<_, RunError>((demo, process, signals))
     })?;
     // Listening now: the old processes of an upgrade (-sf/-st) may stop.
-    let _serving = takeover.listening(&runtime, &engine.handle(), &notes);
+    let _serving = takeover.listening(&runtime, &process.handle(), &notes);
     // Every listener is bound: connections wait in its queue from here on.
     service::ready(&config);
     match watcher {
@@ -72,14 +77,22 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
             };
             let framing = Framing::detect(matches!(out, Out::Stderr));
             let print = Printer { out, framing };
-            runtime.block_on(headless(&config, rx, stop, print))
+            runtime.block_on(headless(&process, signals, rx, print));
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
             let demo_servers = demo.as_ref().map(Demo::servers).unwrap_or_default();
             let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            runtime.spawn(route(cmd_rx, engine.handle(), demo));
+            runtime.spawn(route(cmd_rx, process.handle(), demo));
+            let handle = process.handle();
+            let mut signals = signals;
+            // SIGTERM and SIGINT end the dashboard (the terminal restored), then everything.
+            let quit = tx.clone();
+            let signals = runtime.spawn(async move {
+                control_signals(handle, &mut signals).await;
+                quit.send(Event::Lifecycle(Lifecycle::Stopped));
+            });
             let opts = crate::ui::UiOptions {
                 refresh: config.ui.refresh,
                 read_only,
@@ -87,14 +100,16 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
                 traffic_running,
             };
             let source = crate::ui::EngineSource {
-                handle: engine.handle(),
+                handle: process.handle(),
                 commands: cmd_tx,
             };
             crate::ui::run(Arc::new(source), rx, opts)?;
+            signals.abort();
         }
     }
+    // After a soft stop everything has ended already; else this stops it now.
     service::stopping("stopping");
-    runtime.block_on(engine.shutdown());
+    runtime.block_on(process.shutdown());
     Ok(())
 }
 
@@ -150,6 +165,12 @@ pub async fn route(
                     engine.report_failure(command, reason);
                 }
             }
+            (Command::Reload, _) => {
+                if !engine.control(Control::Reload) {
+                    let reason = "this engine does not reload".to_string();
+                    engine.report_failure(command, reason);
+                }
+            }
             _ => engine.command(command),
         }
     }
@@ -181,19 +202,10 @@ impl Printer {
     }
 }
 
-/// Prints one line per event until SIGINT or SIGTERM.
-async fn headless(
-    config: &Config,
-    mut rx: EventReceiver,
-    stop: Option<StopSignals>,
-    print: Printer,
-) {
-    let stop = async move {
-        match stop {
-            Some(mut stop) => stop.recv().await,
-            None => std::future::pending().await,
-        }
-    };
+/// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
+/// ended every session; SIGHUP and SIGUSR2 reload.
+async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, print: Printer) {
+    let stop = control_signals(process.handle(), &mut signals);
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
     // for every request would cost the data path a cross-thread wake-up each time.
@@ -201,15 +213,76 @@ async fn headless(
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            Some(event) = rx.events.recv() => print_event(&event, print),
-            _ = tick.tick() => drain_sessions(config, &mut rx, print),
+            Some(event) = rx.events.recv() => {
+                // Lines logged before the end are printed before it.
+                let config = process.handle().config();
+                drain_sessions(&config, &mut rx, print);
+                print_event(&event, print);
+                if let Event::Lifecycle(step) = &event {
+                    tell_service(step, &config);
+                }
+                if event == Event::Lifecycle(Lifecycle::Stopped) {
+                    break;
+                }
+            }
+            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, print),
         }
     }
-    drain_sessions(config, &mut rx, print);
+    drain_sessions(&process.handle().config(), &mut rx, print);
+}
+
+/// A reload or a soft stop, as systemd hears of it (`Type=notify`). `config` is the one in
+/// force after the step.
+fn tell_service(step: &Lifecycle, config: &Config) {
+    match step {
+        Lifecycle::Reloading => service::reloading(),
+        Lifecycle::Reloaded { ok, .. } => service::reloaded(config, *ok),
+        Lifecycle::Stopping => service::stopping("soft stop: finishing the sessions in flight"),
+        Lifecycle::Stopped => {}
+    }
+}
+
+/// The signals lbtop answers, listened to from before the engine starts: a signal that
+/// came before its handler would otherwise end the process.
+struct Signals {
+    usr1: Signal,
+    hup: Signal,
+    usr2: Signal,
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            usr1: signal(SignalKind::user_defined1())?,
+            hup: signal(SignalKind::hangup())?,
+            usr2: signal(SignalKind::user_defined2())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
+/// SIGUSR1 soft-stops; SIGHUP and SIGUSR2 reload, as HAProxy's master-worker mode does.
+/// Returns on SIGTERM or SIGINT (stop now).
+async fn control_signals(handle: crate::engine::Handle, s: &mut Signals) {
+    loop {
+        let control = tokio::select! {
+            _ = s.usr1.recv() => Control::SoftStop,
+            _ = s.hup.recv() => Control::Reload,
+            _ = s.usr2.recv() => Control::Reload,
+            _ = s.term.recv() => return,
+            _ = s.int.recv() => return,
+        };
+        handle.control(control);
+    }
 }
 
 fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) {
     while let Ok(record) = rx.sessions.try_recv() {
+        // A session of the configuration before a reload is worded with that one.
+        let config = record.config.as_deref().unwrap_or(config);
         if let Some((level, line)) = session_log(config, &record) {
             print.line(level, &line);
         }
@@ -226,37 +299,7 @@ fn print_event(event: &Event, print: Printer) {
         Event::Answered { ok, text, .. } => {
             print.line(if *ok { Level::Info } else { Level::Warning }, text)
         }
-        Event::ServerChanged { .. } => {}
-    }
-}
-
-/// SIGTERM and SIGINT, caught from the moment this is made (within a runtime).
-struct StopSignals {
-    term: Option<tokio::signal::unix::Signal>,
-    int: Option<tokio::signal::unix::Signal>,
-}
-
-impl StopSignals {
-    fn install() -> StopSignals {
-        use tokio::signal::unix::{signal, SignalKind};
-        StopSignals {
-            term: signal(SignalKind::terminate()).ok(),
-            int: signal(SignalKind::interrupt()).ok(),
-        }
-    }
-
-    async fn recv(&mut self) {
-        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            _ = next(&mut self.term) => {}
-            _ = next(&mut self.int) => {}
-        }
+        // Each step of a reload or a stop is also a log line, printed as such.
+        Event::ServerChanged { .. } | Event::Lifecycle(_) => {}
     }
 }

@@ -13,12 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Every listener is bound and accepting.
 pub fn ready(config: &Config) {
-    let status = serving_status(config);
-    send(&[
-        NotifyState::Ready,
-        NotifyState::MainPid(std::process::id()),
-        NotifyState::Status(&status),
-    ]);
+    reloaded(config, true);
 }
 
 /// A reload begins: systemd marks the unit `reloading` until the next [`ready`].
@@ -33,9 +28,30 @@ pub fn reloading() {
     }
 }
 
-/// The process stops: soft (`finishing in-flight sessions`) or hard.
+/// A reload ended: READY again, on the new configuration or, when it was refused, on the old.
+pub fn reloaded(config: &Config, ok: bool) {
+    let status = if ok {
+        serving_status(config)
+    } else {
+        format!(
+            "{}; the last reload was refused (see the log)",
+            serving_status(config)
+        )
+    };
+    send(&[
+        NotifyState::Ready,
+        NotifyState::MainPid(std::process::id()),
+        NotifyState::Status(&status),
+    ]);
+}
+
+/// The process stops: soft (finishing the sessions in flight) or now. Said once: a soft stop
+/// that ends is not announced a second time.
 pub fn stopping(how: &str) {
-    send(&[NotifyState::Stopping, NotifyState::Status(how)]);
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        send(&[NotifyState::Stopping, NotifyState::Status(how)]);
+    }
 }
 
 /// `serving 2 frontends on 3 addresses`: what `systemctl status` shows under the unit.
