@@ -1,6 +1,7 @@
 //! lbtop as a systemd service, with real processes and real sockets: `Type=notify` messages
 //! over a unix datagram socket given as `NOTIFY_SOCKET` (READY once the port accepts,
-//! STOPPING on SIGTERM), and headless lines framed for journald when `JOURNAL_STREAM` names
+//! RELOADING then READY around a reload, good or refused, STOPPING on SIGTERM and on a soft
+//! stop), and headless lines framed for journald when `JOURNAL_STREAM` names
 //! the stream (`<N>` and no date), dated otherwise.
 
 mod common;
@@ -43,8 +44,7 @@ fn spawn(dir: &Path, cfg: &str, env: &[(&str, String)], out: Stdio, err: Stdio) 
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    // SAFETY: a plain kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    signal(child, libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -99,6 +99,92 @@ fn ready_once_the_port_accepts_and_stopping_on_sigterm() {
     assert!(
         socket.recv(&mut [0u8; 64]).is_err(),
         "nothing after STOPPING"
+    );
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: a plain kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, signal) };
+}
+
+/// `RELOADING=1\nMONOTONIC_USEC=<n>\nSTATUS=reloading\n`, the clock masked.
+fn masked(message: &str) -> String {
+    message
+        .lines()
+        .map(|l| match l.split_once('=') {
+            Some(("MONOTONIC_USEC", v)) if v.parse::<u64>().is_ok_and(|n| n > 0) => {
+                "MONOTONIC_USEC=N".to_string()
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn reloading_then_ready_around_a_reload_and_stopping_on_a_soft_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let notify = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&notify).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let port = free_port();
+    let env = [("NOTIFY_SOCKET", notify.display().to_string())];
+    let mut child = spawn(
+        dir.path(),
+        &cfg(port, ""),
+        &env,
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let pid = child.id();
+    let ready = format!("READY=1\nMAINPID={pid}\nSTATUS=serving 1 frontend on 1 address");
+    assert_eq!(recv(&socket).trim_end(), ready);
+
+    // A good file, one more frontend: the status says so.
+    let second = free_port();
+    let text = cfg(port, "").replace(
+        "\nbackend be",
+        &format!(
+            "\nfrontend fe2\n    bind 127.0.0.1:{second}\n    default_backend be\n\nbackend be"
+        ),
+    );
+    std::fs::write(dir.path().join("lbtop.cfg"), text).unwrap();
+    signal(&child, libc::SIGHUP);
+    let reloading = "RELOADING=1\nMONOTONIC_USEC=N\nSTATUS=reloading";
+    assert_eq!(masked(&recv(&socket)), reloading);
+    let two = format!("READY=1\nMAINPID={pid}\nSTATUS=serving 2 frontends on 2 addresses");
+    assert_eq!(recv(&socket).trim_end(), two);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", second)).is_ok());
+
+    // A broken file: READY again (the reload is over), the old configuration serving.
+    std::fs::write(dir.path().join("lbtop.cfg"), "frontend\n    bindd x\n").unwrap();
+    signal(&child, libc::SIGUSR2);
+    assert_eq!(masked(&recv(&socket)), reloading);
+    assert_eq!(
+        recv(&socket).trim_end(),
+        format!("{two}; the last reload was refused (see the log)")
+    );
+
+    signal(&child, libc::SIGUSR1);
+    assert_eq!(
+        recv(&socket).trim_end(),
+        "STOPPING=1\nSTATUS=soft stop: finishing the sessions in flight"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after the soft stop");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status:?}");
+    socket.set_nonblocking(true).unwrap();
+    assert!(
+        socket.recv(&mut [0u8; 64]).is_err(),
+        "STOPPING is said once"
     );
 }
 
