@@ -323,7 +323,11 @@ fn short_plan() -> Plan {
 }
 
 #[test]
-#[ignore = "switched on once i14-reload (SIGHUP/SIGUSR2) and i14-upgrade (-sf/-x) are merged"]
+// Ignored until a reload and a soft stop stop closing idle keep-alive connections at once:
+// a client whose next request crosses that close loses it (`closed early`; 1 to 6 of
+// ~700 requests over 4 reloads, 0 to 3 over 2 upgrades, on 2026-11-27). New-connection
+// requests lost none.
+#[ignore = "lbtop still loses keep-alive requests racing the idle close of a reload or soft stop"]
 fn lbtop_loses_no_request_across_reloads_and_upgrades() {
     let rows = run(short_plan(), true, false);
     assert_lbtop_lost_nothing(&rows);
