@@ -4,8 +4,9 @@
 use crate::attach::{Attach, Target};
 use crate::config::Config;
 use crate::demo::Demo;
-use crate::engine::{log::session_log, log_out, Engine};
-use crate::events::{self, Command, Event, EventReceiver, LogLine, SessionTap};
+use crate::engine::generation::{Control, Loader, Process};
+use crate::engine::{log::session_log, log_out};
+use crate::events::{self, Command, Event, EventReceiver, Lifecycle, LogLine, SessionTap};
 use crate::upgrade::Takeover;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -28,7 +29,15 @@ pub enum Watcher {
     Dashboard { read_only: bool },
 }
 
-pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), RunError> {
+/// Runs the engine on `config` until asked to stop; `load` reads the configuration file
+/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`);
+/// `takeover` has the sockets and pids of the processes an upgrade replaces (-sf/-st/-x).
+pub fn run(
+    config: Config,
+    watcher: Watcher,
+    load: Loader,
+    takeover: Takeover,
+) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lbtop-engine")
@@ -39,13 +48,13 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
     let (mut takeover, notes) = (takeover, tx.clone());
     let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
-    let (demo, engine) = runtime.block_on(async {
+    let (demo, process) = runtime.block_on(async {
         let demo = Demo::start(&config, tx.clone()).await?;
-        let engine = Engine::start_with(config.clone(), tx, inherited).await?;
-        Ok::<_, RunError>((demo, engine))
+        let process = Process::start(config.clone(), tx, inherited, load).await?;
+        Ok::<_, RunError>((demo, process))
     })?;
     // Listening now: the old processes of an upgrade (-sf/-st) may stop.
-    let _serving = takeover.listening(&runtime, &engine.handle(), &notes);
+    takeover.listening(&runtime, &process.handle(), &notes);
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.
@@ -62,14 +71,15 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
             } else {
                 Out::Stdout
             };
-            runtime.block_on(headless(&config, rx, out))
+            runtime.block_on(headless(&process, rx, out));
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
             let demo_servers = demo.as_ref().map(Demo::servers).unwrap_or_default();
             let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-            runtime.spawn(route(cmd_rx, engine.handle(), demo));
+            runtime.spawn(route(cmd_rx, process.handle(), demo));
+            let signals = runtime.spawn(control_signals(process.handle()));
             let opts = crate::ui::UiOptions {
                 refresh: config.ui.refresh,
                 read_only,
@@ -77,13 +87,15 @@ pub fn run(config: Config, watcher: Watcher, takeover: Takeover) -> Result<(), R
                 traffic_running,
             };
             let source = crate::ui::EngineSource {
-                handle: engine.handle(),
+                handle: process.handle(),
                 commands: cmd_tx,
             };
             crate::ui::run(Arc::new(source), rx, opts)?;
+            signals.abort();
         }
     }
-    runtime.block_on(engine.shutdown());
+    // After a soft stop everything has ended already; else this stops it now.
+    runtime.block_on(process.shutdown());
     Ok(())
 }
 
@@ -139,6 +151,12 @@ pub async fn route(
                     engine.report_failure(command, reason);
                 }
             }
+            (Command::Reload, _) => {
+                if !engine.control(Control::Reload) {
+                    let reason = "this engine does not reload".to_string();
+                    engine.report_failure(command, reason);
+                }
+            }
             _ => engine.command(command),
         }
     }
@@ -151,25 +169,58 @@ enum Out {
     Stderr,
 }
 
-/// Prints one line per event until SIGINT or SIGTERM.
-async fn headless(config: &Config, mut rx: EventReceiver, out: Out) {
+/// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
+/// ended every session; SIGHUP and SIGUSR2 reload.
+async fn headless(process: &Process, mut rx: EventReceiver, out: Out) {
     let stop = shutdown_signal();
     tokio::pin!(stop);
+    let signals = tokio::spawn(control_signals(process.handle()));
     // Session records are drained on a tick rather than awaited one by one: waking this task
     // for every request would cost the data path a cross-thread wake-up each time.
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            Some(event) = rx.events.recv() => print_event(&event, out),
-            _ = tick.tick() => drain_sessions(config, &mut rx, out),
+            Some(event) = rx.events.recv() => {
+                // Lines logged before the end are printed before it.
+                let config = process.handle().config();
+                drain_sessions(&config, &mut rx, out);
+                print_event(&event, out);
+                if event == Event::Lifecycle(Lifecycle::Stopped) {
+                    break;
+                }
+            }
+            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, out),
         }
     }
-    drain_sessions(config, &mut rx, out);
+    signals.abort();
+    drain_sessions(&process.handle().config(), &mut rx, out);
+}
+
+/// SIGUSR1 soft-stops; SIGHUP and SIGUSR2 reload, as HAProxy's master-worker mode does.
+async fn control_signals(handle: crate::engine::Handle) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = (
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined2()),
+    ) else {
+        return;
+    };
+    loop {
+        let control = tokio::select! {
+            _ = usr1.recv() => Control::SoftStop,
+            _ = hup.recv() => Control::Reload,
+            _ = usr2.recv() => Control::Reload,
+        };
+        handle.control(control);
+    }
 }
 
 fn drain_sessions(config: &Config, rx: &mut EventReceiver, out: Out) {
     while let Ok(record) = rx.sessions.try_recv() {
+        // A session of the configuration before a reload is worded with that one.
+        let config = record.config.as_deref().unwrap_or(config);
         if let Some((_, line)) = session_log(config, &record) {
             print_line(&line, out);
         }
@@ -183,7 +234,8 @@ fn print_event(event: &Event, out: Out) {
             print_line(&format!("command {command:?} failed: {reason}"), out)
         }
         Event::Answered { text, .. } => print_line(text, out),
-        Event::ServerChanged { .. } => {}
+        // Each step of a reload or a stop is also a log line, printed as such.
+        Event::ServerChanged { .. } | Event::Lifecycle(_) => {}
     }
 }
 

@@ -98,7 +98,11 @@ fn main() -> ExitCode {
     let Some(takeover) = take_over(upgrade) else {
         return ExitCode::from(1);
     };
-    match app::run(config, watcher, takeover) {
+    let reload_path = path.clone();
+    let load: lbtop::engine::generation::Loader = std::sync::Arc::new(move || {
+        Config::load_all(&reload_path).map_err(|e| error_text(&reload_path, &e))
+    });
+    match app::run(config, watcher, load, takeover) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lbtop: {e}");
@@ -175,6 +179,11 @@ fn warning_line(path: &Path, w: &Warning) -> String {
 /// Errors and warnings merged in file order (an error before a warning of the same line),
 /// then how many of each, as `haproxy -c` lists its alerts and warnings as it reads.
 fn print_errors(path: &Path, e: &ConfigErrors) {
+    eprint!("{}", error_text(path, e));
+}
+
+/// What [`print_errors`] prints; a failed reload logs the same lines.
+fn error_text(path: &Path, e: &ConfigErrors) -> String {
     let mut lines: Vec<(usize, bool, String)> = e
         .errors
         .iter()
@@ -186,16 +195,19 @@ fn print_errors(path: &Path, e: &ConfigErrors) {
         )
         .collect();
     lines.sort_by_key(|(line, is_warning, _)| (*line, *is_warning));
-    for (_, _, text) in &lines {
-        eprintln!("{text}");
-    }
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    eprintln!(
-        "lbtop: {} and {} in {}",
+    let mut out = String::new();
+    for (_, _, text) in &lines {
+        out.push_str(text);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "lbtop: {} and {} in {}\n",
         plural(e.errors.len(), "error"),
         plural(e.warnings.len(), "warning"),
         path.display()
-    );
+    ));
+    out
 }
 
 // mimalloc: measured against the system allocator in bench/ on the proxy's many small,

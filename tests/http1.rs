@@ -206,7 +206,7 @@ async fn request_bodies_arrive_whole_and_the_connection_stays_usable() {
     for (expected, bytes) in lines.into_iter().zip(bytes_in) {
         let record = p.record().await;
         assert_eq!(record.bytes_in, bytes as u64, "{expected}");
-        let line = format_session(p.handle.config(), &record).unwrap();
+        let line = format_session(&p.handle.config(), &record).unwrap();
         assert!(
             line.contains(" 200 ") && line.ends_with(&format!("\"{expected}\"")),
             "{line}"

@@ -269,7 +269,7 @@ async fn forwarded_for_is_skipped_for_excepted_loopback_and_traffic_is_logged() 
         .expect("channel open");
     assert_eq!(record.status, Some(200));
     assert_eq!(record.forwarded_for, None, "127.0.0.0/8 is excepted");
-    let line = lbtop::engine::log::format_session(lab.handle.config(), &record).unwrap();
+    let line = lbtop::engine::log::format_session(&lab.handle.config(), &record).unwrap();
     assert!(
         line.contains(" main hoge/web10 ")
             && line.ends_with(" ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""),

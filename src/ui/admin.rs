@@ -18,7 +18,8 @@ pub enum Pending {
 /// A question to answer with `y` before anything is sent (k9s-style).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
-    pub server: ServerId,
+    /// The server to put in maintenance; `None`: the question is a reload.
+    pub server: Option<ServerId>,
     pub title: String,
     pub question: String,
     pub detail: String,
@@ -68,7 +69,7 @@ impl Admin {
     /// Asks before maintenance. Returns what the status line says meanwhile.
     pub(super) fn ask_maint(&mut self, id: ServerId, label: &str, server: &ServerSnap) -> String {
         self.confirm = Some(Confirm {
-            server: id,
+            server: Some(id),
             title: "maintenance".into(),
             question: format!("Put {label} in maintenance (MAINT)?"),
             detail: format!(
@@ -151,6 +152,20 @@ impl Admin {
         done
     }
 
+    /// Asks before a reload. Returns what the status line says meanwhile.
+    pub(super) fn ask_reload(&mut self, path: &str) -> String {
+        self.confirm = Some(Confirm {
+            server: None,
+            title: "reload".into(),
+            question: format!("Reload the configuration from {path}?"),
+            detail: "Sessions running finish on the old configuration; servers keep their \
+                     state and counters unless the file changed them. An invalid file \
+                     changes nothing."
+                .into(),
+        });
+        "reload the configuration? y confirms, any other key cancels".into()
+    }
+
     /// Forgets what a refused (or lost) admin command would have changed.
     pub(super) fn undo(&mut self, command: &Command) {
         if let Command::SetAdmin { server, .. }
@@ -188,6 +203,7 @@ pub(super) fn describe(stats: &super::stats::Stats, command: &Command) -> String
             let verb = if *running { "start" } else { "stop" };
             format!("{verb} traffic")
         }
+        Command::Reload => "reload".into(),
     }
 }
 

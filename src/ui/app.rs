@@ -19,7 +19,7 @@ use super::theme::Theme;
 use super::UiOptions;
 use crate::config::Config;
 use crate::events::{
-    AdminState, Command, Event, Level, ServerId, ServerSnap, SessionRecord, Snapshot,
+    AdminState, Command, Event, Level, Lifecycle, ServerId, ServerSnap, SessionRecord, Snapshot,
 };
 use crate::keys::{Action, Keymap, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -266,10 +266,14 @@ impl App {
             return None;
         }
         if let Some(confirm) = self.admin.take_confirm() {
-            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                return self.set_admin(confirm.server, AdminState::Maint);
+            let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'));
+            let Some(server) = confirm.server else {
+                return self.answer_reload(yes);
+            };
+            if yes {
+                return self.set_admin(server, AdminState::Maint);
             }
-            let label = self.stats.server_label(confirm.server);
+            let label = self.stats.server_label(server);
             self.say(Tone::Info, format!("cancelled: {label} stays as it is"));
             return None;
         }
@@ -336,6 +340,11 @@ impl App {
             Action::Drain => return self.admin_selected(AdminState::Drain),
             Action::Ready => return self.admin_selected(AdminState::Ready),
             Action::Maint => self.ask_maint(),
+            Action::Reload => {
+                let path = self.config.as_ref().map(|c| c.source.display().to_string());
+                let text = self.admin.ask_reload(&path.unwrap_or_default());
+                self.say(Tone::Info, text);
+            }
             Action::WeightUp => return self.step_weight(1),
             Action::WeightDown => return self.step_weight(-1),
             Action::ToggleChecks => {
@@ -526,6 +535,7 @@ impl App {
                 log_pane::emit(level, "admin", text);
                 self.say(tone, text.clone());
             }
+            Event::Lifecycle(step) => self.on_lifecycle(step),
             Event::CommandFailed { command, reason } => {
                 self.undo(command);
                 let what = admin::describe(&self.stats, command);
@@ -534,6 +544,40 @@ impl App {
                 self.say(Tone::Error, text);
             }
         }
+    }
+
+    /// A reload's or a soft stop's progress, on the status line; the end of a soft stop
+    /// ends the dashboard.
+    fn on_lifecycle(&mut self, step: &Lifecycle) {
+        match step {
+            Lifecycle::Reloading => self.say(Tone::Info, "reloading the configuration …"),
+            Lifecycle::Reloaded { ok: true, text } => self.say(Tone::Ok, text.clone()),
+            Lifecycle::Reloaded { ok: false, text } => {
+                let first = text.lines().next().unwrap_or_default();
+                let text = format!("reload failed, the old configuration still serves: {first}");
+                self.say(Tone::Error, text);
+            }
+            Lifecycle::Stopping => {
+                let text = "soft stop: no new connections, running sessions finish";
+                self.say(Tone::Info, text);
+            }
+            Lifecycle::Stopped => self.quit = true,
+        }
+    }
+
+    /// The configuration after a reload, for the explanations that read it.
+    pub fn set_config(&mut self, config: Arc<Config>) {
+        self.config = Some(config);
+    }
+
+    /// `y` (or anything else) to the reload question.
+    fn answer_reload(&mut self, yes: bool) -> Option<Command> {
+        if !yes {
+            self.say(Tone::Info, "cancelled: no reload");
+            return None;
+        }
+        self.say(Tone::Info, "reload …");
+        Some(Command::Reload)
     }
 
     /// The engine's channel closed: say so instead of sending into the void.

@@ -9,7 +9,7 @@ use super::log_pane;
 use super::screen::draw;
 use super::source::{Sample, Source};
 use super::terminal;
-use crate::events::{Event, EventReceiver, SessionTap};
+use crate::events::{Event, EventReceiver, Lifecycle, SessionTap};
 use crossterm::event::{self as term_event, Event as TermEvent};
 use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
@@ -143,16 +143,25 @@ fn tick(app: &mut App, io: &mut Io, now: Instant) -> bool {
     if io.logger {
         changed |= app.sync_traffic_capture(log_pane::traffic_captured());
     }
-    changed |= drain_events(app, io.events);
+    changed |= drain_events(app, io.events, io.source);
     changed |= drain_sessions(app, io.source, io.events);
     changed
 }
 
-fn drain_events(app: &mut App, events: &mut EventReceiver) -> bool {
+fn drain_events(app: &mut App, events: &mut EventReceiver, source: &dyn Source) -> bool {
     let mut any = false;
     while let Ok(event) = events.events.try_recv() {
         if let Event::Log(line) = &event {
             log_pane::emit(line.level, line.topic.as_str(), &line.text);
+        }
+        // A reload swapped the configuration: the explanations read the new one.
+        if matches!(
+            &event,
+            Event::Lifecycle(Lifecycle::Reloaded { ok: true, .. })
+        ) {
+            if let Some(config) = source.config() {
+                app.set_config(config);
+            }
         }
         app.on_event(&event);
         any = true;

@@ -385,6 +385,7 @@ pub fn decisions() -> Vec<SessionRecord> {
         let status = if page.contains("missing") { 404 } else { 200 };
         let ta = 1 + rng.below(4) as i64;
         out.push(SessionRecord {
+            config: None,
             frontend: 0,
             backend: 0,
             server: Some(0),
@@ -420,6 +421,7 @@ pub fn decisions() -> Vec<SessionRecord> {
         });
         let tt = 9 + rng.below(8) as i64;
         out.push(SessionRecord {
+            config: None,
             frontend: 1,
             backend: 1,
             server: Some((i % 2) as usize),

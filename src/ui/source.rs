@@ -48,7 +48,7 @@ impl Source for EngineSource {
     }
 
     fn config(&self) -> Option<Arc<Config>> {
-        Some(self.handle.config().clone())
+        Some(self.handle.config())
     }
 
     fn command(&self, command: Command, _node: Option<usize>) -> Result<(), Command> {
@@ -56,7 +56,9 @@ impl Source for EngineSource {
     }
 
     fn session_line(&self, record: &SessionRecord) -> Option<String> {
-        crate::engine::log::session_log(self.handle.config(), record).map(|(_, line)| line)
+        let current = self.handle.config();
+        let config = record.config.as_deref().unwrap_or(&current);
+        crate::engine::log::session_log(config, record).map(|(_, line)| line)
     }
 }
 

@@ -51,7 +51,7 @@ impl Proxy {
 
     pub async fn log_line(&mut self) -> String {
         let record = self.record().await;
-        format_session(self.handle.config(), &record).expect("httplog on")
+        format_session(&self.handle.config(), &record).expect("httplog on")
     }
 
     pub async fn stop(mut self) {

@@ -83,6 +83,8 @@ pub enum Action {
     Drain,
     Maint,
     Ready,
+    /// Read the configuration file again (asks first).
+    Reload,
     WeightUp,
     WeightDown,
     ToggleChecks,
@@ -112,7 +114,7 @@ pub enum Action {
 impl Action {
     /// Whether it changes the balancer or the lab; read-only mode refuses these.
     pub fn mutates(self) -> bool {
-        self.is_admin() || self.is_demo()
+        self.is_admin() || self.is_demo() || self == Action::Reload
     }
 
     /// Acts on the selected server through the engine.
@@ -350,6 +352,7 @@ pub const BINDINGS: &[Binding] = &[
     b(A::PrevView, "prev-view", &[Code(KeyCode::BackTab)], Scope::ALL, None, "previous view"),
     b(A::CaptureTraffic, "capture-traffic", &[C('c')], Scope::ALL, Some("capture"), "traffic lines into the log on/off (CPU at high rates)"),
     b(A::DemoTraffic, "demo-traffic", &[C('t')], Scope::ALL, Some("traffic"), "start/stop the demo traffic generator"),
+    b(A::Reload, "reload", &[C('R')], Scope::ALL, None, "reload the configuration file, as SIGHUP does (asks first)"),
     b(A::Help, "help", &[C('?')], Scope::ALL, Some("help"), "show/hide this help"),
     b(A::Close, "close", &[Code(KeyCode::Esc)], Scope::ALL, None, "close a popup, clear the filter, follow the log again"),
     b(A::Quit, "quit", &[C('q'), Key::Ctrl('c')], Scope::ALL, Some("quit"), "quit"),

@@ -228,6 +228,9 @@ impl Config {
                 format!("{}%", self.global.spread_checks),
             );
         }
+        if let Some(d) = self.global.hard_stop_after {
+            kv(&mut out, "hard-stop-after", format!("{d:?}"));
+        }
         for t in &self.global.log {
             kv(&mut out, "log", log_target_args(t));
         }

@@ -51,6 +51,9 @@ impl Config {
         if self.global.spread_checks > 0 {
             let _ = writeln!(out, "{IN}spread-checks {}", self.global.spread_checks);
         }
+        if let Some(d) = self.global.hard_stop_after {
+            let _ = writeln!(out, "{IN}hard-stop-after {}", fmt_duration(d));
+        }
         if let Some(base) = &self.global.server_state.base {
             let _ = writeln!(out, "{IN}server-state-base {}", quote_word(base));
         }

@@ -101,6 +101,10 @@ pub struct Global {
     /// `metrics = "addr"` (TOML only): a listener answering `GET /metrics` with the
     /// Prometheus exporter's text (docs/haproxy-semantics.md §28).
     pub metrics: Option<std::net::SocketAddr>,
+    /// `hard-stop-after`: how long a soft stop (SIGUSR1, or the old configuration after a
+    /// reload) may wait for its sessions before they are killed (docs/haproxy-semantics.md
+    /// §30); `None` waits for ever, as HAProxy does.
+    pub hard_stop_after: Option<Duration>,
 }
 
 /// `stats socket <path> [level <L>] [mode <M>] [expose-fd listeners]`.

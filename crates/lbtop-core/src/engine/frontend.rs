@@ -52,6 +52,8 @@ impl FrontendCounters {
 }
 
 pub struct FrontendRt {
+    /// The configuration it was built from (its session records name it).
+    pub config: Arc<Config>,
     pub index: usize,
     pub name: String,
     pub mode: Mode,
@@ -139,6 +141,7 @@ impl FrontendRt {
             super::rules::ResponseRules::new(config, index, backend.index).map(Box::new);
         let labels = Bind::labels(&fe.binds);
         FrontendRt {
+            config: config.clone(),
             index,
             name: fe.name.clone(),
             mode: fe.mode,
@@ -340,6 +343,7 @@ impl FrontendRt {
         request: Option<String>,
     ) -> SessionRecord {
         SessionRecord {
+            config: Some(self.config.clone()),
             frontend: self.index,
             backend: self.backend.index,
             server: None,

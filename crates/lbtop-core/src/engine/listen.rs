@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
 
 /// lbtop's listen queue when a bind sets no `backlog`.
 const BACKLOG: u32 = 1024;
@@ -127,72 +126,93 @@ pub async fn accept_loop(
     fe: Arc<FrontendRt>,
     (bind, global, live): (usize, Arc<Semaphore>, Arc<Live>),
 ) {
-    // Connection tasks live in this set, so stopping the listener stops them too.
-    let mut conns = JoinSet::new();
+    // Connections are tasks of their own, counted by the engine's stop: ending this loop
+    // (a soft stop) leaves them running.
+    let stop = live.stop.clone();
     loop {
-        if until_free(&fe, bind, &global).await.is_none() {
-            return;
-        }
         let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            biased;
+            () = stop.begun() => return,
+            accepted = accept(&listener, &fe, bind, &global) => match accepted {
+                Some(pair) => pair,
+                None => return,
             },
-            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
         if fe.clitcpka {
             super::frontend::keepalive(&stream);
         }
         let ready = try_permits(&fe, bind, &global);
-        let fe = fe.clone();
-        let global = global.clone();
-        let live = live.clone();
-        conns.spawn(async move {
-            let permits = match ready {
-                Some(p) => p,
-                None => match permits(&fe, bind, &global).await {
-                    Some(p) => p,
-                    None => return,
-                },
-            };
-            let c = &fe.counters;
-            let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-            c.max_conns.fetch_max(cur, Relaxed);
-            c.total_conns.fetch_add(1, Relaxed);
-            fe.process_conns.fetch_add(1, Relaxed);
-            let mut open = None;
-            match accepted(&stream, client, &fe) {
-                None => {
-                    // Closed with a reset, counted in `dcon` and never logged (measured).
-                    fe.counters.denied_conn.fetch_add(1, Relaxed);
-                    let _ = stream.set_zero_linger();
-                }
-                Some(expect_proxy) => {
-                    if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
-                        let http = fe.mode == Mode::Http;
-                        let session = Session::new(addrs.src, addrs.dst, fe.index, bind, http);
-                        let entry = live.open(super::workers::current(), session);
-                        let session = entry.as_ref().map(|e| e.session.clone());
-                        open = live::scope(session, serve(stream, addrs, &fe, bind)).await;
-                    }
-                }
-            }
-            fe.counters.cur_conns.fetch_sub(1, Relaxed);
-            fe.process_conns.fetch_sub(1, Relaxed);
-            // Closed once no longer counted, as HAProxy does: a client that reconnects on
-            // seeing the close finds this connection gone from `%ac/%fc`.
-            if let Some(mut stream) = open {
-                let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
-                stream.close(limit).await;
-            }
-            drop(permits);
+        let tracked = stop.track();
+        let on = (fe.clone(), bind, global.clone(), live.clone());
+        tokio::spawn(async move {
+            connection(stream, client, ready, on).await;
+            drop(tracked);
         });
-        while conns.try_join_next().is_some() {}
     }
+}
+
+/// Waits for a free slot, then for a client; `None` when the limits are gone.
+async fn accept(
+    listener: &TcpListener,
+    fe: &FrontendRt,
+    bind: usize,
+    global: &Arc<Semaphore>,
+) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        until_free(fe, bind, global).await?;
+        match listener.accept().await {
+            Ok(pair) => return Some(pair),
+            // Out of file descriptors and the like: back off instead of spinning.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// One accepted client connection, from its slots to its close.
+async fn connection(
+    stream: TcpStream,
+    client: SocketAddr,
+    ready: Option<Permits>,
+    (fe, bind, global, live): (Arc<FrontendRt>, usize, Arc<Semaphore>, Arc<Live>),
+) {
+    let permits = match ready {
+        Some(p) => p,
+        None => match permits(&fe, bind, &global).await {
+            Some(p) => p,
+            None => return,
+        },
+    };
+    let c = &fe.counters;
+    let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
+    c.max_conns.fetch_max(cur, Relaxed);
+    c.total_conns.fetch_add(1, Relaxed);
+    fe.process_conns.fetch_add(1, Relaxed);
+    let mut open = None;
+    match accepted(&stream, client, &fe) {
+        None => {
+            // Closed with a reset, counted in `dcon` and never logged (measured).
+            fe.counters.denied_conn.fetch_add(1, Relaxed);
+            let _ = stream.set_zero_linger();
+        }
+        Some(expect_proxy) => {
+            if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
+                let http = fe.mode == Mode::Http;
+                let session = Session::new(addrs.src, addrs.dst, fe.index, bind, http);
+                let entry = live.open(super::workers::current(), session);
+                let session = entry.as_ref().map(|e| e.session.clone());
+                open = live::scope(session, serve(stream, addrs, &fe, bind)).await;
+            }
+        }
+    }
+    fe.counters.cur_conns.fetch_sub(1, Relaxed);
+    fe.process_conns.fetch_sub(1, Relaxed);
+    // Closed once no longer counted, as HAProxy does: a client that reconnects on
+    // seeing the close finds this connection gone from `%ac/%fc`.
+    if let Some(mut stream) = open {
+        let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
+        stream.close(limit).await;
+    }
+    drop(permits);
 }
 
 type Permits = [Option<OwnedSemaphorePermit>; 3];

@@ -20,6 +20,8 @@ use tokio::sync::Notify;
 pub struct Live {
     shards: Box<[Shard]>,
     pub captures: Captures,
+    /// The engine's soft stop and its count of open client connections.
+    pub stop: Arc<super::generation::stop::Stop>,
 }
 
 #[derive(Default)]
@@ -55,6 +57,7 @@ impl Live {
         Live {
             shards: (0..workers).map(|_| Shard::default()).collect(),
             captures: Captures::default(),
+            stop: Arc::default(),
         }
     }
 
@@ -79,6 +82,15 @@ impl Live {
         let mut out = Vec::new();
         for shard in self.shards.iter() {
             out.extend(lock(&shard.open).values().filter(|s| s.listed()).cloned());
+        }
+        out
+    }
+
+    /// Every session open now, listed or not (a hard stop kills them all).
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            out.extend(lock(&shard.open).values().cloned());
         }
         out
     }

@@ -304,6 +304,7 @@ mod tests {
             spread_checks: 0,
             server_state: Default::default(),
             metrics: None,
+            hard_stop_after: None,
         }
     }
 

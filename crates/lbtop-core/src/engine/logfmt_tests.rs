@@ -40,6 +40,7 @@ fn config() -> Config {
 
 fn record(frontend: usize, backend: usize) -> SessionRecord {
     SessionRecord {
+        config: None,
         frontend,
         backend,
         server: Some(0),

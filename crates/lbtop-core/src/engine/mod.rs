@@ -10,6 +10,7 @@ pub mod cli;
 pub mod connect;
 pub mod counters;
 pub mod frontend;
+pub mod generation;
 pub mod getsocks;
 pub mod h1;
 pub mod handover;
@@ -28,6 +29,7 @@ pub mod resolve;
 pub mod rules;
 pub mod slowstart;
 pub mod sockets;
+mod start;
 pub mod state;
 mod state_file;
 pub mod stats;
@@ -39,10 +41,13 @@ pub mod tls_connect;
 pub mod unique_id;
 pub mod workers;
 
-use crate::config::{Config, Server};
+use crate::config::Config;
 use crate::events::{AdminState, Command, Event, EventSender, Snapshot};
 use backend::BackendRt;
 use frontend::FrontendRt;
+pub use generation::handle::Handle;
+use generation::handle::{Current, Gen};
+pub(crate) use start::worker_count;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
@@ -89,6 +94,8 @@ pub(crate) struct Shared {
     /// A copy of every listening socket, `(address, socket)`, to hand on to the next engine
     /// (a reload, or an upgrade asking through the stats socket).
     sockets: std::sync::Mutex<Vec<(std::net::SocketAddr, std::net::TcpListener)>>,
+    /// The process's current generation, to reach the newest one and the reloader.
+    current: std::sync::OnceLock<std::sync::Weak<Current>>,
 }
 
 impl Shared {
@@ -123,57 +130,6 @@ impl Shared {
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
-    }
-}
-
-/// A cheap, clonable view of a running engine: read snapshots, send commands.
-#[derive(Clone)]
-pub struct Handle {
-    shared: Arc<Shared>,
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl Handle {
-    /// Reads every counter and state now. The data path never waits on it.
-    pub fn snapshot(&self) -> Snapshot {
-        self.shared.snapshot()
-    }
-
-    /// Queues a command; its outcome arrives as an [`Event`].
-    pub fn command(&self, command: Command) {
-        let _ = self.commands.send(command);
-    }
-
-    pub fn config(&self) -> &Arc<Config> {
-        &self.shared.config
-    }
-
-    /// Copies of every listening socket, for a process taking over (`-sf`, `-x`).
-    pub fn sockets(&self) -> std::io::Result<sockets::Inventory> {
-        self.shared.dup_sockets()
-    }
-
-    /// Runs one runtime API command at `level` and returns HAProxy's answer
-    /// (docs/haproxy-semantics.md §27).
-    pub fn cli(&self, level: cli::Level, line: &str) -> String {
-        cli::run_line(&self.shared, level, line)
-    }
-
-    /// Tells the watcher that a command carried out elsewhere (by the demo) failed.
-    pub fn report_failure(&self, command: Command, reason: String) {
-        self.shared
-            .events
-            .send(Event::CommandFailed { command, reason });
-    }
-
-    /// Each frontend's first listen address, in configuration order (useful when binding
-    /// port 0).
-    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.shared
-            .frontends
-            .iter()
-            .map(|f| f.binds[0].addr)
-            .collect()
     }
 }
 
@@ -223,9 +179,12 @@ fn traffic_log(
     proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
 }
 
-/// A running engine. Dropping it stops every task.
+/// A running engine: one configuration's listeners, workers, checks and tasks. Dropping it
+/// stops every task.
 pub struct Engine {
-    handle: Handle,
+    gen: Gen,
+    /// The generation its handles read; a reload puts the next engine there.
+    current: Arc<Current>,
     tasks: JoinSet<()>,
     workers: Option<Workers>,
 }
@@ -242,135 +201,60 @@ impl Engine {
     pub async fn start_with(
         config: Arc<Config>,
         events: EventSender,
-        mut inherited: sockets::Inventory,
+        inherited: sockets::Inventory,
     ) -> Result<Engine, StartError> {
-        let now = Instant::now();
-        let workers = worker_count(&config);
-        let groups = bind_all(&config, workers, &mut inherited)?;
-        drop(inherited);
-        let held = hold_copies(&groups);
-        let scrapes = bind_metrics(&config)?;
-        let mut acceptors = tls_all(&config)?;
-        let cli = cli_all(&config)?;
-        let logs = log_out::LogOutputs::new();
-        let backends: Vec<Arc<BackendRt>> = config
-            .backends
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                Arc::new(BackendRt::new(
-                    i,
-                    b,
-                    events.clone(),
-                    now,
-                    workers,
-                    proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag),
-                ))
-            })
-            .collect();
-        let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
-        let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let view = stats::View::default();
-        let live = Arc::new(live::Live::new(workers));
-        let frontends: Vec<Arc<FrontendRt>> = groups
-            .iter()
-            .enumerate()
-            .map(|(i, group)| {
-                let be = backends[config.frontends[i].default_backend].clone();
-                let mut fe = FrontendRt::new(
-                    i,
-                    &config,
-                    be,
-                    events.clone(),
-                    maxconn,
-                    process_conns.clone(),
-                    traffic_log(&logs, &config, i),
-                );
-                for ((b, listeners), tls) in fe.binds.iter_mut().zip(group).zip(&mut acceptors[i]) {
-                    b.addr = listeners[0].local_addr().unwrap_or(b.addr);
-                    b.tls = tls.take();
-                }
-                fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
-                fe.live = live.clone();
-                fe.view = view.clone();
-                fe.routing = routing(&config, i, &fe, &backends, |b| {
-                    let log = traffic_log(&logs, &config, i);
-                    let pc = process_conns.clone();
-                    FrontendRt::new(i, &config, b, events.clone(), maxconn, pc, log)
-                });
-                Arc::new(fe)
-            })
-            .collect();
-        // listeners[worker]: (frontend, bind, socket); inherited sockets beyond one per
-        // worker are shared out, so every one of them is accepted on.
-        let mut per_worker: Vec<Vec<workers::Listener>> =
-            (0..workers).map(|_| Vec::new()).collect();
-        for (f, binds) in groups.into_iter().enumerate() {
-            for (b, group) in binds.into_iter().enumerate() {
-                for (w, l) in group.into_iter().enumerate() {
-                    per_worker[w % workers].push((f, b, l));
-                }
-            }
-        }
-        // Shared before the workers start, so a stats page asked for at once can be served.
-        let shared = Arc::new(Shared {
-            config,
-            started: now,
-            frontends,
-            backends,
-            events,
-            maxconn,
-            logs,
-            live,
-            sockets: std::sync::Mutex::new(held),
-        });
-        let _ = view.set(Arc::downgrade(&shared));
-        state_file::load(&shared.config, &shared.backends, &shared.events);
-        let global = Arc::new(Semaphore::new(maxconn as usize));
-        let frontends = &shared.frontends;
-        let workers =
-            Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {
-                StartError::Bind {
-                    frontend: "(workers)".into(),
-                    addr: frontends
-                        .first()
-                        .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
-                    source,
-                }
-            })?;
-        let mut tasks = JoinSet::new();
-        for plan in check_plans(&shared.config, &shared.backends) {
+        let parts = start_gen(config, events, inherited, None)?;
+        let current = Current::new(parts.gen.clone());
+        Ok(Engine::run(parts, current))
+    }
+
+    /// The next generation of `prior` (a reload): its servers and frontends keep their
+    /// counters and states, and its handles read this one once the caller sets it current.
+    pub(crate) async fn start_after(
+        config: Arc<Config>,
+        prior: &Engine,
+    ) -> Result<Engine, StartError> {
+        let inherited = prior.sockets().unwrap_or_default();
+        let events = prior.gen.shared.events.clone();
+        let parts = start_gen(config, events, inherited, Some(&prior.gen.shared))?;
+        Ok(Engine::run(parts, prior.current.clone()))
+    }
+
+    /// Starts the tasks that run on the caller's runtime: checks, resolvers, the runtime
+    /// API, the metrics listener and the commands.
+    fn run(parts: Parts, current: Arc<Current>) -> Engine {
+        let (shared, mut tasks) = (parts.gen.shared.clone(), JoinSet::new());
+        for plan in start::check_plans(&shared.config, &shared.backends) {
             tasks.spawn(check::run(plan));
         }
         let global_log = proxy_log(&shared.logs, &shared.config, true, &[], &None).map(Arc::new);
         for section in resolve::plans(&shared.config, &shared.backends) {
             tasks.spawn(resolve::run(section, global_log.clone()));
         }
-        if !cli.is_empty() {
-            tasks.spawn(cli::listen::run(shared.clone(), cli));
+        if !parts.cli.is_empty() {
+            tasks.spawn(cli::listen::run(shared.clone(), parts.cli));
         }
-        if let Some(listener) = scrapes {
+        if let Some(listener) = parts.scrapes {
             tasks.spawn(metrics::serve(shared.clone(), listener));
         }
-        let (tx, rx) = mpsc::unbounded_channel();
-        tasks.spawn(command_loop(shared.clone(), rx));
-        Ok(Engine {
-            handle: Handle {
-                shared,
-                commands: tx,
-            },
+        tasks.spawn(command_loop(shared.clone(), parts.command_rx));
+        Engine {
+            gen: parts.gen,
+            current,
             tasks,
-            workers: Some(workers),
-        })
+            workers: Some(parts.workers),
+        }
     }
 
     pub fn handle(&self) -> Handle {
-        self.handle.clone()
+        Handle {
+            current: self.current.clone(),
+        }
     }
 
     /// Copies of every listening socket, for the next engine ([`Engine::start_with`]).
     pub fn sockets(&self) -> std::io::Result<sockets::Inventory> {
-        self.handle.shared.dup_sockets()
+        self.gen.shared.dup_sockets()
     }
 
     /// Closes the listeners and stops every task, connections included.
@@ -390,149 +274,134 @@ impl Drop for Engine {
     }
 }
 
-/// `nbthread`, else one worker per core.
-fn worker_count(config: &Config) -> usize {
-    config.global.nbthread.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |n| n as usize,
-    )
+/// A generation started, before its tasks on the caller's runtime run.
+struct Parts {
+    gen: Gen,
+    cli: Vec<cli::listen::CliListener>,
+    scrapes: Option<std::net::TcpListener>,
+    command_rx: mpsc::UnboundedReceiver<Command>,
+    workers: Workers,
 }
 
-/// Every `stats socket`, bound before anything runs so a bad one fails the start.
-fn cli_all(config: &Config) -> Result<Vec<cli::listen::CliListener>, StartError> {
-    let bind = |s: &crate::config::StatsSocket| {
-        cli::listen::bind(s).map_err(|source| StartError::Cli {
-            path: s.path.clone(),
-            source,
-        })
-    };
-    config.global.stats_sockets.iter().map(bind).collect()
-}
-
-/// `[frontend][bind][worker]`.
-type Listeners = Vec<Vec<Vec<std::net::TcpListener>>>;
-
-/// `[global] metrics = "addr"`: its listener, bound before anything starts.
-fn bind_metrics(config: &Config) -> Result<Option<std::net::TcpListener>, StartError> {
-    let Some(addr) = config.global.metrics else {
-        return Ok(None);
-    };
-    let bound =
-        cli::listen::shared_listener(&addr.to_string()).map_err(|source| StartError::Bind {
-            frontend: "(metrics)".into(),
-            addr,
-            source,
-        })?;
-    Ok(Some(bound))
-}
-
-/// Copies of the listening sockets, `(address, socket)`, kept to hand on.
-fn hold_copies(groups: &Listeners) -> Vec<(std::net::SocketAddr, std::net::TcpListener)> {
-    let all = groups.iter().flatten().flatten();
-    all.filter_map(|l| Some((l.local_addr().ok()?, l.try_clone().ok()?)))
-        .collect()
-}
-
-fn bind_all(
-    config: &Config,
-    workers: usize,
-    inherited: &mut sockets::Inventory,
-) -> Result<Listeners, StartError> {
-    let mut out = Vec::new();
-    for fe in &config.frontends {
-        let mut binds = Vec::new();
-        for b in &fe.binds {
-            let group =
-                listen::bind_group(b, workers, inherited).map_err(|source| StartError::Bind {
-                    frontend: fe.name.clone(),
-                    addr: b.addr,
-                    source,
-                })?;
-            binds.push(group);
-        }
-        out.push(binds);
-    }
-    Ok(out)
-}
-
-/// The TLS acceptor of every `ssl` bind, `[frontend][bind]`; the binds of one line share one.
-fn tls_all(config: &Config) -> Result<Vec<Vec<Option<tokio_rustls::TlsAcceptor>>>, StartError> {
-    let mut by_line: std::collections::HashMap<usize, tokio_rustls::TlsAcceptor> =
-        std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for fe in &config.frontends {
-        let mut binds = Vec::new();
-        for b in &fe.binds {
-            let Some(tls) = &b.tls else {
-                binds.push(None);
-                continue;
-            };
-            if let Some(a) = by_line.get(&b.line).filter(|_| b.line > 0) {
-                binds.push(Some(a.clone()));
-                continue;
-            }
-            let server =
-                crate::tls::server_config(tls, fe.mode).map_err(|message| StartError::Tls {
-                    frontend: fe.name.clone(),
-                    addr: b.addr,
-                    message,
-                })?;
-            let acceptor = tokio_rustls::TlsAcceptor::from(server);
-            by_line.insert(b.line, acceptor.clone());
-            binds.push(Some(acceptor));
-        }
-        out.push(binds);
-    }
-    Ok(out)
-}
-
-/// One plan per checked server, staggered over the smallest interval as HAProxy does (docs/haproxy-semantics.md §1.3).
-fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<check::CheckPlan> {
-    let checked: Vec<(usize, usize, &Server)> = config
+/// Binds (or takes over) every listener, builds the frontends and backends (adopting
+/// `prior`'s counters and states) and starts the worker threads.
+fn start_gen(
+    config: Arc<Config>,
+    events: EventSender,
+    mut inherited: sockets::Inventory,
+    prior: Option<&Shared>,
+) -> Result<Parts, StartError> {
+    let now = Instant::now();
+    let workers = start::worker_count(&config);
+    let groups = start::bind_all(&config, workers, &mut inherited)?;
+    let scrapes = start::bind_metrics(&config, &mut inherited)?;
+    let cli = start::cli_all(&config, &mut inherited)?;
+    drop(inherited);
+    let served = cli.iter().filter_map(|c| c.tcp()).chain(scrapes.as_ref());
+    let held = start::hold_copies(groups.iter().flatten().flatten().chain(served));
+    let mut acceptors = start::tls_all(&config)?;
+    let logs = log_out::LogOutputs::new();
+    let backends: Vec<Arc<BackendRt>> = config
         .backends
         .iter()
         .enumerate()
-        .flat_map(|(b, be)| {
-            be.servers
-                .iter()
-                .enumerate()
-                .map(move |(s, srv)| (b, s, srv))
+        .map(|(i, b)| {
+            let log = proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag);
+            let mut be = BackendRt::new(i, b, events.clone(), now, workers, log);
+            if let Some(prior) = prior {
+                generation::carry::counters(prior, &mut be);
+            }
+            Arc::new(be)
         })
-        .filter(|(_, _, srv)| srv.check)
         .collect();
-    let n = checked.len().max(1) as u32;
-    let min_inter = checked
-        .iter()
-        .map(|(_, _, s)| s.inter)
-        .min()
-        .unwrap_or(Server::DEFAULT_INTER);
-    checked
+    let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
+    let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let view = stats::View::default();
+    let live = Arc::new(live::Live::new(workers));
+    let frontends: Vec<Arc<FrontendRt>> = groups
         .iter()
         .enumerate()
-        .map(|(k, &(b, s, srv))| {
-            let be = &config.backends[b];
-            check::CheckPlan {
-                backend: backends[b].clone(),
-                server: s,
-                check_addr: srv.check_addr,
-                check_port: srv.check_port,
-                check: be.check.clone(),
-                inter: srv.inter,
-                fastinter: srv.fastinter,
-                downinter: srv.downinter,
-                connect_timeout: be.timeouts.connect,
-                check_timeout: be.timeouts.check,
-                first_delay: min_inter.min(srv.inter) * k as u32 / n,
-                spread: config.global.spread_checks,
-                // `send-proxy` implies it for checks; a v1 server gets v1 there too.
-                send_proxy: match (srv.send_proxy, srv.check_send_proxy) {
-                    (Some(v), _) => Some(v),
-                    (None, true) => Some(crate::config::ProxyVersion::V1),
-                    (None, false) => None,
-                },
+        .map(|(i, group)| {
+            let be = backends[config.frontends[i].default_backend].clone();
+            let mut fe = FrontendRt::new(
+                i,
+                &config,
+                be,
+                events.clone(),
+                maxconn,
+                process_conns.clone(),
+                traffic_log(&logs, &config, i),
+            );
+            if let Some(prior) = prior {
+                generation::carry::frontend(prior, &mut fe);
             }
+            for ((b, listeners), tls) in fe.binds.iter_mut().zip(group).zip(&mut acceptors[i]) {
+                b.addr = listeners[0].local_addr().unwrap_or(b.addr);
+                b.tls = tls.take();
+            }
+            fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
+            fe.live = live.clone();
+            fe.view = view.clone();
+            fe.routing = routing(&config, i, &fe, &backends, |b| {
+                let log = traffic_log(&logs, &config, i);
+                let pc = process_conns.clone();
+                FrontendRt::new(i, &config, b, events.clone(), maxconn, pc, log)
+            });
+            Arc::new(fe)
         })
-        .collect()
+        .collect();
+    // listeners[worker]: (frontend, bind, socket); inherited sockets beyond one per
+    // worker are shared out, so every one of them is accepted on.
+    let mut per_worker: Vec<Vec<workers::Listener>> = (0..workers).map(|_| Vec::new()).collect();
+    for (f, binds) in groups.into_iter().enumerate() {
+        for (b, group) in binds.into_iter().enumerate() {
+            for (w, l) in group.into_iter().enumerate() {
+                per_worker[w % workers].push((f, b, l));
+            }
+        }
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    // Shared before the workers start, so a stats page asked for at once can be served.
+    let shared = Arc::new(Shared {
+        config,
+        started: prior.map_or(now, |p| p.started),
+        frontends,
+        backends,
+        events,
+        maxconn,
+        logs,
+        live,
+        sockets: std::sync::Mutex::new(held),
+        current: Default::default(),
+    });
+    let _ = view.set(Arc::downgrade(&shared));
+    match prior {
+        // A reload keeps what the servers were; the state file is for a start.
+        Some(prior) => generation::carry::states(prior, &shared),
+        None => state_file::load(&shared.config, &shared.backends, &shared.events),
+    }
+    let global = Arc::new(Semaphore::new(maxconn as usize));
+    let frontends = &shared.frontends;
+    let started =
+        Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {
+            StartError::Bind {
+                frontend: "(workers)".into(),
+                addr: frontends
+                    .first()
+                    .map_or(([0, 0, 0, 0], 0).into(), |f| f.binds[0].addr),
+                source,
+            }
+        })?;
+    Ok(Parts {
+        gen: Gen {
+            shared,
+            commands: tx,
+        },
+        cli,
+        scrapes,
+        command_rx: rx,
+        workers: started,
+    })
 }
 
 async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Command>) {
@@ -576,6 +445,11 @@ pub(crate) fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
         | Command::DemoHealthPage { .. }
         | Command::DemoTraffic { .. } => {
             return Err("demo commands go to the demo, not the engine".into())
+        }
+        Command::Reload => {
+            if !shared.ask(generation::Control::Reload) {
+                return Err("this engine was not started from a configuration file".into());
+            }
         }
     }
     Ok(())

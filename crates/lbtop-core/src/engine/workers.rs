@@ -41,6 +41,12 @@ impl Workers {
             let global = global.clone();
             let live = live.clone();
             let mut watch = watch.clone();
+            // Counted from now, so a soft stop can tell when every listener of this
+            // engine is closed, even one whose thread has not started yet.
+            let group: Vec<_> = group
+                .into_iter()
+                .map(|l| (l, live.stop.track_loop()))
+                .collect();
             let thread = std::thread::Builder::new()
                 .name(format!("lbtop-worker-{w}"))
                 .spawn(move || {
@@ -51,13 +57,16 @@ impl Workers {
                         .expect("a worker runtime");
                     runtime.block_on(async move {
                         let mut loops = tokio::task::JoinSet::new();
-                        for (f, b, listener) in group {
+                        for ((f, b, listener), counted) in group {
                             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                                 continue;
                             };
                             let fe = frontends[f].clone();
                             let on = (b, global.clone(), live.clone());
-                            loops.spawn(accept_loop(listener, fe, on));
+                            loops.spawn(async move {
+                                accept_loop(listener, fe, on).await;
+                                drop(counted);
+                            });
                         }
                         let _ = watch.wait_for(|stopped| *stopped).await;
                     });

@@ -111,6 +111,24 @@ pub enum Event {
         ok: bool,
         text: String,
     },
+    /// The process reloads or stops (docs/haproxy-semantics.md §30): the points a service
+    /// manager is told about (sd_notify RELOADING, READY, STOPPING) and the dashboard shows.
+    Lifecycle(Lifecycle),
+}
+
+/// A step in the life of a reloadable process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// A reload began: the configuration is being read again.
+    Reloading,
+    /// A reload ended. `ok`: the new configuration serves, and `text` says what changed
+    /// (`reload: +1 server, 1 weight changed`); else the old one still serves, and `text`
+    /// is the error as `lbtop check` prints it.
+    Reloaded { ok: bool, text: String },
+    /// A soft stop began: no new connections; the sessions running finish.
+    Stopping,
+    /// Everything has stopped: the watcher ends (exit 0).
+    Stopped,
 }
 
 /// Admin states, as `set server B/S state ready|drain|maint`.
@@ -161,6 +179,8 @@ pub enum Command {
     DemoTraffic {
         running: bool,
     },
+    /// Read the configuration file again and swap it in (the `R` key, then `y`).
+    Reload,
 }
 
 /// How many session records a lagging watcher may have pending before they are dropped.

@@ -38,6 +38,9 @@ impl Termination {
 /// and to show the L4/L7 decision on the dashboard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
+    /// The configuration the session ran on: its indices below point into it, and after a
+    /// reload it is no longer the one in force. `None` in tests and fixtures.
+    pub config: Option<std::sync::Arc<crate::config::Config>>,
     pub frontend: usize,
     pub backend: usize,
     /// `None` is `<NOSRV>`.

@@ -127,13 +127,7 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
         accept,
     ),
     kw("spread-checks", Args::Any, spread_checks),
-    ignored(
-        "hard-stop-after",
-        ONE,
-        "lbtop has no soft stop to bound: it stops at once on SIGTERM or SIGINT, and \
-         does not handle SIGUSR1",
-        hard_stop_after,
-    ),
+    kw("hard-stop-after", ONE, hard_stop_after),
     ignored(
         "quiet",
         Args::Count(0, 0),
@@ -319,8 +313,9 @@ fn spread_checks(p: &mut Parser, st: &Stmt) -> Res<()> {
 }
 
 fn hard_stop_after(p: &mut Parser, st: &Stmt) -> Res<()> {
-    parse_duration(st.arg())
+    let d = parse_duration(st.arg())
         .map_err(|e| p.err(st.no, format!("global: 'hard-stop-after': {e}")))?;
+    p.global.hard_stop_after = Some(d);
     Ok(())
 }
 

@@ -181,6 +181,7 @@ impl<'a> Parser<'a> {
                 spread_checks: 0,
                 server_state: Default::default(),
                 metrics: None,
+                hard_stop_after: None,
             },
             global_maxconn: None,
             defaults: Settings::default(),

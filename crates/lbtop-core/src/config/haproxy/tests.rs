@@ -927,8 +927,13 @@ fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
     warned(&c, 5, "'quiet' ignored");
     warned(&c, 6, "'maxpipes' ignored");
     warned(&c, 7, "'cpu-map' ignored: lbtop does not pin");
-    warned(&c, 8, "'hard-stop-after' ignored: lbtop has no soft stop");
-    assert!(c.warnings.iter().all(|w| w.line != 9), "{:#?}", c.warnings);
+    assert!(
+        c.warnings.iter().all(|w| w.line != 8 && w.line != 9),
+        "{:#?}",
+        c.warnings
+    );
+    assert_eq!(c.global.hard_stop_after, Some(Duration::from_secs(30)));
+    assert!(c.to_haproxy_cfg().contains("    hard-stop-after 30s\n"));
     assert_eq!(c.global.spread_checks, 5);
     assert!(c.to_haproxy_cfg().contains("    spread-checks 5\n"));
     let c = ok("frontend f\n    bind :80\n    fullconn 10\n    default_backend b\nbackend b\n    fullconn 100\n");

@@ -115,6 +115,9 @@ pub(super) struct RawGlobal {
     pub(super) server_state_base: Option<Spanned<String>>,
     /// `metrics = "127.0.0.1:9101"`: a Prometheus listener of its own.
     pub(super) metrics: Option<Spanned<String>>,
+    /// `hard-stop-after = "30s"`: the bound of a soft stop.
+    #[serde(rename = "hard-stop-after")]
+    pub(super) hard_stop_after: Option<Spanned<RawDuration>>,
 }
 
 /// A syslog target: `{ address = "127.0.0.1:514", facility = "local6", level = "debug",

@@ -1287,3 +1287,14 @@ fn global_metrics_is_an_address() {
         .unwrap_or_else(|e| panic!("{e}\n{out}"));
     assert_eq!(back.frontends.last().unwrap().name, "lbtop-metrics");
 }
+
+#[test]
+fn global_hard_stop_after_is_a_duration_and_exports() {
+    let c = ok("[global]\nhard-stop-after = \"2s\"\n");
+    assert_eq!(
+        c.global.hard_stop_after,
+        Some(std::time::Duration::from_secs(2))
+    );
+    assert!(c.to_haproxy_cfg().contains("    hard-stop-after 2s\n"));
+    assert_eq!(ok("[global]\nmaxconn = 10\n").global.hard_stop_after, None);
+}

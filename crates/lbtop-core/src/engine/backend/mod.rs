@@ -51,7 +51,7 @@ pub struct ServerRt {
     pub tls: Option<super::tls_connect::ServerTlsRt>,
     /// The handshake health checks make (`check-ssl`, or `ssl` inherited).
     pub check_tls: Option<super::tls_connect::ServerTlsRt>,
-    pub counters: Counters,
+    pub counters: std::sync::Arc<Counters>,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
     /// Bumped to end every session on the server, with the cause HAProxy logs: `D` when
@@ -168,7 +168,7 @@ pub struct BackendRt {
     pub index: usize,
     pub name: String,
     pub servers: Vec<ServerRt>,
-    pub counters: Counters,
+    pub counters: std::sync::Arc<Counters>,
     log_health_checks: bool,
     /// `option srvtcpka`: SO_KEEPALIVE on server connections.
     pub srvtcpka: bool,
@@ -215,7 +215,7 @@ impl BackendRt {
                 send_proxy: s.send_proxy,
                 tls: super::tls_connect::ServerTlsRt::new(&s.tls),
                 check_tls: super::tls_connect::ServerTlsRt::for_checks(s),
-                counters: Counters::default(),
+                counters: Default::default(),
                 wake: Notify::new(),
                 kill: tokio::sync::watch::Sender::new((0, b'-')),
                 shutdown_on_down: s.shutdown_on_down,
@@ -237,7 +237,7 @@ impl BackendRt {
             index,
             name: cfg.name.clone(),
             servers,
-            counters: Counters::default(),
+            counters: Default::default(),
             log_health_checks: cfg.options.log_health_checks,
             srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),

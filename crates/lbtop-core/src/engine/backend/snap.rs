@@ -105,3 +105,21 @@ impl super::ServerRt {
             .set_port(port);
     }
 }
+
+impl BackendRt {
+    /// A reload: each server takes the state kept from the previous configuration
+    /// (`None`: as configured), and the backend keeps `prior`'s history.
+    pub(crate) fn adopt(&self, prior: &BackendRt, states: Vec<Option<ServerState>>) {
+        let own = prior.core().own;
+        let now = Instant::now();
+        let mut core = self.core();
+        core.own = own;
+        for (i, st) in states.into_iter().enumerate() {
+            if let Some(st) = st {
+                core.states[i] = st;
+            }
+            super::warm::push_weight(&mut core, i, now);
+        }
+        core.next_warm = super::warm::next_warm(&mut core, now);
+    }
+}

@@ -66,18 +66,19 @@ fn tcp_addr(a: &str) -> String {
     }
 }
 
-/// Binds one `stats socket`. A UNIX socket file left by an earlier run is replaced, as
-/// HAProxy replaces it.
-pub fn bind(s: &StatsSocket) -> std::io::Result<CliListener> {
+/// Binds one `stats socket`, or takes `kept`, the TCP socket a previous engine listened on
+/// at the same address. A UNIX socket file left by an earlier run is replaced, as HAProxy
+/// replaces it.
+pub fn bind(s: &StatsSocket, kept: Option<std::net::TcpListener>) -> std::io::Result<CliListener> {
     let level = Level::parse(&s.level).unwrap_or(Level::Operator);
-    let socket = match parse_where(&s.path) {
-        Where::Unix(path) => Socket::Unix(bind_unix(&path, s.mode)?),
-        Where::Tcp(addr) => {
-            let l = shared_listener(&addr)?;
-            l.set_nonblocking(true)?;
-            Socket::Tcp(l)
-        }
+    let socket = match (parse_where(&s.path), kept) {
+        (Where::Unix(path), _) => Socket::Unix(bind_unix(&path, s.mode)?),
+        (Where::Tcp(_), Some(l)) => Socket::Tcp(l),
+        (Where::Tcp(addr), None) => Socket::Tcp(shared_listener(&addr)?),
     };
+    if let Socket::Tcp(l) = &socket {
+        l.set_nonblocking(true)?;
+    }
     Ok(CliListener {
         socket,
         level,
@@ -105,17 +106,37 @@ pub fn shared_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
+/// Binds under a temporary name and renames it into place: a reload replaces the socket
+/// file in one step, so a client never finds the path missing.
 fn bind_unix(path: &str, mode: Option<u32>) -> std::io::Result<std::os::unix::net::UnixListener> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
-        std::fs::remove_file(path)?;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_socket()) {
+        return Err(std::io::ErrorKind::AddrInUse.into());
     }
-    let l = std::os::unix::net::UnixListener::bind(path)?;
-    if let Some(mode) = mode {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    let tmp = format!("{path}.{}.tmp", std::process::id());
+    let _ = std::fs::remove_file(&tmp);
+    let l = std::os::unix::net::UnixListener::bind(&tmp)?;
+    let placed = mode
+        .map_or(Ok(()), |m| {
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(m))
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     l.set_nonblocking(true)?;
     Ok(l)
+}
+
+impl CliListener {
+    /// The listening TCP socket, for the next engine to take over.
+    pub fn tcp(&self) -> Option<&std::net::TcpListener> {
+        match &self.socket {
+            Socket::Tcp(l) => Some(l),
+            Socket::Unix(_) => None,
+        }
+    }
 }
 
 /// Serves every listener until the engine stops; one `stats maxconn` budget for them all.
@@ -140,7 +161,6 @@ async fn accept_loop(
     permits: Arc<Semaphore>,
     timeout: Duration,
 ) {
-    let mut sessions = JoinSet::new();
     let listener = match l.socket {
         Socket::Unix(u) => tokio::net::UnixListener::from_std(u).map(Tokio::Unix),
         Socket::Tcp(t) => tokio::net::TcpListener::from_std(t).map(Tokio::Tcp),
@@ -149,7 +169,6 @@ async fn accept_loop(
         return;
     };
     loop {
-        while sessions.try_join_next().is_some() {}
         let mut session = Session::new(l.level, timeout);
         session.expose_fd = l.expose_fd;
         let shared = shared.clone();
@@ -159,7 +178,9 @@ async fn accept_loop(
                     let Ok(permit) = permits.clone().acquire_owned().await else {
                         return;
                     };
-                    sessions.spawn(async move {
+                    // Detached: a session outlives this listener's engine (a reload), each
+                    // of its commands run on the newest one.
+                    tokio::spawn(async move {
                         serve_unix(&shared, io, session).await;
                         drop(permit)
                     });
@@ -171,7 +192,9 @@ async fn accept_loop(
                     let Ok(permit) = permits.clone().acquire_owned().await else {
                         return;
                     };
-                    sessions.spawn(async move {
+                    // Detached: a session outlives this listener's engine (a reload), each
+                    // of its commands run on the newest one.
+                    tokio::spawn(async move {
                         serve(&shared, io, session).await;
                         drop(permit)
                     });

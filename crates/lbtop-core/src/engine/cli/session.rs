@@ -245,7 +245,9 @@ where
             Read::Line(l) => l,
             Read::End => break,
         };
-        let answer = session.line(shared, &line);
+        // The newest generation answers: a reload does not leave a session on the old one.
+        let latest = shared.latest();
+        let answer = session.line(latest.as_deref().unwrap_or(shared), &line);
         let write = tokio::time::timeout(session.timeout, io.write_all(answer.as_bytes()));
         if !matches!(write.await, Ok(Ok(()))) || session.quit {
             break;

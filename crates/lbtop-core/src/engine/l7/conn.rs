@@ -81,7 +81,7 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         live::note_request(true);
         let keep = Box::pin(conn.forward(head, upstream, decision)).await;
         live::note_request(false);
-        if !keep {
+        if !keep || conn.fe.live.stop.stopping() {
             break;
         }
         conn.input.release();
@@ -116,6 +116,17 @@ impl Conn {
         let read = match arrived {
             Some(Ok(n)) => Ok(n),
             Some(Err(_)) => Err(ReadError::Failed),
+            // A soft stop closes an idle keep-alive connection at once; one that has not
+            // sent its first request yet is left to its timeout, as HAProxy leaves it
+            // (docs/haproxy-semantics.md §30).
+            None if !first => {
+                let stop = self.fe.live.stop.clone();
+                tokio::select! {
+                    biased;
+                    () = stop.begun() => return false,
+                    read = read_into(&mut self.stream, &mut self.input, limit) => read,
+                }
+            }
             None => read_into(&mut self.stream, &mut self.input, limit).await,
         };
         let error = match read {

@@ -13,6 +13,7 @@ use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
+use crate::engine::generation::stop::Stop;
 use crate::engine::h1::bufs::{self, Input};
 use crate::engine::h1::capture::merge;
 use crate::engine::h1::chunked::Decoder;
@@ -337,7 +338,7 @@ async fn exchange(
         (asked, fe.captures(head.captured.is_some())),
         out,
         limits,
-        &activity,
+        (&activity, &fe.live.stop),
     );
     if head.framing == Framing::None {
         let (response, interim_bytes) = response.await?;
@@ -397,7 +398,7 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     (asked, captures): (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
     limits: relay::Limits,
-    activity: &Activity,
+    (activity, stopping): (&Activity, &Stop),
 ) -> Result<(Response, u64), ExchangeError> {
     let mut heard = false;
     let mut interim_bytes = 0;
@@ -407,6 +408,12 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
         } else if out.capacity() == 0 {
             *out = bufs::take();
         }
+        // A soft stop that began while the server worked closes the connection after this
+        // response, and the response says so (`Connection: close`), as HAProxy's does.
+        let asked = Asked {
+            keep_alive: asked.keep_alive && !stopping.stopping(),
+            ..asked
+        };
         match response::parse_capturing(input.pending(), asked, out, captures) {
             Parsed::Complete(r) => {
                 // A chunked body whose framing error is already here is refused whole.

@@ -25,6 +25,7 @@ impl Resolver<'_> {
                 spread_checks: 0,
                 server_state: Default::default(),
                 metrics: None,
+                hard_stop_after: None,
             });
         };
         Ok(Global {
@@ -48,6 +49,10 @@ impl Resolver<'_> {
             },
             metrics: match &g.metrics {
                 Some(m) => Some(self.metrics_addr(m)?),
+                None => None,
+            },
+            hard_stop_after: match &g.hard_stop_after {
+                Some(d) => Some(self.duration(d, "global: 'hard-stop-after'")?),
                 None => None,
             },
         })
