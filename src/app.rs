@@ -10,6 +10,7 @@ use crate::events::{self, Command, Event, EventReceiver, Lifecycle, LogLine, Ses
 use crate::upgrade::Takeover;
 use std::sync::Arc;
 use std::time::SystemTime;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
 /// Why lbtop stopped with an error; the exit code follows HAProxy's habits.
@@ -48,10 +49,11 @@ pub fn run(
     let (mut takeover, notes) = (takeover, tx.clone());
     let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
-    let (demo, process) = runtime.block_on(async {
+    let (demo, process, signals) = runtime.block_on(async {
+        let signals = Signals::new().map_err(anyhow::Error::from)?;
         let demo = Demo::start(&config, tx.clone()).await?;
-        let process = Process::start(config.clone(), tx, inherited, load).await?;
-        Ok::<_, RunError>((demo, process))
+        let process = Process::start(config.clone(), tx.clone(), inherited, load).await?;
+        Ok::<_, RunError>((demo, process, signals))
     })?;
     // Listening now: the old processes of an upgrade (-sf/-st) may stop.
     takeover.listening(&runtime, &process.handle(), &notes);
@@ -71,7 +73,7 @@ pub fn run(
             } else {
                 Out::Stdout
             };
-            runtime.block_on(headless(&process, rx, out));
+            runtime.block_on(headless(&process, signals, rx, out));
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
@@ -79,7 +81,14 @@ pub fn run(
             let traffic_running = demo.as_ref().is_some_and(Demo::traffic_running);
             let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
             runtime.spawn(route(cmd_rx, process.handle(), demo));
-            let signals = runtime.spawn(control_signals(process.handle()));
+            let handle = process.handle();
+            let mut signals = signals;
+            // SIGTERM and SIGINT end the dashboard (the terminal restored), then everything.
+            let quit = tx.clone();
+            let signals = runtime.spawn(async move {
+                control_signals(handle, &mut signals).await;
+                quit.send(Event::Lifecycle(Lifecycle::Stopped));
+            });
             let opts = crate::ui::UiOptions {
                 refresh: config.ui.refresh,
                 read_only,
@@ -171,10 +180,9 @@ enum Out {
 
 /// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
 /// ended every session; SIGHUP and SIGUSR2 reload.
-async fn headless(process: &Process, mut rx: EventReceiver, out: Out) {
-    let stop = shutdown_signal();
+async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, out: Out) {
+    let stop = control_signals(process.handle(), &mut signals);
     tokio::pin!(stop);
-    let signals = tokio::spawn(control_signals(process.handle()));
     // Session records are drained on a tick rather than awaited one by one: waking this task
     // for every request would cost the data path a cross-thread wake-up each time.
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
@@ -193,25 +201,41 @@ async fn headless(process: &Process, mut rx: EventReceiver, out: Out) {
             _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, out),
         }
     }
-    signals.abort();
     drain_sessions(&process.handle().config(), &mut rx, out);
 }
 
+/// The signals lbtop answers, listened to from before the engine starts: a signal that
+/// came before its handler would otherwise end the process.
+struct Signals {
+    usr1: Signal,
+    hup: Signal,
+    usr2: Signal,
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        Ok(Signals {
+            usr1: signal(SignalKind::user_defined1())?,
+            hup: signal(SignalKind::hangup())?,
+            usr2: signal(SignalKind::user_defined2())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
 /// SIGUSR1 soft-stops; SIGHUP and SIGUSR2 reload, as HAProxy's master-worker mode does.
-async fn control_signals(handle: crate::engine::Handle) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = (
-        signal(SignalKind::user_defined1()),
-        signal(SignalKind::hangup()),
-        signal(SignalKind::user_defined2()),
-    ) else {
-        return;
-    };
+/// Returns on SIGTERM or SIGINT (stop now).
+async fn control_signals(handle: crate::engine::Handle, s: &mut Signals) {
     loop {
         let control = tokio::select! {
-            _ = usr1.recv() => Control::SoftStop,
-            _ = hup.recv() => Control::Reload,
-            _ = usr2.recv() => Control::Reload,
+            _ = s.usr1.recv() => Control::SoftStop,
+            _ = s.hup.recv() => Control::Reload,
+            _ = s.usr2.recv() => Control::Reload,
+            _ = s.term.recv() => return,
+            _ = s.int.recv() => return,
         };
         handle.control(control);
     }
@@ -246,20 +270,5 @@ fn print_line(text: &str, out: Out) {
     match out {
         Out::Stdout => println!("{date} {text}"),
         Out::Stderr => eprintln!("{date} {text}"),
-    }
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }

@@ -295,11 +295,12 @@ fn start_gen(
     let workers = start::worker_count(&config);
     let groups = start::bind_all(&config, workers, &mut inherited)?;
     let scrapes = start::bind_metrics(&config, &mut inherited)?;
+    let mut acceptors = start::tls_all(&config)?;
+    // Last: a UNIX stats socket replaces the running one's file.
     let cli = start::cli_all(&config, &mut inherited)?;
     drop(inherited);
     let served = cli.iter().filter_map(|c| c.tcp()).chain(scrapes.as_ref());
     let held = start::hold_copies(groups.iter().flatten().flatten().chain(served));
-    let mut acceptors = start::tls_all(&config)?;
     let logs = log_out::LogOutputs::new();
     let backends: Vec<Arc<BackendRt>> = config
         .backends

@@ -123,7 +123,12 @@ impl Conn {
                 let stop = self.fe.live.stop.clone();
                 tokio::select! {
                     biased;
-                    () = stop.begun() => return false,
+                    // A request already here is served (its answer says close): closing
+                    // on unread bytes would reset the client and lose it.
+                    () = stop.begun() => match self.stream.read_arrived(&mut self.input) {
+                        Some(Ok(n)) if n > 0 => return true,
+                        _ => return false,
+                    },
                     read = read_into(&mut self.stream, &mut self.input, limit) => read,
                 }
             }
