@@ -119,6 +119,7 @@ fn take_over(old: Upgrade) -> Option<Takeover> {
             sockets: inherited.sockets,
             notes: inherited.note.into_iter().collect(),
             old,
+            endpoint: Some(lbtop::engine::handover::bind()),
         }),
         Err(e) => {
             eprintln!("lbtop: {e}");

@@ -170,15 +170,18 @@ pub struct Takeover {
     pub sockets: Inventory,
     pub notes: Vec<String>,
     pub old: Upgrade,
+    /// This process's hand-over endpoint, bound before any listener (so a process that
+    /// listens can always be asked), served once the engine runs; `None`: not opened.
+    pub endpoint: Option<std::io::Result<std::os::unix::net::UnixListener>>,
 }
 
 impl Takeover {
-    /// Once the engine listens: opens this process's hand-over endpoint (giving the sockets
+    /// Once the engine listens: serves this process's hand-over endpoint (giving the sockets
     /// of whichever configuration is current, `engine` following reloads), then stops the
     /// old processes; each step is logged as a notice.
     pub fn listening(self, runtime: &Runtime, engine: &Handle, events: &EventSender) {
         let mut lines = self.notes;
-        match handover::bind() {
+        match self.endpoint.unwrap_or_else(handover::bind) {
             Ok(listener) => {
                 let engine = engine.clone();
                 let source: handover::Source = Arc::new(move || engine.sockets());

@@ -129,6 +129,17 @@ fn wait_listening(port: u16) {
     }
 }
 
+/// A connection to the stats socket at `path`, once it is there (a proxy may listen on its
+/// ports a moment before its stats socket).
+fn connect_cli(path: &Path) -> UnixStream {
+    let mut s = None;
+    wait_for(&format!("{}", path.display()), || {
+        s = UnixStream::connect(path).ok();
+        s.is_some()
+    });
+    s.unwrap()
+}
+
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !done() {
@@ -194,7 +205,7 @@ struct Answer {
 }
 
 fn ask(sock: &Path) -> (Answer, Vec<OwnedFd>) {
-    let stream = UnixStream::connect(sock).unwrap();
+    let stream = connect_cli(sock);
     let got = getsocks::exchange(&stream).unwrap();
     let mut tcp: Vec<SocketAddr> = got.fds.iter().filter_map(listening_addr).collect();
     tcp.sort();
@@ -210,7 +221,7 @@ fn ask(sock: &Path) -> (Answer, Vec<OwnedFd>) {
 
 /// What a socket without `expose-fd listeners` answers: the bytes before it closes.
 fn refused(sock: &Path) -> Vec<u8> {
-    let mut s = UnixStream::connect(sock).unwrap();
+    let mut s = connect_cli(sock);
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(getsocks::COMMAND).unwrap();
     let mut out = Vec::new();
@@ -341,6 +352,7 @@ fn queue_run(hand_over: bool) -> (usize, usize) {
     let a = lbtop(&a_cfg, &[], "a");
     wait_listening(port);
     let b_cfg = write_cfg(&dir.path().join("b"), "b.cfg", &[port], "B");
+    drop(connect_cli(&dir.path().join("fd.sock")));
     let from = match hand_over {
         true => dir.path().join("fd.sock"),
         false => PathBuf::from("/dev/null"),
@@ -420,6 +432,7 @@ fn a_failed_x_leaves_the_old_process_serving() {
     let b_cfg = write_cfg(&dir.path().join("b"), "b.cfg", &[port], "B");
     let pid = a.pid().to_string();
     let plain = dir.path().join("plain.sock");
+    drop(connect_cli(&plain));
     let mut b = lbtop(&b_cfg, &["-sf", &pid, "-x", plain.to_str().unwrap()], "b");
     assert!(b.exits_within(Duration::from_secs(10)));
     assert_eq!(b.child.wait().unwrap().code(), Some(1));
@@ -582,6 +595,7 @@ fn ten_upgrades_under_load_lose_nothing() {
     let cfg = write_cfg(dir.path(), "u.cfg", &[port], "ok");
     let mut current = lbtop(&cfg, &[], "gen0");
     wait_listening(port);
+    drop(connect_cli(&sock));
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
     let clients: Vec<_> = (0..4)
@@ -608,6 +622,7 @@ fn ten_upgrades_under_load_lose_nothing() {
             "gen {generation}"
         );
         current = next;
+        drop(connect_cli(&sock));
         std::thread::sleep(Duration::from_millis(200));
     }
     stop.store(true, Relaxed);
@@ -625,4 +640,53 @@ fn ten_upgrades_under_load_lose_nothing() {
     );
     assert!(sent > 100, "{t:?}");
     assert_eq!(sent, answered, "{t:?}");
+}
+
+/// The hand-over endpoint gives nothing to another user (SO_PEERCRED). This test binary is
+/// started again as `nobody` to ask root's lbtop for its sockets (the lbtop binary would refuse
+/// before asking: it checks the endpoint's owner too): it reads nothing, and the old lbtop
+/// keeps serving. Runs only as root, who can switch users.
+#[test]
+fn the_endpoint_refuses_another_user() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("*** SKIPPED: needs root to start a process as another user ***");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let a_cfg = write_cfg(dir.path(), "a.cfg", &[port], "A");
+    let mut a = lbtop(&a_cfg, &[], "a");
+    wait_listening(port);
+    let asked = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "ask_as_another_user", "--nocapture"])
+        .env("LBTOP_ASK_PID", a.pid().to_string())
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&asked.stdout);
+    let err = String::from_utf8_lossy(&asked.stderr);
+    assert!(said.contains("read 0 bytes"), "{said}{err}");
+    assert!(!a.exits_within(Duration::from_millis(100)), "A untouched");
+    assert_eq!(get(port).unwrap(), "A");
+}
+
+/// The other half of [`the_endpoint_refuses_another_user`]: does nothing unless started by it.
+#[test]
+fn ask_as_another_user() {
+    use std::os::linux::net::SocketAddrExt;
+    let Ok(pid) = std::env::var("LBTOP_ASK_PID") else {
+        return;
+    };
+    let name = lbtop::engine::handover::name(pid.parse().unwrap());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name).unwrap();
+    let mut s = UnixStream::connect_addr(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The endpoint may have closed already: refused before the command was read.
+    let _ = s.write_all(getsocks::COMMAND);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    println!("read {} bytes", got.len());
 }
