@@ -32,12 +32,13 @@ pub enum Watcher {
 }
 
 /// Runs the engine on `config` until asked to stop; `load` reads the configuration file
-/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`).
+/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`);
+/// `takeover` has the sockets and pids of the processes an upgrade replaces (-sf/-st/-x).
 pub fn run(
     config: Config,
     watcher: Watcher,
-    takeover: Takeover,
     load: Loader,
+    takeover: Takeover,
 ) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -56,7 +57,7 @@ pub fn run(
         Ok::<_, RunError>((demo, process, signals))
     })?;
     // Listening now: the old processes of an upgrade (-sf/-st) may stop.
-    let _serving = takeover.listening(&runtime, &process.handle(), &notes);
+    takeover.listening(&runtime, &process.handle(), &notes);
     // Every listener is bound: connections wait in its queue from here on.
     service::ready(&config);
     match watcher {

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
     let load: lbtop::engine::generation::Loader = std::sync::Arc::new(move || {
         Config::load_all(&reload_path).map_err(|e| error_text(&reload_path, &e))
     });
-    match app::run(config, watcher, takeover, load) {
+    match app::run(config, watcher, load, takeover) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lbtop: {e}");
@@ -119,6 +119,7 @@ fn take_over(old: Upgrade) -> Option<Takeover> {
             sockets: inherited.sockets,
             notes: inherited.note.into_iter().collect(),
             old,
+            endpoint: Some(lbtop::engine::handover::bind()),
         }),
         Err(e) => {
             eprintln!("lbtop: {e}");

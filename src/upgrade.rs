@@ -7,7 +7,7 @@ use crate::engine::{getsocks, handover, sockets::Inventory, Handle};
 use crate::events::{Event, EventSender, Level, LogLine, Topic};
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tokio::runtime::Runtime;
 
 /// What the command line asked of the processes being replaced.
@@ -170,32 +170,21 @@ pub struct Takeover {
     pub sockets: Inventory,
     pub notes: Vec<String>,
     pub old: Upgrade,
-}
-
-/// The engine the hand-over endpoint gives the sockets of; a reload that replaces the engine
-/// sets the new one here.
-#[derive(Clone)]
-pub struct Serving(Arc<RwLock<Handle>>);
-
-impl Serving {
-    pub fn set(&self, handle: Handle) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = handle;
-    }
+    /// This process's hand-over endpoint, bound before any listener (so a process that
+    /// listens can always be asked), served once the engine runs; `None`: not opened.
+    pub endpoint: Option<std::io::Result<std::os::unix::net::UnixListener>>,
 }
 
 impl Takeover {
-    /// Once the engine listens: opens this process's hand-over endpoint, then stops the old
-    /// processes; each step is logged as a notice.
-    pub fn listening(self, runtime: &Runtime, engine: &Handle, events: &EventSender) -> Serving {
-        let serving = Serving(Arc::new(RwLock::new(engine.clone())));
+    /// Once the engine listens: serves this process's hand-over endpoint (giving the sockets
+    /// of whichever configuration is current, `engine` following reloads), then stops the
+    /// old processes; each step is logged as a notice.
+    pub fn listening(self, runtime: &Runtime, engine: &Handle, events: &EventSender) {
         let mut lines = self.notes;
-        match handover::bind() {
+        match self.endpoint.unwrap_or_else(handover::bind) {
             Ok(listener) => {
-                let current = serving.clone();
-                let source: handover::Source = Arc::new(move || {
-                    let handle = current.0.read().unwrap_or_else(|e| e.into_inner());
-                    handle.sockets()
-                });
+                let engine = engine.clone();
+                let source: handover::Source = Arc::new(move || engine.sockets());
                 runtime.spawn(handover::serve(listener, source));
             }
             Err(e) => lines.push(format!(
@@ -211,7 +200,6 @@ impl Takeover {
                 text,
             }));
         }
-        serving
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) fn bind_metrics(
     if let Some(kept) = inherited.take(addr).pop() {
         return Ok(Some(kept));
     }
+    // SO_REUSEPORT: an upgraded process that did not get this socket can bind beside it.
     let bound =
         cli::listen::shared_listener(&addr.to_string()).map_err(|source| StartError::Bind {
             frontend: "(metrics)".into(),
