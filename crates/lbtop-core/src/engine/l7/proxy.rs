@@ -60,6 +60,8 @@ pub(super) struct Exchange {
     pub(super) record: SessionRecord,
     pub(super) began: Instant,
     pub(super) sampled: bool,
+    /// Server addresses as they were when the request began (see `keep_idle`).
+    pub(super) addr_epoch: u64,
 }
 
 /// Why no usable response came back.
@@ -270,6 +272,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         record,
         began: Instant::now(),
         sampled,
+        addr_epoch: crate::engine::backend::addr_epoch(),
     }
 }
 
