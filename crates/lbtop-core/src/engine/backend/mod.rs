@@ -587,6 +587,9 @@ pub async fn or_killed<T>(
     mut kill: tokio::sync::watch::Receiver<(u64, u8)>,
     work: impl std::future::Future<Output = T>,
 ) -> Result<T, u8> {
+    // Pinned in place: moved into `select!` it would be stored twice in this future (measured
+    // with -Zprint-type-sizes: 1.9 KB more per request, copied at each await's start).
+    tokio::pin!(work);
     let killed = async {
         if kill.changed().await.is_err() {
             // The server is gone with the engine: nothing will end this session early.
@@ -595,7 +598,7 @@ pub async fn or_killed<T>(
         kill.borrow().1
     };
     tokio::select! {
-        done = work => Ok(done),
+        done = &mut work => Ok(done),
         cause = killed => Err(cause),
         // `shutdown session` from the runtime API: HAProxy's `K` (killed by an admin).
         () = crate::engine::live::killed() => Err(b'K'),

@@ -500,7 +500,8 @@ async fn relay(
         live: (0, 0),
     };
     if response.body == Body::Tunnel {
-        return tunnel::upgraded(fe, client, session, server, out).await;
+        // Boxed: the rare switch to a tunnel would otherwise size every request's future.
+        return Box::pin(tunnel::upgraded(fe, client, session, server, out)).await;
     }
     let mut counted = 0;
     let kill = fe.backend.kill_watch(server_index);
