@@ -3,16 +3,16 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
+use super::limit::Limit;
 use super::listen::BindRt;
 use super::log_out::ProxyLog;
 use crate::config::{Balance, Bind, Captures, Config, HttpReuse, IpNet, Mode};
-use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
+use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination, Topic};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::Semaphore;
 
 #[derive(Debug, Default)]
 pub struct FrontendCounters {
@@ -60,9 +60,14 @@ pub struct FrontendRt {
     pub backend: Arc<BackendRt>,
     /// Shared by the frontend's routes (one `FrontendRt` per backend it may use).
     pub counters: Arc<FrontendCounters>,
-    pub maxconn: u32,
-    /// `maxconn` slots, shared by every bind in every worker.
-    pub(super) limit: Arc<Semaphore>,
+    /// `maxconn` slots, shared by every bind in every worker; `set maxconn frontend`
+    /// resizes it.
+    pub(crate) limit: Arc<Limit>,
+    /// Where the frontend's own alerts go (its `log` targets, httplog or not), set when the
+    /// engine starts.
+    pub(super) alerts: Option<ProxyLog>,
+    /// Out of file descriptors: said once, until a connection is accepted again.
+    starved: AtomicBool,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
@@ -150,8 +155,9 @@ impl FrontendRt {
                 .collect(),
             backend,
             counters: Arc::default(),
-            maxconn,
-            limit: Arc::new(Semaphore::new(maxconn as usize)),
+            limit: Limit::new(maxconn),
+            alerts: None,
+            starved: AtomicBool::new(false),
             process_conns,
             stats: Vec::new(),
             live: Arc::new(super::live::Live::new(0)),
@@ -377,6 +383,35 @@ impl FrontendRt {
 
     /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
     /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
+    /// An accept failed for want of `what` (`process FD limit`, ...): HAProxy's line, once
+    /// until a connection is accepted again.
+    pub(super) fn out_of_resources(&self, what: &str) {
+        if self.starved.swap(true, Relaxed) {
+            return;
+        }
+        let maxsock = super::limit::open_files();
+        let advice = match what {
+            "process FD limit" => "Please check 'ulimit-n' and restart.",
+            _ => "Please check system tunables.",
+        };
+        let text = format!(
+            "Proxy {} reached {what} (maxsock={maxsock}). {advice}",
+            self.name
+        );
+        if let Some(log) = &self.alerts {
+            log.send(Level::Emerg, &text);
+        }
+        self.events.log(Level::Emerg, Topic::System, text);
+    }
+
+    /// A connection was accepted: the next shortage is news again.
+    pub(super) fn accepting_again(&self) {
+        // A read first: the flag's line stays shared while nothing is wrong.
+        if self.starved.load(Relaxed) {
+            self.starved.store(false, Relaxed);
+        }
+    }
+
     pub fn log_error(&self, level: Level, line: &str) {
         if let Some((log, config)) = &self.traffic_log {
             let o = &config.frontends[self.index].options;
@@ -444,7 +479,7 @@ impl FrontendRt {
             backend: self.backend.index,
             cur_conns: c.cur_conns.load(Relaxed),
             max_conns: c.max_conns.load(Relaxed),
-            limit_conns: self.maxconn,
+            limit_conns: self.limit.size(),
             total_conns: c.total_conns.load(Relaxed),
             total_requests: c.requests.load(Relaxed),
             bytes_in: c.bytes_in.load(Relaxed),
