@@ -1,7 +1,7 @@
 //! The accept loop of one listener, under the bind's, the frontend's and the process's
 //! `maxconn` (docs/haproxy-semantics.md §32). Excess clients wait in the kernel's backlog,
 //! as with HAProxy, whose listeners pause at the limit and resume below it. Running out of
-//! file descriptors pauses the listener too, with one log line, until one is free again.
+//! file descriptors pauses the listener too, with one log line (a minute), until one is free again.
 
 use super::frontend::FrontendRt;
 use super::limit::{Limit, Slot};
@@ -45,7 +45,6 @@ pub async fn accept_loop(
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
-        fe.accepting_again();
         if fe.clitcpka {
             super::frontend::keepalive(&stream);
         }
@@ -57,7 +56,7 @@ pub async fn accept_loop(
 }
 
 /// What an accept error calls for. Out of file descriptors or memory (`EMFILE`, `ENFILE`,
-/// `ENOBUFS`, `ENOMEM`): HAProxy's line once, then a pause until one of this listener's
+/// `ENOBUFS`, `ENOMEM`): HAProxy's line (once a minute at most), then a pause until one of this listener's
 /// connections ends or [`RESOURCE_PAUSE`] passes; the client stays in the backlog. A client
 /// gone before it was accepted needs nothing; any other error rests too, rather than spin.
 async fn rest_after(e: &std::io::Error, fe: &FrontendRt, conns: &mut JoinSet<()>) {

@@ -10,7 +10,7 @@ use crate::config::{Balance, Bind, Captures, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination, Topic};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -36,6 +36,9 @@ pub struct FrontendCounters {
     /// Traffic lines written (`%lc`).
     pub logged: AtomicU64,
 }
+
+/// How long a frontend stays quiet after saying it ran out of file descriptors.
+const RESOURCE_QUIET: Duration = Duration::from_secs(60);
 
 /// Sessions recorded in the process (`%rt`).
 static RECORDED: AtomicU64 = AtomicU64::new(0);
@@ -66,8 +69,8 @@ pub struct FrontendRt {
     /// Where the frontend's own alerts go (its `log` targets, httplog or not), set when the
     /// engine starts.
     pub(super) alerts: Option<ProxyLog>,
-    /// Out of file descriptors: said once, until a connection is accepted again.
-    starved: AtomicBool,
+    /// When (seconds since the epoch) running out of file descriptors was last logged.
+    starved: AtomicU64,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
@@ -157,7 +160,7 @@ impl FrontendRt {
             counters: Arc::default(),
             limit: Limit::new(maxconn),
             alerts: None,
-            starved: AtomicBool::new(false),
+            starved: AtomicU64::new(0),
             process_conns,
             stats: Vec::new(),
             live: Arc::new(super::live::Live::new(0)),
@@ -383,10 +386,21 @@ impl FrontendRt {
 
     /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
     /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
-    /// An accept failed for want of `what` (`process FD limit`, ...): HAProxy's line, once
-    /// until a connection is accepted again.
+    /// An accept failed for want of `what` (`process FD limit`, ...): HAProxy's line, at
+    /// most once per [`RESOURCE_QUIET`] for this frontend (HAProxy repeats it at each retry,
+    /// ten times a second; near the limit a listener flaps between accepting and failing).
     pub(super) fn out_of_resources(&self, what: &str) {
-        if self.starved.swap(true, Relaxed) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs().max(1));
+        let last = self.starved.load(Relaxed);
+        let quiet = last != 0 && now < last + RESOURCE_QUIET.as_secs();
+        if quiet
+            || self
+                .starved
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_err()
+        {
             return;
         }
         let maxsock = super::limit::open_files();
@@ -402,14 +416,6 @@ impl FrontendRt {
             log.send(Level::Emerg, &text);
         }
         self.events.log(Level::Emerg, Topic::System, text);
-    }
-
-    /// A connection was accepted: the next shortage is news again.
-    pub(super) fn accepting_again(&self) {
-        // A read first: the flag's line stays shared while nothing is wrong.
-        if self.starved.load(Relaxed) {
-            self.starved.store(false, Relaxed);
-        }
     }
 
     pub fn log_error(&self, level: Level, line: &str) {
