@@ -4,7 +4,7 @@
 //! file descriptors pauses the listener too, with one log line (a minute), until one is free again.
 
 use super::frontend::FrontendRt;
-use super::limit::{Limit, Slot};
+use super::limit::Limit;
 use super::listen::{accepted, handshake, serve};
 use super::live::{self, Live, Session};
 use super::{l7, workers};
@@ -48,7 +48,10 @@ pub async fn accept_loop(
         if fe.clitcpka {
             super::frontend::keepalive(&stream);
         }
-        let ready = try_slots(&fe, bind, &global);
+        // Taken here, while no other task of this worker runs, then handed to the task.
+        let ready = try_slots(&fe, bind, &global)
+            .map(std::mem::forget)
+            .is_some();
         let on = (fe.clone(), bind, global.clone(), live.clone());
         conns.spawn(connection(stream, client, ready, on));
         while conns.try_join_next().is_some() {}
@@ -76,62 +79,75 @@ async fn rest_after(e: &std::io::Error, fe: &FrontendRt, conns: &mut JoinSet<()>
     }
 }
 
-type Slots = [Option<Slot>; 3];
-
 /// The limits a connection on `bind` takes a slot of: the bind's own (if any), the
 /// frontend's and the process's, always in this order.
-fn limits<'a>(
-    fe: &'a FrontendRt,
-    bind: usize,
-    global: &'a Arc<Limit>,
-) -> [Option<&'a Arc<Limit>>; 3] {
-    [fe.binds[bind].limit.as_ref(), Some(&fe.limit), Some(global)]
+fn limits<'a>(fe: &'a FrontendRt, bind: usize, global: &'a Limit) -> [Option<&'a Limit>; 3] {
+    [
+        fe.binds[bind].limit.as_deref(),
+        Some(&fe.limit),
+        Some(global),
+    ]
 }
 
 /// Waits until each limit has a free slot, without keeping it.
-async fn until_free(fe: &FrontendRt, bind: usize, global: &Arc<Limit>) -> Option<()> {
+async fn until_free(fe: &FrontendRt, bind: usize, global: &Limit) -> Option<()> {
     for limit in limits(fe, bind, global).into_iter().flatten() {
         limit.until_free().await?;
     }
     Some(())
 }
 
-/// A slot under every limit now, or none at all.
-fn try_slots(fe: &FrontendRt, bind: usize, global: &Arc<Limit>) -> Option<Slots> {
-    let mut out: Slots = [None, None, None];
-    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
-        if let Some(limit) = limit {
-            *slot = Some(limit.try_take()?);
+/// The slots a connection holds, given back when it ends (or its task is dropped).
+struct Slots<'a>([Option<&'a Limit>; 3]);
+
+impl Drop for Slots<'_> {
+    fn drop(&mut self) {
+        for limit in self.0.iter().flatten() {
+            limit.give_back();
         }
     }
-    Some(out)
+}
+
+/// A slot under every limit now, or none at all.
+fn try_slots<'a>(fe: &'a FrontendRt, bind: usize, global: &'a Limit) -> Option<Slots<'a>> {
+    let mut held = Slots([None, None, None]);
+    for (slot, limit) in held.0.iter_mut().zip(limits(fe, bind, global)) {
+        if let Some(limit) = limit {
+            // On failure, those already taken go back as `held` drops.
+            limit.try_take().then_some(())?;
+            *slot = Some(limit);
+        }
+    }
+    Some(held)
 }
 
 /// A slot under every limit, waiting for each in turn (always in the same order, so two
 /// waiting connections never hold what the other waits for).
-async fn slots(fe: &FrontendRt, bind: usize, global: &Arc<Limit>) -> Option<Slots> {
-    let mut out: Slots = [None, None, None];
-    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
+async fn slots<'a>(fe: &'a FrontendRt, bind: usize, global: &'a Limit) -> Option<Slots<'a>> {
+    let mut held = Slots([None, None, None]);
+    for (slot, limit) in held.0.iter_mut().zip(limits(fe, bind, global)) {
         if let Some(limit) = limit {
-            *slot = Some(limit.take().await?);
+            limit.take().await?;
+            *slot = Some(limit);
         }
     }
-    Some(out)
+    Some(held)
 }
 
 /// One accepted connection, from its slots to its close.
 async fn connection(
     stream: TcpStream,
     client: std::net::SocketAddr,
-    ready: Option<Slots>,
+    ready: bool,
     (fe, bind, global, live): (Arc<FrontendRt>, usize, Arc<Limit>, Arc<Live>),
 ) {
-    let slots = match ready {
-        Some(s) => s,
-        None => match slots(&fe, bind, &global).await {
+    let held = if ready {
+        Slots(limits(&fe, bind, &global))
+    } else {
+        match slots(&fe, bind, &global).await {
             Some(s) => s,
             None => return,
-        },
+        }
     };
     let c = &fe.counters;
     let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
@@ -163,5 +179,5 @@ async fn connection(
         let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
         stream.close(limit).await;
     }
-    drop(slots);
+    drop(held);
 }

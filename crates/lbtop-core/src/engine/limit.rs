@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Connections at once, shared by every worker.
 pub struct Limit {
@@ -17,24 +17,6 @@ pub struct Limit {
     debt: AtomicUsize,
     /// Serializes resizes (rare: runtime API commands), never taken by connections.
     resizing: Mutex<()>,
-}
-
-/// One slot of a [`Limit`], given back when dropped (or removed, if the limit shrank).
-pub struct Slot {
-    permit: Option<OwnedSemaphorePermit>,
-    limit: Arc<Limit>,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let Some(permit) = self.permit.take() else {
-            return;
-        };
-        // The usual case costs one read of a counter that stays 0.
-        if self.limit.debt.load(Relaxed) > 0 && self.limit.pay_one() {
-            permit.forget();
-        }
-    }
 }
 
 impl Limit {
@@ -99,23 +81,25 @@ impl Limit {
         }
     }
 
-    /// A slot now, if one is free.
-    pub fn try_take(self: &Arc<Limit>) -> Option<Slot> {
-        let permit = self.slots.clone().try_acquire_owned().ok()?;
-        Some(self.slot(permit))
+    /// Takes a slot now, if one is free. A slot taken is given back with [`Limit::give_back`]
+    /// (the semaphore's own permits are not kept: they would cost a shared count each).
+    pub fn try_take(&self) -> bool {
+        self.slots.try_acquire().map(|p| p.forget()).is_ok()
     }
 
-    /// A slot, waiting for one.
-    pub async fn take(self: &Arc<Limit>) -> Option<Slot> {
-        let permit = self.slots.clone().acquire_owned().await.ok()?;
-        Some(self.slot(permit))
+    /// Takes a slot, waiting for one; `None` if the limit was closed.
+    pub async fn take(&self) -> Option<()> {
+        self.slots.acquire().await.ok()?.forget();
+        Some(())
     }
 
-    fn slot(self: &Arc<Limit>, permit: OwnedSemaphorePermit) -> Slot {
-        Slot {
-            permit: Some(permit),
-            limit: self.clone(),
+    /// Gives a slot back, or removes it if the limit shrank meanwhile.
+    pub fn give_back(&self) {
+        // The usual case costs one read of a counter that stays 0.
+        if self.debt.load(Relaxed) > 0 && self.pay_one() {
+            return;
         }
+        self.slots.add_permits(1);
     }
 
     /// Free slots now (for tests and the counters' sake).
@@ -146,29 +130,27 @@ mod tests {
     #[test]
     fn shrinking_takes_free_slots_now_and_busy_ones_as_they_return() {
         let limit = Limit::new(3);
-        let a = limit.try_take().unwrap();
-        let b = limit.try_take().unwrap();
+        assert!(limit.try_take() && limit.try_take());
         limit.resize(1);
         assert_eq!((limit.size(), limit.free()), (1, 0));
-        drop(a);
+        limit.give_back();
         // Still one connection running: the limit of 1 is reached.
-        assert!(limit.try_take().is_none());
-        drop(b);
-        let c = limit.try_take().unwrap();
-        assert!(limit.try_take().is_none());
-        drop(c);
+        assert!(!limit.try_take());
+        limit.give_back();
+        assert!(limit.try_take());
+        assert!(!limit.try_take());
+        limit.give_back();
         assert_eq!(limit.free(), 1);
     }
 
     #[test]
     fn growing_pays_the_debt_first() {
         let limit = Limit::new(2);
-        let a = limit.try_take().unwrap();
-        let b = limit.try_take().unwrap();
+        assert!(limit.try_take() && limit.try_take());
         limit.resize(0);
         limit.resize(1);
-        drop(a);
-        drop(b);
+        limit.give_back();
+        limit.give_back();
         assert_eq!(limit.free(), 1);
         limit.resize(4);
         assert_eq!((limit.size(), limit.free()), (4, 4));
@@ -177,10 +159,9 @@ mod tests {
     #[test]
     fn zero_admits_nobody_until_raised() {
         let limit = Limit::new(0);
-        assert!(limit.try_take().is_none());
+        assert!(!limit.try_take());
         limit.resize(2);
-        let _a = limit.try_take().unwrap();
-        let _b = limit.try_take().unwrap();
-        assert!(limit.try_take().is_none());
+        assert!(limit.try_take() && limit.try_take());
+        assert!(!limit.try_take());
     }
 }
