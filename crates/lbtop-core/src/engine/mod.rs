@@ -222,16 +222,6 @@ fn traffic_log(
     proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
 }
 
-/// Where a frontend's own alerts go: its `log` targets, whatever its log options.
-fn frontend_log(
-    out: &Arc<log_out::LogOutputs>,
-    config: &Config,
-    index: usize,
-) -> Option<log_out::ProxyLog> {
-    let fe = &config.frontends[index];
-    proxy_log(out, config, fe.log_global, &fe.log, &fe.log_tag)
-}
-
 /// A running engine. Dropping it stops every task.
 pub struct Engine {
     handle: Handle,
@@ -302,7 +292,9 @@ impl Engine {
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 fe.live = live.clone();
                 fe.view = view.clone();
-                fe.alerts = frontend_log(&logs, &config, i);
+                // Its own alerts go to its `log` targets, whatever its log options.
+                let f = &config.frontends[i];
+                fe.alerts = proxy_log(&logs, &config, f.log_global, &f.log, &f.log_tag);
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
                     let log = traffic_log(&logs, &config, i);
                     let pc = process_conns.clone();
