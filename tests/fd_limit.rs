@@ -7,6 +7,10 @@
 //! HAProxy 2.6 is not run side by side: as root it raises its own limit, and as another user
 //! it refuses to start unless `no strict-limits` is set; measured that way, it logs the same
 //! line at every retry, ten times a second.
+//!
+//! Each step waits on something it can see (a client held at the origin or answered, the line
+//! in the syslog sink); the one fixed wait is the second over which CPU use is measured.
+//! Repeat: `for i in $(seq 20); do cargo test --test fd_limit || break; done`.
 
 mod common;
 #[path = "common/contender.rs"]
