@@ -1,6 +1,7 @@
 //! The balancer: listeners, backends, servers, balancing, health checks, and L4/L7 forwarding.
 //! It knows nothing of terminals; it talks through [`crate::events`].
 
+pub mod accept;
 pub mod backend;
 pub mod balance;
 pub mod captures;
@@ -13,6 +14,7 @@ pub mod frontend;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod limit;
 pub mod listen;
 pub mod live;
 pub mod log;
@@ -44,7 +46,7 @@ use frontend::FrontendRt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use workers::Workers;
 
@@ -80,7 +82,11 @@ pub(crate) struct Shared {
     frontends: Vec<Arc<FrontendRt>>,
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
+    /// The global `maxconn` from the config (`Hard_maxconn`): `set maxconn global` may lower
+    /// the limit in force, `global`, and raise it back up to this.
     maxconn: u32,
+    /// Connections at once over the whole process, shared by every worker.
+    global: Arc<limit::Limit>,
     logs: Arc<log_out::LogOutputs>,
     /// The sessions and captured errors the runtime API reads.
     live: Arc<live::Live>,
@@ -117,7 +123,7 @@ impl Shared {
                 .iter()
                 .map(|b| b.snapshot(&s.config, now))
                 .collect(),
-            maxconn: s.maxconn,
+            maxconn: s.global.size(),
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
@@ -286,6 +292,9 @@ impl Engine {
                 fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
                 fe.live = live.clone();
                 fe.view = view.clone();
+                // Its own alerts go to its `log` targets, whatever its log options.
+                let f = &config.frontends[i];
+                fe.alerts = proxy_log(&logs, &config, f.log_global, &f.log, &f.log_tag);
                 fe.routing = routing(&config, i, &fe, &backends, |b| {
                     let log = traffic_log(&logs, &config, i);
                     let pc = process_conns.clone();
@@ -313,13 +322,14 @@ impl Engine {
             backends,
             events,
             maxconn,
+            global: limit::Limit::new(maxconn),
             logs,
             live,
             sockets: std::sync::Mutex::new(held),
         });
         let _ = view.set(Arc::downgrade(&shared));
         state_file::load(&shared.config, &shared.backends, &shared.events);
-        let global = Arc::new(Semaphore::new(maxconn as usize));
+        let global = shared.global.clone();
         let frontends = &shared.frontends;
         let workers =
             Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {

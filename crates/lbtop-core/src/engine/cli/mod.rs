@@ -5,6 +5,7 @@
 
 pub mod errors;
 pub mod listen;
+mod maxconn;
 pub(crate) mod server;
 pub mod sess;
 pub(crate) mod session;
@@ -65,6 +66,7 @@ pub(crate) static TABLES: &[&[Cmd]] = &[
     state::ROWS,
     sess::ROWS,
     errors::ROWS,
+    maxconn::ROWS,
 ];
 
 /// The row whose words start `words`, the longest such name first.
