@@ -1,6 +1,7 @@
 //! The balancer: listeners, backends, servers, balancing, health checks, and L4/L7 forwarding.
 //! It knows nothing of terminals; it talks through [`crate::events`].
 
+pub mod accept;
 pub mod backend;
 pub mod balance;
 pub mod captures;
@@ -14,6 +15,7 @@ pub mod generation;
 pub mod h1;
 pub mod l4;
 pub mod l7;
+pub mod limit;
 pub mod listen;
 pub mod live;
 pub mod log;
@@ -49,7 +51,7 @@ pub(crate) use start::worker_count;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use workers::Workers;
 
@@ -85,7 +87,11 @@ pub(crate) struct Shared {
     frontends: Vec<Arc<FrontendRt>>,
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
+    /// The global `maxconn` from the config (`Hard_maxconn`): `set maxconn global` may lower
+    /// the limit in force, `global`, and raise it back up to this.
     maxconn: u32,
+    /// Connections at once over the whole process, shared by every worker.
+    global: Arc<limit::Limit>,
     logs: Arc<log_out::LogOutputs>,
     /// The sessions and captured errors the runtime API reads.
     live: Arc<live::Live>,
@@ -124,7 +130,7 @@ impl Shared {
                 .iter()
                 .map(|b| b.snapshot(&s.config, now))
                 .collect(),
-            maxconn: s.maxconn,
+            maxconn: s.global.size(),
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
@@ -341,6 +347,9 @@ fn start_gen(
             fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
             fe.live = live.clone();
             fe.view = view.clone();
+            // Its own alerts go to its `log` targets, whatever its log options.
+            let f = &config.frontends[i];
+            fe.alerts = proxy_log(&logs, &config, f.log_global, &f.log, &f.log_tag);
             fe.routing = routing(&config, i, &fe, &backends, |b| {
                 let log = traffic_log(&logs, &config, i);
                 let pc = process_conns.clone();
@@ -368,6 +377,7 @@ fn start_gen(
         backends,
         events,
         maxconn,
+        global: limit::Limit::new(maxconn),
         logs,
         live,
         sockets: std::sync::Mutex::new(held),
@@ -379,7 +389,7 @@ fn start_gen(
         Some(prior) => generation::carry::states(prior, &shared),
         None => state_file::load(&shared.config, &shared.backends, &shared.events),
     }
-    let global = Arc::new(Semaphore::new(maxconn as usize));
+    let global = shared.global.clone();
     let frontends = &shared.frontends;
     let started =
         Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {
