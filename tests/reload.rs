@@ -681,6 +681,12 @@ fn the_dashboard_reloads_with_r_then_y_and_shows_what_changed() {
     let command = format!("{LBTOP} --config {}", cfg.display());
     let tmux = Tmux::start("reload", 160, 40, &command);
     tmux.wait("the dashboard", |s| s.contains(" s2 "));
+    assert_eq!(ask(&sock, "set server be/s2 state drain"), "\n");
+    let row = |s: &str, name: &str| {
+        let found = s.lines().find(|l| l.contains(&format!(" {name} ")));
+        found.unwrap_or_default().to_string()
+    };
+    tmux.wait("s2 drained", |s| row(s, "s2").contains("DRAIN"));
     let three = "    server s1 {s1} weight 20\n    server s2 {s2}\n    server s3 {s2}\n";
     write_cfg(
         dir.path(),

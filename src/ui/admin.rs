@@ -4,7 +4,8 @@
 //! Each action returns the command to send and what the status line says; the caller picks
 //! the server (the selection) and names it.
 
-use crate::events::{AdminState, Command, ServerId, ServerSnap, ServerStatus, Snapshot};
+use super::app::Tone;
+use crate::events::{AdminState, Command, Lifecycle, ServerId, ServerSnap, ServerStatus, Snapshot};
 use std::collections::HashMap;
 
 /// An action sent to the engine and not yet seen applied.
@@ -204,6 +205,33 @@ pub(super) fn describe(stats: &super::stats::Stats, command: &Command) -> String
             format!("{verb} traffic")
         }
         Command::Reload => "reload".into(),
+    }
+}
+
+/// What the status line says of a reload's or a soft stop's progress; `None` at the end of
+/// a soft stop, which ends the dashboard.
+pub(super) fn lifecycle_status(step: &Lifecycle) -> Option<(Tone, String)> {
+    Some(match step {
+        Lifecycle::Reloading => (Tone::Info, "reloading the configuration …".into()),
+        Lifecycle::Reloaded { ok: true, text } => (Tone::Ok, text.clone()),
+        Lifecycle::Reloaded { ok: false, text } => {
+            let first = text.lines().next().unwrap_or_default();
+            let text = format!("reload failed, the old configuration still serves: {first}");
+            (Tone::Error, text)
+        }
+        Lifecycle::Stopping => {
+            let text = "soft stop: no new connections, running sessions finish";
+            (Tone::Info, text.into())
+        }
+        Lifecycle::Stopped => return None,
+    })
+}
+
+/// The answer to the reload question: what the status line says, and the command if `y`.
+pub(super) fn answer_reload(yes: bool) -> (&'static str, Option<Command>) {
+    match yes {
+        true => ("reload …", Some(Command::Reload)),
+        false => ("cancelled: no reload", None),
     }
 }
 

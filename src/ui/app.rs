@@ -10,7 +10,7 @@ use super::admin::{self, Admin};
 use super::input;
 use super::lab::DemoLab;
 use super::layout;
-use super::log_pane::{self, LogPane};
+use super::log_pane::LogPane;
 use super::recent::Recent;
 use super::servers::ServerList;
 use super::stats::Stats;
@@ -18,15 +18,15 @@ use super::table;
 use super::theme::Theme;
 use super::UiOptions;
 use crate::config::Config;
-use crate::events::{
-    AdminState, Command, Event, Level, Lifecycle, ServerId, ServerSnap, SessionRecord, Snapshot,
-};
+use crate::events::{AdminState, Command, ServerId, ServerSnap, SessionRecord, Snapshot};
 use crate::keys::{Action, Keymap, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tui_logger::TuiWidgetEvent;
+
+mod events;
 
 /// How the status line reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -513,83 +513,5 @@ impl App {
             self.say(Tone::Error, format!("no demo server at {}", server.addr));
         }
         found
-    }
-
-    // ----- engine events -----
-
-    pub fn on_event(&mut self, event: &Event) {
-        match event {
-            Event::Log(_) => {}
-            Event::ServerChanged { server, status } => {
-                if let Some(pending) = self.admin.done(*server) {
-                    let label = self.stats.server_label(*server);
-                    self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
-                }
-            }
-            Event::Answered { command, ok, text } => {
-                self.undo(command);
-                let (level, tone) = match ok {
-                    true => (Level::Notice, Tone::Ok),
-                    false => (Level::Warning, Tone::Error),
-                };
-                log_pane::emit(level, "admin", text);
-                self.say(tone, text.clone());
-            }
-            Event::Lifecycle(step) => self.on_lifecycle(step),
-            Event::CommandFailed { command, reason } => {
-                self.undo(command);
-                let what = admin::describe(&self.stats, command);
-                let text = format!("{what} failed: {reason}");
-                log_pane::emit(Level::Warning, "admin", &text);
-                self.say(Tone::Error, text);
-            }
-        }
-    }
-
-    /// A reload's or a soft stop's progress, on the status line; the end of a soft stop
-    /// ends the dashboard.
-    fn on_lifecycle(&mut self, step: &Lifecycle) {
-        match step {
-            Lifecycle::Reloading => self.say(Tone::Info, "reloading the configuration …"),
-            Lifecycle::Reloaded { ok: true, text } => self.say(Tone::Ok, text.clone()),
-            Lifecycle::Reloaded { ok: false, text } => {
-                let first = text.lines().next().unwrap_or_default();
-                let text = format!("reload failed, the old configuration still serves: {first}");
-                self.say(Tone::Error, text);
-            }
-            Lifecycle::Stopping => {
-                let text = "soft stop: no new connections, running sessions finish";
-                self.say(Tone::Info, text);
-            }
-            Lifecycle::Stopped => self.quit = true,
-        }
-    }
-
-    /// The configuration after a reload, for the explanations that read it.
-    pub fn set_config(&mut self, config: Arc<Config>) {
-        self.config = Some(config);
-    }
-
-    /// `y` (or anything else) to the reload question.
-    fn answer_reload(&mut self, yes: bool) -> Option<Command> {
-        if !yes {
-            self.say(Tone::Info, "cancelled: no reload");
-            return None;
-        }
-        self.say(Tone::Info, "reload …");
-        Some(Command::Reload)
-    }
-
-    /// The engine's channel closed: say so instead of sending into the void.
-    pub fn command_lost(&mut self, command: &Command) {
-        self.undo(command);
-        self.stats.engine_stopped();
-        self.say(Tone::Error, "the engine has stopped; nothing was sent");
-    }
-
-    /// Forgets what a refused command would have changed.
-    fn undo(&mut self, command: &Command) {
-        self.admin.undo(command);
-        self.lab.undo(command);
     }
 }

@@ -635,7 +635,7 @@ mod tests {
         let e = Keymap::with_overrides([("drian", vec!["D"])]).unwrap_err();
         assert!(e.message.contains("unknown action 'drian'"), "{e:?}");
         assert!(e.message.contains("did you mean 'drain'"), "{e:?}");
-        let e = Keymap::with_overrides([("ready", vec!["R"]), ("drain", vec!["x"])]).unwrap_err();
+        let e = Keymap::with_overrides([("ready", vec!["Z"]), ("drain", vec!["x"])]).unwrap_err();
         assert_eq!(e.entry, 1);
         assert!(e.message.contains("'drain'"), "{e:?}");
         assert!(e.message.contains("'demo-health-page'"), "{e:?}");

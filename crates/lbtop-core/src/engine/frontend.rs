@@ -3,16 +3,16 @@
 
 use super::backend::BackendRt;
 use super::connect::RetryPolicy;
+use super::limit::Limit;
 use super::listen::BindRt;
 use super::log_out::ProxyLog;
 use crate::config::{Balance, Bind, Captures, Config, HttpReuse, IpNet, Mode};
-use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination};
+use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination, Topic};
 use hyper::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::Semaphore;
 
 #[derive(Debug, Default)]
 pub struct FrontendCounters {
@@ -36,6 +36,9 @@ pub struct FrontendCounters {
     /// Traffic lines written (`%lc`).
     pub logged: AtomicU64,
 }
+
+/// How long a frontend stays quiet after saying it ran out of file descriptors.
+const RESOURCE_QUIET: Duration = Duration::from_secs(60);
 
 /// Sessions recorded in the process (`%rt`).
 static RECORDED: AtomicU64 = AtomicU64::new(0);
@@ -62,9 +65,14 @@ pub struct FrontendRt {
     pub backend: Arc<BackendRt>,
     /// Shared by the frontend's routes (one `FrontendRt` per backend it may use).
     pub counters: Arc<FrontendCounters>,
-    pub maxconn: u32,
-    /// `maxconn` slots, shared by every bind in every worker.
-    pub(super) limit: Arc<Semaphore>,
+    /// `maxconn` slots, shared by every bind in every worker; `set maxconn frontend`
+    /// resizes it.
+    pub(crate) limit: Arc<Limit>,
+    /// Where the frontend's own alerts go (its `log` targets, httplog or not), set when the
+    /// engine starts.
+    pub(super) alerts: Option<ProxyLog>,
+    /// When (seconds since the epoch) running out of file descriptors was last logged.
+    starved: AtomicU64,
     /// Connections across all frontends.
     pub process_conns: Arc<AtomicU64>,
     /// The frontend has no backend of its own (a stats-only frontend): HAProxy logs its
@@ -153,8 +161,9 @@ impl FrontendRt {
                 .collect(),
             backend,
             counters: Arc::default(),
-            maxconn,
-            limit: Arc::new(Semaphore::new(maxconn as usize)),
+            limit: Limit::new(maxconn),
+            alerts: None,
+            starved: AtomicU64::new(0),
             process_conns,
             stats: Vec::new(),
             live: Arc::new(super::live::Live::new(0)),
@@ -381,6 +390,38 @@ impl FrontendRt {
 
     /// Sends a line that is not a session's (a failed PROXY header) where traffic lines go.
     /// HAProxy 2.6 logs these only for a frontend that logs traffic (measured).
+    /// An accept failed for want of `what` (`process FD limit`, ...): HAProxy's line, at
+    /// most once per [`RESOURCE_QUIET`] for this frontend (HAProxy repeats it at each retry,
+    /// ten times a second; near the limit a listener flaps between accepting and failing).
+    pub(super) fn out_of_resources(&self, what: &str) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs().max(1));
+        let last = self.starved.load(Relaxed);
+        let quiet = last != 0 && now < last + RESOURCE_QUIET.as_secs();
+        if quiet
+            || self
+                .starved
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let maxsock = super::limit::open_files();
+        let advice = match what {
+            "process FD limit" => "Please check 'ulimit-n' and restart.",
+            _ => "Please check system tunables.",
+        };
+        let text = format!(
+            "Proxy {} reached {what} (maxsock={maxsock}). {advice}",
+            self.name
+        );
+        if let Some(log) = &self.alerts {
+            log.send(Level::Emerg, &text);
+        }
+        self.events.log(Level::Emerg, Topic::System, text);
+    }
+
     pub fn log_error(&self, level: Level, line: &str) {
         if let Some((log, config)) = &self.traffic_log {
             let o = &config.frontends[self.index].options;
@@ -448,7 +489,7 @@ impl FrontendRt {
             backend: self.backend.index,
             cur_conns: c.cur_conns.load(Relaxed),
             max_conns: c.max_conns.load(Relaxed),
-            limit_conns: self.maxconn,
+            limit_conns: self.limit.size(),
             total_conns: c.total_conns.load(Relaxed),
             total_requests: c.requests.load(Relaxed),
             bytes_in: c.bytes_in.load(Relaxed),

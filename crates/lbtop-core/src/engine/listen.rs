@@ -1,10 +1,10 @@
 //! Listening: the sockets of each `bind` (one per worker, sharing the port through
-//! SO_REUSEPORT), their accept loops under the frontend's and the process's `maxconn`, and the
-//! PROXY protocol header an `accept-proxy` bind reads before anything else
+//! SO_REUSEPORT), what an accepted connection goes through (see [`super::accept`] for the
+//! loop that accepts it under the `maxconn` limits), and the PROXY protocol header an `accept-proxy` bind reads before anything else
 //! (docs/haproxy-semantics.md §17).
 
 use super::frontend::FrontendRt;
-use super::live::{self, Live, Session};
+use super::limit::Limit;
 use super::proxy_proto::{self, Addrs, Header};
 use super::sockets::Inventory;
 use super::stream::Stream;
@@ -13,11 +13,9 @@ use crate::config::{Bind, Mode};
 use crate::events::Level;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::net::{TcpSocket, TcpStream};
 
 /// lbtop's listen queue when a bind sets no `backlog`.
 const BACKLOG: u32 = 1024;
@@ -30,7 +28,7 @@ pub struct BindRt {
     /// How error log lines name it: its `name`, else its id.
     pub label: String,
     /// Its own `maxconn`, shared by every worker.
-    limit: Option<Arc<Semaphore>>,
+    pub(super) limit: Option<Arc<Limit>>,
     /// `ssl`: the handshake every connection starts with (set when the engine starts).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -41,7 +39,7 @@ impl BindRt {
             addr: bind.addr,
             accept_proxy: bind.accept_proxy,
             label,
-            limit: bind.maxconn.map(|m| Arc::new(Semaphore::new(m as usize))),
+            limit: bind.maxconn.map(Limit::new),
             tls: None,
         }
     }
@@ -115,152 +113,10 @@ fn set_int(fd: i32, level: i32, name: i32, value: i32) -> std::io::Result<()> {
     }
 }
 
-/// Accepts connections on one bind while under the bind's, the frontend's and the process's
-/// maxconn; excess clients wait in the kernel's backlog, as with HAProxy. Each worker has its
-/// own listener (SO_REUSEPORT), so a loop never holds a slot while it waits for a client: a
-/// slot held by an idle worker would leave a client queued at another unserved. The loop
-/// waits until a slot is free, accepts, and takes one; if another worker took it meanwhile,
-/// the client waits for the next one before anything starts, as it would in the backlog.
-pub async fn accept_loop(
-    listener: TcpListener,
-    fe: Arc<FrontendRt>,
-    (bind, global, live): (usize, Arc<Semaphore>, Arc<Live>),
-) {
-    // Connections are tasks of their own, counted by the engine's stop: ending this loop
-    // (a soft stop) leaves them running.
-    let stop = live.stop.clone();
-    loop {
-        let (stream, client) = tokio::select! {
-            biased;
-            () = stop.begun() => return,
-            accepted = accept(&listener, &fe, bind, &global) => match accepted {
-                Some(pair) => pair,
-                None => return,
-            },
-        };
-        if fe.clitcpka {
-            super::frontend::keepalive(&stream);
-        }
-        let ready = try_permits(&fe, bind, &global);
-        let tracked = stop.track();
-        let on = (fe.clone(), bind, global.clone(), live.clone());
-        tokio::spawn(async move {
-            connection(stream, client, ready, on).await;
-            drop(tracked);
-        });
-    }
-}
-
-/// Waits for a free slot, then for a client; `None` when the limits are gone.
-async fn accept(
-    listener: &TcpListener,
-    fe: &FrontendRt,
-    bind: usize,
-    global: &Arc<Semaphore>,
-) -> Option<(TcpStream, SocketAddr)> {
-    loop {
-        until_free(fe, bind, global).await?;
-        match listener.accept().await {
-            Ok(pair) => return Some(pair),
-            // Out of file descriptors and the like: back off instead of spinning.
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-}
-
-/// One accepted client connection, from its slots to its close.
-async fn connection(
-    stream: TcpStream,
-    client: SocketAddr,
-    ready: Option<Permits>,
-    (fe, bind, global, live): (Arc<FrontendRt>, usize, Arc<Semaphore>, Arc<Live>),
-) {
-    let permits = match ready {
-        Some(p) => p,
-        None => match permits(&fe, bind, &global).await {
-            Some(p) => p,
-            None => return,
-        },
-    };
-    let c = &fe.counters;
-    let cur = c.cur_conns.fetch_add(1, Relaxed) + 1;
-    c.max_conns.fetch_max(cur, Relaxed);
-    c.total_conns.fetch_add(1, Relaxed);
-    fe.process_conns.fetch_add(1, Relaxed);
-    let mut open = None;
-    match accepted(&stream, client, &fe) {
-        None => {
-            // Closed with a reset, counted in `dcon` and never logged (measured).
-            fe.counters.denied_conn.fetch_add(1, Relaxed);
-            let _ = stream.set_zero_linger();
-        }
-        Some(expect_proxy) => {
-            if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
-                let http = fe.mode == Mode::Http;
-                let session = Session::new(addrs.src, addrs.dst, fe.index, bind, http);
-                let entry = live.open(super::workers::current(), session);
-                let session = entry.as_ref().map(|e| e.session.clone());
-                open = live::scope(session, serve(stream, addrs, &fe, bind)).await;
-            }
-        }
-    }
-    fe.counters.cur_conns.fetch_sub(1, Relaxed);
-    fe.process_conns.fetch_sub(1, Relaxed);
-    // Closed once no longer counted, as HAProxy does: a client that reconnects on
-    // seeing the close finds this connection gone from `%ac/%fc`.
-    if let Some(mut stream) = open {
-        let limit = fe.client_timeout().unwrap_or(l7::conn::CLOSE_LIMIT);
-        stream.close(limit).await;
-    }
-    drop(permits);
-}
-
-type Permits = [Option<OwnedSemaphorePermit>; 3];
-
-/// The semaphores a connection on `bind` takes a slot of: the bind's own (if any), the
-/// frontend's and the process's.
-fn limits<'a>(
-    fe: &'a FrontendRt,
-    bind: usize,
-    global: &'a Arc<Semaphore>,
-) -> [Option<&'a Arc<Semaphore>>; 3] {
-    [fe.binds[bind].limit.as_ref(), Some(&fe.limit), Some(global)]
-}
-
-/// Waits until each limit has a free slot, without keeping it.
-async fn until_free(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<()> {
-    for limit in limits(fe, bind, global).into_iter().flatten() {
-        drop(limit.acquire().await.ok()?);
-    }
-    Some(())
-}
-
-/// A slot under every limit now, or none at all.
-fn try_permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<Permits> {
-    let mut out: Permits = [None, None, None];
-    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
-        if let Some(limit) = limit {
-            *slot = Some(limit.clone().try_acquire_owned().ok()?);
-        }
-    }
-    Some(out)
-}
-
-/// A slot under every limit, waiting for each in turn.
-async fn permits(fe: &FrontendRt, bind: usize, global: &Arc<Semaphore>) -> Option<Permits> {
-    let mut out: Permits = [None, None, None];
-    for (slot, limit) in out.iter_mut().zip(limits(fe, bind, global)) {
-        if let Some(limit) = limit {
-            *slot = Some(limit.clone().acquire_owned().await.ok()?);
-        }
-    }
-    Some(out)
-}
-
 /// What the frontend's `tcp-request connection` rules make of the connection (`None`:
 /// refused; else whether they ask for a PROXY header). They run before a PROXY header is
 /// read, on the socket's own addresses, as HAProxy runs them (measured).
-fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> Option<bool> {
+pub(super) fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> Option<bool> {
     let Some(routing) = &fe.routing else {
         return Some(false);
     };
@@ -269,7 +125,7 @@ fn accepted(stream: &TcpStream, client: SocketAddr, fe: &FrontendRt) -> Option<b
 
 /// Serves a connection (TLS first on an `ssl` bind); an HTTP one comes back for the caller
 /// to close.
-async fn serve(
+pub(super) async fn serve(
     stream: TcpStream,
     addrs: Addrs,
     fe: &Arc<FrontendRt>,
@@ -292,7 +148,7 @@ async fn serve(
 /// The connection's addresses: those of the socket, or on an `accept-proxy` bind those of the
 /// PROXY header. `None` when the header failed: the failure is logged as HAProxy logs it and
 /// the connection closed (reset, but for a timeout).
-async fn handshake(
+pub(super) async fn handshake(
     stream: &TcpStream,
     client: SocketAddr,
     fe: &FrontendRt,

@@ -1,6 +1,7 @@
 //! The balancer: listeners, backends, servers, balancing, health checks, and L4/L7 forwarding.
 //! It knows nothing of terminals; it talks through [`crate::events`].
 
+pub mod accept;
 pub mod backend;
 pub mod balance;
 pub mod captures;
@@ -16,6 +17,7 @@ pub mod h1;
 pub mod handover;
 pub mod l4;
 pub mod l7;
+pub mod limit;
 pub mod listen;
 pub mod live;
 pub mod log;
@@ -51,7 +53,7 @@ pub(crate) use start::worker_count;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use workers::Workers;
 
@@ -87,7 +89,11 @@ pub(crate) struct Shared {
     frontends: Vec<Arc<FrontendRt>>,
     backends: Vec<Arc<BackendRt>>,
     events: EventSender,
+    /// The global `maxconn` from the config (`Hard_maxconn`): `set maxconn global` may lower
+    /// the limit in force, `global`, and raise it back up to this.
     maxconn: u32,
+    /// Connections at once over the whole process, shared by every worker.
+    global: Arc<limit::Limit>,
     logs: Arc<log_out::LogOutputs>,
     /// The sessions and captured errors the runtime API reads.
     live: Arc<live::Live>,
@@ -126,7 +132,7 @@ impl Shared {
                 .iter()
                 .map(|b| b.snapshot(&s.config, now))
                 .collect(),
-            maxconn: s.maxconn,
+            maxconn: s.global.size(),
             sessions_dropped: s.events.dropped(),
             logs_dropped: s.logs.dropped(),
         }
@@ -343,6 +349,9 @@ fn start_gen(
             fe.stats = stats::StatsRt::for_frontend(&config, i, &view);
             fe.live = live.clone();
             fe.view = view.clone();
+            // Its own alerts go to its `log` targets, whatever its log options.
+            let f = &config.frontends[i];
+            fe.alerts = proxy_log(&logs, &config, f.log_global, &f.log, &f.log_tag);
             fe.routing = routing(&config, i, &fe, &backends, |b| {
                 let log = traffic_log(&logs, &config, i);
                 let pc = process_conns.clone();
@@ -370,6 +379,7 @@ fn start_gen(
         backends,
         events,
         maxconn,
+        global: limit::Limit::new(maxconn),
         logs,
         live,
         sockets: std::sync::Mutex::new(held),
@@ -381,7 +391,7 @@ fn start_gen(
         Some(prior) => generation::carry::states(prior, &shared),
         None => state_file::load(&shared.config, &shared.backends, &shared.events),
     }
-    let global = Arc::new(Semaphore::new(maxconn as usize));
+    let global = shared.global.clone();
     let frontends = &shared.frontends;
     let started =
         Workers::start(per_worker, frontends, global, &shared.live).map_err(|source| {

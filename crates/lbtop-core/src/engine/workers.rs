@@ -2,12 +2,13 @@
 //! SO_REUSEPORT listener per bind (see [`super::listen`]). A connection, its server connection and their tasks stay on
 //! the thread that accepted it, so the data path never hops threads.
 
+use super::accept::accept_loop;
 use super::frontend::FrontendRt;
-use super::listen::accept_loop;
+use super::limit::Limit;
 use super::live::Live;
 use std::cell::Cell;
 use std::sync::Arc;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 thread_local! {
     static WORKER: Cell<usize> = const { Cell::new(0) };
@@ -31,7 +32,7 @@ impl Workers {
     pub fn start(
         listeners: Vec<Vec<Listener>>,
         frontends: &[Arc<FrontendRt>],
-        global: Arc<Semaphore>,
+        global: Arc<Limit>,
         live: &Arc<Live>,
     ) -> std::io::Result<Workers> {
         let (stop, watch) = watch::channel(false);
@@ -63,10 +64,7 @@ impl Workers {
                             };
                             let fe = frontends[f].clone();
                             let on = (b, global.clone(), live.clone());
-                            loops.spawn(async move {
-                                accept_loop(listener, fe, on).await;
-                                drop(counted);
-                            });
+                            loops.spawn(accept_loop(listener, fe, on, counted));
                         }
                         let _ = watch.wait_for(|stopped| *stopped).await;
                     });

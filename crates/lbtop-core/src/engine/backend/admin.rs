@@ -89,6 +89,7 @@ impl BackendRt {
         if let Some(port) = port {
             addr.set_port(port);
         }
+        super::addr_changed();
         drop(addr);
         for pool in s.pools.iter() {
             pool.clear();

@@ -5,6 +5,7 @@
 
 pub mod errors;
 pub mod listen;
+mod maxconn;
 mod reload;
 pub(crate) mod server;
 pub mod sess;
@@ -66,6 +67,7 @@ pub(crate) static TABLES: &[&[Cmd]] = &[
     state::ROWS,
     sess::ROWS,
     errors::ROWS,
+    maxconn::ROWS,
     reload::ROWS,
 ];
 

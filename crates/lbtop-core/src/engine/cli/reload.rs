@@ -8,7 +8,8 @@ use crate::engine::Shared;
 
 pub(crate) static ROWS: &[Cmd] = &[Cmd {
     words: &["reload"],
-    help: "reload                                  : reload haproxy",
+    // Not listed: HAProxy's worker socket has no `reload`, and `help` lists only its lines.
+    help: "",
     level: Level::Admin,
     run: reload,
 }];

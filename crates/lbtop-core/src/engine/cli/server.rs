@@ -155,7 +155,7 @@ fn weight(shared: &Shared, t: &Target, value: Option<&str>) -> String {
 }
 
 /// C's `strtol`: optional spaces and sign, then digits; the number (if any) and the rest.
-fn leading_int(s: &str) -> (Option<i64>, &str) {
+pub(super) fn leading_int(s: &str) -> (Option<i64>, &str) {
     let t = s.trim_start();
     let sign_len = usize::from(t.starts_with(['+', '-']));
     let digits = t[sign_len..].bytes().take_while(u8::is_ascii_digit).count();

@@ -100,11 +100,10 @@ async fn supervise(
             }
             Ask::Control(Control::SoftStop) => {
                 events.send(Event::Lifecycle(Lifecycle::Stopping));
-                let all = async move {
+                let mut all = Box::pin(async move {
                     engine.soft_stop().await;
                     while draining.join_next().await.is_some() {}
-                };
-                tokio::pin!(all);
+                });
                 loop {
                     tokio::select! {
                         () = &mut all => break,

@@ -61,6 +61,8 @@ pub(super) struct Exchange {
     pub(super) record: SessionRecord,
     pub(super) began: Instant,
     pub(super) sampled: bool,
+    /// Server addresses as they were when the request began (see `keep_idle`).
+    pub(super) addr_epoch: u64,
 }
 
 /// Why no usable response came back.
@@ -271,6 +273,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         record,
         began: Instant::now(),
         sampled,
+        addr_epoch: crate::engine::backend::addr_epoch(),
     }
 }
 
@@ -504,7 +507,8 @@ async fn relay(
         live: (0, 0),
     };
     if response.body == Body::Tunnel {
-        return tunnel::upgraded(fe, client, session, server, out).await;
+        // Boxed: the rare switch to a tunnel would otherwise size every request's future.
+        return Box::pin(tunnel::upgraded(fe, client, session, server, out)).await;
     }
     let mut counted = 0;
     let kill = fe.backend.kill_watch(server_index);

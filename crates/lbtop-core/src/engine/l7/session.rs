@@ -53,7 +53,7 @@ impl Session<'_> {
             .fetch_add(ex.record.bytes_in - live_in, Relaxed);
         if let Some(stream) = idle {
             // Served twice now if it was reused for this request: proven for `aggressive`.
-            server.keep_idle(stream, ex.record.reused);
+            server.keep_idle(stream, ex.record.reused, ex.addr_epoch);
         }
         backend.release(self.server);
         self.fe.finish(ex.record, ex.sampled);

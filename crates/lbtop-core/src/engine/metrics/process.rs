@@ -24,7 +24,7 @@ pub fn families(shared: &Shared, snap: &Snapshot) -> Vec<Family> {
         one("nbproc", "Number of started worker processes (historical, always 1)", 1.0),
         one("relative_process_id", "Relative worker process number (1)", 1.0),
         one("uptime_seconds", "How long ago this worker process was started (seconds)", snap.uptime.as_secs() as f64),
-        one("max_connections", "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)", f64::from(shared.maxconn)),
+        one("max_connections", "Hard limit on the number of per-process connections (configured or imposed by Ulimit-n)", f64::from(shared.global.size())),
         one("current_connections", "Current number of connections on this worker process", snap.cur_conns as f64),
         one("connections_total", "Total number of connections on this worker process since started", snap.frontends.iter().map(|f| f.total_conns).sum::<u64>() as f64),
         one("requests_total", "Total number of requests on this worker process since started", requests as f64),

@@ -233,9 +233,13 @@ pub fn rows(cfg: &Config, snap: &Snapshot, p: &Proxy) -> Vec<Row> {
         for (sid, (s, conf)) in b.servers.iter().zip(servers).enumerate() {
             rows.push(server_row(p, b, s, conf, sid + 1));
         }
-        // HAProxy's default `fullconn`: a tenth of the frontends' limits that reach it.
+        // HAProxy's default `fullconn`: a tenth of the frontends' limits that reach it,
+        // rounded up (measured: 4 gives 1, 9985 gives 999).
         let limits = snap.frontends.iter().filter(|f| f.backend == i);
-        let fullconn = limits.map(|f| u64::from(f.limit_conns)).sum::<u64>() / 10;
+        let fullconn = limits
+            .map(|f| u64::from(f.limit_conns))
+            .sum::<u64>()
+            .div_ceil(10);
         rows.push(backend_row(p, b, &cfg.backends[i], fullconn));
     }
     rows

@@ -139,8 +139,9 @@ fn value(shared: &Shared, snap: &Snapshot, name: &str) -> String {
         "Pid" => std::process::id().to_string(),
         "Uptime" => uptime(up),
         "Uptime_sec" => up.as_secs().to_string(),
-        "Ulimit-n" | "Maxsock" => nofile().to_string(),
-        "Maxconn" | "Hard_maxconn" => shared.maxconn.to_string(),
+        "Ulimit-n" | "Maxsock" => crate::engine::limit::open_files().to_string(),
+        "Maxconn" => shared.global.size().to_string(),
+        "Hard_maxconn" => shared.maxconn.to_string(),
         "CurrConns" => snap.cur_conns.to_string(),
         "CumConns" => fronts
             .iter()
@@ -189,21 +190,6 @@ fn total_bytes_out(snap: &Snapshot) -> u64 {
     let to_clients: u64 = snap.frontends.iter().map(|f| f.bytes_out).sum();
     let servers = snap.backends.iter().flat_map(|b| &b.servers);
     to_clients + servers.map(|s| s.bytes_in).sum::<u64>()
-}
-
-/// The open files limit the process runs with.
-fn nofile() -> u64 {
-    let mut r = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct it is given and nothing else.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0;
-    if ok {
-        r.rlim_cur
-    } else {
-        0
-    }
 }
 
 /// The share of the workers' time not spent on the CPU since start (HAProxy measures its
