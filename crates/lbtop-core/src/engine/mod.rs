@@ -109,6 +109,7 @@ impl Shared {
     /// engine to accept on.
     pub(crate) fn dup_sockets(&self) -> std::io::Result<sockets::Inventory> {
         let held = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        self.live.stop.hand_on();
         let mut inv = sockets::Inventory::default();
         for (addr, l) in held.iter() {
             inv.add(*addr, l.try_clone()?.into());

@@ -8,6 +8,9 @@ use tokio::sync::Notify;
 #[derive(Debug, Default)]
 pub struct Stop {
     soft: AtomicBool,
+    /// The listening sockets were handed to a later engine (a reload, an upgrade): a client
+    /// that sends again on an idle keep-alive connection will find someone to reconnect to.
+    handed_on: AtomicBool,
     /// Woken once, when the soft stop begins.
     begun: Notify,
     /// Client connections accepted and not yet closed.
@@ -26,6 +29,16 @@ impl Stop {
     pub fn begin(&self) {
         self.soft.store(true, Ordering::SeqCst);
         self.begun.notify_waiters();
+    }
+
+    /// Notes that a later engine holds the listening sockets.
+    pub fn hand_on(&self) {
+        self.handed_on.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a later engine holds the listening sockets.
+    pub fn handed_on(&self) -> bool {
+        self.handed_on.load(Ordering::SeqCst)
     }
 
     pub fn stopping(&self) -> bool {

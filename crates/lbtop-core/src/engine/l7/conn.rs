@@ -81,7 +81,9 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         live::note_request(true);
         let keep = Box::pin(conn.forward(head, upstream, decision)).await;
         live::note_request(false);
-        if !keep || conn.fe.live.stop.stopping() {
+        // Not `|| stopping`: a soft stop that began after the answer promised keep-alive
+        // would close under a request already on its way; the idle wait decides instead.
+        if !keep {
             break;
         }
         conn.input.release();
@@ -116,22 +118,10 @@ impl Conn {
         let read = match arrived {
             Some(Ok(n)) => Ok(n),
             Some(Err(_)) => Err(ReadError::Failed),
-            // A soft stop closes an idle keep-alive connection at once; one that has not
-            // sent its first request yet is left to its timeout, as HAProxy leaves it
-            // (docs/haproxy-semantics.md §30).
-            None if !first => {
-                let stop = self.fe.live.stop.clone();
-                tokio::select! {
-                    biased;
-                    // A request already here is served (its answer says close): closing
-                    // on unread bytes would reset the client and lose it.
-                    () = stop.begun() => match self.stream.read_arrived(&mut self.input) {
-                        Some(Ok(n)) if n > 0 => return true,
-                        _ => return false,
-                    },
-                    read = read_into(&mut self.stream, &mut self.input, limit) => read,
-                }
-            }
+            None if !first => match self.idle_read(deadline).await {
+                Some(read) => read,
+                None => return false,
+            },
             None => read_into(&mut self.stream, &mut self.input, limit).await,
         };
         let error = match read {
@@ -143,6 +133,34 @@ impl Conn {
             self.reject(error, accepted).await;
         }
         false
+    }
+
+    /// Waits for the next request on an idle keep-alive connection (`None`: close now).
+    /// A soft stop with no later engine closes it at once, as HAProxy does; one that was
+    /// first told to hand its sockets on (a reload, an upgrade) lets it wait for its next
+    /// request, answered with `Connection: close`: closing it could cut a request already on
+    /// its way, which the client would see lost (docs/haproxy-semantics.md §30). A connection
+    /// that has not sent its first request is left to its timeout either way.
+    async fn idle_read(&mut self, deadline: Option<Instant>) -> Option<Result<usize, ReadError>> {
+        let limit = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let stop = self.fe.live.stop.clone();
+        let woke = tokio::select! {
+            biased;
+            () = stop.begun() => None,
+            read = read_into(&mut self.stream, &mut self.input, limit()) => Some(read),
+        };
+        if woke.is_some() {
+            return woke;
+        }
+        // A request already here is served (its answer says close): closing on unread
+        // bytes would reset the client and lose it.
+        match self.stream.read_arrived(&mut self.input) {
+            Some(Ok(n)) if n > 0 => Some(Ok(n)),
+            _ if stop.handed_on() => {
+                Some(read_into(&mut self.stream, &mut self.input, limit()).await)
+            }
+            _ => None,
+        }
     }
 
     /// Reads and checks one request head, and the server's version of it; `None` when the
