@@ -6,9 +6,11 @@ use crate::config::Config;
 use crate::demo::Demo;
 use crate::engine::generation::{Control, Loader, Process};
 use crate::engine::{log::session_log, log_out};
-use crate::events::{self, Command, Event, EventReceiver, Lifecycle, LogLine, SessionTap};
+use crate::events::{self, Command, Event, EventReceiver, Level, Lifecycle, LogLine, SessionTap};
+use crate::journal::Framing;
+use crate::service;
+use crate::upgrade::Takeover;
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -30,8 +32,14 @@ pub enum Watcher {
 }
 
 /// Runs the engine on `config` until asked to stop; `load` reads the configuration file
-/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`).
-pub fn run(config: Config, watcher: Watcher, load: Loader) -> Result<(), RunError> {
+/// again when a reload is asked for (SIGHUP, SIGUSR2, the runtime API's `reload`, `R`);
+/// `takeover` has the sockets and pids of the processes an upgrade replaces (-sf/-st/-x).
+pub fn run(
+    config: Config,
+    watcher: Watcher,
+    load: Loader,
+    takeover: Takeover,
+) -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("lbtop-engine")
@@ -39,14 +47,19 @@ pub fn run(config: Config, watcher: Watcher, load: Loader) -> Result<(), RunErro
         .map_err(anyhow::Error::from)?;
     let config = Arc::new(config);
     let (tx, rx) = events::channel();
+    let (mut takeover, notes) = (takeover, tx.clone());
+    let inherited = std::mem::take(&mut takeover.sockets);
     // Demo servers first, so the first health checks find them listening.
     let (demo, process, signals) = runtime.block_on(async {
         let signals = Signals::new().map_err(anyhow::Error::from)?;
         let demo = Demo::start(&config, tx.clone()).await?;
-        let inherited = crate::engine::sockets::Inventory::default();
         let process = Process::start(config.clone(), tx.clone(), inherited, load).await?;
         Ok::<_, RunError>((demo, process, signals))
     })?;
+    // Listening now: the old processes of an upgrade (-sf/-st) may stop.
+    takeover.listening(&runtime, &process.handle(), &notes);
+    // Every listener is bound: connections wait in its queue from here on.
+    service::ready(&config);
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.
@@ -63,7 +76,9 @@ pub fn run(config: Config, watcher: Watcher, load: Loader) -> Result<(), RunErro
             } else {
                 Out::Stdout
             };
-            runtime.block_on(headless(&process, signals, rx, out));
+            let framing = Framing::detect(matches!(out, Out::Stderr));
+            let print = Printer { out, framing };
+            runtime.block_on(headless(&process, signals, rx, print));
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
@@ -94,6 +109,7 @@ pub fn run(config: Config, watcher: Watcher, load: Loader) -> Result<(), RunErro
         }
     }
     // After a soft stop everything has ended already; else this stops it now.
+    service::stopping("stopping");
     runtime.block_on(process.shutdown());
     Ok(())
 }
@@ -168,9 +184,28 @@ enum Out {
     Stderr,
 }
 
+/// Where and how the headless printer writes: dated lines, or `<N>` lines for the journal.
+#[derive(Clone, Copy)]
+struct Printer {
+    out: Out,
+    framing: Framing,
+}
+
+impl Printer {
+    /// One whole line under the stream's lock (`println!` takes it), which the `log` writer
+    /// takes too: the two never share a line.
+    fn line(self, level: Level, text: &str) {
+        let line = self.framing.line(level, text);
+        match self.out {
+            Out::Stdout => println!("{line}"),
+            Out::Stderr => eprintln!("{line}"),
+        }
+    }
+}
+
 /// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
 /// ended every session; SIGHUP and SIGUSR2 reload.
-async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, out: Out) {
+async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, print: Printer) {
     let stop = control_signals(process.handle(), &mut signals);
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
@@ -182,16 +217,30 @@ async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver
             Some(event) = rx.events.recv() => {
                 // Lines logged before the end are printed before it.
                 let config = process.handle().config();
-                drain_sessions(&config, &mut rx, out);
-                print_event(&event, out);
+                drain_sessions(&config, &mut rx, print);
+                print_event(&event, print);
+                if let Event::Lifecycle(step) = &event {
+                    tell_service(step, &config);
+                }
                 if event == Event::Lifecycle(Lifecycle::Stopped) {
                     break;
                 }
             }
-            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, out),
+            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, print),
         }
     }
-    drain_sessions(&process.handle().config(), &mut rx, out);
+    drain_sessions(&process.handle().config(), &mut rx, print);
+}
+
+/// A reload or a soft stop, as systemd hears of it (`Type=notify`). `config` is the one in
+/// force after the step.
+fn tell_service(step: &Lifecycle, config: &Config) {
+    match step {
+        Lifecycle::Reloading => service::reloading(),
+        Lifecycle::Reloaded { ok, .. } => service::reloaded(config, *ok),
+        Lifecycle::Stopping => service::stopping("soft stop: finishing the sessions in flight"),
+        Lifecycle::Stopped => {}
+    }
 }
 
 /// The signals lbtop answers, listened to from before the engine starts: a signal that
@@ -231,34 +280,27 @@ async fn control_signals(handle: crate::engine::Handle, s: &mut Signals) {
     }
 }
 
-fn drain_sessions(config: &Config, rx: &mut EventReceiver, out: Out) {
+fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) {
     while let Ok(record) = rx.sessions.try_recv() {
         // A session of the configuration before a reload is worded with that one.
         let config = record.config.as_deref().unwrap_or(config);
-        if let Some((_, line)) = session_log(config, &record) {
-            print_line(&line, out);
+        if let Some((level, line)) = session_log(config, &record) {
+            print.line(level, &line);
         }
     }
 }
 
-fn print_event(event: &Event, out: Out) {
+fn print_event(event: &Event, print: Printer) {
     match event {
-        Event::Log(LogLine { text, .. }) => print_line(text, out),
-        Event::CommandFailed { command, reason } => {
-            print_line(&format!("command {command:?} failed: {reason}"), out)
+        Event::Log(LogLine { level, text, .. }) => print.line(*level, text),
+        Event::CommandFailed { command, reason } => print.line(
+            Level::Warning,
+            &format!("command {command:?} failed: {reason}"),
+        ),
+        Event::Answered { ok, text, .. } => {
+            print.line(if *ok { Level::Info } else { Level::Warning }, text)
         }
-        Event::Answered { text, .. } => print_line(text, out),
         // Each step of a reload or a stop is also a log line, printed as such.
         Event::ServerChanged { .. } | Event::Lifecycle(_) => {}
-    }
-}
-
-/// One whole line under the stream's lock (`println!` takes it), which the `log` writer
-/// takes too: the two never share a line.
-fn print_line(text: &str, out: Out) {
-    let date = crate::engine::log::log_date(SystemTime::now());
-    match out {
-        Out::Stdout => println!("{date} {text}"),
-        Out::Stderr => eprintln!("{date} {text}"),
     }
 }

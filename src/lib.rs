@@ -15,8 +15,14 @@
 //! - [`app`]: wiring: the runtime, the engine, the demo lab and the watcher (dashboard or
 //!   headless log lines).
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
+//! - [`service`]: `Type=notify` for systemd (READY, RELOADING, STOPPING over `NOTIFY_SOCKET`).
+//! - [`journal`]: headless lines framed for journald when stdout/stderr is the journal.
+//! - [`upgrade`]: `-sf`, `-st` and `-x`: taking over from running processes.
 
 pub use lbtop_core::{attach, config, demo, dns, engine, events, keys};
 
 pub mod app;
+pub mod journal;
+pub mod service;
 pub mod ui;
+pub mod upgrade;

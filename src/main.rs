@@ -4,10 +4,17 @@ use clap::{Parser, Subcommand};
 use lbtop::app::{self, Watcher};
 use lbtop::attach::Target;
 use lbtop::config::{Config, ConfigErrors, Warning};
+use lbtop::upgrade::{self, Takeover, Upgrade};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// An HAProxy-style L4/L7 load balancer you can watch.
+///
+/// Upgrading in place, with HAProxy's flags: `-sf <pid>...` starts in place of the running
+/// processes and lets them finish (SIGUSR1) once this one listens, `-st <pid>...` stops them
+/// at once (SIGTERM), and `-x <socket>` takes the listening sockets from an old lbtop's or
+/// HAProxy's stats socket declared with `expose-fd listeners`. Without `-x`, an old lbtop
+/// hands its sockets over by itself.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -45,7 +52,19 @@ enum Cmd {
 fn main() -> ExitCode {
     // First, before lbtop opens any descriptor of its own.
     lbtop::engine::log_out::note_inherited_fds();
-    let cli = Cli::parse();
+    // HAProxy's single-dash `-sf`, `-st` and `-x` first; clap reads the rest.
+    let (upgrade, args) = match upgrade::split_args(std::env::args_os().collect()) {
+        Ok(split) => split,
+        Err(e) => {
+            eprintln!("lbtop: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let cli = Cli::parse_from(args);
+    if upgrade != Upgrade::default() && cli.command.is_some() {
+        eprintln!("lbtop: -sf, -st and -x only apply when running the balancer");
+        return ExitCode::from(1);
+    }
     if let Some(Cmd::Attach {
         targets,
         refresh_ms,
@@ -76,15 +95,36 @@ fn main() -> ExitCode {
             read_only: cli.read_only,
         }
     };
+    let Some(takeover) = take_over(upgrade) else {
+        return ExitCode::from(1);
+    };
     let reload_path = path.clone();
     let load: lbtop::engine::generation::Loader = std::sync::Arc::new(move || {
         Config::load_all(&reload_path).map_err(|e| error_text(&reload_path, &e))
     });
-    match app::run(config, watcher, load) {
+    match app::run(config, watcher, load, takeover) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lbtop: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The old processes' sockets, once the configuration is known to be good; `None` when `-x`
+/// could not get them (HAProxy exits then too, leaving the old process serving).
+fn take_over(old: Upgrade) -> Option<Takeover> {
+    match old.inherit() {
+        Ok(inherited) => Some(Takeover {
+            sockets: inherited.sockets,
+            notes: inherited.note.into_iter().collect(),
+            old,
+            endpoint: Some(lbtop::engine::handover::bind()),
+        }),
+        Err(e) => {
+            eprintln!("lbtop: {e}");
+            eprintln!("lbtop: failed to get the sockets from the old process!");
+            None
         }
     }
 }

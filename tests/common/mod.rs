@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cli;
 pub mod echo;
+pub mod load;
 pub mod proxy;
 pub mod term;
 pub mod wire;

@@ -123,6 +123,9 @@ fn stats_socket_args(s: &StatsSocket) -> String {
     if let Some(m) = s.mode {
         let _ = write!(out, " mode {m:o}");
     }
+    if s.expose_fd_listeners {
+        out.push_str(" expose-fd listeners");
+    }
     out
 }
 

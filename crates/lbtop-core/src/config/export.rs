@@ -78,6 +78,9 @@ impl Config {
             if let Some(m) = s.mode {
                 let _ = write!(line, " mode {m:o}");
             }
+            if s.expose_fd_listeners {
+                line.push_str(" expose-fd listeners");
+            }
             let _ = writeln!(out, "{line}");
         }
         if let Some(t) = self.global.stats_timeout {
@@ -870,7 +873,7 @@ global
     log-send-hostname
     log-tag "my tag"
     stats socket "/tmp/a dir/lbtop.sock" level admin mode 660
-    stats socket ipv4@127.0.0.1:9999 level user
+    stats socket ipv4@127.0.0.1:9999 level user expose-fd listeners
     stats timeout 1m
     stats maxconn 3
 defaults

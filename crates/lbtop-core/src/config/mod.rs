@@ -107,7 +107,7 @@ pub struct Global {
     pub hard_stop_after: Option<Duration>,
 }
 
-/// `stats socket <path> [level <L>] [mode <M>]`.
+/// `stats socket <path> [level <L>] [mode <M>] [expose-fd listeners]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsSocket {
     /// A UNIX socket path, or an `ipv4@addr:port`-style address, as written.
@@ -116,6 +116,9 @@ pub struct StatsSocket {
     pub level: String,
     /// UNIX permissions of the socket file (`mode 600` is `Some(0o600)`).
     pub mode: Option<u32>,
+    /// `expose-fd listeners`: the socket answers `_getsocks` with the listening sockets, for
+    /// a new process started with `-x` (docs/haproxy-semantics.md §31).
+    pub expose_fd_listeners: bool,
 }
 
 impl StatsSocket {

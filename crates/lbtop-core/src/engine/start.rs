@@ -47,11 +47,13 @@ pub(super) fn bind_metrics(
     if let Some(kept) = inherited.take(addr).pop() {
         return Ok(Some(kept));
     }
-    let bound = std::net::TcpListener::bind(addr).map_err(|source| StartError::Bind {
-        frontend: "(metrics)".into(),
-        addr,
-        source,
-    })?;
+    // SO_REUSEPORT: an upgraded process that did not get this socket can bind beside it.
+    let bound =
+        cli::listen::shared_listener(&addr.to_string()).map_err(|source| StartError::Bind {
+            frontend: "(metrics)".into(),
+            addr,
+            source,
+        })?;
     Ok(Some(bound))
 }
 

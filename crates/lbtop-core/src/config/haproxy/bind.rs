@@ -108,8 +108,8 @@ fn refusal(kw: &str) -> String {
         match kw {
             "transparent" => "lbtop binds only addresses of this machine (no IP_TRANSPARENT)",
             "interface" => "lbtop does not bind to a network interface; bind its address",
-            "user" | "uid" | "group" | "gid" | "mode" | "level" | "severity-output"
-            | "expose-fd" => {
+            "expose-fd" => "it belongs on the 'stats socket' line (global section)",
+            "user" | "uid" | "group" | "gid" | "mode" | "level" | "severity-output" => {
                 "it applies to unix sockets and the stats socket, which lbtop does \
                               not listen on"
             }

@@ -174,7 +174,7 @@ pub(super) static SOCKET_OPTIONS: &[Row<SocketFn>] = &[
         level,
     ),
     socket_option("mode", "an octal mode", Status::Implemented, mode),
-    socket_option("expose-fd", "an argument", UNUSED, keep),
+    socket_option("expose-fd", "an argument", Status::Implemented, expose_fd),
     socket_option("user", "an argument", UNUSED, keep),
     socket_option("group", "an argument", UNUSED, keep),
     socket_option("uid", "an argument", UNUSED, keep),
@@ -375,6 +375,7 @@ fn stats_socket(p: &mut Parser, st: &Stmt) -> Res<()> {
         path: path.clone(),
         level: "operator".into(),
         mode: None,
+        expose_fd_listeners: false,
     };
     let mut words = st.args[1..].iter();
     while let Some(key) = words.next() {
@@ -414,6 +415,17 @@ fn level(s: &mut StatsSocket, v: &str) -> Result<(), String> {
 
 fn mode(s: &mut StatsSocket, v: &str) -> Result<(), String> {
     s.mode = Some(octal_mode(v).map_err(|m| format!("global: 'stats socket': 'mode' {m}"))?);
+    Ok(())
+}
+
+/// `expose-fd listeners`, the only kind HAProxy 2.6 knows.
+fn expose_fd(s: &mut StatsSocket, v: &str) -> Result<(), String> {
+    if v != "listeners" {
+        return Err(format!(
+            "global: 'stats socket': 'expose-fd' only supports 'listeners' (got '{v}')"
+        ));
+    }
+    s.expose_fd_listeners = true;
     Ok(())
 }
 

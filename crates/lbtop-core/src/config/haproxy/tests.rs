@@ -209,6 +209,7 @@ fn the_seed_loads_byte_for_byte() {
             path: "/var/lib/haproxy/stats".into(),
             level: "operator".into(),
             mode: None,
+            expose_fd_listeners: false,
         }]
     );
 
@@ -407,12 +408,12 @@ fn global_keywords() {
             path: "ipv4@127.0.0.1:9999".into(),
             level: "admin".into(),
             mode: Some(0o600),
+            expose_fd_listeners: true,
         }]
     );
     assert_eq!(g.stats_timeout, Some(std::time::Duration::from_secs(30)));
     assert_eq!(g.stats_maxconn, Some(5));
     for (line, what) in [
-        (7, "'stats socket ... expose-fd' ignored"),
         (10, "'uid' ignored"),
         (11, "'node' ignored"),
         (12, "'description' ignored"),
@@ -421,7 +422,7 @@ fn global_keywords() {
     ] {
         warned(&c, line, what);
     }
-    assert_eq!(c.warnings.len(), 6);
+    assert_eq!(c.warnings.len(), 5);
 }
 
 #[test]
@@ -1443,6 +1444,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("global\n    stats socket /s mode 999\n", 2, &["'999' is not an octal permission mode"]),
             ("global\n    stats socket /s level\n", 2, &["'level' expects"]),
             ("global\n    stats socket /s bogus 1\n", 2, &["unknown keyword 'bogus'"]),
+            ("global\n    stats socket /s expose-fd all\n", 2, &["'expose-fd' only supports 'listeners' (got 'all')"]),
             ("global\n    stats timeout 0\n", 2, &["'stats timeout' expects a positive value"]),
             ("global\n    stats sockt /a\n", 2, &["'stats sockt'", "did you mean 'socket'?"]),
             ("global\n    tune.bufsiz 1\n", 2, &["unknown keyword 'tune.bufsiz'", "did you mean 'tune.bufsize'?"]),

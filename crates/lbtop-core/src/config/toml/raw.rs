@@ -133,13 +133,16 @@ pub(super) struct RawLog {
     pub(super) format: Option<Spanned<String>>,
 }
 
-/// `{ path = "/run/lbtop.sock", level = "admin", mode = "600" }` (mode in octal digits).
+/// `{ path = "/run/lbtop.sock", level = "admin", mode = "600", expose-fd = "listeners" }`
+/// (mode in octal digits).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStatsSocket {
     pub(super) path: Spanned<String>,
     pub(super) level: Option<Spanned<String>>,
     pub(super) mode: Option<Spanned<String>>,
+    #[serde(rename = "expose-fd")]
+    pub(super) expose_fd: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

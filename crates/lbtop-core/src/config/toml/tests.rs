@@ -728,6 +728,7 @@ format = "rfc5424"
 path = "/tmp/lbtop.sock"
 level = "admin"
 mode = "660"
+expose-fd = "listeners"
 
 [defaults]
 log-global = true
@@ -778,7 +779,8 @@ slowstart = 0
         [StatsSocket {
             path: "/tmp/lbtop.sock".into(),
             level: "admin".into(),
-            mode: Some(0o660)
+            mode: Some(0o660),
+            expose_fd_listeners: true,
         }]
     );
     let f = &c.frontends[0];
@@ -910,6 +912,11 @@ fn log_and_stats_socket_errors() {
         "[global.stats-socket]\npath = \"/s\"\nlevel = \"admn\"\n",
         3,
         &["stats-socket 'level'", "did you mean 'admin'?"],
+    );
+    fails(
+        "[global.stats-socket]\npath = \"/s\"\nexpose-fd = \"all\"\n",
+        3,
+        &["global: stats-socket 'expose-fd' only supports \"listeners\", got 'all'"],
     );
     fails(
         "[global.stats-socket]\npath = \"\"\n",

@@ -3,7 +3,7 @@
 //! (docs/haproxy-semantics.md §27.1). They run as tokio tasks apart from the workers, and
 //! commands only read snapshots or take a backend's lock briefly, as the dashboard does.
 
-use super::session::{serve, Session};
+use super::session::{serve, serve_unix, Session};
 use super::Level;
 use crate::config::StatsSocket;
 use crate::engine::Shared;
@@ -20,6 +20,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct CliListener {
     socket: Socket,
     level: Level,
+    /// `expose-fd listeners`: `_getsocks` gives the listening sockets.
+    expose_fd: bool,
 }
 
 enum Socket {
@@ -72,12 +74,36 @@ pub fn bind(s: &StatsSocket, kept: Option<std::net::TcpListener>) -> std::io::Re
     let socket = match (parse_where(&s.path), kept) {
         (Where::Unix(path), _) => Socket::Unix(bind_unix(&path, s.mode)?),
         (Where::Tcp(_), Some(l)) => Socket::Tcp(l),
-        (Where::Tcp(addr), None) => Socket::Tcp(std::net::TcpListener::bind(addr.as_str())?),
+        (Where::Tcp(addr), None) => Socket::Tcp(shared_listener(&addr)?),
     };
     if let Socket::Tcp(l) = &socket {
         l.set_nonblocking(true)?;
     }
-    Ok(CliListener { socket, level })
+    Ok(CliListener {
+        socket,
+        level,
+        expose_fd: s.expose_fd_listeners,
+    })
+}
+
+/// A TCP listener on `addr` that a new process can bind too while this one runs (an upgrade,
+/// `-sf`), as HAProxy binds every listener with SO_REUSEPORT.
+pub fn shared_listener(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Binds under a temporary name and renames it into place: a reload replaces the socket
@@ -143,7 +169,8 @@ async fn accept_loop(
         return;
     };
     loop {
-        let session = Session::new(l.level, timeout);
+        let mut session = Session::new(l.level, timeout);
+        session.expose_fd = l.expose_fd;
         let shared = shared.clone();
         match &listener {
             Tokio::Unix(u) => match u.accept().await {
@@ -154,7 +181,7 @@ async fn accept_loop(
                     // Detached: a session outlives this listener's engine (a reload), each
                     // of its commands run on the newest one.
                     tokio::spawn(async move {
-                        serve(&shared, io, session).await;
+                        serve_unix(&shared, io, session).await;
                         drop(permit)
                     });
                 }

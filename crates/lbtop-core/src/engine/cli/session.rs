@@ -32,6 +32,14 @@ pub(crate) static ROWS: &[Cmd] = &[
         level: Level::User,
         run: unused,
     },
+    // HAProxy checks no level for it, only the socket's `expose-fd listeners` (measured: a
+    // `level user` socket gives them too); `help` does not list it.
+    Cmd {
+        words: &["_getsocks"],
+        help: "",
+        level: Level::User,
+        run: unused,
+    },
 ];
 
 /// Session rows are answered by [`Session::run`], which knows the session.
@@ -49,6 +57,10 @@ pub(crate) struct Session {
     pub quit: bool,
     /// How long the session may wait for a line (`stats timeout`, `set timeout cli`).
     pub timeout: Duration,
+    /// The socket has `expose-fd listeners`.
+    pub expose_fd: bool,
+    /// `_getsocks` was asked on such a socket: the session ends by giving the sockets.
+    pub getsocks: bool,
 }
 
 impl Session {
@@ -58,6 +70,8 @@ impl Session {
             prompt: false,
             quit: false,
             timeout,
+            expose_fd: false,
+            getsocks: false,
         }
     }
 
@@ -87,6 +101,12 @@ impl Session {
             ["prompt", ..] => {
                 self.prompt = !self.prompt;
                 "\n".into()
+            }
+            // Without `expose-fd listeners` HAProxy answers nothing and closes, measured.
+            ["_getsocks", ..] => {
+                self.getsocks = self.expose_fd;
+                self.quit = true;
+                String::new()
             }
             _ => match super::find(words) {
                 Some(c) if c.words == ROWS[0].words => self.lower(Level::Operator),
@@ -176,6 +196,39 @@ pub(crate) async fn serve<S>(shared: &Shared, mut io: S, mut session: Session)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    converse(shared, &mut io, &mut session).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
+}
+
+/// As [`serve`] on a unix socket, where `_getsocks` may end the session by giving the
+/// listening sockets (docs/haproxy-semantics.md §31).
+pub(crate) async fn serve_unix(
+    shared: &Shared,
+    mut io: tokio::net::UnixStream,
+    mut session: Session,
+) {
+    converse(shared, &mut io, &mut session).await;
+    if !session.getsocks {
+        let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
+        return;
+    }
+    let (Ok(stream), Ok(inv)) = (io.into_std(), shared.dup_sockets()) else {
+        return;
+    };
+    let _ = tokio::task::spawn_blocking(move || {
+        let fds = inv.into_fds();
+        let borrowed: Vec<_> = fds.iter().map(std::os::fd::AsFd::as_fd).collect();
+        crate::engine::getsocks::send(&stream, &borrowed)
+    })
+    .await;
+}
+
+/// The lines and answers of one session, until it ends.
+async fn converse<S>(shared: &Shared, io: &mut S, session: &mut Session)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut io = io;
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut first = true;
     loop {
@@ -200,7 +253,6 @@ where
             break;
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
 }
 
 /// Whether the client already sent more: reads what is there now, without waiting.

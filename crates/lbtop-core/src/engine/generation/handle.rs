@@ -95,6 +95,12 @@ impl Handle {
         self.current.get().shared.config.clone()
     }
 
+    /// Copies of the current generation's listening sockets, for a process taking over
+    /// (`-sf`, `-x`; docs/haproxy-semantics.md §31).
+    pub fn sockets(&self) -> std::io::Result<crate::engine::sockets::Inventory> {
+        self.current.get().shared.dup_sockets()
+    }
+
     /// Runs one runtime API command at `level` and returns HAProxy's answer
     /// (docs/haproxy-semantics.md §27).
     pub fn cli(&self, level: cli::Level, line: &str) -> String {

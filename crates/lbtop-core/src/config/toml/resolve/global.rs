@@ -108,10 +108,24 @@ impl Resolver<'_> {
                     .map_err(|e| self.at(m, format!("global: stats-socket 'mode' {e}")))?,
             ),
         };
+        let expose_fd_listeners = match &s.expose_fd {
+            None => false,
+            Some(v) if v.get_ref() == "listeners" => true,
+            Some(v) => {
+                return Err(self.at(
+                    v,
+                    format!(
+                        "global: stats-socket 'expose-fd' only supports \"listeners\", got '{}'",
+                        v.get_ref()
+                    ),
+                ))
+            }
+        };
         Ok(StatsSocket {
             path: path.clone(),
             level,
             mode,
+            expose_fd_listeners,
         })
     }
 }
