@@ -1293,7 +1293,7 @@ fn bad_ui_keys_are_config_errors_with_the_line() {
     assert!(e.message.contains("cannot read key 'Hyper-x'"), "{e}");
 
     // A key another action already has in the same view.
-    let e = ui_config("[ui.keys]\nready = \"R\"\ndrain = \"m\"\n").unwrap_err();
+    let e = ui_config("[ui.keys]\nready = \"Z\"\ndrain = \"m\"\n").unwrap_err();
     assert_eq!(e.line, 5, "{e}");
     assert!(e.message.contains("duplicate key binding"), "{e}");
     assert!(

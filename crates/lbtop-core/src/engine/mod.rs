@@ -105,6 +105,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Closes the copies kept to hand on: a socket no later engine holds closes.
+    pub(crate) fn drop_sockets(&self) {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Copies of the listening sockets (new descriptors for the same sockets), for the next
     /// engine to accept on.
     pub(crate) fn dup_sockets(&self) -> std::io::Result<sockets::Inventory> {
@@ -266,6 +274,7 @@ impl Engine {
 
     /// Closes the listeners and stops every task, connections included.
     pub async fn shutdown(mut self) {
+        self.gen.shared.drop_sockets();
         self.tasks.shutdown().await;
         if let Some(workers) = self.workers.take() {
             let _ = tokio::task::spawn_blocking(move || workers.stop()).await;
@@ -275,6 +284,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        // A handle may outlive the engine: the copies it keeps must not hold a port open.
+        self.gen.shared.drop_sockets();
         if let Some(workers) = self.workers.take() {
             workers.stop();
         }

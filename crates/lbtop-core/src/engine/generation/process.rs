@@ -77,11 +77,6 @@ impl Process {
         }
         let _ = self.done.await;
     }
-
-    /// Whether a soft stop has ended everything.
-    pub fn is_stopped(&self) -> bool {
-        self.done.is_finished()
-    }
 }
 
 /// Carries out what is asked, one thing at a time, until a stop.

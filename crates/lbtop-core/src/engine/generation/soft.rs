@@ -43,11 +43,7 @@ impl Engine {
 /// each proxy once its listeners are closed.
 async fn begin(shared: &Shared) {
     shared.live.stop.begin();
-    shared
-        .sockets
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
+    shared.drop_sockets();
     shared.live.stop.listeners_closed().await;
     for (log, text) in stopped_lines(shared) {
         tell(shared, log.as_ref(), Level::Warning, text);
