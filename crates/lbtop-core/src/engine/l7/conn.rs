@@ -19,7 +19,7 @@ use crate::events::Termination;
 use hyper::header::HeaderValue;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -94,6 +94,11 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
     conn.stream
 }
 
+/// After its sockets were handed on, how long an idle keep-alive connection of the old engine
+/// waits for its next request: a client that is using its connection sends within it, and
+/// the old engine is not kept for the whole keep-alive timeout by one that went quiet.
+const HANDED_ON_GRACE: Duration = Duration::from_secs(2);
+
 impl Conn {
     /// Waits, holding no buffer, until the client sends something. Between requests an idle
     /// client is closed silently after `timeout http-keep-alive`; before the first one,
@@ -157,7 +162,8 @@ impl Conn {
         match self.stream.read_arrived(&mut self.input) {
             Some(Ok(n)) if n > 0 => Some(Ok(n)),
             _ if stop.handed_on() => {
-                Some(read_into(&mut self.stream, &mut self.input, limit()).await)
+                let grace = limit().map_or(HANDED_ON_GRACE, |l| l.min(HANDED_ON_GRACE));
+                Some(read_into(&mut self.stream, &mut self.input, Some(grace)).await)
             }
             _ => None,
         }
