@@ -91,7 +91,7 @@ pub fn run(
             // SIGTERM and SIGINT end the dashboard (the terminal restored), then everything.
             let quit = tx.clone();
             let signals = runtime.spawn(async move {
-                control_signals(handle, &mut signals).await;
+                control_signals(handle, &mut signals, true).await;
                 quit.send(Event::Lifecycle(Lifecycle::Stopped));
             });
             let opts = crate::ui::UiOptions {
@@ -206,7 +206,7 @@ impl Printer {
 /// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
 /// ended every session; SIGHUP and SIGUSR2 reload.
 async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, print: Printer) {
-    let stop = control_signals(process.handle(), &mut signals);
+    let stop = control_signals(process.handle(), &mut signals, false);
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
     // for every request would cost the data path a cross-thread wake-up each time.
@@ -266,18 +266,29 @@ impl Signals {
 }
 
 /// SIGUSR1 soft-stops; SIGHUP and SIGUSR2 reload, as HAProxy's master-worker mode does.
-/// Returns on SIGTERM or SIGINT (stop now).
-async fn control_signals(handle: crate::engine::Handle, s: &mut Signals) {
+/// Returns on SIGTERM or SIGINT (stop now), and on the dashboard when SIGHUP came because its
+/// terminal went away (a closed window, a killed tmux session): a dashboard with no terminal
+/// would run on unseen, and nobody could stop it with a key.
+async fn control_signals(handle: crate::engine::Handle, s: &mut Signals, dashboard: bool) {
     loop {
         let control = tokio::select! {
             _ = s.usr1.recv() => Control::SoftStop,
-            _ = s.hup.recv() => Control::Reload,
+            _ = s.hup.recv() => match dashboard && terminal_gone() {
+                true => return,
+                false => Control::Reload,
+            },
             _ = s.usr2.recv() => Control::Reload,
             _ = s.term.recv() => return,
             _ = s.int.recv() => return,
         };
         handle.control(control);
     }
+}
+
+/// The process has lost its controlling terminal: the hang-up was the terminal's, not a
+/// request to reload.
+fn terminal_gone() -> bool {
+    std::fs::File::open("/dev/tty").is_err()
 }
 
 fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) {

@@ -34,12 +34,55 @@ pub struct TerminalInput;
 
 impl Input for TerminalInput {
     fn next(&mut self, timeout: Duration) -> io::Result<Option<TermEvent>> {
-        if term_event::poll(timeout)? {
-            term_event::read().map(Some)
-        } else {
-            Ok(None)
+        if !stdin_is_tty() {
+            return match term_event::poll(timeout)? {
+                true => term_event::read().map(Some),
+                false => Ok(None),
+            };
+        }
+        // crossterm retries an empty read forever, so a terminal that went away (a closed
+        // window, a killed tmux session) would spin inside its wait: lbtop waits on the
+        // terminal itself, in short slices (so a resize is still seen soon), and asks
+        // crossterm only when the terminal is still there.
+        let deadline = Instant::now() + timeout;
+        loop {
+            if hung_up(0) {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the terminal went away",
+                ));
+            }
+            if term_event::poll(Duration::ZERO)? {
+                return term_event::read().map(Some);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            hung_up(left.min(SLICE).as_millis() as i32);
         }
     }
+}
+
+/// How long lbtop waits on the terminal before asking crossterm again.
+const SLICE: Duration = Duration::from_millis(50);
+
+fn stdin_is_tty() -> bool {
+    // SAFETY: isatty on a descriptor number.
+    unsafe { libc::isatty(0) == 1 }
+}
+
+/// Waits up to `wait_ms` for input on stdin; whether the terminal has hung up (its other
+/// side closed).
+fn hung_up(wait_ms: i32) -> bool {
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut fd, 1, wait_ms) };
+    ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR) != 0
 }
 
 /// What time it is, for sampling, staleness and frame pacing.
