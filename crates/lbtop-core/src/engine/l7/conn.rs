@@ -82,7 +82,8 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         let keep = Box::pin(conn.forward(head, upstream, decision)).await;
         live::note_request(false);
         // Not `|| stopping`: a soft stop that began after the answer promised keep-alive
-        // would close under a request already on its way; the idle wait decides instead.
+        // would close under a request already on its way; every answer made once the stop
+        // began says close, and the idle wait decides for the others.
         if !keep {
             break;
         }
@@ -329,7 +330,9 @@ impl Conn {
         view.ssl = self.tls.is_some();
         view.sni = self.tls.as_ref().and_then(|t| t.sni.as_deref());
         // With a body left to read, an answer closes the connection.
-        let keep = head.keep_alive && head.framing == Framing::None;
+        // A soft stop closes the connection after the answer, and the answer says so.
+        let keep =
+            head.keep_alive && head.framing == Framing::None && !self.fe.live.stop.stopping();
         let (decision, edited) = routing.decide_edit(&view, keep, head.is_head);
         let Some(edited) = edited.filter(|_| matches!(decision, Decision::Proxy(_))) else {
             if let Some(fe) = self.fe.route_arc(route_of(&decision)) {

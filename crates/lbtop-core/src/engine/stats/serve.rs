@@ -62,7 +62,8 @@ pub async fn answer(
     let began = (SystemTime::now(), Instant::now());
     fe.counters.intercepted.fetch_add(1, Relaxed);
     // A body is left unread (unless an admin's form reads it): the connection then closes.
-    let mut keep = head.keep_alive && head.framing == Framing::None;
+    // A soft stop closes the connection after the page, and the page says so.
+    let mut keep = head.keep_alive && head.framing == Framing::None && !fe.live.stop.stopping();
     let mut out = Vec::new();
     let admin = may_admin(fe, stats, upstream, (client, dst));
     let (status, body) = if !authorized(stats, authorization.as_deref()) {
@@ -74,7 +75,7 @@ pub async fn answer(
             true => {
                 let (result, read) =
                     admin::post(stats, (&mut *stream, input), head, fe.client_timeout()).await;
-                keep = head.keep_alive && read;
+                keep = head.keep_alive && read && !fe.live.stop.stopping();
                 result
             }
             false => "DENY",
