@@ -205,6 +205,7 @@ pub(super) fn describe(stats: &super::stats::Stats, command: &Command) -> String
             format!("{verb} traffic")
         }
         Command::Reload => "reload".into(),
+        Command::Runtime { line, .. } => line.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! fixture snapshots.
 
 use super::admin::{self, Admin};
+use super::config_view;
 use super::input;
 use super::lab::DemoLab;
 use super::layout;
@@ -26,7 +27,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tui_logger::TuiWidgetEvent;
 
+mod detail;
 mod events;
+mod prompt;
+mod search;
 
 /// How the status line reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,8 @@ pub struct App {
     recent: Recent,
     /// Under `lbtop attach`: the node actions go to alone (`None`: every node).
     node: Option<usize>,
+    /// Lines the config view is scrolled by.
+    config_scroll: usize,
 }
 
 impl App {
@@ -89,6 +95,7 @@ impl App {
             lab: DemoLab::new(opts),
             recent: Recent::default(),
             node: None,
+            config_scroll: 0,
         }
     }
 
@@ -156,6 +163,10 @@ impl App {
 
     pub fn help_scroll(&self) -> u16 {
         self.help_scroll
+    }
+
+    pub fn config_scroll(&self) -> usize {
+        self.config_scroll
     }
 
     pub fn say(&mut self, tone: Tone, text: impl Into<String>) {
@@ -318,6 +329,7 @@ impl App {
             Action::ViewErrors => self.show(View::Errors),
             Action::ViewL4L7 => self.show(View::L4L7),
             Action::ViewLog => self.show(View::Log),
+            Action::ViewConfig => self.show(View::Config),
             Action::NextView => self.show(self.view.step(1)),
             Action::PrevView => self.show(self.view.step(-1)),
             Action::CaptureTraffic => self.toggle_capture(),
@@ -337,6 +349,15 @@ impl App {
             Action::PageDown => self.move_selection(self.page_size() as isize),
             Action::Home => self.move_selection(isize::MIN),
             Action::End => self.move_selection(isize::MAX),
+            Action::Command => self.open_prompt(),
+            Action::SetWeight => self.ask_weight(),
+            Action::DrainThenMaint => self.ask_drain_then_maint(),
+            Action::Detail => self.open_detail(),
+            Action::DownOnly => self.toggle_down_only(),
+            Action::LogSearch => self.start_log_search(),
+            Action::LogSearchNext => self.step_log_search(1),
+            Action::LogSearchPrev => self.step_log_search(-1),
+            Action::LogServer => self.next_log_server(),
             Action::Drain => return self.admin_selected(AdminState::Drain),
             Action::Ready => return self.admin_selected(AdminState::Ready),
             Action::Maint => self.ask_maint(),
@@ -456,6 +477,11 @@ impl App {
     }
 
     fn move_selection(&mut self, step: isize) {
+        if self.view == View::Config {
+            let total = config_view::lines(self.config(), &self.keymap).len();
+            self.config_scroll = config_view::scrolled(self.config_scroll, step, total);
+            return;
+        }
         self.servers
             .move_selection(self.list_view(), &self.stats, step);
     }

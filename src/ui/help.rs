@@ -91,6 +91,7 @@ fn view_scope(view: View) -> Scope {
     match view {
         View::L4L7 => Scope::L4L7,
         View::Log => Scope::LOG,
+        View::Config => Scope::CONFIG,
         _ => Scope::SERVERS,
     }
 }

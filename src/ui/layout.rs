@@ -42,7 +42,7 @@ pub fn areas(area: Rect, view: View, needed: impl FnOnce() -> u16) -> Option<Are
     // A server view takes what its tables need and leaves the remainder to the events.
     let avail = area.height.saturating_sub(4);
     let strip = match view {
-        View::Log => 0,
+        View::Log | View::Config => 0,
         View::L4L7 => strip_height(area.height),
         _ if strip_height(area.height) == 0 => 0,
         _ => {

@@ -19,6 +19,7 @@ mod recent;
 mod servers;
 mod stats;
 // Drawing: the frame's layout, then one file per view or popup.
+mod config_view;
 mod confirm;
 mod decisions;
 mod footer;
@@ -36,6 +37,8 @@ mod theme;
 // Input and the loop.
 mod event_loop;
 mod input;
+#[allow(dead_code)] // the seam: the prompt, the typed weight and the log search use it
+mod line_edit;
 mod nodes;
 mod source;
 mod terminal;

@@ -3,6 +3,7 @@
 //! draws; drawing changes nothing.
 
 use super::app::App;
+use super::config_view::{self, ConfigView};
 use super::decisions::{self, Decisions};
 use super::footer::{self, Footer};
 use super::header::{self, Header};
@@ -56,6 +57,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Log => {
             let key = app.keymap().label(Action::CaptureTraffic);
             app.log().render(frame, areas.body, theme, &key);
+        }
+        View::Config => {
+            let view = ConfigView {
+                theme,
+                config: app.config(),
+                keys: app.keymap(),
+                scroll: app.config_scroll(),
+            };
+            config_view::render(frame, areas.body, &view);
         }
     }
     if areas.strip > 0 {

@@ -85,7 +85,7 @@ pub fn sort_keys(view: View) -> &'static [SortKey] {
             K::Downtime,
             K::LastChange,
         ],
-        View::L4L7 | View::Log => &[],
+        View::L4L7 | View::Log | View::Config => &[],
     }
 }
 

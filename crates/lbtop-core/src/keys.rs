@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-/// The screens, in key order (`1`..`6`).
+/// The screens, in key order (`1`..`7`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Status,
@@ -17,16 +17,19 @@ pub enum View {
     Errors,
     L4L7,
     Log,
+    /// What lbtop loaded, as `lbtop check` prints it, and the keys in force.
+    Config,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Status,
         View::Traffic,
         View::Http,
         View::Errors,
         View::L4L7,
         View::Log,
+        View::Config,
     ];
 
     pub fn index(self) -> usize {
@@ -41,6 +44,7 @@ impl View {
             View::Errors => "Errors",
             View::L4L7 => "L4/L7",
             View::Log => "Log",
+            View::Config => "Config",
         }
     }
 
@@ -66,6 +70,7 @@ pub enum Action {
     ViewErrors,
     ViewL4L7,
     ViewLog,
+    ViewConfig,
     NextView,
     PrevView,
     CaptureTraffic,
@@ -73,6 +78,8 @@ pub enum Action {
     Help,
     Close,
     Quit,
+    /// The `:` prompt: a runtime API command, as on the stats socket.
+    Command,
     // The server views (1-4).
     Up,
     Down,
@@ -87,8 +94,16 @@ pub enum Action {
     Reload,
     WeightUp,
     WeightDown,
+    /// Type a weight: a number or a percentage, as `set server … weight`.
+    SetWeight,
+    /// Drain, then maintenance once the sessions reach 0.
+    DrainThenMaint,
+    /// The selected server's detail pane.
+    Detail,
     ToggleChecks,
     Filter,
+    /// Only the servers that are not plainly UP, or all again.
+    DownOnly,
     SortNext,
     SortReverse,
     DemoServer,
@@ -109,6 +124,12 @@ pub enum Action {
     LogTargets,
     LogFocus,
     LogHideOff,
+    /// Search the log; next and previous match.
+    LogSearch,
+    LogSearchNext,
+    LogSearchPrev,
+    /// Only one server's lines, cycling through the servers, then all again.
+    LogServer,
 }
 
 impl Action {
@@ -116,6 +137,7 @@ impl Action {
     pub fn mutates(self) -> bool {
         self.is_admin() || self.is_demo() || self == Action::Reload
     }
+    // The `:` prompt is not here: in read-only mode it runs at the `user` level instead.
 
     /// Acts on the selected server through the engine.
     pub fn is_admin(self) -> bool {
@@ -126,6 +148,8 @@ impl Action {
                 | Action::Ready
                 | Action::WeightUp
                 | Action::WeightDown
+                | Action::SetWeight
+                | Action::DrainThenMaint
                 | Action::ToggleChecks
         )
     }
@@ -157,12 +181,15 @@ impl Action {
 pub struct Scope(u8);
 
 impl Scope {
-    pub const ALL: Scope = Scope(0b11_1111);
+    pub const ALL: Scope = Scope(0b111_1111);
     /// The four server tables: Status, Traffic, HTTP, Errors.
-    pub const SERVERS: Scope = Scope(0b00_1111);
-    pub const L4L7: Scope = Scope(0b01_0000);
-    pub const LOG: Scope = Scope(0b10_0000);
-    pub const LIVE: Scope = Scope(0b11_0000);
+    pub const SERVERS: Scope = Scope(0b000_1111);
+    pub const L4L7: Scope = Scope(0b001_0000);
+    pub const LOG: Scope = Scope(0b010_0000);
+    pub const LIVE: Scope = Scope(0b011_0000);
+    pub const CONFIG: Scope = Scope(0b100_0000);
+    /// The views with a list to move along: the server tables and the config view.
+    pub const LISTS: Scope = Scope(0b100_1111);
 
     pub fn contains(self, view: View) -> bool {
         self.0 & (1 << view.index()) != 0
@@ -180,6 +207,8 @@ impl Scope {
             Scope::L4L7 => "L4/L7 view (5)",
             Scope::LOG => "log view (6)",
             Scope::LIVE => "L4/L7 and log views (5, 6)",
+            Scope::CONFIG => "config view (7)",
+            Scope::LISTS => "server and config views (1-4, 7)",
             _ => "some views",
         }
     }
@@ -348,27 +377,33 @@ pub const BINDINGS: &[Binding] = &[
     b(A::ViewErrors, "view-errors", &[C('4')], Scope::ALL, None, "errors view: connect/response errors, retries, downtime"),
     b(A::ViewL4L7, "view-l4l7", &[C('5')], Scope::ALL, None, "L4/L7 view: each layer's recent decisions, live"),
     b(A::ViewLog, "view-log", &[C('6')], Scope::ALL, None, "log view: every line, per-topic levels, scroll-back"),
+    b(A::ViewConfig, "view-config", &[C('7')], Scope::ALL, None, "config view: what lbtop loaded (as lbtop check), the keys"),
     b(A::NextView, "next-view", &[Code(KeyCode::Tab)], Scope::ALL, Some("views"), "next view"),
     b(A::PrevView, "prev-view", &[Code(KeyCode::BackTab)], Scope::ALL, None, "previous view"),
     b(A::CaptureTraffic, "capture-traffic", &[C('c')], Scope::ALL, Some("capture"), "traffic lines into the log on/off (CPU at high rates)"),
     b(A::DemoTraffic, "demo-traffic", &[C('t')], Scope::ALL, Some("traffic"), "start/stop the demo traffic generator"),
     b(A::Reload, "reload", &[C('R')], Scope::ALL, None, "reload the configuration file, as SIGHUP does (asks first)"),
+    b(A::Command, "command", &[C(':')], Scope::ALL, Some("cmd"), "runtime API prompt: show stat, set server … (Tab, ↑/↓)"),
     b(A::Help, "help", &[C('?')], Scope::ALL, Some("help"), "show/hide this help"),
     b(A::Close, "close", &[Code(KeyCode::Esc)], Scope::ALL, None, "close a popup, clear the filter, follow the log again"),
     b(A::Quit, "quit", &[C('q'), Key::Ctrl('c')], Scope::ALL, Some("quit"), "quit"),
-    b(A::Up, "up", &[C('k'), Code(KeyCode::Up)], Scope::SERVERS, None, "select the previous server"),
-    b(A::Down, "down", &[C('j'), Code(KeyCode::Down)], Scope::SERVERS, Some("select"), "select the next server"),
-    b(A::PageUp, "page-up", &[Code(KeyCode::PageUp)], Scope::SERVERS, None, "select a page up"),
-    b(A::PageDown, "page-down", &[Code(KeyCode::PageDown)], Scope::SERVERS, None, "select a page down"),
-    b(A::Home, "home", &[Code(KeyCode::Home), C('g')], Scope::SERVERS, None, "select the first server"),
-    b(A::End, "end", &[Code(KeyCode::End), C('G')], Scope::SERVERS, None, "select the last server"),
+    b(A::Up, "up", &[C('k'), Code(KeyCode::Up)], Scope::LISTS, None, "select the previous server"),
+    b(A::Down, "down", &[C('j'), Code(KeyCode::Down)], Scope::LISTS, Some("select"), "select the next server"),
+    b(A::PageUp, "page-up", &[Code(KeyCode::PageUp)], Scope::LISTS, None, "select a page up"),
+    b(A::PageDown, "page-down", &[Code(KeyCode::PageDown)], Scope::LISTS, None, "select a page down"),
+    b(A::Home, "home", &[Code(KeyCode::Home), C('g')], Scope::LISTS, None, "select the first server"),
+    b(A::End, "end", &[Code(KeyCode::End), C('G')], Scope::LISTS, None, "select the last server"),
     b(A::Drain, "drain", &[C('d')], Scope::SERVERS, Some("drain"), "drain the selected server (state drain: no new traffic)"),
     b(A::Maint, "maint", &[C('m')], Scope::SERVERS, Some("maint"), "put the selected server in maintenance (asks first)"),
     b(A::Ready, "ready", &[C('r')], Scope::SERVERS, Some("ready"), "make the selected server ready again (set state ready)"),
     b(A::WeightUp, "weight-up", &[C('+')], Scope::SERVERS, None, "raise the selected server's weight by 1 (max 256)"),
     b(A::WeightDown, "weight-down", &[C('-')], Scope::SERVERS, Some("weight"), "lower the selected server's weight by 1 (0: no traffic)"),
+    b(A::SetWeight, "set-weight", &[C('w')], Scope::SERVERS, None, "type a weight: a number, or a % of the configured one"),
+    b(A::DrainThenMaint, "drain-then-maint", &[C('M')], Scope::SERVERS, None, "drain, then maint once its sessions reach 0 (asks first)"),
+    b(A::Detail, "detail", &[Code(KeyCode::Enter)], Scope::SERVERS, Some("detail"), "open the selected server's detail pane (Esc closes)"),
     b(A::ToggleChecks, "toggle-checks", &[C('h')], Scope::SERVERS, Some("checks"), "disable/enable the selected server's health checks"),
     b(A::Filter, "filter", &[C('/')], Scope::SERVERS, Some("filter"), "filter servers by name, address or status (Esc clears)"),
+    b(A::DownOnly, "down-only", &[C('!')], Scope::SERVERS, None, "only servers that are not plainly UP; again: all"),
     b(A::SortNext, "sort", &[C('o')], Scope::SERVERS, Some("sort"), "sort by the next column (again: back to config order)"),
     b(A::SortReverse, "sort-reverse", &[C('O')], Scope::SERVERS, None, "reverse the sort order"),
     b(A::DemoServer, "demo-server", &[C('s')], Scope::SERVERS, Some("web"), "stop/start the demo web server behind the selected server"),
@@ -386,6 +421,10 @@ pub const BINDINGS: &[Binding] = &[
     b(A::LogTargets, "log-topics", &[C('h')], Scope::LOG, None, "show/hide the topic list"),
     b(A::LogFocus, "log-focus", &[C('f')], Scope::LOG, Some("focus"), "show the selected topic only, or all again"),
     b(A::LogHideOff, "log-hide-off", &[C(' ')], Scope::LOG, None, "hide/show topics whose capture is off"),
+    b(A::LogSearch, "log-search", &[C('/')], Scope::LOG, Some("search"), "search the log (Enter keeps, Esc clears)"),
+    b(A::LogSearchNext, "log-search-next", &[C('n')], Scope::LOG, None, "the next match of the search"),
+    b(A::LogSearchPrev, "log-search-prev", &[C('N')], Scope::LOG, None, "the previous match of the search"),
+    b(A::LogServer, "log-server", &[C('s')], Scope::LOG, None, "only one server's lines: each server in turn, then all"),
 ];
 
 fn binding(action: Action) -> &'static Binding {
@@ -566,8 +605,8 @@ mod tests {
 
     #[test]
     fn views_cycle_both_ways() {
-        assert_eq!(View::Log.step(1), View::Status);
-        assert_eq!(View::Status.step(-1), View::Log);
+        assert_eq!(View::Config.step(1), View::Status);
+        assert_eq!(View::Status.step(-1), View::Config);
         assert_eq!(View::Http.step(1), View::Errors);
     }
 

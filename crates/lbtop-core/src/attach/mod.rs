@@ -160,6 +160,9 @@ pub fn runtime_line(snap: &Snapshot, command: &Command) -> Option<String> {
             let verb = if *enabled { "enable" } else { "disable" };
             format!("{verb} health {}", label(server)?)
         }
+        // HAProxy's `user` command lowers this connection's level before the line runs.
+        Command::Runtime { line, admin: true } => line.clone(),
+        Command::Runtime { line, admin: false } => format!("user; {line}"),
         _ => return None,
     })
 }

@@ -429,6 +429,20 @@ fn start_gen(
 
 async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Command>) {
     while let Some(command) = rx.recv().await {
+        if let Command::Runtime { line, admin } = &command {
+            let level = if *admin {
+                cli::Level::Admin
+            } else {
+                cli::Level::User
+            };
+            let text = cli::run_line(&shared, level, line);
+            shared.events.send(Event::Answered {
+                command,
+                ok: true,
+                text,
+            });
+            continue;
+        }
         if let Err(reason) = apply(&shared, &command) {
             shared.events.send(Event::CommandFailed { command, reason });
         }
@@ -468,6 +482,9 @@ pub(crate) fn apply(shared: &Shared, command: &Command) -> Result<(), String> {
         | Command::DemoHealthPage { .. }
         | Command::DemoTraffic { .. } => {
             return Err("demo commands go to the demo, not the engine".into())
+        }
+        Command::Runtime { .. } => {
+            return Err("runtime commands are answered by the command loop".into())
         }
         Command::Reload => {
             if !shared.ask(generation::Control::Reload) {

@@ -105,7 +105,7 @@ pub enum Event {
     },
     /// `lbtop attach`: what the nodes answered to a command, one part per node
     /// (`set server hoge/web11 state drain → h1: done · h2: No such server.`); `ok` when
-    /// every node took it. The embedded engine never sends this.
+    /// every node took it. The embedded engine sends it for [`Command::Runtime`] only.
     Answered {
         command: Command,
         ok: bool,
@@ -181,6 +181,13 @@ pub enum Command {
     },
     /// Read the configuration file again and swap it in (the `R` key, then `y`).
     Reload,
+    /// One runtime API command, as typed on the stats socket (the `:` prompt); the answer
+    /// comes back as [`Event::Answered`]. `admin: false` runs it at the `user` level, where
+    /// only the `show` commands work.
+    Runtime {
+        line: String,
+        admin: bool,
+    },
 }
 
 /// How many session records a lagging watcher may have pending before they are dropped.
