@@ -116,7 +116,7 @@ fn lab_dashboard() -> Option<(Tmux, Ports, tempfile::TempDir)> {
     );
     let tmux = Tmux::start(&command);
     tmux.wait("both backends up", |s| {
-        s.contains("hoge 2/2 UP") && s.contains("hoge_l4 2/2 UP")
+        s.contains("hoge 2 of 2 up") && s.contains("hoge_l4 2 of 2 up")
     });
     Some((tmux, ports, dir))
 }
@@ -131,7 +131,7 @@ fn drain_and_ready_web11_from_the_keyboard() {
     tmux.keys("d");
     let screen = tmux.wait("web11 draining", |s| web11_row(s).contains("DRAIN"));
     assert!(
-        screen.contains("hoge 1/2 UP") || screen.contains("hoge 2/2 UP"),
+        screen.contains("hoge 1 of 2 up") || screen.contains("hoge 2 of 2 up"),
         "{screen}"
     );
     let addr = SocketAddr::from(([127, 0, 0, 1], ports.http));
@@ -154,7 +154,7 @@ fn drain_and_ready_web11_from_the_keyboard() {
     let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));
     assert!(screen.contains("LBTOP-EXITED 0"), "{screen}");
     assert!(
-        !screen.contains("hoge 2/2 UP"),
+        !screen.contains("hoge 2 of 2 up"),
         "the dashboard is gone:\n{screen}"
     );
 }

@@ -154,7 +154,7 @@ fn maint_asks_first_and_x_takes_web11_down_for_http_checks_only() {
             // The demo key deletes web11's health page: hoge checks it over HTTP.
             .key('x')
             .wait_for("deleting web11's health_check.html")
-            .wait_for("hoge 1/2 UP")
+            .wait_for("hoge 1 of 2 up")
             .wait_until("web11 shown DOWN in hoge", |s| {
                 row(s, "web11", 0).contains(" DOWN ")
             })
@@ -167,7 +167,7 @@ fn maint_asks_first_and_x_takes_web11_down_for_http_checks_only() {
     assert!(row(&screen, "web11", 0).contains("L7STS 404"), "{screen}");
     // hoge_l4 only connects, so web11 stays UP there: L7 sees what L4 cannot.
     assert!(row(&screen, "web11", 1).contains(" UP "), "{screen}");
-    assert!(screen.contains("hoge_l4 2/2 UP"), "{screen}");
+    assert!(screen.contains("hoge_l4 2 of 2 up"), "{screen}");
     assert_eq!(status(&engine, HOGE, WEB11), ServerStatus::Down);
     assert_eq!(
         status(&engine, HOGE_L4, WEB11),

@@ -29,6 +29,8 @@ use tui_logger::TuiWidgetEvent;
 
 mod detail;
 mod events;
+mod filter;
+mod mouse;
 mod prompt;
 mod search;
 

@@ -4,6 +4,7 @@
 //! server, pinned for the connection's life, bytes and duration, no HTTP at all). Underneath,
 //! a few plain sentences on what the difference means, written from the configuration.
 
+use super::columns;
 use super::fmt;
 use super::history::Series;
 use super::recent::{Recent, DECISIONS_KEPT};
@@ -96,25 +97,30 @@ fn panel(
     let backend = snap.backends.get(fe.backend);
     let be_name = backend.map_or("?", |b| b.name.as_str());
     let balance = backend.map_or("?", |b| b.balance.as_str());
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7)),
-        Span::styled(format!("{} ", fe.name), theme.title()),
-        Span::raw(format!(
-            "{} {} → {be_name} ({balance}) ",
-            fe.mode,
-            fe.bind_label()
-        )),
-    ]);
     let unit = if l7 { "req/s" } else { "conn/s" };
     let rate = d.stats.meter().rate(Series::Frontend(f)).map(|r| r[0]);
-    let mut right = vec![Span::raw(format!(" {} {unit} ", fmt::rate(rate)))];
+    let mut right = vec![(1, vec![Span::raw(format!(" {} {unit} ", fmt::rate(rate)))])];
     if d.recent.paused() {
-        right.push(Span::styled(" PAUSED ", theme.stale()));
+        right.push((0, vec![Span::styled(" PAUSED ", theme.stale())]));
     }
+    // Corners and a gap; the address and the rate go whole rather than cut.
+    let room = usize::from(area.width).saturating_sub(3);
+    let (right, _) = columns::fit_pieces(right, room / 2);
+    let left = vec![
+        (
+            0,
+            vec![Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7))],
+        ),
+        (0, vec![Span::styled(format!("{} ", fe.name), theme.title())]),
+        (4, vec![Span::raw(format!("{} ", fe.mode))]),
+        (2, vec![Span::raw(format!("{} ", fe.bind_label()))]),
+        (3, vec![Span::raw(format!("→ {be_name} ({balance}) "))]),
+    ];
+    let (title, _) = columns::fit_pieces(left, room.saturating_sub(right.width()));
     let block = Block::bordered()
         .border_style(theme.border())
         .title_top(title)
-        .title_top(Line::from(right).right_aligned());
+        .title_top(right.right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -19,7 +19,7 @@ use std::io;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-/// Where keys, resizes and the like come from.
+/// Where keys, mouse events, resizes and the like come from.
 pub trait Input {
     /// The next terminal event, waiting at most `timeout`; `None` if none came in time.
     fn next(&mut self, timeout: Duration) -> io::Result<Option<TermEvent>>;
@@ -250,6 +250,7 @@ fn on_input(event: TermEvent, app: &mut App, source: &dyn Source) -> bool {
             }
             true
         }
+        TermEvent::Mouse(mouse) => app.on_mouse(mouse),
         TermEvent::Resize(width, height) => {
             app.resize(Rect::new(0, 0, width, height));
             true

@@ -1,6 +1,6 @@
 //! Small text helpers shared by the views.
 
-use crate::events::CheckSnap;
+use crate::events::{BackendSnap, CheckSnap};
 use std::time::Duration;
 
 /// Bytes in binary units, short enough for a table cell: `512B`, `1.5K`, `12.3M`.
@@ -82,6 +82,27 @@ pub fn check(c: &CheckSnap) -> String {
     match c.code {
         Some(code) => format!("{} {code} in {}ms", c.kind.short(), c.duration.as_millis()),
         None => format!("{} in {}ms", c.kind.short(), c.duration.as_millis()),
+    }
+}
+
+/// The last check without its duration, for a narrow column: `L7OK 200`, `L4CON`.
+pub fn check_short(c: &CheckSnap) -> String {
+    match c.code {
+        Some(code) => format!("{} {code}", c.kind.short()),
+        None => c.kind.short().to_string(),
+    }
+}
+
+/// A backend's badge, in words that stand without colour and cannot be read as a server's
+/// `UP 1/2` (up, with a failing check): `hoge 1 of 2 up`, and `hoge DOWN 0 of 2 up` when
+/// the backend itself is down (no usable server), as its BACKEND row says.
+pub fn backend_badge(b: &BackendSnap) -> (String, bool) {
+    let up = super::status::backend_up(b);
+    let count = format!("{} of {} up", b.up_count(), b.servers.len());
+    if up {
+        (count, true)
+    } else {
+        (format!("DOWN {count}"), false)
     }
 }
 

@@ -6,7 +6,8 @@ use super::input::KeysInForce;
 use super::servers::ServerList;
 use super::theme::Theme;
 use crate::keys::{Action, Binding, Keymap, Scope, View};
-use ratatui::layout::Rect;
+use super::{columns, fmt};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -24,8 +25,21 @@ pub struct Footer<'a> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, f: &Footer) {
-    let lines = vec![keys_line(f), status_line(f)];
-    frame.render_widget(Paragraph::new(lines), area);
+    let width = usize::from(area.width);
+    let [keys, status] = Layout::vertical([Constraint::Length(1); 2]).areas(area);
+    frame.render_widget(Paragraph::new(keys_line(f, width)), keys);
+    // The last message on the left, the list's state (filter, `!`, sort) on the right, each
+    // in its own area: one never runs into the other.
+    let state = list_state(f, width / 2);
+    let state_width = state.width() as u16;
+    let [message, _, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(state_width > 0) * 2),
+        Constraint::Length(state_width),
+    ])
+    .areas(status);
+    frame.render_widget(Paragraph::new(message_line(f, message.width)), message);
+    frame.render_widget(Paragraph::new(state).right_aligned(), right);
 }
 
 /// The footer's items for a view: `(keys, word)`, only keys that would do something. This
@@ -51,19 +65,40 @@ pub fn items(keys: KeysInForce, view: View) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-fn keys_line(f: &Footer) -> Line<'static> {
+/// The keys that fit `width`: help and quit always, then the others in order while they fit.
+fn keys_line(f: &Footer, width: usize) -> Line<'static> {
     let theme = f.theme;
     let mut spans = Vec::new();
+    let mut used = 0;
     if f.keys.read_only {
         spans.push(Span::styled(" read-only ", theme.badge()));
         spans.push(Span::raw(" "));
+        used += 12;
     }
-    for (keys, word) in items(f.keys, f.view) {
-        spans.push(Span::styled(keys, theme.key()));
-        spans.push(Span::raw(format!(" {word}  ")));
+    let items = items(f.keys, f.view);
+    let cost = |(keys, word): &(String, &str)| columns::width(keys) + columns::width(word) + 3;
+    let kept: usize = items
+        .iter()
+        .filter(|(_, word)| KEPT.contains(word))
+        .map(cost)
+        .sum();
+    used += kept;
+    for item in items {
+        let always = KEPT.contains(&item.1);
+        if !always {
+            if used + cost(&item) > width {
+                continue;
+            }
+            used += cost(&item);
+        }
+        spans.push(Span::styled(item.0, theme.key()));
+        spans.push(Span::raw(format!(" {}  ", item.1)));
     }
     Line::from(spans)
 }
+
+/// Footer words that are always shown, however narrow: how to learn the rest and leave.
+const KEPT: [&str; 2] = ["help", "quit"];
 
 fn first(map: &Keymap, action: Action) -> Option<String> {
     map.keys(action).first().map(ToString::to_string)
@@ -111,20 +146,19 @@ fn footer_label(map: &Keymap, b: &Binding) -> Option<String> {
     }
 }
 
-fn status_line(f: &Footer) -> Line<'static> {
+/// The filter being typed, or the last action's result, cut with `…` to `width`.
+fn message_line(f: &Footer, width: u16) -> Line<'static> {
     let theme = f.theme;
-    let mut spans = Vec::new();
     let (filter, editing) = f.servers.filter();
     if editing {
-        spans.push(Span::styled("/", theme.key()));
-        spans.push(Span::raw(filter.to_string()));
-        spans.push(Span::styled("▏", theme.key()));
-        spans.push(Span::styled(
-            "  Enter keeps the filter, Esc clears it",
-            theme.dim(),
-        ));
-        return Line::from(spans);
+        return Line::from(vec![
+            Span::styled("/", theme.key()),
+            Span::raw(filter.to_string()),
+            Span::styled("▏", theme.key()),
+            Span::styled("  Enter keeps the filter, Esc clears it", theme.dim()),
+        ]);
     }
+    let width = usize::from(width);
     match f.status {
         Some(s) => {
             let style = match s.tone {
@@ -132,28 +166,52 @@ fn status_line(f: &Footer) -> Line<'static> {
                 Tone::Ok => theme.ok(),
                 Tone::Error => theme.error(),
             };
-            spans.push(Span::styled(s.text.clone(), style));
+            Line::styled(fmt::clip(&s.text, width), style)
         }
-        None => spans.push(Span::styled("press ? for help", theme.dim())),
+        None => Line::styled("press ? for help", theme.dim()),
     }
-    if f.view.has_servers() {
-        if !filter.is_empty() {
-            spans.push(Span::raw("   "));
-            spans.push(Span::styled(format!(" filter /{filter} "), theme.badge()));
+}
+
+/// How the server list stands, in at most `room` cells: the kept filter, `!`, then the sort
+/// (shorter, then left out, when there is no room).
+fn list_state(f: &Footer, room: usize) -> Line<'static> {
+    let theme = f.theme;
+    if !f.view.has_servers() {
+        return Line::default();
+    }
+    let mut parts: Vec<(Vec<String>, Style)> = Vec::new();
+    let (filter, editing) = f.servers.filter();
+    if !filter.is_empty() && !editing {
+        parts.push((vec![format!(" filter /{filter} ")], theme.badge()));
+    }
+    if f.servers.down_only() {
+        parts.push((vec![" ! not UP only ".into(), " ! ".into()], theme.badge()));
+    }
+    let sort = f.servers.sort(f.view);
+    if let Some(key) = sort.key {
+        let dir = if sort.reverse {
+            "reversed"
+        } else {
+            key.direction()
+        };
+        let full = format!("sorted by {} ({dir})", key.title());
+        parts.push((vec![full, format!("sorted by {}", key.title())], theme.dim()));
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for (forms, style) in parts {
+        let gap = usize::from(!spans.is_empty());
+        let Some(text) = forms
+            .into_iter()
+            .find(|t| used + gap + columns::width(t) <= room)
+        else {
+            continue;
+        };
+        if gap == 1 {
+            spans.push(Span::raw(" "));
         }
-        let sort = f.servers.sort(f.view);
-        if let Some(key) = sort.key {
-            let dir = if sort.reverse {
-                "reversed"
-            } else {
-                key.direction()
-            };
-            spans.push(Span::raw("   "));
-            spans.push(Span::styled(
-                format!("sorted by {} ({dir})", key.title()),
-                theme.dim(),
-            ));
-        }
+        used += gap + columns::width(&text);
+        spans.push(Span::styled(text, style));
     }
     Line::from(spans)
 }

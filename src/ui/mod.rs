@@ -27,6 +27,7 @@ mod header;
 mod help;
 mod layout;
 mod log_pane;
+mod columns;
 mod rows;
 mod screen;
 mod table;
@@ -104,7 +105,7 @@ pub fn run(source: Arc<dyn Source>, events: EventReceiver, opts: UiOptions) -> a
             let mut input = TerminalInput;
             run_with(backend, &mut input, &SystemClock, source, events, opts)
         });
-    ratatui::restore();
+    terminal::restore();
     result
 }
 

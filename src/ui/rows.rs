@@ -10,8 +10,7 @@ use super::theme::Theme;
 use crate::config::Mode;
 use crate::events::{BackendSnap, FrontendSnap, ServerId, ServerSnap};
 use crate::keys::View;
-use ratatui::style::Style;
-use ratatui::widgets::Cell;
+use super::columns::Txt;
 
 /// What the cells of one backend's table are made from.
 pub(super) struct Cells<'a> {
@@ -29,30 +28,34 @@ pub(super) struct Cells<'a> {
     pub scale: f32,
 }
 
-fn num(n: u64) -> Cell<'static> {
-    Cell::from(fmt::count(n))
+fn num(n: u64) -> Txt {
+    Txt::from(fmt::count(n))
 }
 
-fn blank() -> Cell<'static> {
-    Cell::from("")
+fn blank() -> Txt {
+    Txt::from("")
 }
 
 impl Cells<'_> {
-    pub(super) fn server_cells(&self, id: ServerId, s: &ServerSnap) -> Vec<Cell<'static>> {
+    pub(super) fn server_cells(&self, id: ServerId, s: &ServerSnap) -> Vec<Txt> {
         let theme = self.theme;
         let pending = self.admin.pending(id);
         let mut status = s.status.to_string();
         if pending.is_some() {
             status = format!("{status} {PENDING}");
         }
-        let status = Cell::from(status).style(theme.status(s.status));
+        let status = Txt::new(status).style(theme.status(s.status));
         // The selected row is bold with a reversed name; reversing the whole row would hide
         // the status colour and invert the sparkline.
-        let mut name = Cell::from(s.name.clone());
+        let mut name = Txt::name(s.name.clone());
         if self.selected == Some(id) {
             name = name.style(theme.selected());
         }
-        let check = || s.last_check.as_ref().map(fmt::check).unwrap_or_default();
+        let check = || {
+            s.last_check.as_ref().map_or_else(Txt::default, |c| {
+                Txt::new(fmt::check(c)).or(fmt::check_short(c))
+            })
+        };
         match self.view {
             View::Traffic => {
                 let mut cells = vec![name, status];
@@ -73,15 +76,15 @@ impl Cells<'_> {
             View::Errors => vec![
                 name,
                 status,
-                Cell::from(s.connect_errors.to_string()).style(theme.trouble(s.connect_errors)),
-                Cell::from(s.response_errors.to_string()).style(theme.trouble(s.response_errors)),
-                Cell::from(s.retries.to_string()).style(theme.trouble(s.retries)),
-                Cell::from(s.redispatches.to_string()).style(theme.trouble(s.redispatches)),
-                Cell::from(s.failed_checks.to_string()).style(theme.trouble(s.failed_checks)),
-                Cell::from(s.down_transitions.to_string()).style(theme.trouble(s.down_transitions)),
-                Cell::from(fmt::age(s.downtime)).style(theme.trouble(s.downtime.as_secs())),
-                Cell::from(fmt::age(s.since_change)),
-                Cell::from(check()),
+                Txt::from(s.connect_errors.to_string()).style(theme.trouble(s.connect_errors)),
+                Txt::from(s.response_errors.to_string()).style(theme.trouble(s.response_errors)),
+                Txt::from(s.retries.to_string()).style(theme.trouble(s.retries)),
+                Txt::from(s.redispatches.to_string()).style(theme.trouble(s.redispatches)),
+                Txt::from(s.failed_checks.to_string()).style(theme.trouble(s.failed_checks)),
+                Txt::from(s.down_transitions.to_string()).style(theme.trouble(s.down_transitions)),
+                Txt::from(fmt::age(s.downtime)).style(theme.trouble(s.downtime.as_secs())),
+                Txt::from(fmt::age(s.since_change)),
+                check(),
             ],
             _ => {
                 // A server warming up after `slowstart` shows its weight now, rising.
@@ -94,14 +97,14 @@ impl Cells<'_> {
                 vec![
                     name,
                     status,
-                    Cell::from(fmt::age(s.since_change)),
-                    Cell::from(check()),
-                    Cell::from(weight),
-                    Cell::from(act),
-                    Cell::from(bck),
+                    Txt::from(fmt::age(s.since_change)),
+                    check(),
+                    Txt::from(weight),
+                    Txt::from(act),
+                    Txt::from(bck),
                     num(s.cur_sessions),
                     num(s.max_sessions),
-                    Cell::from(s.limit_sessions.map_or("-".into(), |l| l.to_string())),
+                    Txt::from(s.limit_sessions.map_or("-".into(), |l| l.to_string())),
                     num(s.total_sessions),
                     num(s.lbtot),
                     num(s.queue),
@@ -112,46 +115,46 @@ impl Cells<'_> {
     }
 
     /// The server's address; attached, where each node stands instead (`UP on 1/2: h1 · ...`).
-    fn address(&self, id: ServerId, s: &ServerSnap) -> Cell<'static> {
+    fn address(&self, id: ServerId, s: &ServerSnap) -> Txt {
         match self.stats.fleet() {
-            Some(fleet) => Cell::from(fleet.breakdown(id)),
-            None => Cell::from(s.addr.to_string()),
+            Some(fleet) => Txt::new(fleet.breakdown(id)).or(s.addr.to_string()),
+            None => Txt::new(s.addr.to_string()),
         }
     }
 
     /// p50, p90, p99 and the sample count; attached, HAProxy's stats have none of them.
-    fn latency_cells(&self, l: &crate::events::Latency) -> Vec<Cell<'static>> {
+    fn latency_cells(&self, l: &crate::events::Latency) -> Vec<Txt> {
         if self.stats.attached() {
             return (0..4)
-                .map(|_| Cell::from("n/a").style(self.theme.dim()))
+                .map(|_| Txt::from("n/a").style(self.theme.dim()))
                 .collect();
         }
         latency_cells(l)
     }
 
     /// 1xx..5xx and other; dashes for TCP, which has no HTTP.
-    fn responses(&self, r: &[u64; 6]) -> Vec<Cell<'static>> {
+    fn responses(&self, r: &[u64; 6]) -> Vec<Txt> {
         let theme = self.theme;
         (0..6)
             .map(|class| match self.mode {
-                Mode::Tcp => Cell::from("-").style(theme.dim()),
+                Mode::Tcp => Txt::from("-").style(theme.dim()),
                 Mode::Http => {
                     let style = if r[class] == 0 {
                         theme.dim()
                     } else {
                         theme.http_class(class)
                     };
-                    Cell::from(fmt::count(r[class])).style(style)
+                    Txt::from(fmt::count(r[class])).style(style)
                 }
             })
             .collect()
     }
 
-    pub(super) fn frontend_cells(&self, f: usize, fe: &FrontendSnap) -> Vec<Cell<'static>> {
+    pub(super) fn frontend_cells(&self, f: usize, fe: &FrontendSnap) -> Vec<Txt> {
         let theme = self.theme;
         let meter = self.stats.meter();
-        let name = Cell::from("FRONTEND");
-        let open = Cell::from("OPEN").style(theme.proxy_status(true));
+        let name = Txt::new("FRONTEND").or("FRONT").or("FE");
+        let open = Txt::from("OPEN").style(theme.proxy_status(true));
         let cells = match self.view {
             View::Traffic => {
                 let series = Series::Frontend(f);
@@ -165,15 +168,15 @@ impl Cells<'_> {
                 vec![
                     name,
                     open,
-                    Cell::from(fmt::rate(rate.map(|r| r[0]))),
-                    Cell::from(fmt::sparkline(&hist, peak, self.fill)).style(theme.sparkline()),
-                    Cell::from(fmt::compact_rate(peak)),
+                    Txt::from(fmt::rate(rate.map(|r| r[0]))),
+                    Txt::from(fmt::sparkline(&hist, peak, self.fill)).style(theme.sparkline()),
+                    Txt::from(fmt::compact_rate(peak)),
                     num(fe.cur_conns),
                     num(total),
-                    Cell::from(fmt::bytes(fe.bytes_in)),
-                    Cell::from(fmt::bytes(fe.bytes_out)),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-                    Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
+                    Txt::from(fmt::bytes(fe.bytes_in)),
+                    Txt::from(fmt::bytes(fe.bytes_out)),
+                    Txt::from(fmt::byte_rate(rate.map(|r| r[1]))),
+                    Txt::from(fmt::byte_rate(rate.map(|r| r[2]))),
                 ]
             }
             View::Http => {
@@ -190,13 +193,17 @@ impl Cells<'_> {
             View::Errors => {
                 let mut cells = vec![name, open];
                 cells.extend((0..8).map(|_| blank()));
-                let mut text = format!("{} {}", fe.name, fe.bind_label());
+                let text = format!("{} {}", fe.name, fe.bind_label());
                 // HAProxy's request counters: refused heads, denied, answered by the proxy.
-                if fe.req_errors + fe.denied_req + fe.intercepted > 0 {
+                let cell = if fe.req_errors + fe.denied_req + fe.intercepted > 0 {
                     let (e, d, i) = (fe.req_errors, fe.denied_req, fe.intercepted);
-                    text.push_str(&format!("  ereq {e}  dreq {d}  intercepted {i}"));
-                }
-                cells.push(Cell::from(text));
+                    Txt::new(format!("{text}  ereq {e}  dreq {d}  intercepted {i}"))
+                        .or(format!("ereq {e}  dreq {d}  intercepted {i}"))
+                        .or(format!("ereq {e} dreq {d} int {i}"))
+                } else {
+                    Txt::new(text).or(fe.bind_label())
+                };
+                cells.push(cell);
                 cells
             }
             _ => vec![
@@ -209,11 +216,12 @@ impl Cells<'_> {
                 blank(),
                 num(fe.cur_conns),
                 num(fe.max_conns),
-                Cell::from(fe.limit_conns.to_string()),
+                Txt::from(fe.limit_conns.to_string()),
                 num(fe.total_conns),
                 blank(),
                 blank(),
-                Cell::from(format!("{} {} {}", fe.name, fe.mode, fe.bind_label())),
+                Txt::new(format!("{} {} {}", fe.name, fe.mode, fe.bind_label()))
+                    .or(fe.bind_label()),
             ],
         };
         cells
@@ -226,30 +234,30 @@ impl Cells<'_> {
         series: Series,
         scale: Option<f32>,
         [cur, total, bytes_in, bytes_out]: [u64; 4],
-    ) -> Vec<Cell<'static>> {
+    ) -> Vec<Txt> {
         let meter = self.stats.meter();
         let rate = meter.rate(series);
         let hist = meter.history(series, self.fill);
         let peak = hist.iter().copied().fold(0.0, f32::max);
         let scale = scale.unwrap_or(peak);
         vec![
-            Cell::from(fmt::rate(rate.map(|r| r[0]))),
-            Cell::from(fmt::sparkline(&hist, scale, self.fill)).style(self.theme.sparkline()),
-            Cell::from(fmt::compact_rate(peak)),
+            Txt::from(fmt::rate(rate.map(|r| r[0]))),
+            Txt::from(fmt::sparkline(&hist, scale, self.fill)).style(self.theme.sparkline()),
+            Txt::from(fmt::compact_rate(peak)),
             num(cur),
             num(total),
-            Cell::from(fmt::bytes(bytes_in)),
-            Cell::from(fmt::bytes(bytes_out)),
-            Cell::from(fmt::byte_rate(rate.map(|r| r[1]))),
-            Cell::from(fmt::byte_rate(rate.map(|r| r[2]))),
+            Txt::from(fmt::bytes(bytes_in)),
+            Txt::from(fmt::bytes(bytes_out)),
+            Txt::from(fmt::byte_rate(rate.map(|r| r[1]))),
+            Txt::from(fmt::byte_rate(rate.map(|r| r[2]))),
         ]
     }
 
-    pub(super) fn backend_cells(&self, b: usize, be: &BackendSnap) -> Vec<Cell<'static>> {
+    pub(super) fn backend_cells(&self, b: usize, be: &BackendSnap) -> Vec<Txt> {
         let theme = self.theme;
         let up = status::backend_up(be);
-        let name = Cell::from("BACKEND");
-        let status = Cell::from(if up { "UP" } else { "DOWN" }).style(theme.proxy_status(up));
+        let name = Txt::new("BACKEND").or("BE");
+        let status = Txt::from(if up { "UP" } else { "DOWN" }).style(theme.proxy_status(up));
         let sum = |f: fn(&ServerSnap) -> u64| be.servers.iter().map(f).sum::<u64>();
         match self.view {
             View::Traffic => {
@@ -280,7 +288,7 @@ impl Cells<'_> {
                 cells
             }
             View::Errors => {
-                let n = |v: u64| Cell::from(v.to_string()).style(theme.trouble(v));
+                let n = |v: u64| Txt::from(v.to_string()).style(theme.trouble(v));
                 vec![
                     name,
                     status,
@@ -302,16 +310,17 @@ impl Cells<'_> {
                     status,
                     blank(),
                     blank(),
-                    Cell::from(status::usable_weight(be).to_string()),
-                    Cell::from(act.to_string()),
-                    Cell::from(bck.to_string()),
+                    Txt::from(status::usable_weight(be).to_string()),
+                    Txt::from(act.to_string()),
+                    Txt::from(bck.to_string()),
                     num(be.cur_sessions),
                     blank(),
                     blank(),
                     num(be.total_sessions),
                     num(sum(|s| s.lbtot)),
                     num(be.queue),
-                    Cell::from(format!("{} {}", be.name, be.balance.as_str())),
+                    Txt::new(format!("{} {}", be.name, be.balance.as_str()))
+                        .or(be.balance.as_str()),
                 ]
             }
         }
@@ -319,14 +328,14 @@ impl Cells<'_> {
 }
 
 /// p50, p90, p99 and the sample count.
-fn latency_cells(l: &crate::events::Latency) -> Vec<Cell<'static>> {
+fn latency_cells(l: &crate::events::Latency) -> Vec<Txt> {
     let n = l.count();
-    let mut cells: Vec<Cell> = [0.5, 0.9, 0.99]
+    let mut cells: Vec<Txt> = [0.5, 0.9, 0.99]
         .iter()
-        .map(|&q| Cell::from(fmt::latency(l.quantile(q))))
+        .map(|&q| Txt::from(fmt::latency(l.quantile(q))))
         .collect();
     cells.push(if n == 0 {
-        Cell::from("-").style(Style::new())
+        Txt::from("-")
     } else {
         num(n)
     });

@@ -203,6 +203,8 @@ pub struct ServerList {
     selected: Option<ServerId>,
     filter: String,
     filter_editing: bool,
+    /// `!`: only servers that are not plainly UP.
+    down_only: bool,
     sort: [Sort; 4],
 }
 
@@ -235,6 +237,7 @@ impl ServerList {
                     .filter(|&s| {
                         needle.is_empty() || matches_filter(&be.name, &be.servers[s], &needle)
                     })
+                    .filter(|&s| !self.down_only || !plainly_up(&be.servers[s]))
                     .collect();
                 if let Some(key) = sort.key {
                     servers.sort_by(|&x, &y| {
@@ -345,12 +348,85 @@ impl ServerList {
         true
     }
 
+    /// Whether some servers may be left out (a text filter, or `!`).
+    pub fn filtering(&self) -> bool {
+        !self.filter.is_empty() || self.down_only
+    }
+
+    /// Whether `!` (only servers that are not plainly UP) is on.
+    pub fn down_only(&self) -> bool {
+        self.down_only
+    }
+
+    /// `!`: only the servers that are not plainly UP, or all again. Returns whether it is on.
+    pub(super) fn toggle_down_only(&mut self) -> bool {
+        self.down_only = !self.down_only;
+        self.down_only
+    }
+
+    /// Plainly UP servers of backend `b` that `!` hides (those the text filter matches).
+    pub fn hidden_in(&self, view: View, stats: &Stats, b: usize) -> usize {
+        if !self.down_only {
+            return 0;
+        }
+        let Some(be) = stats.snapshot().and_then(|snap| snap.backends.get(b)) else {
+            return 0;
+        };
+        let needle = self.filter.to_lowercase();
+        let matching = be
+            .servers
+            .iter()
+            .filter(|s| needle.is_empty() || matches_filter(&be.name, s, &needle))
+            .count();
+        let listed = self.listed(view, stats).get(b).map_or(0, Vec::len);
+        matching - listed
+    }
+
+    /// Plainly UP servers that `!` hides, in every backend.
+    pub fn hidden(&self, view: View, stats: &Stats) -> usize {
+        let backends = stats.snapshot().map_or(0, |snap| snap.backends.len());
+        (0..backends).map(|b| self.hidden_in(view, stats, b)).sum()
+    }
+
+    /// What the server views say when no server is listed.
+    pub fn nothing_listed(&self, view: View, stats: &Stats) -> String {
+        match (self.down_only, self.filter.is_empty()) {
+            (true, true) => format!(
+                "every server is UP: nothing to show with ! on ({} UP hidden; ! shows all)",
+                self.hidden(view, stats)
+            ),
+            (true, false) => format!(
+                "no server matches /{} that is not UP ({} UP hidden; ! shows all, Esc clears \
+                 the filter)",
+                self.filter,
+                self.hidden(view, stats)
+            ),
+            _ => format!("no server matches /{} (Esc clears the filter)", self.filter),
+        }
+    }
+
+    /// Selects the server a click landed on. Returns whether the row was one to select.
+    pub(super) fn select(&mut self, view: View, stats: &Stats, id: ServerId) -> bool {
+        let listed = self.ids(view, stats).contains(&id);
+        if listed {
+            self.selected = Some(id);
+        }
+        listed
+    }
+
     /// Clears a kept filter. Returns whether there was one.
     pub(super) fn clear_filter(&mut self) -> bool {
         let had = !self.filter.is_empty();
         self.filter.clear();
         had
     }
+}
+
+/// Plainly UP: serving, checks passing, nothing pending. `!` hides these and lists the rest
+/// (DOWN, `UP 1/2` going down, `DOWN 1/2` coming up, DRAIN, MAINT). A server without checks
+/// counts as UP: nothing says otherwise. Weight 0 takes no traffic, so it is listed too.
+fn plainly_up(s: &ServerSnap) -> bool {
+    s.weight > 0 && matches!(s.status, ServerStatus::Up | ServerStatus::NoCheck)
 }
 
 /// `/web1`, `/down`, `/8011`, `/hoge_l4/`: name, backend/name, address or status.

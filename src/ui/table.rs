@@ -7,6 +7,7 @@ use super::admin::Admin;
 use super::fmt;
 use super::history::Series;
 use super::nodes;
+use super::columns::{self, plan, Fit, Plan, Txt};
 use super::rows::Cells;
 use super::servers::{ServerList, SortKey};
 use super::stats::Stats;
@@ -17,83 +18,88 @@ use crate::keys::View;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 struct Col {
     title: &'static str,
-    width: u16,
+    /// How important the column is when the terminal is narrow: 0 stays, higher goes first.
+    priority: u8,
     sort: Option<SortKey>,
 }
 
-const fn col(title: &'static str, width: u16, sort: Option<SortKey>) -> Col {
-    Col { title, width, sort }
+const fn col(title: &'static str, priority: u8, sort: Option<SortKey>) -> Col {
+    Col {
+        title,
+        priority,
+        sort,
+    }
 }
 
-/// A width that takes what is left (address, sparkline).
-const FILL: u16 = 0;
+/// The Traffic view's sparkline: it takes what the other columns leave.
+const HISTORY: &str = "history (5s/cell)";
 
 use SortKey as K;
 
 const STATUS_COLS: &[Col] = &[
-    col("name", 14, Some(K::Name)),
-    col("status", 11, Some(K::Status)),
-    col("lastchg", 7, Some(K::LastChange)),
-    col("last check", 16, None),
-    col("wght", 5, Some(K::Weight)),
-    col("act", 3, None),
-    col("bck", 3, None),
+    col("name", 0, Some(K::Name)),
+    col("status", 0, Some(K::Status)),
+    col("lastchg", 6, Some(K::LastChange)),
+    col("last check", 1, None),
+    col("wght", 2, Some(K::Weight)),
+    col("act", 11, None),
+    col("bck", 12, None),
     col("cur", 4, Some(K::Cur)),
-    col("max", 4, Some(K::Max)),
-    col("limit", 5, None),
-    col("total", 7, Some(K::Total)),
-    col("lbtot", 7, Some(K::Lbtot)),
-    col("queue", 5, None),
-    col("address", FILL, None),
+    col("max", 8, Some(K::Max)),
+    col("limit", 7, None),
+    col("total", 5, Some(K::Total)),
+    col("lbtot", 10, Some(K::Lbtot)),
+    col("queue", 9, None),
+    col("address", 3, None),
 ];
 
 const TRAFFIC_COLS: &[Col] = &[
-    col("name", 14, Some(K::Name)),
-    col("status", 11, Some(K::Status)),
-    col("req/s", 7, Some(K::Rate)),
-    col("history (5s/cell)", FILL, None),
-    col("peak", 6, None),
-    col("cur", 4, Some(K::Cur)),
-    col("total", 7, Some(K::Total)),
+    col("name", 0, Some(K::Name)),
+    col("status", 0, Some(K::Status)),
+    col("req/s", 1, Some(K::Rate)),
+    col(HISTORY, 2, None),
+    col("peak", 7, None),
+    col("cur", 3, Some(K::Cur)),
+    col("total", 4, Some(K::Total)),
     col("bytes in", 8, Some(K::BytesIn)),
     col("bytes out", 9, Some(K::BytesOut)),
-    col("in/s", 6, None),
+    col("in/s", 5, None),
     col("out/s", 6, None),
 ];
 
 const HTTP_COLS: &[Col] = &[
-    col("name", 14, Some(K::Name)),
-    col("status", 11, Some(K::Status)),
-    col("1xx", 5, None),
-    col("2xx", 7, Some(K::Http2xx)),
-    col("3xx", 5, None),
-    col("4xx", 5, Some(K::Http4xx)),
-    col("5xx", 5, Some(K::Http5xx)),
-    col("other", 5, None),
-    col("p50", 7, Some(K::P50)),
-    col("p90", 7, Some(K::P90)),
-    col("p99", 7, Some(K::P99)),
-    col("samples", 8, None),
-    col("total", FILL, Some(K::Total)),
+    col("name", 0, Some(K::Name)),
+    col("status", 0, Some(K::Status)),
+    col("1xx", 11, None),
+    col("2xx", 1, Some(K::Http2xx)),
+    col("3xx", 8, None),
+    col("4xx", 2, Some(K::Http4xx)),
+    col("5xx", 3, Some(K::Http5xx)),
+    col("other", 10, None),
+    col("p50", 4, Some(K::P50)),
+    col("p90", 6, Some(K::P90)),
+    col("p99", 5, Some(K::P99)),
+    col("samples", 9, None),
+    col("total", 7, Some(K::Total)),
 ];
 
 const ERROR_COLS: &[Col] = &[
-    col("name", 14, Some(K::Name)),
-    col("status", 11, Some(K::Status)),
-    col("econ", 5, Some(K::ConnErrors)),
-    col("eresp", 5, Some(K::RespErrors)),
+    col("name", 0, Some(K::Name)),
+    col("status", 0, Some(K::Status)),
+    col("econ", 2, Some(K::ConnErrors)),
+    col("eresp", 3, Some(K::RespErrors)),
     col("retries", 7, Some(K::Retries)),
-    col("redisp", 6, Some(K::Redispatches)),
-    col("chkfail", 7, Some(K::FailedChecks)),
-    col("chkdown", 7, Some(K::DownTransitions)),
-    col("downtime", 8, Some(K::Downtime)),
-    col("lastchg", 7, Some(K::LastChange)),
-    col("last check", FILL, None),
+    col("redisp", 8, Some(K::Redispatches)),
+    col("chkfail", 1, Some(K::FailedChecks)),
+    col("chkdown", 5, Some(K::DownTransitions)),
+    col("downtime", 6, Some(K::Downtime)),
+    col("lastchg", 9, Some(K::LastChange)),
+    col("last check", 4, None),
 ];
 
 fn columns(view: View) -> &'static [Col] {
@@ -156,46 +162,67 @@ pub fn page_size(area: Rect, view: View) -> usize {
     (height.saturating_sub(TABLE_CHROME + 2) as usize).max(1)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
-    let Some(snap) = t.stats.snapshot() else {
-        let msg = Paragraph::new("waiting for the first snapshot…").style(t.theme.dim());
-        frame.render_widget(msg, area);
-        return;
-    };
-    let mut area = area;
+/// A row of a server table, as a click finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowId {
+    Frontend(usize),
+    Server(ServerId),
+    Backend(usize),
+}
+
+/// Where the server views put their parts in the body: the tables, a note under them and,
+/// attached, the nodes panel at the bottom.
+struct Parts {
+    tables: Rect,
+    note: Option<Rect>,
+    panel: Option<Rect>,
+}
+
+fn parts(area: Rect, t: &Tables) -> Parts {
     // Whether the note fits is judged on the whole body, the nodes panel included.
     let note = note(t.view, t.stats.attached()).filter(|_| area.height > 8);
-    if let Some(fleet) = t.stats.fleet() {
-        area = nodes_panel(frame, area, t, fleet);
-    }
-    if let Some(text) = note.filter(|_| area.height > 1) {
-        let line = Rect {
-            y: area.bottom() - 1,
-            height: 1,
+    let mut tables = area;
+    let panel = t.stats.fleet().map(|fleet| {
+        let h = nodes::height(fleet).min(area.height / 2);
+        tables.height -= h;
+        Rect {
+            y: area.bottom() - h,
+            height: h,
             ..area
-        };
-        frame.render_widget(
-            Paragraph::new(fmt::clip(text, area.width as usize)).style(t.theme.dim()),
-            line,
-        );
-        area.height -= 1;
+        }
+    });
+    let note = note.filter(|_| tables.height > 1).map(|_| {
+        tables.height -= 1;
+        Rect {
+            y: tables.bottom(),
+            height: 1,
+            ..tables
+        }
+    });
+    Parts {
+        tables,
+        note,
+        panel,
     }
-    let groups = groups(t.view, t.stats, t.servers, snap);
-    if groups.is_empty() {
-        let text = format!(
-            "no server matches /{} (Esc clears the filter)",
-            t.servers.filter().0
-        );
-        frame.render_widget(Paragraph::new(text).style(t.theme.warn()), area);
-        return;
-    }
+}
+
+/// One backend's table on screen: which group, where, and its first row shown when it
+/// scrolls (kept so the selected row shows).
+struct Placed {
+    g: usize,
+    rect: Rect,
+    offset: usize,
+}
+
+/// Where each table goes: drawing and clicks both use this, so a click lands on the row
+/// drawn under it.
+fn place(area: Rect, groups: &[Group], selected: Option<ServerId>) -> Vec<Placed> {
     let heights: Vec<u16> = groups.iter().map(Group::height).collect();
-    let selected = t
-        .servers
-        .selected()
+    let with_selection = selected
         .and_then(|id| groups.iter().position(|g| g.b == id.backend))
         .unwrap_or(0);
-    let first = first_visible(&heights, area.height, selected);
+    let first = first_visible(&heights, area.height, with_selection);
+    let mut placed = Vec::new();
     let mut y = area.y;
     for (g, group) in groups.iter().enumerate().skip(first) {
         let left = area.bottom().saturating_sub(y);
@@ -203,36 +230,173 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
             break;
         }
         let h = heights[g].min(left);
+        let rows = usize::from(h - TABLE_CHROME);
+        let offset = group
+            .selected_row(selected)
+            .map_or(0, |i| (i + 1).saturating_sub(rows));
         let rect = Rect {
             y,
             height: h,
             ..area
         };
-        render_group(frame, rect, t, group);
+        placed.push(Placed { g, rect, offset });
         y += h;
+    }
+    placed
+}
+
+/// The table row drawn at `(x, y)` of a frame whose server view body is `area`.
+pub fn row_at(area: Rect, t: &Tables, x: u16, y: u16) -> Option<RowId> {
+    let snap = t.stats.snapshot()?;
+    let groups = groups(t.view, t.stats, t.servers, snap);
+    place(parts(area, t).tables, &groups, t.servers.selected())
+        .into_iter()
+        .find_map(|p| {
+            // Inside the borders, below the header row.
+            let inner = p.rect.inner(ratatui::layout::Margin::new(1, 1));
+            let inside = (inner.left()..inner.right()).contains(&x)
+                && (inner.top() + 1..inner.bottom()).contains(&y);
+            inside
+                .then(|| groups[p.g].row(p.offset + usize::from(y - inner.top() - 1)))
+                .flatten()
+        })
+}
+
+pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
+    let Some(snap) = t.stats.snapshot() else {
+        let msg = Paragraph::new("waiting for the first snapshot…").style(t.theme.dim());
+        frame.render_widget(msg, area);
+        return;
+    };
+    let parts = parts(area, t);
+    if let (Some(fleet), Some(panel)) = (t.stats.fleet(), parts.panel) {
+        let n = nodes::Nodes {
+            theme: t.theme,
+            stats: t.stats,
+            fleet,
+            selected: t.servers.selected(),
+            node: t.node,
+        };
+        nodes::render(frame, panel, &n);
+    }
+    if let (Some(text), Some(line)) = (note(t.view, t.stats.attached()), parts.note) {
+        frame.render_widget(
+            Paragraph::new(fmt::clip(text, line.width as usize)).style(t.theme.dim()),
+            line,
+        );
+    }
+    let groups = groups(t.view, t.stats, t.servers, snap);
+    if groups.is_empty() {
+        let text = t.servers.nothing_listed(t.view, t.stats);
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(t.theme.warn())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            parts.tables,
+        );
+        return;
+    }
+    // One plan for every table, so the columns line up from one table to the next.
+    let inner = parts.tables.width.saturating_sub(2 + SYMBOL);
+    let plan = plan_columns(t, &groups, inner);
+    for p in place(parts.tables, &groups, t.servers.selected()) {
+        render_group(frame, &p, t, &groups[p.g], &plan);
     }
 }
 
-/// Attached: the nodes panel at the bottom of `area`; returns what is left for the tables.
-fn nodes_panel(frame: &mut Frame, area: Rect, t: &Tables, fleet: &crate::attach::Fleet) -> Rect {
-    let h = nodes::height(fleet).min(area.height / 2);
-    let panel = Rect {
-        y: area.bottom() - h,
-        height: h,
-        ..area
-    };
-    let n = nodes::Nodes {
-        theme: t.theme,
-        stats: t.stats,
-        fleet,
-        selected: t.servers.selected(),
-        node: t.node,
-    };
-    nodes::render(frame, panel, &n);
-    Rect {
-        height: area.height - h,
-        ..area
+fn fits(view: View) -> Vec<Fit> {
+    columns(view)
+        .iter()
+        .map(|c| Fit {
+            priority: c.priority,
+            fill: c.title == HISTORY,
+        })
+        .collect()
+}
+
+/// Which columns fit in `width`, measured on every row of every table.
+fn plan_columns(t: &Tables, groups: &[Group], width: u16) -> Plan {
+    let mut cells = Vec::new();
+    for g in groups {
+        cells.push(header_cells(t, g.backend.mode));
+        let ctx = cells_ctx(t, g, 0);
+        cells.extend(group_rows(&ctx, g).into_iter().map(|(row, _)| row));
     }
+    plan(&fits(t.view), &cells, width)
+}
+
+fn cells_ctx<'a>(t: &Tables<'a>, g: &Group, fill: usize) -> Cells<'a> {
+    Cells {
+        theme: t.theme,
+        view: t.view,
+        stats: t.stats,
+        admin: t.admin,
+        selected: t.servers.selected(),
+        mode: g.backend.mode,
+        fill,
+        scale: group_scale(t.stats, g, fill),
+    }
+}
+
+/// A group's rows, each with whether it is a total (FRONTEND, BACKEND).
+fn group_rows(ctx: &Cells, g: &Group) -> Vec<(Vec<Txt>, bool)> {
+    let mut rows = Vec::new();
+    for &(f, fe) in &g.frontends {
+        rows.push((ctx.frontend_cells(f, fe), true));
+    }
+    for &s in &g.servers {
+        let id = ServerId {
+            backend: g.b,
+            server: s,
+        };
+        rows.push((ctx.server_cells(id, &g.backend.servers[s]), false));
+    }
+    rows.push((ctx.backend_cells(g.b, g.backend), true));
+    rows
+}
+
+/// Column titles, with the sort arrow on the sorted one and shorter forms of long titles.
+fn header_cells(t: &Tables, mode: Mode) -> Vec<Txt> {
+    let sort = t.servers.sort(t.view);
+    columns(t.view)
+        .iter()
+        .map(|c| {
+            let title = match (t.view, c.title, mode) {
+                (View::Traffic, "req/s", Mode::Tcp) => "conn/s",
+                _ => c.title,
+            };
+            let arrow = match (sort.key, c.sort) {
+                (Some(k), Some(mine)) if k == mine => {
+                    let up = (k == SortKey::Name) != sort.reverse;
+                    if up {
+                        "▲"
+                    } else {
+                        "▼"
+                    }
+                }
+                _ => "",
+            };
+            let mut txt = Txt::new(format!("{title}{arrow}"));
+            if let Some(short) = short_title(title) {
+                txt = txt.or(format!("{short}{arrow}"));
+            }
+            txt
+        })
+        .collect()
+}
+
+/// Shorter titles for the long ones, used only when the full title does not fit.
+fn short_title(title: &str) -> Option<&'static str> {
+    Some(match title {
+        HISTORY => "history",
+        "last check" => "check",
+        "downtime" => "down",
+        "bytes in" => "B in",
+        "bytes out" => "B out",
+        "samples" => "n",
+        "retries" => "retry",
+        _ => return None,
+    })
 }
 
 /// The backends to show, each with the frontends that feed it and its listed servers.
@@ -243,7 +407,7 @@ fn groups<'a>(
     snap: &'a Snapshot,
 ) -> Vec<Group<'a>> {
     let listed = servers.listed(view, stats);
-    let filtering = !servers.filter().0.is_empty();
+    let filtering = servers.filtering();
     snap.backends
         .iter()
         .enumerate()
@@ -286,6 +450,28 @@ impl Group<'_> {
     fn height(&self) -> u16 {
         (self.frontends.len() + self.servers.len() + 1) as u16 + TABLE_CHROME
     }
+
+    /// The row of the selected server, if it is in this table.
+    fn selected_row(&self, selected: Option<ServerId>) -> Option<usize> {
+        let id = selected.filter(|id| id.backend == self.b)?;
+        let pos = self.servers.iter().position(|&s| s == id.server)?;
+        Some(self.frontends.len() + pos)
+    }
+
+    /// What row `i` of the table is.
+    fn row(&self, i: usize) -> Option<RowId> {
+        let f = self.frontends.len();
+        let s = self.servers.len();
+        match i {
+            i if i < f => Some(RowId::Frontend(self.frontends[i].0)),
+            i if i < f + s => Some(RowId::Server(ServerId {
+                backend: self.b,
+                server: self.servers[i - f],
+            })),
+            i if i == f + s => Some(RowId::Backend(self.b)),
+            _ => None,
+        }
+    }
 }
 
 /// The first group to draw so the selected one is on screen: scroll whole tables, and let
@@ -299,72 +485,46 @@ fn first_visible(heights: &[u16], avail: u16, selected: usize) -> usize {
     first
 }
 
-fn render_group(frame: &mut Frame, area: Rect, t: &Tables, g: &Group) {
-    let (theme, view) = (t.theme, t.view);
-    let cols = columns(view);
-    let fixed: u16 = cols.iter().map(|c| c.width).sum();
-    let spacing = cols.len() as u16 - 1;
-    let fill = area.width.saturating_sub(2 + SYMBOL + fixed + spacing);
-    let widths: Vec<Constraint> = cols
-        .iter()
-        .map(|c| match c.width {
-            FILL => Constraint::Length(fill),
-            w => Constraint::Length(w),
-        })
-        .collect();
-    let ctx = Cells {
-        theme,
-        view,
-        stats: t.stats,
-        admin: t.admin,
-        selected: t.servers.selected(),
-        mode: g.backend.mode,
-        fill: fill as usize,
-        scale: group_scale(t.stats, g, fill as usize),
+fn render_group(frame: &mut Frame, p: &Placed, t: &Tables, g: &Group, plan: &Plan) {
+    let theme = t.theme;
+    let fill = plan.fill_width(&fits(t.view)).unwrap_or(0);
+    let ctx = cells_ctx(t, g, fill.into());
+    let pick = |cells: &[Txt]| -> Vec<Cell<'static>> {
+        plan.shown
+            .iter()
+            .map(|&(c, w)| {
+                let txt = &cells[c];
+                Cell::from(txt.fit(w.into())).style(txt.style)
+            })
+            .collect()
     };
-    let mut rows: Vec<Row> = Vec::new();
-    for &(f, fe) in &g.frontends {
-        rows.push(Row::new(ctx.frontend_cells(f, fe)).style(theme.aggregate()));
-    }
-    for &s in &g.servers {
-        let id = ServerId {
-            backend: g.b,
-            server: s,
-        };
-        rows.push(Row::new(ctx.server_cells(id, &g.backend.servers[s])));
-    }
-    rows.push(Row::new(ctx.backend_cells(g.b, g.backend)).style(theme.aggregate()));
-
-    let sort = t.servers.sort(view);
-    let header: Vec<String> = cols
+    let rows: Vec<Row> = group_rows(&ctx, g)
         .iter()
-        .map(|c| {
-            let title = match (view, c.title, g.backend.mode) {
-                (View::Traffic, "req/s", Mode::Tcp) => "conn/s",
-                _ => c.title,
-            };
-            match (sort.key, c.sort) {
-                (Some(k), Some(mine)) if k == mine => {
-                    let up = (k == SortKey::Name) != sort.reverse;
-                    format!("{title}{}", if up { "▲" } else { "▼" })
-                }
-                _ => title.to_string(),
+        .map(|(cells, total)| {
+            let row = Row::new(pick(cells));
+            if *total {
+                row.style(theme.aggregate())
+            } else {
+                row
             }
         })
         .collect();
+    let widths: Vec<Constraint> = plan
+        .shown
+        .iter()
+        .map(|&(_, w)| Constraint::Length(w))
+        .collect();
+    let hidden = t.servers.hidden_in(t.view, t.stats, g.b);
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.table_header()))
-        .block(group_block(theme, view, g.backend))
+        .header(Row::new(pick(&header_cells(t, g.backend.mode))).style(theme.table_header()))
+        .block(group_block(theme, t.view, g.backend, p.rect.width, hidden))
         .row_highlight_style(Style::new().add_modifier(ratatui::style::Modifier::BOLD))
         .highlight_symbol("▶ ")
         .highlight_spacing(HighlightSpacing::Always);
-    let mut state = TableState::default();
-    if let Some(id) = t.servers.selected().filter(|id| id.backend == g.b) {
-        if let Some(pos) = g.servers.iter().position(|&s| s == id.server) {
-            state.select(Some(g.frontends.len() + pos));
-        }
-    }
-    frame.render_stateful_widget(table, area, &mut state);
+    let mut state = TableState::new()
+        .with_offset(p.offset)
+        .with_selected(g.selected_row(t.servers.selected()));
+    frame.render_stateful_widget(table, p.rect, &mut state);
 }
 
 /// The largest history value among a group's servers, so their bars compare.
@@ -383,24 +543,64 @@ fn group_scale(stats: &Stats, g: &Group, width: usize) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// ` hoge 1/2 UP  http roundrobin ` on the left, session counts on the right.
-fn group_block(theme: Theme, view: View, backend: &BackendSnap) -> Block<'static> {
-    let up = theme.up_count(backend.up_count(), backend.servers.len());
-    let title = Line::from(vec![
-        Span::styled(format!(" {} ", backend.name), theme.title()),
-        Span::styled(backend.up_label(), up),
-        Span::raw(format!("  {} {} ", backend.mode, backend.balance.as_str())),
-    ]);
-    let right = match (view, backend.mode) {
-        (View::Http, Mode::Tcp) => " tcp: no HTTP here; latency = whole connection ".to_string(),
-        _ => format!(
-            " cur {}  total {}  queue {} ",
-            backend.cur_sessions, backend.total_sessions, backend.queue
-        ),
+/// ` hoge 1 of 2 up  http roundrobin ` on the left, session counts on the right; what does
+/// not fit in `width` goes whole, the least important first, and the name and the badge stay.
+fn group_block(
+    theme: Theme,
+    view: View,
+    backend: &BackendSnap,
+    width: u16,
+    hidden: usize,
+) -> Block<'static> {
+    let (badge, up) = fmt::backend_badge(backend);
+    let style = if up {
+        theme.up_count(backend.up_count(), backend.servers.len())
+    } else {
+        theme.proxy_status(false)
     };
+    let mut left = vec![
+        Span::styled(format!(" {} ", backend.name), theme.title()),
+        Span::styled(badge, style),
+        Span::raw(" "),
+    ];
+    let mut extra = vec![Span::raw(format!(
+        " {} {} ",
+        backend.mode,
+        backend.balance.as_str()
+    ))];
+    if hidden > 0 {
+        extra.insert(0, Span::styled(format!(" {hidden} UP hidden "), theme.warn()));
+    }
+    let mut right: Vec<String> = match (view, backend.mode) {
+        (View::Http, Mode::Tcp) => vec![" tcp: no HTTP here; latency = whole connection ".into()],
+        _ => vec![
+            format!(" cur {}", backend.cur_sessions),
+            format!("  total {}", backend.total_sessions),
+            format!("  queue {} ", backend.queue),
+        ],
+    };
+    // Corners, and a gap between the two titles.
+    let room = usize::from(width).saturating_sub(3);
+    let spans_width = |s: &[Span]| s.iter().map(Span::width).sum::<usize>();
+    let right_width = |r: &[String]| r.iter().map(|s| columns::width(s)).sum::<usize>();
+    if spans_width(&left) + right_width(&right) > room && right.len() == 1 {
+        right = vec![" tcp: no HTTP ".into()];
+    }
+    let least_right = right.first().map_or(0, |s| columns::width(s));
+    for span in extra {
+        if spans_width(&left) + span.width() + least_right <= room {
+            left.push(span);
+        }
+    }
+    // Totals go before the queue, the queue before current sessions.
+    while !right.is_empty() && spans_width(&left) + right_width(&right) > room {
+        let drop = if right.len() == 3 { 1 } else { right.len() - 1 };
+        right.remove(drop);
+    }
+    let right = right.concat();
     Block::bordered()
         .border_style(theme.border())
-        .title_top(title)
+        .title_top(Line::from(left))
         .title_top(Line::from(right).right_aligned())
 }
 

@@ -1,6 +1,8 @@
-//! The real terminal: raw mode and the alternate screen on the way in, restored on every way
-//! out (return, error, and a panic on any thread).
+//! The real terminal: raw mode, the alternate screen and mouse capture on the way in, all
+//! restored on every way out (return, error, and a panic on any thread). While the mouse is
+//! captured, most terminals still select text with Shift held.
 
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
 use ratatui::backend::CrosstermBackend;
@@ -9,14 +11,22 @@ use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Raw mode and the alternate screen, drawn through stdout; undone again if any step fails.
+/// Raw mode, the alternate screen and mouse capture, drawn through stdout; undone again if
+/// any step fails.
 pub fn enter() -> io::Result<CrosstermBackend<Stdout>> {
     enable_raw_mode()?;
-    let entered = execute!(io::stdout(), EnterAlternateScreen);
+    let entered = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture);
     if entered.is_err() {
-        ratatui::restore();
+        restore();
     }
     entered.map(|_| CrosstermBackend::new(io::stdout()))
+}
+
+/// The terminal as it was: mouse capture off (else the shell would get mouse reports as
+/// typed text), then ratatui's restore (raw mode off, main screen back).
+pub fn restore() {
+    let _ = execute!(io::stdout(), DisableMouseCapture);
+    ratatui::restore();
 }
 
 /// Set by the panic hook: a panic anywhere (an engine thread too) has already restored the
@@ -41,7 +51,7 @@ impl PanicHook {
         let chained = previous.clone();
         panic::set_hook(Box::new(move |info| {
             PANICKED.store(true, Ordering::SeqCst);
-            ratatui::restore();
+            restore();
             chained(info);
         }));
         PanicHook { previous }

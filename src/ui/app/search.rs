@@ -14,8 +14,4 @@ impl App {
     pub(super) fn next_log_server(&mut self) {
         self.say(Tone::Error, "the log's server filter is not built yet");
     }
-
-    pub(super) fn toggle_down_only(&mut self) {
-        self.say(Tone::Error, "the DOWN-only filter is not built yet");
-    }
 }

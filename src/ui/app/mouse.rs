@@ -1,0 +1,70 @@
+//! The mouse: a click selects the server row under it or switches to the tab under it; the
+//! wheel moves the selection (server views), pages the log (view 6) or scrolls the config
+//! (view 7). Where rows and tabs are comes from the drawing code's own layout functions.
+
+use super::App;
+use crate::keys::View;
+use crate::ui::header;
+use crate::ui::layout;
+use crate::ui::table::{self, RowId, Tables};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use tui_logger::TuiWidgetEvent;
+
+impl App {
+    /// A mouse event from the terminal. Returns whether anything on screen changed.
+    pub fn on_mouse(&mut self, m: MouseEvent) -> bool {
+        // A popup or a question is answered with keys.
+        if self.show_help || self.admin.confirm().is_some() {
+            return false;
+        }
+        match m.kind {
+            MouseEventKind::ScrollDown => self.wheel(1),
+            MouseEventKind::ScrollUp => self.wheel(-1),
+            MouseEventKind::Down(MouseButton::Left) => self.click(m.column, m.row),
+            _ => false,
+        }
+    }
+
+    fn wheel(&mut self, by: isize) -> bool {
+        match self.view {
+            View::Log if by < 0 => self.log.page_up(),
+            View::Log => self.log.transition(TuiWidgetEvent::NextPageKey),
+            View::L4L7 => return false,
+            _ => self.move_selection(by),
+        }
+        true
+    }
+
+    fn click(&mut self, x: u16, y: u16) -> bool {
+        let Some(size) = self.size else {
+            return false;
+        };
+        let Some(areas) = layout::areas(size, self.view, || self.tables_height()) else {
+            return false;
+        };
+        if y == areas.top.y + header::TABS_LINE {
+            if let Some(view) = header::tab_at(self.view, areas.top.width, x.saturating_sub(areas.top.x)) {
+                self.show(view);
+                return true;
+            }
+            return false;
+        }
+        let position = ratatui::layout::Position { x, y };
+        if !self.view.has_servers() || !areas.body.contains(position) {
+            return false;
+        }
+        let tables = Tables {
+            theme: self.theme,
+            view: self.view,
+            stats: &self.stats,
+            servers: &self.servers,
+            admin: &self.admin,
+            node: self.node,
+        };
+        match table::row_at(areas.body, &tables, x, y) {
+            Some(RowId::Server(id)) => self.servers.select(self.view, &self.stats, id),
+            // FRONTEND and BACKEND rows: nothing to select (yet).
+            _ => false,
+        }
+    }
+}
