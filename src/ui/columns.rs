@@ -197,10 +197,12 @@ pub fn plan(fits: &[Fit], cells: &[Vec<Txt>], avail: u16) -> Plan {
 /// Fits a title or a header line into `width` by leaving out whole pieces, the least
 /// important (then the rightmost) first; pieces are `(priority, spans)`, priority 0 stays.
 /// Returns the line and whether something was left out.
-pub fn fit_pieces(mut pieces: Vec<(u8, Vec<Span<'static>>)>, width: usize) -> (Line<'static>, bool) {
-    let size = |p: &[(u8, Vec<Span>)]| -> usize {
-        p.iter().flat_map(|(_, s)| s).map(Span::width).sum()
-    };
+pub fn fit_pieces(
+    mut pieces: Vec<(u8, Vec<Span<'static>>)>,
+    width: usize,
+) -> (Line<'static>, bool) {
+    let size =
+        |p: &[(u8, Vec<Span>)]| -> usize { p.iter().flat_map(|(_, s)| s).map(Span::width).sum() };
     let mut cut = false;
     while size(&pieces) > width {
         let Some(drop) = (0..pieces.len())

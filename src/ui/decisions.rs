@@ -109,9 +109,15 @@ fn panel(
     let left = vec![
         (
             0,
-            vec![Span::styled(format!(" {} ", layer(fe.mode)), theme.layer(l7))],
+            vec![Span::styled(
+                format!(" {} ", layer(fe.mode)),
+                theme.layer(l7),
+            )],
         ),
-        (0, vec![Span::styled(format!("{} ", fe.name), theme.title())]),
+        (
+            0,
+            vec![Span::styled(format!("{} ", fe.name), theme.title())],
+        ),
         (4, vec![Span::raw(format!("{} ", fe.mode))]),
         (2, vec![Span::raw(format!("{} ", fe.bind_label()))]),
         (3, vec![Span::raw(format!("→ {be_name} ({balance}) "))]),

@@ -5,8 +5,8 @@ use super::app::{StatusLine, Tone};
 use super::input::KeysInForce;
 use super::servers::ServerList;
 use super::theme::Theme;
-use crate::keys::{Action, Binding, Keymap, Scope, View};
 use super::{columns, fmt};
+use crate::keys::{Action, Binding, Keymap, Scope, View};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -195,7 +195,10 @@ fn list_state(f: &Footer, room: usize) -> Line<'static> {
             key.direction()
         };
         let full = format!("sorted by {} ({dir})", key.title());
-        parts.push((vec![full, format!("sorted by {}", key.title())], theme.dim()));
+        parts.push((
+            vec![full, format!("sorted by {}", key.title())],
+            theme.dim(),
+        ));
     }
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0;

@@ -144,7 +144,7 @@ fn top(h: &Header, addresses: bool) -> Vec<Item> {
 }
 
 /// Below this width the tabs other than the current one show their number only.
-const FULL_TABS: u16 = 100;
+const FULL_TABS: u16 = 120;
 
 /// The view tabs as drawn on a line `width` wide: each with its text and where it starts.
 /// Drawing and clicks both use this, so a click switches to the tab drawn under it.

@@ -19,6 +19,7 @@ mod recent;
 mod servers;
 mod stats;
 // Drawing: the frame's layout, then one file per view or popup.
+mod columns;
 mod config_view;
 mod confirm;
 mod decisions;
@@ -27,7 +28,6 @@ mod header;
 mod help;
 mod layout;
 mod log_pane;
-mod columns;
 mod rows;
 mod screen;
 mod table;

@@ -2,6 +2,7 @@
 //! the backend, a row per listed server, and the BACKEND row with the totals.
 
 use super::admin::{Admin, Pending};
+use super::columns::Txt;
 use super::fmt;
 use super::history::Series;
 use super::stats::Stats;
@@ -10,7 +11,6 @@ use super::theme::Theme;
 use crate::config::Mode;
 use crate::events::{BackendSnap, FrontendSnap, ServerId, ServerSnap};
 use crate::keys::View;
-use super::columns::Txt;
 
 /// What the cells of one backend's table are made from.
 pub(super) struct Cells<'a> {
@@ -334,10 +334,6 @@ fn latency_cells(l: &crate::events::Latency) -> Vec<Txt> {
         .iter()
         .map(|&q| Txt::from(fmt::latency(l.quantile(q))))
         .collect();
-    cells.push(if n == 0 {
-        Txt::from("-")
-    } else {
-        num(n)
-    });
+    cells.push(if n == 0 { Txt::from("-") } else { num(n) });
     cells
 }

@@ -4,10 +4,10 @@
 //! filter, sorting and scrolling.
 
 use super::admin::Admin;
+use super::columns::{self, plan, Fit, Plan, Txt};
 use super::fmt;
 use super::history::Series;
 use super::nodes;
-use super::columns::{self, plan, Fit, Plan, Txt};
 use super::rows::Cells;
 use super::servers::{ServerList, SortKey};
 use super::stats::Stats;
@@ -569,7 +569,10 @@ fn group_block(
         backend.balance.as_str()
     ))];
     if hidden > 0 {
-        extra.insert(0, Span::styled(format!(" {hidden} UP hidden "), theme.warn()));
+        extra.insert(
+            0,
+            Span::styled(format!(" {hidden} UP hidden "), theme.warn()),
+        );
     }
     let mut right: Vec<String> = match (view, backend.mode) {
         (View::Http, Mode::Tcp) => vec![" tcp: no HTTP here; latency = whole connection ".into()],

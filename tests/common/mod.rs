@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod cut;
 pub mod echo;
 pub mod load;
 pub mod proxy;

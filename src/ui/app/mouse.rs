@@ -43,7 +43,9 @@ impl App {
             return false;
         };
         if y == areas.top.y + header::TABS_LINE {
-            if let Some(view) = header::tab_at(self.view, areas.top.width, x.saturating_sub(areas.top.x)) {
+            if let Some(view) =
+                header::tab_at(self.view, areas.top.width, x.saturating_sub(areas.top.x))
+            {
                 self.show(view);
                 return true;
             }
