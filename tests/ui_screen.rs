@@ -126,11 +126,14 @@ fn all_checked_up(screen: &str) -> bool {
             .all(|l| l.contains(" UP ") && !l.contains("UP 1/2") && l.contains("OK"))
 }
 
+/// A screen a script waits for.
+type Ready = fn(&str) -> bool;
+
 /// Screens seen while the script ran, by what was waited for.
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
 /// Waits until `ready` holds and keeps that screen for the checks after the run.
-fn keep(script: Script, seen: &Seen, what: &str, ready: fn(&str) -> bool) -> Script {
+fn keep(script: Script, seen: &Seen, what: &str, ready: Ready) -> Script {
     let seen = seen.clone();
     let name = what.to_string();
     script.wait_until(what, move |s| {
@@ -150,7 +153,7 @@ fn nothing_cut_at(width: u16, height: u16) {
         let mut s = keep(s, &seen, "1 Status", |s| {
             all_checked_up(s) && s.contains("L7OK 200")
         });
-        let views: [(char, &str, fn(&str) -> bool); 5] = [
+        let views: [(char, &str, Ready); 5] = [
             ('2', "2 Traffic", |s| s.contains(" 2 Traffic ")),
             ('3', "3 HTTP", |s| s.contains(" 3 HTTP ")),
             ('4', "4 Errors", |s| s.contains(" 4 Errors ")),

@@ -218,6 +218,21 @@ pub fn fit_pieces(
     (Line::from(spans), cut)
 }
 
+/// A line of `width` at most: whole spans from the end go, and ` …` says so (apart, so it
+/// cannot be read as the end of a cut name); no value is cut.
+pub fn fit_end(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let style = line.style;
+    let mut spans = line.spans;
+    while !spans.is_empty() && spans.iter().map(Span::width).sum::<usize>() + 2 > width {
+        spans.pop();
+    }
+    spans.push(Span::raw(format!(" {CUT}")));
+    Line::from(spans).style(style)
+}
+
 /// A sparkline narrower than this says nothing.
 const FILL_LEAST: usize = 6;
 

@@ -153,11 +153,17 @@ fn panel(
         });
         let server = server.as_deref();
         if l7 {
-            lines.extend(http_lines(theme, r, server));
+            lines.extend(http_lines(theme, r, server, inner.width.into()));
         } else {
             lines.extend(tcp_lines(theme, r, server));
         }
     }
+    // A line longer than the panel loses whole pieces at its end, never half a value.
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|l| columns::fit_end(l, width))
+        .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -188,8 +194,9 @@ fn summary(
         let name = backend
             .and_then(|b| b.servers.get(s))
             .map_or("<NOSRV>", |s| s.name.as_str());
-        spans.push(Span::styled(name.to_string(), theme.server_name()));
-        spans.push(Span::raw(format!(" ×{n} ")));
+        // One piece, so a narrow panel never shows a name without its count.
+        spans.push(Span::styled(format!("{name} ×{n}"), theme.server_name()));
+        spans.push(Span::raw(" "));
     }
     if l7 {
         let reused = records.iter().filter(|r| r.reused).count();
@@ -232,20 +239,32 @@ fn flags(r: &SessionRecord, l7: bool) -> Option<String> {
     Some(String::from_utf8_lossy(&f).into_owned())
 }
 
-/// Two lines: `client → GET /path → server`, then status, time, connection and headers.
-fn http_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line<'static>> {
+/// Two lines: `client → GET /path → server`, then status, time, connection and headers. The
+/// path is cut (with `…`) to leave the server's name whole in `width`.
+fn http_lines(
+    theme: Theme,
+    r: &SessionRecord,
+    server: Option<&str>,
+    width: usize,
+) -> Vec<Line<'static>> {
     let request = r.request.as_deref().unwrap_or("<BADREQ>");
     // The version adds nothing here: `GET /index.html`.
     let request = request
         .rsplit_once(' ')
         .filter(|(_, v)| v.starts_with("HTTP/"))
         .map_or(request, |(r, _)| r);
+    let client = r.client.to_string();
+    let server = server_span(theme, server);
+    let room = width.saturating_sub(columns::width(&client) + 6 + server.width());
     let first = Line::from(vec![
-        Span::styled(r.client.to_string(), theme.dim()),
+        Span::styled(client, theme.dim()),
         Span::styled(" → ", theme.dim()),
-        Span::styled(fmt::clip(request, 40), ratatui::style::Style::new().bold()),
+        Span::styled(
+            fmt::clip(request, room.clamp(1, 40)),
+            ratatui::style::Style::new().bold(),
+        ),
         Span::styled(" → ", theme.dim()),
-        server_span(theme, server),
+        server,
     ]);
     let mut second = vec![Span::raw("    ")];
     match r.status {
@@ -300,12 +319,9 @@ fn tcp_lines(theme: Theme, r: &SessionRecord, server: Option<&str>) -> Vec<Line<
     ]);
     let mut second = vec![
         Span::raw("    "),
-        Span::raw(format!(
-            "↑{} in ↓{} out · {}",
-            fmt::bytes(r.bytes_in),
-            fmt::bytes(r.bytes_out),
-            total_ms(r)
-        )),
+        Span::raw(format!("↑{} in", fmt::bytes(r.bytes_in))),
+        Span::raw(format!(" ↓{} out", fmt::bytes(r.bytes_out))),
+        Span::raw(format!(" · {}", total_ms(r))),
         Span::styled(" · bytes only, no HTTP", theme.dim()),
     ];
     if let Some(line) = r.rule_line {
