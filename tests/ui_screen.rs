@@ -8,7 +8,9 @@ mod common;
 
 use common::cut;
 use common::Lab;
-use crossterm::event::{Event, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use lbtop::ui::script::{ManualClock, Script};
 use lbtop::ui::{Input, UiOptions};
 use ratatui::backend::TestBackend;
@@ -375,4 +377,49 @@ fn the_checks_find_what_the_issue_saw() {
     assert_eq!(cut::problems("hoge 1 of 2 up  hoge_l4 2", &names).len(), 1);
     assert_eq!(cut::problems("│ web1 DOWN", &names).len(), 1);
     assert!(cut::problems("│ web… DOWN", &names).is_empty());
+}
+
+/// Every server row drawn, clicked, selects the server it names: at the sizes people use and
+/// with the view scrolled (the cursor on the last server of a 60x15 screen), the rows under
+/// the clicks come from the layout that drew them.
+#[test]
+fn a_click_selects_the_server_drawn_under_it() {
+    use lbtop::ui::{draw, fixture, Theme, View};
+    use ratatui::layout::Rect;
+    use ratatui::Terminal;
+    fixture::lab_log_lines();
+    for (width, height, downs) in [(80, 24, 0), (60, 15, 0), (60, 15, 3), (150, 45, 2)] {
+        let mut app = fixture::lab_app(Theme::PLAIN, View::Status);
+        app.resize(Rect::new(0, 0, width, height));
+        for _ in 0..downs {
+            app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        }
+        let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
+        term.draw(|f| draw(f, &app)).unwrap();
+        let screen = lines(term.backend().buffer());
+        let mut clicked = 0;
+        for (y, row) in screen.iter().enumerate() {
+            let Some(name) = NAMES
+                .iter()
+                .find(|n| row.starts_with('│') && row.contains(&format!(" {n} ")))
+            else {
+                continue;
+            };
+            let click = mouse(MouseEventKind::Down(MouseButton::Left), 5, y as u16);
+            let Event::Mouse(m) = click else {
+                unreachable!()
+            };
+            app.on_mouse(m);
+            let id = app.servers().selected().expect("a server selected");
+            let snap = app.stats().snapshot().unwrap();
+            let selected = &snap.backends[id.backend].servers[id.server].name;
+            assert_eq!(selected, name, "{width}x{height} row {y}: {row}");
+            // The selection did not scroll the tables: the same rows are still there.
+            let mut again = Terminal::new(TestBackend::new(width, height)).unwrap();
+            again.draw(|f| draw(f, &app)).unwrap();
+            assert!(lines(again.backend().buffer())[y].contains(*name));
+            clicked += 1;
+        }
+        assert!(clicked >= 2, "{width}x{height}:\n{}", screen.join("\n"));
+    }
 }

@@ -3,113 +3,29 @@
 //! BACKEND row with the totals. Each view has its own columns; all share selection, the
 //! filter, sorting and scrolling.
 
-use super::admin::Admin;
-use super::columns::{self, plan, Fit, Plan, Txt};
-use super::fmt;
-use super::history::Series;
-use super::nodes;
-use super::rows::Cells;
-use super::servers::{ServerList, SortKey};
-use super::stats::Stats;
-use super::theme::Theme;
+mod cols;
+mod place;
+
 use crate::config::Mode;
 use crate::events::{BackendSnap, FrontendSnap, ServerId, Snapshot};
 use crate::keys::View;
+use crate::ui::admin::Admin;
+use crate::ui::columns::{self, plan, Plan, Txt};
+use crate::ui::fmt;
+use crate::ui::history::Series;
+use crate::ui::nodes;
+use crate::ui::rows::Cells;
+use crate::ui::servers::ServerList;
+use crate::ui::stats::Stats;
+use crate::ui::theme::Theme;
+use cols::{fits, header_cells};
+use place::{parts, place, Placed};
+pub use place::{row_at, RowId};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
-
-struct Col {
-    title: &'static str,
-    /// How important the column is when the terminal is narrow: 0 stays, higher goes first.
-    priority: u8,
-    sort: Option<SortKey>,
-}
-
-const fn col(title: &'static str, priority: u8, sort: Option<SortKey>) -> Col {
-    Col {
-        title,
-        priority,
-        sort,
-    }
-}
-
-/// The Traffic view's sparkline: it takes what the other columns leave.
-const HISTORY: &str = "history (5s/cell)";
-
-use SortKey as K;
-
-const STATUS_COLS: &[Col] = &[
-    col("name", 0, Some(K::Name)),
-    col("status", 0, Some(K::Status)),
-    col("lastchg", 6, Some(K::LastChange)),
-    col("last check", 1, None),
-    col("wght", 2, Some(K::Weight)),
-    col("act", 11, None),
-    col("bck", 12, None),
-    col("cur", 4, Some(K::Cur)),
-    col("max", 8, Some(K::Max)),
-    col("limit", 7, None),
-    col("total", 5, Some(K::Total)),
-    col("lbtot", 10, Some(K::Lbtot)),
-    col("queue", 9, None),
-    col("address", 3, None),
-];
-
-const TRAFFIC_COLS: &[Col] = &[
-    col("name", 0, Some(K::Name)),
-    col("status", 0, Some(K::Status)),
-    col("req/s", 1, Some(K::Rate)),
-    col(HISTORY, 2, None),
-    col("peak", 7, None),
-    col("cur", 3, Some(K::Cur)),
-    col("total", 4, Some(K::Total)),
-    col("bytes in", 8, Some(K::BytesIn)),
-    col("bytes out", 9, Some(K::BytesOut)),
-    col("in/s", 5, None),
-    col("out/s", 6, None),
-];
-
-const HTTP_COLS: &[Col] = &[
-    col("name", 0, Some(K::Name)),
-    col("status", 0, Some(K::Status)),
-    col("1xx", 11, None),
-    col("2xx", 1, Some(K::Http2xx)),
-    col("3xx", 8, None),
-    col("4xx", 2, Some(K::Http4xx)),
-    col("5xx", 3, Some(K::Http5xx)),
-    col("other", 10, None),
-    col("p50", 4, Some(K::P50)),
-    col("p90", 6, Some(K::P90)),
-    col("p99", 5, Some(K::P99)),
-    col("samples", 9, None),
-    col("total", 7, Some(K::Total)),
-];
-
-const ERROR_COLS: &[Col] = &[
-    col("name", 0, Some(K::Name)),
-    col("status", 0, Some(K::Status)),
-    col("econ", 2, Some(K::ConnErrors)),
-    col("eresp", 3, Some(K::RespErrors)),
-    col("retries", 7, Some(K::Retries)),
-    col("redisp", 8, Some(K::Redispatches)),
-    col("chkfail", 1, Some(K::FailedChecks)),
-    col("chkdown", 5, Some(K::DownTransitions)),
-    col("downtime", 6, Some(K::Downtime)),
-    col("lastchg", 9, Some(K::LastChange)),
-    col("last check", 4, None),
-];
-
-fn columns(view: View) -> &'static [Col] {
-    match view {
-        View::Traffic => TRAFFIC_COLS,
-        View::Http => HTTP_COLS,
-        View::Errors => ERROR_COLS,
-        _ => STATUS_COLS,
-    }
-}
 
 /// Borders and the header row around a backend's rows.
 const TABLE_CHROME: u16 = 3;
@@ -162,106 +78,6 @@ pub fn page_size(area: Rect, view: View) -> usize {
     (height.saturating_sub(TABLE_CHROME + 2) as usize).max(1)
 }
 
-/// A row of a server table, as a click finds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowId {
-    Frontend(usize),
-    Server(ServerId),
-    Backend(usize),
-}
-
-/// Where the server views put their parts in the body: the tables, a note under them and,
-/// attached, the nodes panel at the bottom.
-struct Parts {
-    tables: Rect,
-    note: Option<Rect>,
-    panel: Option<Rect>,
-}
-
-fn parts(area: Rect, t: &Tables) -> Parts {
-    // Whether the note fits is judged on the whole body, the nodes panel included.
-    let note = note(t.view, t.stats.attached()).filter(|_| area.height > 8);
-    let mut tables = area;
-    let panel = t.stats.fleet().map(|fleet| {
-        let h = nodes::height(fleet).min(area.height / 2);
-        tables.height -= h;
-        Rect {
-            y: area.bottom() - h,
-            height: h,
-            ..area
-        }
-    });
-    let note = note.filter(|_| tables.height > 1).map(|_| {
-        tables.height -= 1;
-        Rect {
-            y: tables.bottom(),
-            height: 1,
-            ..tables
-        }
-    });
-    Parts {
-        tables,
-        note,
-        panel,
-    }
-}
-
-/// One backend's table on screen: which group, where, and its first row shown when it
-/// scrolls (kept so the selected row shows).
-struct Placed {
-    g: usize,
-    rect: Rect,
-    offset: usize,
-}
-
-/// Where each table goes: drawing and clicks both use this, so a click lands on the row
-/// drawn under it.
-fn place(area: Rect, groups: &[Group], selected: Option<ServerId>) -> Vec<Placed> {
-    let heights: Vec<u16> = groups.iter().map(Group::height).collect();
-    let with_selection = selected
-        .and_then(|id| groups.iter().position(|g| g.b == id.backend))
-        .unwrap_or(0);
-    let first = first_visible(&heights, area.height, with_selection);
-    let mut placed = Vec::new();
-    let mut y = area.y;
-    for (g, group) in groups.iter().enumerate().skip(first) {
-        let left = area.bottom().saturating_sub(y);
-        if left < TABLE_CHROME {
-            break;
-        }
-        let h = heights[g].min(left);
-        let rows = usize::from(h - TABLE_CHROME);
-        let offset = group
-            .selected_row(selected)
-            .map_or(0, |i| (i + 1).saturating_sub(rows));
-        let rect = Rect {
-            y,
-            height: h,
-            ..area
-        };
-        placed.push(Placed { g, rect, offset });
-        y += h;
-    }
-    placed
-}
-
-/// The table row drawn at `(x, y)` of a frame whose server view body is `area`.
-pub fn row_at(area: Rect, t: &Tables, x: u16, y: u16) -> Option<RowId> {
-    let snap = t.stats.snapshot()?;
-    let groups = groups(t.view, t.stats, t.servers, snap);
-    place(parts(area, t).tables, &groups, t.servers.selected())
-        .into_iter()
-        .find_map(|p| {
-            // Inside the borders, below the header row.
-            let inner = p.rect.inner(ratatui::layout::Margin::new(1, 1));
-            let inside = (inner.left()..inner.right()).contains(&x)
-                && (inner.top() + 1..inner.bottom()).contains(&y);
-            inside
-                .then(|| groups[p.g].row(p.offset + usize::from(y - inner.top() - 1)))
-                .flatten()
-        })
-}
-
 pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
     let Some(snap) = t.stats.snapshot() else {
         let msg = Paragraph::new("waiting for the first snapshot…").style(t.theme.dim());
@@ -304,16 +120,6 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
     }
 }
 
-fn fits(view: View) -> Vec<Fit> {
-    columns(view)
-        .iter()
-        .map(|c| Fit {
-            priority: c.priority,
-            fill: c.title == HISTORY,
-        })
-        .collect()
-}
-
 /// Which columns fit in `width`, measured on every row of every table.
 fn plan_columns(t: &Tables, groups: &[Group], width: u16) -> Plan {
     let mut cells = Vec::new();
@@ -353,50 +159,6 @@ fn group_rows(ctx: &Cells, g: &Group) -> Vec<(Vec<Txt>, bool)> {
     }
     rows.push((ctx.backend_cells(g.b, g.backend), true));
     rows
-}
-
-/// Column titles, with the sort arrow on the sorted one and shorter forms of long titles.
-fn header_cells(t: &Tables, mode: Mode) -> Vec<Txt> {
-    let sort = t.servers.sort(t.view);
-    columns(t.view)
-        .iter()
-        .map(|c| {
-            let title = match (t.view, c.title, mode) {
-                (View::Traffic, "req/s", Mode::Tcp) => "conn/s",
-                _ => c.title,
-            };
-            let arrow = match (sort.key, c.sort) {
-                (Some(k), Some(mine)) if k == mine => {
-                    let up = (k == SortKey::Name) != sort.reverse;
-                    if up {
-                        "▲"
-                    } else {
-                        "▼"
-                    }
-                }
-                _ => "",
-            };
-            let mut txt = Txt::new(format!("{title}{arrow}"));
-            if let Some(short) = short_title(title) {
-                txt = txt.or(format!("{short}{arrow}"));
-            }
-            txt
-        })
-        .collect()
-}
-
-/// Shorter titles for the long ones, used only when the full title does not fit.
-fn short_title(title: &str) -> Option<&'static str> {
-    Some(match title {
-        HISTORY => "history",
-        "last check" => "check",
-        "downtime" => "down",
-        "bytes in" => "B in",
-        "bytes out" => "B out",
-        "samples" => "n",
-        "retries" => "retry",
-        _ => return None,
-    })
 }
 
 /// The backends to show, each with the frontends that feed it and its listed servers.
@@ -472,17 +234,6 @@ impl Group<'_> {
             _ => None,
         }
     }
-}
-
-/// The first group to draw so the selected one is on screen: scroll whole tables, and let
-/// the table itself scroll rows when one group alone is taller than the area.
-fn first_visible(heights: &[u16], avail: u16, selected: usize) -> usize {
-    let selected = selected.min(heights.len().saturating_sub(1));
-    let mut first = 0;
-    while first < selected && heights[first..=selected].iter().sum::<u16>() > avail {
-        first += 1;
-    }
-    first
 }
 
 fn render_group(frame: &mut Frame, p: &Placed, t: &Tables, g: &Group, plan: &Plan) {
@@ -609,7 +360,10 @@ fn group_block(
 
 #[cfg(test)]
 mod tests {
+    use super::cols::*;
+    use super::place::first_visible;
     use super::*;
+    use crate::ui::servers::SortKey;
 
     #[test]
     fn scrolls_whole_tables_to_keep_the_selection_visible() {
