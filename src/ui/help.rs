@@ -144,6 +144,10 @@ fn notes(h: &Help) -> Vec<Line<'static>> {
             theme.dim(),
         ));
     }
+    lines.push(Line::styled(
+        "  mouse: click a row or a tab, the wheel scrolls; Shift+drag selects text",
+        theme.dim(),
+    ));
     if h.keys.read_only {
         lines.push(Line::styled(
             " read-only: actions are disabled (dimmed above)",
