@@ -282,6 +282,10 @@ fn down_only_lists_the_servers_that_are_not_up() {
         s.key('!').wait_for("all servers shown").key('q')
     });
     let seen = seen.lock().unwrap();
+    // The header says `!` is on and how many it hides, whatever the tables show.
+    let header = |i: usize| seen[i].1.lines().nth(1).unwrap_or_default().to_string();
+    assert!(header(0).contains(" ! 4 UP hidden "), "{}", header(0));
+    assert!(header(1).contains(" ! 3 UP hidden "), "{}", header(1));
     let web11_down = &seen[1].1;
     let rows: Vec<&str> = web11_down
         .lines()

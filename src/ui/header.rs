@@ -27,6 +27,8 @@ pub struct Header<'a> {
     pub lab: &'a DemoLab,
     /// Whether traffic is captured (dropped records matter only then).
     pub capturing: bool,
+    /// With `!` on: how many plainly UP servers it hides.
+    pub hidden: Option<usize>,
 }
 
 pub fn render(frame: &mut Frame, area: Rect, h: &Header) {
@@ -188,6 +190,13 @@ fn tabs(h: &Header, width: u16) -> Vec<Item> {
         items.push(item(0, vec![Span::styled(text, style)]));
     }
     items.push(item(0, vec![Span::raw(" ")]));
+    if let Some(hidden) = h.hidden {
+        let text = format!(" ! {hidden} UP hidden ");
+        items.push(item(
+            0,
+            vec![Span::raw(" "), Span::styled(text, theme.warn())],
+        ));
+    }
     if let Some(snap) = h.stats.snapshot() {
         for b in &snap.backends {
             let (badge, up) = fmt::backend_badge(b);

@@ -31,6 +31,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         stats: app.stats(),
         lab: app.lab(),
         capturing: app.log().capturing(),
+        hidden: (app.view.has_servers() && app.servers().down_only())
+            .then(|| app.servers().hidden(app.view, app.stats())),
     };
     header::render(frame, areas.top, &header);
     match app.view {
