@@ -289,7 +289,7 @@ fn nothing_cut_in_tmux(size: (u16, u16)) {
             // The L4/L7 view is checked once it shows requests.
             s.lines().nth(1).is_some_and(|l| l.contains(tab)) && (key != "5" || s.contains(" → "))
         });
-        let problems = cut::problems(&cut::without_strip(&screen), &["web10", "web11"]);
+        let problems = cut::problems(&cut::without_strip(&screen), &["web10", "web11"], &[]);
         assert!(problems.is_empty(), "{tab}: {problems:#?}\n{screen}");
         let footer = screen.lines().rev().nth(1).unwrap_or_default();
         assert!(

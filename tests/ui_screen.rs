@@ -173,7 +173,7 @@ fn nothing_cut_at(width: u16, height: u16) {
     assert_eq!(seen.len(), 6);
     for (view, screen) in seen.iter() {
         let checked = cut::without_strip(screen);
-        let problems = cut::problems(&checked, &NAMES);
+        let problems = cut::problems(&checked, &NAMES, &[]);
         assert!(problems.is_empty(), "{view}: {problems:#?}\n{screen}");
         let footer = screen.lines().rev().nth(1).unwrap_or_default();
         assert!(footer.contains("? help  q quit"), "{view}: {footer}");
@@ -371,12 +371,21 @@ fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
 #[test]
 fn the_checks_find_what_the_issue_saw() {
     let names = NAMES;
-    assert!(cut::problems("│ web10 UP L7OK 200 127.0.0.1:40211 │", &names).is_empty());
-    assert_eq!(cut::problems("│ web10 UP L7OK 20│", &names).len(), 1);
-    assert_eq!(cut::problems("┌ L7 main 127.0.0.1:808┐", &names).len(), 1);
-    assert_eq!(cut::problems("hoge 1 of 2 up  hoge_l4 2", &names).len(), 1);
-    assert_eq!(cut::problems("│ web1 DOWN", &names).len(), 1);
-    assert!(cut::problems("│ web… DOWN", &names).is_empty());
+    assert!(cut::problems("│ web10 UP L7OK 200 127.0.0.1:40211 │", &names, &[8080]).is_empty());
+    assert_eq!(
+        cut::problems("│ web10 UP L7OK 20│", &names, &[8080]).len(),
+        1
+    );
+    assert_eq!(
+        cut::problems("┌ L7 main 127.0.0.1:808┐", &names, &[8080]).len(),
+        1
+    );
+    assert_eq!(
+        cut::problems("hoge 1 of 2 up  hoge_l4 2", &names, &[8080]).len(),
+        1
+    );
+    assert_eq!(cut::problems("│ web1 DOWN", &names, &[8080]).len(), 1);
+    assert!(cut::problems("│ web… DOWN", &names, &[8080]).is_empty());
 }
 
 /// Every server row drawn, clicked, selects the server it names: at the sizes people use and
@@ -421,5 +430,59 @@ fn a_click_selects_the_server_drawn_under_it() {
             clicked += 1;
         }
         assert!(clicked >= 2, "{width}x{height}:\n{}", screen.join("\n"));
+    }
+}
+
+/// The lab fixture (web11 DOWN, traffic, a sort, `!` off and on) drawn at widths from the
+/// 60-column minimum to 160, short and tall: in views 1-5 and 7 nothing is cut, the
+/// footer keeps `? help  q quit`, and the server rows name both servers whole.
+#[test]
+fn nothing_is_cut_at_any_width_from_60_to_160() {
+    use lbtop::ui::{draw, fixture, Theme, View};
+    use ratatui::Terminal;
+    fixture::lab_log_lines();
+    let ports = [8080, 8081, 8010, 8011];
+    let views = [
+        View::Status,
+        View::Traffic,
+        View::Http,
+        View::Errors,
+        View::L4L7,
+        View::Config,
+    ];
+    // Every width at 80x24's height; every tenth at the shortest and a tall one. The sort and
+    // `!` change the tables and the footer, the same in every server view.
+    let sizes: Vec<(u16, u16)> = (60..=160)
+        .map(|w| (w, 24))
+        .chain((60..=160).step_by(10).flat_map(|w| [(w, 15), (w, 45)]))
+        .collect();
+    for view in views {
+        let variants: &[&str] = match view {
+            View::Status | View::Errors => &["", "o", "!"],
+            _ => &[""],
+        };
+        for &keys in variants {
+            let mut app = fixture::lab_app(Theme::PLAIN, view);
+            for c in keys.chars() {
+                app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+            }
+            for &(width, height) in &sizes {
+                let mut term = Terminal::new(TestBackend::new(width, height)).unwrap();
+                term.draw(|f| draw(f, &app)).unwrap();
+                let screen = lines(term.backend().buffer()).join("\n");
+                let at = format!("{width}x{height} {view:?} {keys:?}");
+                let problems = cut::problems(&cut::without_strip(&screen), &NAMES, &ports);
+                assert!(problems.is_empty(), "{at}: {problems:#?}\n{screen}");
+                let footer = screen.lines().rev().nth(1).unwrap_or_default();
+                assert!(footer.contains("? help  q quit"), "{at}\n{screen}");
+                if view.has_servers() && keys.is_empty() {
+                    let rows = screen.lines().filter(|l| l.starts_with('│'));
+                    let named = rows
+                        .filter(|l| l.contains(" web10 ") || l.contains(" web11 "))
+                        .count();
+                    assert!(named >= 2, "{at}\n{screen}");
+                }
+            }
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! What "no number or name is cut" means on a screen of the lab: every HTTP status code is
-//! three digits, every address parses (and keeps its whole, five-digit, port: the lab's
-//! ports are all ephemeral ones), every server name is a configured one or ends in `…`, and
-//! every backend badge reads whole (`N of M up`).
+//! three digits, every address parses and keeps its whole port (one of the configured
+//! `ports`, or five digits: the lab's free ports and clients' ephemeral ones), every server
+//! name is a configured one or ends in `…`, and every backend badge reads whole (`N of M up`).
 
 use std::net::SocketAddr;
 
 /// The problems found on `screen`, one per line; empty when nothing is cut.
-pub fn problems(screen: &str, names: &[&str]) -> Vec<String> {
+pub fn problems(screen: &str, names: &[&str], ports: &[u16]) -> Vec<String> {
     let mut found = Vec::new();
     for (y, line) in screen.lines().enumerate() {
         let mut say = |what: String| found.push(format!("row {y}: {what}: {line}"));
@@ -20,7 +20,7 @@ pub fn problems(screen: &str, names: &[&str]) -> Vec<String> {
         for port in after(line, "127.0.0.1:") {
             let addr = format!("127.0.0.1:{port}");
             match addr.parse::<SocketAddr>() {
-                Ok(a) if a.port() >= 10_000 => {}
+                Ok(a) if a.port() >= 10_000 || ports.contains(&a.port()) => {}
                 _ => say(format!("address {addr}")),
             }
         }
