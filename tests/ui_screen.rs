@@ -331,7 +331,7 @@ const L4_WEB11: (u16, u16) = (4, 13);
 const TAB_7: (u16, u16) = (26, 1);
 
 /// A click on hoge_l4's web11 selects that row; the wheel moves the selection; a click on
-/// tab 7 opens the config view, where the wheel scrolls.
+/// tab 7 opens the config view, where the wheel scrolls; in the log it pages back.
 #[test]
 fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
     let seen: Seen = Arc::default();
@@ -360,12 +360,38 @@ fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
             s.contains("configuration · line 1/")
         });
         let s = s.event(mouse(MouseEventKind::ScrollDown, 10, 10));
-        keep(s, &seen, "scrolled", |s| {
+        let s = keep(s, &seen, "scrolled", |s| {
             s.contains("configuration · line 2/")
+        });
+        // The log pages back (tui-logger scrolls by pages), which pauses it.
+        let s = s.key('6').wait_for(" 6 Log ");
+        let s = s.event(mouse(MouseEventKind::ScrollUp, 40, 10));
+        let s = keep(s, &seen, "the log paged back", |s| s.contains("PAUSED"));
+        // The help popup scrolls under the wheel too.
+        let s = s.key('?');
+        let s = keep(s, &seen, "help", |s| s.contains(" help: Log view "));
+        let s = s.event(mouse(MouseEventKind::ScrollDown, 40, 10));
+        let before = seen.clone();
+        s.wait_until("the help scrolled by a line", move |s| {
+            let seen = before.lock().unwrap();
+            let help = &seen.last().unwrap().1;
+            // The popup's first line of text is the old second line.
+            let body = |screen: &str| -> Vec<String> {
+                screen
+                    .lines()
+                    .skip_while(|l| !l.contains(" help: Log view "))
+                    .skip(1)
+                    .take(3)
+                    .map(String::from)
+                    .collect()
+            };
+            let (old, new) = (body(help), body(s));
+            new.len() == 3 && old.len() == 3 && new[0] == old[1] && new[1] == old[2]
         })
+        .key('?')
         .key('q')
     });
-    assert_eq!(seen.lock().unwrap().len(), 4);
+    assert_eq!(seen.lock().unwrap().len(), 6);
 }
 
 #[test]

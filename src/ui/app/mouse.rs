@@ -1,6 +1,7 @@
 //! The mouse: a click selects the server row under it or switches to the tab under it; the
-//! wheel moves the selection (server views), pages the log (view 6) or scrolls the config
-//! (view 7). Where rows and tabs are comes from the drawing code's own layout functions.
+//! wheel moves the selection (server views), pages the log (view 6), scrolls the config
+//! (view 7) or the help popup. Where rows and tabs are comes from the drawing code's own
+//! layout functions.
 
 use super::App;
 use crate::keys::View;
@@ -13,8 +14,17 @@ use tui_logger::TuiWidgetEvent;
 impl App {
     /// A mouse event from the terminal. Returns whether anything on screen changed.
     pub fn on_mouse(&mut self, m: MouseEvent) -> bool {
-        // A popup or a question is answered with keys.
-        if self.show_help || self.admin.confirm().is_some() {
+        // The wheel scrolls the help popup; a question is answered with keys.
+        if self.show_help {
+            let by: i32 = match m.kind {
+                MouseEventKind::ScrollDown => 1,
+                MouseEventKind::ScrollUp => -1,
+                _ => return false,
+            };
+            self.help_scroll = (i32::from(self.help_scroll) + by).clamp(0, 200) as u16;
+            return true;
+        }
+        if self.admin.confirm().is_some() {
             return false;
         }
         match m.kind {
