@@ -346,12 +346,16 @@ fn group_block(
             left.push(span);
         }
     }
-    // Totals go before the queue, the queue before current sessions.
-    while !right.is_empty() && spans_width(&left) + right_width(&right) > room {
+    // Totals go before the queue, the queue before current sessions (one cell kept for the
+    // space before the corner).
+    while !right.is_empty() && spans_width(&left) + right_width(&right) + 1 > room {
         let drop = if right.len() == 3 { 1 } else { right.len() - 1 };
         right.remove(drop);
     }
-    let right = right.concat();
+    let mut right = right.concat();
+    if !right.is_empty() && !right.ends_with(' ') {
+        right.push(' ');
+    }
     Block::bordered()
         .border_style(theme.border())
         .title_top(Line::from(left))
