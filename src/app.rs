@@ -311,7 +311,8 @@ fn print_event(event: &Event, print: Printer) {
         Event::Answered { ok, text, .. } => {
             print.line(if *ok { Level::Info } else { Level::Warning }, text)
         }
-        // Each step of a reload or a stop is also a log line, printed as such.
-        Event::ServerChanged { .. } | Event::Lifecycle(_) => {}
+        // Each step of a reload or a stop, and each demo action, is also a log line, printed
+        // as such.
+        Event::ServerChanged { .. } | Event::Lifecycle(_) | Event::Done { .. } => {}
     }
 }

@@ -570,7 +570,11 @@ fn weight_keys_step_by_one_within_0_to_256() {
         server: WEB11,
         status: ServerStatus::Up,
     });
-    assert!(screen(&render(&app, 150, 40)).contains("hoge/web11 weight is now 3"));
+    // Said with the next sample, in the row's words.
+    let mut snap = snapshot(ServerStatus::Up);
+    snap.backends[0].servers[1].weight = 3;
+    app.update(snap, Instant::now());
+    assert!(screen(&render(&app, 150, 40)).contains("hoge/web11 weight is now 3 (UP)"));
 
     // Down to zero, then no further.
     let mut snap = snapshot(ServerStatus::Up);
