@@ -191,17 +191,11 @@ impl LogPane {
                     .border_style(theme.border())
                     .title(title),
             )
-            .style_error(theme.error())
-            .style_warn(theme.warn())
-            .style_info(ratatui::style::Style::new())
-            .style_debug(theme.dim())
-            .style_trace(theme.dim())
-            .output_separator(' ')
-            .output_timestamp(Some(self.clock.clone()))
-            .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
-            .output_target(true)
-            .output_file(false)
-            .output_line(false)
+            // One row per event, cut between words: the strip never wraps.
+            .formatter(Box::new(super::strip::StripFormatter {
+                clock: self.clock.clone(),
+                theme,
+            }))
             .state(&self.strip);
         frame.render_widget(widget, area);
     }
