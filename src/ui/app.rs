@@ -42,9 +42,6 @@ pub struct StatusLine {
     pub tone: Tone,
 }
 
-/// Said while the filter is typed, and only then.
-const FILTER_HINT: &str = "filter: type to match servers; Enter keeps, Esc clears";
-
 /// PgUp/PgDn before the terminal's size is known.
 const DEFAULT_PAGE: usize = 10;
 
@@ -168,13 +165,6 @@ impl App {
         });
     }
 
-    /// The filter is no longer typed: its hint goes.
-    fn drop_filter_hint(&mut self) {
-        if self.status.as_ref().is_some_and(|s| s.text == FILTER_HINT) {
-            self.status = None;
-        }
-    }
-
     /// The view whose order the cursor walks: the current one, or Status on the others.
     fn list_view(&self) -> View {
         if self.view.has_servers() {
@@ -289,9 +279,6 @@ impl App {
         }
         if self.servers.editing_filter() && self.servers.edit_filter(&key) {
             self.servers.fix_selection(self.list_view(), &self.stats);
-            if !self.servers.editing_filter() {
-                self.drop_filter_hint();
-            }
             return None;
         }
         if self.show_help && self.scroll_help(&key) {
@@ -367,8 +354,8 @@ impl App {
                 return Some(self.send(sent));
             }
             Action::Filter => {
+                // The prompt in the status line's place says how it works while it is typed.
                 self.servers.start_filter();
-                self.say(Tone::Info, FILTER_HINT);
             }
             Action::SortNext => {
                 // The footer shows the sort in force; only going back to none needs saying.
@@ -434,11 +421,10 @@ impl App {
 
     fn show(&mut self, view: View) {
         self.view = view;
-        // Another view ends the typing (the filter kept, as Enter keeps it), and its hint.
+        // Another view ends the typing, the filter kept as Enter keeps it.
         if self.servers.editing_filter() {
             self.servers.edit_filter(&KeyEvent::from(KeyCode::Enter));
         }
-        self.drop_filter_hint();
         self.servers.fix_selection(self.list_view(), &self.stats);
     }
 

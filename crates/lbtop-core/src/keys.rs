@@ -369,7 +369,7 @@ pub const BINDINGS: &[Binding] = &[
     b(A::WeightDown, "weight-down", &[C('-')], Scope::SERVERS, Some("weight"), "lower the selected server's weight by 1 (0: no traffic)"),
     b(A::ToggleChecks, "toggle-checks", &[C('h')], Scope::SERVERS, Some("checks"), "disable/enable the selected server's health checks"),
     b(A::Filter, "filter", &[C('/')], Scope::SERVERS, Some("filter"), "filter servers by name, address or status (Esc clears)"),
-    b(A::SortNext, "sort", &[C('o')], Scope::SERVERS, Some("sort"), "sort by the next column each press; after the last, config order again"),
+    b(A::SortNext, "sort", &[C('o')], Scope::SERVERS, Some("sort"), "sort by the next column; after the last one, config order"),
     b(A::SortReverse, "sort-reverse", &[C('O')], Scope::SERVERS, None, "reverse the sort order"),
     b(A::DemoServer, "demo-server", &[C('s')], Scope::SERVERS, Some("web"), "stop/start the demo web server behind the selected server"),
     b(A::DemoHealthPage, "demo-health-page", &[C('x')], Scope::SERVERS, Some("page"), "delete/restore that demo server's health_check.html"),
