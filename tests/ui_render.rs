@@ -467,6 +467,8 @@ fn drain_on_web11_sends_set_admin_and_shows_pending_until_confirmed() {
         server: WEB11,
         status: ServerStatus::Drain,
     });
+    // Said with the snapshot that shows it, in the row's words.
+    app.update(snapshot(ServerStatus::Drain), Instant::now());
     let buf = render(&app, 120, 40);
     assert!(!row_of(&buf, "web11").contains(PENDING));
     assert!(screen(&buf).contains("hoge/web11 is now DRAIN"));

@@ -6,7 +6,7 @@
 
 use super::app::Tone;
 use crate::events::{AdminState, Command, Lifecycle, ServerId, ServerSnap, ServerStatus, Snapshot};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// An action sent to the engine and not yet seen applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +32,11 @@ const MAX_WEIGHT: u32 = 256;
 #[derive(Debug, Default)]
 pub struct Admin {
     pending: HashMap<ServerId, Pending>,
-    /// Pending servers the engine said it changed: done at the next snapshot, whatever it
-    /// shows (a weight of 0 keeps `ready` from reading READY).
-    moved: HashSet<ServerId>,
+    /// Pending servers the engine said it changed, with the snapshots seen since: done once
+    /// a snapshot shows what was asked, or at the third whatever it shows (a weight of 0
+    /// keeps `ready` from ever reading as asked). Not at the first: it may have been taken
+    /// before the engine acted.
+    moved: HashMap<ServerId, u32>,
     confirm: Option<Confirm>,
 }
 
@@ -133,7 +135,7 @@ impl Admin {
     /// with the next snapshot, the one the row shows.
     pub(super) fn engine_moved(&mut self, id: ServerId) {
         if self.pending.contains_key(&id) {
-            self.moved.insert(id);
+            self.moved.entry(id).or_insert(0);
         }
     }
 
@@ -142,14 +144,18 @@ impl Admin {
     /// with the status they ended in; pending actions on servers gone are dropped.
     pub(super) fn settle(&mut self, snap: &Snapshot) -> Vec<(ServerId, Pending, ServerStatus)> {
         let mut done = Vec::new();
-        let moved = std::mem::take(&mut self.moved);
+        for seen in self.moved.values_mut() {
+            *seen += 1;
+        }
+        let moved = &self.moved;
+        let overdue = |id: &ServerId| moved.get(id).is_some_and(|&seen| seen >= 3);
         self.pending.retain(|id, pending| {
             let server = snap
                 .backends
                 .get(id.backend)
                 .and_then(|b| b.servers.get(id.server));
             match server {
-                Some(s) if moved.contains(id) || reached(*pending, s) => {
+                Some(s) if overdue(id) || reached(*pending, s) => {
                     done.push((*id, *pending, s.status));
                     false
                 }
@@ -157,6 +163,8 @@ impl Admin {
                 None => false,
             }
         });
+        let pending = &self.pending;
+        self.moved.retain(|id, _| pending.contains_key(id));
         done
     }
 
