@@ -32,7 +32,10 @@ fn with_stdout_closed(args: &[&str], dir: &Path) -> (ExitStatus, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().expect("stderr");
-    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Ended as `seq 10 | true` ends `seq`: killed by SIGPIPE (141 in a shell), nothing said.
@@ -84,7 +87,10 @@ fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
         .output()
         .expect("run lbtop");
     assert!(out.stdout.is_empty(), "{args:?}");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -83,9 +83,15 @@ fn sighup_and_sigusr2_reload_the_dashboard_which_shows_the_result() {
         status_line(s).contains("reload failed, the old configuration still serves")
     });
     let status = status_line(&screen);
-    assert!(status.contains("lb.cfg:14: backend 'be': server 's3'"), "{screen}");
+    assert!(
+        status.contains("lb.cfg:14: backend 'be': server 's3'"),
+        "{screen}"
+    );
     assert!(screen.contains("Loading failure!"), "{screen}");
-    assert!(screen.contains(" s2 ") && !screen.contains(" s3 "), "{screen}");
+    assert!(
+        screen.contains(" s2 ") && !screen.contains(" s3 "),
+        "{screen}"
+    );
 
     tmux.keys(&["q"]);
     let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));

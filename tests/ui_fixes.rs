@@ -197,11 +197,17 @@ fn o_walks_the_columns_then_config_order_as_help_says() {
 /// bottom border.
 fn log_rows(screen: &str) -> Vec<String> {
     let rows: Vec<&str> = screen.lines().collect();
-    let top = rows.iter().position(|r| r.contains(" log ")).expect("log pane");
+    let top = rows
+        .iter()
+        .position(|r| r.contains(" log "))
+        .expect("log pane");
     let bottom = (top + 1..rows.len())
         .find(|&i| rows[i].contains('└'))
         .expect("bottom border");
-    rows[top + 1..bottom].iter().map(|r| r.to_string()).collect()
+    rows[top + 1..bottom]
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
 }
 
 /// Item 8: `p` freezes exactly the lines on screen; lines logged meanwhile wait for the
@@ -246,7 +252,10 @@ fn p_freezes_the_log_exactly_as_shown() {
             .key('q')
     });
     let before = before.lock().unwrap().clone();
-    assert!(before.iter().any(|r| r.contains("before-pause line 39")), "{before:#?}");
+    assert!(
+        before.iter().any(|r| r.contains("before-pause line 39")),
+        "{before:#?}"
+    );
     for shown in paused.lock().unwrap().iter() {
         assert_eq!(shown, &before, "the paused log moved");
     }

@@ -17,13 +17,13 @@
 
 use super::theme::Theme;
 use crate::events::{Level, Topic};
-use ratatui::buffer::Cell;
-use std::cell::RefCell;
 use log::LevelFilter;
+use ratatui::buffer::Cell;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
+use std::cell::RefCell;
 use tui_logger::{
     TuiLoggerLevelOutput, TuiLoggerSmartWidget, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState,
 };
@@ -71,8 +71,8 @@ impl Frozen {
 /// last block (the topic list, when shown, is the first one).
 fn lines_area(buf: &ratatui::buffer::Buffer, area: Rect) -> Option<Rect> {
     let left = (area.left()..area.right())
-        .filter(|&x| buf[(x, area.top())].symbol() == "┌")
-        .last()?;
+        .rev()
+        .find(|&x| buf[(x, area.top())].symbol() == "┌")?;
     let width = area.right().checked_sub(left + 2)?;
     let height = area.height.checked_sub(2)?;
     Some(Rect::new(left + 1, area.top() + 1, width, height))

@@ -41,7 +41,11 @@ impl LogFormatter for StripFormatter {
 pub fn fit(text: &str, width: usize, more: bool) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() + usize::from(more) <= width {
-        return if more { format!("{text}…") } else { text.into() };
+        return if more {
+            format!("{text}…")
+        } else {
+            text.into()
+        };
     }
     let room = width.saturating_sub(1);
     let head = &chars[..room];
@@ -62,11 +66,26 @@ mod tests {
     fn cuts_between_words_with_an_ellipsis() {
         let line = "01:02:03 W health Server hoge/web11 is DOWN. 1 active";
         assert_eq!(fit(line, 80, false), line);
-        assert_eq!(fit(line, 44, false), "01:02:03 W health Server hoge/web11 is…");
-        assert_eq!(fit(line, 45, false), "01:02:03 W health Server hoge/web11 is DOWN.…");
-        assert_eq!(fit(line, 43, false), "01:02:03 W health Server hoge/web11 is…");
-        assert_eq!(fit(line, 40, false), "01:02:03 W health Server hoge/web11 is…");
-        assert_eq!(fit(line, 39, false), "01:02:03 W health Server hoge/web11 is…");
+        assert_eq!(
+            fit(line, 44, false),
+            "01:02:03 W health Server hoge/web11 is…"
+        );
+        assert_eq!(
+            fit(line, 45, false),
+            "01:02:03 W health Server hoge/web11 is DOWN.…"
+        );
+        assert_eq!(
+            fit(line, 43, false),
+            "01:02:03 W health Server hoge/web11 is…"
+        );
+        assert_eq!(
+            fit(line, 40, false),
+            "01:02:03 W health Server hoge/web11 is…"
+        );
+        assert_eq!(
+            fit(line, 39, false),
+            "01:02:03 W health Server hoge/web11 is…"
+        );
         assert_eq!(fit(line, 38, false), "01:02:03 W health Server hoge/web11…");
         assert_eq!(fit("abc def", 7, true), "abc…");
         assert_eq!(fit("abc def", 8, true), "abc def…");
