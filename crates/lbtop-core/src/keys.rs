@@ -374,7 +374,7 @@ pub const BINDINGS: &[Binding] = &[
     b(A::DemoServer, "demo-server", &[C('s')], Scope::SERVERS, Some("web"), "stop/start the demo web server behind the selected server"),
     b(A::DemoHealthPage, "demo-health-page", &[C('x')], Scope::SERVERS, Some("page"), "delete/restore that demo server's health_check.html"),
     b(A::PickNode, "pick-node", &[C('n')], Scope::SERVERS, Some("node"), "attach: send actions to all nodes, or to the next one alone"),
-    b(A::Pause, "pause", &[C('p')], Scope::LIVE, Some("pause"), "pause/resume the stream (the log: scroll-back mode)"),
+    b(A::Pause, "pause", &[C('p')], Scope::LIVE, Some("pause"), "pause/resume (the log freezes as shown; PgUp scrolls back)"),
     b(A::LogUp, "log-up", &[C('k'), Code(KeyCode::Up)], Scope::LOG, None, "select the previous topic"),
     b(A::LogDown, "log-down", &[C('j'), Code(KeyCode::Down)], Scope::LOG, Some("topic"), "select the next topic"),
     b(A::LogLess, "log-show-less", &[Code(KeyCode::Left)], Scope::LOG, None, "show fewer levels of the selected topic"),
