@@ -119,20 +119,21 @@ fn the_demo_keys_say_what_the_demo_did() {
     assert!(!status_line(&screen).contains('…'), "{screen}");
 }
 
-/// Item 9: a weight of 0 is confirmed in the row's words, and refusals speak no Rust.
+/// Item 9: a weight of 0 is confirmed in the row's words (UP, as HAProxy says), and refusals
+/// speak no Rust.
 #[test]
 fn weight_zero_is_confirmed_as_the_row_shows_it() {
     let (screen, snap) = run(150, 45, |script| {
         web11_selected(script)
             .key('-')
             .wait_until("the weight confirmed", |s| {
-                status_line(s).contains("hoge/web11 weight is now 0: no new traffic (DRAIN)")
+                status_line(s).contains("hoge/web11 weight is now 0: no new traffic (UP)")
             })
             .key('-')
             .wait_for("hoge/web11: weight is already 0 (it goes from 0 to 256)")
             .key('q')
     });
-    assert!(row(&screen, "web11", 0).contains(" DRAIN "), "{screen}");
+    assert!(row(&screen, "web11", 0).contains(" UP "), "{screen}");
     assert!(!screen.contains("..="), "{screen}");
     assert_eq!(snap.backends[0].servers[1].weight, 0);
 }
