@@ -1,0 +1,44 @@
+use super::*;
+use crossterm::event::{KeyCode, KeyModifiers};
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn search(lines: &[&str], query: &str) -> LogSearch {
+    let mut s = LogSearch::default();
+    for l in lines {
+        s.keep(log::Level::Info, "health", l);
+    }
+    s.start();
+    for c in query.chars() {
+        s.on_key(&key(KeyCode::Char(c)));
+    }
+    s
+}
+
+#[test]
+fn matches_count_from_the_oldest_and_start_at_the_newest() {
+    let mut s = search(&["a web11", "b", "c WEB11", "d web11"], "web11");
+    assert_eq!(s.position(), (3, 3));
+    assert_eq!(s.on_key(&key(KeyCode::Enter)), SearchEdit::Kept);
+    assert_eq!(s.step(1), (1, 3));
+    assert_eq!(s.step(-1), (3, 3));
+    assert_eq!(s.step(-1), (2, 3));
+    // A capital letter makes it case-sensitive.
+    let s = search(&["a web11", "c WEB11"], "WEB");
+    assert_eq!(s.position(), (1, 1));
+    let mut s = search(&["a"], "zz");
+    assert_eq!(s.step(1), (0, 0));
+    assert_eq!(s.on_key(&key(KeyCode::Esc)), SearchEdit::Cleared);
+    assert!(!s.active());
+}
+
+#[test]
+fn a_server_is_named_whole_and_not_under_another_backend() {
+    assert!(names_server("Server hoge/web11 is DOWN", "hoge/web11"));
+    assert!(names_server("deleting web11's health_check.html", "hoge/web11"));
+    assert!(!names_server("Server hoge_l4/web11 is DOWN", "hoge/web11"));
+    assert!(!names_server("Server hoge/web110 is DOWN", "hoge/web11"));
+    assert!(!names_server("Server hoge/web10 is DOWN", "hoge/web11"));
+}
