@@ -227,7 +227,7 @@ impl Prompt {
             KeyCode::Down | KeyCode::Char('j') => (1, 0),
             KeyCode::PageUp => (-page, 0),
             KeyCode::PageDown => (page, 0),
-            KeyCode::Home | KeyCode::Char('g') => (isize::MIN / 2, 0),
+            KeyCode::Home | KeyCode::Char('g') => (isize::MIN / 2, isize::MIN / 2),
             KeyCode::End | KeyCode::Char('G') => (isize::MAX / 2, 0),
             KeyCode::Left | KeyCode::Char('h') => (0, -8),
             KeyCode::Right | KeyCode::Char('l') => (0, 8),
@@ -236,7 +236,7 @@ impl Prompt {
         let last = p.lines.len().saturating_sub(page as usize) as isize;
         p.top = (p.top as isize).saturating_add(down).clamp(0, last) as usize;
         let widest = p.lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        p.left = (p.left as isize + right).clamp(0, widest as isize) as usize;
+        p.left = (p.left as isize).saturating_add(right).clamp(0, widest as isize) as usize;
         true
     }
 
