@@ -257,3 +257,94 @@ fn an_answer_that_never_comes_times_out_on_the_status_line() {
     });
     assert!(status_line(&screen).contains("no answer within 5 s"), "{screen}");
 }
+
+/// The log view's rows that are log lines (a time, a level letter, a topic).
+fn log_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| l.contains(" I health ") || l.contains(" I admin "))
+        .collect()
+}
+
+/// `match 3/17` on the status line, as numbers.
+fn place(screen: &str) -> Option<(usize, usize)> {
+    let text = status_line(screen).trim().strip_prefix("match ")?;
+    let (at, total) = text.split_once('/')?;
+    Some((at.parse().ok()?, total.parse().ok()?))
+}
+
+#[test]
+fn slash_searches_the_log_and_n_moves_between_matches() {
+    let (screen, _) = run(PLAIN, |script| {
+        let script = checked(script)
+            .key('6')
+            .wait_for("Health check for server hoge/web11 succeeded");
+        typed(script.key('/'), "hoge/web11")
+            .wait_for(" /hoge/web11 · match ")
+            .code(KeyCode::Enter)
+            // The newest match first, then older ones with N and back with n.
+            .wait_until("match n/n", |s| place(s).is_some_and(|(a, t)| a == t && t >= 1))
+            .key('N')
+            .wait_until("an older match", |s| {
+                place(s).is_some_and(|(a, t)| a + 1 == t || t == 1)
+            })
+            .key('n')
+            .wait_until("the newest again", |s| place(s).is_some_and(|(a, t)| a == t))
+            .wait_until("only the search's view", |s| !s.contains("traffic capture"))
+            .code(KeyCode::Esc)
+            .wait_for("search cleared")
+            .wait_for("traffic capture off")
+            .key('/')
+            .key('z')
+            .key('z')
+            .code(KeyCode::Enter)
+            .wait_for("/zz · no match for zz")
+            .wait_until("said", |s| status_line(s).starts_with("no match for zz"))
+            .code(KeyCode::Esc)
+            .wait_for("traffic capture off")
+            .key('q')
+    });
+    assert!(!screen.contains("no match for zz ·"), "{screen}");
+}
+
+#[test]
+fn s_shows_one_servers_lines_in_turn_then_all() {
+    let only = |server: &'static str| {
+        move |s: &str| {
+            let rows = log_rows(s);
+            s.contains(&format!(" only {server} "))
+                && !rows.is_empty()
+                && rows.iter().all(|r| r.contains(&format!(" {server} ")))
+        }
+    };
+    let (screen, _) = run(PLAIN, |script| {
+        checked(script)
+            .key('6')
+            .wait_for("Health check for server hoge_l4/web11 succeeded")
+            .key('s')
+            .wait_for("log: only hoge/web10's lines")
+            .wait_until("hoge/web10's lines only", only("hoge/web10"))
+            .key('s')
+            .wait_until("hoge/web11's lines only", only("hoge/web11"))
+            // A search looks through the server's lines only.
+            .key('/')
+            .key('L')
+            .key('a')
+            .key('y')
+            .code(KeyCode::Enter)
+            .wait_until("matches", |s| place(s).is_some_and(|(a, t)| a == t))
+            .wait_until("still web11's", only("hoge/web11"))
+            .code(KeyCode::Esc)
+            .wait_for("search cleared")
+            .key('s')
+            .wait_until("hoge_l4/web10's lines only", only("hoge_l4/web10"))
+            .key('s')
+            .wait_until("hoge_l4/web11's lines only", only("hoge_l4/web11"))
+            .key('s')
+            .wait_for("log: every line again")
+            .wait_for("traffic capture off")
+            .key('q')
+    });
+    assert!(!screen.contains(" only "), "{screen}");
+}
+
