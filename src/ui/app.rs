@@ -486,7 +486,9 @@ impl App {
 
     fn move_selection(&mut self, step: isize) {
         if self.view == View::Config {
-            let total = config_view::lines(self.config(), &self.keymap).len();
+            let body = self.size.and_then(|s| layout::areas(s, View::Config, || 0));
+            let body = body.map_or(Rect::new(0, 0, 80, 20), |a| a.body);
+            let total = config_view::tops(self.config(), &self.keymap, body);
             self.config_scroll = config_view::scrolled(self.config_scroll, step, total);
             return;
         }
