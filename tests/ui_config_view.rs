@@ -45,7 +45,10 @@ fn flat(screen: &str) -> String {
 }
 
 fn row<'a>(screen: &'a str, start: &str) -> &'a str {
-    screen.lines().find(|l| l.starts_with(start)).unwrap_or_default()
+    screen
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_default()
 }
 
 fn write(path: &Path, text: &str) {
@@ -98,7 +101,9 @@ fn the_config_view_reads_like_check_wraps_long_lines_and_follows_a_reload() {
             !first.is_empty() && next.is_some_and(|n| n.starts_with(&" ".repeat(19)))
         })
         .key('G')
-        .wait_until("the last key", |s| flat(s).contains("s log-server only one server's lines"))
+        .wait_until("the last key", |s| {
+            flat(s).contains("s log-server only one server's lines")
+        })
         .key('g')
         .wait_until("the top again", |s| flat(s).contains("frontend fe (line"))
         .wait_until("the change on disk", move |_| {
@@ -119,7 +124,9 @@ fn the_config_view_reads_like_check_wraps_long_lines_and_follows_a_reload() {
         .key('j')
         .key('j')
         .key('j')
-        .wait_until("the new server in the view", |s| flat(s).contains("server web12 127.0.0.1:"))
+        .wait_until("the new server in the view", |s| {
+            flat(s).contains("server web12 127.0.0.1:")
+        })
         .key('q');
     let source = EngineSource {
         handle: process.handle(),
@@ -138,7 +145,10 @@ fn the_config_view_reads_like_check_wraps_long_lines_and_follows_a_reload() {
         panic!("the dashboard stopped with an error: {e:#}");
     }
     let screen = script.screen();
-    assert!(flat(screen).contains("Configuration file is valid"), "{screen}");
+    assert!(
+        flat(screen).contains("Configuration file is valid"),
+        "{screen}"
+    );
     assert!(flat(screen).contains("backend hoge (line"), "{screen}");
     // Nothing runs past the edge: every row fits, so no value was cut by the terminal.
     assert!(screen.lines().all(|l| l.chars().count() <= WIDTH as usize));

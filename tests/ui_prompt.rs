@@ -150,7 +150,9 @@ fn colon_set_server_drains_web11_and_show_stat_shows_the_csv() {
     let (screen, engine) = run(PLAIN, |script| {
         let script = run_line(checked(script), "set server hoge/web11 state drain")
             .wait_for("set server hoge/web11 state drain → done")
-            .wait_until("web11 shown DRAIN", |s| row(s, "web11", 0).contains(" DRAIN "));
+            .wait_until("web11 shown DRAIN", |s| {
+                row(s, "web11", 0).contains(" DRAIN ")
+            });
         run_line(script, "show stat")
             .wait_for(" :show stat ")
             .wait_for("# pxname,svname,qcur,qmax,scur,smax,slim,stot")
@@ -206,7 +208,9 @@ fn tab_completes_command_words_backends_and_servers() {
             .key('w')
             .code(KeyCode::Tab)
             .wait_for("Tab: web10  web11")
-            .wait_until("hoge/web1", |s| status_line(s).starts_with(":set server hoge/web1 "));
+            .wait_until("hoge/web1", |s| {
+                status_line(s).starts_with(":set server hoge/web1 ")
+            });
         let script = typed(script, "1")
             .code(KeyCode::Tab)
             .key('s')
@@ -221,7 +225,11 @@ fn tab_completes_command_words_backends_and_servers() {
             .wait_for("set server hoge/web11 state drain → done");
         script.key('q')
     });
-    assert_eq!(status(&engine, HOGE, WEB11), ServerStatus::Drain, "{screen}");
+    assert_eq!(
+        status(&engine, HOGE, WEB11),
+        ServerStatus::Drain,
+        "{screen}"
+    );
 }
 
 #[test]
@@ -231,10 +239,13 @@ fn read_only_runs_at_the_user_level_and_shows_haproxys_refusal() {
         mute: false,
     };
     let (screen, engine) = run(how, |script| {
-        let script = typed(checked(script).key(':'), "set server hoge/web11 state drain")
-            .wait_for("read-only: runs at the user level")
-            .code(KeyCode::Enter)
-            .wait_for("set server hoge/web11 state drain → Permission denied");
+        let script = typed(
+            checked(script).key(':'),
+            "set server hoge/web11 state drain",
+        )
+        .wait_for("read-only: runs at the user level")
+        .code(KeyCode::Enter)
+        .wait_for("set server hoge/web11 state drain → Permission denied");
         run_line(script, "get weight hoge/web11")
             .wait_for("get weight hoge/web11 → 1 (initial 1)")
             .key('q')
@@ -255,7 +266,10 @@ fn an_answer_that_never_comes_times_out_on_the_status_line() {
             .wait_for("show info: no answer within 5 s")
             .key('q')
     });
-    assert!(status_line(&screen).contains("no answer within 5 s"), "{screen}");
+    assert!(
+        status_line(&screen).contains("no answer within 5 s"),
+        "{screen}"
+    );
 }
 
 /// The log view's rows that are log lines (a time, a level letter, a topic).
@@ -283,13 +297,17 @@ fn slash_searches_the_log_and_n_moves_between_matches() {
             .wait_for(" /hoge/web11 · match ")
             .code(KeyCode::Enter)
             // The newest match first, then older ones with N and back with n.
-            .wait_until("match n/n", |s| place(s).is_some_and(|(a, t)| a == t && t >= 1))
+            .wait_until("match n/n", |s| {
+                place(s).is_some_and(|(a, t)| a == t && t >= 1)
+            })
             .key('N')
             .wait_until("an older match", |s| {
                 place(s).is_some_and(|(a, t)| a + 1 == t || t == 1)
             })
             .key('n')
-            .wait_until("the newest again", |s| place(s).is_some_and(|(a, t)| a == t))
+            .wait_until("the newest again", |s| {
+                place(s).is_some_and(|(a, t)| a == t)
+            })
             .wait_until("only the search's view", |s| !s.contains("traffic capture"))
             .code(KeyCode::Esc)
             .wait_for("search cleared")
@@ -347,4 +365,3 @@ fn s_shows_one_servers_lines_in_turn_then_all() {
     });
     assert!(!screen.contains(" only "), "{screen}");
 }
-

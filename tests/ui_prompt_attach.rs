@@ -72,19 +72,28 @@ fn run_line(mut script: Script, line: &str) -> Script {
 
 /// The dashboard attached to h1 and h2 until the script quits; the last screen, and what
 /// `show servers state` says of web11 on each node then.
-fn attached(read_only: bool, script: impl FnOnce(Script) -> Script) -> Option<(String, Vec<String>)> {
+fn attached(
+    read_only: bool,
+    script: impl FnOnce(Script) -> Script,
+) -> Option<(String, Vec<String>)> {
     if !available("haproxy", "-v") {
         eprintln!("\n*** SKIPPED: haproxy is not installed ***\n");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let nodes = [Haproxy::start(dir.path(), "h1"), Haproxy::start(dir.path(), "h2")];
+    let nodes = [
+        Haproxy::start(dir.path(), "h1"),
+        Haproxy::start(dir.path(), "h2"),
+    ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let targets: Vec<Target> = nodes.iter().map(|n| Target::Unix(n.socket.clone())).collect();
+    let targets: Vec<Target> = nodes
+        .iter()
+        .map(|n| Target::Unix(n.socket.clone()))
+        .collect();
     let (tx, rx) = lbtop::events::channel();
     let refresh = Duration::from_millis(100);
     let attach = {
@@ -102,7 +111,14 @@ fn attached(read_only: bool, script: impl FnOnce(Script) -> Script) -> Option<(S
         s.lines().any(|l| l.contains(" web11 ")) && !s.contains("dead")
     }));
     let source = Arc::new(AttachSource(attach));
-    let ended = lbtop::ui::run_with(TestBackend::new(150, 40), &mut script, &clock, source, rx, opts);
+    let ended = lbtop::ui::run_with(
+        TestBackend::new(150, 40),
+        &mut script,
+        &clock,
+        source,
+        rx,
+        opts,
+    );
     if let Err(e) = ended {
         panic!("the dashboard stopped with an error: {e:#}");
     }
@@ -111,7 +127,10 @@ fn attached(read_only: bool, script: impl FnOnce(Script) -> Script) -> Option<(S
         .map(|t| {
             let answer = runtime.block_on(lbtop::attach::conn::ask(t, "show servers state hoge"));
             let answer = answer.unwrap_or_default();
-            let web11 = answer.lines().find(|l| l.contains(" web11 ")).unwrap_or_default();
+            let web11 = answer
+                .lines()
+                .find(|l| l.contains(" web11 "))
+                .unwrap_or_default();
             // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
             web11.split(' ').nth(6).unwrap_or_default().to_string()
         })
@@ -129,7 +148,9 @@ fn read_only_lines_run_at_the_user_level_on_each_node() {
         run_line(script, "show stat")
             .wait_for(" :show stat ")
             .wait_until("both answers whole", |s| {
-                s.contains("│show stat → h1: ") && s.contains("│== h1 ==") && s.contains("│== h2 ==")
+                s.contains("│show stat → h1: ")
+                    && s.contains("│== h1 ==")
+                    && s.contains("│== h2 ==")
             })
             .wait_for("│# pxname,svname,qcur,qmax,scur,smax,slim,stot")
             .code(KeyCode::Esc)

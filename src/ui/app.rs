@@ -486,9 +486,7 @@ impl App {
 
     fn move_selection(&mut self, step: isize) {
         if self.view == View::Config {
-            let body = self.size.and_then(|s| layout::areas(s, View::Config, || 0));
-            let body = body.map_or(Rect::new(0, 0, 80, 20), |a| a.body);
-            let total = config_view::tops(self.config(), &self.keymap, body);
+            let total = config_view::tops(self.config(), &self.keymap, self.size);
             self.config_scroll = config_view::scrolled(self.config_scroll, step, total);
             return;
         }

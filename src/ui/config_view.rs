@@ -59,7 +59,10 @@ pub fn lines(config: Option<&Config>, keys: &Keymap) -> Vec<(Kind, String)> {
             true => out.push((Kind::Text, text)),
             false => {
                 let default = label(b.keys);
-                out.push((Kind::Rebound, format!("{text}  ([ui.keys]; default {default})")));
+                out.push((
+                    Kind::Rebound,
+                    format!("{text}  ([ui.keys]; default {default})"),
+                ));
             }
         }
     }
@@ -93,9 +96,11 @@ pub fn scrolled(offset: usize, step: isize, total: usize) -> usize {
     (offset as isize).saturating_add(step).clamp(0, last.max(0)) as usize
 }
 
-/// How many first lines there are to scroll through in `body` (the view's area): the last
-/// page ends with the last line, wrapped as drawn.
-pub fn tops(config: Option<&Config>, keys: &Keymap, body: Rect) -> usize {
+/// How many first lines there are to scroll through on a terminal of `size`: the last page
+/// ends with the last line, wrapped as drawn.
+pub fn tops(config: Option<&Config>, keys: &Keymap, size: Option<Rect>) -> usize {
+    let body = size.and_then(|s| super::layout::areas(s, crate::keys::View::Config, || 0));
+    let body = body.map_or(Rect::new(0, 0, 80, 20), |a| a.body);
     let all = lines(config, keys);
     let width = body.width as usize;
     let mut room = body.height.saturating_sub(1) as usize;
@@ -116,7 +121,11 @@ pub fn render(frame: &mut Frame, area: Rect, v: &ConfigView) {
     let title = Line::from(vec![
         Span::styled(" configuration ", v.theme.title()),
         Span::styled(
-            format!(" line {}/{} · ↑/↓ PgUp/PgDn scroll ", v.scroll + 1, all.len()),
+            format!(
+                " line {}/{} · ↑/↓ PgUp/PgDn scroll ",
+                v.scroll + 1,
+                all.len()
+            ),
             v.theme.dim(),
         ),
     ]);
@@ -157,7 +166,9 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     if chars.len() <= width || width == 0 {
         return vec![text.to_string()];
     }
-    let indent = value_column(&chars).filter(|&c| c <= width / 2).unwrap_or(4.min(width / 2));
+    let indent = value_column(&chars)
+        .filter(|&c| c <= width / 2)
+        .unwrap_or(4.min(width / 2));
     let mut rows = Vec::new();
     let mut rest: &[char] = &chars;
     let mut room = width;
@@ -212,7 +223,10 @@ mod tests {
         assert_eq!(words(&rows.join(" ")), words(line));
         // A word wider than the view breaks where it must, and goes on under the value.
         let rows = wrap("  root   /a/very/long/path/that/does/not/fit", 20);
-        assert_eq!(rows.concat().replace(' ', ""), "root/a/very/long/path/that/does/not/fit");
+        assert_eq!(
+            rows.concat().replace(' ', ""),
+            "root/a/very/long/path/that/does/not/fit"
+        );
         assert!(rows.iter().all(|r| r.chars().count() <= 20), "{rows:?}");
     }
 

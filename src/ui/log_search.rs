@@ -126,9 +126,11 @@ impl LogSearch {
     }
 
     fn shown(&self) -> impl Iterator<Item = &LogLine> {
-        self.lines
-            .iter()
-            .filter(|l| self.server.as_deref().is_none_or(|s| names_server(&l.text, s)))
+        self.lines.iter().filter(|l| {
+            self.server
+                .as_deref()
+                .is_none_or(|s| names_server(&l.text, s))
+        })
     }
 
     /// The shown lines the search matches, oldest first, by line number.
@@ -194,7 +196,11 @@ struct Query {
 impl Query {
     fn new(text: &str) -> Query {
         let fold = !text.chars().any(char::is_uppercase);
-        let text = if fold { text.to_lowercase() } else { text.to_string() };
+        let text = if fold {
+            text.to_lowercase()
+        } else {
+            text.to_string()
+        };
         Query { text, fold }
     }
 

@@ -9,10 +9,10 @@ use super::footer::{self, Footer};
 use super::header::{self, Header};
 use super::help::{self, Help};
 use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
-use super::{log_search, prompt};
 use super::table::{self, Tables};
 use super::theme::Theme;
 use super::{confirm, input::KeysInForce};
+use super::{log_search, prompt};
 use crate::keys::{Action, View};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
@@ -96,7 +96,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
     footer::render(frame, areas.bottom, &footer);
     log_search::render_edit(frame, areas.bottom, theme, app.log_search());
     let between = areas.body.union(areas.events);
-    prompt::pane::render(frame, between, areas.bottom, theme, app.prompt(), app.read_only);
+    prompt::pane::render(
+        frame,
+        between,
+        areas.bottom,
+        theme,
+        app.prompt(),
+        app.read_only,
+    );
     if app.show_help {
         let help = Help {
             theme,

@@ -59,7 +59,10 @@ impl App {
                 let names = |b: &crate::events::BackendSnap| {
                     b.servers.iter().map(|s| s.name.clone()).collect()
                 };
-                s.backends.iter().map(|b| (b.name.clone(), names(b))).collect()
+                s.backends
+                    .iter()
+                    .map(|b| (b.name.clone(), names(b)))
+                    .collect()
             })
             .unwrap_or_default();
         let Outcome::Run(line) = self.prompt.on_key(key, &backends) else {
@@ -86,7 +89,10 @@ impl App {
                 self.say(tone, said);
             }
             Shown::Pane => {
-                self.say(Tone::Info, format!("{line}: the answer is above (Esc closes)"));
+                self.say(
+                    Tone::Info,
+                    format!("{line}: the answer is above (Esc closes)"),
+                );
             }
         }
     }

@@ -91,7 +91,8 @@ impl App {
     pub(crate) fn log_line(&mut self, level: Level, topic: &str, text: &str) {
         log_pane::emit(level, topic, text);
         if log::log_enabled!(target: topic, log_pane::log_level(level)) {
-            self.log_search.keep(log_pane::log_level(level), topic, text);
+            self.log_search
+                .keep(log_pane::log_level(level), topic, text);
         }
     }
 

@@ -37,7 +37,10 @@ fn matches_count_from_the_oldest_and_start_at_the_newest() {
 #[test]
 fn a_server_is_named_whole_and_not_under_another_backend() {
     assert!(names_server("Server hoge/web11 is DOWN", "hoge/web11"));
-    assert!(names_server("deleting web11's health_check.html", "hoge/web11"));
+    assert!(names_server(
+        "deleting web11's health_check.html",
+        "hoge/web11"
+    ));
     assert!(!names_server("Server hoge_l4/web11 is DOWN", "hoge/web11"));
     assert!(!names_server("Server hoge/web110 is DOWN", "hoge/web11"));
     assert!(!names_server("Server hoge/web10 is DOWN", "hoge/web11"));
@@ -61,12 +64,24 @@ fn matches_are_highlighted_the_current_one_apart() {
     let buf = term.backend().buffer().clone();
     let text = |y: u16| -> String { (0..60).map(|x| buf[(x, y)].symbol()).collect() };
     assert!(text(0).contains("/web11 · match 1/2"), "{}", text(0));
-    assert!(text(1).starts_with("│T I health web11 went DOWN  "), "{}", text(1));
+    assert!(
+        text(1).starts_with("│T I health web11 went DOWN  "),
+        "{}",
+        text(1)
+    );
     // `T I health ` is 11 wide, after the border: the match starts at x = 12.
     let plain = buf[(1, 1)].style();
     let style = |x: u16, y: u16| buf[(x, y)].style();
-    assert_eq!(style(12, 1), plain.patch(theme.stale()), "the current match");
-    assert_eq!(style(16, 1), plain.patch(theme.stale()), "the current match");
+    assert_eq!(
+        style(12, 1),
+        plain.patch(theme.stale()),
+        "the current match"
+    );
+    assert_eq!(
+        style(16, 1),
+        plain.patch(theme.stale()),
+        "the current match"
+    );
     assert_eq!(style(12, 3), plain.patch(theme.badge()), "another match");
     assert_eq!(style(12, 2), plain, "web10 is no match");
     assert_eq!(style(17, 1), plain, "after the match");

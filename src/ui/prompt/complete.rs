@@ -98,10 +98,7 @@ fn command_of(before: &[&str]) -> Option<(&'static [&'static str], &'static str)
 /// `enable`/`disable health|agent|server`.
 fn takes_server(name: &[&str], help: &str) -> bool {
     help.contains("<bk>/<srv>")
-        || matches!(
-            name,
-            ["enable" | "disable", "health" | "agent" | "server"]
-        )
+        || matches!(name, ["enable" | "disable", "health" | "agent" | "server"])
 }
 
 /// `ba` → backends named so, each followed by `/`; `back/s` → that backend's servers.
@@ -167,10 +164,16 @@ mod tests {
     #[test]
     fn command_words_complete_from_the_sockets_table() {
         let (line, choices) = tab("sh");
-        assert_eq!((line.as_str(), choices), ("sh", vec!["show".into(), "shutdown".into()]));
+        assert_eq!(
+            (line.as_str(), choices),
+            ("sh", vec!["show".into(), "shutdown".into()])
+        );
         assert_eq!(tab("sho").0, "show ");
         assert_eq!(tab("show serv"), ("show servers ".into(), vec![]));
-        assert_eq!(tab("show servers s"), ("show servers state ".into(), vec![]));
+        assert_eq!(
+            tab("show servers s"),
+            ("show servers state ".into(), vec![])
+        );
         let (line, choices) = tab("show s");
         assert_eq!(line, "show s");
         assert!(choices.contains(&"stat".to_string()), "{choices:?}");
@@ -183,7 +186,10 @@ mod tests {
     fn backend_and_server_names() {
         let both = vec!["hoge/".to_string(), "hoge_l4/".to_string()];
         assert_eq!(tab("set server ho"), ("set server hoge".into(), both));
-        assert_eq!(tab("set server hoge_"), ("set server hoge_l4/".into(), vec![]));
+        assert_eq!(
+            tab("set server hoge_"),
+            ("set server hoge_l4/".into(), vec![])
+        );
         let servers = vec!["web10".to_string(), "web11".to_string()];
         assert_eq!(
             tab("set server hoge/w"),

@@ -236,7 +236,9 @@ impl Prompt {
         let last = p.lines.len().saturating_sub(page as usize) as isize;
         p.top = (p.top as isize).saturating_add(down).clamp(0, last) as usize;
         let widest = p.lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-        p.left = (p.left as isize).saturating_add(right).clamp(0, widest as isize) as usize;
+        p.left = (p.left as isize)
+            .saturating_add(right)
+            .clamp(0, widest as isize) as usize;
         true
     }
 

@@ -16,7 +16,10 @@ fn typed(p: &mut Prompt, text: &str) -> Outcome {
 fn enter_runs_the_line_and_the_history_recalls_it() {
     let mut p = Prompt::default();
     p.open();
-    assert_eq!(typed(&mut p, " show info "), Outcome::Run("show info".into()));
+    assert_eq!(
+        typed(&mut p, " show info "),
+        Outcome::Run("show info".into())
+    );
     assert!(p.editing().is_none());
     p.open();
     assert_eq!(typed(&mut p, "show stat"), Outcome::Run("show stat".into()));
@@ -72,7 +75,10 @@ fn one_line_answers_go_to_the_status_line_and_long_ones_to_the_pane() {
         attached,
         Shown::Status("x → h1: done · h2: No such server.".into())
     );
-    assert_eq!(p.answered("show stat", "# a,b\nc,d\n\n", false), Shown::Pane);
+    assert_eq!(
+        p.answered("show stat", "# a,b\nc,d\n\n", false),
+        Shown::Pane
+    );
     let pane = p.pane().unwrap();
     assert_eq!(pane.lines, ["# a,b", "c,d"]);
     assert!(p.scroll_pane(&key(KeyCode::PageDown), 1));

@@ -83,7 +83,10 @@ pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {
 /// Every command's name with its `help` line (empty when `help` does not list it): the
 /// dashboard's `:` prompt completes command words from them.
 pub fn commands() -> impl Iterator<Item = (&'static [&'static str], &'static str)> {
-    TABLES.iter().flat_map(|t| t.iter()).map(|c| (c.words, c.help))
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|c| (c.words, c.help))
 }
 
 /// HAProxy's answer to a command a session may not run.
