@@ -382,11 +382,8 @@ impl App {
                 return Some(self.send(sent));
             }
             Action::Filter => {
+                // The prompt in the status line's place says how it works while it is typed.
                 self.servers.start_filter();
-                self.say(
-                    Tone::Info,
-                    "filter: type to match servers; Enter keeps, Esc clears",
-                );
             }
             Action::SortNext => {
                 // The footer shows the sort in force; only going back to none needs saying.
@@ -452,6 +449,10 @@ impl App {
 
     fn show(&mut self, view: View) {
         self.view = view;
+        // Another view ends the typing, the filter kept as Enter keeps it.
+        if self.servers.editing_filter() {
+            self.servers.edit_filter(&KeyEvent::from(KeyCode::Enter));
+        }
         self.servers.fix_selection(self.list_view(), &self.stats);
     }
 

@@ -35,6 +35,7 @@ mod table;
 // Shared by the views.
 mod fmt;
 mod status;
+mod strip;
 mod theme;
 // Input and the loop.
 mod event_loop;

@@ -11,12 +11,10 @@ impl App {
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::Log(_) => {}
-            Event::ServerChanged { server, status } => {
-                if let Some(pending) = self.admin.done(*server) {
-                    let label = self.stats.server_label(*server);
-                    self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
-                }
-            }
+            // Said at the next sample, in the words the row will show then.
+            Event::ServerChanged { server, .. } => self.admin.engine_moved(*server),
+            // The demo lab's keys: the demo logged it too.
+            Event::Done { text, .. } => self.say(Tone::Ok, text.clone()),
             Event::Answered {
                 command: Command::Runtime { line, .. },
                 ok,
