@@ -198,7 +198,7 @@ impl Prompt {
     /// answer, HAProxy's "done", as `done`); more open the pane.
     pub fn answered(&mut self, line: &str, text: &str, attached: bool) -> Shown {
         self.forget(line);
-        let lines: Vec<String> = text.trim_end().lines().map(str::to_string).collect();
+        let lines: Vec<String> = text.trim_end().lines().map(printable).collect();
         match (lines.as_slice(), attached) {
             ([], _) => Shown::Status(format!("{line} → done")),
             ([one], true) => Shown::Status(one.clone()),
@@ -246,6 +246,18 @@ impl Prompt {
     pub fn close_pane(&mut self) {
         self.pane = None;
     }
+}
+
+/// An answer's line as it may be drawn: a node's bytes are not trusted to be text, and a
+/// control character (an escape sequence) must not reach the terminal.
+fn printable(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
