@@ -246,8 +246,15 @@ fn read_only_runs_at_the_user_level_and_shows_haproxys_refusal() {
         .wait_for("read-only: runs at the user level")
         .code(KeyCode::Enter)
         .wait_for("set server hoge/web11 state drain → Permission denied");
-        run_line(script, "get weight hoge/web11")
-            .wait_for("get weight hoge/web11 → 1 (initial 1)")
+        let script = run_line(script, "get weight hoge/web11")
+            .wait_for("get weight hoge/web11 → 1 (initial 1)");
+        // The socket's own session: the level, and a `;` chain run in turn.
+        run_line(script, "show cli level; operator")
+            .wait_for(" :show cli level; operator ")
+            .wait_for("│user ")
+            .wait_for("│Permission denied")
+            .code(KeyCode::Esc)
+            .wait_until("the pane closed", |s| !s.contains(" :show cli level"))
             .key('q')
     });
     assert!(row(&screen, "web11", 0).contains(" UP "), "{screen}");
