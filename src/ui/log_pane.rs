@@ -121,6 +121,11 @@ impl LogPane {
         self.capture
     }
 
+    /// How each line's time is printed (a strftime format, or a frozen text).
+    pub fn clock(&self) -> &str {
+        &self.clock
+    }
+
     /// Prints this text instead of each line's time (fixtures and screenshots).
     pub fn freeze_clock(&mut self, text: &str) {
         self.clock = text.replace('%', "");
