@@ -322,7 +322,7 @@ fn mouse_capture_is_on_while_running_and_off_after() {
     // A left click at column 27, row 2 (1-based), as an SGR report: tab ` 7 ` at 80 columns.
     tmux.raw(b"\x1b[<0;27;2M");
     tmux.raw(b"\x1b[<0;27;2m");
-    tmux.wait("the config view", |s| s.contains("configuration · line 1/"));
+    tmux.wait("the config view", |s| s.contains("configuration  line 1/"));
     tmux.keys("q");
     let screen = tmux.wait("lbtop exited", |s| s.contains("LBTOP-EXITED"));
     assert!(screen.contains("LBTOP-EXITED 0"), "{screen}");

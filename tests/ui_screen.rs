@@ -357,11 +357,11 @@ fn the_mouse_selects_rows_switches_tabs_and_scrolls() {
         });
         let s = click(s, TAB_7);
         let s = keep(s, &seen, "the config view", |s| {
-            s.contains("configuration · line 1/")
+            s.contains("configuration  line 1/")
         });
         let s = s.event(mouse(MouseEventKind::ScrollDown, 10, 10));
         let s = keep(s, &seen, "scrolled", |s| {
-            s.contains("configuration · line 2/")
+            s.contains("configuration  line 2/")
         });
         // The log pages back (tui-logger scrolls by pages), which pauses it.
         let s = s.key('6').wait_for(" 6 Log ");

@@ -24,7 +24,10 @@ impl App {
             self.help_scroll = (i32::from(self.help_scroll) + by).clamp(0, 200) as u16;
             return true;
         }
-        if self.admin.confirm().is_some() {
+        // A question, the `:` prompt or its answer pane, and a search being typed take keys
+        // only; what is under them is not what the click would hit.
+        let typing = self.prompt.editing().is_some() || self.log_search.editing().is_some();
+        if self.admin.confirm().is_some() || typing || self.prompt.pane().is_some() {
             return false;
         }
         match m.kind {
@@ -37,6 +40,8 @@ impl App {
 
     fn wheel(&mut self, by: isize) -> bool {
         match self.view {
+            // The search's results replace the log's pages while it is on.
+            View::Log if self.log_search.active() => return false,
             View::Log if by < 0 => self.log.page_up(),
             View::Log => self.log.transition(TuiWidgetEvent::NextPageKey),
             View::L4L7 => return false,
