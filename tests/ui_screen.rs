@@ -148,7 +148,8 @@ fn keep(script: Script, seen: &Seen, what: &str, ready: Ready) -> Script {
 }
 
 /// Every view but the log (whose lines wrap where tui-logger wraps them) at one size: no
-/// status code, address, server name or badge cut, and `? help  q quit` in the footer.
+/// status code, address, server name or badge cut, the events strip included, and
+/// `? help  q quit` in the footer.
 fn nothing_cut_at(width: u16, height: u16) {
     let seen: Seen = Arc::default();
     run(width, height, |s| {
@@ -172,8 +173,7 @@ fn nothing_cut_at(width: u16, height: u16) {
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 6);
     for (view, screen) in seen.iter() {
-        let checked = cut::without_strip(screen);
-        let problems = cut::problems(&checked, &NAMES, &[]);
+        let problems = cut::problems(screen, &NAMES, &[]);
         assert!(problems.is_empty(), "{view}: {problems:#?}\n{screen}");
         let footer = screen.lines().rev().nth(1).unwrap_or_default();
         assert!(footer.contains("? help  q quit"), "{view}: {footer}");
@@ -497,7 +497,7 @@ fn nothing_is_cut_at_any_width_from_60_to_160() {
                 term.draw(|f| draw(f, &app)).unwrap();
                 let screen = lines(term.backend().buffer()).join("\n");
                 let at = format!("{width}x{height} {view:?} {keys:?}");
-                let problems = cut::problems(&cut::without_strip(&screen), &NAMES, &ports);
+                let problems = cut::problems(&screen, &NAMES, &ports);
                 assert!(problems.is_empty(), "{at}: {problems:#?}\n{screen}");
                 let footer = screen.lines().rev().nth(1).unwrap_or_default();
                 assert!(footer.contains("? help  q quit"), "{at}\n{screen}");

@@ -67,7 +67,7 @@ fn after<'a>(line: &'a str, marker: &str) -> Vec<&'a str> {
 }
 
 /// The screen without the events strip (from its ` events (` title to the footer's two
-/// lines): log lines wrap where the log pane wraps them, which is not what this checks.
+/// lines): HAProxy's own health lines there say `status: 2/2 UP.` of a server's checks.
 pub fn without_strip(screen: &str) -> String {
     let lines: Vec<&str> = screen.lines().collect();
     let Some(start) = lines.iter().position(|l| l.contains(" events (")) else {
