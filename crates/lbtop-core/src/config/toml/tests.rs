@@ -73,8 +73,8 @@ fn the_default_config_parses() {
     assert_eq!(
         ff.except,
         Some(IpNet {
-            addr: "127.0.0.0".parse().unwrap(),
-            prefix: 8
+            addr: "127.0.0.1".parse().unwrap(),
+            prefix: 32
         })
     );
     let s10 = Duration::from_secs(10);
