@@ -1,16 +1,16 @@
 //! Regenerates `screenshots/*.svg` from a real run of the release binary, driven in tmux the
-//! way a user would drive it:
+//! way a user would drive it. Run it through the script, which builds the binary first:
 //!
 //! ```text
-//! cargo run --example screenshots
+//! scripts/screenshots.sh
 //! ```
 //!
-//! It builds `lbtop` in release mode, starts it on the repository's `config.toml` in a private
-//! tmux server (its own socket, 120x36), lets the demo traffic run, then presses the keys a
-//! user would: `j` `x` (web11's health page goes, web11 goes DOWN in `hoge` only), `j` `d`
-//! (hoge_l4/web10 drains), `1`–`6` (`c` in the log view, so traffic lines show), `?`, and the
-//! status view again at 80x24. Each screen is captured with its colours
-//! (`tmux capture-pane -e -p`) and converted to SVG by `anstyle-svg`.
+//! It starts `lbtop` on the repository's `config.toml` in a private tmux server (its own
+//! socket, 120x36), lets the demo traffic run, then presses the keys a user would: `j` `x`
+//! (web11's health page goes, web11 goes DOWN in `hoge` only), `j` `d` (hoge_l4/web10
+//! drains), `1`–`6` (`c` in the log view, so traffic lines show), `?`, and the status view
+//! again at 80x24. Each screen is captured with its colours (`tmux capture-pane -e -p`) and
+//! converted to SVG by `anstyle-svg`.
 //!
 //! Every step waits for text on the screen (polling, with a deadline) rather than for a fixed
 //! time; only the warm-up, which lets counters and sparklines fill, is a fixed duration. When
@@ -18,6 +18,9 @@
 //! lbtop with `q` and kills only the tmux server it started. If the lab's ports (8080, 8081,
 //! 8010, 8011) are taken, it runs on a temporary copy of config.toml with free ports instead
 //! (the pictures then show those ports).
+//!
+//! The build is the script's and not this program's: a `cargo build` started from inside
+//! `cargo run` sees cargo's run-time environment and rebuilds the release binary each time.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -42,7 +45,13 @@ fn main() {
 
 fn run() -> Res<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let binary = build(repo)?;
+    let Some(binary) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        return Err("usage: scripts/screenshots.sh (it builds the release binary first)".into());
+    };
+    let binary = std::path::absolute(&binary).map_err(|e| e.to_string())?;
+    if !binary.is_file() {
+        return Err(format!("no lbtop binary at {}", binary.display()));
+    }
     let (config, _keep) = lab_config(repo)?;
     let out = repo.join("screenshots");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -90,23 +99,6 @@ fn script(tmux: &Tmux, out: &Path) -> Res<()> {
         s.lines().count() <= 24 && s.contains("web11")
     })?;
     tmux.save(out, "8-status-80x24")
-}
-
-/// `cargo build --release --locked --bin lbtop`; the binary's path.
-fn build(repo: &Path) -> Res<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--locked", "--bin", "lbtop"])
-        .current_dir(repo)
-        .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build failed: {status}"));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("target"));
-    Ok(target.join("release/lbtop"))
 }
 
 /// config.toml itself when its ports are free (what `cargo run --release` opens); otherwise
