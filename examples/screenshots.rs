@@ -105,17 +105,26 @@ fn script(tmux: &Tmux, out: &Path) -> Res<()> {
 /// a temporary copy on free ports with the roots made absolute. The guard keeps the copy.
 fn lab_config(repo: &Path) -> Res<(PathBuf, Option<tempfile::TempDir>)> {
     let original = repo.join("config.toml");
-    if LAB_PORTS.iter().all(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+    if LAB_PORTS
+        .iter()
+        .all(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+    {
         return Ok((original, None));
     }
     let mut text = std::fs::read_to_string(&original).map_err(|e| e.to_string())?;
     for port in LAB_PORTS {
         let free = free_port()?;
         eprintln!("screenshots: port {port} is taken, the run uses {free}");
-        text = text.replace(&format!("127.0.0.1:{port}\""), &format!("127.0.0.1:{free}\""));
+        text = text.replace(
+            &format!("127.0.0.1:{port}\""),
+            &format!("127.0.0.1:{free}\""),
+        );
     }
     let assets = repo.join("assets");
-    text = text.replace("root = \"assets/", &format!("root = \"{}/", assets.display()));
+    text = text.replace(
+        "root = \"assets/",
+        &format!("root = \"{}/", assets.display()),
+    );
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
@@ -127,22 +136,37 @@ fn free_port() -> Res<u16> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
-/// A private tmux server running one lbtop.
+/// A private tmux server running one lbtop; its socket lives in a temporary folder, which
+/// goes with it.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmux {
     fn start(repo: &Path, binary: &Path, config: &Path, w: u16, h: u16) -> Res<Tmux> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
         let tmux = Tmux {
-            socket: format!("lbtop-screenshots-{}", std::process::id()),
+            socket: dir.path().join("tmux.sock"),
+            _dir: dir,
         };
         let (w, h) = (w.to_string(), h.to_string());
         let cwd = repo.to_string_lossy();
         let bin = binary.to_string_lossy();
         let cfg = config.to_string_lossy();
         let args = [
-            "new-session", "-d", "-s", "lbtop", "-x", &w, "-y", &h, "-c", &cwd, &bin, "--config",
+            "new-session",
+            "-d",
+            "-s",
+            "lbtop",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-c",
+            &cwd,
+            &bin,
+            "--config",
             &cfg,
         ];
         tmux.run(&args)?;
@@ -151,7 +175,9 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> Res<Output> {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
             .args(args)
             .env_remove("NO_COLOR")
             .env("TERM", "xterm-256color")

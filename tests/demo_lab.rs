@@ -55,7 +55,10 @@ impl Headless {
     fn wait_for(&mut self, what: &str, mut matches: impl FnMut(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            if let Ok(line) = self.lines.recv_timeout(left.min(Duration::from_millis(200))) {
+            if let Ok(line) = self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 let masked = common::mask(&line);
                 self.seen.push(masked.clone());
                 if matches(&masked) {
@@ -123,13 +126,20 @@ fn deleting_the_health_page_on_disk_takes_the_server_down_and_restoring_it_bring
     let addr = format!("127.0.0.1:{}", ports.web11).parse().unwrap();
     wait_listening(addr);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    assert_eq!(rt.block_on(common::get(addr, "/health_check.html")).status, 200);
+    assert_eq!(
+        rt.block_on(common::get(addr, "/health_check.html")).status,
+        200
+    );
 
     let kept = std::fs::read(&page).unwrap();
     std::fs::remove_file(&page).unwrap();
     let reply = rt.block_on(common::get(addr, "/health_check.html"));
     assert_eq!(reply.head.lines().next(), Some("HTTP/1.1 404 Not Found"));
-    assert!(reply.body.contains("<title>404 Not Found</title>"), "{}", reply.body);
+    assert!(
+        reply.body.contains("<title>404 Not Found</title>"),
+        "{}",
+        reply.body
+    );
     lbtop.wait("Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: Nms. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.");
 
     std::fs::write(&page, kept).unwrap();
@@ -148,7 +158,10 @@ fn a_missing_root_is_a_config_error_naming_the_line() {
     let ports = Ports::new();
     let text = relative_lab(ports, "1s", true);
     let (dir, path) = write_config("lab.toml", &text);
-    copy_tree(&assets_dir().join("web10"), &dir.path().join("assets/web10"));
+    copy_tree(
+        &assets_dir().join("web10"),
+        &dir.path().join("assets/web10"),
+    );
     let line = 1 + text
         .lines()
         .position(|l| l == "root = \"assets/web11\"")
@@ -215,6 +228,7 @@ fn demo_traffic_shows_paths_statuses_and_clients_in_the_log() {
         ("/docs", 301),
         ("/docs/", 200),
         ("/slow/", 200),
+        ("/index.html", 200),
     ];
     let mut seen = BTreeSet::new();
     let mut clients = BTreeSet::new();
@@ -228,7 +242,9 @@ fn demo_traffic_shows_paths_statuses_and_clients_in_the_log() {
         }
         seen.insert((l.path, l.status));
         clients.insert(l.client);
-        want.iter().all(|(p, s)| seen.contains(&(p.to_string(), *s))) && clients.len() == 3
+        want.iter()
+            .all(|(p, s)| seen.contains(&(p.to_string(), *s)))
+            && clients.len() == 3
     });
     let expected: BTreeSet<(String, u16)> = want.iter().map(|(p, s)| (p.to_string(), *s)).collect();
     assert_eq!(seen, expected, "only these paths, with these statuses");
@@ -249,8 +265,13 @@ async fn demo_traffic_clients_get_their_own_forwarded_for() {
     let (_dir, path) = write_config("lab.toml", &format!("{text}{traffic}"));
     let config = Arc::new(Config::load(&path).expect("valid"));
     let (tx, mut rx) = lbtop::events::channel();
-    let engine = Engine::start(config.clone(), tx.clone()).await.expect("engine starts");
-    let mut demo = Demo::start(&config, tx).await.expect("demo").expect("a demo");
+    let engine = Engine::start(config.clone(), tx.clone())
+        .await
+        .expect("engine starts");
+    let mut demo = Demo::start(&config, tx)
+        .await
+        .expect("demo")
+        .expect("a demo");
     let mut seen = std::collections::BTreeMap::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while seen.len() < 3 {
@@ -271,4 +292,38 @@ async fn demo_traffic_clients_get_their_own_forwarded_for() {
     );
     demo.stop();
     engine.shutdown().await;
+}
+
+/// What a demo server answers, as Apache does: a folder without its slash is a 301 to the
+/// slashed path on the Host asked for, then its index; a missing file is a 404 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_server_redirects_a_folder_and_answers_404_like_apache() {
+    let lab = common::Lab::start("1s", true).await;
+    let web10 = format!("127.0.0.1:{}", lab.ports.web10).parse().unwrap();
+    let reply = common::get(web10, "/docs").await;
+    assert_eq!(
+        reply.head.lines().next(),
+        Some("HTTP/1.1 301 Moved Permanently")
+    );
+    assert_eq!(reply.header("location"), Some("http://lab/docs/"));
+    assert!(
+        reply.body.contains("<a href=\"http://lab/docs/\">here</a>"),
+        "{}",
+        reply.body
+    );
+    let reply = common::get(web10, "/docs/").await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.body.contains("<h1>web10: docs</h1>"),
+        "{}",
+        reply.body
+    );
+    let reply = common::get(web10, "/favicon.ico").await;
+    assert_eq!(reply.head.lines().next(), Some("HTTP/1.1 404 Not Found"));
+    assert_eq!(
+        reply.body,
+        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n</body></html>\n"
+    );
+    assert_eq!(common::get(web10, "/../config.toml").await.status, 404);
+    lab.stop().await;
 }

@@ -18,8 +18,9 @@ use tokio::task::JoinHandle;
 /// Requests in flight at once; a hung backend must not pile up tasks.
 const MAX_IN_FLIGHT: usize = 32;
 
-/// The paths asked, in order, over and over.
-pub const PATHS: [&str; 10] = [
+/// The paths asked, in order, over and over. An odd count, so round robin over two servers
+/// gives each server every path in turn.
+pub const PATHS: [&str; 11] = [
     "/",
     "/style.css",
     "/logo.svg",
@@ -30,6 +31,7 @@ pub const PATHS: [&str; 10] = [
     "/logo.svg",
     "/slow/",
     "/style.css",
+    "/index.html",
 ];
 
 /// The client addresses, in order (a length prime to [`PATHS`]'s, so each client asks every
@@ -93,8 +95,8 @@ async fn run(targets: Vec<SocketAddr>, rate: u32) {
             };
             let (client, path) = (CLIENTS[n % CLIENTS.len()], PATHS[n % PATHS.len()]);
             requests.spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(5), fetch(client, addr, path))
-                    .await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), fetch(client, addr, path)).await;
                 drop(permit);
             });
         }

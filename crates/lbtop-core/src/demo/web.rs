@@ -128,7 +128,9 @@ impl Site {
         }
         let hidden = !self.health_page.load(Relaxed);
         let found = match page::resolve(path) {
-            Some(rel) if hidden && rel.as_path() == std::path::Path::new(page::HEALTH_PAGE) => Page::NotFound,
+            Some(rel) if hidden && rel.as_path() == std::path::Path::new(page::HEALTH_PAGE) => {
+                Page::NotFound
+            }
             Some(rel) => page::look_up(&self.root, &rel, path).await,
             None => Page::NotFound,
         };

@@ -411,7 +411,9 @@ fn demo_root_must_be_an_existing_folder() {
     std::fs::write(dir.path().join("file.html"), "x").unwrap();
     let path = dir.path().join("lb.toml");
     let server = |root: &str| {
-        format!("{MINIMAL}[[demo.server]]\nname = \"d\"\nbind = \"127.0.0.1:9\"\nroot = \"{root}\"\n")
+        format!(
+            "{MINIMAL}[[demo.server]]\nname = \"d\"\nbind = \"127.0.0.1:9\"\nroot = \"{root}\"\n"
+        )
     };
     let e = parse(&path, &server("asets/web10")).unwrap_err();
     assert_eq!(e.file, path);
@@ -419,7 +421,10 @@ fn demo_root_must_be_an_existing_folder() {
     let missing = dir.path().join("asets/web10");
     assert_eq!(
         e.message,
-        format!("demo server 'd': 'root' {}: No such file or directory", missing.display())
+        format!(
+            "demo server 'd': 'root' {}: No such file or directory",
+            missing.display()
+        )
     );
     let e = parse(&path, &server("file.html")).unwrap_err();
     assert_eq!(e.line, 16, "{e}");
