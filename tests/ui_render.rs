@@ -32,11 +32,7 @@ fn addr(s: &str) -> SocketAddr {
 }
 
 fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind,
-        code,
-        duration: Duration::from_millis(ms),
-    })
+    Some(CheckSnap::new(kind, code, Duration::from_millis(ms)))
 }
 
 fn server(name: &str, at: &str, status: ServerStatus, last: Option<CheckSnap>) -> ServerSnap {

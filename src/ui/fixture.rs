@@ -196,11 +196,7 @@ fn sum(v: &[[u64; 2]], upto: u64, i: usize) -> u64 {
 }
 
 fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind,
-        code,
-        duration: Duration::from_millis(ms),
-    })
+    Some(CheckSnap::new(kind, code, Duration::from_millis(ms)))
 }
 
 fn server(name: &str, at: &str) -> ServerSnap {

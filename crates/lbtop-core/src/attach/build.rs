@@ -105,11 +105,14 @@ fn check_kind(text: &str) -> Option<CheckKind> {
 }
 
 fn check(row: &Row) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind: check_kind(row.get("check_status")?)?,
-        code: row.num("check_code").and_then(|c| u16::try_from(c).ok()),
-        duration: Duration::from_millis(row.count("check_duration")),
-    })
+    let mut c = CheckSnap::new(
+        check_kind(row.get("check_status")?)?,
+        row.num("check_code").and_then(|c| u16::try_from(c).ok()),
+        Duration::from_millis(row.count("check_duration")),
+    );
+    // `last_chk`: HAProxy's `info` text of the last check.
+    c.info = row.get("last_chk").filter(|t| !t.is_empty()).map(String::from);
+    Some(c)
 }
 
 fn responses(row: &Row) -> [u64; 6] {

@@ -17,7 +17,8 @@ mod snapshot;
 pub use latency::{Histogram, Latency};
 pub use session::{Captured, SessionRecord, Termination};
 pub use snapshot::{
-    BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus, Snapshot,
+    printable, BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus,
+    Snapshot, CHECK_HEAD,
 };
 
 use std::fmt;
