@@ -30,7 +30,10 @@ use tui_logger::TuiWidgetEvent;
 mod detail;
 mod events;
 mod prompt;
+mod rows;
 mod search;
+
+pub use detail::WeightEdit;
 
 /// How the status line reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,14 @@ pub struct App {
     node: Option<usize>,
     /// Lines the config view is scrolled by.
     config_scroll: usize,
+    /// The detail pane covers the body (Enter; Esc closes).
+    detail: bool,
+    /// Each server's transitions, log lines and latency since the dashboard started.
+    trail: super::trail::Trail,
+    /// A weight being typed (`w`).
+    weight_edit: Option<WeightEdit>,
+    /// Commands besides a key's own, for the loop to send.
+    outbox: Vec<Command>,
 }
 
 impl App {
@@ -96,6 +107,10 @@ impl App {
             recent: Recent::default(),
             node: None,
             config_scroll: 0,
+            detail: false,
+            trail: Default::default(),
+            weight_edit: None,
+            outbox: Vec::new(),
         }
     }
 
@@ -217,6 +232,8 @@ impl App {
             let text = admin::confirmed(&self.stats.server_label(id), pending, status);
             self.say(Tone::Ok, text);
         }
+        self.trail.on_snapshot(&snap, now);
+        self.step_drains(&snap);
         let changed = self.stats.update(snap, now);
         self.servers.fix_selection(self.list_view(), &self.stats);
         changed
@@ -278,6 +295,9 @@ impl App {
         }
         if let Some(confirm) = self.admin.take_confirm() {
             let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'));
+            if let Some(plan) = confirm.plan {
+                return self.answer_plan(plan, yes);
+            }
             let Some(server) = confirm.server else {
                 return self.answer_reload(yes);
             };
@@ -287,6 +307,9 @@ impl App {
             let label = self.stats.server_label(server);
             self.say(Tone::Info, format!("cancelled: {label} stays as it is"));
             return None;
+        }
+        if self.weight_edit.is_some() {
+            return self.edit_weight(&key);
         }
         if self.servers.editing_filter() && self.servers.edit_filter(&key) {
             self.servers.fix_selection(self.list_view(), &self.stats);
@@ -358,9 +381,9 @@ impl App {
             Action::LogSearchNext => self.step_log_search(1),
             Action::LogSearchPrev => self.step_log_search(-1),
             Action::LogServer => self.next_log_server(),
-            Action::Drain => return self.admin_selected(AdminState::Drain),
-            Action::Ready => return self.admin_selected(AdminState::Ready),
-            Action::Maint => self.ask_maint(),
+            Action::Drain => return self.admin_row(AdminState::Drain),
+            Action::Ready => return self.admin_row(AdminState::Ready),
+            Action::Maint => return self.admin_row(AdminState::Maint),
             Action::Reload => {
                 let path = self.config.as_ref().map(|c| c.source.display().to_string());
                 let text = self.admin.ask_reload(&path.unwrap_or_default());
@@ -452,6 +475,7 @@ impl App {
     fn close(&mut self) {
         if self.show_help {
             self.show_help = false;
+        } else if self.close_detail() || self.cancel_drains() {
         } else if self.view.has_servers() && self.servers.clear_filter() {
             self.servers.fix_selection(self.list_view(), &self.stats);
             self.say(Tone::Info, "filter cleared");
@@ -492,6 +516,11 @@ impl App {
         let server = selected.and_then(|id| self.stats.server(id)).cloned();
         match selected.zip(server) {
             Some(found) => Some(found),
+            None if self.servers.selected_row().is_some() => {
+                let text = "on a BACKEND row only d, r, m and M act (on each server)";
+                self.say(Tone::Error, text);
+                None
+            }
             None => {
                 self.say(Tone::Error, "no server selected");
                 None

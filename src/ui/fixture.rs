@@ -459,6 +459,7 @@ pub fn decisions() -> Vec<SessionRecord> {
 pub fn lab_app(theme: Theme, view: View) -> App {
     let mut app = App::new(&options(), theme).with_config(lab_config());
     app.log_mut().freeze_clock(CLOCK);
+    app.freeze_trail_clock(CLOCK);
     let base = Instant::now();
     for t in 0..=RUN_SECS {
         let snap = snapshot_at(t, t == RUN_SECS);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 impl App {
     pub fn on_event(&mut self, event: &Event) {
         match event {
-            Event::Log(_) => {}
+            Event::Log(line) => self.trail.on_log(line),
             Event::ServerChanged { server, status } => {
                 if let Some(pending) = self.admin.done(*server) {
                     let label = self.stats.server_label(*server);
