@@ -245,7 +245,10 @@ impl Admin {
                  cancels; it stops if lbtop quits (they stay DRAIN).",
             ),
         };
-        let question = format!("{verb} {backend}: {}?", names.join(", "));
+        let question = match names.is_empty() {
+            true => format!("{verb} {backend}?"),
+            false => format!("{verb} {backend}: {}?", names.join(", ")),
+        };
         let status = format!("{question} y/n");
         self.confirm = Some(Confirm {
             server: None,

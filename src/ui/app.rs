@@ -212,6 +212,9 @@ impl App {
 
     /// The lines the current server view's tables need.
     pub(super) fn tables_height(&self) -> u16 {
+        if self.detail {
+            return u16::MAX; // the detail pane takes the body, the events strip at its least
+        }
         table::height_needed(self.view, &self.stats, &self.servers)
     }
 
@@ -229,6 +232,10 @@ impl App {
     pub fn update(&mut self, snap: Snapshot, now: Instant) -> bool {
         // Said with the names on screen until now.
         for (id, pending, status) in self.admin.settle(&snap) {
+            // A drain-then-maint says its own progress.
+            if self.admin.drains().job(id).is_some() {
+                continue;
+            }
             let text = admin::confirmed(&self.stats.server_label(id), pending, status);
             self.say(Tone::Ok, text);
         }

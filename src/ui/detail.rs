@@ -189,9 +189,9 @@ fn histories(d: &Detail, id: ServerId, room: usize) -> Vec<Fact> {
     let t = d.trail.unwrap_or(&empty);
     let nodes = d.stats.fleet().map_or(0, |f| f.nodes.len() + 1);
     let left = room.saturating_sub(nodes);
-    // Transitions first: they say why; the log lines get what they leave, at least 2.
-    let log_room = (t.lines.len() + 1).min(left / 2).max(2.min(left));
-    let tr_room = left.saturating_sub(log_room);
+    // Transitions first: they say why; the log lines get at most half.
+    let log_room = t.lines.len().max(1).min(left / 2);
+    let tr_room = left - log_room;
     section(&mut out, "changes", &t.transitions, tr_room, "none since lbtop started");
     section(&mut out, "log", &t.lines, log_room, "no other line names it");
     if let Some(fleet) = d.stats.fleet() {

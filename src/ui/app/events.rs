@@ -13,7 +13,9 @@ impl App {
         match event {
             Event::Log(line) => self.trail.on_log(line),
             Event::ServerChanged { server, status } => {
-                if let Some(pending) = self.admin.done(*server) {
+                let pending = self.admin.done(*server);
+                let watched = self.admin.drains().job(*server).is_some();
+                if let Some(pending) = pending.filter(|_| !watched) {
                     let label = self.stats.server_label(*server);
                     self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
                 }
