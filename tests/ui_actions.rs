@@ -456,3 +456,45 @@ fn drain_then_maint_is_cancelled_by_esc_or_by_r_on_it() {
     app.update(snapshot(ServerStatus::Drain, 0), Instant::now());
     assert!(app.take_commands().is_empty(), "no MAINT after r");
 }
+
+#[test]
+fn attached_the_detail_pane_has_a_line_per_node() {
+    use lbtop::attach::{Fleet, NodeSummary, OnNode};
+    use lbtop::ui::Sample;
+    let mut app = app();
+    let snap = snapshot(ServerStatus::Up, 0);
+    let mut drained = snap.backends[0].servers[1].clone();
+    drained.status = ServerStatus::Drain;
+    let node = |name: &str, error: Option<&str>| NodeSummary {
+        name: name.into(),
+        target: format!("/run/{name}.sock"),
+        info: None,
+        error: error.map(String::from),
+    };
+    let mut fleet = Fleet {
+        nodes: vec![node("h1", None), node("h2", Some("connection refused"))],
+        ..Fleet::default()
+    };
+    fleet.servers.insert(
+        WEB11,
+        vec![
+            Some(OnNode {
+                server: drained,
+                state: None,
+            }),
+            None,
+        ],
+    );
+    let sample = Sample {
+        snapshot: snap,
+        fleet: Some(fleet),
+    };
+    app.update_sample(sample, Instant::now());
+    press(&mut app, 'j');
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(row(&s, "│nodes").contains("nodes"), "{s}");
+    assert!(s.contains("polling /run/h1.sock"), "{s}");
+    assert!(s.contains("DEAD  connection refused  (/run/h2.sock)"), "{s}");
+    assert!(row(&s, "│latency ").contains("not available when attached"), "{s}");
+}
