@@ -167,7 +167,9 @@ fn screen(app: &App) -> String {
 }
 
 fn status_line(app: &App) -> String {
-    app.status_line().map(|s| s.text.clone()).unwrap_or_default()
+    app.status_line()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
 }
 
 fn log(app: &mut App, text: &str) {
@@ -195,8 +197,14 @@ fn enter_opens_a_live_detail_pane_that_follows_the_selection_and_esc_closes() {
                 \"Not Found\", check duration: 2ms. 1 active and 0 backup servers left. 0 \
                 sessions active, 0 requeued, 0 remaining in queue.";
     log(&mut app, down);
-    log(&mut app, "Health check for server hoge/web11 failed, reason: Layer7 wrong status");
-    log(&mut app, "Server hoge/web10 is UP, reason: Layer7 check passed.");
+    log(
+        &mut app,
+        "Health check for server hoge/web11 failed, reason: Layer7 wrong status",
+    );
+    log(
+        &mut app,
+        "Server hoge/web10 is UP, reason: Layer7 check passed.",
+    );
     press(&mut app, 'j');
     assert_eq!(press(&mut app, '\n'), None);
     key(&mut app, KeyCode::Enter);
@@ -204,17 +212,40 @@ fn enter_opens_a_live_detail_pane_that_follows_the_selection_and_esc_closes() {
     assert!(s.contains("hoge/web11 · detail"), "{s}");
     // What it is: address, weight, maxconn, backup, admin state; the check's settings.
     let server = row(&s, "│server ");
-    assert!(server.contains("127.0.0.1:8002  weight 1 (configured 1)  maxconn 30  backup no  admin ready"), "{server}");
-    assert!(s.contains("httpchk GET /health_check.html HTTP/1.0, expect status 200"), "{s}");
-    assert!(s.contains("inter 2s  fastinter 500ms  downinter -  rise 2  fall 3  port 9000"), "{s}");
+    assert!(
+        server.contains(
+            "127.0.0.1:8002  weight 1 (configured 1)  maxconn 30  backup no  admin ready"
+        ),
+        "{server}"
+    );
+    assert!(
+        s.contains("httpchk GET /health_check.html HTTP/1.0, expect status 200"),
+        "{s}"
+    );
+    assert!(
+        s.contains("inter 2s  fastinter 500ms  downinter -  rise 2  fall 3  port 9000"),
+        "{s}"
+    );
     // The last check's reply: HAProxy's info, the status line, the bytes escaped.
     assert!(s.contains("L7STS 404 in 2ms  info \"Not Found\""), "{s}");
     assert!(row(&s, "│reply ").contains("HTTP/1.1 404 Not Found"), "{s}");
-    assert!(row(&s, "│bytes ").contains(r"HTTP/1.1 404 Not Found\r\nserver: \x1b[2Jdemo"), "{s}");
+    assert!(
+        row(&s, "│bytes ").contains(r"HTTP/1.1 404 Not Found\r\nserver: \x1b[2Jdemo"),
+        "{s}"
+    );
     // Its transitions with their reasons, stamped; the other lines that name it.
-    assert!(row(&s, "│changes ").contains(&format!("08:42:17 {}", &down[..60])), "{s}");
-    assert!(row(&s, "│log ").contains("Health check for server hoge/web11 failed"), "{s}");
-    assert!(!s.contains("hoge/web10 is UP"), "web10's line is web10's: {s}");
+    assert!(
+        row(&s, "│changes ").contains(&format!("08:42:17 {}", &down[..60])),
+        "{s}"
+    );
+    assert!(
+        row(&s, "│log ").contains("Health check for server hoge/web11 failed"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("hoge/web10 is UP"),
+        "web10's line is web10's: {s}"
+    );
     // The tables are covered.
     assert!(!s.contains(" BACKEND "), "{s}");
 
@@ -226,7 +257,10 @@ fn enter_opens_a_live_detail_pane_that_follows_the_selection_and_esc_closes() {
     let s = screen(&app);
     assert!(s.contains("hoge/web10 · detail"), "{s}");
     assert!(s.contains("weight 1 (configured 10)"), "{s}");
-    assert!(row(&s, "│changes ").contains("Server hoge/web10 is UP"), "{s}");
+    assert!(
+        row(&s, "│changes ").contains("Server hoge/web10 is UP"),
+        "{s}"
+    );
     key(&mut app, KeyCode::Esc);
     let s = screen(&app);
     assert!(!s.contains("· detail"), "{s}");
@@ -259,7 +293,10 @@ fn enter_on_a_backend_row_says_the_pane_is_for_a_server() {
     press(&mut app, 'G');
     key(&mut app, KeyCode::Enter);
     assert!(!app.detail_open());
-    assert_eq!(status_line(&app), "the detail pane shows a server: select one");
+    assert_eq!(
+        status_line(&app),
+        "the detail pane shows a server: select one"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -302,8 +339,14 @@ fn w_sets_a_number_or_a_percentage_as_haproxy_parses_them() {
     assert_eq!(status_line(&app), "set server hoge/web10 weight 256 …");
     // HAProxy's words for what it refuses; nothing is sent.
     for (typed, answer) in [
-        ("257", "Absolute weight can only be between 0 and 256 inclusive."),
-        ("-1", "Absolute weight can only be between 0 and 256 inclusive."),
+        (
+            "257",
+            "Absolute weight can only be between 0 and 256 inclusive.",
+        ),
+        (
+            "-1",
+            "Absolute weight can only be between 0 and 256 inclusive.",
+        ),
         ("abc", "Empty weight string empty or preceded by garbage"),
         ("", "Require <weight> or <weight%>."),
     ] {
@@ -420,7 +463,10 @@ fn drain_then_maint_is_cancelled_by_esc_or_by_r_on_it() {
     press(&mut app, 'j');
     // On the backend row: both servers.
     press(&mut app, 'M');
-    assert_eq!(status_line(&app), "drain then maint hoge: web10, web11? y/n");
+    assert_eq!(
+        status_line(&app),
+        "drain then maint hoge: web10, web11? y/n"
+    );
     press(&mut app, 'y');
     assert_eq!(app.take_commands().len(), 2);
     let mut snap = snapshot(ServerStatus::Drain, 2);
@@ -495,6 +541,12 @@ fn attached_the_detail_pane_has_a_line_per_node() {
     let s = screen(&app);
     assert!(row(&s, "│nodes").contains("nodes"), "{s}");
     assert!(s.contains("polling /run/h1.sock"), "{s}");
-    assert!(s.contains("DEAD  connection refused  (/run/h2.sock)"), "{s}");
-    assert!(row(&s, "│latency ").contains("not available when attached"), "{s}");
+    assert!(
+        s.contains("DEAD  connection refused  (/run/h2.sock)"),
+        "{s}"
+    );
+    assert!(
+        row(&s, "│latency ").contains("not available when attached"),
+        "{s}"
+    );
 }

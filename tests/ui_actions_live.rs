@@ -70,7 +70,11 @@ fn dashboard(
     if let Err(e) = ended {
         panic!("the dashboard stopped with an error: {e:#}");
     }
-    assert_eq!(script.remaining(), 0, "the loop returned before the script ended");
+    assert_eq!(
+        script.remaining(),
+        0,
+        "the loop returned before the script ended"
+    );
     script.screen().to_string()
 }
 
@@ -122,16 +126,19 @@ fn the_detail_pane_shows_a_real_checks_reply_and_haproxys_down_line() {
             // The demo key deletes web11's health page: its checks get a 404.
             .key('x')
             .wait_until("web11's DOWN line in the pane, and DOWN", |s| {
-                row(s, "│changes ").contains(
-                    "Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404",
-                ) && row(s, "│status ").contains("DOWN")
+                row(s, "│changes ")
+                    .contains("Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404")
+                    && row(s, "│status ").contains("DOWN")
             })
             .key('q')
     });
     assert!(row(&screen, "│reply ").contains(" 404 "), "{screen}");
     assert!(row(&screen, "│last chk ").contains("L7STS 404"), "{screen}");
     assert!(row(&screen, "│status ").contains("DOWN"), "{screen}");
-    assert!(row(&screen, "│check ").contains("httpchk GET /health_check.html HTTP/1.0"), "{screen}");
+    assert!(
+        row(&screen, "│check ").contains("httpchk GET /health_check.html HTTP/1.0"),
+        "{screen}"
+    );
     if let Some(engine) = engine {
         runtime.block_on(engine.shutdown());
     }
@@ -172,7 +179,9 @@ fn drain_then_maint_ends_in_maint_once_a_held_session_closes() {
     let origin = holder.clone();
     let screen = dashboard(&runtime, &handle, rx, None, move |script| {
         script
-            .wait_until("web10 with its session", |s| row(s, " web10 ").contains(" 1 "))
+            .wait_until("web10 with its session", |s| {
+                row(s, " web10 ").contains(" 1 ")
+            })
             .key('M')
             .wait_for("drain then maint hoge/web10?")
             .key('y')
@@ -187,14 +196,24 @@ fn drain_then_maint_ends_in_maint_once_a_held_session_closes() {
                 shown
             })
             .wait_for("drained, now in MAINT: hoge/web10")
-            .wait_until("web10 shown MAINT", |s| row(s, " web10 ").contains(" MAINT "))
+            .wait_until("web10 shown MAINT", |s| {
+                row(s, " web10 ").contains(" MAINT ")
+            })
             .key('q')
     });
     assert!(release.get());
-    assert_eq!(client.join().unwrap(), "HTTP/1.1 200 OK", "the held request finished");
+    assert_eq!(
+        client.join().unwrap(),
+        "HTTP/1.1 200 OK",
+        "the held request finished"
+    );
     let snap = handle.snapshot();
     assert_eq!(status(&snap, 0, 0), ServerStatus::Maint, "{screen}");
-    assert_eq!(status(&snap, 0, 1), ServerStatus::NoCheck, "web11 untouched");
+    assert_eq!(
+        status(&snap, 0, 1),
+        ServerStatus::NoCheck,
+        "web11 untouched"
+    );
     runtime.block_on(engine.shutdown());
 }
 
@@ -225,7 +244,11 @@ fn haproxy_weight(server: &str, value: &str) -> String {
     let answer = ask(&socket, &format!("set server hoge/{server} weight {value}"));
     assert_eq!(answer, "\n", "HAProxy took it");
     let weight = ask(&socket, &format!("get weight hoge/{server}"));
-    weight.split_whitespace().next().unwrap_or_default().to_string()
+    weight
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -233,7 +256,10 @@ fn w_50_percent_gives_the_weight_haproxy_gives() {
     if !haproxy_available() {
         return;
     }
-    let expected = [("web10", haproxy_weight("web10", "50%")), ("web11", haproxy_weight("web11", "50%"))];
+    let expected = [
+        ("web10", haproxy_weight("web10", "50%")),
+        ("web11", haproxy_weight("web11", "50%")),
+    ];
     assert_eq!(expected[0].1, "5");
     assert_eq!(expected[1].1, "1");
 

@@ -11,8 +11,8 @@ use lbtop::events::{
     ServerSnap, ServerStatus, Snapshot,
 };
 use lbtop::ui::{
-    draw, fixture, label, Action, App, Key, Keymap, Pending, Row, Theme, UiOptions, View,
-    BINDINGS, PENDING,
+    draw, fixture, label, Action, App, Key, Keymap, Pending, Row, Theme, UiOptions, View, BINDINGS,
+    PENDING,
 };
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;

@@ -73,7 +73,9 @@ fn facts(d: &Detail, id: ServerId, s: &ServerSnap) -> Vec<Fact> {
         None => s.status.to_string(),
     };
     out.push(("status", status));
-    let initial = cfg.map_or(String::new(), |(_, c)| format!(" (configured {})", c.weight));
+    let initial = cfg.map_or(String::new(), |(_, c)| {
+        format!(" (configured {})", c.weight)
+    });
     let maxconn = s.limit_sessions.map_or("-".into(), |m| m.to_string());
     out.push((
         "server",
@@ -103,7 +105,10 @@ fn facts(d: &Detail, id: ServerId, s: &ServerSnap) -> Vec<Fact> {
 }
 
 /// The configured backend's check and the configured server, matched by name.
-fn configured<'a>(d: &Detail<'a>, id: ServerId) -> Option<(&'a crate::config::Backend, &'a Server)> {
+fn configured<'a>(
+    d: &Detail<'a>,
+    id: ServerId,
+) -> Option<(&'a crate::config::Backend, &'a Server)> {
     let snap = d.stats.snapshot()?;
     let b = snap.backends.get(id.backend)?;
     let s = b.servers.get(id.server)?;
@@ -160,7 +165,12 @@ fn latency(d: &Detail, s: &ServerSnap) -> String {
         return "not available when attached (HAProxy's stats carry no histograms)".into();
     }
     let q = |q| fmt::latency(s.latency.quantile(q));
-    let mut text = format!("p50 {}  p90 {}  p99 {} (since start)", q(0.5), q(0.9), q(0.99));
+    let mut text = format!(
+        "p50 {}  p90 {}  p99 {} (since start)",
+        q(0.5),
+        q(0.9),
+        q(0.99)
+    );
     let Some(t) = d.trail.filter(|t| !t.latency.is_empty()) else {
         return text;
     };
@@ -192,8 +202,20 @@ fn histories(d: &Detail, id: ServerId, room: usize) -> Vec<Fact> {
     // Transitions first: they say why; the log lines get at most half.
     let log_room = t.lines.len().max(1).min(left / 2);
     let tr_room = left - log_room;
-    section(&mut out, "changes", &t.transitions, tr_room, "none since lbtop started");
-    section(&mut out, "log", &t.lines, log_room, "no other line names it");
+    section(
+        &mut out,
+        "changes",
+        &t.transitions,
+        tr_room,
+        "none since lbtop started",
+    );
+    section(
+        &mut out,
+        "log",
+        &t.lines,
+        log_room,
+        "no other line names it",
+    );
     if let Some(fleet) = d.stats.fleet() {
         out.push(("nodes", String::new()));
         let copies = fleet.servers.get(&id);
@@ -208,7 +230,13 @@ fn histories(d: &Detail, id: ServerId, room: usize) -> Vec<Fact> {
 }
 
 /// Newest first, in at most `room` lines, the first with the section's name.
-fn section(out: &mut Vec<Fact>, name: &'static str, items: &std::collections::VecDeque<Stamped>, room: usize, none: &str) {
+fn section(
+    out: &mut Vec<Fact>,
+    name: &'static str,
+    items: &std::collections::VecDeque<Stamped>,
+    room: usize,
+    none: &str,
+) {
     if room == 0 {
         return;
     }

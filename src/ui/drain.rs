@@ -189,15 +189,24 @@ mod tests {
         let mut d = Drains::default();
         d.start(id, "hoge/web11");
         // DRAIN not applied yet: sessions are not counted.
-        assert_eq!(d.step(&snap(ServerStatus::Up, 0), |_| true), Step::default());
-        assert_eq!(d.step(&snap(ServerStatus::Drain, 3), |_| false), Step::default());
+        assert_eq!(
+            d.step(&snap(ServerStatus::Up, 0), |_| true),
+            Step::default()
+        );
+        assert_eq!(
+            d.step(&snap(ServerStatus::Drain, 3), |_| false),
+            Step::default()
+        );
         assert_eq!(
             d.progress().unwrap(),
             "hoge/web11 draining: 3 sessions left … (Esc cancels)"
         );
         let step = d.step(&snap(ServerStatus::Drain, 0), |_| false);
         assert_eq!(step.maint, vec![id]);
-        assert_eq!(d.step(&snap(ServerStatus::Drain, 0), |_| false), Step::default());
+        assert_eq!(
+            d.step(&snap(ServerStatus::Drain, 0), |_| false),
+            Step::default()
+        );
         let step = d.step(&snap(ServerStatus::Maint, 0), |_| false);
         assert_eq!(step.done, vec!["hoge/web11".to_string()]);
         assert!(d.is_empty());

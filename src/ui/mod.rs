@@ -60,8 +60,8 @@ pub use lab::DemoLab;
 pub use log_pane::LogPane;
 pub use recent::{Recent, DECISIONS_KEPT};
 pub use servers::{Row, ServerList, Sort, SortKey};
-pub use trail::{ServerTrail, Stamped, Trail};
 pub use stats::Stats;
+pub use trail::{ServerTrail, Stamped, Trail};
 // The key vocabulary lives below the configuration; the dashboard uses it under these names too.
 pub use crate::keys::{label, Action, Binding, Key, KeyError, Keymap, Scope, View, BINDINGS};
 pub use input::key_of;

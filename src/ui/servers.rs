@@ -314,9 +314,11 @@ impl ServerList {
             if filtering && servers.is_empty() {
                 continue;
             }
-            rows.extend(servers.into_iter().map(|server| {
-                Row::Server(ServerId { backend: b, server })
-            }));
+            rows.extend(
+                servers
+                    .into_iter()
+                    .map(|server| Row::Server(ServerId { backend: b, server })),
+            );
             rows.push(Row::Backend(b));
         }
         rows

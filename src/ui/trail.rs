@@ -87,7 +87,11 @@ impl Trail {
         self.known = snap
             .backends
             .iter()
-            .flat_map(|b| b.servers.iter().map(move |s| format!("{}/{}", b.name, s.name)))
+            .flat_map(|b| {
+                b.servers
+                    .iter()
+                    .map(move |s| format!("{}/{}", b.name, s.name))
+            })
             .collect();
         let started = *self.bucket_started.get_or_insert(now);
         if now.saturating_duration_since(started) < BUCKET && !self.servers.is_empty() {
@@ -176,7 +180,9 @@ mod tests {
         t.on_log(&line(
             "Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: 2ms. 1 active and 0 backup servers left.",
         ));
-        t.on_log(&line("Health check for server hoge/web11 failed, reason: x"));
+        t.on_log(&line(
+            "Health check for server hoge/web11 failed, reason: x",
+        ));
         t.on_log(&line("Proxy hoge started."));
         let w = t.get("hoge/web11").unwrap();
         assert_eq!(w.transitions.len(), 1);

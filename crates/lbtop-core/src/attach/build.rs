@@ -111,7 +111,10 @@ fn check(row: &Row) -> Option<CheckSnap> {
         Duration::from_millis(row.count("check_duration")),
     );
     // `last_chk`: HAProxy's `info` text of the last check.
-    c.info = row.get("last_chk").filter(|t| !t.is_empty()).map(String::from);
+    c.info = row
+        .get("last_chk")
+        .filter(|t| !t.is_empty())
+        .map(String::from);
     Some(c)
 }
 
@@ -322,11 +325,11 @@ mod tests {
         assert_eq!((b.name.as_str(), b.balance), ("hoge", Balance::LeastConn));
         assert_eq!(b.servers[0].weight, 2);
         assert_eq!(
-            b.servers[0].last_check.unwrap().to_string(),
+            b.servers[0].last_check.as_ref().unwrap().to_string(),
             "L7OK 200 in 3ms"
         );
         assert_eq!(b.servers[1].status, ServerStatus::Drain);
-        assert_eq!(b.servers[1].last_check.unwrap().kind, CheckKind::L4Con);
+        assert_eq!(b.servers[1].last_check.as_ref().unwrap().kind, CheckKind::L4Con);
         assert!(b.servers[1].backup);
         assert_eq!(b.servers[1].addr.port(), 81);
     }

@@ -161,7 +161,9 @@ pub fn parse_weight(value: &str, initial: u32, dynamic: bool) -> Result<u32, &'s
         n
     };
     if w != 0 && w != initial && !dynamic {
-        return Err("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n");
+        return Err(
+            "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n",
+        );
     }
     Ok(w as u32)
 }
@@ -431,7 +433,9 @@ mod weight_tests {
             parse_weight("5x", 10, true),
             Err("Trailing garbage in weight string\n")
         );
-        assert!(parse_weight("5", 10, false).unwrap_err().contains("static LB"));
+        assert!(parse_weight("5", 10, false)
+            .unwrap_err()
+            .contains("static LB"));
         assert_eq!(parse_weight("100%", 10, false), Ok(10));
     }
 }
