@@ -19,7 +19,7 @@ use super::table;
 use super::theme::Theme;
 use super::UiOptions;
 use crate::config::Config;
-use crate::events::{AdminState, Command, ServerId, ServerSnap, SessionRecord, Snapshot};
+use crate::events::{AdminState, Command, ServerId, SessionRecord, Snapshot};
 use crate::keys::{Action, Keymap, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
@@ -515,56 +515,6 @@ impl App {
         }
         self.servers
             .move_selection(self.list_view(), &self.stats, step);
-    }
-
-    /// The selected server, or says there is none.
-    fn target(&mut self) -> Option<(ServerId, ServerSnap)> {
-        let selected = self.servers.selected();
-        let server = selected.and_then(|id| self.stats.server(id)).cloned();
-        match selected.zip(server) {
-            Some(found) => Some(found),
-            None if self.servers.selected_row().is_some() => {
-                let text = "on a BACKEND row only d, r, m and M act (on each server)";
-                self.say(Tone::Error, text);
-                None
-            }
-            None => {
-                self.say(Tone::Error, "no server selected");
-                None
-            }
-        }
-    }
-
-    fn admin_selected(&mut self, state: AdminState) -> Option<Command> {
-        let (id, _) = self.target()?;
-        self.set_admin(id, state)
-    }
-
-    fn set_admin(&mut self, id: ServerId, state: AdminState) -> Option<Command> {
-        let label = self.stats.server_label(id);
-        let sent = self.admin.set_admin(id, &label, state);
-        Some(self.send(sent))
-    }
-
-    fn ask_maint(&mut self) {
-        let Some((id, server)) = self.target() else {
-            return;
-        };
-        let label = self.stats.server_label(id);
-        let text = self.admin.ask_maint(id, &label, &server);
-        self.say(Tone::Info, text);
-    }
-
-    fn step_weight(&mut self, by: i64) -> Option<Command> {
-        let (id, server) = self.target()?;
-        let label = self.stats.server_label(id);
-        match self.admin.step_weight(id, &label, &server, by) {
-            Ok(sent) => Some(self.send(sent)),
-            Err(why) => {
-                self.say(Tone::Error, why);
-                None
-            }
-        }
     }
 
     /// The demo server the selected row points at, by address.

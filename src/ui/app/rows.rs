@@ -2,11 +2,61 @@
 //! servers after one question; and drain-then-maintenance.
 
 use super::{App, Tone};
-use crate::events::{AdminState, Command, ServerId, Snapshot};
+use crate::events::{AdminState, Command, ServerId, ServerSnap, Snapshot};
 use crate::ui::admin::{Pending, Plan};
 use crate::ui::servers::Row;
 
 impl App {
+    /// The selected server, or says there is none.
+    pub(super) fn target(&mut self) -> Option<(ServerId, ServerSnap)> {
+        let selected = self.servers.selected();
+        let server = selected.and_then(|id| self.stats.server(id)).cloned();
+        match selected.zip(server) {
+            Some(found) => Some(found),
+            None if self.servers.selected_row().is_some() => {
+                let text = "on a BACKEND row only d, r, m and M act (on each server)";
+                self.say(Tone::Error, text);
+                None
+            }
+            None => {
+                self.say(Tone::Error, "no server selected");
+                None
+            }
+        }
+    }
+
+    pub(super) fn admin_selected(&mut self, state: AdminState) -> Option<Command> {
+        let (id, _) = self.target()?;
+        self.set_admin(id, state)
+    }
+
+    pub(super) fn set_admin(&mut self, id: ServerId, state: AdminState) -> Option<Command> {
+        let label = self.stats.server_label(id);
+        let sent = self.admin.set_admin(id, &label, state);
+        Some(self.send(sent))
+    }
+
+    pub(super) fn ask_maint(&mut self) {
+        let Some((id, server)) = self.target() else {
+            return;
+        };
+        let label = self.stats.server_label(id);
+        let text = self.admin.ask_maint(id, &label, &server);
+        self.say(Tone::Info, text);
+    }
+
+    pub(super) fn step_weight(&mut self, by: i64) -> Option<Command> {
+        let (id, server) = self.target()?;
+        let label = self.stats.server_label(id);
+        match self.admin.step_weight(id, &label, &server, by) {
+            Ok(sent) => Some(self.send(sent)),
+            Err(why) => {
+                self.say(Tone::Error, why);
+                None
+            }
+        }
+    }
+
     /// `d`, `m`, `r`: on a server as before; on a BACKEND row, one question naming its
     /// servers. `r` also stops a drain-then-maint on what it readies.
     pub(super) fn admin_row(&mut self, state: AdminState) -> Option<Command> {

@@ -329,7 +329,10 @@ mod tests {
             "L7OK 200 in 3ms"
         );
         assert_eq!(b.servers[1].status, ServerStatus::Drain);
-        assert_eq!(b.servers[1].last_check.as_ref().unwrap().kind, CheckKind::L4Con);
+        assert_eq!(
+            b.servers[1].last_check.as_ref().unwrap().kind,
+            CheckKind::L4Con
+        );
         assert!(b.servers[1].backup);
         assert_eq!(b.servers[1].addr.port(), 81);
     }
