@@ -6,7 +6,8 @@
 
 use super::history::BUCKET;
 use crate::events::{Latency, LogLine, Snapshot};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// Transitions kept per server.
@@ -39,7 +40,9 @@ pub struct ServerTrail {
 pub struct Trail {
     servers: HashMap<String, ServerTrail>,
     /// Server labels as a line may name them, from the last snapshot.
-    known: Vec<String>,
+    known: HashSet<String>,
+    /// A hash of the names `known` was made from, so it is made again only when they change.
+    names: u64,
     bucket_started: Option<Instant>,
     /// A fixed text instead of the time (fixtures, screenshots).
     frozen: Option<String>,
@@ -61,7 +64,7 @@ impl Trail {
             .text
             .split_whitespace()
             .map(|w| w.trim_end_matches(['.', ',', ':', ';']))
-            .filter(|w| w.contains('/') && self.known.iter().any(|k| k == w))
+            .filter(|w| w.contains('/') && self.known.contains(*w))
             .map(String::from)
             .collect();
         if named.is_empty() {
@@ -84,15 +87,7 @@ impl Trail {
 
     /// A new snapshot: learns the names, and closes a latency bucket every 5 seconds.
     pub fn on_snapshot(&mut self, snap: &Snapshot, now: Instant) {
-        self.known = snap
-            .backends
-            .iter()
-            .flat_map(|b| {
-                b.servers
-                    .iter()
-                    .map(move |s| format!("{}/{}", b.name, s.name))
-            })
-            .collect();
+        self.learn_names(snap);
         let started = *self.bucket_started.get_or_insert(now);
         if now.saturating_duration_since(started) < BUCKET && !self.servers.is_empty() {
             return;
@@ -112,6 +107,28 @@ impl Trail {
                 t.base = Some(s.latency.clone());
             }
         }
+    }
+
+    fn learn_names(&mut self, snap: &Snapshot) {
+        let mut h = DefaultHasher::new();
+        for b in &snap.backends {
+            b.name.hash(&mut h);
+            b.servers.iter().for_each(|s| s.name.hash(&mut h));
+        }
+        let names = h.finish();
+        if names == self.names && !self.known.is_empty() {
+            return;
+        }
+        self.names = names;
+        self.known = snap
+            .backends
+            .iter()
+            .flat_map(|b| {
+                b.servers
+                    .iter()
+                    .map(move |s| format!("{}/{}", b.name, s.name))
+            })
+            .collect();
     }
 
     fn now_text(&self) -> String {
@@ -176,7 +193,7 @@ mod tests {
     fn lines_go_to_the_servers_they_name_and_stay_bounded() {
         let mut t = Trail::default();
         t.freeze_clock("08:42:17");
-        t.known = vec!["hoge/web11".into(), "hoge/web1".into()];
+        t.known = ["hoge/web11".to_string(), "hoge/web1".to_string()].into();
         t.on_log(&line(
             "Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: 2ms. 1 active and 0 backup servers left.",
         ));
