@@ -211,11 +211,10 @@ fn enter_opens_a_live_detail_pane_that_follows_the_selection_and_esc_closes() {
     let s = screen(&app);
     assert!(s.contains("hoge/web11 · detail"), "{s}");
     // What it is: address, weight, maxconn, backup, admin state; the check's settings.
+    assert!(row(&s, "│status ").contains("UP  admin ready"), "{s}");
     let server = row(&s, "│server ");
     assert!(
-        server.contains(
-            "127.0.0.1:8002  weight 1 (configured 1)  maxconn 30  backup no  admin ready"
-        ),
+        server.contains("127.0.0.1:8002  weight 1 (configured 1)  maxconn 30  backup no"),
         "{server}"
     );
     assert!(
@@ -548,5 +547,45 @@ fn attached_the_detail_pane_has_a_line_per_node() {
     assert!(
         row(&s, "│latency ").contains("not available when attached"),
         "{s}"
+    );
+}
+
+#[test]
+fn at_80x24_the_detail_pane_wraps_rather_than_cuts_and_the_weight_prompt_fits() {
+    let mut app = app();
+    log(
+        &mut app,
+        "Server hoge/web11 is DOWN, reason: Layer7 wrong status, code: 404, info: \"Not Found\", \
+         check duration: 2ms. 1 active and 0 backup servers left.",
+    );
+    press(&mut app, 'j');
+    key(&mut app, KeyCode::Enter);
+    let text = |app: &App| {
+        let buf = render(app, 80, 24);
+        (0..24)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    let s = text(&app);
+    let all = s.join("\n");
+    assert!(row(&all, "│status ").contains("UP  admin ready"), "{all}");
+    assert!(
+        row(&all, "│server ").contains("maxconn 30  backup no"),
+        "{all}"
+    );
+    assert!(
+        row(&all, "│changes ").contains("Layer7 wrong status,"),
+        "{all}"
+    );
+    assert!(
+        all.contains("│          code: 404, info: \"Not Found\""),
+        "{all}"
+    );
+    press(&mut app, 'w');
+    let s = text(&app);
+    assert!(
+        s[23].starts_with("weight for hoge/web11 (0-256, or N% of 1; now 1):"),
+        "{}",
+        s[23]
     );
 }

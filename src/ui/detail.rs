@@ -14,6 +14,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// What the pane draws from.
@@ -45,14 +46,13 @@ pub fn render(frame: &mut Frame, area: Rect, d: &Detail) {
         .title(Line::styled(title, theme.title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let width = inner.width as usize;
-    let mut lines = facts(d, id, s);
+    let width = (inner.width as usize).saturating_sub(KEY_WIDTH);
+    let mut lines = wrapped(facts(d, id, s), width);
     let room = (inner.height as usize).saturating_sub(lines.len());
-    lines.extend(histories(d, id, room));
+    lines.extend(histories(d, id, room, width));
     let lines: Vec<Line> = lines
         .into_iter()
         .map(|(key, value)| {
-            let value = fmt::clip(&value, width.saturating_sub(10));
             Line::from(vec![
                 Span::styled(format!("{key:<9} "), theme.key()),
                 Span::raw(value),
@@ -60,6 +60,47 @@ pub fn render(frame: &mut Frame, area: Rect, d: &Detail) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The key column and its space.
+const KEY_WIDTH: usize = 10;
+/// A fact or a line of history takes at most this many lines; the last one is clipped.
+const MAX_LINES: usize = 2;
+
+/// Each fact on its lines, words kept whole where they fit.
+fn wrapped(facts: Vec<Fact>, width: usize) -> Vec<Fact> {
+    facts
+        .into_iter()
+        .flat_map(|(key, value)| {
+            let keys = std::iter::once(key).chain(std::iter::repeat(""));
+            keys.zip(wrap(&value, width)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer word is cut),
+/// at most [`MAX_LINES`]; what does not fit is marked `…`.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.chars().count() <= width || lines.len() + 1 == MAX_LINES {
+            lines.push(fmt::clip(rest, width));
+            break;
+        }
+        let cut = rest
+            .char_indices()
+            .nth(width)
+            .map_or(rest.len(), |(i, _)| i);
+        let at = rest[..cut].rfind(' ').filter(|&i| i > 0).unwrap_or(cut);
+        lines.push(rest[..at].to_string());
+        rest = rest[at..].trim_start();
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
 }
 
 type Fact = (&'static str, String);
@@ -72,7 +113,10 @@ fn facts(d: &Detail, id: ServerId, s: &ServerSnap) -> Vec<Fact> {
         Some(drain) => format!("{}  ({drain})", s.status),
         None => s.status.to_string(),
     };
-    out.push(("status", status));
+    out.push((
+        "status",
+        format!("{status}  admin {}", admin_state(s.status)),
+    ));
     let initial = cfg.map_or(String::new(), |(_, c)| {
         format!(" (configured {})", c.weight)
     });
@@ -80,11 +124,10 @@ fn facts(d: &Detail, id: ServerId, s: &ServerSnap) -> Vec<Fact> {
     out.push((
         "server",
         format!(
-            "{}  weight {}{initial}  maxconn {maxconn}  backup {}  admin {}",
+            "{}  weight {}{initial}  maxconn {maxconn}  backup {}",
             s.addr,
             s.weight,
             yes_no(s.backup),
-            admin_state(s.status),
         ),
     ));
     out.push((
@@ -193,29 +236,20 @@ fn latency(d: &Detail, s: &ServerSnap) -> String {
 }
 
 /// The transitions, the other log lines and (attached) the nodes, in `room` lines.
-fn histories(d: &Detail, id: ServerId, room: usize) -> Vec<Fact> {
+fn histories(d: &Detail, id: ServerId, room: usize, width: usize) -> Vec<Fact> {
     let mut out = Vec::new();
     let empty = Default::default();
     let t = d.trail.unwrap_or(&empty);
     let nodes = d.stats.fleet().map_or(0, |f| f.nodes.len() + 1);
     let left = room.saturating_sub(nodes);
-    // Transitions first: they say why; the log lines get at most half.
-    let log_room = t.lines.len().max(1).min(left / 2);
-    let tr_room = left - log_room;
-    section(
-        &mut out,
-        "changes",
-        &t.transitions,
-        tr_room,
-        "none since lbtop started",
-    );
-    section(
-        &mut out,
-        "log",
-        &t.lines,
-        log_room,
-        "no other line names it",
-    );
+    // Transitions first: they say why; the log lines are kept at most half, and get what
+    // the transitions leave.
+    let log_room = (t.lines.len() * MAX_LINES).max(1).min(left / 2);
+    let changes = (&t.transitions, "none since lbtop started");
+    section(&mut out, "changes", changes, left - log_room, width);
+    let lines = (&t.lines, "no other line names it");
+    let used = out.len();
+    section(&mut out, "log", lines, left - used, width);
     if let Some(fleet) = d.stats.fleet() {
         out.push(("nodes", String::new()));
         let copies = fleet.servers.get(&id);
@@ -229,13 +263,14 @@ fn histories(d: &Detail, id: ServerId, room: usize) -> Vec<Fact> {
     out
 }
 
-/// Newest first, in at most `room` lines, the first with the section's name.
+/// Newest first, in at most `room` lines, the first with the section's name; `none` when
+/// there is nothing.
 fn section(
     out: &mut Vec<Fact>,
     name: &'static str,
-    items: &std::collections::VecDeque<Stamped>,
+    (items, none): (&VecDeque<Stamped>, &str),
     room: usize,
-    none: &str,
+    width: usize,
 ) {
     if room == 0 {
         return;
@@ -244,10 +279,18 @@ fn section(
         out.push((name, none.to_string()));
         return;
     }
-    for (i, item) in items.iter().rev().take(room).enumerate() {
-        let key = if i == 0 { name } else { "" };
-        out.push((key, format!("{} {}", item.at, item.text)));
+    let mut lines: Vec<Fact> = Vec::new();
+    for item in items.iter().rev() {
+        let key = if lines.is_empty() { name } else { "" };
+        let mut entry = wrapped(vec![(key, format!("{} {}", item.at, item.text))], width);
+        // The last entry that fits takes the lines left, clipped.
+        entry.truncate(room - lines.len());
+        lines.extend(entry);
+        if lines.len() >= room {
+            break;
+        }
     }
+    out.extend(lines);
 }
 
 fn admin_state(s: ServerStatus) -> &'static str {
