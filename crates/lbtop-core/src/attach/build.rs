@@ -310,6 +310,19 @@ mod tests {
         assert_eq!(parse_status("OPEN"), None);
     }
 
+    /// HAProxy 2.6's `last_chk` is the check's `info` (measured: `Connection refused` for
+    /// an L4CON; empty for an L7STS).
+    #[test]
+    fn the_checks_info_comes_from_last_chk() {
+        let text = "# pxname,svname,status,check_status,last_chk,addr\n\
+                    hoge,web11,DOWN,L4CON,Connection refused,127.0.0.1:1\n\
+                    hoge,web10,DOWN,* L7STS,,127.0.0.1:2\n";
+        let snap = snapshot(&Info::default(), &parse_stat(text).unwrap());
+        let check = |i: usize| snap.backends[0].servers[i].last_check.clone().unwrap();
+        assert_eq!(check(0).info.as_deref(), Some("Connection refused"));
+        assert_eq!(check(1).info, None);
+    }
+
     #[test]
     fn a_node_snapshot_from_reordered_columns() {
         let text = "# svname,pxname,status,weight,check_status,check_code,check_duration,\
