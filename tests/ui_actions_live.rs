@@ -144,6 +144,60 @@ fn the_detail_pane_shows_a_real_checks_reply_and_haproxys_down_line() {
     }
 }
 
+#[test]
+fn d_on_a_backend_row_drains_each_of_its_servers_after_one_question() {
+    let runtime = runtime();
+    let lab = runtime.block_on(Lab::start("200ms", false));
+    let Lab {
+        handle,
+        engine,
+        demo,
+        rx,
+        ..
+    } = lab;
+    let screen = dashboard(&runtime, &handle, rx, Some(demo), |script| {
+        script
+            .wait_until("hoge's servers checked UP", |s| {
+                [" web10 ", " web11 "].iter().all(|name| {
+                    let r = row(s, name);
+                    r.contains(" UP ") && !r.contains("UP 1/2") && r.contains("L7OK")
+                })
+            })
+            .key('j')
+            .key('j')
+            .wait_until("hoge's BACKEND row selected", |s| {
+                row(s, " BACKEND ").contains('▶')
+            })
+            .key('d')
+            .wait_for("drain hoge: web10, web11?")
+            .key('y')
+            .wait_until("both of hoge's servers DRAIN", |s| {
+                let drained = |n: usize| {
+                    s.lines()
+                        .filter(|l| l.contains(" web10 ") || l.contains(" web11 "))
+                        .nth(n)
+                        .is_some_and(|l| l.contains(" DRAIN ") && !l.contains('…'))
+                };
+                drained(0) && drained(1)
+            })
+            .key('q')
+    });
+    let snap = handle.snapshot();
+    assert_eq!(status(&snap, 0, 0), ServerStatus::Drain, "{screen}");
+    assert_eq!(status(&snap, 0, 1), ServerStatus::Drain, "{screen}");
+    assert!(
+        status(&snap, 1, 0) != ServerStatus::Drain,
+        "hoge_l4 untouched: {screen}"
+    );
+    assert!(
+        status(&snap, 1, 1) != ServerStatus::Drain,
+        "hoge_l4 untouched: {screen}"
+    );
+    if let Some(engine) = engine {
+        runtime.block_on(engine.shutdown());
+    }
+}
+
 /// One backend, its first server in front of an origin that holds each request.
 const HELD: &str = "\
 defaults
