@@ -21,6 +21,9 @@ pub enum RunError {
     Start(#[from] crate::engine::StartError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    /// The headless lines could not be written (their reader closed the pipe).
+    #[error(transparent)]
+    Output(#[from] crate::out::Gone),
     #[error("{0}")]
     Other(#[from] anyhow::Error),
 }
@@ -60,6 +63,7 @@ pub fn run(
     takeover.listening(&runtime, &process.handle(), &notes);
     // Every listener is bound: connections wait in its queue from here on.
     service::ready(&config);
+    let mut printed = Ok(());
     match watcher {
         Watcher::Headless => {
             // Only traffic logging needs per-request records; without it none are built.
@@ -78,7 +82,7 @@ pub fn run(
             };
             let framing = Framing::detect(matches!(out, Out::Stderr));
             let print = Printer { out, framing };
-            runtime.block_on(headless(&process, signals, rx, print));
+            printed = runtime.block_on(headless(&process, signals, rx, print));
         }
         Watcher::Dashboard { read_only } => {
             log_out::set_terminal_owned(true);
@@ -111,7 +115,7 @@ pub fn run(
     // After a soft stop everything has ended already; else this stops it now.
     service::stopping("stopping");
     runtime.block_on(process.shutdown());
-    Ok(())
+    Ok(printed?)
 }
 
 /// `lbtop attach`: the dashboard over HAProxy nodes polled every `refresh`; `config` only
@@ -178,11 +182,7 @@ pub async fn route(
 }
 
 /// Where the headless printer writes.
-#[derive(Clone, Copy)]
-enum Out {
-    Stdout,
-    Stderr,
-}
+use crate::out::{Gone, Stream as Out};
 
 /// Where and how the headless printer writes: dated lines, or `<N>` lines for the journal.
 #[derive(Clone, Copy)]
@@ -192,20 +192,23 @@ struct Printer {
 }
 
 impl Printer {
-    /// One whole line under the stream's lock (`println!` takes it), which the `log` writer
-    /// takes too: the two never share a line.
-    fn line(self, level: Level, text: &str) {
+    /// One whole line under the stream's lock, which the `log` writer takes too: the two
+    /// never share a line. Fails when the stream's reader went away.
+    fn line(self, level: Level, text: &str) -> Result<(), Gone> {
         let line = self.framing.line(level, text);
-        match self.out {
-            Out::Stdout => println!("{line}"),
-            Out::Stderr => eprintln!("{line}"),
-        }
+        crate::out::write(self.out, &(line + "\n"))
     }
 }
 
 /// Prints one line per event until SIGINT or SIGTERM, or until a soft stop (SIGUSR1) has
-/// ended every session; SIGHUP and SIGUSR2 reload.
-async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver, print: Printer) {
+/// ended every session; SIGHUP and SIGUSR2 reload. Ends too when the lines' reader goes
+/// away (`lbtop --headless | head -2`), as coreutils end.
+async fn headless(
+    process: &Process,
+    mut signals: Signals,
+    mut rx: EventReceiver,
+    print: Printer,
+) -> Result<(), Gone> {
     let stop = control_signals(process.handle(), &mut signals, false);
     tokio::pin!(stop);
     // Session records are drained on a tick rather than awaited one by one: waking this task
@@ -217,8 +220,8 @@ async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver
             Some(event) = rx.events.recv() => {
                 // Lines logged before the end are printed before it.
                 let config = process.handle().config();
-                drain_sessions(&config, &mut rx, print);
-                print_event(&event, print);
+                drain_sessions(&config, &mut rx, print)?;
+                print_event(&event, print)?;
                 if let Event::Lifecycle(step) = &event {
                     tell_service(step, &config);
                 }
@@ -226,10 +229,10 @@ async fn headless(process: &Process, mut signals: Signals, mut rx: EventReceiver
                     break;
                 }
             }
-            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, print),
+            _ = tick.tick() => drain_sessions(&process.handle().config(), &mut rx, print)?,
         }
     }
-    drain_sessions(&process.handle().config(), &mut rx, print);
+    drain_sessions(&process.handle().config(), &mut rx, print)
 }
 
 /// A reload or a soft stop, as systemd hears of it (`Type=notify`). `config` is the one in
@@ -291,17 +294,18 @@ fn terminal_gone() -> bool {
     std::fs::File::open("/dev/tty").is_err()
 }
 
-fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) {
+fn drain_sessions(config: &Config, rx: &mut EventReceiver, print: Printer) -> Result<(), Gone> {
     while let Ok(record) = rx.sessions.try_recv() {
         // A session of the configuration before a reload is worded with that one.
         let config = record.config.as_deref().unwrap_or(config);
         if let Some((level, line)) = session_log(config, &record) {
-            print.line(level, &line);
+            print.line(level, &line)?;
         }
     }
+    Ok(())
 }
 
-fn print_event(event: &Event, print: Printer) {
+fn print_event(event: &Event, print: Printer) -> Result<(), Gone> {
     match event {
         Event::Log(LogLine { level, text, .. }) => print.line(*level, text),
         Event::CommandFailed { command, reason } => print.line(
@@ -311,7 +315,8 @@ fn print_event(event: &Event, print: Printer) {
         Event::Answered { ok, text, .. } => {
             print.line(if *ok { Level::Info } else { Level::Warning }, text)
         }
-        // Each step of a reload or a stop is also a log line, printed as such.
-        Event::ServerChanged { .. } | Event::Lifecycle(_) => {}
+        // Each step of a reload or a stop, and each demo action, is also a log line, printed
+        // as such.
+        Event::ServerChanged { .. } | Event::Lifecycle(_) | Event::Done { .. } => Ok(()),
     }
 }

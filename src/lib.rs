@@ -17,12 +17,14 @@
 //! - [`ui`]: the ratatui dashboard; it reads snapshots and sends commands.
 //! - [`service`]: `Type=notify` for systemd (READY, RELOADING, STOPPING over `NOTIFY_SOCKET`).
 //! - [`journal`]: headless lines framed for journald when stdout/stderr is the journal.
+//! - [`out`]: printing that ends quietly when the reader closes the pipe.
 //! - [`upgrade`]: `-sf`, `-st` and `-x`: taking over from running processes.
 
 pub use lbtop_core::{attach, config, demo, dns, engine, events, keys};
 
 pub mod app;
 pub mod journal;
+pub mod out;
 pub mod service;
 pub mod ui;
 pub mod upgrade;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use lbtop::app::{self, Watcher};
 use lbtop::attach::Target;
 use lbtop::config::{Config, ConfigErrors, Warning};
+use lbtop::out::{self, warn};
 use lbtop::upgrade::{self, Takeover, Upgrade};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,9 +36,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Check the configuration and print what lbtop understood.
-    Check,
+    Check {
+        /// The configuration file, as `--config FILE`.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// Print the configuration as an equivalent haproxy.cfg (`haproxy -c -f` accepts it).
-    Export,
+    Export {
+        /// The configuration file, as `--config FILE`.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// The dashboard over real HAProxy processes, polled through their stats sockets.
     Attach {
         /// A stats socket: a unix socket path, `host:port` or `ipv4@host:port`.
@@ -56,13 +65,18 @@ fn main() -> ExitCode {
     let (upgrade, args) = match upgrade::split_args(std::env::args_os().collect()) {
         Ok(split) => split,
         Err(e) => {
-            eprintln!("lbtop: {e}");
+            warn(&format!("lbtop: {e}"));
             return ExitCode::from(1);
         }
     };
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // --help and --version: stdout, which may be a pipe closed early.
+        Err(e) if !e.use_stderr() => return out::help(&e),
+        Err(e) => e.exit(),
+    };
     if upgrade != Upgrade::default() && cli.command.is_some() {
-        eprintln!("lbtop: -sf, -st and -x only apply when running the balancer");
+        warn("lbtop: -sf, -st and -x only apply when running the balancer");
         return ExitCode::from(1);
     }
     if let Some(Cmd::Attach {
@@ -72,21 +86,22 @@ fn main() -> ExitCode {
     {
         return attach(&cli, targets, *refresh_ms);
     }
-    let path = cli
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("config.toml"));
+    let Some(path) = config_path(&cli) else {
+        return ExitCode::from(2);
+    };
     let Some(config) = load(&path) else {
         return ExitCode::from(2);
     };
-    if let Some(Cmd::Export) = cli.command {
-        print!("{}", config.to_haproxy_cfg());
-        return ExitCode::SUCCESS;
-    }
-    if let Some(Cmd::Check) = cli.command {
-        print!("{}", config.describe());
-        println!("Configuration file is valid");
-        return ExitCode::SUCCESS;
+    let printed = match cli.command {
+        Some(Cmd::Export { .. }) => Some(config.to_haproxy_cfg()),
+        Some(Cmd::Check { .. }) => Some(config.describe() + "Configuration file is valid\n"),
+        _ => None,
+    };
+    if let Some(text) = printed {
+        return match out::print(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(gone) => out::exit(gone),
+        };
     }
     let watcher = if cli.headless {
         Watcher::Headless
@@ -104,10 +119,28 @@ fn main() -> ExitCode {
     });
     match app::run(config, watcher, load, takeover) {
         Ok(()) => ExitCode::SUCCESS,
+        // The headless lines' reader went away: the engine has stopped, lbtop ends quietly.
+        Err(app::RunError::Output(gone)) => out::exit(gone),
         Err(e) => {
-            eprintln!("lbtop: {e}");
+            warn(&format!("lbtop: {e}"));
             ExitCode::from(1)
         }
+    }
+}
+
+/// The file to read: `check FILE` and `export FILE`, or `--config FILE`, or config.toml.
+fn config_path(cli: &Cli) -> Option<PathBuf> {
+    let file = match &cli.command {
+        Some(Cmd::Check { file } | Cmd::Export { file }) => file.clone(),
+        _ => None,
+    };
+    match (file, cli.config.clone()) {
+        (Some(a), Some(b)) if a != b => {
+            warn("lbtop: two configuration files given: name one, as FILE or as --config FILE");
+            None
+        }
+        (Some(path), _) | (None, Some(path)) => Some(path),
+        (None, None) => Some(PathBuf::from("config.toml")),
     }
 }
 
@@ -122,8 +155,8 @@ fn take_over(old: Upgrade) -> Option<Takeover> {
             endpoint: Some(lbtop::engine::handover::bind()),
         }),
         Err(e) => {
-            eprintln!("lbtop: {e}");
-            eprintln!("lbtop: failed to get the sockets from the old process!");
+            warn(&format!("lbtop: {e}"));
+            warn("lbtop: failed to get the sockets from the old process!");
             None
         }
     }
@@ -134,12 +167,15 @@ fn load(path: &Path) -> Option<Config> {
     match Config::load_all(path) {
         Ok(config) => {
             for w in &config.warnings {
-                eprintln!("{}", warning_line(path, w));
+                warn(&warning_line(path, w));
             }
             Some(config)
         }
         Err(e) => {
             print_errors(path, &e);
+            if e.errors.iter().any(|e| e.is_file_level()) {
+                warn("lbtop: --config FILE (or -c FILE) reads another configuration file");
+            }
             None
         }
     }
@@ -151,7 +187,7 @@ fn attach(cli: &Cli, targets: &[String], refresh_ms: u64) -> ExitCode {
         match Target::parse(t) {
             Ok(target) => parsed.push(target),
             Err(e) => {
-                eprintln!("lbtop attach: {t}: {e}");
+                warn(&format!("lbtop attach: {t}: {e}"));
                 return ExitCode::from(2);
             }
         }
@@ -167,7 +203,7 @@ fn attach(cli: &Cli, targets: &[String], refresh_ms: u64) -> ExitCode {
     match app::attach(parsed, config, refresh, cli.read_only) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lbtop: {e}");
+            warn(&format!("lbtop: {e}"));
             ExitCode::from(1)
         }
     }
@@ -180,7 +216,7 @@ fn warning_line(path: &Path, w: &Warning) -> String {
 /// Errors and warnings merged in file order (an error before a warning of the same line),
 /// then how many of each, as `haproxy -c` lists its alerts and warnings as it reads.
 fn print_errors(path: &Path, e: &ConfigErrors) {
-    eprint!("{}", error_text(path, e));
+    warn(error_text(path, e).trim_end());
 }
 
 /// What [`print_errors`] prints; a failed reload logs the same lines.
@@ -201,6 +237,10 @@ fn error_text(path: &Path, e: &ConfigErrors) -> String {
     for (_, _, text) in &lines {
         out.push_str(text);
         out.push('\n');
+    }
+    // A file that could not be read has no errors to count.
+    if e.errors.iter().all(|e| e.is_file_level()) && e.warnings.is_empty() {
+        return out;
     }
     out.push_str(&format!(
         "lbtop: {} and {} in {}\n",

@@ -183,7 +183,7 @@ fn missing_config_file_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("/nonexistent/lbtop.toml:0: cannot read"),
+        err.starts_with("/nonexistent/lbtop.toml: cannot read"),
         "{err}"
     );
 }

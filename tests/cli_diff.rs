@@ -403,6 +403,11 @@ fn writes_change_the_same_things() {
             "set server hoge/web11 weight 0\nget weight hoge/web11\n",
             4,
         );
+        // Weight 0 is not DRAIN: HAProxy's status word follows the admin state alone.
+        t.push(format!(
+            "web11 at weight 0: {}",
+            stat_status(&p.ask("admin", "show stat\n"), "hoge", "web11")
+        ));
         step(&mut t, "admin", "set server hoge/web11 weight 10\n", 0);
         step(&mut t, "admin", "set weight st/a 0%\nget weight st/a\n", 0);
         step(
@@ -495,6 +500,21 @@ fn writes_change_the_same_things() {
 }
 
 /// Waits for a syslog line with `needle` among those after the first `from`.
+/// The `status` column of one row of a `show stat` answer.
+fn stat_status(csv: &str, proxy: &str, server: &str) -> String {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "status")
+        .expect("a status column");
+    let row = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&proxy) && f.get(1) == Some(&server))
+        .expect("the server's row");
+    row[at].to_string()
+}
+
 fn wait_after(p: &Proxy, from: usize, needle: &str) {
     let deadline = std::time::Instant::now() + WAIT;
     while !p.c.sink.lines_from(from).iter().any(|l| l.contains(needle)) {

@@ -411,8 +411,18 @@ fn ask(sock: &Path, line: &str) -> String {
 
 const TWO: &str = "    server s1 {s1} weight 10\n    server s2 {s2}\n";
 
-#[test]
-fn a_reload_keeps_drain_and_counters_and_takes_the_files_new_weight() {
+/// lbtop running `reload_cfg` with servers s1 and s2, listening, and what the tests poke.
+struct TwoServers {
+    dir: tempfile::TempDir,
+    o1: Origin,
+    o2: Origin,
+    port: u16,
+    addr: SocketAddr,
+    sock: PathBuf,
+    proc: Proc,
+}
+
+fn two_servers() -> TwoServers {
     let dir = tempfile::tempdir().unwrap();
     let (o1, o2) = (Origin::start("s1"), Origin::start("s2"));
     let port = free_port();
@@ -425,6 +435,28 @@ fn a_reload_keeps_drain_and_counters_and_takes_the_files_new_weight() {
     );
     let proc = Proc::start(Kind::Lbtop, &cfg);
     wait_listening(addr);
+    TwoServers {
+        dir,
+        o1,
+        o2,
+        port,
+        addr,
+        sock,
+        proc,
+    }
+}
+
+#[test]
+fn a_reload_keeps_drain_and_counters_and_takes_the_files_new_weight() {
+    let TwoServers {
+        dir,
+        o1,
+        o2,
+        port,
+        addr,
+        sock,
+        proc,
+    } = two_servers();
     // Weights 10 and 1: s2 gets 2 of these 22.
     for _ in 0..22 {
         assert!(request(addr, "/").starts_with("HTTP/1.1 200"));
@@ -529,18 +561,15 @@ fn an_invalid_reload_keeps_serving_and_names_the_line() {
 /// before it sent anything sends again on a new one, as HTTP clients do.
 #[test]
 fn twenty_reloads_under_load_lose_no_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let (o1, o2) = (Origin::start("s1"), Origin::start("s2"));
-    let port = free_port();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let sock = dir.path().join("lbtop.sock");
-    let cfg = write_cfg(
-        dir.path(),
-        "r.cfg",
-        &reload_cfg(port, &sock, o1.addr, o2.addr, TWO),
-    );
-    let proc = Proc::start(Kind::Lbtop, &cfg);
-    wait_listening(addr);
+    let TwoServers {
+        dir,
+        o1,
+        o2,
+        port,
+        addr,
+        sock,
+        proc,
+    } = two_servers();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let keep = spawn_client(addr, true, stop.clone());
     let fresh = spawn_client(addr, false, stop.clone());

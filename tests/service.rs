@@ -61,23 +61,24 @@ fn recv(socket: &UnixDatagram) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-#[test]
-fn ready_once_the_port_accepts_and_stopping_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let notify = dir.path().join("notify.sock");
+/// lbtop on a fresh port, told to notify a socket of ours: the socket (with a 10 s read
+/// timeout), the port and the child.
+fn notified(dir: &Path) -> (UnixDatagram, u16, Child) {
+    let notify = dir.join("notify.sock");
     let socket = UnixDatagram::bind(&notify).unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let port = free_port();
     let env = [("NOTIFY_SOCKET", notify.display().to_string())];
-    let mut child = spawn(
-        dir.path(),
-        &cfg(port, ""),
-        &env,
-        Stdio::null(),
-        Stdio::null(),
-    );
+    let child = spawn(dir, &cfg(port, ""), &env, Stdio::null(), Stdio::null());
+    (socket, port, child)
+}
+
+#[test]
+fn ready_once_the_port_accepts_and_stopping_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (socket, port, mut child) = notified(dir.path());
 
     let ready = recv(&socket);
     // The first message is READY, and the port takes a connection the moment it arrives.
@@ -124,20 +125,7 @@ fn masked(message: &str) -> String {
 #[test]
 fn reloading_then_ready_around_a_reload_and_stopping_on_a_soft_stop() {
     let dir = tempfile::tempdir().unwrap();
-    let notify = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&notify).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let port = free_port();
-    let env = [("NOTIFY_SOCKET", notify.display().to_string())];
-    let mut child = spawn(
-        dir.path(),
-        &cfg(port, ""),
-        &env,
-        Stdio::null(),
-        Stdio::null(),
-    );
+    let (socket, port, mut child) = notified(dir.path());
     let pid = child.id();
     let ready = format!("READY=1\nMAINPID={pid}\nSTATUS=serving 1 frontend on 1 address");
     assert_eq!(recv(&socket).trim_end(), ready);

@@ -153,7 +153,7 @@ fn maint_asks_first_and_x_takes_web11_down_for_http_checks_only() {
             .wait_for("cancelled: hoge/web11 stays as it is")
             // The demo key deletes web11's health page: hoge checks it over HTTP.
             .key('x')
-            .wait_for("deleting web11's health_check.html")
+            .wait_for("demo: web11: health_check.html deleted")
             .wait_for("hoge 1/2 UP")
             .wait_until("web11 shown DOWN in hoge", |s| {
                 row(s, "web11", 0).contains(" DOWN ")

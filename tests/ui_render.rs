@@ -463,6 +463,8 @@ fn drain_on_web11_sends_set_admin_and_shows_pending_until_confirmed() {
         server: WEB11,
         status: ServerStatus::Drain,
     });
+    // Said with the snapshot that shows it, in the row's words.
+    app.update(snapshot(ServerStatus::Drain), Instant::now());
     let buf = render(&app, 120, 40);
     assert!(!row_of(&buf, "web11").contains(PENDING));
     assert!(screen(&buf).contains("hoge/web11 is now DRAIN"));
@@ -566,7 +568,11 @@ fn weight_keys_step_by_one_within_0_to_256() {
         server: WEB11,
         status: ServerStatus::Up,
     });
-    assert!(screen(&render(&app, 150, 40)).contains("hoge/web11 weight is now 3"));
+    // Said with the next sample, in the row's words.
+    let mut snap = snapshot(ServerStatus::Up);
+    snap.backends[0].servers[1].weight = 3;
+    app.update(snap, Instant::now());
+    assert!(screen(&render(&app, 150, 40)).contains("hoge/web11 weight is now 3 (UP)"));
 
     // Down to zero, then no further.
     let mut snap = snapshot(ServerStatus::Up);

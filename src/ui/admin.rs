@@ -44,6 +44,11 @@ const MAX_WEIGHT: u32 = 256;
 #[derive(Debug, Default)]
 pub struct Admin {
     pending: HashMap<ServerId, Pending>,
+    /// Pending servers the engine said it changed, with the snapshots seen since: done once
+    /// a snapshot shows what was asked, or at the third whatever it shows (a weight of 0
+    /// keeps `ready` from ever reading as asked). Not at the first: it may have been taken
+    /// before the engine acted.
+    moved: HashMap<ServerId, u32>,
     confirm: Option<Confirm>,
     drains: Drains,
 }
@@ -111,7 +116,7 @@ impl Admin {
         let weight = (i64::from(current) + by).clamp(0, i64::from(MAX_WEIGHT)) as u32;
         if weight == current {
             return Err(format!(
-                "{label}: weight is already {current} (range 0..={MAX_WEIGHT})"
+                "{label}: weight is already {current} (it goes from 0 to {MAX_WEIGHT})"
             ));
         }
         self.pending.insert(id, Pending::Weight(weight));
@@ -140,9 +145,12 @@ impl Admin {
         )
     }
 
-    /// The engine says a server changed: whatever was pending on it is done.
-    pub(super) fn done(&mut self, id: ServerId) -> Option<Pending> {
-        self.pending.remove(&id)
+    /// The engine says a server changed: whatever was pending on it is done, and is said
+    /// with the next snapshot, the one the row shows.
+    pub(super) fn engine_moved(&mut self, id: ServerId) {
+        if self.pending.contains_key(&id) {
+            self.moved.entry(id).or_insert(0);
+        }
     }
 
     /// A pending action is done once the snapshot shows it, even if the engine sends no
@@ -150,13 +158,18 @@ impl Admin {
     /// with the status they ended in; pending actions on servers gone are dropped.
     pub(super) fn settle(&mut self, snap: &Snapshot) -> Vec<(ServerId, Pending, ServerStatus)> {
         let mut done = Vec::new();
+        for seen in self.moved.values_mut() {
+            *seen += 1;
+        }
+        let moved = &self.moved;
+        let overdue = |id: &ServerId| moved.get(id).is_some_and(|&seen| seen >= 3);
         self.pending.retain(|id, pending| {
             let server = snap
                 .backends
                 .get(id.backend)
                 .and_then(|b| b.servers.get(id.server));
             match server {
-                Some(s) if reached(*pending, s) => {
+                Some(s) if overdue(id) || reached(*pending, s) => {
                     done.push((*id, *pending, s.status));
                     false
                 }
@@ -164,6 +177,8 @@ impl Admin {
                 None => false,
             }
         });
+        let pending = &self.pending;
+        self.moved.retain(|id, _| pending.contains_key(id));
         done
     }
 
@@ -189,6 +204,7 @@ impl Admin {
         | Command::SetChecks { server, .. } = command
         {
             self.pending.remove(server);
+            self.moved.remove(server);
         }
     }
 }
@@ -323,6 +339,8 @@ pub(super) fn answer_reload(yes: bool) -> (&'static str, Option<Command>) {
 pub(super) fn confirmed(label: &str, pending: Pending, status: ServerStatus) -> String {
     match pending {
         Pending::Admin(_) => format!("{label} is now {status}"),
+        // The status is the row's (a weight of 0 reads DRAIN there).
+        Pending::Weight(0) => format!("{label} weight is now 0: no new traffic ({status})"),
         Pending::Weight(w) => format!("{label} weight is now {w} ({status})"),
         Pending::Checks(on) => {
             let word = if on { "enabled" } else { "disabled" };
@@ -390,7 +408,10 @@ mod tests {
             }
         );
         let refused = admin.step_weight(id, "hoge/web11", &s, 1).unwrap_err();
-        assert_eq!(refused, "hoge/web11: weight is already 256 (range 0..=256)");
+        assert_eq!(
+            refused,
+            "hoge/web11: weight is already 256 (it goes from 0 to 256)"
+        );
         assert_eq!(admin.pending(id), Some(Pending::Weight(256)));
     }
 }

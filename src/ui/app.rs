@@ -76,6 +76,8 @@ pub struct App {
     node: Option<usize>,
     /// Lines the config view is scrolled by.
     config_scroll: usize,
+    prompt: super::prompt::Prompt,
+    log_search: super::log_search::LogSearch,
     /// The detail pane covers the body (Enter; Esc closes).
     detail: bool,
     /// Each server's transitions, log lines and latency since the dashboard started.
@@ -107,6 +109,8 @@ impl App {
             recent: Recent::default(),
             node: None,
             config_scroll: 0,
+            prompt: Default::default(),
+            log_search: Default::default(),
             detail: false,
             trail: Default::default(),
             weight_edit: None,
@@ -264,7 +268,7 @@ impl App {
 
     /// The clock moved without a snapshot. Returns whether the stale warning changed.
     pub fn tick(&mut self, now: Instant) -> bool {
-        self.stats.tick(now)
+        self.stats.tick(now) | self.prompt_tick(now)
     }
 
     /// How long the last snapshot took the engine; slow ones are flagged.
@@ -314,6 +318,9 @@ impl App {
             let label = self.stats.server_label(server);
             self.say(Tone::Info, format!("cancelled: {label} stays as it is"));
             return None;
+        }
+        if let Some(sent) = self.modal_key(&key) {
+            return sent;
         }
         if self.weight_edit.is_some() {
             return self.edit_weight(&key);
@@ -405,11 +412,8 @@ impl App {
                 return Some(self.send(sent));
             }
             Action::Filter => {
+                // The prompt in the status line's place says how it works while it is typed.
                 self.servers.start_filter();
-                self.say(
-                    Tone::Info,
-                    "filter: type to match servers; Enter keeps, Esc clears",
-                );
             }
             Action::SortNext => {
                 // The footer shows the sort in force; only going back to none needs saying.
@@ -475,6 +479,10 @@ impl App {
 
     fn show(&mut self, view: View) {
         self.view = view;
+        // Another view ends the typing, the filter kept as Enter keeps it.
+        if self.servers.editing_filter() {
+            self.servers.edit_filter(&KeyEvent::from(KeyCode::Enter));
+        }
         self.servers.fix_selection(self.list_view(), &self.stats);
     }
 
@@ -486,6 +494,7 @@ impl App {
         } else if self.view.has_servers() && self.servers.clear_filter() {
             self.servers.fix_selection(self.list_view(), &self.stats);
             self.say(Tone::Info, "filter cleared");
+        } else if self.view == View::Log && self.clear_log_search() {
         } else if self.view == View::Log {
             self.log.follow();
         } else if self.view == View::L4L7 && self.recent.paused() {
@@ -509,7 +518,7 @@ impl App {
 
     fn move_selection(&mut self, step: isize) {
         if self.view == View::Config {
-            let total = config_view::lines(self.config(), &self.keymap).len();
+            let total = config_view::tops(self.config(), &self.keymap, self.size);
             self.config_scroll = config_view::scrolled(self.config_scroll, step, total);
             return;
         }

@@ -9,7 +9,7 @@ use super::log_pane;
 use super::screen::draw;
 use super::source::{Sample, Source};
 use super::terminal;
-use crate::events::{Event, EventReceiver, Lifecycle, SessionTap};
+use crate::events::{Event, EventReceiver, Level, Lifecycle, SessionTap};
 use crossterm::event::{self as term_event, Event as TermEvent};
 use ratatui::backend::Backend;
 use ratatui::buffer::Buffer;
@@ -196,7 +196,7 @@ fn drain_events(app: &mut App, events: &mut EventReceiver, source: &dyn Source) 
     let mut any = false;
     while let Ok(event) = events.events.try_recv() {
         if let Event::Log(line) = &event {
-            log_pane::emit(line.level, line.topic.as_str(), &line.text);
+            app.log_line(line.level, line.topic.as_str(), &line.text);
         }
         // A reload swapped the configuration: the explanations read the new one.
         if matches!(
@@ -231,7 +231,7 @@ fn drain_sessions(app: &mut App, source: &dyn Source, events: &mut EventReceiver
     while let Ok(record) = events.sessions.try_recv() {
         if capture {
             if let Some(line) = source.session_line(&record) {
-                log::info!(target: "traffic", "{line}");
+                app.log_line(Level::Info, "traffic", &line);
                 any = true;
             }
         }

@@ -9,14 +9,21 @@
 //! tui-logger keeps the widgets' scroll state behind a lock of its own, so moving through the
 //! log and drawing it both go through [`TuiWidgetState`]; lbtop's own state here (paused,
 //! capturing) changes only on keys.
+//!
+//! Pausing (`p`) freezes the lines on screen as they are: tui-logger can only page, putting
+//! the top line in the middle (half a screen back), so the pane keeps a copy of the lines it
+//! last drew and draws that copy while paused ([`Frozen`]). Paging from there, or a key that
+//! changes what the pane lists, hands over to tui-logger's own scroll-back.
 
 use super::theme::Theme;
 use crate::events::{Level, Topic};
 use log::LevelFilter;
+use ratatui::buffer::Cell;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
+use std::cell::RefCell;
 use tui_logger::{
     TuiLoggerLevelOutput, TuiLoggerSmartWidget, TuiLoggerWidget, TuiWidgetEvent, TuiWidgetState,
 };
@@ -34,6 +41,41 @@ pub struct LogPane {
     paused: bool,
     /// Whether finished sessions are formatted into traffic log lines.
     capture: bool,
+    /// The lines drawn last while following (written while drawing, hence the cell).
+    drawn: RefCell<Option<Frozen>>,
+    /// While paused: the lines on screen when `p` was pressed.
+    frozen: Option<Frozen>,
+}
+
+/// The log lines of one frame: the cells inside the log's border.
+#[derive(Debug, Clone, PartialEq)]
+struct Frozen {
+    area: Rect,
+    cells: Vec<Cell>,
+}
+
+impl Frozen {
+    fn copy(buf: &ratatui::buffer::Buffer, area: Rect) -> Frozen {
+        let cells = area.positions().map(|p| buf[p].clone()).collect();
+        Frozen { area, cells }
+    }
+
+    fn paste(&self, buf: &mut ratatui::buffer::Buffer) {
+        for (p, cell) in self.area.positions().zip(&self.cells) {
+            buf[p] = cell.clone();
+        }
+    }
+}
+
+/// The lines of the log pane inside `area` as tui-logger drew it: inside the border of its
+/// last block (the topic list, when shown, is the first one).
+fn lines_area(buf: &ratatui::buffer::Buffer, area: Rect) -> Option<Rect> {
+    let left = (area.left()..area.right())
+        .rev()
+        .find(|&x| buf[(x, area.top())].symbol() == "┌")?;
+    let width = area.right().checked_sub(left + 2)?;
+    let height = area.height.checked_sub(2)?;
+    Some(Rect::new(left + 1, area.top() + 1, width, height))
 }
 
 impl std::fmt::Debug for LogPane {
@@ -64,6 +106,8 @@ impl LogPane {
             clock: "%H:%M:%S".into(),
             paused: false,
             capture: false,
+            drawn: RefCell::new(None),
+            frozen: None,
         }
     }
 
@@ -75,6 +119,11 @@ impl LogPane {
     /// Whether finished sessions are formatted into traffic log lines.
     pub fn capturing(&self) -> bool {
         self.capture
+    }
+
+    /// How each line's time is printed (a strftime format, or a frozen text).
+    pub fn clock(&self) -> &str {
+        &self.clock
     }
 
     /// Prints this text instead of each line's time (fixtures and screenshots).
@@ -89,8 +138,14 @@ impl LogPane {
             .set_level_for_target(Topic::Traffic.as_str(), LevelFilter::Debug);
     }
 
-    /// A key for tui-logger's smart widget (scroll, levels, topic selector).
+    /// A key for tui-logger's smart widget (scroll, levels, topic selector). Anything but
+    /// moving through the topic list ends a freeze: tui-logger's scroll-back takes over,
+    /// anchored where the freeze was.
     pub(super) fn transition(&mut self, event: TuiWidgetEvent) {
+        use TuiWidgetEvent::{DownKey, MinusKey, PlusKey, UpKey};
+        if !matches!(event, UpKey | DownKey | PlusKey | MinusKey) {
+            self.frozen = None;
+        }
         self.state.transition(event);
     }
 
@@ -103,15 +158,19 @@ impl LogPane {
     /// Follows new lines again.
     pub(super) fn follow(&mut self) {
         self.paused = false;
+        self.frozen = None;
         self.transition(TuiWidgetEvent::EscapeKey);
     }
 
+    /// `p`: freezes the lines on screen, or follows again.
     pub(super) fn toggle_pause(&mut self) {
         if self.paused {
-            self.follow();
-        } else {
-            self.page_up();
+            return self.follow();
         }
+        // tui-logger pages back from the top line drawn last: PgUp from the freeze lands
+        // a whole screen before it, where a reader expects.
+        self.page_up();
+        self.frozen = self.drawn.get_mut().take();
     }
 
     /// `c`: traffic capture on or off, in the logger too. Returns whether it is now on.
@@ -176,6 +235,21 @@ impl LogPane {
             .output_line(false)
             .state(&self.state);
         frame.render_widget(widget, area);
+        self.keep_or_freeze(frame.buffer_mut(), area);
+    }
+
+    /// Following: keeps a copy of the lines just drawn, for `p`. Frozen: draws the copy
+    /// over tui-logger's lines, unless the pane moved (a resize, the topic list shown).
+    fn keep_or_freeze(&self, buf: &mut ratatui::buffer::Buffer, area: Rect) {
+        let Some(lines) = lines_area(buf, area) else {
+            return;
+        };
+        match &self.frozen {
+            Some(frozen) if frozen.area == lines => frozen.paste(buf),
+            Some(_) => {}
+            None if !self.paused => *self.drawn.borrow_mut() = Some(Frozen::copy(buf, lines)),
+            None => {}
+        }
     }
 
     /// The last few events, under the other views.
@@ -191,17 +265,11 @@ impl LogPane {
                     .border_style(theme.border())
                     .title(title),
             )
-            .style_error(theme.error())
-            .style_warn(theme.warn())
-            .style_info(ratatui::style::Style::new())
-            .style_debug(theme.dim())
-            .style_trace(theme.dim())
-            .output_separator(' ')
-            .output_timestamp(Some(self.clock.clone()))
-            .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
-            .output_target(true)
-            .output_file(false)
-            .output_line(false)
+            // One row per event, cut between words: the strip never wraps.
+            .formatter(Box::new(super::strip::StripFormatter {
+                clock: self.clock.clone(),
+                theme,
+            }))
             .state(&self.strip);
         frame.render_widget(widget, area);
     }

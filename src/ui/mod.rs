@@ -30,17 +30,19 @@ mod header;
 mod help;
 mod layout;
 mod log_pane;
+mod log_search;
+mod prompt;
 mod rows;
 mod screen;
 mod table;
 // Shared by the views.
 mod fmt;
 mod status;
+mod strip;
 mod theme;
 // Input and the loop.
 mod event_loop;
 mod input;
-#[allow(dead_code)] // the seam: the prompt, the typed weight and the log search use it
 mod line_edit;
 mod nodes;
 mod source;

@@ -13,6 +13,7 @@ use super::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use super::table::{self, Tables};
 use super::theme::Theme;
 use super::{confirm, input::KeysInForce};
+use super::{log_search, prompt};
 use crate::keys::{Action, View};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
@@ -58,6 +59,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
             };
             decisions::render(frame, areas.body, &decisions);
         }
+        View::Log if app.log_search().active() => {
+            let view = log_search::SearchView {
+                theme,
+                search: app.log_search(),
+                clock: app.log().clock(),
+            };
+            log_search::render(frame, areas.body, &view);
+        }
         View::Log => {
             let key = app.keymap().label(Action::CaptureTraffic);
             app.log().render(frame, areas.body, theme, &key);
@@ -97,6 +106,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         };
         w.line.render(frame, row, &w.prompt, theme.key());
     }
+    log_search::render_edit(frame, areas.bottom, theme, app.log_search());
+    let between = areas.body.union(areas.events);
+    prompt::pane::render(
+        frame,
+        between,
+        areas.bottom,
+        theme,
+        app.prompt(),
+        app.read_only,
+    );
     if app.show_help {
         let help = Help {
             theme,

@@ -5,28 +5,28 @@ use super::super::admin;
 use super::{App, Tone};
 use crate::config::Config;
 use crate::events::{Command, Event, Level, Lifecycle};
-use crate::ui::log_pane;
 use std::sync::Arc;
 
 impl App {
     pub fn on_event(&mut self, event: &Event) {
         match event {
             Event::Log(line) => self.trail.on_log(line),
-            Event::ServerChanged { server, status } => {
-                let pending = self.admin.done(*server);
-                let watched = self.admin.drains().job(*server).is_some();
-                if let Some(pending) = pending.filter(|_| !watched) {
-                    let label = self.stats.server_label(*server);
-                    self.say(Tone::Ok, admin::confirmed(&label, pending, *status));
-                }
-            }
+            // Said at the next sample, in the words the row will show then.
+            Event::ServerChanged { server, .. } => self.admin.engine_moved(*server),
+            // The demo lab's keys: the demo logged it too.
+            Event::Done { text, .. } => self.say(Tone::Ok, text.clone()),
+            Event::Answered {
+                command: Command::Runtime { line, .. },
+                ok,
+                text,
+            } => self.on_answer(line, *ok, text),
             Event::Answered { command, ok, text } => {
                 self.undo(command);
                 let (level, tone) = match ok {
                     true => (Level::Notice, Tone::Ok),
                     false => (Level::Warning, Tone::Error),
                 };
-                log_pane::emit(level, "admin", text);
+                self.log_line(level, "admin", text);
                 self.say(tone, text.clone());
             }
             Event::Lifecycle(step) => self.on_lifecycle(step),
@@ -34,7 +34,7 @@ impl App {
                 self.undo(command);
                 let what = admin::describe(&self.stats, command);
                 let text = format!("{what} failed: {reason}");
-                log_pane::emit(Level::Warning, "admin", &text);
+                self.log_line(Level::Warning, "admin", &text);
                 self.say(Tone::Error, text);
             }
         }
@@ -72,5 +72,6 @@ impl App {
     pub(super) fn undo(&mut self, command: &Command) {
         self.admin.undo(command);
         self.lab.undo(command);
+        self.prompt_lost(command);
     }
 }

@@ -137,7 +137,11 @@ impl Attach {
         let events = self.events.clone();
         let timeout = self.timeout;
         self.runtime.spawn(async move {
-            let (ok, text) = send_all(&line, chosen, timeout).await;
+            let answers = ask_all(&line, chosen, timeout).await;
+            let (ok, text) = match &command {
+                Command::Runtime { line, admin } => runtime_answers(line, !admin, answers),
+                _ => action_answers(&line, answers),
+            };
             events.send(Event::Answered { command, ok, text });
         });
     }
@@ -167,8 +171,10 @@ pub fn runtime_line(snap: &Snapshot, command: &Command) -> Option<String> {
     })
 }
 
-/// Sends `line` to each node at once; says what each answered: `h1 done · h2 No such server.`
-async fn send_all(line: &str, nodes: Vec<(String, Target)>, timeout: Duration) -> (bool, String) {
+type Answers = Vec<(String, Result<String, String>)>;
+
+/// Sends `line` to each node at once; each node's answer (or why there is none), in order.
+async fn ask_all(line: &str, nodes: Vec<(String, Target)>, timeout: Duration) -> Answers {
     let tasks: Vec<_> = nodes
         .into_iter()
         .map(|(name, target)| {
@@ -180,13 +186,21 @@ async fn send_all(line: &str, nodes: Vec<(String, Target)>, timeout: Duration) -
             })
         })
         .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        if let Ok(answer) = task.await {
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
+/// What each node said to an action: `h1: done · h2: No such server.`; `ok` when every node
+/// answered HAProxy's empty line, which a write command that worked answers.
+fn action_answers(line: &str, answers: Answers) -> (bool, String) {
     let mut ok = true;
     let mut parts = Vec::new();
-    for task in tasks {
-        let Ok((name, answer)) = task.await else {
-            continue;
-        };
-        // HAProxy answers a write command that worked with an empty line.
+    for (name, answer) in answers {
         let said = match answer {
             Ok(text) if text.trim().is_empty() => "done".to_string(),
             Ok(text) => {
@@ -201,6 +215,38 @@ async fn send_all(line: &str, nodes: Vec<(String, Target)>, timeout: Duration) -
         parts.push(format!("{name}: {said}"));
     }
     (ok, format!("{line} → {}", parts.join(" · ")))
+}
+
+/// What each node said to a typed runtime command: the same one line per node (an answer of
+/// several lines counted there), then each long answer whole under `== name ==`. `lowered`:
+/// the line went as `user; <line>`, whose `user` answers an empty line first (measured on
+/// HAProxy 2.6: `"\nPermission denied\n\n"`), dropped here. `ok` when every node answered.
+fn runtime_answers(line: &str, lowered: bool, answers: Answers) -> (bool, String) {
+    let mut ok = true;
+    let mut parts = Vec::new();
+    let mut blocks = String::new();
+    for (name, answer) in answers {
+        let text = match answer {
+            Ok(text) if lowered => text.strip_prefix('\n').unwrap_or(&text).to_string(),
+            Ok(text) => text,
+            Err(e) => {
+                ok = false;
+                parts.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let lines: Vec<&str> = text.trim_end().lines().collect();
+        let said = match lines.as_slice() {
+            [] => "done".to_string(),
+            [one] => one.trim().to_string(),
+            many => {
+                blocks.push_str(&format!("\n== {name} ==\n{}", many.join("\n")));
+                format!("{} lines", many.len())
+            }
+        };
+        parts.push(format!("{name}: {said}"));
+    }
+    (ok, format!("{line} → {}{blocks}", parts.join(" · ")))
 }
 
 /// One node's polling loop.

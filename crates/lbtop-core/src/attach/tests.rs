@@ -164,3 +164,36 @@ async fn a_silent_node_times_out_alone_and_commands_reach_the_chosen_node() {
     assert!(sets(&seen1).is_empty());
     assert_eq!(snap.backends[0].servers[0].status, ServerStatus::Up);
 }
+
+/// A typed line's answers: `user; <line>` gets the `user` command's empty line first
+/// (measured on HAProxy 2.6: `"\nPermission denied\n\n"`), dropped; a long answer is kept
+/// whole per node; a node that does not answer is said, and makes it not ok.
+#[test]
+fn runtime_answers_per_node() {
+    let denied = vec![
+        ("h1".to_string(), Ok("\nPermission denied\n\n".to_string())),
+        ("h2".to_string(), Ok("\n\n".to_string())),
+    ];
+    assert_eq!(
+        runtime_answers("set server a/b state drain", true, denied),
+        (
+            true,
+            "set server a/b state drain → h1: Permission denied · h2: done".to_string()
+        )
+    );
+    let stat = vec![
+        (
+            "h1".to_string(),
+            Ok("# pxname,svname\nfe,FRONTEND\n\n".to_string()),
+        ),
+        ("h2".to_string(), Err("no answer in time".to_string())),
+    ];
+    assert_eq!(
+        runtime_answers("show stat", false, stat),
+        (
+            false,
+            "show stat → h1: 2 lines · h2: no answer in time\n== h1 ==\n# pxname,svname\nfe,FRONTEND"
+                .to_string()
+        )
+    );
+}

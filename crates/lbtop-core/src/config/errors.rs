@@ -11,13 +11,30 @@ pub struct Warning {
     pub message: String,
 }
 
-/// A configuration that failed to load: always names the file and the line.
+/// A configuration that failed to load: always names the file, and the line unless the
+/// error is the file's as a whole (`line` 0: it could not be read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", file.display())]
 pub struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
     pub message: String,
+}
+
+impl ConfigError {
+    /// The file as a whole, not one of its lines (it could not be read).
+    pub fn is_file_level(&self) -> bool {
+        self.line == 0
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        match self.line {
+            0 => write!(f, "{file}: {}", self.message),
+            line => write!(f, "{file}:{line}: {}", self.message),
+        }
+    }
 }
 
 /// Every error found in a configuration file, in file order, with the warnings read along

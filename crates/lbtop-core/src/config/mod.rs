@@ -588,7 +588,7 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
-            message: format!("cannot read: {e}"),
+            message: cannot_read(path, &e),
         })?;
         Config::parse_all(path, &text)
     }
@@ -620,5 +620,18 @@ impl Config {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
+    }
+}
+
+/// Why a file could not be read, and where it was looked for: a relative path is read from
+/// the current directory, which a user starting lbtop elsewhere may not think of.
+fn cannot_read(path: &Path, e: &std::io::Error) -> String {
+    match std::env::current_dir() {
+        Ok(dir) if path.is_relative() => format!(
+            "cannot read {} (relative to the current directory, {}): {e}",
+            dir.join(path).display(),
+            dir.display()
+        ),
+        _ => format!("cannot read: {e}"),
     }
 }

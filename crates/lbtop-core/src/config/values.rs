@@ -256,7 +256,7 @@ pub(super) fn host_port(
     }
     let port: u16 = port
         .parse()
-        .map_err(|_| format!("has an invalid port '{port}' (0..=65535)"))?;
+        .map_err(|_| format!("has an invalid port '{port}' (0 to 65535)"))?;
     Ok(SocketAddr::new(ip, port))
 }
 

@@ -5,7 +5,7 @@ mod traffic;
 mod web;
 
 use crate::config::Config;
-use crate::events::{Command, EventSender, Level, Topic};
+use crate::events::{Command, Event, EventSender, Level, Topic};
 use std::net::SocketAddr;
 use web::WebServer;
 
@@ -94,7 +94,10 @@ impl Demo {
             }
             _ => return Err("not a demo command".into()),
         };
-        self.events.log(Level::Notice, Topic::System, text);
+        self.events.log(Level::Notice, Topic::System, text.clone());
+        // The watcher waits for this to say the command is done.
+        let command = command.clone();
+        self.events.send(Event::Done { command, text });
         Ok(())
     }
 

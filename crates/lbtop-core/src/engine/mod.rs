@@ -435,7 +435,9 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Comma
             } else {
                 cli::Level::User
             };
-            let text = cli::run_line(&shared, level, line);
+            // A one-shot session, as `echo line | socat` gets: `;` chains, `user`, `quit`.
+            let mut session = cli::session::Session::new(level, std::time::Duration::from_secs(10));
+            let text = session.line(&shared, line);
             shared.events.send(Event::Answered {
                 command,
                 ok: true,

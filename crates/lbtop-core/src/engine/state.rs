@@ -190,7 +190,9 @@ impl ServerState {
     }
 
     pub fn status(&self) -> ServerStatus {
-        let draining = self.admin == AdminState::Drain || self.weight == 0;
+        // HAProxy's status word follows the admin state alone: a server set to weight 0 still
+        // reads UP (docs/haproxy-semantics.md §34); its weight column says it takes nothing.
+        let draining = self.admin == AdminState::Drain;
         if self.admin == AdminState::Maint {
             return ServerStatus::Maint;
         }

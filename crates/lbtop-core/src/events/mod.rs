@@ -112,6 +112,13 @@ pub enum Event {
         ok: bool,
         text: String,
     },
+    /// A command carried out outside the servers' state (the demo lab's `t`, `s`, `x`): what
+    /// happened, in plain words. Admin commands are confirmed by `ServerChanged` and the
+    /// snapshot instead.
+    Done {
+        command: Command,
+        text: String,
+    },
     /// The process reloads or stops (docs/haproxy-semantics.md §30): the points a service
     /// manager is told about (sd_notify RELOADING, READY, STOPPING) and the dashboard shows.
     Lifecycle(Lifecycle),

@@ -49,7 +49,7 @@ fn bind_one(s: &str) -> Result<Vec<SocketAddr>, String> {
 
 fn port(p: &str, s: &str) -> Result<u16, String> {
     p.parse()
-        .map_err(|_| format!("'{s}' has an invalid port '{p}' (0..=65535)"))
+        .map_err(|_| format!("'{s}' has an invalid port '{p}' (0 to 65535)"))
 }
 
 /// A server address: `192.168.33.10:80`, `[::1]:80`, `ipv6@::1:80`.

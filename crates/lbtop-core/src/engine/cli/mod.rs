@@ -82,6 +82,15 @@ pub(crate) fn find(words: &[&str]) -> Option<&'static Cmd> {
         .max_by_key(|c| c.words.len())
 }
 
+/// Every command's name with its `help` line (empty when `help` does not list it): the
+/// dashboard's `:` prompt completes command words from them.
+pub fn commands() -> impl Iterator<Item = (&'static [&'static str], &'static str)> {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .map(|c| (c.words, c.help))
+}
+
 /// HAProxy's answer to a command a session may not run.
 pub(crate) const DENIED: &str = "Permission denied\n\n";
 
