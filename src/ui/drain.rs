@@ -27,6 +27,8 @@ pub struct Step {
     pub maint: Vec<ServerId>,
     /// Servers now in MAINT: done.
     pub done: Vec<String>,
+    /// Servers made ready again elsewhere (the `:` prompt, the stats socket): left alone.
+    pub stopped: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +90,11 @@ impl Drains {
                     return false;
                 }
                 Phase::Draining { .. } if pending(*id) => {}
+                // Visibly ready again: someone else undid the drain.
+                Phase::Draining { .. } if ready(s.status) => {
+                    step.stopped.push(job.label.clone());
+                    return false;
+                }
                 Phase::Draining { .. } if s.cur_sessions == 0 => {
                     job.phase = Phase::MaintSent;
                     step.maint.push(*id);
@@ -119,6 +126,14 @@ impl Drains {
         let parts: Vec<String> = self.jobs.values().map(Job::progress).collect();
         (!parts.is_empty()).then(|| format!("{} (Esc cancels)", parts.join(" · ")))
     }
+}
+
+/// Up and taking traffic: not draining, not down, not in maintenance.
+fn ready(status: ServerStatus) -> bool {
+    matches!(
+        status,
+        ServerStatus::Up | ServerStatus::GoingDown { .. } | ServerStatus::NoCheck
+    )
 }
 
 impl Job {
@@ -210,5 +225,14 @@ mod tests {
         let step = d.step(&snap(ServerStatus::Maint, 0), |_| false);
         assert_eq!(step.done, vec!["hoge/web11".to_string()]);
         assert!(d.is_empty());
+        // Made ready elsewhere once the drain had landed: left alone, no MAINT.
+        d.start(id, "hoge/web11");
+        assert_eq!(
+            d.step(&snap(ServerStatus::Drain, 2), |_| false),
+            Step::default()
+        );
+        let step = d.step(&snap(ServerStatus::Up, 0), |_| false);
+        assert_eq!(step.stopped, vec!["hoge/web11".to_string()]);
+        assert!(step.maint.is_empty() && d.is_empty());
     }
 }

@@ -182,6 +182,13 @@ impl App {
             let (command, _) = self.admin.set_admin(id, &label, AdminState::Maint);
             self.outbox.push(command);
         }
+        if !step.stopped.is_empty() {
+            let text = format!(
+                "drain-then-maint stopped: {} ready again",
+                step.stopped.join(", ")
+            );
+            self.say(Tone::Info, text);
+        }
         if !step.done.is_empty() {
             let text = format!("drained, now in MAINT: {}", step.done.join(", "));
             self.say(Tone::Ok, text);
