@@ -177,7 +177,10 @@ async fn stopped_server_fails_layer4_and_without_log_health_checks_says_why() {
         "log-health-checks is off: {seen:?}"
     );
     let snap = lab.handle.snapshot();
-    let check = snap.backends[HOGE].servers[WEB11].last_check.unwrap();
+    let check = snap.backends[HOGE].servers[WEB11]
+        .last_check
+        .clone()
+        .unwrap();
     assert_eq!(check.to_string(), "L4CON");
     assert!(servers_answering(&lab, 4)
         .await

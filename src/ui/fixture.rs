@@ -196,11 +196,7 @@ fn sum(v: &[[u64; 2]], upto: u64, i: usize) -> u64 {
 }
 
 fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind,
-        code,
-        duration: Duration::from_millis(ms),
-    })
+    Some(CheckSnap::new(kind, code, Duration::from_millis(ms)))
 }
 
 fn server(name: &str, at: &str) -> ServerSnap {
@@ -463,6 +459,7 @@ pub fn decisions() -> Vec<SessionRecord> {
 pub fn lab_app(theme: Theme, view: View) -> App {
     let mut app = App::new(&options(), theme).with_config(lab_config());
     app.log_mut().freeze_clock(CLOCK);
+    app.freeze_trail_clock(CLOCK);
     let base = Instant::now();
     for t in 0..=RUN_SECS {
         let snap = snapshot_at(t, t == RUN_SECS);

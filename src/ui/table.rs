@@ -8,7 +8,7 @@ use super::fmt;
 use super::history::Series;
 use super::nodes;
 use super::rows::Cells;
-use super::servers::{ServerList, SortKey};
+use super::servers::{Row as ListRow, ServerList, SortKey};
 use super::stats::Stats;
 use super::theme::Theme;
 use crate::config::Mode;
@@ -17,7 +17,7 @@ use crate::keys::View;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 
 struct Col {
@@ -192,8 +192,8 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
     let heights: Vec<u16> = groups.iter().map(Group::height).collect();
     let selected = t
         .servers
-        .selected()
-        .and_then(|id| groups.iter().position(|g| g.b == id.backend))
+        .selected_row()
+        .and_then(|r| groups.iter().position(|g| g.b == r.backend()))
         .unwrap_or(0);
     let first = first_visible(&heights, area.height, selected);
     let mut y = area.y;
@@ -333,7 +333,12 @@ fn render_group(frame: &mut Frame, area: Rect, t: &Tables, g: &Group) {
         };
         rows.push(Row::new(ctx.server_cells(id, &g.backend.servers[s])));
     }
-    rows.push(Row::new(ctx.backend_cells(g.b, g.backend)).style(theme.aggregate()));
+    let mut backend = ctx.backend_cells(g.b, g.backend);
+    let backend_selected = t.servers.selected_row() == Some(ListRow::Backend(g.b));
+    if backend_selected {
+        backend[0] = Cell::from("BACKEND").style(theme.selected());
+    }
+    rows.push(Row::new(backend).style(theme.aggregate()));
 
     let sort = t.servers.sort(view);
     let header: Vec<String> = cols
@@ -363,6 +368,9 @@ fn render_group(frame: &mut Frame, area: Rect, t: &Tables, g: &Group) {
         if let Some(pos) = g.servers.iter().position(|&s| s == id.server) {
             state.select(Some(g.frontends.len() + pos));
         }
+    }
+    if backend_selected {
+        state.select(Some(g.frontends.len() + g.servers.len()));
     }
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -174,6 +174,13 @@ fn options_line(o: &Options, mode: Mode) -> String {
     s
 }
 
+impl HealthCheck {
+    /// As `lbtop check` words it (the dashboard's detail pane too).
+    pub fn describe(&self) -> String {
+        check_line(self)
+    }
+}
+
 /// `httpchk GET /health_check.html HTTP/1.0 (User-agent: Proxy-Check)` or `tcp connect`.
 fn check_line(c: &HealthCheck) -> String {
     match c {
