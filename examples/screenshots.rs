@@ -1,227 +1,257 @@
-//! Regenerates `screenshots/*.svg`, one per dashboard view, from the fixed lab fixture
-//! (`lbtop::ui::fixture`: fixed seed, fixed clock), drawn on ratatui's TestBackend:
+//! Regenerates `screenshots/*.svg` from a real run of the release binary, driven in tmux the
+//! way a user would drive it. Run it through the script, which builds the binary first:
 //!
 //! ```text
-//! cargo run --example screenshots             # writes screenshots/1-status.svg … 6-log.svg
-//! cargo run --example screenshots -- --text   # prints the same frames as plain text
+//! scripts/screenshots.sh
 //! ```
 //!
-//! The SVG is plain: one `<text>` per run of same-styled cells (foreground, background, bold,
-//! underline, reverse), monospace, each run stretched to its exact cell width so the grid holds
-//! whatever monospace font the viewer has. No dependencies beyond lbtop's own.
+//! It starts `lbtop` on the repository's `config.toml` in a private tmux server (its own
+//! socket, 120x36), lets the demo traffic run, then presses the keys a user would: `j` `x`
+//! (web11's health page goes, web11 goes DOWN in `hoge` only), `j` `d` (hoge_l4/web10
+//! drains), `1`–`6` (`c` in the log view, so traffic lines show), `?`, and the status view
+//! again at 80x24. Each screen is captured with its colours (`tmux capture-pane -e -p`) and
+//! converted to SVG by `anstyle-svg`.
+//!
+//! Every step waits for text on the screen (polling, with a deadline) rather than for a fixed
+//! time; only the warm-up, which lets counters and sparklines fill, is a fixed duration. When
+//! a step times out, the run stops and prints what was on screen. It ends by itself, quits
+//! lbtop with `q` and kills only the tmux server it started. If the lab's ports (8080, 8081,
+//! 8010, 8011) are taken, it runs on a temporary copy of config.toml with free ports instead
+//! (the pictures then show those ports).
+//!
+//! The build is the script's and not this program's: a `cargo build` started from inside
+//! `cargo run` sees cargo's run-time environment and rebuilds the release binary each time.
 
-use lbtop::ui::{draw, fixture, Theme, View};
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
-use ratatui::style::{Color, Modifier};
-use ratatui::Terminal;
-use std::fmt::Write as _;
-use std::path::Path;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
-const WIDTH: u16 = 150;
-const HEIGHT: u16 = 45;
-const CELL_W: f64 = 8.4;
-const CELL_H: f64 = 18.0;
-const FONT: f64 = 14.0;
-const BG: &str = "#1c1c1c";
-const FG: &str = "#d0d0d0";
+/// How long the demo traffic runs before the first key, and again after the experiment.
+const WARM_UP: Duration = Duration::from_secs(20);
+const SETTLE: Duration = Duration::from_secs(15);
+/// How long any one step may wait for its text.
+const STEP: Duration = Duration::from_secs(30);
+const LAB_PORTS: [u16; 4] = [8080, 8081, 8010, 8011];
 
-fn main() -> std::io::Result<()> {
-    let text = std::env::args().any(|a| a == "--text");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
-    if !text {
-        std::fs::create_dir_all(&out)?;
-    }
-    fixture::lab_log_lines();
-    let files = [
-        (View::Status, "1-status"),
-        (View::Traffic, "2-traffic"),
-        (View::Http, "3-http"),
-        (View::Errors, "4-errors"),
-        (View::L4L7, "5-l4l7"),
-        (View::Log, "6-log"),
-    ];
-    for (view, name) in files {
-        let mut app = fixture::lab_app(Theme::COLORED, view);
-        if view == View::Log {
-            // The fixture's log has traffic lines: as if the user pressed `c`.
-            app.sync_traffic_capture(true);
-        }
-        let mut terminal = match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
-            Ok(t) => t,
-            Err(never) => match never {},
-        };
-        if let Err(never) = terminal.draw(|frame| draw(frame, &app)) {
-            match never {}
-        }
-        let mut buf = terminal.backend().buffer().clone();
-        freeze_log_rate(&mut buf);
-        let buf = &buf;
-        if text {
-            println!("=== {name} ===\n{}", plain(buf));
-        } else {
-            let path = out.join(format!("{name}.svg"));
-            std::fs::write(&path, svg(buf, &format!("lbtop: {} view", view.title())))?;
-            println!("wrote {}", path.display());
-        }
-    }
-    Ok(())
-}
+type Res<T> = Result<T, String>;
 
-/// tui-logger titles its log `[log=N/s]`, from the lines' real timestamps. Under the fixture's
-/// frozen clock every line has the same time, which the widget shows as `0.0`.
-fn freeze_log_rate(buf: &mut Buffer) {
-    const FROZEN: &str = "[log=0.0/s]";
-    for y in 0..buf.area.height {
-        let row: Vec<String> = (0..buf.area.width)
-            .map(|x| buf[(x, y)].symbol().to_string())
-            .collect();
-        let Some(start) = (0..row.len()).find(|&x| row[x..].concat().starts_with("[log=")) else {
-            continue;
-        };
-        let Some(len) = (start..row.len())
-            .find(|&x| row[x] == "]")
-            .map(|end| end - start + 1)
-        else {
-            continue;
-        };
-        let after = (start + len).min(row.len() - 1) as u16;
-        let filler = buf[(after, y)].clone();
-        for (i, x) in (start..start + len).enumerate() {
-            let x = x as u16;
-            match FROZEN.chars().nth(i) {
-                Some(c) => {
-                    buf[(x, y)].set_char(c);
-                }
-                None => buf[(x, y)] = filler.clone(),
-            }
-        }
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("screenshots: {e}");
+        std::process::exit(1);
     }
 }
 
-fn plain(buf: &Buffer) -> String {
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// xterm-ish colours for the 16 named ones; RGB as is.
-fn hex(c: Color, default: &str) -> String {
-    let named = match c {
-        Color::Reset => return default.to_string(),
-        Color::Black => "#000000",
-        Color::Red => "#e05252",
-        Color::Green => "#3fbf5f",
-        Color::Yellow => "#e0c040",
-        Color::Blue => "#4a8fe0",
-        Color::Magenta => "#c070d0",
-        Color::Cyan => "#30b8c8",
-        Color::Gray => "#c8c8c8",
-        Color::DarkGray => "#7a7a7a",
-        Color::LightRed => "#ff7070",
-        Color::LightGreen => "#70ff90",
-        Color::LightYellow => "#ffff70",
-        Color::LightBlue => "#80b0ff",
-        Color::LightMagenta => "#ff80ff",
-        Color::LightCyan => "#80ffff",
-        Color::White => "#ffffff",
-        Color::Rgb(r, g, b) => return format!("#{r:02x}{g:02x}{b:02x}"),
-        Color::Indexed(i) => return format!("#{0:02x}{0:02x}{0:02x}", i),
+fn run() -> Res<()> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(binary) = std::env::args_os().nth(1).map(PathBuf::from) else {
+        return Err("usage: scripts/screenshots.sh (it builds the release binary first)".into());
     };
-    named.to_string()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A cell's look once reverse video is applied.
-#[derive(PartialEq, Clone)]
-struct Look {
-    fg: String,
-    bg: String,
-    bold: bool,
-    underline: bool,
-}
-
-fn look(buf: &Buffer, x: u16, y: u16) -> Look {
-    let cell = &buf[(x, y)];
-    let (mut fg, mut bg) = (hex(cell.fg, FG), hex(cell.bg, BG));
-    if cell.modifier.contains(Modifier::REVERSED) {
-        std::mem::swap(&mut fg, &mut bg);
+    let binary = std::path::absolute(&binary).map_err(|e| e.to_string())?;
+    if !binary.is_file() {
+        return Err(format!("no lbtop binary at {}", binary.display()));
     }
-    Look {
-        fg,
-        bg,
-        bold: cell.modifier.contains(Modifier::BOLD),
-        underline: cell.modifier.contains(Modifier::UNDERLINED),
-    }
+    let (config, _keep) = lab_config(repo)?;
+    let out = repo.join("screenshots");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let tmux = Tmux::start(repo, &binary, &config, 120, 36)?;
+    let result = script(&tmux, &out);
+    tmux.quit();
+    result
 }
 
-fn svg(buf: &Buffer, title: &str) -> String {
-    let (w, h) = (buf.area.width, buf.area.height);
-    let (pw, ph) = (f64::from(w) * CELL_W + 16.0, f64::from(h) * CELL_H + 16.0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{pw:.0}" height="{ph:.0}" viewBox="0 0 {pw:.0} {ph:.0}" role="img" aria-label="{}">"#,
-        escape(title)
+/// The user's session, screen by screen.
+fn script(tmux: &Tmux, out: &Path) -> Res<()> {
+    tmux.wait("both backends UP", |s| {
+        s.contains("hoge 2/2") && s.contains("hoge_l4 2/2")
+    })?;
+    std::thread::sleep(WARM_UP);
+    // The seed's experiment: web11 loses its health page (in memory), L7 sees it, L4 cannot.
+    tmux.keys(&["j", "x"])?;
+    tmux.wait("web11 DOWN", |s| s.contains("hoge/web11 is DOWN"))?;
+    tmux.keys(&["j", "d"])?;
+    tmux.wait("hoge_l4/web10 drained", |s| {
+        s.contains("hoge_l4/web10 enters drain state")
+    })?;
+    std::thread::sleep(SETTLE);
+    let views = [
+        ("1", "1-status", "lastchg"),
+        ("2", "2-traffic", "req/s"),
+        ("3", "3-http", "p50"),
+        ("4", "4-errors", "econ"),
+        ("5", "5-l4l7", "→ GET"),
+    ];
+    for (key, name, needle) in views {
+        tmux.keys(&[key])?;
+        tmux.wait(name, |s| s.contains(needle))?;
+        tmux.save(out, name)?;
+    }
+    tmux.keys(&["6", "c"])?;
+    tmux.wait("traffic lines in the log", |s| s.contains("\"GET /"))?;
+    tmux.save(out, "6-log")?;
+    tmux.keys(&["1", "?"])?;
+    tmux.wait("the help", |s| s.contains("Esc"))?;
+    tmux.save(out, "7-help")?;
+    tmux.keys(&["Escape", "1"])?;
+    tmux.resize(80, 24)?;
+    tmux.wait("the status view at 80x24", |s| {
+        s.lines().count() <= 24 && s.contains("web11")
+    })?;
+    tmux.save(out, "8-status-80x24")
+}
+
+/// config.toml itself when its ports are free (what `cargo run --release` opens); otherwise
+/// a temporary copy on free ports with the roots made absolute. The guard keeps the copy.
+fn lab_config(repo: &Path) -> Res<(PathBuf, Option<tempfile::TempDir>)> {
+    let original = repo.join("config.toml");
+    if LAB_PORTS
+        .iter()
+        .all(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+    {
+        return Ok((original, None));
+    }
+    let mut text = std::fs::read_to_string(&original).map_err(|e| e.to_string())?;
+    for port in LAB_PORTS {
+        let free = free_port()?;
+        eprintln!("screenshots: port {port} is taken, the run uses {free}");
+        text = text.replace(
+            &format!("127.0.0.1:{port}\""),
+            &format!("127.0.0.1:{free}\""),
+        );
+    }
+    let assets = repo.join("assets");
+    text = text.replace(
+        "root = \"assets/",
+        &format!("root = \"{}/", assets.display()),
     );
-    let _ = writeln!(s, "<title>{}</title>", escape(title));
-    let _ = writeln!(
-        s,
-        r#"<rect width="100%" height="100%" rx="6" fill="{BG}"/><g transform="translate(8 8)" font-family="'DejaVu Sans Mono','Menlo','Consolas',monospace" font-size="{FONT}" xml:space="preserve">"#
-    );
-    for y in 0..h {
-        let mut x = 0;
-        while x < w {
-            let start = x;
-            let first = look(buf, x, y);
-            let mut text = String::new();
-            while x < w && look(buf, x, y) == first {
-                let sym = buf[(x, y)].symbol();
-                text.push_str(if sym.is_empty() { " " } else { sym });
-                x += 1;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    Ok((path, Some(dir)))
+}
+
+fn free_port() -> Res<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// A private tmux server running one lbtop; its socket lives in a temporary folder, which
+/// goes with it.
+struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(repo: &Path, binary: &Path, config: &Path, w: u16, h: u16) -> Res<Tmux> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+        let tmux = Tmux {
+            socket: dir.path().join("tmux.sock"),
+            _dir: dir,
+        };
+        let (w, h) = (w.to_string(), h.to_string());
+        let cwd = repo.to_string_lossy();
+        let bin = binary.to_string_lossy();
+        let cfg = config.to_string_lossy();
+        let args = [
+            "new-session",
+            "-d",
+            "-s",
+            "lbtop",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-c",
+            &cwd,
+            &bin,
+            "--config",
+            &cfg,
+        ];
+        tmux.run(&args)?;
+        Ok(tmux)
+    }
+
+    fn run(&self, args: &[&str]) -> Res<Output> {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color")
+            .output()
+            .map_err(|e| format!("tmux: {e}"))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(format!("tmux {}: {}", args.join(" "), err.trim()));
+        }
+        Ok(out)
+    }
+
+    /// Presses keys one by one, each as its own tmux key name (`j`, `Escape`).
+    fn keys(&self, keys: &[&str]) -> Res<()> {
+        for key in keys {
+            self.run(&["send-keys", "-t", "lbtop", key])?;
+        }
+        Ok(())
+    }
+
+    fn capture(&self, colours: bool) -> Res<String> {
+        let mut args = vec!["capture-pane", "-t", "lbtop", "-p"];
+        if colours {
+            args.push("-e");
+        }
+        let out = self.run(&args)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Polls the screen until `probe` holds, for [`STEP`] at most.
+    fn wait(&self, what: &str, probe: impl Fn(&str) -> bool) -> Res<()> {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let screen = self.capture(false)?;
+            if probe(&screen) {
+                // One more refresh, so the frame captured next is a whole one.
+                std::thread::sleep(Duration::from_millis(300));
+                return Ok(());
             }
-            let len = f64::from(x - start);
-            let (px, py) = (f64::from(start) * CELL_W, f64::from(y) * CELL_H);
-            if first.bg != BG {
-                let _ = writeln!(
-                    s,
-                    r#"<rect x="{px:.1}" y="{py:.1}" width="{:.1}" height="{CELL_H}" fill="{}"/>"#,
-                    len * CELL_W,
-                    first.bg
-                );
+            if Instant::now() > deadline {
+                return Err(format!("no {what} on screen within {STEP:?}:\n{screen}"));
             }
-            if text.trim().is_empty() {
-                continue;
-            }
-            let mut attrs = format!(r#"fill="{}""#, first.fg);
-            if first.bold {
-                attrs.push_str(r#" font-weight="bold""#);
-            }
-            if first.underline {
-                attrs.push_str(r#" text-decoration="underline""#);
-            }
-            let _ = writeln!(
-                s,
-                r#"<text x="{px:.1}" y="{:.1}" textLength="{:.1}" lengthAdjust="spacingAndGlyphs" {attrs}>{}</text>"#,
-                py + CELL_H * 0.75,
-                len * CELL_W,
-                escape(&text)
-            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
-    s.push_str("</g></svg>\n");
-    s
+
+    fn resize(&self, w: u16, h: u16) -> Res<()> {
+        let (w, h) = (w.to_string(), h.to_string());
+        self.run(&["resize-window", "-t", "lbtop", "-x", &w, "-y", &h])
+            .map(drop)
+    }
+
+    fn save(&self, dir: &Path, name: &str) -> Res<()> {
+        let ansi = self.capture(true)?;
+        let svg = anstyle_svg::Term::new().render_svg(&ansi);
+        let path = dir.join(format!("{name}.svg"));
+        std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+        Ok(())
+    }
+
+    /// `q`, and waits (5 s at most) for lbtop to end; dropping the Tmux then ends its server.
+    fn quit(&self) {
+        let _ = self.keys(&["q"]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && self.run(&["has-session", "-t", "lbtop"]).is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    /// Only this socket's server, which only ran this lbtop (an error, a panic or a quit).
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
 }

@@ -122,6 +122,10 @@ async fn seed_experiment_health_page_deleted_then_restored() {
         present: false,
     })
     .await;
+    // `x` is an in-memory toggle: the checkout keeps its file.
+    assert!(common::assets_dir()
+        .join("web11/health_check.html")
+        .is_file());
     lab.wait_line("Health check for server hoge/web11 failed, reason: Layer7 wrong status, code: 404, info: \"Not Found\", check duration: Nms, status: 1/2 UP.", t).await;
     let seen = lab.wait_line("Server hoge/web11 is DOWN. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.", t).await;
     assert_eq!(
@@ -173,7 +177,10 @@ async fn stopped_server_fails_layer4_and_without_log_health_checks_says_why() {
         "log-health-checks is off: {seen:?}"
     );
     let snap = lab.handle.snapshot();
-    let check = snap.backends[HOGE].servers[WEB11].last_check.unwrap();
+    let check = snap.backends[HOGE].servers[WEB11]
+        .last_check
+        .clone()
+        .unwrap();
     assert_eq!(check.to_string(), "L4CON");
     assert!(servers_answering(&lab, 4)
         .await

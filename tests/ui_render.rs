@@ -11,7 +11,7 @@ use lbtop::events::{
     ServerSnap, ServerStatus, Snapshot,
 };
 use lbtop::ui::{
-    draw, fixture, label, Action, App, Key, Keymap, Pending, Theme, UiOptions, View, BINDINGS,
+    draw, fixture, label, Action, App, Key, Keymap, Pending, Row, Theme, UiOptions, View, BINDINGS,
     PENDING,
 };
 use ratatui::backend::TestBackend;
@@ -32,11 +32,7 @@ fn addr(s: &str) -> SocketAddr {
 }
 
 fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind,
-        code,
-        duration: Duration::from_millis(ms),
-    })
+    Some(CheckSnap::new(kind, code, Duration::from_millis(ms)))
 }
 
 fn server(name: &str, at: &str, status: ServerStatus, last: Option<CheckSnap>) -> ServerSnap {
@@ -614,8 +610,9 @@ fn h_toggles_health_checks_from_what_the_row_shows() {
         })
     );
     assert!(screen(&render(&app, 120, 40)).contains("disable health hoge/web11"));
-    // db9 shows `no check`: h asks to enable.
+    // db9 shows `no check`: h asks to enable. (End is hoge_l4's BACKEND row; db9 is above.)
     key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Up);
     let db9 = ServerId {
         backend: 1,
         server: 1,
@@ -743,9 +740,13 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
             server: 0
         })
     );
+    // web10, web11, then hoge's BACKEND row, then hoge_l4's first server.
     for _ in 0..2 {
         press(&mut app, 'j');
     }
+    assert_eq!(app.servers().selected_row(), Some(Row::Backend(0)));
+    assert_eq!(app.servers().selected(), None);
+    press(&mut app, 'j');
     assert_eq!(
         app.servers().selected(),
         Some(ServerId {
@@ -753,8 +754,12 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
             server: 0
         })
     );
-    key(&mut app, KeyCode::Down);
-    key(&mut app, KeyCode::Down);
+    // db9, then hoge_l4's BACKEND row, where the cursor stops.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.servers().selected_row(), Some(Row::Backend(1)));
+    key(&mut app, KeyCode::Up);
     assert_eq!(
         app.servers().selected(),
         Some(ServerId {
@@ -762,26 +767,20 @@ fn cursor_walks_across_backends_and_stops_at_the_ends() {
             server: 1
         })
     );
-    key(&mut app, KeyCode::Up);
-    assert_eq!(
-        app.servers().selected(),
-        Some(ServerId {
-            backend: 1,
-            server: 0
-        })
-    );
+    // The last row is the last BACKEND row.
+    let last = Some(Row::Backend(1));
     key(&mut app, KeyCode::Home);
     assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     key(&mut app, KeyCode::End);
-    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected_row(), last);
     press(&mut app, 'g');
     assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     press(&mut app, 'G');
-    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected_row(), last);
     key(&mut app, KeyCode::PageUp);
     assert_eq!(app.servers().selected(), app.server_ids().first().copied());
     key(&mut app, KeyCode::PageDown);
-    assert_eq!(app.servers().selected(), app.server_ids().last().copied());
+    assert_eq!(app.servers().selected_row(), last);
 }
 
 #[test]

@@ -414,7 +414,8 @@ fn the_checks_find_what_the_issue_saw() {
     assert!(cut::problems("│ web… DOWN", &names, &[8080]).is_empty());
 }
 
-/// Every server row drawn, clicked, selects the server it names: at the sizes people use and
+/// Every server row drawn, clicked, selects the server it names (and a BACKEND row, its
+/// backend): at the sizes people use and
 /// with the view scrolled (the cursor on the last server of a 60x15 screen), the rows under
 /// the clicks come from the layout that drew them.
 #[test]
@@ -456,6 +457,23 @@ fn a_click_selects_the_server_drawn_under_it() {
             clicked += 1;
         }
         assert!(clicked >= 2, "{width}x{height}:\n{}", screen.join("\n"));
+        // A BACKEND row, clicked, puts the cursor on it (its actions act on its servers).
+        let (y, _) = screen
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.starts_with('│') && (r.contains(" BACKEND ") || r.contains(" BE ")))
+            .expect("a BACKEND row on screen");
+        let Event::Mouse(m) = mouse(MouseEventKind::Down(MouseButton::Left), 5, y as u16) else {
+            unreachable!()
+        };
+        app.on_mouse(m);
+        assert!(
+            matches!(
+                app.servers().selected_row(),
+                Some(lbtop::ui::Row::Backend(_))
+            ),
+            "{width}x{height} row {y}"
+        );
     }
 }
 

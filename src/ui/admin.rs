@@ -5,6 +5,7 @@
 //! the server (the selection) and names it.
 
 use super::app::Tone;
+use super::drain::Drains;
 use crate::events::{AdminState, Command, Lifecycle, ServerId, ServerSnap, ServerStatus, Snapshot};
 use std::collections::HashMap;
 
@@ -24,6 +25,17 @@ pub struct Confirm {
     pub title: String,
     pub question: String,
     pub detail: String,
+    /// What `y` does when the question is about several servers or drain-then-maint.
+    pub plan: Option<Plan>,
+}
+
+/// What `y` to a question about a backend's servers, or to drain-then-maint, does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// One `set server … state` per server.
+    Admin(AdminState, Vec<ServerId>),
+    /// Drain each, then maintenance once its sessions reach 0.
+    DrainThenMaint(Vec<ServerId>),
 }
 
 /// The highest weight HAProxy accepts.
@@ -38,6 +50,7 @@ pub struct Admin {
     /// before the engine acted.
     moved: HashMap<ServerId, u32>,
     confirm: Option<Confirm>,
+    drains: Drains,
 }
 
 impl Admin {
@@ -83,6 +96,7 @@ impl Admin {
                  finish. r makes it ready again.",
                 server.cur_sessions
             ),
+            plan: None,
         });
         format!("maintenance for {label}? y confirms, any other key cancels")
     }
@@ -178,6 +192,7 @@ impl Admin {
                      state and counters unless the file changed them. An invalid file \
                      changes nothing."
                 .into(),
+            plan: None,
         });
         "reload the configuration? y confirms, any other key cancels".into()
     }
@@ -191,6 +206,74 @@ impl Admin {
             self.pending.remove(server);
             self.moved.remove(server);
         }
+    }
+}
+
+impl Admin {
+    /// The drain-then-maint jobs running.
+    pub fn drains(&self) -> &Drains {
+        &self.drains
+    }
+
+    pub(super) fn drains_mut(&mut self) -> &mut Drains {
+        &mut self.drains
+    }
+
+    /// A typed weight, already checked: the command and what the status line says.
+    pub(super) fn set_weight(
+        &mut self,
+        id: ServerId,
+        label: &str,
+        typed: &str,
+        weight: u32,
+    ) -> (Command, String) {
+        self.pending.insert(id, Pending::Weight(weight));
+        let text = match typed.trim() == weight.to_string() {
+            true => format!("set server {label} weight {weight} …"),
+            false => format!("set server {label} weight {typed} (= {weight}) …"),
+        };
+        (Command::SetWeight { server: id, weight }, text)
+    }
+
+    /// Asks before acting on every server of a backend (`drain hoge: web10, web11?`).
+    /// Returns what the status line says meanwhile.
+    pub(super) fn ask_backend(&mut self, backend: &str, plan: Plan, names: &[String]) -> String {
+        let (verb, title, detail) = match &plan {
+            Plan::Admin(AdminState::Drain, _) => (
+                "drain",
+                "drain a backend",
+                "Each takes no new traffic; its sessions finish. r makes them ready again.",
+            ),
+            Plan::Admin(AdminState::Maint, _) => (
+                "maint",
+                "maintenance of a backend",
+                "Each takes no traffic and its checks pause. r makes them ready again.",
+            ),
+            Plan::Admin(AdminState::Ready, _) => (
+                "ready",
+                "ready a backend",
+                "Each leaves drain or maintenance and takes traffic again once its checks pass.",
+            ),
+            Plan::DrainThenMaint(_) => (
+                "drain then maint",
+                "drain, then maintenance",
+                "Each is drained now and put in maintenance once its sessions reach 0. Esc \
+                 cancels; it stops if lbtop quits (they stay DRAIN).",
+            ),
+        };
+        let question = match names.is_empty() {
+            true => format!("{verb} {backend}?"),
+            false => format!("{verb} {backend}: {}?", names.join(", ")),
+        };
+        let status = format!("{question} y/n");
+        self.confirm = Some(Confirm {
+            server: None,
+            title: title.into(),
+            question,
+            detail: detail.into(),
+            plan: Some(plan),
+        });
+        status
     }
 }
 

@@ -19,7 +19,7 @@ use super::table;
 use super::theme::Theme;
 use super::UiOptions;
 use crate::config::Config;
-use crate::events::{AdminState, Command, ServerId, ServerSnap, SessionRecord, Snapshot};
+use crate::events::{AdminState, Command, ServerId, SessionRecord, Snapshot};
 use crate::keys::{Action, Keymap, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
@@ -32,7 +32,10 @@ mod events;
 mod filter;
 mod mouse;
 mod prompt;
+mod rows;
 mod search;
+
+pub use detail::WeightEdit;
 
 /// How the status line reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,14 @@ pub struct App {
     config_scroll: usize,
     prompt: super::prompt::Prompt,
     log_search: super::log_search::LogSearch,
+    /// The detail pane covers the body (Enter; Esc closes).
+    detail: bool,
+    /// Each server's transitions, log lines and latency since the dashboard started.
+    trail: super::trail::Trail,
+    /// A weight being typed (`w`).
+    weight_edit: Option<WeightEdit>,
+    /// Commands besides a key's own, for the loop to send.
+    outbox: Vec<Command>,
 }
 
 impl App {
@@ -102,6 +113,10 @@ impl App {
             config_scroll: 0,
             prompt: Default::default(),
             log_search: Default::default(),
+            detail: false,
+            trail: Default::default(),
+            weight_edit: None,
+            outbox: Vec::new(),
         }
     }
 
@@ -203,6 +218,9 @@ impl App {
 
     /// The lines the current server view's tables need.
     pub(super) fn tables_height(&self) -> u16 {
+        if self.detail {
+            return u16::MAX; // the detail pane takes the body, the events strip at its least
+        }
         table::height_needed(self.view, &self.stats, &self.servers)
     }
 
@@ -220,9 +238,15 @@ impl App {
     pub fn update(&mut self, snap: Snapshot, now: Instant) -> bool {
         // Said with the names on screen until now.
         for (id, pending, status) in self.admin.settle(&snap) {
+            // A drain-then-maint says its own progress.
+            if self.admin.drains().job(id).is_some() {
+                continue;
+            }
             let text = admin::confirmed(&self.stats.server_label(id), pending, status);
             self.say(Tone::Ok, text);
         }
+        self.trail.on_snapshot(&snap, now);
+        self.step_drains(&snap);
         let changed = self.stats.update(snap, now);
         self.servers.fix_selection(self.list_view(), &self.stats);
         changed
@@ -284,6 +308,9 @@ impl App {
         }
         if let Some(confirm) = self.admin.take_confirm() {
             let yes = matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y'));
+            if let Some(plan) = confirm.plan {
+                return self.answer_plan(plan, yes);
+            }
             let Some(server) = confirm.server else {
                 return self.answer_reload(yes);
             };
@@ -296,6 +323,9 @@ impl App {
         }
         if let Some(sent) = self.modal_key(&key) {
             return sent;
+        }
+        if self.weight_edit.is_some() {
+            return self.edit_weight(&key);
         }
         if self.servers.editing_filter() && self.servers.edit_filter(&key) {
             self.servers.fix_selection(self.list_view(), &self.stats);
@@ -367,9 +397,9 @@ impl App {
             Action::LogSearchNext => self.step_log_search(1),
             Action::LogSearchPrev => self.step_log_search(-1),
             Action::LogServer => self.next_log_server(),
-            Action::Drain => return self.admin_selected(AdminState::Drain),
-            Action::Ready => return self.admin_selected(AdminState::Ready),
-            Action::Maint => self.ask_maint(),
+            Action::Drain => return self.admin_row(AdminState::Drain),
+            Action::Ready => return self.admin_row(AdminState::Ready),
+            Action::Maint => return self.admin_row(AdminState::Maint),
             Action::Reload => {
                 let path = self.config.as_ref().map(|c| c.source.display().to_string());
                 let text = self.admin.ask_reload(&path.unwrap_or_default());
@@ -462,6 +492,7 @@ impl App {
     fn close(&mut self) {
         if self.show_help {
             self.show_help = false;
+        } else if self.close_detail() || self.cancel_drains() {
         } else if self.view.has_servers() && self.servers.clear_filter() {
             self.servers.fix_selection(self.list_view(), &self.stats);
             self.say(Tone::Info, "filter cleared");
@@ -495,51 +526,6 @@ impl App {
         }
         self.servers
             .move_selection(self.list_view(), &self.stats, step);
-    }
-
-    /// The selected server, or says there is none.
-    fn target(&mut self) -> Option<(ServerId, ServerSnap)> {
-        let selected = self.servers.selected();
-        let server = selected.and_then(|id| self.stats.server(id)).cloned();
-        match selected.zip(server) {
-            Some(found) => Some(found),
-            None => {
-                self.say(Tone::Error, "no server selected");
-                None
-            }
-        }
-    }
-
-    fn admin_selected(&mut self, state: AdminState) -> Option<Command> {
-        let (id, _) = self.target()?;
-        self.set_admin(id, state)
-    }
-
-    fn set_admin(&mut self, id: ServerId, state: AdminState) -> Option<Command> {
-        let label = self.stats.server_label(id);
-        let sent = self.admin.set_admin(id, &label, state);
-        Some(self.send(sent))
-    }
-
-    fn ask_maint(&mut self) {
-        let Some((id, server)) = self.target() else {
-            return;
-        };
-        let label = self.stats.server_label(id);
-        let text = self.admin.ask_maint(id, &label, &server);
-        self.say(Tone::Info, text);
-    }
-
-    fn step_weight(&mut self, by: i64) -> Option<Command> {
-        let (id, server) = self.target()?;
-        let label = self.stats.server_label(id);
-        match self.admin.step_weight(id, &label, &server, by) {
-            Ok(sent) => Some(self.send(sent)),
-            Err(why) => {
-                self.say(Tone::Error, why);
-                None
-            }
-        }
     }
 
     /// The demo server the selected row points at, by address.

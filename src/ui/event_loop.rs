@@ -137,6 +137,7 @@ where
         let now = clock.now();
         if now >= next_tick {
             dirty |= tick(app, io, now);
+            send_queued(app, io.source);
             next_tick = now + refresh;
         }
         let draw_at = last_draw.map_or(now, |t| t + FRAME);
@@ -239,6 +240,15 @@ fn drain_sessions(app: &mut App, source: &dyn Source, events: &mut EventReceiver
     any
 }
 
+/// The commands the app queued (a backend's servers, drain-then-maint's MAINT).
+fn send_queued(app: &mut App, source: &dyn Source) {
+    for command in app.take_commands() {
+        if let Err(command) = source.command(command, app.node()) {
+            app.command_lost(&command);
+        }
+    }
+}
+
 /// Returns whether to redraw.
 fn on_input(event: TermEvent, app: &mut App, source: &dyn Source) -> bool {
     match event {
@@ -248,6 +258,7 @@ fn on_input(event: TermEvent, app: &mut App, source: &dyn Source) -> bool {
                     app.command_lost(&command);
                 }
             }
+            send_queued(app, source);
             true
         }
         TermEvent::Mouse(mouse) => app.on_mouse(mouse),

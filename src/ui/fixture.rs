@@ -1,4 +1,4 @@
-//! A fixed, made-up run of the default lab for tests, screenshots and docs: frontends `main`
+//! A fixed, made-up run of the default lab for the tests: frontends `main`
 //! (http, 127.0.0.1:8080) and `main_l4` (tcp, 127.0.0.1:8081) in front of `hoge` and
 //! `hoge_l4`, each with web10 (127.0.0.1:8010) and web11 (127.0.0.1:8011). Five and a half
 //! minutes of demo traffic; at 3:30 web11's `health_check.html` is deleted, so `hoge` (HTTP
@@ -6,7 +6,7 @@
 //!
 //! Everything comes from a fixed seed and a fixed clock: the same call draws the same screen.
 //!
-//! Test data, compiled only with the `fixture` feature (the tests, the screenshots example).
+//! Test data, compiled only with the `fixture` feature (the tests).
 
 use super::app::App;
 use super::log_pane;
@@ -196,11 +196,7 @@ fn sum(v: &[[u64; 2]], upto: u64, i: usize) -> u64 {
 }
 
 fn check(kind: CheckKind, code: Option<u16>, ms: u64) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind,
-        code,
-        duration: Duration::from_millis(ms),
-    })
+    Some(CheckSnap::new(kind, code, Duration::from_millis(ms)))
 }
 
 fn server(name: &str, at: &str) -> ServerSnap {
@@ -463,6 +459,7 @@ pub fn decisions() -> Vec<SessionRecord> {
 pub fn lab_app(theme: Theme, view: View) -> App {
     let mut app = App::new(&options(), theme).with_config(lab_config());
     app.log_mut().freeze_clock(CLOCK);
+    app.freeze_trail_clock(CLOCK);
     let base = Instant::now();
     for t in 0..=RUN_SECS {
         let snap = snapshot_at(t, t == RUN_SECS);

@@ -189,17 +189,9 @@ mod tests {
 
     #[test]
     fn checks_carry_code_and_duration() {
-        let c = CheckSnap {
-            kind: CheckKind::L7Sts,
-            code: Some(404),
-            duration: Duration::from_millis(2),
-        };
+        let c = CheckSnap::new(CheckKind::L7Sts, Some(404), Duration::from_millis(2));
         assert_eq!(check(&c), "L7STS 404 in 2ms");
-        let c = CheckSnap {
-            kind: CheckKind::L4Con,
-            code: None,
-            duration: Duration::ZERO,
-        };
+        let c = CheckSnap::new(CheckKind::L4Con, None, Duration::ZERO);
         assert_eq!(check(&c), "L4CON in 0ms");
     }
 

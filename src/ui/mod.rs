@@ -13,16 +13,19 @@
 // State: the app and its pieces.
 mod admin;
 mod app;
+mod drain;
 mod history;
 mod lab;
 mod recent;
 mod servers;
 mod stats;
+mod trail;
 // Drawing: the frame's layout, then one file per view or popup.
 mod columns;
 mod config_view;
 mod confirm;
 mod decisions;
+mod detail;
 mod footer;
 mod header;
 mod help;
@@ -51,15 +54,17 @@ pub mod fixture;
 #[cfg(feature = "fixture")]
 pub mod script;
 
-pub use admin::{Admin, Confirm, Pending};
-pub use app::{App, StatusLine, Tone};
+pub use admin::{Admin, Confirm, Pending, Plan};
+pub use app::{App, StatusLine, Tone, WeightEdit};
+pub use drain::{Drains, Job, Phase};
 pub use event_loop::{Clock, Input, SystemClock, TerminalInput};
 pub use history::{Meter, Series};
 pub use lab::DemoLab;
 pub use log_pane::LogPane;
 pub use recent::{Recent, DECISIONS_KEPT};
-pub use servers::{ServerList, Sort, SortKey};
+pub use servers::{Row, ServerList, Sort, SortKey};
 pub use stats::Stats;
+pub use trail::{ServerTrail, Stamped, Trail};
 // The key vocabulary lives below the configuration; the dashboard uses it under these names too.
 pub use crate::keys::{label, Action, Binding, Key, KeyError, Keymap, Scope, View, BINDINGS};
 pub use input::key_of;

@@ -75,7 +75,7 @@ pub fn render(frame: &mut Frame, area: Rect, n: &Nodes) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn node_line(
+pub(super) fn node_line(
     theme: Theme,
     node: &NodeSummary,
     copy: Option<&OnNode>,

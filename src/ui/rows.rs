@@ -41,7 +41,9 @@ impl Cells<'_> {
         let theme = self.theme;
         let pending = self.admin.pending(id);
         let mut status = s.status.to_string();
-        if pending.is_some() {
+        if let Some(job) = self.admin.drains().job(id) {
+            status = format!("{status}{}", job.marker());
+        } else if pending.is_some() {
             status = format!("{status} {PENDING}");
         }
         let status = Txt::new(status).style(theme.status(s.status));

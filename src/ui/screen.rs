@@ -5,6 +5,7 @@
 use super::app::App;
 use super::config_view::{self, ConfigView};
 use super::decisions::{self, Decisions};
+use super::detail::{self, Detail};
 use super::footer::{self, Footer};
 use super::header::{self, Header};
 use super::help::{self, Help};
@@ -37,6 +38,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     };
     header::render(frame, areas.top, &header);
     match app.view {
+        View::Status | View::Traffic | View::Http | View::Errors if app.detail_open() => {
+            detail::render(frame, areas.body, &detail_of(app));
+        }
         View::Status | View::Traffic | View::Http | View::Errors => {
             let tables = Tables {
                 theme,
@@ -96,6 +100,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         servers: app.servers(),
     };
     footer::render(frame, areas.bottom, &footer);
+    if let Some(w) = app.weight_edit() {
+        let row = Rect {
+            y: areas.bottom.bottom().saturating_sub(1),
+            height: 1,
+            ..areas.bottom
+        };
+        w.line.render(frame, row, &w.prompt, theme.key());
+    }
     log_search::render_edit(frame, areas.bottom, theme, app.log_search());
     let between = areas.body.union(areas.events);
     prompt::pane::render(
@@ -117,6 +129,21 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Some(c) = app.admin().confirm() {
         confirm::render(frame, area, theme, c);
+    }
+}
+
+fn detail_of(app: &App) -> Detail<'_> {
+    let selected = app.servers().selected();
+    let label = selected.map(|id| app.stats().server_label(id));
+    let drains = app.admin().drains();
+    Detail {
+        theme: app.theme,
+        stats: app.stats(),
+        selected,
+        config: app.config(),
+        trail: label.as_deref().and_then(|l| app.trail().get(l)),
+        node: app.node(),
+        drain: selected.and_then(|id| Some(drains.job(id)?.progress())),
     }
 }
 

@@ -196,11 +196,28 @@ pub struct Sort {
     pub reverse: bool,
 }
 
+/// A row the cursor can rest on: a server, or a backend's BACKEND row (its actions then act
+/// on each of its servers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Row {
+    Server(ServerId),
+    Backend(usize),
+}
+
+impl Row {
+    pub fn backend(self) -> usize {
+        match self {
+            Row::Server(id) => id.backend,
+            Row::Backend(b) => b,
+        }
+    }
+}
+
 /// Filter, sort per view and selection. The views passed in are server views; the others
 /// walk the Status view's order (see `App::list_view`).
 #[derive(Debug, Default)]
 pub struct ServerList {
-    selected: Option<ServerId>,
+    selected: Option<Row>,
     filter: String,
     filter_editing: bool,
     /// `!`: only servers that are not plainly UP.
@@ -209,8 +226,26 @@ pub struct ServerList {
 }
 
 impl ServerList {
+    /// The selected server; `None` also when the cursor is on a BACKEND row.
     pub fn selected(&self) -> Option<ServerId> {
+        match self.selected? {
+            Row::Server(id) => Some(id),
+            Row::Backend(_) => None,
+        }
+    }
+
+    /// The row the cursor is on.
+    pub fn selected_row(&self) -> Option<Row> {
         self.selected
+    }
+
+    /// Puts the cursor on `row` (a click); returns whether that row is listed in `view`.
+    pub fn select(&mut self, view: View, stats: &Stats, row: Row) -> bool {
+        let listed = self.rows(view, stats).contains(&row);
+        if listed {
+            self.selected = Some(row);
+        }
+        listed
     }
 
     /// The server filter and whether it is being typed.
@@ -273,26 +308,46 @@ impl ServerList {
             .collect()
     }
 
-    /// Keeps the cursor on a server that is listed.
+    /// Every row the cursor can rest on, as drawn: each backend's listed servers, then its
+    /// BACKEND row (a backend the filter or `!` empties is not drawn, so not listed).
+    pub fn rows(&self, view: View, stats: &Stats) -> Vec<Row> {
+        let filtering = self.filtering();
+        let mut rows = Vec::new();
+        for (b, servers) in self.listed(view, stats).into_iter().enumerate() {
+            if filtering && servers.is_empty() {
+                continue;
+            }
+            rows.extend(
+                servers
+                    .into_iter()
+                    .map(|server| Row::Server(ServerId { backend: b, server })),
+            );
+            rows.push(Row::Backend(b));
+        }
+        rows
+    }
+
+    /// Keeps the cursor on a row that is listed: the first server if it can.
     pub(super) fn fix_selection(&mut self, view: View, stats: &Stats) {
-        let ids = self.ids(view, stats);
-        if !self.selected.is_some_and(|id| ids.contains(&id)) {
-            self.selected = ids.first().copied();
+        let rows = self.rows(view, stats);
+        if !self.selected.is_some_and(|r| rows.contains(&r)) {
+            let first = rows.iter().find(|r| matches!(r, Row::Server(_)));
+            self.selected = first.or(rows.first()).copied();
         }
     }
 
     /// Moves the cursor `step` rows, stopping at either end.
     pub(super) fn move_selection(&mut self, view: View, stats: &Stats, step: isize) {
-        let ids = self.ids(view, stats);
-        let Some(last) = ids.len().checked_sub(1) else {
+        let rows = self.rows(view, stats);
+        let Some(last) = rows.len().checked_sub(1) else {
             return;
         };
         let at = self
             .selected
-            .and_then(|id| ids.iter().position(|&i| i == id))
+            .and_then(|r| rows.iter().position(|&i| i == r))
             .unwrap_or(0);
         let to = at.saturating_add_signed(step).min(last);
-        self.selected = Some(ids[to]);
+        self.selected = Some(rows[to]);
     }
 
     /// The next column of `view`, then none again. Returns whether the servers went back to
@@ -403,15 +458,6 @@ impl ServerList {
             ),
             _ => format!("no server matches /{} (Esc clears the filter)", self.filter),
         }
-    }
-
-    /// Selects the server a click landed on. Returns whether the row was one to select.
-    pub(super) fn select(&mut self, view: View, stats: &Stats, id: ServerId) -> bool {
-        let listed = self.ids(view, stats).contains(&id);
-        if listed {
-            self.selected = Some(id);
-        }
-        listed
     }
 
     /// Clears a kept filter. Returns whether there was one.

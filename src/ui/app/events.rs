@@ -10,7 +10,7 @@ use std::sync::Arc;
 impl App {
     pub fn on_event(&mut self, event: &Event) {
         match event {
-            Event::Log(_) => {}
+            Event::Log(line) => self.trail.on_log(line),
             // Said at the next sample, in the words the row will show then.
             Event::ServerChanged { server, .. } => self.admin.engine_moved(*server),
             // The demo lab's keys: the demo logged it too.

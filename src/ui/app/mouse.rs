@@ -7,6 +7,7 @@ use super::App;
 use crate::keys::View;
 use crate::ui::header;
 use crate::ui::layout;
+use crate::ui::servers::Row;
 use crate::ui::table::{self, RowId, Tables};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use tui_logger::TuiWidgetEvent;
@@ -78,10 +79,13 @@ impl App {
             admin: &self.admin,
             node: self.node,
         };
-        match table::row_at(areas.body, &tables, x, y) {
-            Some(RowId::Server(id)) => self.servers.select(self.view, &self.stats, id),
-            // FRONTEND and BACKEND rows: nothing to select (yet).
-            _ => false,
-        }
+        let row = match table::row_at(areas.body, &tables, x, y) {
+            Some(RowId::Server(id)) => Row::Server(id),
+            // A BACKEND row: its actions act on each of its servers.
+            Some(RowId::Backend(b)) => Row::Backend(b),
+            // FRONTEND rows: nothing to act on.
+            Some(RowId::Frontend(_)) | None => return false,
+        };
+        self.servers.select(self.view, &self.stats, row)
     }
 }

@@ -15,7 +15,7 @@ use crate::ui::fmt;
 use crate::ui::history::Series;
 use crate::ui::nodes;
 use crate::ui::rows::Cells;
-use crate::ui::servers::ServerList;
+use crate::ui::servers::{Row as ListRow, ServerList};
 use crate::ui::stats::Stats;
 use crate::ui::theme::Theme;
 use cols::{fits, header_cells};
@@ -115,7 +115,7 @@ pub fn render(frame: &mut Frame, area: Rect, t: &Tables) {
     // One plan for every table, so the columns line up from one table to the next.
     let inner = parts.tables.width.saturating_sub(2 + SYMBOL);
     let plan = plan_columns(t, &groups, inner);
-    for p in place(parts.tables, &groups, t.servers.selected()) {
+    for p in place(parts.tables, &groups, t.servers.selected_row()) {
         render_group(frame, &p, t, &groups[p.g], &plan);
     }
 }
@@ -213,11 +213,15 @@ impl Group<'_> {
         (self.frontends.len() + self.servers.len() + 1) as u16 + TABLE_CHROME
     }
 
-    /// The row of the selected server, if it is in this table.
-    fn selected_row(&self, selected: Option<ServerId>) -> Option<usize> {
-        let id = selected.filter(|id| id.backend == self.b)?;
-        let pos = self.servers.iter().position(|&s| s == id.server)?;
-        Some(self.frontends.len() + pos)
+    /// The table row the cursor is on (a server's, or the BACKEND row), if in this table.
+    fn selected_row(&self, selected: Option<ListRow>) -> Option<usize> {
+        match selected.filter(|r| r.backend() == self.b)? {
+            ListRow::Server(id) => {
+                let pos = self.servers.iter().position(|&s| s == id.server)?;
+                Some(self.frontends.len() + pos)
+            }
+            ListRow::Backend(_) => Some(self.frontends.len() + self.servers.len()),
+        }
     }
 
     /// What row `i` of the table is.
@@ -249,7 +253,14 @@ fn render_group(frame: &mut Frame, p: &Placed, t: &Tables, g: &Group, plan: &Pla
             })
             .collect()
     };
-    let rows: Vec<Row> = group_rows(&ctx, g)
+    let mut rows = group_rows(&ctx, g);
+    // The BACKEND row under the cursor (its actions act on each of its servers): its name
+    // reversed, as a selected server's is.
+    let backend_selected = t.servers.selected_row() == Some(ListRow::Backend(g.b));
+    if let (true, Some((cells, _))) = (backend_selected, rows.last_mut()) {
+        cells[0] = Txt::new("BACKEND").or("BE").style(theme.selected());
+    }
+    let rows: Vec<Row> = rows
         .iter()
         .map(|(cells, total)| {
             let row = Row::new(pick(cells));
@@ -274,7 +285,7 @@ fn render_group(frame: &mut Frame, p: &Placed, t: &Tables, g: &Group, plan: &Pla
         .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::new()
         .with_offset(p.offset)
-        .with_selected(g.selected_row(t.servers.selected()));
+        .with_selected(g.selected_row(t.servers.selected_row()));
     frame.render_stateful_widget(table, p.rect, &mut state);
 }
 

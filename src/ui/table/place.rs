@@ -4,6 +4,7 @@
 use super::{groups, note, Group, Tables, TABLE_CHROME};
 use crate::events::ServerId;
 use crate::ui::nodes;
+use crate::ui::servers::Row;
 use ratatui::layout::Rect;
 
 /// A row of a server table, as a click finds it.
@@ -60,10 +61,10 @@ pub(super) struct Placed {
 
 /// Where each table goes: drawing and clicks both use this, so a click lands on the row
 /// drawn under it.
-pub(super) fn place(area: Rect, groups: &[Group], selected: Option<ServerId>) -> Vec<Placed> {
+pub(super) fn place(area: Rect, groups: &[Group], selected: Option<Row>) -> Vec<Placed> {
     let heights: Vec<u16> = groups.iter().map(Group::height).collect();
     let with_selection = selected
-        .and_then(|id| groups.iter().position(|g| g.b == id.backend))
+        .and_then(|r| groups.iter().position(|g| g.b == r.backend()))
         .unwrap_or(0);
     let first = first_visible(&heights, area.height, with_selection);
     let mut placed = Vec::new();
@@ -93,7 +94,7 @@ pub(super) fn place(area: Rect, groups: &[Group], selected: Option<ServerId>) ->
 pub fn row_at(area: Rect, t: &Tables, x: u16, y: u16) -> Option<RowId> {
     let snap = t.stats.snapshot()?;
     let groups = groups(t.view, t.stats, t.servers, snap);
-    place(parts(area, t).tables, &groups, t.servers.selected())
+    place(parts(area, t).tables, &groups, t.servers.selected_row())
         .into_iter()
         .find_map(|p| {
             // Inside the borders, below the header row.

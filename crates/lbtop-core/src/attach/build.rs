@@ -105,11 +105,17 @@ fn check_kind(text: &str) -> Option<CheckKind> {
 }
 
 fn check(row: &Row) -> Option<CheckSnap> {
-    Some(CheckSnap {
-        kind: check_kind(row.get("check_status")?)?,
-        code: row.num("check_code").and_then(|c| u16::try_from(c).ok()),
-        duration: Duration::from_millis(row.count("check_duration")),
-    })
+    let mut c = CheckSnap::new(
+        check_kind(row.get("check_status")?)?,
+        row.num("check_code").and_then(|c| u16::try_from(c).ok()),
+        Duration::from_millis(row.count("check_duration")),
+    );
+    // `last_chk`: HAProxy's `info` text of the last check.
+    c.info = row
+        .get("last_chk")
+        .filter(|t| !t.is_empty())
+        .map(String::from);
+    Some(c)
 }
 
 fn responses(row: &Row) -> [u64; 6] {
@@ -304,6 +310,19 @@ mod tests {
         assert_eq!(parse_status("OPEN"), None);
     }
 
+    /// HAProxy 2.6's `last_chk` is the check's `info` (measured: `Connection refused` for
+    /// an L4CON; empty for an L7STS).
+    #[test]
+    fn the_checks_info_comes_from_last_chk() {
+        let text = "# pxname,svname,status,check_status,last_chk,addr\n\
+                    hoge,web11,DOWN,L4CON,Connection refused,127.0.0.1:1\n\
+                    hoge,web10,DOWN,* L7STS,,127.0.0.1:2\n";
+        let snap = snapshot(&Info::default(), &parse_stat(text).unwrap());
+        let check = |i: usize| snap.backends[0].servers[i].last_check.clone().unwrap();
+        assert_eq!(check(0).info.as_deref(), Some("Connection refused"));
+        assert_eq!(check(1).info, None);
+    }
+
     #[test]
     fn a_node_snapshot_from_reordered_columns() {
         let text = "# svname,pxname,status,weight,check_status,check_code,check_duration,\
@@ -319,11 +338,14 @@ mod tests {
         assert_eq!((b.name.as_str(), b.balance), ("hoge", Balance::LeastConn));
         assert_eq!(b.servers[0].weight, 2);
         assert_eq!(
-            b.servers[0].last_check.unwrap().to_string(),
+            b.servers[0].last_check.as_ref().unwrap().to_string(),
             "L7OK 200 in 3ms"
         );
         assert_eq!(b.servers[1].status, ServerStatus::Drain);
-        assert_eq!(b.servers[1].last_check.unwrap().kind, CheckKind::L4Con);
+        assert_eq!(
+            b.servers[1].last_check.as_ref().unwrap().kind,
+            CheckKind::L4Con
+        );
         assert!(b.servers[1].backup);
         assert_eq!(b.servers[1].addr.port(), 81);
     }

@@ -284,7 +284,7 @@ fn settle_statuses(out: &mut Snapshot, fleet: &Fleet) {
         };
         target.status = worst.status;
         target.weight = worst.weight;
-        target.last_check = worst.last_check;
+        target.last_check = worst.last_check.clone();
     }
 }
 

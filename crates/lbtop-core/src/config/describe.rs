@@ -174,6 +174,13 @@ fn options_line(o: &Options, mode: Mode) -> String {
     s
 }
 
+impl HealthCheck {
+    /// As `lbtop check` words it (the dashboard's detail pane too).
+    pub fn describe(&self) -> String {
+        check_line(self)
+    }
+}
+
 /// `httpchk GET /health_check.html HTTP/1.0 (User-agent: Proxy-Check)` or `tcp connect`.
 fn check_line(c: &HealthCheck) -> String {
     match c {
@@ -564,7 +571,7 @@ backend b
             "httpchk GET /health_check.html HTTP/1.0 (User-agent: Proxy-Check)",
             "  check            tcp connect",
             "  server web10  127.0.0.1:8010  weight 1  check inter 3s fall 2 rise 2",
-            "forwardfor except 127.0.0.0/8",
+            "forwardfor except 127.0.0.1/32",
             "http-request 10s",
             "queue 1m",
             "[not used in tcp mode: httplog, http-server-close, forwardfor]",

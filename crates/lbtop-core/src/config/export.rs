@@ -731,7 +731,7 @@ mod tests {
             "frontend main\n    mode http\n    bind 127.0.0.1:8080\n",
             "    option httpchk\n    http-check send meth GET uri /health_check.html ver HTTP/1.0 hdr User-agent Proxy-Check\n",
             "    server web10 127.0.0.1:8010 check inter 3s fall 2 rise 2\n",
-            "    option forwardfor except 127.0.0.0/8\n",
+            "    option forwardfor except 127.0.0.1/32\n",
             "#   demo server web10 127.0.0.1:8010 root ",
             "# lbtop's [ui] has no HAProxy equivalent: refresh 250ms",
             "    default_backend hoge_l4\n",

@@ -1,6 +1,7 @@
 //! Embedded demo web servers and a traffic generator: the seed's two Apaches and a browser,
 //! inside lbtop, so the lab is live with nothing else installed.
 
+mod page;
 mod traffic;
 mod web;
 
@@ -33,7 +34,8 @@ impl Demo {
         };
         let mut servers = Vec::new();
         for s in &demo.servers {
-            let root = config.base_dir().join(&s.root);
+            // Made absolute against the config file's folder when the config was loaded.
+            let root = s.root.clone();
             servers.push(WebServer::start(&s.name, s.bind, root).await?);
         }
         let targets: Vec<SocketAddr> = demo

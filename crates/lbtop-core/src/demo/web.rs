@@ -1,14 +1,16 @@
-//! A small web server standing in for one of the seed's Apaches: it serves a folder, names
-//! itself in an `x-server` header, and can be stopped or lose its health_check.html.
+//! A small web server standing in for one of the seed's Apaches: it serves a folder as it is
+//! on disk at each request, names itself in an `x-server` header, and can be stopped or lose
+//! its health_check.html (in memory: the folder is never touched).
 
+use super::page::{self, Page};
 use super::DemoError;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpSocket};
@@ -69,6 +71,8 @@ impl WebServer {
         }
     }
 
+    /// The dashboard's `x`: hides (or shows again) health_check.html without touching the
+    /// folder, so a checkout is never modified by a key press.
     pub fn set_health_page(&self, present: bool) {
         self.site.health_page.store(present, Relaxed);
     }
@@ -119,65 +123,34 @@ async fn serve(listener: TcpListener, site: Arc<Site>) {
 impl Site {
     async fn respond<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         let path = req.uri().path();
-        let name = if path == "/" {
-            "index.html"
-        } else {
-            path.trim_start_matches('/')
+        if page::is_slow(path) {
+            tokio::time::sleep(page::SLOW_DELAY).await;
+        }
+        let hidden = !self.health_page.load(Relaxed);
+        let found = match page::resolve(path) {
+            Some(rel) if hidden && rel.as_path() == std::path::Path::new(page::HEALTH_PAGE) => {
+                Page::NotFound
+            }
+            Some(rel) => page::look_up(&self.root, &rel, path).await,
+            None => Page::NotFound,
         };
-        if name == "health_check.html" && !self.health_page.load(Relaxed) {
-            return self.reply(
-                StatusCode::NOT_FOUND,
-                "text/plain",
-                Bytes::from_static(b"Not Found\n"),
-            );
-        }
-        match self.read(name).await {
-            Some(body) => self.reply(StatusCode::OK, content_type(name), body),
-            None => self.reply(
-                StatusCode::NOT_FOUND,
-                "text/plain",
-                Bytes::from_static(b"Not Found\n"),
-            ),
-        }
+        let host = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        self.reply(found.into_parts(host, path))
     }
 
-    /// Reads a file under the root; falls back to built-in pages when the folder is missing,
-    /// so the demo works wherever lbtop runs from.
-    async fn read(&self, name: &str) -> Option<Bytes> {
-        let rel = Path::new(name);
-        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return None;
+    fn reply(&self, parts: page::Parts) -> Response<Full<Bytes>> {
+        let mut builder = Response::builder()
+            .status(parts.status)
+            .header("content-type", parts.content_type)
+            .header("x-server", self.name.as_str());
+        if let Some(location) = parts.location {
+            builder = builder.header("location", location);
         }
-        if let Ok(data) = tokio::fs::read(self.root.join(rel)).await {
-            return Some(Bytes::from(data));
-        }
-        match name {
-            "index.html" => Some(Bytes::from(format!(
-                "<!DOCTYPE html>\n<html><body><h1>{0}</h1><p>This page came from {0}.</p></body></html>\n",
-                self.name
-            ))),
-            "health_check.html" => Some(Bytes::from(format!("{} is healthy\n", self.name))),
-            _ => None,
-        }
-    }
-
-    fn reply(&self, status: StatusCode, ctype: &'static str, body: Bytes) -> Response<Full<Bytes>> {
-        Response::builder()
-            .status(status)
-            .header("content-type", ctype)
-            .header("x-server", self.name.as_str())
-            .body(Full::new(body))
+        builder
+            .body(Full::new(parts.body))
             .expect("static parts are valid")
-    }
-}
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css",
-        Some("js") => "text/javascript",
-        Some("png") => "image/png",
-        Some("svg") => "image/svg+xml",
-        _ => "text/plain; charset=utf-8",
     }
 }

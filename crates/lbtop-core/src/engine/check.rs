@@ -188,7 +188,7 @@ async fn probe(
         Ok(Err(_)) | Ok(Ok(None)) => outcome(CheckKind::L7Rsp, None, None, start),
         Ok(Ok(Some(reply))) => {
             let (kind, code, info) = rules.judge(&reply);
-            outcome(kind, code, info, start)
+            outcome(kind, code, info, start).with_head(&reply.head)
         }
     }
 }
@@ -198,6 +198,8 @@ pub struct Reply {
     pub code: u16,
     pub reason: String,
     pub body: Vec<u8>,
+    /// Its first bytes, status line included (at most [`crate::events::CHECK_HEAD`]).
+    pub head: Vec<u8>,
 }
 
 /// The `expect` rules, compiled once per server.
@@ -327,6 +329,7 @@ pub(super) fn outcome(
         code,
         info,
         duration: start.elapsed(),
+        head: None,
     }
 }
 
@@ -365,6 +368,7 @@ async fn exchange(mut stream: Stream, request: &[u8], body: bool) -> io::Result<
             let got = buf.len() - *start;
             if !body || len.is_some_and(|l| got >= l) || buf.len() >= CHECK_BUF {
                 reply.body = buf[*start..].to_vec();
+                reply.head = first_bytes(&buf);
                 return Ok(head.map(|h| h.0));
             }
         }
@@ -374,6 +378,7 @@ async fn exchange(mut stream: Stream, request: &[u8], body: bool) -> io::Result<
             // body ends with the connection.
             return Ok(head.map(|(mut r, start, _)| {
                 r.body = buf[start.min(buf.len())..].to_vec();
+                r.head = first_bytes(&buf);
                 r
             }));
         }
@@ -397,6 +402,7 @@ fn read_head(buf: &[u8], body: bool) -> io::Result<Option<(Reply, usize, Option<
         code,
         reason,
         body: Vec::new(),
+        head: Vec::new(),
     };
     if !body {
         return Ok(Some((reply, buf.len(), Some(0))));
@@ -405,6 +411,10 @@ fn read_head(buf: &[u8], body: bool) -> io::Result<Option<(Reply, usize, Option<
         return Ok(None);
     };
     Ok(Some((reply, end + 4, content_length(&buf[eol + 2..end]))))
+}
+
+fn first_bytes(buf: &[u8]) -> Vec<u8> {
+    buf[..buf.len().min(crate::events::CHECK_HEAD)].to_vec()
 }
 
 fn content_length(headers: &[u8]) -> Option<usize> {
@@ -512,6 +522,7 @@ mod tests {
             code,
             reason: reason.into(),
             body: body.as_bytes().to_vec(),
+            head: Vec::new(),
         };
         let rules = |expect: Vec<Expect>| {
             Rules::new(&HttpCheck {

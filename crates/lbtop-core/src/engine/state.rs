@@ -2,6 +2,7 @@
 //! HAProxy logs for each (docs/haproxy-semantics.md §1.2, §1.6, §6).
 
 use crate::events::{AdminState, CheckKind, CheckSnap, Level, ServerStatus};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The result of one health check.
@@ -12,9 +13,20 @@ pub struct CheckOutcome {
     /// Detail HAProxy quotes after `info:` (a reason phrase, or "Connection refused").
     pub info: Option<String>,
     pub duration: Duration,
+    /// The reply's first bytes (at most [`crate::events::CHECK_HEAD`]), for the dashboard.
+    pub head: Option<Arc<[u8]>>,
 }
 
 impl CheckOutcome {
+    /// Keeps the first bytes of what the check read; nothing when it read nothing.
+    pub fn with_head(mut self, read: &[u8]) -> CheckOutcome {
+        if !read.is_empty() {
+            let n = read.len().min(crate::events::CHECK_HEAD);
+            self.head = Some(Arc::from(&read[..n]));
+        }
+        self
+    }
+
     /// `, reason: Layer7 wrong status, code: 404, info: "Not Found", check duration: 13ms`.
     fn reason(&self) -> String {
         let mut s = format!(", reason: {}", self.kind.text());
@@ -36,6 +48,8 @@ impl CheckOutcome {
             kind: self.kind,
             code: self.code,
             duration: self.duration,
+            info: self.info.clone(),
+            head: self.head.clone(),
         }
     }
 }
@@ -211,11 +225,7 @@ impl ServerState {
             return None;
         }
         Some(self.last_check.as_ref().map_or(
-            CheckSnap {
-                kind: CheckKind::Ini,
-                code: None,
-                duration: Duration::ZERO,
-            },
+            CheckSnap::new(CheckKind::Ini, None, Duration::ZERO),
             CheckOutcome::snap,
         ))
     }
@@ -472,6 +482,7 @@ mod tests {
             code,
             info: info.map(str::to_string),
             duration: Duration::from_millis(ms),
+            head: None,
         }
     }
 

@@ -225,6 +225,7 @@ fn restore(
                 code: None,
                 info: None,
                 duration: Duration::ZERO,
+                head: None,
             });
     }
     if st.admin == AdminState::Maint {

@@ -98,6 +98,20 @@ impl Latency {
         self.sum_us += other.sum_us;
     }
 
+    /// What was recorded after `earlier` (a copy of the same histogram taken before).
+    pub fn since(&self, earlier: &Latency) -> Latency {
+        let buckets = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| n.saturating_sub(earlier.buckets.get(i).copied().unwrap_or(0)))
+            .collect();
+        Latency {
+            buckets,
+            sum_us: self.sum_us.saturating_sub(earlier.sum_us),
+        }
+    }
+
     /// The recorded times added up, in seconds.
     pub fn sum_seconds(&self) -> f64 {
         self.sum_us as f64 / 1e6
@@ -175,5 +189,21 @@ mod tests {
         a.merge(&Latency::from_samples(&[Duration::from_millis(100)]));
         assert_eq!(a.count(), 2);
         assert!(a.quantile(1.0).unwrap() >= Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod since_tests {
+    use super::*;
+
+    #[test]
+    fn since_keeps_only_the_later_samples() {
+        let before = Latency::from_samples(&[Duration::from_millis(1); 10]);
+        let mut after = before.clone();
+        after.merge(&Latency::from_samples(&[Duration::from_millis(100); 3]));
+        let d = after.since(&before);
+        assert_eq!(d.count(), 3);
+        assert!(d.quantile(0.5).unwrap() >= Duration::from_millis(100));
+        assert_eq!(before.since(&before).quantile(0.5), None);
     }
 }

@@ -17,7 +17,8 @@ mod snapshot;
 pub use latency::{Histogram, Latency};
 pub use session::{Captured, SessionRecord, Termination};
 pub use snapshot::{
-    BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus, Snapshot,
+    printable, BackendSnap, CheckKind, CheckSnap, FrontendSnap, Ramp, ServerSnap, ServerStatus,
+    Snapshot, CHECK_HEAD,
 };
 
 use std::fmt;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// A server, by position in the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServerId {
     pub backend: usize,
     pub server: usize,

@@ -4,6 +4,7 @@ use super::Latency;
 use crate::config::{Balance, Mode};
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A server's status exactly as HAProxy's stats page writes it.
@@ -125,12 +126,56 @@ impl CheckKind {
     }
 }
 
+/// At most this many bytes of a check's reply are kept, per server (the detail pane shows them).
+pub const CHECK_HEAD: usize = 128;
+
 /// The last check's result, as the dashboard shows it (`L7OK 200 in 3ms`, `L4CON`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckSnap {
     pub kind: CheckKind,
     pub code: Option<u16>,
     pub duration: Duration,
+    /// What HAProxy's log line quotes after `info:` (`Not Found`, `Connection refused`).
+    pub info: Option<String>,
+    /// The reply's first bytes (at most [`CHECK_HEAD`]), when the check read any.
+    pub head: Option<Arc<[u8]>>,
+}
+
+impl CheckSnap {
+    /// A result with no `info` and no reply bytes.
+    pub fn new(kind: CheckKind, code: Option<u16>, duration: Duration) -> CheckSnap {
+        CheckSnap {
+            kind,
+            code,
+            duration,
+            info: None,
+            head: None,
+        }
+    }
+
+    /// The reply's first line (an HTTP status line), printable.
+    pub fn status_line(&self) -> Option<String> {
+        let head = self.head.as_deref()?;
+        let end = head.iter().position(|&b| b == b'\r' || b == b'\n');
+        Some(printable(&head[..end.unwrap_or(head.len())]))
+    }
+}
+
+/// Bytes as text a terminal shows safely: printable ASCII as is, `\r`, `\n`, `\t` and every
+/// other byte escaped (`\x1b`), a backslash doubled.
+pub fn printable(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
 }
 
 impl fmt::Display for CheckSnap {
@@ -323,6 +368,20 @@ pub struct Snapshot {
     /// Log messages dropped because their way out was full (`log stdout` into a pipe nobody
     /// reads, a syslog socket that lags).
     pub logs_dropped: u64,
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::*;
+
+    #[test]
+    fn control_bytes_are_escaped_and_the_status_line_is_the_first_line() {
+        assert_eq!(printable(b"a\x1b[2J\\\r\n\xff"), "a\\x1b[2J\\\\\\r\\n\\xff");
+        let mut c = CheckSnap::new(CheckKind::L7Sts, Some(404), Duration::ZERO);
+        assert_eq!(c.status_line(), None);
+        c.head = Some(Arc::from(&b"HTTP/1.1 404 Not Found\r\nserver: x\r\n"[..]));
+        assert_eq!(c.status_line().as_deref(), Some("HTTP/1.1 404 Not Found"));
+    }
 }
 
 #[cfg(test)]

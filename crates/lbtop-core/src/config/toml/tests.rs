@@ -73,8 +73,8 @@ fn the_default_config_parses() {
     assert_eq!(
         ff.except,
         Some(IpNet {
-            addr: "127.0.0.0".parse().unwrap(),
-            prefix: 8
+            addr: "127.0.0.1".parse().unwrap(),
+            prefix: 32
         })
     );
     let s10 = Duration::from_secs(10);
@@ -373,14 +373,19 @@ maxconn = 0
 
 #[test]
 fn demo_defaults_and_relative_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("www")).unwrap();
+    let abs = dir.path().join("abs");
+    std::fs::create_dir(&abs).unwrap();
     let text = format!(
         "{MINIMAL}\n[demo]\n[[demo.server]]\nname = \"d\"\nbind = \"127.0.0.1:9\"\nroot = \"www\"\n\
-         [[demo.server]]\nname = \"e\"\nbind = \"127.0.0.1:10\"\nroot = \"/srv/abs\"\n"
+         [[demo.server]]\nname = \"e\"\nbind = \"127.0.0.1:10\"\nroot = \"{}\"\n",
+        abs.display()
     );
-    let c = parse(Path::new("/etc/lbtop/lb.toml"), &text).unwrap();
+    let c = parse(&dir.path().join("lb.toml"), &text).unwrap();
     let demo = c.demo.unwrap();
-    assert_eq!(demo.servers[0].root, Path::new("/etc/lbtop/www"));
-    assert_eq!(demo.servers[1].root, Path::new("/srv/abs"));
+    assert_eq!(demo.servers[0].root, dir.path().join("www"));
+    assert_eq!(demo.servers[1].root, abs);
     assert_eq!(
         demo.traffic,
         DemoTraffic {
@@ -396,6 +401,40 @@ fn demo_defaults_and_relative_roots() {
     assert!(demo.servers.is_empty());
     assert!(demo.traffic.frontends.is_empty());
     assert_eq!(demo.traffic.rate, 50);
+}
+
+/// A root that is missing or not a folder is refused at load, naming the line and the key:
+/// the demo server has no built-in pages to hide it behind.
+#[test]
+fn demo_root_must_be_an_existing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file.html"), "x").unwrap();
+    let path = dir.path().join("lb.toml");
+    let server = |root: &str| {
+        format!(
+            "{MINIMAL}[[demo.server]]\nname = \"d\"\nbind = \"127.0.0.1:9\"\nroot = \"{root}\"\n"
+        )
+    };
+    let e = parse(&path, &server("asets/web10")).unwrap_err();
+    assert_eq!(e.file, path);
+    assert_eq!(e.line, 16, "{e}");
+    let missing = dir.path().join("asets/web10");
+    assert_eq!(
+        e.message,
+        format!(
+            "demo server 'd': 'root' {}: No such file or directory",
+            missing.display()
+        )
+    );
+    let e = parse(&path, &server("file.html")).unwrap_err();
+    assert_eq!(e.line, 16, "{e}");
+    let file = dir.path().join("file.html");
+    assert_eq!(
+        e.message,
+        format!("demo server 'd': 'root' {} is not a folder", file.display())
+    );
+    let e = parse(&path, &server(" ")).unwrap_err();
+    assert_eq!(e.message, "demo server 'd': 'root' must not be empty");
 }
 
 #[test]

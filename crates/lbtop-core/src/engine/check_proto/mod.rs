@@ -80,12 +80,12 @@ pub async fn probe(addr: SocketAddr, program: &Program, plan: &CheckPlan) -> Che
                 (Action::Expect(_), CheckKind::L7Rsp | CheckKind::L7Sts) => info,
                 _ => program.failure_info(step, info),
             };
-            return outcome(kind, Some(run.code), info, start);
+            return outcome(kind, Some(run.code), info, start).with_head(&run.buf);
         }
         last = Some(step);
     }
     let (kind, info) = program.success(last, &run.buf);
-    outcome(kind, Some(run.code), info, start)
+    outcome(kind, Some(run.code), info, start).with_head(&run.buf)
 }
 
 type StepResult = Result<(), (CheckKind, Option<String>)>;

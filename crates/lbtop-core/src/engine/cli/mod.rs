@@ -14,6 +14,8 @@ pub mod show;
 pub mod state;
 mod usage;
 
+pub use server::{dynamic as weight_is_dynamic, parse_weight};
+
 use super::Shared;
 
 /// Who may run a command: HAProxy's `level` of the socket, lowest first.

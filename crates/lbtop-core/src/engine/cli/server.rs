@@ -111,7 +111,7 @@ fn set_weight(shared: &Shared, args: &[&str]) -> String {
 
 /// Whether the balancer can change a server's weight on the fly (HAProxy's dynamic
 /// algorithms); the static ones only take a server out (0) or back (its initial weight).
-fn dynamic(b: &Backend) -> bool {
+pub fn dynamic(b: &Backend) -> bool {
     match b.balance {
         Balance::RoundRobin | Balance::LeastConn | Balance::First | Balance::Random => true,
         Balance::StaticRr => false,
@@ -122,36 +122,50 @@ fn dynamic(b: &Backend) -> bool {
 /// `N` (0..256) or `N%` of the initial weight; the texts are HAProxy's, some without the
 /// blank line.
 fn weight(shared: &Shared, t: &Target, value: Option<&str>) -> String {
-    let Some(value) = value.filter(|v| !v.is_empty()) else {
-        return "Require <weight> or <weight%>.\n\n".into();
-    };
-    let initial = i64::from(t.cfg.servers[t.server].weight);
+    let initial = t.cfg.servers[t.server].weight;
+    match parse_weight(value.unwrap_or_default(), initial, dynamic(t.cfg)) {
+        Ok(w) => apply(
+            shared,
+            Command::SetWeight {
+                server: t.id(),
+                weight: w,
+            },
+        ),
+        Err(text) => text.into(),
+    }
+}
+
+/// The weight `set server <b>/<s> weight <value>` sets on a server configured with weight
+/// `initial` in a backend whose algorithm is `dynamic` (or not), or HAProxy 2.6's answer
+/// when it refuses, exactly (docs/haproxy-semantics.md §27.1). The socket and the
+/// dashboard's `w` both parse with this, so they agree.
+pub fn parse_weight(value: &str, initial: u32, dynamic: bool) -> Result<u32, &'static str> {
+    if value.is_empty() {
+        return Err("Require <weight> or <weight%>.\n\n");
+    }
+    let initial = i64::from(initial);
     let (number, tail) = leading_int(value);
     let Some(n) = number else {
-        return "Empty weight string empty or preceded by garbage\n".into();
+        return Err("Empty weight string empty or preceded by garbage\n");
     };
     let w = if tail == "%" {
         if n < 0 {
-            return "Relative weight must be positive.\n\n".into();
+            return Err("Relative weight must be positive.\n\n");
         }
         (initial.saturating_mul(n) / 100).min(256)
     } else if !(0..=256).contains(&n) {
-        return "Absolute weight can only be between 0 and 256 inclusive.\n\n".into();
+        return Err("Absolute weight can only be between 0 and 256 inclusive.\n\n");
     } else if !tail.is_empty() {
-        return "Trailing garbage in weight string\n".into();
+        return Err("Trailing garbage in weight string\n");
     } else {
         n
     };
-    if w != 0 && w != initial && !dynamic(t.cfg) {
-        return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n".into();
+    if w != 0 && w != initial && !dynamic {
+        return Err(
+            "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n",
+        );
     }
-    apply(
-        shared,
-        Command::SetWeight {
-            server: t.id(),
-            weight: w as u32,
-        },
-    )
+    Ok(w as u32)
 }
 
 /// C's `strtol`: optional spaces and sign, then digits; the number (if any) and the rest.
@@ -388,4 +402,40 @@ fn clear(shared: &Shared, all: bool) -> String {
         f.counters.clear(all);
     }
     "\n".into()
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::parse_weight;
+
+    /// HAProxy 2.6.12's answers to `set server hoge/web10 weight <v>` (configured weight 10;
+    /// web11: 1), measured on its stats socket.
+    #[test]
+    fn weights_parse_as_haproxy_answers() {
+        assert_eq!(parse_weight("0", 10, true), Ok(0));
+        assert_eq!(parse_weight("256", 10, true), Ok(256));
+        assert_eq!(parse_weight("50%", 10, true), Ok(5));
+        assert_eq!(parse_weight("300%", 10, true), Ok(30));
+        assert_eq!(parse_weight("50%", 1, true), Ok(0));
+        assert_eq!(parse_weight("300%", 1, true), Ok(3));
+        let range = "Absolute weight can only be between 0 and 256 inclusive.\n\n";
+        assert_eq!(parse_weight("257", 10, true), Err(range));
+        assert_eq!(parse_weight("-1", 10, true), Err(range));
+        assert_eq!(
+            parse_weight("abc", 10, true),
+            Err("Empty weight string empty or preceded by garbage\n")
+        );
+        assert_eq!(
+            parse_weight("", 10, true),
+            Err("Require <weight> or <weight%>.\n\n")
+        );
+        assert_eq!(
+            parse_weight("5x", 10, true),
+            Err("Trailing garbage in weight string\n")
+        );
+        assert!(parse_weight("5", 10, false)
+            .unwrap_err()
+            .contains("static LB"));
+        assert_eq!(parse_weight("100%", 10, false), Ok(10));
+    }
 }

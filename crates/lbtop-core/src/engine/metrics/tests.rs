@@ -39,11 +39,11 @@ fn snapshot(cfg: &Config) -> Snapshot {
     };
     let a = ServerSnap {
         status: ServerStatus::GoingDown { x: 2, y: 3 },
-        last_check: Some(CheckSnap {
-            kind: CheckKind::L7Sts,
-            code: Some(404),
-            duration: Duration::from_millis(3),
-        }),
+        last_check: Some(CheckSnap::new(
+            CheckKind::L7Sts,
+            Some(404),
+            Duration::from_millis(3),
+        )),
         total_sessions: 5,
         weight: 7,
         http_responses: [0, 5, 0, 0, 0, 0],

@@ -44,11 +44,11 @@ fn snapshot(cfg: &Config) -> Snapshot {
         .collect();
     let a = ServerSnap {
         status: ServerStatus::GoingDown { x: 2, y: 3 },
-        last_check: Some(CheckSnap {
-            kind: CheckKind::L7Sts,
-            code: Some(404),
-            duration: Duration::from_millis(3),
-        }),
+        last_check: Some(CheckSnap::new(
+            CheckKind::L7Sts,
+            Some(404),
+            Duration::from_millis(3),
+        )),
         total_sessions: 5,
         http_responses: [0, 5, 0, 0, 0, 0],
         ..ServerSnap::idle("a", "127.0.0.1:3".parse().unwrap())

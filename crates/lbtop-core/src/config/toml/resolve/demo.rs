@@ -5,7 +5,7 @@ use super::super::raw::{RawDemo, RawDemoServer, RawTraffic};
 use super::{Res, Resolver};
 use crate::config::{Demo, DemoServer, DemoTraffic, Frontend};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 impl Resolver<'_> {
@@ -25,17 +25,37 @@ impl Resolver<'_> {
             self.name(&s.name, "demo server")?;
             let who = format!("demo server '{}'", s.name.get_ref());
             let bind = self.addr(&s.bind, &format!("{who}: 'bind'"), true)?;
-            if s.root.get_ref().trim().is_empty() {
-                return Err(self.at(&s.root, format!("{who}: 'root' must not be empty")));
-            }
+            let root = self.demo_root(base, &s.root, &who)?;
             self.unique(&mut seen, &s.name, "demo server")?;
             servers.push(DemoServer {
                 name: s.name.get_ref().clone(),
                 bind,
-                root: base.join(s.root.get_ref()),
+                root,
             });
         }
         Ok(servers)
+    }
+
+    /// `root = "..."`: a folder that exists now, made absolute so the server finds it
+    /// whatever the working directory. The server reads it at each request and has no
+    /// built-in pages, so a wrong root would only show as 404s: it is refused here instead.
+    fn demo_root(&self, base: &Path, raw: &Spanned<String>, who: &str) -> Res<PathBuf> {
+        if raw.get_ref().trim().is_empty() {
+            return Err(self.at(raw, format!("{who}: 'root' must not be empty")));
+        }
+        let joined = base.join(raw.get_ref());
+        let root = std::path::absolute(&joined).unwrap_or(joined);
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_dir() => Ok(root),
+            Ok(_) => Err(self.at(
+                raw,
+                format!("{who}: 'root' {} is not a folder", root.display()),
+            )),
+            Err(e) => Err(self.at(
+                raw,
+                format!("{who}: 'root' {}: {}", root.display(), plain_io(&e)),
+            )),
+        }
     }
 
     /// `[demo.traffic]`; without one, every frontend at 5 requests a second, not started.
@@ -83,5 +103,14 @@ impl Resolver<'_> {
             picked.push(i);
         }
         Ok(picked)
+    }
+}
+
+/// An I/O error as a sentence, without Rust's `(os error N)` suffix.
+fn plain_io(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
