@@ -104,7 +104,7 @@ fn first(map: &Keymap, action: Action) -> Option<String> {
     map.keys(action).first().map(ToString::to_string)
 }
 
-/// Pairs read as one item: `j/k select`, `+/- weight`, `1-6/Tab views`.
+/// Pairs read as one item: `j/k select`, `+/- weight`, `1-7/Tab views`.
 fn footer_label(map: &Keymap, b: &Binding) -> Option<String> {
     b.footer?;
     let pair = |a: Action, z: Action| match (first(map, a), first(map, z)) {
@@ -126,13 +126,14 @@ fn footer_label(map: &Keymap, b: &Binding) -> Option<String> {
                 Action::ViewErrors,
                 Action::ViewL4L7,
                 Action::ViewLog,
+                Action::ViewConfig,
             ]
             .iter()
             .filter_map(|&a| first(map, a))
             .collect();
-            let numbered = views == ["1", "2", "3", "4", "5", "6"];
+            let numbered = views == ["1", "2", "3", "4", "5", "6", "7"];
             let views = if numbered {
-                "1-6".to_string()
+                "1-7".to_string()
             } else {
                 views.join("")
             };
