@@ -64,13 +64,14 @@ fn run() -> Res<()> {
 /// The user's session, screen by screen.
 fn script(tmux: &Tmux, out: &Path) -> Res<()> {
     tmux.wait("both backends UP", |s| {
-        s.contains("hoge 2/2") && s.contains("hoge_l4 2/2")
+        s.contains("hoge 2 of 2 up") && s.contains("hoge_l4 2 of 2 up")
     })?;
     std::thread::sleep(WARM_UP);
     // The seed's experiment: web11 loses its health page (in memory), L7 sees it, L4 cannot.
     tmux.keys(&["j", "x"])?;
     tmux.wait("web11 DOWN", |s| s.contains("hoge/web11 is DOWN"))?;
-    tmux.keys(&["j", "d"])?;
+    // Down past hoge's BACKEND row (the cursor rests there too) to hoge_l4/web10.
+    tmux.keys(&["j", "j", "d"])?;
     tmux.wait("hoge_l4/web10 drained", |s| {
         s.contains("hoge_l4/web10 enters drain state")
     })?;
@@ -93,6 +94,16 @@ fn script(tmux: &Tmux, out: &Path) -> Res<()> {
     tmux.keys(&["1", "?"])?;
     tmux.wait("the help", |s| s.contains("Esc"))?;
     tmux.save(out, "7-help")?;
+    // Enter on web11: its detail pane, with the check's 404 and the DOWN transition.
+    tmux.keys(&["Escape", "1", "g", "j", "Enter"])?;
+    tmux.wait("the detail pane", |s| s.contains("last chk"))?;
+    tmux.save(out, "9-detail")?;
+    tmux.keys(&["Escape", ":", "show servers state hoge", "Enter"])?;
+    tmux.wait("a runtime API answer", |s| s.contains("srv_op_state"))?;
+    tmux.save(out, "10-prompt")?;
+    tmux.keys(&["Escape", "7"])?;
+    tmux.wait("the config view", |s| s.contains("roundrobin"))?;
+    tmux.save(out, "11-config")?;
     tmux.keys(&["Escape", "1"])?;
     tmux.resize(80, 24)?;
     tmux.wait("the status view at 80x24", |s| {

@@ -169,6 +169,8 @@ fn colon_set_server_drains_web11_and_show_stat_shows_the_csv() {
             .wait_until("the pane closed", |s| !s.contains(" :show stat "))
             .key('q')
     });
+    // The status line's pointer to the pane goes with the pane.
+    assert!(!screen.contains("the answer is above"), "{screen}");
     assert!(row(&screen, "web11", 0).contains(" DRAIN "), "{screen}");
     assert!(row(&screen, "web10", 0).contains(" UP "), "{screen}");
     assert_eq!(status(&engine, HOGE, WEB11), ServerStatus::Drain);

@@ -11,6 +11,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use std::time::Instant;
 
+/// What the status line says while an answer's pane is up.
+const ANSWER_ABOVE: &str = "the answer is above (Esc closes)";
+
 impl App {
     pub(super) fn open_prompt(&mut self) {
         self.prompt.open();
@@ -36,13 +39,25 @@ impl App {
         }
         // The pane covers the view: only Esc, `:` and quit do anything under it.
         match input::action_for(&self.keymap, self.view, key) {
-            Some(Action::Close) => self.prompt.close_pane(),
+            Some(Action::Close) => self.close_answer(),
             Some(Action::Command) => self.open_prompt(),
             Some(Action::Quit) => self.quit = true,
-            _ if key.code == KeyCode::Esc => self.prompt.close_pane(),
+            _ if key.code == KeyCode::Esc => self.close_answer(),
             _ => {}
         }
         Some(None)
+    }
+
+    /// The answer pane closes, and the status line's pointer to it goes with it.
+    fn close_answer(&mut self) {
+        self.prompt.close_pane();
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.ends_with(ANSWER_ABOVE))
+        {
+            self.status = None;
+        }
     }
 
     /// Where the pane goes: between the header and the footer.
@@ -89,10 +104,7 @@ impl App {
                 self.say(tone, said);
             }
             Shown::Pane => {
-                self.say(
-                    Tone::Info,
-                    format!("{line}: the answer is above (Esc closes)"),
-                );
+                self.say(Tone::Info, format!("{line}: {ANSWER_ABOVE}"));
             }
         }
     }
