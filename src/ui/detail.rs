@@ -9,7 +9,7 @@ use super::stats::Stats;
 use super::theme::Theme;
 use super::trail::{ServerTrail, Stamped};
 use crate::config::{Config, Server};
-use crate::events::{printable, ServerId, ServerSnap, ServerStatus};
+use crate::events::{printable, ServerId, ServerSnap};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -113,10 +113,7 @@ fn facts(d: &Detail, id: ServerId, s: &ServerSnap) -> Vec<Fact> {
         Some(drain) => format!("{}  ({drain})", s.status),
         None => s.status.to_string(),
     };
-    out.push((
-        "status",
-        format!("{status}  admin {}", admin_state(s.status)),
-    ));
+    out.push(("status", format!("{status}  admin {}", s.admin)));
     let initial = cfg.map_or(String::new(), |(_, c)| {
         format!(" (configured {})", c.weight)
     });
@@ -291,14 +288,6 @@ fn section(
         }
     }
     out.extend(lines);
-}
-
-fn admin_state(s: ServerStatus) -> &'static str {
-    match s {
-        ServerStatus::Maint => "maint",
-        ServerStatus::Drain | ServerStatus::DrainGoingDown { .. } => "drain",
-        _ => "ready",
-    }
 }
 
 fn yes_no(b: bool) -> &'static str {

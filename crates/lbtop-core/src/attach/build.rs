@@ -5,7 +5,8 @@
 use super::table::{Row, Table};
 use crate::config::{Balance, Config, Mode};
 use crate::events::{
-    BackendSnap, CheckKind, CheckSnap, FrontendSnap, Latency, ServerSnap, ServerStatus, Snapshot,
+    AdminState, BackendSnap, CheckKind, CheckSnap, FrontendSnap, Latency, ServerSnap, ServerStatus,
+    Snapshot,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -161,11 +162,13 @@ fn server(row: &Row) -> ServerSnap {
         .get("addr")
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(unknown_addr);
+    let status = row
+        .get("status")
+        .and_then(parse_status)
+        .unwrap_or(ServerStatus::NoCheck);
     ServerSnap {
-        status: row
-            .get("status")
-            .and_then(parse_status)
-            .unwrap_or(ServerStatus::NoCheck),
+        status,
+        admin: admin_of(status),
         last_check: check(row),
         since_change: secs(row, "lastchg"),
         weight: u32::try_from(row.count("weight")).unwrap_or(u32::MAX),
@@ -187,6 +190,15 @@ fn server(row: &Row) -> ServerSnap {
         down_transitions: row.count("chkdown"),
         downtime: secs(row, "downtime"),
         ..ServerSnap::idle(name, addr)
+    }
+}
+
+/// HAProxy's stats say the admin state only through the status word (MAINT, DRAIN).
+fn admin_of(status: ServerStatus) -> AdminState {
+    match status {
+        ServerStatus::Maint => AdminState::Maint,
+        ServerStatus::Drain | ServerStatus::DrainGoingDown { .. } => AdminState::Drain,
+        _ => AdminState::Ready,
     }
 }
 

@@ -196,6 +196,9 @@ pub struct ServerSnap {
     pub name: String,
     pub addr: SocketAddr,
     pub status: ServerStatus,
+    /// What an operator set (`set server … state`): a DOWN server can be in drain too, which
+    /// its status word does not say.
+    pub admin: super::AdminState,
     /// `None` when the server has no checks (or they are paused by MAINT).
     pub last_check: Option<CheckSnap>,
     /// Time since the last status change.
@@ -246,6 +249,7 @@ impl ServerSnap {
             name: name.into(),
             addr,
             status: ServerStatus::Up,
+            admin: super::AdminState::Ready,
             last_check: None,
             since_change: Duration::ZERO,
             weight: 1,

@@ -58,6 +58,7 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         name: s.name.clone(),
         addr: s.addr(),
         status: st.status(),
+        admin: st.admin,
         last_check: st.last_check_snap(),
         since_change: now - st.last_change,
         weight: st.weight,
