@@ -6,55 +6,18 @@
 
 mod common;
 
-use common::Lab;
+use common::dashboard::Run;
 use lbtop::events::{Level, Snapshot};
+use lbtop::ui::inject_log_line;
 use lbtop::ui::script::{ManualClock, Script};
-use lbtop::ui::{inject_log_line, UiOptions};
-use ratatui::backend::TestBackend;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Runs the dashboard at `width`x`height` over a fresh lab until the script quits; returns
 /// the last screen and the engine's state then.
 fn run(width: u16, height: u16, script: impl FnOnce(Script) -> Script) -> (String, Snapshot) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let Lab {
-        handle,
-        engine,
-        demo,
-        rx,
-        ..
-    } = runtime.block_on(Lab::start("200ms", true));
-    let opts = UiOptions {
-        refresh: Duration::from_millis(100),
-        read_only: false,
-        demo_servers: demo.servers(),
-        traffic_running: demo.traffic_running(),
-    };
-    let (commands, routed) = mpsc::unbounded_channel();
-    let keep_demo = commands.clone();
-    runtime.spawn(lbtop::app::route(routed, handle.clone(), Some(demo)));
     let clock = ManualClock::new();
     let mut script = script(Script::new(&clock));
-    let source = lbtop::ui::EngineSource {
-        handle: handle.clone(),
-        commands,
-    };
-    let backend = TestBackend::new(width, height);
-    let ended = lbtop::ui::run_with(backend, &mut script, &clock, Arc::new(source), rx, opts);
-    let snapshot = handle.snapshot();
-    drop(keep_demo);
-    if let Some(engine) = engine {
-        runtime.block_on(engine.shutdown());
-    }
-    if let Err(e) = ended {
-        panic!("the dashboard stopped with an error: {e:#}");
-    }
+    let snapshot = Run::sized(width, height).over_lab(&mut script, &clock);
     assert_eq!(script.remaining(), 0, "the loop returned early");
     (script.screen().to_string(), snapshot)
 }

@@ -5,13 +5,10 @@
 
 mod common;
 
-use common::Lab;
+use common::dashboard::Run;
 use lbtop::events::{ServerStatus, Snapshot};
 use lbtop::ui::script::{ManualClock, Script};
-use lbtop::ui::{UiOptions, PENDING};
-use ratatui::backend::TestBackend;
-use std::time::Duration;
-use tokio::sync::mpsc;
+use lbtop::ui::PENDING;
 
 const HOGE: usize = 0;
 const HOGE_L4: usize = 1;
@@ -39,54 +36,9 @@ fn status(snap: &Snapshot, backend: usize, server: usize) -> ServerStatus {
 /// Runs the dashboard over a fresh lab until the script quits; returns the last screen and
 /// the engine's state then.
 fn run(script: impl FnOnce(Script) -> Script) -> (String, Snapshot) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let lab = runtime.block_on(Lab::start("200ms", true));
-    let Lab {
-        handle,
-        engine,
-        demo,
-        rx,
-        ..
-    } = lab;
-    let opts = UiOptions {
-        refresh: Duration::from_millis(100),
-        read_only: false,
-        demo_servers: demo.servers(),
-        traffic_running: demo.traffic_running(),
-    };
-    let (commands, routed) = mpsc::unbounded_channel();
-    // The router owns the demo until every sender is gone: this one keeps the demo servers
-    // up until the engine's state is read, after the dashboard quits.
-    let keep_demo = commands.clone();
-    runtime.spawn(lbtop::app::route(routed, handle.clone(), Some(demo)));
-
     let clock = ManualClock::new();
     let mut script = script(Script::new(&clock));
-    let backend = TestBackend::new(150, 45);
-    let source = lbtop::ui::EngineSource {
-        handle: handle.clone(),
-        commands,
-    };
-    let ended = lbtop::ui::run_with(
-        backend,
-        &mut script,
-        &clock,
-        std::sync::Arc::new(source),
-        rx,
-        opts,
-    );
-    let snapshot = handle.snapshot();
-    drop(keep_demo);
-    if let Some(engine) = engine {
-        runtime.block_on(engine.shutdown());
-    }
-    if let Err(e) = ended {
-        panic!("the dashboard stopped with an error: {e:#}");
-    }
+    let snapshot = Run::sized(150, 45).over_lab(&mut script, &clock);
     assert_eq!(
         script.remaining(),
         0,

@@ -5,16 +5,13 @@
 
 mod common;
 
-use common::Lab;
+use common::dashboard::{self, Run};
 use crossterm::event::KeyCode;
 use lbtop::config::Config;
 use lbtop::events::{Command, ServerStatus, SessionRecord, Snapshot};
 use lbtop::ui::script::{ManualClock, Script};
-use lbtop::ui::{EngineSource, Sample, Source, UiOptions};
-use ratatui::backend::TestBackend;
+use lbtop::ui::{EngineSource, Sample, Source};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::mpsc;
 
 const HOGE: usize = 0;
 const HOGE_L4: usize = 1;
@@ -86,63 +83,33 @@ impl Source for Mute {
     }
 }
 
-struct Run {
+struct How {
     read_only: bool,
     mute: bool,
 }
 
-const PLAIN: Run = Run {
+const PLAIN: How = How {
     read_only: false,
     mute: false,
 };
 
 /// Runs the dashboard over a fresh lab until the script quits; returns the last screen and
 /// the engine's state then.
-fn run(how: Run, script: impl FnOnce(Script) -> Script) -> (String, Snapshot) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let lab = runtime.block_on(Lab::start("200ms", true));
-    let Lab {
-        handle,
-        engine,
-        demo,
-        rx,
-        ..
-    } = lab;
-    let opts = UiOptions {
-        refresh: Duration::from_millis(100),
-        read_only: how.read_only,
-        demo_servers: demo.servers(),
-        traffic_running: demo.traffic_running(),
-    };
-    let (commands, routed) = mpsc::unbounded_channel();
-    let keep_demo = commands.clone();
-    runtime.spawn(lbtop::app::route(routed, handle.clone(), Some(demo)));
+fn run(how: How, script: impl FnOnce(Script) -> Script) -> (String, Snapshot) {
     let clock = ManualClock::new();
     let mut script = script(Script::new(&clock));
-    let source = EngineSource {
-        handle: handle.clone(),
-        commands,
+    let run = Run {
+        read_only: how.read_only,
+        source: if how.mute { mute } else { dashboard::engine },
+        ..Run::sized(150, 45)
     };
-    let source: Arc<dyn Source> = match how.mute {
-        true => Arc::new(Mute(source)),
-        false => Arc::new(source),
-    };
-    let backend = TestBackend::new(150, 45);
-    let ended = lbtop::ui::run_with(backend, &mut script, &clock, source, rx, opts);
-    let snapshot = handle.snapshot();
-    drop(keep_demo);
-    if let Some(engine) = engine {
-        runtime.block_on(engine.shutdown());
-    }
-    if let Err(e) = ended {
-        panic!("the dashboard stopped with an error: {e:#}");
-    }
+    let snapshot = run.over_lab(&mut script, &clock);
     assert_eq!(script.remaining(), 0, "the loop returned early");
     (script.screen().to_string(), snapshot)
+}
+
+fn mute(source: EngineSource) -> Arc<dyn Source> {
+    Arc::new(Mute(source))
 }
 
 #[test]
@@ -236,7 +203,7 @@ fn tab_completes_command_words_backends_and_servers() {
 
 #[test]
 fn read_only_runs_at_the_user_level_and_shows_haproxys_refusal() {
-    let how = Run {
+    let how = How {
         read_only: true,
         mute: false,
     };
@@ -265,7 +232,7 @@ fn read_only_runs_at_the_user_level_and_shows_haproxys_refusal() {
 
 #[test]
 fn an_answer_that_never_comes_times_out_on_the_status_line() {
-    let how = Run {
+    let how = How {
         read_only: false,
         mute: true,
     };

@@ -7,19 +7,18 @@
 mod common;
 
 use common::cut;
-use common::Lab;
+use common::dashboard::Run;
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use lbtop::ui::script::{ManualClock, Script};
-use lbtop::ui::{Input, UiOptions};
+use lbtop::ui::Input;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 const NAMES: [&str; 2] = ["web10", "web11"];
 
@@ -43,51 +42,12 @@ impl Input for Recorder {
 /// Runs the dashboard at `width`x`height` over a fresh lab until the script quits; returns
 /// the last frame.
 fn run(width: u16, height: u16, script: impl FnOnce(Script) -> Script) -> Buffer {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let Lab {
-        handle,
-        engine,
-        demo,
-        rx,
-        ..
-    } = runtime.block_on(Lab::start("200ms", true));
-    let opts = UiOptions {
-        refresh: Duration::from_millis(100),
-        read_only: false,
-        demo_servers: demo.servers(),
-        traffic_running: demo.traffic_running(),
-    };
-    let (commands, routed) = mpsc::unbounded_channel();
-    let keep_demo = commands.clone();
-    runtime.spawn(lbtop::app::route(routed, handle.clone(), Some(demo)));
     let clock = ManualClock::new();
     let mut input = Recorder {
         script: script(Script::new(&clock)),
         last: None,
     };
-    let source = lbtop::ui::EngineSource {
-        handle: handle.clone(),
-        commands,
-    };
-    let ended = lbtop::ui::run_with(
-        TestBackend::new(width, height),
-        &mut input,
-        &clock,
-        Arc::new(source),
-        rx,
-        opts,
-    );
-    drop(keep_demo);
-    if let Some(engine) = engine {
-        runtime.block_on(engine.shutdown());
-    }
-    if let Err(e) = ended {
-        panic!("the dashboard stopped with an error: {e:#}");
-    }
+    Run::sized(width, height).over_lab(&mut input, &clock);
     assert_eq!(input.script.remaining(), 0, "the loop ended early");
     input.last.expect("a frame was drawn")
 }

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cli;
 pub mod cut;
+pub mod dashboard;
 pub mod echo;
 pub mod load;
 pub mod proxy;
