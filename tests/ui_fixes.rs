@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::dashboard::Run;
+use common::dashboard::{row, status_line, Run};
 use lbtop::events::{Level, Snapshot};
 use lbtop::ui::inject_log_line;
 use lbtop::ui::script::{ManualClock, Script};
@@ -20,16 +20,6 @@ fn run(width: u16, height: u16, script: impl FnOnce(Script) -> Script) -> (Strin
     let snapshot = Run::sized(width, height).over_lab(&mut script, &clock);
     assert_eq!(script.remaining(), 0, "the loop returned early");
     (script.screen().to_string(), snapshot)
-}
-
-fn status_line(screen: &str) -> &str {
-    screen.lines().last().unwrap_or_default()
-}
-
-/// The `n`th row naming a server: hoge's first, then hoge_l4's.
-fn row(screen: &str, name: &str, n: usize) -> String {
-    let rows = screen.lines().filter(|r| r.contains(&format!(" {name} ")));
-    rows.into_iter().nth(n).unwrap_or_default().to_string()
 }
 
 fn all_checked_up(screen: &str) -> bool {

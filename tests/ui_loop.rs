@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::dashboard::Run;
+use common::dashboard::{row, status, status_line, Run};
 use lbtop::events::{ServerStatus, Snapshot};
 use lbtop::ui::script::{ManualClock, Script};
 use lbtop::ui::PENDING;
@@ -13,25 +13,6 @@ use lbtop::ui::PENDING;
 const HOGE: usize = 0;
 const HOGE_L4: usize = 1;
 const WEB11: usize = 1;
-
-/// The `n`th screen row naming a server: hoge's first, then hoge_l4's.
-fn row(screen: &str, name: &str, n: usize) -> String {
-    screen
-        .lines()
-        .filter(|r| r.contains(&format!(" {name} ")))
-        .nth(n)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// The status line: the last row of the screen.
-fn status_line(screen: &str) -> &str {
-    screen.lines().last().unwrap_or_default()
-}
-
-fn status(snap: &Snapshot, backend: usize, server: usize) -> ServerStatus {
-    snap.backends[backend].servers[server].status
-}
 
 /// Runs the dashboard over a fresh lab until the script quits; returns the last screen and
 /// the engine's state then.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::dashboard::{self, Run};
+use common::dashboard::{self, row, status, status_line, Run};
 use crossterm::event::KeyCode;
 use lbtop::config::Config;
 use lbtop::events::{Command, ServerStatus, SessionRecord, Snapshot};
@@ -16,24 +16,6 @@ use std::sync::Arc;
 const HOGE: usize = 0;
 const HOGE_L4: usize = 1;
 const WEB11: usize = 1;
-
-/// The `n`th screen row naming a server: hoge's first, then hoge_l4's.
-fn row(screen: &str, name: &str, n: usize) -> String {
-    screen
-        .lines()
-        .filter(|r| r.contains(&format!(" {name} ")))
-        .nth(n)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn status_line(screen: &str) -> &str {
-    screen.lines().last().unwrap_or_default()
-}
-
-fn status(snap: &Snapshot, backend: usize, server: usize) -> ServerStatus {
-    snap.backends[backend].servers[server].status
-}
 
 /// Types `text`, one key per character.
 fn typed(mut script: Script, text: &str) -> Script {

@@ -4,7 +4,7 @@
 //! wrapping it) says when the loop ends.
 
 use super::Lab;
-use lbtop::events::Snapshot;
+use lbtop::events::{ServerStatus, Snapshot};
 use lbtop::ui::script::ManualClock;
 use lbtop::ui::{EngineSource, Input, Source, UiOptions};
 use ratatui::backend::TestBackend;
@@ -78,4 +78,24 @@ impl Run {
         }
         snapshot
     }
+}
+
+/// The `n`th screen row naming a server: hoge's first, then hoge_l4's.
+pub fn row(screen: &str, name: &str, n: usize) -> String {
+    screen
+        .lines()
+        .filter(|r| r.contains(&format!(" {name} ")))
+        .nth(n)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The status line: the last row of the screen.
+pub fn status_line(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+/// A server's status in an engine snapshot.
+pub fn status(snap: &Snapshot, backend: usize, server: usize) -> ServerStatus {
+    snap.backends[backend].servers[server].status
 }
