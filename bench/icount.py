@@ -7,7 +7,8 @@ Timed benchmarks on a shared two-core machine move by ±10% between runs; an ins
 does not. Each binary runs the same haproxy.cfg (bench.lbtop_rules_cfg, one thread) under
 callgrind in front of one nginx; after a warm-up the counters are zeroed, then `--requests`
 keep-alive requests (or one connection per request with `--close`) go through, and the count is
-dumped. Printed: user-space instructions per request, and the callgrind file to read with
+dumped, less what the same time idle costs (the engine's tickers). Printed: user-space
+instructions per request, and the callgrind file to read with
 `callgrind_annotate` (or to diff two of them with `callgrind_differ`). The kernel's share (the
 syscalls) is not counted: compare `strace -c -f` for that.
 """
@@ -66,8 +67,19 @@ def count(binary, out, ports, d, procs, args):
         wait_port(port, 120)
         load(port, 500, args)  # warm-up: pools, caches, lazy statics
         zero(proc.pid)
+        began = time.monotonic()
         load(port, args.requests, args)
-        return dump(proc.pid, out)
+        busy = dump(proc.pid, out)
+        # What the engine does by the clock (tickers, snapshots) runs under load too, and a
+        # binary slowed more by valgrind would be charged more of it: the same time idle is
+        # counted and taken off.
+        took = time.monotonic() - began
+        zero(proc.pid)
+        time.sleep(took)
+        idle = dump(proc.pid, out)
+        print(f"  {Path(binary).name}: {busy / args.requests:,.0f} under load, {idle / args.requests:,.0f} idle "
+              f"({took:.0f} s)", file=sys.stderr)
+        return busy - idle
     finally:
         proc.terminate()
         try:
