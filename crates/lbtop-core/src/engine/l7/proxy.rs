@@ -9,7 +9,6 @@ use super::reply::error_reply;
 use super::session::Session;
 use super::tunnel;
 use crate::config::{Captures, HttpReuse};
-use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -290,10 +289,9 @@ async fn exchange_on(
     upstream: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<Answer, ExchangeError> {
-    let kill = fe.backend.kill_watch(to.0);
     let cookie = response_cookie(fe, head, to.0, to.1);
     let exchanged = exchange(fe, server, client, head, upstream, out, cookie.as_ref());
-    let answer = or_killed(kill, exchanged)
+    let answer = crate::engine::live::or_killed(exchanged)
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)));
     if let Err(ExchangeError::Invalid) = answer {
@@ -511,7 +509,6 @@ async fn relay(
         return Box::pin(tunnel::upgraded(fe, client, session, server, out)).await;
     }
     let mut counted = 0;
-    let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
         &mut server,
         response,
@@ -524,7 +521,7 @@ async fn relay(
         &mut counted,
     );
     // Ended by the server going DOWN: `DD` (measured).
-    let relayed = or_killed(kill, relayed)
+    let relayed = crate::engine::live::or_killed(relayed)
         .await
         .unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
     bufs::give(out);
