@@ -329,7 +329,7 @@ mod tests {
     #[tokio::test]
     async fn a_server_kill_ends_only_that_servers_sessions_and_not_the_next_request() {
         let live = Arc::new(Live::new(1));
-        let on = |server| {
+        let on = |server: u64| {
             let open = live.open(0, session(true)).unwrap();
             open.session.route.store(1 << 32 | (server + 1), Relaxed);
             open
