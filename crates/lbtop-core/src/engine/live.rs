@@ -9,12 +9,14 @@
 use super::captures::Captures;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
+use atomic_waker::AtomicWaker;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
-use tokio::sync::Notify;
 
 /// What the runtime API reads of the running traffic.
 pub struct Live {
@@ -46,8 +48,11 @@ pub struct Session {
     /// An HTTP connection is a stream to HAProxy only while a request is in flight
     /// (measured: an idle or half-sent one is not listed).
     in_request: AtomicBool,
-    killed: AtomicBool,
-    kill: Notify,
+    /// Why it was ended (`K`, `D`, `U`: the log's first termination flag), 0 while it runs.
+    killed: AtomicU8,
+    /// The connection's task, woken to see a kill or the soft stop. One waker per session,
+    /// taken without a lock: a request registers it on each wait (see [`or_killed`]).
+    waker: AtomicWaker,
 }
 
 const WORKER_BITS: u32 = 16;
@@ -95,6 +100,24 @@ impl Live {
         out
     }
 
+    /// Ends every session using `server` of `backend` (`shutdown-sessions`, `shutdown sessions
+    /// server`): each shard's lock is taken once, as for `show sess`.
+    pub fn kill_server(&self, backend: usize, server: usize, cause: u8) {
+        for s in self.all() {
+            if s.route() == (Some(backend), Some(server)) {
+                s.kill(cause);
+            }
+        }
+    }
+
+    /// Begins the soft stop, and wakes every session so that idle ones see it.
+    pub fn begin_stop(&self) {
+        self.stop.begin();
+        for s in self.all() {
+            s.waker.wake();
+        }
+    }
+
     /// The listed session `id`.
     pub fn find(&self, id: u64) -> Option<Arc<Session>> {
         let shard = self.shards.get((id & ((1 << WORKER_BITS) - 1)) as usize)?;
@@ -119,8 +142,8 @@ impl Session {
             http,
             route: AtomicU64::new(0),
             in_request: AtomicBool::new(false),
-            killed: AtomicBool::new(false),
-            kill: Notify::new(),
+            killed: AtomicU8::new(0),
+            waker: AtomicWaker::new(),
         }
     }
 
@@ -135,10 +158,12 @@ impl Session {
         (half(r >> 32), half(r))
     }
 
-    /// Ends it: the relay it waits in gives up with `K` (killed by an admin).
-    pub fn kill(&self) {
-        self.killed.store(true, Relaxed);
-        self.kill.notify_waiters();
+    /// Ends it: the exchange or relay it waits in gives up, logged with `cause` (`K`: killed
+    /// by an admin; `D`/`U`: by its server's health). A session between two requests is not
+    /// ended: its next request starts afresh ([`note_request`]).
+    pub fn kill(&self, cause: u8) {
+        self.killed.store(cause, Release);
+        self.waker.wake();
     }
 }
 
@@ -179,26 +204,74 @@ pub fn note_route(backend: usize, server: Option<usize>) {
 pub fn note_request(active: bool) {
     let _ = CURRENT.try_with(|s| {
         if active {
-            s.killed.store(false, Relaxed);
+            s.killed.store(0, Relaxed);
+            // Its server is not known yet: a kill of the last request's server is not for it.
+            s.route.fetch_and(!u64::from(u32::MAX), Relaxed);
         }
         s.in_request.store(active, Relaxed);
     });
 }
 
-/// Completes once the current session is killed from the CLI; never outside a session.
-pub async fn killed() {
-    let Ok(s) = CURRENT.try_with(Arc::clone) else {
-        return std::future::pending().await;
-    };
-    loop {
-        let notified = s.kill.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if s.killed.load(Relaxed) {
-            return;
-        }
-        notified.await;
+/// The current session's kill cause, with its task's waker registered first so that a later
+/// kill wakes it; `None` outside a session or while it runs.
+fn poll_killed(cx: &mut Context<'_>) -> Option<u8> {
+    CURRENT
+        .try_with(|s| {
+            s.waker.register(cx.waker());
+            match s.killed.load(Acquire) {
+                0 => None,
+                cause => Some(cause),
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+pin_project_lite::pin_project! {
+    /// `work`, unless the current session is killed first (see [`or_killed`]).
+    pub struct OrKilled<F> {
+        #[pin]
+        work: F,
     }
+}
+
+/// Runs `work` unless the current session is killed first: then the kill's cause (`K`, `D`,
+/// `U`). Not an `async fn`: one would store `work` twice (its argument and its pinned copy)
+/// and be copied whole at each request; this holds it once, beside nothing.
+pub fn or_killed<F: Future>(work: F) -> OrKilled<F> {
+    OrKilled { work }
+}
+
+impl<F: Future> Future for OrKilled<F> {
+    type Output = Result<F::Output, u8>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(done) = self.project().work.poll(cx) {
+            return Poll::Ready(Ok(done));
+        }
+        match poll_killed(cx) {
+            Some(cause) => Poll::Ready(Err(cause)),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Completes once the soft stop has begun. Inside a session it waits on the session's own
+/// waker ([`Live::begin_stop`] wakes them all), which costs an idle wait no lock; outside one
+/// it waits on the stop itself.
+pub async fn stop_begun(stop: &super::generation::stop::Stop) {
+    if CURRENT.try_with(|_| ()).is_err() {
+        return stop.begun().await;
+    }
+    std::future::poll_fn(|cx| {
+        let _ = CURRENT.try_with(|s| s.waker.register(cx.waker()));
+        if stop.stopping() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -236,17 +309,59 @@ mod tests {
         assert_eq!(live.list().len(), 1);
     }
 
+    fn forever() -> OrKilled<std::future::Pending<()>> {
+        or_killed(std::future::pending())
+    }
+
     #[tokio::test]
     async fn a_kill_reaches_the_session_waiting_and_the_one_about_to_wait() {
         let live = Arc::new(Live::new(1));
         let open = live.open(0, session(false)).unwrap();
         let s = open.session.clone();
-        let waiting = tokio::spawn(scope(Some(s.clone()), killed()));
+        let waiting = tokio::spawn(scope(Some(s.clone()), forever()));
         tokio::task::yield_now().await;
-        s.kill();
-        waiting.await.unwrap();
+        s.kill(b'K');
+        assert_eq!(waiting.await.unwrap(), Err(b'K'));
         // Killed before it waits: it does not wait at all.
-        scope(Some(s), killed()).await;
+        assert_eq!(scope(Some(s), forever()).await, Err(b'K'));
+    }
+
+    #[tokio::test]
+    async fn a_server_kill_ends_only_that_servers_sessions_and_not_the_next_request() {
+        let live = Arc::new(Live::new(1));
+        let on = |server: u64| {
+            let open = live.open(0, session(true)).unwrap();
+            open.session.route.store(1 << 32 | (server + 1), Relaxed);
+            open
+        };
+        let (a, b) = (on(3), on(4));
+        let waiting = tokio::spawn(scope(Some(a.session.clone()), forever()));
+        let other = tokio::spawn(scope(Some(b.session.clone()), forever()));
+        tokio::task::yield_now().await;
+        live.kill_server(0, 3, b'D');
+        assert_eq!(waiting.await.unwrap(), Err(b'D'));
+        assert!(!other.is_finished());
+        other.abort();
+        // The next request on the killed connection starts afresh.
+        let again = scope(Some(a.session.clone()), async {
+            note_request(true);
+            or_killed(async { 7 }).await
+        });
+        assert_eq!(again.await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn the_soft_stop_wakes_an_idle_session() {
+        let live = Arc::new(Live::new(1));
+        let open = live.open(0, session(true)).unwrap();
+        let stop = live.stop.clone();
+        let idle = tokio::spawn(scope(Some(open.session.clone()), async move {
+            stop_begun(&stop).await
+        }));
+        tokio::task::yield_now().await;
+        assert!(!idle.is_finished());
+        live.begin_stop();
+        idle.await.unwrap();
     }
 }
 
@@ -285,8 +400,8 @@ mod cost {
             for _ in 0..n {
                 note_request(true);
                 note_route(0, Some(1));
-                // What `or_killed` adds: the kill future, polled once and dropped.
-                let killed = killed();
+                // What `or_killed` adds to a request's wait, polled once and dropped.
+                let killed = or_killed(std::future::pending::<()>());
                 tokio::pin!(killed);
                 let _ = futures_poll(killed.as_mut());
                 note_request(false);

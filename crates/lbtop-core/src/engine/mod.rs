@@ -320,6 +320,7 @@ fn start_gen(
     let served = cli.iter().filter_map(|c| c.tcp()).chain(scrapes.as_ref());
     let held = start::hold_copies(groups.iter().flatten().flatten().chain(served));
     let logs = log_out::LogOutputs::new();
+    let live = Arc::new(live::Live::new(workers));
     let backends: Vec<Arc<BackendRt>> = config
         .backends
         .iter()
@@ -327,6 +328,7 @@ fn start_gen(
         .map(|(i, b)| {
             let log = proxy_log(&logs, &config, b.log_global, &b.log, &b.log_tag);
             let mut be = BackendRt::new(i, b, events.clone(), now, workers, log);
+            be.live = Some(live.clone());
             if let Some(prior) = prior {
                 generation::carry::counters(prior, &mut be);
             }
@@ -336,7 +338,6 @@ fn start_gen(
     let maxconn = config.global.maxconn.unwrap_or(DEFAULT_MAXCONN);
     let process_conns = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let view = stats::View::default();
-    let live = Arc::new(live::Live::new(workers));
     let frontends: Vec<Arc<FrontendRt>> = groups
         .iter()
         .enumerate()

@@ -64,17 +64,14 @@ impl BackendRt {
                 _ => Vec::new(),
             },
         );
-        let s = &self.servers[server];
-        if moved == Some((true, false)) && s.shutdown_on_down {
-            s.kill.send_modify(|k| *k = (k.0 + 1, b'D'));
+        if moved == Some((true, false)) && self.servers[server].shutdown_on_down {
+            self.kill_sessions(server, b'D');
         }
     }
 
     /// `shutdown sessions server`: every session on it ends, killed (`K`).
     pub fn shutdown_sessions(&self, server: usize) {
-        self.servers[server]
-            .kill
-            .send_modify(|k| *k = (k.0 + 1, b'K'));
+        self.kill_sessions(server, b'K');
     }
 
     /// `set server ... addr <ip> [port <p>]`: new connections and checks go there; idle

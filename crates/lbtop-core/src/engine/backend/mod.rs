@@ -54,10 +54,6 @@ pub struct ServerRt {
     pub counters: std::sync::Arc<Counters>,
     /// Wakes the check task, e.g. when a server leaves maintenance.
     pub wake: Notify,
-    /// Bumped to end every session on the server, with the cause HAProxy logs: `D` when
-    /// it went DOWN (`on-marked-down shutdown-sessions`), `U` when an active server came UP
-    /// (`on-marked-up shutdown-backup-sessions`). Sessions watch it from their start.
-    pub kill: tokio::sync::watch::Sender<(u64, u8)>,
     shutdown_on_down: bool,
     shutdown_backups_on_up: bool,
     /// Idle keep-alive connections to this server, one pool per worker thread so a reused
@@ -198,6 +194,8 @@ pub struct BackendRt {
     pub cookie: Option<super::persist::CookieRt>,
     /// `stick-table` and its `stick` rules.
     pub stick: Option<super::stick::StickRt>,
+    /// The engine's sessions, which a server's `shutdown-sessions` ends (none in unit tests).
+    pub live: Option<std::sync::Arc<super::live::Live>>,
 }
 
 impl BackendRt {
@@ -232,7 +230,6 @@ impl BackendRt {
                 check_tls: super::tls_connect::ServerTlsRt::for_checks(s),
                 counters: Default::default(),
                 wake: Notify::new(),
-                kill: tokio::sync::watch::Sender::new((0, b'-')),
                 shutdown_on_down: s.shutdown_on_down,
                 shutdown_backups_on_up: s.shutdown_backups_on_up,
                 pools: (0..workers.max(1)).map(|_| Default::default()).collect(),
@@ -278,6 +275,7 @@ impl BackendRt {
             events,
             cookie: super::persist::CookieRt::new(cfg),
             stick: super::stick::StickRt::new(cfg),
+            live: None,
         }
     }
 
@@ -392,21 +390,23 @@ impl BackendRt {
         );
         let s = &self.servers[server];
         match moved {
-            Some((true, false)) if s.shutdown_on_down => {
-                s.kill.send_modify(|k| *k = (k.0 + 1, b'D'))
-            }
+            Some((true, false)) if s.shutdown_on_down => self.kill_sessions(server, b'D'),
             Some((false, true)) if s.shutdown_backups_on_up && !s.backup => {
-                for b in self.servers.iter().filter(|b| b.backup) {
-                    b.kill.send_modify(|k| *k = (k.0 + 1, b'U'));
+                for (b, _) in self.servers.iter().enumerate().filter(|(_, b)| b.backup) {
+                    self.kill_sessions(b, b'U');
                 }
             }
             _ => {}
         }
     }
 
-    /// Watches for the end of `server`'s sessions (see [`ServerRt::kill`]).
-    pub fn kill_watch(&self, server: usize) -> tokio::sync::watch::Receiver<(u64, u8)> {
-        self.servers[server].kill.subscribe()
+    /// Ends every session on `server`, with the cause HAProxy logs: `D` when it went DOWN
+    /// (`on-marked-down shutdown-sessions`), `U` when an active server came UP
+    /// (`on-marked-up shutdown-backup-sessions`), `K` when an admin asked.
+    pub fn kill_sessions(&self, server: usize, cause: u8) {
+        if let Some(live) = &self.live {
+            live.kill_server(self.index, server, cause);
+        }
     }
 
     pub fn set_admin(&self, server: usize, to: AdminState) {
@@ -578,30 +578,6 @@ fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Tr
         was_up,
         is_up: state.effective_weight() > 0,
         moved: true,
-    }
-}
-
-/// Runs `work` unless the server's sessions are ended first: then the cause to log (`D`
-/// or `U`).
-pub async fn or_killed<T>(
-    mut kill: tokio::sync::watch::Receiver<(u64, u8)>,
-    work: impl std::future::Future<Output = T>,
-) -> Result<T, u8> {
-    // Pinned in place: moved into `select!` it would be stored twice in this future (measured
-    // with -Zprint-type-sizes: 1.9 KB more per request, copied at each await's start).
-    tokio::pin!(work);
-    let killed = async {
-        if kill.changed().await.is_err() {
-            // The server is gone with the engine: nothing will end this session early.
-            std::future::pending::<()>().await;
-        }
-        kill.borrow().1
-    };
-    tokio::select! {
-        done = &mut work => Ok(done),
-        cause = killed => Err(cause),
-        // `shutdown session` from the runtime API: HAProxy's `K` (killed by an admin).
-        () = crate::engine::live::killed() => Err(b'K'),
     }
 }
 

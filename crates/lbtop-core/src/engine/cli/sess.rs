@@ -55,7 +55,7 @@ fn shutdown_session(shared: &Shared, args: &[&str]) -> String {
         0 => "Session pointer expected (use 'show sess').\n",
         id => match shared.live.find(id) {
             Some(s) => {
-                s.kill();
+                s.kill(b'K');
                 ""
             }
             None => "No such session (use 'show sess').\n",

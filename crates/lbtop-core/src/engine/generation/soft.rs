@@ -42,7 +42,7 @@ impl Engine {
 /// hand on dropped (a socket no later engine holds is closed), then HAProxy's line for
 /// each proxy once its listeners are closed.
 async fn begin(shared: &Shared) {
-    shared.live.stop.begin();
+    shared.live.begin_stop();
     shared.drop_sockets();
     shared.live.stop.listeners_closed().await;
     for (log, text) in stopped_lines(shared) {
@@ -117,7 +117,7 @@ async fn hard_stop(shared: &Shared) {
         tell(shared, log.as_ref(), Level::Warning, text);
     }
     for s in &sessions {
-        s.kill();
+        s.kill(b'K');
     }
     let stop = &shared.live.stop;
     if tokio::time::timeout(RESIST, stop.drained()).await.is_err() {

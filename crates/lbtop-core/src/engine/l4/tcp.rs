@@ -4,7 +4,6 @@ pub(crate) use super::activity::Activity;
 use super::activity::Side;
 use super::inspect::{inspect, Inspected};
 use super::splice;
-use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{connect, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -165,12 +164,11 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let counters = &fe.backend.servers[assigned.server].counters;
     let idle = fe.idle_limits();
     let activity = Activity::new(began);
-    let kill = fe.backend.kill_watch(assigned.server);
     let relay = async {
         send_held(&held, &mut server_stream, counters, &activity).await?;
         relay(&mut client_stream, &mut server_stream, counters, &activity).await
     };
-    let relay = or_killed(kill, relay);
+    let relay = crate::engine::live::or_killed(relay);
     record.termination = tokio::select! {
         relayed = relay => match relayed {
             Ok(Ok(())) => Termination::NORMAL,

@@ -152,7 +152,7 @@ impl Conn {
         let stop = self.fe.live.stop.clone();
         let woke = tokio::select! {
             biased;
-            () = stop.begun() => None,
+            () = live::stop_begun(&stop) => None,
             read = read_into(&mut self.stream, &mut self.input, limit()) => Some(read),
         };
         if woke.is_some() {

@@ -9,7 +9,6 @@ use super::reply::error_reply;
 use super::session::Session;
 use super::tunnel;
 use crate::config::{Captures, HttpReuse};
-use crate::engine::backend::or_killed;
 use crate::engine::balance::PickKey;
 use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
 use crate::engine::frontend::FrontendRt;
@@ -58,7 +57,9 @@ pub struct Client<'a> {
 
 /// What a request carries through its life, for the log line.
 pub(super) struct Exchange {
-    pub(super) record: SessionRecord,
+    /// Boxed: the exchange moves through several calls and futures, and the record is most
+    /// of its size (each move was a 400-byte copy, ~500 instructions a request in all).
+    pub(super) record: Box<SessionRecord>,
     pub(super) began: Instant,
     pub(super) sampled: bool,
     /// Server addresses as they were when the request began (see `keep_idle`).
@@ -253,7 +254,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
     } else {
         SystemTime::UNIX_EPOCH
     };
-    let mut record = fe.new_record(client.addr, start, head.request_line.clone());
+    let mut record = Box::new(fe.new_record(client.addr, start, head.request_line.clone()));
     record.tls = client.stream.is_tls();
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
@@ -290,10 +291,9 @@ async fn exchange_on(
     upstream: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<Answer, ExchangeError> {
-    let kill = fe.backend.kill_watch(to.0);
     let cookie = response_cookie(fe, head, to.0, to.1);
     let exchanged = exchange(fe, server, client, head, upstream, out, cookie.as_ref());
-    let answer = or_killed(kill, exchanged)
+    let answer = crate::engine::live::or_killed(exchanged)
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)));
     if let Err(ExchangeError::Invalid) = answer {
@@ -511,7 +511,6 @@ async fn relay(
         return Box::pin(tunnel::upgraded(fe, client, session, server, out)).await;
     }
     let mut counted = 0;
-    let kill = fe.backend.kill_watch(server_index);
     let relayed = relay::relay_response_body(
         &mut server,
         response,
@@ -524,7 +523,7 @@ async fn relay(
         &mut counted,
     );
     // Ended by the server going DOWN: `DD` (measured).
-    let relayed = or_killed(kill, relayed)
+    let relayed = crate::engine::live::or_killed(relayed)
         .await
         .unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
     bufs::give(out);
@@ -613,7 +612,7 @@ fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags:
     ex.record.termination = flags;
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
-    fe.finish(ex.record, ex.sampled);
+    fe.finish(*ex.record, ex.sampled);
 }
 
 pub(super) fn millis(d: Duration) -> i64 {

@@ -44,7 +44,7 @@ pub(super) async fn error_reply(
     };
     ex.record.timers[4] = millis(ex.began.elapsed());
     drop(assigned);
-    fe.finish(ex.record, ex.sampled);
+    fe.finish(*ex.record, ex.sampled);
     // A soft stop closes the connection after this answer, and says so.
     let stopping = fe.live.stop.stopping();
     let keep = head.keep_alive && client.body_read && custom.is_none() && !stopping;

@@ -56,7 +56,7 @@ impl Session<'_> {
             server.keep_idle(stream, ex.record.reused, ex.addr_epoch);
         }
         backend.release(self.server);
-        self.fe.finish(ex.record, ex.sampled);
+        self.fe.finish(*ex.record, ex.sampled);
     }
 }
 

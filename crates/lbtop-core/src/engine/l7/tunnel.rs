@@ -6,7 +6,6 @@
 use super::proxy::Client;
 use super::relay::{write_within, ServerConn};
 use super::session::Session;
-use crate::engine::backend::or_killed;
 use crate::engine::backend::Counters;
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs;
@@ -27,12 +26,11 @@ pub(super) async fn upgraded(
     mut server: ServerConn,
     mut out: Vec<u8>,
 ) -> bool {
-    let kill = fe.backend.kill_watch(session.server);
     let counters = &fe.backend.servers[session.server].counters;
     let idle = fe.idle_limits();
     let input = &mut *client.input;
     let tunneled = tunnel(client.stream, input, &mut server, &mut out, idle, counters);
-    let flags = match or_killed(kill, tunneled).await {
+    let flags = match crate::engine::live::or_killed(tunneled).await {
         Ok(t) => {
             session.tunneled(t.up, t.down);
             t.flags
