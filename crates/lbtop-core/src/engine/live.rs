@@ -7,10 +7,10 @@
 //! which server it uses or learn that it was killed without passing it down.
 
 use super::captures::Captures;
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use atomic_waker::AtomicWaker;
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8};

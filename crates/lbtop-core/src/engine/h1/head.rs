@@ -574,7 +574,9 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
             (starts && word).then_some((scheme, rest))
         }
-        let parts = ["", "/", "h", "http", "a+b-c.d", "1x", ":", "://", ":/", "x/", "é", "?", "@"];
+        let parts = [
+            "", "/", "h", "http", "a+b-c.d", "1x", ":", "://", ":/", "x/", "é", "?", "@",
+        ];
         for a in parts {
             for b in parts {
                 for c in parts {

@@ -406,43 +406,45 @@ async fn read_head<S: Socket, W: AsyncWrite + Unpin>(
     let mut heard = false;
     let mut interim_bytes = 0;
     loop {
-        if input.is_empty() {
-            // Nothing to parse yet; the buffer for the client's head is taken once there is.
-        } else if out.capacity() == 0 {
-            *out = bufs::take();
-        }
-        // A soft stop that began while the server worked closes the connection after this
-        // response, and the response says so (`Connection: close`), as HAProxy's does.
-        let asked = Asked {
-            keep_alive: asked.keep_alive && !stopping.stopping(),
-            ..asked
-        };
-        match response::parse_capturing(input.pending(), asked, out, captures) {
-            Parsed::Complete(r) => {
-                // A chunked body whose framing error is already here is refused whole.
-                let body = &input.pending()[r.len..];
-                if r.body == Body::Chunked && Decoder::default().finds_error(body) {
-                    return Err(ExchangeError::Invalid);
-                }
-                input.consume(r.len);
-                return Ok((r, interim_bytes));
+        // Nothing to parse before the server's first bytes (the usual case on the first pass):
+        // no parse, and the buffer for the client's head is taken once there is something.
+        if !input.is_empty() {
+            if out.capacity() == 0 {
+                *out = bufs::take();
             }
-            Parsed::Interim { len, log_bytes } => {
-                input.consume(len);
-                interim_bytes += log_bytes;
-                heard = true;
-                if relay::write_within(client, out, limits.client)
-                    .await
-                    .is_err()
-                {
-                    return Err(ExchangeError::Body(Aborted::Closed));
+            // A soft stop that began while the server worked closes the connection after this
+            // response, and the response says so (`Connection: close`), as HAProxy's does.
+            let asked = Asked {
+                keep_alive: asked.keep_alive && !stopping.stopping(),
+                ..asked
+            };
+            match response::parse_capturing(input.pending(), asked, out, captures) {
+                Parsed::Complete(r) => {
+                    // A chunked body whose framing error is already here is refused whole.
+                    let body = &input.pending()[r.len..];
+                    if r.body == Body::Chunked && Decoder::default().finds_error(body) {
+                        return Err(ExchangeError::Invalid);
+                    }
+                    input.consume(r.len);
+                    return Ok((r, interim_bytes));
                 }
-                out.clear();
-                continue;
+                Parsed::Interim { len, log_bytes } => {
+                    input.consume(len);
+                    interim_bytes += log_bytes;
+                    heard = true;
+                    if relay::write_within(client, out, limits.client)
+                        .await
+                        .is_err()
+                    {
+                        return Err(ExchangeError::Body(Aborted::Closed));
+                    }
+                    out.clear();
+                    continue;
+                }
+                Parsed::Invalid => return Err(ExchangeError::Invalid),
+                Parsed::Refused { log_bytes } => return Err(ExchangeError::Refused(log_bytes)),
+                Parsed::Partial => {}
             }
-            Parsed::Invalid => return Err(ExchangeError::Invalid),
-            Parsed::Refused { log_bytes } => return Err(ExchangeError::Refused(log_bytes)),
-            Parsed::Partial => {}
         }
         match read_inactive(from, input, limits.server, activity).await {
             Ok(0) | Err(ReadError::Failed) if !heard && input.is_empty() => {
