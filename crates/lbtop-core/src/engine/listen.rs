@@ -133,7 +133,13 @@ pub(super) async fn serve(
 ) -> Option<Stream> {
     let stream = match &fe.binds[bind].tls {
         None => Stream::Plain(stream),
-        Some(acceptor) => super::tls_accept::accept(stream, acceptor, &addrs, fe, bind).await?,
+        // Boxed: the handshake's state is larger than a plain connection's whole task.
+        Some(acceptor) => {
+            Box::pin(super::tls_accept::accept(
+                stream, acceptor, &addrs, fe, bind,
+            ))
+            .await?
+        }
     };
     match fe.mode {
         Mode::Http => Some(l7::conn::serve(stream, addrs, fe.clone()).await),

@@ -185,11 +185,35 @@ tokio::task_local! {
     static CURRENT: Arc<Session>;
 }
 
-/// Runs a connection's task as `session`'s (see [`killed`], [`note_route`]).
-pub async fn scope<F: std::future::Future>(session: Option<Arc<Session>>, work: F) -> F::Output {
+pin_project_lite::pin_project! {
+    /// A connection's work, run as its session's or as no session's (see [`scope`]).
+    #[project = ScopedProj]
+    pub enum Scoped<F: Future> {
+        In { #[pin] work: tokio::task::futures::TaskLocalFuture<Arc<Session>, F> },
+        Out { #[pin] work: F },
+    }
+}
+
+/// Runs a connection's task as `session`'s (see [`or_killed`], [`note_route`]). Not an
+/// `async fn`: one would hold `work` twice (its argument and the scoped future), and this is
+/// every connection's task, idle ones included.
+pub fn scope<F: Future>(session: Option<Arc<Session>>, work: F) -> Scoped<F> {
     match session {
-        Some(s) => CURRENT.scope(s, work).await,
-        None => work.await,
+        Some(s) => Scoped::In {
+            work: CURRENT.scope(s, work),
+        },
+        None => Scoped::Out { work },
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match self.project() {
+            ScopedProj::In { work } => work.poll(cx),
+            ScopedProj::Out { work } => work.poll(cx),
+        }
     }
 }
 
