@@ -98,7 +98,7 @@ impl Framed {
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             self.codings.note(h.value);
         } else if h.name.eq_ignore_ascii_case("connection") {
-            for token in connection_tokens(h.value) {
+            for token in super::connection::tokens(h.value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     self.close = true;
                 } else if token.eq_ignore_ascii_case(b"keep-alive") {
@@ -150,20 +150,9 @@ impl Framed {
                 out.extend_from_slice(b"te: trailers\r\n");
             }
         } else if name.eq_ignore_ascii_case(b"connection") {
-            let mut kept = connection_tokens(h.value)
-                .filter(|t| {
-                    !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive")
-                })
-                .peekable();
-            if kept.peek().is_some() {
-                out.extend_from_slice(b"connection: ");
-                for (i, token) in kept.enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(token);
-                }
-                out.extend_from_slice(b"\r\n");
+            let kept = super::connection::cleaned(h.value);
+            if !kept.is_empty() {
+                header_line(out, name, &kept);
             }
         } else {
             header_line(out, name, h.value);
@@ -179,13 +168,6 @@ fn te_asks_trailers(value: &[u8]) -> bool {
         .windows(8)
         .position(|w| w == b"trailers")
         .is_some_and(|at| matches!(value.get(at + 8), None | Some(b',')))
-}
-
-fn connection_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|t| !t.is_empty())
 }
 
 /// A head as HAProxy keeps it in its internal form, which its limits apply to: the header
@@ -211,7 +193,7 @@ impl Kept {
         let (mut length_seen, mut host_seen) = (false, None::<&[u8]>);
         for h in headers {
             let value = if h.name.eq_ignore_ascii_case("connection") {
-                match kept_connection_len(h.value) {
+                match super::connection::cleaned(h.value).len() {
                     0 => continue,
                     n => n,
                 }
@@ -243,15 +225,6 @@ impl Kept {
     pub fn fits(&self) -> bool {
         self.lines <= MAX_HEADERS && self.size <= MAX_HTX
     }
-}
-
-/// The length of a `Connection` value without its `close` and `keep-alive` tokens.
-fn kept_connection_len(value: &[u8]) -> usize {
-    let kept = connection_tokens(value)
-        .filter(|t| !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"));
-    kept.enumerate()
-        .map(|(i, t)| t.len() + usize::from(i > 0))
-        .sum()
 }
 
 /// A list (`5, 5`) is kept as the one number it says, a single value as it came.

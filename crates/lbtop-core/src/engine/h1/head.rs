@@ -792,7 +792,7 @@ mod tests {
         // `Connection` may name a framing header; the framing header stays.
         assert_eq!(
             upstream(b"POST / HTTP/1.1\r\nConnection: content-length, host\r\nHost: a\r\nContent-Length: 1\r\n\r\nA"),
-            "POST / HTTP/1.1\r\nconnection: content-length,host\r\nhost: a\r\ncontent-length: 1\r\n\r\n"
+            "POST / HTTP/1.1\r\nconnection: content-length, host\r\nhost: a\r\ncontent-length: 1\r\n\r\n"
         );
         assert_eq!(
             upstream(b"PUT / HTTP/1.1\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"),

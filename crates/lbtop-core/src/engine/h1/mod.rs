@@ -8,6 +8,7 @@
 pub mod bufs;
 pub mod capture;
 pub mod chunked;
+pub mod connection;
 pub mod cookie;
 pub mod framing;
 pub mod head;
