@@ -66,7 +66,7 @@ impl Codings {
 
 /// The headers that frame a message and govern its connection, read alike in requests and
 /// responses.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Framed {
     pub length: Option<u64>,
     codings: Codings,

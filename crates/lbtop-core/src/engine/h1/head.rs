@@ -384,6 +384,11 @@ fn absolute_target<'t>(
         Some((user, host)) => (&rest[..user.len() + 1], host),
         None => ("", authority),
     };
+    // No host in it (`http://`, `http://u@/x`): nothing for `Host` to match, and it passes as
+    // it came (measured; `http://:80/` still names an empty host with a port, refused below).
+    if authority.is_empty() {
+        return Ok(target.into());
+    }
     let short = match authority.strip_suffix(default_port) {
         Some(short) if !default_port.is_empty() => short,
         _ => authority,
@@ -413,7 +418,9 @@ fn websocket_handshake_ok(headers: &[httparse::Header<'_>]) -> bool {
             .iter()
             .filter(move |h| h.name.eq_ignore_ascii_case(name))
     };
-    let websocket = named("upgrade").any(|h| {
+    // Each `Upgrade` header says it anew: the last one decides (measured: `websocket` then
+    // `h2c` is no WebSocket upgrade; `h2c` then `websocket`, or `websocket, h2c`, is one).
+    let websocket = named("upgrade").last().is_some_and(|h| {
         h.value
             .split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
@@ -826,6 +833,24 @@ mod tests {
             upstream(b"GET http://a:80/x HTTP/1.1\r\nHost: a\r\n\r\n"),
             "GET http://a/x HTTP/1.1\r\nhost: a\r\n\r\n"
         );
+    }
+
+    /// Measured on HAProxy 2.6.12 (seed 19 of the differential run found both).
+    #[test]
+    fn hostless_absolute_targets_and_the_last_upgrade_header() {
+        for target in ["http://", "http:///x", "http://u@/x"] {
+            let text = format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+            assert!(upstream(text.as_bytes()).starts_with(&format!("GET {target} ")));
+        }
+        assert!(refused(b"GET http://:80/ HTTP/1.1\r\nHost: h\r\n\r\n").is_some());
+        let upgrade = |values: &[&str]| {
+            let lines: String = values.iter().map(|v| format!("Upgrade: {v}\r\n")).collect();
+            format!("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n{lines}\r\n")
+        };
+        // No key: refused only when the last `Upgrade` names websocket.
+        assert!(refused(upgrade(&["websocket", "h2c"]).as_bytes()).is_none());
+        assert!(refused(upgrade(&["h2c", "websocket"]).as_bytes()).is_some());
+        assert!(refused(upgrade(&["websocket, h2c"]).as_bytes()).is_some());
     }
 
     #[test]
