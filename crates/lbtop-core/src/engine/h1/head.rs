@@ -420,7 +420,7 @@ fn websocket_handshake_ok(headers: &[httparse::Header<'_>]) -> bool {
     };
     // Each `Upgrade` header says it anew: the last one decides (measured: `websocket` then
     // `h2c` is no WebSocket upgrade; `h2c` then `websocket`, or `websocket, h2c`, is one).
-    let websocket = named("upgrade").last().is_some_and(|h| {
+    let websocket = named("upgrade").next_back().is_some_and(|h| {
         h.value
             .split(|&b| b == b',')
             .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"websocket"))
