@@ -499,11 +499,11 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
 }
 
-/// `127.0.0.1:80`; a host name with what it resolved to at start: `localhost:80
+/// `127.0.0.1:80` (`127.0.0.1:+1` when it takes the client's port); a host name with what it resolved to at start: `localhost:80
 /// (127.0.0.1)`, or `db:80 (unresolved: MAINT)`.
 fn address_words(s: &Server) -> String {
     match &s.host {
-        None => s.addr.to_string(),
+        None => super::export::server_addr_words(s),
         Some(h) if h.resolved => format!("{}:{} ({})", h.name, s.addr.port(), s.addr.ip()),
         Some(h) => format!("{}:{} (unresolved: MAINT)", h.name, s.addr.port()),
     }

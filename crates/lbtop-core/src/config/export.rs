@@ -421,11 +421,26 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
 fn server_words(s: &Server) -> String {
     let addr = match &s.host {
         Some(h) => format!("{}:{}", h.name, s.addr.port()),
-        None => s.addr.to_string(),
+        None => server_addr_words(s),
     };
     let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
     w.join(" ")
+}
+
+/// An IP server address; without its port, or with `+N`/`-N`, when it takes the port the
+/// client reached (docs/haproxy-semantics.md §36).
+pub(super) fn server_addr_words(s: &Server) -> String {
+    let ip = match s.addr {
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        SocketAddr::V4(a) => a.ip().to_string(),
+    };
+    match s.port_offset {
+        None => s.addr.to_string(),
+        Some(0) => ip,
+        Some(n) if n > 0 => format!("{ip}:+{n}"),
+        Some(n) => format!("{ip}:{n}"),
+    }
 }
 
 /// One socket and its options.
@@ -696,6 +711,25 @@ mod tests {
             "    stick match req.cook(u)\n",
             "    server s 127.0.0.1:80 cookie c1",
             "    cookie P prefix\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        round_trip(&c);
+    }
+
+    #[test]
+    fn servers_that_follow_the_client_round_trip() {
+        let text = "listen l\n    mode tcp\n    bind 127.0.0.1:20000-20001\n    \
+            server a 10.0.0.1\n    server b 10.0.0.2:+100\n    server c [::1]:-10\n    \
+            server d *:80\n    server e 10.0.0.3:0\n";
+        let c = Config::parse(Path::new("s.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    server a 10.0.0.1\n",
+            "    server b 10.0.0.2:+100\n",
+            "    server c [::1]:-10\n",
+            "    server d 0.0.0.0:80\n",
+            "    server e 10.0.0.3\n",
         ] {
             assert!(out.contains(want), "missing {want:?} in:\n{out}");
         }

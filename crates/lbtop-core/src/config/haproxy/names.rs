@@ -7,12 +7,13 @@ use super::addr::{bind_addrs, server_addr};
 use super::sections::Ctx;
 use super::server::DefaultServer;
 use super::{Parser, Res};
-use crate::config::{InitAddr, Server, ServerHost};
+use crate::config::{HealthCheck, InitAddr, Server, ServerHost, TcpRule};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Where a `server` line says to connect.
 pub(super) enum Target {
-    Ip(SocketAddr),
+    /// An IP address, and the offset to the client's port when it has none of its own.
+    Ip(SocketAddr, Option<i32>),
     Name {
         host: String,
         port: u16,
@@ -24,7 +25,7 @@ pub(super) enum Target {
 /// name and port (`localhost:8080`, `ipv4@db:5432`). The error is [`server_addr`]'s.
 pub(super) fn server_target(s: &str) -> Result<Target, String> {
     let ip_err = match server_addr(s) {
-        Ok(a) => return Ok(Target::Ip(a)),
+        Ok((a, offset)) => return Ok(Target::Ip(a, offset)),
         Err(e) => e,
     };
     // `_http._tcp.name`: HAProxy asks for SRV records, which give the ports too.
@@ -33,7 +34,15 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
             "'{s}' names DNS SRV records, which lbtop does not support (A/AAAA names only)"
         ));
     }
-    let (host, port, family) = name_port(s).ok_or(ip_err)?;
+    let Some((host, port, family)) = name_port(s) else {
+        return Err(match host_name_port(&format!("{s}:1")) {
+            Some(_) if !s.contains(':') => format!(
+                "'{s}': a host name without a port (the port the client reached) is not \
+                 supported by lbtop (write name:port)"
+            ),
+            _ => ip_err,
+        });
+    };
     Ok(Target::Name { host, port, family })
 }
 
@@ -149,8 +158,9 @@ impl Parser<'_> {
         who: &str,
     ) -> Res<()> {
         let (host, port, family) = match target {
-            Target::Ip(a) => {
+            Target::Ip(a, offset) => {
                 server.addr = *a;
+                server.port_offset = *offset;
                 return Ok(());
             }
             Target::Name { host, port, family } => (host, *port, *family),
@@ -177,6 +187,39 @@ impl Parser<'_> {
             resolved: found.addr.is_some(),
         });
         Ok(())
+    }
+
+    /// Refuses, as HAProxy does, a checked server of `p` whose address has no port when no
+    /// check `port` and no `tcp-check connect port` says where its checks go.
+    pub(super) fn check_ports(&mut self, p: &super::sections::Proxy, check: &HealthCheck) {
+        let rules_say = match check {
+            HealthCheck::Rules(rules) => {
+                let mut actions = rules.iter().filter(|r| !matches!(r, TcpRule::Comment(_)));
+                let first_connects = matches!(actions.next(), Some(TcpRule::Connect { .. }));
+                let ports = rules.iter().all(|r| match r {
+                    TcpRule::Connect { port } => port.is_some(),
+                    _ => true,
+                });
+                first_connects && ports
+            }
+            _ => false,
+        };
+        for s in &p.servers {
+            if s.check && s.port_offset.is_some() && s.check_port.is_none() && !rules_say {
+                let e = self.err(
+                    s.line,
+                    format!(
+                        "{} '{}': server '{}' has neither service port nor check port (its \
+                         address takes the port the client reached): give it 'port <n>', or \
+                         start its checks with 'tcp-check connect port <n>'",
+                        p.kind.as_str(),
+                        p.name,
+                        s.name
+                    ),
+                );
+                self.errors.push(e);
+            }
+        }
     }
 
     /// `server-template <prefix> <num | low-high> <address> [<parameter>]...`: the servers

@@ -49,6 +49,7 @@ impl Default for DefaultServer {
             tls: crate::config::ServerTls::default(),
             check_ssl: None,
             cookie: None,
+            port_offset: None,
             line: 0,
         })
     }
