@@ -74,7 +74,9 @@ pub(super) fn server_addr(s: &str) -> Result<(SocketAddr, Option<i32>), String> 
 pub(super) fn fixed_addr(s: &str) -> Result<SocketAddr, String> {
     let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
     if rest.starts_with('/') || rest.contains('@') {
-        return Err(format!("'{s}': lbtop talks to TCP/UDP addresses only (ip:port)"));
+        return Err(format!(
+            "'{s}': lbtop talks to TCP/UDP addresses only (ip:port)"
+        ));
     }
     let addr = host_port(rest, None, false).map_err(|e| format!("'{s}' {e}"))?;
     check_family(s, addr, family)

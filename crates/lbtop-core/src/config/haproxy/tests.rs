@@ -1309,7 +1309,9 @@ fn addresses() {
         let e = server_addr(bad).expect_err(bad);
         assert!(e.contains(why), "{bad}: {e}");
     }
-    assert!(fixed_addr("*:53").unwrap_err().contains("not an IP address: '*'"));
+    assert!(fixed_addr("*:53")
+        .unwrap_err()
+        .contains("not an IP address: '*'"));
     assert!(fixed_addr(":53").unwrap_err().contains("has no address"));
     assert!(fixed_addr("10.0.0.1").unwrap_err().contains("has no port"));
     assert_eq!(log_addr("127.0.0.1").unwrap().to_string(), "127.0.0.1:514");
@@ -1500,7 +1502,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    bind :1\n    default_backend b\nbackend b\n    mode http\n", 3, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does not"]),
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
-            ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
+            ("backend b\n    server s 1.2.3.4 check\n", 2, &["backend 'b': server 's' has neither service port nor check port"]),
+            ("backend b\n    server s db.example\n", 2, &["server 's': address 'db.example': a host name without a port"]),
             ("backend b\n    server s nosuchhost.invalid:80\n", 2, &["backend 'b': server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
             ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
