@@ -721,7 +721,8 @@ mod tests {
     fn servers_that_follow_the_client_round_trip() {
         let text = "listen l\n    mode tcp\n    bind 127.0.0.1:20000-20001\n    \
             server a 10.0.0.1\n    server b 10.0.0.2:+100\n    server c [::1]:-10\n    \
-            server d *:80\n    server e 10.0.0.3:0\n";
+            server d *:80\n    server e 10.0.0.3:0\n    \
+            server f 10.0.0.4:443 check check-ssl verify none check-sni a.example\n";
         let c = Config::parse(Path::new("s.cfg"), text).unwrap();
         let out = c.to_haproxy_cfg();
         for want in [
@@ -730,6 +731,7 @@ mod tests {
             "    server c [::1]:-10\n",
             "    server d 0.0.0.0:80\n",
             "    server e 10.0.0.3\n",
+            "check-ssl check-sni a.example",
         ] {
             assert!(out.contains(want), "missing {want:?} in:\n{out}");
         }

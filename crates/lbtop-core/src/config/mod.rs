@@ -485,6 +485,9 @@ pub struct Server {
     /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
     /// [`Server::checks_use_tls`].
     pub check_ssl: Option<bool>,
+    /// `check-sni <name>`: the SNI of the checks' TLS handshakes (they send none without it,
+    /// whatever `sni` says: that one is for traffic).
+    pub check_sni: Option<String>,
     /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
     pub cookie: Option<String>,
     pub line: usize,

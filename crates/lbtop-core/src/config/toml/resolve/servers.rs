@@ -102,6 +102,7 @@ impl Resolver<'_> {
             check_ssl: None,
             cookie: None,
             port_offset: None,
+            check_sni: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
