@@ -750,6 +750,63 @@ fn checks_send_the_sni_of_check_sni_only_as_haproxy_does() {
     assert_eq!(haproxy, lbtop, "check SNIs: HAProxy (left), lbtop (right)");
 }
 
+/// `option ssl-hello-chk` against a real TLS server (rustls, which answers the SSLv3 hello
+/// with an alert) and against a plain HTTP one: the same health lines from both proxies.
+#[test]
+fn ssl_hello_checks_of_a_real_tls_server_pass_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let (_, chain, key) = origin_certs();
+    let template = format!(
+        "{GLOBAL}    option log-health-checks\n    timeout check 2s\n\n\
+         frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend tls\n\n\
+         backend tls\n    option ssl-hello-chk\n    server s {{tls}} check inter 300ms rise 1 fall 1\n\n\
+         backend plain\n    option ssl-hello-chk\n    server s {{plain}} check inter 300ms rise 1 fall 1\n"
+    );
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([
+            ("tls", tls_origin(chain.clone(), key.clone_key())),
+            ("plain", plain_origin()),
+        ]);
+        let c = Contender::start(kind, &template, &servers);
+        ["tls", "plain"].map(|b| {
+            let needle = format!("Health check for server {b}/s ");
+            let lines = c.sink.wait(&needle, Duration::from_secs(10));
+            let first = lines.into_iter().find(|l| l.contains(&needle));
+            contender::mask_message(&first.unwrap_or_default())
+        })
+    });
+    assert!(
+        haproxy[0].contains("tls/s succeeded, reason: Layer6 check passed"),
+        "{haproxy:?}"
+    );
+    assert!(
+        haproxy[1].contains("plain/s failed, reason: Layer6 invalid response"),
+        "{haproxy:?}"
+    );
+    assert_eq!(
+        haproxy, lbtop,
+        "health lines: HAProxy (left), lbtop (right)"
+    );
+}
+
+/// A plain HTTP server: `400` to whatever it reads, then a close.
+fn plain_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 1024];
+            if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            }
+        }
+    });
+    addr
+}
+
 /// A TLS client presenting `cert` (a chain and its key), without SNI.
 fn with_client_cert(
     cert: Option<(

@@ -1012,6 +1012,10 @@ backend l
     mode tcp
     option ldap-check
     server l 127.0.0.1:8
+backend s
+    mode tcp
+    option ssl-hello-chk
+    server s 127.0.0.1:9
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);
