@@ -282,3 +282,64 @@ fn a_checked_server_without_a_port_or_check_port_is_refused_by_both() {
         );
     }
 }
+
+/// What the stats socket shows of such servers: `show stat` writes the offset signed in
+/// `addr`, `show servers state` as its unsigned 32 bits in `srv_port`.
+#[test]
+fn the_stats_socket_shows_port_offsets_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let sock = dir.path().join(format!("{kind:?}.sock"));
+        let cfg = format!(
+            "global\n    stats socket {} level admin\n\n\
+             defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    \
+             timeout server 5s\n\n\
+             listen l\n    bind 127.0.0.1:{{PORT}}\n    server a 127.0.0.2\n    \
+             server b 127.0.0.3:+5\n    server c *:80\n    server d [::1]:-5\n",
+            sock.display()
+        );
+        let _c = Contender::start(kind, &cfg, &BTreeMap::new());
+        let stat = socket_ask(&sock, "show stat");
+        let addrs: Vec<String> = stat
+            .lines()
+            .filter(|l| l.starts_with("l,") && !l.contains("FRONTEND") && !l.contains("BACKEND"))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{} {}", f[1], f.get(73).copied().unwrap_or("?"))
+            })
+            .collect();
+        let state = socket_ask(&sock, "show servers state");
+        let ports: Vec<String> = state
+            .lines()
+            .filter(|l| l.starts_with("2 l "))
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                format!("{} {} {}", f[3], f[4], f[18])
+            })
+            .collect();
+        (addrs, ports)
+    });
+    assert_eq!(
+        haproxy.0,
+        [
+            "a 127.0.0.2:0",
+            "b 127.0.0.3:5",
+            "c 0.0.0.0:80",
+            "d [::1]:-5"
+        ]
+    );
+    assert_eq!(haproxy, lbtop, "HAProxy (left), lbtop (right)");
+}
+
+fn socket_ask(path: &std::path::Path, command: &str) -> String {
+    let mut s = std::os::unix::net::UnixStream::connect(path).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{command}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
