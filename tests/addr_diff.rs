@@ -78,6 +78,8 @@ struct Plan {
     http: u16,
     /// Checked servers: `tcp-check connect port C` to 127.0.0.7, `port D` to 127.0.0.8.
     checks: (u16, u16),
+    /// A checked server at `*:E` (its checks have no client: 0.0.0.0 is this host).
+    star_check: u16,
 }
 
 impl Plan {
@@ -97,7 +99,9 @@ impl Plan {
         let star = (free_port(), fake_near(ip(5), |p| p));
         let http = fake_near(ip(6), |p| p);
         let checks = (fake_near(ip(7), |p| p), fake_near(ip(8), |p| p));
+        let star_check = fake_near(ip(1), |p| p);
         Plan {
+            star_check,
             range,
             plus,
             minus,
@@ -123,7 +127,8 @@ impl Plan {
              listen http\n    mode http\n    bind 127.0.0.1:{}\n    server s 127.0.0.6\n\n\
              backend tcpchk\n    option tcp-check\n    tcp-check connect port {}\n    \
              server s 127.0.0.7 check inter 300 rise 1 fall 1\n\n\
-             backend portchk\n    server s 127.0.0.8 check port {} inter 300 rise 1 fall 1\n",
+             backend portchk\n    server s 127.0.0.8 check port {} inter 300 rise 1 fall 1\n\n\
+             backend starchk\n    server s *:{} check inter 300 rise 1 fall 1\n",
             p + 1,
             self.plus,
             self.minus,
@@ -132,6 +137,7 @@ impl Plan {
             self.http,
             self.checks.0,
             self.checks.1,
+            self.star_check,
         )
     }
 
@@ -165,7 +171,7 @@ fn ask(to: SocketAddr) -> String {
 fn observe(kind: Kind, plan: &Plan) -> (Vec<String>, Vec<String>) {
     let c = Contender::start(kind, &plan.cfg(), &BTreeMap::new());
     let answers: Vec<String> = plan.clients().into_iter().map(ask).collect();
-    for name in ["tcpchk", "portchk"] {
+    for name in ["tcpchk", "portchk", "starchk"] {
         c.sink.wait(
             &format!("Health check for server {name}/s "),
             Duration::from_secs(10),
@@ -212,6 +218,13 @@ fn servers_without_a_port_or_address_follow_the_client_as_in_haproxy() {
         "log lines differ\nHAProxy:\n{}\nlbtop:\n{}",
         h_lines.join("\n"),
         l_lines.join("\n")
+    );
+    // A check of `*:port` has no client to follow: it reaches this host.
+    assert!(
+        h_lines
+            .iter()
+            .any(|l| l.contains("Health check for server starchk/s succeeded")),
+        "{h_lines:#?}"
     );
     // And they are the ones HAProxy is documented to reach (§36).
     let (p, star) = (plan.range, plan.star);
