@@ -78,6 +78,8 @@ struct Plan {
     http: u16,
     /// Checked servers: `tcp-check connect port C` to 127.0.0.7, `port D` to 127.0.0.8.
     checks: (u16, u16),
+    /// `bind 127.0.0.1:N`, server `localhost:+5` (a host name follows the client's port too).
+    name: u16,
     /// A checked server at `*:E` (its checks have no client: 0.0.0.0 is this host).
     star_check: u16,
 }
@@ -100,7 +102,9 @@ impl Plan {
         let http = fake_near(ip(6), |p| p);
         let checks = (fake_near(ip(7), |p| p), fake_near(ip(8), |p| p));
         let star_check = fake_near(ip(1), |p| p);
+        let name = fake_near(ip(1), |p| p + 5);
         Plan {
+            name,
             star_check,
             range,
             plus,
@@ -124,6 +128,7 @@ impl Plan {
              listen plus\n    bind 127.0.0.1:{}\n    server s 127.0.0.3:+7\n\n\
              listen minus\n    bind 127.0.0.1:{}\n    server s 127.0.0.4:-3\n\n\
              listen star\n    bind 127.0.0.5:{}\n    server s *:{}\n\n\
+             listen name\n    bind 127.0.0.1:{}\n    server s localhost:+5\n\n\
              listen http\n    mode http\n    bind 127.0.0.1:{}\n    server s 127.0.0.6\n\n\
              backend tcpchk\n    option tcp-check\n    tcp-check connect port {}\n    \
              server s 127.0.0.7 check inter 300 rise 1 fall 1\n\n\
@@ -134,6 +139,7 @@ impl Plan {
             self.minus,
             self.star.0,
             self.star.1,
+            self.name,
             self.http,
             self.checks.0,
             self.checks.1,
@@ -149,6 +155,7 @@ impl Plan {
             SocketAddr::new(ip(1), self.plus),
             SocketAddr::new(ip(1), self.minus),
             SocketAddr::new(ip(5), self.star.0),
+            SocketAddr::new(ip(1), self.name),
             SocketAddr::new(ip(1), self.http),
         ]
     }
@@ -177,7 +184,7 @@ fn observe(kind: Kind, plan: &Plan) -> (Vec<String>, Vec<String>) {
             Duration::from_secs(10),
         );
     }
-    for name in ["range", "plus", "minus", "star", "http"] {
+    for name in ["range", "plus", "minus", "star", "name", "http"] {
         c.sink
             .wait(&format!("> {name} {name}/s "), Duration::from_secs(10));
     }
@@ -234,6 +241,7 @@ fn servers_without_a_port_or_address_follow_the_client_as_in_haproxy() {
         format!("fake@127.0.0.3:{}", plan.plus + 7),
         format!("fake@127.0.0.4:{}", plan.minus - 3),
         format!("fake@127.0.0.5:{}", star.1),
+        format!("fake@127.0.0.1:{}", plan.name + 5),
         format!("fake@127.0.0.6:{}", plan.http),
     ] {
         assert!(

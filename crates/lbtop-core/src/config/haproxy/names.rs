@@ -18,6 +18,8 @@ pub(super) enum Target {
         host: String,
         port: u16,
         family: Family,
+        /// As for an IP address: no port, `+N` or `-N` follow the client's port.
+        offset: Option<i32>,
     },
 }
 
@@ -34,16 +36,40 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
             "'{s}' names DNS SRV records, which lbtop does not support (A/AAAA names only)"
         ));
     }
-    let Some((host, port, family)) = name_port(s) else {
-        return Err(match host_name_port(&format!("{s}:1")) {
-            Some(_) if !s.contains(':') => format!(
-                "'{s}': a host name without a port (the port the client reached) is not \
-                 supported by lbtop (write name:port)"
-            ),
-            _ => ip_err,
+    if let Some((host, offset, family)) = name_offset(s) {
+        return Ok(Target::Name {
+            host,
+            port: 0,
+            family,
+            offset: Some(offset),
         });
+    }
+    if let Some((host, port, family)) = name_port(s) {
+        return Ok(Target::Name {
+            host,
+            port,
+            family,
+            // Port 0 is no port, as for an IP address.
+            offset: (port == 0).then_some(0),
+        });
+    }
+    Err(ip_err)
+}
+
+/// A host name without a port (`db`), or with `+N`/`-N` (`db:+1`), and its offset.
+fn name_offset(s: &str) -> Option<(String, i32, Family)> {
+    let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
+    let (host, offset) = match rest.rsplit_once(':') {
+        None => (rest, 0),
+        Some((host, p)) if p.starts_with(['+', '-']) => {
+            let n = i32::from(p[1..].parse::<u16>().ok()?);
+            (host, if p.starts_with('-') { -n } else { n })
+        }
+        Some(_) => return None,
     };
-    Ok(Target::Name { host, port, family })
+    // The same characters as `name:port` takes.
+    host_name_port(&format!("{host}:1"))?;
+    Some((host.to_string(), offset, family))
 }
 
 /// The listening addresses of a `bind` word, as [`bind_addrs`] reads them (lists, port
@@ -163,7 +189,15 @@ impl Parser<'_> {
                 server.port_offset = *offset;
                 return Ok(());
             }
-            Target::Name { host, port, family } => (host, *port, *family),
+            Target::Name {
+                host,
+                port,
+                family,
+                offset,
+            } => {
+                server.port_offset = *offset;
+                (host, *port, *family)
+            }
         };
         let methods = server.init_addr.as_deref().unwrap_or(&DEFAULT_INIT_ADDR);
         let found = match first_address(host, port, family, methods) {

@@ -1503,7 +1503,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
             ("backend b\n    server s 1.2.3.4 check\n", 2, &["backend 'b': server 's' has neither service port nor check port"]),
-            ("backend b\n    server s db.example\n", 2, &["server 's': address 'db.example': a host name without a port"]),
+            ("backend b\n    server s nosuchhost.invalid\n", 2, &["server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s nosuchhost.invalid:80\n", 2, &["backend 'b': server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
             ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
@@ -1789,9 +1789,9 @@ fn init_addr_and_name_errors_name_the_line_and_the_server() {
         &["server 's': 'init-addr': unknown init-addr method 'bogus'"],
     );
     fails(
-        &b("    server s localhost\n"),
+        &b("    server s localhost:80-90\n"),
         2,
-        &["server 's': address 'localhost'"],
+        &["server 's': address 'localhost:80-90'"],
     );
     fails(&b("    default-server init-addr none\n    server s 1.2.3.4:1\n    server t nosuchhost.invalid:1 init-addr libc\n"), 4, &["server 't': could not resolve"]);
     // `default-server init-addr` applies to the servers after it.
