@@ -10,6 +10,7 @@ mod describe;
 pub mod edit;
 mod errors;
 mod export;
+mod follow;
 mod haproxy;
 mod hash_type;
 mod health;
@@ -503,27 +504,6 @@ impl Server {
     pub fn checks_use_tls(&self) -> bool {
         self.check_ssl
             .unwrap_or(self.tls.enabled && self.check_addr.is_none() && self.check_port.is_none())
-    }
-
-    /// Where a connection goes for a client that reached `dst`, when the server is at `addr`,
-    /// as HAProxy 2.6 does (docs/haproxy-semantics.md §36): an unspecified IP is `dst`'s, a
-    /// mapped port (`port_offset`) is `dst`'s plus the offset, wrapping as HAProxy's 16 bits do.
-    pub fn connect_addr(addr: SocketAddr, port_offset: Option<i32>, dst: SocketAddr) -> SocketAddr {
-        let ip = match addr.ip().is_unspecified() {
-            true => dst.ip(),
-            false => addr.ip(),
-        };
-        let port = match port_offset {
-            Some(n) => (i32::from(dst.port()).wrapping_add(n)) as u16,
-            None => addr.port(),
-        };
-        SocketAddr::new(ip, port)
-    }
-
-    /// Whether its connections depend on where the client connected (see
-    /// [`Server::connect_addr`]).
-    pub fn follows_client(addr: SocketAddr, port_offset: Option<i32>) -> bool {
-        port_offset.is_some() || addr.ip().is_unspecified()
     }
 
     /// Starts in MAINT: `disabled`, or a host name that did not resolve (`init-addr none`).
