@@ -662,6 +662,151 @@ fn checks_of_ssl_servers_speak_tls_and_mark_servers_as_haproxy_does() {
     );
 }
 
+/// A TLS origin that keeps the SNI of each handshake (`-` for none) and answers a request
+/// `200`, or closes after the handshake when none comes (a Layer 6 check).
+fn sni_recorder(
+    chain: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+            if conn.is_handshaking() {
+                continue;
+            }
+            let sni = conn.server_name().unwrap_or("-").to_string();
+            keep.lock().unwrap().push(sni);
+            let mut tls = StreamOwned::new(conn, tcp);
+            let mut chunk = [0u8; 4096];
+            if matches!(tls.read(&mut chunk), Ok(n) if n > 0) {
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                let _ = tls.write_all(answer.as_bytes());
+            }
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    (addr, seen)
+}
+
+/// Checks send the SNI of `check-sni` and no other: not the server's `sni` (which is for
+/// traffic), as HAProxy 2.6 does (docs/haproxy-semantics.md §22.4).
+#[test]
+fn checks_send_the_sni_of_check_sni_only_as_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    let (_, chain, key) = origin_certs();
+    let template = format!(
+        "{GLOBAL}    timeout check 5s\n\nfrontend fe\n    bind 127.0.0.1:{{PORT}}\n    \
+         default_backend a\n\n\
+         backend a\n    option httpchk GET /health\n    \
+         server s {{a}} ssl verify none sni str(traffic.example) check inter 300ms\n\n\
+         backend b\n    option httpchk GET /health\n    \
+         server s {{b}} ssl verify none sni str(traffic.example) check check-sni check.example inter 300ms\n\n\
+         backend c\n    server s {{c}} verify none check check-ssl check-sni only.example inter 300ms\n"
+    );
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let origins: Vec<_> = (0..3)
+            .map(|_| sni_recorder(chain.clone(), key.clone_key()))
+            .collect();
+        let servers = BTreeMap::from([
+            ("a", origins[0].0),
+            ("b", origins[1].0),
+            ("c", origins[2].0),
+        ]);
+        let _c = Contender::start(kind, &template, &servers);
+        let mut firsts = Vec::new();
+        for (_, seen) in &origins {
+            for _ in 0..250 {
+                if !seen.lock().unwrap().is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            firsts.push(seen.lock().unwrap().first().cloned().unwrap_or_default());
+        }
+        firsts
+    });
+    assert_eq!(haproxy, ["-", "check.example", "only.example"]);
+    assert_eq!(haproxy, lbtop, "check SNIs: HAProxy (left), lbtop (right)");
+}
+
+/// `option ssl-hello-chk` against a real TLS server (rustls, which answers the SSLv3 hello
+/// with an alert) and against a plain HTTP one: the same health lines from both proxies.
+#[test]
+fn ssl_hello_checks_of_a_real_tls_server_pass_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let (_, chain, key) = origin_certs();
+    let template = format!(
+        "{GLOBAL}    option log-health-checks\n    timeout check 2s\n\n\
+         frontend fe\n    bind 127.0.0.1:{{PORT}}\n    default_backend tls\n\n\
+         backend tls\n    option ssl-hello-chk\n    server s {{tls}} check inter 300ms rise 1 fall 1\n\n\
+         backend plain\n    option ssl-hello-chk\n    server s {{plain}} check inter 300ms rise 1 fall 1\n"
+    );
+    let [haproxy, lbtop] = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let servers = BTreeMap::from([
+            ("tls", tls_origin(chain.clone(), key.clone_key())),
+            ("plain", plain_origin()),
+        ]);
+        let c = Contender::start(kind, &template, &servers);
+        ["tls", "plain"].map(|b| {
+            let needle = format!("Health check for server {b}/s ");
+            let lines = c.sink.wait(&needle, Duration::from_secs(10));
+            let first = lines.into_iter().find(|l| l.contains(&needle));
+            contender::mask_message(&first.unwrap_or_default())
+        })
+    });
+    assert!(
+        haproxy[0].contains("tls/s succeeded, reason: Layer6 check passed"),
+        "{haproxy:?}"
+    );
+    assert!(
+        haproxy[1].contains("plain/s failed, reason: Layer6 invalid response"),
+        "{haproxy:?}"
+    );
+    assert_eq!(
+        haproxy, lbtop,
+        "health lines: HAProxy (left), lbtop (right)"
+    );
+}
+
+/// A plain HTTP server: `400` to whatever it reads, then a close.
+fn plain_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 1024];
+            if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+            }
+        }
+    });
+    addr
+}
+
 /// A TLS client presenting `cert` (a chain and its key), without SNI.
 fn with_client_cert(
     cert: Option<(

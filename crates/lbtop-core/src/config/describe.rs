@@ -4,6 +4,7 @@
 //! `log  global` is TOML's `log-global = true`, and each `log <addr> <facility> <level>` target
 //! is a `[[global.log]]` (or `[[defaults.log]]`, `[[frontend.log]]`, `[[backend.log]]`) table.
 
+use super::export::{port_words, server_addr_words};
 use super::haproxy::describe_server;
 use super::{
     Backend, Config, ForwardFor, Frontend, HealthCheck, LogTarget, Mode, Options, Server,
@@ -499,13 +500,13 @@ fn describe_backend(out: &mut String, b: &Backend) {
     }
 }
 
-/// `127.0.0.1:80`; a host name with what it resolved to at start: `localhost:80
+/// `127.0.0.1:80` (`127.0.0.1:+1` when it takes the client's port); a host name with what it resolved to at start: `localhost:80
 /// (127.0.0.1)`, or `db:80 (unresolved: MAINT)`.
 fn address_words(s: &Server) -> String {
     match &s.host {
-        None => s.addr.to_string(),
-        Some(h) if h.resolved => format!("{}:{} ({})", h.name, s.addr.port(), s.addr.ip()),
-        Some(h) => format!("{}:{} (unresolved: MAINT)", h.name, s.addr.port()),
+        None => server_addr_words(s),
+        Some(h) if h.resolved => format!("{}{} ({})", h.name, port_words(s), s.addr.ip()),
+        Some(h) => format!("{}{} (unresolved: MAINT)", h.name, port_words(s)),
     }
 }
 

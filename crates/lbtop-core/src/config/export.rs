@@ -420,12 +420,31 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
 /// resolves it again at start), not the address it resolved to.
 fn server_words(s: &Server) -> String {
     let addr = match &s.host {
-        Some(h) => format!("{}:{}", h.name, s.addr.port()),
-        None => s.addr.to_string(),
+        Some(h) => format!("{}{}", h.name, port_words(s)),
+        None => server_addr_words(s),
     };
     let mut w = vec![s.name.clone(), addr];
     w.extend(export_server(s));
     w.join(" ")
+}
+
+/// An IP server address; without its port, or with `+N`/`-N`, when it takes the port the
+/// client reached (docs/haproxy-semantics.md §36).
+pub(super) fn server_addr_words(s: &Server) -> String {
+    match s.addr {
+        SocketAddr::V6(a) => format!("[{}]{}", a.ip(), port_words(s)),
+        SocketAddr::V4(a) => format!("{}{}", a.ip(), port_words(s)),
+    }
+}
+
+/// `:80`; nothing, `:+N` or `:-N` for a port that follows the client's.
+pub(super) fn port_words(s: &Server) -> String {
+    match s.port_offset {
+        None => format!(":{}", s.addr.port()),
+        Some(0) => String::new(),
+        Some(n) if n > 0 => format!(":+{n}"),
+        Some(n) => format!(":{n}"),
+    }
 }
 
 /// One socket and its options.
@@ -696,6 +715,28 @@ mod tests {
             "    stick match req.cook(u)\n",
             "    server s 127.0.0.1:80 cookie c1",
             "    cookie P prefix\n",
+        ] {
+            assert!(out.contains(want), "missing {want:?} in:\n{out}");
+        }
+        round_trip(&c);
+    }
+
+    #[test]
+    fn servers_that_follow_the_client_round_trip() {
+        let text = "listen l\n    mode tcp\n    bind 127.0.0.1:20000-20001\n    \
+            server a 10.0.0.1\n    server b 10.0.0.2:+100\n    server c [::1]:-10\n    \
+            server d *:80\n    server e 10.0.0.3:0\n    server g localhost:+3\n    \
+            server f 10.0.0.4:443 check check-ssl verify none check-sni a.example\n";
+        let c = Config::parse(Path::new("s.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        for want in [
+            "    server a 10.0.0.1\n",
+            "    server b 10.0.0.2:+100\n",
+            "    server c [::1]:-10\n",
+            "    server d 0.0.0.0:80\n",
+            "    server e 10.0.0.3\n",
+            "    server g localhost:+3\n",
+            "check-ssl check-sni a.example",
         ] {
             assert!(out.contains(want), "missing {want:?} in:\n{out}");
         }
@@ -976,6 +1017,10 @@ backend l
     mode tcp
     option ldap-check
     server l 127.0.0.1:8
+backend s
+    mode tcp
+    option ssl-hello-chk
+    server s 127.0.0.1:9
 "#;
         let c = Config::parse(Path::new("all.cfg"), text).unwrap();
         round_trip(&c);

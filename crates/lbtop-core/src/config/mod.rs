@@ -10,6 +10,7 @@ mod describe;
 pub mod edit;
 mod errors;
 mod export;
+mod follow;
 mod haproxy;
 mod hash_type;
 mod health;
@@ -425,7 +426,12 @@ pub struct Backend {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
     pub name: String,
+    /// An unspecified IP (`*:80`, `0.0.0.0:80`) stands for the address the client reached
+    /// (see [`Server::connect_addr`]).
     pub addr: SocketAddr,
+    /// `Some(n)`: the address had no port, port 0, or `+n`/`-n`; connections go to the port
+    /// the client reached plus `n` (the port in `addr` is then 0).
+    pub port_offset: Option<i32>,
     /// 0..=256, default 1.
     pub weight: u32,
     /// Health checks enabled (`check`).
@@ -480,6 +486,9 @@ pub struct Server {
     /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); see
     /// [`Server::checks_use_tls`].
     pub check_ssl: Option<bool>,
+    /// `check-sni <name>`: the SNI of the checks' TLS handshakes (they send none without it,
+    /// whatever `sni` says: that one is for traffic).
+    pub check_sni: Option<String>,
     /// `cookie <value>`: the value of the backend's persistence cookie naming this server.
     pub cookie: Option<String>,
     pub line: usize,

@@ -59,6 +59,9 @@ pub enum ProtoCheck {
     Ldap,
     /// `option pgsql-check user <name>`: a startup message, then an authentication request.
     Pgsql { user: String },
+    /// `option ssl-hello-chk`: an SSLv3 client hello; a reply that starts as a TLS record
+    /// (handshake or alert) passes at layer 6.
+    SslHello,
 }
 
 impl ProtoCheck {
@@ -78,6 +81,7 @@ impl ProtoCheck {
                 if *pre41 { " pre-41" } else { "" }
             ),
             ProtoCheck::Ldap => "ldap-check".into(),
+            ProtoCheck::SslHello => "ssl-hello-chk".into(),
             ProtoCheck::Pgsql { user } => format!(
                 "pgsql-check user {}",
                 crate::config::export::quote_word(user)

@@ -249,7 +249,7 @@ pub async fn dial<'a>(
 
 /// A connection to `server`, with its PROXY header written when it takes one.
 async fn open(server: &ServerRt, limit: Duration, peer: &Addrs) -> std::io::Result<TcpStream> {
-    let mut stream = TcpStream::connect(server.addr()).await?;
+    let mut stream = TcpStream::connect(server.connect_addr(peer.dst)).await?;
     if let Some(version) = server.send_proxy {
         let header = match version {
             ProxyVersion::V1 => proxy_proto::v1(Some(*peer)),

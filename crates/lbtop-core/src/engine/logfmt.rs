@@ -208,7 +208,10 @@ fn frontend_transport(out: &mut String, n: &Names<'_>, r: &SessionRecord, f: Fla
 
 fn server_addr(n: &Names<'_>, r: &SessionRecord) -> Option<SocketAddr> {
     let s = n.be.servers.get(r.server?)?;
-    Some(s.addr)
+    Some(match r.frontend_addr {
+        Some(dst) => crate::config::Server::connect_addr(s.addr, s.port_offset, dst),
+        None => s.addr,
+    })
 }
 
 fn request(r: &SessionRecord) -> &str {

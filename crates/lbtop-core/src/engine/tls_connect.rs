@@ -33,14 +33,15 @@ impl ServerTlsRt {
         })
     }
 
-    /// The TLS health checks of `server` speak, if they do: its `ssl` settings (without an
-    /// SNI from a request, which checks do not have).
+    /// The TLS health checks of `server` speak, if they do: its `ssl` settings, with the SNI
+    /// of `check-sni` only, as HAProxy 2.6 sends (docs/haproxy-semantics.md §22.4).
     pub fn for_checks(server: &crate::config::Server) -> Option<ServerTlsRt> {
         if !server.checks_use_tls() {
             return None;
         }
         let tls = ServerTls {
             enabled: true,
+            sni: server.check_sni.clone().map(ServerSni::Fixed),
             ..server.tls.clone()
         };
         ServerTlsRt::new(&tls)

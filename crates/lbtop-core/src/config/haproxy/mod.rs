@@ -386,6 +386,7 @@ impl<'a> Parser<'a> {
                 }
                 HealthCheck::Tcp
             };
+            self.check_ports(p, &check);
             let (balance, hash_header) = s.balance.clone().unwrap_or((Balance::RoundRobin, None));
             self.warn_maxqueue(p, balance);
             let mode = s.mode.unwrap_or(Mode::Tcp);

@@ -7,16 +7,19 @@ use super::addr::{bind_addrs, server_addr};
 use super::sections::Ctx;
 use super::server::DefaultServer;
 use super::{Parser, Res};
-use crate::config::{InitAddr, Server, ServerHost};
+use crate::config::{HealthCheck, InitAddr, Server, ServerHost, TcpRule};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Where a `server` line says to connect.
 pub(super) enum Target {
-    Ip(SocketAddr),
+    /// An IP address, and the offset to the client's port when it has none of its own.
+    Ip(SocketAddr, Option<i32>),
     Name {
         host: String,
         port: u16,
         family: Family,
+        /// As for an IP address: no port, `+N` or `-N` follow the client's port.
+        offset: Option<i32>,
     },
 }
 
@@ -24,7 +27,7 @@ pub(super) enum Target {
 /// name and port (`localhost:8080`, `ipv4@db:5432`). The error is [`server_addr`]'s.
 pub(super) fn server_target(s: &str) -> Result<Target, String> {
     let ip_err = match server_addr(s) {
-        Ok(a) => return Ok(Target::Ip(a)),
+        Ok((a, offset)) => return Ok(Target::Ip(a, offset)),
         Err(e) => e,
     };
     // `_http._tcp.name`: HAProxy asks for SRV records, which give the ports too.
@@ -33,8 +36,40 @@ pub(super) fn server_target(s: &str) -> Result<Target, String> {
             "'{s}' names DNS SRV records, which lbtop does not support (A/AAAA names only)"
         ));
     }
-    let (host, port, family) = name_port(s).ok_or(ip_err)?;
-    Ok(Target::Name { host, port, family })
+    if let Some((host, offset, family)) = name_offset(s) {
+        return Ok(Target::Name {
+            host,
+            port: 0,
+            family,
+            offset: Some(offset),
+        });
+    }
+    if let Some((host, port, family)) = name_port(s) {
+        return Ok(Target::Name {
+            host,
+            port,
+            family,
+            // Port 0 is no port, as for an IP address.
+            offset: (port == 0).then_some(0),
+        });
+    }
+    Err(ip_err)
+}
+
+/// A host name without a port (`db`), or with `+N`/`-N` (`db:+1`), and its offset.
+fn name_offset(s: &str) -> Option<(String, i32, Family)> {
+    let (rest, family) = strip_family(s, &["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"]);
+    let (host, offset) = match rest.rsplit_once(':') {
+        None => (rest, 0),
+        Some((host, p)) if p.starts_with(['+', '-']) => {
+            let n = i32::from(p[1..].parse::<u16>().ok()?);
+            (host, if p.starts_with('-') { -n } else { n })
+        }
+        Some(_) => return None,
+    };
+    // The same characters as `name:port` takes.
+    host_name_port(&format!("{host}:1"))?;
+    Some((host.to_string(), offset, family))
 }
 
 /// The listening addresses of a `bind` word, as [`bind_addrs`] reads them (lists, port
@@ -149,11 +184,20 @@ impl Parser<'_> {
         who: &str,
     ) -> Res<()> {
         let (host, port, family) = match target {
-            Target::Ip(a) => {
+            Target::Ip(a, offset) => {
                 server.addr = *a;
+                server.port_offset = *offset;
                 return Ok(());
             }
-            Target::Name { host, port, family } => (host, *port, *family),
+            Target::Name {
+                host,
+                port,
+                family,
+                offset,
+            } => {
+                server.port_offset = *offset;
+                (host, *port, *family)
+            }
         };
         let methods = server.init_addr.as_deref().unwrap_or(&DEFAULT_INIT_ADDR);
         let found = match first_address(host, port, family, methods) {
@@ -177,6 +221,39 @@ impl Parser<'_> {
             resolved: found.addr.is_some(),
         });
         Ok(())
+    }
+
+    /// Refuses, as HAProxy does, a checked server of `p` whose address has no port when no
+    /// check `port` and no `tcp-check connect port` says where its checks go.
+    pub(super) fn check_ports(&mut self, p: &super::sections::Proxy, check: &HealthCheck) {
+        let rules_say = match check {
+            HealthCheck::Rules(rules) => {
+                let mut actions = rules.iter().filter(|r| !matches!(r, TcpRule::Comment(_)));
+                let first_connects = matches!(actions.next(), Some(TcpRule::Connect { .. }));
+                let ports = rules.iter().all(|r| match r {
+                    TcpRule::Connect { port } => port.is_some(),
+                    _ => true,
+                });
+                first_connects && ports
+            }
+            _ => false,
+        };
+        for s in &p.servers {
+            if s.check && s.port_offset.is_some() && s.check_port.is_none() && !rules_say {
+                let e = self.err(
+                    s.line,
+                    format!(
+                        "{} '{}': server '{}' has neither service port nor check port (its \
+                         address takes the port the client reached): give it 'port <n>', or \
+                         start its checks with 'tcp-check connect port <n>'",
+                        p.kind.as_str(),
+                        p.name,
+                        s.name
+                    ),
+                );
+                self.errors.push(e);
+            }
+        }
     }
 
     /// `server-template <prefix> <num | low-high> <address> [<parameter>]...`: the servers

@@ -105,6 +105,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("httpchk", Args::Any, S::BE, Apply::Set(http_check)),
     option("tcp-check", Args::None, S::BE, Apply::Set(tcp_check)),
     option("redis-check", Args::None, S::BE, Apply::Set(proto_check)),
+    option("ssl-hello-chk", Args::None, S::BE, Apply::Set(proto_check)),
     option("smtpchk", Args::Count(0, 2), S::BE, Apply::Set(proto_check)),
     option(
         "mysql-check",
@@ -155,7 +156,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("originalto"),
     unsupported("prefer-last-server"),
     unsupported("spop-check"),
-    unsupported("ssl-hello-chk"),
     unsupported("transparent"),
 ];
 

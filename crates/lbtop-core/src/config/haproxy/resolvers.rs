@@ -2,7 +2,7 @@
 //! while running, and how long answers hold (docs/haproxy-semantics.md §19).
 
 use super::super::values::int;
-use super::addr::server_addr;
+use super::addr::fixed_addr;
 use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
 use super::{Parser, Res};
 use crate::config::{parse_duration, Nameserver, Resolvers};
@@ -61,7 +61,7 @@ fn nameserver(r: &mut Resolvers, st: &Stmt) -> Result<(), String> {
         ));
     }
     let bare = addr.strip_prefix("udp@").unwrap_or(addr);
-    let addr = server_addr(bare).map_err(|m| format!("'nameserver {name}': address {m}"))?;
+    let addr = fixed_addr(bare).map_err(|m| format!("'nameserver {name}': address {m}"))?;
     if r.nameservers.iter().any(|n| n.name == *name) {
         return Err(format!(
             "nameserver '{name}' has same name as another nameserver in this section"

@@ -49,6 +49,8 @@ impl Default for DefaultServer {
             tls: crate::config::ServerTls::default(),
             check_ssl: None,
             cookie: None,
+            port_offset: None,
+            check_sni: None,
             line: 0,
         })
     }
@@ -404,12 +406,20 @@ pub(super) static SERVER: &[Row<ServerKw>] = &[
         |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
         |s| (s.check_ssl == Some(false)).then(|| "no-check-ssl".into()),
     ),
+    value(
+        "check-sni",
+        |p, v, _| {
+            p.check_sni = Some(v.to_string());
+            Ok(())
+        },
+        |s| s.check_sni.as_ref().map(|n| format!("check-sni {n}")),
+        |s| s.check_sni.as_ref().map(|n| format!("check-sni {n}")),
+    ),
     unsupported("agent-check"),
     unsupported("agent-inter"),
     unsupported("agent-port"),
     unsupported("agent-send"),
     unsupported("agent-addr"),
-    unsupported("check-sni"),
     unsupported("check-alpn"),
     unsupported("check-proto"),
     unsupported("crt"),

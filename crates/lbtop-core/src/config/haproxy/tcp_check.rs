@@ -194,6 +194,7 @@ pub(super) fn proto_option(st: &Stmt, s: &mut Settings) -> Result<(), String> {
     let proto = match st.kw {
         "redis-check" => ProtoCheck::Redis,
         "ldap-check" => ProtoCheck::Ldap,
+        "ssl-hello-chk" => ProtoCheck::SslHello,
         "mysql-check" => mysql(st.args)?,
         "pgsql-check" => pgsql(st.args)?,
         _ => ProtoCheck::Smtp {

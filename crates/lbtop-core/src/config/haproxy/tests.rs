@@ -1,7 +1,7 @@
 //! The HAProxy parser's tests: words, sections, every keyword family, and its messages.
 
 use super::super::values::{log_addr, octal_mode, parse_net};
-use super::addr::{bind_addrs, server_addr};
+use super::addr::{bind_addrs, fixed_addr, server_addr};
 use super::*;
 use crate::config::{
     ForwardFor, HttpCheck, LogAddr, LogFormat, LogTarget, Server, StatsSocket, Timeouts,
@@ -1282,19 +1282,38 @@ fn addresses() {
         let e = bind_addrs(bad).expect_err(bad);
         assert!(e.contains(why), "{bad}: {e}");
     }
-    assert_eq!(
-        server_addr("192.168.33.10:80").unwrap().to_string(),
-        "192.168.33.10:80"
-    );
-    assert_eq!(
-        server_addr("ipv6@::1:8080").unwrap().to_string(),
-        "[::1]:8080"
-    );
-    assert!(server_addr("*:80")
+    let read = |s: &str| server_addr(s).map(|(a, off)| format!("{a} {off:?}"));
+    for (s, want) in [
+        ("192.168.33.10:80", "192.168.33.10:80 None"),
+        ("ipv6@::1:8080", "[::1]:8080 None"),
+        // The address the client reached: 0.0.0.0 here.
+        ("*:80", "0.0.0.0:80 None"),
+        (":80", "0.0.0.0:80 None"),
+        // The port the client reached, plus an offset.
+        ("10.0.0.1", "10.0.0.1:0 Some(0)"),
+        ("[::1]", "[::1]:0 Some(0)"),
+        ("*", "0.0.0.0:0 Some(0)"),
+        ("10.0.0.1:0", "10.0.0.1:0 Some(0)"),
+        ("10.0.0.1:+100", "10.0.0.1:0 Some(100)"),
+        ("10.0.0.1:-10", "10.0.0.1:0 Some(-10)"),
+        ("ipv6@::1:+1", "[::1]:0 Some(1)"),
+    ] {
+        assert_eq!(read(s).as_deref(), Ok(want), "{s}");
+    }
+    for (bad, why) in [
+        ("10.0.0.1:+x", "invalid port offset '+x'"),
+        ("10.0.0.1:+70000", "invalid port offset"),
+        ("10.0.0.1:80-90", "port range"),
+        ("/run/s.sock", "TCP servers only"),
+    ] {
+        let e = server_addr(bad).expect_err(bad);
+        assert!(e.contains(why), "{bad}: {e}");
+    }
+    assert!(fixed_addr("*:53")
         .unwrap_err()
         .contains("not an IP address: '*'"));
-    assert!(server_addr(":80").unwrap_err().contains("has no address"));
-    assert!(server_addr("10.0.0.1").unwrap_err().contains("has no port"));
+    assert!(fixed_addr(":53").unwrap_err().contains("has no address"));
+    assert!(fixed_addr("10.0.0.1").unwrap_err().contains("has no port"));
     assert_eq!(log_addr("127.0.0.1").unwrap().to_string(), "127.0.0.1:514");
     assert_eq!(log_addr("stdout"), Ok(LogAddr::Fd(1)));
     assert_eq!(log_addr("fd@2"), Ok(LogAddr::Fd(2)));
@@ -1483,7 +1502,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    bind :1\n    default_backend b\nbackend b\n    mode http\n", 3, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does not"]),
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
-            ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
+            ("backend b\n    server s 1.2.3.4 check\n", 2, &["backend 'b': server 's' has neither service port nor check port"]),
+            ("backend b\n    server s nosuchhost.invalid\n", 2, &["server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s nosuchhost.invalid:80\n", 2, &["backend 'b': server 's': could not resolve address 'nosuchhost.invalid'"]),
             ("backend b\n    server s/x 1.2.3.4:80\n", 2, &["not permitted in server name 's/x'"]),
             ("backend b\n    server s 1.2.3.4:80 weight 300\n", 2, &["backend 'b': server 's': 'weight' must be between 0 and 256, got 300"]),
@@ -1769,9 +1789,9 @@ fn init_addr_and_name_errors_name_the_line_and_the_server() {
         &["server 's': 'init-addr': unknown init-addr method 'bogus'"],
     );
     fails(
-        &b("    server s localhost\n"),
+        &b("    server s localhost:80-90\n"),
         2,
-        &["server 's': address 'localhost'"],
+        &["server 's': address 'localhost:80-90'"],
     );
     fails(&b("    default-server init-addr none\n    server s 1.2.3.4:1\n    server t nosuchhost.invalid:1 init-addr libc\n"), 4, &["server 't': could not resolve"]);
     // `default-server init-addr` applies to the servers after it.

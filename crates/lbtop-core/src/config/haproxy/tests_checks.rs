@@ -102,6 +102,10 @@ fn protocol_check_options() {
         check("    option redis-check\n"),
         HealthCheck::Proto(ProtoCheck::Redis)
     );
+    assert_eq!(
+        check("    option httpchk\n    option ssl-hello-chk\n"),
+        HealthCheck::Proto(ProtoCheck::SslHello)
+    );
     let smtp = |hello: &str| {
         HealthCheck::Proto(ProtoCheck::Smtp {
             hello: hello.into(),

@@ -31,6 +31,9 @@ pub struct ServerRt {
     pub full_name: String,
     /// Where new connections and checks go; a `resolvers` section may change it while running.
     addr: Mutex<SocketAddr>,
+    /// The address has no port of its own: connections go to the client's port plus this
+    /// (see [`crate::config::Server::connect_addr`]).
+    pub port_offset: Option<i32>,
     /// It has an address: an IP, a name that resolved, or one that resolved since. Without,
     /// the server stays in MAINT (resolution) whatever it is told.
     resolved: AtomicBool,
@@ -95,6 +98,11 @@ impl ServerRt {
         *self.addr.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Where a connection for a client that reached `dst` goes now.
+    pub fn connect_addr(&self, dst: SocketAddr) -> SocketAddr {
+        crate::config::Server::connect_addr(self.addr(), self.port_offset, dst)
+    }
+
     pub fn resolved(&self) -> bool {
         self.resolved.load(Relaxed)
     }
@@ -103,8 +111,11 @@ impl ServerRt {
     /// request began (`epoch`, from [`addr_epoch`]): a request after the change must reach
     /// the new address. An epoch, not the socket's peer address: that would cost a system
     /// call per request.
+    /// A server whose address follows the client's ([`Self::connect_addr`]) keeps none:
+    /// HAProxy reuses such a connection only for the same destination.
     pub fn keep_idle(&self, stream: tokio::net::TcpStream, proven: bool, epoch: u64) {
-        if epoch == addr_epoch() {
+        let follows = crate::config::Server::follows_client(self.addr(), self.port_offset);
+        if epoch == addr_epoch() && !follows {
             self.pool().put(stream, proven)
         } else {
             super::pool::close_hard(stream)
@@ -219,6 +230,7 @@ impl BackendRt {
                 name: s.name.clone(),
                 full_name: format!("{}/{}", cfg.name, s.name),
                 addr: Mutex::new(s.addr),
+                port_offset: s.port_offset,
                 resolved: AtomicBool::new(!s.unresolved()),
                 maint_wanted: AtomicBool::new(s.disabled),
                 check_port: s.check_port.map_or(NO_PORT, u32::from).into(),

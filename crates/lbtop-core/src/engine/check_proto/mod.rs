@@ -71,9 +71,14 @@ pub async fn probe(addr: SocketAddr, program: &Program, plan: &CheckPlan) -> Che
             Action::Comment => continue,
             Action::Connect { port } => run.connect(addr, *port, connect_limit).await,
             Action::Send(bytes) => run.send(bytes, deadline).await,
+            Action::SendSslHello => run.send(&proto::hello_now(), deadline).await,
             Action::Expect(e) => run.expect(e, deadline).await,
         };
         if let Err((kind, info)) = result {
+            let kind = match kind {
+                CheckKind::L7Tout if program.layer6 => CheckKind::L6Tout,
+                kind => kind,
+            };
             let info = match (&step.action, kind) {
                 // Closed before a byte of the reply came: HAProxy's own words, step included.
                 (Action::Expect(_), _) if run.empty_reply => Some(program.empty_response(step)),

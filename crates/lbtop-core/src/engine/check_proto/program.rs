@@ -9,6 +9,9 @@ pub struct Program {
     pub steps: Vec<Step>,
     /// A protocol check: HAProxy's messages then name no step.
     proto: bool,
+    /// HAProxy reports it at layer 6 (`ssl-hello-chk`): a pass is L6OK without info, a
+    /// timeout L6TOUT.
+    pub layer6: bool,
 }
 
 pub struct Step {
@@ -21,8 +24,12 @@ pub struct Step {
 }
 
 pub enum Action {
-    Connect { port: Option<u16> },
+    Connect {
+        port: Option<u16>,
+    },
     Send(Vec<u8>),
+    /// The SSLv3 client hello of `ssl-hello-chk`, stamped with the time it is sent.
+    SendSslHello,
     Expect(Box<Expect>),
     Comment,
 }
@@ -108,6 +115,7 @@ impl Program {
         Program {
             steps,
             proto: false,
+            layer6: false,
         }
     }
 
@@ -115,7 +123,7 @@ impl Program {
         // HAProxy numbers its rules from 1; the redis and LDAP sets start with a send, so the
         // connect before them is its own (step 0), the others write theirs (step 1).
         let first = match proto {
-            ProtoCheck::Redis | ProtoCheck::Ldap => 0,
+            ProtoCheck::Redis | ProtoCheck::Ldap | ProtoCheck::SslHello => 0,
             _ => 1,
         };
         let steps = match proto {
@@ -152,6 +160,7 @@ impl Program {
             ],
             ProtoCheck::Mysql { user, pre41 } => super::proto::mysql(user.as_deref(), *pre41),
             ProtoCheck::Ldap => super::proto::ldap(),
+            ProtoCheck::SslHello => super::proto::ssl_hello(),
             ProtoCheck::Pgsql { user } => super::proto::pgsql(user),
         };
         Program {
@@ -161,6 +170,7 @@ impl Program {
                 .map(|(i, a)| Step::new(a, i + first, None))
                 .collect(),
             proto: true,
+            layer6: matches!(proto, ProtoCheck::SslHello),
         }
     }
 
@@ -190,6 +200,9 @@ impl Program {
 
     /// The result of a run whose every step passed, `last` being the last step run.
     pub fn success(&self, last: Option<&Step>, buf: &[u8]) -> (CheckKind, Option<String>) {
+        if self.layer6 {
+            return (CheckKind::L6Ok, None);
+        }
         let tcp_check = Some("(tcp-check)".to_string());
         match last.map(|s| (&s.action, s.index)) {
             Some((Action::Connect { .. }, 0)) => (CheckKind::L4Ok, None),
@@ -218,7 +231,7 @@ impl Action {
     fn describe(&self) -> String {
         match self {
             Action::Connect { .. } => "connect".into(),
-            Action::Send(_) => "send".into(),
+            Action::Send(_) | Action::SendSslHello => "send".into(),
             Action::Comment => "comment".into(),
             Action::Expect(e) => match &e.matcher {
                 Matcher::Regex(_) | Matcher::Starts(_) => "expect regex".into(),

@@ -200,3 +200,60 @@ fn ldap_bind(buf: &[u8]) -> Verdict {
         ),
     }
 }
+
+/// `option ssl-hello-chk`: an SSLv3 client hello, then a reply whose first byte opens a TLS
+/// handshake (0x16) or alert (0x15) record; HAProxy waits for 5 bytes unless the server closes
+/// first, and judges at layer 6 (docs/haproxy-semantics.md §1.7).
+pub fn ssl_hello() -> Vec<Action> {
+    let record = regex::bytes::Regex::new(r"(?-u)^[\x15\x16]").expect("a valid pattern");
+    vec![
+        Action::Connect { port: None },
+        Action::SendSslHello,
+        Action::Expect(Box::new(Expect {
+            min_recv: Some(5),
+            error_kind: CheckKind::L6Rsp,
+            on_error: Msg::Text(""),
+            ..Expect::proto(Matcher::Regex(record))
+        })),
+    ]
+}
+
+/// The hello HAProxy 2.6 sends (measured byte for byte): an SSLv3 record and client hello
+/// whose random is the time `now` (seconds, big-endian) and `HAPROXYSSLCHK\n` twice, no
+/// session, 39 old cipher suites and no compression.
+pub fn ssl_hello_bytes(now: u32) -> Vec<u8> {
+    let mut hello = vec![
+        0x16, 0x03, 0x00, 0x00, 0x79, 0x01, 0x00, 0x00, 0x75, 0x03, 0x00,
+    ];
+    hello.extend_from_slice(&now.to_be_bytes());
+    hello.extend_from_slice(b"HAPROXYSSLCHK\nHAPROXYSSLCHK\n");
+    hello.extend_from_slice(&[0x00, 0x00, 0x4e]);
+    let suites = (0x0001..=0x001b_u16).chain(0x002f..=0x003a);
+    for suite in suites {
+        hello.extend_from_slice(&suite.to_be_bytes());
+    }
+    hello.extend_from_slice(&[0x01, 0x00]);
+    hello
+}
+
+/// [`ssl_hello_bytes`] for the time now.
+pub fn hello_now() -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as u32);
+    ssl_hello_bytes(now)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The bytes HAProxy 2.6.12 sent at 0x6b0a5eb6 (docs/haproxy-semantics.md §1.7).
+    #[test]
+    fn the_ssl_hello_is_haproxys() {
+        let measured = "16030000790100007503006b0a5eb6484150524f585953534c43484b0a484150524f585953534c43484b0a00004e000100020003000400050006000700080009000a000b000c000d000e000f0010001100120013001400150016001700180019001a001b002f0030003100320033003400350036003700380039003a0100";
+        let ours: String = super::ssl_hello_bytes(0x6b0a_5eb6)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(ours, measured);
+    }
+}

@@ -142,7 +142,8 @@ fn server_line(
         cfg.weight,
         (now - st.last_change).as_secs(),
         check_bits(cfg, st),
-        addr.port(),
+        // HAProxy writes a port offset as its unsigned 32 bits (-5 is 4294967291).
+        cfg.port_offset.map_or(u32::from(addr.port()), |n| n as u32),
         u8::from(cfg.tls.enabled),
     )
 }

@@ -353,6 +353,14 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
     r
 }
 
+/// `10.0.0.1:-5`, `[::1]:7`.
+fn offset_addr(addr: std::net::SocketAddr, n: i32) -> String {
+    match addr {
+        std::net::SocketAddr::V6(a) => format!("[{}]:{n}", a.ip()),
+        std::net::SocketAddr::V4(a) => format!("{}:{n}", a.ip()),
+    }
+}
+
 fn server_row(
     p: &Proxy,
     b: &BackendSnap,
@@ -386,7 +394,12 @@ fn server_row(
     r.set("lastchg", s.since_change.as_secs());
     r.set("sid", sid);
     r.set("lbtot", s.lbtot);
-    r.set("addr", s.addr);
+    // A port that follows the client's shows as its offset, signed (`10.0.0.1:-5`), as in
+    // HAProxy (docs/haproxy-semantics.md §36).
+    match conf.port_offset {
+        Some(n) => r.set("addr", offset_addr(s.addr, n)),
+        None => r.set("addr", s.addr),
+    }
     if let Some(c) = &conf.cookie {
         r.set("cookie", c);
     }

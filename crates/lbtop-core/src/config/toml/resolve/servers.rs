@@ -101,6 +101,8 @@ impl Resolver<'_> {
             tls: Default::default(),
             check_ssl: None,
             cookie: None,
+            port_offset: None,
+            check_sni: None,
             line: self.line(raw.span().start),
         };
         if let Some(p) = &s.resolve_prefer {
