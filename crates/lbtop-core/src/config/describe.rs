@@ -138,6 +138,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("dontlog-normal", o.dontlog_normal),
         ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
+        ("httpclose", o.httpclose),
         ("redispatch", o.redispatch),
         ("persist", o.persist),
         ("allbackups", o.allbackups),
@@ -161,6 +162,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         let http_only: Vec<&str> = [
             ("httplog", o.httplog),
             ("http-server-close", o.http_server_close),
+            ("httpclose", o.httpclose),
             ("forwardfor", o.forwardfor.is_some()),
         ]
         .iter()

@@ -4,7 +4,6 @@
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::auth::{basic_credentials, same_secret};
-use crate::config::acl::{Env, Vars};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::capture::{merge, Capturing};
@@ -110,26 +109,7 @@ fn may_admin(fe: &FrontendRt, stats: &StatsRt, upstream: &[u8], addrs: Addrs) ->
     let Some(v) = ReqView::parse(upstream, &mut lines, addrs.0, addrs.1) else {
         return false;
     };
-    let vars = Vars::default();
-    match fe.routing.as_deref() {
-        Some(r) => {
-            let nbsrv = |n: Option<&str>| r.nbsrv(r.default_backend, n);
-            admin.allows(&v, &r.env(r.default_backend, &nbsrv, &vars))
-        }
-        None => {
-            let nbsrv = |_: Option<&str>| fe.backend.nbsrv();
-            let env = Env {
-                fe_id: 0,
-                be_id: 0,
-                nbsrv: &nbsrv,
-                users: None,
-                vars: Some(&vars),
-                payload: None,
-                at_accept: false,
-            };
-            admin.allows(&v, &env)
-        }
-    }
+    fe.holds(&admin.0, &v)
 }
 
 type Addrs = (SocketAddr, SocketAddr);
