@@ -392,6 +392,21 @@ fn log_tag(out: &mut String, tag: &Option<String>) {
     }
 }
 
+/// `compression` as its three keywords, each list on one line.
+fn compression_lines(out: &mut String, c: &crate::config::Compression) {
+    if !c.algos.is_empty() {
+        let names: Vec<&str> = c.algos.iter().map(|a| a.name()).collect();
+        let _ = writeln!(out, "{IN}compression algo {}", names.join(" "));
+    }
+    if !c.types.is_empty() {
+        let types: Vec<String> = c.types.iter().map(|t| quote_word(t)).collect();
+        let _ = writeln!(out, "{IN}compression type {}", types.join(" "));
+    }
+    if c.offload {
+        let _ = writeln!(out, "{IN}compression offload");
+    }
+}
+
 /// The HTTP options both sides of a proxy use (none in tcp mode, where HAProxy ignores them).
 fn http_options(out: &mut String, o: &Options, mode: Mode) {
     if mode == Mode::Tcp {
@@ -402,6 +417,9 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
     }
     if o.httpclose {
         let _ = writeln!(out, "{IN}option httpclose");
+    }
+    if let Some(c) = &o.compression {
+        compression_lines(out, c);
     }
     if o.http_pretend_keepalive {
         let _ = writeln!(out, "{IN}option http-pretend-keepalive");
@@ -618,6 +636,7 @@ mod tests {
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
                 httpclose: o.httpclose && http,
+                compression: o.compression.clone().filter(|_| http),
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 log_format: o
                     .log_format
@@ -656,6 +675,7 @@ mod tests {
             if b.mode == Mode::Tcp {
                 o.http_server_close = false;
                 o.httpclose = false;
+                o.compression = None;
                 o.http_pretend_keepalive = false;
                 o.forwardfor = None;
             }

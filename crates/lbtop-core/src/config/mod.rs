@@ -6,6 +6,7 @@
 
 pub mod acl;
 mod bind;
+mod compression;
 mod describe;
 pub mod edit;
 mod errors;
@@ -31,6 +32,7 @@ mod userlist;
 mod values;
 
 pub use bind::{Bind, ProxyVersion};
+pub use compression::{Algo, Compression};
 pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
@@ -236,6 +238,8 @@ pub struct Options {
     /// and the server one too; in a backend only, the server connection (docs/haproxy-semantics.md
     /// §48). At most one of this and `http_server_close` is set: the last one written wins.
     pub httpclose: bool,
+    /// `compression algo|type|offload`; `None` without any `compression` line.
+    pub compression: Option<Compression>,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
     /// `option persist`: a request whose cookie names a DOWN server still goes to it.
@@ -320,6 +324,7 @@ impl Default for Options {
             log_separate_errors: false,
             http_server_close: false,
             httpclose: false,
+            compression: None,
             forwardfor: None,
             redispatch: false,
             persist: false,

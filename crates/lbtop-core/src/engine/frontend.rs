@@ -99,6 +99,8 @@ pub struct FrontendRt {
     client_close: bool,
     /// `option http-pretend-keepalive` on either side.
     pretend_keepalive: bool,
+    /// `compression` on either side; `None` without.
+    compression: Option<super::h1::compress::CompressRt>,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
@@ -190,6 +192,7 @@ impl FrontendRt {
                 .iter()
                 .any(|o| o.http_server_close || o.httpclose),
             client_close: fe.options.httpclose,
+            compression: super::h1::compress::CompressRt::new(&fe.options, &be.options),
             pretend_keepalive: fe.options.http_pretend_keepalive
                 || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
@@ -275,6 +278,11 @@ impl FrontendRt {
 
     pub fn server_close(&self) -> bool {
         self.server_close
+    }
+
+    /// The `compression` lines in force, if any.
+    pub fn compression(&self) -> Option<&super::h1::compress::CompressRt> {
+        self.compression.as_ref()
     }
 
     /// Whether the client connection closes after each response (`option httpclose` in the

@@ -27,6 +27,7 @@
 mod addr;
 mod bind;
 mod capture;
+mod compression;
 mod env;
 mod errorfile;
 mod global;

@@ -156,7 +156,12 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         super::monitor::monitor_net,
     ),
     kw("capture", Args::Any, S::FRONTENDS, capture),
-    unsupported("compression"),
+    kw(
+        "compression",
+        Args::Any,
+        S::PROXIES,
+        super::compression::compression,
+    ),
     unsupported("id"),
     unsupported("disabled"),
     unsupported("enabled"),

@@ -287,6 +287,10 @@ impl Conn {
                         Some(reply) => Decision::Answer(reply),
                         None => self.decide(&mut head, upstream),
                     };
+                    if let Decision::Proxy(route) = &decision {
+                        let fe = self.fe.route(route.backend);
+                        super::compressed::choose(fe, &mut head, upstream);
+                    }
                     return Ok((head, decision));
                 }
                 Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),

@@ -5,6 +5,7 @@
 //! timeouts (`relay`).
 
 mod answer;
+mod compressed;
 pub mod conn;
 mod monitor;
 pub mod pages;

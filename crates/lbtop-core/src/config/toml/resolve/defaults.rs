@@ -40,6 +40,7 @@ impl PartialOptions {
             log_separate_errors: flag(self.log_separate_errors, base.log_separate_errors),
             http_server_close: flag(self.http_server_close, base.http_server_close),
             httpclose: flag(self.httpclose, base.httpclose),
+            compression: None,
             redispatch: flag(self.redispatch, base.redispatch),
             persist: false,
             allbackups: flag(self.allbackups, base.allbackups),
