@@ -806,7 +806,9 @@ mod tests {
             frontend f\n    bind 127.0.0.1:8405\n    acl dead nbsrv(b) lt 1\n    \
             monitor fail if dead\n    monitor fail unless { src 127.0.0.1 }\n    \
             default_backend b\n\
-            backend b\n    option http-server-close\n    server s 127.0.0.1:80\n";
+            backend b\n    option http-server-close\n    compression algo gzip raw-deflate\n    \
+            compression type text/html \"text/plain; charset=utf-8\"\n    compression offload\n    \
+            server s 127.0.0.1:80\n";
         let c = Config::parse(Path::new("a.cfg"), text).unwrap();
         let out = c.to_haproxy_cfg();
         let want = "    acl dead nbsrv(b) lt 1\n    monitor-uri /healthz\n    \
@@ -814,6 +816,11 @@ mod tests {
         assert!(out.contains(want), "{out}");
         assert!(out.contains("    option httpclose\n"), "{out}");
         assert!(out.contains("    option http-server-close\n"), "{out}");
+        assert!(
+            out.contains("    compression algo gzip raw-deflate\n"),
+            "{out}"
+        );
+        assert!(out.contains("    compression offload\n"), "{out}");
         round_trip(&c);
     }
 

@@ -2224,3 +2224,52 @@ fn monitor_keywords_and_their_messages() {
     );
     assert!(c.frontends[0].monitor.is_none());
 }
+
+/// `compression`, with HAProxy 2.6's messages (measured with `haproxy -c`).
+#[test]
+fn compression_keywords_and_their_messages() {
+    use crate::config::Algo;
+    let c = ok(
+        "defaults\n    mode http\n    compression algo gzip\n    compression offload\n\
+        frontend f\n    bind 127.0.0.1:80\n    compression algo deflate raw-deflate\n    \
+        compression type text/html\n    compression type application/json\n    \
+        default_backend b\nbackend b\n    compression offload\n",
+    );
+    warned(
+        &c,
+        4,
+        "'compression' : 'offload' ignored in 'defaults' section.",
+    );
+    let f = c.frontends[0].options.compression.as_ref().unwrap();
+    assert_eq!(f.algos, [Algo::Gzip, Algo::Deflate, Algo::RawDeflate]);
+    assert_eq!(f.types, ["text/html", "application/json"]);
+    assert!(!f.offload);
+    let b = c.backends[0].options.compression.as_ref().unwrap();
+    assert!(b.offload && b.algos == [Algo::Gzip]);
+    let one = |line: &str| with_backend(&format!("    {line}\n"));
+    fails(
+        &one("compression"),
+        5,
+        &["'compression' expects 'algo', 'type' or 'offload'"],
+    );
+    fails(
+        &one("compression algo-req gzip"),
+        5,
+        &["expects 'algo', 'type' or 'offload'"],
+    );
+    fails(
+        &one("compression algo br"),
+        5,
+        &["'compression' : 'br' is not a supported algorithm."],
+    );
+    fails(
+        &one("compression algo"),
+        5,
+        &["'compression' expects <algorithm>."],
+    );
+    fails(
+        &one("compression type"),
+        5,
+        &["'compression' expects <type>."],
+    );
+}
