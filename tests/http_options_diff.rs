@@ -129,9 +129,8 @@ fn httpclose_closes_the_client_connection_from_a_frontend() {
     const BE: &str = "    default_backend b\nbackend b\n    server a {a}\n";
     let cases = [
         (
-            format!(
-                "listen l\n    bind 127.0.0.1:{{PORT}}\n    option httpclose\n    server a {{a}}\n"
-            ),
+            "listen l\n    bind 127.0.0.1:{PORT}\n    option httpclose\n    server a {a}\n"
+                .to_string(),
             true,
         ),
         (format!("    option httpclose\n{FE}{BE}"), true),

@@ -1,5 +1,5 @@
 //! `compression algo|type|offload`: the response compression HAProxy 2.6 applies
-//! (docs/haproxy-semantics.md §50).
+//! (docs/haproxy-semantics.md §38).
 
 /// A compression algorithm, as `compression algo` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

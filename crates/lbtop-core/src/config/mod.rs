@@ -236,7 +236,7 @@ pub struct Options {
     pub http_server_close: bool,
     /// `option httpclose`: in a frontend, the client connection closes after each response
     /// and the server one too; in a backend only, the server connection (docs/haproxy-semantics.md
-    /// §48). At most one of this and `http_server_close` is set: the last one written wins.
+    /// §36). At most one of this and `http_server_close` is set: the last one written wins.
     pub httpclose: bool,
     /// `compression algo|type|offload`; `None` without any `compression` line.
     pub compression: Option<Compression>,

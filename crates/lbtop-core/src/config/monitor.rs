@@ -1,6 +1,6 @@
 //! `monitor-uri <uri>` and `monitor fail if|unless <condition>`: a frontend answers a health
 //! probe itself, 200 or (when a `fail` condition holds) 503, before any `http-request` rule,
-//! and logs nothing for it (docs/haproxy-semantics.md §49).
+//! and logs nothing for it (docs/haproxy-semantics.md §37).
 
 use super::acl::Cond;
 

@@ -1,5 +1,5 @@
 //! `monitor-uri`, `monitor fail` and the removed `monitor-net`, worded as HAProxy 2.6
-//! words their errors (docs/haproxy-semantics.md §49).
+//! words their errors (docs/haproxy-semantics.md §37).
 
 use super::sections::{Ctx, Settings};
 use super::table::Stmt;

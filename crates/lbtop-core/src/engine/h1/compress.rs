@@ -1,4 +1,4 @@
-//! Response compression as HAProxy 2.6 applies it (docs/haproxy-semantics.md §50): which
+//! Response compression as HAProxy 2.6 applies it (docs/haproxy-semantics.md §38): which
 //! algorithm a request's `Accept-Encoding` picks, which responses qualify, how their head
 //! changes, and the encoder that turns the body into chunks of compressed data.
 

@@ -1,6 +1,6 @@
 //! `compression` on a request's way through: the algorithm its `Accept-Encoding` picks (and,
 //! with `compression offload`, the header taken out of what the server sees), then a response
-//! body compressed as it streams, in chunks (docs/haproxy-semantics.md §50).
+//! body compressed as it streams, in chunks (docs/haproxy-semantics.md §38).
 
 use super::relay::{read_into, write_within, Limits, ReadError, ServerConn};
 use crate::engine::frontend::FrontendRt;

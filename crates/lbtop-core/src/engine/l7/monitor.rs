@@ -1,7 +1,7 @@
 //! `monitor-uri`: the frontend answers a request for its monitor URI itself, before any
 //! `http-request` rule runs: HAProxy's 200 page ("Service ready."), or its 503 page when a
 //! `monitor fail` condition holds. The request counts (intercepted, its status, its bytes)
-//! but is never logged (docs/haproxy-semantics.md §49).
+//! but is never logged (docs/haproxy-semantics.md §37).
 
 use super::pages::{error_bytes, error_page, error_response};
 use crate::engine::frontend::FrontendRt;
