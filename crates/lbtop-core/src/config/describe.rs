@@ -408,7 +408,10 @@ impl Config {
 fn compression_line(out: &mut String, o: &Options) {
     let Some(c) = &o.compression else { return };
     let algos: Vec<&str> = c.algos.iter().map(|a| a.name()).collect();
-    let mut words = vec![format!("algo {}", algos.join(" "))];
+    let mut words = Vec::new();
+    if !algos.is_empty() {
+        words.push(format!("algo {}", algos.join(" ")));
+    }
     if !c.types.is_empty() {
         words.push(format!("type {}", c.types.join(" ")));
     }
