@@ -230,3 +230,43 @@ fn responses_are_compressed_as_haproxy_compresses_them() {
     assert_eq!(unchunked(&haproxy.2), unchunked(&lbtop.2), "log lines");
     assert_eq!(haproxy.2.len(), REQUESTS.len());
 }
+
+/// The stats page is compressed like any response (its content differs between the two, so
+/// the heads are compared, and the decoded body must be the CSV).
+#[test]
+fn the_stats_page_is_compressed_too() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    \
+        timeout server 5s\nfrontend f\n    bind 127.0.0.1:{PORT}\n    compression algo gzip\n    \
+        stats enable\n    stats uri /st\n    default_backend b\nbackend b\n    server a {a}\n";
+    let requests = [
+        "GET /st;csv HTTP/1.1\r\nhost: h\r\naccept-encoding: gzip\r\nconnection: close\r\n\r\n",
+        "GET /st;csv HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
+        "GET /st;csv HTTP/1.0\r\naccept-encoding: gzip\r\n\r\n",
+    ];
+    let heads = |kind| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let addr = common::backend::refused_addr();
+        let c = Contender::start(kind, cfg, &BTreeMap::from([("a", addr)]));
+        requests
+            .iter()
+            .map(|r| {
+                let (head, body) = decoded(&rt.block_on(exchange(c.addr(), r.as_bytes())));
+                assert!(body.starts_with(b"# pxname,"), "{kind:?}: {head}");
+                head
+            })
+            .collect::<Vec<_>>()
+    };
+    let haproxy = heads(Kind::Haproxy);
+    assert!(
+        haproxy[0].contains("content-encoding: gzip"),
+        "{}",
+        haproxy[0]
+    );
+    assert_eq!(haproxy, heads(Kind::Lbtop));
+}
