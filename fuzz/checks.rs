@@ -772,6 +772,7 @@ fn every_asked() -> impl Iterator<Item = Asked<'static>> {
                     is_head,
                     upgrade: false,
                     cookie: None,
+                    compress: None,
                 })
             })
         })

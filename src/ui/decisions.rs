@@ -368,9 +368,10 @@ fn explanation(d: &Decisions, snap: &Snapshot) -> Vec<Line<'static>> {
                         None if cfg_fe.is_some() => "adds no header (no option forwardfor)".into(),
                         None => "can add headers such as X-Forwarded-For".into(),
                     };
-                    let conns = match cfg_fe.map(|c| c.options.http_server_close) {
-                        Some(true) => "opens a new server connection per request (http-server-close)",
-                        Some(false) => "may reuse an idle server connection",
+                    let conns = match cfg_fe.map(|c| (c.options.httpclose, c.options.http_server_close)) {
+                        Some((true, _)) => "closes the client and server connections after each response (httpclose)",
+                        Some((_, true)) => "opens a new server connection per request (http-server-close)",
+                        Some(_) => "may reuse an idle server connection",
                         None => "opens or reuses a server connection",
                     };
                     let check = match cfg_be.map(|b| &b.check) {

@@ -139,6 +139,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("dontlog-normal", o.dontlog_normal),
         ("log-separate-errors", o.log_separate_errors),
         ("http-server-close", o.http_server_close),
+        ("httpclose", o.httpclose),
         ("redispatch", o.redispatch),
         ("persist", o.persist),
         ("allbackups", o.allbackups),
@@ -162,6 +163,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         let http_only: Vec<&str> = [
             ("httplog", o.httplog),
             ("http-server-close", o.http_server_close),
+            ("httpclose", o.httpclose),
             ("forwardfor", o.forwardfor.is_some()),
         ]
         .iter()
@@ -392,7 +394,32 @@ impl Config {
         if !f.captures.is_empty() {
             kv(out, "capture", captures_line(&f.captures));
         }
+        if let Some(m) = &f.monitor {
+            kv(
+                out,
+                "monitor-uri",
+                format!("{} ({} fail conditions)", m.uri, m.fail.len()),
+            );
+        }
+        compression_line(out, &f.options);
     }
+}
+
+/// `algo gzip, type text/html text/plain, offload`.
+fn compression_line(out: &mut String, o: &Options) {
+    let Some(c) = &o.compression else { return };
+    let algos: Vec<&str> = c.algos.iter().map(|a| a.name()).collect();
+    let mut words = Vec::new();
+    if !algos.is_empty() {
+        words.push(format!("algo {}", algos.join(" ")));
+    }
+    if !c.types.is_empty() {
+        words.push(format!("type {}", c.types.join(" ")));
+    }
+    if c.offload {
+        words.push("offload".into());
+    }
+    kv(out, "compression", words.join(", "));
 }
 
 /// `request Host/64, response Content-Type/32, cookie SID/20`.
@@ -459,6 +486,7 @@ fn describe_backend(out: &mut String, b: &Backend) {
     kv(out, "timeout", timeouts_line(&b.timeouts));
     kv(out, "option", options_line(&b.options, b.mode));
     kv(out, "log", proxy_log_line(b.log_global, &b.log));
+    compression_line(out, &b.options);
     if let Some(p) = &b.stats {
         kv(out, "stats", stats_line(p));
     }

@@ -208,6 +208,12 @@ impl Config {
         // After the ACLs: `stats admin` may name them.
         rules_export::rule_lines(out, &f.rules);
         stats_lines(out, f.stats.as_ref());
+        if let Some(m) = &f.monitor {
+            let _ = writeln!(out, "{IN}monitor-uri {}", quote_word(&m.uri));
+            for c in &m.fail {
+                let _ = writeln!(out, "{IN}monitor fail {c}");
+            }
+        }
         // A stats-only frontend's backend is lbtop's own: HAProxy needs none.
         if let Some(b) = self.backends.get(f.default_backend).filter(|b| !b.implicit) {
             let _ = writeln!(out, "{IN}default_backend {}", b.name);
@@ -386,6 +392,21 @@ fn log_tag(out: &mut String, tag: &Option<String>) {
     }
 }
 
+/// `compression` as its three keywords, each list on one line.
+fn compression_lines(out: &mut String, c: &crate::config::Compression) {
+    if !c.algos.is_empty() {
+        let names: Vec<&str> = c.algos.iter().map(|a| a.name()).collect();
+        let _ = writeln!(out, "{IN}compression algo {}", names.join(" "));
+    }
+    if !c.types.is_empty() {
+        let types: Vec<String> = c.types.iter().map(|t| quote_word(t)).collect();
+        let _ = writeln!(out, "{IN}compression type {}", types.join(" "));
+    }
+    if c.offload {
+        let _ = writeln!(out, "{IN}compression offload");
+    }
+}
+
 /// The HTTP options both sides of a proxy use (none in tcp mode, where HAProxy ignores them).
 fn http_options(out: &mut String, o: &Options, mode: Mode) {
     if mode == Mode::Tcp {
@@ -393,6 +414,12 @@ fn http_options(out: &mut String, o: &Options, mode: Mode) {
     }
     if o.http_server_close {
         let _ = writeln!(out, "{IN}option http-server-close");
+    }
+    if o.httpclose {
+        let _ = writeln!(out, "{IN}option httpclose");
+    }
+    if let Some(c) = &o.compression {
+        compression_lines(out, c);
     }
     if o.http_pretend_keepalive {
         let _ = writeln!(out, "{IN}option http-pretend-keepalive");
@@ -627,6 +654,8 @@ mod tests {
                 dontlog_normal: o.dontlog_normal,
                 log_separate_errors: o.log_separate_errors,
                 http_server_close: o.http_server_close && http,
+                httpclose: o.httpclose && http,
+                compression: o.compression.clone().filter(|_| http),
                 forwardfor: o.forwardfor.clone().filter(|_| http),
                 log_format: o
                     .log_format
@@ -655,12 +684,17 @@ mod tests {
             if let Some(p) = &mut f.stats {
                 p.line = 0;
             }
+            if let Some(m) = &mut f.monitor {
+                m.line = 0;
+            }
             f.rules.acls.iter_mut().for_each(|a| a.line = 0);
         }
         for b in &mut c.backends {
             let o = &mut b.options;
             if b.mode == Mode::Tcp {
                 o.http_server_close = false;
+                o.httpclose = false;
+                o.compression = None;
                 o.http_pretend_keepalive = false;
                 o.forwardfor = None;
             }
@@ -805,6 +839,30 @@ mod tests {
                 assert!(text.contains(want), "missing {want:?} in:\n{text}");
             }
         }
+    }
+
+    #[test]
+    fn monitor_and_httpclose_round_trip() {
+        let text = "defaults\n    mode http\n    monitor-uri /healthz\n    option httpclose\n\
+            frontend f\n    bind 127.0.0.1:8405\n    acl dead nbsrv(b) lt 1\n    \
+            monitor fail if dead\n    monitor fail unless { src 127.0.0.1 }\n    \
+            default_backend b\n\
+            backend b\n    option http-server-close\n    compression algo gzip raw-deflate\n    \
+            compression type text/html \"text/plain; charset=utf-8\"\n    compression offload\n    \
+            server s 127.0.0.1:80\n";
+        let c = Config::parse(Path::new("a.cfg"), text).unwrap();
+        let out = c.to_haproxy_cfg();
+        let want = "    acl dead nbsrv(b) lt 1\n    monitor-uri /healthz\n    \
+            monitor fail if dead\n    monitor fail unless { src 127.0.0.1 }\n";
+        assert!(out.contains(want), "{out}");
+        assert!(out.contains("    option httpclose\n"), "{out}");
+        assert!(out.contains("    option http-server-close\n"), "{out}");
+        assert!(
+            out.contains("    compression algo gzip raw-deflate\n"),
+            "{out}"
+        );
+        assert!(out.contains("    compression offload\n"), "{out}");
+        round_trip(&c);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod acl;
 mod bind;
+mod compression;
 mod describe;
 pub mod edit;
 mod errors;
@@ -17,6 +18,7 @@ mod health;
 mod host;
 mod log;
 mod logformat;
+mod monitor;
 mod rules;
 mod server_state;
 mod stats;
@@ -31,12 +33,14 @@ mod userlist;
 mod values;
 
 pub use bind::{Bind, ProxyVersion};
+pub use compression::{Algo, Compression};
 pub use errors::{ConfigError, ConfigErrors, Warning};
 pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
 pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
+pub use monitor::Monitor;
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
     RedirectKind, Return, ReturnBody, Rx, Service, TcpAction, TcpReqRule, TcpRules, UseBackend,
@@ -231,6 +235,12 @@ pub struct Options {
     pub log_separate_errors: bool,
     /// `option http-server-close`: a new server connection per request.
     pub http_server_close: bool,
+    /// `option httpclose`: in a frontend, the client connection closes after each response
+    /// and the server one too; in a backend only, the server connection (docs/haproxy-semantics.md
+    /// §37). At most one of this and `http_server_close` is set: the last one written wins.
+    pub httpclose: bool,
+    /// `compression algo|type|offload`; `None` without any `compression` line.
+    pub compression: Option<Compression>,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
     /// `option persist`: a request whose cookie names a DOWN server still goes to it.
@@ -314,6 +324,8 @@ impl Default for Options {
             dontlog_normal: false,
             log_separate_errors: false,
             http_server_close: false,
+            httpclose: false,
+            compression: None,
             forwardfor: None,
             redispatch: false,
             persist: false,
@@ -354,6 +366,8 @@ pub struct Frontend {
     pub rules: ProxyRules,
     /// `capture request|response header` and `capture cookie`.
     pub captures: Captures,
+    /// `monitor-uri` (and its `monitor fail` conditions); `None` without one.
+    pub monitor: Option<Monitor>,
     /// Line of the frontend's definition, for messages.
     pub line: usize,
 }

@@ -6,6 +6,8 @@ use super::connect::RetryPolicy;
 use super::limit::Limit;
 use super::listen::BindRt;
 use super::log_out::ProxyLog;
+use super::rules::ReqView;
+use crate::config::acl::{Env, Vars};
 use crate::config::{Balance, Bind, Captures, Config, HttpReuse, IpNet, Mode};
 use crate::events::{EventSender, FrontendSnap, Level, SessionRecord, Termination, Topic};
 use hyper::header::{HeaderName, HeaderValue};
@@ -92,8 +94,13 @@ pub struct FrontendRt {
     /// `errorfile` pages by status: the backend's, else the frontend's.
     errorfiles: std::collections::HashMap<u16, super::l7::pages::CustomPage>,
     server_close: bool,
+    /// The frontend's own `option httpclose`: its clients are answered `connection: close`
+    /// and closed after each response (a backend's only closes server connections).
+    client_close: bool,
     /// `option http-pretend-keepalive` on either side.
     pretend_keepalive: bool,
+    /// `compression` on either side; `None` without.
+    compression: Option<super::h1::compress::CompressRt>,
     http_reuse: HttpReuse,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
@@ -181,7 +188,11 @@ impl FrontendRt {
                 .chain(&be.options.errorfiles)
                 .filter_map(|f| Some((f.status, super::l7::pages::CustomPage::new(&f.bytes)?)))
                 .collect(),
-            server_close: fe.options.http_server_close || be.options.http_server_close,
+            server_close: [&fe.options, &be.options]
+                .iter()
+                .any(|o| o.http_server_close || o.httpclose),
+            client_close: fe.options.httpclose,
+            compression: super::h1::compress::CompressRt::new(&fe.options, &be.options),
             pretend_keepalive: fe.options.http_pretend_keepalive
                 || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
@@ -269,10 +280,22 @@ impl FrontendRt {
         self.server_close
     }
 
+    /// The `compression` lines in force, if any.
+    pub fn compression(&self) -> Option<&super::h1::compress::CompressRt> {
+        self.compression.as_ref()
+    }
+
+    /// Whether the client connection closes after each response (`option httpclose` in the
+    /// frontend).
+    pub fn client_close(&self) -> bool {
+        self.client_close
+    }
+
     /// Whether requests to the server say `connection: close` under `server_close`: not with
-    /// `option http-pretend-keepalive` (docs/haproxy-semantics.md §3.2c).
+    /// `option http-pretend-keepalive` (docs/haproxy-semantics.md §3.2c), unless the client
+    /// connection closes too (measured with a frontend's `httpclose`).
     pub fn asks_server_to_close(&self) -> bool {
-        self.server_close && !self.pretend_keepalive
+        self.client_close || (self.server_close && !self.pretend_keepalive)
     }
 
     pub fn http_reuse(&self) -> HttpReuse {
@@ -472,11 +495,7 @@ impl FrontendRt {
                 record.backend_conns = 0;
             }
         }
-        self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
-        self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
-        if let (Mode::Http, Some(status)) = (self.mode, record.status) {
-            self.counters.response(status);
-        }
+        self.count(&record);
         if let Some((log, config)) = &self.traffic_log {
             record.log_count = self.counters.logged.load(Relaxed);
             if let Some((level, line)) = super::log::session_log(config, &record) {
@@ -486,6 +505,47 @@ impl FrontendRt {
         }
         if sampled {
             self.events.session(record);
+        }
+    }
+
+    /// Counts a session's bytes and its status, as [`FrontendRt::report`] does, without
+    /// logging it (a `monitor-uri` request).
+    pub fn count(&self, record: &SessionRecord) {
+        self.counters.bytes_out.fetch_add(record.bytes_out, Relaxed);
+        self.counters.bytes_in.fetch_add(record.bytes_in, Relaxed);
+        if let (Mode::Http, Some(status)) = (self.mode, record.status) {
+            self.counters.response(status);
+        }
+    }
+
+    /// The frontend's `monitor-uri`, if it has one.
+    pub fn monitor(&self) -> Option<&crate::config::Monitor> {
+        self.config.frontends.get(self.index)?.monitor.as_ref()
+    }
+
+    /// Whether `cond` holds for the request `v`, evaluated as HAProxy evaluates a frontend's
+    /// conditions outside its rules (`stats admin`, `monitor fail`): with the frontend's
+    /// proxy ids and the servers' states.
+    pub(crate) fn holds(&self, cond: &crate::config::acl::Cond, v: &ReqView) -> bool {
+        let vars = Vars::default();
+        match self.routing.as_deref() {
+            Some(r) => {
+                let nbsrv = |n: Option<&str>| r.nbsrv(r.default_backend, n);
+                cond.eval(v, &r.env(r.default_backend, &nbsrv, &vars))
+            }
+            None => {
+                let nbsrv = |_: Option<&str>| self.backend.nbsrv();
+                let env = Env {
+                    fe_id: 0,
+                    be_id: 0,
+                    nbsrv: &nbsrv,
+                    users: None,
+                    vars: Some(&vars),
+                    payload: None,
+                    at_accept: false,
+                };
+                cond.eval(v, &env)
+            }
         }
     }
 

@@ -27,6 +27,7 @@
 mod addr;
 mod bind;
 mod capture;
+mod compression;
 mod env;
 mod errorfile;
 mod global;
@@ -34,6 +35,7 @@ mod http_check;
 mod http_edit;
 mod http_request;
 mod http_response;
+mod monitor;
 mod names;
 mod option;
 mod proxy;
@@ -305,6 +307,19 @@ impl<'a> Parser<'a> {
         Some(page)
     }
 
+    /// HAProxy ignores `monitor-uri` in a TCP frontend, with this warning.
+    fn monitor_needs_http(&mut self, f: &mut Frontend) {
+        if f.mode == Mode::Tcp {
+            if let Some(m) = f.monitor.take() {
+                let w = format!(
+                    "monitor-uri will be ignored for frontend '{}' (needs 'mode http').",
+                    f.name
+                );
+                self.warn(m.line, w);
+            }
+        }
+    }
+
     // -- the end ------------------------------------------------------------------------
 
     /// `maxqueue` bounds a server's own queue, which HAProxy uses only for requests a hash
@@ -507,6 +522,9 @@ impl<'a> Parser<'a> {
             frontends.push(f);
         }
 
+        for f in &mut frontends {
+            self.monitor_needs_http(f);
+        }
         if !self.errors.is_empty() {
             return Err(self.into_errors());
         }
@@ -551,6 +569,7 @@ fn frontend_of(p: &Proxy, mode: Mode, index: usize) -> Frontend {
         log_tag: s.log_tag.clone(),
         rules: rules::side_rules(p, true),
         captures: s.captures.clone(),
+        monitor: s.monitor.clone().filter(|m| !m.uri.is_empty()),
         line: p.line,
     }
 }

@@ -76,9 +76,12 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     flag("dontlognull", S::FE, |o| &mut o.dontlognull),
     flag("dontlog-normal", S::FE, |o| &mut o.dontlog_normal),
     flag("log-separate-errors", S::FE, |o| &mut o.log_separate_errors),
-    flag("http-server-close", S::PROXIES, |o| {
-        &mut o.http_server_close
-    }),
+    option(
+        "http-server-close",
+        Args::None,
+        S::PROXIES,
+        Apply::Toggle(server_close),
+    ),
     option(
         "http-keep-alive",
         Args::None,
@@ -295,21 +298,27 @@ fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()>
     Ok(())
 }
 
+// `http-keep-alive`, `http-server-close` and `httpclose` are one setting in HAProxy, the
+// connection mode: the last one written wins, and `no option X` clears it only when X is
+// the one in force.
+
 fn keep_alive(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
-    let o = &mut s.options;
-    o.http_server_close = !on && o.http_server_close;
+    if on {
+        s.options.http_server_close = false;
+        s.options.httpclose = false;
+    }
     Ok(())
 }
 
-fn httpclose(p: &mut Parser, st: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
+fn server_close(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
     s.options.http_server_close = on;
-    if on {
-        p.warn(
-            st.no,
-            "'option httpclose' is read as 'option http-server-close': lbtop keeps client \
-             connections alive and closes server ones",
-        );
-    }
+    s.options.httpclose = s.options.httpclose && !on;
+    Ok(())
+}
+
+fn httpclose(_: &mut Parser, _: &Stmt, _: &Ctx, s: &mut Settings, on: bool) -> Res<()> {
+    s.options.httpclose = on;
+    s.options.http_server_close = s.options.http_server_close && !on;
     Ok(())
 }
 

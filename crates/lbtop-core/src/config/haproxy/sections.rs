@@ -59,6 +59,9 @@ pub(super) struct Settings {
     pub(super) server_state: crate::config::ServerStateFrom,
     /// `capture` lines (frontends only, so never inherited).
     pub(super) captures: crate::config::Captures,
+    /// `monitor-uri` with its line (inherited from `defaults`) and the `monitor fail`
+    /// conditions (frontends only).
+    pub(super) monitor: Option<crate::config::Monitor>,
     // What this very section did (reset when a proxy copies its defaults).
     /// The section wrote its own check rules: `http-check send` no longer starts afresh.
     pub(super) own_rules: bool,

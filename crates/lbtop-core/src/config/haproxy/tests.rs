@@ -467,11 +467,6 @@ backend t1
     option redispatch
     server s 127.0.0.1:3 check
 ");
-    warned(
-        &c,
-        6,
-        "'option httpclose' is read as 'option http-server-close'",
-    );
     // `timeout tunnel` is used (docs/haproxy-semantics.md §23): no warning.
     assert_eq!(
         c.backends[0].timeouts.tunnel,
@@ -482,12 +477,12 @@ backend t1
         12,
         "'contimeout' is the pre-1.5 form of 'timeout connect'",
     );
-    assert_eq!(c.warnings.len(), 2, "{:#?}", c.warnings);
+    assert_eq!(c.warnings.len(), 1, "{:#?}", c.warnings);
 
     let f1 = &c.frontends[0];
     assert_eq!(f1.binds[0].addr, "0.0.0.0:8080".parse().unwrap());
     assert_eq!((f1.mode, f1.maxconn), (Mode::Http, Some(10)));
-    assert!(f1.options.httplog && f1.options.http_server_close);
+    assert!(f1.options.httplog && f1.options.httpclose && !f1.options.http_server_close);
     assert_eq!(
         f1.options.forwardfor,
         Some(ForwardFor {
@@ -511,7 +506,7 @@ backend t1
     assert_eq!((f2.mode, f2.maxconn), (Mode::Tcp, Some(20)));
     assert!(f2.options.tcplog && !f2.options.httplog);
     assert!(
-        !f2.options.http_server_close,
+        !f2.options.http_server_close && !f2.options.httpclose,
         "http-keep-alive undoes httpclose"
     );
     assert!(!f2.log_global && f2.log.is_empty(), "no log");
@@ -2182,4 +2177,119 @@ fn server_state_keywords() {
     // In a frontend it has nothing to load: warned, as HAProxy does.
     let c = ok("frontend f\n    bind 127.0.0.1:80\n    load-server-state-from-file global\n    default_backend b\nbackend b\n");
     warned(&c, 3, "load-server-state-from-file");
+}
+
+/// `monitor-uri` and `monitor fail`, with HAProxy 2.6's messages (measured with `haproxy -c`).
+#[test]
+fn monitor_keywords_and_their_messages() {
+    let fe = |body: &str| {
+        format!(
+            "defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:80\n{body}    \
+             default_backend b\nbackend b\n"
+        )
+    };
+    let c = ok(&format!(
+        "defaults\n    monitor-uri /inherited\n{}",
+        fe("    acl dead nbsrv(b) lt 1\n    monitor fail if dead\n").replace("defaults\n", "")
+    ));
+    let m = c.frontends[0].monitor.as_ref().unwrap();
+    assert_eq!((m.uri.as_str(), m.line), ("/inherited", 2));
+    assert_eq!(m.fail[0].to_string(), "if dead");
+    fails(
+        &fe("    monitor foo\n"),
+        5,
+        &["'monitor' only supports 'fail'."],
+    );
+    fails(
+        &fe("    monitor fail\n"),
+        5,
+        &["'monitor fail' requires either 'if' or 'unless' followed by a condition."],
+    );
+    fails(
+        &fe("    monitor fail if nope\n"),
+        5,
+        &["no such ACL : 'nope'"],
+    );
+    fails(
+        &fe("    monitor-uri\n"),
+        5,
+        &["'monitor-uri' expects an URI"],
+    );
+    fails(
+        "defaults\n    monitor fail if TRUE\n",
+        2,
+        &["'monitor' not allowed in 'defaults' section"],
+    );
+    fails(
+        &fe("    monitor-net 10.0.0.0/8\n"),
+        5,
+        &[
+            "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 \
+           if { src 10.0.0.0/8 }' instead.",
+        ],
+    );
+    let c = ok(&format!("{}    monitor-uri /x\n", fe("")));
+    warned(
+        &c,
+        7,
+        "'monitor-uri' ignored because backend 'b' has no frontend capability",
+    );
+    let c = ok(
+        "frontend f\n    bind 127.0.0.1:80\n    monitor-uri /x\n    default_backend b\nbackend b\n",
+    );
+    warned(
+        &c,
+        3,
+        "monitor-uri will be ignored for frontend 'f' (needs 'mode http').",
+    );
+    assert!(c.frontends[0].monitor.is_none());
+}
+
+/// `compression`, with HAProxy 2.6's messages (measured with `haproxy -c`).
+#[test]
+fn compression_keywords_and_their_messages() {
+    use crate::config::Algo;
+    let c = ok(
+        "defaults\n    mode http\n    compression algo gzip\n    compression offload\n\
+        frontend f\n    bind 127.0.0.1:80\n    compression algo deflate raw-deflate\n    \
+        compression type text/html\n    compression type application/json\n    \
+        default_backend b\nbackend b\n    compression offload\n",
+    );
+    warned(
+        &c,
+        4,
+        "'compression' : 'offload' ignored in 'defaults' section.",
+    );
+    let f = c.frontends[0].options.compression.as_ref().unwrap();
+    assert_eq!(f.algos, [Algo::Gzip, Algo::Deflate, Algo::RawDeflate]);
+    assert_eq!(f.types, ["text/html", "application/json"]);
+    assert!(!f.offload);
+    let b = c.backends[0].options.compression.as_ref().unwrap();
+    assert!(b.offload && b.algos == [Algo::Gzip]);
+    let one = |line: &str| with_backend(&format!("    {line}\n"));
+    fails(
+        &one("compression"),
+        5,
+        &["'compression' expects 'algo', 'type' or 'offload'"],
+    );
+    fails(
+        &one("compression algo-req gzip"),
+        5,
+        &["expects 'algo', 'type' or 'offload'"],
+    );
+    fails(
+        &one("compression algo br"),
+        5,
+        &["'compression' : 'br' is not a supported algorithm."],
+    );
+    fails(
+        &one("compression algo"),
+        5,
+        &["'compression' expects <algorithm>."],
+    );
+    fails(
+        &one("compression type"),
+        5,
+        &["'compression' expects <type>."],
+    );
 }

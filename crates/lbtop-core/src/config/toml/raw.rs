@@ -176,6 +176,7 @@ pub(super) struct RawOptions {
     pub(super) dontlog_normal: Option<bool>,
     pub(super) log_separate_errors: Option<bool>,
     pub(super) http_server_close: Option<bool>,
+    pub(super) httpclose: Option<bool>,
     pub(super) redispatch: Option<bool>,
     pub(super) allbackups: Option<bool>,
     pub(super) http_pretend_keepalive: Option<bool>,
@@ -229,6 +230,9 @@ pub(super) struct RawFrontend {
     #[serde(rename = "log-format")]
     pub(super) log_format: Option<Spanned<String>>,
     pub(super) capture: Option<RawCaptures>,
+    /// HAProxy's `monitor-uri`: answered 200 by the frontend itself, not logged.
+    #[serde(rename = "monitor-uri")]
+    pub(super) monitor_uri: Option<Spanned<String>>,
 }
 
 /// `capture = { request = [{ name = "Host", len = 64 }], response = [...], cookie = { ... } }`.

@@ -1337,3 +1337,23 @@ fn global_hard_stop_after_is_a_duration_and_exports() {
     assert!(c.to_haproxy_cfg().contains("    hard-stop-after 2s\n"));
     assert_eq!(ok("[global]\nmaxconn = 10\n").global.hard_stop_after, None);
 }
+
+#[test]
+fn monitor_uri_and_httpclose_keys() {
+    let c = ok(r#"
+[defaults]
+mode = "http"
+[defaults.option]
+httpclose = true
+[[frontend]]
+name = "f"
+bind = "127.0.0.1:8080"
+default_backend = "b"
+monitor-uri = "/healthz"
+[[backend]]
+name = "b"
+"#);
+    let m = c.frontends[0].monitor.as_ref().unwrap();
+    assert_eq!((m.uri.as_str(), m.line, m.fail.len()), ("/healthz", 10, 0));
+    assert!(c.frontends[0].options.httpclose && c.backends[0].options.httpclose);
+}

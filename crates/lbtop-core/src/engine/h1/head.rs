@@ -65,6 +65,9 @@ pub struct Head {
     /// the connection into a tunnel (docs/haproxy-semantics.md §23).
     pub upgrade: bool,
     pub content_length: u64,
+    /// `compression`: the algorithm the request's `Accept-Encoding` picked (set once the
+    /// backend is known).
+    pub compress: Option<crate::config::Algo>,
     pub request_line: Option<String>,
     /// The path, for `balance uri`.
     pub path: Option<String>,
@@ -305,6 +308,7 @@ fn build(
             Framing::Length(n) => n,
             _ => 0,
         },
+        compress: None,
         request_line: rewrite
             .request_line
             .then(|| log_escaped(&format!("{method} {target} {version:?}"))),

@@ -3,6 +3,7 @@
 //! `close` and `keep-alive` replaced by lbtop's own, everything else as it came.
 
 use super::capture::Capturing;
+use super::compress;
 use super::cookie::{cacheable, forward_set_cookie, response_flag, ResponseCookie, ServerCookies};
 use super::framing::{Coding, Framed, Kept};
 use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
@@ -20,6 +21,8 @@ pub struct Asked<'a> {
     pub upgrade: bool,
     /// The backend's persistence cookie, for this response.
     pub cookie: Option<&'a ResponseCookie<'a>>,
+    /// `compression`: the algorithm the request picked, if the response qualifies.
+    pub compress: Option<super::compress::Compress<'a>>,
 }
 
 /// How the server delimits the body.
@@ -54,6 +57,8 @@ pub struct Response {
     pub cookie_flag: u8,
     /// What `capture response header` and `capture cookie` caught.
     pub captured: Option<Box<crate::events::Captured>>,
+    /// The body is compressed with this, and chunked afresh (its head says so).
+    pub compress: Option<crate::config::Algo>,
 }
 
 #[derive(Debug)]
@@ -215,7 +220,21 @@ fn build(
     let mut log_bytes = 21 + "HTTP/1.1".len() + 3 + reason.len() + dropped;
     let mut wrote_length = false;
     let mut seen = ServerCookies::default();
+    let compress = asked.compress.filter(|c| {
+        compress::applies(
+            c,
+            (asked.version, minor, asked.is_head),
+            status,
+            body,
+            res.headers,
+        )
+    });
     for h in res.headers.iter() {
+        // HAProxy counts the server's header as it came, whatever compression makes of it.
+        if compress.is_some() && compress::rewrite_header(h, out) {
+            log_bytes += h.name.len() + h.value.len();
+            continue;
+        }
         let before = out.len();
         let cookie = asked
             .cookie
@@ -229,6 +248,9 @@ fn build(
         framed.forward(h, out, &mut wrote_length);
         // Each line written is `name: value\r\n`; HAProxy counts the name and the value.
         log_bytes += (out.len() - before).saturating_sub(4);
+    }
+    if let Some(c) = compress {
+        compress::add_headers(out, c.algo, body == Body::Chunked);
     }
     // What lbtop inserts is not counted, as HAProxy counts it (measured).
     let cookie_flag = match asked.cookie {
@@ -248,6 +270,7 @@ fn build(
         log_bytes: log_bytes as u64,
         cookie_flag,
         captured: capturing.and_then(Capturing::done),
+        compress: compress.map(|c| c.algo),
     })
 }
 
@@ -322,6 +345,7 @@ mod tests {
         is_head: false,
         upgrade: false,
         cookie: None,
+        compress: None,
     };
     const V10: Asked = Asked {
         version: Version::HTTP_10,
@@ -329,6 +353,7 @@ mod tests {
         is_head: false,
         upgrade: false,
         cookie: None,
+        compress: None,
     };
 
     fn complete(text: &[u8], asked: Asked<'_>) -> (Response, String) {

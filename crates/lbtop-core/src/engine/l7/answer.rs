@@ -80,6 +80,8 @@ pub(super) async fn send(
                 None => by.finish(record, sampled),
             }
         }
+        // HAProxy never logs a monitor request; it counts it.
+        None if reply.monitor => fe.count(&record),
         None => fe.report(record, sampled),
     }
     sent && reply.keep

@@ -221,7 +221,13 @@ impl Conn {
         let route = match decision {
             Decision::Answer(reply) => {
                 let fe = self.fe.clone();
-                return answer::send(&fe, &mut self.stream, self.peer.src, &head, reply).await;
+                // A monitor request kept open had its whole body here: it is dropped.
+                let drop_body = reply.monitor && reply.keep;
+                let keep = answer::send(&fe, &mut self.stream, self.peer.src, &head, reply).await;
+                if drop_body {
+                    self.input.consume(head.content_length as usize);
+                }
+                return keep;
             }
             Decision::Proxy(route) => route,
         };
@@ -268,7 +274,23 @@ impl Conn {
         loop {
             match head::parse(self.input.pending(), &rewrite, upstream) {
                 Parsed::Complete(mut head) => {
-                    let decision = self.decide(&mut head, upstream);
+                    // `option httpclose`: every answer says close, and the connection ends.
+                    head.keep_alive &= !self.fe.client_close();
+                    let (bytes, pending) = self.input.pending().split_at(head.len);
+                    let decision = match super::monitor::reply(
+                        &self.fe,
+                        &head,
+                        bytes,
+                        pending.len(),
+                        &self.peer,
+                    ) {
+                        Some(reply) => Decision::Answer(reply),
+                        None => self.decide(&mut head, upstream),
+                    };
+                    if let Decision::Proxy(route) = &decision {
+                        let fe = self.fe.route(route.backend);
+                        super::compressed::choose(fe, &mut head, upstream);
+                    }
                     return Ok((head, decision));
                 }
                 Parsed::Invalid(why) => return Err(HeadError::Invalid(why)),

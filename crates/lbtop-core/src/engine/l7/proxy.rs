@@ -16,6 +16,7 @@ use crate::engine::generation::stop::Stop;
 use crate::engine::h1::bufs::{self, Input};
 use crate::engine::h1::capture::merge;
 use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::compress::Compress;
 use crate::engine::h1::cookie::ResponseCookie;
 use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
@@ -318,6 +319,13 @@ async fn exchange(
         is_head: head.is_head,
         upgrade: head.upgrade,
         cookie,
+        compress: head
+            .compress
+            .zip(fe.compression())
+            .map(|(algo, c)| Compress {
+                algo,
+                types: c.types(),
+            }),
     };
     let activity = Activity::new();
     let limits = relay::Limits {
@@ -513,21 +521,28 @@ async fn relay(
         return Box::pin(tunnel::upgraded(fe, client, session, server, out)).await;
     }
     let mut counted = 0;
-    let relayed = relay::relay_response_body(
-        &mut server,
-        response,
-        &mut *client.stream,
-        &mut out,
-        relay::Limits {
-            server: fe.server_timeout(),
-            client: fe.client_timeout(),
-        },
-        &mut counted,
-    );
+    let limits = relay::Limits {
+        server: fe.server_timeout(),
+        client: fe.client_timeout(),
+    };
+    let to = &mut *client.stream;
     // Ended by the server going DOWN: `DD` (measured).
-    let relayed = crate::engine::live::or_killed(relayed)
-        .await
-        .unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
+    let relayed = if response.compress.is_some() {
+        let relayed = super::compressed::relay_body(
+            &mut server,
+            response,
+            to,
+            &mut out,
+            limits,
+            &mut counted,
+        );
+        crate::engine::live::or_killed(Box::pin(relayed)).await
+    } else {
+        let relayed =
+            relay::relay_response_body(&mut server, response, to, &mut out, limits, &mut counted);
+        crate::engine::live::or_killed(relayed).await
+    };
+    let relayed = relayed.unwrap_or_else(|cause| Err(Termination::new(cause, b'D')));
     bufs::give(out);
     session.count_body(counted);
     match relayed {

@@ -14,7 +14,7 @@ mod view;
 
 pub use auth::Auth;
 pub use edit::{Edited, EditedResponse, Lines};
-pub use reply::{failed_rewrite, Reply};
+pub use reply::{answered, failed_rewrite, Reply};
 pub use response::{rewrite_response, ResponseRules};
 pub use route::{Decision, Route, Routing};
 pub use tcp::{tcp_view, Content};

@@ -42,6 +42,8 @@ pub struct Reply {
     /// `use-service prometheus-exporter`: the request's query; the exporter fills the
     /// answer in when it is sent.
     pub service: Option<String>,
+    /// The answer to `monitor-uri`: counted, never logged.
+    pub monitor: bool,
 }
 
 /// The answer of an answering `rule`.
@@ -109,6 +111,7 @@ fn page(status: u16, ctx: &Ctx, version: hyper::Version, flags: Termination) -> 
         denied: true,
         rule_line: 0,
         service: None,
+        monitor: false,
     }
 }
 
@@ -200,7 +203,7 @@ fn give(r: &Return, v: &ReqView, env: &Env, ctx: &Ctx, version: hyper::Version) 
     answered(bytes, r.status, counted + body.len() as u64, ctx.keep)
 }
 
-fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {
+pub fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {
     Reply {
         bytes,
         status,
@@ -212,6 +215,7 @@ fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {
         denied: false,
         rule_line: 0,
         service: None,
+        monitor: false,
     }
 }
 

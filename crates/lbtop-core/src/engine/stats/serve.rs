@@ -4,10 +4,11 @@
 
 use super::{admin, csv, html, in_scope, proxies, StatsRt};
 use crate::auth::{basic_credentials, same_secret};
-use crate::config::acl::{Env, Vars};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::h1::bufs::Input;
 use crate::engine::h1::capture::{merge, Capturing};
+use crate::engine::h1::chunked::Decoder;
+use crate::engine::h1::compress::{self, CompressRt, Encoder};
 use crate::engine::h1::head::{header_line, Framing, Head, MAX_HEADERS};
 use crate::engine::h1::response::connection_header;
 use crate::engine::l7::relay::write_within;
@@ -87,7 +88,10 @@ pub async fn answer(
             admin,
             ..Flags::parse(rest)
         };
-        (200, page(&mut out, stats, flags, head, keep))
+        (
+            200,
+            page(&mut out, (stats, fe.compression()), flags, head, keep),
+        )
     };
     let sent = write_within(stream, &out, fe.client_timeout())
         .await
@@ -110,26 +114,7 @@ fn may_admin(fe: &FrontendRt, stats: &StatsRt, upstream: &[u8], addrs: Addrs) ->
     let Some(v) = ReqView::parse(upstream, &mut lines, addrs.0, addrs.1) else {
         return false;
     };
-    let vars = Vars::default();
-    match fe.routing.as_deref() {
-        Some(r) => {
-            let nbsrv = |n: Option<&str>| r.nbsrv(r.default_backend, n);
-            admin.allows(&v, &r.env(r.default_backend, &nbsrv, &vars))
-        }
-        None => {
-            let nbsrv = |_: Option<&str>| fe.backend.nbsrv();
-            let env = Env {
-                fe_id: 0,
-                be_id: 0,
-                nbsrv: &nbsrv,
-                users: None,
-                vars: Some(&vars),
-                payload: None,
-                at_accept: false,
-            };
-            admin.allows(&v, &env)
-        }
-    }
+    fe.holds(&admin.0, &v)
 }
 
 type Addrs = (SocketAddr, SocketAddr);
@@ -196,7 +181,11 @@ pub(crate) fn log_bytes(out: &[u8], body: usize) -> u64 {
     let mut n = 21 + status.len().saturating_sub(2);
     for line in lines {
         let (name, value) = line.split_once(": ").unwrap_or((line, ""));
-        if !matches!(name, "transfer-encoding" | "connection") {
+        // Not counted: what HAProxy adds on the way out (framing, compression's lines).
+        if !matches!(
+            name,
+            "transfer-encoding" | "connection" | "vary" | "content-encoding"
+        ) {
             n += name.len() + value.len();
         }
     }
@@ -248,7 +237,13 @@ fn see_other(out: &mut Vec<u8>, uri: &str, result: &str, keep: bool, version: Ve
 /// The page itself, chunked (to an HTTP/1.0 client too, as HAProxy sends it); HAProxy puts
 /// the connection header before the transfer coding for HTTP/1.0, after it for HTTP/1.1.
 /// Returns the body's length (0 for a HEAD).
-fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: bool) -> usize {
+fn page(
+    out: &mut Vec<u8>,
+    (stats, compression): (&StatsRt, Option<&CompressRt>),
+    flags: Flags,
+    head: &Head,
+    keep: bool,
+) -> usize {
     let body = render(stats, flags);
     let old = head.version == Version::HTTP_10;
     out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
@@ -268,6 +263,19 @@ fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: boo
     if !head.is_head {
         header_line(out, b"transfer-encoding", b"chunked");
     }
+    // HAProxy compresses its page as it compresses any response (docs/haproxy-semantics.md
+    // §39): a chunked 200 with no ETag, so the request and the type decide.
+    let compress = compression.zip(head.compress).filter(|(c, _)| {
+        let types = c.types();
+        !old && !head.is_head
+            && (types.is_empty()
+                || types.iter().any(|t| {
+                    kind.len() >= t.len() && kind[..t.len()].eq_ignore_ascii_case(t.as_bytes())
+                }))
+    });
+    if let Some((_, algo)) = compress {
+        compress::add_headers(out, algo, true);
+    }
     if !old {
         connection_header(out, keep, head.version, Version::HTTP_11);
     }
@@ -275,9 +283,15 @@ fn page(out: &mut Vec<u8>, stats: &StatsRt, flags: Flags, head: &Head, keep: boo
     if head.is_head {
         return 0;
     }
-    out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body.as_bytes());
-    out.extend_from_slice(b"\r\n0\r\n\r\n");
+    match compress {
+        Some((_, algo)) => {
+            let mut e = Encoder::new(algo);
+            e.write(body.as_bytes());
+            Decoder::encode_chunk(out, &e.finish());
+        }
+        None => Decoder::encode_chunk(out, body.as_bytes()),
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
     body.len()
 }
 

@@ -35,6 +35,7 @@ impl Resolver<'_> {
             dontlog_normal: o.dontlog_normal,
             log_separate_errors: o.log_separate_errors,
             http_server_close: o.http_server_close,
+            httpclose: o.httpclose,
             redispatch: o.redispatch,
             allbackups: o.allbackups,
             http_pretend_keepalive: o.http_pretend_keepalive,

@@ -109,6 +109,11 @@ impl Resolver<'_> {
             log_tag: self.log_tag(&f.log_tag, &who)?.or(defaults.log_tag.clone()),
             rules: Default::default(),
             captures: self.captures(&f.capture, &who)?,
+            monitor: f.monitor_uri.as_ref().map(|u| crate::config::Monitor {
+                uri: u.get_ref().clone(),
+                line: self.line(u.span().start),
+                fail: Vec::new(),
+            }),
             line: self.line(raw.span().start),
         })
     }
