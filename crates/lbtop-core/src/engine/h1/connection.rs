@@ -65,12 +65,30 @@ pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     words(value).map(|w| w.word).filter(|w| !w.is_empty())
 }
 
+/// The length of [`cleaned`], without building it for the usual one-word values.
+pub fn cleaned_len(value: &[u8]) -> usize {
+    match single_word(value) {
+        Some(single) if is_hop(single) => 0,
+        Some(_) => value.len(),
+        None => cleaned(value).len(),
+    }
+}
+
+/// The value's one word, when it has no comma or quote (nearly every value: `keep-alive`,
+/// `close`, `Upgrade`).
+fn single_word(value: &[u8]) -> Option<&[u8]> {
+    (!value.iter().any(|&b| b == b',' || b == b'"')).then(|| value.trim_ascii())
+}
+
 fn is_hop(word: &[u8]) -> bool {
     word.eq_ignore_ascii_case(b"close") || word.eq_ignore_ascii_case(b"keep-alive")
 }
 
 /// The value HAProxy forwards: without `close` and `keep-alive` (empty: drop the header).
 pub fn cleaned(value: &[u8]) -> Cow<'_, [u8]> {
+    if let Some(single) = single_word(value) {
+        return Cow::Borrowed(if is_hop(single) { b"" } else { value });
+    }
     if !tokens(value).any(is_hop) {
         return Cow::Borrowed(value);
     }
@@ -118,6 +136,10 @@ mod tests {
         for (value, want) in cases {
             let got = cleaned(value.as_bytes());
             assert_eq!(String::from_utf8_lossy(&got), *want, "{value:?}");
+            assert_eq!(cleaned_len(value.as_bytes()), want.len(), "{value:?}");
+        }
+        for (value, want) in [("keep-alive", ""), (" Close ", ""), ("Upgrade", "Upgrade")] {
+            assert_eq!(&*cleaned(value.as_bytes()), want.as_bytes(), "{value:?}");
         }
     }
 

@@ -193,7 +193,7 @@ impl Kept {
         let (mut length_seen, mut host_seen) = (false, None::<&[u8]>);
         for h in headers {
             let value = if h.name.eq_ignore_ascii_case("connection") {
-                match super::connection::cleaned(h.value).len() {
+                match super::connection::cleaned_len(h.value) {
                     0 => continue,
                     n => n,
                 }
