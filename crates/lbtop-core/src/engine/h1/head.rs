@@ -11,6 +11,7 @@ use super::capture::Capturing;
 use super::framing::{Coding, Framed, Kept};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::Version;
+use std::mem::MaybeUninit;
 
 /// A head that has not ended within this many bytes is refused: HAProxy's input buffer
 /// (`tune.bufsize`).
@@ -114,7 +115,8 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
     if buf.is_empty() {
         return Parsed::Partial;
     }
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // Left uninitialised: setting up 101 empty headers cost more than parsing a small head.
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
     match parse_in(buf, &mut headers, rewrite, upstream) {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count (a repeated
@@ -126,15 +128,15 @@ pub fn parse(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parse
 /// `None` when the head has more header lines than `headers` holds.
 fn parse_in<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
     rewrite: &Rewrite<'_>,
     upstream: &mut Vec<u8>,
 ) -> Option<Parsed> {
-    let mut req = httparse::Request::new(headers);
+    let mut req = httparse::Request::new(&mut []);
     // HAProxy takes several spaces between method, target and version, and forwards one.
     let parsed = httparse::ParserConfig::default()
         .allow_multiple_spaces_in_request_line_delimiters(true)
-        .parse_request(&mut req, buf);
+        .parse_request_with_uninit_headers(&mut req, buf, headers);
     let len = match parsed {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Some(Parsed::Partial),
@@ -208,8 +210,14 @@ pub fn headers_for(buf: &[u8]) -> Vec<httparse::Header<'static>> {
 
 /// A head ends before HAProxy counts its lines: an unfinished one waits, whatever its count.
 fn parse_many(buf: &[u8], rewrite: &Rewrite<'_>, upstream: &mut Vec<u8>) -> Parsed {
-    parse_in(buf, &mut headers_for(buf), rewrite, upstream)
-        .unwrap_or(Parsed::Invalid(Refusal::Malformed))
+    let lines = buf.iter().filter(|&&b| b == b'\n').count();
+    parse_in(
+        buf,
+        &mut vec![MaybeUninit::uninit(); lines + 1],
+        rewrite,
+        upstream,
+    )
+    .unwrap_or(Parsed::Invalid(Refusal::Malformed))
 }
 
 fn build(

@@ -6,9 +6,10 @@ use super::capture::Capturing;
 use super::compress;
 use super::cookie::{cacheable, forward_set_cookie, response_flag, ResponseCookie, ServerCookies};
 use super::framing::{Coding, Framed, Kept};
-use super::head::{headers_for, MAX_HEAD, MAX_HEADERS};
+use super::head::{MAX_HEAD, MAX_HEADERS};
 use crate::config::Captures;
 use hyper::Version;
+use std::mem::MaybeUninit;
 
 /// What the client asked for, which decides how the response reaches it.
 #[derive(Debug, Clone, Copy)]
@@ -93,13 +94,16 @@ pub fn parse_capturing(
     out: &mut Vec<u8>,
     captures: Option<&Captures>,
 ) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // Left uninitialised, as for requests (head.rs): most responses have a few headers.
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
     match parse_in(buf, &mut headers, (asked, captures), out) {
         Some(parsed) => parsed,
         // More lines than HAProxy counts, some of which it may not count: parsed again
         // with room for every line.
         None => {
-            parse_in(buf, &mut headers_for(buf), (asked, captures), out).unwrap_or(Parsed::Invalid)
+            let lines = buf.iter().filter(|&&b| b == b'\n').count();
+            let mut headers = vec![MaybeUninit::uninit(); lines + 1];
+            parse_in(buf, &mut headers, (asked, captures), out).unwrap_or(Parsed::Invalid)
         }
     }
 }
@@ -107,12 +111,14 @@ pub fn parse_capturing(
 /// `None` when the head has more header lines than `headers` holds.
 fn parse_in<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut [MaybeUninit<httparse::Header<'b>>],
     asked: (Asked<'_>, Option<&Captures>),
     out: &mut Vec<u8>,
 ) -> Option<Parsed> {
-    let mut res = httparse::Response::new(headers);
-    let len = match res.parse(buf) {
+    let mut res = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut res, buf, headers);
+    let len = match parsed {
         Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
         Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => return Some(Parsed::Partial),
         Err(httparse::Error::TooManyHeaders) => return None,
