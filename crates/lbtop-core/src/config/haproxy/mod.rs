@@ -158,6 +158,8 @@ struct Parser<'a> {
     ssl: ssl::SslDefaults,
     /// Group memberships the `userlist` sections asked for, checked at the end.
     members: Vec<userlist::Member>,
+    /// The `http-errors` sections.
+    http_errors: Vec<errorfile::HttpErrors>,
 }
 
 impl<'a> Parser<'a> {
@@ -191,6 +193,7 @@ impl<'a> Parser<'a> {
             named: Vec::new(),
             proxies: Vec::new(),
             members: Vec::new(),
+            http_errors: Vec::new(),
         }
     }
 
@@ -231,6 +234,13 @@ impl<'a> Parser<'a> {
             self.section = Section::Resolvers(i);
             return Ok(());
         }
+        if kw == "http-errors" {
+            self.close_section();
+            self.section = Section::Skipped;
+            let i = self.open_http_errors(no, &w[1..])?;
+            self.section = Section::HttpErrors(i);
+            return Ok(());
+        }
         if kw == "userlist" {
             self.close_section();
             self.section = Section::Skipped;
@@ -261,6 +271,7 @@ impl<'a> Parser<'a> {
             Section::Global => self.global_statement(no, w),
             Section::Resolvers(i) => self.resolvers_statement(no, i, w),
             Section::Userlist(i) => self.userlist_statement(no, i, w),
+            Section::HttpErrors(i) => self.http_errors_statement(no, i, w),
             Section::Defaults => {
                 let ctx = Ctx {
                     kind: Kind::Defaults,
@@ -348,6 +359,7 @@ impl<'a> Parser<'a> {
         self.close_section();
         self.check_resolvers();
         self.check_userlists();
+        self.resolve_errorfiles();
         if !self.errors.is_empty() {
             // As HAProxy: the cross-checks below run only on a file that read cleanly.
             return Err(self.into_errors());

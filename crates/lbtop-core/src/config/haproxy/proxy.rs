@@ -5,7 +5,7 @@
 
 use super::super::values::{balance_hdr, int};
 use super::capture::{capture, log_format};
-use super::errorfile::read_errorfile;
+use super::errorfile::{read_errorfile, ErrorDirective};
 use super::global::log_target;
 use super::rules;
 use super::sections::{Ctx, Settings};
@@ -138,7 +138,7 @@ pub(super) static PROXY: &[Row<ProxyFn>] = &[
         )
     },
     kw("errorfile", Args::Count(2, 2), S::PROXIES, errorfile),
-    unsupported("errorfiles"),
+    kw("errorfiles", Args::Any, S::PROXIES, errorfiles),
     unsupported("errorloc"),
     unsupported("errorloc302"),
     unsupported("errorloc303"),
@@ -543,8 +543,13 @@ fn stick(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
 /// `errorfile <code> <file>`: the file is read now, as HAProxy reads it at start.
 fn errorfile(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let file = read_errorfile(&st.args[0], &st.args[1]).map_err(|m| p.err_in(st.no, ctx, m))?;
-    let files = &mut s.options.errorfiles;
-    files.retain(|f| f.status != file.status);
-    files.push(file);
+    s.errors.push(ErrorDirective::File(file));
+    Ok(())
+}
+
+/// `errorfiles <name> [<code> ...]`: an `http-errors` section's files (resolved at the end).
+fn errorfiles(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
+    let d = super::errorfile::errorfiles(st.no, st.args).map_err(|m| p.err_in(st.no, ctx, m))?;
+    s.errors.push(d);
     Ok(())
 }

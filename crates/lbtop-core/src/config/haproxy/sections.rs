@@ -15,13 +15,12 @@ use crate::config::{
 pub(super) const SECTIONS: [&str; 5] = ["global", "defaults", "frontend", "backend", "listen"];
 
 /// HAProxy sections lbtop does not read: an error rather than "unknown keyword".
-pub(super) const OTHER_SECTIONS: [&str; 11] = [
+pub(super) const OTHER_SECTIONS: [&str; 10] = [
     "peers",
     "program",
     "cache",
     "ring",
     "mailers",
-    "http-errors",
     "log-forward",
     "fcgi-app",
     "crt-store",
@@ -52,6 +51,9 @@ pub(super) struct Settings {
     pub(super) stats: Option<StatsPage>,
     /// `cookie`.
     pub(super) cookie: Option<crate::config::Cookie>,
+    /// `errorfile` and `errorfiles` lines, in order (folded into `options.errorfiles` at the
+    /// end, when every `http-errors` section is known).
+    pub(super) errors: Vec<super::errorfile::ErrorDirective>,
     /// `stick-table`, and the `stick` rules.
     pub(super) stick_table: Option<crate::config::StickTable>,
     pub(super) stick_rules: Vec<crate::config::StickRule>,
@@ -156,6 +158,8 @@ pub(super) enum Section {
     Resolvers(usize),
     /// A `userlist` section, by index into `Global::userlists`.
     Userlist(usize),
+    /// An `http-errors` section, by index into `Parser::http_errors`.
+    HttpErrors(usize),
 }
 
 /// What one statement in a `defaults`, `frontend`, `backend` or `listen` section is about.

@@ -48,6 +48,9 @@ pub(super) async fn send(
     if let Some(hold) = reply.hold {
         tokio::time::sleep(hold).await;
     }
+    if reply.denied {
+        errorfile_instead(fe, head, &mut reply);
+    }
     let mut record = by.new_record(client, start, head.request_line.clone());
     record.by_frontend = reply.backend.is_none();
     record.status = Some(reply.status);
@@ -85,4 +88,23 @@ pub(super) async fn send(
         None => fe.report(record, sampled),
     }
     sent && reply.keep
+}
+
+/// A deny's or a tarpit's page is the `errorfile` for its status when there is one (an
+/// `errorfiles` section's too), and the connection closes after it, as after any errorfile
+/// (measured on HAProxy 2.6).
+fn errorfile_instead(fe: &FrontendRt, head: &Head, reply: &mut Reply) {
+    let Some(page) = fe.errorfile(reply.status) else {
+        return;
+    };
+    reply.bytes.clear();
+    reply.bytes.extend_from_slice(&page.head);
+    reply.log_bytes = page.log_bytes;
+    if head.is_head {
+        // A HEAD answer's log counts no body, as for the other errorfile pages.
+        reply.log_bytes -= page.body.len() as u64;
+    } else {
+        reply.bytes.extend_from_slice(&page.body);
+    }
+    reply.keep = false;
 }
