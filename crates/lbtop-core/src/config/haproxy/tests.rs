@@ -1480,7 +1480,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    bind :1\n    default_backend hog\nbackend hoge\n", 3, &["unable to find required default_backend: 'hog'; did you mean 'hoge'?"]),
             ("frontend f\n    bind :1\n    default_backend f\n", 3, &["unable to find required default_backend: 'f'"]),
             ("frontend f\n    bind :1\n    mode http\n    default_backend b\nbackend b\n", 4, &["http frontend 'f' tries to use incompatible tcp backend 'b' (line 5) as its default backend (see 'mode')"]),
-            ("frontend f\n    bind :1\n    default_backend b\nbackend b\n    mode http\n", 3, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does not"]),
+            ("frontend f\n    bind :1\n    use_backend b if TRUE\n    default_backend b\nbackend b\n    mode http\n", 4, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does it only for a frontend with no 'use_backend'"]),
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
             ("backend b\n    server s 1.2.3.4\n", 2, &["server 's': address '1.2.3.4' has no port"]),
