@@ -61,7 +61,7 @@ pub struct FrontendRt {
     pub name: String,
     pub mode: Mode,
     /// Whether it speaks HTTP: its mode, or a TCP frontend whose default backend is HTTP,
-    /// which HAProxy upgrades to HTTP (docs/haproxy-semantics.md §49).
+    /// which HAProxy upgrades to HTTP (docs/haproxy-semantics.md §36).
     pub http: bool,
     /// Its binds, in the file's order.
     pub binds: Vec<BindRt>,

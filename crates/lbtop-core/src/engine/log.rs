@@ -82,7 +82,7 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
         return None;
     }
     // `option dontlognull`: a TCP connection that moved no data is not logged.
-    // Not for a TCP frontend upgraded to HTTP: it logs its requests as HTTP does (§49).
+    // Not for a TCP frontend upgraded to HTTP: it logs its requests as HTTP does (§36).
     let tcp = fe.mode == Mode::Tcp && n.be.mode == Mode::Tcp;
     if fe.options.dontlognull && tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;

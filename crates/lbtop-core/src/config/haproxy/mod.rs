@@ -476,7 +476,7 @@ impl<'a> Parser<'a> {
             let mode = s.mode.unwrap_or(Mode::Tcp);
             let backend = &backends[index];
             // HAProxy upgrades a TCP frontend's connection to HTTP for an HTTP backend; lbtop
-            // does it when nothing in the frontend reads the connection before that (§49).
+            // does it when nothing in the frontend reads the connection before that (§36).
             if backend.mode != mode && !(mode == Mode::Tcp && rules::upgradable(&s.rules)) {
                 let line_of = |name: &str| {
                     proxies

@@ -392,12 +392,13 @@ impl Conn {
         if got == 0 && self.served > 0 {
             return;
         }
-        // A TCP frontend upgraded by its HTTP backend answers any head that failed, an empty
-        // one too, with the 400 page and logs `PR` (measured, docs/haproxy-semantics.md §49).
-        let upgraded = self.fe.mode == crate::config::Mode::Tcp;
-        if upgraded && !matches!(error, HeadError::Timeout { .. }) {
+        // A TCP frontend upgraded by its HTTP backend logs any head that failed as `PR`, and
+        // answers one closed early, an empty one too, with the 400 page (measured,
+        // docs/haproxy-semantics.md §36).
+        if self.fe.mode == crate::config::Mode::Tcp {
             flags = Termination::new(b'P', b'R');
-            if !(got == 0 && self.fe.dontlognull()) {
+            let timeout = matches!(error, HeadError::Timeout { .. });
+            if !timeout && !(got == 0 && self.fe.dontlognull()) {
                 reply = Some(pages::H1_400);
             }
         }
