@@ -768,10 +768,12 @@ frontend web2
     assert_eq!(c.backends[web.default_backend].name, "web");
     assert_eq!(c.backends[0].balance, Balance::Source);
     assert_eq!(c.backends[0].servers[0].name, "a");
-    // In tcp mode, `listen other` could not send to `web`.
+    // In tcp mode, `listen other` is upgraded to HTTP by `web`, as HAProxy does, unless a
+    // rule of its own reads the connection first.
+    ok("listen web\n    bind :1\n    mode http\nlisten other :2\n    default_backend web\n");
     fails(
-        "listen web\n    bind :1\n    mode http\nlisten other :2\n    default_backend web\n",
-        5,
+        "listen web\n    bind :1\n    mode http\nlisten other :2\n    tcp-request content accept\n    default_backend web\n",
+        6,
         &["tcp listen 'other' tries to use incompatible http backend 'web' (line 1)"],
     );
     warned(&c, 6, "an address on the 'listen' line");
