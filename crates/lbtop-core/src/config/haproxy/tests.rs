@@ -2165,3 +2165,46 @@ fn server_state_keywords() {
     let c = ok("frontend f\n    bind 127.0.0.1:80\n    load-server-state-from-file global\n    default_backend b\nbackend b\n");
     warned(&c, 3, "load-server-state-from-file");
 }
+
+// -- issue 11: long-tail keywords ------------------------------------------------------
+
+/// HAProxy 2.6 reads `inter 1s[` as `1s` and warns about the rest (measured); `1mx` is one
+/// minute. A value with no unit before the junk (`3x`) stays an error (tested above).
+#[test]
+fn a_check_timer_with_junk_after_its_unit_warns() {
+    let c = ok(&with_backend(
+        "    server s 127.0.0.1:80 check inter 1s[ fastinter 1mx\n",
+    ));
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.inter, Duration::from_secs(1));
+    assert_eq!(s.fastinter, Some(Duration::from_secs(60)));
+    warned(
+        &c,
+        5,
+        "'inter': unexpected character '[' after the timer value '1s['",
+    );
+    warned(
+        &c,
+        5,
+        "'fastinter': unexpected character 'x' after the timer value '1mx'",
+    );
+}
+
+#[test]
+fn a_nameserver_address_expands_variables() {
+    let c = ok("resolvers dns\n    nameserver a ${EMPTY}127.0.0.1:${PORT}\n    nameserver b 127.0.0.2:$PORT\n");
+    let r = &c.global.resolvers[0];
+    assert_eq!(r.nameservers[0].addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(r.nameservers[1].addr.to_string(), "127.0.0.2:8080");
+}
+
+#[test]
+fn tcp_smart_options_and_the_http_client_are_ignored_with_a_warning() {
+    let c = ok(&format!(
+        "global\n    httpclient.resolvers.prefer ipv4\n{}    option tcp-smart-accept\n    option tcp-smart-connect\n",
+        "listen l\n    bind 127.0.0.1:80\n    server s 127.0.0.1:81\n"
+    ));
+    warned(&c, 2, "'httpclient.resolvers.prefer' ignored");
+    warned(&c, 6, "'option tcp-smart-accept' ignored");
+    warned(&c, 7, "'option tcp-smart-connect' ignored");
+}
