@@ -38,21 +38,25 @@ fn run(kind: Kind) -> Seen {
     let c = Contender::start(kind, TEMPLATE, &BTreeMap::from([("a", origin.addr)]));
     let before = c.sink.count();
     let mut replies = Vec::new();
-    for raw in [
+    let mut logged = before;
+    // Each connection's lines are awaited before the next opens: `%ac/%fc` count the
+    // connections open when a line is written.
+    for (raw, lines) in [
         // Two requests on one connection: both HTTP, both logged.
-        &b"GET /one HTTP/1.1\r\nhost: h\r\n\r\nGET /two HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n"[..],
+        (&b"GET /one HTTP/1.1\r\nhost: h\r\n\r\nGET /two HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n"[..], 2),
         // A head that is not HTTP: the 400 page, logged `PR`. One cut short, still open
         // when `timeout client` strikes: the 408 page, logged `PR` too.
-        &b"junk\r\n\r\n"[..],
-        &b"GET /cut HTTP/1.1\r\n"[..],
+        (&b"junk\r\n\r\n"[..], 1),
+        (&b"GET /cut HTTP/1.1\r\n"[..], 1),
         // An empty connection: the 408 page, and `dontlognull` keeps it out of the log.
-        &b""[..],
+        (&b""[..], 0),
     ] {
         replies.push(status_lines(&rt.block_on(exchange(c.addr(), raw))));
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while c.sink.count() < before + 4 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+        logged += lines;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while c.sink.count() < logged && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
     let lines = c
         .settled_lines()

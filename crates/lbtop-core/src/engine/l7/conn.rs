@@ -398,7 +398,8 @@ impl Conn {
         if self.fe.mode == crate::config::Mode::Tcp {
             flags = Termination::new(b'P', b'R');
             let timeout = matches!(error, HeadError::Timeout { .. });
-            if !timeout && !(got == 0 && self.fe.dontlognull()) {
+            let quiet = got == 0 && self.fe.dontlognull();
+            if !(timeout || quiet) {
                 reply = Some(pages::H1_400);
             }
         }
