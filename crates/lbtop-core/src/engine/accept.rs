@@ -9,7 +9,6 @@ use super::limit::Limit;
 use super::listen::{accepted, handshake, serve};
 use super::live::{self, Live, Session};
 use super::{l7, workers};
-use crate::config::Mode;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -184,7 +183,7 @@ async fn connection(
         }
         Some(expect_proxy) => {
             if let Some(addrs) = handshake(&stream, client, &fe, bind, expect_proxy).await {
-                let http = fe.mode == Mode::Http;
+                let http = fe.http;
                 let session = Session::new(addrs.src, addrs.dst, fe.index, bind, http);
                 let entry = live.open(workers::current(), session);
                 let session = entry.as_ref().map(|e| e.session.clone());

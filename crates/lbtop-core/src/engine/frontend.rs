@@ -62,6 +62,9 @@ pub struct FrontendRt {
     pub index: usize,
     pub name: String,
     pub mode: Mode,
+    /// Whether it speaks HTTP: its mode, or a TCP frontend whose default backend is HTTP,
+    /// which HAProxy upgrades to HTTP (docs/haproxy-semantics.md §40).
+    pub http: bool,
     /// Its binds, in the file's order.
     pub binds: Vec<BindRt>,
     pub backend: Arc<BackendRt>,
@@ -139,11 +142,11 @@ impl FrontendRt {
         let fe = &config.frontends[index];
         let traffic_log = traffic_log.map(|l| (l, config.clone()));
         let be = &config.backends[backend.index];
-        // HAProxy honours these options when either side sets them.
-        let forwardfor = fe
-            .options
-            .forwardfor
-            .as_ref()
+        // HAProxy honours these options when either side sets them, but for the
+        // `option forwardfor` of a TCP frontend, which it ignores even once upgraded.
+        let forwardfor = (fe.mode == Mode::Http)
+            .then_some(fe.options.forwardfor.as_ref())
+            .flatten()
             .or(be.options.forwardfor.as_ref());
         let forwardfor_if_none = forwardfor.is_some_and(|f| f.if_none);
         let forwardfor = forwardfor.map(|f| {
@@ -160,6 +163,7 @@ impl FrontendRt {
             index,
             name: fe.name.clone(),
             mode: fe.mode,
+            http: fe.mode == Mode::Http || be.mode == Mode::Http,
             binds: fe
                 .binds
                 .iter()

@@ -9,7 +9,7 @@ use super::proxy_proto::{self, Addrs, Header};
 use super::sockets::Inventory;
 use super::stream::Stream;
 use super::{l4::tcp, l7};
-use crate::config::{Bind, Mode};
+use crate::config::Bind;
 use crate::events::Level;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -141,10 +141,10 @@ pub(super) async fn serve(
             .await?
         }
     };
-    match fe.mode {
-        Mode::Http => Some(l7::conn::serve(stream, addrs, fe.clone()).await),
+    match fe.http {
+        true => Some(l7::conn::serve(stream, addrs, fe.clone()).await),
         // Boxed: an HTTP connection's task should not be sized for a TCP session.
-        Mode::Tcp => {
+        false => {
             Box::pin(tcp::serve(stream, addrs, fe.clone())).await;
             None
         }

@@ -82,7 +82,9 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
         return None;
     }
     // `option dontlognull`: a TCP connection that moved no data is not logged.
-    if fe.options.dontlognull && fe.mode == Mode::Tcp && r.bytes_in == 0 && r.bytes_out == 0 {
+    // Not for a TCP frontend upgraded to HTTP: it logs its requests as HTTP does (§40).
+    let tcp = fe.mode == Mode::Tcp && n.be.mode == Mode::Tcp;
+    if fe.options.dontlognull && tcp && r.bytes_in == 0 && r.bytes_out == 0 {
         return None;
     }
     let lf = match &fe.options.log_format {

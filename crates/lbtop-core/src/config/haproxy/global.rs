@@ -71,6 +71,12 @@ pub(super) static GLOBAL: &[Row<GlobalFn>] = &[
     kw("resetenv", Args::Any, env::resetenv),
     ignored("chroot", ONE, NO_CHROOT, accept),
     ignored("pidfile", ONE, "lbtop does not write a pid file", accept),
+    ignored(
+        "httpclient.resolvers.prefer",
+        ONE,
+        "it tunes HAProxy's internal HTTP client (for Lua scripts), which lbtop does not have",
+        accept,
+    ),
     ignored("user", ONE, NO_USER, accept),
     ignored("group", ONE, NO_GROUP, accept),
     ignored("uid", ONE, NO_USER, unsigned),

@@ -503,7 +503,9 @@ impl<'a> Parser<'a> {
             };
             let mode = s.mode.unwrap_or(Mode::Tcp);
             let backend = &backends[index];
-            if backend.mode != mode {
+            // HAProxy upgrades a TCP frontend's connection to HTTP for an HTTP backend; lbtop
+            // does it when nothing in the frontend reads the connection before that (§40).
+            if backend.mode != mode && !(mode == Mode::Tcp && rules::upgradable(&s.rules)) {
                 let line_of = |name: &str| {
                     proxies
                         .iter()
@@ -519,7 +521,8 @@ impl<'a> Parser<'a> {
                         backend.name,
                         line_of(&backend.name),
                         if mode == Mode::Tcp {
-                            "; HAProxy would upgrade the connection, lbtop does not"
+                            "; HAProxy would upgrade the connection, lbtop does it only for a \
+                             frontend with no 'use_backend', 'tcp-request content' or HTTP rules"
                         } else {
                             ""
                         }

@@ -63,6 +63,8 @@ const fn ignored(name: &'static str, sections: Sections, why: &'static str) -> R
     }
 }
 
+const TCP_SMART: &str = "it only saves a TCP packet (a delayed ACK, or the request sent with \
+     the handshake's last ACK); the bytes exchanged are the same";
 const SPLICE: &str = "it only chooses how HAProxy moves bytes in the kernel; lbtop splices on \
                       its own and relays the same bytes";
 
@@ -118,6 +120,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     ),
     option("ldap-check", Args::None, S::BE, Apply::Set(proto_check)),
     option("pgsql-check", Args::Any, S::BE, Apply::Set(proto_check)),
+    ignored("tcp-smart-accept", S::FE, TCP_SMART),
+    ignored("tcp-smart-connect", S::BE, TCP_SMART),
     ignored("splice-auto", S::PROXIES, SPLICE),
     ignored("splice-request", S::PROXIES, SPLICE),
     ignored("splice-response", S::PROXIES, SPLICE),

@@ -157,6 +157,12 @@ impl Parser<'_> {
     }
 
     pub(super) fn resolvers_statement(&mut self, no: usize, i: usize, w: &[String]) -> Res<()> {
+        // A name server's address expands `$NAME` and `${NAME}` outside quotes too, as a
+        // server's does (HAProxy accepts `nameserver dns ${DNS}:53`).
+        let mut w = w.to_vec();
+        if let ("nameserver", Some(addr)) = (w[0].as_str(), w.get(2)) {
+            w[2] = self.env.expand(addr);
+        }
         let kw = w[0].as_str();
         let st = Stmt {
             no,

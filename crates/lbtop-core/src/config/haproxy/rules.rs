@@ -252,6 +252,18 @@ pub(super) fn side_rules(p: &Proxy, frontend: bool) -> ProxyRules {
     }
 }
 
+/// Whether a TCP frontend may be upgraded to HTTP by its default backend as HAProxy does:
+/// when no rule of its own looks at the connection first. HAProxy runs its switching and
+/// content rules on the TCP stream (racing the request's arrival) and applies its HTTP
+/// rules despite warning they are ignored (measured); lbtop refuses those frontends.
+pub(super) fn upgradable(r: &ProxyRules) -> bool {
+    r.use_backends.is_empty()
+        && r.tcp.content.is_empty()
+        && r.http_request.is_empty()
+        && r.http_response.is_empty()
+        && r.redirects.is_empty()
+}
+
 impl Parser<'_> {
     /// Checks what a proxy's rules name once every section is read: the backends of
     /// `use_backend` (in the frontend's mode) and `nbsrv`, the servers of `use-server`.

@@ -500,6 +500,23 @@ fn init_addr_words(methods: &[InitAddr]) -> String {
     format!("init-addr {}", words.join(","))
 }
 
+/// A check timer with characters after its unit (`inter 1s[`): HAProxy 2.6 reads the number
+/// and unit and only warns about the rest (measured); `3x`, with no unit, stays an error.
+/// The value it reads and the first character left over.
+fn timer_junk<'a>(key: &str, v: &'a str) -> Option<(&'a str, char)> {
+    if !matches!(key, "inter" | "fastinter" | "downinter") {
+        return None;
+    }
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &v[digits..];
+    let unit = ["us", "ms", "s", "m", "h", "d"]
+        .into_iter()
+        .find(|u| rest.starts_with(u))?;
+    let end = digits + unit.len();
+    let junk = v[end..].chars().next()?;
+    (digits > 0).then_some((&v[..end], junk))
+}
+
 /// A time value; 0 only if `zero` may be.
 fn time(v: &str, what: &str, zero: bool) -> Result<Duration, String> {
     let d = parse_duration(v).map_err(|m| format!("{what}: {m}"))?;
@@ -586,7 +603,11 @@ impl Parser<'_> {
             match row.how.read {
                 Read::Flag(set) => set(p),
                 Read::Value(read) => {
-                    let v = value.first().map_or("", String::as_str);
+                    let mut v = value.first().map_or("", String::as_str);
+                    if let Some((good, junk)) = timer_junk(key, v) {
+                        self.warn(no, format!("{what}: unexpected character '{junk}' after the timer value '{v}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported; HAProxy 2.6 reads it as '{good}' with this warning, and so does lbtop"));
+                        v = good;
+                    }
                     read(p, v, &what).map_err(|m| self.err(no, m))?;
                 }
             }

@@ -763,10 +763,12 @@ frontend web2
     assert_eq!(c.backends[web.default_backend].name, "web");
     assert_eq!(c.backends[0].balance, Balance::Source);
     assert_eq!(c.backends[0].servers[0].name, "a");
-    // In tcp mode, `listen other` could not send to `web`.
+    // In tcp mode, `listen other` is upgraded to HTTP by `web`, as HAProxy does, unless a
+    // rule of its own reads the connection first.
+    ok("listen web\n    bind :1\n    mode http\nlisten other :2\n    default_backend web\n");
     fails(
-        "listen web\n    bind :1\n    mode http\nlisten other :2\n    default_backend web\n",
-        5,
+        "listen web\n    bind :1\n    mode http\nlisten other :2\n    tcp-request content accept\n    default_backend web\n",
+        6,
         &["tcp listen 'other' tries to use incompatible http backend 'web' (line 1)"],
     );
     warned(&c, 6, "an address on the 'listen' line");
@@ -1494,7 +1496,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    bind :1\n    default_backend hog\nbackend hoge\n", 3, &["unable to find required default_backend: 'hog'; did you mean 'hoge'?"]),
             ("frontend f\n    bind :1\n    default_backend f\n", 3, &["unable to find required default_backend: 'f'"]),
             ("frontend f\n    bind :1\n    mode http\n    default_backend b\nbackend b\n", 4, &["http frontend 'f' tries to use incompatible tcp backend 'b' (line 5) as its default backend (see 'mode')"]),
-            ("frontend f\n    bind :1\n    default_backend b\nbackend b\n    mode http\n", 3, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does not"]),
+            ("frontend f\n    bind :1\n    use_backend b if TRUE\n    default_backend b\nbackend b\n    mode http\n", 4, &["tcp frontend 'f'", "HAProxy would upgrade the connection, lbtop does it only for a frontend with no 'use_backend'"]),
             ("frontend f\n  bind :1\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n  server s 1.2.3.4:81\n", 6, &["another server named 's' was already defined at line 5"]),
             ("backend b\n    server s\n", 2, &["expects <name> and <addr>:<port>"]),
             ("backend b\n    server s 1.2.3.4 check\n", 2, &["backend 'b': server 's' has neither service port nor check port"]),
@@ -2292,4 +2294,46 @@ fn compression_keywords_and_their_messages() {
         5,
         &["'compression' expects <type>."],
     );
+
+// -- issue 11: long-tail keywords ------------------------------------------------------
+
+/// HAProxy 2.6 reads `inter 1s[` as `1s` and warns about the rest (measured); `1mx` is one
+/// minute. A value with no unit before the junk (`3x`) stays an error (tested above).
+#[test]
+fn a_check_timer_with_junk_after_its_unit_warns() {
+    let c = ok(&with_backend(
+        "    server s 127.0.0.1:80 check inter 1s[ fastinter 1mx\n",
+    ));
+    let s = &c.backends[0].servers[0];
+    assert_eq!(s.inter, Duration::from_secs(1));
+    assert_eq!(s.fastinter, Some(Duration::from_secs(60)));
+    warned(
+        &c,
+        5,
+        "'inter': unexpected character '[' after the timer value '1s['",
+    );
+    warned(
+        &c,
+        5,
+        "'fastinter': unexpected character 'x' after the timer value '1mx'",
+    );
+}
+
+#[test]
+fn a_nameserver_address_expands_variables() {
+    let c = ok("resolvers dns\n    nameserver a ${EMPTY}127.0.0.1:${PORT}\n    nameserver b 127.0.0.2:$PORT\n");
+    let r = &c.global.resolvers[0];
+    assert_eq!(r.nameservers[0].addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(r.nameservers[1].addr.to_string(), "127.0.0.2:8080");
+}
+
+#[test]
+fn tcp_smart_options_and_the_http_client_are_ignored_with_a_warning() {
+    let c = ok(&format!(
+        "global\n    httpclient.resolvers.prefer ipv4\n{}    option tcp-smart-accept\n    option tcp-smart-connect\n",
+        "listen l\n    bind 127.0.0.1:80\n    server s 127.0.0.1:81\n"
+    ));
+    warned(&c, 2, "'httpclient.resolvers.prefer' ignored");
+    warned(&c, 6, "'option tcp-smart-accept' ignored");
+    warned(&c, 7, "'option tcp-smart-connect' ignored");
 }

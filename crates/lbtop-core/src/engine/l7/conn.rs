@@ -394,7 +394,7 @@ impl Conn {
     /// line, unless the connection was simply idle (keep-alive), or `dontlognull` hides an
     /// empty one.
     async fn reject(&mut self, error: HeadError, (start, began): (SystemTime, Instant)) {
-        let (reply, flags, got) = match error {
+        let (mut reply, mut flags, got) = match error {
             HeadError::Timeout { got } => (Some(pages::H1_408), Termination::new(b'c', b'R'), got),
             HeadError::Invalid(Refusal::Malformed) => {
                 (Some(pages::H1_400), Termination::new(b'P', b'R'), 1)
@@ -413,6 +413,17 @@ impl Conn {
         };
         if got == 0 && self.served > 0 {
             return;
+        }
+        // A TCP frontend upgraded by its HTTP backend logs any head that failed as `PR`, and
+        // answers one closed early, an empty one too, with the 400 page (measured,
+        // docs/haproxy-semantics.md §40).
+        if self.fe.mode == crate::config::Mode::Tcp {
+            flags = Termination::new(b'P', b'R');
+            let timeout = matches!(error, HeadError::Timeout { .. });
+            let quiet = got == 0 && self.fe.dontlognull();
+            if !(timeout || quiet) {
+                reply = Some(pages::H1_400);
+            }
         }
         self.fe.counters.req_errors.fetch_add(1, Relaxed);
         if let Some(reply) = reply {
@@ -433,6 +444,8 @@ impl Conn {
             _ => 400,
         });
         record.termination = flags;
+        // No backend was chosen: logged as the frontend's (an upgraded TCP frontend's too).
+        record.by_frontend = true;
         record.timers[4] = began.elapsed().as_millis() as i64;
         self.fe.report(record, true);
     }
