@@ -2294,6 +2294,7 @@ fn compression_keywords_and_their_messages() {
         5,
         &["'compression' expects <type>."],
     );
+}
 
 // -- issue 11: long-tail keywords ------------------------------------------------------
 
