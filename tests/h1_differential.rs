@@ -709,6 +709,7 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "client:status:-/100"
                     | "client:status:-/400"
                     | "client:status:100/400"
+                    | "log:flags:SD--/----"
                     | "log:flags:CL--/PR--"
             ) || c.starts_with("log:server:")
         });
@@ -746,11 +747,29 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
                     | "origin:seq:-/R"
             ) || c.starts_with("log:")
         });
-    // A request pipelined behind a head that came in pieces, then the client's FIN at once:
-    // HAProxy serves it or drops it by timing (measured: the same bytes, two runs, one
-    // answer then two); lbtop serves it. HAProxy's answers are the first of lbtop's.
+    // A request pipelined behind another, then the client's FIN at once: HAProxy serves it or
+    // drops it by timing (measured: the same bytes, two runs, one answer then two); lbtop
+    // serves it. HAProxy's answers are the first of lbtop's.
+    // An idle tunnel whose client and server timeouts are equal: which side HAProxy names
+    // depends on the order its timers were last re-armed (measured both ways for one shape);
+    // both close it at the same time.
+    let tunnel_tie = !classes.is_empty()
+        && classes
+            .iter()
+            .all(|c| matches!(c.as_str(), "log:flags:cD--/sD--" | "log:flags:sD--/cD--"));
+    // A head both refuse, sending nothing on: HAProxy at the bad line (a `Content-Length` of
+    // `0,1` before the head has ended: 400), lbtop once the head ends or times out (408).
+    let refused_either_way = !classes.is_empty()
+        && classes.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "client:status:400/408"
+                    | "client:end:prompt/timeout"
+                    | "log:flags:PR--/cR--"
+                    | "log:status:400/408"
+            )
+        });
     let pipelined_before_fin = case.ending == Ending::FinNow
-        && case.tricks.iter().any(|t| t == "split-writes")
         && !classes.is_empty()
         && classes.iter().all(|c| {
             matches!(c.as_str(), "client:status:-/200" | "origin:seq:-/R") || c.starts_with("log:")
@@ -796,6 +815,8 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         || abort_timing
         || reparsed_connection
         || pipelined_before_fin
+        || tunnel_tie
+        || refused_either_way
         || stricter_refusal
     {
         classes
@@ -854,7 +875,10 @@ fn tab_in_request_line(bytes: &[u8]) -> bool {
     line[..end].contains(&b'\t')
         || bytes.split(|&b| b == b'\n').any(|line| {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            line.contains(&b'\t') && line.len() > 9 && line[line.len() - 9..].starts_with(b" HTTP/")
+            line.contains(&b'\t')
+                && line.len() > 9
+                && matches!(line[line.len() - 9], b' ' | b'\t')
+                && line[line.len() - 8..].starts_with(b"HTTP/")
         })
 }
 

@@ -353,15 +353,6 @@ impl FrontendRt {
         }
     }
 
-    /// `timeout client` and `timeout server` are equal and no `timeout tunnel` overrides
-    /// them: which side of an idle tunnel runs out first is then a matter of which was
-    /// re-armed last.
-    pub(crate) fn idle_timeouts_tie(&self) -> bool {
-        self.tunnel_timeout.is_none()
-            && self.client_timeout.is_some()
-            && self.client_timeout == self.server_timeout
-    }
-
     /// How long a client may stall in the middle of a request: silent while sending its body,
     /// or not reading the response.
     pub fn client_timeout(&self) -> Option<Duration> {

@@ -27,13 +27,7 @@ pub(super) async fn upgraded(
     mut out: Vec<u8>,
 ) -> bool {
     let counters = &fe.backend.servers[session.server].counters;
-    let mut idle = fe.idle_limits();
-    // Bytes the client sent behind its request reach the server after the `101`, which
-    // re-arms the client's side: when both timeouts are equal, the server's runs out first
-    // and HAProxy logs `sD` (without such bytes, `cD`; measured on 2.6.12).
-    if !client.input.is_empty() && fe.idle_timeouts_tie() {
-        idle.base.1 = Termination::new(b's', b'D');
-    }
+    let idle = fe.idle_limits();
     let input = &mut *client.input;
     let tunneled = tunnel(client.stream, input, &mut server, &mut out, idle, counters);
     let flags = match crate::engine::live::or_killed(tunneled).await {
