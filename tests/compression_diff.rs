@@ -147,7 +147,7 @@ fn decoded(reply: &[u8]) -> (String, Vec<u8>) {
     let head = String::from_utf8_lossy(&reply[..at]).into_owned();
     let mut body = reply[at..].to_vec();
     if head.contains("\r\ntransfer-encoding: chunked\r\n") {
-        body = unchunk(&body);
+        body = common::wire::unchunk(&body);
     }
     let mut plain = Vec::new();
     let read = if head.contains("\r\ncontent-encoding: gzip\r\n") {
@@ -167,20 +167,6 @@ fn decoded(reply: &[u8]) -> (String, Vec<u8>) {
     };
     read.expect("a body that decodes");
     (head, plain)
-}
-
-fn unchunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&rest[..end]).unwrap_or("0");
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&rest[end + 2..end + 2 + n]);
-        rest = &rest[end + 4 + n..];
-    }
-    out
 }
 
 type Seen = (Vec<(String, Vec<u8>)>, Vec<String>, Vec<String>);

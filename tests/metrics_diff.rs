@@ -130,21 +130,7 @@ fn rt() -> tokio::runtime::Runtime {
 fn scrape(rt: &tokio::runtime::Runtime, to: SocketAddr, query: &str) -> (u16, String) {
     let req = format!("GET /metrics{query} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     let r = parse_reply(&rt.block_on(exchange(to, req.as_bytes())));
-    (r.status, unchunk(&r.body))
-}
-
-fn unchunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+    (r.status, common::wire::unchunk_text(&r.body))
 }
 
 /// HEAD, HTTP/1.0, keep-alive, a POST, a 400: the heads as sent.
@@ -428,7 +414,7 @@ fn the_toml_metrics_listener_serves_histograms() {
     let ask = |req: &str| parse_reply(&rt.block_on(exchange(to, req.as_bytes())));
     let r = ask("GET /metrics?scope=server HTTP/1.1\r\nhost: x\r\n\r\n");
     assert_eq!(r.status, 200, "{}", r.head);
-    let text = unchunk(&r.body);
+    let text = common::wire::unchunk_text(&r.body);
     for want in [
         "lbtop_server_response_seconds_count{proxy=\"be\",server=\"web\"} 3\n",
         "lbtop_server_response_seconds_bucket{le=\"+Inf\",proxy=\"be\",server=\"web\"} 3\n",
@@ -454,7 +440,7 @@ fn the_toml_metrics_listener_serves_histograms() {
     assert_eq!(ask("GET /other HTTP/1.1\r\n\r\n").status, 404);
     assert_eq!(ask("GET /metrics?scope=nope HTTP/1.1\r\n\r\n").status, 400);
     assert_eq!(ask("\x16\x03\x01junk\r\n\r\n").status, 400);
-    let full = unchunk(&ask("GET /metrics HTTP/1.0\r\n\r\n").body);
+    let full = common::wire::unchunk_text(&ask("GET /metrics HTTP/1.0\r\n\r\n").body);
     assert!(
         full.contains("lbtop_backend_response_seconds_count{proxy=\"be\"} 3\n"),
         "{full}"

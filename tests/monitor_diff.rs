@@ -60,7 +60,11 @@ fn run(kind: Kind) -> Seen {
         .iter()
         .map(|r| String::from_utf8_lossy(&rt.block_on(exchange(c.addr(), r))).into_owned())
         .collect();
-    let logs = c.settled_lines();
+    let logs = c
+        .settled_lines()
+        .iter()
+        .map(|l| without_conn_counts(l))
+        .collect();
     let csv = rt.block_on(exchange(c.addr(), b"GET /st;csv HTTP/1.0\r\n\r\n"));
     let csv = String::from_utf8_lossy(&csv).into_owned();
     Seen {
@@ -73,7 +77,7 @@ fn run(kind: Kind) -> Seen {
 /// `name=value` for each of [`COUNTERS`] in the CSV's `f,FRONTEND` row.
 fn frontend_counters(reply: &str) -> Vec<String> {
     let (_, body) = reply.split_once("\r\n\r\n").expect("a CSV reply");
-    let body = unchunk(body);
+    let body = common::wire::unchunk_text(body);
     let mut lines = body.lines();
     let header: Vec<&str> = lines
         .next()
@@ -95,18 +99,21 @@ fn frontend_counters(reply: &str) -> Vec<String> {
         .collect()
 }
 
-/// A chunked body's data (both proxies send the CSV chunked).
-fn unchunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
+/// A log line with its connection counts (`actconn/feconn/beconn/srv_conn/retries`) as `C`:
+/// HAProxy may log the next request before it has counted the last connection closed (seen
+/// once in CI: `2/2/0/0/0` where lbtop, and HAProxy on other runs, said `1/1/0/0/0`).
+fn without_conn_counts(line: &str) -> String {
+    let counts = |w: &str| {
+        let parts: Vec<&str> = w.split('/').collect();
+        parts.len() == 5
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    line.split(' ')
+        .map(|w| if counts(w) { "C" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]

@@ -102,25 +102,10 @@ fn summary(what: &str, r: &Reply) -> String {
     )
 }
 
-/// The body of a chunked reply, unchunked.
-fn unchunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
 fn csv(rt: &tokio::runtime::Runtime, stats: SocketAddr, path: &str) -> String {
     let (_, r) = ask(rt, stats, &request("GET", path, Some(ADMIN)));
     assert_eq!(r.status, 200, "{}", r.head);
-    unchunk(&r.body)
+    common::wire::unchunk_text(&r.body)
 }
 
 /// Each row's stable fields, `name=value`.
@@ -233,7 +218,7 @@ fn scenario(kind: Kind) -> Vec<String> {
     // The HTML page lists every proxy and server.
     let (_, r) = ask(&rt, stats, &request("GET", "/stats", Some(ADMIN)));
     t.push(summary("html", &r));
-    let page = unchunk(&r.body);
+    let page = common::wire::unchunk_text(&r.body);
     for name in ["stats", "fe", "be", "web1", "web2", "web3"] {
         t.push(format!(
             "page names {name}: {}",
@@ -370,7 +355,7 @@ fn inherited(kind: Kind) -> Vec<String> {
     ] {
         let (_, r) = ask(&rt, to, &request("GET", path, None));
         t.push(summary(what, &r));
-        let body = unchunk(&r.body);
+        let body = common::wire::unchunk_text(&r.body);
         let listed: Vec<String> = body
             .lines()
             .skip(1)
@@ -488,7 +473,7 @@ fn post(form: &str) -> String {
 /// The servers' `status` fields, from the CSV.
 fn statuses(rt: &tokio::runtime::Runtime, at: SocketAddr) -> String {
     let (_, r) = ask(rt, at, &request("GET", "/stats;csv", None));
-    unchunk(&r.body)
+    common::wire::unchunk_text(&r.body)
         .lines()
         .filter(|l| l.starts_with("be,s"))
         .map(|l| l.split(',').take(18).skip(17).collect::<String>())
@@ -525,7 +510,7 @@ fn admin(kind: Kind) -> Vec<String> {
     }
     let (_, r) = ask(&rt, at, &request("GET", "/stats;st=DONE", None));
     t.push(summary("after", &r));
-    let page = unchunk(&r.body);
+    let page = common::wire::unchunk_text(&r.body);
     t.push(format!(
         "form: {}",
         page.contains("name=\"s\" value=\"s1\"")
@@ -576,7 +561,7 @@ fn admin_on_acl(kind: Kind, acl: &str) -> Vec<String> {
     let (_, r) = ask(&rt, at, &request("GET", "/stats", None));
     t.push(format!(
         "form: {}",
-        unchunk(&r.body).contains("name=\"s\" value=\"s1\"")
+        common::wire::unchunk_text(&r.body).contains("name=\"s\" value=\"s1\"")
     ));
     drop(c);
     t
@@ -615,7 +600,7 @@ fn page_only(kind: Kind) -> Vec<String> {
     let mut t = Vec::new();
     let (_, r) = ask(&rt, c.addr(), &request("GET", "/s;csv", None));
     t.push(summary("csv", &r));
-    for l in unchunk(&r.body).lines().skip(1) {
+    for l in common::wire::unchunk_text(&r.body).lines().skip(1) {
         t.push(l.split(',').take(2).collect::<Vec<_>>().join("/"));
     }
     let (raw, r) = ask(&rt, c.addr(), &request("GET", "/other", None));
