@@ -234,6 +234,15 @@ fn assert_forwarded(
         items(theirs, "connection").len(),
         "{ctx}: close or keep-alive forwarded"
     );
+    let te: Vec<&[u8]> = theirs
+        .iter()
+        .filter(|h| is(h, "te"))
+        .map(|h| h.value)
+        .collect();
+    assert!(
+        te.len() <= 1 && te.iter().all(|v| *v == b"trailers"),
+        "{ctx}: te forwarded as {te:?}"
+    );
     let others = |hs: &[httparse::Header<'_>], fold_host: bool| -> Vec<Line> {
         let mut host = false;
         hs.iter()
@@ -241,6 +250,8 @@ fn assert_forwarded(
             .filter(|h| !(no_body && is(h, "transfer-encoding")))
             // A request's `Upgrade` is dropped when it has a body.
             .filter(|h| !is(h, "upgrade"))
+            // `TE` goes on only as `te: trailers` (checked below), as HAProxy sends it.
+            .filter(|h| !is(h, "te"))
             .filter(|h| !(fold_host && is(h, "host") && std::mem::replace(&mut host, true)))
             .map(line)
             .collect()
