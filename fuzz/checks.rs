@@ -229,11 +229,18 @@ fn assert_forwarded(
             .collect()
     };
     assert_eq!(tokens(ours), tokens(theirs), "{ctx}: connection tokens");
-    assert_eq!(
-        tokens(theirs).len(),
-        items(theirs, "connection").len(),
-        "{ctx}: close or keep-alive forwarded"
-    );
+    // A quoted string may hold a comma and `close` that are not a token (HAProxy reads
+    // them so too); `items` splits at every comma, so only unquoted values are counted.
+    if !items(theirs, "connection")
+        .iter()
+        .any(|t| t.contains(&b'"'))
+    {
+        assert_eq!(
+            tokens(theirs).len(),
+            items(theirs, "connection").len(),
+            "{ctx}: close or keep-alive forwarded"
+        );
+    }
     let te: Vec<&[u8]> = theirs
         .iter()
         .filter(|h| is(h, "te"))
@@ -483,7 +490,25 @@ pub fn h1_request_head(data: &[u8]) {
                     (h.framing, h.content_length, h.version, h.is_head),
                     "{ctx}"
                 );
-                assert_eq!(show(&again), up, "{ctx}: the rewrite is not idempotent");
+                // Blanks that end a `Connection` value kept up to a removed comma stay, as
+                // HAProxy leaves them (measured: `a   ,   keep-alive` goes on as `a   `);
+                // read again, a value has none. The rest must come back the same.
+                let trimmed = |t: &str| {
+                    t.replace(" \\r\\n", "\\r\\n")
+                        .replace("\\t\\r\\n", "\\r\\n")
+                };
+                let settle = |t: &str| {
+                    let mut t = t.to_string();
+                    while trimmed(&t) != t {
+                        t = trimmed(&t);
+                    }
+                    t
+                };
+                assert_eq!(
+                    settle(&show(&again)),
+                    settle(&up),
+                    "{ctx}: the rewrite is not idempotent"
+                );
             }
             p => panic!("{ctx}: lbtop reads its own rewrite as {}", kind(&p)),
         }

@@ -132,6 +132,7 @@ mod tests {
             ("a,Close", "a"),
             ("keep-alive, close", ""),
             ("a,b, close", "a,b"),
+            ("a   ,   keep-alive", "a   "),
         ];
         for (value, want) in cases {
             let got = cleaned(value.as_bytes());
