@@ -9,6 +9,8 @@
 # replays on stable `cargo test` through the same checks (fuzz/checks.rs).
 #
 # Usage: scripts/fuzz.sh [seconds-per-target] [target ...]
+# FUZZ_RUNS=N stops each target after N executions (SECONDS stays the ceiling), so that a
+# run can state its count: `FUZZ_RUNS=10000000 scripts/fuzz.sh 7200 h1_chunked`.
 # FUZZ_SANITIZER=address runs under ASan (default none: the parsers are safe Rust, and
 # debug assertions, on here, already turn overflows into crashes).
 set -euo pipefail
@@ -21,6 +23,8 @@ if [ ${#targets[@]} -eq 0 ]; then
     targets=(h1_request_head h1_chunked h1_response_head config_toml config_haproxy proxy_proto dns_answer client_hello)
 fi
 sanitizer="${FUZZ_SANITIZER:-none}"
+runs=()
+[ -z "${FUZZ_RUNS:-}" ] || runs=(-runs="$FUZZ_RUNS")
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz.sh: needs a nightly toolchain (rustup toolchain install nightly)" >&2
@@ -56,7 +60,7 @@ for t in "${targets[@]}"; do
     rc=0
     cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
         -dict="$(dict_of "$t")" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=2 \
-        -print_final_stats=1 >"$log" 2>&1 || rc=$?
+        -print_final_stats=1 "${runs[@]}" >"$log" 2>&1 || rc=$?
     took=$(($(date +%s) - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
