@@ -88,6 +88,31 @@ fn items<'a>(headers: &[httparse::Header<'a>], name: &str) -> Vec<&'a [u8]> {
         .collect()
 }
 
+/// The `Connection` tokens as HAProxy reads them: a comma inside a quoted string (with
+/// `\x` pairs) does not split, and an unclosed quote runs to the end of the value
+/// (measured on 2.6.12: `",,close` and `"a\",close` keep the connection, `"a",close` closes).
+fn connection_tokens<'a>(headers: &[httparse::Header<'a>]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    for h in headers.iter().filter(|h| is(h, "connection")) {
+        let (mut start, mut quoted, mut pair) = (0, false, false);
+        for (i, &b) in h.value.iter().enumerate() {
+            match b {
+                _ if pair => pair = false,
+                b'\\' if quoted => pair = true,
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    out.push(h.value[start..i].trim_ascii());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.push(h.value[start..].trim_ascii());
+    }
+    out.retain(|t| !t.is_empty());
+    out
+}
+
 fn is_persistence(token: &[u8]) -> bool {
     token.eq_ignore_ascii_case(b"close") || token.eq_ignore_ascii_case(b"keep-alive")
 }
@@ -132,7 +157,7 @@ impl Framing1 {
                 .map(|t| t.trim_ascii().to_vec())
                 .collect()
         });
-        let connection = items(headers, "connection");
+        let connection = connection_tokens(headers);
         Framing1 {
             lengths,
             codings,
