@@ -157,6 +157,16 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &[r"\[\d+\]", r" [0-9A-F]{8}$"],
     ),
     (
+        "samples a log line may read, with converters",
+        "    capture request header Host len 20\n    capture request header X-A len 12\n    capture response header X-R len 8\n    log-format \"%[src] %[dst] %[dst_port] %[fe_name] %[be_name] %[srv_name] %[fe_id] %[be_id] %[srv_id] %[status] %{+Q}[status] %[method] %{+Q}[method] %[ssl_fc] %[ssl_fc_sni] %{+Q}[ssl_fc_sni] %[ssl_fc_is_resumed] %[fc_err] %[ssl_fc_err,hex] %[capture.req.hdr(0)] %[capture.req.hdr(1)] %{+E}[capture.req.hdr(1)] %{+Q}[capture.res.hdr(0)] %[capture.req.method] %[capture.req.uri] %[capture.req.ver] %[str(lit),upper] %[src,ipmask(16)] %[unique-id] %[capture.req.hdr(0),length] %[capture.req.hdr(0),hex] %[src,hex] %sslv %{+Q}sslc %[hostname,length]\"\n",
+        &[],
+    ),
+    (
+        "option httpslog in clear",
+        "    option httpslog\n    capture request header X-A len 5\n",
+        &[],
+    ),
+    (
         "the last of option httplog and log-format wins",
         "    option httplog\n    log-format \"%ci %ST %{+Q}HU\"\n",
         &[],
@@ -246,6 +256,12 @@ fn malformed_formats_and_captures_are_refused_as_in_haproxy() {
         ("log-format a\\ b%ci\\ %{+E}r", None),
         ("capture response header X len 0\n    capture cookie A len 9 extra", None),
         ("option httplog\n    log-format \"%ci\"\n    option tcplog", None),
+        ("log-format \"%[url]\"", Some("sample fetch <url]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.")),
+        ("log-format \"%[res.hdr(x)] y\"", Some("needs 'HTTP response headers' which is not available here.")),
+        ("log-format \"%[nosuch]\"", Some("failed to parse sample expression <nosuch]> : unknown fetch method 'nosuch'")),
+        ("log-format \"%[src,ipmask(24)] %[ssl_fc_sni,lower] %sslv %{+Q}sslc %[capture.req.hdr(0),hex] %[be_id]\"", None),
+        ("option httpslog", None),
+        ("option httplog\n    option httpslog", None),
     ];
     let head = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n\nfrontend fe\n    bind 127.0.0.1:1\n    default_backend be\n";
     for (line, refusal) in cases {
@@ -261,6 +277,30 @@ fn malformed_formats_and_captures_are_refused_as_in_haproxy() {
                 );
                 assert!(text.contains(words), "{who} on {line}:\n{text}");
             }
+        }
+    }
+}
+
+/// `option httplog` or `httpslog` in a TCP frontend or listen, its own or its defaults':
+/// HAProxy's warning on the option's line, and tcplog written.
+#[test]
+fn http_log_options_in_tcp_mode_fall_back_with_haproxys_warning() {
+    if !haproxy_available() {
+        return;
+    }
+    let cfg = "defaults\n    mode http\n    option httplog\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend f1\n    mode tcp\n    bind 127.0.0.1:1\n    default_backend be\nfrontend f2\n    mode tcp\n    bind 127.0.0.1:2\n    option httpslog\n    default_backend be\nlisten l3\n    mode tcp\n    bind 127.0.0.1:3\n    server s 127.0.0.1:1\nbackend be\n    mode tcp\n    server s 127.0.0.1:1\n";
+    let [(h_ok, h), (l_ok, l)] = check_both(cfg);
+    assert!(h_ok && l_ok, "HAProxy:\n{h}\nlbtop:\n{l}");
+    for (line, words) in [
+        (3, "'option httplog' not usable with frontend 'f1' (needs 'mode http'). Falling back to 'option tcplog'."),
+        (14, "'option httpslog' not usable with frontend 'f2' (needs 'mode http'). Falling back to 'option tcplog'."),
+        (3, "'option httplog' not usable with proxy 'l3' (needs 'mode http'). Falling back to 'option tcplog'."),
+    ] {
+        for (who, text) in [("HAProxy", &h), ("lbtop", &l)] {
+            let said = text
+                .lines()
+                .any(|t| t.contains(&format!("lf.cfg:{line}")) && t.contains(words));
+            assert!(said, "{who}: no '{words}' on line {line}:\n{text}");
         }
     }
 }
@@ -317,8 +357,9 @@ fn sections_and_modes_are_checked_as_in_haproxy() {
     }
 }
 
-/// A sample expression HAProxy evaluates and lbtop cannot yet is refused by name, on its
-/// line, rather than logged as something else (a deliberate difference, README).
+/// A sample HAProxy reads at log time and lbtop cannot (a request's variables) is refused
+/// by name, on its line, rather than logged as something else (a deliberate difference,
+/// README).
 #[test]
 fn sample_expressions_are_refused_clearly() {
     let cfg = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend fe\n    bind 127.0.0.1:1\n    log-format '%ci \"%HM %[var(txn.base)] %HV\"'\n    default_backend be\nbackend be\n    server s 127.0.0.1:1\n";
@@ -326,7 +367,7 @@ fn sample_expressions_are_refused_clearly() {
     assert!(!ok, "{l}");
     assert!(
         l.contains("lf.cfg:8")
-            && l.contains("sample expressions ('%[var(txn.base)]') are not supported by lbtop yet"),
+            && l.contains("sample fetch 'var' is not supported by lbtop in a log-format"),
         "{l}"
     );
 }

@@ -923,6 +923,88 @@ fn log_format_names_a_tls_frontend_as_haproxy_does() {
     }
 }
 
+/// A TLS 1.2 exchange (the client offers no 1.3): the answer's first line.
+fn tls12_exchange(to: SocketAddr, sni: &str, request: &[u8]) -> String {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_no_client_auth();
+    let name = ServerName::try_from(sni.to_string()).unwrap();
+    let conn = ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(to).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = StreamOwned::new(conn, tcp);
+    let mut got = Vec::new();
+    if tls.write_all(request).is_ok() {
+        let _ = tls.read_to_end(&mut got);
+    }
+    String::from_utf8_lossy(&got)
+        .lines()
+        .next()
+        .unwrap_or("closed")
+        .to_string()
+}
+
+/// `option httpslog` and the TLS samples of a `log-format` (`%sslv`, `%sslc`, `ssl_fc_*`,
+/// `%[ssl_fc_err,hex]`) over TLS 1.3 and 1.2, with and without SNI, on a TLS bind and on a
+/// clear one beside it, in HTTP and in TCP mode: the same lines as HAProxy's.
+#[test]
+fn httpslog_and_tls_samples_log_as_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    let certs = Certs::new();
+    let samples = "%ft %[ssl_fc] %[ssl_fc_sni] %{+Q}[ssl_fc_sni] %[ssl_fc_protocol] %[ssl_fc_cipher] %[ssl_fc_is_resumed] %[fc_err] %[ssl_fc_err,hex] %[ssl_c_err] %[ssl_c_ca_err] %sslv %sslc %{+Q}sslv %[ssl_fc_sni,upper]";
+    let http = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    bind 127.0.0.1:{{PORT2}}\n    option httpslog\n    capture request header host len 10\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    let fmt = format!(
+        "{GLOBAL}\nfrontend fe\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    bind 127.0.0.1:{{PORT2}}\n    log-format \"{samples}\"\n    default_backend be\n\nbackend be\n    server s1 {{o1}}\n"
+    );
+    let tcp = format!(
+        "{GLOBAL}\nlisten fe\n    mode tcp\n    bind 127.0.0.1:{{PORT}} ssl crt {{CERTS}}/a.pem\n    bind 127.0.0.1:{{PORT2}}\n    log-format \"{samples}\"\n    server s1 {{o1}}\n"
+    );
+    // The clear bind's port, picked free here (both proxies bind it in turn).
+    let clear = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for (what, template) in [
+        ("httpslog", http),
+        ("samples, http", fmt),
+        ("samples, tcp", tcp),
+    ] {
+        let template = template.replace("{PORT2}", &clear.port().to_string());
+        let seen = same(what, &template, &certs, |c| {
+            let from = c.sink.count();
+            let (_, _, a) = tls_exchange(c.addr(), Some("a.example"), &[], GET);
+            let (_, _, b) = tls_exchange(c.addr(), None, &[], GET);
+            let d = tls12_exchange(c.addr(), "x.a.test", GET);
+            let e = plain_exchange(
+                clear,
+                "GET /c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+            );
+            let mut seen = vec![a, b, d, e.lines().next().unwrap_or("").to_string()];
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while c.sink.count() < from + 4 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let mut lines = lines_after(c, from, " fe");
+            lines.sort();
+            seen.extend(lines);
+            seen
+        });
+        eprintln!("{what}:\n  {}", seen.join("\n  "));
+        assert!(
+            seen.iter().any(|l| l.contains("TLSv1.2")),
+            "{what}: {seen:?}"
+        );
+    }
+}
+
 /// The status line and the `location` and `x-be` headers of an answer.
 fn summary(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);

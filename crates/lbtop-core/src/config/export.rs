@@ -168,6 +168,8 @@ impl Config {
         // HAProxy falls back from httplog to tcplog in tcp mode: say so directly.
         if let Some(lf) = &o.log_format {
             let _ = writeln!(out, "{IN}log-format {}", quote_word(&lf.source));
+        } else if o.httpslog && f.mode == Mode::Http {
+            let _ = writeln!(out, "{IN}option httpslog");
         } else if o.httplog && f.mode == Mode::Http {
             let _ = writeln!(out, "{IN}option httplog");
         } else if o.tcplog || o.httplog {
@@ -647,6 +649,7 @@ mod tests {
             let http = f.mode == Mode::Http;
             *o = Options {
                 httplog: o.httplog && http,
+                httpslog: o.httpslog && http,
                 tcplog: (o.tcplog || o.httplog) && !(o.httplog && http),
                 dontlognull: o.dontlognull,
                 clitcpka: o.clitcpka,
@@ -699,6 +702,7 @@ mod tests {
                 o.forwardfor = None;
             }
             o.httplog = false;
+            o.httpslog = false;
             o.tcplog = false;
             o.log_format = None;
             o.unique_id_format = None;

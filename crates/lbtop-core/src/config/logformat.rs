@@ -1,6 +1,8 @@
 //! `log-format <fmt>`: HAProxy's custom traffic line, tokenized and checked once at load into a
 //! list of items, so writing a line only walks the list (docs/haproxy-semantics.md §25).
 
+use super::log_sample::LogSample;
+
 /// A frontend's `capture` lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Captures {
@@ -42,6 +44,8 @@ pub enum Item {
     /// One or more spaces: a single separator, written only after something non-empty.
     Space,
     Var(Var, Flags),
+    /// `%[fetch,conv...]`.
+    Sample(Box<LogSample>, Flags),
 }
 
 /// `%{+Q}`, `%{+X}`, `%{+E}`: quote strings, hexadecimal addresses and ports, backslash-escape.
@@ -115,6 +119,8 @@ pub enum Var {
     LogCounter,
     /// `%o`: sets the flags of the variables after it.
     Defaults,
+    SslCipher,
+    SslVersion,
 }
 
 /// The names, whether HAProxy reserves the variable for HTTP mode, and the variable.
@@ -178,6 +184,8 @@ const VARS: &[(&str, bool, Var)] = &[
     ("rt", false, Var::RequestCounter),
     ("lc", false, Var::LogCounter),
     ("o", false, Var::Defaults),
+    ("sslc", false, Var::SslCipher),
+    ("sslv", false, Var::SslVersion),
 ];
 
 /// HAProxy variables lbtop knows but cannot fill: refused by name rather than called unknown.
@@ -190,8 +198,6 @@ const UNFILLED: &[(&str, &str)] = &[
         "bp",
         "the source port of the server connection is not recorded",
     ),
-    ("sslc", "lbtop has no TLS"),
-    ("sslv", "lbtop has no TLS"),
 ];
 
 impl Var {
@@ -219,6 +225,8 @@ impl Var {
                 | Pid
                 | Hostname
                 | RequestCounter
+                | SslCipher
+                | SslVersion
         )
     }
 
@@ -231,6 +239,11 @@ impl Var {
 /// HAProxy 2.6's `option httplog` and `option tcplog` formats, as log-formats.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc \
                            %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
+/// `option httpslog`: httplog, then the connection's errors and TLS details.
+pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc \
+                            %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r \
+                            %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/\
+                            %[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
 
 impl LineFormat {
@@ -246,9 +259,10 @@ impl LineFormat {
     }
 
     /// The first variable not known yet when the request head is in, for `unique-id-format`.
-    pub fn late_var(&self) -> Option<&'static str> {
+    pub fn late_var(&self) -> Option<&str> {
         self.items.iter().find_map(|i| match i {
             Item::Var(v, _) if !v.known_at_head() => Some(v.name()),
+            Item::Sample(s, _) if !s.known_at_head() => Some(s.text.as_str()),
             _ => None,
         })
     }
@@ -282,12 +296,11 @@ fn tokenize(s: &str) -> Result<Vec<Item>, String> {
             }
             '%' => {
                 flush(&mut text, &mut items);
-                let (var, flags, after) = variable(rest, defaults)?;
+                let (item, after) = variable(rest, defaults)?;
                 rest = after;
-                if var == Var::Defaults {
-                    defaults = flags;
-                } else {
-                    items.push(Item::Var(var, flags));
+                match item {
+                    Item::Var(Var::Defaults, flags) => defaults = flags,
+                    item => items.push(item),
                 }
             }
             c => text.push(c),
@@ -303,8 +316,8 @@ fn flush(text: &mut String, items: &mut Vec<Item>) {
     }
 }
 
-/// After a `%`: `{flags}`, then a name or a `[sample]`; the variable and what follows it.
-fn variable(s: &str, defaults: Flags) -> Result<(Var, Flags, &str), String> {
+/// After a `%`: `{flags}`, then a name or a `[sample]`; the item and what follows it.
+fn variable(s: &str, defaults: Flags) -> Result<(Item, &str), String> {
     let (flags, rest) = match s.strip_prefix('{') {
         Some(inner) => {
             let Some(end) = inner.find('}') else {
@@ -317,15 +330,16 @@ fn variable(s: &str, defaults: Flags) -> Result<(Var, Flags, &str), String> {
     if let Some(expr) = rest.strip_prefix('[') {
         let end = expr.find(']');
         let inner = &expr[..end.unwrap_or(expr.len())];
-        return Err(match end {
+        return match end {
             _ if inner.is_empty() => {
-                "failed to parse sample expression <> : missing fetch method".into()
+                Err("failed to parse sample expression <> : missing fetch method".into())
             }
-            None => format!("missing ']' after '{inner}'"),
-            Some(_) => {
-                format!("sample expressions ('%[{inner}]') are not supported by lbtop yet")
+            None => Err(format!("missing ']' after '{inner}'")),
+            Some(end) => {
+                let sample = LogSample::parse(inner, expr)?;
+                Ok((Item::Sample(Box::new(sample), flags), &expr[end + 1..]))
             }
-        });
+        };
     }
     let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
     let name = &rest[..len];
@@ -346,7 +360,7 @@ fn variable(s: &str, defaults: Flags) -> Result<(Var, Flags, &str), String> {
         });
     }
     match VARS.iter().find(|v| v.0 == name) {
-        Some(v) => Ok((v.2, flags, &rest[len..])),
+        Some(v) => Ok((Item::Var(v.2, flags), &rest[len..])),
         None => Err(match UNFILLED.iter().find(|u| u.0 == name) {
             Some((_, why)) => format!("format variable '{name}' is not supported by lbtop: {why}"),
             None => format!(
@@ -436,7 +450,13 @@ mod tests {
             );
         }
         assert_eq!(err("x%[src"), "missing ']' after 'src'");
-        assert!(err("%[src]").contains("'%[src]'"));
+        assert!(err("%[url]").contains("needs 'HTTP request headers'"));
+        assert!(matches!(
+            LineFormat::compile("%{+Q}[ssl_fc_sni,lower]", 1)
+                .unwrap()
+                .items[0],
+            Item::Sample(_, Flags { quote: true, .. })
+        ));
         assert!(err("%zz").starts_with("no such format variable 'zz'."));
         assert!(err("%ci1").starts_with("no such format variable 'ci1'."));
         assert!(err("%bi").contains("not supported by lbtop"));

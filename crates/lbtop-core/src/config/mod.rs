@@ -17,6 +17,7 @@ mod hash_type;
 mod health;
 mod host;
 mod log;
+mod log_sample;
 mod logformat;
 mod monitor;
 mod rules;
@@ -39,7 +40,8 @@ pub use hash_type::{HashFn, HashType};
 pub use health::{status_ranges, Expect, ExpectMatch, HealthCheck, HttpCheck};
 pub use host::{Hold, InitAddr, Nameserver, Prefer, Resolvers, ServerHost};
 pub use log::{LogAddr, LogFormat, LogTarget};
-pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, TCPLOG};
+pub use log_sample::{LogFetch, LogSample};
+pub use logformat::{Capture, Captures, Flags, Item, LineFormat, Var, HTTPLOG, HTTPSLOG, TCPLOG};
 pub use monitor::Monitor;
 pub use rules::{
     AclLine, BackendTarget, Edit, HttpAction, HttpRule, NameMatch, ProxyRules, Redirect,
@@ -227,6 +229,8 @@ impl fmt::Display for IpNet {
 pub struct Options {
     pub log_health_checks: bool,
     pub httplog: bool,
+    /// `option httpslog`: `httplog` is set too; the line ends with the TLS details.
+    pub httpslog: bool,
     pub tcplog: bool,
     pub dontlognull: bool,
     /// `option dontlog-normal`: only sessions with an error are logged.
@@ -319,6 +323,7 @@ impl Default for Options {
         Options {
             log_health_checks: false,
             httplog: false,
+            httpslog: false,
             tcplog: false,
             dontlognull: false,
             dontlog_normal: false,

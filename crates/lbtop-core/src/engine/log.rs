@@ -1,7 +1,7 @@
 //! HAProxy's log lines for traffic (httplog / tcplog, docs/haproxy-semantics.md §4.2-4.3), built from session records
 //! by whoever watches, never on the data path.
 
-use crate::config::{Backend, Config, Frontend, LineFormat, Mode, HTTPLOG, TCPLOG};
+use crate::config::{Backend, Config, Frontend, LineFormat, Mode, HTTPLOG, HTTPSLOG, TCPLOG};
 use crate::events::{Level, SessionRecord};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +37,8 @@ fn is_error(mode: Mode, r: &SessionRecord) -> bool {
 
 /// The names a line shows for a session: its proxies, and the backend and server as logged.
 pub struct Names<'a> {
+    /// The configuration the session ran on (proxy ids for `fe_id`/`be_id` samples).
+    pub config: &'a Config,
     pub fe: &'a Frontend,
     pub be: &'a Backend,
     pub backend: &'a str,
@@ -64,6 +66,7 @@ impl<'a> Names<'a> {
             _ => be.name.as_str(),
         };
         Some(Names {
+            config,
             fe,
             be,
             backend,
@@ -89,19 +92,21 @@ pub fn format_session(config: &Config, r: &SessionRecord) -> Option<String> {
     }
     let lf = match &fe.options.log_format {
         Some(lf) => lf,
-        None => builtin(fe.mode),
+        None => builtin(fe.mode, fe.options.httpslog),
     };
     Some(super::logfmt::render(lf, &n, r))
 }
 
-/// `option httplog` and `option tcplog` are HAProxy's formats, compiled once; a TCP frontend
-/// with `option httplog` writes tcplog, as HAProxy falls back.
-fn builtin(mode: Mode) -> &'static LineFormat {
+/// `option httplog`, `httpslog` and `tcplog` are HAProxy's formats, compiled once; a TCP
+/// frontend with an HTTP one writes tcplog, as HAProxy falls back.
+fn builtin(mode: Mode, httpslog: bool) -> &'static LineFormat {
     static HTTP: OnceLock<LineFormat> = OnceLock::new();
+    static HTTPS: OnceLock<LineFormat> = OnceLock::new();
     static TCP: OnceLock<LineFormat> = OnceLock::new();
-    let (cell, text) = match mode {
-        Mode::Http => (&HTTP, HTTPLOG),
-        Mode::Tcp => (&TCP, TCPLOG),
+    let (cell, text) = match (mode, httpslog) {
+        (Mode::Http, false) => (&HTTP, HTTPLOG),
+        (Mode::Http, true) => (&HTTPS, HTTPSLOG),
+        (Mode::Tcp, _) => (&TCP, TCPLOG),
     };
     cell.get_or_init(|| LineFormat::compile(text, 0).expect("HAProxy's own formats compile"))
 }

@@ -2,7 +2,8 @@
 //! variable as HAProxy 2.6 writes it, with its `+Q`, `+X` and `+E` flags.
 
 use super::log::{log_date, Names};
-use crate::config::{Capture, Flags, Item, LineFormat, Mode, Var};
+use crate::config::acl::Smp;
+use crate::config::{Capture, Flags, Item, LineFormat, LogSample, Mode, Var};
 use crate::events::SessionRecord;
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -29,6 +30,10 @@ pub fn render(lf: &LineFormat, n: &Names<'_>, r: &SessionRecord) -> String {
                 if var(&mut out, *v, *flags, n, r) {
                     after_space = false;
                 }
+            }
+            Item::Sample(s, flags) => {
+                sample(&mut out, s, *flags, n, r);
+                after_space = false;
             }
         }
     }
@@ -97,9 +102,26 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::Hostname => text(out, Some(hostname()), f),
         Var::RequestCounter => hex_or(out, f.hex, 4, r.counter),
         Var::LogCounter => hex_or(out, f.hex, 4, r.log_count),
+        Var::SslCipher => text(out, r.tls.as_deref().map(|t| t.cipher), f),
+        Var::SslVersion => text(out, r.tls.as_deref().map(|t| t.version), f),
         Var::Defaults => {}
     }
     true
+}
+
+/// `%[fetch,conv...]`: the value after its converters, as text. HAProxy copies a string as
+/// it is (measured: `café` stays `café`); lbtop writes control bytes `#XX` so that no
+/// value can break a log line.
+fn sample(out: &mut String, s: &LogSample, f: Flags, n: &Names<'_>, r: &SessionRecord) {
+    let mut v = super::log_sample::value(&s.fetch, n, r);
+    for c in &s.convs {
+        v = v.and_then(|x| c.apply(x));
+    }
+    let shown = v.map(|v| match v {
+        Smp::Str(b) => controls(&String::from_utf8_lossy(&b)),
+        other => String::from_utf8_lossy(&other.as_bytes()).into_owned(),
+    });
+    text(out, shown.as_deref(), f);
 }
 
 fn num(out: &mut String, n: i64) {
@@ -201,8 +223,8 @@ fn data_time([tr, tw, tc, trs, ta]: [i64; 5], http: bool) -> i64 {
 /// `%ft`: the frontend's name, with `~` after it when the client spoke TLS.
 fn frontend_transport(out: &mut String, n: &Names<'_>, r: &SessionRecord, f: Flags) {
     match r.tls {
-        true => text(out, Some(&format!("{}~", n.fe.name)), f),
-        false => text(out, Some(&n.fe.name), f),
+        Some(_) => text(out, Some(&format!("{}~", n.fe.name)), f),
+        None => text(out, Some(&n.fe.name), f),
     }
 }
 
@@ -307,6 +329,19 @@ fn quoted(out: &mut String, s: &str, quote: bool) -> bool {
 }
 
 /// Bytes outside printable ASCII, and those in `extra`, as `#XX`.
+fn controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0'..='\x1f' | '\x7f' => {
+                let _ = write!(out, "#{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn encode(b: &[u8], extra: &[u8]) -> String {
     let mut s = String::with_capacity(b.len());
     for &c in b {
@@ -320,7 +355,7 @@ fn encode(b: &[u8], extra: &[u8]) -> String {
 }
 
 /// `%H`: read once.
-fn hostname() -> &'static str {
+pub(super) fn hostname() -> &'static str {
     static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(super::syslog::hostname)
 }

@@ -66,7 +66,8 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         service: None,
         by_frontend: false,
         rule_line: None,
-        tls: false,
+        tls: None,
+        from_server: true,
         cookie_flags: *b"--",
         captures: None,
         frontend_addr: Some("127.0.0.1:8080".parse().unwrap()),
@@ -74,6 +75,66 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         unique_id: None,
         log_count: 4,
     }
+}
+
+fn tls_facts() -> Option<std::sync::Arc<crate::tls::TlsFacts>> {
+    Some(std::sync::Arc::new(crate::tls::TlsFacts {
+        sni: Some("sni.test".into()),
+        alpn: None,
+        version: "TLSv1.3",
+        cipher: "TLS_AES_256_GCM_SHA384",
+        resumed: false,
+    }))
+}
+
+/// `%[sample]` and `%sslv`/`%sslc`, as HAProxy 2.6.12 wrote them for the same sessions
+/// (docs/haproxy-semantics.md §25.3; tests/log_sample_diff.rs compares whole lines).
+#[test]
+fn samples_as_haproxy_writes_them() {
+    let c = config();
+    let fmt = "a=%[src] b=%[src_port] d=%[dst_port] e=%[fe_name] f=%[be_name] \
+               g=%[srv_name] h=%[fe_id] i=%[be_id] j=%[srv_id] k=%[status] l=%{+Q}[status] \
+               m=%[method] o=%[ssl_fc] p=%[ssl_fc_sni] q=%[ssl_fc_protocol] \
+               r=%[ssl_fc_cipher] s=%[ssl_fc_is_resumed] t=%[fc_err] u=%[ssl_fc_err,hex] \
+               w=%[capture.req.hdr(0)] x=%{+Q}[capture.res.hdr(0)] z=%[capture.req.uri] \
+               A=%[capture.req.ver] B=%[str(lit)] H=%[src,ipmask(16)] M=%[unique-id] \
+               N=%[fe_name,upper] v=%sslv/%sslc";
+    let mut r = record(0, 0);
+    r.captures = captured();
+    assert_eq!(
+        with(&c, &r, fmt),
+        "a=10.0.0.7 b=43210 d=8080 e=web f=app g=s1 h=1 i=4 j=1 k=200 l=\"200\" m=GET o=0 p=- \
+         q=- r=- s=0 t=0 u=- w=ex\"am{p} x=\"r|#01\" z=/a?b=1 A=HTTP/1.1 B=lit \
+         H=10.0.0.0 M=- N=WEB v=-/-"
+    );
+    r.tls = tls_facts();
+    assert_eq!(
+        with(&c, &r, "%[ssl_fc] %[ssl_fc_sni] %[ssl_fc_protocol] %[ssl_fc_cipher] %[ssl_fc_err,hex] %[ssl_c_err] %sslv %sslc"),
+        "1 sni.test TLSv1.3 TLS_AES_256_GCM_SHA384 0000000000000000 0 TLSv1.3 TLS_AES_256_GCM_SHA384"
+    );
+    // lbtop's own answer (a deny): no server status; the frontend is the backend.
+    let mut deny = record(0, 0);
+    (deny.server, deny.by_frontend, deny.from_server) = (None, true, false);
+    deny.status = Some(403);
+    assert_eq!(
+        with(
+            &c,
+            &deny,
+            "%[status] %[be_name] %[be_id] %[srv_name] %[srv_id] %[method]"
+        ),
+        "- web 1 - - GET"
+    );
+    // No request head at all (`<BADREQ>`): nothing of the request or backend.
+    let mut bad = deny;
+    bad.request = None;
+    assert_eq!(
+        with(
+            &c,
+            &bad,
+            "%[be_name] %[be_id] %[method] %[capture.req.uri] %{+Q}[method]"
+        ),
+        "- - - - \"\""
+    );
 }
 
 fn captured() -> Option<Box<Captured>> {
@@ -106,9 +167,9 @@ fn httplog_and_tcplog_lines() {
     caught.cookie_flags = *b"VN";
     // A TLS client: `%ft` is the frontend's name with `~` (docs/haproxy-semantics.md §22.2).
     let mut tls = record(1, 0);
-    tls.tls = true;
+    tls.tls = tls_facts();
     let mut tls_tcp = record(2, 1);
-    tls_tcp.tls = true;
+    tls_tcp.tls = tls_facts();
     let cases = [
         (tls, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] plain~ app/s1 0/0/1/5/7 200 172 - - ---- 3/2/1/1/+1 0/0 \"GET /a?b=1 HTTP/1.1\""),
         (tls_tcp, "10.0.0.7:43210 [24/Nov/2026:23:28:07.077] tcp~ t/s1 0/1/7 172 -- 3/2/1/1/+1 0/0"),
@@ -167,7 +228,7 @@ fn variables_and_flags_as_haproxy_writes_them() {
     }
     // `%f` is the bare name, `%ft` adds `~` for a TLS client, inside the quotes.
     assert_eq!(with(&c, &r, "%f %ft %{+Q}ft"), "web web \"web\"");
-    r.tls = true;
+    r.tls = tls_facts();
     assert_eq!(with(&c, &r, "%f %ft %{+Q}ft"), "web web~ \"web~\"");
     // Without captures `%hr` writes nothing, nor the separator after it.
     let plain = record(1, 0);

@@ -22,6 +22,7 @@ pub mod listen;
 pub mod live;
 pub mod log;
 pub mod log_out;
+mod log_sample;
 pub mod logfmt;
 pub mod metrics;
 pub mod persist;

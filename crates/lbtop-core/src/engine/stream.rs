@@ -30,10 +30,12 @@ impl Stream {
 
     /// What a client's TLS handshake agreed, or `None` on a plain connection (`ssl_fc`
     /// false).
-    pub fn tls(&self) -> Option<TlsFacts> {
+    pub fn tls(&self) -> Option<std::sync::Arc<TlsFacts>> {
         match self {
             Stream::Tls(t) => match &**t {
-                tokio_rustls::TlsStream::Server(s) => Some(TlsFacts::of(s.get_ref().1)),
+                tokio_rustls::TlsStream::Server(s) => {
+                    Some(std::sync::Arc::new(TlsFacts::of(s.get_ref().1)))
+                }
                 tokio_rustls::TlsStream::Client(_) => None,
             },
             Stream::Plain(_) => None,

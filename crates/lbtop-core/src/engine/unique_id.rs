@@ -45,7 +45,7 @@ impl UniqueIdRt {
         fe: &FrontendRt,
         (client, to): (SocketAddr, SocketAddr),
         accepted: SystemTime,
-        tls: bool,
+        tls: Option<Arc<crate::tls::TlsFacts>>,
     ) -> UniqueId {
         let mut record = fe.new_record(client, accepted, None);
         record.frontend_addr = Some(to);

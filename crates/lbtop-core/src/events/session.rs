@@ -90,8 +90,12 @@ pub struct SessionRecord {
     /// The configuration line of the rule that chose the backend, or answered the request;
     /// `None` when no rule did (the default backend).
     pub rule_line: Option<u32>,
-    /// The client spoke TLS (`bind ... ssl`): the log names the frontend `fe~`.
-    pub tls: bool,
+    /// What the client's TLS handshake agreed (`bind ... ssl`), `None` in clear: the log
+    /// names the frontend `fe~` and writes `%sslv`/`%sslc` and the `ssl_fc*` samples from it.
+    pub tls: Option<std::sync::Arc<crate::tls::TlsFacts>>,
+    /// [`Self::status`] is a server's answer, not one lbtop wrote: the `status` sample of a
+    /// `log-format` reads only those (measured: `-` for a deny or a 503).
+    pub from_server: bool,
     /// The persistence cookie's two termination characters (`--` without a cookie): what
     /// the request's cookie was, and what became of the response's.
     pub cookie_flags: [u8; 2],

@@ -156,8 +156,12 @@ pub struct TlsFacts {
     pub sni: Option<String>,
     /// The ALPN protocol agreed, if any.
     pub alpn: Option<Vec<u8>>,
-    /// `TLSv1.2` or `TLSv1.3` (`%sslv`).
+    /// `TLSv1.2` or `TLSv1.3` (`%sslv`, `ssl_fc_protocol`).
     pub version: &'static str,
+    /// The suite agreed, by OpenSSL's name as HAProxy logs it (`%sslc`, `ssl_fc_cipher`).
+    pub cipher: &'static str,
+    /// The session was resumed from a ticket or a cached session (`ssl_fc_is_resumed`).
+    pub resumed: bool,
 }
 
 impl TlsFacts {
@@ -170,6 +174,10 @@ impl TlsFacts {
                 Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3",
                 _ => "",
             },
+            cipher: conn
+                .negotiated_cipher_suite()
+                .map_or("", |s| names::openssl_name(s.suite())),
+            resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
         }
     }
 }

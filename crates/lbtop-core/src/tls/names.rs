@@ -52,6 +52,16 @@ pub fn map_ciphersuites(list: Option<&str>) -> (Option<Vec<S>>, Vec<String>) {
     map(list, TLS13)
 }
 
+/// The OpenSSL name of a suite rustls agreed (HAProxy's `%sslc`); `""` for one outside
+/// both tables, which rustls does not offer.
+pub fn openssl_name(suite: S) -> &'static str {
+    TLS12
+        .iter()
+        .chain(TLS13)
+        .find(|(_, s)| *s == suite)
+        .map_or("", |(n, _)| n)
+}
+
 fn map(list: Option<&str>, table: &[(&str, S)]) -> (Option<Vec<S>>, Vec<String>) {
     let Some(list) = list else {
         return (None, Vec::new());
@@ -89,5 +99,20 @@ mod tests {
         assert_eq!(found, Some(vec![S::TLS13_AES_256_GCM_SHA384]));
         assert_eq!(missing, ["TLS_AES_128_CCM_SHA256"]);
         assert_eq!(map_ciphers(Some("HIGH")).0, None);
+    }
+
+    #[test]
+    fn every_suite_rustls_speaks_has_its_openssl_name() {
+        for s in rustls::crypto::ring::ALL_CIPHER_SUITES {
+            assert_ne!(openssl_name(s.suite()), "", "{:?}", s.suite());
+        }
+        assert_eq!(
+            openssl_name(S::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
+            "ECDHE-RSA-AES256-GCM-SHA384"
+        );
+        assert_eq!(
+            openssl_name(S::TLS13_AES_256_GCM_SHA384),
+            "TLS_AES_256_GCM_SHA384"
+        );
     }
 }

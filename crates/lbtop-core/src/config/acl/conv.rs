@@ -35,6 +35,13 @@ pub enum Conv {
         count: usize,
         words: bool,
     },
+    /// `hex`: the bytes in upper-case hexadecimal (an integer as its 8 bytes, an address as
+    /// its 4 or 16).
+    Hex,
+    /// `length`: the string's length in bytes.
+    Length,
+    /// `ipmask(<v4 mask>[,<v6 mask>])`: an IPv6 address without its mask has no value.
+    IpMask(u8, Option<u8>),
 }
 
 /// A map file: `key value` lines, `#` comments, read at load.
@@ -54,6 +61,24 @@ impl Conv {
             "lower" => Ok(Conv::Lower),
             "upper" => Ok(Conv::Upper),
             "host_only" => Ok(Conv::HostOnly),
+            "hex" => Ok(Conv::Hex),
+            "length" => Ok(Conv::Length),
+            "ipmask" => {
+                let v4 = arg(0).and_then(|m| mask_len(m, 32));
+                let Some(v4) = v4 else {
+                    return Err("converter 'ipmask' expects an IPv4 mask (a length or \
+                                a dotted mask)"
+                        .into());
+                };
+                let v6 = match arg(1) {
+                    None => None,
+                    Some(m) => Some(
+                        mask_len(m, 128)
+                            .ok_or(format!("converter 'ipmask': bad IPv6 mask length '{m}'"))?,
+                    ),
+                };
+                Ok(Conv::IpMask(v4, v6))
+            }
             "concat" => match arg(1).unwrap_or("") {
                 "" => Ok(Conv::Concat(
                     arg(0).unwrap_or("").to_string(),
@@ -144,8 +169,50 @@ impl Conv {
                 count,
                 words,
             } => s(field(&v.as_bytes(), *index, delims, *count, *words)),
+            Conv::Hex => s(hex(&v)),
+            Conv::Length => Some(Smp::Int(v.as_bytes().len() as i64)),
+            Conv::IpMask(v4, v6) => masked(v.as_ip()?, *v4, *v6).map(Smp::Ip),
         }
     }
+}
+
+/// A mask as a prefix length up to `max`, or (for IPv4) dotted (`255.255.0.0`, contiguous).
+fn mask_len(m: &str, max: u8) -> Option<u8> {
+    if let Ok(n) = m.parse::<u8>() {
+        return (n <= max).then_some(n);
+    }
+    let bits = u32::from(m.parse::<std::net::Ipv4Addr>().ok().filter(|_| max == 32)?);
+    let n = bits.leading_ones();
+    (bits.checked_shl(n).unwrap_or(0) == 0).then_some(n as u8)
+}
+
+fn masked(ip: std::net::IpAddr, v4: u8, v6: Option<u8>) -> Option<std::net::IpAddr> {
+    use std::net::IpAddr;
+    Some(match ip {
+        IpAddr::V4(a) => {
+            let keep = u32::MAX.checked_shl(32 - u32::from(v4)).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & keep).into())
+        }
+        IpAddr::V6(a) => {
+            let keep = u128::MAX.checked_shl(128 - u32::from(v6?)).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & keep).into())
+        }
+    })
+}
+
+/// HAProxy's `hex`: the sample cast to binary, each byte as two upper-case digits.
+fn hex(v: &Smp) -> Vec<u8> {
+    let bytes: Vec<u8> = match v {
+        Smp::Int(n) => n.to_be_bytes().to_vec(),
+        Smp::Bool(b) => i64::from(*b).to_be_bytes().to_vec(),
+        Smp::Ip(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
+        Smp::Ip(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
+        Smp::Str(s) => s.to_vec(),
+    };
+    bytes
+        .iter()
+        .flat_map(|b| format!("{b:02X}").into_bytes())
+        .collect()
 }
 
 fn map_method(name: &str) -> Option<Method> {
@@ -264,6 +331,45 @@ mod tests {
         assert_eq!(field(b"a,b,c", -1, b",", 1, false), b"c");
         assert_eq!(field(b"a,b,c", 2, b",", 0, false), b"b,c");
         assert_eq!(field(b"a", 5, b",", 1, false), b"");
+    }
+
+    /// As HAProxy 2.6.12 wrote them in a log line (docs/haproxy-semantics.md §25.3).
+    #[test]
+    fn hex_length_and_ipmask_as_haproxy() {
+        let run = |conv: &str, args: &[&str], v: Smp<'static>| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let c = Conv::parse(conv, &args).unwrap();
+            c.apply(v)
+                .map(|o| String::from_utf8_lossy(&o.as_bytes()).into_owned())
+        };
+        let ip = |s: &str| Smp::Ip(s.parse().unwrap());
+        let st = |s: &'static str| Smp::Str(Cow::Borrowed(s.as_bytes()));
+        assert_eq!(run("hex", &[], st("ab")).unwrap(), "6162");
+        assert_eq!(run("hex", &[], st("\u{ff}")).unwrap(), "C3BF");
+        assert_eq!(run("hex", &[], ip("127.0.0.1")).unwrap(), "7F000001");
+        assert_eq!(run("hex", &[], Smp::Int(0)).unwrap(), "0000000000000000");
+        assert_eq!(run("length", &[], st("abc")).unwrap(), "3");
+        assert_eq!(run("length", &[], st("")).unwrap(), "0");
+        assert_eq!(
+            run("ipmask", &["24"], ip("127.0.0.1")).unwrap(),
+            "127.0.0.0"
+        );
+        assert_eq!(
+            run("ipmask", &["255.255.0.0"], ip("127.1.2.3")).unwrap(),
+            "127.1.0.0"
+        );
+        assert_eq!(run("ipmask", &["0"], ip("127.0.0.1")).unwrap(), "0.0.0.0");
+        assert_eq!(run("ipmask", &["16"], st("10.1.2.3")).unwrap(), "10.1.0.0");
+        assert_eq!(run("ipmask", &["16"], st("x")), None);
+        assert_eq!(run("ipmask", &["8"], ip("2001:db8::1")), None);
+        assert_eq!(
+            run("ipmask", &["8", "32"], ip("2001:db8::1")).unwrap(),
+            "2001:db8::"
+        );
+        for bad in [&["33"][..], &["255.0.255.0"], &[], &["8", "129"]] {
+            let args: Vec<String> = bad.iter().map(|a| a.to_string()).collect();
+            assert!(Conv::parse("ipmask", &args).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod tests;
 pub use conv::{Conv, MapFile};
 pub use fetch::{var_name, Fetch, Kind};
 pub use format::{Fmt, Part};
-pub use parse::{parse_acl_line, parse_cond, parse_sample, AclLookup, LoadCtx};
+pub use parse::{parse_acl_line, parse_cond, parse_sample, split_sample, AclLookup, LoadCtx};
 pub use pattern::{ip_net, regex, Method, Patterns};
 pub use predefined::{predefined, PREDEFINED};
 

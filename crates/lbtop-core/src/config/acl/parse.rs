@@ -207,6 +207,14 @@ fn named(name: &str, acls: AclLookup) -> Result<Arc<Acl>, String> {
     }
 }
 
+/// A sample expression split but its fetch not read: the fetch's name and arguments, and
+/// its converters (a `log-format` reads its own fetches: those known when a line is written).
+pub fn split_sample(text: &str) -> Result<(&str, Vec<String>, Vec<Conv>), String> {
+    let (fetch, convs) = split_expr(text)?;
+    let (name, args) = call(fetch)?;
+    Ok((name, args, convs_of(&convs)?))
+}
+
 /// `fetch(args),conv1,conv2(args)` split at the commas outside parentheses.
 fn split_expr(text: &str) -> Result<(&str, Vec<&str>), String> {
     let mut parts = Vec::new();

@@ -318,6 +318,29 @@ impl<'a> Parser<'a> {
         Some(page)
     }
 
+    /// A TCP frontend with `option httplog` or `httpslog` (its own or its defaults') writes
+    /// tcplog, as HAProxy does, with HAProxy's warning on the option's line.
+    fn http_log_in_tcp(&mut self, f: &Frontend, p: &Proxy) {
+        let o = &f.options;
+        let (Mode::Tcp, true, None) = (f.mode, o.httplog, &o.log_format) else {
+            return;
+        };
+        let Some(line) = p.settings.log_option_line else {
+            return;
+        };
+        let option = if o.httpslog { "httpslog" } else { "httplog" };
+        let who = match p.kind {
+            Kind::Listen => "proxy",
+            _ => "frontend",
+        };
+        let w = format!(
+            "'option {option}' not usable with {who} '{}' (needs 'mode http'). Falling back \
+             to 'option tcplog'.",
+            f.name
+        );
+        self.warn(line, w);
+    }
+
     /// HAProxy ignores `monitor-uri` in a TCP frontend, with this warning.
     fn monitor_needs_http(&mut self, f: &mut Frontend) {
         if f.mode == Mode::Tcp {
@@ -534,6 +557,7 @@ impl<'a> Parser<'a> {
             f.stats = self.stats_of(p);
             self.resolve_rules(p, &mut f.rules, mode, true, (&backends, &proxies));
             self.check_log_format(&f, &who);
+            self.http_log_in_tcp(&f, p);
             frontends.push(f);
         }
 

@@ -3,7 +3,7 @@
 
 use super::super::values::{is_token, parse_net};
 use super::http_check::httpchk;
-use super::sections::{Ctx, Settings};
+use super::sections::{Ctx, Kind, Settings};
 use super::table::{find, names, suggest, Args, Row, Sections, Status, Stmt};
 use super::tcp_check::proto_option;
 use super::{Parser, Res};
@@ -74,6 +74,12 @@ use Sections as S;
 pub(super) static OPTIONS: &[Row<Apply>] = &[
     flag("log-health-checks", S::BE, |o| &mut o.log_health_checks),
     option("httplog", Args::None, HTTPLOG_SIDES, Apply::Set(log_format)),
+    option(
+        "httpslog",
+        Args::None,
+        HTTPSLOG_SIDES,
+        Apply::Set(log_format),
+    ),
     option("tcplog", Args::None, TCPLOG_SIDES, Apply::Set(log_format)),
     flag("dontlognull", S::FE, |o| &mut o.dontlognull),
     flag("dontlog-normal", S::FE, |o| &mut o.dontlog_normal),
@@ -142,8 +148,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
          without delay (TCP_NODELAY)",
     ),
     unsupported("abortonclose"),
-    // Its line ends with the connection's TLS details, and lbtop has no TLS yet.
-    unsupported("httpslog"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
@@ -169,6 +173,8 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
 // HAProxy's own words for a log format option in a backend.
 const HTTPLOG_SIDES: Sections =
     S::FE.says_elsewhere("'option httplog' directive is ignored in backends");
+const HTTPSLOG_SIDES: Sections =
+    S::FE.says_elsewhere("'option httpslog' directive is ignored in backends");
 const TCPLOG_SIDES: Sections =
     S::FE.says_elsewhere("'option tcplog' directive is ignored in backends");
 
@@ -280,23 +286,31 @@ impl Parser<'_> {
     }
 }
 
-/// `option httplog` or `option tcplog`: the last one a section writes wins.
+/// `option httplog`, `httpslog` or `tcplog`: the last one a section writes wins. HAProxy
+/// warns of the override only in a `defaults` section, and there names `httpslog` itself
+/// `option httplog` (measured on 2.6.12).
 fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let (name, other) = match st.kw {
-        "httplog" => ("httplog", "tcplog"),
-        _ => ("tcplog", "httplog"),
+    let name = match st.kw {
+        "httplog" => "httplog",
+        "httpslog" => "httpslog",
+        _ => "tcplog",
     };
-    if s.own_log_format == Some(other) {
+    let previous = s.own_log_format.filter(|_| ctx.kind == Kind::Defaults);
+    if let Some(previous) = previous {
+        let said = if name == "httpslog" { "httplog" } else { name };
+        let before = match previous {
+            "log-format" => "log-format".to_string(),
+            option => format!("option {option}"),
+        };
         p.warn(
             st.no,
-            format!(
-                "'option {name}' overrides previous 'option {other}' in '{}' section",
-                ctx.kind.as_str()
-            ),
+            format!("'option {said}' overrides previous '{before}' in 'defaults' section"),
         );
     }
     s.own_log_format = Some(name);
-    s.options.httplog = name == "httplog";
+    s.log_option_line = Some(st.no);
+    s.options.httplog = name != "tcplog";
+    s.options.httpslog = name == "httpslog";
     s.options.tcplog = name == "tcplog";
     s.options.log_format = None;
     Ok(())

@@ -71,6 +71,9 @@ pub(super) struct Settings {
     pub(super) own_send: Option<usize>,
     /// Which of `httplog`/`tcplog` this section set last.
     pub(super) own_log_format: Option<&'static str>,
+    /// Line of the `option httplog`/`httpslog` in force, here or in the defaults: HAProxy
+    /// names it when a TCP frontend falls back to tcplog.
+    pub(super) log_option_line: Option<usize>,
     /// Line of this section's first `http-check` rule, for "ignored" warnings.
     pub(super) rules_line: Option<usize>,
     /// The rule set has a request (`option httpchk` or `http-check send`): one a section
@@ -98,6 +101,7 @@ impl Settings {
             own_rules: false,
             own_send: None,
             own_log_format: None,
+            log_option_line: self.log_option_line,
             rules_line: self.rules_line,
             tcp_checks: super::tcp_check::TcpChecks {
                 own: false,

@@ -78,7 +78,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let client = peer.src;
     let began = Instant::now();
     let tls = client_stream.tls();
-    let view = view(&peer, tls.as_ref());
+    let view = view(&peer, tls.as_deref());
     let mut held = Vec::new();
     if !content_rules(&fe, &mut client_stream, &view, &mut held).await {
         reject(&fe, &client_stream, &peer, began);
@@ -91,7 +91,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let sampled = fe.sample();
     let mut record = fe.new_record(client, SystemTime::now(), None);
     record.rule_line = route.rule_line;
-    record.tls = client_stream.is_tls();
+    record.tls = tls.clone();
     record.frontend_addr = Some(peer.dst);
     let key = PickKey {
         source: Some(client.ip()),
@@ -194,7 +194,7 @@ fn reject(fe: &FrontendRt, stream: &Stream, peer: &Addrs, began: Instant) {
     let sampled = fe.sample();
     let mut record = fe.new_record(peer.src, SystemTime::now(), None);
     record.by_frontend = true;
-    record.tls = stream.is_tls();
+    record.tls = stream.tls();
     record.frontend_addr = Some(peer.dst);
     record.termination = Termination::new(b'P', b'R');
     record.timers[4] = began.elapsed().as_millis() as i64;

@@ -59,7 +59,7 @@ pub(super) async fn send(
     record.bytes_in = (head.len as u64) + head.content_length;
     record.rule_line = Some(reply.rule_line);
     record.service = service;
-    record.tls = stream.is_tls();
+    record.tls = stream.tls();
     record.captures = head.captured.clone();
     let total = began.elapsed().as_millis() as i64;
     record.timers = match (reply.hold, service) {

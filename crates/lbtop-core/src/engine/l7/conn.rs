@@ -42,7 +42,7 @@ struct Conn {
     /// The client's addresses (a PROXY header's, on an `accept-proxy` bind).
     peer: Addrs,
     /// What its TLS handshake agreed (`ssl_fc`, `ssl_fc_sni`), read once; `None` in clear.
-    tls: Option<crate::tls::TlsFacts>,
+    tls: Option<Arc<crate::tls::TlsFacts>>,
     fe: Arc<FrontendRt>,
     /// `X-Forwarded-For`, built once per connection.
     forwarded_for: Option<HeaderValue>,
@@ -188,7 +188,7 @@ impl Conn {
         let mut upstream = Vec::new();
         if let Some(u) = &self.fe.unique_id {
             let addrs = (self.peer.src, self.peer.dst);
-            self.unique_id = Some(u.render(&self.fe, addrs, accepted.0, self.tls.is_some()));
+            self.unique_id = Some(u.render(&self.fe, addrs, accepted.0, self.tls.clone()));
         }
         let (head, decision) = match self.read_head(deadline, &mut upstream).await {
             Ok(read) => read,
@@ -435,7 +435,7 @@ impl Conn {
             return;
         }
         let mut record = self.fe.new_record(self.peer.src, start, None);
-        record.tls = self.stream.is_tls();
+        record.tls = self.tls.clone();
         record.frontend_addr = Some(self.peer.dst);
         record.status = Some(match error {
             HeadError::Timeout { .. } => 408,

@@ -40,7 +40,7 @@ pub struct Client<'a> {
     /// Its addresses, as a `send-proxy` server is told them.
     pub peer: &'a Addrs,
     /// The connection's TLS facts, for rules that ask (`ssl_fc`, `ssl_fc_sni`).
-    pub tls: Option<&'a crate::tls::TlsFacts>,
+    pub tls: Option<&'a std::sync::Arc<crate::tls::TlsFacts>>,
     pub stream: &'a mut Stream,
     pub input: &'a mut Input,
     pub forwarded_for: Option<&'a HeaderValue>,
@@ -256,7 +256,7 @@ fn start(fe: &FrontendRt, client: &Client<'_>, head: &Head) -> Exchange {
         SystemTime::UNIX_EPOCH
     };
     let mut record = Box::new(fe.new_record(client.addr, start, head.request_line.clone()));
-    record.tls = client.stream.is_tls();
+    record.tls = client.tls.cloned();
     record.timers[0] = if fe.no_backend { -1 } else { 0 };
     record.bytes_in = (head.len as u64) + head.content_length;
     record.log_bytes_in = Some(head.log_bytes + head.content_length);
@@ -499,10 +499,11 @@ async fn relay(
 ) -> bool {
     ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
-    let addrs = (client.addr, client.peer.dst, client.tls);
+    let addrs = (client.addr, client.peer.dst, client.tls.map(|t| &**t));
     let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
     ex.record.server = Some(assigned.server);
     ex.record.status = Some(status);
+    ex.record.from_server = true;
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
     ex.record.bytes_in += answer.chunked_bytes;
     ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);

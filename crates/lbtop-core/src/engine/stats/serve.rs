@@ -98,7 +98,7 @@ pub async fn answer(
         .is_ok();
     let bytes = log_bytes(&out, body);
     let captured = captured(fe, head, &out);
-    let session = (client, head, stream.is_tls(), captured);
+    let session = (client, head, stream.tls(), captured);
     log(fe, stats, session, began, (status, bytes));
     // HAProxy closes after its 401.
     Some(sent && keep && status != 401)
@@ -118,6 +118,7 @@ fn may_admin(fe: &FrontendRt, stats: &StatsRt, upstream: &[u8], addrs: Addrs) ->
 }
 
 type Addrs = (SocketAddr, SocketAddr);
+type Tls = Option<std::sync::Arc<crate::tls::TlsFacts>>;
 
 /// The session's log line and counters, as HAProxy words a stats request: `<STATS>` as the
 /// server, `LR--`, and its 401 logged as a 400 that also counts the bytes of its 400 page
@@ -125,7 +126,7 @@ type Addrs = (SocketAddr, SocketAddr);
 fn log(
     fe: &FrontendRt,
     stats: &StatsRt,
-    (client, head, tls, captured): (SocketAddr, &Head, bool, Option<Box<Captured>>),
+    (client, head, tls, captured): (SocketAddr, &Head, Tls, Option<Box<Captured>>),
     (start, began): (SystemTime, Instant),
     (status, bytes): (u16, u64),
 ) {

@@ -34,6 +34,8 @@ impl PartialOptions {
         Options {
             log_health_checks: flag(self.log_health_checks, base.log_health_checks),
             httplog: flag(self.httplog, base.httplog),
+            // The TOML form has only `httplog`; `log_format` writes anything else.
+            httpslog: false,
             tcplog: flag(self.tcplog, base.tcplog),
             dontlognull: flag(self.dontlognull, base.dontlognull),
             dontlog_normal: flag(self.dontlog_normal, base.dontlog_normal),
