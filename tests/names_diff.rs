@@ -132,6 +132,31 @@ fn setenv_family_applies_in_file_order_as_in_haproxy() {
     assert_eq!(lines[0], "200 from a");
 }
 
+/// `env()`, `str()` and `int()` as fetches: in ACLs that route and deny, in a header for the
+/// server and in the log line; `env()` sees the process's environment after `setenv`, and a
+/// variable that is not set has no value.
+#[test]
+fn env_str_and_int_fetches_route_and_log_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = format!(
+        "{GLOBAL}    setenv ROUTE b\n{DEFAULTS}\nfrontend fe\n    bind \"127.0.0.1:${{FE_PORT}}\"\n    acl to_b env(ROUTE) -m str b\n    acl given env(FROM_TEST) -m str yes\n    acl unset env(LBTOP_NOT_SET) -m found\n    http-request deny if unset\n    http-request deny deny_status 429 if !given\n    use_backend bb if to_b {{ str(x) -m str x }} {{ int(5) gt 4 }}\n    default_backend ba\n    log-format \"%[env(ROUTE)] %[env(FROM_TEST),upper] %{{+Q}}[env(LBTOP_NOT_SET)] %b/%s %ST\"\n\nbackend ba\n    server a 127.0.0.1:{{a:port}}\n\nbackend bb\n    server b 127.0.0.1:{{b:port}}\n"
+    );
+    let seen = assert_same(
+        "env, str and int",
+        both(&template, &[("FROM_TEST", "yes"), ("FE_PORT", "{PORT}")], 2),
+    );
+    assert_eq!(seen[..2], ["200 from b", "200 from b"], "{seen:?}");
+    // After the harness's probe (logged by both: a custom format is not filtered).
+    assert!(seen[3].ends_with("b YES \"\" bb/b 200"), "{seen:?}");
+    let refused = assert_same(
+        "env, str and int without FROM_TEST",
+        both(&template, &[("FROM_TEST", "no"), ("FE_PORT", "{PORT}")], 1),
+    );
+    assert!(refused[0].starts_with("429"), "{refused:?}");
+}
+
 fn check_both(cfg: &str) -> [(bool, String); 2] {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("names.cfg");

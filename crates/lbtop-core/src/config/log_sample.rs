@@ -56,59 +56,60 @@ pub enum LogFetch {
     CaptureReqUri,
     CaptureReqVer,
     Str(String),
-    Env(String),
+    /// `env(NAME)`: read at load, after the file's `setenv` lines.
+    Env(Option<String>),
     Hostname,
     UniqueId,
 }
 
-type Build = fn(&str, &[String]) -> Result<LogFetch, String>;
+type Build = fn(&str, &[String], &dyn Fn(&str) -> Option<String>) -> Result<LogFetch, String>;
 
 /// The fetches by name: one row each.
 const FETCHES: &[(&str, Build)] = &[
-    ("src", |n, a| bare(n, a, LogFetch::Src)),
-    ("src_port", |n, a| bare(n, a, LogFetch::SrcPort)),
-    ("dst", |n, a| bare(n, a, LogFetch::Dst)),
-    ("dst_port", |n, a| bare(n, a, LogFetch::DstPort)),
-    ("fe_name", |n, a| bare(n, a, LogFetch::FeName)),
-    ("fe_id", |n, a| bare(n, a, LogFetch::FeId)),
-    ("be_name", |n, a| bare(n, a, LogFetch::BeName)),
-    ("be_id", |n, a| bare(n, a, LogFetch::BeId)),
-    ("srv_name", |n, a| bare(n, a, LogFetch::SrvName)),
-    ("srv_id", |n, a| bare(n, a, LogFetch::SrvId)),
-    ("status", |n, a| bare(n, a, LogFetch::Status)),
-    ("method", |n, a| bare(n, a, LogFetch::Method)),
-    ("ssl_fc", |n, a| bare(n, a, LogFetch::SslFc)),
-    ("ssl_fc_sni", |n, a| bare(n, a, LogFetch::SslFcSni)),
-    ("ssl_fc_protocol", |n, a| {
+    ("src", |n, a, _| bare(n, a, LogFetch::Src)),
+    ("src_port", |n, a, _| bare(n, a, LogFetch::SrcPort)),
+    ("dst", |n, a, _| bare(n, a, LogFetch::Dst)),
+    ("dst_port", |n, a, _| bare(n, a, LogFetch::DstPort)),
+    ("fe_name", |n, a, _| bare(n, a, LogFetch::FeName)),
+    ("fe_id", |n, a, _| bare(n, a, LogFetch::FeId)),
+    ("be_name", |n, a, _| bare(n, a, LogFetch::BeName)),
+    ("be_id", |n, a, _| bare(n, a, LogFetch::BeId)),
+    ("srv_name", |n, a, _| bare(n, a, LogFetch::SrvName)),
+    ("srv_id", |n, a, _| bare(n, a, LogFetch::SrvId)),
+    ("status", |n, a, _| bare(n, a, LogFetch::Status)),
+    ("method", |n, a, _| bare(n, a, LogFetch::Method)),
+    ("ssl_fc", |n, a, _| bare(n, a, LogFetch::SslFc)),
+    ("ssl_fc_sni", |n, a, _| bare(n, a, LogFetch::SslFcSni)),
+    ("ssl_fc_protocol", |n, a, _| {
         bare(n, a, LogFetch::SslFcProtocol)
     }),
-    ("ssl_fc_cipher", |n, a| bare(n, a, LogFetch::SslFcCipher)),
-    ("ssl_fc_is_resumed", |n, a| {
+    ("ssl_fc_cipher", |n, a, _| bare(n, a, LogFetch::SslFcCipher)),
+    ("ssl_fc_is_resumed", |n, a, _| {
         bare(n, a, LogFetch::SslFcIsResumed)
     }),
-    ("fc_err", |n, a| bare(n, a, LogFetch::FcErr)),
-    ("ssl_fc_err", |n, a| bare(n, a, LogFetch::SslErr)),
-    ("ssl_c_err", |n, a| bare(n, a, LogFetch::SslErr)),
-    ("ssl_c_ca_err", |n, a| bare(n, a, LogFetch::SslErr)),
-    ("capture.req.hdr", |n, a| {
+    ("fc_err", |n, a, _| bare(n, a, LogFetch::FcErr)),
+    ("ssl_fc_err", |n, a, _| bare(n, a, LogFetch::SslErr)),
+    ("ssl_c_err", |n, a, _| bare(n, a, LogFetch::SslErr)),
+    ("ssl_c_ca_err", |n, a, _| bare(n, a, LogFetch::SslErr)),
+    ("capture.req.hdr", |n, a, _| {
         Ok(LogFetch::CaptureReqHdr(slot(n, a)?))
     }),
-    ("capture.res.hdr", |n, a| {
+    ("capture.res.hdr", |n, a, _| {
         Ok(LogFetch::CaptureResHdr(slot(n, a)?))
     }),
-    ("capture.req.method", |n, a| {
+    ("capture.req.method", |n, a, _| {
         bare(n, a, LogFetch::CaptureReqMethod)
     }),
-    ("capture.req.uri", |n, a| {
+    ("capture.req.uri", |n, a, _| {
         bare(n, a, LogFetch::CaptureReqUri)
     }),
-    ("capture.req.ver", |n, a| {
+    ("capture.req.ver", |n, a, _| {
         bare(n, a, LogFetch::CaptureReqVer)
     }),
-    ("str", |n, a| Ok(LogFetch::Str(one(n, a)?))),
-    ("env", |n, a| Ok(LogFetch::Env(one(n, a)?))),
-    ("hostname", |n, a| bare(n, a, LogFetch::Hostname)),
-    ("unique-id", |n, a| bare(n, a, LogFetch::UniqueId)),
+    ("str", |n, a, _| Ok(LogFetch::Str(one(n, a)?))),
+    ("env", |n, a, env| Ok(LogFetch::Env(env(&one(n, a)?)))),
+    ("hostname", |n, a, _| bare(n, a, LogFetch::Hostname)),
+    ("unique-id", |n, a, _| bare(n, a, LogFetch::UniqueId)),
 ];
 
 fn bare(name: &str, args: &[String], f: LogFetch) -> Result<LogFetch, String> {
@@ -140,13 +141,17 @@ fn slot(name: &str, args: &[String]) -> Result<usize, String> {
 impl LogSample {
     /// `inner` is what stands between `%[` and `]`; `rest` is the format from `%[` on, which
     /// HAProxy quotes in its refusal.
-    pub fn parse(inner: &str, rest: &str) -> Result<LogSample, String> {
+    pub fn parse(
+        inner: &str,
+        rest: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<LogSample, String> {
         let (name, args, convs) = split_sample(inner)?;
         let Some((_, build)) = FETCHES.iter().find(|(n, _)| *n == name) else {
             return Err(not_here(name, &args, rest));
         };
         Ok(LogSample {
-            fetch: build(name, &args)?,
+            fetch: build(name, &args, env)?,
             convs,
             text: inner.to_string(),
         })
@@ -183,6 +188,7 @@ fn not_here(name: &str, args: &[String], rest: &str) -> String {
         backend_of: &|_| {},
         userlist_of: &|_| {},
         response: false,
+        env: &|_| None,
     };
     match Fetch::parse(name, args, &ctx) {
         // HAProxy keeps a request's variables to its log line; lbtop only while rules run.
@@ -213,31 +219,37 @@ mod tests {
 
     #[test]
     fn reads_log_fetches_and_refuses_header_fetches_in_haproxy_words() {
-        let s = LogSample::parse("src,ipmask(16)", "src,ipmask(16)]").unwrap();
+        let s = LogSample::parse("src,ipmask(16)", "src,ipmask(16)]", &|_| None).unwrap();
         assert_eq!(s.fetch, LogFetch::Src);
         assert_eq!(s.convs.len(), 1);
         assert_eq!(
-            LogSample::parse("capture.req.hdr(2)", "").unwrap().fetch,
+            LogSample::parse("capture.req.hdr(2)", "", &|_| None)
+                .unwrap()
+                .fetch,
             LogFetch::CaptureReqHdr(2)
         );
         assert_eq!(
-            LogSample::parse("url", "url] x").unwrap_err(),
+            LogSample::parse("url", "url] x", &|_| None).unwrap_err(),
             "sample fetch <url] x> may not be reliably used here because it needs 'HTTP \
              request headers' which is not available here."
         );
-        assert!(LogSample::parse("res.hdr(x)", "res.hdr(x)]")
+        assert!(LogSample::parse("res.hdr(x)", "res.hdr(x)]", &|_| None)
             .unwrap_err()
             .contains("'HTTP response headers'"));
-        assert!(LogSample::parse("var(txn.a)", "")
+        assert!(LogSample::parse("var(txn.a)", "", &|_| None)
             .unwrap_err()
             .contains("not supported by lbtop"));
-        assert!(LogSample::parse("nosuch", "nosuch]")
+        assert!(LogSample::parse("nosuch", "nosuch]", &|_| None)
             .unwrap_err()
             .starts_with("failed to parse sample expression <nosuch]> : unknown fetch"));
-        assert!(LogSample::parse("src(1)", "").is_err());
-        assert!(LogSample::parse("str", "").is_err());
-        assert!(LogSample::parse("src,nosuchconv", "").is_err());
-        assert!(LogSample::parse("src", "").unwrap().known_at_head());
-        assert!(!LogSample::parse("status", "").unwrap().known_at_head());
+        assert!(LogSample::parse("src(1)", "", &|_| None).is_err());
+        assert!(LogSample::parse("str", "", &|_| None).is_err());
+        assert!(LogSample::parse("src,nosuchconv", "", &|_| None).is_err());
+        assert!(LogSample::parse("src", "", &|_| None)
+            .unwrap()
+            .known_at_head());
+        assert!(!LogSample::parse("status", "", &|_| None)
+            .unwrap()
+            .known_at_head());
     }
 }

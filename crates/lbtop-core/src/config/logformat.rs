@@ -250,7 +250,17 @@ impl LineFormat {
     /// Tokenizes `source` as HAProxy does; errors are worded as HAProxy's, after
     /// "failed to parse log-format : ".
     pub fn compile(source: &str, line: usize) -> Result<LineFormat, String> {
-        let items = tokenize(source)?;
+        LineFormat::compile_in(source, line, &|n| std::env::var(n).ok())
+    }
+
+    /// As [`LineFormat::compile`], with `env()` read from `env` (the environment as an
+    /// haproxy.cfg's `setenv` lines left it).
+    pub fn compile_in(
+        source: &str,
+        line: usize,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<LineFormat, String> {
+        let items = tokenize(source, env)?;
         Ok(LineFormat {
             source: source.to_string(),
             line,
@@ -276,7 +286,7 @@ impl LineFormat {
     }
 }
 
-fn tokenize(s: &str) -> Result<Vec<Item>, String> {
+fn tokenize(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Item>, String> {
     let mut items = Vec::new();
     let mut text = String::new();
     let mut defaults = Flags::default();
@@ -296,7 +306,7 @@ fn tokenize(s: &str) -> Result<Vec<Item>, String> {
             }
             '%' => {
                 flush(&mut text, &mut items);
-                let (item, after) = variable(rest, defaults)?;
+                let (item, after) = variable(rest, defaults, env)?;
                 rest = after;
                 match item {
                     Item::Var(Var::Defaults, flags) => defaults = flags,
@@ -317,7 +327,11 @@ fn flush(text: &mut String, items: &mut Vec<Item>) {
 }
 
 /// After a `%`: `{flags}`, then a name or a `[sample]`; the item and what follows it.
-fn variable(s: &str, defaults: Flags) -> Result<(Item, &str), String> {
+fn variable<'s>(
+    s: &'s str,
+    defaults: Flags,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Item, &'s str), String> {
     let (flags, rest) = match s.strip_prefix('{') {
         Some(inner) => {
             let Some(end) = inner.find('}') else {
@@ -336,7 +350,7 @@ fn variable(s: &str, defaults: Flags) -> Result<(Item, &str), String> {
             }
             None => Err(format!("missing ']' after '{inner}'")),
             Some(end) => {
-                let sample = LogSample::parse(inner, expr)?;
+                let sample = LogSample::parse(inner, expr, env)?;
                 Ok((Item::Sample(Box::new(sample), flags), &expr[end + 1..]))
             }
         };

@@ -40,9 +40,7 @@ pub fn value<'a>(f: &'a LogFetch, n: &Names<'a>, r: &'a SessionRecord) -> Option
         LogFetch::CaptureReqHdr(i) => captured(r, false, *i),
         LogFetch::CaptureResHdr(i) => captured(r, true, *i),
         LogFetch::Str(s) => str(s),
-        LogFetch::Env(name) => std::env::var(name)
-            .ok()
-            .map(|v| Smp::Str(Cow::Owned(v.into_bytes()))),
+        LogFetch::Env(value) => value.as_deref().and_then(str),
         LogFetch::Hostname => str(super::logfmt::hostname()),
         LogFetch::UniqueId => r.unique_id.as_deref().and_then(str),
     }

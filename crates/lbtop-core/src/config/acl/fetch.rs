@@ -89,6 +89,13 @@ pub enum Fetch {
     ReqSslSni,
     /// `req.ssl_hello_type`: 1 once the held bytes hold a whole ClientHello.
     ReqSslHelloType,
+    /// `env(NAME)`: the process's variable, read at load (after `setenv` and friends);
+    /// none when it is not set.
+    Env(Option<String>),
+    /// `str(text)`: the text itself.
+    Str(String),
+    /// `int(n)`: the integer itself.
+    Int(i64),
 }
 
 impl Fetch {
@@ -194,6 +201,14 @@ impl Fetch {
             "req.len" | "req_len" => no_args(Fetch::ReqLen)?,
             "req.ssl_sni" | "req_ssl_sni" => no_args(Fetch::ReqSslSni)?,
             "req.ssl_hello_type" | "req_ssl_hello_type" => no_args(Fetch::ReqSslHelloType)?,
+            "env" => Fetch::Env((ctx.env)(one_arg(name, args)?)),
+            "str" => Fetch::Str(one_arg(name, args)?.to_string()),
+            "int" => {
+                let n = one_arg(name, args)?;
+                Fetch::Int(n.parse().map_err(|_| {
+                    format!("fetch method '{name}' : expects an integer, got '{n}'")
+                })?)
+            }
             _ => return Err(refused(name)),
         };
         Ok(f)
@@ -211,7 +226,8 @@ impl Fetch {
             | Fetch::Status
             | Fetch::ResHdrCnt { .. }
             | Fetch::ReqLen
-            | Fetch::ReqSslHelloType => Kind::Int,
+            | Fetch::ReqSslHelloType
+            | Fetch::Int(_) => Kind::Int,
             Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } => Kind::Ip,
             Fetch::SslFc
             | Fetch::AlwaysTrue
@@ -242,7 +258,11 @@ impl Fetch {
         if env.at_accept && !self.at_accept() {
             return false;
         }
+        let owned = |s: &str| Smp::Str(Cow::Owned(s.as_bytes().to_vec()));
         match self {
+            Fetch::Env(value) => value.as_deref().is_some_and(|s| one(owned(s), each)),
+            Fetch::Str(s) => one(owned(s), each),
+            Fetch::Int(n) => one(Smp::Int(*n), each),
             Fetch::Path => one(b(v.path()), each),
             Fetch::Url => one(b(v.target), each),
             Fetch::Query => v.query().is_some_and(|q| one(b(q), each)),
@@ -339,6 +359,9 @@ impl Fetch {
                 | Fetch::FeId
                 | Fetch::AlwaysTrue
                 | Fetch::AlwaysFalse
+                | Fetch::Env(_)
+                | Fetch::Str(_)
+                | Fetch::Int(_)
         )
     }
 
@@ -370,6 +393,9 @@ impl Fetch {
                 | Fetch::Status
                 | Fetch::ResHdr { .. }
                 | Fetch::ResHdrCnt { .. }
+                | Fetch::Env(_)
+                | Fetch::Str(_)
+                | Fetch::Int(_)
         )
     }
 
@@ -379,6 +405,17 @@ impl Fetch {
             self,
             Fetch::Status | Fetch::ResHdr { .. } | Fetch::ResHdrCnt { .. }
         )
+    }
+}
+
+/// The one argument of `env`, `str` and `int`.
+fn one_arg<'a>(name: &str, args: &'a [String]) -> Result<&'a str, String> {
+    match args {
+        [a] => Ok(a),
+        [] => Err(format!(
+            "fetch method '{name}' : missing arguments (got 0/1)"
+        )),
+        _ => Err(format!("fetch method '{name}' : expects one argument")),
     }
 }
 

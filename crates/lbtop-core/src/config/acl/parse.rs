@@ -17,6 +17,9 @@ pub struct LoadCtx<'a> {
     /// Read for `http-response` rules: a format may not read the request, and only these
     /// may read the response.
     pub response: bool,
+    /// The environment as the file has set it (`env()` is read at load: lbtop's own
+    /// environment never changes while it runs).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// The ACLs defined so far in the proxy, by name.

@@ -47,6 +47,7 @@ pub fn predefined(name: &str) -> Option<Result<Arc<Acl>, String>> {
                 backend_of: &no_backends,
                 userlist_of: &no_backends,
                 response: false,
+                env: &|_| None,
             };
             parse_acl_words(&words, &ctx).map(|e| {
                 Arc::new(Acl {

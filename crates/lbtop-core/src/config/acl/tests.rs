@@ -22,6 +22,7 @@ fn ctx() -> LoadCtx<'static> {
         backend_of: &|_: &str| {},
         userlist_of: &|_: &str| {},
         response: false,
+        env: &|_| None,
     }
 }
 

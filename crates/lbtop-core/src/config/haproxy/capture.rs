@@ -83,7 +83,7 @@ pub(super) fn log_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings)
             ))
         }
     };
-    let compiled = LineFormat::compile(fmt, st.no)
+    let compiled = LineFormat::compile_in(fmt, st.no, &|n| p.env.get(n))
         .map_err(|m| p.err_in(st.no, ctx, format!("failed to parse log-format : {m}")))?;
     s.options.log_format = Some(compiled);
     s.options.httplog = false;

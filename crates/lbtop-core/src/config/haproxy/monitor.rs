@@ -27,7 +27,7 @@ pub(super) fn monitor(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) ->
     if !matches!(words.first().map(String::as_str), Some("if" | "unless")) || words.len() < 2 {
         return Err(p.err_in(st.no, ctx, required));
     }
-    let cond = super::rules::cond(s, st.no, words).map_err(|m| {
+    let cond = super::rules::cond(&|n| p.env.get(n), s, st.no, words).map_err(|m| {
         let m = format!("error detected while parsing a 'monitor fail' condition : {m}.");
         p.err_in(st.no, ctx, m)
     })?;

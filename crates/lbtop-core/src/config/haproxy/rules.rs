@@ -23,13 +23,22 @@ pub(super) fn split_cond(args: &[String]) -> (&[String], &[String]) {
     }
 }
 
+/// The environment as the file's lines have set it so far (`env()` reads it at load).
+pub(super) type EnvFn<'e> = &'e dyn Fn(&str) -> Option<String>;
+
 /// Reads with a [`LoadCtx`] that records the backends named (`nbsrv(...)`) in `s`.
-fn with_ctx<T>(s: &mut Settings, no: usize, f: impl FnOnce(&LoadCtx) -> T) -> T {
-    with_side(s, no, false, f)
+fn with_ctx<T>(env: EnvFn, s: &mut Settings, no: usize, f: impl FnOnce(&LoadCtx) -> T) -> T {
+    with_side(env, s, no, false, f)
 }
 
 /// As [`with_ctx`], for a request (`response` false) or a response rule.
-fn with_side<T>(s: &mut Settings, no: usize, response: bool, f: impl FnOnce(&LoadCtx) -> T) -> T {
+fn with_side<T>(
+    env: EnvFn,
+    s: &mut Settings,
+    no: usize,
+    response: bool,
+    f: impl FnOnce(&LoadCtx) -> T,
+) -> T {
     let named = RefCell::new(Vec::new());
     let record = |b: &str| named.borrow_mut().push(b.to_string());
     let lists = RefCell::new(Vec::new());
@@ -38,6 +47,7 @@ fn with_side<T>(s: &mut Settings, no: usize, response: bool, f: impl FnOnce(&Loa
         backend_of: &record,
         userlist_of: &record_list,
         response,
+        env,
     });
     s.userlist_names
         .extend(lists.into_inner().into_iter().map(|l| (l, no)));
@@ -47,13 +57,18 @@ fn with_side<T>(s: &mut Settings, no: usize, response: bool, f: impl FnOnce(&Loa
 }
 
 /// A rule's condition, `None` without one.
-pub(super) fn cond(s: &mut Settings, no: usize, words: &[String]) -> Result<Option<Cond>, String> {
+pub(super) fn cond(
+    env: EnvFn,
+    s: &mut Settings,
+    no: usize,
+    words: &[String],
+) -> Result<Option<Cond>, String> {
     if words.is_empty() {
         return Ok(None);
     }
     let acls = s.acl_defs.clone();
     let lookup = |n: &str| acls.iter().find(|a| a.name == n).cloned();
-    with_ctx(s, no, |ctx| parse_cond(words, &lookup, ctx)).map(Some)
+    with_ctx(env, s, no, |ctx| parse_cond(words, &lookup, ctx)).map(Some)
 }
 
 /// HAProxy's ACL names: letters, digits and `-_.:`.
@@ -74,13 +89,14 @@ pub(super) fn acl(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res
         return Err(p.err_in(st.no, ctx, m));
     }
     let words = &st.args[1..];
-    let expr = with_ctx(s, st.no, |lc| parse_acl_line(words, lc)).map_err(|m| {
-        p.err_in(
-            st.no,
-            ctx,
-            format!("error detected while parsing ACL '{name}' : {m}"),
-        )
-    })?;
+    let expr =
+        with_ctx(&|n| p.env.get(n), s, st.no, |lc| parse_acl_line(words, lc)).map_err(|m| {
+            p.err_in(
+                st.no,
+                ctx,
+                format!("error detected while parsing ACL '{name}' : {m}"),
+            )
+        })?;
     if expr.patterns.is_empty() && !matches!(expr.method, Method::Found | Method::Bool) {
         p.warn(
             st.no,
@@ -118,12 +134,12 @@ pub(super) fn use_backend(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings
         return Err(p.err_in(st.no, ctx, m));
     };
     let target = if name.contains('%') {
-        let f = with_ctx(s, st.no, |lc| Fmt::parse(name, lc));
+        let f = with_ctx(&|n| p.env.get(n), s, st.no, |lc| Fmt::parse(name, lc));
         BackendTarget::Dynamic(f.map_err(|m| p.err_in(st.no, ctx, m))?)
     } else {
         BackendTarget::Named(0, name.clone())
     };
-    let cond = cond(s, st.no, when).map_err(|m| {
+    let cond = cond(&|n| p.env.get(n), s, st.no, when).map_err(|m| {
         p.err_in(
             st.no,
             ctx,
@@ -143,7 +159,7 @@ pub(super) fn use_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings)
     let [name] = target else {
         return Err(p.err_in(st.no, ctx, "'use-server' expects a server name."));
     };
-    let cond = cond(s, st.no, when).map_err(|m| {
+    let cond = cond(&|n| p.env.get(n), s, st.no, when).map_err(|m| {
         p.err_in(
             st.no,
             ctx,
@@ -161,7 +177,7 @@ pub(super) fn use_server(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings)
 
 /// The `redirect` keyword: the same forms as `http-request redirect`.
 pub(super) fn redirect_kw(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let rule = http_rule(s, st.no, st.args, false, |w, lc| {
+    let rule = http_rule(&|n| p.env.get(n), s, st.no, st.args, false, |w, lc| {
         redirect(w, lc).map(HttpAction::Redirect)
     });
     let rule = rule.map_err(|m| {
@@ -176,18 +192,19 @@ pub(super) fn redirect_kw(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings
 }
 
 pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let rule = http_rule(s, st.no, st.args, false, read_action).map_err(|m| {
-        // An action lbtop refuses is named by its own message.
-        if m.starts_with("'http-request") {
-            return p.err_in(st.no, ctx, m);
-        }
-        let action = st.arg();
-        p.err_in(
-            st.no,
-            ctx,
-            format!("error detected while parsing 'http-request {action}' rule : {m}"),
-        )
-    })?;
+    let rule =
+        http_rule(&|n| p.env.get(n), s, st.no, st.args, false, read_action).map_err(|m| {
+            // An action lbtop refuses is named by its own message.
+            if m.starts_with("'http-request") {
+                return p.err_in(st.no, ctx, m);
+            }
+            let action = st.arg();
+            p.err_in(
+                st.no,
+                ctx,
+                format!("error detected while parsing 'http-request {action}' rule : {m}"),
+            )
+        })?;
     let mut rule = rule;
     if let HttpAction::Auth {
         realm: realm @ None,
@@ -201,7 +218,7 @@ pub(super) fn http_request(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Setting
 
 pub(super) fn http_response(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let read = http_response::read_action;
-    let rule = http_rule(s, st.no, st.args, true, read).map_err(|m| {
+    let rule = http_rule(&|n| p.env.get(n), s, st.no, st.args, true, read).map_err(|m| {
         // An action lbtop refuses is named by its own message.
         if m.starts_with("'http-response") {
             return p.err_in(st.no, ctx, m);
@@ -218,6 +235,7 @@ pub(super) fn http_response(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settin
 }
 
 fn http_rule(
+    env: EnvFn,
     s: &mut Settings,
     no: usize,
     args: &[String],
@@ -225,10 +243,10 @@ fn http_rule(
     read: impl FnOnce(&[String], &LoadCtx) -> Result<HttpAction, String>,
 ) -> Result<HttpRule, String> {
     let (words, when) = split_cond(args);
-    let action = with_side(s, no, response, |lc| read(words, lc))?;
+    let action = with_side(env, s, no, response, |lc| read(words, lc))?;
     Ok(HttpRule {
         action,
-        cond: cond(s, no, when)?,
+        cond: cond(env, s, no, when)?,
         words: words.to_vec(),
         line: no,
     })

@@ -101,12 +101,12 @@ impl Parser<'_> {
         }
         let said = |m| self.err_in(no, ctx, format!("'stats {sub}' {m}"));
         let admin = match sub {
-            "admin" => Some(
-                admin_cond(s, no, rest).map_err(|m| match m.starts_with("error") {
+            "admin" => Some(admin_cond(&|n| self.env.get(n), s, no, rest).map_err(|m| {
+                match m.starts_with("error") {
                     true => self.err_in(no, ctx, m),
                     false => said(m),
-                })?,
-            ),
+                }
+            })?),
             _ => None,
         };
         let page = s.stats.get_or_insert_with(|| StatsPage::new(no));
@@ -119,11 +119,16 @@ impl Parser<'_> {
 
 /// `stats admin if|unless <condition>`: compiled against the ACLs the proxy has defined
 /// so far, as HAProxy reads it (an ACL named before its `acl` line is unknown).
-fn admin_cond(s: &mut Settings, no: usize, a: &[String]) -> Result<StatsAdmin, String> {
+fn admin_cond(
+    env: super::rules::EnvFn,
+    s: &mut Settings,
+    no: usize,
+    a: &[String],
+) -> Result<StatsAdmin, String> {
     if !matches!(a.first().map(String::as_str), Some("if" | "unless")) || a.len() < 2 {
         return Err("requires either 'if' or 'unless' followed by a condition".into());
     }
-    let cond = super::rules::cond(s, no, a)
+    let cond = super::rules::cond(env, s, no, a)
         .map_err(|m| format!("error detected while parsing a 'stats admin' rule : {m}."))?;
     match cond {
         Some(c) => Ok(StatsAdmin(c)),

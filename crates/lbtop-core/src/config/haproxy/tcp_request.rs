@@ -163,7 +163,8 @@ fn rule(
         let m = format!("'{kw} {name}': unexpected '{extra}' (expects 'if' or 'unless')");
         return Err(p.err_in(no, ctx, m));
     }
-    let cond = cond(s, no, when).map_err(|m| p.err_in(no, ctx, format!("'{kw} {name}': {m}")))?;
+    let cond = cond(&|n| p.env.get(n), s, no, when)
+        .map_err(|m| p.err_in(no, ctx, format!("'{kw} {name}': {m}")))?;
     if connection {
         if let Some(c) = &cond {
             warn_late_fetches(p, no, c, &ctx.who);

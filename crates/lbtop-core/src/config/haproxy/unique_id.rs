@@ -9,7 +9,7 @@ use crate::config::LineFormat;
 /// the request head is in (HAProxy accepts any and writes what it has then: `-1`, `<NOSRV>`).
 pub(super) fn unique_id_format(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
     let fmt = one_arg(p, st, ctx, "unique-id-format")?;
-    let compiled = LineFormat::compile(fmt, st.no).map_err(|m| {
+    let compiled = LineFormat::compile_in(fmt, st.no, &|n| p.env.get(n)).map_err(|m| {
         p.err_in(
             st.no,
             ctx,
