@@ -83,3 +83,69 @@ fn http_reuse_modes_open_the_same_server_connections_as_haproxy() {
         );
     }
 }
+
+const TWO_BACKENDS: &str = "global\n    nbthread 1\n    log {LOG} local6 debug\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    http-reuse {MODE}\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    use_backend bb if { path_beg /b }\n    default_backend ba\n\nbackend ba\n    server s {a}\n\nbackend bb\n    server s {b}\n";
+
+/// One client connection alternating between two backends whose servers share a name and an
+/// index: which origin saw which request.
+fn origins_seen(kind: Kind, mode: &str, rt: &tokio::runtime::Runtime) -> [Vec<String>; 2] {
+    let a = rt.block_on(Origin::start("a", Duration::ZERO));
+    let b = rt.block_on(Origin::start("b", Duration::ZERO));
+    let servers = BTreeMap::from([("a", a.addr), ("b", b.addr)]);
+    let c = Contender::start(kind, &TWO_BACKENDS.replace("{MODE}", mode), &servers);
+    rt.block_on(async {
+        let mut s = TcpStream::connect(c.addr()).await.unwrap();
+        let mut buf = Vec::new();
+        for path in ["/a0", "/b1", "/a2", "/b3"] {
+            let req = format!("GET {path} HTTP/1.1\r\nhost: t\r\n\r\n");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let end = read_until(&mut s, &mut buf, b"\r\n\r\n")
+                .await
+                .expect("an answer");
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("a sized answer");
+            while buf.len() < end + len {
+                assert!(
+                    read_some(&mut s, &mut buf).await > 0,
+                    "closed inside a body"
+                );
+            }
+            buf.drain(..end + len);
+        }
+    });
+    let paths = |o: &Origin| -> Vec<String> {
+        o.heads()
+            .iter()
+            .filter_map(|h| h.split(' ').nth(1).map(str::to_string))
+            .collect()
+    };
+    [paths(&a), paths(&b)]
+}
+
+/// A request goes to the backend its rules chose, whatever server connection the client's
+/// previous request left it: with `http-reuse never` lbtop once sent `/b1` over the
+/// connection kept to backend `ba`'s server of the same index.
+#[test]
+fn a_kept_server_connection_serves_only_its_own_backend() {
+    if !haproxy_available() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for mode in ["never", "safe", "always"] {
+        let haproxy = origins_seen(Kind::Haproxy, mode, &rt);
+        let lbtop = origins_seen(Kind::Lbtop, mode, &rt);
+        assert_eq!(haproxy, [["/a0", "/a2"], ["/b1", "/b3"]], "HAProxy, {mode}");
+        assert_eq!(
+            lbtop, haproxy,
+            "http-reuse {mode}: lbtop (left), HAProxy (right)"
+        );
+    }
+}

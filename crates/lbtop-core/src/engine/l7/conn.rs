@@ -21,7 +21,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 /// How long a TLS client that reads nothing gets to take its close_notify, without
 /// `timeout client`.
@@ -52,7 +51,7 @@ struct Conn {
     served: u64,
     /// The server connection kept for this client alone (`http-reuse never`); boxed, so that
     /// an idle connection's task stays small in every other mode.
-    own: Option<Box<(usize, TcpStream)>>,
+    own: Option<Box<super::proxy::Own>>,
 }
 
 /// Serves one client connection until it is done with; returns it for the caller to close
@@ -90,7 +89,7 @@ pub async fn serve(stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) -> Stream {
         conn.input.release();
     }
     if let Some(own) = conn.own.take() {
-        crate::engine::pool::close_hard(own.1);
+        crate::engine::pool::close_hard(own.stream);
     }
     conn.stream
 }

@@ -53,7 +53,21 @@ pub struct Client<'a> {
     /// connection can then take another request.
     pub body_read: bool,
     /// The server connection this client used last, kept for it alone (`http-reuse never`).
-    pub own: &'a mut Option<Box<(usize, TcpStream)>>,
+    pub own: &'a mut Option<Box<Own>>,
+}
+
+/// A server connection kept for one client: which backend's server it goes to (a client
+/// may switch backends between requests, and server indices are per backend).
+pub struct Own {
+    pub backend: usize,
+    pub server: usize,
+    pub stream: TcpStream,
+}
+
+impl Own {
+    fn goes_to(&self, fe: &FrontendRt, server: usize) -> bool {
+        self.backend == fe.backend.index && self.server == server
+    }
 }
 
 /// What a request carries through its life, for the log line.
@@ -223,8 +237,12 @@ fn reusable(fe: &FrontendRt, client: &mut Client<'_>, server: usize) -> Option<T
     if fe.server_close() {
         return None;
     }
-    if client.own.as_ref().is_some_and(|own| own.0 == server) {
-        let (_, stream) = *client.own.take()?;
+    if client
+        .own
+        .as_ref()
+        .is_some_and(|own| own.goes_to(fe, server))
+    {
+        let stream = client.own.take()?.stream;
         if pool::is_quiet(&stream) {
             return Some(stream);
         }
@@ -565,9 +583,13 @@ async fn relay(
             if private(fe, server_index) {
                 // The connection serves this client alone, for as long as it stays.
                 session.end(Termination::NORMAL, None);
-                *client.own = idle
-                    .filter(|_| keep)
-                    .map(|stream| Box::new((server_index, stream)));
+                *client.own = idle.filter(|_| keep).map(|stream| {
+                    Box::new(Own {
+                        backend: fe.backend.index,
+                        server: server_index,
+                        stream,
+                    })
+                });
             } else {
                 session.end(Termination::NORMAL, idle);
             }
