@@ -149,3 +149,54 @@ fn a_kept_server_connection_serves_only_its_own_backend() {
         );
     }
 }
+
+const PREFER_LAST: &str = "global\n    nbthread 1\n    log {LOG} local6 debug\n\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\nfrontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend be\n\nbackend be\n{LINES}    server a {a}\n    server b {b}\n";
+
+/// Four requests on one client connection to a two-server backend: which origin saw which.
+fn spread(kind: Kind, lines: &str, rt: &tokio::runtime::Runtime) -> [Vec<String>; 2] {
+    let a = rt.block_on(Origin::start("a", Duration::ZERO));
+    let b = rt.block_on(Origin::start("b", Duration::ZERO));
+    let servers = BTreeMap::from([("a", a.addr), ("b", b.addr)]);
+    let c = Contender::start(kind, &PREFER_LAST.replace("{LINES}", lines), &servers);
+    rt.block_on(async {
+        let _kept = requests(c.addr(), 4).await;
+    });
+    let paths = |o: &Origin| -> Vec<String> {
+        o.heads()
+            .iter()
+            .filter_map(|h| h.split(' ').nth(1).map(str::to_string))
+            .collect()
+    };
+    [paths(&a), paths(&b)]
+}
+
+/// `option prefer-last-server` keeps a client on the server its kept connection goes to
+/// (`http-reuse never`); with a shared pool, or an algorithm that hashes, HAProxy balances as
+/// without it (measured on 2.6.12), and so does lbtop.
+#[test]
+fn prefer_last_server_follows_a_kept_connection_as_haproxy_does() {
+    if !haproxy_available() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cases = [
+        "    option prefer-last-server\n    http-reuse never\n",
+        "    http-reuse never\n",
+        "    option prefer-last-server\n",
+        "    option prefer-last-server\n    http-reuse always\n",
+        "    option prefer-last-server\n    http-reuse never\n    balance leastconn\n",
+        "    option prefer-last-server\n    http-reuse never\n    balance uri\n",
+    ];
+    for lines in cases {
+        let haproxy = spread(Kind::Haproxy, lines, &rt);
+        let lbtop = spread(Kind::Lbtop, lines, &rt);
+        eprintln!("{lines:?}: {haproxy:?}");
+        assert_eq!(lbtop, haproxy, "{lines:?}: lbtop (left), HAProxy (right)");
+    }
+    let pinned = spread(Kind::Lbtop, cases[0], &rt);
+    assert_eq!(pinned, [vec!["/0", "/1", "/2", "/3"], vec![]]);
+}

@@ -247,6 +247,9 @@ pub struct Options {
     pub compression: Option<Compression>,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option prefer-last-server`: a client's next request goes to the server its own kept
+    /// connection goes to, while that server is usable (not with hashing algorithms).
+    pub prefer_last_server: bool,
     /// `option persist`: a request whose cookie names a DOWN server still goes to it.
     pub persist: bool,
     /// Connection attempts after the first; HAProxy's default is 3.
@@ -333,6 +336,7 @@ impl Default for Options {
             compression: None,
             forwardfor: None,
             redispatch: false,
+            prefer_last_server: false,
             persist: false,
             retries: 3,
             allbackups: false,

@@ -105,6 +105,9 @@ pub struct FrontendRt {
     /// `compression` on either side; `None` without.
     compression: Option<super::h1::compress::CompressRt>,
     http_reuse: HttpReuse,
+    /// `option prefer-last-server`, where HAProxy applies it: not with an algorithm that
+    /// hashes (HAProxy's `BE_LB_KIND_HI`: source, uri, hdr, random).
+    prefer_last: bool,
     retry: RetryPolicy,
     http_request_timeout: Option<Duration>,
     keep_alive_timeout: Option<Duration>,
@@ -200,6 +203,11 @@ impl FrontendRt {
             pretend_keepalive: fe.options.http_pretend_keepalive
                 || be.options.http_pretend_keepalive,
             http_reuse: be.options.http_reuse,
+            prefer_last: be.options.prefer_last_server
+                && !matches!(
+                    be.balance,
+                    Balance::Source | Balance::Uri | Balance::Hdr | Balance::Random
+                ),
             retry: RetryPolicy {
                 retries: be.options.retries,
                 redispatch: be.options.redispatch,
@@ -304,6 +312,10 @@ impl FrontendRt {
 
     pub fn http_reuse(&self) -> HttpReuse {
         self.http_reuse
+    }
+
+    pub fn prefer_last(&self) -> bool {
+        self.prefer_last
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {

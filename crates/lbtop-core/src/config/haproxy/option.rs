@@ -104,6 +104,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     ),
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
+    flag("prefer-last-server", S::BE, |o| &mut o.prefer_last_server),
     flag("persist", S::BE, |o| &mut o.persist),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     flag("http-pretend-keepalive", S::PROXIES, |o| {
@@ -165,7 +166,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("logasap"),
     unsupported("nolinger"),
     unsupported("originalto"),
-    unsupported("prefer-last-server"),
     unsupported("spop-check"),
     unsupported("transparent"),
 ];

@@ -309,6 +309,8 @@ impl BackendRt {
         let forced = key
             .forced
             .filter(|&i| core.balancer.usable(i) && Some(i) != avoid);
+        let last = key.last.filter(|&i| core.balancer.usable(i) && !busy(i));
+        let forced = forced.or(last);
         // Hashing ignores `busy`, so it can still land on `avoid`.
         let chosen = match forced {
             Some(i) => i,

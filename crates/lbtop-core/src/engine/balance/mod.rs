@@ -24,6 +24,9 @@ pub struct PickKey<'a> {
     pub header: Option<&'a [u8]>,
     /// A server a `use-server` rule chose: taken whenever it is usable.
     pub forced: Option<usize>,
+    /// `option prefer-last-server`: the server the client's kept connection goes to, taken
+    /// while it is usable and has room.
+    pub last: Option<usize>,
 }
 
 pub struct Balancer {

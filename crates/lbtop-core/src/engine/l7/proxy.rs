@@ -130,6 +130,13 @@ pub async fn proxy(
         path: head.path.as_deref(),
         header: head.hash_value.as_deref(),
         forced: route.server,
+        // Only a connection kept for this client names a last server (`http-reuse never`,
+        // measured: with a shared pool HAProxy's choice does not follow the client).
+        last: client
+            .own
+            .as_deref()
+            .filter(|o| fe.prefer_last() && o.backend == fe.backend.index)
+            .map(|o| o.server),
     };
     let mut policy = fe.retry_policy();
     let backend = &fe.backend;

@@ -44,6 +44,8 @@ impl PartialOptions {
             httpclose: flag(self.httpclose, base.httpclose),
             compression: None,
             redispatch: flag(self.redispatch, base.redispatch),
+            // The TOML form has no key for it yet.
+            prefer_last_server: false,
             persist: false,
             allbackups: flag(self.allbackups, base.allbackups),
             forwardfor: self
