@@ -162,6 +162,16 @@ const CASES: &[(&str, &str, &[&str])] = &[
         &[],
     ),
     (
+        "the server connection's source",
+        "    log-format \"%bi:%bp %{+Q}bi %{+X}bi:%{+X}bp %si %b/%s %ST\"\n",
+        &[r"127\.0\.0\.1:\d+ ", r"7F000001:[0-9A-F]{4}"],
+    ),
+    (
+        "tcp: the server connection's source",
+        "    log-format \"%bi:%bp %{+Q}bi %si %ts\"\n",
+        &[r"127\.0\.0\.1:\d+ "],
+    ),
+    (
         "option httpslog in clear",
         "    option httpslog\n    capture request header X-A len 5\n",
         &[],

@@ -65,6 +65,9 @@ pub enum Var {
     FrontendPort,
     ServerIp,
     ServerPort,
+    /// `%bi`/`%bp`: the source of the connection to the server.
+    BackendSourceIp,
+    BackendSourcePort,
     AcceptDate,
     RequestDate,
     RequestDateGmt,
@@ -129,6 +132,8 @@ const VARS: &[(&str, bool, Var)] = &[
     ("cp", false, Var::ClientPort),
     ("fi", false, Var::FrontendIp),
     ("fp", false, Var::FrontendPort),
+    ("bi", false, Var::BackendSourceIp),
+    ("bp", false, Var::BackendSourcePort),
     ("si", false, Var::ServerIp),
     ("sp", false, Var::ServerPort),
     ("t", false, Var::AcceptDate),
@@ -186,18 +191,6 @@ const VARS: &[(&str, bool, Var)] = &[
     ("o", false, Var::Defaults),
     ("sslc", false, Var::SslCipher),
     ("sslv", false, Var::SslVersion),
-];
-
-/// HAProxy variables lbtop knows but cannot fill: refused by name rather than called unknown.
-const UNFILLED: &[(&str, &str)] = &[
-    (
-        "bi",
-        "the source address of the server connection is not recorded",
-    ),
-    (
-        "bp",
-        "the source port of the server connection is not recorded",
-    ),
 ];
 
 impl Var {
@@ -274,6 +267,17 @@ impl LineFormat {
             Item::Var(v, _) if !v.known_at_head() => Some(v.name()),
             Item::Sample(s, _) if !s.known_at_head() => Some(s.text.as_str()),
             _ => None,
+        })
+    }
+
+    /// Whether a line needs the server connection's source (`%bi`, `%bp`): only then is it
+    /// read (one `getsockname` per request).
+    pub fn wants_backend_source(&self) -> bool {
+        self.items.iter().any(|i| {
+            matches!(
+                i,
+                Item::Var(Var::BackendSourceIp | Var::BackendSourcePort, _)
+            )
         })
     }
 
@@ -375,13 +379,10 @@ fn variable<'s>(
     }
     match VARS.iter().find(|v| v.0 == name) {
         Some(v) => Ok((Item::Var(v.2, flags), &rest[len..])),
-        None => Err(match UNFILLED.iter().find(|u| u.0 == name) {
-            Some((_, why)) => format!("format variable '{name}' is not supported by lbtop: {why}"),
-            None => format!(
-                "no such format variable '{name}'. If you wanted to emit the '%' character \
-                 verbatim, you need to use '%%'"
-            ),
-        }),
+        None => Err(format!(
+            "no such format variable '{name}'. If you wanted to emit the '%' character \
+             verbatim, you need to use '%%'"
+        )),
     }
 }
 
@@ -473,7 +474,12 @@ mod tests {
         ));
         assert!(err("%zz").starts_with("no such format variable 'zz'."));
         assert!(err("%ci1").starts_with("no such format variable 'ci1'."));
-        assert!(err("%bi").contains("not supported by lbtop"));
+        assert!(LineFormat::compile("%bi:%bp", 1)
+            .unwrap()
+            .wants_backend_source());
+        assert!(!LineFormat::compile(HTTPLOG, 1)
+            .unwrap()
+            .wants_backend_source());
         assert!(err("%-").starts_with("no such format variable ''"));
         for s in ["%", "%{}", "%{,,,}x", "%{+Q}}", "%é", "é%", "%{é}", "%[é"] {
             let _ = LineFormat::compile(s, 1);

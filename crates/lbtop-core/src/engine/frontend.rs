@@ -92,6 +92,8 @@ pub struct FrontendRt {
     events: EventSender,
     /// With `log` targets and httplog/tcplog: where traffic lines go, and the config to word them.
     traffic_log: Option<(ProxyLog, Arc<Config>)>,
+    /// The log format writes `%bi`/`%bp`: each session reads its server socket's address.
+    backend_source: bool,
     forwardfor: Option<(Option<IpNet>, HeaderName)>,
     forwardfor_if_none: bool,
     /// `errorfile` pages by status: the backend's, else the frontend's.
@@ -144,6 +146,12 @@ impl FrontendRt {
     ) -> FrontendRt {
         let fe = &config.frontends[index];
         let traffic_log = traffic_log.map(|l| (l, config.clone()));
+        let backend_source = traffic_log.is_some()
+            && config.frontends[index]
+                .options
+                .log_format
+                .as_ref()
+                .is_some_and(|lf| lf.wants_backend_source());
         let be = &config.backends[backend.index];
         // HAProxy honours these options when either side sets them, but for the
         // `option forwardfor` of a TCP frontend, which it ignores even once upgraded.
@@ -185,6 +193,7 @@ impl FrontendRt {
             no_backend: be.implicit,
             events,
             traffic_log,
+            backend_source,
             forwardfor,
             forwardfor_if_none,
             captures: Some(fe.captures.clone()).filter(|c| !c.is_empty()),
@@ -310,6 +319,13 @@ impl FrontendRt {
         self.client_close || (self.server_close && !self.pretend_keepalive)
     }
 
+    /// The source of a server connection, when the log line writes it (`%bi:%bp`).
+    pub fn backend_source(&self, server: &tokio::net::TcpStream) -> Option<std::net::SocketAddr> {
+        self.backend_source
+            .then(|| server.local_addr().ok())
+            .flatten()
+    }
+
     pub fn http_reuse(&self) -> HttpReuse {
         self.http_reuse
     }
@@ -422,6 +438,7 @@ impl FrontendRt {
             cookie_flags: *b"--",
             captures: None,
             frontend_addr: None,
+            backend_source: None,
             counter: 0,
             log_count: 0,
             unique_id: None,

@@ -50,6 +50,8 @@ fn var(out: &mut String, v: Var, f: Flags, n: &Names<'_>, r: &SessionRecord) -> 
         Var::ClientPort => port(out, Some(r.client.port()), f),
         Var::FrontendIp => ip(out, r.frontend_addr.map(|a| a.ip()), f),
         Var::FrontendPort => port(out, r.frontend_addr.map(|a| a.port()), f),
+        Var::BackendSourceIp => ip(out, r.backend_source.map(|a| a.ip()), f),
+        Var::BackendSourcePort => port(out, r.backend_source.map(|a| a.port()), f),
         Var::ServerIp => ip(out, server_addr(n, r).map(|a| a.ip()), f),
         Var::ServerPort => port(out, server_addr(n, r).map(|a| a.port()), f),
         Var::AcceptDate | Var::RequestDate => out.push_str(&log_date(r.start)),

@@ -71,6 +71,7 @@ fn record(frontend: usize, backend: usize) -> SessionRecord {
         cookie_flags: *b"--",
         captures: None,
         frontend_addr: Some("127.0.0.1:8080".parse().unwrap()),
+        backend_source: None,
         counter: 9,
         unique_id: None,
         log_count: 4,

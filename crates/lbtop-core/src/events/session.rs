@@ -104,6 +104,9 @@ pub struct SessionRecord {
     pub captures: Option<Box<Captured>>,
     /// The address the client connected to (`%fi:%fp`).
     pub frontend_addr: Option<SocketAddr>,
+    /// The source of the connection to the server (`%bi:%bp`), read only for a log format
+    /// that writes it.
+    pub backend_source: Option<SocketAddr>,
     /// The session's number in the process, from 0 (`%rt`), for recorded sessions.
     pub counter: u64,
     /// Lines the frontend had logged before this one (`%lc`).

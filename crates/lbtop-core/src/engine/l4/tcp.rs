@@ -133,6 +133,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
             return;
         }
     };
+    record.backend_source = fe.backend_source(&server_stream);
     let server = &fe.backend.servers[assigned.server];
     let mut server_stream = match &server.tls {
         None => Stream::Plain(server_stream),

@@ -527,6 +527,7 @@ async fn relay(
     let addrs = (client.addr, client.peer.dst, client.tls.map(|t| &**t));
     let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
     ex.record.server = Some(assigned.server);
+    ex.record.backend_source = fe.backend_source(server.stream.tcp());
     ex.record.status = Some(status);
     ex.record.from_server = true;
     ex.record.bytes_out = response.log_bytes + answer.interim_bytes;
