@@ -286,6 +286,26 @@ impl Parser<'_> {
     /// Checks what a proxy's rules name once every section is read: the backends of
     /// `use_backend` (in the frontend's mode) and `nbsrv`, the servers of `use-server`.
     /// HTTP rules of a TCP proxy are dropped with HAProxy's warning.
+    /// `tcp-request content` in an HTTP frontend runs on each request's head; the bytes
+    /// fetches (`req.len`, `req.ssl_*`) have no raw bytes to read there: refused. (A
+    /// backend's content rules are refused when read.)
+    fn http_content_rules(&mut self, rules: &ProxyRules, who: &str) {
+        for r in &rules.tcp.content {
+            let exprs = r.cond.iter().flat_map(|c| c.any.iter().flatten());
+            let payload = exprs
+                .flat_map(|t| t.acl.exprs.iter())
+                .find(|e| e.sample.fetch.reads_payload().is_some());
+            if let Some(e) = payload {
+                let e = format!(
+                    "{who}: '{}' in a 'tcp-request content' rule of mode http is not \
+                     supported by lbtop (it reads raw bytes; an HTTP request is read as HTTP)",
+                    e.sample.text
+                );
+                self.errors.push(self.err(r.line, e));
+            }
+        }
+    }
+
     pub(super) fn resolve_rules(
         &mut self,
         p: &Proxy,
@@ -298,12 +318,8 @@ impl Parser<'_> {
         if mode == Mode::Tcp {
             self.drop_http_rules(p, rules);
         }
-        if let (Mode::Http, Some(r)) = (mode, rules.tcp.content.first()) {
-            let e = format!(
-                "{who}: 'tcp-request content' rules in mode http are not supported by lbtop \
-                 (they are run in mode tcp only)"
-            );
-            self.errors.push(self.err(r.line, e));
+        if mode == Mode::Http {
+            self.http_content_rules(rules, &who);
         }
         let names = if nbsrv {
             &p.settings.nbsrv_names[..]

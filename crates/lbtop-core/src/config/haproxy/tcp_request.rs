@@ -250,14 +250,18 @@ mod tests {
         );
         let e = load("    tcp-request content reject if { nope }\n").unwrap_err();
         assert!(e.contains("t.cfg:4"), "{e}");
+        // In mode http the rules run on each request's head; raw-byte fetches are refused.
         let text = "frontend h\n    mode http\n    bind 127.0.0.1:8080\n\
              \x20   tcp-request content reject if { path /x }\n    default_backend a\n\
              backend a\n    mode http\n    server s 127.0.0.1:1\n";
-        let e = Config::parse(Path::new("h.cfg"), text)
+        assert!(Config::parse(Path::new("h.cfg"), text).is_ok());
+        let text = text.replace("{ path /x }", "{ req.len gt 3 }");
+        let e = Config::parse(Path::new("h.cfg"), &text)
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("h.cfg:4") && e.contains("mode http are not supported"),
+            e.contains("h.cfg:4")
+                && e.contains("'req.len' in a 'tcp-request content' rule of mode http"),
             "{e}"
         );
         let text =

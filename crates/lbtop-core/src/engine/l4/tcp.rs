@@ -31,7 +31,7 @@ fn route(fe: &FrontendRt, view: &ReqView, held: &[u8]) -> Route {
     match routing.decide_tcp(view, held) {
         Decision::Proxy(route) => route,
         // TCP proxies keep no HTTP rules (the loader drops them): nothing answers.
-        Decision::Answer(_) => Route::default(),
+        Decision::Answer(_) | Decision::Reject => Route::default(),
     }
 }
 

@@ -229,6 +229,10 @@ impl Conn {
                 return keep;
             }
             Decision::Proxy(route) => route,
+            Decision::Reject => {
+                self.content_reject();
+                return false;
+            }
         };
         for stats in &self.fe.stats {
             let addrs = (self.peer.src, self.peer.dst);
@@ -448,6 +452,20 @@ impl Conn {
         record.timers[4] = began.elapsed().as_millis() as i64;
         self.fe.report(record, true);
     }
+
+    /// A request a `tcp-request content reject` refused: the connection closes unanswered,
+    /// counted in `dreq` and logged as HAProxy logs it, `fe/<NOSRV>`, status -1, `PR--`,
+    /// `<BADREQ>` (measured, docs/haproxy-semantics.md §21.5).
+    fn content_reject(&mut self) {
+        self.fe.counters.denied_req.fetch_add(1, Relaxed);
+        let mut record = self.fe.new_record(self.peer.src, SystemTime::now(), None);
+        record.tls = self.tls.clone();
+        record.frontend_addr = Some(self.peer.dst);
+        record.termination = Termination::new(b'P', b'R');
+        record.by_frontend = true;
+        record.timers[4] = 0;
+        self.fe.report(record, true);
+    }
 }
 
 /// How the head is written for the server of `fe`'s backend. Decided once per request:
@@ -487,6 +505,6 @@ fn take_backend_parts(head: &mut Head, new: Head) {
 fn route_of(d: &Decision) -> Option<usize> {
     match d {
         Decision::Proxy(r) => r.backend,
-        Decision::Answer(_) => None,
+        Decision::Answer(_) | Decision::Reject => None,
     }
 }

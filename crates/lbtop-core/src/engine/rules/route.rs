@@ -44,6 +44,8 @@ pub enum Decision {
     Proxy(Route),
     /// The proxy answers itself.
     Answer(Reply),
+    /// A `tcp-request content reject` of an HTTP frontend: the connection closes unanswered.
+    Reject,
 }
 
 /// Where a request goes, and the rule that sent it there.
@@ -237,6 +239,11 @@ impl Routing {
         keep: bool,
         is_head: bool,
     ) -> (Decision, Option<Edited>) {
+        // An HTTP frontend's `tcp-request content` rules see each request first, its head
+        // read whole (HAProxy runs them per request, measured).
+        if self.inspects() && self.content(v, &[], true) == super::tcp::Content::Reject {
+            return (Decision::Reject, None);
+        }
         let mut edited = None;
         let d = self.run(v, &mut edited, (keep, is_head), None);
         (d, edited)
