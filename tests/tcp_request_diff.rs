@@ -693,3 +693,84 @@ fn content_rules_in_http_mode_as_haproxy() {
         "{haproxy:#?}"
     );
 }
+
+const PAYLOAD: &str = "global\n    log {LOG} local6 debug\n\
+defaults\n    mode tcp\n    log global\n    option tcplog\n    timeout connect 1s\n\
+\x20   timeout client 5s\n    timeout server 5s\n\
+frontend mux\n    bind 127.0.0.1:{PORT}\n\
+\x20   tcp-request inspect-delay 400ms\n\
+\x20   acl ssh req.payload(0,4) -m bin 5353482d\n\
+\x20   tcp-request content accept if ssh\n\
+\x20   tcp-request content accept if { req.payload(0,3) -m str GET }\n\
+\x20   tcp-request content reject\n\
+\x20   use_backend ssh if ssh\n\
+\x20   default_backend web\n\
+backend ssh\n    server a {a}\n\
+backend web\n    server b {b}\n";
+
+/// SSH and HTTP on one port, told apart by their first bytes: `req.payload` waits only
+/// until it holds the bytes it reads, `-m bin` matches them in hexadecimal.
+#[test]
+fn payload_routes_ssh_and_http_on_one_port_as_haproxy() {
+    if !haproxy_available() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let cases: Vec<Case> = vec![
+        ("ssh", [127, 0, 0, 1], vec![b"SSH-2.0-x\r\n".to_vec()], true),
+        (
+            "ssh in two",
+            [127, 0, 0, 1],
+            vec![b"SS".to_vec(), b"H-2.0\r\n".to_vec()],
+            true,
+        ),
+        (
+            "http",
+            [127, 0, 0, 1],
+            vec![b"GET / HTTP/1.0\r\n\r\n".to_vec()],
+            true,
+        ),
+        ("two bytes", [127, 0, 0, 1], vec![b"SS".to_vec()], true),
+        ("other", [127, 0, 0, 1], vec![b"HELO x\r\n".to_vec()], true),
+    ];
+    let out = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let a = rt.block_on(Origin::start("a"));
+        let b = rt.block_on(Origin::start("b"));
+        let addrs = BTreeMap::from([("a", a.addr), ("b", b.addr)]);
+        let c = Contender::start(kind, PAYLOAD, &addrs);
+        std::thread::sleep(Duration::from_millis(600));
+        let mut logged = c.sink.count();
+        let before = logged;
+        let mut seen = Vec::new();
+        for (what, src, pieces, logs) in &cases {
+            let (name, took) = rt.block_on(client(c.addr(), *src, pieces));
+            let waited = took >= Duration::from_millis(380);
+            seen.push(format!("{what}: {name} waited={waited}"));
+            if *logs {
+                logged += 1;
+                wait_lines(&c, logged);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        seen.extend(c.sink.lines_from(before).iter().map(|l| mask_conns(l)));
+        seen
+    });
+    let [haproxy, lbtop] = &out;
+    assert_eq!(haproxy, lbtop, "HAProxy (left) and lbtop (right) differ");
+    assert_eq!(
+        haproxy[..5],
+        [
+            "ssh: a waited=false",
+            "ssh in two: a waited=false",
+            "http: b waited=false",
+            "two bytes: closed waited=true",
+            "other: closed waited=false"
+        ],
+        "{haproxy:#?}"
+    );
+}

@@ -89,6 +89,12 @@ pub enum Fetch {
     ReqSslSni,
     /// `req.ssl_hello_type`: 1 once the held bytes hold a whole ClientHello.
     ReqSslHelloType,
+    /// `req.payload(<offset>,<length>)`: held bytes; `length` 0 is all from `offset`. No
+    /// value until that many bytes are held.
+    ReqPayload {
+        offset: usize,
+        length: usize,
+    },
     /// `env(NAME)`: the process's variable, read at load (after `setenv` and friends);
     /// none when it is not set.
     Env(Option<String>),
@@ -202,6 +208,17 @@ impl Fetch {
             "req.ssl_sni" | "req_ssl_sni" => no_args(Fetch::ReqSslSni)?,
             "req.ssl_hello_type" | "req_ssl_hello_type" => no_args(Fetch::ReqSslHelloType)?,
             "env" => Fetch::Env((ctx.env)(one_arg(name, args)?)),
+            "req.payload" | "payload" => {
+                let n = |i: usize| args.get(i).and_then(|a| a.parse::<usize>().ok());
+                match (args.len(), n(0), n(1)) {
+                    (2, Some(offset), Some(length)) => Fetch::ReqPayload { offset, length },
+                    _ => {
+                        return Err(format!(
+                            "fetch method '{name}' expects an offset and a length"
+                        ))
+                    }
+                }
+            }
             "str" => Fetch::Str(one_arg(name, args)?.to_string()),
             "int" => {
                 let n = one_arg(name, args)?;
@@ -331,6 +348,13 @@ impl Fetch {
             Fetch::ReqLen => env
                 .payload
                 .is_some_and(|p| one(Smp::Int(p.len() as i64), each)),
+            Fetch::ReqPayload { offset, length } => env
+                .payload
+                .and_then(|p| match length {
+                    0 => p.get(*offset..),
+                    n => p.get(*offset..offset.checked_add(*n)?),
+                })
+                .is_some_and(|s| one(Smp::Str(Cow::Owned(s.to_vec())), each)),
             Fetch::ReqSslSni => hello(env).is_some_and(|h| {
                 h.sni
                     .is_some_and(|s| one(Smp::Str(Cow::Owned(s.into_bytes())), each))
@@ -369,7 +393,7 @@ impl Fetch {
     /// once more arrive (`Some(true)`: only until a whole ClientHello is there).
     pub fn reads_payload(&self) -> Option<bool> {
         match self {
-            Fetch::ReqLen => Some(false),
+            Fetch::ReqLen | Fetch::ReqPayload { .. } => Some(false),
             Fetch::ReqSslSni | Fetch::ReqSslHelloType => Some(true),
             _ => None,
         }

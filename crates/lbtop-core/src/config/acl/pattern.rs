@@ -23,6 +23,8 @@ pub enum Method {
     Dir,
     Dom,
     Reg,
+    /// `bin`: the sample's bytes equal a pattern written in hexadecimal.
+    Bin,
 }
 
 impl Method {
@@ -40,6 +42,7 @@ impl Method {
             "dir" => Method::Dir,
             "dom" => Method::Dom,
             "reg" => Method::Reg,
+            "bin" => Method::Bin,
             _ => return None,
         })
     }
@@ -87,6 +90,7 @@ impl Patterns {
         };
         Ok(match method {
             Method::Found | Method::Bool => Patterns::None,
+            Method::Bin => Patterns::Few(words.iter().map(|w| unhex(w)).collect::<Result<_, _>>()?),
             Method::Str if words.len() <= 8 => Patterns::Few(words.iter().map(low).collect()),
             Method::Str => Patterns::Exact(words.iter().map(low).collect()),
             Method::Beg | Method::End | Method::Sub | Method::Dir | Method::Dom => {
@@ -127,6 +131,7 @@ impl Patterns {
                 (Patterns::Ips(nets), Some(ip)) => nets.iter().any(|n| n.contains(ip)),
                 _ => false,
             },
+            Method::Bin => self.matches_str(Method::Str, false, &value.as_bytes()),
             _ => self.matches_str(method, icase, &value.as_bytes()),
         }
     }
@@ -160,6 +165,21 @@ impl Patterns {
             _ => false,
         }
     }
+}
+
+/// A `-m bin` pattern: pairs of hexadecimal digits.
+fn unhex(w: &str) -> Result<Vec<u8>, String> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = w.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return Err(format!("'{w}' is not a valid hex string (odd length)"));
+    }
+    b.chunks(2)
+        .map(|p| match (digit(p[0]), digit(p[1])) {
+            (Some(h), Some(l)) => Ok(h << 4 | l),
+            _ => Err(format!("'{w}' is not a valid hex string")),
+        })
+        .collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -255,4 +275,21 @@ fn mask_len(mask: std::net::Ipv4Addr) -> Option<u8> {
     let m = u32::from(mask);
     let len = m.leading_ones();
     (m.checked_shl(len).unwrap_or(0) == 0).then_some(len as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn bin_patterns_are_hex_and_match_exactly() {
+        assert_eq!(unhex("5353482d").unwrap(), b"SSH-");
+        assert_eq!(unhex("00fF").unwrap(), [0, 255]);
+        assert!(unhex("535").is_err() && unhex("zz").is_err());
+        let p = Patterns::compile(Method::Bin, true, &["5353482d".into()]).unwrap();
+        let m = |v: &'static [u8]| p.matches(Method::Bin, true, &Smp::Str(Cow::Borrowed(v)));
+        assert!(m(b"SSH-") && !m(b"ssh-") && !m(b"SSH-2"));
+        assert!(Patterns::compile(Method::Bin, false, &["x".into()]).is_err());
+    }
 }

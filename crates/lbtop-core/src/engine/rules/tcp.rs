@@ -4,7 +4,7 @@
 
 use super::route::holds;
 use super::{ReqView, Routing, Version};
-use crate::config::acl::{Cond, Vars};
+use crate::config::acl::{Cond, Fetch, Vars};
 use crate::config::{TcpAction, TcpReqRule};
 use crate::engine::l4::client_hello::{parse, Hello};
 use std::net::SocketAddr;
@@ -98,10 +98,16 @@ fn passed(r: &TcpReqRule, fired: bool) -> bool {
 }
 
 /// Whether a condition reads held bytes that may still grow into a match: `req.len` until
-/// the last byte, the ClientHello fetches until the bytes say what they are.
+/// the last byte, `req.payload(o,n)` until `o+n` bytes are held, the ClientHello fetches
+/// until the bytes say what they are.
 fn may_change(c: &Cond, held: &[u8]) -> bool {
-    let exprs = c.any.iter().flatten().flat_map(|t| t.acl.exprs.iter());
-    exprs
-        .filter_map(|e| e.sample.fetch.reads_payload())
-        .any(|hello_only| !hello_only || parse(held) == Hello::NeedMore)
+    let mut exprs = c.any.iter().flatten().flat_map(|t| t.acl.exprs.iter());
+    exprs.any(|e| match &e.sample.fetch {
+        Fetch::ReqPayload { offset, length } if *length > 0 => {
+            held.len() < offset.saturating_add(*length)
+        }
+        f => f
+            .reads_payload()
+            .is_some_and(|hello_only| !hello_only || parse(held) == Hello::NeedMore),
+    })
 }
