@@ -682,11 +682,12 @@ fn deliberate(case: &Case, classes: Vec<String>) -> Vec<String> {
         });
     // A head within a few bytes of HAProxy's buffer limit: HAProxy may send it to the server
     // incomplete (then answers 504 at `timeout server`), or drop a request pipelined behind
-    // it; lbtop forwards the whole head and serves what follows.
+    // it; lbtop forwards the whole head and serves what follows. Seen up to 5 bytes away
+    // (long run, seed 21), where HAProxy's own header edits move its edge: 8 covers that.
     let near_limit = case.tricks.iter().any(|t| {
         t.strip_prefix("head-size-limit")
             .and_then(|d| d.parse::<i64>().ok())
-            .is_some_and(|d| d.abs() <= 4)
+            .is_some_and(|d| d.abs() <= 8)
     }) && !classes.is_empty()
         && classes.iter().all(|c| {
             matches!(
