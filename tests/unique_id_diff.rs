@@ -123,3 +123,42 @@ fn the_unique_id_reaches_the_server_and_the_log_as_in_haproxy() {
     assert_eq!(seen[0], seen[1], "HAProxy (left) and lbtop (right) differ");
     assert!(seen[0].1[0].ends_with(" - 127.0.0.1"), "{:?}", seen[0].1);
 }
+
+/// `unique-id-format %[uuid()]` with the ID copied into a header by `%[unique-id]`: a new
+/// version 4 UUID per request, the same in the header, the unique-id header and the log.
+#[test]
+fn a_uuid_id_and_the_unique_id_fetch_as_in_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let lines = "    unique-id-format %[uuid()]\n    unique-id-header X-Unique-ID\n    http-request set-header X-Request-ID %[unique-id]\n    http-request set-header X-Other-UUID %[uuid(4)]\n";
+    let uuid =
+        Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}").unwrap();
+    let mut seen = Vec::new();
+    for kind in [Kind::Haproxy, Kind::Lbtop] {
+        let (heads, log) = run(kind, lines, &rt);
+        let mut ids = Vec::new();
+        for (head, line) in heads.iter().zip(&log) {
+            let found: Vec<&str> = uuid.find_iter(head).map(|m| m.as_str()).collect();
+            // X-Request-ID and the unique-id header (added last) hold the same ID;
+            // X-Other-UUID another.
+            assert_eq!(found.len(), 3, "{kind:?}: {head:?}");
+            assert_eq!(found[0], found[2], "{kind:?}: {head:?}");
+            assert_ne!(found[0], found[1], "{kind:?}: {head:?}");
+            assert!(line.contains(found[0]), "{kind:?}: {head:?} vs {line:?}");
+            ids.push(found[0].to_string());
+        }
+        assert_ne!(ids[0], ids[1], "{kind:?}: one ID per request");
+        let masked: Vec<String> = heads
+            .iter()
+            .map(|h| uuid.replace_all(h, "UUID").into_owned())
+            .collect();
+        seen.push(masked);
+    }
+    assert_eq!(seen[0], seen[1], "HAProxy (left) and lbtop (right) differ");
+}

@@ -60,6 +60,8 @@ pub enum LogFetch {
     Env(Option<String>),
     Hostname,
     UniqueId,
+    /// `uuid([4])`: a new random UUID at each line (or ID).
+    Uuid,
 }
 
 type Build = fn(&str, &[String], &dyn Fn(&str) -> Option<String>) -> Result<LogFetch, String>;
@@ -110,6 +112,14 @@ const FETCHES: &[(&str, Build)] = &[
     ("env", |n, a, env| Ok(LogFetch::Env(env(&one(n, a)?)))),
     ("hostname", |n, a, _| bare(n, a, LogFetch::Hostname)),
     ("unique-id", |n, a, _| bare(n, a, LogFetch::UniqueId)),
+    ("uuid", |n, a, _| match a {
+        [] => Ok(LogFetch::Uuid),
+        [v] if v == "4" => Ok(LogFetch::Uuid),
+        [v] => Err(format!(
+            "invalid args in fetch method '{n}' : Unsupported UUID version: '{v}'."
+        )),
+        _ => Err(format!("fetch method '{n}' takes at most one argument")),
+    }),
 ];
 
 fn bare(name: &str, args: &[String], f: LogFetch) -> Result<LogFetch, String> {
@@ -177,6 +187,7 @@ impl LogSample {
                 | Str(_)
                 | Env(_)
                 | Hostname
+                | Uuid
         )
     }
 }

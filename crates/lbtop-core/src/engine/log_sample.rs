@@ -43,6 +43,9 @@ pub fn value<'a>(f: &'a LogFetch, n: &Names<'a>, r: &'a SessionRecord) -> Option
         LogFetch::Env(value) => value.as_deref().and_then(str),
         LogFetch::Hostname => str(super::logfmt::hostname()),
         LogFetch::UniqueId => r.unique_id.as_deref().and_then(str),
+        LogFetch::Uuid => Some(Smp::Str(Cow::Owned(
+            crate::config::acl::uuid_v4().into_bytes(),
+        ))),
     }
 }
 

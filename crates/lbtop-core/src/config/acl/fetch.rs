@@ -102,6 +102,10 @@ pub enum Fetch {
     Str(String),
     /// `int(n)`: the integer itself.
     Int(i64),
+    /// `uuid([4])`: a random UUID (version 4), new at each call.
+    Uuid,
+    /// `unique-id`: the request's `unique-id-format` ID.
+    UniqueId,
 }
 
 impl Fetch {
@@ -208,6 +212,17 @@ impl Fetch {
             "req.ssl_sni" | "req_ssl_sni" => no_args(Fetch::ReqSslSni)?,
             "req.ssl_hello_type" | "req_ssl_hello_type" => no_args(Fetch::ReqSslHelloType)?,
             "env" => Fetch::Env((ctx.env)(one_arg(name, args)?)),
+            "uuid" => match args {
+                [] => Fetch::Uuid,
+                [v] if v == "4" => Fetch::Uuid,
+                [v] => {
+                    return Err(format!(
+                        "invalid args in fetch method 'uuid' : Unsupported UUID version: '{v}'."
+                    ))
+                }
+                _ => return Err("fetch method 'uuid' takes at most one argument".into()),
+            },
+            "unique-id" => no_args(Fetch::UniqueId)?,
             "req.payload" | "payload" => {
                 let n = |i: usize| args.get(i).and_then(|a| a.parse::<usize>().ok());
                 match (args.len(), n(0), n(1)) {
@@ -280,6 +295,8 @@ impl Fetch {
             Fetch::Env(value) => value.as_deref().is_some_and(|s| one(owned(s), each)),
             Fetch::Str(s) => one(owned(s), each),
             Fetch::Int(n) => one(Smp::Int(*n), each),
+            Fetch::Uuid => one(Smp::Str(Cow::Owned(uuid_v4().into_bytes())), each),
+            Fetch::UniqueId => v.unique_id.is_some_and(|u| one(owned(u), each)),
             Fetch::Path => one(b(v.path()), each),
             Fetch::Url => one(b(v.target), each),
             Fetch::Query => v.query().is_some_and(|q| one(b(q), each)),
@@ -386,6 +403,7 @@ impl Fetch {
                 | Fetch::Env(_)
                 | Fetch::Str(_)
                 | Fetch::Int(_)
+                | Fetch::Uuid
         )
     }
 
@@ -420,6 +438,7 @@ impl Fetch {
                 | Fetch::Env(_)
                 | Fetch::Str(_)
                 | Fetch::Int(_)
+                | Fetch::Uuid
         )
     }
 
@@ -430,6 +449,42 @@ impl Fetch {
             Fetch::Status | Fetch::ResHdr { .. } | Fetch::ResHdrCnt { .. }
         )
     }
+}
+
+/// A version 4 UUID as HAProxy writes it (lower-case, `8-4-4-4-12`), from a per-thread
+/// generator seeded from the standard library's random hash keys: an ID, not a secret.
+pub fn uuid_v4() -> String {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(std::process::id().into());
+            h.finish() | 1
+        });
+    }
+    // xorshift64*, twice for 128 bits.
+    let next = || {
+        STATE.with(|s| {
+            let mut x = s.get();
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            s.set(x);
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        })
+    };
+    let (hi, lo) = (next(), next());
+    let hi = (hi & !0xF000) | 0x4000; // version 4
+    let lo = (lo & !(0b11 << 62)) | (0b10 << 62); // RFC 4122 variant
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
 }
 
 /// The one argument of `env`, `str` and `int`.

@@ -16,7 +16,7 @@ mod predefined;
 mod tests;
 
 pub use conv::{Conv, MapFile};
-pub use fetch::{var_name, Fetch, Kind};
+pub use fetch::{uuid_v4, var_name, Fetch, Kind};
 pub use format::{Fmt, Part};
 pub use parse::{parse_acl_line, parse_cond, parse_sample, split_sample, AclLookup, LoadCtx};
 pub use pattern::{ip_net, regex, Method, Patterns};

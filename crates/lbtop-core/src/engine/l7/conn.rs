@@ -354,6 +354,7 @@ impl Conn {
         // `ssl_fc`, `ssl_fc_sni`: what the client's TLS handshake agreed.
         view.ssl = self.tls.is_some();
         view.sni = self.tls.as_ref().and_then(|t| t.sni.as_deref());
+        view.unique_id = self.unique_id.as_ref().map(|u| &*u.text);
         // With a body left to read, an answer closes the connection.
         // A soft stop closes the connection after the answer, and the answer says so.
         let keep =

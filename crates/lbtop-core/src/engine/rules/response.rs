@@ -65,6 +65,7 @@ impl ResponseRules {
             ssl: tls.is_some(),
             sni: tls.and_then(|t| t.sni.as_deref()),
             res: None,
+            unique_id: None,
         };
         let env = Env {
             fe_id: self.fe_id,

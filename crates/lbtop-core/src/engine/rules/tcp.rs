@@ -32,6 +32,7 @@ pub fn tcp_view(src: SocketAddr, dst: SocketAddr) -> ReqView<'static> {
         ssl: false,
         sni: None,
         res: None,
+        unique_id: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct ReqView<'a> {
     /// For `http-response` rules: the response (the request's fields are then empty, as
     /// HAProxy has no request headers left to read there).
     pub res: Option<ResView<'a>>,
+    /// The request's `unique-id-format` ID (`unique-id`), when the frontend has one.
+    pub unique_id: Option<&'a str>,
 }
 
 /// A response head as `http-response` rules see it (`status`, `res.hdr`).
@@ -71,6 +73,7 @@ impl<'a> ReqView<'a> {
             ssl: false,
             sni: None,
             res: None,
+            unique_id: None,
         })
     }
 
