@@ -25,7 +25,7 @@ const ENV: &[(&str, &str)] = &[
 /// Files lbtop refuses today, each with a keyword that blocks it (as its errors name it: every
 /// word of it appears in one of the file's error lines). When the keyword lands, the file
 /// loads and the test asks for its removal from this list.
-const NOT_YET: &[(&str, &str)] = &[("abortonclose.cfg", "abortonclose")];
+const NOT_YET: &[(&str, &str)] = &[];
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/configs")

@@ -141,6 +141,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("http-server-close", o.http_server_close),
         ("httpclose", o.httpclose),
         ("redispatch", o.redispatch),
+        ("abortonclose", o.abortonclose),
         ("prefer-last-server", o.prefer_last_server),
         ("persist", o.persist),
         ("allbackups", o.allbackups),

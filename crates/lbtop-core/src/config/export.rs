@@ -272,6 +272,7 @@ fn export_backend(out: &mut String, b: &Backend) {
     }
     for (name, on) in [
         ("redispatch", o.redispatch),
+        ("abortonclose", o.abortonclose),
         ("prefer-last-server", o.prefer_last_server),
         ("persist", o.persist),
         ("allbackups", o.allbackups),

@@ -247,6 +247,10 @@ pub struct Options {
     pub compression: Option<Compression>,
     pub forwardfor: Option<ForwardFor>,
     pub redispatch: bool,
+    /// `option abortonclose`: a client that closes (or resets) its connection while its
+    /// request waits in the queue, for a connect, or (HTTP) for the response head ends the
+    /// request there (docs/haproxy-semantics.md §41).
+    pub abortonclose: bool,
     /// `option prefer-last-server`: a client's next request goes to the server its own kept
     /// connection goes to, while that server is usable (not with hashing algorithms).
     pub prefer_last_server: bool,
@@ -336,6 +340,7 @@ impl Default for Options {
             compression: None,
             forwardfor: None,
             redispatch: false,
+            abortonclose: false,
             prefer_last_server: false,
             persist: false,
             retries: 3,

@@ -229,6 +229,7 @@ impl FrontendRt {
                     .unwrap_or(Duration::from_secs(5)),
                 balance: be.balance,
                 direct: false,
+                abortonclose: be.options.abortonclose,
             },
             http_request_timeout: fe.timeouts.http_request.or(fe.timeouts.client),
             keep_alive_timeout: fe

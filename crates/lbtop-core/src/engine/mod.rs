@@ -8,6 +8,7 @@ pub mod captures;
 pub mod check;
 pub mod check_proto;
 pub mod cli;
+pub mod client_gone;
 pub mod connect;
 pub mod counters;
 pub mod frontend;

@@ -105,6 +105,7 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     option("forwardfor", Args::Any, S::PROXIES, Apply::Set(forwardfor)),
     flag("redispatch", S::BE, |o| &mut o.redispatch),
     flag("prefer-last-server", S::BE, |o| &mut o.prefer_last_server),
+    flag("abortonclose", S::BE, |o| &mut o.abortonclose),
     flag("persist", S::BE, |o| &mut o.persist),
     flag("allbackups", S::BE, |o| &mut o.allbackups),
     flag("http-pretend-keepalive", S::PROXIES, |o| {
@@ -148,7 +149,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
         "it only tunes when HAProxy flushes buffered data; lbtop's sockets already send \
          without delay (TCP_NODELAY)",
     ),
-    unsupported("abortonclose"),
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),

@@ -1374,7 +1374,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("frontend f\n    bnid :80\n", 2, &["in 'frontend' section; did you mean 'bind'?"]),
             ("backend b\n    xyzzy 1\n", 2, &["unknown keyword 'xyzzy' in 'backend' section"]),
             ("defaults\n    option httplgo\n", 2, &["unknown option 'httplgo'; did you mean 'httplog'?"]),
-            ("defaults\n    option abortonclose\n", 2, &["'option abortonclose' is not supported by lbtop"]),
+            ("defaults\n    option checkcache\n", 2, &["'option checkcache' is not supported by lbtop"]),
             ("defaults\n    no option httplog\n", 2, &["negation/default is not supported for option 'httplog'"]),
             ("defaults\n    no mode\n", 2, &["'no mode'"]),
             ("defaults\n    default option redispatch\n", 2, &["'default option ...' is not supported"]),

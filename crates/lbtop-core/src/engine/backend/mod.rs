@@ -196,6 +196,8 @@ pub struct BackendRt {
     pub srvtcpka: bool,
     /// Sessions waiting for a server slot, and the signal that one freed.
     queued: AtomicU64,
+    /// Sessions that have left the queue for a server (HAProxy's queue index).
+    dequeued: AtomicU64,
     freed: Notify,
     /// Where this backend's `log` lines send its health and admin lines.
     log: Option<ProxyLog>,
@@ -265,6 +267,7 @@ impl BackendRt {
             log_health_checks: cfg.options.log_health_checks,
             srvtcpka: cfg.options.srvtcpka,
             queued: AtomicU64::new(0),
+            dequeued: AtomicU64::new(0),
             freed: Notify::new(),
             log,
             core: Mutex::new(Core {
@@ -359,6 +362,16 @@ impl BackendRt {
     pub fn enqueue(&self) -> QueueGuard<'_> {
         let position = self.queued.fetch_add(1, Relaxed) + 1;
         QueueGuard(&self.queued, position)
+    }
+
+    /// How many sessions have left the queue for a server so far.
+    pub fn dequeues(&self) -> u64 {
+        self.dequeued.load(Relaxed)
+    }
+
+    /// A queued session got a server.
+    pub fn note_dequeued(&self) {
+        self.dequeued.fetch_add(1, Relaxed);
     }
 
     /// Whether some server is sent a PROXY header (and so needs the client's addresses).

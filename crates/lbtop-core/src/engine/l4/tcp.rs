@@ -5,7 +5,8 @@ use super::activity::Side;
 use super::inspect::{inspect, Inspected};
 use super::splice;
 use crate::engine::balance::PickKey;
-use crate::engine::connect::{connect, ConnectError};
+use crate::engine::client_gone;
+use crate::engine::connect::{connect, ConnectError, Gone};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::proxy_proto::Addrs;
 use crate::engine::rules::{tcp_view, Content, Decision, ReqView, Route};
@@ -107,7 +108,13 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
         .stick
         .as_ref()
         .and_then(|st| st.lookup(&sample, |i| backend.is_up(i)));
-    let attempt = connect(backend, key, fe.retry_policy(), &peer, stuck).await;
+    let attempt = {
+        let policy = fe.retry_policy();
+        let gone = client_gone::tcp(&mut client_stream, &mut held, policy.abortonclose);
+        tokio::pin!(gone);
+        let position = &mut record.backend_queue;
+        connect(backend, key, policy, (&peer, stuck, position), gone).await
+    };
     record.retries = attempt.retries;
     record.redispatched = attempt.redispatched;
     record.server = attempt.assigned.as_ref().map(|a| a.server);
@@ -126,6 +133,12 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
             record.termination = match result {
                 Err(ConnectError::Timeout) => Termination::new(b's', b'C'),
                 Err(ConnectError::QueueTimeout) => Termination::new(b's', b'Q'),
+                // Reset while waiting: `CD` in the queue and while connecting (measured).
+                Err(ConnectError::Aborted(Gone::Reset)) => Termination::new(b'C', b'D'),
+                Err(ConnectError::Aborted(Gone::Closed)) if record.server.is_none() => {
+                    Termination::new(b'C', b'Q')
+                }
+                Err(ConnectError::Aborted(Gone::Closed)) => Termination::new(b'C', b'C'),
                 _ => Termination::new(b'S', b'C'),
             };
             record.timers[4] = began.elapsed().as_millis() as i64;

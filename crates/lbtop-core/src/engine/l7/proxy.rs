@@ -10,7 +10,8 @@ use super::session::Session;
 use super::tunnel;
 use crate::config::{Captures, HttpReuse};
 use crate::engine::balance::PickKey;
-use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError};
+use crate::engine::client_gone;
+use crate::engine::connect::{assign_direct, assign_queued, dial, Assigned, ConnectError, Gone};
 use crate::engine::frontend::FrontendRt;
 use crate::engine::generation::stop::Stop;
 use crate::engine::h1::bufs::{self, Input};
@@ -100,6 +101,8 @@ enum ExchangeError {
     /// The server's sessions were ended, for this cause (`D`: it went DOWN, `U`: an active
     /// server came UP).
     Killed(u8),
+    /// The client closed before the response head, under `option abortonclose`.
+    ClientGone,
 }
 
 /// A response head, and whether the request body went out whole before it came.
@@ -143,9 +146,14 @@ pub async fn proxy(
     let (direct, sample) = persist::decide(fe, client.addr.ip(), head, &mut ex.record);
     policy.direct = direct.is_some();
     let position = &mut ex.record.backend_queue;
-    let queued = match direct {
-        Some(server) => assign_direct(backend, server, policy.queue_timeout, position).await,
-        None => assign_queued(backend, key, policy.queue_timeout, position).await,
+    let queued = {
+        let gone = gone_if(policy.abortonclose, client.stream, client.input);
+        tokio::pin!(gone);
+        let wait = policy.queue_timeout;
+        match direct {
+            Some(server) => assign_direct(backend, server, wait, position, gone).await,
+            None => assign_queued(backend, key, wait, position, gone).await,
+        }
     };
     let assigned = match queued {
         Ok(a) => a,
@@ -153,6 +161,10 @@ pub async fn proxy(
             // Tw is -1 when there was no server to wait for at all.
             let (flags, tw) = match e {
                 ConnectError::QueueTimeout => (Termination::new(b's', b'Q'), millis(waited)),
+                ConnectError::Aborted(_) => {
+                    ex.record.timers[1] = millis(waited);
+                    return left(fe, ex, None, Termination::new(b'C', b'Q'));
+                }
                 _ => (Termination::new(b'S', b'C'), -1),
             };
             ex.record.timers[1] = tw;
@@ -186,7 +198,11 @@ pub async fn proxy(
             Err(e) => return exchange_failed(fe, client, head, ex, assigned, e, out).await,
         }
     }
-    let attempt = dial(assigned, key, policy, client.peer).await;
+    let attempt = {
+        let gone = gone_if(policy.abortonclose, client.stream, client.input);
+        tokio::pin!(gone);
+        dial(assigned, key, policy, client.peer, gone).await
+    };
     ex.record.retries = attempt.retries;
     ex.record.redispatched = attempt.redispatched;
     // HAProxy's Tw ends when the session last left for a server: the pauses between retries
@@ -199,6 +215,10 @@ pub async fn proxy(
     let assigned = attempt.assigned.expect("dial always assigns");
     let stream = match attempt.result {
         Ok(stream) => stream,
+        Err(ConnectError::Aborted(_)) => {
+            bufs::give(out);
+            return left(fe, ex, Some(assigned), Termination::new(b'C', b'C'));
+        }
         Err(e) => {
             bufs::give(out);
             let flags = match e {
@@ -322,9 +342,16 @@ async fn exchange_on(
     let answer = crate::engine::live::or_killed(exchanged)
         .await
         .unwrap_or_else(|c| Err(ExchangeError::Killed(c)));
-    if let Err(ExchangeError::Invalid) = answer {
-        let pending = server.input.pending();
-        crate::engine::captures::bad_response(fe, client.addr, to.0, pending);
+    match answer {
+        Err(ExchangeError::Invalid) => {
+            let pending = server.input.pending();
+            crate::engine::captures::bad_response(fe, client.addr, to.0, pending);
+        }
+        // HAProxy resets the server connection the request was sent on (measured).
+        Err(ExchangeError::ClientGone) => {
+            let _ = server.stream.tcp().set_zero_linger();
+        }
+        _ => {}
     }
     answer
 }
@@ -367,6 +394,7 @@ async fn exchange(
     let (mut from_server, mut to_server) = stream.split();
     let (mut from_client, mut to_client) = client.stream.split();
     let body_read = &mut client.body_read;
+    let abort = fe.retry_policy().abortonclose;
     let response = read_head(
         &mut from_server,
         input,
@@ -376,33 +404,24 @@ async fn exchange(
         limits,
         (&activity, &fe.live.stop),
     );
-    if head.framing == Framing::None {
-        let (response, interim_bytes) = response.await?;
-        return Ok(Answer {
-            response,
-            body_sent: true,
-            chunked_bytes: 0,
-            interim_bytes,
-        });
-    }
-    let body = forward_request_body(
-        &mut from_client,
-        client.input,
-        head.framing,
-        &mut to_server,
-        limits,
-        &activity,
-    );
-    tokio::pin!(body, response);
-    let mut body_sent = false;
-    let mut chunked_bytes = 0;
-    let chunked = head.framing == Framing::Chunked;
-    loop {
+    tokio::pin!(response);
+    let chunked_bytes = if head.framing == Framing::None {
+        0
+    } else {
+        let body = forward_request_body(
+            &mut from_client,
+            client.input,
+            head.framing,
+            &mut to_server,
+            limits,
+            &activity,
+        );
+        tokio::pin!(body);
         tokio::select! {
-            sent = &mut body, if !body_sent => match sent {
+            sent = &mut body => match sent {
                 Ok(n) => {
-                    (body_sent, chunked_bytes) = (true, if chunked { n } else { 0 });
                     *body_read = true;
+                    if head.framing == Framing::Chunked { n } else { 0 }
                 }
                 // The client went quiet as long as the server did: HAProxy reports the
                 // server's timeout when both run out together (504 `sH`, measured).
@@ -414,10 +433,33 @@ async fn exchange(
             // A server may answer before the body is in; the body is then cut short.
             response = &mut response => {
                 let (response, interim_bytes) = response?;
-                return Ok(Answer { response, body_sent, chunked_bytes, interim_bytes });
+                let body_sent = false;
+                return Ok(Answer { response, body_sent, chunked_bytes: 0, interim_bytes });
             }
         }
+    };
+    let (response, interim_bytes) = tokio::select! {
+        biased;
+        response = &mut response => response?,
+        _ = gone_if(abort, &mut from_client, client.input) => {
+            return Err(ExchangeError::ClientGone)
+        }
+    };
+    Ok(Answer {
+        response,
+        body_sent: true,
+        chunked_bytes,
+        interim_bytes,
+    })
+}
+
+/// The client's close or reset, when `option abortonclose` makes it end the request (the
+/// bytes it sends meanwhile are kept in `input`); without the option, never.
+async fn gone_if<S: Socket>(abort: bool, stream: &mut S, input: &mut Input) -> Gone {
+    if !abort {
+        return std::future::pending().await;
     }
+    client_gone::http(stream, input).await
 }
 
 /// Whether `timeout server` has run out too, with nothing moving either way.
@@ -648,12 +690,35 @@ async fn exchange_failed(
             (StatusCode::BAD_GATEWAY, Termination::new(b'P', b'H'))
         }
         ExchangeError::Killed(cause) => (StatusCode::BAD_GATEWAY, Termination::new(cause, b'H')),
+        // HAProxy answers a client that closed while its request was at the server with a
+        // 400 and logs `CH` (measured with a half-closed client, which reads it).
+        // Its `%B` counts the `connection: close` header too (206, measured).
+        ExchangeError::ClientGone => {
+            client.body_read = false;
+            ex.record.bytes_out += ("connection".len() + "close".len()) as u64;
+            (StatusCode::BAD_REQUEST, Termination::new(b'C', b'H'))
+        }
         ExchangeError::Failed | ExchangeError::Stale => {
             server.counters.response_errors.fetch_add(1, Relaxed);
             (StatusCode::BAD_GATEWAY, Termination::new(b'S', b'H'))
         }
     };
     error_reply(fe, client, head, ex, status, flags, Some(assigned)).await
+}
+
+/// Ends a request whose client left while it waited for a server (`option abortonclose`):
+/// nothing is answered, the connection closes, and the line logs status -1 (measured).
+fn left(
+    fe: &FrontendRt,
+    mut ex: Exchange,
+    assigned: Option<Assigned<'_>>,
+    flags: Termination,
+) -> bool {
+    ex.record.termination = flags;
+    ex.record.timers[4] = millis(ex.began.elapsed());
+    drop(assigned);
+    fe.finish(*ex.record, ex.sampled);
+    false
 }
 
 fn end_aborted(fe: &FrontendRt, mut ex: Exchange, assigned: Assigned<'_>, flags: Termination) {

@@ -45,6 +45,7 @@ impl PartialOptions {
             compression: None,
             redispatch: flag(self.redispatch, base.redispatch),
             // The TOML form has no key for it yet.
+            abortonclose: false,
             prefer_last_server: false,
             persist: false,
             allbackups: flag(self.allbackups, base.allbackups),
