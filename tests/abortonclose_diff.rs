@@ -21,6 +21,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const WAIT: Duration = Duration::from_secs(10);
+/// Between two clients that must reach the queue in order: ample for a balancer to accept
+/// and read one request, and well inside the slow origin's two seconds.
+const STAGGER: Duration = Duration::from_millis(150);
 
 /// `mode`, `option {log}` and `{OPTION}` (the option, or nothing) are filled in per test;
 /// `fe` takes the harness's probe, the others the clients under test.
@@ -196,8 +199,12 @@ fn http_clients(kind: Kind, option: &str) -> Vec<String> {
         std::thread::sleep(Duration::from_millis(10));
     }
     let pause = Duration::from_millis(300);
-    let fin = rt.spawn(client(ports.queued, get("/qfin"), pause, End::Fin));
+    // Queued one after the other: without the option both stay queued, and each logs its
+    // place, so the order they enter the queue in is part of what is compared (sent at
+    // once, either may come first, on both).
     let rst = rt.spawn(client(ports.queued, get("/qrst"), pause, End::Reset));
+    std::thread::sleep(STAGGER);
+    let fin = rt.spawn(client(ports.queued, get("/qfin"), pause, End::Fin));
     let mut out = Vec::new();
     for (name, task) in [("/a", first), ("/qfin", fin), ("/qrst", rst)] {
         out.push(format!("{name}: {}", seen(&rt.block_on(task).unwrap())));
@@ -251,6 +258,10 @@ fn http_requests_end_when_their_client_closes_as_in_haproxy() {
     );
     let has = |needle: &str| seen.iter().any(|l| l.contains(needle));
     assert!(has("/qfin: HTTP/1.1 200 OK"), "{seen:#?}");
+    // Without the option the reset is seen only once /qrst has left the queue for the
+    // server, so /qfin, queued behind it, logs 2.
+    assert!(has(r#"CD-- retries=0 0/1 "GET /qrst"#), "{seen:#?}");
+    assert!(has(r#"---- retries=0 0/2 "GET /qfin"#), "{seen:#?}");
     assert!(has("/now: HTTP/1.1 200 OK"), "{seen:#?}");
     assert!(
         has("dead dead/d T/T/-1/-1/T 503 217 - - SC-- retries=3"),
