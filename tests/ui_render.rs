@@ -255,6 +255,12 @@ fn status_column_uses_haproxys_exact_words() {
             "hoge 1 of 2 up",
         ),
         (ServerStatus::Drain, "DRAIN", "hoge 2 of 2 up"),
+        (ServerStatus::Nolb, "NOLB", "hoge 2 of 2 up"),
+        (
+            ServerStatus::NolbGoingDown { x: 1, y: 2 },
+            "NOLB 1/2",
+            "hoge 2 of 2 up",
+        ),
         (ServerStatus::Maint, "MAINT", "hoge 1 of 2 up"),
     ];
     for (status, text, title) in cases {

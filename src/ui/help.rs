@@ -12,11 +12,12 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 /// Every status, in the order of HAProxy's stats legend.
-const LEGEND: [ServerStatus; 7] = [
+const LEGEND: [ServerStatus; 8] = [
     ServerStatus::Up,
     ServerStatus::GoingDown { x: 1, y: 2 },
     ServerStatus::GoingUp { x: 1, y: 2 },
     ServerStatus::Down,
+    ServerStatus::Nolb,
     ServerStatus::Drain,
     ServerStatus::Maint,
     ServerStatus::NoCheck,
@@ -171,6 +172,10 @@ fn legend_lines(theme: Theme) -> Vec<Line<'static>> {
             format!(
                 " UP x/y: up, failing checks   DOWN x/y: down, passing checks   {PENDING} pending"
             ),
+            theme.dim(),
+        ),
+        Line::styled(
+            " NOLB: up, its check answers 404 (disable-on-404)   NOLB, DRAIN: no new clients",
             theme.dim(),
         ),
     ]

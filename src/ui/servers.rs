@@ -182,8 +182,10 @@ fn status_rank(s: ServerStatus) -> f64 {
         ServerStatus::GoingUp { .. } => 1.0,
         ServerStatus::Maint => 2.0,
         ServerStatus::GoingDown { .. } => 3.0,
-        ServerStatus::DrainGoingDown { .. } => 4.0,
-        ServerStatus::Drain => 5.0,
+        ServerStatus::NolbGoingDown { .. } => 4.0,
+        ServerStatus::DrainGoingDown { .. } => 4.5,
+        ServerStatus::Nolb => 5.0,
+        ServerStatus::Drain => 5.5,
         ServerStatus::NoCheck => 6.0,
         ServerStatus::Up => 7.0,
     }

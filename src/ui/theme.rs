@@ -52,6 +52,8 @@ impl Theme {
             ServerStatus::GoingUp { .. } => AMBER,
             ServerStatus::Down => Color::Red,
             ServerStatus::Drain | ServerStatus::DrainGoingDown { .. } => Color::Blue,
+            // HAProxy paints NOLB the blue of DRAIN, a shade lighter.
+            ServerStatus::Nolb | ServerStatus::NolbGoingDown { .. } => Color::LightBlue,
             ServerStatus::Maint => BROWN,
             ServerStatus::NoCheck => Color::DarkGray,
         };

@@ -76,8 +76,10 @@ pub fn parse_status(text: &str) -> Option<ServerStatus> {
         ("UP", None) => ServerStatus::Up,
         ("DOWN", Some((x, y))) => ServerStatus::GoingUp { x, y },
         ("DOWN", None) => ServerStatus::Down,
-        ("DRAIN" | "NOLB", Some((x, y))) => ServerStatus::DrainGoingDown { x, y },
-        ("DRAIN" | "NOLB", None) => ServerStatus::Drain,
+        ("DRAIN", Some((x, y))) => ServerStatus::DrainGoingDown { x, y },
+        ("DRAIN", None) => ServerStatus::Drain,
+        ("NOLB", Some((x, y))) => ServerStatus::NolbGoingDown { x, y },
+        ("NOLB", None) => ServerStatus::Nolb,
         ("MAINT", _) => ServerStatus::Maint,
         ("no", _) => ServerStatus::NoCheck,
         _ => return None,
@@ -316,7 +318,11 @@ mod tests {
             parse_status("UP 1/3"),
             Some(ServerStatus::GoingDown { x: 1, y: 3 })
         );
-        assert_eq!(parse_status("NOLB"), Some(ServerStatus::Drain));
+        assert_eq!(parse_status("NOLB"), Some(ServerStatus::Nolb));
+        assert_eq!(
+            parse_status("NOLB 1/3"),
+            Some(ServerStatus::NolbGoingDown { x: 1, y: 3 })
+        );
         assert_eq!(parse_status("MAINT (via b/s)"), Some(ServerStatus::Maint));
         assert_eq!(parse_status("no check"), Some(ServerStatus::NoCheck));
         assert_eq!(parse_status("OPEN"), None);

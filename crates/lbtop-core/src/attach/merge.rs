@@ -95,10 +95,12 @@ fn severity(s: ServerStatus) -> u8 {
         ServerStatus::NoCheck => 1,
         ServerStatus::Drain => 2,
         ServerStatus::DrainGoingDown { .. } => 3,
-        ServerStatus::GoingDown { .. } => 4,
-        ServerStatus::GoingUp { .. } => 5,
-        ServerStatus::Down => 6,
-        ServerStatus::Maint => 7,
+        ServerStatus::Nolb => 4,
+        ServerStatus::NolbGoingDown { .. } => 5,
+        ServerStatus::GoingDown { .. } => 6,
+        ServerStatus::GoingUp { .. } => 7,
+        ServerStatus::Down => 8,
+        ServerStatus::Maint => 9,
     }
 }
 

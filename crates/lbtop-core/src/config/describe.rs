@@ -142,6 +142,7 @@ fn options_line(o: &Options, mode: Mode) -> String {
         ("httpclose", o.httpclose),
         ("redispatch", o.redispatch),
         ("abortonclose", o.abortonclose),
+        ("http-check disable-on-404", o.disable_on_404),
         ("prefer-last-server", o.prefer_last_server),
         ("persist", o.persist),
         ("allbackups", o.allbackups),

@@ -283,6 +283,9 @@ fn export_backend(out: &mut String, b: &Backend) {
             let _ = writeln!(out, "{IN}option {name}");
         }
     }
+    if o.disable_on_404 {
+        let _ = writeln!(out, "{IN}http-check disable-on-404");
+    }
     http_options(out, o, b.mode);
     if let Some(t) = &b.stick_table {
         let _ = writeln!(out, "{IN}stick-table {}", t.words());

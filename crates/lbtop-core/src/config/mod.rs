@@ -251,6 +251,10 @@ pub struct Options {
     /// request waits in the queue, for a connect, or (HTTP) for the response head ends the
     /// request there (docs/haproxy-semantics.md §41).
     pub abortonclose: bool,
+    /// `http-check disable-on-404`: an UP server whose HTTP check answers 404 goes NOLB
+    /// (stopping): it keeps its persistent clients and takes no new ones
+    /// (docs/haproxy-semantics.md §42).
+    pub disable_on_404: bool,
     /// `option prefer-last-server`: a client's next request goes to the server its own kept
     /// connection goes to, while that server is usable (not with hashing algorithms).
     pub prefer_last_server: bool,
@@ -341,6 +345,7 @@ impl Default for Options {
             forwardfor: None,
             redispatch: false,
             abortonclose: false,
+            disable_on_404: false,
             prefer_last_server: false,
             persist: false,
             retries: 3,

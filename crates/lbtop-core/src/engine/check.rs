@@ -25,6 +25,8 @@ pub struct CheckPlan {
     /// The server's check `port`: it replaces the port of whichever address checks go to.
     pub check_port: Option<u16>,
     pub check: HealthCheck,
+    /// `http-check disable-on-404`: a 404 from a server that is up passes conditionally.
+    pub disable_on_404: bool,
     pub inter: Duration,
     /// `fastinter`: the interval while the server's health is between its extremes (going up
     /// or down).
@@ -187,7 +189,14 @@ async fn probe(
         Err(_) => outcome(CheckKind::L7Tout, None, None, start),
         Ok(Err(_)) | Ok(Ok(None)) => outcome(CheckKind::L7Rsp, None, None, start),
         Ok(Ok(Some(reply))) => {
-            let (kind, code, info) = rules.judge(&reply);
+            // Before any `expect` rule, and only while the server is up: a 404 from a
+            // server that is down is a failure like any other (measured).
+            let stopping =
+                plan.disable_on_404 && reply.code == 404 && plan.backend.health_up(plan.server);
+            let (kind, code, info) = match stopping {
+                true => (CheckKind::L7OkCd, Some(404), None),
+                false => rules.judge(&reply),
+            };
             outcome(kind, code, info, start).with_head(&reply.head)
         }
     }

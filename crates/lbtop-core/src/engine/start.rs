@@ -152,6 +152,7 @@ pub(super) fn check_plans(config: &Config, backends: &[Arc<BackendRt>]) -> Vec<c
                 check_addr: srv.check_addr,
                 check_port: srv.check_port,
                 check: be.check.clone(),
+                disable_on_404: be.options.disable_on_404,
                 inter: srv.inter,
                 fastinter: srv.fastinter,
                 downinter: srv.downinter,

@@ -129,6 +129,10 @@ pub struct ServerState {
     pub down_transitions: u64,
     /// Put DOWN by `set server ... health down` while not checked: only `health up` lifts it.
     pub forced_down: bool,
+    /// NOLB (HAProxy's "stopping"): up, but its last passing check was a 404 under
+    /// `http-check disable-on-404`, so it takes no new clients. A full pass ends it, and
+    /// so does going DOWN.
+    pub stopping: bool,
 }
 
 impl ServerState {
@@ -153,6 +157,7 @@ impl ServerState {
             failed_checks: 0,
             down_transitions: 0,
             forced_down: false,
+            stopping: false,
         };
         if disabled {
             s.admin = AdminState::Maint;
@@ -182,7 +187,7 @@ impl ServerState {
 
     /// The weight the balancer uses: 0 unless up, ready and weighted.
     pub fn effective_weight(&self) -> u32 {
-        if self.is_up() && self.admin == AdminState::Ready {
+        if self.is_up() && self.admin == AdminState::Ready && !self.stopping {
             self.weight
         } else {
             0
@@ -211,8 +216,10 @@ impl ServerState {
             self.health.value == self.health.max(),
             draining,
         ) {
+            (true, true, false) if self.stopping => ServerStatus::Nolb,
             (true, true, false) => ServerStatus::Up,
             (true, true, true) => ServerStatus::Drain,
+            (true, false, false) if self.stopping => ServerStatus::NolbGoingDown { x, y },
             (true, false, false) => ServerStatus::GoingDown { x, y },
             (true, false, true) => ServerStatus::DrainGoingDown { x, y },
             (false, _, _) if self.health.value == 0 => ServerStatus::Down,
@@ -305,25 +312,39 @@ pub struct Transition {
     pub was_up: bool,
     pub is_up: bool,
     pub moved: bool,
+    /// Whether the server was NOLB before (its DOWN line is then a notice, and entering or
+    /// leaving NOLB while up has a line of its own).
+    pub was_stopping: bool,
 }
 
 impl ServerState {
     /// Applies a check result. Returns the transition; `lines` then renders the log lines.
     pub fn apply_check(&mut self, outcome: CheckOutcome, now: Instant) -> Transition {
         let was_up = self.is_up();
+        let was_stopping = self.stopping;
         let old_kind = self.last_check.as_ref().map(|c| c.kind);
         let passed = outcome.kind.passed();
         let moved = self.health.record(passed);
         if !passed && moved {
             self.failed_checks += 1;
         }
+        // A failed check leaves a stopping server stopping (measured: `NOLB 2/3`).
+        if !self.health.is_up() {
+            self.stopping = false;
+        } else if passed {
+            self.stopping = outcome.kind == CheckKind::L7OkCd;
+        }
         let kind_changed = old_kind != Some(outcome.kind);
         self.last_check = Some(outcome);
         self.mark(was_up, now);
+        if was_stopping != self.stopping {
+            self.last_change = now;
+        }
         Transition {
             was_up,
             is_up: self.is_up(),
-            moved: moved || kind_changed,
+            moved: moved || kind_changed || was_stopping != self.stopping,
+            was_stopping,
         }
     }
 
@@ -347,17 +368,14 @@ impl ServerState {
                     "Health check for {}server {} {}{}, status: {x}/{y} {word}.",
                     if who.backup { "backup " } else { "" },
                     who.proxy_server,
-                    if outcome.kind.passed() {
-                        "succeeded"
-                    } else {
-                        "failed"
+                    match outcome.kind {
+                        CheckKind::L7OkCd => "conditionally succeeded",
+                        k if k.passed() => "succeeded",
+                        _ => "failed",
                     },
                     outcome.reason(),
                 ),
             ));
-        }
-        if t.was_up == t.is_up {
-            return lines;
         }
         let reason = if who.log_health_checks {
             String::new()
@@ -369,6 +387,20 @@ impl ServerState {
         } else {
             "Server"
         };
+        if t.was_up == t.is_up {
+            if t.is_up && t.was_stopping != self.stopping {
+                let what = if self.stopping { "stopping" } else { "UP" };
+                lines.push((
+                    Level::Notice,
+                    format!(
+                        "{prefix} {} is {what}{reason}. {}",
+                        who.proxy_server,
+                        tally.up_tail()
+                    ),
+                ));
+            }
+            return lines;
+        }
         let draining = self.admin == AdminState::Drain;
         if t.is_up {
             lines.push((
@@ -380,7 +412,8 @@ impl ServerState {
                 ),
             ));
         } else {
-            let level = if draining {
+            // HAProxy words the end of a server that was already stopping as a notice.
+            let level = if draining || t.was_stopping {
                 Level::Notice
             } else {
                 Level::Alert
@@ -407,10 +440,12 @@ impl ServerState {
     /// (`tally` must describe the backend after the change).
     pub fn apply_admin(&mut self, to: AdminState, now: Instant) -> Transition {
         let was_up = self.is_up();
+        let was_stopping = self.stopping;
         let from = self.admin;
         self.admin = to;
         if to == AdminState::Maint {
             self.health.value = 0;
+            self.stopping = false;
         } else if from == AdminState::Maint && self.checking() {
             // Leaving maintenance, a checked server is up but transitional (UP 1/y).
             self.health.value = self.health.rise;
@@ -421,6 +456,7 @@ impl ServerState {
             was_up,
             is_up: self.is_up(),
             moved: from != to,
+            was_stopping,
         }
     }
 
@@ -566,6 +602,59 @@ mod tests {
                 "Server hoge/web11 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."
             ]
         );
+    }
+
+    /// `http-check disable-on-404`, as measured on HAProxy 2.6 (docs/haproxy-semantics.md
+    /// §42): NOLB on a 404, still NOLB after a failure, UP on a 200, and the DOWN of a
+    /// stopping server is a notice.
+    #[test]
+    fn a_conditional_pass_makes_the_server_nolb() {
+        let mut s = ServerState::new(1, true, 2, 3, false, Instant::now());
+        let who = Who {
+            proxy_server: "be/a",
+            backup: false,
+            log_health_checks: false,
+        };
+        let one = Tally {
+            active: 1,
+            ..Tally::default()
+        };
+        let cond = || outcome(CheckKind::L7OkCd, Some(404), None, 0);
+        let fail = || outcome(CheckKind::L7Sts, Some(500), Some("X"), 0);
+        let mut run = |s: &mut ServerState, o: CheckOutcome| {
+            let t = s.apply_check(o, Instant::now());
+            s.check_lines(&who, &t, &one)
+        };
+        run(&mut s, ok(0));
+        assert_eq!(
+            run(&mut s, cond()),
+            [(Level::Notice, "Server be/a is stopping, reason: Layer7 check conditionally passed, code: 404, check duration: 0ms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.".to_string())]
+        );
+        assert_eq!(s.status(), ServerStatus::Nolb);
+        assert_eq!(s.effective_weight(), 0);
+        assert!(s.is_up());
+        assert!(run(&mut s, fail()).is_empty());
+        assert_eq!(s.status(), ServerStatus::NolbGoingDown { x: 2, y: 3 });
+        assert!(run(&mut s, cond()).is_empty(), "still stopping: no line");
+        let up = run(&mut s, ok(0));
+        assert_eq!(up.len(), 1);
+        assert!(up[0]
+            .1
+            .starts_with("Server be/a is UP, reason: Layer7 check passed"));
+        assert_eq!((s.status(), s.effective_weight()), (ServerStatus::Up, 1));
+        run(&mut s, cond());
+        for _ in 0..2 {
+            assert!(run(&mut s, fail()).is_empty());
+        }
+        let down = run(&mut s, fail());
+        assert_eq!(down[0].0, Level::Notice, "{down:?}");
+        assert!(down[0].1.starts_with("Server be/a is DOWN"));
+        assert!(!s.stopping);
+        // A 404 reaches a server that is down only as a failure (the check decides), so
+        // it comes back UP, not NOLB.
+        run(&mut s, ok(0));
+        run(&mut s, ok(0));
+        assert_eq!(s.status(), ServerStatus::Up);
     }
 
     #[test]

@@ -17,6 +17,7 @@ const MIN_FIELDS: usize = 20;
 
 /// `srv_op_state` of a running server.
 const RUNNING: u32 = 2;
+const STOPPING: u32 = 3;
 
 /// One server's line: its file line, then its words.
 type Line = (usize, Vec<String>);
@@ -205,6 +206,7 @@ fn restore(
     now: Instant,
 ) -> Transition {
     let was_up = st.is_up();
+    let was_stopping = st.stopping;
     if resolved && s.admin & admin::CMAINT == cmaint(cfg) {
         st.admin = match s.admin {
             a if a & admin::FMAINT != 0 => AdminState::Maint,
@@ -234,6 +236,7 @@ fn restore(
         // Measured: an unchecked server saved running comes back with a full health count.
         st.health.value = st.health.max();
     }
+    st.stopping = s.op == STOPPING && st.checks_configured && st.health.is_up();
     st.last_change = now.checked_sub(Duration::from_secs(s.since)).unwrap_or(now);
     if was_up && !st.is_up() {
         st.down_transitions += 1;
@@ -243,6 +246,7 @@ fn restore(
         was_up,
         is_up: st.is_up(),
         moved: true,
+        was_stopping,
     }
 }
 

@@ -28,6 +28,14 @@ pub enum ServerStatus {
         x: u32,
         y: u32,
     },
+    /// `NOLB`: up, but its HTTP check answers 404 under `http-check disable-on-404`; it
+    /// keeps its persistent clients and takes no new ones.
+    Nolb,
+    /// `NOLB x/y`: stopping, and failing checks.
+    NolbGoingDown {
+        x: u32,
+        y: u32,
+    },
     Maint,
     NoCheck,
 }
@@ -41,6 +49,8 @@ impl ServerStatus {
                 | ServerStatus::GoingDown { .. }
                 | ServerStatus::Drain
                 | ServerStatus::DrainGoingDown { .. }
+                | ServerStatus::Nolb
+                | ServerStatus::NolbGoingDown { .. }
                 | ServerStatus::NoCheck
         )
     }
@@ -55,6 +65,8 @@ impl fmt::Display for ServerStatus {
             ServerStatus::GoingUp { x, y } => write!(f, "DOWN {x}/{y}"),
             ServerStatus::Drain => f.write_str("DRAIN"),
             ServerStatus::DrainGoingDown { x, y } => write!(f, "DRAIN {x}/{y}"),
+            ServerStatus::Nolb => f.write_str("NOLB"),
+            ServerStatus::NolbGoingDown { x, y } => write!(f, "NOLB {x}/{y}"),
             ServerStatus::Maint => f.write_str("MAINT"),
             ServerStatus::NoCheck => f.write_str("no check"),
         }
@@ -74,6 +86,9 @@ pub enum CheckKind {
     L6Tout,
     L6Rsp,
     L7Ok,
+    /// `http-check disable-on-404`: a 404 from a server that is up passes, conditionally
+    /// (the server goes NOLB).
+    L7OkCd,
     L7Tout,
     L7Rsp,
     L7Sts,
@@ -91,6 +106,7 @@ impl CheckKind {
             CheckKind::L6Tout => "L6TOUT",
             CheckKind::L6Rsp => "L6RSP",
             CheckKind::L7Ok => "L7OK",
+            CheckKind::L7OkCd => "L7OKC",
             CheckKind::L7Tout => "L7TOUT",
             CheckKind::L7Rsp => "L7RSP",
             CheckKind::L7Sts => "L7STS",
@@ -109,6 +125,7 @@ impl CheckKind {
             CheckKind::L6Tout => "Layer6 timeout",
             CheckKind::L6Rsp => "Layer6 invalid response",
             CheckKind::L7Ok => "Layer7 check passed",
+            CheckKind::L7OkCd => "Layer7 check conditionally passed",
             CheckKind::L7Tout => "Layer7 timeout",
             CheckKind::L7Rsp => "Layer7 invalid response",
             CheckKind::L7Sts => "Layer7 wrong status",
@@ -117,12 +134,15 @@ impl CheckKind {
     }
 
     pub fn passed(self) -> bool {
-        matches!(self, CheckKind::L4Ok | CheckKind::L6Ok | CheckKind::L7Ok)
+        matches!(
+            self,
+            CheckKind::L4Ok | CheckKind::L6Ok | CheckKind::L7Ok | CheckKind::L7OkCd
+        )
     }
 
     /// Checks whose log line carries `code: N`.
     pub fn has_code(self) -> bool {
-        matches!(self, CheckKind::L7Ok | CheckKind::L7Sts)
+        matches!(self, CheckKind::L7Ok | CheckKind::L7OkCd | CheckKind::L7Sts)
     }
 }
 

@@ -30,7 +30,7 @@ pub(super) static RULES: &[Row<RuleFn>] = &[
     rule("expect", Status::Implemented, expect),
     rule("comment", Status::Implemented, comment),
     unsupported("connect"),
-    unsupported("disable-on-404"),
+    rule("disable-on-404", Status::Implemented, disable_on_404),
     unsupported("send-state"),
     unsupported("set-var"),
     unsupported("unset-var"),
@@ -68,6 +68,26 @@ impl Parser<'_> {
         }
         (row.how)(self, no, args, s, ctx)
     }
+}
+
+/// `http-check disable-on-404`: a proxy flag, inherited from defaults like an option, not
+/// a rule of the check's sequence.
+fn disable_on_404(
+    p: &mut Parser,
+    no: usize,
+    args: &[String],
+    s: &mut Settings,
+    ctx: &Ctx,
+) -> Res<()> {
+    if let Some(extra) = args.get(1) {
+        return Err(p.err_in(
+            no,
+            ctx,
+            format!("'http-check' cannot handle unexpected argument '{extra}'."),
+        ));
+    }
+    s.options.disable_on_404 = true;
+    Ok(())
 }
 
 /// `http-check send meth <m> uri <u> ver <v> hdr <name> <value> ...`.

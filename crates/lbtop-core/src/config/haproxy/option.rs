@@ -152,7 +152,6 @@ pub(super) static OPTIONS: &[Row<Apply>] = &[
     unsupported("accept-invalid-http-request"),
     unsupported("accept-invalid-http-response"),
     unsupported("checkcache"),
-    unsupported("disable-on-404"),
     unsupported("external-check"),
     unsupported("h1-case-adjust-bogus-client"),
     unsupported("h1-case-adjust-bogus-server"),

@@ -1375,6 +1375,8 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("backend b\n    xyzzy 1\n", 2, &["unknown keyword 'xyzzy' in 'backend' section"]),
             ("defaults\n    option httplgo\n", 2, &["unknown option 'httplgo'; did you mean 'httplog'?"]),
             ("defaults\n    option checkcache\n", 2, &["'option checkcache' is not supported by lbtop"]),
+            ("defaults\n    option disable-on-404\n", 2, &["unknown option 'disable-on-404'"]),
+            ("backend b\n    http-check disable-on-404 x\n", 2, &["'http-check' cannot handle unexpected argument 'x'."]),
             ("defaults\n    no option httplog\n", 2, &["negation/default is not supported for option 'httplog'"]),
             ("defaults\n    no mode\n", 2, &["'no mode'"]),
             ("defaults\n    default option redispatch\n", 2, &["'default option ...' is not supported"]),
@@ -2337,4 +2339,22 @@ fn tcp_smart_options_and_the_http_client_are_ignored_with_a_warning() {
     warned(&c, 2, "'httpclient.resolvers.prefer' ignored");
     warned(&c, 6, "'option tcp-smart-accept' ignored");
     warned(&c, 7, "'option tcp-smart-connect' ignored");
+}
+
+/// `http-check disable-on-404` is a proxy flag: inherited from `defaults`, exported, and
+/// read without `option httpchk` (HAProxy accepts it there and it never applies).
+#[test]
+fn disable_on_404_is_a_flag_inherited_and_exported() {
+    let c = ok("defaults\n    http-check disable-on-404\nbackend b\n    option httpchk\n    server a 127.0.0.1:81 check\nbackend c\n    server a 127.0.0.1:82\n");
+    assert!(c.backends.iter().all(|b| b.options.disable_on_404));
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    let out = c.to_haproxy_cfg();
+    assert!(out.contains("    http-check disable-on-404\n"), "{out}");
+    let again = ok(&out);
+    assert!(again.backends.iter().all(|b| b.options.disable_on_404));
+    assert!(
+        !ok(&with_backend("    server a 127.0.0.1:81\n")).backends[0]
+            .options
+            .disable_on_404
+    );
 }

@@ -170,6 +170,7 @@ pub(super) struct RawDefaults {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawOptions {
     pub(super) log_health_checks: Option<bool>,
+    pub(super) disable_on_404: Option<bool>,
     pub(super) httplog: Option<bool>,
     pub(super) tcplog: Option<bool>,
     pub(super) dontlognull: Option<bool>,

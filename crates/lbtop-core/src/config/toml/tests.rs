@@ -1357,3 +1357,13 @@ name = "b"
     assert_eq!((m.uri.as_str(), m.line, m.fail.len()), ("/healthz", 10, 0));
     assert!(c.frontends[0].options.httpclose && c.backends[0].options.httpclose);
 }
+
+#[test]
+fn disable_on_404_is_an_option_key() {
+    let c = ok(&format!(
+        "[defaults.option]\ndisable-on-404 = true\n{MINIMAL}"
+    ));
+    assert!(c.backends[0].options.disable_on_404);
+    assert!(c.to_haproxy_cfg().contains("http-check disable-on-404"));
+    assert!(!ok(MINIMAL).backends[0].options.disable_on_404);
+}

@@ -35,14 +35,17 @@ impl BackendRt {
             |state, now| {
                 let was_up = state.is_up();
                 let up = to == ForcedHealth::Up;
+                let was_stopping = state.stopping;
                 state.forced_down = !up;
                 state.health.value = if up { state.health.max() } else { 0 };
+                state.stopping = false;
                 state.mark(was_up, now);
                 let is_up = state.is_up();
                 let t = Transition {
                     was_up,
                     is_up,
                     moved: was_up != is_up,
+                    was_stopping,
                 };
                 Some((t, (was_up, is_up)))
             },

@@ -400,6 +400,11 @@ impl BackendRt {
         (h.value, h.max())
     }
 
+    /// Whether the server's health counter says up (HAProxy's "not stopped").
+    pub fn health_up(&self, server: usize) -> bool {
+        self.core().states[server].health.is_up()
+    }
+
     pub fn record_check(&self, server: usize, outcome: CheckOutcome) {
         let moved = self.change(
             server,
@@ -605,6 +610,7 @@ fn reweigh(state: &mut ServerState, change: impl FnOnce(&mut ServerState)) -> Tr
         was_up,
         is_up: state.effective_weight() > 0,
         moved: true,
+        was_stopping: state.stopping,
     }
 }
 

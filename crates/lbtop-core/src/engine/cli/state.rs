@@ -148,10 +148,11 @@ fn server_line(
     )
 }
 
-/// `srv_op_state`: 0 stopped, 1 starting (slowstart ramp), 2 running.
+/// `srv_op_state`: 0 stopped, 1 starting (slowstart ramp), 2 running, 3 stopping (NOLB).
 fn op_state(st: &ServerState, ramping: bool) -> u32 {
     match (st.is_up(), ramping) {
         (false, _) => 0,
+        (true, _) if st.stopping => 3,
         (true, true) => 1,
         (true, false) => 2,
     }
@@ -192,13 +193,15 @@ fn check_bits(cfg: &Server, st: &ServerState) -> u32 {
 }
 
 /// `srv_check_status` (HAProxy's `HCHK_STATUS_*` numbers) and `srv_check_result`
-/// (0 unknown, 2 failed, 3 passed).
+/// (0 unknown, 2 failed, 3 passed, 4 passed conditionally).
 fn check_numbers(st: &ServerState) -> (u32, u32) {
     let Some(kind) = st.last_check.as_ref().map(|c| c.kind) else {
         return (1, 0);
     };
     let result = if kind == CheckKind::Ini {
         0
+    } else if kind == CheckKind::L7OkCd {
+        4
     } else if kind.passed() {
         3
     } else {
@@ -221,6 +224,7 @@ pub(crate) fn status_code(kind: CheckKind) -> u32 {
         CheckKind::L7Tout => 12,
         CheckKind::L7Rsp => 13,
         CheckKind::L7Ok => 15,
+        CheckKind::L7OkCd => 16,
         CheckKind::L7Sts => 17,
     }
 }
@@ -239,6 +243,7 @@ pub(crate) fn kind_of(code: u32) -> Option<CheckKind> {
         CheckKind::L7Tout,
         CheckKind::L7Rsp,
         CheckKind::L7Ok,
+        CheckKind::L7OkCd,
         CheckKind::L7Sts,
     ];
     all.into_iter().find(|&k| status_code(k) == code)

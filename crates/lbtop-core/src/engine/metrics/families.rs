@@ -245,12 +245,13 @@ fn state(scope: Scope, o: &Object) -> &'static str {
     }
 }
 
-/// HAProxy's exporter state of a server; lbtop has no NOLB state (no `disable-on-404`).
+/// HAProxy's exporter state of a server.
 fn server_state(s: ServerStatus) -> &'static str {
     match s {
         ServerStatus::Up | ServerStatus::GoingDown { .. } | ServerStatus::NoCheck => "UP",
         ServerStatus::Down | ServerStatus::GoingUp { .. } => "DOWN",
         ServerStatus::Drain | ServerStatus::DrainGoingDown { .. } => "DRAIN",
+        ServerStatus::Nolb | ServerStatus::NolbGoingDown { .. } => "NOLB",
         ServerStatus::Maint => "MAINT",
     }
 }

@@ -442,8 +442,10 @@ fn check_fields(r: &mut Row, s: &ServerSnap, conf: &crate::config::Server) {
 /// fully up, 0 when down.
 fn health(status: ServerStatus, rise: u32, fall: u32) -> Option<u32> {
     Some(match status {
-        ServerStatus::Up | ServerStatus::Drain => rise + fall - 1,
-        ServerStatus::GoingDown { x, .. } | ServerStatus::DrainGoingDown { x, .. } => rise + x - 1,
+        ServerStatus::Up | ServerStatus::Drain | ServerStatus::Nolb => rise + fall - 1,
+        ServerStatus::GoingDown { x, .. }
+        | ServerStatus::DrainGoingDown { x, .. }
+        | ServerStatus::NolbGoingDown { x, .. } => rise + x - 1,
         ServerStatus::Down => 0,
         ServerStatus::GoingUp { x, .. } => x,
         ServerStatus::Maint | ServerStatus::NoCheck => return None,
@@ -476,11 +478,15 @@ fn backend_row(p: &Proxy, b: &BackendSnap, conf: &Backend, fullconn: u64) -> Row
     if !b.servers.is_empty() {
         r.set("downtime", b.downtime.as_secs());
     }
-    // A draining server takes no new traffic: HAProxy counts it nowhere here.
+    // A draining or stopping (NOLB) server takes no new traffic: HAProxy counts it nowhere
+    // here.
     let draining = |s: &ServerSnap| {
         matches!(
             s.status,
-            ServerStatus::Drain | ServerStatus::DrainGoingDown { .. }
+            ServerStatus::Drain
+                | ServerStatus::DrainGoingDown { .. }
+                | ServerStatus::Nolb
+                | ServerStatus::NolbGoingDown { .. }
         )
     };
     let usable = |backup: bool| {

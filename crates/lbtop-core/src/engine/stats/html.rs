@@ -66,11 +66,13 @@ h3{font-size:16px;font-weight:bold;color:#b00040;background:#e8e8d0;margin:0;}
 .active_going_up{background:#ffd020;}
 .active_going_down{background:#ffffa0;}
 .active_up{background:#c0ffc0;}
+.active_nolb{background:#20a0ff;}
 .active_draining{background:#20a0FF;}
 .active_no_check,.backup_no_check{background:#e0e0e0;}
 .backup_going_up{background:#ff80ff;}
 .backup_going_down{background:#c060ff;}
 .backup_up{background:#b0d0ff;}
+.backup_nolb{background:#90b0e0;}
 .backup_draining{background:#cc9900;}
 .maintain{background:#c07820;}
 table.tbl{border-collapse:collapse;border-style:none;}
@@ -315,6 +317,7 @@ fn server_class(row: &Row) -> String {
         "DOWN" if status.contains('/') => "going_up",
         "DOWN" => "down",
         "DRAIN" => "draining",
+        "NOLB" => "nolb",
         _ => "no_check",
     };
     format!("{side}_{state}")

@@ -8,6 +8,7 @@ use crate::config::{ForwardFor, HealthCheck, HttpReuse, LogTarget, Mode, Options
 #[derive(Default, Clone)]
 pub(super) struct PartialOptions {
     pub(super) log_health_checks: Option<bool>,
+    pub(super) disable_on_404: Option<bool>,
     pub(super) httplog: Option<bool>,
     pub(super) tcplog: Option<bool>,
     pub(super) dontlognull: Option<bool>,
@@ -46,6 +47,7 @@ impl PartialOptions {
             redispatch: flag(self.redispatch, base.redispatch),
             // The TOML form has no key for it yet.
             abortonclose: false,
+            disable_on_404: flag(self.disable_on_404, base.disable_on_404),
             prefer_last_server: false,
             persist: false,
             allbackups: flag(self.allbackups, base.allbackups),

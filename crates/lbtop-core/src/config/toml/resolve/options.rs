@@ -29,6 +29,7 @@ impl Resolver<'_> {
         };
         Ok(PartialOptions {
             log_health_checks: o.log_health_checks,
+            disable_on_404: o.disable_on_404,
             httplog: o.httplog,
             tcplog: o.tcplog,
             dontlognull: o.dontlognull,
