@@ -621,7 +621,7 @@ mod tests {
         };
         let cond = || outcome(CheckKind::L7OkCd, Some(404), None, 0);
         let fail = || outcome(CheckKind::L7Sts, Some(500), Some("X"), 0);
-        let mut run = |s: &mut ServerState, o: CheckOutcome| {
+        let run = |s: &mut ServerState, o: CheckOutcome| {
             let t = s.apply_check(o, Instant::now());
             s.check_lines(&who, &t, &one)
         };
