@@ -178,6 +178,10 @@ frontend fe
     acl blocked src 127.0.0.0/8
     http-request deny if blocked { hdr(x-block) -m found }
     http-request deny deny_status 429 if { path /slow }
+    http-request deny deny_status 403 hdr X-Blocked-By "lab-%[path]" if { path /blocked }
+    http-request deny status 429 content-type text/plain string "slow down" hdr x-a b if { path /slow2 }
+    http-request deny status 404 if { path /deny404 }
+    http-request deny hdr x-z 1 if { path /denyhdr }
     http-request tarpit if { path /tarpit }
     http-request return status 200 content-type text/plain string pong if { path /ping }
     http-request return status 404 if { path /gone }
@@ -219,6 +223,10 @@ listen stats
         get("/api/private", ""),
         get("/x", "x-block: 1\r\n"),
         get("/slow", ""),
+        get("/blocked", ""),
+        get("/slow2", ""),
+        get("/deny404", ""),
+        get("/denyhdr", ""),
         get("/tarpit", ""),
         get("/ping", ""),
         get("/gone", ""),
@@ -264,10 +272,19 @@ listen stats
     );
     assert!(has(" fe static/d "), "{out:#?}");
     assert!(has(" fe app/a2 "), "{out:#?}");
-    // Denies: x-block, /slow, /tarpit, /allowed2 and the backend's /api/private; redirects and
-    // returns: twelve.
+    // Denies: x-block, /slow, the four denies with `return` options, /tarpit, /allowed2 and
+    // the backend's /api/private; redirects and returns: twelve.
     assert!(
-        has("fe FRONTEND stot=29 dreq=5 intercepted=12 "),
+        has("fe FRONTEND stot=33 dreq=9 intercepted=12 "),
+        "{out:#?}"
+    );
+    // A deny with `return` options answers as `return` does, and logs as a deny.
+    assert!(
+        has("HTTP/1.1 403 Forbidden\r\nx-blocked-by: lab-/blocked\r\ncontent-length: 0\r\n"),
+        "{out:#?}"
+    );
+    assert!(
+        has(" fe fe/<NOSRV> T/-1/-1/-1/T 429 99 - - PR-- "),
         "{out:#?}"
     );
     assert!(has("api BACKEND stot=4 dreq=1 "), "{out:#?}");

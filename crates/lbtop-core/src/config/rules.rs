@@ -114,6 +114,9 @@ pub enum HttpAction {
     },
     Redirect(Redirect),
     Return(Return),
+    /// `deny` with any of `return`'s options (`status`, `hdr`, `content-type`, `string`,
+    /// ...): answered as `return` builds it (no error page), logged and counted as a deny.
+    DenyWith(Return),
     /// `auth [realm <realm>]`: HAProxy's 401 asking for basic credentials; the realm is the
     /// proxy's name when none is given (filled in at load).
     Auth {

@@ -166,6 +166,13 @@ pub(super) static STATS: &[Row<GlobalFn>] = &[
     kw("socket", Args::Any, stats_socket),
     kw("timeout", Args::One("a time value"), stats_timeout),
     kw("maxconn", Args::One("an integer"), stats_maxconn),
+    // HAProxy 2.6 still takes it without a word (it has had one process since 2.5).
+    ignored(
+        "bind-process",
+        Args::Any,
+        "lbtop is one process, which serves the stats socket",
+        accept,
+    ),
 ];
 
 /// How a `stats socket` option is read: the socket so far and the option's value.

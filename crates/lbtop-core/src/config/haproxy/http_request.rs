@@ -32,8 +32,22 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     action("allow", |w, _| {
         no_words("allow", w).map(|_| HttpAction::Allow)
     }),
-    action("deny", |w, _| {
-        deny_status(w, "deny", 403).map(|status| HttpAction::Deny { status })
+    action("deny", |w, ctx| match w {
+        // `deny_status` alone keeps HAProxy's error page; any other option makes the
+        // answer a `return`'s, with an empty body unless one is given (measured).
+        [] | [_, _] if w.first().is_none_or(|k| k == "deny_status") => {
+            deny_status(w, "deny", 403).map(|status| HttpAction::Deny { status })
+        }
+        _ => {
+            let w: Vec<String> = w
+                .iter()
+                .map(|x| match x.as_str() {
+                    "deny_status" => "status".to_string(),
+                    _ => x.clone(),
+                })
+                .collect();
+            return_rule(&w, ctx, ("deny", 403)).map(HttpAction::DenyWith)
+        }
     }),
     action("tarpit", |w, _| {
         deny_status(w, "tarpit", 500).map(|status| HttpAction::Tarpit { status })
@@ -42,7 +56,7 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
         redirect(w, ctx).map(HttpAction::Redirect)
     }),
     action("return", |w, ctx| {
-        return_rule(w, ctx).map(HttpAction::Return)
+        return_rule(w, ctx, ("return", 200)).map(HttpAction::Return)
     }),
     action("add-header", edit::add_header),
     action("set-header", edit::set_header),
@@ -189,6 +203,10 @@ fn deny_status(w: &[String], what: &str, default: u16) -> Result<u16, String> {
             .ok_or(format!(
                 "status code '{code}' not handled by default with 'default-errorfiles' argument."
             )),
+        [kw, code, extra, ..] if kw == "deny_status" => Err(format!(
+            "'http-request {what}': lbtop supports only 'deny_status <code>' here, got \
+             '{extra}' after 'deny_status {code}'"
+        )),
         [kw, ..] => Err(format!(
             "'http-request {what}': lbtop supports only 'deny_status <code>' here, got '{kw}'"
         )),
@@ -263,9 +281,11 @@ pub(super) fn redirect(w: &[String], ctx: &LoadCtx) -> Result<Redirect, String> 
     Ok(r)
 }
 
-fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
+/// The options of `return` (and of a `deny` that has them): `what` names the action in
+/// messages, with the status it answers when none is given.
+fn return_rule(w: &[String], ctx: &LoadCtx, (what, status): (&str, u16)) -> Result<Return, String> {
     let mut r = Return {
-        status: 200,
+        status,
         content_type: None,
         body: ReturnBody::None,
         headers: Vec::new(),
@@ -303,7 +323,7 @@ fn return_rule(w: &[String], ctx: &LoadCtx) -> Result<Return, String> {
             }
             _ => {
                 return Err(format!(
-                    "'http-request return': lbtop supports 'status', 'content-type', \
+                    "'http-request {what}': lbtop supports 'status', 'content-type', \
                      'string', 'lf-string', 'file' and 'hdr', got '{opt}'"
                 ))
             }

@@ -911,9 +911,10 @@ fn process_and_tune_keywords_load_with_a_warning_naming_their_line() {
     let c = ok(&format!(
         "global\n    tune.ssl.default-dh-param 2048\n    tune.ssl.force-private-cache\n    \
          master-worker\n    quiet\n    maxpipes 100\n    cpu-map auto:1/1-4 0-3\n    \
-         hard-stop-after 30s\n    spread-checks 5\n{}",
+         hard-stop-after 30s\n    spread-checks 5\n    stats bind-process all\n{}",
         with_backend("")
     ));
+    warned(&c, 10, "'stats bind-process' ignored: lbtop is one process");
     warned(
         &c,
         2,

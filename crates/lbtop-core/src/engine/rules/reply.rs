@@ -61,6 +61,12 @@ pub fn build(rule: &HttpRule, v: &ReqView, env: &Env, ctx: &Ctx, backend: Option
         }
         HttpAction::Redirect(red) => redirect(red, v, env, ctx, version),
         HttpAction::Return(ret) => give(ret, v, env, ctx, version),
+        HttpAction::DenyWith(ret) => {
+            let mut r = give(ret, v, env, ctx, version);
+            r.flags = Termination::new(b'P', b'R');
+            r.denied = true;
+            r
+        }
         HttpAction::Auth { realm } => {
             let realm = realm.as_deref().unwrap_or("");
             let bytes = crate::engine::l7::reply::unauthorized(realm, ctx.keep, version);
