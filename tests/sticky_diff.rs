@@ -515,3 +515,50 @@ fn captures_and_cookie_flags_in_one_line_as_haproxy() {
     has(&t, " SRV=c2 - --VN {h} {s2}");
     has(&t, " SRV=zz - --II {h} {s2}");
 }
+
+/// `stick ... if|unless <cond>`: a rule whose condition does not hold neither looks up nor
+/// stores; another rule's still does.
+#[test]
+fn stick_rules_with_conditions_apply_only_where_they_hold() {
+    if !haproxy_available() {
+        return;
+    }
+    let steps = [
+        From("127.0.0.1", "x-k: a\r\n"),
+        From("127.0.0.1", "x-k: a\r\nx-skip: 1\r\n"),
+        From("127.0.0.1", "x-k: a\r\n"),
+        From("127.0.0.1", "x-k: b\r\nx-skip: 1\r\n"),
+        From("127.0.0.1", "x-k: b\r\nx-skip: 1\r\n"),
+        From("127.0.0.1", "x-k: b\r\n"),
+        From("127.0.0.1", "x-k: b\r\n"),
+        From("127.0.0.1", "x-u: u1\r\n"),
+        From("127.0.0.1", "x-u: u1\r\n"),
+        From("127.0.0.1", "x-u: u1\r\nx-m: 1\r\n"),
+    ];
+    let cfg = table_template(
+        "http",
+        "    acl skip req.hdr(x-skip) -m found\n    stick-table type string len 8 size 10 expire 30s\n    \
+         stick on req.hdr(x-k) unless skip\n    stick match req.hdr(x-u) if { req.hdr(x-m) -m found }\n    \
+         stick store-request req.hdr(x-u)\n",
+    );
+    let t = same_servers(&cfg, &steps);
+    // The skipped request was balanced (s2), and the next one found `a` again (s1).
+    assert!(
+        t[0].ends_with("s1") && t[1].ends_with("s2") && t[2].ends_with("s1"),
+        "{t:#?}"
+    );
+    let steps = [
+        From("127.0.0.1", ""),
+        From("127.0.0.2", ""),
+        From("127.0.0.2", ""),
+        From("127.0.0.1", ""),
+        From("127.0.0.2", ""),
+        From("127.0.0.1", ""),
+    ];
+    let cfg = table_template(
+        "tcp",
+        "    stick-table type ip size 10 expire 30s\n    stick on src if { src 127.0.0.1 }\n",
+    );
+    let t = same_servers(&cfg, &steps);
+    assert!(t[3].ends_with(&t[0][t[0].len() - 2..]), "{t:#?}");
+}

@@ -248,6 +248,23 @@ fn export_resolvers(out: &mut String, r: &Resolvers) {
     }
 }
 
+/// The `stick` rules, after the `acl` lines their conditions name.
+fn stick_lines(out: &mut String, b: &Backend) {
+    for r in &b.stick_rules {
+        let cond = r
+            .cond
+            .as_ref()
+            .map(|c| format!(" {}", rules_export::words(&c.words)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{IN}stick {} {}{cond}",
+            r.when.as_str(),
+            quote_word(&r.fetch.words())
+        );
+    }
+}
+
 fn export_backend(out: &mut String, b: &Backend) {
     let _ = writeln!(out, "backend {}", b.name);
     let _ = writeln!(out, "{IN}mode {}", b.mode);
@@ -290,14 +307,6 @@ fn export_backend(out: &mut String, b: &Backend) {
     if let Some(t) = &b.stick_table {
         let _ = writeln!(out, "{IN}stick-table {}", t.words());
     }
-    for r in &b.stick_rules {
-        let _ = writeln!(
-            out,
-            "{IN}stick {} {}",
-            r.when.as_str(),
-            quote_word(&r.fetch.words())
-        );
-    }
     if let Some(c) = &b.cookie {
         let words: Vec<String> = c.words().iter().map(|w| quote_word(w)).collect();
         let _ = writeln!(out, "{IN}cookie {}", words.join(" "));
@@ -327,6 +336,7 @@ fn export_backend(out: &mut String, b: &Backend) {
         }
     }
     rules_export::rule_lines(out, &b.rules);
+    stick_lines(out, b);
     stats_lines(out, b.stats.as_ref());
     for s in &b.servers {
         let _ = writeln!(out, "{IN}server {}", server_words(s));

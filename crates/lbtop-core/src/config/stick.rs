@@ -76,11 +76,13 @@ impl StickWhen {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StickRule {
     pub when: StickWhen,
     pub fetch: Fetch,
     pub line: usize,
+    /// `if`/`unless`: the rule applies (looks up and stores) only to requests it holds for.
+    pub cond: Option<super::acl::Cond>,
 }
 
 impl StickTable {
@@ -198,9 +200,6 @@ pub fn parse_rule(args: &[String], line: usize) -> Result<StickRule, String> {
     if let Some(extra) = args.get(2) {
         let why = match extra.as_str() {
             "table" => "a table of another backend ('table') is not supported by lbtop yet",
-            "if" | "unless" => {
-                "conditions ('if'/'unless') on stick rules are not supported by lbtop yet"
-            }
             _ => "unexpected words after the fetch",
         };
         return Err(format!("'stick {} {fetch} {extra}': {why}", when.as_str()));
@@ -209,6 +208,7 @@ pub fn parse_rule(args: &[String], line: usize) -> Result<StickRule, String> {
         when,
         fetch: parse_fetch(fetch)?,
         line,
+        cond: None,
     })
 }
 

@@ -163,7 +163,8 @@ fn proxy_log(
 
 /// A frontend's traffic log: only with `option httplog` or `tcplog`.
 /// A frontend's rules and the routes they take, each route the frontend as `make` builds it
-/// for one backend; `None` when neither the frontend nor its default backend has rules.
+/// for one backend; `None` when neither the frontend nor its default backend has rules (a
+/// conditional `stick` rule counts: its condition is read where the rules run).
 fn routing(
     config: &Config,
     index: usize,
@@ -172,7 +173,9 @@ fn routing(
     make: impl Fn(Arc<BackendRt>) -> FrontendRt,
 ) -> Option<Box<rules::Routing>> {
     let fe = &config.frontends[index];
-    if !fe.rules.any() && !config.backends[fe.default_backend].rules.any() {
+    let be = &config.backends[fe.default_backend];
+    let stick_conds = be.stick_rules.iter().any(|r| r.cond.is_some());
+    if !fe.rules.any() && !be.rules.any() && !stick_conds {
         return None;
     }
     let mut routing = rules::Routing::new(config, index, backends);

@@ -3,6 +3,7 @@
 //! `expire` without use; a full table forgets its least recently used entry (or, with
 //! `nopurge`, takes no new one).
 
+use crate::config::acl::Cond;
 use crate::config::{Backend, Fetch, KeyType, StickWhen};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -19,6 +20,8 @@ pub struct StickRt {
     rules: Vec<(StickWhen, Fetch)>,
     /// What each rule reads, in rule order.
     fetches: Vec<Fetch>,
+    /// Each rule's `if`/`unless`, in rule order.
+    conds: Vec<Option<Cond>>,
     table: Mutex<Table>,
 }
 
@@ -41,6 +44,9 @@ struct Entry {
 pub struct Sample<'a> {
     pub src: IpAddr,
     pub values: &'a [Option<Vec<u8>>],
+    /// Bit `i` set: rule `i`'s condition does not hold for this request (see
+    /// [`StickRt::skipped`]).
+    pub skip: u64,
 }
 
 impl StickRt {
@@ -58,8 +64,20 @@ impl StickRt {
                 .map(|r| (r.when, r.fetch.clone()))
                 .collect(),
             fetches: cfg.stick_rules.iter().map(|r| r.fetch.clone()).collect(),
+            conds: cfg.stick_rules.iter().map(|r| r.cond.clone()).collect(),
             table: Mutex::default(),
         })
+    }
+
+    /// The rules whose condition does not hold, by `holds`, as [`Sample::skip`] wants them
+    /// (the config takes at most 64 rules).
+    pub fn skipped(&self, holds: impl Fn(&Cond) -> bool) -> u64 {
+        self.conds
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| !holds(c)))
+            .fold(0, |m, (i, _)| m | 1 << i)
     }
 
     /// What the rules read, in rule order: what the request head is searched for.
@@ -72,6 +90,9 @@ impl StickRt {
     }
 
     fn key_of(&self, rule: usize, s: &Sample<'_>) -> Option<Box<[u8]>> {
+        if rule < 64 && s.skip & (1 << rule) != 0 {
+            return None;
+        }
         let value = match &self.rules[rule].1 {
             Fetch::Src => return convert_ip(self.key, s.src),
             _ => s.values.get(rule)?.as_deref()?,
@@ -225,6 +246,7 @@ mod tests {
             persist: false,
             rules: vec![(StickWhen::On, Fetch::Header("x".into()))],
             fetches: vec![Fetch::Header("x".into())],
+            conds: vec![None],
             table: Mutex::default(),
         }
     }
@@ -233,6 +255,7 @@ mod tests {
         Sample {
             src: IpAddr::from([127, 0, 0, 1]),
             values: v,
+            skip: 0,
         }
     }
 

@@ -533,9 +533,24 @@ fn stick_table(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()
     Ok(())
 }
 
-/// `stick on|match|store-request <fetch>`.
+/// `stick on|match|store-request <fetch> [if|unless <condition>]`.
 fn stick(p: &mut Parser, st: &Stmt, ctx: &Ctx, s: &mut Settings) -> Res<()> {
-    let rule = crate::config::parse_rule(st.args, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    if s.stick_rules.len() == 64 {
+        return Err(p.err_in(
+            st.no,
+            ctx,
+            "lbtop takes at most 64 'stick' rules per backend",
+        ));
+    }
+    let (rule, when) = super::rules::split_cond(st.args);
+    let mut rule = crate::config::parse_rule(rule, st.no).map_err(|m| p.err_in(st.no, ctx, m))?;
+    rule.cond = super::rules::cond(&|n| p.env.get(n), s, st.no, when).map_err(|m| {
+        p.err_in(
+            st.no,
+            ctx,
+            format!("'stick': error detected while parsing sticking condition : {m}"),
+        )
+    })?;
     s.stick_rules.push(rule);
     Ok(())
 }

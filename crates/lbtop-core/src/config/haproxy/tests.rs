@@ -1525,7 +1525,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("backend b\n    stick-table type ip size 1 store gpc0\n", 2, &["'store' is not supported by lbtop"]),
             ("backend b\n    stick-table type ip\n", 2, &["stick-table: missing size."]),
             ("backend b\n    stick-table type bogus size 1\n", 2, &["stick-table: unknown type 'bogus'."]),
-            ("backend b\n    stick-table type ip size 1\n    stick on src if TRUE\n", 3, &["conditions ('if'/'unless') on stick rules are not supported"]),
+            ("backend b\n    stick-table type ip size 1\n    stick on src if nope\n", 3, &["'stick': error detected while parsing sticking condition : no such ACL : 'nope'"]),
             ("backend b\n    stick-table type ip size 1\n    stick on src table x\n", 3, &["'table') is not supported"]),
             ("backend b\n    stick-table type ip size 1\n    stick on req.hdr(x)\n", 3, &["'mode tcp' does not have"]),
             ("backend b\n    stick-table type ip size 1\n    stick on dst\n", 3, &["got 'dst'"]),
@@ -2358,4 +2358,21 @@ fn disable_on_404_is_a_flag_inherited_and_exported() {
             .options
             .disable_on_404
     );
+}
+
+/// A stick rule's condition loads and is written back by `lbtop export`.
+#[test]
+fn stick_rule_conditions_round_trip() {
+    let c = ok(&with_backend(
+        "    acl skip req.hdr(x-skip) -m found\n    stick-table type ip size 10\n    \
+         stick on src unless skip\n    server a 127.0.0.1:81\n",
+    ));
+    let rule = &c.backends[0].stick_rules[0];
+    assert_eq!(
+        rule.cond.as_ref().map(|c| c.words.join(" ")),
+        Some("unless skip".into())
+    );
+    let out = c.to_haproxy_cfg();
+    assert!(out.contains("    stick on src unless skip\n"), "{out}");
+    assert!(ok(&out).backends[0].stick_rules[0].cond.is_some());
 }

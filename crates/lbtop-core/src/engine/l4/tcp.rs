@@ -103,6 +103,7 @@ pub async fn serve(mut client_stream: Stream, peer: Addrs, fe: Arc<FrontendRt>) 
     let sample = Sample {
         src: client.ip(),
         values: &[],
+        skip: route.stick_skip,
     };
     let stuck = backend
         .stick

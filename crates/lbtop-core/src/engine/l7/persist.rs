@@ -14,7 +14,7 @@ use std::net::IpAddr;
 /// asked first), with what the stick rules read of it; notes the cookie's log character.
 pub(super) fn decide<'h>(
     fe: &FrontendRt,
-    src: IpAddr,
+    (src, skip): (IpAddr, u64),
     head: &'h Head,
     record: &mut SessionRecord,
 ) -> (Option<usize>, Sample<'h>) {
@@ -27,6 +27,7 @@ pub(super) fn decide<'h>(
     let sample = Sample {
         src,
         values: &head.stick_values,
+        skip,
     };
     let stuck = match (&backend.stick, by_cookie) {
         (Some(st), None) => st.lookup(&sample, |i| backend.is_up(i)),

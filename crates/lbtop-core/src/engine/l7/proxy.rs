@@ -143,7 +143,12 @@ pub async fn proxy(
     };
     let mut policy = fe.retry_policy();
     let backend = &fe.backend;
-    let (direct, sample) = persist::decide(fe, client.addr.ip(), head, &mut ex.record);
+    let (direct, sample) = persist::decide(
+        fe,
+        (client.addr.ip(), route.stick_skip),
+        head,
+        &mut ex.record,
+    );
     policy.direct = direct.is_some();
     let position = &mut ex.record.backend_queue;
     let queued = {

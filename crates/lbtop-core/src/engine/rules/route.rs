@@ -54,6 +54,8 @@ pub struct Route {
     pub backend: Option<usize>,
     pub server: Option<usize>,
     pub rule_line: Option<u32>,
+    /// The backend's `stick` rules whose condition does not hold (bit per rule).
+    pub stick_skip: u64,
 }
 
 /// Runs a proxy's `http-request` rules then its `redirect` lines: edits rewrite `edited`
@@ -281,10 +283,14 @@ impl Routing {
         let be_nbsrv = |n: Option<&str>| self.nbsrv(backend, n);
         let mut env = self.env(backend, &be_nbsrv, &vars);
         env.payload = payload;
+        let stick_skip = self.backends.get(backend).and_then(|b| b.stick.as_ref());
         let mut route = Route {
             backend: (backend != self.default_backend).then_some(backend),
             server: None,
             rule_line,
+            stick_skip: stick_skip.map_or(0, |st| {
+                current(v, edited, |v| st.skipped(|c| c.eval(v, &env)))
+            }),
         };
         let Some(rules) = self.backend_rules.get(backend).and_then(Option::as_ref) else {
             return Decision::Proxy(route);
