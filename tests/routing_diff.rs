@@ -182,6 +182,9 @@ frontend fe
     http-request deny status 429 content-type text/plain string "slow down" hdr x-a b if { path /slow2 }
     http-request deny status 404 if { path /deny404 }
     http-request deny hdr x-z 1 if { path /denyhdr }
+    http-request set-var(txn.flag) bool(TRUE) if { path /flag }
+    http-request return status 200 content-type text/plain lf-string "len=%[path,length] flag=%[var(txn.flag),bool]" if { var(txn.flag),bool }
+    http-request return status 200 content-type text/plain string long if { path,length gt 20 } !{ bool(0) }
     http-request tarpit if { path /tarpit }
     http-request return status 200 content-type text/plain string pong if { path /ping }
     http-request return status 404 if { path /gone }
@@ -227,6 +230,8 @@ listen stats
         get("/slow2", ""),
         get("/deny404", ""),
         get("/denyhdr", ""),
+        get("/flag", ""),
+        get("/a/path/longer/than/twenty", ""),
         get("/tarpit", ""),
         get("/ping", ""),
         get("/gone", ""),
@@ -273,11 +278,14 @@ listen stats
     assert!(has(" fe static/d "), "{out:#?}");
     assert!(has(" fe app/a2 "), "{out:#?}");
     // Denies: x-block, /slow, the four denies with `return` options, /tarpit, /allowed2 and
-    // the backend's /api/private; redirects and returns: twelve.
+    // the backend's /api/private; redirects and returns: fourteen.
     assert!(
-        has("fe FRONTEND stot=33 dreq=9 intercepted=12 "),
+        has("fe FRONTEND stot=35 dreq=9 intercepted=14 "),
         "{out:#?}"
     );
+    // `bool()`, `,bool` and `,length` (an integer: `gt 20` compares numbers).
+    assert!(has("len=5 flag=1"), "{out:#?}");
+    assert!(has("\r\n\r\nlong"), "{out:#?}");
     // A deny with `return` options answers as `return` does, and logs as a deny.
     assert!(
         has("HTTP/1.1 403 Forbidden\r\nx-blocked-by: lab-/blocked\r\ncontent-length: 0\r\n"),

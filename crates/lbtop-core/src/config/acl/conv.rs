@@ -40,6 +40,8 @@ pub enum Conv {
     Hex,
     /// `length`: the string's length in bytes.
     Length,
+    /// `bool`: true when the input, read as an integer, is not 0.
+    Bool,
     /// `ipmask(<v4 mask>[,<v6 mask>])`: an IPv6 address without its mask has no value.
     IpMask(u8, Option<u8>),
 }
@@ -55,6 +57,17 @@ pub struct MapFile {
 }
 
 impl Conv {
+    /// The type of what the converter gives, which decides an ACL's default match.
+    pub fn kind(&self) -> super::fetch::Kind {
+        use super::fetch::Kind;
+        match self {
+            Conv::Length => Kind::Int,
+            Conv::Bool => Kind::Bool,
+            Conv::IpMask(..) => Kind::Ip,
+            _ => Kind::Str,
+        }
+    }
+
     pub fn parse(name: &str, args: &[String]) -> Result<Conv, String> {
         let arg = |i: usize| args.get(i).map(String::as_str);
         match name {
@@ -63,6 +76,7 @@ impl Conv {
             "host_only" => Ok(Conv::HostOnly),
             "hex" => Ok(Conv::Hex),
             "length" => Ok(Conv::Length),
+            "bool" => Ok(Conv::Bool),
             "ipmask" => {
                 let v4 = arg(0).and_then(|m| mask_len(m, 32));
                 let Some(v4) = v4 else {
@@ -171,6 +185,7 @@ impl Conv {
             } => s(field(&v.as_bytes(), *index, delims, *count, *words)),
             Conv::Hex => s(hex(&v)),
             Conv::Length => Some(Smp::Int(v.as_bytes().len() as i64)),
+            Conv::Bool => Some(Smp::Bool(v.as_int()? != 0)),
             Conv::IpMask(v4, v6) => masked(v.as_ip()?, *v4, *v6).map(Smp::Ip),
         }
     }
@@ -350,6 +365,10 @@ mod tests {
         assert_eq!(run("hex", &[], Smp::Int(0)).unwrap(), "0000000000000000");
         assert_eq!(run("length", &[], st("abc")).unwrap(), "3");
         assert_eq!(run("length", &[], st("")).unwrap(), "0");
+        assert_eq!(run("bool", &[], Smp::Int(7)).unwrap(), "1");
+        assert_eq!(run("bool", &[], Smp::Int(0)).unwrap(), "0");
+        assert_eq!(run("bool", &[], Smp::Bool(true)).unwrap(), "1");
+        assert_eq!(run("bool", &[], st("x")), None, "not an integer: no value");
         assert_eq!(
             run("ipmask", &["24"], ip("127.0.0.1")).unwrap(),
             "127.0.0.0"

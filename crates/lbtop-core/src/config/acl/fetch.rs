@@ -235,6 +235,16 @@ impl Fetch {
                 }
             }
             "str" => Fetch::Str(one_arg(name, args)?.to_string()),
+            "bool" => match one_arg(name, args)?.to_ascii_lowercase().as_str() {
+                "true" | "1" => Fetch::AlwaysTrue,
+                "false" | "0" => Fetch::AlwaysFalse,
+                other => {
+                    return Err(format!(
+                        "invalid args in fetch method 'bool' : Expects 'true', 'false', '0' \
+                         or '1' in ACL expression 'bool({other})'."
+                    ))
+                }
+            },
             "int" => {
                 let n = one_arg(name, args)?;
                 Fetch::Int(n.parse().map_err(|_| {

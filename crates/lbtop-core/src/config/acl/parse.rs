@@ -94,11 +94,8 @@ pub(super) fn parse_acl_words(words: &[String], ctx: &LoadCtx) -> Result<AclExpr
         i += 1;
     }
     patterns.extend(words[i..].iter().cloned());
-    let kind = if convs.is_empty() {
-        fetch.kind()
-    } else {
-        Kind::Str
-    };
+    // The last converter's output type, as HAProxy takes it (`,length` matches integers).
+    let kind = convs.last().map_or(fetch.kind(), |c| c.kind());
     let method = method.or(derived).unwrap_or(match kind {
         Kind::Str => Method::Str,
         Kind::Int => Method::Int,

@@ -1377,6 +1377,7 @@ fn errors_name_the_line_the_keyword_and_the_closest_keyword() {
             ("defaults\n    option httplgo\n", 2, &["unknown option 'httplgo'; did you mean 'httplog'?"]),
             ("defaults\n    option checkcache\n", 2, &["'option checkcache' is not supported by lbtop"]),
             ("defaults\n    option disable-on-404\n", 2, &["unknown option 'disable-on-404'"]),
+            ("frontend f\n    acl a bool(yes)\n", 2, &["Expects 'true', 'false', '0' or '1' in ACL expression 'bool(yes)'."]),
             ("backend b\n    http-check disable-on-404 x\n", 2, &["'http-check' cannot handle unexpected argument 'x'."]),
             ("defaults\n    no option httplog\n", 2, &["negation/default is not supported for option 'httplog'"]),
             ("defaults\n    no mode\n", 2, &["'no mode'"]),
