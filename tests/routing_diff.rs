@@ -136,6 +136,7 @@ fn counters(csv: &str) -> Vec<String> {
     let keep = [
         "stot",
         "dreq",
+        "dresp",
         "intercepted",
         "hrsp_2xx",
         "hrsp_3xx",
@@ -280,7 +281,7 @@ listen stats
     // Denies: x-block, /slow, the four denies with `return` options, /tarpit, /allowed2 and
     // the backend's /api/private; redirects and returns: fourteen.
     assert!(
-        has("fe FRONTEND stot=35 dreq=9 intercepted=14 "),
+        has("fe FRONTEND stot=35 dreq=9 dresp=0 intercepted=14 "),
         "{out:#?}"
     );
     // `bool()`, `,bool` and `,length` (an integer: `gt 20` compares numbers).
@@ -410,4 +411,55 @@ async fn send_until_closed(addr: std::net::SocketAddr, bytes: &[u8]) -> Vec<u8> 
     tokio::time::timeout(Duration::from_secs(10), work)
         .await
         .expect("closed within 10 s")
+}
+
+/// `http-response deny|return|allow`: the server's response is replaced by the rule's
+/// answer (`PH--` for a deny, `LH--` for a return, `Tr` -1, `%B` with the server's bytes
+/// read), or the rules after an `allow` do not run.
+#[test]
+fn response_rules_answer_in_place_of_the_server_as_haproxy() {
+    if !haproxy_available() {
+        return;
+    }
+    let backend = r#"
+frontend fe
+    bind 127.0.0.1:{PORT}
+    default_backend app
+backend app
+    http-response deny if { res.hdr(x-act) -m str deny }
+    http-response deny deny_status 503 if { res.hdr(x-act) -m str deny503 }
+    http-response deny hdr x-d 1 if { res.hdr(x-act) -m str denyhdr }
+    http-response return status 404 content-type text/plain string gone hdr x-r 1 if { res.hdr(x-act) -m str ret }
+    http-response return if { res.hdr(x-act) -m str empty }
+    http-response allow if { res.hdr(x-act) -m str allow }
+    http-response set-header x-after 1
+    server a1 {a}
+listen stats
+    bind 127.0.0.1:{STATS}
+    stats enable
+    stats uri /stats
+"#;
+    let template = format!("{GLOBAL}{backend}");
+    let act = |a: &str| get("/", &format!("x-reply: x-act: {a}\r\n"));
+    let requests = [
+        act("deny"),
+        act("deny503"),
+        act("denyhdr"),
+        act("ret"),
+        act("empty"),
+        act("allow"),
+        act("none"),
+        "HEAD / HTTP/1.1\r\nhost: lab\r\nx-reply: x-act: ret\r\nconnection: close\r\n\r\n".into(),
+    ];
+    let out = assert_same("response rules", both(&["a"], &template, &requests));
+    let has = |needle: &str| out.iter().any(|l| l.contains(needle));
+    assert!(has("HTTP/1.1 502 Bad Gateway\r\n"), "{out:#?}");
+    assert!(has(" fe app/a1 T/T/T/-1/T 502 "), "{out:#?}");
+    assert!(has("\r\nx-r: 1\r\n"), "{out:#?}");
+    assert!(has(" LH-- "), "{out:#?}");
+    // The three denies count in `dresp`; the backend counts the answers the client got.
+    assert!(
+        has("app BACKEND stot=8 dreq=0 dresp=3 intercepted= hrsp_2xx=3 hrsp_3xx=0 hrsp_4xx=2 hrsp_5xx=3"),
+        "{out:#?}"
+    );
 }

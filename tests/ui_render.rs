@@ -54,6 +54,7 @@ fn backend(name: &str, mode: Mode, servers: Vec<ServerSnap>) -> BackendSnap {
         cur_sessions: 0,
         queue: 0,
         denied_req: 0,
+        denied_resp: 0,
         http_responses: [0; 6],
         since_change: Duration::ZERO,
         down_transitions: 0,
@@ -79,6 +80,7 @@ fn frontend(name: &str, mode: Mode, bind: &str, backend: usize) -> FrontendSnap 
         intercepted: 0,
         req_errors: 0,
         denied_req: 0,
+        denied_resp: 0,
         denied_conn: 0,
     }
 }

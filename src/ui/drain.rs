@@ -182,6 +182,7 @@ mod tests {
                 cur_sessions: cur,
                 queue: 0,
                 denied_req: 0,
+                denied_resp: 0,
                 http_responses: [0; 6],
                 since_change: Default::default(),
                 down_transitions: 0,

@@ -289,6 +289,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             cur_sessions: servers.iter().map(|s| s.cur_sessions).sum(),
             queue: 0,
             denied_req: 0,
+            denied_resp: 0,
             http_responses: [0; 6],
             since_change: Duration::ZERO,
             down_transitions: 0,
@@ -317,6 +318,7 @@ pub fn snapshot_at(at: u64, latency: bool) -> Snapshot {
             intercepted: 0,
             req_errors: 0,
             denied_req: 0,
+            denied_resp: 0,
             denied_conn: 0,
         }
     };

@@ -188,6 +188,7 @@ fn server(row: &Row) -> ServerSnap {
         response_errors: row.count("eresp"),
         retries: row.count("wretr"),
         redispatches: row.count("wredis"),
+        denied_resp: row.count("dresp"),
         failed_checks: row.count("chkfail"),
         down_transitions: row.count("chkdown"),
         downtime: secs(row, "downtime"),
@@ -215,6 +216,7 @@ fn backend(name: &str, row: Option<&Row>, servers: Vec<ServerSnap>) -> BackendSn
         cur_sessions: count("scur"),
         queue: count("qcur"),
         denied_req: count("dreq"),
+        denied_resp: count("dresp"),
         http_responses: row.map_or([0; 6], responses),
         since_change: row.map_or(Duration::ZERO, |r| secs(r, "lastchg")),
         down_transitions: count("chkdown"),
@@ -240,6 +242,7 @@ fn frontend(row: &Row) -> FrontendSnap {
         intercepted: row.count("intercepted"),
         req_errors: row.count("ereq"),
         denied_req: row.count("dreq"),
+        denied_resp: row.count("dresp"),
         denied_conn: row.count("dcon"),
     }
 }

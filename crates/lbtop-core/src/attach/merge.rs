@@ -135,6 +135,7 @@ fn add_backend(into: &mut BackendSnap, b: &BackendSnap) {
     into.cur_sessions += b.cur_sessions;
     into.queue += b.queue;
     into.denied_req += b.denied_req;
+    into.denied_resp += b.denied_resp;
     add(&mut into.http_responses, &b.http_responses);
     into.down_transitions += b.down_transitions;
     into.downtime = into.downtime.max(b.downtime);
@@ -153,6 +154,7 @@ fn add_frontend(into: &mut FrontendSnap, f: &FrontendSnap) {
     into.intercepted += f.intercepted;
     into.req_errors += f.req_errors;
     into.denied_req += f.denied_req;
+    into.denied_resp += f.denied_resp;
     into.denied_conn += f.denied_conn;
     if into.binds.is_empty() {
         into.binds = f.binds.clone();

@@ -20,6 +20,11 @@ pub struct Counters {
     pub latency: Histogram,
     /// A backend's requests its `http-request deny` or `tarpit` refused (HAProxy's `dreq`).
     pub denied_req: AtomicU64,
+    /// Responses an `http-response deny` refused (HAProxy's `dresp`), of a server or a backend.
+    pub denied_resp: AtomicU64,
+    /// A backend's server responses an `http-response deny|return` replaced, by class: the
+    /// backend counts the answer the client got, its server the response it sent.
+    pub replaced: [AtomicU64; 6],
 }
 
 impl Counters {
@@ -65,8 +70,13 @@ impl Counters {
             &self.retries,
             &self.redispatches,
             &self.denied_req,
+            &self.denied_resp,
         ];
-        for c in totals.into_iter().chain(&self.http_responses) {
+        for c in totals
+            .into_iter()
+            .chain(&self.http_responses)
+            .chain(&self.replaced)
+        {
             c.store(0, Relaxed);
         }
     }

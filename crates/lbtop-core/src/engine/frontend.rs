@@ -30,6 +30,8 @@ pub struct FrontendCounters {
     pub intercepted: AtomicU64,
     /// Requests denied by its rules or its backends' (HAProxy's `dreq`).
     pub denied_req: AtomicU64,
+    /// Responses refused by its backends' `http-response deny` (HAProxy's `dresp`).
+    pub denied_resp: AtomicU64,
     /// Request heads refused or never completed (HAProxy's `ereq`).
     pub req_errors: AtomicU64,
     /// Connections closed by a `tcp-request connection reject` (HAProxy's `dcon`): counted
@@ -593,6 +595,7 @@ impl FrontendRt {
             intercepted: c.intercepted.load(Relaxed),
             req_errors: c.req_errors.load(Relaxed),
             denied_req: c.denied_req.load(Relaxed),
+            denied_resp: c.denied_resp.load(Relaxed),
             denied_conn: c.denied_conn.load(Relaxed),
         }
     }
@@ -618,6 +621,7 @@ impl FrontendCounters {
             &self.bytes_out,
             &self.intercepted,
             &self.denied_req,
+            &self.denied_resp,
             &self.req_errors,
             &self.denied_conn,
         ];

@@ -241,6 +241,8 @@ pub struct ServerSnap {
     pub response_errors: u64,
     pub retries: u64,
     pub redispatches: u64,
+    /// Its responses an `http-response deny` refused (HAProxy's `dresp`).
+    pub denied_resp: u64,
     pub failed_checks: u64,
     /// UP->DOWN transitions.
     pub down_transitions: u64,
@@ -287,6 +289,7 @@ impl ServerSnap {
             response_errors: 0,
             retries: 0,
             redispatches: 0,
+            denied_resp: 0,
             failed_checks: 0,
             down_transitions: 0,
             downtime: Duration::ZERO,
@@ -307,6 +310,8 @@ pub struct BackendSnap {
     pub queue: u64,
     /// Requests its own rules denied (HAProxy's `dreq`).
     pub denied_req: u64,
+    /// Responses its `http-response deny` refused (HAProxy's `dresp`).
+    pub denied_resp: u64,
     /// Responses by class as the backend counts them: its servers' and its own error pages
     /// when no server could be had.
     pub http_responses: [u64; 6],
@@ -355,6 +360,8 @@ pub struct FrontendSnap {
     /// Requests refused by `http-request deny` or `tarpit`, its own or its backends'
     /// (HAProxy's `dreq`).
     pub denied_req: u64,
+    /// Responses refused by `http-response deny` (HAProxy's `dresp`).
+    pub denied_resp: u64,
     /// Connections refused by `tcp-request connection reject` (HAProxy's `dcon`).
     pub denied_conn: u64,
 }
@@ -430,6 +437,7 @@ mod bind_label_tests {
             intercepted: 0,
             req_errors: 0,
             denied_req: 0,
+            denied_resp: 0,
             denied_conn: 0,
         };
         assert_eq!(fe.bind_label(), "127.0.0.1:80");

@@ -32,23 +32,7 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     action("allow", |w, _| {
         no_words("allow", w).map(|_| HttpAction::Allow)
     }),
-    action("deny", |w, ctx| match w {
-        // `deny_status` alone keeps HAProxy's error page; any other option makes the
-        // answer a `return`'s, with an empty body unless one is given (measured).
-        [] | [_, _] if w.first().is_none_or(|k| k == "deny_status") => {
-            deny_status(w, "deny", 403).map(|status| HttpAction::Deny { status })
-        }
-        _ => {
-            let w: Vec<String> = w
-                .iter()
-                .map(|x| match x.as_str() {
-                    "deny_status" => "status".to_string(),
-                    _ => x.clone(),
-                })
-                .collect();
-            return_rule(&w, ctx, ("deny", 403)).map(HttpAction::DenyWith)
-        }
-    }),
+    action("deny", |w, ctx| deny_rule(w, ctx, 403)),
     action("tarpit", |w, _| {
         deny_status(w, "tarpit", 500).map(|status| HttpAction::Tarpit { status })
     }),
@@ -183,6 +167,28 @@ pub(super) fn read_from(
     (row.how)(&words, ctx)
 }
 
+/// `deny [deny_status <code>]`, or with `return`'s options; `default` is the status without
+/// one (403 for a request, 502 for a response).
+pub(super) fn deny_rule(w: &[String], ctx: &LoadCtx, default: u16) -> Result<HttpAction, String> {
+    match w {
+        // `deny_status` alone keeps HAProxy's error page; any other option makes the
+        // answer a `return`'s, with an empty body unless one is given (measured).
+        [] | [_, _] if w.first().is_none_or(|k| k == "deny_status") => {
+            deny_status(w, "deny", default).map(|status| HttpAction::Deny { status })
+        }
+        _ => {
+            let w: Vec<String> = w
+                .iter()
+                .map(|x| match x.as_str() {
+                    "deny_status" => "status".to_string(),
+                    _ => x.clone(),
+                })
+                .collect();
+            return_rule(&w, ctx, ("deny", default)).map(HttpAction::DenyWith)
+        }
+    }
+}
+
 fn no_words(what: &str, w: &[String]) -> Result<(), String> {
     match w.first() {
         Some(x) => Err(format!(
@@ -283,7 +289,11 @@ pub(super) fn redirect(w: &[String], ctx: &LoadCtx) -> Result<Redirect, String> 
 
 /// The options of `return` (and of a `deny` that has them): `what` names the action in
 /// messages, with the status it answers when none is given.
-fn return_rule(w: &[String], ctx: &LoadCtx, (what, status): (&str, u16)) -> Result<Return, String> {
+pub(super) fn return_rule(
+    w: &[String],
+    ctx: &LoadCtx,
+    (what, status): (&str, u16),
+) -> Result<Return, String> {
     let mut r = Return {
         status,
         content_type: None,

@@ -1,6 +1,6 @@
 //! `http-response <action> ... [if|unless <cond>]`: one row per action HAProxy 2.6 has.
-//! lbtop runs the rewriting ones (docs/haproxy-semantics.md §21.4); the others are refused
-//! naming the line.
+//! lbtop runs the rewriting ones, `allow`, and `deny` and `return`, which answer in place
+//! of the server (docs/haproxy-semantics.md §21.4); the others are refused naming the line.
 
 use super::http_edit as edit;
 use super::http_request::{action, read_from, unsupported, ActionFn};
@@ -15,10 +15,17 @@ pub(super) static ACTIONS: &[Row<ActionFn>] = &[
     action("replace-header", edit::replace_header),
     action("replace-value", edit::replace_value),
     action("set-status", edit::set_status),
-    unsupported("allow"),
-    unsupported("deny"),
+    action("allow", |w, _| match w.first() {
+        Some(x) => Err(format!(
+            "'http-response allow' takes no argument, got '{x}'"
+        )),
+        None => Ok(HttpAction::Allow),
+    }),
+    action("deny", |w, ctx| super::http_request::deny_rule(w, ctx, 502)),
     unsupported("redirect"),
-    unsupported("return"),
+    action("return", |w, ctx| {
+        super::http_request::return_rule(w, ctx, ("return", 200)).map(HttpAction::Return)
+    }),
     unsupported("set-var"),
     unsupported("set-var-fmt"),
     unsupported("unset-var"),

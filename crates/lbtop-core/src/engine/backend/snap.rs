@@ -34,6 +34,9 @@ impl BackendRt {
                 *sum += n;
             }
         }
+        for (sum, r) in http_responses.iter_mut().zip(&self.counters.replaced) {
+            *sum = sum.saturating_sub(r.load(Relaxed));
+        }
         BackendSnap {
             name: self.name.clone(),
             mode: b.mode,
@@ -43,6 +46,7 @@ impl BackendRt {
             cur_sessions: self.counters.cur_sessions.load(Relaxed),
             queue: self.queued.load(Relaxed),
             denied_req: self.counters.denied_req.load(Relaxed),
+            denied_resp: self.counters.denied_resp.load(Relaxed),
             http_responses,
             since_change: now - own.last_change,
             down_transitions: own.down_transitions,
@@ -76,6 +80,7 @@ fn server_snap(s: &ServerRt, st: &ServerState, now: Instant) -> ServerSnap {
         response_errors: c.response_errors.load(Relaxed),
         retries: c.retries.load(Relaxed),
         redispatches: c.redispatches.load(Relaxed),
+        denied_resp: c.denied_resp.load(Relaxed),
         failed_checks: st.failed_checks,
         down_transitions: st.down_transitions,
         downtime: st.downtime(now),

@@ -23,7 +23,7 @@ use crate::engine::h1::head::{Framing, Head};
 use crate::engine::h1::response::{self, Asked, Body, Parsed, Response};
 use crate::engine::pool;
 use crate::engine::proxy_proto::Addrs;
-use crate::engine::rules::Route;
+use crate::engine::rules::{Outcome, Reply, Route};
 use crate::engine::stream::Stream;
 use crate::engine::tls_connect::secure;
 use crate::events::{SessionRecord, Termination};
@@ -572,7 +572,31 @@ async fn relay(
     ex.record.captures = merge(ex.record.captures.take(), answer.response.captured.take());
     let response = &answer.response;
     let addrs = (client.addr, client.peer.dst, client.tls.map(|t| &**t));
-    let status = crate::engine::rules::rewrite_response(fe, &mut out, addrs, response.status);
+    let ask = crate::engine::rules::ReplyCtx {
+        keep: response.client_keeps && answer.body_sent,
+        is_head: ex
+            .record
+            .request
+            .as_deref()
+            .is_some_and(|r| r.starts_with("HEAD ")),
+        tarpit: Duration::ZERO,
+    };
+    let status = match crate::engine::rules::rewrite_response(fe, &mut out, addrs, &ask) {
+        Outcome::Same => response.status,
+        Outcome::Rewritten(status) => status,
+        Outcome::Answer(reply) => {
+            bufs::give(out);
+            return instead(
+                fe,
+                client,
+                (ex, assigned),
+                server,
+                &answer,
+                (reply, ask.is_head),
+            )
+            .await;
+        }
+    };
     ex.record.server = Some(assigned.server);
     ex.record.backend_source = fe.backend_source(server.stream.tcp());
     ex.record.status = Some(status);
@@ -655,6 +679,61 @@ async fn relay(
             false
         }
     }
+}
+
+/// A response rule's `deny` or `return` in place of the server's response: the server's
+/// connection closes with its body unread, the client gets the rule's answer and may keep
+/// its connection. Logged with the rule's status, `Tr` -1, and in `%B` the server's bytes
+/// read so far with the answer's (measured on HAProxy 2.6).
+async fn instead(
+    fe: &FrontendRt,
+    client: &mut Client<'_>,
+    (mut ex, assigned): (Exchange, Assigned<'_>),
+    server: ServerConn,
+    answer: &Answer,
+    (reply, is_head): (Reply, bool),
+) -> bool {
+    let response = &answer.response;
+    ex.record.server = Some(assigned.server);
+    ex.record.backend_source = fe.backend_source(server.stream.tcp());
+    ex.record.status = Some(reply.status);
+    ex.record.timers[3] = -1;
+    // What came after the head was read too, unless it answers a HEAD (it has no body).
+    let body = if is_head {
+        0
+    } else {
+        server.input.pending().len() as u64
+    };
+    let read = response.log_bytes + answer.interim_bytes + body;
+    ex.record.bytes_out = read + reply.log_bytes;
+    ex.record.bytes_in += answer.chunked_bytes;
+    ex.record.log_bytes_in = ex.record.log_bytes_in.map(|n| n + answer.chunked_bytes);
+    fe.backend.servers[assigned.server]
+        .counters
+        .response(response.status);
+    if reply.denied {
+        fe.counters.denied_resp.fetch_add(1, Relaxed);
+        fe.backend.counters.denied_resp.fetch_add(1, Relaxed);
+        let srv = &fe.backend.servers[assigned.server].counters;
+        srv.denied_resp.fetch_add(1, Relaxed);
+    }
+    // The backend counts what the client got instead of what the server sent.
+    let be = &fe.backend.counters;
+    be.response(reply.status);
+    be.replaced[crate::engine::counters::status_class(response.status)].fetch_add(1, Relaxed);
+    if let Stream::Plain(s) = server.stream {
+        pool::close_hard(s);
+    }
+    let mut session = Session {
+        fe,
+        server: assigned.into_session(),
+        ex: Some(ex),
+        live: (0, 0),
+    };
+    let to = &mut *client.stream;
+    let sent = to.write_all(&reply.bytes).await.is_ok() && to.flush().await.is_ok();
+    session.end(reply.flags, None);
+    sent && reply.keep
 }
 
 async fn exchange_failed(

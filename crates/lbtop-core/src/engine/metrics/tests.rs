@@ -35,6 +35,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
         intercepted: 1,
         req_errors: 0,
         denied_req: 0,
+        denied_resp: 0,
         denied_conn: 0,
     };
     let a = ServerSnap {
@@ -69,6 +70,7 @@ fn snapshot(cfg: &Config) -> Snapshot {
         cur_sessions: 0,
         queue: 0,
         denied_req: 0,
+        denied_resp: 0,
         http_responses: [0, 5, 0, 0, 0, 0],
         since_change: Duration::from_secs(9),
         down_transitions: 0,

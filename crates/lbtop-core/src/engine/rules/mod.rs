@@ -14,8 +14,8 @@ mod view;
 
 pub use auth::Auth;
 pub use edit::{Edited, EditedResponse, Lines};
-pub use reply::{answered, failed_rewrite, Reply};
-pub use response::{rewrite_response, ResponseRules};
+pub use reply::{answered, failed_rewrite, Ctx as ReplyCtx, Reply};
+pub use response::{rewrite_response, Outcome, ResponseRules};
 pub use route::{Decision, Route, Routing};
 pub use tcp::{tcp_view, Content};
 pub use view::{ReqView, ResView, Version};

@@ -6,7 +6,7 @@ use crate::config::acl::Env;
 use crate::config::{HttpAction, HttpRule, Redirect, RedirectKind, Return, ReturnBody, Service};
 use crate::engine::h1::head::header_line;
 use crate::engine::h1::response::connection_header;
-use crate::engine::l7::pages::{error_bytes, error_response, haproxy_reason};
+use crate::engine::l7::pages::{error_bytes, error_response, haproxy_reason, return_reason};
 use crate::engine::rules::Version;
 use crate::events::Termination;
 use hyper::StatusCode;
@@ -123,13 +123,11 @@ fn page(status: u16, ctx: &Ctx, version: hyper::Version, flags: Termination) -> 
 
 /// A head with the headers `lines`, counted for `%B` as HAProxy counts a head.
 fn head(
-    status: u16,
+    (status, reason): (u16, &str),
     lines: &[(&str, &[u8])],
     ctx: &Ctx,
     version: hyper::Version,
 ) -> (Vec<u8>, u64) {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let reason = haproxy_reason(code);
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n").into_bytes();
     let mut counted = 21 + "HTTP/1.1".len() + 3 + reason.len();
     for (name, value) in lines {
@@ -173,7 +171,8 @@ fn redirect(r: &Redirect, v: &ReqView, env: &Env, ctx: &Ctx, version: hyper::Ver
         ));
     }
     let lines: Vec<(&str, &[u8])> = lines.iter().map(|(n, val)| (*n, &val[..])).collect();
-    let (bytes, log_bytes) = head(r.code, &lines, ctx, version);
+    let code = StatusCode::from_u16(r.code).unwrap_or(StatusCode::FOUND);
+    let (bytes, log_bytes) = head((r.code, haproxy_reason(code)), &lines, ctx, version);
     answered(bytes, r.code, log_bytes, ctx.keep)
 }
 
@@ -198,15 +197,16 @@ fn give(r: &Return, v: &ReqView, env: &Env, ctx: &Ctx, version: hyper::Version) 
     if let Some(t) = &r.content_type {
         lines.push(("content-type", t.as_bytes()));
     }
-    let (mut bytes, mut counted) = head(r.status, &lines, ctx, version);
+    let reason = return_reason(r.status);
+    let (mut bytes, mut counted) = head((r.status, reason), &lines, ctx, version);
     if matches!(r.status, 204 | 304) {
         // Not sent, but HAProxy's message has it, and `%B` counts it (measured).
         counted += ("content-length".len() + len.len()) as u64;
     }
-    if !ctx.is_head {
-        bytes.extend_from_slice(&body);
-    }
-    answered(bytes, r.status, counted + body.len() as u64, ctx.keep)
+    // A HEAD's answer has no body, and `%B` counts none (measured: 78 against a GET's 82).
+    let sent = if ctx.is_head { &[][..] } else { &body[..] };
+    bytes.extend_from_slice(sent);
+    answered(bytes, r.status, counted + sent.len() as u64, ctx.keep)
 }
 
 pub fn answered(bytes: Vec<u8>, status: u16, log_bytes: u64, keep: bool) -> Reply {

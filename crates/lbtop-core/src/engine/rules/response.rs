@@ -3,12 +3,32 @@
 //! route that has some; without them the head goes out untouched.
 
 use super::edit::EditedResponse;
+use super::reply::{self, Reply};
 use super::ReqView;
 use crate::config::acl::Env;
 use crate::config::{Config, HttpAction, HttpRule};
 use crate::engine::frontend::FrontendRt;
+use crate::events::Termination;
 use crate::tls::TlsFacts;
 use std::net::SocketAddr;
+
+/// What a response's rules made of its head.
+pub enum Outcome {
+    /// Nothing applied: the head goes out as the server sent it.
+    Same,
+    /// Rewritten in place; the status the client gets.
+    Rewritten(u16),
+    /// A `deny` or `return` answers instead of the server (`PH`/`LH`).
+    Answer(Reply),
+}
+
+/// One rule's step over the head.
+enum Step {
+    Skip,
+    Edit(Option<Vec<u8>>),
+    Stop,
+    Answer(Reply),
+}
 
 pub struct ResponseRules {
     /// The backend's rules then the frontend's, in HAProxy's order.
@@ -44,13 +64,17 @@ impl ResponseRules {
     /// applied; the status it then has. `%B` keeps counting the head as the server sent it,
     /// as HAProxy counts it before its rules run (measured). `tls` is what the client's
     /// handshake agreed (`ssl_fc`, `ssl_fc_sni`).
+    /// `ask` is how the client asked: whether it keeps the connection, and HEAD.
     pub fn apply(
         &self,
         out: &mut Vec<u8>,
         (src, dst, tls): (SocketAddr, SocketAddr, Option<&TlsFacts>),
         nbsrv: &dyn Fn(Option<&str>) -> u32,
-    ) -> Option<u16> {
-        let mut res = EditedResponse::parse(out)?;
+        ask: &reply::Ctx,
+    ) -> Outcome {
+        let Some(mut res) = EditedResponse::parse(out) else {
+            return Outcome::Same;
+        };
         let base = ReqView {
             method: b"",
             target: b"",
@@ -79,43 +103,65 @@ impl ResponseRules {
         };
         let mut changed = false;
         for r in &self.rules {
-            let HttpAction::Edit(e) = &r.action else {
-                continue;
-            };
-            let value = {
+            let step = {
                 let headers = res.lines.headers();
                 let v = res.view(&headers, &base);
                 if !r.cond.as_ref().is_none_or(|c| c.eval(&v, &env)) {
                     continue;
                 }
-                e.format().map(|f| f.eval_escaped(&v, &env))
+                match &r.action {
+                    HttpAction::Edit(e) => Step::Edit(e.format().map(|f| f.eval_escaped(&v, &env))),
+                    HttpAction::Allow => Step::Stop,
+                    HttpAction::Deny { .. } | HttpAction::DenyWith(_) | HttpAction::Return(_) => {
+                        Step::Answer(answer(r, &v, &env, ask))
+                    }
+                    _ => Step::Skip,
+                }
             };
-            res.apply(e, value.as_deref().unwrap_or_default());
-            changed = true;
+            match (step, &r.action) {
+                (Step::Edit(value), HttpAction::Edit(e)) => {
+                    res.apply(e, value.as_deref().unwrap_or_default());
+                    changed = true;
+                }
+                (Step::Stop, _) => break,
+                (Step::Answer(reply), _) => return Outcome::Answer(reply),
+                _ => {}
+            }
         }
         if !changed {
-            return None;
+            return Outcome::Same;
         }
         res.write(out);
-        Some(res.status)
+        Outcome::Rewritten(res.status)
     }
 }
 
-/// Runs `fe`'s `http-response` rules, if it has any, over the head `out` for the client;
-/// the status the client then gets (`status` as the server sent it).
+/// A response rule's own answer, built as a request rule's, and logged with the `H` of a
+/// response (measured: `PH--` for a deny, `LH--` for a return).
+fn answer(r: &HttpRule, v: &ReqView, env: &Env, ask: &reply::Ctx) -> Reply {
+    let mut reply = reply::build(r, v, env, ask, None);
+    let first = match r.action {
+        HttpAction::Return(_) => b'L',
+        _ => b'P',
+    };
+    reply.flags = Termination::new(first, b'H');
+    reply
+}
+
+/// Runs `fe`'s `http-response` rules, if it has any, over the head `out` for the client.
 pub fn rewrite_response(
     fe: &FrontendRt,
     out: &mut Vec<u8>,
     addrs: (SocketAddr, SocketAddr, Option<&TlsFacts>),
-    status: u16,
-) -> u16 {
+    ask: &reply::Ctx,
+) -> Outcome {
     let Some(rules) = &fe.response_rules else {
-        return status;
+        return Outcome::Same;
     };
     let nbsrv = |name: Option<&str>| match name {
         None => fe.backend.nbsrv(),
         // Other backends' states are the routing's; a response rule asking for one sees none.
         Some(_) => 0,
     };
-    rules.apply(out, addrs, &nbsrv).unwrap_or(status)
+    rules.apply(out, addrs, &nbsrv, ask)
 }

@@ -335,6 +335,7 @@ fn frontend_row(p: &Proxy, f: &FrontendSnap) -> Row {
     r.set("rate_lim", 0);
     r.set("conn_tot", f.total_conns);
     r.set("dreq", f.denied_req);
+    r.set("dresp", f.denied_resp);
     r.set("dcon", f.denied_conn);
     r.set("h1_open_connections", f.cur_conns);
     r.set("h1_total_connections", f.total_conns);
@@ -383,6 +384,7 @@ fn server_row(
     r.set("eresp", s.response_errors);
     r.set("wretr", s.retries);
     r.set("wredis", s.redispatches);
+    r.set("dresp", s.denied_resp);
     r.set("status", s.status);
     r.set("weight", s.ramp.map_or(s.weight, |ramp| ramp.weight));
     r.set("uweight", s.weight);
@@ -465,6 +467,7 @@ fn backend_row(p: &Proxy, b: &BackendSnap, conf: &Backend, fullconn: u64) -> Row
     r.set("slim", fullconn);
     r.set("stot", b.total_sessions);
     r.set("dreq", b.denied_req);
+    r.set("dresp", b.denied_resp);
     r.set("bin", sum(|s| s.bytes_in));
     r.set("bout", sum(|s| s.bytes_out));
     r.set("econ", sum(|s| s.connect_errors));
