@@ -41,7 +41,7 @@ fn both(template: &str, env: &[(&str, &str)], requests: usize) -> [Vec<String>; 
                 format!("{} from {}", r.status, r.server())
             })
             .collect();
-        seen.extend(c.settled_lines());
+        seen.extend(c.settled_lines().iter().map(|l| contender::mask_conns(l)));
         seen
     })
 }

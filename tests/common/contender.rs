@@ -102,6 +102,21 @@ pub fn mask_syslog(raw: &str) -> String {
     format!("<{pri}> {}", mask_message(message))
 }
 
+/// `actconn/feconn/beconn/srv_conn/retries` → `CONNS`: a connection that just closed can
+/// still count when the next line is written, in HAProxy as in lbtop, so the counts of
+/// sessions open race the line (seen in HAProxy alone: `2/2/0/0/0` between two `1/1/0/0/0`).
+pub fn mask_conns(line: &str) -> String {
+    let conns = |w: &str| {
+        let parts: Vec<&str> = w.split('/').collect();
+        parts.len() == 5 && parts.iter().all(|p| p.parse::<u64>().is_ok())
+    };
+    let words: Vec<&str> = line
+        .split(' ')
+        .map(|w| if conns(w) { "CONNS" } else { w })
+        .collect();
+    words.join(" ")
+}
+
 pub fn mask_message(m: &str) -> String {
     let mut out = Vec::new();
     for (i, word) in m.split(' ').enumerate() {
