@@ -463,3 +463,30 @@ listen stats
         "{out:#?}"
     );
 }
+
+/// A response rule's answer to a HEAD has no body, with no log configured either. (The
+/// engine reads HEAD from the request itself: the request line it also has is kept only for
+/// sampled requests, which the dashboard's sampling leaves out.)
+#[test]
+fn a_response_rules_answer_to_a_head_has_no_body_without_logs() {
+    if !haproxy_available() {
+        return;
+    }
+    let template = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+frontend fe\n    bind 127.0.0.1:{PORT}\n    default_backend app\n\
+backend app\n    http-response return status 404 content-type text/plain string gone if { res.hdr(x-act) -m str ret }\n\
+\x20   server a1 {a}\n";
+    let head = "HEAD / HTTP/1.1\r\nhost: lab\r\nx-reply: x-act: ret\r\nconnection: close\r\n\r\n";
+    let rt = rt();
+    let seen = [Kind::Haproxy, Kind::Lbtop].map(|kind| {
+        let a = rt.block_on(Origin::start("a", Duration::ZERO));
+        let addrs = [("a", a.addr)].into_iter().collect();
+        let c = Contender::start(kind, template, &addrs);
+        seen(&rt.block_on(exchange(c.addr(), head.as_bytes())))
+    });
+    assert_eq!(seen[0], seen[1], "HAProxy (left) and lbtop (right) differ");
+    assert!(
+        seen[0].ends_with("content-type: text/plain\r\nconnection: close\r\n\r\n"),
+        "{seen:?}"
+    );
+}

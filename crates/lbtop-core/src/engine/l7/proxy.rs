@@ -113,6 +113,8 @@ pub(super) struct Answer {
     chunked_bytes: u64,
     /// `%B` of the 1xx interim responses relayed before it.
     interim_bytes: u64,
+    /// It answers a HEAD (an answer a response rule makes in its place has no body).
+    is_head: bool,
 }
 
 /// Balances, connects and sends one request, and relays the answer. `upstream` is the head
@@ -439,7 +441,13 @@ async fn exchange(
             response = &mut response => {
                 let (response, interim_bytes) = response?;
                 let body_sent = false;
-                return Ok(Answer { response, body_sent, chunked_bytes: 0, interim_bytes });
+                return Ok(Answer {
+                    response,
+                    body_sent,
+                    chunked_bytes: 0,
+                    interim_bytes,
+                    is_head: head.is_head,
+                });
             }
         }
     };
@@ -455,6 +463,7 @@ async fn exchange(
         body_sent: true,
         chunked_bytes,
         interim_bytes,
+        is_head: head.is_head,
     })
 }
 
@@ -574,11 +583,7 @@ async fn relay(
     let addrs = (client.addr, client.peer.dst, client.tls.map(|t| &**t));
     let ask = crate::engine::rules::ReplyCtx {
         keep: response.client_keeps && answer.body_sent,
-        is_head: ex
-            .record
-            .request
-            .as_deref()
-            .is_some_and(|r| r.starts_with("HEAD ")),
+        is_head: answer.is_head,
         tarpit: Duration::ZERO,
     };
     let status = match crate::engine::rules::rewrite_response(fe, &mut out, addrs, &ask) {
