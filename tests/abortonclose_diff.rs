@@ -139,6 +139,18 @@ fn first(port: u16) -> impl std::future::Future<Output = Vec<u8>> {
     client(port, bytes, Duration::ZERO, End::Read)
 }
 
+/// Waits until `origin` works on a request (the slow one the others queue behind).
+fn wait_working(origin: &Origin, kind: Kind) {
+    let deadline = Instant::now() + WAIT;
+    while origin.seen.active.load(SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{kind:?}: /a never reached the origin"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// What a client saw: its status line, or `nothing`.
 fn seen(reply: &[u8]) -> String {
     let text = String::from_utf8_lossy(reply);
@@ -190,14 +202,7 @@ fn http_clients(kind: Kind, option: &str) -> Vec<String> {
     let (c, origins, ports) = start(&rt, kind, ("http", "httplog", option));
     let slow = &origins["slow"];
     let first = rt.spawn(first(ports.queued));
-    let deadline = Instant::now() + WAIT;
-    while slow.seen.active.load(SeqCst) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "{kind:?}: /a never reached the origin"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_working(slow, kind);
     let pause = Duration::from_millis(300);
     // Queued one after the other: without the option both stay queued, and each logs its
     // place, so the order they enter the queue in is part of what is compared (sent at
@@ -276,14 +281,7 @@ fn tcp_clients(kind: Kind, option: &str) -> Vec<String> {
     let (c, origins, ports) = start(&rt, kind, ("tcp", "tcplog", option));
     let slow = &origins["slow"];
     let first = rt.spawn(first(ports.queued));
-    let deadline = Instant::now() + WAIT;
-    while slow.seen.active.load(SeqCst) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "{kind:?}: /a never reached the origin"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_working(slow, kind);
     let pause = Duration::from_millis(300);
     let rst = rt.spawn(client(ports.queued, get("/qrst"), pause, End::Reset));
     let mut out = Vec::new();
