@@ -347,6 +347,10 @@ fn backend_scenario(kind: Kind) -> Vec<String> {
     let mut out = Vec::new();
     for q in ["?scope=frontend", "?scope=backend"] {
         let (status, text) = scrape(&rt, c.addr(), q);
+        // HAProxy counts a scrape's answer when its stream ends, which its log line marks:
+        // the next scrape waits for it (CI saw HAProxy still at 0 where lbtop had counted).
+        c.sink
+            .wait(&format!("GET /metrics{q} "), Duration::from_secs(5));
         let e = parse(&text);
         out.push(format!("{q}: {status}"));
         for k in [
