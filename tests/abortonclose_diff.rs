@@ -12,7 +12,7 @@ mod common;
 mod contender;
 
 use common::backend::{refused_addr, Origin};
-use contender::{haproxy_available, mask_syslog, Contender, Kind};
+use contender::{assert_same, haproxy_available, mask_syslog, Contender, Kind};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::SeqCst;
@@ -221,17 +221,6 @@ fn http_clients(kind: Kind, option: &str) -> Vec<String> {
     c.sink.wait("/dead HTTP/1.1", WAIT);
     out.extend(lines(&c));
     out
-}
-
-fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
-    assert_eq!(
-        haproxy,
-        lbtop,
-        "{what}: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
-        haproxy.join("\n"),
-        lbtop.join("\n")
-    );
-    haproxy
 }
 
 #[test]

@@ -117,6 +117,18 @@ pub fn mask_conns(line: &str) -> String {
     words.join(" ")
 }
 
+/// What both contenders produced, the same or the test fails showing both; HAProxy's.
+pub fn assert_same(what: &str, [haproxy, lbtop]: [Vec<String>; 2]) -> Vec<String> {
+    assert_eq!(
+        haproxy,
+        lbtop,
+        "{what}: HAProxy (left) and lbtop (right) differ\nHAProxy:\n{}\nlbtop:\n{}",
+        haproxy.join("\n"),
+        lbtop.join("\n")
+    );
+    haproxy
+}
+
 pub fn mask_message(m: &str) -> String {
     let mut out = Vec::new();
     for (i, word) in m.split(' ').enumerate() {
